@@ -72,7 +72,7 @@ int bt_buf_puts(bt_buf *b, const char *s)
 
 int bt_buf_putc(bt_buf *b, char c)
 {
-    if (b->len + 2 > b->alloc) {
+    if (b->len + 2 > b->alloc || b->len >= (b->cap ? b->cap : BT_BUF_DEFAULT_CAP)) {
         int rc = bt_buf_reserve(b, 1);
         if (rc)
             return rc;
