@@ -38,7 +38,9 @@ int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
         guess = len - off >= 18 ? (size_t)p[len - 4] | (size_t)p[len - 3] << 8 |
                                       (size_t)p[len - 2] << 16 | (size_t)p[len - 1] << 24
                                 : 0;
-        if (guess < (len - off) * 2)
+        /* deflate cannot expand more than ~1032:1; a larger ISIZE means a truncated or
+         * multi-member file whose last 4 bytes are not this member's size */
+        if (guess < (len - off) * 2 || guess > (len - off) * 1032 + 4096)
             guess = (len - off) * 4 + 4096;
         for (;;) {
             if ((rc = bt_buf_reserve(out, guess)))
@@ -47,6 +49,8 @@ int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
             r = libdeflate_gzip_decompress_ex(tl_dec, p + off, len - off, out->data + out->len,
                                               out->alloc - out->len - 1, &in_used, &out_used);
             if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
+                if (out->alloc - out->len > (len - off) * 1032 + 4096)
+                    return bt_error_set(err, BT_EPARSE, "corrupt or truncated gzip data");
                 guess = (out->alloc - out->len) * 2;
                 continue;
             }
