@@ -185,6 +185,8 @@ int main(int argc, char **argv)
     printf("input: %s, %.1f MB, %zu lines, average line %.0f bytes\n",
            file ? file : "synthetic CloudTrail archive", (double)doc.len / 1e6, nlines,
            nlines ? (double)nd.len / (double)nlines : 0.0);
+    printf("tree: %.2f arena bytes per input byte\n",
+           (double)bt_arena_used(arena) / (double)doc.len);
 
     for (round = 0; round < 5; round++) {
         double t0 = now(), t;

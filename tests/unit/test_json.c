@@ -311,7 +311,9 @@ static void test_size_limit(void)
     CHECK_INT(bt_json_parse_prefix(g_a, "[3,4,5,6]", 9, &o, &v, &used, &err), BT_ELIMIT);
     CHECK_INT(bt_json_parse_prefix(g_a, "\"abcdefgh\"", 10, &o, &v, &used, &err), BT_ELIMIT);
     CHECK_INT(bt_json_parse_prefix(g_a, "123456", 6, &o, &v, &used, &err), BT_ELIMIT);
-    CHECK_INT(bt_json_parse_prefix(g_a, "12345 6", 7, &o, &v, &used, &err), BT_ELIMIT);
+    CHECK_INT(bt_json_parse_prefix(g_a, "12345 6", 7, &o, &v, &used, &err), 0);
+    CHECK_INT(used, 5);
+    CHECK_INT(bt_json_parse_prefix(g_a, "1234.5", 6, &o, &v, &used, &err), BT_ELIMIT);
     CHECK_INT(bt_json_parse_prefix(g_a, "1234 6", 6, &o, &v, &used, &err), 0);
     CHECK_INT(used, 4);
     CHECK_INT(bt_json_parse_prefix(g_a, "[1,x]  ", 7, &o, &v, &used, &err), BT_EPARSE);
@@ -443,6 +445,26 @@ static void test_equal(void)
     CHECK(bt_json_equal(parse("9007199254740992"), parse("9007199254740992.0")));
     CHECK(bt_json_equal(bt_json_new_number(g_a, 3), parse("3")));
     CHECK(bt_json_equal(NULL, NULL));
+    /* large objects (sorted comparison), with duplicates: first occurrence counts */
+    {
+        bt_buf x = BT_BUF_INIT, y = BT_BUF_INIT;
+        int i;
+        bt_buf_putc(&x, '{');
+        bt_buf_putc(&y, '{');
+        for (i = 0; i < 100; i++) {
+            bt_buf_printf(&x, "\"k%d\":%d,", i, i);
+            bt_buf_printf(&y, "\"k%d\":%d,", 99 - i, 99 - i);
+        }
+        bt_buf_puts(&x, "\"k5\":7}");
+        bt_buf_puts(&y, "\"k6\":6}");
+        CHECK(bt_json_equal(parse(x.data), parse(y.data)));
+        x.data[x.len - 2] = '5'; /* k5:5 duplicate: still equal */
+        CHECK(bt_json_equal(parse(x.data), parse(y.data)));
+        y.data[2] = 'j'; /* "j99" instead of "k99" */
+        CHECK(!bt_json_equal(parse(x.data), parse(y.data)));
+        bt_buf_dispose(&x);
+        bt_buf_dispose(&y);
+    }
     CHECK(!bt_json_equal(NULL, parse("null")));
 }
 
