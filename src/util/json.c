@@ -807,7 +807,7 @@ static int do_parse(bt_arena *arena, const char *text, size_t len, const bt_json
 {
     unsigned max_depth = opts && opts->max_depth ? opts->max_depth : BT_JSON_DEFAULT_MAX_DEPTH;
     size_t max_size = opts && opts->max_size ? opts->max_size : BT_JSON_DEFAULT_MAX_SIZE;
-    int truncated = 0, rc;
+    int truncated = 0, rc; /* truncated: prefix mode, text[len] is still readable */
     const char *endp = NULL;
     bt_error local_err = BT_ERROR_INIT;
     parser psbuf, *ps = &psbuf; /* ~8 KiB on the C stack: no malloc per parse */
@@ -840,7 +840,9 @@ static int do_parse(bt_arena *arena, const char *text, size_t len, const bt_json
         goto done;
     }
     if (consumed) {
-        if (truncated && (size_t)(endp - text) == len && (*out)->type == BT_JSON_NUMBER) {
+        /* a number that ends exactly at the window may go on past it */
+        if (truncated && (size_t)(endp - text) == len && (*out)->type == BT_JSON_NUMBER &&
+            strchr("0123456789.eE+-", text[len]) != NULL) {
             rc = bt_error_set(err, BT_ELIMIT,
                               "invalid JSON at byte %zu: value is larger than the size limit "
                               "of %zu bytes",
@@ -969,12 +971,65 @@ static bool num_equal(const bt_json *a, const bt_json *b)
     return a->num == b->num;
 }
 
+static bool equal_depth(const bt_json *a, const bt_json *b, unsigned depth);
+
+static int cmp_member_ptr(const void *x, const void *y)
+{
+    const bt_json_member *a = *(const bt_json_member *const *)x;
+    const bt_json_member *b = *(const bt_json_member *const *)y;
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int c = memcmp(a->key, b->key, n);
+    if (c)
+        return c;
+    if (a->key_len != b->key_len)
+        return a->key_len < b->key_len ? -1 : 1;
+    return a < b ? -1 : a > b; /* document order among duplicates */
+}
+
+/* Sorts o's members by key and keeps the first of each key; returns the count. */
+static size_t sorted_unique(const bt_json *o, const bt_json_member **v)
+{
+    size_t i, n = 0;
+    for (i = 0; i < o->len; i++)
+        v[i] = &o->u.members[i];
+    qsort(v, o->len, sizeof *v, cmp_member_ptr);
+    for (i = 0; i < o->len; i++)
+        if (n == 0 || v[n - 1]->key_len != v[i]->key_len ||
+            memcmp(v[n - 1]->key, v[i]->key, v[i]->key_len) != 0)
+            v[n++] = v[i];
+    return n;
+}
+
+/* Object equality for large objects in O(n log n): same semantics as the small case. */
+static bool objects_equal_sorted(const bt_json *a, const bt_json *b, unsigned depth)
+{
+    const bt_json_member **va = malloc(a->len * sizeof *va), **vb = malloc(b->len * sizeof *vb);
+    bool eq = false;
+    size_t na, nb, i;
+    if (!va || !vb)
+        goto done;
+    na = sorted_unique(a, va);
+    nb = sorted_unique(b, vb);
+    if (na != nb)
+        goto done;
+    for (i = 0; i < na; i++)
+        if (va[i]->key_len != vb[i]->key_len ||
+            memcmp(va[i]->key, vb[i]->key, va[i]->key_len) != 0 ||
+            !equal_depth(va[i]->value, vb[i]->value, depth + 1))
+            goto done;
+    eq = true;
+done:
+    free(va);
+    free(vb);
+    return eq;
+}
+
 static bool equal_depth(const bt_json *a, const bt_json *b, unsigned depth)
 {
     size_t i;
     if (a == b)
         return true;
-    if (!a || !b || a->type != b->type || depth > 100000)
+    if (!a || !b || a->type != b->type || depth > 10000)
         return false;
     switch (a->type) {
     case BT_JSON_NULL:
@@ -992,6 +1047,8 @@ static bool equal_depth(const bt_json *a, const bt_json *b, unsigned depth)
     case BT_JSON_OBJECT:
         if (a->len != b->len)
             return false;
+        if (a->len > 32)
+            return objects_equal_sorted(a, b, depth);
         /* Same member count, and every key of either side maps (first occurrence) to
          * equal values on the other side. Fast path: same key order. */
         for (i = 0; i < a->len; i++) {
