@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data;
     bt_json *v = NULL, *v2, *v3;
     bt_error err = BT_ERROR_INIT;
-    bt_json_parse_opts po = {64, 0};
+    bt_json_parse_opts po = {64, 0, 0};
     bt_buf out = BT_BUF_INIT, out2 = BT_BUF_INIT;
     size_t used, i;
     int rc;

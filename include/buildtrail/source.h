@@ -28,6 +28,8 @@ typedef struct bt_read_stats {
     uint64_t ignored;    /* JSON values that are neither records nor known envelopes */
     uint64_t unchanged;  /* files skipped because the consumer already has them */
     uint64_t errors;     /* inputs that failed (corrupt, truncated, unreadable) */
+    uint64_t nonjson;    /* files met while walking a directory that are neither gzip nor
+                            JSON (READMEs, checksums...): skipped, not errors */
     uint64_t bytes_in;   /* bytes read */
     uint64_t bytes_json; /* bytes after decompression */
 } bt_read_stats;
@@ -35,6 +37,9 @@ typedef struct bt_read_stats {
 /* Called for each record; the event and its strings are valid only during the call.
  * Return 0 to continue, non-zero to stop reading (that value is returned). */
 typedef int (*bt_event_fn)(void *ctx, const bt_event *ev);
+
+/* True if data looks like an input: gzip, or JSON starting with '{' or '['. */
+int bt_looks_like_input(const char *data, size_t len);
 
 /*
  * Reads one input already in memory (gzip or plain). name is used in messages.
@@ -51,6 +56,7 @@ typedef struct bt_file_info {
     char *path;       /* owned by the list */
     uint64_t size;
     int64_t mtime_ns;
+    int walked;       /* found by walking a directory (not named by the user) */
 } bt_file_info;
 
 typedef struct bt_file_list {
@@ -59,7 +65,9 @@ typedef struct bt_file_list {
 } bt_file_list;
 
 /* Appends path: a file, a directory (walked recursively, sorted, hidden entries
- * skipped) or "-" for stdin. Errors name the path. */
+ * skipped) or "-" for stdin. Errors name the path. Files found by the walk that turn
+ * out to be neither gzip nor JSON are skipped by the scan (stats.nonjson); a file
+ * named directly must be readable as records, else it is an error. */
 int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err);
 void bt_file_list_dispose(bt_file_list *l);
 

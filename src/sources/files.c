@@ -142,13 +142,11 @@ static size_t match_key(const char *d, size_t i, size_t len, const char *key)
 static int parse_at(reader *r, size_t *pos, bt_json **out)
 {
     size_t used = 0;
-    int rc = bt_json_parse_prefix(r->arena, r->data + *pos, r->len - *pos, NULL, out, &used,
+    bt_json_parse_opts po = {0, 0, *pos};
+    int rc = bt_json_parse_prefix(r->arena, r->data + *pos, r->len - *pos, &po, out, &used,
                                   r->err);
-    if (rc) {
-        /* make the byte offset absolute: the parser counts from *pos */
-        bt_error_prefix(r->err, "at or after byte %zu", *pos);
+    if (rc)
         return rc;
-    }
     *pos += used;
     return 0;
 }
@@ -322,6 +320,17 @@ done:
 
 /* ---- enumeration ------------------------------------------------------------------ */
 
+int bt_looks_like_input(const char *data, size_t len)
+{
+    size_t i = 0;
+    if (bt_gzip_is(data, len))
+        return 1;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    i = skip_ws(data, i, len);
+    return i < len && (data[i] == '{' || data[i] == '[');
+}
+
 static int list_push(bt_file_list *l, const char *path, const struct stat *sb)
 {
     if (l->n == l->alloc) {
@@ -338,6 +347,7 @@ static int list_push(bt_file_list *l, const char *path, const struct stat *sb)
     l->v[l->n].size = sb ? (uint64_t)sb->st_size : 0;
     l->v[l->n].mtime_ns =
         sb ? (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec : 0;
+    l->v[l->n].walked = 0;
     l->n++;
     return 0;
 }
@@ -387,8 +397,12 @@ static int walk(bt_file_list *l, const char *dir, int depth, bt_error *err)
             continue; /* vanished or dangling link */
         if (S_ISDIR(sb.st_mode))
             rc = walk(l, names[i], depth + 1, err);
-        else if (S_ISREG(sb.st_mode) && (rc = list_push(l, names[i], &sb)))
-            bt_error_set(err, rc, "out of memory");
+        else if (S_ISREG(sb.st_mode)) {
+            if ((rc = list_push(l, names[i], &sb)))
+                bt_error_set(err, rc, "out of memory");
+            else
+                l->v[l->n - 1].walked = 1;
+        }
     }
 done:
     for (i = 0; i < n; i++)

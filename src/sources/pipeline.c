@@ -180,7 +180,9 @@ static void *work(void *arg)
         w->st.files++;
         before = w->st.records;
         rc = bt_buf_read_file(&data, f->path, &err);
-        if (!rc) {
+        if (!rc && f->walked && !bt_looks_like_input(data.data, data.len)) {
+            w->st.nonjson++;
+        } else if (!rc) {
             rc = bt_read_data(data.data, data.len, w->scratch, on_event, w, &w->st, &err);
             if (rc && rc != BT_ESTOP && rc != BT_ENOMEM)
                 bt_error_prefix(&err, "'%s'", f->path);
@@ -215,6 +217,7 @@ static void add_stats(bt_read_stats *a, const bt_read_stats *d)
     a->ignored += d->ignored;
     a->unchanged += d->unchanged;
     a->errors += d->errors;
+    a->nonjson += d->nonjson;
     a->bytes_in += d->bytes_in;
     a->bytes_json += d->bytes_json;
 }

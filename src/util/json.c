@@ -70,6 +70,7 @@ typedef struct parser {
     const char *text, *end;
     bt_error *err;
     unsigned max_depth;
+    size_t offset_base; /* added to byte offsets in error messages */
     char *bcur, *bend; /* bump region */
 
     frame *frames;
@@ -150,8 +151,8 @@ static int perr(parser *ps, const char *at, int code, const char *what)
 {
     if (at >= ps->end)
         ps->eof = 1;
-    return bt_error_set(ps->err, code, "invalid JSON at byte %zu: %s", (size_t)(at - ps->text),
-                        what);
+    return bt_error_set(ps->err, code, "invalid JSON at byte %zu: %s",
+                        ps->offset_base + (size_t)(at - ps->text), what);
 }
 
 static int perr_char(parser *ps, const char *at, const char *ctx)
@@ -829,6 +830,7 @@ static int do_parse(bt_arena *arena, const char *text, size_t len, const bt_json
     if (!text)
         text = "";
     parser_init(ps, arena, text, len, max_depth, err);
+    ps->offset_base = opts ? opts->offset_base : 0;
     rc = parse_value(ps, text, out, &endp);
     if (rc) {
         if (truncated && ps->eof)

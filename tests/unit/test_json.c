@@ -267,7 +267,7 @@ static void test_errors(void)
 static void test_depth_limit(void)
 {
     char msg[BT_ERROR_MSG_MAX], *s;
-    bt_json_parse_opts o = {3, 0};
+    bt_json_parse_opts o = {3, 0, 0};
     int i;
     setup();
     CHECK_INT(parse_err("[[[1]]]", 7, &o, NULL), 0);
@@ -297,7 +297,7 @@ static void test_depth_limit(void)
 static void test_size_limit(void)
 {
     char msg[BT_ERROR_MSG_MAX];
-    bt_json_parse_opts o = {0, 5};
+    bt_json_parse_opts o = {0, 5, 0};
     bt_json *v;
     size_t used;
     bt_error err = BT_ERROR_INIT;
