@@ -148,7 +148,9 @@ static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts 
         break;
     }
 done:
-    if (rc)
+    /* The CLI's text output writes as it goes: when it fails part-way (BT_EINVAL),
+     * what it wrote before failing is kept, as on the CLI's stdout. */
+    if (rc && !(rc == BT_EINVAL && opts->format == BT_FORMAT_TEXT))
         truncate_to(out, mark);
     bt_arena_free(a);
     return rc;

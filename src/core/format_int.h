@@ -47,6 +47,8 @@ int bt_fmt_py_float(bt_buf *out, double d, bt_fmt_numstyle style);
 int bt_fmt_py_str(bt_buf *out, const bt_json *v);
 /* Appends repr(v). */
 int bt_fmt_py_repr(bt_buf *out, const bt_json *v);
+/* Python type name of the value json.loads gives ("str", "dict", "NoneType"...). */
+const char *bt_fmt_py_type_name(const bt_json *v);
 /* JSON scalars (not array/object). */
 bool bt_fmt_is_scalar(const bt_json *v);
 /* Python truthiness (json.loads result): null, false, 0, "", [], {} are false. */

@@ -422,3 +422,23 @@ const bt_json *bt_fmt_dedupe(bt_arena *a, const bt_json *v)
     }
     return copy ? copy : v;
 }
+
+const char *bt_fmt_py_type_name(const bt_json *v)
+{
+    switch (v ? v->type : BT_JSON_NULL) {
+    case BT_JSON_NULL:
+        return "NoneType";
+    case BT_JSON_TRUE:
+    case BT_JSON_FALSE:
+        return "bool";
+    case BT_JSON_NUMBER:
+        return bt_fmt_num_is_int(v) ? "int" : "float";
+    case BT_JSON_STRING:
+        return "str";
+    case BT_JSON_ARRAY:
+        return "list";
+    case BT_JSON_OBJECT:
+        return "dict";
+    }
+    return "object";
+}

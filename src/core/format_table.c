@@ -261,26 +261,6 @@ static int sub_table_from_dict(table *t, const bt_json *d, int indent)
     return rc;
 }
 
-static const char *py_type_name(const bt_json *v)
-{
-    switch (v ? v->type : BT_JSON_NULL) {
-    case BT_JSON_NULL:
-        return "NoneType";
-    case BT_JSON_TRUE:
-    case BT_JSON_FALSE:
-        return "bool";
-    case BT_JSON_NUMBER:
-        return bt_fmt_num_is_int(v) ? "int" : "float";
-    case BT_JSON_STRING:
-        return "str";
-    case BT_JSON_ARRAY:
-        return "list";
-    case BT_JSON_OBJECT:
-        return "dict";
-    }
-    return "object";
-}
-
 static int sub_table_from_list(table *t, const bt_json *list, int indent, const char *title,
                                size_t title_len)
 {
@@ -290,15 +270,32 @@ static int sub_table_from_list(table *t, const bt_json *list, int indent, const 
     int rc = 0;
     bool built;
 
-    for (i = 0; i < list->len; i++) {
+    /* _group_scalar_keys_from_list iterates each element: "" and [] contribute no
+     * keys; any other non-dict raises (TypeError or, for a list of ints, an error a
+     * step later). */
+    for (i = 0; rc == 0 && i < list->len; i++) {
         const bt_json *e = list->u.items[i];
-        if (e->type != BT_JSON_OBJECT)
+        if (e->type == BT_JSON_OBJECT)
+            rc = group_keys(t, e, &headers, &more);
+        else if (!((e->type == BT_JSON_STRING || e->type == BT_JSON_ARRAY) && e->len == 0))
+            return bt_error_set(t->err, BT_EINVAL,
+                                "table output: '%s' object is not a mapping",
+                                bt_fmt_py_type_name(e));
+    }
+    /* then element.get(header) for every header, and `key in element` */
+    for (i = 0; rc == 0 && i < list->len; i++) {
+        const bt_json *e = list->u.items[i];
+        if (e->type == BT_JSON_OBJECT)
+            continue;
+        if (headers.n)
             return bt_error_set(t->err, BT_EINVAL,
                                 "table output: '%s' object has no attribute 'get'",
-                                py_type_name(e));
+                                bt_fmt_py_type_name(e));
+        for (j = 0; j < more.n; j++)
+            if (e->type == BT_JSON_STRING && more.k[j]->key_len == 0)
+                return bt_error_set(t->err, BT_EINVAL,
+                                    "table output: string indices must be integers");
     }
-    for (i = 0; rc == 0 && i < list->len; i++)
-        rc = group_keys(t, list->u.items[i], &headers, &more);
     if (rc == 0)
         rc = header_cells(t, &headers, &h);
     if (rc == 0)
@@ -316,6 +313,10 @@ static int sub_table_from_list(table *t, const bt_json *list, int indent, const 
         row = cells(t, headers.n);
         if (!row)
             return BT_ENOMEM;
+        if (e->type != BT_JSON_OBJECT) { /* "" or [] with no headers: an empty row */
+            rc = add_row(t, row, 0);
+            continue;
+        }
         for (j = 0; rc == 0 && j < headers.n; j++) {
             const bt_json *val = bt_fmt_member(e, headers.k[j]->key, headers.k[j]->key_len);
             if (val)

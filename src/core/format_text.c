@@ -23,7 +23,8 @@ typedef struct keyset {
     size_t n, cap;
 } keyset;
 
-static int text_item(bt_buf *out, const bt_json *v, ident id, const keyset *scalar_keys);
+static int text_item(bt_buf *out, const bt_json *v, ident id, const keyset *scalar_keys,
+                     bt_error *err);
 
 static int put_ident(bt_buf *out, ident id)
 {
@@ -102,7 +103,7 @@ static int scalar_list(bt_buf *out, const bt_json *const *items, size_t n, ident
     return rc ? rc : bt_buf_putc(out, '\n');
 }
 
-static int text_list(bt_buf *out, const bt_json *v, ident id)
+static int text_list(bt_buf *out, const bt_json *v, ident id, bt_error *err)
 {
     size_t i, n = v->len;
     bool any_dict = false, any_list = false;
@@ -118,6 +119,11 @@ static int text_list(bt_buf *out, const bt_json *v, ident id)
     }
     if (any_dict) {
         keyset ks = {NULL, 0, 0};
+        for (i = 0; i < n; i++) /* _all_scalar_keys calls .items() on every element */
+            if (v->u.items[i]->type != BT_JSON_OBJECT)
+                return bt_error_set(err, BT_EINVAL,
+                                    "text output: '%s' object has no attribute 'items'",
+                                    bt_fmt_py_type_name(v->u.items[i]));
         for (i = 0; rc == 0 && i < n; i++) {
             const bt_json *d = v->u.items[i];
             if (d->type != BT_JSON_OBJECT)
@@ -127,7 +133,7 @@ static int text_list(bt_buf *out, const bt_json *v, ident id)
                     rc = keyset_add(&ks, &d->u.members[j]);
         }
         for (i = 0; rc == 0 && i < n; i++)
-            rc = text_item(out, v->u.items[i], id, &ks);
+            rc = text_item(out, v->u.items[i], id, &ks, err);
         free(ks.k);
         return rc;
     }
@@ -144,7 +150,7 @@ static int text_list(bt_buf *out, const bt_json *v, ident id)
         free(sc);
         for (i = 0; rc == 0 && i < n; i++)
             if (!bt_fmt_is_scalar(v->u.items[i]))
-                rc = text_item(out, v->u.items[i], id, NULL);
+                rc = text_item(out, v->u.items[i], id, NULL, err);
         return rc;
     }
     return scalar_list(out, (const bt_json *const *)v->u.items, n, id);
@@ -168,7 +174,8 @@ static int column(bt_buf *out, ident id, bool *started)
     return bt_buf_putc(out, '\t');
 }
 
-static int text_dict(bt_buf *out, const bt_json *v, ident id, const keyset *scalar_keys)
+static int text_dict(bt_buf *out, const bt_json *v, ident id, const keyset *scalar_keys,
+                     bt_error *err)
 {
     size_t n = v->len, i;
     size_t *idx = NULL;
@@ -209,20 +216,21 @@ static int text_dict(bt_buf *out, const bt_json *v, ident id, const keyset *scal
         } else if (bt_fmt_is_scalar(m->value)) {
             continue;
         }
-        rc = text_item(out, m->value, sub, NULL);
+        rc = text_item(out, m->value, sub, NULL, err);
     }
     free(idx);
     return rc;
 }
 
-static int text_item(bt_buf *out, const bt_json *v, ident id, const keyset *scalar_keys)
+static int text_item(bt_buf *out, const bt_json *v, ident id, const keyset *scalar_keys,
+                     bt_error *err)
 {
     int rc;
 
     if (v && v->type == BT_JSON_OBJECT)
-        return text_dict(out, v, id, scalar_keys);
+        return text_dict(out, v, id, scalar_keys, err);
     if (v && v->type == BT_JSON_ARRAY)
-        return text_list(out, v, id);
+        return text_list(out, v, id, err);
     rc = bt_fmt_py_str(out, v);
     return rc ? rc : bt_buf_putc(out, '\n');
 }
@@ -230,9 +238,9 @@ static int text_item(bt_buf *out, const bt_json *v, ident id, const keyset *scal
 int bt_fmt_text(bt_buf *out, const bt_json *v, bt_error *err)
 {
     ident none = {NULL, 0};
-    int rc = text_item(out, v, none, NULL);
+    int rc = text_item(out, v, none, NULL, err);
 
-    if (rc)
+    if (rc && rc != BT_EINVAL)
         bt_error_set(err, rc, "text output: %s", bt_strerror(rc));
     return rc;
 }
