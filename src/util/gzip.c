@@ -5,8 +5,6 @@
 
 #include "util/gzip.h"
 
-static _Thread_local struct libdeflate_decompressor *tl_dec;
-
 int bt_gzip_is(const void *data, size_t len)
 {
     const unsigned char *p = data;
@@ -17,9 +15,12 @@ int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
 {
     const unsigned char *p = in;
     size_t off = 0;
-    int rc;
+    int rc = 0;
+    /* one per call: ~11 KiB, negligible next to a file's work, and nothing per thread
+     * to clean up */
+    struct libdeflate_decompressor *dec = libdeflate_alloc_decompressor();
 
-    if (!tl_dec && !(tl_dec = libdeflate_alloc_decompressor()))
+    if (!dec)
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     while (off < len) {
         size_t guess, in_used = 0, out_used = 0;
@@ -32,7 +33,8 @@ int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
                 k++;
             if (k == len)
                 break;
-            return bt_error_set(err, BT_EPARSE, "trailing garbage after gzip data");
+            rc = bt_error_set(err, BT_EPARSE, "trailing garbage after gzip data");
+            goto done;
         }
         /* ISIZE of the last member is a good guess for a single-member file */
         guess = len - off >= 18 ? (size_t)p[len - 4] | (size_t)p[len - 3] << 8 |
@@ -43,26 +45,34 @@ int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
         if (guess < (len - off) * 2 || guess > (len - off) * 1032 + 4096)
             guess = (len - off) * 4 + 4096;
         for (;;) {
-            if ((rc = bt_buf_reserve(out, guess)))
-                return bt_error_set(err, rc, rc == BT_ELIMIT ? "decompressed data exceeds the size limit"
-                                                             : "out of memory");
-            r = libdeflate_gzip_decompress_ex(tl_dec, p + off, len - off, out->data + out->len,
+            if ((rc = bt_buf_reserve(out, guess))) {
+                bt_error_set(err, rc, rc == BT_ELIMIT ? "decompressed data exceeds the size limit"
+                                                      : "out of memory");
+                goto done;
+            }
+            r = libdeflate_gzip_decompress_ex(dec, p + off, len - off, out->data + out->len,
                                               out->alloc - out->len - 1, &in_used, &out_used);
             if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
-                if (out->alloc - out->len > (len - off) * 1032 + 4096)
-                    return bt_error_set(err, BT_EPARSE, "corrupt or truncated gzip data");
+                if (out->alloc - out->len > (len - off) * 1032 + 4096) {
+                    rc = bt_error_set(err, BT_EPARSE, "corrupt or truncated gzip data");
+                    goto done;
+                }
                 guess = (out->alloc - out->len) * 2;
                 continue;
             }
             break;
         }
-        if (r != LIBDEFLATE_SUCCESS)
-            return bt_error_set(err, BT_EPARSE, "corrupt or truncated gzip data");
+        if (r != LIBDEFLATE_SUCCESS) {
+            rc = bt_error_set(err, BT_EPARSE, "corrupt or truncated gzip data");
+            goto done;
+        }
         out->len += out_used;
         out->data[out->len] = '\0';
         off += in_used;
     }
-    return 0;
+done:
+    libdeflate_free_decompressor(dec);
+    return rc;
 }
 
 int bt_gzip_compress(const void *in, size_t len, int level, bt_buf *out, bt_error *err)
