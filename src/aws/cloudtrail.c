@@ -1,0 +1,185 @@
+/* cloudtrail.c - CloudTrail LookupEvents: request body (epoch-second timestamps, one
+ * lookup attribute), reply parsing into bt_ct_lookup_page, and the rate-limited call. */
+#include <stdio.h>
+#include <string.h>
+
+#include "aws/aws_int.h"
+#include "buildtrail/json.h"
+
+#define CT_TARGET "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
+
+static const char *const attr_keys[] = {
+    BT_CT_ATTR_EVENT_ID,      BT_CT_ATTR_EVENT_NAME,    BT_CT_ATTR_READ_ONLY,
+    BT_CT_ATTR_USERNAME,      BT_CT_ATTR_RESOURCE_TYPE, BT_CT_ATTR_RESOURCE_NAME,
+    BT_CT_ATTR_EVENT_SOURCE,  BT_CT_ATTR_ACCESS_KEY_ID, NULL};
+
+static int put_str(bt_buf *out, const char *key, const char *val, int *first)
+{
+    int rc = bt_buf_puts(out, *first ? "\"" : ",\"");
+    *first = 0;
+    if (rc == 0)
+        rc = bt_buf_puts(out, key);
+    if (rc == 0)
+        rc = bt_buf_puts(out, "\":");
+    if (rc == 0)
+        rc = bt_json_write_string(out, val, strlen(val), 0);
+    return rc;
+}
+
+int bt_ct_lookup_body(const bt_ct_lookup_request *req, bt_buf *out, bt_error *err)
+{
+    int first = 1, rc = 0, i, known = 0;
+
+    if (req->attr_key) {
+        for (i = 0; attr_keys[i]; i++)
+            if (strcmp(attr_keys[i], req->attr_key) == 0)
+                known = 1;
+        if (!known)
+            return bt_error_set(err, BT_EINVAL, "invalid lookup attribute '%s'", req->attr_key);
+        if (!req->attr_value)
+            return bt_error_set(err, BT_EINVAL, "lookup attribute '%s' has no value",
+                                req->attr_key);
+    }
+    if (req->max_results < 0)
+        return bt_error_set(err, BT_EINVAL, "MaxResults must be at least 1");
+    rc = bt_buf_putc(out, '{');
+    if (rc == 0 && req->attr_key) {
+        rc = bt_buf_puts(out, "\"LookupAttributes\":[{\"AttributeKey\":");
+        if (rc == 0)
+            rc = bt_json_write_string(out, req->attr_key, strlen(req->attr_key), 0);
+        if (rc == 0)
+            rc = bt_buf_puts(out, ",\"AttributeValue\":");
+        if (rc == 0)
+            rc = bt_json_write_string(out, req->attr_value, strlen(req->attr_value), 0);
+        if (rc == 0)
+            rc = bt_buf_puts(out, "}]");
+        first = 0;
+    }
+    if (rc == 0 && req->start_time) {
+        rc = bt_buf_printf(out, "%s\"StartTime\":%lld", first ? "" : ",",
+                           (long long)req->start_time);
+        first = 0;
+    }
+    if (rc == 0 && req->end_time) {
+        rc = bt_buf_printf(out, "%s\"EndTime\":%lld", first ? "" : ",", (long long)req->end_time);
+        first = 0;
+    }
+    if (rc == 0 && req->category)
+        rc = put_str(out, "EventCategory", req->category, &first);
+    if (rc == 0 && req->max_results > 0) {
+        rc = bt_buf_printf(out, "%s\"MaxResults\":%d", first ? "" : ",", req->max_results);
+        first = 0;
+    }
+    if (rc == 0 && req->next_token)
+        rc = put_str(out, "NextToken", req->next_token, &first);
+    if (rc == 0)
+        rc = bt_buf_putc(out, '}');
+    if (rc)
+        return bt_error_set(err, rc, "LookupEvents request: %s", bt_strerror(rc));
+    return 0;
+}
+
+static const char *str_or_null(const bt_json *obj, const char *key)
+{
+    return bt_json_get_str(obj, key); /* NULL for absent, null or non-string */
+}
+
+int bt_ct_lookup_parse(bt_arena *arena, const char *text, size_t len, bt_ct_lookup_page *out,
+                       bt_error *err)
+{
+    bt_json *root = NULL, *events;
+    size_t i, j;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    rc = bt_json_parse(arena, text, len, NULL, &root, err);
+    if (rc) {
+        bt_error_prefix(err, "LookupEvents reply");
+        return rc;
+    }
+    if (root->type != BT_JSON_OBJECT)
+        return bt_error_set(err, BT_EPARSE, "LookupEvents reply is not a JSON object");
+    out->raw = root;
+    out->next_token = str_or_null(root, "NextToken");
+    events = bt_json_get(root, "Events");
+    if (!events || events->type == BT_JSON_NULL)
+        return 0;
+    if (events->type != BT_JSON_ARRAY)
+        return bt_error_set(err, BT_EPARSE, "LookupEvents reply: Events is not an array");
+    out->events = bt_arena_calloc(arena, (events->len ? events->len : 1) * sizeof *out->events);
+    if (!out->events)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    for (i = 0; i < events->len; i++) {
+        const bt_json *e = events->u.items[i], *t, *res, *ce;
+        bt_ct_event *ev = &out->events[out->nevents];
+        if (e->type != BT_JSON_OBJECT)
+            return bt_error_set(err, BT_EPARSE, "LookupEvents reply: event %zu is not an object",
+                                i);
+        ev->raw = e;
+        ev->event_id = str_or_null(e, "EventId");
+        ev->event_name = str_or_null(e, "EventName");
+        ev->read_only = str_or_null(e, "ReadOnly");
+        ev->access_key_id = str_or_null(e, "AccessKeyId");
+        ev->event_source = str_or_null(e, "EventSource");
+        ev->username = str_or_null(e, "Username");
+        t = bt_json_get(e, "EventTime");
+        if (t && t->type == BT_JSON_NUMBER) {
+            ev->event_time = t->num;
+            ev->has_event_time = 1;
+        }
+        ce = bt_json_get(e, "CloudTrailEvent");
+        if (ce && ce->type == BT_JSON_STRING) {
+            ev->cloudtrail_event = ce->u.str;
+            ev->cloudtrail_event_len = ce->len;
+        }
+        res = bt_json_get(e, "Resources");
+        if (res && res->type == BT_JSON_ARRAY && res->len) {
+            ev->resources = bt_arena_calloc(arena, res->len * sizeof *ev->resources);
+            if (!ev->resources)
+                return bt_error_set(err, BT_ENOMEM, "out of memory");
+            for (j = 0; j < res->len; j++) {
+                const bt_json *r = res->u.items[j];
+                if (r->type != BT_JSON_OBJECT)
+                    continue;
+                ev->resources[ev->nresources].type = str_or_null(r, "ResourceType");
+                ev->resources[ev->nresources].name = str_or_null(r, "ResourceName");
+                ev->nresources++;
+            }
+        }
+        out->nevents++;
+    }
+    return 0;
+}
+
+int bt_ct_lookup_events(bt_aws_client *c, const bt_ct_lookup_request *req, bt_arena *arena,
+                        bt_ct_lookup_page *page, bt_error *err)
+{
+    bt_buf body = BT_BUF_INIT;
+    bt_aws_response resp;
+    char *text;
+    int rc;
+
+    memset(page, 0, sizeof *page);
+    bt_aws_response_init(&resp);
+    rc = bt_ct_lookup_body(req, &body, err);
+    if (rc)
+        goto done;
+    rc = bt_aws_json_call_service(c, "cloudtrail", CT_TARGET, "LookupEvents", body.data,
+                                  body.len, &resp, err);
+    if (rc)
+        goto done;
+    /* the page's strings point into the arena, and src spans into the text: keep
+     * the text in the arena as well */
+    text = bt_arena_strndup(arena, resp.body.data ? resp.body.data : "", resp.body.len);
+    if (!text) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = bt_ct_lookup_parse(arena, text, resp.body.len, page, err);
+    if (rc == 0)
+        snprintf(page->request_id, sizeof page->request_id, "%s", resp.request_id);
+done:
+    bt_buf_dispose(&body);
+    bt_aws_response_dispose(&resp);
+    return rc;
+}
