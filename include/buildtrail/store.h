@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "buildtrail/codebuild.h"
 #include "buildtrail/error.h"
 #include "buildtrail/event.h"
 #include "buildtrail/filter.h"
@@ -107,6 +108,18 @@ int bt_store_breakdown(bt_store *s,
                        int (*fn)(void *ctx, const char *account, const char *region,
                                  uint64_t n, int64_t min_ms, int64_t max_ms),
                        void *ctx, bt_error *err);
+
+/* ---- CodeBuild builds ---- */
+
+/*
+ * Calls fn for every build the store knows (or only for uuid when not NULL), newest
+ * start first: builds seen through StartBuild / RetryBuild / StartBuildBatch /
+ * StopBuild records, EventBridge state and phase events, and builds known only from
+ * their role session's calls (webhook builds have no StartBuild record: their trigger
+ * is then "webhook" with trigger_inferred set). The bt_build is valid during the call.
+ */
+int bt_store_builds(bt_store *s, const char *uuid,
+                    int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err);
 
 #ifdef __cplusplus
 }

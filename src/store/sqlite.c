@@ -21,6 +21,7 @@
 #include <zstd.h>
 
 #include "buildtrail/buf.h"
+#include "buildtrail/codebuild.h"
 #include "buildtrail/json.h"
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
@@ -43,13 +44,14 @@ static const char *const migrations[] = {
     " t INTEGER NOT NULL, kind INTEGER NOT NULL,"
     " name INTEGER, src INTEGER, region INTEGER, account INTEGER, user INTEGER,"
     " principal INTEGER, akid INTEGER, ip INTEGER, err INTEGER, ro INTEGER,"
-    " project INTEGER, build INTEGER,"
+    " project INTEGER, build INTEGER, actor INTEGER,"
     " blk INTEGER NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL);"
     "CREATE INDEX ev_t ON events(t);"
     "CREATE INDEX ev_name ON events(name, t);"
     "CREATE INDEX ev_src ON events(src, t);"
     "CREATE INDEX ev_user ON events(user, t);"
     "CREATE INDEX ev_build ON events(build, t) WHERE build IS NOT NULL;"
+    "CREATE INDEX ev_actor ON events(actor, t, err) WHERE actor IS NOT NULL;"
     "CREATE INDEX ev_project ON events(project, t) WHERE project IS NOT NULL;"
     "CREATE INDEX ev_err ON events(err, t) WHERE err IS NOT NULL;"
     "CREATE INDEX ev_akid ON events(akid, t) WHERE akid IS NOT NULL;"
@@ -59,7 +61,13 @@ static const char *const migrations[] = {
     "CREATE TABLE sources(key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
     " etag TEXT, records INTEGER, ingested_ms INTEGER) WITHOUT ROWID;"
     "CREATE TABLE cursors(name TEXT PRIMARY KEY, value TEXT, updated_ms INTEGER)"
-    " WITHOUT ROWID;",
+    " WITHOUT ROWID;"
+    "CREATE TABLE builds(uuid TEXT PRIMARY KEY, build_id TEXT, project TEXT, account TEXT,"
+    " region TEXT, number INTEGER, start_ms INTEGER, trigger_type TEXT, trigger_principal TEXT,"
+    " initiator TEXT, source_version TEXT, overrides TEXT, retry_of TEXT, batch_uuid TEXT,"
+    " stop_principal TEXT, stop_ms INTEGER, status TEXT, status_source TEXT, status_ms INTEGER,"
+    " end_ms INTEGER) WITHOUT ROWID;"
+    "CREATE INDEX builds_start ON builds(start_ms);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -153,7 +161,7 @@ struct bt_store {
     int in_tx;
     int version;
     sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
-        *st_src_done, *st_src_get, *st_get_block;
+        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build;
     icache ic;
     /* pending block */
     int64_t blk_id;
@@ -361,6 +369,8 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_src_done);
     sqlite3_finalize(s->st_src_get);
     sqlite3_finalize(s->st_get_block);
+    sqlite3_finalize(s->st_sel_build);
+    sqlite3_finalize(s->st_ins_build);
     if (s->db)
         sqlite3_close(s->db);
     icache_clear(&s->ic);
@@ -496,9 +506,142 @@ static int flush_block(bt_store *s, bt_error *err)
     return 0;
 }
 
+/* ---- builds: lifecycle facts merged per build ------------------------------------ */
+
+typedef struct brow {
+    char *v[20];
+} brow;
+
+enum {
+    B_UUID, B_BUILD_ID, B_PROJECT, B_ACCOUNT, B_REGION, B_NUMBER, B_START, B_TRIGGER,
+    B_TRIGGER_PRINCIPAL, B_INITIATOR, B_SOURCE_VERSION, B_OVERRIDES, B_RETRY_OF, B_BATCH,
+    B_STOP_PRINCIPAL, B_STOP_MS, B_STATUS, B_STATUS_SOURCE, B_STATUS_MS, B_END, B__N
+};
+
+static void brow_set(brow *r, int col, const char *v, int overwrite)
+{
+    if (!v || (r->v[col] && !overwrite))
+        return;
+    free(r->v[col]);
+    r->v[col] = strdup(v);
+}
+
+static void brow_set_int(brow *r, int col, int64_t v, int overwrite)
+{
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    brow_set(r, col, tmp, overwrite);
+}
+
+static void brow_free(brow *r)
+{
+    int i;
+    for (i = 0; i < B__N; i++)
+        free(r->v[i]);
+}
+
+static int status_rank(const char *status, const char *source)
+{
+    if (!status)
+        return 0;
+    if (source && strcmp(source, "eventbridge") == 0)
+        return strcmp(status, "IN_PROGRESS") == 0 ? 1 : 3;
+    return 2;
+}
+
+static int merge_build(bt_store *s, const bt_event *ev, bt_error *err)
+{
+    static const char *sel =
+        "SELECT uuid, build_id, project, account, region, number, start_ms, trigger_type,"
+        " trigger_principal, initiator, source_version, overrides, retry_of, batch_uuid,"
+        " stop_principal, stop_ms, status, status_source, status_ms, end_ms FROM builds"
+        " WHERE uuid=?";
+    static const char *ins =
+        "INSERT OR REPLACE INTO builds(uuid, build_id, project, account, region, number,"
+        " start_ms, trigger_type, trigger_principal, initiator, source_version, overrides,"
+        " retry_of, batch_uuid, stop_principal, stop_ms, status, status_source, status_ms,"
+        " end_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    bt_build_facts f;
+    bt_json *rec;
+    brow r;
+    int rc, i, start_fact;
+
+    memset(&r, 0, sizeof r);
+    bt_arena_reset(s->arena);
+    if (bt_json_parse(s->arena, ev->raw, ev->raw_len, NULL, &rec, NULL) != 0)
+        return 0; /* it parsed once already; nothing to learn if not */
+    if ((rc = bt_build_facts_from(s->arena, rec, ev, &f)))
+        return bt_error_set(err, rc, "out of memory");
+    if (f.kind == BT_BF_NONE || !f.uuid)
+        return 0;
+    if ((rc = prep(s, &s->st_sel_build, sel, err)) || (rc = prep(s, &s->st_ins_build, ins, err)))
+        return rc;
+    sqlite3_bind_text(s->st_sel_build, 1, f.uuid, -1, SQLITE_STATIC);
+    if (sqlite3_step(s->st_sel_build) == SQLITE_ROW)
+        for (i = 0; i < B__N; i++)
+            if (sqlite3_column_type(s->st_sel_build, i) != SQLITE_NULL)
+                r.v[i] = strdup((const char *)sqlite3_column_text(s->st_sel_build, i));
+    sqlite3_reset(s->st_sel_build);
+
+    start_fact = f.kind == BT_BF_START || f.kind == BT_BF_RETRY || f.kind == BT_BF_BATCH_START;
+    brow_set(&r, B_UUID, f.uuid, 1);
+    brow_set(&r, B_BUILD_ID, f.build_id, 0);
+    brow_set(&r, B_PROJECT, f.project, 0);
+    brow_set(&r, B_ACCOUNT, ev->account, 0);
+    brow_set(&r, B_REGION, ev->region, 0);
+    if (f.number >= 0)
+        brow_set_int(&r, B_NUMBER, f.number, 1);
+    brow_set(&r, B_INITIATOR, f.initiator, start_fact);
+    brow_set(&r, B_SOURCE_VERSION, f.source_version, start_fact);
+    if (start_fact) {
+        /* the API record of the start is authoritative for time and trigger */
+        brow_set_int(&r, B_START, ev->time_ms, 1);
+        brow_set(&r, B_TRIGGER, f.trigger_type, 1);
+        brow_set(&r, B_TRIGGER_PRINCIPAL, ev->principal_arn, 1);
+        brow_set(&r, B_OVERRIDES, f.overrides, 1);
+        brow_set(&r, B_RETRY_OF, f.retry_of, 1);
+        brow_set(&r, B_BATCH, f.batch_uuid, 1);
+    } else {
+        if (f.start_ms > 0)
+            brow_set_int(&r, B_START, f.start_ms, 0);
+        brow_set(&r, B_TRIGGER, f.trigger_type, 0);
+    }
+    if (f.kind == BT_BF_STOP) {
+        int64_t old = r.v[B_STOP_MS] ? strtoll(r.v[B_STOP_MS], NULL, 10) : 0;
+        if (!old || ev->time_ms < old) {
+            brow_set_int(&r, B_STOP_MS, ev->time_ms, 1);
+            brow_set(&r, B_STOP_PRINCIPAL, ev->principal_arn, 1);
+        }
+    }
+    if (f.status) {
+        const char *src = f.kind == BT_BF_STOP ? "stopbuild" : "eventbridge";
+        int nr = status_rank(f.status, src), orank = status_rank(r.v[B_STATUS], r.v[B_STATUS_SOURCE]);
+        int64_t oms = r.v[B_STATUS_MS] ? strtoll(r.v[B_STATUS_MS], NULL, 10) : 0;
+        if (nr > orank || (nr == orank && ev->time_ms >= oms)) {
+            brow_set(&r, B_STATUS, f.status, 1);
+            brow_set(&r, B_STATUS_SOURCE, src, 1);
+            brow_set_int(&r, B_STATUS_MS, ev->time_ms, 1);
+            if (nr >= 2)
+                brow_set_int(&r, B_END, ev->time_ms, nr == 3);
+        }
+    }
+    for (i = 0; i < B__N; i++) {
+        if (!r.v[i])
+            sqlite3_bind_null(s->st_ins_build, i + 1);
+        else if (i == B_NUMBER || i == B_START || i == B_STOP_MS || i == B_STATUS_MS || i == B_END)
+            sqlite3_bind_int64(s->st_ins_build, i + 1, strtoll(r.v[i], NULL, 10));
+        else
+            sqlite3_bind_text(s->st_ins_build, i + 1, r.v[i], -1, SQLITE_STATIC);
+    }
+    rc = sqlite3_step(s->st_ins_build) == SQLITE_DONE ? 0 : db_err(s, err, "record build");
+    sqlite3_reset(s->st_ins_build);
+    brow_free(&r);
+    return rc;
+}
+
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
 {
-    int64_t name, src, region, account, user, principal, akid, ip, errc, project, build;
+    int64_t name, src, region, account, user, principal, akid, ip, errc, project, build, actor;
     unsigned char eid[16];
     sqlite3_stmt *st;
     int64_t rowid;
@@ -518,12 +661,13 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
         (rc = intern(s, ev->source_ip, &ip, err)) ||
         (rc = intern(s, ev->error_code, &errc, err)) ||
         (rc = intern(s, ev->project, &project, err)) ||
-        (rc = intern(s, ev->build_uuid, &build, err)))
+        (rc = intern(s, ev->build_uuid, &build, err)) ||
+        (rc = intern(s, ev->actor_uuid, &actor, err)))
         return rc;
     if ((rc = prep(s, &s->st_ins_event,
                    "INSERT OR IGNORE INTO events(eid,t,kind,name,src,region,account,user,"
-                   "principal,akid,ip,err,ro,project,build,blk,off,len)"
-                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   "principal,akid,ip,err,ro,project,build,actor,blk,off,len)"
+                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    err)))
         return rc;
     st = s->st_ins_event;
@@ -545,9 +689,10 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
         sqlite3_bind_null(st, 13);
     bind_id(st, 14, project);
     bind_id(st, 15, build);
-    sqlite3_bind_int64(st, 16, s->blk_id);
-    sqlite3_bind_int64(st, 17, (sqlite3_int64)s->blk_raw.len);
-    sqlite3_bind_int64(st, 18, (sqlite3_int64)ev->raw_len);
+    bind_id(st, 16, actor);
+    sqlite3_bind_int64(st, 17, s->blk_id);
+    sqlite3_bind_int64(st, 18, (sqlite3_int64)s->blk_raw.len);
+    sqlite3_bind_int64(st, 19, (sqlite3_int64)ev->raw_len);
     if (sqlite3_step(st) != SQLITE_DONE) {
         sqlite3_reset(st);
         return db_err(s, err, "insert event");
@@ -575,6 +720,8 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
             return rc;
     }
     *is_new = 1;
+    if (bt_build_facts_possible(ev) && (rc = merge_build(s, ev, err)))
+        return rc;
     if (s->blk_raw.len >= BLOCK_RAW_TARGET)
         return flush_block(s, err);
     return 0;
@@ -829,7 +976,7 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         {BT_F_USERNAME, "e.user"},     {BT_F_ACCESS_KEY_ID, "e.akid"},
         {BT_F_ERROR_CODE, "e.err"},    {BT_F_SOURCE_IP, "e.ip"},
         {BT_F_ACCOUNT, "e.account"},   {BT_F_REGION, "e.region"},
-        {BT_F_PROJECT, "e.project"},   {BT_F_BUILD, "e.build"},
+        {BT_F_PROJECT, "e.project"},
         {BT_F_PRINCIPAL, "e.principal"},
     };
     unsigned kinds, i;
@@ -866,6 +1013,23 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
     for (c = 0; c < sizeof cols / sizeof cols[0]; c++)
         if ((rc = cond_in(s, q, cols[c].col, f, cols[c].field, err)))
             return rc;
+    if (f->nvalues[BT_F_BUILD]) {
+        /* " AND (e.build IN (ids) OR e.actor IN (ids))": the records about the build and
+         * the calls its own role session made */
+        size_t first = q->n, j, n;
+        if ((rc = cond_in(s, q, "(e.build", f, BT_F_BUILD, err)))
+            return rc;
+        n = q->n - first;
+        if (n) {
+            bt_buf_puts(&q->sql, " OR e.actor IN (");
+            for (j = 0; j < n; j++) {
+                bt_buf_puts(&q->sql, j ? ",?" : "?");
+                add_bind(q, 0, q->binds[first + j].i, NULL);
+            }
+            bt_buf_puts(&q->sql, ")");
+        }
+        bt_buf_puts(&q->sql, ")");
+    }
     if (f->nvalues[BT_F_EVENT_ID]) {
         bt_buf_puts(&q->sql, " AND e.eid IN (");
         for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
@@ -1068,5 +1232,200 @@ int bt_store_breakdown(bt_store *s,
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = db_err(s, err, "info");
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- builds query ------------------------------------------------------------------ */
+
+typedef struct bvec {
+    bt_build *v;
+    size_t n, cap;
+} bvec;
+
+static const char *acol(bt_arena *a, sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? bt_arena_strdup(a, (const char *)t) : NULL;
+}
+
+static bt_build *bvec_push(bvec *bv)
+{
+    if (bv->n == bv->cap) {
+        size_t n = bv->cap ? bv->cap * 2 : 256;
+        bt_build *v = realloc(bv->v, n * sizeof *v);
+        if (!v)
+            return NULL;
+        bv->v = v;
+        bv->cap = n;
+    }
+    memset(&bv->v[bv->n], 0, sizeof bv->v[0]);
+    bv->v[bv->n].number = -1;
+    return &bv->v[bv->n++];
+}
+
+static int cmp_build_newest(const void *x, const void *y)
+{
+    const bt_build *a = x, *b = y;
+    int64_t ta = a->start_ms ? a->start_ms : a->first_call_ms;
+    int64_t tb = b->start_ms ? b->start_ms : b->first_call_ms;
+    if (ta != tb)
+        return ta < tb ? 1 : -1;
+    return strcmp(a->uuid, b->uuid);
+}
+
+static int cmp_build_uuid(const void *x, const void *y)
+{
+    return strcmp(((const bt_build *)x)->uuid, ((const bt_build *)y)->uuid);
+}
+
+/* "arn:aws:sts::1:assumed-role/codebuild-web-api-service-role/AWSCodeBuild-..." -> "web-api"
+ * (the console's naming of CodeBuild service roles; a guess, used only when no record
+ * names the project) */
+static const char *project_from_role(bt_arena *a, const char *arn)
+{
+    const char *p = arn ? strstr(arn, ":assumed-role/") : NULL, *e;
+    size_t n;
+    if (!p)
+        return NULL;
+    p += 14;
+    e = strchr(p, '/');
+    if (!e)
+        return NULL;
+    n = (size_t)(e - p);
+    if (n > 10 + 13 && strncmp(p, "codebuild-", 10) == 0 &&
+        strncmp(e - 13, "-service-role", 13) == 0)
+        return bt_arena_strndup(a, p + 10, n - 23);
+    return NULL;
+}
+
+int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
+                    void *ctx, bt_error *err)
+{
+    bvec bv = {0};
+    bt_arena *a = bt_arena_new(1 << 16, 0);
+    sqlite3_stmt *st = NULL;
+    size_t nrows, i;
+    int rc = 0, step;
+
+    if (!a)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if (sqlite3_prepare_v2(s->db,
+                           uuid ? "SELECT uuid, build_id, project, account, region, number, start_ms,"
+                                  " trigger_type, trigger_principal, initiator, source_version,"
+                                  " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
+                                  " status_source, status_ms, end_ms FROM builds WHERE uuid=?"
+                                : "SELECT uuid, build_id, project, account, region, number, start_ms,"
+                                  " trigger_type, trigger_principal, initiator, source_version,"
+                                  " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
+                                  " status_source, status_ms, end_ms FROM builds",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "builds");
+        goto done;
+    }
+    if (uuid)
+        sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        bt_build *b = bvec_push(&bv);
+        const char *u = (const char *)sqlite3_column_text(st, 0);
+        if (!b) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            goto done;
+        }
+        snprintf(b->uuid, sizeof b->uuid, "%s", u ? u : "");
+        b->build_id = acol(a, st, 1);
+        b->project = acol(a, st, 2);
+        b->account = acol(a, st, 3);
+        b->region = acol(a, st, 4);
+        b->number = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
+        b->start_ms = sqlite3_column_int64(st, 6);
+        b->trigger_type = acol(a, st, 7);
+        b->trigger_principal = acol(a, st, 8);
+        b->initiator = acol(a, st, 9);
+        b->source_version = acol(a, st, 10);
+        b->overrides = acol(a, st, 11);
+        b->retry_of = acol(a, st, 12);
+        b->batch_uuid = acol(a, st, 13);
+        b->stop_principal = acol(a, st, 14);
+        b->stop_ms = sqlite3_column_int64(st, 15);
+        b->status = acol(a, st, 16);
+        b->status_source = acol(a, st, 17);
+        b->end_ms = sqlite3_column_int64(st, 19);
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_err(s, err, "builds");
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    nrows = bv.n;
+    qsort(bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+
+    /* what each build's role session did: one pass over the actor index */
+    {
+        const char *agg =
+            "SELECT u.s, count(*), count(e.err), min(e.t), max(e.t), a.s, r.s, p.s"
+            " FROM events e JOIN strs u ON u.id = e.actor"
+            " LEFT JOIN strs a ON a.id = (SELECT account FROM events WHERE actor = e.actor LIMIT 1)"
+            " LEFT JOIN strs r ON r.id = (SELECT region FROM events WHERE actor = e.actor LIMIT 1)"
+            " LEFT JOIN strs p ON p.id = (SELECT principal FROM events WHERE actor = e.actor LIMIT 1)"
+            " WHERE e.actor IS NOT NULL";
+        char sql[1024];
+        snprintf(sql, sizeof sql, "%s%s GROUP BY e.actor", agg,
+                 uuid ? " AND e.actor = (SELECT id FROM strs WHERE s = ?)" : "");
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+            rc = db_err(s, err, "builds");
+            goto done;
+        }
+        if (uuid)
+            sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            bt_build key, *b;
+            const char *u = (const char *)sqlite3_column_text(st, 0);
+            snprintf(key.uuid, sizeof key.uuid, "%s", u ? u : "");
+            b = bsearch(&key, bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+            if (!b) {
+                if (!(b = bvec_push(&bv))) {
+                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                    goto done;
+                }
+                snprintf(b->uuid, sizeof b->uuid, "%s", key.uuid);
+            }
+            b->calls = (uint64_t)sqlite3_column_int64(st, 1);
+            b->errors = (uint64_t)sqlite3_column_int64(st, 2);
+            b->first_call_ms = sqlite3_column_int64(st, 3);
+            b->last_call_ms = sqlite3_column_int64(st, 4);
+            if (!b->account)
+                b->account = acol(a, st, 5);
+            if (!b->region)
+                b->region = acol(a, st, 6);
+            if (!b->project)
+                b->project = project_from_role(a, (const char *)sqlite3_column_text(st, 7));
+        }
+        if (step != SQLITE_DONE) {
+            rc = db_err(s, err, "builds");
+            goto done;
+        }
+    }
+    for (i = 0; i < bv.n; i++) {
+        bt_build *b = &bv.v[i];
+        if (!b->trigger_type || !b->trigger_principal) {
+            /* no StartBuild/RetryBuild record: what started it is inferred */
+            b->trigger_inferred = 1;
+            if (!b->trigger_type)
+                b->trigger_type = "webhook";
+        }
+        if (!b->build_id && b->project)
+            b->build_id = bt_arena_sprintf(a, "%s:%s", b->project, b->uuid);
+        if (!b->start_ms)
+            b->start_ms = b->first_call_ms;
+    }
+    qsort(bv.v, bv.n, sizeof *bv.v, cmp_build_newest);
+    for (i = 0; i < bv.n; i++)
+        if ((rc = fn(ctx, &bv.v[i])))
+            break;
+done:
+    sqlite3_finalize(st);
+    free(bv.v);
+    bt_arena_free(a);
     return rc;
 }
