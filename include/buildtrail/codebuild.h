@@ -56,6 +56,7 @@ int bt_build_facts_possible(const bt_event *ev);
 /* The merged summary of one build (store row + aggregate of its role session). */
 typedef struct bt_build {
     char uuid[37];
+    int is_batch;                    /* a batch build (StartBuildBatch) */
     const char *build_id, *project, *account, *region;
     int64_t number;                  /* -1 unknown */
     int64_t start_ms;                /* 0 unknown */

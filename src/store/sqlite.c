@@ -66,7 +66,7 @@ static const char *const migrations[] = {
     " region TEXT, number INTEGER, start_ms INTEGER, trigger_type TEXT, trigger_principal TEXT,"
     " initiator TEXT, source_version TEXT, overrides TEXT, retry_of TEXT, batch_uuid TEXT,"
     " stop_principal TEXT, stop_ms INTEGER, status TEXT, status_source TEXT, status_ms INTEGER,"
-    " end_ms INTEGER) WITHOUT ROWID;"
+    " end_ms INTEGER, is_batch INTEGER) WITHOUT ROWID;"
     "CREATE INDEX builds_start ON builds(start_ms);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -509,13 +509,13 @@ static int flush_block(bt_store *s, bt_error *err)
 /* ---- builds: lifecycle facts merged per build ------------------------------------ */
 
 typedef struct brow {
-    char *v[20];
+    char *v[21];
 } brow;
 
 enum {
     B_UUID, B_BUILD_ID, B_PROJECT, B_ACCOUNT, B_REGION, B_NUMBER, B_START, B_TRIGGER,
     B_TRIGGER_PRINCIPAL, B_INITIATOR, B_SOURCE_VERSION, B_OVERRIDES, B_RETRY_OF, B_BATCH,
-    B_STOP_PRINCIPAL, B_STOP_MS, B_STATUS, B_STATUS_SOURCE, B_STATUS_MS, B_END, B__N
+    B_STOP_PRINCIPAL, B_STOP_MS, B_STATUS, B_STATUS_SOURCE, B_STATUS_MS, B_END, B_IS_BATCH, B__N
 };
 
 static void brow_set(brow *r, int col, const char *v, int overwrite)
@@ -554,13 +554,13 @@ static int merge_build(bt_store *s, const bt_event *ev, bt_error *err)
     static const char *sel =
         "SELECT uuid, build_id, project, account, region, number, start_ms, trigger_type,"
         " trigger_principal, initiator, source_version, overrides, retry_of, batch_uuid,"
-        " stop_principal, stop_ms, status, status_source, status_ms, end_ms FROM builds"
+        " stop_principal, stop_ms, status, status_source, status_ms, end_ms, is_batch FROM builds"
         " WHERE uuid=?";
     static const char *ins =
         "INSERT OR REPLACE INTO builds(uuid, build_id, project, account, region, number,"
         " start_ms, trigger_type, trigger_principal, initiator, source_version, overrides,"
         " retry_of, batch_uuid, stop_principal, stop_ms, status, status_source, status_ms,"
-        " end_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        " end_ms, is_batch) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     bt_build_facts f;
     bt_json *rec;
     brow r;
@@ -601,6 +601,8 @@ static int merge_build(bt_store *s, const bt_event *ev, bt_error *err)
         brow_set(&r, B_OVERRIDES, f.overrides, 1);
         brow_set(&r, B_RETRY_OF, f.retry_of, 1);
         brow_set(&r, B_BATCH, f.batch_uuid, 1);
+        if (f.kind == BT_BF_BATCH_START)
+            brow_set(&r, B_IS_BATCH, "1", 1);
     } else {
         if (f.start_ms > 0)
             brow_set_int(&r, B_START, f.start_ms, 0);
@@ -628,7 +630,8 @@ static int merge_build(bt_store *s, const bt_event *ev, bt_error *err)
     for (i = 0; i < B__N; i++) {
         if (!r.v[i])
             sqlite3_bind_null(s->st_ins_build, i + 1);
-        else if (i == B_NUMBER || i == B_START || i == B_STOP_MS || i == B_STATUS_MS || i == B_END)
+        else if (i == B_NUMBER || i == B_START || i == B_STOP_MS || i == B_STATUS_MS || i == B_END ||
+                 i == B_IS_BATCH)
             sqlite3_bind_int64(s->st_ins_build, i + 1, strtoll(r.v[i], NULL, 10));
         else
             sqlite3_bind_text(s->st_ins_build, i + 1, r.v[i], -1, SQLITE_STATIC);
@@ -1313,11 +1316,11 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
                            uuid ? "SELECT uuid, build_id, project, account, region, number, start_ms,"
                                   " trigger_type, trigger_principal, initiator, source_version,"
                                   " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
-                                  " status_source, status_ms, end_ms FROM builds WHERE uuid=?"
+                                  " status_source, status_ms, end_ms, is_batch FROM builds WHERE uuid=?"
                                 : "SELECT uuid, build_id, project, account, region, number, start_ms,"
                                   " trigger_type, trigger_principal, initiator, source_version,"
                                   " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
-                                  " status_source, status_ms, end_ms FROM builds",
+                                  " status_source, status_ms, end_ms, is_batch FROM builds",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_err(s, err, "builds");
         goto done;
@@ -1350,6 +1353,7 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
         b->status = acol(a, st, 16);
         b->status_source = acol(a, st, 17);
         b->end_ms = sqlite3_column_int64(st, 19);
+        b->is_batch = sqlite3_column_int(st, 20);
     }
     if (step != SQLITE_DONE) {
         rc = db_err(s, err, "builds");
