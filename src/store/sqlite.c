@@ -1301,15 +1301,93 @@ static const char *project_from_role(bt_arena *a, const char *arn)
     return NULL;
 }
 
+/* role name -> project, learned from CreateProject / UpdateProject records' serviceRole
+ * (the latest change wins: the search runs oldest first) */
+typedef struct rolemap {
+    bt_arena *a;
+    const char **role, **project;
+    size_t n, cap;
+} rolemap;
+
+static int on_project_change(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    rolemap *m = ctx;
+    bt_arena *tmp = bt_arena_new(1 << 14, 0);
+    bt_json *rec = NULL, *req, *resp;
+    const char *role = NULL, *name, *proj = ev->project;
+    size_t i;
+    int rc = 0;
+
+    (void)pos;
+    if (!tmp)
+        return BT_ENOMEM;
+    if (!proj || bt_json_parse(tmp, ev->raw, ev->raw_len, NULL, &rec, NULL) != 0)
+        goto done;
+    req = bt_json_get(rec, "requestParameters");
+    resp = bt_json_get(bt_json_get(rec, "responseElements"), "project");
+    role = bt_json_get_str(req, "serviceRole");
+    if (!role)
+        role = bt_json_get_str(resp, "serviceRole");
+    if (!role)
+        goto done;
+    name = strrchr(role, '/') ? strrchr(role, '/') + 1 : role;
+    for (i = 0; i < m->n; i++)
+        if (strcmp(m->role[i], name) == 0)
+            break;
+    if (i == m->n) {
+        if (m->n == m->cap) {
+            size_t n = m->cap ? m->cap * 2 : 32;
+            const char **r = realloc(m->role, n * sizeof *r), **p2;
+            if (!r) {
+                rc = BT_ENOMEM;
+                goto done;
+            }
+            m->role = r;
+            p2 = realloc(m->project, n * sizeof *p2);
+            if (!p2) {
+                rc = BT_ENOMEM;
+                goto done;
+            }
+            m->project = p2;
+            m->cap = n;
+        }
+        m->role[i] = bt_arena_strdup(m->a, name);
+        m->n++;
+    }
+    m->project[i] = bt_arena_strdup(m->a, proj);
+done:
+    bt_arena_free(tmp);
+    return rc;
+}
+
+static const char *project_from_rolemap(const rolemap *m, const char *arn)
+{
+    const char *p = arn ? strstr(arn, ":assumed-role/") : NULL, *e;
+    size_t i, n;
+    if (!p)
+        return NULL;
+    p += 14;
+    e = strchr(p, '/');
+    n = e ? (size_t)(e - p) : strlen(p);
+    for (i = 0; i < m->n; i++)
+        if (strlen(m->role[i]) == n && strncmp(m->role[i], p, n) == 0)
+            return m->project[i];
+    return NULL;
+}
+
 int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
                     void *ctx, bt_error *err)
 {
+    rolemap roles;
+    int roles_loaded = 0;
     bvec bv = {0};
     bt_arena *a = bt_arena_new(1 << 16, 0);
     sqlite3_stmt *st = NULL;
     size_t nrows, i;
     int rc = 0, step;
 
+    memset(&roles, 0, sizeof roles);
+    roles.a = a;
     if (!a)
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     if (sqlite3_prepare_v2(s->db,
@@ -1402,8 +1480,28 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
                 b->account = acol(a, st, 5);
             if (!b->region)
                 b->region = acol(a, st, 6);
-            if (!b->project)
-                b->project = project_from_role(a, (const char *)sqlite3_column_text(st, 7));
+            if (!b->project) {
+                const char *arn = (const char *)sqlite3_column_text(st, 7);
+                if (!roles_loaded) {
+                    /* which project uses which service role, from the project records */
+                    bt_filter pf;
+                    bt_store_query pq;
+                    bt_error perr = BT_ERROR_INIT;
+                    roles_loaded = 1;
+                    bt_filter_init(&pf);
+                    bt_filter_add(&pf, BT_F_EVENT_NAME, "CreateProject", &perr);
+                    bt_filter_add(&pf, BT_F_EVENT_NAME, "UpdateProject", &perr);
+                    bt_filter_add(&pf, BT_F_EVENT_SOURCE, "codebuild.amazonaws.com", &perr);
+                    memset(&pq, 0, sizeof pq);
+                    pq.filter = &pf;
+                    pq.oldest_first = 1;
+                    if ((rc = bt_store_search(s, &pq, on_project_change, &roles, err)))
+                        goto done;
+                }
+                b->project = project_from_rolemap(&roles, arn);
+                if (!b->project)
+                    b->project = project_from_role(a, arn);
+            }
         }
         if (step != SQLITE_DONE) {
             rc = db_err(s, err, "builds");
@@ -1430,6 +1528,8 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
 done:
     sqlite3_finalize(st);
     free(bv.v);
+    free(roles.role);
+    free(roles.project);
     bt_arena_free(a);
     return rc;
 }
