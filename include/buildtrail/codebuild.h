@@ -71,6 +71,7 @@ typedef struct bt_build {
     int64_t end_ms;                  /* 0 unknown */
     uint64_t calls, errors;          /* made by the build's role session */
     int64_t first_call_ms, last_call_ms;
+    char retried_as[37];             /* (single-build queries) a build retrying this one */
 } bt_build;
 
 #ifdef __cplusplus

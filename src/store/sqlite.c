@@ -1521,6 +1521,18 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
         if (!b->start_ms)
             b->start_ms = b->first_call_ms;
     }
+    if (uuid && bv.n == 1 && bv.v[0].build_id) {
+        /* a later build that retried this one */
+        sqlite3_finalize(st);
+        st = NULL;
+        if (sqlite3_prepare_v2(s->db, "SELECT uuid FROM builds WHERE retry_of = ? LIMIT 1", -1, &st,
+                               NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, bv.v[0].build_id, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+                snprintf(bv.v[0].retried_as, sizeof bv.v[0].retried_as, "%s",
+                         (const char *)sqlite3_column_text(st, 0));
+        }
+    }
     qsort(bv.v, bv.n, sizeof *bv.v, cmp_build_newest);
     for (i = 0; i < bv.n; i++)
         if ((rc = fn(ctx, &bv.v[i])))
