@@ -560,9 +560,9 @@ int jp_dumps(jp_ctx *c, bt_buf *out, const bt_json *v)
     size_t i, n;
     int rc = 0;
     if (jp_is_expref(v)) {
-        jp_fail(c, BT_EINVAL, BT_JMESPATH_E_INVALID_TYPE,
-                "an expression reference (&...) cannot be converted to a string");
-        return BT_EINVAL;
+        /* json.dumps(default=str) prints the Python object's str() */
+        static const char py_str[] = "<jmespath.visitor._Expression object>";
+        return bt_json_write_string(out, py_str, sizeof py_str - 1, BT_JSON_W_ASCII);
     }
     switch (v ? v->type : BT_JSON_NULL) {
     case BT_JSON_NULL: return bt_buf_puts(out, "null");

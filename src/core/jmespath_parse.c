@@ -276,6 +276,51 @@ static bool py_space(char c)
            (c >= 0x1c && c <= 0x1f);
 }
 
+/* Python's json.loads keeps the last of duplicate keys (at the first one's place):
+ * rebuild literal objects that way, recursively. Returns v or a replacement. */
+static bt_json *dict_literal(parser *p, bt_json *v)
+{
+    size_t i, j;
+    if (p->rc)
+        return NULL;
+    if (v->type == BT_JSON_ARRAY) {
+        for (i = 0; i < v->len; i++)
+            if (!(v->u.items[i] = dict_literal(p, v->u.items[i])))
+                return NULL;
+    } else if (v->type == BT_JSON_OBJECT) {
+        bool dup = false;
+        for (i = 0; i < v->len; i++) {
+            if (!(v->u.members[i].value = dict_literal(p, v->u.members[i].value)))
+                return NULL;
+            for (j = 0; j < i && !dup; j++)
+                dup = v->u.members[i].key_len == v->u.members[j].key_len &&
+                      memcmp(v->u.members[i].key, v->u.members[j].key, v->u.members[i].key_len) == 0;
+        }
+        if (dup) {
+            bt_json *o = bt_json_new_object(p->a, v->len);
+            if (!o) {
+                nomem(p);
+                return NULL;
+            }
+            for (i = 0; i < v->len; i++) {
+                const bt_json_member *m = &v->u.members[i];
+                for (j = 0; j < o->len; j++)
+                    if (o->u.members[j].key_len == m->key_len &&
+                        memcmp(o->u.members[j].key, m->key, m->key_len) == 0)
+                        break;
+                if (j < o->len)
+                    o->u.members[j].value = m->value;
+                else if (bt_json_object_put(p->a, o, m->key, m->key_len, m->value) != 0) {
+                    nomem(p);
+                    return NULL;
+                }
+            }
+            return o;
+        }
+    }
+    return v;
+}
+
 /* Backtick literal: JSON, else (deprecated JEP-12 form) the text as a JSON string. */
 static int lex_literal(parser *p, size_t start, size_t close, tok *t)
 {
@@ -287,8 +332,8 @@ static int lex_literal(parser *p, size_t start, size_t close, tok *t)
     if (!text)
         return -1;
     if (bt_json_parse(p->a, text, len, NULL, &v, &jerr) == 0) {
-        t->lit = v;
-        return 0;
+        t->lit = dict_literal(p, v);
+        return t->lit ? 0 : -1;
     }
     if (jerr.code == BT_ENOMEM) {
         nomem(p);
