@@ -156,8 +156,22 @@ static bool less(const bt_json *a, const bt_json *b)
     return jp_num_cmp(a, b) == -1;
 }
 
-/* stable merge sort of idx[0..n) by keys[idx[i]] (Python's sorted) */
-static void merge_sort(size_t *idx, size_t *tmp, size_t n, bt_json **keys)
+/* sort keys: the values, or (when every key is a number a double holds exactly)
+ * their doubles, which compare faster and identically */
+typedef struct sort_keys {
+    bt_json **v;
+    double *d;
+} sort_keys;
+
+static bool key_less(const sort_keys *k, size_t a, size_t b)
+{
+    if (k->d)
+        return k->d[a] < k->d[b];
+    return less(k->v[a], k->v[b]);
+}
+
+/* stable merge sort of idx[0..n) by key (Python's sorted) */
+static void merge_sort(size_t *idx, size_t *tmp, size_t n, const sort_keys *keys)
 {
     size_t mid, i, j, k;
     if (n < 2)
@@ -165,7 +179,7 @@ static void merge_sort(size_t *idx, size_t *tmp, size_t n, bt_json **keys)
     if (n <= 8) { /* insertion sort: stable */
         for (i = 1; i < n; i++) {
             size_t x = idx[i];
-            for (j = i; j > 0 && less(keys[x], keys[idx[j - 1]]); j--)
+            for (j = i; j > 0 && key_less(keys, x, idx[j - 1]); j--)
                 idx[j] = idx[j - 1];
             idx[j] = x;
         }
@@ -174,27 +188,41 @@ static void merge_sort(size_t *idx, size_t *tmp, size_t n, bt_json **keys)
     mid = n / 2;
     merge_sort(idx, tmp, mid, keys);
     merge_sort(idx + mid, tmp, n - mid, keys);
-    if (!less(keys[idx[mid]], keys[idx[mid - 1]]))
+    if (!key_less(keys, idx[mid], idx[mid - 1]))
         return;
     memcpy(tmp, idx, n * sizeof *idx);
     for (i = 0, j = mid, k = 0; i < mid && j < n;)
-        idx[k++] = less(keys[tmp[j]], keys[tmp[i]]) ? tmp[j++] : tmp[i++];
+        idx[k++] = key_less(keys, tmp[j], tmp[i]) ? tmp[j++] : tmp[i++];
     while (i < mid)
         idx[k++] = tmp[i++];
     while (j < n)
         idx[k++] = tmp[j++];
 }
 
-/* items sorted by keys (parallel arrays), stably */
+/* items sorted by keys (parallel arrays, all numbers or all strings), stably */
 static bt_json *sorted_array(jp_ctx *c, bt_json **items, bt_json **keys, size_t n)
 {
     size_t *idx = bt_arena_alloc(c->arena, 2 * (n ? n : 1) * sizeof *idx), i;
+    sort_keys sk = {keys, NULL};
     bt_json *out;
     if (!idx)
         return jp_nomem(c);
     for (i = 0; i < n; i++)
         idx[i] = i;
-    merge_sort(idx, idx + n, n, keys);
+    if (n > 8 && keys[0]->type == BT_JSON_NUMBER) {
+        sk.d = bt_arena_alloc(c->arena, n * sizeof *sk.d);
+        if (!sk.d)
+            return jp_nomem(c);
+        for (i = 0; i < n; i++) {
+            /* ints below 2^53 and all floats are exact doubles */
+            if (jp_num_is_int(keys[i]) && !(fabs(keys[i]->num) < 9007199254740992.0)) {
+                sk.d = NULL;
+                break;
+            }
+            sk.d[i] = keys[i]->num;
+        }
+    }
+    merge_sort(idx, idx + n, n, &sk);
     out = bt_json_new_array(c->arena, n);
     if (!out)
         return jp_nomem(c);
