@@ -77,7 +77,10 @@ static void describe_types(unsigned t, char *buf, size_t size)
             continue;
         count++;
         len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
-                                count == 1 ? "" : count == total ? " or " : ", ", names[k].name);
+                                count == 1       ? ""
+                                : count == total ? " or "
+                                                 : ", ",
+                                names[k].name);
         if (len >= size)
             return;
     }
@@ -90,8 +93,7 @@ static bt_json *type_error(jp_ctx *c, const jp_node *call, size_t argi, unsigned
     describe_types(allowed, want, sizeof want);
     return jp_fail(c, BT_EINVAL, BT_JMESPATH_E_INVALID_TYPE,
                    "invalid type for argument %zu of %.*s(): expected %s, got %s%s", argi + 1,
-                   (int)call->name_len, call->name, want, element ? "an array holding " : "",
-                   got);
+                   (int)call->name_len, call->name, want, element ? "an array holding " : "", got);
 }
 
 /* jmespath.py Functions._type_check_single */
@@ -321,8 +323,8 @@ static bool big_add(jp_ctx *c, bigint *acc, const bigint *x)
         int64_t borrow = 0;
         bool neg = big->neg;
         for (i = 0; i < n; i++) {
-            int64_t t = (int64_t)(i < big->n ? big->d[i] : 0) - (i < small->n ? small->d[i] : 0) -
-                        borrow;
+            int64_t t =
+                (int64_t)(i < big->n ? big->d[i] : 0) - (i < small->n ? small->d[i] : 0) - borrow;
             borrow = t < 0;
             d[i] = (uint32_t)(t < 0 ? t + BIG_BASE : t);
         }
@@ -359,7 +361,7 @@ static char *big_text(jp_ctx *c, const bigint *b, size_t *len)
 /* Python's sum() over an array of numbers: exact ints until the first float */
 typedef struct num_sum {
     bool is_int;
-    bool is_big;  /* ints beyond 126 bits: acc is in big */
+    bool is_big; /* ints beyond 126 bits: acc is in big */
     __int128 acc;
     bigint big;
     double dacc;
@@ -480,8 +482,8 @@ static bt_json *round_fn(jp_ctx *c, const jp_node *call, bt_json *v, bool up)
         return v;
     if (isnan(v->num) || isinf(v->num))
         return jp_fail(c, BT_EINVAL, BT_JMESPATH_E_INVALID_VALUE,
-                       "%.*s(): cannot convert %s to an integer", (int)call->name_len,
-                       call->name, isnan(v->num) ? "NaN" : "infinity");
+                       "%.*s(): cannot convert %s to an integer", (int)call->name_len, call->name,
+                       isnan(v->num) ? "NaN" : "infinity");
     d = up ? ceil(v->num) : floor(v->num);
     return int_of_double(c, d);
 }
@@ -645,8 +647,7 @@ static bt_json *fn_min(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
 }
 
 /* key of element x for sort_by/min_by/max_by: must be a number or a string */
-static bt_json *key_of(jp_ctx *c, const jp_node *call, const jp_node *e, bt_json *x,
-                       unsigned want)
+static bt_json *key_of(jp_ctx *c, const jp_node *call, const jp_node *e, bt_json *x, unsigned want)
 {
     bt_json *k = jp_eval(c, e, x);
     if (c->rc)
@@ -678,9 +679,8 @@ static bt_json *by_extreme(jp_ctx *c, const jp_node *call, bt_json **a, bool max
         }
         if (k->type != bestk->type)
             return jp_fail(c, BT_EINVAL, BT_JMESPATH_E_INVALID_TYPE,
-                           "invalid type in %.*s(): cannot compare %s with %s",
-                           (int)call->name_len, call->name, jp_type_name(k),
-                           jp_type_name(bestk));
+                           "invalid type in %.*s(): cannot compare %s with %s", (int)call->name_len,
+                           call->name, jp_type_name(k), jp_type_name(bestk));
         if (max ? less(bestk, k) : less(k, bestk)) {
             best = arr->u.items[i];
             bestk = k;

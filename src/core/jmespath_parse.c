@@ -50,26 +50,45 @@ typedef enum tok_type {
 
 /* jmespath.py Parser.BINDING_POWER */
 static const int bp_of[T__COUNT] = {
-    [T_EOF] = 0,     [T_UNQUOTED] = 0, [T_QUOTED] = 0,   [T_LITERAL] = 0,  [T_RBRACKET] = 0,
-    [T_RPAREN] = 0,  [T_COMMA] = 0,    [T_RBRACE] = 0,   [T_NUMBER] = 0,   [T_CURRENT] = 0,
-    [T_EXPREF] = 0,  [T_COLON] = 0,    [T_PIPE] = 1,     [T_OR] = 2,       [T_AND] = 3,
-    [T_EQ] = 5,      [T_GT] = 5,       [T_LT] = 5,       [T_GTE] = 5,      [T_LTE] = 5,
-    [T_NE] = 5,      [T_FLATTEN] = 9,  [T_STAR] = 20,    [T_FILTER] = 21,  [T_DOT] = 40,
-    [T_NOT] = 45,    [T_LBRACE] = 50,  [T_LBRACKET] = 55, [T_LPAREN] = 60,
+    [T_EOF] = 0,    [T_UNQUOTED] = 0, [T_QUOTED] = 0,    [T_LITERAL] = 0, [T_RBRACKET] = 0,
+    [T_RPAREN] = 0, [T_COMMA] = 0,    [T_RBRACE] = 0,    [T_NUMBER] = 0,  [T_CURRENT] = 0,
+    [T_EXPREF] = 0, [T_COLON] = 0,    [T_PIPE] = 1,      [T_OR] = 2,      [T_AND] = 3,
+    [T_EQ] = 5,     [T_GT] = 5,       [T_LT] = 5,        [T_GTE] = 5,     [T_LTE] = 5,
+    [T_NE] = 5,     [T_FLATTEN] = 9,  [T_STAR] = 20,     [T_FILTER] = 21, [T_DOT] = 40,
+    [T_NOT] = 45,   [T_LBRACE] = 50,  [T_LBRACKET] = 55, [T_LPAREN] = 60,
 };
 #define PROJECTION_STOP 10
 
 static const char *const tok_desc[T__COUNT] = {
-    [T_EOF] = "end of query", [T_UNQUOTED] = "identifier", [T_QUOTED] = "quoted identifier",
-    [T_LITERAL] = "literal",  [T_RBRACKET] = "']'",        [T_RPAREN] = "')'",
-    [T_COMMA] = "','",        [T_RBRACE] = "'}'",          [T_NUMBER] = "number",
-    [T_CURRENT] = "'@'",      [T_EXPREF] = "'&'",          [T_COLON] = "':'",
-    [T_PIPE] = "'|'",         [T_OR] = "'||'",             [T_AND] = "'&&'",
-    [T_EQ] = "'=='",          [T_GT] = "'>'",              [T_LT] = "'<'",
-    [T_GTE] = "'>='",         [T_LTE] = "'<='",            [T_NE] = "'!='",
-    [T_FLATTEN] = "'[]'",     [T_STAR] = "'*'",            [T_FILTER] = "'[?'",
-    [T_DOT] = "'.'",          [T_NOT] = "'!'",             [T_LBRACE] = "'{'",
-    [T_LBRACKET] = "'['",     [T_LPAREN] = "'('",
+    [T_EOF] = "end of query",
+    [T_UNQUOTED] = "identifier",
+    [T_QUOTED] = "quoted identifier",
+    [T_LITERAL] = "literal",
+    [T_RBRACKET] = "']'",
+    [T_RPAREN] = "')'",
+    [T_COMMA] = "','",
+    [T_RBRACE] = "'}'",
+    [T_NUMBER] = "number",
+    [T_CURRENT] = "'@'",
+    [T_EXPREF] = "'&'",
+    [T_COLON] = "':'",
+    [T_PIPE] = "'|'",
+    [T_OR] = "'||'",
+    [T_AND] = "'&&'",
+    [T_EQ] = "'=='",
+    [T_GT] = "'>'",
+    [T_LT] = "'<'",
+    [T_GTE] = "'>='",
+    [T_LTE] = "'<='",
+    [T_NE] = "'!='",
+    [T_FLATTEN] = "'[]'",
+    [T_STAR] = "'*'",
+    [T_FILTER] = "'[?'",
+    [T_DOT] = "'.'",
+    [T_NOT] = "'!'",
+    [T_LBRACE] = "'{'",
+    [T_LBRACKET] = "'['",
+    [T_LPAREN] = "'('",
 };
 
 typedef struct tok {
@@ -136,18 +155,26 @@ static void perr_at(parser *p, int code, size_t off, const char *fmt, ...)
         n += 3;
     }
     shown[n] = '\0';
-    bt_error_set(p->err, code, "invalid query at column %zu: %s (%s)",
-                 char_column(p->src, off), what, shown);
+    bt_error_set(p->err, code, "invalid query at column %zu: %s (%s)", char_column(p->src, off),
+                 what, shown);
     snprintf(p->err->aws_code, sizeof p->err->aws_code, "%s",
              bt_jmespath_error_name(BT_JMESPATH_E_SYNTAX));
+}
+
+/* a failure that is not a JMESPath error: no kind in aws_code */
+static int plain_error(bt_error *err, int code, const char *msg)
+{
+    bt_error_set(err, code, "%s", msg);
+    if (err)
+        err->aws_code[0] = '\0';
+    return code;
 }
 
 static void nomem(parser *p)
 {
     if (p->rc)
         return;
-    p->rc = BT_ENOMEM;
-    bt_error_set(p->err, BT_ENOMEM, "out of memory compiling query");
+    p->rc = plain_error(p->err, BT_ENOMEM, "out of memory compiling query");
 }
 
 /* "'foo'" or "end of query" for error messages */
@@ -293,8 +320,9 @@ static bt_json *dict_literal(parser *p, bt_json *v)
             if (!(v->u.members[i].value = dict_literal(p, v->u.members[i].value)))
                 return NULL;
             for (j = 0; j < i && !dup; j++)
-                dup = v->u.members[i].key_len == v->u.members[j].key_len &&
-                      memcmp(v->u.members[i].key, v->u.members[j].key, v->u.members[i].key_len) == 0;
+                dup =
+                    v->u.members[i].key_len == v->u.members[j].key_len &&
+                    memcmp(v->u.members[i].key, v->u.members[j].key, v->u.members[i].key_len) == 0;
         }
         if (dup) {
             bt_json *o = bt_json_new_object(p->a, v->len);
@@ -392,8 +420,8 @@ static int lex_literal(parser *p, size_t start, size_t close, tok *t)
             return -1;
         }
     }
-    perr_at(p, BT_EPARSE, start, "invalid JSON literal `%.*s`", (int)(close - start - 1 > 60 ? 60 : close - start - 1),
-            p->src + start + 1);
+    perr_at(p, BT_EPARSE, start, "invalid JSON literal `%.*s`",
+            (int)(close - start - 1 > 60 ? 60 : close - start - 1), p->src + start + 1);
     return -1;
 }
 
@@ -411,19 +439,50 @@ static int lex(parser *p)
         char c = s[i];
         size_t start = i;
         switch (c) {
-        case ' ': case '\t': case '\n': case '\r':
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r': i++; continue;
+        case '.':
+            t = push_tok(p, T_DOT, i, i + 1);
             i++;
-            continue;
-        case '.': t = push_tok(p, T_DOT, i, i + 1); i++; break;
-        case '*': t = push_tok(p, T_STAR, i, i + 1); i++; break;
-        case ']': t = push_tok(p, T_RBRACKET, i, i + 1); i++; break;
-        case ',': t = push_tok(p, T_COMMA, i, i + 1); i++; break;
-        case ':': t = push_tok(p, T_COLON, i, i + 1); i++; break;
-        case '@': t = push_tok(p, T_CURRENT, i, i + 1); i++; break;
-        case '(': t = push_tok(p, T_LPAREN, i, i + 1); i++; break;
-        case ')': t = push_tok(p, T_RPAREN, i, i + 1); i++; break;
-        case '{': t = push_tok(p, T_LBRACE, i, i + 1); i++; break;
-        case '}': t = push_tok(p, T_RBRACE, i, i + 1); i++; break;
+            break;
+        case '*':
+            t = push_tok(p, T_STAR, i, i + 1);
+            i++;
+            break;
+        case ']':
+            t = push_tok(p, T_RBRACKET, i, i + 1);
+            i++;
+            break;
+        case ',':
+            t = push_tok(p, T_COMMA, i, i + 1);
+            i++;
+            break;
+        case ':':
+            t = push_tok(p, T_COLON, i, i + 1);
+            i++;
+            break;
+        case '@':
+            t = push_tok(p, T_CURRENT, i, i + 1);
+            i++;
+            break;
+        case '(':
+            t = push_tok(p, T_LPAREN, i, i + 1);
+            i++;
+            break;
+        case ')':
+            t = push_tok(p, T_RPAREN, i, i + 1);
+            i++;
+            break;
+        case '{':
+            t = push_tok(p, T_LBRACE, i, i + 1);
+            i++;
+            break;
+        case '}':
+            t = push_tok(p, T_RBRACE, i, i + 1);
+            i++;
+            break;
         case '[':
             if (i + 1 < n && s[i + 1] == ']')
                 t = push_tok(p, T_FLATTEN, i, i + 2), i += 2;
@@ -765,17 +824,10 @@ static jp_node *parse_dot_rhs(parser *p, int rbp)
     switch (t->type) {
     case T_QUOTED:
     case T_UNQUOTED:
-    case T_STAR:
-        return expression(p, rbp);
-    case T_LBRACKET:
-        advance(p);
-        return parse_multi_list(p, t->start);
-    case T_LBRACE:
-        advance(p);
-        return parse_multi_hash(p, t->start);
-    default:
-        err_unexpected(p, t, "an identifier, '*', '[' or '{' after '.'");
-        return NULL;
+    case T_STAR: return expression(p, rbp);
+    case T_LBRACKET: advance(p); return parse_multi_list(p, t->start);
+    case T_LBRACE: advance(p); return parse_multi_hash(p, t->start);
+    default: err_unexpected(p, t, "an identifier, '*', '[' or '{' after '.'"); return NULL;
     }
 }
 
@@ -788,14 +840,9 @@ static jp_node *projection_rhs(parser *p, int rbp)
         return identity(p);
     switch (t->type) {
     case T_LBRACKET:
-    case T_FILTER:
-        return expression(p, rbp);
-    case T_DOT:
-        advance(p);
-        return parse_dot_rhs(p, rbp);
-    default:
-        err_unexpected(p, t, "'.', '[' or '[?' after a projection");
-        return NULL;
+    case T_FILTER: return expression(p, rbp);
+    case T_DOT: advance(p); return parse_dot_rhs(p, rbp);
+    default: err_unexpected(p, t, "'.', '[' or '[?' after a projection"); return NULL;
     }
 }
 
@@ -934,8 +981,7 @@ static jp_node *nud(parser *p, tok *t)
             return NULL;
         return f;
     }
-    case T_LBRACE:
-        return parse_multi_hash(p, t->start);
+    case T_LBRACE: return parse_multi_hash(p, t->start);
     case T_LPAREN:
         nd = expression(p, 0);
         if (!nd || !match(p, T_RPAREN))
@@ -966,12 +1012,10 @@ static jp_node *nud(parser *p, tok *t)
         if (cur_type(p) == T_STAR && peek_type(p, 1) == T_RBRACKET) {
             advance(p);
             advance(p);
-            return mk2(p, JP_PROJECTION, identity(p), projection_rhs(p, bp_of[T_STAR]),
-                       t->start);
+            return mk2(p, JP_PROJECTION, identity(p), projection_rhs(p, bp_of[T_STAR]), t->start);
         }
         return parse_multi_list(p, t->start);
-    case T_CURRENT:
-        return mk(p, JP_CURRENT, 0);
+    case T_CURRENT: return mk(p, JP_CURRENT, 0);
     case T_EXPREF: {
         jp_node *e = expression(p, bp_of[T_EXPREF]);
         if (!e)
@@ -982,9 +1026,7 @@ static jp_node *nud(parser *p, tok *t)
         p->nexpref++;
         return nd;
     }
-    default:
-        err_unexpected(p, t, NULL);
-        return NULL;
+    default: err_unexpected(p, t, NULL); return NULL;
     }
 }
 
@@ -1016,12 +1058,9 @@ static jp_node *led(parser *p, tok *t, jp_node *left)
         }
         advance(p);
         return mk2(p, JP_VALUE_PROJECTION, left, projection_rhs(p, bp_of[T_DOT]), t->start);
-    case T_PIPE:
-        return mk2(p, JP_PIPE, left, expression(p, bp_of[T_PIPE]), t->start);
-    case T_OR:
-        return mk2(p, JP_OR, left, expression(p, bp_of[T_OR]), t->start);
-    case T_AND:
-        return mk2(p, JP_AND, left, expression(p, bp_of[T_AND]), t->start);
+    case T_PIPE: return mk2(p, JP_PIPE, left, expression(p, bp_of[T_PIPE]), t->start);
+    case T_OR: return mk2(p, JP_OR, left, expression(p, bp_of[T_OR]), t->start);
+    case T_AND: return mk2(p, JP_AND, left, expression(p, bp_of[T_AND]), t->start);
     case T_LPAREN: {
         size_t k;
         if (left->type != JP_FIELD) {
@@ -1110,9 +1149,7 @@ static jp_node *led(parser *p, tok *t, jp_node *left)
         if (!match(p, T_STAR) || !match(p, T_RBRACKET))
             return NULL;
         return mk2(p, JP_PROJECTION, left, projection_rhs(p, bp_of[T_STAR]), t->start);
-    default:
-        err_unexpected(p, t, NULL);
-        return NULL;
+    default: err_unexpected(p, t, NULL); return NULL;
     }
 }
 
@@ -1150,19 +1187,19 @@ int bt_jmespath_compile(const char *expr, bt_jmespath **out, bt_error *err)
     *out = NULL;
     memset(&p, 0, sizeof p);
     if (!expr)
-        return bt_error_set(err, BT_EINVAL, "no query given");
+        return plain_error(err, BT_EINVAL, "no query given");
     q = calloc(1, sizeof *q);
     if (!q)
-        return bt_error_set(err, BT_ENOMEM, "out of memory compiling query");
+        return plain_error(err, BT_ENOMEM, "out of memory compiling query");
     q->arena = bt_arena_new(4096, 0);
     if (!q->arena) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory compiling query");
+        rc = plain_error(err, BT_ENOMEM, "out of memory compiling query");
         goto fail;
     }
     p.src_len = strlen(expr);
     q->expr = bt_arena_strndup(q->arena, expr, p.src_len);
     if (!q->expr) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory compiling query");
+        rc = plain_error(err, BT_ENOMEM, "out of memory compiling query");
         goto fail;
     }
     p.src = q->expr;

@@ -78,8 +78,9 @@ static const char *run(const char *expr)
 
 static void test_cloudtrail_queries(void)
 {
-    CHECK_STR(run("Events[?EventName=='StartBuild'].{Id:EventId,User:Username}"),
-              "[{\"Id\":\"e-1\",\"User\":\"alice\"},{\"Id\":\"e-3\",\"User\":\"AWSCodeBuild-0f1e\"}]");
+    CHECK_STR(
+        run("Events[?EventName=='StartBuild'].{Id:EventId,User:Username}"),
+        "[{\"Id\":\"e-1\",\"User\":\"alice\"},{\"Id\":\"e-3\",\"User\":\"AWSCodeBuild-0f1e\"}]");
     CHECK_STR(run("Events[].Resources[].ResourceName"), "[\"web\",\"api\",\"build-role\"]");
     CHECK_STR(run("length(Events)"), "3");
     CHECK_STR(run("sort_by(Events,&EventTime)[-1].EventId"), "\"e-3\"");
@@ -128,8 +129,7 @@ static void test_numbers(void)
               "\"[1.0,2,{\\\"a\\\":\\\"\\\\u00e9\\\"}]\"");
     CHECK_STR(run("max(`[1, 3.5, 2]`)"), "3.5");
     CHECK_STR(run("sort(`[3, 1.0, 2, 1]`)"), "[1.0,1,2,3]");
-    CHECK_STR(run("sum(`[12345678901234567890, 12345678901234567890]`)"),
-              "24691357802469135780");
+    CHECK_STR(run("sum(`[12345678901234567890, 12345678901234567890]`)"), "24691357802469135780");
     CHECK_STR(run("`1` == `1.0`"), "true");
     CHECK_STR(run("`1` == `true`"), "false");
     CHECK_STR(run("`[1]` == `[true]`"), "true"); /* Python: [1] == [True] */
@@ -137,7 +137,10 @@ static void test_numbers(void)
     CHECK_STR(run("'abc' < 'abd'"), "true"); /* jmespath.py orders strings too */
     CHECK_STR(run("`true` < `false`"), "null");
     CHECK_STR(run("length('\xc3\xa9\xe2\x9c\x93')"), "2");
-    CHECK_STR(run("reverse('a\xc3\xa9" "b')"), "\"b\xc3\xa9" "a\"");
+    CHECK_STR(run("reverse('a\xc3\xa9"
+                  "b')"),
+              "\"b\xc3\xa9"
+              "a\"");
     CHECK_STR(run("type(`1.5`)"), "\"number\"");
 }
 
@@ -333,9 +336,8 @@ static void test_threads(void)
         pthread_join(t[i], NULL);
         CHECK(w[i].ok);
     }
-    CHECK_STR(bt_jmespath_expr(q),
-              "sort_by(Events[?EventName=='StartBuild'], &EventTime)"
-              "[].{id: EventId, n: length(Resources), s: sum([`1`, `2.5`])}");
+    CHECK_STR(bt_jmespath_expr(q), "sort_by(Events[?EventName=='StartBuild'], &EventTime)"
+                                   "[].{id: EventId, n: length(Resources), s: sum([`1`, `2.5`])}");
     bt_jmespath_free(q);
     bt_jmespath_free(NULL);
 }
