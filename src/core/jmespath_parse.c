@@ -311,14 +311,27 @@ static bt_json *dict_literal(parser *p, bt_json *v)
     if (p->rc)
         return NULL;
     if (v->type == BT_JSON_ARRAY) {
-        for (i = 0; i < v->len; i++)
-            if (!(v->u.items[i] = dict_literal(p, v->u.items[i])))
+        for (i = 0; i < v->len; i++) {
+            bt_json *k = dict_literal(p, v->u.items[i]);
+            if (!k)
                 return NULL;
+            if (k != v->u.items[i]) {
+                v->u.items[i] = k;
+                v->src = NULL; /* the raw text no longer matches */
+                v->src_len = 0;
+            }
+        }
     } else if (v->type == BT_JSON_OBJECT) {
         bool dup = false;
         for (i = 0; i < v->len; i++) {
-            if (!(v->u.members[i].value = dict_literal(p, v->u.members[i].value)))
+            bt_json *k = dict_literal(p, v->u.members[i].value);
+            if (!k)
                 return NULL;
+            if (k != v->u.members[i].value) {
+                v->u.members[i].value = k;
+                v->src = NULL;
+                v->src_len = 0;
+            }
             for (j = 0; j < i && !dup; j++)
                 dup =
                     v->u.members[i].key_len == v->u.members[j].key_len &&
