@@ -111,6 +111,7 @@ typedef struct parser {
     size_t i;
     unsigned depth;
     size_t nexpref, nsafe_expref; /* &expr nodes; those passed to sort_by & co */
+    tok local[48];
 } parser;
 
 /* ------------------------------------------------------------------ errors */
@@ -231,14 +232,16 @@ static tok *push_tok(parser *p, tok_type type, size_t start, size_t end)
 {
     tok *t;
     if (p->ntok == p->cap) {
-        size_t ncap = p->cap ? p->cap * 2 : 16;
-        tok *nt = bt_arena_alloc(p->a, ncap * sizeof *nt);
+        /* tokens live only while compiling: the first ones in the parser itself */
+        size_t ncap = p->cap * 2;
+        tok *nt = ncap <= p->cap ? NULL : malloc(ncap * sizeof *nt);
         if (!nt) {
             nomem(p);
             return NULL;
         }
-        if (p->ntok)
-            memcpy(nt, p->toks, p->ntok * sizeof *nt);
+        memcpy(nt, p->toks, p->ntok * sizeof *nt);
+        if (p->toks != p->local)
+            free(p->toks);
         p->toks = nt;
         p->cap = ncap;
     }
@@ -1199,12 +1202,14 @@ int bt_jmespath_compile(const char *expr, bt_jmespath **out, bt_error *err)
 
     *out = NULL;
     memset(&p, 0, sizeof p);
+    p.toks = p.local;
+    p.cap = sizeof p.local / sizeof p.local[0];
     if (!expr)
         return plain_error(err, BT_EINVAL, "no query given");
     q = calloc(1, sizeof *q);
     if (!q)
         return plain_error(err, BT_ENOMEM, "out of memory compiling query");
-    q->arena = bt_arena_new(4096, 0);
+    q->arena = bt_arena_new(8192, 0);
     if (!q->arena) {
         rc = plain_error(err, BT_ENOMEM, "out of memory compiling query");
         goto fail;
@@ -1242,9 +1247,13 @@ int bt_jmespath_compile(const char *expr, bt_jmespath **out, bt_error *err)
      * in the result, which the evaluator then has to check */
     q->loose_expref = p.nexpref != p.nsafe_expref;
     *out = q;
-    return 0;
+    rc = 0;
+    goto done;
 fail:
     bt_jmespath_free(q);
+done:
+    if (p.toks != p.local)
+        free(p.toks);
     return rc;
 }
 
