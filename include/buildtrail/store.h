@@ -121,6 +121,11 @@ int bt_store_breakdown(bt_store *s,
 int bt_store_builds(bt_store *s, const char *uuid,
                     int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err);
 
+/* The latest build of project (in account, when not NULL) that started strictly before
+ * before_ms: its uuid (37 bytes) and start. Returns BT_ENOTFOUND when there is none. */
+int bt_store_previous_build(bt_store *s, const char *project, const char *account,
+                            int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err);
+
 #ifdef __cplusplus
 }
 #endif

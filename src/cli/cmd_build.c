@@ -13,7 +13,8 @@ enum { O_WINDOW = 1 };
 
 static const cli_opt build_opts[] = {
     {"window", 0, OPT_VALUE, "AGE", O_WINDOW,
-     "How far before the build to look for project changes (default 7d; m, h, d, w)."},
+     "How far before the build to look for project changes. Default: since the project's "
+     "previous build started (7d when there is none); else an age such as 12h or 7d."},
     {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
      "Default: a timeline for people. json, text, table, yaml, yaml-stream, csv as the AWS CLI "
      "prints them (schema in docs/builds.md)."},
@@ -27,8 +28,8 @@ static int cmd_build(int argc, char **argv);
 const cli_cmd cmd_build_def = {
     "build", cmd_build, "the timeline of one build: what changed, who started it, what it did",
     "build <project:uuid | uuid | build ARN> [--window AGE] [--output FORMAT]",
-    "Tells the story of one CodeBuild build from the store: the project changes in the window "
-    "before it and who made them (CreateProject and UpdateProject shown as differences in "
+    "Tells the story of one CodeBuild build from the store: the project changes since the "
+    "project's previous build (or in --window) and who made them (CreateProject and UpdateProject shown as differences in "
     "environment variables, buildspec, service role, image and source; UpdateProjectVisibility; "
     "webhook and source-credential changes); the trigger and its overrides, flagged when they "
     "change what the project would otherwise run; every call the build's role session "
@@ -50,6 +51,7 @@ typedef struct tl {
     bt_json *trigger_request;    /* requestParameters of the start record */
     const char *project, *account, *build_id;
     int64_t start_ms, window_ms;
+    char window_text[128];
     int found;
 } tl;
 
@@ -582,7 +584,7 @@ static void print_people(const tl *t)
         printf("Retried   as %s\n", gs(b, "RetriedAs"));
 
     v = bt_json_get(t->root, "ProjectChanges");
-    printf("\n%sProject changes in the %s before the build%s\n", C(&p, BLD),
+    printf("\n%sProject changes before the build (%s)%s\n", C(&p, BLD),
            bt_json_get_str(t->root, "Window"), C(&p, RST));
     if (!v->len)
         printf("  none\n");
@@ -761,6 +763,19 @@ static int cmd_build(int argc, char **argv)
         code = EXIT_NOTFOUND;
         goto done;
     }
+    /* the window: since the previous build of the project, unless --window says */
+    if (!o.window) {
+        char prev[37];
+        int64_t prev_ms;
+        snprintf(t.window_text, sizeof t.window_text, "7d (no earlier build of the project)");
+        if (t.project && t.start_ms &&
+            bt_store_previous_build(t.s, t.project, t.account, t.start_ms, prev, &prev_ms, &err) == 0) {
+            t.window_ms = t.start_ms - prev_ms;
+            snprintf(t.window_text, sizeof t.window_text, "since the previous build %s", prev);
+        }
+    } else {
+        snprintf(t.window_text, sizeof t.window_text, "%s", o.window);
+    }
     /* the project's history up to the build: its state, and the changes in the window */
     if (t.project) {
         size_t i;
@@ -805,9 +820,7 @@ static int cmd_build(int argc, char **argv)
     if (overrides(&t) || finish_lists(&t))
         goto oom;
     {
-        char wtxt[32];
-        snprintf(wtxt, sizeof wtxt, "%s", o.window ? o.window : "7d");
-        if (put(t.a, t.root, "Build", t.build) || put(t.a, t.root, "Window", js(t.a, wtxt)) ||
+        if (put(t.a, t.root, "Build", t.build) || put(t.a, t.root, "Window", js(t.a, t.window_text)) ||
             put(t.a, t.root, "ProjectChanges", t.changes) || put(t.a, t.root, "Trigger", t.trigger) ||
             put(t.a, t.root, "Stops", t.stops) || put(t.a, t.root, "Errors", t.errors) ||
             put(t.a, t.root, "Events", t.events))

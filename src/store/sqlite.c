@@ -1545,3 +1545,29 @@ done:
     bt_arena_free(a);
     return rc;
 }
+
+int bt_store_previous_build(bt_store *s, const char *project, const char *account,
+                            int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = BT_ENOTFOUND;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT uuid, start_ms FROM builds WHERE project = ?1 AND start_ms < ?2"
+                           " AND (?3 IS NULL OR account = ?3) AND coalesce(is_batch, 0) = 0"
+                           " ORDER BY start_ms DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "previous build");
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, before_ms);
+    if (account)
+        sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(uuid, 37, "%s", (const char *)sqlite3_column_text(st, 0));
+        *start_ms = sqlite3_column_int64(st, 1);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

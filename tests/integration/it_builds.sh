@@ -46,6 +46,23 @@ for seed in 3 11; do
   eq "seed $seed: --project" "$pc" "$("$BT" builds --store "$S" --project "$p" --output json --query 'length(Builds[?!Batch])')"
   w=$(jq '[.builds[] | select(.trigger.type == "webhook")] | length' "$truth")
   eq "seed $seed: --trigger webhook" "$w" "$("$BT" builds --store "$S" --trigger webhook --output json --query 'length(Builds)')"
+  # the timeline of builds that had project changes, errors, stops: the facts agree
+  jq -r '[.builds[] | select((.project_changes | length) > 0 or .errors > 0 or .stopped_by != null)] | .[0:25][] | .uuid' \
+     "$truth" > "$T/sample"
+  [ "$(wc -l < "$T/sample")" -ge 10 ] && ok || bad "seed $seed: too few interesting builds"
+  while read -r u; do
+    "$BT" build --store "$S" "$u" --output json > "$T/tl.json" || { bad "build $u: exit $?"; continue; }
+    want=$(jq -c --arg u "$u" '.builds[] | select(.uuid == $u) | [.calls, .errors, (.stopped_by // null),
+           ([.project_changes[] | [.event_name, .by]] | sort)]' "$truth")
+    got=$(jq -c --argjson w "$(jq -c --arg u "$u" '[.builds[] | select(.uuid == $u) | .project_changes[] | [.event_name, .by]]' "$truth")" \
+          '[.Build.Calls, (.Errors | length), (.Stops[0].By // null),
+            ([.ProjectChanges[] | [.EventName, .By]] | map(select(. as $c | $w | index([$c]))) | sort)]' "$T/tl.json")
+    eq "seed $seed: timeline of $u" "$want" "$got"
+    # every call in the timeline that the build made is counted once
+    eq "seed $seed: timeline calls of $u" "$(jq '.Build.Calls' "$T/tl.json")" "$(jq '[.Events[] | select(.Kind == "call")] | length' "$T/tl.json")"
+  done < "$T/sample"
 done
+status "build: unknown build" 5 "$BT" build --store "$S" 00000000-0000-4000-8000-00000000dead
+status "build: not an id" 2 "$BT" build --store "$S" yesterday
 status "builds: bad trigger" 2 "$BT" builds --store "$S" --trigger carrier-pigeon
 finish
