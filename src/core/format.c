@@ -398,11 +398,48 @@ int bt_fmt_csv(bt_buf *out, bt_arena *a, const bt_json *v, unsigned flags, bt_er
 
 typedef struct py_tzlocal {
     long std_offset; /* seconds east of UTC: -time.timezone */
-    long dst_offset; /* -time.altzone (= -(timezone - 3600) on glibc) */
+    long dst_offset; /* -time.altzone when time.daylight, else std_offset */
     long dst_saved;
     bool hasdst;
     long timezone;
 } py_tzlocal;
+
+/*
+ * Python's time.timezone / altzone / daylight as CPython computes them on glibc
+ * (Modules/timemodule.c init_timezone): from the UTC offsets in effect in January
+ * and July of the current year, the larger-west one being "standard" time. Not the
+ * C library's timezone variable, which differs for zones such as Europe/Dublin.
+ */
+static void tz_init(py_tzlocal *z)
+{
+    const time_t year = (time_t)(365 * 24 + 6) * 3600;
+    time_t t;
+    struct tm p;
+    long janzone = 0, julyzone = 0, tz, alt;
+    int daylight_;
+
+    tzset();
+    t = (time(NULL) / year) * year;
+    if (localtime_r(&t, &p))
+        janzone = -p.tm_gmtoff;
+    t += year / 2;
+    if (localtime_r(&t, &p))
+        julyzone = -p.tm_gmtoff;
+    if (janzone < julyzone) { /* southern hemisphere: DST in January */
+        tz = julyzone;
+        alt = janzone;
+    } else {
+        tz = janzone;
+        alt = julyzone;
+    }
+    daylight_ = janzone != julyzone;
+    /* dateutil.tz.tzlocal() */
+    z->timezone = tz;
+    z->std_offset = -tz;
+    z->dst_offset = daylight_ ? -alt : -tz;
+    z->dst_saved = z->dst_offset - z->std_offset;
+    z->hasdst = z->dst_saved != 0;
+}
 
 /* time.localtime(floor(t)).tm_isdst for t in whole seconds. */
 static bool local_isdst(int64_t t)
@@ -470,13 +507,7 @@ int bt_format_iso8601_local(bt_buf *out, int64_t epoch_ms)
     int month, day, fold, ms, rc;
     bool dst1;
 
-    tzset();
-    z.timezone = timezone;
-    z.std_offset = -timezone;
-    z.dst_offset = daylight ? -(timezone - 3600) : z.std_offset;
-    z.dst_saved = z.dst_offset - z.std_offset;
-    z.hasdst = z.dst_saved != 0;
-
+    tz_init(&z);
     if (epoch_ms < -62135596800000LL || epoch_ms > 253402300799999LL)
         return BT_EINVAL;
     /* _tzinfo.fromutc: wall = utc + std; then + dst() of that wall time at fold=1 */
