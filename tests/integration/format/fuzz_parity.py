@@ -126,8 +126,9 @@ def main():
                     sys.stdout.writelines(list(difflib.unified_diff(wl, gl, 'aws', 'bt'))[:40])
                     sys.stdout.write(p.stderr.decode()[:300])
         if fails:
-            sys.stdout.write(open(os.path.join(tmp, 'ref.err')).read()[:1500])
-    print('%d cases, %d differ' % (len(jobs), fails))
+            sys.stderr.write(open(os.path.join(tmp, 'ref.err')).read()[:1500] + '\n')
+    sys.stdout.flush()
+    print('fuzz: %d cases, %d differ' % (len(jobs), fails))
     return 1 if fails else 0
 
 
