@@ -12,8 +12,8 @@
 #include "buildtrail/format.h"
 #include "core/format_int.h"
 
-static const char *const bt_format_names[] = {"json", "text", "table", "yaml", "yaml-stream",
-                                              "csv"};
+static const char *const bt_format_names[] = {"json", "text",        "table",
+                                              "yaml", "yaml-stream", "csv"};
 
 int bt_format_parse_name(const char *name, bt_format_kind *out, bt_error *err)
 {
@@ -52,18 +52,12 @@ static bool is_empty_object(const bt_json *v)
 static int json_scalar(bt_buf *out, const bt_json *v)
 {
     switch (v ? v->type : BT_JSON_NULL) {
-    case BT_JSON_NULL:
-        return bt_buf_puts(out, "null");
-    case BT_JSON_TRUE:
-        return bt_buf_puts(out, "true");
-    case BT_JSON_FALSE:
-        return bt_buf_puts(out, "false");
-    case BT_JSON_NUMBER:
-        return bt_fmt_py_number(out, v, BT_FMT_NUM_JSON);
-    case BT_JSON_STRING:
-        return bt_json_write_string(out, v->u.str, v->len, 0);
-    default:
-        return BT_EINVAL;
+    case BT_JSON_NULL: return bt_buf_puts(out, "null");
+    case BT_JSON_TRUE: return bt_buf_puts(out, "true");
+    case BT_JSON_FALSE: return bt_buf_puts(out, "false");
+    case BT_JSON_NUMBER: return bt_fmt_py_number(out, v, BT_FMT_NUM_JSON);
+    case BT_JSON_STRING: return bt_json_write_string(out, v->u.str, v->len, 0);
+    default: return BT_EINVAL;
     }
 }
 
@@ -92,8 +86,8 @@ static void truncate_to(bt_buf *out, size_t mark)
 }
 
 /* Formats one value; page selects the per-page behaviour of yaml-stream. */
-static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts *opts,
-                        bool page, bt_error *err)
+static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts *opts, bool page,
+                        bt_error *err)
 {
     bt_arena *a = NULL;
     const bt_json *v = value;
@@ -116,12 +110,8 @@ static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts 
         if (rc)
             bt_error_set(err, rc, "json output: %s", bt_strerror(rc));
         break;
-    case BT_FORMAT_TEXT:
-        rc = bt_fmt_text(out, v, err);
-        break;
-    case BT_FORMAT_TABLE:
-        rc = bt_fmt_table(out, a, v, opts->title, opts->width, err);
-        break;
+    case BT_FORMAT_TEXT: rc = bt_fmt_text(out, v, err); break;
+    case BT_FORMAT_TABLE: rc = bt_fmt_table(out, a, v, opts->title, opts->width, err); break;
     case BT_FORMAT_YAML:
         if (is_empty_object(v))
             break;
@@ -140,9 +130,7 @@ static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts 
             break;
         rc = bt_fmt_yaml(out, a, v, true, err);
         break;
-    case BT_FORMAT_CSV:
-        rc = bt_fmt_csv(out, a, v, opts->flags, err);
-        break;
+    case BT_FORMAT_CSV: rc = bt_fmt_csv(out, a, v, opts->flags, err); break;
     default:
         rc = bt_error_set(err, BT_EINVAL, "output: unknown format %d", (int)opts->format);
         break;
@@ -156,8 +144,7 @@ done:
     return rc;
 }
 
-int bt_format_write(bt_buf *out, const bt_json *value, const bt_format_opts *opts,
-                    bt_error *err)
+int bt_format_write(bt_buf *out, const bt_json *value, const bt_format_opts *opts, bt_error *err)
 {
     return format_value(out, value, opts, false, err);
 }
@@ -239,22 +226,12 @@ static int csv_value(csv_ctx *c, const bt_json *v, bool only_field)
 
     bt_buf_clear(&c->field);
     switch (v ? v->type : BT_JSON_NULL) {
-    case BT_JSON_NULL:
-        break;
-    case BT_JSON_TRUE:
-        rc = bt_buf_puts(&c->field, "true");
-        break;
-    case BT_JSON_FALSE:
-        rc = bt_buf_puts(&c->field, "false");
-        break;
-    case BT_JSON_NUMBER:
-        rc = bt_fmt_py_number(&c->field, v, BT_FMT_NUM_STR);
-        break;
-    case BT_JSON_STRING:
-        return csv_field(c, v->u.str, v->len, only_field);
-    default:
-        rc = bt_json_write(&c->field, v, &wo);
-        break;
+    case BT_JSON_NULL: break;
+    case BT_JSON_TRUE: rc = bt_buf_puts(&c->field, "true"); break;
+    case BT_JSON_FALSE: rc = bt_buf_puts(&c->field, "false"); break;
+    case BT_JSON_NUMBER: rc = bt_fmt_py_number(&c->field, v, BT_FMT_NUM_STR); break;
+    case BT_JSON_STRING: return csv_field(c, v->u.str, v->len, only_field);
+    default: rc = bt_json_write(&c->field, v, &wo); break;
     }
     if (rc)
         return rc;
@@ -316,8 +293,8 @@ static int csv_records(csv_ctx *c, const bt_json *list, unsigned flags)
                 if (j)
                     rc = bt_buf_putc(c->out, ',');
                 if (rc == 0)
-                    rc = csv_value(c, bt_fmt_member(list->u.items[i], keys[j]->key,
-                                                    keys[j]->key_len),
+                    rc = csv_value(c,
+                                   bt_fmt_member(list->u.items[i], keys[j]->key, keys[j]->key_len),
                                    nkeys == 1);
             }
             if (rc == 0)

@@ -66,11 +66,10 @@ const bt_json *bt_fmt_member(const bt_json *obj, const char *key, size_t key_len
 /* ---- the formats ---- */
 
 int bt_fmt_text(bt_buf *out, const bt_json *v, bt_error *err);
-int bt_fmt_table(bt_buf *out, bt_arena *a, const bt_json *v, const char *title,
-                 unsigned width, bt_error *err);
+int bt_fmt_table(bt_buf *out, bt_arena *a, const bt_json *v, const char *title, unsigned width,
+                 bt_error *err);
 /* as_stream_item: dump [v] (yaml-stream) rather than v. */
-int bt_fmt_yaml(bt_buf *out, bt_arena *a, const bt_json *v, bool as_stream_item,
-                bt_error *err);
+int bt_fmt_yaml(bt_buf *out, bt_arena *a, const bt_json *v, bool as_stream_item, bt_error *err);
 int bt_fmt_csv(bt_buf *out, bt_arena *a, const bt_json *v, unsigned flags, bt_error *err);
 
 #endif

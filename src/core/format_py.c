@@ -60,8 +60,9 @@ int bt_fmt_py_float(bt_buf *out, double d, bt_fmt_numstyle style)
     bt_buf *b = out;
 
     if (isnan(d)) {
-        return bt_buf_puts(b, style == BT_FMT_NUM_JSON ? "NaN"
-                              : style == BT_FMT_NUM_YAML ? ".nan" : "nan");
+        return bt_buf_puts(b, style == BT_FMT_NUM_JSON   ? "NaN"
+                              : style == BT_FMT_NUM_YAML ? ".nan"
+                                                         : "nan");
     }
     if (isinf(d)) {
         if (style == BT_FMT_NUM_JSON)
@@ -174,16 +175,11 @@ int bt_fmt_py_repr(bt_buf *out, const bt_json *v)
     if (!v)
         return bt_buf_puts(out, "None");
     switch (v->type) {
-    case BT_JSON_NULL:
-        return bt_buf_puts(out, "None");
-    case BT_JSON_TRUE:
-        return bt_buf_puts(out, "True");
-    case BT_JSON_FALSE:
-        return bt_buf_puts(out, "False");
-    case BT_JSON_NUMBER:
-        return bt_fmt_py_number(out, v, BT_FMT_NUM_STR);
-    case BT_JSON_STRING:
-        return repr_string(out, v->u.str, v->len);
+    case BT_JSON_NULL: return bt_buf_puts(out, "None");
+    case BT_JSON_TRUE: return bt_buf_puts(out, "True");
+    case BT_JSON_FALSE: return bt_buf_puts(out, "False");
+    case BT_JSON_NUMBER: return bt_fmt_py_number(out, v, BT_FMT_NUM_STR);
+    case BT_JSON_STRING: return repr_string(out, v->u.str, v->len);
     case BT_JSON_ARRAY:
         rc = bt_buf_putc(out, '[');
         for (i = 0; rc == 0 && i < v->len; i++) {
@@ -224,16 +220,12 @@ bool bt_fmt_py_truthy(const bt_json *v)
         return false;
     switch (v->type) {
     case BT_JSON_NULL:
-    case BT_JSON_FALSE:
-        return false;
-    case BT_JSON_TRUE:
-        return true;
-    case BT_JSON_NUMBER:
-        return v->num != 0.0;
+    case BT_JSON_FALSE: return false;
+    case BT_JSON_TRUE: return true;
+    case BT_JSON_NUMBER: return v->num != 0.0;
     case BT_JSON_STRING:
     case BT_JSON_ARRAY:
-    case BT_JSON_OBJECT:
-        return v->len > 0;
+    case BT_JSON_OBJECT: return v->len > 0;
     }
     return false;
 }
@@ -362,8 +354,9 @@ static bt_json *shallow_copy(bt_arena *a, const bt_json *v)
     if (!arr)
         return NULL;
     if (v->len)
-        memcpy(arr, v->type == BT_JSON_ARRAY ? (const void *)v->u.items
-                                             : (const void *)v->u.members, v->len * sz);
+        memcpy(arr,
+               v->type == BT_JSON_ARRAY ? (const void *)v->u.items : (const void *)v->u.members,
+               v->len * sz);
     if (v->type == BT_JSON_ARRAY)
         c->u.items = arr;
     else
@@ -426,19 +419,13 @@ const bt_json *bt_fmt_dedupe(bt_arena *a, const bt_json *v)
 const char *bt_fmt_py_type_name(const bt_json *v)
 {
     switch (v ? v->type : BT_JSON_NULL) {
-    case BT_JSON_NULL:
-        return "NoneType";
+    case BT_JSON_NULL: return "NoneType";
     case BT_JSON_TRUE:
-    case BT_JSON_FALSE:
-        return "bool";
-    case BT_JSON_NUMBER:
-        return bt_fmt_num_is_int(v) ? "int" : "float";
-    case BT_JSON_STRING:
-        return "str";
-    case BT_JSON_ARRAY:
-        return "list";
-    case BT_JSON_OBJECT:
-        return "dict";
+    case BT_JSON_FALSE: return "bool";
+    case BT_JSON_NUMBER: return bt_fmt_num_is_int(v) ? "int" : "float";
+    case BT_JSON_STRING: return "str";
+    case BT_JSON_ARRAY: return "list";
+    case BT_JSON_OBJECT: return "dict";
     }
     return "object";
 }

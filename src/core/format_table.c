@@ -103,8 +103,7 @@ static int update_max_widths(table *t, section *s, const cell *row, size_t n)
     }
     for (i = 0; i < n; i++) {
         if (i >= s->nmax)
-            return bt_error_set(t->err, BT_EINVAL,
-                                "table output: list index out of range");
+            return bt_error_set(t->err, BT_EINVAL, "table output: list index out of range");
         if (row[i].w > s->max_widths[i])
             s->max_widths[i] = row[i].w;
     }
@@ -223,8 +222,8 @@ static int header_cells(table *t, const keylist *kl, cell **out)
     return 0;
 }
 
-static int build(table *t, const char *title, size_t title_len, bool has_title,
-                 const bt_json *cur, int indent, bool *built);
+static int build(table *t, const char *title, size_t title_len, bool has_title, const bt_json *cur,
+                 int indent, bool *built);
 
 static int sub_table_from_dict(table *t, const bt_json *d, int indent)
 {
@@ -278,8 +277,7 @@ static int sub_table_from_list(table *t, const bt_json *list, int indent, const 
         if (e->type == BT_JSON_OBJECT)
             rc = group_keys(t, e, &headers, &more);
         else if (!((e->type == BT_JSON_STRING || e->type == BT_JSON_ARRAY) && e->len == 0))
-            return bt_error_set(t->err, BT_EINVAL,
-                                "table output: '%s' object is not a mapping",
+            return bt_error_set(t->err, BT_EINVAL, "table output: '%s' object is not a mapping",
                                 bt_fmt_py_type_name(e));
     }
     /* then element.get(header) for every header, and `key in element` */
@@ -329,16 +327,15 @@ static int sub_table_from_list(table *t, const bt_json *list, int indent, const 
         for (j = 0; rc == 0 && j < more.n; j++) {
             const bt_json *val = bt_fmt_member(e, more.k[j]->key, more.k[j]->key_len);
             if (val)
-                rc = build(t, more.k[j]->key, more.k[j]->key_len, true, val, indent + 1,
-                           &built);
+                rc = build(t, more.k[j]->key, more.k[j]->key_len, true, val, indent + 1, &built);
         }
     }
     return rc;
 }
 
 /* TableFormatter._build_table; has_title false is Python's title=None. */
-static int build(table *t, const char *title, size_t title_len, bool has_title,
-                 const bt_json *cur, int indent, bool *built)
+static int build(table *t, const char *title, size_t title_len, bool has_title, const bt_json *cur,
+                 int indent, bool *built)
 {
     size_t i, j;
     int rc = 0;
@@ -634,8 +631,8 @@ static int to_vertical(table *t)
     return 0;
 }
 
-int bt_fmt_table(bt_buf *out, bt_arena *a, const bt_json *v, const char *title,
-                 unsigned width, bt_error *err)
+int bt_fmt_table(bt_buf *out, bt_arena *a, const bt_json *v, const char *title, unsigned width,
+                 bt_error *err)
 {
     table t;
     long max_width = 0, term = width ? (long)width : 80;

@@ -66,8 +66,11 @@ static void write_char(yemit *e, const char *s, size_t w)
 static size_t char_width(const char *s, size_t n)
 {
     unsigned char c = (unsigned char)s[0];
-    size_t w = (c & 0x80) == 0 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-             : (c & 0xF8) == 0xF0 ? 4 : 1;
+    size_t w = (c & 0x80) == 0      ? 1
+               : (c & 0xE0) == 0xC0 ? 2
+               : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0 ? 4
+                                    : 1;
     return w > n ? n : w;
 }
 
@@ -115,8 +118,7 @@ static void write_indent(yemit *e)
     e->indention = true;
 }
 
-static void write_indicator(yemit *e, const char *ind, bool need_ws, bool is_ws,
-                            bool is_indention)
+static void write_indicator(yemit *e, const char *ind, bool need_ws, bool is_ws, bool is_indention)
 {
     if (need_ws && !e->whitespace)
         put(e, ' ');
@@ -445,13 +447,12 @@ static bool match_timestamp(const char *s, size_t n)
 
 static bool resolves_non_str1(const char *s, size_t n)
 {
-    static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE",
-                                        NULL};
+    static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE", NULL};
     static const char *const nulls[] = {"~", "null", "Null", "NULL", "", NULL};
     static const char *const misc[] = {"<<", "=", "!", "&", "*", NULL};
 
-    return exact(s, n, bools) || exact(s, n, nulls) || exact(s, n, misc) ||
-           match_float(s, n) || match_int(s, n) || match_timestamp(s, n);
+    return exact(s, n, bools) || exact(s, n, nulls) || exact(s, n, misc) || match_float(s, n) ||
+           match_int(s, n) || match_timestamp(s, n);
 }
 
 /* Python's re.match with '$' also accepts the text minus one final "\n". */
@@ -514,8 +515,8 @@ static void write_single(yemit *e, const yscalar *sc, bool allow_breaks)
     while (i < sc->len) {
         size_t w = char_width(sc->s + i, sc->len - i);
         if (is_space(sc, i)) {
-            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i != 0 &&
-                i != sc->len - 1 && !is_space(sc, i + 1))
+            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i != 0 && i != sc->len - 1 &&
+                !is_space(sc, i + 1))
                 write_indent(e);
             else
                 write_char(e, sc->s + i, 1);
@@ -561,8 +562,7 @@ static void write_double(yemit *e, const yscalar *sc, bool allow_breaks)
     while (i < sc->len) {
         size_t w = char_width(sc->s + i, sc->len - i);
         char c = sc->s[i];
-        if (!is_printable(sc, i) || is_bom(sc, i) || is_break(sc, i) || c == '"' ||
-            c == '\\') {
+        if (!is_printable(sc, i) || is_bom(sc, i) || is_break(sc, i) || c == '"' || c == '\\') {
             uint32_t v;
             char esc = 0;
             bt_fmt_utf8_next(sc->s + i, sc->len - i, &v);
@@ -595,8 +595,7 @@ static void write_double(yemit *e, const yscalar *sc, bool allow_breaks)
             }
             spaces = false;
         } else if (c == ' ') {
-            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i != 0 &&
-                i != sc->len - 1) {
+            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i != 0 && i != sc->len - 1) {
                 write_indent(e);
                 if (is_space(sc, i + 1))
                     put(e, '\\');
@@ -677,8 +676,7 @@ static int scalar_of(bt_buf *tmp, const bt_json *v, yscalar *sc)
         sc->len = v->len;
         sc->plain_implicit = !resolves_non_str(v->u.str, v->len);
         break;
-    default:
-        break;
+    default: break;
     }
     analyze(sc);
     return 0;
@@ -775,8 +773,7 @@ static void emit_node(yemit *e, bt_buf *tmp, const bt_json *v, bool mapping, boo
     }
 }
 
-int bt_fmt_yaml(bt_buf *out, bt_arena *a, const bt_json *v, bool as_stream_item,
-                bt_error *err)
+int bt_fmt_yaml(bt_buf *out, bt_arena *a, const bt_json *v, bool as_stream_item, bt_error *err)
 {
     yemit e;
     bt_buf tmp = BT_BUF_INIT;

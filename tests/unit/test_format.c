@@ -18,8 +18,7 @@ static bt_buf g_out;
 static int g_rc;
 
 /* Formats json_text (NULL = a NULL value) and returns the output (static buffer). */
-static const char *fmt_w(const char *json_text, bt_format_kind kind, unsigned width,
-                         unsigned flags)
+static const char *fmt_w(const char *json_text, bt_format_kind kind, unsigned width, unsigned flags)
 {
     bt_format_opts o = BT_FORMAT_OPTS_INIT;
     bt_error err = BT_ERROR_INIT;
@@ -78,8 +77,7 @@ static void test_json(void)
     /* duplicate keys: Python's dict keeps the first position and the last value */
     CHECK_STR(fmt("{\"a\":1,\"b\":2,\"a\":3}", BT_FORMAT_JSON),
               "{\n    \"a\": 3,\n    \"b\": 2\n}\n");
-    CHECK_STR(fmt("[1.0, -0, 1E400]", BT_FORMAT_JSON),
-              "[\n    1.0,\n    0,\n    Infinity\n]\n");
+    CHECK_STR(fmt("[1.0, -0, 1E400]", BT_FORMAT_JSON), "[\n    1.0,\n    0,\n    Infinity\n]\n");
 }
 
 static void test_text(void)
@@ -109,14 +107,13 @@ static void test_text(void)
 
 static void test_table(void)
 {
-    CHECK_STR(fmt("{\"a\":1,\"b\":\"日本\"}", BT_FORMAT_TABLE),
-              "---------------\n"
-              "|      T      |\n"
-              "+----+--------+\n"
-              "|  a |   b    |\n"
-              "+----+--------+\n"
-              "|  1 |  日本  |\n"
-              "+----+--------+\n");
+    CHECK_STR(fmt("{\"a\":1,\"b\":\"日本\"}", BT_FORMAT_TABLE), "---------------\n"
+                                                                "|      T      |\n"
+                                                                "+----+--------+\n"
+                                                                "|  a |   b    |\n"
+                                                                "+----+--------+\n"
+                                                                "|  1 |  日本  |\n"
+                                                                "+----+--------+\n");
     CHECK_STR(fmt("[{\"k\":\"x\",\"v\":1},{\"k\":\"yy\",\"v\":2.5}]", BT_FORMAT_TABLE),
               "---------------\n"
               "|      T      |\n"
@@ -230,15 +227,15 @@ static void test_width(void)
 {
     CHECK_INT(bt_format_display_width("abc", 3), 3);
     CHECK_INT(bt_format_display_width("日本", strlen("日本")), 4);
-    CHECK_INT(bt_format_display_width("é", strlen("é")), 2);    /* Ambiguous */
-    CHECK_INT(bt_format_display_width("±§", strlen("±§")), 4);  /* Ambiguous */
-    CHECK_INT(bt_format_display_width("😀", strlen("😀")), 2);  /* Wide */
+    CHECK_INT(bt_format_display_width("é", strlen("é")), 2);       /* Ambiguous */
+    CHECK_INT(bt_format_display_width("±§", strlen("±§")), 4);     /* Ambiguous */
+    CHECK_INT(bt_format_display_width("😀", strlen("😀")), 2);       /* Wide */
     CHECK_INT(bt_format_display_width("ＡＢ", strlen("ＡＢ")), 4); /* Fullwidth */
-    CHECK_INT(bt_format_display_width("ｶﾀ", strlen("ｶﾀ")), 2);  /* Halfwidth */
+    CHECK_INT(bt_format_display_width("ｶﾀ", strlen("ｶﾀ")), 2);     /* Halfwidth */
     /* U+0301 combining acute is East Asian Ambiguous: Python counts e + U+0301 as 3 */
     CHECK_INT(bt_format_display_width("e\xcc\x81", 3), 3);
-    CHECK_INT(bt_format_display_width("e\xe2\x80\x8b", 4), 2);   /* U+200B: Neutral */
-    CHECK_INT(bt_format_display_width("\xff", 1), 1);            /* invalid byte */
+    CHECK_INT(bt_format_display_width("e\xe2\x80\x8b", 4), 2); /* U+200B: Neutral */
+    CHECK_INT(bt_format_display_width("\xff", 1), 1);          /* invalid byte */
     CHECK_INT(bt_format_display_width("", 0), 0);
 }
 
