@@ -69,8 +69,9 @@ typedef struct bt_format_opts {
 /* clang-format on */
 
 /*
- * Appends the formatted value (NULL means JSON null). Returns 0; BT_ENOMEM or
- * BT_ELIMIT (out's cap; nothing appended); BT_EINVAL when the AWS CLI itself fails
+ * Appends the formatted value (NULL means JSON null; opts NULL means json).
+ * Returns 0; BT_ENOMEM or BT_ELIMIT (out's cap; nothing appended); BT_EINVAL when
+ * the AWS CLI itself fails
  * on this value (a few irregular shapes: a list mixing dicts and non-dicts in text,
  * rows of unequal length in table). err->msg then carries the Python error and out
  * holds exactly what the CLI prints on stdout before failing: nothing for table,

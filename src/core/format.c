@@ -89,11 +89,14 @@ static void truncate_to(bt_buf *out, size_t mark)
 static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts *opts, bool page,
                         bt_error *err)
 {
+    static const bt_format_opts defaults = BT_FORMAT_OPTS_INIT;
     bt_arena *a = NULL;
     const bt_json *v = value;
     size_t mark = out->len;
     int rc = 0;
 
+    if (!opts)
+        opts = &defaults;
     a = bt_arena_new(0, 0);
     if (!a)
         return bt_error_set(err, BT_ENOMEM, "output: out of memory");
@@ -152,10 +155,10 @@ int bt_format_write(bt_buf *out, const bt_json *value, const bt_format_opts *opt
 int bt_format_write_page(bt_buf *out, const bt_json *page, const bt_format_opts *opts,
                          bt_error *err)
 {
-    if (!bt_format_is_paged(opts->format))
+    if (!opts || !bt_format_is_paged(opts->format))
         return bt_error_set(err, BT_EINVAL,
                             "output: '%s' is not printed page by page; merge the pages",
-                            bt_format_name(opts->format));
+                            bt_format_name(opts ? opts->format : BT_FORMAT_JSON));
     return format_value(out, page, opts, true, err);
 }
 
