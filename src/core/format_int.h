@@ -37,11 +37,10 @@ typedef enum bt_fmt_numstyle {
 } bt_fmt_numstyle;
 
 /* True when json.loads would give a Python int (literal without '.', 'e', 'E'; a
- * computed number when it is integral and below 2^53). */
+ * computed number when it is integral and below 1e16, as bt_json_write_number). */
 bool bt_fmt_num_is_int(const bt_json *v);
+/* Appends a number as Python prints it in the given style. */
 int bt_fmt_py_number(bt_buf *out, const bt_json *v, bt_fmt_numstyle style);
-/* Appends repr(float(d)) with the given spelling of the non-finite values. */
-int bt_fmt_py_float(bt_buf *out, double d, bt_fmt_numstyle style);
 /* Appends str(v) of the Python value json.loads gives: strings raw, None, True,
  * False, numbers; lists and dicts as repr(). */
 int bt_fmt_py_str(bt_buf *out, const bt_json *v);
