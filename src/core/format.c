@@ -126,14 +126,14 @@ static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts 
                 bt_error_set(err, rc, "yaml output: %s", bt_strerror(rc));
             break;
         }
-        rc = bt_fmt_yaml(out, a, v, false, err);
+        rc = bt_fmt_yaml(out, v, false, err);
         break;
     case BT_FORMAT_YAML_STREAM:
         if (!page && is_empty_object(v))
             break;
-        rc = bt_fmt_yaml(out, a, v, true, err);
+        rc = bt_fmt_yaml(out, v, true, err);
         break;
-    case BT_FORMAT_CSV: rc = bt_fmt_csv(out, a, v, opts->flags, err); break;
+    case BT_FORMAT_CSV: rc = bt_fmt_csv(out, v, opts->flags, err); break;
     default:
         rc = bt_error_set(err, BT_EINVAL, "output: unknown format %d", (int)opts->format);
         break;
@@ -324,14 +324,13 @@ static int csv_records(csv_ctx *c, const bt_json *list, unsigned flags)
     return rc;
 }
 
-int bt_fmt_csv(bt_buf *out, bt_arena *a, const bt_json *v, unsigned flags, bt_error *err)
+int bt_fmt_csv(bt_buf *out, const bt_json *v, unsigned flags, bt_error *err)
 {
     csv_ctx c;
     int rc = 0;
     bt_json one;
     bt_json *items[1];
 
-    (void)a;
     c.out = out;
     c.eol = (flags & BT_FORMAT_F_CSV_CRLF) ? "\r\n" : "\n";
     bt_buf_init(&c.field, 0);

@@ -357,3 +357,55 @@ const char *bt_fmt_py_type_name(const bt_json *v)
     }
     return "object";
 }
+
+int bt_fmt_keyset_add(bt_fmt_keyset *ks, const bt_json_member *m)
+{
+    size_t lo = 0, hi = ks->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = bt_fmt_key_cmp(ks->k[mid]->key, ks->k[mid]->key_len, m->key, m->key_len);
+        if (c == 0)
+            return 0;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (ks->n == ks->cap) {
+        size_t cap = ks->cap ? ks->cap * 2 : 16;
+        const bt_json_member **k = realloc(ks->k, cap * sizeof *k);
+        if (!k)
+            return BT_ENOMEM;
+        ks->k = k;
+        ks->cap = cap;
+    }
+    memmove(ks->k + lo + 1, ks->k + lo, (ks->n - lo) * sizeof *ks->k);
+    ks->k[lo] = m;
+    ks->n++;
+    return 0;
+}
+
+bool bt_fmt_keyset_has(const bt_fmt_keyset *ks, const char *key, size_t len)
+{
+    size_t lo = 0, hi = ks->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = bt_fmt_key_cmp(ks->k[mid]->key, ks->k[mid]->key_len, key, len);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+void bt_fmt_keyset_dispose(bt_fmt_keyset *ks)
+{
+    free(ks->k);
+    ks->k = NULL;
+    ks->n = ks->cap = 0;
+}

@@ -27,7 +27,6 @@ typedef struct yemit {
     size_t nindents, capindents;
     long column;
     bool whitespace, indention;
-    int flow_level;
     bool mapping_ctx, simple_key_ctx;
     int rc;
 } yemit;
@@ -36,7 +35,7 @@ typedef struct yscalar {
     const char *s;
     size_t len;
     bool plain_implicit; /* resolving the plain text gives this node's own type */
-    bool multiline, flow_plain_allowed, block_plain_allowed, single_quoted_allowed;
+    bool multiline, block_plain_allowed, single_quoted_allowed;
 } yscalar;
 
 /* ---- output primitives (libyaml's PUT / WRITE / PUT_BREAK) ---- */
@@ -172,55 +171,41 @@ static bool is_bom(const yscalar *sc, size_t i)
 
 /* ---- scalar analysis (yaml_emitter_analyze_scalar) ---- */
 
+/* Scalars only ever appear in block context here (the only flow collections are
+ * the empty [] and {}), so the flow-context half of libyaml's analysis is left out. */
 static void analyze(yscalar *sc)
 {
-    bool block_ind = false, flow_ind = false, line_breaks = false, special = false;
+    bool block_ind = false, line_breaks = false, special = false;
     bool leading_space = false, leading_break = false, trailing_space = false;
     bool trailing_break = false, break_space = false, space_break = false;
     bool preceded_by_ws = true, followed_by_ws, prev_space = false, prev_break = false;
     size_t i = 0, n = sc->len;
 
-    if (n == 0) {
-        sc->multiline = false;
-        sc->flow_plain_allowed = false;
-        sc->block_plain_allowed = true;
-        sc->single_quoted_allowed = true;
+    sc->multiline = false;
+    sc->block_plain_allowed = true;
+    sc->single_quoted_allowed = true;
+    if (n == 0)
         return;
-    }
     if (n >= 3 && ((sc->s[0] == '-' && sc->s[1] == '-' && sc->s[2] == '-') ||
-                   (sc->s[0] == '.' && sc->s[1] == '.' && sc->s[2] == '.'))) {
-        block_ind = flow_ind = true;
-    }
+                   (sc->s[0] == '.' && sc->s[1] == '.' && sc->s[2] == '.')))
+        block_ind = true;
     followed_by_ws = is_blankz(sc, char_width(sc->s, n));
     while (i < n) {
         size_t w = char_width(sc->s + i, n - i);
         char c = sc->s[i];
         if (i == 0) {
-            if (strchr("#,[]{}&*!|>'\"%@`", c) && c) {
-                flow_ind = block_ind = true;
-            }
-            if (c == '?' || c == ':') {
-                flow_ind = true;
-                if (followed_by_ws)
-                    block_ind = true;
-            }
-            if (c == '-' && followed_by_ws)
-                flow_ind = block_ind = true;
+            if (c && strchr("#,[]{}&*!|>'\"%@`", c))
+                block_ind = true;
+            if ((c == '?' || c == ':' || c == '-') && followed_by_ws)
+                block_ind = true;
         } else {
-            if (c && strchr(",?[]{}", c))
-                flow_ind = true;
-            if (c == ':') {
-                flow_ind = true;
-                if (followed_by_ws)
-                    block_ind = true;
-            }
+            if (c == ':' && followed_by_ws)
+                block_ind = true;
             if (c == '#' && preceded_by_ws)
-                flow_ind = block_ind = true;
+                block_ind = true;
         }
         if (!is_printable(sc, i))
             special = true; /* unicode output is on: only non-printables count */
-        if (is_break(sc, i))
-            line_breaks = true;
         if (is_space(sc, i)) {
             if (i == 0)
                 leading_space = true;
@@ -231,6 +216,7 @@ static void analyze(yscalar *sc)
             prev_space = true;
             prev_break = false;
         } else if (is_break(sc, i)) {
+            line_breaks = true;
             if (i == 0)
                 leading_break = true;
             if (i + w == n)
@@ -249,21 +235,11 @@ static void analyze(yscalar *sc)
             followed_by_ws = is_blankz(sc, i + char_width(sc->s + i, n - i));
     }
     sc->multiline = line_breaks;
-    sc->flow_plain_allowed = true;
-    sc->block_plain_allowed = true;
-    sc->single_quoted_allowed = true;
-    if (leading_space || leading_break || trailing_space || trailing_break)
-        sc->flow_plain_allowed = sc->block_plain_allowed = false;
-    if (break_space)
-        sc->flow_plain_allowed = sc->block_plain_allowed = sc->single_quoted_allowed = false;
-    if (space_break || special)
-        sc->flow_plain_allowed = sc->block_plain_allowed = sc->single_quoted_allowed = false;
-    if (line_breaks)
-        sc->flow_plain_allowed = sc->block_plain_allowed = false;
-    if (flow_ind)
-        sc->flow_plain_allowed = false;
-    if (block_ind)
+    if (leading_space || leading_break || trailing_space || trailing_break || line_breaks ||
+        block_ind)
         sc->block_plain_allowed = false;
+    if (break_space || space_break || special)
+        sc->block_plain_allowed = sc->single_quoted_allowed = false;
 }
 
 /* ---- YAML 1.2 implicit resolvers of ruamel.yaml (what a plain scalar reads as) ---- */
@@ -470,7 +446,7 @@ static void write_plain(yemit *e, const yscalar *sc, bool allow_breaks)
     bool spaces = false, breaks = false;
     size_t i = 0;
 
-    if (!e->whitespace && (sc->len || e->flow_level))
+    if (!e->whitespace && sc->len)
         put(e, ' ');
     while (i < sc->len) {
         size_t w = char_width(sc->s + i, sc->len - i);
@@ -622,10 +598,9 @@ static void emit_scalar(yemit *e, const yscalar *sc)
     if (e->simple_key_ctx && sc->multiline)
         style = STYLE_DOUBLE;
     if (style == STYLE_PLAIN) {
-        if ((e->flow_level && !sc->flow_plain_allowed) ||
-            (!e->flow_level && !sc->block_plain_allowed))
+        if (!sc->block_plain_allowed)
             style = STYLE_SINGLE;
-        if (!sc->len && (e->flow_level || e->simple_key_ctx))
+        if (!sc->len && e->simple_key_ctx)
             style = STYLE_SINGLE;
         if (!sc->plain_implicit)
             style = STYLE_SINGLE;
@@ -686,11 +661,9 @@ static void emit_node(yemit *e, bt_buf *tmp, const bt_json *v, bool mapping, boo
 
 static void emit_flow_empty(yemit *e, const char *open, const char *close)
 {
+    /* libyaml's flow collection with no items: the indent push/pop and the flow
+     * level around it leave no trace in the output */
     write_indicator(e, open, true, true, false);
-    increase_indent(e, true, false);
-    e->flow_level++;
-    e->flow_level--;
-    pop_indent(e);
     write_indicator(e, close, false, false, false);
 }
 
@@ -773,14 +746,13 @@ static void emit_node(yemit *e, bt_buf *tmp, const bt_json *v, bool mapping, boo
     }
 }
 
-int bt_fmt_yaml(bt_buf *out, bt_arena *a, const bt_json *v, bool as_stream_item, bt_error *err)
+int bt_fmt_yaml(bt_buf *out, const bt_json *v, bool as_stream_item, bt_error *err)
 {
     yemit e;
     bt_buf tmp = BT_BUF_INIT;
     bt_json wrap;
     bt_json *items[1];
 
-    (void)a;
     memset(&e, 0, sizeof e);
     e.out = out;
     e.indent = -1;
