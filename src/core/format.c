@@ -164,30 +164,13 @@ int bt_format_write_page(bt_buf *out, const bt_json *page, const bt_format_opts 
 
 bt_json *bt_format_next_token_value(bt_arena *a, const char *token, size_t len)
 {
-    bt_json *outer = bt_arena_calloc(a, sizeof *outer);
-    bt_json *inner = bt_arena_calloc(a, sizeof *inner);
-    bt_json *str = bt_arena_calloc(a, sizeof *str);
-    bt_json_member *om = bt_arena_calloc(a, sizeof *om);
-    bt_json_member *im = bt_arena_calloc(a, sizeof *im);
-    char *copy = bt_arena_strndup(a, token ? token : "", token ? len : 0);
+    bt_json *str = bt_json_new_string(a, token ? token : "", token ? len : 0);
+    bt_json *inner = bt_json_new_object(a, 1);
+    bt_json *outer = bt_json_new_object(a, 1);
 
-    if (!outer || !inner || !str || !om || !im || !copy)
+    if (!str || !inner || !outer || bt_json_object_put(a, inner, "NextToken", 9, str) != 0 ||
+        bt_json_object_put(a, outer, "NextToken", 9, inner) != 0)
         return NULL;
-    str->type = BT_JSON_STRING;
-    str->len = token ? len : 0;
-    str->u.str = copy;
-    im->key = "NextToken";
-    im->key_len = 9;
-    im->value = str;
-    inner->type = BT_JSON_OBJECT;
-    inner->len = 1;
-    inner->u.members = im;
-    om->key = "NextToken";
-    om->key_len = 9;
-    om->value = inner;
-    outer->type = BT_JSON_OBJECT;
-    outer->len = 1;
-    outer->u.members = om;
     return outer;
 }
 

@@ -441,6 +441,24 @@ static bool resolves_non_str(const char *s, size_t n)
 
 /* ---- scalar writers ---- */
 
+/* A line break inside a plain or single-quoted scalar: "\n" is doubled at the first
+ * break of a run (a single newline would fold to a space); NEL, LS and PS are copied
+ * and start a new line. */
+static void write_break(yemit *e, const yscalar *sc, size_t i, size_t w, bool *breaks)
+{
+    if (sc->s[i] == '\n') {
+        if (!*breaks)
+            put_break(e);
+        put_break(e);
+    } else {
+        if (e->rc == 0)
+            e->rc = bt_buf_append(e->out, sc->s + i, w);
+        e->column = 0;
+    }
+    e->indention = true;
+    *breaks = true;
+}
+
 static void write_plain(yemit *e, const yscalar *sc, bool allow_breaks)
 {
     bool spaces = false, breaks = false;
@@ -457,17 +475,7 @@ static void write_plain(yemit *e, const yscalar *sc, bool allow_breaks)
                 write_char(e, sc->s + i, 1);
             spaces = true;
         } else if (is_break(sc, i)) {
-            if (!breaks && sc->s[i] == '\n')
-                put_break(e);
-            if (sc->s[i] == '\n') {
-                put_break(e);
-            } else {
-                if (e->rc == 0)
-                    e->rc = bt_buf_append(e->out, sc->s + i, w);
-                e->column = 0;
-            }
-            e->indention = true;
-            breaks = true;
+            write_break(e, sc, i, w, &breaks);
         } else {
             if (breaks)
                 write_indent(e);
@@ -498,17 +506,7 @@ static void write_single(yemit *e, const yscalar *sc, bool allow_breaks)
                 write_char(e, sc->s + i, 1);
             spaces = true;
         } else if (is_break(sc, i)) {
-            if (!breaks && sc->s[i] == '\n')
-                put_break(e);
-            if (sc->s[i] == '\n') {
-                put_break(e);
-            } else {
-                if (e->rc == 0)
-                    e->rc = bt_buf_append(e->out, sc->s + i, w);
-                e->column = 0;
-            }
-            e->indention = true;
-            breaks = true;
+            write_break(e, sc, i, w, &breaks);
         } else {
             if (breaks)
                 write_indent(e);
