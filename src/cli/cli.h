@@ -180,6 +180,9 @@ typedef struct cli_s3 {
 } cli_s3;
 
 int cli_is_s3_url(const char *arg);
+/* Checks an s3:// argument (bucket name, CloudTrail prefix layout) before anything is
+ * read: 0, or BT_EINVAL with err filled (a usage error). */
+int cli_s3_check_url(const char *url, bt_error *err);
 /* Handles an S3 option, and splits comma lists of --account / --region into the
  * filter of c: 0 handled, 1 not an S3 option, -1 bad value (message printed). */
 int cli_s3_opt(cli_s3 *s3, cli_common *c, const cli_opt *opt, const char *value);

@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buildtrail/aws_s3.h"
 #include "buildtrail/source.h"
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
@@ -268,10 +267,8 @@ static int cmd_ingest(int argc, char **argv)
         goto done;
     }
     for (i = 0; i < npos; i++) {
-        char bucket[256];
-        const char *rest;
         if (cli_is_s3_url(pos[i])) {
-            if (bt_s3_parse_url(pos[i], bucket, sizeof bucket, &rest, &in.err)) {
+            if (cli_s3_check_url(pos[i], &in.err)) {
                 code = cli_fail(&in.err, EXIT_USAGE);
                 goto done;
             }

@@ -121,9 +121,13 @@ static int scan_files(search *s)
 
     memset(&st, 0, sizeof st);
     for (i = 0; i < (size_t)s->nfrom; i++)
-        if (cli_is_s3_url(s->from[i]))
+        if (cli_is_s3_url(s->from[i])) {
+            if (cli_s3_check_url(s->from[i], &s->err)) {
+                code = cli_fail(&s->err, EXIT_USAGE);
+                goto done;
+            }
             nurls++;
-        else if (bt_file_list_add(&l, s->from[i], &s->err)) {
+        } else if (bt_file_list_add(&l, s->from[i], &s->err)) {
             code = cli_fail(&s->err, s->err.code == BT_ENOTFOUND ? EXIT_USAGE : EXIT_ERROR);
             goto done;
         }

@@ -49,6 +49,22 @@ int cli_is_s3_url(const char *arg)
     return arg && strncmp(arg, "s3://", 5) == 0;
 }
 
+int cli_s3_check_url(const char *url, bt_error *err)
+{
+    char bucket[256];
+    const char *rest;
+    bt_s3_walk_start w;
+    int rc = bt_s3_parse_url(url, bucket, sizeof bucket, &rest, err);
+    if (rc)
+        return rc;
+    if ((rc = bt_s3_walk_parse(rest, &w, err)) != 0) {
+        bt_error_prefix(err, "s3://%s", bucket);
+        return rc;
+    }
+    bt_s3_walk_dispose(&w);
+    return 0;
+}
+
 static int add_split(cli_s3 *s3, cli_common *c, const cli_opt *opt, const char *value)
 {
     bt_filter_field field = opt->id == O_ACCOUNT ? BT_F_ACCOUNT : BT_F_REGION;

@@ -74,7 +74,7 @@ void bt_s3_walk_dispose(bt_s3_walk_start *w)
 int bt_s3_walk_parse(const char *prefix, bt_s3_walk_start *out, bt_error *err)
 {
     const char *p = prefix ? prefix : "", *at = NULL, *s;
-    char comp[6][64];
+    char comp[8][64];
     size_t n = 0, plen = strlen(p), rootlen;
     bt_buf root = BT_BUF_INIT;
     int rc = 0;
@@ -105,7 +105,7 @@ int bt_s3_walk_parse(const char *prefix, bt_s3_walk_start *out, bt_error *err)
         if (!*s)
             break;
         k = strcspn(s, "/");
-        if (n == 6 || k >= sizeof comp[0]) {
+        if (n == 7 || k >= sizeof comp[0]) {
             rc = bt_error_set(err, BT_EINVAL, "'%s': too deep for a CloudTrail log prefix", p);
             goto fail;
         }
