@@ -251,8 +251,13 @@ static void XMLCALL l_start(void *ud, const XML_Char *name, const XML_Char **att
             if (grow(x, (void **)&o->objects, &x->cap_obj, o->nobjects, sizeof *o->objects))
                 return;
             memset(&o->objects[o->nobjects], 0, sizeof o->objects[0]);
-            o->objects[o->nobjects].etag = "";
-            o->objects[o->nobjects].key = "";
+            /* a Contents without Key or ETag still has (writable) strings */
+            o->objects[o->nobjects].key = bt_arena_strdup(x->a, "");
+            o->objects[o->nobjects].etag = o->objects[o->nobjects].key;
+            if (!o->objects[o->nobjects].key) {
+                lfail(x, BT_ENOMEM, "out of memory");
+                return;
+            }
             o->nobjects++;
             x->in_contents = 1;
         } else if (strcmp(n, "CommonPrefixes") == 0) {
