@@ -18,8 +18,8 @@
 
 #define DEFAULT_CONNECTIONS 16
 #define MAX_CONNECTIONS 256
-#define BATCH_EVENTS 2048
-#define BATCH_BYTES (1u << 20)
+#define BATCH_EVENTS 512
+#define BATCH_BYTES (256u << 10)
 #define GETQ_HIGH 20000        /* listed objects waiting before listing pauses */
 #define MAX_REQUEUE 2          /* extra rounds for an object whose retries ran out */
 #define DIRECT_DAYS_MAX 31     /* longer windows discover days instead of guessing them */
@@ -339,7 +339,7 @@ static item *item_new(void)
     item *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    b->arena = bt_arena_new(256 << 10, 0);
+    b->arena = bt_arena_new(64 << 10, 0);
     if (!b->arena) {
         free(b);
         return NULL;
