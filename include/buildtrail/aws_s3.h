@@ -62,22 +62,22 @@ int bt_s3_encode_query(bt_buf *out, const char *s);
 
 typedef struct bt_s3_object {
     const char *key;
-    const char *etag;          /* quotes removed; "" when absent */
+    const char *etag; /* quotes removed; "" when absent */
     uint64_t size;
     int64_t last_modified_ms;  /* 0 when absent or unreadable */
     const char *storage_class; /* NULL when absent */
 } bt_s3_object;
 
 typedef struct bt_s3_list_page {
-    const char *name;          /* the bucket, NULL when absent */
-    const char *prefix;        /* NULL when absent */
-    bt_s3_object *objects;     /* Contents, in the reply's (key) order */
+    const char *name;      /* the bucket, NULL when absent */
+    const char *prefix;    /* NULL when absent */
+    bt_s3_object *objects; /* Contents, in the reply's (key) order */
     size_t nobjects;
-    const char **prefixes;     /* CommonPrefixes/Prefix */
+    const char **prefixes; /* CommonPrefixes/Prefix */
     size_t nprefixes;
-    int truncated;             /* IsTruncated */
-    const char *next_token;    /* NextContinuationToken, NULL when absent */
-    long key_count;            /* KeyCount, -1 when absent */
+    int truncated;          /* IsTruncated */
+    const char *next_token; /* NextContinuationToken, NULL when absent */
+    long key_count;         /* KeyCount, -1 when absent */
 } bt_s3_list_page;
 
 /* Caps of the reply parser: document size, text of one element, entries of a page. */

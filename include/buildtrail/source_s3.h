@@ -30,35 +30,34 @@ extern "C" {
 #endif
 
 typedef struct bt_s3_scan_spec {
-    bt_aws_client *client;          /* borrowed; cloned for each worker */
-    const char *url;                /* s3://bucket[/prefix] */
+    bt_aws_client *client; /* borrowed; cloned for each worker */
+    const char *url;       /* s3://bucket[/prefix] */
     bt_s3_addressing addressing;
-    int64_t start_ms;               /* INT64_MIN: no start (days are discovered) */
-    int64_t end_ms;                 /* INT64_MAX: up to now */
-    int64_t now_ms;                 /* 0 = the clock */
-    const char *const *accounts;    /* 12-digit ids to read; none = every account */
+    int64_t start_ms;            /* INT64_MIN: no start (days are discovered) */
+    int64_t end_ms;              /* INT64_MAX: up to now */
+    int64_t now_ms;              /* 0 = the clock */
+    const char *const *accounts; /* 12-digit ids to read; none = every account */
     size_t naccounts;
-    const char *const *regions;     /* regions to read; none = every region */
+    const char *const *regions; /* regions to read; none = every region */
     size_t nregions;
-    int connections;                /* parallel requests (workers); 0 = 16 */
+    int connections; /* parallel requests (workers); 0 = 16 */
     /*
      * Called on the calling thread for each listed object before it is read, with the
      * source key "s3://bucket/key", its size, LastModified (ns) and ETag. Return
      * non-zero to skip it (counted in bt_read_stats.unchanged). NULL = read all.
      */
-    int (*skip)(void *ctx, const char *source, uint64_t size, int64_t mtime_ns,
-                const char *etag);
+    int (*skip)(void *ctx, const char *source, uint64_t size, int64_t mtime_ns, const char *etag);
     void *skip_ctx;
 } bt_s3_scan_spec;
 
 /* What the walk did (besides bt_read_stats). */
 typedef struct bt_s3_scan_info {
-    uint64_t list_requests;  /* ListObjectsV2 pages */
-    uint64_t get_requests;   /* GetObject calls */
-    uint64_t listed;         /* objects listed in the day prefixes */
+    uint64_t list_requests; /* ListObjectsV2 pages */
+    uint64_t get_requests;  /* GetObject calls */
+    uint64_t listed;        /* objects listed in the day prefixes */
     uint64_t listed_bytes;
-    uint64_t requeued;       /* objects tried again after their retries ran out */
-    char region[64];         /* the bucket's region as last followed */
+    uint64_t requeued; /* objects tried again after their retries ran out */
+    char region[64];   /* the bucket's region as last followed */
 } bt_s3_scan_info;
 
 /*

@@ -80,8 +80,7 @@ static int legacy_name_ok(const char *name)
     if (n < 1 || n > MAX_BUCKET)
         return 0;
     for (i = 0; i < n; i++)
-        if (!isalnum((unsigned char)name[i]) && name[i] != '.' && name[i] != '-' &&
-            name[i] != '_')
+        if (!isalnum((unsigned char)name[i]) && name[i] != '.' && name[i] != '-' && name[i] != '_')
             return 0;
     return 1;
 }
@@ -107,8 +106,7 @@ int bt_s3_parse_url(const char *url, char *bucket, size_t cap, const char **rest
     memcpy(bucket, b, n);
     bucket[n] = '\0';
     if (!bt_s3_bucket_name_ok(bucket) && !legacy_name_ok(bucket))
-        return bt_error_set(err, BT_EINVAL, "'%s': '%s' is not a valid bucket name", url,
-                            bucket);
+        return bt_error_set(err, BT_EINVAL, "'%s': '%s' is not a valid bucket name", url, bucket);
     *rest = slash ? slash + 1 : "";
     return 0;
 }
@@ -163,8 +161,23 @@ static void url_decode(char *s)
 
 /* ---------------------------------------------------- ListObjectsV2 parser -- */
 
-enum { F_NONE = 0, F_NAME, F_PREFIX, F_TRUNCATED, F_NEXT, F_KEYCOUNT, F_ENCODING, F_KEY,
-       F_ETAG, F_SIZE, F_MODIFIED, F_CLASS, F_CP_PREFIX, F_ERR_CODE, F_ERR_MSG };
+enum {
+    F_NONE = 0,
+    F_NAME,
+    F_PREFIX,
+    F_TRUNCATED,
+    F_NEXT,
+    F_KEYCOUNT,
+    F_ENCODING,
+    F_KEY,
+    F_ETAG,
+    F_SIZE,
+    F_MODIFIED,
+    F_CLASS,
+    F_CP_PREFIX,
+    F_ERR_CODE,
+    F_ERR_MSG
+};
 
 typedef struct lstate {
     XML_Parser p;
@@ -172,14 +185,14 @@ typedef struct lstate {
     bt_s3_list_page *out;
     size_t cap_obj, cap_pre;
     int depth;
-    int root;            /* 1 ListBucketResult, 2 Error, -1 other */
+    int root; /* 1 ListBucketResult, 2 Error, -1 other */
     int in_contents, in_cp;
-    int field;           /* F_* being captured */
+    int field; /* F_* being captured */
     int field_depth;
     bt_buf text;
     char *encoding;
     char *err_code, *err_msg;
-    int failed;          /* BT_E* from a callback */
+    int failed; /* BT_E* from a callback */
     const char *why;
 } lstate;
 
@@ -478,8 +491,7 @@ int bt_s3_bucket_new(bt_s3_bucket **out, bt_aws_client *c, const char *name,
 
     *out = NULL;
     if (!name || (!bt_s3_bucket_name_ok(name) && !legacy_name_ok(name)))
-        return bt_error_set(err, BT_EINVAL, "'%s' is not a valid bucket name",
-                            name ? name : "");
+        return bt_error_set(err, BT_EINVAL, "'%s' is not a valid bucket name", name ? name : "");
     if (addressing == BT_S3_ADDR_VIRTUAL && !bt_s3_bucket_name_ok(name))
         return bt_error_set(err, BT_EINVAL,
                             "bucket '%s' cannot be addressed virtual-hosted (not a DNS name)",
@@ -558,8 +570,8 @@ static void body_region(const bt_aws_response *resp, char *out, size_t cap)
     static const char *const names[] = {"Region"};
     char *v = NULL;
     out[0] = '\0';
-    if (resp->body.len && bt_aws_xml_fields(resp->body.data, resp->body.len, names, 1, &v, NULL) == 0 &&
-        v) {
+    if (resp->body.len &&
+        bt_aws_xml_fields(resp->body.data, resp->body.len, names, 1, &v, NULL) == 0 && v) {
         size_t i;
         for (i = 0; v[i]; i++)
             if (!isalnum((unsigned char)v[i]) && v[i] != '-')
@@ -597,8 +609,8 @@ static int send_once(bt_aws_client *c, bt_s3_bucket *b, const char *region, cons
         bt_buf_dispose(&path);
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     }
-    rc = bt_aws_client_send(c, &ep, op, method, path.data, query, h, nh, NULL, 0,
-                            BT_AWS_P_REST_XML, BT_SIGV4_S3, resp, err);
+    rc = bt_aws_client_send(c, &ep, op, method, path.data, query, h, nh, NULL, 0, BT_AWS_P_REST_XML,
+                            BT_SIGV4_S3, resp, err);
     bt_buf_dispose(&path);
     return rc;
 }
@@ -708,12 +720,23 @@ int bt_s3_get_object(bt_aws_client *c, bt_s3_bucket *b, const char *key, const c
 
 int bt_s3_error_is_fatal(const bt_error *err)
 {
-    static const char *const codes[] = {
-        "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-        "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "NoSuchBucket",
-        "AccountProblem", "InvalidBucketName", "AuthorizationHeaderMalformed",
-        "PermanentRedirect", "InvalidRequest", "UnauthorizedAccess", "InvalidSecurity",
-        "RequestTimeTooSkewed", NULL};
+    static const char *const codes[] = {"AccessDenied",
+                                        "AllAccessDisabled",
+                                        "InvalidAccessKeyId",
+                                        "SignatureDoesNotMatch",
+                                        "ExpiredToken",
+                                        "InvalidToken",
+                                        "TokenRefreshRequired",
+                                        "NoSuchBucket",
+                                        "AccountProblem",
+                                        "InvalidBucketName",
+                                        "AuthorizationHeaderMalformed",
+                                        "PermanentRedirect",
+                                        "InvalidRequest",
+                                        "UnauthorizedAccess",
+                                        "InvalidSecurity",
+                                        "RequestTimeTooSkewed",
+                                        NULL};
     int i;
     if (!err)
         return 0;
@@ -721,14 +744,12 @@ int bt_s3_error_is_fatal(const bt_error *err)
     case BT_ECRED:
     case BT_ECONFIG:
     case BT_ENOMEM:
-    case BT_EINVAL:
-        return 1;
+    case BT_EINVAL: return 1;
     case BT_EAWS:
         for (i = 0; codes[i]; i++)
             if (strcmp(err->aws_code, codes[i]) == 0)
                 return 1;
         return err->http_status == 401 || err->http_status == 403;
-    default:
-        return 0;
+    default: return 0;
     }
 }

@@ -41,8 +41,7 @@ static const cli_opt s3_select_opts[] = {
      "s3://: only this region's logs (repeatable or comma-separated). Default: every region "
      "found."},
 };
-const cli_group cli_group_s3_select = CLI_GROUP("What to read from s3:// archives",
-                                                s3_select_opts);
+const cli_group cli_group_s3_select = CLI_GROUP("What to read from s3:// archives", s3_select_opts);
 
 int cli_is_s3_url(const char *arg)
 {
@@ -115,9 +114,7 @@ int cli_s3_opt(cli_s3 *s3, cli_common *c, const cli_opt *opt, const char *value)
         }
         s3->endpoint_url = value;
         return 0;
-    case O_PROFILE:
-        s3->profile = value;
-        return 0;
+    case O_PROFILE: s3->profile = value; return 0;
     case O_ADDRESSING:
         if ((s3->addressing = bt_s3_addressing_parse(value)) < 0) {
             cli_err("--addressing-style '%s': expected auto, virtual or path", value);

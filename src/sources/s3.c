@@ -20,9 +20,9 @@
 #define MAX_CONNECTIONS 256
 #define BATCH_EVENTS 512
 #define BATCH_BYTES (256u << 10)
-#define GETQ_HIGH 20000        /* listed objects waiting before listing pauses */
-#define MAX_REQUEUE 2          /* extra rounds for an object whose retries ran out */
-#define DIRECT_DAYS_MAX 31     /* longer windows discover days instead of guessing them */
+#define GETQ_HIGH 20000    /* listed objects waiting before listing pauses */
+#define MAX_REQUEUE 2      /* extra rounds for an object whose retries ran out */
+#define DIRECT_DAYS_MAX 31 /* longer windows discover days instead of guessing them */
 #define DAY_MS 86400000LL
 
 /* ------------------------------------------------------------------ walk -- */
@@ -87,7 +87,8 @@ int bt_s3_walk_parse(const char *prefix, bt_s3_walk_start *out, bt_error *err)
             break;
         }
     if (!at) {
-        if (bt_buf_append(&root, p, plen) || (plen && p[plen - 1] != '/' && bt_buf_putc(&root, '/')) ||
+        if (bt_buf_append(&root, p, plen) ||
+            (plen && p[plen - 1] != '/' && bt_buf_putc(&root, '/')) ||
             bt_buf_puts(&root, "AWSLogs/"))
             goto nomem;
         out->root = bt_buf_detach(&root);
@@ -211,8 +212,8 @@ void bt_s3_walk_start_after(const char *day_prefix, const char *account, const c
     int y;
     unsigned m, d;
     bt_time_civil_from_days(day, &y, &m, &d);
-    snprintf(out, cap, "%s%s_CloudTrail_%s_%04d%02u%02uT%02d%02dZ", day_prefix, account, region,
-             y, m, d, (int)(rem / 3600000), (int)(rem / 60000 % 60));
+    snprintf(out, cap, "%s%s_CloudTrail_%s_%04d%02u%02uT%02d%02dZ", day_prefix, account, region, y,
+             m, d, (int)(rem / 3600000), (int)(rem / 60000 % 60));
 }
 
 /* ------------------------------------------------------------------ tasks -- */
@@ -221,14 +222,14 @@ enum { L_ROOT, L_ORG, L_CT, L_REGION, L_YEAR, L_MONTH, L_DAY };
 
 typedef struct task {
     struct task *next;
-    int get;               /* GetObject; else ListObjectsV2 */
-    int level;             /* L_* of a listing */
-    int tries;             /* extra rounds so far (GetObject) */
-    int year, month;       /* L_YEAR / L_MONTH listings */
+    int get;         /* GetObject; else ListObjectsV2 */
+    int level;       /* L_* of a listing */
+    int tries;       /* extra rounds so far (GetObject) */
+    int year, month; /* L_YEAR / L_MONTH listings */
     uint64_t size;
     int64_t mtime_ns;
-    char *key;             /* the object, or the prefix listed */
-    char *token;           /* continuation token */
+    char *key;   /* the object, or the prefix listed */
+    char *token; /* continuation token */
     char *start_after;
     char *etag;
     char account[16];
@@ -354,22 +355,22 @@ typedef struct scan {
     const bt_scan_opts *o;
     bt_s3_bucket *bucket;
     char bucket_name[256];
-    char url_root[600];        /* "s3://bucket/" */
+    char url_root[600]; /* "s3://bucket/" */
     bt_s3_walk_start ws;
     int64_t first_day, last_day;
     int discover;
-    int64_t start_ms;          /* for start-after; INT64_MIN when unknown */
+    int64_t start_ms; /* for start-after; INT64_MIN when unknown */
 
     pthread_mutex_t mu;
     pthread_cond_t cv_task, cv_items, cv_space;
     tlist getq, listq;
-    size_t outstanding;        /* tasks queued or running + listing items unprocessed */
+    size_t outstanding; /* tasks queued or running + listing items unprocessed */
     int running;
     item *out_head, *out_tail;
     size_t out_n, out_max;
-    atomic_int abort;          /* the consumer stopped: drop everything */
-    atomic_int halt;           /* a fatal error: take no new task */
-    bt_error fatal;            /* guarded by mu */
+    atomic_int abort; /* the consumer stopped: drop everything */
+    atomic_int halt;  /* a fatal error: take no new task */
+    bt_error fatal;   /* guarded by mu */
     int has_fatal;
 
     atomic_ullong list_requests, get_requests, requeued;
@@ -643,8 +644,7 @@ static int expand(scan *s, tlist *out, const task *t, const char *name)
         if (is_account(name))
             return enter_account(s, out, t->key, name);
         return 0;
-    case L_ORG:
-        return is_account(name) ? enter_account(s, out, t->key, name) : 0;
+    case L_ORG: return is_account(name) ? enter_account(s, out, t->key, name) : 0;
     case L_CT:
         if (is_region(name) && listed_in(name, s->spec->regions, s->spec->nregions))
             return enter_region(s, out, p, t->account, name);
@@ -706,8 +706,7 @@ static int expand(scan *s, tlist *out, const task *t, const char *name)
             return day_task(s, out, rp, t->account, t->region, day);
         }
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -836,10 +835,9 @@ static int transient(const bt_error *e)
 {
     if (e->code == BT_EHTTP)
         return 1;
-    return e->code == BT_EAWS &&
-           (e->http_status >= 500 || strcmp(e->aws_code, "SlowDown") == 0 ||
-            strcmp(e->aws_code, "RequestTimeout") == 0 ||
-            strcmp(e->aws_code, "InternalError") == 0);
+    return e->code == BT_EAWS && (e->http_status >= 500 || strcmp(e->aws_code, "SlowDown") == 0 ||
+                                  strcmp(e->aws_code, "RequestTimeout") == 0 ||
+                                  strcmp(e->aws_code, "InternalError") == 0);
 }
 
 static void run_get(worker *w, task *t)
@@ -1013,8 +1011,8 @@ static int take_listing(scan *s, item *b, bt_read_stats *st, bt_buf *src)
         s->listed_bytes += ob->size;
         if (s->spec->skip) {
             source_of(s, ob->key, src);
-            if (src->data && s->spec->skip(s->spec->skip_ctx, src->data, ob->size, mtime_ns,
-                                           ob->etag)) {
+            if (src->data &&
+                s->spec->skip(s->spec->skip_ctx, src->data, ob->size, mtime_ns, ob->etag)) {
                 st->unchanged++;
                 continue;
             }
@@ -1095,9 +1093,9 @@ int bt_scan_s3(const bt_s3_scan_spec *spec, const bt_scan_opts *o, bt_read_stats
         bt_error_prefix(err, "s3://%s", s.bucket_name);
         goto done;
     }
-    s.discover = bt_s3_walk_days(&s.ws, spec->start_ms, spec->end_ms,
-                                 spec->now_ms ? spec->now_ms : bt_time_now_ms(), &s.first_day,
-                                 &s.last_day);
+    s.discover =
+        bt_s3_walk_days(&s.ws, spec->start_ms, spec->end_ms,
+                        spec->now_ms ? spec->now_ms : bt_time_now_ms(), &s.first_day, &s.last_day);
     s.start_ms = spec->start_ms;
     if ((rc = bt_s3_bucket_new(&s.bucket, spec->client, s.bucket_name, spec->addressing, err)))
         goto done;

@@ -275,8 +275,7 @@ static void test_walk_parse(void)
               BT_EINVAL);
     CHECK_INT(bt_s3_walk_parse("AWSLogs/111122223333/CloudTrail/us-east-1/2026/13/", &w, &err),
               BT_EINVAL);
-    CHECK_INT(bt_s3_walk_parse("AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/01/x/", &w,
-                               &err),
+    CHECK_INT(bt_s3_walk_parse("AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/01/x/", &w, &err),
               BT_EINVAL);
 }
 
@@ -301,24 +300,21 @@ static void test_walk_days(void)
 
     memset(&w, 0, sizeof w);
     /* a window: its days, and the day after its end (files are dated by delivery) */
-    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-10-01T13:00:00Z"), ms_of("2026-10-02T01:00:00Z"),
-                              now, &first, &last),
+    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-10-01T13:00:00Z"), ms_of("2026-10-02T01:00:00Z"), now,
+                              &first, &last),
               0);
     CHECK_INT(first, day_of("2026-10-01"));
     CHECK_INT(last, day_of("2026-10-03"));
     /* no end: up to tomorrow */
-    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-10-18T00:00:00Z"), INT64_MAX, now, &first, &last),
-              0);
+    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-10-18T00:00:00Z"), INT64_MAX, now, &first, &last), 0);
     CHECK_INT(first, day_of("2026-10-18"));
     CHECK_INT(last, day_of("2026-10-21"));
     /* no start: the days are discovered, bounded above */
-    CHECK_INT(bt_s3_walk_days(&w, INT64_MIN, ms_of("2026-10-05T00:00:00Z"), now, &first, &last),
-              1);
+    CHECK_INT(bt_s3_walk_days(&w, INT64_MIN, ms_of("2026-10-05T00:00:00Z"), now, &first, &last), 1);
     CHECK(first == INT64_MIN);
     CHECK_INT(last, day_of("2026-10-06"));
     /* a long window: discovered within its bounds */
-    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-01-01T00:00:00Z"), INT64_MAX, now, &first, &last),
-              1);
+    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-01-01T00:00:00Z"), INT64_MAX, now, &first, &last), 1);
     CHECK_INT(first, day_of("2026-01-01"));
     /* days named by the prefix: exactly those */
     w.year = 2026;
@@ -328,8 +324,8 @@ static void test_walk_days(void)
     CHECK_INT(first, day_of("2026-10-02"));
     CHECK_INT(last, day_of("2026-10-02"));
     w.day = 0;
-    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-10-10T05:00:00Z"), ms_of("2026-10-12T05:00:00Z"),
-                              now, &first, &last),
+    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-10-10T05:00:00Z"), ms_of("2026-10-12T05:00:00Z"), now,
+                              &first, &last),
               0);
     CHECK_INT(first, day_of("2026-10-10"));
     CHECK_INT(last, day_of("2026-10-13"));
@@ -338,17 +334,15 @@ static void test_walk_days(void)
     CHECK_INT(first, day_of("2026-02-01"));
     CHECK_INT(last, day_of("2026-02-28"));
     /* a window outside the prefix's days: nothing to read */
-    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-10-10T05:00:00Z"), INT64_MAX, now, &first, &last),
-              0);
+    CHECK_INT(bt_s3_walk_days(&w, ms_of("2026-10-10T05:00:00Z"), INT64_MAX, now, &first, &last), 0);
     CHECK(first > last);
 }
 
 static void test_start_after(void)
 {
     char sa[256];
-    bt_s3_walk_start_after("AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/01/",
-                           "111122223333", "us-east-1", ms_of("2026-10-01T13:37:30.500Z"), sa,
-                           sizeof sa);
+    bt_s3_walk_start_after("AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/01/", "111122223333",
+                           "us-east-1", ms_of("2026-10-01T13:37:30.500Z"), sa, sizeof sa);
     CHECK_STR(sa, "AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/01/"
                   "111122223333_CloudTrail_us-east-1_20261001T1337Z");
     /* a file delivered in that minute sorts after it, one from the minute before does not */
