@@ -254,11 +254,13 @@ static int cmd_ingest(int argc, char **argv)
     cli_common_init(&in.c);
     rc = cli_parse(&cmd_ingest_def, argc, argv, on_opt, &in, &pos, &npos);
     if (rc) {
+        cli_s3_dispose(&in.s3);
         free(pos);
         return rc > 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (npos == 0) {
-        cli_err("ingest: no PATH given (a file, a directory, or - for stdin)");
+        cli_err("ingest: no PATH given (a file, a directory, - for stdin, or s3://bucket/prefix)");
+        cli_s3_dispose(&in.s3);
         free(pos);
         return EXIT_USAGE;
     }

@@ -256,6 +256,10 @@ if cmp -s "$T/q.virt" <("$BT" search --from "$T/arch/$DAY" -o ndjson 2>/dev/null
 contains "virtual-hosted: bucket in the host" "GET http://trail.localhost:$MPORT/" "$(cat "$T/err")"
 bt AWS_ENDPOINT_URL_S3="$URL" -- search --from "s3://trail/$DAY/" -o ndjson > "$T/q.env"
 if [ -s "$T/q.env" ] && cmp -s "$T/q.virt" "$T/q.env"; then ok; else bad "AWS_ENDPOINT_URL_S3: results differ"; fi
+printf '[bt-test]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$AK" "$SK" > "$T/creds"
+bt AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SHARED_CREDENTIALS_FILE="$T/creds" -- search --profile bt-test \
+  --endpoint-url "$URL" --from "s3://trail/$DAY/" -o ndjson > "$T/q.prof"
+if [ -s "$T/q.prof" ] && cmp -s "$T/q.virt" "$T/q.prof"; then ok; else bad "--profile: its keys were not used: $(cat "$T/err")"; fi
 bt -- ingest --store "$T/p.db" --progress --endpoint-url "$URL" "s3://trail/$DAY/" >/dev/null
 eq "progress: exit 0" 0 $?
 prog=$(tr '\r' '\n' < "$T/err" | grep 'files' | tail -1)
