@@ -194,6 +194,10 @@ int cli_s3_scan(const cli_s3 *s3, const char *url, const bt_filter *f, const bt_
                 url, info.region[0] ? info.region : "?", (unsigned long long)info.list_requests,
                 (unsigned long long)info.listed, (unsigned long long)info.listed_bytes,
                 (unsigned long long)info.get_requests, (unsigned long long)info.requeued);
+    if (rc == 0 && info.listed == 0)
+        cli_warn("%s: no CloudTrail log files found for this selection (the URL names the "
+                 "trail's key prefix, the part before AWSLogs/)",
+                 url);
     bt_aws_client_free(client);
     return rc;
 }

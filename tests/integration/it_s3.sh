@@ -150,7 +150,7 @@ for _ in $(seq 1 300); do
   kill -0 "$KP" 2>/dev/null || break
   sleep 0.05
 done
-wait "$KP" 2>/dev/null
+{ wait "$KP"; } 2>/dev/null
 partial=$(count "$K")
 if [ "$killed" = 1 ] && [ "$partial" -lt "$NL" ]; then ok; else bad "kill -9 mid-run: killed=$killed, $partial of $NL events"; fi
 bt -- ingest --store "$K" --summary json --endpoint-url "$URL" s3://trail > "$T/ksum"
@@ -266,6 +266,10 @@ prog=$(tr '\r' '\n' < "$T/err" | grep 'files' | tail -1)
 contains "progress: files" "files" "$prog"
 contains "progress: events" "events" "$prog"
 contains "progress: bytes" "KB" "$prog"
+
+bt -- search --endpoint-url "$URL" --from s3://trail/not-the-trail-prefix > "$T/q.none"
+eq "nothing under the prefix: exit 0" 0 $?
+contains "nothing under the prefix: said so" "no CloudTrail log files found" "$(cat "$T/err")"
 
 # ---- usage errors -----------------------------------------------------------------------------
 status "s3 options without s3://" 2 "$BT" ingest --store "$T/u.db" --start-time 1d "$T/arch2"
