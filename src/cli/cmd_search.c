@@ -151,7 +151,8 @@ static int scan_files(search *s)
         code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&s->err, EXIT_ERROR);
         goto done;
     }
-    qsort(s->ev, s->n, sizeof *s->ev, cmp_newest);
+    if (s->n) /* (qsort's base may not be NULL, even for no elements) */
+        qsort(s->ev, s->n, sizeof *s->ev, cmp_newest);
     for (i = 0; i < s->n && (!s->c.max_items || i < s->c.max_items); i++)
         if (cli_out_event(s->out, &s->ev[i])) {
             code = EXIT_ERROR;
