@@ -995,7 +995,7 @@ static int64_t log_uniform(rng *r, double lo, double hi)
 static void plan_timeline(build *b, const project *p, rng *r)
 {
     static const int lo[NPH] = {0, 0, 15, 2, 3, 2, 30, 2, 1, 2, 0};
-    static const int hi[NPH] = {1, 15, 90, 20, 120, 60, 1500, 240, 15, 6, 0};
+    static const int hi[NPH] = {0, 15, 90, 20, 120, 60, 1500, 240, 15, 6, 0};
     double u = rng_unit(r);
     int out = OUT_SUCCEEDED, fail = -1;
     if (u < 0.03) {
@@ -1823,15 +1823,36 @@ static void ob_build_obj(ob *b, const build *bu, const overrides *ov, const char
     ob_esc(b, bu->srcver);
     PUTL(b, "\",\"projectName\":\"");
     ob_puts(b, p->name);
-    PUTL(b, "\",\"phases\":[{\"phaseType\":\"SUBMITTED\",\"phaseStatus\":\"SUCCEEDED\",\"startTime\":\"");
-    ob_java(b, bu->ph_start[PH_SUBMITTED], 1);
-    PUTL(b, "\",\"endTime\":\"");
-    ob_java(b, bu->ph_end[PH_SUBMITTED], 1);
-    PUTL(b, "\",\"durationInSeconds\":");
-    ob_i(b, bu->ph_end[PH_SUBMITTED] - bu->ph_start[PH_SUBMITTED]);
-    PUTL(b, "},{\"phaseType\":\"QUEUED\",\"startTime\":\"");
-    ob_java(b, bu->ph_start[PH_QUEUED] > now ? now : bu->ph_start[PH_QUEUED], 1);
-    PUTL(b, "\"}],\"source\":");
+    /* phases up to "now": finished ones with their status, the current one open */
+    PUTL(b, "\",\"phases\":[");
+    int cur = -1;
+    for (int ph = 0; ph < PH_COMPLETED; ph++)
+        if (bu->ph_status[ph] && bu->ph_start[ph] <= now)
+            cur = ph;
+    if (cur < PH_QUEUED)
+        cur = PH_QUEUED;
+    for (int ph = 0; ph <= cur; ph++) {
+        if (!bu->ph_status[ph])
+            continue;
+        if (ph)
+            ob_c(b, ',');
+        PUTL(b, "{\"phaseType\":\"");
+        ob_puts(b, PH_NAME[ph]);
+        if (ph == cur) {
+            PUTL(b, "\",\"startTime\":\"");
+            ob_java(b, bu->ph_start[ph] > now ? now : bu->ph_start[ph], 1);
+            PUTL(b, "\"}");
+            continue;
+        }
+        PUTL(b, "\",\"phaseStatus\":\"SUCCEEDED\",\"startTime\":\"");
+        ob_java(b, bu->ph_start[ph], 1);
+        PUTL(b, "\",\"endTime\":\"");
+        ob_java(b, bu->ph_end[ph], 1);
+        PUTL(b, "\",\"durationInSeconds\":");
+        ob_i(b, bu->ph_end[ph] - bu->ph_start[ph]);
+        PUTL(b, ",\"contexts\":[]}");
+    }
+    PUTL(b, "],\"source\":");
     ob_source(b, p, bu->trigger == T_PIPELINE, ov && ov->buildspec ? ov->buildspec : NULL);
     PUTL(b, ",\"secondarySources\":[],\"secondarySourceVersions\":[],\"artifacts\":{\"location\":\"\"},"
             "\"cache\":{\"type\":\"NO_CACHE\"},\"environment\":");
@@ -4934,7 +4955,7 @@ static void usage(FILE *f)
           "  --truth FILE       ground-truth path (default DIR/ground-truth.json)\n"
           "  --corrupt          also write a truncated .json.gz and a non-JSON .json.gz\n"
           "  --jobs N           compression threads, 1-16 (default 2)\n"
-          "  --level N          gzip level, 1-12 (default 4)\n"
+          "  --level N          gzip level, 1-12 (default 1)\n"
           "  --help             show this help\n",
           f);
 }
@@ -4994,7 +5015,7 @@ static void parse_args(int argc, char **argv)
     O.start_arg = "2026-10-01";
     O.days = 3;
     O.jobs = 2;
-    O.level = 4;
+    O.level = 1;
     const char *regions = "us-east-1,eu-west-1";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
