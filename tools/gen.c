@@ -774,6 +774,8 @@ static void setup_world(void)
         /* projects */
         a->first_project = NPROJ;
         a->nprojects = 3 + (int)rng_below(&g, 4);
+        if (a->nprojects < O.nregions) /* one project per region, up to 8 */
+            a->nprojects = O.nregions < 8 ? O.nregions : 8;
         int pused[NELEM(PROJECT_NAMES)] = {0};
         for (int j = 0; j < a->nprojects; j++) {
             project *p = &PROJ[NPROJ];
@@ -5062,9 +5064,9 @@ static void parse_args(int argc, char **argv)
                 bad_opt(name, "a non-negative integer", val);
             O.seed = v;
         } else if (!strcmp(name, "--events")) {
-            O.events = parse_int(name, val, 1, 10000000000LL);
+            O.events = parse_int(name, val, 1, 1000000000LL);
         } else if (!strcmp(name, "--builds")) {
-            O.builds = parse_int(name, val, 0, 50000000);
+            O.builds = parse_int(name, val, 0, 10000000);
         } else if (!strcmp(name, "--accounts")) {
             O.accounts = (int)parse_int(name, val, 1, 50);
         } else if (!strcmp(name, "--regions")) {
