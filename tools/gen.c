@@ -28,6 +28,9 @@
 
 #include <libdeflate.h>
 #include <openssl/evp.h>
+#ifdef BT_GEN_ISAL /* optional: build with -DBT_GEN_ISAL and link -lisal for --gzip isal */
+#include <isa-l/igzip_lib.h>
+#endif
 
 /* ------------------------------------------------------------------------- */
 /* Failure: this is a tool, so fatal errors print one line and exit.          */
@@ -494,6 +497,7 @@ typedef struct opts {
     int corrupt;
     int jobs;
     int level;
+    int isal; /* --gzip isal */
 } opts;
 
 static opts O;
@@ -3852,28 +3856,81 @@ static void sha256(const void *p, size_t n, unsigned char out[32])
         die("SHA-256 failed");
 }
 
-/* gzip (libdeflate) into *out; returns compressed size. */
-static size_t gzip_buf(struct libdeflate_compressor *cmp, const void *in, size_t n, char **out,
-                       size_t *cap)
+/* A gzip compressor: libdeflate, or ISA-L's igzip when built in and chosen. */
+typedef struct gz {
+    struct libdeflate_compressor *ld;
+#ifdef BT_GEN_ISAL
+    unsigned char *lvlbuf;
+    size_t lvlbuf_size;
+#endif
+} gz;
+
+static void gz_init(gz *z)
 {
-    size_t bound = libdeflate_gzip_compress_bound(cmp, n);
+    memset(z, 0, sizeof *z);
+#ifdef BT_GEN_ISAL
+    if (O.isal) {
+        z->lvlbuf_size = O.level <= 1 ? ISAL_DEF_LVL1_DEFAULT : O.level == 2 ? ISAL_DEF_LVL2_DEFAULT
+                                                                             : ISAL_DEF_LVL3_DEFAULT;
+        z->lvlbuf = xmalloc(z->lvlbuf_size);
+        return;
+    }
+#endif
+    z->ld = libdeflate_alloc_compressor(O.level);
+    if (!z->ld)
+        die("cannot allocate a compressor");
+}
+
+static void gz_dispose(gz *z)
+{
+    if (z->ld)
+        libdeflate_free_compressor(z->ld);
+#ifdef BT_GEN_ISAL
+    free(z->lvlbuf);
+#endif
+}
+
+/* gzip in[0..n) into *out (grown as needed); returns the compressed size. */
+static size_t gzip_buf(gz *z, const void *in, size_t n, char **out, size_t *cap)
+{
+    size_t bound = n + n / 8 + 1024;
+    if (z->ld)
+        bound = libdeflate_gzip_compress_bound(z->ld, n);
     if (*cap < bound) {
         free(*out);
         *cap = bound;
         *out = xmalloc(bound);
     }
-    size_t z = libdeflate_gzip_compress(cmp, in, n, *out, *cap);
-    if (!z)
+#ifdef BT_GEN_ISAL
+    if (!z->ld) {
+        struct isal_zstream s;
+        isal_deflate_stateless_init(&s);
+        s.level = (uint32_t)(O.level > 3 ? 3 : O.level);
+        s.level_buf = z->lvlbuf;
+        s.level_buf_size = (uint32_t)z->lvlbuf_size;
+        s.gzip_flag = IGZIP_GZIP;
+        s.end_of_stream = 1;
+        s.flush = NO_FLUSH;
+        s.next_in = (uint8_t *)(uintptr_t)in;
+        s.avail_in = (uint32_t)n;
+        s.next_out = (uint8_t *)*out;
+        s.avail_out = (uint32_t)*cap;
+        if (isal_deflate_stateless(&s) != COMP_OK)
+            die("gzip compression failed");
+        return s.total_out;
+    }
+#endif
+    size_t zn = libdeflate_gzip_compress(z->ld, in, n, *out, *cap);
+    if (!zn)
         die("gzip compression failed");
-    return z;
+    return zn;
 }
 
 static void *worker_main(void *arg)
 {
     (void)arg;
-    struct libdeflate_compressor *cmp = libdeflate_alloc_compressor(O.level);
-    if (!cmp)
-        die("cannot allocate a compressor");
+    gz cmp;
+    gz_init(&cmp);
     char *out = NULL;
     size_t cap = 0;
     for (;;) {
@@ -3893,7 +3950,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&Q.mu);
 
         sha256(j->data, j->len, j->m->sha);
-        size_t z = gzip_buf(cmp, j->data, j->len, &out, &cap);
+        size_t z = gzip_buf(&cmp, j->data, j->len, &out, &cap);
         if (write_all(j->path, out, z) != 0)
             worker_fail("'%s': %s", j->path, strerror(errno));
         free(j->data);
@@ -3901,7 +3958,7 @@ static void *worker_main(void *arg)
         free(j);
     }
     free(out);
-    libdeflate_free_compressor(cmp);
+    gz_dispose(&cmp);
     return NULL;
 }
 
@@ -4406,7 +4463,7 @@ static void generate_stream(int s)
 
 static int64_t N_DIGESTS;
 
-static void write_gz_file(struct libdeflate_compressor *cmp, const char *rel, const void *data, size_t n)
+static void write_gz_file(gz *cmp, const char *rel, const void *data, size_t n)
 {
     char *out = NULL;
     size_t cap = 0;
@@ -4430,9 +4487,9 @@ static void ob_hexbytes(ob *b, const unsigned char *p, size_t n)
 
 static void write_digests(void)
 {
-    struct libdeflate_compressor *cmp = libdeflate_alloc_compressor(O.level);
-    if (!cmp)
-        die("cannot allocate a compressor");
+    gz cmpz;
+    gz_init(&cmpz);
+    gz *cmp = &cmpz;
     ob d = {0}, rel = {0}, prev_rel = {0};
     for (int s = 0; s < NSTR; s++) {
         const stream *st = &STR[s];
@@ -4537,7 +4594,7 @@ static void write_digests(void)
     ob_free(&d);
     ob_free(&rel);
     ob_free(&prev_rel);
-    libdeflate_free_compressor(cmp);
+    gz_dispose(cmp);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -4549,9 +4606,9 @@ static void write_corrupt(void)
 {
     if (!FIRST_CONTENT)
         return;
-    struct libdeflate_compressor *cmp = libdeflate_alloc_compressor(O.level);
-    if (!cmp)
-        die("cannot allocate a compressor");
+    gz cmpz;
+    gz_init(&cmpz);
+    gz *cmp = &cmpz;
     rng g;
     rng_seed(&g, mix3(O.seed, 0xC0AA, 0));
     const char *slash = strrchr(FIRST_REL, '/');
@@ -4578,7 +4635,7 @@ static void write_corrupt(void)
         "<Message>Access Denied</Message><RequestId>5QK3E0V2T9YB8C1N</RequestId></Error>\n";
     write_gz_file(cmp, CORRUPT[1], text, sizeof text - 1);
     free(out);
-    libdeflate_free_compressor(cmp);
+    gz_dispose(cmp);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -4649,6 +4706,8 @@ static void write_truth(void)
     ob_puts(&t, O.corrupt ? "true" : "false");
     PUTL(&t, ",\"level\":");
     ob_i(&t, O.level);
+    PUTL(&t, ",\"gzip\":");
+    ob_qs(&t, O.isal ? "isal" : "libdeflate");
     PUTL(&t, "},\n\"range\":{\"start\":");
     ob_qiso(&t, T0);
     PUTL(&t, ",\"end\":");
@@ -4957,7 +5016,8 @@ static void usage(FILE *f)
           "  --truth FILE       ground-truth path (default DIR/ground-truth.json)\n"
           "  --corrupt          also write a truncated .json.gz and a non-JSON .json.gz\n"
           "  --jobs N           compression threads, 1-16 (default 2)\n"
-          "  --level N          gzip level, 1-12 (default 1)\n"
+          "  --level N          gzip level, 1-12 (default 1; isal uses 1-3)\n"
+          "  --gzip ENGINE      libdeflate (default), or isal in a build with -DBT_GEN_ISAL\n"
           "  --help             show this help\n",
           f);
 }
@@ -5095,6 +5155,15 @@ static void parse_args(int argc, char **argv)
             O.jobs = (int)parse_int(name, val, 1, 16);
         } else if (!strcmp(name, "--level")) {
             O.level = (int)parse_int(name, val, 1, 12);
+        } else if (!strcmp(name, "--gzip")) {
+#ifdef BT_GEN_ISAL
+            if (strcmp(val, "libdeflate") && strcmp(val, "isal"))
+                bad_opt(name, "libdeflate or isal", val);
+#else
+            if (strcmp(val, "libdeflate"))
+                bad_opt(name, "libdeflate (isal needs a build with -DBT_GEN_ISAL)", val);
+#endif
+            O.isal = !strcmp(val, "isal");
         } else {
             fprintf(stderr, "bt-gen: unknown option '%s' (try --help)\n", name);
             exit(2);
