@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -992,10 +991,15 @@ static void make_srcver(char *out, size_t n, rng *r, int trigger, const project 
         snprintf(out, n, "pr/%d", (int)rng_range(r, 12, 980));
 }
 
-static int64_t log_uniform(rng *r, double lo, double hi)
+/* Integer in [lo, hi] with P(n) proportional to 1/n (discrete log-uniform), by
+ * rejection with integer arithmetic only, so results do not depend on libm. */
+static int64_t log_uniform(rng *r, int64_t lo, int64_t hi)
 {
-    double x = lo * exp(rng_unit(r) * log(hi / lo));
-    return (int64_t)x;
+    for (;;) {
+        int64_t n = rng_range(r, lo, hi);
+        if ((int64_t)rng_below(r, (uint32_t)n) < lo)
+            return n;
+    }
 }
 
 static void plan_timeline(build *b, const project *p, rng *r)
@@ -1072,9 +1076,7 @@ static void plan_timeline(build *b, const project *p, rng *r)
     else if (rng_chance(r, 0.05))
         b->ncalls = 0;
     else
-        b->ncalls = (int)log_uniform(r, 1, 201);
-    if (b->ncalls > 200)
-        b->ncalls = 200;
+        b->ncalls = (int)log_uniform(r, 1, 200);
 }
 
 /* Project changes the build is "preceded by", between the project's previous build
@@ -4294,8 +4296,12 @@ static void generate_stream(int s)
         /* noise, denser in the (UTC) working day */
         if (w->ws < T1 && rate > 0) {
             int64_t end = w->we < T1 ? w->we : T1;
+            /* piecewise-linear day curve: 1.4x at 14:00 UTC, 0.6x at 02:00, mean 1 */
             double mid = (double)((w->ws + end) / 2 % 86400) / 3600.0;
-            double expect = rate * (double)(end - w->ws) * (1.0 + 0.4 * cos(2.0 * M_PI * (mid - 14.0) / 24.0));
+            double dist = mid > 14.0 ? mid - 14.0 : 14.0 - mid;
+            if (dist > 12.0)
+                dist = 24.0 - dist;
+            double expect = rate * (double)(end - w->ws) * (1.4 - 0.8 * dist / 12.0);
             int64_t n = (int64_t)(expect + rng_unit(&ng));
             for (int64_t k = 0; k < n; k++) {
                 int64_t t = w->ws + (int64_t)rng_below(&ng, (uint32_t)(end - w->ws));
