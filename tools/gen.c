@@ -740,10 +740,12 @@ static void setup_world(void)
                 }
                 fmt_awsid(p->id, &g, "AIDA", 17);
                 fmt_awsid(p->akid, &g, "AKIA", 16);
-                snprintf(p->arn, sizeof p->arn, "arn:aws:iam::%s:user/%s", a->id, p->name);
+                char tmp[200];
+                snprintf(tmp, sizeof tmp, "arn:aws:iam::%s:user/%s", a->id, p->name);
+                memcpy(p->arn, tmp, strlen(tmp) + 1);
                 /* The Jenkins plugin reports itself as the initiator. */
-                snprintf(p->initiator, sizeof p->initiator, "%s",
-                         pi == 5 ? "CodeBuild-Jenkins-Plugin" : p->name);
+                snprintf(tmp, sizeof tmp, "%s", pi == 5 ? "CodeBuild-Jenkins-Plugin" : p->name);
+                memcpy(p->initiator, tmp, strlen(tmp) + 1);
                 make_iam_ident(p, a);
             } else {
                 p->kind = PR_SSO;
@@ -755,9 +757,12 @@ static void setup_world(void)
                 snprintf(p->name, sizeof p->name, "%s@example.com", SSO_NAMES[k]);
                 make_role(&p->sso, &g, "/aws-reserved/sso.amazonaws.com/",
                           pi == 3 ? sso_admin : sso_power);
-                snprintf(p->arn, sizeof p->arn, "arn:aws:sts::%s:assumed-role/%s/%s", a->id,
-                         p->sso.name, p->name);
-                snprintf(p->initiator, sizeof p->initiator, "%s/%s", p->sso.name, p->name);
+                char tmp[200];
+                snprintf(tmp, sizeof tmp, "arn:aws:sts::%s:assumed-role/%s/%s", a->id, p->sso.name,
+                         p->name);
+                memcpy(p->arn, tmp, strlen(tmp) + 1);
+                snprintf(tmp, sizeof tmp, "%s/%s", p->sso.name, p->name);
+                memcpy(p->initiator, tmp, strlen(tmp) + 1);
                 p->ua = rng_chance(&g, 0.5) ? UA_CONSOLE : UA_CLI_MAC;
                 fmt_ip(p->ip, sizeof p->ip, &g, 0);
             }
@@ -1246,7 +1251,7 @@ static void plan_builds(int64_t nbuilds)
                 b->trigger = T_USER;
             else {
                 b->retry_of = best;
-                snprintf(b->srcver, sizeof b->srcver, "%s", B[best].srcver);
+                memcpy(b->srcver, B[best].srcver, sizeof b->srcver);
             }
         }
         if (b->trigger == T_USER || b->trigger == T_RETRY)
@@ -4617,15 +4622,12 @@ static void write_corrupt(void)
     gz *cmp = &cmpz;
     rng g;
     rng_seed(&g, mix3(O.seed, 0xC0AA, 0));
-    const char *slash = strrchr(FIRST_REL, '/');
-    size_t dirlen = (size_t)(slash - FIRST_REL) + 1;
     /* same directory and name pattern as a real log file, new unique suffix */
     for (int i = 0; i < 2; i++) {
         ob rel = {0};
         ob_put(&rel, FIRST_REL, strlen(FIRST_REL) - 24); /* drop "<16>.json.gz" */
         ob_alnum(&rel, &g, 16);
         PUTL(&rel, ".json.gz");
-        (void)dirlen;
         CORRUPT[i] = xstrdup(ob_cstr(&rel));
         ob_free(&rel);
     }
