@@ -1576,9 +1576,19 @@ static void id_principal(ob *b, const account *a, const principal *p, rec *r, rn
         ob_puts(b, p->ident);
         return;
     }
+    /* one sign-in session per person per 8 hours: stable key and creationDate */
+    rng sg;
+    uint64_t pid = (uint64_t)(p - a->pr) + 64 * (uint64_t)(a - ACC);
+    int64_t off = (int64_t)(mix3(O.seed, 0x550, pid) % 28800);
+    int64_t bucket = (r->t - off) / 28800;
+    rng_seed(&sg, mix3(O.seed, 0x551 + pid, (uint64_t)bucket));
     char akid[24];
-    fmt_awsid(akid, g, "ASIA", 16);
-    id_session(b, a, &p->sso, p->name, akid, r->t - rng_range(g, 60, 8 * 3600), NULL);
+    fmt_awsid(akid, &sg, "ASIA", 16);
+    int64_t created = bucket * 28800 + off + rng_range(&sg, 0, 600);
+    if (created > r->t)
+        created = r->t;
+    (void)g;
+    id_session(b, a, &p->sso, p->name, akid, created, NULL);
     if (p->ua == UA_CONSOLE) { /* console sessions: flag set, no tlsDetails */
         r->console_cred = 1;
         r->tls = 0;
@@ -1626,7 +1636,10 @@ static void id_pipeline(ob *b, int pipe, int64_t ms, rng *g)
     const account *a = &ACC[PROJ[pl->project].acct];
     char session[24], akid[24];
     snprintf(session, sizeof session, "%" PRId64, ms);
-    fmt_awsid(akid, g, "ASIA", 16);
+    rng kg; /* one key per pipeline session */
+    rng_seed(&kg, mix3(O.seed, 0x919E + (uint64_t)pipe, (uint64_t)ms));
+    (void)g;
+    fmt_awsid(akid, &kg, "ASIA", 16);
     id_session(b, a, &pl->r, session, akid, ms / 1000, "codepipeline.amazonaws.com");
 }
 
