@@ -194,6 +194,8 @@ int bt_aws_form_encode(bt_buf *out, const char *s);
  * backslash escapes. argv is NULL-terminated; free with bt_aws_argv_free. */
 int bt_aws_shell_split(const char *cmd, char ***argv, bt_error *err);
 void bt_aws_argv_free(char **argv);
+/* Reads a whole (small) file into out; BT_ELIMIT past max bytes. */
+int bt_aws_read_small_file(const char *path, size_t max, bt_buf *out, bt_error *err);
 /* getenv that treats "" as unset. */
 const char *bt_aws_env(const char *name);
 /* "true"/"false" (case-insensitive) -> 1/0, else -1. */

@@ -195,6 +195,35 @@ double bt_aws_random(void)
     return (double)(v >> 8) / (double)(1u << 24);
 }
 
+/* ---- files ---- */
+
+int bt_aws_read_small_file(const char *path, size_t max, bt_buf *out, bt_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[4096];
+    size_t n;
+    int rc = 0;
+
+    if (!f)
+        return bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
+                            strerror(errno));
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (out->len + n > max) {
+            rc = bt_error_set(err, BT_ELIMIT, "'%s': larger than %zu bytes", path, max);
+            break;
+        }
+        if (bt_buf_append(out, buf, n) != 0) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = bt_error_set(err, BT_EIO, "'%s': read error", path);
+    OPENSSL_cleanse(buf, sizeof buf);
+    fclose(f);
+    return rc;
+}
+
 /* ---- strings ---- */
 
 int bt_aws_form_encode(bt_buf *out, const char *s)

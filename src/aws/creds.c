@@ -617,8 +617,7 @@ static int web_identity(chain *c, const char *profile, int use_env, bt_aws_creds
     if (!role)
         return bt_error_set(err, BT_ECRED, "web identity is configured (token file '%s') but "
                                            "no role ARN is", file);
-    tok.cap = (size_t)1 << 20;
-    if (bt_buf_read_file(&tok, file, &ferr) != 0) {
+    if (bt_aws_read_small_file(file, (size_t)1 << 20, &tok, &ferr) != 0) {
         rc = bt_error_set(err, BT_ECRED, "web identity token: %s", ferr.msg);
         goto done;
     }
@@ -757,8 +756,7 @@ static int from_container(chain *c, bt_aws_creds *out, bt_error *err)
     }
     if (rc == 0 && tok_file) {
         bt_error ferr = BT_ERROR_INIT;
-        tok.cap = 16384;
-        if (bt_buf_read_file(&tok, tok_file, &ferr) != 0) {
+        if (bt_aws_read_small_file(tok_file, 16384, &tok, &ferr) != 0) {
             rc = bt_error_set(err, BT_ECRED, "container authorization token: %s", ferr.msg);
             goto done;
         }
