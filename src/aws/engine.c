@@ -117,7 +117,8 @@ void bt_aws_parse_error(int protocol, long status, const char *body, size_t len,
     } else if (protocol == BT_AWS_P_QUERY || protocol == BT_AWS_P_REST_XML) {
         static const char *const names[] = {"Code", "Message"};
         char *vals[2] = {NULL, NULL};
-        if (len && bt_aws_xml_fields(body, len, names, 2, vals, NULL) == 0) {
+        if (len && bt_aws_xml_fields(body, len, names, 2, vals, NULL) == 0 &&
+            (vals[0] || vals[1])) {
             if (vals[0])
                 snprintf(code, code_cap, "%s", vals[0]);
             if (vals[1])
