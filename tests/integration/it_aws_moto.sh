@@ -129,6 +129,16 @@ expect "no credentials: names the sources tried" 1 \
 expect "named profile missing: configuration error" 1 "config profile 'nope' could not be found" \
     -- --profile nope creds
 
+# ---- S3 (REST, S3 signing rules: unnormalised path, x-amz-content-sha256) ----
+expect "S3 ListObjectsV2 with a prefix" 0 "<Key>AWSLogs/123456789012/CloudTrail/us-east-1/log1.json.gz</Key>" \
+    "${ENVK[@]}" -- s3 GET /trail-bucket "prefix=AWSLogs&list-type=2&max-keys=10"
+expect "S3 GetObject" 0 "^log file body" \
+    "${ENVK[@]}" -- s3 GET "/trail-bucket/AWSLogs/123456789012/CloudTrail/us-east-1/log1.json.gz"
+expect "S3 missing key is NoSuchKey" 1 "NoSuchKey \(HTTP 404\)" \
+    "${ENVK[@]}" -- s3 GET /trail-bucket/nope
+expect "S3 wrong secret is SignatureDoesNotMatch" 1 "SignatureDoesNotMatch \(HTTP 403\)" \
+    "AWS_ACCESS_KEY_ID=$AK" "AWS_SECRET_ACCESS_KEY=not-the-secret-0123456789" -- s3 GET /trail-bucket "list-type=2"
+
 # ---- shared files ----
 cat >"$TMP/credentials" <<EOF
 [alice]

@@ -2,7 +2,7 @@
 """moto_setup.py URL OUTFILE - prepares a moto_server for the AWS integration tests
 (before IAM authentication is switched on): an IAM user "alice" allowed everything
 with an access key, roles r1 (trusted by alice) and r2 (trusted by anyone), and a
-CodeBuild project "demo" with one build, and temporary credentials of role r1
+CodeBuild project "demo" with one build, an S3 bucket with one object, and temporary credentials of role r1
 (served by the container and IMDS peers). Writes shell assignments AK=, SK=, BUILD=,
 TAK=, TSK=, TTOK= to OUTFILE."""
 import json
@@ -31,6 +31,12 @@ cb.create_project(name="demo", source={"type": "S3", "location": "bucket/src.zip
                                "computeType": "BUILD_GENERAL1_SMALL"},
                   serviceRole="arn:aws:iam::123456789012:role/r1")
 build = cb.start_build(projectName="demo")["build"]["id"]
+s3 = boto3.client("s3", **kw)
+s3.create_bucket(Bucket="trail-bucket")
+# moto's own S3 signature check mishandles %2F in queries and %20/%2B in paths
+# (boto3 fails there too), so the keys reached through it are plain
+s3.put_object(Bucket="trail-bucket", Key="AWSLogs/123456789012/CloudTrail/us-east-1/log1.json.gz",
+              Body=b"log file body")
 tmp = boto3.client("sts", **kw).assume_role(
     RoleArn="arn:aws:iam::123456789012:role/r1", RoleSessionName="served")["Credentials"]
 with open(out, "w") as f:
