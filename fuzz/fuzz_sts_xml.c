@@ -8,8 +8,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const names[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
-                                        "Expiration", "Arn", "Account", "Code", "Message"};
+    static const char *const names[] = {
+        "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration",
+        "Arn",         "Account",         "Code",         "Message"};
     char *vals[8];
     char code[128], msg[400];
     size_t i;
@@ -21,9 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(vals[i]);
         }
     }
-    bt_aws_parse_error(BT_AWS_P_QUERY, 400, (const char *)data, size, NULL, code, sizeof code,
-                       msg, sizeof msg);
-    bt_aws_parse_error(BT_AWS_P_JSON, 400, (const char *)data, size, "X:y", code, sizeof code,
-                       msg, sizeof msg);
+    bt_aws_parse_error(BT_AWS_P_QUERY, 400, (const char *)data, size, NULL, code, sizeof code, msg,
+                       sizeof msg);
+    bt_aws_parse_error(BT_AWS_P_JSON, 400, (const char *)data, size, "X:y", code, sizeof code, msg,
+                       sizeof msg);
     return 0;
 }

@@ -130,8 +130,8 @@ int main(int argc, char **argv)
             rc = 2;
             goto done;
         }
-        if (bt_cb_batch_get_builds(c, (const char *const *)argv + i, (size_t)(argc - i), arena,
-                                   &b, &err) != 0) {
+        if (bt_cb_batch_get_builds(c, (const char *const *)argv + i, (size_t)(argc - i), arena, &b,
+                                   &err) != 0) {
             rc = fail(&err);
             goto done;
         }
@@ -165,8 +165,8 @@ int main(int argc, char **argv)
         bt_aws_response resp;
         bt_aws_response_init(&resp);
         if (strcmp(cmd, "json") == 0 && i + 1 < argc)
-            rc = bt_aws_json_call(c, argv[i], argv[i + 1], i + 2 < argc ? argv[i + 2] : NULL,
-                                  &resp, &err);
+            rc = bt_aws_json_call(c, argv[i], argv[i + 1], i + 2 < argc ? argv[i + 2] : NULL, &resp,
+                                  &err);
         else if (strcmp(cmd, "query") == 0 && i + 2 < argc)
             rc = bt_aws_query_call(c, argv[i], argv[i + 1], argv[i + 2],
                                    i + 3 < argc ? argv[i + 3] : NULL, &resp, &err);

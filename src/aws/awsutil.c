@@ -43,7 +43,8 @@ int bt_aws_creds_set(bt_aws_creds *dst, const char *akid, const char *secret, co
     dst->session_token = token && *token ? strdup(token) : NULL;
     dst->expiration = expiration;
     snprintf(dst->source, sizeof dst->source, "%s", source ? source : "");
-    if (!dst->access_key_id || !dst->secret_access_key || (token && *token && !dst->session_token)) {
+    if (!dst->access_key_id || !dst->secret_access_key ||
+        (token && *token && !dst->session_token)) {
         bt_aws_creds_dispose(dst);
         return BT_ENOMEM;
     }
@@ -52,8 +53,8 @@ int bt_aws_creds_set(bt_aws_creds *dst, const char *akid, const char *secret, co
 
 int bt_aws_creds_copy(bt_aws_creds *dst, const bt_aws_creds *src)
 {
-    int rc = bt_aws_creds_set(dst, src->access_key_id, src->secret_access_key,
-                              src->session_token, src->expiration, src->source);
+    int rc = bt_aws_creds_set(dst, src->access_key_id, src->secret_access_key, src->session_token,
+                              src->expiration, src->source);
     if (rc == 0)
         memcpy(dst->account_id, src->account_id, sizeof dst->account_id);
     return rc;
@@ -299,8 +300,8 @@ int bt_aws_shell_split(const char *cmd, char ***out, bt_error *err)
             } else if (*p == '"') {
                 p++;
                 while (*p && *p != '"') {
-                    if (*p == '\\' && (p[1] == '"' || p[1] == '\\' || p[1] == '$' ||
-                                       p[1] == '`' || p[1] == '\n'))
+                    if (*p == '\\' &&
+                        (p[1] == '"' || p[1] == '\\' || p[1] == '$' || p[1] == '`' || p[1] == '\n'))
                         p++;
                     if ((rc = bt_buf_putc(&w, *p)) != 0)
                         goto nomem;

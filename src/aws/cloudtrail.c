@@ -9,9 +9,9 @@
 #define CT_TARGET "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
 
 static const char *const attr_keys[] = {
-    BT_CT_ATTR_EVENT_ID,      BT_CT_ATTR_EVENT_NAME,    BT_CT_ATTR_READ_ONLY,
-    BT_CT_ATTR_USERNAME,      BT_CT_ATTR_RESOURCE_TYPE, BT_CT_ATTR_RESOURCE_NAME,
-    BT_CT_ATTR_EVENT_SOURCE,  BT_CT_ATTR_ACCESS_KEY_ID, NULL};
+    BT_CT_ATTR_EVENT_ID,     BT_CT_ATTR_EVENT_NAME,    BT_CT_ATTR_READ_ONLY,
+    BT_CT_ATTR_USERNAME,     BT_CT_ATTR_RESOURCE_TYPE, BT_CT_ATTR_RESOURCE_NAME,
+    BT_CT_ATTR_EVENT_SOURCE, BT_CT_ATTR_ACCESS_KEY_ID, NULL};
 
 static int put_str(bt_buf *out, const char *key, const char *val, int *first)
 {
@@ -164,8 +164,8 @@ int bt_ct_lookup_events(bt_aws_client *c, const bt_ct_lookup_request *req, bt_ar
     rc = bt_ct_lookup_body(req, &body, err);
     if (rc)
         goto done;
-    rc = bt_aws_json_call_service(c, "cloudtrail", CT_TARGET, "LookupEvents", body.data,
-                                  body.len, &resp, err);
+    rc = bt_aws_json_call_service(c, "cloudtrail", CT_TARGET, "LookupEvents", body.data, body.len,
+                                  &resp, err);
     if (rc)
         goto done;
     /* the page's strings point into the arena, and src spans into the text: keep

@@ -72,15 +72,17 @@ int bt_cred_parse_json(const char *text, size_t len, int want_version, const cha
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     /* the parser's message quotes no input text, only offsets */
     if (bt_json_parse(a, text, len, NULL, &root, &perr) != 0 || root->type != BT_JSON_OBJECT) {
-        rc = bt_error_set(err, BT_ECRED, "%s: the credential document is not a JSON object",
-                          source);
+        rc =
+            bt_error_set(err, BT_ECRED, "%s: the credential document is not a JSON object", source);
         goto done;
     }
     if (want_version) {
         bt_json *v = bt_json_get(root, "Version");
         if (!v || v->type != BT_JSON_NUMBER || v->num != 1) {
-            rc = bt_error_set(err, BT_ECRED, "%s: unsupported credential document version "
-                                             "(\"Version\" must be 1)", source);
+            rc = bt_error_set(err, BT_ECRED,
+                              "%s: unsupported credential document version "
+                              "(\"Version\" must be 1)",
+                              source);
             goto done;
         }
     }
@@ -139,9 +141,10 @@ static int from_env(chain *c, bt_aws_creds *out, bt_error *err)
     if (!akid)
         return BT_ENOTFOUND;
     if (!secret)
-        return bt_error_set(err, BT_ECRED, "partial credentials found in the environment: "
-                                           "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY "
-                                           "is not");
+        return bt_error_set(err, BT_ECRED,
+                            "partial credentials found in the environment: "
+                            "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY "
+                            "is not");
     if (exp && (expiration = bt_aws_parse_iso8601(exp)) < 0)
         return bt_error_set(err, BT_ECRED, "invalid AWS_CREDENTIAL_EXPIRATION '%.40s'", exp);
     if (bt_aws_creds_set(out, akid, secret, token, expiration, "env"))
@@ -162,13 +165,17 @@ static int from_section(chain *c, const bt_ini_section *s, const char *what, con
         tried(c, what);
     if (!akid || !*akid) {
         if (secret && *secret)
-            return bt_error_set(err, BT_ECRED, "partial credentials in profile '%s': "
-                                               "aws_access_key_id is missing", profile);
+            return bt_error_set(err, BT_ECRED,
+                                "partial credentials in profile '%s': "
+                                "aws_access_key_id is missing",
+                                profile);
         return BT_ENOTFOUND;
     }
     if (!secret || !*secret)
-        return bt_error_set(err, BT_ECRED, "partial credentials in profile '%s': "
-                                           "aws_secret_access_key is missing", profile);
+        return bt_error_set(err, BT_ECRED,
+                            "partial credentials in profile '%s': "
+                            "aws_secret_access_key is missing",
+                            profile);
     if (bt_aws_creds_set(out, akid, secret, token, 0, source))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     return 0;
@@ -186,8 +193,8 @@ static int from_config_file(chain *c, const char *profile, bt_aws_creds *out, bt
 {
     char what[300];
     snprintf(what, sizeof what, "config file '%s'", c->p->prof->config_path);
-    return from_section(c, bt_aws_profile_config(c->p->prof, profile), what, "config-file",
-                        profile, out, err);
+    return from_section(c, bt_aws_profile_config(c->p->prof, profile), what, "config-file", profile,
+                        out, err);
 }
 
 /* Runs argv without a shell, capturing stdout (stdin and stderr are inherited). */
@@ -224,8 +231,10 @@ static int run_process(char **argv, bt_buf *out, int *status, bt_error *err)
         int pr;
         if (left <= 0) {
             kill(pid, SIGKILL);
-            rc = bt_error_set(err, BT_ECRED, "credential_process: '%s' did not finish within "
-                                             "%d s", argv[0], PROCESS_TIMEOUT_MS / 1000);
+            rc = bt_error_set(err, BT_ECRED,
+                              "credential_process: '%s' did not finish within "
+                              "%d s",
+                              argv[0], PROCESS_TIMEOUT_MS / 1000);
             goto done;
         }
         pr = poll(&pf, 1, (int)(left * 1000) + 1);
@@ -286,20 +295,22 @@ static int from_process(chain *c, const char *profile, bt_aws_creds *out, bt_err
             err->code = BT_ECRED;
         return BT_ECRED;
     }
-    bt_aws_logf(c->p->set, "credentials: running credential_process '%s' of profile '%s'",
-                argv[0], profile);
+    bt_aws_logf(c->p->set, "credentials: running credential_process '%s' of profile '%s'", argv[0],
+                profile);
     rc = run_process(argv, &o, &status, err);
     if (rc)
         goto done;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFEXITED(status))
-            rc = bt_error_set(err, BT_ECRED, "credential_process '%s' of profile '%s' exited "
-                                             "with status %d", argv[0], profile,
-                              WEXITSTATUS(status));
+            rc = bt_error_set(err, BT_ECRED,
+                              "credential_process '%s' of profile '%s' exited "
+                              "with status %d",
+                              argv[0], profile, WEXITSTATUS(status));
         else
-            rc = bt_error_set(err, BT_ECRED, "credential_process '%s' of profile '%s' was "
-                                             "killed by signal %d", argv[0], profile,
-                              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+            rc = bt_error_set(err, BT_ECRED,
+                              "credential_process '%s' of profile '%s' was "
+                              "killed by signal %d",
+                              argv[0], profile, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         goto done;
     }
     snprintf(src, sizeof src, "credential_process of profile '%s'", profile);
@@ -359,8 +370,7 @@ static void account_from_arn(const char *arn, char *out, size_t cap)
 /* Runs an STS query call (signed with src, or unsigned when src is NULL) and parses
  * the Credentials of the reply. */
 static int sts_credentials(chain *c, const bt_aws_creds *src, const char *action,
-                           const bt_buf *form, const char *source, bt_aws_creds *out,
-                           bt_error *err)
+                           const bt_buf *form, const char *source, bt_aws_creds *out, bt_error *err)
 {
     static const char *const names[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
                                         "Expiration", "Arn"};
@@ -395,8 +405,8 @@ static int sts_credentials(chain *c, const bt_aws_creds *src, const char *action
             err->code = rc = BT_ECRED;
         goto done;
     }
-    rc = bt_aws_xml_fields(resp.body.data ? resp.body.data : "", resp.body.len, names, 5, vals,
-                           err);
+    rc =
+        bt_aws_xml_fields(resp.body.data ? resp.body.data : "", resp.body.len, names, 5, vals, err);
     if (rc) {
         bt_error_prefix(err, "%s reply", action);
         rc = BT_ECRED;
@@ -481,11 +491,15 @@ static int assume_role(chain *c, const char *name, const char **visited, int nvi
     path[nvisited++] = name;
 
     if (source_profile && credential_source)
-        return bt_error_set(err, BT_ECRED, "profile '%s' has both source_profile and "
-                                           "credential_source; only one is allowed", name);
+        return bt_error_set(err, BT_ECRED,
+                            "profile '%s' has both source_profile and "
+                            "credential_source; only one is allowed",
+                            name);
     if (!source_profile && !credential_source)
-        return bt_error_set(err, BT_ECRED, "profile '%s' has role_arn but neither "
-                                           "source_profile nor credential_source", name);
+        return bt_error_set(err, BT_ECRED,
+                            "profile '%s' has role_arn but neither "
+                            "source_profile nor credential_source",
+                            name);
     if (credential_source) {
         if (strcmp(credential_source, "Environment") == 0)
             rc = from_env(c, &src, err);
@@ -494,25 +508,33 @@ static int assume_role(chain *c, const char *name, const char **visited, int nvi
         else if (strcmp(credential_source, "EcsContainer") == 0)
             rc = from_container(c, &src, err);
         else
-            return bt_error_set(err, BT_ECRED, "profile '%s': unsupported credential_source "
-                                               "'%s' (Environment, Ec2InstanceMetadata or "
-                                               "EcsContainer)", name, credential_source);
+            return bt_error_set(err, BT_ECRED,
+                                "profile '%s': unsupported credential_source "
+                                "'%s' (Environment, Ec2InstanceMetadata or "
+                                "EcsContainer)",
+                                name, credential_source);
         if (rc == BT_ENOTFOUND)
-            rc = bt_error_set(err, BT_ECRED, "profile '%s': credential_source '%s' has no "
-                                             "credentials", name, credential_source);
+            rc = bt_error_set(err, BT_ECRED,
+                              "profile '%s': credential_source '%s' has no "
+                              "credentials",
+                              name, credential_source);
         if (rc)
             goto done;
     } else {
         int seen = 0;
         if (!bt_aws_profile_exists(p, source_profile))
-            return bt_error_set(err, BT_ECRED, "the source_profile '%s' referenced in profile "
-                                               "'%s' does not exist", source_profile, name);
+            return bt_error_set(err, BT_ECRED,
+                                "the source_profile '%s' referenced in profile "
+                                "'%s' does not exist",
+                                source_profile, name);
         for (i = 0; i < nvisited; i++)
             if (strcmp(path[i], source_profile) == 0)
                 seen = 1;
         if (seen && (strcmp(source_profile, name) != 0 || !has_static(p, source_profile)))
-            return bt_error_set(err, BT_ECRED, "infinite loop in source_profile chain: profile "
-                                               "'%s' references '%s'", name, source_profile);
+            return bt_error_set(err, BT_ECRED,
+                                "infinite loop in source_profile chain: profile "
+                                "'%s' references '%s'",
+                                name, source_profile);
         rc = resolve_from_profile(c, source_profile, path, nvisited, &src, err);
         if (rc)
             goto done;
@@ -531,8 +553,10 @@ static int assume_role(chain *c, const char *name, const char **visited, int nvi
     }
     if (mfa_serial) {
         if (!c->p->set->mfa) {
-            rc = bt_error_set(err, BT_ECRED, "profile '%s' needs an MFA code (mfa_serial) and "
-                                             "no prompt is available", name);
+            rc = bt_error_set(err, BT_ECRED,
+                              "profile '%s' needs an MFA code (mfa_serial) and "
+                              "no prompt is available",
+                              name);
             goto done;
         }
         code[0] = '\0';
@@ -546,8 +570,10 @@ static int assume_role(chain *c, const char *name, const char **visited, int nvi
             goto done;
         }
     }
-    bt_aws_logf(c->p->set, "credentials: profile '%s': AssumeRole %s (session %s) with "
-                           "credentials from %s", name, role_arn, sess, src.source);
+    bt_aws_logf(c->p->set,
+                "credentials: profile '%s': AssumeRole %s (session %s) with "
+                "credentials from %s",
+                name, role_arn, sess, src.source);
     rc = sts_credentials(c, &src, "AssumeRole", &form, "assume-role", out, err);
     if (rc)
         bt_error_prefix(err, "assume role '%s' for profile '%s'", role_arn, name);
@@ -615,8 +641,10 @@ static int web_identity(chain *c, const char *profile, int use_env, bt_aws_creds
     if (!file)
         return BT_ENOTFOUND;
     if (!role)
-        return bt_error_set(err, BT_ECRED, "web identity is configured (token file '%s') but "
-                                           "no role ARN is", file);
+        return bt_error_set(err, BT_ECRED,
+                            "web identity is configured (token file '%s') but "
+                            "no role ARN is",
+                            file);
     if (bt_aws_read_small_file(file, (size_t)1 << 20, &tok, &ferr) != 0) {
         rc = bt_error_set(err, BT_ECRED, "web identity token: %s", ferr.msg);
         goto done;
@@ -661,10 +689,12 @@ static int from_sso(chain *c, const char *profile, bt_aws_creds *out, bt_error *
     if (!bt_aws_profile_get(p, profile, "sso_start_url") &&
         !bt_aws_profile_get(p, profile, "sso_session"))
         return BT_ENOTFOUND;
-    return bt_error_set(err, BT_ECRED, "profile '%s' uses IAM Identity Center (SSO), which "
-                                       "buildtrail does not support; export credentials with "
-                                       "'aws configure export-credentials --profile %s "
-                                       "--format env'", profile, profile);
+    return bt_error_set(err, BT_ECRED,
+                        "profile '%s' uses IAM Identity Center (SSO), which "
+                        "buildtrail does not support; export credentials with "
+                        "'aws configure export-credentials --profile %s "
+                        "--format env'",
+                        profile, profile);
 }
 
 /* ---- container and instance metadata ---- */
@@ -746,10 +776,11 @@ static int from_container(chain *c, bt_aws_creds *out, bt_error *err)
         rc = bt_buf_printf(&url, "http://%s%s%s", CONTAINER_HOST, rel[0] == '/' ? "" : "/", rel);
     } else {
         if (!host_allowed(full)) {
-            rc = bt_error_set(err, BT_ECRED, "AWS_CONTAINER_CREDENTIALS_FULL_URI: unsupported "
-                                             "host; plain http is allowed only to a loopback "
-                                             "address, 169.254.170.2, 169.254.170.23, "
-                                             "fd00:ec2::23 or localhost");
+            rc = bt_error_set(err, BT_ECRED,
+                              "AWS_CONTAINER_CREDENTIALS_FULL_URI: unsupported "
+                              "host; plain http is allowed only to a loopback "
+                              "address, 169.254.170.2, 169.254.170.23, "
+                              "fd00:ec2::23 or localhost");
             goto done;
         }
         rc = bt_buf_puts(&url, full);
@@ -792,8 +823,7 @@ static int from_container(chain *c, bt_aws_creds *out, bt_error *err)
         }
         if (rc == 0)
             bt_error_set(&herr, BT_EHTTP, "HTTP %ld", resp.status);
-        bt_aws_logf(c->p->set, "credentials: container endpoint attempt %d: %s", attempt,
-                    herr.msg);
+        bt_aws_logf(c->p->set, "credentials: container endpoint attempt %d: %s", attempt, herr.msg);
         if (attempt < 3)
             bt_aws_sleep(1.0);
     }
@@ -812,8 +842,7 @@ done:
 }
 
 static int imds_get(chain *c, const char *base, const char *path, const char *token,
-                    long timeout_ms, int attempts, int sensitive, bt_http_resp *resp,
-                    bt_error *err)
+                    long timeout_ms, int attempts, int sensitive, bt_http_resp *resp, bt_error *err)
 {
     bt_buf url = BT_BUF_INIT;
     bt_http_header h[1];
@@ -990,9 +1019,10 @@ static int resolve(bt_cred_provider *p, bt_aws_creds *out, bt_error *err)
     if (rc == BT_ENOTFOUND)
         rc = from_imds(&c, out, err);
     if (rc == BT_ENOTFOUND)
-        rc = bt_error_set(err, BT_ECRED, "unable to locate credentials for profile '%s' "
-                                         "(tried: %s)", profile,
-                          c.tried.data ? c.tried.data : "nothing");
+        rc = bt_error_set(err, BT_ECRED,
+                          "unable to locate credentials for profile '%s' "
+                          "(tried: %s)",
+                          profile, c.tried.data ? c.tried.data : "nothing");
     else if (rc == 0)
         bt_aws_logf(p->set, "credentials: found in %s (access key %.4s...)", out->source,
                     out->access_key_id);
@@ -1052,8 +1082,7 @@ int bt_cred_provider_get(bt_cred_provider *p, bt_aws_creds *out, bt_error *err)
     pthread_mutex_lock(&p->mu);
     if (p->have &&
         (p->cached.expiration == 0 || now < p->cached.expiration - BT_CRED_REFRESH_WINDOW)) {
-        rc = bt_aws_creds_copy(out, &p->cached) ? bt_error_set(err, BT_ENOMEM, "out of memory")
-                                                : 0;
+        rc = bt_aws_creds_copy(out, &p->cached) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
         goto done;
     }
     {
@@ -1078,8 +1107,7 @@ int bt_cred_provider_get(bt_cred_provider *p, bt_aws_creds *out, bt_error *err)
                 *err = rerr;
             goto done;
         }
-        rc = bt_aws_creds_copy(out, &p->cached) ? bt_error_set(err, BT_ENOMEM, "out of memory")
-                                                : 0;
+        rc = bt_aws_creds_copy(out, &p->cached) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
     }
 done:
     pthread_mutex_unlock(&p->mu);

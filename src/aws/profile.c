@@ -162,8 +162,8 @@ const char *bt_aws_profile_get(const bt_aws_profiles *p, const char *name, const
     return v ? v : bt_ini_get(bt_aws_profile_config(p, name), key);
 }
 
-const char *bt_aws_services_get(const bt_aws_profiles *p, const char *section,
-                                const char *service, const char *key)
+const char *bt_aws_services_get(const bt_aws_profiles *p, const char *section, const char *service,
+                                const char *key)
 {
     char rest[256];
     size_t i;

@@ -26,14 +26,32 @@ static void write_file(const char *path, const char *text)
 
 static void clean_env(void)
 {
-    static const char *const vars[] = {
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-        "AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION",
-        "AWS_DEFAULT_REGION", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDTRAIL", "AWS_MAX_ATTEMPTS",
-        "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_CA_BUNDLE", "HTTP_PROXY",
-        "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", NULL};
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_SECURITY_TOKEN",
+                                       "AWS_CREDENTIAL_EXPIRATION",
+                                       "AWS_PROFILE",
+                                       "AWS_DEFAULT_PROFILE",
+                                       "AWS_REGION",
+                                       "AWS_DEFAULT_REGION",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                       "AWS_ROLE_ARN",
+                                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       "AWS_ENDPOINT_URL",
+                                       "AWS_ENDPOINT_URL_CLOUDTRAIL",
+                                       "AWS_MAX_ATTEMPTS",
+                                       "AWS_USE_FIPS_ENDPOINT",
+                                       "AWS_USE_DUALSTACK_ENDPOINT",
+                                       "AWS_CA_BUNDLE",
+                                       "HTTP_PROXY",
+                                       "HTTPS_PROXY",
+                                       "http_proxy",
+                                       "https_proxy",
+                                       "ALL_PROXY",
+                                       "all_proxy",
+                                       NULL};
     int i;
     for (i = 0; vars[i]; i++)
         unsetenv(vars[i]);
@@ -332,5 +350,4 @@ static void teardown(void)
     rmdir(dir);
 }
 
-BT_TEST_MAIN(setup, test_order_and_settings, test_refresh_window, test_clones_in_threads,
-             teardown)
+BT_TEST_MAIN(setup, test_order_and_settings, test_refresh_window, test_clones_in_threads, teardown)

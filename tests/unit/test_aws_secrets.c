@@ -36,14 +36,30 @@ static void on_log(void *payload, const char *line)
 
 static void set_clean_env(const char *endpoint)
 {
-    static const char *const vars[] = {
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-        "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_CLOUDTRAIL", "AWS_MAX_ATTEMPTS",
-        "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "HTTP_PROXY", "HTTPS_PROXY",
-        "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", NULL};
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_SECURITY_TOKEN",
+                                       "AWS_PROFILE",
+                                       "AWS_DEFAULT_PROFILE",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                       "AWS_ROLE_ARN",
+                                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                       "AWS_ENDPOINT_URL_STS",
+                                       "AWS_ENDPOINT_URL_CLOUDTRAIL",
+                                       "AWS_MAX_ATTEMPTS",
+                                       "AWS_USE_FIPS_ENDPOINT",
+                                       "AWS_USE_DUALSTACK_ENDPOINT",
+                                       "HTTP_PROXY",
+                                       "HTTPS_PROXY",
+                                       "http_proxy",
+                                       "https_proxy",
+                                       "ALL_PROXY",
+                                       "all_proxy",
+                                       NULL};
     int i;
     for (i = 0; vars[i]; i++)
         unsetenv(vars[i]);
@@ -70,8 +86,8 @@ static void received_signature(const peer *s, char out[65])
 
 static void check_no_secrets(const char *where, const char *text, const char *sig)
 {
-    static const char *const secrets[] = {SECRET, TOKEN, STS_SECRET, STS_TOKEN, CTR_SECRET,
-                                          CTR_AUTH, PROC_SECRET, NULL};
+    static const char *const secrets[] = {SECRET,     TOKEN,    STS_SECRET,  STS_TOKEN,
+                                          CTR_SECRET, CTR_AUTH, PROC_SECRET, NULL};
     int i;
     for (i = 0; secrets[i]; i++) {
         if (contains(text, secrets[i]))
@@ -146,7 +162,7 @@ static void test_service_error_and_reply_bodies(void)
     CHECK(contains(logbuf.data, "X-Amz-Security-Token: <redacted>"));
     CHECK(contains(logbuf.data, "\"SecretAccessKey\":\"<redacted>\""));
     CHECK(contains(logbuf.data, "<SessionToken><redacted></SessionToken>"));
-    CHECK(contains(logbuf.data, "keep-me")); /* NextToken is not a secret */
+    CHECK(contains(logbuf.data, "keep-me"));      /* NextToken is not a secret */
     CHECK(contains(logbuf.data, "AKIDEXAMPLE/")); /* the key id is not a secret */
     bt_aws_client_free(c);
 done:
@@ -183,9 +199,10 @@ static void test_assume_role_log(void)
     snprintf(path, sizeof path, "%s/config", dir);
     f = fopen(path, "w");
     if (f) {
-        fprintf(f, "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = %s\n"
-                   "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\n"
-                   "source_profile = base\nexternal_id = ext\n",
+        fprintf(f,
+                "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = %s\n"
+                "[profile role]\nrole_arn = arn:aws:iam::123456789012:role/r\n"
+                "source_profile = base\nexternal_id = ext\n",
                 SECRET);
         fclose(f);
     }
@@ -264,8 +281,9 @@ static void test_container_and_process(void)
     snprintf(cfg, sizeof cfg, "%s/config", dir);
     f = fopen(script, "w");
     if (f) {
-        fprintf(f, "#!/bin/sh\nprintf '{\"Version\": 1, \"AccessKeyId\": \"AKID\", "
-                   "\"Expiration\": \"%s\"}'\n",
+        fprintf(f,
+                "#!/bin/sh\nprintf '{\"Version\": 1, \"AccessKeyId\": \"AKID\", "
+                "\"Expiration\": \"%s\"}'\n",
                 PROC_SECRET);
         fclose(f);
         chmod(script, 0700);

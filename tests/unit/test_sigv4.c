@@ -34,8 +34,8 @@ static void test_json_call_matches_botocore(void)
         {"User-Agent", "x"},
     };
     bt_sigv4_request r = {"POST", "/", NULL, h, 4, body, strlen(body), NULL};
-    bt_sigv4_params p = {AKID, SECRET, "TOKEN123", "us-east-1", "cloudtrail",
-                         "20150830T123600Z", 0};
+    bt_sigv4_params p = {AKID, SECRET, "TOKEN123", "us-east-1", "cloudtrail", "20150830T123600Z",
+                         0};
     bt_sigv4_out o;
     bt_error err = BT_ERROR_INIT;
 
@@ -60,9 +60,9 @@ static void test_json_call_matches_botocore(void)
 static void test_s3_rules(void)
 {
     bt_sigv4_header h[] = {{"Host", "s3.us-east-1.amazonaws.com"}};
-    bt_sigv4_request r = {"GET", "/my-bucket/a//b/../c%20d", "list-type=2&prefix=a%2Fb",
-                          h, 1, NULL, 0, NULL};
-    bt_sigv4_params p = {AKID, SECRET, "TOKEN123", "us-east-1", "s3", "20150830T123600Z",
+    bt_sigv4_request r = {
+        "GET", "/my-bucket/a//b/../c%20d", "list-type=2&prefix=a%2Fb", h, 1, NULL, 0, NULL};
+    bt_sigv4_params p = {AKID,       SECRET, "TOKEN123", "us-east-1", "s3", "20150830T123600Z",
                          BT_SIGV4_S3};
     bt_sigv4_out o;
     bt_error err = BT_ERROR_INIT;
@@ -242,7 +242,8 @@ static void test_verify_failures(void)
 
 static void test_verify_malformed(void)
 {
-    bt_sigv4_header h[3] = {{"Host", "h"}, {"X-Amz-Date", "20150830T123600Z"}, {"Authorization", ""}};
+    bt_sigv4_header h[3] = {
+        {"Host", "h"}, {"X-Amz-Date", "20150830T123600Z"}, {"Authorization", ""}};
     bt_sigv4_request r = {"GET", "/", NULL, h, 3, NULL, 0, NULL};
     bt_sigv4_verify_opts vo;
     bt_error err = BT_ERROR_INIT;
@@ -250,13 +251,17 @@ static void test_verify_malformed(void)
         "Basic abc",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/aws4_request, "
-        "SignedHeaders=host;x-amz-date, Signature=" "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        "SignedHeaders=host;x-amz-date, Signature="
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-        "SignedHeaders=x-amz-date, Signature=" "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        "SignedHeaders=x-amz-date, Signature="
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150831/us-east-1/service/aws4_request, "
-        "SignedHeaders=host;x-amz-date, Signature=" "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        "SignedHeaders=host;x-amz-date, Signature="
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-        "SignedHeaders=host;x-amz-date;x-missing, Signature=" "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        "SignedHeaders=host;x-amz-date;x-missing, Signature="
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
         "SignedHeaders=host;x-amz-date, Signature=abc",
         NULL};
