@@ -62,6 +62,8 @@ const bt_ini_section *bt_aws_profile_creds(const bt_aws_profiles *p, const char 
 int bt_aws_profile_exists(const bt_aws_profiles *p, const char *name);
 /* Merged lookup: the credentials file wins over the config file. */
 const char *bt_aws_profile_get(const bt_aws_profiles *p, const char *name, const char *key);
+/* The [sso-session name] section of the config file. */
+const bt_ini_section *bt_aws_sso_session(const bt_aws_profiles *p, const char *name);
 /* Value of "<service> = \n  <key> = v" inside [services <section>]. */
 const char *bt_aws_services_get(const bt_aws_profiles *p, const char *section, const char *service,
                                 const char *key);

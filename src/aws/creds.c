@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "aws/aws_int.h"
 #include "buildtrail/json.h"
@@ -457,6 +458,7 @@ static int resolve_from_profile(chain *c, const char *name, const char **visited
                                 bt_aws_creds *out, bt_error *err);
 static int from_container(chain *c, bt_aws_creds *out, bt_error *err);
 static int from_imds(chain *c, bt_aws_creds *out, bt_error *err);
+static int from_sso(chain *c, const char *profile, bt_aws_creds *out, bt_error *err);
 
 static int has_static(const bt_aws_profiles *p, const char *name)
 {
@@ -598,6 +600,8 @@ static int resolve_from_profile(chain *c, const char *name, const char **visited
     if (has_static(p, name) || !bt_aws_profile_get(p, name, "role_arn")) {
         rc = web_identity(c, name, 0, out, err);
         if (rc == BT_ENOTFOUND)
+            rc = from_sso(c, name, out, err);
+        if (rc == BT_ENOTFOUND)
             rc = from_shared_file(c, name, out, err);
         if (rc == BT_ENOTFOUND)
             rc = from_process(c, name, out, err);
@@ -682,19 +686,176 @@ static int from_web_identity(chain *c, const char *profile, bt_aws_creds *out, b
     return web_identity(c, profile, !c->p->set->profile_explicit, out, err);
 }
 
+/* IAM Identity Center (SSO): the access token cached by `aws sso login` in
+ * ~/.aws/sso/cache/<sha1 of the session name or start URL>.json, exchanged for role
+ * credentials with the portal's GetRoleCredentials (unsigned, bearer token). An
+ * expired token is not refreshed here: the message says to log in again. */
+static const char *sso_value(const bt_aws_profiles *p, const char *profile,
+                             const bt_ini_section *session, const char *key)
+{
+    const char *v = session ? bt_ini_get(session, key) : NULL;
+    return v ? v : bt_aws_profile_get(p, profile, key);
+}
+
+static int sso_credentials(chain *c, const char *profile, bt_aws_creds *out, bt_error *err)
+{
+    const bt_aws_profiles *p = c->p->prof;
+    const char *role = bt_aws_profile_get(p, profile, "sso_role_name");
+    const char *acct = bt_aws_profile_get(p, profile, "sso_account_id");
+    const char *sess_name = bt_aws_profile_get(p, profile, "sso_session");
+    const bt_ini_section *sess = NULL;
+    const char *start_url, *sso_region, *home = getenv("HOME"), *tok, *exp;
+    unsigned char md[SHA_DIGEST_LENGTH];
+    char key_hex[2 * SHA_DIGEST_LENGTH + 1], cfgbuf[512];
+    bt_buf path = BT_BUF_INIT, doc = BT_BUF_INIT, query = BT_BUF_INIT;
+    bt_arena *a = NULL;
+    bt_json *root = NULL, *rc_obj, *jexp;
+    bt_aws_endpoint ep;
+    bt_aws_req r;
+    bt_aws_response resp;
+    bt_http_header h[1];
+    bt_error ferr = BT_ERROR_INIT;
+    const char *url;
+    size_t i;
+    int rc = 0;
+
+    bt_aws_response_init(&resp);
+    if (sess_name) {
+        sess = bt_aws_sso_session(p, sess_name);
+        if (!sess)
+            return bt_error_set(err, BT_ECRED,
+                                "the sso-session '%s' of profile '%s' does not "
+                                "exist",
+                                sess_name, profile);
+    }
+    start_url = sso_value(p, profile, sess, "sso_start_url");
+    sso_region = sso_value(p, profile, sess, "sso_region");
+    if (!role || !acct || !start_url || !sso_region)
+        return bt_error_set(err, BT_ECRED,
+                            "profile '%s' is configured to use SSO but is missing %s", profile,
+                            !role        ? "sso_role_name"
+                            : !acct      ? "sso_account_id"
+                            : !start_url ? "sso_start_url"
+                                         : "sso_region");
+    SHA1((const unsigned char *)(sess_name ? sess_name : start_url),
+         strlen(sess_name ? sess_name : start_url), md);
+    for (i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(key_hex + 2 * i, 3, "%02x", md[i]);
+    if (bt_buf_printf(&path, "%s/.aws/sso/cache/%s.json", home ? home : "", key_hex)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (bt_aws_read_small_file(path.data, (size_t)1 << 20, &doc, &ferr) != 0 ||
+        !(a = bt_arena_new(0, 0)) ||
+        bt_json_parse(a, doc.data ? doc.data : "", doc.len, NULL, &root, NULL) != 0 ||
+        root->type != BT_JSON_OBJECT || !(tok = bt_json_get_str(root, "accessToken")) ||
+        !(exp = bt_json_get_str(root, "expiresAt"))) {
+        rc = bt_error_set(err, BT_ECRED,
+                          "no valid SSO token for profile '%s'; run 'aws sso "
+                          "login --profile %s'",
+                          profile, profile);
+        goto done;
+    }
+    {
+        /* "2024-05-01T12:00:00Z", also seen as "...UTC" */
+        char e[64];
+        size_t n;
+        snprintf(e, sizeof e, "%s", exp);
+        n = strlen(e);
+        if (n > 3 && strcmp(e + n - 3, "UTC") == 0)
+            snprintf(e + n - 3, 2, "Z");
+        if (bt_aws_parse_iso8601(e) <= (int64_t)time(NULL)) {
+            rc = bt_error_set(err, BT_ECRED,
+                              "the SSO session of profile '%s' has expired; run "
+                              "'aws sso login --profile %s'",
+                              profile, profile);
+            goto done;
+        }
+    }
+    url = bt_aws_configured_endpoint(c->p->set, p, "sso", cfgbuf, sizeof cfgbuf);
+    memset(&ep, 0, sizeof ep);
+    if (url) {
+        snprintf(ep.url, sizeof ep.url, "%s", url);
+    } else if (bt_aws_endpoint_resolve("sso", sso_region, 0, 0, 0, &ep, err) != 0) {
+        rc = BT_ECRED;
+        goto done;
+    } else {
+        /* the portal lives at portal.sso.<region>.<dnsSuffix> */
+        char host[512];
+        snprintf(host, sizeof host, "%s", ep.url + strlen("https://sso."));
+        snprintf(ep.url, sizeof ep.url, "https://portal.sso.%s", host);
+    }
+    if (bt_buf_puts(&query, "account_id=") || bt_aws_form_encode(&query, acct) ||
+        bt_buf_puts(&query, "&role_name=") || bt_aws_form_encode(&query, role)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    h[0].name = "x-amz-sso_bearer_token";
+    h[0].value = tok;
+    memset(&r, 0, sizeof r);
+    r.http = c->p->http;
+    r.set = c->p->set;
+    r.ep = &ep;
+    r.method = "GET";
+    r.path = "/federation/credentials";
+    r.query = query.data;
+    r.headers = h;
+    r.nheaders = 1;
+    r.protocol = BT_AWS_P_JSON;
+    r.op = "GetRoleCredentials";
+    r.sensitive = 1;
+    bt_aws_logf(c->p->set, "credentials: profile '%s': SSO role %s in account %s", profile, role,
+                acct);
+    rc = bt_aws_send(&r, &resp, err);
+    if (rc) {
+        bt_error_prefix(err, "SSO credentials for profile '%s'", profile);
+        if (err && (rc == BT_EAWS || rc == BT_EHTTP))
+            err->code = rc = BT_ECRED;
+        goto done;
+    }
+    bt_arena_reset(a);
+    if (bt_json_parse(a, resp.body.data ? resp.body.data : "", resp.body.len, NULL, &root, NULL) !=
+            0 ||
+        !(rc_obj = bt_json_get(root, "roleCredentials")) || rc_obj->type != BT_JSON_OBJECT ||
+        !bt_json_get_str(rc_obj, "accessKeyId") || !bt_json_get_str(rc_obj, "secretAccessKey")) {
+        rc = bt_error_set(err, BT_ECRED, "SSO credentials for profile '%s': unexpected reply",
+                          profile);
+        goto done;
+    }
+    jexp = bt_json_get(rc_obj, "expiration");
+    if (bt_aws_creds_set(
+            out, bt_json_get_str(rc_obj, "accessKeyId"), bt_json_get_str(rc_obj, "secretAccessKey"),
+            bt_json_get_str(rc_obj, "sessionToken"),
+            jexp && jexp->type == BT_JSON_NUMBER ? (int64_t)(jexp->num / 1000) : 0, "sso")) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    snprintf(out->account_id, sizeof out->account_id, "%s", acct);
+done:
+    if (doc.data)
+        OPENSSL_cleanse(doc.data, doc.alloc);
+    if (resp.body.data)
+        OPENSSL_cleanse(resp.body.data, resp.body.alloc);
+    bt_aws_response_dispose(&resp);
+    if (a) {
+        bt_arena_reset(a);
+        bt_arena_free(a);
+    }
+    bt_buf_dispose(&doc);
+    bt_buf_dispose(&path);
+    bt_buf_dispose(&query);
+    return rc;
+}
+
 static int from_sso(chain *c, const char *profile, bt_aws_creds *out, bt_error *err)
 {
     const bt_aws_profiles *p = c->p->prof;
-    (void)out;
-    if (!bt_aws_profile_get(p, profile, "sso_start_url") &&
-        !bt_aws_profile_get(p, profile, "sso_session"))
+    tried(c, "IAM Identity Center (SSO)");
+    /* botocore: the role name or account id marks an SSO profile */
+    if (!bt_aws_profile_get(p, profile, "sso_role_name") &&
+        !bt_aws_profile_get(p, profile, "sso_account_id"))
         return BT_ENOTFOUND;
-    return bt_error_set(err, BT_ECRED,
-                        "profile '%s' uses IAM Identity Center (SSO), which "
-                        "buildtrail does not support; export credentials with "
-                        "'aws configure export-credentials --profile %s "
-                        "--format env'",
-                        profile, profile);
+    return sso_credentials(c, profile, out, err);
 }
 
 /* ---- container and instance metadata ---- */

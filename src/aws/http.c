@@ -123,6 +123,7 @@ static const char *const secret_headers[] = {"x-amz-security-token",
                                              "set-cookie",
                                              "x-amz-server-side-encryption-customer-key",
                                              "proxy-authorization",
+                                             "x-amz-sso_bearer_token",
                                              NULL};
 
 int bt_http_redact_header(bt_buf *out, const char *name, const char *value)

@@ -204,6 +204,10 @@ sso_session = corp
 sso_account_id = 123456789012
 sso_role_name = ReadOnly
 
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+
 [profile svc]
 aws_access_key_id = $AK
 aws_secret_access_key = $SK
@@ -244,7 +248,7 @@ expect "source_profile and credential_source both set" 1 "both source_profile an
     "${FILES[@]}" -- --profile both creds
 expect "dangling source_profile" 1 "source_profile 'nowhere' referenced in profile 'dangling' does not exist" \
     "${FILES[@]}" -- --profile dangling creds
-expect "SSO profile: clear unsupported message" 1 "IAM Identity Center" \
+expect "SSO profile without a cached token: asks to log in" 1 "run 'aws sso login --profile sso'" \
     "${FILES[@]}" -- --profile sso creds
 expect "[services] endpoint_url from the profile" 0 "user/alice" \
     "${FILES[@]}" AWS_ENDPOINT_URL= -- --profile svc whoami
@@ -305,6 +309,20 @@ if grep -q '"Accept": "application/json"' "$TMP/ctr.req" && grep -q "\"Authoriza
 else
     bad "container request carries Accept and Authorization" "$TMP/ctr.req"
 fi
+
+# ---- IAM Identity Center: token cache + portal peer, then moto with the role credentials ----
+SSOTOKEN="sso-bearer-token-SECRET-9999"
+mkdir -p "$TMP/home/.aws/sso/cache"
+printf '{"startUrl": "https://corp.awsapps.com/start", "region": "eu-west-1", "accessToken": "%s", "expiresAt": "2099-01-01T00:00:00Z"}' \
+    "$SSOTOKEN" >"$TMP/home/.aws/sso/cache/$(printf corp | sha1sum | cut -d' ' -f1).json"
+start_peer sso sso --auth-token "$SSOTOKEN" --akid "$TAK" --secret "$TSK" --token "$TTOK"
+expect "SSO: cached token exchanged at the portal, role credentials used" 0 "assumed-role/r1/served" \
+    "${FILES[@]}" "AWS_ENDPOINT_URL_SSO=http://127.0.0.1:$PORT_sso" -- --profile sso whoami
+printf '{"accessToken": "stale-token", "expiresAt": "2099-01-01T00:00:00Z"}' \
+    >"$TMP/home/.aws/sso/cache/$(printf corp | sha1sum | cut -d' ' -f1).json"
+expect "SSO: a token the portal refuses" 1 "SSO credentials for profile 'sso'.*UnauthorizedException" \
+    "${FILES[@]}" "AWS_ENDPOINT_URL_SSO=http://127.0.0.1:$PORT_sso" -- --profile sso creds
+rm -f "$TMP/home/.aws/sso/cache/"*.json
 
 # ---- EC2 instance metadata ----
 start_peer imds imds --akid "$TAK" --secret "$TSK" --token "$TTOK" --requests "$TMP/imds.req"
@@ -368,7 +386,7 @@ expect "endpoint: no region" 1 "Missing Region" AWS_ENDPOINT_URL= AWS_REGION= --
 
 # ---- secrets never leave the process ----
 LEAK=0
-for secret in "$SK" "$TSK" "$TTOK" "$CTOKEN" "WEBIDENTITYSECRET" \
+for secret in "$SK" "$TSK" "$TTOK" "$CTOKEN" "$SSOTOKEN" "WEBIDENTITYSECRET" \
     "imds-session-token-0123456789" "FQoGZXIvYXdzEBYaD"; do
     if grep -qF -- "$secret" "$TMP/debug.log" "$TMP/all_output"; then
         echo "     leaked: ${secret:0:6}..." >>"$TMP/leak"

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 #include "buildtrail/aws.h"
 #include "tharness.h"
 #include "test_aws_peer.h"
@@ -343,6 +345,97 @@ static void test_clones_in_threads(void)
     unlink(count_path);
 }
 
+/* IAM Identity Center: the cached token is exchanged at the portal (here a loopback
+ * peer via AWS_ENDPOINT_URL_SSO); an expired or missing token asks to log in. */
+static void test_sso(void)
+{
+    static const reply replies[] = {
+        {200, "application/json",
+         "{\"roleCredentials\":{\"accessKeyId\":\"ASIASSO\",\"secretAccessKey\":\"ssosecret\","
+         "\"sessionToken\":\"ssotoken\",\"expiration\":4070908800000}}"},
+        {401, "application/json",
+         "{\"__type\":\"UnauthorizedException\",\"message\":\"Session token not found or "
+         "invalid\"}"}};
+    peer s;
+    bt_aws_client *c;
+    bt_aws_creds cr;
+    bt_error err = BT_ERROR_INIT;
+    char url[64], cache[256], file[400], buf[600];
+    unsigned char md[SHA_DIGEST_LENGTH];
+    int i;
+
+    clean_env();
+    if (peer_start(&s, replies, 2) != 0) {
+        CHECK(0);
+        return;
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+    setenv("AWS_ENDPOINT_URL_SSO", url, 1);
+    setenv("HOME", dir, 1);
+    write_file(cfg_path, "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\n"
+                         "sso_role_name = ReadOnly\nregion = us-east-1\n"
+                         "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+                         "sso_region = eu-west-1\n"
+                         "[profile broken]\nsso_account_id = 1\nsso_session = nowhere\n");
+    snprintf(cache, sizeof cache, "%s/.aws", dir);
+    mkdir(cache, 0700);
+    snprintf(cache, sizeof cache, "%s/.aws/sso", dir);
+    mkdir(cache, 0700);
+    snprintf(cache, sizeof cache, "%s/.aws/sso/cache", dir);
+    mkdir(cache, 0700);
+    SHA1((const unsigned char *)"corp", 4, md);
+    snprintf(file, sizeof file, "%s/", cache);
+    for (i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(file + strlen(file), 3, "%02x", md[i]);
+    strcat(file, ".json");
+
+    /* no token cached yet */
+    c = client("dev", NULL, 0);
+    CHECK(strstr(source_of(c, buf, sizeof buf), "aws sso login --profile dev") != NULL);
+    bt_aws_client_free(c);
+    /* an expired one */
+    write_file(file, "{\"accessToken\":\"bearer-1\",\"expiresAt\":\"2020-01-01T00:00:00Z\"}");
+    c = client("dev", NULL, 0);
+    CHECK(strstr(source_of(c, buf, sizeof buf), "has expired") != NULL);
+    bt_aws_client_free(c);
+    /* a valid one */
+    write_file(file, "{\"accessToken\":\"bearer-1\",\"expiresAt\":\"2099-01-01T00:00:00UTC\"}");
+    c = client("dev", NULL, 0);
+    if (c && bt_aws_client_credentials(c, &cr, &err) == 0) {
+        CHECK_STR(cr.source, "sso");
+        CHECK_STR(cr.access_key_id, "ASIASSO");
+        CHECK_STR(cr.session_token, "ssotoken");
+        CHECK_INT(cr.expiration, 4070908800LL);
+        CHECK_STR(cr.account_id, "123456789012");
+        bt_aws_creds_dispose(&cr);
+    } else {
+        fprintf(stderr, "  sso: %s\n", err.msg);
+        CHECK(0);
+    }
+    bt_aws_client_free(c);
+    CHECK(strstr(s.received.data ? s.received.data : "",
+                 "GET /federation/credentials?account_id=123456789012&role_name=ReadOnly ") !=
+          NULL);
+    CHECK(strstr(s.received.data ? s.received.data : "", "x-amz-sso_bearer_token: bearer-1") !=
+          NULL);
+    /* the portal refuses the token */
+    c = client("dev", NULL, 0);
+    CHECK(strstr(source_of(c, buf, sizeof buf), "UnauthorizedException") != NULL);
+    bt_aws_client_free(c);
+    c = client("broken", NULL, 0);
+    CHECK(strstr(source_of(c, buf, sizeof buf), "sso-session 'nowhere'") != NULL);
+    bt_aws_client_free(c);
+
+    unsetenv("AWS_ENDPOINT_URL_SSO");
+    peer_stop(&s);
+    unlink(file);
+    rmdir(cache);
+    snprintf(cache, sizeof cache, "%s/.aws/sso", dir);
+    rmdir(cache);
+    snprintf(cache, sizeof cache, "%s/.aws", dir);
+    rmdir(cache);
+}
+
 static void teardown(void)
 {
     unlink(cfg_path);
@@ -350,4 +443,5 @@ static void teardown(void)
     rmdir(dir);
 }
 
-BT_TEST_MAIN(setup, test_order_and_settings, test_refresh_window, test_clones_in_threads, teardown)
+BT_TEST_MAIN(setup, test_order_and_settings, test_refresh_window, test_clones_in_threads, test_sso,
+             teardown)

@@ -12,6 +12,8 @@ Modes:
              Expiration} from --akid/--secret/--token.
   imds       IMDS v2 (--imds-v1 makes PUT /latest/api/token answer 404 so the
              client falls back to v1): token, role name, role credentials.
+  sso        GET /federation/credentials?account_id=..&role_name=..: needs header
+             "x-amz-sso_bearer_token: <--auth-token>"; answers roleCredentials.
   plan       POST /: answers the next step of --plan, a comma-separated list of
              500 | 503 | throttle | truncate | ok | events | badsig; the last step
              repeats. ok/events answer a LookupEvents-shaped JSON document.
@@ -91,6 +93,15 @@ class Handler(BaseHTTPRequestHandler):
             if ARGS.auth_token and self.headers.get("Authorization") != ARGS.auth_token:
                 return self._send(401, '{"message":"bad token"}')
             return self._send(200, self._creds_doc())
+        if ARGS.mode == "sso":
+            if self.headers.get("x-amz-sso_bearer_token") != ARGS.auth_token:
+                return self._send(401, '{"message":"Session token not found or invalid"}',
+                                  extra={"x-amzn-ErrorType": "UnauthorizedException"})
+            if not self.path.startswith("/federation/credentials?account_id=123456789012&role_name="):
+                return self._send(403, '{"__type":"ForbiddenException","message":"No access"}')
+            return self._send(200, json.dumps({"roleCredentials": {
+                "accessKeyId": ARGS.akid, "secretAccessKey": ARGS.secret,
+                "sessionToken": ARGS.token, "expiration": int(time.time() + 3600) * 1000}}))
         if ARGS.mode == "imds":
             if not ARGS.imds_v1 and self.headers.get("x-aws-ec2-metadata-token") != IMDS_TOKEN:
                 return self._send(401, "", ctype="text/plain")
@@ -146,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     global ARGS
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["container", "imds", "plan"])
+    p.add_argument("mode", choices=["container", "imds", "sso", "plan"])
     p.add_argument("--port-file", required=True)
     p.add_argument("--requests")
     p.add_argument("--auth-token", default="")
