@@ -35,7 +35,7 @@ int bt_buf_append(bt_buf *b, const void *p, size_t n);
 int bt_buf_puts(bt_buf *b, const char *s);
 int bt_buf_putc(bt_buf *b, char c);
 int bt_buf_printf(bt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int bt_buf_vprintf(bt_buf *b, const char *fmt, va_list ap);
+int bt_buf_vprintf(bt_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Gives the data to the caller (free() it), leaving b empty. Never NULL on success
  * (an empty buffer yields ""); returns NULL on allocation failure. */
 char *bt_buf_detach(bt_buf *b);

@@ -64,6 +64,8 @@ struct bt_json {
 typedef struct bt_json_parse_opts {
     unsigned max_depth; /* 0 = BT_JSON_DEFAULT_MAX_DEPTH */
     size_t max_size;    /* 0 = BT_JSON_DEFAULT_MAX_SIZE; longer input fails BT_ELIMIT */
+    size_t offset_base; /* added to byte offsets in error messages (text is a slice of a
+                           larger input that starts offset_base bytes earlier) */
 } bt_json_parse_opts;
 
 /*

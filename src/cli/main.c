@@ -1,7 +1,54 @@
-/* main.c - placeholder entry point; replaced by the command table. */
-#include <stdio.h>
-int main(void)
+/* main.c - the buildtrail command table and dispatch. */
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef BT_VERSION
+#define BT_VERSION "0"
+#endif
+
+/* The command table: each definition (options, help, handler) lives in cmd_<name>.c. */
+const cli_cmd *const cli_commands[] = {
+    &cmd_ingest_def,
+    &cmd_search_def,
+    &cmd_info_def,
+    &cmd_builds_def,
+    &cmd_build_def,
+    &cmd_help_def,
+};
+const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
+
+const cli_cmd *cli_find(const char *name)
 {
-    puts("buildtrail " BT_VERSION);
-    return 0;
+    size_t i;
+    for (i = 0; i < cli_ncommands; i++)
+        if (strcmp(name, cli_commands[i]->name) == 0)
+            return cli_commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const cli_cmd *cmd;
+    setlocale(LC_CTYPE, "");
+    if (argc < 2) {
+        cli_print_main_help(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_print_main_help(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("buildtrail %s\n", BT_VERSION);
+        return EXIT_OK;
+    }
+    cmd = cli_find(argv[1]);
+    if (!cmd) {
+        cli_err("'%s' is not a command (see 'buildtrail --help')", argv[1]);
+        return EXIT_USAGE;
+    }
+    return cmd->fn(argc - 1, argv + 1);
 }

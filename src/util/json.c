@@ -70,6 +70,7 @@ typedef struct parser {
     const char *text, *end;
     bt_error *err;
     unsigned max_depth;
+    size_t offset_base; /* added to byte offsets in error messages */
     char *bcur, *bend; /* bump region */
 
     frame *frames;
@@ -150,8 +151,8 @@ static int perr(parser *ps, const char *at, int code, const char *what)
 {
     if (at >= ps->end)
         ps->eof = 1;
-    return bt_error_set(ps->err, code, "invalid JSON at byte %zu: %s", (size_t)(at - ps->text),
-                        what);
+    return bt_error_set(ps->err, code, "invalid JSON at byte %zu: %s",
+                        ps->offset_base + (size_t)(at - ps->text), what);
 }
 
 static int perr_char(parser *ps, const char *at, const char *ctx)
@@ -288,8 +289,7 @@ static int scratch_reserve(parser *ps, size_t used, size_t extra)
         return 0;
     if (extra > (size_t)-1 / 4 - used)
         return BT_ENOMEM;
-    return grow_stack((void **)&ps->scratch, &ps->scratch_cap, ps->scratch_local, 1,
-                      used + extra);
+    return grow_stack((void **)&ps->scratch, &ps->scratch_cap, ps->scratch_local, 1, used + extra);
 }
 
 /*
@@ -324,14 +324,38 @@ static int string_slow(parser *ps, const char *s, const char **pp, size_t *outle
                 return enomem(ps);
             e = p[1];
             switch (e) {
-            case '"': ps->scratch[n++] = '"'; p += 2; continue;
-            case '\\': ps->scratch[n++] = '\\'; p += 2; continue;
-            case '/': ps->scratch[n++] = '/'; p += 2; continue;
-            case 'b': ps->scratch[n++] = '\b'; p += 2; continue;
-            case 'f': ps->scratch[n++] = '\f'; p += 2; continue;
-            case 'n': ps->scratch[n++] = '\n'; p += 2; continue;
-            case 'r': ps->scratch[n++] = '\r'; p += 2; continue;
-            case 't': ps->scratch[n++] = '\t'; p += 2; continue;
+            case '"':
+                ps->scratch[n++] = '"';
+                p += 2;
+                continue;
+            case '\\':
+                ps->scratch[n++] = '\\';
+                p += 2;
+                continue;
+            case '/':
+                ps->scratch[n++] = '/';
+                p += 2;
+                continue;
+            case 'b':
+                ps->scratch[n++] = '\b';
+                p += 2;
+                continue;
+            case 'f':
+                ps->scratch[n++] = '\f';
+                p += 2;
+                continue;
+            case 'n':
+                ps->scratch[n++] = '\n';
+                p += 2;
+                continue;
+            case 'r':
+                ps->scratch[n++] = '\r';
+                p += 2;
+                continue;
+            case 't':
+                ps->scratch[n++] = '\t';
+                p += 2;
+                continue;
             case 'u': {
                 long u, u2;
                 unsigned long cp;
@@ -342,8 +366,8 @@ static int string_slow(parser *ps, const char *s, const char **pp, size_t *outle
                 p += 6;
                 cp = (unsigned long)u;
                 if (u >= 0xD800 && u <= 0xDBFF) {
-                    if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' && (u2 = hex4(p + 2)) >= 0xDC00 &&
-                        u2 <= 0xDFFF) {
+                    if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
+                        (u2 = hex4(p + 2)) >= 0xDC00 && u2 <= 0xDFFF) {
                         cp = 0x10000 + (((unsigned long)u - 0xD800) << 10) +
                              ((unsigned long)u2 - 0xDC00);
                         p += 6;
@@ -356,8 +380,7 @@ static int string_slow(parser *ps, const char *s, const char **pp, size_t *outle
                 n += put_utf8(ps->scratch + n, cp);
                 continue;
             }
-            default:
-                return perr(ps, p, BT_EPARSE, "invalid escape in string");
+            default: return perr(ps, p, BT_EPARSE, "invalid escape in string");
             }
         }
         if (c < 0x20)
@@ -463,8 +486,8 @@ static bt_json *parse_number(parser *ps, const char **pp)
         p++;
     }
     if (p >= end || (unsigned)(*p - '0') > 9) {
-        perr(ps, p, BT_EPARSE, p >= end ? "unexpected end of input in number"
-                                        : "expected digit in number");
+        perr(ps, p, BT_EPARSE,
+             p >= end ? "unexpected end of input in number" : "expected digit in number");
         return NULL;
     }
     if (*p == '0') {
@@ -663,9 +686,8 @@ value:
             snprintf(what, sizeof what, "nesting deeper than %u levels", ps->max_depth);
             return perr(ps, p, BT_ELIMIT, what);
         }
-        if (depth == ps->frames_cap &&
-            grow_stack((void **)&ps->frames, &ps->frames_cap, ps->frames_local, sizeof(frame),
-                       depth + 1))
+        if (depth == ps->frames_cap && grow_stack((void **)&ps->frames, &ps->frames_cap,
+                                                  ps->frames_local, sizeof(frame), depth + 1))
             return enomem(ps);
         f = &ps->frames[depth++];
         f->start = p;
@@ -727,8 +749,7 @@ value:
         if (!(v = parse_number(ps, &p)))
             return ps->err ? ps->err->code : BT_EPARSE;
         break;
-    default:
-        return perr_char(ps, p, "");
+    default: return perr_char(ps, p, "");
     }
 
 have_value:
@@ -786,9 +807,8 @@ key:
         blk = parse_string(ps, &p, 0, &slen);
         if (!blk)
             return ps->err ? ps->err->code : BT_EPARSE;
-        if (ps->mem_len == ps->mem_cap &&
-            grow_stack((void **)&ps->mem, &ps->mem_cap, ps->mem_local, sizeof(bt_json_member),
-                       ps->mem_len + 1))
+        if (ps->mem_len == ps->mem_cap && grow_stack((void **)&ps->mem, &ps->mem_cap, ps->mem_local,
+                                                     sizeof(bt_json_member), ps->mem_len + 1))
             return enomem(ps);
         m = &ps->mem[ps->mem_len++];
         m->key = blk;
@@ -807,7 +827,7 @@ static int do_parse(bt_arena *arena, const char *text, size_t len, const bt_json
 {
     unsigned max_depth = opts && opts->max_depth ? opts->max_depth : BT_JSON_DEFAULT_MAX_DEPTH;
     size_t max_size = opts && opts->max_size ? opts->max_size : BT_JSON_DEFAULT_MAX_SIZE;
-    int truncated = 0, rc;
+    int truncated = 0, rc; /* truncated: prefix mode, text[len] is still readable */
     const char *endp = NULL;
     bt_error local_err = BT_ERROR_INIT;
     parser psbuf, *ps = &psbuf; /* ~8 KiB on the C stack: no malloc per parse */
@@ -829,6 +849,7 @@ static int do_parse(bt_arena *arena, const char *text, size_t len, const bt_json
     if (!text)
         text = "";
     parser_init(ps, arena, text, len, max_depth, err);
+    ps->offset_base = opts ? opts->offset_base : 0;
     rc = parse_value(ps, text, out, &endp);
     if (rc) {
         if (truncated && ps->eof)
@@ -840,7 +861,9 @@ static int do_parse(bt_arena *arena, const char *text, size_t len, const bt_json
         goto done;
     }
     if (consumed) {
-        if (truncated && (size_t)(endp - text) == len && (*out)->type == BT_JSON_NUMBER) {
+        /* a number that ends exactly at the window may go on past it */
+        if (truncated && (size_t)(endp - text) == len && (*out)->type == BT_JSON_NUMBER &&
+            strchr("0123456789.eE+-", text[len]) != NULL) {
             rc = bt_error_set(err, BT_ELIMIT,
                               "invalid JSON at byte %zu: value is larger than the size limit "
                               "of %zu bytes",
@@ -969,12 +992,65 @@ static bool num_equal(const bt_json *a, const bt_json *b)
     return a->num == b->num;
 }
 
+static bool equal_depth(const bt_json *a, const bt_json *b, unsigned depth);
+
+static int cmp_member_ptr(const void *x, const void *y)
+{
+    const bt_json_member *a = *(const bt_json_member *const *)x;
+    const bt_json_member *b = *(const bt_json_member *const *)y;
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int c = memcmp(a->key, b->key, n);
+    if (c)
+        return c;
+    if (a->key_len != b->key_len)
+        return a->key_len < b->key_len ? -1 : 1;
+    return a < b ? -1 : a > b; /* document order among duplicates */
+}
+
+/* Sorts o's members by key and keeps the first of each key; returns the count. */
+static size_t sorted_unique(const bt_json *o, const bt_json_member **v)
+{
+    size_t i, n = 0;
+    for (i = 0; i < o->len; i++)
+        v[i] = &o->u.members[i];
+    qsort(v, o->len, sizeof *v, cmp_member_ptr);
+    for (i = 0; i < o->len; i++)
+        if (n == 0 || v[n - 1]->key_len != v[i]->key_len ||
+            memcmp(v[n - 1]->key, v[i]->key, v[i]->key_len) != 0)
+            v[n++] = v[i];
+    return n;
+}
+
+/* Object equality for large objects in O(n log n): same semantics as the small case. */
+static bool objects_equal_sorted(const bt_json *a, const bt_json *b, unsigned depth)
+{
+    const bt_json_member **va = malloc(a->len * sizeof *va), **vb = malloc(b->len * sizeof *vb);
+    bool eq = false;
+    size_t na, nb, i;
+    if (!va || !vb)
+        goto done;
+    na = sorted_unique(a, va);
+    nb = sorted_unique(b, vb);
+    if (na != nb)
+        goto done;
+    for (i = 0; i < na; i++)
+        if (va[i]->key_len != vb[i]->key_len ||
+            memcmp(va[i]->key, vb[i]->key, va[i]->key_len) != 0 ||
+            !equal_depth(va[i]->value, vb[i]->value, depth + 1))
+            goto done;
+    eq = true;
+done:
+    free(va);
+    free(vb);
+    return eq;
+}
+
 static bool equal_depth(const bt_json *a, const bt_json *b, unsigned depth)
 {
     size_t i;
     if (a == b)
         return true;
-    if (!a || !b || a->type != b->type || depth > 100000)
+    if (!a || !b || a->type != b->type || depth > 10000)
         return false;
     switch (a->type) {
     case BT_JSON_NULL:
@@ -992,6 +1068,8 @@ static bool equal_depth(const bt_json *a, const bt_json *b, unsigned depth)
     case BT_JSON_OBJECT:
         if (a->len != b->len)
             return false;
+        if (a->len > 32)
+            return objects_equal_sorted(a, b, depth);
         /* Same member count, and every key of either side maps (first occurrence) to
          * equal values on the other side. Fast path: same key order. */
         for (i = 0; i < a->len; i++) {
@@ -1132,8 +1210,7 @@ int bt_json_array_push(bt_arena *a, bt_json *arr, bt_json *item)
     return 0;
 }
 
-int bt_json_object_put(bt_arena *a, bt_json *obj, const char *key, size_t key_len,
-                       bt_json *value)
+int bt_json_object_put(bt_arena *a, bt_json *obj, const char *key, size_t key_len, bt_json *value)
 {
     void *vec;
     char *k;

@@ -1,0 +1,96 @@
+/*
+ * buildtrail/event.h - the one record type that flows through buildtrail: a parsed
+ * CloudTrail record (or CodeBuild EventBridge status event) plus the fields extracted
+ * from it once (DESIGN.md "Event fields").
+ *
+ * Ownership: a bt_event borrows everything (strings, raw bytes, resources) from the
+ * bt_arena it was extracted into, and from the input text for raw. bt_event_copy()
+ * makes a self-contained copy in another arena. Absent fields are NULL.
+ */
+#ifndef BT_EVENT_H
+#define BT_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buildtrail/arena.h"
+#include "buildtrail/error.h"
+#include "buildtrail/json.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bt_event_kind {
+    BT_KIND_API = 0,          /* a CloudTrail record (AwsApiCall, AwsServiceEvent, console...) */
+    BT_KIND_BUILD_STATE = 1,  /* EventBridge "CodeBuild Build State Change" */
+    BT_KIND_BUILD_PHASE = 2,  /* EventBridge "CodeBuild Build Phase Change" */
+    BT_KIND_INSIGHT = 3       /* CloudTrail Insights record */
+} bt_event_kind;
+
+typedef struct bt_resource {
+    const char *type; /* e.g. "AWS::CodeBuild::Project"; may be NULL */
+    const char *name; /* ARN or name */
+} bt_resource;
+
+typedef struct bt_event {
+    const char *raw;  /* exact bytes of the record / envelope */
+    size_t raw_len;
+    bt_event_kind kind;
+    int64_t time_ms;  /* eventTime (or envelope time), UTC epoch ms */
+    int read_only;    /* 1, 0, or -1 when the record does not say */
+
+    const char *event_id;
+    const char *event_name;     /* eventName, or the EventBridge detail-type */
+    const char *event_source;   /* eventSource, or "aws.codebuild" */
+    const char *region;
+    const char *account;        /* recipientAccountId, else userIdentity.accountId */
+    const char *identity_type;
+    const char *principal_arn;
+    const char *principal_id;
+    const char *username;       /* as LookupEvents shows it */
+    const char *session_name;   /* role session name for assumed roles */
+    const char *access_key_id;
+    const char *invoked_by;
+    const char *source_ip;
+    const char *user_agent;
+    const char *error_code;
+    const char *error_message;
+    const char *event_type;
+    const char *request_id;
+
+    /* CodeBuild derivations */
+    const char *project;        /* project name */
+    const char *build_id;       /* "project:uuid" of the build the event is about */
+    const char *build_uuid;     /* uuid of build_id (the subject build) */
+    const char *actor_uuid;     /* the build whose role session AWSCodeBuild-<uuid> made
+                                   the call (the actor), when it is one */
+    const char *build_status;   /* build status events: detail.build-status */
+    const char *build_phase;    /* phase events: detail.completed-phase; state: current-phase */
+    const char *phase_status;   /* phase events: detail.completed-phase-status */
+
+    bt_resource *resources;
+    size_t n_resources;
+} bt_event;
+
+/* Extracts the fields of a CloudTrail record. raw is taken from rec->src. Returns 0,
+ * BT_EPARSE when rec is not an object, BT_ENOMEM. */
+int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error *err);
+
+/* Extracts a CodeBuild build state/phase EventBridge event (raw = the envelope).
+ * Returns BT_ENOTFOUND if env is not one of those two detail-types. */
+int bt_event_from_build_status(bt_arena *a, const bt_json *env, bt_event *ev, bt_error *err);
+
+/* Deep-copies src (strings, raw, resources) into dst's arena. 0 or BT_ENOMEM. */
+int bt_event_copy(bt_arena *dst, const bt_event *src, bt_event *out);
+
+/* If s contains "AWSCodeBuild-<uuid>", returns a pointer to the uuid (36 chars), else NULL. */
+const char *bt_event_codebuild_session_uuid(const char *s);
+
+/* Parses an EventId that is a canonical UUID into 16 bytes; returns 1 if it was one. */
+int bt_event_uuid_pack(const char *s, unsigned char out[16]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

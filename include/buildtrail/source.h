@@ -1,0 +1,115 @@
+/*
+ * buildtrail/source.h - reading records from files, directories and stdin, in every
+ * container CloudTrail data comes in, recognised by content (not by file name):
+ * {"Records":[...]} log files, gzip, JSON arrays, NDJSON, `aws cloudtrail
+ * lookup-events` output, EventBridge envelopes; CloudTrail-Digest files are counted
+ * and skipped. Also the parallel scan pipeline used by ingest and search --from.
+ */
+#ifndef BT_SOURCE_H
+#define BT_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buildtrail/arena.h"
+#include "buildtrail/error.h"
+#include "buildtrail/event.h"
+#include "buildtrail/filter.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bt_read_stats {
+    uint64_t files;      /* inputs read (including digests and failed ones) */
+    uint64_t records;    /* records and build status events found */
+    uint64_t matched;    /* of those, passed to the consumer (after the filter) */
+    uint64_t digests;    /* CloudTrail-Digest files recognised and skipped */
+    uint64_t ignored;    /* JSON values that are neither records nor known envelopes */
+    uint64_t unchanged;  /* files skipped because the consumer already has them */
+    uint64_t errors;     /* inputs that failed (corrupt, truncated, unreadable) */
+    uint64_t nonjson;    /* files met while walking a directory that are neither gzip nor
+                            JSON (READMEs, checksums...): skipped, not errors */
+    uint64_t bytes_in;   /* bytes read */
+    uint64_t bytes_json; /* bytes after decompression */
+} bt_read_stats;
+
+/* Called for each record; the event and its strings are valid only during the call.
+ * Return 0 to continue, non-zero to stop reading (that value is returned). */
+typedef int (*bt_event_fn)(void *ctx, const bt_event *ev);
+
+/* True if data looks like an input: gzip, or JSON starting with '{' or '['. */
+int bt_looks_like_input(const char *data, size_t len);
+
+/*
+ * Reads one input already in memory (gzip or plain). name is used in messages.
+ * scratch is reset between records. On a malformed input, records before the error
+ * have been delivered; returns BT_EPARSE/BT_ELIMIT with err->msg naming the reason
+ * (not the name: the caller prefixes it). Digest files return 0 and count in stats.
+ */
+int bt_read_data(const char *data, size_t len, bt_arena *scratch, bt_event_fn fn, void *ctx,
+                 bt_read_stats *st, bt_error *err);
+
+/* ---- file enumeration ---- */
+
+typedef struct bt_file_info {
+    char *path;       /* owned by the list */
+    uint64_t size;
+    int64_t mtime_ns;
+    int walked;       /* found by walking a directory (not named by the user) */
+} bt_file_info;
+
+typedef struct bt_file_list {
+    bt_file_info *v;
+    size_t n, alloc;
+} bt_file_list;
+
+/* Appends path: a file, a directory (walked recursively, sorted, hidden entries
+ * skipped) or "-" for stdin. Errors name the path. Files found by the walk that turn
+ * out to be neither gzip nor JSON are skipped by the scan (stats.nonjson); a file
+ * named directly must be readable as records, else it is an error. */
+int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err);
+void bt_file_list_dispose(bt_file_list *l);
+
+/* ---- parallel pipeline ---- */
+
+typedef struct bt_file_done {
+    const char *path;   /* valid for the batch's lifetime */
+    uint64_t size;
+    int64_t mtime_ns;
+    uint64_t records;
+    int failed;         /* non-zero if the file had an error (then not "done") */
+} bt_file_done;
+
+/* A batch of events produced by one worker, in file order, followed by the files it
+ * finished. Owned by the pipeline; valid during on_batch only. */
+typedef struct bt_batch {
+    bt_event *events;
+    size_t n;
+    bt_file_done *done;
+    size_t n_done;
+} bt_batch;
+
+typedef struct bt_scan_opts {
+    int threads;             /* parser threads; 0 = number of CPUs */
+    const bt_filter *filter; /* applied in the workers; NULL = everything */
+    /* Consumer, called on the calling thread. Non-zero stops the scan. */
+    int (*on_batch)(void *ctx, const bt_batch *b);
+    /* A file failed; called on the calling thread. */
+    void (*on_file_error)(void *ctx, const char *path, const bt_error *err);
+    /* Progress, called on the calling thread about 10 times a second. */
+    void (*on_progress)(void *ctx, const bt_read_stats *st, uint64_t files_total,
+                        uint64_t bytes_total);
+    void *ctx;
+} bt_scan_opts;
+
+/* Reads all files of l in parallel. stats accumulate into st. Returns 0, or the first
+ * non-zero value of on_batch, or an error. File-level errors are reported through
+ * on_file_error and counted, and do not stop the scan. */
+int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st,
+                  bt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,132 @@
+/*
+ * buildtrail/store.h - the event store: backend-neutral interface. The embedded
+ * default is SQLite (src/store/sqlite.c): WAL, versioned schema migrated forward on
+ * open, event_id unique, raw records kept byte-exact (zstd-compressed blocks),
+ * ingested-sources table for skip-on-reingest, cursors for resumable API backfills.
+ *
+ * Threading: one bt_store per thread. Several processes may open the same store
+ * (readers see committed data while a writer works).
+ */
+#ifndef BT_STORE_H
+#define BT_STORE_H
+
+#include <stdint.h>
+
+#include "buildtrail/codebuild.h"
+#include "buildtrail/error.h"
+#include "buildtrail/event.h"
+#include "buildtrail/filter.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bt_store bt_store;
+
+enum {
+    BT_STORE_READONLY = 1 << 0, /* fail rather than create; no writes */
+};
+
+/* The default store path: $BUILDTRAIL_STORE, else $XDG_DATA_HOME/buildtrail/events.db,
+ * else ~/.local/share/buildtrail/events.db. *out is malloc'd (caller frees). */
+int bt_store_default_path(char **out, bt_error *err);
+
+/* Opens (creating with mode 0600 and parent directories unless READONLY) and migrates
+ * the schema. *out is freed with bt_store_close. A file that is not a buildtrail
+ * store, or has a newer schema than this build knows, is refused unchanged. */
+int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err);
+void bt_store_close(bt_store *s); /* accepts NULL; rolls back an open transaction */
+
+const char *bt_store_path(const bt_store *s);
+int bt_store_schema_version(const bt_store *s);
+
+/* ---- writing ---- */
+
+int bt_store_begin(bt_store *s, bt_error *err);
+/* Adds ev; *is_new = 0 when an event with the same event_id is already stored (the
+ * duplicate is dropped). Requires an open transaction. */
+int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err);
+/* Records that source key (absolute path, or s3://bucket/key) was fully ingested with
+ * this size / mtime / etag (etag may be NULL). In the same transaction as its events. */
+int bt_store_source_done(bt_store *s, const char *key, uint64_t size, int64_t mtime_ns,
+                         const char *etag, uint64_t records, bt_error *err);
+/* Commits (flushing the pending block). */
+int bt_store_commit(bt_store *s, bt_error *err);
+void bt_store_rollback(bt_store *s);
+
+/* *unchanged = 1 if key was ingested with the same size and mtime (or etag). */
+int bt_store_source_unchanged(bt_store *s, const char *key, uint64_t size, int64_t mtime_ns,
+                              const char *etag, int *unchanged, bt_error *err);
+
+/* Named cursors (resumable backfills, watch positions). *value is malloc'd or NULL. */
+int bt_store_cursor_get(bt_store *s, const char *name, char **value, bt_error *err);
+int bt_store_cursor_set(bt_store *s, const char *name, const char *value, bt_error *err);
+
+/* ---- reading ---- */
+
+/* Position of an event in newest-first order, for keyset pagination. */
+typedef struct bt_store_pos {
+    int64_t time_ms;
+    int64_t seq;
+} bt_store_pos;
+
+typedef struct bt_store_query {
+    const bt_filter *filter; /* may be NULL */
+    uint64_t limit;          /* 0 = no limit */
+    int oldest_first;        /* default newest first */
+    const bt_store_pos *after; /* continue after this position (exclusive) */
+} bt_store_query;
+
+/* Called per matching event, re-extracted from its stored raw record; valid during
+ * the call only. pos identifies it for pagination. Non-zero return stops (and is
+ * returned). */
+typedef int (*bt_store_event_fn)(void *ctx, const bt_event *ev, const bt_store_pos *pos);
+
+int bt_store_search(bt_store *s, const bt_store_query *q, bt_store_event_fn fn, void *ctx,
+                    bt_error *err);
+
+/* Counts matching events without reading records. */
+int bt_store_count(bt_store *s, const bt_filter *f, uint64_t *n, bt_error *err);
+
+typedef struct bt_store_info {
+    uint64_t events;
+    uint64_t api_events;
+    uint64_t build_status_events;
+    uint64_t sources;
+    uint64_t blocks;
+    uint64_t raw_bytes;        /* uncompressed record bytes */
+    uint64_t stored_bytes;     /* compressed record bytes */
+    uint64_t file_bytes;       /* database file (+ WAL) size */
+    int64_t min_time_ms, max_time_ms; /* 0 when empty */
+    int schema_version;
+} bt_store_info;
+
+int bt_store_get_info(bt_store *s, bt_store_info *info, bt_error *err);
+
+/* Per (account, region) breakdown: fn(ctx, account, region, count, min_ms, max_ms). */
+int bt_store_breakdown(bt_store *s,
+                       int (*fn)(void *ctx, const char *account, const char *region,
+                                 uint64_t n, int64_t min_ms, int64_t max_ms),
+                       void *ctx, bt_error *err);
+
+/* ---- CodeBuild builds ---- */
+
+/*
+ * Calls fn for every build the store knows (or only for uuid when not NULL), newest
+ * start first: builds seen through StartBuild / RetryBuild / StartBuildBatch /
+ * StopBuild records, EventBridge state and phase events, and builds known only from
+ * their role session's calls (webhook builds have no StartBuild record: their trigger
+ * is then "webhook" with trigger_inferred set). The bt_build is valid during the call.
+ */
+int bt_store_builds(bt_store *s, const char *uuid,
+                    int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err);
+
+/* The latest build of project (in account, when not NULL) that started strictly before
+ * before_ms: its uuid (37 bytes) and start. Returns BT_ENOTFOUND when there is none. */
+int bt_store_previous_build(bt_store *s, const char *project, const char *account,
+                            int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# demo.sh - the main job on the embedded default: builds buildtrail, generates a
+# realistic trail archive (CodeBuild deployments among other traffic), ingests it into
+# the default SQLite store and tells the story of a failed deployment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+cmake -S . -B build >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+BT=./build/buildtrail
+demo=${BT_DEMO_DIR:-/tmp/buildtrail-demo}
+rm -rf "$demo"
+echo "== generating a sample trail archive in $demo/archive"
+./build/bt-gen --out "$demo/archive" --events 50000 --eventbridge --seed 7 >/dev/null
+echo "== ingesting it into the store (${BUILDTRAIL_STORE:-the default, \$XDG_DATA_HOME/buildtrail/events.db})"
+$BT ingest "$demo/archive"
+echo
+$BT info
+echo
+echo "== the latest CodeBuild builds"
+$BT builds --max-items 12
+bid=$($BT builds --status FAILED --errors --output text --query 'Builds[?!Batch] | [0].BuildId')
+echo
+echo "== what happened in the failed deployment $bid"
+$BT build "$bid"

@@ -1,0 +1,166 @@
+/* cmd_info.c - `buildtrail info`: what the store holds (counts, time coverage,
+ * sources, size per event) with a per account/region breakdown. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildtrail/store.h"
+#include "buildtrail/timeutil.h"
+#include "cli.h"
+
+static const cli_opt info_opts[] = {
+    {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
+     "text (default), or json, yaml, table as the AWS CLI prints them."},
+    {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
+};
+static const cli_group info_group = CLI_GROUP("Output", info_opts);
+static const cli_group *const info_groups[] = {&info_group, &cli_group_store, NULL};
+
+static int cmd_info(int argc, char **argv);
+
+const cli_cmd cmd_info_def = {
+    "info", cmd_info, "show what the store holds: counts, time coverage, sources",
+    "info [--store PATH] [--output FORMAT]",
+    "Shows the store's path and schema version, how many events it holds (API calls and "
+    "CodeBuild build status events), the time they cover, how many source files were "
+    "ingested, the size on disk per event next to the raw size, and a breakdown per account "
+    "and region.",
+    info_groups, "  buildtrail info\n  buildtrail info --output json --query Events\n"};
+
+typedef struct info_ctx {
+    bt_arena *a;
+    bt_json *list;
+    int text;
+} info_ctx;
+
+static int on_opt(void *ctx, const cli_opt *o, const char *v)
+{
+    return cli_common_opt(ctx, o, v) ? -1 : 0;
+}
+
+static bt_json *time_str(bt_arena *a, int64_t ms)
+{
+    bt_buf b = BT_BUF_INIT;
+    bt_json *v = NULL;
+    if (bt_time_format_utc(&b, ms) == 0)
+        v = bt_json_new_string(a, b.data, b.len);
+    bt_buf_dispose(&b);
+    return v;
+}
+
+static int put(bt_arena *a, bt_json *o, const char *k, bt_json *v)
+{
+    return v ? bt_json_object_put(a, o, k, strlen(k), v) : BT_ENOMEM;
+}
+
+static int on_row(void *ctx, const char *account, const char *region, uint64_t n, int64_t min_ms,
+                  int64_t max_ms)
+{
+    info_ctx *ic = ctx;
+    bt_json *o = bt_json_new_object(ic->a, 5);
+    if (!o)
+        return BT_ENOMEM;
+    if (put(ic->a, o, "Account", account ? bt_json_new_string(ic->a, account, strlen(account))
+                                         : bt_json_new_null(ic->a)) ||
+        put(ic->a, o, "Region", region ? bt_json_new_string(ic->a, region, strlen(region))
+                                       : bt_json_new_null(ic->a)) ||
+        put(ic->a, o, "Events", bt_json_new_number(ic->a, (double)n)) ||
+        put(ic->a, o, "First", time_str(ic->a, min_ms)) ||
+        put(ic->a, o, "Last", time_str(ic->a, max_ms)))
+        return BT_ENOMEM;
+    return bt_json_array_push(ic->a, ic->list, o);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    cli_common c;
+    char **pos = NULL, *path = NULL;
+    int npos = 0, rc, code = EXIT_OK;
+    bt_store *store = NULL;
+    bt_store_info in;
+    bt_error err = BT_ERROR_INIT;
+    info_ctx ic = {0};
+    bt_json *root;
+    size_t i;
+
+    cli_common_init(&c);
+    rc = cli_parse(&cmd_info_def, argc, argv, on_opt, &c, &pos, &npos);
+    if (rc || npos) {
+        if (npos)
+            cli_err("info: unexpected argument '%s'", pos[0]);
+        free(pos);
+        return rc > 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (!(path = cli_store_path(&c))) {
+        code = EXIT_ERROR;
+        goto done;
+    }
+    if (bt_store_open(path, BT_STORE_READONLY, &store, &err)) {
+        code = cli_fail(&err, EXIT_NOSTORE);
+        goto done;
+    }
+    if (bt_store_get_info(store, &in, &err)) {
+        code = cli_fail(&err, EXIT_ERROR);
+        goto done;
+    }
+    ic.a = bt_arena_new(1 << 16, 0);
+    ic.list = ic.a ? bt_json_new_array(ic.a, 8) : NULL;
+    root = ic.a ? bt_json_new_object(ic.a, 12) : NULL;
+    if (!root || !ic.list || bt_store_breakdown(store, on_row, &ic, &err)) {
+        code = cli_fail(&err, EXIT_ERROR);
+        goto done;
+    }
+    if (put(ic.a, root, "Store", bt_json_new_string(ic.a, path, strlen(path))) ||
+        put(ic.a, root, "SchemaVersion", bt_json_new_number(ic.a, in.schema_version)) ||
+        put(ic.a, root, "Events", bt_json_new_number(ic.a, (double)in.events)) ||
+        put(ic.a, root, "ApiEvents", bt_json_new_number(ic.a, (double)in.api_events)) ||
+        put(ic.a, root, "BuildStatusEvents",
+            bt_json_new_number(ic.a, (double)in.build_status_events)) ||
+        put(ic.a, root, "First", in.events ? time_str(ic.a, in.min_time_ms) : bt_json_new_null(ic.a)) ||
+        put(ic.a, root, "Last", in.events ? time_str(ic.a, in.max_time_ms) : bt_json_new_null(ic.a)) ||
+        put(ic.a, root, "Sources", bt_json_new_number(ic.a, (double)in.sources)) ||
+        put(ic.a, root, "RawBytes", bt_json_new_number(ic.a, (double)in.raw_bytes)) ||
+        put(ic.a, root, "StoredRecordBytes", bt_json_new_number(ic.a, (double)in.stored_bytes)) ||
+        put(ic.a, root, "FileBytes", bt_json_new_number(ic.a, (double)in.file_bytes)) ||
+        put(ic.a, root, "Accounts", ic.list)) {
+        cli_err("out of memory");
+        code = EXIT_ERROR;
+        goto done;
+    }
+    if (c.output || c.query) {
+        code = cli_out_value(c.output ? c.output : "json", c.query, "Info", root);
+        goto done;
+    }
+    printf("store        %s (schema %d)\n", path, in.schema_version);
+    printf("events       %llu (%llu API calls, %llu build status events)\n",
+           (unsigned long long)in.events, (unsigned long long)in.api_events,
+           (unsigned long long)in.build_status_events);
+    if (in.events) {
+        bt_buf a = BT_BUF_INIT, b = BT_BUF_INIT;
+        bt_time_format_utc(&a, in.min_time_ms);
+        bt_time_format_utc(&b, in.max_time_ms);
+        printf("covers       %s .. %s\n", a.data, b.data);
+        bt_buf_dispose(&a);
+        bt_buf_dispose(&b);
+    }
+    printf("sources      %llu files ingested\n", (unsigned long long)in.sources);
+    printf("size         %.1f MB on disk, %.0f bytes/event (records %.1f MB raw, %.1f MB "
+           "compressed)\n",
+           (double)in.file_bytes / 1e6, in.events ? (double)in.file_bytes / (double)in.events : 0.0,
+           (double)in.raw_bytes / 1e6, (double)in.stored_bytes / 1e6);
+    if (ic.list->len) {
+        printf("\n%-14s %-16s %10s  %-20s  %s\n", "account", "region", "events", "first", "last");
+        for (i = 0; i < ic.list->len; i++) {
+            bt_json *r = ic.list->u.items[i];
+            const char *acct = bt_json_get_str(r, "Account"), *reg = bt_json_get_str(r, "Region");
+            printf("%-14s %-16s %10.0f  %-20s  %s\n", acct ? acct : "-", reg ? reg : "-",
+                   bt_json_get(r, "Events")->num, bt_json_get_str(r, "First"),
+                   bt_json_get_str(r, "Last"));
+        }
+    }
+done:
+    bt_arena_free(ic.a);
+    bt_store_close(store);
+    free(path);
+    free(pos);
+    return code;
+}

@@ -1,0 +1,211 @@
+/* cmd_search.c - `buildtrail search`: filtered search of the store, or of files
+ * directly with --from (no store), newest first. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildtrail/source.h"
+#include "buildtrail/store.h"
+#include "cli.h"
+
+enum { O_FROM = 1 };
+
+static const cli_opt search_opts[] = {
+    {"from", 0, OPT_VALUE, "PATH", O_FROM,
+     "Scan PATH (file, directory or - for stdin; repeatable) directly instead of the store, "
+     "like grep over an archive."},
+};
+static const cli_group search_group = CLI_GROUP("Search options", search_opts);
+static const cli_group *const search_groups[] = {&search_group,     &cli_group_filters,
+                                                 &cli_group_output, &cli_group_store,
+                                                 &cli_group_general, NULL};
+
+static int cmd_search(int argc, char **argv);
+
+const cli_cmd cmd_search_def = {
+    "search", cmd_search, "search the store, or files directly with --from",
+    "search [--from PATH]... [filters] [output options]",
+    "Prints the events that match every filter, newest first. Repeats of one filter are "
+    "ORed and different filters are ANDed, so several attributes combine (the LookupEvents "
+    "API takes only one). Without --from the store is searched; with --from the files are "
+    "scanned directly, in parallel, without a store. --output json prints the LookupEvents "
+    "response shape (Events[] with EventId, EventName, ReadOnly, AccessKeyId, EventTime, "
+    "EventSource, Username, Resources, CloudTrailEvent), so --query expressions written for "
+    "'aws cloudtrail lookup-events' work unchanged; --output ndjson prints the raw records.",
+    search_groups,
+    "  buildtrail search --event-source codebuild.amazonaws.com --event-name StartBuild\n"
+    "  buildtrail search --build web-api:0b6e3c4e-... --errors --output table\n"
+    "  buildtrail search --from ./AWSLogs --username AWSCodeBuild-0b6e3c4e-... -o ndjson\n"
+    "  buildtrail search --start-time 7d --query 'Events[].[EventTime,EventName,Username]' "
+    "--output text\n"};
+
+typedef struct search {
+    cli_common c;
+    const char **from;
+    int nfrom;
+    cli_out *out;
+    /* --from: matches collected, then sorted */
+    bt_arena *arena;
+    bt_event *ev;
+    size_t n, cap;
+    bt_error err;
+} search;
+
+static int on_opt(void *ctx, const cli_opt *o, const char *v)
+{
+    search *s = ctx;
+    int rc = cli_common_opt(&s->c, o, v);
+    if (rc <= 0)
+        return rc;
+    if (o->id == O_FROM) {
+        s->from[s->nfrom++] = v;
+        return 0;
+    }
+    return -1;
+}
+
+static int on_store_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    (void)pos;
+    return cli_out_event(ctx, ev);
+}
+
+static int on_batch(void *ctx, const bt_batch *b)
+{
+    search *s = ctx;
+    size_t i;
+    for (i = 0; i < b->n; i++) {
+        if (s->n == s->cap) {
+            size_t n = s->cap ? s->cap * 2 : 1024;
+            bt_event *v = realloc(s->ev, n * sizeof *v);
+            if (!v)
+                return BT_ENOMEM;
+            s->ev = v;
+            s->cap = n;
+        }
+        if (bt_event_copy(s->arena, &b->events[i], &s->ev[s->n]))
+            return BT_ENOMEM;
+        s->n++;
+    }
+    return 0;
+}
+
+static void on_file_error(void *ctx, const char *path, const bt_error *err)
+{
+    (void)ctx;
+    (void)path;
+    cli_err("%s", err->msg);
+}
+
+/* newest first; ties broken by event id so the order is deterministic */
+static int cmp_newest(const void *a, const void *b)
+{
+    const bt_event *x = a, *y = b;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? 1 : -1;
+    return strcmp(y->event_id, x->event_id);
+}
+
+static int scan_files(search *s)
+{
+    bt_file_list l = {0};
+    bt_read_stats st;
+    bt_scan_opts so;
+    size_t i;
+    int code = EXIT_OK, rc;
+
+    memset(&st, 0, sizeof st);
+    for (i = 0; i < (size_t)s->nfrom; i++)
+        if (bt_file_list_add(&l, s->from[i], &s->err)) {
+            code = cli_fail(&s->err, s->err.code == BT_ENOTFOUND ? EXIT_USAGE : EXIT_ERROR);
+            goto done;
+        }
+    s->arena = bt_arena_new(1 << 20, 0);
+    if (!s->arena) {
+        cli_err("out of memory");
+        code = EXIT_ERROR;
+        goto done;
+    }
+    memset(&so, 0, sizeof so);
+    so.threads = s->c.threads;
+    so.filter = &s->c.filter;
+    so.on_batch = on_batch;
+    so.on_file_error = on_file_error;
+    so.ctx = s;
+    if ((rc = bt_scan_files(&l, &so, &st, &s->err))) {
+        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&s->err, EXIT_ERROR);
+        goto done;
+    }
+    qsort(s->ev, s->n, sizeof *s->ev, cmp_newest);
+    for (i = 0; i < s->n && (!s->c.max_items || i < s->c.max_items); i++)
+        if (cli_out_event(s->out, &s->ev[i])) {
+            code = EXIT_ERROR;
+            break;
+        }
+    if (cli_debug)
+        cli_err("debug: scanned %llu files (%llu bytes, %llu decompressed), %llu records, %llu "
+                "matched, %llu digests, %llu errors",
+                (unsigned long long)st.files, (unsigned long long)st.bytes_in,
+                (unsigned long long)st.bytes_json, (unsigned long long)st.records,
+                (unsigned long long)st.matched, (unsigned long long)st.digests,
+                (unsigned long long)st.errors);
+    if (code == EXIT_OK && st.errors)
+        code = EXIT_PARTIAL;
+done:
+    bt_file_list_dispose(&l);
+    return code;
+}
+
+static int cmd_search(int argc, char **argv)
+{
+    search s;
+    char **pos = NULL, *path = NULL;
+    int npos = 0, rc, code = EXIT_OK, fin;
+    bt_store *store = NULL;
+
+    memset(&s, 0, sizeof s);
+    cli_common_init(&s.c);
+    s.from = calloc((size_t)argc + 1, sizeof *s.from);
+    if (!s.from)
+        return EXIT_ERROR;
+    rc = cli_parse(&cmd_search_def, argc, argv, on_opt, &s, &pos, &npos);
+    if (rc) {
+        code = rc > 0 ? EXIT_OK : EXIT_USAGE;
+        goto done;
+    }
+    if (npos) {
+        cli_err("search: unexpected argument '%s' (files are given with --from)", pos[0]);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (!(s.out = cli_out_new(s.c.output, s.c.query, "LookupEvents"))) {
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (s.nfrom) {
+        code = scan_files(&s);
+    } else {
+        bt_store_query q;
+        if (!(path = cli_store_path(&s.c))) {
+            code = EXIT_ERROR;
+        } else if (bt_store_open(path, BT_STORE_READONLY, &store, &s.err)) {
+            code = cli_fail(&s.err, EXIT_NOSTORE);
+        } else {
+            memset(&q, 0, sizeof q);
+            q.filter = &s.c.filter;
+            q.limit = s.c.max_items;
+            if (bt_store_search(store, &q, on_store_event, s.out, &s.err))
+                code = cli_fail(&s.err, EXIT_ERROR);
+        }
+    }
+    fin = cli_out_finish(s.out);
+    if (code == EXIT_OK)
+        code = fin;
+done:
+    bt_store_close(store);
+    bt_arena_free(s.arena);
+    free(s.ev);
+    free(s.from);
+    free(path);
+    free(pos);
+    return code;
+}

@@ -1,0 +1,231 @@
+/* output.c - printing results: streaming JSON in the LookupEvents shape and raw
+ * NDJSON, and every AWS CLI format (with --query) through the formatter. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "buildtrail/format.h"
+#include "buildtrail/jmespath.h"
+#include "cli.h"
+
+enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT };
+
+struct cli_out {
+    int mode;
+    bt_format_kind format;
+    bt_jmespath *query;
+    const char *title;
+    bt_arena *arena; /* collected events (MODE_COLLECT) */
+    bt_json *events;
+    bt_buf buf;
+    uint64_t n;
+    int failed;
+};
+
+static void flush(cli_out *o, int force)
+{
+    if (o->buf.len && (force || o->buf.len >= (1u << 20))) {
+        if (fwrite(o->buf.data, 1, o->buf.len, stdout) != o->buf.len)
+            o->failed = 1;
+        bt_buf_clear(&o->buf);
+    }
+}
+
+static unsigned term_width(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
+cli_out *cli_out_new(const char *format, const char *query, const char *title)
+{
+    cli_out *o = calloc(1, sizeof *o);
+    bt_error err = BT_ERROR_INIT;
+
+    if (!o) {
+        cli_err("out of memory");
+        return NULL;
+    }
+    o->title = title;
+    if (!format || strcmp(format, "json") == 0) {
+        o->format = BT_FORMAT_JSON;
+        o->mode = MODE_STREAM_JSON;
+    } else if (strcmp(format, "ndjson") == 0) {
+        o->mode = MODE_NDJSON;
+    } else if (bt_format_parse_name(format, &o->format, &err)) {
+        cli_err("--output: %s (or ndjson)", err.msg);
+        free(o);
+        return NULL;
+    } else {
+        o->mode = MODE_COLLECT;
+    }
+    if (query) {
+        if (o->mode == MODE_NDJSON) {
+            cli_err("--query does not apply to --output ndjson (raw records)");
+            free(o);
+            return NULL;
+        }
+        if (bt_jmespath_compile(query, &o->query, &err)) {
+            cli_err("--query: %s", err.msg);
+            free(o);
+            return NULL;
+        }
+        o->mode = MODE_COLLECT;
+    }
+    if (o->mode == MODE_COLLECT) {
+        o->arena = bt_arena_new(1 << 20, 0);
+        o->events = o->arena ? bt_json_new_array(o->arena, 64) : NULL;
+        if (!o->events) {
+            cli_err("out of memory");
+            bt_jmespath_free(o->query);
+            bt_arena_free(o->arena);
+            free(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+int cli_out_event(cli_out *o, const bt_event *ev)
+{
+    bt_json *v;
+
+    if (o->mode == MODE_NDJSON) {
+        bt_buf_append(&o->buf, ev->raw, ev->raw_len);
+        bt_buf_putc(&o->buf, '\n');
+        o->n++;
+        flush(o, 0);
+        return o->failed ? BT_EIO : 0;
+    }
+    if (o->mode == MODE_COLLECT) {
+        v = cli_event_to_lookup(o->arena, ev);
+        if (!v || bt_json_array_push(o->arena, o->events, v))
+            return BT_ENOMEM;
+        o->n++;
+        return 0;
+    }
+    /* streaming JSON: each event at depth 2 of {"Events": [...]}, 4-space indent */
+    {
+        bt_arena *a = bt_arena_new(1 << 16, 0);
+        bt_buf one = BT_BUF_INIT;
+        bt_json_write_opts wo = {4, 0};
+        size_t i;
+        int rc = BT_ENOMEM;
+        if (!a)
+            return BT_ENOMEM;
+        v = cli_event_to_lookup(a, ev);
+        if (v && bt_json_write(&one, v, &wo) == 0) {
+            bt_buf_puts(&o->buf, o->n ? ",\n        " : "{\n    \"Events\": [\n        ");
+            for (i = 0; i < one.len; i++) {
+                bt_buf_putc(&o->buf, one.data[i]);
+                if (one.data[i] == '\n')
+                    bt_buf_puts(&o->buf, "        ");
+            }
+            o->n++;
+            rc = 0;
+        }
+        bt_buf_dispose(&one);
+        bt_arena_free(a);
+        flush(o, 0);
+        return rc ? rc : o->failed ? BT_EIO : 0;
+    }
+}
+
+static int write_value(bt_format_kind kind, const char *title, const bt_json *v)
+{
+    bt_format_opts fo = BT_FORMAT_OPTS_INIT;
+    bt_error err = BT_ERROR_INIT;
+    bt_buf out = BT_BUF_INIT;
+    int rc;
+
+    fo.format = kind;
+    fo.title = title;
+    fo.width = term_width();
+    if (bt_format_is_paged(kind))
+        rc = bt_format_write_page(&out, v, &fo, &err);
+    else
+        rc = bt_format_write(&out, v, &fo, &err);
+    if (rc) {
+        bt_buf_dispose(&out);
+        return cli_fail(&err, EXIT_ERROR);
+    }
+    if (out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
+        rc = 1;
+    bt_buf_dispose(&out);
+    return rc ? EXIT_ERROR : EXIT_OK;
+}
+
+static int apply_and_write(bt_format_kind kind, bt_jmespath *q, const char *title, bt_arena *a,
+                           const bt_json *v)
+{
+    bt_error err = BT_ERROR_INIT;
+    bt_json *res = (bt_json *)v;
+    if (q && bt_jmespath_eval(q, a, v, &res, &err)) {
+        cli_err("--query: %s", err.msg);
+        return EXIT_USAGE;
+    }
+    return write_value(kind, title, res);
+}
+
+int cli_out_finish(cli_out *o)
+{
+    int code = EXIT_OK;
+    if (o->mode == MODE_STREAM_JSON) {
+        bt_buf_puts(&o->buf, o->n ? "\n    ]\n}\n" : "{\n    \"Events\": []\n}\n");
+    } else if (o->mode == MODE_COLLECT) {
+        bt_json *root = bt_json_new_object(o->arena, 1);
+        if (!root || bt_json_object_put(o->arena, root, "Events", 6, o->events)) {
+            cli_err("out of memory");
+            code = EXIT_ERROR;
+        } else {
+            code = apply_and_write(o->format, o->query, o->title, o->arena, root);
+        }
+    }
+    flush(o, 1);
+    if (fflush(stdout) != 0)
+        o->failed = 1;
+    if (o->failed && code == EXIT_OK) {
+        cli_err("cannot write the output");
+        code = EXIT_ERROR;
+    }
+    bt_buf_dispose(&o->buf);
+    bt_jmespath_free(o->query);
+    bt_arena_free(o->arena);
+    free(o);
+    return code;
+}
+
+int cli_out_value(const char *format, const char *query, const char *title, const bt_json *v)
+{
+    bt_format_kind kind = BT_FORMAT_JSON;
+    bt_error err = BT_ERROR_INIT;
+    bt_jmespath *q = NULL;
+    bt_arena *a;
+    int code;
+
+    if (format && bt_format_parse_name(format, &kind, &err)) {
+        cli_err("--output: %s", err.msg);
+        return EXIT_USAGE;
+    }
+    if (query && bt_jmespath_compile(query, &q, &err)) {
+        cli_err("--query: %s", err.msg);
+        return EXIT_USAGE;
+    }
+    a = bt_arena_new(1 << 16, 0);
+    if (!a) {
+        bt_jmespath_free(q);
+        cli_err("out of memory");
+        return EXIT_ERROR;
+    }
+    code = apply_and_write(kind, q, title, a, v);
+    bt_arena_free(a);
+    bt_jmespath_free(q);
+    if (fflush(stdout) != 0 && code == EXIT_OK) {
+        cli_err("cannot write the output");
+        code = EXIT_ERROR;
+    }
+    return code;
+}

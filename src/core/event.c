@@ -1,0 +1,471 @@
+/* event.c - extracting the indexed fields and CodeBuild derivations from a record. */
+#include <ctype.h>
+#include <string.h>
+
+#include "buildtrail/event.h"
+#include "buildtrail/timeutil.h"
+
+#define MAX_RESOURCES 64
+
+static const char *str_of(const bt_json *v)
+{
+    return v && v->type == BT_JSON_STRING ? v->u.str : NULL;
+}
+
+static const char *after_last(const char *s, char c)
+{
+    const char *p = s ? strrchr(s, c) : NULL;
+    return p ? p + 1 : s;
+}
+
+static int is_hex(int c)
+{
+    return isxdigit((unsigned char)c) != 0;
+}
+
+static int uuid_at(const char *p)
+{
+    static const int dash[] = {8, 13, 18, 23};
+    int i, k = 0;
+    for (i = 0; i < 36; i++) {
+        if (k < 4 && i == dash[k]) {
+            if (p[i] != '-')
+                return 0;
+            k++;
+        } else if (!is_hex(p[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *bt_event_codebuild_session_uuid(const char *s)
+{
+    const char *p;
+    if (!s)
+        return NULL;
+    for (p = strstr(s, "AWSCodeBuild-"); p; p = strstr(p + 1, "AWSCodeBuild-")) {
+        const char *u = p + 13;
+        if (strlen(u) >= 36 && uuid_at(u))
+            return u;
+    }
+    return NULL;
+}
+
+int bt_event_uuid_pack(const char *s, unsigned char out[16])
+{
+    int i, n = 0;
+    if (!s || strlen(s) != 36 || !uuid_at(s))
+        return 0;
+    for (i = 0; i < 36 && n < 16; i++) {
+        int hi, lo;
+        if (s[i] == '-')
+            continue;
+        hi = isdigit((unsigned char)s[i]) ? s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10);
+        lo = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0'
+                                              : (tolower((unsigned char)s[i + 1]) - 'a' + 10);
+        out[n++] = (unsigned char)(hi << 4 | lo);
+        i++;
+    }
+    return n == 16;
+}
+
+/* "arn:aws:codebuild:r:a:build/proj:uuid" or "proj:uuid" -> build id "proj:uuid" */
+static const char *build_id_of(bt_arena *a, const char *s)
+{
+    const char *p;
+    if (!s)
+        return NULL;
+    if (strncmp(s, "arn:", 4) == 0) {
+        p = strstr(s, ":build/");
+        if (!p)
+            p = strstr(s, ":build-batch/");
+        if (!p)
+            return NULL;
+        s = strchr(p + 1, '/') + 1;
+    }
+    p = strrchr(s, ':');
+    if (!p || p == s || strlen(p + 1) != 36 || !uuid_at(p + 1))
+        return NULL;
+    return bt_arena_strdup(a, s);
+}
+
+static const char *project_of_build_id(bt_arena *a, const char *id)
+{
+    const char *p = id ? strrchr(id, ':') : NULL;
+    return p ? bt_arena_strndup(a, id, (size_t)(p - id)) : NULL;
+}
+
+static const char *project_of_arn(bt_arena *a, const char *arn)
+{
+    const char *p = arn ? strstr(arn, ":project/") : NULL;
+    return p ? bt_arena_strdup(a, p + 9) : NULL;
+}
+
+static int add_resource(bt_arena *a, bt_event *ev, const char *type, const char *name)
+{
+    size_t i;
+    if (!name || !*name)
+        return 0;
+    for (i = 0; i < ev->n_resources; i++)
+        if (strcmp(ev->resources[i].name, name) == 0 &&
+            ((!type && !ev->resources[i].type) ||
+             (type && ev->resources[i].type && strcmp(type, ev->resources[i].type) == 0)))
+            return 0;
+    if (ev->n_resources >= MAX_RESOURCES)
+        return 0;
+    if (!ev->resources) {
+        ev->resources = bt_arena_alloc(a, sizeof(bt_resource) * MAX_RESOURCES);
+        if (!ev->resources)
+            return BT_ENOMEM;
+    }
+    ev->resources[ev->n_resources].type = type;
+    ev->resources[ev->n_resources].name = name;
+    ev->n_resources++;
+    return 0;
+}
+
+/* requestParameters keys that name the resource a call touches. */
+static const struct {
+    const char *key;
+    const char *type;
+} req_resources[] = {
+    {"bucketName", "AWS::S3::Bucket"},
+    {"stackName", "AWS::CloudFormation::Stack"},
+    {"changeSetName", "AWS::CloudFormation::ChangeSet"},
+    {"functionName", "AWS::Lambda::Function"},
+    {"cluster", "AWS::ECS::Cluster"},
+    {"service", "AWS::ECS::Service"},
+    {"family", "AWS::ECS::TaskDefinition"},
+    {"repositoryName", "AWS::ECR::Repository"},
+    {"roleName", "AWS::IAM::Role"},
+    {"policyArn", "AWS::IAM::Policy"},
+    {"roleArn", "AWS::IAM::Role"},
+    {"secretId", "AWS::SecretsManager::Secret"},
+    {"logGroupName", "AWS::Logs::LogGroup"},
+    {"keyId", "AWS::KMS::Key"},
+    {"topicArn", "AWS::SNS::Topic"},
+    {"queueUrl", "AWS::SQS::Queue"},
+    {"tableName", "AWS::DynamoDB::Table"},
+    {"pipelineName", "AWS::CodePipeline::Pipeline"},
+    {"name", NULL}, /* only for codebuild/ssm, handled below */
+};
+
+static int derive_request_resources(bt_arena *a, bt_event *ev, const bt_json *req)
+{
+    size_t i;
+    int rc;
+    if (!req || req->type != BT_JSON_OBJECT)
+        return 0;
+    for (i = 0; i < sizeof req_resources / sizeof req_resources[0]; i++) {
+        const bt_json *v;
+        if (!req_resources[i].type)
+            continue;
+        v = bt_json_get(req, req_resources[i].key);
+        if (v && v->type == BT_JSON_STRING && (rc = add_resource(a, ev, req_resources[i].type, v->u.str)))
+            return rc;
+    }
+    return 0;
+}
+
+static int is_source(const bt_event *ev, const char *src)
+{
+    return ev->event_source && strcmp(ev->event_source, src) == 0;
+}
+
+static int name_is(const bt_event *ev, const char *n)
+{
+    return ev->event_name && strcmp(ev->event_name, n) == 0;
+}
+
+static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
+{
+    const bt_json *req = bt_json_get(rec, "requestParameters");
+    const bt_json *resp = bt_json_get(rec, "responseElements");
+    const char *s, *id = NULL, *proj = NULL;
+    const char *arn;
+    int rc;
+
+    if (req && req->type != BT_JSON_OBJECT)
+        req = NULL;
+    if (resp && resp->type != BT_JSON_OBJECT)
+        resp = NULL;
+
+    if (is_source(ev, "codebuild.amazonaws.com")) {
+        /* build id: response first (StartBuild, RetryBuild, StopBuild), then request */
+        const bt_json *b = resp ? bt_json_get(resp, "build") : NULL;
+        if (!b && resp)
+            b = bt_json_get(resp, "buildBatch");
+        if (b)
+            id = build_id_of(a, bt_json_get_str(b, "id"));
+        if (b && !proj)
+            proj = str_of(bt_json_get(b, "projectName"));
+        if (!id && req && (name_is(ev, "StopBuild") || name_is(ev, "RetryBuild") ||
+                           name_is(ev, "StopBuildBatch") || name_is(ev, "RetryBuildBatch") ||
+                           name_is(ev, "DeleteBuildBatch")))
+            id = build_id_of(a, bt_json_get_str(req, "id"));
+        if (!id && req && (name_is(ev, "BatchGetBuilds") || name_is(ev, "BatchDeleteBuilds") ||
+                           name_is(ev, "BatchGetBuildBatches"))) {
+            const bt_json *ids = bt_json_get(req, "ids");
+            if (ids && ids->type == BT_JSON_ARRAY && ids->len > 0)
+                id = build_id_of(a, str_of(ids->u.items[0]));
+        }
+        if (req && !proj)
+            proj = str_of(bt_json_get(req, "projectName"));
+        if (req && !proj && (name_is(ev, "CreateProject") || name_is(ev, "UpdateProject") ||
+                             name_is(ev, "DeleteProject") ||
+                             name_is(ev, "InvalidateProjectCache")))
+            proj = str_of(bt_json_get(req, "name"));
+        if (!proj && resp) {
+            const bt_json *p = bt_json_get(resp, "project");
+            if (p)
+                proj = str_of(bt_json_get(p, "name"));
+        }
+        if (!proj && req) {
+            proj = project_of_arn(a, bt_json_get_str(req, "projectArn"));
+            if (!proj)
+                proj = project_of_arn(a, bt_json_get_str(req, "resourceArn"));
+        }
+        if (!proj && id)
+            proj = project_of_build_id(a, id);
+    }
+    /* resources named in the record */
+    {
+        const bt_json *res = bt_json_get(rec, "resources");
+        size_t i;
+        if (res && res->type == BT_JSON_ARRAY)
+            for (i = 0; i < res->len; i++) {
+                const bt_json *r = res->u.items[i];
+                const char *n = bt_json_get_str(r, "ARN");
+                if (!n)
+                    n = bt_json_get_str(r, "arn");
+                if ((rc = add_resource(a, ev, bt_json_get_str(r, "type"), n)))
+                    return rc;
+            }
+    }
+    if ((rc = derive_request_resources(a, ev, req)))
+        return rc;
+
+    ev->build_id = id;
+    ev->project = proj;
+    if (id)
+        ev->build_uuid = after_last(id, ':');
+    /* the actor: a call made by a running build carries its role session name */
+    s = bt_event_codebuild_session_uuid(ev->principal_arn);
+    if (!s)
+        s = bt_event_codebuild_session_uuid(ev->principal_id);
+    if (s && !(ev->actor_uuid = bt_arena_strndup(a, s, 36)))
+        return BT_ENOMEM;
+
+    if (proj) {
+        arn = (ev->region && ev->account)
+                  ? bt_arena_sprintf(a, "arn:aws:codebuild:%s:%s:project/%s", ev->region,
+                                     ev->account, proj)
+                  : NULL;
+        if ((rc = add_resource(a, ev, "AWS::CodeBuild::Project", proj)))
+            return rc;
+        if (arn && (rc = add_resource(a, ev, "AWS::CodeBuild::Project", arn)))
+            return rc;
+    }
+    if (id && ev->region && ev->account) {
+        arn = bt_arena_sprintf(a, "arn:aws:codebuild:%s:%s:build/%s", ev->region, ev->account, id);
+        if (arn && (rc = add_resource(a, ev, "AWS::CodeBuild::Build", arn)))
+            return rc;
+    }
+    return 0;
+}
+
+static unsigned long long fnv1a(const char *p, size_t n)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    while (n--)
+        h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+    return h;
+}
+
+static int parse_time(const bt_json *v, int64_t *ms)
+{
+    if (v && v->type == BT_JSON_STRING)
+        return bt_time_parse_iso(v->u.str, v->len, ms);
+    if (v && v->type == BT_JSON_NUMBER) {
+        *ms = (int64_t)(v->num * 1000.0);
+        return 0;
+    }
+    return BT_EPARSE;
+}
+
+int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error *err)
+{
+    const bt_json *uid, *ro;
+    const char *t;
+
+    memset(ev, 0, sizeof *ev);
+    if (!rec || rec->type != BT_JSON_OBJECT)
+        return bt_error_set(err, BT_EPARSE, "record is not a JSON object");
+    ev->raw = rec->src;
+    ev->raw_len = rec->src_len;
+    ev->read_only = -1;
+    ev->event_id = bt_json_get_str(rec, "eventID");
+    if (!ev->event_id) {
+        ev->event_id = bt_arena_sprintf(a, "x-%016llx", fnv1a(rec->src, rec->src_len));
+        if (!ev->event_id)
+            return BT_ENOMEM;
+    }
+    if (parse_time(bt_json_get(rec, "eventTime"), &ev->time_ms))
+        return bt_error_set(err, BT_EPARSE, "record '%s' has no valid eventTime", ev->event_id);
+    ev->event_name = bt_json_get_str(rec, "eventName");
+    ev->event_source = bt_json_get_str(rec, "eventSource");
+    ev->region = bt_json_get_str(rec, "awsRegion");
+    ev->source_ip = bt_json_get_str(rec, "sourceIPAddress");
+    ev->user_agent = bt_json_get_str(rec, "userAgent");
+    ev->error_code = bt_json_get_str(rec, "errorCode");
+    ev->error_message = bt_json_get_str(rec, "errorMessage");
+    ev->event_type = bt_json_get_str(rec, "eventType");
+    ev->request_id = bt_json_get_str(rec, "requestID");
+    ev->kind = ev->event_type && strcmp(ev->event_type, "AwsCloudTrailInsight") == 0
+                   ? BT_KIND_INSIGHT
+                   : BT_KIND_API;
+    ro = bt_json_get(rec, "readOnly");
+    if (ro) {
+        if (ro->type == BT_JSON_TRUE || bt_json_is_str(ro, "true"))
+            ev->read_only = 1;
+        else if (ro->type == BT_JSON_FALSE || bt_json_is_str(ro, "false"))
+            ev->read_only = 0;
+    }
+    uid = bt_json_get(rec, "userIdentity");
+    if (uid && uid->type == BT_JSON_OBJECT) {
+        ev->identity_type = bt_json_get_str(uid, "type");
+        ev->principal_arn = bt_json_get_str(uid, "arn");
+        ev->principal_id = bt_json_get_str(uid, "principalId");
+        ev->access_key_id = bt_json_get_str(uid, "accessKeyId");
+        ev->invoked_by = bt_json_get_str(uid, "invokedBy");
+        ev->account = bt_json_get_str(uid, "accountId");
+        t = ev->identity_type ? ev->identity_type : "";
+        if (strcmp(t, "AssumedRole") == 0 && ev->principal_arn &&
+            strstr(ev->principal_arn, ":assumed-role/")) {
+            ev->session_name = after_last(ev->principal_arn, '/');
+            ev->username = ev->session_name;
+        } else if (strcmp(t, "Root") == 0) {
+            ev->username = "root";
+        } else if (bt_json_get_str(uid, "userName")) {
+            ev->username = bt_json_get_str(uid, "userName");
+        } else if (strcmp(t, "FederatedUser") == 0 && ev->principal_arn) {
+            ev->username = after_last(ev->principal_arn, '/');
+        } else if (strcmp(t, "AWSService") == 0) {
+            ev->username = ev->invoked_by;
+        }
+        if (!ev->session_name && ev->principal_id && strchr(ev->principal_id, ':') &&
+            strcmp(t, "AssumedRole") != 0 && bt_event_codebuild_session_uuid(ev->principal_id))
+            ev->session_name = after_last(ev->principal_id, ':');
+    }
+    t = bt_json_get_str(rec, "recipientAccountId");
+    if (t)
+        ev->account = t;
+    return derive_codebuild(a, ev, rec) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+}
+
+int bt_event_from_build_status(bt_arena *a, const bt_json *env, bt_event *ev, bt_error *err)
+{
+    const char *dt = bt_json_get_str(env, "detail-type");
+    const bt_json *detail = bt_json_get(env, "detail");
+    const char *bid;
+    int rc;
+
+    memset(ev, 0, sizeof *ev);
+    if (!dt || !detail || detail->type != BT_JSON_OBJECT)
+        return BT_ENOTFOUND;
+    if (strcmp(dt, "CodeBuild Build State Change") == 0)
+        ev->kind = BT_KIND_BUILD_STATE;
+    else if (strcmp(dt, "CodeBuild Build Phase Change") == 0)
+        ev->kind = BT_KIND_BUILD_PHASE;
+    else
+        return BT_ENOTFOUND;
+    ev->raw = env->src;
+    ev->raw_len = env->src_len;
+    ev->read_only = -1;
+    ev->event_name = dt;
+    ev->event_source = bt_json_get_str(env, "source");
+    ev->event_type = "EventBridge";
+    ev->region = bt_json_get_str(env, "region");
+    ev->account = bt_json_get_str(env, "account");
+    if (ev->account && ev->account[0] == ':') /* a doc example has ":123456789012" */
+        ev->account++;
+    ev->event_id = bt_json_get_str(env, "id");
+    if (!ev->event_id) {
+        ev->event_id = bt_arena_sprintf(a, "x-%016llx", fnv1a(env->src, env->src_len));
+        if (!ev->event_id)
+            return BT_ENOMEM;
+    }
+    if (parse_time(bt_json_get(env, "time"), &ev->time_ms))
+        return bt_error_set(err, BT_EPARSE, "event '%s' has no valid time", ev->event_id);
+    ev->project = bt_json_get_str(detail, "project-name");
+    bid = bt_json_get_str(detail, "build-id");
+    ev->build_id = build_id_of(a, bid);
+    if (ev->build_id) {
+        ev->build_uuid = after_last(ev->build_id, ':');
+        if (!ev->project)
+            ev->project = project_of_build_id(a, ev->build_id);
+    }
+    ev->build_status = bt_json_get_str(detail, "build-status");
+    if (ev->kind == BT_KIND_BUILD_PHASE) {
+        ev->build_phase = bt_json_get_str(detail, "completed-phase");
+        ev->phase_status = bt_json_get_str(detail, "completed-phase-status");
+    } else {
+        ev->build_phase = bt_json_get_str(detail, "current-phase");
+    }
+    {
+        const bt_json *ai = bt_json_get(detail, "additional-information");
+        const char *init = ai ? bt_json_get_str(ai, "initiator") : NULL;
+        if (init)
+            ev->username = init;
+    }
+    if (bid && (rc = add_resource(a, ev, "AWS::CodeBuild::Build", bid)))
+        return rc;
+    if (ev->project && (rc = add_resource(a, ev, "AWS::CodeBuild::Project", ev->project)))
+        return rc;
+    return 0;
+}
+
+static const char *dup(bt_arena *a, const char *s, int *fail)
+{
+    char *d;
+    if (!s)
+        return NULL;
+    d = bt_arena_strdup(a, s);
+    if (!d)
+        *fail = 1;
+    return d;
+}
+
+int bt_event_copy(bt_arena *dst, const bt_event *src, bt_event *out)
+{
+    int fail = 0;
+    size_t i;
+    char *raw;
+
+    *out = *src;
+    raw = bt_arena_alloc(dst, src->raw_len + 1);
+    if (!raw)
+        return BT_ENOMEM;
+    memcpy(raw, src->raw, src->raw_len);
+    raw[src->raw_len] = '\0';
+    out->raw = raw;
+#define D(f) out->f = dup(dst, src->f, &fail)
+    D(event_id); D(event_name); D(event_source); D(region); D(account); D(identity_type);
+    D(principal_arn); D(principal_id); D(username); D(session_name); D(access_key_id);
+    D(invoked_by); D(source_ip); D(user_agent); D(error_code); D(error_message);
+    D(event_type); D(request_id); D(project); D(build_id); D(build_uuid); D(actor_uuid);
+    D(build_status);
+    D(build_phase); D(phase_status);
+#undef D
+    if (src->n_resources) {
+        out->resources = bt_arena_alloc(dst, sizeof(bt_resource) * src->n_resources);
+        if (!out->resources)
+            return BT_ENOMEM;
+        for (i = 0; i < src->n_resources; i++) {
+            out->resources[i].type = dup(dst, src->resources[i].type, &fail);
+            out->resources[i].name = dup(dst, src->resources[i].name, &fail);
+        }
+    }
+    return fail ? BT_ENOMEM : 0;
+}

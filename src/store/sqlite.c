@@ -1,0 +1,1573 @@
+/*
+ * sqlite.c - the SQLite backend of the event store (see buildtrail/store.h).
+ *
+ * Layout: strings that filters compare (event names, users, ...) are interned in
+ * `strs` so rows and indexes hold small integers; raw records are appended to
+ * 128 KiB blocks compressed with zstd (`blocks`), and each event row points at its
+ * (block, offset, length). The event id is stored as 16 bytes when it is a UUID.
+ * Everything an ingest writes for a file, including its `sources` row, commits in
+ * one transaction, so a kill at any moment leaves a consistent store.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <zstd.h>
+
+#include "buildtrail/buf.h"
+#include "buildtrail/codebuild.h"
+#include "buildtrail/json.h"
+#include "buildtrail/store.h"
+#include "buildtrail/timeutil.h"
+
+#define BT_APP_ID 0x42545231 /* "BTR1" */
+#define BLOCK_RAW_TARGET (128u << 10)
+#define ZSTD_LEVEL 6
+#define BLOCK_CACHE 4
+#define INTERN_MAX 1000000
+
+/* ---- schema ---------------------------------------------------------------------- */
+
+static const char *const migrations[] = {
+    /* 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+    "CREATE TABLE strs(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE blocks(id INTEGER PRIMARY KEY, codec INTEGER NOT NULL,"
+    " raw_len INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE TABLE events(id INTEGER PRIMARY KEY, eid BLOB NOT NULL UNIQUE,"
+    " t INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    " name INTEGER, src INTEGER, region INTEGER, account INTEGER, user INTEGER,"
+    " principal INTEGER, akid INTEGER, ip INTEGER, err INTEGER, ro INTEGER,"
+    " project INTEGER, build INTEGER, actor INTEGER,"
+    " blk INTEGER NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL);"
+    "CREATE INDEX ev_t ON events(t);"
+    "CREATE INDEX ev_name ON events(name, t);"
+    "CREATE INDEX ev_src ON events(src, t);"
+    "CREATE INDEX ev_user ON events(user, t);"
+    "CREATE INDEX ev_build ON events(build, t) WHERE build IS NOT NULL;"
+    "CREATE INDEX ev_actor ON events(actor, t, err) WHERE actor IS NOT NULL;"
+    "CREATE INDEX ev_project ON events(project, t) WHERE project IS NOT NULL;"
+    "CREATE INDEX ev_err ON events(err, t) WHERE err IS NOT NULL;"
+    "CREATE INDEX ev_akid ON events(akid, t) WHERE akid IS NOT NULL;"
+    "CREATE TABLE resources(name INTEGER NOT NULL, ev INTEGER NOT NULL,"
+    " type INTEGER NOT NULL, PRIMARY KEY(name, ev, type)) WITHOUT ROWID;"
+    "CREATE INDEX res_type ON resources(type, ev);"
+    "CREATE TABLE sources(key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+    " etag TEXT, records INTEGER, ingested_ms INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE cursors(name TEXT PRIMARY KEY, value TEXT, updated_ms INTEGER)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE builds(uuid TEXT PRIMARY KEY, build_id TEXT, project TEXT, account TEXT,"
+    " region TEXT, number INTEGER, start_ms INTEGER, trigger_type TEXT, trigger_principal TEXT,"
+    " initiator TEXT, source_version TEXT, overrides TEXT, retry_of TEXT, batch_uuid TEXT,"
+    " stop_principal TEXT, stop_ms INTEGER, status TEXT, status_source TEXT, status_ms INTEGER,"
+    " end_ms INTEGER, is_batch INTEGER) WITHOUT ROWID;"
+    "CREATE INDEX builds_start ON builds(start_ms);",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* ---- intern cache ---------------------------------------------------------------- */
+
+typedef struct icache_ent {
+    char *s;
+    uint64_t h;
+    int64_t id;
+} icache_ent;
+
+typedef struct icache {
+    icache_ent *v;
+    size_t cap, n;
+} icache;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+static void icache_clear(icache *c)
+{
+    size_t i;
+    for (i = 0; i < c->cap; i++)
+        free(c->v[i].s);
+    free(c->v);
+    memset(c, 0, sizeof *c);
+}
+
+static icache_ent *icache_find(icache *c, const char *s, uint64_t h)
+{
+    size_t i;
+    if (!c->cap)
+        return NULL;
+    for (i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+        if (!c->v[i].s)
+            return &c->v[i];
+        if (c->v[i].h == h && strcmp(c->v[i].s, s) == 0)
+            return &c->v[i];
+    }
+}
+
+static int icache_put(icache *c, const char *s, uint64_t h, int64_t id)
+{
+    icache_ent *e;
+    if (c->n >= INTERN_MAX)
+        icache_clear(c);
+    if ((c->n + 1) * 10 >= c->cap * 7) {
+        icache old = *c;
+        size_t i, cap = c->cap ? c->cap * 2 : 4096;
+        c->v = calloc(cap, sizeof *c->v);
+        if (!c->v) {
+            *c = old;
+            return BT_ENOMEM;
+        }
+        c->cap = cap;
+        c->n = 0;
+        for (i = 0; i < old.cap; i++)
+            if (old.v[i].s) {
+                e = icache_find(c, old.v[i].s, old.v[i].h);
+                *e = old.v[i];
+                c->n++;
+            }
+        free(old.v);
+    }
+    e = icache_find(c, s, h);
+    if (!(e->s = strdup(s)))
+        return BT_ENOMEM;
+    e->h = h;
+    e->id = id;
+    c->n++;
+    return 0;
+}
+
+/* ---- store ----------------------------------------------------------------------- */
+
+typedef struct block_ent {
+    int64_t id;
+    bt_buf data;
+    unsigned age;
+} block_ent;
+
+struct bt_store {
+    sqlite3 *db;
+    char *path;
+    int readonly;
+    int in_tx;
+    int version;
+    sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
+        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build;
+    icache ic;
+    /* pending block */
+    int64_t blk_id;
+    bt_buf blk_raw;
+    ZSTD_CCtx *zc;
+    ZSTD_DCtx *zd;
+    block_ent cache[BLOCK_CACHE];
+    unsigned tick;
+    bt_arena *arena;
+};
+
+static int db_err(bt_store *s, bt_error *err, const char *what)
+{
+    return bt_error_set(err, BT_EDB, "store '%s': %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static int exec(bt_store *s, const char *sql, bt_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = bt_error_set(err, BT_EDB, "store '%s': %s", s->path, msg ? msg : "error");
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+static int prep(bt_store *s, sqlite3_stmt **st, const char *sql, bt_error *err)
+{
+    if (*st)
+        return 0;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return db_err(s, err, "prepare");
+    return 0;
+}
+
+int bt_store_default_path(char **out, bt_error *err)
+{
+    const char *p = getenv("BUILDTRAIL_STORE"), *x, *home;
+    if (p && *p) {
+        *out = strdup(p);
+    } else if ((x = getenv("XDG_DATA_HOME")) && *x == '/') {
+        if (asprintf(out, "%s/buildtrail/events.db", x) < 0)
+            *out = NULL;
+    } else if ((home = getenv("HOME")) && *home) {
+        if (asprintf(out, "%s/.local/share/buildtrail/events.db", home) < 0)
+            *out = NULL;
+    } else {
+        return bt_error_set(err, BT_ECONFIG,
+                            "no store path: set --store, BUILDTRAIL_STORE, XDG_DATA_HOME or HOME");
+    }
+    return *out ? 0 : bt_error_set(err, BT_ENOMEM, "out of memory");
+}
+
+static int mkdir_parents(const char *path, bt_error *err)
+{
+    char tmp[PATH_MAX];
+    char *p;
+    if (strlen(path) >= sizeof tmp)
+        return bt_error_set(err, BT_EINVAL, "'%s': path too long", path);
+    strcpy(tmp, path);
+    for (p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return bt_error_set(err, BT_EIO, "cannot create directory '%s': %s", tmp,
+                                strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
+static int get_int(bt_store *s, const char *sql, int64_t *v, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "query");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *v = sqlite3_column_int64(st, 0);
+    else
+        rc = db_err(s, err, "query");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int migrate(bt_store *s, bt_error *err)
+{
+    int64_t app = 0, ver = 0, ntables = 0;
+    int rc, v;
+    char sql[128];
+
+    /* a read first: refuses a non-database file before anything is written */
+    if (sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+        int code = sqlite3_errcode(s->db);
+        if (code == SQLITE_NOTADB)
+            return bt_error_set(err, BT_EDB, "'%s': not a buildtrail store (not a database)",
+                                s->path);
+        return db_err(s, err, "open");
+    }
+    if ((rc = get_int(s, "PRAGMA application_id", &app, err)) ||
+        (rc = get_int(s, "PRAGMA user_version", &ver, err)) ||
+        (rc = get_int(s, "SELECT count(*) FROM sqlite_master", &ntables, err)))
+        return rc;
+    if (app != BT_APP_ID && ntables > 0)
+        return bt_error_set(err, BT_EDB, "'%s': not a buildtrail store (a database of another kind)",
+                            s->path);
+    if (ver > SCHEMA_VERSION)
+        return bt_error_set(err, BT_EDB,
+                            "'%s': store schema version %d is newer than this buildtrail knows (%d)",
+                            s->path, (int)ver, SCHEMA_VERSION);
+    s->version = (int)ver;
+    if (ver == SCHEMA_VERSION)
+        return 0;
+    if (s->readonly)
+        return bt_error_set(err, BT_EDB, "'%s': store needs a schema upgrade; open it writable once",
+                            s->path);
+    if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+        return rc;
+    for (v = (int)ver; v < SCHEMA_VERSION; v++)
+        if ((rc = exec(s, migrations[v], err)))
+            goto fail;
+    snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", BT_APP_ID,
+             SCHEMA_VERSION);
+    if ((rc = exec(s, sql, err)) || (rc = exec(s, "COMMIT", err)))
+        goto fail;
+    s->version = SCHEMA_VERSION;
+    return 0;
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err)
+{
+    bt_store *s = NULL;
+    int rc = 0, fd;
+    int sflags;
+
+    *out = NULL;
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    s->readonly = (flags & BT_STORE_READONLY) != 0;
+    if (s->readonly) {
+        if (access(path, R_OK) != 0) {
+            rc = bt_error_set(err, BT_ENOTFOUND, "store '%s': %s (run 'buildtrail ingest' first)",
+                              path, strerror(errno));
+            goto fail;
+        }
+        sflags = SQLITE_OPEN_READONLY;
+    } else {
+        if ((rc = mkdir_parents(path, err)))
+            goto fail;
+        fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+        else if (errno != EEXIST) {
+            rc = bt_error_set(err, BT_EIO, "store '%s': %s", path, strerror(errno));
+            goto fail;
+        }
+        sflags = SQLITE_OPEN_READWRITE;
+    }
+    if (sqlite3_open_v2(path, &s->db, sflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = bt_error_set(err, BT_EDB, "store '%s': %s", path,
+                          s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    if ((rc = migrate(s, err)))
+        goto fail;
+    if (!s->readonly &&
+        (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)))
+        goto fail;
+    if ((rc = exec(s, "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;", err)))
+        goto fail;
+    s->zd = ZSTD_createDCtx();
+    s->arena = bt_arena_new(1 << 16, 0);
+    if (!s->zd || !s->arena) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    bt_store_close(s);
+    return rc;
+}
+
+void bt_store_close(bt_store *s)
+{
+    int i;
+    if (!s)
+        return;
+    if (s->in_tx)
+        bt_store_rollback(s);
+    sqlite3_finalize(s->st_ins_event);
+    sqlite3_finalize(s->st_ins_res);
+    sqlite3_finalize(s->st_sel_str);
+    sqlite3_finalize(s->st_ins_str);
+    sqlite3_finalize(s->st_ins_block);
+    sqlite3_finalize(s->st_src_done);
+    sqlite3_finalize(s->st_src_get);
+    sqlite3_finalize(s->st_get_block);
+    sqlite3_finalize(s->st_sel_build);
+    sqlite3_finalize(s->st_ins_build);
+    if (s->db)
+        sqlite3_close(s->db);
+    icache_clear(&s->ic);
+    bt_buf_dispose(&s->blk_raw);
+    for (i = 0; i < BLOCK_CACHE; i++)
+        bt_buf_dispose(&s->cache[i].data);
+    ZSTD_freeCCtx(s->zc);
+    ZSTD_freeDCtx(s->zd);
+    bt_arena_free(s->arena);
+    free(s->path);
+    free(s);
+}
+
+const char *bt_store_path(const bt_store *s)
+{
+    return s->path;
+}
+
+int bt_store_schema_version(const bt_store *s)
+{
+    return s->version;
+}
+
+/* ---- writing --------------------------------------------------------------------- */
+
+int bt_store_begin(bt_store *s, bt_error *err)
+{
+    int64_t next = 0;
+    int rc;
+    if (s->readonly)
+        return bt_error_set(err, BT_EDB, "store '%s' is open read-only", s->path);
+    if (s->in_tx)
+        return 0;
+    if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+        return rc;
+    if ((rc = get_int(s, "SELECT coalesce(max(id),0)+1 FROM blocks", &next, err))) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    s->blk_id = next;
+    bt_buf_clear(&s->blk_raw);
+    s->in_tx = 1;
+    return 0;
+}
+
+static int intern(bt_store *s, const char *str, int64_t *id, bt_error *err)
+{
+    uint64_t h;
+    icache_ent *e;
+    int rc;
+
+    *id = 0;
+    if (!str)
+        return 0;
+    h = hash_str(str);
+    e = icache_find(&s->ic, str, h);
+    if (e && e->s) {
+        *id = e->id;
+        return 0;
+    }
+    if ((rc = prep(s, &s->st_sel_str, "SELECT id FROM strs WHERE s=?", err)) ||
+        (rc = prep(s, &s->st_ins_str, "INSERT INTO strs(s) VALUES(?)", err)))
+        return rc;
+    sqlite3_bind_text(s->st_sel_str, 1, str, -1, SQLITE_STATIC);
+    if (sqlite3_step(s->st_sel_str) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s->st_sel_str, 0);
+        sqlite3_reset(s->st_sel_str);
+    } else {
+        sqlite3_reset(s->st_sel_str);
+        sqlite3_bind_text(s->st_ins_str, 1, str, -1, SQLITE_STATIC);
+        if (sqlite3_step(s->st_ins_str) != SQLITE_DONE) {
+            sqlite3_reset(s->st_ins_str);
+            return db_err(s, err, "insert string");
+        }
+        sqlite3_reset(s->st_ins_str);
+        *id = sqlite3_last_insert_rowid(s->db);
+    }
+    if (icache_put(&s->ic, str, h, *id))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    return 0;
+}
+
+static void bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_eid(sqlite3_stmt *st, int i, const char *eid, unsigned char tmp[16])
+{
+    if (bt_event_uuid_pack(eid, tmp))
+        sqlite3_bind_blob(st, i, tmp, 16, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_text(st, i, eid, -1, SQLITE_TRANSIENT);
+}
+
+static int flush_block(bt_store *s, bt_error *err)
+{
+    size_t bound;
+    void *dst;
+    size_t n;
+    int rc;
+
+    if (!s->blk_raw.len)
+        return 0;
+    if (!s->zc && !(s->zc = ZSTD_createCCtx()))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    bound = ZSTD_compressBound(s->blk_raw.len);
+    dst = malloc(bound);
+    if (!dst)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    n = ZSTD_compressCCtx(s->zc, dst, bound, s->blk_raw.data, s->blk_raw.len, ZSTD_LEVEL);
+    if (ZSTD_isError(n)) {
+        free(dst);
+        return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(n));
+    }
+    if ((rc = prep(s, &s->st_ins_block,
+                   "INSERT INTO blocks(id, codec, raw_len, data) VALUES(?,1,?,?)", err))) {
+        free(dst);
+        return rc;
+    }
+    sqlite3_bind_int64(s->st_ins_block, 1, s->blk_id);
+    sqlite3_bind_int64(s->st_ins_block, 2, (sqlite3_int64)s->blk_raw.len);
+    sqlite3_bind_blob(s->st_ins_block, 3, dst, (int)n, free);
+    rc = sqlite3_step(s->st_ins_block) == SQLITE_DONE ? 0 : db_err(s, err, "insert block");
+    sqlite3_reset(s->st_ins_block);
+    if (rc)
+        return rc;
+    s->blk_id++;
+    bt_buf_clear(&s->blk_raw);
+    return 0;
+}
+
+/* ---- builds: lifecycle facts merged per build ------------------------------------ */
+
+typedef struct brow {
+    char *v[21];
+} brow;
+
+enum {
+    B_UUID, B_BUILD_ID, B_PROJECT, B_ACCOUNT, B_REGION, B_NUMBER, B_START, B_TRIGGER,
+    B_TRIGGER_PRINCIPAL, B_INITIATOR, B_SOURCE_VERSION, B_OVERRIDES, B_RETRY_OF, B_BATCH,
+    B_STOP_PRINCIPAL, B_STOP_MS, B_STATUS, B_STATUS_SOURCE, B_STATUS_MS, B_END, B_IS_BATCH, B__N
+};
+
+static void brow_set(brow *r, int col, const char *v, int overwrite)
+{
+    if (!v || (r->v[col] && !overwrite))
+        return;
+    free(r->v[col]);
+    r->v[col] = strdup(v);
+}
+
+static void brow_set_int(brow *r, int col, int64_t v, int overwrite)
+{
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    brow_set(r, col, tmp, overwrite);
+}
+
+static void brow_free(brow *r)
+{
+    int i;
+    for (i = 0; i < B__N; i++)
+        free(r->v[i]);
+}
+
+static int status_rank(const char *status, const char *source)
+{
+    if (!status)
+        return 0;
+    if (source && strcmp(source, "eventbridge") == 0)
+        return strcmp(status, "IN_PROGRESS") == 0 ? 1 : 3;
+    return 2;
+}
+
+static int merge_build(bt_store *s, const bt_event *ev, bt_error *err)
+{
+    static const char *sel =
+        "SELECT uuid, build_id, project, account, region, number, start_ms, trigger_type,"
+        " trigger_principal, initiator, source_version, overrides, retry_of, batch_uuid,"
+        " stop_principal, stop_ms, status, status_source, status_ms, end_ms, is_batch FROM builds"
+        " WHERE uuid=?";
+    static const char *ins =
+        "INSERT OR REPLACE INTO builds(uuid, build_id, project, account, region, number,"
+        " start_ms, trigger_type, trigger_principal, initiator, source_version, overrides,"
+        " retry_of, batch_uuid, stop_principal, stop_ms, status, status_source, status_ms,"
+        " end_ms, is_batch) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    bt_build_facts f;
+    bt_json *rec;
+    brow r;
+    int rc, i, start_fact;
+
+    memset(&r, 0, sizeof r);
+    bt_arena_reset(s->arena);
+    if (bt_json_parse(s->arena, ev->raw, ev->raw_len, NULL, &rec, NULL) != 0)
+        return 0; /* it parsed once already; nothing to learn if not */
+    if ((rc = bt_build_facts_from(s->arena, rec, ev, &f)))
+        return bt_error_set(err, rc, "out of memory");
+    if (f.kind == BT_BF_NONE || !f.uuid)
+        return 0;
+    if ((rc = prep(s, &s->st_sel_build, sel, err)) || (rc = prep(s, &s->st_ins_build, ins, err)))
+        return rc;
+    sqlite3_bind_text(s->st_sel_build, 1, f.uuid, -1, SQLITE_STATIC);
+    if (sqlite3_step(s->st_sel_build) == SQLITE_ROW)
+        for (i = 0; i < B__N; i++)
+            if (sqlite3_column_type(s->st_sel_build, i) != SQLITE_NULL)
+                r.v[i] = strdup((const char *)sqlite3_column_text(s->st_sel_build, i));
+    sqlite3_reset(s->st_sel_build);
+
+    start_fact = f.kind == BT_BF_START || f.kind == BT_BF_RETRY || f.kind == BT_BF_BATCH_START;
+    brow_set(&r, B_UUID, f.uuid, 1);
+    brow_set(&r, B_BUILD_ID, f.build_id, 0);
+    brow_set(&r, B_PROJECT, f.project, 0);
+    brow_set(&r, B_ACCOUNT, ev->account, 0);
+    brow_set(&r, B_REGION, ev->region, 0);
+    if (f.number >= 0)
+        brow_set_int(&r, B_NUMBER, f.number, 1);
+    brow_set(&r, B_INITIATOR, f.initiator, start_fact);
+    brow_set(&r, B_SOURCE_VERSION, f.source_version, start_fact);
+    if (start_fact) {
+        /* the API record of the start is authoritative for time and trigger */
+        brow_set_int(&r, B_START, ev->time_ms, 1);
+        brow_set(&r, B_TRIGGER, f.trigger_type, 1);
+        brow_set(&r, B_TRIGGER_PRINCIPAL, ev->principal_arn, 1);
+        brow_set(&r, B_OVERRIDES, f.overrides, 1);
+        brow_set(&r, B_RETRY_OF, f.retry_of, 1);
+        brow_set(&r, B_BATCH, f.batch_uuid, 1);
+        if (f.kind == BT_BF_BATCH_START)
+            brow_set(&r, B_IS_BATCH, "1", 1);
+    } else {
+        if (f.start_ms > 0)
+            brow_set_int(&r, B_START, f.start_ms, 0);
+        brow_set(&r, B_TRIGGER, f.trigger_type, 0);
+    }
+    if (f.kind == BT_BF_STOP) {
+        int64_t old = r.v[B_STOP_MS] ? strtoll(r.v[B_STOP_MS], NULL, 10) : 0;
+        if (!old || ev->time_ms < old) {
+            brow_set_int(&r, B_STOP_MS, ev->time_ms, 1);
+            brow_set(&r, B_STOP_PRINCIPAL, ev->principal_arn, 1);
+        }
+    }
+    if (f.status) {
+        const char *src = f.kind == BT_BF_STOP ? "stopbuild" : "eventbridge";
+        int nr = status_rank(f.status, src), orank = status_rank(r.v[B_STATUS], r.v[B_STATUS_SOURCE]);
+        int64_t oms = r.v[B_STATUS_MS] ? strtoll(r.v[B_STATUS_MS], NULL, 10) : 0;
+        if (nr > orank || (nr == orank && ev->time_ms >= oms)) {
+            brow_set(&r, B_STATUS, f.status, 1);
+            brow_set(&r, B_STATUS_SOURCE, src, 1);
+            brow_set_int(&r, B_STATUS_MS, ev->time_ms, 1);
+            if (nr >= 2)
+                brow_set_int(&r, B_END, ev->time_ms, nr == 3);
+        }
+    }
+    for (i = 0; i < B__N; i++) {
+        if (!r.v[i])
+            sqlite3_bind_null(s->st_ins_build, i + 1);
+        else if (i == B_NUMBER || i == B_START || i == B_STOP_MS || i == B_STATUS_MS || i == B_END ||
+                 i == B_IS_BATCH)
+            sqlite3_bind_int64(s->st_ins_build, i + 1, strtoll(r.v[i], NULL, 10));
+        else
+            sqlite3_bind_text(s->st_ins_build, i + 1, r.v[i], -1, SQLITE_STATIC);
+    }
+    rc = sqlite3_step(s->st_ins_build) == SQLITE_DONE ? 0 : db_err(s, err, "record build");
+    sqlite3_reset(s->st_ins_build);
+    brow_free(&r);
+    return rc;
+}
+
+int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
+{
+    int64_t name, src, region, account, user, principal, akid, ip, errc, project, build, actor;
+    unsigned char eid[16];
+    sqlite3_stmt *st;
+    int64_t rowid;
+    size_t i;
+    int rc;
+
+    *is_new = 0;
+    if (!s->in_tx)
+        return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
+    if ((rc = intern(s, ev->event_name, &name, err)) ||
+        (rc = intern(s, ev->event_source, &src, err)) ||
+        (rc = intern(s, ev->region, &region, err)) ||
+        (rc = intern(s, ev->account, &account, err)) ||
+        (rc = intern(s, ev->username, &user, err)) ||
+        (rc = intern(s, ev->principal_arn, &principal, err)) ||
+        (rc = intern(s, ev->access_key_id, &akid, err)) ||
+        (rc = intern(s, ev->source_ip, &ip, err)) ||
+        (rc = intern(s, ev->error_code, &errc, err)) ||
+        (rc = intern(s, ev->project, &project, err)) ||
+        (rc = intern(s, ev->build_uuid, &build, err)) ||
+        (rc = intern(s, ev->actor_uuid, &actor, err)))
+        return rc;
+    if ((rc = prep(s, &s->st_ins_event,
+                   "INSERT OR IGNORE INTO events(eid,t,kind,name,src,region,account,user,"
+                   "principal,akid,ip,err,ro,project,build,actor,blk,off,len)"
+                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   err)))
+        return rc;
+    st = s->st_ins_event;
+    bind_eid(st, 1, ev->event_id, eid);
+    sqlite3_bind_int64(st, 2, ev->time_ms);
+    sqlite3_bind_int(st, 3, (int)ev->kind);
+    bind_id(st, 4, name);
+    bind_id(st, 5, src);
+    bind_id(st, 6, region);
+    bind_id(st, 7, account);
+    bind_id(st, 8, user);
+    bind_id(st, 9, principal);
+    bind_id(st, 10, akid);
+    bind_id(st, 11, ip);
+    bind_id(st, 12, errc);
+    if (ev->read_only >= 0)
+        sqlite3_bind_int(st, 13, ev->read_only);
+    else
+        sqlite3_bind_null(st, 13);
+    bind_id(st, 14, project);
+    bind_id(st, 15, build);
+    bind_id(st, 16, actor);
+    sqlite3_bind_int64(st, 17, s->blk_id);
+    sqlite3_bind_int64(st, 18, (sqlite3_int64)s->blk_raw.len);
+    sqlite3_bind_int64(st, 19, (sqlite3_int64)ev->raw_len);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        sqlite3_reset(st);
+        return db_err(s, err, "insert event");
+    }
+    sqlite3_reset(st);
+    if (sqlite3_changes(s->db) == 0)
+        return 0; /* duplicate event id */
+    rowid = sqlite3_last_insert_rowid(s->db);
+    if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)))
+        return bt_error_set(err, rc, "out of memory");
+    if ((rc = prep(s, &s->st_ins_res,
+                   "INSERT OR IGNORE INTO resources(name, ev, type) VALUES(?,?,?)", err)))
+        return rc;
+    for (i = 0; i < ev->n_resources; i++) {
+        int64_t rn, rt;
+        if ((rc = intern(s, ev->resources[i].name, &rn, err)) ||
+            (rc = intern(s, ev->resources[i].type, &rt, err)))
+            return rc;
+        sqlite3_bind_int64(s->st_ins_res, 1, rn);
+        sqlite3_bind_int64(s->st_ins_res, 2, rowid);
+        sqlite3_bind_int64(s->st_ins_res, 3, rt);
+        rc = sqlite3_step(s->st_ins_res) == SQLITE_DONE ? 0 : db_err(s, err, "insert resource");
+        sqlite3_reset(s->st_ins_res);
+        if (rc)
+            return rc;
+    }
+    *is_new = 1;
+    if (bt_build_facts_possible(ev) && (rc = merge_build(s, ev, err)))
+        return rc;
+    if (s->blk_raw.len >= BLOCK_RAW_TARGET)
+        return flush_block(s, err);
+    return 0;
+}
+
+int bt_store_source_done(bt_store *s, const char *key, uint64_t size, int64_t mtime_ns,
+                         const char *etag, uint64_t records, bt_error *err)
+{
+    int rc;
+    if ((rc = prep(s, &s->st_src_done,
+                   "INSERT OR REPLACE INTO sources(key,size,mtime_ns,etag,records,ingested_ms)"
+                   " VALUES(?,?,?,?,?,?)",
+                   err)))
+        return rc;
+    sqlite3_bind_text(s->st_src_done, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->st_src_done, 2, (sqlite3_int64)size);
+    sqlite3_bind_int64(s->st_src_done, 3, mtime_ns);
+    if (etag)
+        sqlite3_bind_text(s->st_src_done, 4, etag, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s->st_src_done, 4);
+    sqlite3_bind_int64(s->st_src_done, 5, (sqlite3_int64)records);
+    sqlite3_bind_int64(s->st_src_done, 6, bt_time_now_ms());
+    rc = sqlite3_step(s->st_src_done) == SQLITE_DONE ? 0 : db_err(s, err, "record source");
+    sqlite3_reset(s->st_src_done);
+    return rc;
+}
+
+int bt_store_commit(bt_store *s, bt_error *err)
+{
+    int rc;
+    if (!s->in_tx)
+        return 0;
+    if ((rc = flush_block(s, err)))
+        return rc;
+    if ((rc = exec(s, "COMMIT", err)))
+        return rc;
+    s->in_tx = 0;
+    return 0;
+}
+
+void bt_store_rollback(bt_store *s)
+{
+    if (!s->in_tx)
+        return;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_tx = 0;
+    bt_buf_clear(&s->blk_raw);
+    icache_clear(&s->ic); /* ids of strings inserted in the transaction are gone */
+}
+
+int bt_store_source_unchanged(bt_store *s, const char *key, uint64_t size, int64_t mtime_ns,
+                              const char *etag, int *unchanged, bt_error *err)
+{
+    int rc;
+    *unchanged = 0;
+    if ((rc = prep(s, &s->st_src_get, "SELECT size, mtime_ns, etag FROM sources WHERE key=?",
+                   err)))
+        return rc;
+    sqlite3_bind_text(s->st_src_get, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(s->st_src_get) == SQLITE_ROW) {
+        const char *e = (const char *)sqlite3_column_text(s->st_src_get, 2);
+        if (etag)
+            *unchanged = e && strcmp(e, etag) == 0 &&
+                         (uint64_t)sqlite3_column_int64(s->st_src_get, 0) == size;
+        else
+            *unchanged = (uint64_t)sqlite3_column_int64(s->st_src_get, 0) == size &&
+                         sqlite3_column_int64(s->st_src_get, 1) == mtime_ns;
+    }
+    sqlite3_reset(s->st_src_get);
+    return 0;
+}
+
+int bt_store_cursor_get(bt_store *s, const char *name, char **value, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    *value = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM cursors WHERE name=?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_err(s, err, "read cursor");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        *value = strdup((const char *)sqlite3_column_text(st, 0));
+        if (!*value)
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int bt_store_cursor_set(bt_store *s, const char *name, const char *value, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO cursors(name, value, updated_ms) VALUES(?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "write cursor");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, bt_time_now_ms());
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, "write cursor");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- reading --------------------------------------------------------------------- */
+
+static int load_block(bt_store *s, int64_t id, const bt_buf **out, bt_error *err)
+{
+    block_ent *e = NULL;
+    int i, rc = 0;
+    const void *data;
+    int n, codec;
+    int64_t raw_len;
+
+    for (i = 0; i < BLOCK_CACHE; i++)
+        if (s->cache[i].data.data && s->cache[i].id == id) {
+            s->cache[i].age = ++s->tick;
+            *out = &s->cache[i].data;
+            return 0;
+        }
+    /* a block still pending in this transaction */
+    if (s->in_tx && id == s->blk_id) {
+        *out = &s->blk_raw;
+        return 0;
+    }
+    for (i = 0; i < BLOCK_CACHE; i++)
+        if (!e || s->cache[i].age < e->age)
+            e = &s->cache[i];
+    if ((rc = prep(s, &s->st_get_block, "SELECT codec, raw_len, data FROM blocks WHERE id=?",
+                   err)))
+        return rc;
+    sqlite3_bind_int64(s->st_get_block, 1, id);
+    if (sqlite3_step(s->st_get_block) != SQLITE_ROW) {
+        sqlite3_reset(s->st_get_block);
+        return bt_error_set(err, BT_EDB, "store '%s': block %lld is missing", s->path,
+                            (long long)id);
+    }
+    codec = sqlite3_column_int(s->st_get_block, 0);
+    raw_len = sqlite3_column_int64(s->st_get_block, 1);
+    data = sqlite3_column_blob(s->st_get_block, 2);
+    n = sqlite3_column_bytes(s->st_get_block, 2);
+    bt_buf_clear(&e->data);
+    e->id = -1;
+    if ((rc = bt_buf_reserve(&e->data, (size_t)raw_len))) {
+        rc = bt_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    if (codec == 1) {
+        size_t got = ZSTD_decompressDCtx(s->zd, e->data.data, (size_t)raw_len, data, (size_t)n);
+        if (ZSTD_isError(got) || got != (size_t)raw_len) {
+            rc = bt_error_set(err, BT_EDB, "store '%s': block %lld is corrupt", s->path,
+                              (long long)id);
+            goto done;
+        }
+    } else {
+        memcpy(e->data.data, data, (size_t)n);
+    }
+    e->data.len = (size_t)raw_len;
+    e->data.data[e->data.len] = '\0';
+    e->id = id;
+    e->age = ++s->tick;
+    *out = &e->data;
+done:
+    sqlite3_reset(s->st_get_block);
+    return rc;
+}
+
+typedef struct bind {
+    int type; /* 0 int, 1 text, 2 blob16 */
+    int64_t i;
+    const char *s;
+    unsigned char b[16];
+} bind;
+
+typedef struct sqlq {
+    bt_buf sql;
+    bind *binds;
+    size_t n, cap;
+    int impossible; /* a filter value is not in the store at all */
+} sqlq;
+
+static int add_bind(sqlq *q, int type, int64_t i, const char *s)
+{
+    if (q->n == q->cap) {
+        size_t n = q->cap ? q->cap * 2 : 32;
+        bind *v = realloc(q->binds, n * sizeof *v);
+        if (!v)
+            return BT_ENOMEM;
+        q->binds = v;
+        q->cap = n;
+    }
+    q->binds[q->n].type = type;
+    q->binds[q->n].i = i;
+    q->binds[q->n].s = s;
+    if (type == 2)
+        bt_event_uuid_pack(s, q->binds[q->n].b);
+    q->n++;
+    return 0;
+}
+
+static int lookup_str(bt_store *s, const char *str, int64_t *id, bt_error *err)
+{
+    int rc;
+    *id = 0;
+    if ((rc = prep(s, &s->st_sel_str, "SELECT id FROM strs WHERE s=?", err)))
+        return rc;
+    sqlite3_bind_text(s->st_sel_str, 1, str, -1, SQLITE_STATIC);
+    if (sqlite3_step(s->st_sel_str) == SQLITE_ROW)
+        *id = sqlite3_column_int64(s->st_sel_str, 0);
+    sqlite3_reset(s->st_sel_str);
+    return 0;
+}
+
+/* " AND col IN (ids)" for interned string values; marks the query impossible when
+ * none of the values exists. */
+static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
+                   bt_filter_field field, bt_error *err)
+{
+    unsigned i, found = 0;
+    int rc;
+    if (!f->nvalues[field])
+        return 0;
+    bt_buf_printf(&q->sql, " AND %s IN (", expr);
+    for (i = 0; i < f->nvalues[field]; i++) {
+        int64_t id;
+        if ((rc = lookup_str(s, f->values[field][i], &id, err)))
+            return rc;
+        if (!id)
+            continue;
+        bt_buf_puts(&q->sql, found ? ",?" : "?");
+        if (add_bind(q, 0, id, NULL))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        found++;
+    }
+    bt_buf_puts(&q->sql, ")");
+    if (!found)
+        q->impossible = 1;
+    return 0;
+}
+
+static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_query *bq,
+                       bt_error *err)
+{
+    static const struct {
+        bt_filter_field field;
+        const char *col;
+    } cols[] = {
+        {BT_F_EVENT_NAME, "e.name"},   {BT_F_EVENT_SOURCE, "e.src"},
+        {BT_F_USERNAME, "e.user"},     {BT_F_ACCESS_KEY_ID, "e.akid"},
+        {BT_F_ERROR_CODE, "e.err"},    {BT_F_SOURCE_IP, "e.ip"},
+        {BT_F_ACCOUNT, "e.account"},   {BT_F_REGION, "e.region"},
+        {BT_F_PROJECT, "e.project"},
+        {BT_F_PRINCIPAL, "e.principal"},
+    };
+    unsigned kinds, i;
+    size_t c;
+    int rc;
+
+    bt_buf_puts(&q->sql, " WHERE 1");
+    if (!f)
+        goto pos;
+    if (f->start_ms != INT64_MIN) {
+        bt_buf_puts(&q->sql, " AND e.t >= ?");
+        add_bind(q, 0, f->start_ms, NULL);
+    }
+    if (f->end_ms != INT64_MAX) {
+        bt_buf_puts(&q->sql, " AND e.t <= ?");
+        add_bind(q, 0, f->end_ms, NULL);
+    }
+    kinds = f->kinds ? f->kinds
+                     : (1u << BT_KIND_API) | (1u << BT_KIND_BUILD_STATE) | (1u << BT_KIND_BUILD_PHASE);
+    if (kinds != 0xF) {
+        int first = 1;
+        bt_buf_puts(&q->sql, " AND e.kind IN (");
+        for (i = 0; i < 4; i++)
+            if (kinds & (1u << i)) {
+                bt_buf_printf(&q->sql, first ? "%u" : ",%u", i);
+                first = 0;
+            }
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (f->read_only >= 0)
+        bt_buf_printf(&q->sql, " AND e.ro = %d", f->read_only);
+    if (f->errors_only)
+        bt_buf_puts(&q->sql, " AND e.err IS NOT NULL");
+    for (c = 0; c < sizeof cols / sizeof cols[0]; c++)
+        if ((rc = cond_in(s, q, cols[c].col, f, cols[c].field, err)))
+            return rc;
+    if (f->nvalues[BT_F_BUILD]) {
+        /* " AND (e.build IN (ids) OR e.actor IN (ids))": the records about the build and
+         * the calls its own role session made */
+        size_t first = q->n, j, n;
+        if ((rc = cond_in(s, q, "(e.build", f, BT_F_BUILD, err)))
+            return rc;
+        n = q->n - first;
+        if (n) {
+            bt_buf_puts(&q->sql, " OR e.actor IN (");
+            for (j = 0; j < n; j++) {
+                bt_buf_puts(&q->sql, j ? ",?" : "?");
+                add_bind(q, 0, q->binds[first + j].i, NULL);
+            }
+            bt_buf_puts(&q->sql, ")");
+        }
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (f->nvalues[BT_F_EVENT_ID]) {
+        bt_buf_puts(&q->sql, " AND e.eid IN (");
+        for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
+            unsigned char tmp[16];
+            const char *v = f->values[BT_F_EVENT_ID][i];
+            bt_buf_puts(&q->sql, i ? ",?" : "?");
+            add_bind(q, bt_event_uuid_pack(v, tmp) ? 2 : 1, 0, v);
+        }
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (f->nvalues[BT_F_RESOURCE_NAME] &&
+        (rc = cond_in(s, q, "e.id IN (SELECT ev FROM resources WHERE name", f,
+                      BT_F_RESOURCE_NAME, err)))
+        return rc;
+    if (f->nvalues[BT_F_RESOURCE_NAME])
+        bt_buf_puts(&q->sql, ")");
+    if (f->nvalues[BT_F_RESOURCE_TYPE] &&
+        (rc = cond_in(s, q, "e.id IN (SELECT ev FROM resources WHERE type", f,
+                      BT_F_RESOURCE_TYPE, err)))
+        return rc;
+    if (f->nvalues[BT_F_RESOURCE_TYPE])
+        bt_buf_puts(&q->sql, ")");
+pos:
+    if (bq && bq->after) {
+        bt_buf_puts(&q->sql, bq->oldest_first ? " AND (e.t > ? OR (e.t = ? AND e.id > ?))"
+                                              : " AND (e.t < ? OR (e.t = ? AND e.id < ?))");
+        add_bind(q, 0, bq->after->time_ms, NULL);
+        add_bind(q, 0, bq->after->time_ms, NULL);
+        add_bind(q, 0, bq->after->seq, NULL);
+    }
+    if (q->sql.data == NULL)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err)
+{
+    size_t i;
+    if (sqlite3_prepare_v2(s->db, q->sql.data, -1, st, NULL) != SQLITE_OK)
+        return db_err(s, err, "query");
+    for (i = 0; i < q->n; i++) {
+        bind *b = &q->binds[i];
+        if (b->type == 0)
+            sqlite3_bind_int64(*st, (int)i + 1, b->i);
+        else if (b->type == 1)
+            sqlite3_bind_text(*st, (int)i + 1, b->s, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_blob(*st, (int)i + 1, b->b, 16, SQLITE_STATIC);
+    }
+    return 0;
+}
+
+int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn, void *ctx,
+                    bt_error *err)
+{
+    sqlq q;
+    sqlite3_stmt *st = NULL;
+    int rc, step;
+
+    memset(&q, 0, sizeof q);
+    bt_buf_puts(&q.sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+    if ((rc = build_where(s, &q, bq->filter, bq, err)))
+        goto done;
+    if (q.impossible)
+        goto done;
+    bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC" : " ORDER BY e.t DESC, e.id DESC");
+    if (bq->limit)
+        bt_buf_printf(&q.sql, " LIMIT %llu", (unsigned long long)bq->limit);
+    if ((rc = prepare_query(s, &q, &st, err)))
+        goto done;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        bt_store_pos pos;
+        const bt_buf *blk = NULL;
+        int64_t off = sqlite3_column_int64(st, 4), len = sqlite3_column_int64(st, 5);
+        int kind = sqlite3_column_int(st, 2);
+        bt_json *rec;
+        bt_event ev;
+
+        pos.seq = sqlite3_column_int64(st, 0);
+        pos.time_ms = sqlite3_column_int64(st, 1);
+        if ((rc = load_block(s, sqlite3_column_int64(st, 3), &blk, err)))
+            goto done;
+        if (off < 0 || len < 0 || (size_t)(off + len) > blk->len) {
+            rc = bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",
+                              s->path, (long long)pos.seq);
+            goto done;
+        }
+        bt_arena_reset(s->arena);
+        if ((rc = bt_json_parse(s->arena, blk->data + off, (size_t)len, NULL, &rec, err))) {
+            bt_error_prefix(err, "store '%s': stored event %lld", s->path, (long long)pos.seq);
+            goto done;
+        }
+        if (kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE)
+            rc = bt_event_from_build_status(s->arena, rec, &ev, err);
+        else
+            rc = bt_event_from_record(s->arena, rec, &ev, err);
+        if (rc)
+            goto done;
+        if ((rc = fn(ctx, &ev, &pos)))
+            goto done;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_err(s, err, "query");
+done:
+    sqlite3_finalize(st);
+    bt_buf_dispose(&q.sql);
+    free(q.binds);
+    return rc;
+}
+
+int bt_store_count(bt_store *s, const bt_filter *f, uint64_t *n, bt_error *err)
+{
+    sqlq q;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *n = 0;
+    memset(&q, 0, sizeof q);
+    bt_buf_puts(&q.sql, "SELECT count(*) FROM events e");
+    if ((rc = build_where(s, &q, f, NULL, err)) || q.impossible)
+        goto done;
+    if ((rc = prepare_query(s, &q, &st, err)))
+        goto done;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *n = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        rc = db_err(s, err, "count");
+done:
+    sqlite3_finalize(st);
+    bt_buf_dispose(&q.sql);
+    free(q.binds);
+    return rc;
+}
+
+int bt_store_get_info(bt_store *s, bt_store_info *info, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct stat sb;
+    char *wal = NULL;
+    int rc = 0;
+
+    memset(info, 0, sizeof *info);
+    info->schema_version = s->version;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*), coalesce(sum(kind IN (0,3)),0),"
+                           " coalesce(sum(kind IN (1,2)),0), min(t), max(t) FROM events",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "info");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        info->events = (uint64_t)sqlite3_column_int64(st, 0);
+        info->api_events = (uint64_t)sqlite3_column_int64(st, 1);
+        info->build_status_events = (uint64_t)sqlite3_column_int64(st, 2);
+        info->min_time_ms = sqlite3_column_int64(st, 3);
+        info->max_time_ms = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT count(*) FROM sources), count(*),"
+                           " coalesce(sum(raw_len),0), coalesce(sum(length(data)),0) FROM blocks",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "info");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        info->sources = (uint64_t)sqlite3_column_int64(st, 0);
+        info->blocks = (uint64_t)sqlite3_column_int64(st, 1);
+        info->raw_bytes = (uint64_t)sqlite3_column_int64(st, 2);
+        info->stored_bytes = (uint64_t)sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    if (stat(s->path, &sb) == 0)
+        info->file_bytes = (uint64_t)sb.st_size;
+    if (asprintf(&wal, "%s-wal", s->path) >= 0) {
+        if (stat(wal, &sb) == 0)
+            info->file_bytes += (uint64_t)sb.st_size;
+        free(wal);
+    }
+    return rc;
+}
+
+int bt_store_breakdown(bt_store *s,
+                       int (*fn)(void *ctx, const char *account, const char *region, uint64_t n,
+                                 int64_t min_ms, int64_t max_ms),
+                       void *ctx, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT a.s, r.s, count(*), min(e.t), max(e.t) FROM events e"
+                           " LEFT JOIN strs a ON a.id = e.account LEFT JOIN strs r ON r.id = e.region"
+                           " GROUP BY e.account, e.region ORDER BY a.s, r.s",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "info");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                (const char *)sqlite3_column_text(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
+                sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4));
+        if (rc)
+            break;
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_err(s, err, "info");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- builds query ------------------------------------------------------------------ */
+
+typedef struct bvec {
+    bt_build *v;
+    size_t n, cap;
+} bvec;
+
+static const char *acol(bt_arena *a, sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? bt_arena_strdup(a, (const char *)t) : NULL;
+}
+
+static bt_build *bvec_push(bvec *bv)
+{
+    if (bv->n == bv->cap) {
+        size_t n = bv->cap ? bv->cap * 2 : 256;
+        bt_build *v = realloc(bv->v, n * sizeof *v);
+        if (!v)
+            return NULL;
+        bv->v = v;
+        bv->cap = n;
+    }
+    memset(&bv->v[bv->n], 0, sizeof bv->v[0]);
+    bv->v[bv->n].number = -1;
+    return &bv->v[bv->n++];
+}
+
+static int cmp_build_newest(const void *x, const void *y)
+{
+    const bt_build *a = x, *b = y;
+    int64_t ta = a->start_ms ? a->start_ms : a->first_call_ms;
+    int64_t tb = b->start_ms ? b->start_ms : b->first_call_ms;
+    if (ta != tb)
+        return ta < tb ? 1 : -1;
+    return strcmp(a->uuid, b->uuid);
+}
+
+static int cmp_build_uuid(const void *x, const void *y)
+{
+    return strcmp(((const bt_build *)x)->uuid, ((const bt_build *)y)->uuid);
+}
+
+/* "arn:aws:sts::1:assumed-role/codebuild-web-api-service-role/AWSCodeBuild-..." -> "web-api"
+ * (the console's naming of CodeBuild service roles; a guess, used only when no record
+ * names the project) */
+static const char *project_from_role(bt_arena *a, const char *arn)
+{
+    const char *p = arn ? strstr(arn, ":assumed-role/") : NULL, *e;
+    size_t n;
+    if (!p)
+        return NULL;
+    p += 14;
+    e = strchr(p, '/');
+    if (!e)
+        return NULL;
+    n = (size_t)(e - p);
+    if (n > 10 + 13 && strncmp(p, "codebuild-", 10) == 0 &&
+        strncmp(e - 13, "-service-role", 13) == 0)
+        return bt_arena_strndup(a, p + 10, n - 23);
+    return NULL;
+}
+
+/* role name -> project, learned from CreateProject / UpdateProject records' serviceRole
+ * (the latest change wins: the search runs oldest first) */
+typedef struct rolemap {
+    bt_arena *a;
+    const char **role, **project;
+    size_t n, cap;
+} rolemap;
+
+static int on_project_change(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    rolemap *m = ctx;
+    bt_arena *tmp = bt_arena_new(1 << 14, 0);
+    bt_json *rec = NULL, *req, *resp;
+    const char *role = NULL, *name, *proj = ev->project;
+    size_t i;
+    int rc = 0;
+
+    (void)pos;
+    if (!tmp)
+        return BT_ENOMEM;
+    if (!proj || bt_json_parse(tmp, ev->raw, ev->raw_len, NULL, &rec, NULL) != 0)
+        goto done;
+    req = bt_json_get(rec, "requestParameters");
+    resp = bt_json_get(bt_json_get(rec, "responseElements"), "project");
+    role = bt_json_get_str(req, "serviceRole");
+    if (!role)
+        role = bt_json_get_str(resp, "serviceRole");
+    if (!role)
+        goto done;
+    name = strrchr(role, '/') ? strrchr(role, '/') + 1 : role;
+    for (i = 0; i < m->n; i++)
+        if (strcmp(m->role[i], name) == 0)
+            break;
+    if (i == m->n) {
+        if (m->n == m->cap) {
+            size_t n = m->cap ? m->cap * 2 : 32;
+            const char **r = realloc(m->role, n * sizeof *r), **p2;
+            if (!r) {
+                rc = BT_ENOMEM;
+                goto done;
+            }
+            m->role = r;
+            p2 = realloc(m->project, n * sizeof *p2);
+            if (!p2) {
+                rc = BT_ENOMEM;
+                goto done;
+            }
+            m->project = p2;
+            m->cap = n;
+        }
+        m->role[i] = bt_arena_strdup(m->a, name);
+        m->n++;
+    }
+    m->project[i] = bt_arena_strdup(m->a, proj);
+done:
+    bt_arena_free(tmp);
+    return rc;
+}
+
+static const char *project_from_rolemap(const rolemap *m, const char *arn)
+{
+    const char *p = arn ? strstr(arn, ":assumed-role/") : NULL, *e;
+    size_t i, n;
+    if (!p)
+        return NULL;
+    p += 14;
+    e = strchr(p, '/');
+    n = e ? (size_t)(e - p) : strlen(p);
+    for (i = 0; i < m->n; i++)
+        if (strlen(m->role[i]) == n && strncmp(m->role[i], p, n) == 0)
+            return m->project[i];
+    return NULL;
+}
+
+int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
+                    void *ctx, bt_error *err)
+{
+    rolemap roles;
+    int roles_loaded = 0;
+    bvec bv = {0};
+    bt_arena *a = bt_arena_new(1 << 16, 0);
+    sqlite3_stmt *st = NULL;
+    size_t nrows, i;
+    int rc = 0, step;
+
+    memset(&roles, 0, sizeof roles);
+    roles.a = a;
+    if (!a)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if (sqlite3_prepare_v2(s->db,
+                           uuid ? "SELECT uuid, build_id, project, account, region, number, start_ms,"
+                                  " trigger_type, trigger_principal, initiator, source_version,"
+                                  " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
+                                  " status_source, status_ms, end_ms, is_batch FROM builds WHERE uuid=?"
+                                : "SELECT uuid, build_id, project, account, region, number, start_ms,"
+                                  " trigger_type, trigger_principal, initiator, source_version,"
+                                  " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
+                                  " status_source, status_ms, end_ms, is_batch FROM builds",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "builds");
+        goto done;
+    }
+    if (uuid)
+        sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        bt_build *b = bvec_push(&bv);
+        const char *u = (const char *)sqlite3_column_text(st, 0);
+        if (!b) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            goto done;
+        }
+        snprintf(b->uuid, sizeof b->uuid, "%s", u ? u : "");
+        b->build_id = acol(a, st, 1);
+        b->project = acol(a, st, 2);
+        b->account = acol(a, st, 3);
+        b->region = acol(a, st, 4);
+        b->number = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
+        b->start_ms = sqlite3_column_int64(st, 6);
+        b->trigger_type = acol(a, st, 7);
+        b->trigger_principal = acol(a, st, 8);
+        b->initiator = acol(a, st, 9);
+        b->source_version = acol(a, st, 10);
+        b->overrides = acol(a, st, 11);
+        b->retry_of = acol(a, st, 12);
+        b->batch_uuid = acol(a, st, 13);
+        b->stop_principal = acol(a, st, 14);
+        b->stop_ms = sqlite3_column_int64(st, 15);
+        b->status = acol(a, st, 16);
+        b->status_source = acol(a, st, 17);
+        b->end_ms = sqlite3_column_int64(st, 19);
+        b->is_batch = sqlite3_column_int(st, 20);
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_err(s, err, "builds");
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    nrows = bv.n;
+    qsort(bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+
+    /* what each build's role session did: one pass over the actor index */
+    {
+        const char *agg =
+            "SELECT u.s, count(*), count(e.err), min(e.t), max(e.t), a.s, r.s, p.s"
+            " FROM events e JOIN strs u ON u.id = e.actor"
+            " LEFT JOIN strs a ON a.id = (SELECT account FROM events WHERE actor = e.actor LIMIT 1)"
+            " LEFT JOIN strs r ON r.id = (SELECT region FROM events WHERE actor = e.actor LIMIT 1)"
+            " LEFT JOIN strs p ON p.id = (SELECT principal FROM events WHERE actor = e.actor LIMIT 1)"
+            " WHERE e.actor IS NOT NULL";
+        char sql[1024];
+        snprintf(sql, sizeof sql, "%s%s GROUP BY e.actor", agg,
+                 uuid ? " AND e.actor = (SELECT id FROM strs WHERE s = ?)" : "");
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+            rc = db_err(s, err, "builds");
+            goto done;
+        }
+        if (uuid)
+            sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            bt_build key, *b;
+            const char *u = (const char *)sqlite3_column_text(st, 0);
+            snprintf(key.uuid, sizeof key.uuid, "%s", u ? u : "");
+            b = bsearch(&key, bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+            if (!b) {
+                if (!(b = bvec_push(&bv))) {
+                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                    goto done;
+                }
+                snprintf(b->uuid, sizeof b->uuid, "%s", key.uuid);
+            }
+            b->calls = (uint64_t)sqlite3_column_int64(st, 1);
+            b->errors = (uint64_t)sqlite3_column_int64(st, 2);
+            b->first_call_ms = sqlite3_column_int64(st, 3);
+            b->last_call_ms = sqlite3_column_int64(st, 4);
+            if (!b->account)
+                b->account = acol(a, st, 5);
+            if (!b->region)
+                b->region = acol(a, st, 6);
+            if (!b->project) {
+                const char *arn = (const char *)sqlite3_column_text(st, 7);
+                if (!roles_loaded) {
+                    /* which project uses which service role, from the project records */
+                    bt_filter pf;
+                    bt_store_query pq;
+                    bt_error perr = BT_ERROR_INIT;
+                    roles_loaded = 1;
+                    bt_filter_init(&pf);
+                    bt_filter_add(&pf, BT_F_EVENT_NAME, "CreateProject", &perr);
+                    bt_filter_add(&pf, BT_F_EVENT_NAME, "UpdateProject", &perr);
+                    bt_filter_add(&pf, BT_F_EVENT_SOURCE, "codebuild.amazonaws.com", &perr);
+                    memset(&pq, 0, sizeof pq);
+                    pq.filter = &pf;
+                    pq.oldest_first = 1;
+                    if ((rc = bt_store_search(s, &pq, on_project_change, &roles, err)))
+                        goto done;
+                }
+                b->project = project_from_rolemap(&roles, arn);
+                if (!b->project)
+                    b->project = project_from_role(a, arn);
+            }
+        }
+        if (step != SQLITE_DONE) {
+            rc = db_err(s, err, "builds");
+            goto done;
+        }
+    }
+    for (i = 0; i < bv.n; i++) {
+        bt_build *b = &bv.v[i];
+        if (!b->trigger_type || !b->trigger_principal) {
+            /* no StartBuild/RetryBuild record: what started it is inferred */
+            b->trigger_inferred = 1;
+            if (!b->trigger_type)
+                b->trigger_type = "webhook";
+        }
+        if (!b->build_id && b->project)
+            b->build_id = bt_arena_sprintf(a, "%s:%s", b->project, b->uuid);
+        if (!b->start_ms)
+            b->start_ms = b->first_call_ms;
+    }
+    if (uuid && bv.n == 1 && bv.v[0].build_id) {
+        /* a later build that retried this one */
+        sqlite3_finalize(st);
+        st = NULL;
+        if (sqlite3_prepare_v2(s->db, "SELECT uuid FROM builds WHERE retry_of = ? LIMIT 1", -1, &st,
+                               NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, bv.v[0].build_id, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+                snprintf(bv.v[0].retried_as, sizeof bv.v[0].retried_as, "%s",
+                         (const char *)sqlite3_column_text(st, 0));
+        }
+    }
+    qsort(bv.v, bv.n, sizeof *bv.v, cmp_build_newest);
+    for (i = 0; i < bv.n; i++)
+        if ((rc = fn(ctx, &bv.v[i])))
+            break;
+done:
+    sqlite3_finalize(st);
+    free(bv.v);
+    free(roles.role);
+    free(roles.project);
+    bt_arena_free(a);
+    return rc;
+}
+
+int bt_store_previous_build(bt_store *s, const char *project, const char *account,
+                            int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = BT_ENOTFOUND;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT uuid, start_ms FROM builds WHERE project = ?1 AND start_ms < ?2"
+                           " AND (?3 IS NULL OR account = ?3) AND coalesce(is_batch, 0) = 0"
+                           " ORDER BY start_ms DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "previous build");
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, before_ms);
+    if (account)
+        sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(uuid, 37, "%s", (const char *)sqlite3_column_text(st, 0));
+        *start_ms = sqlite3_column_int64(st, 1);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,213 @@
+/* test_core.c - unit tests for time parsing, event extraction, filters and hints. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildtrail/event.h"
+#include "buildtrail/filter.h"
+#include "buildtrail/json.h"
+#include "buildtrail/timeutil.h"
+#include "tharness.h"
+
+static void test_time(void)
+{
+    int64_t ms = 0, now = 1790000000000LL;
+    bt_buf b = BT_BUF_INIT;
+    bt_error err = BT_ERROR_INIT;
+
+    CHECK_INT(bt_time_parse_iso("2026-10-01T12:00:05Z", 20, &ms), 0);
+    CHECK_INT(ms, 1790856005000LL);
+    CHECK_INT(bt_time_parse_iso("2026-10-01T14:00:05.250+02:00", 29, &ms), 0);
+    CHECK_INT(ms, 1790856005250LL);
+    CHECK_INT(bt_time_parse_iso("2026-10-01", 10, &ms), 0);
+    CHECK_INT(ms, 1790812800000LL);
+    CHECK_INT(bt_time_parse_iso("20131102T010628Z", 16, &ms), 0);
+    CHECK_INT(ms, 1383354388000LL);
+    CHECK(bt_time_parse_iso("2026-13-01", 10, &ms) != 0);
+    CHECK(bt_time_parse_iso("yesterday", 9, &ms) != 0);
+    CHECK_INT(bt_time_parse_java("Sep 1, 2017 4:12:29 PM", 22, &ms), 0);
+    CHECK_INT(ms, 1504282349000LL);
+    CHECK_INT(bt_time_parse_java("Jan 1, 2025, 12:00:00 AM", 24, &ms), 0);
+    CHECK_INT(ms, 1735689600000LL);
+    CHECK_INT(bt_time_parse_user("2h", now, &ms, &err), 0);
+    CHECK_INT(ms, now - 7200000);
+    CHECK_INT(bt_time_parse_user("7d", now, &ms, &err), 0);
+    CHECK_INT(ms, now - 7 * 86400000LL);
+    CHECK_INT(bt_time_parse_user("1714557600", now, &ms, &err), 0);
+    CHECK_INT(ms, 1714557600000LL);
+    CHECK_INT(bt_time_parse_user("20261001", now, &ms, &err), 0); /* basic ISO, not epoch */
+    CHECK_INT(ms, 1790812800000LL);
+    CHECK_INT(bt_time_parse_user("next tuesday", now, &ms, &err), BT_EINVAL);
+    CHECK(strstr(err.msg, "'next tuesday'") != NULL);
+    bt_time_format_utc(&b, 1790856005250LL);
+    CHECK_STR(b.data, "2026-10-01T12:00:05.250Z");
+    bt_buf_dispose(&b);
+}
+
+static const char *start_build =
+    "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":\"AIDAX\","
+    "\"arn\":\"arn:aws:iam::111122223333:user/alice\",\"accountId\":\"111122223333\","
+    "\"accessKeyId\":\"AKIAEXAMPLE\",\"userName\":\"alice\"},\"eventTime\":\"2026-10-01T12:00:05Z\","
+    "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"StartBuild\",\"awsRegion\":"
+    "\"us-east-1\",\"sourceIPAddress\":\"198.51.100.7\",\"userAgent\":\"aws-cli/2.9\","
+    "\"requestParameters\":{\"projectName\":\"web-api\",\"sourceVersion\":\"main\"},"
+    "\"responseElements\":{\"build\":{\"id\":\"web-api:0b6e3c4e-1111-4222-8333-444455556666\","
+    "\"projectName\":\"web-api\",\"buildNumber\":42}},\"requestID\":\"r-1\",\"eventID\":"
+    "\"6f1c2a3b-0000-4000-8000-000000000001\",\"readOnly\":false,\"eventType\":\"AwsApiCall\","
+    "\"recipientAccountId\":\"111122223333\"}";
+
+static const char *session_call =
+    "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"AssumedRole\",\"principalId\":"
+    "\"AROAEXAMPLE:AWSCodeBuild-0b6e3c4e-1111-4222-8333-444455556666\",\"arn\":"
+    "\"arn:aws:sts::111122223333:assumed-role/codebuild-web-api-service-role/"
+    "AWSCodeBuild-0b6e3c4e-1111-4222-8333-444455556666\",\"accountId\":\"111122223333\","
+    "\"accessKeyId\":\"ASIAEXAMPLE\"},\"eventTime\":\"2026-10-01T12:03:00Z\",\"eventSource\":"
+    "\"cloudformation.amazonaws.com\",\"eventName\":\"UpdateStack\",\"awsRegion\":\"us-east-1\","
+    "\"errorCode\":\"AccessDenied\",\"errorMessage\":\"not authorized\",\"requestParameters\":"
+    "{\"stackName\":\"web-api-prod\"},\"responseElements\":null,\"eventID\":"
+    "\"6f1c2a3b-0000-4000-8000-000000000002\",\"readOnly\":\"false\",\"eventType\":\"AwsApiCall\"}";
+
+static void test_event_startbuild(void)
+{
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_error err = BT_ERROR_INIT;
+    bt_json *j;
+    bt_event ev, cp;
+    size_t i;
+    int found_arn = 0;
+
+    CHECK_INT(bt_json_parse(a, start_build, strlen(start_build), NULL, &j, &err), 0);
+    CHECK_INT(bt_event_from_record(a, j, &ev, &err), 0);
+    CHECK_STR(ev.event_name, "StartBuild");
+    CHECK_STR(ev.username, "alice");
+    CHECK_STR(ev.account, "111122223333");
+    CHECK_STR(ev.project, "web-api");
+    CHECK_STR(ev.build_id, "web-api:0b6e3c4e-1111-4222-8333-444455556666");
+    CHECK_STR(ev.build_uuid, "0b6e3c4e-1111-4222-8333-444455556666");
+    CHECK(ev.actor_uuid == NULL);
+    CHECK_INT(ev.read_only, 0);
+    CHECK_INT(ev.time_ms, 1790856005000LL);
+    CHECK_INT(ev.raw_len, strlen(start_build));
+    CHECK(memcmp(ev.raw, start_build, ev.raw_len) == 0);
+    for (i = 0; i < ev.n_resources; i++)
+        if (strcmp(ev.resources[i].name, "arn:aws:codebuild:us-east-1:111122223333:project/web-api") == 0)
+            found_arn = 1;
+    CHECK(found_arn);
+    CHECK_INT(bt_event_copy(a, &ev, &cp), 0);
+    CHECK(cp.raw != ev.raw && memcmp(cp.raw, ev.raw, ev.raw_len) == 0);
+    CHECK_STR(cp.build_id, ev.build_id);
+    bt_arena_free(a);
+}
+
+static void test_event_session(void)
+{
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_error err = BT_ERROR_INIT;
+    bt_json *j;
+    bt_event ev;
+
+    CHECK_INT(bt_json_parse(a, session_call, strlen(session_call), NULL, &j, &err), 0);
+    CHECK_INT(bt_event_from_record(a, j, &ev, &err), 0);
+    CHECK_STR(ev.username, "AWSCodeBuild-0b6e3c4e-1111-4222-8333-444455556666");
+    CHECK_STR(ev.session_name, "AWSCodeBuild-0b6e3c4e-1111-4222-8333-444455556666");
+    CHECK(ev.build_uuid == NULL);
+    CHECK_STR(ev.actor_uuid, "0b6e3c4e-1111-4222-8333-444455556666");
+    CHECK(ev.project == NULL);
+    CHECK_STR(ev.error_code, "AccessDenied");
+    CHECK_INT(ev.read_only, 0); /* string "false" */
+    CHECK_STR(ev.account, "111122223333"); /* from userIdentity.accountId */
+    CHECK_INT(ev.n_resources, 1);
+    CHECK_STR(ev.resources[0].type, "AWS::CloudFormation::Stack");
+    CHECK_STR(ev.resources[0].name, "web-api-prod");
+    bt_arena_free(a);
+}
+
+static void test_event_eventbridge(void)
+{
+    const char *env =
+        "{\"version\":\"0\",\"id\":\"eb-1\",\"detail-type\":\"CodeBuild Build Phase Change\","
+        "\"source\":\"aws.codebuild\",\"account\":\":123456789012\",\"time\":"
+        "\"2017-09-01T16:14:21Z\",\"region\":\"us-west-2\",\"resources\":[\"arn:aws:codebuild:"
+        "us-west-2:123456789012:build/my-demo-project:8745a7a9-c340-456a-9166-edf953571bEX\"],"
+        "\"detail\":{\"completed-phase\":\"COMPLETED\",\"project-name\":\"my-demo-project\","
+        "\"build-id\":\"arn:aws:codebuild:us-west-2:123456789012:build/my-demo-project:"
+        "8745a7a9-c340-456a-9166-edf953571b00\",\"completed-phase-status\":\"SUCCEEDED\","
+        "\"additional-information\":{\"initiator\":\"codepipeline/p1\"}}}";
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_error err = BT_ERROR_INIT;
+    bt_json *j;
+    bt_event ev;
+
+    CHECK_INT(bt_json_parse(a, env, strlen(env), NULL, &j, &err), 0);
+    CHECK_INT(bt_event_from_build_status(a, j, &ev, &err), 0);
+    CHECK_INT(ev.kind, BT_KIND_BUILD_PHASE);
+    CHECK_STR(ev.account, "123456789012");
+    CHECK_STR(ev.build_id, "my-demo-project:8745a7a9-c340-456a-9166-edf953571b00");
+    CHECK_STR(ev.build_uuid, "8745a7a9-c340-456a-9166-edf953571b00");
+    CHECK_STR(ev.build_phase, "COMPLETED");
+    CHECK_STR(ev.phase_status, "SUCCEEDED");
+    CHECK_STR(ev.username, "codepipeline/p1");
+    CHECK_INT(ev.raw_len, strlen(env));
+    bt_arena_free(a);
+}
+
+static void test_filter(void)
+{
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_error err = BT_ERROR_INIT;
+    bt_json *j1, *j2;
+    bt_event sb, sc;
+    bt_filter f;
+
+    bt_json_parse(a, start_build, strlen(start_build), NULL, &j1, &err);
+    bt_json_parse(a, session_call, strlen(session_call), NULL, &j2, &err);
+    bt_event_from_record(a, j1, &sb, &err);
+    bt_event_from_record(a, j2, &sc, &err);
+
+    bt_filter_init(&f);
+    CHECK(bt_filter_is_empty(&f));
+    CHECK(bt_filter_match(&f, &sb) && bt_filter_match(&f, &sc));
+    /* --build by ARN matches both the StartBuild and the session's call */
+    CHECK_INT(bt_filter_add(&f, BT_F_BUILD,
+                            "arn:aws:codebuild:us-east-1:111122223333:build/web-api:"
+                            "0b6e3c4e-1111-4222-8333-444455556666",
+                            &err),
+              0);
+    CHECK(bt_filter_match(&f, &sb) && bt_filter_match(&f, &sc));
+    f.errors_only = true;
+    CHECK(!bt_filter_match(&f, &sb) && bt_filter_match(&f, &sc));
+    /* repeats OR, fields AND */
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_EVENT_NAME, "StopBuild", &err);
+    CHECK(!bt_filter_match(&f, &sb));
+    bt_filter_add(&f, BT_F_EVENT_NAME, "StartBuild", &err);
+    CHECK(bt_filter_match(&f, &sb));
+    bt_filter_add(&f, BT_F_USERNAME, "bob", &err);
+    CHECK(!bt_filter_match(&f, &sb));
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_RESOURCE_NAME, "web-api-prod", &err);
+    CHECK(!bt_filter_match(&f, &sb) && bt_filter_match(&f, &sc));
+    bt_filter_init(&f);
+    f.end_ms = sb.time_ms; /* inclusive */
+    CHECK(bt_filter_match(&f, &sb) && !bt_filter_match(&f, &sc));
+    bt_filter_init(&f);
+    CHECK_INT(bt_filter_set_read_only(&f, "maybe", &err), BT_EINVAL);
+    CHECK_INT(bt_filter_add(&f, BT_F_BUILD, "not-a-build", &err), BT_EINVAL);
+    CHECK(strstr(err.msg, "'not-a-build'") != NULL);
+    bt_arena_free(a);
+}
+
+static void test_hints(void)
+{
+    char *h = bt_filter_hint(BT_F_EVENT_NAME, "BuildPhaseChange");
+    CHECK(h && strstr(h, "EventBridge"));
+    free(h);
+    h = bt_filter_hint(BT_F_EVENT_NAME, "StartBuilds");
+    CHECK(h && strstr(h, "'StartBuild'"));
+    free(h);
+    CHECK(bt_filter_hint(BT_F_EVENT_NAME, "StartBuild") == NULL);
+    CHECK(bt_filter_hint(BT_F_EVENT_NAME, "DescribeInstances") == NULL);
+    CHECK(bt_filter_hint(BT_F_USERNAME, "BuildPhaseChange") == NULL);
+}
+
+BT_TEST_MAIN(test_time, test_event_startbuild, test_event_session, test_event_eventbridge,
+             test_filter, test_hints)

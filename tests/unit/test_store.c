@@ -1,0 +1,274 @@
+/* test_store.c - unit tests for the readers (every container) and the SQLite store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buildtrail/source.h"
+#include "buildtrail/store.h"
+#include "tharness.h"
+#include "util/gzip.h"
+
+#define REC(id, t, name, user)                                                                 \
+    "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"" user    \
+    "\",\"accountId\":\"111122223333\"},\"eventTime\":\"" t "\",\"eventSource\":"               \
+    "\"codebuild.amazonaws.com\",\"eventName\":\"" name "\",\"awsRegion\":\"us-east-1\","       \
+    "\"requestParameters\":{\"projectName\":\"p1\"},\"eventID\":\"" id "\",\"readOnly\":false}"
+
+#define R1 REC("00000000-0000-4000-8000-000000000001", "2026-10-01T10:00:00Z", "StartBuild", "alice")
+#define R2 REC("00000000-0000-4000-8000-000000000002", "2026-10-01T11:00:00Z", "StopBuild", "bob")
+#define R3 REC("legacy-id-3", "2026-10-01T12:00:00Z", "ListProjects", "alice")
+
+typedef struct seen {
+    int n;
+    char ids[16][64];
+    size_t raw_len[16];
+} seen;
+
+static int collect(void *ctx, const bt_event *ev)
+{
+    seen *s = ctx;
+    if (s->n < 16) {
+        snprintf(s->ids[s->n], sizeof s->ids[0], "%s", ev->event_id);
+        s->raw_len[s->n] = ev->raw_len;
+    }
+    s->n++;
+    return 0;
+}
+
+static int read_str(const char *data, size_t len, seen *s, bt_read_stats *st, bt_error *err)
+{
+    bt_arena *a = bt_arena_new(0, 0);
+    int rc;
+    memset(s, 0, sizeof *s);
+    memset(st, 0, sizeof *st);
+    rc = bt_read_data(data, len, a, collect, s, st, err);
+    bt_arena_free(a);
+    return rc;
+}
+
+static void test_containers(void)
+{
+    static const char records[] = "{\"Records\":[" R1 "," R2 "]}";
+    static const char array[] = "[" R1 ",\n" R2 "]";
+    static const char ndjson[] = R1 "\n" R2 "\n" R3 "\n";
+    static const char digest[] = "{\"digestStartTime\":\"x\",\"digestS3Object\":\"y\",\"logFiles\":[]}";
+    static const char eb[] = "{\"version\":\"0\",\"id\":\"e1\",\"detail-type\":\"AWS API Call via "
+                             "CloudTrail\",\"source\":\"aws.codebuild\",\"detail\":" R1 "}\n"
+                             "{\"id\":\"e2\",\"detail-type\":\"CodePipeline Stage Execution State "
+                             "Change\",\"detail\":{}}\n";
+    seen s;
+    bt_read_stats st;
+    bt_error err = BT_ERROR_INIT;
+    bt_buf gz = BT_BUF_INIT, lookup = BT_BUF_INIT;
+
+    CHECK_INT(read_str(records, strlen(records), &s, &st, &err), 0);
+    CHECK_INT(s.n, 2);
+    CHECK_STR(s.ids[1], "00000000-0000-4000-8000-000000000002");
+    CHECK_INT(s.raw_len[0], strlen(R1));
+    CHECK_INT(read_str(array, strlen(array), &s, &st, &err), 0);
+    CHECK_INT(s.n, 2);
+    CHECK_INT(read_str(ndjson, strlen(ndjson), &s, &st, &err), 0);
+    CHECK_INT(s.n, 3);
+    CHECK_STR(s.ids[2], "legacy-id-3");
+    CHECK_INT(read_str(digest, strlen(digest), &s, &st, &err), 0);
+    CHECK_INT(s.n, 0);
+    CHECK_INT(st.digests, 1);
+    CHECK_INT(read_str(eb, strlen(eb), &s, &st, &err), 0);
+    CHECK_INT(s.n, 1);
+    CHECK_INT(st.ignored, 1);
+    /* gzip of a Records file */
+    CHECK_INT(bt_gzip_compress(records, strlen(records), 6, &gz, &err), 0);
+    CHECK_INT(read_str(gz.data, gz.len, &s, &st, &err), 0);
+    CHECK_INT(s.n, 2);
+    CHECK_INT(st.bytes_json, strlen(records));
+    /* truncated gzip: an error that says so */
+    CHECK_INT(read_str(gz.data, gz.len - 9, &s, &st, &err), BT_EPARSE);
+    CHECK(strstr(err.msg, "gzip") != NULL);
+    /* lookup-events output: CloudTrailEvent strings */
+    {
+        bt_arena *a = bt_arena_new(0, 0);
+        bt_buf_puts(&lookup, "{\n    \"Events\": [\n        {\"EventId\": \"x\", \"CloudTrailEvent\": ");
+        bt_json_write_string(&lookup, R2, strlen(R2), 0);
+        bt_buf_puts(&lookup, "}\n    ],\n    \"NextToken\": \"abc\"\n}\n");
+        CHECK_INT(read_str(lookup.data, lookup.len, &s, &st, &err), 0);
+        CHECK_INT(s.n, 1);
+        CHECK_STR(s.ids[0], "00000000-0000-4000-8000-000000000002");
+        CHECK_INT(s.raw_len[0], strlen(R2));
+        bt_arena_free(a);
+    }
+    /* truncated JSON: records before the cut are delivered, then an error */
+    {
+        char cut[sizeof records];
+        size_t n = strlen("{\"Records\":[" R1 ",") + 20;
+        memcpy(cut, records, n);
+        CHECK_INT(read_str(cut, n, &s, &st, &err), BT_EPARSE);
+        CHECK_INT(s.n, 1);
+    }
+    CHECK_INT(read_str("not json at all", 15, &s, &st, &err), BT_EPARSE);
+    bt_buf_dispose(&gz);
+    bt_buf_dispose(&lookup);
+}
+
+static const char *tmp_store(char *buf, size_t n)
+{
+    snprintf(buf, n, "/tmp/bt-test-store-%d/sub/events.db", (int)getpid());
+    return buf;
+}
+
+typedef struct hits {
+    int n;
+    char first[64];
+    int64_t t[8];
+} hits;
+
+static int on_hit(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    hits *h = ctx;
+    if (h->n == 0)
+        snprintf(h->first, sizeof h->first, "%s", ev->event_id);
+    if (h->n < 8)
+        h->t[h->n] = pos->time_ms;
+    h->n++;
+    return 0;
+}
+
+static int store_events(bt_store *s, const char *text, int *news, bt_error *err)
+{
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_json *v;
+    size_t i;
+    int rc = bt_json_parse(a, text, strlen(text), NULL, &v, err);
+    *news = 0;
+    for (i = 0; !rc && i < v->len; i++) {
+        bt_event ev;
+        int is_new;
+        rc = bt_event_from_record(a, v->u.items[i], &ev, err);
+        if (!rc)
+            rc = bt_store_add(s, &ev, &is_new, err);
+        *news += is_new;
+    }
+    bt_arena_free(a);
+    return rc;
+}
+
+static void test_store(void)
+{
+    char path[256], dir[256];
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    struct stat sb;
+    bt_filter f;
+    bt_store_query q;
+    hits h;
+    int news = 0, unchanged = 0;
+    bt_store_info info;
+    char *cur = NULL;
+
+    tmp_store(path, sizeof path);
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    CHECK_INT(bt_store_schema_version(s), 1);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
+    CHECK_INT(news, 2);
+    CHECK_INT(bt_store_source_done(s, "/x/a.json.gz", 10, 20, NULL, 2, &err), 0);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    /* duplicates are dropped, new ones kept */
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(store_events(s, "[" R2 "," R3 "," R1 "]", &news, &err), 0);
+    CHECK_INT(news, 1);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    CHECK_INT(bt_store_source_unchanged(s, "/x/a.json.gz", 10, 20, NULL, &unchanged, &err), 0);
+    CHECK_INT(unchanged, 1);
+    CHECK_INT(bt_store_source_unchanged(s, "/x/a.json.gz", 11, 20, NULL, &unchanged, &err), 0);
+    CHECK_INT(unchanged, 0);
+    /* a rolled-back transaction leaves nothing behind */
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(store_events(s, "[" REC("00000000-0000-4000-8000-000000000009",
+                                      "2026-10-02T00:00:00Z", "StartBuild", "carol") "]",
+                           &news, &err),
+              0);
+    bt_store_rollback(s);
+    CHECK_INT(bt_store_get_info(s, &info, &err), 0);
+    CHECK_INT(info.events, 3);
+    CHECK_INT(info.sources, 1);
+    CHECK_INT(info.min_time_ms, 1790848800000LL);
+    /* search: newest first, filters */
+    memset(&q, 0, sizeof q);
+    memset(&h, 0, sizeof h);
+    CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+    CHECK_INT(h.n, 3);
+    CHECK_STR(h.first, "legacy-id-3");
+    CHECK(h.t[0] > h.t[1] && h.t[1] > h.t[2]);
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_USERNAME, "alice", &err);
+    q.filter = &f;
+    memset(&h, 0, sizeof h);
+    CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+    CHECK_INT(h.n, 2);
+    bt_filter_add(&f, BT_F_EVENT_NAME, "StartBuild", &err);
+    memset(&h, 0, sizeof h);
+    CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+    CHECK_INT(h.n, 1);
+    CHECK_STR(h.first, "00000000-0000-4000-8000-000000000001");
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_EVENT_ID, "legacy-id-3", &err);
+    bt_filter_add(&f, BT_F_EVENT_ID, "00000000-0000-4000-8000-000000000002", &err);
+    memset(&h, 0, sizeof h);
+    CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+    CHECK_INT(h.n, 2);
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_USERNAME, "nobody-at-all", &err);
+    memset(&h, 0, sizeof h);
+    CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+    CHECK_INT(h.n, 0);
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p1", &err);
+    memset(&h, 0, sizeof h);
+    CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+    CHECK_INT(h.n, 3);
+    /* keyset pagination continues after a position */
+    {
+        bt_store_pos after = {1790856000000LL, 1 << 30};
+        bt_filter_init(&f);
+        q.filter = NULL;
+        q.after = &after;
+        after.time_ms = 1790852400000LL; /* R2's time: only R1 is older */
+        memset(&h, 0, sizeof h);
+        CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+        CHECK_INT(h.n, 2); /* seq 1<<30 is after R2's row, so R2 is included, then R1 */
+        q.after = NULL;
+    }
+    CHECK_INT(bt_store_cursor_set(s, "lookup:us-east-1", "tok", &err), 0);
+    CHECK_INT(bt_store_cursor_get(s, "lookup:us-east-1", &cur, &err), 0);
+    CHECK_STR(cur, "tok");
+    free(cur);
+    bt_store_close(s);
+
+    /* reopen read-only: same data */
+    CHECK_INT(bt_store_open(path, BT_STORE_READONLY, &s, &err), 0);
+    CHECK_INT(bt_store_get_info(s, &info, &err), 0);
+    CHECK_INT(info.events, 3);
+    bt_store_close(s);
+
+    /* a file that is not a store is refused and left untouched */
+    {
+        char other[300];
+        FILE *fp;
+        snprintf(other, sizeof other, "%s.notadb", path);
+        fp = fopen(other, "w");
+        fputs("{\"Records\":[]}\n", fp);
+        fclose(fp);
+        CHECK(bt_store_open(other, 0, &s, &err) != 0);
+        CHECK(strstr(err.msg, "not a buildtrail store") != NULL);
+        CHECK(stat(other, &sb) == 0 && sb.st_size == 15);
+        unlink(other);
+    }
+    CHECK(bt_store_open("/tmp/bt-no-such-dir-xyz/none.db", BT_STORE_READONLY, &s, &err) != 0);
+    snprintf(dir, sizeof dir, "rm -rf /tmp/bt-test-store-%d", (int)getpid());
+    CHECK(system(dir) == 0);
+}
+
+BT_TEST_MAIN(test_containers, test_store)
