@@ -266,6 +266,21 @@ int bt_ct_lookup_parse(bt_arena *arena, const char *text, size_t len, bt_ct_look
 int bt_ct_lookup_events(bt_aws_client *c, const bt_ct_lookup_request *req, bt_arena *arena,
                         bt_ct_lookup_page *page, bt_error *err);
 
+/* Receives one page; its memory is reclaimed after the callback returns (copy what
+ * you keep). Return 0 to continue, nonzero to stop (bt_ct_lookup_pages then returns
+ * BT_ESTOP). */
+typedef int (*bt_ct_page_fn)(void *payload, const bt_ct_lookup_page *page);
+
+/*
+ * Auto-pagination like the AWS CLI: calls LookupEvents from req->next_token (NULL =
+ * first page) until a page has no NextToken, calling fn for each page. max_pages
+ * 0 = no limit. A NextToken repeated from the previous page is an error (BT_EAWS,
+ * aws_code "PaginationError") rather than an endless loop. *pages (may be NULL)
+ * counts the pages delivered.
+ */
+int bt_ct_lookup_pages(bt_aws_client *c, const bt_ct_lookup_request *req, size_t max_pages,
+                       bt_ct_page_fn fn, void *payload, size_t *pages, bt_error *err);
+
 /* ------------------------------------------------------- CodeBuild client -- */
 
 typedef struct bt_cb_builds {

@@ -436,6 +436,101 @@ static void test_sso(void)
     rmdir(cache);
 }
 
+typedef struct pages_seen {
+    int pages, events;
+    char first_ids[256];
+} pages_seen;
+
+static int on_page(void *payload, const bt_ct_lookup_page *pg)
+{
+    pages_seen *ps = payload;
+    size_t i;
+    ps->pages++;
+    ps->events += (int)pg->nevents;
+    for (i = 0; i < pg->nevents; i++)
+        if (pg->events[i].event_id && strlen(ps->first_ids) + 8 < sizeof ps->first_ids) {
+            strcat(ps->first_ids, pg->events[i].event_id);
+            strcat(ps->first_ids, " ");
+        }
+    return ps->pages >= 10; /* stop on the tenth page */
+}
+
+/* LookupEvents auto-pagination: tokens are sent back, a repeated token stops with
+ * PaginationError, the callback can stop, max_pages limits. */
+static void test_lookup_pagination(void)
+{
+    static const reply replies[] = {
+        {200, "application/x-amz-json-1.1",
+         "{\"Events\":[{\"EventId\":\"a\"}],\"NextToken\":\"t1\"}"},
+        {200, "application/x-amz-json-1.1",
+         "{\"Events\":[{\"EventId\":\"b\"},{\"EventId\":\"c\"}],"
+         "\"NextToken\":\"t2\"}"},
+        {200, "application/x-amz-json-1.1", "{\"Events\":[]}"},
+        {200, "application/x-amz-json-1.1", "{\"Events\":[],\"NextToken\":\"same\"}"},
+    };
+    peer s;
+    bt_aws_client *c;
+    bt_ct_lookup_request r;
+    pages_seen ps;
+    bt_error err = BT_ERROR_INIT;
+    size_t n = 0;
+    char url[64];
+
+    clean_env();
+    write_file(cfg_path, "[default]\naws_access_key_id = AKID\naws_secret_access_key = s\n");
+    if (peer_start(&s, replies, 4) != 0) {
+        CHECK(0);
+        return;
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+    setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", url, 1);
+    c = client(NULL, "us-east-1", 0);
+    if (!c)
+        goto done;
+    bt_aws_client_set_rate(c, "LookupEvents", -1); /* no pacing in this test */
+    memset(&r, 0, sizeof r);
+    memset(&ps, 0, sizeof ps);
+    r.attr_key = BT_CT_ATTR_EVENT_SOURCE;
+    r.attr_value = "codebuild.amazonaws.com";
+    CHECK_INT(bt_ct_lookup_pages(c, &r, 0, on_page, &ps, &n, &err), 0);
+    CHECK_INT(n, 3);
+    CHECK_INT(ps.pages, 3);
+    CHECK_INT(ps.events, 3);
+    CHECK_STR(ps.first_ids, "a b c ");
+    CHECK(strstr(s.received.data, "\"NextToken\":\"t1\"") != NULL);
+    CHECK(strstr(s.received.data, "\"NextToken\":\"t2\"") != NULL);
+    /* from here on the peer repeats {"NextToken":"same"} */
+    memset(&ps, 0, sizeof ps);
+    CHECK_INT(bt_ct_lookup_pages(c, &r, 0, on_page, &ps, &n, &err), BT_EAWS);
+    CHECK_STR(err.aws_code, "PaginationError");
+    CHECK_INT(n, 2);
+    memset(&ps, 0, sizeof ps);
+    CHECK_INT(bt_ct_lookup_pages(c, &r, 1, on_page, &ps, &n, &err), 0);
+    CHECK_INT(n, 1);
+    /* the callback stops: distinct tokens are needed, so stop at once */
+    memset(&ps, 0, sizeof ps);
+    ps.pages = 9;
+    CHECK_INT(bt_ct_lookup_pages(c, &r, 0, on_page, &ps, &n, &err), BT_ESTOP);
+    CHECK_INT(n, 1);
+    /* the default pace: 2 LookupEvents per second per credential and region */
+    bt_aws_client_set_rate(c, "LookupEvents", 2.0);
+    {
+        struct timespec t0, t1;
+        double el;
+        int i;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (i = 0; i < 4; i++)
+            CHECK_INT(bt_ct_lookup_pages(c, &r, 1, NULL, NULL, &n, &err), 0);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        CHECK(el >= 1.45 && el < 4.0);
+    }
+    bt_aws_client_free(c);
+done:
+    unsetenv("AWS_ENDPOINT_URL_CLOUDTRAIL");
+    peer_stop(&s);
+}
+
 static void teardown(void)
 {
     unlink(cfg_path);
@@ -444,4 +539,4 @@ static void teardown(void)
 }
 
 BT_TEST_MAIN(setup, test_order_and_settings, test_refresh_window, test_clones_in_threads, test_sso,
-             teardown)
+             test_lookup_pagination, teardown)
