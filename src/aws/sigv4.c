@@ -291,7 +291,8 @@ static int canonical_query(bt_buf *out, const char *query)
         }
         p = amp ? amp + 1 : end;
     }
-    qsort(pairs, n, sizeof *pairs, qpair_cmp);
+    if (n > 1)
+        qsort(pairs, n, sizeof *pairs, qpair_cmp);
     for (i = 0; i < n && rc == 0; i++) {
         if (i)
             rc = bt_buf_putc(out, '&');
