@@ -1652,7 +1652,8 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
     sqlite3_finalize(st);
     st = NULL;
     nrows = bv.n;
-    qsort(bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+    if (nrows)
+        qsort(bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
 
     /* what each build's role session did: one pass over the actor index */
     {
@@ -1675,7 +1676,7 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
             bt_build key, *b;
             const char *u = (const char *)sqlite3_column_text(st, 0);
             snprintf(key.uuid, sizeof key.uuid, "%s", u ? u : "");
-            b = bsearch(&key, bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+            b = nrows ? bsearch(&key, bv.v, nrows, sizeof *bv.v, cmp_build_uuid) : NULL;
             if (!b) {
                 if (!(b = bvec_push(&bv))) {
                     rc = bt_error_set(err, BT_ENOMEM, "out of memory");
@@ -1744,7 +1745,8 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
                          (const char *)sqlite3_column_text(st, 0));
         }
     }
-    qsort(bv.v, bv.n, sizeof *bv.v, cmp_build_newest);
+    if (bv.n)
+        qsort(bv.v, bv.n, sizeof *bv.v, cmp_build_newest);
     for (i = 0; i < bv.n; i++)
         if ((rc = fn(ctx, &bv.v[i])))
             break;
