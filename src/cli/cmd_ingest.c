@@ -51,6 +51,7 @@ typedef struct ingest {
     int force, json_summary, progress;
     bt_store *store;
     uint64_t new_events, dups, pending;
+    uint64_t commit_events; /* commit after this many events (or a second) */
     int64_t last_commit_ms;
     int64_t t0_ms;
     bt_error err;
@@ -122,7 +123,7 @@ static int on_batch(void *ctx, const bt_batch *b)
                                        &in->err)))
             return rc;
     }
-    if (in->pending >= 200000 || mono_ms() - in->last_commit_ms >= 1000) {
+    if (in->pending >= in->commit_events || mono_ms() - in->last_commit_ms >= 1000) {
         if ((rc = bt_store_commit(in->store, &in->err)))
             return rc;
         in->pending = 0;
@@ -250,6 +251,9 @@ static int cmd_ingest(int argc, char **argv)
         todo.v[todo.n - 1].mtime_ns = all.v[k].mtime_ns;
         todo.v[todo.n - 1].walked = all.v[k].walked;
     }
+    in.commit_events = 200000;
+    if (getenv("BUILDTRAIL_COMMIT_EVENTS") && atoll(getenv("BUILDTRAIL_COMMIT_EVENTS")) > 0)
+        in.commit_events = (uint64_t)atoll(getenv("BUILDTRAIL_COMMIT_EVENTS"));
     in.tty = (isatty(STDERR_FILENO) || in.progress) && !cli_quiet;
     in.t0_ms = in.last_commit_ms = mono_ms();
     signal(SIGINT, on_sigint);

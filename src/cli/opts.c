@@ -261,6 +261,8 @@ void cli_print_man(FILE *f)
           ".TP\n.B XDG_DATA_HOME\nThe default store is $XDG_DATA_HOME/buildtrail/events.db "
           "(else ~/.local/share/buildtrail/events.db).\n"
           ".TP\n.B TZ\nTime zone for printed timestamps, as the AWS CLI uses it.\n"
+          ".TP\n.B BUILDTRAIL_COMMIT_EVENTS\nIngest commits after this many events (default "
+          "200000) or after a second, whichever comes first.\n"
           ".SH EXIT STATUS\n"
           ".TP\n.B 0\nSuccess.\n"
           ".TP\n.B 1\nRuntime failure (store, I/O, out of memory).\n"
