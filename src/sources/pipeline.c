@@ -192,7 +192,8 @@ static void *work(void *arg)
         if (!rc && f->walked && !bt_looks_like_input(data.data, data.len)) {
             w->st.nonjson++;
         } else if (!rc) {
-            rc = bt_read_data(data.data, data.len, w->scratch, on_event, w, &w->st, &err);
+            rc = bt_read_data_filtered(data.data, data.len, w->scratch, p->o->filter, on_event, w,
+                                       &w->st, &err);
             if (rc && rc != BT_ESTOP && rc != BT_ENOMEM)
                 bt_error_prefix(&err, "'%s'", f->path);
         }

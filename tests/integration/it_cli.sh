@@ -94,6 +94,10 @@ for f in "--event-name StopBuild" "--username alice" "--errors" "--start-time 20
   b=$("$BT" search --from "$D" $f -o ndjson 2>/dev/null | awk '!seen[$0]++')
   eq "search --from = store [$f]" "$a" "$b"
 done
+# the scan's prefilter never hides a match written with escapes
+printf '{"Records":[{"eventVersion":"1.08","eventTime":"2026-10-01T11:00:00Z","eventSource":"codebuild.amazonaws.com","eventName":"StartB\\u0075ild","eventID":"esc-1","awsRegion":"us-east-1"},{"eventVersion":"1.08","eventTime":"2026-10-01T11:00:01Z","eventSource":"codebuild.amazonaws.com","eventName":"StopBuild","eventID":"esc-2","awsRegion":"us-east-1"}]}' > "$T/esc.json"
+eq "prefilter: escaped match found" esc-1 "$("$BT" search --from "$T/esc.json" --event-name StartBuild -o ndjson | jq -r .eventID)"
+eq "prefilter: records still counted" 2 "$("$BT" search --from "$T/esc.json" --event-name StartBuild --debug 2>&1 >/dev/null | sed -n 's/.*, \([0-9]*\) records.*/\1/p')"
 eq "--from stdin" 2 "$(zcat "$D/a.json.gz" | "$BT" search --from - | jq '.Events|length')"
 # a lookup-events style file ingests the embedded records
 "$BT" search --store "$S2" > "$T/lookup.json"
