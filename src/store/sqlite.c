@@ -32,7 +32,7 @@
 
 #define BT_APP_ID 0x42545231 /* "BTR1" */
 #define BLOCK_RAW_TARGET (512u << 10)
-#define ZSTD_LEVEL 6
+#define ZSTD_LEVEL 3
 #define BLOCK_CACHE 4
 #define INTERN_MAX 1000000
 
