@@ -293,6 +293,8 @@ static int parse_time(const bt_json *v, int64_t *ms)
     if (v && v->type == BT_JSON_STRING)
         return bt_time_parse_iso(v->u.str, v->len, ms);
     if (v && v->type == BT_JSON_NUMBER) {
+        if (!(v->num > -62135596800.0 && v->num < 253402300800.0))
+            return BT_EPARSE; /* outside years 1..9999 (and no NaN) */
         *ms = (int64_t)(v->num * 1000.0);
         return 0;
     }
