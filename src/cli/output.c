@@ -119,10 +119,14 @@ int cli_out_event(cli_out *o, const bt_event *ev)
         v = cli_event_to_lookup(a, ev);
         if (v && bt_json_write(&one, v, &wo) == 0) {
             bt_buf_puts(&o->buf, o->n ? ",\n        " : "{\n    \"Events\": [\n        ");
-            for (i = 0; i < one.len; i++) {
-                bt_buf_putc(&o->buf, one.data[i]);
-                if (one.data[i] == '\n')
-                    bt_buf_puts(&o->buf, "        ");
+            /* re-indent by 8: copy line by line */
+            for (i = 0; i < one.len;) {
+                const char *nl = memchr(one.data + i, '\n', one.len - i);
+                size_t end = nl ? (size_t)(nl - one.data) + 1 : one.len;
+                bt_buf_append(&o->buf, one.data + i, end - i);
+                if (nl)
+                    bt_buf_append(&o->buf, "        ", 8);
+                i = end;
             }
             o->n++;
             rc = 0;
