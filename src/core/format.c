@@ -5,6 +5,7 @@
  * and csv formats, and the CLI's local-time ISO 8601 rendering of timestamps.
  */
 #include <math.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,14 +406,26 @@ static void tz_init(py_tzlocal *z)
     z->hasdst = z->dst_saved != 0;
 }
 
-/* The zone is read once per process (tzset() stats /etc/localtime: per timestamp it
- * dominated printing large results). */
-static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
+/* The zone is read again only when TZ changes (tzset() stats /etc/localtime: per
+ * timestamp it dominated printing large results). */
+static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
 static py_tzlocal tz_cached;
+static char tz_key[512];
+static int tz_have;
 
-static void tz_init_once(void)
+static void tz_current(py_tzlocal *z)
 {
-    tz_init(&tz_cached);
+    const char *tz = getenv("TZ");
+    char key[512];
+    snprintf(key, sizeof key, "%c%s", tz ? '=' : '-', tz ? tz : "");
+    pthread_mutex_lock(&tz_mu);
+    if (!tz_have || strcmp(key, tz_key) != 0) {
+        tz_init(&tz_cached);
+        memcpy(tz_key, key, sizeof key);
+        tz_have = 1;
+    }
+    *z = tz_cached;
+    pthread_mutex_unlock(&tz_mu);
 }
 
 /* time.localtime(floor(t)).tm_isdst for t in whole seconds. */
@@ -474,8 +487,7 @@ int bt_format_iso8601_local(bt_buf *out, int64_t epoch_ms)
     int month, day, fold, ms, rc;
     bool dst1;
 
-    pthread_once(&tz_once, tz_init_once);
-    z = tz_cached;
+    tz_current(&z);
     if (epoch_ms < -62135596800000LL || epoch_ms > 253402300799999LL)
         return BT_EINVAL;
     /* _tzinfo.fromutc: wall = utc + std; then + dst() of that wall time at fold=1 */
