@@ -144,6 +144,8 @@ typedef struct cli_out cli_out;
  * "table", "yaml", "yaml-stream", "csv"), with an optional JMESPath query. Returns
  * NULL after printing an error (bad format or query). */
 cli_out *cli_out_new(const char *format, const char *query, const char *title);
+/* 0, BT_ENOMEM/BT_EIO, or BT_ESTOP after printing a --query error (stop reading; the
+ * exit code comes from cli_out_finish). */
 int cli_out_event(cli_out *o, const bt_event *ev);
 /* Finishes (prints what was collected); returns an exit code. */
 int cli_out_finish(cli_out *o);

@@ -124,6 +124,18 @@ status "missing path" 2 "$BT" ingest --store "$S2" "$T/does-not-exist"
 status "unknown command" 2 "$BT" frobnicate
 eq "store mode 0600" 600 "$(stat -c %a "$S2")"
 
+# ---- --query: a per-event projection streams; it must print what the whole query prints
+# (`Events | [...]` is the same query in a shape that is evaluated over the whole list)
+for q in '[].EventName' '[?EventName==`StopBuild`].{N:EventName,U:Username}' '[*].Resources[].ResourceName' \
+         '[?ReadOnly==`"false"`].[EventTime, EventId]' '[?contains(EventName, `Build`)] | length(@)'; do
+  for fmt in json text table yaml csv; do
+    a=$("$BT" search --store "$S2" -o "$fmt" --query "Events$q" 2>&1)
+    b=$("$BT" search --store "$S2" -o "$fmt" --query "Events | $q" 2>&1)
+    eq "query streams = whole [$fmt Events$q]" "$b" "$a"
+  done
+done
+status "query runtime error" 2 "$BT" search --store "$S2" --query 'Events[].abs(EventName)'
+
 # ---- info ---------------------------------------------------------------------------------
 eq "info events" 4 "$("$BT" info --store "$S2" --output json | jq .Events)"
 eq "info first" '"2026-10-01T10:00:00Z"' "$("$BT" info --store "$S2" --output json | jq .First)"
