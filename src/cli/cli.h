@@ -152,5 +152,6 @@ int cli_out_value(const char *format, const char *query, const char *title, cons
 
 /* command definitions (cmd_<name>.c) */
 extern const cli_cmd cmd_ingest_def, cmd_search_def, cmd_info_def, cmd_help_def;
+extern const cli_cmd cmd_serve_def;
 
 #endif

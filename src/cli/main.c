@@ -14,6 +14,7 @@ const cli_cmd *const cli_commands[] = {
     &cmd_ingest_def,
     &cmd_search_def,
     &cmd_info_def,
+    &cmd_serve_def,
     &cmd_help_def,
 };
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
