@@ -49,6 +49,7 @@
     "details."
 
 #define CORAL "com.amazon.coral.service#"
+#define SMITHY_TARGET_PREFIX "CloudTrail_20131101."
 
 /* CloudTrail operations of the 2013-11-01 model: recognised, but only LookupEvents is
  * served (the rest get UnsupportedOperationException). */
@@ -832,12 +833,20 @@ void bt_serve_handle(const bt_serve_config *cfg, bt_store *store, bt_arena *scra
                   "Only POST / with an X-Amz-Target header is served.");
         return;
     }
+    /* the model's targetPrefix + "." + operation (botocore), or the Smithy service
+     * shape name + "." + operation (newer AWS SDK for JavaScript v3) */
     target = header(req, "x-amz-target");
     op = NULL;
-    if (target && strncmp(target, BT_SERVE_TARGET_PREFIX, plen) == 0)
-        for (i = 0; i < sizeof cloudtrail_ops / sizeof cloudtrail_ops[0]; i++)
-            if (strcmp(target + plen, cloudtrail_ops[i]) == 0)
+    if (target) {
+        const char *name = NULL;
+        if (strncmp(target, BT_SERVE_TARGET_PREFIX, plen) == 0)
+            name = target + plen;
+        else if (strncmp(target, SMITHY_TARGET_PREFIX, strlen(SMITHY_TARGET_PREFIX)) == 0)
+            name = target + strlen(SMITHY_TARGET_PREFIX);
+        for (i = 0; name && i < sizeof cloudtrail_ops / sizeof cloudtrail_ops[0]; i++)
+            if (strcmp(name, cloudtrail_ops[i]) == 0)
                 op = cloudtrail_ops[i];
+    }
     if (!op) {
         set_error(r, 400, CORAL, "UnknownOperationException",
                   target ? "The operation named by X-Amz-Target is unknown."
