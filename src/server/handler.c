@@ -13,6 +13,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "buildtrail/json.h"
 #include "buildtrail/server.h"
 #include "server/server_int.h"
@@ -316,6 +318,27 @@ static uint64_t get_be64(const unsigned char *p)
     return v;
 }
 
+/* The check bytes of a token: the first 8 bytes of SHA-256 over the parameter
+ * digest and the position, so a token reused with other parameters, or altered, is
+ * refused. */
+static void token_check(const unsigned char params[8], const unsigned char pos[16],
+                        unsigned char out[8])
+{
+    unsigned char b[24];
+    char hex[65];
+    int i;
+    memcpy(b, params, 8);
+    memcpy(b + 8, pos, 16);
+    bt_sigv4_sha256_hex(b, sizeof b, hex);
+    for (i = 0; i < 8; i++) {
+        int hi = hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10;
+        int lo = hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+}
+
+/* Token layout (26 bytes, base64url without padding): version, 0, time_ms (8, big
+ * endian), seq (8), check (8). */
 static void token_encode(const bt_store_pos *pos, const unsigned char hash[8],
                          char out[TOKEN_CHARS + 1])
 {
@@ -325,7 +348,7 @@ static void token_encode(const bt_store_pos *pos, const unsigned char hash[8],
     b[1] = 0;
     put_be64(b + 2, (uint64_t)pos->time_ms);
     put_be64(b + 10, (uint64_t)pos->seq);
-    memcpy(b + 18, hash, 8);
+    token_check(hash, b + 2, b + 18);
     for (i = 0; i < TOKEN_BYTES; i += 3) {
         uint32_t v = ((uint32_t)b[i] << 16) | ((uint32_t)b[i + 1] << 8) | b[i + 2];
         out[j++] = b64u[(v >> 18) & 63];
@@ -348,7 +371,7 @@ static int b64u_val(char c)
 static int token_decode(const char *tok, size_t len, const unsigned char hash[8],
                         bt_store_pos *pos)
 {
-    unsigned char b[TOKEN_BYTES + 2] = {0};
+    unsigned char b[TOKEN_BYTES + 2] = {0}, check[8];
     size_t i, j = 0;
     if (len != TOKEN_CHARS)
         return -1;
@@ -369,7 +392,8 @@ static int token_decode(const char *tok, size_t len, const unsigned char hash[8]
     }
     if (j != TOKEN_BYTES || b[0] != TOKEN_VERSION || b[1] != 0)
         return -1;
-    if (memcmp(b + 18, hash, 8) != 0)
+    token_check(hash, b + 2, check);
+    if (CRYPTO_memcmp(b + 18, check, 8) != 0)
         return -1;
     pos->time_ms = (int64_t)get_be64(b + 2);
     pos->seq = (int64_t)get_be64(b + 10);
