@@ -41,12 +41,12 @@ static void hexid(char *o, int n)
     o[n] = 0;
 }
 
-static const char *g_events[] = {"StartBuild", "BatchGetBuilds", "GetObject", "PutObject",
-                                 "AssumeRole", "DescribeInstances", "UpdateProject",
-                                 "CreateLogStream", "GetSecretValue", "Decrypt"};
+static const char *g_events[] = {
+    "StartBuild",        "BatchGetBuilds", "GetObject",       "PutObject",      "AssumeRole",
+    "DescribeInstances", "UpdateProject",  "CreateLogStream", "GetSecretValue", "Decrypt"};
 static const char *g_sources[] = {"codebuild.amazonaws.com", "s3.amazonaws.com",
-                                  "sts.amazonaws.com", "ec2.amazonaws.com",
-                                  "logs.amazonaws.com", "secretsmanager.amazonaws.com",
+                                  "sts.amazonaws.com",       "ec2.amazonaws.com",
+                                  "logs.amazonaws.com",      "secretsmanager.amazonaws.com",
                                   "kms.amazonaws.com"};
 
 /* Appends one synthetic CloudTrail record (compact JSON). */
@@ -77,8 +77,8 @@ static void gen_record(bt_buf *b, int i)
         "Linux/5.10.205-195.807.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.9+8-LTS "
         "Java/17.0.9 vendor/Amazon.com_Inc. exec-env/AWS_ECS_EC2 io/sync "
         "http/Apache cfg/retry-mode/standard\",",
-        uuid, uuid, uuid, akid, uuid, 1 + i % 28, i % 24, i % 60, (i * 7) % 60, 1 + i % 28,
-        i % 24, (i * 3) % 60, (i * 11) % 60, src, ev, i % 300);
+        uuid, uuid, uuid, akid, uuid, 1 + i % 28, i % 24, i % 60, (i * 7) % 60, 1 + i % 28, i % 24,
+        (i * 3) % 60, (i * 11) % 60, src, ev, i % 300);
     if (k < 6)
         bt_buf_printf(b,
                       "\"requestParameters\":{\"projectName\":\"deploy-%d\",\"sourceVersion\":"
@@ -214,8 +214,8 @@ int main(int argc, char **argv)
                 while (off < nd.len) {
                     size_t used;
                     bt_arena_reset(arena);
-                    if (bt_json_parse_prefix(arena, nd.data + off, nd.len - off, NULL, &v,
-                                             &used, &err)) {
+                    if (bt_json_parse_prefix(arena, nd.data + off, nd.len - off, NULL, &v, &used,
+                                             &err)) {
                         if (off + 1 >= nd.len)
                             break;
                         fprintf(stderr, "bench-json_speed: %s\n", err.msg);

@@ -19,10 +19,9 @@
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: bt-fmtdriver --output FORMAT [--title T] [--width N] [--csv-crlf] "
-            "[--pages] < value.json\n"
-            "       bt-fmtdriver --ts EPOCH_MS...\n");
+    fprintf(stderr, "usage: bt-fmtdriver --output FORMAT [--title T] [--width N] [--csv-crlf] "
+                    "[--pages] < value.json\n"
+                    "       bt-fmtdriver --ts EPOCH_MS...\n");
     return 2;
 }
 

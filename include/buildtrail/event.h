@@ -61,8 +61,10 @@ typedef struct bt_event {
 
     /* CodeBuild derivations */
     const char *project;        /* project name */
-    const char *build_id;       /* "project:uuid" when known */
-    const char *build_uuid;     /* from build_id, or from an AWSCodeBuild-<uuid> session */
+    const char *build_id;       /* "project:uuid" of the build the event is about */
+    const char *build_uuid;     /* uuid of build_id (the subject build) */
+    const char *actor_uuid;     /* the build whose role session AWSCodeBuild-<uuid> made
+                                   the call (the actor), when it is one */
     const char *build_status;   /* build status events: detail.build-status */
     const char *build_phase;    /* phase events: detail.completed-phase; state: current-phase */
     const char *phase_status;   /* phase events: detail.completed-phase-status */

@@ -33,7 +33,8 @@ typedef enum bt_filter_field {
     BT_F_ACCOUNT,
     BT_F_REGION,
     BT_F_PROJECT,
-    BT_F_BUILD,        /* build uuid (normalised from id / uuid / ARN) */
+    BT_F_BUILD,        /* build uuid (normalised from id / uuid / ARN): matches events about
+                          the build and the calls its role session made */
     BT_F_PRINCIPAL,    /* principal ARN */
     BT_F__COUNT
 } bt_filter_field;

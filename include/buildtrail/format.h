@@ -51,31 +51,34 @@ const char *bt_format_name(bt_format_kind kind);
 bool bt_format_is_paged(bt_format_kind kind);
 
 enum {
-    BT_FORMAT_F_CSV_CRLF = 1u << 0,      /* csv: end records with "\r\n" (RFC 4180) */
-    BT_FORMAT_F_CSV_NO_HEADER = 1u << 1  /* csv: omit the header record */
+    BT_FORMAT_F_CSV_CRLF = 1u << 0,     /* csv: end records with "\r\n" (RFC 4180) */
+    BT_FORMAT_F_CSV_NO_HEADER = 1u << 1 /* csv: omit the header record */
 };
 
 typedef struct bt_format_opts {
     bt_format_kind format;
-    const char *title;  /* table: title row, the operation name ("LookupEvents");
-                           NULL or "" = no title row */
-    unsigned width;     /* table: terminal width in columns; 0 = 80, which is what
-                           the AWS CLI uses when stdout is not a terminal */
-    unsigned flags;     /* BT_FORMAT_F_* */
+    const char *title; /* table: title row, the operation name ("LookupEvents");
+                          NULL or "" = no title row */
+    unsigned width;    /* table: terminal width in columns; 0 = 80, which is what
+                          the AWS CLI uses when stdout is not a terminal */
+    unsigned flags;    /* BT_FORMAT_F_* */
 } bt_format_opts;
 
+/* clang-format off */
 #define BT_FORMAT_OPTS_INIT {BT_FORMAT_JSON, NULL, 0, 0}
+/* clang-format on */
 
 /*
- * Appends the formatted value (NULL means JSON null). Returns 0; BT_ENOMEM or
- * BT_ELIMIT (out's cap); BT_EINVAL when the AWS CLI itself fails on this value (a
- * few irregular shapes crash its table formatter: err->msg carries the CLI's
- * message and nothing is appended, which is also what the CLI prints on stdout).
- * Objects with duplicate keys print as Python's json.loads sees them: first
- * position, last value.
+ * Appends the formatted value (NULL means JSON null; opts NULL means json).
+ * Returns 0; BT_ENOMEM or BT_ELIMIT (out's cap; nothing appended); BT_EINVAL when
+ * the AWS CLI itself fails
+ * on this value (a few irregular shapes: a list mixing dicts and non-dicts in text,
+ * rows of unequal length in table). err->msg then carries the Python error and out
+ * holds exactly what the CLI prints on stdout before failing: nothing for table,
+ * the lines before the failing list for text. Objects with duplicate keys print as
+ * Python's json.loads sees them: first position, last value.
  */
-int bt_format_write(bt_buf *out, const bt_json *value, const bt_format_opts *opts,
-                    bt_error *err);
+int bt_format_write(bt_buf *out, const bt_json *value, const bt_format_opts *opts, bt_error *err);
 
 /*
  * Appends one page for the paged formats (text, yaml-stream): page is the API page

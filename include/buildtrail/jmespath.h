@@ -47,7 +47,7 @@ typedef struct bt_jmespath bt_jmespath;
 
 /* Error kinds, as stored in bt_error.aws_code (see above). */
 typedef enum bt_jmespath_error {
-    BT_JMESPATH_E_NONE = 0,     /* no JMESPath error (or a non-query failure: ENOMEM) */
+    BT_JMESPATH_E_NONE = 0, /* no JMESPath error (or a non-query failure: ENOMEM) */
     BT_JMESPATH_E_SYNTAX,
     BT_JMESPATH_E_INVALID_TYPE,
     BT_JMESPATH_E_INVALID_ARITY,
@@ -83,8 +83,8 @@ const char *bt_jmespath_expr(const bt_jmespath *q);
  * Errors: BT_EINVAL with err->aws_code "invalid-type", "invalid-arity",
  * "unknown-function" or "invalid-value"; BT_ENOMEM when the arena is exhausted.
  */
-int bt_jmespath_eval(const bt_jmespath *q, bt_arena *arena, const bt_json *input,
-                     bt_json **out, bt_error *err);
+int bt_jmespath_eval(const bt_jmespath *q, bt_arena *arena, const bt_json *input, bt_json **out,
+                     bt_error *err);
 
 /* The error kind recorded in err (BT_JMESPATH_E_NONE if err is NULL or holds no
  * JMESPath kind). */

@@ -88,11 +88,17 @@ typedef struct bt_batch {
     size_t n;
     bt_file_done *done;
     size_t n_done;
+    void *prepared; /* what o->prepare made of it in the worker, or NULL */
 } bt_batch;
 
 typedef struct bt_scan_opts {
     int threads;             /* parser threads; 0 = number of CPUs */
     const bt_filter *filter; /* applied in the workers; NULL = everything */
+    /* Optional, called in the worker thread on each full batch before it is queued, so
+     * the consumer's per-batch work that needs no shared state (compression) runs in
+     * parallel. Sets *out (passed as bt_batch.prepared); released with release. */
+    int (*prepare)(void *ctx, const bt_event *ev, size_t n, void **out);
+    void (*release)(void *prepared);
     /* Consumer, called on the calling thread. Non-zero stops the scan. */
     int (*on_batch)(void *ctx, const bt_batch *b);
     /* A file failed; called on the calling thread. */

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "buildtrail/codebuild.h"
 #include "buildtrail/error.h"
 #include "buildtrail/event.h"
 #include "buildtrail/filter.h"
@@ -45,6 +46,19 @@ int bt_store_begin(bt_store *s, bt_error *err);
 /* Adds ev; *is_new = 0 when an event with the same event_id is already stored (the
  * duplicate is dropped). Requires an open transaction. */
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err);
+/* Records of a batch compressed into blocks ahead of time, so the compression runs in
+ * the parser threads rather than the writer. Built without a store (thread-safe). */
+typedef struct bt_store_pack bt_store_pack;
+
+/* Packs the raw records of ev[0..n). *out is freed with bt_store_pack_free. */
+int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err);
+void bt_store_pack_free(bt_store_pack *p); /* accepts NULL */
+
+/* Adds the n events whose records pack holds (made from the same ev[0..n)); counts
+ * into *added and *dups. Requires an open transaction. */
+int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_store_pack *pack,
+                        uint64_t *added, uint64_t *dups, bt_error *err);
+
 /* Records that source key (absolute path, or s3://bucket/key) was fully ingested with
  * this size / mtime / etag (etag may be NULL). In the same transaction as its events. */
 int bt_store_source_done(bt_store *s, const char *key, uint64_t size, int64_t mtime_ns,
@@ -84,9 +98,6 @@ typedef int (*bt_store_event_fn)(void *ctx, const bt_event *ev, const bt_store_p
 int bt_store_search(bt_store *s, const bt_store_query *q, bt_store_event_fn fn, void *ctx,
                     bt_error *err);
 
-/* Counts matching events without reading records. */
-int bt_store_count(bt_store *s, const bt_filter *f, uint64_t *n, bt_error *err);
-
 typedef struct bt_store_info {
     uint64_t events;
     uint64_t api_events;
@@ -107,6 +118,23 @@ int bt_store_breakdown(bt_store *s,
                        int (*fn)(void *ctx, const char *account, const char *region,
                                  uint64_t n, int64_t min_ms, int64_t max_ms),
                        void *ctx, bt_error *err);
+
+/* ---- CodeBuild builds ---- */
+
+/*
+ * Calls fn for every build the store knows (or only for uuid when not NULL), newest
+ * start first: builds seen through StartBuild / RetryBuild / StartBuildBatch /
+ * StopBuild records, EventBridge state and phase events, and builds known only from
+ * their role session's calls (webhook builds have no StartBuild record: their trigger
+ * is then "webhook" with trigger_inferred set). The bt_build is valid during the call.
+ */
+int bt_store_builds(bt_store *s, const char *uuid,
+                    int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err);
+
+/* The latest build of project (in account, when not NULL) that started strictly before
+ * before_ms: its uuid (37 bytes) and start. Returns BT_ENOTFOUND when there is none. */
+int bt_store_previous_build(bt_store *s, const char *project, const char *account,
+                            int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err);
 
 #ifdef __cplusplus
 }

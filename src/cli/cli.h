@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "buildtrail/buf.h"
+#include "buildtrail/codebuild.h"
 #include "buildtrail/error.h"
 #include "buildtrail/event.h"
 #include "buildtrail/filter.h"
@@ -150,8 +151,15 @@ int cli_out_finish(cli_out *o);
  * builds, ...). Returns an exit code. */
 int cli_out_value(const char *format, const char *query, const char *title, const bt_json *v);
 
+/* ---- builds (cmd_builds.c), shared with `build` ---- */
+bt_json *cli_build_to_json(bt_arena *a, const bt_build *b);
+const char *cli_build_pipeline(const bt_build *b);
+/* End of a build: EventBridge end, else stop time, else its last call (*estimated). */
+int64_t cli_build_end(const bt_build *b, int *estimated);
+
 /* command definitions (cmd_<name>.c) */
-extern const cli_cmd cmd_ingest_def, cmd_search_def, cmd_info_def, cmd_help_def;
+extern const cli_cmd cmd_ingest_def, cmd_search_def, cmd_info_def, cmd_builds_def,
+    cmd_build_def, cmd_help_def;
 extern const cli_cmd cmd_serve_def;
 
 #endif

@@ -107,15 +107,9 @@ static int on_batch(void *ctx, const bt_batch *b)
     }
     if ((rc = bt_store_begin(in->store, &in->err)))
         return rc;
-    for (i = 0; i < b->n; i++) {
-        int is_new;
-        if ((rc = bt_store_add(in->store, &b->events[i], &is_new, &in->err)))
-            return rc;
-        if (is_new)
-            in->new_events++;
-        else
-            in->dups++;
-    }
+    if (b->n && (rc = bt_store_add_packed(in->store, b->events, b->n, b->prepared,
+                                          &in->new_events, &in->dups, &in->err)))
+        return rc;
     in->pending += b->n;
     for (i = 0; i < b->n_done; i++) {
         char abs[PATH_MAX];
@@ -135,6 +129,18 @@ static int on_batch(void *ctx, const bt_batch *b)
         in->last_commit_ms = mono_ms();
     }
     return 0;
+}
+
+/* In the parser threads: compress the batch's records for the store. */
+static int prepare(void *ctx, const bt_event *ev, size_t n, void **out)
+{
+    (void)ctx;
+    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
+}
+
+static void release(void *prepared)
+{
+    bt_store_pack_free(prepared);
 }
 
 static void on_file_error(void *ctx, const char *path, const bt_error *err)
@@ -250,6 +256,8 @@ static int cmd_ingest(int argc, char **argv)
     signal(SIGTERM, on_sigint);
     memset(&so, 0, sizeof so);
     so.threads = in.c.threads;
+    so.prepare = prepare;
+    so.release = release;
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
     so.on_progress = on_progress;

@@ -14,6 +14,8 @@ const cli_cmd *const cli_commands[] = {
     &cmd_ingest_def,
     &cmd_search_def,
     &cmd_info_def,
+    &cmd_builds_def,
+    &cmd_build_def,
     &cmd_serve_def,
     &cmd_help_def,
 };

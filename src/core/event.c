@@ -248,14 +248,14 @@ static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
 
     ev->build_id = id;
     ev->project = proj;
-    /* uuid: the build's own role session wins (the call was made by that build) */
+    if (id)
+        ev->build_uuid = after_last(id, ':');
+    /* the actor: a call made by a running build carries its role session name */
     s = bt_event_codebuild_session_uuid(ev->principal_arn);
     if (!s)
         s = bt_event_codebuild_session_uuid(ev->principal_id);
-    if (s)
-        ev->build_uuid = bt_arena_strndup(a, s, 36);
-    else if (id)
-        ev->build_uuid = after_last(id, ':');
+    if (s && !(ev->actor_uuid = bt_arena_strndup(a, s, 36)))
+        return BT_ENOMEM;
 
     if (proj) {
         arn = (ev->region && ev->account)
@@ -454,7 +454,8 @@ int bt_event_copy(bt_arena *dst, const bt_event *src, bt_event *out)
     D(event_id); D(event_name); D(event_source); D(region); D(account); D(identity_type);
     D(principal_arn); D(principal_id); D(username); D(session_name); D(access_key_id);
     D(invoked_by); D(source_ip); D(user_agent); D(error_code); D(error_message);
-    D(event_type); D(request_id); D(project); D(build_id); D(build_uuid); D(build_status);
+    D(event_type); D(request_id); D(project); D(build_id); D(build_uuid); D(actor_uuid);
+    D(build_status);
     D(build_phase); D(phase_status);
 #undef D
     if (src->n_resources) {

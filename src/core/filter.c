@@ -166,7 +166,7 @@ bool bt_filter_match(const bt_filter *f, const bt_event *ev)
            any_eq(f, BT_F_ERROR_CODE, ev->error_code) &&
            any_eq(f, BT_F_SOURCE_IP, ev->source_ip) && any_eq(f, BT_F_ACCOUNT, ev->account) &&
            any_eq(f, BT_F_REGION, ev->region) && any_eq(f, BT_F_PROJECT, ev->project) &&
-           any_eq(f, BT_F_BUILD, ev->build_uuid) &&
+           (any_eq(f, BT_F_BUILD, ev->build_uuid) || any_eq(f, BT_F_BUILD, ev->actor_uuid)) &&
            any_eq(f, BT_F_PRINCIPAL, ev->principal_arn) && any_resource(f, ev);
 }
 

@@ -12,8 +12,8 @@
 #include "buildtrail/format.h"
 #include "core/format_int.h"
 
-static const char *const bt_format_names[] = {"json", "text", "table", "yaml", "yaml-stream",
-                                              "csv"};
+static const char *const bt_format_names[] = {"json", "text",        "table",
+                                              "yaml", "yaml-stream", "csv"};
 
 int bt_format_parse_name(const char *name, bt_format_kind *out, bt_error *err)
 {
@@ -52,18 +52,12 @@ static bool is_empty_object(const bt_json *v)
 static int json_scalar(bt_buf *out, const bt_json *v)
 {
     switch (v ? v->type : BT_JSON_NULL) {
-    case BT_JSON_NULL:
-        return bt_buf_puts(out, "null");
-    case BT_JSON_TRUE:
-        return bt_buf_puts(out, "true");
-    case BT_JSON_FALSE:
-        return bt_buf_puts(out, "false");
-    case BT_JSON_NUMBER:
-        return bt_fmt_py_number(out, v, BT_FMT_NUM_JSON);
-    case BT_JSON_STRING:
-        return bt_json_write_string(out, v->u.str, v->len, 0);
-    default:
-        return BT_EINVAL;
+    case BT_JSON_NULL: return bt_buf_puts(out, "null");
+    case BT_JSON_TRUE: return bt_buf_puts(out, "true");
+    case BT_JSON_FALSE: return bt_buf_puts(out, "false");
+    case BT_JSON_NUMBER: return bt_fmt_py_number(out, v, BT_FMT_NUM_JSON);
+    case BT_JSON_STRING: return bt_json_write_string(out, v->u.str, v->len, 0);
+    default: return BT_EINVAL;
     }
 }
 
@@ -92,14 +86,17 @@ static void truncate_to(bt_buf *out, size_t mark)
 }
 
 /* Formats one value; page selects the per-page behaviour of yaml-stream. */
-static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts *opts,
-                        bool page, bt_error *err)
+static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts *opts, bool page,
+                        bt_error *err)
 {
+    static const bt_format_opts defaults = BT_FORMAT_OPTS_INIT;
     bt_arena *a = NULL;
     const bt_json *v = value;
     size_t mark = out->len;
     int rc = 0;
 
+    if (!opts)
+        opts = &defaults;
     a = bt_arena_new(0, 0);
     if (!a)
         return bt_error_set(err, BT_ENOMEM, "output: out of memory");
@@ -116,12 +113,8 @@ static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts 
         if (rc)
             bt_error_set(err, rc, "json output: %s", bt_strerror(rc));
         break;
-    case BT_FORMAT_TEXT:
-        rc = bt_fmt_text(out, v, err);
-        break;
-    case BT_FORMAT_TABLE:
-        rc = bt_fmt_table(out, a, v, opts->title, opts->width, err);
-        break;
+    case BT_FORMAT_TEXT: rc = bt_fmt_text(out, v, err); break;
+    case BT_FORMAT_TABLE: rc = bt_fmt_table(out, a, v, opts->title, opts->width, err); break;
     case BT_FORMAT_YAML:
         if (is_empty_object(v))
             break;
@@ -133,16 +126,14 @@ static int format_value(bt_buf *out, const bt_json *value, const bt_format_opts 
                 bt_error_set(err, rc, "yaml output: %s", bt_strerror(rc));
             break;
         }
-        rc = bt_fmt_yaml(out, a, v, false, err);
+        rc = bt_fmt_yaml(out, v, false, err);
         break;
     case BT_FORMAT_YAML_STREAM:
         if (!page && is_empty_object(v))
             break;
-        rc = bt_fmt_yaml(out, a, v, true, err);
+        rc = bt_fmt_yaml(out, v, true, err);
         break;
-    case BT_FORMAT_CSV:
-        rc = bt_fmt_csv(out, a, v, opts->flags, err);
-        break;
+    case BT_FORMAT_CSV: rc = bt_fmt_csv(out, v, opts->flags, err); break;
     default:
         rc = bt_error_set(err, BT_EINVAL, "output: unknown format %d", (int)opts->format);
         break;
@@ -156,8 +147,7 @@ done:
     return rc;
 }
 
-int bt_format_write(bt_buf *out, const bt_json *value, const bt_format_opts *opts,
-                    bt_error *err)
+int bt_format_write(bt_buf *out, const bt_json *value, const bt_format_opts *opts, bt_error *err)
 {
     return format_value(out, value, opts, false, err);
 }
@@ -165,39 +155,22 @@ int bt_format_write(bt_buf *out, const bt_json *value, const bt_format_opts *opt
 int bt_format_write_page(bt_buf *out, const bt_json *page, const bt_format_opts *opts,
                          bt_error *err)
 {
-    if (!bt_format_is_paged(opts->format))
+    if (!opts || !bt_format_is_paged(opts->format))
         return bt_error_set(err, BT_EINVAL,
                             "output: '%s' is not printed page by page; merge the pages",
-                            bt_format_name(opts->format));
+                            bt_format_name(opts ? opts->format : BT_FORMAT_JSON));
     return format_value(out, page, opts, true, err);
 }
 
 bt_json *bt_format_next_token_value(bt_arena *a, const char *token, size_t len)
 {
-    bt_json *outer = bt_arena_calloc(a, sizeof *outer);
-    bt_json *inner = bt_arena_calloc(a, sizeof *inner);
-    bt_json *str = bt_arena_calloc(a, sizeof *str);
-    bt_json_member *om = bt_arena_calloc(a, sizeof *om);
-    bt_json_member *im = bt_arena_calloc(a, sizeof *im);
-    char *copy = bt_arena_strndup(a, token ? token : "", token ? len : 0);
+    bt_json *str = bt_json_new_string(a, token ? token : "", token ? len : 0);
+    bt_json *inner = bt_json_new_object(a, 1);
+    bt_json *outer = bt_json_new_object(a, 1);
 
-    if (!outer || !inner || !str || !om || !im || !copy)
+    if (!str || !inner || !outer || bt_json_object_put(a, inner, "NextToken", 9, str) != 0 ||
+        bt_json_object_put(a, outer, "NextToken", 9, inner) != 0)
         return NULL;
-    str->type = BT_JSON_STRING;
-    str->len = token ? len : 0;
-    str->u.str = copy;
-    im->key = "NextToken";
-    im->key_len = 9;
-    im->value = str;
-    inner->type = BT_JSON_OBJECT;
-    inner->len = 1;
-    inner->u.members = im;
-    om->key = "NextToken";
-    om->key_len = 9;
-    om->value = inner;
-    outer->type = BT_JSON_OBJECT;
-    outer->len = 1;
-    outer->u.members = om;
     return outer;
 }
 
@@ -239,22 +212,12 @@ static int csv_value(csv_ctx *c, const bt_json *v, bool only_field)
 
     bt_buf_clear(&c->field);
     switch (v ? v->type : BT_JSON_NULL) {
-    case BT_JSON_NULL:
-        break;
-    case BT_JSON_TRUE:
-        rc = bt_buf_puts(&c->field, "true");
-        break;
-    case BT_JSON_FALSE:
-        rc = bt_buf_puts(&c->field, "false");
-        break;
-    case BT_JSON_NUMBER:
-        rc = bt_fmt_py_number(&c->field, v, BT_FMT_NUM_STR);
-        break;
-    case BT_JSON_STRING:
-        return csv_field(c, v->u.str, v->len, only_field);
-    default:
-        rc = bt_json_write(&c->field, v, &wo);
-        break;
+    case BT_JSON_NULL: break;
+    case BT_JSON_TRUE: rc = bt_buf_puts(&c->field, "true"); break;
+    case BT_JSON_FALSE: rc = bt_buf_puts(&c->field, "false"); break;
+    case BT_JSON_NUMBER: rc = bt_fmt_py_number(&c->field, v, BT_FMT_NUM_STR); break;
+    case BT_JSON_STRING: return csv_field(c, v->u.str, v->len, only_field);
+    default: rc = bt_json_write(&c->field, v, &wo); break;
     }
     if (rc)
         return rc;
@@ -316,8 +279,8 @@ static int csv_records(csv_ctx *c, const bt_json *list, unsigned flags)
                 if (j)
                     rc = bt_buf_putc(c->out, ',');
                 if (rc == 0)
-                    rc = csv_value(c, bt_fmt_member(list->u.items[i], keys[j]->key,
-                                                    keys[j]->key_len),
+                    rc = csv_value(c,
+                                   bt_fmt_member(list->u.items[i], keys[j]->key, keys[j]->key_len),
                                    nkeys == 1);
             }
             if (rc == 0)
@@ -344,14 +307,13 @@ static int csv_records(csv_ctx *c, const bt_json *list, unsigned flags)
     return rc;
 }
 
-int bt_fmt_csv(bt_buf *out, bt_arena *a, const bt_json *v, unsigned flags, bt_error *err)
+int bt_fmt_csv(bt_buf *out, const bt_json *v, unsigned flags, bt_error *err)
 {
     csv_ctx c;
     int rc = 0;
     bt_json one;
     bt_json *items[1];
 
-    (void)a;
     c.out = out;
     c.eol = (flags & BT_FORMAT_F_CSV_CRLF) ? "\r\n" : "\n";
     bt_buf_init(&c.field, 0);
@@ -398,11 +360,48 @@ int bt_fmt_csv(bt_buf *out, bt_arena *a, const bt_json *v, unsigned flags, bt_er
 
 typedef struct py_tzlocal {
     long std_offset; /* seconds east of UTC: -time.timezone */
-    long dst_offset; /* -time.altzone (= -(timezone - 3600) on glibc) */
+    long dst_offset; /* -time.altzone when time.daylight, else std_offset */
     long dst_saved;
     bool hasdst;
     long timezone;
 } py_tzlocal;
+
+/*
+ * Python's time.timezone / altzone / daylight as CPython computes them on glibc
+ * (Modules/timemodule.c init_timezone): from the UTC offsets in effect in January
+ * and July of the current year, the larger-west one being "standard" time. Not the
+ * C library's timezone variable, which differs for zones such as Europe/Dublin.
+ */
+static void tz_init(py_tzlocal *z)
+{
+    const time_t year = (time_t)(365 * 24 + 6) * 3600;
+    time_t t;
+    struct tm p;
+    long janzone = 0, julyzone = 0, tz, alt;
+    int daylight_;
+
+    tzset();
+    t = (time(NULL) / year) * year;
+    if (localtime_r(&t, &p))
+        janzone = -p.tm_gmtoff;
+    t += year / 2;
+    if (localtime_r(&t, &p))
+        julyzone = -p.tm_gmtoff;
+    if (janzone < julyzone) { /* southern hemisphere: DST in January */
+        tz = julyzone;
+        alt = janzone;
+    } else {
+        tz = janzone;
+        alt = julyzone;
+    }
+    daylight_ = janzone != julyzone;
+    /* dateutil.tz.tzlocal() */
+    z->timezone = tz;
+    z->std_offset = -tz;
+    z->dst_offset = daylight_ ? -alt : -tz;
+    z->dst_saved = z->dst_offset - z->std_offset;
+    z->hasdst = z->dst_saved != 0;
+}
 
 /* time.localtime(floor(t)).tm_isdst for t in whole seconds. */
 static bool local_isdst(int64_t t)
@@ -470,13 +469,7 @@ int bt_format_iso8601_local(bt_buf *out, int64_t epoch_ms)
     int month, day, fold, ms, rc;
     bool dst1;
 
-    tzset();
-    z.timezone = timezone;
-    z.std_offset = -timezone;
-    z.dst_offset = daylight ? -(timezone - 3600) : z.std_offset;
-    z.dst_saved = z.dst_offset - z.std_offset;
-    z.hasdst = z.dst_saved != 0;
-
+    tz_init(&z);
     if (epoch_ms < -62135596800000LL || epoch_ms > 253402300799999LL)
         return BT_EINVAL;
     /* _tzinfo.fromutc: wall = utc + std; then + dst() of that wall time at fold=1 */

@@ -37,11 +37,10 @@ typedef enum bt_fmt_numstyle {
 } bt_fmt_numstyle;
 
 /* True when json.loads would give a Python int (literal without '.', 'e', 'E'; a
- * computed number when it is integral and below 2^53). */
+ * computed number when it is integral and below 1e16, as bt_json_write_number). */
 bool bt_fmt_num_is_int(const bt_json *v);
+/* Appends a number as Python prints it in the given style. */
 int bt_fmt_py_number(bt_buf *out, const bt_json *v, bt_fmt_numstyle style);
-/* Appends repr(float(d)) with the given spelling of the non-finite values. */
-int bt_fmt_py_float(bt_buf *out, double d, bt_fmt_numstyle style);
 /* Appends str(v) of the Python value json.loads gives: strings raw, None, True,
  * False, numbers; lists and dicts as repr(). */
 int bt_fmt_py_str(bt_buf *out, const bt_json *v);
@@ -60,17 +59,32 @@ void bt_fmt_sorted_members(const bt_json *obj, size_t *idx);
 /* Returns v, or a copy in a whose objects have duplicate keys collapsed the way
  * Python's dict does (first position, last value). NULL on allocation failure. */
 const bt_json *bt_fmt_dedupe(bt_arena *a, const bt_json *v);
+/* A sorted set of keys (Python's sorted(set(...))), held as borrowed member
+ * pointers; malloc'd, release with bt_fmt_keyset_dispose. */
+typedef struct bt_fmt_keyset {
+    const bt_json_member **k;
+    size_t n, cap;
+} bt_fmt_keyset;
+
+#define BT_FMT_KEYSET_INIT                                                                         \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
+
+/* Inserts m's key unless present. 0 or BT_ENOMEM. */
+int bt_fmt_keyset_add(bt_fmt_keyset *ks, const bt_json_member *m);
+bool bt_fmt_keyset_has(const bt_fmt_keyset *ks, const char *key, size_t len);
+void bt_fmt_keyset_dispose(bt_fmt_keyset *ks);
 /* Looks up key in obj (already deduplicated); NULL when absent. */
 const bt_json *bt_fmt_member(const bt_json *obj, const char *key, size_t key_len);
 
 /* ---- the formats ---- */
 
 int bt_fmt_text(bt_buf *out, const bt_json *v, bt_error *err);
-int bt_fmt_table(bt_buf *out, bt_arena *a, const bt_json *v, const char *title,
-                 unsigned width, bt_error *err);
+int bt_fmt_table(bt_buf *out, bt_arena *a, const bt_json *v, const char *title, unsigned width,
+                 bt_error *err);
 /* as_stream_item: dump [v] (yaml-stream) rather than v. */
-int bt_fmt_yaml(bt_buf *out, bt_arena *a, const bt_json *v, bool as_stream_item,
-                bt_error *err);
-int bt_fmt_csv(bt_buf *out, bt_arena *a, const bt_json *v, unsigned flags, bt_error *err);
+int bt_fmt_yaml(bt_buf *out, const bt_json *v, bool as_stream_item, bt_error *err);
+int bt_fmt_csv(bt_buf *out, const bt_json *v, unsigned flags, bt_error *err);
 
 #endif

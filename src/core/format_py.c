@@ -5,7 +5,6 @@
  * dict keys, and dict semantics for duplicate keys.
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,112 +18,42 @@ bool bt_fmt_is_scalar(const bt_json *v)
 
 bool bt_fmt_num_is_int(const bt_json *v)
 {
-    if (v->u.str) {
-        return strpbrk(v->u.str, ".eE") == NULL;
-    }
-    return isfinite(v->num) && v->num == floor(v->num) && fabs(v->num) < 9007199254740992.0;
+    size_t i;
+
+    if (!v->u.str) /* computed: the rule bt_json_write_number applies */
+        return isfinite(v->num) && v->num == floor(v->num) && fabs(v->num) < 1e16;
+    for (i = 0; i < v->len; i++)
+        if (v->u.str[i] == '.' || v->u.str[i] == 'e' || v->u.str[i] == 'E')
+            return false;
+    return true;
 }
 
-/*
- * Shortest decimal digits that read back as d (d finite, > 0): digits without
- * a point into dig (NUL-terminated, no trailing zeros), *exp10 such that
- * d = 0.d1d2... * 10^(exp10 + 1), i.e. d1 is the units digit of 10^exp10.
- */
-static void shortest_digits(double d, char *dig, size_t cap, int *exp10)
+/* The spelling of a non-finite float: str() "inf", json.dumps "Infinity", ruamel
+ * ".inf". */
+static int non_finite(bt_buf *out, double d, bt_fmt_numstyle style)
 {
-    char tmp[64];
-    int p;
-    size_t n = 0;
-    const char *s, *e;
-
-    for (p = 1; p <= 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
-    e = strchr(tmp, 'e');
-    for (s = tmp; s < e && n + 1 < cap; s++) {
-        if (*s >= '0' && *s <= '9')
-            dig[n++] = *s;
-    }
-    while (n > 1 && dig[n - 1] == '0')
-        n--;
-    dig[n] = '\0';
-    *exp10 = atoi(e + 1);
-}
-
-int bt_fmt_py_float(bt_buf *out, double d, bt_fmt_numstyle style)
-{
-    char dig[40];
-    int e, decpt, n, rc = 0;
-    bt_buf *b = out;
-
-    if (isnan(d)) {
-        return bt_buf_puts(b, style == BT_FMT_NUM_JSON ? "NaN"
-                              : style == BT_FMT_NUM_YAML ? ".nan" : "nan");
-    }
-    if (isinf(d)) {
-        if (style == BT_FMT_NUM_JSON)
-            return bt_buf_puts(b, d < 0 ? "-Infinity" : "Infinity");
-        if (style == BT_FMT_NUM_YAML)
-            return bt_buf_puts(b, d < 0 ? "-.inf" : ".inf");
-        return bt_buf_puts(b, d < 0 ? "-inf" : "inf");
-    }
-    if (d == 0)
-        return bt_buf_puts(b, signbit(d) ? "-0.0" : "0.0");
-    if (d < 0) {
-        rc = bt_buf_putc(b, '-');
-        d = -d;
-    }
-    shortest_digits(d, dig, sizeof dig, &e);
-    n = (int)strlen(dig);
-    decpt = e + 1;
-    if (rc == 0 && decpt > -4 && decpt <= 16) {
-        if (decpt <= 0) {
-            rc = bt_buf_puts(b, "0.");
-            for (int i = 0; rc == 0 && i < -decpt; i++)
-                rc = bt_buf_putc(b, '0');
-            if (rc == 0)
-                rc = bt_buf_puts(b, dig);
-        } else if (decpt >= n) {
-            rc = bt_buf_puts(b, dig);
-            for (int i = n; rc == 0 && i < decpt; i++)
-                rc = bt_buf_putc(b, '0');
-            if (rc == 0)
-                rc = bt_buf_puts(b, ".0");
-        } else {
-            rc = bt_buf_append(b, dig, (size_t)decpt);
-            if (rc == 0)
-                rc = bt_buf_putc(b, '.');
-            if (rc == 0)
-                rc = bt_buf_puts(b, dig + decpt);
-        }
-    } else if (rc == 0) {
-        rc = bt_buf_putc(b, dig[0]);
-        if (rc == 0 && n > 1) {
-            rc = bt_buf_putc(b, '.');
-            if (rc == 0)
-                rc = bt_buf_puts(b, dig + 1);
-        }
-        if (rc == 0)
-            rc = bt_buf_printf(b, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-    }
-    return rc;
+    static const char *const names[3][3] = {
+        /* nan, inf, -inf */
+        {"nan", "inf", "-inf"},
+        {"NaN", "Infinity", "-Infinity"},
+        {".nan", ".inf", "-.inf"},
+    };
+    return bt_buf_puts(out, names[style][isnan(d) ? 0 : d > 0 ? 1 : 2]);
 }
 
 int bt_fmt_py_number(bt_buf *out, const bt_json *v, bt_fmt_numstyle style)
 {
-    if (bt_fmt_num_is_int(v)) {
-        if (v->u.str) {
-            const char *s = v->u.str;
-            size_t n = strlen(s);
-            if (strspn(s, "-0") == n) /* "-0" and "0": Python's int is 0 */
-                return bt_buf_putc(out, '0');
-            return bt_buf_append(out, s, n);
-        }
-        return bt_buf_printf(out, "%lld", (long long)v->num + 0LL);
-    }
-    return bt_fmt_py_float(out, v->num, style);
+    bt_json_write_opts wo = {0, BT_JSON_W_PYNUM};
+
+    /* an integer literal is exact even past the double range; a float that
+     * overflowed (1e400) is infinite */
+    if (!bt_fmt_num_is_int(v) && !isfinite(v->num))
+        return non_finite(out, v->num, style);
+    if (!v->u.str)
+        return bt_json_write_number(out, v->num);
+    /* the JSON writer's Python mode: int literals as written (-0 as 0), other
+     * literals as repr(float(text)), which str() and ruamel also print */
+    return bt_json_write(out, v, &wo);
 }
 
 static int repr_string(bt_buf *out, const char *s, size_t len)
@@ -174,16 +103,11 @@ int bt_fmt_py_repr(bt_buf *out, const bt_json *v)
     if (!v)
         return bt_buf_puts(out, "None");
     switch (v->type) {
-    case BT_JSON_NULL:
-        return bt_buf_puts(out, "None");
-    case BT_JSON_TRUE:
-        return bt_buf_puts(out, "True");
-    case BT_JSON_FALSE:
-        return bt_buf_puts(out, "False");
-    case BT_JSON_NUMBER:
-        return bt_fmt_py_number(out, v, BT_FMT_NUM_STR);
-    case BT_JSON_STRING:
-        return repr_string(out, v->u.str, v->len);
+    case BT_JSON_NULL: return bt_buf_puts(out, "None");
+    case BT_JSON_TRUE: return bt_buf_puts(out, "True");
+    case BT_JSON_FALSE: return bt_buf_puts(out, "False");
+    case BT_JSON_NUMBER: return bt_fmt_py_number(out, v, BT_FMT_NUM_STR);
+    case BT_JSON_STRING: return repr_string(out, v->u.str, v->len);
     case BT_JSON_ARRAY:
         rc = bt_buf_putc(out, '[');
         for (i = 0; rc == 0 && i < v->len; i++) {
@@ -224,16 +148,12 @@ bool bt_fmt_py_truthy(const bt_json *v)
         return false;
     switch (v->type) {
     case BT_JSON_NULL:
-    case BT_JSON_FALSE:
-        return false;
-    case BT_JSON_TRUE:
-        return true;
-    case BT_JSON_NUMBER:
-        return v->num != 0.0;
+    case BT_JSON_FALSE: return false;
+    case BT_JSON_TRUE: return true;
+    case BT_JSON_NUMBER: return v->num != 0.0;
     case BT_JSON_STRING:
     case BT_JSON_ARRAY:
-    case BT_JSON_OBJECT:
-        return v->len > 0;
+    case BT_JSON_OBJECT: return v->len > 0;
     }
     return false;
 }
@@ -362,8 +282,9 @@ static bt_json *shallow_copy(bt_arena *a, const bt_json *v)
     if (!arr)
         return NULL;
     if (v->len)
-        memcpy(arr, v->type == BT_JSON_ARRAY ? (const void *)v->u.items
-                                             : (const void *)v->u.members, v->len * sz);
+        memcpy(arr,
+               v->type == BT_JSON_ARRAY ? (const void *)v->u.items : (const void *)v->u.members,
+               v->len * sz);
     if (v->type == BT_JSON_ARRAY)
         c->u.items = arr;
     else
@@ -426,19 +347,65 @@ const bt_json *bt_fmt_dedupe(bt_arena *a, const bt_json *v)
 const char *bt_fmt_py_type_name(const bt_json *v)
 {
     switch (v ? v->type : BT_JSON_NULL) {
-    case BT_JSON_NULL:
-        return "NoneType";
+    case BT_JSON_NULL: return "NoneType";
     case BT_JSON_TRUE:
-    case BT_JSON_FALSE:
-        return "bool";
-    case BT_JSON_NUMBER:
-        return bt_fmt_num_is_int(v) ? "int" : "float";
-    case BT_JSON_STRING:
-        return "str";
-    case BT_JSON_ARRAY:
-        return "list";
-    case BT_JSON_OBJECT:
-        return "dict";
+    case BT_JSON_FALSE: return "bool";
+    case BT_JSON_NUMBER: return bt_fmt_num_is_int(v) ? "int" : "float";
+    case BT_JSON_STRING: return "str";
+    case BT_JSON_ARRAY: return "list";
+    case BT_JSON_OBJECT: return "dict";
     }
     return "object";
+}
+
+int bt_fmt_keyset_add(bt_fmt_keyset *ks, const bt_json_member *m)
+{
+    size_t lo = 0, hi = ks->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = bt_fmt_key_cmp(ks->k[mid]->key, ks->k[mid]->key_len, m->key, m->key_len);
+        if (c == 0)
+            return 0;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (ks->n == ks->cap) {
+        size_t cap = ks->cap ? ks->cap * 2 : 16;
+        const bt_json_member **k = realloc(ks->k, cap * sizeof *k);
+        if (!k)
+            return BT_ENOMEM;
+        ks->k = k;
+        ks->cap = cap;
+    }
+    memmove(ks->k + lo + 1, ks->k + lo, (ks->n - lo) * sizeof *ks->k);
+    ks->k[lo] = m;
+    ks->n++;
+    return 0;
+}
+
+bool bt_fmt_keyset_has(const bt_fmt_keyset *ks, const char *key, size_t len)
+{
+    size_t lo = 0, hi = ks->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = bt_fmt_key_cmp(ks->k[mid]->key, ks->k[mid]->key_len, key, len);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+void bt_fmt_keyset_dispose(bt_fmt_keyset *ks)
+{
+    free(ks->k);
+    ks->k = NULL;
+    ks->n = ks->cap = 0;
 }

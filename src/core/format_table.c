@@ -103,8 +103,7 @@ static int update_max_widths(table *t, section *s, const cell *row, size_t n)
     }
     for (i = 0; i < n; i++) {
         if (i >= s->nmax)
-            return bt_error_set(t->err, BT_EINVAL,
-                                "table output: list index out of range");
+            return bt_error_set(t->err, BT_EINVAL, "table output: list index out of range");
         if (row[i].w > s->max_widths[i])
             s->max_widths[i] = row[i].w;
     }
@@ -169,85 +168,59 @@ static cell *cells(table *t, size_t n)
     return bt_arena_alloc(t->a, (n ? n : 1) * sizeof(cell));
 }
 
-/* _group_scalar_keys over one dict, or the union over a list of dicts; the
- * results are sorted, duplicate-free member pointers. */
-typedef struct keylist {
-    const bt_json_member **k;
-    size_t n, cap;
-} keylist;
-
-static int keylist_add(table *t, keylist *kl, const bt_json_member *m)
-{
-    size_t lo = 0, hi = kl->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = bt_fmt_key_cmp(kl->k[mid]->key, kl->k[mid]->key_len, m->key, m->key_len);
-        if (c == 0)
-            return 0;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (grow(t->a, (void **)&kl->k, &kl->cap, kl->n + 1, sizeof *kl->k))
-        return BT_ENOMEM;
-    memmove(kl->k + lo + 1, kl->k + lo, (kl->n - lo) * sizeof *kl->k);
-    kl->k[lo] = m;
-    kl->n++;
-    return 0;
-}
-
-static int group_keys(table *t, const bt_json *d, keylist *headers, keylist *more)
+/* _group_scalar_keys: adds d's keys to headers (scalar values) or more (others);
+ * over a list of dicts this builds the union. */
+static int group_keys(const bt_json *d, bt_fmt_keyset *headers, bt_fmt_keyset *more)
 {
     size_t i;
     int rc = 0;
 
     for (i = 0; rc == 0 && i < d->len; i++) {
         const bt_json_member *m = &d->u.members[i];
-        rc = keylist_add(t, bt_fmt_is_scalar(m->value) ? headers : more, m);
+        rc = bt_fmt_keyset_add(bt_fmt_is_scalar(m->value) ? headers : more, m);
     }
     return rc;
 }
 
-static int header_cells(table *t, const keylist *kl, cell **out)
+static int header_cells(table *t, const bt_fmt_keyset *ks, cell **out)
 {
     size_t i;
-    cell *c = cells(t, kl->n);
+    cell *c = cells(t, ks->n);
 
     if (!c)
         return BT_ENOMEM;
-    for (i = 0; i < kl->n; i++)
-        c[i] = mkcell(kl->k[i]->key, kl->k[i]->key_len);
+    for (i = 0; i < ks->n; i++)
+        c[i] = mkcell(ks->k[i]->key, ks->k[i]->key_len);
     *out = c;
     return 0;
 }
 
-static int build(table *t, const char *title, size_t title_len, bool has_title,
-                 const bt_json *cur, int indent, bool *built);
+static int build(table *t, const char *title, size_t title_len, bool has_title, const bt_json *cur,
+                 int indent, bool *built);
 
 static int sub_table_from_dict(table *t, const bt_json *d, int indent)
 {
-    keylist headers = {NULL, 0, 0}, more = {NULL, 0, 0};
+    bt_fmt_keyset headers = BT_FMT_KEYSET_INIT, more = BT_FMT_KEYSET_INIT;
+    cell *h, *row;
     size_t i;
-    int rc = group_keys(t, d, &headers, &more);
+    int rc = group_keys(d, &headers, &more);
     bool built;
 
     if (rc)
-        return rc;
-    if (headers.n == 1) {
-        cell *row = cells(t, 2);
-        if (!row)
-            return BT_ENOMEM;
+        goto done;
+    if (headers.n == 1) { /* a single scalar: one key | value row */
+        row = cells(t, 2);
+        if (!row) {
+            rc = BT_ENOMEM;
+            goto done;
+        }
         row[0] = mkcell(headers.k[0]->key, headers.k[0]->key_len);
         rc = str_cell(t, headers.k[0]->value, &row[1]);
         if (rc == 0)
             rc = add_row(t, row, 2);
     } else if (headers.n) {
-        cell *h, *row = cells(t, headers.n);
-        rc = header_cells(t, &headers, &h);
-        if (rc == 0 && !row)
-            rc = BT_ENOMEM;
+        row = cells(t, headers.n);
+        rc = row ? header_cells(t, &headers, &h) : BT_ENOMEM;
         if (rc == 0)
             rc = add_header(t, h, headers.n);
         for (i = 0; rc == 0 && i < headers.n; i++)
@@ -258,14 +231,17 @@ static int sub_table_from_dict(table *t, const bt_json *d, int indent)
     for (i = 0; rc == 0 && i < more.n; i++)
         rc = build(t, more.k[i]->key, more.k[i]->key_len, true, more.k[i]->value, indent + 1,
                    &built);
+done:
+    bt_fmt_keyset_dispose(&headers);
+    bt_fmt_keyset_dispose(&more);
     return rc;
 }
 
 static int sub_table_from_list(table *t, const bt_json *list, int indent, const char *title,
                                size_t title_len)
 {
-    keylist headers = {NULL, 0, 0}, more = {NULL, 0, 0};
-    cell *h;
+    bt_fmt_keyset headers = BT_FMT_KEYSET_INIT, more = BT_FMT_KEYSET_INIT;
+    cell *h, *row;
     size_t i, j;
     int rc = 0;
     bool built;
@@ -276,11 +252,10 @@ static int sub_table_from_list(table *t, const bt_json *list, int indent, const 
     for (i = 0; rc == 0 && i < list->len; i++) {
         const bt_json *e = list->u.items[i];
         if (e->type == BT_JSON_OBJECT)
-            rc = group_keys(t, e, &headers, &more);
+            rc = group_keys(e, &headers, &more);
         else if (!((e->type == BT_JSON_STRING || e->type == BT_JSON_ARRAY) && e->len == 0))
-            return bt_error_set(t->err, BT_EINVAL,
-                                "table output: '%s' object is not a mapping",
-                                bt_fmt_py_type_name(e));
+            rc = bt_error_set(t->err, BT_EINVAL, "table output: '%s' object is not a mapping",
+                              bt_fmt_py_type_name(e));
     }
     /* then element.get(header) for every header, and `key in element` */
     for (i = 0; rc == 0 && i < list->len; i++) {
@@ -288,13 +263,12 @@ static int sub_table_from_list(table *t, const bt_json *list, int indent, const 
         if (e->type == BT_JSON_OBJECT)
             continue;
         if (headers.n)
-            return bt_error_set(t->err, BT_EINVAL,
-                                "table output: '%s' object has no attribute 'get'",
-                                bt_fmt_py_type_name(e));
-        for (j = 0; j < more.n; j++)
+            rc = bt_error_set(t->err, BT_EINVAL, "table output: '%s' object has no attribute 'get'",
+                              bt_fmt_py_type_name(e));
+        for (j = 0; rc == 0 && j < more.n; j++)
             if (e->type == BT_JSON_STRING && more.k[j]->key_len == 0)
-                return bt_error_set(t->err, BT_EINVAL,
-                                    "table output: string indices must be integers");
+                rc = bt_error_set(t->err, BT_EINVAL,
+                                  "table output: string indices must be integers");
     }
     if (rc == 0)
         rc = header_cells(t, &headers, &h);
@@ -302,8 +276,7 @@ static int sub_table_from_list(table *t, const bt_json *list, int indent, const 
         rc = add_header(t, h, headers.n);
     for (i = 0; rc == 0 && i < list->len; i++) {
         const bt_json *e = list->u.items[i];
-        cell *row;
-        if (i > 0 && more.n) {
+        if (i > 0 && more.n) { /* nested values: each element gets its own section */
             rc = new_section(t, title, title_len, indent);
             if (rc == 0)
                 rc = add_header(t, h, headers.n);
@@ -311,8 +284,10 @@ static int sub_table_from_list(table *t, const bt_json *list, int indent, const 
                 break;
         }
         row = cells(t, headers.n);
-        if (!row)
-            return BT_ENOMEM;
+        if (!row) {
+            rc = BT_ENOMEM;
+            break;
+        }
         if (e->type != BT_JSON_OBJECT) { /* "" or [] with no headers: an empty row */
             rc = add_row(t, row, 0);
             continue;
@@ -329,16 +304,17 @@ static int sub_table_from_list(table *t, const bt_json *list, int indent, const 
         for (j = 0; rc == 0 && j < more.n; j++) {
             const bt_json *val = bt_fmt_member(e, more.k[j]->key, more.k[j]->key_len);
             if (val)
-                rc = build(t, more.k[j]->key, more.k[j]->key_len, true, val, indent + 1,
-                           &built);
+                rc = build(t, more.k[j]->key, more.k[j]->key_len, true, val, indent + 1, &built);
         }
     }
+    bt_fmt_keyset_dispose(&headers);
+    bt_fmt_keyset_dispose(&more);
     return rc;
 }
 
 /* TableFormatter._build_table; has_title false is Python's title=None. */
-static int build(table *t, const char *title, size_t title_len, bool has_title,
-                 const bt_json *cur, int indent, bool *built)
+static int build(table *t, const char *title, size_t title_len, bool has_title, const bt_json *cur,
+                 int indent, bool *built)
 {
     size_t i, j;
     int rc = 0;
@@ -634,8 +610,8 @@ static int to_vertical(table *t)
     return 0;
 }
 
-int bt_fmt_table(bt_buf *out, bt_arena *a, const bt_json *v, const char *title,
-                 unsigned width, bt_error *err)
+int bt_fmt_table(bt_buf *out, bt_arena *a, const bt_json *v, const char *title, unsigned width,
+                 bt_error *err)
 {
     table t;
     long max_width = 0, term = width ? (long)width : 80;

@@ -17,63 +17,12 @@ typedef struct ident {
     size_t len;
 } ident;
 
-/* A sorted, duplicate-free list of keys (Python's sorted(set(...))). */
-typedef struct keyset {
-    const bt_json_member **k; /* borrowed member pointers, for key/key_len */
-    size_t n, cap;
-} keyset;
-
-static int text_item(bt_buf *out, const bt_json *v, ident id, const keyset *scalar_keys,
+static int text_item(bt_buf *out, const bt_json *v, ident id, const bt_fmt_keyset *scalar_keys,
                      bt_error *err);
 
 static int put_ident(bt_buf *out, ident id)
 {
     return bt_fmt_py_upper(out, id.s, id.len);
-}
-
-static int keyset_add(keyset *ks, const bt_json_member *m)
-{
-    size_t lo = 0, hi = ks->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = bt_fmt_key_cmp(ks->k[mid]->key, ks->k[mid]->key_len, m->key, m->key_len);
-        if (c == 0)
-            return 0;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (ks->n == ks->cap) {
-        size_t cap = ks->cap ? ks->cap * 2 : 16;
-        const bt_json_member **k = realloc(ks->k, cap * sizeof *k);
-        if (!k)
-            return BT_ENOMEM;
-        ks->k = k;
-        ks->cap = cap;
-    }
-    memmove(ks->k + lo + 1, ks->k + lo, (ks->n - lo) * sizeof *ks->k);
-    ks->k[lo] = m;
-    ks->n++;
-    return 0;
-}
-
-static bool keyset_has(const keyset *ks, const char *key, size_t len)
-{
-    size_t lo = 0, hi = ks->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = bt_fmt_key_cmp(ks->k[mid]->key, ks->k[mid]->key_len, key, len);
-        if (c == 0)
-            return true;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
 }
 
 /* _format_scalar_list: items are scalars (already filtered by the caller). */
@@ -118,7 +67,7 @@ static int text_list(bt_buf *out, const bt_json *v, ident id, bt_error *err)
             any_list = true;
     }
     if (any_dict) {
-        keyset ks = {NULL, 0, 0};
+        bt_fmt_keyset ks = BT_FMT_KEYSET_INIT;
         for (i = 0; i < n; i++) /* _all_scalar_keys calls .items() on every element */
             if (v->u.items[i]->type != BT_JSON_OBJECT)
                 return bt_error_set(err, BT_EINVAL,
@@ -130,11 +79,11 @@ static int text_list(bt_buf *out, const bt_json *v, ident id, bt_error *err)
                 continue;
             for (size_t j = 0; rc == 0 && j < d->len; j++)
                 if (bt_fmt_is_scalar(d->u.members[j].value))
-                    rc = keyset_add(&ks, &d->u.members[j]);
+                    rc = bt_fmt_keyset_add(&ks, &d->u.members[j]);
         }
         for (i = 0; rc == 0 && i < n; i++)
             rc = text_item(out, v->u.items[i], id, &ks, err);
-        free(ks.k);
+        bt_fmt_keyset_dispose(&ks);
         return rc;
     }
     if (any_list) {
@@ -174,7 +123,7 @@ static int column(bt_buf *out, ident id, bool *started)
     return bt_buf_putc(out, '\t');
 }
 
-static int text_dict(bt_buf *out, const bt_json *v, ident id, const keyset *scalar_keys,
+static int text_dict(bt_buf *out, const bt_json *v, ident id, const bt_fmt_keyset *scalar_keys,
                      bt_error *err)
 {
     size_t n = v->len, i;
@@ -211,7 +160,7 @@ static int text_dict(bt_buf *out, const bt_json *v, ident id, const keyset *scal
         ident sub = {m->key, m->key_len};
         if (scalar_keys) {
             /* every key not among the shared scalar columns, whatever its type */
-            if (keyset_has(scalar_keys, m->key, m->key_len))
+            if (bt_fmt_keyset_has(scalar_keys, m->key, m->key_len))
                 continue;
         } else if (bt_fmt_is_scalar(m->value)) {
             continue;
@@ -222,7 +171,7 @@ static int text_dict(bt_buf *out, const bt_json *v, ident id, const keyset *scal
     return rc;
 }
 
-static int text_item(bt_buf *out, const bt_json *v, ident id, const keyset *scalar_keys,
+static int text_item(bt_buf *out, const bt_json *v, ident id, const bt_fmt_keyset *scalar_keys,
                      bt_error *err)
 {
     int rc;

@@ -27,7 +27,6 @@ typedef struct yemit {
     size_t nindents, capindents;
     long column;
     bool whitespace, indention;
-    int flow_level;
     bool mapping_ctx, simple_key_ctx;
     int rc;
 } yemit;
@@ -36,7 +35,7 @@ typedef struct yscalar {
     const char *s;
     size_t len;
     bool plain_implicit; /* resolving the plain text gives this node's own type */
-    bool multiline, flow_plain_allowed, block_plain_allowed, single_quoted_allowed;
+    bool multiline, block_plain_allowed, single_quoted_allowed;
 } yscalar;
 
 /* ---- output primitives (libyaml's PUT / WRITE / PUT_BREAK) ---- */
@@ -66,8 +65,11 @@ static void write_char(yemit *e, const char *s, size_t w)
 static size_t char_width(const char *s, size_t n)
 {
     unsigned char c = (unsigned char)s[0];
-    size_t w = (c & 0x80) == 0 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-             : (c & 0xF8) == 0xF0 ? 4 : 1;
+    size_t w = (c & 0x80) == 0      ? 1
+               : (c & 0xE0) == 0xC0 ? 2
+               : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0 ? 4
+                                    : 1;
     return w > n ? n : w;
 }
 
@@ -115,8 +117,7 @@ static void write_indent(yemit *e)
     e->indention = true;
 }
 
-static void write_indicator(yemit *e, const char *ind, bool need_ws, bool is_ws,
-                            bool is_indention)
+static void write_indicator(yemit *e, const char *ind, bool need_ws, bool is_ws, bool is_indention)
 {
     if (need_ws && !e->whitespace)
         put(e, ' ');
@@ -170,55 +171,41 @@ static bool is_bom(const yscalar *sc, size_t i)
 
 /* ---- scalar analysis (yaml_emitter_analyze_scalar) ---- */
 
+/* Scalars only ever appear in block context here (the only flow collections are
+ * the empty [] and {}), so the flow-context half of libyaml's analysis is left out. */
 static void analyze(yscalar *sc)
 {
-    bool block_ind = false, flow_ind = false, line_breaks = false, special = false;
+    bool block_ind = false, line_breaks = false, special = false;
     bool leading_space = false, leading_break = false, trailing_space = false;
     bool trailing_break = false, break_space = false, space_break = false;
     bool preceded_by_ws = true, followed_by_ws, prev_space = false, prev_break = false;
     size_t i = 0, n = sc->len;
 
-    if (n == 0) {
-        sc->multiline = false;
-        sc->flow_plain_allowed = false;
-        sc->block_plain_allowed = true;
-        sc->single_quoted_allowed = true;
+    sc->multiline = false;
+    sc->block_plain_allowed = true;
+    sc->single_quoted_allowed = true;
+    if (n == 0)
         return;
-    }
     if (n >= 3 && ((sc->s[0] == '-' && sc->s[1] == '-' && sc->s[2] == '-') ||
-                   (sc->s[0] == '.' && sc->s[1] == '.' && sc->s[2] == '.'))) {
-        block_ind = flow_ind = true;
-    }
+                   (sc->s[0] == '.' && sc->s[1] == '.' && sc->s[2] == '.')))
+        block_ind = true;
     followed_by_ws = is_blankz(sc, char_width(sc->s, n));
     while (i < n) {
         size_t w = char_width(sc->s + i, n - i);
         char c = sc->s[i];
         if (i == 0) {
-            if (strchr("#,[]{}&*!|>'\"%@`", c) && c) {
-                flow_ind = block_ind = true;
-            }
-            if (c == '?' || c == ':') {
-                flow_ind = true;
-                if (followed_by_ws)
-                    block_ind = true;
-            }
-            if (c == '-' && followed_by_ws)
-                flow_ind = block_ind = true;
+            if (c && strchr("#,[]{}&*!|>'\"%@`", c))
+                block_ind = true;
+            if ((c == '?' || c == ':' || c == '-') && followed_by_ws)
+                block_ind = true;
         } else {
-            if (c && strchr(",?[]{}", c))
-                flow_ind = true;
-            if (c == ':') {
-                flow_ind = true;
-                if (followed_by_ws)
-                    block_ind = true;
-            }
+            if (c == ':' && followed_by_ws)
+                block_ind = true;
             if (c == '#' && preceded_by_ws)
-                flow_ind = block_ind = true;
+                block_ind = true;
         }
         if (!is_printable(sc, i))
             special = true; /* unicode output is on: only non-printables count */
-        if (is_break(sc, i))
-            line_breaks = true;
         if (is_space(sc, i)) {
             if (i == 0)
                 leading_space = true;
@@ -229,6 +216,7 @@ static void analyze(yscalar *sc)
             prev_space = true;
             prev_break = false;
         } else if (is_break(sc, i)) {
+            line_breaks = true;
             if (i == 0)
                 leading_break = true;
             if (i + w == n)
@@ -247,21 +235,11 @@ static void analyze(yscalar *sc)
             followed_by_ws = is_blankz(sc, i + char_width(sc->s + i, n - i));
     }
     sc->multiline = line_breaks;
-    sc->flow_plain_allowed = true;
-    sc->block_plain_allowed = true;
-    sc->single_quoted_allowed = true;
-    if (leading_space || leading_break || trailing_space || trailing_break)
-        sc->flow_plain_allowed = sc->block_plain_allowed = false;
-    if (break_space)
-        sc->flow_plain_allowed = sc->block_plain_allowed = sc->single_quoted_allowed = false;
-    if (space_break || special)
-        sc->flow_plain_allowed = sc->block_plain_allowed = sc->single_quoted_allowed = false;
-    if (line_breaks)
-        sc->flow_plain_allowed = sc->block_plain_allowed = false;
-    if (flow_ind)
-        sc->flow_plain_allowed = false;
-    if (block_ind)
+    if (leading_space || leading_break || trailing_space || trailing_break || line_breaks ||
+        block_ind)
         sc->block_plain_allowed = false;
+    if (break_space || space_break || special)
+        sc->block_plain_allowed = sc->single_quoted_allowed = false;
 }
 
 /* ---- YAML 1.2 implicit resolvers of ruamel.yaml (what a plain scalar reads as) ---- */
@@ -445,13 +423,12 @@ static bool match_timestamp(const char *s, size_t n)
 
 static bool resolves_non_str1(const char *s, size_t n)
 {
-    static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE",
-                                        NULL};
+    static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE", NULL};
     static const char *const nulls[] = {"~", "null", "Null", "NULL", "", NULL};
     static const char *const misc[] = {"<<", "=", "!", "&", "*", NULL};
 
-    return exact(s, n, bools) || exact(s, n, nulls) || exact(s, n, misc) ||
-           match_float(s, n) || match_int(s, n) || match_timestamp(s, n);
+    return exact(s, n, bools) || exact(s, n, nulls) || exact(s, n, misc) || match_float(s, n) ||
+           match_int(s, n) || match_timestamp(s, n);
 }
 
 /* Python's re.match with '$' also accepts the text minus one final "\n". */
@@ -464,12 +441,30 @@ static bool resolves_non_str(const char *s, size_t n)
 
 /* ---- scalar writers ---- */
 
+/* A line break inside a plain or single-quoted scalar: "\n" is doubled at the first
+ * break of a run (a single newline would fold to a space); NEL, LS and PS are copied
+ * and start a new line. */
+static void write_break(yemit *e, const yscalar *sc, size_t i, size_t w, bool *breaks)
+{
+    if (sc->s[i] == '\n') {
+        if (!*breaks)
+            put_break(e);
+        put_break(e);
+    } else {
+        if (e->rc == 0)
+            e->rc = bt_buf_append(e->out, sc->s + i, w);
+        e->column = 0;
+    }
+    e->indention = true;
+    *breaks = true;
+}
+
 static void write_plain(yemit *e, const yscalar *sc, bool allow_breaks)
 {
     bool spaces = false, breaks = false;
     size_t i = 0;
 
-    if (!e->whitespace && (sc->len || e->flow_level))
+    if (!e->whitespace && sc->len)
         put(e, ' ');
     while (i < sc->len) {
         size_t w = char_width(sc->s + i, sc->len - i);
@@ -480,17 +475,7 @@ static void write_plain(yemit *e, const yscalar *sc, bool allow_breaks)
                 write_char(e, sc->s + i, 1);
             spaces = true;
         } else if (is_break(sc, i)) {
-            if (!breaks && sc->s[i] == '\n')
-                put_break(e);
-            if (sc->s[i] == '\n') {
-                put_break(e);
-            } else {
-                if (e->rc == 0)
-                    e->rc = bt_buf_append(e->out, sc->s + i, w);
-                e->column = 0;
-            }
-            e->indention = true;
-            breaks = true;
+            write_break(e, sc, i, w, &breaks);
         } else {
             if (breaks)
                 write_indent(e);
@@ -514,24 +499,14 @@ static void write_single(yemit *e, const yscalar *sc, bool allow_breaks)
     while (i < sc->len) {
         size_t w = char_width(sc->s + i, sc->len - i);
         if (is_space(sc, i)) {
-            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i != 0 &&
-                i != sc->len - 1 && !is_space(sc, i + 1))
+            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i != 0 && i != sc->len - 1 &&
+                !is_space(sc, i + 1))
                 write_indent(e);
             else
                 write_char(e, sc->s + i, 1);
             spaces = true;
         } else if (is_break(sc, i)) {
-            if (!breaks && sc->s[i] == '\n')
-                put_break(e);
-            if (sc->s[i] == '\n') {
-                put_break(e);
-            } else {
-                if (e->rc == 0)
-                    e->rc = bt_buf_append(e->out, sc->s + i, w);
-                e->column = 0;
-            }
-            e->indention = true;
-            breaks = true;
+            write_break(e, sc, i, w, &breaks);
         } else {
             if (breaks)
                 write_indent(e);
@@ -561,8 +536,7 @@ static void write_double(yemit *e, const yscalar *sc, bool allow_breaks)
     while (i < sc->len) {
         size_t w = char_width(sc->s + i, sc->len - i);
         char c = sc->s[i];
-        if (!is_printable(sc, i) || is_bom(sc, i) || is_break(sc, i) || c == '"' ||
-            c == '\\') {
+        if (!is_printable(sc, i) || is_bom(sc, i) || is_break(sc, i) || c == '"' || c == '\\') {
             uint32_t v;
             char esc = 0;
             bt_fmt_utf8_next(sc->s + i, sc->len - i, &v);
@@ -595,8 +569,7 @@ static void write_double(yemit *e, const yscalar *sc, bool allow_breaks)
             }
             spaces = false;
         } else if (c == ' ') {
-            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i != 0 &&
-                i != sc->len - 1) {
+            if (allow_breaks && !spaces && e->column > BEST_WIDTH && i != 0 && i != sc->len - 1) {
                 write_indent(e);
                 if (is_space(sc, i + 1))
                     put(e, '\\');
@@ -623,10 +596,9 @@ static void emit_scalar(yemit *e, const yscalar *sc)
     if (e->simple_key_ctx && sc->multiline)
         style = STYLE_DOUBLE;
     if (style == STYLE_PLAIN) {
-        if ((e->flow_level && !sc->flow_plain_allowed) ||
-            (!e->flow_level && !sc->block_plain_allowed))
+        if (!sc->block_plain_allowed)
             style = STYLE_SINGLE;
-        if (!sc->len && (e->flow_level || e->simple_key_ctx))
+        if (!sc->len && e->simple_key_ctx)
             style = STYLE_SINGLE;
         if (!sc->plain_implicit)
             style = STYLE_SINGLE;
@@ -677,8 +649,7 @@ static int scalar_of(bt_buf *tmp, const bt_json *v, yscalar *sc)
         sc->len = v->len;
         sc->plain_implicit = !resolves_non_str(v->u.str, v->len);
         break;
-    default:
-        break;
+    default: break;
     }
     analyze(sc);
     return 0;
@@ -688,11 +659,9 @@ static void emit_node(yemit *e, bt_buf *tmp, const bt_json *v, bool mapping, boo
 
 static void emit_flow_empty(yemit *e, const char *open, const char *close)
 {
+    /* libyaml's flow collection with no items: the indent push/pop and the flow
+     * level around it leave no trace in the output */
     write_indicator(e, open, true, true, false);
-    increase_indent(e, true, false);
-    e->flow_level++;
-    e->flow_level--;
-    pop_indent(e);
     write_indicator(e, close, false, false, false);
 }
 
@@ -775,15 +744,13 @@ static void emit_node(yemit *e, bt_buf *tmp, const bt_json *v, bool mapping, boo
     }
 }
 
-int bt_fmt_yaml(bt_buf *out, bt_arena *a, const bt_json *v, bool as_stream_item,
-                bt_error *err)
+int bt_fmt_yaml(bt_buf *out, const bt_json *v, bool as_stream_item, bt_error *err)
 {
     yemit e;
     bt_buf tmp = BT_BUF_INIT;
     bt_json wrap;
     bt_json *items[1];
 
-    (void)a;
     memset(&e, 0, sizeof e);
     e.out = out;
     e.indent = -1;

@@ -560,9 +560,9 @@ int jp_dumps(jp_ctx *c, bt_buf *out, const bt_json *v)
     size_t i, n;
     int rc = 0;
     if (jp_is_expref(v)) {
-        jp_fail(c, BT_EINVAL, BT_JMESPATH_E_INVALID_TYPE,
-                "an expression reference (&...) cannot be converted to a string");
-        return BT_EINVAL;
+        /* json.dumps(default=str) prints the Python object's str() */
+        static const char py_str[] = "<jmespath.visitor._Expression object>";
+        return bt_json_write_string(out, py_str, sizeof py_str - 1, BT_JSON_W_ASCII);
     }
     switch (v ? v->type : BT_JSON_NULL) {
     case BT_JSON_NULL: return bt_buf_puts(out, "null");
@@ -763,8 +763,7 @@ bt_json *jp_eval(jp_ctx *c, const jp_node *nd, const bt_json *v)
 
     switch (nd->type) {
     case JP_IDENTITY:
-    case JP_CURRENT:
-        return (bt_json *)v;
+    case JP_CURRENT: return (bt_json *)v;
     case JP_FIELD:
         if (v && v->type == BT_JSON_OBJECT)
             return jp_lookup(v, nd->name, nd->name_len);
@@ -789,8 +788,7 @@ bt_json *jp_eval(jp_ctx *c, const jp_node *nd, const bt_json *v)
             return NULL;
         return v->u.items[k];
     }
-    case JP_SLICE:
-        return eval_slice(c, nd, v);
+    case JP_SLICE: return eval_slice(c, nd, v);
     case JP_PROJECTION:
         base = jp_eval(c, nd->kids[0], v);
         if (c->rc || !base || base->type != BT_JSON_ARRAY)
@@ -861,8 +859,7 @@ bt_json *jp_eval(jp_ctx *c, const jp_node *nd, const bt_json *v)
         }
         return out;
     }
-    case JP_LITERAL:
-        return nd->lit;
+    case JP_LITERAL: return nd->lit;
     case JP_MULTI_LIST: {
         bt_json *out;
         if (is_none(v))
@@ -879,8 +876,7 @@ bt_json *jp_eval(jp_ctx *c, const jp_node *nd, const bt_json *v)
         }
         return out;
     }
-    case JP_MULTI_HASH:
-        return eval_multi_hash(c, nd, v);
+    case JP_MULTI_HASH: return eval_multi_hash(c, nd, v);
     case JP_OR:
         r = jp_eval(c, nd->kids[0], v);
         if (c->rc)
@@ -900,8 +896,7 @@ bt_json *jp_eval(jp_ctx *c, const jp_node *nd, const bt_json *v)
         if (c->rc)
             return NULL;
         return jp_bool(!jp_truthy(r));
-    case JP_COMPARATOR:
-        return eval_comparator(c, nd, v);
+    case JP_COMPARATOR: return eval_comparator(c, nd, v);
     case JP_FUNCTION: {
         bt_json *stackargs[4], **args = stackargs;
         if (nd->n > 4) {
@@ -916,8 +911,7 @@ bt_json *jp_eval(jp_ctx *c, const jp_node *nd, const bt_json *v)
         }
         return jp_call(c, nd, args, nd->n);
     }
-    case JP_EXPREF:
-        return jp_expref_new(c, nd->kids[0]);
+    case JP_EXPREF: return jp_expref_new(c, nd->kids[0]);
     }
     return NULL;
 }
@@ -942,18 +936,20 @@ static bool holds_expref(const bt_json *v)
     return false;
 }
 
-int bt_jmespath_eval(const bt_jmespath *q, bt_arena *arena, const bt_json *input,
-                     bt_json **out, bt_error *err)
+int bt_jmespath_eval(const bt_jmespath *q, bt_arena *arena, const bt_json *input, bt_json **out,
+                     bt_error *err)
 {
     jp_ctx c;
     bt_json *r;
 
     *out = NULL;
-    if (!q || !arena)
-        return bt_error_set(err, BT_EINVAL, "no query or arena given");
     c.arena = arena;
     c.err = err;
     c.rc = 0;
+    if (!q || !arena) {
+        jp_fail(&c, BT_EINVAL, BT_JMESPATH_E_NONE, "no query or arena given");
+        return c.rc;
+    }
     r = jp_eval(&c, q->root, input);
     if (c.rc)
         return c.rc;

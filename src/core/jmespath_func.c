@@ -77,7 +77,10 @@ static void describe_types(unsigned t, char *buf, size_t size)
             continue;
         count++;
         len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
-                                count == 1 ? "" : count == total ? " or " : ", ", names[k].name);
+                                count == 1       ? ""
+                                : count == total ? " or "
+                                                 : ", ",
+                                names[k].name);
         if (len >= size)
             return;
     }
@@ -90,8 +93,7 @@ static bt_json *type_error(jp_ctx *c, const jp_node *call, size_t argi, unsigned
     describe_types(allowed, want, sizeof want);
     return jp_fail(c, BT_EINVAL, BT_JMESPATH_E_INVALID_TYPE,
                    "invalid type for argument %zu of %.*s(): expected %s, got %s%s", argi + 1,
-                   (int)call->name_len, call->name, want, element ? "an array holding " : "",
-                   got);
+                   (int)call->name_len, call->name, want, element ? "an array holding " : "", got);
 }
 
 /* jmespath.py Functions._type_check_single */
@@ -156,8 +158,22 @@ static bool less(const bt_json *a, const bt_json *b)
     return jp_num_cmp(a, b) == -1;
 }
 
-/* stable merge sort of idx[0..n) by keys[idx[i]] (Python's sorted) */
-static void merge_sort(size_t *idx, size_t *tmp, size_t n, bt_json **keys)
+/* sort keys: the values, or (when every key is a number a double holds exactly)
+ * their doubles, which compare faster and identically */
+typedef struct sort_keys {
+    bt_json **v;
+    double *d;
+} sort_keys;
+
+static bool key_less(const sort_keys *k, size_t a, size_t b)
+{
+    if (k->d)
+        return k->d[a] < k->d[b];
+    return less(k->v[a], k->v[b]);
+}
+
+/* stable merge sort of idx[0..n) by key (Python's sorted) */
+static void merge_sort(size_t *idx, size_t *tmp, size_t n, const sort_keys *keys)
 {
     size_t mid, i, j, k;
     if (n < 2)
@@ -165,7 +181,7 @@ static void merge_sort(size_t *idx, size_t *tmp, size_t n, bt_json **keys)
     if (n <= 8) { /* insertion sort: stable */
         for (i = 1; i < n; i++) {
             size_t x = idx[i];
-            for (j = i; j > 0 && less(keys[x], keys[idx[j - 1]]); j--)
+            for (j = i; j > 0 && key_less(keys, x, idx[j - 1]); j--)
                 idx[j] = idx[j - 1];
             idx[j] = x;
         }
@@ -174,27 +190,41 @@ static void merge_sort(size_t *idx, size_t *tmp, size_t n, bt_json **keys)
     mid = n / 2;
     merge_sort(idx, tmp, mid, keys);
     merge_sort(idx + mid, tmp, n - mid, keys);
-    if (!less(keys[idx[mid]], keys[idx[mid - 1]]))
+    if (!key_less(keys, idx[mid], idx[mid - 1]))
         return;
     memcpy(tmp, idx, n * sizeof *idx);
     for (i = 0, j = mid, k = 0; i < mid && j < n;)
-        idx[k++] = less(keys[tmp[j]], keys[tmp[i]]) ? tmp[j++] : tmp[i++];
+        idx[k++] = key_less(keys, tmp[j], tmp[i]) ? tmp[j++] : tmp[i++];
     while (i < mid)
         idx[k++] = tmp[i++];
     while (j < n)
         idx[k++] = tmp[j++];
 }
 
-/* items sorted by keys (parallel arrays), stably */
+/* items sorted by keys (parallel arrays, all numbers or all strings), stably */
 static bt_json *sorted_array(jp_ctx *c, bt_json **items, bt_json **keys, size_t n)
 {
     size_t *idx = bt_arena_alloc(c->arena, 2 * (n ? n : 1) * sizeof *idx), i;
+    sort_keys sk = {keys, NULL};
     bt_json *out;
     if (!idx)
         return jp_nomem(c);
     for (i = 0; i < n; i++)
         idx[i] = i;
-    merge_sort(idx, idx + n, n, keys);
+    if (n > 8 && keys[0]->type == BT_JSON_NUMBER) {
+        sk.d = bt_arena_alloc(c->arena, n * sizeof *sk.d);
+        if (!sk.d)
+            return jp_nomem(c);
+        for (i = 0; i < n; i++) {
+            /* ints below 2^53 and all floats are exact doubles */
+            if (jp_num_is_int(keys[i]) && !(fabs(keys[i]->num) < 9007199254740992.0)) {
+                sk.d = NULL;
+                break;
+            }
+            sk.d[i] = keys[i]->num;
+        }
+    }
+    merge_sort(idx, idx + n, n, &sk);
     out = bt_json_new_array(c->arena, n);
     if (!out)
         return jp_nomem(c);
@@ -204,11 +234,136 @@ static bt_json *sorted_array(jp_ctx *c, bt_json **items, bt_json **keys, size_t 
     return out;
 }
 
+/* Python's unbounded ints, for sum(): sign and magnitude in base-1e9 limbs (least
+ * significant first), allocated in the arena. */
+typedef struct bigint {
+    bool neg;
+    uint32_t *d;
+    size_t n;
+} bigint;
+
+#define BIG_BASE 1000000000u
+
+static bool big_from_digits(jp_ctx *c, bool neg, const char *s, size_t len, bigint *b)
+{
+    size_t i;
+    b->neg = neg;
+    b->n = (len + 8) / 9;
+    b->d = bt_arena_alloc(c->arena, (b->n ? b->n : 1) * sizeof *b->d);
+    if (!b->d)
+        return jp_nomem(c), false;
+    for (i = 0; i < b->n; i++) {
+        size_t end = len - i * 9, start = end >= 9 ? end - 9 : 0, k;
+        uint32_t limb = 0;
+        for (k = start; k < end; k++)
+            limb = limb * 10 + (uint32_t)(s[k] - '0');
+        b->d[i] = limb;
+    }
+    while (b->n > 0 && b->d[b->n - 1] == 0)
+        b->n--;
+    if (b->n == 0)
+        b->neg = false;
+    return true;
+}
+
+static bool big_from_int128(jp_ctx *c, __int128 x, bigint *b)
+{
+    char buf[48], *p = buf + sizeof buf;
+    unsigned __int128 u = x < 0 ? -(unsigned __int128)x : (unsigned __int128)x;
+    do {
+        *--p = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    return big_from_digits(c, x < 0, p, (size_t)(buf + sizeof buf - p), b);
+}
+
+/* the int value of a number node (jp_num_is_int) */
+static bool big_of(jp_ctx *c, const bt_json *v, bigint *b)
+{
+    const char *s = v->u.str, *e;
+    bool neg = false;
+    if (!s)
+        return big_from_int128(c, (__int128)v->num, b);
+    e = s + v->len;
+    if (s < e && (*s == '-' || *s == '+'))
+        neg = *s++ == '-';
+    return big_from_digits(c, neg, s, (size_t)(e - s), b);
+}
+
+static int big_cmp_mag(const bigint *a, const bigint *b)
+{
+    size_t i;
+    if (a->n != b->n)
+        return a->n < b->n ? -1 : 1;
+    for (i = a->n; i-- > 0;)
+        if (a->d[i] != b->d[i])
+            return a->d[i] < b->d[i] ? -1 : 1;
+    return 0;
+}
+
+/* acc += x */
+static bool big_add(jp_ctx *c, bigint *acc, const bigint *x)
+{
+    size_t n = (acc->n > x->n ? acc->n : x->n) + 1, i;
+    uint32_t *d = bt_arena_alloc(c->arena, n * sizeof *d);
+    if (!d)
+        return jp_nomem(c), false;
+    if (acc->neg == x->neg || x->n == 0 || acc->n == 0) {
+        uint32_t carry = 0;
+        bool neg = acc->n ? acc->neg : x->neg;
+        for (i = 0; i < n; i++) {
+            uint64_t t = (uint64_t)carry + (i < acc->n ? acc->d[i] : 0) + (i < x->n ? x->d[i] : 0);
+            d[i] = (uint32_t)(t % BIG_BASE);
+            carry = (uint32_t)(t / BIG_BASE);
+        }
+        acc->neg = neg;
+    } else {
+        const bigint *big = big_cmp_mag(acc, x) >= 0 ? acc : x;
+        const bigint *small = big == acc ? x : acc;
+        int64_t borrow = 0;
+        bool neg = big->neg;
+        for (i = 0; i < n; i++) {
+            int64_t t =
+                (int64_t)(i < big->n ? big->d[i] : 0) - (i < small->n ? small->d[i] : 0) - borrow;
+            borrow = t < 0;
+            d[i] = (uint32_t)(t < 0 ? t + BIG_BASE : t);
+        }
+        acc->neg = neg;
+    }
+    acc->d = d;
+    acc->n = n;
+    while (acc->n > 0 && acc->d[acc->n - 1] == 0)
+        acc->n--;
+    if (acc->n == 0)
+        acc->neg = false;
+    return true;
+}
+
+static char *big_text(jp_ctx *c, const bigint *b, size_t *len)
+{
+    char *s = bt_arena_alloc(c->arena, b->n * 9 + 3), *p = s;
+    size_t i;
+    if (!s)
+        return jp_nomem(c), NULL;
+    if (b->neg)
+        *p++ = '-';
+    if (b->n == 0)
+        *p++ = '0';
+    else
+        p += sprintf(p, "%u", b->d[b->n - 1]);
+    for (i = b->n - 1; b->n && i-- > 0;)
+        p += sprintf(p, "%09u", b->d[i]);
+    *p = '\0';
+    *len = (size_t)(p - s);
+    return s;
+}
+
 /* Python's sum() over an array of numbers: exact ints until the first float */
 typedef struct num_sum {
     bool is_int;
-    bool approx;  /* an int beyond 128 bits: continued in double */
+    bool is_big; /* ints beyond 126 bits: acc is in big */
     __int128 acc;
+    bigint big;
     double dacc;
 } num_sum;
 
@@ -236,33 +391,50 @@ static bool int128_of(const bt_json *v, __int128 *out)
     return true;
 }
 
-static void sum_numbers(const bt_json *arr, num_sum *s)
+/* float(int) of the exact sum so far */
+static double sum_as_double(jp_ctx *c, const num_sum *s)
+{
+    size_t len;
+    char *t;
+    if (!s->is_big)
+        return (double)s->acc;
+    t = big_text(c, &s->big, &len);
+    return t ? strtod(t, NULL) : 0;
+}
+
+static bool sum_numbers(jp_ctx *c, const bt_json *arr, num_sum *s)
 {
     size_t i;
+    memset(s, 0, sizeof *s);
     s->is_int = true;
-    s->approx = false;
-    s->acc = 0;
-    s->dacc = 0;
     for (i = 0; i < arr->len; i++) {
         const bt_json *v = arr->u.items[i];
-        __int128 x;
-        if (s->is_int && !s->approx && jp_num_is_int(v) && int128_of(v, &x)) {
-            s->acc += x;
-            if (s->acc > ((__int128)1 << 125) || s->acc < -((__int128)1 << 125)) {
-                s->approx = true;
-                s->dacc = (double)s->acc;
-            }
+        __int128 x, r;
+        if (!s->is_int) {
+            s->dacc += v->num; /* float + int: the int rounded to a float first */
             continue;
         }
-        if (s->is_int && !s->approx) {
-            s->dacc = (double)s->acc;
-            if (jp_num_is_int(v))
-                s->approx = true; /* an int too large for 128 bits */
-        }
-        if (!jp_num_is_int(v))
+        if (!jp_num_is_int(v)) {
+            s->dacc = sum_as_double(c, s) + v->num;
             s->is_int = false;
-        s->dacc += v->num;
+            continue;
+        }
+        if (!s->is_big && int128_of(v, &x) && !__builtin_add_overflow(s->acc, x, &r)) {
+            s->acc = r;
+            continue;
+        }
+        if (!s->is_big) {
+            if (!big_from_int128(c, s->acc, &s->big))
+                return false;
+            s->is_big = true;
+        }
+        {
+            bigint b;
+            if (!big_of(c, v, &b) || !big_add(c, &s->big, &b))
+                return false;
+        }
     }
+    return !c->rc;
 }
 
 /* an integer-valued double as a Python int */
@@ -298,8 +470,9 @@ static bt_json *fn_avg(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
     num_sum s;
     if (a[0]->len == 0)
         return NULL;
-    sum_numbers(a[0], &s);
-    return jp_new_float(c, (s.is_int && !s.approx ? (double)s.acc : s.dacc) / (double)a[0]->len);
+    if (!sum_numbers(c, a[0], &s))
+        return NULL;
+    return jp_new_float(c, (s.is_int ? sum_as_double(c, &s) : s.dacc) / (double)a[0]->len);
 }
 
 static bt_json *round_fn(jp_ctx *c, const jp_node *call, bt_json *v, bool up)
@@ -309,8 +482,8 @@ static bt_json *round_fn(jp_ctx *c, const jp_node *call, bt_json *v, bool up)
         return v;
     if (isnan(v->num) || isinf(v->num))
         return jp_fail(c, BT_EINVAL, BT_JMESPATH_E_INVALID_VALUE,
-                       "%.*s(): cannot convert %s to an integer", (int)call->name_len,
-                       call->name, isnan(v->num) ? "NaN" : "infinity");
+                       "%.*s(): cannot convert %s to an integer", (int)call->name_len, call->name,
+                       isnan(v->num) ? "NaN" : "infinity");
     d = up ? ceil(v->num) : floor(v->num);
     return int_of_double(c, d);
 }
@@ -474,8 +647,7 @@ static bt_json *fn_min(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
 }
 
 /* key of element x for sort_by/min_by/max_by: must be a number or a string */
-static bt_json *key_of(jp_ctx *c, const jp_node *call, const jp_node *e, bt_json *x,
-                       unsigned want)
+static bt_json *key_of(jp_ctx *c, const jp_node *call, const jp_node *e, bt_json *x, unsigned want)
 {
     bt_json *k = jp_eval(c, e, x);
     if (c->rc)
@@ -507,9 +679,8 @@ static bt_json *by_extreme(jp_ctx *c, const jp_node *call, bt_json **a, bool max
         }
         if (k->type != bestk->type)
             return jp_fail(c, BT_EINVAL, BT_JMESPATH_E_INVALID_TYPE,
-                           "invalid type in %.*s(): cannot compare %s with %s",
-                           (int)call->name_len, call->name, jp_type_name(k),
-                           jp_type_name(bestk));
+                           "invalid type in %.*s(): cannot compare %s with %s", (int)call->name_len,
+                           call->name, jp_type_name(k), jp_type_name(bestk));
         if (max ? less(bestk, k) : less(k, bestk)) {
             best = arr->u.items[i];
             bestk = k;
@@ -528,23 +699,63 @@ static bt_json *fn_min_by(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
     return by_extreme(c, call, a, false);
 }
 
+/* One (key, value) pair of a non-object merge() argument, as Python's dict.update()
+ * reads an iterable: a 2-element array with a string key, or a 2-character string. */
+static bool update_pair(jp_ctx *c, const bt_json *e, bt_json_member *m)
+{
+    if (e->type == BT_JSON_ARRAY && e->len == 2 && e->u.items[0]->type == BT_JSON_STRING) {
+        m->key = e->u.items[0]->u.str;
+        m->key_len = e->u.items[0]->len;
+        m->value = e->u.items[1];
+        return true;
+    }
+    if (e->type == BT_JSON_STRING && e->len >= 2 && utf8_count(e->u.str, e->len) == 2) {
+        size_t k = 1;
+        while (((unsigned char)e->u.str[k] & 0xC0) == 0x80)
+            k++;
+        m->key = e->u.str;
+        m->key_len = k;
+        m->value = new_string(c, e->u.str + k, e->len - k);
+        return m->value != NULL;
+    }
+    return false;
+}
+
 static bt_json *fn_merge(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
 {
-    size_t i, total = 0, k = 0, outn;
+    size_t i, j, total = 0, k = 0, outn;
     bt_json_member *all, *m;
     bt_json *out;
+    /* jmespath.py checks only the first argument, then calls dict.update() with each:
+     * objects merge, arrays of pairs and "" work too, anything else raises */
     for (i = 0; i < n; i++) {
-        if (!a[i] || a[i]->type != BT_JSON_OBJECT)
+        bool ok = a[i] && (a[i]->type == BT_JSON_OBJECT || a[i]->type == BT_JSON_ARRAY ||
+                           (i > 0 && a[i]->type == BT_JSON_STRING && a[i]->len == 0));
+        if (!ok || (i == 0 && a[i]->type != BT_JSON_OBJECT))
             return type_error(c, call, i, A_OBJECT, jp_type_name(a[i]), false);
-        total += a[i]->len;
+        if (a[i]->type != BT_JSON_STRING)
+            total += a[i]->len;
     }
     all = bt_arena_alloc(c->arena, (total ? total : 1) * sizeof *all);
     if (!all)
         return jp_nomem(c);
     for (i = 0; i < n; i++) {
-        if (a[i]->len)
-            memcpy(all + k, a[i]->u.members, a[i]->len * sizeof *all);
-        k += a[i]->len;
+        if (a[i]->type == BT_JSON_OBJECT) {
+            if (a[i]->len)
+                memcpy(all + k, a[i]->u.members, a[i]->len * sizeof *all);
+            k += a[i]->len;
+        } else if (a[i]->type == BT_JSON_ARRAY) {
+            for (j = 0; j < a[i]->len; j++) {
+                if (!update_pair(c, a[i]->u.items[j], &all[k++])) {
+                    if (c->rc)
+                        return NULL;
+                    return jp_fail(c, BT_EINVAL, BT_JMESPATH_E_INVALID_TYPE,
+                                   "invalid type for argument %zu of merge(): expected object, "
+                                   "got an array that is not a list of [key, value] pairs",
+                                   i + 1);
+                }
+            }
+        }
     }
     m = jp_merge_members(c, all, total, &outn);
     if (c->rc)
@@ -628,11 +839,15 @@ static bt_json *fn_sort_by(jp_ctx *c, const jp_node *call, bt_json **a, size_t n
 static bt_json *fn_sum(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
 {
     num_sum s;
-    sum_numbers(a[0], &s);
+    if (!sum_numbers(c, a[0], &s))
+        return NULL;
     if (!s.is_int)
         return jp_new_float(c, s.dacc);
-    if (s.approx)
-        return int_of_double(c, s.dacc);
+    if (s.is_big) {
+        size_t len;
+        char *t = big_text(c, &s.big, &len);
+        return t ? jp_new_num_text(c, t, len, strtod(t, NULL)) : NULL;
+    }
     return jp_new_int128(c, s.acc);
 }
 

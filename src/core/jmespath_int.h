@@ -32,9 +32,9 @@ typedef enum jp_type {
     JP_OR,
     JP_AND,
     JP_NOT,
-    JP_COMPARATOR,        /* op */
-    JP_FUNCTION,          /* name(kids...) */
-    JP_EXPREF             /* &kids[0] */
+    JP_COMPARATOR, /* op */
+    JP_FUNCTION,   /* name(kids...) */
+    JP_EXPREF      /* &kids[0] */
 } jp_type;
 
 typedef enum jp_cmp { JP_EQ, JP_NE, JP_LT, JP_LTE, JP_GT, JP_GTE } jp_cmp;
@@ -44,16 +44,16 @@ typedef struct jp_node jp_node;
 
 struct jp_node {
     jp_type type;
-    jp_cmp op;           /* COMPARATOR */
-    unsigned depth;      /* height of this subtree (capped at BT_JMESPATH_MAX_DEPTH) */
-    size_t n, cap;       /* number of kids, room in kids */
+    jp_cmp op;      /* COMPARATOR */
+    unsigned depth; /* height of this subtree (capped at BT_JMESPATH_MAX_DEPTH) */
+    size_t n, cap;  /* number of kids, room in kids */
     jp_node **kids;
-    const char *name;    /* FIELD name, FUNCTION name (NUL-terminated, may hold NUL) */
+    const char *name; /* FIELD name, FUNCTION name (NUL-terminated, may hold NUL) */
     size_t name_len;
-    int64_t num[3];      /* INDEX: num[0]; SLICE: start, stop, step */
-    bool has[3];         /* SLICE: which parts were given */
-    bt_json *lit;        /* LITERAL */
-    const jp_func *fn;   /* FUNCTION: resolved, NULL when unknown (raised at eval) */
+    int64_t num[3];    /* INDEX: num[0]; SLICE: start, stop, step */
+    bool has[3];       /* SLICE: which parts were given */
+    bt_json *lit;      /* LITERAL */
+    const jp_func *fn; /* FUNCTION: resolved, NULL when unknown (raised at eval) */
     /* MULTI_HASH: keys[i]/key_lens[i] for kids[i]; slot[i] is the index of the
      * distinct key kids[i] assigns (Python dict semantics: first position, last value) */
     const char **keys;

@@ -50,26 +50,45 @@ typedef enum tok_type {
 
 /* jmespath.py Parser.BINDING_POWER */
 static const int bp_of[T__COUNT] = {
-    [T_EOF] = 0,     [T_UNQUOTED] = 0, [T_QUOTED] = 0,   [T_LITERAL] = 0,  [T_RBRACKET] = 0,
-    [T_RPAREN] = 0,  [T_COMMA] = 0,    [T_RBRACE] = 0,   [T_NUMBER] = 0,   [T_CURRENT] = 0,
-    [T_EXPREF] = 0,  [T_COLON] = 0,    [T_PIPE] = 1,     [T_OR] = 2,       [T_AND] = 3,
-    [T_EQ] = 5,      [T_GT] = 5,       [T_LT] = 5,       [T_GTE] = 5,      [T_LTE] = 5,
-    [T_NE] = 5,      [T_FLATTEN] = 9,  [T_STAR] = 20,    [T_FILTER] = 21,  [T_DOT] = 40,
-    [T_NOT] = 45,    [T_LBRACE] = 50,  [T_LBRACKET] = 55, [T_LPAREN] = 60,
+    [T_EOF] = 0,    [T_UNQUOTED] = 0, [T_QUOTED] = 0,    [T_LITERAL] = 0, [T_RBRACKET] = 0,
+    [T_RPAREN] = 0, [T_COMMA] = 0,    [T_RBRACE] = 0,    [T_NUMBER] = 0,  [T_CURRENT] = 0,
+    [T_EXPREF] = 0, [T_COLON] = 0,    [T_PIPE] = 1,      [T_OR] = 2,      [T_AND] = 3,
+    [T_EQ] = 5,     [T_GT] = 5,       [T_LT] = 5,        [T_GTE] = 5,     [T_LTE] = 5,
+    [T_NE] = 5,     [T_FLATTEN] = 9,  [T_STAR] = 20,     [T_FILTER] = 21, [T_DOT] = 40,
+    [T_NOT] = 45,   [T_LBRACE] = 50,  [T_LBRACKET] = 55, [T_LPAREN] = 60,
 };
 #define PROJECTION_STOP 10
 
 static const char *const tok_desc[T__COUNT] = {
-    [T_EOF] = "end of query", [T_UNQUOTED] = "identifier", [T_QUOTED] = "quoted identifier",
-    [T_LITERAL] = "literal",  [T_RBRACKET] = "']'",        [T_RPAREN] = "')'",
-    [T_COMMA] = "','",        [T_RBRACE] = "'}'",          [T_NUMBER] = "number",
-    [T_CURRENT] = "'@'",      [T_EXPREF] = "'&'",          [T_COLON] = "':'",
-    [T_PIPE] = "'|'",         [T_OR] = "'||'",             [T_AND] = "'&&'",
-    [T_EQ] = "'=='",          [T_GT] = "'>'",              [T_LT] = "'<'",
-    [T_GTE] = "'>='",         [T_LTE] = "'<='",            [T_NE] = "'!='",
-    [T_FLATTEN] = "'[]'",     [T_STAR] = "'*'",            [T_FILTER] = "'[?'",
-    [T_DOT] = "'.'",          [T_NOT] = "'!'",             [T_LBRACE] = "'{'",
-    [T_LBRACKET] = "'['",     [T_LPAREN] = "'('",
+    [T_EOF] = "end of query",
+    [T_UNQUOTED] = "identifier",
+    [T_QUOTED] = "quoted identifier",
+    [T_LITERAL] = "literal",
+    [T_RBRACKET] = "']'",
+    [T_RPAREN] = "')'",
+    [T_COMMA] = "','",
+    [T_RBRACE] = "'}'",
+    [T_NUMBER] = "number",
+    [T_CURRENT] = "'@'",
+    [T_EXPREF] = "'&'",
+    [T_COLON] = "':'",
+    [T_PIPE] = "'|'",
+    [T_OR] = "'||'",
+    [T_AND] = "'&&'",
+    [T_EQ] = "'=='",
+    [T_GT] = "'>'",
+    [T_LT] = "'<'",
+    [T_GTE] = "'>='",
+    [T_LTE] = "'<='",
+    [T_NE] = "'!='",
+    [T_FLATTEN] = "'[]'",
+    [T_STAR] = "'*'",
+    [T_FILTER] = "'[?'",
+    [T_DOT] = "'.'",
+    [T_NOT] = "'!'",
+    [T_LBRACE] = "'{'",
+    [T_LBRACKET] = "'['",
+    [T_LPAREN] = "'('",
 };
 
 typedef struct tok {
@@ -92,6 +111,7 @@ typedef struct parser {
     size_t i;
     unsigned depth;
     size_t nexpref, nsafe_expref; /* &expr nodes; those passed to sort_by & co */
+    tok local[48];
 } parser;
 
 /* ------------------------------------------------------------------ errors */
@@ -136,18 +156,26 @@ static void perr_at(parser *p, int code, size_t off, const char *fmt, ...)
         n += 3;
     }
     shown[n] = '\0';
-    bt_error_set(p->err, code, "invalid query at column %zu: %s (%s)",
-                 char_column(p->src, off), what, shown);
+    bt_error_set(p->err, code, "invalid query at column %zu: %s (%s)", char_column(p->src, off),
+                 what, shown);
     snprintf(p->err->aws_code, sizeof p->err->aws_code, "%s",
              bt_jmespath_error_name(BT_JMESPATH_E_SYNTAX));
+}
+
+/* a failure that is not a JMESPath error: no kind in aws_code */
+static int plain_error(bt_error *err, int code, const char *msg)
+{
+    bt_error_set(err, code, "%s", msg);
+    if (err)
+        err->aws_code[0] = '\0';
+    return code;
 }
 
 static void nomem(parser *p)
 {
     if (p->rc)
         return;
-    p->rc = BT_ENOMEM;
-    bt_error_set(p->err, BT_ENOMEM, "out of memory compiling query");
+    p->rc = plain_error(p->err, BT_ENOMEM, "out of memory compiling query");
 }
 
 /* "'foo'" or "end of query" for error messages */
@@ -204,14 +232,16 @@ static tok *push_tok(parser *p, tok_type type, size_t start, size_t end)
 {
     tok *t;
     if (p->ntok == p->cap) {
-        size_t ncap = p->cap ? p->cap * 2 : 16;
-        tok *nt = bt_arena_alloc(p->a, ncap * sizeof *nt);
+        /* tokens live only while compiling: the first ones in the parser itself */
+        size_t ncap = p->cap * 2;
+        tok *nt = ncap <= p->cap ? NULL : malloc(ncap * sizeof *nt);
         if (!nt) {
             nomem(p);
             return NULL;
         }
-        if (p->ntok)
-            memcpy(nt, p->toks, p->ntok * sizeof *nt);
+        memcpy(nt, p->toks, p->ntok * sizeof *nt);
+        if (p->toks != p->local)
+            free(p->toks);
         p->toks = nt;
         p->cap = ncap;
     }
@@ -276,6 +306,65 @@ static bool py_space(char c)
            (c >= 0x1c && c <= 0x1f);
 }
 
+/* Python's json.loads keeps the last of duplicate keys (at the first one's place):
+ * rebuild literal objects that way, recursively. Returns v or a replacement. */
+static bt_json *dict_literal(parser *p, bt_json *v)
+{
+    size_t i, j;
+    if (p->rc)
+        return NULL;
+    if (v->type == BT_JSON_ARRAY) {
+        for (i = 0; i < v->len; i++) {
+            bt_json *k = dict_literal(p, v->u.items[i]);
+            if (!k)
+                return NULL;
+            if (k != v->u.items[i]) {
+                v->u.items[i] = k;
+                v->src = NULL; /* the raw text no longer matches */
+                v->src_len = 0;
+            }
+        }
+    } else if (v->type == BT_JSON_OBJECT) {
+        bool dup = false;
+        for (i = 0; i < v->len; i++) {
+            bt_json *k = dict_literal(p, v->u.members[i].value);
+            if (!k)
+                return NULL;
+            if (k != v->u.members[i].value) {
+                v->u.members[i].value = k;
+                v->src = NULL;
+                v->src_len = 0;
+            }
+            for (j = 0; j < i && !dup; j++)
+                dup =
+                    v->u.members[i].key_len == v->u.members[j].key_len &&
+                    memcmp(v->u.members[i].key, v->u.members[j].key, v->u.members[i].key_len) == 0;
+        }
+        if (dup) {
+            bt_json *o = bt_json_new_object(p->a, v->len);
+            if (!o) {
+                nomem(p);
+                return NULL;
+            }
+            for (i = 0; i < v->len; i++) {
+                const bt_json_member *m = &v->u.members[i];
+                for (j = 0; j < o->len; j++)
+                    if (o->u.members[j].key_len == m->key_len &&
+                        memcmp(o->u.members[j].key, m->key, m->key_len) == 0)
+                        break;
+                if (j < o->len)
+                    o->u.members[j].value = m->value;
+                else if (bt_json_object_put(p->a, o, m->key, m->key_len, m->value) != 0) {
+                    nomem(p);
+                    return NULL;
+                }
+            }
+            return o;
+        }
+    }
+    return v;
+}
+
 /* Backtick literal: JSON, else (deprecated JEP-12 form) the text as a JSON string. */
 static int lex_literal(parser *p, size_t start, size_t close, tok *t)
 {
@@ -287,8 +376,8 @@ static int lex_literal(parser *p, size_t start, size_t close, tok *t)
     if (!text)
         return -1;
     if (bt_json_parse(p->a, text, len, NULL, &v, &jerr) == 0) {
-        t->lit = v;
-        return 0;
+        t->lit = dict_literal(p, v);
+        return t->lit ? 0 : -1;
     }
     if (jerr.code == BT_ENOMEM) {
         nomem(p);
@@ -347,8 +436,8 @@ static int lex_literal(parser *p, size_t start, size_t close, tok *t)
             return -1;
         }
     }
-    perr_at(p, BT_EPARSE, start, "invalid JSON literal `%.*s`", (int)(close - start - 1 > 60 ? 60 : close - start - 1),
-            p->src + start + 1);
+    perr_at(p, BT_EPARSE, start, "invalid JSON literal `%.*s`",
+            (int)(close - start - 1 > 60 ? 60 : close - start - 1), p->src + start + 1);
     return -1;
 }
 
@@ -366,19 +455,50 @@ static int lex(parser *p)
         char c = s[i];
         size_t start = i;
         switch (c) {
-        case ' ': case '\t': case '\n': case '\r':
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r': i++; continue;
+        case '.':
+            t = push_tok(p, T_DOT, i, i + 1);
             i++;
-            continue;
-        case '.': t = push_tok(p, T_DOT, i, i + 1); i++; break;
-        case '*': t = push_tok(p, T_STAR, i, i + 1); i++; break;
-        case ']': t = push_tok(p, T_RBRACKET, i, i + 1); i++; break;
-        case ',': t = push_tok(p, T_COMMA, i, i + 1); i++; break;
-        case ':': t = push_tok(p, T_COLON, i, i + 1); i++; break;
-        case '@': t = push_tok(p, T_CURRENT, i, i + 1); i++; break;
-        case '(': t = push_tok(p, T_LPAREN, i, i + 1); i++; break;
-        case ')': t = push_tok(p, T_RPAREN, i, i + 1); i++; break;
-        case '{': t = push_tok(p, T_LBRACE, i, i + 1); i++; break;
-        case '}': t = push_tok(p, T_RBRACE, i, i + 1); i++; break;
+            break;
+        case '*':
+            t = push_tok(p, T_STAR, i, i + 1);
+            i++;
+            break;
+        case ']':
+            t = push_tok(p, T_RBRACKET, i, i + 1);
+            i++;
+            break;
+        case ',':
+            t = push_tok(p, T_COMMA, i, i + 1);
+            i++;
+            break;
+        case ':':
+            t = push_tok(p, T_COLON, i, i + 1);
+            i++;
+            break;
+        case '@':
+            t = push_tok(p, T_CURRENT, i, i + 1);
+            i++;
+            break;
+        case '(':
+            t = push_tok(p, T_LPAREN, i, i + 1);
+            i++;
+            break;
+        case ')':
+            t = push_tok(p, T_RPAREN, i, i + 1);
+            i++;
+            break;
+        case '{':
+            t = push_tok(p, T_LBRACE, i, i + 1);
+            i++;
+            break;
+        case '}':
+            t = push_tok(p, T_RBRACE, i, i + 1);
+            i++;
+            break;
         case '[':
             if (i + 1 < n && s[i + 1] == ']')
                 t = push_tok(p, T_FLATTEN, i, i + 2), i += 2;
@@ -720,17 +840,10 @@ static jp_node *parse_dot_rhs(parser *p, int rbp)
     switch (t->type) {
     case T_QUOTED:
     case T_UNQUOTED:
-    case T_STAR:
-        return expression(p, rbp);
-    case T_LBRACKET:
-        advance(p);
-        return parse_multi_list(p, t->start);
-    case T_LBRACE:
-        advance(p);
-        return parse_multi_hash(p, t->start);
-    default:
-        err_unexpected(p, t, "an identifier, '*', '[' or '{' after '.'");
-        return NULL;
+    case T_STAR: return expression(p, rbp);
+    case T_LBRACKET: advance(p); return parse_multi_list(p, t->start);
+    case T_LBRACE: advance(p); return parse_multi_hash(p, t->start);
+    default: err_unexpected(p, t, "an identifier, '*', '[' or '{' after '.'"); return NULL;
     }
 }
 
@@ -743,14 +856,9 @@ static jp_node *projection_rhs(parser *p, int rbp)
         return identity(p);
     switch (t->type) {
     case T_LBRACKET:
-    case T_FILTER:
-        return expression(p, rbp);
-    case T_DOT:
-        advance(p);
-        return parse_dot_rhs(p, rbp);
-    default:
-        err_unexpected(p, t, "'.', '[' or '[?' after a projection");
-        return NULL;
+    case T_FILTER: return expression(p, rbp);
+    case T_DOT: advance(p); return parse_dot_rhs(p, rbp);
+    default: err_unexpected(p, t, "'.', '[' or '[?' after a projection"); return NULL;
     }
 }
 
@@ -889,8 +997,7 @@ static jp_node *nud(parser *p, tok *t)
             return NULL;
         return f;
     }
-    case T_LBRACE:
-        return parse_multi_hash(p, t->start);
+    case T_LBRACE: return parse_multi_hash(p, t->start);
     case T_LPAREN:
         nd = expression(p, 0);
         if (!nd || !match(p, T_RPAREN))
@@ -921,12 +1028,10 @@ static jp_node *nud(parser *p, tok *t)
         if (cur_type(p) == T_STAR && peek_type(p, 1) == T_RBRACKET) {
             advance(p);
             advance(p);
-            return mk2(p, JP_PROJECTION, identity(p), projection_rhs(p, bp_of[T_STAR]),
-                       t->start);
+            return mk2(p, JP_PROJECTION, identity(p), projection_rhs(p, bp_of[T_STAR]), t->start);
         }
         return parse_multi_list(p, t->start);
-    case T_CURRENT:
-        return mk(p, JP_CURRENT, 0);
+    case T_CURRENT: return mk(p, JP_CURRENT, 0);
     case T_EXPREF: {
         jp_node *e = expression(p, bp_of[T_EXPREF]);
         if (!e)
@@ -937,9 +1042,7 @@ static jp_node *nud(parser *p, tok *t)
         p->nexpref++;
         return nd;
     }
-    default:
-        err_unexpected(p, t, NULL);
-        return NULL;
+    default: err_unexpected(p, t, NULL); return NULL;
     }
 }
 
@@ -971,12 +1074,9 @@ static jp_node *led(parser *p, tok *t, jp_node *left)
         }
         advance(p);
         return mk2(p, JP_VALUE_PROJECTION, left, projection_rhs(p, bp_of[T_DOT]), t->start);
-    case T_PIPE:
-        return mk2(p, JP_PIPE, left, expression(p, bp_of[T_PIPE]), t->start);
-    case T_OR:
-        return mk2(p, JP_OR, left, expression(p, bp_of[T_OR]), t->start);
-    case T_AND:
-        return mk2(p, JP_AND, left, expression(p, bp_of[T_AND]), t->start);
+    case T_PIPE: return mk2(p, JP_PIPE, left, expression(p, bp_of[T_PIPE]), t->start);
+    case T_OR: return mk2(p, JP_OR, left, expression(p, bp_of[T_OR]), t->start);
+    case T_AND: return mk2(p, JP_AND, left, expression(p, bp_of[T_AND]), t->start);
     case T_LPAREN: {
         size_t k;
         if (left->type != JP_FIELD) {
@@ -1065,9 +1165,7 @@ static jp_node *led(parser *p, tok *t, jp_node *left)
         if (!match(p, T_STAR) || !match(p, T_RBRACKET))
             return NULL;
         return mk2(p, JP_PROJECTION, left, projection_rhs(p, bp_of[T_STAR]), t->start);
-    default:
-        err_unexpected(p, t, NULL);
-        return NULL;
+    default: err_unexpected(p, t, NULL); return NULL;
     }
 }
 
@@ -1104,20 +1202,22 @@ int bt_jmespath_compile(const char *expr, bt_jmespath **out, bt_error *err)
 
     *out = NULL;
     memset(&p, 0, sizeof p);
+    p.toks = p.local;
+    p.cap = sizeof p.local / sizeof p.local[0];
     if (!expr)
-        return bt_error_set(err, BT_EINVAL, "no query given");
+        return plain_error(err, BT_EINVAL, "no query given");
     q = calloc(1, sizeof *q);
     if (!q)
-        return bt_error_set(err, BT_ENOMEM, "out of memory compiling query");
-    q->arena = bt_arena_new(4096, 0);
+        return plain_error(err, BT_ENOMEM, "out of memory compiling query");
+    q->arena = bt_arena_new(8192, 0);
     if (!q->arena) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory compiling query");
+        rc = plain_error(err, BT_ENOMEM, "out of memory compiling query");
         goto fail;
     }
     p.src_len = strlen(expr);
     q->expr = bt_arena_strndup(q->arena, expr, p.src_len);
     if (!q->expr) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory compiling query");
+        rc = plain_error(err, BT_ENOMEM, "out of memory compiling query");
         goto fail;
     }
     p.src = q->expr;
@@ -1147,9 +1247,13 @@ int bt_jmespath_compile(const char *expr, bt_jmespath **out, bt_error *err)
      * in the result, which the evaluator then has to check */
     q->loose_expref = p.nexpref != p.nsafe_expref;
     *out = q;
-    return 0;
+    rc = 0;
+    goto done;
 fail:
     bt_jmespath_free(q);
+done:
+    if (p.toks != p.local)
+        free(p.toks);
     return rc;
 }
 

@@ -1,10 +1,14 @@
 /*
  * sqlite.c - the SQLite backend of the event store (see buildtrail/store.h).
  *
- * Layout: strings that filters compare (event names, users, ...) are interned in
- * `strs` so rows and indexes hold small integers; raw records are appended to
- * 128 KiB blocks compressed with zstd (`blocks`), and each event row points at its
- * (block, offset, length). The event id is stored as 16 bytes when it is a UUID.
+ * Layout: low-cardinality strings that filters compare (event names, sources,
+ * regions, accounts, error codes, projects, builds) are interned in `strs` so rows and
+ * indexes hold small integers; high-cardinality ones (user, principal, access key,
+ * source IP, resource names) are stored as 31-bit hashes, and every search result is
+ * checked against the filter on the re-extracted event, so a hash collision can never
+ * show up in results. Raw records are kept in ~128 KiB blocks compressed with zstd
+ * (`blocks`); each event row points at its (block, offset, length). The event id is
+ * stored as 16 bytes when it is a UUID.
  * Everything an ingest writes for a file, including its `sources` row, commits in
  * one transaction, so a kill at any moment leaves a consistent store.
  */
@@ -21,12 +25,13 @@
 #include <zstd.h>
 
 #include "buildtrail/buf.h"
+#include "buildtrail/codebuild.h"
 #include "buildtrail/json.h"
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 
 #define BT_APP_ID 0x42545231 /* "BTR1" */
-#define BLOCK_RAW_TARGET (128u << 10)
+#define BLOCK_RAW_TARGET (512u << 10)
 #define ZSTD_LEVEL 6
 #define BLOCK_CACHE 4
 #define INTERN_MAX 1000000
@@ -39,27 +44,34 @@ static const char *const migrations[] = {
     "CREATE TABLE strs(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
     "CREATE TABLE blocks(id INTEGER PRIMARY KEY, codec INTEGER NOT NULL,"
     " raw_len INTEGER NOT NULL, data BLOB NOT NULL);"
-    "CREATE TABLE events(id INTEGER PRIMARY KEY, eid BLOB NOT NULL UNIQUE,"
+    "CREATE TABLE eids(eid BLOB PRIMARY KEY, ev INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE events(id INTEGER PRIMARY KEY,"
     " t INTEGER NOT NULL, kind INTEGER NOT NULL,"
     " name INTEGER, src INTEGER, region INTEGER, account INTEGER, user INTEGER,"
     " principal INTEGER, akid INTEGER, ip INTEGER, err INTEGER, ro INTEGER,"
-    " project INTEGER, build INTEGER,"
+    " project INTEGER, build INTEGER, actor INTEGER,"
     " blk INTEGER NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL);"
     "CREATE INDEX ev_t ON events(t);"
     "CREATE INDEX ev_name ON events(name, t);"
     "CREATE INDEX ev_src ON events(src, t);"
-    "CREATE INDEX ev_user ON events(user, t);"
+    "CREATE INDEX ev_user ON events(user);"
     "CREATE INDEX ev_build ON events(build, t) WHERE build IS NOT NULL;"
+    "CREATE INDEX ev_actor ON events(actor, t, err) WHERE actor IS NOT NULL;"
     "CREATE INDEX ev_project ON events(project, t) WHERE project IS NOT NULL;"
     "CREATE INDEX ev_err ON events(err, t) WHERE err IS NOT NULL;"
-    "CREATE INDEX ev_akid ON events(akid, t) WHERE akid IS NOT NULL;"
+    "CREATE INDEX ev_akid ON events(akid) WHERE akid IS NOT NULL;"
     "CREATE TABLE resources(name INTEGER NOT NULL, ev INTEGER NOT NULL,"
-    " type INTEGER NOT NULL, PRIMARY KEY(name, ev, type)) WITHOUT ROWID;"
-    "CREATE INDEX res_type ON resources(type, ev);"
+    " type INTEGER NOT NULL, PRIMARY KEY(name, ev, type)) WITHOUT ROWID;"   /* name: hash */
     "CREATE TABLE sources(key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
     " etag TEXT, records INTEGER, ingested_ms INTEGER) WITHOUT ROWID;"
     "CREATE TABLE cursors(name TEXT PRIMARY KEY, value TEXT, updated_ms INTEGER)"
-    " WITHOUT ROWID;",
+    " WITHOUT ROWID;"
+    "CREATE TABLE builds(uuid TEXT PRIMARY KEY, build_id TEXT, project TEXT, account TEXT,"
+    " region TEXT, number INTEGER, start_ms INTEGER, trigger_type TEXT, trigger_principal TEXT,"
+    " initiator TEXT, source_version TEXT, overrides TEXT, retry_of TEXT, batch_uuid TEXT,"
+    " stop_principal TEXT, stop_ms INTEGER, status TEXT, status_source TEXT, status_ms INTEGER,"
+    " end_ms INTEGER, is_batch INTEGER) WITHOUT ROWID;"
+    "CREATE INDEX builds_start ON builds(start_ms);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -153,8 +165,9 @@ struct bt_store {
     int in_tx;
     int version;
     sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
-        *st_src_done, *st_src_get, *st_get_block;
+        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid;
     icache ic;
+    int64_t next_id; /* rowid of the next event (set by begin) */
     /* pending block */
     int64_t blk_id;
     bt_buf blk_raw;
@@ -331,7 +344,7 @@ int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *er
     if (!s->readonly &&
         (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)))
         goto fail;
-    if ((rc = exec(s, "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;", err)))
+    if ((rc = exec(s, "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;", err)))
         goto fail;
     s->zd = ZSTD_createDCtx();
     s->arena = bt_arena_new(1 << 16, 0);
@@ -361,6 +374,9 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_src_done);
     sqlite3_finalize(s->st_src_get);
     sqlite3_finalize(s->st_get_block);
+    sqlite3_finalize(s->st_sel_build);
+    sqlite3_finalize(s->st_ins_build);
+    sqlite3_finalize(s->st_ins_eid);
     if (s->db)
         sqlite3_close(s->db);
     icache_clear(&s->ic);
@@ -401,6 +417,10 @@ int bt_store_begin(bt_store *s, bt_error *err)
         return rc;
     }
     s->blk_id = next;
+    if ((rc = get_int(s, "SELECT coalesce(max(id),0)+1 FROM events", &s->next_id, err))) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
     bt_buf_clear(&s->blk_raw);
     s->in_tx = 1;
     return 0;
@@ -496,9 +516,162 @@ static int flush_block(bt_store *s, bt_error *err)
     return 0;
 }
 
-int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
+/* ---- builds: lifecycle facts merged per build ------------------------------------ */
+
+typedef struct brow {
+    char *v[21];
+} brow;
+
+enum {
+    B_UUID, B_BUILD_ID, B_PROJECT, B_ACCOUNT, B_REGION, B_NUMBER, B_START, B_TRIGGER,
+    B_TRIGGER_PRINCIPAL, B_INITIATOR, B_SOURCE_VERSION, B_OVERRIDES, B_RETRY_OF, B_BATCH,
+    B_STOP_PRINCIPAL, B_STOP_MS, B_STATUS, B_STATUS_SOURCE, B_STATUS_MS, B_END, B_IS_BATCH, B__N
+};
+
+static void brow_set(brow *r, int col, const char *v, int overwrite)
 {
-    int64_t name, src, region, account, user, principal, akid, ip, errc, project, build;
+    if (!v || (r->v[col] && !overwrite))
+        return;
+    free(r->v[col]);
+    r->v[col] = strdup(v);
+}
+
+static void brow_set_int(brow *r, int col, int64_t v, int overwrite)
+{
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    brow_set(r, col, tmp, overwrite);
+}
+
+static void brow_free(brow *r)
+{
+    int i;
+    for (i = 0; i < B__N; i++)
+        free(r->v[i]);
+}
+
+static int status_rank(const char *status, const char *source)
+{
+    if (!status)
+        return 0;
+    if (source && strcmp(source, "eventbridge") == 0)
+        return strcmp(status, "IN_PROGRESS") == 0 ? 1 : 3;
+    return 2;
+}
+
+static int merge_build(bt_store *s, const bt_event *ev, bt_error *err)
+{
+    static const char *sel =
+        "SELECT uuid, build_id, project, account, region, number, start_ms, trigger_type,"
+        " trigger_principal, initiator, source_version, overrides, retry_of, batch_uuid,"
+        " stop_principal, stop_ms, status, status_source, status_ms, end_ms, is_batch FROM builds"
+        " WHERE uuid=?";
+    static const char *ins =
+        "INSERT OR REPLACE INTO builds(uuid, build_id, project, account, region, number,"
+        " start_ms, trigger_type, trigger_principal, initiator, source_version, overrides,"
+        " retry_of, batch_uuid, stop_principal, stop_ms, status, status_source, status_ms,"
+        " end_ms, is_batch) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    bt_build_facts f;
+    bt_json *rec;
+    brow r;
+    int rc, i, start_fact;
+
+    memset(&r, 0, sizeof r);
+    bt_arena_reset(s->arena);
+    if (bt_json_parse(s->arena, ev->raw, ev->raw_len, NULL, &rec, NULL) != 0)
+        return 0; /* it parsed once already; nothing to learn if not */
+    if ((rc = bt_build_facts_from(s->arena, rec, ev, &f)))
+        return bt_error_set(err, rc, "out of memory");
+    if (f.kind == BT_BF_NONE || !f.uuid)
+        return 0;
+    if ((rc = prep(s, &s->st_sel_build, sel, err)) || (rc = prep(s, &s->st_ins_build, ins, err)))
+        return rc;
+    sqlite3_bind_text(s->st_sel_build, 1, f.uuid, -1, SQLITE_STATIC);
+    if (sqlite3_step(s->st_sel_build) == SQLITE_ROW)
+        for (i = 0; i < B__N; i++)
+            if (sqlite3_column_type(s->st_sel_build, i) != SQLITE_NULL)
+                r.v[i] = strdup((const char *)sqlite3_column_text(s->st_sel_build, i));
+    sqlite3_reset(s->st_sel_build);
+
+    start_fact = f.kind == BT_BF_START || f.kind == BT_BF_RETRY || f.kind == BT_BF_BATCH_START;
+    brow_set(&r, B_UUID, f.uuid, 1);
+    brow_set(&r, B_BUILD_ID, f.build_id, 0);
+    brow_set(&r, B_PROJECT, f.project, 0);
+    brow_set(&r, B_ACCOUNT, ev->account, 0);
+    brow_set(&r, B_REGION, ev->region, 0);
+    if (f.number >= 0)
+        brow_set_int(&r, B_NUMBER, f.number, 1);
+    brow_set(&r, B_INITIATOR, f.initiator, start_fact);
+    brow_set(&r, B_SOURCE_VERSION, f.source_version, start_fact);
+    if (start_fact) {
+        /* the API record of the start is authoritative for time and trigger */
+        brow_set_int(&r, B_START, ev->time_ms, 1);
+        brow_set(&r, B_TRIGGER, f.trigger_type, 1);
+        brow_set(&r, B_TRIGGER_PRINCIPAL, ev->principal_arn, 1);
+        brow_set(&r, B_OVERRIDES, f.overrides, 1);
+        brow_set(&r, B_RETRY_OF, f.retry_of, 1);
+        brow_set(&r, B_BATCH, f.batch_uuid, 1);
+        if (f.kind == BT_BF_BATCH_START)
+            brow_set(&r, B_IS_BATCH, "1", 1);
+    } else {
+        if (f.start_ms > 0)
+            brow_set_int(&r, B_START, f.start_ms, 0);
+        brow_set(&r, B_TRIGGER, f.trigger_type, 0);
+    }
+    if (f.kind == BT_BF_STOP) {
+        int64_t old = r.v[B_STOP_MS] ? strtoll(r.v[B_STOP_MS], NULL, 10) : 0;
+        if (!old || ev->time_ms < old) {
+            brow_set_int(&r, B_STOP_MS, ev->time_ms, 1);
+            brow_set(&r, B_STOP_PRINCIPAL, ev->principal_arn, 1);
+        }
+    }
+    if (f.status) {
+        const char *src = f.kind == BT_BF_STOP ? "stopbuild" : "eventbridge";
+        int nr = status_rank(f.status, src), orank = status_rank(r.v[B_STATUS], r.v[B_STATUS_SOURCE]);
+        int64_t oms = r.v[B_STATUS_MS] ? strtoll(r.v[B_STATUS_MS], NULL, 10) : 0;
+        if (nr > orank || (nr == orank && ev->time_ms >= oms)) {
+            brow_set(&r, B_STATUS, f.status, 1);
+            brow_set(&r, B_STATUS_SOURCE, src, 1);
+            brow_set_int(&r, B_STATUS_MS, ev->time_ms, 1);
+            if (nr >= 2)
+                brow_set_int(&r, B_END, ev->time_ms, nr == 3);
+        }
+    }
+    for (i = 0; i < B__N; i++) {
+        if (!r.v[i])
+            sqlite3_bind_null(s->st_ins_build, i + 1);
+        else if (i == B_NUMBER || i == B_START || i == B_STOP_MS || i == B_STATUS_MS || i == B_END ||
+                 i == B_IS_BATCH)
+            sqlite3_bind_int64(s->st_ins_build, i + 1, strtoll(r.v[i], NULL, 10));
+        else
+            sqlite3_bind_text(s->st_ins_build, i + 1, r.v[i], -1, SQLITE_STATIC);
+    }
+    rc = sqlite3_step(s->st_ins_build) == SQLITE_DONE ? 0 : db_err(s, err, "record build");
+    sqlite3_reset(s->st_ins_build);
+    brow_free(&r);
+    return rc;
+}
+
+/* 31-bit hash of a high-cardinality string (see the file comment). */
+static int64_t h31(const char *str)
+{
+    uint64_t h = hash_str(str);
+    return (int64_t)((h ^ (h >> 31) ^ (h >> 62)) & 0x7fffffff);
+}
+
+static void bind_hash(sqlite3_stmt *st, int i, const char *str)
+{
+    if (str)
+        sqlite3_bind_int64(st, i, h31(str));
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Inserts one event row pointing at (blk, off); *is_new = 0 for a duplicate id. */
+static int insert_event(bt_store *s, const bt_event *ev, int64_t blk, int64_t off, int *is_new,
+                        bt_error *err)
+{
+    int64_t name, src, region, account, errc, project, build, actor;
     unsigned char eid[16];
     sqlite3_stmt *st;
     int64_t rowid;
@@ -506,38 +679,45 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     int rc;
 
     *is_new = 0;
-    if (!s->in_tx)
-        return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
     if ((rc = intern(s, ev->event_name, &name, err)) ||
         (rc = intern(s, ev->event_source, &src, err)) ||
         (rc = intern(s, ev->region, &region, err)) ||
         (rc = intern(s, ev->account, &account, err)) ||
-        (rc = intern(s, ev->username, &user, err)) ||
-        (rc = intern(s, ev->principal_arn, &principal, err)) ||
-        (rc = intern(s, ev->access_key_id, &akid, err)) ||
-        (rc = intern(s, ev->source_ip, &ip, err)) ||
         (rc = intern(s, ev->error_code, &errc, err)) ||
         (rc = intern(s, ev->project, &project, err)) ||
-        (rc = intern(s, ev->build_uuid, &build, err)))
+        (rc = intern(s, ev->build_uuid, &build, err)) ||
+        (rc = intern(s, ev->actor_uuid, &actor, err)))
         return rc;
+    /* the event id decides: a duplicate stops here */
+    if ((rc = prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(eid, ev) VALUES(?,?)", err)))
+        return rc;
+    bind_eid(s->st_ins_eid, 1, ev->event_id, eid);
+    sqlite3_bind_int64(s->st_ins_eid, 2, s->next_id);
+    if (sqlite3_step(s->st_ins_eid) != SQLITE_DONE) {
+        sqlite3_reset(s->st_ins_eid);
+        return db_err(s, err, "insert event id");
+    }
+    sqlite3_reset(s->st_ins_eid);
+    if (sqlite3_changes(s->db) == 0)
+        return 0; /* duplicate event id */
     if ((rc = prep(s, &s->st_ins_event,
-                   "INSERT OR IGNORE INTO events(eid,t,kind,name,src,region,account,user,"
-                   "principal,akid,ip,err,ro,project,build,blk,off,len)"
-                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   "INSERT INTO events(id,t,kind,name,src,region,account,user,"
+                   "principal,akid,ip,err,ro,project,build,actor,blk,off,len)"
+                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    err)))
         return rc;
     st = s->st_ins_event;
-    bind_eid(st, 1, ev->event_id, eid);
+    sqlite3_bind_int64(st, 1, s->next_id);
     sqlite3_bind_int64(st, 2, ev->time_ms);
     sqlite3_bind_int(st, 3, (int)ev->kind);
     bind_id(st, 4, name);
     bind_id(st, 5, src);
     bind_id(st, 6, region);
     bind_id(st, 7, account);
-    bind_id(st, 8, user);
-    bind_id(st, 9, principal);
-    bind_id(st, 10, akid);
-    bind_id(st, 11, ip);
+    bind_hash(st, 8, ev->username);
+    bind_hash(st, 9, ev->principal_arn);
+    bind_hash(st, 10, ev->access_key_id);
+    bind_hash(st, 11, ev->source_ip);
     bind_id(st, 12, errc);
     if (ev->read_only >= 0)
         sqlite3_bind_int(st, 13, ev->read_only);
@@ -545,28 +725,24 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
         sqlite3_bind_null(st, 13);
     bind_id(st, 14, project);
     bind_id(st, 15, build);
-    sqlite3_bind_int64(st, 16, s->blk_id);
-    sqlite3_bind_int64(st, 17, (sqlite3_int64)s->blk_raw.len);
-    sqlite3_bind_int64(st, 18, (sqlite3_int64)ev->raw_len);
+    bind_id(st, 16, actor);
+    sqlite3_bind_int64(st, 17, blk);
+    sqlite3_bind_int64(st, 18, off);
+    sqlite3_bind_int64(st, 19, (sqlite3_int64)ev->raw_len);
     if (sqlite3_step(st) != SQLITE_DONE) {
         sqlite3_reset(st);
         return db_err(s, err, "insert event");
     }
     sqlite3_reset(st);
-    if (sqlite3_changes(s->db) == 0)
-        return 0; /* duplicate event id */
-    rowid = sqlite3_last_insert_rowid(s->db);
-    if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)))
-        return bt_error_set(err, rc, "out of memory");
+    rowid = s->next_id++;
     if ((rc = prep(s, &s->st_ins_res,
                    "INSERT OR IGNORE INTO resources(name, ev, type) VALUES(?,?,?)", err)))
         return rc;
     for (i = 0; i < ev->n_resources; i++) {
-        int64_t rn, rt;
-        if ((rc = intern(s, ev->resources[i].name, &rn, err)) ||
-            (rc = intern(s, ev->resources[i].type, &rt, err)))
+        int64_t rt;
+        if ((rc = intern(s, ev->resources[i].type, &rt, err)))
             return rc;
-        sqlite3_bind_int64(s->st_ins_res, 1, rn);
+        sqlite3_bind_int64(s->st_ins_res, 1, h31(ev->resources[i].name));
         sqlite3_bind_int64(s->st_ins_res, 2, rowid);
         sqlite3_bind_int64(s->st_ins_res, 3, rt);
         rc = sqlite3_step(s->st_ins_res) == SQLITE_DONE ? 0 : db_err(s, err, "insert resource");
@@ -575,9 +751,166 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
             return rc;
     }
     *is_new = 1;
+    if (bt_build_facts_possible(ev) && (rc = merge_build(s, ev, err)))
+        return rc;
+    return 0;
+}
+
+int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
+{
+    int rc;
+
+    *is_new = 0;
+    if (!s->in_tx)
+        return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
+    if ((rc = insert_event(s, ev, s->blk_id, (int64_t)s->blk_raw.len, is_new, err)) || !*is_new)
+        return rc;
+    if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)))
+        return bt_error_set(err, rc, "out of memory");
     if (s->blk_raw.len >= BLOCK_RAW_TARGET)
         return flush_block(s, err);
     return 0;
+}
+
+/* ---- packed batches: blocks compressed in the parser threads ------------------------ */
+
+typedef struct pack_block {
+    void *data;
+    size_t len, raw_len;
+} pack_block;
+
+struct bt_store_pack {
+    pack_block *blocks;
+    size_t nblocks;
+    uint32_t *ev_block; /* per event: index into blocks */
+    uint32_t *ev_off;   /* per event: offset in the block's raw bytes */
+    size_t n;
+};
+
+void bt_store_pack_free(bt_store_pack *p)
+{
+    size_t i;
+    if (!p)
+        return;
+    for (i = 0; i < p->nblocks; i++)
+        free(p->blocks[i].data);
+    free(p->blocks);
+    free(p->ev_block);
+    free(p->ev_off);
+    free(p);
+}
+
+int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
+{
+    bt_store_pack *p = calloc(1, sizeof *p);
+    ZSTD_CCtx *zc = ZSTD_createCCtx();
+    bt_buf raw = BT_BUF_INIT;
+    size_t i, cap = 0;
+    int rc = 0;
+
+    *out = NULL;
+    if (!p || !zc || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
+        !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    p->n = n;
+    for (i = 0; i <= n; i++) {
+        /* close the block at the size target, and after the last event */
+        if (i == n || (raw.len && raw.len + ev[i].raw_len > BLOCK_RAW_TARGET)) {
+            pack_block *b;
+            size_t bound;
+            if (!raw.len)
+                break;
+            if (p->nblocks == cap) {
+                size_t nc = cap ? cap * 2 : 8;
+                pack_block *v = realloc(p->blocks, nc * sizeof *v);
+                if (!v) {
+                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                    goto done;
+                }
+                p->blocks = v;
+                cap = nc;
+            }
+            b = &p->blocks[p->nblocks];
+            bound = ZSTD_compressBound(raw.len);
+            if (!(b->data = malloc(bound))) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                goto done;
+            }
+            b->len = ZSTD_compressCCtx(zc, b->data, bound, raw.data, raw.len, ZSTD_LEVEL);
+            b->raw_len = raw.len;
+            p->nblocks++;
+            if (ZSTD_isError(b->len)) {
+                rc = bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
+                goto done;
+            }
+            bt_buf_clear(&raw);
+            if (i == n)
+                break;
+        }
+        p->ev_block[i] = (uint32_t)p->nblocks;
+        p->ev_off[i] = (uint32_t)raw.len;
+        if ((rc = bt_buf_append(&raw, ev[i].raw, ev[i].raw_len))) {
+            rc = bt_error_set(err, rc, "out of memory");
+            goto done;
+        }
+    }
+    *out = p;
+    p = NULL;
+done:
+    bt_store_pack_free(p);
+    ZSTD_freeCCtx(zc);
+    bt_buf_dispose(&raw);
+    return rc;
+}
+
+int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_store_pack *pack,
+                        uint64_t *added, uint64_t *dups, bt_error *err)
+{
+    unsigned char *used = NULL;
+    int64_t base;
+    size_t i;
+    int rc = 0, is_new;
+
+    if (!s->in_tx)
+        return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
+    if (pack->n != n)
+        return bt_error_set(err, BT_EINVAL, "store: pack does not match the batch");
+    if ((rc = flush_block(s, err)))
+        return rc;
+    base = s->blk_id;
+    if (!(used = calloc(pack->nblocks + 1, 1)))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        if ((rc = insert_event(s, &ev[i], base + pack->ev_block[i], pack->ev_off[i], &is_new, err)))
+            goto done;
+        if (is_new) {
+            used[pack->ev_block[i]] = 1;
+            (*added)++;
+        } else {
+            (*dups)++;
+        }
+    }
+    if ((rc = prep(s, &s->st_ins_block,
+                   "INSERT INTO blocks(id, codec, raw_len, data) VALUES(?,1,?,?)", err)))
+        goto done;
+    for (i = 0; i < pack->nblocks; i++) {
+        if (!used[i])
+            continue; /* only duplicates: nothing points here */
+        sqlite3_bind_int64(s->st_ins_block, 1, base + (int64_t)i);
+        sqlite3_bind_int64(s->st_ins_block, 2, (sqlite3_int64)pack->blocks[i].raw_len);
+        sqlite3_bind_blob(s->st_ins_block, 3, pack->blocks[i].data, (int)pack->blocks[i].len,
+                          SQLITE_STATIC);
+        rc = sqlite3_step(s->st_ins_block) == SQLITE_DONE ? 0 : db_err(s, err, "insert block");
+        sqlite3_reset(s->st_ins_block);
+        if (rc)
+            goto done;
+    }
+    s->blk_id = base + (int64_t)pack->nblocks;
+done:
+    free(used);
+    return rc;
 }
 
 int bt_store_source_done(bt_store *s, const char *key, uint64_t size, int64_t mtime_ns,
@@ -818,6 +1151,23 @@ static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
     return 0;
 }
 
+/* " AND expr IN (hashes)" for the hashed high-cardinality fields */
+static int cond_hash(sqlq *q, const char *expr, const bt_filter *f, bt_filter_field field,
+                     bt_error *err)
+{
+    unsigned i;
+    if (!f->nvalues[field])
+        return 0;
+    bt_buf_printf(&q->sql, " AND %s IN (", expr);
+    for (i = 0; i < f->nvalues[field]; i++) {
+        bt_buf_puts(&q->sql, i ? ",?" : "?");
+        if (add_bind(q, 0, h31(f->values[field][i]), NULL))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    bt_buf_puts(&q->sql, ")");
+    return 0;
+}
+
 static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_query *bq,
                        bt_error *err)
 {
@@ -826,11 +1176,15 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         const char *col;
     } cols[] = {
         {BT_F_EVENT_NAME, "e.name"},   {BT_F_EVENT_SOURCE, "e.src"},
-        {BT_F_USERNAME, "e.user"},     {BT_F_ACCESS_KEY_ID, "e.akid"},
-        {BT_F_ERROR_CODE, "e.err"},    {BT_F_SOURCE_IP, "e.ip"},
-        {BT_F_ACCOUNT, "e.account"},   {BT_F_REGION, "e.region"},
-        {BT_F_PROJECT, "e.project"},   {BT_F_BUILD, "e.build"},
-        {BT_F_PRINCIPAL, "e.principal"},
+        {BT_F_ERROR_CODE, "e.err"},    {BT_F_ACCOUNT, "e.account"},
+        {BT_F_REGION, "e.region"},     {BT_F_PROJECT, "e.project"},
+    };
+    static const struct {
+        bt_filter_field field;
+        const char *col;
+    } hashed[] = {
+        {BT_F_USERNAME, "e.user"}, {BT_F_ACCESS_KEY_ID, "e.akid"},
+        {BT_F_SOURCE_IP, "e.ip"},  {BT_F_PRINCIPAL, "e.principal"},
     };
     unsigned kinds, i;
     size_t c;
@@ -866,19 +1220,39 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
     for (c = 0; c < sizeof cols / sizeof cols[0]; c++)
         if ((rc = cond_in(s, q, cols[c].col, f, cols[c].field, err)))
             return rc;
+    for (c = 0; c < sizeof hashed / sizeof hashed[0]; c++)
+        if ((rc = cond_hash(q, hashed[c].col, f, hashed[c].field, err)))
+            return rc;
+    if (f->nvalues[BT_F_BUILD]) {
+        /* " AND (e.build IN (ids) OR e.actor IN (ids))": the records about the build and
+         * the calls its own role session made */
+        size_t first = q->n, j, n;
+        if ((rc = cond_in(s, q, "(e.build", f, BT_F_BUILD, err)))
+            return rc;
+        n = q->n - first;
+        if (n) {
+            bt_buf_puts(&q->sql, " OR e.actor IN (");
+            for (j = 0; j < n; j++) {
+                bt_buf_puts(&q->sql, j ? ",?" : "?");
+                add_bind(q, 0, q->binds[first + j].i, NULL);
+            }
+            bt_buf_puts(&q->sql, ")");
+        }
+        bt_buf_puts(&q->sql, ")");
+    }
     if (f->nvalues[BT_F_EVENT_ID]) {
-        bt_buf_puts(&q->sql, " AND e.eid IN (");
+        bt_buf_puts(&q->sql, " AND e.id IN (SELECT ev FROM eids WHERE eid IN (");
         for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
             unsigned char tmp[16];
             const char *v = f->values[BT_F_EVENT_ID][i];
             bt_buf_puts(&q->sql, i ? ",?" : "?");
             add_bind(q, bt_event_uuid_pack(v, tmp) ? 2 : 1, 0, v);
         }
-        bt_buf_puts(&q->sql, ")");
+        bt_buf_puts(&q->sql, "))");
     }
     if (f->nvalues[BT_F_RESOURCE_NAME] &&
-        (rc = cond_in(s, q, "e.id IN (SELECT ev FROM resources WHERE name", f,
-                      BT_F_RESOURCE_NAME, err)))
+        (rc = cond_hash(q, "e.id IN (SELECT ev FROM resources WHERE name", f,
+                        BT_F_RESOURCE_NAME, err)))
         return rc;
     if (f->nvalues[BT_F_RESOURCE_NAME])
         bt_buf_puts(&q->sql, ")");
@@ -923,7 +1297,8 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
 {
     sqlq q;
     sqlite3_stmt *st = NULL;
-    int rc, step;
+    int rc, step = SQLITE_DONE;
+    uint64_t delivered = 0;
 
     memset(&q, 0, sizeof q);
     bt_buf_puts(&q.sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
@@ -931,12 +1306,12 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         goto done;
     if (q.impossible)
         goto done;
+    /* no SQL LIMIT: rows are verified below, and the limit counts verified rows; with an
+     * index that gives the order, SQLite produces rows lazily anyway */
     bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC" : " ORDER BY e.t DESC, e.id DESC");
-    if (bq->limit)
-        bt_buf_printf(&q.sql, " LIMIT %llu", (unsigned long long)bq->limit);
     if ((rc = prepare_query(s, &q, &st, err)))
         goto done;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((!bq->limit || delivered < bq->limit) && (step = sqlite3_step(st)) == SQLITE_ROW) {
         bt_store_pos pos;
         const bt_buf *blk = NULL;
         int64_t off = sqlite3_column_int64(st, 4), len = sqlite3_column_int64(st, 5);
@@ -964,35 +1339,15 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
             rc = bt_event_from_record(s->arena, rec, &ev, err);
         if (rc)
             goto done;
+        /* hashed columns can collide: the event itself decides */
+        if (bq->filter && !bt_filter_match(bq->filter, &ev))
+            continue;
+        delivered++;
         if ((rc = fn(ctx, &ev, &pos)))
             goto done;
     }
-    if (step != SQLITE_DONE)
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
         rc = db_err(s, err, "query");
-done:
-    sqlite3_finalize(st);
-    bt_buf_dispose(&q.sql);
-    free(q.binds);
-    return rc;
-}
-
-int bt_store_count(bt_store *s, const bt_filter *f, uint64_t *n, bt_error *err)
-{
-    sqlq q;
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    *n = 0;
-    memset(&q, 0, sizeof q);
-    bt_buf_puts(&q.sql, "SELECT count(*) FROM events e");
-    if ((rc = build_where(s, &q, f, NULL, err)) || q.impossible)
-        goto done;
-    if ((rc = prepare_query(s, &q, &st, err)))
-        goto done;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *n = (uint64_t)sqlite3_column_int64(st, 0);
-    else
-        rc = db_err(s, err, "count");
 done:
     sqlite3_finalize(st);
     bt_buf_dispose(&q.sql);
@@ -1067,6 +1422,363 @@ int bt_store_breakdown(bt_store *s,
     }
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = db_err(s, err, "info");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- builds query ------------------------------------------------------------------ */
+
+typedef struct bvec {
+    bt_build *v;
+    size_t n, cap;
+} bvec;
+
+static const char *acol(bt_arena *a, sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? bt_arena_strdup(a, (const char *)t) : NULL;
+}
+
+static bt_build *bvec_push(bvec *bv)
+{
+    if (bv->n == bv->cap) {
+        size_t n = bv->cap ? bv->cap * 2 : 256;
+        bt_build *v = realloc(bv->v, n * sizeof *v);
+        if (!v)
+            return NULL;
+        bv->v = v;
+        bv->cap = n;
+    }
+    memset(&bv->v[bv->n], 0, sizeof bv->v[0]);
+    bv->v[bv->n].number = -1;
+    return &bv->v[bv->n++];
+}
+
+static int cmp_build_newest(const void *x, const void *y)
+{
+    const bt_build *a = x, *b = y;
+    int64_t ta = a->start_ms ? a->start_ms : a->first_call_ms;
+    int64_t tb = b->start_ms ? b->start_ms : b->first_call_ms;
+    if (ta != tb)
+        return ta < tb ? 1 : -1;
+    return strcmp(a->uuid, b->uuid);
+}
+
+static int cmp_build_uuid(const void *x, const void *y)
+{
+    return strcmp(((const bt_build *)x)->uuid, ((const bt_build *)y)->uuid);
+}
+
+/* "arn:aws:sts::1:assumed-role/codebuild-web-api-service-role/AWSCodeBuild-..." -> "web-api"
+ * (the console's naming of CodeBuild service roles; a guess, used only when no record
+ * names the project) */
+static const char *project_from_role(bt_arena *a, const char *arn)
+{
+    const char *p = arn ? strstr(arn, ":assumed-role/") : NULL, *e;
+    size_t n;
+    if (!p)
+        return NULL;
+    p += 14;
+    e = strchr(p, '/');
+    if (!e)
+        return NULL;
+    n = (size_t)(e - p);
+    if (n > 10 + 13 && strncmp(p, "codebuild-", 10) == 0 &&
+        strncmp(e - 13, "-service-role", 13) == 0)
+        return bt_arena_strndup(a, p + 10, n - 23);
+    return NULL;
+}
+
+/* role name -> project, learned from CreateProject / UpdateProject records' serviceRole
+ * (the latest change wins: the search runs oldest first) */
+typedef struct rolemap {
+    bt_arena *a;
+    const char **role, **project;
+    size_t n, cap;
+} rolemap;
+
+static int on_project_change(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    rolemap *m = ctx;
+    bt_arena *tmp = bt_arena_new(1 << 14, 0);
+    bt_json *rec = NULL, *req, *resp;
+    const char *role = NULL, *name, *proj = ev->project;
+    size_t i;
+    int rc = 0;
+
+    (void)pos;
+    if (!tmp)
+        return BT_ENOMEM;
+    if (!proj || bt_json_parse(tmp, ev->raw, ev->raw_len, NULL, &rec, NULL) != 0)
+        goto done;
+    req = bt_json_get(rec, "requestParameters");
+    resp = bt_json_get(bt_json_get(rec, "responseElements"), "project");
+    role = bt_json_get_str(req, "serviceRole");
+    if (!role)
+        role = bt_json_get_str(resp, "serviceRole");
+    if (!role)
+        goto done;
+    name = strrchr(role, '/') ? strrchr(role, '/') + 1 : role;
+    for (i = 0; i < m->n; i++)
+        if (strcmp(m->role[i], name) == 0)
+            break;
+    if (i == m->n) {
+        if (m->n == m->cap) {
+            size_t n = m->cap ? m->cap * 2 : 32;
+            const char **r = realloc(m->role, n * sizeof *r), **p2;
+            if (!r) {
+                rc = BT_ENOMEM;
+                goto done;
+            }
+            m->role = r;
+            p2 = realloc(m->project, n * sizeof *p2);
+            if (!p2) {
+                rc = BT_ENOMEM;
+                goto done;
+            }
+            m->project = p2;
+            m->cap = n;
+        }
+        m->role[i] = bt_arena_strdup(m->a, name);
+        m->n++;
+    }
+    m->project[i] = bt_arena_strdup(m->a, proj);
+done:
+    bt_arena_free(tmp);
+    return rc;
+}
+
+static const char *project_from_rolemap(const rolemap *m, const char *arn)
+{
+    const char *p = arn ? strstr(arn, ":assumed-role/") : NULL, *e;
+    size_t i, n;
+    if (!p)
+        return NULL;
+    p += 14;
+    e = strchr(p, '/');
+    n = e ? (size_t)(e - p) : strlen(p);
+    for (i = 0; i < m->n; i++)
+        if (strlen(m->role[i]) == n && strncmp(m->role[i], p, n) == 0)
+            return m->project[i];
+    return NULL;
+}
+
+/* The caller ARN of one call made by a build's role session (read from its record). */
+static const char *actor_principal(bt_store *s, bt_arena *a, const char *uuid)
+{
+    sqlite3_stmt *st = NULL;
+    const char *arn = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT blk, off, len FROM events WHERE actor = (SELECT id FROM strs"
+                           " WHERE s = ?) LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const bt_buf *blk = NULL;
+        int64_t off = sqlite3_column_int64(st, 1), len = sqlite3_column_int64(st, 2);
+        bt_json *rec;
+        if (load_block(s, sqlite3_column_int64(st, 0), &blk, NULL) == 0 && off >= 0 && len >= 0 &&
+            (size_t)(off + len) <= blk->len &&
+            bt_json_parse(a, blk->data + off, (size_t)len, NULL, &rec, NULL) == 0)
+            arn = bt_json_get_str(bt_json_get(rec, "userIdentity"), "arn");
+    }
+    sqlite3_finalize(st);
+    return arn;
+}
+
+int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
+                    void *ctx, bt_error *err)
+{
+    rolemap roles;
+    int roles_loaded = 0;
+    bvec bv = {0};
+    bt_arena *a = bt_arena_new(1 << 16, 0);
+    sqlite3_stmt *st = NULL;
+    size_t nrows, i;
+    int rc = 0, step;
+
+    memset(&roles, 0, sizeof roles);
+    roles.a = a;
+    if (!a)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if (sqlite3_prepare_v2(s->db,
+                           uuid ? "SELECT uuid, build_id, project, account, region, number, start_ms,"
+                                  " trigger_type, trigger_principal, initiator, source_version,"
+                                  " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
+                                  " status_source, status_ms, end_ms, is_batch FROM builds WHERE uuid=?"
+                                : "SELECT uuid, build_id, project, account, region, number, start_ms,"
+                                  " trigger_type, trigger_principal, initiator, source_version,"
+                                  " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
+                                  " status_source, status_ms, end_ms, is_batch FROM builds",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "builds");
+        goto done;
+    }
+    if (uuid)
+        sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        bt_build *b = bvec_push(&bv);
+        const char *u = (const char *)sqlite3_column_text(st, 0);
+        if (!b) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            goto done;
+        }
+        snprintf(b->uuid, sizeof b->uuid, "%s", u ? u : "");
+        b->build_id = acol(a, st, 1);
+        b->project = acol(a, st, 2);
+        b->account = acol(a, st, 3);
+        b->region = acol(a, st, 4);
+        b->number = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
+        b->start_ms = sqlite3_column_int64(st, 6);
+        b->trigger_type = acol(a, st, 7);
+        b->trigger_principal = acol(a, st, 8);
+        b->initiator = acol(a, st, 9);
+        b->source_version = acol(a, st, 10);
+        b->overrides = acol(a, st, 11);
+        b->retry_of = acol(a, st, 12);
+        b->batch_uuid = acol(a, st, 13);
+        b->stop_principal = acol(a, st, 14);
+        b->stop_ms = sqlite3_column_int64(st, 15);
+        b->status = acol(a, st, 16);
+        b->status_source = acol(a, st, 17);
+        b->end_ms = sqlite3_column_int64(st, 19);
+        b->is_batch = sqlite3_column_int(st, 20);
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_err(s, err, "builds");
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    nrows = bv.n;
+    qsort(bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+
+    /* what each build's role session did: one pass over the actor index */
+    {
+        const char *agg =
+            "SELECT u.s, count(*), count(e.err), min(e.t), max(e.t), a.s, r.s"
+            " FROM events e JOIN strs u ON u.id = e.actor"
+            " LEFT JOIN strs a ON a.id = (SELECT account FROM events WHERE actor = e.actor LIMIT 1)"
+            " LEFT JOIN strs r ON r.id = (SELECT region FROM events WHERE actor = e.actor LIMIT 1)"
+            " WHERE e.actor IS NOT NULL";
+        char sql[1024];
+        snprintf(sql, sizeof sql, "%s%s GROUP BY e.actor", agg,
+                 uuid ? " AND e.actor = (SELECT id FROM strs WHERE s = ?)" : "");
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+            rc = db_err(s, err, "builds");
+            goto done;
+        }
+        if (uuid)
+            sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            bt_build key, *b;
+            const char *u = (const char *)sqlite3_column_text(st, 0);
+            snprintf(key.uuid, sizeof key.uuid, "%s", u ? u : "");
+            b = bsearch(&key, bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+            if (!b) {
+                if (!(b = bvec_push(&bv))) {
+                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                    goto done;
+                }
+                snprintf(b->uuid, sizeof b->uuid, "%s", key.uuid);
+            }
+            b->calls = (uint64_t)sqlite3_column_int64(st, 1);
+            b->errors = (uint64_t)sqlite3_column_int64(st, 2);
+            b->first_call_ms = sqlite3_column_int64(st, 3);
+            b->last_call_ms = sqlite3_column_int64(st, 4);
+            if (!b->account)
+                b->account = acol(a, st, 5);
+            if (!b->region)
+                b->region = acol(a, st, 6);
+            if (!b->project) {
+                const char *arn = actor_principal(s, a, key.uuid);
+                if (!roles_loaded) {
+                    /* which project uses which service role, from the project records */
+                    bt_filter pf;
+                    bt_store_query pq;
+                    bt_error perr = BT_ERROR_INIT;
+                    roles_loaded = 1;
+                    bt_filter_init(&pf);
+                    bt_filter_add(&pf, BT_F_EVENT_NAME, "CreateProject", &perr);
+                    bt_filter_add(&pf, BT_F_EVENT_NAME, "UpdateProject", &perr);
+                    bt_filter_add(&pf, BT_F_EVENT_SOURCE, "codebuild.amazonaws.com", &perr);
+                    memset(&pq, 0, sizeof pq);
+                    pq.filter = &pf;
+                    pq.oldest_first = 1;
+                    if ((rc = bt_store_search(s, &pq, on_project_change, &roles, err)))
+                        goto done;
+                }
+                b->project = project_from_rolemap(&roles, arn);
+                if (!b->project)
+                    b->project = project_from_role(a, arn);
+            }
+        }
+        if (step != SQLITE_DONE) {
+            rc = db_err(s, err, "builds");
+            goto done;
+        }
+    }
+    for (i = 0; i < bv.n; i++) {
+        bt_build *b = &bv.v[i];
+        if (!b->trigger_type || !b->trigger_principal) {
+            /* no StartBuild/RetryBuild record: what started it is inferred */
+            b->trigger_inferred = 1;
+            if (!b->trigger_type)
+                b->trigger_type = "webhook";
+        }
+        if (!b->build_id && b->project)
+            b->build_id = bt_arena_sprintf(a, "%s:%s", b->project, b->uuid);
+        if (!b->start_ms)
+            b->start_ms = b->first_call_ms;
+    }
+    if (uuid && bv.n == 1 && bv.v[0].build_id) {
+        /* a later build that retried this one */
+        sqlite3_finalize(st);
+        st = NULL;
+        if (sqlite3_prepare_v2(s->db, "SELECT uuid FROM builds WHERE retry_of = ? LIMIT 1", -1, &st,
+                               NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, bv.v[0].build_id, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+                snprintf(bv.v[0].retried_as, sizeof bv.v[0].retried_as, "%s",
+                         (const char *)sqlite3_column_text(st, 0));
+        }
+    }
+    qsort(bv.v, bv.n, sizeof *bv.v, cmp_build_newest);
+    for (i = 0; i < bv.n; i++)
+        if ((rc = fn(ctx, &bv.v[i])))
+            break;
+done:
+    sqlite3_finalize(st);
+    free(bv.v);
+    free(roles.role);
+    free(roles.project);
+    bt_arena_free(a);
+    return rc;
+}
+
+int bt_store_previous_build(bt_store *s, const char *project, const char *account,
+                            int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = BT_ENOTFOUND;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT uuid, start_ms FROM builds WHERE project = ?1 AND start_ms < ?2"
+                           " AND (?3 IS NULL OR account = ?3) AND coalesce(is_batch, 0) = 0"
+                           " ORDER BY start_ms DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "previous build");
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, before_ms);
+    if (account)
+        sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(uuid, 37, "%s", (const char *)sqlite3_column_text(st, 0));
+        *start_ms = sqlite3_column_int64(st, 1);
+        rc = 0;
+    }
     sqlite3_finalize(st);
     return rc;
 }

@@ -289,8 +289,7 @@ static int scratch_reserve(parser *ps, size_t used, size_t extra)
         return 0;
     if (extra > (size_t)-1 / 4 - used)
         return BT_ENOMEM;
-    return grow_stack((void **)&ps->scratch, &ps->scratch_cap, ps->scratch_local, 1,
-                      used + extra);
+    return grow_stack((void **)&ps->scratch, &ps->scratch_cap, ps->scratch_local, 1, used + extra);
 }
 
 /*
@@ -325,14 +324,38 @@ static int string_slow(parser *ps, const char *s, const char **pp, size_t *outle
                 return enomem(ps);
             e = p[1];
             switch (e) {
-            case '"': ps->scratch[n++] = '"'; p += 2; continue;
-            case '\\': ps->scratch[n++] = '\\'; p += 2; continue;
-            case '/': ps->scratch[n++] = '/'; p += 2; continue;
-            case 'b': ps->scratch[n++] = '\b'; p += 2; continue;
-            case 'f': ps->scratch[n++] = '\f'; p += 2; continue;
-            case 'n': ps->scratch[n++] = '\n'; p += 2; continue;
-            case 'r': ps->scratch[n++] = '\r'; p += 2; continue;
-            case 't': ps->scratch[n++] = '\t'; p += 2; continue;
+            case '"':
+                ps->scratch[n++] = '"';
+                p += 2;
+                continue;
+            case '\\':
+                ps->scratch[n++] = '\\';
+                p += 2;
+                continue;
+            case '/':
+                ps->scratch[n++] = '/';
+                p += 2;
+                continue;
+            case 'b':
+                ps->scratch[n++] = '\b';
+                p += 2;
+                continue;
+            case 'f':
+                ps->scratch[n++] = '\f';
+                p += 2;
+                continue;
+            case 'n':
+                ps->scratch[n++] = '\n';
+                p += 2;
+                continue;
+            case 'r':
+                ps->scratch[n++] = '\r';
+                p += 2;
+                continue;
+            case 't':
+                ps->scratch[n++] = '\t';
+                p += 2;
+                continue;
             case 'u': {
                 long u, u2;
                 unsigned long cp;
@@ -343,8 +366,8 @@ static int string_slow(parser *ps, const char *s, const char **pp, size_t *outle
                 p += 6;
                 cp = (unsigned long)u;
                 if (u >= 0xD800 && u <= 0xDBFF) {
-                    if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' && (u2 = hex4(p + 2)) >= 0xDC00 &&
-                        u2 <= 0xDFFF) {
+                    if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
+                        (u2 = hex4(p + 2)) >= 0xDC00 && u2 <= 0xDFFF) {
                         cp = 0x10000 + (((unsigned long)u - 0xD800) << 10) +
                              ((unsigned long)u2 - 0xDC00);
                         p += 6;
@@ -357,8 +380,7 @@ static int string_slow(parser *ps, const char *s, const char **pp, size_t *outle
                 n += put_utf8(ps->scratch + n, cp);
                 continue;
             }
-            default:
-                return perr(ps, p, BT_EPARSE, "invalid escape in string");
+            default: return perr(ps, p, BT_EPARSE, "invalid escape in string");
             }
         }
         if (c < 0x20)
@@ -464,8 +486,8 @@ static bt_json *parse_number(parser *ps, const char **pp)
         p++;
     }
     if (p >= end || (unsigned)(*p - '0') > 9) {
-        perr(ps, p, BT_EPARSE, p >= end ? "unexpected end of input in number"
-                                        : "expected digit in number");
+        perr(ps, p, BT_EPARSE,
+             p >= end ? "unexpected end of input in number" : "expected digit in number");
         return NULL;
     }
     if (*p == '0') {
@@ -664,9 +686,8 @@ value:
             snprintf(what, sizeof what, "nesting deeper than %u levels", ps->max_depth);
             return perr(ps, p, BT_ELIMIT, what);
         }
-        if (depth == ps->frames_cap &&
-            grow_stack((void **)&ps->frames, &ps->frames_cap, ps->frames_local, sizeof(frame),
-                       depth + 1))
+        if (depth == ps->frames_cap && grow_stack((void **)&ps->frames, &ps->frames_cap,
+                                                  ps->frames_local, sizeof(frame), depth + 1))
             return enomem(ps);
         f = &ps->frames[depth++];
         f->start = p;
@@ -728,8 +749,7 @@ value:
         if (!(v = parse_number(ps, &p)))
             return ps->err ? ps->err->code : BT_EPARSE;
         break;
-    default:
-        return perr_char(ps, p, "");
+    default: return perr_char(ps, p, "");
     }
 
 have_value:
@@ -787,9 +807,8 @@ key:
         blk = parse_string(ps, &p, 0, &slen);
         if (!blk)
             return ps->err ? ps->err->code : BT_EPARSE;
-        if (ps->mem_len == ps->mem_cap &&
-            grow_stack((void **)&ps->mem, &ps->mem_cap, ps->mem_local, sizeof(bt_json_member),
-                       ps->mem_len + 1))
+        if (ps->mem_len == ps->mem_cap && grow_stack((void **)&ps->mem, &ps->mem_cap, ps->mem_local,
+                                                     sizeof(bt_json_member), ps->mem_len + 1))
             return enomem(ps);
         m = &ps->mem[ps->mem_len++];
         m->key = blk;
@@ -1191,8 +1210,7 @@ int bt_json_array_push(bt_arena *a, bt_json *arr, bt_json *item)
     return 0;
 }
 
-int bt_json_object_put(bt_arena *a, bt_json *obj, const char *key, size_t key_len,
-                       bt_json *value)
+int bt_json_object_put(bt_arena *a, bt_json *obj, const char *key, size_t key_len, bt_json *value)
 {
     void *vec;
     char *k;

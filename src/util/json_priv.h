@@ -27,8 +27,9 @@ static inline size_t bt_json__utf8_seq(const unsigned char *p, const unsigned ch
         if (avail < 3)
             return 0;
         c1 = p[1];
-        if (c == 0xE0 ? (c1 < 0xA0 || c1 > 0xBF)
-                      : c == 0xED ? (c1 < 0x80 || c1 > 0x9F) : (c1 & 0xC0) != 0x80)
+        if (c == 0xE0   ? (c1 < 0xA0 || c1 > 0xBF)
+            : c == 0xED ? (c1 < 0x80 || c1 > 0x9F)
+                        : (c1 & 0xC0) != 0x80)
             return 0;
         return (p[2] & 0xC0) == 0x80 ? 3 : 0;
     }
@@ -36,8 +37,9 @@ static inline size_t bt_json__utf8_seq(const unsigned char *p, const unsigned ch
         if (avail < 4)
             return 0;
         c1 = p[1];
-        if (c == 0xF0 ? (c1 < 0x90 || c1 > 0xBF)
-                      : c == 0xF4 ? (c1 < 0x80 || c1 > 0x8F) : (c1 & 0xC0) != 0x80)
+        if (c == 0xF0   ? (c1 < 0x90 || c1 > 0xBF)
+            : c == 0xF4 ? (c1 < 0x80 || c1 > 0x8F)
+                        : (c1 & 0xC0) != 0x80)
             return 0;
         return (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80 ? 4 : 0;
     }

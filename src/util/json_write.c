@@ -72,8 +72,9 @@ static inline const unsigned char *scan_safe(const unsigned char *p, const unsig
 
 static int put_u(bt_buf *b, unsigned long u)
 {
-    char e[6] = {'\\', 'u', g_hex[(u >> 12) & 15], g_hex[(u >> 8) & 15], g_hex[(u >> 4) & 15],
-                 g_hex[u & 15]};
+    char e[6] = {
+        '\\',         'u', g_hex[(u >> 12) & 15], g_hex[(u >> 8) & 15], g_hex[(u >> 4) & 15],
+        g_hex[u & 15]};
     return bt_buf_append(b, e, 6);
 }
 
@@ -137,10 +138,11 @@ static int write_string(bt_buf *b, const char *str, size_t len, unsigned flags)
                 if (k == 2)
                     cp = ((unsigned long)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
                 else if (k == 3)
-                    cp = ((unsigned long)(p[0] & 0x0F) << 12) | ((unsigned long)(p[1] & 0x3F) << 6) |
-                         (p[2] & 0x3F);
+                    cp = ((unsigned long)(p[0] & 0x0F) << 12) |
+                         ((unsigned long)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
                 else
-                    cp = ((unsigned long)(p[0] & 0x07) << 18) | ((unsigned long)(p[1] & 0x3F) << 12) |
+                    cp = ((unsigned long)(p[0] & 0x07) << 18) |
+                         ((unsigned long)(p[1] & 0x3F) << 12) |
                          ((unsigned long)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
                 if (cp >= 0x10000) {
                     cp -= 0x10000;
@@ -301,8 +303,8 @@ static int py_repr(bt_buf *b, double d)
             memcpy(out + k, digits + 1, (size_t)(nd - 1));
             k += nd - 1;
         }
-        k += snprintf(out + k, sizeof out - (size_t)k, "e%c%02d", e < 0 ? '-' : '+',
-                      e < 0 ? -e : e);
+        k +=
+            snprintf(out + k, sizeof out - (size_t)k, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
     }
     return bt_buf_append(b, out, (size_t)k);
 }

@@ -83,6 +83,7 @@ static void test_event_startbuild(void)
     CHECK_STR(ev.project, "web-api");
     CHECK_STR(ev.build_id, "web-api:0b6e3c4e-1111-4222-8333-444455556666");
     CHECK_STR(ev.build_uuid, "0b6e3c4e-1111-4222-8333-444455556666");
+    CHECK(ev.actor_uuid == NULL);
     CHECK_INT(ev.read_only, 0);
     CHECK_INT(ev.time_ms, 1790856005000LL);
     CHECK_INT(ev.raw_len, strlen(start_build));
@@ -108,7 +109,8 @@ static void test_event_session(void)
     CHECK_INT(bt_event_from_record(a, j, &ev, &err), 0);
     CHECK_STR(ev.username, "AWSCodeBuild-0b6e3c4e-1111-4222-8333-444455556666");
     CHECK_STR(ev.session_name, "AWSCodeBuild-0b6e3c4e-1111-4222-8333-444455556666");
-    CHECK_STR(ev.build_uuid, "0b6e3c4e-1111-4222-8333-444455556666");
+    CHECK(ev.build_uuid == NULL);
+    CHECK_STR(ev.actor_uuid, "0b6e3c4e-1111-4222-8333-444455556666");
     CHECK(ev.project == NULL);
     CHECK_STR(ev.error_code, "AccessDenied");
     CHECK_INT(ev.read_only, 0); /* string "false" */

@@ -104,7 +104,8 @@ static void test_scalars(void)
 
 static void test_raw_spans(void)
 {
-    const char *text = " {\"a\" : [1, {\"b\" :\t\"x\\\"y\"} , -2.5e3 ],\n\"c\":true, \"d\":{} ,\"e\":null} ";
+    const char *text =
+        " {\"a\" : [1, {\"b\" :\t\"x\\\"y\"} , -2.5e3 ],\n\"c\":true, \"d\":{} ,\"e\":null} ";
     bt_json *v, *a, *b;
     setup();
     v = parse(text);
@@ -112,7 +113,8 @@ static void test_raw_spans(void)
     if (!v)
         return;
     CHECK(v->src == text + 1);
-    CHECK_STR(span(v), "{\"a\" : [1, {\"b\" :\t\"x\\\"y\"} , -2.5e3 ],\n\"c\":true, \"d\":{} ,\"e\":null}");
+    CHECK_STR(span(v),
+              "{\"a\" : [1, {\"b\" :\t\"x\\\"y\"} , -2.5e3 ],\n\"c\":true, \"d\":{} ,\"e\":null}");
     a = bt_json_get(v, "a");
     CHECK_STR(span(a), "[1, {\"b\" :\t\"x\\\"y\"} , -2.5e3 ]");
     CHECK_STR(span(a->u.items[0]), "1");
@@ -168,7 +170,8 @@ static void test_surrogates(void)
     v = parse("\"\\uDD1E\\uD834\"");
     CHECK(v && strcmp(v->u.str, "\xef\xbf\xbd\xef\xbf\xbd") == 0);
     v = parse("\"\\uD800\\u0041\"");
-    CHECK(v && strcmp(v->u.str, "\xef\xbf\xbd" "A") == 0);
+    CHECK(v && strcmp(v->u.str, "\xef\xbf\xbd"
+                                "A") == 0);
     v = parse("\"\\uD800\\n\"");
     CHECK(v && strcmp(v->u.str, "\xef\xbf\xbd\n") == 0);
 }
@@ -193,7 +196,7 @@ static void test_utf8_validation(void)
         "\"\xc3\x28\"",         /* bad continuation */
     };
     static const char *good[] = {
-        "\"\xc2\x80\"", "\"\xdf\xbf\"", "\"\xe0\xa0\x80\"", "\"\xed\x9f\xbf\"",
+        "\"\xc2\x80\"",     "\"\xdf\xbf\"",     "\"\xe0\xa0\x80\"",     "\"\xed\x9f\xbf\"",
         "\"\xee\x80\x80\"", "\"\xef\xbf\xbf\"", "\"\xf0\x90\x80\x80\"", "\"\xf4\x8f\xbf\xbf\"",
     };
     size_t i;
@@ -220,10 +223,36 @@ static void test_utf8_validation(void)
 static void test_errors(void)
 {
     char msg[BT_ERROR_MSG_MAX];
-    static const char *bad[] = {"", " ", "[", "[1,]", "[1 2]", "{\"a\"}", "{\"a\":}", "{a:1}",
-                                "{\"a\":1,}", "01", "1.", ".5", "-", "1e", "1e+", "+1",
-                                "tru", "nul", "falsy", "[1]x", "\"abc", "[\"a\\", "{\"a\":1 \"b\":2}",
-                                "NaN", "Infinity", "[1]\x0c", "'a'", "[-01]", "1.e5", "[,1]"};
+    static const char *bad[] = {"",
+                                " ",
+                                "[",
+                                "[1,]",
+                                "[1 2]",
+                                "{\"a\"}",
+                                "{\"a\":}",
+                                "{a:1}",
+                                "{\"a\":1,}",
+                                "01",
+                                "1.",
+                                ".5",
+                                "-",
+                                "1e",
+                                "1e+",
+                                "+1",
+                                "tru",
+                                "nul",
+                                "falsy",
+                                "[1]x",
+                                "\"abc",
+                                "[\"a\\",
+                                "{\"a\":1 \"b\":2}",
+                                "NaN",
+                                "Infinity",
+                                "[1]\x0c",
+                                "'a'",
+                                "[-01]",
+                                "1.e5",
+                                "[,1]"};
     size_t i;
     setup();
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -320,9 +349,9 @@ static void test_size_limit(void)
     /* the arena cap turns into BT_ENOMEM */
     {
         bt_arena *small = bt_arena_new(256, 512);
-        CHECK_INT(bt_json_parse(small, "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]", 40, NULL, &v,
-                                &err),
-                  BT_ENOMEM);
+        CHECK_INT(
+            bt_json_parse(small, "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]", 40, NULL, &v, &err),
+            BT_ENOMEM);
         bt_arena_free(small);
     }
 }
@@ -518,8 +547,9 @@ static void test_write_layout(void)
     CHECK(v != NULL);
     if (!v)
         return;
-    CHECK_STR(wr(v, 0, 0), "{\"b\":{\"c\":[]},\"a\":[1,2.50,{},[3]],\"d\":\"\xc3\xa9\\n\\u0001\x7f\","
-                           "\"e\":{\"x\":null}}");
+    CHECK_STR(wr(v, 0, 0),
+              "{\"b\":{\"c\":[]},\"a\":[1,2.50,{},[3]],\"d\":\"\xc3\xa9\\n\\u0001\x7f\","
+              "\"e\":{\"x\":null}}");
     CHECK_STR(wr(v, 2, BT_JSON_W_PYNUM),
               "{\n  \"b\": {\n    \"c\": []\n  },\n  \"a\": [\n    1,\n    2.5,\n    {},\n    [\n"
               "      3\n    ]\n  ],\n  \"d\": \"\xc3\xa9\\n\\u0001\x7f\",\n  \"e\": {\n    \"x\": "
@@ -527,16 +557,17 @@ static void test_write_layout(void)
     CHECK_STR(wr(v, 0, BT_JSON_W_SPACES | BT_JSON_W_PYNUM),
               "{\"b\": {\"c\": []}, \"a\": [1, 2.5, {}, [3]], \"d\": \"\xc3\xa9\\n\\u0001\x7f\", "
               "\"e\": {\"x\": null}}");
-    CHECK_STR(wr(v, 1, BT_JSON_W_SORT | BT_JSON_W_ASCII | BT_JSON_W_PYNUM),
-              "{\n \"a\": [\n  1,\n  2.5,\n  {},\n  [\n   3\n  ]\n ],\n \"b\": {\n  \"c\": []\n },\n "
-              "\"d\": \"\\u00e9\\n\\u0001\\u007f\",\n \"e\": {\n  \"x\": null\n }\n}");
+    CHECK_STR(
+        wr(v, 1, BT_JSON_W_SORT | BT_JSON_W_ASCII | BT_JSON_W_PYNUM),
+        "{\n \"a\": [\n  1,\n  2.5,\n  {},\n  [\n   3\n  ]\n ],\n \"b\": {\n  \"c\": []\n },\n "
+        "\"d\": \"\\u00e9\\n\\u0001\\u007f\",\n \"e\": {\n  \"x\": null\n }\n}");
     CHECK_STR(wr(parse("[1]"), 0, BT_JSON_W_NEWLINE), "[1]\n");
     CHECK_STR(wr(parse("[]"), 4, BT_JSON_W_NEWLINE), "[]\n");
     CHECK_STR(wr(parse("\"x\""), 4, 0), "\"x\"");
     /* sort: bytewise (= code point order), shorter prefix first, duplicates stable */
-    CHECK_STR(wr(parse("{\"b\":1,\"\xc3\xa9\":2,\"a\":3,\"ab\":4,\"B\":5,\"a\":6}"), 0,
-                 BT_JSON_W_SORT),
-              "{\"B\":5,\"a\":3,\"a\":6,\"ab\":4,\"b\":1,\"\xc3\xa9\":2}");
+    CHECK_STR(
+        wr(parse("{\"b\":1,\"\xc3\xa9\":2,\"a\":3,\"ab\":4,\"B\":5,\"a\":6}"), 0, BT_JSON_W_SORT),
+        "{\"B\":5,\"a\":3,\"a\":6,\"ab\":4,\"b\":1,\"\xc3\xa9\":2}");
     /* writing appends and failure leaves the buffer unchanged */
     {
         bt_buf b;
@@ -566,8 +597,12 @@ static void test_write_strings(void)
     CHECK_STR(b.data, "\"a\\u0000b\\u20ac\"");
     bt_buf_clear(&b);
     /* ill-formed UTF-8 in a constructed string becomes U+FFFD */
-    bt_json_write_string(&b, "a\xff" "b\xc3", 4, 0);
-    CHECK_STR(b.data, "\"a\xef\xbf\xbd" "b\xef\xbf\xbd\"");
+    bt_json_write_string(&b,
+                         "a\xff"
+                         "b\xc3",
+                         4, 0);
+    CHECK_STR(b.data, "\"a\xef\xbf\xbd"
+                      "b\xef\xbf\xbd\"");
     bt_buf_clear(&b);
     bt_json_write_string(&b, "\xed\xa0\x80", 3, BT_JSON_W_ASCII);
     CHECK_STR(b.data, "\"\\ufffd\\ufffd\\ufffd\"");

@@ -31,11 +31,21 @@ KEYS = ['a', 'b', 'EventId', 'EventName', 'Resources', 'ResourceType', 'Name', '
         '日本', 'true', '', 'x y', 'k' * 130, 'multi\nline', '1', 'Z', 'z', 'A_b']
 
 
+# number literals spliced into the JSON text as written (json.dump would normalise)
+NUMS = ['1E400', '-1e400', '-0', '-0.0', '1.0', '1e5', '1E-7', '123456789012345678901234567890',
+        '0.1', '5e-324', '1.7976931348623157e308', '2.5', '100', '1e16', '1e15', '12345678.9',
+        '0.0001', '0.00001', '1637257262.123', '-12.50']
+
+
 def rstr(r):
     n = r.choice([1, 1, 1, 2, 3])
     s = ''.join(r.choice(ATOMS) for _ in range(n))
     if r.random() < 0.08:
         s = ' '.join(r.choice(ATOMS + ['word'] * 10) for _ in range(r.randint(10, 40)))
+    if r.random() < 0.05:
+        s = r.choice(['', ' ']).join(r.choice(['日本語', 'word', ' ', '  ', "it's", '😀', 'é',
+                                            '\\t', '"q"', 'x' * 30])
+                                   for _ in range(r.randint(10, 60)))
     if r.random() < 0.03:
         s = 'x' * r.randint(60, 200)
     return s
@@ -48,7 +58,7 @@ def rscalar(r):
     if k < 0.65:
         return r.randint(-10**6, 10**6)
     if k < 0.70:
-        return r.choice([0, 10**20, -0.0, 0.1, 1e16, 1e-5, 123.456, 2.5e-300, 1e300])
+        return '@@NUM%d@@' % r.randrange(len(NUMS))
     if k < 0.78:
         return r.choice([True, False])
     return None
@@ -82,8 +92,11 @@ def main():
         for i in range(count):
             v = rvalue(r)
             path = os.path.join(tmp, '%d.json' % i)
+            text = json.dumps(v, ensure_ascii=False)
+            for n, lit in enumerate(NUMS):
+                text = text.replace('"@@NUM%d@@"' % n, lit)
             with open(path, 'w', encoding='utf-8') as f:
-                json.dump(v, f, ensure_ascii=False)
+                f.write(text)
             for fmt in formats:
                 width = r.choice([80, 80, 80, 40, 120])
                 jobs.append(('%d-%s-%d' % (i, fmt, width), fmt, 'T', str(width), path))
@@ -113,8 +126,9 @@ def main():
                     sys.stdout.writelines(list(difflib.unified_diff(wl, gl, 'aws', 'bt'))[:40])
                     sys.stdout.write(p.stderr.decode()[:300])
         if fails:
-            sys.stdout.write(open(os.path.join(tmp, 'ref.err')).read()[:1500])
-    print('%d cases, %d differ' % (len(jobs), fails))
+            sys.stderr.write(open(os.path.join(tmp, 'ref.err')).read()[:1500] + '\n')
+    sys.stdout.flush()
+    print('fuzz: %d cases, %d differ' % (len(jobs), fails))
     return 1 if fails else 0
 
 
