@@ -69,6 +69,10 @@ static void logf_(const bt_server *s, int level, const char *fmt, ...)
     s->cfg.log(s->cfg.log_ctx, level, line);
 }
 
+/* libmicrohttpd's error messages, passed to the log callback (its format strings
+ * are its own constants). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     const bt_server *s = cls;
@@ -82,6 +86,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         line[--n] = '\0';
     s->cfg.log(s->cfg.log_ctx, BT_SERVE_LOG_ERROR, line);
 }
+#pragma GCC diagnostic pop
 
 static worker *get_worker(bt_server *s)
 {
