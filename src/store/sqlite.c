@@ -33,7 +33,7 @@
 #define BT_APP_ID 0x42545231 /* "BTR1" */
 #define BLOCK_RAW_TARGET (512u << 10)
 #define ZSTD_LEVEL 3
-#define BLOCK_CACHE 8
+#define BLOCK_CACHE 16 /* 8 MiB of decompressed blocks: serve's pages revisit them */
 #define INTERN_MAX 1000000
 
 /* ---- schema ---------------------------------------------------------------------- */
@@ -1264,8 +1264,12 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, ")");
 pos:
     if (bq && bq->after) {
-        bt_buf_puts(&q->sql, bq->oldest_first ? " AND (e.t > ? OR (e.t = ? AND e.id > ?))"
-                                              : " AND (e.t < ? OR (e.t = ? AND e.id < ?))");
+        /* the plain bound on t lets the index range start at the position, rather than
+         * scan every row before it */
+        bt_buf_puts(&q->sql, bq->oldest_first
+                                 ? " AND e.t >= ? AND (e.t > ? OR (e.t = ? AND e.id > ?))"
+                                 : " AND e.t <= ? AND (e.t < ? OR (e.t = ? AND e.id < ?))");
+        add_bind(q, 0, bq->after->time_ms, NULL);
         add_bind(q, 0, bq->after->time_ms, NULL);
         add_bind(q, 0, bq->after->time_ms, NULL);
         add_bind(q, 0, bq->after->seq, NULL);
