@@ -13,6 +13,7 @@
  * one transaction, so a kill at any moment leaves a consistent store.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -800,24 +801,55 @@ void bt_store_pack_free(bt_store_pack *p)
     free(p);
 }
 
+/* Pack order: the records of one build (made by it, or about it) next to each other,
+ * so a build's timeline touches few blocks; then by time. */
+static const bt_event *g_sort_ev;
+
+static const char *pack_key(const bt_event *e)
+{
+    return e->actor_uuid ? e->actor_uuid : e->build_uuid ? e->build_uuid : "~";
+}
+
+static int cmp_pack(const void *x, const void *y)
+{
+    const bt_event *a = &g_sort_ev[*(const uint32_t *)x], *b = &g_sort_ev[*(const uint32_t *)y];
+    int c = strcmp(pack_key(a), pack_key(b));
+    if (c)
+        return c;
+    if (a->time_ms != b->time_ms)
+        return a->time_ms < b->time_ms ? -1 : 1;
+    return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+}
+
+static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
 {
     bt_store_pack *p = calloc(1, sizeof *p);
     ZSTD_CCtx *zc = ZSTD_createCCtx();
     bt_buf raw = BT_BUF_INIT;
-    size_t i, cap = 0;
+    uint32_t *order = malloc(n * sizeof *order + 1);
+    size_t j, i, cap = 0;
     int rc = 0;
 
     *out = NULL;
-    if (!p || !zc || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
+    if (!p || !zc || !order || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
         !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
     p->n = n;
-    for (i = 0; i <= n; i++) {
+    for (j = 0; j < n; j++)
+        order[j] = (uint32_t)j;
+    /* qsort has no context argument in C11: serialise the (short) sorts */
+    pthread_mutex_lock(&g_sort_mu);
+    g_sort_ev = ev;
+    qsort(order, n, sizeof *order, cmp_pack);
+    pthread_mutex_unlock(&g_sort_mu);
+    for (j = 0; j <= n; j++) {
+        i = j < n ? order[j] : n;
         /* close the block at the size target, and after the last event */
-        if (i == n || (raw.len && raw.len + ev[i].raw_len > BLOCK_RAW_TARGET)) {
+        if (j == n || (raw.len && raw.len + ev[i].raw_len > BLOCK_RAW_TARGET)) {
             pack_block *b;
             size_t bound;
             if (!raw.len)
@@ -846,7 +878,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
                 goto done;
             }
             bt_buf_clear(&raw);
-            if (i == n)
+            if (j == n)
                 break;
         }
         p->ev_block[i] = (uint32_t)p->nblocks;
@@ -862,6 +894,7 @@ done:
     bt_store_pack_free(p);
     ZSTD_freeCCtx(zc);
     bt_buf_dispose(&raw);
+    free(order);
     return rc;
 }
 
