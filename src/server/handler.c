@@ -653,87 +653,11 @@ static int put_epoch(bt_buf *b, int64_t ms)
     return bt_buf_printf(b, "%lld.%s", (long long)s, tmp);
 }
 
-/* SWAR tests on 8 bytes: does any byte need escaping ('"', '\\', < 0x20)? */
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-static inline uint64_t word_needs_escape(uint64_t w)
-{
-    uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
-    return ((w - ONES * 0x20) & ~w & HIGHS) | ((q - ONES) & ~q & HIGHS) |
-           ((bs - ONES) & ~bs & HIGHS);
-}
-
-/* Appends raw (a stored record: valid UTF-8 JSON text) as a JSON string. Inside the
- * record only '"', '\\' and the whitespace between tokens need escaping, so this is
- * a two-pass table copy, 8 bytes at a time where nothing needs escaping, rather than
- * the general writer (it is most of every page). */
+/* Appends raw (a stored record: valid UTF-8 JSON text) as a JSON string: the writer's
+ * fast path (one reservation, SIMD scan of the runs that need no escaping). */
 static int put_raw_string(bt_buf *b, const char *raw, size_t n)
 {
-    /* 0 copy, 1 two-byte escape, 2 \u00XX */
-    static const unsigned char cls[256] = {
-        2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 1, 1, 2, 2, /* \b \t \n \f \r */
-        2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-        ['"'] = 1, ['\\'] = 1};
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)raw, *end = p + n;
-    size_t need = n + 2;
-    uint64_t w;
-    char *o;
-    int rc;
-
-    while (p < end) {
-        if (end - p >= 8) {
-            memcpy(&w, p, 8);
-            if (!word_needs_escape(w)) {
-                p += 8;
-                continue;
-            }
-        }
-        need += cls[*p] == 0 ? 0 : cls[*p] == 1 ? 1 : 5;
-        p++;
-    }
-    if ((rc = bt_buf_reserve(b, need)))
-        return rc;
-    o = b->data + b->len;
-    *o++ = '"';
-    p = (const unsigned char *)raw;
-    while (p < end) {
-        unsigned char c;
-        if (end - p >= 8) {
-            memcpy(&w, p, 8);
-            if (!word_needs_escape(w)) {
-                memcpy(o, p, 8);
-                o += 8;
-                p += 8;
-                continue;
-            }
-        }
-        c = *p++;
-        if (!cls[c]) {
-            *o++ = (char)c;
-            continue;
-        }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->data);
-    b->data[b->len] = '\0';
-    return 0;
+    return bt_json_write_string(b, raw, n, 0);
 }
 
 static int write_event(bt_buf *b, const bt_event *ev)
