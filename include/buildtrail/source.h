@@ -90,6 +90,8 @@ typedef struct bt_file_done {
     int64_t mtime_ns;
     uint64_t records;
     int failed;         /* non-zero if the file had an error (then not "done") */
+    const char *etag;   /* S3 sources: the object's ETag (path is s3://bucket/key);
+                           NULL for local files */
 } bt_file_done;
 
 /* A batch of events produced by one worker, in file order, followed by the files it

@@ -162,6 +162,7 @@ static int add_done(worker *w, const bt_file_info *f, uint64_t records, const ch
     b->done[b->n_done].mtime_ns = f->mtime_ns;
     b->done[b->n_done].records = records;
     b->done[b->n_done].failed = errmsg != NULL;
+    b->done[b->n_done].etag = NULL;
     b->errors[b->n_done] = errmsg ? bt_arena_strdup(b->arena, errmsg) : NULL;
     if (!b->done[b->n_done].path)
         return BT_ENOMEM;
