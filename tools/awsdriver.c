@@ -8,6 +8,7 @@
  *   bt-awsdriver [options] json PREFIX OP [BODY]   any JSON 1.1 call
  *   bt-awsdriver [options] query SVC ACTION VERSION [PARAMS]   any query call
  *   bt-awsdriver [options] endpoint SVC      print the resolved endpoint
+ *   bt-awsdriver [options] s3 METHOD PATH [QUERY]   an S3 REST call (body to stdout)
  *
  * options: --profile P, --region R, --endpoint-url URL, --max-attempts N,
  *          --debug (library debug log to stderr), --log FILE (debug log to FILE),
@@ -42,7 +43,7 @@ static int fail(const bt_error *err)
 static void usage(void)
 {
     fprintf(stderr, "usage: bt-awsdriver [--profile P] [--region R] [--endpoint-url URL] "
-                    "[--debug] creds|whoami|builds|lookup|json|query|endpoint ...\n");
+                    "[--debug] creds|whoami|builds|lookup|json|query|endpoint|s3 ...\n");
 }
 
 int main(int argc, char **argv)
@@ -129,8 +130,8 @@ int main(int argc, char **argv)
             rc = 2;
             goto done;
         }
-        if (bt_cb_batch_get_builds(c, (const char *const *)argv + i, (size_t)(argc - i), arena,
-                                   &b, &err) != 0) {
+        if (bt_cb_batch_get_builds(c, (const char *const *)argv + i, (size_t)(argc - i), arena, &b,
+                                   &err) != 0) {
             rc = fail(&err);
             goto done;
         }
@@ -164,8 +165,8 @@ int main(int argc, char **argv)
         bt_aws_response resp;
         bt_aws_response_init(&resp);
         if (strcmp(cmd, "json") == 0 && i + 1 < argc)
-            rc = bt_aws_json_call(c, argv[i], argv[i + 1], i + 2 < argc ? argv[i + 2] : NULL,
-                                  &resp, &err);
+            rc = bt_aws_json_call(c, argv[i], argv[i + 1], i + 2 < argc ? argv[i + 2] : NULL, &resp,
+                                  &err);
         else if (strcmp(cmd, "query") == 0 && i + 2 < argc)
             rc = bt_aws_query_call(c, argv[i], argv[i + 1], argv[i + 2],
                                    i + 3 < argc ? argv[i + 3] : NULL, &resp, &err);
@@ -181,6 +182,21 @@ int main(int argc, char **argv)
             printf("%s\n", resp.body.data ? resp.body.data : "");
             fprintf(stderr, "attempts=%d request_id=%s\n", resp.attempts, resp.request_id);
         }
+        bt_aws_response_dispose(&resp);
+    } else if (strcmp(cmd, "s3") == 0) {
+        bt_aws_response resp;
+        if (i + 1 >= argc) {
+            usage();
+            rc = 2;
+            goto done;
+        }
+        bt_aws_response_init(&resp);
+        rc = bt_aws_rest_call(c, "s3", argv[i], argv[i + 1], i + 2 < argc ? argv[i + 2] : NULL,
+                              NULL, 0, NULL, 0, BT_AWS_REST_S3, &resp, &err);
+        if (rc)
+            rc = fail(&err);
+        else
+            fwrite(resp.body.data ? resp.body.data : "", 1, resp.body.len, stdout);
         bt_aws_response_dispose(&resp);
     } else if (strcmp(cmd, "endpoint") == 0) {
         bt_aws_endpoint ep;

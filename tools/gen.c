@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,6 +27,9 @@
 
 #include <libdeflate.h>
 #include <openssl/evp.h>
+#ifdef BT_GEN_ISAL /* optional: build with -DBT_GEN_ISAL and link -lisal for --gzip isal */
+#include <isa-l/igzip_lib.h>
+#endif
 
 /* ------------------------------------------------------------------------- */
 /* Failure: this is a tool, so fatal errors print one line and exit.          */
@@ -494,6 +496,7 @@ typedef struct opts {
     int corrupt;
     int jobs;
     int level;
+    int isal; /* --gzip isal */
 } opts;
 
 static opts O;
@@ -737,10 +740,12 @@ static void setup_world(void)
                 }
                 fmt_awsid(p->id, &g, "AIDA", 17);
                 fmt_awsid(p->akid, &g, "AKIA", 16);
-                snprintf(p->arn, sizeof p->arn, "arn:aws:iam::%s:user/%s", a->id, p->name);
+                char tmp[200];
+                snprintf(tmp, sizeof tmp, "arn:aws:iam::%s:user/%s", a->id, p->name);
+                memcpy(p->arn, tmp, strlen(tmp) + 1);
                 /* The Jenkins plugin reports itself as the initiator. */
-                snprintf(p->initiator, sizeof p->initiator, "%s",
-                         pi == 5 ? "CodeBuild-Jenkins-Plugin" : p->name);
+                snprintf(tmp, sizeof tmp, "%s", pi == 5 ? "CodeBuild-Jenkins-Plugin" : p->name);
+                memcpy(p->initiator, tmp, strlen(tmp) + 1);
                 make_iam_ident(p, a);
             } else {
                 p->kind = PR_SSO;
@@ -752,9 +757,12 @@ static void setup_world(void)
                 snprintf(p->name, sizeof p->name, "%s@example.com", SSO_NAMES[k]);
                 make_role(&p->sso, &g, "/aws-reserved/sso.amazonaws.com/",
                           pi == 3 ? sso_admin : sso_power);
-                snprintf(p->arn, sizeof p->arn, "arn:aws:sts::%s:assumed-role/%s/%s", a->id,
-                         p->sso.name, p->name);
-                snprintf(p->initiator, sizeof p->initiator, "%s/%s", p->sso.name, p->name);
+                char tmp[200];
+                snprintf(tmp, sizeof tmp, "arn:aws:sts::%s:assumed-role/%s/%s", a->id, p->sso.name,
+                         p->name);
+                memcpy(p->arn, tmp, strlen(tmp) + 1);
+                snprintf(tmp, sizeof tmp, "%s/%s", p->sso.name, p->name);
+                memcpy(p->initiator, tmp, strlen(tmp) + 1);
                 p->ua = rng_chance(&g, 0.5) ? UA_CONSOLE : UA_CLI_MAC;
                 fmt_ip(p->ip, sizeof p->ip, &g, 0);
             }
@@ -774,6 +782,8 @@ static void setup_world(void)
         /* projects */
         a->first_project = NPROJ;
         a->nprojects = 3 + (int)rng_below(&g, 4);
+        if (a->nprojects < O.nregions) /* one project per region, up to 8 */
+            a->nprojects = O.nregions < 8 ? O.nregions : 8;
         int pused[NELEM(PROJECT_NAMES)] = {0};
         for (int j = 0; j < a->nprojects; j++) {
             project *p = &PROJ[NPROJ];
@@ -986,16 +996,21 @@ static void make_srcver(char *out, size_t n, rng *r, int trigger, const project 
         snprintf(out, n, "pr/%d", (int)rng_range(r, 12, 980));
 }
 
-static int64_t log_uniform(rng *r, double lo, double hi)
+/* Integer in [lo, hi] with P(n) proportional to 1/n (discrete log-uniform), by
+ * rejection with integer arithmetic only, so results do not depend on libm. */
+static int64_t log_uniform(rng *r, int64_t lo, int64_t hi)
 {
-    double x = lo * exp(rng_unit(r) * log(hi / lo));
-    return (int64_t)x;
+    for (;;) {
+        int64_t n = rng_range(r, lo, hi);
+        if ((int64_t)rng_below(r, (uint32_t)n) < lo)
+            return n;
+    }
 }
 
 static void plan_timeline(build *b, const project *p, rng *r)
 {
     static const int lo[NPH] = {0, 0, 15, 2, 3, 2, 30, 2, 1, 2, 0};
-    static const int hi[NPH] = {1, 15, 90, 20, 120, 60, 1500, 240, 15, 6, 0};
+    static const int hi[NPH] = {0, 15, 90, 20, 120, 60, 1500, 240, 15, 6, 0};
     double u = rng_unit(r);
     int out = OUT_SUCCEEDED, fail = -1;
     if (u < 0.03) {
@@ -1066,9 +1081,7 @@ static void plan_timeline(build *b, const project *p, rng *r)
     else if (rng_chance(r, 0.05))
         b->ncalls = 0;
     else
-        b->ncalls = (int)log_uniform(r, 1, 201);
-    if (b->ncalls > 200)
-        b->ncalls = 200;
+        b->ncalls = (int)log_uniform(r, 1, 200);
 }
 
 /* Project changes the build is "preceded by", between the project's previous build
@@ -1238,7 +1251,7 @@ static void plan_builds(int64_t nbuilds)
                 b->trigger = T_USER;
             else {
                 b->retry_of = best;
-                snprintf(b->srcver, sizeof b->srcver, "%s", B[best].srcver);
+                memcpy(b->srcver, B[best].srcver, sizeof b->srcver);
             }
         }
         if (b->trigger == T_USER || b->trigger == T_RETRY)
@@ -1563,9 +1576,19 @@ static void id_principal(ob *b, const account *a, const principal *p, rec *r, rn
         ob_puts(b, p->ident);
         return;
     }
+    /* one sign-in session per person per 8 hours: stable key and creationDate */
+    rng sg;
+    uint64_t pid = (uint64_t)(p - a->pr) + 64 * (uint64_t)(a - ACC);
+    int64_t off = (int64_t)(mix3(O.seed, 0x550, pid) % 28800);
+    int64_t bucket = (r->t - off) / 28800;
+    rng_seed(&sg, mix3(O.seed, 0x551 + pid, (uint64_t)bucket));
     char akid[24];
-    fmt_awsid(akid, g, "ASIA", 16);
-    id_session(b, a, &p->sso, p->name, akid, r->t - rng_range(g, 60, 8 * 3600), NULL);
+    fmt_awsid(akid, &sg, "ASIA", 16);
+    int64_t created = bucket * 28800 + off + rng_range(&sg, 0, 600);
+    if (created > r->t)
+        created = r->t;
+    (void)g;
+    id_session(b, a, &p->sso, p->name, akid, created, NULL);
     if (p->ua == UA_CONSOLE) { /* console sessions: flag set, no tlsDetails */
         r->console_cred = 1;
         r->tls = 0;
@@ -1613,7 +1636,10 @@ static void id_pipeline(ob *b, int pipe, int64_t ms, rng *g)
     const account *a = &ACC[PROJ[pl->project].acct];
     char session[24], akid[24];
     snprintf(session, sizeof session, "%" PRId64, ms);
-    fmt_awsid(akid, g, "ASIA", 16);
+    rng kg; /* one key per pipeline session */
+    rng_seed(&kg, mix3(O.seed, 0x919E + (uint64_t)pipe, (uint64_t)ms));
+    (void)g;
+    fmt_awsid(akid, &kg, "ASIA", 16);
     id_session(b, a, &pl->r, session, akid, ms / 1000, "codepipeline.amazonaws.com");
 }
 
@@ -1823,15 +1849,36 @@ static void ob_build_obj(ob *b, const build *bu, const overrides *ov, const char
     ob_esc(b, bu->srcver);
     PUTL(b, "\",\"projectName\":\"");
     ob_puts(b, p->name);
-    PUTL(b, "\",\"phases\":[{\"phaseType\":\"SUBMITTED\",\"phaseStatus\":\"SUCCEEDED\",\"startTime\":\"");
-    ob_java(b, bu->ph_start[PH_SUBMITTED], 1);
-    PUTL(b, "\",\"endTime\":\"");
-    ob_java(b, bu->ph_end[PH_SUBMITTED], 1);
-    PUTL(b, "\",\"durationInSeconds\":");
-    ob_i(b, bu->ph_end[PH_SUBMITTED] - bu->ph_start[PH_SUBMITTED]);
-    PUTL(b, "},{\"phaseType\":\"QUEUED\",\"startTime\":\"");
-    ob_java(b, bu->ph_start[PH_QUEUED] > now ? now : bu->ph_start[PH_QUEUED], 1);
-    PUTL(b, "\"}],\"source\":");
+    /* phases up to "now": finished ones with their status, the current one open */
+    PUTL(b, "\",\"phases\":[");
+    int cur = -1;
+    for (int ph = 0; ph < PH_COMPLETED; ph++)
+        if (bu->ph_status[ph] && bu->ph_start[ph] <= now)
+            cur = ph;
+    if (cur < PH_QUEUED)
+        cur = PH_QUEUED;
+    for (int ph = 0; ph <= cur; ph++) {
+        if (!bu->ph_status[ph])
+            continue;
+        if (ph)
+            ob_c(b, ',');
+        PUTL(b, "{\"phaseType\":\"");
+        ob_puts(b, PH_NAME[ph]);
+        if (ph == cur) {
+            PUTL(b, "\",\"startTime\":\"");
+            ob_java(b, bu->ph_start[ph] > now ? now : bu->ph_start[ph], 1);
+            PUTL(b, "\"}");
+            continue;
+        }
+        PUTL(b, "\",\"phaseStatus\":\"SUCCEEDED\",\"startTime\":\"");
+        ob_java(b, bu->ph_start[ph], 1);
+        PUTL(b, "\",\"endTime\":\"");
+        ob_java(b, bu->ph_end[ph], 1);
+        PUTL(b, "\",\"durationInSeconds\":");
+        ob_i(b, bu->ph_end[ph] - bu->ph_start[ph]);
+        PUTL(b, ",\"contexts\":[]}");
+    }
+    PUTL(b, "],\"source\":");
     ob_source(b, p, bu->trigger == T_PIPELINE, ov && ov->buildspec ? ov->buildspec : NULL);
     PUTL(b, ",\"secondarySources\":[],\"secondarySourceVersions\":[],\"artifacts\":{\"location\":\"\"},"
             "\"cache\":{\"type\":\"NO_CACHE\"},\"environment\":");
@@ -3829,28 +3876,81 @@ static void sha256(const void *p, size_t n, unsigned char out[32])
         die("SHA-256 failed");
 }
 
-/* gzip (libdeflate) into *out; returns compressed size. */
-static size_t gzip_buf(struct libdeflate_compressor *cmp, const void *in, size_t n, char **out,
-                       size_t *cap)
+/* A gzip compressor: libdeflate, or ISA-L's igzip when built in and chosen. */
+typedef struct gz {
+    struct libdeflate_compressor *ld;
+#ifdef BT_GEN_ISAL
+    unsigned char *lvlbuf;
+    size_t lvlbuf_size;
+#endif
+} gz;
+
+static void gz_init(gz *z)
 {
-    size_t bound = libdeflate_gzip_compress_bound(cmp, n);
+    memset(z, 0, sizeof *z);
+#ifdef BT_GEN_ISAL
+    if (O.isal) {
+        z->lvlbuf_size = O.level <= 1 ? ISAL_DEF_LVL1_DEFAULT : O.level == 2 ? ISAL_DEF_LVL2_DEFAULT
+                                                                             : ISAL_DEF_LVL3_DEFAULT;
+        z->lvlbuf = xmalloc(z->lvlbuf_size);
+        return;
+    }
+#endif
+    z->ld = libdeflate_alloc_compressor(O.level);
+    if (!z->ld)
+        die("cannot allocate a compressor");
+}
+
+static void gz_dispose(gz *z)
+{
+    if (z->ld)
+        libdeflate_free_compressor(z->ld);
+#ifdef BT_GEN_ISAL
+    free(z->lvlbuf);
+#endif
+}
+
+/* gzip in[0..n) into *out (grown as needed); returns the compressed size. */
+static size_t gzip_buf(gz *z, const void *in, size_t n, char **out, size_t *cap)
+{
+    size_t bound = n + n / 8 + 1024;
+    if (z->ld)
+        bound = libdeflate_gzip_compress_bound(z->ld, n);
     if (*cap < bound) {
         free(*out);
         *cap = bound;
         *out = xmalloc(bound);
     }
-    size_t z = libdeflate_gzip_compress(cmp, in, n, *out, *cap);
-    if (!z)
+#ifdef BT_GEN_ISAL
+    if (!z->ld) {
+        struct isal_zstream s;
+        isal_deflate_stateless_init(&s);
+        s.level = (uint32_t)(O.level > 3 ? 3 : O.level);
+        s.level_buf = z->lvlbuf;
+        s.level_buf_size = (uint32_t)z->lvlbuf_size;
+        s.gzip_flag = IGZIP_GZIP;
+        s.end_of_stream = 1;
+        s.flush = NO_FLUSH;
+        s.next_in = (uint8_t *)(uintptr_t)in;
+        s.avail_in = (uint32_t)n;
+        s.next_out = (uint8_t *)*out;
+        s.avail_out = (uint32_t)*cap;
+        if (isal_deflate_stateless(&s) != COMP_OK)
+            die("gzip compression failed");
+        return s.total_out;
+    }
+#endif
+    size_t zn = libdeflate_gzip_compress(z->ld, in, n, *out, *cap);
+    if (!zn)
         die("gzip compression failed");
-    return z;
+    return zn;
 }
 
 static void *worker_main(void *arg)
 {
     (void)arg;
-    struct libdeflate_compressor *cmp = libdeflate_alloc_compressor(O.level);
-    if (!cmp)
-        die("cannot allocate a compressor");
+    gz cmp;
+    gz_init(&cmp);
     char *out = NULL;
     size_t cap = 0;
     for (;;) {
@@ -3870,7 +3970,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&Q.mu);
 
         sha256(j->data, j->len, j->m->sha);
-        size_t z = gzip_buf(cmp, j->data, j->len, &out, &cap);
+        size_t z = gzip_buf(&cmp, j->data, j->len, &out, &cap);
         if (write_all(j->path, out, z) != 0)
             worker_fail("'%s': %s", j->path, strerror(errno));
         free(j->data);
@@ -3878,7 +3978,7 @@ static void *worker_main(void *arg)
         free(j);
     }
     free(out);
-    libdeflate_free_compressor(cmp);
+    gz_dispose(&cmp);
     return NULL;
 }
 
@@ -4214,8 +4314,12 @@ static void generate_stream(int s)
         /* noise, denser in the (UTC) working day */
         if (w->ws < T1 && rate > 0) {
             int64_t end = w->we < T1 ? w->we : T1;
+            /* piecewise-linear day curve: 1.4x at 14:00 UTC, 0.6x at 02:00, mean 1 */
             double mid = (double)((w->ws + end) / 2 % 86400) / 3600.0;
-            double expect = rate * (double)(end - w->ws) * (1.0 + 0.4 * cos(2.0 * M_PI * (mid - 14.0) / 24.0));
+            double dist = mid > 14.0 ? mid - 14.0 : 14.0 - mid;
+            if (dist > 12.0)
+                dist = 24.0 - dist;
+            double expect = rate * (double)(end - w->ws) * (1.4 - 0.8 * dist / 12.0);
             int64_t n = (int64_t)(expect + rng_unit(&ng));
             for (int64_t k = 0; k < n; k++) {
                 int64_t t = w->ws + (int64_t)rng_below(&ng, (uint32_t)(end - w->ws));
@@ -4383,7 +4487,7 @@ static void generate_stream(int s)
 
 static int64_t N_DIGESTS;
 
-static void write_gz_file(struct libdeflate_compressor *cmp, const char *rel, const void *data, size_t n)
+static void write_gz_file(gz *cmp, const char *rel, const void *data, size_t n)
 {
     char *out = NULL;
     size_t cap = 0;
@@ -4407,9 +4511,9 @@ static void ob_hexbytes(ob *b, const unsigned char *p, size_t n)
 
 static void write_digests(void)
 {
-    struct libdeflate_compressor *cmp = libdeflate_alloc_compressor(O.level);
-    if (!cmp)
-        die("cannot allocate a compressor");
+    gz cmpz;
+    gz_init(&cmpz);
+    gz *cmp = &cmpz;
     ob d = {0}, rel = {0}, prev_rel = {0};
     for (int s = 0; s < NSTR; s++) {
         const stream *st = &STR[s];
@@ -4514,7 +4618,7 @@ static void write_digests(void)
     ob_free(&d);
     ob_free(&rel);
     ob_free(&prev_rel);
-    libdeflate_free_compressor(cmp);
+    gz_dispose(cmp);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -4526,20 +4630,17 @@ static void write_corrupt(void)
 {
     if (!FIRST_CONTENT)
         return;
-    struct libdeflate_compressor *cmp = libdeflate_alloc_compressor(O.level);
-    if (!cmp)
-        die("cannot allocate a compressor");
+    gz cmpz;
+    gz_init(&cmpz);
+    gz *cmp = &cmpz;
     rng g;
     rng_seed(&g, mix3(O.seed, 0xC0AA, 0));
-    const char *slash = strrchr(FIRST_REL, '/');
-    size_t dirlen = (size_t)(slash - FIRST_REL) + 1;
     /* same directory and name pattern as a real log file, new unique suffix */
     for (int i = 0; i < 2; i++) {
         ob rel = {0};
         ob_put(&rel, FIRST_REL, strlen(FIRST_REL) - 24); /* drop "<16>.json.gz" */
         ob_alnum(&rel, &g, 16);
         PUTL(&rel, ".json.gz");
-        (void)dirlen;
         CORRUPT[i] = xstrdup(ob_cstr(&rel));
         ob_free(&rel);
     }
@@ -4555,7 +4656,7 @@ static void write_corrupt(void)
         "<Message>Access Denied</Message><RequestId>5QK3E0V2T9YB8C1N</RequestId></Error>\n";
     write_gz_file(cmp, CORRUPT[1], text, sizeof text - 1);
     free(out);
-    libdeflate_free_compressor(cmp);
+    gz_dispose(cmp);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -4626,6 +4727,8 @@ static void write_truth(void)
     ob_puts(&t, O.corrupt ? "true" : "false");
     PUTL(&t, ",\"level\":");
     ob_i(&t, O.level);
+    PUTL(&t, ",\"gzip\":");
+    ob_qs(&t, O.isal ? "isal" : "libdeflate");
     PUTL(&t, "},\n\"range\":{\"start\":");
     ob_qiso(&t, T0);
     PUTL(&t, ",\"end\":");
@@ -4934,7 +5037,8 @@ static void usage(FILE *f)
           "  --truth FILE       ground-truth path (default DIR/ground-truth.json)\n"
           "  --corrupt          also write a truncated .json.gz and a non-JSON .json.gz\n"
           "  --jobs N           compression threads, 1-16 (default 2)\n"
-          "  --level N          gzip level, 1-12 (default 4)\n"
+          "  --level N          gzip level, 1-12 (default 1; isal uses 1-3)\n"
+          "  --gzip ENGINE      libdeflate (default), or isal in a build with -DBT_GEN_ISAL\n"
           "  --help             show this help\n",
           f);
 }
@@ -4994,7 +5098,7 @@ static void parse_args(int argc, char **argv)
     O.start_arg = "2026-10-01";
     O.days = 3;
     O.jobs = 2;
-    O.level = 4;
+    O.level = 1;
     const char *regions = "us-east-1,eu-west-1";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -5041,9 +5145,9 @@ static void parse_args(int argc, char **argv)
                 bad_opt(name, "a non-negative integer", val);
             O.seed = v;
         } else if (!strcmp(name, "--events")) {
-            O.events = parse_int(name, val, 1, 10000000000LL);
+            O.events = parse_int(name, val, 1, 1000000000LL);
         } else if (!strcmp(name, "--builds")) {
-            O.builds = parse_int(name, val, 0, 50000000);
+            O.builds = parse_int(name, val, 0, 10000000);
         } else if (!strcmp(name, "--accounts")) {
             O.accounts = (int)parse_int(name, val, 1, 50);
         } else if (!strcmp(name, "--regions")) {
@@ -5072,6 +5176,15 @@ static void parse_args(int argc, char **argv)
             O.jobs = (int)parse_int(name, val, 1, 16);
         } else if (!strcmp(name, "--level")) {
             O.level = (int)parse_int(name, val, 1, 12);
+        } else if (!strcmp(name, "--gzip")) {
+#ifdef BT_GEN_ISAL
+            if (strcmp(val, "libdeflate") && strcmp(val, "isal"))
+                bad_opt(name, "libdeflate or isal", val);
+#else
+            if (strcmp(val, "libdeflate"))
+                bad_opt(name, "libdeflate (isal needs a build with -DBT_GEN_ISAL)", val);
+#endif
+            O.isal = !strcmp(val, "isal");
         } else {
             fprintf(stderr, "bt-gen: unknown option '%s' (try --help)\n", name);
             exit(2);

@@ -42,15 +42,15 @@ typedef void (*bt_aws_log_fn)(void *payload, const char *line);
 /* -------------------------------------------------------------- credentials -- */
 
 typedef struct bt_aws_creds {
-    char *access_key_id;      /* heap; NULL when empty */
-    char *secret_access_key;  /* heap */
-    char *session_token;      /* heap; NULL when the credentials have none */
-    int64_t expiration;       /* epoch seconds; 0 = does not expire */
-    char source[64];          /* provider: "env", "shared-credentials-file",
-                                 "config-file", "credential-process", "assume-role",
-                                 "assume-role-with-web-identity", "container-role",
-                                 "iam-role", "static" */
-    char account_id[16];      /* when the source tells it, else "" */
+    char *access_key_id;     /* heap; NULL when empty */
+    char *secret_access_key; /* heap */
+    char *session_token;     /* heap; NULL when the credentials have none */
+    int64_t expiration;      /* epoch seconds; 0 = does not expire */
+    char source[64];         /* provider: "env", "shared-credentials-file",
+                                "config-file", "credential-process", "assume-role",
+                                "assume-role-with-web-identity", "container-role",
+                                "iam-role", "static" */
+    char account_id[16];     /* when the source tells it, else "" */
 } bt_aws_creds;
 
 /* Wipes and frees the strings; leaves *c zeroed. Accepts NULL. */
@@ -58,8 +58,8 @@ void bt_aws_creds_dispose(bt_aws_creds *c);
 /* Deep copy into dst (dst is overwritten, not disposed). 0 or BT_ENOMEM. */
 int bt_aws_creds_copy(bt_aws_creds *dst, const bt_aws_creds *src);
 /* Sets dst from strings (copied); token may be NULL. 0 or BT_ENOMEM. */
-int bt_aws_creds_set(bt_aws_creds *dst, const char *akid, const char *secret,
-                     const char *token, int64_t expiration, const char *source);
+int bt_aws_creds_set(bt_aws_creds *dst, const char *akid, const char *secret, const char *token,
+                     int64_t expiration, const char *source);
 
 /* Asks for an MFA code for mfa_serial (AssumeRole with mfa_serial). Writes the code
  * NUL-terminated into code and returns 0, or returns nonzero to refuse. */
@@ -68,37 +68,40 @@ typedef int (*bt_aws_mfa_fn)(void *payload, const char *mfa_serial, char *code, 
 /* ------------------------------------------------------------------- config -- */
 
 typedef struct bt_aws_config {
-    const char *profile;        /* --profile; NULL = AWS_PROFILE, AWS_DEFAULT_PROFILE,
-                                   "default" */
-    const char *region;         /* --region; NULL = AWS_REGION, AWS_DEFAULT_REGION,
-                                   profile region */
-    const char *endpoint_url;   /* --endpoint-url: every API call this client makes
-                                   (not the credential provider's STS calls) */
-    int use_fips;               /* -1 = AWS_USE_FIPS_ENDPOINT / use_fips_endpoint */
-    int use_dualstack;          /* -1 = AWS_USE_DUALSTACK_ENDPOINT / use_dualstack_endpoint */
-    int max_attempts;           /* 0 = AWS_MAX_ATTEMPTS / max_attempts / 3 */
-    long connect_timeout_ms;    /* 0 = 60000, like the AWS CLI */
-    long read_timeout_ms;       /* 0 = 60000 */
-    size_t max_body;            /* response body cap; 0 = 256 MiB */
-    const char *ca_bundle;      /* NULL = AWS_CA_BUNDLE / ca_bundle / system store */
-    const char *user_agent;     /* NULL = "buildtrail" */
-    double lookup_events_rate;  /* LookupEvents requests per second per (credential,
-                                   region); 0 = 2.0; negative = unlimited */
-    bt_aws_log_fn log;          /* debug log sink; NULL = none */
+    const char *profile;       /* --profile; NULL = AWS_PROFILE, AWS_DEFAULT_PROFILE,
+                                  "default" */
+    const char *region;        /* --region; NULL = AWS_REGION, AWS_DEFAULT_REGION,
+                                  profile region */
+    const char *endpoint_url;  /* --endpoint-url: every API call this client makes
+                                  (not the credential provider's STS calls) */
+    int use_fips;              /* -1 = AWS_USE_FIPS_ENDPOINT / use_fips_endpoint */
+    int use_dualstack;         /* -1 = AWS_USE_DUALSTACK_ENDPOINT / use_dualstack_endpoint */
+    int max_attempts;          /* 0 = AWS_MAX_ATTEMPTS / max_attempts / 3 */
+    long connect_timeout_ms;   /* 0 = 60000, like the AWS CLI */
+    long read_timeout_ms;      /* 0 = 60000 */
+    size_t max_body;           /* response body cap; 0 = 256 MiB */
+    const char *ca_bundle;     /* NULL = AWS_CA_BUNDLE / ca_bundle / system store */
+    const char *user_agent;    /* NULL = "buildtrail" */
+    double lookup_events_rate; /* LookupEvents requests per second per (credential,
+                                  region); 0 = 2.0; negative = unlimited */
+    bt_aws_log_fn log;         /* debug log sink; NULL = none */
     void *log_payload;
-    bt_aws_mfa_fn mfa;          /* MFA code prompt; NULL = profiles needing MFA fail */
+    bt_aws_mfa_fn mfa; /* MFA code prompt; NULL = profiles needing MFA fail */
     void *mfa_payload;
 } bt_aws_config;
 
-#define BT_AWS_CONFIG_INIT {NULL, NULL, NULL, -1, -1, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL}
+#define BT_AWS_CONFIG_INIT                                                                         \
+    {                                                                                              \
+        NULL, NULL, NULL, -1, -1, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL                \
+    }
 
 /* ---------------------------------------------------------------- endpoints -- */
 
 typedef struct bt_aws_endpoint {
-    char url[512];            /* scheme://host[:port][/path], no trailing '/' */
+    char url[512]; /* scheme://host[:port][/path], no trailing '/' */
     char signing_region[64];
     char signing_name[32];
-    char partition[32];       /* "aws", "aws-cn", "aws-us-gov", ... ("" for a custom url) */
+    char partition[32]; /* "aws", "aws-cn", "aws-us-gov", ... ("" for a custom url) */
 } bt_aws_endpoint;
 
 /* Partition of a region (exact region list first, then the partitions' regexes,
@@ -158,10 +161,10 @@ int bt_aws_client_endpoint(bt_aws_client *c, const char *service, bt_aws_endpoin
 
 typedef struct bt_aws_response {
     long http_status;
-    bt_buf body;              /* raw response body */
-    char request_id[128];     /* x-amzn-RequestId / x-amz-request-id, else "" */
-    char bucket_region[64];   /* x-amz-bucket-region, else "" */
-    int attempts;             /* attempts made (1 = no retry) */
+    bt_buf body;            /* raw response body */
+    char request_id[128];   /* x-amzn-RequestId / x-amz-request-id, else "" */
+    char bucket_region[64]; /* x-amz-bucket-region, else "" */
+    int attempts;           /* attempts made (1 = no retry) */
 } bt_aws_response;
 
 void bt_aws_response_init(bt_aws_response *r);
@@ -178,8 +181,8 @@ void bt_aws_response_dispose(bt_aws_response *r);
  * __type (after '#', before ':') or X-Amzn-ErrorType, and the message from
  * message/Message; resp then holds the error reply.
  */
-int bt_aws_json_call(bt_aws_client *c, const char *target_prefix, const char *op,
-                     const char *body, bt_aws_response *resp, bt_error *err);
+int bt_aws_json_call(bt_aws_client *c, const char *target_prefix, const char *op, const char *body,
+                     bt_aws_response *resp, bt_error *err);
 int bt_aws_json_call_service(bt_aws_client *c, const char *service, const char *target_prefix,
                              const char *op, const char *body, size_t body_len,
                              bt_aws_response *resp, bt_error *err);
@@ -197,10 +200,10 @@ int bt_aws_query_call(bt_aws_client *c, const char *service, const char *action,
  * PermanentRedirect, see resp->bucket_region). */
 enum { BT_AWS_REST_S3 = 1 << 0 };
 typedef bt_sigv4_header bt_aws_header; /* name, value (borrowed) */
-int bt_aws_rest_call(bt_aws_client *c, const char *service, const char *method,
-                     const char *path, const char *query, const bt_aws_header *headers,
-                     size_t nheaders, const void *body, size_t body_len, unsigned flags,
-                     bt_aws_response *resp, bt_error *err);
+int bt_aws_rest_call(bt_aws_client *c, const char *service, const char *method, const char *path,
+                     const char *query, const bt_aws_header *headers, size_t nheaders,
+                     const void *body, size_t body_len, unsigned flags, bt_aws_response *resp,
+                     bt_error *err);
 
 /* ------------------------------------------------------ CloudTrail client -- */
 
@@ -215,26 +218,26 @@ int bt_aws_rest_call(bt_aws_client *c, const char *service, const char *method,
 #define BT_CT_ATTR_ACCESS_KEY_ID "AccessKeyId"
 
 typedef struct bt_ct_lookup_request {
-    const char *attr_key;     /* one of BT_CT_ATTR_*, or NULL for none */
+    const char *attr_key; /* one of BT_CT_ATTR_*, or NULL for none */
     const char *attr_value;
-    int64_t start_time;       /* epoch seconds, inclusive; 0 = unset */
-    int64_t end_time;         /* epoch seconds, inclusive; 0 = unset */
-    const char *category;     /* "insight" or NULL */
-    int max_results;          /* 1..50; 0 = unset (service default 50) */
-    const char *next_token;   /* NULL on the first page */
+    int64_t start_time;     /* epoch seconds, inclusive; 0 = unset */
+    int64_t end_time;       /* epoch seconds, inclusive; 0 = unset */
+    const char *category;   /* "insight" or NULL */
+    int max_results;        /* 1..50; 0 = unset (service default 50) */
+    const char *next_token; /* NULL on the first page */
 } bt_ct_lookup_request;
 
 typedef struct bt_ct_resource {
-    const char *type;         /* NULL when the service sent none/null */
+    const char *type; /* NULL when the service sent none/null */
     const char *name;
 } bt_ct_resource;
 
 typedef struct bt_ct_event {
     const char *event_id;
     const char *event_name;
-    const char *read_only;    /* "true"/"false" as the API sends it, or NULL */
+    const char *read_only; /* "true"/"false" as the API sends it, or NULL */
     const char *access_key_id;
-    double event_time;        /* epoch seconds (may be fractional) */
+    double event_time; /* epoch seconds (may be fractional) */
     int has_event_time;
     const char *event_source;
     const char *username;
@@ -242,14 +245,14 @@ typedef struct bt_ct_event {
     size_t nresources;
     const char *cloudtrail_event; /* the embedded record (JSON text), or NULL */
     size_t cloudtrail_event_len;
-    const bt_json *raw;       /* this event's object in the reply */
+    const bt_json *raw; /* this event's object in the reply */
 } bt_ct_event;
 
 typedef struct bt_ct_lookup_page {
-    bt_ct_event *events;      /* newest first, as the service orders them */
+    bt_ct_event *events; /* newest first, as the service orders them */
     size_t nevents;
-    const char *next_token;   /* NULL on the last page */
-    const bt_json *raw;       /* the whole reply */
+    const char *next_token; /* NULL on the last page */
+    const bt_json *raw;     /* the whole reply */
     char request_id[128];
 } bt_ct_lookup_page;
 
@@ -263,18 +266,33 @@ int bt_ct_lookup_parse(bt_arena *arena, const char *text, size_t len, bt_ct_look
 int bt_ct_lookup_events(bt_aws_client *c, const bt_ct_lookup_request *req, bt_arena *arena,
                         bt_ct_lookup_page *page, bt_error *err);
 
+/* Receives one page; its memory is reclaimed after the callback returns (copy what
+ * you keep). Return 0 to continue, nonzero to stop (bt_ct_lookup_pages then returns
+ * BT_ESTOP). */
+typedef int (*bt_ct_page_fn)(void *payload, const bt_ct_lookup_page *page);
+
+/*
+ * Auto-pagination like the AWS CLI: calls LookupEvents from req->next_token (NULL =
+ * first page) until a page has no NextToken, calling fn for each page. max_pages
+ * 0 = no limit. A NextToken repeated from the previous page is an error (BT_EAWS,
+ * aws_code "PaginationError") rather than an endless loop. *pages (may be NULL)
+ * counts the pages delivered.
+ */
+int bt_ct_lookup_pages(bt_aws_client *c, const bt_ct_lookup_request *req, size_t max_pages,
+                       bt_ct_page_fn fn, void *payload, size_t *pages, bt_error *err);
+
 /* ------------------------------------------------------- CodeBuild client -- */
 
 typedef struct bt_cb_builds {
-    const bt_json *builds;          /* array of Build objects (in arena) */
-    const bt_json *not_found;       /* array of ids, may be NULL */
+    const bt_json *builds;    /* array of Build objects (in arena) */
+    const bt_json *not_found; /* array of ids, may be NULL */
     const bt_json *raw;
     char request_id[128];
 } bt_cb_builds;
 
 /* BatchGetBuilds for 1..100 ids ("project:uuid" or build ARNs); reply in arena. */
-int bt_cb_batch_get_builds(bt_aws_client *c, const char *const *ids, size_t nids,
-                           bt_arena *arena, bt_cb_builds *out, bt_error *err);
+int bt_cb_batch_get_builds(bt_aws_client *c, const char *const *ids, size_t nids, bt_arena *arena,
+                           bt_cb_builds *out, bt_error *err);
 
 /* ------------------------------------------------------------- STS client -- */
 

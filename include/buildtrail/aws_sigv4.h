@@ -41,8 +41,8 @@ typedef struct bt_sigv4_request {
     size_t nheaders;
     const void *body;
     size_t body_len;
-    const char *payload_hash;       /* NULL: hex SHA-256 of body; else used verbatim
-                                       (e.g. "UNSIGNED-PAYLOAD") */
+    const char *payload_hash; /* NULL: hex SHA-256 of body; else used verbatim
+                                 (e.g. "UNSIGNED-PAYLOAD") */
 } bt_sigv4_request;
 
 enum {
@@ -56,12 +56,12 @@ enum {
 typedef struct bt_sigv4_params {
     const char *access_key_id;
     const char *secret_access_key;
-    const char *session_token;  /* NULL or "" when the credentials have none */
-    const char *region;         /* signing region, e.g. "us-east-1" */
-    const char *service;        /* signing name, e.g. "cloudtrail" */
-    const char *amz_date;       /* "YYYYMMDDTHHMMSSZ"; NULL = now. Ignored when the
-                                   request already has an X-Amz-Date header. */
-    unsigned flags;             /* BT_SIGV4_* */
+    const char *session_token; /* NULL or "" when the credentials have none */
+    const char *region;        /* signing region, e.g. "us-east-1" */
+    const char *service;       /* signing name, e.g. "cloudtrail" */
+    const char *amz_date;      /* "YYYYMMDDTHHMMSSZ"; NULL = now. Ignored when the
+                                  request already has an X-Amz-Date header. */
+    unsigned flags;            /* BT_SIGV4_* */
 } bt_sigv4_params;
 
 #define BT_SIGV4_MAX_ADD 4
@@ -69,13 +69,13 @@ typedef struct bt_sigv4_params {
 /* The result of signing. Initialise with bt_sigv4_out_init, release with
  * bt_sigv4_out_dispose (which also wipes the buffers). */
 typedef struct bt_sigv4_out {
-    char amz_date[17];          /* the timestamp signed */
-    char signature[65];         /* lowercase hex */
-    char payload_hash[80];      /* the payload hash line of the canonical request */
+    char amz_date[17];     /* the timestamp signed */
+    char signature[65];    /* lowercase hex */
+    char payload_hash[80]; /* the payload hash line of the canonical request */
     bt_buf canonical_request;
     bt_buf string_to_sign;
-    bt_buf authorization;       /* value of the Authorization header */
-    bt_buf signed_headers;      /* e.g. "host;x-amz-date" */
+    bt_buf authorization;  /* value of the Authorization header */
+    bt_buf signed_headers; /* e.g. "host;x-amz-date" */
     /* Headers the caller must add to the request it sends (X-Amz-Date when it was
      * absent, X-Amz-Security-Token, X-Amz-Content-SHA256, Authorization). Names are
      * static strings; values point into this struct or into params (the token). */
@@ -88,8 +88,8 @@ void bt_sigv4_out_dispose(bt_sigv4_out *out);
 
 /* Signs req. Returns 0, BT_EINVAL (missing method/host/keys/region/service, bad
  * amz_date) or BT_ENOMEM. */
-int bt_sigv4_sign(const bt_sigv4_request *req, const bt_sigv4_params *params,
-                  bt_sigv4_out *out, bt_error *err);
+int bt_sigv4_sign(const bt_sigv4_request *req, const bt_sigv4_params *params, bt_sigv4_out *out,
+                  bt_error *err);
 
 /* Current UTC time as "YYYYMMDDTHHMMSSZ" (buf must hold 17 bytes). */
 void bt_sigv4_now(char buf[17]);
@@ -119,11 +119,11 @@ typedef struct bt_sigv4_verify_opts {
 
 typedef struct bt_sigv4_verified {
     char access_key_id[129];
-    char date[9];              /* scope date YYYYMMDD */
+    char date[9]; /* scope date YYYYMMDD */
     char region[64];
     char service[64];
     char amz_date[17];
-    int has_session_token;     /* an X-Amz-Security-Token header was signed */
+    int has_session_token; /* an X-Amz-Security-Token header was signed */
 } bt_sigv4_verified;
 
 /*

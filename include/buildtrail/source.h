@@ -50,6 +50,17 @@ int bt_looks_like_input(const char *data, size_t len);
 int bt_read_data(const char *data, size_t len, bt_arena *scratch, bt_event_fn fn, void *ctx,
                  bt_read_stats *st, bt_error *err);
 
+/*
+ * As bt_read_data, skipping without parsing the records that cannot match pre (a
+ * record lacking, in its raw bytes, every value of a filter field that always appears
+ * verbatim; records with escapes are always parsed). Skipped records are counted in
+ * st->records; their structure is checked (a truncated file is still an error) but
+ * their contents are not validated. fn still sees only parsed records: apply the
+ * filter in fn. pre may be NULL.
+ */
+int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
+                          bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err);
+
 /* ---- file enumeration ---- */
 
 typedef struct bt_file_info {
@@ -90,11 +101,17 @@ typedef struct bt_batch {
     size_t n;
     bt_file_done *done;
     size_t n_done;
+    void *prepared; /* what o->prepare made of it in the worker, or NULL */
 } bt_batch;
 
 typedef struct bt_scan_opts {
     int threads;             /* parser threads; 0 = number of CPUs */
     const bt_filter *filter; /* applied in the workers; NULL = everything */
+    /* Optional, called in the worker thread on each full batch before it is queued, so
+     * the consumer's per-batch work that needs no shared state (compression) runs in
+     * parallel. Sets *out (passed as bt_batch.prepared); released with release. */
+    int (*prepare)(void *ctx, const bt_event *ev, size_t n, void **out);
+    void (*release)(void *prepared);
     /* Consumer, called on the calling thread. Non-zero stops the scan. */
     int (*on_batch)(void *ctx, const bt_batch *b);
     /* A file failed; called on the calling thread. */

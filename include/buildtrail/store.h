@@ -46,6 +46,19 @@ int bt_store_begin(bt_store *s, bt_error *err);
 /* Adds ev; *is_new = 0 when an event with the same event_id is already stored (the
  * duplicate is dropped). Requires an open transaction. */
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err);
+/* Records of a batch compressed into blocks ahead of time, so the compression runs in
+ * the parser threads rather than the writer. Built without a store (thread-safe). */
+typedef struct bt_store_pack bt_store_pack;
+
+/* Packs the raw records of ev[0..n). *out is freed with bt_store_pack_free. */
+int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err);
+void bt_store_pack_free(bt_store_pack *p); /* accepts NULL */
+
+/* Adds the n events whose records pack holds (made from the same ev[0..n)); counts
+ * into *added and *dups. Requires an open transaction. */
+int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_store_pack *pack,
+                        uint64_t *added, uint64_t *dups, bt_error *err);
+
 /* Records that source key (absolute path, or s3://bucket/key) was fully ingested with
  * this size / mtime / etag (etag may be NULL). In the same transaction as its events. */
 int bt_store_source_done(bt_store *s, const char *key, uint64_t size, int64_t mtime_ns,
@@ -84,9 +97,6 @@ typedef int (*bt_store_event_fn)(void *ctx, const bt_event *ev, const bt_store_p
 
 int bt_store_search(bt_store *s, const bt_store_query *q, bt_store_event_fn fn, void *ctx,
                     bt_error *err);
-
-/* Counts matching events without reading records. */
-int bt_store_count(bt_store *s, const bt_filter *f, uint64_t *n, bt_error *err);
 
 typedef struct bt_store_info {
     uint64_t events;

@@ -19,17 +19,17 @@
 
 /* Everything resolved once at client creation; immutable afterwards. */
 typedef struct bt_aws_settings {
-    char *profile;              /* selected profile name */
-    int profile_explicit;       /* named by the caller (--profile) */
-    char *region;               /* NULL when none could be resolved */
+    char *profile;        /* selected profile name */
+    int profile_explicit; /* named by the caller (--profile) */
+    char *region;         /* NULL when none could be resolved */
     int fips, dualstack;
-    int sts_global;             /* sts_regional_endpoints = legacy */
+    int sts_global; /* sts_regional_endpoints = legacy */
     int max_attempts;
     long connect_timeout_ms, read_timeout_ms;
     size_t max_body;
     char *ca_bundle;
     char *user_agent;
-    char *endpoint_url;         /* config endpoint_url (API calls only) */
+    char *endpoint_url; /* config endpoint_url (API calls only) */
     int ignore_configured_endpoints;
     double lookup_events_rate;
     bt_aws_log_fn log;
@@ -45,8 +45,8 @@ void bt_aws_logf(const bt_aws_settings *s, const char *fmt, ...)
 /* ------------------------------------------------------------- profiles -- */
 
 typedef struct bt_aws_profiles {
-    bt_ini *config;             /* ~/.aws/config (NULL when absent) */
-    bt_ini *creds;              /* ~/.aws/credentials (NULL when absent) */
+    bt_ini *config; /* ~/.aws/config (NULL when absent) */
+    bt_ini *creds;  /* ~/.aws/credentials (NULL when absent) */
     char *config_path;
     char *creds_path;
 } bt_aws_profiles;
@@ -62,9 +62,11 @@ const bt_ini_section *bt_aws_profile_creds(const bt_aws_profiles *p, const char 
 int bt_aws_profile_exists(const bt_aws_profiles *p, const char *name);
 /* Merged lookup: the credentials file wins over the config file. */
 const char *bt_aws_profile_get(const bt_aws_profiles *p, const char *name, const char *key);
+/* The [sso-session name] section of the config file. */
+const bt_ini_section *bt_aws_sso_session(const bt_aws_profiles *p, const char *name);
 /* Value of "<service> = \n  <key> = v" inside [services <section>]. */
-const char *bt_aws_services_get(const bt_aws_profiles *p, const char *section,
-                                const char *service, const char *key);
+const char *bt_aws_services_get(const bt_aws_profiles *p, const char *section, const char *service,
+                                const char *key);
 
 /* ------------------------------------------------------- endpoint config -- */
 
@@ -125,23 +127,23 @@ enum { BT_AWS_P_JSON = 1, BT_AWS_P_QUERY, BT_AWS_P_REST_XML, BT_AWS_P_PLAIN };
 typedef struct bt_aws_req {
     bt_http *http;
     const bt_aws_settings *set;
-    bt_aws_quota *quota;            /* NULL: no quota accounting */
-    int max_attempts;               /* 0 = set->max_attempts */
-    bt_ratelimit *rl;               /* NULL: not rate limited */
+    bt_aws_quota *quota; /* NULL: no quota accounting */
+    int max_attempts;    /* 0 = set->max_attempts */
+    bt_ratelimit *rl;    /* NULL: not rate limited */
     const char *rl_key;
-    const bt_aws_creds *creds;      /* NULL: unsigned request */
+    const bt_aws_creds *creds; /* NULL: unsigned request */
     const bt_aws_endpoint *ep;
     const char *method;
-    const char *path;               /* appended to the endpoint url's path */
+    const char *path; /* appended to the endpoint url's path */
     const char *query;
     const bt_http_header *headers;
     size_t nheaders;
     const void *body;
     size_t body_len;
-    int protocol;                   /* BT_AWS_P_* (how to read an error reply) */
+    int protocol; /* BT_AWS_P_* (how to read an error reply) */
     unsigned sigv4_flags;
-    const char *op;                 /* operation name for messages */
-    int sensitive;                  /* bodies hold credentials */
+    const char *op; /* operation name for messages */
+    int sensitive;  /* bodies hold credentials */
 } bt_aws_req;
 
 /* Sends r with retries. 0 on a 2xx reply (resp filled). BT_EAWS for an error reply
@@ -150,8 +152,8 @@ int bt_aws_send(const bt_aws_req *r, bt_aws_response *resp, bt_error *err);
 
 /* Parses an error reply into code/message (for tests): protocol BT_AWS_P_*. */
 void bt_aws_parse_error(int protocol, long status, const char *body, size_t len,
-                        const char *errortype_header, char *code, size_t code_cap,
-                        char *msg, size_t msg_cap);
+                        const char *errortype_header, char *code, size_t code_cap, char *msg,
+                        size_t msg_cap);
 
 /* ------------------------------------------------------------ credentials -- */
 
@@ -179,8 +181,8 @@ int bt_cred_parse_json(const char *text, size_t len, int want_version, const cha
 
 /* Text of the first element with each local name (namespace ignored) into vals[i]
  * (malloc'd, NULL if absent). Returns 0, BT_EPARSE (not XML), BT_ELIMIT, BT_ENOMEM. */
-int bt_aws_xml_fields(const char *xml, size_t len, const char *const *names, size_t n,
-                      char **vals, bt_error *err);
+int bt_aws_xml_fields(const char *xml, size_t len, const char *const *names, size_t n, char **vals,
+                      bt_error *err);
 
 /* ---------------------------------------------------------------- helpers -- */
 
@@ -194,6 +196,8 @@ int bt_aws_form_encode(bt_buf *out, const char *s);
  * backslash escapes. argv is NULL-terminated; free with bt_aws_argv_free. */
 int bt_aws_shell_split(const char *cmd, char ***argv, bt_error *err);
 void bt_aws_argv_free(char **argv);
+/* Reads a whole (small) file into out; BT_ELIMIT past max bytes. */
+int bt_aws_read_small_file(const char *path, size_t max, bt_buf *out, bt_error *err);
 /* getenv that treats "" as unset. */
 const char *bt_aws_env(const char *name);
 /* "true"/"false" (case-insensitive) -> 1/0, else -1. */

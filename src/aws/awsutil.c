@@ -43,7 +43,8 @@ int bt_aws_creds_set(bt_aws_creds *dst, const char *akid, const char *secret, co
     dst->session_token = token && *token ? strdup(token) : NULL;
     dst->expiration = expiration;
     snprintf(dst->source, sizeof dst->source, "%s", source ? source : "");
-    if (!dst->access_key_id || !dst->secret_access_key || (token && *token && !dst->session_token)) {
+    if (!dst->access_key_id || !dst->secret_access_key ||
+        (token && *token && !dst->session_token)) {
         bt_aws_creds_dispose(dst);
         return BT_ENOMEM;
     }
@@ -52,8 +53,8 @@ int bt_aws_creds_set(bt_aws_creds *dst, const char *akid, const char *secret, co
 
 int bt_aws_creds_copy(bt_aws_creds *dst, const bt_aws_creds *src)
 {
-    int rc = bt_aws_creds_set(dst, src->access_key_id, src->secret_access_key,
-                              src->session_token, src->expiration, src->source);
+    int rc = bt_aws_creds_set(dst, src->access_key_id, src->secret_access_key, src->session_token,
+                              src->expiration, src->source);
     if (rc == 0)
         memcpy(dst->account_id, src->account_id, sizeof dst->account_id);
     return rc;
@@ -195,6 +196,35 @@ double bt_aws_random(void)
     return (double)(v >> 8) / (double)(1u << 24);
 }
 
+/* ---- files ---- */
+
+int bt_aws_read_small_file(const char *path, size_t max, bt_buf *out, bt_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char buf[4096];
+    size_t n;
+    int rc = 0;
+
+    if (!f)
+        return bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
+                            strerror(errno));
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (out->len + n > max) {
+            rc = bt_error_set(err, BT_ELIMIT, "'%s': larger than %zu bytes", path, max);
+            break;
+        }
+        if (bt_buf_append(out, buf, n) != 0) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = bt_error_set(err, BT_EIO, "'%s': read error", path);
+    OPENSSL_cleanse(buf, sizeof buf);
+    fclose(f);
+    return rc;
+}
+
 /* ---- strings ---- */
 
 int bt_aws_form_encode(bt_buf *out, const char *s)
@@ -270,8 +300,8 @@ int bt_aws_shell_split(const char *cmd, char ***out, bt_error *err)
             } else if (*p == '"') {
                 p++;
                 while (*p && *p != '"') {
-                    if (*p == '\\' && (p[1] == '"' || p[1] == '\\' || p[1] == '$' ||
-                                       p[1] == '`' || p[1] == '\n'))
+                    if (*p == '\\' &&
+                        (p[1] == '"' || p[1] == '\\' || p[1] == '$' || p[1] == '`' || p[1] == '\n'))
                         p++;
                     if ((rc = bt_buf_putc(&w, *p)) != 0)
                         goto nomem;

@@ -71,8 +71,7 @@ static int resolve_settings(shared *sh, const bt_aws_config *cfg, bt_error *err)
     if (!profile)
         profile = "default";
     if (strcmp(profile, "default") != 0 && !bt_aws_profile_exists(p, profile))
-        return bt_error_set(err, BT_ECONFIG, "the config profile '%s' could not be found",
-                            profile);
+        return bt_error_set(err, BT_ECONFIG, "the config profile '%s' could not be found", profile);
     rc |= dupstr(&s->profile, profile);
 
     region = cfg->region;
@@ -86,17 +85,15 @@ static int resolve_settings(shared *sh, const bt_aws_config *cfg, bt_error *err)
         region = NULL;
     rc |= dupstr(&s->region, region);
 
-    s->fips = flag_setting(cfg->use_fips, "AWS_USE_FIPS_ENDPOINT", p, profile,
-                           "use_fips_endpoint");
+    s->fips = flag_setting(cfg->use_fips, "AWS_USE_FIPS_ENDPOINT", p, profile, "use_fips_endpoint");
     s->dualstack = flag_setting(cfg->use_dualstack, "AWS_USE_DUALSTACK_ENDPOINT", p, profile,
                                 "use_dualstack_endpoint");
     v = bt_aws_env("AWS_STS_REGIONAL_ENDPOINTS");
     if (!v)
         v = bt_aws_profile_get(p, profile, "sts_regional_endpoints");
     s->sts_global = v && strcasecmp(v, "legacy") == 0;
-    s->ignore_configured_endpoints =
-        flag_setting(-1, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", p, profile,
-                     "ignore_configured_endpoint_urls");
+    s->ignore_configured_endpoints = flag_setting(-1, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", p,
+                                                  profile, "ignore_configured_endpoint_urls");
 
     s->max_attempts = cfg->max_attempts;
     if (s->max_attempts <= 0) {
@@ -292,8 +289,10 @@ int bt_aws_client_set_endpoint(bt_aws_client *c, const char *service, const char
     size_t i;
     int rc = 0;
     if (url && strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
-        return bt_error_set(err, BT_EINVAL, "endpoint url '%s' must start with http:// or "
-                                            "https://", url);
+        return bt_error_set(err, BT_EINVAL,
+                            "endpoint url '%s' must start with http:// or "
+                            "https://",
+                            url);
     pthread_mutex_lock(&sh->mu);
     for (i = 0; i < sh->nov; i++)
         if (strcmp(sh->ov[i].service, service) == 0)
@@ -366,8 +365,10 @@ int bt_aws_client_endpoint(bt_aws_client *c, const char *service, bt_aws_endpoin
                                 "Invalid Configuration: Dualstack and custom endpoint are not "
                                 "supported");
         if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
-            return bt_error_set(err, BT_ECONFIG, "endpoint url '%s' must start with http:// "
-                                                 "or https://", url);
+            return bt_error_set(err, BT_ECONFIG,
+                                "endpoint url '%s' must start with http:// "
+                                "or https://",
+                                url);
         memset(out, 0, sizeof *out);
         snprintf(out->url, sizeof out->url, "%s", url);
         n = strlen(out->url);
@@ -459,8 +460,8 @@ int bt_aws_json_call_service(bt_aws_client *c, const char *service, const char *
                 err);
 }
 
-int bt_aws_json_call(bt_aws_client *c, const char *target_prefix, const char *op,
-                     const char *body, bt_aws_response *resp, bt_error *err)
+int bt_aws_json_call(bt_aws_client *c, const char *target_prefix, const char *op, const char *body,
+                     bt_aws_response *resp, bt_error *err)
 {
     const char *service = service_for_target(target_prefix);
     if (!service)
@@ -470,8 +471,7 @@ int bt_aws_json_call(bt_aws_client *c, const char *target_prefix, const char *op
 }
 
 int bt_aws_query_call(bt_aws_client *c, const char *service, const char *action,
-                      const char *version, const char *params, bt_aws_response *resp,
-                      bt_error *err)
+                      const char *version, const char *params, bt_aws_response *resp, bt_error *err)
 {
     bt_buf form = BT_BUF_INIT;
     bt_http_header h[1] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
@@ -488,16 +488,15 @@ int bt_aws_query_call(bt_aws_client *c, const char *service, const char *action,
     return rc;
 }
 
-int bt_aws_rest_call(bt_aws_client *c, const char *service, const char *method,
-                     const char *path, const char *query, const bt_aws_header *headers,
-                     size_t nheaders, const void *body, size_t body_len, unsigned flags,
-                     bt_aws_response *resp, bt_error *err)
+int bt_aws_rest_call(bt_aws_client *c, const char *service, const char *method, const char *path,
+                     const char *query, const bt_aws_header *headers, size_t nheaders,
+                     const void *body, size_t body_len, unsigned flags, bt_aws_response *resp,
+                     bt_error *err)
 {
     char op[64];
     snprintf(op, sizeof op, "%s %s", method, service);
-    return call(c, service, op, method, path, query, headers, nheaders,
-                body, body_len, BT_AWS_P_REST_XML, (flags & BT_AWS_REST_S3) ? BT_SIGV4_S3 : 0, resp,
-                err);
+    return call(c, service, op, method, path, query, headers, nheaders, body, body_len,
+                BT_AWS_P_REST_XML, (flags & BT_AWS_REST_S3) ? BT_SIGV4_S3 : 0, resp, err);
 }
 
 /* ------------------------------------------ clients with their own endpoint -- */

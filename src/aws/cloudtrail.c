@@ -1,6 +1,7 @@
 /* cloudtrail.c - CloudTrail LookupEvents: request body (epoch-second timestamps, one
  * lookup attribute), reply parsing into bt_ct_lookup_page, and the rate-limited call. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aws/aws_int.h"
@@ -9,9 +10,9 @@
 #define CT_TARGET "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
 
 static const char *const attr_keys[] = {
-    BT_CT_ATTR_EVENT_ID,      BT_CT_ATTR_EVENT_NAME,    BT_CT_ATTR_READ_ONLY,
-    BT_CT_ATTR_USERNAME,      BT_CT_ATTR_RESOURCE_TYPE, BT_CT_ATTR_RESOURCE_NAME,
-    BT_CT_ATTR_EVENT_SOURCE,  BT_CT_ATTR_ACCESS_KEY_ID, NULL};
+    BT_CT_ATTR_EVENT_ID,     BT_CT_ATTR_EVENT_NAME,    BT_CT_ATTR_READ_ONLY,
+    BT_CT_ATTR_USERNAME,     BT_CT_ATTR_RESOURCE_TYPE, BT_CT_ATTR_RESOURCE_NAME,
+    BT_CT_ATTR_EVENT_SOURCE, BT_CT_ATTR_ACCESS_KEY_ID, NULL};
 
 static int put_str(bt_buf *out, const char *key, const char *val, int *first)
 {
@@ -164,8 +165,8 @@ int bt_ct_lookup_events(bt_aws_client *c, const bt_ct_lookup_request *req, bt_ar
     rc = bt_ct_lookup_body(req, &body, err);
     if (rc)
         goto done;
-    rc = bt_aws_json_call_service(c, "cloudtrail", CT_TARGET, "LookupEvents", body.data,
-                                  body.len, &resp, err);
+    rc = bt_aws_json_call_service(c, "cloudtrail", CT_TARGET, "LookupEvents", body.data, body.len,
+                                  &resp, err);
     if (rc)
         goto done;
     /* the page's strings point into the arena, and src spans into the text: keep
@@ -181,5 +182,52 @@ int bt_ct_lookup_events(bt_aws_client *c, const bt_ct_lookup_request *req, bt_ar
 done:
     bt_buf_dispose(&body);
     bt_aws_response_dispose(&resp);
+    return rc;
+}
+
+int bt_ct_lookup_pages(bt_aws_client *c, const bt_ct_lookup_request *req, size_t max_pages,
+                       bt_ct_page_fn fn, void *payload, size_t *pages, bt_error *err)
+{
+    bt_ct_lookup_request r = *req;
+    bt_arena *a = bt_arena_new(0, 0);
+    char *token = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (pages)
+        *pages = 0;
+    if (!a)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    for (;;) {
+        bt_ct_lookup_page pg;
+        bt_arena_reset(a);
+        r.next_token = token;
+        rc = bt_ct_lookup_events(c, &r, a, &pg, err);
+        if (rc)
+            break;
+        n++;
+        if (pages)
+            *pages = n;
+        if (fn && fn(payload, &pg) != 0) {
+            rc = bt_error_set(err, BT_ESTOP, "LookupEvents: stopped after %zu pages", n);
+            break;
+        }
+        if (!pg.next_token || !*pg.next_token || (max_pages && n >= max_pages))
+            break;
+        if (token && strcmp(token, pg.next_token) == 0) {
+            rc = bt_error_set(err, BT_EAWS, "LookupEvents: the same NextToken came back twice");
+            if (err)
+                snprintf(err->aws_code, sizeof err->aws_code, "PaginationError");
+            break;
+        }
+        free(token);
+        token = strdup(pg.next_token);
+        if (!token) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    free(token);
+    bt_arena_free(a);
     return rc;
 }

@@ -5,8 +5,8 @@
 #include "aws/aws_int.h"
 #include "buildtrail/json.h"
 
-int bt_cb_batch_get_builds(bt_aws_client *c, const char *const *ids, size_t nids,
-                           bt_arena *arena, bt_cb_builds *out, bt_error *err)
+int bt_cb_batch_get_builds(bt_aws_client *c, const char *const *ids, size_t nids, bt_arena *arena,
+                           bt_cb_builds *out, bt_error *err)
 {
     bt_buf body = BT_BUF_INIT;
     bt_aws_response resp;
@@ -33,8 +33,8 @@ int bt_cb_batch_get_builds(bt_aws_client *c, const char *const *ids, size_t nids
         rc = bt_error_set(err, rc, "BatchGetBuilds request: %s", bt_strerror(rc));
         goto done;
     }
-    rc = bt_aws_json_call_service(c, "codebuild", "CodeBuild_20161006", "BatchGetBuilds",
-                                  body.data, body.len, &resp, err);
+    rc = bt_aws_json_call_service(c, "codebuild", "CodeBuild_20161006", "BatchGetBuilds", body.data,
+                                  body.len, &resp, err);
     if (rc)
         goto done;
     text = bt_arena_strndup(arena, resp.body.data ? resp.body.data : "", resp.body.len);

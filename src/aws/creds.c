@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "aws/aws_int.h"
 #include "buildtrail/json.h"
@@ -72,15 +73,17 @@ int bt_cred_parse_json(const char *text, size_t len, int want_version, const cha
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     /* the parser's message quotes no input text, only offsets */
     if (bt_json_parse(a, text, len, NULL, &root, &perr) != 0 || root->type != BT_JSON_OBJECT) {
-        rc = bt_error_set(err, BT_ECRED, "%s: the credential document is not a JSON object",
-                          source);
+        rc =
+            bt_error_set(err, BT_ECRED, "%s: the credential document is not a JSON object", source);
         goto done;
     }
     if (want_version) {
         bt_json *v = bt_json_get(root, "Version");
         if (!v || v->type != BT_JSON_NUMBER || v->num != 1) {
-            rc = bt_error_set(err, BT_ECRED, "%s: unsupported credential document version "
-                                             "(\"Version\" must be 1)", source);
+            rc = bt_error_set(err, BT_ECRED,
+                              "%s: unsupported credential document version "
+                              "(\"Version\" must be 1)",
+                              source);
             goto done;
         }
     }
@@ -139,9 +142,10 @@ static int from_env(chain *c, bt_aws_creds *out, bt_error *err)
     if (!akid)
         return BT_ENOTFOUND;
     if (!secret)
-        return bt_error_set(err, BT_ECRED, "partial credentials found in the environment: "
-                                           "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY "
-                                           "is not");
+        return bt_error_set(err, BT_ECRED,
+                            "partial credentials found in the environment: "
+                            "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY "
+                            "is not");
     if (exp && (expiration = bt_aws_parse_iso8601(exp)) < 0)
         return bt_error_set(err, BT_ECRED, "invalid AWS_CREDENTIAL_EXPIRATION '%.40s'", exp);
     if (bt_aws_creds_set(out, akid, secret, token, expiration, "env"))
@@ -162,13 +166,17 @@ static int from_section(chain *c, const bt_ini_section *s, const char *what, con
         tried(c, what);
     if (!akid || !*akid) {
         if (secret && *secret)
-            return bt_error_set(err, BT_ECRED, "partial credentials in profile '%s': "
-                                               "aws_access_key_id is missing", profile);
+            return bt_error_set(err, BT_ECRED,
+                                "partial credentials in profile '%s': "
+                                "aws_access_key_id is missing",
+                                profile);
         return BT_ENOTFOUND;
     }
     if (!secret || !*secret)
-        return bt_error_set(err, BT_ECRED, "partial credentials in profile '%s': "
-                                           "aws_secret_access_key is missing", profile);
+        return bt_error_set(err, BT_ECRED,
+                            "partial credentials in profile '%s': "
+                            "aws_secret_access_key is missing",
+                            profile);
     if (bt_aws_creds_set(out, akid, secret, token, 0, source))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     return 0;
@@ -186,8 +194,8 @@ static int from_config_file(chain *c, const char *profile, bt_aws_creds *out, bt
 {
     char what[300];
     snprintf(what, sizeof what, "config file '%s'", c->p->prof->config_path);
-    return from_section(c, bt_aws_profile_config(c->p->prof, profile), what, "config-file",
-                        profile, out, err);
+    return from_section(c, bt_aws_profile_config(c->p->prof, profile), what, "config-file", profile,
+                        out, err);
 }
 
 /* Runs argv without a shell, capturing stdout (stdin and stderr are inherited). */
@@ -224,8 +232,10 @@ static int run_process(char **argv, bt_buf *out, int *status, bt_error *err)
         int pr;
         if (left <= 0) {
             kill(pid, SIGKILL);
-            rc = bt_error_set(err, BT_ECRED, "credential_process: '%s' did not finish within "
-                                             "%d s", argv[0], PROCESS_TIMEOUT_MS / 1000);
+            rc = bt_error_set(err, BT_ECRED,
+                              "credential_process: '%s' did not finish within "
+                              "%d s",
+                              argv[0], PROCESS_TIMEOUT_MS / 1000);
             goto done;
         }
         pr = poll(&pf, 1, (int)(left * 1000) + 1);
@@ -286,20 +296,22 @@ static int from_process(chain *c, const char *profile, bt_aws_creds *out, bt_err
             err->code = BT_ECRED;
         return BT_ECRED;
     }
-    bt_aws_logf(c->p->set, "credentials: running credential_process '%s' of profile '%s'",
-                argv[0], profile);
+    bt_aws_logf(c->p->set, "credentials: running credential_process '%s' of profile '%s'", argv[0],
+                profile);
     rc = run_process(argv, &o, &status, err);
     if (rc)
         goto done;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFEXITED(status))
-            rc = bt_error_set(err, BT_ECRED, "credential_process '%s' of profile '%s' exited "
-                                             "with status %d", argv[0], profile,
-                              WEXITSTATUS(status));
+            rc = bt_error_set(err, BT_ECRED,
+                              "credential_process '%s' of profile '%s' exited "
+                              "with status %d",
+                              argv[0], profile, WEXITSTATUS(status));
         else
-            rc = bt_error_set(err, BT_ECRED, "credential_process '%s' of profile '%s' was "
-                                             "killed by signal %d", argv[0], profile,
-                              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+            rc = bt_error_set(err, BT_ECRED,
+                              "credential_process '%s' of profile '%s' was "
+                              "killed by signal %d",
+                              argv[0], profile, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         goto done;
     }
     snprintf(src, sizeof src, "credential_process of profile '%s'", profile);
@@ -359,8 +371,7 @@ static void account_from_arn(const char *arn, char *out, size_t cap)
 /* Runs an STS query call (signed with src, or unsigned when src is NULL) and parses
  * the Credentials of the reply. */
 static int sts_credentials(chain *c, const bt_aws_creds *src, const char *action,
-                           const bt_buf *form, const char *source, bt_aws_creds *out,
-                           bt_error *err)
+                           const bt_buf *form, const char *source, bt_aws_creds *out, bt_error *err)
 {
     static const char *const names[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
                                         "Expiration", "Arn"};
@@ -395,8 +406,8 @@ static int sts_credentials(chain *c, const bt_aws_creds *src, const char *action
             err->code = rc = BT_ECRED;
         goto done;
     }
-    rc = bt_aws_xml_fields(resp.body.data ? resp.body.data : "", resp.body.len, names, 5, vals,
-                           err);
+    rc =
+        bt_aws_xml_fields(resp.body.data ? resp.body.data : "", resp.body.len, names, 5, vals, err);
     if (rc) {
         bt_error_prefix(err, "%s reply", action);
         rc = BT_ECRED;
@@ -447,6 +458,7 @@ static int resolve_from_profile(chain *c, const char *name, const char **visited
                                 bt_aws_creds *out, bt_error *err);
 static int from_container(chain *c, bt_aws_creds *out, bt_error *err);
 static int from_imds(chain *c, bt_aws_creds *out, bt_error *err);
+static int from_sso(chain *c, const char *profile, bt_aws_creds *out, bt_error *err);
 
 static int has_static(const bt_aws_profiles *p, const char *name)
 {
@@ -481,11 +493,15 @@ static int assume_role(chain *c, const char *name, const char **visited, int nvi
     path[nvisited++] = name;
 
     if (source_profile && credential_source)
-        return bt_error_set(err, BT_ECRED, "profile '%s' has both source_profile and "
-                                           "credential_source; only one is allowed", name);
+        return bt_error_set(err, BT_ECRED,
+                            "profile '%s' has both source_profile and "
+                            "credential_source; only one is allowed",
+                            name);
     if (!source_profile && !credential_source)
-        return bt_error_set(err, BT_ECRED, "profile '%s' has role_arn but neither "
-                                           "source_profile nor credential_source", name);
+        return bt_error_set(err, BT_ECRED,
+                            "profile '%s' has role_arn but neither "
+                            "source_profile nor credential_source",
+                            name);
     if (credential_source) {
         if (strcmp(credential_source, "Environment") == 0)
             rc = from_env(c, &src, err);
@@ -494,25 +510,33 @@ static int assume_role(chain *c, const char *name, const char **visited, int nvi
         else if (strcmp(credential_source, "EcsContainer") == 0)
             rc = from_container(c, &src, err);
         else
-            return bt_error_set(err, BT_ECRED, "profile '%s': unsupported credential_source "
-                                               "'%s' (Environment, Ec2InstanceMetadata or "
-                                               "EcsContainer)", name, credential_source);
+            return bt_error_set(err, BT_ECRED,
+                                "profile '%s': unsupported credential_source "
+                                "'%s' (Environment, Ec2InstanceMetadata or "
+                                "EcsContainer)",
+                                name, credential_source);
         if (rc == BT_ENOTFOUND)
-            rc = bt_error_set(err, BT_ECRED, "profile '%s': credential_source '%s' has no "
-                                             "credentials", name, credential_source);
+            rc = bt_error_set(err, BT_ECRED,
+                              "profile '%s': credential_source '%s' has no "
+                              "credentials",
+                              name, credential_source);
         if (rc)
             goto done;
     } else {
         int seen = 0;
         if (!bt_aws_profile_exists(p, source_profile))
-            return bt_error_set(err, BT_ECRED, "the source_profile '%s' referenced in profile "
-                                               "'%s' does not exist", source_profile, name);
+            return bt_error_set(err, BT_ECRED,
+                                "the source_profile '%s' referenced in profile "
+                                "'%s' does not exist",
+                                source_profile, name);
         for (i = 0; i < nvisited; i++)
             if (strcmp(path[i], source_profile) == 0)
                 seen = 1;
         if (seen && (strcmp(source_profile, name) != 0 || !has_static(p, source_profile)))
-            return bt_error_set(err, BT_ECRED, "infinite loop in source_profile chain: profile "
-                                               "'%s' references '%s'", name, source_profile);
+            return bt_error_set(err, BT_ECRED,
+                                "infinite loop in source_profile chain: profile "
+                                "'%s' references '%s'",
+                                name, source_profile);
         rc = resolve_from_profile(c, source_profile, path, nvisited, &src, err);
         if (rc)
             goto done;
@@ -531,8 +555,10 @@ static int assume_role(chain *c, const char *name, const char **visited, int nvi
     }
     if (mfa_serial) {
         if (!c->p->set->mfa) {
-            rc = bt_error_set(err, BT_ECRED, "profile '%s' needs an MFA code (mfa_serial) and "
-                                             "no prompt is available", name);
+            rc = bt_error_set(err, BT_ECRED,
+                              "profile '%s' needs an MFA code (mfa_serial) and "
+                              "no prompt is available",
+                              name);
             goto done;
         }
         code[0] = '\0';
@@ -546,8 +572,10 @@ static int assume_role(chain *c, const char *name, const char **visited, int nvi
             goto done;
         }
     }
-    bt_aws_logf(c->p->set, "credentials: profile '%s': AssumeRole %s (session %s) with "
-                           "credentials from %s", name, role_arn, sess, src.source);
+    bt_aws_logf(c->p->set,
+                "credentials: profile '%s': AssumeRole %s (session %s) with "
+                "credentials from %s",
+                name, role_arn, sess, src.source);
     rc = sts_credentials(c, &src, "AssumeRole", &form, "assume-role", out, err);
     if (rc)
         bt_error_prefix(err, "assume role '%s' for profile '%s'", role_arn, name);
@@ -571,6 +599,8 @@ static int resolve_from_profile(chain *c, const char *name, const char **visited
     int rc;
     if (has_static(p, name) || !bt_aws_profile_get(p, name, "role_arn")) {
         rc = web_identity(c, name, 0, out, err);
+        if (rc == BT_ENOTFOUND)
+            rc = from_sso(c, name, out, err);
         if (rc == BT_ENOTFOUND)
             rc = from_shared_file(c, name, out, err);
         if (rc == BT_ENOTFOUND)
@@ -615,10 +645,11 @@ static int web_identity(chain *c, const char *profile, int use_env, bt_aws_creds
     if (!file)
         return BT_ENOTFOUND;
     if (!role)
-        return bt_error_set(err, BT_ECRED, "web identity is configured (token file '%s') but "
-                                           "no role ARN is", file);
-    tok.cap = (size_t)1 << 20;
-    if (bt_buf_read_file(&tok, file, &ferr) != 0) {
+        return bt_error_set(err, BT_ECRED,
+                            "web identity is configured (token file '%s') but "
+                            "no role ARN is",
+                            file);
+    if (bt_aws_read_small_file(file, (size_t)1 << 20, &tok, &ferr) != 0) {
         rc = bt_error_set(err, BT_ECRED, "web identity token: %s", ferr.msg);
         goto done;
     }
@@ -655,17 +686,176 @@ static int from_web_identity(chain *c, const char *profile, bt_aws_creds *out, b
     return web_identity(c, profile, !c->p->set->profile_explicit, out, err);
 }
 
+/* IAM Identity Center (SSO): the access token cached by `aws sso login` in
+ * ~/.aws/sso/cache/<sha1 of the session name or start URL>.json, exchanged for role
+ * credentials with the portal's GetRoleCredentials (unsigned, bearer token). An
+ * expired token is not refreshed here: the message says to log in again. */
+static const char *sso_value(const bt_aws_profiles *p, const char *profile,
+                             const bt_ini_section *session, const char *key)
+{
+    const char *v = session ? bt_ini_get(session, key) : NULL;
+    return v ? v : bt_aws_profile_get(p, profile, key);
+}
+
+static int sso_credentials(chain *c, const char *profile, bt_aws_creds *out, bt_error *err)
+{
+    const bt_aws_profiles *p = c->p->prof;
+    const char *role = bt_aws_profile_get(p, profile, "sso_role_name");
+    const char *acct = bt_aws_profile_get(p, profile, "sso_account_id");
+    const char *sess_name = bt_aws_profile_get(p, profile, "sso_session");
+    const bt_ini_section *sess = NULL;
+    const char *start_url, *sso_region, *home = getenv("HOME"), *tok, *exp;
+    unsigned char md[SHA_DIGEST_LENGTH];
+    char key_hex[2 * SHA_DIGEST_LENGTH + 1], cfgbuf[512];
+    bt_buf path = BT_BUF_INIT, doc = BT_BUF_INIT, query = BT_BUF_INIT;
+    bt_arena *a = NULL;
+    bt_json *root = NULL, *rc_obj, *jexp;
+    bt_aws_endpoint ep;
+    bt_aws_req r;
+    bt_aws_response resp;
+    bt_http_header h[1];
+    bt_error ferr = BT_ERROR_INIT;
+    const char *url;
+    size_t i;
+    int rc = 0;
+
+    bt_aws_response_init(&resp);
+    if (sess_name) {
+        sess = bt_aws_sso_session(p, sess_name);
+        if (!sess)
+            return bt_error_set(err, BT_ECRED,
+                                "the sso-session '%s' of profile '%s' does not "
+                                "exist",
+                                sess_name, profile);
+    }
+    start_url = sso_value(p, profile, sess, "sso_start_url");
+    sso_region = sso_value(p, profile, sess, "sso_region");
+    if (!role || !acct || !start_url || !sso_region)
+        return bt_error_set(err, BT_ECRED,
+                            "profile '%s' is configured to use SSO but is missing %s", profile,
+                            !role        ? "sso_role_name"
+                            : !acct      ? "sso_account_id"
+                            : !start_url ? "sso_start_url"
+                                         : "sso_region");
+    SHA1((const unsigned char *)(sess_name ? sess_name : start_url),
+         strlen(sess_name ? sess_name : start_url), md);
+    for (i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(key_hex + 2 * i, 3, "%02x", md[i]);
+    if (bt_buf_printf(&path, "%s/.aws/sso/cache/%s.json", home ? home : "", key_hex)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (bt_aws_read_small_file(path.data, (size_t)1 << 20, &doc, &ferr) != 0 ||
+        !(a = bt_arena_new(0, 0)) ||
+        bt_json_parse(a, doc.data ? doc.data : "", doc.len, NULL, &root, NULL) != 0 ||
+        root->type != BT_JSON_OBJECT || !(tok = bt_json_get_str(root, "accessToken")) ||
+        !(exp = bt_json_get_str(root, "expiresAt"))) {
+        rc = bt_error_set(err, BT_ECRED,
+                          "no valid SSO token for profile '%s'; run 'aws sso "
+                          "login --profile %s'",
+                          profile, profile);
+        goto done;
+    }
+    {
+        /* "2024-05-01T12:00:00Z", also seen as "...UTC" */
+        char e[64];
+        size_t n;
+        snprintf(e, sizeof e, "%s", exp);
+        n = strlen(e);
+        if (n > 3 && strcmp(e + n - 3, "UTC") == 0)
+            snprintf(e + n - 3, 2, "Z");
+        if (bt_aws_parse_iso8601(e) <= (int64_t)time(NULL)) {
+            rc = bt_error_set(err, BT_ECRED,
+                              "the SSO session of profile '%s' has expired; run "
+                              "'aws sso login --profile %s'",
+                              profile, profile);
+            goto done;
+        }
+    }
+    url = bt_aws_configured_endpoint(c->p->set, p, "sso", cfgbuf, sizeof cfgbuf);
+    memset(&ep, 0, sizeof ep);
+    if (url) {
+        snprintf(ep.url, sizeof ep.url, "%s", url);
+    } else if (bt_aws_endpoint_resolve("sso", sso_region, 0, 0, 0, &ep, err) != 0) {
+        rc = BT_ECRED;
+        goto done;
+    } else {
+        /* the portal lives at portal.sso.<region>.<dnsSuffix> */
+        char host[512];
+        snprintf(host, sizeof host, "%s", ep.url + strlen("https://sso."));
+        snprintf(ep.url, sizeof ep.url, "https://portal.sso.%s", host);
+    }
+    if (bt_buf_puts(&query, "account_id=") || bt_aws_form_encode(&query, acct) ||
+        bt_buf_puts(&query, "&role_name=") || bt_aws_form_encode(&query, role)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    h[0].name = "x-amz-sso_bearer_token";
+    h[0].value = tok;
+    memset(&r, 0, sizeof r);
+    r.http = c->p->http;
+    r.set = c->p->set;
+    r.ep = &ep;
+    r.method = "GET";
+    r.path = "/federation/credentials";
+    r.query = query.data;
+    r.headers = h;
+    r.nheaders = 1;
+    r.protocol = BT_AWS_P_JSON;
+    r.op = "GetRoleCredentials";
+    r.sensitive = 1;
+    bt_aws_logf(c->p->set, "credentials: profile '%s': SSO role %s in account %s", profile, role,
+                acct);
+    rc = bt_aws_send(&r, &resp, err);
+    if (rc) {
+        bt_error_prefix(err, "SSO credentials for profile '%s'", profile);
+        if (err && (rc == BT_EAWS || rc == BT_EHTTP))
+            err->code = rc = BT_ECRED;
+        goto done;
+    }
+    bt_arena_reset(a);
+    if (bt_json_parse(a, resp.body.data ? resp.body.data : "", resp.body.len, NULL, &root, NULL) !=
+            0 ||
+        !(rc_obj = bt_json_get(root, "roleCredentials")) || rc_obj->type != BT_JSON_OBJECT ||
+        !bt_json_get_str(rc_obj, "accessKeyId") || !bt_json_get_str(rc_obj, "secretAccessKey")) {
+        rc = bt_error_set(err, BT_ECRED, "SSO credentials for profile '%s': unexpected reply",
+                          profile);
+        goto done;
+    }
+    jexp = bt_json_get(rc_obj, "expiration");
+    if (bt_aws_creds_set(
+            out, bt_json_get_str(rc_obj, "accessKeyId"), bt_json_get_str(rc_obj, "secretAccessKey"),
+            bt_json_get_str(rc_obj, "sessionToken"),
+            jexp && jexp->type == BT_JSON_NUMBER ? (int64_t)(jexp->num / 1000) : 0, "sso")) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    snprintf(out->account_id, sizeof out->account_id, "%s", acct);
+done:
+    if (doc.data)
+        OPENSSL_cleanse(doc.data, doc.alloc);
+    if (resp.body.data)
+        OPENSSL_cleanse(resp.body.data, resp.body.alloc);
+    bt_aws_response_dispose(&resp);
+    if (a) {
+        bt_arena_reset(a);
+        bt_arena_free(a);
+    }
+    bt_buf_dispose(&doc);
+    bt_buf_dispose(&path);
+    bt_buf_dispose(&query);
+    return rc;
+}
+
 static int from_sso(chain *c, const char *profile, bt_aws_creds *out, bt_error *err)
 {
     const bt_aws_profiles *p = c->p->prof;
-    (void)out;
-    if (!bt_aws_profile_get(p, profile, "sso_start_url") &&
-        !bt_aws_profile_get(p, profile, "sso_session"))
+    tried(c, "IAM Identity Center (SSO)");
+    /* botocore: the role name or account id marks an SSO profile */
+    if (!bt_aws_profile_get(p, profile, "sso_role_name") &&
+        !bt_aws_profile_get(p, profile, "sso_account_id"))
         return BT_ENOTFOUND;
-    return bt_error_set(err, BT_ECRED, "profile '%s' uses IAM Identity Center (SSO), which "
-                                       "buildtrail does not support; export credentials with "
-                                       "'aws configure export-credentials --profile %s "
-                                       "--format env'", profile, profile);
+    return sso_credentials(c, profile, out, err);
 }
 
 /* ---- container and instance metadata ---- */
@@ -747,18 +937,18 @@ static int from_container(chain *c, bt_aws_creds *out, bt_error *err)
         rc = bt_buf_printf(&url, "http://%s%s%s", CONTAINER_HOST, rel[0] == '/' ? "" : "/", rel);
     } else {
         if (!host_allowed(full)) {
-            rc = bt_error_set(err, BT_ECRED, "AWS_CONTAINER_CREDENTIALS_FULL_URI: unsupported "
-                                             "host; plain http is allowed only to a loopback "
-                                             "address, 169.254.170.2, 169.254.170.23, "
-                                             "fd00:ec2::23 or localhost");
+            rc = bt_error_set(err, BT_ECRED,
+                              "AWS_CONTAINER_CREDENTIALS_FULL_URI: unsupported "
+                              "host; plain http is allowed only to a loopback "
+                              "address, 169.254.170.2, 169.254.170.23, "
+                              "fd00:ec2::23 or localhost");
             goto done;
         }
         rc = bt_buf_puts(&url, full);
     }
     if (rc == 0 && tok_file) {
         bt_error ferr = BT_ERROR_INIT;
-        tok.cap = 16384;
-        if (bt_buf_read_file(&tok, tok_file, &ferr) != 0) {
+        if (bt_aws_read_small_file(tok_file, 16384, &tok, &ferr) != 0) {
             rc = bt_error_set(err, BT_ECRED, "container authorization token: %s", ferr.msg);
             goto done;
         }
@@ -794,8 +984,7 @@ static int from_container(chain *c, bt_aws_creds *out, bt_error *err)
         }
         if (rc == 0)
             bt_error_set(&herr, BT_EHTTP, "HTTP %ld", resp.status);
-        bt_aws_logf(c->p->set, "credentials: container endpoint attempt %d: %s", attempt,
-                    herr.msg);
+        bt_aws_logf(c->p->set, "credentials: container endpoint attempt %d: %s", attempt, herr.msg);
         if (attempt < 3)
             bt_aws_sleep(1.0);
     }
@@ -814,8 +1003,7 @@ done:
 }
 
 static int imds_get(chain *c, const char *base, const char *path, const char *token,
-                    long timeout_ms, int attempts, int sensitive, bt_http_resp *resp,
-                    bt_error *err)
+                    long timeout_ms, int attempts, int sensitive, bt_http_resp *resp, bt_error *err)
 {
     bt_buf url = BT_BUF_INIT;
     bt_http_header h[1];
@@ -992,9 +1180,10 @@ static int resolve(bt_cred_provider *p, bt_aws_creds *out, bt_error *err)
     if (rc == BT_ENOTFOUND)
         rc = from_imds(&c, out, err);
     if (rc == BT_ENOTFOUND)
-        rc = bt_error_set(err, BT_ECRED, "unable to locate credentials for profile '%s' "
-                                         "(tried: %s)", profile,
-                          c.tried.data ? c.tried.data : "nothing");
+        rc = bt_error_set(err, BT_ECRED,
+                          "unable to locate credentials for profile '%s' "
+                          "(tried: %s)",
+                          profile, c.tried.data ? c.tried.data : "nothing");
     else if (rc == 0)
         bt_aws_logf(p->set, "credentials: found in %s (access key %.4s...)", out->source,
                     out->access_key_id);
@@ -1054,8 +1243,7 @@ int bt_cred_provider_get(bt_cred_provider *p, bt_aws_creds *out, bt_error *err)
     pthread_mutex_lock(&p->mu);
     if (p->have &&
         (p->cached.expiration == 0 || now < p->cached.expiration - BT_CRED_REFRESH_WINDOW)) {
-        rc = bt_aws_creds_copy(out, &p->cached) ? bt_error_set(err, BT_ENOMEM, "out of memory")
-                                                : 0;
+        rc = bt_aws_creds_copy(out, &p->cached) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
         goto done;
     }
     {
@@ -1080,8 +1268,7 @@ int bt_cred_provider_get(bt_cred_provider *p, bt_aws_creds *out, bt_error *err)
                 *err = rerr;
             goto done;
         }
-        rc = bt_aws_creds_copy(out, &p->cached) ? bt_error_set(err, BT_ENOMEM, "out of memory")
-                                                : 0;
+        rc = bt_aws_creds_copy(out, &p->cached) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
     }
 done:
     pthread_mutex_unlock(&p->mu);

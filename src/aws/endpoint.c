@@ -15,22 +15,23 @@ typedef struct partition {
 } partition;
 
 static const char *const aws_regions[] = {
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2",
-    "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
-    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-    "aws-global", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1",
-    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
-    "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
-    "us-west-1", "us-west-2", NULL};
+    "af-south-1",     "ap-east-1",      "ap-east-2",      "ap-northeast-1",
+    "ap-northeast-2", "ap-northeast-3", "ap-south-1",     "ap-south-2",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+    "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "aws-global",
+    "ca-central-1",   "ca-west-1",      "eu-central-1",   "eu-central-2",
+    "eu-north-1",     "eu-south-1",     "eu-south-2",     "eu-west-1",
+    "eu-west-2",      "eu-west-3",      "il-central-1",   "me-central-1",
+    "me-south-1",     "mx-central-1",   "sa-east-1",      "us-east-1",
+    "us-east-2",      "us-west-1",      "us-west-2",      NULL};
 static const char *const cn_regions[] = {"aws-cn-global", "cn-north-1", "cn-northwest-1", NULL};
 static const char *const eusc_regions[] = {"eusc-de-east-1", NULL};
-static const char *const iso_regions[] = {"aws-iso-global", "us-iso-east-1", "us-iso-west-1",
-                                          NULL};
-static const char *const isob_regions[] = {"aws-iso-b-global", "us-isob-east-1",
-                                           "us-isob-west-1", NULL};
+static const char *const iso_regions[] = {"aws-iso-global", "us-iso-east-1", "us-iso-west-1", NULL};
+static const char *const isob_regions[] = {"aws-iso-b-global", "us-isob-east-1", "us-isob-west-1",
+                                           NULL};
 static const char *const isoe_regions[] = {"aws-iso-e-global", "eu-isoe-west-1", NULL};
-static const char *const isof_regions[] = {"aws-iso-f-global", "us-isof-east-1",
-                                           "us-isof-south-1", NULL};
+static const char *const isof_regions[] = {"aws-iso-f-global", "us-isof-east-1", "us-isof-south-1",
+                                           NULL};
 static const char *const gov_regions[] = {"aws-us-gov-global", "us-gov-east-1", "us-gov-west-1",
                                           NULL};
 
@@ -67,8 +68,8 @@ static int match_tail(const char *s)
 
 static int regex_match(const char *id, const char *r)
 {
-    static const char *const aws_prefixes[] = {"us", "eu", "ap", "sa", "ca", "me",
-                                               "af", "il", "mx", NULL};
+    static const char *const aws_prefixes[] = {"us", "eu", "ap", "sa", "ca",
+                                               "me", "af", "il", "mx", NULL};
     int i;
     if (strcmp(id, "aws") == 0) {
         for (i = 0; aws_prefixes[i]; i++)
@@ -126,10 +127,12 @@ static int valid_region(const char *r)
 
 static int is_sts_legacy_global(const char *r)
 {
-    static const char *const g[] = {
-        "ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "aws-global",
-        "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3",
-        "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2", NULL};
+    static const char *const g[] = {"ap-northeast-1", "ap-south-1", "ap-southeast-1",
+                                    "ap-southeast-2", "aws-global", "ca-central-1",
+                                    "eu-central-1",   "eu-north-1", "eu-west-1",
+                                    "eu-west-2",      "eu-west-3",  "sa-east-1",
+                                    "us-east-1",      "us-east-2",  "us-west-1",
+                                    "us-west-2",      NULL};
     int i;
     for (i = 0; g[i]; i++)
         if (strcmp(g[i], r) == 0)

@@ -117,7 +117,8 @@ void bt_aws_parse_error(int protocol, long status, const char *body, size_t len,
     } else if (protocol == BT_AWS_P_QUERY || protocol == BT_AWS_P_REST_XML) {
         static const char *const names[] = {"Code", "Message"};
         char *vals[2] = {NULL, NULL};
-        if (len && bt_aws_xml_fields(body, len, names, 2, vals, NULL) == 0) {
+        if (len && bt_aws_xml_fields(body, len, names, 2, vals, NULL) == 0 &&
+            (vals[0] || vals[1])) {
             if (vals[0])
                 snprintf(code, code_cap, "%s", vals[0]);
             if (vals[1])
@@ -292,18 +293,18 @@ int bt_aws_send(const bt_aws_req *r, bt_aws_response *resp, bt_error *err)
                 goto done;
             }
             bt_aws_parse_error(r->protocol, h.status, h.body.data, h.body.len,
-                               bt_http_resp_header(&h, "X-Amzn-ErrorType"), code, sizeof code,
-                               msg, sizeof msg);
+                               bt_http_resp_header(&h, "X-Amzn-ErrorType"), code, sizeof code, msg,
+                               sizeof msg);
         }
         retryable = bt_aws_is_retryable(rc ? 0 : h.status, code, transport);
         if (retryable && attempt < max_attempts) {
-            int cost = transport == BT_HTTP_T_TIMEOUT ? BT_AWS_TIMEOUT_RETRY_COST
-                                                      : BT_AWS_RETRY_COST;
+            int cost =
+                transport == BT_HTTP_T_TIMEOUT ? BT_AWS_TIMEOUT_RETRY_COST : BT_AWS_RETRY_COST;
             if (!r->quota || bt_aws_quota_acquire(r->quota, cost)) {
                 double delay = bt_aws_backoff(attempt, bt_aws_random());
                 acquired = cost;
-                bt_aws_logf(set, "aws: %s: attempt %d failed (%s), retrying in %.3f s", op,
-                            attempt, rc ? herr.msg : code, delay);
+                bt_aws_logf(set, "aws: %s: attempt %d failed (%s), retrying in %.3f s", op, attempt,
+                            rc ? herr.msg : code, delay);
                 bt_aws_sleep(delay);
                 rc = 0;
                 continue;
@@ -339,8 +340,8 @@ int bt_aws_send(const bt_aws_req *r, bt_aws_response *resp, bt_error *err)
             /* botocore's wording: "(reached max retries: N)" */
             char *p = strstr(err->msg, " (reached max retries)");
             if (p)
-                snprintf(p, sizeof err->msg - (size_t)(p - err->msg),
-                         " (reached max retries: %d)", attempt - 1);
+                snprintf(p, sizeof err->msg - (size_t)(p - err->msg), " (reached max retries: %d)",
+                         attempt - 1);
         }
         goto done;
     }

@@ -117,9 +117,14 @@ const char *bt_http_resp_header(const bt_http_resp *r, const char *name)
 
 /* ---- redaction ---- */
 
-static const char *const secret_headers[] = {
-    "x-amz-security-token", "x-aws-ec2-metadata-token", "cookie", "set-cookie",
-    "x-amz-server-side-encryption-customer-key", "proxy-authorization", NULL};
+static const char *const secret_headers[] = {"x-amz-security-token",
+                                             "x-aws-ec2-metadata-token",
+                                             "cookie",
+                                             "set-cookie",
+                                             "x-amz-server-side-encryption-customer-key",
+                                             "proxy-authorization",
+                                             "x-amz-sso_bearer_token",
+                                             NULL};
 
 int bt_http_redact_header(bt_buf *out, const char *name, const char *value)
 {
@@ -128,8 +133,7 @@ int bt_http_redact_header(bt_buf *out, const char *name, const char *value)
         const char *sig;
         if (strncmp(value, "AWS4-HMAC-SHA256 ", 17) == 0 &&
             (sig = strstr(value, "Signature=")) != NULL)
-            return bt_buf_printf(out, "%s: %.*s<redacted>", name,
-                                 (int)(sig + 10 - value), value);
+            return bt_buf_printf(out, "%s: %.*s<redacted>", name, (int)(sig + 10 - value), value);
         return bt_buf_printf(out, "%s: <redacted>", name);
     }
     for (i = 0; secret_headers[i]; i++)
@@ -141,8 +145,9 @@ int bt_http_redact_header(bt_buf *out, const char *name, const char *value)
 /* Names whose values are secrets wherever they appear in a body (case-insensitive):
  * credential documents (JSON), STS replies (XML), query-protocol requests (form). */
 static const char *const secret_names[] = {
-    "SecretAccessKey", "SessionToken", "Token", "WebIdentityToken", "SAMLAssertion",
-    "Password", "SecretKey", "AccessToken", "RefreshToken", "ClientSecret", NULL};
+    "SecretAccessKey", "SessionToken", "Token",     "WebIdentityToken",
+    "SAMLAssertion",   "Password",     "SecretKey", "AccessToken",
+    "RefreshToken",    "ClientSecret", NULL};
 
 static size_t secret_name_at(const char *p, size_t avail, const char *term, size_t *namelen)
 {
@@ -329,35 +334,42 @@ static int classify(CURLcode cc)
     switch (cc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-        return BT_HTTP_T_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT:
-        return BT_HTTP_T_TIMEOUT;
+    case CURLE_COULDNT_CONNECT: return BT_HTTP_T_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT: return BT_HTTP_T_TIMEOUT;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_PARTIAL_FILE:
     case CURLE_GOT_NOTHING:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-    case CURLE_WEIRD_SERVER_REPLY:
-        return BT_HTTP_T_IO;
+    case CURLE_WEIRD_SERVER_REPLY: return BT_HTTP_T_IO;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-        return BT_HTTP_T_TLS;
-    default:
-        return BT_HTTP_T_OTHER;
+    case CURLE_SSL_ISSUER_ERROR: return BT_HTTP_T_TLS;
+    default: return BT_HTTP_T_OTHER;
     }
 }
 
-/* URL without query string, for messages and the log (queries may carry tokens). */
+/* URL without userinfo and query string, for messages and the log (either may carry
+ * secrets). */
 static void url_for_log(const char *url, char *out, size_t cap)
 {
-    const char *q = strchr(url, '?');
-    size_t n = q ? (size_t)(q - url) : strlen(url);
+    const char *q = strchr(url, '?'), *auth = strstr(url, "://"), *at, *host_end;
+    size_t n = q ? (size_t)(q - url) : strlen(url), pre = 0;
+    if (auth) {
+        auth += 3;
+        host_end = auth + strcspn(auth, "/?#");
+        at = memchr(auth, '@', (size_t)(host_end - auth));
+        if (at) {
+            pre = (size_t)(auth - url);
+            snprintf(out, cap, "%.*s%.*s%s", (int)pre, url, (int)(n - (size_t)(at + 1 - url)),
+                     at + 1, q ? "?..." : "");
+            return;
+        }
+    }
     snprintf(out, cap, "%.*s%s", (int)(n < cap ? n : cap - 1), url, q ? "?..." : "");
 }
 

@@ -198,8 +198,7 @@ int bt_ini_parse(const char *text, size_t len, bt_ini **out, bt_error *err)
                         break;
                     }
                 if (!close || close == t + 1) {
-                    rc = bt_error_set(err, BT_EPARSE, "line %d: malformed section header",
-                                      lineno);
+                    rc = bt_error_set(err, BT_EPARSE, "line %d: malformed section header", lineno);
                     goto done;
                 }
                 {

@@ -23,13 +23,13 @@
 
 typedef struct bt_ini_entry {
     const char *key;
-    const char *value;              /* as parsed (nested text included) */
-    struct bt_ini_entry *sub;       /* nested entries when value started with '\n' */
+    const char *value;        /* as parsed (nested text included) */
+    struct bt_ini_entry *sub; /* nested entries when value started with '\n' */
     size_t nsub;
 } bt_ini_entry;
 
 typedef struct bt_ini_section {
-    const char *name;               /* text between the brackets, trimmed */
+    const char *name; /* text between the brackets, trimmed */
     bt_ini_entry *entries;
     size_t n, cap;
 } bt_ini_section;

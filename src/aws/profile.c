@@ -162,8 +162,8 @@ const char *bt_aws_profile_get(const bt_aws_profiles *p, const char *name, const
     return v ? v : bt_ini_get(bt_aws_profile_config(p, name), key);
 }
 
-const char *bt_aws_services_get(const bt_aws_profiles *p, const char *section,
-                                const char *service, const char *key)
+const char *bt_aws_services_get(const bt_aws_profiles *p, const char *section, const char *service,
+                                const char *key)
 {
     char rest[256];
     size_t i;
@@ -178,6 +178,21 @@ const char *bt_aws_services_get(const bt_aws_profiles *p, const char *section,
     return found ? bt_ini_get_sub(found, service, key) : NULL;
 }
 
+const bt_ini_section *bt_aws_sso_session(const bt_aws_profiles *p, const char *name)
+{
+    char rest[256];
+    size_t i;
+    const bt_ini_section *found = NULL;
+    if (!p || !p->config || !name)
+        return NULL;
+    for (i = 0; i < p->config->n; i++) {
+        const bt_ini_section *s = &p->config->sections[i];
+        if (two_words(s->name, "sso-session", rest, sizeof rest) && strcmp(rest, name) == 0)
+            found = s;
+    }
+    return found;
+}
+
 /* The service id as the SDKs spell it in env var and config keys. */
 static const char *service_env_id(const char *service)
 {
@@ -189,6 +204,8 @@ static const char *service_env_id(const char *service)
         return "STS";
     if (strcmp(service, "s3") == 0)
         return "S3";
+    if (strcmp(service, "sso") == 0)
+        return "SSO";
     return NULL;
 }
 

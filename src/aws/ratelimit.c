@@ -1,6 +1,6 @@
 /* ratelimit.c - token buckets (capacity 1, no bursts) per (credential-or-account +
- * region, operation), shared by every client clone; callers reserve a slot under the lock and sleep outside it,
- * so concurrent threads are spaced evenly. */
+ * region, operation), shared by every client clone; callers reserve a slot under the
+ * lock and sleep outside it, so concurrent threads are spaced evenly. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,8 +113,8 @@ double bt_ratelimit_acquire(bt_ratelimit *rl, const char *key, const char *op)
     capacity = 1.0; /* no bursts: requests are spaced 1/rate apart */
     now = bt_aws_now_mono();
     for (b = rl->buckets; b; b = b->next)
-        if (strlen(b->key) == kl + 1 + ol && memcmp(b->key, key, kl) == 0 &&
-            b->key[kl] == '|' && strcmp(b->key + kl + 1, op) == 0)
+        if (strlen(b->key) == kl + 1 + ol && memcmp(b->key, key, kl) == 0 && b->key[kl] == '|' &&
+            strcmp(b->key + kl + 1, op) == 0)
             break;
     if (!b) {
         b = calloc(1, sizeof *b);

@@ -5,12 +5,21 @@
 
 #include "aws/aws_int.h"
 
-static const char *const throttling_codes[] = {
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException",
-    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-    "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-    "EC2ThrottledException", NULL};
+static const char *const throttling_codes[] = {"Throttling",
+                                               "ThrottlingException",
+                                               "ThrottledException",
+                                               "RequestThrottledException",
+                                               "TooManyRequestsException",
+                                               "ProvisionedThroughputExceededException",
+                                               "TransactionInProgressException",
+                                               "RequestLimitExceeded",
+                                               "BandwidthLimitExceeded",
+                                               "LimitExceededException",
+                                               "RequestThrottled",
+                                               "SlowDown",
+                                               "PriorRequestNotComplete",
+                                               "EC2ThrottledException",
+                                               NULL};
 
 static const char *const transient_codes[] = {"RequestTimeout", "RequestTimeoutException",
                                               "PriorRequestNotComplete", NULL};

@@ -17,10 +17,19 @@
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* Headers botocore never signs (plus Authorization, which is replaced). */
-static const char *const unsigned_headers[] = {
-    "authorization", "connection", "expect", "keep-alive", "proxy-authenticate",
-    "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "user-agent",
-    "x-amzn-trace-id", NULL};
+static const char *const unsigned_headers[] = {"authorization",
+                                               "connection",
+                                               "expect",
+                                               "keep-alive",
+                                               "proxy-authenticate",
+                                               "proxy-authorization",
+                                               "te",
+                                               "trailer",
+                                               "transfer-encoding",
+                                               "upgrade",
+                                               "user-agent",
+                                               "x-amzn-trace-id",
+                                               NULL};
 
 /* ---- small helpers ---- */
 
@@ -94,8 +103,8 @@ static int64_t parse_amz_date(const char *s)
     tm.tm_hour = (s[9] - '0') * 10 + (s[10] - '0');
     tm.tm_min = (s[11] - '0') * 10 + (s[12] - '0');
     tm.tm_sec = (s[13] - '0') * 10 + (s[14] - '0');
-    if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 60)
+    if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+        tm.tm_sec > 60)
         return -1;
     return (int64_t)timegm(&tm);
 }
@@ -274,15 +283,16 @@ static int canonical_query(bt_buf *out, const char *query)
             pairs[n].key = reencode(p, (size_t)((eq ? eq : end) - p), &rc);
             pairs[n].val = NULL;
             if (rc == 0)
-                pairs[n].val = eq ? reencode(eq + 1, (size_t)(end - eq - 1), &rc)
-                                  : reencode("", 0, &rc);
+                pairs[n].val =
+                    eq ? reencode(eq + 1, (size_t)(end - eq - 1), &rc) : reencode("", 0, &rc);
             n++;
             if (rc)
                 goto done;
         }
         p = amp ? amp + 1 : end;
     }
-    qsort(pairs, n, sizeof *pairs, qpair_cmp);
+    if (n > 1)
+        qsort(pairs, n, sizeof *pairs, qpair_cmp);
     for (i = 0; i < n && rc == 0; i++) {
         if (i)
             rc = bt_buf_putc(out, '&');
@@ -402,8 +412,8 @@ static const char *find_header(const bt_sigv4_request *req, const char *name)
  * every header except the unsigned ones.
  */
 static int build_canonical(const bt_sigv4_request *req, unsigned flags, const hent *extra,
-                           size_t nextra, const char *only, const char *payload_hash,
-                           bt_buf *creq, bt_buf *sh)
+                           size_t nextra, const char *only, const char *payload_hash, bt_buf *creq,
+                           bt_buf *sh)
 {
     hent *h = NULL;
     size_t n = 0, i, j;
@@ -477,8 +487,8 @@ done:
 }
 
 /* String to sign and signature from a canonical request. */
-static int finish(const char *amz_date, const char *region, const char *service,
-                  const char *secret, const bt_buf *creq, bt_buf *sts, char sig[65])
+static int finish(const char *amz_date, const char *region, const char *service, const char *secret,
+                  const bt_buf *creq, bt_buf *sts, char sig[65])
 {
     char hash[65];
     unsigned char k[32];
@@ -486,8 +496,8 @@ static int finish(const char *amz_date, const char *region, const char *service,
     int rc;
 
     bt_sigv4_sha256_hex(creq->data, creq->len, hash);
-    rc = bt_buf_printf(sts, "AWS4-HMAC-SHA256\n%s\n%.8s/%s/%s/aws4_request\n%s", amz_date,
-                       amz_date, region, service, hash);
+    rc = bt_buf_printf(sts, "AWS4-HMAC-SHA256\n%s\n%.8s/%s/%s/aws4_request\n%s", amz_date, amz_date,
+                       region, service, hash);
     if (rc == 0)
         rc = bt_buf_printf(&key, "AWS4%s", secret);
     if (rc == 0) {
@@ -675,7 +685,8 @@ int bt_sigv4_verify(const bt_sigv4_request *req, const bt_sigv4_verify_opts *o,
         return bt_error_set(err, BT_EINVAL, "sigv4 verify: no secret lookup");
     auth = find_header(req, "authorization");
     if (!auth)
-        return auth_fail(err, "MissingAuthenticationTokenException", 403, "missing authentication token");
+        return auth_fail(err, "MissingAuthenticationTokenException", 403,
+                         "missing authentication token");
     while (*auth == ' ')
         auth++;
     if (strncmp(auth, "AWS4-HMAC-SHA256 ", 17) != 0)
@@ -698,18 +709,15 @@ int bt_sigv4_verify(const bt_sigv4_request *req, const bt_sigv4_verify_opts *o,
     }
     if (i != 4 || s || strcmp(parts[4], "aws4_request") != 0 || strlen(parts[1]) != 8 ||
         !*parts[0] || !*parts[2] || !*parts[3])
-        return auth_fail(err, "IncompleteSignatureException", 400,
-                         "malformed credential scope");
+        return auth_fail(err, "IncompleteSignatureException", 400, "malformed credential scope");
     if (strlen(sig) != 64)
-        return auth_fail(err, "IncompleteSignatureException", 400,
-                         "malformed signature");
+        return auth_fail(err, "IncompleteSignatureException", 400, "malformed signature");
     if (!in_list(shl, "host"))
         return auth_fail(err, "IncompleteSignatureException", 400,
                          "the host header must be signed");
     amz_date = find_header(req, "x-amz-date");
     if (!amz_date || (t = parse_amz_date(amz_date)) < 0)
-        return auth_fail(err, "IncompleteSignatureException", 400,
-                         "missing or invalid X-Amz-Date");
+        return auth_fail(err, "IncompleteSignatureException", 400, "missing or invalid X-Amz-Date");
     if (!in_list(shl, "x-amz-date"))
         return auth_fail(err, "IncompleteSignatureException", 400,
                          "the x-amz-date header must be signed");

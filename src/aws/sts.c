@@ -17,8 +17,8 @@ int bt_sts_get_caller_identity(bt_aws_client *c, bt_sts_identity *out, bt_error 
     rc = bt_aws_query_call(c, "sts", "GetCallerIdentity", "2011-06-15", NULL, &resp, err);
     if (rc)
         goto done;
-    rc = bt_aws_xml_fields(resp.body.data ? resp.body.data : "", resp.body.len, names, 3, vals,
-                           err);
+    rc =
+        bt_aws_xml_fields(resp.body.data ? resp.body.data : "", resp.body.len, names, 3, vals, err);
     if (rc) {
         bt_error_prefix(err, "GetCallerIdentity reply");
         goto done;

@@ -17,11 +17,11 @@ typedef struct xstate {
     const char *const *names;
     size_t n;
     char **vals;
-    int capturing;       /* index+1 of the name being captured, or 0 */
+    int capturing; /* index+1 of the name being captured, or 0 */
     int capture_depth;
     int depth;
     bt_buf text;
-    int failed;          /* BT_E* set inside a callback */
+    int failed; /* BT_E* set inside a callback */
 } xstate;
 
 static const char *local_name(const char *name)
@@ -105,8 +105,8 @@ static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_param,
     XML_StopParser(x->p, XML_FALSE);
 }
 
-int bt_aws_xml_fields(const char *xml, size_t len, const char *const *names, size_t n,
-                      char **vals, bt_error *err)
+int bt_aws_xml_fields(const char *xml, size_t len, const char *const *names, size_t n, char **vals,
+                      bt_error *err)
 {
     xstate x;
     size_t i;

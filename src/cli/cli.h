@@ -145,6 +145,8 @@ typedef struct cli_out cli_out;
  * "table", "yaml", "yaml-stream", "csv"), with an optional JMESPath query. Returns
  * NULL after printing an error (bad format or query). */
 cli_out *cli_out_new(const char *format, const char *query, const char *title);
+/* 0, BT_ENOMEM/BT_EIO, or BT_ESTOP after printing a --query error (stop reading; the
+ * exit code comes from cli_out_finish). */
 int cli_out_event(cli_out *o, const bt_event *ev);
 /* Finishes (prints what was collected); returns an exit code. */
 int cli_out_finish(cli_out *o);
@@ -198,5 +200,6 @@ void cli_s3_dispose(cli_s3 *s3);
 /* command definitions (cmd_<name>.c) */
 extern const cli_cmd cmd_ingest_def, cmd_search_def, cmd_info_def, cmd_builds_def,
     cmd_build_def, cmd_help_def;
+extern const cli_cmd cmd_serve_def;
 
 #endif

@@ -67,6 +67,7 @@ typedef struct ingest {
     int force, json_summary, progress;
     bt_store *store;
     uint64_t new_events, dups, pending;
+    uint64_t commit_events; /* commit after this many events (or a second) */
     int64_t last_commit_ms;
     int64_t t0_ms;
     bt_error err;
@@ -127,14 +128,17 @@ static int on_batch(void *ctx, const bt_batch *b)
     }
     if ((rc = bt_store_begin(in->store, &in->err)))
         return rc;
-    for (i = 0; i < b->n; i++) {
-        int is_new;
-        if ((rc = bt_store_add(in->store, &b->events[i], &is_new, &in->err)))
+    if (b->n) {
+        /* a source that does not pack in its workers gets packed here */
+        bt_store_pack *own = NULL;
+        const bt_store_pack *pack = b->prepared;
+        if (!pack && (rc = bt_store_pack_new(b->events, b->n, &own, &in->err)))
             return rc;
-        if (is_new)
-            in->new_events++;
-        else
-            in->dups++;
+        rc = bt_store_add_packed(in->store, b->events, b->n, pack ? pack : own, &in->new_events,
+                                 &in->dups, &in->err);
+        bt_store_pack_free(own);
+        if (rc)
+            return rc;
     }
     in->pending += b->n;
     for (i = 0; i < b->n_done; i++) {
@@ -154,13 +158,25 @@ static int on_batch(void *ctx, const bt_batch *b)
                                        &in->err)))
             return rc;
     }
-    if (in->pending >= 200000 || mono_ms() - in->last_commit_ms >= 1000) {
+    if (in->pending >= in->commit_events || mono_ms() - in->last_commit_ms >= 1000) {
         if ((rc = bt_store_commit(in->store, &in->err)))
             return rc;
         in->pending = 0;
         in->last_commit_ms = mono_ms();
     }
     return 0;
+}
+
+/* In the parser threads: compress the batch's records for the store. */
+static int prepare(void *ctx, const bt_event *ev, size_t n, void **out)
+{
+    (void)ctx;
+    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
+}
+
+static void release(void *prepared)
+{
+    bt_store_pack_free(prepared);
 }
 
 /* The consumer as the scans see it: a failure here is the store's, not a source's. */
@@ -315,12 +331,17 @@ static int cmd_ingest(int argc, char **argv)
         todo.v[todo.n - 1].mtime_ns = all.v[k].mtime_ns;
         todo.v[todo.n - 1].walked = all.v[k].walked;
     }
+    in.commit_events = 200000;
+    if (getenv("BUILDTRAIL_COMMIT_EVENTS") && atoll(getenv("BUILDTRAIL_COMMIT_EVENTS")) > 0)
+        in.commit_events = (uint64_t)atoll(getenv("BUILDTRAIL_COMMIT_EVENTS"));
     in.tty = (isatty(STDERR_FILENO) || in.progress) && !cli_quiet;
     in.t0_ms = in.last_commit_ms = mono_ms();
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     memset(&so, 0, sizeof so);
     so.threads = in.c.threads;
+    so.prepare = prepare;
+    so.release = release;
     so.on_batch = consume;
     so.on_file_error = on_file_error;
     so.on_progress = on_progress;

@@ -154,8 +154,9 @@ static int scan_files(search *s)
     if (s->n) /* (qsort's base may not be NULL, even for no elements) */
         qsort(s->ev, s->n, sizeof *s->ev, cmp_newest);
     for (i = 0; i < s->n && (!s->c.max_items || i < s->c.max_items); i++)
-        if (cli_out_event(s->out, &s->ev[i])) {
-            code = EXIT_ERROR;
+        if ((rc = cli_out_event(s->out, &s->ev[i]))) {
+            if (rc != BT_ESTOP)
+                code = EXIT_ERROR;
             break;
         }
     if (cli_debug)
@@ -210,7 +211,8 @@ static int cmd_search(int argc, char **argv)
             memset(&q, 0, sizeof q);
             q.filter = &s.c.filter;
             q.limit = s.c.max_items;
-            if (bt_store_search(store, &q, on_store_event, s.out, &s.err))
+            rc = bt_store_search(store, &q, on_store_event, s.out, &s.err);
+            if (rc && rc != BT_ESTOP)
                 code = cli_fail(&s.err, EXIT_ERROR);
         }
     }

@@ -113,21 +113,23 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
     return 0;
 }
 
-static void wrap(FILE *f, const char *text, int indent, int width)
+/* Word-wraps text to width; continuation lines start at column indent. The first
+ * line starts at column first (the caller has already printed up to it). */
+static void wrap_from(FILE *f, const char *text, int first, int indent, int width)
 {
-    int col = indent;
+    int col = first;
     const char *p = text;
-    fprintf(f, "%*s", indent, "");
     while (*p) {
         const char *w = p;
         int len;
         while (*w && *w != ' ' && *w != '\n')
             w++;
         len = (int)(w - p);
-        if (col > indent && col + 1 + len > width) {
+        if (col > first && col + 1 + len > width) {
             fprintf(f, "\n%*s", indent, "");
             col = indent;
-        } else if (col > indent) {
+            first = indent;
+        } else if (col > first) {
             fputc(' ', f);
             col++;
         }
@@ -137,12 +139,19 @@ static void wrap(FILE *f, const char *text, int indent, int width)
         if (*p == '\n') {
             fprintf(f, "\n%*s", indent, "");
             col = indent;
+            first = indent;
             p++;
         } else if (*p == ' ') {
             p++;
         }
     }
     fputc('\n', f);
+}
+
+static void wrap(FILE *f, const char *text, int indent, int width)
+{
+    fprintf(f, "%*s", indent, "");
+    wrap_from(f, text, indent, indent, width);
 }
 
 void cli_print_help(FILE *f, const cli_cmd *cmd)
@@ -163,7 +172,7 @@ void cli_print_help(FILE *f, const cli_cmd *cmd)
                          o->type == OPT_VALUE ? o->arg : "");
             if (strlen(head) < 26) {
                 fprintf(f, "  %-26s", head);
-                wrap(f, o->help, 0, 50);
+                wrap_from(f, o->help, 28, 28, 80);
             } else {
                 fprintf(f, "  %s\n", head);
                 wrap(f, o->help, 28, 78);
@@ -261,6 +270,8 @@ void cli_print_man(FILE *f)
           ".TP\n.B XDG_DATA_HOME\nThe default store is $XDG_DATA_HOME/buildtrail/events.db "
           "(else ~/.local/share/buildtrail/events.db).\n"
           ".TP\n.B TZ\nTime zone for printed timestamps, as the AWS CLI uses it.\n"
+          ".TP\n.B BUILDTRAIL_COMMIT_EVENTS\nIngest commits after this many events (default "
+          "200000) or after a second, whichever comes first.\n"
           ".SH EXIT STATUS\n"
           ".TP\n.B 0\nSuccess.\n"
           ".TP\n.B 1\nRuntime failure (store, I/O, out of memory).\n"

@@ -12,7 +12,7 @@
 #include "buildtrail/source.h"
 
 #define BATCH_EVENTS 2048
-#define BATCH_BYTES (4u << 20)
+#define BATCH_BYTES (2u << 20)
 
 typedef struct batch {
     struct batch *next;
@@ -23,6 +23,8 @@ typedef struct batch {
     size_t n_done, cap_done;
     char **errors; /* message per done entry (NULL when fine) */
     bt_read_stats delta;
+    void *prepared;
+    void (*release)(void *);
 } batch;
 
 typedef struct pipe {
@@ -50,6 +52,8 @@ static void batch_free(batch *b)
 {
     if (!b)
         return;
+    if (b->prepared && b->release)
+        b->release(b->prepared);
     bt_arena_free(b->arena);
     free(b->events);
     free(b->done);
@@ -77,6 +81,11 @@ static void push(worker *w)
     w->cur = NULL;
     if (!b)
         return;
+    if (p->o->prepare && b->n) {
+        b->release = p->o->release;
+        if (p->o->prepare(p->o->ctx, b->events, b->n, &b->prepared))
+            w->oom = 1; /* reported as out of memory by bt_scan_files */
+    }
     b->delta = w->st;
     memset(&w->st, 0, sizeof w->st);
     pthread_mutex_lock(&p->mu);
@@ -184,7 +193,8 @@ static void *work(void *arg)
         if (!rc && f->walked && !bt_looks_like_input(data.data, data.len)) {
             w->st.nonjson++;
         } else if (!rc) {
-            rc = bt_read_data(data.data, data.len, w->scratch, on_event, w, &w->st, &err);
+            rc = bt_read_data_filtered(data.data, data.len, w->scratch, p->o->filter, on_event, w,
+                                       &w->st, &err);
             if (rc && rc != BT_ESTOP && rc != BT_ENOMEM)
                 bt_error_prefix(&err, "'%s'", f->path);
         }
@@ -250,7 +260,7 @@ int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *s
         n = 1;
     if ((size_t)n > l->n)
         n = l->n ? (int)l->n : 1;
-    p.max_queued = (size_t)n * 2 + 2;
+    p.max_queued = (size_t)n + 1;
     for (k = 0; k < l->n; k++)
         bytes_total += l->v[k].size;
     pthread_mutex_init(&p.mu, NULL);
@@ -323,6 +333,7 @@ int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *s
                 pub.n = b->n;
                 pub.done = b->done;
                 pub.n_done = b->n_done;
+                pub.prepared = b->prepared;
                 if (o->on_batch && (pub.n || pub.n_done))
                     rc = o->on_batch(o->ctx, &pub);
                 if (rc) {

@@ -1189,6 +1189,7 @@ int bt_scan_s3(const bt_s3_scan_spec *spec, const bt_scan_opts *o, bt_read_stats
                 pub.n = b->n;
                 pub.done = b->done;
                 pub.n_done = b->n_done;
+                pub.prepared = NULL;
                 if (o->on_batch && (pub.n || pub.n_done))
                     rc = o->on_batch(o->ctx, &pub);
             }

@@ -1,14 +1,19 @@
 /*
  * sqlite.c - the SQLite backend of the event store (see buildtrail/store.h).
  *
- * Layout: strings that filters compare (event names, users, ...) are interned in
- * `strs` so rows and indexes hold small integers; raw records are appended to
- * 128 KiB blocks compressed with zstd (`blocks`), and each event row points at its
- * (block, offset, length). The event id is stored as 16 bytes when it is a UUID.
+ * Layout: low-cardinality strings that filters compare (event names, sources,
+ * regions, accounts, error codes, projects, builds) are interned in `strs` so rows and
+ * indexes hold small integers; high-cardinality ones (user, principal, access key,
+ * source IP, resource names) are stored as 31-bit hashes, and every search result is
+ * checked against the filter on the re-extracted event, so a hash collision can never
+ * show up in results. Raw records are kept in ~128 KiB blocks compressed with zstd
+ * (`blocks`); each event row points at its (block, offset, length). The event id is
+ * stored as 16 bytes when it is a UUID.
  * Everything an ingest writes for a file, including its `sources` row, commits in
  * one transaction, so a kill at any moment leaves a consistent store.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -27,9 +32,9 @@
 #include "buildtrail/timeutil.h"
 
 #define BT_APP_ID 0x42545231 /* "BTR1" */
-#define BLOCK_RAW_TARGET (128u << 10)
-#define ZSTD_LEVEL 6
-#define BLOCK_CACHE 4
+#define BLOCK_RAW_TARGET (512u << 10)
+#define ZSTD_LEVEL 3
+#define BLOCK_CACHE 16 /* 8 MiB of decompressed blocks: serve's pages revisit them */
 #define INTERN_MAX 1000000
 
 /* ---- schema ---------------------------------------------------------------------- */
@@ -40,7 +45,8 @@ static const char *const migrations[] = {
     "CREATE TABLE strs(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
     "CREATE TABLE blocks(id INTEGER PRIMARY KEY, codec INTEGER NOT NULL,"
     " raw_len INTEGER NOT NULL, data BLOB NOT NULL);"
-    "CREATE TABLE events(id INTEGER PRIMARY KEY, eid BLOB NOT NULL UNIQUE,"
+    "CREATE TABLE eids(eid BLOB PRIMARY KEY, ev INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE events(id INTEGER PRIMARY KEY,"
     " t INTEGER NOT NULL, kind INTEGER NOT NULL,"
     " name INTEGER, src INTEGER, region INTEGER, account INTEGER, user INTEGER,"
     " principal INTEGER, akid INTEGER, ip INTEGER, err INTEGER, ro INTEGER,"
@@ -49,15 +55,14 @@ static const char *const migrations[] = {
     "CREATE INDEX ev_t ON events(t);"
     "CREATE INDEX ev_name ON events(name, t);"
     "CREATE INDEX ev_src ON events(src, t);"
-    "CREATE INDEX ev_user ON events(user, t);"
+    "CREATE INDEX ev_user ON events(user);"
     "CREATE INDEX ev_build ON events(build, t) WHERE build IS NOT NULL;"
     "CREATE INDEX ev_actor ON events(actor, t, err) WHERE actor IS NOT NULL;"
     "CREATE INDEX ev_project ON events(project, t) WHERE project IS NOT NULL;"
     "CREATE INDEX ev_err ON events(err, t) WHERE err IS NOT NULL;"
-    "CREATE INDEX ev_akid ON events(akid, t) WHERE akid IS NOT NULL;"
+    "CREATE INDEX ev_akid ON events(akid) WHERE akid IS NOT NULL;"
     "CREATE TABLE resources(name INTEGER NOT NULL, ev INTEGER NOT NULL,"
-    " type INTEGER NOT NULL, PRIMARY KEY(name, ev, type)) WITHOUT ROWID;"
-    "CREATE INDEX res_type ON resources(type, ev);"
+    " type INTEGER NOT NULL, PRIMARY KEY(name, ev, type)) WITHOUT ROWID;"   /* name: hash */
     "CREATE TABLE sources(key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
     " etag TEXT, records INTEGER, ingested_ms INTEGER) WITHOUT ROWID;"
     "CREATE TABLE cursors(name TEXT PRIMARY KEY, value TEXT, updated_ms INTEGER)"
@@ -161,8 +166,9 @@ struct bt_store {
     int in_tx;
     int version;
     sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
-        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build;
+        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid;
     icache ic;
+    int64_t next_id; /* rowid of the next event (set by begin) */
     /* pending block */
     int64_t blk_id;
     bt_buf blk_raw;
@@ -339,7 +345,7 @@ int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *er
     if (!s->readonly &&
         (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)))
         goto fail;
-    if ((rc = exec(s, "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;", err)))
+    if ((rc = exec(s, "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;", err)))
         goto fail;
     s->zd = ZSTD_createDCtx();
     s->arena = bt_arena_new(1 << 16, 0);
@@ -371,6 +377,7 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_get_block);
     sqlite3_finalize(s->st_sel_build);
     sqlite3_finalize(s->st_ins_build);
+    sqlite3_finalize(s->st_ins_eid);
     if (s->db)
         sqlite3_close(s->db);
     icache_clear(&s->ic);
@@ -411,6 +418,10 @@ int bt_store_begin(bt_store *s, bt_error *err)
         return rc;
     }
     s->blk_id = next;
+    if ((rc = get_int(s, "SELECT coalesce(max(id),0)+1 FROM events", &s->next_id, err))) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
     bt_buf_clear(&s->blk_raw);
     s->in_tx = 1;
     return 0;
@@ -642,9 +653,26 @@ static int merge_build(bt_store *s, const bt_event *ev, bt_error *err)
     return rc;
 }
 
-int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
+/* 31-bit hash of a high-cardinality string (see the file comment). */
+static int64_t h31(const char *str)
 {
-    int64_t name, src, region, account, user, principal, akid, ip, errc, project, build, actor;
+    uint64_t h = hash_str(str);
+    return (int64_t)((h ^ (h >> 31) ^ (h >> 62)) & 0x7fffffff);
+}
+
+static void bind_hash(sqlite3_stmt *st, int i, const char *str)
+{
+    if (str)
+        sqlite3_bind_int64(st, i, h31(str));
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Inserts one event row pointing at (blk, off); *is_new = 0 for a duplicate id. */
+static int insert_event(bt_store *s, const bt_event *ev, int64_t blk, int64_t off, int *is_new,
+                        bt_error *err)
+{
+    int64_t name, src, region, account, errc, project, build, actor;
     unsigned char eid[16];
     sqlite3_stmt *st;
     int64_t rowid;
@@ -652,39 +680,45 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     int rc;
 
     *is_new = 0;
-    if (!s->in_tx)
-        return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
     if ((rc = intern(s, ev->event_name, &name, err)) ||
         (rc = intern(s, ev->event_source, &src, err)) ||
         (rc = intern(s, ev->region, &region, err)) ||
         (rc = intern(s, ev->account, &account, err)) ||
-        (rc = intern(s, ev->username, &user, err)) ||
-        (rc = intern(s, ev->principal_arn, &principal, err)) ||
-        (rc = intern(s, ev->access_key_id, &akid, err)) ||
-        (rc = intern(s, ev->source_ip, &ip, err)) ||
         (rc = intern(s, ev->error_code, &errc, err)) ||
         (rc = intern(s, ev->project, &project, err)) ||
         (rc = intern(s, ev->build_uuid, &build, err)) ||
         (rc = intern(s, ev->actor_uuid, &actor, err)))
         return rc;
+    /* the event id decides: a duplicate stops here */
+    if ((rc = prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(eid, ev) VALUES(?,?)", err)))
+        return rc;
+    bind_eid(s->st_ins_eid, 1, ev->event_id, eid);
+    sqlite3_bind_int64(s->st_ins_eid, 2, s->next_id);
+    if (sqlite3_step(s->st_ins_eid) != SQLITE_DONE) {
+        sqlite3_reset(s->st_ins_eid);
+        return db_err(s, err, "insert event id");
+    }
+    sqlite3_reset(s->st_ins_eid);
+    if (sqlite3_changes(s->db) == 0)
+        return 0; /* duplicate event id */
     if ((rc = prep(s, &s->st_ins_event,
-                   "INSERT OR IGNORE INTO events(eid,t,kind,name,src,region,account,user,"
+                   "INSERT INTO events(id,t,kind,name,src,region,account,user,"
                    "principal,akid,ip,err,ro,project,build,actor,blk,off,len)"
                    " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    err)))
         return rc;
     st = s->st_ins_event;
-    bind_eid(st, 1, ev->event_id, eid);
+    sqlite3_bind_int64(st, 1, s->next_id);
     sqlite3_bind_int64(st, 2, ev->time_ms);
     sqlite3_bind_int(st, 3, (int)ev->kind);
     bind_id(st, 4, name);
     bind_id(st, 5, src);
     bind_id(st, 6, region);
     bind_id(st, 7, account);
-    bind_id(st, 8, user);
-    bind_id(st, 9, principal);
-    bind_id(st, 10, akid);
-    bind_id(st, 11, ip);
+    bind_hash(st, 8, ev->username);
+    bind_hash(st, 9, ev->principal_arn);
+    bind_hash(st, 10, ev->access_key_id);
+    bind_hash(st, 11, ev->source_ip);
     bind_id(st, 12, errc);
     if (ev->read_only >= 0)
         sqlite3_bind_int(st, 13, ev->read_only);
@@ -693,28 +727,23 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     bind_id(st, 14, project);
     bind_id(st, 15, build);
     bind_id(st, 16, actor);
-    sqlite3_bind_int64(st, 17, s->blk_id);
-    sqlite3_bind_int64(st, 18, (sqlite3_int64)s->blk_raw.len);
+    sqlite3_bind_int64(st, 17, blk);
+    sqlite3_bind_int64(st, 18, off);
     sqlite3_bind_int64(st, 19, (sqlite3_int64)ev->raw_len);
     if (sqlite3_step(st) != SQLITE_DONE) {
         sqlite3_reset(st);
         return db_err(s, err, "insert event");
     }
     sqlite3_reset(st);
-    if (sqlite3_changes(s->db) == 0)
-        return 0; /* duplicate event id */
-    rowid = sqlite3_last_insert_rowid(s->db);
-    if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)))
-        return bt_error_set(err, rc, "out of memory");
+    rowid = s->next_id++;
     if ((rc = prep(s, &s->st_ins_res,
                    "INSERT OR IGNORE INTO resources(name, ev, type) VALUES(?,?,?)", err)))
         return rc;
     for (i = 0; i < ev->n_resources; i++) {
-        int64_t rn, rt;
-        if ((rc = intern(s, ev->resources[i].name, &rn, err)) ||
-            (rc = intern(s, ev->resources[i].type, &rt, err)))
+        int64_t rt;
+        if ((rc = intern(s, ev->resources[i].type, &rt, err)))
             return rc;
-        sqlite3_bind_int64(s->st_ins_res, 1, rn);
+        sqlite3_bind_int64(s->st_ins_res, 1, h31(ev->resources[i].name));
         sqlite3_bind_int64(s->st_ins_res, 2, rowid);
         sqlite3_bind_int64(s->st_ins_res, 3, rt);
         rc = sqlite3_step(s->st_ins_res) == SQLITE_DONE ? 0 : db_err(s, err, "insert resource");
@@ -725,9 +754,196 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     *is_new = 1;
     if (bt_build_facts_possible(ev) && (rc = merge_build(s, ev, err)))
         return rc;
+    return 0;
+}
+
+int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
+{
+    int rc;
+
+    *is_new = 0;
+    if (!s->in_tx)
+        return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
+    if ((rc = insert_event(s, ev, s->blk_id, (int64_t)s->blk_raw.len, is_new, err)) || !*is_new)
+        return rc;
+    if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)))
+        return bt_error_set(err, rc, "out of memory");
     if (s->blk_raw.len >= BLOCK_RAW_TARGET)
         return flush_block(s, err);
     return 0;
+}
+
+/* ---- packed batches: blocks compressed in the parser threads ------------------------ */
+
+typedef struct pack_block {
+    void *data;
+    size_t len, raw_len;
+} pack_block;
+
+struct bt_store_pack {
+    pack_block *blocks;
+    size_t nblocks;
+    uint32_t *ev_block; /* per event: index into blocks */
+    uint32_t *ev_off;   /* per event: offset in the block's raw bytes */
+    size_t n;
+};
+
+void bt_store_pack_free(bt_store_pack *p)
+{
+    size_t i;
+    if (!p)
+        return;
+    for (i = 0; i < p->nblocks; i++)
+        free(p->blocks[i].data);
+    free(p->blocks);
+    free(p->ev_block);
+    free(p->ev_off);
+    free(p);
+}
+
+/* Pack order: the records of one build (made by it, or about it) next to each other,
+ * so a build's timeline touches few blocks; then by time. */
+static const bt_event *g_sort_ev;
+
+static const char *pack_key(const bt_event *e)
+{
+    return e->actor_uuid ? e->actor_uuid : e->build_uuid ? e->build_uuid : "~";
+}
+
+static int cmp_pack(const void *x, const void *y)
+{
+    const bt_event *a = &g_sort_ev[*(const uint32_t *)x], *b = &g_sort_ev[*(const uint32_t *)y];
+    int c = strcmp(pack_key(a), pack_key(b));
+    if (c)
+        return c;
+    if (a->time_ms != b->time_ms)
+        return a->time_ms < b->time_ms ? -1 : 1;
+    return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+}
+
+static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
+{
+    bt_store_pack *p = calloc(1, sizeof *p);
+    ZSTD_CCtx *zc = ZSTD_createCCtx();
+    bt_buf raw = BT_BUF_INIT;
+    uint32_t *order = malloc(n * sizeof *order + 1);
+    size_t j, i, cap = 0;
+    int rc = 0;
+
+    *out = NULL;
+    if (!p || !zc || !order || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
+        !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    p->n = n;
+    for (j = 0; j < n; j++)
+        order[j] = (uint32_t)j;
+    /* qsort has no context argument in C11: serialise the (short) sorts */
+    pthread_mutex_lock(&g_sort_mu);
+    g_sort_ev = ev;
+    qsort(order, n, sizeof *order, cmp_pack);
+    pthread_mutex_unlock(&g_sort_mu);
+    for (j = 0; j <= n; j++) {
+        i = j < n ? order[j] : n;
+        /* close the block at the size target, and after the last event */
+        if (j == n || (raw.len && raw.len + ev[i].raw_len > BLOCK_RAW_TARGET)) {
+            pack_block *b;
+            size_t bound;
+            if (!raw.len)
+                break;
+            if (p->nblocks == cap) {
+                size_t nc = cap ? cap * 2 : 8;
+                pack_block *v = realloc(p->blocks, nc * sizeof *v);
+                if (!v) {
+                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                    goto done;
+                }
+                p->blocks = v;
+                cap = nc;
+            }
+            b = &p->blocks[p->nblocks];
+            bound = ZSTD_compressBound(raw.len);
+            if (!(b->data = malloc(bound))) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                goto done;
+            }
+            b->len = ZSTD_compressCCtx(zc, b->data, bound, raw.data, raw.len, ZSTD_LEVEL);
+            b->raw_len = raw.len;
+            p->nblocks++;
+            if (ZSTD_isError(b->len)) {
+                rc = bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
+                goto done;
+            }
+            bt_buf_clear(&raw);
+            if (j == n)
+                break;
+        }
+        p->ev_block[i] = (uint32_t)p->nblocks;
+        p->ev_off[i] = (uint32_t)raw.len;
+        if ((rc = bt_buf_append(&raw, ev[i].raw, ev[i].raw_len))) {
+            rc = bt_error_set(err, rc, "out of memory");
+            goto done;
+        }
+    }
+    *out = p;
+    p = NULL;
+done:
+    bt_store_pack_free(p);
+    ZSTD_freeCCtx(zc);
+    bt_buf_dispose(&raw);
+    free(order);
+    return rc;
+}
+
+int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_store_pack *pack,
+                        uint64_t *added, uint64_t *dups, bt_error *err)
+{
+    unsigned char *used = NULL;
+    int64_t base;
+    size_t i;
+    int rc = 0, is_new;
+
+    if (!s->in_tx)
+        return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
+    if (pack->n != n)
+        return bt_error_set(err, BT_EINVAL, "store: pack does not match the batch");
+    if ((rc = flush_block(s, err)))
+        return rc;
+    base = s->blk_id;
+    if (!(used = calloc(pack->nblocks + 1, 1)))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        if ((rc = insert_event(s, &ev[i], base + pack->ev_block[i], pack->ev_off[i], &is_new, err)))
+            goto done;
+        if (is_new) {
+            used[pack->ev_block[i]] = 1;
+            (*added)++;
+        } else {
+            (*dups)++;
+        }
+    }
+    if ((rc = prep(s, &s->st_ins_block,
+                   "INSERT INTO blocks(id, codec, raw_len, data) VALUES(?,1,?,?)", err)))
+        goto done;
+    for (i = 0; i < pack->nblocks; i++) {
+        if (!used[i])
+            continue; /* only duplicates: nothing points here */
+        sqlite3_bind_int64(s->st_ins_block, 1, base + (int64_t)i);
+        sqlite3_bind_int64(s->st_ins_block, 2, (sqlite3_int64)pack->blocks[i].raw_len);
+        sqlite3_bind_blob(s->st_ins_block, 3, pack->blocks[i].data, (int)pack->blocks[i].len,
+                          SQLITE_STATIC);
+        rc = sqlite3_step(s->st_ins_block) == SQLITE_DONE ? 0 : db_err(s, err, "insert block");
+        sqlite3_reset(s->st_ins_block);
+        if (rc)
+            goto done;
+    }
+    s->blk_id = base + (int64_t)pack->nblocks;
+done:
+    free(used);
+    return rc;
 }
 
 int bt_store_source_done(bt_store *s, const char *key, uint64_t size, int64_t mtime_ns,
@@ -968,6 +1184,23 @@ static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
     return 0;
 }
 
+/* " AND expr IN (hashes)" for the hashed high-cardinality fields */
+static int cond_hash(sqlq *q, const char *expr, const bt_filter *f, bt_filter_field field,
+                     bt_error *err)
+{
+    unsigned i;
+    if (!f->nvalues[field])
+        return 0;
+    bt_buf_printf(&q->sql, " AND %s IN (", expr);
+    for (i = 0; i < f->nvalues[field]; i++) {
+        bt_buf_puts(&q->sql, i ? ",?" : "?");
+        if (add_bind(q, 0, h31(f->values[field][i]), NULL))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    bt_buf_puts(&q->sql, ")");
+    return 0;
+}
+
 static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_query *bq,
                        bt_error *err)
 {
@@ -976,11 +1209,15 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         const char *col;
     } cols[] = {
         {BT_F_EVENT_NAME, "e.name"},   {BT_F_EVENT_SOURCE, "e.src"},
-        {BT_F_USERNAME, "e.user"},     {BT_F_ACCESS_KEY_ID, "e.akid"},
-        {BT_F_ERROR_CODE, "e.err"},    {BT_F_SOURCE_IP, "e.ip"},
-        {BT_F_ACCOUNT, "e.account"},   {BT_F_REGION, "e.region"},
-        {BT_F_PROJECT, "e.project"},
-        {BT_F_PRINCIPAL, "e.principal"},
+        {BT_F_ERROR_CODE, "e.err"},    {BT_F_ACCOUNT, "e.account"},
+        {BT_F_REGION, "e.region"},     {BT_F_PROJECT, "e.project"},
+    };
+    static const struct {
+        bt_filter_field field;
+        const char *col;
+    } hashed[] = {
+        {BT_F_USERNAME, "e.user"}, {BT_F_ACCESS_KEY_ID, "e.akid"},
+        {BT_F_SOURCE_IP, "e.ip"},  {BT_F_PRINCIPAL, "e.principal"},
     };
     unsigned kinds, i;
     size_t c;
@@ -1016,6 +1253,9 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
     for (c = 0; c < sizeof cols / sizeof cols[0]; c++)
         if ((rc = cond_in(s, q, cols[c].col, f, cols[c].field, err)))
             return rc;
+    for (c = 0; c < sizeof hashed / sizeof hashed[0]; c++)
+        if ((rc = cond_hash(q, hashed[c].col, f, hashed[c].field, err)))
+            return rc;
     if (f->nvalues[BT_F_BUILD]) {
         /* " AND (e.build IN (ids) OR e.actor IN (ids))": the records about the build and
          * the calls its own role session made */
@@ -1034,18 +1274,18 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, ")");
     }
     if (f->nvalues[BT_F_EVENT_ID]) {
-        bt_buf_puts(&q->sql, " AND e.eid IN (");
+        bt_buf_puts(&q->sql, " AND e.id IN (SELECT ev FROM eids WHERE eid IN (");
         for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
             unsigned char tmp[16];
             const char *v = f->values[BT_F_EVENT_ID][i];
             bt_buf_puts(&q->sql, i ? ",?" : "?");
             add_bind(q, bt_event_uuid_pack(v, tmp) ? 2 : 1, 0, v);
         }
-        bt_buf_puts(&q->sql, ")");
+        bt_buf_puts(&q->sql, "))");
     }
     if (f->nvalues[BT_F_RESOURCE_NAME] &&
-        (rc = cond_in(s, q, "e.id IN (SELECT ev FROM resources WHERE name", f,
-                      BT_F_RESOURCE_NAME, err)))
+        (rc = cond_hash(q, "e.id IN (SELECT ev FROM resources WHERE name", f,
+                        BT_F_RESOURCE_NAME, err)))
         return rc;
     if (f->nvalues[BT_F_RESOURCE_NAME])
         bt_buf_puts(&q->sql, ")");
@@ -1057,8 +1297,12 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, ")");
 pos:
     if (bq && bq->after) {
-        bt_buf_puts(&q->sql, bq->oldest_first ? " AND (e.t > ? OR (e.t = ? AND e.id > ?))"
-                                              : " AND (e.t < ? OR (e.t = ? AND e.id < ?))");
+        /* the plain bound on t lets the index range start at the position, rather than
+         * scan every row before it */
+        bt_buf_puts(&q->sql, bq->oldest_first
+                                 ? " AND e.t >= ? AND (e.t > ? OR (e.t = ? AND e.id > ?))"
+                                 : " AND e.t <= ? AND (e.t < ? OR (e.t = ? AND e.id < ?))");
+        add_bind(q, 0, bq->after->time_ms, NULL);
         add_bind(q, 0, bq->after->time_ms, NULL);
         add_bind(q, 0, bq->after->time_ms, NULL);
         add_bind(q, 0, bq->after->seq, NULL);
@@ -1085,12 +1329,37 @@ static int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err)
     return 0;
 }
 
+/* One result row of a search, while its chunk is assembled. */
+typedef struct srow {
+    int64_t id, t, blk, off, len;
+    int kind;
+    size_t copy; /* offset of the record's bytes in the chunk buffer */
+} srow;
+
+static int cmp_srow_block(const void *x, const void *y)
+{
+    const srow *a = *(const srow *const *)x, *b = *(const srow *const *)y;
+    if (a->blk != b->blk)
+        return a->blk < b->blk ? -1 : 1;
+    return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/*
+ * Rows come in time order but records sit in blocks in ingest order, so rows are
+ * taken in chunks: each chunk's records are copied out block by block (every block
+ * decompressed at most once per chunk), then delivered in time order. Chunks start
+ * small (a page of 50 costs one small chunk) and double up to 2048 rows.
+ */
 int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn, void *ctx,
                     bt_error *err)
 {
     sqlq q;
     sqlite3_stmt *st = NULL;
-    int rc, step;
+    int rc, step = SQLITE_ROW;
+    uint64_t delivered = 0;
+    size_t chunk = 64, n, i;
+    srow *rows = NULL, **order = NULL;
+    bt_buf copy = BT_BUF_INIT;
 
     memset(&q, 0, sizeof q);
     bt_buf_puts(&q.sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
@@ -1098,72 +1367,89 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         goto done;
     if (q.impossible)
         goto done;
+    /* no SQL LIMIT: rows are verified below, and the limit counts verified rows; with an
+     * index that gives the order, SQLite produces rows lazily anyway */
     bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC" : " ORDER BY e.t DESC, e.id DESC");
-    if (bq->limit)
-        bt_buf_printf(&q.sql, " LIMIT %llu", (unsigned long long)bq->limit);
     if ((rc = prepare_query(s, &q, &st, err)))
         goto done;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        bt_store_pos pos;
-        const bt_buf *blk = NULL;
-        int64_t off = sqlite3_column_int64(st, 4), len = sqlite3_column_int64(st, 5);
-        int kind = sqlite3_column_int(st, 2);
-        bt_json *rec;
-        bt_event ev;
-
-        pos.seq = sqlite3_column_int64(st, 0);
-        pos.time_ms = sqlite3_column_int64(st, 1);
-        if ((rc = load_block(s, sqlite3_column_int64(st, 3), &blk, err)))
-            goto done;
-        if (off < 0 || len < 0 || (size_t)(off + len) > blk->len) {
-            rc = bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",
-                              s->path, (long long)pos.seq);
-            goto done;
-        }
-        bt_arena_reset(s->arena);
-        if ((rc = bt_json_parse(s->arena, blk->data + off, (size_t)len, NULL, &rec, err))) {
-            bt_error_prefix(err, "store '%s': stored event %lld", s->path, (long long)pos.seq);
-            goto done;
-        }
-        if (kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE)
-            rc = bt_event_from_build_status(s->arena, rec, &ev, err);
-        else
-            rc = bt_event_from_record(s->arena, rec, &ev, err);
-        if (rc)
-            goto done;
-        if ((rc = fn(ctx, &ev, &pos)))
-            goto done;
+    rows = malloc(2048 * sizeof *rows);
+    order = malloc(2048 * sizeof *order);
+    if (!rows || !order) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
     }
-    if (step != SQLITE_DONE)
+    while (step == SQLITE_ROW && (!bq->limit || delivered < bq->limit)) {
+        size_t want = chunk;
+        if (bq->limit && bq->limit - delivered < want)
+            want = (size_t)(bq->limit - delivered); /* verified rows may need more chunks */
+        for (n = 0; n < want && (step = sqlite3_step(st)) == SQLITE_ROW; n++) {
+            rows[n].id = sqlite3_column_int64(st, 0);
+            rows[n].t = sqlite3_column_int64(st, 1);
+            rows[n].kind = sqlite3_column_int(st, 2);
+            rows[n].blk = sqlite3_column_int64(st, 3);
+            rows[n].off = sqlite3_column_int64(st, 4);
+            rows[n].len = sqlite3_column_int64(st, 5);
+            order[n] = &rows[n];
+        }
+        if (n == 0)
+            break;
+        if (chunk < 2048)
+            chunk *= 2;
+        /* copy the records out, block by block */
+        qsort(order, n, sizeof *order, cmp_srow_block);
+        bt_buf_clear(&copy);
+        for (i = 0; i < n; i++) {
+            const bt_buf *blk = NULL;
+            srow *r = order[i];
+            if ((rc = load_block(s, r->blk, &blk, err)))
+                goto done;
+            if (r->off < 0 || r->len < 0 || (size_t)(r->off + r->len) > blk->len) {
+                rc = bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",
+                                  s->path, (long long)r->id);
+                goto done;
+            }
+            r->copy = copy.len;
+            if ((rc = bt_buf_append(&copy, blk->data + r->off, (size_t)r->len))) {
+                rc = bt_error_set(err, rc, "out of memory");
+                goto done;
+            }
+        }
+        /* deliver in time order */
+        for (i = 0; i < n && (!bq->limit || delivered < bq->limit); i++) {
+            bt_store_pos pos;
+            bt_json *rec;
+            bt_event ev;
+            pos.seq = rows[i].id;
+            pos.time_ms = rows[i].t;
+            bt_arena_reset(s->arena);
+            if ((rc = bt_json_parse(s->arena, copy.data + rows[i].copy, (size_t)rows[i].len, NULL,
+                                    &rec, err))) {
+                bt_error_prefix(err, "store '%s': stored event %lld", s->path, (long long)pos.seq);
+                goto done;
+            }
+            if (rows[i].kind == BT_KIND_BUILD_STATE || rows[i].kind == BT_KIND_BUILD_PHASE)
+                rc = bt_event_from_build_status(s->arena, rec, &ev, err);
+            else
+                rc = bt_event_from_record(s->arena, rec, &ev, err);
+            if (rc)
+                goto done;
+            /* hashed columns can collide: the event itself decides */
+            if (bq->filter && !bt_filter_match(bq->filter, &ev))
+                continue;
+            delivered++;
+            if ((rc = fn(ctx, &ev, &pos)))
+                goto done;
+        }
+    }
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
         rc = db_err(s, err, "query");
 done:
     sqlite3_finalize(st);
     bt_buf_dispose(&q.sql);
+    bt_buf_dispose(&copy);
     free(q.binds);
-    return rc;
-}
-
-int bt_store_count(bt_store *s, const bt_filter *f, uint64_t *n, bt_error *err)
-{
-    sqlq q;
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    *n = 0;
-    memset(&q, 0, sizeof q);
-    bt_buf_puts(&q.sql, "SELECT count(*) FROM events e");
-    if ((rc = build_where(s, &q, f, NULL, err)) || q.impossible)
-        goto done;
-    if ((rc = prepare_query(s, &q, &st, err)))
-        goto done;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *n = (uint64_t)sqlite3_column_int64(st, 0);
-    else
-        rc = db_err(s, err, "count");
-done:
-    sqlite3_finalize(st);
-    bt_buf_dispose(&q.sql);
-    free(q.binds);
+    free(rows);
+    free(order);
     return rc;
 }
 
@@ -1375,6 +1661,30 @@ static const char *project_from_rolemap(const rolemap *m, const char *arn)
     return NULL;
 }
 
+/* The caller ARN of one call made by a build's role session (read from its record). */
+static const char *actor_principal(bt_store *s, bt_arena *a, const char *uuid)
+{
+    sqlite3_stmt *st = NULL;
+    const char *arn = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT blk, off, len FROM events WHERE actor = (SELECT id FROM strs"
+                           " WHERE s = ?) LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const bt_buf *blk = NULL;
+        int64_t off = sqlite3_column_int64(st, 1), len = sqlite3_column_int64(st, 2);
+        bt_json *rec;
+        if (load_block(s, sqlite3_column_int64(st, 0), &blk, NULL) == 0 && off >= 0 && len >= 0 &&
+            (size_t)(off + len) <= blk->len &&
+            bt_json_parse(a, blk->data + off, (size_t)len, NULL, &rec, NULL) == 0)
+            arn = bt_json_get_str(bt_json_get(rec, "userIdentity"), "arn");
+    }
+    sqlite3_finalize(st);
+    return arn;
+}
+
 int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
                     void *ctx, bt_error *err)
 {
@@ -1440,16 +1750,16 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
     sqlite3_finalize(st);
     st = NULL;
     nrows = bv.n;
-    qsort(bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+    if (nrows)
+        qsort(bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
 
     /* what each build's role session did: one pass over the actor index */
     {
         const char *agg =
-            "SELECT u.s, count(*), count(e.err), min(e.t), max(e.t), a.s, r.s, p.s"
+            "SELECT u.s, count(*), count(e.err), min(e.t), max(e.t), a.s, r.s"
             " FROM events e JOIN strs u ON u.id = e.actor"
             " LEFT JOIN strs a ON a.id = (SELECT account FROM events WHERE actor = e.actor LIMIT 1)"
             " LEFT JOIN strs r ON r.id = (SELECT region FROM events WHERE actor = e.actor LIMIT 1)"
-            " LEFT JOIN strs p ON p.id = (SELECT principal FROM events WHERE actor = e.actor LIMIT 1)"
             " WHERE e.actor IS NOT NULL";
         char sql[1024];
         snprintf(sql, sizeof sql, "%s%s GROUP BY e.actor", agg,
@@ -1464,7 +1774,7 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
             bt_build key, *b;
             const char *u = (const char *)sqlite3_column_text(st, 0);
             snprintf(key.uuid, sizeof key.uuid, "%s", u ? u : "");
-            b = bsearch(&key, bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
+            b = nrows ? bsearch(&key, bv.v, nrows, sizeof *bv.v, cmp_build_uuid) : NULL;
             if (!b) {
                 if (!(b = bvec_push(&bv))) {
                     rc = bt_error_set(err, BT_ENOMEM, "out of memory");
@@ -1481,7 +1791,7 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
             if (!b->region)
                 b->region = acol(a, st, 6);
             if (!b->project) {
-                const char *arn = (const char *)sqlite3_column_text(st, 7);
+                const char *arn = actor_principal(s, a, key.uuid);
                 if (!roles_loaded) {
                     /* which project uses which service role, from the project records */
                     bt_filter pf;
@@ -1533,7 +1843,8 @@ int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt
                          (const char *)sqlite3_column_text(st, 0));
         }
     }
-    qsort(bv.v, bv.n, sizeof *bv.v, cmp_build_newest);
+    if (bv.n)
+        qsort(bv.v, bv.n, sizeof *bv.v, cmp_build_newest);
     for (i = 0; i < bv.n; i++)
         if ((rc = fn(ctx, &bv.v[i])))
             break;

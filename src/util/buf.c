@@ -131,18 +131,26 @@ int bt_buf_read_file(bt_buf *b, const char *path, bt_error *err)
         return bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
                             strerror(errno));
     for (;;) {
-        size_t n;
-        rc = bt_buf_reserve(b, 65536);
+        size_t n, cap = b->cap ? b->cap : BT_BUF_DEFAULT_CAP;
+        size_t chunk = cap - b->len < 65536 ? cap - b->len : 65536;
+        if (chunk == 0) {
+            /* at the cap: fine only if the file ends exactly here */
+            if (fgetc(f) == EOF)
+                break;
+            rc = bt_error_set(err, BT_ELIMIT, "'%s': file is larger than the size limit", path);
+            goto done;
+        }
+        rc = bt_buf_reserve(b, chunk);
         if (rc) {
             bt_error_set(err, rc, "'%s': %s", path,
                          rc == BT_ELIMIT ? "file is larger than the size limit"
                                          : "out of memory");
             goto done;
         }
-        n = fread(b->data + b->len, 1, 65536, f);
+        n = fread(b->data + b->len, 1, chunk, f);
         b->len += n;
         b->data[b->len] = '\0';
-        if (n < 65536) {
+        if (n < chunk) {
             if (ferror(f)) {
                 rc = bt_error_set(err, BT_EIO, "'%s': read error: %s", path, strerror(errno));
                 goto done;

@@ -135,12 +135,12 @@ static void run_case(const char *dir, const char *name)
 
     bt_sigv4_out_init(&out);
     memset(&r, 0, sizeof r);
-#define LOAD(buf, ext)                                                                     \
-    snprintf(path, sizeof path, "%s/%s." ext, dir, name);                                  \
-    if (read_file(path, &buf) != 0) {                                                      \
-        fprintf(stderr, "FAIL %s: cannot read %s\n", dir, path);                           \
-        ok = 0;                                                                            \
-        goto done;                                                                         \
+#define LOAD(buf, ext)                                                                             \
+    snprintf(path, sizeof path, "%s/%s." ext, dir, name);                                          \
+    if (read_file(path, &buf) != 0) {                                                              \
+        fprintf(stderr, "FAIL %s: cannot read %s\n", dir, path);                                   \
+        ok = 0;                                                                                    \
+        goto done;                                                                                 \
     }
     LOAD(req, "req");
     LOAD(creq, "creq");

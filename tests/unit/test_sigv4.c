@@ -34,8 +34,8 @@ static void test_json_call_matches_botocore(void)
         {"User-Agent", "x"},
     };
     bt_sigv4_request r = {"POST", "/", NULL, h, 4, body, strlen(body), NULL};
-    bt_sigv4_params p = {AKID, SECRET, "TOKEN123", "us-east-1", "cloudtrail",
-                         "20150830T123600Z", 0};
+    bt_sigv4_params p = {AKID, SECRET, "TOKEN123", "us-east-1", "cloudtrail", "20150830T123600Z",
+                         0};
     bt_sigv4_out o;
     bt_error err = BT_ERROR_INIT;
 
@@ -60,9 +60,9 @@ static void test_json_call_matches_botocore(void)
 static void test_s3_rules(void)
 {
     bt_sigv4_header h[] = {{"Host", "s3.us-east-1.amazonaws.com"}};
-    bt_sigv4_request r = {"GET", "/my-bucket/a//b/../c%20d", "list-type=2&prefix=a%2Fb",
-                          h, 1, NULL, 0, NULL};
-    bt_sigv4_params p = {AKID, SECRET, "TOKEN123", "us-east-1", "s3", "20150830T123600Z",
+    bt_sigv4_request r = {
+        "GET", "/my-bucket/a//b/../c%20d", "list-type=2&prefix=a%2Fb", h, 1, NULL, 0, NULL};
+    bt_sigv4_params p = {AKID,       SECRET, "TOKEN123", "us-east-1", "s3", "20150830T123600Z",
                          BT_SIGV4_S3};
     bt_sigv4_out o;
     bt_error err = BT_ERROR_INIT;
@@ -242,7 +242,8 @@ static void test_verify_failures(void)
 
 static void test_verify_malformed(void)
 {
-    bt_sigv4_header h[3] = {{"Host", "h"}, {"X-Amz-Date", "20150830T123600Z"}, {"Authorization", ""}};
+    bt_sigv4_header h[3] = {
+        {"Host", "h"}, {"X-Amz-Date", "20150830T123600Z"}, {"Authorization", ""}};
     bt_sigv4_request r = {"GET", "/", NULL, h, 3, NULL, 0, NULL};
     bt_sigv4_verify_opts vo;
     bt_error err = BT_ERROR_INIT;
@@ -250,13 +251,17 @@ static void test_verify_malformed(void)
         "Basic abc",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/aws4_request, "
-        "SignedHeaders=host;x-amz-date, Signature=" "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        "SignedHeaders=host;x-amz-date, Signature="
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-        "SignedHeaders=x-amz-date, Signature=" "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        "SignedHeaders=x-amz-date, Signature="
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150831/us-east-1/service/aws4_request, "
-        "SignedHeaders=host;x-amz-date, Signature=" "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        "SignedHeaders=host;x-amz-date, Signature="
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-        "SignedHeaders=host;x-amz-date;x-missing, Signature=" "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        "SignedHeaders=host;x-amz-date;x-missing, Signature="
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
         "SignedHeaders=host;x-amz-date, Signature=abc",
         NULL};
@@ -293,6 +298,59 @@ static void test_verify_malformed(void)
     CHECK_INT(bt_sigv4_verify(&r, &vo, NULL, &err), BT_EINVAL);
 }
 
-BT_TEST_MAIN(test_date_format, test_json_call_matches_botocore, test_s3_rules,
+
+static int lookup_boto(void *payload, const char *akid, char *secret, size_t cap)
+{
+    (void)payload;
+    if (strcmp(akid, "ASIAEXAMPLEKEY") != 0)
+        return BT_ENOTFOUND;
+    snprintf(secret, cap, "%s", "secret/with+chars");
+    return 0;
+}
+
+/* A LookupEvents request exactly as botocore signs it (AWS CLI v2 headers, session
+ * token, non-default port) verifies; any change to the body or target does not. */
+static void test_verify_botocore_request(void)
+{
+    const char *body = "{\"LookupAttributes\": [{\"AttributeKey\": \"EventSource\", "
+                       "\"AttributeValue\": \"codebuild.amazonaws.com\"}], \"MaxResults\": 50}";
+    bt_sigv4_header h[] = {
+        {"Host", "127.0.0.1:8080"},
+        {"X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"},
+        {"Content-Type", "application/x-amz-json-1.1"},
+        {"User-Agent", "aws-cli/2.15.0 Python/3.11"},
+        {"X-Amz-Date", "20240501T120000Z"},
+        {"X-Amz-Security-Token", "FwoGZXIvYXdzEBYaDTOKEN=="},
+        {"Authorization",
+         "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEKEY/20240501/eu-west-1/cloudtrail/aws4_request, "
+         "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "
+         "Signature=7607f90adb2a3de56403de05c1f98183d50c333ed5c2e0e8f1fe70f50739fa9c"},
+        {"Content-Length", "115"},
+    };
+    bt_sigv4_request r = {"POST", "/", NULL, h, 8, body, strlen(body), NULL};
+    bt_sigv4_verify_opts vo;
+    bt_sigv4_verified v;
+    bt_error err = BT_ERROR_INIT;
+
+    memset(&vo, 0, sizeof vo);
+    vo.now = 1714564800 + 300;
+    vo.lookup = lookup_boto;
+    vo.service = "cloudtrail";
+    vo.region = "eu-west-1";
+    CHECK_INT(bt_sigv4_verify(&r, &vo, &v, &err), 0);
+    CHECK_STR(v.access_key_id, "ASIAEXAMPLEKEY");
+    CHECK(v.has_session_token);
+    vo.region = "us-east-1";
+    CHECK_INT(bt_sigv4_verify(&r, &vo, &v, &err), BT_EAUTH);
+    vo.region = NULL;
+    r.body_len--;
+    CHECK_INT(bt_sigv4_verify(&r, &vo, &v, &err), BT_EAUTH);
+    CHECK_STR(err.aws_code, "InvalidSignatureException");
+    r.body_len++;
+    h[5].value = "FwoGZXIvYXdzEBYaDTOKEN=x";
+    CHECK_INT(bt_sigv4_verify(&r, &vo, &v, &err), BT_EAUTH);
+}
+
+BT_TEST_MAIN(test_verify_botocore_request, test_date_format, test_json_call_matches_botocore, test_s3_rules,
              test_non_s3_double_encodes, test_sign_errors, test_verify_ok_and_skew,
              test_verify_failures, test_verify_malformed)

@@ -1,5 +1,7 @@
 /* test_util.c - unit tests for bt_buf, bt_arena and bt_error. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "buildtrail/arena.h"
 #include "buildtrail/buf.h"
@@ -55,4 +57,25 @@ static void test_error(void)
     CHECK_STR(bt_strerror(BT_EPARSE), "parse error");
 }
 
-BT_TEST_MAIN(test_buf_cap, test_arena, test_error)
+static void test_read_file_cap(void)
+{
+    bt_buf b;
+    bt_error e = BT_ERROR_INIT;
+    FILE *f = fopen("/tmp/bt-test-small.txt", "w");
+    fputs("hello", f);
+    fclose(f);
+    bt_buf_init(&b, 16); /* a small cap must still read a small file */
+    CHECK_INT(bt_buf_read_file(&b, "/tmp/bt-test-small.txt", &e), 0);
+    CHECK_STR(b.data, "hello");
+    bt_buf_dispose(&b);
+    bt_buf_init(&b, 5); /* exactly at the cap */
+    CHECK_INT(bt_buf_read_file(&b, "/tmp/bt-test-small.txt", &e), 0);
+    bt_buf_dispose(&b);
+    bt_buf_init(&b, 4); /* over it */
+    CHECK_INT(bt_buf_read_file(&b, "/tmp/bt-test-small.txt", &e), BT_ELIMIT);
+    CHECK(strstr(e.msg, "size limit") != NULL);
+    bt_buf_dispose(&b);
+    remove("/tmp/bt-test-small.txt");
+}
+
+BT_TEST_MAIN(test_buf_cap, test_arena, test_error, test_read_file_cap)

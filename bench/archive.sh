@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# archive.sh - the issue #2 benchmark, in one run on the same generated archive:
+#   * scan: `buildtrail search --from` next to `zcat | jq select(...)` and DuckDB
+#     (read_json over the same files), all with the same filter and the same count;
+#   * the floor: plain gzip decompression of the same files (zcat, and libdeflate on
+#     one and on all cores);
+#   * ingest rate (events/s) and peak RSS;
+#   * store bytes per event next to .json.gz bytes per event.
+# Not a test: it prints figures. Needs jq; DuckDB comes from npm (@duckdb/node-api:
+# the `duckdb` package downloads its binary from outside the npm registry, which this
+# machine cannot reach) and is skipped with a note when npm cannot install it.
+#   BT_BENCH_EVENTS=1000000 BT_BENCH_DIR=/tmp/bt-bench bench/archive.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${BUILD_DIR:-build-bench}
+EVENTS=${BT_BENCH_EVENTS:-1000000}
+W=${BT_BENCH_DIR:-/tmp/bt-bench}
+NPROC=$(nproc)
+cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release -DBT_BUILD_TESTS=OFF >/dev/null
+cmake --build "$B" -j"$NPROC" >/dev/null
+BT="$B/buildtrail"
+mkdir -p "$W"
+A="$W/archive-$EVENTS"
+if [ ! -f "$A/ground-truth.json" ]; then
+  echo "generating $EVENTS events (gzip level 6, like CloudTrail's files) in $A ..."
+  rm -rf "$A"
+  "$B/bt-gen" --out "$A" --events "$EVENTS" --days 14 --level 6 --seed 42 >/dev/null
+fi
+logs() { find "$A/AWSLogs" -path '*/CloudTrail/*' -name '*.json.gz' | sort; }
+GZ=$(logs | xargs cat | wc -c)
+RAW=$(logs | xargs zcat | wc -c)
+UNIQUE=$(jq .unique_events "$A/ground-truth.json")
+printf 'archive: %d log files, %.1f MB gz, %.1f MB JSON, %d unique events\n' \
+  "$(logs | wc -l)" "$(echo "$GZ/1000000" | bc -l)" "$(echo "$RAW/1000000" | bc -l)" "$UNIQUE"
+
+t() { /usr/bin/time -f '%e %M' -o "$W/.time" "$@"; }
+secs() { cut -d' ' -f1 "$W/.time"; }
+rss() { echo "$(( $(cut -d' ' -f2 "$W/.time") / 1024 ))"; }
+rate() { echo "$RAW / $1 / 1000000" | bc -l | xargs printf '%.0f'; }
+
+echo
+echo "== scan: events named StartBuild (MB/s of decompressed JSON)"
+logs > "$W/files"
+t sh -c "'$BT' search --from '$A/AWSLogs' --event-name StartBuild -o ndjson | wc -l > '$W/n.bt'"
+s_bt=$(secs); r_bt=$(rss)
+t sh -c "xargs zcat < '$W/files' | jq -c '.Records[] | select(.eventName == \"StartBuild\")' | wc -l > '$W/n.jq'"
+s_jq=$(secs); r_jq=$(rss)
+printf '  buildtrail search --from  %7.2f s  %6s MB/s  %4s MB RSS  %s matches\n' "$s_bt" "$(rate "$s_bt")" "$r_bt" "$(cat "$W/n.bt")"
+printf '  zcat | jq                 %7.2f s  %6s MB/s  %4s MB RSS  %s matches  (buildtrail %.1fx faster)\n' \
+  "$s_jq" "$(rate "$s_jq")" "$r_jq" "$(cat "$W/n.jq")" "$(echo "$s_jq / $s_bt" | bc -l)"
+D="$W/duckdb"
+if [ ! -d "$D/node_modules/@duckdb/node-api" ]; then
+  mkdir -p "$D" && (cd "$D" && timeout 600 npm install --no-audit --no-fund --silent @duckdb/node-api >/dev/null 2>&1) || true
+fi
+if [ -d "$D/node_modules/@duckdb/node-api" ]; then
+  cat > "$D/scan.js" <<JS
+const {DuckDBInstance} = require('@duckdb/node-api');
+(async () => {
+  const db = await DuckDBInstance.create(':memory:', {threads: '$NPROC'});
+  const c = await db.connect();
+  const r = await c.runAndReadAll(\`SELECT count(*) FROM (SELECT unnest(Records) AS r FROM
+      read_json('$A/AWSLogs/**/CloudTrail/*/*/*/*/*.json.gz', columns = {Records: 'JSON[]'},
+                compression = 'gzip', format = 'auto', maximum_object_size = 1073741824))
+      WHERE r->>'eventName' = 'StartBuild'\`);
+  console.log(String(r.getRows()[0][0]));
+})().catch(e => { console.error(e.message); process.exit(1); });
+JS
+  t sh -c "node '$D/scan.js' > '$W/n.duck'"
+  s_dk=$(secs); r_dk=$(rss)
+  printf '  DuckDB read_json          %7.2f s  %6s MB/s  %4s MB RSS  %s matches  (buildtrail %.1fx faster)\n' \
+    "$s_dk" "$(rate "$s_dk")" "$r_dk" "$(cat "$W/n.duck")" "$(echo "$s_dk / $s_bt" | bc -l)"
+else
+  echo "  DuckDB: not available (npm could not install @duckdb/node-api)"
+fi
+
+echo
+echo "== the floor: plain gzip decompression of the same files"
+t sh -c "xargs zcat < '$W/files' > /dev/null"
+printf '  zcat (1 core)             %7.2f s  %6s MB/s\n' "$(secs)" "$(rate "$(secs)")"
+"$B/bench-gzip_speed" "$A/AWSLogs" "$NPROC" | sed 's/^/  /'
+floor=$("$B/bench-gzip_speed" "$A/AWSLogs" "$NPROC" | awk '/threads/ {print $2}')
+printf '  search --from vs the %d-core libdeflate floor: %.2fx the floor time\n' "$NPROC" \
+  "$(echo "($RAW / 1000000 / $floor) / 1" | bc -l | xargs -I{} echo "$s_bt / {}" | bc -l)"
+
+echo
+echo "== ingest into a new store"
+S="$W/store.db"
+rm -f "$S" "$S-wal" "$S-shm"
+t "$BT" ingest -q --store "$S" "$A/AWSLogs" > "$W/ingest.out"
+s_in=$(secs)
+cat "$W/ingest.out" | sed 's/^/  /'
+printf '  ingest: %.0f events/s, peak RSS %s MB\n' "$(echo "$UNIQUE / $s_in" | bc -l)" "$(rss)"
+SB=$(stat -c %s "$S")
+[ -f "$S-wal" ] && SB=$((SB + $(stat -c %s "$S-wal")))
+printf '  store %.1f MB = %.0f bytes/event;  .json.gz %.1f MB = %.0f bytes/event;  ratio %.2f\n' \
+  "$(echo "$SB/1000000" | bc -l)" "$(echo "$SB/$UNIQUE" | bc -l)" "$(echo "$GZ/1000000" | bc -l)" \
+  "$(echo "$GZ/$UNIQUE" | bc -l)" "$(echo "$SB/$GZ" | bc -l)"
+echo
+echo "targets: scan >= 10x jq and faster than DuckDB, within 1.5x of the gzip floor; ingest >= 150,000"
+echo "events/s; peak RSS < 100 MB; store <= 1.5x the .json.gz archive"
