@@ -321,12 +321,16 @@ typedef struct item {
     bt_s3_object *objs;
     size_t nobjs;
     bt_read_stats delta;
+    void *prepared;               /* o->prepare's result for the events, or NULL */
+    void (*release)(void *);
 } item;
 
 static void item_free(item *b)
 {
     if (!b)
         return;
+    if (b->prepared && b->release)
+        b->release(b->prepared);
     bt_arena_free(b->arena);
     free(b->events);
     free(b->done);
@@ -431,9 +435,16 @@ static int push_item(scan *s, item *b)
 static void flush(worker *w)
 {
     item *b = w->cur;
+    const bt_scan_opts *o = w->s->o;
     w->cur = NULL;
     if (!b)
         return;
+    if (o->prepare && b->n) {
+        /* the consumer's per-batch work that needs no shared state, done here */
+        b->release = o->release;
+        if (o->prepare(o->ctx, b->events, b->n, &b->prepared))
+            w->oom = 1;
+    }
     b->delta = w->st;
     memset(&w->st, 0, sizeof w->st);
     push_item(w->s, b);
@@ -897,7 +908,8 @@ static void run_get(worker *w, task *t)
         w->st.bytes_in += w->body.len;
         rc = 0;
     } else {
-        rc = bt_read_data(w->body.data, w->body.len, w->scratch, on_event, w, &w->st, &err);
+        rc = bt_read_data_filtered(w->body.data, w->body.len, w->scratch, s->o->filter, on_event,
+                                   w, &w->st, &err);
     }
     if (rc == BT_ESTOP || w->oom) {
         bt_buf_dispose(&src);
@@ -1189,7 +1201,7 @@ int bt_scan_s3(const bt_s3_scan_spec *spec, const bt_scan_opts *o, bt_read_stats
                 pub.n = b->n;
                 pub.done = b->done;
                 pub.n_done = b->n_done;
-                pub.prepared = NULL;
+                pub.prepared = b->prepared;
                 if (o->on_batch && (pub.n || pub.n_done))
                     rc = o->on_batch(o->ctx, &pub);
             }
