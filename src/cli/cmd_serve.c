@@ -1,0 +1,225 @@
+/* cmd_serve.c - `buildtrail serve`: the CloudTrail LookupEvents API over the store, on
+ * loopback by default, optionally requiring SigV4 signatures (--auth); runs until
+ * SIGTERM or SIGINT, then shuts down cleanly (exit 0). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buildtrail/server.h"
+#include "buildtrail/store.h"
+#include "cli.h"
+
+enum { O_LISTEN = 1, O_PORT, O_AUTH, O_MAX_BODY };
+
+#define DEFAULT_PORT 8090
+
+static const cli_opt serve_opts[] = {
+    {"listen", 0, OPT_VALUE, "ADDR", O_LISTEN,
+     "Address to listen on: an IPv4 or IPv6 literal (default 127.0.0.1, loopback only). "
+     "Anything else exposes the store: use --auth with it."},
+    {"port", 0, OPT_VALUE, "N", O_PORT,
+     "TCP port (default 8090). 0 picks a free port; the URL is printed on stderr either way."},
+    {"auth", 0, OPT_VALUE, "FILE", O_AUTH,
+     "Require every request to be signed (SigV4, service cloudtrail, any region, 15 minutes "
+     "of clock skew) with one of the keys in FILE: lines 'ACCESS_KEY_ID SECRET', '#' "
+     "comments. Unsigned or badly signed requests get 403."},
+    {"max-body", 0, OPT_VALUE, "BYTES", O_MAX_BODY,
+     "Largest request body accepted (default 65536); larger ones get 413."},
+};
+static const cli_group serve_group = CLI_GROUP("Serve options", serve_opts);
+static const cli_group *const serve_groups[] = {&serve_group, &cli_group_store,
+                                                &cli_group_general, NULL};
+
+static int cmd_serve(int argc, char **argv);
+
+const cli_cmd cmd_serve_def = {
+    "serve", cmd_serve, "serve the LookupEvents API from the store (AWS CLI, SDKs)",
+    "serve [--listen ADDR] [--port N] [--auth FILE] [--store PATH]",
+    "Answers the CloudTrail LookupEvents API (POST / with X-Amz-Target "
+    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents) from the store, "
+    "so existing scripts and tools work unchanged with only an endpoint URL: years of "
+    "history, no throttling. Events come newest first over an inclusive StartTime/EndTime; "
+    "MaxResults is 1 to 50 (default 50); NextToken is opaque and bound to the other "
+    "parameters; EventCategory insight returns Insights events. Errors have the service's "
+    "types and messages. Extension: several LookupAttributes may be given and are ANDed. "
+    "Events that an ingest adds while serve runs are visible to the next request. "
+    "Listens on 127.0.0.1 unless --listen says otherwise; prints 'listening on URL' on "
+    "stderr when ready; SIGTERM or SIGINT stop it cleanly (exit 0). --threads sets the "
+    "number of worker threads (default one per CPU); --debug logs one line per request "
+    "(never a secret). See docs/serve.md.",
+    serve_groups,
+    "  buildtrail serve --port 8090 &\n"
+    "  aws cloudtrail lookup-events --endpoint-url http://127.0.0.1:8090 --region us-east-1 "
+    "\\\n      --lookup-attributes AttributeKey=EventSource,AttributeValue=codebuild.amazonaws.com\n"
+    "  buildtrail serve --listen 0.0.0.0 --auth ~/.config/buildtrail/serve-keys\n"};
+
+typedef struct serve {
+    cli_common c;
+    const char *listen;
+    unsigned port;
+    const char *auth;
+    size_t max_body;
+} serve;
+
+static int parse_uint(const char *opt, const char *v, unsigned long long lo,
+                      unsigned long long hi, unsigned long long *out)
+{
+    char *end;
+    unsigned long long n;
+    errno = 0;
+    if (!*v || *v == '-' || *v == '+')
+        goto bad;
+    n = strtoull(v, &end, 10);
+    if (errno || *end || n < lo || n > hi)
+        goto bad;
+    *out = n;
+    return 0;
+bad:
+    cli_err("--%s '%s': expected a whole number from %llu to %llu", opt, v, lo, hi);
+    return -1;
+}
+
+static int on_opt(void *ctx, const cli_opt *o, const char *v)
+{
+    serve *s = ctx;
+    unsigned long long n;
+    int rc = cli_common_opt(&s->c, o, v);
+    if (rc <= 0)
+        return rc;
+    switch (o->id) {
+    case O_LISTEN: s->listen = v; return 0;
+    case O_PORT:
+        if (parse_uint(o->name, v, 0, 65535, &n))
+            return -1;
+        s->port = (unsigned)n;
+        return 0;
+    case O_AUTH: s->auth = v; return 0;
+    case O_MAX_BODY:
+        if (parse_uint(o->name, v, 1024, 16u << 20, &n))
+            return -1;
+        s->max_body = (size_t)n;
+        return 0;
+    }
+    return -1;
+}
+
+static void on_log(void *ctx, int level, const char *line)
+{
+    (void)ctx;
+    if (level == BT_SERVE_LOG_ERROR)
+        fprintf(stderr, "buildtrail: serve: %s\n", line);
+    else if (cli_debug)
+        fprintf(stderr, "buildtrail: debug: %s\n", line);
+}
+
+static int is_loopback(const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    char host[64];
+    size_t n = strlen(addr);
+    if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']' && n - 2 < sizeof host) {
+        memcpy(host, addr + 1, n - 2);
+        host[n - 2] = '\0';
+        addr = host;
+    }
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    serve s;
+    char **pos = NULL, *path = NULL;
+    int npos = 0, rc, code = EXIT_OK, sig;
+    bt_store *probe = NULL;
+    bt_serve_auth *auth = NULL;
+    bt_server *srv = NULL;
+    bt_server_opts so;
+    bt_error err = BT_ERROR_INIT;
+    sigset_t set, old;
+    char url[128];
+
+    memset(&s, 0, sizeof s);
+    cli_common_init(&s.c);
+    s.port = DEFAULT_PORT;
+    rc = cli_parse(&cmd_serve_def, argc, argv, on_opt, &s, &pos, &npos);
+    if (rc) {
+        code = rc > 0 ? EXIT_OK : EXIT_USAGE;
+        goto done;
+    }
+    if (npos) {
+        cli_err("serve: unexpected argument '%s'", pos[0]);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (!(path = cli_store_path(&s.c))) {
+        code = EXIT_ERROR;
+        goto done;
+    }
+    /* the store must exist now; each worker thread opens its own handle later */
+    if (bt_store_open(path, BT_STORE_READONLY, &probe, &err)) {
+        code = cli_fail(&err, EXIT_NOSTORE);
+        goto done;
+    }
+    bt_store_close(probe);
+    if (s.auth) {
+        struct stat st;
+        if (bt_serve_auth_load(s.auth, &auth, &err)) {
+            code = cli_fail(&err, err.code == BT_EIO ? EXIT_ERROR : EXIT_USAGE);
+            goto done;
+        }
+        if (stat(s.auth, &st) == 0 && (st.st_mode & 077))
+            cli_warn("auth file '%s' is readable by others (chmod 600 it)", s.auth);
+    } else if (s.listen && !is_loopback(s.listen)) {
+        cli_warn("serving on '%s' without --auth: anyone who can reach it can read the store",
+                 s.listen);
+    }
+
+    memset(&so, 0, sizeof so);
+    so.store_path = path;
+    so.listen = s.listen;
+    so.port = s.port;
+    so.threads = (unsigned)s.c.threads;
+    so.cfg.auth = auth;
+    so.cfg.max_body = s.max_body;
+    so.cfg.log = on_log;
+    so.cfg.log_requests = cli_debug;
+
+    /* SIGTERM/SIGINT are taken with sigwait: block them before the pool threads start
+     * so that they inherit the mask */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    if (bt_server_start(&so, &srv, &err)) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        code = cli_fail(&err, err.code == BT_EINVAL ? EXIT_USAGE : EXIT_ERROR);
+        goto done;
+    }
+    bt_server_url(srv, url, sizeof url);
+    fprintf(stderr, "listening on %s\n", url);
+    fflush(stderr);
+    for (;;) {
+        if (sigwait(&set, &sig) == 0 && (sig == SIGTERM || sig == SIGINT))
+            break;
+    }
+    if (!cli_quiet)
+        fprintf(stderr, "buildtrail: serve: %s, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    bt_server_stop(srv);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+done:
+    bt_serve_auth_free(auth);
+    free(path);
+    free(pos);
+    return code;
+}

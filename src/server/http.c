@@ -1,0 +1,454 @@
+/*
+ * http.c - the HTTP side of `buildtrail serve`: a libmicrohttpd daemon with an
+ * internal thread pool, our own listening socket (so bind errors are precise and
+ * port 0 works), request bodies collected up to the cap, and one read-only store
+ * plus scratch arena per pool thread, opened on the thread's first request.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "buildtrail/server.h"
+#include "server/server_int.h"
+
+#define MAX_HEADERS 100
+#define DEFAULT_IDLE_TIMEOUT 60
+#define MAX_THREADS 256
+
+/* Per pool thread: its store and scratch arena. */
+typedef struct worker {
+    bt_store *store;
+    bt_arena *arena;
+    int open_failed;
+    struct worker *next;
+} worker;
+
+struct bt_server {
+    struct MHD_Daemon *d;
+    bt_serve_config cfg;
+    char *store_path;
+    char addr[64];
+    int ipv6;
+    unsigned port;
+    pthread_key_t key;
+    int key_ok;
+    pthread_mutex_t mu;
+    worker *workers;
+};
+
+/* Per connection request state (MHD's con_cls), created by the URI callback. */
+typedef struct conn {
+    char *uri;
+    int started;
+    int too_large;
+    bt_buf body;
+} conn;
+
+static void logf_(const bt_server *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(const bt_server *s, int level, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    if (!s->cfg.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    s->cfg.log(s->cfg.log_ctx, level, line);
+}
+
+/* libmicrohttpd's error messages, passed to the log callback (its format strings
+ * are its own constants). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    const bt_server *s = cls;
+    char line[1024];
+    size_t n;
+    if (!s->cfg.log)
+        return;
+    vsnprintf(line, sizeof line, fmt, ap);
+    n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    s->cfg.log(s->cfg.log_ctx, BT_SERVE_LOG_ERROR, line);
+}
+#pragma GCC diagnostic pop
+
+static worker *get_worker(bt_server *s)
+{
+    worker *w = pthread_getspecific(s->key);
+    if (w)
+        return w;
+    w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->arena = bt_arena_new(256 << 10, 64u << 20);
+    if (!w->arena) {
+        free(w);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->mu);
+    w->next = s->workers;
+    s->workers = w;
+    pthread_mutex_unlock(&s->mu);
+    pthread_setspecific(s->key, w);
+    return w;
+}
+
+static bt_store *worker_store(bt_server *s, worker *w)
+{
+    bt_error err = BT_ERROR_INIT;
+    if (w->store)
+        return w->store;
+    if (bt_store_open(s->store_path, BT_STORE_READONLY, &w->store, &err)) {
+        w->store = NULL;
+        logf_(s, BT_SERVE_LOG_ERROR, "%s", err.msg);
+    }
+    return w->store;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    conn *k = calloc(1, sizeof *k);
+    (void)cls;
+    (void)c;
+    if (!k)
+        return NULL;
+    k->uri = strdup(uri ? uri : "/");
+    bt_buf_init(&k->body, 0);
+    return k;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    conn *k = *con_cls;
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (!k)
+        return;
+    bt_buf_dispose(&k->body);
+    free(k->uri);
+    free(k);
+    *con_cls = NULL;
+}
+
+typedef struct hdrs {
+    bt_sigv4_header h[MAX_HEADERS];
+    size_t n;
+} hdrs;
+
+static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    hdrs *h = cls;
+    (void)kind;
+    if (h->n < MAX_HEADERS && key) {
+        h->h[h->n].name = key;
+        h->h[h->n].value = value ? value : "";
+        h->n++;
+    }
+    return MHD_YES;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static enum MHD_Result respond(bt_server *s, struct MHD_Connection *c, conn *k,
+                               const char *method, int too_large)
+{
+    bt_serve_request req;
+    bt_serve_response resp;
+    struct MHD_Response *mr;
+    hdrs *h;
+    worker *w;
+    char *q, *body;
+    size_t body_len;
+    enum MHD_Result ret = MHD_NO;
+    double t0 = now_ms();
+
+    h = malloc(sizeof *h);
+    if (!h)
+        return MHD_NO;
+    h->n = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, on_header, h);
+    memset(&req, 0, sizeof req);
+    req.method = method;
+    q = strchr(k->uri, '?');
+    if (q)
+        *q++ = '\0';
+    req.path = k->uri;
+    req.query = q;
+    req.headers = h->h;
+    req.nheaders = h->n;
+    req.body = k->body.data ? k->body.data : "";
+    req.body_len = k->body.len;
+    req.body_too_large = too_large;
+
+    bt_serve_response_init(&resp);
+    w = get_worker(s);
+    bt_serve_handle(&s->cfg, w ? worker_store(s, w) : NULL, w ? w->arena : NULL, &req, &resp);
+    if (s->cfg.log && s->cfg.log_requests)
+        logf_(s, BT_SERVE_LOG_INFO, "%s %s %s %d %s%s%u events %.1f ms%s%s request %s", method,
+              req.path, resp.operation ? resp.operation : "-", resp.status,
+              resp.error_type ? resp.error_type : "", resp.error_type ? " " : "", resp.events,
+              now_ms() - t0, resp.access_key_id[0] ? " key " : "", resp.access_key_id,
+              resp.request_id);
+
+    body_len = resp.body.len;
+    body = bt_buf_detach(&resp.body);
+    if (!body) {
+        body = NULL;
+        body_len = 0;
+    }
+    mr = MHD_create_response_from_buffer(body_len, body ? body : (void *)"",
+                                         body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!mr) {
+        free(body);
+        goto done;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, BT_SERVE_CONTENT_TYPE);
+    MHD_add_response_header(mr, "x-amzn-RequestId", resp.request_id);
+    if (resp.error_type)
+        MHD_add_response_header(mr, "X-Amzn-ErrorType", resp.error_type);
+    if (resp.close)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(c, (unsigned)resp.status, mr);
+    MHD_destroy_response(mr);
+done:
+    bt_serve_response_dispose(&resp);
+    free(h);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    bt_server *s = cls;
+    conn *k = *con_cls;
+    size_t max = s->cfg.max_body ? s->cfg.max_body : BT_SERVE_DEFAULT_MAX_BODY;
+    (void)url;
+    (void)version;
+
+    if (!k)
+        return MHD_NO; /* the URI callback could not allocate: drop the connection */
+    if (!k->started) {
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        k->started = 1;
+        if (cl) {
+            char *end;
+            unsigned long long n;
+            errno = 0;
+            n = strtoull(cl, &end, 10);
+            if (errno || end == cl || n > max)
+                return respond(s, c, k, method, 1); /* refuse before reading the body */
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!k->too_large) {
+            if (k->body.len + *upload_data_size > max ||
+                bt_buf_append(&k->body, upload_data, *upload_data_size)) {
+                k->too_large = 1;
+                bt_buf_dispose(&k->body);
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return respond(s, c, k, method, k->too_large);
+}
+
+/* Creates the listening socket on addr:port (IPv4 or IPv6 literal, "[::1]" allowed). */
+static int make_listener(bt_server *s, const char *addr, unsigned port, int *fd_out,
+                         bt_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t slen;
+    char host[64];
+    size_t n = strlen(addr);
+    int fd = -1, one = 1;
+
+    memset(&ss, 0, sizeof ss);
+    if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']' && n - 2 < sizeof host) {
+        memcpy(host, addr + 1, n - 2);
+        host[n - 2] = '\0';
+    } else if (n < sizeof host) {
+        memcpy(host, addr, n + 1);
+    } else {
+        return bt_error_set(err, BT_EINVAL, "listen address '%.80s' is too long", addr);
+    }
+    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        slen = sizeof *a;
+        s->ipv6 = 0;
+    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        slen = sizeof *a;
+        s->ipv6 = 1;
+    } else {
+        return bt_error_set(err, BT_EINVAL,
+                            "listen address '%s' is not an IPv4 or IPv6 address (e.g. "
+                            "127.0.0.1, ::1, 0.0.0.0)",
+                            addr);
+    }
+    snprintf(s->addr, sizeof s->addr, "%s", host);
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return bt_error_set(err, BT_EIO, "socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (s->ipv6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, slen) != 0) {
+        int e = errno;
+        close(fd);
+        return bt_error_set(err, BT_EIO, "cannot listen on %s port %u: %s", addr, port,
+                            strerror(e));
+    }
+    if (listen(fd, 1024) != 0) {
+        int e = errno;
+        close(fd);
+        return bt_error_set(err, BT_EIO, "listen on %s port %u: %s", addr, port, strerror(e));
+    }
+    slen = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &slen) == 0)
+        s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
+    *fd_out = fd;
+    return 0;
+}
+
+static void free_server(bt_server *s)
+{
+    worker *w, *next;
+    if (!s)
+        return;
+    for (w = s->workers; w; w = next) {
+        next = w->next;
+        bt_store_close(w->store);
+        bt_arena_free(w->arena);
+        free(w);
+    }
+    if (s->key_ok)
+        pthread_key_delete(s->key);
+    pthread_mutex_destroy(&s->mu);
+    free(s->store_path);
+    free(s);
+}
+
+int bt_server_start(const bt_server_opts *o, bt_server **out, bt_error *err)
+{
+    bt_server *s;
+    unsigned threads = o->threads, timeout = o->idle_timeout;
+    int fd = -1, rc;
+    unsigned flags;
+
+    *out = NULL;
+    if (!o->store_path)
+        return bt_error_set(err, BT_EINVAL, "serve: no store");
+    if (o->port > 65535)
+        return bt_error_set(err, BT_EINVAL, "port %u is out of range (0-65535)", o->port);
+    if (!threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    if (!timeout)
+        timeout = DEFAULT_IDLE_TIMEOUT;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->mu, NULL);
+    s->cfg = o->cfg;
+    s->store_path = strdup(o->store_path);
+    if (!s->store_path) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (pthread_key_create(&s->key, NULL) != 0) {
+        rc = bt_error_set(err, BT_ERROR, "pthread_key_create failed");
+        goto fail;
+    }
+    s->key_ok = 1;
+    if ((rc = make_listener(s, o->listen ? o->listen : "127.0.0.1", o->port, &fd, err)))
+        goto fail;
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+#ifdef __linux__
+    flags |= MHD_USE_EPOLL;
+#else
+    flags |= MHD_USE_POLL;
+#endif
+    if (s->ipv6)
+        flags |= MHD_USE_IPv6;
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_LIMIT, 4096,
+        MHD_OPTION_END);
+    if (!s->d) {
+        close(fd);
+        rc = bt_error_set(err, BT_ERROR, "the HTTP server (libmicrohttpd) did not start");
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    free_server(s);
+    return rc;
+}
+
+unsigned bt_server_port(const bt_server *s)
+{
+    return s ? s->port : 0;
+}
+
+void bt_server_url(const bt_server *s, char *buf, size_t cap)
+{
+    if (!s) {
+        if (cap)
+            buf[0] = '\0';
+        return;
+    }
+    if (s->ipv6)
+        snprintf(buf, cap, "http://[%s]:%u", s->addr, s->port);
+    else
+        snprintf(buf, cap, "http://%s:%u", s->addr, s->port);
+}
+
+void bt_server_stop(bt_server *s)
+{
+    if (!s)
+        return;
+    if (s->d)
+        MHD_stop_daemon(s->d); /* joins the pool; closes the listening socket */
+    free_server(s);
+}
