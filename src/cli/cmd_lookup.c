@@ -356,7 +356,9 @@ static int call_failed(region_run *r)
         return EXIT_AWS_SERVICE;
     }
     if (e->code == BT_ECRED) {
-        aws_msg("%sUnable to locate credentials (%s)", where, e->msg);
+        aws_msg("%sUnable to locate credentials. You can configure credentials by running "
+                "\"aws configure\".\n(%s)",
+                where, e->msg);
         return EXIT_AWS_CONFIG;
     }
     if (e->code == BT_ECONFIG) {
@@ -447,7 +449,7 @@ static int run_region(region_run *r)
         if (paged || o->ndjson)
             bt_arena_reset(pa);
         req.next_token = token;
-        rc = bt_ct_lookup_events(r->cli, &req, a, &pg, &r->err);
+        rc = lk_lookup_page(r->cli, &req, a, &pg, &r->err);
         if (rc) {
             r->code = call_failed(r);
             goto done;
@@ -610,6 +612,11 @@ static int make_client(const lk *L, const char *region, bt_aws_client **cli, cha
         aws_msg("%s", err.msg);
         return err.code == BT_ECONFIG ? EXIT_AWS_CONFIG : EXIT_AWS_OTHER;
     }
+    if (!bt_aws_client_region(*cli)) {
+        aws_msg("You must specify a region. You can also configure your region by running "
+                "\"aws configure\".");
+        return EXIT_AWS_CONFIG;
+    }
     if (bt_aws_client_endpoint(*cli, "cloudtrail", &ep, &err) == 0)
         snprintf(endpoint, cap, "%s", ep.url);
     else
@@ -714,8 +721,12 @@ static int cmd_lookup(int argc, char **argv)
             char ep[512];
             all = 1;
             /* the partition of the configured region, else aws */
-            if (make_client(&L, NULL, &probe, ep, sizeof ep) == 0 && bt_aws_client_region(probe))
+            if (make_client(&L, NULL, &probe, ep, sizeof ep) == 0)
                 part = bt_aws_partition(bt_aws_client_region(probe));
+            else if (!probe) {
+                code = EXIT_AWS_CONFIG;
+                goto done;
+            }
             bt_aws_client_free(probe);
             list = bt_aws_partition_regions(part);
             for (i = 0; list && list[i] && nregions < 64; i++)

@@ -63,4 +63,9 @@ void lk_plan_debug(const lk_plan *p, FILE *f);
  * " (reached max retries: N)" part (empty when none). */
 void lk_service_message(const char *msg, char *out, size_t cap, char *retries, size_t rcap);
 
+/* One LookupEvents call as bt_ct_lookup_events, also asking again (up to
+ * AWS_MAX_ATTEMPTS times, default 3) when a 2xx reply cannot be parsed (truncated). */
+int lk_lookup_page(bt_aws_client *c, const bt_ct_lookup_request *req, bt_arena *a,
+                   bt_ct_lookup_page *pg, bt_error *err);
+
 #endif
