@@ -12,6 +12,7 @@
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "cli.h"
+#include "ingest_lookup.h"
 
 enum { O_FORCE = 1, O_JSON_SUMMARY, O_PROGRESS };
 
@@ -25,8 +26,8 @@ static const cli_opt ingest_opts[] = {
 };
 
 static const cli_group ingest_group = CLI_GROUP("Ingest options", ingest_opts);
-static const cli_group *const ingest_groups[] = {&ingest_group, &cli_group_store,
-                                                 &cli_group_general, NULL};
+static const cli_group *const ingest_groups[] = {&ingest_group, &cli_group_ingest_lookup,
+                                                 &cli_group_store, &cli_group_general, NULL};
 
 static int cmd_ingest(int argc, char **argv);
 
@@ -40,9 +41,16 @@ const cli_cmd cmd_ingest_def = {
     "already stored (same eventID) are counted as duplicates and dropped. Files ingested "
     "before and unchanged (same size and mtime) are skipped, so re-running on a growing "
     "archive reads only what is new, and an interrupted ingest resumes where it stopped. "
-    "A corrupt or truncated file is reported and the rest still loads (exit status 3).",
+    "A corrupt or truncated file is reported and the rest still loads (exit status 3). "
+    "A PATH of the form lookup:REGION (lookup:r1,r2, lookup:all, or lookup: for the configured "
+    "region) backfills the live event history instead (LookupEvents, --start-time to "
+    "--end-time): each page is stored with a cursor, so an interrupted backfill resumes "
+    "where it stopped and a later run with an open end fetches only what is new; calls are "
+    "held to 2 per second per account and region (--rate). See docs/lookup.md.",
     ingest_groups,
     "  buildtrail ingest ./AWSLogs\n"
+    "  buildtrail ingest lookup:us-east-1 --start-time 30d\n"
+    "  buildtrail ingest lookup:all\n"
     "  aws cloudtrail lookup-events --output json | buildtrail ingest -\n"
     "  buildtrail ingest --store /tmp/ct.db trail-2026-10/*.json.gz\n"};
 
@@ -57,6 +65,7 @@ typedef struct ingest {
     bt_error err;
     int stopped;
     int tty;
+    ingest_lookup_opts_t lk;
     uint64_t unchanged;
 } ingest;
 
@@ -73,6 +82,8 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     ingest *in = ctx;
     int rc = cli_common_opt(&in->c, o, v);
     if (rc <= 0)
+        return rc;
+    if ((rc = ingest_lookup_opt(&in->lk, o, v)) <= 0)
         return rc;
     switch (o->id) {
     case O_FORCE: in->force = 1; return 0;
@@ -198,7 +209,7 @@ static int cmd_ingest(int argc, char **argv)
 {
     ingest in;
     char **pos = NULL, *path = NULL;
-    int npos = 0, i, code = EXIT_OK, rc;
+    int npos = 0, i, code = EXIT_OK, rc, nlookup = 0;
     bt_file_list all = {0}, todo = {0};
     bt_read_stats st;
     bt_scan_opts so;
@@ -219,7 +230,9 @@ static int cmd_ingest(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (i = 0; i < npos; i++)
-        if (bt_file_list_add(&all, pos[i], &in.err)) {
+        if (ingest_is_lookup(pos[i]))
+            nlookup++;
+        else if (bt_file_list_add(&all, pos[i], &in.err)) {
             code = cli_fail(&in.err, in.err.code == BT_ENOTFOUND ? EXIT_USAGE : EXIT_ERROR);
             goto done;
         }
@@ -230,6 +243,27 @@ static int cmd_ingest(int argc, char **argv)
     if (bt_store_open(path, 0, &in.store, &in.err)) {
         code = cli_fail(&in.err, in.err.code == BT_EDB ? EXIT_NOSTORE : EXIT_ERROR);
         goto done;
+    }
+    if (nlookup) {
+        /* the event history first (lookup: sources), then any files */
+        uint64_t added = 0;
+        signal(SIGINT, on_sigint);
+        signal(SIGTERM, on_sigint);
+        for (i = 0; i < npos; i++)
+            if (ingest_is_lookup(pos[i])) {
+                int c = ingest_lookup_run(&in.lk, pos[i], in.store, in.c.filter.start_ms,
+                                          in.c.filter.end_ms, in.force, in.json_summary,
+                                          &g_interrupted, &added);
+                if (c && code == EXIT_OK)
+                    code = c;
+            }
+        if (g_interrupted) {
+            cli_warn("interrupted: what was fetched so far is stored; run the same command to "
+                     "resume");
+            code = 130;
+        }
+        if (all.n == 0 || code)
+            goto done;
     }
     /* skip what the store already has */
     for (k = 0; k < all.n; k++) {
