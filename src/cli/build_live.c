@@ -141,10 +141,17 @@ static int fetch(build_live *l, bt_store *s, const char *key, const char *value,
     return rc;
 }
 
+/* A CodeBuild timestamp: epoch seconds as the service sends them, or an ISO 8601
+ * string (some peers, e.g. moto, send those). 0 when absent. */
 static int64_t num_ms(const bt_json *o, const char *k)
 {
     const bt_json *v = bt_json_get(o, k);
-    return v && v->type == BT_JSON_NUMBER ? (int64_t)(v->num * 1000.0 + 0.5) : 0;
+    int64_t ms = 0;
+    if (v && v->type == BT_JSON_NUMBER)
+        return (int64_t)(v->num * 1000.0 + 0.5);
+    if (v && v->type == BT_JSON_STRING && bt_time_parse_iso(v->u.str, v->len, &ms) == 0)
+        return ms;
+    return 0;
 }
 
 /* BatchGetBuilds for project:uuid; a refusal is a note, not a failure. */
