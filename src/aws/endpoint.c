@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "buildtrail/aws.h"
+#include "buildtrail/lookup.h"
 
 typedef struct partition {
     const char *id;
@@ -202,4 +205,30 @@ int bt_aws_endpoint_resolve(const char *service, const char *region, int fips, i
     }
     snprintf(out->url, sizeof out->url, "https://%s.%s.%s", host_svc, region, p->dns_suffix);
     return 0;
+}
+
+/* The regions of a partition for "--region all" (lookup.h): the exact list above
+ * without the "*-global" pseudo-regions. */
+static const char *region_lists[NPART][48];
+static pthread_once_t region_lists_once = PTHREAD_ONCE_INIT;
+
+static void fill_region_lists(void)
+{
+    size_t i, j, n;
+    for (i = 0; i < NPART; i++) {
+        for (j = n = 0; partitions[i].regions[j] && n + 1 < 48; j++)
+            if (!strstr(partitions[i].regions[j], "-global"))
+                region_lists[i][n++] = partitions[i].regions[j];
+        region_lists[i][n] = NULL;
+    }
+}
+
+const char *const *bt_aws_partition_regions(const char *part)
+{
+    size_t i;
+    pthread_once(&region_lists_once, fill_region_lists);
+    for (i = 0; i < NPART; i++)
+        if (strcmp(partitions[i].id, part) == 0)
+            return region_lists[i];
+    return NULL;
 }

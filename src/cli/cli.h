@@ -200,6 +200,7 @@ void cli_s3_dispose(cli_s3 *s3);
 /* command definitions (cmd_<name>.c) */
 extern const cli_cmd cmd_ingest_def, cmd_search_def, cmd_info_def, cmd_builds_def,
     cmd_build_def, cmd_help_def;
+extern const cli_cmd cmd_lookup_def;
 extern const cli_cmd cmd_serve_def;
 
 #endif

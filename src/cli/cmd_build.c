@@ -7,6 +7,7 @@
 
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
+#include "build_live.h"
 #include "cli.h"
 
 enum { O_WINDOW = 1 };
@@ -19,6 +20,19 @@ static const cli_opt build_opts[] = {
      "Default: a timeline for people. json, text, table, yaml, yaml-stream, csv as the AWS CLI "
      "prints them (schema in docs/builds.md)."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
+    {"live", 0, OPT_FLAG, NULL, BL_LIVE,
+     "Gather the facts from the event history instead of the store: LookupEvents with "
+     "Username=AWSCodeBuild-<uuid> (filtered by the service), the StartBuild / StopBuild "
+     "records around the build and the project's changes, and CodeBuild BatchGetBuilds for the "
+     "status and phases when allowed (docs/lookup.md)."},
+    {"region", 0, OPT_VALUE, "REGION", BL_REGION, "--live: the build's region."},
+    {"profile", 0, OPT_VALUE, "NAME", BL_PROFILE, "--live: the AWS profile."},
+    {"endpoint-url", 0, OPT_VALUE, "URL", BL_ENDPOINT,
+     "--live: CloudTrail endpoint (e.g. a 'buildtrail serve')."},
+    {"codebuild-endpoint-url", 0, OPT_VALUE, "URL", BL_CB_ENDPOINT, "--live: CodeBuild endpoint."},
+    {"start-time", 0, OPT_VALUE, "TIME", BL_START,
+     "--live: look for the build's calls from TIME (default: the build's start, else 90 days)."},
+    {"end-time", 0, OPT_VALUE, "TIME", BL_END, "--live: ... up to TIME."},
 };
 static const cli_group build_group = CLI_GROUP("Options", build_opts);
 static const cli_group *const build_groups[] = {&build_group, &cli_group_store, NULL};
@@ -38,7 +52,8 @@ const cli_cmd cmd_build_def = {
     "stop or retry; and the final outcome.",
     build_groups,
     "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666\n"
-    "  buildtrail build 0b6e3c4e-1111-4222-8333-444455556666 --output json --query Errors\n"};
+    "  buildtrail build 0b6e3c4e-1111-4222-8333-444455556666 --output json --query Errors\n"
+    "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666 --live --region eu-west-1\n"};
 
 /* ---- model ---------------------------------------------------------------------------- */
 
@@ -53,6 +68,7 @@ typedef struct tl {
     int64_t start_ms, window_ms;
     char window_text[128];
     int found;
+    build_live *live; /* --live, else NULL */
 } tl;
 
 static bt_json *js(bt_arena *a, const char *s)
@@ -674,6 +690,7 @@ static void print_people(const tl *t)
 typedef struct bopts {
     cli_common c;
     const char *window;
+    build_live live;
 } bopts;
 
 static int on_opt(void *ctx, const cli_opt *o, const char *v)
@@ -686,7 +703,40 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         b->window = v;
         return 0;
     }
-    return -1;
+    return build_live_opt(&b->live, o->id, v) == 0 ? 0 : -1;
+}
+
+/* ---- --live (build_live.c gathers; these connect it to the timeline) ----------------- */
+
+/* Fetches the build's events into a temporary store that the timeline then reads. */
+static int live_prepare(bopts *o, tl *t, const char *arg, const char *uuid)
+{
+    const char *store_path = NULL;
+    int code = build_live_prepare(&o->live, arg, uuid, &store_path);
+    if (code)
+        return code;
+    o->c.store = store_path;
+    t->live = &o->live;
+    return 0;
+}
+
+/* The store's summary, completed by BatchGetBuilds (status, phases, number). */
+static int live_on_summary(void *ctx, const bt_build *b)
+{
+    tl *t = ctx;
+    bt_build copy = *b;
+    build_live_summary(t->live, &copy);
+    return on_summary(ctx, &copy);
+}
+
+/* No event names the build, but CodeBuild knows it: its summary from BatchGetBuilds. */
+static void live_only_summary(tl *t)
+{
+    bt_build b;
+    memset(&b, 0, sizeof b);
+    b.number = -1;
+    build_live_summary(t->live, &b);
+    on_summary(t, &b);
 }
 
 static int cmd_build(int argc, char **argv)
@@ -704,6 +754,7 @@ static int cmd_build(int argc, char **argv)
     memset(&o, 0, sizeof o);
     memset(&t, 0, sizeof t);
     cli_common_init(&o.c);
+    build_live_init(&o.live);
     rc = cli_parse(&cmd_build_def, argc, argv, on_opt, &o, &pos, &npos);
     if (rc) {
         free(pos);
@@ -750,6 +801,8 @@ static int cmd_build(int argc, char **argv)
     if (!t.root || !t.events || !t.services || !t.resources || !t.errors || !t.changes ||
         !t.trigger || !t.stops || !t.project_state)
         goto oom;
+    if (o.live.on && (code = live_prepare(&o, &t, pos[0], uuid)))
+        goto done;
     if (!(path = cli_store_path(&o.c))) {
         code = EXIT_ERROR;
         goto done;
@@ -758,8 +811,16 @@ static int cmd_build(int argc, char **argv)
         code = cli_fail(&err, EXIT_NOSTORE);
         goto done;
     }
-    if ((rc = bt_store_builds(t.s, uuid, on_summary, &t, &err))) {
+    if ((rc = bt_store_builds(t.s, uuid, t.live ? live_on_summary : on_summary, &t, &err))) {
         code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&err, EXIT_ERROR);
+        goto done;
+    }
+    if (!t.found && t.live && t.live->build)
+        live_only_summary(&t);
+    if (!t.found && t.live) {
+        cli_err("build '%s': not in the event history%s%s", pos[0],
+                t.live->cb_note[0] ? "; " : "", t.live->cb_note);
+        code = EXIT_NOTFOUND;
         goto done;
     }
     if (!t.found) {
@@ -829,10 +890,15 @@ static int cmd_build(int argc, char **argv)
             put(t.a, t.root, "Events", t.events))
             goto oom;
     }
+    if (t.live && build_live_decorate(t.live, t.a, t.root))
+        goto oom;
     if (o.c.output || o.c.query)
         code = cli_out_value(o.c.output ? o.c.output : "json", o.c.query, "Build", t.root);
-    else
+    else {
         print_people(&t);
+        if (t.live)
+            build_live_print(t.live, stdout);
+    }
     goto done;
 store_fail:
     code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&err, EXIT_ERROR);
@@ -843,6 +909,7 @@ oom:
 done:
     bt_store_close(t.s);
     bt_arena_free(t.a);
+    build_live_dispose(&o.live);
     free(path);
     free(pos);
     return code;

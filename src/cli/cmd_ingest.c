@@ -13,6 +13,7 @@
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "cli.h"
+#include "ingest_lookup.h"
 
 enum { O_FORCE = 1, O_JSON_SUMMARY, O_PROGRESS };
 
@@ -26,9 +27,9 @@ static const cli_opt ingest_opts[] = {
 };
 
 static const cli_group ingest_group = CLI_GROUP("Ingest options", ingest_opts);
-static const cli_group *const ingest_groups[] = {&ingest_group,        &cli_group_s3_select,
-                                                 &cli_group_s3,        &cli_group_store,
-                                                 &cli_group_general, NULL};
+static const cli_group *const ingest_groups[] = {&ingest_group,       &cli_group_s3_select,
+                                                 &cli_group_s3,       &cli_group_ingest_lookup,
+                                                 &cli_group_store,    &cli_group_general, NULL};
 
 static int cmd_ingest(int argc, char **argv);
 
@@ -53,9 +54,16 @@ const cli_cmd cmd_ingest_def = {
     "the same ETag are skipped. A bucket in another region is followed. Credentials and "
     "settings come from the environment and ~/.aws as for the AWS CLI. Refused credentials, "
     "a missing bucket or denied access stop the ingest with one line; what was read is "
-    "kept (exit status 1), and the same command resumes.",
+    "kept (exit status 1), and the same command resumes.\n"
+    "A PATH of the form lookup:REGION (lookup:r1,r2, lookup:all, or lookup: for the configured "
+    "region) backfills the live event history instead (LookupEvents, --start-time to "
+    "--end-time): each page is stored with a cursor, so an interrupted backfill resumes "
+    "where it stopped and a later run with an open end fetches only what is new; calls are "
+    "held to 2 per second per account and region (--rate). See docs/lookup.md.",
     ingest_groups,
     "  buildtrail ingest ./AWSLogs\n"
+    "  buildtrail ingest lookup:us-east-1 --start-time 30d\n"
+    "  buildtrail ingest lookup:all\n"
     "  aws cloudtrail lookup-events --output json | buildtrail ingest -\n"
     "  buildtrail ingest --store /tmp/ct.db trail-2026-10/*.json.gz\n"
     "  buildtrail ingest s3://my-trail-bucket --start-time 30d --region us-east-1,eu-west-1\n"
@@ -74,6 +82,7 @@ typedef struct ingest {
     int stopped;
     int batch_failed; /* on_batch failed (the store), as opposed to a source */
     int tty;
+    ingest_lookup_opts_t lk;
     uint64_t unchanged;
 } ingest;
 
@@ -93,6 +102,8 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         return rc;
     rc = cli_common_opt(&in->c, o, v);
     if (rc <= 0)
+        return rc;
+    if ((rc = ingest_lookup_opt(&in->lk, o, v)) <= 0)
         return rc;
     switch (o->id) {
     case O_FORCE: in->force = 1; return 0;
@@ -256,7 +267,7 @@ static int cmd_ingest(int argc, char **argv)
 {
     ingest in;
     char **pos = NULL, *path = NULL;
-    int npos = 0, i, code = EXIT_OK, rc;
+    int npos = 0, i, code = EXIT_OK, rc, nlookup = 0;
     bt_file_list all = {0}, todo = {0};
     const char **urls = NULL;
     int nurls = 0, s3_failed = 0;
@@ -285,7 +296,9 @@ static int cmd_ingest(int argc, char **argv)
         goto done;
     }
     for (i = 0; i < npos; i++) {
-        if (cli_is_s3_url(pos[i])) {
+        if (ingest_is_lookup(pos[i])) {
+            nlookup++;
+        } else if (cli_is_s3_url(pos[i])) {
             if (cli_s3_check_url(pos[i], &in.err)) {
                 code = cli_fail(&in.err, EXIT_USAGE);
                 goto done;
@@ -310,6 +323,27 @@ static int cmd_ingest(int argc, char **argv)
     if (bt_store_open(path, 0, &in.store, &in.err)) {
         code = cli_fail(&in.err, in.err.code == BT_EDB ? EXIT_NOSTORE : EXIT_ERROR);
         goto done;
+    }
+    if (nlookup) {
+        /* the event history first (lookup: sources), then any files */
+        uint64_t added = 0;
+        signal(SIGINT, on_sigint);
+        signal(SIGTERM, on_sigint);
+        for (i = 0; i < npos; i++)
+            if (ingest_is_lookup(pos[i])) {
+                int c = ingest_lookup_run(&in.lk, pos[i], in.store, in.c.filter.start_ms,
+                                          in.c.filter.end_ms, in.force, in.json_summary,
+                                          &g_interrupted, &added);
+                if (c && code == EXIT_OK)
+                    code = c;
+            }
+        if (g_interrupted) {
+            cli_warn("interrupted: what was fetched so far is stored; run the same command to "
+                     "resume");
+            code = 130;
+        }
+        if ((all.n == 0 && nurls == 0) || code)
+            goto done;
     }
     /* skip what the store already has */
     for (k = 0; k < all.n; k++) {

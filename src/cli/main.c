@@ -16,6 +16,7 @@ const cli_cmd *const cli_commands[] = {
     &cmd_info_def,
     &cmd_builds_def,
     &cmd_build_def,
+    &cmd_lookup_def,
     &cmd_serve_def,
     &cmd_help_def,
 };

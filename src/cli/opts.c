@@ -154,6 +154,22 @@ static void wrap(FILE *f, const char *text, int indent, int width)
     wrap_from(f, text, indent, indent, width);
 }
 
+/* An option is left out of --help and the man page when it has no help text (hidden,
+ * like the AWS CLI's --next-token) or when an earlier group of the command already
+ * has an option of that name (the earlier one is the one parsed). */
+static int opt_hidden(const cli_cmd *cmd, size_t g, size_t i)
+{
+    const cli_opt *o = &cmd->groups[g]->opts[i];
+    size_t gg, ii;
+    if (!o->help)
+        return 1;
+    for (gg = 0; gg <= g; gg++)
+        for (ii = 0; ii < (gg == g ? i : cmd->groups[gg]->n); ii++)
+            if (strcmp(cmd->groups[gg]->opts[ii].name, o->name) == 0)
+                return 1;
+    return 0;
+}
+
 void cli_print_help(FILE *f, const cli_cmd *cmd)
 {
     size_t g, i;
@@ -164,6 +180,8 @@ void cli_print_help(FILE *f, const cli_cmd *cmd)
         for (i = 0; i < cmd->groups[g]->n; i++) {
             const cli_opt *o = &cmd->groups[g]->opts[i];
             char head[96];
+            if (opt_hidden(cmd, g, i))
+                continue;
             if (o->short_name)
                 snprintf(head, sizeof head, "-%c, --%s%s%s", o->short_name, o->name,
                          o->type == OPT_VALUE ? " " : "", o->type == OPT_VALUE ? o->arg : "");
@@ -243,6 +261,8 @@ void cli_print_man(FILE *f)
             fputc('\n', f);
             for (i = 0; i < cmd->groups[g]->n; i++) {
                 const cli_opt *o = &cmd->groups[g]->opts[i];
+                if (opt_hidden(cmd, g, i))
+                    continue;
                 fputs(".TP\n", f);
                 if (o->short_name)
                     fprintf(f, "\\fB\\-%c\\fR, ", o->short_name);
