@@ -113,11 +113,14 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
     return 0;
 }
 
-static void wrap(FILE *f, const char *text, int indent, int width)
+/* Prints text wrapped at width, continuation lines indented by indent; the first
+ * line starts at column indent too (the caller may already be there: at_indent). */
+static void wrap_at(FILE *f, const char *text, int indent, int width, int at_indent)
 {
     int col = indent;
     const char *p = text;
-    fprintf(f, "%*s", indent, "");
+    if (!at_indent)
+        fprintf(f, "%*s", indent, "");
     while (*p) {
         const char *w = p;
         int len;
@@ -143,6 +146,11 @@ static void wrap(FILE *f, const char *text, int indent, int width)
         }
     }
     fputc('\n', f);
+}
+
+static void wrap(FILE *f, const char *text, int indent, int width)
+{
+    wrap_at(f, text, indent, width, 0);
 }
 
 /* An option is left out of --help and the man page when it has no help text (hidden,
@@ -181,7 +189,7 @@ void cli_print_help(FILE *f, const cli_cmd *cmd)
                          o->type == OPT_VALUE ? o->arg : "");
             if (strlen(head) < 26) {
                 fprintf(f, "  %-26s", head);
-                wrap(f, o->help, 0, 50);
+                wrap_at(f, o->help, 28, 78, 1);
             } else {
                 fprintf(f, "  %s\n", head);
                 wrap(f, o->help, 28, 78);
