@@ -19,8 +19,10 @@
 #include "build_live.h"
 #include "lookup_cli.h"
 
-static const char *const lifecycle_names[] = {"StartBuild", "RetryBuild", "StartBuildBatch",
-                                              "StopBuild", "StopBuildBatch"};
+/* the records about a build made by others: its start, retry, stop, and the
+ * BatchGetBuilds polls of pipelines and people */
+static const char *const lifecycle_names[] = {"StartBuild", "RetryBuild",     "StartBuildBatch",
+                                              "StopBuild",  "StopBuildBatch", "BatchGetBuilds"};
 static const char *const change_names[] = {
     "CreateProject",   "UpdateProject",   "UpdateProjectVisibility", "CreateWebhook",
     "UpdateWebhook",   "DeleteWebhook",   "ImportSourceCredentials", "DeleteSourceCredentials",
@@ -237,17 +239,22 @@ int build_live_prepare(build_live *l, const char *arg, const char *uuid, const c
     if (t0 || l->start_ms) {
         int64_t from = (l->start_ms ? l->start_ms : t0) - 3600000;
         int64_t to = (l->end_ms ? l->end_ms : t1 ? t1 : t0) + 3600000;
-        for (i = 0; i < sizeof lifecycle_names / sizeof lifecycle_names[0]; i++)
-            if (fetch(l, s, BT_CT_ATTR_EVENT_NAME, lifecycle_names[i], from, to, &err))
+        for (i = 0; i < sizeof lifecycle_names / sizeof lifecycle_names[0]; i++) {
+            /* starts over the week before too: the project's previous build bounds the
+             * window of project changes, as in the stored timeline */
+            int64_t f = i < 3 ? from - 7 * 86400000LL : from;
+            if (fetch(l, s, BT_CT_ATTR_EVENT_NAME, lifecycle_names[i], f, to, &err))
                 goto fail;
+        }
         /* the project is known now if a StartBuild named the build */
         batch_get(l);
-        /* 4. the project's changes in the week before */
+        /* 4. the project's changes before the build: its definition (CreateProject,
+         * UpdateProject) over the whole history, the other changes over the week before */
         if (l->project[0]) {
             int64_t start = l->cb_start_ms ? l->cb_start_ms : t0;
             for (i = 0; i < sizeof change_names / sizeof change_names[0]; i++)
-                if (fetch(l, s, BT_CT_ATTR_EVENT_NAME, change_names[i], start - 7 * 86400000LL,
-                          start, &err))
+                if (fetch(l, s, BT_CT_ATTR_EVENT_NAME, change_names[i],
+                          i < 2 ? 0 : start - 7 * 86400000LL, start, &err))
                     goto fail;
         }
     }

@@ -5,6 +5,7 @@ OUTDIR/records.ndjson: CloudTrail records about that build as the trail would lo
 them (the StartBuild call by a user, three calls of the build's role session
 AWSCodeBuild-<uuid>, one of them denied), for `buildtrail serve` to answer
 LookupEvents with while moto answers BatchGetBuilds."""
+import datetime
 import json
 import os
 import sys
@@ -27,7 +28,10 @@ with open(os.path.join(out, "build.json"), "w") as f:
     json.dump(build, f, default=str)
 u = build_id.split(":", 1)[1]
 acct = "123456789012"
-start = "2026-10-05T10:00:00Z"
+# the records carry the build's own times, as CloudTrail and CodeBuild agree
+t0 = build["startTime"]
+at = lambda minutes: (t0 + datetime.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+start = at(0)
 sess = "AWSCodeBuild-" + u
 role_arn = "arn:aws:sts::%s:assumed-role/live-demo-role/%s" % (acct, sess)
 
@@ -58,10 +62,10 @@ records = [
         {"projectName": "live-demo", "sourceVersion": "refs/heads/main"},
         {"build": {"id": build_id, "arn": build["arn"], "buildNumber": 1,
                    "projectName": "live-demo", "buildStatus": "IN_PROGRESS"}}),
-    rec("2026-10-05T10:01:00Z", "logs.amazonaws.com", "CreateLogStream", role,
+    rec(at(1), "logs.amazonaws.com", "CreateLogStream", role,
         {"logGroupName": "/aws/codebuild/live-demo"}),
-    rec("2026-10-05T10:02:00Z", "s3.amazonaws.com", "GetObject", role, {"bucketName": "bucket"}),
-    rec("2026-10-05T10:03:00Z", "cloudformation.amazonaws.com", "UpdateStack", role,
+    rec(at(2), "s3.amazonaws.com", "GetObject", role, {"bucketName": "bucket"}),
+    rec(at(2.5), "cloudformation.amazonaws.com", "UpdateStack", role,
         {"stackName": "live-demo-stack"}, None, ("AccessDenied", "not authorized")),
 ]
 with open(os.path.join(out, "records.ndjson"), "w") as f:
