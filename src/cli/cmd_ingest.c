@@ -94,12 +94,27 @@ static void on_sigint(int sig)
     g_interrupted = 1;
 }
 
+/* The lookup: option of the same name as o, when the S3 group's option shadows it
+ * (--endpoint-url, --profile...): both sources take the value. */
+static const cli_opt *lookup_twin(const cli_opt *o)
+{
+    size_t i;
+    for (i = 0; i < cli_group_ingest_lookup.n; i++)
+        if (strcmp(cli_group_ingest_lookup.opts[i].name, o->name) == 0)
+            return &cli_group_ingest_lookup.opts[i];
+    return NULL;
+}
+
 static int on_opt(void *ctx, const cli_opt *o, const char *v)
 {
     ingest *in = ctx;
     int rc = cli_s3_opt(&in->s3, &in->c, o, v);
-    if (rc <= 0)
+    if (rc < 0)
         return rc;
+    if (rc == 0) {
+        const cli_opt *twin = lookup_twin(o);
+        return twin && twin != o ? (ingest_lookup_opt(&in->lk, twin, v) < 0 ? -1 : 0) : 0;
+    }
     rc = cli_common_opt(&in->c, o, v);
     if (rc <= 0)
         return rc;
@@ -309,10 +324,11 @@ static int cmd_ingest(int argc, char **argv)
             goto done;
         }
     }
-    if (!nurls && (in.c.filter.start_ms != INT64_MIN || in.c.filter.end_ms != INT64_MAX ||
-                   in.c.filter.nvalues[BT_F_ACCOUNT] || in.c.filter.nvalues[BT_F_REGION])) {
+    if (!nurls && !nlookup &&
+        (in.c.filter.start_ms != INT64_MIN || in.c.filter.end_ms != INT64_MAX ||
+         in.c.filter.nvalues[BT_F_ACCOUNT] || in.c.filter.nvalues[BT_F_REGION])) {
         cli_err("ingest: --start-time, --end-time, --account and --region choose what is read "
-                "from s3:// archives, and none is given");
+                "from s3:// archives and lookup: sources, and none is given");
         code = EXIT_USAGE;
         goto done;
     }
