@@ -50,6 +50,17 @@ int bt_looks_like_input(const char *data, size_t len);
 int bt_read_data(const char *data, size_t len, bt_arena *scratch, bt_event_fn fn, void *ctx,
                  bt_read_stats *st, bt_error *err);
 
+/*
+ * As bt_read_data, skipping without parsing the records that cannot match pre (a
+ * record lacking, in its raw bytes, every value of a filter field that always appears
+ * verbatim; records with escapes are always parsed). Skipped records are counted in
+ * st->records; their structure is checked (a truncated file is still an error) but
+ * their contents are not validated. fn still sees only parsed records: apply the
+ * filter in fn. pre may be NULL.
+ */
+int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
+                          bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err);
+
 /* ---- file enumeration ---- */
 
 typedef struct bt_file_info {
@@ -79,6 +90,8 @@ typedef struct bt_file_done {
     int64_t mtime_ns;
     uint64_t records;
     int failed;         /* non-zero if the file had an error (then not "done") */
+    const char *etag;   /* S3 sources: the object's ETag (path is s3://bucket/key);
+                           NULL for local files */
 } bt_file_done;
 
 /* A batch of events produced by one worker, in file order, followed by the files it

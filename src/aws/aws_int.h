@@ -209,4 +209,23 @@ void bt_aws_sleep(double seconds);
 /* Uniform random in [0,1). */
 double bt_aws_random(void);
 
+/* ------------------------------------------ clients with their own endpoint -- */
+
+/* For service clients that address the endpoint themselves (S3: per-bucket region,
+ * virtual-hosted hosts). The endpoint of service in region (NULL = the client's
+ * region): a configured URL (override, --endpoint-url, AWS_ENDPOINT_URL_<SVC>, config)
+ * is kept as is with region as its signing region and *custom (may be NULL) set to 1;
+ * otherwise the rule-set endpoint of that region. */
+int bt_aws_client_endpoint_in(bt_aws_client *c, const char *service, const char *region,
+                              bt_aws_endpoint *out, int *custom, bt_error *err);
+/* One request to ep signed with the client's credentials, with its retries, quota and
+ * debug log (bt_aws_send); op names the operation in messages. */
+int bt_aws_client_send(bt_aws_client *c, const bt_aws_endpoint *ep, const char *op,
+                       const char *method, const char *path, const char *query,
+                       const bt_http_header *h, size_t nh, const void *body, size_t body_len,
+                       int protocol, unsigned sigv4_flags, bt_aws_response *resp,
+                       bt_error *err);
+/* The client's resolved settings (for bt_aws_logf). */
+const bt_aws_settings *bt_aws_client_settings(const bt_aws_client *c);
+
 #endif

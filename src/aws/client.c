@@ -498,3 +498,87 @@ int bt_aws_rest_call(bt_aws_client *c, const char *service, const char *method, 
     return call(c, service, op, method, path, query, headers, nheaders, body, body_len,
                 BT_AWS_P_REST_XML, (flags & BT_AWS_REST_S3) ? BT_SIGV4_S3 : 0, resp, err);
 }
+
+/* ------------------------------------------ clients with their own endpoint -- */
+
+/* Is an endpoint URL configured for service (same precedence as
+ * bt_aws_client_endpoint)? */
+static int has_configured_url(bt_aws_client *c, const char *service)
+{
+    shared *sh = c->sh;
+    char buf[512];
+    size_t i;
+    int found = 0;
+    pthread_mutex_lock(&sh->mu);
+    for (i = 0; i < sh->nov; i++)
+        if (strcmp(sh->ov[i].service, service) == 0 && sh->ov[i].url)
+            found = 1;
+    pthread_mutex_unlock(&sh->mu);
+    return found || sh->set.endpoint_url ||
+           bt_aws_configured_endpoint(&sh->set, sh->prof, service, buf, sizeof buf) != NULL;
+}
+
+int bt_aws_client_endpoint_in(bt_aws_client *c, const char *service, const char *region,
+                              bt_aws_endpoint *out, int *custom, bt_error *err)
+{
+    const bt_aws_settings *s = &c->sh->set;
+    int rc, is_custom = has_configured_url(c, service);
+
+    if (custom)
+        *custom = is_custom;
+    if (!region)
+        region = s->region;
+    if (is_custom) {
+        rc = bt_aws_client_endpoint(c, service, out, err);
+        if (rc == 0 && region)
+            snprintf(out->signing_region, sizeof out->signing_region, "%s", region);
+        return rc;
+    }
+    return bt_aws_endpoint_resolve(service, region, s->fips, s->dualstack, s->sts_global, out,
+                                   err);
+}
+
+int bt_aws_client_send(bt_aws_client *c, const bt_aws_endpoint *ep, const char *op,
+                       const char *method, const char *path, const char *query,
+                       const bt_http_header *h, size_t nh, const void *body, size_t body_len,
+                       int protocol, unsigned sigv4_flags, bt_aws_response *resp, bt_error *err)
+{
+    shared *sh = c->sh;
+    bt_aws_creds creds;
+    bt_aws_req r;
+    char key[256];
+    int rc;
+
+    memset(&creds, 0, sizeof creds);
+    rc = bt_cred_provider_get(sh->cred, &creds, err);
+    if (rc)
+        return rc;
+    snprintf(key, sizeof key, "%s|%s", creds.account_id[0] ? creds.account_id : creds.access_key_id,
+             ep->signing_region);
+    memset(&r, 0, sizeof r);
+    r.http = c->http;
+    r.set = &sh->set;
+    r.quota = &sh->quota;
+    r.rl = sh->rl;
+    r.rl_key = key;
+    r.creds = &creds;
+    r.ep = ep;
+    r.method = method;
+    r.path = path;
+    r.query = query;
+    r.headers = h;
+    r.nheaders = nh;
+    r.body = body;
+    r.body_len = body_len;
+    r.protocol = protocol;
+    r.sigv4_flags = sigv4_flags;
+    r.op = op;
+    rc = bt_aws_send(&r, resp, err);
+    bt_aws_creds_dispose(&creds);
+    return rc;
+}
+
+const bt_aws_settings *bt_aws_client_settings(const bt_aws_client *c)
+{
+    return &c->sh->set;
+}

@@ -20,6 +20,7 @@
 #include "buildtrail/event.h"
 #include "buildtrail/filter.h"
 #include "buildtrail/json.h"
+#include "buildtrail/source.h"
 
 /* Exit codes (documented in the man page, EXIT STATUS). */
 enum {
@@ -144,6 +145,8 @@ typedef struct cli_out cli_out;
  * "table", "yaml", "yaml-stream", "csv"), with an optional JMESPath query. Returns
  * NULL after printing an error (bad format or query). */
 cli_out *cli_out_new(const char *format, const char *query, const char *title);
+/* 0, BT_ENOMEM/BT_EIO, or BT_ESTOP after printing a --query error (stop reading; the
+ * exit code comes from cli_out_finish). */
 int cli_out_event(cli_out *o, const bt_event *ev);
 /* Finishes (prints what was collected); returns an exit code. */
 int cli_out_finish(cli_out *o);
@@ -156,6 +159,43 @@ bt_json *cli_build_to_json(bt_arena *a, const bt_build *b);
 const char *cli_build_pipeline(const bt_build *b);
 /* End of a build: EventBridge end, else stop time, else its last call (*estimated). */
 int64_t cli_build_end(const bt_build *b, int *estimated);
+
+/* ---- trail archives in S3 (s3.c), for ingest and search --from ---- */
+
+enum {
+    /* ids 2000+: the S3 options */
+    O_ENDPOINT_URL = 2000, O_PROFILE, O_ADDRESSING, O_CONCURRENCY,
+};
+
+/* --endpoint-url, --profile, --addressing-style, --max-concurrent-requests */
+extern const cli_group cli_group_s3;
+/* ingest: --start-time, --end-time, --account, --region choose what is read */
+extern const cli_group cli_group_s3_select;
+
+typedef struct cli_s3 {
+    const char *endpoint_url;
+    const char *profile;
+    int addressing;          /* bt_s3_addressing */
+    int concurrency;         /* 0 = default */
+    char **owned;            /* split list values (the filter borrows them) */
+    size_t nowned;
+} cli_s3;
+
+int cli_is_s3_url(const char *arg);
+/* Checks an s3:// argument (bucket name, CloudTrail prefix layout) before anything is
+ * read: 0, or BT_EINVAL with err filled (a usage error). */
+int cli_s3_check_url(const char *url, bt_error *err);
+/* Handles an S3 option, and splits comma lists of --account / --region into the
+ * filter of c: 0 handled, 1 not an S3 option, -1 bad value (message printed). */
+int cli_s3_opt(cli_s3 *s3, cli_common *c, const cli_opt *opt, const char *value);
+/* Reads one s3:// archive: the walk is chosen by f's time window, accounts and
+ * regions; skip (may be NULL) is asked about each object before it is read. Returns
+ * what bt_scan_s3 returns (err filled); the AWS client is made here. */
+int cli_s3_scan(const cli_s3 *s3, const char *url, const bt_filter *f, const bt_scan_opts *so,
+                int (*skip)(void *ctx, const char *source, uint64_t size, int64_t mtime_ns,
+                            const char *etag),
+                void *skip_ctx, bt_read_stats *st, bt_error *err);
+void cli_s3_dispose(cli_s3 *s3);
 
 /* command definitions (cmd_<name>.c) */
 extern const cli_cmd cmd_ingest_def, cmd_search_def, cmd_info_def, cmd_builds_def,

@@ -286,6 +286,10 @@ static int on_project_event(void *ctx, const bt_event *ev, const bt_store_pos *p
     (void)pos;
     if (ev->error_code)
         return 0; /* a failed change changed nothing */
+    /* project changes are searched by name (rare events, a small index range) and
+     * matched to the project here; source credentials belong to no project */
+    if (ev->project && t->project && strcmp(ev->project, t->project) != 0)
+        return 0;
     if (bt_json_parse(t->a, ev->raw, ev->raw_len, NULL, &rec, NULL))
         return 0;
     req = bt_json_get(rec, "requestParameters");
@@ -841,7 +845,6 @@ static int cmd_build(int argc, char **argv)
     if (t.project) {
         size_t i;
         bt_filter_init(&f);
-        bt_filter_add(&f, BT_F_PROJECT, t.project, &err);
         for (i = 0; i < sizeof change_names / sizeof change_names[0]; i++)
             if (strcmp(change_names[i], "ImportSourceCredentials") &&
                 strcmp(change_names[i], "DeleteSourceCredentials"))

@@ -1,5 +1,5 @@
-/* cmd_search.c - `buildtrail search`: filtered search of the store, or of files
- * directly with --from (no store), newest first. */
+/* cmd_search.c - `buildtrail search`: filtered search of the store, or of files or
+ * S3 archives directly with --from (no store), newest first. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +11,14 @@ enum { O_FROM = 1 };
 
 static const cli_opt search_opts[] = {
     {"from", 0, OPT_VALUE, "PATH", O_FROM,
-     "Scan PATH (file, directory or - for stdin; repeatable) directly instead of the store, "
-     "like grep over an archive."},
+     "Scan PATH (file, directory, - for stdin, or a trail's S3 archive s3://bucket[/prefix]; "
+     "repeatable) directly instead of the store, like grep over an archive. For s3:// the "
+     "time window, --account and --region choose the day prefixes read."},
 };
 static const cli_group search_group = CLI_GROUP("Search options", search_opts);
 static const cli_group *const search_groups[] = {&search_group,     &cli_group_filters,
-                                                 &cli_group_output, &cli_group_store,
-                                                 &cli_group_general, NULL};
+                                                 &cli_group_output, &cli_group_s3,
+                                                 &cli_group_store,  &cli_group_general, NULL};
 
 static int cmd_search(int argc, char **argv);
 
@@ -35,11 +36,13 @@ const cli_cmd cmd_search_def = {
     "  buildtrail search --event-source codebuild.amazonaws.com --event-name StartBuild\n"
     "  buildtrail search --build web-api:0b6e3c4e-... --errors --output table\n"
     "  buildtrail search --from ./AWSLogs --username AWSCodeBuild-0b6e3c4e-... -o ndjson\n"
+    "  buildtrail search --from s3://my-trail-bucket --start-time 2d --event-name StartBuild\n"
     "  buildtrail search --start-time 7d --query 'Events[].[EventTime,EventName,Username]' "
     "--output text\n"};
 
 typedef struct search {
     cli_common c;
+    cli_s3 s3;
     const char **from;
     int nfrom;
     cli_out *out;
@@ -53,7 +56,10 @@ typedef struct search {
 static int on_opt(void *ctx, const cli_opt *o, const char *v)
 {
     search *s = ctx;
-    int rc = cli_common_opt(&s->c, o, v);
+    int rc = o->id >= O_ENDPOINT_URL ? cli_s3_opt(&s->s3, &s->c, o, v) : 1;
+    if (rc <= 0)
+        return rc;
+    rc = cli_common_opt(&s->c, o, v);
     if (rc <= 0)
         return rc;
     if (o->id == O_FROM) {
@@ -110,12 +116,18 @@ static int scan_files(search *s)
     bt_file_list l = {0};
     bt_read_stats st;
     bt_scan_opts so;
-    size_t i;
+    size_t i, nurls = 0;
     int code = EXIT_OK, rc;
 
     memset(&st, 0, sizeof st);
     for (i = 0; i < (size_t)s->nfrom; i++)
-        if (bt_file_list_add(&l, s->from[i], &s->err)) {
+        if (cli_is_s3_url(s->from[i])) {
+            if (cli_s3_check_url(s->from[i], &s->err)) {
+                code = cli_fail(&s->err, EXIT_USAGE);
+                goto done;
+            }
+            nurls++;
+        } else if (bt_file_list_add(&l, s->from[i], &s->err)) {
             code = cli_fail(&s->err, s->err.code == BT_ENOTFOUND ? EXIT_USAGE : EXIT_ERROR);
             goto done;
         }
@@ -131,14 +143,20 @@ static int scan_files(search *s)
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
     so.ctx = s;
-    if ((rc = bt_scan_files(&l, &so, &st, &s->err))) {
+    rc = l.n || !nurls ? bt_scan_files(&l, &so, &st, &s->err) : 0;
+    for (i = 0; !rc && i < (size_t)s->nfrom; i++)
+        if (cli_is_s3_url(s->from[i]))
+            rc = cli_s3_scan(&s->s3, s->from[i], &s->c.filter, &so, NULL, NULL, &st, &s->err);
+    if (rc) {
         code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&s->err, EXIT_ERROR);
         goto done;
     }
-    qsort(s->ev, s->n, sizeof *s->ev, cmp_newest);
+    if (s->n) /* (qsort's base may not be NULL, even for no elements) */
+        qsort(s->ev, s->n, sizeof *s->ev, cmp_newest);
     for (i = 0; i < s->n && (!s->c.max_items || i < s->c.max_items); i++)
-        if (cli_out_event(s->out, &s->ev[i])) {
-            code = EXIT_ERROR;
+        if ((rc = cli_out_event(s->out, &s->ev[i]))) {
+            if (rc != BT_ESTOP)
+                code = EXIT_ERROR;
             break;
         }
     if (cli_debug)
@@ -193,7 +211,8 @@ static int cmd_search(int argc, char **argv)
             memset(&q, 0, sizeof q);
             q.filter = &s.c.filter;
             q.limit = s.c.max_items;
-            if (bt_store_search(store, &q, on_store_event, s.out, &s.err))
+            rc = bt_store_search(store, &q, on_store_event, s.out, &s.err);
+            if (rc && rc != BT_ESTOP)
                 code = cli_fail(&s.err, EXIT_ERROR);
         }
     }
@@ -202,6 +221,7 @@ static int cmd_search(int argc, char **argv)
         code = fin;
 done:
     bt_store_close(store);
+    cli_s3_dispose(&s.s3);
     bt_arena_free(s.arena);
     free(s.ev);
     free(s.from);

@@ -113,24 +113,23 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
     return 0;
 }
 
-/* Prints text wrapped at width, continuation lines indented by indent; the first
- * line starts at column indent too (the caller may already be there: at_indent). */
-static void wrap_at(FILE *f, const char *text, int indent, int width, int at_indent)
+/* Word-wraps text to width; continuation lines start at column indent. The first
+ * line starts at column first (the caller has already printed up to it). */
+static void wrap_from(FILE *f, const char *text, int first, int indent, int width)
 {
-    int col = indent;
+    int col = first;
     const char *p = text;
-    if (!at_indent)
-        fprintf(f, "%*s", indent, "");
     while (*p) {
         const char *w = p;
         int len;
         while (*w && *w != ' ' && *w != '\n')
             w++;
         len = (int)(w - p);
-        if (col > indent && col + 1 + len > width) {
+        if (col > first && col + 1 + len > width) {
             fprintf(f, "\n%*s", indent, "");
             col = indent;
-        } else if (col > indent) {
+            first = indent;
+        } else if (col > first) {
             fputc(' ', f);
             col++;
         }
@@ -140,6 +139,7 @@ static void wrap_at(FILE *f, const char *text, int indent, int width, int at_ind
         if (*p == '\n') {
             fprintf(f, "\n%*s", indent, "");
             col = indent;
+            first = indent;
             p++;
         } else if (*p == ' ') {
             p++;
@@ -150,7 +150,8 @@ static void wrap_at(FILE *f, const char *text, int indent, int width, int at_ind
 
 static void wrap(FILE *f, const char *text, int indent, int width)
 {
-    wrap_at(f, text, indent, width, 0);
+    fprintf(f, "%*s", indent, "");
+    wrap_from(f, text, indent, indent, width);
 }
 
 /* An option is left out of --help and the man page when it has no help text (hidden,
@@ -189,7 +190,7 @@ void cli_print_help(FILE *f, const cli_cmd *cmd)
                          o->type == OPT_VALUE ? o->arg : "");
             if (strlen(head) < 26) {
                 fprintf(f, "  %-26s", head);
-                wrap_at(f, o->help, 28, 78, 1);
+                wrap_from(f, o->help, 28, 28, 80);
             } else {
                 fprintf(f, "  %s\n", head);
                 wrap(f, o->help, 28, 78);

@@ -1,5 +1,6 @@
 /* output.c - printing results: streaming JSON in the LookupEvents shape and raw
  * NDJSON, and every AWS CLI format (with --query) through the formatter. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -9,7 +10,7 @@
 #include "buildtrail/jmespath.h"
 #include "cli.h"
 
-enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT };
+enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT, MODE_STREAM_QUERY };
 
 struct cli_out {
     int mode;
@@ -21,7 +22,92 @@ struct cli_out {
     bt_buf buf;
     uint64_t n;
     int failed;
+    bt_jmespath *per_event; /* MODE_STREAM_QUERY: the query as applied to one event */
+    bt_arena *tmp;          /* MODE_STREAM_QUERY: per-event scratch */
 };
+
+/*
+ * A query `Events[<projection>]<rest>` whose rest has no top-level pipe applies <rest>
+ * to each event on its own (a JMESPath projection carries everything to its right, up
+ * to a pipe). Such a query is evaluated event by event as `[@][<projection>]<rest>`
+ * and the results concatenated, so memory stays bounded by the results. Returns the
+ * per-event expression (malloc'd) or NULL when the query is not of that shape.
+ */
+static char *per_event_query(const char *q)
+{
+    const char *p;
+    int depth = 0;
+    char quote = 0;
+    char *out;
+
+    if (strncmp(q, "Events[", 7) != 0)
+        return NULL;
+    p = q + 7;
+    if (!(*p == ']' || (p[0] == '*' && p[1] == ']') || *p == '?'))
+        return NULL;
+    for (p = q + 6; *p; p++) {
+        if (quote) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == quote)
+                quote = 0;
+            continue;
+        }
+        if (*p == '\'' || *p == '"' || *p == '`')
+            quote = *p;
+        else if (*p == '[' || *p == '(' || *p == '{')
+            depth++;
+        else if (*p == ']' || *p == ')' || *p == '}')
+            depth--;
+        else if (*p == '|' && depth == 0 && p[1] != '|' && (p == q || p[-1] != '|'))
+            return NULL; /* a pipe ends the projection: the rest sees the whole list */
+    }
+    if (quote || depth != 0)
+        return NULL;
+    if (asprintf(&out, "[@]%s", q + 6) < 0)
+        return NULL;
+    return out;
+}
+
+/* Deep copy of v into a (the per-event arena is reset after each event). */
+static bt_json *clone(bt_arena *a, const bt_json *v)
+{
+    bt_json *c = NULL;
+    size_t i;
+    switch (v->type) {
+    case BT_JSON_NULL: return bt_json_new_null(a);
+    case BT_JSON_TRUE: return bt_json_new_bool(a, true);
+    case BT_JSON_FALSE: return bt_json_new_bool(a, false);
+    case BT_JSON_STRING: return bt_json_new_string(a, v->u.str, v->len);
+    case BT_JSON_NUMBER:
+        c = bt_json_new_number(a, v->num);
+        if (c && v->u.str) { /* keep the text: it says int or float, as Python would */
+            c->u.str = bt_arena_strndup(a, v->u.str, v->len);
+            c->len = v->len;
+            if (!c->u.str)
+                return NULL;
+        }
+        return c;
+    case BT_JSON_ARRAY:
+        c = bt_json_new_array(a, v->len);
+        for (i = 0; c && i < v->len; i++) {
+            bt_json *x = clone(a, v->u.items[i]);
+            if (!x || bt_json_array_push(a, c, x))
+                return NULL;
+        }
+        return c;
+    case BT_JSON_OBJECT:
+        c = bt_json_new_object(a, v->len);
+        for (i = 0; c && i < v->len; i++) {
+            bt_json *x = clone(a, v->u.members[i].value);
+            const char *k = bt_arena_strndup(a, v->u.members[i].key, v->u.members[i].key_len);
+            if (!x || !k || bt_json_object_put(a, c, k, v->u.members[i].key_len, x))
+                return NULL;
+        }
+        return c;
+    }
+    return NULL;
+}
 
 static void flush(cli_out *o, int force)
 {
@@ -74,8 +160,15 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title)
             return NULL;
         }
         o->mode = MODE_COLLECT;
+        {
+            char *pe = per_event_query(query);
+            if (pe && bt_jmespath_compile(pe, &o->per_event, &err) == 0 &&
+                (o->tmp = bt_arena_new(1 << 16, 0)))
+                o->mode = MODE_STREAM_QUERY;
+            free(pe);
+        }
     }
-    if (o->mode == MODE_COLLECT) {
+    if (o->mode == MODE_COLLECT || o->mode == MODE_STREAM_QUERY) {
         o->arena = bt_arena_new(1 << 20, 0);
         o->events = o->arena ? bt_json_new_array(o->arena, 64) : NULL;
         if (!o->events) {
@@ -107,6 +200,30 @@ int cli_out_event(cli_out *o, const bt_event *ev)
         o->n++;
         return 0;
     }
+    if (o->mode == MODE_STREAM_QUERY) {
+        bt_error err = BT_ERROR_INIT;
+        bt_json *res;
+        size_t i;
+        bt_arena_reset(o->tmp);
+        v = cli_event_to_lookup(o->tmp, ev);
+        if (!v)
+            return BT_ENOMEM;
+        /* the expression starts with [@]: it wraps the event itself */
+        if (bt_jmespath_eval(o->per_event, o->tmp, v, &res, &err)) {
+            /* the same error the whole query would hit: report it from finish */
+            o->mode = MODE_COLLECT;
+            o->failed = 2;
+            cli_err("--query: %s", err.msg);
+            return BT_ESTOP; /* the caller stops; cli_out_finish returns EXIT_USAGE */
+        }
+        for (i = 0; res->type == BT_JSON_ARRAY && i < res->len; i++) {
+            bt_json *c = clone(o->arena, res->u.items[i]);
+            if (!c || bt_json_array_push(o->arena, o->events, c))
+                return BT_ENOMEM;
+        }
+        o->n++;
+        return 0;
+    }
     /* streaming JSON: each event at depth 2 of {"Events": [...]}, 4-space indent */
     {
         bt_arena *a = bt_arena_new(1 << 16, 0);
@@ -119,10 +236,14 @@ int cli_out_event(cli_out *o, const bt_event *ev)
         v = cli_event_to_lookup(a, ev);
         if (v && bt_json_write(&one, v, &wo) == 0) {
             bt_buf_puts(&o->buf, o->n ? ",\n        " : "{\n    \"Events\": [\n        ");
-            for (i = 0; i < one.len; i++) {
-                bt_buf_putc(&o->buf, one.data[i]);
-                if (one.data[i] == '\n')
-                    bt_buf_puts(&o->buf, "        ");
+            /* re-indent by 8: copy line by line */
+            for (i = 0; i < one.len;) {
+                const char *nl = memchr(one.data + i, '\n', one.len - i);
+                size_t end = nl ? (size_t)(nl - one.data) + 1 : one.len;
+                bt_buf_append(&o->buf, one.data + i, end - i);
+                if (nl)
+                    bt_buf_append(&o->buf, "        ", 8);
+                i = end;
             }
             o->n++;
             rc = 0;
@@ -175,6 +296,11 @@ int cli_out_finish(cli_out *o)
     int code = EXIT_OK;
     if (o->mode == MODE_STREAM_JSON) {
         bt_buf_puts(&o->buf, o->n ? "\n    ]\n}\n" : "{\n    \"Events\": []\n}\n");
+    } else if (o->mode == MODE_STREAM_QUERY) {
+        code = write_value(o->format, o->title, o->events);
+    } else if (o->mode == MODE_COLLECT && o->failed == 2) {
+        code = EXIT_USAGE;
+        o->failed = 0;
     } else if (o->mode == MODE_COLLECT) {
         bt_json *root = bt_json_new_object(o->arena, 1);
         if (!root || bt_json_object_put(o->arena, root, "Events", 6, o->events)) {
@@ -193,6 +319,8 @@ int cli_out_finish(cli_out *o)
     }
     bt_buf_dispose(&o->buf);
     bt_jmespath_free(o->query);
+    bt_jmespath_free(o->per_event);
+    bt_arena_free(o->tmp);
     bt_arena_free(o->arena);
     free(o);
     return code;

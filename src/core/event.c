@@ -148,22 +148,27 @@ static const struct {
     {"queueUrl", "AWS::SQS::Queue"},
     {"tableName", "AWS::DynamoDB::Table"},
     {"pipelineName", "AWS::CodePipeline::Pipeline"},
-    {"name", NULL}, /* only for codebuild/ssm, handled below */
 };
 
 static int derive_request_resources(bt_arena *a, bt_event *ev, const bt_json *req)
 {
-    size_t i;
+    size_t i, k;
     int rc;
     if (!req || req->type != BT_JSON_OBJECT)
         return 0;
-    for (i = 0; i < sizeof req_resources / sizeof req_resources[0]; i++) {
-        const bt_json *v;
-        if (!req_resources[i].type)
+    /* one pass over the request's members, each compared with the known keys */
+    for (i = 0; i < req->len; i++) {
+        const bt_json_member *m = &req->u.members[i];
+        if (m->value->type != BT_JSON_STRING)
             continue;
-        v = bt_json_get(req, req_resources[i].key);
-        if (v && v->type == BT_JSON_STRING && (rc = add_resource(a, ev, req_resources[i].type, v->u.str)))
-            return rc;
+        for (k = 0; k < sizeof req_resources / sizeof req_resources[0]; k++) {
+            const char *key = req_resources[k].key;
+            if (!req_resources[k].type || key[0] != m->key[0] || strcmp(key, m->key) != 0)
+                continue;
+            if ((rc = add_resource(a, ev, req_resources[k].type, m->value->u.str)))
+                return rc;
+            break;
+        }
     }
     return 0;
 }
@@ -288,58 +293,155 @@ static int parse_time(const bt_json *v, int64_t *ms)
     if (v && v->type == BT_JSON_STRING)
         return bt_time_parse_iso(v->u.str, v->len, ms);
     if (v && v->type == BT_JSON_NUMBER) {
+        if (!(v->num > -62135596800.0 && v->num < 253402300800.0))
+            return BT_EPARSE; /* outside years 1..9999 (and no NaN) */
         *ms = (int64_t)(v->num * 1000.0);
         return 0;
     }
     return BT_EPARSE;
 }
 
+/* The members of a record and of its userIdentity that extraction reads, found in one
+ * pass over each object (records have ~20 members; ~30 separate lookups cost more
+ * than the parse). The first occurrence of a key wins, as with bt_json_get. */
+typedef struct rec_members {
+    const bt_json *event_id, *event_time, *event_name, *event_source, *region, *source_ip,
+        *user_agent, *error_code, *error_message, *event_type, *request_id, *read_only,
+        *user_identity, *recipient;
+} rec_members;
+
+typedef struct uid_members {
+    const bt_json *type, *arn, *principal_id, *access_key_id, *invoked_by, *account, *user_name;
+} uid_members;
+
+#define KEY(m, lit) ((m)->key_len == sizeof(lit) - 1 && memcmp((m)->key, lit, sizeof(lit) - 1) == 0)
+#define SET(slot, m)                                                                           \
+    do {                                                                                       \
+        if (!(slot))                                                                           \
+            (slot) = (m)->value;                                                               \
+    } while (0)
+
+static void scan_record(const bt_json *rec, rec_members *r)
+{
+    size_t i;
+    memset(r, 0, sizeof *r);
+    for (i = 0; i < rec->len; i++) {
+        const bt_json_member *m = &rec->u.members[i];
+        switch (m->key[0]) {
+        case 'e':
+            if (KEY(m, "eventID"))
+                SET(r->event_id, m);
+            else if (KEY(m, "eventTime"))
+                SET(r->event_time, m);
+            else if (KEY(m, "eventName"))
+                SET(r->event_name, m);
+            else if (KEY(m, "eventSource"))
+                SET(r->event_source, m);
+            else if (KEY(m, "eventType"))
+                SET(r->event_type, m);
+            else if (KEY(m, "errorCode"))
+                SET(r->error_code, m);
+            else if (KEY(m, "errorMessage"))
+                SET(r->error_message, m);
+            break;
+        case 'a':
+            if (KEY(m, "awsRegion"))
+                SET(r->region, m);
+            break;
+        case 's':
+            if (KEY(m, "sourceIPAddress"))
+                SET(r->source_ip, m);
+            break;
+        case 'u':
+            if (KEY(m, "userAgent"))
+                SET(r->user_agent, m);
+            else if (KEY(m, "userIdentity"))
+                SET(r->user_identity, m);
+            break;
+        case 'r':
+            if (KEY(m, "requestID"))
+                SET(r->request_id, m);
+            else if (KEY(m, "readOnly"))
+                SET(r->read_only, m);
+            else if (KEY(m, "recipientAccountId"))
+                SET(r->recipient, m);
+            break;
+        }
+    }
+}
+
+static void scan_identity(const bt_json *uid, uid_members *u)
+{
+    size_t i;
+    memset(u, 0, sizeof *u);
+    for (i = 0; i < uid->len; i++) {
+        const bt_json_member *m = &uid->u.members[i];
+        if (KEY(m, "type"))
+            SET(u->type, m);
+        else if (KEY(m, "arn"))
+            SET(u->arn, m);
+        else if (KEY(m, "principalId"))
+            SET(u->principal_id, m);
+        else if (KEY(m, "accessKeyId"))
+            SET(u->access_key_id, m);
+        else if (KEY(m, "invokedBy"))
+            SET(u->invoked_by, m);
+        else if (KEY(m, "accountId"))
+            SET(u->account, m);
+        else if (KEY(m, "userName"))
+            SET(u->user_name, m);
+    }
+}
+#undef KEY
+#undef SET
+
 int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error *err)
 {
-    const bt_json *uid, *ro;
+    rec_members r;
     const char *t;
 
     memset(ev, 0, sizeof *ev);
     if (!rec || rec->type != BT_JSON_OBJECT)
         return bt_error_set(err, BT_EPARSE, "record is not a JSON object");
+    scan_record(rec, &r);
     ev->raw = rec->src;
     ev->raw_len = rec->src_len;
     ev->read_only = -1;
-    ev->event_id = bt_json_get_str(rec, "eventID");
+    ev->event_id = str_of(r.event_id);
     if (!ev->event_id) {
         ev->event_id = bt_arena_sprintf(a, "x-%016llx", fnv1a(rec->src, rec->src_len));
         if (!ev->event_id)
             return BT_ENOMEM;
     }
-    if (parse_time(bt_json_get(rec, "eventTime"), &ev->time_ms))
+    if (parse_time(r.event_time, &ev->time_ms))
         return bt_error_set(err, BT_EPARSE, "record '%s' has no valid eventTime", ev->event_id);
-    ev->event_name = bt_json_get_str(rec, "eventName");
-    ev->event_source = bt_json_get_str(rec, "eventSource");
-    ev->region = bt_json_get_str(rec, "awsRegion");
-    ev->source_ip = bt_json_get_str(rec, "sourceIPAddress");
-    ev->user_agent = bt_json_get_str(rec, "userAgent");
-    ev->error_code = bt_json_get_str(rec, "errorCode");
-    ev->error_message = bt_json_get_str(rec, "errorMessage");
-    ev->event_type = bt_json_get_str(rec, "eventType");
-    ev->request_id = bt_json_get_str(rec, "requestID");
+    ev->event_name = str_of(r.event_name);
+    ev->event_source = str_of(r.event_source);
+    ev->region = str_of(r.region);
+    ev->source_ip = str_of(r.source_ip);
+    ev->user_agent = str_of(r.user_agent);
+    ev->error_code = str_of(r.error_code);
+    ev->error_message = str_of(r.error_message);
+    ev->event_type = str_of(r.event_type);
+    ev->request_id = str_of(r.request_id);
     ev->kind = ev->event_type && strcmp(ev->event_type, "AwsCloudTrailInsight") == 0
                    ? BT_KIND_INSIGHT
                    : BT_KIND_API;
-    ro = bt_json_get(rec, "readOnly");
-    if (ro) {
-        if (ro->type == BT_JSON_TRUE || bt_json_is_str(ro, "true"))
+    if (r.read_only) {
+        if (r.read_only->type == BT_JSON_TRUE || bt_json_is_str(r.read_only, "true"))
             ev->read_only = 1;
-        else if (ro->type == BT_JSON_FALSE || bt_json_is_str(ro, "false"))
+        else if (r.read_only->type == BT_JSON_FALSE || bt_json_is_str(r.read_only, "false"))
             ev->read_only = 0;
     }
-    uid = bt_json_get(rec, "userIdentity");
-    if (uid && uid->type == BT_JSON_OBJECT) {
-        ev->identity_type = bt_json_get_str(uid, "type");
-        ev->principal_arn = bt_json_get_str(uid, "arn");
-        ev->principal_id = bt_json_get_str(uid, "principalId");
-        ev->access_key_id = bt_json_get_str(uid, "accessKeyId");
-        ev->invoked_by = bt_json_get_str(uid, "invokedBy");
-        ev->account = bt_json_get_str(uid, "accountId");
+    if (r.user_identity && r.user_identity->type == BT_JSON_OBJECT) {
+        uid_members u;
+        scan_identity(r.user_identity, &u);
+        ev->identity_type = str_of(u.type);
+        ev->principal_arn = str_of(u.arn);
+        ev->principal_id = str_of(u.principal_id);
+        ev->access_key_id = str_of(u.access_key_id);
+        ev->invoked_by = str_of(u.invoked_by);
+        ev->account = str_of(u.account);
         t = ev->identity_type ? ev->identity_type : "";
         if (strcmp(t, "AssumedRole") == 0 && ev->principal_arn &&
             strstr(ev->principal_arn, ":assumed-role/")) {
@@ -347,8 +449,8 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
             ev->username = ev->session_name;
         } else if (strcmp(t, "Root") == 0) {
             ev->username = "root";
-        } else if (bt_json_get_str(uid, "userName")) {
-            ev->username = bt_json_get_str(uid, "userName");
+        } else if (str_of(u.user_name)) {
+            ev->username = str_of(u.user_name);
         } else if (strcmp(t, "FederatedUser") == 0 && ev->principal_arn) {
             ev->username = after_last(ev->principal_arn, '/');
         } else if (strcmp(t, "AWSService") == 0) {
@@ -358,7 +460,7 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
             strcmp(t, "AssumedRole") != 0 && bt_event_codebuild_session_uuid(ev->principal_id))
             ev->session_name = after_last(ev->principal_id, ':');
     }
-    t = bt_json_get_str(rec, "recipientAccountId");
+    t = str_of(r.recipient);
     if (t)
         ev->account = t;
     return derive_codebuild(a, ev, rec) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;

@@ -5,11 +5,14 @@
  * and csv formats, and the CLI's local-time ISO 8601 rendering of timestamps.
  */
 #include <math.h>
+#include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buildtrail/format.h"
+#include "buildtrail/timeutil.h"
 #include "core/format_int.h"
 
 static const char *const bt_format_names[] = {"json", "text",        "table",
@@ -403,6 +406,28 @@ static void tz_init(py_tzlocal *z)
     z->hasdst = z->dst_saved != 0;
 }
 
+/* The zone is read again only when TZ changes (tzset() stats /etc/localtime: per
+ * timestamp it dominated printing large results). */
+static pthread_mutex_t tz_mu = PTHREAD_MUTEX_INITIALIZER;
+static py_tzlocal tz_cached;
+static char tz_key[512];
+static int tz_have;
+
+static void tz_current(py_tzlocal *z)
+{
+    const char *tz = getenv("TZ");
+    char key[512];
+    snprintf(key, sizeof key, "%c%s", tz ? '=' : '-', tz ? tz : "");
+    pthread_mutex_lock(&tz_mu);
+    if (!tz_have || strcmp(key, tz_key) != 0) {
+        tz_init(&tz_cached);
+        memcpy(tz_key, key, sizeof key);
+        tz_have = 1;
+    }
+    *z = tz_cached;
+    pthread_mutex_unlock(&tz_mu);
+}
+
 /* time.localtime(floor(t)).tm_isdst for t in whole seconds. */
 static bool local_isdst(int64_t t)
 {
@@ -443,22 +468,15 @@ static bool tz_isdst(const py_tzlocal *z, int64_t wall_ms, int fold)
     return naive_is_dst(z, wall_ms);
 }
 
-/* Civil date from days since 1970-01-01 (proleptic Gregorian). */
+/* Civil date from days since 1970-01-01 (proleptic Gregorian), as Python counts years. */
 static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
-    int64_t era, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    yoe = z - era * 146097;
-    yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
-    *y = yoe + era * 400;
-    doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    if (*m <= 2)
-        (*y)++;
+    int yy;
+    unsigned mm, dd;
+    bt_time_civil_from_days(z, &yy, &mm, &dd);
+    *y = yy;
+    *m = (int)mm;
+    *d = (int)dd;
 }
 
 int bt_format_iso8601_local(bt_buf *out, int64_t epoch_ms)
@@ -469,7 +487,7 @@ int bt_format_iso8601_local(bt_buf *out, int64_t epoch_ms)
     int month, day, fold, ms, rc;
     bool dst1;
 
-    tz_init(&z);
+    tz_current(&z);
     if (epoch_ms < -62135596800000LL || epoch_ms > 253402300799999LL)
         return BT_EINVAL;
     /* _tzinfo.fromutc: wall = utc + std; then + dst() of that wall time at fold=1 */

@@ -13,6 +13,7 @@
 typedef struct reader {
     const char *data;
     size_t len;
+    const bt_filter *pre; /* prefilter: skip records that cannot match (NULL = none) */
     bt_arena *arena;
     bt_event_fn fn;
     void *ctx;
@@ -26,6 +27,73 @@ static size_t skip_ws(const char *d, size_t i, size_t len)
     while (i < len && (d[i] == ' ' || d[i] == '\n' || d[i] == '\r' || d[i] == '\t'))
         i++;
     return i;
+}
+
+/* Fields whose filter values appear verbatim in any record that matches them (unlike
+ * username "root", or resource names that extraction derives). */
+static const bt_filter_field verbatim_fields[] = {
+    BT_F_EVENT_NAME, BT_F_EVENT_SOURCE, BT_F_ERROR_CODE, BT_F_ACCOUNT, BT_F_REGION,
+    BT_F_SOURCE_IP,  BT_F_ACCESS_KEY_ID, BT_F_EVENT_ID,  BT_F_PRINCIPAL, BT_F_BUILD,
+    BT_F_PROJECT};
+
+/* End of the JSON object or array starting at d[i] (string-aware), or 0 when it is not
+ * closed within len. *escapes is set if a backslash occurs inside. Strings are crossed
+ * with memchr: a quote ends one unless an odd run of backslashes precedes it. */
+static size_t skip_container(const char *d, size_t i, size_t len, int *escapes)
+{
+    const char *p = d + i, *end = d + len;
+    int depth = 0;
+    while (p < end) {
+        char c = *p;
+        if (c == '"') {
+            const char *q = p + 1;
+            for (;;) {
+                const char *b;
+                q = memchr(q, '"', (size_t)(end - q));
+                if (!q)
+                    return 0;
+                for (b = q; b > p + 1 && b[-1] == '\\'; b--)
+                    ;
+                if (((q - b) & 1) == 0)
+                    break;
+                q++;
+            }
+            p = q + 1;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0) {
+                *escapes = memchr(d + i, '\\', (size_t)(p + 1 - (d + i))) != NULL;
+                return (size_t)(p + 1 - d);
+            }
+        }
+        p++;
+    }
+    return 0;
+}
+
+/* False when the record d[from..to) cannot match r->pre: for some verbatim field none
+ * of the filter's values occurs in its bytes. */
+static int may_match(const reader *r, size_t from, size_t to)
+{
+    size_t k;
+    unsigned v;
+    for (k = 0; k < sizeof verbatim_fields / sizeof verbatim_fields[0]; k++) {
+        bt_filter_field f = verbatim_fields[k];
+        int hit = 0;
+        if (!r->pre->nvalues[f])
+            continue;
+        for (v = 0; v < r->pre->nvalues[f] && !hit; v++) {
+            const char *val = r->pre->values[f][v];
+            if (memmem(r->data + from, to - from, val, strlen(val)))
+                hit = 1;
+        }
+        if (!hit)
+            return 0;
+    }
+    return 1;
 }
 
 static int deliver(reader *r, const bt_event *ev)
@@ -176,6 +244,16 @@ static int stream_object(reader *r, size_t *pos)
     } else {
         for (;;) {
             bt_json *el;
+            if (r->pre && !lookup && d[i] == '{') {
+                int esc;
+                size_t end = skip_container(d, i, r->len, &esc);
+                if (end && !esc && !may_match(r, i, end)) {
+                    /* cannot match: counted, not parsed */
+                    r->st->records++;
+                    i = end;
+                    goto next;
+                }
+            }
             if ((rc = parse_at(r, &i, &el)))
                 return rc;
             if (lookup)
@@ -185,6 +263,7 @@ static int stream_object(reader *r, size_t *pos)
             bt_arena_reset(r->arena);
             if (rc || r->stop)
                 return rc;
+        next:
             i = skip_ws(d, i, r->len);
             if (i < r->len && d[i] == ',') {
                 i = skip_ws(d, i + 1, r->len);
@@ -277,6 +356,16 @@ static int read_values(reader *r)
             pos = i + 1;
             continue;
         }
+        if (r->pre && r->data[pos] == '{') {
+            int esc;
+            size_t end = skip_container(r->data, pos, r->len, &esc);
+            /* an EventBridge envelope or a record that cannot match */
+            if (end && !esc && !may_match(r, pos, end)) {
+                r->st->records++;
+                pos = end;
+                continue;
+            }
+        }
         if ((rc = parse_at(r, &pos, &v)))
             return rc;
         rc = handle_value(r, v, 0);
@@ -288,6 +377,12 @@ static int read_values(reader *r)
 
 int bt_read_data(const char *data, size_t len, bt_arena *scratch, bt_event_fn fn, void *ctx,
                  bt_read_stats *st, bt_error *err)
+{
+    return bt_read_data_filtered(data, len, scratch, NULL, fn, ctx, st, err);
+}
+
+int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
+                          bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err)
 {
     bt_buf plain = BT_BUF_INIT;
     reader r;
@@ -303,6 +398,7 @@ int bt_read_data(const char *data, size_t len, bt_arena *scratch, bt_event_fn fn
     st->bytes_json += len;
     r.data = data;
     r.len = len;
+    r.pre = pre;
     r.arena = scratch;
     r.fn = fn;
     r.ctx = ctx;

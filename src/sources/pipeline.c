@@ -162,6 +162,7 @@ static int add_done(worker *w, const bt_file_info *f, uint64_t records, const ch
     b->done[b->n_done].mtime_ns = f->mtime_ns;
     b->done[b->n_done].records = records;
     b->done[b->n_done].failed = errmsg != NULL;
+    b->done[b->n_done].etag = NULL;
     b->errors[b->n_done] = errmsg ? bt_arena_strdup(b->arena, errmsg) : NULL;
     if (!b->done[b->n_done].path)
         return BT_ENOMEM;
@@ -192,7 +193,8 @@ static void *work(void *arg)
         if (!rc && f->walked && !bt_looks_like_input(data.data, data.len)) {
             w->st.nonjson++;
         } else if (!rc) {
-            rc = bt_read_data(data.data, data.len, w->scratch, on_event, w, &w->st, &err);
+            rc = bt_read_data_filtered(data.data, data.len, w->scratch, p->o->filter, on_event, w,
+                                       &w->st, &err);
             if (rc && rc != BT_ESTOP && rc != BT_ENOMEM)
                 bt_error_prefix(&err, "'%s'", f->path);
         }

@@ -13,6 +13,7 @@
  * one transaction, so a kill at any moment leaves a consistent store.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -32,8 +33,8 @@
 
 #define BT_APP_ID 0x42545231 /* "BTR1" */
 #define BLOCK_RAW_TARGET (512u << 10)
-#define ZSTD_LEVEL 6
-#define BLOCK_CACHE 4
+#define ZSTD_LEVEL 3
+#define BLOCK_CACHE 16 /* 8 MiB of decompressed blocks: serve's pages revisit them */
 #define INTERN_MAX 1000000
 
 /* ---- schema ---------------------------------------------------------------------- */
@@ -800,24 +801,55 @@ void bt_store_pack_free(bt_store_pack *p)
     free(p);
 }
 
+/* Pack order: the records of one build (made by it, or about it) next to each other,
+ * so a build's timeline touches few blocks; then by time. */
+static const bt_event *g_sort_ev;
+
+static const char *pack_key(const bt_event *e)
+{
+    return e->actor_uuid ? e->actor_uuid : e->build_uuid ? e->build_uuid : "~";
+}
+
+static int cmp_pack(const void *x, const void *y)
+{
+    const bt_event *a = &g_sort_ev[*(const uint32_t *)x], *b = &g_sort_ev[*(const uint32_t *)y];
+    int c = strcmp(pack_key(a), pack_key(b));
+    if (c)
+        return c;
+    if (a->time_ms != b->time_ms)
+        return a->time_ms < b->time_ms ? -1 : 1;
+    return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+}
+
+static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
 {
     bt_store_pack *p = calloc(1, sizeof *p);
     ZSTD_CCtx *zc = ZSTD_createCCtx();
     bt_buf raw = BT_BUF_INIT;
-    size_t i, cap = 0;
+    uint32_t *order = malloc(n * sizeof *order + 1);
+    size_t j, i, cap = 0;
     int rc = 0;
 
     *out = NULL;
-    if (!p || !zc || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
+    if (!p || !zc || !order || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
         !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
     p->n = n;
-    for (i = 0; i <= n; i++) {
+    for (j = 0; j < n; j++)
+        order[j] = (uint32_t)j;
+    /* qsort has no context argument in C11: serialise the (short) sorts */
+    pthread_mutex_lock(&g_sort_mu);
+    g_sort_ev = ev;
+    qsort(order, n, sizeof *order, cmp_pack);
+    pthread_mutex_unlock(&g_sort_mu);
+    for (j = 0; j <= n; j++) {
+        i = j < n ? order[j] : n;
         /* close the block at the size target, and after the last event */
-        if (i == n || (raw.len && raw.len + ev[i].raw_len > BLOCK_RAW_TARGET)) {
+        if (j == n || (raw.len && raw.len + ev[i].raw_len > BLOCK_RAW_TARGET)) {
             pack_block *b;
             size_t bound;
             if (!raw.len)
@@ -846,7 +878,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
                 goto done;
             }
             bt_buf_clear(&raw);
-            if (i == n)
+            if (j == n)
                 break;
         }
         p->ev_block[i] = (uint32_t)p->nblocks;
@@ -862,6 +894,7 @@ done:
     bt_store_pack_free(p);
     ZSTD_freeCCtx(zc);
     bt_buf_dispose(&raw);
+    free(order);
     return rc;
 }
 
@@ -1264,8 +1297,12 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, ")");
 pos:
     if (bq && bq->after) {
-        bt_buf_puts(&q->sql, bq->oldest_first ? " AND (e.t > ? OR (e.t = ? AND e.id > ?))"
-                                              : " AND (e.t < ? OR (e.t = ? AND e.id < ?))");
+        /* the plain bound on t lets the index range start at the position, rather than
+         * scan every row before it */
+        bt_buf_puts(&q->sql, bq->oldest_first
+                                 ? " AND e.t >= ? AND (e.t > ? OR (e.t = ? AND e.id > ?))"
+                                 : " AND e.t <= ? AND (e.t < ? OR (e.t = ? AND e.id < ?))");
+        add_bind(q, 0, bq->after->time_ms, NULL);
         add_bind(q, 0, bq->after->time_ms, NULL);
         add_bind(q, 0, bq->after->time_ms, NULL);
         add_bind(q, 0, bq->after->seq, NULL);
@@ -1292,13 +1329,37 @@ static int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err)
     return 0;
 }
 
+/* One result row of a search, while its chunk is assembled. */
+typedef struct srow {
+    int64_t id, t, blk, off, len;
+    int kind;
+    size_t copy; /* offset of the record's bytes in the chunk buffer */
+} srow;
+
+static int cmp_srow_block(const void *x, const void *y)
+{
+    const srow *a = *(const srow *const *)x, *b = *(const srow *const *)y;
+    if (a->blk != b->blk)
+        return a->blk < b->blk ? -1 : 1;
+    return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/*
+ * Rows come in time order but records sit in blocks in ingest order, so rows are
+ * taken in chunks: each chunk's records are copied out block by block (every block
+ * decompressed at most once per chunk), then delivered in time order. Chunks start
+ * small (a page of 50 costs one small chunk) and double up to 2048 rows.
+ */
 int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn, void *ctx,
                     bt_error *err)
 {
     sqlq q;
     sqlite3_stmt *st = NULL;
-    int rc, step = SQLITE_DONE;
+    int rc, step = SQLITE_ROW;
     uint64_t delivered = 0;
+    size_t chunk = 64, n, i;
+    srow *rows = NULL, **order = NULL;
+    bt_buf copy = BT_BUF_INIT;
 
     memset(&q, 0, sizeof q);
     bt_buf_puts(&q.sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
@@ -1311,47 +1372,84 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC" : " ORDER BY e.t DESC, e.id DESC");
     if ((rc = prepare_query(s, &q, &st, err)))
         goto done;
-    while ((!bq->limit || delivered < bq->limit) && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        bt_store_pos pos;
-        const bt_buf *blk = NULL;
-        int64_t off = sqlite3_column_int64(st, 4), len = sqlite3_column_int64(st, 5);
-        int kind = sqlite3_column_int(st, 2);
-        bt_json *rec;
-        bt_event ev;
-
-        pos.seq = sqlite3_column_int64(st, 0);
-        pos.time_ms = sqlite3_column_int64(st, 1);
-        if ((rc = load_block(s, sqlite3_column_int64(st, 3), &blk, err)))
-            goto done;
-        if (off < 0 || len < 0 || (size_t)(off + len) > blk->len) {
-            rc = bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",
-                              s->path, (long long)pos.seq);
-            goto done;
+    rows = malloc(2048 * sizeof *rows);
+    order = malloc(2048 * sizeof *order);
+    if (!rows || !order) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    while (step == SQLITE_ROW && (!bq->limit || delivered < bq->limit)) {
+        size_t want = chunk;
+        if (bq->limit && bq->limit - delivered < want)
+            want = (size_t)(bq->limit - delivered); /* verified rows may need more chunks */
+        for (n = 0; n < want && (step = sqlite3_step(st)) == SQLITE_ROW; n++) {
+            rows[n].id = sqlite3_column_int64(st, 0);
+            rows[n].t = sqlite3_column_int64(st, 1);
+            rows[n].kind = sqlite3_column_int(st, 2);
+            rows[n].blk = sqlite3_column_int64(st, 3);
+            rows[n].off = sqlite3_column_int64(st, 4);
+            rows[n].len = sqlite3_column_int64(st, 5);
+            order[n] = &rows[n];
         }
-        bt_arena_reset(s->arena);
-        if ((rc = bt_json_parse(s->arena, blk->data + off, (size_t)len, NULL, &rec, err))) {
-            bt_error_prefix(err, "store '%s': stored event %lld", s->path, (long long)pos.seq);
-            goto done;
+        if (n == 0)
+            break;
+        if (chunk < 2048)
+            chunk *= 2;
+        /* copy the records out, block by block */
+        qsort(order, n, sizeof *order, cmp_srow_block);
+        bt_buf_clear(&copy);
+        for (i = 0; i < n; i++) {
+            const bt_buf *blk = NULL;
+            srow *r = order[i];
+            if ((rc = load_block(s, r->blk, &blk, err)))
+                goto done;
+            if (r->off < 0 || r->len < 0 || (size_t)(r->off + r->len) > blk->len) {
+                rc = bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",
+                                  s->path, (long long)r->id);
+                goto done;
+            }
+            r->copy = copy.len;
+            if ((rc = bt_buf_append(&copy, blk->data + r->off, (size_t)r->len))) {
+                rc = bt_error_set(err, rc, "out of memory");
+                goto done;
+            }
         }
-        if (kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE)
-            rc = bt_event_from_build_status(s->arena, rec, &ev, err);
-        else
-            rc = bt_event_from_record(s->arena, rec, &ev, err);
-        if (rc)
-            goto done;
-        /* hashed columns can collide: the event itself decides */
-        if (bq->filter && !bt_filter_match(bq->filter, &ev))
-            continue;
-        delivered++;
-        if ((rc = fn(ctx, &ev, &pos)))
-            goto done;
+        /* deliver in time order */
+        for (i = 0; i < n && (!bq->limit || delivered < bq->limit); i++) {
+            bt_store_pos pos;
+            bt_json *rec;
+            bt_event ev;
+            pos.seq = rows[i].id;
+            pos.time_ms = rows[i].t;
+            bt_arena_reset(s->arena);
+            if ((rc = bt_json_parse(s->arena, copy.data + rows[i].copy, (size_t)rows[i].len, NULL,
+                                    &rec, err))) {
+                bt_error_prefix(err, "store '%s': stored event %lld", s->path, (long long)pos.seq);
+                goto done;
+            }
+            if (rows[i].kind == BT_KIND_BUILD_STATE || rows[i].kind == BT_KIND_BUILD_PHASE)
+                rc = bt_event_from_build_status(s->arena, rec, &ev, err);
+            else
+                rc = bt_event_from_record(s->arena, rec, &ev, err);
+            if (rc)
+                goto done;
+            /* hashed columns can collide: the event itself decides */
+            if (bq->filter && !bt_filter_match(bq->filter, &ev))
+                continue;
+            delivered++;
+            if ((rc = fn(ctx, &ev, &pos)))
+                goto done;
+        }
     }
     if (step != SQLITE_DONE && step != SQLITE_ROW)
         rc = db_err(s, err, "query");
 done:
     sqlite3_finalize(st);
     bt_buf_dispose(&q.sql);
+    bt_buf_dispose(&copy);
     free(q.binds);
+    free(rows);
+    free(order);
     return rc;
 }
 

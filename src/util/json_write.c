@@ -78,12 +78,77 @@ static int put_u(bt_buf *b, unsigned long u)
     return bt_buf_append(b, e, 6);
 }
 
+/*
+ * The common case (non-ASCII kept): every input byte becomes at most 6 output bytes,
+ * so reserve that once and write straight into the buffer. Returns 1 when the
+ * reservation does not fit (the caller then takes the general path).
+ */
+static int write_string_fast(bt_buf *b, const unsigned char *p, const unsigned char *end)
+{
+    size_t len = (size_t)(end - p);
+    char *o;
+    if (len > ((size_t)-1 - 2) / 6 || bt_buf_reserve(b, len * 6 + 2))
+        return 1;
+    o = b->data + b->len;
+    *o++ = '"';
+    while (p < end) {
+        const unsigned char *q = scan_safe(p, end);
+        unsigned c;
+        if (q > p) {
+            memcpy(o, p, (size_t)(q - p));
+            o += q - p;
+            p = q;
+            if (p >= end)
+                break;
+        }
+        c = *p;
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+            p++;
+        } else if (c < 0x20) {
+            *o++ = '\\';
+            switch (c) {
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            default:
+                *o++ = 'u';
+                *o++ = '0';
+                *o++ = '0';
+                *o++ = g_hex[(c >> 4) & 15];
+                *o++ = g_hex[c & 15];
+            }
+            p++;
+        } else {
+            size_t k = bt_json__utf8_seq(p, end);
+            if (!k) {
+                memcpy(o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                p++;
+            } else {
+                memcpy(o, p, k);
+                o += k;
+                p += k;
+            }
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
 static int write_string(bt_buf *b, const char *str, size_t len, unsigned flags)
 {
     const unsigned char *p = (const unsigned char *)str, *end = p + len;
     int ascii = (flags & BT_JSON_W_ASCII) != 0;
     int rc;
 
+    if (!ascii && write_string_fast(b, p, end) == 0)
+        return 0;
     if ((rc = bt_buf_reserve(b, len + 2)))
         return rc;
     if ((rc = bt_buf_putc(b, '"')))

@@ -177,7 +177,10 @@ int bt_time_parse_user(const char *s, int64_t now_ms, int64_t *ms, bt_error *err
             if (!isdigit((unsigned char)s[k]))
                 ok = 0;
         if (ok) {
-            int64_t n = strtoll(s, NULL, 10), unit = 1000;
+            int64_t n, unit = 1000;
+            if (len > 10) /* more than a few centuries of any unit */
+                return bt_error_set(err, BT_EINVAL, "'%s': age out of range", s);
+            n = strtoll(s, NULL, 10);
             switch (s[len - 1]) {
             case 'm': unit = 60000; break;
             case 'h': unit = 3600000; break;
@@ -192,6 +195,9 @@ int bt_time_parse_user(const char *s, int64_t now_ms, int64_t *ms, bt_error *err
     {
         double v = strtod(s, &end);
         if (end != s && *end == '\0' && !(len == 8 && !strchr(s, '.'))) {
+            /* years 0001..9999 in epoch seconds */
+            if (!(v > -62135596800.0 && v < 253402300800.0))
+                return bt_error_set(err, BT_EINVAL, "'%s': epoch seconds out of range", s);
             *ms = (int64_t)(v * 1000.0 + (v >= 0 ? 0.5 : -0.5));
             return 0;
         }

@@ -94,6 +94,10 @@ for f in "--event-name StopBuild" "--username alice" "--errors" "--start-time 20
   b=$("$BT" search --from "$D" $f -o ndjson 2>/dev/null | awk '!seen[$0]++')
   eq "search --from = store [$f]" "$a" "$b"
 done
+# the scan's prefilter never hides a match written with escapes
+printf '{"Records":[{"eventVersion":"1.08","eventTime":"2026-10-01T11:00:00Z","eventSource":"codebuild.amazonaws.com","eventName":"StartB\\u0075ild","eventID":"esc-1","awsRegion":"us-east-1"},{"eventVersion":"1.08","eventTime":"2026-10-01T11:00:01Z","eventSource":"codebuild.amazonaws.com","eventName":"StopBuild","eventID":"esc-2","awsRegion":"us-east-1"}]}' > "$T/esc.json"
+eq "prefilter: escaped match found" esc-1 "$("$BT" search --from "$T/esc.json" --event-name StartBuild -o ndjson | jq -r .eventID)"
+eq "prefilter: records still counted" 2 "$("$BT" search --from "$T/esc.json" --event-name StartBuild --debug 2>&1 >/dev/null | sed -n 's/.*, \([0-9]*\) records.*/\1/p')"
 eq "--from stdin" 2 "$(zcat "$D/a.json.gz" | "$BT" search --from - | jq '.Events|length')"
 # a lookup-events style file ingests the embedded records
 "$BT" search --store "$S2" > "$T/lookup.json"
@@ -119,6 +123,18 @@ status "no path" 2 "$BT" ingest --store "$S2"
 status "missing path" 2 "$BT" ingest --store "$S2" "$T/does-not-exist"
 status "unknown command" 2 "$BT" frobnicate
 eq "store mode 0600" 600 "$(stat -c %a "$S2")"
+
+# ---- --query: a per-event projection streams; it must print what the whole query prints
+# (`Events | [...]` is the same query in a shape that is evaluated over the whole list)
+for q in '[].EventName' '[?EventName==`StopBuild`].{N:EventName,U:Username}' '[*].Resources[].ResourceName' \
+         '[?ReadOnly==`"false"`].[EventTime, EventId]' '[?contains(EventName, `Build`)] | length(@)'; do
+  for fmt in json text table yaml csv; do
+    a=$("$BT" search --store "$S2" -o "$fmt" --query "Events$q" 2>&1)
+    b=$("$BT" search --store "$S2" -o "$fmt" --query "Events | $q" 2>&1)
+    eq "query streams = whole [$fmt Events$q]" "$b" "$a"
+  done
+done
+status "query runtime error" 2 "$BT" search --store "$S2" --query 'Events[].abs(EventName)'
 
 # ---- info ---------------------------------------------------------------------------------
 eq "info events" 4 "$("$BT" info --store "$S2" --output json | jq .Events)"

@@ -299,8 +299,8 @@ static void test_lookup_body_and_parse(void)
                       "\"AttributeValue\":\"codebuild.amazonaws.com\"}],\"StartTime\":1714557600,"
                       "\"EndTime\":1714561200,\"EventCategory\":\"insight\",\"MaxResults\":50,"
                       "\"NextToken\":\"a\\\"b\"}");
-    /* an unknown key is sent as botocore sends it: the service rejects it with
-     * InvalidLookupAttributesException, which is what the AWS CLI shows */
+    /* like botocore, an unknown key is sent: the service's InvalidLookupAttributesException
+     * is what the AWS CLI shows */
     r.attr_key = "Project";
     bt_buf_clear(&b);
     CHECK_INT(bt_ct_lookup_body(&r, &b, &err), 0);

@@ -38,6 +38,11 @@ static void test_time(void)
     CHECK_INT(ms, 1790812800000LL);
     CHECK_INT(bt_time_parse_user("next tuesday", now, &ms, &err), BT_EINVAL);
     CHECK(strstr(err.msg, "'next tuesday'") != NULL);
+    /* found by fuzz_reader: out-of-range values are errors, not undefined behaviour */
+    CHECK_INT(bt_time_parse_user("22329322992932299", now, &ms, &err), BT_EINVAL);
+    CHECK(strstr(err.msg, "out of range") != NULL);
+    CHECK_INT(bt_time_parse_user("99999999999999999999d", now, &ms, &err), BT_EINVAL);
+    CHECK_INT(bt_time_parse_user("1e400", now, &ms, &err), BT_EINVAL);
     bt_time_format_utc(&b, 1790856005250LL);
     CHECK_STR(b.data, "2026-10-01T12:00:05.250Z");
     bt_buf_dispose(&b);

@@ -40,6 +40,18 @@ static void record(bt_buf *b, int i)
         "\"AwsApiCall\",\"note\":\"quote \\\" and \\u00e9\"}",
         i % 3, i % 2, 10 + minute / 60, minute % 60, names[i % 4], i % 4, i % 4, i,
         i % 4 == 2 ? "true" : "false");
+    if (i == 5) { /* a pretty-printed record: whitespace the response must escape */
+        bt_buf t = BT_BUF_INIT;
+        size_t k;
+        for (k = 0; k < b->len; k++) {
+            bt_buf_putc(&t, b->data[k]);
+            if (b->data[k] == ',' && k + 1 < b->len && b->data[k + 1] == '"')
+                bt_buf_puts(&t, k % 3 ? "\n\t  " : "\r\n");
+        }
+        bt_buf_clear(b);
+        bt_buf_append(b, t.data, t.len);
+        bt_buf_dispose(&t);
+    }
 }
 
 static void insight(bt_buf *b, int i)
@@ -391,6 +403,23 @@ static void test_filters(void)
         if (!same_ids(&want, &got))
             fprintf(stderr, "  filter %s\n", one[i].attrs);
         CHECK(same_ids(&want, &got));
+    }
+    /* the pretty-printed record comes back byte-exact */
+    {
+        call c;
+        bt_buf rec = BT_BUF_INIT;
+        bt_json *evs;
+        record(&rec, 5);
+        CHECK(strchr(rec.data, '\t') && strchr(rec.data, '\r'));
+        do_call(&c, "{\"LookupAttributes\":[{\"AttributeKey\":\"EventId\",\"AttributeValue\":"
+                    "\"00000000-0000-4000-8000-000000000005\"}]}");
+        evs = c.v ? bt_json_get(c.v, "Events") : NULL;
+        CHECK(evs && evs->len == 1);
+        if (evs && evs->len == 1)
+            CHECK_STR(bt_json_get_str(evs->u.items[0], "CloudTrailEvent"), rec.data);
+        CHECK(strstr(c.r.body.data, "\\n\\t  ") != NULL);
+        done_call(&c);
+        bt_buf_dispose(&rec);
     }
     /* ReadOnly */
     bt_filter_init(&f);
