@@ -218,7 +218,9 @@ int bt_aws_rest_call(bt_aws_client *c, const char *service, const char *method, 
 #define BT_CT_ATTR_ACCESS_KEY_ID "AccessKeyId"
 
 typedef struct bt_ct_lookup_request {
-    const char *attr_key; /* one of BT_CT_ATTR_*, or NULL for none */
+    const char *attr_key; /* one of BT_CT_ATTR_*, or NULL for none (any other key is
+                             sent as is: the service answers
+                             InvalidLookupAttributesException) */
     const char *attr_value;
     int64_t start_time;     /* epoch seconds, inclusive; 0 = unset */
     int64_t end_time;       /* epoch seconds, inclusive; 0 = unset */

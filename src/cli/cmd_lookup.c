@@ -502,10 +502,12 @@ static int run_region(region_run *r)
             bt_json *v;
             if (o->ndjson) {
                 if (ev->cloudtrail_event) {
+                    flockfile(stdout); /* regions print from several threads */
                     if (fwrite(ev->cloudtrail_event, 1, ev->cloudtrail_event_len, stdout) !=
                             ev->cloudtrail_event_len ||
                         fputc('\n', stdout) == EOF)
                         o->failed = 1;
+                    funlockfile(stdout);
                 }
                 continue;
             }
@@ -721,12 +723,11 @@ static int cmd_lookup(int argc, char **argv)
             char ep[512];
             all = 1;
             /* the partition of the configured region, else aws */
-            if (make_client(&L, NULL, &probe, ep, sizeof ep) == 0)
+            bt_aws_config pc = BT_AWS_CONFIG_INIT;
+            (void)ep;
+            pc.profile = L.profile;
+            if (bt_aws_client_new(&probe, &pc, NULL) == 0 && bt_aws_client_region(probe))
                 part = bt_aws_partition(bt_aws_client_region(probe));
-            else if (!probe) {
-                code = EXIT_AWS_CONFIG;
-                goto done;
-            }
             bt_aws_client_free(probe);
             list = bt_aws_partition_regions(part);
             for (i = 0; list && list[i] && nregions < 64; i++)
