@@ -390,45 +390,14 @@ static int call(bt_aws_client *c, const char *service, const char *op, const cha
                 const void *body, size_t body_len, int protocol, unsigned sigv4_flags,
                 bt_aws_response *resp, bt_error *err)
 {
-    shared *sh = c->sh;
     bt_aws_endpoint ep;
-    bt_aws_creds creds;
-    bt_aws_req r;
-    char key[256];
-    int rc;
-
-    memset(&creds, 0, sizeof creds);
-    rc = bt_aws_client_endpoint(c, service, &ep, err);
+    int rc = bt_aws_client_endpoint(c, service, &ep, err);
     if (rc) {
         bt_error_prefix(err, "%s", op);
         return rc;
     }
-    rc = bt_cred_provider_get(sh->cred, &creds, err);
-    if (rc)
-        return rc;
-    snprintf(key, sizeof key, "%s|%s", creds.account_id[0] ? creds.account_id : creds.access_key_id,
-             ep.signing_region);
-    memset(&r, 0, sizeof r);
-    r.http = c->http;
-    r.set = &sh->set;
-    r.quota = &sh->quota;
-    r.rl = sh->rl;
-    r.rl_key = key;
-    r.creds = &creds;
-    r.ep = &ep;
-    r.method = method;
-    r.path = path;
-    r.query = query;
-    r.headers = h;
-    r.nheaders = nh;
-    r.body = body;
-    r.body_len = body_len;
-    r.protocol = protocol;
-    r.sigv4_flags = sigv4_flags;
-    r.op = op;
-    rc = bt_aws_send(&r, resp, err);
-    bt_aws_creds_dispose(&creds);
-    return rc;
+    return bt_aws_client_send(c, &ep, op, method, path, query, h, nh, body, body_len, protocol,
+                              sigv4_flags, resp, err);
 }
 
 static const char *service_for_target(const char *prefix)
