@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "buildtrail/builds.h"
 #include "buildtrail/codebuild.h"
 #include "buildtrail/error.h"
 #include "buildtrail/event.h"
@@ -130,6 +131,11 @@ int bt_store_breakdown(bt_store *s,
  */
 int bt_store_builds(bt_store *s, const char *uuid,
                     int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err);
+
+/* As bt_store_builds, for the builds q selects (q->uuid, when set, names one), newest
+ * start first, at most q->limit. The conditions are the backend's to apply. */
+int bt_store_builds_find(bt_store *s, const bt_build_query *q,
+                         int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err);
 
 /* The latest build of project (in account, when not NULL) that started strictly before
  * before_ms: its uuid (37 bytes) and start. Returns BT_ENOTFOUND when there is none. */

@@ -154,12 +154,6 @@ int cli_out_finish(cli_out *o);
  * builds, ...). Returns an exit code. */
 int cli_out_value(const char *format, const char *query, const char *title, const bt_json *v);
 
-/* ---- builds (cmd_builds.c), shared with `build` ---- */
-bt_json *cli_build_to_json(bt_arena *a, const bt_build *b);
-const char *cli_build_pipeline(const bt_build *b);
-/* End of a build: EventBridge end, else stop time, else its last call (*estimated). */
-int64_t cli_build_end(const bt_build *b, int *estimated);
-
 /* ---- trail archives in S3 (s3.c), for ingest and search --from ---- */
 
 enum {

@@ -111,7 +111,7 @@ static int bump(bt_arena *a, bt_json *o, const char *k, double by)
 static int on_summary(void *ctx, const bt_build *b)
 {
     tl *t = ctx;
-    t->build = cli_build_to_json(t->a, b);
+    t->build = bt_build_to_json(t->a, b);
     if (!t->build)
         return BT_ENOMEM;
     if (b->retried_as[0] && put(t->a, t->build, "RetriedAs", js(t->a, b->retried_as)))

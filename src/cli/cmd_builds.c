@@ -1,7 +1,7 @@
 /* cmd_builds.c - `buildtrail builds`: one row per CodeBuild build reconstructed from
  * the store (trigger, source version, outcome and how it is known, duration, what the
- * build's role session did, who stopped it). Also the build-to-JSON conversion that
- * `build` shares. */
+ * build's role session did, who stopped it). The builds and their JSON come from the
+ * library (builds.h); this file is options and the people's table. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,13 +36,15 @@ static const cli_opt builds_out_opts[] = {
 };
 static const cli_group builds_group = CLI_GROUP("Filters", builds_opts);
 static const cli_group builds_out_group = CLI_GROUP("Output", builds_out_opts);
-static const cli_group *const builds_groups[] = {&builds_group, &builds_out_group,
-                                                 &cli_group_store, NULL};
+static const cli_group *const builds_groups[] = {&builds_group, &builds_out_group, &cli_group_store,
+                                                 NULL};
 
 static int cmd_builds(int argc, char **argv);
 
 const cli_cmd cmd_builds_def = {
-    "builds", cmd_builds, "list CodeBuild builds: trigger, outcome, what each build did",
+    "builds",
+    cmd_builds,
+    "list CodeBuild builds: trigger, outcome, what each build did",
     "builds [--project P] [--start-time T] [--end-time T] [--status S] [--initiator X]",
     "Prints one row per CodeBuild build found in the store, newest first: build id, project, "
     "build number, start time; the trigger (a user or role ARN, a CodePipeline pipeline, a "
@@ -69,7 +71,6 @@ typedef struct bctx {
     int ntrigger;
     bt_arena *a;
     bt_json *list;
-    uint64_t n;
 } bctx;
 
 static int on_opt(void *ctx, const cli_opt *o, const char *v)
@@ -90,8 +91,7 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         b->initiator[b->ninitiator++] = v;
         return 0;
     case O_TRIGGER:
-        if (strcmp(v, "user") && strcmp(v, "pipeline") && strcmp(v, "webhook") &&
-            strcmp(v, "retry") && strcmp(v, "batch")) {
+        if (!bt_build_trigger_valid(v)) {
             cli_err("--trigger '%s': expected user, pipeline, webhook, retry or batch", v);
             return -1;
         }
@@ -106,159 +106,37 @@ many:
     return -1;
 }
 
-static int put(bt_arena *a, bt_json *o, const char *k, bt_json *v)
-{
-    return v ? bt_json_object_put(a, o, k, strlen(k), v) : BT_ENOMEM;
-}
-
-static bt_json *jstr(bt_arena *a, const char *s)
-{
-    return s ? bt_json_new_string(a, s, strlen(s)) : bt_json_new_null(a);
-}
-
-static bt_json *jtime(bt_arena *a, int64_t ms)
-{
-    return ms ? cli_time_value(a, ms) : bt_json_new_null(a);
-}
-
-const char *cli_build_pipeline(const bt_build *b)
-{
-    if (b->initiator && strncmp(b->initiator, "codepipeline/", 13) == 0)
-        return b->initiator + 13;
-    return NULL;
-}
-
-int64_t cli_build_end(const bt_build *b, int *estimated)
-{
-    *estimated = 0;
-    if (b->end_ms)
-        return b->end_ms;
-    if (b->stop_ms)
-        return b->stop_ms;
-    if (b->last_call_ms) {
-        *estimated = 1;
-        return b->last_call_ms;
-    }
-    return 0;
-}
-
-bt_json *cli_build_to_json(bt_arena *a, const bt_build *b)
-{
-    bt_json *o = bt_json_new_object(a, 20), *t = bt_json_new_object(a, 8), *ov;
-    int64_t end;
-    int est;
-
-    if (!o || !t)
-        return NULL;
-    end = cli_build_end(b, &est);
-    if (put(a, o, "BuildId", jstr(a, b->build_id)) || put(a, o, "Uuid", jstr(a, b->uuid)) ||
-        put(a, o, "Batch", bt_json_new_bool(a, b->is_batch)) ||
-        put(a, o, "Project", jstr(a, b->project)) || put(a, o, "Account", jstr(a, b->account)) ||
-        put(a, o, "Region", jstr(a, b->region)) ||
-        put(a, o, "BuildNumber", b->number >= 0 ? bt_json_new_number(a, (double)b->number)
-                                                : bt_json_new_null(a)) ||
-        put(a, o, "StartTime", jtime(a, b->start_ms)))
-        return NULL;
-    if (put(a, t, "Type", jstr(a, b->trigger_type)) ||
-        put(a, t, "Inferred", bt_json_new_bool(a, b->trigger_inferred)) ||
-        put(a, t, "Principal", jstr(a, b->trigger_principal)) ||
-        put(a, t, "Initiator", jstr(a, b->initiator)) ||
-        put(a, t, "Pipeline", jstr(a, cli_build_pipeline(b))) ||
-        put(a, t, "RetryOf", jstr(a, b->retry_of)) ||
-        put(a, t, "BatchUuid", jstr(a, b->batch_uuid)) || put(a, o, "Trigger", t))
-        return NULL;
-    ov = bt_json_new_array(a, 4);
-    if (!ov)
-        return NULL;
-    if (b->overrides) {
-        const char *p = b->overrides;
-        while (*p) {
-            const char *e = strchr(p, ',');
-            size_t n = e ? (size_t)(e - p) : strlen(p);
-            if (bt_json_array_push(a, ov, bt_json_new_string(a, p, n)))
-                return NULL;
-            p += n + (e ? 1 : 0);
-        }
-    }
-    if (put(a, o, "SourceVersion", jstr(a, b->source_version)) || put(a, o, "Overrides", ov) ||
-        put(a, o, "Outcome", jstr(a, b->status)) ||
-        put(a, o, "OutcomeSource", jstr(a, b->status_source)) ||
-        put(a, o, "EndTime", jtime(a, end)) ||
-        put(a, o, "EndTimeEstimated", bt_json_new_bool(a, est)) ||
-        put(a, o, "DurationSeconds", end && b->start_ms && end >= b->start_ms
-                                         ? bt_json_new_number(a, (double)((end - b->start_ms) / 1000))
-                                         : bt_json_new_null(a)) ||
-        put(a, o, "Calls", bt_json_new_number(a, (double)b->calls)) ||
-        put(a, o, "Errors", bt_json_new_number(a, (double)b->errors)) ||
-        put(a, o, "StoppedBy", jstr(a, b->stop_principal)) ||
-        put(a, o, "StopTime", jtime(a, b->stop_ms)))
-        return NULL;
-    return o;
-}
-
-static int contains(const char *hay, const char *needle)
-{
-    return hay && strstr(hay, needle) != NULL;
-}
-
 static int on_build(void *ctx, const bt_build *b)
 {
     bctx *x = ctx;
-    const bt_filter *f = &x->c.filter;
-    unsigned i;
-    int ok;
-    bt_json *j;
-
-    if (x->c.max_items && x->n >= x->c.max_items)
-        return 1;
-    if (b->start_ms < f->start_ms || b->start_ms > f->end_ms)
-        return 0;
-#define ANY(field, val)                                                                        \
-    if (f->nvalues[field]) {                                                                   \
-        ok = 0;                                                                                \
-        for (i = 0; i < f->nvalues[field]; i++)                                                \
-            if ((val) && strcmp(f->values[field][i], (val)) == 0)                              \
-                ok = 1;                                                                        \
-        if (!ok)                                                                               \
-            return 0;                                                                          \
-    }
-    ANY(BT_F_PROJECT, b->project)
-    ANY(BT_F_ACCOUNT, b->account)
-    ANY(BT_F_REGION, b->region)
-#undef ANY
-    if (f->errors_only && !b->errors)
-        return 0;
-    if (x->nstatus) {
-        ok = 0;
-        for (i = 0; i < (unsigned)x->nstatus; i++)
-            if ((b->status && strcmp(b->status, x->status[i]) == 0) ||
-                (!b->status && strcmp(x->status[i], "UNKNOWN") == 0))
-                ok = 1;
-        if (!ok)
-            return 0;
-    }
-    if (x->ntrigger) {
-        ok = 0;
-        for (i = 0; i < (unsigned)x->ntrigger; i++)
-            if (b->trigger_type && strcmp(b->trigger_type, x->trigger[i]) == 0)
-                ok = 1;
-        if (!ok)
-            return 0;
-    }
-    if (x->ninitiator) {
-        ok = 0;
-        for (i = 0; i < (unsigned)x->ninitiator; i++)
-            if (contains(b->trigger_principal, x->initiator[i]) ||
-                contains(b->initiator, x->initiator[i]))
-                ok = 1;
-        if (!ok)
-            return 0;
-    }
-    j = cli_build_to_json(x->a, b);
+    bt_json *j = bt_build_to_json(x->a, b);
     if (!j || bt_json_array_push(x->a, x->list, j))
         return BT_ENOMEM;
-    x->n++;
     return 0;
+}
+
+/* The query from the options (the shared filter and the builds' own lists). */
+static void make_query(const bctx *x, bt_build_query *q)
+{
+    const bt_filter *f = &x->c.filter;
+    unsigned i;
+    bt_build_query_init(q);
+    q->start_ms = f->start_ms;
+    q->end_ms = f->end_ms;
+    q->errors_only = f->errors_only;
+    q->limit = x->c.max_items;
+    for (i = 0; i < f->nvalues[BT_F_PROJECT]; i++)
+        q->projects[q->n_projects++] = f->values[BT_F_PROJECT][i];
+    for (i = 0; i < f->nvalues[BT_F_ACCOUNT]; i++)
+        q->accounts[q->n_accounts++] = f->values[BT_F_ACCOUNT][i];
+    for (i = 0; i < f->nvalues[BT_F_REGION]; i++)
+        q->regions[q->n_regions++] = f->values[BT_F_REGION][i];
+    for (i = 0; i < (unsigned)x->nstatus; i++)
+        q->statuses[q->n_statuses++] = x->status[i];
+    for (i = 0; i < (unsigned)x->ntrigger; i++)
+        q->triggers[q->n_triggers++] = x->trigger[i];
+    for (i = 0; i < (unsigned)x->ninitiator; i++)
+        q->initiators[q->n_initiators++] = x->initiator[i];
 }
 
 /* The trigger in a few words, for the people's table. */
@@ -302,16 +180,16 @@ static void print_people(const bt_json *list)
             snprintf(when, sizeof when, "%.19s", st);
         trigger_words(b, trig, sizeof trig);
         if (color && out)
-            col = strcmp(out, "SUCCEEDED") == 0 ? "\033[32m"
-                  : strcmp(out, "IN_PROGRESS") == 0 ? "\033[33m" : "\033[31m";
+            col = strcmp(out, "SUCCEEDED") == 0     ? "\033[32m"
+                  : strcmp(out, "IN_PROGRESS") == 0 ? "\033[33m"
+                                                    : "\033[31m";
         printf("%-20s %-52.52s %5s %-26.26s %-12.12s %s%-10s%s %8s %6.0f %4.0f%s\n", when,
                bt_json_get_str(b, "BuildId") ? bt_json_get_str(b, "BuildId")
                                              : bt_json_get_str(b, "Uuid"),
                num, trig,
-               bt_json_get_str(b, "SourceVersion") ? bt_json_get_str(b, "SourceVersion") : "-",
-               col, out ? out : "?", color && out ? "\033[0m" : "", dur,
-               bt_json_get(b, "Calls")->num, bt_json_get(b, "Errors")->num,
-               bt_json_get_str(b, "StoppedBy") ? "  stopped" : "");
+               bt_json_get_str(b, "SourceVersion") ? bt_json_get_str(b, "SourceVersion") : "-", col,
+               out ? out : "?", color && out ? "\033[0m" : "", dur, bt_json_get(b, "Calls")->num,
+               bt_json_get(b, "Errors")->num, bt_json_get_str(b, "StoppedBy") ? "  stopped" : "");
     }
 }
 
@@ -323,6 +201,7 @@ static int cmd_builds(int argc, char **argv)
     bt_store *store = NULL;
     bt_error err = BT_ERROR_INIT;
     bt_json *root;
+    bt_build_query q;
 
     memset(&x, 0, sizeof x);
     cli_common_init(&x.c);
@@ -349,7 +228,8 @@ static int cmd_builds(int argc, char **argv)
         code = cli_fail(&err, EXIT_NOSTORE);
         goto done;
     }
-    rc = bt_store_builds(store, NULL, on_build, &x, &err);
+    make_query(&x, &q);
+    rc = bt_store_builds_find(store, &q, on_build, &x, &err);
     if (rc < 0) {
         code = cli_fail(&err, EXIT_ERROR);
         goto done;

@@ -1857,6 +1857,35 @@ done:
     return rc;
 }
 
+typedef struct find_ctx {
+    const bt_build_query *q;
+    int (*fn)(void *ctx, const bt_build *b);
+    void *ctx;
+    uint64_t n;
+    int full; /* stopped at the limit */
+} find_ctx;
+
+static int on_found(void *ctx, const bt_build *b)
+{
+    find_ctx *f = ctx;
+    if (f->q->limit && f->n >= f->q->limit) {
+        f->full = 1;
+        return 1;
+    }
+    if (!bt_build_query_match(f->q, b))
+        return 0;
+    f->n++;
+    return f->fn(f->ctx, b);
+}
+
+int bt_store_builds_find(bt_store *s, const bt_build_query *q,
+                         int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err)
+{
+    find_ctx f = {q, fn, ctx, 0, 0};
+    int rc = bt_store_builds(s, q->uuid, on_found, &f, err);
+    return f.full ? 0 : rc;
+}
+
 int bt_store_previous_build(bt_store *s, const char *project, const char *account,
                             int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err)
 {
