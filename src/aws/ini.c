@@ -114,179 +114,191 @@ static int finish_entry(bt_ini *ini, bt_ini_entry *e, const char *val, size_t le
     return 0;
 }
 
+/* Parser state across lines. */
+typedef struct ini_parser {
+    bt_ini *ini;
+    bt_ini_section *cur;
+    bt_ini_entry *pending; /* entry whose value may still continue */
+    char *val;             /* pending value text */
+    size_t vlen, vcap, blank_run;
+    int lineno, pending_line;
+    bt_error *err;
+} ini_parser;
+
+static int val_reserve(ini_parser *p, size_t need)
+{
+    char *nv;
+    if (need <= p->vcap)
+        return 0;
+    nv = realloc(p->val, need * 2);
+    if (!nv)
+        return bt_error_set(p->err, BT_ENOMEM, "out of memory");
+    p->val = nv;
+    p->vcap = need * 2;
+    return 0;
+}
+
+/* An indented line after an entry continues its value (t: the trimmed line). */
+static int continuation(ini_parser *p, const char *t, size_t tl)
+{
+    if (val_reserve(p, p->vlen + p->blank_run + 1 + tl + 1))
+        return BT_ENOMEM;
+    while (p->blank_run) {
+        p->val[p->vlen++] = '\n';
+        p->blank_run--;
+    }
+    p->val[p->vlen++] = '\n';
+    memcpy(p->val + p->vlen, t, tl);
+    p->vlen += tl;
+    return 0;
+}
+
+/* "[name]" (t: the trimmed line, starting with '['). */
+static int section_line(ini_parser *p, const char *t, size_t tl)
+{
+    const char *close = NULL, *nm = t + 1;
+    size_t i, nl;
+    for (i = tl; i > 1; i--)
+        if (t[i - 1] == ']') {
+            close = t + i - 1;
+            break;
+        }
+    if (!close || close == t + 1)
+        return bt_error_set(p->err, BT_EPARSE, "line %d: malformed section header", p->lineno);
+    nl = (size_t)(close - nm);
+    trim(&nm, &nl);
+    p->cur = section_for(p->ini, nm, nl);
+    return p->cur ? 0 : bt_error_set(p->err, BT_ENOMEM, "out of memory");
+}
+
+/* The entry of the current section named key (lowercased in place), added if new. */
+static int entry_for(ini_parser *p, char *key, size_t kl, bt_ini_entry **out)
+{
+    bt_ini_section *cur = p->cur;
+    bt_ini_entry *e = NULL;
+    size_t i;
+    for (i = 0; i < kl; i++)
+        key[i] = (char)tolower((unsigned char)key[i]);
+    for (i = 0; i < cur->n; i++)
+        if (strcmp(cur->entries[i].key, key) == 0)
+            e = &cur->entries[i];
+    if (!e) {
+        if (grow(p->ini->arena, (void **)&cur->entries, &cur->cap, cur->n, sizeof *cur->entries))
+            return bt_error_set(p->err, BT_ENOMEM, "out of memory");
+        e = &cur->entries[cur->n++];
+    }
+    memset(e, 0, sizeof *e);
+    e->key = key;
+    *out = e;
+    return 0;
+}
+
+/* "key = value" or "key: value" (t: the trimmed line). */
+static int key_line(ini_parser *p, const char *t, size_t tl)
+{
+    const char *d = NULL, *k = t, *v;
+    size_t i, kl, vl;
+    bt_ini_entry *e = NULL;
+    char *key;
+    for (i = 0; i < tl; i++)
+        if (t[i] == '=' || t[i] == ':') {
+            d = t + i;
+            break;
+        }
+    if (!p->cur)
+        return bt_error_set(p->err, BT_EPARSE, "line %d: key outside of any [section]", p->lineno);
+    if (!d)
+        return bt_error_set(p->err, BT_EPARSE, "line %d: expected 'key = value'", p->lineno);
+    kl = (size_t)(d - t);
+    trim(&k, &kl);
+    if (!kl)
+        return bt_error_set(p->err, BT_EPARSE, "line %d: empty key", p->lineno);
+    if (!(key = bt_arena_strndup(p->ini->arena, k, kl)))
+        return bt_error_set(p->err, BT_ENOMEM, "out of memory");
+    if (entry_for(p, key, kl, &e))
+        return BT_ENOMEM;
+    v = d + 1;
+    vl = tl - (size_t)(v - t);
+    trim(&v, &vl);
+    if (val_reserve(p, vl + 1))
+        return BT_ENOMEM;
+    memcpy(p->val, v, vl);
+    p->vlen = vl;
+    p->pending = e;
+    p->pending_line = p->lineno;
+    return 0;
+}
+
+static int flush_pending(ini_parser *p)
+{
+    int rc = 0;
+    if (p->pending)
+        rc = finish_entry(p->ini, p->pending, p->val ? p->val : "", p->vlen, p->pending_line,
+                          p->err);
+    p->pending = NULL;
+    return rc;
+}
+
+/* One line (without its newline and CR). */
+static int parse_line(ini_parser *p, const char *line, size_t ll)
+{
+    const char *t = line;
+    size_t tl = ll;
+    int rc;
+    if (memchr(line, '\0', ll))
+        return bt_error_set(p->err, BT_EPARSE, "line %d: NUL byte", p->lineno);
+    if (is_blank(line, ll)) {
+        if (p->pending)
+            p->blank_run++;
+        return 0;
+    }
+    trim(&t, &tl);
+    if (t[0] == '#' || t[0] == ';')
+        return 0;
+    if (p->pending && isspace((unsigned char)line[0]))
+        return continuation(p, t, tl);
+    if ((rc = flush_pending(p)))
+        return rc;
+    p->blank_run = 0;
+    return t[0] == '[' ? section_line(p, t, tl) : key_line(p, t, tl);
+}
+
 int bt_ini_parse(const char *text, size_t len, bt_ini **out, bt_error *err)
 {
-    bt_ini *ini = NULL;
-    bt_ini_section *cur = NULL;
-    bt_ini_entry *pending = NULL; /* entry whose value may still continue */
-    char *val = NULL;             /* pending value text */
-    size_t vlen = 0, vcap = 0, blank_run = 0, pos = 0;
-    int rc = 0, lineno = 0, pending_line = 0;
+    ini_parser p;
+    size_t pos = 0;
+    int rc = 0;
 
     *out = NULL;
+    memset(&p, 0, sizeof p);
+    p.err = err;
     if (len > BT_INI_MAX_SIZE)
         return bt_error_set(err, BT_ELIMIT, "file larger than %zu bytes", BT_INI_MAX_SIZE);
-    ini = calloc(1, sizeof *ini);
-    if (!ini || !(ini->arena = bt_arena_new(0, 0))) {
+    p.ini = calloc(1, sizeof *p.ini);
+    if (!p.ini || !(p.ini->arena = bt_arena_new(0, 0))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
     /* skip a UTF-8 byte order mark */
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         pos = 3;
-    while (pos <= len) {
-        const char *line = text + pos, *nl;
-        size_t ll, rest = len - pos;
-        if (pos == len)
-            break;
-        nl = memchr(line, '\n', rest);
-        ll = nl ? (size_t)(nl - line) : rest;
+    while (pos < len) {
+        const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - line) : len - pos;
         pos += ll + 1;
-        lineno++;
+        p.lineno++;
         if (ll && line[ll - 1] == '\r')
             ll--;
-        if (memchr(line, '\0', ll)) {
-            rc = bt_error_set(err, BT_EPARSE, "line %d: NUL byte", lineno);
-            goto done;
-        }
-        if (is_blank(line, ll)) {
-            if (pending)
-                blank_run++;
-            continue;
-        }
-        {
-            const char *t = line;
-            size_t tl = ll;
-            trim(&t, &tl);
-            if (t[0] == '#' || t[0] == ';') {
-                continue;
-            }
-            /* continuation: indented line after an entry */
-            if (pending && isspace((unsigned char)line[0])) {
-                size_t need = vlen + blank_run + 1 + tl + 1;
-                if (need > vcap) {
-                    char *nv = realloc(val, need * 2);
-                    if (!nv) {
-                        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                        goto done;
-                    }
-                    val = nv;
-                    vcap = need * 2;
-                }
-                while (blank_run) {
-                    val[vlen++] = '\n';
-                    blank_run--;
-                }
-                val[vlen++] = '\n';
-                memcpy(val + vlen, t, tl);
-                vlen += tl;
-                continue;
-            }
-            if (pending) {
-                rc = finish_entry(ini, pending, val ? val : "", vlen, pending_line, err);
-                if (rc)
-                    goto done;
-                pending = NULL;
-            }
-            blank_run = 0;
-            if (t[0] == '[') {
-                const char *close = NULL;
-                size_t i;
-                for (i = tl; i > 1; i--)
-                    if (t[i - 1] == ']') {
-                        close = t + i - 1;
-                        break;
-                    }
-                if (!close || close == t + 1) {
-                    rc = bt_error_set(err, BT_EPARSE, "line %d: malformed section header", lineno);
-                    goto done;
-                }
-                {
-                    const char *nm = t + 1;
-                    size_t nl2 = (size_t)(close - nm);
-                    trim(&nm, &nl2);
-                    cur = section_for(ini, nm, nl2);
-                }
-                if (!cur) {
-                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                    goto done;
-                }
-                continue;
-            }
-            {
-                const char *d = NULL, *k = t, *v;
-                size_t i, kl, vl2;
-                bt_ini_entry *e = NULL;
-                char *key;
-                for (i = 0; i < tl; i++)
-                    if (t[i] == '=' || t[i] == ':') {
-                        d = t + i;
-                        break;
-                    }
-                if (!cur) {
-                    rc = bt_error_set(err, BT_EPARSE, "line %d: key outside of any [section]",
-                                      lineno);
-                    goto done;
-                }
-                if (!d) {
-                    rc = bt_error_set(err, BT_EPARSE, "line %d: expected 'key = value'", lineno);
-                    goto done;
-                }
-                kl = (size_t)(d - t);
-                trim(&k, &kl);
-                if (!kl) {
-                    rc = bt_error_set(err, BT_EPARSE, "line %d: empty key", lineno);
-                    goto done;
-                }
-                key = bt_arena_strndup(ini->arena, k, kl);
-                if (!key) {
-                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                    goto done;
-                }
-                for (i = 0; i < kl; i++)
-                    key[i] = (char)tolower((unsigned char)key[i]);
-                for (i = 0; i < cur->n; i++)
-                    if (strcmp(cur->entries[i].key, key) == 0)
-                        e = &cur->entries[i];
-                if (!e) {
-                    if (grow(ini->arena, (void **)&cur->entries, &cur->cap, cur->n,
-                             sizeof *cur->entries)) {
-                        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                        goto done;
-                    }
-                    e = &cur->entries[cur->n++];
-                }
-                memset(e, 0, sizeof *e);
-                e->key = key;
-                v = d + 1;
-                vl2 = tl - (size_t)(v - t);
-                trim(&v, &vl2);
-                if (vl2 + 1 > vcap) {
-                    char *nv = realloc(val, (vl2 + 1) * 2);
-                    if (!nv) {
-                        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                        goto done;
-                    }
-                    val = nv;
-                    vcap = (vl2 + 1) * 2;
-                }
-                memcpy(val, v, vl2);
-                vlen = vl2;
-                pending = e;
-                pending_line = lineno;
-            }
-        }
-    }
-    if (pending) {
-        rc = finish_entry(ini, pending, val ? val : "", vlen, pending_line, err);
-        if (rc)
+        if ((rc = parse_line(&p, line, ll)))
             goto done;
     }
-    *out = ini;
-    ini = NULL;
+    if ((rc = flush_pending(&p)))
+        goto done;
+    *out = p.ini;
+    p.ini = NULL;
 done:
-    free(val);
-    bt_ini_free(ini);
+    free(p.val);
+    bt_ini_free(p.ini);
     return rc;
 }
 

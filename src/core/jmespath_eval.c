@@ -756,6 +756,111 @@ static bt_json *eval_multi_hash(jp_ctx *c, const jp_node *nd, const bt_json *v)
     return obj;
 }
 
+static bt_json *eval_value_projection(jp_ctx *c, const jp_node *nd, const bt_json *v)
+{
+    bt_json_member *m;
+    bt_json **items, *base = jp_eval(c, nd->kids[0], v);
+    size_t n, i;
+    if (c->rc || !base || base->type != BT_JSON_OBJECT)
+        return NULL;
+    m = jp_members(c, base, &n);
+    if (c->rc)
+        return NULL;
+    items = bt_arena_alloc(c->arena, (n ? n : 1) * sizeof *items);
+    if (!items)
+        return jp_nomem(c);
+    for (i = 0; i < n; i++)
+        items[i] = m[i].value;
+    return project(c, nd->kids[1], items, n);
+}
+
+static bt_json *eval_filter_projection(jp_ctx *c, const jp_node *nd, const bt_json *v)
+{
+    bt_json *out, *r, *base = jp_eval(c, nd->kids[0], v);
+    size_t i;
+    if (c->rc || !base || base->type != BT_JSON_ARRAY)
+        return NULL;
+    out = bt_json_new_array(c->arena, base->len);
+    if (!out)
+        return jp_nomem(c);
+    for (i = 0; i < base->len; i++) {
+        bt_json *e = base->u.items[i];
+        bt_json *cond = jp_eval(c, nd->kids[2], e);
+        if (c->rc)
+            return NULL;
+        if (!jp_truthy(cond))
+            continue;
+        r = jp_eval(c, nd->kids[1], e);
+        if (c->rc)
+            return NULL;
+        if (!is_none(r) && bt_json_array_push(c->arena, out, r) != 0)
+            return jp_nomem(c);
+    }
+    return out;
+}
+
+static bt_json *eval_flatten(jp_ctx *c, const jp_node *nd, const bt_json *v)
+{
+    bt_json *out, *base = jp_eval(c, nd->kids[0], v);
+    size_t total = 0, i, j;
+    if (c->rc || !base || base->type != BT_JSON_ARRAY)
+        return NULL;
+    for (i = 0; i < base->len; i++) {
+        bt_json *e = base->u.items[i];
+        total += e->type == BT_JSON_ARRAY ? e->len : 1;
+    }
+    out = bt_json_new_array(c->arena, total);
+    if (!out)
+        return jp_nomem(c);
+    for (i = 0; i < base->len; i++) {
+        bt_json *e = base->u.items[i];
+        if (e->type == BT_JSON_ARRAY) {
+            for (j = 0; j < e->len; j++)
+                if (bt_json_array_push(c->arena, out, e->u.items[j]) != 0)
+                    return jp_nomem(c);
+        } else if (bt_json_array_push(c->arena, out, e) != 0) {
+            return jp_nomem(c);
+        }
+    }
+    return out;
+}
+
+static bt_json *eval_multi_list(jp_ctx *c, const jp_node *nd, const bt_json *v)
+{
+    bt_json *out, *r;
+    size_t i;
+    if (is_none(v))
+        return NULL;
+    out = bt_json_new_array(c->arena, nd->n);
+    if (!out)
+        return jp_nomem(c);
+    for (i = 0; i < nd->n; i++) {
+        r = jp_eval(c, nd->kids[i], v);
+        if (c->rc)
+            return NULL;
+        if (bt_json_array_push(c->arena, out, r ? r : &jp_null_node) != 0)
+            return jp_nomem(c);
+    }
+    return out;
+}
+
+static bt_json *eval_function(jp_ctx *c, const jp_node *nd, const bt_json *v)
+{
+    bt_json *stackargs[4], **args = stackargs;
+    size_t i;
+    if (nd->n > 4) {
+        args = bt_arena_alloc(c->arena, nd->n * sizeof *args);
+        if (!args)
+            return jp_nomem(c);
+    }
+    for (i = 0; i < nd->n; i++) {
+        args[i] = jp_eval(c, nd->kids[i], v);
+        if (c->rc)
+            return NULL;
+    }
+    return jp_call(c, nd, args, nd->n);
+}
+
 bt_json *jp_eval(jp_ctx *c, const jp_node *nd, const bt_json *v)
 {
     bt_json *base, *r;
@@ -794,88 +899,11 @@ bt_json *jp_eval(jp_ctx *c, const jp_node *nd, const bt_json *v)
         if (c->rc || !base || base->type != BT_JSON_ARRAY)
             return NULL;
         return project(c, nd->kids[1], base->u.items, base->len);
-    case JP_VALUE_PROJECTION: {
-        bt_json_member *m;
-        bt_json **items;
-        size_t n;
-        base = jp_eval(c, nd->kids[0], v);
-        if (c->rc || !base || base->type != BT_JSON_OBJECT)
-            return NULL;
-        m = jp_members(c, base, &n);
-        if (c->rc)
-            return NULL;
-        items = bt_arena_alloc(c->arena, (n ? n : 1) * sizeof *items);
-        if (!items)
-            return jp_nomem(c);
-        for (i = 0; i < n; i++)
-            items[i] = m[i].value;
-        return project(c, nd->kids[1], items, n);
-    }
-    case JP_FILTER_PROJECTION: {
-        bt_json *out;
-        base = jp_eval(c, nd->kids[0], v);
-        if (c->rc || !base || base->type != BT_JSON_ARRAY)
-            return NULL;
-        out = bt_json_new_array(c->arena, base->len);
-        if (!out)
-            return jp_nomem(c);
-        for (i = 0; i < base->len; i++) {
-            bt_json *e = base->u.items[i];
-            bt_json *cond = jp_eval(c, nd->kids[2], e);
-            if (c->rc)
-                return NULL;
-            if (!jp_truthy(cond))
-                continue;
-            r = jp_eval(c, nd->kids[1], e);
-            if (c->rc)
-                return NULL;
-            if (!is_none(r) && bt_json_array_push(c->arena, out, r) != 0)
-                return jp_nomem(c);
-        }
-        return out;
-    }
-    case JP_FLATTEN: {
-        bt_json *out;
-        size_t total = 0, j;
-        base = jp_eval(c, nd->kids[0], v);
-        if (c->rc || !base || base->type != BT_JSON_ARRAY)
-            return NULL;
-        for (i = 0; i < base->len; i++) {
-            bt_json *e = base->u.items[i];
-            total += e->type == BT_JSON_ARRAY ? e->len : 1;
-        }
-        out = bt_json_new_array(c->arena, total);
-        if (!out)
-            return jp_nomem(c);
-        for (i = 0; i < base->len; i++) {
-            bt_json *e = base->u.items[i];
-            if (e->type == BT_JSON_ARRAY) {
-                for (j = 0; j < e->len; j++)
-                    if (bt_json_array_push(c->arena, out, e->u.items[j]) != 0)
-                        return jp_nomem(c);
-            } else if (bt_json_array_push(c->arena, out, e) != 0) {
-                return jp_nomem(c);
-            }
-        }
-        return out;
-    }
+    case JP_VALUE_PROJECTION: return eval_value_projection(c, nd, v);
+    case JP_FILTER_PROJECTION: return eval_filter_projection(c, nd, v);
+    case JP_FLATTEN: return eval_flatten(c, nd, v);
     case JP_LITERAL: return nd->lit;
-    case JP_MULTI_LIST: {
-        bt_json *out;
-        if (is_none(v))
-            return NULL;
-        out = bt_json_new_array(c->arena, nd->n);
-        if (!out)
-            return jp_nomem(c);
-        for (i = 0; i < nd->n; i++) {
-            r = jp_eval(c, nd->kids[i], v);
-            if (c->rc)
-                return NULL;
-            if (bt_json_array_push(c->arena, out, r ? r : &jp_null_node) != 0)
-                return jp_nomem(c);
-        }
-        return out;
-    }
+    case JP_MULTI_LIST: return eval_multi_list(c, nd, v);
     case JP_MULTI_HASH: return eval_multi_hash(c, nd, v);
     case JP_OR:
         r = jp_eval(c, nd->kids[0], v);
@@ -897,20 +925,7 @@ bt_json *jp_eval(jp_ctx *c, const jp_node *nd, const bt_json *v)
             return NULL;
         return jp_bool(!jp_truthy(r));
     case JP_COMPARATOR: return eval_comparator(c, nd, v);
-    case JP_FUNCTION: {
-        bt_json *stackargs[4], **args = stackargs;
-        if (nd->n > 4) {
-            args = bt_arena_alloc(c->arena, nd->n * sizeof *args);
-            if (!args)
-                return jp_nomem(c);
-        }
-        for (i = 0; i < nd->n; i++) {
-            args[i] = jp_eval(c, nd->kids[i], v);
-            if (c->rc)
-                return NULL;
-        }
-        return jp_call(c, nd, args, nd->n);
-    }
+    case JP_FUNCTION: return eval_function(c, nd, v);
     case JP_EXPREF: return jp_expref_new(c, nd->kids[0]);
     }
     return NULL;

@@ -71,7 +71,7 @@ typedef struct parser {
     bt_error *err;
     unsigned max_depth;
     size_t offset_base; /* added to byte offsets in error messages */
-    char *bcur, *bend; /* bump region */
+    char *bcur, *bend;  /* bump region */
 
     frame *frames;
     size_t frames_cap;
@@ -647,28 +647,34 @@ static bt_json *make_literal(parser *ps, bt_json_type t, const char *s, size_t l
     return v;
 }
 
-/*
- * The parse loop. Parses one value starting at p (whitespace allowed before it);
- * on success *out is the value and *endp points just past it. Returns 0 or an error
- * code with ps->err set.
- */
-static int parse_value(parser *ps, const char *p, bt_json **out, const char **endp)
+/* A literal word (true, false, null) at *pp. */
+static int parse_literal(parser *ps, const char **pp, const char *word, bt_json_type t,
+                         bt_json **out)
 {
-    const char *end = ps->end, *vs;
-    size_t depth = 0;
-    bt_json *v;
-    frame *f;
+    const char *p = *pp;
+    size_t n = strlen(word), avail = (size_t)(ps->end - p);
+    if (avail < n || memcmp(p, word, n) != 0) {
+        char what[48];
+        ps->eof = avail < n && memcmp(p, word, avail) == 0;
+        snprintf(what, sizeof what, "invalid literal (expected '%s')", word);
+        return perr(ps, p, BT_EPARSE, what);
+    }
+    *pp = p + n;
+    return (*out = make_literal(ps, t, p, n)) ? 0 : BT_ENOMEM;
+}
+
+/* A string, number or literal at *pp (not a container). 0 or an error code (ps->err set
+ * for malformed input). */
+static int parse_scalar(parser *ps, const char **pp, bt_json **out)
+{
+    const char *vs = *pp;
     size_t slen;
     char *blk;
+    bt_json *v;
 
-value:
-    p = skip_ws(p, end);
-    if (p >= end)
-        return perr(ps, p, BT_EPARSE, "unexpected end of input");
-    vs = p;
-    switch (*p) {
+    switch (*vs) {
     case '"':
-        blk = parse_string(ps, &p, sizeof(bt_json), &slen);
+        blk = parse_string(ps, pp, sizeof(bt_json), &slen);
         if (!blk)
             return ps->err ? ps->err->code : BT_EPARSE;
         v = (bt_json *)(void *)blk;
@@ -677,10 +683,50 @@ value:
         v->u.str = blk + sizeof(bt_json);
         v->num = 0;
         v->src = vs;
-        v->src_len = (size_t)(p - vs);
-        break;
-    case '{':
-    case '[':
+        v->src_len = (size_t)(*pp - vs);
+        *out = v;
+        return 0;
+    case 't': return parse_literal(ps, pp, "true", BT_JSON_TRUE, out);
+    case 'f': return parse_literal(ps, pp, "false", BT_JSON_FALSE, out);
+    case 'n': return parse_literal(ps, pp, "null", BT_JSON_NULL, out);
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+        if (!(*out = parse_number(ps, pp)))
+            return ps->err ? ps->err->code : BT_EPARSE;
+        return 0;
+    default: return perr_char(ps, vs, "");
+    }
+}
+
+/*
+ * The parse loop. Parses one value starting at p (whitespace allowed before it);
+ * on success *out is the value and *endp points just past it. Returns 0 or an error
+ * code with ps->err set.
+ */
+static int parse_value(parser *ps, const char *p, bt_json **out, const char **endp)
+{
+    const char *end = ps->end;
+    size_t depth = 0;
+    bt_json *v;
+    frame *f;
+    size_t slen;
+    char *blk;
+    int rc;
+
+value:
+    p = skip_ws(p, end);
+    if (p >= end)
+        return perr(ps, p, BT_EPARSE, "unexpected end of input");
+    if (*p == '{' || *p == '[') {
         if (depth >= ps->max_depth) {
             char what[80];
             snprintf(what, sizeof what, "nesting deeper than %u levels", ps->max_depth);
@@ -708,49 +754,9 @@ value:
             goto close_arr;
         }
         goto value;
-    case 't':
-        if (end - p < 4 || memcmp(p, "true", 4) != 0) {
-            ps->eof = end - p < 4 && memcmp(p, "true", (size_t)(end - p)) == 0;
-            return perr(ps, p, BT_EPARSE, "invalid literal (expected 'true')");
-        }
-        p += 4;
-        if (!(v = make_literal(ps, BT_JSON_TRUE, vs, 4)))
-            return BT_ENOMEM;
-        break;
-    case 'f':
-        if (end - p < 5 || memcmp(p, "false", 5) != 0) {
-            ps->eof = end - p < 5 && memcmp(p, "false", (size_t)(end - p)) == 0;
-            return perr(ps, p, BT_EPARSE, "invalid literal (expected 'false')");
-        }
-        p += 5;
-        if (!(v = make_literal(ps, BT_JSON_FALSE, vs, 5)))
-            return BT_ENOMEM;
-        break;
-    case 'n':
-        if (end - p < 4 || memcmp(p, "null", 4) != 0) {
-            ps->eof = end - p < 4 && memcmp(p, "null", (size_t)(end - p)) == 0;
-            return perr(ps, p, BT_EPARSE, "invalid literal (expected 'null')");
-        }
-        p += 4;
-        if (!(v = make_literal(ps, BT_JSON_NULL, vs, 4)))
-            return BT_ENOMEM;
-        break;
-    case '-':
-    case '0':
-    case '1':
-    case '2':
-    case '3':
-    case '4':
-    case '5':
-    case '6':
-    case '7':
-    case '8':
-    case '9':
-        if (!(v = parse_number(ps, &p)))
-            return ps->err ? ps->err->code : BT_EPARSE;
-        break;
-    default: return perr_char(ps, p, "");
     }
+    if ((rc = parse_scalar(ps, &p, &v)))
+        return rc;
 
 have_value:
     if (depth == 0) {
