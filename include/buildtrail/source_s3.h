@@ -76,6 +76,10 @@ typedef struct bt_s3_scan_info {
 int bt_scan_s3(const bt_s3_scan_spec *spec, const bt_scan_opts *o, bt_read_stats *st,
                bt_s3_scan_info *info, bt_error *err);
 
+/* Checks an s3:// URL before anything is read: the bucket name and the CloudTrail
+ * prefix layout (BT_EINVAL with a message naming it). */
+int bt_s3_scan_check_url(const char *url, bt_error *err);
+
 /* ---- exposed for tests ---- */
 
 /* Parses the part of an s3:// URL after the bucket into where the walk starts:

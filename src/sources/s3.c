@@ -166,6 +166,22 @@ fail:
     return rc;
 }
 
+int bt_s3_scan_check_url(const char *url, bt_error *err)
+{
+    char bucket[256];
+    const char *rest;
+    bt_s3_walk_start w;
+    int rc = bt_s3_parse_url(url, bucket, sizeof bucket, &rest, err);
+    if (rc)
+        return rc;
+    if ((rc = bt_s3_walk_parse(rest, &w, err)) != 0) {
+        bt_error_prefix(err, "s3://%s", bucket);
+        return rc;
+    }
+    bt_s3_walk_dispose(&w);
+    return 0;
+}
+
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a >= 0 ? a / b : -((-a + b - 1) / b);
