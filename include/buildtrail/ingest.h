@@ -58,16 +58,15 @@ typedef struct bt_ingest_stats {
     uint64_t unchanged;   /* files and objects skipped as held unchanged (all sources) */
     uint64_t files_total; /* the current scan's files (S3: listed so far) */
     uint64_t bytes_total;
-    int source_failed;    /* the error bt_ingest returned is a source's (an S3 archive
-                             refusing or unreachable): what was read is committed */
+    int source_failed; /* the error bt_ingest returned is a source's (an S3 archive
+                          refusing or unreachable): what was read is committed */
 } bt_ingest_stats;
 
 /* Progress, on the calling thread about 10 times a second. Non-zero cancels. */
 typedef int (*bt_ingest_progress_fn)(const bt_ingest_stats *st, void *payload);
 /* A file or object failed (corrupt, truncated, unreadable); the rest still loads.
  * source is the path or s3://bucket/key; err->msg names it. */
-typedef void (*bt_ingest_source_error_fn)(const char *source, const bt_error *err,
-                                          void *payload);
+typedef void (*bt_ingest_source_error_fn)(const char *source, const bt_error *err, void *payload);
 /* An s3:// source was read (rc as its scan returned): what the walk did. */
 typedef void (*bt_ingest_s3_done_fn)(const char *url, const bt_s3_scan_info *info, int rc,
                                      void *payload);
@@ -84,10 +83,10 @@ typedef struct bt_ingest_opts {
     size_t naccounts;
     const char *const *regions; /* none = every region */
     size_t nregions;
-    bt_aws_client *s3_client;     /* borrowed; NULL = one made from aws per source */
-    const bt_aws_config *aws;     /* profile, endpoint, log...; NULL = the defaults */
+    bt_aws_client *s3_client; /* borrowed; NULL = one made from aws per source */
+    const bt_aws_config *aws; /* profile, endpoint, log...; NULL = the defaults */
     bt_s3_addressing addressing;
-    int s3_connections;           /* parallel requests; 0 = 16 */
+    int s3_connections; /* parallel requests; 0 = 16 */
 
     /* callbacks (each optional), all on the calling thread */
     bt_ingest_progress_fn progress;
@@ -113,8 +112,7 @@ typedef struct bt_ingest_plan bt_ingest_plan;
  * (BT_EINVAL), a path's existence (BT_ENOTFOUND, or BT_EIO), the first failure naming
  * it. lookup: sources are refused (BT_EINVAL). *out is freed with bt_ingest_plan_free.
  */
-int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **out,
-                       bt_error *err);
+int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **out, bt_error *err);
 void bt_ingest_plan_free(bt_ingest_plan *p); /* accepts NULL */
 /* How many local files (directories walked, stdin counted) and s3:// sources the plan
  * holds. */

@@ -12,8 +12,8 @@
 #define DEFAULT_COMMIT_EVENTS 200000
 
 struct bt_ingest_plan {
-    bt_file_list files;  /* local paths and stdin, in order */
-    const char **urls;   /* s3:// sources, borrowed from the caller */
+    bt_file_list files; /* local paths and stdin, in order */
+    const char **urls;  /* s3:// sources, borrowed from the caller */
     size_t nurls;
 };
 
@@ -62,8 +62,7 @@ void bt_ingest_plan_counts(const bt_ingest_plan *p, size_t *files, size_t *s3)
     *s3 = p ? p->nurls : 0;
 }
 
-int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **out,
-                       bt_error *err)
+int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **out, bt_error *err)
 {
     bt_ingest_plan *p = calloc(1, sizeof *p);
     size_t i;
@@ -146,8 +145,8 @@ static int write_batch(ingest *in, const bt_batch *b)
         const bt_store_pack *pack = b->prepared;
         if (!pack && (rc = bt_store_pack_new(b->events, b->n, &own, in->err)))
             return rc;
-        rc = bt_store_add_packed(in->store, b->events, b->n, pack ? pack : own,
-                                 &in->st->new_events, &in->st->duplicates, in->err);
+        rc = bt_store_add_packed(in->store, b->events, b->n, pack ? pack : own, &in->st->new_events,
+                                 &in->st->duplicates, in->err);
         bt_store_pack_free(own);
         if (rc)
             return rc;

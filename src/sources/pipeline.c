@@ -534,8 +534,7 @@ static void files_totals(void *ctx, uint64_t *files, uint64_t *bytes)
     *bytes = fi->bytes_total;
 }
 
-int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st,
-                  bt_error *err)
+int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_error *err)
 {
     files_in fi;
     scan_input in;

@@ -1,8 +1,9 @@
 /* s3.c - reading a trail archive in place in S3: the walk from s3://bucket/prefix to
- * day prefixes (discovery by delimiter listings), and a pool of workers that list,
- * download and parse while the calling thread consumes (skip checks against the
- * store, batches of events). Memory is bounded by the number of workers, the batch
- * size, the queue of batches and the listing look-ahead, not by the archive. */
+ * day prefixes (discovery by delimiter listings), as an input of the scan pipeline
+ * (pipeline.c): its workers list and download, the pipeline parses and batches, and
+ * the calling thread consumes (skip checks against the store on listing pages,
+ * batches of events). Memory is bounded by the number of workers, the batch size, the
+ * queue of batches and the listing look-ahead, not by the archive. */
 #include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>

@@ -17,11 +17,11 @@ typedef struct scan_worker scan_worker;
 /* One item a worker reads. The input fills it in next(); everything it points to stays
  * valid until the input's item_done for it. */
 typedef struct scan_item {
-    const char *name;  /* path, or s3://bucket/key: messages and bt_file_done.path */
-    const char *data;  /* the bytes (gzip or JSON) */
+    const char *name; /* path, or s3://bucket/key: messages and bt_file_done.path */
+    const char *data; /* the bytes (gzip or JSON) */
     size_t len;
-    int check_input;   /* not named by the user: neither gzip nor JSON = skipped (nonjson) */
-    uint64_t size;     /* bt_file_done: size, mtime, etag (NULL for local files) */
+    int check_input; /* not named by the user: neither gzip nor JSON = skipped (nonjson) */
+    uint64_t size;   /* bt_file_done: size, mtime, etag (NULL for local files) */
     int64_t mtime_ns;
     const char *etag;
     const char *error; /* non-NULL: the item could not be fetched (full message) */

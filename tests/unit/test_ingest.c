@@ -23,14 +23,15 @@ static uint64_t g_records, g_unique;
 
 static void write_record(FILE *f, int id, int k)
 {
-    fprintf(f,
-            "%s{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":"
-            "\"alice\",\"accountId\":\"111122223333\"},\"eventTime\":\"2026-10-01T%02d:%02d:%02dZ\","
-            "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"%s\",\"awsRegion\":"
-            "\"us-east-1\",\"requestParameters\":{\"projectName\":\"p1\"},\"eventID\":\"ev-%06d\","
-            "\"readOnly\":false}",
-            k ? "," : "", id / 3600 % 24, id / 60 % 60, id % 60,
-            id % 5 ? "BatchGetBuilds" : "StartBuild", id);
+    fprintf(
+        f,
+        "%s{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":"
+        "\"alice\",\"accountId\":\"111122223333\"},\"eventTime\":\"2026-10-01T%02d:%02d:%02dZ\","
+        "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"%s\",\"awsRegion\":"
+        "\"us-east-1\",\"requestParameters\":{\"projectName\":\"p1\"},\"eventID\":\"ev-%06d\","
+        "\"readOnly\":false}",
+        k ? "," : "", id / 3600 % 24, id / 60 % 60, id % 60,
+        id % 5 ? "BatchGetBuilds" : "StartBuild", id);
 }
 
 /* The archive: NFILES log files in day directories, one truncated file among them
