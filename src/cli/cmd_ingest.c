@@ -2,7 +2,6 @@
  * progress bar and the summary. The reading is the library's bt_ingest (skipping what
  * the store holds unchanged, batched transactions, resume); lookup: sources are run by
  * ingest_lookup.c. */
-#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,6 @@
 #include "buildtrail/aws.h"
 #include "buildtrail/ingest.h"
 #include "buildtrail/store.h"
-#include "buildtrail/timeutil.h"
 #include "cli.h"
 #include "ingest_lookup.h"
 
