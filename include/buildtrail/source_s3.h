@@ -9,10 +9,11 @@
  * bucket is never listed whole. CloudTrail-Digest/ and CloudTrail-Insight/ are never
  * entered.
  *
- * Objects are downloaded and parsed by a pool of workers (one HTTP connection each),
- * with a bounded number of files and batches in memory, and delivered through the
- * same bt_scan_opts consumer interface as bt_scan_files: bt_batch events plus one
- * bt_file_done per object (path "s3://bucket/key", size, LastModified, ETag).
+ * Objects are downloaded and parsed by a pool of workers (one HTTP connection each):
+ * the same scan pipeline as bt_scan_files, with the listing as its input, a bounded
+ * number of files and batches in memory, and the same bt_scan_opts consumer: bt_batch
+ * events plus one bt_file_done per object (path "s3://bucket/key", size, LastModified,
+ * ETag). bt_ingest (buildtrail/ingest.h) reads s3:// sources into a store with it.
  */
 #ifndef BT_SOURCE_S3_H
 #define BT_SOURCE_S3_H
@@ -75,6 +76,10 @@ typedef struct bt_s3_scan_info {
  */
 int bt_scan_s3(const bt_s3_scan_spec *spec, const bt_scan_opts *o, bt_read_stats *st,
                bt_s3_scan_info *info, bt_error *err);
+
+/* Checks an s3:// URL before anything is read: the bucket name and the CloudTrail
+ * prefix layout (BT_EINVAL with a message naming it). */
+int bt_s3_scan_check_url(const char *url, bt_error *err);
 
 /* ---- exposed for tests ---- */
 

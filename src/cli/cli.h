@@ -190,6 +190,13 @@ int cli_s3_scan(const cli_s3 *s3, const char *url, const bt_filter *f, const bt_
                             const char *etag),
                 void *skip_ctx, bt_read_stats *st, bt_error *err);
 void cli_s3_dispose(cli_s3 *s3);
+/* The AWS client settings of the S3 options (profile, endpoint, --debug log). */
+struct bt_aws_config;
+void cli_s3_aws_config(const cli_s3 *s3, struct bt_aws_config *cfg);
+/* After reading an s3:// archive: the --debug line, and a warning when the selection
+ * listed no log file. */
+struct bt_s3_scan_info;
+void cli_s3_report(const char *url, const struct bt_s3_scan_info *info, int rc);
 
 /* command definitions (cmd_<name>.c) */
 extern const cli_cmd cmd_ingest_def, cmd_search_def, cmd_info_def, cmd_builds_def,

@@ -1,17 +1,16 @@
-/* cmd_ingest.c - `buildtrail ingest PATH|s3://...`: read archives into the store, from
- * local files or in place from S3. Files already ingested unchanged (size and mtime,
- * or an S3 object's ETag) are skipped; events are written in batched transactions
- * together with their files' `sources` rows, so an interrupted ingest resumes. */
-#include <limits.h>
+/* cmd_ingest.c - `buildtrail ingest PATH|s3://...|lookup:...`: the arguments, the
+ * progress bar and the summary. The reading is the library's bt_ingest (skipping what
+ * the store holds unchanged, batched transactions, resume); lookup: sources are run by
+ * ingest_lookup.c. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "buildtrail/source.h"
+#include "buildtrail/aws.h"
+#include "buildtrail/ingest.h"
 #include "buildtrail/store.h"
-#include "buildtrail/timeutil.h"
 #include "cli.h"
 #include "ingest_lookup.h"
 
@@ -74,16 +73,11 @@ typedef struct ingest {
     cli_s3 s3;
     int force, json_summary, progress;
     bt_store *store;
-    uint64_t new_events, dups, pending;
-    uint64_t commit_events; /* commit after this many events (or a second) */
-    int64_t last_commit_ms;
+    bt_ingest_plan *plan;
     int64_t t0_ms;
     bt_error err;
-    int stopped;
-    int batch_failed; /* on_batch failed (the store), as opposed to a source */
     int tty;
     ingest_lookup_opts_t lk;
-    uint64_t unchanged;
 } ingest;
 
 static volatile sig_atomic_t g_interrupted;
@@ -142,99 +136,19 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int on_batch(void *ctx, const bt_batch *b)
+static void on_source_error(const char *source, const bt_error *err, void *payload)
 {
-    ingest *in = ctx;
-    size_t i;
-    int rc;
-
-    if (g_interrupted) {
-        in->stopped = 1;
-        return BT_ESTOP;
-    }
-    if ((rc = bt_store_begin(in->store, &in->err)))
-        return rc;
-    if (b->n) {
-        /* a source that does not pack in its workers gets packed here */
-        bt_store_pack *own = NULL;
-        const bt_store_pack *pack = b->prepared;
-        if (!pack && (rc = bt_store_pack_new(b->events, b->n, &own, &in->err)))
-            return rc;
-        rc = bt_store_add_packed(in->store, b->events, b->n, pack ? pack : own, &in->new_events,
-                                 &in->dups, &in->err);
-        bt_store_pack_free(own);
-        if (rc)
-            return rc;
-    }
-    in->pending += b->n;
-    for (i = 0; i < b->n_done; i++) {
-        char abs[PATH_MAX];
-        const bt_file_done *d = &b->done[i];
-        if (d->failed || strcmp(d->path, "-") == 0)
-            continue;
-        if (cli_is_s3_url(d->path)) {
-            if ((rc = bt_store_source_done(in->store, d->path, d->size, d->mtime_ns, d->etag,
-                                           d->records, &in->err)))
-                return rc;
-            continue;
-        }
-        if (!realpath(d->path, abs))
-            continue;
-        if ((rc = bt_store_source_done(in->store, abs, d->size, d->mtime_ns, NULL, d->records,
-                                       &in->err)))
-            return rc;
-    }
-    if (in->pending >= in->commit_events || mono_ms() - in->last_commit_ms >= 1000) {
-        if ((rc = bt_store_commit(in->store, &in->err)))
-            return rc;
-        in->pending = 0;
-        in->last_commit_ms = mono_ms();
-    }
-    return 0;
-}
-
-/* In the parser threads: compress the batch's records for the store. */
-static int prepare(void *ctx, const bt_event *ev, size_t n, void **out)
-{
-    (void)ctx;
-    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
-}
-
-static void release(void *prepared)
-{
-    bt_store_pack_free(prepared);
-}
-
-/* The consumer as the scans see it: a failure here is the store's, not a source's. */
-static int consume(void *ctx, const bt_batch *b)
-{
-    ingest *in = ctx;
-    int rc = on_batch(ctx, b);
-    if (rc && !in->stopped)
-        in->batch_failed = 1;
-    return rc;
-}
-
-/* s3:// objects: skip those the store holds with the same ETag (or size and mtime). */
-static int skip_unchanged(void *ctx, const char *source, uint64_t size, int64_t mtime_ns,
-                          const char *etag)
-{
-    ingest *in = ctx;
-    bt_error e = BT_ERROR_INIT;
-    int unchanged = 0;
-    if (bt_store_source_unchanged(in->store, source, size, mtime_ns, etag && *etag ? etag : NULL,
-                                  &unchanged, &e))
-        return 0;
-    return unchanged;
-}
-
-static void on_file_error(void *ctx, const char *path, const bt_error *err)
-{
-    ingest *in = ctx;
+    ingest *in = payload;
     if (in->tty)
         fputs("\r\033[K", stderr);
     cli_err("%s", err->msg);
-    (void)path;
+    (void)source;
+}
+
+static void on_s3_done(const char *url, const bt_s3_scan_info *info, int rc, void *payload)
+{
+    (void)payload;
+    cli_s3_report(url, info, rc);
 }
 
 static void human_bytes(char *out, size_t n, double b)
@@ -248,16 +162,17 @@ static void human_bytes(char *out, size_t n, double b)
     snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
-static void on_progress(void *ctx, const bt_read_stats *st, uint64_t files_total,
-                        uint64_t bytes_total)
+static int on_progress(const bt_ingest_stats *is, void *payload)
 {
-    ingest *in = ctx;
+    ingest *in = payload;
+    const bt_read_stats *st = &is->read;
+    uint64_t files_total = is->files_total, bytes_total = is->bytes_total;
     double secs = (double)(mono_ms() - in->t0_ms) / 1000.0, frac;
     char done[32], rate[32], eta[32] = "";
     int width = 24, fill, k;
 
     if (!in->tty || cli_quiet)
-        return;
+        return 0;
     frac = bytes_total ? (double)st->bytes_in / (double)bytes_total
                        : files_total ? (double)st->files / (double)files_total : 0;
     if (frac > 1)
@@ -276,62 +191,162 @@ static void on_progress(void *ctx, const bt_read_stats *st, uint64_t files_total
             (unsigned long long)st->files, (unsigned long long)files_total, done,
             (unsigned long long)st->records, rate, eta);
     fflush(stderr);
+    return 0;
+}
+
+static void print_summary(const ingest *in, const bt_ingest_stats *is)
+{
+    const bt_read_stats *st = &is->read;
+    double secs = (double)(mono_ms() - in->t0_ms) / 1000.0;
+    if (in->json_summary)
+        printf("{\"files\": %llu, \"records\": %llu, \"new\": %llu, \"duplicate\": %llu, "
+               "\"skipped\": %llu, \"unchanged\": %llu, \"digests\": %llu, \"not_json\": %llu, "
+               "\"ignored_values\": %llu, \"errors\": %llu, \"seconds\": %.3f}\n",
+               (unsigned long long)st->files, (unsigned long long)st->records,
+               (unsigned long long)is->new_events, (unsigned long long)is->duplicates,
+               (unsigned long long)(is->unchanged + st->digests + st->nonjson),
+               (unsigned long long)is->unchanged, (unsigned long long)st->digests,
+               (unsigned long long)st->nonjson, (unsigned long long)st->ignored,
+               (unsigned long long)st->errors, secs);
+    else
+        printf("files %llu, records %llu, new %llu, duplicate %llu, skipped %llu (unchanged "
+               "%llu, digest %llu, not JSON %llu), errors %llu; %.2f s, %.0f records/s\n",
+               (unsigned long long)st->files, (unsigned long long)st->records,
+               (unsigned long long)is->new_events, (unsigned long long)is->duplicates,
+               (unsigned long long)(is->unchanged + st->digests + st->nonjson),
+               (unsigned long long)is->unchanged, (unsigned long long)st->digests,
+               (unsigned long long)st->nonjson, (unsigned long long)st->errors, secs,
+               secs > 0 ? (double)st->records / secs : 0.0);
+}
+
+/* Checks the sources (lookup: ones aside) before the store is opened. Returns an exit
+ * code. */
+static int plan(ingest *in, char **pos, int npos, int *nlookup)
+{
+    bt_ingest_source *src = calloc((size_t)npos, sizeof *src);
+    size_t n = 0, nfiles, nurls;
+    int i, code = EXIT_OK;
+
+    if (!src)
+        return (cli_err("out of memory"), EXIT_ERROR);
+    for (i = 0; i < npos; i++) {
+        if (ingest_is_lookup(pos[i]))
+            (*nlookup)++;
+        else
+            src[n++].location = pos[i];
+    }
+    if (bt_ingest_plan_new(src, n, &in->plan, &in->err)) {
+        int usage = in->err.code == BT_ENOTFOUND || in->err.code == BT_EINVAL;
+        code = cli_fail(&in->err, usage ? EXIT_USAGE : EXIT_ERROR);
+        goto done;
+    }
+    bt_ingest_plan_counts(in->plan, &nfiles, &nurls);
+    if (!nurls && !*nlookup &&
+        (in->c.filter.start_ms != INT64_MIN || in->c.filter.end_ms != INT64_MAX ||
+         in->c.filter.nvalues[BT_F_ACCOUNT] || in->c.filter.nvalues[BT_F_REGION])) {
+        cli_err("ingest: --start-time, --end-time, --account and --region choose what is read "
+                "from s3:// archives and lookup: sources, and none is given");
+        code = EXIT_USAGE;
+    }
+done:
+    free(src);
+    return code;
+}
+
+/* The lookup: sources, before any file. Returns an exit code. */
+static int run_lookups(ingest *in, char **pos, int npos)
+{
+    uint64_t added = 0;
+    int i, code = EXIT_OK;
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    for (i = 0; i < npos; i++)
+        if (ingest_is_lookup(pos[i])) {
+            int c = ingest_lookup_run(&in->lk, pos[i], in->store, in->c.filter.start_ms,
+                                      in->c.filter.end_ms, in->force, in->json_summary,
+                                      &g_interrupted, &added);
+            if (c && code == EXIT_OK)
+                code = c;
+        }
+    if (g_interrupted) {
+        cli_warn("interrupted: what was fetched so far is stored; run the same command to "
+                 "resume");
+        code = 130;
+    }
+    return code;
+}
+
+/* Files and s3:// archives through bt_ingest, then the summary. Returns an exit code. */
+static int run_ingest(ingest *in)
+{
+    bt_ingest_opts o;
+    bt_aws_config aws;
+    bt_ingest_stats st;
+    const char *ce = getenv("BUILDTRAIL_COMMIT_EVENTS");
+    int rc, code = EXIT_OK;
+
+    bt_ingest_opts_init(&o);
+    cli_s3_aws_config(&in->s3, &aws);
+    o.threads = in->c.threads;
+    o.force = in->force;
+    if (ce && atoll(ce) > 0)
+        o.commit_events = (uint64_t)atoll(ce);
+    o.start_ms = in->c.filter.start_ms;
+    o.end_ms = in->c.filter.end_ms;
+    o.accounts = in->c.filter.values[BT_F_ACCOUNT];
+    o.naccounts = in->c.filter.nvalues[BT_F_ACCOUNT];
+    o.regions = in->c.filter.values[BT_F_REGION];
+    o.nregions = in->c.filter.nvalues[BT_F_REGION];
+    o.aws = &aws;
+    o.addressing = (bt_s3_addressing)in->s3.addressing;
+    o.s3_connections = in->s3.concurrency;
+    o.progress = on_progress;
+    o.source_error = on_source_error;
+    o.s3_done = on_s3_done;
+    o.cancel = &g_interrupted;
+    o.payload = in;
+    in->tty = (isatty(STDERR_FILENO) || in->progress) && !cli_quiet;
+    in->t0_ms = mono_ms();
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    rc = bt_ingest_run(in->store, in->plan, &o, &st, &in->err);
+    if (in->tty)
+        fputs("\r\033[K", stderr);
+    if (rc == BT_ESTOP) {
+        cli_warn("interrupted: what was read so far is stored; run the same command to resume");
+        code = 130;
+    } else if (rc && st.source_failed) {
+        code = cli_fail(&in->err, EXIT_ERROR);
+    } else if (rc) {
+        return cli_fail(&in->err, EXIT_ERROR);
+    }
+    print_summary(in, &st);
+    if (code == EXIT_OK && st.read.errors)
+        code = EXIT_PARTIAL;
+    return code;
 }
 
 static int cmd_ingest(int argc, char **argv)
 {
     ingest in;
     char **pos = NULL, *path = NULL;
-    int npos = 0, i, code = EXIT_OK, rc, nlookup = 0;
-    bt_file_list all = {0}, todo = {0};
-    const char **urls = NULL;
-    int nurls = 0, s3_failed = 0;
-    bt_read_stats st;
-    bt_scan_opts so;
-    size_t k;
-    double secs;
+    int npos = 0, code = EXIT_OK, rc, nlookup = 0;
+    size_t nfiles = 0, nurls = 0;
 
     memset(&in, 0, sizeof in);
-    memset(&st, 0, sizeof st);
     cli_common_init(&in.c);
     rc = cli_parse(&cmd_ingest_def, argc, argv, on_opt, &in, &pos, &npos);
     if (rc) {
-        cli_s3_dispose(&in.s3);
-        free(pos);
-        return rc > 0 ? EXIT_OK : EXIT_USAGE;
+        code = rc > 0 ? EXIT_OK : EXIT_USAGE;
+        goto done;
     }
     if (npos == 0) {
         cli_err("ingest: no PATH given (a file, a directory, - for stdin, or s3://bucket/prefix)");
-        cli_s3_dispose(&in.s3);
-        free(pos);
-        return EXIT_USAGE;
-    }
-    if (!(urls = calloc((size_t)npos, sizeof *urls))) {
-        code = (cli_err("out of memory"), EXIT_ERROR);
-        goto done;
-    }
-    for (i = 0; i < npos; i++) {
-        if (ingest_is_lookup(pos[i])) {
-            nlookup++;
-        } else if (cli_is_s3_url(pos[i])) {
-            if (cli_s3_check_url(pos[i], &in.err)) {
-                code = cli_fail(&in.err, EXIT_USAGE);
-                goto done;
-            }
-            urls[nurls++] = pos[i];
-        } else if (bt_file_list_add(&all, pos[i], &in.err)) {
-            code = cli_fail(&in.err, in.err.code == BT_ENOTFOUND ? EXIT_USAGE : EXIT_ERROR);
-            goto done;
-        }
-    }
-    if (!nurls && !nlookup &&
-        (in.c.filter.start_ms != INT64_MIN || in.c.filter.end_ms != INT64_MAX ||
-         in.c.filter.nvalues[BT_F_ACCOUNT] || in.c.filter.nvalues[BT_F_REGION])) {
-        cli_err("ingest: --start-time, --end-time, --account and --region choose what is read "
-                "from s3:// archives and lookup: sources, and none is given");
         code = EXIT_USAGE;
         goto done;
     }
+    if ((code = plan(&in, pos, npos, &nlookup)))
+        goto done;
     if (!(path = cli_store_path(&in.c))) {
         code = EXIT_ERROR;
         goto done;
@@ -340,122 +355,15 @@ static int cmd_ingest(int argc, char **argv)
         code = cli_fail(&in.err, in.err.code == BT_EDB ? EXIT_NOSTORE : EXIT_ERROR);
         goto done;
     }
-    if (nlookup) {
-        /* the event history first (lookup: sources), then any files */
-        uint64_t added = 0;
-        signal(SIGINT, on_sigint);
-        signal(SIGTERM, on_sigint);
-        for (i = 0; i < npos; i++)
-            if (ingest_is_lookup(pos[i])) {
-                int c = ingest_lookup_run(&in.lk, pos[i], in.store, in.c.filter.start_ms,
-                                          in.c.filter.end_ms, in.force, in.json_summary,
-                                          &g_interrupted, &added);
-                if (c && code == EXIT_OK)
-                    code = c;
-            }
-        if (g_interrupted) {
-            cli_warn("interrupted: what was fetched so far is stored; run the same command to "
-                     "resume");
-            code = 130;
-        }
-        if ((all.n == 0 && nurls == 0) || code)
-            goto done;
-    }
-    /* skip what the store already has */
-    for (k = 0; k < all.n; k++) {
-        char abs[PATH_MAX];
-        int unchanged = 0;
-        if (!in.force && strcmp(all.v[k].path, "-") != 0 && realpath(all.v[k].path, abs) &&
-            bt_store_source_unchanged(in.store, abs, all.v[k].size, all.v[k].mtime_ns, NULL,
-                                      &unchanged, &in.err) == 0 &&
-            unchanged) {
-            in.unchanged++;
-            continue;
-        }
-        if (bt_file_list_add(&todo, all.v[k].path, &in.err) != 0) {
-            code = cli_fail(&in.err, EXIT_ERROR);
-            goto done;
-        }
-        /* keep the stat taken at listing time: the file's identity as first seen */
-        todo.v[todo.n - 1].size = all.v[k].size;
-        todo.v[todo.n - 1].mtime_ns = all.v[k].mtime_ns;
-        todo.v[todo.n - 1].walked = all.v[k].walked;
-    }
-    in.commit_events = 200000;
-    if (getenv("BUILDTRAIL_COMMIT_EVENTS") && atoll(getenv("BUILDTRAIL_COMMIT_EVENTS")) > 0)
-        in.commit_events = (uint64_t)atoll(getenv("BUILDTRAIL_COMMIT_EVENTS"));
-    in.tty = (isatty(STDERR_FILENO) || in.progress) && !cli_quiet;
-    in.t0_ms = in.last_commit_ms = mono_ms();
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
-    memset(&so, 0, sizeof so);
-    so.threads = in.c.threads;
-    so.prepare = prepare;
-    so.release = release;
-    so.on_batch = consume;
-    so.on_file_error = on_file_error;
-    so.on_progress = on_progress;
-    so.ctx = &in;
-    rc = 0;
-    if (todo.n || !nurls)
-        rc = bt_scan_files(&todo, &so, &st, &in.err);
-    for (i = 0; !rc && i < nurls; i++) {
-        rc = cli_s3_scan(&in.s3, urls[i], &in.c.filter, &so, in.force ? NULL : skip_unchanged,
-                         &in, &st, &in.err);
-        s3_failed = rc && !in.batch_failed && !in.stopped;
-    }
-    in.unchanged += st.unchanged;
-    if (in.tty)
-        fputs("\r\033[K", stderr);
-    if (rc == BT_ESTOP && in.stopped) {
-        /* interrupted: keep everything written so far */
-        rc = bt_store_commit(in.store, &in.err);
-        cli_warn("interrupted: what was read so far is stored; run the same command to resume");
-        code = 130;
-    } else if (s3_failed) {
-        /* the archive stopped answering (credentials, access, bucket): keep what was read */
-        bt_error cerr = BT_ERROR_INIT;
-        code = cli_fail(&in.err, EXIT_ERROR);
-        if (bt_store_commit(in.store, &cerr)) {
-            cli_fail(&cerr, EXIT_ERROR);
-            goto done;
-        }
-    } else if (rc) {
-        bt_store_rollback(in.store);
-        code = cli_fail(&in.err, EXIT_ERROR);
+    bt_ingest_plan_counts(in.plan, &nfiles, &nurls);
+    /* the event history first (lookup: sources), then any files */
+    if (nlookup && ((code = run_lookups(&in, pos, npos)) || (nfiles == 0 && nurls == 0)))
         goto done;
-    } else if ((rc = bt_store_commit(in.store, &in.err))) {
-        code = cli_fail(&in.err, EXIT_ERROR);
-        goto done;
-    }
-    secs = (double)(mono_ms() - in.t0_ms) / 1000.0;
-    if (in.json_summary)
-        printf("{\"files\": %llu, \"records\": %llu, \"new\": %llu, \"duplicate\": %llu, "
-               "\"skipped\": %llu, \"unchanged\": %llu, \"digests\": %llu, \"not_json\": %llu, "
-               "\"ignored_values\": %llu, \"errors\": %llu, \"seconds\": %.3f}\n",
-               (unsigned long long)st.files, (unsigned long long)st.records,
-               (unsigned long long)in.new_events, (unsigned long long)in.dups,
-               (unsigned long long)(in.unchanged + st.digests + st.nonjson),
-               (unsigned long long)in.unchanged, (unsigned long long)st.digests,
-               (unsigned long long)st.nonjson, (unsigned long long)st.ignored,
-               (unsigned long long)st.errors, secs);
-    else
-        printf("files %llu, records %llu, new %llu, duplicate %llu, skipped %llu (unchanged "
-               "%llu, digest %llu, not JSON %llu), errors %llu; %.2f s, %.0f records/s\n",
-               (unsigned long long)st.files, (unsigned long long)st.records,
-               (unsigned long long)in.new_events, (unsigned long long)in.dups,
-               (unsigned long long)(in.unchanged + st.digests + st.nonjson),
-               (unsigned long long)in.unchanged, (unsigned long long)st.digests,
-               (unsigned long long)st.nonjson, (unsigned long long)st.errors, secs,
-               secs > 0 ? (double)st.records / secs : 0.0);
-    if (code == EXIT_OK && st.errors)
-        code = EXIT_PARTIAL;
+    code = run_ingest(&in);
 done:
     bt_store_close(in.store);
-    bt_file_list_dispose(&all);
-    bt_file_list_dispose(&todo);
+    bt_ingest_plan_free(in.plan);
     cli_s3_dispose(&in.s3);
-    free(urls);
     free(path);
     free(pos);
     return code;

@@ -50,18 +50,7 @@ int cli_is_s3_url(const char *arg)
 
 int cli_s3_check_url(const char *url, bt_error *err)
 {
-    char bucket[256];
-    const char *rest;
-    bt_s3_walk_start w;
-    int rc = bt_s3_parse_url(url, bucket, sizeof bucket, &rest, err);
-    if (rc)
-        return rc;
-    if ((rc = bt_s3_walk_parse(rest, &w, err)) != 0) {
-        bt_error_prefix(err, "s3://%s", bucket);
-        return rc;
-    }
-    bt_s3_walk_dispose(&w);
-    return 0;
+    return bt_s3_scan_check_url(url, err);
 }
 
 static int add_split(cli_s3 *s3, cli_common *c, const cli_opt *opt, const char *value)
@@ -154,24 +143,45 @@ static void debug_line(void *payload, const char *line)
     fprintf(stderr, "buildtrail: debug: %s\n", line);
 }
 
+void cli_s3_aws_config(const cli_s3 *s3, bt_aws_config *cfg)
+{
+    bt_aws_config init = BT_AWS_CONFIG_INIT;
+    *cfg = init;
+    cfg->profile = s3->profile;
+    cfg->endpoint_url = s3->endpoint_url;
+    cfg->user_agent = "buildtrail";
+    if (cli_debug) {
+        cfg->log = debug_line;
+        cfg->log_payload = NULL;
+    }
+}
+
+void cli_s3_report(const char *url, const bt_s3_scan_info *info, int rc)
+{
+    if (cli_debug)
+        cli_err("debug: %s: bucket region %s, %llu list requests, %llu objects listed "
+                "(%llu bytes), %llu get requests, %llu tried again",
+                url, info->region[0] ? info->region : "?", (unsigned long long)info->list_requests,
+                (unsigned long long)info->listed, (unsigned long long)info->listed_bytes,
+                (unsigned long long)info->get_requests, (unsigned long long)info->requeued);
+    if (rc == 0 && info->listed == 0)
+        cli_warn("%s: no CloudTrail log files found for this selection (the URL names the "
+                 "trail's key prefix, the part before AWSLogs/)",
+                 url);
+}
+
 int cli_s3_scan(const cli_s3 *s3, const char *url, const bt_filter *f, const bt_scan_opts *so,
                 int (*skip)(void *ctx, const char *source, uint64_t size, int64_t mtime_ns,
                             const char *etag),
                 void *skip_ctx, bt_read_stats *st, bt_error *err)
 {
-    bt_aws_config cfg = BT_AWS_CONFIG_INIT;
+    bt_aws_config cfg;
     bt_aws_client *client = NULL;
     bt_s3_scan_spec spec;
     bt_s3_scan_info info;
     int rc;
 
-    cfg.profile = s3->profile;
-    cfg.endpoint_url = s3->endpoint_url;
-    cfg.user_agent = "buildtrail";
-    if (cli_debug) {
-        cfg.log = debug_line;
-        cfg.log_payload = NULL;
-    }
+    cli_s3_aws_config(s3, &cfg);
     if ((rc = bt_aws_client_new(&client, &cfg, err)))
         return rc;
     memset(&spec, 0, sizeof spec);
@@ -188,16 +198,7 @@ int cli_s3_scan(const cli_s3 *s3, const char *url, const bt_filter *f, const bt_
     spec.skip = skip;
     spec.skip_ctx = skip_ctx;
     rc = bt_scan_s3(&spec, so, st, &info, err);
-    if (cli_debug)
-        cli_err("debug: %s: bucket region %s, %llu list requests, %llu objects listed "
-                "(%llu bytes), %llu get requests, %llu tried again",
-                url, info.region[0] ? info.region : "?", (unsigned long long)info.list_requests,
-                (unsigned long long)info.listed, (unsigned long long)info.listed_bytes,
-                (unsigned long long)info.get_requests, (unsigned long long)info.requeued);
-    if (rc == 0 && info.listed == 0)
-        cli_warn("%s: no CloudTrail log files found for this selection (the URL names the "
-                 "trail's key prefix, the part before AWSLogs/)",
-                 url);
+    cli_s3_report(url, &info, rc);
     bt_aws_client_free(client);
     return rc;
 }

@@ -1,6 +1,8 @@
-/* pipeline.c - parallel file scan: worker threads read, decompress, parse and filter
- * files; the calling thread consumes batches (store writes, result collection).
- * Memory is bounded by the batch size and the queue length, not by the input. */
+/* pipeline.c - the one parallel scan pipeline, generic over its input (scan_int.h):
+ * worker threads take items from the input (a local file list here, an S3 listing in
+ * s3.c), decompress, parse and filter them into batches; the calling thread consumes
+ * the batches (store writes, result collection). Memory is bounded by the batch size
+ * and the queue length, not by the input. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -10,12 +12,11 @@
 
 #include "buildtrail/buf.h"
 #include "buildtrail/source.h"
-
-#define BATCH_EVENTS 2048
-#define BATCH_BYTES (2u << 20)
+#include "scan_int.h"
 
 typedef struct batch {
     struct batch *next;
+    void *msg; /* an input's message instead of events */
     bt_arena *arena;
     bt_event *events;
     size_t n, cap;
@@ -28,30 +29,54 @@ typedef struct batch {
 } batch;
 
 typedef struct pipe {
-    const bt_file_list *l;
+    const scan_input *in;
     const bt_scan_opts *o;
-    atomic_size_t next;
     atomic_int stop;
     pthread_mutex_t mu;
     pthread_cond_t cv_items, cv_space;
     batch *head, *tail;
-    size_t queued, max_queued;
+    size_t queued;
     int running;
 } pipe_t;
 
-typedef struct worker {
+struct scan_worker {
     pipe_t *p;
     pthread_t th;
+    int started;
+    void *ws; /* the input's state for this worker */
     bt_arena *scratch;
     batch *cur;
     bt_read_stats st;
     int oom;
-} worker;
+};
 
-static void batch_free(batch *b)
+void scan_add_stats(bt_read_stats *a, const bt_read_stats *d)
+{
+    a->files += d->files;
+    a->records += d->records;
+    a->matched += d->matched;
+    a->digests += d->digests;
+    a->ignored += d->ignored;
+    a->unchanged += d->unchanged;
+    a->errors += d->errors;
+    a->nonjson += d->nonjson;
+    a->bytes_in += d->bytes_in;
+    a->bytes_json += d->bytes_json;
+}
+
+int64_t scan_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void batch_free(const scan_input *in, batch *b)
 {
     if (!b)
         return;
+    if (b->msg && in->free_message)
+        in->free_message(b->msg);
     if (b->prepared && b->release)
         b->release(b->prepared);
     bt_arena_free(b->arena);
@@ -61,36 +86,31 @@ static void batch_free(batch *b)
     free(b);
 }
 
-static batch *batch_new(void)
+static batch *batch_new(size_t arena_size)
 {
     batch *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    b->arena = bt_arena_new(1 << 20, 0);
-    if (!b->arena) {
+    if (arena_size && !(b->arena = bt_arena_new(arena_size, 0))) {
         free(b);
         return NULL;
     }
     return b;
 }
 
-static void push(worker *w)
+/* Queues b for the calling thread. A message is dropped (returns 0) once the scan
+ * stops; batches are still queued then, for their statistics. */
+static int enqueue(pipe_t *p, batch *b)
 {
-    pipe_t *p = w->p;
-    batch *b = w->cur;
-    w->cur = NULL;
-    if (!b)
-        return;
-    if (p->o->prepare && b->n) {
-        b->release = p->o->release;
-        if (p->o->prepare(p->o->ctx, b->events, b->n, &b->prepared))
-            w->oom = 1; /* reported as out of memory by bt_scan_files */
-    }
-    b->delta = w->st;
-    memset(&w->st, 0, sizeof w->st);
     pthread_mutex_lock(&p->mu);
-    while (p->queued >= p->max_queued && !atomic_load(&p->stop))
+    while (p->queued >= p->in->max_queued && !atomic_load(&p->stop))
         pthread_cond_wait(&p->cv_space, &p->mu);
+    if (b->msg && atomic_load(&p->stop)) {
+        pthread_mutex_unlock(&p->mu);
+        batch_free(p->in, b);
+        return 0;
+    }
+    b->next = NULL;
     if (p->tail)
         p->tail->next = b;
     else
@@ -99,18 +119,55 @@ static void push(worker *w)
     p->queued++;
     pthread_cond_signal(&p->cv_items);
     pthread_mutex_unlock(&p->mu);
+    return 1;
 }
 
-static batch *cur_batch(worker *w)
+int scan_worker_flush(scan_worker *w)
+{
+    pipe_t *p = w->p;
+    batch *b = w->cur;
+    w->cur = NULL;
+    if (!b)
+        return 0;
+    if (p->o->prepare && b->n) {
+        /* the consumer's per-batch work that needs no shared state, done here */
+        b->release = p->o->release;
+        if (p->o->prepare(p->o->ctx, b->events, b->n, &b->prepared))
+            w->oom = 1; /* reported as out of memory by scan_run */
+    }
+    b->delta = w->st;
+    memset(&w->st, 0, sizeof w->st);
+    enqueue(p, b);
+    return 1;
+}
+
+int scan_worker_post(scan_worker *w, void *msg)
+{
+    batch *b = batch_new(0);
+    if (!b) {
+        w->p->in->free_message(msg);
+        w->oom = 1;
+        return 0;
+    }
+    b->msg = msg;
+    return enqueue(w->p, b);
+}
+
+int scan_worker_stopping(const scan_worker *w)
+{
+    return atomic_load(&w->p->stop) || w->oom;
+}
+
+static batch *cur_batch(scan_worker *w)
 {
     if (!w->cur)
-        w->cur = batch_new();
+        w->cur = batch_new(w->p->in->arena_size);
     return w->cur;
 }
 
 static int on_event(void *ctx, const bt_event *ev)
 {
-    worker *w = ctx;
+    scan_worker *w = ctx;
     batch *b;
 
     if (atomic_load(&w->p->stop))
@@ -131,17 +188,18 @@ static int on_event(void *ctx, const bt_event *ev)
     if (bt_event_copy(b->arena, ev, &b->events[b->n]))
         goto oom;
     b->n++;
-    if (b->n >= BATCH_EVENTS || bt_arena_used(b->arena) >= BATCH_BYTES)
-        push(w);
+    if (b->n >= w->p->in->batch_events || bt_arena_used(b->arena) >= w->p->in->batch_bytes)
+        scan_worker_flush(w);
     return 0;
 oom:
     w->oom = 1;
     return BT_ENOMEM;
 }
 
-static int add_done(worker *w, const bt_file_info *f, uint64_t records, const char *errmsg)
+static int add_done(scan_worker *w, const scan_item *it, uint64_t records, const char *errmsg)
 {
     batch *b = cur_batch(w);
+    bt_file_done *d;
     if (!b)
         return BT_ENOMEM;
     if (b->n_done == b->cap_done) {
@@ -157,61 +215,74 @@ static int add_done(worker *w, const bt_file_info *f, uint64_t records, const ch
         b->errors = e;
         b->cap_done = n;
     }
-    b->done[b->n_done].path = bt_arena_strdup(b->arena, f->path);
-    b->done[b->n_done].size = f->size;
-    b->done[b->n_done].mtime_ns = f->mtime_ns;
-    b->done[b->n_done].records = records;
-    b->done[b->n_done].failed = errmsg != NULL;
-    b->done[b->n_done].etag = NULL;
+    d = &b->done[b->n_done];
+    memset(d, 0, sizeof *d);
+    d->path = bt_arena_strdup(b->arena, it->name);
+    d->etag = it->etag ? bt_arena_strdup(b->arena, it->etag) : NULL;
+    d->size = it->size;
+    d->mtime_ns = it->mtime_ns;
+    d->records = records;
+    d->failed = errmsg != NULL;
     b->errors[b->n_done] = errmsg ? bt_arena_strdup(b->arena, errmsg) : NULL;
-    if (!b->done[b->n_done].path)
+    if (!d->path || (it->etag && !d->etag) || (errmsg && !b->errors[b->n_done]))
         return BT_ENOMEM;
     b->n_done++;
     return 0;
 }
 
+/* Parses one item into the worker's batches. Non-zero: the worker stops. */
+static int read_item(scan_worker *w, const scan_item *it)
+{
+    bt_error err = BT_ERROR_INIT;
+    uint64_t before = w->st.records;
+    const char *msg = NULL;
+    int rc = 0;
+
+    w->st.files++;
+    if (it->error) {
+        msg = it->error;
+    } else if (it->check_input && !bt_looks_like_input(it->data, it->len)) {
+        w->st.nonjson++;
+        if (w->p->in->nonjson_bytes)
+            w->st.bytes_in += it->len;
+    } else {
+        rc = bt_read_data_filtered(it->data, it->len, w->scratch, w->p->o->filter, on_event, w,
+                                   &w->st, &err);
+        if (rc == BT_ESTOP || w->oom)
+            return 1;
+        if (rc) {
+            bt_error_prefix(&err, "'%s'", it->name);
+            msg = err.msg;
+        }
+    }
+    if (msg)
+        w->st.errors++;
+    if (add_done(w, it, w->st.records - before, msg)) {
+        w->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
 static void *work(void *arg)
 {
-    worker *w = arg;
+    scan_worker *w = arg;
     pipe_t *p = w->p;
-    bt_buf data = BT_BUF_INIT;
+    const scan_input *in = p->in;
 
     while (!atomic_load(&p->stop) && !w->oom) {
-        size_t i = atomic_fetch_add(&p->next, 1);
-        const bt_file_info *f;
-        bt_error err = BT_ERROR_INIT;
-        uint64_t before;
-        int rc;
-
-        if (i >= p->l->n)
+        scan_item it;
+        int stop;
+        memset(&it, 0, sizeof it);
+        if (in->next(in->ctx, w->ws, w, &it) <= 0)
             break;
-        f = &p->l->v[i];
-        bt_buf_clear(&data);
-        w->st.files++;
-        before = w->st.records;
-        rc = bt_buf_read_file(&data, f->path, &err);
-        if (!rc && f->walked && !bt_looks_like_input(data.data, data.len)) {
-            w->st.nonjson++;
-        } else if (!rc) {
-            rc = bt_read_data_filtered(data.data, data.len, w->scratch, p->o->filter, on_event, w,
-                                       &w->st, &err);
-            if (rc && rc != BT_ESTOP && rc != BT_ENOMEM)
-                bt_error_prefix(&err, "'%s'", f->path);
-        }
-        if (rc == BT_ESTOP || w->oom)
+        stop = read_item(w, &it);
+        if (in->item_done)
+            in->item_done(in->ctx, w->ws, &it);
+        if (stop)
             break;
-        if (rc)
-            w->st.errors++;
-        if (add_done(w, f, w->st.records - before, rc ? err.msg : NULL)) {
-            w->oom = 1;
-            break;
-        }
-        /* big inputs: release the read buffer rather than keep its peak */
-        if (data.alloc > (64u << 20))
-            bt_buf_dispose(&data);
     }
-    push(w);
-    bt_buf_dispose(&data);
+    scan_worker_flush(w);
     pthread_mutex_lock(&p->mu);
     p->running--;
     pthread_cond_signal(&p->cv_items);
@@ -219,158 +290,171 @@ static void *work(void *arg)
     return NULL;
 }
 
-static void add_stats(bt_read_stats *a, const bt_read_stats *d)
+/* ---- the calling thread ---- */
+
+static void stop_all(pipe_t *p)
 {
-    a->files += d->files;
-    a->records += d->records;
-    a->matched += d->matched;
-    a->digests += d->digests;
-    a->ignored += d->ignored;
-    a->unchanged += d->unchanged;
-    a->errors += d->errors;
-    a->nonjson += d->nonjson;
-    a->bytes_in += d->bytes_in;
-    a->bytes_json += d->bytes_json;
+    atomic_store(&p->stop, 1);
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->cv_space);
+    pthread_mutex_unlock(&p->mu);
+    if (p->in->abort)
+        p->in->abort(p->in->ctx);
 }
 
-static int64_t mono_ms(void)
+/* The next queued batch, waiting up to 100 ms when on_progress wants ticks. *finished
+ * is set when the workers are done and the queue is empty. */
+static batch *take(pipe_t *p, int *finished)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    batch *b = NULL;
+    pthread_mutex_lock(&p->mu);
+    while (!p->head && p->running > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&p->cv_items, &p->mu, &ts);
+        if (!p->head && p->o->on_progress)
+            break;
+    }
+    if (p->head) {
+        b = p->head;
+        p->head = b->next;
+        if (!p->head)
+            p->tail = NULL;
+        p->queued--;
+        pthread_cond_signal(&p->cv_space);
+    }
+    *finished = !p->head && p->running == 0;
+    pthread_mutex_unlock(&p->mu);
+    return b;
 }
 
-int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st,
-                  bt_error *err)
+/* Hands b to the consumer (or the input, for a message). Returns the new rc. */
+static int deliver(pipe_t *p, batch *b, int rc, bt_read_stats *st, bt_error *err)
 {
-    pipe_t p;
-    worker *ws = NULL;
-    int n, i, rc = 0, oom = 0;
-    uint64_t bytes_total = 0;
-    int64_t last_progress = 0;
+    const bt_scan_opts *o = p->o;
+    bt_batch pub;
     size_t k;
 
+    if (b->msg) {
+        int r = p->in->on_message(p->in->ctx, b->msg, !rc, st, err);
+        return rc ? rc : r;
+    }
+    scan_add_stats(st, &b->delta);
+    if (rc)
+        return rc;
+    for (k = 0; k < b->n_done; k++)
+        if (b->errors[k] && o->on_file_error) {
+            bt_error fe = BT_ERROR_INIT;
+            bt_error_set(&fe, BT_EPARSE, "%s", b->errors[k]);
+            o->on_file_error(o->ctx, b->done[k].path, &fe);
+        }
+    pub.events = b->events;
+    pub.n = b->n;
+    pub.done = b->done;
+    pub.n_done = b->n_done;
+    pub.prepared = b->prepared;
+    if (o->on_batch && (pub.n || pub.n_done))
+        return o->on_batch(o->ctx, &pub);
+    return 0;
+}
+
+static void progress(pipe_t *p, const bt_read_stats *st)
+{
+    uint64_t files = 0, bytes = 0;
+    p->in->totals(p->in->ctx, &files, &bytes);
+    p->o->on_progress(p->o->ctx, st, files, bytes);
+}
+
+/* Starts the workers; returns how many run. */
+static int start(pipe_t *p, scan_worker *ws, int n, bt_error *err)
+{
+    int i, rc;
+    for (i = 0; i < n; i++) {
+        ws[i].p = p;
+        if (!(ws[i].scratch = bt_arena_new(p->in->scratch_size, 0)))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        if (p->in->worker_init && (rc = p->in->worker_init(p->in->ctx, &ws[i].ws, err)))
+            return rc;
+    }
+    for (i = 0; i < n; i++) {
+        pthread_mutex_lock(&p->mu);
+        p->running++;
+        pthread_mutex_unlock(&p->mu);
+        if (pthread_create(&ws[i].th, NULL, work, &ws[i]) != 0) {
+            /* run with fewer workers */
+            pthread_mutex_lock(&p->mu);
+            p->running--;
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        ws[i].started = 1;
+    }
+    return i == 0 ? bt_error_set(err, BT_ERROR, "cannot start worker threads") : 0;
+}
+
+int scan_run(const scan_input *in, const bt_scan_opts *o, bt_read_stats *st, bt_error *err)
+{
+    pipe_t p;
+    scan_worker *ws = NULL;
+    int n = in->nworkers > 0 ? in->nworkers : 1, i, rc = 0, oom = 0;
+    int64_t last_progress = 0;
+
     memset(&p, 0, sizeof p);
-    p.l = l;
+    p.in = in;
     p.o = o;
-    atomic_init(&p.next, 0);
     atomic_init(&p.stop, 0);
-    n = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1)
-        n = 1;
-    if ((size_t)n > l->n)
-        n = l->n ? (int)l->n : 1;
-    p.max_queued = (size_t)n + 1;
-    for (k = 0; k < l->n; k++)
-        bytes_total += l->v[k].size;
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv_items, NULL);
     pthread_cond_init(&p.cv_space, NULL);
-    ws = calloc((size_t)n, sizeof *ws);
-    if (!ws) {
+    if (!(ws = calloc((size_t)n, sizeof *ws))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
-    for (i = 0; i < n; i++) {
-        ws[i].p = &p;
-        ws[i].scratch = bt_arena_new(1 << 20, 0);
-        if (!ws[i].scratch) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-    p.running = n;
-    for (i = 0; i < n; i++)
-        if (pthread_create(&ws[i].th, NULL, work, &ws[i]) != 0) {
-            /* run with fewer workers */
-            pthread_mutex_lock(&p.mu);
-            p.running -= n - i;
-            pthread_mutex_unlock(&p.mu);
-            n = i;
-            break;
-        }
-    if (n == 0) {
-        rc = bt_error_set(err, BT_ERROR, "cannot start worker threads");
+    if ((rc = start(&p, ws, n, err)))
         goto done;
-    }
     for (;;) {
-        batch *b = NULL;
         int finished;
-        pthread_mutex_lock(&p.mu);
-        while (!p.head && p.running > 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&p.cv_items, &p.mu, &ts);
-            if (!p.head && o->on_progress)
-                break;
-        }
-        if (p.head) {
-            b = p.head;
-            p.head = b->next;
-            if (!p.head)
-                p.tail = NULL;
-            p.queued--;
-            pthread_cond_signal(&p.cv_space);
-        }
-        finished = !p.head && p.running == 0;
-        pthread_mutex_unlock(&p.mu);
+        batch *b = take(&p, &finished);
         if (b) {
-            bt_batch pub;
-            add_stats(st, &b->delta);
-            if (!rc) {
-                for (k = 0; k < b->n_done; k++)
-                    if (b->errors[k] && o->on_file_error) {
-                        bt_error fe = BT_ERROR_INIT;
-                        bt_error_set(&fe, BT_EPARSE, "%s", b->errors[k]);
-                        o->on_file_error(o->ctx, b->done[k].path, &fe);
-                    }
-                pub.events = b->events;
-                pub.n = b->n;
-                pub.done = b->done;
-                pub.n_done = b->n_done;
-                pub.prepared = b->prepared;
-                if (o->on_batch && (pub.n || pub.n_done))
-                    rc = o->on_batch(o->ctx, &pub);
-                if (rc) {
-                    atomic_store(&p.stop, 1);
-                    pthread_mutex_lock(&p.mu);
-                    pthread_cond_broadcast(&p.cv_space);
-                    pthread_mutex_unlock(&p.mu);
-                }
-            }
-            batch_free(b);
+            int was = rc;
+            rc = deliver(&p, b, rc, st, err);
+            if (rc && !was)
+                stop_all(&p);
+            batch_free(in, b);
         }
-        if (o->on_progress && mono_ms() - last_progress >= 100) {
-            last_progress = mono_ms();
-            o->on_progress(o->ctx, st, l->n, bytes_total);
+        if (o->on_progress && scan_mono_ms() - last_progress >= 100) {
+            last_progress = scan_mono_ms();
+            progress(&p, st);
         }
         if (finished && !b)
             break;
     }
     if (o->on_progress)
-        o->on_progress(o->ctx, st, l->n, bytes_total);
+        progress(&p, st);
 done:
     if (ws) {
+        stop_all(&p); /* every worker has finished here, except after an early failure */
         for (i = 0; i < n; i++)
-            if (ws[i].th) {
+            if (ws[i].started) {
                 pthread_join(ws[i].th, NULL);
-                if (ws[i].oom)
-                    oom = 1;
+                oom |= ws[i].oom;
             }
         for (i = 0; i < n; i++) {
             bt_arena_free(ws[i].scratch);
-            batch_free(ws[i].cur);
+            batch_free(in, ws[i].cur);
+            if (in->worker_free && ws[i].ws)
+                in->worker_free(in->ctx, ws[i].ws);
         }
     }
     while (p.head) {
         batch *b = p.head;
         p.head = b->next;
-        batch_free(b);
+        batch_free(in, b);
     }
     free(ws);
     pthread_mutex_destroy(&p.mu);
@@ -379,4 +463,106 @@ done:
     if (!rc && oom)
         rc = bt_error_set(err, BT_ENOMEM, "out of memory while reading");
     return rc;
+}
+
+/* ---- the local file list as an input ---- */
+
+typedef struct files_in {
+    const bt_file_list *l;
+    atomic_size_t next;
+    uint64_t bytes_total;
+} files_in;
+
+typedef struct files_ws {
+    bt_buf data;
+    bt_error err;
+} files_ws;
+
+static int files_init(void *ctx, void **ws, bt_error *err)
+{
+    (void)ctx;
+    *ws = calloc(1, sizeof(files_ws));
+    return *ws ? 0 : bt_error_set(err, BT_ENOMEM, "out of memory");
+}
+
+static void files_free(void *ctx, void *ws)
+{
+    files_ws *f = ws;
+    (void)ctx;
+    bt_buf_dispose(&f->data);
+    free(f);
+}
+
+static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
+{
+    files_in *fi = ctx;
+    files_ws *f = ws;
+    size_t i = atomic_fetch_add(&fi->next, 1);
+    const bt_file_info *info;
+
+    (void)w;
+    if (i >= fi->l->n)
+        return 0;
+    info = &fi->l->v[i];
+    bt_buf_clear(&f->data);
+    bt_error_clear(&f->err);
+    it->name = info->path;
+    it->size = info->size;
+    it->mtime_ns = info->mtime_ns;
+    it->check_input = info->walked;
+    if (bt_buf_read_file(&f->data, info->path, &f->err))
+        it->error = f->err.msg;
+    it->data = f->data.data;
+    it->len = f->data.len;
+    return 1;
+}
+
+static void files_item_done(void *ctx, void *ws, scan_item *it)
+{
+    files_ws *f = ws;
+    (void)ctx;
+    (void)it;
+    /* big inputs: release the read buffer rather than keep its peak */
+    if (f->data.alloc > (64u << 20))
+        bt_buf_dispose(&f->data);
+}
+
+static void files_totals(void *ctx, uint64_t *files, uint64_t *bytes)
+{
+    files_in *fi = ctx;
+    *files = fi->l->n;
+    *bytes = fi->bytes_total;
+}
+
+int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_error *err)
+{
+    files_in fi;
+    scan_input in;
+    int n;
+    size_t k;
+
+    memset(&fi, 0, sizeof fi);
+    fi.l = l;
+    atomic_init(&fi.next, 0);
+    for (k = 0; k < l->n; k++)
+        fi.bytes_total += l->v[k].size;
+    n = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if ((size_t)n > l->n)
+        n = l->n ? (int)l->n : 1;
+    memset(&in, 0, sizeof in);
+    in.ctx = &fi;
+    in.nworkers = n;
+    in.batch_events = 2048;
+    in.batch_bytes = 2u << 20;
+    in.arena_size = 1 << 20;
+    in.scratch_size = 1 << 20;
+    in.max_queued = (size_t)n + 1;
+    in.worker_init = files_init;
+    in.worker_free = files_free;
+    in.next = files_next;
+    in.item_done = files_item_done;
+    in.totals = files_totals;
+    return scan_run(&in, o, st, err);
 }

@@ -1,8 +1,9 @@
 /* s3.c - reading a trail archive in place in S3: the walk from s3://bucket/prefix to
- * day prefixes (discovery by delimiter listings), and a pool of workers that list,
- * download and parse while the calling thread consumes (skip checks against the
- * store, batches of events). Memory is bounded by the number of workers, the batch
- * size, the queue of batches and the listing look-ahead, not by the archive. */
+ * day prefixes (discovery by delimiter listings), as an input of the scan pipeline
+ * (pipeline.c): its workers list and download, the pipeline parses and batches, and
+ * the calling thread consumes (skip checks against the store on listing pages,
+ * batches of events). Memory is bounded by the number of workers, the batch size, the
+ * queue of batches and the listing look-ahead, not by the archive. */
 #include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,11 +16,10 @@
 #include "buildtrail/buf.h"
 #include "buildtrail/source_s3.h"
 #include "buildtrail/timeutil.h"
+#include "scan_int.h"
 
 #define DEFAULT_CONNECTIONS 16
 #define MAX_CONNECTIONS 256
-#define BATCH_EVENTS 512
-#define BATCH_BYTES (256u << 10)
 #define GETQ_HIGH 20000    /* listed objects waiting before listing pauses */
 #define MAX_REQUEUE 2      /* extra rounds for an object whose retries ran out */
 #define DIRECT_DAYS_MAX 31 /* longer windows discover days instead of guessing them */
@@ -167,6 +167,22 @@ fail:
     return rc;
 }
 
+int bt_s3_scan_check_url(const char *url, bt_error *err)
+{
+    char bucket[256];
+    const char *rest;
+    bt_s3_walk_start w;
+    int rc = bt_s3_parse_url(url, bucket, sizeof bucket, &rest, err);
+    if (rc)
+        return rc;
+    if ((rc = bt_s3_walk_parse(rest, &w, err)) != 0) {
+        bt_error_prefix(err, "s3://%s", bucket);
+        return rc;
+    }
+    bt_s3_walk_dispose(&w);
+    return 0;
+}
+
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a >= 0 ? a / b : -((-a + b - 1) / b);
@@ -305,58 +321,40 @@ static void tl_free(tlist *l)
         task_free(t);
 }
 
-/* ------------------------------------------------------------------- items -- */
+/* ---------------------------------------------------------------- listings -- */
 
-/* What a worker hands the calling thread: events and finished objects, or the objects
- * of one listing page (to be checked against the store and queued). */
-typedef struct item {
-    struct item *next;
-    int listing;
+/* What a worker posts to the calling thread: the objects of one day's listing page,
+ * to be checked against the consumer (skip) and queued for download. */
+typedef struct listing {
     bt_arena *arena;
-    bt_event *events;
-    size_t n, cap;
-    bt_file_done *done;
-    size_t n_done, cap_done;
-    char **errors;
     bt_s3_object *objs;
     size_t nobjs;
-    bt_read_stats delta;
-    void *prepared;               /* o->prepare's result for the events, or NULL */
-    void (*release)(void *);
-} item;
+} listing;
 
-static void item_free(item *b)
+static listing *listing_new(void)
 {
-    if (!b)
-        return;
-    if (b->prepared && b->release)
-        b->release(b->prepared);
-    bt_arena_free(b->arena);
-    free(b->events);
-    free(b->done);
-    free(b->errors);
-    free(b->objs);
-    free(b);
-}
-
-static item *item_new(void)
-{
-    item *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
-    b->arena = bt_arena_new(64 << 10, 0);
-    if (!b->arena) {
-        free(b);
+    listing *l = calloc(1, sizeof *l);
+    if (l && !(l->arena = bt_arena_new(64 << 10, 0))) {
+        free(l);
         return NULL;
     }
-    return b;
+    return l;
+}
+
+static void listing_free(void *msg)
+{
+    listing *l = msg;
+    if (!l)
+        return;
+    bt_arena_free(l->arena);
+    free(l->objs);
+    free(l);
 }
 
 /* ------------------------------------------------------------------- scan -- */
 
 typedef struct scan {
     const bt_s3_scan_spec *spec;
-    const bt_scan_opts *o;
     bt_s3_bucket *bucket;
     char bucket_name[256];
     char url_root[600]; /* "s3://bucket/" */
@@ -366,33 +364,28 @@ typedef struct scan {
     int64_t start_ms; /* for start-after; INT64_MIN when unknown */
 
     pthread_mutex_t mu;
-    pthread_cond_t cv_task, cv_items, cv_space;
+    pthread_cond_t cv_task;
     tlist getq, listq;
-    size_t outstanding; /* tasks queued or running + listing items unprocessed */
-    int running;
-    item *out_head, *out_tail;
-    size_t out_n, out_max;
-    atomic_int abort; /* the consumer stopped: drop everything */
-    atomic_int halt;  /* a fatal error: take no new task */
-    bt_error fatal;   /* guarded by mu */
+    size_t outstanding; /* tasks queued or running + listings unprocessed */
+    atomic_int halt;    /* a fatal error: take no new task */
+    bt_error fatal;     /* guarded by mu */
     int has_fatal;
 
     atomic_ullong list_requests, get_requests, requeued;
     uint64_t files_total, bytes_total, listed, listed_bytes; /* calling thread only */
+    bt_buf src; /* calling thread only */
 } scan;
 
-typedef struct worker {
-    scan *s;
-    pthread_t th;
-    int started;
+/* A worker's own state (the pipeline keeps its batches). */
+typedef struct s3w {
     bt_aws_client *client;
-    bt_arena *scratch;
     bt_arena *list_arena;
-    item *cur;
-    bt_read_stats st;
     bt_buf body;
+    bt_buf src;
+    task *cur; /* the GetObject whose bytes the pipeline is reading */
+    char msg[BT_ERROR_MSG_MAX + 700];
     int oom;
-} worker;
+} s3w;
 
 static void set_fatal(scan *s, const bt_error *e, const char *what)
 {
@@ -400,127 +393,12 @@ static void set_fatal(scan *s, const bt_error *e, const char *what)
     if (!s->has_fatal) {
         s->has_fatal = 1;
         s->fatal = *e;
-        bt_error_prefix(&s->fatal, "'%s'", what);
+        if (what)
+            bt_error_prefix(&s->fatal, "'%s'", what);
     }
     atomic_store(&s->halt, 1);
     pthread_cond_broadcast(&s->cv_task);
-    pthread_cond_broadcast(&s->cv_items);
     pthread_mutex_unlock(&s->mu);
-}
-
-/* Hands an item to the calling thread, waiting while the queue is full. Returns 0
- * when the scan was abandoned meanwhile (the item is then dropped). */
-static int push_item(scan *s, item *b)
-{
-    pthread_mutex_lock(&s->mu);
-    while (s->out_n >= s->out_max && !atomic_load(&s->abort))
-        pthread_cond_wait(&s->cv_space, &s->mu);
-    if (atomic_load(&s->abort)) {
-        pthread_mutex_unlock(&s->mu);
-        item_free(b);
-        return 0;
-    }
-    b->next = NULL;
-    if (s->out_tail)
-        s->out_tail->next = b;
-    else
-        s->out_head = b;
-    s->out_tail = b;
-    s->out_n++;
-    pthread_cond_signal(&s->cv_items);
-    pthread_mutex_unlock(&s->mu);
-    return 1;
-}
-
-static void flush(worker *w)
-{
-    item *b = w->cur;
-    const bt_scan_opts *o = w->s->o;
-    w->cur = NULL;
-    if (!b)
-        return;
-    if (o->prepare && b->n) {
-        /* the consumer's per-batch work that needs no shared state, done here */
-        b->release = o->release;
-        if (o->prepare(o->ctx, b->events, b->n, &b->prepared))
-            w->oom = 1;
-    }
-    b->delta = w->st;
-    memset(&w->st, 0, sizeof w->st);
-    push_item(w->s, b);
-}
-
-static item *cur_item(worker *w)
-{
-    if (!w->cur)
-        w->cur = item_new();
-    return w->cur;
-}
-
-static int on_event(void *ctx, const bt_event *ev)
-{
-    worker *w = ctx;
-    item *b;
-
-    if (atomic_load(&w->s->abort))
-        return BT_ESTOP;
-    if (w->s->o->filter && !bt_filter_match(w->s->o->filter, ev))
-        return 0;
-    w->st.matched++;
-    if (!(b = cur_item(w)))
-        goto oom;
-    if (b->n == b->cap) {
-        size_t n = b->cap ? b->cap * 2 : 256;
-        bt_event *v = realloc(b->events, n * sizeof *v);
-        if (!v)
-            goto oom;
-        b->events = v;
-        b->cap = n;
-    }
-    if (bt_event_copy(b->arena, ev, &b->events[b->n]))
-        goto oom;
-    b->n++;
-    if (b->n >= BATCH_EVENTS || bt_arena_used(b->arena) >= BATCH_BYTES)
-        flush(w);
-    return 0;
-oom:
-    w->oom = 1;
-    return BT_ENOMEM;
-}
-
-static int add_done(worker *w, const char *source, const task *t, uint64_t records,
-                    const char *errmsg)
-{
-    item *b = cur_item(w);
-    bt_file_done *d;
-    if (!b)
-        return BT_ENOMEM;
-    if (b->n_done == b->cap_done) {
-        size_t n = b->cap_done ? b->cap_done * 2 : 16;
-        bt_file_done *v = realloc(b->done, n * sizeof *v);
-        char **e;
-        if (!v)
-            return BT_ENOMEM;
-        b->done = v;
-        e = realloc(b->errors, n * sizeof *e);
-        if (!e)
-            return BT_ENOMEM;
-        b->errors = e;
-        b->cap_done = n;
-    }
-    d = &b->done[b->n_done];
-    memset(d, 0, sizeof *d);
-    d->path = bt_arena_strdup(b->arena, source);
-    d->etag = t->etag ? bt_arena_strdup(b->arena, t->etag) : NULL;
-    d->size = t->size;
-    d->mtime_ns = t->mtime_ns;
-    d->records = records;
-    d->failed = errmsg != NULL;
-    b->errors[b->n_done] = errmsg ? bt_arena_strdup(b->arena, errmsg) : NULL;
-    if (!d->path || (t->etag && !d->etag) || (errmsg && !b->errors[b->n_done]))
-        return BT_ENOMEM;
-    b->n_done++;
-    return 0;
 }
 
 /* ---- building tasks ---- */
@@ -747,9 +625,8 @@ static void source_of(const scan *s, const char *key, bt_buf *out)
         bt_buf_clear(out);
 }
 
-static void run_list(worker *w, task *t)
+static void run_list(scan *s, s3w *x, scan_worker *w, task *t)
 {
-    scan *s = w->s;
     bt_s3_list_request rq;
     bt_s3_list_page page;
     bt_error err = BT_ERROR_INIT;
@@ -762,27 +639,26 @@ static void run_list(worker *w, task *t)
     rq.delimiter = t->level == L_DAY ? NULL : "/";
     rq.continuation_token = t->token;
     rq.start_after = t->token ? NULL : t->start_after;
-    bt_arena_reset(w->list_arena);
-    rc = bt_s3_list_objects(w->client, s->bucket, &rq, w->list_arena, &page, &err);
+    bt_arena_reset(x->list_arena);
+    rc = bt_s3_list_objects(x->client, s->bucket, &rq, x->list_arena, &page, &err);
     atomic_fetch_add(&s->list_requests, 1);
     if (rc) {
         bt_buf u = BT_BUF_INIT;
         source_of(s, t->key, &u);
         if (rc == BT_ENOMEM)
-            w->oom = 1;
+            x->oom = 1;
         set_fatal(s, &err, u.data ? u.data : t->key);
         bt_buf_dispose(&u);
         return;
     }
     if (t->level == L_DAY) {
-        item *b = item_new();
+        listing *b = listing_new();
         size_t k = 0;
         if (!b || (page.nobjects && !(b->objs = calloc(page.nobjects, sizeof *b->objs)))) {
-            item_free(b);
-            w->oom = 1;
+            listing_free(b);
+            x->oom = 1;
             return;
         }
-        b->listing = 1;
         for (i = 0; i < page.nobjects; i++) {
             const bt_s3_object *ob = &page.objects[i];
             size_t kl = strlen(ob->key);
@@ -793,8 +669,8 @@ static void run_list(worker *w, task *t)
             b->objs[k].etag = bt_arena_strdup(b->arena, ob->etag);
             b->objs[k].storage_class = NULL;
             if (!b->objs[k].key || !b->objs[k].etag) {
-                item_free(b);
-                w->oom = 1;
+                listing_free(b);
+                x->oom = 1;
                 return;
             }
             k++;
@@ -803,7 +679,7 @@ static void run_list(worker *w, task *t)
         pthread_mutex_lock(&s->mu);
         s->outstanding++; /* until the calling thread has queued its objects */
         pthread_mutex_unlock(&s->mu);
-        if (!push_item(s, b)) {
+        if (!scan_worker_post(w, b)) {
             pthread_mutex_lock(&s->mu);
             s->outstanding--;
             pthread_mutex_unlock(&s->mu);
@@ -821,7 +697,7 @@ static void run_list(worker *w, task *t)
             if (strchr(name, '/'))
                 continue;
             if (expand(s, &children, t, name)) {
-                w->oom = 1;
+                x->oom = 1;
                 tl_free(&children);
                 return;
             }
@@ -831,7 +707,7 @@ static void run_list(worker *w, task *t)
         task *c = new_list(t->level, t->key, t->account, t->region);
         if (!c || !(c->token = strdup(page.next_token))) {
             task_free(c);
-            w->oom = 1;
+            x->oom = 1;
             tl_free(&children);
             return;
         }
@@ -851,94 +727,87 @@ static int transient(const bt_error *e)
                                   strcmp(e->aws_code, "InternalError") == 0);
 }
 
-static void run_get(worker *w, task *t)
+/* Its retries ran out: once more later, at the back of the queue. */
+static void requeue(scan *s, s3w *x, const task *t)
 {
-    scan *s = w->s;
-    bt_error err = BT_ERROR_INIT;
-    bt_buf src = BT_BUF_INIT;
-    uint64_t before = w->st.records;
-    int rc;
-
-    source_of(s, t->key, &src);
-    if (!src.data) {
-        w->oom = 1;
+    task *again = calloc(1, sizeof *again);
+    tlist g = {0}, none = {0}, none2 = {0};
+    if (!again || !(again->key = strdup(t->key)) ||
+        (t->etag && !(again->etag = strdup(t->etag)))) {
+        task_free(again);
+        x->oom = 1;
         return;
     }
-    rc = bt_s3_get_object(w->client, s->bucket, t->key, t->etag, &w->body, &err);
-    atomic_fetch_add(&s->get_requests, 1);
-    if (rc) {
-        if (rc == BT_ENOMEM) {
-            w->oom = 1;
-        } else if (bt_s3_error_is_fatal(&err)) {
-            set_fatal(s, &err, src.data);
-        } else if (transient(&err) && t->tries < MAX_REQUEUE) {
-            /* its retries ran out: once more later, at the back of the queue */
-            task *again = calloc(1, sizeof *again);
-            tlist g = {0}, none = {0}, none2 = {0};
-            if (!again || !(again->key = strdup(t->key)) ||
-                (t->etag && !(again->etag = strdup(t->etag)))) {
-                task_free(again);
-                w->oom = 1;
-            } else {
-                again->get = 1;
-                again->tries = t->tries + 1;
-                again->size = t->size;
-                again->mtime_ns = t->mtime_ns;
-                tl_push(&g, again);
-                atomic_fetch_add(&s->requeued, 1);
-                enqueue(s, &g, &none, &none2);
-            }
-        } else if (err.code == BT_EHTTP) {
-            /* the endpoint stays unreachable */
-            set_fatal(s, &err, src.data);
-        } else {
-            char msg[BT_ERROR_MSG_MAX + 700];
-            w->st.files++;
-            w->st.errors++;
-            snprintf(msg, sizeof msg, "'%s': %s", src.data, err.msg);
-            if (add_done(w, src.data, t, 0, msg))
-                w->oom = 1;
-        }
-        bt_buf_dispose(&src);
-        return;
-    }
-    w->st.files++;
-    if (!bt_looks_like_input(w->body.data, w->body.len)) {
-        w->st.nonjson++;
-        w->st.bytes_in += w->body.len;
-        rc = 0;
-    } else {
-        rc = bt_read_data_filtered(w->body.data, w->body.len, w->scratch, s->o->filter, on_event,
-                                   w, &w->st, &err);
-    }
-    if (rc == BT_ESTOP || w->oom) {
-        bt_buf_dispose(&src);
-        return;
-    }
-    if (rc) {
-        char msg[BT_ERROR_MSG_MAX + 700];
-        w->st.errors++;
-        snprintf(msg, sizeof msg, "'%s': %s", src.data, err.msg);
-        if (add_done(w, src.data, t, w->st.records - before, msg))
-            w->oom = 1;
-    } else if (add_done(w, src.data, t, w->st.records - before, NULL)) {
-        w->oom = 1;
-    }
-    /* a big object: give the memory back rather than keep its peak */
-    if (w->body.alloc > (16u << 20))
-        bt_buf_dispose(&w->body);
-    bt_buf_dispose(&src);
+    again->get = 1;
+    again->tries = t->tries + 1;
+    again->size = t->size;
+    again->mtime_ns = t->mtime_ns;
+    tl_push(&g, again);
+    atomic_fetch_add(&s->requeued, 1);
+    enqueue(s, &g, &none, &none2);
 }
 
-static void *work(void *arg)
+/* Downloads t into x->body. Returns 1 with it filled (the bytes, or a failure that
+ * concerns this object only), 0 when there is nothing to read (requeued, fatal). */
+static int run_get(scan *s, s3w *x, task *t, scan_item *it)
 {
-    worker *w = arg;
-    scan *s = w->s;
+    bt_error err = BT_ERROR_INIT;
+    int rc;
+
+    source_of(s, t->key, &x->src);
+    if (!x->src.data) {
+        x->oom = 1;
+        return 0;
+    }
+    rc = bt_s3_get_object(x->client, s->bucket, t->key, t->etag, &x->body, &err);
+    atomic_fetch_add(&s->get_requests, 1);
+    if (rc == BT_ENOMEM) {
+        x->oom = 1;
+        return 0;
+    }
+    if (rc && !bt_s3_error_is_fatal(&err) && transient(&err) && t->tries < MAX_REQUEUE) {
+        requeue(s, x, t);
+        return 0;
+    }
+    if (rc && (bt_s3_error_is_fatal(&err) || err.code == BT_EHTTP)) {
+        /* refused, or the endpoint stays unreachable: no other object would do better */
+        set_fatal(s, &err, x->src.data);
+        return 0;
+    }
+    it->name = x->src.data;
+    it->size = t->size;
+    it->mtime_ns = t->mtime_ns;
+    it->etag = t->etag;
+    it->check_input = 1;
+    if (rc) {
+        snprintf(x->msg, sizeof x->msg, "'%s': %s", x->src.data, err.msg);
+        it->error = x->msg;
+    } else {
+        it->data = x->body.data;
+        it->len = x->body.len;
+    }
+    return 1;
+}
+
+/* A task is finished (with the records of a GetObject batched). */
+static void task_finished(scan *s)
+{
+    pthread_mutex_lock(&s->mu);
+    if (--s->outstanding == 0)
+        pthread_cond_broadcast(&s->cv_task);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The pipeline's input: runs listings until a GetObject has bytes to parse. */
+static int s3_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
+{
+    scan *s = ctx;
+    s3w *x = ws;
 
     pthread_mutex_lock(&s->mu);
     for (;;) {
         task *t = NULL;
-        if (atomic_load(&s->abort) || atomic_load(&s->halt) || w->oom)
+        if (scan_worker_stopping(w) || atomic_load(&s->halt) || x->oom)
             break;
         if (s->listq.head && s->getq.n < GETQ_HIGH)
             t = tl_pop(&s->listq);
@@ -949,68 +818,87 @@ static void *work(void *arg)
         if (!t) {
             if (s->outstanding == 0)
                 break;
-            if (w->cur) {
-                /* about to wait: hand over what is finished */
-                pthread_mutex_unlock(&s->mu);
-                flush(w);
+            pthread_mutex_unlock(&s->mu);
+            /* about to wait: hand over what is finished */
+            if (scan_worker_flush(w)) {
                 pthread_mutex_lock(&s->mu);
                 continue;
             }
-            pthread_cond_wait(&s->cv_task, &s->mu);
+            pthread_mutex_lock(&s->mu);
+            if (!s->listq.head && !s->getq.head && s->outstanding && !scan_worker_stopping(w) &&
+                !atomic_load(&s->halt))
+                pthread_cond_wait(&s->cv_task, &s->mu);
             continue;
         }
         pthread_mutex_unlock(&s->mu);
-        if (t->get)
-            run_get(w, t);
-        else
-            run_list(w, t);
+        if (t->get && run_get(s, x, t, it)) {
+            x->cur = t;
+            return 1;
+        }
+        if (!t->get)
+            run_list(s, x, w, t);
         task_free(t);
         pthread_mutex_lock(&s->mu);
-        if (--s->outstanding == 0) {
+        if (--s->outstanding == 0)
             pthread_cond_broadcast(&s->cv_task);
-            pthread_cond_broadcast(&s->cv_items);
-        }
     }
     pthread_mutex_unlock(&s->mu);
-    flush(w);
+    if (x->oom) {
+        bt_error e = BT_ERROR_INIT;
+        bt_error_set(&e, BT_ENOMEM, "out of memory while reading from S3");
+        set_fatal(s, &e, NULL);
+    }
+    return 0;
+}
+
+static void s3_item_done(void *ctx, void *ws, scan_item *it)
+{
+    s3w *x = ws;
+    (void)it;
+    task_free(x->cur);
+    x->cur = NULL;
+    /* a big object: give the memory back rather than keep its peak */
+    if (x->body.alloc > (16u << 20))
+        bt_buf_dispose(&x->body);
+    task_finished(ctx);
+}
+
+static int s3_worker_init(void *ctx, void **ws, bt_error *err)
+{
+    scan *s = ctx;
+    s3w *x = calloc(1, sizeof *x);
+    if (!x || !(x->list_arena = bt_arena_new(256 << 10, 0))) {
+        free(x);
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    *ws = x;
+    return bt_aws_client_clone(&x->client, s->spec->client, err);
+}
+
+static void s3_worker_free(void *ctx, void *ws)
+{
+    s3w *x = ws;
+    (void)ctx;
+    bt_arena_free(x->list_arena);
+    bt_buf_dispose(&x->body);
+    bt_buf_dispose(&x->src);
+    task_free(x->cur);
+    bt_aws_client_free(x->client);
+    free(x);
+}
+
+static void s3_abort(void *ctx)
+{
+    scan *s = ctx;
     pthread_mutex_lock(&s->mu);
-    s->running--;
-    if (w->oom && !s->has_fatal) {
-        s->has_fatal = 1;
-        bt_error_set(&s->fatal, BT_ENOMEM, "out of memory while reading from S3");
-        atomic_store(&s->halt, 1);
-        pthread_cond_broadcast(&s->cv_task);
-    }
-    pthread_cond_broadcast(&s->cv_items);
+    pthread_cond_broadcast(&s->cv_task);
     pthread_mutex_unlock(&s->mu);
-    return NULL;
 }
 
 /* ---- the calling thread ---- */
 
-static void add_stats(bt_read_stats *a, const bt_read_stats *d)
-{
-    a->files += d->files;
-    a->records += d->records;
-    a->matched += d->matched;
-    a->digests += d->digests;
-    a->ignored += d->ignored;
-    a->unchanged += d->unchanged;
-    a->errors += d->errors;
-    a->nonjson += d->nonjson;
-    a->bytes_in += d->bytes_in;
-    a->bytes_json += d->bytes_json;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Objects of a listing page: skip what the consumer has, queue the rest. */
-static int take_listing(scan *s, item *b, bt_read_stats *st, bt_buf *src)
+static int take_listing(scan *s, const listing *b, bt_read_stats *st)
 {
     tlist gets = {0}, none = {0}, none2 = {0};
     size_t i;
@@ -1022,9 +910,9 @@ static int take_listing(scan *s, item *b, bt_read_stats *st, bt_buf *src)
         s->listed++;
         s->listed_bytes += ob->size;
         if (s->spec->skip) {
-            source_of(s, ob->key, src);
-            if (src->data &&
-                s->spec->skip(s->spec->skip_ctx, src->data, ob->size, mtime_ns, ob->etag)) {
+            source_of(s, ob->key, &s->src);
+            if (s->src.data &&
+                s->spec->skip(s->spec->skip_ctx, s->src.data, ob->size, mtime_ns, ob->etag)) {
                 st->unchanged++;
                 continue;
             }
@@ -1044,6 +932,23 @@ static int take_listing(scan *s, item *b, bt_read_stats *st, bt_buf *src)
     }
     enqueue(s, &gets, &none, &none2);
     return 0;
+}
+
+static int s3_on_message(void *ctx, void *msg, int live, bt_read_stats *st, bt_error *err)
+{
+    scan *s = ctx;
+    int rc = 0;
+    if (live && !atomic_load(&s->halt) && take_listing(s, msg, st))
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+    task_finished(s);
+    return rc;
+}
+
+static void s3_totals(void *ctx, uint64_t *files, uint64_t *bytes)
+{
+    scan *s = ctx;
+    *files = s->files_total;
+    *bytes = s->bytes_total;
 }
 
 static int start_tasks(scan *s, bt_error *err)
@@ -1069,189 +974,75 @@ static int start_tasks(scan *s, bt_error *err)
     return 0;
 }
 
+/* The walk's start: bucket, prefix layout, days. */
+static int scan_setup(scan *s, const bt_s3_scan_spec *spec, bt_error *err)
+{
+    const char *rest = "";
+    int rc;
+
+    if (!spec->client)
+        return bt_error_set(err, BT_EINVAL, "no AWS client");
+    if ((rc = bt_s3_parse_url(spec->url, s->bucket_name, sizeof s->bucket_name, &rest, err)))
+        return rc;
+    snprintf(s->url_root, sizeof s->url_root, "s3://%s/", s->bucket_name);
+    if ((rc = bt_s3_walk_parse(rest, &s->ws, err))) {
+        bt_error_prefix(err, "s3://%s", s->bucket_name);
+        return rc;
+    }
+    s->discover =
+        bt_s3_walk_days(&s->ws, spec->start_ms, spec->end_ms,
+                        spec->now_ms ? spec->now_ms : bt_time_now_ms(), &s->first_day, &s->last_day);
+    s->start_ms = spec->start_ms;
+    if ((rc = bt_s3_bucket_new(&s->bucket, spec->client, s->bucket_name, spec->addressing, err)))
+        return rc;
+    return start_tasks(s, err);
+}
+
 int bt_scan_s3(const bt_s3_scan_spec *spec, const bt_scan_opts *o, bt_read_stats *st,
                bt_s3_scan_info *info, bt_error *err)
 {
     scan s;
-    worker *ws = NULL;
-    const char *rest = "";
-    int n, i, rc = 0;
-    int64_t last_progress = 0;
-    bt_buf src = BT_BUF_INIT;
+    scan_input in;
+    int rc;
 
     memset(&s, 0, sizeof s);
     if (info)
         memset(info, 0, sizeof *info);
     s.spec = spec;
-    s.o = o;
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.cv_task, NULL);
-    pthread_cond_init(&s.cv_items, NULL);
-    pthread_cond_init(&s.cv_space, NULL);
-    atomic_init(&s.abort, 0);
     atomic_init(&s.halt, 0);
     atomic_init(&s.list_requests, 0);
     atomic_init(&s.get_requests, 0);
     atomic_init(&s.requeued, 0);
-
-    if (!spec->client) {
-        rc = bt_error_set(err, BT_EINVAL, "no AWS client");
+    if ((rc = scan_setup(&s, spec, err)))
         goto done;
-    }
-    if ((rc = bt_s3_parse_url(spec->url, s.bucket_name, sizeof s.bucket_name, &rest, err)))
-        goto done;
-    snprintf(s.url_root, sizeof s.url_root, "s3://%s/", s.bucket_name);
-    if ((rc = bt_s3_walk_parse(rest, &s.ws, err))) {
-        bt_error_prefix(err, "s3://%s", s.bucket_name);
-        goto done;
-    }
-    s.discover =
-        bt_s3_walk_days(&s.ws, spec->start_ms, spec->end_ms,
-                        spec->now_ms ? spec->now_ms : bt_time_now_ms(), &s.first_day, &s.last_day);
-    s.start_ms = spec->start_ms;
-    if ((rc = bt_s3_bucket_new(&s.bucket, spec->client, s.bucket_name, spec->addressing, err)))
-        goto done;
-
-    n = spec->connections > 0 ? spec->connections : DEFAULT_CONNECTIONS;
-    if (n > MAX_CONNECTIONS)
-        n = MAX_CONNECTIONS;
-    s.out_max = 8;
-    ws = calloc((size_t)n, sizeof *ws);
-    if (!ws) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (i = 0; i < n; i++) {
-        ws[i].s = &s;
-        ws[i].scratch = bt_arena_new(256 << 10, 0);
-        ws[i].list_arena = bt_arena_new(256 << 10, 0);
-        if (!ws[i].scratch || !ws[i].list_arena) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
-        if ((rc = bt_aws_client_clone(&ws[i].client, spec->client, err)))
-            goto done;
-    }
-    if ((rc = start_tasks(&s, err)))
-        goto done;
-    for (i = 0; i < n; i++) {
-        pthread_mutex_lock(&s.mu);
-        s.running++;
-        pthread_mutex_unlock(&s.mu);
-        if (pthread_create(&ws[i].th, NULL, work, &ws[i]) != 0) {
-            pthread_mutex_lock(&s.mu);
-            s.running--;
-            pthread_mutex_unlock(&s.mu);
-            break;
-        }
-        ws[i].started = 1;
-    }
-    if (i == 0) {
-        rc = bt_error_set(err, BT_ERROR, "cannot start worker threads");
-        goto done;
-    }
-
-    for (;;) {
-        item *b = NULL;
-        int finished;
-        pthread_mutex_lock(&s.mu);
-        while (!s.out_head && s.running > 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&s.cv_items, &s.mu, &ts);
-            if (!s.out_head && o->on_progress)
-                break;
-        }
-        if (s.out_head) {
-            b = s.out_head;
-            s.out_head = b->next;
-            if (!s.out_head)
-                s.out_tail = NULL;
-            s.out_n--;
-            pthread_cond_signal(&s.cv_space);
-        }
-        finished = !s.out_head && s.running == 0;
-        pthread_mutex_unlock(&s.mu);
-        if (b && b->listing) {
-            if (!rc && !atomic_load(&s.halt) && take_listing(&s, b, st, &src)) {
-                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                atomic_store(&s.abort, 1);
-            }
-            pthread_mutex_lock(&s.mu);
-            s.outstanding--;
-            pthread_cond_broadcast(&s.cv_task);
-            pthread_mutex_unlock(&s.mu);
-        } else if (b) {
-            size_t k;
-            add_stats(st, &b->delta);
-            if (!rc) {
-                bt_batch pub;
-                for (k = 0; k < b->n_done; k++)
-                    if (b->errors[k] && o->on_file_error) {
-                        bt_error fe = BT_ERROR_INIT;
-                        bt_error_set(&fe, BT_EPARSE, "%s", b->errors[k]);
-                        o->on_file_error(o->ctx, b->done[k].path, &fe);
-                    }
-                pub.events = b->events;
-                pub.n = b->n;
-                pub.done = b->done;
-                pub.n_done = b->n_done;
-                pub.prepared = b->prepared;
-                if (o->on_batch && (pub.n || pub.n_done))
-                    rc = o->on_batch(o->ctx, &pub);
-            }
-        }
-        if (rc && !atomic_load(&s.abort)) {
-            atomic_store(&s.abort, 1);
-            pthread_mutex_lock(&s.mu);
-            pthread_cond_broadcast(&s.cv_space);
-            pthread_cond_broadcast(&s.cv_task);
-            pthread_mutex_unlock(&s.mu);
-        }
-        item_free(b);
-        if (o->on_progress && mono_ms() - last_progress >= 100) {
-            last_progress = mono_ms();
-            o->on_progress(o->ctx, st, s.files_total, s.bytes_total);
-        }
-        if (finished && !b)
-            break;
-    }
-    if (o->on_progress)
-        o->on_progress(o->ctx, st, s.files_total, s.bytes_total);
+    memset(&in, 0, sizeof in);
+    in.ctx = &s;
+    in.nworkers = spec->connections > 0 ? spec->connections : DEFAULT_CONNECTIONS;
+    if (in.nworkers > MAX_CONNECTIONS)
+        in.nworkers = MAX_CONNECTIONS;
+    in.batch_events = 512;
+    in.batch_bytes = 256u << 10;
+    in.arena_size = 64 << 10;
+    in.scratch_size = 256 << 10;
+    in.max_queued = 8;
+    in.nonjson_bytes = 1;
+    in.worker_init = s3_worker_init;
+    in.worker_free = s3_worker_free;
+    in.next = s3_next;
+    in.item_done = s3_item_done;
+    in.on_message = s3_on_message;
+    in.free_message = listing_free;
+    in.totals = s3_totals;
+    in.abort = s3_abort;
+    rc = scan_run(&in, o, st, err);
     if (!rc && s.has_fatal) {
         rc = s.fatal.code ? s.fatal.code : BT_ERROR;
         if (err)
             *err = s.fatal;
     }
 done:
-    if (ws) {
-        /* every worker has finished here, except after an early failure */
-        atomic_store(&s.abort, 1);
-        pthread_mutex_lock(&s.mu);
-        pthread_cond_broadcast(&s.cv_space);
-        pthread_cond_broadcast(&s.cv_task);
-        pthread_mutex_unlock(&s.mu);
-        for (i = 0; i < n; i++)
-            if (ws[i].started)
-                pthread_join(ws[i].th, NULL);
-        for (i = 0; i < n; i++) {
-            bt_arena_free(ws[i].scratch);
-            bt_arena_free(ws[i].list_arena);
-            item_free(ws[i].cur);
-            bt_buf_dispose(&ws[i].body);
-            bt_aws_client_free(ws[i].client);
-        }
-    }
-    while (s.out_head) {
-        item *b = s.out_head;
-        s.out_head = b->next;
-        item_free(b);
-    }
     tl_free(&s.getq);
     tl_free(&s.listq);
     if (info) {
@@ -1265,11 +1056,8 @@ done:
     }
     bt_s3_bucket_free(s.bucket);
     bt_s3_walk_dispose(&s.ws);
-    bt_buf_dispose(&src);
-    free(ws);
+    bt_buf_dispose(&s.src);
     pthread_mutex_destroy(&s.mu);
     pthread_cond_destroy(&s.cv_task);
-    pthread_cond_destroy(&s.cv_items);
-    pthread_cond_destroy(&s.cv_space);
     return rc;
 }

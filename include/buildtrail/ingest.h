@@ -1,0 +1,141 @@
+/*
+ * buildtrail/ingest.h - reading sources into the store: local files and directories,
+ * stdin, and trail archives in S3 (s3://bucket/prefix), in any mix. In the shape of
+ * libgit2's git_clone with its transfer-progress callback: options with callbacks for
+ * progress, per-source errors and cancellation, statistics filled as it goes.
+ *
+ * bt_ingest owns what makes an ingest resumable: events are written in batched
+ * transactions (a commit every opts.commit_events events or every second) together
+ * with the `sources` rows of the files they came from; files and objects the store
+ * holds unchanged (size and mtime, or an S3 object's ETag) are skipped unless
+ * opts.force; duplicates (same eventID) are counted and dropped by the store. A kill
+ * at any moment leaves a consistent store, and the same call resumes.
+ *
+ * lookup:REGIONS sources (the LookupEvents backfill, with its cursors) have a kind
+ * reserved here but are not read by bt_ingest yet: the CLI runs them itself.
+ */
+#ifndef BT_INGEST_H
+#define BT_INGEST_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buildtrail/aws.h"
+#include "buildtrail/aws_s3.h"
+#include "buildtrail/error.h"
+#include "buildtrail/filter.h"
+#include "buildtrail/source.h"
+#include "buildtrail/source_s3.h"
+#include "buildtrail/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bt_ingest_kind {
+    BT_INGEST_AUTO = 0, /* decided by bt_ingest_kind_of(location) */
+    BT_INGEST_PATH,     /* a file, or a directory read recursively */
+    BT_INGEST_STDIN,    /* "-" */
+    BT_INGEST_S3,       /* s3://bucket[/prefix]: a trail archive read in place */
+    BT_INGEST_LOOKUP    /* lookup:REGIONS - reserved: refused with BT_EINVAL for now */
+} bt_ingest_kind;
+
+typedef struct bt_ingest_source {
+    bt_ingest_kind kind;
+    const char *location; /* path, "-", s3:// URL or lookup: spec; borrowed */
+} bt_ingest_source;
+
+/* The kind of a location as the command line writes it: "-", "s3://...",
+ * "lookup:...", else a path. */
+bt_ingest_kind bt_ingest_kind_of(const char *location);
+
+typedef struct bt_ingest_stats {
+    bt_read_stats read;   /* files, records, digests, not JSON, errors, bytes (read.unchanged
+                             counts S3 objects skipped) */
+    uint64_t new_events;  /* stored */
+    uint64_t duplicates;  /* dropped: already stored */
+    uint64_t unchanged;   /* files and objects skipped as held unchanged (all sources) */
+    uint64_t files_total; /* the current scan's files (S3: listed so far) */
+    uint64_t bytes_total;
+    int source_failed; /* the error bt_ingest returned is a source's (an S3 archive
+                          refusing or unreachable): what was read is committed */
+} bt_ingest_stats;
+
+/* Progress, on the calling thread about 10 times a second. Non-zero cancels. */
+typedef int (*bt_ingest_progress_fn)(const bt_ingest_stats *st, void *payload);
+/* A file or object failed (corrupt, truncated, unreadable); the rest still loads.
+ * source is the path or s3://bucket/key; err->msg names it. */
+typedef void (*bt_ingest_source_error_fn)(const char *source, const bt_error *err, void *payload);
+/* An s3:// source was read (rc as its scan returned): what the walk did. */
+typedef void (*bt_ingest_s3_done_fn)(const char *url, const bt_s3_scan_info *info, int rc,
+                                     void *payload);
+
+typedef struct bt_ingest_opts {
+    int threads;             /* parser threads for local files; 0 = number of CPUs */
+    int force;               /* re-read files held unchanged (duplicates still dropped) */
+    const bt_filter *filter; /* only matching records are stored; NULL = all */
+    uint64_t commit_events;  /* commit after this many events (or a second); 0 = 200000 */
+
+    /* s3:// sources: what to read and how */
+    int64_t start_ms, end_ms;    /* window of delivery days; INT64_MIN / INT64_MAX = open */
+    const char *const *accounts; /* none = every account */
+    size_t naccounts;
+    const char *const *regions; /* none = every region */
+    size_t nregions;
+    bt_aws_client *s3_client; /* borrowed; NULL = one made from aws per source */
+    const bt_aws_config *aws; /* profile, endpoint, log...; NULL = the defaults */
+    bt_s3_addressing addressing;
+    int s3_connections; /* parallel requests; 0 = 16 */
+
+    /* callbacks (each optional), all on the calling thread */
+    bt_ingest_progress_fn progress;
+    bt_ingest_source_error_fn source_error;
+    bt_ingest_s3_done_fn s3_done;
+    /* Polled before every batch is written: non-zero cancels (what was written so far
+     * is committed, BT_ESTOP returned). A signal handler may set it. */
+    const volatile sig_atomic_t *cancel;
+    void *payload; /* passed to the callbacks */
+} bt_ingest_opts;
+
+/* Sets the defaults (open window, everything else zero). */
+void bt_ingest_opts_init(bt_ingest_opts *o);
+
+/* ---- plan and run (bt_ingest does both) ---- */
+
+/* The sources checked and local paths listed (directories walked), before any store
+ * is touched. */
+typedef struct bt_ingest_plan bt_ingest_plan;
+
+/*
+ * Checks every source in order: an s3:// URL's bucket and CloudTrail prefix layout
+ * (BT_EINVAL), a path's existence (BT_ENOTFOUND, or BT_EIO), the first failure naming
+ * it. lookup: sources are refused (BT_EINVAL). *out is freed with bt_ingest_plan_free.
+ */
+int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **out, bt_error *err);
+void bt_ingest_plan_free(bt_ingest_plan *p); /* accepts NULL */
+/* How many local files (directories walked, stdin counted) and s3:// sources the plan
+ * holds. */
+void bt_ingest_plan_counts(const bt_ingest_plan *p, size_t *files, size_t *s3);
+
+/*
+ * Reads the plan into store: local files first (in parallel), then each s3:// source.
+ * *st is reset, then filled. Returns
+ *   0          everything read (per-file errors are counted in st->read.errors and
+ *              reported through source_error: the rest was stored);
+ *   BT_ESTOP   cancelled: what was read so far is committed;
+ *   other      an error in err: st->source_failed = 1 when a source failed (what was read
+ *              is committed, later s3:// sources are not read), else the store failed
+ *              (the open transaction is rolled back).
+ */
+int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts *o,
+                  bt_ingest_stats *st, bt_error *err);
+
+/* bt_ingest_plan_new + bt_ingest_run. o may be NULL (the defaults). */
+int bt_ingest(bt_store *store, const bt_ingest_source *src, size_t n, const bt_ingest_opts *o,
+              bt_ingest_stats *st, bt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
