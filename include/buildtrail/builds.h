@@ -2,10 +2,13 @@
  * buildtrail/builds.h - the CodeBuild build model as the library serves it: which
  * builds to list (a query every store backend filters itself), how a build's end and
  * pipeline are derived from its summary, and the summary as the JSON object that
- * `builds` and `build` print (schema in docs/builds.md).
+ * `builds` and `build` print (schema in docs/builds.md); and (below) the timeline of one
+ * build as typed structs, from the store or from the event history (`build --live`),
+ * with its one JSON writer.
  *
  * Ownership: a bt_build_query borrows every string and array it points to; JSON values
- * are allocated in the arena the caller passes.
+ * are allocated in the arena the caller passes; a bt_timeline owns all its memory (one
+ * arena, bt_timeline_free).
  */
 #ifndef BT_BUILDS_H
 #define BT_BUILDS_H
