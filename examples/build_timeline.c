@@ -48,8 +48,8 @@ int main(int argc, char **argv)
         printf("service\t%s\t%llu\t%llu\n", t->services[i].event_source,
                (unsigned long long)t->services[i].calls, (unsigned long long)t->services[i].errors);
     for (i = 0; i < t->n_errors; i++)
-        printf("error\t%s\t%s\t%s\n", str(t->errors[i]->event_source), str(t->errors[i]->event_name),
-               str(t->errors[i]->error_code));
+        printf("error\t%s\t%s\t%s\n", str(t->errors[i]->event_source),
+               str(t->errors[i]->event_name), str(t->errors[i]->error_code));
     bt_timeline_free(t);
     bt_store_close(store);
     return 0;

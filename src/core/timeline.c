@@ -143,8 +143,7 @@ static int count_resource(tl_ctx *c, const char *type, const char *name)
             return 0;
         }
     if (!(k = tl_vec_push(c->a, &c->resource_keys, sizeof *k)) ||
-        !(*k = bt_arena_strdup(c->a, key)) ||
-        !(r = tl_vec_push(c->a, &c->resources, sizeof *r)))
+        !(*k = bt_arena_strdup(c->a, key)) || !(r = tl_vec_push(c->a, &c->resources, sizeof *r)))
         return BT_ENOMEM;
     tab = strchr(*k, '\t');
     r->type = tab == *k ? NULL : bt_arena_strndup(c->a, *k, (size_t)(tab - *k));
@@ -160,7 +159,8 @@ static int add_event(tl_ctx *c, const bt_event *ev, int actor, size_t *index)
     bt_timeline_event *e = tl_vec_push(a, &c->events, sizeof *e);
     size_t i;
     int oom = 0, rc;
-    if (!e || (ev->n_resources && !(e->resources = bt_arena_alloc(a, ev->n_resources * sizeof(char *)))))
+    if (!e ||
+        (ev->n_resources && !(e->resources = bt_arena_alloc(a, ev->n_resources * sizeof(char *)))))
         return BT_ENOMEM;
     *index = c->events.n - 1;
     e->time_ms = ev->time_ms;
@@ -232,15 +232,16 @@ static int on_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
             *slot = index;
         }
     }
-    if (!ev->build_uuid || strcmp(ev->build_uuid, c->uuid) != 0 || !ev->event_name || ev->error_code)
+    if (!ev->build_uuid || strcmp(ev->build_uuid, c->uuid) != 0 || !ev->event_name ||
+        ev->error_code)
         return 0;
     if (is(ev->event_name, "StopBuild") || is(ev->event_name, "StopBuildBatch")) {
         if (!(slot = tl_vec_push(c->a, &c->stops, sizeof *slot)))
             return BT_ENOMEM;
         *slot = index;
-    } else if (!c->trigger_request && (is(ev->event_name, "StartBuild") ||
-                                       is(ev->event_name, "RetryBuild") ||
-                                       is(ev->event_name, "StartBuildBatch"))) {
+    } else if (!c->trigger_request &&
+               (is(ev->event_name, "StartBuild") || is(ev->event_name, "RetryBuild") ||
+                is(ev->event_name, "StartBuildBatch"))) {
         return take_trigger(c, ev);
     }
     return 0;

@@ -110,9 +110,10 @@ static bt_json *changes_json(bt_arena *a, const bt_timeline *t)
                 put(a, d, "New", js(a, c->diffs[k].new_value)) || bt_json_array_push(a, diffs, d))
                 return NULL;
         }
-        if (put(a, o, "Time", jtime(a, c->time_ms, 0)) || put(a, o, "EventName", js(a, c->event_name)) ||
-            put(a, o, "By", js(a, c->by)) || put(a, o, "EventId", js(a, c->event_id)) ||
-            put(a, o, "Changes", diffs) || bt_json_array_push(a, list, o))
+        if (put(a, o, "Time", jtime(a, c->time_ms, 0)) ||
+            put(a, o, "EventName", js(a, c->event_name)) || put(a, o, "By", js(a, c->by)) ||
+            put(a, o, "EventId", js(a, c->event_id)) || put(a, o, "Changes", diffs) ||
+            bt_json_array_push(a, list, o))
             return NULL;
     }
     return list;
@@ -125,9 +126,11 @@ static bt_json *trigger_json(bt_arena *a, const bt_timeline_trigger *tr)
     if (!o || !list)
         return NULL;
     if (tr->found &&
-        (put(a, o, "Time", jtime(a, tr->time_ms, 0)) || put(a, o, "EventName", js(a, tr->event_name)) ||
-         put(a, o, "By", js(a, tr->by)) || put(a, o, "SourceIP", js(a, tr->source_ip)) ||
-         put(a, o, "UserAgent", js(a, tr->user_agent)) || put(a, o, "EventId", js(a, tr->event_id))))
+        (put(a, o, "Time", jtime(a, tr->time_ms, 0)) ||
+         put(a, o, "EventName", js(a, tr->event_name)) || put(a, o, "By", js(a, tr->by)) ||
+         put(a, o, "SourceIP", js(a, tr->source_ip)) ||
+         put(a, o, "UserAgent", js(a, tr->user_agent)) ||
+         put(a, o, "EventId", js(a, tr->event_id))))
         return NULL;
     for (i = 0; i < tr->n_overrides; i++) {
         const bt_timeline_override *v = &tr->overrides[i];
@@ -142,8 +145,8 @@ static bt_json *trigger_json(bt_arena *a, const bt_timeline_trigger *tr)
 }
 
 /* a list of timeline entries (events, or the stops / errors pointing into them) */
-static bt_json *events_json(bt_arena *a, const bt_timeline_event *v, const bt_timeline_event *const *p,
-                            size_t n)
+static bt_json *events_json(bt_arena *a, const bt_timeline_event *v,
+                            const bt_timeline_event *const *p, size_t n)
 {
     bt_json *list = bt_json_new_array(a, n);
     size_t i;
@@ -165,7 +168,8 @@ static bt_json *live_json(bt_arena *a, const bt_timeline_live *l)
         if (!x || put(a, x, "Phase", js(a, p->phase)) || put(a, x, "Status", js(a, p->status)) ||
             put(a, x, "StartTime", jtime(a, p->start_ms, 1)) ||
             put(a, x, "EndTime", jtime(a, p->end_ms, 1)) ||
-            put(a, x, "DurationSeconds", p->has_duration ? num(a, p->duration_s) : bt_json_new_null(a)) ||
+            put(a, x, "DurationSeconds",
+                p->has_duration ? num(a, p->duration_s) : bt_json_new_null(a)) ||
             bt_json_array_push(a, phases, x))
             return NULL;
     }
@@ -183,7 +187,8 @@ static bt_json *live_json(bt_arena *a, const bt_timeline_live *l)
 bt_json *bt_timeline_to_json(bt_arena *a, const bt_timeline *t)
 {
     bt_json *root = bt_json_new_object(a, 12), *b = bt_build_to_json(a, &t->build);
-    if (!root || !b || (t->build.retried_as[0] && put(a, b, "RetriedAs", js(a, t->build.retried_as))))
+    if (!root || !b ||
+        (t->build.retried_as[0] && put(a, b, "RetriedAs", js(a, t->build.retried_as))))
         return NULL;
     if (put(a, root, "Services", services_json(a, t)) ||
         put(a, root, "Resources", resources_json(a, t)) || put(a, root, "Build", b) ||

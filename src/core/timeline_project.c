@@ -7,11 +7,19 @@
 
 #include "timeline_int.h"
 
-const char *const bt_project_change_names[] = {
-    "CreateProject", "UpdateProject", "UpdateProjectVisibility", "DeleteProject",
-    "CreateWebhook", "UpdateWebhook", "DeleteWebhook", "InvalidateProjectCache",
-    "ImportSourceCredentials", "DeleteSourceCredentials", "PutResourcePolicy",
-    "DeleteResourcePolicy", NULL};
+const char *const bt_project_change_names[] = {"CreateProject",
+                                               "UpdateProject",
+                                               "UpdateProjectVisibility",
+                                               "DeleteProject",
+                                               "CreateWebhook",
+                                               "UpdateWebhook",
+                                               "DeleteWebhook",
+                                               "InvalidateProjectCache",
+                                               "ImportSourceCredentials",
+                                               "DeleteSourceCredentials",
+                                               "PutResourcePolicy",
+                                               "DeleteResourcePolicy",
+                                               NULL};
 
 const char *tl_compact(bt_arena *a, const bt_json *v, int *oom)
 {
@@ -60,7 +68,7 @@ static int diff_env(bt_arena *a, tl_vec *diffs, const bt_json *old, const bt_jso
     char field[256];
     size_t i;
     int rc;
-    if (new && new->type == BT_JSON_ARRAY)
+    if (new &&new->type == BT_JSON_ARRAY)
         for (i = 0; i < new->len; i++) {
             const bt_json *nv = new->u.items[i], *ov;
             const char *n = bt_json_get_str(nv, "name");
@@ -78,7 +86,7 @@ static int diff_env(bt_arena *a, tl_vec *diffs, const bt_json *old, const bt_jso
     if (old && old->type == BT_JSON_ARRAY && new)
         for (i = 0; i < old->len; i++) {
             const char *n = bt_json_get_str(old->u.items[i], "name");
-            if (!n || (new->type == BT_JSON_ARRAY && env_named(new, n)))
+            if (!n || (new->type == BT_JSON_ARRAY &&env_named(new, n)))
                 continue;
             snprintf(field, sizeof field, "environment variable %s", n);
             if ((rc = add_change(a, diffs, field, bt_json_get(old->u.items[i], "value"), NULL)))
@@ -90,10 +98,10 @@ static int diff_env(bt_arena *a, tl_vec *diffs, const bt_json *old, const bt_jso
 /* The settings a CreateProject is summarised by (an update lists every change). */
 static int key_setting(const char *field)
 {
-    static const char *const keys[] = {"source.type", "source.location", "source.buildspec",
-                                       "environment.image", "environment.computeType",
-                                       "environment.privilegedMode", "serviceRole",
-                                       "projectVisibility", "sourceVersion"};
+    static const char *const keys[] = {
+        "source.type",       "source.location",         "source.buildspec",
+        "environment.image", "environment.computeType", "environment.privilegedMode",
+        "serviceRole",       "projectVisibility",       "sourceVersion"};
     size_t i;
     if (strncmp(field, "environment variable", 20) == 0)
         return 1;
@@ -167,7 +175,8 @@ static int merge_project(bt_arena *a, bt_json *state, const bt_json *def, tl_vec
                 return rc;
             continue;
         }
-        if (diffs && !bt_json_equal(old, m->value) && (rc = add_change(a, diffs, m->key, old, m->value)))
+        if (diffs && !bt_json_equal(old, m->value) &&
+            (rc = add_change(a, diffs, m->key, old, m->value)))
             return rc;
         if (old)
             *old = *m->value;
@@ -192,7 +201,8 @@ static int change_diffs(tl_ctx *c, const bt_event *ev, const bt_json *rec, int i
     int rc;
     if (is(ev->event_name, "CreateProject") || is(ev->event_name, "UpdateProject")) {
         /* the response holds the whole project when logged; the request what changed */
-        if ((rc = merge_project(c->a, c->project_state, resp ? resp : req, in_window ? diffs : NULL)))
+        if ((rc = merge_project(c->a, c->project_state, resp ? resp : req,
+                                in_window ? diffs : NULL)))
             return rc;
         if (resp && req && (rc = merge_project(c->a, c->project_state, req, NULL)))
             return rc;
@@ -269,7 +279,8 @@ static int add_override(tl_ctx *c, const char *name, const bt_json *value, const
 
 static int env_overrides(tl_ctx *c, const bt_json *list)
 {
-    const bt_json *pv = bt_json_get(bt_json_get(c->project_state, "environment"), "environmentVariables");
+    const bt_json *pv =
+        bt_json_get(bt_json_get(c->project_state, "environment"), "environmentVariables");
     size_t k;
     int rc;
     for (k = 0; k < list->len; k++) {
@@ -278,7 +289,8 @@ static int env_overrides(tl_ctx *c, const bt_json *list)
         char name[256];
         old = n ? env_named(pv, n) : NULL;
         snprintf(name, sizeof name, "environment variable %s", n ? n : "?");
-        if ((rc = add_override(c, name, bt_json_get(v, "value"), old ? bt_json_get(old, "value") : NULL)))
+        if ((rc = add_override(c, name, bt_json_get(v, "value"),
+                               old ? bt_json_get(old, "value") : NULL)))
             return rc;
     }
     return 0;

@@ -158,7 +158,8 @@ static void check_changes(const bt_timeline *t, const bt_json *changes)
 {
     size_t i, j;
     for (i = 0; changes && i < changes->len; i++) {
-        const char *name = str(changes->u.items[i], "event_name"), *by = str(changes->u.items[i], "by");
+        const char *name = str(changes->u.items[i], "event_name"),
+                   *by = str(changes->u.items[i], "by");
         int found = 0;
         for (j = 0; j < t->n_changes; j++)
             found |= name && by && strcmp(t->changes[j].event_name, name) == 0 &&
