@@ -40,7 +40,30 @@ MB=$(timeout 120 python3 "$HERE/moto_build.py" "$MOTO" "$T/mb" 2>"$T/mb.err") ||
 S="$T/store.db"
 "$GEN" --out "$T/gen" --events 800 --days 1 --seed 4 --accounts 1 --regions us-east-1 >"$T/gen.log" 2>&1 ||
   { bad "bt-gen failed"; finish; }
-"$BT" ingest --store "$S" -q "$T/gen" "$T/mb/records.ndjson" >/dev/null || { bad "ingest failed"; finish; }
+# the project changes of every kind before the first generated build, among them the
+# three that the live timeline once left out (DeleteProject, InvalidateProjectCache,
+# DeleteResourcePolicy): seconds before the build starts, by a user
+python3 - "$T/gen/ground-truth.json" >"$T/changes.ndjson" <<'PY' || { bad "change records"; finish; }
+import datetime, json, sys, uuid
+b = json.load(open(sys.argv[1]))["builds"][0]
+t0 = datetime.datetime.strptime(b["start_time"], "%Y-%m-%dT%H:%M:%SZ")
+acct, p = b["account"], b["project"]
+arn = "arn:aws:codebuild:%s:%s:project/%s" % (b["region"], acct, p)
+user = {"type": "IAMUser", "principalId": "AIDACHANGES", "arn": "arn:aws:iam::%s:user/erin" % acct,
+        "accountId": acct, "accessKeyId": "AKIAERIN", "userName": "erin"}
+for i, (name, req) in enumerate([("InvalidateProjectCache", {"projectName": p}),
+                                 ("DeleteResourcePolicy", {"resourceArn": arn}),
+                                 ("DeleteProject", {"name": p})]):
+    t = (t0 - datetime.timedelta(seconds=4 - i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    print(json.dumps({"eventVersion": "1.08", "userIdentity": user, "eventTime": t,
+                      "eventSource": "codebuild.amazonaws.com", "eventName": name,
+                      "awsRegion": b["region"], "sourceIPAddress": "203.0.113.9",
+                      "userAgent": "aws-cli/2", "requestParameters": req, "responseElements": None,
+                      "requestID": str(uuid.uuid4()), "eventID": str(uuid.uuid4()),
+                      "readOnly": False, "eventType": "AwsApiCall", "managementEvent": True,
+                      "recipientAccountId": acct, "eventCategory": "Management"}))
+PY
+"$BT" ingest --store "$S" -q "$T/gen" "$T/mb/records.ndjson" "$T/changes.ndjson" >/dev/null || { bad "ingest failed"; finish; }
 "$BT" serve --store "$S" --port 0 2>"$T/serve.err" &
 cleanup_hooks+=("kill $! 2>/dev/null")
 for i in $(seq 1 100); do
@@ -94,6 +117,13 @@ for b in $(jq -r '.builds[:3][].build_id' "$T/gen/ground-truth.json"); do
     bad "live timeline of $b differs from the stored one: $(diff "$T/stored.json" "$T/live.json" | head -5)"
   fi
 done
+# the three change events are in both, the same
+b=$(jq -r '.builds[0].build_id' "$T/gen/ground-truth.json")
+want="DeleteProject DeleteResourcePolicy InvalidateProjectCache"
+eq "stored timeline: the three project changes" "$want" \
+  "$("$BT" build --store "$S" "$b" --output json | jq -r '[.ProjectChanges[] | select(.By | endswith("user/erin")) | .EventName] | sort | join(" ")')"
+eq "live timeline: the three project changes" "$want" \
+  "$(live "$b" --codebuild-endpoint-url "$SERVE" --output json 2>/dev/null | jq -r '[.ProjectChanges[] | select(.By | endswith("user/erin")) | .EventName] | sort | join(" ")')"
 # BatchGetBuilds refused (serve does not answer CodeBuild): a note, facts from events only
 b=$(jq -r '.builds[0].build_id' "$T/gen/ground-truth.json")
 live "$b" --codebuild-endpoint-url "$SERVE" --output json >"$T/r.json" 2>/dev/null
