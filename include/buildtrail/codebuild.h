@@ -27,15 +27,15 @@ extern "C" {
 /* ---- the CodeBuild event names that matter (one list) ---- */
 
 enum {
-    BT_CB_START = 1 << 0,          /* starts a build: StartBuild, RetryBuild, StartBuildBatch */
-    BT_CB_STOP = 1 << 1,           /* stops one: StopBuild, StopBuildBatch */
-    BT_CB_POLL = 1 << 2,           /* reads its state: BatchGetBuilds */
+    BT_CB_START = 1 << 0, /* starts a build: StartBuild, RetryBuild, StartBuildBatch */
+    BT_CB_STOP = 1 << 1,  /* stops one: StopBuild, StopBuildBatch */
+    BT_CB_POLL = 1 << 2,  /* reads its state: BatchGetBuilds */
     BT_CB_LIFECYCLE = BT_CB_START | BT_CB_STOP | BT_CB_POLL,
     BT_CB_FACTS = BT_CB_START | BT_CB_STOP, /* records that carry build facts */
-    BT_CB_PROJECT_CHANGE = 1 << 3, /* changes a project or its source access */
-    BT_CB_PROJECT_DEFINITION = 1 << 4, /* CreateProject, UpdateProject: whole settings,
-                                          incl. the service role */
-    BT_CB_CREDENTIALS = 1 << 5     /* source credentials: account-wide, no project */
+    BT_CB_PROJECT_CHANGE = 1 << 3,          /* changes a project or its source access */
+    BT_CB_PROJECT_DEFINITION = 1 << 4,      /* CreateProject, UpdateProject: whole settings,
+                                               incl. the service role */
+    BT_CB_CREDENTIALS = 1 << 5              /* source credentials: account-wide, no project */
 };
 
 typedef struct bt_codebuild_event {
@@ -111,15 +111,15 @@ typedef struct bt_build_facts {
     const char *uuid;
     const char *build_id;
     const char *project;
-    int64_t number;            /* -1 when unknown */
-    bt_build_trigger trigger;  /* NONE when the record does not say */
-    const char *initiator;     /* Build.initiator / additional-information.initiator */
+    int64_t number;           /* -1 when unknown */
+    bt_build_trigger trigger; /* NONE when the record does not say */
+    const char *initiator;    /* Build.initiator / additional-information.initiator */
     const char *source_version;
-    const char *overrides;     /* comma-separated request members ending in "Override" */
-    const char *retry_of;      /* build id retried */
-    const char *batch_uuid;    /* the batch whose session started this build */
-    bt_build_status status;    /* STATE: build-status; STOP: STOPPED */
-    int64_t start_ms;          /* STATE: additional-information.build-start-time, else 0 */
+    const char *overrides;  /* comma-separated request members ending in "Override" */
+    const char *retry_of;   /* build id retried */
+    const char *batch_uuid; /* the batch whose session started this build */
+    bt_build_status status; /* STATE: build-status; STOP: STOPPED */
+    int64_t start_ms;       /* STATE: additional-information.build-start-time, else 0 */
     /* of the record itself */
     int64_t time_ms;
     const char *principal_arn; /* the caller (StartBuild, StopBuild...) */
@@ -149,8 +149,8 @@ typedef struct bt_build_row {
     int64_t number;   /* -1 unknown */
     int64_t start_ms; /* 0 unknown */
     bt_build_trigger trigger;
-    const char *trigger_principal, *initiator, *source_version, *overrides, *retry_of,
-        *batch_uuid, *stop_principal;
+    const char *trigger_principal, *initiator, *source_version, *overrides, *retry_of, *batch_uuid,
+        *stop_principal;
     int64_t stop_ms; /* 0: not stopped */
     bt_build_status status;
     bt_build_status_source status_source;
@@ -179,24 +179,24 @@ int bt_build_status_rank(bt_build_status status, bt_build_status_source source);
  * as enums (a caller that changes one string updates its enum with the parse helper). */
 typedef struct bt_build {
     char uuid[37];
-    int is_batch;                    /* a batch build (StartBuildBatch) */
+    int is_batch; /* a batch build (StartBuildBatch) */
     const char *build_id, *project, *account, *region;
-    int64_t number;                  /* -1 unknown */
-    int64_t start_ms;                /* 0 unknown */
-    const char *trigger_type;        /* see above; "webhook" may be inferred */
-    int trigger_inferred;            /* no StartBuild/RetryBuild record was seen */
-    const char *trigger_principal;   /* caller ARN of StartBuild/RetryBuild */
+    int64_t number;                /* -1 unknown */
+    int64_t start_ms;              /* 0 unknown */
+    const char *trigger_type;      /* see above; "webhook" may be inferred */
+    int trigger_inferred;          /* no StartBuild/RetryBuild record was seen */
+    const char *trigger_principal; /* caller ARN of StartBuild/RetryBuild */
     const char *initiator, *source_version, *overrides, *retry_of, *batch_uuid;
     const char *stop_principal;
     int64_t stop_ms;
-    const char *status;              /* SUCCEEDED, FAILED, STOPPED, ..., NULL unknown */
-    const char *status_source;       /* "eventbridge", "stopbuild", "batchgetbuilds" */
-    int64_t end_ms;                  /* 0 unknown */
-    uint64_t calls, errors;          /* made by the build's role session */
+    const char *status;        /* SUCCEEDED, FAILED, STOPPED, ..., NULL unknown */
+    const char *status_source; /* "eventbridge", "stopbuild", "batchgetbuilds" */
+    int64_t end_ms;            /* 0 unknown */
+    uint64_t calls, errors;    /* made by the build's role session */
     int64_t first_call_ms, last_call_ms;
-    char retried_as[37];             /* (single-build queries) a build retrying this one */
-    bt_build_trigger trigger;        /* trigger_type as an enum */
-    bt_build_status outcome;         /* status as an enum */
+    char retried_as[37];      /* (single-build queries) a build retrying this one */
+    bt_build_trigger trigger; /* trigger_type as an enum */
+    bt_build_status outcome;  /* status as an enum */
 } bt_build;
 
 /* Fills b's row part from r (strings borrowed from r; uuid copied). */
@@ -213,7 +213,7 @@ int bt_build_infer(bt_arena *a, bt_build *b);
 /* Role name -> project, learned from CreateProject / UpdateProject records (serviceRole). */
 typedef struct bt_build_roles bt_build_roles;
 
-bt_build_roles *bt_build_roles_new(void); /* NULL on allocation failure */
+bt_build_roles *bt_build_roles_new(void);    /* NULL on allocation failure */
 void bt_build_roles_free(bt_build_roles *m); /* accepts NULL */
 
 /* Learns from ev when it is a CreateProject / UpdateProject naming a project and a

@@ -32,7 +32,8 @@ static void fill(const char **dst, const char *v, int overwrite)
 
 static void merge_status(bt_build_row *r, const bt_build_facts *f)
 {
-    bt_build_status_source src = f->kind == BT_BF_STOP ? BT_SOURCE_STOPBUILD : BT_SOURCE_EVENTBRIDGE;
+    bt_build_status_source src =
+        f->kind == BT_BF_STOP ? BT_SOURCE_STOPBUILD : BT_SOURCE_EVENTBRIDGE;
     int nr = bt_build_status_rank(f->status, src);
     int orank = bt_build_status_rank(r->status, r->status_source);
 
@@ -212,8 +213,8 @@ int bt_build_roles_learn(bt_build_roles *m, const bt_event *ev)
     if (bt_json_parse(tmp, ev->raw, ev->raw_len, NULL, &rec, NULL) == 0) {
         role = bt_json_get_str(bt_json_get(rec, "requestParameters"), "serviceRole");
         if (!role)
-            role = bt_json_get_str(
-                bt_json_get(bt_json_get(rec, "responseElements"), "project"), "serviceRole");
+            role = bt_json_get_str(bt_json_get(bt_json_get(rec, "responseElements"), "project"),
+                                   "serviceRole");
     }
     if (role)
         rc = roles_put(m, strrchr(role, '/') ? strrchr(role, '/') + 1 : role, ev->project);

@@ -145,8 +145,7 @@ static void test_names(void)
     CHECK_INT(bt_build_status_source_parse("batchgetbuilds"), BT_SOURCE_BATCHGETBUILDS);
 }
 
-static bt_build_facts fact(bt_build_fact_kind kind, int64_t t, bt_build_status st,
-                           const char *arn)
+static bt_build_facts fact(bt_build_fact_kind kind, int64_t t, bt_build_status st, const char *arn)
 {
     bt_build_facts f;
     memset(&f, 0, sizeof f);
@@ -340,12 +339,13 @@ static void test_infer(void)
                                          "arn:aws:sts::1:assumed-role/codebuild-web-api-service-"
                                          "role/AWSCodeBuild-" U1),
               "web-api");
-    CHECK(bt_build_project_from_role(NULL, a, "arn:aws:sts::1:assumed-role/deployer/AWSCodeBuild-" U1) ==
-          NULL);
+    CHECK(bt_build_project_from_role(
+              NULL, a, "arn:aws:sts::1:assumed-role/deployer/AWSCodeBuild-" U1) == NULL);
     CHECK(bt_build_project_from_role(NULL, a, ALICE) == NULL);
-    rec = api("c1", "2026-10-01T09:00:00Z", "CreateProject", "111122223333", "us-east-1", ALICE,
-              "\"name\":\"p2\",\"serviceRole\":\"arn:aws:iam::111122223333:role/service-role/deployer\"",
-              "null", "");
+    rec = api(
+        "c1", "2026-10-01T09:00:00Z", "CreateProject", "111122223333", "us-east-1", ALICE,
+        "\"name\":\"p2\",\"serviceRole\":\"arn:aws:iam::111122223333:role/service-role/deployer\"",
+        "null", "");
     CHECK_INT(to_event(a, rec, &ev), 0);
     CHECK(m != NULL);
     CHECK_INT(bt_build_roles_learn(m, &ev), 0);
@@ -355,8 +355,9 @@ static void test_infer(void)
     CHECK_INT(to_event(a, rec, &ev), 0);
     CHECK_INT(bt_build_roles_learn(m, &ev), 0);
     free(rec);
-    CHECK_STR(bt_build_project_from_role(m, a, "arn:aws:sts::1:assumed-role/deployer/AWSCodeBuild-" U1),
-              "p3");
+    CHECK_STR(
+        bt_build_project_from_role(m, a, "arn:aws:sts::1:assumed-role/deployer/AWSCodeBuild-" U1),
+        "p3");
     CHECK_STR(bt_build_project_from_role(m, a,
                                          "arn:aws:sts::1:assumed-role/codebuild-x-service-role/"
                                          "AWSCodeBuild-" U1),
@@ -378,21 +379,21 @@ static char **records(size_t *n)
     static char *v[16];
     size_t k = 0;
     v[k++] = start("a1", "2026-10-01T10:00:00Z", "p1", U1, "111122223333", "us-east-1", ALICE, "");
-    v[k++] = session("a2", "2026-10-01T10:01:00Z", "codebuild-p1-service-role", U1,
-                     "111122223333", "us-east-1", 0);
-    v[k++] = session("a3", "2026-10-01T10:02:00Z", "codebuild-p1-service-role", U1,
-                     "111122223333", "us-east-1", 0);
-    v[k++] = state("s1", "2026-10-01T10:05:00Z", "p1", U1, "111122223333", "us-east-1",
-                   "SUCCEEDED", "alice");
+    v[k++] = session("a2", "2026-10-01T10:01:00Z", "codebuild-p1-service-role", U1, "111122223333",
+                     "us-east-1", 0);
+    v[k++] = session("a3", "2026-10-01T10:02:00Z", "codebuild-p1-service-role", U1, "111122223333",
+                     "us-east-1", 0);
+    v[k++] = state("s1", "2026-10-01T10:05:00Z", "p1", U1, "111122223333", "us-east-1", "SUCCEEDED",
+                   "alice");
     v[k++] = start("b1", "2026-10-01T11:00:00Z", "p2", U2, "444455556666", "eu-west-1",
                    "arn:aws:iam::444455556666:role/pipe",
                    ",\"sourceIPAddress\":\"codepipeline.amazonaws.com\"");
-    v[k++] = session("b2", "2026-10-01T11:01:00Z", "codebuild-p2-service-role", U2,
-                     "444455556666", "eu-west-1", 1);
+    v[k++] = session("b2", "2026-10-01T11:01:00Z", "codebuild-p2-service-role", U2, "444455556666",
+                     "eu-west-1", 1);
     v[k++] = state("s2", "2026-10-01T11:05:00Z", "p2", U2, "444455556666", "eu-west-1", "FAILED",
                    "codepipeline/deploy");
-    v[k++] = session("c1", "2026-10-01T12:00:00Z", "codebuild-p1-service-role", U3,
-                     "111122223333", "us-east-1", 0);
+    v[k++] = session("c1", "2026-10-01T12:00:00Z", "codebuild-p1-service-role", U3, "111122223333",
+                     "us-east-1", 0);
     v[k++] = retry("d1", "2026-10-01T13:00:00Z", "p1", U4, U1, BOB);
     *n = k;
     return v;
@@ -537,7 +538,8 @@ static void test_find(void)
     CHECK(strstr(x.json.data, "\"Account\":\"111122223333\",\"Region\":\"us-east-1\"") != NULL);
     q.uuid = U1;
     list(s, &q, &x);
-    CHECK(strstr(x.json.data, "\"Outcome\":\"SUCCEEDED\",\"OutcomeSource\":\"eventbridge\"") != NULL);
+    CHECK(strstr(x.json.data, "\"Outcome\":\"SUCCEEDED\",\"OutcomeSource\":\"eventbridge\"") !=
+          NULL);
     CHECK(strstr(x.json.data, "\"Calls\":2,\"Errors\":0") != NULL);
     bt_buf_dispose(&x.json);
     bt_arena_free(x.a);
