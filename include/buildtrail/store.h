@@ -47,16 +47,19 @@ int bt_store_begin(bt_store *s, bt_error *err);
 /* Adds ev; *is_new = 0 when an event with the same event_id is already stored (the
  * duplicate is dropped). Requires an open transaction. */
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err);
-/* Records of a batch compressed into blocks ahead of time, so the compression runs in
- * the parser threads rather than the writer. Built without a store (thread-safe). */
+/* Records of a batch compressed into blocks ahead of time, with the CodeBuild facts of
+ * the records that carry some (bt_build_facts), so the compression and the second look
+ * at those records run in the parser threads rather than the writer. Built without a
+ * store (thread-safe). */
 typedef struct bt_store_pack bt_store_pack;
 
 /* Packs the raw records of ev[0..n). *out is freed with bt_store_pack_free. */
 int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err);
 void bt_store_pack_free(bt_store_pack *p); /* accepts NULL */
 
-/* Adds the n events whose records pack holds (made from the same ev[0..n)); counts
- * into *added and *dups. Requires an open transaction. */
+/* Adds the n events whose records pack holds (made from the same ev[0..n), which must
+ * still be valid: the facts borrow their strings); counts into *added and *dups.
+ * Requires an open transaction. */
 int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_store_pack *pack,
                         uint64_t *added, uint64_t *dups, bt_error *err);
 
@@ -128,12 +131,16 @@ int bt_store_breakdown(bt_store *s,
  * StopBuild records, EventBridge state and phase events, and builds known only from
  * their role session's calls (webhook builds have no StartBuild record: their trigger
  * is then "webhook" with trigger_inferred set). The bt_build is valid during the call.
+ * Same as bt_store_builds_find with a query naming only uuid.
  */
 int bt_store_builds(bt_store *s, const char *uuid,
                     int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err);
 
 /* As bt_store_builds, for the builds q selects (q->uuid, when set, names one), newest
- * start first, at most q->limit. The conditions are the backend's to apply. */
+ * start first, at most q->limit. The backend applies the conditions in its own query
+ * language where it can (SQLite: all of them, except that a build known only from its
+ * calls gets its project guessed afterwards, so a project condition is finished in
+ * memory with bt_build_query_match). fn's non-zero return stops and is returned. */
 int bt_store_builds_find(bt_store *s, const bt_build_query *q,
                          int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err);
 

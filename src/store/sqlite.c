@@ -517,139 +517,124 @@ static int flush_block(bt_store *s, bt_error *err)
     return 0;
 }
 
-/* ---- builds: lifecycle facts merged per build ------------------------------------ */
+/* ---- builds: lifecycle facts merged per build (policy in core/build_merge.c) -------- */
 
-typedef struct brow {
-    char *v[21];
-} brow;
+/* The builds table's columns, in bt_build_row order; account and region are given
+ * separately so a listing can fill them from the build's calls. */
+#define BCOLS_HEAD "b.uuid, b.build_id, b.project, "
+#define BCOLS_TAIL                                                                         \
+    "b.number, b.start_ms, b.trigger_type, b.trigger_principal, b.initiator,"              \
+    " b.source_version, b.overrides, b.retry_of, b.batch_uuid, b.stop_principal, b.stop_ms," \
+    " b.status, b.status_source, b.status_ms, b.end_ms, b.is_batch"
+#define BCOLS_N 21
 
-enum {
-    B_UUID, B_BUILD_ID, B_PROJECT, B_ACCOUNT, B_REGION, B_NUMBER, B_START, B_TRIGGER,
-    B_TRIGGER_PRINCIPAL, B_INITIATOR, B_SOURCE_VERSION, B_OVERRIDES, B_RETRY_OF, B_BATCH,
-    B_STOP_PRINCIPAL, B_STOP_MS, B_STATUS, B_STATUS_SOURCE, B_STATUS_MS, B_END, B_IS_BATCH, B__N
-};
-
-static void brow_set(brow *r, int col, const char *v, int overwrite)
+static const char *acol(bt_arena *a, sqlite3_stmt *st, int i)
 {
-    if (!v || (r->v[col] && !overwrite))
-        return;
-    free(r->v[col]);
-    r->v[col] = strdup(v);
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? bt_arena_strdup(a, (const char *)t) : NULL;
 }
 
-static void brow_set_int(brow *r, int col, int64_t v, int overwrite)
+static int64_t icol(sqlite3_stmt *st, int i, int64_t null)
 {
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    brow_set(r, col, tmp, overwrite);
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? null : sqlite3_column_int64(st, i);
 }
 
-static void brow_free(brow *r)
+/* Reads the BCOLS_N columns of a builds row into r, strings copied into a. */
+static void read_row(bt_arena *a, sqlite3_stmt *st, bt_build_row *r)
 {
-    int i;
-    for (i = 0; i < B__N; i++)
-        free(r->v[i]);
+    bt_build_row_init(r);
+    r->uuid = acol(a, st, 0);
+    r->build_id = acol(a, st, 1);
+    r->project = acol(a, st, 2);
+    r->account = acol(a, st, 3);
+    r->region = acol(a, st, 4);
+    r->number = icol(st, 5, -1);
+    r->start_ms = icol(st, 6, 0);
+    r->trigger = bt_build_trigger_parse((const char *)sqlite3_column_text(st, 7));
+    r->trigger_principal = acol(a, st, 8);
+    r->initiator = acol(a, st, 9);
+    r->source_version = acol(a, st, 10);
+    r->overrides = acol(a, st, 11);
+    r->retry_of = acol(a, st, 12);
+    r->batch_uuid = acol(a, st, 13);
+    r->stop_principal = acol(a, st, 14);
+    r->stop_ms = icol(st, 15, 0);
+    r->status = bt_build_status_parse((const char *)sqlite3_column_text(st, 16));
+    r->status_source = bt_build_status_source_parse((const char *)sqlite3_column_text(st, 17));
+    r->status_ms = icol(st, 18, 0);
+    r->end_ms = icol(st, 19, 0);
+    r->is_batch = (int)icol(st, 20, 0);
 }
 
-static int status_rank(const char *status, const char *source)
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
-    if (!status)
-        return 0;
-    if (source && strcmp(source, "eventbridge") == 0)
-        return strcmp(status, "IN_PROGRESS") == 0 ? 1 : 3;
-    return 2;
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
 }
 
-static int merge_build(bt_store *s, const bt_event *ev, bt_error *err)
+/* an integer column whose unknown value (none) is stored as NULL */
+static void bind_known(sqlite3_stmt *st, int i, int64_t v, int64_t none)
+{
+    if (v != none)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_row(sqlite3_stmt *st, const bt_build_row *r)
+{
+    bind_text(st, 1, r->uuid);
+    bind_text(st, 2, r->build_id);
+    bind_text(st, 3, r->project);
+    bind_text(st, 4, r->account);
+    bind_text(st, 5, r->region);
+    bind_known(st, 6, r->number, -1);
+    bind_known(st, 7, r->start_ms, 0);
+    bind_text(st, 8, bt_build_trigger_name(r->trigger));
+    bind_text(st, 9, r->trigger_principal);
+    bind_text(st, 10, r->initiator);
+    bind_text(st, 11, r->source_version);
+    bind_text(st, 12, r->overrides);
+    bind_text(st, 13, r->retry_of);
+    bind_text(st, 14, r->batch_uuid);
+    bind_text(st, 15, r->stop_principal);
+    bind_known(st, 16, r->stop_ms, 0);
+    bind_text(st, 17, bt_build_status_name(r->status));
+    bind_text(st, 18, bt_build_status_source_name(r->status_source));
+    bind_known(st, 19, r->status_ms, 0);
+    bind_known(st, 20, r->end_ms, 0);
+    bind_known(st, 21, r->is_batch, 0);
+}
+
+/* Merges the facts of one new event into its build's row. Uses s->arena (the caller
+ * resets it). */
+static int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err)
 {
     static const char *sel =
-        "SELECT uuid, build_id, project, account, region, number, start_ms, trigger_type,"
-        " trigger_principal, initiator, source_version, overrides, retry_of, batch_uuid,"
-        " stop_principal, stop_ms, status, status_source, status_ms, end_ms, is_batch FROM builds"
-        " WHERE uuid=?";
+        "SELECT " BCOLS_HEAD "b.account, b.region, " BCOLS_TAIL " FROM builds b WHERE b.uuid=?";
     static const char *ins =
         "INSERT OR REPLACE INTO builds(uuid, build_id, project, account, region, number,"
         " start_ms, trigger_type, trigger_principal, initiator, source_version, overrides,"
         " retry_of, batch_uuid, stop_principal, stop_ms, status, status_source, status_ms,"
         " end_ms, is_batch) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    bt_build_facts f;
-    bt_json *rec;
-    brow r;
-    int rc, i, start_fact;
+    bt_build_row r;
+    int rc;
 
-    memset(&r, 0, sizeof r);
-    bt_arena_reset(s->arena);
-    if (bt_json_parse(s->arena, ev->raw, ev->raw_len, NULL, &rec, NULL) != 0)
-        return 0; /* it parsed once already; nothing to learn if not */
-    if ((rc = bt_build_facts_from(s->arena, rec, ev, &f)))
-        return bt_error_set(err, rc, "out of memory");
-    if (f.kind == BT_BF_NONE || !f.uuid)
+    if (f->kind == BT_BF_NONE || !f->uuid)
         return 0;
     if ((rc = prep(s, &s->st_sel_build, sel, err)) || (rc = prep(s, &s->st_ins_build, ins, err)))
         return rc;
-    sqlite3_bind_text(s->st_sel_build, 1, f.uuid, -1, SQLITE_STATIC);
+    bt_build_row_init(&r);
+    sqlite3_bind_text(s->st_sel_build, 1, f->uuid, -1, SQLITE_STATIC);
     if (sqlite3_step(s->st_sel_build) == SQLITE_ROW)
-        for (i = 0; i < B__N; i++)
-            if (sqlite3_column_type(s->st_sel_build, i) != SQLITE_NULL)
-                r.v[i] = strdup((const char *)sqlite3_column_text(s->st_sel_build, i));
+        read_row(s->arena, s->st_sel_build, &r);
     sqlite3_reset(s->st_sel_build);
-
-    start_fact = f.kind == BT_BF_START || f.kind == BT_BF_RETRY || f.kind == BT_BF_BATCH_START;
-    brow_set(&r, B_UUID, f.uuid, 1);
-    brow_set(&r, B_BUILD_ID, f.build_id, 0);
-    brow_set(&r, B_PROJECT, f.project, 0);
-    brow_set(&r, B_ACCOUNT, ev->account, 0);
-    brow_set(&r, B_REGION, ev->region, 0);
-    if (f.number >= 0)
-        brow_set_int(&r, B_NUMBER, f.number, 1);
-    brow_set(&r, B_INITIATOR, f.initiator, start_fact);
-    brow_set(&r, B_SOURCE_VERSION, f.source_version, start_fact);
-    if (start_fact) {
-        /* the API record of the start is authoritative for time and trigger */
-        brow_set_int(&r, B_START, ev->time_ms, 1);
-        brow_set(&r, B_TRIGGER, f.trigger_type, 1);
-        brow_set(&r, B_TRIGGER_PRINCIPAL, ev->principal_arn, 1);
-        brow_set(&r, B_OVERRIDES, f.overrides, 1);
-        brow_set(&r, B_RETRY_OF, f.retry_of, 1);
-        brow_set(&r, B_BATCH, f.batch_uuid, 1);
-        if (f.kind == BT_BF_BATCH_START)
-            brow_set(&r, B_IS_BATCH, "1", 1);
-    } else {
-        if (f.start_ms > 0)
-            brow_set_int(&r, B_START, f.start_ms, 0);
-        brow_set(&r, B_TRIGGER, f.trigger_type, 0);
-    }
-    if (f.kind == BT_BF_STOP) {
-        int64_t old = r.v[B_STOP_MS] ? strtoll(r.v[B_STOP_MS], NULL, 10) : 0;
-        if (!old || ev->time_ms < old) {
-            brow_set_int(&r, B_STOP_MS, ev->time_ms, 1);
-            brow_set(&r, B_STOP_PRINCIPAL, ev->principal_arn, 1);
-        }
-    }
-    if (f.status) {
-        const char *src = f.kind == BT_BF_STOP ? "stopbuild" : "eventbridge";
-        int nr = status_rank(f.status, src), orank = status_rank(r.v[B_STATUS], r.v[B_STATUS_SOURCE]);
-        int64_t oms = r.v[B_STATUS_MS] ? strtoll(r.v[B_STATUS_MS], NULL, 10) : 0;
-        if (nr > orank || (nr == orank && ev->time_ms >= oms)) {
-            brow_set(&r, B_STATUS, f.status, 1);
-            brow_set(&r, B_STATUS_SOURCE, src, 1);
-            brow_set_int(&r, B_STATUS_MS, ev->time_ms, 1);
-            if (nr >= 2)
-                brow_set_int(&r, B_END, ev->time_ms, nr == 3);
-        }
-    }
-    for (i = 0; i < B__N; i++) {
-        if (!r.v[i])
-            sqlite3_bind_null(s->st_ins_build, i + 1);
-        else if (i == B_NUMBER || i == B_START || i == B_STOP_MS || i == B_STATUS_MS || i == B_END ||
-                 i == B_IS_BATCH)
-            sqlite3_bind_int64(s->st_ins_build, i + 1, strtoll(r.v[i], NULL, 10));
-        else
-            sqlite3_bind_text(s->st_ins_build, i + 1, r.v[i], -1, SQLITE_STATIC);
-    }
+    bt_build_merge(&r, f);
+    bind_row(s->st_ins_build, &r);
     rc = sqlite3_step(s->st_ins_build) == SQLITE_DONE ? 0 : db_err(s, err, "record build");
     sqlite3_reset(s->st_ins_build);
-    brow_free(&r);
     return rc;
 }
 
@@ -669,8 +654,8 @@ static void bind_hash(sqlite3_stmt *st, int i, const char *str)
 }
 
 /* Inserts one event row pointing at (blk, off); *is_new = 0 for a duplicate id. */
-static int insert_event(bt_store *s, const bt_event *ev, int64_t blk, int64_t off, int *is_new,
-                        bt_error *err)
+static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *facts, int64_t blk,
+                        int64_t off, int *is_new, bt_error *err)
 {
     int64_t name, src, region, account, errc, project, build, actor;
     unsigned char eid[16];
@@ -752,19 +737,25 @@ static int insert_event(bt_store *s, const bt_event *ev, int64_t blk, int64_t of
             return rc;
     }
     *is_new = 1;
-    if (bt_build_facts_possible(ev) && (rc = merge_build(s, ev, err)))
+    if (facts && (rc = merge_build(s, facts, err)))
         return rc;
     return 0;
 }
 
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
 {
+    bt_build_facts f;
     int rc;
 
     *is_new = 0;
     if (!s->in_tx)
         return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
-    if ((rc = insert_event(s, ev, s->blk_id, (int64_t)s->blk_raw.len, is_new, err)) || !*is_new)
+    bt_arena_reset(s->arena);
+    if ((rc = bt_build_facts_of(s->arena, ev, &f)))
+        return bt_error_set(err, rc, "out of memory");
+    if ((rc = insert_event(s, ev, f.kind != BT_BF_NONE ? &f : NULL, s->blk_id,
+                           (int64_t)s->blk_raw.len, is_new, err)) ||
+        !*is_new)
         return rc;
     if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)))
         return bt_error_set(err, rc, "out of memory");
@@ -786,6 +777,11 @@ struct bt_store_pack {
     uint32_t *ev_block; /* per event: index into blocks */
     uint32_t *ev_off;   /* per event: offset in the block's raw bytes */
     size_t n;
+    /* build facts of the events that carry some, computed in the parser thread */
+    bt_build_facts *facts;
+    uint32_t *fact_ev; /* per fact: index of its event, ascending */
+    size_t nfacts;
+    bt_arena *arena; /* the facts' own strings (others borrow from the events) */
 };
 
 void bt_store_pack_free(bt_store_pack *p)
@@ -798,7 +794,41 @@ void bt_store_pack_free(bt_store_pack *p)
     free(p->blocks);
     free(p->ev_block);
     free(p->ev_off);
+    free(p->facts);
+    free(p->fact_ev);
+    bt_arena_free(p->arena);
     free(p);
+}
+
+/* Computes the build facts of ev[0..n) into p (the rare events that carry some). */
+static int pack_facts(bt_store_pack *p, const bt_event *ev, size_t n, bt_error *err)
+{
+    size_t i, cap = 0;
+    bt_build_facts f;
+    for (i = 0; i < n; i++) {
+        if (!bt_build_facts_possible(&ev[i]))
+            continue;
+        if (!p->arena && !(p->arena = bt_arena_new(1 << 14, 0)))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        if (bt_build_facts_of(p->arena, &ev[i], &f))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        if (f.kind == BT_BF_NONE)
+            continue;
+        if (p->nfacts == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            bt_build_facts *v = realloc(p->facts, nc * sizeof *v);
+            uint32_t *e = v ? realloc(p->fact_ev, nc * sizeof *e) : NULL;
+            if (v)
+                p->facts = v;
+            if (!e)
+                return bt_error_set(err, BT_ENOMEM, "out of memory");
+            p->fact_ev = e;
+            cap = nc;
+        }
+        p->facts[p->nfacts] = f;
+        p->fact_ev[p->nfacts++] = (uint32_t)i;
+    }
+    return 0;
 }
 
 /* Pack order: the records of one build (made by it, or about it) next to each other,
@@ -839,6 +869,8 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         goto done;
     }
     p->n = n;
+    if ((rc = pack_facts(p, ev, n, err)))
+        goto done;
     for (j = 0; j < n; j++)
         order[j] = (uint32_t)j;
     /* qsort has no context argument in C11: serialise the (short) sorts */
@@ -903,7 +935,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
 {
     unsigned char *used = NULL;
     int64_t base;
-    size_t i;
+    size_t i, k = 0;
     int rc = 0, is_new;
 
     if (!s->in_tx)
@@ -916,7 +948,13 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     if (!(used = calloc(pack->nblocks + 1, 1)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     for (i = 0; i < n; i++) {
-        if ((rc = insert_event(s, &ev[i], base + pack->ev_block[i], pack->ev_off[i], &is_new, err)))
+        const bt_build_facts *f = NULL;
+        if (k < pack->nfacts && pack->fact_ev[k] == i) {
+            f = &pack->facts[k++];
+            bt_arena_reset(s->arena);
+        }
+        if ((rc = insert_event(s, &ev[i], f, base + pack->ev_block[i], pack->ev_off[i], &is_new,
+                               err)))
             goto done;
         if (is_new) {
             used[pack->ev_block[i]] = 1;
@@ -1123,6 +1161,7 @@ typedef struct sqlq {
     bind *binds;
     size_t n, cap;
     int impossible; /* a filter value is not in the store at all */
+    int oom;        /* a bind could not be added */
 } sqlq;
 
 static int add_bind(sqlq *q, int type, int64_t i, const char *s)
@@ -1130,8 +1169,10 @@ static int add_bind(sqlq *q, int type, int64_t i, const char *s)
     if (q->n == q->cap) {
         size_t n = q->cap ? q->cap * 2 : 32;
         bind *v = realloc(q->binds, n * sizeof *v);
-        if (!v)
+        if (!v) {
+            q->oom = 1;
             return BT_ENOMEM;
+        }
         q->binds = v;
         q->cap = n;
     }
@@ -1526,152 +1567,198 @@ int bt_store_breakdown(bt_store *s,
 
 /* ---- builds query ------------------------------------------------------------------ */
 
-typedef struct bvec {
+/*
+ * A build is listed from its builds row, from the calls its role session made (the
+ * `actor` index: a webhook build may have nothing else), or both. One statement
+ * unites the two, fills what the row lacks from the calls, and applies the query's
+ * conditions and order; the project of a build known only from its calls is guessed
+ * from its role (bt_build_project_from_role), so a project condition keeps those rows
+ * in SQL and is decided in memory after the guess.
+ */
+
+/* columns of the listing: the BCOLS_N row columns, then the session's aggregate */
+enum { L_CALLS = BCOLS_N, L_ERRS, L_T0, L_T1, L_AID };
+
+typedef struct blist {
     bt_build *v;
+    int64_t *aid; /* per build: its session's actor id, 0 when none */
     size_t n, cap;
-} bvec;
+} blist;
 
-static const char *acol(bt_arena *a, sqlite3_stmt *st, int i)
+static bt_build *blist_push(blist *l, int64_t aid)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? bt_arena_strdup(a, (const char *)t) : NULL;
-}
-
-static bt_build *bvec_push(bvec *bv)
-{
-    if (bv->n == bv->cap) {
-        size_t n = bv->cap ? bv->cap * 2 : 256;
-        bt_build *v = realloc(bv->v, n * sizeof *v);
-        if (!v)
+    if (l->n == l->cap) {
+        size_t n = l->cap ? l->cap * 2 : 256;
+        bt_build *v = realloc(l->v, n * sizeof *v);
+        int64_t *ids = v ? realloc(l->aid, n * sizeof *ids) : NULL;
+        if (v)
+            l->v = v;
+        if (!ids)
             return NULL;
-        bv->v = v;
-        bv->cap = n;
+        l->aid = ids;
+        l->cap = n;
     }
-    memset(&bv->v[bv->n], 0, sizeof bv->v[0]);
-    bv->v[bv->n].number = -1;
-    return &bv->v[bv->n++];
+    memset(&l->v[l->n], 0, sizeof l->v[0]);
+    l->aid[l->n] = aid;
+    return &l->v[l->n++];
 }
 
-static int cmp_build_newest(const void *x, const void *y)
+/* " AND (expr IN (?, ...)" (the caller closes the parenthesis) */
+static void cond_list(sqlq *q, const char *expr, const char *const *v, size_t n)
 {
-    const bt_build *a = x, *b = y;
-    int64_t ta = a->start_ms ? a->start_ms : a->first_call_ms;
-    int64_t tb = b->start_ms ? b->start_ms : b->first_call_ms;
-    if (ta != tb)
-        return ta < tb ? 1 : -1;
-    return strcmp(a->uuid, b->uuid);
-}
-
-static int cmp_build_uuid(const void *x, const void *y)
-{
-    return strcmp(((const bt_build *)x)->uuid, ((const bt_build *)y)->uuid);
-}
-
-/* "arn:aws:sts::1:assumed-role/codebuild-web-api-service-role/AWSCodeBuild-..." -> "web-api"
- * (the console's naming of CodeBuild service roles; a guess, used only when no record
- * names the project) */
-static const char *project_from_role(bt_arena *a, const char *arn)
-{
-    const char *p = arn ? strstr(arn, ":assumed-role/") : NULL, *e;
-    size_t n;
-    if (!p)
-        return NULL;
-    p += 14;
-    e = strchr(p, '/');
-    if (!e)
-        return NULL;
-    n = (size_t)(e - p);
-    if (n > 10 + 13 && strncmp(p, "codebuild-", 10) == 0 &&
-        strncmp(e - 13, "-service-role", 13) == 0)
-        return bt_arena_strndup(a, p + 10, n - 23);
-    return NULL;
-}
-
-/* role name -> project, learned from CreateProject / UpdateProject records' serviceRole
- * (the latest change wins: the search runs oldest first) */
-typedef struct rolemap {
-    bt_arena *a;
-    const char **role, **project;
-    size_t n, cap;
-} rolemap;
-
-static int on_project_change(void *ctx, const bt_event *ev, const bt_store_pos *pos)
-{
-    rolemap *m = ctx;
-    bt_arena *tmp = bt_arena_new(1 << 14, 0);
-    bt_json *rec = NULL, *req, *resp;
-    const char *role = NULL, *name, *proj = ev->project;
     size_t i;
-    int rc = 0;
-
-    (void)pos;
-    if (!tmp)
-        return BT_ENOMEM;
-    if (!proj || bt_json_parse(tmp, ev->raw, ev->raw_len, NULL, &rec, NULL) != 0)
-        goto done;
-    req = bt_json_get(rec, "requestParameters");
-    resp = bt_json_get(bt_json_get(rec, "responseElements"), "project");
-    role = bt_json_get_str(req, "serviceRole");
-    if (!role)
-        role = bt_json_get_str(resp, "serviceRole");
-    if (!role)
-        goto done;
-    name = strrchr(role, '/') ? strrchr(role, '/') + 1 : role;
-    for (i = 0; i < m->n; i++)
-        if (strcmp(m->role[i], name) == 0)
-            break;
-    if (i == m->n) {
-        if (m->n == m->cap) {
-            size_t n = m->cap ? m->cap * 2 : 32;
-            const char **r = realloc(m->role, n * sizeof *r), **p2;
-            if (!r) {
-                rc = BT_ENOMEM;
-                goto done;
-            }
-            m->role = r;
-            p2 = realloc(m->project, n * sizeof *p2);
-            if (!p2) {
-                rc = BT_ENOMEM;
-                goto done;
-            }
-            m->project = p2;
-            m->cap = n;
-        }
-        m->role[i] = bt_arena_strdup(m->a, name);
-        m->n++;
+    bt_buf_printf(&q->sql, " AND (%s IN (", expr);
+    for (i = 0; i < n; i++) {
+        bt_buf_puts(&q->sql, i ? ",?" : "?");
+        add_bind(q, 1, 0, v[i]);
     }
-    m->project[i] = bt_arena_strdup(m->a, proj);
+    bt_buf_puts(&q->sql, ")");
+}
+
+static void builds_from(sqlq *q, const char *uuid)
+{
+    /* what each build's role session did: one pass over the actor index */
+    bt_buf_puts(&q->sql, "WITH agg(aid, calls, errs, t0, t1) AS (SELECT actor, count(*),"
+                         " count(err), min(t), max(t) FROM events WHERE actor IS NOT NULL");
+    if (uuid) {
+        bt_buf_puts(&q->sql, " AND actor = (SELECT id FROM strs WHERE s = ?)");
+        add_bind(q, 1, 0, uuid);
+    }
+    bt_buf_puts(&q->sql,
+                " GROUP BY actor), lst AS (SELECT " BCOLS_HEAD
+                "coalesce(b.account, (SELECT s FROM strs WHERE id = (SELECT account FROM events"
+                " WHERE actor = g.aid LIMIT 1))) AS account,"
+                " coalesce(b.region, (SELECT s FROM strs WHERE id = (SELECT region FROM events"
+                " WHERE actor = g.aid LIMIT 1))) AS region, " BCOLS_TAIL
+                ", g.calls, g.errs, g.t0, g.t1, g.aid"
+                " FROM builds b LEFT JOIN strs u ON u.s = b.uuid LEFT JOIN agg g ON g.aid = u.id");
+    if (uuid) {
+        bt_buf_puts(&q->sql, " WHERE b.uuid = ?");
+        add_bind(q, 1, 0, uuid);
+    }
+    bt_buf_puts(&q->sql,
+                " UNION ALL SELECT u.s, NULL, NULL,"
+                " (SELECT s FROM strs WHERE id = (SELECT account FROM events WHERE actor = g.aid"
+                " LIMIT 1)),"
+                " (SELECT s FROM strs WHERE id = (SELECT region FROM events WHERE actor = g.aid"
+                " LIMIT 1)),"
+                " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+                " NULL, NULL, NULL, g.calls, g.errs, g.t0, g.t1, g.aid"
+                " FROM agg g JOIN strs u ON u.id = g.aid"
+                " WHERE NOT EXISTS (SELECT 1 FROM builds WHERE uuid = u.s))"
+                " SELECT * FROM lst l WHERE 1");
+}
+
+/* The WHERE conditions of q. *residual = 1 when a condition is left to memory. */
+static void builds_where(sqlq *q, const bt_build_query *bq, int *residual)
+{
+    static const char *start = "coalesce(nullif(l.start_ms, 0), l.t0, 0)";
+    size_t i;
+
+    *residual = 0;
+    if (bq->n_projects) {
+        /* a build known only from its calls: its project is guessed after the query */
+        cond_list(q, "l.project", bq->projects, bq->n_projects);
+        bt_buf_puts(&q->sql, " OR (l.project IS NULL AND l.aid IS NOT NULL))");
+        *residual = 1;
+    }
+    if (bq->n_accounts) {
+        cond_list(q, "l.account", bq->accounts, bq->n_accounts);
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->n_regions) {
+        cond_list(q, "l.region", bq->regions, bq->n_regions);
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->n_statuses) {
+        cond_list(q, "l.status", bq->statuses, bq->n_statuses);
+        for (i = 0; i < bq->n_statuses; i++)
+            if (strcmp(bq->statuses[i], "UNKNOWN") == 0) {
+                bt_buf_puts(&q->sql, " OR l.status IS NULL");
+                break;
+            }
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->n_triggers) {
+        cond_list(q, "coalesce(l.trigger_type, 'webhook')", bq->triggers, bq->n_triggers);
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->n_initiators) {
+        bt_buf_puts(&q->sql, " AND (0");
+        for (i = 0; i < bq->n_initiators; i++) {
+            bt_buf_puts(&q->sql,
+                        " OR instr(l.trigger_principal, ?) > 0 OR instr(l.initiator, ?) > 0");
+            add_bind(q, 1, 0, bq->initiators[i]);
+            add_bind(q, 1, 0, bq->initiators[i]);
+        }
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->start_ms != INT64_MIN) {
+        bt_buf_printf(&q->sql, " AND %s >= ?", start);
+        add_bind(q, 0, bq->start_ms, NULL);
+    }
+    if (bq->end_ms != INT64_MAX) {
+        bt_buf_printf(&q->sql, " AND %s <= ?", start);
+        add_bind(q, 0, bq->end_ms, NULL);
+    }
+    if (bq->errors_only)
+        bt_buf_puts(&q->sql, " AND l.errs > 0");
+    bt_buf_printf(&q->sql, " ORDER BY %s DESC, l.uuid", start);
+    if (bq->limit && !*residual) {
+        bt_buf_puts(&q->sql, " LIMIT ?");
+        add_bind(q, 0, (int64_t)bq->limit, NULL);
+    }
+}
+
+/* Runs the listing statement into l (strings in a). */
+static int builds_select(bt_store *s, const bt_build_query *bq, bt_arena *a, blist *l,
+                         int *residual, bt_error *err)
+{
+    sqlq q;
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    memset(&q, 0, sizeof q);
+    builds_from(&q, bq->uuid);
+    builds_where(&q, bq, residual);
+    if (!q.sql.data || q.oom) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = prepare_query(s, &q, &st, err)))
+        goto done;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        bt_build_row r;
+        bt_build *b = blist_push(l, icol(st, L_AID, 0));
+        if (!b) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            goto done;
+        }
+        read_row(a, st, &r);
+        bt_build_from_row(b, &r);
+        b->calls = (uint64_t)icol(st, L_CALLS, 0);
+        b->errors = (uint64_t)icol(st, L_ERRS, 0);
+        b->first_call_ms = icol(st, L_T0, 0);
+        b->last_call_ms = icol(st, L_T1, 0);
+    }
+    if (step != SQLITE_DONE)
+        rc = db_err(s, err, "builds");
 done:
-    bt_arena_free(tmp);
+    sqlite3_finalize(st);
+    bt_buf_dispose(&q.sql);
+    free(q.binds);
     return rc;
 }
 
-static const char *project_from_rolemap(const rolemap *m, const char *arn)
-{
-    const char *p = arn ? strstr(arn, ":assumed-role/") : NULL, *e;
-    size_t i, n;
-    if (!p)
-        return NULL;
-    p += 14;
-    e = strchr(p, '/');
-    n = e ? (size_t)(e - p) : strlen(p);
-    for (i = 0; i < m->n; i++)
-        if (strlen(m->role[i]) == n && strncmp(m->role[i], p, n) == 0)
-            return m->project[i];
-    return NULL;
-}
-
-/* The caller ARN of one call made by a build's role session (read from its record). */
-static const char *actor_principal(bt_store *s, bt_arena *a, const char *uuid)
+/* The caller ARN of one call made by the session with actor id aid (from its record). */
+static const char *actor_principal(bt_store *s, bt_arena *a, int64_t aid)
 {
     sqlite3_stmt *st = NULL;
     const char *arn = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT blk, off, len FROM events WHERE actor = (SELECT id FROM strs"
-                           " WHERE s = ?) LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT blk, off, len FROM events WHERE actor = ? LIMIT 1", -1,
+                           &st, NULL) != SQLITE_OK)
         return NULL;
-    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, aid);
     if (sqlite3_step(st) == SQLITE_ROW) {
         const bt_buf *blk = NULL;
         int64_t off = sqlite3_column_int64(st, 1), len = sqlite3_column_int64(st, 2);
@@ -1685,205 +1772,109 @@ static const char *actor_principal(bt_store *s, bt_arena *a, const char *uuid)
     return arn;
 }
 
-int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
-                    void *ctx, bt_error *err)
+static int on_project_change(void *ctx, const bt_event *ev, const bt_store_pos *pos)
 {
-    rolemap roles;
-    int roles_loaded = 0;
-    bvec bv = {0};
-    bt_arena *a = bt_arena_new(1 << 16, 0);
-    sqlite3_stmt *st = NULL;
-    size_t nrows, i;
-    int rc = 0, step;
-
-    memset(&roles, 0, sizeof roles);
-    roles.a = a;
-    if (!a)
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
-    if (sqlite3_prepare_v2(s->db,
-                           uuid ? "SELECT uuid, build_id, project, account, region, number, start_ms,"
-                                  " trigger_type, trigger_principal, initiator, source_version,"
-                                  " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
-                                  " status_source, status_ms, end_ms, is_batch FROM builds WHERE uuid=?"
-                                : "SELECT uuid, build_id, project, account, region, number, start_ms,"
-                                  " trigger_type, trigger_principal, initiator, source_version,"
-                                  " overrides, retry_of, batch_uuid, stop_principal, stop_ms, status,"
-                                  " status_source, status_ms, end_ms, is_batch FROM builds",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(s, err, "builds");
-        goto done;
-    }
-    if (uuid)
-        sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        bt_build *b = bvec_push(&bv);
-        const char *u = (const char *)sqlite3_column_text(st, 0);
-        if (!b) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
-        snprintf(b->uuid, sizeof b->uuid, "%s", u ? u : "");
-        b->build_id = acol(a, st, 1);
-        b->project = acol(a, st, 2);
-        b->account = acol(a, st, 3);
-        b->region = acol(a, st, 4);
-        b->number = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
-        b->start_ms = sqlite3_column_int64(st, 6);
-        b->trigger_type = acol(a, st, 7);
-        b->trigger_principal = acol(a, st, 8);
-        b->initiator = acol(a, st, 9);
-        b->source_version = acol(a, st, 10);
-        b->overrides = acol(a, st, 11);
-        b->retry_of = acol(a, st, 12);
-        b->batch_uuid = acol(a, st, 13);
-        b->stop_principal = acol(a, st, 14);
-        b->stop_ms = sqlite3_column_int64(st, 15);
-        b->status = acol(a, st, 16);
-        b->status_source = acol(a, st, 17);
-        b->end_ms = sqlite3_column_int64(st, 19);
-        b->is_batch = sqlite3_column_int(st, 20);
-    }
-    if (step != SQLITE_DONE) {
-        rc = db_err(s, err, "builds");
-        goto done;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    nrows = bv.n;
-    if (nrows)
-        qsort(bv.v, nrows, sizeof *bv.v, cmp_build_uuid);
-
-    /* what each build's role session did: one pass over the actor index */
-    {
-        const char *agg =
-            "SELECT u.s, count(*), count(e.err), min(e.t), max(e.t), a.s, r.s"
-            " FROM events e JOIN strs u ON u.id = e.actor"
-            " LEFT JOIN strs a ON a.id = (SELECT account FROM events WHERE actor = e.actor LIMIT 1)"
-            " LEFT JOIN strs r ON r.id = (SELECT region FROM events WHERE actor = e.actor LIMIT 1)"
-            " WHERE e.actor IS NOT NULL";
-        char sql[1024];
-        snprintf(sql, sizeof sql, "%s%s GROUP BY e.actor", agg,
-                 uuid ? " AND e.actor = (SELECT id FROM strs WHERE s = ?)" : "");
-        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-            rc = db_err(s, err, "builds");
-            goto done;
-        }
-        if (uuid)
-            sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            bt_build key, *b;
-            const char *u = (const char *)sqlite3_column_text(st, 0);
-            snprintf(key.uuid, sizeof key.uuid, "%s", u ? u : "");
-            b = nrows ? bsearch(&key, bv.v, nrows, sizeof *bv.v, cmp_build_uuid) : NULL;
-            if (!b) {
-                if (!(b = bvec_push(&bv))) {
-                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                    goto done;
-                }
-                snprintf(b->uuid, sizeof b->uuid, "%s", key.uuid);
-            }
-            b->calls = (uint64_t)sqlite3_column_int64(st, 1);
-            b->errors = (uint64_t)sqlite3_column_int64(st, 2);
-            b->first_call_ms = sqlite3_column_int64(st, 3);
-            b->last_call_ms = sqlite3_column_int64(st, 4);
-            if (!b->account)
-                b->account = acol(a, st, 5);
-            if (!b->region)
-                b->region = acol(a, st, 6);
-            if (!b->project) {
-                const char *arn = actor_principal(s, a, key.uuid);
-                if (!roles_loaded) {
-                    /* which project uses which service role, from the project records */
-                    bt_filter pf;
-                    bt_store_query pq;
-                    bt_error perr = BT_ERROR_INIT;
-                    roles_loaded = 1;
-                    bt_filter_init(&pf);
-                    bt_filter_add(&pf, BT_F_EVENT_NAME, "CreateProject", &perr);
-                    bt_filter_add(&pf, BT_F_EVENT_NAME, "UpdateProject", &perr);
-                    bt_filter_add(&pf, BT_F_EVENT_SOURCE, "codebuild.amazonaws.com", &perr);
-                    memset(&pq, 0, sizeof pq);
-                    pq.filter = &pf;
-                    pq.oldest_first = 1;
-                    if ((rc = bt_store_search(s, &pq, on_project_change, &roles, err)))
-                        goto done;
-                }
-                b->project = project_from_rolemap(&roles, arn);
-                if (!b->project)
-                    b->project = project_from_role(a, arn);
-            }
-        }
-        if (step != SQLITE_DONE) {
-            rc = db_err(s, err, "builds");
-            goto done;
-        }
-    }
-    for (i = 0; i < bv.n; i++) {
-        bt_build *b = &bv.v[i];
-        if (!b->trigger_type || !b->trigger_principal) {
-            /* no StartBuild/RetryBuild record: what started it is inferred */
-            b->trigger_inferred = 1;
-            if (!b->trigger_type)
-                b->trigger_type = "webhook";
-        }
-        if (!b->build_id && b->project)
-            b->build_id = bt_arena_sprintf(a, "%s:%s", b->project, b->uuid);
-        if (!b->start_ms)
-            b->start_ms = b->first_call_ms;
-    }
-    if (uuid && bv.n == 1 && bv.v[0].build_id) {
-        /* a later build that retried this one */
-        sqlite3_finalize(st);
-        st = NULL;
-        if (sqlite3_prepare_v2(s->db, "SELECT uuid FROM builds WHERE retry_of = ? LIMIT 1", -1, &st,
-                               NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, bv.v[0].build_id, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-                snprintf(bv.v[0].retried_as, sizeof bv.v[0].retried_as, "%s",
-                         (const char *)sqlite3_column_text(st, 0));
-        }
-    }
-    if (bv.n)
-        qsort(bv.v, bv.n, sizeof *bv.v, cmp_build_newest);
-    for (i = 0; i < bv.n; i++)
-        if ((rc = fn(ctx, &bv.v[i])))
-            break;
-done:
-    sqlite3_finalize(st);
-    free(bv.v);
-    free(roles.role);
-    free(roles.project);
-    bt_arena_free(a);
-    return rc;
+    (void)pos;
+    return bt_build_roles_learn(ctx, ev);
 }
 
-typedef struct find_ctx {
-    const bt_build_query *q;
-    int (*fn)(void *ctx, const bt_build *b);
-    void *ctx;
-    uint64_t n;
-    int full; /* stopped at the limit */
-} find_ctx;
-
-static int on_found(void *ctx, const bt_build *b)
+/* Which project uses which service role, from the project records (oldest first: the
+ * latest change wins). */
+static int load_roles(bt_store *s, bt_build_roles **out, bt_error *err)
 {
-    find_ctx *f = ctx;
-    if (f->q->limit && f->n >= f->q->limit) {
-        f->full = 1;
-        return 1;
+    bt_filter pf;
+    bt_store_query pq;
+    bt_error perr = BT_ERROR_INIT;
+    size_t i, n;
+    const bt_codebuild_event *names = bt_codebuild_events(&n);
+
+    if (!(*out = bt_build_roles_new()))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    bt_filter_init(&pf);
+    for (i = 0; i < n; i++)
+        if (names[i].flags & BT_CB_PROJECT_DEFINITION)
+            bt_filter_add(&pf, BT_F_EVENT_NAME, names[i].name, &perr);
+    bt_filter_add(&pf, BT_F_EVENT_SOURCE, "codebuild.amazonaws.com", &perr);
+    memset(&pq, 0, sizeof pq);
+    pq.filter = &pf;
+    pq.oldest_first = 1;
+    return bt_store_search(s, &pq, on_project_change, *out, err);
+}
+
+/* A later build that retried b. */
+static void find_retry(bt_store *s, bt_build *b)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT uuid FROM builds WHERE retry_of = ? LIMIT 1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, b->build_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(b->retried_as, sizeof b->retried_as, "%s",
+                     (const char *)sqlite3_column_text(st, 0));
     }
-    if (!bt_build_query_match(f->q, b))
-        return 0;
-    f->n++;
-    return f->fn(f->ctx, b);
+    sqlite3_finalize(st);
+}
+
+/* Completes l[i] (project guess, inferences); *keep = 0 when q rejects it after all. */
+static int builds_complete(bt_store *s, const bt_build_query *q, bt_arena *a, blist *l, size_t i,
+                           bt_build_roles **roles, int residual, int *keep, bt_error *err)
+{
+    bt_build *b = &l->v[i];
+    int rc;
+
+    if (!b->project && l->aid[i]) {
+        const char *arn = actor_principal(s, a, l->aid[i]);
+        if (!*roles && (rc = load_roles(s, roles, err)))
+            return rc;
+        b->project = bt_build_project_from_role(*roles, a, arn);
+    }
+    if (bt_build_infer(a, b))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    *keep = !residual || bt_build_query_match(q, b);
+    return 0;
 }
 
 int bt_store_builds_find(bt_store *s, const bt_build_query *q,
                          int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err)
 {
-    find_ctx f = {q, fn, ctx, 0, 0};
-    int rc = bt_store_builds(s, q->uuid, on_found, &f, err);
-    return f.full ? 0 : rc;
+    bt_arena *a = bt_arena_new(1 << 16, 0);
+    bt_build_roles *roles = NULL;
+    blist l;
+    size_t i, n = 0;
+    int rc, residual = 0, keep = 0;
+
+    memset(&l, 0, sizeof l);
+    if (!a)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if ((rc = builds_select(s, q, a, &l, &residual, err)))
+        goto done;
+    /* completed in order first: a callback may use the store */
+    for (i = 0; i < l.n && (!q->limit || n < q->limit); i++) {
+        if ((rc = builds_complete(s, q, a, &l, i, &roles, residual, &keep, err)))
+            goto done;
+        if (keep)
+            l.v[n++] = l.v[i];
+    }
+    if (q->uuid && n == 1 && l.v[0].build_id)
+        find_retry(s, &l.v[0]);
+    for (i = 0; i < n; i++)
+        if ((rc = fn(ctx, &l.v[i])))
+            break;
+done:
+    free(l.v);
+    free(l.aid);
+    bt_build_roles_free(roles);
+    bt_arena_free(a);
+    return rc;
+}
+
+int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
+                    void *ctx, bt_error *err)
+{
+    bt_build_query q;
+    bt_build_query_init(&q);
+    q.uuid = uuid;
+    return bt_store_builds_find(s, &q, fn, ctx, err);
 }
 
 int bt_store_previous_build(bt_store *s, const char *project, const char *account,
