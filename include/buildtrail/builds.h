@@ -77,14 +77,6 @@ bt_json *bt_build_to_json(bt_arena *a, const bt_build *b);
 typedef struct bt_store bt_store;           /* store.h */
 typedef struct bt_aws_client bt_aws_client; /* aws.h */
 
-/* The CodeBuild event names that change a project or its source access, NULL-terminated,
- * in a fixed order: CreateProject and UpdateProject (the whole definition) first, then
- * UpdateProjectVisibility, DeleteProject, CreateWebhook, UpdateWebhook, DeleteWebhook,
- * InvalidateProjectCache, ImportSourceCredentials, DeleteSourceCredentials (these two
- * are account-wide, no project), PutResourcePolicy, DeleteResourcePolicy. Both the
- * stored and the live timeline use this one list. */
-extern const char *const bt_project_change_names[];
-
 typedef enum bt_timeline_kind {
     BT_TL_CALL = 0, /* "call": made by the build's role session AWSCodeBuild-<uuid> */
     BT_TL_ABOUT,    /* "about": a record naming the build (StartBuild, StopBuild, ...) */
@@ -176,9 +168,9 @@ typedef struct bt_timeline_live {
 /* The timeline of one build. Everything lives in the timeline's own arena; free the
  * whole with bt_timeline_free. Lists are in the order the JSON prints them. */
 typedef struct bt_timeline {
-    bt_build build; /* its summary; retried_as set when a later build retried it */
-    int64_t window_ms;       /* project changes shown from build start - window_ms */
-    const char *window_text; /* how the window was chosen */
+    bt_build build;              /* its summary; retried_as set when a later build retried it */
+    int64_t window_ms;           /* project changes shown from build start - window_ms */
+    const char *window_text;     /* how the window was chosen */
     bt_timeline_change *changes; /* oldest first */
     size_t n_changes;
     bt_timeline_trigger trigger;
@@ -240,8 +232,8 @@ typedef int (*bt_timeline_lookup_fn)(bt_timeline_live_state *st, bt_store *s, co
 typedef struct bt_timeline_live_opts {
     bt_aws_client *client; /* borrowed; CloudTrail and CodeBuild endpoints as wanted */
     const char *uuid;
-    const char *project;     /* when known (from project:uuid or an ARN), else NULL */
-    int64_t start_ms, end_ms; /* bound the role-session lookup; 0 = from BatchGetBuilds */
+    const char *project;          /* when known (from project:uuid or an ARN), else NULL */
+    int64_t start_ms, end_ms;     /* bound the role-session lookup; 0 = from BatchGetBuilds */
     bt_timeline_lookup_fn lookup; /* required */
     void *lookup_ctx;
     const char *tmpdir; /* for the private temporary store; NULL = $TMPDIR, else /tmp */

@@ -281,9 +281,14 @@ static int search(bt_store *s, bt_filter *f, bt_store_event_fn fn, tl_ctx *c, bt
     return bt_store_search(s, &q, fn, c, err);
 }
 
-static int is_credentials(const char *name)
+/* Adds to f the project-change names whose credentials flag is creds. */
+static void add_change_names(bt_filter *f, int creds, bt_error *err)
 {
-    return is(name, "ImportSourceCredentials") || is(name, "DeleteSourceCredentials");
+    size_t i, n;
+    const bt_codebuild_event *ev = bt_codebuild_events(&n);
+    for (i = 0; i < n; i++)
+        if ((ev[i].flags & BT_CB_PROJECT_CHANGE) && !(ev[i].flags & BT_CB_CREDENTIALS) == !creds)
+            bt_filter_add(f, BT_F_EVENT_NAME, ev[i].name, err);
 }
 
 /* the project's history up to the build: its state, and the changes in the window */
@@ -291,13 +296,10 @@ static int read_project(tl_ctx *c, bt_store *s, bt_error *err)
 {
     const bt_build *b = &c->t->build;
     bt_filter f;
-    size_t i;
     int rc = 0;
     if (b->project) {
         bt_filter_init(&f);
-        for (i = 0; bt_project_change_names[i]; i++)
-            if (!is_credentials(bt_project_change_names[i]))
-                bt_filter_add(&f, BT_F_EVENT_NAME, bt_project_change_names[i], err);
+        add_change_names(&f, 0, err);
         if (b->account)
             bt_filter_add(&f, BT_F_ACCOUNT, b->account, err);
         f.end_ms = b->start_ms;
@@ -307,9 +309,7 @@ static int read_project(tl_ctx *c, bt_store *s, bt_error *err)
     if (b->account) {
         /* source credentials are account-wide, not per project */
         bt_filter_init(&f);
-        for (i = 0; bt_project_change_names[i]; i++)
-            if (is_credentials(bt_project_change_names[i]))
-                bt_filter_add(&f, BT_F_EVENT_NAME, bt_project_change_names[i], err);
+        add_change_names(&f, 1, err);
         bt_filter_add(&f, BT_F_ACCOUNT, b->account, err);
         f.start_ms = b->start_ms - c->t->window_ms;
         f.end_ms = b->start_ms;

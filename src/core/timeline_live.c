@@ -16,11 +16,6 @@
 #include "buildtrail/timeutil.h"
 #include "timeline_int.h"
 
-/* the records about a build made by others: its start, retry, stop, and the
- * BatchGetBuilds polls of pipelines and people */
-static const char *const lifecycle_names[] = {"StartBuild", "RetryBuild",     "StartBuildBatch",
-                                              "StopBuild",  "StopBuildBatch", "BatchGetBuilds"};
-
 typedef struct live_ctx {
     bt_timeline_live_state st;
     const bt_timeline_live_opts *lo;
@@ -76,7 +71,8 @@ static int gather(live_ctx *l, bt_store *s, bt_error *err)
     bt_timeline_live_state *st = &l->st;
     char session[64];
     int64_t t0, t1;
-    size_t i;
+    size_t i, nev;
+    const bt_codebuild_event *ev = bt_codebuild_events(&nev);
     int rc;
 
     /* 1. the build itself, when CodeBuild lets us read it: times bound the lookups */
@@ -95,11 +91,14 @@ static int gather(live_ctx *l, bt_store *s, bt_error *err)
     {
         int64_t from = (lo->start_ms ? lo->start_ms : t0) - 3600000;
         int64_t to = (lo->end_ms ? lo->end_ms : t1 ? t1 : t0) + 3600000, start;
-        for (i = 0; i < sizeof lifecycle_names / sizeof lifecycle_names[0]; i++) {
-            /* starts over the week before too: the project's previous build bounds the
-             * window of project changes, as in the stored timeline */
-            int64_t f = i < 3 ? from - 7 * 86400000LL : from;
-            if ((rc = lo->lookup(st, s, BT_CT_ATTR_EVENT_NAME, lifecycle_names[i], f, to, err)))
+        /* the records about a build made by others: its start, retry, stop, and the
+         * BatchGetBuilds polls of pipelines and people; starts over the week before too:
+         * the project's previous build bounds the window of project changes, as in the
+         * stored timeline */
+        for (i = 0; i < nev; i++) {
+            int64_t f = ev[i].flags & BT_CB_START ? from - 7 * 86400000LL : from;
+            if ((ev[i].flags & BT_CB_LIFECYCLE) &&
+                (rc = lo->lookup(st, s, BT_CT_ATTR_EVENT_NAME, ev[i].name, f, to, err)))
                 return rc;
         }
         /* the project is known now if a StartBuild named the build */
@@ -109,9 +108,12 @@ static int gather(live_ctx *l, bt_store *s, bt_error *err)
         if (!st->project[0])
             return 0;
         start = l->cb_start_ms ? l->cb_start_ms : t0;
-        for (i = 0; bt_project_change_names[i]; i++)
-            if ((rc = lo->lookup(st, s, BT_CT_ATTR_EVENT_NAME, bt_project_change_names[i],
-                                 i < 2 ? 0 : start - 7 * 86400000LL, start, err)))
+        for (i = 0; i < nev; i++)
+            if ((ev[i].flags & BT_CB_PROJECT_CHANGE) &&
+                (rc =
+                     lo->lookup(st, s, BT_CT_ATTR_EVENT_NAME, ev[i].name,
+                                ev[i].flags & BT_CB_PROJECT_DEFINITION ? 0 : start - 7 * 86400000LL,
+                                start, err)))
                 return rc;
     }
     return 0;

@@ -7,20 +7,6 @@
 
 #include "timeline_int.h"
 
-const char *const bt_project_change_names[] = {"CreateProject",
-                                               "UpdateProject",
-                                               "UpdateProjectVisibility",
-                                               "DeleteProject",
-                                               "CreateWebhook",
-                                               "UpdateWebhook",
-                                               "DeleteWebhook",
-                                               "InvalidateProjectCache",
-                                               "ImportSourceCredentials",
-                                               "DeleteSourceCredentials",
-                                               "PutResourcePolicy",
-                                               "DeleteResourcePolicy",
-                                               NULL};
-
 const char *tl_compact(bt_arena *a, const bt_json *v, int *oom)
 {
     bt_buf b = BT_BUF_INIT;
