@@ -1,0 +1,388 @@
+/*
+ * rules_plan.c - compiles each detection rule to a plan: the fields pinned to exact
+ * values (derived from the condition tree: AND keeps every pin, OR keeps fields pinned
+ * on all branches with the union of values, NOT drops), literal needles for a raw-byte
+ * pre-filter, the fields read. Builds the set's eventName dispatch table and the
+ * set-wide pre-filter.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/rules_int.h"
+
+typedef struct pinlist {
+    bt_rule_pin *p;
+    size_t n;
+} pinlist;
+
+static bool has_value(const bt_rule_pin *p, const char *v)
+{
+    size_t i;
+    for (i = 0; i < p->nvalues; i++)
+        if (rules_ieq(p->values[i], strlen(p->values[i]), v, strlen(v)))
+            return true;
+    return false;
+}
+
+static int item_pin(bt_arena *a, const ritem *it, pinlist *out)
+{
+    size_t i;
+    const char **vals;
+    out->p = NULL;
+    out->n = 0;
+    if (it->keyword || it->neg || it->all || it->nvals == 0)
+        return 0;
+    for (i = 0; i < it->nvals; i++) {
+        const rvalue *v = &it->vals[i];
+        if (v->kind != V_PATTERN || v->shape != SH_EXACT || strchr(v->text, '\\') ||
+            v->text[0] == '\0')
+            return 0;
+    }
+    vals = bt_arena_calloc(a, it->nvals * sizeof *vals);
+    out->p = bt_arena_calloc(a, sizeof *out->p);
+    if (!vals || !out->p)
+        return BT_ENOMEM;
+    for (i = 0; i < it->nvals; i++)
+        vals[i] = it->vals[i].text;
+    out->p->field = it->path.dotted;
+    out->p->values = vals;
+    out->p->nvalues = it->nvals;
+    out->n = 1;
+    return 0;
+}
+
+/* AND: all pins of both; a field pinned twice keeps the values common to both. */
+static int pin_and(bt_arena *a, pinlist *acc, const pinlist *x)
+{
+    size_t i, j;
+    bt_rule_pin *np = bt_arena_calloc(a, (acc->n + x->n + 1) * sizeof *np);
+    if (!np)
+        return BT_ENOMEM;
+    if (acc->n)
+        memcpy(np, acc->p, acc->n * sizeof *np);
+    for (i = 0; i < x->n; i++) {
+        for (j = 0; j < acc->n; j++)
+            if (strcmp(np[j].field, x->p[i].field) == 0)
+                break;
+        if (j == acc->n) {
+            np[acc->n++] = x->p[i];
+        } else { /* intersection */
+            const char **vals = bt_arena_calloc(a, (np[j].nvalues + 1) * sizeof *vals);
+            size_t k, nv = 0;
+            if (!vals)
+                return BT_ENOMEM;
+            for (k = 0; k < np[j].nvalues; k++)
+                if (has_value(&x->p[i], np[j].values[k]))
+                    vals[nv++] = np[j].values[k];
+            np[j].values = vals;
+            np[j].nvalues = nv;
+        }
+    }
+    acc->p = np;
+    return 0;
+}
+
+/* OR: only fields pinned on both sides, with the union of their values. */
+static int pin_or(bt_arena *a, pinlist *acc, const pinlist *x)
+{
+    size_t i, j, k, nn = 0;
+    bt_rule_pin *np = bt_arena_calloc(a, (acc->n + 1) * sizeof *np);
+    if (!np)
+        return BT_ENOMEM;
+    for (i = 0; i < acc->n; i++) {
+        for (j = 0; j < x->n && strcmp(acc->p[i].field, x->p[j].field); j++)
+            ;
+        if (j == x->n)
+            continue;
+        {
+            const bt_rule_pin *pa = &acc->p[i], *pb = &x->p[j];
+            const char **vals = bt_arena_calloc(a, (pa->nvalues + pb->nvalues) * sizeof *vals);
+            size_t nv = 0;
+            if (!vals)
+                return BT_ENOMEM;
+            for (k = 0; k < pa->nvalues; k++)
+                vals[nv++] = pa->values[k];
+            for (k = 0; k < pb->nvalues; k++)
+                if (!has_value(pa, pb->values[k]))
+                    vals[nv++] = pb->values[k];
+            np[nn].field = pa->field;
+            np[nn].values = vals;
+            np[nn++].nvalues = nv;
+        }
+    }
+    acc->p = np;
+    acc->n = nn;
+    return 0;
+}
+
+static int node_pins(bt_arena *a, const rnode *n, pinlist *out)
+{
+    size_t i, k;
+    int rc;
+    out->p = NULL;
+    out->n = 0;
+    if (n->op == N_NOT)
+        return 0;
+    if (n->op == N_SEL) {
+        for (k = 0; k < n->sel->nalts; k++) {
+            const ralt *alt = &n->sel->alts[k];
+            pinlist acc = {NULL, 0};
+            for (i = 0; i < alt->nitems; i++) {
+                pinlist x;
+                if ((rc = item_pin(a, &alt->items[i], &x)) || (rc = pin_and(a, &acc, &x)))
+                    return rc;
+            }
+            if (k == 0)
+                *out = acc;
+            else if ((rc = pin_or(a, out, &acc)))
+                return rc;
+        }
+        return 0;
+    }
+    for (i = 0; i < n->nkids; i++) {
+        pinlist x;
+        if ((rc = node_pins(a, n->kids[i], &x)))
+            return rc;
+        if (i == 0)
+            *out = x;
+        else if ((rc = (n->op == N_AND ? pin_and(a, out, &x) : pin_or(a, out, &x))))
+            return rc;
+    }
+    return 0;
+}
+
+static bool needle_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (!*p)
+        return false;
+    for (; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '/')
+            return false;
+    return true;
+}
+
+static bool pin_needles_ok(const bt_rule_pin *p)
+{
+    size_t i;
+    if (strncmp(p->field, "buildtrail.", 11) == 0 || p->nvalues == 0)
+        return false;
+    for (i = 0; i < p->nvalues; i++)
+        if (!needle_ok(p->values[i]))
+            return false;
+    return true;
+}
+
+/* Adds a field name to a growing list (deduplicated). */
+static int add_field(bt_arena *a, const char ***list, size_t *n, size_t *cap, const char *f)
+{
+    size_t i;
+    for (i = 0; i < *n; i++)
+        if (strcmp((*list)[i], f) == 0)
+            return 0;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        const char **nl = bt_arena_calloc(a, nc * sizeof *nl);
+        if (!nl)
+            return BT_ENOMEM;
+        if (*n)
+            memcpy(nl, *list, *n * sizeof *nl);
+        *list = nl;
+        *cap = nc;
+    }
+    (*list)[(*n)++] = f;
+    return 0;
+}
+
+static int node_fields(bt_arena *a, const rnode *n, bt_rule_plan *pl, size_t *cap)
+{
+    size_t i, k, j;
+    int rc;
+    if (n->op != N_SEL) {
+        for (i = 0; i < n->nkids; i++)
+            if ((rc = node_fields(a, n->kids[i], pl, cap)))
+                return rc;
+        return 0;
+    }
+    for (k = 0; k < n->sel->nalts; k++)
+        for (i = 0; i < n->sel->alts[k].nitems; i++) {
+            const ritem *it = &n->sel->alts[k].items[i];
+            if (it->keyword) {
+                pl->keywords = true;
+                continue;
+            }
+            if ((rc = add_field(a, (const char ***)&pl->fields, &pl->nfields, cap, it->path.dotted)))
+                return rc;
+            for (j = 0; j < it->nvals; j++)
+                if (it->vals[j].kind == V_FIELDREF &&
+                    (rc = add_field(a, (const char ***)&pl->fields, &pl->nfields, cap,
+                                    it->vals[j].ref.dotted)))
+                    return rc;
+        }
+    return 0;
+}
+
+int rules_plan_rule(bt_ruleset *rs, bt_rule *r)
+{
+    bt_arena *a = rs->arena;
+    pinlist pins;
+    size_t cap = 0, i, best = (size_t)-1;
+    int rc, score, bestscore = -1;
+    if ((rc = node_pins(a, r->final, &pins)) || (rc = node_fields(a, r->final, &r->plan, &cap)))
+        return rc;
+    r->plan.pins = pins.p;
+    r->plan.npins = pins.n;
+    /* needles: prefer eventName, then any other field, then eventSource (common) */
+    for (i = 0; i < pins.n; i++) {
+        if (!pin_needles_ok(&pins.p[i]))
+            continue;
+        score = strcmp(pins.p[i].field, "eventName") == 0     ? 3
+                : strcmp(pins.p[i].field, "eventSource") == 0 ? 1
+                                                              : 2;
+        if (score > bestscore)
+            bestscore = score, best = i;
+    }
+    if (best != (size_t)-1) {
+        r->plan.needles = pins.p[best].values;
+        r->plan.nneedles = pins.p[best].nvalues;
+    }
+    r->planned = true;
+    return 0;
+}
+
+static const bt_rule_pin *event_name_pin(const bt_rule *r)
+{
+    size_t i;
+    for (i = 0; i < r->plan.npins; i++)
+        if (strcmp(r->plan.pins[i].field, "eventName") == 0)
+            return &r->plan.pins[i];
+    return NULL;
+}
+
+static char *lower_dup(bt_arena *a, const char *s)
+{
+    char *d = bt_arena_strdup(a, s), *p;
+    if (d)
+        for (p = d; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    return d;
+}
+
+/* Inserts key (lowercase) if new; returns its slot. */
+static rdispatch *bucket(bt_ruleset *rs, const char *key)
+{
+    size_t n = strlen(key), b = rules_bucket_of(rs, key, n);
+    while (rs->buckets[b].key && strcmp(rs->buckets[b].key, key))
+        b = (b + 1) & (rs->nbuckets - 1);
+    if (!rs->buckets[b].key) {
+        rs->buckets[b].key = key;
+        rs->buckets[b].klen = n;
+    }
+    return &rs->buckets[b];
+}
+
+static int build_dispatch(bt_ruleset *rs)
+{
+    bt_arena *a = rs->arena;
+    size_t i, k, nkeys = 0, b;
+    rs->unpinned = bt_arena_calloc(a, (rs->nrules + 1) * sizeof(size_t));
+    if (!rs->unpinned)
+        return BT_ENOMEM;
+    for (i = 0; i < rs->nrules; i++) {
+        const bt_rule_pin *p = rs->rules[i]->info.kind == BT_RULE_DETECTION
+                                   ? event_name_pin(rs->rules[i]) : NULL;
+        if (rs->rules[i]->info.kind != BT_RULE_DETECTION)
+            continue;
+        if (p)
+            nkeys += p->nvalues;
+        else
+            rs->unpinned[rs->nunpinned++] = i;
+    }
+    for (rs->nbuckets = 16; rs->nbuckets < nkeys * 2; rs->nbuckets *= 2)
+        ;
+    rs->buckets = bt_arena_calloc(a, rs->nbuckets * sizeof *rs->buckets);
+    if (!rs->buckets)
+        return BT_ENOMEM;
+    for (i = 0; i < rs->nrules; i++) {
+        const bt_rule_pin *p = rs->rules[i]->info.kind == BT_RULE_DETECTION
+                                   ? event_name_pin(rs->rules[i]) : NULL;
+        for (k = 0; p && k < p->nvalues; k++) {
+            char *key = lower_dup(a, p->values[k]);
+            if (!key || !bucket(rs, key))
+                return BT_ENOMEM;
+        }
+    }
+    /* each key's list: every rule pinned to it or unpinned, in load order */
+    for (b = 0; b < rs->nbuckets; b++) {
+        rdispatch *d = &rs->buckets[b];
+        if (!d->key)
+            continue;
+        d->rules = bt_arena_calloc(a, (rs->nrules + 1) * sizeof(size_t));
+        if (!d->rules)
+            return BT_ENOMEM;
+        for (i = 0; i < rs->nrules; i++) {
+            const bt_rule_pin *p;
+            if (rs->rules[i]->info.kind != BT_RULE_DETECTION)
+                continue;
+            p = event_name_pin(rs->rules[i]);
+            for (k = 0; p && k < p->nvalues; k++)
+                if (rules_ieq(p->values[k], strlen(p->values[k]), d->key, d->klen))
+                    break;
+            if (!p || k < p->nvalues)
+                d->rules[d->nrules++] = i;
+        }
+    }
+    return 0;
+}
+
+int rules_plan_set(bt_ruleset *rs)
+{
+    bt_arena *a = rs->arena;
+    bt_rule_plan *sp = &rs->setplan;
+    size_t i, k, cap = 0, fcap = 0, ndet = 0;
+    bool all_needles = true;
+    int rc;
+    for (i = 0; i < rs->nrules; i++) {
+        bt_rule *r = rs->rules[i];
+        if (r->info.kind != BT_RULE_DETECTION)
+            continue;
+        ndet++;
+        if (r->plan.nneedles == 0)
+            all_needles = false;
+        for (k = 0; k < r->plan.nfields; k++)
+            if ((rc = add_field(a, (const char ***)&sp->fields, &sp->nfields, &fcap,
+                                r->plan.fields[k])))
+                return rc;
+        sp->keywords |= r->plan.keywords;
+        for (k = 0; all_needles && k < r->plan.nneedles; k++)
+            if ((rc = add_field(a, (const char ***)&sp->needles, &sp->nneedles, &cap,
+                                r->plan.needles[k])))
+                return rc;
+    }
+    if (!all_needles || ndet == 0) {
+        sp->needles = NULL;
+        sp->nneedles = 0;
+    }
+    rs->needles_lc = bt_arena_calloc(a, (sp->nneedles + 1) * sizeof(char *));
+    rs->needle_len = bt_arena_calloc(a, (sp->nneedles + 1) * sizeof(size_t));
+    if (!rs->needles_lc || !rs->needle_len)
+        return BT_ENOMEM;
+    for (i = 0; i < sp->nneedles; i++) {
+        if (!(rs->needles_lc[i] = lower_dup(a, sp->needles[i])))
+            return BT_ENOMEM;
+        rs->needle_len[i] = strlen(sp->needles[i]);
+    }
+    return build_dispatch(rs);
+}
+
+bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
+{
+    size_t i;
+    if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
+        return true;
+    for (i = 0; i < rs->setplan.nneedles; i++)
+        if (rules_find_ci(raw, len, rs->needles_lc[i], rs->needle_len[i]))
+            return true;
+    return false;
+}
