@@ -399,7 +399,9 @@ static int make_values(rctx *c, const char *field, const rscalar *s, unsigned m,
     int rc;
     memset(v, 0, sizeof *v);
     *nout = 1;
-    v->text = s->s;
+    v->text = bt_arena_strndup(c->rs->arena, s->s, s->len); /* the YAML buffer goes away */
+    if (!v->text)
+        return bt_error_set(c->err, BT_ENOMEM, "out of memory");
     if (c->budget == 0)
         return rules_fail(c, BT_ELIMIT, "too many values (cap %d)", BT_RULES_MAX_NODES);
     c->budget--;
