@@ -40,10 +40,7 @@ typedef struct bt_rule bt_rule;
 #define BT_RULES_MAX_NODES 100000
 #define BT_RULES_MAX_RULES 100000
 
-typedef enum bt_rule_kind {
-    BT_RULE_DETECTION = 0,
-    BT_RULE_CORRELATION = 1
-} bt_rule_kind;
+typedef enum bt_rule_kind { BT_RULE_DETECTION = 0, BT_RULE_CORRELATION = 1 } bt_rule_kind;
 
 typedef enum bt_rule_corr_type {
     BT_CORR_NONE = 0,
@@ -60,10 +57,10 @@ typedef struct bt_rule_info {
     const char *title;           /* never NULL */
     const char *id;
     const char *name;
-    const char *level;           /* informational, low, medium, high, critical */
+    const char *level; /* informational, low, medium, high, critical */
     const char *status;
     const char *description;
-    const char *file;            /* path or buffer name it was loaded from */
+    const char *file; /* path or buffer name it was loaded from */
     const char *const *tags;
     size_t ntags;
     const char *product, *service, *category; /* logsource */
@@ -74,8 +71,8 @@ typedef struct bt_rule_info {
 
 /* What a rule needs from a record: pushed down by stores and scanners. */
 typedef struct bt_rule_pin {
-    const char *field;            /* dotted name, e.g. "eventName" */
-    const char *const *values;    /* exact values, as written in the rule */
+    const char *field;         /* dotted name, e.g. "eventName" */
+    const char *const *values; /* exact values, as written in the rule */
     size_t nvalues;
 } bt_rule_pin;
 
@@ -105,21 +102,24 @@ typedef struct bt_rule_field {
 } bt_rule_field;
 
 typedef struct bt_rule_derived {
-    const char *build_id;    /* buildtrail.build_id: "project:uuid" */
-    const char *build_uuid;  /* buildtrail.build_uuid */
-    const char *project;     /* buildtrail.project */
-    int is_build_call;       /* buildtrail.is_build_call: 1 true, 0 false, -1 absent */
-    const char *build_state; /* buildtrail.build_state at the event's time: IN_PROGRESS,
-                                SUCCEEDED, FAILED, FAULT, TIMED_OUT, STOPPED */
+    const char *build_id;       /* buildtrail.build_id: "project:uuid" */
+    const char *build_uuid;     /* buildtrail.build_uuid */
+    const char *project;        /* buildtrail.project */
+    int is_build_call;          /* buildtrail.is_build_call: 1 true, 0 false, -1 absent */
+    const char *build_state;    /* buildtrail.build_state at the event's time: IN_PROGRESS,
+                                   SUCCEEDED, FAILED, FAULT, TIMED_OUT, STOPPED */
     double build_ended_age_s;   /* buildtrail.build_ended_age_s: seconds since the build
                                    ended (negative = absent: not ended or unknown) */
-    int source_ip_known;     /* buildtrail.source_ip_known: 1 the build used this source
-                                address before, 0 it did not, -1 absent */
+    int source_ip_known;        /* buildtrail.source_ip_known: 1 the build used this source
+                                   address before, 0 it did not, -1 absent */
     const bt_rule_field *extra; /* more string fields, any names */
     size_t nextra;
 } bt_rule_derived;
 
-#define BT_RULE_DERIVED_INIT {NULL, NULL, NULL, -1, NULL, -1.0, -1, NULL, 0}
+#define BT_RULE_DERIVED_INIT                                                                       \
+    {                                                                                              \
+        NULL, NULL, NULL, -1, NULL, -1.0, -1, NULL, 0                                              \
+    }
 
 /* ---- loading ---- */
 
@@ -142,7 +142,7 @@ int bt_rules_load(const char *const *paths, size_t npaths, bt_ruleset **out, bt_
 
 /* ---- inspection ---- */
 
-size_t bt_rules_count(const bt_ruleset *rs);               /* all rules, both kinds */
+size_t bt_rules_count(const bt_ruleset *rs);                /* all rules, both kinds */
 const bt_rule *bt_rules_at(const bt_ruleset *rs, size_t i); /* load order */
 const bt_rule *bt_rules_find(const bt_ruleset *rs, const char *id_or_name);
 const bt_rule_info *bt_rule_get_info(const bt_rule *r);
@@ -180,15 +180,15 @@ int bt_rule_match(const bt_rule *rule, const bt_json *record, const bt_rule_deri
 typedef struct bt_rules_corr bt_rules_corr;
 
 typedef struct bt_rule_alert {
-    const bt_rule *rule;           /* the correlation rule */
-    const char *const *event_ids;  /* the events that made it, oldest first */
+    const bt_rule *rule;          /* the correlation rule */
+    const char *const *event_ids; /* the events that made it, oldest first */
     size_t nevent_ids;
     const char *const *group_fields; /* the rule's group-by names */
     const char *const *group_values; /* their values ("" when absent) */
     size_t ngroup;
-    int64_t first_ms, last_ms;     /* time of the first and last event */
-    uint64_t count;                /* events (event_count), distinct values
-                                      (value_count) or distinct rules (temporal) */
+    int64_t first_ms, last_ms; /* time of the first and last event */
+    uint64_t count;            /* events (event_count), distinct values
+                                  (value_count) or distinct rules (temporal) */
 } bt_rule_alert;
 
 /* Called per correlation alert; pointers are valid during the call only. Nonzero

@@ -123,8 +123,7 @@ static int parse_of(cparser *p, bool all, rnode **out)
         if (them ? p->sels[i].name[0] != '_' : glob_name(p->tok, p->sels[i].name))
             n++;
     if (n == 0)
-        return rules_fail(p->c, BT_EINVAL, "condition: '%s' matches no search identifier",
-                          p->tok);
+        return rules_fail(p->c, BT_EINVAL, "condition: '%s' matches no search identifier", p->tok);
     node = rules_node(a, all ? N_AND : N_OR, n);
     if (!node)
         return bt_error_set(p->c->err, BT_ENOMEM, "out of memory");
@@ -170,8 +169,8 @@ static int parse_primary(cparser *p, rnode **out)
             break;
     if (i == p->nsels) {
         if (isdigit((unsigned char)p->tok[0]))
-            return rules_fail(p->c, BT_EINVAL, "condition: '%s of' is not supported (only 1 and all)",
-                              p->tok);
+            return rules_fail(p->c, BT_EINVAL,
+                              "condition: '%s of' is not supported (only 1 and all)", p->tok);
         return rules_fail(p->c, BT_EINVAL, "condition: unknown search identifier '%s'", p->tok);
     }
     *out = rules_node(p->c->rs->arena, N_SEL, 0);
@@ -251,6 +250,8 @@ int rules_cond_parse(rctx *c, const char *text, const rsel *sels, size_t nsels, 
         return rc;
     if (p.tkind != 0)
         return rules_fail(c, BT_EINVAL, "condition: unexpected '%s' after the expression",
-                          p.tkind == 1 ? p.tok : p.tkind == '(' ? "(" : ")");
+                          p.tkind == 1     ? p.tok
+                          : p.tkind == '(' ? "("
+                                           : ")");
     return 0;
 }

@@ -233,8 +233,8 @@ static int feed(bt_rules_corr *c, const bt_rule *r, size_t ref, rmctx *m, int64_
                 const char *event_id, bt_rules_alert_fn cb, void *ud, int depth);
 
 /* Reports an alert over entries [0, n) of g, feeds chained correlations, clears them. */
-static int fire(bt_rules_corr *c, const bt_rule *r, cgroup *g, size_t n, uint64_t count,
-                rmctx *m, bt_rules_alert_fn cb, void *ud, int depth)
+static int fire(bt_rules_corr *c, const bt_rule *r, cgroup *g, size_t n, uint64_t count, rmctx *m,
+                bt_rules_alert_fn cb, void *ud, int depth)
 {
     bt_rule_alert a;
     const char **ids = malloc((n + 1) * sizeof *ids);
@@ -462,7 +462,8 @@ int bt_rules_correlate(bt_rules_corr *c, const bt_rule *rule, const bt_json *rec
     for (u = 0; rc == 0 && u < rule->nusers; u++) {
         const bt_rule *outer = rule->users[u];
         for (x = 0; x < outer->corr.nrefs; x++)
-            if (outer->corr.rules[x] == rule && (rc = feed(c, outer, x, &m, time_ms, event_id, cb, ud, 0)))
+            if (outer->corr.rules[x] == rule &&
+                (rc = feed(c, outer, x, &m, time_ms, event_id, cb, ud, 0)))
                 break;
     }
     return rc;

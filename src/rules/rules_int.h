@@ -63,8 +63,8 @@ typedef struct rvalue {
     unsigned char net[16]; /* V_CIDR */
     int family;            /* 4 or 6 */
     int prefix;
-    bool exists;  /* V_EXISTS */
-    rpath ref;    /* V_FIELDREF */
+    bool exists; /* V_EXISTS */
+    rpath ref;   /* V_FIELDREF */
 } rvalue;
 
 typedef struct ritem {
@@ -213,8 +213,7 @@ typedef struct rmctx {
 void rules_mctx_init(rmctx *m, const bt_json *record, const bt_rule_derived *derived);
 bool rules_eval(const rnode *n, rmctx *m);
 /* First value of a path as text (group-by, value_count); false when absent. */
-bool rules_value_text(const rpath *p, rmctx *m, char *buf, size_t bufsz, const char **s,
-                      size_t *n);
+bool rules_value_text(const rpath *p, rmctx *m, char *buf, size_t bufsz, const char **s, size_t *n);
 bool rules_ieq(const char *a, size_t alen, const char *b, size_t blen);
 size_t rules_bucket_of(const bt_ruleset *rs, const char *lower, size_t n);
 /* ASCII case-insensitive search of lowercase lit in s. */

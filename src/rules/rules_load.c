@@ -68,7 +68,8 @@ static int ystr(ydoc *y, const yaml_node_t *map, const char *key, const char **o
 }
 
 /* A scalar or a list of scalars into an arena array of strings. */
-static int ystrlist(ydoc *y, const yaml_node_t *n, const char *what, const char ***out, size_t *nout)
+static int ystrlist(ydoc *y, const yaml_node_t *n, const char *what, const char ***out,
+                    size_t *nout)
 {
     size_t cnt, i = 0;
     yaml_node_item_t *it;
@@ -183,7 +184,8 @@ static int load_sel(ydoc *y, const char *name, const yaml_node_t *v, rsel *sel)
             yaml_node_t *e = ynode(y, *it);
             int rc;
             if (!e || e->type != YAML_MAPPING_NODE)
-                return rules_fail(y->c, BT_EINVAL, "search identifier '%s' mixes maps and values", name);
+                return rules_fail(y->c, BT_EINVAL, "search identifier '%s' mixes maps and values",
+                                  name);
             if ((rc = load_map(y, e, &sel->alts[k++])))
                 return rc;
         }
@@ -196,7 +198,8 @@ static int load_sel(ydoc *y, const char *name, const yaml_node_t *v, rsel *sel)
     for (; it < v->data.sequence.items.top; it++) {
         yaml_node_t *e = ynode(y, *it);
         if (!is_scalar(e))
-            return rules_fail(y->c, BT_EINVAL, "search identifier '%s' mixes maps and values", name);
+            return rules_fail(y->c, BT_EINVAL, "search identifier '%s' mixes maps and values",
+                              name);
         vals[n++] = scalar_of(e);
     }
     sel->alts = bt_arena_calloc(a, sizeof *sel->alts);
@@ -449,7 +452,8 @@ static int load_logsource(ydoc *y, const yaml_node_t *doc, bt_rule_info *info, b
         return rules_fail(y->c, BT_EINVAL, "logsource service '%s' is not cloudtrail",
                           info->service);
     if (info->category)
-        return rules_fail(y->c, BT_EINVAL, "logsource category '%s' is not supported (CloudTrail has none)",
+        return rules_fail(y->c, BT_EINVAL,
+                          "logsource category '%s' is not supported (CloudTrail has none)",
                           info->category);
     return 0;
 }
@@ -564,8 +568,9 @@ int bt_rules_add_buffer(bt_ruleset *rs, const char *name, const char *text, size
     if (!rs)
         return bt_error_set(err, BT_EINVAL, "no rule set");
     if (rs->failed || rs->compiled)
-        return bt_error_set(err, BT_EINVAL, "%s", rs->failed ? "the rule set failed to load"
-                                                              : "the rule set is already compiled");
+        return bt_error_set(err, BT_EINVAL, "%s",
+                            rs->failed ? "the rule set failed to load"
+                                       : "the rule set is already compiled");
     memset(&c, 0, sizeof c);
     c.rs = rs;
     c.err = err;
@@ -576,7 +581,8 @@ int bt_rules_add_buffer(bt_ruleset *rs, const char *name, const char *text, size
         goto done;
     }
     if (len > BT_RULES_MAX_FILE) {
-        rc = bt_error_set(err, BT_ELIMIT, "'%s': rule file over %zu bytes", c.file, BT_RULES_MAX_FILE);
+        rc = bt_error_set(err, BT_ELIMIT, "'%s': rule file over %zu bytes", c.file,
+                          BT_RULES_MAX_FILE);
         goto done;
     }
     if (!yaml_parser_initialize(&parser)) {
@@ -589,8 +595,8 @@ int bt_rules_add_buffer(bt_ruleset *rs, const char *name, const char *text, size
     y.c = &c;
     for (;;) {
         if (!yaml_parser_load(&parser, &doc)) {
-            rc = bt_error_set(err, BT_EPARSE, "'%s': document %d: not YAML: %s at line %zu",
-                              c.file, docno + 1, parser.problem ? parser.problem : "error",
+            rc = bt_error_set(err, BT_EPARSE, "'%s': document %d: not YAML: %s at line %zu", c.file,
+                              docno + 1, parser.problem ? parser.problem : "error",
                               (size_t)parser.problem_mark.line + 1);
             goto done;
         }

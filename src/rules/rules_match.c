@@ -279,8 +279,7 @@ static bool match_scalar(const rvalue *v, const bt_json *j, rmctx *m)
     size_t n;
     double d;
     switch (v->kind) {
-    case V_PATTERN:
-        return scalar_text(j, buf, sizeof buf, &s, &n) && match_text(v, v->shape, s, n);
+    case V_PATTERN: return scalar_text(j, buf, sizeof buf, &s, &n) && match_text(v, v->shape, s, n);
     case V_NUMBER:
         if (j->type == BT_JSON_NUMBER)
             return j->num == v->num;
@@ -288,8 +287,10 @@ static bool match_scalar(const rvalue *v, const bt_json *j, rmctx *m)
     case V_CMP:
         if (!number_of(j, &d))
             return false;
-        return v->cmp == CMP_LT ? d < v->num : v->cmp == CMP_LTE ? d <= v->num
-               : v->cmp == CMP_GT ? d > v->num : d >= v->num;
+        return v->cmp == CMP_LT    ? d < v->num
+               : v->cmp == CMP_LTE ? d <= v->num
+               : v->cmp == CMP_GT  ? d > v->num
+                                   : d >= v->num;
     case V_REGEX:
         return scalar_text(j, buf, sizeof buf, &s, &n) &&
                pcre2_match(v->re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK, v->md, NULL) >= 0;
@@ -452,8 +453,7 @@ static bool leaf_text(const void *arg, const bt_json *node, rmctx *m)
     return scalar_text(node, t->buf, t->bufsz, t->s, t->n);
 }
 
-bool rules_value_text(const rpath *p, rmctx *m, char *buf, size_t bufsz, const char **s,
-                      size_t *n)
+bool rules_value_text(const rpath *p, rmctx *m, char *buf, size_t bufsz, const char **s, size_t *n)
 {
     text_arg t = {buf, bufsz, s, n};
     return resolve_path(p, leaf_text, &t, m);
@@ -478,8 +478,7 @@ static uint64_t hash_lower(const char *s, size_t n)
 }
 
 /* The candidate rules for a record: by its eventName, else the unpinned ones. */
-static void candidates(const bt_ruleset *rs, const bt_json *record, const size_t **list,
-                       size_t *n)
+static void candidates(const bt_ruleset *rs, const bt_json *record, const size_t **list, size_t *n)
 {
     const bt_json *en = record ? bt_json_getn(record, "eventName", 9) : NULL;
     *list = rs->unpinned;

@@ -212,7 +212,8 @@ static int node_fields(bt_arena *a, const rnode *n, bt_rule_plan *pl, size_t *ca
                 pl->keywords = true;
                 continue;
             }
-            if ((rc = add_field(a, (const char ***)&pl->fields, &pl->nfields, cap, it->path.dotted)))
+            if ((rc =
+                     add_field(a, (const char ***)&pl->fields, &pl->nfields, cap, it->path.dotted)))
                 return rc;
             for (j = 0; j < it->nvals; j++)
                 if (it->vals[j].kind == V_FIELDREF &&
@@ -290,8 +291,8 @@ static int build_dispatch(bt_ruleset *rs)
     if (!rs->unpinned)
         return BT_ENOMEM;
     for (i = 0; i < rs->nrules; i++) {
-        const bt_rule_pin *p = rs->rules[i]->info.kind == BT_RULE_DETECTION
-                                   ? event_name_pin(rs->rules[i]) : NULL;
+        const bt_rule_pin *p =
+            rs->rules[i]->info.kind == BT_RULE_DETECTION ? event_name_pin(rs->rules[i]) : NULL;
         if (rs->rules[i]->info.kind != BT_RULE_DETECTION)
             continue;
         if (p)
@@ -305,8 +306,8 @@ static int build_dispatch(bt_ruleset *rs)
     if (!rs->buckets)
         return BT_ENOMEM;
     for (i = 0; i < rs->nrules; i++) {
-        const bt_rule_pin *p = rs->rules[i]->info.kind == BT_RULE_DETECTION
-                                   ? event_name_pin(rs->rules[i]) : NULL;
+        const bt_rule_pin *p =
+            rs->rules[i]->info.kind == BT_RULE_DETECTION ? event_name_pin(rs->rules[i]) : NULL;
         for (k = 0; p && k < p->nvalues; k++) {
             char *key = lower_dup(a, p->values[k]);
             if (!key || !bucket(rs, key))

@@ -71,8 +71,8 @@ static int add_file(bt_ruleset *rs, const char *path, bt_error *err)
     bt_buf_init(&b, BT_RULES_MAX_FILE + 1);
     rc = bt_buf_read_file(&b, path, err);
     if (rc == BT_ELIMIT || (rc == 0 && b.len > BT_RULES_MAX_FILE))
-        rc = bt_error_set(err, BT_ELIMIT, "'%s': rule file over %zu bytes", path,
-                          BT_RULES_MAX_FILE);
+        rc =
+            bt_error_set(err, BT_ELIMIT, "'%s': rule file over %zu bytes", path, BT_RULES_MAX_FILE);
     if (rc == 0)
         rc = bt_rules_add_buffer(rs, path, b.data ? b.data : "", b.len, err);
     bt_buf_dispose(&b);
@@ -133,11 +133,14 @@ int bt_rules_add_path(bt_ruleset *rs, const char *path, bt_error *err)
     if (!rs || !path)
         return bt_error_set(err, BT_EINVAL, "no rule set or path");
     if (rs->failed || rs->compiled)
-        return bt_error_set(err, BT_EINVAL, "%s", rs->failed ? "the rule set failed to load"
-                                                              : "the rule set is already compiled");
+        return bt_error_set(err, BT_EINVAL, "%s",
+                            rs->failed ? "the rule set failed to load"
+                                       : "the rule set is already compiled");
     if (stat(path, &st) != 0)
-        return poison(rs, bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s",
-                                       path, strerror(errno)), err);
+        return poison(rs,
+                      bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
+                                   strerror(errno)),
+                      err);
     rc = S_ISDIR(st.st_mode) ? add_dir(rs, path, 0, err) : add_file(rs, path, err);
     return rc ? poison(rs, rc, err) : 0;
 }
@@ -157,7 +160,8 @@ static bt_rule *find_ref(const bt_ruleset *rs, const char *ref)
 
 static int fail_rule(const bt_rule *r, bt_error *err, int code, const char *what, const char *x)
 {
-    return bt_error_set(err, code, "'%s': rule '%s': %s '%s'", r->info.file, r->info.title, what, x);
+    return bt_error_set(err, code, "'%s': rule '%s': %s '%s'", r->info.file, r->info.title, what,
+                        x);
 }
 
 static int check_unique(bt_ruleset *rs, bt_error *err)
@@ -183,18 +187,18 @@ static int attach_filters(bt_ruleset *rs, bt_error *err)
         rfilter *fl = rs->filters[f];
         for (t = 0; t < fl->ntargets; t++) {
             bt_rule *r = find_ref(rs, fl->targets[t]);
-            rnode *and, *not;
+            rnode *and, *not ;
             if (!r || r->info.kind != BT_RULE_DETECTION)
                 return bt_error_set(err, BT_EINVAL, "'%s': rule '%s': filter names %s rule '%s'",
                                     fl->file, fl->title, r ? "a correlation" : "unknown",
                                     fl->targets[t]);
             and = rules_node(rs->arena, N_AND, 2);
             not = rules_node(rs->arena, N_NOT, 1);
-            if (!and || !not)
+            if (!and || !not )
                 return bt_error_set(err, BT_ENOMEM, "out of memory");
-            not->kids[0] = fl->det.cond;
+            not ->kids[0] = fl->det.cond;
             and->kids[0] = r->final;
-            and->kids[1] = not;
+            and->kids[1] = not ;
             r->final = and;
         }
     }
@@ -289,12 +293,13 @@ int bt_rules_compile(bt_ruleset *rs, bt_error *err)
     }
     for (i = 0; i < rs->nrules; i++)
         if (corr_cycle(rs->rules[i], 0)) {
-            rc = fail_rule(rs->rules[i], err, BT_EINVAL, "correlation chain loops or is deeper than",
-                           "16");
+            rc = fail_rule(rs->rules[i], err, BT_EINVAL,
+                           "correlation chain loops or is deeper than", "16");
             goto done;
         }
     for (i = 0; i < rs->nrules; i++)
-        if (rs->rules[i]->info.kind == BT_RULE_DETECTION && (rc = rules_plan_rule(rs, rs->rules[i]))) {
+        if (rs->rules[i]->info.kind == BT_RULE_DETECTION &&
+            (rc = rules_plan_rule(rs, rs->rules[i]))) {
             rc = bt_error_set(err, rc, "out of memory");
             goto done;
         }

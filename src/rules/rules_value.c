@@ -26,8 +26,8 @@ int rules_fail(rctx *c, int code, const char *fmt, ...)
 }
 
 static const char *const g_derived[DF_NFIXED] = {
-    "buildtrail.build_id",   "buildtrail.build_uuid",        "buildtrail.project",
-    "buildtrail.is_build_call", "buildtrail.build_state", "buildtrail.build_ended_age_s",
+    "buildtrail.build_id",       "buildtrail.build_uuid",  "buildtrail.project",
+    "buildtrail.is_build_call",  "buildtrail.build_state", "buildtrail.build_ended_age_s",
     "buildtrail.source_ip_known"};
 
 int rules_path(rctx *c, const char *dotted, rpath *out)
@@ -113,19 +113,30 @@ static const struct {
     const char *name;
     unsigned bit;
 } g_mods[] = {
-    {"contains", M_CONTAINS}, {"startswith", M_STARTS}, {"endswith", M_ENDS},
-    {"all", M_ALL},           {"re", M_RE},             {"i", M_RE_I},
-    {"m", M_RE_M},            {"s", M_RE_S},            {"cidr", M_CIDR},
-    {"exists", M_EXISTS},     {"fieldref", M_FIELDREF}, {"base64", M_B64},
-    {"base64offset", M_B64OFF}, {"lt", M_LT},           {"lte", M_LTE},
-    {"gt", M_GT},             {"gte", M_GTE},           {"cased", M_CASED},
+    {"contains", M_CONTAINS},
+    {"startswith", M_STARTS},
+    {"endswith", M_ENDS},
+    {"all", M_ALL},
+    {"re", M_RE},
+    {"i", M_RE_I},
+    {"m", M_RE_M},
+    {"s", M_RE_S},
+    {"cidr", M_CIDR},
+    {"exists", M_EXISTS},
+    {"fieldref", M_FIELDREF},
+    {"base64", M_B64},
+    {"base64offset", M_B64OFF},
+    {"lt", M_LT},
+    {"lte", M_LTE},
+    {"gt", M_GT},
+    {"gte", M_GTE},
+    {"cased", M_CASED},
     {"neq", M_NEQ},
 };
 
 /* Known to Sigma but refused here, with the reason docs/rules.md gives. */
-static const char *const g_refused[] = {
-    "windash", "expand",  "utf16", "utf16le", "utf16be", "wide",
-    "minute",  "hour",    "day",   "week",    "month",   "year"};
+static const char *const g_refused[] = {"windash", "expand", "utf16", "utf16le", "utf16be", "wide",
+                                        "minute",  "hour",   "day",   "week",    "month",   "year"};
 
 static int parse_mods(rctx *c, const char *key, char *field, size_t fieldsz, unsigned *mods)
 {
@@ -152,13 +163,13 @@ static int parse_mods(rctx *c, const char *key, char *field, size_t fieldsz, uns
                 bit = g_mods[i].bit;
         for (i = 0; !bit && i < sizeof g_refused / sizeof g_refused[0]; i++)
             if (strcmp(m, g_refused[i]) == 0)
-                return rules_fail(c, BT_EINVAL, "field '%s': modifier '%s' is not supported",
-                                  field, m);
+                return rules_fail(c, BT_EINVAL, "field '%s': modifier '%s' is not supported", field,
+                                  m);
         if (!bit)
             return rules_fail(c, BT_EINVAL, "field '%s': unknown modifier '%s'", field, m);
         if ((bit & (M_RE_I | M_RE_M | M_RE_S)) && !(*mods & M_RE))
-            return rules_fail(c, BT_EINVAL, "field '%s': modifier '%s' needs 're' before it",
-                              field, m);
+            return rules_fail(c, BT_EINVAL, "field '%s': modifier '%s' needs 're' before it", field,
+                              m);
         *mods |= bit;
         p = q;
     }
@@ -225,8 +236,7 @@ static bool numeric_text(const char *s, size_t len, double *out)
 
 /* Builds a pattern from text: escapes processed when `escapes`, stars added around it
  * per modifiers, folded to lowercase unless cased. */
-static int make_pattern(rctx *c, const char *s, size_t len, bool escapes, unsigned m,
-                        rvalue *v)
+static int make_pattern(rctx *c, const char *s, size_t len, bool escapes, unsigned m, rvalue *v)
 {
     bt_arena *a = c->rs->arena;
     char *pat = bt_arena_alloc(a, len + 3);
@@ -238,8 +248,8 @@ static int make_pattern(rctx *c, const char *s, size_t len, bool escapes, unsign
         wild[n] = W_STAR, pat[n++] = '*';
     for (i = 0; i < len; i++) {
         char ch = s[i];
-        if (escapes && ch == '\\' && i + 1 < len && (s[i + 1] == '*' || s[i + 1] == '?' ||
-                                                     s[i + 1] == '\\')) {
+        if (escapes && ch == '\\' && i + 1 < len &&
+            (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\')) {
             pat[n++] = s[++i]; /* \* \? \\ -> the plain character */
             continue;
         }
@@ -300,8 +310,9 @@ static int make_regex(rctx *c, const char *field, const rscalar *s, unsigned m, 
     if (!re) {
         char msg[160];
         pcre2_get_error_message(ecode, (PCRE2_UCHAR *)msg, sizeof msg);
-        return rules_fail(c, BT_EINVAL, "field '%s': regex '%.80s' does not compile: %s at offset %zu",
-                          field, s->s, msg, (size_t)eoff);
+        return rules_fail(c, BT_EINVAL,
+                          "field '%s': regex '%.80s' does not compile: %s at offset %zu", field,
+                          s->s, msg, (size_t)eoff);
     }
     (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
     md = pcre2_match_data_create_from_pattern(re, NULL);
@@ -338,7 +349,8 @@ static int make_cidr(rctx *c, const char *field, const rscalar *s, rvalue *v)
     if (slash) {
         errno = 0;
         pfx = strtol(slash + 1, &end, 10);
-        if (end != s->s + s->len || slash[1] == '\0' || pfx < 0 || pfx > (v->family == 4 ? 32 : 128))
+        if (end != s->s + s->len || slash[1] == '\0' || pfx < 0 ||
+            pfx > (v->family == 4 ? 32 : 128))
             goto bad;
     }
     v->prefix = (int)pfx;
@@ -435,8 +447,10 @@ static int make_values(rctx *c, const char *field, const rscalar *s, unsigned m,
             return rc;
         rc = make_pattern(c, "", 0, false, m, v); /* the shape of the comparison */
         v->kind = V_FIELDREF;
-        v->shape = (m & M_CONTAINS) ? SH_CONTAINS : (m & M_STARTS) ? SH_PREFIX
-                   : (m & M_ENDS)   ? SH_SUFFIX : SH_EXACT;
+        v->shape = (m & M_CONTAINS) ? SH_CONTAINS
+                   : (m & M_STARTS) ? SH_PREFIX
+                   : (m & M_ENDS)   ? SH_SUFFIX
+                                    : SH_EXACT;
         return rc;
     }
     if (m & (M_B64 | M_B64OFF)) {

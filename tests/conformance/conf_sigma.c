@@ -64,8 +64,8 @@ static int check_list(const bt_ruleset *rs, const bt_rule *r, const bt_json *lis
         bt_rules_match(rs, rec, NULL, on_match, &h);
         (*count)++;
         if (m != want || h.seen != want || (want && !pf)) {
-            printf("FAIL %s: %s[%zu]: rule %d, set %d, prefilter %d\n", stem, want ? "tp" : "tn",
-                   i, m, h.seen, (int)pf);
+            printf("FAIL %s: %s[%zu]: rule %d, set %d, prefilter %d\n", stem, want ? "tp" : "tn", i,
+                   m, h.seen, (int)pf);
             fails++;
         }
     }

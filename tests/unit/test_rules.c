@@ -96,8 +96,8 @@ static void test_condition_grammar(void)
                        "  filter_x:\n    awsRegion: us-east-1\n"
                        "  _hidden:\n    eventName: Nope\n";
     char b[2048];
-#define COND(c, want)                                                                      \
-    snprintf(b, sizeof b, "%s  condition: %s", sels, c);                                   \
+#define COND(c, want)                                                                              \
+    snprintf(b, sizeof b, "%s  condition: %s", sels, c);                                           \
     CHECK_INT(det(b, NULL, NULL), want)
     COND("sel_a", 1);
     COND("sel_b", 0);
@@ -113,17 +113,21 @@ static void test_condition_grammar(void)
     COND("all of sel_a*", 1);
     COND("1 of sel* and not 1 of filter*", 0);
     COND("1 of them", 1);
-    COND("all of them", 0);            /* sel_b fails */
+    COND("all of them", 0); /* sel_b fails */
     COND("not not sel_a", 1);
     COND("sel_a or sel_b and filter_x", 1); /* and binds tighter */
     COND("sel_b or sel_b and sel_a", 0);
     COND("1 of *_x", 1);
-    COND("SEL_A", -1);                 /* identifiers are case-sensitive: unknown */
+    COND("SEL_A", -1); /* identifiers are case-sensitive: unknown */
 #undef COND
     /* `them` skips identifiers starting with _ */
-    DET("  _a:\n    eventName: Nope\n  b:\n    eventName: CreateAccessKey\n  condition: all of them", 1);
+    DET("  _a:\n    eventName: Nope\n  b:\n    eventName: CreateAccessKey\n  condition: all of "
+        "them",
+        1);
     /* a list of conditions is OR */
-    DET("  a:\n    eventName: Nope\n  b:\n    eventName: CreateAccessKey\n  condition:\n    - a\n    - b", 1);
+    DET("  a:\n    eventName: Nope\n  b:\n    eventName: CreateAccessKey\n  condition:\n    - a\n  "
+        "  - b",
+        1);
 }
 
 static void test_values(void)
@@ -134,7 +138,8 @@ static void test_values(void)
     DET("  s:\n    eventName: CreateAccessKey\n    awsRegion: eu-west-1\n  condition: s", 0);
     /* list of maps: OR of ANDs */
     DET("  s:\n    - eventName: X\n      awsRegion: us-east-1\n    - eventName: CreateAccessKey\n"
-        "      awsRegion: us-east-1\n  condition: s", 1);
+        "      awsRegion: us-east-1\n  condition: s",
+        1);
     DET("  s:\n    - eventName: X\n    - awsRegion: eu-west-1\n  condition: s", 0);
     /* wildcards and escapes */
     DET("  s:\n    eventName: Create*Key\n  condition: s", 1);
@@ -185,7 +190,9 @@ static void test_modifiers(void)
     DET("  s:\n    eventName|cased: CreateAccessKey\n  condition: s", 1);
     DET("  s:\n    eventName|contains|cased: Access\n  condition: s", 1);
     /* re with i/m/s */
-    DET("  s:\n    userIdentity.arn|re: ':assumed-role/[a-z]+/AWSCodeBuild-[0-9]+$'\n  condition: s", 1);
+    DET("  s:\n    userIdentity.arn|re: ':assumed-role/[a-z]+/AWSCodeBuild-[0-9]+$'\n  condition: "
+        "s",
+        1);
     DET("  s:\n    eventName|re: '^createaccesskey$'\n  condition: s", 0);
     DET("  s:\n    eventName|re|i: '^createaccesskey$'\n  condition: s", 1);
     DET("  s:\n    requestParameters.multi|re: '^LINE2$'\n  condition: s", 0);
@@ -194,33 +201,46 @@ static void test_modifiers(void)
     DET("  s:\n    requestParameters.multi|re|s: 'line1.LINE2'\n  condition: s", 1);
     /* cidr v4 and v6 */
     DET("  s:\n    sourceIPAddress|cidr: 10.0.0.0/8\n  condition: s", 1);
-    DET("  s:\n    sourceIPAddress|cidr:\n      - 192.168.0.0/16\n      - 10.1.2.0/25\n  condition: s", 1);
+    DET("  s:\n    sourceIPAddress|cidr:\n      - 192.168.0.0/16\n      - 10.1.2.0/25\n  "
+        "condition: s",
+        1);
     DET("  s:\n    sourceIPAddress|cidr: 10.1.3.0/24\n  condition: s", 0);
     CHECK_INT(det("  s:\n    sourceIPAddress|cidr: '2001:db8::/32'\n  condition: s",
-                  "{\"sourceIPAddress\":\"2001:db8:1::5\"}", NULL), 1);
+                  "{\"sourceIPAddress\":\"2001:db8:1::5\"}", NULL),
+              1);
     CHECK_INT(det("  s:\n    sourceIPAddress|cidr: '2001:db8::/32'\n  condition: s",
-                  "{\"sourceIPAddress\":\"2001:db9::5\"}", NULL), 0);
+                  "{\"sourceIPAddress\":\"2001:db9::5\"}", NULL),
+              0);
     /* exists */
     DET("  s:\n    errorCode|exists: true\n  condition: s", 1); /* present though null */
     DET("  s:\n    errorMessage|exists: true\n  condition: s", 0);
     DET("  s:\n    errorMessage|exists: false\n  condition: s", 1);
     /* fieldref (also with endswith) */
-    DET("  s:\n    requestParameters.userName|fieldref: responseElements.accessKey.userName\n  condition: s", 1);
+    DET("  s:\n    requestParameters.userName|fieldref: responseElements.accessKey.userName\n  "
+        "condition: s",
+        1);
     DET("  s:\n    userIdentity.arn|fieldref: requestParameters.userName\n  condition: s", 0);
     DET("  s:\n    userIdentity.arn|fieldref|endswith: requestParameters.count\n  condition: s", 0);
-    CHECK_INT(det("  s:\n    userIdentity.arn|fieldref|endswith: requestParameters.userName\n  condition: s",
-                  "{\"userIdentity\":{\"arn\":\"arn:aws:iam::1:user/BOB\"},\"requestParameters\":{\"userName\":\"bob\"}}",
-                  NULL), 1);
+    CHECK_INT(det("  s:\n    userIdentity.arn|fieldref|endswith: requestParameters.userName\n  "
+                  "condition: s",
+                  "{\"userIdentity\":{\"arn\":\"arn:aws:iam::1:user/"
+                  "BOB\"},\"requestParameters\":{\"userName\":\"bob\"}}",
+                  NULL),
+              1);
     /* base64 / base64offset */
     DET("  s:\n    requestParameters.b64|base64: hello world\n  condition: s", 1);
     DET("  s:\n    requestParameters.b64|base64offset|contains: world\n  condition: s", 1);
-    DET("  s:\n    requestParameters.cmd|base64offset|contains: IEX\n  condition: s", 0); /* utf16 not done */
+    DET("  s:\n    requestParameters.cmd|base64offset|contains: IEX\n  condition: s",
+        0); /* utf16 not done */
     CHECK_INT(det("  s:\n    x|base64offset|contains: secret\n  condition: s",
-                  "{\"x\":\"cnVuIHNlY3JldCBub3c=\"}", NULL), 1); /* "run secret now" */
+                  "{\"x\":\"cnVuIHNlY3JldCBub3c=\"}", NULL),
+              1); /* "run secret now" */
     CHECK_INT(det("  s:\n    x|base64offset|contains: secret\n  condition: s",
-                  "{\"x\":\"YSBzZWNyZXQ=\"}", NULL), 1); /* "a secret" */
+                  "{\"x\":\"YSBzZWNyZXQ=\"}", NULL),
+              1); /* "a secret" */
     CHECK_INT(det("  s:\n    x|base64offset|contains: secret\n  condition: s",
-                  "{\"x\":\"YWIgc2VjcmV0\"}", NULL), 1); /* "ab secret" */
+                  "{\"x\":\"YWIgc2VjcmV0\"}", NULL),
+              1); /* "ab secret" */
     /* numeric comparisons (numbers and numeric strings) */
     DET("  s:\n    requestParameters.count|gt: 41\n  condition: s", 1);
     DET("  s:\n    requestParameters.count|gte: 42\n  condition: s", 1);
@@ -237,8 +257,9 @@ static void test_derived(void)
 {
     bt_rule_derived d = BT_RULE_DERIVED_INIT;
     bt_rule_field extra[] = {{"buildtrail.custom", "yes"}};
-    const char *body = "  s:\n    buildtrail.is_build_call: 'true'\n    buildtrail.project|startswith: web\n"
-                       "    buildtrail.build_ended_age_s|gt: 300\n  condition: s";
+    const char *body =
+        "  s:\n    buildtrail.is_build_call: 'true'\n    buildtrail.project|startswith: web\n"
+        "    buildtrail.build_ended_age_s|gt: 300\n  condition: s";
     d.build_id = "web-app:1234";
     d.project = "web-app";
     d.is_build_call = 1;
@@ -253,9 +274,11 @@ static void test_derived(void)
     d.build_ended_age_s = -1; /* absent: not ended */
     CHECK_INT(det(body, NULL, &d), 0);
     CHECK_INT(det("  s:\n    buildtrail.build_ended_age_s: null\n  condition: s", NULL, &d), 1);
-    CHECK_INT(det("  s:\n    buildtrail.build_state: succeeded\n    buildtrail.source_ip_known: false\n"
-                  "    buildtrail.build_id: 'web-app:*'\n    buildtrail.custom: yes\n  condition: s",
-                  NULL, &d), 1);
+    CHECK_INT(
+        det("  s:\n    buildtrail.build_state: succeeded\n    buildtrail.source_ip_known: false\n"
+            "    buildtrail.build_id: 'web-app:*'\n    buildtrail.custom: yes\n  condition: s",
+            NULL, &d),
+        1);
     CHECK_INT(det("  s:\n    buildtrail.build_id: null\n  condition: s", NULL, NULL), 1);
     CHECK_INT(det("  s:\n    buildtrail.unknown: x\n  condition: s", NULL, &d), 0);
 }
@@ -304,7 +327,8 @@ static void test_load_and_plan(void)
     /* only pinned rules: the pre-filter rejects records without the needles */
     rs = load("title: p\nlogsource:\n  product: aws\ndetection:\n  s:\n    eventName:\n"
               "      - StopLogging\n      - DeleteTrail\n  t:\n    eventName: CreateRoute\n"
-              "  condition: s or t\n", &err);
+              "  condition: s or t\n",
+              &err);
     CHECK(rs != NULL);
     if (!rs)
         return;
@@ -341,7 +365,8 @@ static void test_filters(void)
     CHECK_INT(bt_rule_match(bt_rules_at(rs, 0),
                             rec("{\"eventName\":\"CreateAccessKey\",\"eventSource\":"
                                 "\"iam.amazonaws.com\",\"userIdentity\":{\"arn\":\"u\"}}"),
-                            NULL), 1);
+                            NULL),
+              1);
     bt_rules_match(rs, rec(g_rec), NULL, count_cb, &n);
     CHECK_INT(n, 0);
     bt_rules_free(rs);
@@ -386,8 +411,9 @@ static void feed(bt_ruleset *rs, bt_rules_corr *c, alerts *al, int64_t ts, const
 {
     char json[256];
     feed_ctx f;
-    snprintf(json, sizeof json, "{\"eventName\":\"%s\",\"userIdentity\":{\"userName\":\"%s\"},"
-                                "\"sourceIPAddress\":\"%s\"}",
+    snprintf(json, sizeof json,
+             "{\"eventName\":\"%s\",\"userIdentity\":{\"userName\":\"%s\"},"
+             "\"sourceIPAddress\":\"%s\"}",
              name, user, id);
     f.c = c;
     f.rec = rec(json);
@@ -481,7 +507,8 @@ static void test_correlation_temporal(void)
     snprintf(yaml, sizeof yaml,
              "%s---\ntitle: seq\nid: c3\ncorrelation:\n  type: temporal_ordered\n"
              "  rules:\n    - denied\n    - okay\n  group-by:\n    - user\n  timespan: 5m\n"
-             "  aliases:\n    user:\n      denied: userIdentity.userName\n      okay: userIdentity.userName\n"
+             "  aliases:\n    user:\n      denied: userIdentity.userName\n      okay: "
+             "userIdentity.userName\n"
              "---\ntitle: both\nid: c4\ncorrelation:\n  type: temporal\n  rules:\n    - denied\n"
              "    - okay\n  group-by:\n    - userIdentity.userName\n  timespan: 5m\n"
              "  generate: true\n",
@@ -495,7 +522,7 @@ static void test_correlation_temporal(void)
     CHECK(bt_rule_get_info(bt_rules_find(rs, "denied"))->alerts == false); /* c3 has no generate */
     c = bt_rules_corr_new(rs, NULL);
     memset(&al, 0, sizeof al);
-    feed(rs, c, &al, 0, "Ok", "alice", "o1");     /* temporal_ordered: wrong order */
+    feed(rs, c, &al, 0, "Ok", "alice", "o1");      /* temporal_ordered: wrong order */
     feed(rs, c, &al, 10, "Denied", "alice", "d1"); /* temporal (c4) fires */
     CHECK_INT(al.n, 1);
     feed(rs, c, &al, 20, "Ok", "alice", "o2"); /* ordered: denied then ok */
@@ -505,12 +532,13 @@ static void test_correlation_temporal(void)
     bt_rules_free(rs);
 
     /* chained correlation: a burst, then okay */
-    snprintf(yaml, sizeof yaml,
-             "%s---\ntitle: burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: denied\n"
-             "  group-by: userIdentity.userName\n  timespan: 1m\n  condition:\n    gte: 2\n"
-             "---\ntitle: burst then ok\nid: c5\ncorrelation:\n  type: temporal_ordered\n"
-             "  rules:\n    - burst\n    - okay\n  group-by: userIdentity.userName\n  timespan: 5m\n",
-             g_denied);
+    snprintf(
+        yaml, sizeof yaml,
+        "%s---\ntitle: burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: denied\n"
+        "  group-by: userIdentity.userName\n  timespan: 1m\n  condition:\n    gte: 2\n"
+        "---\ntitle: burst then ok\nid: c5\ncorrelation:\n  type: temporal_ordered\n"
+        "  rules:\n    - burst\n    - okay\n  group-by: userIdentity.userName\n  timespan: 5m\n",
+        g_denied);
     rs = load(yaml, &err);
     CHECK(rs != NULL);
     if (!rs) {
@@ -538,17 +566,22 @@ static void test_bad_input(void)
     refuse("\t- x: y\n", "not YAML");
     refuse("just a string\n", "not a Sigma rule");
     refuse(HDR "detection:\n  s:\n    a: b\n", "rule 't': missing condition");
-    refuse(HDR "detection:\n  s:\n    a|frobnicate: b\n  condition: s\n", "unknown modifier 'frobnicate'");
-    refuse(HDR "detection:\n  s:\n    a|windash: -x\n  condition: s\n", "modifier 'windash' is not supported");
+    refuse(HDR "detection:\n  s:\n    a|frobnicate: b\n  condition: s\n",
+           "unknown modifier 'frobnicate'");
+    refuse(HDR "detection:\n  s:\n    a|windash: -x\n  condition: s\n",
+           "modifier 'windash' is not supported");
     refuse(HDR "detection:\n  s:\n    a|re: '(unclosed'\n  condition: s\n", "does not compile");
     refuse(HDR "detection:\n  s:\n    a|cidr: 10.0.0.0/33\n  condition: s\n", "not a CIDR");
     refuse(HDR "detection:\n  s:\n    a|gt: abc\n  condition: s\n", "not a number");
     refuse(HDR "detection:\n  s:\n    a|contains|re: x\n  condition: s\n", "conflicting modifiers");
-    refuse(HDR "detection:\n  s:\n    a|exists: maybe\n  condition: s\n", "'exists' needs true or false");
-    refuse(HDR "detection:\n  s:\n    a: b\n  condition: s and t\n", "unknown search identifier 't'");
+    refuse(HDR "detection:\n  s:\n    a|exists: maybe\n  condition: s\n",
+           "'exists' needs true or false");
+    refuse(HDR "detection:\n  s:\n    a: b\n  condition: s and t\n",
+           "unknown search identifier 't'");
     refuse(HDR "detection:\n  s:\n    a: b\n  condition: (s\n", "missing ')'");
     refuse(HDR "detection:\n  s:\n    a: b\n  condition: s |count() > 5\n", "aggregation");
-    refuse(HDR "detection:\n  s:\n    a: b\n  condition: 1 of x*\n", "matches no search identifier");
+    refuse(HDR "detection:\n  s:\n    a: b\n  condition: 1 of x*\n",
+           "matches no search identifier");
     refuse(HDR "detection:\n  s:\n    a:\n      b: c\n  condition: s\n", "nested map");
     refuse("id: r1\nlogsource:\n  product: aws\ndetection:\n  s:\n    a: b\n  condition: s\n",
            "rule 'r1': missing title");
@@ -605,6 +638,6 @@ static void test_zz_teardown(void)
     g_arena = NULL;
 }
 
-BT_TEST_MAIN(test_condition_grammar, test_values, test_modifiers, test_derived,
-             test_load_and_plan, test_filters, test_correlation_counts,
-             test_correlation_temporal, test_bad_input, test_directory, test_zz_teardown)
+BT_TEST_MAIN(test_condition_grammar, test_values, test_modifiers, test_derived, test_load_and_plan,
+             test_filters, test_correlation_counts, test_correlation_temporal, test_bad_input,
+             test_directory, test_zz_teardown)
