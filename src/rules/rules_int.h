@@ -182,6 +182,8 @@ typedef struct rctx {
     bt_error *err;
 } rctx;
 
+/* Makes err's message one line (values and titles may hold newlines). */
+void rules_oneline(bt_error *err);
 int rules_fail(rctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int rules_path(rctx *c, const char *dotted, rpath *out);
 /* A scalar from YAML: text, and whether it was plain (unquoted). */

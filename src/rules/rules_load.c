@@ -615,6 +615,7 @@ done:
     if (parser_ok)
         yaml_parser_delete(&parser);
     if (rc) {
+        rules_oneline(err);
         rs->failed = true;
         rs->fail_code = rc;
         snprintf(rs->fail_msg, sizeof rs->fail_msg, "%s", err ? err->msg : "");

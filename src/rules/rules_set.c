@@ -46,6 +46,7 @@ void bt_rules_free(bt_ruleset *rs)
 
 static int poison(bt_ruleset *rs, int rc, bt_error *err)
 {
+    rules_oneline(err);
     rs->failed = true;
     rs->fail_code = rc;
     snprintf(rs->fail_msg, sizeof rs->fail_msg, "%s", err ? err->msg : "");

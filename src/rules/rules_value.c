@@ -14,6 +14,16 @@
 
 #include "rules/rules_int.h"
 
+void rules_oneline(bt_error *err)
+{
+    char *p;
+    if (!err)
+        return;
+    for (p = err->msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+}
+
 int rules_fail(rctx *c, int code, const char *fmt, ...)
 {
     char what[BT_ERROR_MSG_MAX];
@@ -21,8 +31,9 @@ int rules_fail(rctx *c, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return bt_error_set(c->err, code, "'%s': rule '%s': %s", c->file, c->rule ? c->rule : "?",
-                        what);
+    bt_error_set(c->err, code, "'%s': rule '%s': %s", c->file, c->rule ? c->rule : "?", what);
+    rules_oneline(c->err);
+    return code;
 }
 
 static const char *const g_derived[DF_NFIXED] = {
