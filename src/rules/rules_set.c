@@ -3,16 +3,14 @@
  * compile (unique ids and names, filters attached to their rules, correlation references
  * and aliases resolved, reference cycles refused, plans), inspection accessors.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buildtrail/source.h"
 #include "rules/rules_int.h"
-
-#define DIR_MAX_DEPTH 8
 
 bt_ruleset *bt_rules_new(void)
 {
@@ -53,11 +51,6 @@ static int poison(bt_ruleset *rs, int rc, bt_error *err)
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static bool rule_ext(const char *name)
 {
     size_t n = strlen(name);
@@ -80,56 +73,10 @@ static int add_file(bt_ruleset *rs, const char *path, bt_error *err)
     return rc;
 }
 
-static int add_dir(bt_ruleset *rs, const char *path, int depth, bt_error *err)
-{
-    DIR *d = NULL;
-    struct dirent *de;
-    char **names = NULL;
-    size_t n = 0, cap = 0, i;
-    int rc = 0;
-    if (depth > DIR_MAX_DEPTH)
-        return bt_error_set(err, BT_ELIMIT, "'%s': directories nested too deeply", path);
-    d = opendir(path);
-    if (!d)
-        return bt_error_set(err, BT_EIO, "'%s': %s", path, strerror(errno));
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof *nn);
-            if (!nn) {
-                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                goto done;
-            }
-            names = nn;
-        }
-        if (!(names[n] = malloc(strlen(path) + strlen(de->d_name) + 2))) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
-        sprintf(names[n++], "%s/%s", path, de->d_name);
-    }
-    qsort(names, n, sizeof *names, cmp_str);
-    for (i = 0; i < n && rc == 0; i++) {
-        struct stat st;
-        if (stat(names[i], &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
-            rc = add_dir(rs, names[i], depth + 1, err);
-        else if (S_ISREG(st.st_mode) && rule_ext(names[i]))
-            rc = add_file(rs, names[i], err);
-    }
-done:
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    closedir(d);
-    return rc;
-}
-
 int bt_rules_add_path(bt_ruleset *rs, const char *path, bt_error *err)
 {
-    struct stat st;
+    bt_file_list files = {NULL, 0, 0};
+    size_t i;
     int rc;
     if (!rs || !path)
         return bt_error_set(err, BT_EINVAL, "no rule set or path");
@@ -137,12 +84,13 @@ int bt_rules_add_path(bt_ruleset *rs, const char *path, bt_error *err)
         return bt_error_set(err, BT_EINVAL, "%s",
                             rs->failed ? "the rule set failed to load"
                                        : "the rule set is already compiled");
-    if (stat(path, &st) != 0)
-        return poison(rs,
-                      bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
-                                   strerror(errno)),
-                      err);
-    rc = S_ISDIR(st.st_mode) ? add_dir(rs, path, 0, err) : add_file(rs, path, err);
+    /* a directory is walked recursively in name order; there only *.yml / *.yaml count */
+    rc = strcmp(path, "-") == 0 ? bt_error_set(err, BT_EINVAL, "rules cannot be read from stdin")
+                                : bt_file_list_add(&files, path, err);
+    for (i = 0; rc == 0 && i < files.n; i++)
+        if (!files.v[i].walked || rule_ext(files.v[i].path))
+            rc = add_file(rs, files.v[i].path, err);
+    bt_file_list_dispose(&files);
     return rc ? poison(rs, rc, err) : 0;
 }
 

@@ -429,25 +429,32 @@ static const char *g_denied =
     "title: ok\nname: okay\nlogsource:\n  product: aws\ndetection:\n  s:\n"
     "    eventName: Ok\n  condition: s\n";
 
+/* Loads g_denied plus correlation documents; NULL (and a failed check) on error. */
+static bt_ruleset *load_corr(const char *corr)
+{
+    char yaml[4096];
+    bt_error err = BT_ERROR_INIT;
+    bt_ruleset *rs;
+    snprintf(yaml, sizeof yaml, "%s---\n%s", g_denied, corr);
+    rs = load(yaml, &err);
+    CHECK(rs != NULL);
+    if (!rs)
+        printf("  %s\n", err.msg);
+    return rs;
+}
+
 static void test_correlation_counts(void)
 {
-    bt_error err = BT_ERROR_INIT;
-    char yaml[4096];
     bt_ruleset *rs;
     bt_rules_corr *c;
     alerts al;
     size_t mem;
-    snprintf(yaml, sizeof yaml,
-             "%s---\ntitle: burst\nid: c1\nlevel: high\ncorrelation:\n  type: event_count\n"
-             "  rules:\n    - denied\n  group-by:\n    - userIdentity.userName\n  timespan: 10s\n"
-             "  condition:\n    gte: 3\n",
-             g_denied);
-    rs = load(yaml, &err);
-    CHECK(rs != NULL);
-    if (!rs) {
-        printf("%s\n", err.msg);
+    rs = load_corr(
+        "title: burst\nid: c1\nlevel: high\ncorrelation:\n  type: event_count\n"
+        "  rules:\n    - denied\n  group-by:\n    - userIdentity.userName\n  timespan: 10s\n"
+        "  condition:\n    gte: 3\n");
+    if (!rs)
         return;
-    }
     CHECK(!bt_rule_get_info(bt_rules_find(rs, "denied"))->alerts);
     CHECK(bt_rule_get_info(bt_rules_find(rs, "okay"))->alerts);
     c = bt_rules_corr_new(rs, NULL);
@@ -474,13 +481,9 @@ static void test_correlation_counts(void)
     bt_rules_free(rs);
 
     /* value_count and an upper bound decided when the window closes */
-    snprintf(yaml, sizeof yaml,
-             "%s---\ntitle: many ips\nid: c2\ncorrelation:\n  type: value_count\n"
-             "  rules: denied\n  group-by: userIdentity.userName\n  timespan: 1m\n"
-             "  condition:\n    field: sourceIPAddress\n    gt: 1\n    lte: 2\n",
-             g_denied);
-    rs = load(yaml, &err);
-    CHECK(rs != NULL);
+    rs = load_corr("title: many ips\nid: c2\ncorrelation:\n  type: value_count\n"
+                   "  rules: denied\n  group-by: userIdentity.userName\n  timespan: 1m\n"
+                   "  condition:\n    field: sourceIPAddress\n    gt: 1\n    lte: 2\n");
     if (!rs)
         return;
     c = bt_rules_corr_new(rs, NULL);
@@ -499,26 +502,19 @@ static void test_correlation_counts(void)
 
 static void test_correlation_temporal(void)
 {
-    bt_error err = BT_ERROR_INIT;
-    char yaml[4096];
     bt_ruleset *rs;
     bt_rules_corr *c;
     alerts al;
-    snprintf(yaml, sizeof yaml,
-             "%s---\ntitle: seq\nid: c3\ncorrelation:\n  type: temporal_ordered\n"
-             "  rules:\n    - denied\n    - okay\n  group-by:\n    - user\n  timespan: 5m\n"
-             "  aliases:\n    user:\n      denied: userIdentity.userName\n      okay: "
-             "userIdentity.userName\n"
-             "---\ntitle: both\nid: c4\ncorrelation:\n  type: temporal\n  rules:\n    - denied\n"
-             "    - okay\n  group-by:\n    - userIdentity.userName\n  timespan: 5m\n"
-             "  generate: true\n",
-             g_denied);
-    rs = load(yaml, &err);
-    CHECK(rs != NULL);
-    if (!rs) {
-        printf("%s\n", err.msg);
+    rs = load_corr(
+        "title: seq\nid: c3\ncorrelation:\n  type: temporal_ordered\n"
+        "  rules:\n    - denied\n    - okay\n  group-by:\n    - user\n  timespan: 5m\n"
+        "  aliases:\n    user:\n      denied: userIdentity.userName\n      okay: "
+        "userIdentity.userName\n"
+        "---\ntitle: both\nid: c4\ncorrelation:\n  type: temporal\n  rules:\n    - denied\n"
+        "    - okay\n  group-by:\n    - userIdentity.userName\n  timespan: 5m\n"
+        "  generate: true\n");
+    if (!rs)
         return;
-    }
     CHECK(bt_rule_get_info(bt_rules_find(rs, "denied"))->alerts == false); /* c3 has no generate */
     c = bt_rules_corr_new(rs, NULL);
     memset(&al, 0, sizeof al);
@@ -532,19 +528,13 @@ static void test_correlation_temporal(void)
     bt_rules_free(rs);
 
     /* chained correlation: a burst, then okay */
-    snprintf(
-        yaml, sizeof yaml,
-        "%s---\ntitle: burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: denied\n"
-        "  group-by: userIdentity.userName\n  timespan: 1m\n  condition:\n    gte: 2\n"
-        "---\ntitle: burst then ok\nid: c5\ncorrelation:\n  type: temporal_ordered\n"
-        "  rules:\n    - burst\n    - okay\n  group-by: userIdentity.userName\n  timespan: 5m\n",
-        g_denied);
-    rs = load(yaml, &err);
-    CHECK(rs != NULL);
-    if (!rs) {
-        printf("%s\n", err.msg);
+    rs = load_corr("title: burst\nname: burst\ncorrelation:\n  type: event_count\n  rules: denied\n"
+                   "  group-by: userIdentity.userName\n  timespan: 1m\n  condition:\n    gte: 2\n"
+                   "---\ntitle: burst then ok\nid: c5\ncorrelation:\n  type: temporal_ordered\n"
+                   "  rules:\n    - burst\n    - okay\n  group-by: userIdentity.userName\n"
+                   "  timespan: 5m\n");
+    if (!rs)
         return;
-    }
     c = bt_rules_corr_new(rs, NULL);
     memset(&al, 0, sizeof al);
     feed(rs, c, &al, 0, "Denied", "bob", "d1");
