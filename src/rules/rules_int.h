@@ -161,6 +161,15 @@ struct bt_ruleset {
     bt_rule_plan setplan;
     const char **needles_lc; /* setplan.needles lowercased, for bt_rules_prefilter */
     size_t *needle_len;
+    /* pre-filter index over needles of 4+ bytes: a bitmap of hashed 4-byte prefixes and
+     * chains of needle indexes per hash (needle_next links them); shorter needles are
+     * searched one by one (short_needles) */
+    uint64_t *nbits; /* 1 << 16 bits */
+    int32_t *nhead;  /* 1 << 16 heads, -1 = empty */
+    int32_t *nnext;
+    uint32_t *nprefix; /* the 4 lowercase bytes, big-endian */
+    size_t *short_needles;
+    size_t nshort;
     size_t ncorr;
 };
 

@@ -225,7 +225,8 @@ static bool resolve(const bt_json *node, const rpath *p, size_t i, leaf_fn fn, c
         return false;
     for (k = 0; k < node->len; k++) {
         const bt_json_member *mb = &node->u.members[k];
-        if (mb->key_len == p->seglen[i] && memcmp(mb->key, p->seg[i], mb->key_len) == 0 &&
+        if (mb->key_len == p->seglen[i] && mb->key[0] == p->seg[i][0] &&
+            memcmp(mb->key, p->seg[i], mb->key_len) == 0 &&
             resolve(mb->value, p, i + 1, fn, arg, m, depth + 1))
             return true;
     }
@@ -480,7 +481,14 @@ static uint64_t hash_lower(const char *s, size_t n)
 /* The candidate rules for a record: by its eventName, else the unpinned ones. */
 static void candidates(const bt_ruleset *rs, const bt_json *record, const size_t **list, size_t *n)
 {
-    const bt_json *en = record ? bt_json_getn(record, "eventName", 9) : NULL;
+    const bt_json *en = NULL;
+    size_t k;
+    for (k = 0; record && record->type == BT_JSON_OBJECT && k < record->len; k++)
+        if (record->u.members[k].key_len == 9 && record->u.members[k].key[0] == 'e' &&
+            memcmp(record->u.members[k].key, "eventName", 9) == 0) {
+            en = record->u.members[k].value;
+            break;
+        }
     *list = rs->unpinned;
     *n = rs->nunpinned;
     if (rs->nbuckets == 0 || !en || en->type != BT_JSON_STRING) {

@@ -337,6 +337,41 @@ static int build_dispatch(bt_ruleset *rs)
     return 0;
 }
 
+static uint32_t prefix_hash(uint32_t v)
+{
+    return (v * 2654435761u) >> 16;
+}
+
+/* The 4-byte prefix index over the set's needles (bt_rules_prefilter). */
+static int build_needle_index(bt_ruleset *rs)
+{
+    bt_arena *a = rs->arena;
+    size_t i, n = rs->setplan.nneedles;
+    rs->nbits = bt_arena_calloc(a, (1u << 16) / 8);
+    rs->nhead = bt_arena_alloc(a, (1u << 16) * sizeof *rs->nhead);
+    rs->nnext = bt_arena_calloc(a, (n + 1) * sizeof *rs->nnext);
+    rs->nprefix = bt_arena_calloc(a, (n + 1) * sizeof *rs->nprefix);
+    rs->short_needles = bt_arena_calloc(a, (n + 1) * sizeof *rs->short_needles);
+    if (!rs->nbits || !rs->nhead || !rs->nnext || !rs->nprefix || !rs->short_needles)
+        return BT_ENOMEM;
+    memset(rs->nhead, 0xff, (1u << 16) * sizeof *rs->nhead);
+    for (i = 0; i < n; i++) {
+        const unsigned char *s = (const unsigned char *)rs->needles_lc[i];
+        uint32_t v, h;
+        if (rs->needle_len[i] < 4) {
+            rs->short_needles[rs->nshort++] = i;
+            continue;
+        }
+        v = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+        h = prefix_hash(v);
+        rs->nprefix[i] = v;
+        rs->nbits[h >> 6] |= (uint64_t)1 << (h & 63);
+        rs->nnext[i] = rs->nhead[h];
+        rs->nhead[h] = (int32_t)i;
+    }
+    return 0;
+}
+
 int rules_plan_set(bt_ruleset *rs)
 {
     bt_arena *a = rs->arena;
@@ -374,16 +409,38 @@ int rules_plan_set(bt_ruleset *rs)
             return BT_ENOMEM;
         rs->needle_len[i] = strlen(sp->needles[i]);
     }
+    if (build_needle_index(rs))
+        return BT_ENOMEM;
     return build_dispatch(rs);
 }
 
 bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
 {
+    const unsigned char *s = (const unsigned char *)raw;
+    uint32_t v = 0;
     size_t i;
     if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
         return true;
-    for (i = 0; i < rs->setplan.nneedles; i++)
-        if (rules_find_ci(raw, len, rs->needles_lc[i], rs->needle_len[i]))
+    for (i = 0; i < rs->nshort; i++) {
+        size_t k = rs->short_needles[i];
+        if (rules_find_ci(raw, len, rs->needles_lc[k], rs->needle_len[k]))
             return true;
+    }
+    for (i = 0; i < len; i++) {
+        uint32_t h;
+        int32_t k;
+        v = v << 8 | (uint32_t)(s[i] | (((unsigned)s[i] - 'A' < 26u) ? 0x20 : 0));
+        if (i < 3)
+            continue;
+        h = prefix_hash(v);
+        if (!(rs->nbits[h >> 6] >> (h & 63) & 1))
+            continue;
+        for (k = rs->nhead[h]; k >= 0; k = rs->nnext[k]) {
+            size_t nl = rs->needle_len[k], at = i - 3;
+            if (rs->nprefix[k] == v && at + nl <= len &&
+                rules_find_ci(raw + at, nl, rs->needles_lc[k], nl))
+                return true;
+        }
+    }
     return false;
 }

@@ -336,12 +336,29 @@ static void test_load_and_plan(void)
     CHECK(p && p->npins == 1 && p->pins[0].nvalues == 3);
     CHECK(bt_rules_prefilter(rs, "{\"eventName\":\"deletetrail\"}", 26));
     CHECK(!bt_rules_prefilter(rs, "{\"eventName\":\"GetObject\"}", 25));
+    CHECK(bt_rules_prefilter(rs, "xxcreaterOUTE", 13)); /* at the very end */
+    CHECK(!bt_rules_prefilter(rs, "createrout", 10));
     n = 0;
     bt_rules_match(rs, rec("{\"eventName\":\"STOPLOGGING\"}"), NULL, count_cb, &n);
     CHECK_INT(n, 1);
     n = 0;
     bt_rules_match(rs, rec("{\"eventName\":\"GetObject\"}"), NULL, count_cb, &n);
     CHECK_INT(n, 0);
+    bt_rules_free(rs);
+}
+
+static void test_prefilter_short(void)
+{
+    bt_error err = BT_ERROR_INIT;
+    bt_ruleset *rs = load("title: p\nlogsource:\n  product: aws\ndetection:\n  s:\n"
+                          "    eventName:\n      - Ab\n      - LongerName\n  condition: s\n",
+                          &err);
+    CHECK(rs != NULL);
+    if (!rs)
+        return;
+    CHECK(bt_rules_prefilter(rs, "{\"eventName\":\"aB\"}", 17));
+    CHECK(bt_rules_prefilter(rs, "{\"eventName\":\"longername\"}", 25));
+    CHECK(!bt_rules_prefilter(rs, "{\"eventName\":\"Longer\"}", 21));
     bt_rules_free(rs);
 }
 
@@ -629,5 +646,5 @@ static void test_zz_teardown(void)
 }
 
 BT_TEST_MAIN(test_condition_grammar, test_values, test_modifiers, test_derived, test_load_and_plan,
-             test_filters, test_correlation_counts, test_correlation_temporal, test_bad_input,
-             test_directory, test_zz_teardown)
+             test_prefilter_short, test_filters, test_correlation_counts, test_correlation_temporal,
+             test_bad_input, test_directory, test_zz_teardown)
