@@ -195,11 +195,13 @@ typedef struct bt_rule_alert {
  * return stops (BT_ESTOP). */
 typedef int (*bt_rules_alert_fn)(void *ud, const bt_rule_alert *alert);
 
-/* Caps on correlation memory: groups per rule and events kept per group (oldest are
- * dropped first). 0 picks the defaults 100000 and 10000. */
+/* Caps on correlation memory: groups per rule, events kept per group, and bytes of
+ * state in all (the oldest events and the longest-idle groups go first). 0 picks the
+ * defaults: 100000 groups, 10000 events, 64 MiB. */
 typedef struct bt_rules_corr_opts {
     size_t max_groups;
     size_t max_events_per_group;
+    size_t max_bytes;
 } bt_rules_corr_opts;
 
 /* New correlation state for a compiled set (free with bt_rules_corr_free), or NULL. */

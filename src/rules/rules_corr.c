@@ -41,7 +41,7 @@ struct bt_rules_corr {
     const bt_ruleset *rs;
     ccorr **c; /* by corr_slot */
     size_t nc;
-    size_t max_groups, max_events;
+    size_t max_groups, max_events, max_bytes;
     size_t mem;
     int64_t now;
 };
@@ -66,6 +66,7 @@ bt_rules_corr *bt_rules_corr_new(const bt_ruleset *rs, const bt_rules_corr_opts 
     c->rs = rs;
     c->max_groups = opts && opts->max_groups ? opts->max_groups : 100000;
     c->max_events = opts && opts->max_events_per_group ? opts->max_events_per_group : 10000;
+    c->max_bytes = opts && opts->max_bytes ? opts->max_bytes : (size_t)64 << 20;
     c->now = INT64_MIN;
     c->nc = rs->ncorr;
     c->c = calloc(rs->ncorr + 1, sizeof *c->c);
@@ -399,6 +400,10 @@ static int feed(bt_rules_corr *c, const bt_rule *r, size_t ref, rmctx *m, int64_
         return 0; /* no value to count */
     if (!(g = group_get(c, k, ref, m)))
         return BT_ENOMEM;
+    while (c->mem > c->max_bytes && k->head && k->head != g) /* over the byte cap */
+        group_free(c, k, k->head, kc->ngroup);
+    if (c->mem > c->max_bytes && g->n)
+        drop_entries(c, g, (g->n + 1) / 2);
     if (upper_bounded(kc)) { /* fixed window from the first event */
         if (g->n && t > g->e[0].t + kc->span_ms) {
             uint64_t cnt = group_count(r, g, g->n);

@@ -624,6 +624,40 @@ static void test_bad_input(void)
     }
 }
 
+/* The bad-input files (tests/rules/bad): one line naming file, rule, problem. */
+static void test_bad_files(void)
+{
+    static const struct {
+        const char *file, *rule, *problem;
+    } cases[] = {
+        {"not_yaml.yml", "document 1", "not YAML"},
+        {"missing_condition.yml", "rule 'Missing condition'", "missing condition"},
+        {"unknown_modifier.yml", "rule 'Unknown modifier'", "unknown modifier 'sounds_like'"},
+        {"bad_regex.yml", "rule 'Bad regex'", "does not compile"},
+        {"unknown_correlation_rule.yml", "rule 'Burst of denied calls'",
+         "correlation names unknown rule 'access_denied_calls'"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char good[4096], bad[4096], rel[256];
+        const char *p[2] = {good, bad};
+        bt_ruleset *rs = NULL;
+        bt_error err = BT_ERROR_INIT;
+        /* a good file first: nothing of it survives the bad one */
+        snprintf(good, sizeof good, "%s", bt_t_source("fuzz/corpus/sigma/correlation.yml"));
+        snprintf(rel, sizeof rel, "tests/rules/bad/%s", cases[i].file);
+        snprintf(bad, sizeof bad, "%s", bt_t_source(rel));
+        CHECK(bt_rules_load(p, 2, &rs, &err) != 0);
+        CHECK(rs == NULL);
+        CHECK(strstr(err.msg, cases[i].file) != NULL);
+        CHECK(strstr(err.msg, cases[i].rule) != NULL);
+        CHECK(strstr(err.msg, cases[i].problem) != NULL);
+        CHECK(strchr(err.msg, '\n') == NULL);
+        if (!strstr(err.msg, cases[i].problem) || !strstr(err.msg, cases[i].rule))
+            printf("  %s: %s\n", cases[i].file, err.msg);
+    }
+}
+
 static void test_directory(void)
 {
     const char *dir = bt_t_shared("conformance/sigma/rules-cloudtrail");
@@ -647,4 +681,4 @@ static void test_zz_teardown(void)
 
 BT_TEST_MAIN(test_condition_grammar, test_values, test_modifiers, test_derived, test_load_and_plan,
              test_prefilter_short, test_filters, test_correlation_counts, test_correlation_temporal,
-             test_bad_input, test_directory, test_zz_teardown)
+             test_bad_input, test_bad_files, test_directory, test_zz_teardown)
