@@ -463,7 +463,7 @@ int bt_rules_correlate(bt_rules_corr *c, const bt_rule *rule, const bt_json *rec
     if (time_ms < c->now)
         time_ms = c->now;
     c->now = time_ms;
-    rules_mctx_init(&m, record, derived);
+    rules_mctx_init(&m, c->rs, record, derived);
     for (u = 0; rc == 0 && u < rule->nusers; u++) {
         const bt_rule *outer = rule->users[u];
         for (x = 0; x < outer->corr.nrefs; x++)

@@ -33,7 +33,10 @@ typedef struct rpath {
     size_t *seglen;
     size_t nseg;
     int derived; /* -1: a record field; else DF_* */
+    int top;     /* index of seg[0] among the set's top-level keys (rmctx.top), or -1 */
 } rpath;
+
+#define RULES_MAX_TOPS 64
 
 /* Value kinds */
 enum { V_PATTERN, V_NUMBER, V_NULL, V_REGEX, V_CIDR, V_EXISTS, V_FIELDREF, V_CMP };
@@ -139,6 +142,7 @@ struct bt_rule {
     bt_rule **users;
     size_t nusers;
     size_t corr_slot; /* index among correlation rules */
+    const bt_ruleset *set;
 };
 
 struct bt_ruleset {
@@ -159,7 +163,13 @@ struct bt_ruleset {
     struct rdispatch *buckets;
     size_t nbuckets;
     bt_rule_plan setplan;
-    const char **needles_lc; /* setplan.needles lowercased, for bt_rules_prefilter */
+    /* top-level keys the rules read: each record's members are looked up once */
+    const char *tops[RULES_MAX_TOPS];
+    size_t toplen[RULES_MAX_TOPS];
+    size_t ntops;
+    signed char topslot[256]; /* hash of a key -> index in tops, -1 empty */
+    int en_top;               /* index of eventName */
+    const char **needles_lc;  /* setplan.needles lowercased, for bt_rules_prefilter */
     size_t *needle_len;
     /* pre-filter index over needles of 4+ bytes: a bitmap of hashed 4-byte prefixes and
      * chains of needle indexes per hash (needle_next links them); shorter needles are
@@ -217,11 +227,15 @@ int rules_plan_set(bt_ruleset *rs);
 /* ---- match (rules_match.c) ---- */
 typedef struct rmctx {
     const bt_json *record;
+    const bt_json *top[RULES_MAX_TOPS]; /* the record's members by top-level key index */
+    bool top_ready;
     const bt_rule_derived *derived;
     bt_json dfix[DF_NFIXED];
     bool dset[DF_NFIXED];
 } rmctx;
-void rules_mctx_init(rmctx *m, const bt_json *record, const bt_rule_derived *derived);
+void rules_mctx_init(rmctx *m, const bt_ruleset *rs, const bt_json *record,
+                     const bt_rule_derived *derived);
+unsigned rules_top_hash(const char *key, size_t len);
 bool rules_eval(const rnode *n, rmctx *m);
 /* First value of a path as text (group-by, value_count); false when absent. */
 bool rules_value_text(const rpath *p, rmctx *m, char *buf, size_t bufsz, const char **s, size_t *n);

@@ -185,6 +185,8 @@ static bool resolve(const bt_json *node, const rpath *p, size_t i, leaf_fn fn, c
 /* Applies fn to the value of path p: a record field or a derived one. */
 static bool resolve_path(const rpath *p, leaf_fn fn, const void *arg, rmctx *m)
 {
+    if (p->derived < 0 && p->top >= 0 && m->top_ready)
+        return m->top[p->top] ? resolve(m->top[p->top], p, 1, fn, arg, m, 1) : false;
     if (p->derived < 0)
         return m->record ? resolve(m->record, p, 0, fn, arg, m, 0) : false;
     if (p->derived < DF_NFIXED)
@@ -292,8 +294,9 @@ static bool match_scalar(const rvalue *v, const bt_json *j, rmctx *m)
                : v->cmp == CMP_LTE ? d <= v->num
                : v->cmp == CMP_GT  ? d > v->num
                                    : d >= v->num;
-    case V_REGEX:
+    case V_REGEX: /* the required literal first: cheaper than the regex */
         return scalar_text(j, buf, sizeof buf, &s, &n) &&
+               (!v->llen || find_text(s, n, v->lit, v->llen, v->cased)) &&
                pcre2_match(v->re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK, v->md, NULL) >= 0;
     case V_CIDR: return match_cidr(v, j);
     case V_FIELDREF: {
@@ -404,11 +407,40 @@ static void set_str(rmctx *m, int k, const char *s)
     m->dset[k] = true;
 }
 
-void rules_mctx_init(rmctx *m, const bt_json *record, const bt_rule_derived *d)
+unsigned rules_top_hash(const char *key, size_t len)
+{
+    return (unsigned)(len * 31u + (unsigned char)key[0] * 7u + (unsigned char)key[len - 1]) & 255u;
+}
+
+/* One pass over the record's members: the first member of each key the rules read. */
+static void index_tops(rmctx *m, const bt_ruleset *rs, const bt_json *record)
+{
+    size_t k;
+    for (k = 0; k < record->len; k++) {
+        const bt_json_member *mb = &record->u.members[k];
+        unsigned h;
+        if (mb->key_len == 0)
+            continue;
+        for (h = rules_top_hash(mb->key, mb->key_len); rs->topslot[h] >= 0; h = (h + 1) & 255u) {
+            int t = rs->topslot[h];
+            if (rs->toplen[t] == mb->key_len && memcmp(rs->tops[t], mb->key, mb->key_len) == 0) {
+                if (!m->top[t])
+                    m->top[t] = mb->value;
+                break;
+            }
+        }
+    }
+    m->top_ready = true;
+}
+
+void rules_mctx_init(rmctx *m, const bt_ruleset *rs, const bt_json *record,
+                     const bt_rule_derived *d)
 {
     lower_init();
     memset(m, 0, sizeof *m);
     m->record = record;
+    if (rs && rs->ntops && record && record->type == BT_JSON_OBJECT)
+        index_tops(m, rs, record);
     m->derived = d;
     if (!d)
         return;
@@ -465,7 +497,7 @@ int bt_rule_match(const bt_rule *rule, const bt_json *record, const bt_rule_deri
     rmctx m;
     if (!rule || rule->info.kind != BT_RULE_DETECTION || !rule->final)
         return BT_EINVAL;
-    rules_mctx_init(&m, record, derived);
+    rules_mctx_init(&m, rule->set, record, derived);
     return rules_eval(rule->final, &m) ? 1 : 0;
 }
 
@@ -479,12 +511,14 @@ static uint64_t hash_lower(const char *s, size_t n)
 }
 
 /* The candidate rules for a record: by its eventName, else the unpinned ones. */
-static void candidates(const bt_ruleset *rs, const bt_json *record, const size_t **list, size_t *n)
+static void candidates(const bt_ruleset *rs, const rmctx *m, const size_t **list, size_t *n)
 {
-    const bt_json *en = NULL;
+    const bt_json *record = m->record, *en = NULL;
     size_t k;
-    for (k = 0; record && record->type == BT_JSON_OBJECT && k < record->len; k++)
-        if (record->u.members[k].key_len == 9 && record->u.members[k].key[0] == 'e' &&
+    if (m->top_ready)
+        en = m->top[rs->en_top];
+    for (k = 0; !m->top_ready && record && record->type == BT_JSON_OBJECT && k < record->len; k++)
+        if (record->u.members[k].key_len == 9 &&
             memcmp(record->u.members[k].key, "eventName", 9) == 0) {
             en = record->u.members[k].value;
             break;
@@ -532,8 +566,8 @@ int bt_rules_match(const bt_ruleset *rs, const bt_json *record, const bt_rule_de
     size_t n, i;
     if (!rs || !rs->compiled)
         return BT_EINVAL;
-    rules_mctx_init(&m, record, derived);
-    candidates(rs, record, &list, &n);
+    rules_mctx_init(&m, rs, record, derived);
+    candidates(rs, &m, &list, &n);
     for (i = 0; i < n; i++) {
         const bt_rule *r = rs->rules[list ? list[i] : i];
         if (r->info.kind != BT_RULE_DETECTION)

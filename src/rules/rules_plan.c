@@ -372,6 +372,66 @@ static int build_needle_index(bt_ruleset *rs)
     return 0;
 }
 
+/* Gives p the index of its first segment among the set's top-level keys. */
+static void top_assign(bt_ruleset *rs, rpath *p)
+{
+    size_t i;
+    unsigned h;
+    if (p->derived >= 0 || p->nseg == 0)
+        return;
+    for (i = 0; i < rs->ntops; i++)
+        if (rs->toplen[i] == p->seglen[0] && memcmp(rs->tops[i], p->seg[0], p->seglen[0]) == 0) {
+            p->top = (int)i;
+            return;
+        }
+    if (rs->ntops == RULES_MAX_TOPS)
+        return; /* looked up by scanning the record */
+    rs->tops[i] = p->seg[0];
+    rs->toplen[i] = p->seglen[0];
+    for (h = rules_top_hash(p->seg[0], p->seglen[0]); rs->topslot[h] >= 0; h = (h + 1) & 255u)
+        ;
+    rs->topslot[h] = (signed char)i;
+    rs->ntops++;
+    p->top = (int)i;
+}
+
+static void node_tops(bt_ruleset *rs, const rnode *n)
+{
+    size_t i, k, j;
+    if (n->op != N_SEL) {
+        for (i = 0; i < n->nkids; i++)
+            node_tops(rs, n->kids[i]);
+        return;
+    }
+    for (k = 0; k < n->sel->nalts; k++)
+        for (i = 0; i < n->sel->alts[k].nitems; i++) {
+            ritem *it = &n->sel->alts[k].items[i];
+            if (!it->keyword)
+                top_assign(rs, &it->path);
+            for (j = 0; j < it->nvals; j++)
+                if (it->vals[j].kind == V_FIELDREF)
+                    top_assign(rs, &it->vals[j].ref);
+        }
+}
+
+/* The top-level keys read by detection rules ("eventName" first, for dispatch). */
+static void build_tops(bt_ruleset *rs)
+{
+    static const char en[] = "eventName";
+    size_t i;
+    memset(rs->topslot, 0xff, sizeof rs->topslot);
+    rs->tops[0] = en;
+    rs->toplen[0] = 9;
+    rs->topslot[rules_top_hash(en, 9)] = 0;
+    rs->ntops = 1;
+    rs->en_top = 0;
+    for (i = 0; i < rs->nrules; i++) {
+        rs->rules[i]->set = rs;
+        if (rs->rules[i]->info.kind == BT_RULE_DETECTION)
+            node_tops(rs, rs->rules[i]->final);
+    }
+}
+
 int rules_plan_set(bt_ruleset *rs)
 {
     bt_arena *a = rs->arena;
@@ -379,6 +439,7 @@ int rules_plan_set(bt_ruleset *rs)
     size_t i, k, cap = 0, fcap = 0, ndet = 0;
     bool all_needles = true;
     int rc;
+    build_tops(rs);
     for (i = 0; i < rs->nrules; i++) {
         bt_rule *r = rs->rules[i];
         if (r->info.kind != BT_RULE_DETECTION)

@@ -47,6 +47,7 @@ int rules_path(rctx *c, const char *dotted, rpath *out)
     size_t n = 1, i, len = strlen(dotted), start = 0, k = 0;
     memset(out, 0, sizeof *out);
     out->derived = -1;
+    out->top = -1;
     if (len == 0)
         return rules_fail(c, BT_EINVAL, "empty field name");
     for (i = 0; i < len; i++)
@@ -304,6 +305,65 @@ static int make_pattern(rctx *c, const char *s, size_t len, bool escapes, unsign
     return 0;
 }
 
+/* The longest literal every match of the regex must contain (conservative: none when
+ * the pattern has a top-level `|`, inline options `(?` or a run that a quantifier makes
+ * optional). Lowercased for a caseless regex, whose literal stays ASCII. */
+static void regex_literal(rctx *c, const char *re, size_t len, bool caseless, rvalue *v)
+{
+    char run[256], best[256];
+    size_t rl = 0, bl = 0, i;
+    int depth = 0;
+    if (memmem(re, len, "(?", 2))
+        return;
+    for (i = 0; i <= len; i++) {
+        char ch = i < len ? re[i] : '\0';
+        bool lit = false, drop_last = false;
+        if (i == len) {
+        } else if (ch == '\\' && i + 1 < len) {
+            ch = re[++i];
+            lit = depth == 0 && !isalnum((unsigned char)ch);
+        } else if (ch == '[') { /* skip the class */
+            i++;
+            if (i < len && re[i] == '^')
+                i++;
+            if (i < len && re[i] == ']')
+                i++;
+            while (i < len && re[i] != ']')
+                i += re[i] == '\\' ? 2 : 1;
+        } else if (ch == '(') {
+            depth++;
+        } else if (ch == ')') {
+            depth--;
+        } else if (ch == '|' && depth == 0) {
+            return; /* alternation: nothing is required */
+        } else if (ch == '*' || ch == '?' || ch == '{') {
+            drop_last = true;
+            while (ch == '{' && i + 1 < len && re[i] != '}') /* skip {n,m} */
+                i++;
+        } else if (!strchr(".^$+|", ch)) {
+            lit = depth == 0;
+        }
+        if (lit && caseless && (unsigned char)ch >= 0x80)
+            lit = false;
+        if (lit && rl < sizeof run) {
+            run[rl++] = caseless ? (char)tolower((unsigned char)ch) : ch;
+            continue;
+        }
+        if (drop_last && rl)
+            rl--;
+        if (rl > bl) {
+            memcpy(best, run, rl);
+            bl = rl;
+        }
+        rl = 0;
+    }
+    if (bl >= 2) {
+        v->lit = bt_arena_strndup(c->rs->arena, best, bl);
+        v->llen = v->lit ? bl : 0;
+        v->cased = !caseless;
+    }
+}
+
 static int make_regex(rctx *c, const char *field, const rscalar *s, unsigned m, rvalue *v)
 {
     int ecode = 0;
@@ -335,6 +395,7 @@ static int make_regex(rctx *c, const char *field, const rscalar *s, unsigned m, 
     v->kind = V_REGEX;
     v->re = re;
     v->md = md;
+    regex_literal(c, s->s, s->len, (m & M_RE_I) != 0, v);
     return 0;
 }
 

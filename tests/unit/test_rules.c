@@ -199,6 +199,18 @@ static void test_modifiers(void)
     DET("  s:\n    requestParameters.multi|re|m: '^LINE2$'\n  condition: s", 1);
     DET("  s:\n    requestParameters.multi|re: 'line1.LINE2'\n  condition: s", 0);
     DET("  s:\n    requestParameters.multi|re|s: 'line1.LINE2'\n  condition: s", 1);
+    /* the regex's required literal is only a shortcut: results are the regex's */
+    DET("  s:\n    eventName|re: 'Create(Access|Foo)Key'\n  condition: s", 1);
+    DET("  s:\n    eventName|re: 'Foo|Access'\n  condition: s", 1);
+    DET("  s:\n    eventName|re: 'Creat(e)?Ac{1,2}essKey'\n  condition: s", 1);
+    DET("  s:\n    eventName|re: 'Cx{0}reateAccessKey'\n  condition: s", 1);
+    DET("  s:\n    eventName|re: 'CreateX?AccessKey'\n  condition: s", 1);
+    DET("  s:\n    eventName|re: 'Create[A-Z]ccess\\w+'\n  condition: s", 1);
+    DET("  s:\n    eventName|re: 'Cre+ateAccessKey'\n  condition: s", 1);
+    DET("  s:\n    eventName|re|i: 'CREATE.CCESS'\n  condition: s", 1);
+    DET("  s:\n    eventName|re: '(?i)CREATEACCESS'\n  condition: s", 1);
+    DET("  s:\n    eventName|re: 'CREATEACCESS'\n  condition: s", 0);
+    DET("  s:\n    eventName|re: 'Create\\.Access'\n  condition: s", 0);
     /* cidr v4 and v6 */
     DET("  s:\n    sourceIPAddress|cidr: 10.0.0.0/8\n  condition: s", 1);
     DET("  s:\n    sourceIPAddress|cidr:\n      - 192.168.0.0/16\n      - 10.1.2.0/25\n  "
