@@ -401,6 +401,7 @@ static void set_str(rmctx *m, int k, const char *s)
 {
     if (!s)
         return;
+    memset(&m->dfix[k], 0, sizeof m->dfix[k]);
     m->dfix[k].type = BT_JSON_STRING;
     m->dfix[k].u.str = s;
     m->dfix[k].len = strlen(s);
@@ -437,10 +438,14 @@ void rules_mctx_init(rmctx *m, const bt_ruleset *rs, const bt_json *record,
                      const bt_rule_derived *d)
 {
     lower_init();
-    memset(m, 0, sizeof *m);
+    /* cleared field by field: only the used part of top[], dfix[k] only once dset[k] */
     m->record = record;
-    if (rs && rs->ntops && record && record->type == BT_JSON_OBJECT)
+    m->top_ready = false;
+    memset(m->dset, 0, sizeof m->dset);
+    if (rs && rs->ntops && record && record->type == BT_JSON_OBJECT) {
+        memset(m->top, 0, rs->ntops * sizeof m->top[0]);
         index_tops(m, rs, record);
+    }
     m->derived = d;
     if (!d)
         return;
@@ -449,14 +454,17 @@ void rules_mctx_init(rmctx *m, const bt_ruleset *rs, const bt_json *record,
     set_str(m, DF_PROJECT, d->project);
     set_str(m, DF_BUILD_STATE, d->build_state);
     if (d->is_build_call >= 0) {
+        memset(&m->dfix[DF_IS_BUILD_CALL], 0, sizeof m->dfix[0]);
         m->dfix[DF_IS_BUILD_CALL].type = d->is_build_call ? BT_JSON_TRUE : BT_JSON_FALSE;
         m->dset[DF_IS_BUILD_CALL] = true;
     }
     if (d->source_ip_known >= 0) {
+        memset(&m->dfix[DF_SOURCE_IP_KNOWN], 0, sizeof m->dfix[0]);
         m->dfix[DF_SOURCE_IP_KNOWN].type = d->source_ip_known ? BT_JSON_TRUE : BT_JSON_FALSE;
         m->dset[DF_SOURCE_IP_KNOWN] = true;
     }
     if (d->build_ended_age_s >= 0) {
+        memset(&m->dfix[DF_BUILD_ENDED_AGE], 0, sizeof m->dfix[0]);
         m->dfix[DF_BUILD_ENDED_AGE].type = BT_JSON_NUMBER;
         m->dfix[DF_BUILD_ENDED_AGE].num = d->build_ended_age_s;
         m->dset[DF_BUILD_ENDED_AGE] = true;
