@@ -152,28 +152,6 @@ static int node_pins(bt_arena *a, const rnode *n, pinlist *out)
     return 0;
 }
 
-static bool needle_ok(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    if (!*p)
-        return false;
-    for (; *p; p++)
-        if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '/')
-            return false;
-    return true;
-}
-
-static bool pin_needles_ok(const bt_rule_pin *p)
-{
-    size_t i;
-    if (strncmp(p->field, "buildtrail.", 11) == 0 || p->nvalues == 0)
-        return false;
-    for (i = 0; i < p->nvalues; i++)
-        if (!needle_ok(p->values[i]))
-            return false;
-    return true;
-}
-
 /* Adds a field name to a growing list (deduplicated). */
 static int add_field(bt_arena *a, const char ***list, size_t *n, size_t *cap, const char *f)
 {
@@ -224,29 +202,161 @@ static int node_fields(bt_arena *a, const rnode *n, bt_rule_plan *pl, size_t *ca
     return 0;
 }
 
+/* A set of literals one of which the raw record contains when the rule matches. */
+typedef struct needles {
+    const char **v;
+    size_t n;
+    int score; /* higher = more selective */
+    bool ok;
+} needles;
+
+/* The longest run of s (len bytes, wild marks or NULL) that is literal and safe in raw
+ * JSON; copied into the arena. */
+static const char *safe_run(bt_arena *a, const char *s, const unsigned char *wild, size_t len,
+                            size_t *out_len)
+{
+    size_t i, start = 0, best = 0, bl = 0;
+    for (i = 0; i <= len; i++) {
+        unsigned char ch = i < len ? (unsigned char)s[i] : 0;
+        bool good = i < len && !(wild && wild[i]) && ch >= 0x20 && ch < 0x7f && ch != '"' &&
+                    ch != '\\' && ch != '/';
+        if (good)
+            continue;
+        if (i - start > bl)
+            best = start, bl = i - start;
+        start = i + 1;
+    }
+    *out_len = bl;
+    return bl ? bt_arena_strndup(a, s + best, bl) : NULL;
+}
+
+static int value_needle(bt_arena *a, const rvalue *v, const char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (v->kind == V_PATTERN && !strpbrk(v->text, "*?\\") && v->text[0])
+        *out = safe_run(a, v->text, NULL, strlen(v->text), len); /* as written */
+    else if (v->kind == V_PATTERN)
+        *out = safe_run(a, v->pat, v->wild, v->plen, len);
+    else if (v->kind == V_REGEX && v->llen)
+        *out = safe_run(a, v->lit, NULL, v->llen, len);
+    return *out || *len == 0 ? 0 : BT_ENOMEM;
+}
+
+static int item_needles(bt_arena *a, const ritem *it, needles *out)
+{
+    size_t i, minlen = (size_t)-1, l;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (it->neg || it->nvals == 0 || (!it->keyword && it->path.derived >= 0))
+        return 0;
+    out->v = bt_arena_calloc(a, it->nvals * sizeof *out->v);
+    if (!out->v)
+        return BT_ENOMEM;
+    for (i = 0; i < it->nvals; i++) {
+        const char *n;
+        if ((rc = value_needle(a, &it->vals[i], &n, &l)))
+            return rc;
+        if (!n) {
+            if (!it->all)
+                return 0; /* one value without a literal: nothing required */
+            continue;
+        }
+        if (it->all) { /* every value is required: the longest is enough */
+            if (out->n == 0 || l > strlen(out->v[0]))
+                out->v[0] = n, out->n = 1, minlen = l;
+            continue;
+        }
+        out->v[out->n++] = n;
+        minlen = l < minlen ? l : minlen;
+    }
+    if (out->n == 0)
+        return 0;
+    out->ok = true;
+    out->score = (int)(minlen > 40 ? 40 : minlen) - (int)out->n;
+    if (!it->keyword && strcmp(it->path.dotted, "eventName") == 0)
+        out->score += 100;
+    else if (!it->keyword && strcmp(it->path.dotted, "eventSource") == 0)
+        out->score -= 50;
+    return 0;
+}
+
+/* OR: both sides must require something; their literals are pooled. */
+static int needles_or(bt_arena *a, needles *acc, const needles *x)
+{
+    const char **v;
+    if (!acc->ok || !x->ok) {
+        acc->ok = false;
+        return 0;
+    }
+    v = bt_arena_calloc(a, (acc->n + x->n) * sizeof *v);
+    if (!v)
+        return BT_ENOMEM;
+    memcpy(v, acc->v, acc->n * sizeof *v);
+    memcpy(v + acc->n, x->v, x->n * sizeof *v);
+    acc->v = v;
+    acc->n += x->n;
+    acc->score = (acc->score < x->score ? acc->score : x->score) - 1;
+    return 0;
+}
+
+static int node_needles(bt_arena *a, const rnode *n, needles *out)
+{
+    size_t i, k;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (n->op == N_NOT)
+        return 0;
+    if (n->op == N_SEL) {
+        for (k = 0; k < n->sel->nalts; k++) {
+            const ralt *alt = &n->sel->alts[k];
+            needles best;
+            memset(&best, 0, sizeof best);
+            for (i = 0; i < alt->nitems; i++) { /* AND: the best item */
+                needles x;
+                if ((rc = item_needles(a, &alt->items[i], &x)))
+                    return rc;
+                if (x.ok && (!best.ok || x.score > best.score))
+                    best = x;
+            }
+            if (k == 0)
+                *out = best;
+            else if ((rc = needles_or(a, out, &best)))
+                return rc;
+        }
+        return 0;
+    }
+    for (i = 0; i < n->nkids; i++) {
+        needles x;
+        if ((rc = node_needles(a, n->kids[i], &x)))
+            return rc;
+        if (i == 0)
+            *out = x;
+        else if (n->op == N_OR) {
+            if ((rc = needles_or(a, out, &x)))
+                return rc;
+        } else if (x.ok && (!out->ok || x.score > out->score)) {
+            *out = x;
+        }
+    }
+    return 0;
+}
+
 int rules_plan_rule(bt_ruleset *rs, bt_rule *r)
 {
     bt_arena *a = rs->arena;
     pinlist pins;
-    size_t cap = 0, i, best = (size_t)-1;
-    int rc, score, bestscore = -1;
-    if ((rc = node_pins(a, r->final, &pins)) || (rc = node_fields(a, r->final, &r->plan, &cap)))
+    needles nd;
+    size_t cap = 0;
+    int rc;
+    if ((rc = node_pins(a, r->final, &pins)) || (rc = node_fields(a, r->final, &r->plan, &cap)) ||
+        (rc = node_needles(a, r->final, &nd)))
         return rc;
     r->plan.pins = pins.p;
     r->plan.npins = pins.n;
-    /* needles: prefer eventName, then any other field, then eventSource (common) */
-    for (i = 0; i < pins.n; i++) {
-        if (!pin_needles_ok(&pins.p[i]))
-            continue;
-        score = strcmp(pins.p[i].field, "eventName") == 0     ? 3
-                : strcmp(pins.p[i].field, "eventSource") == 0 ? 1
-                                                              : 2;
-        if (score > bestscore)
-            bestscore = score, best = i;
-    }
-    if (best != (size_t)-1) {
-        r->plan.needles = pins.p[best].values;
-        r->plan.nneedles = pins.p[best].nvalues;
+    if (nd.ok) {
+        r->plan.needles = nd.v;
+        r->plan.nneedles = nd.n;
     }
     r->planned = true;
     return 0;

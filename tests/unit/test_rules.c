@@ -328,10 +328,11 @@ static void test_load_and_plan(void)
     CHECK(p && p->npins == 2 && p->nneedles == 1 && strcmp(p->needles[0], "CreateAccessKey") == 0);
     CHECK(p && p->nfields == 2 && !p->keywords);
     p = bt_rule_get_plan(bt_rules_at(rs, 1));
-    CHECK(p && p->npins == 0 && p->nneedles == 0 && p->nfields == 1);
-    /* set-wide: one rule without needles -> no pre-filter */
-    CHECK(bt_rules_get_plan(rs)->nneedles == 0);
-    CHECK(bt_rules_prefilter(rs, "{}", 2));
+    CHECK(p && p->npins == 0 && p->nneedles == 1 && p->nfields == 1);
+    CHECK(p && p->nneedles && strcmp(p->needles[0], "trufflehog") == 0); /* from contains */
+    CHECK(bt_rules_get_plan(rs)->nneedles == 2);
+    CHECK(!bt_rules_prefilter(rs, "{}", 2));
+    CHECK(bt_rules_prefilter(rs, g_rec, strlen(g_rec)));
     CHECK_INT(bt_rules_match(rs, rec(g_rec), NULL, count_cb, &n), 0);
     CHECK_INT(n, 1);
     bt_rules_free(rs);
@@ -357,6 +358,47 @@ static void test_load_and_plan(void)
     bt_rules_match(rs, rec("{\"eventName\":\"GetObject\"}"), NULL, count_cb, &n);
     CHECK_INT(n, 0);
     bt_rules_free(rs);
+}
+
+static void test_needles(void)
+{
+    static const struct {
+        const char *body;
+        const char *needles; /* joined by | ; "" = none */
+    } cases[] = {
+        {"  s:\n    eventName|re: 'a|b'\n  condition: s", ""},
+        {"  s:\n    userIdentity.arn|re: '.+:assumed-role/aws:.+'\n  condition: s",
+         ":assumed-role"},
+        {"  s:\n    eventSource: iam.amazonaws.com\n    eventName: CreateUser\n  condition: s",
+         "CreateUser"},
+        {"  s:\n    a|contains|all:\n      - xy\n      - longer\n  condition: s", "longer"},
+        {"  s:\n    a: 'ab*cdef?g'\n  condition: s", "cdef"},
+        {"  s:\n    a: x\n  t:\n    b|startswith: yz\n  condition: s or t", "x|yz"},
+        {"  s:\n    a: x\n  t:\n    b|re: '.*'\n  condition: s or t", ""},
+        {"  s:\n    a: x\n  condition: not s", ""},
+        {"  s:\n    buildtrail.project: web\n  condition: s", ""},
+        {"  kw:\n    - AWSCodeBuild-\n  condition: kw", "AWSCodeBuild-"},
+        {"  s:\n    a|neq: x\n  condition: s", ""},
+    };
+    size_t i, k;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char yaml[1024], got[256] = "";
+        bt_error err = BT_ERROR_INIT;
+        bt_ruleset *rs;
+        const bt_rule_plan *p;
+        snprintf(yaml, sizeof yaml, "title: t\nlogsource:\n  product: aws\ndetection:\n%s\n",
+                 cases[i].body);
+        rs = load(yaml, &err);
+        CHECK(rs != NULL);
+        if (!rs)
+            continue;
+        p = bt_rule_get_plan(bt_rules_at(rs, 0));
+        for (k = 0; k < p->nneedles; k++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", k ? "|" : "",
+                     p->needles[k]);
+        CHECK_STR(got, cases[i].needles);
+        bt_rules_free(rs);
+    }
 }
 
 static void test_prefilter_short(void)
@@ -692,5 +734,6 @@ static void test_zz_teardown(void)
 }
 
 BT_TEST_MAIN(test_condition_grammar, test_values, test_modifiers, test_derived, test_load_and_plan,
-             test_prefilter_short, test_filters, test_correlation_counts, test_correlation_temporal,
-             test_bad_input, test_bad_files, test_directory, test_zz_teardown)
+             test_needles, test_prefilter_short, test_filters, test_correlation_counts,
+             test_correlation_temporal, test_bad_input, test_bad_files, test_directory,
+             test_zz_teardown)
