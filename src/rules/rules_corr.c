@@ -268,12 +268,23 @@ static int fire(bt_rules_corr *c, const bt_rule *r, cgroup *g, size_t n, uint64_
     return rc;
 }
 
+/* Saturating time arithmetic (callers may pass any int64). */
+static int64_t sub_ms(int64_t t, int64_t d)
+{
+    return t < INT64_MIN + d ? INT64_MIN : t - d;
+}
+
+static int64_t add_ms(int64_t t, int64_t d)
+{
+    return t > INT64_MAX - d ? INT64_MAX : t + d;
+}
+
 /* Drops groups idle for longer than the timespan, deciding their closed windows. */
 static int sweep(bt_rules_corr *c, ccorr *k, int64_t now, bt_rules_alert_fn cb, void *ud)
 {
     const bt_rule *r = k->rule;
     int rc = 0;
-    while (rc == 0 && k->head && k->head->last < now - r->corr.span_ms) {
+    while (rc == 0 && k->head && k->head->last < sub_ms(now, r->corr.span_ms)) {
         cgroup *g = k->head;
         if (upper_bounded(&r->corr) && g->n) {
             uint64_t cnt = group_count(r, g, g->n);
@@ -405,7 +416,7 @@ static int feed(bt_rules_corr *c, const bt_rule *r, size_t ref, rmctx *m, int64_
     if (c->mem > c->max_bytes && g->n)
         drop_entries(c, g, (g->n + 1) / 2);
     if (upper_bounded(kc)) { /* fixed window from the first event */
-        if (g->n && t > g->e[0].t + kc->span_ms) {
+        if (g->n && t > add_ms(g->e[0].t, kc->span_ms)) {
             uint64_t cnt = group_count(r, g, g->n);
             if (cond_holds(r, cnt)) {
                 if ((rc = fire(c, r, g, g->n, cnt, m, cb, ud, depth)))
@@ -415,7 +426,7 @@ static int feed(bt_rules_corr *c, const bt_rule *r, size_t ref, rmctx *m, int64_
             }
         }
     } else {
-        while (cut < g->n && g->e[cut].t < t - kc->span_ms)
+        while (cut < g->n && g->e[cut].t < sub_ms(t, kc->span_ms))
             cut++;
         drop_entries(c, g, cut);
     }
