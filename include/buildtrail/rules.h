@@ -1,0 +1,230 @@
+/*
+ * buildtrail/rules.h - the Sigma rule engine: loads Sigma detection rules, correlation
+ * rules and filters (YAML, via libyaml) into a rule set, compiles each rule to a plan
+ * (pinned fields a store can push down, literal needles for a raw-byte pre-filter, the
+ * fields it reads), evaluates the set over parsed CloudTrail records, and correlates
+ * time-ordered matches. docs/rules.md lists what is supported and what is refused.
+ *
+ * Lifecycle: bt_rules_new, then bt_rules_add_path / bt_rules_add_buffer any number of
+ * times, then bt_rules_compile once; or bt_rules_load, which does all of it. A set that
+ * failed to load anything is poisoned: every later add/compile returns BT_EINVAL, so a
+ * set is used whole or not at all (never half-loaded). After compile the set is
+ * read-only, except for regex scratch space: use one set per thread.
+ *
+ * Ownership: the set owns every string and structure it hands out (bt_rule pointers,
+ * info, plans, alerts' strings stay valid until bt_rules_free). Records and derived
+ * fields passed in are borrowed for the duration of the call.
+ */
+#ifndef BT_RULES_H
+#define BT_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buildtrail/error.h"
+#include "buildtrail/json.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bt_ruleset bt_ruleset;
+typedef struct bt_rule bt_rule;
+
+/* Caps: a rule file over BT_RULES_MAX_FILE bytes, YAML nested deeper than
+ * BT_RULES_MAX_DEPTH or with more than BT_RULES_MAX_NODES nodes (aliases counted each
+ * time they are used) is refused with BT_ELIMIT. */
+#define BT_RULES_MAX_FILE ((size_t)4 << 20)
+#define BT_RULES_MAX_DEPTH 32
+#define BT_RULES_MAX_NODES 100000
+#define BT_RULES_MAX_RULES 100000
+
+typedef enum bt_rule_kind { BT_RULE_DETECTION = 0, BT_RULE_CORRELATION = 1 } bt_rule_kind;
+
+typedef enum bt_rule_corr_type {
+    BT_CORR_NONE = 0,
+    BT_CORR_EVENT_COUNT,
+    BT_CORR_VALUE_COUNT,
+    BT_CORR_TEMPORAL,
+    BT_CORR_TEMPORAL_ORDERED
+} bt_rule_corr_type;
+
+/* A rule's metadata. Strings are NULL when the rule does not set them. */
+typedef struct bt_rule_info {
+    bt_rule_kind kind;
+    bt_rule_corr_type corr_type; /* BT_CORR_NONE for detection rules */
+    const char *title;           /* never NULL */
+    const char *id;
+    const char *name;
+    const char *level; /* informational, low, medium, high, critical */
+    const char *status;
+    const char *description;
+    const char *file; /* path or buffer name it was loaded from */
+    const char *const *tags;
+    size_t ntags;
+    const char *product, *service, *category; /* logsource */
+    /* true when a match of this rule is an alert on its own; false for a detection rule
+     * that only feeds correlations (referenced by one without `generate: true`). */
+    bool alerts;
+} bt_rule_info;
+
+/* What a rule needs from a record: pushed down by stores and scanners. */
+typedef struct bt_rule_pin {
+    const char *field;         /* dotted name, e.g. "eventName" */
+    const char *const *values; /* exact values, as written in the rule */
+    size_t nvalues;
+} bt_rule_pin;
+
+typedef struct bt_rule_plan {
+    /* A record matching the rule has, for EVERY pin, field equal (ASCII
+     * case-insensitively) to one of the pin's values. Fields a store indexes
+     * (eventName, eventSource, errorCode, ...) can be turned into WHERE ... IN (...). */
+    const bt_rule_pin *pins;
+    size_t npins;
+    /* The raw record bytes of a match contain one of these (ASCII case-insensitively);
+     * nneedles == 0 means no pre-filter is possible for this rule. */
+    const char *const *needles;
+    size_t nneedles;
+    /* Every field the rule reads (dotted; derived fields start with "buildtrail.").
+     * keywords is true when the rule also searches all values of the record. */
+    const char *const *fields;
+    size_t nfields;
+    bool keywords;
+} bt_rule_plan;
+
+/* ---- derived fields: buildtrail's taxonomy (docs/rules.md) ----
+ * Rules read them under these names; the caller fills what it knows. A NULL string or
+ * a negative number/tri-state means "absent" (a rule's `null` matches it). */
+typedef struct bt_rule_field {
+    const char *name;  /* e.g. "buildtrail.custom" */
+    const char *value; /* string value */
+} bt_rule_field;
+
+typedef struct bt_rule_derived {
+    const char *build_id;       /* buildtrail.build_id: "project:uuid" */
+    const char *build_uuid;     /* buildtrail.build_uuid */
+    const char *project;        /* buildtrail.project */
+    int is_build_call;          /* buildtrail.is_build_call: 1 true, 0 false, -1 absent */
+    const char *build_state;    /* buildtrail.build_state at the event's time: IN_PROGRESS,
+                                   SUCCEEDED, FAILED, FAULT, TIMED_OUT, STOPPED */
+    double build_ended_age_s;   /* buildtrail.build_ended_age_s: seconds since the build
+                                   ended (negative = absent: not ended or unknown) */
+    int source_ip_known;        /* buildtrail.source_ip_known: 1 the build used this source
+                                   address before, 0 it did not, -1 absent */
+    const bt_rule_field *extra; /* more string fields, any names */
+    size_t nextra;
+} bt_rule_derived;
+
+#define BT_RULE_DERIVED_INIT                                                                       \
+    {                                                                                              \
+        NULL, NULL, NULL, -1, NULL, -1.0, -1, NULL, 0                                              \
+    }
+
+/* ---- loading ---- */
+
+/* Returns an empty set (free with bt_rules_free) or NULL on allocation failure. */
+bt_ruleset *bt_rules_new(void);
+void bt_rules_free(bt_ruleset *rs); /* accepts NULL */
+
+/* Adds a rule file (multi-document YAML) or a directory of them (*.yml, *.yaml, walked
+ * recursively in name order). On failure returns BT_EPARSE (not YAML), BT_EINVAL
+ * (malformed or unsupported rule), BT_ELIMIT, BT_EIO or BT_ENOTFOUND with one line in
+ * err: "'<file>': rule '<title or id>': <problem>", and poisons the set. */
+int bt_rules_add_path(bt_ruleset *rs, const char *path, bt_error *err);
+/* Same for rule text in memory; name stands for the file in messages. */
+int bt_rules_add_buffer(bt_ruleset *rs, const char *name, const char *text, size_t len,
+                        bt_error *err);
+/* Resolves correlation and filter references, compiles plans. Once only. */
+int bt_rules_compile(bt_ruleset *rs, bt_error *err);
+/* Convenience: new + add every path + compile. *out is the set or NULL on failure. */
+int bt_rules_load(const char *const *paths, size_t npaths, bt_ruleset **out, bt_error *err);
+
+/* ---- inspection ---- */
+
+size_t bt_rules_count(const bt_ruleset *rs);                /* all rules, both kinds */
+const bt_rule *bt_rules_at(const bt_ruleset *rs, size_t i); /* load order */
+const bt_rule *bt_rules_find(const bt_ruleset *rs, const char *id_or_name);
+const bt_rule_info *bt_rule_get_info(const bt_rule *r);
+/* The plan of a detection rule (filters included); NULL for correlation rules. */
+const bt_rule_plan *bt_rule_get_plan(const bt_rule *r);
+/* Distinct needles over all alerting and correlated detection rules, or 0 needles when
+ * some rule has none (then every record must be parsed). */
+const bt_rule_plan *bt_rules_get_plan(const bt_ruleset *rs);
+
+/*
+ * Raw-record pre-filter: false when no detection rule of the set can match the record
+ * whose exact JSON text is raw[0..len) (then it need not be parsed). Allocation-free.
+ */
+bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len);
+
+/* ---- evaluation ---- */
+
+/* Called once per matching detection rule, in load order; return nonzero to stop
+ * (bt_rules_match then returns BT_ESTOP). */
+typedef int (*bt_rules_match_fn)(void *ud, const bt_rule *rule);
+
+/*
+ * Evaluates every detection rule of a compiled set over one parsed record (a
+ * CloudTrail record object) plus its derived fields (NULL = none). Reports matches of
+ * all detection rules, including those that only feed correlations (see info.alerts).
+ * Allocation-free. Returns 0, BT_ESTOP, or BT_EINVAL for an uncompiled set.
+ */
+int bt_rules_match(const bt_ruleset *rs, const bt_json *record, const bt_rule_derived *derived,
+                   bt_rules_match_fn cb, void *ud);
+/* One rule only: 1 match, 0 no match, BT_EINVAL (not a compiled detection rule). */
+int bt_rule_match(const bt_rule *rule, const bt_json *record, const bt_rule_derived *derived);
+
+/* ---- correlation ---- */
+
+typedef struct bt_rules_corr bt_rules_corr;
+
+typedef struct bt_rule_alert {
+    const bt_rule *rule;          /* the correlation rule */
+    const char *const *event_ids; /* the events that made it, oldest first */
+    size_t nevent_ids;
+    const char *const *group_fields; /* the rule's group-by names */
+    const char *const *group_values; /* their values ("" when absent) */
+    size_t ngroup;
+    int64_t first_ms, last_ms; /* time of the first and last event */
+    uint64_t count;            /* events (event_count), distinct values
+                                  (value_count) or distinct rules (temporal) */
+} bt_rule_alert;
+
+/* Called per correlation alert; pointers are valid during the call only. Nonzero
+ * return stops (BT_ESTOP). */
+typedef int (*bt_rules_alert_fn)(void *ud, const bt_rule_alert *alert);
+
+/* Caps on correlation memory: groups per rule, events kept per group, and bytes of
+ * state in all (the oldest events and the longest-idle groups go first). 0 picks the
+ * defaults: 100000 groups, 10000 events, 64 MiB. */
+typedef struct bt_rules_corr_opts {
+    size_t max_groups;
+    size_t max_events_per_group;
+    size_t max_bytes;
+} bt_rules_corr_opts;
+
+/* New correlation state for a compiled set (free with bt_rules_corr_free), or NULL. */
+bt_rules_corr *bt_rules_corr_new(const bt_ruleset *rs, const bt_rules_corr_opts *opts);
+void bt_rules_corr_free(bt_rules_corr *c); /* accepts NULL */
+
+/*
+ * Feeds one match of detection rule `rule` (as reported by bt_rules_match) on a record
+ * at time_ms (events must come in time order; an earlier time is treated as equal to
+ * the latest seen). event_id is copied. Correlations whose window expires are
+ * evaluated; alerts go to cb. State older than each rule's timespan is dropped.
+ * Returns 0, BT_ENOMEM, BT_ESTOP.
+ */
+int bt_rules_correlate(bt_rules_corr *c, const bt_rule *rule, const bt_json *record,
+                       const bt_rule_derived *derived, int64_t time_ms, const char *event_id,
+                       bt_rules_alert_fn cb, void *ud);
+/* Closes every window ending before now_ms (INT64_MAX: end of input, close all) and
+ * reports what they yield (conditions with an upper bound: lt, lte, eq). */
+int bt_rules_corr_flush(bt_rules_corr *c, int64_t now_ms, bt_rules_alert_fn cb, void *ud);
+/* Bytes of correlation state currently held (for the memory target). */
+size_t bt_rules_corr_memory(const bt_rules_corr *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,617 @@
+/*
+ * rules_plan.c - compiles each detection rule to a plan: the fields pinned to exact
+ * values (derived from the condition tree: AND keeps every pin, OR keeps fields pinned
+ * on all branches with the union of values, NOT drops), literal needles for a raw-byte
+ * pre-filter, the fields read. Builds the set's eventName dispatch table and the
+ * set-wide pre-filter.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/rules_int.h"
+
+typedef struct pinlist {
+    bt_rule_pin *p;
+    size_t n;
+} pinlist;
+
+static bool has_value(const bt_rule_pin *p, const char *v)
+{
+    size_t i;
+    for (i = 0; i < p->nvalues; i++)
+        if (rules_ieq(p->values[i], strlen(p->values[i]), v, strlen(v)))
+            return true;
+    return false;
+}
+
+static int item_pin(bt_arena *a, const ritem *it, pinlist *out)
+{
+    size_t i;
+    const char **vals;
+    out->p = NULL;
+    out->n = 0;
+    if (it->keyword || it->neg || it->all || it->nvals == 0)
+        return 0;
+    for (i = 0; i < it->nvals; i++) {
+        const rvalue *v = &it->vals[i];
+        if (v->kind != V_PATTERN || v->shape != SH_EXACT || strchr(v->text, '\\') ||
+            v->text[0] == '\0')
+            return 0;
+    }
+    vals = bt_arena_calloc(a, it->nvals * sizeof *vals);
+    out->p = bt_arena_calloc(a, sizeof *out->p);
+    if (!vals || !out->p)
+        return BT_ENOMEM;
+    for (i = 0; i < it->nvals; i++)
+        vals[i] = it->vals[i].text;
+    out->p->field = it->path.dotted;
+    out->p->values = vals;
+    out->p->nvalues = it->nvals;
+    out->n = 1;
+    return 0;
+}
+
+/* AND: all pins of both; a field pinned twice keeps the values common to both. */
+static int pin_and(bt_arena *a, pinlist *acc, const pinlist *x)
+{
+    size_t i, j;
+    bt_rule_pin *np = bt_arena_calloc(a, (acc->n + x->n + 1) * sizeof *np);
+    if (!np)
+        return BT_ENOMEM;
+    if (acc->n)
+        memcpy(np, acc->p, acc->n * sizeof *np);
+    for (i = 0; i < x->n; i++) {
+        for (j = 0; j < acc->n; j++)
+            if (strcmp(np[j].field, x->p[i].field) == 0)
+                break;
+        if (j == acc->n) {
+            np[acc->n++] = x->p[i];
+        } else { /* intersection */
+            const char **vals = bt_arena_calloc(a, (np[j].nvalues + 1) * sizeof *vals);
+            size_t k, nv = 0;
+            if (!vals)
+                return BT_ENOMEM;
+            for (k = 0; k < np[j].nvalues; k++)
+                if (has_value(&x->p[i], np[j].values[k]))
+                    vals[nv++] = np[j].values[k];
+            np[j].values = vals;
+            np[j].nvalues = nv;
+        }
+    }
+    acc->p = np;
+    return 0;
+}
+
+/* OR: only fields pinned on both sides, with the union of their values. */
+static int pin_or(bt_arena *a, pinlist *acc, const pinlist *x)
+{
+    size_t i, j, k, nn = 0;
+    bt_rule_pin *np = bt_arena_calloc(a, (acc->n + 1) * sizeof *np);
+    if (!np)
+        return BT_ENOMEM;
+    for (i = 0; i < acc->n; i++) {
+        for (j = 0; j < x->n && strcmp(acc->p[i].field, x->p[j].field); j++)
+            ;
+        if (j == x->n)
+            continue;
+        {
+            const bt_rule_pin *pa = &acc->p[i], *pb = &x->p[j];
+            const char **vals = bt_arena_calloc(a, (pa->nvalues + pb->nvalues) * sizeof *vals);
+            size_t nv = 0;
+            if (!vals)
+                return BT_ENOMEM;
+            for (k = 0; k < pa->nvalues; k++)
+                vals[nv++] = pa->values[k];
+            for (k = 0; k < pb->nvalues; k++)
+                if (!has_value(pa, pb->values[k]))
+                    vals[nv++] = pb->values[k];
+            np[nn].field = pa->field;
+            np[nn].values = vals;
+            np[nn++].nvalues = nv;
+        }
+    }
+    acc->p = np;
+    acc->n = nn;
+    return 0;
+}
+
+static int node_pins(bt_arena *a, const rnode *n, pinlist *out)
+{
+    size_t i, k;
+    int rc;
+    out->p = NULL;
+    out->n = 0;
+    if (n->op == N_NOT)
+        return 0;
+    if (n->op == N_SEL) {
+        for (k = 0; k < n->sel->nalts; k++) {
+            const ralt *alt = &n->sel->alts[k];
+            pinlist acc = {NULL, 0};
+            for (i = 0; i < alt->nitems; i++) {
+                pinlist x;
+                if ((rc = item_pin(a, &alt->items[i], &x)) || (rc = pin_and(a, &acc, &x)))
+                    return rc;
+            }
+            if (k == 0)
+                *out = acc;
+            else if ((rc = pin_or(a, out, &acc)))
+                return rc;
+        }
+        return 0;
+    }
+    for (i = 0; i < n->nkids; i++) {
+        pinlist x;
+        if ((rc = node_pins(a, n->kids[i], &x)))
+            return rc;
+        if (i == 0)
+            *out = x;
+        else if ((rc = (n->op == N_AND ? pin_and(a, out, &x) : pin_or(a, out, &x))))
+            return rc;
+    }
+    return 0;
+}
+
+/* Adds a field name to a growing list (deduplicated). */
+static int add_field(bt_arena *a, const char ***list, size_t *n, size_t *cap, const char *f)
+{
+    size_t i;
+    for (i = 0; i < *n; i++)
+        if (strcmp((*list)[i], f) == 0)
+            return 0;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        const char **nl = bt_arena_calloc(a, nc * sizeof *nl);
+        if (!nl)
+            return BT_ENOMEM;
+        if (*n)
+            memcpy(nl, *list, *n * sizeof *nl);
+        *list = nl;
+        *cap = nc;
+    }
+    (*list)[(*n)++] = f;
+    return 0;
+}
+
+static int node_fields(bt_arena *a, const rnode *n, bt_rule_plan *pl, size_t *cap)
+{
+    size_t i, k, j;
+    int rc;
+    if (n->op != N_SEL) {
+        for (i = 0; i < n->nkids; i++)
+            if ((rc = node_fields(a, n->kids[i], pl, cap)))
+                return rc;
+        return 0;
+    }
+    for (k = 0; k < n->sel->nalts; k++)
+        for (i = 0; i < n->sel->alts[k].nitems; i++) {
+            const ritem *it = &n->sel->alts[k].items[i];
+            if (it->keyword) {
+                pl->keywords = true;
+                continue;
+            }
+            if ((rc =
+                     add_field(a, (const char ***)&pl->fields, &pl->nfields, cap, it->path.dotted)))
+                return rc;
+            for (j = 0; j < it->nvals; j++)
+                if (it->vals[j].kind == V_FIELDREF &&
+                    (rc = add_field(a, (const char ***)&pl->fields, &pl->nfields, cap,
+                                    it->vals[j].ref.dotted)))
+                    return rc;
+        }
+    return 0;
+}
+
+/* A set of literals one of which the raw record contains when the rule matches. */
+typedef struct needles {
+    const char **v;
+    size_t n;
+    int score; /* higher = more selective */
+    bool ok;
+} needles;
+
+/* The longest run of s (len bytes, wild marks or NULL) that is literal and safe in raw
+ * JSON; copied into the arena. */
+static const char *safe_run(bt_arena *a, const char *s, const unsigned char *wild, size_t len,
+                            size_t *out_len)
+{
+    size_t i, start = 0, best = 0, bl = 0;
+    for (i = 0; i <= len; i++) {
+        unsigned char ch = i < len ? (unsigned char)s[i] : 0;
+        bool good = i < len && !(wild && wild[i]) && ch >= 0x20 && ch < 0x7f && ch != '"' &&
+                    ch != '\\' && ch != '/';
+        if (good)
+            continue;
+        if (i - start > bl)
+            best = start, bl = i - start;
+        start = i + 1;
+    }
+    *out_len = bl;
+    return bl ? bt_arena_strndup(a, s + best, bl) : NULL;
+}
+
+static int value_needle(bt_arena *a, const rvalue *v, const char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (v->kind == V_PATTERN && !strpbrk(v->text, "*?\\") && v->text[0])
+        *out = safe_run(a, v->text, NULL, strlen(v->text), len); /* as written */
+    else if (v->kind == V_PATTERN)
+        *out = safe_run(a, v->pat, v->wild, v->plen, len);
+    else if (v->kind == V_REGEX && v->llen)
+        *out = safe_run(a, v->lit, NULL, v->llen, len);
+    return *out || *len == 0 ? 0 : BT_ENOMEM;
+}
+
+static int item_needles(bt_arena *a, const ritem *it, needles *out)
+{
+    size_t i, minlen = (size_t)-1, l;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (it->neg || it->nvals == 0 || (!it->keyword && it->path.derived >= 0))
+        return 0;
+    out->v = bt_arena_calloc(a, it->nvals * sizeof *out->v);
+    if (!out->v)
+        return BT_ENOMEM;
+    for (i = 0; i < it->nvals; i++) {
+        const char *n;
+        if ((rc = value_needle(a, &it->vals[i], &n, &l)))
+            return rc;
+        if (!n) {
+            if (!it->all)
+                return 0; /* one value without a literal: nothing required */
+            continue;
+        }
+        if (it->all) { /* every value is required: the longest is enough */
+            if (out->n == 0 || l > strlen(out->v[0]))
+                out->v[0] = n, out->n = 1, minlen = l;
+            continue;
+        }
+        out->v[out->n++] = n;
+        minlen = l < minlen ? l : minlen;
+    }
+    if (out->n == 0)
+        return 0;
+    out->ok = true;
+    out->score = (int)(minlen > 40 ? 40 : minlen) - (int)out->n;
+    if (!it->keyword && strcmp(it->path.dotted, "eventName") == 0)
+        out->score += 100;
+    else if (!it->keyword && strcmp(it->path.dotted, "eventSource") == 0)
+        out->score -= 50;
+    return 0;
+}
+
+/* OR: both sides must require something; their literals are pooled. */
+static int needles_or(bt_arena *a, needles *acc, const needles *x)
+{
+    const char **v;
+    if (!acc->ok || !x->ok) {
+        acc->ok = false;
+        return 0;
+    }
+    v = bt_arena_calloc(a, (acc->n + x->n) * sizeof *v);
+    if (!v)
+        return BT_ENOMEM;
+    memcpy(v, acc->v, acc->n * sizeof *v);
+    memcpy(v + acc->n, x->v, x->n * sizeof *v);
+    acc->v = v;
+    acc->n += x->n;
+    acc->score = (acc->score < x->score ? acc->score : x->score) - 1;
+    return 0;
+}
+
+static int node_needles(bt_arena *a, const rnode *n, needles *out)
+{
+    size_t i, k;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (n->op == N_NOT)
+        return 0;
+    if (n->op == N_SEL) {
+        for (k = 0; k < n->sel->nalts; k++) {
+            const ralt *alt = &n->sel->alts[k];
+            needles best;
+            memset(&best, 0, sizeof best);
+            for (i = 0; i < alt->nitems; i++) { /* AND: the best item */
+                needles x;
+                if ((rc = item_needles(a, &alt->items[i], &x)))
+                    return rc;
+                if (x.ok && (!best.ok || x.score > best.score))
+                    best = x;
+            }
+            if (k == 0)
+                *out = best;
+            else if ((rc = needles_or(a, out, &best)))
+                return rc;
+        }
+        return 0;
+    }
+    for (i = 0; i < n->nkids; i++) {
+        needles x;
+        if ((rc = node_needles(a, n->kids[i], &x)))
+            return rc;
+        if (i == 0)
+            *out = x;
+        else if (n->op == N_OR) {
+            if ((rc = needles_or(a, out, &x)))
+                return rc;
+        } else if (x.ok && (!out->ok || x.score > out->score)) {
+            *out = x;
+        }
+    }
+    return 0;
+}
+
+int rules_plan_rule(bt_ruleset *rs, bt_rule *r)
+{
+    bt_arena *a = rs->arena;
+    pinlist pins;
+    needles nd;
+    size_t cap = 0;
+    int rc;
+    if ((rc = node_pins(a, r->final, &pins)) || (rc = node_fields(a, r->final, &r->plan, &cap)) ||
+        (rc = node_needles(a, r->final, &nd)))
+        return rc;
+    r->plan.pins = pins.p;
+    r->plan.npins = pins.n;
+    if (nd.ok) {
+        r->plan.needles = nd.v;
+        r->plan.nneedles = nd.n;
+    }
+    r->planned = true;
+    return 0;
+}
+
+static const bt_rule_pin *event_name_pin(const bt_rule *r)
+{
+    size_t i;
+    for (i = 0; i < r->plan.npins; i++)
+        if (strcmp(r->plan.pins[i].field, "eventName") == 0)
+            return &r->plan.pins[i];
+    return NULL;
+}
+
+static char *lower_dup(bt_arena *a, const char *s)
+{
+    char *d = bt_arena_strdup(a, s), *p;
+    if (d)
+        for (p = d; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    return d;
+}
+
+/* Inserts key (lowercase) if new; returns its slot. */
+static rdispatch *bucket(bt_ruleset *rs, const char *key)
+{
+    size_t n = strlen(key), b = rules_bucket_of(rs, key, n);
+    while (rs->buckets[b].key && strcmp(rs->buckets[b].key, key))
+        b = (b + 1) & (rs->nbuckets - 1);
+    if (!rs->buckets[b].key) {
+        rs->buckets[b].key = key;
+        rs->buckets[b].klen = n;
+    }
+    return &rs->buckets[b];
+}
+
+static int build_dispatch(bt_ruleset *rs)
+{
+    bt_arena *a = rs->arena;
+    size_t i, k, nkeys = 0, b;
+    rs->unpinned = bt_arena_calloc(a, (rs->nrules + 1) * sizeof(size_t));
+    if (!rs->unpinned)
+        return BT_ENOMEM;
+    for (i = 0; i < rs->nrules; i++) {
+        const bt_rule_pin *p =
+            rs->rules[i]->info.kind == BT_RULE_DETECTION ? event_name_pin(rs->rules[i]) : NULL;
+        if (rs->rules[i]->info.kind != BT_RULE_DETECTION)
+            continue;
+        if (p)
+            nkeys += p->nvalues;
+        else
+            rs->unpinned[rs->nunpinned++] = i;
+    }
+    for (rs->nbuckets = 16; rs->nbuckets < nkeys * 2; rs->nbuckets *= 2)
+        ;
+    rs->buckets = bt_arena_calloc(a, rs->nbuckets * sizeof *rs->buckets);
+    if (!rs->buckets)
+        return BT_ENOMEM;
+    for (i = 0; i < rs->nrules; i++) {
+        const bt_rule_pin *p =
+            rs->rules[i]->info.kind == BT_RULE_DETECTION ? event_name_pin(rs->rules[i]) : NULL;
+        for (k = 0; p && k < p->nvalues; k++) {
+            char *key = lower_dup(a, p->values[k]);
+            if (!key || !bucket(rs, key))
+                return BT_ENOMEM;
+        }
+    }
+    /* each key's list: every rule pinned to it or unpinned, in load order */
+    for (b = 0; b < rs->nbuckets; b++) {
+        rdispatch *d = &rs->buckets[b];
+        if (!d->key)
+            continue;
+        d->rules = bt_arena_calloc(a, (rs->nrules + 1) * sizeof(size_t));
+        if (!d->rules)
+            return BT_ENOMEM;
+        for (i = 0; i < rs->nrules; i++) {
+            const bt_rule_pin *p;
+            if (rs->rules[i]->info.kind != BT_RULE_DETECTION)
+                continue;
+            p = event_name_pin(rs->rules[i]);
+            for (k = 0; p && k < p->nvalues; k++)
+                if (rules_ieq(p->values[k], strlen(p->values[k]), d->key, d->klen))
+                    break;
+            if (!p || k < p->nvalues)
+                d->rules[d->nrules++] = i;
+        }
+    }
+    return 0;
+}
+
+static uint32_t prefix_hash(uint32_t v)
+{
+    return (v * 2654435761u) >> 16;
+}
+
+/* The 4-byte prefix index over the set's needles (bt_rules_prefilter). */
+static int build_needle_index(bt_ruleset *rs)
+{
+    bt_arena *a = rs->arena;
+    size_t i, n = rs->setplan.nneedles;
+    rs->nbits = bt_arena_calloc(a, (1u << 16) / 8);
+    rs->nhead = bt_arena_alloc(a, (1u << 16) * sizeof *rs->nhead);
+    rs->nnext = bt_arena_calloc(a, (n + 1) * sizeof *rs->nnext);
+    rs->nprefix = bt_arena_calloc(a, (n + 1) * sizeof *rs->nprefix);
+    rs->short_needles = bt_arena_calloc(a, (n + 1) * sizeof *rs->short_needles);
+    if (!rs->nbits || !rs->nhead || !rs->nnext || !rs->nprefix || !rs->short_needles)
+        return BT_ENOMEM;
+    memset(rs->nhead, 0xff, (1u << 16) * sizeof *rs->nhead);
+    for (i = 0; i < n; i++) {
+        const unsigned char *s = (const unsigned char *)rs->needles_lc[i];
+        uint32_t v, h;
+        if (rs->needle_len[i] < 4) {
+            rs->short_needles[rs->nshort++] = i;
+            continue;
+        }
+        v = (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+        h = prefix_hash(v);
+        rs->nprefix[i] = v;
+        rs->nbits[h >> 6] |= (uint64_t)1 << (h & 63);
+        rs->nnext[i] = rs->nhead[h];
+        rs->nhead[h] = (int32_t)i;
+    }
+    return 0;
+}
+
+/* Gives p the index of its first segment among the set's top-level keys. */
+static void top_assign(bt_ruleset *rs, rpath *p)
+{
+    size_t i;
+    unsigned h;
+    if (p->derived >= 0 || p->nseg == 0)
+        return;
+    for (i = 0; i < rs->ntops; i++)
+        if (rs->toplen[i] == p->seglen[0] && memcmp(rs->tops[i], p->seg[0], p->seglen[0]) == 0) {
+            p->top = (int)i;
+            return;
+        }
+    if (rs->ntops == RULES_MAX_TOPS)
+        return; /* looked up by scanning the record */
+    rs->tops[i] = p->seg[0];
+    rs->toplen[i] = p->seglen[0];
+    for (h = rules_top_hash(p->seg[0], p->seglen[0]); rs->topslot[h] >= 0; h = (h + 1) & 255u)
+        ;
+    rs->topslot[h] = (signed char)i;
+    rs->ntops++;
+    p->top = (int)i;
+}
+
+static void node_tops(bt_ruleset *rs, const rnode *n)
+{
+    size_t i, k, j;
+    if (n->op != N_SEL) {
+        for (i = 0; i < n->nkids; i++)
+            node_tops(rs, n->kids[i]);
+        return;
+    }
+    for (k = 0; k < n->sel->nalts; k++)
+        for (i = 0; i < n->sel->alts[k].nitems; i++) {
+            ritem *it = &n->sel->alts[k].items[i];
+            if (!it->keyword)
+                top_assign(rs, &it->path);
+            for (j = 0; j < it->nvals; j++)
+                if (it->vals[j].kind == V_FIELDREF)
+                    top_assign(rs, &it->vals[j].ref);
+        }
+}
+
+/* The top-level keys read by detection rules ("eventName" first, for dispatch). */
+static void build_tops(bt_ruleset *rs)
+{
+    static const char en[] = "eventName";
+    size_t i;
+    memset(rs->topslot, 0xff, sizeof rs->topslot);
+    rs->tops[0] = en;
+    rs->toplen[0] = 9;
+    rs->topslot[rules_top_hash(en, 9)] = 0;
+    rs->ntops = 1;
+    rs->en_top = 0;
+    for (i = 0; i < rs->nrules; i++) {
+        rs->rules[i]->set = rs;
+        if (rs->rules[i]->info.kind == BT_RULE_DETECTION)
+            node_tops(rs, rs->rules[i]->final);
+    }
+}
+
+int rules_plan_set(bt_ruleset *rs)
+{
+    bt_arena *a = rs->arena;
+    bt_rule_plan *sp = &rs->setplan;
+    size_t i, k, cap = 0, fcap = 0, ndet = 0;
+    bool all_needles = true;
+    int rc;
+    build_tops(rs);
+    for (i = 0; i < rs->nrules; i++) {
+        bt_rule *r = rs->rules[i];
+        if (r->info.kind != BT_RULE_DETECTION)
+            continue;
+        ndet++;
+        if (r->plan.nneedles == 0)
+            all_needles = false;
+        for (k = 0; k < r->plan.nfields; k++)
+            if ((rc = add_field(a, (const char ***)&sp->fields, &sp->nfields, &fcap,
+                                r->plan.fields[k])))
+                return rc;
+        sp->keywords |= r->plan.keywords;
+        for (k = 0; all_needles && k < r->plan.nneedles; k++)
+            if ((rc = add_field(a, (const char ***)&sp->needles, &sp->nneedles, &cap,
+                                r->plan.needles[k])))
+                return rc;
+    }
+    if (!all_needles || ndet == 0) {
+        sp->needles = NULL;
+        sp->nneedles = 0;
+    }
+    rs->needles_lc = bt_arena_calloc(a, (sp->nneedles + 1) * sizeof(char *));
+    rs->needle_len = bt_arena_calloc(a, (sp->nneedles + 1) * sizeof(size_t));
+    if (!rs->needles_lc || !rs->needle_len)
+        return BT_ENOMEM;
+    for (i = 0; i < sp->nneedles; i++) {
+        if (!(rs->needles_lc[i] = lower_dup(a, sp->needles[i])))
+            return BT_ENOMEM;
+        rs->needle_len[i] = strlen(sp->needles[i]);
+    }
+    if (build_needle_index(rs))
+        return BT_ENOMEM;
+    return build_dispatch(rs);
+}
+
+bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)raw;
+    uint32_t v = 0;
+    size_t i;
+    if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
+        return true;
+    for (i = 0; i < rs->nshort; i++) {
+        size_t k = rs->short_needles[i];
+        if (rules_find_ci(raw, len, rs->needles_lc[k], rs->needle_len[k]))
+            return true;
+    }
+    for (i = 0; i < len; i++) {
+        uint32_t h;
+        int32_t k;
+        v = v << 8 | (uint32_t)(s[i] | (((unsigned)s[i] - 'A' < 26u) ? 0x20 : 0));
+        if (i < 3)
+            continue;
+        h = prefix_hash(v);
+        if (!(rs->nbits[h >> 6] >> (h & 63) & 1))
+            continue;
+        for (k = rs->nhead[h]; k >= 0; k = rs->nnext[k]) {
+            size_t nl = rs->needle_len[k], at = i - 3;
+            if (rs->nprefix[k] == v && at + nl <= len &&
+                rules_find_ci(raw + at, nl, rs->needles_lc[k], nl))
+                return true;
+        }
+    }
+    return false;
+}
