@@ -253,45 +253,6 @@ static int check_args(lk *L, lk_out *o, int argc, char **argv, char **pos, int n
     return 0;
 }
 
-/* --region: one (NULL = configured), r1,r2, or all (the configured partition's).
- * Strings may point into *buf (caller frees). */
-static int pick_regions(const lk *L, const char **regions, size_t *n, int *all, char **buf)
-{
-    size_t i;
-    char *save = NULL, *t;
-    *n = 0;
-    if (!L->region || (!strchr(L->region, ',') && strcmp(L->region, "all") != 0)) {
-        regions[(*n)++] = L->region;
-        return 0;
-    }
-    if (strcmp(L->region, "all") == 0) {
-        const char *part = "aws";
-        const char *const *list;
-        bt_aws_client *probe = NULL;
-        bt_aws_config pc = BT_AWS_CONFIG_INIT;
-        *all = 1;
-        /* the partition of the configured region, else aws */
-        pc.profile = L->profile;
-        if (bt_aws_client_new(&probe, &pc, NULL) == 0 && bt_aws_client_region(probe))
-            part = bt_aws_partition(bt_aws_client_region(probe));
-        bt_aws_client_free(probe);
-        list = bt_aws_partition_regions(part);
-        for (i = 0; list && list[i] && *n < 64; i++)
-            regions[(*n)++] = list[i];
-    } else {
-        *buf = strdup(L->region);
-        for (t = *buf ? strtok_r(*buf, ",", &save) : NULL; t && *n < 64;
-             t = strtok_r(NULL, ",", &save))
-            if (*t)
-                regions[(*n)++] = t;
-    }
-    if (*n > 1 && (L->starting_token || L->next_token)) {
-        aws_msg("--starting-token and --next-token take one region, not several");
-        return EXIT_AWS_USAGE;
-    }
-    return 0;
-}
-
 /* ---- the run ------------------------------------------------------------------------ */
 
 /* One region: run, then print what the format prints at the end. */
@@ -327,33 +288,6 @@ oom:
     return EXIT_AWS_OTHER;
 }
 
-/* The regions' runs: a client each, the store shared. */
-static int setup_runs(lk *L, const bt_ct_plan *plan, lk_out *o, const char **regions,
-                      size_t nregions, bt_store *store, pthread_mutex_t *store_mu,
-                      bt_arena *outa, lk_region *runs)
-{
-    size_t i;
-    int code;
-    for (i = 0; i < nregions; i++) {
-        lk_region *r = &runs[i];
-        r->L = L;
-        r->plan = plan;
-        r->o = o;
-        r->region = regions[i];
-        r->collect = nregions > 1;
-        r->store = store;
-        r->store_mu = nregions > 1 ? store_mu : NULL;
-        r->keep = r->collect ? bt_arena_new(1 << 20, 0) : outa;
-        r->events = bt_json_new_array(outa, 64);
-        if (!r->keep || !r->events) {
-            cli_err("out of memory");
-            return EXIT_AWS_OTHER;
-        }
-        if ((code = lk_make_client(L, regions[i], &r->cli, r->endpoint, sizeof r->endpoint)))
-            return code;
-    }
-    return 0;
-}
 
 static int cmd_lookup(int argc, char **argv)
 {
@@ -396,7 +330,7 @@ static int cmd_lookup(int argc, char **argv)
             fprintf(stderr, "buildtrail: debug: lookup: %s\n", d.data);
         bt_buf_dispose(&d);
     }
-    if ((code = pick_regions(&L, regions, &nregions, &all, &regions_buf)))
+    if ((code = lk_pick_regions(&L, regions, &nregions, &all, &regions_buf)))
         goto done;
     if (L.store_path && bt_store_open(L.store_path, 0, &store, &err)) {
         aws_msg("%s", err.msg);
@@ -410,7 +344,7 @@ static int cmd_lookup(int argc, char **argv)
         code = EXIT_AWS_OTHER;
         goto done;
     }
-    if ((code = setup_runs(&L, &plan, &o, regions, nregions, store, &store_mu, outa, runs)))
+    if ((code = lk_setup_runs(&L, &plan, &o, regions, nregions, store, &store_mu, outa, runs)))
         goto done;
     code = nregions == 1 ? run_single(&runs[0], outa) : lk_run_regions(runs, nregions, all, outa);
     if (store && cli_debug)

@@ -193,10 +193,7 @@ static int on_page(void *payload, const bt_ct_page_view *v)
         if (bt_ct_event_record(v->arena, &pg->events[i], &ev, &e2))
             continue;
         rc = bt_store_add(r->store, &ev, &is_new, &r->err);
-        if (is_new)
-            r->added++;
-        else
-            r->dups++;
+        *(is_new ? &r->added : &r->dups) += 1;
     }
     if (rc == 0) {
         free(cur->token);
@@ -224,6 +221,7 @@ static int run_region(il_region *r)
     bt_aws_config cfg = BT_AWS_CONFIG_INIT;
     bt_aws_client *cli = NULL;
     il_cursor cur, prev;
+    il_page ctx = {r, &cur};
     char *val = NULL;
     int have_prev = 0, rc;
     double t0 = mono();
@@ -285,12 +283,9 @@ static int run_region(il_region *r)
     req.end_time = cur.req_end;
     req.max_results = 50;
     req.next_token = cur.token;
-    if (!*r->stop) {
-        il_page ctx = {r, &cur};
-        rc = bt_ct_lookup_pages(cli, &req, NULL, on_page, &ctx, NULL, &r->err);
-        if (rc && rc != BT_ESTOP)
-            goto fail;
-    }
+    if (!*r->stop && (rc = bt_ct_lookup_pages(cli, &req, NULL, on_page, &ctx, NULL, &r->err)) &&
+        rc != BT_ESTOP)
+        goto fail;
     goto done;
 fail:
     r->code = rc == BT_EAWS ? EXIT_AWS_SERVICE

@@ -1,6 +1,7 @@
-/* lookup_run.h - the parts of `buildtrail lookup` (cmd_lookup.c parses the options,
- * lookup_run.c runs one region through the library's paging loop and prints, or runs
- * several in parallel and merges them). Internal to the CLI. */
+/* lookup_run.h - the parts of `buildtrail lookup`: cmd_lookup.c parses the options,
+ * lookup_run.c runs one region through the library's paging loop and prints,
+ * lookup_regions.c sets up the regions and runs several in parallel, merged. Internal
+ * to the CLI. */
 #ifndef BT_LOOKUP_RUN_H
 #define BT_LOOKUP_RUN_H
 
@@ -72,6 +73,13 @@ bt_json *lk_events_object(bt_arena *a, bt_json *events);
 /* The client of one region; 0 or an exit code after printing the AWS CLI's message. */
 int lk_make_client(const lk *L, const char *region, bt_aws_client **cli, char *endpoint,
                    size_t cap);
+/* --region: one (NULL = configured), r1,r2, or all (the configured partition's).
+ * Strings may point into *buf (caller frees). 0 or an exit code after the message. */
+int lk_pick_regions(const lk *L, const char **regions, size_t *n, int *all, char **buf);
+/* The regions' runs: a client each, the store shared. 0 or an exit code. */
+int lk_setup_runs(lk *L, const bt_ct_plan *plan, lk_out *o, const char **regions,
+                  size_t nregions, bt_store *store, pthread_mutex_t *store_mu, bt_arena *outa,
+                  lk_region *runs);
 /* One region: pages until the end, --max-items, or --no-paginate. Returns r->code. */
 int lk_run_region(lk_region *r);
 /* Several regions in parallel, merged newest first and printed (all: skip regions
