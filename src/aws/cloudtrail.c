@@ -229,8 +229,8 @@ static int pick(pager *pp, const bt_ct_pages_opts *o, bt_arena *a, const bt_ct_l
 }
 
 int bt_ct_lookup_pages(bt_aws_client *c, const bt_ct_lookup_request *req,
-                       const bt_ct_pages_opts *opts, bt_ct_page_fn fn, void *payload,
-                       size_t *pages, bt_error *err)
+                       const bt_ct_pages_opts *opts, bt_ct_page_fn fn, void *payload, size_t *pages,
+                       bt_error *err)
 {
     static const bt_ct_pages_opts none;
     const bt_ct_pages_opts *o = opts ? opts : &none;

@@ -266,8 +266,8 @@ static void swap_body(bt_buf *a, bt_buf *b)
 }
 
 /* Sets the structured AWS fields of err (see error.h). */
-static void set_aws_fields(bt_error *err, const bt_aws_response *resp, int attempts,
-                           int exhausted, const char *message)
+static void set_aws_fields(bt_error *err, const bt_aws_response *resp, int attempts, int exhausted,
+                           const char *message)
 {
     if (!err)
         return;
@@ -278,8 +278,8 @@ static void set_aws_fields(bt_error *err, const bt_aws_response *resp, int attem
 }
 
 /* The error reply of the last attempt as BT_EAWS (the reply stays in resp). */
-static int fail_reply(const bt_aws_req *r, bt_aws_response *resp, bt_http_resp *h,
-                      const char *code, const char *msg, int exhausted, bt_error *err)
+static int fail_reply(const bt_aws_req *r, bt_aws_response *resp, bt_http_resp *h, const char *code,
+                      const char *msg, int exhausted, bt_error *err)
 {
     const char *op = r->op ? r->op : "request";
     int rc;

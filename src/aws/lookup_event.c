@@ -81,12 +81,15 @@ static bt_json *field_resources(bt_arena *a, const bt_ct_resource *res, size_t n
 /* A member from the event's fields; *v = NULL when absent. 0 or BT_ENOMEM. */
 static int field_member(bt_arena *a, const bt_ct_event *ev, int m, bt_json **v)
 {
-    static const size_t off[M__COUNT] = {
-        offsetof(bt_ct_event, event_id),     offsetof(bt_ct_event, event_name),
-        offsetof(bt_ct_event, read_only),    offsetof(bt_ct_event, access_key_id),
-        0,                                   offsetof(bt_ct_event, event_source),
-        offsetof(bt_ct_event, username),     0,
-        0};
+    static const size_t off[M__COUNT] = {offsetof(bt_ct_event, event_id),
+                                         offsetof(bt_ct_event, event_name),
+                                         offsetof(bt_ct_event, read_only),
+                                         offsetof(bt_ct_event, access_key_id),
+                                         0,
+                                         offsetof(bt_ct_event, event_source),
+                                         offsetof(bt_ct_event, username),
+                                         0,
+                                         0};
     const char *s;
     *v = NULL;
     if (m == M_TIME) {

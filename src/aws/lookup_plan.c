@@ -20,7 +20,7 @@ static const char *opt_name(bt_arena *a, const char *name)
 }
 
 int bt_ct_plan_make(bt_ct_plan *p, const bt_ct_cond *conds, size_t nconds, const bt_filter *f,
-                 bt_arena *a, bt_error *err)
+                    bt_arena *a, bt_error *err)
 {
     const bt_ct_cond *all[BT_CT_PLAN_MAX_LOCAL];
     size_t nall = 0, nf = 0, i;

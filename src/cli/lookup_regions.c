@@ -49,9 +49,8 @@ int lk_pick_regions(const lk *L, const char **regions, size_t *n, int *all, char
 }
 
 /* The regions' runs: a client each, the store shared. */
-int lk_setup_runs(lk *L, const bt_ct_plan *plan, lk_out *o, const char **regions,
-                      size_t nregions, bt_store *store, pthread_mutex_t *store_mu,
-                      bt_arena *outa, lk_region *runs)
+int lk_setup_runs(lk *L, const bt_ct_plan *plan, lk_out *o, const char **regions, size_t nregions,
+                  bt_store *store, pthread_mutex_t *store_mu, bt_arena *outa, lk_region *runs)
 {
     size_t i;
     int code;
@@ -107,8 +106,7 @@ static int region_not_enabled(const bt_error *e)
             strcmp(e->aws_code, "AuthFailure") == 0 || strcmp(e->aws_code, "OptInRequired") == 0);
 }
 
-int lk_make_client(const lk *L, const char *region, bt_aws_client **cli, char *endpoint,
-                       size_t cap)
+int lk_make_client(const lk *L, const char *region, bt_aws_client **cli, char *endpoint, size_t cap)
 {
     bt_aws_config cfg = BT_AWS_CONFIG_INIT;
     bt_error err = BT_ERROR_INIT;

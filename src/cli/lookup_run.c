@@ -288,4 +288,3 @@ int lk_run_region(lk_region *r)
     free(token);
     return r->code;
 }
-

@@ -20,7 +20,7 @@
 /* The options of one `lookup`. */
 typedef struct lk {
     cli_common c;
-    bt_arena *a;                   /* parsed option strings */
+    bt_arena *a;                    /* parsed option strings */
     bt_ct_cond conds[LK_MAX_CONDS]; /* --lookup-attributes, ANDed */
     size_t nconds;
     const char *category, *starting_token, *next_token, *region, *profile, *endpoint;
@@ -77,9 +77,8 @@ int lk_make_client(const lk *L, const char *region, bt_aws_client **cli, char *e
  * Strings may point into *buf (caller frees). 0 or an exit code after the message. */
 int lk_pick_regions(const lk *L, const char **regions, size_t *n, int *all, char **buf);
 /* The regions' runs: a client each, the store shared. 0 or an exit code. */
-int lk_setup_runs(lk *L, const bt_ct_plan *plan, lk_out *o, const char **regions,
-                  size_t nregions, bt_store *store, pthread_mutex_t *store_mu, bt_arena *outa,
-                  lk_region *runs);
+int lk_setup_runs(lk *L, const bt_ct_plan *plan, lk_out *o, const char **regions, size_t nregions,
+                  bt_store *store, pthread_mutex_t *store_mu, bt_arena *outa, lk_region *runs);
 /* One region: pages until the end, --max-items, or --no-paginate. Returns r->code. */
 int lk_run_region(lk_region *r);
 /* Several regions in parallel, merged newest first and printed (all: skip regions

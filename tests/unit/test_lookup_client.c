@@ -15,17 +15,18 @@
 #define CT "application/x-amz-json-1.1"
 
 /* two events: a StartBuild by alice (failed: AccessDenied) and a BatchGetBuilds */
-#define EV_A                                                                               \
-    "{\"EventId\":\"a\",\"EventName\":\"StartBuild\",\"Username\":\"alice\","              \
-    "\"EventSource\":\"codebuild.amazonaws.com\",\"EventTime\":1714557600.5,"              \
-    "\"CloudTrailEvent\":\"{\\\"eventVersion\\\":\\\"1.08\\\",\\\"eventID\\\":\\\"a\\\","  \
-    "\\\"eventName\\\":\\\"StartBuild\\\",\\\"eventSource\\\":\\\"codebuild.amazonaws.com\\\"," \
+#define EV_A                                                                                       \
+    "{\"EventId\":\"a\",\"EventName\":\"StartBuild\",\"Username\":\"alice\","                      \
+    "\"EventSource\":\"codebuild.amazonaws.com\",\"EventTime\":1714557600.5,"                      \
+    "\"CloudTrailEvent\":\"{\\\"eventVersion\\\":\\\"1.08\\\",\\\"eventID\\\":\\\"a\\\","          \
+    "\\\"eventName\\\":\\\"StartBuild\\\",\\\"eventSource\\\":\\\"codebuild.amazonaws.com\\\","    \
     "\\\"eventTime\\\":\\\"2024-05-01T10:00:00Z\\\",\\\"errorCode\\\":\\\"AccessDenied\\\"}\"}"
-#define EV_B                                                                               \
-    "{\"EventId\":\"b\",\"EventName\":\"BatchGetBuilds\",\"Username\":\"bob\","            \
-    "\"EventSource\":\"codebuild.amazonaws.com\",\"EventTime\":1714557500,"                \
-    "\"CloudTrailEvent\":\"{\\\"eventVersion\\\":\\\"1.08\\\",\\\"eventID\\\":\\\"b\\\","  \
-    "\\\"eventName\\\":\\\"BatchGetBuilds\\\",\\\"eventSource\\\":\\\"codebuild.amazonaws.com\\\"," \
+#define EV_B                                                                                       \
+    "{\"EventId\":\"b\",\"EventName\":\"BatchGetBuilds\",\"Username\":\"bob\","                    \
+    "\"EventSource\":\"codebuild.amazonaws.com\",\"EventTime\":1714557500,"                        \
+    "\"CloudTrailEvent\":\"{\\\"eventVersion\\\":\\\"1.08\\\",\\\"eventID\\\":\\\"b\\\","          \
+    "\\\"eventName\\\":\\\"BatchGetBuilds\\\",\\\"eventSource\\\":\\\"codebuild.amazonaws."        \
+    "com\\\","                                                                                     \
     "\\\"eventTime\\\":\\\"2024-05-01T09:58:20Z\\\"}\"}"
 
 static char dir[64];
@@ -244,8 +245,7 @@ static void test_error_fields(void)
     static const reply replies[] = {
         {400, CT, "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}"},
         {400, CT, "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}"},
-        {400, CT,
-         "{\"__type\":\"InvalidLookupAttributesException\",\"message\":\"bad key\"}"},
+        {400, CT, "{\"__type\":\"InvalidLookupAttributesException\",\"message\":\"bad key\"}"},
         {200, CT, "{\"Events\":[" EV_A}, /* cut: asked for again */
         {200, CT, "{\"Events\":[" EV_A "]}"},
     };
