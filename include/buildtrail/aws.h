@@ -16,7 +16,9 @@
  * Errors: BT_ECONFIG (no region, bad profile, bad endpoint), BT_ECRED (no
  * credentials or a credential source failed), BT_EHTTP (transport), BT_EAWS (the
  * service answered with an error: err->aws_code and err->http_status are set, the
- * message reads "<Operation>: <Code> (HTTP <status>): <message> [request id <id>]").
+ * message reads "<Operation>: <Code> (HTTP <status>): <message> [request id <id>]"; the
+ * parts are in err->aws_message, err->request_id, err->attempts and
+ * err->retries_exhausted as well: read those, not the message).
  */
 #ifndef BT_AWS_H
 #define BT_AWS_H
@@ -268,20 +270,8 @@ int bt_ct_lookup_parse(bt_arena *arena, const char *text, size_t len, bt_ct_look
 int bt_ct_lookup_events(bt_aws_client *c, const bt_ct_lookup_request *req, bt_arena *arena,
                         bt_ct_lookup_page *page, bt_error *err);
 
-/* Receives one page; its memory is reclaimed after the callback returns (copy what
- * you keep). Return 0 to continue, nonzero to stop (bt_ct_lookup_pages then returns
- * BT_ESTOP). */
-typedef int (*bt_ct_page_fn)(void *payload, const bt_ct_lookup_page *page);
-
-/*
- * Auto-pagination like the AWS CLI: calls LookupEvents from req->next_token (NULL =
- * first page) until a page has no NextToken, calling fn for each page. max_pages
- * 0 = no limit. A NextToken repeated from the previous page is an error (BT_EAWS,
- * aws_code "PaginationError") rather than an endless loop. *pages (may be NULL)
- * counts the pages delivered.
- */
-int bt_ct_lookup_pages(bt_aws_client *c, const bt_ct_lookup_request *req, size_t max_pages,
-                       bt_ct_page_fn fn, void *payload, size_t *pages, bt_error *err);
+/* Paging over LookupEvents (bt_ct_lookup_pages) and the query planner are in
+ * buildtrail/lookup.h. */
 
 /* ------------------------------------------------------- CodeBuild client -- */
 

@@ -40,9 +40,17 @@ typedef struct bt_error {
     int http_status;              /* HTTP status for BT_EAWS/BT_EHTTP, else 0 */
     char aws_code[64];            /* AWS error type, e.g. "ThrottlingException" */
     char msg[BT_ERROR_MSG_MAX];   /* one line, lowercase, subject quoted */
+    /* Filled by the AWS client (aws.h) when an AWS call fails, so callers never read
+     * them back out of msg; empty / 0 otherwise. */
+    char request_id[128];         /* the failed reply's request id, else "" */
+    int attempts;                 /* attempts the call made (1 = not retried), 0 = none */
+    int retries_exhausted;        /* the last failure was retryable but no attempt was
+                                     left: botocore's "(reached max retries: N)", N =
+                                     attempts - 1 */
+    char aws_message[BT_ERROR_MSG_MAX]; /* the service's own message (one line), else "" */
 } bt_error;
 
-#define BT_ERROR_INIT {0, 0, {0}, {0}}
+#define BT_ERROR_INIT {0, 0, {0}, {0}, {0}, 0, 0, {0}}
 
 /* Sets err (if not NULL) with a printf-style message; returns code, so callers can
  * write `return bt_error_set(err, BT_EIO, "'%s': %s", path, strerror(errno));`. */

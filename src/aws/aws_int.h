@@ -124,6 +124,8 @@ double bt_ratelimit_acquire(bt_ratelimit *rl, const char *key, const char *op);
 
 enum { BT_AWS_P_JSON = 1, BT_AWS_P_QUERY, BT_AWS_P_REST_XML, BT_AWS_P_PLAIN };
 
+typedef int (*bt_aws_accept_fn)(void *payload, const char *body, size_t len, bt_error *err);
+
 typedef struct bt_aws_req {
     bt_http *http;
     const bt_aws_settings *set;
@@ -144,6 +146,11 @@ typedef struct bt_aws_req {
     unsigned sigv4_flags;
     const char *op; /* operation name for messages */
     int sensitive;  /* bodies hold credentials */
+    /* Checks a 2xx body (NULL = any is fine): 0 accepts it; BT_EPARSE (err set) says
+     * it cannot be read (cut or garbled), and the request is made again like after a
+     * transient failure; another code ends the call with it. */
+    bt_aws_accept_fn accept;
+    void *accept_payload;
 } bt_aws_req;
 
 /* Sends r with retries. 0 on a 2xx reply (resp filled). BT_EAWS for an error reply
@@ -218,6 +225,12 @@ double bt_aws_random(void);
  * otherwise the rule-set endpoint of that region. */
 int bt_aws_client_endpoint_in(bt_aws_client *c, const char *service, const char *region,
                               bt_aws_endpoint *out, int *custom, bt_error *err);
+/* bt_aws_json_call_service whose 2xx body accept checks (see bt_aws_req.accept): an
+ * unreadable reply is asked for again within the call's attempts. */
+int bt_aws_json_call_accept(bt_aws_client *c, const char *service, const char *target_prefix,
+                            const char *op, const char *body, size_t body_len,
+                            bt_aws_accept_fn accept, void *accept_payload, bt_aws_response *resp,
+                            bt_error *err);
 /* One request to ep signed with the client's credentials, with its retries, quota and
  * debug log (bt_aws_send); op names the operation in messages. */
 int bt_aws_client_send(bt_aws_client *c, const bt_aws_endpoint *ep, const char *op,

@@ -385,10 +385,17 @@ int bt_aws_client_endpoint(bt_aws_client *c, const char *service, bt_aws_endpoin
 
 /* ---------------------------------------------------------------- calls -- */
 
+static int send_ep(bt_aws_client *c, const bt_aws_endpoint *ep, const char *op,
+                   const char *method, const char *path, const char *query,
+                   const bt_http_header *h, size_t nh, const void *body, size_t body_len,
+                   int protocol, unsigned sigv4_flags, bt_aws_accept_fn accept,
+                   void *accept_payload, bt_aws_response *resp, bt_error *err);
+
 static int call(bt_aws_client *c, const char *service, const char *op, const char *method,
                 const char *path, const char *query, const bt_http_header *h, size_t nh,
                 const void *body, size_t body_len, int protocol, unsigned sigv4_flags,
-                bt_aws_response *resp, bt_error *err)
+                bt_aws_accept_fn accept, void *accept_payload, bt_aws_response *resp,
+                bt_error *err)
 {
     bt_aws_endpoint ep;
     int rc = bt_aws_client_endpoint(c, service, &ep, err);
@@ -396,8 +403,8 @@ static int call(bt_aws_client *c, const char *service, const char *op, const cha
         bt_error_prefix(err, "%s", op);
         return rc;
     }
-    return bt_aws_client_send(c, &ep, op, method, path, query, h, nh, body, body_len, protocol,
-                              sigv4_flags, resp, err);
+    return send_ep(c, &ep, op, method, path, query, h, nh, body, body_len, protocol, sigv4_flags,
+                   accept, accept_payload, resp, err);
 }
 
 static const char *service_for_target(const char *prefix)
@@ -410,9 +417,10 @@ static const char *service_for_target(const char *prefix)
     return NULL;
 }
 
-int bt_aws_json_call_service(bt_aws_client *c, const char *service, const char *target_prefix,
-                             const char *op, const char *body, size_t body_len,
-                             bt_aws_response *resp, bt_error *err)
+int bt_aws_json_call_accept(bt_aws_client *c, const char *service, const char *target_prefix,
+                            const char *op, const char *body, size_t body_len,
+                            bt_aws_accept_fn accept, void *accept_payload, bt_aws_response *resp,
+                            bt_error *err)
 {
     char target[256];
     bt_http_header h[2];
@@ -425,8 +433,16 @@ int bt_aws_json_call_service(bt_aws_client *c, const char *service, const char *
     h[0].value = "application/x-amz-json-1.1";
     h[1].name = "X-Amz-Target";
     h[1].value = target;
-    return call(c, service, op, "POST", "/", NULL, h, 2, body, body_len, BT_AWS_P_JSON, 0, resp,
-                err);
+    return call(c, service, op, "POST", "/", NULL, h, 2, body, body_len, BT_AWS_P_JSON, 0, accept,
+                accept_payload, resp, err);
+}
+
+int bt_aws_json_call_service(bt_aws_client *c, const char *service, const char *target_prefix,
+                             const char *op, const char *body, size_t body_len,
+                             bt_aws_response *resp, bt_error *err)
+{
+    return bt_aws_json_call_accept(c, service, target_prefix, op, body, body_len, NULL, NULL, resp,
+                                   err);
 }
 
 int bt_aws_json_call(bt_aws_client *c, const char *target_prefix, const char *op, const char *body,
@@ -452,7 +468,7 @@ int bt_aws_query_call(bt_aws_client *c, const char *service, const char *action,
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     }
     rc = call(c, service, action, "POST", "/", NULL, h, 1, form.data, form.len, BT_AWS_P_QUERY, 0,
-              resp, err);
+              NULL, NULL, resp, err);
     bt_buf_dispose(&form);
     return rc;
 }
@@ -465,7 +481,8 @@ int bt_aws_rest_call(bt_aws_client *c, const char *service, const char *method, 
     char op[64];
     snprintf(op, sizeof op, "%s %s", method, service);
     return call(c, service, op, method, path, query, headers, nheaders, body, body_len,
-                BT_AWS_P_REST_XML, (flags & BT_AWS_REST_S3) ? BT_SIGV4_S3 : 0, resp, err);
+                BT_AWS_P_REST_XML, (flags & BT_AWS_REST_S3) ? BT_SIGV4_S3 : 0, NULL, NULL, resp,
+                err);
 }
 
 /* ------------------------------------------ clients with their own endpoint -- */
@@ -512,6 +529,16 @@ int bt_aws_client_send(bt_aws_client *c, const bt_aws_endpoint *ep, const char *
                        const bt_http_header *h, size_t nh, const void *body, size_t body_len,
                        int protocol, unsigned sigv4_flags, bt_aws_response *resp, bt_error *err)
 {
+    return send_ep(c, ep, op, method, path, query, h, nh, body, body_len, protocol, sigv4_flags,
+                   NULL, NULL, resp, err);
+}
+
+static int send_ep(bt_aws_client *c, const bt_aws_endpoint *ep, const char *op,
+                   const char *method, const char *path, const char *query,
+                   const bt_http_header *h, size_t nh, const void *body, size_t body_len,
+                   int protocol, unsigned sigv4_flags, bt_aws_accept_fn accept,
+                   void *accept_payload, bt_aws_response *resp, bt_error *err)
+{
     shared *sh = c->sh;
     bt_aws_creds creds;
     bt_aws_req r;
@@ -542,6 +569,8 @@ int bt_aws_client_send(bt_aws_client *c, const bt_aws_endpoint *ep, const char *
     r.protocol = protocol;
     r.sigv4_flags = sigv4_flags;
     r.op = op;
+    r.accept = accept;
+    r.accept_payload = accept_payload;
     rc = bt_aws_send(&r, resp, err);
     bt_aws_creds_dispose(&creds);
     return rc;

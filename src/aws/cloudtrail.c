@@ -1,11 +1,13 @@
 /* cloudtrail.c - CloudTrail LookupEvents: request body (epoch-second timestamps, one
- * lookup attribute), reply parsing into bt_ct_lookup_page, and the rate-limited call. */
+ * lookup attribute), reply parsing into bt_ct_lookup_page, the rate-limited call, and
+ * THE pagination loop (bt_ct_lookup_pages: plan, repeated-token check). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aws/aws_int.h"
 #include "buildtrail/json.h"
+#include "buildtrail/lookup.h"
 
 #define CT_TARGET "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
 
@@ -153,12 +155,29 @@ int bt_ct_lookup_parse(bt_arena *arena, const char *text, size_t len, bt_ct_look
     return 0;
 }
 
+/* The reply is parsed as it arrives, so a cut or garbled 2xx is asked for again. */
+typedef struct parse_ctx {
+    bt_arena *arena;
+    bt_ct_lookup_page *page;
+} parse_ctx;
+
+static int accept_reply(void *payload, const char *body, size_t len, bt_error *err)
+{
+    parse_ctx *p = payload;
+    /* the page's strings point into the arena, and src spans into the text: keep
+     * the text in the arena as well */
+    char *text = bt_arena_strndup(p->arena, body, len);
+    if (!text)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    return bt_ct_lookup_parse(p->arena, text, len, p->page, err);
+}
+
 int bt_ct_lookup_events(bt_aws_client *c, const bt_ct_lookup_request *req, bt_arena *arena,
                         bt_ct_lookup_page *page, bt_error *err)
 {
     bt_buf body = BT_BUF_INIT;
     bt_aws_response resp;
-    char *text;
+    parse_ctx pc;
     int rc;
 
     memset(page, 0, sizeof *page);
@@ -166,18 +185,10 @@ int bt_ct_lookup_events(bt_aws_client *c, const bt_ct_lookup_request *req, bt_ar
     rc = bt_ct_lookup_body(req, &body, err);
     if (rc)
         goto done;
-    rc = bt_aws_json_call_service(c, "cloudtrail", CT_TARGET, "LookupEvents", body.data, body.len,
-                                  &resp, err);
-    if (rc)
-        goto done;
-    /* the page's strings point into the arena, and src spans into the text: keep
-     * the text in the arena as well */
-    text = bt_arena_strndup(arena, resp.body.data ? resp.body.data : "", resp.body.len);
-    if (!text) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-        goto done;
-    }
-    rc = bt_ct_lookup_parse(arena, text, resp.body.len, page, err);
+    pc.arena = arena;
+    pc.page = page;
+    rc = bt_aws_json_call_accept(c, "cloudtrail", CT_TARGET, "LookupEvents", body.data, body.len,
+                                 accept_reply, &pc, &resp, err);
     if (rc == 0)
         snprintf(page->request_id, sizeof page->request_id, "%s", resp.request_id);
 done:
@@ -186,49 +197,104 @@ done:
     return rc;
 }
 
-int bt_ct_lookup_pages(bt_aws_client *c, const bt_ct_lookup_request *req, size_t max_pages,
-                       bt_ct_page_fn fn, void *payload, size_t *pages, bt_error *err)
+/* ------------------------------------------------------------- paging -- */
+
+typedef struct pager {
+    bt_arena *own;
+    size_t *kept, ckept;
+    char *token;
+} pager;
+
+/* The events of pg that pass: from start, and the plan's local part. */
+static int pick(pager *pp, const bt_ct_pages_opts *o, bt_arena *a, const bt_ct_lookup_page *pg,
+                size_t start, size_t *nkept, bt_error *err)
 {
+    size_t i;
+    *nkept = 0;
+    if (pg->nevents > pp->ckept) {
+        size_t *k = realloc(pp->kept, pg->nevents * sizeof *k);
+        if (!k)
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        pp->kept = k;
+        pp->ckept = pg->nevents;
+    }
+    for (i = start; i < pg->nevents; i++) {
+        int m = o->plan ? bt_ct_plan_match(o->plan, a, &pg->events[i]) : 1;
+        if (m < 0)
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        if (m)
+            pp->kept[(*nkept)++] = i;
+    }
+    return 0;
+}
+
+int bt_ct_lookup_pages(bt_aws_client *c, const bt_ct_lookup_request *req,
+                       const bt_ct_pages_opts *opts, bt_ct_page_fn fn, void *payload, size_t *pages,
+                       bt_error *err)
+{
+    static const bt_ct_pages_opts none;
+    const bt_ct_pages_opts *o = opts ? opts : &none;
     bt_ct_lookup_request r = *req;
-    bt_arena *a = bt_arena_new(0, 0);
-    char *token = NULL;
+    bt_arena *a = o->arena;
+    pager pp;
     size_t n = 0;
     int rc = 0;
 
+    memset(&pp, 0, sizeof pp);
     if (pages)
         *pages = 0;
-    if (!a)
+    if (o->plan) {
+        r.attr_key = o->plan->server ? o->plan->server->key : NULL;
+        r.attr_value = o->plan->server ? o->plan->server->values[0] : NULL;
+    }
+    if (!a && !(a = pp.own = bt_arena_new(1 << 20, 0)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if (req->next_token && !(pp.token = strdup(req->next_token))) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
     for (;;) {
         bt_ct_lookup_page pg;
-        bt_arena_reset(a);
-        r.next_token = token;
-        rc = bt_ct_lookup_events(c, &r, a, &pg, err);
-        if (rc)
+        bt_ct_page_view v;
+        if (pp.own)
+            bt_arena_reset(pp.own);
+        r.next_token = pp.token;
+        if ((rc = bt_ct_lookup_events(c, &r, a, &pg, err)))
             break;
         n++;
         if (pages)
             *pages = n;
-        if (fn && fn(payload, &pg) != 0) {
-            rc = bt_error_set(err, BT_ESTOP, "LookupEvents: stopped after %zu pages", n);
+        memset(&v, 0, sizeof v);
+        v.page = &pg;
+        v.token = pp.token;
+        v.number = n;
+        v.start = n == 1 ? (o->skip_first < pg.nevents ? o->skip_first : pg.nevents) : 0;
+        v.arena = a;
+        if ((rc = pick(&pp, o, a, &pg, v.start, &v.nkept, err)))
+            break;
+        v.kept = pp.kept;
+        if (fn && (rc = fn(payload, &v)) != 0) {
+            if (rc > 0)
+                rc = bt_error_set(err, BT_ESTOP, "LookupEvents: stopped after %zu pages", n);
             break;
         }
-        if (!pg.next_token || !*pg.next_token || (max_pages && n >= max_pages))
+        if (!pg.next_token || !*pg.next_token || (o->max_pages && n >= o->max_pages))
             break;
-        if (token && strcmp(token, pg.next_token) == 0) {
+        if (pp.token && strcmp(pp.token, pg.next_token) == 0) {
             rc = bt_error_set(err, BT_EAWS, "LookupEvents: the same NextToken came back twice");
             if (err)
                 snprintf(err->aws_code, sizeof err->aws_code, "PaginationError");
             break;
         }
-        free(token);
-        token = strdup(pg.next_token);
-        if (!token) {
+        free(pp.token);
+        if (!(pp.token = strdup(pg.next_token))) {
             rc = bt_error_set(err, BT_ENOMEM, "out of memory");
             break;
         }
     }
-    free(token);
-    bt_arena_free(a);
+done:
+    free(pp.token);
+    free(pp.kept);
+    bt_arena_free(pp.own);
     return rc;
 }

@@ -154,6 +154,162 @@ static void capture_meta(const bt_http_resp *h, bt_aws_response *resp)
     snprintf(resp->bucket_region, sizeof resp->bucket_region, "%s", v ? v : "");
 }
 
+/* The request URL: scheme://authority + endpoint path + request path + query. */
+static int build_url(const bt_aws_req *r, bt_buf *url, bt_error *err)
+{
+    const char *ep = r->ep->url, *ep_path = url_path(ep);
+    size_t auth_len = strlen(ep) - strlen(ep_path);
+    const char *path = r->path && *r->path ? r->path : "/";
+    size_t epl = strlen(ep_path);
+    while (epl && ep_path[epl - 1] == '/')
+        epl--;
+    if (bt_buf_append(url, ep, auth_len) || bt_buf_append(url, ep_path, epl) ||
+        bt_buf_puts(url, path) || (r->query && *r->query && bt_buf_printf(url, "?%s", r->query)))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* Signs the request (when it has credentials): the SigV4 headers go into so. */
+static int sign(const bt_aws_req *r, const char *url, const bt_http_header *hdrs, size_t nh,
+                bt_sigv4_out *so, bt_error *err)
+{
+    static const char root[] = "/";
+    bt_sigv4_request sr;
+    bt_sigv4_params sp;
+    const char *signed_path = url + strcspn(url, ":") + 3;
+    size_t pl;
+    char *pbuf;
+    int rc;
+
+    memset(&sr, 0, sizeof sr);
+    memset(&sp, 0, sizeof sp);
+    signed_path += strcspn(signed_path, "/?");
+    /* the full path as sent (endpoint path included), without query */
+    pl = strcspn(signed_path, "?");
+    pbuf = strndup(pl ? signed_path : root, pl ? pl : 1);
+    if (!pbuf)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    sr.method = r->method;
+    sr.path = pbuf;
+    sr.query = r->query;
+    sr.headers = hdrs;
+    sr.nheaders = nh;
+    sr.body = r->body;
+    sr.body_len = r->body_len;
+    sp.access_key_id = r->creds->access_key_id;
+    sp.secret_access_key = r->creds->secret_access_key;
+    sp.session_token = r->creds->session_token;
+    sp.region = r->ep->signing_region;
+    sp.service = r->ep->signing_name;
+    sp.flags = r->sigv4_flags;
+    rc = bt_sigv4_sign(&sr, &sp, so, err);
+    free(pbuf);
+    return rc;
+}
+
+/* One attempt: rate limit, headers, signature, HTTP. *sent = 1 when it got as far as
+ * bt_http_send (its rc, detail in herr); else the failure is in err. */
+static int send_once(const bt_aws_req *r, const char *url, const char *host, bt_http_resp *h,
+                     int *sent, bt_error *herr, bt_error *err)
+{
+    bt_http_header hdrs[MAX_HEADERS + 1 + BT_SIGV4_MAX_ADD];
+    const char *op = r->op ? r->op : "request";
+    size_t nh = 0, i;
+    bt_http_req hr;
+    bt_sigv4_out so;
+    int rc;
+
+    *sent = 0;
+    if (r->nheaders > MAX_HEADERS)
+        return bt_error_set(err, BT_EINVAL, "%s: too many headers", op);
+    if (r->rl && r->rl_key) {
+        /* before signing, so the signature's date is fresh */
+        double waited = bt_ratelimit_acquire(r->rl, r->rl_key, op);
+        if (waited > 0)
+            bt_aws_logf(r->set, "aws: %s: rate limit, waited %.3f s", op, waited);
+    }
+    hdrs[nh].name = "Host";
+    hdrs[nh++].value = host;
+    for (i = 0; i < r->nheaders; i++)
+        hdrs[nh++] = r->headers[i];
+    bt_sigv4_out_init(&so);
+    if (r->creds) {
+        if ((rc = sign(r, url, hdrs, nh, &so, err))) {
+            bt_sigv4_out_dispose(&so);
+            return rc;
+        }
+        for (i = 0; i < so.nadd; i++)
+            hdrs[nh++] = so.add[i];
+    }
+    memset(&hr, 0, sizeof hr);
+    hr.method = r->method;
+    hr.url = url;
+    hr.headers = hdrs;
+    hr.nheaders = nh;
+    hr.body = r->body;
+    hr.body_len = r->body_len;
+    hr.connect_timeout_ms = r->set->connect_timeout_ms;
+    hr.read_timeout_ms = r->set->read_timeout_ms;
+    hr.max_body = r->set->max_body;
+    hr.sensitive = r->sensitive;
+    *sent = 1;
+    rc = bt_http_send(r->http, &hr, h, herr);
+    bt_sigv4_out_dispose(&so);
+    return rc;
+}
+
+static void swap_body(bt_buf *a, bt_buf *b)
+{
+    bt_buf tmp = *a;
+    *a = *b;
+    *b = tmp;
+}
+
+/* Sets the structured AWS fields of err (see error.h). */
+static void set_aws_fields(bt_error *err, const bt_aws_response *resp, int attempts, int exhausted,
+                           const char *message)
+{
+    if (!err)
+        return;
+    snprintf(err->request_id, sizeof err->request_id, "%s", resp->request_id);
+    err->attempts = attempts;
+    err->retries_exhausted = exhausted;
+    snprintf(err->aws_message, sizeof err->aws_message, "%s", message ? message : "");
+}
+
+/* The error reply of the last attempt as BT_EAWS (the reply stays in resp). */
+static int fail_reply(const bt_aws_req *r, bt_aws_response *resp, bt_http_resp *h, const char *code,
+                      const char *msg, int exhausted, bt_error *err)
+{
+    const char *op = r->op ? r->op : "request";
+    int rc;
+    swap_body(&resp->body, &h->body);
+    rc = bt_error_set(err, BT_EAWS, "%s: %s (HTTP %ld)%s%s%s%s%s", op, code, h->status,
+                      msg[0] ? ": " : "", msg, resp->request_id[0] ? " [request id " : "",
+                      resp->request_id, resp->request_id[0] ? "]" : "");
+    if (err && exhausted) {
+        /* botocore's wording */
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, " (reached max retries: %d)",
+                 resp->attempts - 1);
+    }
+    if (err) {
+        snprintf(err->aws_code, sizeof err->aws_code, "%s", code);
+        err->http_status = (int)h->status;
+    }
+    set_aws_fields(err, resp, resp->attempts, exhausted, msg);
+    return rc;
+}
+
+/* Is a 2xx reply usable? 0 yes; BT_EPARSE (herr set) an unreadable body, which is
+ * asked for again like a transient failure; another code is final. */
+static int accept_body(const bt_aws_req *r, const bt_http_resp *h, bt_error *herr)
+{
+    if (!r->accept)
+        return 0;
+    return r->accept(r->accept_payload, h->body.data ? h->body.data : "", h->body.len, herr);
+}
+
 int bt_aws_send(const bt_aws_req *r, bt_aws_response *resp, bt_error *err)
 {
     const bt_aws_settings *set = r->set;
@@ -163,12 +319,10 @@ int bt_aws_send(const bt_aws_req *r, bt_aws_response *resp, bt_error *err)
     const char *op = r->op ? r->op : "request";
     bt_buf url = BT_BUF_INIT;
     bt_http_resp h;
-    bt_sigv4_out so;
 
     if (max_attempts < 1)
         max_attempts = 1;
     bt_http_resp_init(&h);
-    bt_sigv4_out_init(&so);
     bt_buf_clear(&resp->body);
     resp->http_status = 0;
     resp->attempts = 0;
@@ -178,97 +332,17 @@ int bt_aws_send(const bt_aws_req *r, bt_aws_response *resp, bt_error *err)
         rc = bt_error_set(err, BT_ECONFIG, "invalid endpoint url '%s'", r->ep->url);
         goto done;
     }
-    {
-        /* scheme://authority + endpoint path + request path + query */
-        const char *ep = r->ep->url, *ep_path = url_path(ep);
-        size_t auth_len = strlen(ep) - strlen(ep_path);
-        const char *path = r->path && *r->path ? r->path : "/";
-        size_t epl = strlen(ep_path);
-        while (epl && ep_path[epl - 1] == '/')
-            epl--;
-        if (bt_buf_append(&url, ep, auth_len) || bt_buf_append(&url, ep_path, epl) ||
-            bt_buf_puts(&url, path) ||
-            (r->query && *r->query && bt_buf_printf(&url, "?%s", r->query))) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-
+    if ((rc = build_url(r, &url, err)))
+        goto done;
     for (attempt = 1;; attempt++) {
-        bt_http_header hdrs[MAX_HEADERS + 1 + BT_SIGV4_MAX_ADD];
-        size_t nh = 0, i;
-        bt_http_req hr;
-        int retryable, transport = BT_HTTP_T_NONE;
+        int retryable, transport = BT_HTTP_T_NONE, unreadable = 0, sent;
         bt_error herr = BT_ERROR_INIT;
-        const char *signed_path;
 
         resp->attempts = attempt;
-        if (r->nheaders > MAX_HEADERS) {
-            rc = bt_error_set(err, BT_EINVAL, "%s: too many headers", op);
-            goto done;
-        }
-        if (r->rl && r->rl_key) {
-            /* before signing, so the signature's date is fresh */
-            double waited = bt_ratelimit_acquire(r->rl, r->rl_key, op);
-            if (waited > 0)
-                bt_aws_logf(set, "aws: %s: rate limit, waited %.3f s", op, waited);
-        }
-        hdrs[nh].name = "Host";
-        hdrs[nh++].value = host;
-        for (i = 0; i < r->nheaders; i++)
-            hdrs[nh++] = r->headers[i];
-        if (r->creds) {
-            bt_sigv4_request sr;
-            bt_sigv4_params sp;
-            memset(&sr, 0, sizeof sr);
-            memset(&sp, 0, sizeof sp);
-            signed_path = url.data + strcspn(url.data, ":") + 3;
-            signed_path += strcspn(signed_path, "/?");
-            sr.method = r->method;
-            {
-                /* the full path as sent (endpoint path included), without query */
-                static const char root[] = "/";
-                size_t pl = strcspn(signed_path, "?");
-                char *pbuf = strndup(pl ? signed_path : root, pl ? pl : 1);
-                if (!pbuf) {
-                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                    goto done;
-                }
-                sr.path = pbuf;
-                sr.query = r->query;
-                sr.headers = hdrs;
-                sr.nheaders = nh;
-                sr.body = r->body;
-                sr.body_len = r->body_len;
-                sp.access_key_id = r->creds->access_key_id;
-                sp.secret_access_key = r->creds->secret_access_key;
-                sp.session_token = r->creds->session_token;
-                sp.region = r->ep->signing_region;
-                sp.service = r->ep->signing_name;
-                sp.flags = r->sigv4_flags;
-                rc = bt_sigv4_sign(&sr, &sp, &so, err);
-                free(pbuf);
-            }
-            if (rc)
-                goto done;
-            for (i = 0; i < so.nadd; i++)
-                hdrs[nh++] = so.add[i];
-        }
-        memset(&hr, 0, sizeof hr);
-        hr.method = r->method;
-        hr.url = url.data;
-        hr.headers = hdrs;
-        hr.nheaders = nh;
-        hr.body = r->body;
-        hr.body_len = r->body_len;
-        hr.connect_timeout_ms = set->connect_timeout_ms;
-        hr.read_timeout_ms = set->read_timeout_ms;
-        hr.max_body = set->max_body;
-        hr.sensitive = r->sensitive;
-        rc = bt_http_send(r->http, &hr, &h, &herr);
-        bt_sigv4_out_dispose(&so);
-        bt_sigv4_out_init(&so);
+        rc = send_once(r, url.data, host, &h, &sent, &herr, err);
         code[0] = msg[0] = '\0';
+        if (rc && !sent)
+            goto done; /* not sent: headers, signature */
         if (rc) {
             transport = h.transport;
             if (rc == BT_ENOMEM || rc == BT_ELIMIT) {
@@ -280,21 +354,28 @@ int bt_aws_send(const bt_aws_req *r, bt_aws_response *resp, bt_error *err)
         } else {
             capture_meta(&h, resp);
             resp->http_status = h.status;
-            if (h.status >= 200 && h.status < 300) {
+            if (h.status >= 200 && h.status < 300 && (rc = accept_body(r, &h, &herr)) == 0) {
                 /* success: hand the body over */
-                bt_buf tmp = resp->body;
-                resp->body = h.body;
-                h.body = tmp;
+                swap_body(&resp->body, &h.body);
                 bt_buf_clear(&h.body);
                 if (r->quota)
                     bt_aws_quota_release(r->quota,
                                          attempt == 1 ? BT_AWS_NO_RETRY_INCREMENT : acquired);
-                rc = 0;
                 goto done;
             }
-            bt_aws_parse_error(r->protocol, h.status, h.body.data, h.body.len,
-                               bt_http_resp_header(&h, "X-Amzn-ErrorType"), code, sizeof code, msg,
-                               sizeof msg);
+            if (rc && rc != BT_EPARSE) {
+                if (err)
+                    *err = herr;
+                goto done;
+            }
+            if (rc) {
+                unreadable = 1; /* a 2xx cut or garbled: asked for again */
+                transport = BT_HTTP_T_IO;
+            } else {
+                bt_aws_parse_error(r->protocol, h.status, h.body.data, h.body.len,
+                                   bt_http_resp_header(&h, "X-Amzn-ErrorType"), code, sizeof code,
+                                   msg, sizeof msg);
+            }
         }
         retryable = bt_aws_is_retryable(rc ? 0 : h.status, code, transport);
         if (retryable && attempt < max_attempts) {
@@ -312,7 +393,11 @@ int bt_aws_send(const bt_aws_req *r, bt_aws_response *resp, bt_error *err)
             bt_aws_logf(set, "aws: %s: retry quota exhausted, not retrying", op);
         }
         /* final failure */
-        if (rc) {
+        if (unreadable) {
+            if (err)
+                *err = herr;
+            set_aws_fields(err, resp, attempt, 0, "");
+        } else if (rc) {
             rc = herr.code ? herr.code : BT_EHTTP;
             if (err)
                 *err = herr;
@@ -320,33 +405,13 @@ int bt_aws_send(const bt_aws_req *r, bt_aws_response *resp, bt_error *err)
                 bt_error_prefix(err, "%s (reached max retries: %d)", op, attempt - 1);
             else
                 bt_error_prefix(err, "%s", op);
-            goto done;
-        }
-        /* keep the error reply for the caller */
-        {
-            bt_buf tmp = resp->body;
-            resp->body = h.body;
-            h.body = tmp;
-        }
-        rc = bt_error_set(err, BT_EAWS, "%s: %s (HTTP %ld)%s%s%s%s%s%s", op, code, h.status,
-                          msg[0] ? ": " : "", msg, resp->request_id[0] ? " [request id " : "",
-                          resp->request_id, resp->request_id[0] ? "]" : "",
-                          retryable && attempt > 1 ? " (reached max retries)" : "");
-        if (err) {
-            snprintf(err->aws_code, sizeof err->aws_code, "%s", code);
-            err->http_status = (int)h.status;
-        }
-        if (retryable && attempt > 1 && err) {
-            /* botocore's wording: "(reached max retries: N)" */
-            char *p = strstr(err->msg, " (reached max retries)");
-            if (p)
-                snprintf(p, sizeof err->msg - (size_t)(p - err->msg), " (reached max retries: %d)",
-                         attempt - 1);
+            set_aws_fields(err, resp, attempt, retryable && attempt > 1, "");
+        } else {
+            rc = fail_reply(r, resp, &h, code, msg, retryable && attempt > 1, err);
         }
         goto done;
     }
 done:
-    bt_sigv4_out_dispose(&so);
     bt_http_resp_dispose(&h);
     bt_buf_dispose(&url);
     return rc;

@@ -1,7 +1,8 @@
 /* lookup.c - helpers on top of the LookupEvents client (lookup.h): the AWS CLI's
  * --max-items / --starting-token tokens (botocore TokenEncoder/TokenDecoder and the
  * legacy "tok___k" form), attribute selectivity and local matching, and LookupEvents
- * events turned into bt_event records and into the AWS CLI's printed shape. */
+ * events turned into bt_event records. The event's printed shape is in
+ * lookup_event.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,54 +235,4 @@ int bt_ct_event_record(bt_arena *a, const bt_ct_event *ev, bt_event *out, bt_err
 int64_t bt_ct_event_time_ms(const bt_ct_event *ev)
 {
     return ev->has_event_time ? (int64_t)llround(ev->event_time * 1000.0) : 0;
-}
-
-static int put(bt_arena *a, bt_json *o, const char *k, bt_json *v)
-{
-    return v ? bt_json_object_put(a, o, k, strlen(k), v) : BT_ENOMEM;
-}
-
-bt_json *bt_ct_event_cli_value(bt_arena *a, const bt_ct_event *ev)
-{
-    static const char *const model[] = {"EventId",     "EventName", "ReadOnly",
-                                        "AccessKeyId", "EventTime", "EventSource",
-                                        "Username",    "Resources", "CloudTrailEvent"};
-    bt_json *o = bt_json_new_object(a, 9);
-    size_t i, j;
-
-    if (!o)
-        return NULL;
-    for (i = 0; i < sizeof model / sizeof model[0]; i++) {
-        bt_json *v = bt_json_get(ev->raw, model[i]);
-        if (!v || v->type == BT_JSON_NULL)
-            continue;
-        if (strcmp(model[i], "EventTime") == 0 && v->type == BT_JSON_NUMBER) {
-            bt_buf b = BT_BUF_INIT;
-            bt_json *s = NULL;
-            if (bt_format_iso8601_local(&b, (int64_t)llround(v->num * 1000.0)) == 0)
-                s = bt_json_new_string(a, b.data, b.len);
-            bt_buf_dispose(&b);
-            v = s;
-        } else if (strcmp(model[i], "Resources") == 0 && v->type == BT_JSON_ARRAY) {
-            bt_json *list = bt_json_new_array(a, v->len);
-            for (j = 0; list && j < v->len; j++) {
-                const bt_json *r = v->u.items[j];
-                bt_json *ro, *t = bt_json_get(r, "ResourceType"), *n = bt_json_get(r, "ResourceName");
-                if (r->type != BT_JSON_OBJECT) {
-                    if (bt_json_array_push(a, list, (bt_json *)r))
-                        return NULL;
-                    continue;
-                }
-                ro = bt_json_new_object(a, 2);
-                if (!ro || (t && t->type != BT_JSON_NULL && put(a, ro, "ResourceType", t)) ||
-                    (n && n->type != BT_JSON_NULL && put(a, ro, "ResourceName", n)) ||
-                    bt_json_array_push(a, list, ro))
-                    return NULL;
-            }
-            v = list;
-        }
-        if (put(a, o, model[i], v))
-            return NULL;
-    }
-    return o;
 }

@@ -43,71 +43,65 @@ int build_live_opt(build_live_opts *l, int id, const char *v)
     return 1;
 }
 
-/* One lookup (all pages) into the store; with keep_uuid, only events about that build
- * are kept (the rest of a StartBuild lookup are other builds). */
+typedef struct fetch_ctx {
+    build_live *l;
+    bt_store *s;
+    bt_error *err;
+} fetch_ctx;
+
+/* One page into the store, and what it says about the build. */
+static int on_page(void *payload, const bt_ct_page_view *v)
+{
+    fetch_ctx *f = payload;
+    build_live *l = f->l;
+    const bt_ct_lookup_page *pg = v->page;
+    size_t i;
+    int rc;
+    l->calls++;
+    if ((rc = bt_store_begin(f->s, f->err)))
+        return rc;
+    for (i = 0; i < pg->nevents && rc == 0; i++) {
+        bt_event ev;
+        int is_new;
+        bt_error e2 = BT_ERROR_INIT;
+        if (bt_ct_event_record(v->arena, &pg->events[i], &ev, &e2))
+            continue;
+        rc = bt_store_add(f->s, &ev, &is_new, f->err);
+        l->events += (uint64_t)is_new;
+        if (ev.actor_uuid && strcmp(ev.actor_uuid, l->uuid) == 0) {
+            if (!l->first_call_ms || ev.time_ms < l->first_call_ms)
+                l->first_call_ms = ev.time_ms;
+            if (ev.time_ms > l->last_call_ms)
+                l->last_call_ms = ev.time_ms;
+        }
+        if (!l->project[0] && ev.build_uuid && strcmp(ev.build_uuid, l->uuid) == 0 && ev.project)
+            snprintf(l->project, sizeof l->project, "%s", ev.project);
+    }
+    if (rc == 0)
+        rc = bt_store_commit(f->s, f->err);
+    if (rc)
+        bt_store_rollback(f->s);
+    return rc;
+}
+
+/* One lookup (all pages) into the store. */
 static int fetch(build_live *l, bt_store *s, const char *key, const char *value, int64_t from_ms,
                  int64_t to_ms, bt_error *err)
 {
     bt_ct_lookup_request req;
-    bt_arena *a = bt_arena_new(1 << 20, 0);
-    char *token = NULL;
-    int rc = 0;
+    fetch_ctx f = {l, s, err};
+    int rc;
 
-    if (!a)
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
     memset(&req, 0, sizeof req);
     req.attr_key = key;
     req.attr_value = value;
     req.start_time = from_ms > 0 ? from_ms / 1000 : 0;
     req.end_time = to_ms > 0 ? (to_ms + 999) / 1000 : 0;
     req.max_results = 50;
-    for (;;) {
-        bt_ct_lookup_page pg;
-        size_t i;
-        bt_arena_reset(a);
-        req.next_token = token;
-        if ((rc = lk_lookup_page(l->cli, &req, a, &pg, err)))
-            break;
-        l->calls++;
-        if ((rc = bt_store_begin(s, err)))
-            break;
-        for (i = 0; i < pg.nevents && rc == 0; i++) {
-            bt_event ev;
-            int is_new;
-            bt_error e2 = BT_ERROR_INIT;
-            if (bt_ct_event_record(a, &pg.events[i], &ev, &e2))
-                continue;
-            rc = bt_store_add(s, &ev, &is_new, err);
-            l->events += (uint64_t)is_new;
-            if (ev.actor_uuid && strcmp(ev.actor_uuid, l->uuid) == 0) {
-                if (!l->first_call_ms || ev.time_ms < l->first_call_ms)
-                    l->first_call_ms = ev.time_ms;
-                if (ev.time_ms > l->last_call_ms)
-                    l->last_call_ms = ev.time_ms;
-            }
-            if (!l->project[0] && ev.build_uuid && strcmp(ev.build_uuid, l->uuid) == 0 &&
-                ev.project)
-                snprintf(l->project, sizeof l->project, "%s", ev.project);
-        }
-        if (rc == 0)
-            rc = bt_store_commit(s, err);
-        if (rc) {
-            bt_store_rollback(s);
-            break;
-        }
-        if (!pg.next_token || !*pg.next_token)
-            break;
-        free(token);
-        if (!(token = strdup(pg.next_token))) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            break;
-        }
-    }
+    rc = bt_ct_lookup_pages(l->cli, &req, NULL, on_page, &f, NULL, err);
     if (cli_debug)
         fprintf(stderr, "buildtrail: debug: build --live: LookupEvents %s=%s: %s\n", key, value,
                 rc ? err->msg : "done");
-    free(token);
-    bt_arena_free(a);
     return rc;
 }
 
@@ -126,12 +120,10 @@ static void project_of(const char *arg, char *out, size_t cap)
 /* A failure of the gathering, as the AWS CLI words a failed LookupEvents; the exit code. */
 static int live_fail(const bt_error *err)
 {
-    char msg[BT_ERROR_MSG_MAX], retries[64];
+    char msg[BT_ERROR_MSG_MAX + 200];
     if (err->code == BT_EAWS) {
-        lk_service_message(err->msg, msg, sizeof msg, retries, sizeof retries);
-        cli_err("build --live: An error occurred (%s) when calling the LookupEvents "
-                "operation%s: %s",
-                err->aws_code, retries, msg);
+        lk_service_error(err, msg, sizeof msg);
+        cli_err("build --live: %s", msg);
     } else {
         cli_err("build --live: %s", err->msg);
     }
@@ -186,7 +178,8 @@ int build_live_timeline(const build_live_opts *l, const char *arg, const char *u
                 (unsigned long long)(*out)->live->lookup_calls,
                 (unsigned long long)(*out)->live->events_fetched,
                 (*out)->live->batch_get_builds ? "BatchGetBuilds: found"
-                                               : (*out)->live->note ? (*out)->live->note : "");
+                : (*out)->live->note           ? (*out)->live->note
+                                               : "");
     }
     bt_aws_client_free(cli);
     return code;

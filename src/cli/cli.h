@@ -129,12 +129,6 @@ int cli_common_opt(cli_common *c, const cli_opt *opt, const char *value);
 /* Resolves the store path (--store, $BUILDTRAIL_STORE, XDG). Caller frees. */
 char *cli_store_path(const cli_common *c);
 
-/* Builds the LookupEvents-shaped object of one event in arena (EventId, EventName,
- * ReadOnly, AccessKeyId, EventTime, EventSource, Username, Resources,
- * CloudTrailEvent). EventTime is rendered as the AWS CLI renders timestamps (ISO 8601
- * in local time with its offset), so --query sees the same strings as with aws. */
-bt_json *cli_event_to_lookup(bt_arena *a, const bt_event *ev);
-
 /* A timestamp as the AWS CLI prints it, as a JSON string in arena. */
 bt_json *cli_time_value(bt_arena *a, int64_t ms);
 

@@ -18,7 +18,6 @@
 #include "buildtrail/timeutil.h"
 #include "cli.h"
 #include "ingest_lookup.h"
-#include "lookup_cli.h"
 
 static const cli_opt ingest_lookup_opts[] = {
     {"start-time", 0, OPT_VALUE, "TIME", O_START,
@@ -171,12 +170,58 @@ static void cursor_name(il_region *r, bt_aws_client *cli)
              r->o->endpoint ? r->o->endpoint : "aws");
 }
 
+typedef struct il_page {
+    il_region *r;
+    il_cursor *cur;
+} il_page;
+
+/* One page and the cursor after it, in one transaction; stops on a signal. */
+static int on_page(void *payload, const bt_ct_page_view *v)
+{
+    il_page *p = payload;
+    il_region *r = p->r;
+    il_cursor *cur = p->cur;
+    const bt_ct_lookup_page *pg = v->page;
+    size_t i;
+    int rc;
+    pthread_mutex_lock(r->mu);
+    rc = bt_store_begin(r->store, &r->err);
+    for (i = 0; rc == 0 && i < pg->nevents; i++) {
+        bt_event ev;
+        int is_new = 0;
+        bt_error e2 = BT_ERROR_INIT;
+        if (bt_ct_event_record(v->arena, &pg->events[i], &ev, &e2))
+            continue;
+        rc = bt_store_add(r->store, &ev, &is_new, &r->err);
+        *(is_new ? &r->added : &r->dups) += 1;
+    }
+    if (rc == 0) {
+        free(cur->token);
+        cur->token = pg->next_token && *pg->next_token ? strdup(pg->next_token) : NULL;
+        cur->pages++;
+        cur->events += pg->nevents;
+        cur->done = cur->token == NULL;
+        cur->through = cur->done ? cur->req_end : 0;
+        rc = write_cursor(r, cur);
+    }
+    if (rc == 0)
+        rc = bt_store_commit(r->store, &r->err);
+    if (rc)
+        bt_store_rollback(r->store);
+    pthread_mutex_unlock(r->mu);
+    if (rc)
+        return rc;
+    r->pages++;
+    r->events += pg->nevents;
+    return *r->stop ? 1 : 0;
+}
+
 static int run_region(il_region *r)
 {
     bt_aws_config cfg = BT_AWS_CONFIG_INIT;
     bt_aws_client *cli = NULL;
-    bt_arena *a = NULL;
     il_cursor cur, prev;
+    il_page ctx = {r, &cur};
     char *val = NULL;
     int have_prev = 0, rc;
     double t0 = mono();
@@ -233,58 +278,14 @@ static int run_region(il_region *r)
         fprintf(stderr, "buildtrail: debug: ingest %s: StartTime %lld EndTime %lld%s\n", r->name,
                 (long long)cur.req_start, (long long)cur.req_end,
                 r->resumed ? " (resumed with the saved NextToken)" : "");
-    if (!(a = bt_arena_new(1 << 20, 0))) {
-        rc = bt_error_set(&r->err, BT_ENOMEM, "out of memory");
-        goto fail;
-    }
     memset(&req, 0, sizeof req);
     req.start_time = cur.req_start;
     req.end_time = cur.req_end;
     req.max_results = 50;
-    for (;;) {
-        bt_ct_lookup_page pg;
-        size_t i;
-        if (*r->stop)
-            break;
-        bt_arena_reset(a);
-        req.next_token = cur.token;
-        if ((rc = lk_lookup_page(cli, &req, a, &pg, &r->err)))
-            goto fail;
-        pthread_mutex_lock(r->mu);
-        rc = bt_store_begin(r->store, &r->err);
-        for (i = 0; rc == 0 && i < pg.nevents; i++) {
-            bt_event ev;
-            int is_new = 0;
-            bt_error e2 = BT_ERROR_INIT;
-            if (bt_ct_event_record(a, &pg.events[i], &ev, &e2))
-                continue;
-            rc = bt_store_add(r->store, &ev, &is_new, &r->err);
-            if (is_new)
-                r->added++;
-            else
-                r->dups++;
-        }
-        if (rc == 0) {
-            free(cur.token);
-            cur.token = pg.next_token && *pg.next_token ? strdup(pg.next_token) : NULL;
-            cur.pages++;
-            cur.events += pg.nevents;
-            cur.done = cur.token == NULL;
-            cur.through = cur.done ? cur.req_end : 0;
-            rc = write_cursor(r, &cur);
-        }
-        if (rc == 0)
-            rc = bt_store_commit(r->store, &r->err);
-        if (rc)
-            bt_store_rollback(r->store);
-        pthread_mutex_unlock(r->mu);
-        if (rc)
-            goto fail;
-        r->pages++;
-        r->events += pg.nevents;
-        if (cur.done)
-            break;
-    }
+    req.next_token = cur.token;
+    if (!*r->stop && (rc = bt_ct_lookup_pages(cli, &req, NULL, on_page, &ctx, NULL, &r->err)) &&
+        rc != BT_ESTOP)
+        goto fail;
     goto done;
 fail:
     r->code = rc == BT_EAWS ? EXIT_AWS_SERVICE
@@ -295,7 +296,6 @@ done:
     free(cur.token);
     free(prev.token);
     free(val);
-    bt_arena_free(a);
     bt_aws_client_free(cli);
     return r->code;
 }

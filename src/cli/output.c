@@ -8,6 +8,7 @@
 
 #include "buildtrail/format.h"
 #include "buildtrail/jmespath.h"
+#include "buildtrail/lookup.h"
 #include "cli.h"
 
 enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT, MODE_STREAM_QUERY };
@@ -194,7 +195,7 @@ int cli_out_event(cli_out *o, const bt_event *ev)
         return o->failed ? BT_EIO : 0;
     }
     if (o->mode == MODE_COLLECT) {
-        v = cli_event_to_lookup(o->arena, ev);
+        v = bt_ct_record_cli_value(o->arena, ev);
         if (!v || bt_json_array_push(o->arena, o->events, v))
             return BT_ENOMEM;
         o->n++;
@@ -205,7 +206,7 @@ int cli_out_event(cli_out *o, const bt_event *ev)
         bt_json *res;
         size_t i;
         bt_arena_reset(o->tmp);
-        v = cli_event_to_lookup(o->tmp, ev);
+        v = bt_ct_record_cli_value(o->tmp, ev);
         if (!v)
             return BT_ENOMEM;
         /* the expression starts with [@]: it wraps the event itself */
@@ -233,7 +234,7 @@ int cli_out_event(cli_out *o, const bt_event *ev)
         int rc = BT_ENOMEM;
         if (!a)
             return BT_ENOMEM;
-        v = cli_event_to_lookup(a, ev);
+        v = bt_ct_record_cli_value(a, ev);
         if (v && bt_json_write(&one, v, &wo) == 0) {
             bt_buf_puts(&o->buf, o->n ? ",\n        " : "{\n    \"Events\": [\n        ");
             /* re-indent by 8: copy line by line */

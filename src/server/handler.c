@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "buildtrail/json.h"
+#include "buildtrail/lookup.h"
 #include "buildtrail/server.h"
 #include "server/server_int.h"
 
@@ -620,79 +621,7 @@ static int parse_lookup(const bt_json *root, lookup *l, bt_serve_response *r)
 
 /* ---- response writing ---- */
 
-static int put_member(bt_buf *b, int *first, const char *name, const char *value)
-{
-    int rc = 0;
-    if (!value)
-        return 0;
-    if (!*first)
-        rc |= bt_buf_putc(b, ',');
-    *first = 0;
-    rc |= bt_buf_putc(b, '"');
-    rc |= bt_buf_puts(b, name);
-    rc |= bt_buf_puts(b, "\":");
-    rc |= bt_json_write_string(b, value, strlen(value), 0);
-    return rc;
-}
-
-/* Epoch seconds as a JSON number: integral when whole, else with milliseconds. */
-static int put_epoch(bt_buf *b, int64_t ms)
-{
-    int64_t s = ms / 1000, frac = ms % 1000;
-    char tmp[8];
-    int n;
-    if (frac < 0) {
-        frac += 1000;
-        s -= 1;
-    }
-    if (!frac)
-        return bt_buf_printf(b, "%lld", (long long)s);
-    n = snprintf(tmp, sizeof tmp, "%03d", (int)frac);
-    while (n > 0 && tmp[n - 1] == '0')
-        tmp[--n] = '\0';
-    return bt_buf_printf(b, "%lld.%s", (long long)s, tmp);
-}
-
-/* Appends raw (a stored record: valid UTF-8 JSON text) as a JSON string: the writer's
- * fast path (one reservation, SIMD scan of the runs that need no escaping). */
-static int put_raw_string(bt_buf *b, const char *raw, size_t n)
-{
-    return bt_json_write_string(b, raw, n, 0);
-}
-
-static int write_event(bt_buf *b, const bt_event *ev)
-{
-    int first = 1, rc = 0;
-    size_t i;
-
-    rc |= bt_buf_putc(b, '{');
-    rc |= put_member(b, &first, "EventId", ev->event_id);
-    rc |= put_member(b, &first, "EventName", ev->event_name);
-    if (ev->read_only >= 0)
-        rc |= put_member(b, &first, "ReadOnly", ev->read_only ? "true" : "false");
-    rc |= put_member(b, &first, "AccessKeyId", ev->access_key_id);
-    if (!first)
-        rc |= bt_buf_putc(b, ',');
-    first = 0;
-    rc |= bt_buf_puts(b, "\"EventTime\":");
-    rc |= put_epoch(b, ev->time_ms);
-    rc |= put_member(b, &first, "EventSource", ev->event_source);
-    rc |= put_member(b, &first, "Username", ev->username);
-    rc |= bt_buf_puts(b, ",\"Resources\":[");
-    for (i = 0; i < ev->n_resources; i++) {
-        int f2 = 1;
-        if (i)
-            rc |= bt_buf_putc(b, ',');
-        rc |= bt_buf_putc(b, '{');
-        rc |= put_member(b, &f2, "ResourceType", ev->resources[i].type);
-        rc |= put_member(b, &f2, "ResourceName", ev->resources[i].name);
-        rc |= bt_buf_putc(b, '}');
-    }
-    rc |= bt_buf_puts(b, "],\"CloudTrailEvent\":");
-    rc |= put_raw_string(b, ev->raw, ev->raw_len);
-    rc |= bt_buf_putc(b, '}');
-    return rc ? BT_ENOMEM : 0;
-}
+/* each event: bt_ct_record_write (lookup.h), the one writer of the event shape */
 
 typedef struct page {
     bt_buf *out;
@@ -712,7 +641,7 @@ static int on_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
     }
     if (p->n && bt_buf_putc(p->out, ','))
         return BT_ENOMEM;
-    if (write_event(p->out, ev))
+    if (bt_ct_record_write(p->out, ev))
         return BT_ENOMEM;
     p->last = *pos;
     p->n++;

@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "buildtrail/aws.h"
+#include "buildtrail/lookup.h"
 #include "tharness.h"
 #include "test_aws_peer.h"
 
@@ -441,8 +442,9 @@ typedef struct pages_seen {
     char first_ids[256];
 } pages_seen;
 
-static int on_page(void *payload, const bt_ct_lookup_page *pg)
+static int on_page(void *payload, const bt_ct_page_view *v)
 {
+    const bt_ct_lookup_page *pg = v->page;
     pages_seen *ps = payload;
     size_t i;
     ps->pages++;
@@ -473,6 +475,7 @@ static void test_lookup_pagination(void)
     bt_ct_lookup_request r;
     pages_seen ps;
     bt_error err = BT_ERROR_INIT;
+    bt_ct_pages_opts one = {NULL, 1, 0, NULL};
     size_t n = 0;
     char url[64];
 
@@ -492,7 +495,7 @@ static void test_lookup_pagination(void)
     memset(&ps, 0, sizeof ps);
     r.attr_key = BT_CT_ATTR_EVENT_SOURCE;
     r.attr_value = "codebuild.amazonaws.com";
-    CHECK_INT(bt_ct_lookup_pages(c, &r, 0, on_page, &ps, &n, &err), 0);
+    CHECK_INT(bt_ct_lookup_pages(c, &r, NULL, on_page, &ps, &n, &err), 0);
     CHECK_INT(n, 3);
     CHECK_INT(ps.pages, 3);
     CHECK_INT(ps.events, 3);
@@ -501,16 +504,16 @@ static void test_lookup_pagination(void)
     CHECK(strstr(s.received.data, "\"NextToken\":\"t2\"") != NULL);
     /* from here on the peer repeats {"NextToken":"same"} */
     memset(&ps, 0, sizeof ps);
-    CHECK_INT(bt_ct_lookup_pages(c, &r, 0, on_page, &ps, &n, &err), BT_EAWS);
+    CHECK_INT(bt_ct_lookup_pages(c, &r, NULL, on_page, &ps, &n, &err), BT_EAWS);
     CHECK_STR(err.aws_code, "PaginationError");
     CHECK_INT(n, 2);
     memset(&ps, 0, sizeof ps);
-    CHECK_INT(bt_ct_lookup_pages(c, &r, 1, on_page, &ps, &n, &err), 0);
+    CHECK_INT(bt_ct_lookup_pages(c, &r, &one, on_page, &ps, &n, &err), 0);
     CHECK_INT(n, 1);
     /* the callback stops: distinct tokens are needed, so stop at once */
     memset(&ps, 0, sizeof ps);
     ps.pages = 9;
-    CHECK_INT(bt_ct_lookup_pages(c, &r, 0, on_page, &ps, &n, &err), BT_ESTOP);
+    CHECK_INT(bt_ct_lookup_pages(c, &r, NULL, on_page, &ps, &n, &err), BT_ESTOP);
     CHECK_INT(n, 1);
     /* the default pace: 2 LookupEvents per second per credential and region */
     bt_aws_client_set_rate(c, "LookupEvents", 2.0);
@@ -520,7 +523,7 @@ static void test_lookup_pagination(void)
         int i;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (i = 0; i < 4; i++)
-            CHECK_INT(bt_ct_lookup_pages(c, &r, 1, NULL, NULL, &n, &err), 0);
+            CHECK_INT(bt_ct_lookup_pages(c, &r, &one, NULL, NULL, &n, &err), 0);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         CHECK(el >= 1.45 && el < 4.0);
