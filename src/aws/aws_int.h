@@ -191,6 +191,14 @@ int bt_cred_parse_json(const char *text, size_t len, int want_version, const cha
 int bt_aws_xml_fields(const char *xml, size_t len, const char *const *names, size_t n, char **vals,
                       bt_error *err);
 
+#ifdef XML_STATUS_ERROR /* files that include <expat.h> */
+/* A namespace-aware expat parser (separator ' ': "uri local") with user data and the
+ * handlers set; entity declarations go to entity (which refuses them). NULL when out of
+ * memory; freed with XML_ParserFree. */
+XML_Parser bt_xml_parser_new(void *ud, XML_StartElementHandler start, XML_EndElementHandler end,
+                             XML_CharacterDataHandler text, XML_EntityDeclHandler entity);
+#endif
+
 /* ---------------------------------------------------------------- helpers -- */
 
 /* ISO 8601 / RFC 3339 timestamp ("2024-05-01T12:00:00Z", fractional seconds and
@@ -236,8 +244,7 @@ int bt_aws_json_call_accept(bt_aws_client *c, const char *service, const char *t
 int bt_aws_client_send(bt_aws_client *c, const bt_aws_endpoint *ep, const char *op,
                        const char *method, const char *path, const char *query,
                        const bt_http_header *h, size_t nh, const void *body, size_t body_len,
-                       int protocol, unsigned sigv4_flags, bt_aws_response *resp,
-                       bt_error *err);
+                       int protocol, unsigned sigv4_flags, bt_aws_response *resp, bt_error *err);
 /* The client's resolved settings (for bt_aws_logf). */
 const bt_aws_settings *bt_aws_client_settings(const bt_aws_client *c);
 

@@ -429,13 +429,9 @@ int bt_s3_list_parse(bt_arena *arena, const char *xml, size_t len, bt_s3_list_pa
     x.a = arena;
     x.out = out;
     bt_buf_init(&x.text, 0);
-    x.p = XML_ParserCreateNS(NULL, ' ');
+    x.p = bt_xml_parser_new(&x, l_start, l_end, l_text, l_entity);
     if (!x.p)
         return bt_error_set(err, BT_ENOMEM, "out of memory");
-    XML_SetUserData(x.p, &x);
-    XML_SetElementHandler(x.p, l_start, l_end);
-    XML_SetCharacterDataHandler(x.p, l_text);
-    XML_SetEntityDeclHandler(x.p, l_entity);
     if (XML_Parse(x.p, xml ? xml : "", (int)len, XML_TRUE) == XML_STATUS_ERROR || x.failed) {
         if (x.failed)
             rc = bt_error_set(err, x.failed, "listing reply: %s", x.why);

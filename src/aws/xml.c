@@ -121,13 +121,9 @@ int bt_aws_xml_fields(const char *xml, size_t len, const char *const *names, siz
     x.n = n;
     x.vals = vals;
     bt_buf_init(&x.text, 0);
-    x.p = XML_ParserCreateNS(NULL, ' ');
+    x.p = bt_xml_parser_new(&x, on_start, on_end, on_text, on_entity_decl);
     if (!x.p)
         return bt_error_set(err, BT_ENOMEM, "out of memory");
-    XML_SetUserData(x.p, &x);
-    XML_SetElementHandler(x.p, on_start, on_end);
-    XML_SetCharacterDataHandler(x.p, on_text);
-    XML_SetEntityDeclHandler(x.p, on_entity_decl);
     if (XML_Parse(x.p, xml, (int)len, XML_TRUE) == XML_STATUS_ERROR || x.failed) {
         if (x.failed == BT_ENOMEM)
             rc = bt_error_set(err, BT_ENOMEM, "out of memory");
@@ -147,4 +143,17 @@ int bt_aws_xml_fields(const char *xml, size_t len, const char *const *names, siz
     XML_ParserFree(x.p);
     bt_buf_dispose(&x.text);
     return rc;
+}
+
+XML_Parser bt_xml_parser_new(void *ud, XML_StartElementHandler start, XML_EndElementHandler end,
+                             XML_CharacterDataHandler text, XML_EntityDeclHandler entity)
+{
+    XML_Parser p = XML_ParserCreateNS(NULL, ' ');
+    if (!p)
+        return NULL;
+    XML_SetUserData(p, ud);
+    XML_SetElementHandler(p, start, end);
+    XML_SetCharacterDataHandler(p, text);
+    XML_SetEntityDeclHandler(p, entity);
+    return p;
 }

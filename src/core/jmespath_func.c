@@ -557,10 +557,11 @@ static bt_json *fn_join(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
     return out;
 }
 
-static bt_json *fn_keys(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
+/* keys(obj) (keys = 1) or values(obj) (keys = 0), in member order */
+static bt_json *members_list(jp_ctx *c, const bt_json *obj, int keys)
 {
     size_t k, i;
-    bt_json_member *m = jp_members(c, a[0], &k);
+    bt_json_member *m = jp_members(c, obj, &k);
     bt_json *out;
     if (c->rc)
         return NULL;
@@ -568,27 +569,21 @@ static bt_json *fn_keys(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
     if (!out)
         return jp_nomem(c);
     for (i = 0; i < k; i++) {
-        bt_json *s = new_string(c, m[i].key, m[i].key_len);
-        if (!s || bt_json_array_push(c->arena, out, s) != 0)
+        bt_json *v = keys ? new_string(c, m[i].key, m[i].key_len) : m[i].value;
+        if (!v || bt_json_array_push(c->arena, out, v) != 0)
             return jp_nomem(c);
     }
     return out;
 }
 
+static bt_json *fn_keys(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
+{
+    return members_list(c, a[0], 1);
+}
+
 static bt_json *fn_values(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)
 {
-    size_t k, i;
-    bt_json_member *m = jp_members(c, a[0], &k);
-    bt_json *out;
-    if (c->rc)
-        return NULL;
-    out = bt_json_new_array(c->arena, k);
-    if (!out)
-        return jp_nomem(c);
-    for (i = 0; i < k; i++)
-        if (bt_json_array_push(c->arena, out, m[i].value) != 0)
-            return jp_nomem(c);
-    return out;
+    return members_list(c, a[0], 0);
 }
 
 static bt_json *fn_length(jp_ctx *c, const jp_node *call, bt_json **a, size_t n)

@@ -297,6 +297,10 @@ static int scratch_reserve(parser *ps, size_t used, size_t extra)
  * [s, p) are known to be plain and *p is the first backslash. Leaves the decoded
  * bytes in ps->scratch (*outlen of them) and *pp just past the closing quote.
  */
+/* The byte each one-letter escape stands for (0: not one). */
+static const char simple_escape[256] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+                                        ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
+
 static int string_slow(parser *ps, const char *s, const char **pp, size_t *outlen)
 {
     const char *p = *pp, *end = ps->end;
@@ -323,39 +327,12 @@ static int string_slow(parser *ps, const char *s, const char **pp, size_t *outle
             if ((rc = scratch_reserve(ps, n, 8)))
                 return enomem(ps);
             e = p[1];
+            if (e != 'u' && simple_escape[(unsigned char)e]) {
+                ps->scratch[n++] = simple_escape[(unsigned char)e];
+                p += 2;
+                continue;
+            }
             switch (e) {
-            case '"':
-                ps->scratch[n++] = '"';
-                p += 2;
-                continue;
-            case '\\':
-                ps->scratch[n++] = '\\';
-                p += 2;
-                continue;
-            case '/':
-                ps->scratch[n++] = '/';
-                p += 2;
-                continue;
-            case 'b':
-                ps->scratch[n++] = '\b';
-                p += 2;
-                continue;
-            case 'f':
-                ps->scratch[n++] = '\f';
-                p += 2;
-                continue;
-            case 'n':
-                ps->scratch[n++] = '\n';
-                p += 2;
-                continue;
-            case 'r':
-                ps->scratch[n++] = '\r';
-                p += 2;
-                continue;
-            case 't':
-                ps->scratch[n++] = '\t';
-                p += 2;
-                continue;
             case 'u': {
                 long u, u2;
                 unsigned long cp;
