@@ -77,7 +77,8 @@ typedef struct bt_ingest_stats {
                       region failed): the files and s3:// sources were not read */
 } bt_ingest_stats;
 
-/* One region of a lookup: source, as its backfill ended. */
+/* One region of a lookup: source, as its backfill ended. The strings and err are valid
+ * during the lookup_done call. */
 typedef struct bt_ingest_lookup_region {
     const char *source; /* the lookup: location */
     const char *region; /* NULL = the configured region */
