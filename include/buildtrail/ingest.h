@@ -71,7 +71,7 @@ typedef struct bt_ingest_stats {
                           refusing or unreachable, a lookup: region failing): what was
                           read is committed */
     /* lookup: sources */
-    uint64_t lookup_pages, lookup_events; /* pages and events fetched (all regions) */
+    uint64_t lookup_pages, lookup_events;   /* pages and events fetched (all regions) */
     uint64_t lookup_new, lookup_duplicates; /* of those: stored, already held */
     int in_lookup; /* bt_ingest returned while reading lookup: sources (cancelled or a
                       region failed): the files and s3:// sources were not read */
@@ -80,11 +80,11 @@ typedef struct bt_ingest_stats {
 /* One region of a lookup: source, as its backfill ended. The strings and err are valid
  * during the lookup_done call. */
 typedef struct bt_ingest_lookup_region {
-    const char *source; /* the lookup: location */
-    const char *region; /* NULL = the configured region */
-    const char *cursor; /* the cursor's name: "lookup|ACCOUNT|REGION|ENDPOINT" ("" when the
-                           run failed before it was known) */
-    uint64_t pages, events;          /* fetched by this run */
+    const char *source;     /* the lookup: location */
+    const char *region;     /* NULL = the configured region */
+    const char *cursor;     /* the cursor's name: "lookup|ACCOUNT|REGION|ENDPOINT" ("" when the
+                               run failed before it was known) */
+    uint64_t pages, events; /* fetched by this run */
     uint64_t new_events, duplicates; /* of those: stored, already held */
     int resumed;     /* continued an interrupted run's window from its saved NextToken */
     int incremental; /* the window was done and its end is open: only what is new */

@@ -57,10 +57,10 @@ void ingest_lookup_config(const ingest_lookup_opts_t *o, bt_aws_config *cfg)
 int ingest_lookup_report(const bt_ingest_lookup_region *r, int json_summary)
 {
     const char *rg = r->region ? r->region : "(configured region)";
-    int code = r->rc == 0 || r->skipped              ? EXIT_OK
-               : r->rc == BT_EAWS                    ? EXIT_AWS_SERVICE
+    int code = r->rc == 0 || r->skipped                   ? EXIT_OK
+               : r->rc == BT_EAWS                         ? EXIT_AWS_SERVICE
                : r->rc == BT_ECRED || r->rc == BT_ECONFIG ? EXIT_AWS_CONFIG
-                                                     : EXIT_ERROR;
+                                                          : EXIT_ERROR;
     double eps = r->seconds > 0 ? (double)r->events / r->seconds : 0.0;
     if (code)
         cli_err("ingest %s (%s): %s", r->source, rg, r->err->msg);

@@ -169,10 +169,9 @@ static int gather(live_ctx *l, bt_store *s, bt_error *err)
         start = l->cb_start_ms ? l->cb_start_ms : t0;
         for (i = 0; i < nev; i++)
             if ((ev[i].flags & BT_CB_PROJECT_CHANGE) &&
-                (rc =
-                     lookup(st, s, BT_CT_ATTR_EVENT_NAME, ev[i].name,
-                                ev[i].flags & BT_CB_PROJECT_DEFINITION ? 0 : start - 7 * 86400000LL,
-                                start, err)))
+                (rc = lookup(st, s, BT_CT_ATTR_EVENT_NAME, ev[i].name,
+                             ev[i].flags & BT_CB_PROJECT_DEFINITION ? 0 : start - 7 * 86400000LL,
+                             start, err)))
                 return rc;
     }
     return 0;

@@ -230,8 +230,8 @@ static int plan_window(region *r, const cursor *prev, int have_prev, cursor *cur
         } else if (!cur->until) {
             /* done before, open end: what is new since, with some overlap for events
              * the history shows late (duplicates are dropped) */
-            cur->req_start = prev->through - OVERLAP_S > cur->since ? prev->through - OVERLAP_S
-                                                                    : cur->since;
+            cur->req_start =
+                prev->through - OVERLAP_S > cur->since ? prev->through - OVERLAP_S : cur->since;
             cur->req_end = bt_time_now_ms() / 1000;
             r->out.incremental = 1;
         } else {
@@ -260,8 +260,9 @@ static int run_region(region *r)
     if ((rc = bt_aws_client_new(&cli, &r->cfg, &r->err)))
         goto done;
     if (!bt_aws_client_region(cli)) {
-        rc = bt_error_set(&r->err, BT_ECONFIG, "lookup: no region (give lookup:REGION, or set "
-                                               "AWS_REGION or the profile's region)");
+        rc = bt_error_set(&r->err, BT_ECONFIG,
+                          "lookup: no region (give lookup:REGION, or set "
+                          "AWS_REGION or the profile's region)");
         goto done;
     }
     cursor_name(r, cli);

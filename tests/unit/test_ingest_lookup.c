@@ -26,11 +26,26 @@
     "\\\"eventName\\\":\\\"StartBuild\\\",\\\"eventSource\\\":\\\"codebuild.amazonaws.com\\\","    \
     "\\\"awsRegion\\\":\\\"us-east-1\\\",\\\"eventTime\\\":\\\"2024-05-01T10:00:00Z\\\"}\"}"
 
-#define P1 {200, CT, "{\"Events\":[" EV(1) "," EV(2) "],\"NextToken\":\"t1\"}"}
-#define P2 {200, CT, "{\"Events\":[" EV(3) "," EV(4) "],\"NextToken\":\"t2\"}"}
-#define P3 {200, CT, "{\"Events\":[" EV(5) "," EV(6) "],\"NextToken\":\"t3\"}"}
-#define P4 {200, CT, "{\"Events\":[" EV(7) "]}"}
-#define REFUSED {400, CT, "{\"__type\":\"InvalidLookupAttributesException\",\"message\":\"no\"}"}
+#define P1                                                                                         \
+    {                                                                                              \
+        200, CT, "{\"Events\":[" EV(1) "," EV(2) "],\"NextToken\":\"t1\"}"                         \
+    }
+#define P2                                                                                         \
+    {                                                                                              \
+        200, CT, "{\"Events\":[" EV(3) "," EV(4) "],\"NextToken\":\"t2\"}"                         \
+    }
+#define P3                                                                                         \
+    {                                                                                              \
+        200, CT, "{\"Events\":[" EV(5) "," EV(6) "],\"NextToken\":\"t3\"}"                         \
+    }
+#define P4                                                                                         \
+    {                                                                                              \
+        200, CT, "{\"Events\":[" EV(7) "]}"                                                        \
+    }
+#define REFUSED                                                                                    \
+    {                                                                                              \
+        400, CT, "{\"__type\":\"InvalidLookupAttributesException\",\"message\":\"no\"}"            \
+    }
 
 #define WINDOW_START 1714521600000LL /* 2024-05-01T00:00:00Z */
 #define WINDOW_END 1714608000000LL   /* 2024-05-02T00:00:00Z */
@@ -335,5 +350,4 @@ static void teardown(void)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
-BT_TEST_MAIN(setup, test_backfill, test_resume, test_overlap, test_overlap,
-             test_cancel, teardown)
+BT_TEST_MAIN(setup, test_backfill, test_resume, test_overlap, test_overlap, test_cancel, teardown)
