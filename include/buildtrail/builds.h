@@ -234,9 +234,16 @@ typedef struct bt_timeline_live_opts {
     const char *uuid;
     const char *project;          /* when known (from project:uuid or an ARN), else NULL */
     int64_t start_ms, end_ms;     /* bound the role-session lookup; 0 = from BatchGetBuilds */
-    bt_timeline_lookup_fn lookup; /* required */
+    bt_timeline_lookup_fn lookup; /* NULL = the library's: bt_ct_lookup_pages over every
+                                     page (50 events each), each page stored in one
+                                     transaction (bt_ingest_lookup_page) */
     void *lookup_ctx;
     const char *tmpdir; /* for the private temporary store; NULL = $TMPDIR, else /tmp */
+    /* Debug lines (no trailing newline): the default lookup's "build --live: LookupEvents
+     * KEY=VALUE: done" (or the error) per lookup; the shape of aws.h's bt_aws_log_fn.
+     * NULL = none. */
+    void (*log)(void *payload, const char *line);
+    void *log_payload;
 } bt_timeline_live_opts;
 
 /*

@@ -1,7 +1,7 @@
-/* build_live.c - `buildtrail build <id> --live`: the options, the AWS client, and the
- * LookupEvents function (fetch: one lookup, all pages, into the store) that the library's
- * live timeline (bt_build_timeline_live, src/core/timeline_live.c) calls to gather the
- * build's events from the event history; the people's rendering of what it gathered. */
+/* build_live.c - `buildtrail build <id> --live`: the options and the AWS client handed
+ * to the library's live timeline (bt_build_timeline_live, src/core/timeline_live.c, which
+ * gathers the build's events from the event history), its debug lines, and the people's
+ * rendering of what it gathered. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,9 +13,6 @@
 #include "buildtrail/timeutil.h"
 #include "build_live.h"
 #include "lookup_cli.h"
-
-/* the library's gathering state, under the name fetch knows it by */
-typedef bt_timeline_live_state build_live;
 
 int build_live_opt(build_live_opts *l, int id, const char *v)
 {
@@ -43,66 +40,10 @@ int build_live_opt(build_live_opts *l, int id, const char *v)
     return 1;
 }
 
-typedef struct fetch_ctx {
-    build_live *l;
-    bt_store *s;
-    bt_error *err;
-} fetch_ctx;
-
-/* One page into the store, and what it says about the build. */
-static int on_page(void *payload, const bt_ct_page_view *v)
+static void debug_line(void *payload, const char *line)
 {
-    fetch_ctx *f = payload;
-    build_live *l = f->l;
-    const bt_ct_lookup_page *pg = v->page;
-    size_t i;
-    int rc;
-    l->calls++;
-    if ((rc = bt_store_begin(f->s, f->err)))
-        return rc;
-    for (i = 0; i < pg->nevents && rc == 0; i++) {
-        bt_event ev;
-        int is_new;
-        bt_error e2 = BT_ERROR_INIT;
-        if (bt_ct_event_record(v->arena, &pg->events[i], &ev, &e2))
-            continue;
-        rc = bt_store_add(f->s, &ev, &is_new, f->err);
-        l->events += (uint64_t)is_new;
-        if (ev.actor_uuid && strcmp(ev.actor_uuid, l->uuid) == 0) {
-            if (!l->first_call_ms || ev.time_ms < l->first_call_ms)
-                l->first_call_ms = ev.time_ms;
-            if (ev.time_ms > l->last_call_ms)
-                l->last_call_ms = ev.time_ms;
-        }
-        if (!l->project[0] && ev.build_uuid && strcmp(ev.build_uuid, l->uuid) == 0 && ev.project)
-            snprintf(l->project, sizeof l->project, "%s", ev.project);
-    }
-    if (rc == 0)
-        rc = bt_store_commit(f->s, f->err);
-    if (rc)
-        bt_store_rollback(f->s);
-    return rc;
-}
-
-/* One lookup (all pages) into the store. */
-static int fetch(build_live *l, bt_store *s, const char *key, const char *value, int64_t from_ms,
-                 int64_t to_ms, bt_error *err)
-{
-    bt_ct_lookup_request req;
-    fetch_ctx f = {l, s, err};
-    int rc;
-
-    memset(&req, 0, sizeof req);
-    req.attr_key = key;
-    req.attr_value = value;
-    req.start_time = from_ms > 0 ? from_ms / 1000 : 0;
-    req.end_time = to_ms > 0 ? (to_ms + 999) / 1000 : 0;
-    req.max_results = 50;
-    rc = bt_ct_lookup_pages(l->cli, &req, NULL, on_page, &f, NULL, err);
-    if (cli_debug)
-        fprintf(stderr, "buildtrail: debug: build --live: LookupEvents %s=%s: %s\n", key, value,
-                rc ? err->msg : "done");
-    return rc;
+    (void)payload;
+    fprintf(stderr, "buildtrail: debug: %s\n", line);
 }
 
 /* The project, when the argument names it: project:uuid or .../build/project:uuid. */
@@ -162,7 +103,7 @@ int build_live_timeline(const build_live_opts *l, const char *arg, const char *u
     lo.project = project[0] ? project : NULL;
     lo.start_ms = l->start_ms;
     lo.end_ms = l->end_ms;
-    lo.lookup = fetch;
+    lo.log = cli_debug ? debug_line : NULL;
     rc = bt_build_timeline_live(&lo, o, out, &err);
     if (rc == BT_ENOTFOUND) {
         cli_err("build '%s': %s", arg, err.msg);

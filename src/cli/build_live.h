@@ -1,6 +1,6 @@
-/* build_live.h - `build <id> --live` (build_live.c): its options, the AWS client and the
- * LookupEvents function handed to the library's live timeline (bt_build_timeline_live),
- * and the people's rendering of what the gathering did (the "Live" member). */
+/* build_live.h - `build <id> --live` (build_live.c): its options, the AWS client handed
+ * to the library's live timeline (bt_build_timeline_live), and the people's rendering of
+ * what the gathering did (the "Live" member). */
 #ifndef BT_BUILD_LIVE_H
 #define BT_BUILD_LIVE_H
 

@@ -1,7 +1,7 @@
 /* cmd_ingest.c - `buildtrail ingest PATH|s3://...|lookup:...`: the arguments, the
- * progress bar and the summary. The reading is the library's bt_ingest (skipping what
- * the store holds unchanged, batched transactions, resume); lookup: sources are run by
- * ingest_lookup.c. */
+ * progress bar and the summaries. The reading is the library's bt_ingest (lookup:
+ * backfills with their cursors, skipping what the store holds unchanged, batched
+ * transactions, resume); ingest_lookup.c holds the lookup: options and lines. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +78,7 @@ typedef struct ingest {
     bt_error err;
     int tty;
     ingest_lookup_opts_t lk;
+    int lookup_code; /* the first failed lookup: region's exit code */
 } ingest;
 
 static volatile sig_atomic_t g_interrupted;
@@ -151,6 +152,20 @@ static void on_s3_done(const char *url, const bt_s3_scan_info *info, int rc, voi
     cli_s3_report(url, info, rc);
 }
 
+static void on_lookup_done(const bt_ingest_lookup_region *r, void *payload)
+{
+    ingest *in = payload;
+    int code = ingest_lookup_report(r, in->json_summary);
+    if (code && !in->lookup_code)
+        in->lookup_code = code;
+}
+
+static void debug_line(void *payload, const char *line)
+{
+    (void)payload;
+    fprintf(stderr, "buildtrail: debug: %s\n", line);
+}
+
 static void human_bytes(char *out, size_t n, double b)
 {
     const char *u[] = {"B", "KB", "MB", "GB", "TB"};
@@ -219,29 +234,24 @@ static void print_summary(const ingest *in, const bt_ingest_stats *is)
                secs > 0 ? (double)st->records / secs : 0.0);
 }
 
-/* Checks the sources (lookup: ones aside) before the store is opened. Returns an exit
- * code. */
-static int plan(ingest *in, char **pos, int npos, int *nlookup)
+/* Checks the sources before the store is opened. Returns an exit code. */
+static int plan(ingest *in, char **pos, int npos)
 {
     bt_ingest_source *src = calloc((size_t)npos, sizeof *src);
-    size_t n = 0, nfiles, nurls;
+    size_t nfiles, nurls;
     int i, code = EXIT_OK;
 
     if (!src)
         return (cli_err("out of memory"), EXIT_ERROR);
-    for (i = 0; i < npos; i++) {
-        if (ingest_is_lookup(pos[i]))
-            (*nlookup)++;
-        else
-            src[n++].location = pos[i];
-    }
-    if (bt_ingest_plan_new(src, n, &in->plan, &in->err)) {
+    for (i = 0; i < npos; i++)
+        src[i].location = pos[i];
+    if (bt_ingest_plan_new(src, (size_t)npos, &in->plan, &in->err)) {
         int usage = in->err.code == BT_ENOTFOUND || in->err.code == BT_EINVAL;
         code = cli_fail(&in->err, usage ? EXIT_USAGE : EXIT_ERROR);
         goto done;
     }
     bt_ingest_plan_counts(in->plan, &nfiles, &nurls);
-    if (!nurls && !*nlookup &&
+    if (!nurls && !bt_ingest_plan_lookups(in->plan) &&
         (in->c.filter.start_ms != INT64_MIN || in->c.filter.end_ms != INT64_MAX ||
          in->c.filter.nvalues[BT_F_ACCOUNT] || in->c.filter.nvalues[BT_F_REGION])) {
         cli_err("ingest: --start-time, --end-time, --account and --region choose what is read "
@@ -253,21 +263,12 @@ done:
     return code;
 }
 
-/* The lookup: sources, before any file. Returns an exit code. */
-static int run_lookups(ingest *in, char **pos, int npos)
+/* How the lookup: sources ended when bt_ingest stopped in them. Returns an exit code. */
+static int lookups_ended(ingest *in)
 {
-    uint64_t added = 0;
-    int i, code = EXIT_OK;
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
-    for (i = 0; i < npos; i++)
-        if (ingest_is_lookup(pos[i])) {
-            int c = ingest_lookup_run(&in->lk, pos[i], in->store, in->c.filter.start_ms,
-                                      in->c.filter.end_ms, in->force, in->json_summary,
-                                      &g_interrupted, &added);
-            if (c && code == EXIT_OK)
-                code = c;
-        }
+    int code = in->lookup_code;
+    if (!code && in->err.code != BT_ESTOP)
+        code = cli_fail(&in->err, EXIT_ERROR);
     if (g_interrupted) {
         cli_warn("interrupted: what was fetched so far is stored; run the same command to "
                  "resume");
@@ -276,17 +277,20 @@ static int run_lookups(ingest *in, char **pos, int npos)
     return code;
 }
 
-/* Files and s3:// archives through bt_ingest, then the summary. Returns an exit code. */
+/* Every source through bt_ingest (the event history first, then files and s3://
+ * archives), then the summary. Returns an exit code. */
 static int run_ingest(ingest *in)
 {
     bt_ingest_opts o;
-    bt_aws_config aws;
+    bt_aws_config aws, lookup_aws;
     bt_ingest_stats st;
     const char *ce = getenv("BUILDTRAIL_COMMIT_EVENTS");
+    size_t nfiles, nurls;
     int rc, code = EXIT_OK;
 
     bt_ingest_opts_init(&o);
     cli_s3_aws_config(&in->s3, &aws);
+    ingest_lookup_config(&in->lk, &lookup_aws);
     o.threads = in->c.threads;
     o.force = in->force;
     if (ce && atoll(ce) > 0)
@@ -300,9 +304,12 @@ static int run_ingest(ingest *in)
     o.aws = &aws;
     o.addressing = (bt_s3_addressing)in->s3.addressing;
     o.s3_connections = in->s3.concurrency;
+    o.lookup_aws = &lookup_aws;
     o.progress = on_progress;
     o.source_error = on_source_error;
     o.s3_done = on_s3_done;
+    o.lookup_done = on_lookup_done;
+    o.log = cli_debug ? debug_line : NULL;
     o.cancel = &g_interrupted;
     o.payload = in;
     in->tty = (isatty(STDERR_FILENO) || in->progress) && !cli_quiet;
@@ -310,6 +317,11 @@ static int run_ingest(ingest *in)
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     rc = bt_ingest_run(in->store, in->plan, &o, &st, &in->err);
+    if (st.in_lookup)
+        return lookups_ended(in);
+    bt_ingest_plan_counts(in->plan, &nfiles, &nurls);
+    if (!nfiles && !nurls) /* lookup: sources only */
+        return rc ? cli_fail(&in->err, EXIT_ERROR) : EXIT_OK;
     if (in->tty)
         fputs("\r\033[K", stderr);
     if (rc == BT_ESTOP) {
@@ -330,8 +342,7 @@ static int cmd_ingest(int argc, char **argv)
 {
     ingest in;
     char **pos = NULL, *path = NULL;
-    int npos = 0, code = EXIT_OK, rc, nlookup = 0;
-    size_t nfiles = 0, nurls = 0;
+    int npos = 0, code = EXIT_OK, rc;
 
     memset(&in, 0, sizeof in);
     cli_common_init(&in.c);
@@ -345,7 +356,7 @@ static int cmd_ingest(int argc, char **argv)
         code = EXIT_USAGE;
         goto done;
     }
-    if ((code = plan(&in, pos, npos, &nlookup)))
+    if ((code = plan(&in, pos, npos)))
         goto done;
     if (!(path = cli_store_path(&in.c))) {
         code = EXIT_ERROR;
@@ -355,10 +366,6 @@ static int cmd_ingest(int argc, char **argv)
         code = cli_fail(&in.err, in.err.code == BT_EDB ? EXIT_NOSTORE : EXIT_ERROR);
         goto done;
     }
-    bt_ingest_plan_counts(in.plan, &nfiles, &nurls);
-    /* the event history first (lookup: sources), then any files */
-    if (nlookup && ((code = run_lookups(&in, pos, npos)) || (nfiles == 0 && nurls == 0)))
-        goto done;
     code = run_ingest(&in);
 done:
     bt_store_close(in.store);

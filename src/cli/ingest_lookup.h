@@ -1,12 +1,10 @@
-/* ingest_lookup.h - `ingest lookup:REGION` (ingest_lookup.c): the option group and
- * the backfill run that cmd_ingest.c calls for lookup: sources. */
+/* ingest_lookup.h - `ingest lookup:REGION` (ingest_lookup.c): the option group, the
+ * client settings and the per-region line that cmd_ingest.c uses for lookup: sources. */
 #ifndef BT_INGEST_LOOKUP_H
 #define BT_INGEST_LOOKUP_H
 
-#include <signal.h>
-#include <stdint.h>
-
-#include "buildtrail/store.h"
+#include "buildtrail/aws.h"
+#include "buildtrail/ingest.h"
 #include "cli.h"
 
 enum { IL_PROFILE = 900, IL_ENDPOINT, IL_RATE };
@@ -20,14 +18,10 @@ extern const cli_group cli_group_ingest_lookup;
 
 /* Handles an option of the group: 0 handled, 1 not ours, -1 bad value (printed). */
 int ingest_lookup_opt(ingest_lookup_opts_t *o, const cli_opt *opt, const char *value);
-/* Is a PATH argument a "lookup:..." source? */
-int ingest_is_lookup(const char *arg);
-/* Backfills one lookup: source into store (start/end from --start-time/--end-time,
- * INT64_MIN/MAX when unset), printing a summary line per region. Stops after the
- * current page when *stop becomes non-zero. *added counts new events. Returns an
- * exit code. */
-int ingest_lookup_run(const ingest_lookup_opts_t *o, const char *spec, bt_store *store,
-                      int64_t start_ms, int64_t end_ms, int force, int json_summary,
-                      volatile sig_atomic_t *stop, uint64_t *added);
+/* The lookup: sources' client settings (bt_ingest_opts.lookup_aws); borrows o's strings. */
+void ingest_lookup_config(const ingest_lookup_opts_t *o, bt_aws_config *cfg);
+/* Prints what a region's backfill did (and its error); returns its exit code (0 when it
+ * succeeded or was skipped). */
+int ingest_lookup_report(const bt_ingest_lookup_region *r, int json_summary);
 
 #endif

@@ -3,7 +3,8 @@
  * may read the build) gives its status, times and phases; LookupEvents with
  * Username=AWSCodeBuild-<uuid> brings the calls its role session made, EventName lookups
  * the StartBuild / RetryBuild / StartBuildBatch / StopBuild / BatchGetBuilds records
- * around it and the project's changes before it. Everything fetched goes into a private
+ * around it and the project's changes before it (through the caller's lookup function,
+ * else default_lookup: bt_ct_lookup_pages). Everything fetched goes into a private
  * temporary store, so the timeline is made by exactly the code of the stored one. */
 #include <limits.h>
 #include <stdio.h>
@@ -12,12 +13,13 @@
 #include <unistd.h>
 
 #include "buildtrail/aws.h"
+#include "buildtrail/ingest.h"
 #include "buildtrail/lookup.h"
 #include "buildtrail/timeutil.h"
 #include "timeline_int.h"
 
 typedef struct live_ctx {
-    bt_timeline_live_state st;
+    bt_timeline_live_state st; /* first: default_lookup gets back to the context */
     const bt_timeline_live_opts *lo;
     bt_arena *a;          /* the BatchGetBuilds reply */
     const bt_json *build; /* BatchGetBuilds Build, NULL when not available */
@@ -38,6 +40,62 @@ static int64_t num_ms(const bt_json *o, const char *k)
     if (v && v->type == BT_JSON_STRING && bt_time_parse_iso(v->u.str, v->len, &ms) == 0)
         return ms;
     return 0;
+}
+
+/* What a stored record says about the build: its role session's first and last call,
+ * its project. */
+static void track(void *ctx, const bt_event *ev, int is_new)
+{
+    bt_timeline_live_state *l = ctx;
+    l->events += (uint64_t)is_new;
+    if (ev->actor_uuid && strcmp(ev->actor_uuid, l->uuid) == 0) {
+        if (!l->first_call_ms || ev->time_ms < l->first_call_ms)
+            l->first_call_ms = ev->time_ms;
+        if (ev->time_ms > l->last_call_ms)
+            l->last_call_ms = ev->time_ms;
+    }
+    if (!l->project[0] && ev->build_uuid && strcmp(ev->build_uuid, l->uuid) == 0 && ev->project)
+        snprintf(l->project, sizeof l->project, "%s", ev->project);
+}
+
+typedef struct fetch_ctx {
+    bt_timeline_live_state *st;
+    bt_store *s;
+    bt_error *err;
+} fetch_ctx;
+
+/* One page into the store, and what it says about the build. */
+static int on_page(void *payload, const bt_ct_page_view *v)
+{
+    fetch_ctx *f = payload;
+    uint64_t added = 0, dups = 0;
+    f->st->calls++;
+    return bt_ingest_lookup_page(f->s, v, track, NULL, f->st, &added, &dups, f->err);
+}
+
+/* The default lookup function: one lookup, all pages, into the store. */
+static int default_lookup(bt_timeline_live_state *st, bt_store *s, const char *key,
+                          const char *value, int64_t from_ms, int64_t to_ms, bt_error *err)
+{
+    const live_ctx *l = (const live_ctx *)st;
+    bt_ct_lookup_request req;
+    fetch_ctx f = {st, s, err};
+    int rc;
+
+    memset(&req, 0, sizeof req);
+    req.attr_key = key;
+    req.attr_value = value;
+    req.start_time = from_ms > 0 ? from_ms / 1000 : 0;
+    req.end_time = to_ms > 0 ? (to_ms + 999) / 1000 : 0;
+    req.max_results = 50;
+    rc = bt_ct_lookup_pages(st->cli, &req, NULL, on_page, &f, NULL, err);
+    if (l->lo->log) {
+        char line[BT_ERROR_MSG_MAX + 600];
+        snprintf(line, sizeof line, "build --live: LookupEvents %s=%s: %s", key, value,
+                 rc ? err->msg : "done");
+        l->lo->log(l->lo->log_payload, line);
+    }
+    return rc;
 }
 
 /* BatchGetBuilds for project:uuid; a refusal is a note, not a failure. */
@@ -73,6 +131,7 @@ static int gather(live_ctx *l, bt_store *s, bt_error *err)
     int64_t t0, t1;
     size_t i, nev;
     const bt_codebuild_event *ev = bt_codebuild_events(&nev);
+    bt_timeline_lookup_fn lookup = lo->lookup ? lo->lookup : default_lookup;
     int rc;
 
     /* 1. the build itself, when CodeBuild lets us read it: times bound the lookups */
@@ -81,7 +140,7 @@ static int gather(live_ctx *l, bt_store *s, bt_error *err)
     snprintf(session, sizeof session, "AWSCodeBuild-%s", st->uuid);
     t0 = lo->start_ms ? lo->start_ms : l->cb_start_ms ? l->cb_start_ms - 3600000 : 0;
     t1 = lo->end_ms ? lo->end_ms : l->cb_end_ms ? l->cb_end_ms + 3600000 : 0;
-    if ((rc = lo->lookup(st, s, BT_CT_ATTR_USERNAME, session, t0, t1, err)))
+    if ((rc = lookup(st, s, BT_CT_ATTR_USERNAME, session, t0, t1, err)))
         return rc;
     /* 3. the start, retry and stop records around the build */
     t0 = l->cb_start_ms ? l->cb_start_ms : st->first_call_ms;
@@ -98,7 +157,7 @@ static int gather(live_ctx *l, bt_store *s, bt_error *err)
         for (i = 0; i < nev; i++) {
             int64_t f = ev[i].flags & BT_CB_START ? from - 7 * 86400000LL : from;
             if ((ev[i].flags & BT_CB_LIFECYCLE) &&
-                (rc = lo->lookup(st, s, BT_CT_ATTR_EVENT_NAME, ev[i].name, f, to, err)))
+                (rc = lookup(st, s, BT_CT_ATTR_EVENT_NAME, ev[i].name, f, to, err)))
                 return rc;
         }
         /* the project is known now if a StartBuild named the build */
@@ -110,10 +169,9 @@ static int gather(live_ctx *l, bt_store *s, bt_error *err)
         start = l->cb_start_ms ? l->cb_start_ms : t0;
         for (i = 0; i < nev; i++)
             if ((ev[i].flags & BT_CB_PROJECT_CHANGE) &&
-                (rc =
-                     lo->lookup(st, s, BT_CT_ATTR_EVENT_NAME, ev[i].name,
-                                ev[i].flags & BT_CB_PROJECT_DEFINITION ? 0 : start - 7 * 86400000LL,
-                                start, err)))
+                (rc = lookup(st, s, BT_CT_ATTR_EVENT_NAME, ev[i].name,
+                             ev[i].flags & BT_CB_PROJECT_DEFINITION ? 0 : start - 7 * 86400000LL,
+                             start, err)))
                 return rc;
     }
     return 0;
@@ -238,8 +296,8 @@ int bt_build_timeline_live(const bt_timeline_live_opts *lo, const bt_timeline_op
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
-    if (!lo->client || !lo->lookup || !lo->uuid) {
-        rc = bt_error_set(err, BT_EINVAL, "build --live: no client, lookup or uuid");
+    if (!lo->client || !lo->uuid) {
+        rc = bt_error_set(err, BT_EINVAL, "build --live: no client or uuid");
         goto done;
     }
     l->lo = lo;

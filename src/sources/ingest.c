@@ -1,12 +1,14 @@
 /* ingest.c - bt_ingest: sources into the store. Plans the sources (checks URLs, lists
- * paths), skips what the store holds unchanged, runs the scan pipeline over local
- * files and then each s3:// archive, and writes batches in transactions together with
- * the `sources` rows of the files they finish (see buildtrail/ingest.h). */
+ * paths), runs the lookup: backfills (ingest_lookup.c), skips what the store holds
+ * unchanged, runs the scan pipeline over local files and then each s3:// archive, and
+ * writes batches in transactions together with the `sources` rows of the files they
+ * finish (see buildtrail/ingest.h). */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buildtrail/ingest.h"
+#include "ingest_int.h"
 #include "scan_int.h"
 
 #define DEFAULT_COMMIT_EVENTS 200000
@@ -15,6 +17,8 @@ struct bt_ingest_plan {
     bt_file_list files; /* local paths and stdin, in order */
     const char **urls;  /* s3:// sources, borrowed from the caller */
     size_t nurls;
+    const char **lookups; /* lookup: sources, borrowed */
+    size_t nlookups;
 };
 
 typedef struct ingest {
@@ -53,6 +57,7 @@ void bt_ingest_plan_free(bt_ingest_plan *p)
         return;
     bt_file_list_dispose(&p->files);
     free(p->urls);
+    free(p->lookups);
     free(p);
 }
 
@@ -62,6 +67,11 @@ void bt_ingest_plan_counts(const bt_ingest_plan *p, size_t *files, size_t *s3)
     *s3 = p ? p->nurls : 0;
 }
 
+size_t bt_ingest_plan_lookups(const bt_ingest_plan *p)
+{
+    return p ? p->nlookups : 0;
+}
+
 int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **out, bt_error *err)
 {
     bt_ingest_plan *p = calloc(1, sizeof *p);
@@ -69,7 +79,8 @@ int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **o
     int rc = 0;
 
     *out = NULL;
-    if (!p || (n && !(p->urls = calloc(n, sizeof *p->urls)))) {
+    if (!p || (n && (!(p->urls = calloc(n, sizeof *p->urls)) ||
+                     !(p->lookups = calloc(n, sizeof *p->lookups))))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
@@ -83,9 +94,12 @@ int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **o
             p->urls[p->nurls++] = loc;
             break;
         case BT_INGEST_LOOKUP:
-            rc = bt_error_set(err, BT_EINVAL, "'%s': lookup: sources are not read by bt_ingest",
-                              loc);
-            goto done;
+            if (strncmp(loc, "lookup:", 7) != 0) {
+                rc = bt_error_set(err, BT_EINVAL, "'%s': not a lookup:REGIONS source", loc);
+                goto done;
+            }
+            p->lookups[p->nlookups++] = loc;
+            break;
         case BT_INGEST_STDIN: loc = "-"; /* fall through */
         default:
             if ((rc = bt_file_list_add(&p->files, loc, err)))
@@ -274,6 +288,26 @@ static int read_s3(ingest *in, const char *url, const bt_scan_opts *so)
     return rc;
 }
 
+/* Every lookup: source, before any file: the first failure (each source is still read),
+ * else BT_ESTOP when cancelled. */
+static int read_lookups(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts *o,
+                        bt_ingest_stats *st, bt_error *err)
+{
+    bt_error e = BT_ERROR_INIT;
+    size_t i;
+    int rc = 0, r;
+    for (i = 0; i < p->nlookups; i++)
+        if ((r = ingest_lookup_source(store, p->lookups[i], o, st, &e)) && !rc) {
+            rc = r;
+            *err = e;
+        }
+    st->source_failed = rc != 0;
+    if (!rc && o->cancel && *o->cancel)
+        rc = bt_error_set(err, BT_ESTOP, "cancelled");
+    st->in_lookup = rc != 0;
+    return rc;
+}
+
 /* Commits or rolls back after the scans, by how they ended. */
 static int finish(ingest *in, int rc)
 {
@@ -319,6 +353,8 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
     in.err = err;
     in.commit_events = o->commit_events ? o->commit_events : DEFAULT_COMMIT_EVENTS;
     in.last_commit_ms = scan_mono_ms();
+    if ((rc = read_lookups(store, p, o, st, err)) || (p->nlookups && !p->files.n && !p->nurls))
+        goto done;
     if ((rc = local_todo(&in, &p->files, &todo)))
         goto done;
     memset(&so, 0, sizeof so);
