@@ -238,9 +238,12 @@ static int changes_row(bt_buf *b, const bt_timeline *t, geo *g)
         rc |= web_esc(b, c->event_name);
         rc |= bt_buf_printf(b, " %s UTC (%s before the start) by ", when, d);
         rc |= web_esc(b, c->by);
-        rc |= bt_buf_printf(b, ", %zu setting%s</title><circle cx=\"%.1f\" cy=\"%d\" r=\"6\"/>"
-                               "</a>",
+        rc |= bt_buf_printf(b, ", %zu setting%s</title><circle cx=\"%.1f\" cy=\"%d\" r=\"6\"/>",
                             c->n_diffs, c->n_diffs == 1 ? "" : "s", x, g->y + ROW_H / 2);
+        if (t->n_changes <= 2 && c->time_ms < g->lo)
+            rc |= bt_buf_printf(b, "<text class=\"mute small\" x=\"%.1f\" y=\"%d\">-%s</text>",
+                                x + 8, g->y + 16, d);
+        rc |= bt_buf_puts(b, "</a>");
     }
     g->y += ROW_H;
     return rc;
@@ -370,7 +373,7 @@ static int facts(bt_buf *b, const bt_timeline *t, unsigned flags)
     snprintf(num, sizeof num, "%lld", (long long)bd->number);
     rc = bt_buf_puts(b, "<h1>Build ");
     rc |= web_esc(b, bd->build_id);
-    rc |= bt_buf_printf(b, " <span class=\"st %s\" id=\"outcome\">%s</span></h1><dl class=\"facts\">",
+    rc |= bt_buf_printf(b, " <span class=\"st %s\" id=\"outcome\">%s</span></h1><dl class=\"facts top\">",
                         status_class(bd->status), bd->status ? status_class(bd->status) : "unknown");
     rc |= fact(b, "Project", bd->project);
     rc |= fact(b, "Number", bd->number >= 0 ? num : NULL);
@@ -402,6 +405,10 @@ static int errors_section(bt_buf *b, const bt_timeline *t)
     rc |= bt_buf_puts(b, "<ol class=\"errs\">");
     for (i = 0; i < t->n_errors; i++) {
         const bt_timeline_event *e = t->errors[i];
+        if (i == 10)
+            rc |= bt_buf_printf(b, "</ol><details><summary>%zu more</summary><ol class=\"errs\" "
+                                   "start=\"11\">",
+                                t->n_errors - 10);
         web_time(e->time_ms, when);
         rc |= bt_buf_printf(b, "<li><a href=\"#c%zu\">%s</a> ", (size_t)(e - t->events), when);
         rc |= web_esc(b, e->event_source);
@@ -413,7 +420,7 @@ static int errors_section(bt_buf *b, const bt_timeline *t)
         rc |= web_esc_cut(b, e->error_message, 300);
         rc |= bt_buf_puts(b, "</li>");
     }
-    return rc | bt_buf_puts(b, "</ol>");
+    return rc | bt_buf_puts(b, t->n_errors > 10 ? "</ol></details>" : "</ol>");
 }
 
 static int trigger_section(bt_buf *b, const bt_timeline *t)
