@@ -66,11 +66,17 @@ const char bt_web_css[] =
     "tr:target{background:color-mix(in srgb,var(--focus) 25%,transparent)}"
     "li:target{background:color-mix(in srgb,var(--focus) 25%,transparent)}\n"
     ".diff del{color:var(--bad)}.diff ins{color:var(--ok);text-decoration:none}\n"
-    "details>summary{cursor:pointer}.ev-list td{white-space:nowrap}"
-    ".ev-list td.rec{white-space:normal;width:100%}\n"
+    "details>summary{cursor:pointer}\n"
+    ".ev-head,.ev>summary{display:grid;grid-template-columns:150px minmax(0,1.2fr) "
+    "minmax(0,1fr) minmax(0,1.6fr) minmax(0,0.8fr);gap:10px;padding:5px 6px;"
+    "border-bottom:1px solid var(--line)}.ev-head{font-weight:600}"
+    ".ev>summary span,.ev>summary b{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
+    ".ev>summary{list-style:none}.ev[open]>summary{background:var(--panel)}"
+    ".ev>dl,.ev>pre{margin:6px 6px 12px}\n"
     ".login{display:flex;gap:10px;align-items:end}\n"
     "@media (max-width:700px){main{padding:10px}th,td{padding:3px 4px}"
-    "table.builds .opt{display:none}}\n";
+    "table.builds .opt{display:none}svg.tl{min-width:760px}.ev-head{display:none}"
+    ".ev>summary{grid-template-columns:1fr 1fr}}\n";
 
 const char bt_web_js[] =
     "(function(){'use strict';\n"

@@ -150,17 +150,17 @@ static int event_row(bt_buf *b, bt_arena *a, const bt_event *ev, size_t i)
     char when[32];
     int rc;
     web_time(ev->time_ms, when);
-    rc = bt_buf_printf(b, "<tr id=\"e%zu\"%s><td class=\"mono\">%s</td><td>", i,
-                       ev->error_code ? " class=\"err\"" : "", when);
+    rc = bt_buf_printf(b, "<details class=\"ev%s\" id=\"e%zu\"><summary><span class=\"mono\">%s"
+                          "</span><b>",
+                       ev->error_code ? " err" : "", i, when);
     rc |= web_esc(b, ev->event_name);
-    rc |= bt_buf_puts(b, "</td><td>");
+    rc |= bt_buf_puts(b, "</b><span>");
     rc |= web_esc(b, ev->event_source);
-    rc |= bt_buf_puts(b, "</td><td>");
-    rc |= web_esc_cut(b, ev->username, 60);
-    rc |= bt_buf_puts(b, "</td><td class=\"bad\">");
+    rc |= bt_buf_puts(b, "</span><span>");
+    rc |= web_esc_cut(b, ev->username, 80);
+    rc |= bt_buf_puts(b, "</span><span class=\"bad\">");
     rc |= web_esc(b, ev->error_code);
-    rc |= bt_buf_puts(b, "</td><td class=\"rec\"><details><summary>record</summary><dl "
-                         "class=\"facts\">");
+    rc |= bt_buf_puts(b, "</span></summary><dl class=\"facts\">");
     if (ev->user_agent) {
         rc |= bt_buf_puts(b, "<dt>User agent</dt><dd>");
         rc |= web_esc(b, ev->user_agent);
@@ -176,7 +176,7 @@ static int event_row(bt_buf *b, bt_arena *a, const bt_event *ev, size_t i)
     }
     rc |= bt_buf_puts(b, "</dl><pre>");
     rc |= record(b, a, ev);
-    return rc | bt_buf_puts(b, "</pre></details></td></tr>");
+    return rc | bt_buf_puts(b, "</pre></details>");
 }
 
 void web_events_page(bt_store *s, bt_arena *a, const web_params *p, bt_serve_response *r)
@@ -197,14 +197,14 @@ void web_events_page(bt_store *s, bt_arena *a, const web_params *p, bt_serve_res
     rc = web_page_open(b, "Events - buildtrail", "events", 0);
     rc |= bt_buf_puts(b, "<h1>Events</h1>");
     rc |= filters_form(b, p);
-    rc |= bt_buf_printf(b, "<p>%zu events%s, newest first.</p><div class=\"wrap\"><table "
-                           "class=\"ev-list\" id=\"events\"><thead><tr><th>Time (UTC)</th><th>"
-                           "Event</th><th>Source</th><th>User</th><th>Error</th><th>Record</th>"
-                           "</tr></thead><tbody>",
+    rc |= bt_buf_printf(b, "<p>%zu events%s, newest first; select one to see its record.</p>"
+                           "<div class=\"ev-list\" id=\"events\"><div class=\"ev-head\"><span>"
+                           "Time (UTC)</span><span>Event</span><span>Source</span><span>User"
+                           "</span><span>Error</span></div>",
                         shown, e.n > e.want ? " on this page" : "");
     for (i = 0; i < shown; i++)
         rc |= event_row(b, a, &e.ev[i], i);
-    rc |= bt_buf_puts(b, "</tbody></table></div>");
+    rc |= bt_buf_puts(b, "</div>");
     if (e.n > e.want) {
         size_t k;
         rc |= bt_buf_puts(b, "<nav class=\"pager\" aria-label=\"pages\"><a rel=\"next\" "
