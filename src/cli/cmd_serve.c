@@ -21,7 +21,8 @@ enum { O_LISTEN = 1, O_PORT, O_AUTH, O_MAX_BODY, O_UI_TOKEN, O_TLS_CERT, O_TLS_K
 static const cli_opt serve_opts[] = {
     {"listen", 0, OPT_VALUE, "ADDR", O_LISTEN,
      "Address to listen on: an IPv4 or IPv6 literal (default 127.0.0.1, loopback only). "
-     "Anything else exposes the store: use --auth with it."},
+     "Anything else exposes the store: use --auth with it, and the web view then needs "
+     "--ui-token and --tls-cert/--tls-key too (or --no-ui)."},
     {"port", 0, OPT_VALUE, "N", O_PORT,
      "TCP port (default 8090). 0 picks a free port; the URL is printed on stderr either way."},
     {"auth", 0, OPT_VALUE, "FILE", O_AUTH,

@@ -50,7 +50,7 @@ const char bt_web_css[] =
     ".s-TIMED_OUT{fill:var(--warn)}.s-IN_PROGRESS{fill:var(--info)}"
     ".s-STOPPED,.s-UNKNOWN{fill:var(--stop)}\n"
     ".facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0}"
-    ".facts dt{color:var(--mute)}.facts dd{margin:0;word-break:break-word}\n"
+    ".facts.top{margin-bottom:12px}.facts dt{color:var(--mute)}.facts dd{margin:0;word-break:break-word}\n"
     "svg.tl{width:100%;height:auto;display:block;background:var(--panel);"
     "border:1px solid var(--line)}svg text{fill:var(--fg);font:11px system-ui,sans-serif}"
     "svg .mute{fill:var(--mute)}svg text.on{fill:#fff;font-weight:600}svg .small{font-size:10px}"
