@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "buildtrail/aws_s3.h"
 #include "server/web_int.h"
 
 /* ---- escaping ---- */
@@ -107,19 +108,7 @@ int web_esc_cut(bt_buf *b, const char *s, size_t max)
 
 int web_urlenc(bt_buf *b, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *p = (const unsigned char *)s;
-    int rc = 0;
-    for (; p && *p && !rc; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-_.~", *p)) {
-            rc = bt_buf_putc(b, (char)*p);
-        } else {
-            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            rc = bt_buf_append(b, e, 3);
-        }
-    }
-    return rc;
+    return s ? bt_s3_encode_query(b, s) : 0; /* unreserved kept, everything else %XX */
 }
 
 /* ---- query strings ---- */
