@@ -115,6 +115,35 @@ has "build page: outcome" '>FAILED</span>' "$T/build.html"
 has "build page: tip for hover/focus" 'id="tip"' "$T/build.html"
 shot build "$MAIN/builds/$FU"
 
+# ---- interaction through the DevTools protocol: Tab to a tick, its call in #tip; filters ----
+if command -v node >/dev/null 2>&1; then
+  cdp_ud=$(mktemp -d "$T/cdp.XXXXXX")
+  "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$cdp_ud" --remote-debugging-address=127.0.0.1 --remote-debugging-port=0 \
+    about:blank 2>>"$T/chrome.log" &
+  cdp_pid=$!
+  cleanup_hooks+=("kill $cdp_pid")
+  for _ in $(seq 100); do [ -s "$cdp_ud/DevToolsActivePort" ] && break; sleep 0.1; done
+  cdp_port=$(head -1 "$cdp_ud/DevToolsActivePort" 2>/dev/null)
+  cdp() { timeout 90 node --experimental-websocket "$HERE/cdp.mjs" "$cdp_port" "$1" 2>>"$T/chrome.log"; }
+  cdp "$MAIN/builds/$FU" > "$T/cdp.json" || bad "cdp: $(tail -3 "$T/chrome.log")"
+  eq "keyboard: Tab reaches a tick" true "$(jq -r .focusable "$T/cdp.json")"
+  first=$(jq -r '[.Events[] | select(.Kind == "call")][0].EventName' "$T/f.json")
+  contains "focus on a tick shows its call" "$first" "$(jq -r .tip "$T/cdp.json")"
+  contains "focus on an error tick shows the error" "AccessDenied" "$(jq -r .errTip "$T/cdp.json")"
+  eq "calls table: every call" "$calls" "$(jq -r .rows "$T/cdp.json")"
+  eq "calls table: errors only" "$errs" "$(jq -r .errRows "$T/cdp.json")"
+  svc=$(jq -r '.svcRows[0]' "$T/cdp.json")
+  eq "calls table: one service" "$(jq --arg s "$svc" '[.Events[] | select(.Kind == "call" and .EventSource == $s)] | length' "$T/f.json")" \
+     "$(jq -r '.svcRows[1]' "$T/cdp.json")"
+  cdp "$MAIN/builds/$XU" > "$T/cdp.json" || bad "cdp (payloads)"
+  eq "payload page: no payload ran (DevTools)" null "$(jq -r .pwned "$T/cdp.json")"
+  eq "payload page: the tick still works" true "$(jq -r .focusable "$T/cdp.json")"
+else
+  echo "note: node not installed, the DevTools checks are skipped"
+fi
+
 # ---- events search ---------------------------------------------------------------------
 dom "$MAIN/events?build=$FU&errors=1&n=500" "$T/events.html"
 eq "events: the build's failed calls" "$("$BT" search --store "$S" --build "$FU" --errors -o json --query 'length(Events)')" \
