@@ -224,8 +224,11 @@ static int changes_row(bt_buf *b, const bt_timeline *t, geo *g)
     size_t i;
     int rc = 0;
     char when[32], d[32];
+    int labels = (GUTTER_W - 20) / (int)(t->n_changes ? t->n_changes : 1) >= 40;
     if (!t->n_changes)
         return 0;
+    for (i = 0; i < t->n_changes; i++)
+        labels &= t->changes[i].time_ms < g->lo;
     rc |= row_label(b, g->y, "Project changes", NULL);
     for (i = 0; i < t->n_changes; i++) {
         const bt_timeline_change *c = &t->changes[i];
@@ -238,11 +241,12 @@ static int changes_row(bt_buf *b, const bt_timeline *t, geo *g)
         rc |= web_esc(b, c->event_name);
         rc |= bt_buf_printf(b, " %s UTC (%s before the start) by ", when, d);
         rc |= web_esc(b, c->by);
-        rc |= bt_buf_printf(b, ", %zu setting%s</title><circle cx=\"%.1f\" cy=\"%d\" r=\"6\"/>",
-                            c->n_diffs, c->n_diffs == 1 ? "" : "s", x, g->y + ROW_H / 2);
-        if (t->n_changes <= 2 && c->time_ms < g->lo)
-            rc |= bt_buf_printf(b, "<text class=\"mute small\" x=\"%.1f\" y=\"%d\">-%s</text>",
-                                x + 8, g->y + 16, d);
+        rc |= bt_buf_printf(b, ", %zu setting%s</title><circle cx=\"%.1f\" cy=\"%d\" r=\"5\"/>",
+                            c->n_diffs, c->n_diffs == 1 ? "" : "s", x, g->y + (labels ? 7 : 12));
+        if (labels) /* how long before the start, under the marker */
+            rc |= bt_buf_printf(b, "<text class=\"mute small\" x=\"%.1f\" y=\"%d\" "
+                                   "text-anchor=\"middle\">-%s</text>",
+                                x, g->y + 22, d);
         rc |= bt_buf_puts(b, "</a>");
     }
     g->y += ROW_H;
