@@ -294,8 +294,9 @@ void bt_web_handle(const bt_serve_config *cfg, bt_store *store, bt_arena *scratc
     }
     if (!authorised(cfg, req)) {
         if (strncmp(path, "/api/", 5) == 0) {
-            web_error(r, 401, 1, "sign in first: the cookie from /login, or Authorization: "
-                                 "Bearer TOKEN");
+            web_error(r, 401, 1,
+                      "sign in first: the cookie from /login, or Authorization: "
+                      "Bearer TOKEN");
             return;
         }
         bt_buf next = BT_BUF_INIT;

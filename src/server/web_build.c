@@ -14,7 +14,7 @@
 #include "server/web_int.h"
 
 #define SVG_W 1000
-#define LABEL_W 170 /* lane labels */
+#define LABEL_W 170  /* lane labels */
 #define GUTTER_W 110 /* project changes before the build */
 #define RIGHT_PAD 24
 #define AXIS_H 26
@@ -38,8 +38,8 @@ static double xat(const geo *g, int64_t ms)
 
 static const char *status_class(const char *s)
 {
-    static const char *const known[] = {"SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT",
-                                        "STOPPED", "IN_PROGRESS"};
+    static const char *const known[] = {"SUCCEEDED", "FAILED",  "FAULT",
+                                        "TIMED_OUT", "STOPPED", "IN_PROGRESS"};
     size_t i;
     for (i = 0; s && i < sizeof known / sizeof known[0]; i++)
         if (strcmp(s, known[i]) == 0)
@@ -79,8 +79,8 @@ static void domain(const bt_timeline *t, geo *g)
 /* The time axis: grid lines over the whole height and "+Xm" labels. */
 static int axis(bt_buf *b, const geo *g, int height)
 {
-    static const int64_t steps[] = {1000,    2000,    5000,    10000,   15000,    30000,
-                                    60000,   120000,  300000,  600000,  900000,   1800000,
+    static const int64_t steps[] = {1000,    2000,    5000,     10000,    15000,    30000,
+                                    60000,   120000,  300000,   600000,   900000,   1800000,
                                     3600000, 7200000, 10800000, 21600000, 43200000, 86400000};
     int64_t span = g->hi - g->lo, step = steps[sizeof steps / sizeof steps[0] - 1], k;
     size_t i;
@@ -150,8 +150,7 @@ static int build_row(bt_buf *b, const bt_timeline *t, geo *g)
              est ? " (to its last call)" : "");
     rc = row_label(b, g->y, "Build", status_class(bd->status));
     if (bd->start_ms)
-        rc |= bar(b, g, g->y, bd->start_ms, end ? end : g->hi, status_class(bd->status), title,
-                  d);
+        rc |= bar(b, g, g->y, bd->start_ms, end ? end : g->hi, status_class(bd->status), title, d);
     if (t->trigger.found) {
         double x = xat(g, t->trigger.time_ms);
         rc |= bt_buf_puts(b, "<a class=\"trig\" href=\"#trigger\"><title>");
@@ -166,8 +165,8 @@ static int build_row(bt_buf *b, const bt_timeline *t, geo *g)
         rc |= web_esc(b, t->stops[i]->event_name);
         rc |= bt_buf_puts(b, " by ");
         rc |= web_esc(b, t->stops[i]->by);
-        rc |= bt_buf_printf(b, "</title><path d=\"M%.1f %d h10 v10 h-10 z\"/></a>", x - 5,
-                            g->y + 7);
+        rc |=
+            bt_buf_printf(b, "</title><path d=\"M%.1f %d h10 v10 h-10 z\"/></a>", x - 5, g->y + 7);
     }
     g->y += ROW_H;
     return rc;
@@ -205,8 +204,8 @@ static int phase_row(bt_buf *b, const bt_timeline *t, geo *g)
             web_dur(e->time_ms - prev, d);
             snprintf(title, sizeof title, "%.60s %.30s %s", e->phase ? e->phase : "?",
                      e->status ? e->status : "", d);
-            rc |= bar(b, g, g->y, prev, e->time_ms,
-                      e->status ? status_class(e->status) : "UNKNOWN", title, e->phase);
+            rc |= bar(b, g, g->y, prev, e->time_ms, e->status ? status_class(e->status) : "UNKNOWN",
+                      title, e->phase);
             prev = e->time_ms;
             n++;
         }
@@ -244,8 +243,9 @@ static int changes_row(bt_buf *b, const bt_timeline *t, geo *g)
         rc |= bt_buf_printf(b, ", %zu setting%s</title><circle cx=\"%.1f\" cy=\"%d\" r=\"5\"/>",
                             c->n_diffs, c->n_diffs == 1 ? "" : "s", x, g->y + (labels ? 7 : 12));
         if (labels) /* how long before the start, under the marker */
-            rc |= bt_buf_printf(b, "<text class=\"mute small\" x=\"%.1f\" y=\"%d\" "
-                                   "text-anchor=\"middle\">-%s</text>",
+            rc |= bt_buf_printf(b,
+                                "<text class=\"mute small\" x=\"%.1f\" y=\"%d\" "
+                                "text-anchor=\"middle\">-%s</text>",
                                 x, g->y + 22, d);
         rc |= bt_buf_puts(b, "</a>");
     }
@@ -266,10 +266,11 @@ static int lanes(bt_buf *b, const bt_timeline *t, geo *g)
             snprintf(sub, sizeof sub, "%.0f / %.0f err", (double)sv->calls, (double)sv->errors);
         else
             snprintf(sub, sizeof sub, "%.0f", (double)sv->calls);
-        rc |= bt_buf_printf(b, "<rect class=\"lanebg\" x=\"%d\" y=\"%d\" width=\"%d\" "
-                               "height=\"%d\" opacity=\"%s\"/>",
-                            LABEL_W, g->y + 1, SVG_W - LABEL_W - 4, ROW_H - 2,
-                            s % 2 ? "0.5" : "0.9");
+        rc |=
+            bt_buf_printf(b,
+                          "<rect class=\"lanebg\" x=\"%d\" y=\"%d\" width=\"%d\" "
+                          "height=\"%d\" opacity=\"%s\"/>",
+                          LABEL_W, g->y + 1, SVG_W - LABEL_W - 4, ROW_H - 2, s % 2 ? "0.5" : "0.9");
         rc |= row_label(b, g->y, name, sub);
         for (i = 0; i < t->n_events; i++) {
             const bt_timeline_event *e = &t->events[i];
@@ -285,8 +286,9 @@ static int lanes(bt_buf *b, const bt_timeline *t, geo *g)
                 rc |= bt_buf_puts(b, " ");
                 rc |= web_esc(b, e->error_code);
             }
-            rc |= bt_buf_printf(b, "</title><rect x=\"%.1f\" y=\"%d\" width=\"%d\" height=\"%d\"/>"
-                                   "</a>",
+            rc |= bt_buf_printf(b,
+                                "</title><rect x=\"%.1f\" y=\"%d\" width=\"%d\" height=\"%d\"/>"
+                                "</a>",
                                 xat(g, e->time_ms) - (err ? 1.5 : 1.0), g->y + (err ? 2 : 6),
                                 err ? 3 : 2, err ? ROW_H - 4 : ROW_H - 12);
         }
@@ -372,13 +374,13 @@ static int facts(bt_buf *b, const bt_timeline *t, unsigned flags)
     web_dur(end && bd->start_ms ? end - bd->start_ms : 0, d);
     if (est)
         strcat(d, " (to its last call)");
-    snprintf(calls, sizeof calls, "%.0f calls, %.0f failed", (double)bd->calls,
-             (double)bd->errors);
+    snprintf(calls, sizeof calls, "%.0f calls, %.0f failed", (double)bd->calls, (double)bd->errors);
     snprintf(num, sizeof num, "%lld", (long long)bd->number);
     rc = bt_buf_puts(b, "<h1>Build ");
     rc |= web_esc(b, bd->build_id);
-    rc |= bt_buf_printf(b, " <span class=\"st %s\" id=\"outcome\">%s</span></h1><dl class=\"facts top\">",
-                        status_class(bd->status), bd->status ? status_class(bd->status) : "unknown");
+    rc |= bt_buf_printf(
+        b, " <span class=\"st %s\" id=\"outcome\">%s</span></h1><dl class=\"facts top\">",
+        status_class(bd->status), bd->status ? status_class(bd->status) : "unknown");
     rc |= fact(b, "Project", bd->project);
     rc |= fact(b, "Number", bd->number >= 0 ? num : NULL);
     rc |= fact(b, "Account", bd->account);
@@ -410,8 +412,9 @@ static int errors_section(bt_buf *b, const bt_timeline *t)
     for (i = 0; i < t->n_errors; i++) {
         const bt_timeline_event *e = t->errors[i];
         if (i == 10)
-            rc |= bt_buf_printf(b, "</ol><details><summary>%zu more</summary><ol class=\"errs\" "
-                                   "start=\"11\">",
+            rc |= bt_buf_printf(b,
+                                "</ol><details><summary>%zu more</summary><ol class=\"errs\" "
+                                "start=\"11\">",
                                 t->n_errors - 10);
         web_time(e->time_ms, when);
         rc |= bt_buf_printf(b, "<li><a href=\"#c%zu\">%s</a> ", (size_t)(e - t->events), when);
@@ -523,9 +526,10 @@ static int calls_table(bt_buf *b, const bt_timeline *t)
 {
     size_t i, k;
     char when[32], d[32], name[64];
-    int rc = bt_buf_printf(b, "<h2 id=\"calls-h\">Calls of the role session (%.0f)</h2>"
-                              "<div id=\"calls-filter\" class=\"filters\" hidden><label>Service "
-                              "<select id=\"svc\"><option value=\"\">all</option>",
+    int rc = bt_buf_printf(b,
+                           "<h2 id=\"calls-h\">Calls of the role session (%.0f)</h2>"
+                           "<div id=\"calls-filter\" class=\"filters\" hidden><label>Service "
+                           "<select id=\"svc\"><option value=\"\">all</option>",
                            (double)t->build.calls);
     for (i = 0; i < t->n_services; i++) {
         short_service(t->services[i].event_source, name);
@@ -547,7 +551,8 @@ static int calls_table(bt_buf *b, const bt_timeline *t)
         web_time(e->time_ms, when);
         web_dur(e->time_ms - t->build.start_ms, d);
         short_service(e->event_source, name);
-        rc |= bt_buf_printf(b, "<tr id=\"c%zu\"%s data-svc=\"", i, e->error_code ? " class=\"err\"" : "");
+        rc |= bt_buf_printf(b, "<tr id=\"c%zu\"%s data-svc=\"", i,
+                            e->error_code ? " class=\"err\"" : "");
         rc |= web_esc(b, e->event_source ? e->event_source : "?");
         rc |= bt_buf_printf(b, "\"><td class=\"mono\">%s</td><td class=\"n\">%s</td><td>", when, d);
         rc |= web_esc(b, name);

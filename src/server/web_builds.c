@@ -83,8 +83,9 @@ static int make_query(const web_params *p, bt_build_query *q, bt_error *err)
         q->statuses[q->n_statuses++] = v;
     if ((v = web_param(p, "trigger"))) {
         if (!bt_build_trigger_valid(v))
-            return bt_error_set(err, BT_EINVAL, "trigger: expected user, pipeline, webhook, "
-                                                "retry or batch");
+            return bt_error_set(err, BT_EINVAL,
+                                "trigger: expected user, pipeline, webhook, "
+                                "retry or batch");
         q->triggers[q->n_triggers++] = v;
     }
     if ((v = web_param(p, "start-time")) && bt_time_parse_user(v, now, &q->start_ms, err))
@@ -121,8 +122,8 @@ static int cmp_rows(const brow *x, const brow *y, int key)
     return c ? c : strcmp(x->uuid, y->uuid);
 }
 
-static const char *const sort_names[] = {"start", "duration", "calls", "errors", "project",
-                                         "status"};
+static const char *const sort_names[] = {"start",  "duration", "calls",
+                                         "errors", "project",  "status"};
 
 /* Sorts the matching rows (pointers) by s: a bottom-up merge sort (qsort has no context
  * argument, and the server is threaded); tmp has room for n. */
@@ -169,8 +170,8 @@ static int keep_params(bt_buf *b, const web_params *p, const char *const *skip)
 
 static int filters_form(bt_buf *b, const web_params *p)
 {
-    static const char *const statuses[] = {"SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT",
-                                           "STOPPED", "IN_PROGRESS", "UNKNOWN"};
+    static const char *const statuses[] = {"SUCCEEDED", "FAILED",      "FAULT",  "TIMED_OUT",
+                                           "STOPPED",   "IN_PROGRESS", "UNKNOWN"};
     static const char *const triggers[] = {"user", "pipeline", "webhook", "retry", "batch"};
     const char *st = web_param(p, "status"), *tr = web_param(p, "trigger");
     size_t i;
@@ -192,9 +193,10 @@ static int filters_form(bt_buf *b, const web_params *p)
     rc |= web_esc(b, web_param(p, "start-time"));
     rc |= bt_buf_puts(b, "\"></label><label>Started before <input name=\"end-time\" value=\"");
     rc |= web_esc(b, web_param(p, "end-time"));
-    rc |= bt_buf_printf(b, "\"></label><label class=\"cb\"><input type=\"checkbox\" "
-                           "name=\"errors\" value=\"1\"%s> with failed calls</label>"
-                           "<button type=\"submit\">Filter</button> <a href=\"/\">clear</a></form>",
+    rc |= bt_buf_printf(b,
+                        "\"></label><label class=\"cb\"><input type=\"checkbox\" "
+                        "name=\"errors\" value=\"1\"%s> with failed calls</label>"
+                        "<button type=\"submit\">Filter</button> <a href=\"/\">clear</a></form>",
                         web_param(p, "errors") ? " checked" : "");
     return rc;
 }
@@ -215,8 +217,9 @@ static int strip(bt_buf *b, const blist *l, const char *project)
             max = dur(pick[i]);
     rc = bt_buf_puts(b, "<div class=\"strip\"><span>");
     rc |= web_esc_cut(b, project, 40);
-    rc |= bt_buf_printf(b, "</span><svg width=\"%zu\" height=\"28\" role=\"img\" "
-                           "aria-label=\"recent builds\">",
+    rc |= bt_buf_printf(b,
+                        "</span><svg width=\"%zu\" height=\"28\" role=\"img\" "
+                        "aria-label=\"recent builds\">",
                         n * 8);
     for (i = 0; i < n; i++) {
         const brow *r = pick[n - 1 - i];
@@ -225,8 +228,9 @@ static int strip(bt_buf *b, const blist *l, const char *project)
         web_time(r->start_ms, when);
         rc |= bt_buf_puts(b, "<a href=\"/builds/");
         rc |= web_urlenc(b, r->uuid);
-        rc |= bt_buf_printf(b, "\"><title>%s %s %s</title><rect class=\"s-%s\" x=\"%zu\" "
-                               "y=\"%.1f\" width=\"6\" height=\"%.1f\"/></a>",
+        rc |= bt_buf_printf(b,
+                            "\"><title>%s %s %s</title><rect class=\"s-%s\" x=\"%zu\" "
+                            "y=\"%.1f\" width=\"6\" height=\"%.1f\"/></a>",
                             when, r->status ? r->status : "UNKNOWN", dur(r) >= 0 ? d : "",
                             r->status ? r->status : "UNKNOWN", i * 8, 28 - h, h);
     }
@@ -256,10 +260,9 @@ static int head_cell(bt_buf *b, const web_params *p, int key, sorter s, const ch
 {
     static const char *const skip[] = {"sort", "dir", "page", NULL};
     int desc = key == s.key ? !s.desc : key <= 3;
-    int rc = bt_buf_printf(b, "<th%s%s><a href=\"/?", cls,
-                           key == s.key ? (s.desc ? " aria-sort=\"descending\""
-                                                  : " aria-sort=\"ascending\"")
-                                        : "");
+    int rc = bt_buf_printf(
+        b, "<th%s%s><a href=\"/?", cls,
+        key == s.key ? (s.desc ? " aria-sort=\"descending\"" : " aria-sort=\"ascending\"") : "");
     rc |= keep_params(b, p, skip);
     rc |= bt_buf_printf(b, "sort=%s&amp;dir=%s\">%s%s</a></th>", sort_names[key],
                         desc ? "desc" : "asc", label,
@@ -279,12 +282,14 @@ static int row(bt_buf *b, const brow *r)
     rc |= web_esc_cut(b, r->build_id, 80);
     rc |= bt_buf_puts(b, "</a></td><td>");
     rc |= web_esc(b, r->project);
-    rc |= bt_buf_printf(b, "</td><td class=\"mono\">%s</td><td class=\"n\">%s</td><td "
-                           "class=\"opt\">",
+    rc |= bt_buf_printf(b,
+                        "</td><td class=\"mono\">%s</td><td class=\"n\">%s</td><td "
+                        "class=\"opt\">",
                         when, dur(r) >= 0 ? d : "-");
     rc |= web_esc(b, r->trigger);
-    rc |= bt_buf_printf(b, "</td><td><span class=\"st %s\">%s</span></td><td class=\"n\">%.0f"
-                           "</td><td class=\"n%s\">%.0f</td></tr>",
+    rc |= bt_buf_printf(b,
+                        "</td><td><span class=\"st %s\">%s</span></td><td class=\"n\">%.0f"
+                        "</td><td class=\"n%s\">%.0f</td></tr>",
                         r->status ? r->status : "UNKNOWN", r->status ? r->status : "unknown",
                         (double)r->calls, r->errors ? " bad" : "", (double)r->errors);
     return rc;
@@ -293,8 +298,9 @@ static int row(bt_buf *b, const brow *r)
 static int pager(bt_buf *b, const web_params *p, size_t page, size_t pages, size_t total)
 {
     static const char *const skip[] = {"page", NULL};
-    int rc = bt_buf_printf(b, "<nav class=\"pager\" aria-label=\"pages\"><span>%zu builds, page "
-                              "%zu of %zu</span>",
+    int rc = bt_buf_printf(b,
+                           "<nav class=\"pager\" aria-label=\"pages\"><span>%zu builds, page "
+                           "%zu of %zu</span>",
                            total, page, pages ? pages : 1);
     if (page > 1) {
         rc |= bt_buf_puts(b, "<a rel=\"prev\" href=\"/?");

@@ -117,11 +117,12 @@ static int filters_form(bt_buf *b, const web_params *p)
         rc |= web_esc(b, web_param(p, name));
         rc |= bt_buf_puts(b, "\"></label>");
     }
-    rc |= bt_buf_printf(b, "<label>read-only <select name=\"read-only\"><option value=\"\">any"
-                           "</option><option%s>true</option><option%s>false</option></select>"
-                           "</label><label class=\"cb\"><input type=\"checkbox\" name=\"errors\" "
-                           "value=\"1\"%s> errors only</label><button type=\"submit\">Search"
-                           "</button> <a href=\"/events\">clear</a></form>",
+    rc |= bt_buf_printf(b,
+                        "<label>read-only <select name=\"read-only\"><option value=\"\">any"
+                        "</option><option%s>true</option><option%s>false</option></select>"
+                        "</label><label class=\"cb\"><input type=\"checkbox\" name=\"errors\" "
+                        "value=\"1\"%s> errors only</label><button type=\"submit\">Search"
+                        "</button> <a href=\"/events\">clear</a></form>",
                         ro && strcmp(ro, "true") == 0 ? " selected" : "",
                         ro && strcmp(ro, "false") == 0 ? " selected" : "",
                         web_param(p, "errors") ? " checked" : "");
@@ -150,8 +151,9 @@ static int event_row(bt_buf *b, bt_arena *a, const bt_event *ev, size_t i)
     char when[32];
     int rc;
     web_time(ev->time_ms, when);
-    rc = bt_buf_printf(b, "<details class=\"ev%s\" id=\"e%zu\"><summary><span class=\"mono\">%s"
-                          "</span><b>",
+    rc = bt_buf_printf(b,
+                       "<details class=\"ev%s\" id=\"e%zu\"><summary><span class=\"mono\">%s"
+                       "</span><b>",
                        ev->error_code ? " err" : "", i, when);
     rc |= web_esc(b, ev->event_name);
     rc |= bt_buf_puts(b, "</b><span>");
@@ -197,10 +199,11 @@ void web_events_page(bt_store *s, bt_arena *a, const web_params *p, bt_serve_res
     rc = web_page_open(b, "Events - buildtrail", "events", 0);
     rc |= bt_buf_puts(b, "<h1>Events</h1>");
     rc |= filters_form(b, p);
-    rc |= bt_buf_printf(b, "<p>%zu events%s, newest first; select one to see its record.</p>"
-                           "<div class=\"ev-list\" id=\"events\"><div class=\"ev-head\"><span>"
-                           "Time (UTC)</span><span>Event</span><span>Source</span><span>User"
-                           "</span><span>Error</span></div>",
+    rc |= bt_buf_printf(b,
+                        "<p>%zu events%s, newest first; select one to see its record.</p>"
+                        "<div class=\"ev-list\" id=\"events\"><div class=\"ev-head\"><span>"
+                        "Time (UTC)</span><span>Event</span><span>Source</span><span>User"
+                        "</span><span>Error</span></div>",
                         shown, e.n > e.want ? " on this page" : "");
     for (i = 0; i < shown; i++)
         rc |= event_row(b, a, &e.ev[i], i);

@@ -243,15 +243,12 @@ int web_page_open(bt_buf *b, const char *title, const char *nav_current, unsigne
     rc |= bt_buf_puts(b, "</title></head><body><a class=\"skip\" href=\"#main\">Skip to "
                          "content</a><header><span class=\"brand\">buildtrail</span>");
     if (!(flags & WEB_STANDALONE))
-        rc |= bt_buf_printf(b,
-                            "<nav aria-label=\"main\"><a href=\"/\"%s>Builds</a><a "
-                            "href=\"/events\"%s>Events</a></nav>",
-                            nav_current && strcmp(nav_current, "builds") == 0
-                                ? " aria-current=\"page\""
-                                : "",
-                            nav_current && strcmp(nav_current, "events") == 0
-                                ? " aria-current=\"page\""
-                                : "");
+        rc |= bt_buf_printf(
+            b,
+            "<nav aria-label=\"main\"><a href=\"/\"%s>Builds</a><a "
+            "href=\"/events\"%s>Events</a></nav>",
+            nav_current && strcmp(nav_current, "builds") == 0 ? " aria-current=\"page\"" : "",
+            nav_current && strcmp(nav_current, "events") == 0 ? " aria-current=\"page\"" : "");
     rc |= bt_buf_puts(b, "</header><main id=\"main\">");
     return rc ? BT_ENOMEM : 0;
 }

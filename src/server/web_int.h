@@ -57,8 +57,8 @@ int web_page_open(bt_buf *b, const char *title, const char *nav_current, unsigne
 int web_page_close(bt_buf *b, unsigned flags);
 
 /* The Content-Security-Policy header value for served pages. */
-#define WEB_CSP                                                                            \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "      \
+#define WEB_CSP                                                                                    \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 /* ---- pages (the response body in r->body; status and content type set) ---- */

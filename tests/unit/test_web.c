@@ -193,8 +193,7 @@ static void test_token(void)
     CHECK(strstr(c.r.set_cookie, "; HttpOnly; SameSite=Strict") != NULL);
     CHECK(strstr(c.r.set_cookie, TOKEN) == NULL);
     CHECK(strstr(c.r.set_cookie, "Secure") == NULL);
-    snprintf(cookie, sizeof cookie, "a=b; %.*s", (int)strcspn(c.r.set_cookie, ";"),
-             c.r.set_cookie);
+    snprintf(cookie, sizeof cookie, "a=b; %.*s", (int)strcspn(c.r.set_cookie, ";"), c.r.set_cookie);
     get(&c, &cfg, "GET", "/", NULL, "Cookie", cookie);
     CHECK_INT(c.r.status, 200);
     cookie[strlen(cookie) - 1] ^= 1;
