@@ -23,3 +23,8 @@ bid=$($BT builds --status FAILED --errors --output text --query 'Builds[?!Batch]
 echo
 echo "== what happened in the failed deployment $bid"
 $BT build "$bid"
+$BT build "$bid" --output html > "$demo/report.html"
+echo
+echo "== the same build in the web view ('$BT serve', then open the page) and as a report"
+echo "web page:    http://127.0.0.1:8090/builds/${bid#*:}"
+echo "HTML report: $demo/report.html"

@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang
       libcurl4-openssl-dev libsqlite3-dev libzstd-dev libdeflate-dev libisal-dev
       libmicrohttpd-dev libexpat1-dev libssl-dev libyaml-dev libpcre2-dev
-      awscli jq sqlite3 gzip python3 curl ca-certificates bc time)
+      awscli jq sqlite3 gzip python3 curl ca-certificates bc time
+      chromium)  # chromium: headless, for tests/integration/it_web.sh
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -19,6 +19,9 @@
  * accepted and ANDed (two different values for one key match nothing). See
  * docs/serve.md.
  *
+ * The same port also answers a small web view (bt_serve_config.web): the builds list,
+ * a build's timeline drawn as SVG, an event search, and their JSON under /api/.
+ *
  * Secrets: the --auth file's secrets are kept only in a bt_serve_auth (wiped when
  * freed) and never appear in a response, an error or a log line.
  */
@@ -31,6 +34,7 @@
 #include "buildtrail/arena.h"
 #include "buildtrail/aws_sigv4.h"
 #include "buildtrail/buf.h"
+#include "buildtrail/builds.h"
 #include "buildtrail/error.h"
 #include "buildtrail/store.h"
 
@@ -75,6 +79,11 @@ typedef struct bt_serve_config {
     bt_serve_log_fn log;       /* may be NULL */
     void *log_ctx;
     int log_requests;          /* the server logs one INFO line per request */
+    /* the web view (docs/serve.md): GET pages, /api/ JSON and POST /login */
+    int web;                   /* answer it (else those requests get the API's 404) */
+    const char *ui_token;      /* web: the token the login form must be given; NULL = no
+                                  login (loopback). Compared in constant time; never shown */
+    int tls;                   /* web: served over TLS (the session cookie gets Secure) */
 } bt_serve_config;
 
 /* One HTTP request; everything borrowed. */
@@ -99,6 +108,11 @@ typedef struct bt_serve_response {
     unsigned events;          /* events in the page */
     int close;                /* the connection should be closed after this response */
     char access_key_id[129];  /* the verified key id ("" without auth) */
+    /* web view responses */
+    const char *content_type; /* static; NULL = BT_SERVE_CONTENT_TYPE */
+    int web;                  /* send the Content-Security-Policy and other page headers */
+    char location[512];       /* a redirect's Location, or "" */
+    char set_cookie[256];     /* a Set-Cookie value, or "" */
 } bt_serve_response;
 
 void bt_serve_response_init(bt_serve_response *r);
@@ -113,6 +127,20 @@ void bt_serve_response_dispose(bt_serve_response *r);
 void bt_serve_handle(const bt_serve_config *cfg, bt_store *store, bt_arena *scratch,
                      const bt_serve_request *req, bt_serve_response *resp);
 
+/* --------------------------------------------------------------- web view -- */
+
+/* The Content-Security-Policy the web view's pages are served with. */
+extern const char bt_serve_web_csp[];
+
+/*
+ * The page of one build (the timeline drawn as SVG, errors, trigger, project changes,
+ * calls) as HTML, appended to out. standalone: one self-contained file (stylesheet and
+ * script inlined, allowed by their hashes in a CSP meta element; links to other builds
+ * as text), as `build --output html` writes it; else the page the server sends (assets
+ * from /static/). Every value from a record is escaped. 0 or BT_ENOMEM / BT_ELIMIT.
+ */
+int bt_serve_build_html(const bt_timeline *t, int standalone, bt_buf *out);
+
 /* ----------------------------------------------------------------- server -- */
 
 typedef struct bt_server bt_server;
@@ -124,6 +152,8 @@ typedef struct bt_server_opts {
     unsigned threads;         /* pool size; 0 = one per online CPU */
     unsigned idle_timeout;    /* seconds before an idle connection is closed; 0 = 60 */
     bt_serve_config cfg;      /* auth, body cap, logging (pointers must outlive the server) */
+    const char *tls_cert;     /* PEM certificate (chain) and key, both or neither: serve */
+    const char *tls_key;      /* HTTPS (libmicrohttpd with GnuTLS); copied at start */
 } bt_server_opts;
 
 /*
@@ -135,7 +165,7 @@ typedef struct bt_server_opts {
 int bt_server_start(const bt_server_opts *opts, bt_server **out, bt_error *err);
 /* The bound port (useful after port 0). */
 unsigned bt_server_port(const bt_server *s);
-/* "http://127.0.0.1:8090" / "http://[::1]:8090" into buf. */
+/* "http://127.0.0.1:8090" / "http://[::1]:8090" ("https://" with TLS) into buf. */
 void bt_server_url(const bt_server *s, char *buf, size_t cap);
 /* Stops accepting, finishes the requests in flight, joins the threads, closes the
  * stores and frees s. Accepts NULL. */

@@ -9,6 +9,7 @@
 
 #include "buildtrail/builds.h"
 #include "buildtrail/format.h"
+#include "buildtrail/server.h"
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "build_live.h"
@@ -22,7 +23,8 @@ static const cli_opt build_opts[] = {
      "previous build started (7d when there is none); else an age such as 12h or 7d."},
     {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
      "Default: a timeline for people. json, text, table, yaml, yaml-stream, csv as the AWS CLI "
-     "prints them (schema in docs/builds.md)."},
+     "prints them (schema in docs/builds.md); html: the web view's page of the build as one "
+     "self-contained file (no network), to attach to an incident."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
     {"live", 0, OPT_FLAG, NULL, BL_LIVE,
      "Gather the facts from the event history instead of the store: LookupEvents with "
@@ -57,7 +59,8 @@ const cli_cmd cmd_build_def = {
     build_groups,
     "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666\n"
     "  buildtrail build 0b6e3c4e-1111-4222-8333-444455556666 --output json --query Errors\n"
-    "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666 --live --region eu-west-1\n"};
+    "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666 --live --region eu-west-1\n"
+    "  buildtrail build 0b6e3c4e-1111-4222-8333-444455556666 --output html > report.html\n"};
 
 /* ---- people's rendering ---------------------------------------------------------------- */
 
@@ -239,6 +242,26 @@ static void print_people(const bt_timeline *t)
         build_live_print(t->live, stdout);
 }
 
+/* The standalone HTML report: 0 or an exit code after saying why. */
+static int write_html(const char *query, const bt_timeline *t)
+{
+    bt_buf b = BT_BUF_INIT;
+    int code = EXIT_OK;
+    if (query) {
+        cli_err("--query does not apply to --output html");
+        return EXIT_USAGE;
+    }
+    if (bt_serve_build_html(t, 1, &b)) {
+        cli_err("out of memory");
+        code = EXIT_ERROR;
+    } else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
+        cli_err("cannot write the output");
+        code = EXIT_ERROR;
+    }
+    bt_buf_dispose(&b);
+    return code;
+}
+
 /* ---- command ------------------------------------------------------------------------- */
 
 typedef struct bopts {
@@ -339,7 +362,9 @@ static int cmd_build(int argc, char **argv)
                      : stored_timeline(&o, pos[0], uuid, &to, &t);
     if (code)
         goto done;
-    if (o.c.output || o.c.query) {
+    if (o.c.output && strcmp(o.c.output, "html") == 0) {
+        code = write_html(o.c.query, t);
+    } else if (o.c.output || o.c.query) {
         bt_json *doc = (a = bt_arena_new(1 << 16, 0)) ? bt_timeline_to_json(a, t) : NULL;
         if (!doc) {
             cli_err("out of memory");

@@ -14,14 +14,15 @@
 #include "buildtrail/store.h"
 #include "cli.h"
 
-enum { O_LISTEN = 1, O_PORT, O_AUTH, O_MAX_BODY };
+enum { O_LISTEN = 1, O_PORT, O_AUTH, O_MAX_BODY, O_UI_TOKEN, O_TLS_CERT, O_TLS_KEY, O_NO_UI };
 
 #define DEFAULT_PORT 8090
 
 static const cli_opt serve_opts[] = {
     {"listen", 0, OPT_VALUE, "ADDR", O_LISTEN,
      "Address to listen on: an IPv4 or IPv6 literal (default 127.0.0.1, loopback only). "
-     "Anything else exposes the store: use --auth with it."},
+     "Anything else exposes the store: use --auth with it, and the web view then needs "
+     "--ui-token and --tls-cert/--tls-key too (or --no-ui)."},
     {"port", 0, OPT_VALUE, "N", O_PORT,
      "TCP port (default 8090). 0 picks a free port; the URL is printed on stderr either way."},
     {"auth", 0, OPT_VALUE, "FILE", O_AUTH,
@@ -30,6 +31,15 @@ static const cli_opt serve_opts[] = {
      "comments. Unsigned or badly signed requests get 403."},
     {"max-body", 0, OPT_VALUE, "BYTES", O_MAX_BODY,
      "Largest request body accepted (default 65536); larger ones get 413."},
+    {"ui-token", 0, OPT_VALUE, "FILE", O_UI_TOKEN,
+     "Protect the web view with the token in FILE (its first line, at least 16 characters): "
+     "a login form sets an HttpOnly, SameSite=Strict cookie; scripts may send "
+     "'Authorization: Bearer TOKEN'. Required for the web view off loopback."},
+    {"tls-cert", 0, OPT_VALUE, "FILE", O_TLS_CERT,
+     "Serve HTTPS with this PEM certificate (chain); with --tls-key. Required for the web "
+     "view off loopback."},
+    {"tls-key", 0, OPT_VALUE, "FILE", O_TLS_KEY, "The PEM private key of --tls-cert."},
+    {"no-ui", 0, OPT_FLAG, NULL, O_NO_UI, "Answer only the LookupEvents API, no web view."},
 };
 static const cli_group serve_group = CLI_GROUP("Serve options", serve_opts);
 static const cli_group *const serve_groups[] = {&serve_group, &cli_group_store,
@@ -39,7 +49,7 @@ static int cmd_serve(int argc, char **argv);
 
 const cli_cmd cmd_serve_def = {
     "serve", cmd_serve, "serve the LookupEvents API from the store (AWS CLI, SDKs)",
-    "serve [--listen ADDR] [--port N] [--auth FILE] [--store PATH]",
+    "serve [--listen ADDR] [--port N] [--auth FILE] [--ui-token FILE] [--tls-cert F --tls-key F]",
     "Answers the CloudTrail LookupEvents API (POST / with X-Amz-Target "
     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents) from the store, "
     "so existing scripts and tools work unchanged with only an endpoint URL: years of "
@@ -48,6 +58,13 @@ const cli_cmd cmd_serve_def = {
     "parameters; EventCategory insight returns Insights events. Errors have the service's "
     "types and messages. Extension: several LookupAttributes may be given and are ANDed. "
     "Events that an ingest adds while serve runs are visible to the next request. "
+    "The same port answers a web view: / lists the builds (filters, sorting, pages, recent "
+    "outcomes per project), /builds/<id> draws a build's timeline (phases, a lane per service "
+    "its role session called, errors, the trigger, project changes before it), /events "
+    "searches with the filters of 'search'; /api/builds, /api/builds/<id> (the bytes of "
+    "'build <id> --output json') and /api/events answer JSON. Off loopback the web view "
+    "needs --ui-token, --auth and --tls-cert/--tls-key (else serve refuses to start; "
+    "--no-ui serves the API alone). "
     "Listens on 127.0.0.1 unless --listen says otherwise; prints 'listening on URL' on "
     "stderr when ready; SIGTERM or SIGINT stop it cleanly (exit 0). --threads sets the "
     "number of worker threads (default one per CPU); --debug logs one line per request "
@@ -56,7 +73,9 @@ const cli_cmd cmd_serve_def = {
     "  buildtrail serve --port 8090 &\n"
     "  aws cloudtrail lookup-events --endpoint-url http://127.0.0.1:8090 --region us-east-1 "
     "\\\n      --lookup-attributes AttributeKey=EventSource,AttributeValue=codebuild.amazonaws.com\n"
-    "  buildtrail serve --listen 0.0.0.0 --auth ~/.config/buildtrail/serve-keys\n"};
+    "  buildtrail serve --listen 0.0.0.0 --auth ~/.config/buildtrail/serve-keys --no-ui\n"
+    "  buildtrail serve --listen 0.0.0.0 --auth keys --ui-token token --tls-cert c.pem "
+    "--tls-key k.pem\n"};
 
 typedef struct serve {
     cli_common c;
@@ -64,6 +83,8 @@ typedef struct serve {
     unsigned port;
     const char *auth;
     size_t max_body;
+    const char *ui_token, *tls_cert, *tls_key;
+    int no_ui;
 } serve;
 
 static int parse_uint(const char *opt, const char *v, unsigned long long lo,
@@ -99,6 +120,10 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         s->port = (unsigned)n;
         return 0;
     case O_AUTH: s->auth = v; return 0;
+    case O_UI_TOKEN: s->ui_token = v; return 0;
+    case O_TLS_CERT: s->tls_cert = v; return 0;
+    case O_TLS_KEY: s->tls_key = v; return 0;
+    case O_NO_UI: s->no_ui = 1; return 0;
     case O_MAX_BODY:
         if (parse_uint(o->name, v, 1024, 16u << 20, &n))
             return -1;
@@ -135,6 +160,54 @@ static int is_loopback(const char *addr)
     return 0;
 }
 
+/* Reads a PEM file or the token file into b: 0 or an exit code after saying why. */
+static int read_secret_file(const char *opt, const char *path, bt_buf *b)
+{
+    bt_error err = BT_ERROR_INIT;
+    struct stat st;
+    if (bt_buf_read_file(b, path, &err)) {
+        cli_err("--%s: %s", opt, err.msg);
+        return EXIT_USAGE;
+    }
+    if (strcmp(opt, "tls-cert") && stat(path, &st) == 0 && (st.st_mode & 077))
+        cli_warn("%s file '%s' is readable by others (chmod 600 it)", opt, path);
+    return EXIT_OK;
+}
+
+/* The web view's token and TLS files, and the rule that off loopback the web view needs
+ * all of --ui-token, --auth and TLS. 0 or an exit code after saying why. */
+static int web_setup(const serve *s, bt_buf *tok, bt_buf *cert, bt_buf *key)
+{
+    int code;
+    size_t n;
+    if (!s->tls_cert != !s->tls_key) {
+        cli_err("serve: --tls-cert and --tls-key go together");
+        return EXIT_USAGE;
+    }
+    if (s->tls_cert && ((code = read_secret_file("tls-cert", s->tls_cert, cert)) ||
+                        (code = read_secret_file("tls-key", s->tls_key, key))))
+        return code;
+    if (s->ui_token) {
+        if ((code = read_secret_file("ui-token", s->ui_token, tok)))
+            return code;
+        n = strcspn(tok->data ? tok->data : "", "\r\n");
+        if (n < 16) {
+            cli_err("--ui-token '%s': the token (the file's first line) must have at least 16 "
+                    "characters", s->ui_token);
+            return EXIT_USAGE;
+        }
+        tok->data[n] = '\0';
+        tok->len = n;
+    }
+    if (!s->no_ui && s->listen && !is_loopback(s->listen) &&
+        (!s->ui_token || !s->auth || !s->tls_cert)) {
+        cli_err("serve: the web view off loopback ('%s') needs --ui-token, --auth and "
+                "--tls-cert/--tls-key (or --no-ui to serve the API alone)", s->listen);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     serve s;
@@ -147,6 +220,7 @@ static int cmd_serve(int argc, char **argv)
     bt_error err = BT_ERROR_INIT;
     sigset_t set, old;
     char url[128];
+    bt_buf tok = BT_BUF_INIT, cert = BT_BUF_INIT, key = BT_BUF_INIT;
 
     memset(&s, 0, sizeof s);
     cli_common_init(&s.c);
@@ -184,7 +258,15 @@ static int cmd_serve(int argc, char **argv)
                  s.listen);
     }
 
+    if ((code = web_setup(&s, &tok, &cert, &key)))
+        goto done;
+
     memset(&so, 0, sizeof so);
+    so.cfg.web = !s.no_ui;
+    so.cfg.ui_token = s.ui_token ? tok.data : NULL;
+    so.cfg.tls = s.tls_cert != NULL;
+    so.tls_cert = s.tls_cert ? cert.data : NULL;
+    so.tls_key = s.tls_cert ? key.data : NULL;
     so.store_path = path;
     so.listen = s.listen;
     so.port = s.port;
@@ -218,6 +300,13 @@ static int cmd_serve(int argc, char **argv)
     bt_server_stop(srv);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 done:
+    if (tok.data)
+        memset(tok.data, 0, tok.alloc);
+    if (key.data)
+        memset(key.data, 0, key.alloc);
+    bt_buf_dispose(&tok);
+    bt_buf_dispose(&cert);
+    bt_buf_dispose(&key);
     bt_serve_auth_free(auth);
     free(path);
     free(pos);

@@ -781,6 +781,9 @@ void bt_serve_handle(const bt_serve_config *cfg, bt_store *store, bt_arena *scra
     r->events = 0;
     r->close = 0;
     r->access_key_id[0] = '\0';
+    r->content_type = NULL;
+    r->web = 0;
+    r->location[0] = r->set_cookie[0] = '\0';
     bt_serve_request_id(r->request_id);
     if (scratch)
         bt_arena_reset(scratch);
@@ -789,6 +792,10 @@ void bt_serve_handle(const bt_serve_config *cfg, bt_store *store, bt_arena *scra
         snprintf(msg, sizeof msg, "Request body must be at most %zu bytes.", max_body);
         set_error(r, 413, NULL, "RequestEntityTooLargeException", msg);
         r->close = 1;
+        return;
+    }
+    if (cfg->web && scratch && bt_web_wants(req)) {
+        bt_web_handle(cfg, store, scratch, req, r); /* web.c */
         return;
     }
     if (authenticate(cfg, req, r))

@@ -38,6 +38,7 @@ struct bt_server {
     struct MHD_Daemon *d;
     bt_serve_config cfg;
     char *store_path;
+    char *tls_cert, *tls_key; /* PEM, kept while the daemon runs */
     char addr[64];
     int ipv6;
     unsigned port;
@@ -173,6 +174,20 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The web view's headers: a strict CSP and friends, a redirect, the session cookie. */
+static void add_web_headers(struct MHD_Response *mr, const bt_serve_response *r)
+{
+    MHD_add_response_header(mr, "Content-Security-Policy", bt_serve_web_csp);
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+    MHD_add_response_header(mr, "Cache-Control", "no-store");
+    if (r->location[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_LOCATION, r->location);
+    if (r->set_cookie[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+}
+
 static enum MHD_Result respond(bt_server *s, struct MHD_Connection *c, conn *k,
                                const char *method, int too_large)
 {
@@ -226,7 +241,10 @@ static enum MHD_Result respond(bt_server *s, struct MHD_Connection *c, conn *k,
         free(body);
         goto done;
     }
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, BT_SERVE_CONTENT_TYPE);
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp.content_type ? resp.content_type : BT_SERVE_CONTENT_TYPE);
+    if (resp.web)
+        add_web_headers(mr, &resp);
     MHD_add_response_header(mr, "x-amzn-RequestId", resp.request_id);
     if (resp.error_type)
         MHD_add_response_header(mr, "X-Amzn-ErrorType", resp.error_type);
@@ -359,7 +377,30 @@ static void free_server(bt_server *s)
         pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->mu);
     free(s->store_path);
+    free(s->tls_cert);
+    if (s->tls_key) {
+        memset(s->tls_key, 0, strlen(s->tls_key));
+        free(s->tls_key);
+    }
     free(s);
+}
+
+/* HTTPS with the PEM certificate and key of o (libmicrohttpd built with GnuTLS). */
+static int tls_setup(bt_server *s, const bt_server_opts *o, unsigned *flags, bt_error *err)
+{
+    if (!o->tls_cert && !o->tls_key)
+        return 0;
+    if (!o->tls_cert || !o->tls_key)
+        return bt_error_set(err, BT_EINVAL, "TLS needs both a certificate and a key");
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return bt_error_set(err, BT_EINVAL,
+                            "this libmicrohttpd was built without HTTPS (GnuTLS) support");
+    s->tls_cert = strdup(o->tls_cert);
+    s->tls_key = strdup(o->tls_key);
+    if (!s->tls_cert || !s->tls_key)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    *flags |= MHD_USE_TLS;
+    return 0;
 }
 
 int bt_server_start(const bt_server_opts *o, bt_server **out, bt_error *err)
@@ -368,6 +409,9 @@ int bt_server_start(const bt_server_opts *o, bt_server **out, bt_error *err)
     unsigned threads = o->threads, timeout = o->idle_timeout;
     int fd = -1, rc;
     unsigned flags;
+    struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL},
+                                         {MHD_OPTION_END, 0, NULL},
+                                         {MHD_OPTION_END, 0, NULL}};
 
     *out = NULL;
     if (!o->store_path)
@@ -407,20 +451,30 @@ int bt_server_start(const bt_server_opts *o, bt_server **out, bt_error *err)
 #endif
     if (s->ipv6)
         flags |= MHD_USE_IPv6;
+    if ((rc = tls_setup(s, o, &flags, err)))
+        goto fail_fd;
+    if (s->tls_cert) {
+        tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+        tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+    }
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_CONNECTION_LIMIT, 4096,
         MHD_OPTION_END);
     if (!s->d) {
-        close(fd);
-        rc = bt_error_set(err, BT_ERROR, "the HTTP server (libmicrohttpd) did not start");
-        goto fail;
+        rc = bt_error_set(err, BT_ERROR, "the HTTP server (libmicrohttpd) did not start%s",
+                          s->tls_cert ? " (is the TLS certificate and key a matching PEM pair?)"
+                                      : "");
+        goto fail_fd;
     }
     *out = s;
     return 0;
+fail_fd:
+    close(fd);
 fail:
     free_server(s);
     return rc;
@@ -439,9 +493,9 @@ void bt_server_url(const bt_server *s, char *buf, size_t cap)
         return;
     }
     if (s->ipv6)
-        snprintf(buf, cap, "http://[%s]:%u", s->addr, s->port);
+        snprintf(buf, cap, "%s://[%s]:%u", s->tls_cert ? "https" : "http", s->addr, s->port);
     else
-        snprintf(buf, cap, "http://%s:%u", s->addr, s->port);
+        snprintf(buf, cap, "%s://%s:%u", s->tls_cert ? "https" : "http", s->addr, s->port);
 }
 
 void bt_server_stop(bt_server *s)

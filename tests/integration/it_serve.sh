@@ -203,7 +203,8 @@ eq "model order of members" '["EventId","EventName","ReadOnly","AccessKeyId","Ev
    "$(jq -c '.Events[0] | keys_unsorted' "$T/body")"
 eq "CloudTrailEvent is the raw record" "$("$BT" search --store "$S" --start-time $START --end-time $END --max-items 1 -o ndjson)" \
    "$(jq -r '.Events[0].CloudTrailEvent' "$T/body")"
-eq "GET is not an operation: 404" 404 "$(curl -s -m 20 -o /dev/null -w '%{http_code}' "$MAIN/")"
+eq "GET is not an operation: 404" 404 "$(curl -s -m 20 -o /dev/null -w '%{http_code}' "$MAIN/no-such-page")"
+eq "GET / is the web view (it_web.sh)" 200 "$(curl -s -m 20 -o /dev/null -w '%{http_code}' "$MAIN/")"
 # the server survived all of the above
 eq "still serving" 200 "$(post -H "X-Amz-Target: $TGT.LookupEvents" -d '{"MaxResults":1}')"
 
