@@ -24,7 +24,10 @@
 
 #include "buildtrail/arena.h"
 #include "buildtrail/buf.h"
+#include "buildtrail/codebuild.h"
 #include "buildtrail/error.h"
+#include "buildtrail/event.h"
+#include "buildtrail/filter.h"
 #include "buildtrail/json.h"
 
 #ifdef __cplusplus
@@ -246,19 +249,16 @@ typedef struct bt_build_tracker bt_build_tracker;
 #define BT_BUILD_TRACKER_MAX_IPS 16
 #define BT_BUILD_TRACKER_DEFAULT_BUILDS 200000
 
-struct bt_event;
-struct bt_build;
-
 /* New empty tracker (max_builds 0 = BT_BUILD_TRACKER_DEFAULT_BUILDS), or NULL. */
 bt_build_tracker *bt_build_tracker_new(size_t max_builds);
 void bt_build_tracker_free(bt_build_tracker *t); /* accepts NULL */
 
 /* Learns from one event: lifecycle facts (re-parsing the few records that carry them)
  * and the role session's calls and source addresses. 0 or BT_ENOMEM. */
-int bt_build_tracker_learn(bt_build_tracker *t, const struct bt_event *ev);
+int bt_build_tracker_learn(bt_build_tracker *t, const bt_event *ev);
 /* Learns one build's summary (as bt_store_builds_find reports it): project, id, start,
  * end and status. 0 or BT_ENOMEM. */
-int bt_build_tracker_add_build(bt_build_tracker *t, const struct bt_build *b);
+int bt_build_tracker_add_build(bt_build_tracker *t, const bt_build *b);
 /* Builds tracked, and builds not tracked for the cap. */
 size_t bt_build_tracker_count(const bt_build_tracker *t, size_t *dropped);
 
@@ -271,7 +271,7 @@ size_t bt_build_tracker_count(const bt_build_tracker *t, size_t *dropped);
  * from an address (absent for the session's first address). *d is overwritten; its
  * strings point into ev or t and stay valid until the next call or ev's end.
  */
-void bt_build_tracker_derive(bt_build_tracker *t, const struct bt_event *ev, bt_rule_derived *d);
+void bt_build_tracker_derive(bt_build_tracker *t, const bt_event *ev, bt_rule_derived *d);
 
 /* ---- hunting: a rule set over a stream of events (src/rules/hunt.c) ----
  *
@@ -315,7 +315,7 @@ bt_build_tracker *bt_hunt_tracker(bt_hunt *h);
  * build_ended_age_s, source_ip_known), i.e. an unordered scan needs a first pass. */
 bool bt_rules_need_lifecycle(const bt_ruleset *rs);
 /* Evaluates one event (pre-filter on ev->raw first). 0, BT_ENOMEM. */
-int bt_hunt_event(bt_hunt *h, const struct bt_event *ev, bt_error *err);
+int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err);
 /* End of input: replays correlation input (unordered), flushes windows, sorts. */
 int bt_hunt_finish(bt_hunt *h, bt_error *err);
 size_t bt_hunt_count(const bt_hunt *h);
@@ -332,14 +332,13 @@ int bt_hunt_alert_json(bt_buf *out, const bt_hunt_alert *a);
  * no rule needs the whole stream for source_ip_known), adds the union of the names to
  * f as BT_F_EVENT_NAME values and returns 1; else 0 and f is unchanged. f must not
  * already constrain event names. BT_EINVAL when over the filter's value cap (then 0). */
-struct bt_filter;
-int bt_rules_push_down(const bt_ruleset *rs, struct bt_filter *f);
+int bt_rules_push_down(const bt_ruleset *rs, bt_filter *f);
 
 /* A set as a filter (search --rule): 1 when some alerting or correlated detection rule
  * matches ev (derived fields from t, which may be fresh), else 0; BT_ENOMEM. scratch
  * is reset. */
 int bt_rules_filter_event(const bt_ruleset *rs, bt_build_tracker *t, bt_arena *scratch,
-                          const struct bt_event *ev);
+                          const bt_event *ev);
 
 /* ---- the shipped rule pack (src/rules/pack.c) ---- */
 
