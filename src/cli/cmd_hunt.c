@@ -22,14 +22,17 @@ static const cli_opt hunt_opts[] = {
      "s3://bucket[/prefix]; repeatable) directly instead of the store."},
 };
 static const cli_group hunt_group = CLI_GROUP("Hunt options", hunt_opts);
-static const cli_group *const hunt_groups[] = {&hunt_group,       &cli_group_filters,
-                                               &cli_group_output, &cli_group_s3,
-                                               &cli_group_store,  &cli_group_general, NULL};
+static const cli_group *const hunt_groups[] = {
+    &hunt_group,   &cli_group_filters, &cli_group_output,
+    &cli_group_s3, &cli_group_store,   &cli_group_general,
+    NULL};
 
 static int cmd_hunt(int argc, char **argv);
 
 const cli_cmd cmd_hunt_def = {
-    "hunt", cmd_hunt, "evaluate Sigma detection rules over the store or archives",
+    "hunt",
+    cmd_hunt,
+    "evaluate Sigma detection rules over the store or archives",
     "hunt --rules PATH... [--from PATH]... [filters] [output options]",
     "Evaluates Sigma rules (detection and correlation rules, filters; docs/rules.md) over the "
     "events the filters select, in the store or, with --from, in files and S3 archives read "
@@ -139,8 +142,8 @@ static int hunt_files(hunt *s, const bt_filter *f)
         rc = cli_is_s3_url(s->from[i]) ? cli_s3_check_url(s->from[i], &s->err)
                                        : bt_file_list_add(&l, s->from[i], &s->err);
         if (rc) {
-            code = cli_fail(&s->err, rc == BT_EINVAL || rc == BT_ENOTFOUND ? EXIT_USAGE
-                                                                            : EXIT_ERROR);
+            code =
+                cli_fail(&s->err, rc == BT_EINVAL || rc == BT_ENOTFOUND ? EXIT_USAGE : EXIT_ERROR);
             goto done;
         }
     }
@@ -153,7 +156,8 @@ static int hunt_files(hunt *s, const bt_filter *f)
     if (!rc)
         rc = scan_pass(s, &l, f, &st);
     if (rc)
-        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&s->err, EXIT_ERROR);
+        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
+                               : cli_fail(&s->err, EXIT_ERROR);
     else if (st.errors)
         code = EXIT_PARTIAL;
     if (cli_debug)
@@ -182,7 +186,8 @@ static int hunt_store(hunt *s, const bt_filter *f)
     bt_build_query_init(&bq);
     if (bt_rules_need_lifecycle(s->rs) &&
         (rc = bt_store_builds_find(store, &bq, on_build, bt_hunt_tracker(s->h), &s->err))) {
-        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&s->err, EXIT_ERROR);
+        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
+                               : cli_fail(&s->err, EXIT_ERROR);
         goto done;
     }
     memset(&q, 0, sizeof q);
@@ -209,9 +214,9 @@ static int print_summary(hunt *s, const char *format, size_t n)
     for (i = 0; i < n; i++) {
         const bt_hunt_alert *al = bt_hunt_at(s->h, i);
         const bt_rule_info *in = bt_rule_get_info(al->rule);
-        const char *kv[][2] = {{"EventTime", NULL},       {"Level", in->level},
-                               {"Rule", in->title},       {"Account", al->account},
-                               {"Region", al->region},    {"BuildId", al->build_id},
+        const char *kv[][2] = {{"EventTime", NULL},      {"Level", in->level},
+                               {"Rule", in->title},      {"Account", al->account},
+                               {"Region", al->region},   {"BuildId", al->build_id},
                                {"EventId", al->event_id}};
         bt_json *row = bt_json_new_object(a, 8);
         char cnt[32];
@@ -281,8 +286,8 @@ static int check_output(const hunt *s)
 {
     static const char *const ok[] = {"json", "ndjson", "table", "text"};
     size_t i;
-    if (s->c.query && (!s->c.output || !strcmp(s->c.output, "json") ||
-                       !strcmp(s->c.output, "ndjson"))) {
+    if (s->c.query &&
+        (!s->c.output || !strcmp(s->c.output, "json") || !strcmp(s->c.output, "ndjson"))) {
         cli_err("hunt: --query applies to --output table and text only");
         return -1;
     }
@@ -318,7 +323,8 @@ static int cmd_hunt(int argc, char **argv)
     if (npos || !s.nrules || check_output(&s)) {
         if (npos)
             cli_err("hunt: unexpected argument '%s' (rules are given with --rules, files "
-                    "with --from)", pos[0]);
+                    "with --from)",
+                    pos[0]);
         else if (!s.nrules)
             cli_err("hunt: no rules (--rules PATH, or --rules builtin)");
         code = EXIT_USAGE;

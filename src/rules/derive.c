@@ -19,12 +19,12 @@ typedef struct tip {
 
 typedef struct tbuild {
     char uuid[37];
-    char *project;   /* malloc'd or NULL */
-    char *build_id;  /* malloc'd or NULL */
-    int64_t start_ms;           /* 0 unknown */
-    int64_t end_ms;             /* 0 unknown */
-    int end_rank;               /* bt_build_status_rank of the end's status */
-    bt_build_status status;     /* the final status when end_ms */
+    char *project;          /* malloc'd or NULL */
+    char *build_id;         /* malloc'd or NULL */
+    int64_t start_ms;       /* 0 unknown */
+    int64_t end_ms;         /* 0 unknown */
+    int end_rank;           /* bt_build_status_rank of the end's status */
+    bt_build_status status; /* the final status when end_ms */
     tip ips[BT_BUILD_TRACKER_MAX_IPS];
     unsigned nips;
 } tbuild;
@@ -232,12 +232,8 @@ static int learn_facts(bt_build_tracker *t, const bt_event *ev)
     switch (f.kind) {
     case BT_BF_START:
     case BT_BF_RETRY:
-    case BT_BF_BATCH_START:
-        set_start(b, f.time_ms);
-        break;
-    case BT_BF_STOP:
-        set_end(b, f.time_ms, BT_STATUS_STOPPED, 2);
-        break;
+    case BT_BF_BATCH_START: set_start(b, f.time_ms); break;
+    case BT_BF_STOP: set_end(b, f.time_ms, BT_STATUS_STOPPED, 2); break;
     case BT_BF_STATE:
         set_start(b, f.start_ms);
         if (f.status == BT_STATUS_IN_PROGRESS)
@@ -245,8 +241,7 @@ static int learn_facts(bt_build_tracker *t, const bt_event *ev)
         else if (f.status != BT_STATUS_UNKNOWN)
             set_end(b, f.time_ms, f.status, 3);
         break;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }

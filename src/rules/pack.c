@@ -33,8 +33,8 @@ int bt_rules_builtin_dir(char *buf, size_t n, bt_error *err)
 
     if (env && *env) {
         if (!is_dir(env))
-            return bt_error_set(err, BT_ENOTFOUND,
-                                "'%s' ($BUILDTRAIL_RULES_DIR): not a directory", env);
+            return bt_error_set(err, BT_ENOTFOUND, "'%s' ($BUILDTRAIL_RULES_DIR): not a directory",
+                                env);
         snprintf(buf, n, "%s", env);
         return 0;
     }

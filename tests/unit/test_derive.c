@@ -38,10 +38,12 @@ static bt_event ev_of(const char *text)
 
 static const char *start_build(void)
 {
-    return "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::" ACCT
-           ":user/alice\",\"accountId\":\"" ACCT "\"},\"eventTime\":\"2026-10-01T10:00:00Z\","
+    return "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:"
+           "iam::" ACCT ":user/alice\",\"accountId\":\"" ACCT
+           "\"},\"eventTime\":\"2026-10-01T10:00:00Z\","
            "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"StartBuild\",\"awsRegion\":"
-           "\"us-east-1\",\"sourceIPAddress\":\"198.51.100.7\",\"requestParameters\":{\"projectName\":"
+           "\"us-east-1\",\"sourceIPAddress\":\"198.51.100.7\",\"requestParameters\":{"
+           "\"projectName\":"
            "\"web\"},\"responseElements\":{\"build\":{\"id\":\"web:" UUID "\",\"arn\":"
            "\"arn:aws:codebuild:us-east-1:" ACCT ":build/web:" UUID "\"}},\"eventID\":"
            "\"e0000000-0000-4000-8000-000000000001\",\"recipientAccountId\":\"" ACCT "\"}";
@@ -52,7 +54,8 @@ static const char *ended(void)
     return "{\"version\":\"0\",\"id\":\"e0000000-0000-4000-8000-0000000000ff\",\"detail-type\":"
            "\"CodeBuild Build State Change\",\"source\":\"aws.codebuild\",\"account\":\"" ACCT
            "\",\"time\":\"2026-10-01T10:10:00Z\",\"region\":\"us-east-1\",\"resources\":"
-           "[\"arn:aws:codebuild:us-east-1:" ACCT ":build/web:" UUID "\"],\"detail\":{\"build-status\":"
+           "[\"arn:aws:codebuild:us-east-1:" ACCT ":build/web:" UUID
+           "\"],\"detail\":{\"build-status\":"
            "\"SUCCEEDED\",\"project-name\":\"web\",\"build-id\":\"arn:aws:codebuild:us-east-1:" ACCT
            ":build/web:" UUID "\",\"current-phase\":\"COMPLETED\"}}";
 }
@@ -186,18 +189,20 @@ static int load(bt_ruleset **rs, const char *yaml)
 {
     bt_error err = BT_ERROR_INIT;
     *rs = bt_rules_new();
-    if (bt_rules_add_buffer(*rs, "t.yml", yaml, strlen(yaml), &err) || bt_rules_compile(*rs, &err)) {
+    if (bt_rules_add_buffer(*rs, "t.yml", yaml, strlen(yaml), &err) ||
+        bt_rules_compile(*rs, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }
     return 0;
 }
 
-static const char STOLEN[] = "title: after end\nid: r-late\nlogsource: {product: aws, service: cloudtrail}\n"
-                             "detection:\n  s:\n    userIdentity.principalId|contains: ':AWSCodeBuild-'\n"
-                             "  late:\n    buildtrail.build_ended_age_s|gt: 300\n"
-                             "  new:\n    buildtrail.source_ip_known: 'false'\n"
-                             "  condition: s and (late or new)\nlevel: high\n";
+static const char STOLEN[] =
+    "title: after end\nid: r-late\nlogsource: {product: aws, service: cloudtrail}\n"
+    "detection:\n  s:\n    userIdentity.principalId|contains: ':AWSCodeBuild-'\n"
+    "  late:\n    buildtrail.build_ended_age_s|gt: 300\n"
+    "  new:\n    buildtrail.source_ip_known: 'false'\n"
+    "  condition: s and (late or new)\nlevel: high\n";
 
 static const char BURST[] =
     "title: denied\nname: denied\nlogsource: {product: aws, service: cloudtrail}\n"
@@ -214,9 +219,9 @@ static void test_hunt_alerts(void)
     bt_buf out = BT_BUF_INIT;
     bt_event s = ev_of(start_build()), e = ev_of(ended());
     bt_event c1 = ev_of(call("10:01:00", "203.0.113.5", 1, NULL));
-    bt_event c2 = ev_of(call("10:05:00", "192.0.2.66", 2, NULL));   /* new address */
-    bt_event c3 = ev_of(call("10:12:00", "203.0.113.5", 3, NULL));  /* 2 min after: grace */
-    bt_event c4 = ev_of(call("10:30:00", "203.0.113.5", 4, NULL));  /* 20 min after */
+    bt_event c2 = ev_of(call("10:05:00", "192.0.2.66", 2, NULL));  /* new address */
+    bt_event c3 = ev_of(call("10:12:00", "203.0.113.5", 3, NULL)); /* 2 min after: grace */
+    bt_event c4 = ev_of(call("10:30:00", "203.0.113.5", 4, NULL)); /* 20 min after */
     bt_json *j;
     if (load(&rs, STOLEN)) {
         CHECK(!"rule loads");
@@ -296,10 +301,11 @@ static void test_push_down(void)
 {
     bt_ruleset *rs;
     bt_filter f;
-    const char pinned[] = "title: a\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n"
-                          "  s:\n    eventName: [DeleteWebhook, PutResourcePolicy]\n  condition: s\n---\n"
-                          "title: b\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n"
-                          "  s:\n    eventName: DeleteWebhook\n    errorCode: AccessDenied\n  condition: s\n";
+    const char pinned[] =
+        "title: a\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n"
+        "  s:\n    eventName: [DeleteWebhook, PutResourcePolicy]\n  condition: s\n---\n"
+        "title: b\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n"
+        "  s:\n    eventName: DeleteWebhook\n    errorCode: AccessDenied\n  condition: s\n";
     bt_filter_init(&f);
     if (load(&rs, pinned) == 0) {
         CHECK_INT(bt_rules_push_down(rs, &f), 1);
@@ -334,6 +340,6 @@ static void setup(void)
     A = bt_arena_new(1 << 16, 0);
 }
 
-BT_TEST_MAIN(setup, test_build_of_event, test_project_guess_without_lifecycle,
-             test_state_after_end, test_source_ip_known, test_cap_and_summary, test_hunt_alerts,
+BT_TEST_MAIN(setup, test_build_of_event, test_project_guess_without_lifecycle, test_state_after_end,
+             test_source_ip_known, test_cap_and_summary, test_hunt_alerts,
              test_hunt_unordered_correlation, test_push_down, test_builtin_pack)
