@@ -43,7 +43,8 @@ const cli_cmd cmd_hunt_def = {
     "JSON array; table and text print a summary per alert. Alerts come oldest first. Rules "
     "may use buildtrail's derived fields (buildtrail.build_id, .build_state, ...): with "
     "--from, when a rule needs build lifecycles, the files are read twice (first the "
-    "builds' starts, ends and addresses, then the rules).",
+    "builds' starts, ends and addresses, then the rules); stdin is read once, learning "
+    "as it goes. Exit status 0 whether or not there are alerts.",
     hunt_groups,
     "  buildtrail hunt --rules builtin\n"
     "  buildtrail hunt --rules builtin --rules ./sigma/cloudtrail --start-time 7d -o table\n"
@@ -57,7 +58,7 @@ typedef struct hunt {
     int nrules, nfrom;
     bt_ruleset *rs;
     bt_hunt *h;
-    int learning; /* pass 1 of --from */
+    int learning; /* --from: 1 the lifecycle pass, 2 learning while evaluating (stdin) */
     bt_error err;
 } hunt;
 
@@ -96,9 +97,12 @@ static int on_batch(void *ctx, const bt_batch *b)
     hunt *s = ctx;
     size_t i;
     int rc = 0;
-    for (i = 0; i < b->n && !rc; i++)
-        rc = s->learning ? bt_build_tracker_learn(bt_hunt_tracker(s->h), &b->events[i])
-                         : bt_hunt_event(s->h, &b->events[i], &s->err);
+    for (i = 0; i < b->n && !rc; i++) {
+        if (s->learning)
+            rc = bt_build_tracker_learn(bt_hunt_tracker(s->h), &b->events[i]);
+        if (s->learning != 1 && !rc)
+            rc = bt_hunt_event(s->h, &b->events[i], &s->err);
+    }
     return rc;
 }
 
@@ -106,7 +110,7 @@ static void on_file_error(void *ctx, const char *path, const bt_error *err)
 {
     hunt *s = ctx;
     (void)path;
-    if (!s->learning) /* said once, in the pass that evaluates */
+    if (s->learning != 1) /* said once, in the pass that evaluates */
         cli_err("%s", err->msg);
 }
 
@@ -149,9 +153,14 @@ static int hunt_files(hunt *s, const bt_filter *f)
     }
     rc = 0;
     if (bt_rules_need_lifecycle(s->rs)) {
-        s->learning = 1;
-        rc = scan_pass(s, &l, NULL, &st1);
-        s->learning = 0;
+        /* stdin cannot be read twice: learn as events come (2), which knows less */
+        for (i = 0; i < s->nfrom && strcmp(s->from[i], "-") != 0; i++)
+            ;
+        s->learning = i < s->nfrom ? 2 : 1;
+        if (s->learning == 1)
+            rc = scan_pass(s, &l, NULL, &st1);
+        if (s->learning == 1)
+            s->learning = 0;
     }
     if (!rc)
         rc = scan_pass(s, &l, f, &st);
