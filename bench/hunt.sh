@@ -38,11 +38,15 @@ echo "archive: $files log files, $(du -sh "$A" | cut -f1)"
 
 # seconds (3 decimals) and peak RSS (MB) of one run
 run() {
-  local out t0 t1 rss
+  local t0 t1 rss=0
   t0=$(date +%s%N)
-  rss=$( { /usr/bin/time -f '%M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 || true)
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%M' -o "$W/.rss" "$@" >/dev/null 2>&1 || true
+    rss=$(tail -1 "$W/.rss")
+  else
+    "$@" >/dev/null 2>&1 || true
+  fi
   t1=$(date +%s%N)
-  if [ -z "$rss" ] || ! [ "$rss" -eq "$rss" ] 2>/dev/null; then rss=0; fi
   printf '%d.%03d %d' $(( (t1 - t0) / 1000000000 )) $(( (t1 - t0) / 1000000 % 1000 )) $(( rss / 1024 ))
 }
 best() { # the fastest of 3 runs: "secs rss"

@@ -276,23 +276,26 @@ void bt_build_tracker_derive(bt_build_tracker *t, const bt_event *ev, bt_rule_de
 /* ---- hunting: a rule set over a stream of events (src/rules/hunt.c) ----
  *
  * bt_hunt evaluates a compiled set over bt_events (from a store or a scan): raw-byte
- * pre-filter, parse, derived fields from a build tracker, match, correlate, and keeps
- * the alerts, sorted by time (then event id, then rule load order). Memory: the
- * tracker's cap, correlation state bounded by the timespans, and the alerts themselves
- * (each keeps its record); in unordered mode also the records of the matches that feed
- * correlations, replayed in time order at bt_hunt_finish.
+ * pre-filter, parse, derived fields from a build tracker, match, correlate. Each alert
+ * is written as JSON (bt_hunt_alert_json) to an unlinked temporary file at once; memory
+ * holds an index of about 80 bytes per alert, sorted at the end by time, then event id,
+ * then rule load order (a record delivered twice gives one alert per rule). Memory also
+ * holds the tracker (its cap) and correlation state (bounded by the timespans and
+ * caps); in unordered mode the records of the matches that feed correlations go to the
+ * temporary file too and are replayed in time order at bt_hunt_finish.
  */
 typedef struct bt_hunt bt_hunt;
 
+/* One alert, as bt_hunt_alert_json writes it. */
 typedef struct bt_hunt_alert {
     const bt_rule *rule;
     int64_t time_ms;      /* the event's; a correlation's: its last event's */
     const char *event_id; /* NULL for correlation alerts */
     const char *account, *region;
-    const char *build_id;           /* NULL when none */
-    const char *raw;                /* the record, byte-exact; NULL for correlations */
+    const char *build_id; /* NULL when none */
+    const char *raw;      /* the record, byte-exact; NULL for correlations */
     size_t raw_len;
-    const char *const *event_ids;   /* correlation alerts: the events, oldest first */
+    const char *const *event_ids; /* correlation alerts: the events, oldest first */
     size_t nevent_ids;
 } bt_hunt_alert;
 
@@ -306,7 +309,8 @@ typedef struct bt_hunt_opts {
     bt_rules_corr_opts corr; /* zeros = defaults */
 } bt_hunt_opts;
 
-/* *out is freed with bt_hunt_free. rs must stay alive and compiled. 0 or BT_ENOMEM. */
+/* *out is freed with bt_hunt_free. rs must stay alive and compiled. 0, BT_ENOMEM, or
+ * BT_EIO when no temporary file can be made ($TMPDIR). */
 int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out);
 void bt_hunt_free(bt_hunt *h); /* accepts NULL */
 /* The tracker (for a first pass or store build summaries); owned by h. */
@@ -314,12 +318,15 @@ bt_build_tracker *bt_hunt_tracker(bt_hunt *h);
 /* True when some rule reads a field that needs build lifecycles (build_state,
  * build_ended_age_s, source_ip_known), i.e. an unordered scan needs a first pass. */
 bool bt_rules_need_lifecycle(const bt_ruleset *rs);
-/* Evaluates one event (pre-filter on ev->raw first). 0, BT_ENOMEM. */
+/* Evaluates one event (pre-filter on ev->raw first). 0, BT_ENOMEM, BT_EIO. */
 int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err);
 /* End of input: replays correlation input (unordered), flushes windows, sorts. */
 int bt_hunt_finish(bt_hunt *h, bt_error *err);
+/* Alerts (after bt_hunt_finish: sorted, duplicates dropped). */
 size_t bt_hunt_count(const bt_hunt *h);
-const bt_hunt_alert *bt_hunt_at(const bt_hunt *h, size_t i);
+/* Replaces out's content with the JSON object of alert i (no newline). 0, BT_EINVAL (no
+ * such alert), BT_EIO. */
+int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out);
 /* Records evaluated (passed the pre-filter and parsed) and seen. */
 void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed);
 

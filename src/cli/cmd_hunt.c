@@ -210,52 +210,63 @@ done:
     return code;
 }
 
-/* table / text: one summary row per alert */
+/* table / text: one summary row per alert, from its JSON */
+static bt_json *summary_row(bt_arena *a, const bt_json *al)
+{
+    static const char *const keys[][2] = {{"EventTime", "event_time"}, {"Level", "level"},
+                                          {"Rule", "rule_title"},      {"Account", "account"},
+                                          {"Region", "region"},        {"BuildId", "build_id"},
+                                          {"EventId", "event_id"}};
+    bt_json *row = bt_json_new_object(a, 8);
+    const bt_json *ids = bt_json_get(al, "event_ids");
+    size_t k;
+    for (k = 0; row && k < sizeof keys / sizeof keys[0]; k++) {
+        const char *v = bt_json_get_str(al, keys[k][1]);
+        char cnt[32];
+        if (!v && ids && strcmp(keys[k][1], "event_id") == 0) {
+            snprintf(cnt, sizeof cnt, "%zu events", ids->len);
+            v = cnt;
+        }
+        if (!v)
+            v = "";
+        if (bt_json_object_put(a, row, keys[k][0], strlen(keys[k][0]),
+                               bt_json_new_string(a, v, strlen(v))))
+            return NULL;
+    }
+    return row;
+}
+
 static int print_summary(hunt *s, const char *format, size_t n)
 {
-    bt_arena *a = bt_arena_new(1 << 16, 0);
+    bt_arena *a = bt_arena_new(1 << 16, 0), *tmp = bt_arena_new(1 << 16, 0);
     bt_json *rows = a ? bt_json_new_array(a, n) : NULL, *top = a ? bt_json_new_object(a, 1) : NULL;
-    bt_buf tb = BT_BUF_INIT;
-    size_t i, k;
-    int code;
-    if (!rows || !top)
+    bt_buf line = BT_BUF_INIT;
+    size_t i;
+    int code = EXIT_ERROR;
+    if (!rows || !top || !tmp)
         goto oom;
     for (i = 0; i < n; i++) {
-        const bt_hunt_alert *al = bt_hunt_at(s->h, i);
-        const bt_rule_info *in = bt_rule_get_info(al->rule);
-        const char *kv[][2] = {{"EventTime", NULL},      {"Level", in->level},
-                               {"Rule", in->title},      {"Account", al->account},
-                               {"Region", al->region},   {"BuildId", al->build_id},
-                               {"EventId", al->event_id}};
-        bt_json *row = bt_json_new_object(a, 8);
-        char cnt[32];
-        bt_buf_clear(&tb);
-        if (bt_time_format_utc(&tb, al->time_ms) || !(kv[0][1] = bt_arena_strdup(a, tb.data)))
-            goto oom;
-        if (!al->event_id) {
-            snprintf(cnt, sizeof cnt, "%zu events", al->nevent_ids);
-            kv[6][1] = cnt;
+        bt_json *al, *row;
+        if (bt_hunt_alert_at(s->h, i, &line)) {
+            cli_err("cannot read the alerts' temporary file");
+            goto done;
         }
-        for (k = 0; row && k < sizeof kv / sizeof kv[0]; k++) {
-            const char *v = kv[k][1] ? kv[k][1] : "";
-            if (bt_json_object_put(a, row, kv[k][0], strlen(kv[k][0]),
-                                   bt_json_new_string(a, v, strlen(v))))
-                goto oom;
-        }
-        if (!row || bt_json_array_push(a, rows, row))
+        bt_arena_reset(tmp);
+        if (bt_json_parse(tmp, line.data, line.len, NULL, &al, NULL) ||
+            !(row = summary_row(a, al)) || bt_json_array_push(a, rows, row))
             goto oom;
     }
     if (bt_json_object_put(a, top, "Alerts", 6, rows))
         goto oom;
     code = cli_out_value(format, s->c.query, "Alerts", top);
-    bt_buf_dispose(&tb);
+    goto done;
+oom:
+    cli_err("out of memory");
+done:
+    bt_buf_dispose(&line);
+    bt_arena_free(tmp);
     bt_arena_free(a);
     return code;
-oom:
-    bt_buf_dispose(&tb);
-    bt_arena_free(a);
-    cli_err("out of memory");
-    return EXIT_ERROR;
 }
 
 static int print_alerts(hunt *s)
@@ -272,9 +283,8 @@ static int print_alerts(hunt *s)
     if (json)
         fputs(n ? "[\n" : "[", stdout);
     for (i = 0; i < n; i++) {
-        bt_buf_clear(&b);
-        if (bt_hunt_alert_json(&b, bt_hunt_at(s->h, i))) {
-            cli_err("out of memory");
+        if (bt_hunt_alert_at(s->h, i, &b)) {
+            cli_err("cannot read the alerts' temporary file");
             code = EXIT_ERROR;
             break;
         }
@@ -345,8 +355,8 @@ static int cmd_hunt(int argc, char **argv)
     }
     memset(&ho, 0, sizeof ho);
     ho.ordered = s.nfrom == 0;
-    if (bt_hunt_new(s.rs, &ho, &s.h)) {
-        cli_err("out of memory");
+    if ((rc = bt_hunt_new(s.rs, &ho, &s.h))) {
+        cli_err(rc == BT_EIO ? "cannot make a temporary file (TMPDIR)" : "out of memory");
         code = EXIT_ERROR;
         goto done;
     }

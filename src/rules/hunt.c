@@ -1,31 +1,38 @@
 /* hunt.c - a compiled rule set over a stream of events (`buildtrail hunt`, `search
  * --rule`): raw-byte pre-filter, parse, derived fields from the build tracker, match,
  * correlation (at once for time-ordered input, else replayed in time order at the end),
- * the alerts kept sorted and written as JSON; and the store push-down of pinned event
+ * the alerts written as JSON to a spill file and sorted by a compact index (memory does
+ * not grow with the records of the alerts); and the store push-down of pinned event
  * names. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "buildtrail/event.h"
 #include "buildtrail/filter.h"
 #include "buildtrail/timeutil.h"
 #include "rules_int.h"
 
+/* An alert: its JSON is in the spill file at [off, off + len). */
 typedef struct halert {
-    bt_hunt_alert a;
-    size_t rule_index;
+    int64_t time_ms;
     uint64_t seq; /* arrival, for a stable sort */
+    uint64_t off;
+    uint32_t len;
+    uint32_t rule_index;
+    char eid[40]; /* "" for correlations */
 } halert;
 
-/* A match that feeds correlations, kept for the replay (unordered input). */
+/* A match that feeds correlations (unordered input): its record is in the spill file. */
 typedef struct hfeed {
     int64_t time_ms;
     uint64_t seq;
     const bt_rule *rule;
-    const char *event_id;
-    const char *raw;
-    size_t raw_len;
+    uint64_t off;
+    uint32_t len;
+    char eid[40];
 } hfeed;
 
 struct bt_hunt {
@@ -34,8 +41,9 @@ struct bt_hunt {
     bt_build_tracker *tracker;
     bt_rules_corr *corr;
     bt_arena *scratch; /* per event */
-    bt_arena *keep;    /* alerts' strings */
-    bt_arena *feedmem; /* feed records (unordered) */
+    FILE *spill;       /* alerts' JSON and feed records (an unlinked temporary file) */
+    uint64_t spill_len;
+    bt_buf line;
     halert *alerts;
     size_t n, cap;
     hfeed *feed;
@@ -60,11 +68,11 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     h->tracker = bt_build_tracker_new(h->o.max_builds);
     h->corr = bt_rules_corr_new(rs, &h->o.corr);
     h->scratch = bt_arena_new(256 << 10, 0);
-    h->keep = bt_arena_new(1 << 20, 0);
-    h->feedmem = bt_arena_new(1 << 20, 0);
-    if (!h->tracker || !h->corr || !h->scratch || !h->keep || !h->feedmem) {
+    h->spill = tmpfile();
+    if (!h->tracker || !h->corr || !h->scratch || !h->spill) {
+        int rc = !h->spill && h->tracker && h->corr && h->scratch ? BT_EIO : BT_ENOMEM;
         bt_hunt_free(h);
-        return BT_ENOMEM;
+        return rc;
     }
     *out = h;
     return 0;
@@ -77,8 +85,9 @@ void bt_hunt_free(bt_hunt *h)
     bt_build_tracker_free(h->tracker);
     bt_rules_corr_free(h->corr);
     bt_arena_free(h->scratch);
-    bt_arena_free(h->keep);
-    bt_arena_free(h->feedmem);
+    if (h->spill)
+        fclose(h->spill);
+    bt_buf_dispose(&h->line);
     free(h->alerts);
     free(h->feed);
     free(h);
@@ -109,68 +118,107 @@ bool bt_rules_need_lifecycle(const bt_ruleset *rs)
     return false;
 }
 
-static char *keep_str(bt_arena *a, const char *s)
+/* Appends len bytes to the spill file; *off is where they start. */
+static int spill(bt_hunt *h, const void *p, size_t len, uint64_t *off)
 {
-    return s ? bt_arena_strdup(a, s) : NULL;
+    *off = h->spill_len;
+    if (len && fwrite(p, 1, len, h->spill) != len)
+        return BT_EIO;
+    h->spill_len += len;
+    return 0;
 }
 
-static halert *new_alert(bt_hunt *h, const bt_rule *r, int64_t time_ms)
+/* Reads [off, off + len) of the spill file into b (cleared first). */
+static int unspill(bt_hunt *h, uint64_t off, uint32_t len, bt_buf *b)
+{
+    bt_buf_clear(b);
+    if (fflush(h->spill) != 0 || bt_buf_reserve(b, (size_t)len + 1))
+        return BT_EIO;
+    if (pread(fileno(h->spill), b->data, len, (off_t)off) != (ssize_t)len)
+        return BT_EIO;
+    b->len = len;
+    b->data[len] = 0;
+    return 0;
+}
+
+/* Serialises a and indexes it. */
+static int keep_alert(bt_hunt *h, const bt_hunt_alert *a)
 {
     halert *x;
+    int rc;
     if (h->n == h->cap) {
-        size_t n = h->cap ? h->cap * 2 : 64;
+        size_t n = h->cap ? h->cap * 2 : 256;
         halert *v = realloc(h->alerts, n * sizeof *v);
         if (!v)
-            return NULL;
+            return BT_ENOMEM;
         h->alerts = v;
         h->cap = n;
     }
-    x = &h->alerts[h->n++];
+    x = &h->alerts[h->n];
     memset(x, 0, sizeof *x);
-    x->a.rule = r;
-    x->a.time_ms = time_ms;
-    x->rule_index = r->index;
+    x->time_ms = a->time_ms;
     x->seq = h->seq++;
-    return x;
+    x->rule_index = (uint32_t)a->rule->index;
+    snprintf(x->eid, sizeof x->eid, "%s", a->event_id ? a->event_id : "");
+    bt_buf_clear(&h->line);
+    if ((rc = bt_hunt_alert_json(&h->line, a)) ||
+        (rc = spill(h, h->line.data, h->line.len, &x->off)))
+        return rc;
+    x->len = (uint32_t)h->line.len;
+    h->n++;
+    return 0;
+}
+
+/* The build named in a group value holding a role session AWSCodeBuild-<uuid>. */
+static const char *group_build(bt_hunt *h, const char *v)
+{
+    bt_event ev;
+    bt_rule_derived d;
+    const char *u = bt_event_codebuild_session_uuid(v);
+    if (!u)
+        return NULL;
+    memset(&ev, 0, sizeof ev);
+    ev.actor_uuid = bt_arena_strndup(h->scratch, u, 36);
+    ev.principal_arn = v;
+    if (!ev.actor_uuid)
+        return NULL;
+    bt_build_tracker_derive(h->tracker, &ev, &d);
+    return d.build_id;
 }
 
 static int on_corr_alert(void *ud, const bt_rule_alert *al)
 {
     bt_hunt *h = ud;
-    halert *x = new_alert(h, al->rule, al->last_ms);
-    const char **ids;
+    bt_hunt_alert a;
     size_t i;
-    if (!x)
-        return BT_ENOMEM;
-    ids = bt_arena_alloc(h->keep, (al->nevent_ids ? al->nevent_ids : 1) * sizeof *ids);
-    if (!ids)
-        return BT_ENOMEM;
-    for (i = 0; i < al->nevent_ids; i++)
-        if (!(ids[i] = bt_arena_strdup(h->keep, al->event_ids[i])))
-            return BT_ENOMEM;
-    x->a.event_ids = ids;
-    x->a.nevent_ids = al->nevent_ids;
+    memset(&a, 0, sizeof a);
+    a.rule = al->rule;
+    a.time_ms = al->last_ms;
+    a.event_ids = al->event_ids;
+    a.nevent_ids = al->nevent_ids;
     /* fired by the event being evaluated: its account, region and build */
     if (h->ev && h->ev->event_id && al->nevent_ids &&
         strcmp(al->event_ids[al->nevent_ids - 1], h->ev->event_id) == 0) {
-        x->a.account = keep_str(h->keep, h->ev->account);
-        x->a.region = keep_str(h->keep, h->ev->region);
-        x->a.build_id = keep_str(h->keep, h->d->build_id);
-        return 0;
+        a.account = h->ev->account;
+        a.region = h->ev->region;
+        a.build_id = h->d->build_id;
+        return keep_alert(h, &a);
     }
-    /* account, region and build of the group when it is grouped by them */
+    /* else what the group says */
     for (i = 0; i < al->ngroup; i++) {
         const char *f = al->group_fields[i], *v = al->group_values[i];
         if (!*v)
             continue;
         if (strcmp(f, "recipientAccountId") == 0 || strcmp(f, "userIdentity.accountId") == 0)
-            x->a.account = keep_str(h->keep, v);
+            a.account = v;
         else if (strcmp(f, "awsRegion") == 0)
-            x->a.region = keep_str(h->keep, v);
+            a.region = v;
         else if (strcmp(f, "buildtrail.build_id") == 0)
-            x->a.build_id = keep_str(h->keep, v);
+            a.build_id = v;
+        else if (!a.build_id)
+            a.build_id = group_build(h, v);
     }
-    return 0;
+    return keep_alert(h, &a);
 }
 
 static int feed_keep(bt_hunt *h, const bt_rule *r)
@@ -188,10 +236,10 @@ static int feed_keep(bt_hunt *h, const bt_rule *r)
     f->time_ms = h->ev->time_ms;
     f->seq = h->seq++;
     f->rule = r;
-    f->raw_len = h->ev->raw_len;
-    if (!(f->event_id = bt_arena_strdup(h->feedmem, h->ev->event_id ? h->ev->event_id : "")) ||
-        !(f->raw = bt_arena_strndup(h->feedmem, h->ev->raw, h->ev->raw_len)))
-        return BT_ENOMEM;
+    f->len = (uint32_t)h->ev->raw_len;
+    snprintf(f->eid, sizeof f->eid, "%s", h->ev->event_id ? h->ev->event_id : "");
+    if (spill(h, h->ev->raw, h->ev->raw_len, &f->off))
+        return BT_EIO;
     h->nfeed++;
     return 0;
 }
@@ -202,18 +250,19 @@ static int on_match(void *ud, const bt_rule *r)
     const bt_event *ev = h->ev;
     int rc = 0;
     if (r->info.alerts) {
-        halert *x = new_alert(h, r, ev->time_ms);
-        if (!x || !(x->a.raw = bt_arena_strndup(h->keep, ev->raw, ev->raw_len)))
-            goto oom;
-        x->a.raw_len = ev->raw_len;
-        x->a.event_id = keep_str(h->keep, ev->event_id);
-        x->a.account = keep_str(h->keep, ev->account);
-        x->a.region = keep_str(h->keep, ev->region);
-        x->a.build_id = keep_str(h->keep, h->d->build_id);
-        if ((ev->event_id && !x->a.event_id) || (h->d->build_id && !x->a.build_id))
-            goto oom;
+        bt_hunt_alert a;
+        memset(&a, 0, sizeof a);
+        a.rule = r;
+        a.time_ms = ev->time_ms;
+        a.event_id = ev->event_id;
+        a.account = ev->account;
+        a.region = ev->region;
+        a.build_id = h->d->build_id;
+        a.raw = ev->raw;
+        a.raw_len = ev->raw_len;
+        rc = keep_alert(h, &a);
     }
-    if (r->nusers) {
+    if (!rc && r->nusers) {
         if (h->o.ordered)
             rc = bt_rules_correlate(h->corr, r, h->rec, h->d, ev->time_ms,
                                     ev->event_id ? ev->event_id : "", on_corr_alert, h);
@@ -225,9 +274,12 @@ static int on_match(void *ud, const bt_rule *r)
         return 1;
     }
     return 0;
-oom:
-    h->rc = BT_ENOMEM;
-    return 1;
+}
+
+static int fail(bt_error *err, int rc)
+{
+    return bt_error_set(
+        err, rc, rc == BT_ENOMEM ? "out of memory" : "cannot write the alerts' temporary file");
 }
 
 /* Parses, derives and matches ev (already past the pre-filter). */
@@ -245,9 +297,8 @@ static int evaluate(bt_hunt *h, const bt_event *ev, bt_json *rec, bt_error *err)
         rc = h->rc;
     if (rc == BT_ESTOP)
         rc = 0;
-    if (rc == BT_ENOMEM)
-        bt_error_set(err, rc, "out of memory");
-    return rc;
+    h->ev = NULL;
+    return rc ? fail(err, rc) : 0;
 }
 
 int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err)
@@ -256,7 +307,7 @@ int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err)
     int rc;
     h->seen++;
     if (h->o.ordered && (rc = bt_build_tracker_learn(h->tracker, ev)))
-        return bt_error_set(err, rc, "out of memory");
+        return fail(err, rc);
     if (!bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
         return 0;
     bt_arena_reset(h->scratch);
@@ -272,7 +323,7 @@ static int cmp_feed(const void *a, const void *b)
     int c;
     if (x->time_ms != y->time_ms)
         return x->time_ms < y->time_ms ? -1 : 1;
-    if ((c = strcmp(x->event_id, y->event_id)))
+    if ((c = strcmp(x->eid, y->eid)))
         return c;
     if (x->rule != y->rule)
         return x->rule->index < y->rule->index ? -1 : 1;
@@ -282,22 +333,24 @@ static int cmp_feed(const void *a, const void *b)
 /* Unordered input: the kept matches, in time order, into the correlations. */
 static int replay(bt_hunt *h, bt_error *err)
 {
+    bt_buf raw = BT_BUF_INIT;
     size_t i;
     int rc = 0;
     if (h->nfeed)
         qsort(h->feed, h->nfeed, sizeof *h->feed, cmp_feed);
     for (i = 0; i < h->nfeed && !rc; i++) {
         const hfeed *f = &h->feed[i];
-        bt_arena *a = h->scratch;
         bt_json *rec;
         bt_event ev;
         bt_rule_derived d;
         /* a record delivered twice (same event id) counts once */
-        if (i && *f->event_id && f->rule == f[-1].rule && strcmp(f->event_id, f[-1].event_id) == 0)
+        if (i && *f->eid && f->rule == f[-1].rule && strcmp(f->eid, f[-1].eid) == 0)
             continue;
-        bt_arena_reset(a);
-        if (bt_json_parse(a, f->raw, f->raw_len, NULL, &rec, NULL) ||
-            bt_event_from_record(a, rec, &ev, NULL))
+        if ((rc = unspill(h, f->off, f->len, &raw)))
+            break;
+        bt_arena_reset(h->scratch);
+        if (bt_json_parse(h->scratch, raw.data, raw.len, NULL, &rec, NULL) ||
+            bt_event_from_record(h->scratch, rec, &ev, NULL))
             continue;
         bt_build_tracker_derive(h->tracker, &ev, &d);
         h->ev = &ev;
@@ -305,19 +358,18 @@ static int replay(bt_hunt *h, bt_error *err)
         rc = bt_rules_correlate(h->corr, f->rule, rec, &d, ev.time_ms,
                                 ev.event_id ? ev.event_id : "", on_corr_alert, h);
     }
-    if (rc)
-        bt_error_set(err, rc, "out of memory");
-    return rc;
+    h->ev = NULL;
+    bt_buf_dispose(&raw);
+    return rc ? fail(err, rc) : 0;
 }
 
 static int cmp_alert(const void *a, const void *b)
 {
     const halert *x = a, *y = b;
     int c;
-    if (x->a.time_ms != y->a.time_ms)
-        return x->a.time_ms < y->a.time_ms ? -1 : 1;
-    c = strcmp(x->a.event_id ? x->a.event_id : "", y->a.event_id ? y->a.event_id : "");
-    if (c)
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? -1 : 1;
+    if ((c = strcmp(x->eid, y->eid)))
         return c;
     if (x->rule_index != y->rule_index)
         return x->rule_index < y->rule_index ? -1 : 1;
@@ -330,8 +382,7 @@ static void dedupe(bt_hunt *h)
     size_t i, n = 0;
     for (i = 0; i < h->n; i++) {
         const halert *x = &h->alerts[i], *p = n ? &h->alerts[n - 1] : NULL;
-        if (p && x->a.event_id && p->a.event_id && p->rule_index == x->rule_index &&
-            strcmp(p->a.event_id, x->a.event_id) == 0)
+        if (p && *x->eid && p->rule_index == x->rule_index && strcmp(p->eid, x->eid) == 0)
             continue;
         h->alerts[n++] = *x;
     }
@@ -343,12 +394,13 @@ int bt_hunt_finish(bt_hunt *h, bt_error *err)
     int rc;
     if (!h->o.ordered && (rc = replay(h, err)))
         return rc;
-    h->ev = NULL; /* windows closing now: no event being evaluated */
     if ((rc = bt_rules_corr_flush(h->corr, INT64_MAX, on_corr_alert, h)))
-        return bt_error_set(err, rc, "out of memory");
+        return fail(err, rc);
     if (h->n)
         qsort(h->alerts, h->n, sizeof *h->alerts, cmp_alert);
     dedupe(h);
+    if (fflush(h->spill) != 0)
+        return fail(err, BT_EIO);
     return 0;
 }
 
@@ -357,9 +409,11 @@ size_t bt_hunt_count(const bt_hunt *h)
     return h->n;
 }
 
-const bt_hunt_alert *bt_hunt_at(const bt_hunt *h, size_t i)
+int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out)
 {
-    return i < h->n ? &h->alerts[i].a : NULL;
+    if (i >= h->n)
+        return BT_EINVAL;
+    return unspill(h, h->alerts[i].off, h->alerts[i].len, out);
 }
 
 static void put_key_str(bt_buf *o, const char *key, const char *v)
