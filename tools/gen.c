@@ -494,6 +494,7 @@ typedef struct opts {
     int eventbridge;
     const char *truth;
     int corrupt;
+    int attacks; /* --attacks: CodeBuild attack scenarios (rules/codebuild) */
     int jobs;
     int level;
     int isal; /* --gzip isal */
@@ -901,6 +902,7 @@ typedef struct build {
     char uuid[37];
     int64_t t_start;
     int8_t trigger, who, stop_by, outcome, fail_phase, eb, broken, uafam;
+    int8_t attack; /* --attacks: AT_* scenario, 0 none */
     uint8_t overrides;
     int pipe;     /* pipeline index for T_PIPELINE (or batch started by a pipeline) */
     int retry_of; /* build index */
@@ -4059,7 +4061,7 @@ static void ob_prefix(ob *b, const char *acct, const char *kind, const char *reg
 /* ------------------------------------------------------------------------- */
 /* Per-stream generation: actions in time order, delivery windows, files.     */
 
-enum { A_CHANGE, A_START, A_ASSUME, A_CALL, A_STOP, A_BGB, A_EB, A_BSTART, A_BASSUME };
+enum { A_CHANGE, A_START, A_ASSUME, A_CALL, A_STOP, A_BGB, A_EB, A_BSTART, A_BASSUME, A_ATTACK };
 
 typedef struct action {
     int64_t t;
@@ -4098,6 +4100,380 @@ static size_t FIRST_CONTENT_LEN;
 static char *FIRST_REL;
 static double NOISE_RATE_TOTAL; /* noise events per second over all streams */
 static double NOISE_WEIGHT_SUM;
+
+static void ob_qs_or_null(ob *b, const char *s);
+
+/* ------------------------------------------------------------------------- */
+/* --attacks: CodeBuild attack scenarios for the rule pack (rules/codebuild), */
+/* and the ground truth of which records each pack rule must alert on.        */
+
+/* The pack's rule ids (index = rule number 1..8; 8 is the correlation). */
+static const char *const PACK_RULE[9] = {
+    NULL,
+    "93e75f25-bcb2-47c3-b6e7-18cdab323117", /* 1 buildspecOverride */
+    "fb331249-1dab-442b-8826-8b1647ce8cda", /* 2 power-widening overrides */
+    "a1166c44-11b3-4f40-8209-7968895c1747", /* 3 risky project changes */
+    "f75eb27b-30f2-43a4-b9cb-6dce7dc6e8f6", /* 4 webhooks */
+    "5eb57058-5e00-4a5f-a1ac-b70d97d457e4", /* 5 source credentials, resource policies */
+    "33742565-cc8e-4cb3-a3e2-0edd11504cff", /* 6 build session stolen */
+    "57dbdad4-ab2f-4143-991e-096071bcecea", /* 7 build session IAM writes */
+    "1d54ae83-9532-4380-b15d-9c06b6cbe139", /* 8 AccessDenied burst (correlation) */
+};
+
+enum { AT_NONE, AT_POWER, AT_WEBHOOK, AT_CREDS, AT_LOGS, AT_STOLEN, AT_IAM, AT_DENIED, NAT };
+enum { AS_HUMAN, AS_BUILD, AS_FOREIGN, AS_CFN };
+#define DENIED_BURST 20
+
+/* One record of a scenario. @P is the project name, @A the account id. */
+typedef struct atkstep {
+    int kind;
+    const char *src, *name;
+    int ro, who;
+    const char *err;
+    const char *req; /* requestParameters JSON */
+    int rule;        /* the pack rule that must alert on it, 0 none */
+} atkstep;
+
+static const atkstep ATK[] = {
+    {AT_POWER, "codebuild.amazonaws.com", "StartBuild", 0, AS_HUMAN, "AccessDeniedException",
+     "{\"projectName\":\"@P\",\"privilegedModeOverride\":true,\"environmentVariablesOverride\":"
+     "[{\"name\":\"GITHUB_TOKEN\",\"value\":\"ghp_0000000000000000000000000000000000\",\"type\":"
+     "\"PLAINTEXT\"}]}", 2},
+    {AT_POWER, "codebuild.amazonaws.com", "StartBuild", 0, AS_HUMAN, "AccessDeniedException",
+     "{\"projectName\":\"@P\",\"computeTypeOverride\":\"BUILD_GENERAL1_LARGE\","
+     "\"environmentVariablesOverride\":[{\"name\":\"DB_PASSWORD\",\"value\":\"/ci/db-password\","
+     "\"type\":\"PARAMETER_STORE\"}]}", 0},
+    {AT_WEBHOOK, "codebuild.amazonaws.com", "UpdateWebhook", 0, AS_HUMAN, NULL,
+     "{\"projectName\":\"@P\",\"filterGroups\":[[{\"type\":\"EVENT\",\"pattern\":"
+     "\"PULL_REQUEST_CREATED,PULL_REQUEST_UPDATED\",\"excludeMatchedPattern\":false}]],"
+     "\"buildType\":\"BUILD\"}", 4},
+    {AT_WEBHOOK, "codebuild.amazonaws.com", "UpdateWebhook", 0, AS_HUMAN, NULL,
+     "{\"projectName\":\"@P\",\"filterGroups\":[[{\"type\":\"EVENT\",\"pattern\":"
+     "\"PULL_REQUEST_CREATED\",\"excludeMatchedPattern\":false},{\"type\":\"ACTOR_ACCOUNT_ID\","
+     "\"pattern\":\"^(1234567|7654321)$\",\"excludeMatchedPattern\":false}]],\"buildType\":\"BUILD\"}",
+     0},
+    {AT_WEBHOOK, "codebuild.amazonaws.com", "UpdateWebhook", 0, AS_HUMAN, NULL,
+     "{\"projectName\":\"@P\",\"filterGroups\":[[{\"type\":\"EVENT\",\"pattern\":\"PUSH\","
+     "\"excludeMatchedPattern\":false},{\"type\":\"ACTOR_ACCOUNT_ID\",\"pattern\":\"1234567\","
+     "\"excludeMatchedPattern\":false}]],\"buildType\":\"BUILD\"}", 4},
+    {AT_WEBHOOK, "codebuild.amazonaws.com", "DeleteWebhook", 0, AS_HUMAN, NULL,
+     "{\"projectName\":\"@P\"}", 4},
+    {AT_CREDS, "codebuild.amazonaws.com", "DeleteSourceCredentials", 0, AS_HUMAN, NULL,
+     "{\"arn\":\"arn:aws:codebuild:@R:@A:token/github\"}", 5},
+    {AT_CREDS, "codebuild.amazonaws.com", "PutResourcePolicy", 0, AS_HUMAN, NULL,
+     "{\"resourceArn\":\"arn:aws:codebuild:@R:@A:project/@P\",\"policy\":\"{\\\"Version\\\":"
+     "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":"
+     "{\\\"AWS\\\":\\\"arn:aws:iam::999999999999:root\\\"},\\\"Action\\\":[\\\"codebuild:"
+     "BatchGetProjects\\\",\\\"codebuild:StartBuild\\\"],\\\"Resource\\\":\\\"*\\\"}]}\"}", 5},
+    {AT_LOGS, "codebuild.amazonaws.com", "UpdateProject", 0, AS_HUMAN, NULL,
+     "{\"name\":\"@P\",\"logsConfig\":{\"cloudWatchLogs\":{\"status\":\"DISABLED\"},\"s3Logs\":"
+     "{\"status\":\"DISABLED\",\"encryptionDisabled\":false}}}", 3},
+    {AT_LOGS, "codebuild.amazonaws.com", "UpdateProject", 0, AS_HUMAN, NULL,
+     "{\"name\":\"@P\",\"timeoutInMinutes\":90,\"queuedTimeoutInMinutes\":240}", 0},
+    {AT_STOLEN, "sts.amazonaws.com", "GetCallerIdentity", 1, AS_FOREIGN, NULL, "null", 6},
+    {AT_STOLEN, "sts.amazonaws.com", "GetCallerIdentity", 1, AS_BUILD, NULL, "null", 0},
+    {AT_STOLEN, "s3.amazonaws.com", "ListBuckets", 1, AS_FOREIGN, NULL, "{\"Host\":\"s3.amazonaws.com\"}",
+     6}, /* after the build ended (only when its end is in the archive) */
+    {AT_IAM, "iam.amazonaws.com", "CreateUser", 0, AS_BUILD, NULL, "{\"userName\":\"svc-backup\"}", 7},
+    {AT_IAM, "iam.amazonaws.com", "CreateAccessKey", 0, AS_BUILD, NULL, "{\"userName\":\"svc-backup\"}", 7},
+    {AT_IAM, "iam.amazonaws.com", "AttachUserPolicy", 0, AS_BUILD, NULL,
+     "{\"userName\":\"svc-backup\",\"policyArn\":\"arn:aws:iam::aws:policy/AdministratorAccess\"}", 7},
+    {AT_IAM, "iam.amazonaws.com", "GetUser", 1, AS_BUILD, NULL, "{\"userName\":\"svc-backup\"}", 0},
+    {AT_IAM, "iam.amazonaws.com", "CreateRole", 0, AS_CFN, NULL,
+     "{\"roleName\":\"@P-task-role\",\"assumeRolePolicyDocument\":\"{}\"}", 0},
+    {AT_DENIED, "secretsmanager.amazonaws.com", "ListSecrets", 1, AS_BUILD, "AccessDeniedException",
+     "{\"maxResults\":100}", 0},
+};
+#define NATK ((int)(sizeof ATK / sizeof ATK[0]))
+
+/* The scenario steps of a kind: first index and count (AT_DENIED repeats its one). */
+static int atk_steps(int kind, int *first)
+{
+    int n = 0;
+    *first = -1;
+    for (int i = 0; i < NATK; i++)
+        if (ATK[i].kind == kind) {
+            if (*first < 0)
+                *first = i;
+            n++;
+        }
+    return kind == AT_DENIED ? DENIED_BURST : n;
+}
+
+/* The ground truth: records (or, for the correlation, builds) each pack rule alerts on. */
+typedef struct talert {
+    int rule, bidx; /* build index, -1: none */
+    char eid[37];    /* "" for the correlation */
+} talert;
+static talert *TA;
+static size_t NTA, CAPTA;
+
+static void truth_alert(int rule, int bi, const ob *b, size_t off)
+{
+    if (NTA == CAPTA) {
+        CAPTA = CAPTA ? CAPTA * 2 : 256;
+        TA = xrealloc(TA, CAPTA * sizeof *TA);
+    }
+    talert *x = &TA[NTA++];
+    memset(x, 0, sizeof *x);
+    x->rule = rule;
+    x->bidx = bi;
+    if (!b)
+        return;
+    /* the record's own eventID is the last one in it */
+    static const char key[] = "\"eventID\":\"";
+    const char *p = b->p + off, *end = b->p + b->n, *hit = NULL;
+    while ((p = memmem(p, (size_t)(end - p), key, sizeof key - 1))) {
+        hit = p;
+        p += sizeof key - 1;
+    }
+    if (hit)
+        memcpy(x->eid, hit + sizeof key - 1, 36);
+}
+
+/* The end of a build as the archive shows it (0 when it does not: no EventBridge, no stop). */
+static int64_t atk_known_end(const build *bu)
+{
+    if (bu->outcome == OUT_STOPPED)
+        return bu->stop_t;
+    if (O.eventbridge && bu->eb)
+        return bu->ph_start[PH_COMPLETED];
+    return 0;
+}
+
+/* Which builds are attacked, and how: every k-th eligible build, kinds in turn. */
+static void plan_attacks(void)
+{
+    int eligible = 0, n = 0;
+    for (int i = 0; i < NB; i++)
+        eligible += B[i].ncalls >= 4 && B[i].trigger != T_BATCH;
+    int step = eligible / 21 > 1 ? eligible / 21 : 1;
+    for (int i = 0, e = 0; i < NB; i++) {
+        build *bu = &B[i];
+        if (bu->ncalls < 4 || bu->trigger == T_BATCH)
+            continue;
+        if (e++ % step != step / 2)
+            continue;
+        bu->attack = (int8_t)(1 + n++ % (NAT - 1));
+    }
+}
+
+/* Records an attacked build adds (for the noise budget). */
+static int64_t attack_records(const build *bu)
+{
+    int first;
+    if (!bu->attack)
+        return 0;
+    return atk_steps(bu->attack, &first) - (bu->attack == AT_STOLEN && !atk_known_end(bu));
+}
+
+/* The stream an attack step's record goes to: IAM is global (us-east-1 of the account). */
+static int attack_stream(const build *bu, int kind)
+{
+    if (kind == AT_IAM) {
+        int acct = STR[bu->stream].acct;
+        for (int s = 0; s < NSTR; s++)
+            if (STR[s].acct == acct && !strcmp(O.regions[STR[s].region], "us-east-1"))
+                return s;
+    }
+    return bu->stream;
+}
+
+/* Time of step k of build bu's scenario (-1: the step does not happen). */
+static int64_t attack_time(const build *bu, int k)
+{
+    int64_t t = bu->calls_end;
+    switch (bu->attack) {
+    case AT_STOLEN:
+        if (k == 2) {
+            int64_t end = atk_known_end(bu);
+            return end ? end + 7200 : -1;
+        }
+        return t + 1 + k;
+    case AT_DENIED:
+        return t - 2 * DENIED_BURST + 2 * k > bu->ph_start[PH_INSTALL]
+                   ? t - 2 * DENIED_BURST + 2 * k
+                   : bu->ph_start[PH_INSTALL] + k;
+    case AT_IAM:
+        return t + k;
+    default: /* people at work, during the build */
+        return bu->t_start + 60 + 30 * k;
+    }
+}
+
+static void ob_subst(ob *b, const char *s, const build *bu, const ctx *c)
+{
+    for (; *s; s++) {
+        if (s[0] == '@' && s[1] == 'P') {
+            ob_puts(b, PROJ[bu->project].name);
+            s++;
+        } else if (s[0] == '@' && s[1] == 'A') {
+            ob_put(b, c->a->id, 12);
+            s++;
+        } else if (s[0] == '@' && s[1] == 'R') {
+            ob_puts(b, c->region);
+            s++;
+        } else {
+            ob_c(b, *s);
+        }
+    }
+}
+
+/* Renders step k of bu's scenario at t. */
+static void render_attack(ctx *c, ob *b, const build *bu, int k, int64_t t, rng *g)
+{
+    int first;
+    atk_steps(bu->attack, &first);
+    const atkstep *st = &ATK[bu->attack == AT_DENIED ? first : first + k];
+    static __thread char ip[20], fip[20];
+    rng ipg;
+    rng_seed(&ipg, mix3(bu->seed, 0x1B, 0));
+    fmt_ip(ip, sizeof ip, &ipg, 1); /* the build's egress address (as render_call) */
+    rng_seed(&ipg, mix3(bu->seed, 0xF0E, 0));
+    fmt_ip(fip, sizeof fip, &ipg, 0); /* somewhere else */
+    rec r;
+    rec_init(&r, g, t, st->src, st->name);
+    r.readonly = st->ro;
+    if (!strcmp(st->src, "iam.amazonaws.com"))
+        r.region = "us-east-1";
+    rec_begin(b, &r);
+    if (st->who == AS_HUMAN) {
+        const principal *p = &c->a->pr[0];
+        id_principal(b, c->a, p, &r, g);
+    } else {
+        id_build(b, bu, st->who == AS_CFN ? "cloudformation.amazonaws.com" : NULL);
+        r.ip = st->who == AS_FOREIGN ? fip : st->who == AS_CFN ? "cloudformation.amazonaws.com" : ip;
+        r.ua = st->who == AS_CFN ? "cloudformation.amazonaws.com" : BUILD_UA[bu->uafam];
+        r.tls = st->who != AS_CFN;
+    }
+    char msg[400];
+    if (st->err) {
+        snprintf(msg, sizeof msg, "User is not authorized to perform: %s:%s", st->src, st->name);
+        *strstr(msg, ".amazonaws.com") = 0;
+        r.err = st->err;
+        r.errmsg = msg;
+    }
+    rec_mid(c, b, &r);
+    ob_subst(b, st->req, bu, c);
+    PUTL(b, ",\"responseElements\":null");
+    rec_end(c, b, &r, g);
+}
+
+/* Refused calls of build sessions (index, time), for the burst correlation's truth. */
+typedef struct tdenied {
+    int bidx;
+    int64_t t;
+} tdenied;
+static tdenied *TD;
+static size_t NTD, CAPTD;
+
+static int cmp_tdenied(const void *x, const void *y)
+{
+    const tdenied *a = x, *b = y;
+    if (a->bidx != b->bidx)
+        return a->bidx - b->bidx;
+    return (a->t > b->t) - (a->t < b->t);
+}
+
+/* Rule 8 as the engine evaluates it: per build session, an alert when 15 refusals fall in
+ * [t - 60 s, t]; the group's events are then cleared. */
+static void truth_bursts(void)
+{
+    if (NTD)
+        qsort(TD, NTD, sizeof *TD, cmp_tdenied);
+    for (size_t i = 0, lo = 0; i < NTD; i++) {
+        if (i && TD[i].bidx != TD[i - 1].bidx)
+            lo = i;
+        while (TD[lo].t < TD[i].t - 60)
+            lo++;
+        if (i + 1 - lo >= 15) {
+            truth_alert(8, TD[i].bidx, NULL, 0);
+            lo = i + 1;
+        }
+    }
+}
+
+/* After a build action's record was written at b[off..]: the pack rules it must trip. */
+static void truth_of_action(const action *ac, const ob *b, size_t off)
+{
+    if (ac->kind == A_CALL || (ac->kind == A_ATTACK && B[ac->idx].attack == AT_DENIED)) {
+        static const char key[] = "\"errorCode\":\"AccessDenied";
+        if (memmem(b->p + off, b->n - off, key, sizeof key - 1)) {
+            if (NTD == CAPTD) {
+                CAPTD = CAPTD ? CAPTD * 2 : 256;
+                TD = xrealloc(TD, CAPTD * sizeof *TD);
+            }
+            TD[NTD].bidx = (int)ac->idx;
+            TD[NTD++].t = ac->t;
+        }
+        if (ac->kind == A_CALL)
+            return;
+    }
+    if (ac->kind == A_START) {
+        const build *bu = &B[ac->idx];
+        if (bu->trigger == T_RETRY)
+            return;
+        if (bu->overrides & OV_BUILDSPEC)
+            truth_alert(1, (int)ac->idx, b, off);
+        if (bu->overrides & OV_IMAGE)
+            truth_alert(2, (int)ac->idx, b, off);
+    } else if (ac->kind == A_CHANGE) {
+        const build *bu = &B[ac->idx];
+        int kind = bu->ch[ac->aux].kind;
+        if (kind == CH_BUILDSPEC || kind == CH_ROLE || kind == CH_SOURCE ||
+            (kind == CH_ENV && PROJ[bu->project].style == ST_ECS))
+            truth_alert(3, -1, b, off);
+        else if (kind == CH_CREDS)
+            truth_alert(5, -1, b, off);
+    } else if (ac->kind == A_ATTACK) {
+        const build *bu = &B[ac->idx];
+        int first;
+        atk_steps(bu->attack, &first);
+        const atkstep *st = &ATK[bu->attack == AT_DENIED ? first : first + ac->aux];
+        if (st->rule)
+            truth_alert(st->rule, st->who == AS_HUMAN ? -1 : (int)ac->idx, b, off);
+    }
+}
+
+static int cmp_talert(const void *x, const void *y)
+{
+    const talert *a = x, *b = y;
+    if (a->rule != b->rule)
+        return a->rule - b->rule;
+    if (a->bidx != b->bidx)
+        return a->bidx - b->bidx;
+    return strcmp(a->eid, b->eid);
+}
+
+/* "pack_alerts": what `hunt --rules builtin` must report (docs/generator.md). */
+static void write_truth_alerts(ob *t)
+{
+    truth_bursts();
+    if (NTA)
+        qsort(TA, NTA, sizeof *TA, cmp_talert);
+    PUTL(t, ",\n\"pack_alerts\":[");
+    for (size_t i = 0; i < NTA; i++) {
+        ob_puts(t, i ? ",\n" : "\n");
+        PUTL(t, "{\"rule\":");
+        ob_qs(t, PACK_RULE[TA[i].rule]);
+        PUTL(t, ",\"rule_number\":");
+        ob_i(t, TA[i].rule);
+        PUTL(t, ",\"build\":");
+        if (TA[i].bidx >= 0) {
+            ob_c(t, '"');
+            ob_puts(t, PROJ[B[TA[i].bidx].project].name);
+            ob_c(t, ':');
+            ob_puts(t, B[TA[i].bidx].uuid);
+            ob_c(t, '"');
+        } else {
+            PUTL(t, "null");
+        }
+        PUTL(t, ",\"event_id\":");
+        ob_qs_or_null(t, TA[i].eid[0] ? TA[i].eid : NULL);
+        ob_c(t, '}');
+    }
+    PUTL(t, "]");
+}
 
 static int cmp_action(const void *x, const void *y)
 {
@@ -4165,6 +4541,14 @@ static action *collect_actions(int s, size_t *out_n)
         if (O.eventbridge && bu->eb)
             ADD(bu->t_start, i, A_EB, 0);
     }
+    for (int i = 0; i < NB; i++) { /* --attacks (IAM steps go to the account's us-east-1) */
+        const build *bu = &B[i];
+        int first, nst = bu->attack ? atk_steps(bu->attack, &first) : 0;
+        if (nst && attack_stream(bu, bu->attack) == s)
+            for (int k = 0; k < nst; k++)
+                if (attack_time(bu, k) >= 0)
+                    ADD(attack_time(bu, k), i, A_ATTACK, k);
+    }
     for (int k = 0; k < NBA; k++) {
         if (BA[k].stream != s)
             continue;
@@ -4227,6 +4611,9 @@ static int render_action(ctx *c, ob *b, const action *ac, int32_t *owner, int *e
         break;
     case A_BGB:
         render_bgb(c, b, bu, ac->t, &g);
+        break;
+    case A_ATTACK:
+        render_attack(c, b, bu, ac->aux, ac->t, &g);
         break;
     default: /* A_EB */
         eb_build(c, bu);
@@ -4334,6 +4721,7 @@ static void generate_stream(int s)
             int32_t owner;
             int ebc;
             if (render_action(&c, &arena, &acts[ai], &owner, &ebc)) {
+                truth_of_action(&acts[ai], &arena, off);
                 PUSH_ENTRY(off, arena.n - off, owner, acts[ai].t);
                 if (ebc && O.eventbridge)
                     eb_cloudtrail(&c, &eg, acts[ai].t, arena.p + off, arena.n - off);
@@ -4725,6 +5113,8 @@ static void write_truth(void)
     ob_puts(&t, O.eventbridge ? "true" : "false");
     PUTL(&t, ",\"corrupt\":");
     ob_puts(&t, O.corrupt ? "true" : "false");
+    if (O.attacks) /* only then, so earlier ground truths stay byte-identical */
+        PUTL(&t, ",\"attacks\":true");
     PUTL(&t, ",\"level\":");
     ob_i(&t, O.level);
     PUTL(&t, ",\"gzip\":");
@@ -5008,7 +5398,9 @@ static void write_truth(void)
         ob_i(&t, ba->late);
         ob_c(&t, '}');
     }
-    PUTL(&t, "]\n}\n");
+    PUTL(&t, "]");
+    write_truth_alerts(&t);
+    PUTL(&t, "\n}\n");
     if (write_all(O.truth, t.p, t.n) != 0)
         die("'%s': %s", O.truth, strerror(errno));
     ob_free(&t);
@@ -5036,6 +5428,7 @@ static void usage(FILE *f)
           "  --eventbridge      also write EventBridge events under DIR/eventbridge/\n"
           "  --truth FILE       ground-truth path (default DIR/ground-truth.json)\n"
           "  --corrupt          also write a truncated .json.gz and a non-JSON .json.gz\n"
+          "  --attacks          also write CodeBuild attack scenarios (ground truth in pack_alerts)\n"
           "  --jobs N           compression threads, 1-16 (default 2)\n"
           "  --level N          gzip level, 1-12 (default 1; isal uses 1-3)\n"
           "  --gzip ENGINE      libdeflate (default), or isal in a build with -DBT_GEN_ISAL\n"
@@ -5116,7 +5509,8 @@ static void parse_args(int argc, char **argv)
         }
         memcpy(name, a, nl);
         name[nl] = '\0';
-        int is_flag = !strcmp(name, "--eventbridge") || !strcmp(name, "--corrupt") || !strcmp(name, "--help");
+        int is_flag = !strcmp(name, "--eventbridge") || !strcmp(name, "--corrupt") ||
+                      !strcmp(name, "--attacks") || !strcmp(name, "--help");
         if (is_flag) {
             if (eq) {
                 fprintf(stderr, "bt-gen: %s: takes no value\n", name);
@@ -5172,6 +5566,8 @@ static void parse_args(int argc, char **argv)
             O.truth = val;
         } else if (!strcmp(name, "--corrupt")) {
             O.corrupt = 1;
+        } else if (!strcmp(name, "--attacks")) {
+            O.attacks = 1;
         } else if (!strcmp(name, "--jobs")) {
             O.jobs = (int)parse_int(name, val, 1, 16);
         } else if (!strcmp(name, "--level")) {
@@ -5262,6 +5658,8 @@ int main(int argc, char **argv)
     setup_world();
     int64_t nbuilds = O.builds >= 0 ? O.builds : (O.events / 250 > 0 ? O.events / 250 : 1);
     plan_builds(nbuilds);
+    if (O.attacks)
+        plan_attacks();
 
     /* the rest of the requested events is unrelated noise */
     int64_t build_records = 0;
@@ -5269,7 +5667,7 @@ int main(int argc, char **argv)
         const build *bu = &B[i];
         build_records += bu->ncalls + bu->nch + bu->nbgb + (bu->trigger != T_WEBHOOK) +
                          !(bu->outcome == OUT_FAULT && bu->fail_phase == PH_PROVISIONING) +
-                         (bu->outcome == OUT_STOPPED);
+                         (bu->outcome == OUT_STOPPED) + attack_records(bu);
     }
     build_records += 2 * (int64_t)NBA;
     int64_t noise = O.events > build_records ? O.events - build_records : 0;

@@ -22,7 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buildtrail/arena.h"
+#include "buildtrail/buf.h"
+#include "buildtrail/codebuild.h"
 #include "buildtrail/error.h"
+#include "buildtrail/event.h"
+#include "buildtrail/filter.h"
 #include "buildtrail/json.h"
 
 #ifdef __cplusplus
@@ -223,6 +228,134 @@ int bt_rules_correlate(bt_rules_corr *c, const bt_rule *rule, const bt_json *rec
 int bt_rules_corr_flush(bt_rules_corr *c, int64_t now_ms, bt_rules_alert_fn cb, void *ud);
 /* Bytes of correlation state currently held (for the memory target). */
 size_t bt_rules_corr_memory(const bt_rules_corr *c);
+
+/* ---- derived fields from build lifecycles (src/rules/derive.c) ----
+ *
+ * A build tracker holds what is known of each build: its project and id, its start and
+ * end (StartBuild / RetryBuild / StartBuildBatch records, StopBuild, EventBridge state
+ * changes, or a store's build summaries) and the source addresses its role session
+ * AWSCodeBuild-<uuid> used (first use of each: time and event id). Learning is
+ * order-independent, so a caller may learn a whole archive in a first pass and derive
+ * in a second; or learn and derive as time-ordered events stream (each event learned
+ * before or after it is derived: an event never counts as "before" itself).
+ *
+ * Memory is bounded: at most max_builds builds (later builds are not tracked: their
+ * state-based fields stay absent) and BT_BUILD_TRACKER_MAX_IPS addresses per build.
+ * Source addresses that are service names (codebuild.amazonaws.com, AWS Internal) are
+ * not addresses and are ignored.
+ */
+typedef struct bt_build_tracker bt_build_tracker;
+
+#define BT_BUILD_TRACKER_MAX_IPS 16
+#define BT_BUILD_TRACKER_DEFAULT_BUILDS 200000
+
+/* New empty tracker (max_builds 0 = BT_BUILD_TRACKER_DEFAULT_BUILDS), or NULL. */
+bt_build_tracker *bt_build_tracker_new(size_t max_builds);
+void bt_build_tracker_free(bt_build_tracker *t); /* accepts NULL */
+
+/* Learns from one event: lifecycle facts (re-parsing the few records that carry them)
+ * and the role session's calls and source addresses. 0 or BT_ENOMEM. */
+int bt_build_tracker_learn(bt_build_tracker *t, const bt_event *ev);
+/* Learns one build's summary (as bt_store_builds_find reports it): project, id, start,
+ * end and status. 0 or BT_ENOMEM. */
+int bt_build_tracker_add_build(bt_build_tracker *t, const bt_build *b);
+/* Builds tracked, and builds not tracked for the cap. */
+size_t bt_build_tracker_count(const bt_build_tracker *t, size_t *dropped);
+
+/*
+ * The derived fields of ev (docs/rules.md, "Derived fields"): the build it belongs to
+ * (its role session's build when it is a build's own call, else the build it is about),
+ * is_build_call (0 for every event that is not a build's own call), the build's state
+ * at the event's time (NOT_STARTED before its start, IN_PROGRESS until its end, then
+ * its final status with build_ended_age_s), and source_ip_known for a build's calls
+ * from an address (absent for the session's first address). *d is overwritten; its
+ * strings point into ev or t and stay valid until the next call or ev's end.
+ */
+void bt_build_tracker_derive(bt_build_tracker *t, const bt_event *ev, bt_rule_derived *d);
+
+/* ---- hunting: a rule set over a stream of events (src/rules/hunt.c) ----
+ *
+ * bt_hunt evaluates a compiled set over bt_events (from a store or a scan): raw-byte
+ * pre-filter, parse, derived fields from a build tracker, match, correlate. Each alert
+ * is written as JSON (bt_hunt_alert_json) to an unlinked temporary file at once; memory
+ * holds an index of about 80 bytes per alert, sorted at the end by time, then event id,
+ * then rule load order (a record delivered twice gives one alert per rule). Memory also
+ * holds the tracker (its cap) and correlation state (bounded by the timespans and
+ * caps); in unordered mode the records of the matches that feed correlations go to the
+ * temporary file too and are replayed in time order at bt_hunt_finish.
+ */
+typedef struct bt_hunt bt_hunt;
+
+/* One alert, as bt_hunt_alert_json writes it. */
+typedef struct bt_hunt_alert {
+    const bt_rule *rule;
+    int64_t time_ms;      /* the event's; a correlation's: its last event's */
+    const char *event_id; /* NULL for correlation alerts */
+    const char *account, *region;
+    const char *build_id; /* NULL when none */
+    const char *raw;      /* the record, byte-exact; NULL for correlations */
+    size_t raw_len;
+    const char *const *event_ids; /* correlation alerts: the events, oldest first */
+    size_t nevent_ids;
+} bt_hunt_alert;
+
+typedef struct bt_hunt_opts {
+    /* events arrive in time order (a store read oldest first): the tracker learns as
+     * they come and correlations run at once. 0: events come in any order (a parallel
+     * scan): the caller learns every event first (bt_hunt_learn, a first pass) and
+     * correlation input is replayed in time order at the end. */
+    int ordered;
+    size_t max_builds;       /* tracker cap; 0 = default */
+    bt_rules_corr_opts corr; /* zeros = defaults */
+} bt_hunt_opts;
+
+/* *out is freed with bt_hunt_free. rs must stay alive and compiled. 0, BT_ENOMEM, or
+ * BT_EIO when no temporary file can be made ($TMPDIR). */
+int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out);
+void bt_hunt_free(bt_hunt *h); /* accepts NULL */
+/* The tracker (for a first pass or store build summaries); owned by h. */
+bt_build_tracker *bt_hunt_tracker(bt_hunt *h);
+/* True when some rule reads a field that needs build lifecycles (build_state,
+ * build_ended_age_s, source_ip_known), i.e. an unordered scan needs a first pass. */
+bool bt_rules_need_lifecycle(const bt_ruleset *rs);
+/* Evaluates one event (pre-filter on ev->raw first). 0, BT_ENOMEM, BT_EIO. */
+int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err);
+/* End of input: replays correlation input (unordered), flushes windows, sorts. */
+int bt_hunt_finish(bt_hunt *h, bt_error *err);
+/* Alerts (after bt_hunt_finish: sorted, duplicates dropped). */
+size_t bt_hunt_count(const bt_hunt *h);
+/* Replaces out's content with the JSON object of alert i (no newline). 0, BT_EINVAL (no
+ * such alert), BT_EIO. */
+int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out);
+/* Records evaluated (passed the pre-filter and parsed) and seen. */
+void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed);
+
+/* Appends one alert as a compact JSON object with keys rule_id, rule_title, level,
+ * event_id, event_time, account, region, build_id, event (the raw record) - or, for a
+ * correlation, event_ids instead of event_id and event. 0 or BT_ENOMEM. */
+int bt_hunt_alert_json(bt_buf *out, const bt_hunt_alert *a);
+
+/* Store push-down: when every alerting or correlated detection rule pins eventName (and
+ * no rule needs the whole stream for source_ip_known), adds the union of the names to
+ * f as BT_F_EVENT_NAME values and returns 1; else 0 and f is unchanged. f must not
+ * already constrain event names. BT_EINVAL when over the filter's value cap (then 0). */
+int bt_rules_push_down(const bt_ruleset *rs, bt_filter *f);
+
+/* A set as a filter (search --rule): 1 when some alerting or correlated detection rule
+ * matches ev (derived fields from t, which may be fresh), else 0; BT_ENOMEM. scratch
+ * is reset. */
+int bt_rules_filter_event(const bt_ruleset *rs, bt_build_tracker *t, bt_arena *scratch,
+                          const bt_event *ev);
+
+/* ---- the shipped rule pack (src/rules/pack.c) ---- */
+
+/* The directory of the built-in pack: $BUILDTRAIL_RULES_DIR, else next to the running
+ * binary (<bin>/../share/buildtrail/rules, <bin>/../rules), else the install path and
+ * the source tree compiled in. 0, or BT_ENOTFOUND with err naming where it looked. */
+int bt_rules_builtin_dir(char *buf, size_t n, bt_error *err);
+/* bt_rules_load where an argument "builtin" (unless a directory of that name exists)
+ * stands for the built-in pack (only one "builtin" per call). */
+int bt_rules_load_args(const char *const *args, size_t n, bt_ruleset **out, bt_error *err);
 
 #ifdef __cplusplus
 }

@@ -3,17 +3,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildtrail/rules.h"
 #include "buildtrail/source.h"
 #include "buildtrail/store.h"
 #include "cli.h"
 
-enum { O_FROM = 1 };
+enum { O_FROM = 1, O_RULE };
 
 static const cli_opt search_opts[] = {
     {"from", 0, OPT_VALUE, "PATH", O_FROM,
      "Scan PATH (file, directory, - for stdin, or a trail's S3 archive s3://bucket[/prefix]; "
      "repeatable) directly instead of the store, like grep over an archive. For s3:// the "
      "time window, --account and --region choose the day prefixes read."},
+    {"rule", 0, OPT_VALUE, "PATH", O_RULE,
+     "Only events that a Sigma detection rule matches: a rule file, a directory of them or "
+     "'builtin' (repeatable; see hunt). Derived fields that need build lifecycles are absent "
+     "here: use hunt for those rules."},
 };
 static const cli_group search_group = CLI_GROUP("Search options", search_opts);
 static const cli_group *const search_groups[] = {&search_group,     &cli_group_filters,
@@ -24,7 +29,7 @@ static int cmd_search(int argc, char **argv);
 
 const cli_cmd cmd_search_def = {
     "search", cmd_search, "search the store, or files directly with --from",
-    "search [--from PATH]... [filters] [output options]",
+    "search [--from PATH]... [--rule PATH]... [filters] [output options]",
     "Prints the events that match every filter, newest first. Repeats of one filter are "
     "ORed and different filters are ANDed, so several attributes combine (the LookupEvents "
     "API takes only one). Without --from the store is searched; with --from the files are "
@@ -51,7 +56,20 @@ typedef struct search {
     bt_event *ev;
     size_t n, cap;
     bt_error err;
+    /* --rule */
+    const char **rules;
+    int nrules;
+    bt_ruleset *rs;
+    bt_build_tracker *tracker;
+    bt_arena *scratch;
+    uint64_t shown;
 } search;
+
+/* 1 when ev passes the --rule set (or there is none), 0 when not, BT_ENOMEM */
+static int rule_pass(search *s, const bt_event *ev)
+{
+    return s->rs ? bt_rules_filter_event(s->rs, s->tracker, s->scratch, ev) : 1;
+}
 
 static int on_opt(void *ctx, const cli_opt *o, const char *v)
 {
@@ -66,13 +84,23 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         s->from[s->nfrom++] = v;
         return 0;
     }
+    if (o->id == O_RULE) {
+        s->rules[s->nrules++] = v;
+        return 0;
+    }
     return -1;
 }
 
 static int on_store_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
 {
+    search *s = ctx;
+    int rc;
     (void)pos;
-    return cli_out_event(ctx, ev);
+    if ((rc = rule_pass(s, ev)) <= 0)
+        return rc;
+    if (s->rs && s->c.max_items && s->shown++ >= s->c.max_items)
+        return BT_ESTOP;
+    return cli_out_event(s->out, ev);
 }
 
 static int on_batch(void *ctx, const bt_batch *b)
@@ -80,6 +108,11 @@ static int on_batch(void *ctx, const bt_batch *b)
     search *s = ctx;
     size_t i;
     for (i = 0; i < b->n; i++) {
+        int pass = rule_pass(s, &b->events[i]);
+        if (pass < 0)
+            return pass;
+        if (!pass)
+            continue;
         if (s->n == s->cap) {
             size_t n = s->cap ? s->cap * 2 : 1024;
             bt_event *v = realloc(s->ev, n * sizeof *v);
@@ -183,8 +216,12 @@ static int cmd_search(int argc, char **argv)
     memset(&s, 0, sizeof s);
     cli_common_init(&s.c);
     s.from = calloc((size_t)argc + 1, sizeof *s.from);
-    if (!s.from)
+    s.rules = calloc((size_t)argc + 1, sizeof *s.rules);
+    if (!s.from || !s.rules) {
+        free(s.from);
+        free(s.rules);
         return EXIT_ERROR;
+    }
     rc = cli_parse(&cmd_search_def, argc, argv, on_opt, &s, &pos, &npos);
     if (rc) {
         code = rc > 0 ? EXIT_OK : EXIT_USAGE;
@@ -194,6 +231,20 @@ static int cmd_search(int argc, char **argv)
         cli_err("search: unexpected argument '%s' (files are given with --from)", pos[0]);
         code = EXIT_USAGE;
         goto done;
+    }
+    if (s.nrules) {
+        if (bt_rules_load_args(s.rules, (size_t)s.nrules, &s.rs, &s.err)) {
+            code = cli_fail(&s.err, s.err.code == BT_ENOMEM ? EXIT_ERROR : EXIT_USAGE);
+            goto done;
+        }
+        s.tracker = bt_build_tracker_new(0);
+        s.scratch = bt_arena_new(256 << 10, 0);
+        if (!s.tracker || !s.scratch) {
+            cli_err("out of memory");
+            code = EXIT_ERROR;
+            goto done;
+        }
+        bt_rules_push_down(s.rs, &s.c.filter);
     }
     if (!(s.out = cli_out_new(s.c.output, s.c.query, "LookupEvents"))) {
         code = EXIT_USAGE;
@@ -211,7 +262,9 @@ static int cmd_search(int argc, char **argv)
             memset(&q, 0, sizeof q);
             q.filter = &s.c.filter;
             q.limit = s.c.max_items;
-            rc = bt_store_search(store, &q, on_store_event, s.out, &s.err);
+            if (s.rs)
+                q.limit = 0; /* --max-items counts what the rules pass */
+            rc = bt_store_search(store, &q, on_store_event, &s, &s.err);
             if (rc && rc != BT_ESTOP)
                 code = cli_fail(&s.err, EXIT_ERROR);
         }
@@ -225,6 +278,10 @@ done:
     bt_arena_free(s.arena);
     free(s.ev);
     free(s.from);
+    free(s.rules);
+    bt_rules_free(s.rs);
+    bt_build_tracker_free(s.tracker);
+    bt_arena_free(s.scratch);
     free(path);
     free(pos);
     return code;

@@ -9,6 +9,8 @@
 #define BT_VERSION "0"
 #endif
 
+extern const cli_cmd cmd_hunt_def; /* cmd_hunt.c */
+
 /* The command table: each definition (options, help, handler) lives in cmd_<name>.c. */
 const cli_cmd *const cli_commands[] = {
     &cmd_ingest_def,
@@ -18,6 +20,7 @@ const cli_cmd *const cli_commands[] = {
     &cmd_build_def,
     &cmd_lookup_def,
     &cmd_serve_def,
+    &cmd_hunt_def,
     &cmd_help_def,
 };
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];

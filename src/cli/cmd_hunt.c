@@ -1,0 +1,391 @@
+/* cmd_hunt.c - `buildtrail hunt`: Sigma rules over the store, or over files and S3
+ * archives directly with --from; prints one alert per match (the evaluation is the
+ * library's bt_hunt, rules.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildtrail/rules.h"
+#include "buildtrail/source.h"
+#include "buildtrail/store.h"
+#include "buildtrail/timeutil.h"
+#include "cli.h"
+
+enum { O_RULES = 1, O_FROM };
+
+static const cli_opt hunt_opts[] = {
+    {"rules", 0, OPT_VALUE, "PATH", O_RULES,
+     "Sigma rules to evaluate: a rule file, a directory of them (*.yml, *.yaml, recursively), "
+     "or 'builtin' for the shipped CodeBuild pack (repeatable; required). A rule that does not "
+     "load stops everything with one line naming file, rule and problem (exit 2)."},
+    {"from", 0, OPT_VALUE, "PATH", O_FROM,
+     "Evaluate PATH (file, directory, - for stdin, or a trail's S3 archive "
+     "s3://bucket[/prefix]; repeatable) directly instead of the store."},
+};
+static const cli_group hunt_group = CLI_GROUP("Hunt options", hunt_opts);
+static const cli_group *const hunt_groups[] = {
+    &hunt_group,   &cli_group_filters, &cli_group_output,
+    &cli_group_s3, &cli_group_store,   &cli_group_general,
+    NULL};
+
+static int cmd_hunt(int argc, char **argv);
+
+const cli_cmd cmd_hunt_def = {
+    "hunt",
+    cmd_hunt,
+    "evaluate Sigma detection rules over the store or archives",
+    "hunt --rules PATH... [--from PATH]... [filters] [output options]",
+    "Evaluates Sigma rules (detection and correlation rules, filters; docs/rules.md) over the "
+    "events the filters select, in the store or, with --from, in files and S3 archives read "
+    "directly. Each match of an alerting rule is one alert: --output ndjson prints one JSON "
+    "object per line with rule_id, rule_title, level, event_id, event_time, account, region, "
+    "build_id (null when none) and event (the record, byte-exact); correlation alerts carry "
+    "event_ids instead of event_id and event. --output json prints the same objects as a "
+    "JSON array; table and text print a summary per alert. Alerts come oldest first. Rules "
+    "may use buildtrail's derived fields (buildtrail.build_id, .build_state, ...): with "
+    "--from, when a rule needs build lifecycles, the files are read twice (first the "
+    "builds' starts, ends and addresses, then the rules); stdin is read once, learning "
+    "as it goes. Exit status 0 whether or not there are alerts.",
+    hunt_groups,
+    "  buildtrail hunt --rules builtin\n"
+    "  buildtrail hunt --rules builtin --rules ./sigma/cloudtrail --start-time 7d -o table\n"
+    "  buildtrail hunt --rules builtin --from ./AWSLogs -o ndjson\n"
+    "  buildtrail hunt --rules my-rule.yml --from s3://my-trail-bucket --start-time 1d\n"};
+
+typedef struct hunt {
+    cli_common c;
+    cli_s3 s3;
+    const char **rules, **from;
+    int nrules, nfrom;
+    bt_ruleset *rs;
+    bt_hunt *h;
+    int learning; /* --from: 1 the lifecycle pass, 2 learning while evaluating (stdin) */
+    bt_error err;
+} hunt;
+
+static int on_opt(void *ctx, const cli_opt *o, const char *v)
+{
+    hunt *s = ctx;
+    int rc = o->id >= O_ENDPOINT_URL ? cli_s3_opt(&s->s3, &s->c, o, v) : 1;
+    if (rc <= 0)
+        return rc;
+    rc = cli_common_opt(&s->c, o, v);
+    if (rc <= 0)
+        return rc;
+    if (o->id == O_RULES)
+        s->rules[s->nrules++] = v;
+    else if (o->id == O_FROM)
+        s->from[s->nfrom++] = v;
+    else
+        return -1;
+    return 0;
+}
+
+static int on_store_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    hunt *s = ctx;
+    (void)pos;
+    return bt_hunt_event(s->h, ev, &s->err);
+}
+
+static int on_build(void *ctx, const bt_build *b)
+{
+    return bt_build_tracker_add_build(ctx, b);
+}
+
+static int on_batch(void *ctx, const bt_batch *b)
+{
+    hunt *s = ctx;
+    size_t i;
+    int rc = 0;
+    for (i = 0; i < b->n && !rc; i++) {
+        if (s->learning)
+            rc = bt_build_tracker_learn(bt_hunt_tracker(s->h), &b->events[i]);
+        if (s->learning != 1 && !rc)
+            rc = bt_hunt_event(s->h, &b->events[i], &s->err);
+    }
+    return rc;
+}
+
+static void on_file_error(void *ctx, const char *path, const bt_error *err)
+{
+    hunt *s = ctx;
+    (void)path;
+    if (s->learning != 1) /* said once, in the pass that evaluates */
+        cli_err("%s", err->msg);
+}
+
+/* One pass over every --from source; f selects (NULL = everything). */
+static int scan_pass(hunt *s, const bt_file_list *l, const bt_filter *f, bt_read_stats *st)
+{
+    bt_scan_opts so;
+    int i, rc;
+    memset(&so, 0, sizeof so);
+    so.threads = s->c.threads;
+    so.filter = f;
+    so.on_batch = on_batch;
+    so.on_file_error = on_file_error;
+    so.ctx = s;
+    for (i = 0, rc = 0; i < s->nfrom; i++)
+        rc |= cli_is_s3_url(s->from[i]);
+    rc = l->n || !rc ? bt_scan_files(l, &so, st, &s->err) : 0;
+    for (i = 0; !rc && i < s->nfrom; i++)
+        if (cli_is_s3_url(s->from[i]))
+            rc = cli_s3_scan(&s->s3, s->from[i], &s->c.filter, &so, NULL, NULL, st, &s->err);
+    return rc;
+}
+
+static int hunt_files(hunt *s, const bt_filter *f)
+{
+    bt_file_list l = {0};
+    bt_read_stats st, st1;
+    int i, rc, code = EXIT_OK;
+
+    memset(&st, 0, sizeof st);
+    memset(&st1, 0, sizeof st1);
+    for (i = 0; i < s->nfrom; i++) {
+        rc = cli_is_s3_url(s->from[i]) ? cli_s3_check_url(s->from[i], &s->err)
+                                       : bt_file_list_add(&l, s->from[i], &s->err);
+        if (rc) {
+            code =
+                cli_fail(&s->err, rc == BT_EINVAL || rc == BT_ENOTFOUND ? EXIT_USAGE : EXIT_ERROR);
+            goto done;
+        }
+    }
+    rc = 0;
+    if (bt_rules_need_lifecycle(s->rs)) {
+        /* stdin cannot be read twice: learn as events come (2), which knows less */
+        for (i = 0; i < s->nfrom && strcmp(s->from[i], "-") != 0; i++)
+            ;
+        s->learning = i < s->nfrom ? 2 : 1;
+        if (s->learning == 1)
+            rc = scan_pass(s, &l, NULL, &st1);
+        if (s->learning == 1)
+            s->learning = 0;
+    }
+    if (!rc)
+        rc = scan_pass(s, &l, f, &st);
+    if (rc)
+        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
+                               : cli_fail(&s->err, EXIT_ERROR);
+    else if (st.errors)
+        code = EXIT_PARTIAL;
+    if (cli_debug)
+        cli_err("debug: hunt read %llu files, %llu records (%llu in the lifecycle pass)",
+                (unsigned long long)st.files, (unsigned long long)st.records,
+                (unsigned long long)st1.records);
+done:
+    bt_file_list_dispose(&l);
+    return code;
+}
+
+static int hunt_store(hunt *s, const bt_filter *f)
+{
+    bt_store *store = NULL;
+    bt_store_query q;
+    bt_build_query bq;
+    char *path = cli_store_path(&s->c);
+    int rc, code = EXIT_OK;
+
+    if (!path)
+        return EXIT_ERROR;
+    if (bt_store_open(path, BT_STORE_READONLY, &store, &s->err)) {
+        code = cli_fail(&s->err, EXIT_NOSTORE);
+        goto done;
+    }
+    bt_build_query_init(&bq);
+    if (bt_rules_need_lifecycle(s->rs) &&
+        (rc = bt_store_builds_find(store, &bq, on_build, bt_hunt_tracker(s->h), &s->err))) {
+        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
+                               : cli_fail(&s->err, EXIT_ERROR);
+        goto done;
+    }
+    memset(&q, 0, sizeof q);
+    q.filter = f;
+    q.oldest_first = 1;
+    if ((rc = bt_store_search(store, &q, on_store_event, s, &s->err)))
+        code = cli_fail(&s->err, EXIT_ERROR);
+done:
+    bt_store_close(store);
+    free(path);
+    return code;
+}
+
+/* table / text: one summary row per alert, from its JSON */
+static bt_json *summary_row(bt_arena *a, const bt_json *al)
+{
+    static const char *const keys[][2] = {{"EventTime", "event_time"}, {"Level", "level"},
+                                          {"Rule", "rule_title"},      {"Account", "account"},
+                                          {"Region", "region"},        {"BuildId", "build_id"},
+                                          {"EventId", "event_id"}};
+    bt_json *row = bt_json_new_object(a, 8);
+    const bt_json *ids = bt_json_get(al, "event_ids");
+    size_t k;
+    for (k = 0; row && k < sizeof keys / sizeof keys[0]; k++) {
+        const char *v = bt_json_get_str(al, keys[k][1]);
+        char cnt[32];
+        if (!v && ids && strcmp(keys[k][1], "event_id") == 0) {
+            snprintf(cnt, sizeof cnt, "%zu events", ids->len);
+            v = cnt;
+        }
+        if (!v)
+            v = "";
+        if (bt_json_object_put(a, row, keys[k][0], strlen(keys[k][0]),
+                               bt_json_new_string(a, v, strlen(v))))
+            return NULL;
+    }
+    return row;
+}
+
+static int print_summary(hunt *s, const char *format, size_t n)
+{
+    bt_arena *a = bt_arena_new(1 << 16, 0), *tmp = bt_arena_new(1 << 16, 0);
+    bt_json *rows = a ? bt_json_new_array(a, n) : NULL, *top = a ? bt_json_new_object(a, 1) : NULL;
+    bt_buf line = BT_BUF_INIT;
+    size_t i;
+    int code = EXIT_ERROR;
+    if (!rows || !top || !tmp)
+        goto oom;
+    for (i = 0; i < n; i++) {
+        bt_json *al, *row;
+        if (bt_hunt_alert_at(s->h, i, &line)) {
+            cli_err("cannot read the alerts' temporary file");
+            goto done;
+        }
+        bt_arena_reset(tmp);
+        if (bt_json_parse(tmp, line.data, line.len, NULL, &al, NULL) ||
+            !(row = summary_row(a, al)) || bt_json_array_push(a, rows, row))
+            goto oom;
+    }
+    if (bt_json_object_put(a, top, "Alerts", 6, rows))
+        goto oom;
+    code = cli_out_value(format, s->c.query, "Alerts", top);
+    goto done;
+oom:
+    cli_err("out of memory");
+done:
+    bt_buf_dispose(&line);
+    bt_arena_free(tmp);
+    bt_arena_free(a);
+    return code;
+}
+
+static int print_alerts(hunt *s)
+{
+    const char *fmt = s->c.output ? s->c.output : "json";
+    size_t i, n = bt_hunt_count(s->h);
+    bt_buf b = BT_BUF_INIT;
+    int json = strcmp(fmt, "json") == 0, code = EXIT_OK;
+
+    if (s->c.max_items && n > s->c.max_items)
+        n = (size_t)s->c.max_items;
+    if (!json && strcmp(fmt, "ndjson") != 0)
+        return print_summary(s, fmt, n);
+    if (json)
+        fputs(n ? "[\n" : "[", stdout);
+    for (i = 0; i < n; i++) {
+        if (bt_hunt_alert_at(s->h, i, &b)) {
+            cli_err("cannot read the alerts' temporary file");
+            code = EXIT_ERROR;
+            break;
+        }
+        fwrite(b.data, 1, b.len, stdout);
+        fputs(json && i + 1 < n ? ",\n" : "\n", stdout);
+    }
+    if (json)
+        fputs("]\n", stdout);
+    bt_buf_dispose(&b);
+    if (fflush(stdout) != 0 && code == EXIT_OK) {
+        cli_err("cannot write the output");
+        code = EXIT_ERROR;
+    }
+    return code;
+}
+
+static int check_output(const hunt *s)
+{
+    static const char *const ok[] = {"json", "ndjson", "table", "text"};
+    size_t i;
+    if (s->c.query &&
+        (!s->c.output || !strcmp(s->c.output, "json") || !strcmp(s->c.output, "ndjson"))) {
+        cli_err("hunt: --query applies to --output table and text only");
+        return -1;
+    }
+    for (i = 0; s->c.output && i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(s->c.output, ok[i]) == 0)
+            return 0;
+    if (!s->c.output)
+        return 0;
+    cli_err("hunt: --output: expected ndjson, json, table or text, got '%s'", s->c.output);
+    return -1;
+}
+
+static int cmd_hunt(int argc, char **argv)
+{
+    hunt s;
+    char **pos = NULL;
+    int npos = 0, rc, code = EXIT_OK;
+    bt_filter f;
+    bt_hunt_opts ho;
+
+    memset(&s, 0, sizeof s);
+    cli_common_init(&s.c);
+    s.rules = calloc((size_t)argc + 1, sizeof *s.rules);
+    s.from = calloc((size_t)argc + 1, sizeof *s.from);
+    if (!s.rules || !s.from) {
+        code = EXIT_ERROR;
+        goto done;
+    }
+    if ((rc = cli_parse(&cmd_hunt_def, argc, argv, on_opt, &s, &pos, &npos))) {
+        code = rc > 0 ? EXIT_OK : EXIT_USAGE;
+        goto done;
+    }
+    if (npos || !s.nrules || check_output(&s)) {
+        if (npos)
+            cli_err("hunt: unexpected argument '%s' (rules are given with --rules, files "
+                    "with --from)",
+                    pos[0]);
+        else if (!s.nrules)
+            cli_err("hunt: no rules (--rules PATH, or --rules builtin)");
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (bt_rules_load_args(s.rules, (size_t)s.nrules, &s.rs, &s.err)) {
+        code = cli_fail(&s.err, s.err.code == BT_ENOMEM ? EXIT_ERROR : EXIT_USAGE);
+        goto done;
+    }
+    memset(&ho, 0, sizeof ho);
+    ho.ordered = s.nfrom == 0;
+    if ((rc = bt_hunt_new(s.rs, &ho, &s.h))) {
+        cli_err(rc == BT_EIO ? "cannot make a temporary file (TMPDIR)" : "out of memory");
+        code = EXIT_ERROR;
+        goto done;
+    }
+    f = s.c.filter;
+    if (bt_rules_push_down(s.rs, &f) && cli_debug)
+        cli_err("debug: every rule pins eventName: %u names pushed down",
+                f.nvalues[BT_F_EVENT_NAME]);
+    code = s.nfrom ? hunt_files(&s, &f) : hunt_store(&s, &f);
+    if (code == EXIT_OK || code == EXIT_PARTIAL) {
+        int fin;
+        if (bt_hunt_finish(s.h, &s.err))
+            fin = cli_fail(&s.err, EXIT_ERROR);
+        else
+            fin = print_alerts(&s);
+        if (fin != EXIT_OK)
+            code = fin;
+    }
+    if (cli_debug && s.h) {
+        uint64_t seen, parsed;
+        bt_hunt_stats(s.h, &seen, &parsed);
+        cli_err("debug: %llu events, %llu past the pre-filter, %zu alerts",
+                (unsigned long long)seen, (unsigned long long)parsed, bt_hunt_count(s.h));
+    }
+done:
+    bt_hunt_free(s.h);
+    bt_rules_free(s.rs);
+    cli_s3_dispose(&s.s3);
+    free(s.rules);
+    free(s.from);
+    free(pos);
+    return code;
+}

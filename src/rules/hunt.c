@@ -1,0 +1,540 @@
+/* hunt.c - a compiled rule set over a stream of events (`buildtrail hunt`, `search
+ * --rule`): raw-byte pre-filter, parse, derived fields from the build tracker, match,
+ * correlation (at once for time-ordered input, else replayed in time order at the end),
+ * the alerts written as JSON to a spill file and sorted by a compact index (memory does
+ * not grow with the records of the alerts); and the store push-down of pinned event
+ * names. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buildtrail/event.h"
+#include "buildtrail/filter.h"
+#include "buildtrail/timeutil.h"
+#include "rules_int.h"
+
+/* An alert: its JSON is in the spill file at [off, off + len). */
+typedef struct halert {
+    int64_t time_ms;
+    uint64_t seq; /* arrival, for a stable sort */
+    uint64_t off;
+    uint32_t len;
+    uint32_t rule_index;
+    char eid[40]; /* "" for correlations */
+} halert;
+
+/* A match that feeds correlations (unordered input): its record is in the spill file. */
+typedef struct hfeed {
+    int64_t time_ms;
+    uint64_t seq;
+    const bt_rule *rule;
+    uint64_t off;
+    uint32_t len;
+    char eid[40];
+} hfeed;
+
+struct bt_hunt {
+    const bt_ruleset *rs;
+    bt_hunt_opts o;
+    bt_build_tracker *tracker;
+    bt_rules_corr *corr;
+    bt_arena *scratch; /* per event */
+    FILE *spill;       /* alerts' JSON and feed records (an unlinked temporary file) */
+    uint64_t spill_len;
+    bt_buf line;
+    halert *alerts;
+    size_t n, cap;
+    hfeed *feed;
+    size_t nfeed, capfeed;
+    uint64_t seq, seen, parsed;
+    /* the event being evaluated */
+    const bt_event *ev;
+    const bt_rule_derived *d;
+    const bt_json *rec;
+    int rc;
+};
+
+int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
+{
+    bt_hunt *h = calloc(1, sizeof *h);
+    *out = NULL;
+    if (!h)
+        return BT_ENOMEM;
+    h->rs = rs;
+    if (o)
+        h->o = *o;
+    h->tracker = bt_build_tracker_new(h->o.max_builds);
+    h->corr = bt_rules_corr_new(rs, &h->o.corr);
+    h->scratch = bt_arena_new(256 << 10, 0);
+    h->spill = tmpfile();
+    if (!h->tracker || !h->corr || !h->scratch || !h->spill) {
+        int rc = !h->spill && h->tracker && h->corr && h->scratch ? BT_EIO : BT_ENOMEM;
+        bt_hunt_free(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+void bt_hunt_free(bt_hunt *h)
+{
+    if (!h)
+        return;
+    bt_build_tracker_free(h->tracker);
+    bt_rules_corr_free(h->corr);
+    bt_arena_free(h->scratch);
+    if (h->spill)
+        fclose(h->spill);
+    bt_buf_dispose(&h->line);
+    free(h->alerts);
+    free(h->feed);
+    free(h);
+}
+
+bt_build_tracker *bt_hunt_tracker(bt_hunt *h)
+{
+    return h->tracker;
+}
+
+void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed)
+{
+    *seen = h->seen;
+    *parsed = h->parsed;
+}
+
+bool bt_rules_need_lifecycle(const bt_ruleset *rs)
+{
+    size_t i, k;
+    for (i = 0; i < rs->nrules; i++) {
+        const bt_rule_plan *p = bt_rule_get_plan(rs->rules[i]);
+        for (k = 0; p && k < p->nfields; k++)
+            if (strcasecmp(p->fields[k], "buildtrail.build_state") == 0 ||
+                strcasecmp(p->fields[k], "buildtrail.build_ended_age_s") == 0 ||
+                strcasecmp(p->fields[k], "buildtrail.source_ip_known") == 0)
+                return true;
+    }
+    return false;
+}
+
+/* Appends len bytes to the spill file; *off is where they start. */
+static int spill(bt_hunt *h, const void *p, size_t len, uint64_t *off)
+{
+    *off = h->spill_len;
+    if (len && fwrite(p, 1, len, h->spill) != len)
+        return BT_EIO;
+    h->spill_len += len;
+    return 0;
+}
+
+/* Reads [off, off + len) of the spill file into b (cleared first). */
+static int unspill(bt_hunt *h, uint64_t off, uint32_t len, bt_buf *b)
+{
+    bt_buf_clear(b);
+    if (fflush(h->spill) != 0 || bt_buf_reserve(b, (size_t)len + 1))
+        return BT_EIO;
+    if (pread(fileno(h->spill), b->data, len, (off_t)off) != (ssize_t)len)
+        return BT_EIO;
+    b->len = len;
+    b->data[len] = 0;
+    return 0;
+}
+
+/* Serialises a and indexes it. */
+static int keep_alert(bt_hunt *h, const bt_hunt_alert *a)
+{
+    halert *x;
+    int rc;
+    if (h->n == h->cap) {
+        size_t n = h->cap ? h->cap * 2 : 256;
+        halert *v = realloc(h->alerts, n * sizeof *v);
+        if (!v)
+            return BT_ENOMEM;
+        h->alerts = v;
+        h->cap = n;
+    }
+    x = &h->alerts[h->n];
+    memset(x, 0, sizeof *x);
+    x->time_ms = a->time_ms;
+    x->seq = h->seq++;
+    x->rule_index = (uint32_t)a->rule->index;
+    snprintf(x->eid, sizeof x->eid, "%s", a->event_id ? a->event_id : "");
+    bt_buf_clear(&h->line);
+    if ((rc = bt_hunt_alert_json(&h->line, a)) ||
+        (rc = spill(h, h->line.data, h->line.len, &x->off)))
+        return rc;
+    x->len = (uint32_t)h->line.len;
+    h->n++;
+    return 0;
+}
+
+/* The build named in a group value holding a role session AWSCodeBuild-<uuid>. */
+static const char *group_build(bt_hunt *h, const char *v)
+{
+    bt_event ev;
+    bt_rule_derived d;
+    const char *u = bt_event_codebuild_session_uuid(v);
+    if (!u)
+        return NULL;
+    memset(&ev, 0, sizeof ev);
+    ev.actor_uuid = bt_arena_strndup(h->scratch, u, 36);
+    ev.principal_arn = v;
+    if (!ev.actor_uuid)
+        return NULL;
+    bt_build_tracker_derive(h->tracker, &ev, &d);
+    return d.build_id;
+}
+
+static int on_corr_alert(void *ud, const bt_rule_alert *al)
+{
+    bt_hunt *h = ud;
+    bt_hunt_alert a;
+    size_t i;
+    memset(&a, 0, sizeof a);
+    a.rule = al->rule;
+    a.time_ms = al->last_ms;
+    a.event_ids = al->event_ids;
+    a.nevent_ids = al->nevent_ids;
+    /* fired by the event being evaluated: its account, region and build */
+    if (h->ev && h->ev->event_id && al->nevent_ids &&
+        strcmp(al->event_ids[al->nevent_ids - 1], h->ev->event_id) == 0) {
+        a.account = h->ev->account;
+        a.region = h->ev->region;
+        a.build_id = h->d->build_id;
+        return keep_alert(h, &a);
+    }
+    /* else what the group says */
+    for (i = 0; i < al->ngroup; i++) {
+        const char *f = al->group_fields[i], *v = al->group_values[i];
+        if (!*v)
+            continue;
+        if (strcmp(f, "recipientAccountId") == 0 || strcmp(f, "userIdentity.accountId") == 0)
+            a.account = v;
+        else if (strcmp(f, "awsRegion") == 0)
+            a.region = v;
+        else if (strcmp(f, "buildtrail.build_id") == 0)
+            a.build_id = v;
+        else if (!a.build_id)
+            a.build_id = group_build(h, v);
+    }
+    return keep_alert(h, &a);
+}
+
+static int feed_keep(bt_hunt *h, const bt_rule *r)
+{
+    hfeed *f;
+    if (h->nfeed == h->capfeed) {
+        size_t n = h->capfeed ? h->capfeed * 2 : 256;
+        hfeed *v = realloc(h->feed, n * sizeof *v);
+        if (!v)
+            return BT_ENOMEM;
+        h->feed = v;
+        h->capfeed = n;
+    }
+    f = &h->feed[h->nfeed];
+    f->time_ms = h->ev->time_ms;
+    f->seq = h->seq++;
+    f->rule = r;
+    f->len = (uint32_t)h->ev->raw_len;
+    snprintf(f->eid, sizeof f->eid, "%s", h->ev->event_id ? h->ev->event_id : "");
+    if (spill(h, h->ev->raw, h->ev->raw_len, &f->off))
+        return BT_EIO;
+    h->nfeed++;
+    return 0;
+}
+
+static int on_match(void *ud, const bt_rule *r)
+{
+    bt_hunt *h = ud;
+    const bt_event *ev = h->ev;
+    int rc = 0;
+    if (r->info.alerts) {
+        bt_hunt_alert a;
+        memset(&a, 0, sizeof a);
+        a.rule = r;
+        a.time_ms = ev->time_ms;
+        a.event_id = ev->event_id;
+        a.account = ev->account;
+        a.region = ev->region;
+        a.build_id = h->d->build_id;
+        a.raw = ev->raw;
+        a.raw_len = ev->raw_len;
+        rc = keep_alert(h, &a);
+    }
+    if (!rc && r->nusers) {
+        if (h->o.ordered)
+            rc = bt_rules_correlate(h->corr, r, h->rec, h->d, ev->time_ms,
+                                    ev->event_id ? ev->event_id : "", on_corr_alert, h);
+        else
+            rc = feed_keep(h, r);
+    }
+    if (rc) {
+        h->rc = rc;
+        return 1;
+    }
+    return 0;
+}
+
+static int fail(bt_error *err, int rc)
+{
+    return bt_error_set(
+        err, rc, rc == BT_ENOMEM ? "out of memory" : "cannot write the alerts' temporary file");
+}
+
+/* Parses, derives and matches ev (already past the pre-filter). */
+static int evaluate(bt_hunt *h, const bt_event *ev, bt_json *rec, bt_error *err)
+{
+    bt_rule_derived d;
+    int rc;
+    bt_build_tracker_derive(h->tracker, ev, &d);
+    h->ev = ev;
+    h->d = &d;
+    h->rec = rec;
+    h->rc = 0;
+    rc = bt_rules_match(h->rs, rec, &d, on_match, h);
+    if (rc == BT_ESTOP && h->rc)
+        rc = h->rc;
+    if (rc == BT_ESTOP)
+        rc = 0;
+    h->ev = NULL;
+    return rc ? fail(err, rc) : 0;
+}
+
+int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err)
+{
+    bt_json *rec;
+    int rc;
+    h->seen++;
+    if (h->o.ordered && (rc = bt_build_tracker_learn(h->tracker, ev)))
+        return fail(err, rc);
+    if (!bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
+        return 0;
+    bt_arena_reset(h->scratch);
+    if (bt_json_parse(h->scratch, ev->raw, ev->raw_len, NULL, &rec, NULL))
+        return 0; /* it parsed once to become an event */
+    h->parsed++;
+    return evaluate(h, ev, rec, err);
+}
+
+static int cmp_feed(const void *a, const void *b)
+{
+    const hfeed *x = a, *y = b;
+    int c;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? -1 : 1;
+    if ((c = strcmp(x->eid, y->eid)))
+        return c;
+    if (x->rule != y->rule)
+        return x->rule->index < y->rule->index ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Unordered input: the kept matches, in time order, into the correlations. */
+static int replay(bt_hunt *h, bt_error *err)
+{
+    bt_buf raw = BT_BUF_INIT;
+    size_t i;
+    int rc = 0;
+    if (h->nfeed)
+        qsort(h->feed, h->nfeed, sizeof *h->feed, cmp_feed);
+    for (i = 0; i < h->nfeed && !rc; i++) {
+        const hfeed *f = &h->feed[i];
+        bt_json *rec;
+        bt_event ev;
+        bt_rule_derived d;
+        /* a record delivered twice (same event id) counts once */
+        if (i && *f->eid && f->rule == f[-1].rule && strcmp(f->eid, f[-1].eid) == 0)
+            continue;
+        if ((rc = unspill(h, f->off, f->len, &raw)))
+            break;
+        bt_arena_reset(h->scratch);
+        if (bt_json_parse(h->scratch, raw.data, raw.len, NULL, &rec, NULL) ||
+            bt_event_from_record(h->scratch, rec, &ev, NULL))
+            continue;
+        bt_build_tracker_derive(h->tracker, &ev, &d);
+        h->ev = &ev;
+        h->d = &d;
+        rc = bt_rules_correlate(h->corr, f->rule, rec, &d, ev.time_ms,
+                                ev.event_id ? ev.event_id : "", on_corr_alert, h);
+    }
+    h->ev = NULL;
+    bt_buf_dispose(&raw);
+    return rc ? fail(err, rc) : 0;
+}
+
+static int cmp_alert(const void *a, const void *b)
+{
+    const halert *x = a, *y = b;
+    int c;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? -1 : 1;
+    if ((c = strcmp(x->eid, y->eid)))
+        return c;
+    if (x->rule_index != y->rule_index)
+        return x->rule_index < y->rule_index ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* CloudTrail delivers some records twice (same event id): one alert per rule and event */
+static void dedupe(bt_hunt *h)
+{
+    size_t i, n = 0;
+    for (i = 0; i < h->n; i++) {
+        const halert *x = &h->alerts[i], *p = n ? &h->alerts[n - 1] : NULL;
+        if (p && *x->eid && p->rule_index == x->rule_index && strcmp(p->eid, x->eid) == 0)
+            continue;
+        h->alerts[n++] = *x;
+    }
+    h->n = n;
+}
+
+int bt_hunt_finish(bt_hunt *h, bt_error *err)
+{
+    int rc;
+    if (!h->o.ordered && (rc = replay(h, err)))
+        return rc;
+    if ((rc = bt_rules_corr_flush(h->corr, INT64_MAX, on_corr_alert, h)))
+        return fail(err, rc);
+    if (h->n)
+        qsort(h->alerts, h->n, sizeof *h->alerts, cmp_alert);
+    dedupe(h);
+    if (fflush(h->spill) != 0)
+        return fail(err, BT_EIO);
+    return 0;
+}
+
+size_t bt_hunt_count(const bt_hunt *h)
+{
+    return h->n;
+}
+
+int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out)
+{
+    if (i >= h->n)
+        return BT_EINVAL;
+    return unspill(h, h->alerts[i].off, h->alerts[i].len, out);
+}
+
+static void put_key_str(bt_buf *o, const char *key, const char *v)
+{
+    bt_buf_printf(o, ",\"%s\":", key);
+    if (v)
+        bt_json_write_string(o, v, strlen(v), 0);
+    else
+        bt_buf_puts(o, "null");
+}
+
+int bt_hunt_alert_json(bt_buf *o, const bt_hunt_alert *a)
+{
+    const bt_rule_info *in = bt_rule_get_info(a->rule);
+    size_t i, before = o->len;
+    bt_buf_puts(o, "{\"rule_id\":");
+    if (in->id)
+        bt_json_write_string(o, in->id, strlen(in->id), 0);
+    else
+        bt_buf_puts(o, "null");
+    put_key_str(o, "rule_title", in->title);
+    put_key_str(o, "level", in->level);
+    if (!a->event_ids)
+        put_key_str(o, "event_id", a->event_id);
+    bt_buf_puts(o, ",\"event_time\":\"");
+    bt_time_format_utc(o, a->time_ms);
+    bt_buf_putc(o, '"');
+    put_key_str(o, "account", a->account);
+    put_key_str(o, "region", a->region);
+    put_key_str(o, "build_id", a->build_id);
+    if (a->event_ids) {
+        bt_buf_puts(o, ",\"event_ids\":[");
+        for (i = 0; i < a->nevent_ids; i++) {
+            if (i)
+                bt_buf_putc(o, ',');
+            bt_json_write_string(o, a->event_ids[i], strlen(a->event_ids[i]), 0);
+        }
+        bt_buf_putc(o, ']');
+    } else {
+        bt_buf_puts(o, ",\"event\":");
+        bt_buf_append(o, a->raw, a->raw_len);
+    }
+    bt_buf_putc(o, '}');
+    /* the buffer's writers fail only by allocation; a short result means that */
+    return o->len > before && o->data[o->len - 1] == '}' ? 0 : BT_ENOMEM;
+}
+
+/* The detection rules whose matches count: alerting or feeding a correlation. */
+static bool counts(const bt_rule *r)
+{
+    return r->info.kind == BT_RULE_DETECTION && (r->info.alerts || r->nusers);
+}
+
+int bt_rules_push_down(const bt_ruleset *rs, bt_filter *f)
+{
+    bt_filter g = *f;
+    size_t i, k, v;
+    bool any = false;
+
+    if (f->nvalues[BT_F_EVENT_NAME])
+        return 0;
+    for (i = 0; i < rs->nrules; i++) {
+        const bt_rule *r = rs->rules[i];
+        const bt_rule_plan *p;
+        const bt_rule_pin *pin = NULL;
+        if (!counts(r))
+            continue;
+        p = bt_rule_get_plan(r);
+        for (k = 0; p && k < p->nfields; k++)
+            if (strcasecmp(p->fields[k], "buildtrail.source_ip_known") == 0)
+                return 0;
+        for (k = 0; p && k < p->npins; k++)
+            if (strcmp(p->pins[k].field, "eventName") == 0)
+                pin = &p->pins[k];
+        if (!pin)
+            return 0;
+        for (v = 0; v < pin->nvalues; v++) {
+            unsigned j;
+            bool dup = false;
+            for (j = 0; j < g.nvalues[BT_F_EVENT_NAME]; j++)
+                dup |= strcmp(g.values[BT_F_EVENT_NAME][j], pin->values[v]) == 0;
+            if (dup)
+                continue;
+            /* the store compares exactly; the rule case-insensitively: CloudTrail writes
+             * event names in one spelling, so the rule's is taken as written */
+            if (bt_filter_add(&g, BT_F_EVENT_NAME, pin->values[v], NULL))
+                return 0;
+        }
+        any = true;
+    }
+    if (!any)
+        return 0;
+    *f = g;
+    return 1;
+}
+
+typedef struct fmatch {
+    bool hit;
+} fmatch;
+
+static int on_filter_match(void *ud, const bt_rule *r)
+{
+    fmatch *m = ud;
+    if (!counts(r))
+        return 0;
+    m->hit = true;
+    return 1;
+}
+
+int bt_rules_filter_event(const bt_ruleset *rs, bt_build_tracker *t, bt_arena *scratch,
+                          const bt_event *ev)
+{
+    bt_json *rec;
+    bt_rule_derived d;
+    fmatch m = {false};
+    if (!bt_rules_prefilter(rs, ev->raw, ev->raw_len))
+        return 0;
+    bt_arena_reset(scratch);
+    if (bt_json_parse(scratch, ev->raw, ev->raw_len, NULL, &rec, NULL))
+        return 0;
+    bt_build_tracker_derive(t, ev, &d);
+    bt_rules_match(rs, rec, &d, on_filter_match, &m);
+    return m.hit ? 1 : 0;
+}

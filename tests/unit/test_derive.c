@@ -1,0 +1,348 @@
+/* test_derive.c - derived fields for rules (bt_build_tracker: build of an event, own
+ * call, state at the event's time, known source address), bt_hunt (alerts, correlation
+ * by build, duplicates), the store push-down and the alert JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildtrail/arena.h"
+#include "buildtrail/event.h"
+#include "buildtrail/filter.h"
+#include "buildtrail/json.h"
+#include "buildtrail/rules.h"
+#include "tharness.h"
+
+#define UUID "0b6e3c4e-1111-4222-8333-944445555666"
+#define ACCT "123456789012"
+#define SESSION "arn:aws:sts::" ACCT ":assumed-role/codebuild-web-service-role/AWSCodeBuild-" UUID
+
+static bt_arena *A;
+
+/* An event from JSON text (kept in A). */
+static bt_event ev_of(const char *text)
+{
+    bt_event ev;
+    bt_json *j = NULL;
+    char *copy = bt_arena_strdup(A, text);
+    memset(&ev, 0, sizeof ev);
+    if (bt_json_parse(A, copy, strlen(copy), NULL, &j, NULL) != 0) {
+        CHECK(!"test record parses");
+        return ev;
+    }
+    if (bt_json_get(j, "detail-type"))
+        CHECK_INT(bt_event_from_build_status(A, j, &ev, NULL), 0);
+    else
+        CHECK_INT(bt_event_from_record(A, j, &ev, NULL), 0);
+    return ev;
+}
+
+static const char *start_build(void)
+{
+    return "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:"
+           "iam::" ACCT ":user/alice\",\"accountId\":\"" ACCT
+           "\"},\"eventTime\":\"2026-10-01T10:00:00Z\","
+           "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"StartBuild\",\"awsRegion\":"
+           "\"us-east-1\",\"sourceIPAddress\":\"198.51.100.7\",\"requestParameters\":{"
+           "\"projectName\":"
+           "\"web\"},\"responseElements\":{\"build\":{\"id\":\"web:" UUID "\",\"arn\":"
+           "\"arn:aws:codebuild:us-east-1:" ACCT ":build/web:" UUID "\"}},\"eventID\":"
+           "\"e0000000-0000-4000-8000-000000000001\",\"recipientAccountId\":\"" ACCT "\"}";
+}
+
+static const char *ended(void)
+{
+    return "{\"version\":\"0\",\"id\":\"e0000000-0000-4000-8000-0000000000ff\",\"detail-type\":"
+           "\"CodeBuild Build State Change\",\"source\":\"aws.codebuild\",\"account\":\"" ACCT
+           "\",\"time\":\"2026-10-01T10:10:00Z\",\"region\":\"us-east-1\",\"resources\":"
+           "[\"arn:aws:codebuild:us-east-1:" ACCT ":build/web:" UUID
+           "\"],\"detail\":{\"build-status\":"
+           "\"SUCCEEDED\",\"project-name\":\"web\",\"build-id\":\"arn:aws:codebuild:us-east-1:" ACCT
+           ":build/web:" UUID "\",\"current-phase\":\"COMPLETED\"}}";
+}
+
+/* A call of the build's session at HH:MM:SS from ip, with event id n. */
+static const char *call(const char *hms, const char *ip, int n, const char *err)
+{
+    return bt_arena_sprintf(
+        A,
+        "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"AssumedRole\",\"principalId\":"
+        "\"AROAEXAMPLE:AWSCodeBuild-" UUID "\",\"arn\":\"" SESSION "\",\"accountId\":\"" ACCT "\"},"
+        "\"eventTime\":\"2026-10-01T%sZ\",\"eventSource\":\"sts.amazonaws.com\",\"eventName\":"
+        "\"GetCallerIdentity\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"%s\"%s%s%s,"
+        "\"requestParameters\":null,\"responseElements\":null,\"eventID\":"
+        "\"c0000000-0000-4000-8000-%012d\",\"recipientAccountId\":\"" ACCT "\"}",
+        hms, ip, err ? ",\"errorCode\":\"" : "", err ? err : "", err ? "\"" : "", n);
+}
+
+static void test_build_of_event(void)
+{
+    bt_build_tracker *t = bt_build_tracker_new(0);
+    bt_event s = ev_of(start_build()), c = ev_of(call("10:01:00", "203.0.113.5", 1, NULL));
+    bt_event other = ev_of("{\"eventTime\":\"2026-10-01T10:00:00Z\",\"eventName\":\"ListBuckets\","
+                           "\"eventSource\":\"s3.amazonaws.com\",\"eventID\":\"x1\"}");
+    bt_rule_derived d;
+    CHECK_INT(bt_build_tracker_learn(t, &s), 0);
+    /* the start record is about the build, not its own call */
+    bt_build_tracker_derive(t, &s, &d);
+    CHECK_STR(d.build_id, "web:" UUID);
+    CHECK_STR(d.project, "web");
+    CHECK_INT(d.is_build_call, 0);
+    CHECK_STR(d.build_state, "IN_PROGRESS");
+    /* a call of its role session */
+    bt_build_tracker_derive(t, &c, &d);
+    CHECK_STR(d.build_id, "web:" UUID);
+    CHECK_STR(d.build_uuid, UUID);
+    CHECK_INT(d.is_build_call, 1);
+    CHECK_STR(d.build_state, "IN_PROGRESS");
+    CHECK(d.build_ended_age_s < 0);
+    /* an event of no build */
+    bt_build_tracker_derive(t, &other, &d);
+    CHECK(d.build_id == NULL && d.build_state == NULL);
+    CHECK_INT(d.is_build_call, 0);
+    CHECK_INT(d.source_ip_known, -1);
+    bt_build_tracker_free(t);
+}
+
+static void test_project_guess_without_lifecycle(void)
+{
+    bt_build_tracker *t = bt_build_tracker_new(0);
+    bt_event c = ev_of(call("10:01:00", "203.0.113.5", 1, NULL));
+    bt_rule_derived d;
+    bt_build_tracker_derive(t, &c, &d);
+    /* the console's role naming codebuild-<project>-service-role */
+    CHECK_STR(d.project, "web");
+    CHECK_STR(d.build_id, "web:" UUID);
+    CHECK(d.build_state == NULL); /* nothing known of its lifecycle */
+    bt_build_tracker_free(t);
+}
+
+static void test_state_after_end(void)
+{
+    bt_build_tracker *t = bt_build_tracker_new(0);
+    bt_event s = ev_of(start_build()), e = ev_of(ended());
+    bt_event late = ev_of(call("10:16:40", "203.0.113.5", 2, NULL));
+    bt_event before = ev_of(call("09:59:00", "203.0.113.5", 3, NULL));
+    bt_rule_derived d;
+    /* learned in any order */
+    CHECK_INT(bt_build_tracker_learn(t, &e), 0);
+    CHECK_INT(bt_build_tracker_learn(t, &s), 0);
+    bt_build_tracker_derive(t, &late, &d);
+    CHECK_STR(d.build_state, "SUCCEEDED");
+    CHECK(d.build_ended_age_s > 399.9 && d.build_ended_age_s < 400.1);
+    /* a call of the session before the start record counts as running (it exists) */
+    bt_build_tracker_derive(t, &before, &d);
+    CHECK_STR(d.build_state, "IN_PROGRESS");
+    bt_build_tracker_free(t);
+}
+
+static void test_source_ip_known(void)
+{
+    bt_build_tracker *t = bt_build_tracker_new(0);
+    bt_event c1 = ev_of(call("10:01:00", "203.0.113.5", 1, NULL));
+    bt_event c2 = ev_of(call("10:02:00", "203.0.113.5", 2, NULL));
+    bt_event c3 = ev_of(call("10:03:00", "192.0.2.66", 3, NULL));
+    bt_event c4 = ev_of(call("10:04:00", "codebuild.amazonaws.com", 4, NULL));
+    bt_rule_derived d;
+    /* all learned first (a first pass): "before" still means before in time */
+    CHECK_INT(bt_build_tracker_learn(t, &c3), 0);
+    CHECK_INT(bt_build_tracker_learn(t, &c2), 0);
+    CHECK_INT(bt_build_tracker_learn(t, &c1), 0);
+    CHECK_INT(bt_build_tracker_learn(t, &c4), 0);
+    bt_build_tracker_derive(t, &c1, &d);
+    CHECK_INT(d.source_ip_known, -1); /* the session's first address */
+    bt_build_tracker_derive(t, &c2, &d);
+    CHECK_INT(d.source_ip_known, 1);
+    bt_build_tracker_derive(t, &c3, &d);
+    CHECK_INT(d.source_ip_known, 0); /* new address, another one was in use */
+    bt_build_tracker_derive(t, &c4, &d);
+    CHECK_INT(d.source_ip_known, -1); /* a service name is not an address */
+    bt_build_tracker_free(t);
+}
+
+static void test_cap_and_summary(void)
+{
+    bt_build_tracker *t = bt_build_tracker_new(1);
+    bt_event s = ev_of(start_build());
+    bt_event c = ev_of(call("10:01:00", "203.0.113.5", 1, NULL));
+    bt_build b;
+    bt_rule_derived d;
+    size_t dropped = 0;
+    memset(&b, 0, sizeof b);
+    memcpy(b.uuid, "aaaaaaaa-1111-4222-8333-944445555666", 37);
+    b.project = "api";
+    b.build_id = "api:aaaaaaaa-1111-4222-8333-944445555666";
+    b.start_ms = 1000;
+    b.end_ms = 2000;
+    b.status = "FAILED";
+    b.status_source = "eventbridge";
+    b.outcome = BT_STATUS_FAILED;
+    CHECK_INT(bt_build_tracker_add_build(t, &b), 0);
+    CHECK_INT(bt_build_tracker_learn(t, &s), 0); /* over the cap: not tracked */
+    CHECK_INT(bt_build_tracker_count(t, &dropped), 1);
+    CHECK_INT(dropped, 1);
+    bt_build_tracker_derive(t, &c, &d);
+    CHECK(d.build_state == NULL);
+    bt_build_tracker_free(t);
+}
+
+static int load(bt_ruleset **rs, const char *yaml)
+{
+    bt_error err = BT_ERROR_INIT;
+    *rs = bt_rules_new();
+    if (bt_rules_add_buffer(*rs, "t.yml", yaml, strlen(yaml), &err) ||
+        bt_rules_compile(*rs, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static const char STOLEN[] =
+    "title: after end\nid: r-late\nlogsource: {product: aws, service: cloudtrail}\n"
+    "detection:\n  s:\n    userIdentity.principalId|contains: ':AWSCodeBuild-'\n"
+    "  late:\n    buildtrail.build_ended_age_s|gt: 300\n"
+    "  new:\n    buildtrail.source_ip_known: 'false'\n"
+    "  condition: s and (late or new)\nlevel: high\n";
+
+static const char BURST[] =
+    "title: denied\nname: denied\nlogsource: {product: aws, service: cloudtrail}\n"
+    "detection:\n  s:\n    errorCode: AccessDenied\n  condition: s\n---\n"
+    "title: burst\nid: r-burst\ncorrelation:\n  type: event_count\n  rules: [denied]\n"
+    "  group-by: [userIdentity.arn]\n  timespan: 1m\n  condition: {gte: 3}\nlevel: medium\n";
+
+static void test_hunt_alerts(void)
+{
+    bt_ruleset *rs;
+    bt_hunt *h;
+    bt_hunt_opts o;
+    bt_error err = BT_ERROR_INIT;
+    bt_buf out = BT_BUF_INIT;
+    bt_event s = ev_of(start_build()), e = ev_of(ended());
+    bt_event c1 = ev_of(call("10:01:00", "203.0.113.5", 1, NULL));
+    bt_event c2 = ev_of(call("10:05:00", "192.0.2.66", 2, NULL));  /* new address */
+    bt_event c3 = ev_of(call("10:12:00", "203.0.113.5", 3, NULL)); /* 2 min after: grace */
+    bt_event c4 = ev_of(call("10:30:00", "203.0.113.5", 4, NULL)); /* 20 min after */
+    bt_json *j;
+    if (load(&rs, STOLEN)) {
+        CHECK(!"rule loads");
+        return;
+    }
+    CHECK(bt_rules_need_lifecycle(rs));
+    memset(&o, 0, sizeof o);
+    o.ordered = 1;
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    CHECK_INT(bt_hunt_event(h, &s, &err), 0);
+    CHECK_INT(bt_hunt_event(h, &c1, &err), 0);
+    CHECK_INT(bt_hunt_event(h, &c2, &err), 0);
+    CHECK_INT(bt_hunt_event(h, &e, &err), 0);
+    CHECK_INT(bt_hunt_event(h, &c3, &err), 0);
+    CHECK_INT(bt_hunt_event(h, &c4, &err), 0);
+    CHECK_INT(bt_hunt_finish(h, &err), 0);
+    CHECK_INT(bt_hunt_count(h), 2);
+    if (bt_hunt_count(h) == 2) {
+        CHECK_INT(bt_hunt_alert_at(h, 0, &out), 0);
+        CHECK_INT(bt_json_parse(A, bt_arena_strdup(A, out.data), out.len, NULL, &j, NULL), 0);
+        CHECK_STR(bt_json_get_str(j, "event_id"), c2.event_id);
+        CHECK_INT(bt_hunt_alert_at(h, 1, &out), 0);
+        CHECK_INT(bt_json_parse(A, out.data, out.len, NULL, &j, NULL), 0);
+        CHECK_STR(bt_json_get_str(j, "event_id"), c4.event_id);
+        CHECK_STR(bt_json_get_str(j, "rule_id"), "r-late");
+        CHECK_STR(bt_json_get_str(j, "level"), "high");
+        CHECK_STR(bt_json_get_str(j, "build_id"), "web:" UUID);
+        CHECK_STR(bt_json_get_str(j, "event_time"), "2026-10-01T10:30:00Z");
+        CHECK(bt_json_get(j, "event") && bt_json_get(j, "event")->type == BT_JSON_OBJECT);
+        /* the record byte-exact */
+        CHECK(memmem(out.data, out.len, c4.raw, c4.raw_len) != NULL);
+    }
+    bt_buf_dispose(&out);
+    bt_hunt_free(h);
+    bt_rules_free(rs);
+}
+
+static void test_hunt_unordered_correlation(void)
+{
+    bt_ruleset *rs;
+    bt_hunt *h;
+    bt_hunt_opts o;
+    bt_error err = BT_ERROR_INIT;
+    bt_buf out = BT_BUF_INIT;
+    bt_event c[4];
+    int i;
+    c[0] = ev_of(call("10:01:30", "203.0.113.5", 3, "AccessDenied"));
+    c[1] = ev_of(call("10:01:00", "203.0.113.5", 1, "AccessDenied"));
+    c[2] = ev_of(call("10:01:10", "203.0.113.5", 2, "AccessDenied"));
+    c[3] = c[1]; /* delivered twice */
+    if (load(&rs, BURST)) {
+        CHECK(!"rules load");
+        return;
+    }
+    CHECK(!bt_rules_need_lifecycle(rs));
+    memset(&o, 0, sizeof o); /* unordered: replayed in time order at the end */
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    for (i = 0; i < 4; i++)
+        CHECK_INT(bt_hunt_event(h, &c[i], &err), 0);
+    CHECK_INT(bt_hunt_finish(h, &err), 0);
+    CHECK_INT(bt_hunt_count(h), 1); /* the building block does not alert on its own */
+    CHECK_INT(bt_hunt_alert_at(h, 1, &out), BT_EINVAL);
+    if (bt_hunt_count(h) == 1) {
+        bt_json *j;
+        CHECK_INT(bt_hunt_alert_at(h, 0, &out), 0);
+        CHECK_INT(bt_json_parse(A, bt_arena_strdup(A, out.data), out.len, NULL, &j, NULL), 0);
+        CHECK(bt_json_get(j, "event_ids") && bt_json_get(j, "event_ids")->len == 3);
+        CHECK(bt_json_get(j, "event_id") == NULL && bt_json_get(j, "event") == NULL);
+        CHECK_STR(bt_json_get_str(j, "build_id"), "web:" UUID);
+        CHECK_STR(bt_json_get_str(j, "account"), ACCT);
+        CHECK(strstr(out.data, "\"event_ids\":[\"c0000000-0000-4000-8000-000000000001\"") != NULL);
+        CHECK(strstr(out.data, "\"event\":") == NULL);
+    }
+    bt_buf_dispose(&out);
+    bt_hunt_free(h);
+    bt_rules_free(rs);
+}
+
+static void test_push_down(void)
+{
+    bt_ruleset *rs;
+    bt_filter f;
+    const char pinned[] =
+        "title: a\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n"
+        "  s:\n    eventName: [DeleteWebhook, PutResourcePolicy]\n  condition: s\n---\n"
+        "title: b\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n"
+        "  s:\n    eventName: DeleteWebhook\n    errorCode: AccessDenied\n  condition: s\n";
+    bt_filter_init(&f);
+    if (load(&rs, pinned) == 0) {
+        CHECK_INT(bt_rules_push_down(rs, &f), 1);
+        CHECK_INT(f.nvalues[BT_F_EVENT_NAME], 2);
+    }
+    bt_rules_free(rs);
+    bt_filter_init(&f);
+    if (load(&rs, STOLEN) == 0)
+        CHECK_INT(bt_rules_push_down(rs, &f), 0); /* a rule reads every event */
+    CHECK_INT(f.nvalues[BT_F_EVENT_NAME], 0);
+    bt_rules_free(rs);
+}
+
+static void test_builtin_pack(void)
+{
+    bt_ruleset *rs = NULL;
+    bt_error err = BT_ERROR_INIT;
+    const char *args[] = {"builtin"};
+    char dir[4096];
+    setenv("BUILDTRAIL_RULES_DIR", bt_t_source("rules"), 1);
+    CHECK_INT(bt_rules_builtin_dir(dir, sizeof dir, &err), 0);
+    CHECK_INT(bt_rules_load_args(args, 1, &rs, &err), 0);
+    CHECK_INT(bt_rules_count(rs), 9); /* 8 rules, one with its building block */
+    bt_rules_free(rs);
+    setenv("BUILDTRAIL_RULES_DIR", "/nonexistent/rules", 1);
+    CHECK_INT(bt_rules_builtin_dir(dir, sizeof dir, &err), BT_ENOTFOUND);
+    unsetenv("BUILDTRAIL_RULES_DIR");
+}
+
+static void setup(void)
+{
+    A = bt_arena_new(1 << 16, 0);
+}
+
+BT_TEST_MAIN(setup, test_build_of_event, test_project_guess_without_lifecycle, test_state_after_end,
+             test_source_ip_known, test_cap_and_summary, test_hunt_alerts,
+             test_hunt_unordered_correlation, test_push_down, test_builtin_pack)
