@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "ingest_lookup.h"
 
-enum { O_FORCE = 1, O_JSON_SUMMARY, O_PROGRESS };
+enum { O_FORCE = 1, O_JSON_SUMMARY, O_PROGRESS, O_MAX_RECORD };
 
 static const cli_opt ingest_opts[] = {
     {"force", 'f', OPT_FLAG, NULL, O_FORCE,
@@ -23,6 +23,8 @@ static const cli_opt ingest_opts[] = {
      "Print the summary as text (default) or json."},
     {"progress", 0, OPT_FLAG, NULL, O_PROGRESS,
      "Show the progress bar even when stderr is not a terminal."},
+    {"max-record-size", 0, OPT_VALUE, "BYTES", O_MAX_RECORD,
+     "Refuse records larger than this (default 1048576); each is counted (exit status 3)."},
 };
 
 static const cli_group ingest_group = CLI_GROUP("Ingest options", ingest_opts);
@@ -72,6 +74,7 @@ typedef struct ingest {
     cli_common c;
     cli_s3 s3;
     int force, json_summary, progress;
+    size_t max_record;
     bt_store *store;
     bt_ingest_plan *plan;
     int64_t t0_ms;
@@ -117,6 +120,7 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     switch (o->id) {
     case O_FORCE: in->force = 1; return 0;
     case O_PROGRESS: in->progress = 1; return 0;
+    case O_MAX_RECORD: return cli_parse_bytes(o->name, v, &in->max_record);
     case O_JSON_SUMMARY:
         if (strcmp(v, "json") == 0)
             in->json_summary = 1;
@@ -240,6 +244,8 @@ static int plan(ingest *in, char **pos, int npos, int *nlookup)
         code = cli_fail(&in->err, usage ? EXIT_USAGE : EXIT_ERROR);
         goto done;
     }
+    if (bt_ingest_plan_warning(in->plan))
+        cli_warn("%s", bt_ingest_plan_warning(in->plan));
     bt_ingest_plan_counts(in->plan, &nfiles, &nurls);
     if (!nurls && !*nlookup &&
         (in->c.filter.start_ms != INT64_MIN || in->c.filter.end_ms != INT64_MAX ||
@@ -300,6 +306,7 @@ static int run_ingest(ingest *in)
     o.aws = &aws;
     o.addressing = (bt_s3_addressing)in->s3.addressing;
     o.s3_connections = in->s3.concurrency;
+    o.max_record = in->max_record;
     o.progress = on_progress;
     o.source_error = on_source_error;
     o.s3_done = on_s3_done;
@@ -321,7 +328,11 @@ static int run_ingest(ingest *in)
         return cli_fail(&in->err, EXIT_ERROR);
     }
     print_summary(in, &st);
-    if (code == EXIT_OK && st.read.errors)
+    if (st.read.oversized)
+        cli_warn("%llu records larger than %zu bytes refused (--max-record-size)",
+                 (unsigned long long)st.read.oversized,
+                 in->max_record ? in->max_record : BT_MAX_RECORD_DEFAULT);
+    if (code == EXIT_OK && (st.read.errors || st.read.oversized))
         code = EXIT_PARTIAL;
     return code;
 }

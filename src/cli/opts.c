@@ -1,5 +1,6 @@
 /* opts.c - table-driven option parsing, --help text and the man page, all generated
  * from the same cli_opt tables so they cannot drift apart. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,20 @@ void cli_warn(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int cli_parse_bytes(const char *opt, const char *v, size_t *out)
+{
+    char *end;
+    unsigned long long n;
+    errno = 0;
+    n = strtoull(v, &end, 10);
+    if (!*v || *v == '-' || *v == '+' || errno || *end || n < 1024 || n > (1ull << 30)) {
+        cli_err("--%s '%s': expected a number of bytes from 1024 to 1073741824", opt, v);
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
 }
 
 int cli_fail(const bt_error *err, int code)
