@@ -320,7 +320,11 @@ static int run_ingest(ingest *in)
     if (in->tty)
         fputs("\r\033[K", stderr);
     if (rc == BT_ESTOP) {
-        cli_warn("interrupted: what was read so far is stored; run the same command to resume");
+        if (st.new_events)
+            cli_warn("interrupted: %llu new events stored; run the same command to resume",
+                     (unsigned long long)st.new_events);
+        else
+            cli_warn("interrupted: no new events were stored; run the same command to resume");
         code = 130;
     } else if (rc && st.source_failed) {
         code = cli_fail(&in->err, EXIT_ERROR);

@@ -49,6 +49,9 @@ int cli_parse_bytes(const char *opt, const char *v, size_t *out)
 int cli_fail(const bt_error *err, int code)
 {
     cli_err("%s", err && err->msg[0] ? err->msg : bt_strerror(err ? err->code : BT_ERROR));
+    /* a corrupt store has one exit status, whether found at open or mid-query */
+    if (err && err->code == BT_EDB && strstr(err->msg, "' is corrupt ("))
+        return EXIT_NOSTORE;
     return code;
 }
 

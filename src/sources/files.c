@@ -146,7 +146,10 @@ static int handle_lookup_event(reader *r, const bt_json *e)
 
 static int is_digest(const bt_json *v)
 {
-    return bt_json_get(v, "digestStartTime") && bt_json_get(v, "digestS3Object");
+    /* digestS3Object is not always there; these two always are */
+    return bt_json_get(v, "digestStartTime") &&
+           (bt_json_get(v, "digestEndTime") || bt_json_get(v, "digestS3Object") ||
+            bt_json_get(v, "logFiles"));
 }
 
 static int handle_value(reader *r, const bt_json *v, int depth)
