@@ -107,8 +107,9 @@ typedef struct bt_file_list {
  * out to be neither gzip nor JSON are skipped by the scan (stats.nonjson); a file
  * named directly must be readable as records, else it is an error. A directory already
  * entered (a symlink loop, or named twice) is skipped and counted in l->loops, the
- * first named in l->warning; a file already listed (by any path) is not listed again,
- * so no file is read twice. A subdirectory that cannot be read is listed as a failed
+ * first named in l->warning; a file the walk meets that is already listed (by any
+ * path: a symlink, a hard link, named directly) is not listed again, so no walk reads
+ * a file twice (a file named directly twice is read twice, as asked). A subdirectory that cannot be read is listed as a failed
  * entry (bt_file_info.error) and the walk goes on. A path named directly that is
  * neither a regular file nor a directory (a FIFO, a device) is refused (BT_EINVAL):
  * stdin is "-". Returns BT_ENOTFOUND / BT_EIO / BT_EINVAL for path itself. */

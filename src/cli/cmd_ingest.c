@@ -87,8 +87,21 @@ static volatile sig_atomic_t g_interrupted;
 
 static void on_sigint(int sig)
 {
-    (void)sig;
+    if (g_interrupted)
+        _exit(128 + sig); /* the second: at once (a read may be waiting on stdin) */
     g_interrupted = 1;
+}
+
+/* SIGINT/SIGTERM set the flag and interrupt a blocking read (no SA_RESTART), so an
+ * ingest waiting on stdin stops too. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* The lookup: option of the same name as o, when the S3 group's option shadows it
@@ -264,8 +277,7 @@ static int run_lookups(ingest *in, char **pos, int npos)
 {
     uint64_t added = 0;
     int i, code = EXIT_OK;
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
+    catch_signals();
     for (i = 0; i < npos; i++)
         if (ingest_is_lookup(pos[i])) {
             int c = ingest_lookup_run(&in->lk, pos[i], in->store, in->c.filter.start_ms,
@@ -314,8 +326,7 @@ static int run_ingest(ingest *in)
     o.payload = in;
     in->tty = (isatty(STDERR_FILENO) || in->progress) && !cli_quiet;
     in->t0_ms = mono_ms();
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
+    catch_signals();
     rc = bt_ingest_run(in->store, in->plan, &o, &st, &in->err);
     if (in->tty)
         fputs("\r\033[K", stderr);

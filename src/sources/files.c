@@ -745,8 +745,7 @@ int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err)
         free(p);
         return rc;
     }
-    if (seen)
-        return 0;
+    /* a file named directly is read as asked, even twice; the walk skips it */
     if ((rc = list_push(l, path, &sb)))
         return bt_error_set(err, rc, "out of memory");
     return 0;
