@@ -86,10 +86,10 @@ typedef struct bt_serve_request {
     size_t nheaders;
     const char *body;
     size_t body_len;
-    int body_too_large;             /* the transport stopped keeping the body at max_body */
-    const char *body_sha256;        /* with body_too_large: the hex SHA-256 of the whole
-                                       body as it was read (so the request is
-                                       authenticated before the 413), or NULL */
+    int body_too_large;      /* the transport stopped keeping the body at max_body */
+    const char *body_sha256; /* with body_too_large: the hex SHA-256 of the whole
+                                body as it was read (so the request is
+                                authenticated before the 413), or NULL */
 } bt_serve_request;
 
 /* One response. Initialise with bt_serve_response_init; dispose when done. */

@@ -79,8 +79,7 @@ int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const
  * delivering everything it could.
  */
 int bt_read_data_ex(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
-                    size_t max_record, bt_event_fn fn, void *ctx, bt_read_stats *st,
-                    bt_error *err);
+                    size_t max_record, bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err);
 
 /* ---- file enumeration ---- */
 
@@ -109,10 +108,10 @@ typedef struct bt_file_list {
  * entered (a symlink loop, or named twice) is skipped and counted in l->loops, the
  * first named in l->warning; a file the walk meets that is already listed (by any
  * path: a symlink, a hard link, named directly) is not listed again, so no walk reads
- * a file twice (a file named directly twice is read twice, as asked). A subdirectory that cannot be read is listed as a failed
- * entry (bt_file_info.error) and the walk goes on. A path named directly that is
- * neither a regular file nor a directory (a FIFO, a device) is refused (BT_EINVAL):
- * stdin is "-". Returns BT_ENOTFOUND / BT_EIO / BT_EINVAL for path itself. */
+ * a file twice (a file named directly twice is read twice, as asked). A subdirectory that cannot be
+ * read is listed as a failed entry (bt_file_info.error) and the walk goes on. A path named directly
+ * that is neither a regular file nor a directory (a FIFO, a device) is refused (BT_EINVAL): stdin
+ * is "-". Returns BT_ENOTFOUND / BT_EIO / BT_EINVAL for path itself. */
 int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err);
 /* Records path as a failed entry with err->msg (the scan reports it, the rest is read):
  * for a caller that goes on after bt_file_list_add failed for one of several paths. */

@@ -137,7 +137,8 @@ static int scan_files(search *s)
                     s->nfrom == 1)) {
             /* beside other paths a missing one is reported by the scan, the rest read */
             code = cli_fail(&s->err, s->err.code == BT_ENOTFOUND || s->err.code == BT_EINVAL
-                                         ? EXIT_USAGE : EXIT_ERROR);
+                                         ? EXIT_USAGE
+                                         : EXIT_ERROR);
             goto done;
         }
     if (l.warning)
@@ -180,7 +181,8 @@ static int scan_files(search *s)
                 (unsigned long long)st.errors);
     if (st.oversized)
         cli_warn("%llu records larger than %zu bytes refused (--max-record-size)",
-                 (unsigned long long)st.oversized, s->max_record ? s->max_record : BT_MAX_RECORD_DEFAULT);
+                 (unsigned long long)st.oversized,
+                 s->max_record ? s->max_record : BT_MAX_RECORD_DEFAULT);
     if (code == EXIT_OK && (st.errors || st.oversized))
         code = EXIT_PARTIAL;
 done:

@@ -30,10 +30,11 @@
 #define MAX_THREADS 256
 #define DEFAULT_HEADER_TIMEOUT 5
 #define DEFAULT_MAX_CONNECTIONS 4096
-#define FD_RESERVE 64          /* descriptors kept for stores, logs, the listener */
-#define LOG_INTERVAL_MS 10000  /* transport messages: at most one per interval */
-#define MAX_DRAIN ((size_t)64 << 20) /* a body over the cap is still read (and hashed, to
-                                        authenticate) up to this much */
+#define FD_RESERVE 64         /* descriptors kept for stores, logs, the listener */
+#define LOG_INTERVAL_MS 10000 /* transport messages: at most one per interval */
+#define MAX_DRAIN                                                                                  \
+    ((size_t)64 << 20) /* a body over the cap is still read (and hashed, to                        \
+                          authenticate) up to this much */
 
 /* One open connection, for the header timeout (MHD's own timeout is for inactivity,
  * which a client sending a header line every few seconds never reaches). */
@@ -408,8 +409,7 @@ typedef struct cl_scan {
     int conflict;
 } cl_scan;
 
-static enum MHD_Result on_cl(void *cls, enum MHD_ValueKind kind, const char *key,
-                             const char *value)
+static enum MHD_Result on_cl(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     cl_scan *x = cls;
     (void)kind;
@@ -465,9 +465,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!k->too_large &&
-            (k->body.len + *upload_data_size > max ||
-             bt_buf_append(&k->body, upload_data, *upload_data_size))) {
+        if (!k->too_large && (k->body.len + *upload_data_size > max ||
+                              bt_buf_append(&k->body, upload_data, *upload_data_size))) {
             /* over the cap: still read and hashed, so the 413 goes to an authenticated
              * client only; the kept part is hashed first */
             k->too_large = 1;
@@ -648,14 +647,13 @@ int bt_server_start(const bt_server_opts *o, bt_server **out, bt_error *err)
 #endif
     if (s->ipv6)
         flags |= MHD_USE_IPv6;
-    s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-        MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client,
-        MHD_OPTION_END);
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+                            threads, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                            MHD_OPTION_CONNECTION_LIMIT, max_conn,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_END);
     if (!s->d) {
         close(fd);
         rc = bt_error_set(err, BT_ERROR, "the HTTP server (libmicrohttpd) did not start");

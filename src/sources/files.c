@@ -22,10 +22,10 @@ typedef struct reader {
     bt_error *err;
     int stop; /* non-zero value returned by fn */
     size_t max_record;
-    int soft_rc;      /* the first bad part skipped (0 = none): returned at the end */
-    bt_error first;   /* its message */
-    int more_after;   /* something followed a bad part */
-    uint64_t nbad;    /* bad parts in this input */
+    int soft_rc;    /* the first bad part skipped (0 = none): returned at the end */
+    bt_error first; /* its message */
+    int more_after; /* something followed a bad part */
+    uint64_t nbad;  /* bad parts in this input */
 } reader;
 
 /* parse_at: the value is a container larger than max_record, skipped unparsed */
@@ -352,7 +352,9 @@ static int stream_object(reader *r, size_t *pos)
                                 i);
         i = skip_ws(d, i + 1, r->len);
         if ((rc = parse_at(r, &i, &k)))
-            return rc == OVERSIZED ? bt_error_set(r->err, BT_EPARSE, "invalid JSON at byte %zu: expected a key", i) : rc;
+            return rc == OVERSIZED ? bt_error_set(r->err, BT_EPARSE,
+                                                  "invalid JSON at byte %zu: expected a key", i)
+                                   : rc;
         if (k->type != BT_JSON_STRING)
             return bt_error_set(r->err, BT_EPARSE, "invalid JSON at byte %zu: expected a key", i);
         i = skip_ws(d, i, r->len);
@@ -458,8 +460,7 @@ int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const
 }
 
 int bt_read_data_ex(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
-                    size_t max_record, bt_event_fn fn, void *ctx, bt_read_stats *st,
-                    bt_error *err)
+                    size_t max_record, bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err)
 {
     bt_buf plain = BT_BUF_INIT;
     bt_error gz = BT_ERROR_INIT;
@@ -499,8 +500,8 @@ int bt_read_data_ex(const char *data, size_t len, bt_arena *scratch, const bt_fi
     if (!rc && r.soft_rc) {
         *err = r.first;
         if (r.more_after)
-            bt_error_set(err, r.soft_rc, "%s (%llu bad part(s) skipped, the rest read)", r.first.msg,
-                         (unsigned long long)r.nbad);
+            bt_error_set(err, r.soft_rc, "%s (%llu bad part(s) skipped, the rest read)",
+                         r.first.msg, (unsigned long long)r.nbad);
         rc = r.soft_rc;
     }
     if (gz_rc && (!rc || rc == BT_EPARSE)) {
@@ -534,7 +535,7 @@ typedef struct seen_set {
         dev_t dev;
         ino_t ino;
         int used;
-    } *v;
+    } * v;
     size_t n, cap;
     char *first_loop;
 } seen_set;
@@ -565,7 +566,8 @@ static int seen_check_add(bt_file_list *l, const struct stat *sb)
             return -1;
         for (k = 0; k < s->cap; k++)
             if (s->v[k].used) {
-                h = ((size_t)s->v[k].ino * 0x9E3779B97F4A7C15ull ^ (size_t)s->v[k].dev) & (ncap - 1);
+                h = ((size_t)s->v[k].ino * 0x9E3779B97F4A7C15ull ^ (size_t)s->v[k].dev) &
+                    (ncap - 1);
                 while (nv[h].used)
                     h = (h + 1) & (ncap - 1);
                 nv[h] = s->v[k];
@@ -633,8 +635,8 @@ static int note_loop(bt_file_list *l, const char *dir)
         w = fmt_alloc("'%s': directory already read (a symlink loop?), skipped", dir);
     else
         w = fmt_alloc("'%s': directory already read (a symlink loop?), skipped; "
-                                "%llu such directories skipped in all",
-                                s->first_loop, (unsigned long long)l->loops);
+                      "%llu such directories skipped in all",
+                      s->first_loop, (unsigned long long)l->loops);
     if (w) {
         free(l->warning);
         l->warning = w;

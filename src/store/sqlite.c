@@ -185,8 +185,10 @@ struct bt_store {
  * exit status of an unusable store). */
 static int corrupt_err(const char *path, bt_error *err, const char *why)
 {
-    return bt_error_set(err, BT_EDB, "store '%s' is corrupt (%s); restore it, or remove it and "
-                        "ingest again", path, why);
+    return bt_error_set(err, BT_EDB,
+                        "store '%s' is corrupt (%s); restore it, or remove it and "
+                        "ingest again",
+                        path, why);
 }
 
 static int db_err_code(bt_store *s, bt_error *err, const char *what, int code)
@@ -357,8 +359,10 @@ static int load_secret(bt_store *s, bt_error *err)
     int rc;
     if ((s->has_secret = read_secret(s)) || s->readonly)
         return 0;
-    if ((rc = exec(s, "INSERT OR IGNORE INTO meta(key, value) VALUES ('token_secret', "
-                      "lower(hex(randomblob(32))))", err)))
+    if ((rc = exec(s,
+                   "INSERT OR IGNORE INTO meta(key, value) VALUES ('token_secret', "
+                   "lower(hex(randomblob(32))))",
+                   err)))
         return rc;
     s->has_secret = read_secret(s);
     return 0;
@@ -405,9 +409,8 @@ static int reopen_immutable(bt_store *s, bt_error *err)
     o = sprintf(uri, "file:");
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s->path[i];
-        o += (c == '%' || c == '?' || c == '#' || c < 0x20)
-                 ? sprintf(uri + o, "%%%02X", c)
-                 : sprintf(uri + o, "%c", c);
+        o += (c == '%' || c == '?' || c == '#' || c < 0x20) ? sprintf(uri + o, "%%%02X", c)
+                                                            : sprintf(uri + o, "%c", c);
     }
     sprintf(uri + o, "?immutable=1");
     sqlite3_close(s->db);

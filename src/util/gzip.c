@@ -30,7 +30,7 @@ static void recover_member(const unsigned char *p, size_t len, bt_buf *out)
                 goto done;
             z.next_out = (unsigned char *)out->data + out->len;
             z.avail_out = (uInt)(out->alloc - out->len - 1 < (1u << 30) ? out->alloc - out->len - 1
-                                                                         : (1u << 30));
+                                                                        : (1u << 30));
             {
                 uInt before = z.avail_out;
                 zr = inflate(&z, Z_NO_FLUSH);
