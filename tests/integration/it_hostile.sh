@@ -190,6 +190,23 @@ serve_up() {
 serve_up lh --listen localhost
 contains "13 --listen localhost: listens on loopback" "http://127.0.0.1:" "$URL"
 kill $SP 2>/dev/null; wait $SP 2>/dev/null
+# 4 one response is capped: 12 records of 900 KB do not make one 11 MB page
+"$PY" -c '
+import json
+for i in range(12):
+    print(json.dumps({"eventVersion": "1.08", "eventID": "w%02d" % i, "eventTime": "2026-03-01T00:00:%02dZ" % i,
+                      "eventName": "StartBuild", "eventSource": "codebuild.amazonaws.com",
+                      "requestParameters": {"x": "y" * 900000}}))' >"$T/wide.ndjson"
+"$BT" ingest --store "$T/wide.db" -q "$T/wide.ndjson" >/dev/null 2>&1
+"$BT" serve --store "$T/wide.db" --port 0 2>"$T/wide.err" & WP=$!; cleanup_hooks+=("kill $WP 2>/dev/null")
+for i in $(seq 1 100); do grep -q '^listening on' "$T/wide.err" && break; sleep 0.1; done
+WURL=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$T/wide.err")
+r=$(curl -s -m 20 -X POST -H 'X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents' \
+    -H 'Content-Type: application/x-amz-json-1.1' -d '{}' "$WURL/")
+n=$(echo "$r" | jq '.Events | length'); tok=$(echo "$r" | jq -r '.NextToken // empty')
+[ "${#r}" -le $((9 << 20)) ] && [ "$n" -lt 12 ] && [ -n "$tok" ] && ok ||
+  bad "4 serve response cap: ${#r} bytes, $n events, token '${tok}'"
+kill $WP 2>/dev/null; wait $WP 2>/dev/null
 # a descriptor limit of 256, as a small ulimit -n: 400 slow connections must not lock
 # anyone out
 if command -v prlimit >/dev/null; then
