@@ -125,6 +125,8 @@ typedef struct bt_ingest_opts {
     const bt_aws_config *aws; /* profile, endpoint, log...; NULL = the defaults */
     bt_s3_addressing addressing;
     int s3_connections; /* parallel requests; 0 = 16 */
+    size_t max_record;  /* larger records are refused and counted (read.oversized);
+                           0 = BT_MAX_RECORD_DEFAULT */
 
     /* lookup: sources (the window is start_ms .. end_ms above) */
     const bt_aws_config *lookup_aws; /* profile, endpoint_url, lookup_events_rate (the
@@ -155,8 +157,11 @@ typedef struct bt_ingest_plan bt_ingest_plan;
 
 /*
  * Checks every source in order: an s3:// URL's bucket and CloudTrail prefix layout
- * (BT_EINVAL), a path's existence (BT_ENOTFOUND, or BT_EIO), the first failure naming
- * it; lookup: sources are kept as given. *out is freed with bt_ingest_plan_free.
+ * (BT_EINVAL), the first failure naming it; lookup: sources are kept as given. A path
+ * that does not exist or cannot be read (BT_ENOTFOUND, BT_EIO, or BT_EINVAL for a FIFO
+ * or device) is kept as a failed entry that bt_ingest_run reports through source_error
+ * and counts in read.errors while the rest is read; only when nothing else is left to
+ * read is its error returned. *out is freed with bt_ingest_plan_free.
  */
 int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **out, bt_error *err);
 void bt_ingest_plan_free(bt_ingest_plan *p); /* accepts NULL */
@@ -165,6 +170,9 @@ void bt_ingest_plan_free(bt_ingest_plan *p); /* accepts NULL */
 void bt_ingest_plan_counts(const bt_ingest_plan *p, size_t *files, size_t *s3);
 /* How many lookup: sources the plan holds. */
 size_t bt_ingest_plan_lookups(const bt_ingest_plan *p);
+/* One line about directories the walk skipped as already entered (a symlink loop), or
+ * NULL; owned by the plan. */
+const char *bt_ingest_plan_warning(const bt_ingest_plan *p);
 
 /*
  * Reads the plan into store: lookup: sources first (each one's regions in parallel),

@@ -95,7 +95,10 @@ typedef struct bt_serve_request {
     size_t nheaders;
     const char *body;
     size_t body_len;
-    int body_too_large;             /* the transport stopped reading at max_body */
+    int body_too_large;      /* the transport stopped keeping the body at max_body */
+    const char *body_sha256; /* with body_too_large: the hex SHA-256 of the whole
+                                body as it was read (so the request is
+                                authenticated before the 413), or NULL */
 } bt_serve_request;
 
 /* One response. Initialise with bt_serve_response_init; dispose when done. */
@@ -151,6 +154,11 @@ typedef struct bt_server_opts {
     unsigned port;            /* 0 = a free port (see bt_server_port) */
     unsigned threads;         /* pool size; 0 = one per online CPU */
     unsigned idle_timeout;    /* seconds before an idle connection is closed; 0 = 60 */
+    unsigned header_timeout;  /* seconds a request's headers may take to arrive (also an
+                                 idle keep-alive connection's wait); 0 = 5 */
+    unsigned max_connections; /* in total; 0 = 4096, and always below the descriptor
+                                 limit (RLIMIT_NOFILE) less a reserve */
+    unsigned max_per_client;  /* per client address; 0 = a quarter of the total (>= 16) */
     bt_serve_config cfg;      /* auth, body cap, logging (pointers must outlive the server) */
     const char *tls_cert;     /* PEM certificate (chain) and key, both or neither: serve */
     const char *tls_key;      /* HTTPS (libmicrohttpd with GnuTLS); copied at start */

@@ -32,7 +32,14 @@ typedef struct bt_read_stats {
                             JSON (READMEs, checksums...): skipped, not errors */
     uint64_t bytes_in;   /* bytes read */
     uint64_t bytes_json; /* bytes after decompression */
+    uint64_t oversized;  /* records refused for being larger than the record size limit */
+    uint64_t bad_parts;  /* lines of NDJSON that were not JSON (skipped, the rest read),
+                            gzip data after a complete member, truncated gzip: the file
+                            also counts in errors */
 } bt_read_stats;
+
+/* The default record size limit: larger than any record CloudTrail emits. */
+#define BT_MAX_RECORD_DEFAULT ((size_t)1 << 20)
 
 /* Called for each record; the event and its strings are valid only during the call.
  * Return 0 to continue, non-zero to stop reading (that value is returned). */
@@ -61,6 +68,19 @@ int bt_read_data(const char *data, size_t len, bt_arena *scratch, bt_event_fn fn
 int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
                           bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err);
 
+/*
+ * As bt_read_data_filtered, with max_record the largest record accepted, in bytes of
+ * JSON (0 = BT_MAX_RECORD_DEFAULT): a bigger one is skipped unparsed and counted in
+ * st->oversized, and reading goes on. (bt_read_data and bt_read_data_filtered use the
+ * default.) One bad part never costs the rest: a line of NDJSON that is not JSON is
+ * skipped and reading resumes at the next line; gzip data after a complete member, or
+ * a gzip stream cut short, keeps the records of what decompressed. Each counts in
+ * st->bad_parts and the call still returns BT_EPARSE with the first reason, after
+ * delivering everything it could.
+ */
+int bt_read_data_ex(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
+                    size_t max_record, bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err);
+
 /* ---- file enumeration ---- */
 
 typedef struct bt_file_info {
@@ -68,18 +88,34 @@ typedef struct bt_file_info {
     uint64_t size;
     int64_t mtime_ns;
     int walked;       /* found by walking a directory (not named by the user) */
+    char *error;      /* owned; non-NULL: the path could not be listed (an unreadable
+                         directory met by the walk, or a path recorded with
+                         bt_file_list_add_failed): the scan reports it as a failed input */
 } bt_file_info;
 
 typedef struct bt_file_list {
     bt_file_info *v;
     size_t n, alloc;
+    char *warning;  /* owned; the first directory loop skipped (and how many), or NULL */
+    uint64_t loops; /* directories skipped as already entered (symlink loops, repeats) */
+    void *seen;     /* internal: (device, inode) of the directories and files listed */
 } bt_file_list;
 
 /* Appends path: a file, a directory (walked recursively, sorted, hidden entries
  * skipped) or "-" for stdin. Errors name the path. Files found by the walk that turn
  * out to be neither gzip nor JSON are skipped by the scan (stats.nonjson); a file
- * named directly must be readable as records, else it is an error. */
+ * named directly must be readable as records, else it is an error. A directory already
+ * entered (a symlink loop, or named twice) is skipped and counted in l->loops, the
+ * first named in l->warning; a file the walk meets that is already listed (by any
+ * path: a symlink, a hard link, named directly) is not listed again, so no walk reads
+ * a file twice (a file named directly twice is read twice, as asked). A subdirectory that cannot be
+ * read is listed as a failed entry (bt_file_info.error) and the walk goes on. A path named directly
+ * that is neither a regular file nor a directory (a FIFO, a device) is refused (BT_EINVAL): stdin
+ * is "-". Returns BT_ENOTFOUND / BT_EIO / BT_EINVAL for path itself. */
 int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err);
+/* Records path as a failed entry with err->msg (the scan reports it, the rest is read):
+ * for a caller that goes on after bt_file_list_add failed for one of several paths. */
+int bt_file_list_add_failed(bt_file_list *l, const char *path, const bt_error *e);
 void bt_file_list_dispose(bt_file_list *l);
 
 /* ---- parallel pipeline ---- */
@@ -114,6 +150,7 @@ typedef struct bt_scan_opts {
     void (*release)(void *prepared);
     /* Consumer, called on the calling thread. Non-zero stops the scan. */
     int (*on_batch)(void *ctx, const bt_batch *b);
+    size_t max_record; /* the record size limit (bt_read_data_ex); 0 = the default */
     /* A file failed; called on the calling thread. */
     void (*on_file_error)(void *ctx, const char *path, const bt_error *err);
     /* Progress, called on the calling thread about 10 times a second. */

@@ -102,6 +102,11 @@ typedef int (*bt_store_event_fn)(void *ctx, const bt_event *ev, const bt_store_p
 int bt_store_search(bt_store *s, const bt_store_query *q, bt_store_event_fn fn, void *ctx,
                     bt_error *err);
 
+/* The store's own secret (32 random bytes made by the first writable open and kept in
+ * the store), for keying what it hands out (serve's NextTokens). Returns 1 with key
+ * filled, 0 when the store has none yet (made before; opened read-only since). */
+int bt_store_token_secret(const bt_store *s, unsigned char key[32]);
+
 typedef struct bt_store_info {
     uint64_t events;
     uint64_t api_events;

@@ -761,7 +761,10 @@ int bt_sigv4_verify(const bt_sigv4_request *req, const bt_sigv4_verify_opts *o,
     sha_hdr = find_header(req, "x-amz-content-sha256");
     if (sha_hdr && strcmp(sha_hdr, "UNSIGNED-PAYLOAD") != 0) {
         char actual[65];
-        bt_sigv4_sha256_hex(req->body, req->body_len, actual);
+        if (req->payload_hash) /* the body's hash, the body not held */
+            snprintf(actual, sizeof actual, "%s", req->payload_hash);
+        else
+            bt_sigv4_sha256_hex(req->body, req->body_len, actual);
         if (strcmp(actual, sha_hdr) != 0)
             return auth_fail(err, "InvalidSignatureException", 403,
                              "the provided x-amz-content-sha256 does not match the body");

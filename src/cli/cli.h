@@ -92,6 +92,9 @@ void cli_print_man(FILE *f);
 /* Diagnostics: "buildtrail: <msg>" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* --OPT BYTES: a whole number of bytes from 1024 to 1 GiB into *out; 0, or -1 after a
+ * message. */
+int cli_parse_bytes(const char *opt, const char *v, size_t *out);
 /* Prints err->msg (or bt_strerror) and returns the exit code for it. */
 int cli_fail(const bt_error *err, int code);
 extern int cli_quiet;

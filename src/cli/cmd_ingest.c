@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "ingest_lookup.h"
 
-enum { O_FORCE = 1, O_JSON_SUMMARY, O_PROGRESS };
+enum { O_FORCE = 1, O_JSON_SUMMARY, O_PROGRESS, O_MAX_RECORD };
 
 static const cli_opt ingest_opts[] = {
     {"force", 'f', OPT_FLAG, NULL, O_FORCE,
@@ -23,6 +23,8 @@ static const cli_opt ingest_opts[] = {
      "Print the summary as text (default) or json."},
     {"progress", 0, OPT_FLAG, NULL, O_PROGRESS,
      "Show the progress bar even when stderr is not a terminal."},
+    {"max-record-size", 0, OPT_VALUE, "BYTES", O_MAX_RECORD,
+     "Refuse records larger than this (default 1048576); each is counted (exit status 3)."},
 };
 
 static const cli_group ingest_group = CLI_GROUP("Ingest options", ingest_opts);
@@ -72,6 +74,7 @@ typedef struct ingest {
     cli_common c;
     cli_s3 s3;
     int force, json_summary, progress;
+    size_t max_record;
     bt_store *store;
     bt_ingest_plan *plan;
     int64_t t0_ms;
@@ -85,8 +88,21 @@ static volatile sig_atomic_t g_interrupted;
 
 static void on_sigint(int sig)
 {
-    (void)sig;
+    if (g_interrupted)
+        _exit(128 + sig); /* the second: at once (a read may be waiting on stdin) */
     g_interrupted = 1;
+}
+
+/* SIGINT/SIGTERM set the flag and interrupt a blocking read (no SA_RESTART), so an
+ * ingest waiting on stdin stops too. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* The lookup: option of the same name as o, when the S3 group's option shadows it
@@ -118,6 +134,7 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     switch (o->id) {
     case O_FORCE: in->force = 1; return 0;
     case O_PROGRESS: in->progress = 1; return 0;
+    case O_MAX_RECORD: return cli_parse_bytes(o->name, v, &in->max_record);
     case O_JSON_SUMMARY:
         if (strcmp(v, "json") == 0)
             in->json_summary = 1;
@@ -250,6 +267,8 @@ static int plan(ingest *in, char **pos, int npos)
         code = cli_fail(&in->err, usage ? EXIT_USAGE : EXIT_ERROR);
         goto done;
     }
+    if (bt_ingest_plan_warning(in->plan))
+        cli_warn("%s", bt_ingest_plan_warning(in->plan));
     bt_ingest_plan_counts(in->plan, &nfiles, &nurls);
     if (!nurls && !bt_ingest_plan_lookups(in->plan) &&
         (in->c.filter.start_ms != INT64_MIN || in->c.filter.end_ms != INT64_MAX ||
@@ -305,6 +324,7 @@ static int run_ingest(ingest *in)
     o.addressing = (bt_s3_addressing)in->s3.addressing;
     o.s3_connections = in->s3.concurrency;
     o.lookup_aws = &lookup_aws;
+    o.max_record = in->max_record;
     o.progress = on_progress;
     o.source_error = on_source_error;
     o.s3_done = on_s3_done;
@@ -314,8 +334,7 @@ static int run_ingest(ingest *in)
     o.payload = in;
     in->tty = (isatty(STDERR_FILENO) || in->progress) && !cli_quiet;
     in->t0_ms = mono_ms();
-    signal(SIGINT, on_sigint);
-    signal(SIGTERM, on_sigint);
+    catch_signals();
     rc = bt_ingest_run(in->store, in->plan, &o, &st, &in->err);
     if (st.in_lookup)
         return lookups_ended(in);
@@ -325,7 +344,11 @@ static int run_ingest(ingest *in)
     if (in->tty)
         fputs("\r\033[K", stderr);
     if (rc == BT_ESTOP) {
-        cli_warn("interrupted: what was read so far is stored; run the same command to resume");
+        if (st.new_events)
+            cli_warn("interrupted: %llu new events stored; run the same command to resume",
+                     (unsigned long long)st.new_events);
+        else
+            cli_warn("interrupted: no new events were stored; run the same command to resume");
         code = 130;
     } else if (rc && st.source_failed) {
         code = cli_fail(&in->err, EXIT_ERROR);
@@ -333,7 +356,11 @@ static int run_ingest(ingest *in)
         return cli_fail(&in->err, EXIT_ERROR);
     }
     print_summary(in, &st);
-    if (code == EXIT_OK && st.read.errors)
+    if (st.read.oversized)
+        cli_warn("%llu records larger than %zu bytes refused (--max-record-size)",
+                 (unsigned long long)st.read.oversized,
+                 in->max_record ? in->max_record : BT_MAX_RECORD_DEFAULT);
+    if (code == EXIT_OK && (st.read.errors || st.read.oversized))
         code = EXIT_PARTIAL;
     return code;
 }

@@ -8,7 +8,7 @@
 #include "buildtrail/store.h"
 #include "cli.h"
 
-enum { O_FROM = 1, O_RULE };
+enum { O_FROM = 1, O_RULE, O_MAX_RECORD };
 
 static const cli_opt search_opts[] = {
     {"from", 0, OPT_VALUE, "PATH", O_FROM,
@@ -19,6 +19,8 @@ static const cli_opt search_opts[] = {
      "Only events that a Sigma detection rule matches: a rule file, a directory of them or "
      "'builtin' (repeatable; see hunt). Derived fields that need build lifecycles are absent "
      "here: use hunt for those rules."},
+    {"max-record-size", 0, OPT_VALUE, "BYTES", O_MAX_RECORD,
+     "With --from: refuse records larger than this (default 1048576), counted (exit status 3)."},
 };
 static const cli_group search_group = CLI_GROUP("Search options", search_opts);
 static const cli_group *const search_groups[] = {&search_group,     &cli_group_filters,
@@ -50,6 +52,7 @@ typedef struct search {
     cli_s3 s3;
     const char **from;
     int nfrom;
+    size_t max_record;
     cli_out *out;
     /* --from: matches collected, then sorted */
     bt_arena *arena;
@@ -88,6 +91,8 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         s->rules[s->nrules++] = v;
         return 0;
     }
+    if (o->id == O_MAX_RECORD)
+        return cli_parse_bytes(o->name, v, &s->max_record);
     return -1;
 }
 
@@ -160,10 +165,17 @@ static int scan_files(search *s)
                 goto done;
             }
             nurls++;
-        } else if (bt_file_list_add(&l, s->from[i], &s->err)) {
-            code = cli_fail(&s->err, s->err.code == BT_ENOTFOUND ? EXIT_USAGE : EXIT_ERROR);
+        } else if (bt_file_list_add(&l, s->from[i], &s->err) &&
+                   (s->err.code == BT_ENOMEM || bt_file_list_add_failed(&l, s->from[i], &s->err) ||
+                    s->nfrom == 1)) {
+            /* beside other paths a missing one is reported by the scan, the rest read */
+            code = cli_fail(&s->err, s->err.code == BT_ENOTFOUND || s->err.code == BT_EINVAL
+                                         ? EXIT_USAGE
+                                         : EXIT_ERROR);
             goto done;
         }
+    if (l.warning)
+        cli_warn("%s", l.warning);
     s->arena = bt_arena_new(1 << 20, 0);
     if (!s->arena) {
         cli_err("out of memory");
@@ -175,6 +187,7 @@ static int scan_files(search *s)
     so.filter = &s->c.filter;
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
+    so.max_record = s->max_record;
     so.ctx = s;
     rc = l.n || !nurls ? bt_scan_files(&l, &so, &st, &s->err) : 0;
     for (i = 0; !rc && i < (size_t)s->nfrom; i++)
@@ -199,7 +212,11 @@ static int scan_files(search *s)
                 (unsigned long long)st.bytes_json, (unsigned long long)st.records,
                 (unsigned long long)st.matched, (unsigned long long)st.digests,
                 (unsigned long long)st.errors);
-    if (code == EXIT_OK && st.errors)
+    if (st.oversized)
+        cli_warn("%llu records larger than %zu bytes refused (--max-record-size)",
+                 (unsigned long long)st.oversized,
+                 s->max_record ? s->max_record : BT_MAX_RECORD_DEFAULT);
+    if (code == EXIT_OK && (st.errors || st.oversized))
         code = EXIT_PARTIAL;
 done:
     bt_file_list_dispose(&l);

@@ -2,6 +2,7 @@
  * loopback by default, optionally requiring SigV4 signatures (--auth); runs until
  * SIGTERM or SIGINT, then shuts down cleanly (exit 0). */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -208,6 +209,37 @@ static int web_setup(const serve *s, bt_buf *tok, bt_buf *cert, bt_buf *key)
     return EXIT_OK;
 }
 
+/* --listen: an address literal as is; a host name resolved (localhost and the like),
+ * IPv4 first, into buf. Returns the address to listen on, or NULL after a message. */
+static const char *resolve_listen(const char *name, char *buf, size_t cap)
+{
+    struct addrinfo hints, *res = NULL, *ai, *pick = NULL;
+    struct in6_addr a6;
+    struct in_addr a4;
+    int rc;
+    if (!name || inet_pton(AF_INET, name, &a4) == 1 || inet_pton(AF_INET6, name, &a6) == 1 ||
+        name[0] == '[')
+        return name;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if ((rc = getaddrinfo(name, NULL, &hints, &res)) != 0) {
+        cli_err("--listen '%s': %s", name, gai_strerror(rc));
+        return NULL;
+    }
+    for (ai = res; ai; ai = ai->ai_next)
+        if (!pick || (ai->ai_family == AF_INET && pick->ai_family != AF_INET))
+            pick = ai;
+    if (!pick || getnameinfo(pick->ai_addr, pick->ai_addrlen, buf, (socklen_t)cap, NULL, 0,
+                             NI_NUMERICHOST) != 0) {
+        freeaddrinfo(res);
+        cli_err("--listen '%s': no usable address", name);
+        return NULL;
+    }
+    freeaddrinfo(res);
+    return buf;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     serve s;
@@ -219,7 +251,7 @@ static int cmd_serve(int argc, char **argv)
     bt_server_opts so;
     bt_error err = BT_ERROR_INIT;
     sigset_t set, old;
-    char url[128];
+    char url[128], addr[INET6_ADDRSTRLEN + 1];
     bt_buf tok = BT_BUF_INIT, cert = BT_BUF_INIT, key = BT_BUF_INIT;
 
     memset(&s, 0, sizeof s);
@@ -232,6 +264,10 @@ static int cmd_serve(int argc, char **argv)
     }
     if (npos) {
         cli_err("serve: unexpected argument '%s'", pos[0]);
+        code = EXIT_USAGE;
+        goto done;
+    }
+    if (s.listen && !(s.listen = resolve_listen(s.listen, addr, sizeof addr))) {
         code = EXIT_USAGE;
         goto done;
     }

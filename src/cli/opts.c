@@ -1,5 +1,6 @@
 /* opts.c - table-driven option parsing, --help text and the man page, all generated
  * from the same cli_opt tables so they cannot drift apart. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,26 @@ void cli_warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+int cli_parse_bytes(const char *opt, const char *v, size_t *out)
+{
+    char *end;
+    unsigned long long n;
+    errno = 0;
+    n = strtoull(v, &end, 10);
+    if (!*v || *v == '-' || *v == '+' || errno || *end || n < 1024 || n > (1ull << 30)) {
+        cli_err("--%s '%s': expected a number of bytes from 1024 to 1073741824", opt, v);
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
 int cli_fail(const bt_error *err, int code)
 {
     cli_err("%s", err && err->msg[0] ? err->msg : bt_strerror(err ? err->code : BT_ERROR));
+    /* a corrupt store has one exit status, whether found at open or mid-query */
+    if (err && err->code == BT_EDB && strstr(err->msg, "' is corrupt ("))
+        return EXIT_NOSTORE;
     return code;
 }
 
@@ -296,13 +314,18 @@ void cli_print_man(FILE *f)
           ".TP\n.B 0\nSuccess.\n"
           ".TP\n.B 1\nRuntime failure (store, I/O, out of memory).\n"
           ".TP\n.B 2\nUsage error: unknown option, bad value, bad query expression.\n"
-          ".TP\n.B 3\nFinished, but some inputs could not be read (each was reported).\n"
-          ".TP\n.B 4\nThe store does not exist or is not a buildtrail store.\n"
+          ".TP\n.B 3\nFinished, but some inputs could not be read, or some of their parts or "
+          "records were skipped (each input was reported): an unreadable or missing path beside "
+          "good ones, a bad line, damaged gzip, a record over \\-\\-max\\-record\\-size.\n"
+          ".TP\n.B 4\nThe store does not exist, is not a buildtrail store, is empty, or is "
+          "corrupt (found when opening it or in the middle of a query).\n"
           ".TP\n.B 5\nThe build or event asked for is not there.\n"
           ".TP\n.B 252, 253, 254, 255\n\\fBlookup\\fR only, as the AWS CLI: usage, "
           "configuration or credentials, service error, other.\n"
           ".SH FILES\n"
-          "The store is one SQLite database (WAL mode) created with mode 0600.\n"
+          "The store is one SQLite database (WAL mode) created with mode 0600. The read-only "
+          "commands also work on a store that cannot be written (file, directory or mount) "
+          "once its write-ahead log is checkpointed, as after any ingest that finished.\n"
           ".SH SEE ALSO\n.BR aws (1),\n.BR sqlite3 (1),\n.BR jq (1)\n",
           f);
 }

@@ -408,7 +408,7 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
     ev->raw_len = rec->src_len;
     ev->read_only = -1;
     ev->event_id = str_of(r.event_id);
-    if (!ev->event_id) {
+    if (!ev->event_id || !*ev->event_id) { /* an empty id is no id: keyed by content */
         ev->event_id = bt_arena_sprintf(a, "x-%016llx", fnv1a(rec->src, rec->src_len));
         if (!ev->event_id)
             return BT_ENOMEM;
@@ -493,7 +493,7 @@ int bt_event_from_build_status(bt_arena *a, const bt_json *env, bt_event *ev, bt
     if (ev->account && ev->account[0] == ':') /* a doc example has ":123456789012" */
         ev->account++;
     ev->event_id = bt_json_get_str(env, "id");
-    if (!ev->event_id) {
+    if (!ev->event_id || !*ev->event_id) {
         ev->event_id = bt_arena_sprintf(a, "x-%016llx", fnv1a(env->src, env->src_len));
         if (!ev->event_id)
             return BT_ENOMEM;

@@ -75,7 +75,7 @@ static int add_file(bt_ruleset *rs, const char *path, bt_error *err)
 
 int bt_rules_add_path(bt_ruleset *rs, const char *path, bt_error *err)
 {
-    bt_file_list files = {NULL, 0, 0};
+    bt_file_list files = {0};
     size_t i;
     int rc;
     if (!rs || !path)

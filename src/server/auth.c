@@ -80,18 +80,17 @@ int bt_serve_auth_add(bt_serve_auth *a, const char *akid, const char *secret, bt
     if (!a || !akid || !secret)
         return bt_error_set(err, BT_EINVAL, "auth: missing key");
     if (!valid_akid(akid))
+        /* never echoed: with the fields swapped it would be the secret */
         return bt_error_set(err, BT_EINVAL,
-                            "auth: access key id '%.40s' is not 1-128 letters, digits, '_', "
-                            "'-' or '.'",
-                            akid);
+                            "auth: the access key id is not 1-128 letters, digits, '_', '-' or '.' "
+                            "(are the fields swapped? expected 'ACCESS_KEY_ID SECRET')");
     if (!valid_secret(secret))
         return bt_error_set(err, BT_EINVAL,
-                            "auth: the secret of '%s' is not 1-1023 printable ASCII "
-                            "characters without spaces",
-                            akid);
+                            "auth: the secret is not 1-1023 printable ASCII characters without "
+                            "spaces");
     for (i = 0; i < a->n; i++)
         if (strcmp(a->keys[i].akid, akid) == 0)
-            return bt_error_set(err, BT_EINVAL, "auth: access key id '%s' is given twice", akid);
+            return bt_error_set(err, BT_EINVAL, "auth: an access key id is given twice");
     if (a->n == a->cap) {
         size_t n = a->cap ? a->cap * 2 : 8;
         key *v = realloc(a->keys, n * sizeof *v);

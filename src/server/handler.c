@@ -14,6 +14,9 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pthread.h>
 
 #include "buildtrail/json.h"
 #include "buildtrail/lookup.h"
@@ -271,6 +274,17 @@ static int authenticate(const bt_serve_config *cfg, const bt_serve_request *req,
 
     if (!cfg->auth)
         return 0;
+    {
+        /* the body must be signed: an unsigned one could be replaced in a captured
+         * request for as long as its signature is valid */
+        const char *ph = header(req, "x-amz-content-sha256");
+        if (ph && strcasecmp(ph, "UNSIGNED-PAYLOAD") == 0) {
+            set_error(r, 403, NULL, "IncompleteSignatureException",
+                      "The request payload must be signed: x-amz-content-sha256 "
+                      "UNSIGNED-PAYLOAD is not accepted.");
+            return -1;
+        }
+    }
     memset(&sr, 0, sizeof sr);
     sr.method = req->method;
     sr.path = req->path;
@@ -279,6 +293,15 @@ static int authenticate(const bt_serve_config *cfg, const bt_serve_request *req,
     sr.nheaders = req->nheaders;
     sr.body = req->body ? req->body : "";
     sr.body_len = req->body_len;
+    if (req->body_too_large) {
+        /* the body was not kept: its hash as read stands for it */
+        const char *ph = header(req, "x-amz-content-sha256");
+        if (!req->body_sha256 || (ph && strcasecmp(ph, req->body_sha256) != 0)) {
+            set_error(r, 403, NULL, "InvalidSignatureException", MSG_BAD_SIGNATURE);
+            return -1;
+        }
+        sr.payload_hash = req->body_sha256;
+    }
     memset(&vo, 0, sizeof vo);
     vo.now = cfg->now;
     vo.max_skew = 900;
@@ -319,29 +342,49 @@ static uint64_t get_be64(const unsigned char *p)
     return v;
 }
 
-/* The check bytes of a token: the first 8 bytes of SHA-256 over the parameter
- * digest and the position, so a token reused with other parameters, or altered, is
- * refused. */
-static void token_check(const unsigned char params[8], const unsigned char pos[16],
-                        unsigned char out[8])
+/* The key of the tokens: the store's secret, or (a store made before it had one, read
+ * only since) a random key of this process. */
+static unsigned char process_key[32];
+static pthread_once_t process_key_once = PTHREAD_ONCE_INIT;
+
+static void make_process_key(void)
 {
-    unsigned char b[24];
-    char hex[65];
-    int i;
+    if (getrandom(process_key, sizeof process_key, 0) != (ssize_t)sizeof process_key) {
+        size_t i;
+        for (i = 0; i < sizeof process_key; i++) /* never taken on Linux >= 3.17 */
+            process_key[i] = (unsigned char)(rand() ^ (int)time(NULL));
+    }
+}
+
+static void token_key(const bt_store *store, unsigned char key[32])
+{
+    if (bt_store_token_secret(store, key))
+        return;
+    pthread_once(&process_key_once, make_process_key);
+    memcpy(key, process_key, 32);
+}
+
+/* The check bytes of a token: the first 8 bytes of HMAC-SHA-256, keyed with the
+ * store's secret, over the parameter digest and the position, so a token reused with
+ * other parameters, altered or made up is refused. */
+static void token_check(const bt_store *store, const unsigned char params[8],
+                        const unsigned char pos[16], unsigned char out[8])
+{
+    unsigned char b[24], key[32], md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
     memcpy(b, params, 8);
     memcpy(b + 8, pos, 16);
-    bt_sigv4_sha256_hex(b, sizeof b, hex);
-    for (i = 0; i < 8; i++) {
-        int hi = hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10;
-        int lo = hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
+    token_key(store, key);
+    if (!HMAC(EVP_sha256(), key, (int)sizeof key, b, sizeof b, md, &mdlen) || mdlen < 8)
+        memset(md, 0xff, 8); /* cannot happen; then no token verifies */
+    memcpy(out, md, 8);
+    OPENSSL_cleanse(key, sizeof key);
 }
 
 /* Token layout (26 bytes, base64url without padding): version, 0, time_ms (8, big
  * endian), seq (8), check (8). */
-static void token_encode(const bt_store_pos *pos, const unsigned char hash[8],
-                         char out[TOKEN_CHARS + 1])
+static void token_encode(const bt_store *store, const bt_store_pos *pos,
+                         const unsigned char hash[8], char out[TOKEN_CHARS + 1])
 {
     unsigned char b[TOKEN_BYTES + 2] = {0};
     size_t i, j = 0;
@@ -349,7 +392,7 @@ static void token_encode(const bt_store_pos *pos, const unsigned char hash[8],
     b[1] = 0;
     put_be64(b + 2, (uint64_t)pos->time_ms);
     put_be64(b + 10, (uint64_t)pos->seq);
-    token_check(hash, b + 2, b + 18);
+    token_check(store, hash, b + 2, b + 18);
     for (i = 0; i < TOKEN_BYTES; i += 3) {
         uint32_t v = ((uint32_t)b[i] << 16) | ((uint32_t)b[i + 1] << 8) | b[i + 2];
         out[j++] = b64u[(v >> 18) & 63];
@@ -369,12 +412,16 @@ static int b64u_val(char c)
 }
 
 /* 0 and *pos when tok is a token of this version with this parameter hash. */
-static int token_decode(const char *tok, size_t len, const unsigned char hash[8],
-                        bt_store_pos *pos)
+static int token_decode(const bt_store *store, const char *tok, size_t len,
+                        const unsigned char hash[8], bt_store_pos *pos)
 {
     unsigned char b[TOKEN_BYTES + 2] = {0}, check[8];
     size_t i, j = 0;
     if (len != TOKEN_CHARS)
+        return -1;
+    /* the last character carries 4 bits of data: the 2 spare ones must be 0, so that
+     * a token has exactly one spelling */
+    if (b64u_val(tok[len - 1]) < 0 || (b64u_val(tok[len - 1]) & 3) != 0)
         return -1;
     for (i = 0; i < len; i += 4) {
         uint32_t v = 0;
@@ -393,7 +440,7 @@ static int token_decode(const char *tok, size_t len, const unsigned char hash[8]
     }
     if (j != TOKEN_BYTES || b[0] != TOKEN_VERSION || b[1] != 0)
         return -1;
-    token_check(hash, b + 2, check);
+    token_check(store, hash, b + 2, check);
     if (CRYPTO_memcmp(b + 18, check, 8) != 0)
         return -1;
     pos->time_ms = (int64_t)get_be64(b + 2);
@@ -623,10 +670,13 @@ static int parse_lookup(const bt_json *root, lookup *l, bt_serve_response *r)
 
 /* each event: bt_ct_record_write (lookup.h), the one writer of the event shape */
 
+#define MAX_RESPONSE_BYTES ((size_t)8 << 20) /* a page stops here (NextToken follows) */
+
 typedef struct page {
     bt_buf *out;
     unsigned max, n;
     int more;
+    int size_full; /* the page reached MAX_RESPONSE_BYTES */
     bt_store_pos last;
 } page;
 
@@ -635,7 +685,7 @@ typedef struct page {
 static int on_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
 {
     page *p = ctx;
-    if (p->n == p->max) {
+    if (p->n == p->max || p->size_full) {
         p->more = 1;
         return PAGE_FULL;
     }
@@ -645,6 +695,8 @@ static int on_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
         return BT_ENOMEM;
     p->last = *pos;
     p->n++;
+    if (p->out->len >= MAX_RESPONSE_BYTES)
+        p->size_full = 1;
     return 0;
 }
 
@@ -698,7 +750,7 @@ static void lookup_events(const bt_serve_config *cfg, bt_store *store, bt_arena 
     }
     memset(&q, 0, sizeof q);
     if (l->token) {
-        if (token_decode(l->token, l->token_len, l->hash, &after)) {
+        if (token_decode(store, l->token, l->token_len, l->hash, &after)) {
             bad(r, "InvalidNextTokenException", MSG_NEXT_TOKEN);
             return;
         }
@@ -751,7 +803,7 @@ static void lookup_events(const bt_serve_config *cfg, bt_store *store, bt_arena 
     rc = bt_buf_putc(&r->body, ']');
     if (!rc && p.more) {
         char tok[TOKEN_CHARS + 1];
-        token_encode(&p.last, l->hash, tok);
+        token_encode(store, &p.last, l->hash, tok);
         rc = bt_buf_printf(&r->body, ",\"NextToken\":\"%s\"", tok);
     }
     if (!rc)
@@ -788,18 +840,29 @@ void bt_serve_handle(const bt_serve_config *cfg, bt_store *store, bt_arena *scra
     if (scratch)
         bt_arena_reset(scratch);
 
+    /* the web view has its own token (web.c); a body is only a login form */
+    if (cfg->web && scratch && bt_web_wants(req)) {
+        if (req->body_too_large || req->body_len > max_body) {
+            snprintf(msg, sizeof msg, "Request body must be at most %zu bytes.", max_body);
+            set_error(r, 413, NULL, "RequestEntityTooLargeException", msg);
+            r->close = 1;
+            return;
+        }
+        bt_web_handle(cfg, store, scratch, req, r); /* web.c */
+        return;
+    }
+    /* authenticated first: an unauthenticated client learns nothing, not even the cap */
+    if (authenticate(cfg, req, r)) {
+        if (req->body_too_large)
+            r->close = 1;
+        return;
+    }
     if (req->body_too_large || req->body_len > max_body) {
         snprintf(msg, sizeof msg, "Request body must be at most %zu bytes.", max_body);
         set_error(r, 413, NULL, "RequestEntityTooLargeException", msg);
         r->close = 1;
         return;
     }
-    if (cfg->web && scratch && bt_web_wants(req)) {
-        bt_web_handle(cfg, store, scratch, req, r); /* web.c */
-        return;
-    }
-    if (authenticate(cfg, req, r))
-        return;
     if (!req->method || strcmp(req->method, "POST") != 0 || !req->path ||
         strcmp(req->path, "/") != 0) {
         set_error(r, 404, CORAL, "UnknownOperationException",

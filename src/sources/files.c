@@ -2,6 +2,7 @@
  * recursive file enumeration behind ingest and search --from. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,15 @@ typedef struct reader {
     bt_read_stats *st;
     bt_error *err;
     int stop; /* non-zero value returned by fn */
+    size_t max_record;
+    int soft_rc;    /* the first bad part skipped (0 = none): returned at the end */
+    bt_error first; /* its message */
+    int more_after; /* something followed a bad part */
+    uint64_t nbad;  /* bad parts in this input */
 } reader;
+
+/* parse_at: the value is a container larger than max_record, skipped unparsed */
+#define OVERSIZED 1
 
 static size_t skip_ws(const char *d, size_t i, size_t len)
 {
@@ -137,7 +146,10 @@ static int handle_lookup_event(reader *r, const bt_json *e)
 
 static int is_digest(const bt_json *v)
 {
-    return bt_json_get(v, "digestStartTime") && bt_json_get(v, "digestS3Object");
+    /* digestS3Object is not always there; these two always are */
+    return bt_json_get(v, "digestStartTime") &&
+           (bt_json_get(v, "digestEndTime") || bt_json_get(v, "digestS3Object") ||
+            bt_json_get(v, "logFiles"));
 }
 
 static int handle_value(reader *r, const bt_json *v, int depth)
@@ -207,16 +219,70 @@ static size_t match_key(const char *d, size_t i, size_t len, const char *key)
     return i + 1;
 }
 
+/* Parses the value at *pos, at most max_record bytes of it: a container larger than
+ * that is skipped whole (*pos after it) and OVERSIZED returned. */
 static int parse_at(reader *r, size_t *pos, bt_json **out)
 {
-    size_t used = 0;
+    size_t used = 0, avail = r->len - *pos;
     bt_json_parse_opts po = {0, 0, *pos};
-    int rc = bt_json_parse_prefix(r->arena, r->data + *pos, r->len - *pos, &po, out, &used,
-                                  r->err);
+    int rc, esc;
+
+    if (avail > r->max_record)
+        avail = r->max_record;
+    rc = bt_json_parse_prefix(r->arena, r->data + *pos, avail, &po, out, &used, r->err);
+    if (rc && rc != BT_ENOMEM && avail < r->len - *pos &&
+        (r->data[*pos] == '{' || r->data[*pos] == '[')) {
+        size_t end = skip_container(r->data, *pos, r->len, &esc);
+        if (end > *pos + r->max_record) {
+            bt_arena_reset(r->arena);
+            *pos = end;
+            r->st->oversized++;
+            return OVERSIZED;
+        }
+    }
     if (rc)
         return rc;
     *pos += used;
     return 0;
+}
+
+/* A bad part that costs only itself (a record that does not convert, a line that is
+ * not JSON): counted, the first reason kept for the end, reading goes on. Returns
+ * non-zero when reading must stop instead (out of memory, the consumer stopped). */
+static int soft_fail(reader *r, int rc)
+{
+    if (r->stop || rc == BT_ENOMEM || rc == BT_ESTOP)
+        return rc;
+    r->st->bad_parts++;
+    r->nbad++;
+    if (!r->soft_rc) {
+        r->soft_rc = rc;
+        r->first = *r->err;
+    } else {
+        r->more_after = 1;
+    }
+    bt_arena_reset(r->arena);
+    return 0;
+}
+
+/* A record-level value parsed at *pos (stream element or array element): handled,
+ * skipped as oversized, or a structural error (returned). */
+static int value_at(reader *r, size_t *pos, int depth, int lookup)
+{
+    bt_json *el;
+    int rc = parse_at(r, pos, &el);
+    if (rc == OVERSIZED)
+        return 0;
+    if (rc)
+        return rc;
+    if (lookup)
+        rc = el->type == BT_JSON_OBJECT ? handle_lookup_event(r, el) : (r->st->ignored++, 0);
+    else
+        rc = handle_value(r, el, depth);
+    bt_arena_reset(r->arena);
+    if (rc && !r->stop && rc != BT_ENOMEM && rc != BT_ESTOP)
+        return soft_fail(r, rc); /* the element parsed: the next one can be read */
+    return rc;
 }
 
 /*
@@ -243,7 +309,6 @@ static int stream_object(reader *r, size_t *pos)
         i++;
     } else {
         for (;;) {
-            bt_json *el;
             if (r->pre && !lookup && d[i] == '{') {
                 int esc;
                 size_t end = skip_container(d, i, r->len, &esc);
@@ -254,14 +319,7 @@ static int stream_object(reader *r, size_t *pos)
                     goto next;
                 }
             }
-            if ((rc = parse_at(r, &i, &el)))
-                return rc;
-            if (lookup)
-                rc = el->type == BT_JSON_OBJECT ? handle_lookup_event(r, el) : (r->st->ignored++, 0);
-            else
-                rc = handle_value(r, el, 1);
-            bt_arena_reset(r->arena);
-            if (rc || r->stop)
+            if ((rc = value_at(r, &i, 1, lookup)) || r->stop)
                 return rc;
         next:
             i = skip_ws(d, i, r->len);
@@ -294,14 +352,16 @@ static int stream_object(reader *r, size_t *pos)
                                 i);
         i = skip_ws(d, i + 1, r->len);
         if ((rc = parse_at(r, &i, &k)))
-            return rc;
+            return rc == OVERSIZED ? bt_error_set(r->err, BT_EPARSE,
+                                                  "invalid JSON at byte %zu: expected a key", i)
+                                   : rc;
         if (k->type != BT_JSON_STRING)
             return bt_error_set(r->err, BT_EPARSE, "invalid JSON at byte %zu: expected a key", i);
         i = skip_ws(d, i, r->len);
         if (i >= r->len || d[i] != ':')
             return bt_error_set(r->err, BT_EPARSE, "invalid JSON at byte %zu: expected ':'", i);
         i = skip_ws(d, i + 1, r->len);
-        if ((rc = parse_at(r, &i, &v)))
+        if ((rc = parse_at(r, &i, &v)) && rc != OVERSIZED)
             return rc;
         bt_arena_reset(r->arena);
     }
@@ -335,11 +395,7 @@ static int read_values(reader *r)
                 continue;
             }
             for (;;) {
-                if ((rc = parse_at(r, &i, &v)))
-                    return rc;
-                rc = handle_value(r, v, 1);
-                bt_arena_reset(r->arena);
-                if (rc || r->stop)
+                if ((rc = value_at(r, &i, 1, 0)) || r->stop)
                     return rc;
                 i = skip_ws(r->data, i, r->len);
                 if (i < r->len && r->data[i] == ',') {
@@ -366,12 +422,28 @@ static int read_values(reader *r)
                 continue;
             }
         }
-        if ((rc = parse_at(r, &pos, &v)))
-            return rc;
-        rc = handle_value(r, v, 0);
-        bt_arena_reset(r->arena);
-        if (rc)
-            return rc;
+        {
+            /* a top-level value (a line of NDJSON): a bad one costs only its line */
+            size_t start = pos;
+            rc = parse_at(r, &pos, &v);
+            if (rc == OVERSIZED)
+                continue;
+            if (!rc) {
+                rc = handle_value(r, v, 0);
+                bt_arena_reset(r->arena);
+                if (rc && (rc = soft_fail(r, rc)))
+                    return rc;
+                continue;
+            }
+            if ((rc = soft_fail(r, rc)))
+                return rc;
+            {
+                const char *nl = memchr(r->data + start, '\n', r->len - start);
+                pos = nl ? (size_t)(nl - r->data) + 1 : r->len;
+            }
+            if (skip_ws(r->data, pos, r->len) < r->len)
+                r->more_after = 1;
+        }
     }
 }
 
@@ -384,15 +456,28 @@ int bt_read_data(const char *data, size_t len, bt_arena *scratch, bt_event_fn fn
 int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
                           bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err)
 {
+    return bt_read_data_ex(data, len, scratch, pre, 0, fn, ctx, st, err);
+}
+
+int bt_read_data_ex(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
+                    size_t max_record, bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err)
+{
     bt_buf plain = BT_BUF_INIT;
+    bt_error gz = BT_ERROR_INIT;
     reader r;
-    int rc;
+    int rc, gz_rc = 0;
 
     st->bytes_in += len;
     if (bt_gzip_is(data, len)) {
-        if ((rc = bt_gzip_decompress(data, len, &plain, err)))
+        /* a damaged stream keeps what decompressed before the damage */
+        if ((gz_rc = bt_gzip_decompress(data, len, &plain, &gz)) && gz_rc != BT_EPARSE) {
+            rc = gz_rc;
+            *err = gz;
             goto done;
-        data = plain.data;
+        }
+        if (gz_rc)
+            st->bad_parts++;
+        data = plain.data ? plain.data : "";
         len = plain.len;
     }
     st->bytes_json += len;
@@ -405,9 +490,25 @@ int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const
     r.st = st;
     r.err = err;
     r.stop = 0;
+    r.max_record = max_record ? max_record : BT_MAX_RECORD_DEFAULT;
+    r.soft_rc = 0;
+    r.more_after = 0;
+    r.nbad = 0;
     rc = read_values(&r);
     if (!rc && r.stop)
         rc = r.stop;
+    if (!rc && r.soft_rc) {
+        *err = r.first;
+        if (r.more_after)
+            bt_error_set(err, r.soft_rc, "%s (%llu bad part(s) skipped, the rest read)",
+                         r.first.msg, (unsigned long long)r.nbad);
+        rc = r.soft_rc;
+    }
+    if (gz_rc && (!rc || rc == BT_EPARSE)) {
+        /* the gzip damage is the reason; what it held before was read */
+        *err = gz;
+        rc = gz_rc;
+    }
 done:
     bt_arena_reset(scratch);
     bt_buf_dispose(&plain);
@@ -427,6 +528,65 @@ int bt_looks_like_input(const char *data, size_t len)
     return i < len && (data[i] == '{' || data[i] == '[');
 }
 
+/* (device, inode) pairs of what the list holds: an open-addressing hash set, so a
+ * directory is entered and a file listed once however many paths lead to them. */
+typedef struct seen_set {
+    struct seen_key {
+        dev_t dev;
+        ino_t ino;
+        int used;
+    } * v;
+    size_t n, cap;
+    char *first_loop;
+} seen_set;
+
+static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt_alloc(const char *fmt, ...)
+{
+    char *out = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&out, fmt, ap) < 0)
+        out = NULL;
+    va_end(ap);
+    return out;
+}
+
+/* 1 if (dev, ino) was in the set, 0 if added now, <0 out of memory. */
+static int seen_check_add(bt_file_list *l, const struct stat *sb)
+{
+    seen_set *s = l->seen;
+    size_t i, h;
+    if (!s && !(s = l->seen = calloc(1, sizeof *s)))
+        return -1;
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 256, k;
+        struct seen_key *nv = calloc(ncap, sizeof *nv);
+        if (!nv)
+            return -1;
+        for (k = 0; k < s->cap; k++)
+            if (s->v[k].used) {
+                h = ((size_t)s->v[k].ino * 0x9E3779B97F4A7C15ull ^ (size_t)s->v[k].dev) &
+                    (ncap - 1);
+                while (nv[h].used)
+                    h = (h + 1) & (ncap - 1);
+                nv[h] = s->v[k];
+            }
+        free(s->v);
+        s->v = nv;
+        s->cap = ncap;
+    }
+    h = ((size_t)sb->st_ino * 0x9E3779B97F4A7C15ull ^ (size_t)sb->st_dev) & (s->cap - 1);
+    for (i = h; s->v[i].used; i = (i + 1) & (s->cap - 1))
+        if (s->v[i].dev == sb->st_dev && s->v[i].ino == sb->st_ino)
+            return 1;
+    s->v[i].dev = sb->st_dev;
+    s->v[i].ino = sb->st_ino;
+    s->v[i].used = 1;
+    s->n++;
+    return 0;
+}
+
 static int list_push(bt_file_list *l, const char *path, const struct stat *sb)
 {
     if (l->n == l->alloc) {
@@ -444,7 +604,17 @@ static int list_push(bt_file_list *l, const char *path, const struct stat *sb)
     l->v[l->n].mtime_ns =
         sb ? (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec : 0;
     l->v[l->n].walked = 0;
+    l->v[l->n].error = NULL;
     l->n++;
+    return 0;
+}
+
+int bt_file_list_add_failed(bt_file_list *l, const char *path, const bt_error *e)
+{
+    if (list_push(l, path, NULL))
+        return BT_ENOMEM;
+    if (!(l->v[l->n - 1].error = strdup(e->msg)))
+        return BT_ENOMEM;
     return 0;
 }
 
@@ -452,6 +622,30 @@ static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
+
+/* A directory already entered: counted, the first one named in the warning. */
+static int note_loop(bt_file_list *l, const char *dir)
+{
+    seen_set *s = l->seen;
+    char *w;
+    l->loops++;
+    if (!s->first_loop && !(s->first_loop = strdup(dir)))
+        return 0;
+    if (l->loops == 1)
+        w = fmt_alloc("'%s': directory already read (a symlink loop?), skipped", dir);
+    else
+        w = fmt_alloc("'%s': directory already read (a symlink loop?), skipped; "
+                      "%llu such directories skipped in all",
+                      s->first_loop, (unsigned long long)l->loops);
+    if (w) {
+        free(l->warning);
+        l->warning = w;
+    }
+    return 0;
+}
+
+/* A directory entry: walked, listed, or skipped. */
+static int walk_entry(bt_file_list *l, const char *path, int depth, bt_error *err);
 
 static int walk(bt_file_list *l, const char *dir, int depth, bt_error *err)
 {
@@ -464,8 +658,13 @@ static int walk(bt_file_list *l, const char *dir, int depth, bt_error *err)
     if (depth > 64)
         return bt_error_set(err, BT_ELIMIT, "'%s': directories nested too deeply", dir);
     d = opendir(dir);
-    if (!d)
-        return bt_error_set(err, BT_EIO, "'%s': %s", dir, strerror(errno));
+    if (!d) {
+        /* listed as a failed entry: the rest of the walk goes on */
+        bt_error e = BT_ERROR_INIT;
+        bt_error_set(&e, BT_EIO, "'%s': %s", dir, strerror(errno));
+        return bt_file_list_add_failed(l, dir, &e) ? bt_error_set(err, BT_ENOMEM, "out of memory")
+                                                   : 0;
+    }
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
@@ -487,19 +686,8 @@ static int walk(bt_file_list *l, const char *dir, int depth, bt_error *err)
         n++;
     }
     qsort(names, n, sizeof *names, cmp_names);
-    for (i = 0; i < n && !rc; i++) {
-        struct stat sb;
-        if (stat(names[i], &sb) != 0)
-            continue; /* vanished or dangling link */
-        if (S_ISDIR(sb.st_mode))
-            rc = walk(l, names[i], depth + 1, err);
-        else if (S_ISREG(sb.st_mode)) {
-            if ((rc = list_push(l, names[i], &sb)))
-                bt_error_set(err, rc, "out of memory");
-            else
-                l->v[l->n - 1].walked = 1;
-        }
-    }
+    for (i = 0; i < n && !rc; i++)
+        rc = walk_entry(l, names[i], depth, err);
 done:
     for (i = 0; i < n; i++)
         free(names[i]);
@@ -508,21 +696,49 @@ done:
     return rc;
 }
 
+static int walk_entry(bt_file_list *l, const char *path, int depth, bt_error *err)
+{
+    struct stat sb;
+    int seen;
+    if (stat(path, &sb) != 0)
+        return 0; /* vanished or dangling link */
+    if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
+        return 0;
+    if ((seen = seen_check_add(l, &sb)) < 0)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if (S_ISDIR(sb.st_mode))
+        return seen ? note_loop(l, path) : walk(l, path, depth + 1, err);
+    if (seen)
+        return 0; /* the same file by another path */
+    if (list_push(l, path, &sb))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    l->v[l->n - 1].walked = 1;
+    return 0;
+}
+
 int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err)
 {
     struct stat sb;
-    int rc;
+    int rc, seen;
 
     if (strcmp(path, "-") == 0)
         return list_push(l, "-", NULL) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
     if (stat(path, &sb) != 0)
         return bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
                             strerror(errno));
+    if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
+        /* a FIFO would block open() and a device never end: only stdin streams */
+        return bt_error_set(err, BT_EINVAL,
+                            "'%s': not a regular file or directory (pipe it to - instead)", path);
+    if ((seen = seen_check_add(l, &sb)) < 0)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
     if (S_ISDIR(sb.st_mode)) {
         /* drop trailing slashes for tidy paths */
-        char *p = strdup(path);
+        char *p;
         size_t k;
-        if (!p)
+        if (seen)
+            return note_loop(l, path);
+        if (!(p = strdup(path)))
             return bt_error_set(err, BT_ENOMEM, "out of memory");
         k = strlen(p);
         while (k > 1 && p[k - 1] == '/')
@@ -531,6 +747,7 @@ int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err)
         free(p);
         return rc;
     }
+    /* a file named directly is read as asked, even twice; the walk skips it */
     if ((rc = list_push(l, path, &sb)))
         return bt_error_set(err, rc, "out of memory");
     return 0;
@@ -541,8 +758,16 @@ void bt_file_list_dispose(bt_file_list *l)
     size_t i;
     if (!l)
         return;
-    for (i = 0; i < l->n; i++)
+    for (i = 0; i < l->n; i++) {
         free(l->v[i].path);
+        free(l->v[i].error);
+    }
     free(l->v);
+    free(l->warning);
+    if (l->seen) {
+        free(((seen_set *)l->seen)->v);
+        free(((seen_set *)l->seen)->first_loop);
+    }
+    free(l->seen);
     memset(l, 0, sizeof *l);
 }

@@ -72,11 +72,27 @@ size_t bt_ingest_plan_lookups(const bt_ingest_plan *p)
     return p ? p->nlookups : 0;
 }
 
+/* True when the plan lists something that did not fail to be listed. */
+static int plan_has_good(const bt_ingest_plan *p)
+{
+    size_t i;
+    for (i = 0; i < p->files.n; i++)
+        if (!p->files.v[i].error)
+            return 1;
+    return 0;
+}
+
+const char *bt_ingest_plan_warning(const bt_ingest_plan *p)
+{
+    return p ? p->files.warning : NULL;
+}
+
 int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **out, bt_error *err)
 {
     bt_ingest_plan *p = calloc(1, sizeof *p);
+    bt_error first = BT_ERROR_INIT;
     size_t i;
-    int rc = 0;
+    int rc = 0, first_rc = 0;
 
     *out = NULL;
     if (!p || (n && (!(p->urls = calloc(n, sizeof *p->urls)) ||
@@ -102,9 +118,23 @@ int bt_ingest_plan_new(const bt_ingest_source *src, size_t n, bt_ingest_plan **o
             break;
         case BT_INGEST_STDIN: loc = "-"; /* fall through */
         default:
-            if ((rc = bt_file_list_add(&p->files, loc, err)))
-                goto done;
+            if ((rc = bt_file_list_add(&p->files, loc, err))) {
+                /* a missing or unusable path beside others: reported by the scan, the
+                 * rest read; alone (nothing else to read) it is the error */
+                if (rc == BT_ENOMEM || bt_file_list_add_failed(&p->files, loc, err))
+                    goto done;
+                if (!first_rc) {
+                    first_rc = rc;
+                    first = *err;
+                }
+                rc = 0;
+            }
         }
+    }
+    if (first_rc && !p->nurls && !plan_has_good(p)) {
+        *err = first;
+        rc = first_rc;
+        goto done;
     }
     *out = p;
     p = NULL;
@@ -240,6 +270,15 @@ static int local_todo(ingest *in, const bt_file_list *all, bt_file_list *todo)
     for (k = 0; k < all->n; k++) {
         char abs[PATH_MAX];
         int unchanged = 0;
+        if (all->v[k].error) {
+            /* listed as failed (an unreadable directory, a missing path): reported by the
+             * scan */
+            bt_error e = BT_ERROR_INIT;
+            bt_error_set(&e, BT_EIO, "%s", all->v[k].error);
+            if (bt_file_list_add_failed(todo, all->v[k].path, &e))
+                return bt_error_set(in->err, BT_ENOMEM, "out of memory");
+            continue;
+        }
         if (!in->o->force && strcmp(all->v[k].path, "-") != 0 && realpath(all->v[k].path, abs) &&
             bt_store_source_unchanged(in->store, abs, all->v[k].size, all->v[k].mtime_ns, NULL,
                                       &unchanged, in->err) == 0 &&
@@ -365,6 +404,7 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
     so.on_progress = on_progress;
+    so.max_record = o->max_record;
     so.ctx = &in;
     if (todo.n || !p->nurls)
         rc = bt_scan_files(&todo, &so, &st->read, err);

@@ -62,6 +62,8 @@ void scan_add_stats(bt_read_stats *a, const bt_read_stats *d)
     a->nonjson += d->nonjson;
     a->bytes_in += d->bytes_in;
     a->bytes_json += d->bytes_json;
+    a->oversized += d->oversized;
+    a->bad_parts += d->bad_parts;
 }
 
 int64_t scan_mono_ms(void)
@@ -246,8 +248,8 @@ static int read_item(scan_worker *w, const scan_item *it)
         if (w->p->in->nonjson_bytes)
             w->st.bytes_in += it->len;
     } else {
-        rc = bt_read_data_filtered(it->data, it->len, w->scratch, w->p->o->filter, on_event, w,
-                                   &w->st, &err);
+        rc = bt_read_data_ex(it->data, it->len, w->scratch, w->p->o->filter, w->p->o->max_record,
+                             on_event, w, &w->st, &err);
         if (rc == BT_ESTOP || w->oom)
             return 1;
         if (rc) {
@@ -510,7 +512,9 @@ static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
     it->size = info->size;
     it->mtime_ns = info->mtime_ns;
     it->check_input = info->walked;
-    if (bt_buf_read_file(&f->data, info->path, &f->err))
+    if (info->error)
+        it->error = info->error; /* could not be listed: reported as a failed input */
+    else if (bt_buf_read_file(&f->data, info->path, &f->err))
         it->error = f->err.msg;
     it->data = f->data.data;
     it->len = f->data.len;

@@ -165,6 +165,8 @@ struct bt_store {
     int readonly;
     int in_tx;
     int version;
+    unsigned char secret[32]; /* meta token_secret: keys serve's NextTokens */
+    int has_secret;
     sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
         *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid;
     icache ic;
@@ -179,9 +181,32 @@ struct bt_store {
     bt_arena *arena;
 };
 
+/* A corrupt file gets one message whatever was being done (the CLI maps it to the
+ * exit status of an unusable store). */
+static int corrupt_err(const char *path, bt_error *err, const char *why)
+{
+    return bt_error_set(err, BT_EDB,
+                        "store '%s' is corrupt (%s); restore it, or remove it and "
+                        "ingest again",
+                        path, why);
+}
+
+static int db_err_code(bt_store *s, bt_error *err, const char *what, int code)
+{
+    int ext = sqlite3_extended_errcode(s->db);
+    const char *msg = sqlite3_errmsg(s->db);
+    if ((code & 0xff) == SQLITE_OK || (code & 0xff) == SQLITE_ROW || (code & 0xff) == SQLITE_DONE)
+        code = ext;
+    if (!msg || strcmp(msg, "not an error") == 0)
+        msg = sqlite3_errstr(code);
+    if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
+        return corrupt_err(s->path, err, msg);
+    return bt_error_set(err, BT_EDB, "store '%s': %s: %s", s->path, what, msg);
+}
+
 static int db_err(bt_store *s, bt_error *err, const char *what)
 {
-    return bt_error_set(err, BT_EDB, "store '%s': %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    return db_err_code(s, err, what, sqlite3_extended_errcode(s->db));
 }
 
 static int exec(bt_store *s, const char *sql, bt_error *err)
@@ -267,6 +292,8 @@ static int migrate(bt_store *s, bt_error *err)
         if (code == SQLITE_NOTADB)
             return bt_error_set(err, BT_EDB, "'%s': not a buildtrail store (not a database)",
                                 s->path);
+        if (code == SQLITE_CORRUPT)
+            return corrupt_err(s->path, err, sqlite3_errmsg(s->db));
         return db_err(s, err, "open");
     }
     if ((rc = get_int(s, "PRAGMA application_id", &app, err)) ||
@@ -283,6 +310,9 @@ static int migrate(bt_store *s, bt_error *err)
     s->version = (int)ver;
     if (ver == SCHEMA_VERSION)
         return 0;
+    if (s->readonly && ver == 0 && ntables == 0)
+        return bt_error_set(err, BT_EDB, "'%s': the store is empty (run 'buildtrail ingest' first)",
+                            s->path);
     if (s->readonly)
         return bt_error_set(err, BT_EDB, "'%s': store needs a schema upgrade; open it writable once",
                             s->path);
@@ -299,6 +329,99 @@ static int migrate(bt_store *s, bt_error *err)
     return 0;
 fail:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* The store's secret (32 random bytes, made once by the first writable open): it keys
+ * the NextTokens serve hands out, so they cannot be forged or altered. */
+static int read_secret(bt_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='token_secret'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64) {
+        const unsigned char *h = sqlite3_column_text(st, 0);
+        int i;
+        ok = 1;
+        for (i = 0; i < 32 && ok; i++) {
+            unsigned v;
+            ok = sscanf((const char *)h + 2 * i, "%2x", &v) == 1;
+            s->secret[i] = (unsigned char)v;
+        }
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+static int load_secret(bt_store *s, bt_error *err)
+{
+    int rc;
+    if ((s->has_secret = read_secret(s)) || s->readonly)
+        return 0;
+    if ((rc = exec(s,
+                   "INSERT OR IGNORE INTO meta(key, value) VALUES ('token_secret', "
+                   "lower(hex(randomblob(32))))",
+                   err)))
+        return rc;
+    s->has_secret = read_secret(s);
+    return 0;
+}
+
+int bt_store_token_secret(const bt_store *s, unsigned char key[32])
+{
+    if (!s || !s->has_secret)
+        return 0;
+    memcpy(key, s->secret, 32);
+    return 1;
+}
+
+/* True when a read-only handle cannot read the store as it is shared (a WAL store whose
+ * -shm cannot be created or written: a read-only file, directory or mount). */
+static int cannot_read_shared(bt_store *s)
+{
+    int rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    int code = rc & 0xff;
+    return code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_IOERR;
+}
+
+/* Reopens as an immutable file (no locks, no -shm): right only when nothing is
+ * writing and the write-ahead log is checkpointed into the file (no -wal, or an empty
+ * one), as after any ingest that finished. */
+static int reopen_immutable(bt_store *s, bt_error *err)
+{
+    char *wal = NULL, *uri = NULL;
+    struct stat sb;
+    size_t i, n = strlen(s->path);
+    int rc = 0, o = 0;
+
+    if (asprintf(&wal, "%s-wal", s->path) < 0 || !(uri = malloc(3 * n + 32))) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+        rc = bt_error_set(err, BT_EDB,
+                          "store '%s' cannot be read without writing: its write-ahead log '%s' "
+                          "is not checkpointed and the directory is read-only (see docs/store.md)",
+                          s->path, wal);
+        goto done;
+    }
+    o = sprintf(uri, "file:");
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s->path[i];
+        o += (c == '%' || c == '?' || c == '#' || c < 0x20) ? sprintf(uri + o, "%%%02X", c)
+                                                            : sprintf(uri + o, "%c", c);
+    }
+    sprintf(uri + o, "?immutable=1");
+    sqlite3_close(s->db);
+    s->db = NULL;
+    if (sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        rc = bt_error_set(err, BT_EDB, "store '%s': %s", s->path,
+                          s->db ? sqlite3_errmsg(s->db) : "cannot open");
+done:
+    free(wal);
+    free(uri);
     return rc;
 }
 
@@ -340,12 +463,16 @@ int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *er
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 10000);
+    if (s->readonly && cannot_read_shared(s) && (rc = reopen_immutable(s, err)))
+        goto fail;
     if ((rc = migrate(s, err)))
         goto fail;
     if (!s->readonly &&
         (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)))
         goto fail;
     if ((rc = exec(s, "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;", err)))
+        goto fail;
+    if ((rc = load_secret(s, err)))
         goto fail;
     s->zd = ZSTD_createDCtx();
     s->arena = bt_arena_new(1 << 16, 0);
@@ -1465,7 +1592,9 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
             bt_arena_reset(s->arena);
             if ((rc = bt_json_parse(s->arena, copy.data + rows[i].copy, (size_t)rows[i].len, NULL,
                                     &rec, err))) {
-                bt_error_prefix(err, "store '%s': stored event %lld", s->path, (long long)pos.seq);
+                char why[96];
+                snprintf(why, sizeof why, "stored event %lld is not JSON", (long long)pos.seq);
+                rc = rc == BT_ENOMEM ? rc : corrupt_err(s->path, err, why);
                 goto done;
             }
             if (rows[i].kind == BT_KIND_BUILD_STATE || rows[i].kind == BT_KIND_BUILD_PHASE)
@@ -1483,7 +1612,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         }
     }
     if (step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = db_err(s, err, "query");
+        rc = db_err_code(s, err, "query", step);
 done:
     sqlite3_finalize(st);
     bt_buf_dispose(&q.sql);

@@ -2,6 +2,7 @@
 #include <libdeflate.h>
 #include <stdint.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "util/gzip.h"
 
@@ -9,6 +10,40 @@ int bt_gzip_is(const void *data, size_t len)
 {
     const unsigned char *p = data;
     return len >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
+/* A damaged member (truncated or corrupt): appends to out what zlib's streaming
+ * inflate gets out of it before the damage. Bounded by out's cap like the rest. */
+static void recover_member(const unsigned char *p, size_t len, bt_buf *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return;
+    z.next_in = (unsigned char *)p;
+    while (len) {
+        size_t chunk = len > (1u << 30) ? (1u << 30) : len;
+        int zr;
+        z.avail_in = (uInt)chunk;
+        do {
+            if (bt_buf_reserve(out, 1 << 16))
+                goto done;
+            z.next_out = (unsigned char *)out->data + out->len;
+            z.avail_out = (uInt)(out->alloc - out->len - 1 < (1u << 30) ? out->alloc - out->len - 1
+                                                                        : (1u << 30));
+            {
+                uInt before = z.avail_out;
+                zr = inflate(&z, Z_NO_FLUSH);
+                out->len += before - z.avail_out;
+                out->data[out->len] = '\0';
+            }
+            if (zr != Z_OK)
+                goto done;
+        } while (z.avail_out == 0 || z.avail_in > 0);
+        len -= chunk;
+    }
+done:
+    inflateEnd(&z);
 }
 
 int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
@@ -33,7 +68,7 @@ int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
                 k++;
             if (k == len)
                 break;
-            rc = bt_error_set(err, BT_EPARSE, "trailing garbage after gzip data");
+            rc = bt_error_set(err, BT_EPARSE, "trailing garbage after gzip data (ignored)");
             goto done;
         }
         /* ISIZE of the last member is a good guess for a single-member file */
@@ -55,6 +90,7 @@ int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
             if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
                 if (out->alloc - out->len > (len - off) * 1032 + 4096) {
                     rc = bt_error_set(err, BT_EPARSE, "corrupt or truncated gzip data");
+                    recover_member(p + off, len - off, out);
                     goto done;
                 }
                 guess = (out->alloc - out->len) * 2;
@@ -64,6 +100,7 @@ int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
         }
         if (r != LIBDEFLATE_SUCCESS) {
             rc = bt_error_set(err, BT_EPARSE, "corrupt or truncated gzip data");
+            recover_member(p + off, len - off, out);
             goto done;
         }
         out->len += out_used;
