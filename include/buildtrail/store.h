@@ -92,6 +92,8 @@ typedef struct bt_store_query {
     uint64_t limit;          /* 0 = no limit */
     int oldest_first;        /* default newest first */
     const bt_store_pos *after; /* continue after this position (exclusive) */
+    int64_t after_seq;         /* only events stored after this sequence number (pos.seq
+                                  > after_seq; 0 = all): what a later ingest added */
 } bt_store_query;
 
 /* Called per matching event, re-extracted from its stored raw record; valid during
@@ -153,6 +155,99 @@ int bt_store_builds_find(bt_store *s, const bt_build_query *q,
  * before_ms: its uuid (37 bytes) and start. Returns BT_ENOTFOUND when there is none. */
 int bt_store_previous_build(bt_store *s, const char *project, const char *account,
                             int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err);
+
+
+/* ---- alerts and their outbox (watch) ----
+ *
+ * An alert is stored with its rule, its events, first and last seen, a stable key (the
+ * idempotency key notifiers send: the same alert always carries the same key) and a
+ * dedup key (rule + group): while an alert with the same dedup key was last seen within
+ * the suppression window, a new occurrence is folded into it (its events added, last
+ * seen and count raised) instead of making a new alert. A new alert gets one outbox row
+ * per notifier (attempts, next try, delivered), written in the same transaction, so a
+ * kill at any moment either keeps the alert with everything still to deliver or loses
+ * neither. */
+
+typedef struct bt_store_alert {
+    const char *key;      /* stable identity, unique (e.g. a hash of rule and events) */
+    const char *rule_id;  /* the rule's id */
+    const char *dedup;    /* rule + group; NULL = never folded */
+    const char *doc;      /* the alert document (JSON, as bt_hunt_alert_at writes it) */
+    const char *const *event_ids;
+    size_t nevent_ids;
+    int64_t time_ms; /* when it happened (the event's time) */
+} bt_store_alert;
+
+typedef enum bt_store_alert_result {
+    BT_ALERT_NEW = 0,    /* a new alert, with an outbox row per notifier */
+    BT_ALERT_FOLDED,     /* folded into the alert *id (dedup key within the window) */
+    BT_ALERT_DUPLICATE   /* an alert with this key is already stored (*id): nothing written */
+} bt_store_alert_result;
+
+/* Adds a (requires an open transaction): see above. window_ms 0 = never fold. notifiers
+ * name the outbox rows (their target strings; due at once). *id is the alert's id (new
+ * or the one folded into), *result what happened. */
+int bt_store_alert_add(bt_store *s, const bt_store_alert *a, int64_t window_ms,
+                       const char *const *notifiers, size_t nnotifiers, int64_t *id,
+                       bt_store_alert_result *result, bt_error *err);
+
+/* One outbox row (valid during the callback). */
+typedef struct bt_store_delivery {
+    int64_t alert_id;
+    const char *notifier;
+    const char *key; /* the alert's key */
+    const char *doc; /* the alert's document */
+    unsigned attempts;
+    int64_t next_ms;      /* next try */
+    int64_t delivered_ms; /* 0 = not delivered yet */
+    const char *last_error; /* "" when none */
+} bt_store_delivery;
+
+/* Calls fn for the undelivered rows of the given notifiers (all when nnotifiers is 0)
+ * due at now_ms (next_ms <= now_ms), oldest alert first, at most limit (0 = all). The
+ * rows are read first, so fn may record results. fn's non-zero return stops and is
+ * returned. */
+int bt_store_outbox_due(bt_store *s, const char *const *notifiers, size_t nnotifiers,
+                        int64_t now_ms, size_t limit,
+                        int (*fn)(void *ctx, const bt_store_delivery *d), void *ctx,
+                        bt_error *err);
+/* Records one attempt of (alert_id, notifier): delivered, or failed with error (one
+ * line, no secrets) and the next try at next_ms. Commits on its own unless a transaction
+ * is open. */
+int bt_store_outbox_result(bt_store *s, int64_t alert_id, const char *notifier, int delivered,
+                           int64_t next_ms, const char *error, bt_error *err);
+/* Undelivered rows of the given notifiers (all when nnotifiers is 0): how many, and the
+ * earliest next try (INT64_MAX when none). */
+int bt_store_outbox_pending(bt_store *s, const char *const *notifiers, size_t nnotifiers,
+                            uint64_t *n, int64_t *next_ms, bt_error *err);
+
+/* One alert as listed (valid during the callback). */
+typedef struct bt_store_alert_view {
+    int64_t id;
+    const char *key, *rule_id, *dedup; /* dedup "" when none */
+    const char *doc;
+    int64_t first_ms, last_ms, created_ms, acked_ms; /* acked_ms 0 = not acknowledged */
+    uint64_t count;     /* occurrences (1 + folded) */
+    size_t nevents;     /* event ids stored with it */
+    const bt_store_delivery *deliveries; /* its outbox rows, by notifier */
+    size_t ndeliveries;
+} bt_store_alert_view;
+
+typedef struct bt_store_alert_query {
+    int unacked_only;
+    int undelivered_only; /* only alerts with an undelivered outbox row */
+    uint64_t limit;       /* 0 = all */
+} bt_store_alert_query;
+
+/* Alerts, newest first. q may be NULL. fn's non-zero return stops and is returned. */
+int bt_store_alerts(bt_store *s, const bt_store_alert_query *q,
+                    int (*fn)(void *ctx, const bt_store_alert_view *a), void *ctx,
+                    bt_error *err);
+/* Acknowledges alert id (now); BT_ENOTFOUND when there is no such alert. */
+int bt_store_alert_ack(bt_store *s, int64_t id, bt_error *err);
+/* The highest event sequence number stored (0 when empty): events stored later have
+ * higher ones (bt_store_query.after_seq reads only those). */
+int bt_store_last_seq(bt_store *s, int64_t *seq, bt_error *err);
 
 #ifdef __cplusplus
 }
