@@ -10,6 +10,7 @@
 #endif
 
 extern const cli_cmd cmd_hunt_def; /* cmd_hunt.c */
+extern const cli_cmd cmd_watch_def, cmd_alerts_def; /* cmd_watch.c, cmd_alerts.c */
 
 /* The command table: each definition (options, help, handler) lives in cmd_<name>.c. */
 const cli_cmd *const cli_commands[] = {
@@ -21,6 +22,8 @@ const cli_cmd *const cli_commands[] = {
     &cmd_lookup_def,
     &cmd_serve_def,
     &cmd_hunt_def,
+    &cmd_watch_def,
+    &cmd_alerts_def,
     &cmd_help_def,
 };
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];

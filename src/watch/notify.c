@@ -1,0 +1,226 @@
+/* notify.c - watch's notifiers: parsing the --notify targets, the names their outbox
+ * rows carry (no secrets), and one delivery attempt to a webhook (JSON POST with an
+ * Idempotency-Key header, libcurl) or a command (the alert on its stdin; exit 0 =
+ * delivered). The stdout notifier is the caller's emit callback (watch.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "buildtrail/timeutil.h"
+#include "watch_int.h"
+
+void wn_hash_hex(const void *data, size_t len, size_t nbytes, char *out)
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    size_t i;
+    if (nbytes > 32)
+        nbytes = 32;
+    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    for (i = 0; i < nbytes; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[2 * nbytes] = 0;
+}
+
+void bt_watch_notify_name(const char *target, char *buf, size_t n)
+{
+    char h[17];
+    const char *p, *end;
+    wn_hash_hex(target, strlen(target), 8, h);
+    if (strcmp(target, "stdout") == 0) {
+        snprintf(buf, n, "stdout");
+    } else if (strncmp(target, "webhook:", 8) == 0 && (p = strstr(target + 8, "://"))) {
+        /* scheme://host[:port] only: paths, queries and user info often carry tokens */
+        const char *u = target + 8, *host = p + 3, *at;
+        end = host + strcspn(host, "/?#");
+        if ((at = memchr(host, '@', (size_t)(end - host))))
+            host = at + 1;
+        snprintf(buf, n, "webhook:%.*s://%.*s#%s", (int)(p - u), u, (int)(end - host), host, h);
+    } else if (strncmp(target, "exec:", 5) == 0) {
+        p = target + 5;
+        p += strspn(p, " \t");
+        snprintf(buf, n, "exec:%.*s#%s", (int)strcspn(p, " \t"), p, h);
+    } else {
+        snprintf(buf, n, "%.*s#%s", (int)strcspn(target, ":"), target, h);
+    }
+}
+
+int wn_parse(const char *target, wn_notifier *n, bt_error *err)
+{
+    memset(n, 0, sizeof *n);
+    n->target = target;
+    if (strcmp(target, "stdout") == 0) {
+        n->kind = WN_STDOUT;
+    } else if (strncmp(target, "webhook:", 8) == 0) {
+        const char *u = target + 8;
+        size_t hl;
+        if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+            return bt_error_set(err, BT_EINVAL,
+                                "notify target 'webhook:...': the URL must start with http:// "
+                                "or https://");
+        hl = strcspn(u + (u[4] == 's' ? 8 : 7), "/?#");
+        if (hl == 0)
+            return bt_error_set(err, BT_EINVAL, "notify target 'webhook:...': no host in the URL");
+        n->kind = WN_WEBHOOK;
+        n->arg = u;
+    } else if (strncmp(target, "exec:", 5) == 0) {
+        if (!target[5 + strspn(target + 5, " \t")])
+            return bt_error_set(err, BT_EINVAL, "notify target 'exec:': no command");
+        n->kind = WN_EXEC;
+        n->arg = target + 5;
+    } else {
+        size_t sl = strcspn(target, ":");
+        if (target[sl] == ':' && (strncmp(target, "slack", sl) == 0 ||
+                                  strncmp(target, "sns", sl) == 0))
+            return bt_error_set(err, BT_EINVAL, "notify target '%.*s:...': not supported yet "
+                                "(stdout, webhook:URL, exec:CMD)", (int)sl, target);
+        return bt_error_set(err, BT_EINVAL,
+                            "'%.40s': not a notify target (stdout, webhook:URL, exec:CMD)",
+                            target[sl] == ':' ? "..." : target);
+    }
+    bt_watch_notify_name(target, n->name, sizeof n->name);
+    return 0;
+}
+
+int bt_watch_check_notify(const char *target, bt_error *err)
+{
+    wn_notifier n;
+    return wn_parse(target, &n, err);
+}
+
+static size_t discard(char *p, size_t size, size_t nmemb, void *ud)
+{
+    (void)p;
+    (void)ud;
+    return size * nmemb;
+}
+
+static int send_webhook(const wn_notifier *n, const char *doc, const char *key,
+                        int64_t timeout_ms, bt_error *why)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL, *h2;
+    char hk[160];
+    long status = 0;
+    CURLcode cc;
+    int rc = 0;
+
+    if (!c)
+        return bt_error_set(why, BT_ENOMEM, "out of memory");
+    snprintf(hk, sizeof hk, "Idempotency-Key: %s", key);
+    h2 = curl_slist_append(h, "Content-Type: application/json");
+    if (h2 && (h = h2) && (h2 = curl_slist_append(h, hk)))
+        h = h2;
+    if (!h2) {
+        rc = bt_error_set(why, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, n->arg);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, doc);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(doc));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 5000 ? timeout_ms : 5000));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "buildtrail-watch");
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        rc = bt_error_set(why, BT_EHTTP, "%s: %s", n->name, curl_easy_strerror(cc));
+        goto done;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) {
+        rc = bt_error_set(why, BT_EHTTP, "%s: HTTP %ld", n->name, status);
+        why->http_status = (int)status;
+    }
+done:
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+/* Waits for pid at most timeout_ms (then kills it): its wait status, or -1. */
+static int wait_bounded(pid_t pid, int64_t timeout_ms)
+{
+    int64_t end = bt_time_now_ms() + timeout_ms;
+    int status = 0;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (bt_time_now_ms() >= end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int send_exec(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
+                     bt_error *why)
+{
+    int fd[2], status;
+    size_t len = strlen(doc), off = 0;
+    pid_t pid;
+
+    if (pipe(fd) != 0)
+        return bt_error_set(why, BT_EIO, "%s: pipe: %s", n->name, strerror(errno));
+    pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return bt_error_set(why, BT_EIO, "%s: fork: %s", n->name, strerror(errno));
+    }
+    if (pid == 0) {
+        dup2(fd[0], 0);
+        close(fd[0]);
+        close(fd[1]);
+        setenv("BUILDTRAIL_ALERT_KEY", key, 1);
+        execl("/bin/sh", "sh", "-c", n->arg, (char *)NULL);
+        _exit(127);
+    }
+    close(fd[0]);
+    while (off < len) { /* SIGPIPE is the caller's to ignore (the CLI does) */
+        ssize_t k = write(fd[1], doc + off, len - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        off += (size_t)k;
+    }
+    if (off == len)
+        (void)!write(fd[1], "\n", 1);
+    close(fd[1]);
+    status = wait_bounded(pid, timeout_ms);
+    if (status < 0)
+        return bt_error_set(why, BT_EIO, "%s: no exit within %lld ms", n->name,
+                            (long long)timeout_ms);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return bt_error_set(why, BT_EIO, "%s: exit status %d", n->name,
+                            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    return 0;
+}
+
+int wn_send(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
+            bt_error *why)
+{
+    if (n->kind == WN_WEBHOOK)
+        return send_webhook(n, doc, key, timeout_ms, why);
+    if (n->kind == WN_EXEC)
+        return send_exec(n, doc, key, timeout_ms, why);
+    return bt_error_set(why, BT_EINVAL, "%s: not sent here", n->name);
+}

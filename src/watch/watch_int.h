@@ -1,0 +1,55 @@
+/* watch_int.h - what the files of src/watch share: notifiers (notify.c) and the
+ * watch's state (watch.c, run.c). */
+#ifndef BT_WATCH_INT_H
+#define BT_WATCH_INT_H
+
+#include <stdint.h>
+
+#include "buildtrail/ingest.h"
+#include "buildtrail/rules.h"
+#include "buildtrail/watch.h"
+
+enum { WN_STDOUT = 1, WN_WEBHOOK, WN_EXEC };
+
+typedef struct wn_notifier {
+    int kind;
+    const char *target; /* borrowed from the options */
+    const char *arg;    /* the URL or command, inside target */
+    char name[192];     /* bt_watch_notify_name: outbox rows and messages */
+    int failing;        /* last attempt failed (messages once per change) */
+} wn_notifier;
+
+/* Parses target into n (borrowing it). 0 or BT_EINVAL with err set. */
+int wn_parse(const char *target, wn_notifier *n, bt_error *err);
+/* Hex SHA-256 of data (first nbytes bytes, at most 32) into out (2 * nbytes + 1). */
+void wn_hash_hex(const void *data, size_t len, size_t nbytes, char *out);
+/* One delivery attempt of doc (key = its idempotency key) for a webhook or exec target:
+ * 0 delivered, else BT_EHTTP / BT_EIO with why (one line, no secrets) set. */
+int wn_send(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
+            bt_error *why);
+
+struct bt_watch {
+    bt_store *store;
+    bt_watch_opts o;
+    bt_ingest_opts io;
+    bt_ingest_source *src;
+    size_t nsrc;
+    wn_notifier *nt;
+    size_t nnt;
+    const char **names; /* nt[i].name, for the store's outbox calls */
+    bt_ruleset *rs;
+    int64_t lookup_start_ms;
+    sig_atomic_t reload_seen;
+    bt_watch_stats st;
+    char **errs; /* source errors of the last cycle (messages once per change) */
+    size_t nerrs, errs_cap;
+    char **cur_errs;
+    size_t ncur, cur_cap;
+};
+
+void bt_watch_logf(bt_watch *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The rules over the events stored after the cursor, then alerts + outbox + cursor in one
+ * transaction (evaluate.c). */
+int bt_watch_evaluate(bt_watch *w, bt_error *err);
+
+#endif
