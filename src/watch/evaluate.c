@@ -36,7 +36,7 @@ static int on_build(void *ctx, const bt_build *b)
 }
 
 /* The cursor: the last sequence number evaluated. The first run starts after what the
- * store already holds (an existing store is not alerted on as a whole). */
+ * store already held when it attached (an existing store is not alerted on as a whole). */
 static int cursor_load(bt_watch *w, int64_t *seq, bt_error *err)
 {
     char *v = NULL, buf[32];
@@ -149,6 +149,12 @@ done:
     bt_buf_dispose(&doc);
     bt_arena_free(ar);
     return rc;
+}
+
+int bt_watch_cursor_init(bt_watch *w, bt_error *err)
+{
+    int64_t seq;
+    return cursor_load(w, &seq, err);
 }
 
 int bt_watch_evaluate(bt_watch *w, bt_error *err)

@@ -156,7 +156,10 @@ static int setup(bt_watch *w, bt_error *err)
 
 int bt_watch_attach(bt_watch *w, bt_store *store, bt_error *err)
 {
+    int rc;
     w->store = store;
+    if ((rc = bt_watch_cursor_init(w, err)))
+        return rc;
     return lookup_start(w, err);
 }
 

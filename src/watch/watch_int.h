@@ -51,5 +51,8 @@ void bt_watch_logf(bt_watch *w, const char *fmt, ...) __attribute__((format(prin
 /* The rules over the events stored after the cursor, then alerts + outbox + cursor in one
  * transaction (evaluate.c). */
 int bt_watch_evaluate(bt_watch *w, bt_error *err);
+/* Sets the evaluation cursor to the store's last event unless a run set it before
+ * (evaluate.c; at attach, before any ingest). */
+int bt_watch_cursor_init(bt_watch *w, bt_error *err);
 
 #endif
