@@ -23,10 +23,10 @@ NTRUTH=$(jq '.pack_alerts | length' "$TRUTH")
 mkdir -p "$T/stage1" "$T/stage2" "$T/in"
 (cd "$T/arch" && find AWSLogs -name '*.json.gz' | sort) >"$T/files"
 DAY1=$(head -1 "$T/files" | awk -F/ '{print $(NF-3)"/"$(NF-2)"/"$(NF-1)}')
-while read -r f; do
-  case "$f" in */"$DAY1"/*) d="$T/stage1" ;; *) d="$T/stage2" ;; esac
-  mkdir -p "$d/$(dirname "$f")" && cp "$T/arch/$f" "$d/$f"
-done <"$T/files"
+grep "/$DAY1/" "$T/files" >"$T/files1"
+grep -v "/$DAY1/" "$T/files" >"$T/files2"
+tar -C "$T/arch" -cf - -T "$T/files1" | tar -C "$T/stage1" -xf -
+tar -C "$T/arch" -cf - -T "$T/files2" | tar -C "$T/stage2" -xf -
 
 # wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or time runs out
 wait_for() {
@@ -58,7 +58,7 @@ npending() { "$BT" alerts --store "$1" --pending -o json | jq '.Alerts | length'
 all_delivered() { [ "$(npending "$1")" = 0 ] && [ "$(nalerts "$1")" -ge "$2" ]; }
 distinct() { jq -r .key "$1" | sort -u | wc -l | tr -d ' '; }
 
-# --- bad input: one line, exit 2, nothing made ---
+echo "[$SECONDS s] bad input: one line, exit 2, nothing made" >&2
 for bad_args in "foo://x" "sqs://queue" "$T/nope" "-" "$T/in --notify bogus" \
   "$T/in --notify webhook:ftp://x" "$T/in --notify slack:https://hooks.example/SECRET"; do
   # shellcheck disable=SC2086
@@ -70,7 +70,7 @@ status "broken rules" 2 "$BT" watch "$T/in" --rules "$SRC/tests/rules/bad" --sto
 contains "secret not echoed" "not supported yet" "$(cat "$T/.err"; "$BT" watch "$T/in" --rules builtin --store "$T/bad.db" --notify slack:https://h/SECRET 2>&1)"
 eq "no store made by bad input" "no" "$([ -e "$T/bad.db" ] && echo yes || echo no)"
 
-# --- two steps into a watched directory, receiver up ---
+echo "[$SECONDS s] two steps into a watched directory, receiver up" >&2
 start_receiver "$T/recv.log"
 start_watch "$T/s.db" "$T/in" "$T/watch.err"
 mv "$T/stage1" "$T/in/part1"
@@ -79,7 +79,7 @@ wait_for 60 eval '[ "$(nalerts "$T/s.db" 2>/dev/null)" -gt 0 ] && all_delivered 
 N1=$(nalerts "$T/s.db")
 eq "first half: one POST per alert" "$N1" "$(wc -l <"$T/recv.log" | tr -d ' ')"
 
-# --- receiver down: the second half is stored, retried, delivered once it is back ---
+echo "[$SECONDS s] receiver down: the second half is stored, retried, delivered once it is back" >&2
 stop_receiver
 mv "$T/stage2" "$T/in/part2"
 wait_for 60 eval '[ "$(npending "$T/s.db")" -gt 0 ]' || bad "second half: no pending alert"
@@ -106,7 +106,7 @@ if grep -q SECRET-TOKEN "$T/watch.err" || "$BT" alerts --store "$T/s.db" -o json
   bad "the webhook's token appears in messages or in alerts"
 else ok; fi
 
-# --- SIGHUP with a broken rule set keeps the old one; SIGTERM exits 0 ---
+echo "[$SECONDS s] SIGHUP with a broken rule set keeps the old one; SIGTERM exits 0" >&2
 kill -HUP "$WPID"
 sleep 0.5
 kill -TERM "$WPID"
@@ -131,7 +131,7 @@ eq "SIGINT: exit 0" 0 "$?"
 WPID=
 eq "restart: nothing delivered twice to stdout" 0 "$(wc -l <"$T/hup.out" | tr -d ' ')"
 
-# --- kill -9 mid-delivery, then restarts: nothing lost, duplicates with the same key ---
+echo "[$SECONDS s] kill -9 mid-delivery, then restarts: nothing lost, duplicates with the same key" >&2
 stop_receiver
 start_receiver "$T/recv9.log" 0 0.1
 mkdir -p "$T/in9"
@@ -158,7 +158,7 @@ DIFFDOCS=$(jq -r '[.key, (.body | tostring)] | @tsv' "$T/recv9.log" | sort -u | 
 eq "kill -9: duplicates carry the same key and document" 0 "$DIFFDOCS"
 echo "kill -9: $(wc -l <"$T/recv9.log" | tr -d ' ') POSTs for $NTRUTH alerts"
 
-# --- alerts --ack ---
+echo "[$SECONDS s] alerts --ack" >&2
 ID=$("$BT" alerts --store "$T/s.db" -o json | jq '.Alerts[0].Id')
 status "ack" 0 "$BT" alerts --store "$T/s.db" --ack "$ID"
 eq "unacked after ack" "$((N - 1))" "$("$BT" alerts --store "$T/s.db" --unacked -o json | jq '.Alerts | length')"
