@@ -2,6 +2,7 @@
  * monitoring; the work (ingest, rules, alerts, outbox, delivery) is the library's
  * bt_watch (watch.h). Prints the stdout notifier's alerts and watch's messages. */
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +49,8 @@ const cli_cmd cmd_watch_def = {
     "Runs until SIGTERM or SIGINT (then finishes the cycle in progress, tries what is due "
     "once more and exits 0). Every --interval it reads the sources into the store - "
     "directories and files (new or grown files; unchanged ones are skipped), lookup:REGIONS "
-    "(the event history, fetching only what is new with 15 minutes of overlap), "
+    "(the event history from --start-time, default one hour before the first run against "
+    "the store, kept for later runs; fetching only what is new with 15 minutes of overlap), "
     "s3://bucket/prefix (today's and yesterday's deliveries) - and evaluates the rules on "
     "exactly the events that cycle added. Alerts are stored (buildtrail alerts lists them) "
     "with an outbox row per notify target in one transaction, then delivered at least once: "
@@ -100,8 +102,14 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
 {
     watch_cli *s = ctx;
     int rc = o->id >= O_ENDPOINT_URL ? cli_s3_opt(&s->s3, &s->c, o, v) : 1;
-    if (rc <= 0)
+    if (rc <= 0) {
+        /* --endpoint-url and --profile are shared with the lookup: sources (as ingest) */
+        if (rc == 0 && o->id == O_ENDPOINT_URL)
+            s->lk.endpoint = v;
+        else if (rc == 0 && o->id == O_PROFILE)
+            s->lk.profile = v;
         return rc;
+    }
     if ((rc = ingest_lookup_opt(&s->lk, o, v)) <= 0)
         return rc;
     if ((rc = cli_common_opt(&s->c, o, v)) <= 0)
@@ -200,6 +208,8 @@ static int run(watch_cli *s, char **pos, int npos)
     o.suppress_ms = (int64_t)(s->suppress * 1000);
     o.retry_max_ms = (int64_t)(s->retry_max * 1000);
     o.max_cycles = s->cycles;
+    if (s->c.filter.start_ms != INT64_MIN)
+        o.lookup_start_ms = s->c.filter.start_ms;
     bt_ingest_opts_init(&io);
     cli_s3_aws_config(&s->s3, &aws);
     ingest_lookup_config(&s->lk, &lookup_aws);
@@ -255,6 +265,11 @@ static int cmd_watch(int argc, char **argv)
     }
     if ((rc = cli_parse(&cmd_watch_def, argc, argv, on_opt, &s, &pos, &npos))) {
         code = rc > 0 ? EXIT_OK : EXIT_USAGE;
+        goto done;
+    }
+    if (s.c.filter.end_ms != INT64_MAX) {
+        cli_err("watch: --end-time does not apply (watch reads up to now)");
+        code = EXIT_USAGE;
         goto done;
     }
     if (!s.nrules) {

@@ -158,6 +158,35 @@ DIFFDOCS=$(jq -r '[.key, (.body | tostring)] | @tsv' "$T/recv9.log" | sort -u | 
 eq "kill -9: duplicates carry the same key and document" 0 "$DIFFDOCS"
 echo "kill -9: $(wc -l <"$T/recv9.log" | tr -d ' ') POSTs for $NTRUTH alerts"
 
+echo "[$SECONDS s] lookup: source against buildtrail serve (LookupEvents-compatible)" >&2
+(
+  export HOME="$T/home" AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=AKIDWATCH \
+    AWS_SECRET_ACCESS_KEY=not-checked AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+  unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_CONFIG_FILE \
+    AWS_SHARED_CREDENTIALS_FILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_CLOUDTRAIL
+  mkdir -p "$HOME"
+  "$BIN/bt-gen" --out "$T/larch" --events 1500 --seed 5 --attacks --days 1 --accounts 1 \
+    --regions us-east-1 2>/dev/null
+  "$BT" ingest --store "$T/lsrc.db" -q "$T/larch" >/dev/null
+  "$BT" serve --store "$T/lsrc.db" --port 0 2>"$T/serve.err" &
+  SPID=$!
+  wait_for 10 grep -q '^listening on http' "$T/serve.err" || echo "FAIL: serve did not start" >&2
+  SERVE=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$T/serve.err")
+  "$BT" hunt --rules builtin --store "$T/lsrc.db" -o ndjson | jq -c -S . | sort >"$T/lexp"
+  timeout 120 "$BT" watch lookup:us-east-1 --store "$T/l.db" --rules builtin --endpoint-url "$SERVE" \
+    --rate 0 --start-time 2026-10-01T00:00:00Z --interval 0.3 --cycles 3 >"$T/lgot.ndjson" 2>"$T/l.err"
+  echo "$?" >"$T/l.rc"
+  jq -c -S . "$T/lgot.ndjson" | sort >"$T/lgot"
+  # a restart asks only what is new (nothing): no alert again
+  timeout 60 "$BT" watch lookup:us-east-1 --store "$T/l.db" --rules builtin --endpoint-url "$SERVE" \
+    --rate 0 --interval 0.3 --cycles 1 >"$T/lgot2.ndjson" 2>>"$T/l.err"
+  kill "$SPID"
+)
+eq "lookup: exit 0" 0 "$(cat "$T/l.rc")"
+[ -s "$T/lexp" ] && ok || bad "lookup: the served store has no alert"
+if cmp -s "$T/lexp" "$T/lgot"; then ok; else bad "lookup: $(wc -l <"$T/lgot") alerts from watch, $(wc -l <"$T/lexp") from hunt; $(head -c 300 "$T/l.err")"; fi
+eq "lookup: restart alerts nothing again" 0 "$(wc -l <"$T/lgot2.ndjson" | tr -d ' ')"
+
 echo "[$SECONDS s] alerts --ack" >&2
 ID=$("$BT" alerts --store "$T/s.db" -o json | jq '.Alerts[0].Id')
 status "ack" 0 "$BT" alerts --store "$T/s.db" --ack "$ID"
