@@ -1476,7 +1476,10 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, ")");
 pos:
     if (bq && bq->after_seq > 0) {
-        bt_buf_puts(&q->sql, " AND e.id > ?");
+        /* the bound on t (the new rows' oldest time, found through the rowid range) keeps
+         * the time index walk to the new rows' span rather than the whole store */
+        bt_buf_puts(&q->sql, " AND e.id > ? AND e.t >= (SELECT min(+t) FROM events WHERE id > ?)");
+        add_bind(q, 0, bq->after_seq, NULL);
         add_bind(q, 0, bq->after_seq, NULL);
     }
     if (bq && bq->after) {
