@@ -77,6 +77,8 @@ typedef struct bt_watch_opts {
     const volatile sig_atomic_t *reload; /* a counter (a SIGHUP handler increments it):
                                             the rules are reloaded when it changes */
     int max_cycles; /* bt_watch_run returns after this many cycles (tests); 0 = no limit */
+    int64_t status_ms; /* bt_watch_run: a status line through log this often (events/s,
+                          alerts new and pending); 0 = 60000, < 0 = none */
     void *payload;
 } bt_watch_opts;
 

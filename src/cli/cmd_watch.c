@@ -58,7 +58,8 @@ const cli_cmd cmd_watch_def = {
     "alert always carries the same key (webhook Idempotency-Key). A source failing is "
     "reported once per change, never stops the others. Bad input (an unknown source scheme, "
     "a notify target that cannot be parsed, rules that do not load) is one line and exit 2 "
-    "before anything starts. docs/watch.md says what is not done yet.",
+    "before anything starts. A status line goes to stderr every minute (events/s, new alerts, "
+    "deliveries pending; not with --quiet). docs/watch.md says what is not done yet.",
     watch_groups,
     "  buildtrail watch ./AWSLogs --rules builtin\n"
     "  buildtrail watch ./incoming --rules builtin --notify webhook:https://alerts.example/in\n"
@@ -208,6 +209,8 @@ static int run(watch_cli *s, char **pos, int npos)
     o.suppress_ms = (int64_t)(s->suppress * 1000);
     o.retry_max_ms = (int64_t)(s->retry_max * 1000);
     o.max_cycles = s->cycles;
+    if (getenv("BUILDTRAIL_WATCH_STATUS_MS")) /* tests: a shorter status period */
+        o.status_ms = atoll(getenv("BUILDTRAIL_WATCH_STATUS_MS"));
     if (s->c.filter.start_ms != INT64_MIN)
         o.lookup_start_ms = s->c.filter.start_ms;
     bt_ingest_opts_init(&io);

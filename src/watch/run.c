@@ -82,6 +82,20 @@ int bt_watch_deliver(bt_watch *w, bt_error *err)
     return rc;
 }
 
+/* The status line: events stored per second since the last one, alerts, pending. */
+static void status_line(bt_watch *w, int64_t now, int64_t *last_ms, uint64_t *last_events,
+                        uint64_t *last_alerts)
+{
+    double secs = (double)(now - *last_ms) / 1000.0;
+    bt_watch_logf(w, "status: %.1f events/s, %llu new alerts, %llu deliveries pending",
+                  secs > 0 ? (double)(w->st.events_new - *last_events) / secs : 0.0,
+                  (unsigned long long)(w->st.alerts_new - *last_alerts),
+                  (unsigned long long)w->st.pending);
+    *last_ms = now;
+    *last_events = w->st.events_new;
+    *last_alerts = w->st.alerts_new;
+}
+
 static int stopping(const bt_watch *w)
 {
     return w->o.stop && *w->o.stop;
@@ -95,9 +109,12 @@ static void nap(void)
 
 int bt_watch_run(bt_watch *w, bt_error *err)
 {
-    int64_t next_cycle = 0, next_deliver = 0, now;
+    int64_t next_cycle = 0, next_deliver = 0, now, status_every, last_status;
+    uint64_t last_events = 0, last_alerts = 0;
     int rc = 0, cycles = 0;
 
+    status_every = w->o.status_ms ? w->o.status_ms : 60000;
+    last_status = bt_time_now_ms();
     while (!stopping(w)) {
         if (w->o.reload && *w->o.reload != w->reload_seen) {
             bt_error e = BT_ERROR_INIT;
@@ -117,6 +134,8 @@ int bt_watch_run(bt_watch *w, bt_error *err)
                 return rc;
             next_deliver = now + DELIVER_EVERY_MS;
         }
+        if (status_every > 0 && now - last_status >= status_every)
+            status_line(w, now, &last_status, &last_events, &last_alerts);
         nap();
     }
     /* drain: what is due gets one more attempt */

@@ -114,8 +114,8 @@ wait "$WPID"
 eq "SIGTERM: exit 0" 0 "$?"
 WPID=
 mkdir -p "$T/rules" && cp "$SRC"/rules/codebuild/*.yml "$T/rules/"
-"$BT" watch "$T/in" --store "$T/s.db" --rules "$T/rules" --interval 0.3 --notify stdout \
-  >"$T/hup.out" 2>"$T/hup.err" &
+BUILDTRAIL_WATCH_STATUS_MS=300 "$BT" watch "$T/in" --store "$T/s.db" --rules "$T/rules" \
+  --interval 0.3 --notify stdout >"$T/hup.out" 2>"$T/hup.err" &
 WPID=$!
 sleep 0.5
 printf 'title: [broken\n' >"$T/rules/zz_broken.yml"
@@ -125,6 +125,7 @@ kill -0 "$WPID" 2>/dev/null && ok || bad "SIGHUP with a broken set stopped watch
 rm "$T/rules/zz_broken.yml"
 kill -HUP "$WPID"
 wait_for 10 grep -q "rules reloaded" "$T/hup.err" || bad "SIGHUP: the fixed set was not reloaded"
+wait_for 10 grep -q "status: .* events/s" "$T/hup.err" || bad "no status line"
 kill -INT "$WPID"
 wait "$WPID"
 eq "SIGINT: exit 0" 0 "$?"
