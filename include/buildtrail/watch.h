@@ -62,13 +62,13 @@ typedef struct bt_watch_opts {
     size_t nrules;
     const char *const *notify; /* bt_watch_check_notify targets */
     size_t nnotify;
-    int64_t interval_ms;  /* between cycles; 0 = 60000 */
-    int64_t suppress_ms;  /* dedup window (rule + build); 0 = none: every alert notifies */
-    int64_t retry_min_ms; /* first retry delay; 0 = 1000 (doubles up to retry_max_ms) */
-    int64_t retry_max_ms; /* 0 = 300000 */
-    int64_t http_timeout_ms; /* per webhook POST; 0 = 10000 */
-    int64_t lookup_start_ms; /* lookup: sources on the first run: from here (kept in the
-                                store for later runs); 0 = one hour before the first run */
+    int64_t interval_ms;          /* between cycles; 0 = 60000 */
+    int64_t suppress_ms;          /* dedup window (rule + build); 0 = none: every alert notifies */
+    int64_t retry_min_ms;         /* first retry delay; 0 = 1000 (doubles up to retry_max_ms) */
+    int64_t retry_max_ms;         /* 0 = 300000 */
+    int64_t http_timeout_ms;      /* per webhook POST; 0 = 10000 */
+    int64_t lookup_start_ms;      /* lookup: sources on the first run: from here (kept in the
+                                     store for later runs); 0 = one hour before the first run */
     const bt_ingest_opts *ingest; /* AWS settings, threads...; NULL = the defaults (its
                                      callbacks and cancel are replaced) */
     bt_watch_emit_fn emit;        /* required when a target is "stdout" */
@@ -76,7 +76,7 @@ typedef struct bt_watch_opts {
     const volatile sig_atomic_t *stop;   /* non-zero: drain and return from bt_watch_run */
     const volatile sig_atomic_t *reload; /* a counter (a SIGHUP handler increments it):
                                             the rules are reloaded when it changes */
-    int max_cycles; /* bt_watch_run returns after this many cycles (tests); 0 = no limit */
+    int max_cycles;    /* bt_watch_run returns after this many cycles (tests); 0 = no limit */
     int64_t status_ms; /* bt_watch_run: a status line through log this often (events/s,
                           alerts new and pending); 0 = 60000, < 0 = none */
     void *payload;
@@ -88,8 +88,8 @@ typedef struct bt_watch_stats {
     uint64_t events_evaluated; /* handed to the rules */
     uint64_t alerts_new, alerts_folded, alerts_duplicate;
     uint64_t delivered, delivery_failures; /* attempts */
-    uint64_t pending;    /* outbox rows of the configured notifiers not delivered yet */
-    uint64_t rules;      /* rules in the current set */
+    uint64_t pending; /* outbox rows of the configured notifiers not delivered yet */
+    uint64_t rules;   /* rules in the current set */
     uint64_t reloads, reload_failures;
 } bt_watch_stats;
 

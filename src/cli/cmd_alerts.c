@@ -15,8 +15,8 @@ static const cli_opt alerts_opts[] = {
     {"pending", 0, OPT_FLAG, NULL, O_PENDING, "Only alerts with a delivery still to make."},
 };
 static const cli_group alerts_group = CLI_GROUP("Alerts options", alerts_opts);
-static const cli_group *const alerts_groups[] = {&alerts_group, &cli_group_output,
-                                                 &cli_group_store, &cli_group_general, NULL};
+static const cli_group *const alerts_groups[] = {&alerts_group, &cli_group_output, &cli_group_store,
+                                                 &cli_group_general, NULL};
 
 static int cmd_alerts(int argc, char **argv);
 
@@ -28,7 +28,8 @@ const cli_cmd cmd_alerts_def = {
     "Lists the alerts `buildtrail watch` stored, newest first: Id, Key (the idempotency key "
     "notifiers receive), Rule, FirstSeen, LastSeen, Count (occurrences folded into it by "
     "--suppress), Events, Acknowledged, and per notify target its Delivered time, Attempts, "
-    "NextTry and LastError (table and text: one Delivery column summing them up). Notify targets are shown without their secrets (a webhook's "
+    "NextTry and LastError (table and text: one Delivery column summing them up). Notify targets "
+    "are shown without their secrets (a webhook's "
     "path, a command's arguments). --ack ID marks alerts acknowledged (exit 5 when there "
     "is no such alert). Default output: table.",
     alerts_groups,
@@ -96,7 +97,8 @@ static bt_json *deliveries(bt_arena *a, const bt_store_alert_view *v)
         if (!o || put(a, o, "Notifier", str(a, d->notifier)) ||
             put(a, o, "Delivered", time_or_null(a, d->delivered_ms)) ||
             put(a, o, "Attempts", bt_json_new_number(a, d->attempts)) ||
-            put(a, o, "NextTry", d->delivered_ms ? bt_json_new_null(a) : cli_time_value(a, d->next_ms)) ||
+            put(a, o, "NextTry",
+                d->delivered_ms ? bt_json_new_null(a) : cli_time_value(a, d->next_ms)) ||
             put(a, o, "LastError", *d->last_error ? str(a, d->last_error) : bt_json_new_null(a)) ||
             bt_json_array_push(a, arr, o))
             return NULL;
@@ -120,8 +122,8 @@ static bt_json *delivery_summary(bt_arena *a, const bt_store_alert_view *v)
     }
     if (done == v->ndeliveries)
         return str(a, bt_arena_sprintf(a, "%zu/%zu delivered", done, v->ndeliveries));
-    return str(a, bt_arena_sprintf(a, "%zu/%zu delivered, %u attempts%s%s", done,
-                                   v->ndeliveries, attempts, *last ? ": " : "", last));
+    return str(a, bt_arena_sprintf(a, "%zu/%zu delivered, %u attempts%s%s", done, v->ndeliveries,
+                                   attempts, *last ? ": " : "", last));
 }
 
 static int on_alert(void *ctx, const bt_store_alert_view *v)

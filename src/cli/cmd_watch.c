@@ -36,8 +36,8 @@ static const cli_opt watch_opts[] = {
 };
 static const cli_group watch_group = CLI_GROUP("Watch options", watch_opts);
 static const cli_group *const watch_groups[] = {
-    &watch_group, &cli_group_s3, &cli_group_ingest_lookup, &cli_group_store, &cli_group_general,
-    NULL};
+    &watch_group,     &cli_group_s3,      &cli_group_ingest_lookup,
+    &cli_group_store, &cli_group_general, NULL};
 
 static int cmd_watch(int argc, char **argv);
 

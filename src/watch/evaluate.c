@@ -99,8 +99,8 @@ static int alert_from_doc(bt_watch *w, bt_arena *ar, const char *doc, bt_store_a
     wn_hash_hex(kb.data, kb.len, 16, hex);
     bt_buf_dispose(&kb);
     a->key = bt_arena_sprintf(ar, "bt-%s", hex);
-    a->dedup = build && w->o.suppress_ms > 0 ? bt_arena_sprintf(ar, "%s|%s", a->rule_id, build)
-                                             : NULL;
+    a->dedup =
+        build && w->o.suppress_ms > 0 ? bt_arena_sprintf(ar, "%s|%s", a->rule_id, build) : NULL;
     if (!a->key || (build && w->o.suppress_ms > 0 && !a->dedup))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     return 0;
@@ -172,8 +172,8 @@ int bt_watch_evaluate(bt_watch *w, bt_error *err)
     memset(&ho, 0, sizeof ho);
     ho.ordered = 1;
     if ((rc = bt_hunt_new(w->rs, &ho, &e.h)))
-        return bt_error_set(err, rc, rc == BT_EIO ? "cannot make a temporary file (TMPDIR)"
-                                                  : "out of memory");
+        return bt_error_set(
+            err, rc, rc == BT_EIO ? "cannot make a temporary file (TMPDIR)" : "out of memory");
     e.w = w;
     e.max_seq = seq;
     e.err = err;

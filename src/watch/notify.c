@@ -79,10 +79,12 @@ int wn_parse(const char *target, wn_notifier *n, bt_error *err)
         n->arg = target + 5;
     } else {
         size_t sl = strcspn(target, ":");
-        if (target[sl] == ':' && (strncmp(target, "slack", sl) == 0 ||
-                                  strncmp(target, "sns", sl) == 0))
-            return bt_error_set(err, BT_EINVAL, "notify target '%.*s:...': not supported yet "
-                                "(stdout, webhook:URL, exec:CMD)", (int)sl, target);
+        if (target[sl] == ':' &&
+            (strncmp(target, "slack", sl) == 0 || strncmp(target, "sns", sl) == 0))
+            return bt_error_set(err, BT_EINVAL,
+                                "notify target '%.*s:...': not supported yet "
+                                "(stdout, webhook:URL, exec:CMD)",
+                                (int)sl, target);
         return bt_error_set(err, BT_EINVAL,
                             "'%.40s': not a notify target (stdout, webhook:URL, exec:CMD)",
                             target[sl] == ':' ? "..." : target);
@@ -104,8 +106,8 @@ static size_t discard(char *p, size_t size, size_t nmemb, void *ud)
     return size * nmemb;
 }
 
-static int send_webhook(const wn_notifier *n, const char *doc, const char *key,
-                        int64_t timeout_ms, bt_error *why)
+static int send_webhook(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
+                        bt_error *why)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL, *h2;

@@ -42,9 +42,9 @@ static int on_due(void *ctx, const bt_store_delivery *d)
     if (!n || p->paused[n - w->nt])
         return 0;
     if (n->kind == WN_STDOUT)
-        rc = w->o.emit(w->o.payload, d->doc, d->key) ? bt_error_set(&why, BT_EIO,
-                                                                     "stdout: not written")
-                                                     : 0;
+        rc = w->o.emit(w->o.payload, d->doc, d->key)
+                 ? bt_error_set(&why, BT_EIO, "stdout: not written")
+                 : 0;
     else
         rc = wn_send(n, d->doc, d->key, w->o.http_timeout_ms, &why);
     if (rc == 0) {

@@ -108,8 +108,8 @@ static int lookup_start(bt_watch *w, bt_error *err)
         free(v);
         return 0;
     }
-    w->lookup_start_ms = w->o.lookup_start_ms ? w->o.lookup_start_ms
-                                              : bt_time_now_ms() - 3600 * 1000;
+    w->lookup_start_ms =
+        w->o.lookup_start_ms ? w->o.lookup_start_ms : bt_time_now_ms() - 3600 * 1000;
     snprintf(buf, sizeof buf, "%lld", (long long)w->lookup_start_ms);
     return bt_store_cursor_set(w->store, CURSOR_LOOKUP_START, buf, err);
 }

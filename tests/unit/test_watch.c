@@ -12,15 +12,15 @@
 #include "buildtrail/watch.h"
 #include "tharness.h"
 
-#define REC(id, t, name)                                                                       \
-    "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"alice\"," \
-    "\"accountId\":\"111122223333\"},\"eventTime\":\"" t "\",\"eventSource\":"                  \
-    "\"codebuild.amazonaws.com\",\"eventName\":\"" name "\",\"awsRegion\":\"us-east-1\","       \
+#define REC(id, t, name)                                                                           \
+    "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"alice\","    \
+    "\"accountId\":\"111122223333\"},\"eventTime\":\"" t "\",\"eventSource\":"                     \
+    "\"codebuild.amazonaws.com\",\"eventName\":\"" name "\",\"awsRegion\":\"us-east-1\","          \
     "\"requestParameters\":{\"projectName\":\"p1\"},\"eventID\":\"" id "\",\"readOnly\":false}"
 
-#define RULE                                                                                   \
-    "title: project deleted\nid: 11111111-2222-3333-4444-555555555555\nlevel: high\n"          \
-    "logsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n"                  \
+#define RULE                                                                                       \
+    "title: project deleted\nid: 11111111-2222-3333-4444-555555555555\nlevel: high\n"              \
+    "logsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n"                      \
     "    eventName: DeleteProject\n  condition: sel\n"
 
 static char g_dir[256];
@@ -160,8 +160,9 @@ static void test_directory_cycles(void)
     setup();
     memset(&s, 0, sizeof s);
     /* already there before the first run: ingested and evaluated (it is new to the store) */
-    write_file("in/a.json", "{\"Records\":[" REC("e-1", "2026-10-01T10:00:00Z", "DeleteProject") ","
-                            REC("e-2", "2026-10-01T10:01:00Z", "StartBuild") "]}");
+    write_file("in/a.json",
+               "{\"Records\":[" REC("e-1", "2026-10-01T10:00:00Z", "DeleteProject") "," REC(
+                   "e-2", "2026-10-01T10:01:00Z", "StartBuild") "]}");
     w = make(&store, &s, out, 1);
     CHECK_INT(bt_watch_cycle(w, &err), 0);
     CHECK_INT(s.n, 1);
@@ -173,10 +174,12 @@ static void test_directory_cycles(void)
     bt_watch_get_stats(w, &st);
     CHECK_INT(st.events_evaluated, 2);
     /* a new file, and the old one grown (its old record again: a duplicate) */
-    write_file("in/b.json", "{\"Records\":[" REC("e-3", "2026-10-01T11:00:00Z", "DeleteProject") "]}");
-    write_file("in/a.json", "{\"Records\":[" REC("e-1", "2026-10-01T10:00:00Z", "DeleteProject") ","
-                            REC("e-2", "2026-10-01T10:01:00Z", "StartBuild") ","
-                            REC("e-4", "2026-10-01T10:02:00Z", "DeleteProject") "]}");
+    write_file("in/b.json",
+               "{\"Records\":[" REC("e-3", "2026-10-01T11:00:00Z", "DeleteProject") "]}");
+    write_file("in/a.json",
+               "{\"Records\":[" REC("e-1", "2026-10-01T10:00:00Z", "DeleteProject") "," REC(
+                   "e-2", "2026-10-01T10:01:00Z",
+                   "StartBuild") "," REC("e-4", "2026-10-01T10:02:00Z", "DeleteProject") "]}");
     CHECK_INT(bt_watch_cycle(w, &err), 0);
     CHECK_INT(s.n, 3);
     bt_watch_get_stats(w, &st);
@@ -219,7 +222,8 @@ static void test_retry_and_reload(void)
     targets[1] = cmd;
     memset(&s, 0, sizeof s);
     s.fail = 1;
-    write_file("in/a.json", "{\"Records\":[" REC("e-1", "2026-10-01T10:00:00Z", "DeleteProject") "]}");
+    write_file("in/a.json",
+               "{\"Records\":[" REC("e-1", "2026-10-01T10:00:00Z", "DeleteProject") "]}");
     w = make(&store, &s, targets, 2);
     CHECK_INT(bt_watch_cycle(w, &err), 0);
     bt_watch_get_stats(w, &st);
@@ -247,7 +251,8 @@ static void test_retry_and_reload(void)
     bt_watch_get_stats(w, &st);
     CHECK_INT(st.reload_failures, 1);
     CHECK_INT(st.rules, 1);
-    write_file("in/b.json", "{\"Records\":[" REC("e-5", "2026-10-01T12:00:00Z", "DeleteProject") "]}");
+    write_file("in/b.json",
+               "{\"Records\":[" REC("e-5", "2026-10-01T12:00:00Z", "DeleteProject") "]}");
     CHECK_INT(bt_watch_cycle(w, &err), 0);
     CHECK_INT(s.n, 2);
     write_file("rule.yml", RULE);
