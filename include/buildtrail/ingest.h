@@ -144,6 +144,9 @@ typedef struct bt_ingest_opts {
      * is committed, BT_ESTOP returned). A signal handler may set it. */
     const volatile sig_atomic_t *cancel;
     void *payload; /* passed to the callbacks */
+    /* A record of a file or object was rejected (it does not convert; counted in
+     * read.rejected, the rest loaded). source as for source_error. May be NULL. */
+    void (*reject)(const char *source, const bt_reject *rj, void *payload);
 } bt_ingest_opts;
 
 /* Sets the defaults (open window, everything else zero). */

@@ -236,6 +236,12 @@ static void on_file_error(void *ctx, const char *path, const bt_error *err)
         in->o->source_error(path, err, in->o->payload);
 }
 
+static void on_reject(void *ctx, const char *path, const bt_reject *rj)
+{
+    ingest *in = ctx;
+    in->o->reject(path, rj, in->o->payload);
+}
+
 static void on_progress(void *ctx, const bt_read_stats *st, uint64_t files_total,
                         uint64_t bytes_total)
 {
@@ -405,6 +411,8 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
     so.on_file_error = on_file_error;
     so.on_progress = on_progress;
     so.max_record = o->max_record;
+    if (o->reject)
+        so.on_reject = on_reject;
     so.ctx = &in;
     if (todo.n || !p->nurls)
         rc = bt_scan_files(&todo, &so, &st->read, err);

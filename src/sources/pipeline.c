@@ -23,6 +23,11 @@ typedef struct batch {
     bt_file_done *done;
     size_t n_done, cap_done;
     char **errors; /* message per done entry (NULL when fine) */
+    struct batch_reject {
+        const char *path;
+        bt_reject rj;
+    } * rejects; /* strings in arena */
+    size_t n_rejects, cap_rejects;
     bt_read_stats delta;
     void *prepared;
     void (*release)(void *);
@@ -64,6 +69,7 @@ void scan_add_stats(bt_read_stats *a, const bt_read_stats *d)
     a->bytes_json += d->bytes_json;
     a->oversized += d->oversized;
     a->bad_parts += d->bad_parts;
+    a->rejected += d->rejected;
 }
 
 int64_t scan_mono_ms(void)
@@ -85,6 +91,7 @@ static void batch_free(const scan_input *in, batch *b)
     free(b->events);
     free(b->done);
     free(b->errors);
+    free(b->rejects);
     free(b);
 }
 
@@ -232,12 +239,49 @@ static int add_done(scan_worker *w, const scan_item *it, uint64_t records, const
     return 0;
 }
 
+typedef struct reject_ctx {
+    scan_worker *w;
+    const char *name;
+} reject_ctx;
+
+/* A rejected record, kept in the current batch for the consumer's on_reject. */
+static void on_reject(void *ctx, const bt_reject *rj)
+{
+    reject_ctx *rc = ctx;
+    scan_worker *w = rc->w;
+    batch *b = cur_batch(w);
+    struct batch_reject *e;
+    if (!b)
+        goto oom;
+    if (b->n_rejects == b->cap_rejects) {
+        size_t n = b->cap_rejects ? b->cap_rejects * 2 : 8;
+        struct batch_reject *v = realloc(b->rejects, n * sizeof *v);
+        if (!v)
+            goto oom;
+        b->rejects = v;
+        b->cap_rejects = n;
+    }
+    e = &b->rejects[b->n_rejects];
+    e->rj = *rj;
+    e->path = bt_arena_strdup(b->arena, rc->name);
+    e->rj.reason = bt_arena_strdup(b->arena, rj->reason);
+    e->rj.raw = bt_arena_strndup(b->arena, rj->raw, rj->raw_len);
+    if (!e->path || !e->rj.reason || !e->rj.raw)
+        goto oom;
+    b->n_rejects++;
+    return;
+oom:
+    w->oom = 1;
+}
+
 /* Parses one item into the worker's batches. Non-zero: the worker stops. */
 static int read_item(scan_worker *w, const scan_item *it)
 {
     bt_error err = BT_ERROR_INIT;
     uint64_t before = w->st.records;
     const char *msg = NULL;
+    bt_read_opts ro;
+    reject_ctx rx;
     int rc = 0;
 
     w->st.files++;
@@ -248,8 +292,16 @@ static int read_item(scan_worker *w, const scan_item *it)
         if (w->p->in->nonjson_bytes)
             w->st.bytes_in += it->len;
     } else {
-        rc = bt_read_data_ex(it->data, it->len, w->scratch, w->p->o->filter, w->p->o->max_record,
-                             on_event, w, &w->st, &err);
+        memset(&ro, 0, sizeof ro);
+        ro.pre = w->p->o->filter;
+        ro.max_record = w->p->o->max_record;
+        rx.w = w;
+        rx.name = it->name;
+        if (w->p->o->on_reject) {
+            ro.on_reject = on_reject;
+            ro.reject_ctx = &rx;
+        }
+        rc = bt_read_data_opts(it->data, it->len, w->scratch, &ro, on_event, w, &w->st, &err);
         if (rc == BT_ESTOP || w->oom)
             return 1;
         if (rc) {
@@ -349,6 +401,8 @@ static int deliver(pipe_t *p, batch *b, int rc, bt_read_stats *st, bt_error *err
     scan_add_stats(st, &b->delta);
     if (rc)
         return rc;
+    for (k = 0; k < b->n_rejects && o->on_reject; k++)
+        o->on_reject(o->ctx, b->rejects[k].path, &b->rejects[k].rj);
     for (k = 0; k < b->n_done; k++)
         if (b->errors[k] && o->on_file_error) {
             bt_error fe = BT_ERROR_INIT;
