@@ -38,6 +38,7 @@ typedef struct bt_read_stats {
                             also counts in errors */
     uint64_t rejected;   /* records (and NDJSON lines) skipped as bad, each reported with
                             its index and reason (bt_reject); the rest of the input read */
+    uint64_t duplicates; /* bt_scan_opts.dedup: events dropped as an earlier one's eventID */
 } bt_read_stats;
 
 /* A record that was skipped: it looks like a CloudTrail record (or is a line of NDJSON)
@@ -203,6 +204,11 @@ typedef struct bt_scan_opts {
     /* A record of path was rejected (bt_read_data_opts); called on the calling thread,
      * before the batch holding the records that followed it. May be NULL. */
     void (*on_reject)(void *ctx, const char *path, const bt_reject *rj);
+    /* Non-zero: drop events whose eventID an earlier event of this scan had, as the
+     * store does (the first delivered wins; counted in st->duplicates), with a set of
+     * 16 bytes per distinct id (a UUID packed, another id hashed to 128 bits). Not
+     * combined with prepare. */
+    int dedup;
 } bt_scan_opts;
 
 /* Reads all files of l in parallel. stats accumulate into st. Returns 0, or the first

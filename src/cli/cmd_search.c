@@ -188,6 +188,7 @@ static int scan_files(search *s)
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
     so.max_record = s->max_record;
+    so.dedup = 1; /* duplicate deliveries dropped as the store drops them */
     so.ctx = s;
     rc = l.n || !nurls ? bt_scan_files(&l, &so, &st, &s->err) : 0;
     for (i = 0; !rc && i < (size_t)s->nfrom; i++)

@@ -47,4 +47,20 @@ for f in frag1 frag2; do
   eq "case 3 $f: rejected" 1 "$(jq .rejected "$T/.out")"
 done
 
+# ---- case 4: search --from drops duplicate deliveries as the store does ----
+mkdir -p dup
+printf '{"Records":[%s,%s]}\n' "$(rec $I1 2026-01-01T00:00:00Z StartBuild)" \
+  "$(rec legacy-id-7 2026-01-01T00:00:01Z StartBuild)" > dup/a.json
+cp dup/a.json dup/b.json
+printf '{"Records":[%s]}\n' "$(rec $I2 2026-01-01T00:00:02Z StopBuild)" > dup/c.json
+rm -f "$T/s.db"
+"$BT" ingest -q dup >/dev/null 2>&1
+for f in "" "--event-name StartBuild" "--event-id $I1" "--max-items 2"; do
+  # shellcheck disable=SC2086
+  eq "case 4: --from and the store agree [$f]" \
+    "$("$BT" search $f -o json | jq -c '[.Events[].EventId]')" \
+    "$("$BT" search --from dup $f -o json | jq -c '[.Events[].EventId]')"
+done
+eq "case 4: each id once" 3 "$("$BT" search --from dup -o json | jq '.Events | length')"
+
 finish

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buildtrail/buf.h"
 #include "buildtrail/source.h"
@@ -134,4 +135,63 @@ static void test_one_rule(void)
     bt_buf_dispose(&s.out);
 }
 
-BT_TEST_MAIN(test_bad_record_costs_itself, test_one_rule)
+static int count_batch(void *ctx, const bt_batch *b)
+{
+    size_t i;
+    int *n = ctx;
+    for (i = 0; i < b->n; i++)
+        n[strcmp(b->events[i].event_id, "legacy-1") == 0 ? 1 : 0]++;
+    return 0;
+}
+
+static void write_file(const char *path, const char *data)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(data, f);
+        fclose(f);
+    }
+}
+
+/* case 4: two files holding the same eventIDs (a UUID and a non-UUID id): each is
+ * delivered once with dedup, as the store keeps it once */
+static void test_scan_dedup(void)
+{
+    char dir[64], p[128];
+    int n[2], k;
+    bt_file_list l = {0};
+    bt_scan_opts so;
+    bt_read_stats st;
+    bt_error e = BT_ERROR_INIT;
+    snprintf(dir, sizeof dir, "/tmp/bt-test-truth.XXXXXX");
+    if (!mkdtemp(dir))
+        bt_test_skip("no temporary directory");
+    for (k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/%d.json", dir, k);
+        write_file(p, "{\"Records\":[" REC(ID1, "2026-01-01T00:00:00Z") "," REC(
+                          "legacy-1", "2026-01-01T00:00:01Z") "]}");
+    }
+    CHECK_INT(bt_file_list_add(&l, dir, &e), 0);
+    for (k = 0; k < 2; k++) {
+        memset(&so, 0, sizeof so);
+        memset(&st, 0, sizeof st);
+        memset(n, 0, sizeof n);
+        so.threads = 2;
+        so.on_batch = count_batch;
+        so.ctx = n;
+        so.dedup = k;
+        CHECK_INT(bt_scan_files(&l, &so, &st, &e), 0);
+        CHECK_INT(n[0], k ? 1 : 2);
+        CHECK_INT(n[1], k ? 1 : 2);
+        CHECK_INT(st.duplicates, k ? 2 : 0);
+    }
+    bt_file_list_dispose(&l);
+    for (k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/%d.json", dir, k);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+BT_TEST_MAIN(test_bad_record_costs_itself, test_one_rule, test_scan_dedup)
