@@ -223,6 +223,9 @@ static int on_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
     (void)pos;
     if ((rc = add_event(c, ev, actor, &index)))
         return rc;
+    if ((ev->kind == BT_KIND_BUILD_STATE || ev->kind == BT_KIND_BUILD_PHASE) &&
+        (rc = tl_phase_event(c, ev)))
+        return rc;
     if (actor && ev->kind == BT_KIND_API) {
         if ((rc = count_call(c, ev)))
             return rc;
@@ -336,6 +339,8 @@ static int finish(tl_ctx *c)
     bt_timeline *t = c->t;
     const size_t *ix;
     size_t i;
+    if (tl_phases_finish(c))
+        return BT_ENOMEM;
     t->changes = c->changes.v;
     t->n_changes = c->changes.n;
     sort_changes(t->changes, t->n_changes);

@@ -63,4 +63,47 @@ for f in "" "--event-name StartBuild" "--event-id $I1" "--max-items 2"; do
 done
 eq "case 4: each id once" 3 "$("$BT" search --from dup -o json | jq '.Events | length')"
 
+# ---- case 8: builds that end without a final state event; phases ----
+U1=aaaaaaaa-bbbb-4ccc-8ddd-000000000001
+U2=aaaaaaaa-bbbb-4ccc-8ddd-000000000002
+ev() { # ev ID TIME UUID DETAIL-TYPE DETAIL-MEMBERS
+  printf '{"version":"0","id":"%s","detail-type":"%s","source":"aws.codebuild","account":"111122223333","time":"%s","region":"us-east-1","resources":[],"detail":{"project-name":"web","build-id":"arn:aws:codebuild:us-east-1:111122223333:build/web:%s",%s}}\n' \
+    "$1" "$4" "$2" "$3" "$5"
+}
+ph() { # ph ID TIME UUID PHASE STATUS
+  ev "$1" "$2" "$3" "CodeBuild Build Phase Change" "\"completed-phase\":\"$4\",\"completed-phase-status\":\"$5\",\"additional-information\":{\"initiator\":\"alice\"}"
+}
+{
+  ev s1 2026-01-01T00:00:00Z $U1 "CodeBuild Build State Change" '"build-status":"IN_PROGRESS","additional-information":{"initiator":"alice","build-start-time":"Jan 1, 2026 12:00:00 AM"}'
+  # PRE_BUILD arrives before INSTALL in the same second
+  ph p1 2026-01-01T00:00:05Z $U1 PRE_BUILD SUCCEEDED
+  ph p2 2026-01-01T00:00:05Z $U1 INSTALL SUCCEEDED
+  ph p3 2026-01-01T00:00:20Z $U1 BUILD FAILED
+  ph p4 2026-01-01T00:00:30Z $U1 FINALIZING SUCCEEDED
+  ev f2 2026-01-02T00:01:00Z $U2 "CodeBuild Build State Change" '"build-status":"FAILED","additional-information":{"initiator":"GitHub-Hookshot/abc","build-start-time":"Jan 2, 2026 12:00:00 AM","phases":[{"phase-context":[],"start-time":"Jan 2, 2026 12:00:00 AM","end-time":"Jan 2, 2026 12:00:01 AM","duration-in-seconds":1,"phase-type":"SUBMITTED","phase-status":"SUCCEEDED"},{"phase-context":["COMMAND_EXECUTION_ERROR: Error while executing command: make. Reason: exit status 2"],"start-time":"Jan 2, 2026 12:00:10 AM","end-time":"Jan 2, 2026 12:00:40 AM","duration-in-seconds":30,"phase-type":"BUILD","phase-status":"FAILED"},{"phase-context":[],"start-time":"Jan 2, 2026 12:00:01 AM","end-time":"Jan 2, 2026 12:00:10 AM","duration-in-seconds":9,"phase-type":"INSTALL","phase-status":"SUCCEEDED"},{"start-time":"Jan 2, 2026 12:01:00 AM","phase-type":"COMPLETED"}]}'
+} > builds.ndjson
+rm -f "$T/s.db"
+TZ=UTC "$BT" ingest -q builds.ndjson >/dev/null 2>&1
+b1=$(TZ=UTC "$BT" builds -o json | jq -c --arg u $U1 '.Builds[] | select(.Uuid == $u) | [.Outcome, .OutcomeSource, .EndTime, .Trigger.Type, .Trigger.Inferred]')
+eq "case 8: the end inferred from the phases; an initiator is not a webhook" \
+  '["FAILED","phases","2026-01-01T00:00:30+00:00","user",true]' "$b1"
+TZ=UTC "$BT" build $U1 -o json > b1.json
+eq "case 8: phase events of one second in CodeBuild's sequence" "INSTALL PRE_BUILD BUILD FINALIZING" \
+  "$(jq -r '[.Events[] | select(.Kind == "phase") | .Phase] | join(" ")' b1.json)"
+eq "case 8: phases from the phase events: start, end, duration" \
+  '{"Phase":"BUILD","Status":"FAILED","StartTime":"2026-01-01T00:00:05+00:00","EndTime":"2026-01-01T00:00:20+00:00","DurationSeconds":15,"Contexts":[]}' \
+  "$(jq -c '.Phases[] | select(.Phase == "BUILD")' b1.json)"
+TZ=UTC "$BT" build $U1 > b1.txt
+contains "case 8: said inferred" "inferred from the phase events" "$(cat b1.txt)"
+contains "case 8: a phase line shows start, end and duration" \
+  "[phase] BUILD FAILED  started 2026-01-01T00:00:05+00:00, ended 2026-01-01T00:00:20+00:00, 15 s" "$(cat b1.txt)"
+TZ=UTC "$BT" build $U2 -o json > b2.json
+eq "case 8: the final state event's phases[], in sequence" "SUBMITTED INSTALL BUILD COMPLETED" \
+  "$(jq -r '[.Phases[].Phase] | join(" ")' b2.json)"
+eq "case 8: a listed phase: times, duration, contexts" \
+  '{"Phase":"BUILD","Status":"FAILED","StartTime":"2026-01-02T00:00:10+00:00","EndTime":"2026-01-02T00:00:40+00:00","DurationSeconds":30,"Contexts":["COMMAND_EXECUTION_ERROR: Error while executing command: make. Reason: exit status 2"]}' \
+  "$(jq -c '.Phases[] | select(.Phase == "BUILD")' b2.json)"
+eq "case 8: the final state event's outcome" '["FAILED","eventbridge","webhook"]' \
+  "$(jq -c '.Build | [.Outcome, .OutcomeSource, .Trigger.Type]' b2.json)"
+
 finish

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buildtrail/buf.h"
+#include "buildtrail/codebuild.h"
 #include "buildtrail/source.h"
 #include "tharness.h"
 
@@ -194,4 +195,62 @@ static void test_scan_dedup(void)
     rmdir(dir);
 }
 
-BT_TEST_MAIN(test_bad_record_costs_itself, test_one_rule, test_scan_dedup)
+/* case 8: the phases' outcome merges the same in any order, over a stop and an
+ * IN_PROGRESS state, under a final state event */
+static void test_phase_outcome(void)
+{
+    bt_build_facts f[4];
+    bt_build_row r;
+    bt_build b;
+    static const int orders[][4] = {{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}};
+    size_t k;
+    int i;
+    memset(f, 0, sizeof f);
+    for (i = 0; i < 4; i++) {
+        f[i].uuid = "u";
+        f[i].number = -1;
+    }
+    f[0].kind = BT_BF_STATE; /* IN_PROGRESS at 0 */
+    f[0].status = BT_STATUS_IN_PROGRESS;
+    f[0].time_ms = 0;
+    f[1].kind = BT_BF_PHASE; /* BUILD FAILED at 20 */
+    f[1].status = BT_STATUS_FAILED;
+    f[1].time_ms = 20000;
+    f[2].kind = BT_BF_PHASE; /* FINALIZING at 30 */
+    f[2].status = BT_STATUS_SUCCEEDED;
+    f[2].end_ms = f[2].time_ms = 30000;
+    f[3].kind = BT_BF_STOP; /* a stop at 10 */
+    f[3].status = BT_STATUS_STOPPED;
+    f[3].time_ms = 10000;
+    for (k = 0; k < sizeof orders / sizeof orders[0]; k++) {
+        bt_build_row_init(&r);
+        for (i = 0; i < 4; i++)
+            bt_build_merge(&r, &f[orders[k][i]]);
+        CHECK_INT(r.status, BT_STATUS_FAILED);
+        CHECK_INT(r.status_source, BT_SOURCE_PHASES);
+        CHECK_INT(r.end_ms, 30000);
+    }
+    CHECK_STR(bt_build_status_source_name(BT_SOURCE_PHASES), "phases");
+    CHECK_INT(bt_build_status_source_parse("phases"), BT_SOURCE_PHASES);
+    /* a final state event wins */
+    f[0].status = BT_STATUS_SUCCEEDED;
+    f[0].time_ms = 40000;
+    bt_build_row_init(&r);
+    for (i = 0; i < 4; i++)
+        bt_build_merge(&r, &f[i]);
+    CHECK_INT(r.status, BT_STATUS_SUCCEEDED);
+    CHECK_INT(r.status_source, BT_SOURCE_EVENTBRIDGE);
+    CHECK_INT(r.end_ms, 40000);
+    /* an initiator that names neither a pipeline nor a webhook: a user */
+    memset(&b, 0, sizeof b);
+    b.initiator = "alice";
+    CHECK_INT(bt_build_infer(NULL, &b), 0);
+    CHECK_INT(b.trigger, BT_TRIGGER_USER);
+    CHECK_INT(b.trigger_inferred, 1);
+    memset(&b, 0, sizeof b);
+    CHECK_INT(bt_build_infer(NULL, &b), 0);
+    CHECK_INT(b.trigger, BT_TRIGGER_WEBHOOK);
+    CHECK_INT(bt_codebuild_phase_order("INSTALL") < bt_codebuild_phase_order("PRE_BUILD"), 1);
+}
+
+BT_TEST_MAIN(test_bad_record_costs_itself, test_one_rule, test_scan_dedup, test_phase_outcome)
