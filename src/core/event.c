@@ -307,7 +307,7 @@ static int parse_time(const bt_json *v, int64_t *ms)
 typedef struct rec_members {
     const bt_json *event_id, *event_time, *event_name, *event_source, *region, *source_ip,
         *user_agent, *error_code, *error_message, *event_type, *request_id, *read_only,
-        *user_identity, *recipient;
+        *user_identity, *recipient, *at_timestamp;
 } rec_members;
 
 typedef struct uid_members {
@@ -347,6 +347,10 @@ static void scan_record(const bt_json *rec, rec_members *r)
         case 'a':
             if (KEY(m, "awsRegion"))
                 SET(r->region, m);
+            break;
+        case '@': /* Logstash / Elastic exports */
+            if (KEY(m, "@timestamp"))
+                SET(r->at_timestamp, m);
             break;
         case 's':
             if (KEY(m, "sourceIPAddress"))
@@ -413,6 +417,8 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
         if (!ev->event_id)
             return BT_ENOMEM;
     }
+    if (!r.event_time) /* a Logstash export: its @timestamp is the event time */
+        r.event_time = r.at_timestamp;
     if (parse_time(r.event_time, &ev->time_ms))
         return bt_error_set(err, BT_EPARSE, "record '%s' has no valid eventTime", ev->event_id);
     ev->event_name = str_of(r.event_name);

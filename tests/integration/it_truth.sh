@@ -63,6 +63,15 @@ for f in "" "--event-name StartBuild" "--event-id $I1" "--max-items 2"; do
 done
 eq "case 4: each id once" 3 "$("$BT" search --from dup -o json | jq '.Events | length')"
 
+# ---- case 2: Logstash/Elastic exports: @timestamp for eventTime, the bytes kept ----
+L='{"@version":"1","@timestamp":"2026-02-03T04:05:06.789Z","eventVersion":"1.08","eventID":"55555555-5555-4555-8555-555555555555","eventName":"CreateUser","eventSource":"iam.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"111122223333"}'
+printf '%s\n' "$L" > logstash.ndjson
+rm -f "$T/s.db"
+status "case 2: a Logstash export loads" 0 "$BT" ingest -q logstash.ndjson
+eq "case 2: its time" "2026-02-03T04:05:06.789000+00:00" \
+  "$(TZ=UTC "$BT" search -o json | jq -r '.Events[0].EventTime')"
+eq "case 2: byte-exact" "$L" "$("$BT" search -o ndjson)"
+
 # ---- case 8: builds that end without a final state event; phases ----
 U1=aaaaaaaa-bbbb-4ccc-8ddd-000000000001
 U2=aaaaaaaa-bbbb-4ccc-8ddd-000000000002
