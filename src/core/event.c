@@ -280,6 +280,21 @@ static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
     return 0;
 }
 
+/* The role session name of an assumed role: the ARN's part after role/, else (an ARN
+ * with no session part, or none) principalId's part after the colon, as the event
+ * history shows it. NULL when neither says. */
+static const char *assumed_session(const bt_event *ev)
+{
+    const char *p = ev->principal_arn ? strstr(ev->principal_arn, ":assumed-role/") : NULL;
+    const char *slash = p ? strchr(p + 14, '/') : NULL;
+    const char *colon = ev->principal_id ? strchr(ev->principal_id, ':') : NULL;
+    if (slash && slash[1])
+        return slash + 1;
+    if (colon && colon[1])
+        return colon + 1;
+    return p ? after_last(ev->principal_arn, '/') : NULL;
+}
+
 static unsigned long long fnv1a(const char *p, size_t n)
 {
     unsigned long long h = 1469598103934665603ULL;
@@ -449,9 +464,7 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
         ev->invoked_by = str_of(u.invoked_by);
         ev->account = str_of(u.account);
         t = ev->identity_type ? ev->identity_type : "";
-        if (strcmp(t, "AssumedRole") == 0 && ev->principal_arn &&
-            strstr(ev->principal_arn, ":assumed-role/")) {
-            ev->session_name = after_last(ev->principal_arn, '/');
+        if (strcmp(t, "AssumedRole") == 0 && (ev->session_name = assumed_session(ev))) {
             ev->username = ev->session_name;
         } else if (strcmp(t, "Root") == 0) {
             ev->username = "root";

@@ -72,6 +72,15 @@ eq "case 2: its time" "2026-02-03T04:05:06.789000+00:00" \
   "$(TZ=UTC "$BT" search -o json | jq -r '.Events[0].EventTime')"
 eq "case 2: byte-exact" "$L" "$("$BT" search -o ndjson)"
 
+# ---- case 9: an assumed-role ARN with no session part: the session from principalId ----
+printf '%s\n' '{"eventVersion":"1.08","eventID":"66666666-6666-4666-8666-666666666666","eventTime":"2026-02-03T04:05:06Z","eventName":"ListBuckets","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"111122223333","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEID:deploy-bot","arn":"arn:aws:sts::111122223333:assumed-role/Deployer","accountId":"111122223333"}}' \
+  '{"eventVersion":"1.08","eventID":"77777777-7777-4777-8777-777777777777","eventTime":"2026-02-03T04:05:07Z","eventName":"ListBuckets","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"111122223333","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEID:other","arn":"arn:aws:sts::111122223333:assumed-role/Deployer/ci-session","accountId":"111122223333"}}' > roles.ndjson
+rm -f "$T/s.db"
+"$BT" ingest -q roles.ndjson >/dev/null 2>&1
+eq "case 9: usernames" "ci-session deploy-bot" "$("$BT" search -o json | jq -r '[.Events[].Username] | join(" ")')"
+eq "case 9: a username lookup finds it" "66666666-6666-4666-8666-666666666666" \
+  "$("$BT" search --username deploy-bot -o json | jq -r '.Events[].EventId')"
+
 # ---- case 8: builds that end without a final state event; phases ----
 U1=aaaaaaaa-bbbb-4ccc-8ddd-000000000001
 U2=aaaaaaaa-bbbb-4ccc-8ddd-000000000002
