@@ -29,7 +29,8 @@ typedef struct bt_read_stats {
     uint64_t unchanged;  /* files skipped because the consumer already has them */
     uint64_t errors;     /* inputs that failed (corrupt, truncated, unreadable) */
     uint64_t nonjson;    /* files met while walking a directory that are neither gzip nor
-                            JSON (READMEs, checksums...): skipped, not errors */
+                            JSON (READMEs, checksums...), or JSON without any CloudTrail
+                            record (a manifest): skipped, not errors */
     uint64_t bytes_in;   /* bytes read */
     uint64_t bytes_json; /* bytes after decompression */
     uint64_t oversized;  /* records refused for being larger than the record size limit */
@@ -120,7 +121,8 @@ typedef struct bt_read_opts {
  * (counted, reported, the rest read; the call returns BT_EPARSE with the first reason).
  * Objects with none of those keys are ignored (st->ignored); an input that is JSON but
  * holds no record, rejected record, digest or known envelope, only ignored values,
- * returns BT_EPARSE "no CloudTrail records recognised".
+ * returns BT_ENOTFOUND "no CloudTrail records recognised" (the scan reports it for a
+ * file named directly; a file met walking a directory is skipped, as not JSON is).
  */
 int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_read_opts *o,
                       bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err);

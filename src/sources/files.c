@@ -523,7 +523,7 @@ static int nothing_recognised(const bt_read_stats *st, const bt_read_stats *befo
         st->digests != before->digests || st->oversized != before->oversized ||
         st->ignored == before->ignored)
         return 0;
-    return bt_error_set(err, BT_EPARSE,
+    return bt_error_set(err, BT_ENOTFOUND,
                         "no CloudTrail records recognised (%llu JSON value(s) that are neither "
                         "records nor known envelopes)",
                         (unsigned long long)(st->ignored - before->ignored));

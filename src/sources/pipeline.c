@@ -396,7 +396,9 @@ static int read_item(scan_worker *w, const scan_item *it)
         rc = bt_read_data_opts(it->data, it->len, w->scratch, &ro, on_event, w, &w->st, &err);
         if (rc == BT_ESTOP || w->oom)
             return 1;
-        if (rc) {
+        if (rc == BT_ENOTFOUND && it->check_input) {
+            w->st.nonjson++; /* JSON, but no CloudTrail: skipped like a README */
+        } else if (rc) {
             bt_error_prefix(&err, "'%s'", it->name);
             msg = err.msg;
         }

@@ -42,6 +42,11 @@ status "case 3: records under another key: exit 3" 3 "$BT" ingest fixture.json
 contains "case 3: said" "no CloudTrail records recognised" "$(cat "$T/.err")"
 printf '{"eventName":"X","eventSource":"s3.amazonaws.com"}\n' > frag1.json
 printf '{"eventVersion":"1.08","eventName":"X","eventSource":"s3.amazonaws.com"}\n' > frag2.json
+# in a directory walk such a file is skipped like a README, counted
+mkdir -p walk && cp fixture.json walk/ && cp records.json walk/
+status "case 3: walked, skipped" 3 "$BT" ingest --summary json walk
+eq "case 3: walked: not an error beside the rejected record" "1 1 2" \
+  "$(jq -r '"\(.not_json) \(.errors) \(.new)"' "$T/.out")"
 for f in frag1 frag2; do
   status "case 3 $f: exit 3" 3 "$BT" ingest --summary json "$f.json"
   eq "case 3 $f: rejected" 1 "$(jq .rejected "$T/.out")"
@@ -80,6 +85,16 @@ rm -f "$T/s.db"
 eq "case 9: usernames" "ci-session deploy-bot" "$("$BT" search -o json | jq -r '[.Events[].Username] | join(" ")')"
 eq "case 9: a username lookup finds it" "66666666-6666-4666-8666-666666666666" \
   "$("$BT" search --username deploy-bot -o json | jq -r '.Events[].EventId')"
+
+# ---- case 6: CloudTrailEvent compact as the service sends it, stored bytes exact ----
+printf '{\n  "Records": [\n    {\n      "eventVersion": "1.08",\n      "eventID": "88888888-8888-4888-8888-888888888888",\n      "eventTime": "2026-02-03T04:05:06Z",\n      "eventName": "StartBuild",\n      "eventSource": "codebuild.amazonaws.com",\n      "userAgent": "aws-cli/2.0 Python/3.11 \\" q",\n      "awsRegion": "us-east-1"\n    }\n  ]\n}\n' > pretty.json
+rm -f "$T/s.db"
+"$BT" ingest -q pretty.json >/dev/null 2>&1
+C='{"eventVersion":"1.08","eventID":"88888888-8888-4888-8888-888888888888","eventTime":"2026-02-03T04:05:06Z","eventName":"StartBuild","eventSource":"codebuild.amazonaws.com","userAgent":"aws-cli/2.0 Python/3.11 \" q","awsRegion":"us-east-1"}'
+eq "case 6: store, compact" "$C" "$("$BT" search -o json | jq -r '.Events[0].CloudTrailEvent')"
+eq "case 6: --from, compact" "$C" "$("$BT" search --from pretty.json -o json | jq -r '.Events[0].CloudTrailEvent')"
+eq "case 6: one line in --output text" 1 "$("$BT" search -o text | wc -l | tr -d ' ')"
+eq "case 6: the stored bytes are exact" "$(sed -n '3,11p' pretty.json | sed '1s/^    //')" "$("$BT" search -o ndjson)"
 
 # ---- case 8: builds that end without a final state event; phases ----
 U1=aaaaaaaa-bbbb-4ccc-8ddd-000000000001
