@@ -322,7 +322,7 @@ static int parse_time(const bt_json *v, int64_t *ms)
 typedef struct rec_members {
     const bt_json *event_id, *event_time, *event_name, *event_source, *region, *source_ip,
         *user_agent, *error_code, *error_message, *event_type, *request_id, *read_only,
-        *user_identity, *recipient, *at_timestamp;
+        *user_identity, *recipient, *at_timestamp, *insight;
 } rec_members;
 
 typedef struct uid_members {
@@ -362,6 +362,10 @@ static void scan_record(const bt_json *rec, rec_members *r)
         case 'a':
             if (KEY(m, "awsRegion"))
                 SET(r->region, m);
+            break;
+        case 'i':
+            if (KEY(m, "insightDetails"))
+                SET(r->insight, m);
             break;
         case '@': /* Logstash / Elastic exports */
             if (KEY(m, "@timestamp"))
@@ -448,6 +452,13 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
     ev->kind = ev->event_type && strcmp(ev->event_type, "AwsCloudTrailInsight") == 0
                    ? BT_KIND_INSIGHT
                    : BT_KIND_API;
+    if (ev->kind == BT_KIND_INSIGHT && r.insight && r.insight->type == BT_JSON_OBJECT) {
+        /* an Insights event is about a call: its name and source, as the history shows */
+        if (!ev->event_name)
+            ev->event_name = bt_json_get_str(r.insight, "eventName");
+        if (!ev->event_source)
+            ev->event_source = bt_json_get_str(r.insight, "eventSource");
+    }
     if (r.read_only) {
         if (r.read_only->type == BT_JSON_TRUE || bt_json_is_str(r.read_only, "true"))
             ev->read_only = 1;

@@ -96,6 +96,39 @@ eq "case 6: --from, compact" "$C" "$("$BT" search --from pretty.json -o json | j
 eq "case 6: one line in --output text" 1 "$("$BT" search -o text | wc -l | tr -d ' ')"
 eq "case 6: the stored bytes are exact" "$(sed -n '3,11p' pretty.json | sed '1s/^    //')" "$("$BT" search -o ndjson)"
 
+# ---- case 7: Insights events: name and source from insightDetails ----
+need curl
+INS='{"eventVersion":"1.08","eventTime":"2026-02-03T04:00:00Z","awsRegion":"us-east-1","eventID":"99999999-9999-4999-8999-999999999999","eventType":"AwsCloudTrailInsight","recipientAccountId":"111122223333","sharedEventID":"12345678-1234-4234-8234-123456789012","insightDetails":{"state":"Start","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","insightType":"ApiCallRateInsight","insightContext":{"statistics":{"baseline":{"average":0.1},"insight":{"average":2.5}}}},"eventCategory":"Insight"}'
+printf '%s\n%s\n' "$INS" "$(rec $I3 2026-02-03T04:00:01Z RunInstances)" > insights.ndjson
+rm -f "$T/s.db"
+"$BT" ingest -q insights.ndjson >/dev/null 2>&1
+"$BT" serve --store "$T/s.db" --port 0 2>"$T/serve.err" &
+SPID=$!
+cleanup_hooks+=("kill $SPID 2>/dev/null")
+URL=
+for _ in $(seq 1 150); do
+  URL=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$T/serve.err"); [ -n "$URL" ] && break; sleep 0.1
+done
+lookup() {
+  curl -s -m 20 -X POST "$URL/" -H "Content-Type: application/x-amz-json-1.1" \
+    -H "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents" -d "$1"
+}
+eq "case 7: insight: EventName and EventSource" '["RunInstances","ec2.amazonaws.com"]' \
+  "$(lookup '{"EventCategory":"insight"}' | jq -c '.Events[0] | [.EventName, .EventSource]')"
+eq "case 7: an EventName lookup finds it" "99999999-9999-4999-8999-999999999999" \
+  "$(lookup '{"EventCategory":"insight","LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"RunInstances"}]}' | jq -r '.Events[].EventId')"
+eq "case 7: an EventSource lookup finds it" "99999999-9999-4999-8999-999999999999" \
+  "$(lookup '{"EventCategory":"insight","LookupAttributes":[{"AttributeKey":"EventSource","AttributeValue":"ec2.amazonaws.com"}]}' | jq -r '.Events[].EventId')"
+eq "case 7: management events leave it out" "$I3" \
+  "$(lookup '{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"RunInstances"}]}' | jq -r '.Events[].EventId')"
+eq "case 7: search --insights" "99999999-9999-4999-8999-999999999999 RunInstances" \
+  "$("$BT" search --insights -o json | jq -r '.Events[] | "\(.EventId) \(.EventName)"')"
+eq "case 7: search --from --insights" "99999999-9999-4999-8999-999999999999" \
+  "$("$BT" search --from insights.ndjson --insights -o json | jq -r '.Events[].EventId')"
+eq "case 7: info counts them apart" "1 1" "$("$BT" info -o json | jq -r '"\(.ApiEvents) \(.InsightsEvents)"')"
+contains "case 7: info text" "1 Insights events" "$("$BT" info)"
+kill $SPID 2>/dev/null
+
 # ---- case 8: builds that end without a final state event; phases ----
 U1=aaaaaaaa-bbbb-4ccc-8ddd-000000000001
 U2=aaaaaaaa-bbbb-4ccc-8ddd-000000000002
