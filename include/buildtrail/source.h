@@ -29,8 +29,7 @@ typedef struct bt_read_stats {
     uint64_t unchanged;  /* files skipped because the consumer already has them */
     uint64_t errors;     /* inputs that failed (corrupt, truncated, unreadable) */
     uint64_t nonjson;    /* files met while walking a directory that are neither gzip nor
-                            JSON (READMEs, checksums...), or JSON without any CloudTrail
-                            record (a manifest): skipped, not errors */
+                            JSON (READMEs, checksums...): skipped, not errors */
     uint64_t bytes_in;   /* bytes read */
     uint64_t bytes_json; /* bytes after decompression */
     uint64_t oversized;  /* records refused for being larger than the record size limit */
@@ -122,7 +121,8 @@ typedef struct bt_read_opts {
  * Objects with none of those keys are ignored (st->ignored); an input that is JSON but
  * holds no record, rejected record, digest or known envelope, only ignored values,
  * returns BT_ENOTFOUND "no CloudTrail records recognised" (the scan reports it for a
- * file named directly; a file met walking a directory is skipped, as not JSON is).
+ * file named directly; a file met walking a directory is skipped, its values counted
+ * in st->ignored only).
  */
 int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_read_opts *o,
                       bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err);

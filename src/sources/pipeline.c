@@ -397,7 +397,8 @@ static int read_item(scan_worker *w, const scan_item *it)
         if (rc == BT_ESTOP || w->oom)
             return 1;
         if (rc == BT_ENOTFOUND && it->check_input) {
-            w->st.nonjson++; /* JSON, but no CloudTrail: skipped like a README */
+            /* JSON met by a walk but no CloudTrail (a manifest): skipped, its values
+             * counted in st.ignored */
         } else if (rc) {
             bt_error_prefix(&err, "'%s'", it->name);
             msg = err.msg;

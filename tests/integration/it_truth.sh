@@ -42,11 +42,11 @@ status "case 3: records under another key: exit 3" 3 "$BT" ingest fixture.json
 contains "case 3: said" "no CloudTrail records recognised" "$(cat "$T/.err")"
 printf '{"eventName":"X","eventSource":"s3.amazonaws.com"}\n' > frag1.json
 printf '{"eventVersion":"1.08","eventName":"X","eventSource":"s3.amazonaws.com"}\n' > frag2.json
-# in a directory walk such a file is skipped like a README, counted
+# in a directory walk such a file is skipped (a manifest), its value counted as ignored
 mkdir -p walk && cp fixture.json walk/ && cp records.json walk/
 status "case 3: walked, skipped" 3 "$BT" ingest --summary json walk
 eq "case 3: walked: not an error beside the rejected record" "1 1 2" \
-  "$(jq -r '"\(.not_json) \(.errors) \(.new)"' "$T/.out")"
+  "$(jq -r '"\(.ignored_values) \(.errors) \(.new)"' "$T/.out")"
 for f in frag1 frag2; do
   status "case 3 $f: exit 3" 3 "$BT" ingest --summary json "$f.json"
   eq "case 3 $f: rejected" 1 "$(jq .rejected "$T/.out")"
