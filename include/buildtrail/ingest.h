@@ -196,6 +196,12 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
 int bt_ingest(bt_store *store, const bt_ingest_source *src, size_t n, const bt_ingest_opts *o,
               bt_ingest_stats *st, bt_error *err);
 
+/* The summary of a file / s3:// ingest as `buildtrail ingest` prints it, one line with
+ * its newline, into out: text ("files N, records N, new N, duplicate N, skipped N
+ * (unchanged N, digest N, not JSON N), errors N, rejected N; S s, R records/s") or json
+ * (the --summary json object). 0 or BT_ENOMEM. */
+int bt_ingest_summary(bt_buf *out, const bt_ingest_stats *st, double seconds, int json);
+
 /* ---- one LookupEvents page into a store (lookup: sources, build --live) ---- */
 
 /* Sees each record stored from a page and whether it was new. */

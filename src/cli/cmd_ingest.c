@@ -243,28 +243,10 @@ static int on_progress(const bt_ingest_stats *is, void *payload)
 
 static void print_summary(const ingest *in, const bt_ingest_stats *is)
 {
-    const bt_read_stats *st = &is->read;
-    double secs = (double)(mono_ms() - in->t0_ms) / 1000.0;
-    if (in->json_summary)
-        printf("{\"files\": %llu, \"records\": %llu, \"new\": %llu, \"duplicate\": %llu, "
-               "\"skipped\": %llu, \"unchanged\": %llu, \"digests\": %llu, \"not_json\": %llu, "
-               "\"ignored_values\": %llu, \"errors\": %llu, \"rejected\": %llu, \"seconds\": %.3f}\n",
-               (unsigned long long)st->files, (unsigned long long)st->records,
-               (unsigned long long)is->new_events, (unsigned long long)is->duplicates,
-               (unsigned long long)(is->unchanged + st->digests + st->nonjson),
-               (unsigned long long)is->unchanged, (unsigned long long)st->digests,
-               (unsigned long long)st->nonjson, (unsigned long long)st->ignored,
-               (unsigned long long)st->errors, (unsigned long long)st->rejected, secs);
-    else
-        printf("files %llu, records %llu, new %llu, duplicate %llu, skipped %llu (unchanged "
-               "%llu, digest %llu, not JSON %llu), errors %llu, rejected %llu; %.2f s, %.0f "
-               "records/s\n",
-               (unsigned long long)st->files, (unsigned long long)st->records,
-               (unsigned long long)is->new_events, (unsigned long long)is->duplicates,
-               (unsigned long long)(is->unchanged + st->digests + st->nonjson),
-               (unsigned long long)is->unchanged, (unsigned long long)st->digests,
-               (unsigned long long)st->nonjson, (unsigned long long)st->errors,
-               (unsigned long long)st->rejected, secs, secs > 0 ? (double)st->records / secs : 0.0);
+    bt_buf b = BT_BUF_INIT;
+    if (!bt_ingest_summary(&b, is, (double)(mono_ms() - in->t0_ms) / 1000.0, in->json_summary))
+        fwrite(b.data, 1, b.len, stdout);
+    bt_buf_dispose(&b);
 }
 
 /* Checks the sources before the store is opened. Returns an exit code. */

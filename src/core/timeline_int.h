@@ -40,6 +40,9 @@ typedef struct tl_ctx {
     int64_t phases_list_ms;   /* time of the event whose phases[] list was taken (0: none) */
 } tl_ctx;
 
+/* A copy of s in a (NULL for NULL); *oom set when that fails. */
+const char *tl_sdup(bt_arena *a, const char *s, int *oom);
+
 /* A state or phase event of the build: its phases (timeline_phases.c). */
 int tl_phase_event(tl_ctx *c, const bt_event *ev);
 /* The phases in sequence, starts and durations completed; phase events of the same

@@ -10,16 +10,6 @@
 #include "buildtrail/timeutil.h"
 #include "timeline_int.h"
 
-static const char *sdup(bt_arena *a, const char *s, int *oom)
-{
-    char *r;
-    if (!s)
-        return NULL;
-    if (!(r = bt_arena_strdup(a, s)))
-        *oom = 1;
-    return r;
-}
-
 static int64_t java_ms(const bt_json *p, const char *key)
 {
     const char *s = bt_json_get_str(p, key);
@@ -40,7 +30,7 @@ static bt_timeline_phase *phase_slot(tl_ctx *c, const char *name)
             return &v[i];
     if (!(p = tl_vec_push(c->a, &c->phases, sizeof *p)))
         return NULL;
-    p->phase = sdup(c->a, name, &oom);
+    p->phase = tl_sdup(c->a, name, &oom);
     return oom ? NULL : p;
 }
 
@@ -56,7 +46,7 @@ static int take_listed(tl_ctx *c, const bt_json *p)
         return 0;
     if (!(x = phase_slot(c, name)))
         return BT_ENOMEM;
-    x->status = sdup(c->a, bt_json_get_str(p, "phase-status"), &oom);
+    x->status = tl_sdup(c->a, bt_json_get_str(p, "phase-status"), &oom);
     x->start_ms = java_ms(p, "start-time");
     x->end_ms = java_ms(p, "end-time");
     x->has_duration = d && d->type == BT_JSON_NUMBER;
@@ -68,7 +58,7 @@ static int take_listed(tl_ctx *c, const bt_json *p)
     for (k = 0; ctx && ctx->type == BT_JSON_ARRAY && k < ctx->len; k++) {
         const bt_json *m = ctx->u.items[k];
         if (m->type == BT_JSON_STRING && m->len)
-            x->contexts[x->n_contexts++] = sdup(c->a, m->u.str, &oom);
+            x->contexts[x->n_contexts++] = tl_sdup(c->a, m->u.str, &oom);
     }
     return oom ? BT_ENOMEM : 0;
 }
@@ -111,7 +101,7 @@ int tl_phase_event(tl_ctx *c, const bt_event *ev)
         }
     }
     if (!x->status)
-        x->status = sdup(c->a, ev->phase_status, &oom);
+        x->status = tl_sdup(c->a, ev->phase_status, &oom);
     return oom ? BT_ENOMEM : 0;
 }
 
