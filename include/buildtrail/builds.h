@@ -147,12 +147,15 @@ typedef struct bt_timeline_resource {
     uint64_t calls;
 } bt_timeline_resource;
 
-/* A phase as CodeBuild BatchGetBuilds reports it (--live). */
+/* A phase as CodeBuild BatchGetBuilds reports it (--live), or as the build's EventBridge
+ * events do (bt_timeline.phases). */
 typedef struct bt_timeline_phase {
     const char *phase, *status;
     int64_t start_ms, end_ms; /* 0 unknown */
     int has_duration;
     double duration_s;
+    const char **contexts; /* EventBridge phase-context messages (bt_timeline.phases only) */
+    size_t n_contexts;
 } bt_timeline_phase;
 
 /* What a live gathering did and what BatchGetBuilds said (the "Live" member). */
@@ -186,7 +189,16 @@ typedef struct bt_timeline {
     size_t n_errors;
     const bt_timeline_live *live; /* --live only, else NULL */
     bt_arena *arena;
+    /* The phases in CodeBuild's sequence: the additional-information.phases[] of the
+     * latest state or phase event that carries it (the final state event's lists every
+     * phase), else one per phase event (its end the event's time, its start the end of
+     * the phase before); phases the list lacks are added from the phase events. */
+    bt_timeline_phase *phases;
+    size_t n_phases;
 } bt_timeline;
+
+/* The phase named phase in t->phases, or NULL. */
+const bt_timeline_phase *bt_timeline_phase_find(const bt_timeline *t, const char *phase);
 
 typedef struct bt_timeline_opts {
     int64_t window_ms;       /* > 0: show project changes this long before the start;

@@ -82,7 +82,10 @@ typedef enum bt_build_status_source {
     BT_SOURCE_NONE = 0,
     BT_SOURCE_EVENTBRIDGE,   /* "eventbridge": a state change event */
     BT_SOURCE_STOPBUILD,     /* "stopbuild": a StopBuild record */
-    BT_SOURCE_BATCHGETBUILDS /* "batchgetbuilds": the API, asked live */
+    BT_SOURCE_BATCHGETBUILDS, /* "batchgetbuilds": the API, asked live */
+    BT_SOURCE_PHASES          /* "phases": no final state event; inferred from the phase
+                                 events (a failed phase gives its status, FINALIZING
+                                 completed gives SUCCEEDED when none failed, and the end) */
 } bt_build_status_source;
 
 /* Names as printed; NULL for NONE / UNKNOWN. */
@@ -124,7 +127,14 @@ typedef struct bt_build_facts {
     int64_t time_ms;
     const char *principal_arn; /* the caller (StartBuild, StopBuild...) */
     const char *account, *region;
+    /* PHASE: the time FINALIZING (or COMPLETED) completed, the build's end; else 0 */
+    int64_t end_ms;
 } bt_build_facts;
+
+/* The position of a CodeBuild phase in the sequence a build runs them (SUBMITTED 0,
+ * QUEUED, PROVISIONING, DOWNLOAD_SOURCE, INSTALL, PRE_BUILD, BUILD, POST_BUILD,
+ * UPLOAD_ARTIFACTS, FINALIZING, COMPLETED 10); 11 for a name it does not know. */
+int bt_codebuild_phase_order(const char *phase);
 
 /* Fills f from a record (or envelope) already extracted into ev. f->kind is BT_BF_NONE
  * for events that say nothing about a build's lifecycle. 0 or BT_ENOMEM. */

@@ -144,6 +144,9 @@ typedef struct bt_ingest_opts {
      * is committed, BT_ESTOP returned). A signal handler may set it. */
     const volatile sig_atomic_t *cancel;
     void *payload; /* passed to the callbacks */
+    /* A record of a file or object was rejected (it does not convert; counted in
+     * read.rejected, the rest loaded). source as for source_error. May be NULL. */
+    void (*reject)(const char *source, const bt_reject *rj, void *payload);
 } bt_ingest_opts;
 
 /* Sets the defaults (open window, everything else zero). */
@@ -192,6 +195,12 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
 /* bt_ingest_plan_new + bt_ingest_run. o may be NULL (the defaults). */
 int bt_ingest(bt_store *store, const bt_ingest_source *src, size_t n, const bt_ingest_opts *o,
               bt_ingest_stats *st, bt_error *err);
+
+/* The summary of a file / s3:// ingest as `buildtrail ingest` prints it, one line with
+ * its newline, into out: text ("files N, records N, new N, duplicate N, skipped N
+ * (unchanged N, digest N, not JSON N), errors N, rejected N; S s, R records/s") or json
+ * (the --summary json object). 0 or BT_ENOMEM. */
+int bt_ingest_summary(bt_buf *out, const bt_ingest_stats *st, double seconds, int json);
 
 /* ---- one LookupEvents page into a store (lookup: sources, build --live) ---- */
 

@@ -36,7 +36,30 @@ typedef struct bt_read_stats {
     uint64_t bad_parts;  /* lines of NDJSON that were not JSON (skipped, the rest read),
                             gzip data after a complete member, truncated gzip: the file
                             also counts in errors */
+    uint64_t rejected;   /* records (and NDJSON lines) skipped as bad, each reported with
+                            its index and reason (bt_reject); the rest of the input read */
+    uint64_t duplicates; /* bt_scan_opts.dedup: events dropped as an earlier one's eventID */
 } bt_read_stats;
+
+/* A record that was skipped: it looks like a CloudTrail record (or is a line of NDJSON)
+ * but does not convert (no valid eventTime, not JSON...). Valid during the call. */
+typedef struct bt_reject {
+    uint64_t index;     /* 0-based position among the input's records (rejected included) */
+    const char *reason; /* why, e.g. "record 'ID' has no valid eventTime" */
+    const char *raw;    /* its exact bytes (a record, or the line that is not JSON) */
+    size_t raw_len;
+    int is_json;        /* raw is a JSON value (else text that did not parse) */
+} bt_reject;
+
+/* Appends rj as one line of NDJSON (newline included) to out:
+ * {"source":S,"index":N,"reason":R,"record":RAW} with the record's bytes (line breaks,
+ * which JSON allows only as whitespace, written as spaces to keep one line), or
+ * "text":"..." (a JSON string) in place of "record" when it was not JSON. 0 or BT_ENOMEM. */
+struct bt_buf;
+int bt_reject_write(struct bt_buf *out, const char *source, const bt_reject *rj);
+
+/* Sees each rejected record of an input. */
+typedef void (*bt_reject_fn)(void *ctx, const bt_reject *rj);
 
 /* The default record size limit: larger than any record CloudTrail emits. */
 #define BT_MAX_RECORD_DEFAULT ((size_t)1 << 20)
@@ -80,6 +103,29 @@ int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const
  */
 int bt_read_data_ex(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
                     size_t max_record, bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err);
+
+/* Options of bt_read_data_opts (zero = the defaults of bt_read_data). */
+typedef struct bt_read_opts {
+    const bt_filter *pre; /* as bt_read_data_filtered; NULL = none */
+    size_t max_record;    /* as bt_read_data_ex; 0 = BT_MAX_RECORD_DEFAULT */
+    bt_reject_fn on_reject; /* each rejected record (may be NULL); counted in st->rejected */
+    void *reject_ctx;
+} bt_read_opts;
+
+/*
+ * As bt_read_data_ex, with each rejected record reported through o->on_reject. The one
+ * rule for what is a record: a JSON object (at the top, in Records[], in an array, as an
+ * EventBridge detail or a lookup-events CloudTrailEvent) holding any of eventVersion,
+ * eventID, eventTime, eventName, eventSource; one that does not convert is rejected
+ * (counted, reported, the rest read; the call returns BT_EPARSE with the first reason).
+ * Objects with none of those keys are ignored (st->ignored); an input that is JSON but
+ * holds no record, rejected record, digest or known envelope, only ignored values,
+ * returns BT_ENOTFOUND "no CloudTrail records recognised" (the scan reports it for a
+ * file named directly; a file met walking a directory is skipped, its values counted
+ * in st->ignored only).
+ */
+int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_read_opts *o,
+                      bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err);
 
 /* ---- file enumeration ---- */
 
@@ -157,6 +203,14 @@ typedef struct bt_scan_opts {
     void (*on_progress)(void *ctx, const bt_read_stats *st, uint64_t files_total,
                         uint64_t bytes_total);
     void *ctx;
+    /* A record of path was rejected (bt_read_data_opts); called on the calling thread,
+     * before the batch holding the records that followed it. May be NULL. */
+    void (*on_reject)(void *ctx, const char *path, const bt_reject *rj);
+    /* Non-zero: drop events whose eventID an earlier event of this scan had, as the
+     * store does (the first delivered wins; counted in st->duplicates), with a set of
+     * 16 bytes per distinct id (a UUID packed, another id hashed to 128 bits). Not
+     * combined with prepare. */
+    int dedup;
 } bt_scan_opts;
 
 /* Reads all files of l in parallel. stats accumulate into st. Returns 0, or the first

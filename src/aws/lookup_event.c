@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buildtrail/format.h"
@@ -19,6 +20,56 @@ static const char *const model[M__COUNT] = {"EventId",     "EventName", "ReadOnl
                                             "Username",    "Resources", "CloudTrailEvent"};
 
 /* ------------------------------------------------------------- values -- */
+
+/* True when the JSON text s holds whitespace outside its strings (it was indented or
+ * spaced in its file). A text with no space, tab or line break at all is compact
+ * already (the fast path); otherwise one pass tells. */
+static int needs_compact(const char *s, size_t n)
+{
+    size_t i;
+    int in_str = 0;
+    for (i = 0; i < n; i++)
+        if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t' || s[i] == ' ')
+            break;
+    if (i == n)
+        return 0;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The JSON text s without the whitespace outside its strings, as the service sends
+ * CloudTrailEvent (one line of compact JSON), into out (n bytes at most); its length. */
+static size_t compact_to(char *out, const char *s, size_t n)
+{
+    size_t i, k = 0;
+    int in_str = 0;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            out[k++] = c;
+            if (c == '\\' && i + 1 < n)
+                out[k++] = s[++i];
+            else if (c == '"')
+                in_str = 0;
+        } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            out[k++] = c;
+            in_str = c == '"';
+        }
+    }
+    return k;
+}
 
 static int put(bt_arena *a, bt_json *o, const char *k, bt_json *v)
 {
@@ -159,6 +210,14 @@ bt_json *bt_ct_record_cli_value(bt_arena *a, const bt_event *rec)
     ev.username = rec->username;
     ev.cloudtrail_event = rec->raw ? rec->raw : "";
     ev.cloudtrail_event_len = rec->raw_len;
+    if (rec->raw && needs_compact(rec->raw, rec->raw_len)) {
+        char *c = bt_arena_alloc(a, rec->raw_len + 1);
+        if (!c)
+            return NULL;
+        ev.cloudtrail_event_len = compact_to(c, rec->raw, rec->raw_len);
+        c[ev.cloudtrail_event_len] = '\0';
+        ev.cloudtrail_event = c;
+    }
     if (rec->n_resources) {
         ev.resources = bt_arena_alloc(a, rec->n_resources * sizeof *ev.resources);
         if (!ev.resources)
@@ -236,8 +295,17 @@ int bt_ct_record_write(bt_buf *b, const bt_event *ev)
         rc |= bt_buf_putc(b, '}');
     }
     rc |= bt_buf_puts(b, "],\"CloudTrailEvent\":");
-    /* the stored record is valid UTF-8 JSON text: the writer's fast path */
-    rc |= bt_json_write_string(b, ev->raw, ev->raw_len, 0);
+    /* the stored record is valid UTF-8 JSON text: the writer's fast path; one that
+     * was indented in its file is sent compact, as the service does */
+    if (needs_compact(ev->raw, ev->raw_len)) {
+        char *c = malloc(ev->raw_len ? ev->raw_len : 1);
+        if (!c)
+            return BT_ENOMEM;
+        rc |= bt_json_write_string(b, c, compact_to(c, ev->raw, ev->raw_len), 0);
+        free(c);
+    } else {
+        rc |= bt_json_write_string(b, ev->raw, ev->raw_len, 0);
+    }
     rc |= bt_buf_putc(b, '}');
     return rc ? BT_ENOMEM : 0;
 }

@@ -112,7 +112,9 @@ static void print_build(const pen *p, const bt_build *b)
     printf("  (account %s, %s)\n", or_dash(b->account), or_dash(b->region));
     printf("Outcome   %s%s%s", out ? (strcmp(out, "SUCCEEDED") == 0 ? C(p, GRN) : C(p, RED)) : "",
            out ? out : "unknown", C(p, RST));
-    if (out)
+    if (out && b->status_source && strcmp(b->status_source, "phases") == 0)
+        printf(" (inferred from the phase events: no final state event)");
+    else if (out)
         printf(" (from %s)", or_dash(b->status_source));
     printf("\nStarted   %s", tm(&w, b->start_ms, 1));
     if (end && b->start_ms && end >= b->start_ms) {
@@ -215,8 +217,17 @@ static void print_events(const pen *p, const bt_timeline *t)
         const char *dot = strchr(src, '.');
         int about = e->kind == BT_TL_ABOUT;
         if (e->kind == BT_TL_STATE || e->kind == BT_TL_PHASE) {
-            printf("  %s  %s[%s] %s %s%s\n", tm(&w, e->time_ms, 0), C(p, DIM), kind, or_dash(e->phase),
-                   e->status ? e->status : "", C(p, RST));
+            const bt_timeline_phase *ph =
+                e->kind == BT_TL_PHASE ? bt_timeline_phase_find(t, e->phase) : NULL;
+            printf("  %s  %s[%s] %s %s", tm(&w, e->time_ms, 0), C(p, DIM), kind, or_dash(e->phase),
+                   e->status ? e->status : "");
+            if (ph) {
+                printf("  started %s", tm(&w, ph->start_ms, 1));
+                printf(", ended %s", tm(&w, ph->end_ms, 1));
+                if (ph->has_duration)
+                    printf(", %.0f s", ph->duration_s);
+            }
+            printf("%s\n", C(p, RST));
             continue;
         }
         printf("  %s  %s%.*s %s%s", tm(&w, e->time_ms, 0), about ? C(p, BLD) : "",

@@ -70,6 +70,27 @@ static int on_row(void *ctx, const char *account, const char *region, uint64_t n
     return bt_json_array_push(ic->a, ic->list, o);
 }
 
+static int count_one(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    (void)ev;
+    (void)pos;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+/* Insights events, counted apart from the API calls the store's info includes them in */
+static int count_insights(bt_store *store, uint64_t *n, bt_error *err)
+{
+    bt_store_query q;
+    bt_filter f;
+    *n = 0;
+    bt_filter_init(&f);
+    f.kinds = 1u << BT_KIND_INSIGHT;
+    memset(&q, 0, sizeof q);
+    q.filter = &f;
+    return bt_store_search(store, &q, count_one, n, err);
+}
+
 static int cmd_info(int argc, char **argv)
 {
     cli_common c;
@@ -77,6 +98,7 @@ static int cmd_info(int argc, char **argv)
     int npos = 0, rc, code = EXIT_OK;
     bt_store *store = NULL;
     bt_store_info in;
+    uint64_t insights = 0;
     bt_error err = BT_ERROR_INIT;
     info_ctx ic = {0};
     bt_json *root;
@@ -98,10 +120,11 @@ static int cmd_info(int argc, char **argv)
         code = cli_fail(&err, EXIT_NOSTORE);
         goto done;
     }
-    if (bt_store_get_info(store, &in, &err)) {
+    if (bt_store_get_info(store, &in, &err) || count_insights(store, &insights, &err)) {
         code = cli_fail(&err, EXIT_ERROR);
         goto done;
     }
+    in.api_events -= insights < in.api_events ? insights : in.api_events;
     ic.a = bt_arena_new(1 << 16, 0);
     ic.list = ic.a ? bt_json_new_array(ic.a, 8) : NULL;
     root = ic.a ? bt_json_new_object(ic.a, 12) : NULL;
@@ -115,6 +138,7 @@ static int cmd_info(int argc, char **argv)
         put(ic.a, root, "ApiEvents", bt_json_new_number(ic.a, (double)in.api_events)) ||
         put(ic.a, root, "BuildStatusEvents",
             bt_json_new_number(ic.a, (double)in.build_status_events)) ||
+        put(ic.a, root, "InsightsEvents", bt_json_new_number(ic.a, (double)insights)) ||
         put(ic.a, root, "First", in.events ? time_str(ic.a, in.min_time_ms) : bt_json_new_null(ic.a)) ||
         put(ic.a, root, "Last", in.events ? time_str(ic.a, in.max_time_ms) : bt_json_new_null(ic.a)) ||
         put(ic.a, root, "Sources", bt_json_new_number(ic.a, (double)in.sources)) ||
@@ -131,9 +155,11 @@ static int cmd_info(int argc, char **argv)
         goto done;
     }
     printf("store        %s (schema %d)\n", path, in.schema_version);
-    printf("events       %llu (%llu API calls, %llu build status events)\n",
-           (unsigned long long)in.events, (unsigned long long)in.api_events,
-           (unsigned long long)in.build_status_events);
+    printf("events       %llu (%llu API calls, %llu build status events", (unsigned long long)in.events,
+           (unsigned long long)in.api_events, (unsigned long long)in.build_status_events);
+    if (insights)
+        printf(", %llu Insights events", (unsigned long long)insights);
+    printf(")\n");
     if (in.events) {
         bt_buf a = BT_BUF_INIT, b = BT_BUF_INIT;
         bt_time_format_utc(&a, in.min_time_ms);

@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "ingest_lookup.h"
 
-enum { O_FORCE = 1, O_JSON_SUMMARY, O_PROGRESS, O_MAX_RECORD };
+enum { O_FORCE = 1, O_JSON_SUMMARY, O_PROGRESS, O_MAX_RECORD, O_REJECTS };
 
 static const cli_opt ingest_opts[] = {
     {"force", 'f', OPT_FLAG, NULL, O_FORCE,
@@ -25,6 +25,9 @@ static const cli_opt ingest_opts[] = {
      "Show the progress bar even when stderr is not a terminal."},
     {"max-record-size", 0, OPT_VALUE, "BYTES", O_MAX_RECORD,
      "Refuse records larger than this (default 1048576); each is counted (exit status 3)."},
+    {"rejects", 0, OPT_VALUE, "FILE", O_REJECTS,
+     "Write each rejected record (one that does not convert, e.g. without a valid eventTime; "
+     "the rest of its file loads) to FILE as NDJSON: source, index, reason, record."},
 };
 
 static const cli_group ingest_group = CLI_GROUP("Ingest options", ingest_opts);
@@ -75,6 +78,8 @@ typedef struct ingest {
     cli_s3 s3;
     int force, json_summary, progress;
     size_t max_record;
+    const char *rejects_path;
+    FILE *rejects;
     bt_store *store;
     bt_ingest_plan *plan;
     int64_t t0_ms;
@@ -135,6 +140,7 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     case O_FORCE: in->force = 1; return 0;
     case O_PROGRESS: in->progress = 1; return 0;
     case O_MAX_RECORD: return cli_parse_bytes(o->name, v, &in->max_record);
+    case O_REJECTS: in->rejects_path = v; return 0;
     case O_JSON_SUMMARY:
         if (strcmp(v, "json") == 0)
             in->json_summary = 1;
@@ -152,6 +158,15 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_reject(const char *source, const bt_reject *rj, void *payload)
+{
+    ingest *in = payload;
+    bt_buf b = BT_BUF_INIT;
+    if (!bt_reject_write(&b, source, rj))
+        fwrite(b.data, 1, b.len, in->rejects);
+    bt_buf_dispose(&b);
 }
 
 static void on_source_error(const char *source, const bt_error *err, void *payload)
@@ -228,27 +243,10 @@ static int on_progress(const bt_ingest_stats *is, void *payload)
 
 static void print_summary(const ingest *in, const bt_ingest_stats *is)
 {
-    const bt_read_stats *st = &is->read;
-    double secs = (double)(mono_ms() - in->t0_ms) / 1000.0;
-    if (in->json_summary)
-        printf("{\"files\": %llu, \"records\": %llu, \"new\": %llu, \"duplicate\": %llu, "
-               "\"skipped\": %llu, \"unchanged\": %llu, \"digests\": %llu, \"not_json\": %llu, "
-               "\"ignored_values\": %llu, \"errors\": %llu, \"seconds\": %.3f}\n",
-               (unsigned long long)st->files, (unsigned long long)st->records,
-               (unsigned long long)is->new_events, (unsigned long long)is->duplicates,
-               (unsigned long long)(is->unchanged + st->digests + st->nonjson),
-               (unsigned long long)is->unchanged, (unsigned long long)st->digests,
-               (unsigned long long)st->nonjson, (unsigned long long)st->ignored,
-               (unsigned long long)st->errors, secs);
-    else
-        printf("files %llu, records %llu, new %llu, duplicate %llu, skipped %llu (unchanged "
-               "%llu, digest %llu, not JSON %llu), errors %llu; %.2f s, %.0f records/s\n",
-               (unsigned long long)st->files, (unsigned long long)st->records,
-               (unsigned long long)is->new_events, (unsigned long long)is->duplicates,
-               (unsigned long long)(is->unchanged + st->digests + st->nonjson),
-               (unsigned long long)is->unchanged, (unsigned long long)st->digests,
-               (unsigned long long)st->nonjson, (unsigned long long)st->errors, secs,
-               secs > 0 ? (double)st->records / secs : 0.0);
+    bt_buf b = BT_BUF_INIT;
+    if (!bt_ingest_summary(&b, is, (double)(mono_ms() - in->t0_ms) / 1000.0, in->json_summary))
+        fwrite(b.data, 1, b.len, stdout);
+    bt_buf_dispose(&b);
 }
 
 /* Checks the sources before the store is opened. Returns an exit code. */
@@ -332,6 +330,7 @@ static int run_ingest(ingest *in)
     o.log = cli_debug ? debug_line : NULL;
     o.cancel = &g_interrupted;
     o.payload = in;
+    o.reject = in->rejects ? on_reject : NULL;
     in->tty = (isatty(STDERR_FILENO) || in->progress) && !cli_quiet;
     in->t0_ms = mono_ms();
     catch_signals();
@@ -385,6 +384,11 @@ static int cmd_ingest(int argc, char **argv)
     }
     if ((code = plan(&in, pos, npos)))
         goto done;
+    if (in.rejects_path && !(in.rejects = fopen(in.rejects_path, "w"))) {
+        cli_err("--rejects '%s': cannot be written", in.rejects_path);
+        code = EXIT_USAGE;
+        goto done;
+    }
     if (!(path = cli_store_path(&in.c))) {
         code = EXIT_ERROR;
         goto done;
@@ -395,6 +399,8 @@ static int cmd_ingest(int argc, char **argv)
     }
     code = run_ingest(&in);
 done:
+    if (in.rejects && fclose(in.rejects) && code == EXIT_OK)
+        code = (cli_err("--rejects '%s': write failed", in.rejects_path), EXIT_ERROR);
     bt_store_close(in.store);
     bt_ingest_plan_free(in.plan);
     cli_s3_dispose(&in.s3);

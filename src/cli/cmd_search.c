@@ -8,7 +8,7 @@
 #include "buildtrail/store.h"
 #include "cli.h"
 
-enum { O_FROM = 1, O_RULE, O_MAX_RECORD };
+enum { O_FROM = 1, O_RULE, O_MAX_RECORD, O_INSIGHTS };
 
 static const cli_opt search_opts[] = {
     {"from", 0, OPT_VALUE, "PATH", O_FROM,
@@ -21,6 +21,9 @@ static const cli_opt search_opts[] = {
      "here: use hunt for those rules."},
     {"max-record-size", 0, OPT_VALUE, "BYTES", O_MAX_RECORD,
      "With --from: refuse records larger than this (default 1048576), counted (exit status 3)."},
+    {"insights", 0, OPT_FLAG, NULL, O_INSIGHTS,
+     "CloudTrail Insights events instead of API calls and build events (EventName and "
+     "EventSource are those of the call the insight is about)."},
 };
 static const cli_group search_group = CLI_GROUP("Search options", search_opts);
 static const cli_group *const search_groups[] = {&search_group,     &cli_group_filters,
@@ -93,6 +96,10 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     }
     if (o->id == O_MAX_RECORD)
         return cli_parse_bytes(o->name, v, &s->max_record);
+    if (o->id == O_INSIGHTS) {
+        s->c.filter.kinds = 1u << BT_KIND_INSIGHT;
+        return 0;
+    }
     return -1;
 }
 
@@ -188,6 +195,7 @@ static int scan_files(search *s)
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
     so.max_record = s->max_record;
+    so.dedup = 1; /* duplicate deliveries dropped as the store drops them */
     so.ctx = s;
     rc = l.n || !nurls ? bt_scan_files(&l, &so, &st, &s->err) : 0;
     for (i = 0; !rc && i < (size_t)s->nfrom; i++)

@@ -30,13 +30,40 @@ static void fill(const char **dst, const char *v, int overwrite)
         *dst = v;
 }
 
+/* Phase facts among themselves, in any order: a phase that did not succeed beats
+ * SUCCEEDED (the first such phase wins), FINALIZING's completion gives the end. */
+static void merge_phases(bt_build_row *r, const bt_build_facts *f)
+{
+    int failed = f->status != BT_STATUS_SUCCEEDED, was = r->status != BT_STATUS_SUCCEEDED;
+    if (failed && (!was || f->time_ms < r->status_ms)) {
+        r->status = f->status;
+        r->status_ms = f->time_ms;
+    }
+    if (f->end_ms && f->end_ms > r->end_ms)
+        r->end_ms = f->end_ms;
+}
+
 static void merge_status(bt_build_row *r, const bt_build_facts *f)
 {
-    bt_build_status_source src =
-        f->kind == BT_BF_STOP ? BT_SOURCE_STOPBUILD : BT_SOURCE_EVENTBRIDGE;
+    bt_build_status_source src = f->kind == BT_BF_STOP    ? BT_SOURCE_STOPBUILD
+                                 : f->kind == BT_BF_PHASE ? BT_SOURCE_PHASES
+                                                          : BT_SOURCE_EVENTBRIDGE;
     int nr = bt_build_status_rank(f->status, src);
     int orank = bt_build_status_rank(r->status, r->status_source);
 
+    if (src == BT_SOURCE_PHASES && r->status_source == BT_SOURCE_PHASES) {
+        merge_phases(r, f);
+        return;
+    }
+    if (src == BT_SOURCE_PHASES && nr >= orank) {
+        /* over a stop (or IN_PROGRESS): the phases know how it ended */
+        r->status = f->status;
+        r->status_source = src;
+        r->status_ms = f->time_ms;
+        if (f->end_ms)
+            r->end_ms = f->end_ms;
+        return;
+    }
     if (nr < orank || (nr == orank && f->time_ms < r->status_ms))
         return;
     r->status = f->status;
@@ -119,10 +146,11 @@ int bt_build_infer(bt_arena *a, bt_build *b)
 {
     if (b->trigger == BT_TRIGGER_NONE || !b->trigger_principal) {
         /* no StartBuild/RetryBuild record: what started it is inferred (a build no API
-         * call started was started by its source's webhook) */
+         * call started was started by its source's webhook, unless EventBridge names
+         * who initiated it: a user, as pipelines and webhooks are recognised) */
         b->trigger_inferred = 1;
         if (b->trigger == BT_TRIGGER_NONE) {
-            b->trigger = BT_TRIGGER_WEBHOOK;
+            b->trigger = b->initiator && *b->initiator ? BT_TRIGGER_USER : BT_TRIGGER_WEBHOOK;
             b->trigger_type = bt_build_trigger_name(b->trigger);
         }
     }

@@ -54,7 +54,8 @@ int bt_codebuild_event_is(const char *name, unsigned flags)
 static const char *const trigger_names[] = {NULL, "user", "pipeline", "webhook", "retry", "batch"};
 static const char *const status_names[] = {NULL,        "SUCCEEDED", "FAILED",     "FAULT",
                                            "TIMED_OUT", "STOPPED",   "IN_PROGRESS"};
-static const char *const source_names[] = {NULL, "eventbridge", "stopbuild", "batchgetbuilds"};
+static const char *const source_names[] = {NULL, "eventbridge", "stopbuild", "batchgetbuilds",
+                                           "phases"};
 
 #define N_OF(v) (sizeof v / sizeof v[0])
 
@@ -156,6 +157,34 @@ static void set_subject(bt_build_facts *f, const bt_event *ev, bt_build_fact_kin
     f->project = ev->project;
 }
 
+int bt_codebuild_phase_order(const char *phase)
+{
+    static const char *const seq[] = {"SUBMITTED",        "QUEUED",     "PROVISIONING",
+                                      "DOWNLOAD_SOURCE",  "INSTALL",    "PRE_BUILD",
+                                      "BUILD",            "POST_BUILD", "UPLOAD_ARTIFACTS",
+                                      "FINALIZING",       "COMPLETED"};
+    int i;
+    for (i = 0; phase && i < (int)(sizeof seq / sizeof seq[0]); i++)
+        if (strcmp(seq[i], phase) == 0)
+            return i;
+    return (int)(sizeof seq / sizeof seq[0]);
+}
+
+/* A phase event's say on the outcome: a phase that did not succeed gives its status;
+ * FINALIZING (or COMPLETED) completed ends the build. */
+static void facts_of_phase(const bt_event *ev, bt_build_facts *f)
+{
+    bt_build_status st = bt_build_status_parse(ev->phase_status);
+    if (st != BT_STATUS_UNKNOWN && st != BT_STATUS_SUCCEEDED && st != BT_STATUS_IN_PROGRESS)
+        f->status = st;
+    if (ev->build_phase && bt_codebuild_phase_order(ev->build_phase) >= 9 &&
+        bt_codebuild_phase_order(ev->build_phase) <= 10) {
+        f->end_ms = ev->time_ms;
+        if (f->status == BT_STATUS_UNKNOWN)
+            f->status = BT_STATUS_SUCCEEDED;
+    }
+}
+
 static void facts_of_status(const bt_json *rec, const bt_event *ev, bt_build_facts *f)
 {
     const bt_json *ai = bt_json_get(bt_json_get(rec, "detail"), "additional-information");
@@ -168,6 +197,8 @@ static void facts_of_status(const bt_json *rec, const bt_event *ev, bt_build_fac
         bt_time_parse_java(st, strlen(st), &f->start_ms);
     if (f->kind == BT_BF_STATE)
         f->status = bt_build_status_parse(ev->build_status);
+    else
+        facts_of_phase(ev, f);
     if (prefixed(f->initiator, "codepipeline/"))
         f->trigger = BT_TRIGGER_PIPELINE;
     else if (prefixed(f->initiator, "GitHub-Hookshot/"))

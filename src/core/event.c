@@ -280,6 +280,21 @@ static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
     return 0;
 }
 
+/* The role session name of an assumed role: the ARN's part after role/, else (an ARN
+ * with no session part, or none) principalId's part after the colon, as the event
+ * history shows it. NULL when neither says. */
+static const char *assumed_session(const bt_event *ev)
+{
+    const char *p = ev->principal_arn ? strstr(ev->principal_arn, ":assumed-role/") : NULL;
+    const char *slash = p ? strchr(p + 14, '/') : NULL;
+    const char *colon = ev->principal_id ? strchr(ev->principal_id, ':') : NULL;
+    if (slash && slash[1])
+        return slash + 1;
+    if (colon && colon[1])
+        return colon + 1;
+    return p ? after_last(ev->principal_arn, '/') : NULL;
+}
+
 static unsigned long long fnv1a(const char *p, size_t n)
 {
     unsigned long long h = 1469598103934665603ULL;
@@ -307,7 +322,7 @@ static int parse_time(const bt_json *v, int64_t *ms)
 typedef struct rec_members {
     const bt_json *event_id, *event_time, *event_name, *event_source, *region, *source_ip,
         *user_agent, *error_code, *error_message, *event_type, *request_id, *read_only,
-        *user_identity, *recipient;
+        *user_identity, *recipient, *at_timestamp, *insight;
 } rec_members;
 
 typedef struct uid_members {
@@ -347,6 +362,14 @@ static void scan_record(const bt_json *rec, rec_members *r)
         case 'a':
             if (KEY(m, "awsRegion"))
                 SET(r->region, m);
+            break;
+        case 'i':
+            if (KEY(m, "insightDetails"))
+                SET(r->insight, m);
+            break;
+        case '@': /* Logstash / Elastic exports */
+            if (KEY(m, "@timestamp"))
+                SET(r->at_timestamp, m);
             break;
         case 's':
             if (KEY(m, "sourceIPAddress"))
@@ -413,6 +436,8 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
         if (!ev->event_id)
             return BT_ENOMEM;
     }
+    if (!r.event_time) /* a Logstash export: its @timestamp is the event time */
+        r.event_time = r.at_timestamp;
     if (parse_time(r.event_time, &ev->time_ms))
         return bt_error_set(err, BT_EPARSE, "record '%s' has no valid eventTime", ev->event_id);
     ev->event_name = str_of(r.event_name);
@@ -427,6 +452,13 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
     ev->kind = ev->event_type && strcmp(ev->event_type, "AwsCloudTrailInsight") == 0
                    ? BT_KIND_INSIGHT
                    : BT_KIND_API;
+    if (ev->kind == BT_KIND_INSIGHT && r.insight && r.insight->type == BT_JSON_OBJECT) {
+        /* an Insights event is about a call: its name and source, as the history shows */
+        if (!ev->event_name)
+            ev->event_name = bt_json_get_str(r.insight, "eventName");
+        if (!ev->event_source)
+            ev->event_source = bt_json_get_str(r.insight, "eventSource");
+    }
     if (r.read_only) {
         if (r.read_only->type == BT_JSON_TRUE || bt_json_is_str(r.read_only, "true"))
             ev->read_only = 1;
@@ -443,9 +475,7 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
         ev->invoked_by = str_of(u.invoked_by);
         ev->account = str_of(u.account);
         t = ev->identity_type ? ev->identity_type : "";
-        if (strcmp(t, "AssumedRole") == 0 && ev->principal_arn &&
-            strstr(ev->principal_arn, ":assumed-role/")) {
-            ev->session_name = after_last(ev->principal_arn, '/');
+        if (strcmp(t, "AssumedRole") == 0 && (ev->session_name = assumed_session(ev))) {
             ev->username = ev->session_name;
         } else if (strcmp(t, "Root") == 0) {
             ev->username = "root";

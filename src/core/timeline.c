@@ -39,7 +39,7 @@ const char *bt_timeline_kind_name(bt_timeline_kind k)
 }
 
 /* copies s into the arena; *oom set when that fails */
-static const char *sdup(bt_arena *a, const char *s, int *oom)
+const char *tl_sdup(bt_arena *a, const char *s, int *oom)
 {
     char *r;
     if (!s)
@@ -54,20 +54,20 @@ static int copy_build(bt_arena *a, bt_build *to, const bt_build *b)
 {
     int oom = 0;
     *to = *b;
-    to->build_id = sdup(a, b->build_id, &oom);
-    to->project = sdup(a, b->project, &oom);
-    to->account = sdup(a, b->account, &oom);
-    to->region = sdup(a, b->region, &oom);
-    to->trigger_type = sdup(a, b->trigger_type, &oom);
-    to->trigger_principal = sdup(a, b->trigger_principal, &oom);
-    to->initiator = sdup(a, b->initiator, &oom);
-    to->source_version = sdup(a, b->source_version, &oom);
-    to->overrides = sdup(a, b->overrides, &oom);
-    to->retry_of = sdup(a, b->retry_of, &oom);
-    to->batch_uuid = sdup(a, b->batch_uuid, &oom);
-    to->stop_principal = sdup(a, b->stop_principal, &oom);
-    to->status = sdup(a, b->status, &oom);
-    to->status_source = sdup(a, b->status_source, &oom);
+    to->build_id = tl_sdup(a, b->build_id, &oom);
+    to->project = tl_sdup(a, b->project, &oom);
+    to->account = tl_sdup(a, b->account, &oom);
+    to->region = tl_sdup(a, b->region, &oom);
+    to->trigger_type = tl_sdup(a, b->trigger_type, &oom);
+    to->trigger_principal = tl_sdup(a, b->trigger_principal, &oom);
+    to->initiator = tl_sdup(a, b->initiator, &oom);
+    to->source_version = tl_sdup(a, b->source_version, &oom);
+    to->overrides = tl_sdup(a, b->overrides, &oom);
+    to->retry_of = tl_sdup(a, b->retry_of, &oom);
+    to->batch_uuid = tl_sdup(a, b->batch_uuid, &oom);
+    to->stop_principal = tl_sdup(a, b->stop_principal, &oom);
+    to->status = tl_sdup(a, b->status, &oom);
+    to->status_source = tl_sdup(a, b->status_source, &oom);
     return oom ? BT_ENOMEM : 0;
 }
 
@@ -169,21 +169,21 @@ static int add_event(tl_ctx *c, const bt_event *ev, int actor, size_t *index)
               : actor                           ? BT_TL_CALL
                                                 : BT_TL_ABOUT;
     for (i = 0; i < ev->n_resources; i++) {
-        e->resources[e->n_resources++] = sdup(a, ev->resources[i].name, &oom);
+        e->resources[e->n_resources++] = tl_sdup(a, ev->resources[i].name, &oom);
         if (actor && (rc = count_resource(c, ev->resources[i].type, ev->resources[i].name)))
             return rc;
     }
-    e->event_source = sdup(a, ev->event_source, &oom);
-    e->event_name = sdup(a, ev->event_name, &oom);
-    e->username = sdup(a, ev->username, &oom);
-    e->by = sdup(a, ev->principal_arn, &oom);
-    e->source_ip = sdup(a, ev->source_ip, &oom);
-    e->error_code = sdup(a, ev->error_code, &oom);
-    e->error_message = sdup(a, ev->error_message, &oom);
-    e->event_id = sdup(a, ev->event_id, &oom);
+    e->event_source = tl_sdup(a, ev->event_source, &oom);
+    e->event_name = tl_sdup(a, ev->event_name, &oom);
+    e->username = tl_sdup(a, ev->username, &oom);
+    e->by = tl_sdup(a, ev->principal_arn, &oom);
+    e->source_ip = tl_sdup(a, ev->source_ip, &oom);
+    e->error_code = tl_sdup(a, ev->error_code, &oom);
+    e->error_message = tl_sdup(a, ev->error_message, &oom);
+    e->event_id = tl_sdup(a, ev->event_id, &oom);
     if (e->kind == BT_TL_STATE || e->kind == BT_TL_PHASE) {
-        e->status = sdup(a, e->kind == BT_TL_STATE ? ev->build_status : ev->phase_status, &oom);
-        e->phase = sdup(a, ev->build_phase, &oom);
+        e->status = tl_sdup(a, e->kind == BT_TL_STATE ? ev->build_status : ev->phase_status, &oom);
+        e->phase = tl_sdup(a, ev->build_phase, &oom);
     }
     return oom ? BT_ENOMEM : 0;
 }
@@ -204,11 +204,11 @@ static int take_trigger(tl_ctx *c, const bt_event *ev)
     c->trigger_request = bt_json_get(rec, "requestParameters");
     tr->found = 1;
     tr->time_ms = ev->time_ms;
-    tr->event_name = sdup(c->a, ev->event_name, &oom);
-    tr->by = sdup(c->a, ev->principal_arn, &oom);
-    tr->source_ip = sdup(c->a, ev->source_ip, &oom);
-    tr->user_agent = sdup(c->a, ev->user_agent, &oom);
-    tr->event_id = sdup(c->a, ev->event_id, &oom);
+    tr->event_name = tl_sdup(c->a, ev->event_name, &oom);
+    tr->by = tl_sdup(c->a, ev->principal_arn, &oom);
+    tr->source_ip = tl_sdup(c->a, ev->source_ip, &oom);
+    tr->user_agent = tl_sdup(c->a, ev->user_agent, &oom);
+    tr->event_id = tl_sdup(c->a, ev->event_id, &oom);
     return oom ? BT_ENOMEM : 0;
 }
 
@@ -222,6 +222,9 @@ static int on_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
 
     (void)pos;
     if ((rc = add_event(c, ev, actor, &index)))
+        return rc;
+    if ((ev->kind == BT_KIND_BUILD_STATE || ev->kind == BT_KIND_BUILD_PHASE) &&
+        (rc = tl_phase_event(c, ev)))
         return rc;
     if (actor && ev->kind == BT_KIND_API) {
         if ((rc = count_call(c, ev)))
@@ -336,6 +339,8 @@ static int finish(tl_ctx *c)
     bt_timeline *t = c->t;
     const size_t *ix;
     size_t i;
+    if (tl_phases_finish(c))
+        return BT_ENOMEM;
     t->changes = c->changes.v;
     t->n_changes = c->changes.n;
     sort_changes(t->changes, t->n_changes);

@@ -36,7 +36,18 @@ typedef struct tl_ctx {
     tl_vec resource_keys;     /* const char *: "type\tname" as the resource is matched */
     tl_vec stops, errors;     /* size_t: indices into events */
     tl_vec overrides;         /* bt_timeline_override */
+    tl_vec phases;            /* bt_timeline_phase */
+    int64_t phases_list_ms;   /* time of the event whose phases[] list was taken (0: none) */
 } tl_ctx;
+
+/* A copy of s in a (NULL for NULL); *oom set when that fails. */
+const char *tl_sdup(bt_arena *a, const char *s, int *oom);
+
+/* A state or phase event of the build: its phases (timeline_phases.c). */
+int tl_phase_event(tl_ctx *c, const bt_event *ev);
+/* The phases in sequence, starts and durations completed; phase events of the same
+ * time put in that sequence too. */
+int tl_phases_finish(tl_ctx *c);
 
 /* Completes a summary (live: from BatchGetBuilds); when the store has none, fills an
  * empty one and returns 1 if it knows the build. Either may be NULL. */

@@ -1,7 +1,7 @@
 /* timeline_json.c - the one JSON writer of a build's timeline: the document
  * `buildtrail build <id> --output json` prints (schema in docs/builds.md). Member order
  * is part of the output: Services, Resources, Build, Window, ProjectChanges, Trigger,
- * Stops, Errors, Events, then Live for --live. */
+ * Stops, Errors, Events, Phases, then Live for --live. */
 #include <string.h>
 
 #include "buildtrail/format.h"
@@ -156,23 +156,35 @@ static bt_json *events_json(bt_arena *a, const bt_timeline_event *v,
     return list;
 }
 
-static bt_json *live_json(bt_arena *a, const bt_timeline_live *l)
+/* phases as {Phase, Status, StartTime, EndTime, DurationSeconds} (+ Contexts[]) */
+static bt_json *phases_json(bt_arena *a, const bt_timeline_phase *v, size_t n, int contexts)
 {
-    bt_json *o = bt_json_new_object(a, 8), *phases = bt_json_new_array(a, l->n_phases);
-    size_t i;
-    if (!o || !phases)
-        return NULL;
-    for (i = 0; i < l->n_phases; i++) {
-        const bt_timeline_phase *p = &l->phases[i];
-        bt_json *x = bt_json_new_object(a, 5);
+    bt_json *phases = bt_json_new_array(a, n);
+    size_t i, k;
+    for (i = 0; phases && i < n; i++) {
+        const bt_timeline_phase *p = &v[i];
+        bt_json *x = bt_json_new_object(a, 6), *cx = NULL;
+        if (contexts && !(cx = bt_json_new_array(a, p->n_contexts)))
+            return NULL;
+        for (k = 0; contexts && k < p->n_contexts; k++)
+            if (bt_json_array_push(a, cx, js(a, p->contexts[k])))
+                return NULL;
         if (!x || put(a, x, "Phase", js(a, p->phase)) || put(a, x, "Status", js(a, p->status)) ||
             put(a, x, "StartTime", jtime(a, p->start_ms, 1)) ||
             put(a, x, "EndTime", jtime(a, p->end_ms, 1)) ||
             put(a, x, "DurationSeconds",
                 p->has_duration ? num(a, p->duration_s) : bt_json_new_null(a)) ||
-            bt_json_array_push(a, phases, x))
+            (contexts && put(a, x, "Contexts", cx)) || bt_json_array_push(a, phases, x))
             return NULL;
     }
+    return phases;
+}
+
+static bt_json *live_json(bt_arena *a, const bt_timeline_live *l)
+{
+    bt_json *o = bt_json_new_object(a, 8), *phases = phases_json(a, l->phases, l->n_phases, 0);
+    if (!o || !phases)
+        return NULL;
     if (put(a, o, "LookupEventsCalls", num(a, (double)l->lookup_calls)) ||
         put(a, o, "EventsFetched", num(a, (double)l->events_fetched)) ||
         put(a, o, "BatchGetBuilds", bt_json_new_bool(a, l->batch_get_builds)) ||
@@ -197,7 +209,8 @@ bt_json *bt_timeline_to_json(bt_arena *a, const bt_timeline *t)
         put(a, root, "Trigger", trigger_json(a, &t->trigger)) ||
         put(a, root, "Stops", events_json(a, NULL, t->stops, t->n_stops)) ||
         put(a, root, "Errors", events_json(a, NULL, t->errors, t->n_errors)) ||
-        put(a, root, "Events", events_json(a, t->events, NULL, t->n_events)))
+        put(a, root, "Events", events_json(a, t->events, NULL, t->n_events)) ||
+        put(a, root, "Phases", phases_json(a, t->phases, t->n_phases, 1)))
         return NULL;
     if (t->live && put(a, root, "Live", live_json(a, t->live)))
         return NULL;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buildtrail/buf.h"
+#include "buildtrail/json.h"
 #include "buildtrail/source.h"
 #include "util/gzip.h"
 
@@ -26,6 +28,9 @@ typedef struct reader {
     bt_error first; /* its message */
     int more_after; /* something followed a bad part */
     uint64_t nbad;  /* bad parts in this input */
+    uint64_t index; /* records met in this input (rejected included) */
+    bt_reject_fn on_reject;
+    void *reject_ctx;
 } reader;
 
 /* parse_at: the value is a container larger than max_record, skipped unparsed */
@@ -109,10 +114,44 @@ static int deliver(reader *r, const bt_event *ev)
 {
     int rc;
     r->st->records++;
+    r->index++;
     rc = r->fn(r->ctx, ev);
     if (rc)
         r->stop = rc;
     return rc;
+}
+
+/* A bad part noted (counted, the first reason kept); the arena is left alone, as the
+ * value being walked may live in it. */
+static void note_bad(reader *r, int rc)
+{
+    r->st->bad_parts++;
+    r->nbad++;
+    if (!r->soft_rc) {
+        r->soft_rc = rc;
+        r->first = *r->err;
+    } else {
+        r->more_after = 1;
+    }
+}
+
+/* A record (or line) that does not convert: counted, reported, skipped. Returns 0, or
+ * rc when reading must stop (out of memory). */
+static int reject(reader *r, int rc, const char *raw, size_t raw_len, int is_json)
+{
+    bt_reject rj;
+    if (rc == BT_ENOMEM || rc == BT_ESTOP)
+        return rc;
+    rj.index = r->index++;
+    rj.reason = r->err->msg;
+    rj.raw = raw;
+    rj.raw_len = raw_len;
+    rj.is_json = is_json;
+    r->st->rejected++;
+    if (r->on_reject)
+        r->on_reject(r->reject_ctx, &rj);
+    note_bad(r, rc);
+    return 0;
 }
 
 static int handle_record(reader *r, const bt_json *rec)
@@ -120,8 +159,20 @@ static int handle_record(reader *r, const bt_json *rec)
     bt_event ev;
     int rc = bt_event_from_record(r->arena, rec, &ev, r->err);
     if (rc)
-        return rc;
+        return reject(r, rc, rec->src, rec->src_len, 1);
     return deliver(r, &ev);
+}
+
+/* The one rule for a record: an object holding any of CloudTrail's record keys. */
+static int is_record(const bt_json *v)
+{
+    static const char *const keys[] = {"eventVersion", "eventID", "eventTime", "eventName",
+                                       "eventSource"};
+    size_t k;
+    for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if (bt_json_get(v, keys[k]))
+            return 1;
+    return 0;
 }
 
 static int handle_value(reader *r, const bt_json *v, int depth);
@@ -139,7 +190,7 @@ static int handle_lookup_event(reader *r, const bt_json *e)
     if (rc) {
         bt_error_prefix(r->err, "CloudTrailEvent of event %s",
                         bt_json_get_str(e, "EventId") ? bt_json_get_str(e, "EventId") : "?");
-        return rc;
+        return reject(r, rc, s->u.str, s->len, 0);
     }
     return handle_record(r, rec);
 }
@@ -192,15 +243,14 @@ static int handle_value(reader *r, const bt_json *v, int depth)
             return 0;
         }
         if (rc)
-            return rc;
+            return reject(r, rc, v->src, v->src_len, 1);
         return deliver(r, &ev);
     }
     if (is_digest(v)) {
         r->st->digests++;
         return 0;
     }
-    if (bt_json_get(v, "eventID") || bt_json_get(v, "eventVersion") ||
-        (bt_json_get(v, "eventTime") && bt_json_get(v, "eventName")))
+    if (is_record(v))
         return handle_record(r, v);
     r->st->ignored++;
     return 0;
@@ -253,14 +303,7 @@ static int soft_fail(reader *r, int rc)
 {
     if (r->stop || rc == BT_ENOMEM || rc == BT_ESTOP)
         return rc;
-    r->st->bad_parts++;
-    r->nbad++;
-    if (!r->soft_rc) {
-        r->soft_rc = rc;
-        r->first = *r->err;
-    } else {
-        r->more_after = 1;
-    }
+    note_bad(r, rc);
     bt_arena_reset(r->arena);
     return 0;
 }
@@ -315,6 +358,7 @@ static int stream_object(reader *r, size_t *pos)
                 if (end && !esc && !may_match(r, i, end)) {
                     /* cannot match: counted, not parsed */
                     r->st->records++;
+                    r->index++;
                     i = end;
                     goto next;
                 }
@@ -418,6 +462,7 @@ static int read_values(reader *r)
             /* an EventBridge envelope or a record that cannot match */
             if (end && !esc && !may_match(r, pos, end)) {
                 r->st->records++;
+                r->index++;
                 pos = end;
                 continue;
             }
@@ -435,11 +480,13 @@ static int read_values(reader *r)
                     return rc;
                 continue;
             }
-            if ((rc = soft_fail(r, rc)))
-                return rc;
             {
                 const char *nl = memchr(r->data + start, '\n', r->len - start);
-                pos = nl ? (size_t)(nl - r->data) + 1 : r->len;
+                size_t eol = nl ? (size_t)(nl - r->data) : r->len;
+                if ((rc = reject(r, rc, r->data + start, eol - start, 0)))
+                    return rc;
+                bt_arena_reset(r->arena);
+                pos = nl ? eol + 1 : r->len;
             }
             if (skip_ws(r->data, pos, r->len) < r->len)
                 r->more_after = 1;
@@ -462,6 +509,30 @@ int bt_read_data_filtered(const char *data, size_t len, bt_arena *scratch, const
 int bt_read_data_ex(const char *data, size_t len, bt_arena *scratch, const bt_filter *pre,
                     size_t max_record, bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err)
 {
+    bt_read_opts o;
+    memset(&o, 0, sizeof o);
+    o.pre = pre;
+    o.max_record = max_record;
+    return bt_read_data_opts(data, len, scratch, &o, fn, ctx, st, err);
+}
+
+/* JSON that held values but nothing recognised: said, rather than read as empty. */
+static int nothing_recognised(const bt_read_stats *st, const bt_read_stats *before, bt_error *err)
+{
+    if (st->records != before->records || st->rejected != before->rejected ||
+        st->digests != before->digests || st->oversized != before->oversized ||
+        st->ignored == before->ignored)
+        return 0;
+    return bt_error_set(err, BT_ENOTFOUND,
+                        "no CloudTrail records recognised (%llu JSON value(s) that are neither "
+                        "records nor known envelopes)",
+                        (unsigned long long)(st->ignored - before->ignored));
+}
+
+int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_read_opts *o,
+                      bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err)
+{
+    bt_read_stats before = *st;
     bt_buf plain = BT_BUF_INIT;
     bt_error gz = BT_ERROR_INIT;
     reader r;
@@ -483,18 +554,23 @@ int bt_read_data_ex(const char *data, size_t len, bt_arena *scratch, const bt_fi
     st->bytes_json += len;
     r.data = data;
     r.len = len;
-    r.pre = pre;
+    r.pre = o->pre;
     r.arena = scratch;
     r.fn = fn;
     r.ctx = ctx;
     r.st = st;
     r.err = err;
     r.stop = 0;
-    r.max_record = max_record ? max_record : BT_MAX_RECORD_DEFAULT;
+    r.max_record = o->max_record ? o->max_record : BT_MAX_RECORD_DEFAULT;
     r.soft_rc = 0;
     r.more_after = 0;
     r.nbad = 0;
+    r.index = 0;
+    r.on_reject = o->on_reject;
+    r.reject_ctx = o->reject_ctx;
     rc = read_values(&r);
+    if (!rc && !r.stop && !r.soft_rc && !gz_rc)
+        rc = nothing_recognised(st, &before, err);
     if (!rc && r.stop)
         rc = r.stop;
     if (!rc && r.soft_rc) {
@@ -513,6 +589,31 @@ done:
     bt_arena_reset(scratch);
     bt_buf_dispose(&plain);
     return rc;
+}
+
+int bt_reject_write(bt_buf *out, const char *source, const bt_reject *rj)
+{
+    int rc = bt_buf_puts(out, "{\"source\":");
+    rc |= bt_json_write_string(out, source ? source : "", source ? strlen(source) : 0, 0);
+    rc |= bt_buf_printf(out, ",\"index\":%llu,\"reason\":", (unsigned long long)rj->index);
+    rc |= bt_json_write_string(out, rj->reason, strlen(rj->reason), 0);
+    if (rj->is_json) {
+        size_t i, from = 0;
+        rc |= bt_buf_puts(out, ",\"record\":");
+        /* one line: a pretty-printed record's line breaks (whitespace) become spaces */
+        for (i = 0; i <= rj->raw_len; i++)
+            if (i == rj->raw_len || rj->raw[i] == '\n' || rj->raw[i] == '\r') {
+                rc |= bt_buf_append(out, rj->raw + from, i - from);
+                if (i < rj->raw_len)
+                    rc |= bt_buf_putc(out, ' ');
+                from = i + 1;
+            }
+    } else {
+        rc |= bt_buf_puts(out, ",\"text\":");
+        rc |= bt_json_write_string(out, rj->raw, rj->raw_len, 0);
+    }
+    rc |= bt_buf_puts(out, "}\n");
+    return rc ? BT_ENOMEM : 0;
 }
 
 /* ---- enumeration ------------------------------------------------------------------ */

@@ -236,6 +236,12 @@ static void on_file_error(void *ctx, const char *path, const bt_error *err)
         in->o->source_error(path, err, in->o->payload);
 }
 
+static void on_reject(void *ctx, const char *path, const bt_reject *rj)
+{
+    ingest *in = ctx;
+    in->o->reject(path, rj, in->o->payload);
+}
+
 static void on_progress(void *ctx, const bt_read_stats *st, uint64_t files_total,
                         uint64_t bytes_total)
 {
@@ -405,6 +411,8 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
     so.on_file_error = on_file_error;
     so.on_progress = on_progress;
     so.max_record = o->max_record;
+    if (o->reject)
+        so.on_reject = on_reject;
     so.ctx = &in;
     if (todo.n || !p->nurls)
         rc = bt_scan_files(&todo, &so, &st->read, err);
@@ -430,4 +438,37 @@ int bt_ingest(bt_store *store, const bt_ingest_source *src, size_t n, const bt_i
         memset(st, 0, sizeof *st);
     bt_ingest_plan_free(p);
     return rc;
+}
+
+/* ---- the summary ---- */
+
+int bt_ingest_summary(bt_buf *out, const bt_ingest_stats *is, double secs, int json)
+{
+    const bt_read_stats *st = &is->read;
+    int rc;
+    if (json)
+        rc = bt_buf_printf(
+            out,
+            "{\"files\": %llu, \"records\": %llu, \"new\": %llu, \"duplicate\": %llu, "
+            "\"skipped\": %llu, \"unchanged\": %llu, \"digests\": %llu, \"not_json\": %llu, "
+            "\"ignored_values\": %llu, \"errors\": %llu, \"rejected\": %llu, \"seconds\": %.3f}\n",
+            (unsigned long long)st->files, (unsigned long long)st->records,
+            (unsigned long long)is->new_events, (unsigned long long)is->duplicates,
+            (unsigned long long)(is->unchanged + st->digests + st->nonjson),
+            (unsigned long long)is->unchanged, (unsigned long long)st->digests,
+            (unsigned long long)st->nonjson, (unsigned long long)st->ignored,
+            (unsigned long long)st->errors, (unsigned long long)st->rejected, secs);
+    else
+        rc = bt_buf_printf(
+            out,
+            "files %llu, records %llu, new %llu, duplicate %llu, skipped %llu (unchanged "
+            "%llu, digest %llu, not JSON %llu), errors %llu, rejected %llu; %.2f s, %.0f "
+            "records/s\n",
+            (unsigned long long)st->files, (unsigned long long)st->records,
+            (unsigned long long)is->new_events, (unsigned long long)is->duplicates,
+            (unsigned long long)(is->unchanged + st->digests + st->nonjson),
+            (unsigned long long)is->unchanged, (unsigned long long)st->digests,
+            (unsigned long long)st->nonjson, (unsigned long long)st->errors,
+            (unsigned long long)st->rejected, secs, secs > 0 ? (double)st->records / secs : 0.0);
+    return rc ? BT_ENOMEM : 0;
 }

@@ -23,13 +23,27 @@ typedef struct batch {
     bt_file_done *done;
     size_t n_done, cap_done;
     char **errors; /* message per done entry (NULL when fine) */
+    struct batch_reject {
+        const char *path;
+        bt_reject rj;
+    } * rejects; /* strings in arena */
+    size_t n_rejects, cap_rejects;
     bt_read_stats delta;
     void *prepared;
     void (*release)(void *);
 } batch;
 
+/* The eventIDs a deduplicating scan has delivered: open addressing over 16-byte keys
+ * (all zeros marks a free slot; the all-zero id itself is a flag). */
+typedef struct id_set {
+    unsigned char (*v)[16];
+    size_t n, cap;
+    int has_zero;
+} id_set;
+
 typedef struct pipe {
     const scan_input *in;
+    id_set ids;
     const bt_scan_opts *o;
     atomic_int stop;
     pthread_mutex_t mu;
@@ -64,6 +78,90 @@ void scan_add_stats(bt_read_stats *a, const bt_read_stats *d)
     a->bytes_json += d->bytes_json;
     a->oversized += d->oversized;
     a->bad_parts += d->bad_parts;
+    a->rejected += d->rejected;
+    a->duplicates += d->duplicates;
+}
+
+static uint64_t fnv64(const char *s, uint64_t h)
+{
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+/* The 16-byte key of an eventID: the UUID packed, else two 64-bit hashes of it. */
+static void id_key(const char *id, unsigned char k[16])
+{
+    uint64_t a, b;
+    if (bt_event_uuid_pack(id, k))
+        return;
+    a = fnv64(id, 1469598103934665603ULL);
+    b = fnv64(id, 0x84222325CBF29CE4ULL ^ a);
+    memcpy(k, &a, 8);
+    memcpy(k + 8, &b, 8);
+}
+
+static size_t key_slot(const unsigned char k[16], size_t cap)
+{
+    uint64_t h;
+    memcpy(&h, k + 8, 8);
+    h ^= (uint64_t)k[0] << 56 | (uint64_t)k[1] << 48 | (uint64_t)k[2] << 40 | k[3];
+    return (size_t)(h * 0x9E3779B97F4A7C15ULL >> 7) & (cap - 1);
+}
+
+/* 1 if id was in s, 0 if added now, BT_ENOMEM. */
+static int id_set_add(id_set *s, const char *id)
+{
+    static const unsigned char zero[16];
+    unsigned char k[16];
+    size_t i;
+    id_key(id ? id : "", k);
+    if (memcmp(k, zero, 16) == 0) {
+        int had = s->has_zero;
+        s->has_zero = 1;
+        return had;
+    }
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 1024, j;
+        unsigned char(*nv)[16] = calloc(ncap, 16);
+        if (!nv)
+            return BT_ENOMEM;
+        for (j = 0; j < s->cap; j++)
+            if (memcmp(s->v[j], zero, 16) != 0) {
+                for (i = key_slot(s->v[j], ncap); memcmp(nv[i], zero, 16) != 0;)
+                    i = (i + 1) & (ncap - 1);
+                memcpy(nv[i], s->v[j], 16);
+            }
+        free(s->v);
+        s->v = nv;
+        s->cap = ncap;
+    }
+    for (i = key_slot(k, s->cap); memcmp(s->v[i], zero, 16) != 0; i = (i + 1) & (s->cap - 1))
+        if (memcmp(s->v[i], k, 16) == 0)
+            return 1;
+    memcpy(s->v[i], k, 16);
+    s->n++;
+    return 0;
+}
+
+/* Drops from b the events whose id was delivered before (b->events compacted). */
+static int dedup_batch(id_set *s, batch *b, bt_read_stats *st)
+{
+    size_t i, n = 0;
+    for (i = 0; i < b->n; i++) {
+        int had = id_set_add(s, b->events[i].event_id);
+        if (had < 0)
+            return had;
+        if (had) {
+            st->duplicates++;
+            continue;
+        }
+        if (n != i)
+            b->events[n] = b->events[i];
+        n++;
+    }
+    b->n = n;
+    return 0;
 }
 
 int64_t scan_mono_ms(void)
@@ -85,6 +183,7 @@ static void batch_free(const scan_input *in, batch *b)
     free(b->events);
     free(b->done);
     free(b->errors);
+    free(b->rejects);
     free(b);
 }
 
@@ -232,12 +331,49 @@ static int add_done(scan_worker *w, const scan_item *it, uint64_t records, const
     return 0;
 }
 
+typedef struct reject_ctx {
+    scan_worker *w;
+    const char *name;
+} reject_ctx;
+
+/* A rejected record, kept in the current batch for the consumer's on_reject. */
+static void on_reject(void *ctx, const bt_reject *rj)
+{
+    reject_ctx *rc = ctx;
+    scan_worker *w = rc->w;
+    batch *b = cur_batch(w);
+    struct batch_reject *e;
+    if (!b)
+        goto oom;
+    if (b->n_rejects == b->cap_rejects) {
+        size_t n = b->cap_rejects ? b->cap_rejects * 2 : 8;
+        struct batch_reject *v = realloc(b->rejects, n * sizeof *v);
+        if (!v)
+            goto oom;
+        b->rejects = v;
+        b->cap_rejects = n;
+    }
+    e = &b->rejects[b->n_rejects];
+    e->rj = *rj;
+    e->path = bt_arena_strdup(b->arena, rc->name);
+    e->rj.reason = bt_arena_strdup(b->arena, rj->reason);
+    e->rj.raw = bt_arena_strndup(b->arena, rj->raw, rj->raw_len);
+    if (!e->path || !e->rj.reason || !e->rj.raw)
+        goto oom;
+    b->n_rejects++;
+    return;
+oom:
+    w->oom = 1;
+}
+
 /* Parses one item into the worker's batches. Non-zero: the worker stops. */
 static int read_item(scan_worker *w, const scan_item *it)
 {
     bt_error err = BT_ERROR_INIT;
     uint64_t before = w->st.records;
     const char *msg = NULL;
+    bt_read_opts ro;
+    reject_ctx rx;
     int rc = 0;
 
     w->st.files++;
@@ -248,11 +384,22 @@ static int read_item(scan_worker *w, const scan_item *it)
         if (w->p->in->nonjson_bytes)
             w->st.bytes_in += it->len;
     } else {
-        rc = bt_read_data_ex(it->data, it->len, w->scratch, w->p->o->filter, w->p->o->max_record,
-                             on_event, w, &w->st, &err);
+        memset(&ro, 0, sizeof ro);
+        ro.pre = w->p->o->filter;
+        ro.max_record = w->p->o->max_record;
+        rx.w = w;
+        rx.name = it->name;
+        if (w->p->o->on_reject) {
+            ro.on_reject = on_reject;
+            ro.reject_ctx = &rx;
+        }
+        rc = bt_read_data_opts(it->data, it->len, w->scratch, &ro, on_event, w, &w->st, &err);
         if (rc == BT_ESTOP || w->oom)
             return 1;
-        if (rc) {
+        if (rc == BT_ENOTFOUND && it->check_input) {
+            /* JSON met by a walk but no CloudTrail (a manifest): skipped, its values
+             * counted in st.ignored */
+        } else if (rc) {
             bt_error_prefix(&err, "'%s'", it->name);
             msg = err.msg;
         }
@@ -349,6 +496,10 @@ static int deliver(pipe_t *p, batch *b, int rc, bt_read_stats *st, bt_error *err
     scan_add_stats(st, &b->delta);
     if (rc)
         return rc;
+    for (k = 0; k < b->n_rejects && o->on_reject; k++)
+        o->on_reject(o->ctx, b->rejects[k].path, &b->rejects[k].rj);
+    if (o->dedup && dedup_batch(&p->ids, b, st))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
     for (k = 0; k < b->n_done; k++)
         if (b->errors[k] && o->on_file_error) {
             bt_error fe = BT_ERROR_INIT;
@@ -459,6 +610,7 @@ done:
         batch_free(in, b);
     }
     free(ws);
+    free(p.ids.v);
     pthread_mutex_destroy(&p.mu);
     pthread_cond_destroy(&p.cv_items);
     pthread_cond_destroy(&p.cv_space);

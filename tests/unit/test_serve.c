@@ -404,7 +404,8 @@ static void test_filters(void)
             fprintf(stderr, "  filter %s\n", one[i].attrs);
         CHECK(same_ids(&want, &got));
     }
-    /* the pretty-printed record comes back byte-exact */
+    /* the pretty-printed record comes back compact, as the service sends it (#15 case 6;
+     * the store keeps its bytes) */
     {
         call c;
         bt_buf rec = BT_BUF_INIT;
@@ -415,9 +416,12 @@ static void test_filters(void)
                     "\"00000000-0000-4000-8000-000000000005\"}]}");
         evs = c.v ? bt_json_get(c.v, "Events") : NULL;
         CHECK(evs && evs->len == 1);
-        if (evs && evs->len == 1)
-            CHECK_STR(bt_json_get_str(evs->u.items[0], "CloudTrailEvent"), rec.data);
-        CHECK(strstr(c.r.body.data, "\\n\\t  ") != NULL);
+        if (evs && evs->len == 1) {
+            const char *cte = bt_json_get_str(evs->u.items[0], "CloudTrailEvent");
+            CHECK(cte && !strchr(cte, '\n') && !strchr(cte, '\t') && !strchr(cte, '\r'));
+            CHECK(cte && strlen(cte) < rec.len && strstr(cte, "{\"eventVersion\":\"1.08\","));
+        }
+        CHECK(strstr(c.r.body.data, "\\n\\t  ") == NULL);
         done_call(&c);
         bt_buf_dispose(&rec);
     }
