@@ -5,7 +5,6 @@
  * formatters with --query. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buildtrail/builds.h"
 #include "buildtrail/format.h"
@@ -13,9 +12,11 @@
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "build_live.h"
+#include "build_view.h"
 #include "cli.h"
+#include "term.h"
 
-enum { O_WINDOW = 1 };
+enum { O_WINDOW = 1, O_NO_PAGER };
 
 static const cli_opt build_opts[] = {
     {"window", 0, OPT_VALUE, "AGE", O_WINDOW,
@@ -26,6 +27,12 @@ static const cli_opt build_opts[] = {
      "prints them (schema in docs/builds.md); html: the web view's page of the build as one "
      "self-contained file (no network), to attach to an incident."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
+    {"errors", 0, OPT_FLAG, NULL, O_ERRORS,
+     "In the timeline for people, only the calls that failed (and the services they failed "
+     "in)."},
+    {"no-pager", 0, OPT_FLAG, NULL, O_NO_PAGER,
+     "Do not page the timeline for people. By default it goes through $PAGER (less -FRX when "
+     "unset) when stdout is a terminal and it is taller than the terminal."},
     {"live", 0, OPT_FLAG, NULL, BL_LIVE,
      "Gather the facts from the event history instead of the store: LookupEvents with "
      "Username=AWSCodeBuild-<uuid> (filtered by the service), the StartBuild / StopBuild "
@@ -62,186 +69,6 @@ const cli_cmd cmd_build_def = {
     "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666 --live --region eu-west-1\n"
     "  buildtrail build 0b6e3c4e-1111-4222-8333-444455556666 --output html > report.html\n"};
 
-/* ---- people's rendering ---------------------------------------------------------------- */
-
-typedef struct pen {
-    int color;
-} pen;
-
-static const char *C(const pen *p, const char *code)
-{
-    return p->color ? code : "";
-}
-#define RED "\033[31m"
-#define YEL "\033[33m"
-#define GRN "\033[32m"
-#define BLD "\033[1m"
-#define DIM "\033[2m"
-#define RST "\033[0m"
-
-static const char *or_dash(const char *s)
-{
-    return s ? s : "-";
-}
-
-typedef struct when {
-    char s[64];
-} when;
-
-/* a time as the JSON shows it; with or_dash, 0 (unknown) is "-" */
-static const char *tm(when *w, int64_t ms, int dash)
-{
-    bt_buf b = BT_BUF_INIT;
-    snprintf(w->s, sizeof w->s, "-");
-    if ((ms || !dash) && bt_format_iso8601_local(&b, ms) == 0)
-        snprintf(w->s, sizeof w->s, "%.*s", (int)b.len, b.data);
-    bt_buf_dispose(&b);
-    return w->s;
-}
-
-static void print_build(const pen *p, const bt_build *b)
-{
-    int est;
-    int64_t end = bt_build_end(b, &est);
-    const char *out = b->status;
-    when w;
-
-    printf("%sBuild %s%s", C(p, BLD), or_dash(b->build_id), C(p, RST));
-    if (b->number >= 0)
-        printf("  #%.0f", (double)b->number);
-    printf("  (account %s, %s)\n", or_dash(b->account), or_dash(b->region));
-    printf("Outcome   %s%s%s", out ? (strcmp(out, "SUCCEEDED") == 0 ? C(p, GRN) : C(p, RED)) : "",
-           out ? out : "unknown", C(p, RST));
-    if (out)
-        printf(" (from %s)", or_dash(b->status_source));
-    printf("\nStarted   %s", tm(&w, b->start_ms, 1));
-    if (end && b->start_ms && end >= b->start_ms) {
-        int secs = (int)((end - b->start_ms) / 1000);
-        printf("   ran %dm%02ds%s", secs / 60, secs % 60, est ? " (to its last call)" : "");
-    }
-    printf("\nTrigger   %s", or_dash(b->trigger_type));
-    if (bt_build_pipeline(b))
-        printf(" %s", bt_build_pipeline(b));
-    if (b->trigger_principal)
-        printf(" by %s", b->trigger_principal);
-    if (b->retry_of)
-        printf(", retry of %s", b->retry_of);
-    if (b->batch_uuid)
-        printf(", started by batch %s", b->batch_uuid);
-    if (b->trigger_inferred)
-        printf(" %s(inferred: no StartBuild record)%s", C(p, DIM), C(p, RST));
-    printf("\nSource    %s\n", or_dash(b->source_version));
-    if (b->stop_principal)
-        printf("Stopped   by %s at %s\n", b->stop_principal, tm(&w, b->stop_ms, 1));
-    if (b->retried_as[0])
-        printf("Retried   as %s\n", b->retried_as);
-}
-
-static void print_changes(const pen *p, const bt_timeline *t)
-{
-    size_t i, k;
-    when w;
-    printf("\n%sProject changes before the build (%s)%s\n", C(p, BLD), t->window_text, C(p, RST));
-    if (!t->n_changes)
-        printf("  none\n");
-    for (i = 0; i < t->n_changes; i++) {
-        const bt_timeline_change *c = &t->changes[i];
-        printf("  %s  %s%s%s by %s\n", tm(&w, c->time_ms, 0), C(p, YEL), or_dash(c->event_name),
-               C(p, RST), or_dash(c->by));
-        for (k = 0; k < c->n_diffs; k++) {
-            const bt_timeline_diff *d = &c->diffs[k];
-            printf("      %s: ", or_dash(d->field));
-            if (!d->old_value)
-                printf("+ %.120s\n", d->new_value ? d->new_value : "null");
-            else if (!d->new_value)
-                printf("- %.120s (removed)\n", d->old_value);
-            else
-                printf("%.60s -> %.60s\n", d->old_value, d->new_value);
-        }
-    }
-}
-
-static void print_trigger(const pen *p, const bt_timeline_trigger *tr)
-{
-    size_t i;
-    when w;
-    if (!tr->found)
-        return;
-    printf("\n%sTrigger%s\n  %s  %s by %s from %s\n", C(p, BLD), C(p, RST), tm(&w, tr->time_ms, 0),
-           or_dash(tr->event_name), or_dash(tr->by), or_dash(tr->source_ip));
-    for (i = 0; i < tr->n_overrides; i++) {
-        const bt_timeline_override *o = &tr->overrides[i];
-        int ch = o->changes_project;
-        printf("      %s%s = %.80s%s", ch ? C(p, YEL) : "", or_dash(o->name), or_dash(o->value),
-               ch ? C(p, RST) : "");
-        if (ch)
-            printf("  %s<- project: %.60s%s", C(p, YEL),
-                   o->project_value ? o->project_value : "not set (its default)", C(p, RST));
-        printf("\n");
-    }
-}
-
-static void print_calls(const pen *p, const bt_timeline *t)
-{
-    size_t i, k;
-    printf("\n%sWhat the build's role session did%s: %.0f calls, %.0f failed\n", C(p, BLD),
-           C(p, RST), (double)t->build.calls, (double)t->build.errors);
-    for (i = 0; i < t->n_services; i++) {
-        const bt_timeline_service *s = &t->services[i];
-        printf("  %-34s %5.0f calls", or_dash(s->event_source), (double)s->calls);
-        if (s->errors > 0) {
-            printf("  %s%.0f failed", C(p, RED), (double)s->errors);
-            for (k = 0; k < s->n_codes; k++)
-                printf("%s %s x%.0f", k ? "," : ":", s->codes[k].code, (double)s->codes[k].count);
-            printf("%s", C(p, RST));
-        }
-        printf("\n");
-    }
-    if (t->n_resources)
-        printf("\n%sResources it touched%s\n", C(p, BLD), C(p, RST));
-    for (i = 0; i < t->n_resources; i++)
-        printf("  %-32s %s (%.0f)\n", or_dash(t->resources[i].type), or_dash(t->resources[i].name),
-               (double)t->resources[i].calls);
-}
-
-static void print_events(const pen *p, const bt_timeline *t)
-{
-    size_t i;
-    when w;
-    printf("\n%sTimeline%s\n", C(p, BLD), C(p, RST));
-    for (i = 0; i < t->n_events; i++) {
-        const bt_timeline_event *e = &t->events[i];
-        const char *kind = bt_timeline_kind_name(e->kind), *src = or_dash(e->event_source);
-        const char *dot = strchr(src, '.');
-        int about = e->kind == BT_TL_ABOUT;
-        if (e->kind == BT_TL_STATE || e->kind == BT_TL_PHASE) {
-            printf("  %s  %s[%s] %s %s%s\n", tm(&w, e->time_ms, 0), C(p, DIM), kind, or_dash(e->phase),
-                   e->status ? e->status : "", C(p, RST));
-            continue;
-        }
-        printf("  %s  %s%.*s %s%s", tm(&w, e->time_ms, 0), about ? C(p, BLD) : "",
-               dot ? (int)(dot - src) : (int)strlen(src), src, or_dash(e->event_name),
-               about ? C(p, RST) : "");
-        if (about)
-            printf("  by %s", or_dash(e->by));
-        if (e->error_code)
-            printf("  %s%s: %.100s%s", C(p, RED), e->error_code, or_dash(e->error_message), C(p, RST));
-        printf("\n");
-    }
-}
-
-static void print_people(const bt_timeline *t)
-{
-    pen p = {isatty(STDOUT_FILENO) && !getenv("NO_COLOR")};
-    print_build(&p, &t->build);
-    print_changes(&p, t);
-    print_trigger(&p, &t->trigger);
-    print_calls(&p, t);
-    print_events(&p, t);
-    if (t->live)
-        build_live_print(t->live, stdout);
-}
-
 /* The standalone HTML report: 0 or an exit code after saying why. */
 static int write_html(const char *query, const bt_timeline *t)
 {
@@ -267,6 +94,7 @@ static int write_html(const char *query, const bt_timeline *t)
 typedef struct bopts {
     cli_common c;
     const char *window;
+    int no_pager;
     build_live_opts live;
 } bopts;
 
@@ -280,7 +108,28 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         b->window = v;
         return 0;
     }
+    if (o->id == O_NO_PAGER) {
+        b->no_pager = 1;
+        return 0;
+    }
     return build_live_opt(&b->live, o->id, v) == 0 ? 0 : -1;
+}
+
+/* The timeline for people, through the pager: an exit code. */
+static int print_people(const bopts *o, const bt_timeline *t)
+{
+    build_view_opts vo;
+    cli_pager pg;
+    vo.color = cli_use_color();
+    vo.width = cli_term_width();
+    vo.errors_only = o->c.filter.errors_only;
+    cli_pager_begin(&pg, !o->no_pager);
+    build_view_print(pg.f, t, &vo);
+    if (cli_pager_end(&pg)) {
+        cli_err("cannot write the output");
+        return EXIT_ERROR;
+    }
+    return EXIT_OK;
 }
 
 /* The build's uuid from the one argument, and --window: 0 or an exit code after saying why. */
@@ -373,7 +222,7 @@ static int cmd_build(int argc, char **argv)
         }
         code = cli_out_value(o.c.output ? o.c.output : "json", o.c.query, "Build", doc);
     } else {
-        print_people(t);
+        code = print_people(&o, t);
     }
 done:
     bt_arena_free(a);
