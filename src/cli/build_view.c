@@ -214,7 +214,7 @@ static void print_calls(view *v, const bt_timeline *t)
     }
     if (t->n_resources && !v->o->errors_only) {
         blank(v);
-    put(v, "%sResources it touched%s", C(v, BLD), C(v, RST));
+        put(v, "%sResources it touched%s", C(v, BLD), C(v, RST));
         endl(v, 0);
     }
     for (i = 0; i < t->n_resources && !v->o->errors_only; i++) {
@@ -230,8 +230,7 @@ static void print_events(view *v, const bt_timeline *t)
     size_t i;
     when w;
     blank(v);
-    put(v, "%sTimeline%s%s", C(v, BLD), v->o->errors_only ? " (failed calls only)" : "",
-        C(v, RST));
+    put(v, "%sTimeline%s%s", C(v, BLD), v->o->errors_only ? " (failed calls only)" : "", C(v, RST));
     endl(v, 0);
     for (i = 0; i < t->n_events; i++) {
         const bt_timeline_event *e = &t->events[i];

@@ -53,10 +53,13 @@ static const cli_group *const build_groups[] = {&build_group, &cli_group_store, 
 static int cmd_build(int argc, char **argv);
 
 const cli_cmd cmd_build_def = {
-    "build", cmd_build, "the timeline of one build: what changed, who started it, what it did",
+    "build",
+    cmd_build,
+    "the timeline of one build: what changed, who started it, what it did",
     "build <project:uuid | uuid | build ARN> [--window AGE] [--output FORMAT]",
     "Tells the story of one CodeBuild build from the store: the project changes since the "
-    "project's previous build (or in --window) and who made them (CreateProject and UpdateProject shown as differences in "
+    "project's previous build (or in --window) and who made them (CreateProject and UpdateProject "
+    "shown as differences in "
     "environment variables, buildspec, service role, image and source; UpdateProjectVisibility; "
     "webhook and source-credential changes); the trigger and its overrides, flagged when they "
     "change what the project would otherwise run; every call the build's role session "
@@ -181,7 +184,8 @@ static int stored_timeline(const bopts *o, const char *arg, const char *uuid,
         cli_err("build '%s': not in the store '%s' (see 'buildtrail builds')", arg, path);
         code = EXIT_NOTFOUND;
     } else if (rc) {
-        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&err, EXIT_ERROR);
+        code =
+            rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&err, EXIT_ERROR);
     }
 done:
     bt_store_close(s);

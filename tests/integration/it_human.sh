@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# it_human.sh - the views for people, driven in a pseudo-terminal (script(1)) at 60,
+# 120 and 200 columns: no line is wider than the terminal, and no id, error message or
+# project-change value is cut (the text, with the wrapping undone, holds every one whole,
+# as --output json has it). Also: build --errors, "1 call", the pager, --color.
+. "$(dirname "$0")/lib.sh"
+need jq
+need script
+: "${BT:?}" "${BT_BIN_DIR:?}"
+GEN="$BT_BIN_DIR/bt-gen"
+[ -x "$GEN" ] || { echo "SKIP: bt-gen not built"; exit 77; }
+A="$T/a"; S="$T/s.db"
+"$GEN" --out "$A" --seed 3 --events 30000 --eventbridge --accounts 2 --days 2 >/dev/null 2>&1 || bad "bt-gen"
+"$BT" ingest -q --store "$S" "$A" >/dev/null || bad "ingest"
+export BUILDTRAIL_STORE="$S"
+unset NO_COLOR
+
+# pty COLS CMD... : runs CMD in a pseudo-terminal COLS wide (50 rows), output without \r
+pty() {
+  local cols=$1; shift
+  local cmd; printf -v cmd '%q ' "$@"
+  script -qec "stty cols $cols rows 50; $cmd" /dev/null < /dev/null | tr -d '\r'
+}
+# the visible width of the widest line (escapes removed)
+widest() { sed 's/\x1b\[[0-9;]*m//g' | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }'; }
+# squash: no whitespace, no escapes (wrapping undone)
+squash() { sed 's/\x1b\[[0-9;]*m//g' | tr -d ' \n\t'; }
+
+u=$(jq -r '[.builds[] | select((.project_changes | length) > 0 and .errors > 0)][0].uuid' "$A/ground-truth.json")
+"$BT" build "$u" --output json > "$T/tl.json" || bad "build --output json"
+for cols in 60 120 200; do
+  pty "$cols" "$BT" build "$u" --no-pager > "$T/view"
+  w=$(widest < "$T/view")
+  [ "$w" -le "$cols" ] && ok || bad "build at $cols columns: a line is $w wide"
+  flat=$(squash < "$T/view")
+  n=0
+  while IFS= read -r want; do
+    n=$((n + 1))
+    contains "build at $cols: whole [$want]" "$(printf '%s' "$want" | tr -d ' \n\t')" "$flat"
+  done < <(jq -r '.Errors[].ErrorMessage // empty, .Build.BuildId, .Build.Trigger.Principal // empty,
+                  (.ProjectChanges[].Changes[] | (.New // empty), (.Old // empty))' "$T/tl.json" | head -60)
+  [ "$n" -gt 3 ] && ok || bad "build at $cols: only $n facts checked"
+done
+# no %.100s left: an error message longer than 100 characters is there whole when piped too
+long=$(jq -r '[.Errors[].ErrorMessage | select(length > 100)][0] // empty' "$T/tl.json")
+[ -n "$long" ] && ok || bad "no long error message in the sample build"
+contains "piped: long message whole" "$long" "$("$BT" build "$u")"
+
+# --errors: only failed calls in the timeline
+errs=$(jq '.Errors | length' "$T/tl.json")
+got=$("$BT" build "$u" --errors | sed -n '/^Timeline/,$p' | grep -c '^  [0-9]')
+eq "build --errors: one line per failed call" "$errs" "$got"
+# "1 call", never "1 calls"
+"$BT" build "$u" > "$T/piped"
+if grep -qE '(^|[^0-9])1 calls' "$T/piped"; then bad "build: '1 calls'"; else ok; fi
+
+# pager: only on a terminal, only when taller; --no-pager turns it off
+printf '#!/bin/sh\necho PAGED; cat >/dev/null\n' > "$T/pager"; chmod +x "$T/pager"
+out=$(PAGER="$T/pager" pty 120 "$BT" build "$u")
+contains "pager used on a terminal" "PAGED" "$out"
+out=$(PAGER="$T/pager" pty 120 "$BT" build "$u" --no-pager)
+case "$out" in *PAGED*) bad "--no-pager still paged" ;; *) ok ;; esac
+out=$(PAGER="$T/pager" "$BT" build "$u" | head -1)
+case "$out" in *PAGED*) bad "paged when piped" ;; *) ok ;; esac
+
+# colour: on a terminal by default; NO_COLOR, TERM=dumb, --color never turn it off
+esc=$'\033['
+contains "colour on a terminal" "$esc" "$(pty 120 "$BT" build "$u" --no-pager)"
+out=$(NO_COLOR=1 pty 120 "$BT" build "$u" --no-pager)
+case "$out" in *"$esc"*) bad "NO_COLOR: still coloured" ;; *) ok ;; esac
+out=$(TERM=dumb pty 120 "$BT" build "$u" --no-pager)
+case "$out" in *"$esc"*) bad "TERM=dumb: still coloured" ;; *) ok ;; esac
+out=$(pty 120 "$BT" build "$u" --no-pager --color never)
+case "$out" in *"$esc"*) bad "--color never: still coloured" ;; *) ok ;; esac
+contains "--color always when piped" "$esc" "$("$BT" build "$u" --color always)"
+finish
