@@ -5,7 +5,7 @@ set -euo pipefail
 [ "${BT_SKIP_DEPS:-0}" = 1 ] && exit 0
 pkgs=(build-essential cmake pkg-config clang
       libcurl4-openssl-dev libsqlite3-dev libzstd-dev libdeflate-dev libisal-dev
-      libmicrohttpd-dev libexpat1-dev libssl-dev libyaml-dev libpcre2-dev
+      libmicrohttpd-dev libexpat1-dev libssl-dev libyaml-dev libpcre2-dev libsmartcols-dev
       awscli jq sqlite3 gzip python3 curl ca-certificates bc time
       chromium)  # chromium: headless, for tests/integration/it_web.sh
 missing=()

@@ -4,11 +4,11 @@
  * library (builds.h); this file is options and the people's table. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "cli.h"
+#include "table.h"
 
 enum { O_STATUS = 1, O_INITIATOR, O_TRIGGER };
 
@@ -161,36 +161,84 @@ static void trigger_words(const bt_json *b, char *out, size_t n)
         snprintf(out, n, "%s%s", type, inferred ? " (no StartBuild)" : "");
 }
 
-static void print_people(const bt_json *list)
+/* When every start time has the same UTC offset ("+00:00"), it goes once into the
+ * header: 1 and zone filled; else 0. */
+static int common_zone(const bt_json *list, char zone[8])
 {
     size_t i;
-    int color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-    printf("%-20s %-52s %5s %-26s %-12s %-10s %8s %6s %4s\n", "START", "BUILD", "#", "TRIGGER",
-           "SOURCE", "OUTCOME", "DURATION", "CALLS", "ERR");
+    zone[0] = 0;
     for (i = 0; i < list->len; i++) {
+        const char *st = bt_json_get_str(list->u.items[i], "StartTime");
+        size_t n = st ? strlen(st) : 0;
+        if (n != 25)
+            return 0;
+        if (!zone[0])
+            memcpy(zone, st + 19, 7);
+        else if (strcmp(zone, st + 19) != 0)
+            return 0;
+    }
+    return zone[0] != 0;
+}
+
+/* The people's table (table.c): ids whole, the trigger, source and stopper shortened
+ * first when the terminal is narrow. Returns an exit code. */
+static int print_people(const bt_json *list)
+{
+    static const struct {
+        const char *h;
+        double w;
+        int fl;
+    } cols[] = {{"START", 0, 0},
+                {"BUILD", 0, 0},
+                {"#", 0, CT_RIGHT},
+                {"TRIGGER", 0.2, CT_TRUNC},
+                {"SOURCE", 0.05, CT_TRUNC},
+                {"OUTCOME", 0, 0},
+                {"TOOK", 0, CT_RIGHT},
+                {"CALLS", 0, CT_RIGHT},
+                {"ERR", 0, CT_RIGHT}};
+    cli_table *t = cli_table_new();
+    size_t i, c;
+    char head[32], zone[8];
+    int rc = t ? 0 : -1, one_zone = common_zone(list, zone);
+    snprintf(head, sizeof head, one_zone ? "START (%s)" : "START", zone);
+    for (c = 0; c < sizeof cols / sizeof cols[0] && !rc; c++)
+        rc = cli_table_col(t, c ? cols[c].h : head, cols[c].w, cols[c].fl);
+    for (i = 0; i < list->len && !rc; i++) {
         const bt_json *b = list->u.items[i], *v;
-        char trig[64], dur[16] = "-", num[16] = "-", when[32] = "-";
+        char trig[256], dur[16] = "-", num[16] = "-", calls[24], errs[24], when[40] = "-";
         const char *out = bt_json_get_str(b, "Outcome"), *st = bt_json_get_str(b, "StartTime");
-        const char *col = "";
+        const char *id = bt_json_get_str(b, "BuildId") ? bt_json_get_str(b, "BuildId")
+                                                       : bt_json_get_str(b, "Uuid");
+        const char *col = !out                              ? NULL
+                          : strcmp(out, "SUCCEEDED") == 0   ? "\033[32m"
+                          : strcmp(out, "IN_PROGRESS") == 0 ? "\033[33m"
+                                                            : "\033[31m";
         if ((v = bt_json_get(b, "DurationSeconds")) && v->type == BT_JSON_NUMBER)
             snprintf(dur, sizeof dur, "%dm%02ds", (int)v->num / 60, (int)v->num % 60);
         if ((v = bt_json_get(b, "BuildNumber")) && v->type == BT_JSON_NUMBER)
             snprintf(num, sizeof num, "%.0f", v->num);
-        if (st)
-            snprintf(when, sizeof when, "%.19s", st);
+        snprintf(calls, sizeof calls, "%.0f", bt_json_get(b, "Calls")->num);
+        snprintf(errs, sizeof errs, "%.0f", bt_json_get(b, "Errors")->num);
         trigger_words(b, trig, sizeof trig);
-        if (color && out)
-            col = strcmp(out, "SUCCEEDED") == 0     ? "\033[32m"
-                  : strcmp(out, "IN_PROGRESS") == 0 ? "\033[33m"
-                                                    : "\033[31m";
-        printf("%-20s %-52.52s %5s %-26.26s %-12.12s %s%-10s%s %8s %6.0f %4.0f%s\n", when,
-               bt_json_get_str(b, "BuildId") ? bt_json_get_str(b, "BuildId")
-                                             : bt_json_get_str(b, "Uuid"),
-               num, trig,
-               bt_json_get_str(b, "SourceVersion") ? bt_json_get_str(b, "SourceVersion") : "-", col,
-               out ? out : "?", color && out ? "\033[0m" : "", dur, bt_json_get(b, "Calls")->num,
-               bt_json_get(b, "Errors")->num, bt_json_get_str(b, "StoppedBy") ? "  stopped" : "");
+        if (st)
+            snprintf(when, sizeof when, "%.*s", one_zone ? 19 : (int)strlen(st), st);
+        if (one_zone && strlen(when) > 10)
+            when[10] = ' ';
+        rc = cli_table_row(t) || cli_table_set(t, 0, when, NULL) || cli_table_set(t, 1, id, NULL) ||
+             cli_table_set(t, 2, num, NULL) || cli_table_set(t, 3, trig, NULL) ||
+             cli_table_set(t, 4, bt_json_get_str(b, "SourceVersion"), NULL) ||
+             cli_table_set(t, 5, out ? out : "?", col) || cli_table_set(t, 6, dur, NULL) ||
+             cli_table_set(t, 7, calls, NULL) || cli_table_set(t, 8, errs, NULL);
     }
+    if (!rc)
+        rc = cli_table_print(t, stdout);
+    cli_table_free(t);
+    if (rc) {
+        cli_err("cannot write the table");
+        return EXIT_ERROR;
+    }
+    return EXIT_OK;
 }
 
 static int cmd_builds(int argc, char **argv)
@@ -237,7 +285,7 @@ static int cmd_builds(int argc, char **argv)
     if (x.c.output || x.c.query)
         code = cli_out_value(x.c.output ? x.c.output : "json", x.c.query, "Builds", root);
     else
-        print_people(x.list);
+        code = print_people(x.list);
 done:
     bt_store_close(store);
     bt_arena_free(x.a);

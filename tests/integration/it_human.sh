@@ -73,4 +73,20 @@ case "$out" in *"$esc"*) bad "TERM=dumb: still coloured" ;; *) ok ;; esac
 out=$(pty 120 "$BT" build "$u" --no-pager --color never)
 case "$out" in *"$esc"*) bad "--color never: still coloured" ;; *) ok ;; esac
 contains "--color always when piped" "$esc" "$("$BT" build "$u" --color always)"
+
+# builds: one table renderer; ids never cut at any width, every column has a header,
+# only the least important columns are shortened, with a visible …
+"$BT" builds --output json --query 'Builds[].BuildId' | jq -r '.[]' | sort > "$T/ids"
+for cols in 60 120 200; do
+  pty "$cols" "$BT" builds > "$T/tab"
+  head -1 "$T/tab" | grep -q 'ERR *$' && ok || bad "builds at $cols: last column has no header"
+  sed 1d "$T/tab" | sed 's/\x1b\[[0-9;]*m//g' | grep -oE '[A-Za-z0-9_.-]+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' \
+    | sort -u > "$T/seen"
+  eq "builds at $cols: every id whole" "$(wc -l < "$T/ids")" "$(comm -12 "$T/ids" "$T/seen" | wc -l)"
+done
+w=$(pty 120 "$BT" builds | widest)
+[ "$w" -le 124 ] && ok || bad "builds at 120: $w wide"
+grep -q '…' <(pty 120 "$BT" builds) && ok || bad "builds at 120: no visible … where cut"
+out=$("$BT" builds)
+case "$out" in *…*) bad "builds piped: cells cut" ;; *) ok ;; esac
 finish
