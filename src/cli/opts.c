@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "term.h"
@@ -39,11 +40,13 @@ int cli_fail(const bt_error *err, int code)
 }
 
 /* Options every command has, parsed here (a command's own option of the same name wins). */
-enum { O_COLOR = 3000 };
+enum { O_COLOR = 3000, O_UTC };
 static const cli_opt every_opts[] = {
     {"color", 0, OPT_VALUE, "WHEN", O_COLOR,
      "Colour in the views for people: auto (default: when stdout is a terminal, NO_COLOR is "
      "unset or empty and TERM is not dumb), always or never."},
+    {"utc", 0, OPT_FLAG, NULL, O_UTC,
+     "Print times in UTC. By default times are local with their offset (TZ is honoured)."},
 };
 static const cli_group every_group = CLI_GROUP("Every command", every_opts);
 
@@ -126,7 +129,12 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
             }
             val = argv[++i];
         }
-        if (o->id == O_COLOR && o == &every_opts[0]) {
+        if (o == &every_opts[1]) {
+            setenv("TZ", "UTC0", 1);
+            tzset();
+            continue;
+        }
+        if (o == &every_opts[0]) {
             if (cli_color_set(val)) {
                 cli_err("--color '%s': expected auto, always or never", val);
                 return -1;

@@ -89,4 +89,12 @@ w=$(pty 120 "$BT" builds | widest)
 grep -q '…' <(pty 120 "$BT" builds) && ok || bad "builds at 120: no visible … where cut"
 out=$("$BT" builds)
 case "$out" in *…*) bad "builds piped: cells cut" ;; *) ok ;; esac
+
+# info: the accounts in the same renderer, times local with offset; --utc forces UTC
+out=$(TZ=Europe/Paris "$BT" info)
+contains "info: local time with offset" "+02:00" "$out"
+contains "info: a header on the table" "ACCOUNT" "$out"
+out=$(TZ=Europe/Paris "$BT" info --utc)
+case "$out" in *"+02:00"*) bad "info --utc: still local" ;; *) ok ;; esac
+contains "builds --utc" "START (+00:00)" "$(TZ=Europe/Paris "$BT" builds --utc | head -1)"
 finish
