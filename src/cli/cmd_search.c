@@ -2,6 +2,7 @@
  * S3 archives directly with --from (no store), newest first. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buildtrail/rules.h"
 #include "buildtrail/source.h"
@@ -11,6 +12,11 @@
 enum { O_FROM = 1, O_RULE };
 
 static const cli_opt search_opts[] = {
+    {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
+     "human: a table for people (time, event, source, principal, error, resources), the "
+     "default when stdout is a terminal and --query is not given; json (the default otherwise, "
+     "so scripts keep working), ndjson (raw records, one per line), text, table, yaml, "
+     "yaml-stream or csv, as the AWS CLI prints them."},
     {"from", 0, OPT_VALUE, "PATH", O_FROM,
      "Scan PATH (file, directory, - for stdin, or a trail's S3 archive s3://bucket[/prefix]; "
      "repeatable) directly instead of the store, like grep over an archive. For s3:// the "
@@ -21,14 +27,17 @@ static const cli_opt search_opts[] = {
      "here: use hunt for those rules."},
 };
 static const cli_group search_group = CLI_GROUP("Search options", search_opts);
-static const cli_group *const search_groups[] = {&search_group,     &cli_group_filters,
-                                                 &cli_group_output, &cli_group_s3,
-                                                 &cli_group_store,  &cli_group_general, NULL};
+static const cli_group *const search_groups[] = {
+    &search_group, &cli_group_filters, &cli_group_output,
+    &cli_group_s3, &cli_group_store,   &cli_group_general,
+    NULL};
 
 static int cmd_search(int argc, char **argv);
 
 const cli_cmd cmd_search_def = {
-    "search", cmd_search, "search the store, or files directly with --from",
+    "search",
+    cmd_search,
+    "search the store, or files directly with --from",
     "search [--from PATH]... [--rule PATH]... [filters] [output options]",
     "Prints the events that match every filter, newest first. Repeats of one filter are "
     "ORed and different filters are ANDed, so several attributes combine (the LookupEvents "
@@ -181,7 +190,8 @@ static int scan_files(search *s)
         if (cli_is_s3_url(s->from[i]))
             rc = cli_s3_scan(&s->s3, s->from[i], &s->c.filter, &so, NULL, NULL, &st, &s->err);
     if (rc) {
-        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&s->err, EXIT_ERROR);
+        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
+                               : cli_fail(&s->err, EXIT_ERROR);
         goto done;
     }
     if (s->n) /* (qsort's base may not be NULL, even for no elements) */
@@ -246,6 +256,8 @@ static int cmd_search(int argc, char **argv)
         }
         bt_rules_push_down(s.rs, &s.c.filter);
     }
+    if (!s.c.output && !s.c.query && isatty(STDOUT_FILENO))
+        s.c.output = "human";
     if (!(s.out = cli_out_new(s.c.output, s.c.query, "LookupEvents"))) {
         code = EXIT_USAGE;
         goto done;
@@ -269,9 +281,13 @@ static int cmd_search(int argc, char **argv)
                 code = cli_fail(&s.err, EXIT_ERROR);
         }
     }
-    fin = cli_out_finish(s.out);
-    if (code == EXIT_OK)
-        code = fin;
+    if (code == EXIT_NOSTORE || code == EXIT_USAGE) { /* nothing on stdout when it failed */
+        cli_out_discard(s.out);
+    } else {
+        fin = cli_out_finish(s.out);
+        if (code == EXIT_OK)
+            code = fin;
+    }
 done:
     bt_store_close(store);
     cli_s3_dispose(&s.s3);

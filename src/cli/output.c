@@ -10,8 +10,9 @@
 #include "buildtrail/jmespath.h"
 #include "buildtrail/lookup.h"
 #include "cli.h"
+#include "events_view.h"
 
-enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT, MODE_STREAM_QUERY };
+enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT, MODE_STREAM_QUERY, MODE_HUMAN };
 
 struct cli_out {
     int mode;
@@ -25,6 +26,7 @@ struct cli_out {
     int failed;
     bt_jmespath *per_event; /* MODE_STREAM_QUERY: the query as applied to one event */
     bt_arena *tmp;          /* MODE_STREAM_QUERY: per-event scratch */
+    events_view *view;      /* MODE_HUMAN: the table for people */
 };
 
 /*
@@ -142,6 +144,13 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title)
         o->mode = MODE_STREAM_JSON;
     } else if (strcmp(format, "ndjson") == 0) {
         o->mode = MODE_NDJSON;
+    } else if (strcmp(format, "human") == 0 && !query) {
+        o->mode = MODE_HUMAN;
+        if (!(o->view = events_view_new())) {
+            cli_err("out of memory");
+            free(o);
+            return NULL;
+        }
     } else if (bt_format_parse_name(format, &o->format, &err)) {
         cli_err("--output: %s (or ndjson)", err.msg);
         free(o);
@@ -194,6 +203,8 @@ int cli_out_event(cli_out *o, const bt_event *ev)
         flush(o, 0);
         return o->failed ? BT_EIO : 0;
     }
+    if (o->mode == MODE_HUMAN)
+        return events_view_add(o->view, ev);
     if (o->mode == MODE_COLLECT) {
         v = bt_ct_record_cli_value(o->arena, ev);
         if (!v || bt_json_array_push(o->arena, o->events, v))
@@ -292,11 +303,28 @@ static int apply_and_write(bt_format_kind kind, bt_jmespath *q, const char *titl
     return write_value(kind, title, res);
 }
 
+void cli_out_discard(cli_out *o)
+{
+    if (!o)
+        return;
+    if (o->mode == MODE_HUMAN && o->view)
+        events_view_finish(o->view, NULL);
+    bt_buf_dispose(&o->buf);
+    bt_jmespath_free(o->query);
+    bt_jmespath_free(o->per_event);
+    bt_arena_free(o->tmp);
+    bt_arena_free(o->arena);
+    free(o);
+}
+
 int cli_out_finish(cli_out *o)
 {
     int code = EXIT_OK;
     if (o->mode == MODE_STREAM_JSON) {
         bt_buf_puts(&o->buf, o->n ? "\n    ]\n}\n" : "{\n    \"Events\": []\n}\n");
+    } else if (o->mode == MODE_HUMAN) {
+        o->failed = events_view_finish(o->view, stdout) != 0;
+        o->view = NULL;
     } else if (o->mode == MODE_STREAM_QUERY) {
         code = write_value(o->format, o->title, o->events);
     } else if (o->mode == MODE_COLLECT && o->failed == 2) {
@@ -318,12 +346,7 @@ int cli_out_finish(cli_out *o)
         cli_err("cannot write the output");
         code = EXIT_ERROR;
     }
-    bt_buf_dispose(&o->buf);
-    bt_jmespath_free(o->query);
-    bt_jmespath_free(o->per_event);
-    bt_arena_free(o->tmp);
-    bt_arena_free(o->arena);
-    free(o);
+    cli_out_discard(o);
     return code;
 }
 

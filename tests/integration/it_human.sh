@@ -97,4 +97,21 @@ contains "info: a header on the table" "ACCOUNT" "$out"
 out=$(TZ=Europe/Paris "$BT" info --utc)
 case "$out" in *"+02:00"*) bad "info --utc: still local" ;; *) ok ;; esac
 contains "builds --utc" "START (+00:00)" "$(TZ=Europe/Paris "$BT" builds --utc | head -1)"
+
+# search: a table for people on a terminal (error codes whole), JSON when piped
+"$BT" search --errors --max-items 30 --output json | jq -r '.Events[] | (.CloudTrailEvent | fromjson | .errorCode)' | sort -u > "$T/codes"
+for cols in 60 120 200; do
+  pty "$cols" "$BT" search --errors --max-items 30 > "$T/st"
+  head -1 "$T/st" | grep -q '^TIME  *EVENT  *SOURCE  *PRINCIPAL  *ERROR  *RESOURCES' && ok || bad "search at $cols: header [$(head -1 "$T/st")]"
+  eq "search at $cols: 30 rows" 31 "$(wc -l < "$T/st")"
+  while read -r code; do
+    grep -qE "(^| )$code( |$)" <(sed 's/\x1b\[[0-9;]*m//g' "$T/st") && ok || bad "search at $cols: error code $code cut"
+  done < "$T/codes"
+done
+"$BT" search --errors --max-items 3 | jq -e '.Events | length == 3' >/dev/null && ok || bad "search piped: not the LookupEvents JSON"
+pty 120 "$BT" search --errors --max-items 3 --output json | grep -q '"Events"' && ok || bad "search -o json on a terminal"
+pty 120 "$BT" search --event-name NoSuchEvent | grep -q 'No events match' && ok || bad "search: no events on a terminal"
+# a failing command prints nothing on stdout
+status "search, no store: exit 4" 4 "$BT" search --store "$T/none.db"
+eq "search, no store: stdout empty" "" "$(cat "$T/.out")"
 finish
