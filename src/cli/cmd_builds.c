@@ -2,6 +2,7 @@
  * the store (trigger, source version, outcome and how it is known, duration, what the
  * build's role session did, who stopped it). The builds and their JSON come from the
  * library (builds.h); this file is options and the people's table. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@ static const cli_opt builds_opts[] = {
     {"end-time", 0, OPT_VALUE, "TIME", O_END, "Only builds that started at or before TIME."},
     {"status", 0, OPT_VALUE, "STATUS", O_STATUS,
      "Only builds with this outcome: SUCCEEDED, FAILED, FAULT, TIMED_OUT, STOPPED, IN_PROGRESS, "
-     "or UNKNOWN (repeatable)."},
+     "or UNKNOWN, in any case (repeatable)."},
     {"initiator", 0, OPT_VALUE, "TEXT", O_INITIATOR,
      "Only builds whose trigger (caller ARN, initiator, pipeline) contains TEXT."},
     {"trigger", 0, OPT_VALUE, "TYPE", O_TRIGGER,
@@ -64,6 +65,7 @@ const cli_cmd cmd_builds_def = {
 typedef struct bctx {
     cli_common c;
     const char *status[16];
+    char status_up[16][16];
     int nstatus;
     const char *initiator[16];
     int ninitiator;
@@ -72,6 +74,21 @@ typedef struct bctx {
     bt_arena *a;
     bt_json *list;
 } bctx;
+
+/* The --status value in capitals (into up), or NULL when it is not an outcome. */
+static const char *status_name(const char *v, char up[16])
+{
+    static const char *const known[] = {"SUCCEEDED", "FAILED",      "FAULT",  "TIMED_OUT",
+                                        "STOPPED",   "IN_PROGRESS", "UNKNOWN"};
+    size_t i;
+    for (i = 0; v[i] && i < 15; i++)
+        up[i] = (char)toupper((unsigned char)v[i]);
+    up[i] = 0;
+    for (i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(up, known[i]) == 0 && strlen(v) < 16)
+            return up;
+    return NULL;
+}
 
 static int on_opt(void *ctx, const cli_opt *o, const char *v)
 {
@@ -83,7 +100,13 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     case O_STATUS:
         if (b->nstatus >= 16)
             goto many;
-        b->status[b->nstatus++] = v;
+        if (!(b->status[b->nstatus] = status_name(v, b->status_up[b->nstatus]))) {
+            cli_err("--status '%s': expected one of SUCCEEDED, FAILED, FAULT, TIMED_OUT, STOPPED, "
+                    "IN_PROGRESS, UNKNOWN (any case)",
+                    v);
+            return -1;
+        }
+        b->nstatus++;
         return 0;
     case O_INITIATOR:
         if (b->ninitiator >= 16)

@@ -114,4 +114,20 @@ pty 120 "$BT" search --event-name NoSuchEvent | grep -q 'No events match' && ok 
 # a failing command prints nothing on stdout
 status "search, no store: exit 4" 4 "$BT" search --store "$T/none.db"
 eq "search, no store: stdout empty" "" "$(cat "$T/.out")"
+
+# no silent wrong answers
+status "--start-time 2026-02-30 rejected" 2 "$BT" search --start-time 2026-02-30
+contains "calendar: the message" "not a time" "$(cat "$T/.err")"
+status "lookup: a bad time, same message" 252 "$BT" lookup --region us-east-1 --start-time 2026-02-30
+contains "lookup: same message as search" "--start-time '2026-02-30': not a time" "$(cat "$T/.err")"
+case "$(cat "$T/.err")" in *"<class"*) bad "lookup: Python-style message" ;; *) ok ;; esac
+f=$("$BT" builds --status FAILED --output json --query 'length(Builds)')
+eq "builds --status failed (any case)" "$f" "$("$BT" builds --status failed --output json --query 'length(Builds)')"
+status "builds --status BROKEN rejected" 2 "$BT" builds --status BROKEN
+contains "builds --status: the list" "SUCCEEDED, FAILED" "$(cat "$T/.err")"
+eq "builds --status BROKEN: stdout empty" "" "$(cat "$T/.out")"
+mkdir -p "$T/empty"
+status "ingest of an empty directory: exit 3" 3 "$BT" ingest --store "$T/e.db" "$T/empty"
+contains "ingest of an empty directory: says so" "nothing found" "$(cat "$T/.err")"
+[ ! -e "$T/e.db" ] && ok || bad "ingest of an empty directory made a store"
 finish
