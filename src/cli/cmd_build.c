@@ -3,6 +3,7 @@
  * event history); here it is rendered two ways: for people (colour on a terminal) from
  * the structs, and as its JSON document (schema in docs/builds.md) by the AWS CLI
  * formatters with --query. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,72 @@ static int print_people(const bopts *o, const bt_timeline *t)
     return EXIT_OK;
 }
 
+/* Short ids, as git's short hashes: the start of a uuid (at least 4 characters), alone
+ * or after "project:". Returns the prefix, or NULL when arg is not one. */
+static const char *short_prefix(const char *arg)
+{
+    const char *p = strrchr(arg, ':') ? strrchr(arg, ':') + 1 : arg;
+    size_t n = strspn(p, "0123456789abcdefABCDEF-");
+    return n >= 4 && n < 36 && !p[n] && strncmp(arg, "arn:", 4) != 0 ? p : NULL;
+}
+
+typedef struct candidates {
+    const char *prefix;
+    char uuid[37];
+    char ids[8][160];
+    size_t n;
+} candidates;
+
+static int on_candidate(void *ctx, const bt_build *b)
+{
+    candidates *c = ctx;
+    size_t k, len = strlen(c->prefix);
+    for (k = 0; k < len && tolower((unsigned char)c->prefix[k]) == b->uuid[k]; k++)
+        ;
+    if (k < len)
+        return 0;
+    if (c->n < 8)
+        snprintf(c->ids[c->n], sizeof c->ids[0], "%s", b->build_id ? b->build_id : b->uuid);
+    if (!c->n)
+        memcpy(c->uuid, b->uuid, 37);
+    c->n++;
+    return 0;
+}
+
+/* The one build of the store whose uuid starts with the short id arg: 0 (uuid filled), or
+ * an exit code after saying why (none; several, listed). */
+static int resolve_short(bt_store *s, const char *arg, char uuid[37], bt_error *err)
+{
+    candidates c;
+    bt_build_query q;
+    const char *colon = strrchr(arg, ':');
+    char project[256];
+    size_t i;
+    memset(&c, 0, sizeof c);
+    c.prefix = short_prefix(arg);
+    bt_build_query_init(&q);
+    if (colon) {
+        snprintf(project, sizeof project, "%.*s", (int)(colon - arg), arg);
+        q.projects[q.n_projects++] = project;
+    }
+    if (bt_store_builds_find(s, &q, on_candidate, &c, err) < 0)
+        return cli_fail(err, EXIT_ERROR);
+    if (c.n == 1) {
+        memcpy(uuid, c.uuid, 37);
+        return EXIT_OK;
+    }
+    if (!c.n) {
+        cli_err("build '%s': no build in the store starts with it (see 'buildtrail builds')", arg);
+        return EXIT_NOTFOUND;
+    }
+    cli_err("build '%s' is ambiguous: %zu builds start with it:", arg, c.n);
+    for (i = 0; i < c.n && i < 8; i++)
+        fprintf(stderr, "  %s\n", c.ids[i]);
+    if (c.n > 8)
+        fprintf(stderr, "  ...\n");
+    return EXIT_USAGE;
+}
+
 /* The build's uuid from the one argument, and --window: 0 or an exit code after saying why. */
 static int check_args(const bopts *o, char **pos, int npos, char uuid[37], bt_timeline_opts *to)
 {
@@ -145,13 +212,16 @@ static int check_args(const bopts *o, char **pos, int npos, char uuid[37], bt_ti
         cli_err("build: give one build: project:uuid, a uuid, or a build ARN");
         return EXIT_USAGE;
     }
-    if (!(u = bt_filter_build_uuid(pos[0]))) {
-        cli_err("build '%s': not a build id, uuid or ARN (expected project:uuid, a uuid, or "
-                "arn:...:build/project:uuid)",
+    if ((u = bt_filter_build_uuid(pos[0]))) {
+        snprintf(uuid, 37, "%.36s", u);
+    } else if (short_prefix(pos[0]) && !o->live.on) {
+        uuid[0] = 0; /* resolved in the store */
+    } else {
+        cli_err("build '%s': not a build id, uuid or ARN (expected project:uuid, a uuid, a "
+                "unique prefix of one such as 288088e1, or arn:...:build/project:uuid)",
                 pos[0]);
         return EXIT_USAGE;
     }
-    snprintf(uuid, 37, "%.36s", u);
     memset(to, 0, sizeof *to);
     if (o->window) {
         if (bt_time_parse_user(o->window, 0, &w, &err) || w > 0 ||
@@ -166,8 +236,8 @@ static int check_args(const bopts *o, char **pos, int npos, char uuid[37], bt_ti
 }
 
 /* The timeline from the store: 0 or an exit code after saying why. */
-static int stored_timeline(const bopts *o, const char *arg, const char *uuid,
-                           const bt_timeline_opts *to, bt_timeline **t)
+static int stored_timeline(const bopts *o, const char *arg, char *uuid, const bt_timeline_opts *to,
+                           bt_timeline **t)
 {
     bt_error err = BT_ERROR_INIT;
     bt_store *s = NULL;
@@ -179,6 +249,8 @@ static int stored_timeline(const bopts *o, const char *arg, const char *uuid,
         code = cli_fail(&err, EXIT_NOSTORE);
         goto done;
     }
+    if (!uuid[0] && (code = resolve_short(s, arg, uuid, &err)))
+        goto done;
     rc = bt_build_timeline(s, uuid, to, t, &err);
     if (rc == BT_ENOTFOUND) {
         cli_err("build '%s': not in the store '%s' (see 'buildtrail builds')", arg, path);

@@ -130,4 +130,20 @@ mkdir -p "$T/empty"
 status "ingest of an empty directory: exit 3" 3 "$BT" ingest --store "$T/e.db" "$T/empty"
 contains "ingest of an empty directory: says so" "nothing found" "$(cat "$T/.err")"
 [ ! -e "$T/e.db" ] && ok || bad "ingest of an empty directory made a store"
+
+# short build ids: a unique prefix resolves, with or without the project; an ambiguous
+# one lists the candidates
+short=${u:0:8}
+eq "build <8 chars>" "$(jq -r .Build.BuildId "$T/tl.json")" "$("$BT" build "$short" --output json --query Build.BuildId | jq -r .)"
+p=$(jq -r .Build.Project "$T/tl.json")
+eq "build project:<8 chars>" "$u" "$("$BT" build "$p:$short" --output json --query Build.Uuid | jq -r .)"
+status "build: unknown prefix" 5 "$BT" build ffff0000
+rec() { printf '{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/cb-role/AWSCodeBuild-%s","accountId":"111122223333"},"eventTime":"2026-10-01T10:00:0%sZ","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","eventID":"ev-%s","readOnly":true,"recipientAccountId":"111122223333"}' "$1" "$2" "$2"; }
+printf '{"Records":[%s,%s]}' "$(rec 288088e1-1111-4222-8333-444455556666 1)" "$(rec 288088e1-9999-4222-8333-444455556666 2)" > "$T/amb.json"
+"$BT" ingest -q --store "$T/amb.db" "$T/amb.json" >/dev/null
+status "build: ambiguous prefix" 2 "$BT" build --store "$T/amb.db" 288088e1
+contains "ambiguous: lists candidate 1" "288088e1-1111-4222-8333-444455556666" "$(cat "$T/.err")"
+contains "ambiguous: lists candidate 2" "288088e1-9999-4222-8333-444455556666" "$(cat "$T/.err")"
+eq "ambiguous: stdout empty" "" "$(cat "$T/.out")"
+eq "longer prefix resolves" "288088e1-9999-4222-8333-444455556666" "$("$BT" build --store "$T/amb.db" 288088e1-9 -o json --query Build.Uuid | jq -r .)"
 finish
