@@ -86,6 +86,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
               char ***pos, int *npos);
 
 void cli_print_help(FILE *f, const cli_cmd *cmd);
+/* Says name is not a command (suggesting the closest one); returns EXIT_USAGE. */
+int cli_unknown_command(const char *name);
 void cli_print_main_help(FILE *f);
 void cli_print_man(FILE *f);
 

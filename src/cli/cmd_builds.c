@@ -31,7 +31,7 @@ static const cli_opt builds_opts[] = {
 static const cli_opt builds_out_opts[] = {
     {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
      "Default: a table for people. json, text, table, yaml, yaml-stream, csv as the AWS CLI "
-     "prints them (schema in docs/builds.md)."},
+     "prints them (schema in docs/builds.md); ndjson: one build per line."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
     {"max-items", 0, OPT_VALUE, "N", O_MAX_ITEMS, "At most N builds (newest first)."},
 };
@@ -184,6 +184,30 @@ static void trigger_words(const bt_json *b, char *out, size_t n)
         snprintf(out, n, "%s%s", type, inferred ? " (no StartBuild)" : "");
 }
 
+/* --output ndjson: each build's JSON on one line. Returns an exit code. */
+static int print_ndjson(const char *query, const bt_json *list)
+{
+    bt_json_write_opts wo = {0, 0};
+    bt_buf b = BT_BUF_INIT;
+    size_t i;
+    int rc = 0;
+    if (query) {
+        cli_err("--query does not apply to --output ndjson");
+        return EXIT_USAGE;
+    }
+    for (i = 0; i < list->len && !rc; i++) {
+        bt_buf_clear(&b);
+        rc = bt_json_write(&b, list->u.items[i], &wo) || bt_buf_putc(&b, '\n') ||
+             fwrite(b.data, 1, b.len, stdout) != b.len;
+    }
+    bt_buf_dispose(&b);
+    if (rc || fflush(stdout)) {
+        cli_err("cannot write the output");
+        return EXIT_ERROR;
+    }
+    return EXIT_OK;
+}
+
 /* When every start time has the same UTC offset ("+00:00"), it goes once into the
  * header: 1 and zone filled; else 0. */
 static int common_zone(const bt_json *list, char zone[8])
@@ -305,7 +329,9 @@ static int cmd_builds(int argc, char **argv)
         code = cli_fail(&err, EXIT_ERROR);
         goto done;
     }
-    if (x.c.output || x.c.query)
+    if (x.c.output && strcmp(x.c.output, "ndjson") == 0)
+        code = print_ndjson(x.c.query, x.list);
+    else if (x.c.output || x.c.query)
         code = cli_out_value(x.c.output ? x.c.output : "json", x.c.query, "Builds", root);
     else
         code = print_people(x.list);

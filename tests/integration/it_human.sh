@@ -146,4 +146,16 @@ contains "ambiguous: lists candidate 1" "288088e1-1111-4222-8333-444455556666" "
 contains "ambiguous: lists candidate 2" "288088e1-9999-4222-8333-444455556666" "$(cat "$T/.err")"
 eq "ambiguous: stdout empty" "" "$(cat "$T/.out")"
 eq "longer prefix resolves" "288088e1-9999-4222-8333-444455556666" "$("$BT" build --store "$T/amb.db" 288088e1-9 -o json --query Build.Uuid | jq -r .)"
+
+# consistency: did you mean, version, builds -o ndjson
+status "misspelled command" 2 "$BT" serch
+contains "did you mean search" "did you mean 'search'" "$(cat "$T/.err")"
+status "misspelled option" 2 "$BT" builds --stauts FAILED
+contains "did you mean --status" "did you mean '--status'" "$(cat "$T/.err")"
+v=$("$BT" --version)
+case "$v" in "buildtrail "[0-9]*) ok ;; *) bad "--version: [$v]" ;; esac
+eq "version = --version" "$v" "$("$BT" version)"
+eq "builds -o ndjson: one line per build" "$("$BT" builds -o json --query 'length(Builds)')" "$("$BT" builds -o ndjson | jq -c . | wc -l)"
+eq "builds -o ndjson: the json's builds" "$("$BT" builds -o json --query 'Builds[0].BuildId')" "$("$BT" builds -o ndjson | head -1 | jq .BuildId)"
+status "--color bad value" 2 "$BT" info --color sometimes
 finish
