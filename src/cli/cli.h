@@ -146,6 +146,9 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title);
 int cli_out_event(cli_out *o, const bt_event *ev);
 /* Finishes (prints what was collected); returns an exit code. */
 int cli_out_finish(cli_out *o);
+/* There are more results: token goes into the output as NextToken (json and the AWS
+ * CLI formats), else a note on stderr. */
+void cli_out_next_token(cli_out *o, const char *token);
 /* Frees o without printing anything (the command failed before any result). */
 void cli_out_discard(cli_out *o);
 /* Prints one JSON value in the chosen format with the query applied (for info,

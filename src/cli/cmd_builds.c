@@ -9,9 +9,9 @@
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "cli.h"
-#include "table.h"
+#include "builds_view.h"
 
-enum { O_STATUS = 1, O_INITIATOR, O_TRIGGER };
+enum { O_STATUS = 1, O_INITIATOR, O_TRIGGER, O_TOKEN, O_REVERSE };
 
 static const cli_opt builds_opts[] = {
     {"project", 0, OPT_VALUE, "NAME", O_PROJECT, "Only builds of this project (repeatable)."},
@@ -33,7 +33,12 @@ static const cli_opt builds_out_opts[] = {
      "Default: a table for people. json, text, table, yaml, yaml-stream, csv as the AWS CLI "
      "prints them (schema in docs/builds.md); ndjson: one build per line."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
-    {"max-items", 0, OPT_VALUE, "N", O_MAX_ITEMS, "At most N builds (newest first)."},
+    {"max-items", 0, OPT_VALUE, "N", O_MAX_ITEMS,
+     "At most N builds. When there are more, the json ends with a NextToken (stderr says it "
+     "for the table and ndjson) to give to --starting-token."},
+    {"starting-token", 0, OPT_VALUE, "TOKEN", O_TOKEN,
+     "Continue after the last build an earlier --max-items listing showed."},
+    {"reverse", 0, OPT_FLAG, NULL, O_REVERSE, "Oldest first (default: newest first)."},
 };
 static const cli_group builds_group = CLI_GROUP("Filters", builds_opts);
 static const cli_group builds_out_group = CLI_GROUP("Output", builds_out_opts);
@@ -71,6 +76,8 @@ typedef struct bctx {
     int ninitiator;
     const char *trigger[8];
     int ntrigger;
+    const char *token; /* --starting-token: "bt1:<uuid>" of the last build shown */
+    int reverse;
     bt_arena *a;
     bt_json *list;
 } bctx;
@@ -108,6 +115,14 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         }
         b->nstatus++;
         return 0;
+    case O_TOKEN:
+        if (strncmp(v, "bt1:", 4) != 0 || strlen(v) != 40) {
+            cli_err("--starting-token '%s': not a token this command printed", v);
+            return -1;
+        }
+        b->token = v + 4;
+        return 0;
+    case O_REVERSE: b->reverse = 1; return 0;
     case O_INITIATOR:
         if (b->ninitiator >= 16)
             goto many;
@@ -147,7 +162,7 @@ static void make_query(const bctx *x, bt_build_query *q)
     q->start_ms = f->start_ms;
     q->end_ms = f->end_ms;
     q->errors_only = f->errors_only;
-    q->limit = x->c.max_items;
+    q->limit = x->token || x->reverse || !x->c.max_items ? 0 : x->c.max_items + 1;
     for (i = 0; i < f->nvalues[BT_F_PROJECT]; i++)
         q->projects[q->n_projects++] = f->values[BT_F_PROJECT][i];
     for (i = 0; i < f->nvalues[BT_F_ACCOUNT]; i++)
@@ -162,129 +177,44 @@ static void make_query(const bctx *x, bt_build_query *q)
         q->initiators[q->n_initiators++] = x->initiator[i];
 }
 
-/* The trigger in a few words, for the people's table. */
-static void trigger_words(const bt_json *b, char *out, size_t n)
+/* --reverse, --starting-token and --max-items on the listed builds (newest first from
+ * the store): x->list becomes the page; a NextToken member is added to root when there
+ * are more (and said on stderr for the formats that have no place for it). */
+static int page(bctx *x, bt_json *root)
 {
-    const bt_json *t = bt_json_get(b, "Trigger");
-    const char *type = bt_json_get_str(t, "Type"), *p;
-    int inferred = bt_json_get(t, "Inferred") && bt_json_get(t, "Inferred")->type == BT_JSON_TRUE;
-    if (!type)
-        type = "?";
-    if (strcmp(type, "pipeline") == 0 && (p = bt_json_get_str(t, "Pipeline")))
-        snprintf(out, n, "pipeline %s", p);
-    else if (strcmp(type, "retry") == 0 && (p = bt_json_get_str(t, "RetryOf")))
-        snprintf(out, n, "retry of %s", p);
-    else if (strcmp(type, "batch") == 0 && (p = bt_json_get_str(t, "BatchUuid")))
-        snprintf(out, n, "batch %.8s", p);
-    else if ((p = bt_json_get_str(t, "Principal")))
-        snprintf(out, n, "%s", strrchr(p, '/') ? strrchr(p, '/') + 1 : p);
-    else if ((p = bt_json_get_str(t, "Initiator")))
-        snprintf(out, n, "%s%s", p, inferred ? " (inferred)" : "");
-    else
-        snprintf(out, n, "%s%s", type, inferred ? " (no StartBuild)" : "");
-}
-
-/* --output ndjson: each build's JSON on one line. Returns an exit code. */
-static int print_ndjson(const char *query, const bt_json *list)
-{
-    bt_json_write_opts wo = {0, 0};
-    bt_buf b = BT_BUF_INIT;
-    size_t i;
-    int rc = 0;
-    if (query) {
-        cli_err("--query does not apply to --output ndjson");
-        return EXIT_USAGE;
+    bt_json *l = x->list;
+    size_t i, start = 0, end = l->len, n = l->len;
+    for (i = 0; x->reverse && i < n / 2; i++) {
+        bt_json *t = l->u.items[i];
+        l->u.items[i] = l->u.items[n - 1 - i];
+        l->u.items[n - 1 - i] = t;
     }
-    for (i = 0; i < list->len && !rc; i++) {
-        bt_buf_clear(&b);
-        rc = bt_json_write(&b, list->u.items[i], &wo) || bt_buf_putc(&b, '\n') ||
-             fwrite(b.data, 1, b.len, stdout) != b.len;
+    if (x->token) {
+        for (i = 0; i < n; i++) {
+            const char *u = bt_json_get_str(l->u.items[i], "Uuid");
+            if (u && strcmp(u, x->token) == 0)
+                break;
+        }
+        if (i == n) {
+            cli_err("--starting-token: that build is not in this listing (were the filters "
+                    "the same?)");
+            return EXIT_USAGE;
+        }
+        start = i + 1;
     }
-    bt_buf_dispose(&b);
-    if (rc || fflush(stdout)) {
-        cli_err("cannot write the output");
-        return EXIT_ERROR;
+    if (x->c.max_items && end - start > x->c.max_items) {
+        char tok[48];
+        bt_json *t;
+        end = start + (size_t)x->c.max_items;
+        snprintf(tok, sizeof tok, "bt1:%s", bt_json_get_str(l->u.items[end - 1], "Uuid"));
+        t = bt_json_new_string(x->a, tok, strlen(tok));
+        if (!t || bt_json_object_put(x->a, root, "NextToken", 9, t))
+            return (cli_err("out of memory"), EXIT_ERROR);
+        if (!x->c.output || strcmp(x->c.output, "ndjson") == 0)
+            cli_warn("more: continue with --starting-token %s", tok);
     }
-    return EXIT_OK;
-}
-
-/* When every start time has the same UTC offset ("+00:00"), it goes once into the
- * header: 1 and zone filled; else 0. */
-static int common_zone(const bt_json *list, char zone[8])
-{
-    size_t i;
-    zone[0] = 0;
-    for (i = 0; i < list->len; i++) {
-        const char *st = bt_json_get_str(list->u.items[i], "StartTime");
-        size_t n = st ? strlen(st) : 0;
-        if (n != 25)
-            return 0;
-        if (!zone[0])
-            memcpy(zone, st + 19, 7);
-        else if (strcmp(zone, st + 19) != 0)
-            return 0;
-    }
-    return zone[0] != 0;
-}
-
-/* The people's table (table.c): ids whole, the trigger, source and stopper shortened
- * first when the terminal is narrow. Returns an exit code. */
-static int print_people(const bt_json *list)
-{
-    static const struct {
-        const char *h;
-        double w;
-        int fl;
-    } cols[] = {{"START", 0, 0},
-                {"BUILD", 0, 0},
-                {"#", 0, CT_RIGHT},
-                {"TRIGGER", 0.2, CT_TRUNC},
-                {"SOURCE", 0.05, CT_TRUNC},
-                {"OUTCOME", 0, 0},
-                {"TOOK", 0, CT_RIGHT},
-                {"CALLS", 0, CT_RIGHT},
-                {"ERR", 0, CT_RIGHT}};
-    cli_table *t = cli_table_new();
-    size_t i, c;
-    char head[32], zone[8];
-    int rc = t ? 0 : -1, one_zone = common_zone(list, zone);
-    snprintf(head, sizeof head, one_zone ? "START (%s)" : "START", zone);
-    for (c = 0; c < sizeof cols / sizeof cols[0] && !rc; c++)
-        rc = cli_table_col(t, c ? cols[c].h : head, cols[c].w, cols[c].fl);
-    for (i = 0; i < list->len && !rc; i++) {
-        const bt_json *b = list->u.items[i], *v;
-        char trig[256], dur[16] = "-", num[16] = "-", calls[24], errs[24], when[40] = "-";
-        const char *out = bt_json_get_str(b, "Outcome"), *st = bt_json_get_str(b, "StartTime");
-        const char *id = bt_json_get_str(b, "BuildId") ? bt_json_get_str(b, "BuildId")
-                                                       : bt_json_get_str(b, "Uuid");
-        const char *col = !out                              ? NULL
-                          : strcmp(out, "SUCCEEDED") == 0   ? "\033[32m"
-                          : strcmp(out, "IN_PROGRESS") == 0 ? "\033[33m"
-                                                            : "\033[31m";
-        if ((v = bt_json_get(b, "DurationSeconds")) && v->type == BT_JSON_NUMBER)
-            snprintf(dur, sizeof dur, "%dm%02ds", (int)v->num / 60, (int)v->num % 60);
-        if ((v = bt_json_get(b, "BuildNumber")) && v->type == BT_JSON_NUMBER)
-            snprintf(num, sizeof num, "%.0f", v->num);
-        snprintf(calls, sizeof calls, "%.0f", bt_json_get(b, "Calls")->num);
-        snprintf(errs, sizeof errs, "%.0f", bt_json_get(b, "Errors")->num);
-        trigger_words(b, trig, sizeof trig);
-        if (st)
-            snprintf(when, sizeof when, "%.*s", one_zone ? 19 : (int)strlen(st), st);
-        if (one_zone && strlen(when) > 10)
-            when[10] = ' ';
-        rc = cli_table_row(t) || cli_table_set(t, 0, when, NULL) || cli_table_set(t, 1, id, NULL) ||
-             cli_table_set(t, 2, num, NULL) || cli_table_set(t, 3, trig, NULL) ||
-             cli_table_set(t, 4, bt_json_get_str(b, "SourceVersion"), NULL) ||
-             cli_table_set(t, 5, out ? out : "?", col) || cli_table_set(t, 6, dur, NULL) ||
-             cli_table_set(t, 7, calls, NULL) || cli_table_set(t, 8, errs, NULL);
-    }
-    if (!rc)
-        rc = cli_table_print(t, stdout);
-    cli_table_free(t);
-    if (rc) {
-        cli_err("cannot write the table");
-        return EXIT_ERROR;
-    }
+    memmove(l->u.items, l->u.items + start, (end - start) * sizeof *l->u.items);
+    l->len = end - start;
     return EXIT_OK;
 }
 
@@ -309,7 +239,7 @@ static int cmd_builds(int argc, char **argv)
     }
     x.a = bt_arena_new(1 << 16, 0);
     x.list = x.a ? bt_json_new_array(x.a, 64) : NULL;
-    root = x.a ? bt_json_new_object(x.a, 1) : NULL;
+    root = x.a ? bt_json_new_object(x.a, 2) : NULL;
     if (!root || !x.list || bt_json_object_put(x.a, root, "Builds", 6, x.list)) {
         cli_err("out of memory");
         code = EXIT_ERROR;
@@ -329,12 +259,14 @@ static int cmd_builds(int argc, char **argv)
         code = cli_fail(&err, EXIT_ERROR);
         goto done;
     }
+    if ((code = page(&x, root)))
+        goto done;
     if (x.c.output && strcmp(x.c.output, "ndjson") == 0)
-        code = print_ndjson(x.c.query, x.list);
+        code = builds_print_ndjson(x.c.query, x.list);
     else if (x.c.output || x.c.query)
         code = cli_out_value(x.c.output ? x.c.output : "json", x.c.query, "Builds", root);
     else
-        code = print_people(x.list);
+        code = builds_view_print(x.list);
 done:
     bt_store_close(store);
     bt_arena_free(x.a);

@@ -9,7 +9,7 @@
 #include "buildtrail/store.h"
 #include "cli.h"
 
-enum { O_FROM = 1, O_RULE };
+enum { O_FROM = 1, O_RULE, O_TOKEN, O_REVERSE };
 
 static const cli_opt search_opts[] = {
     {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
@@ -27,10 +27,18 @@ static const cli_opt search_opts[] = {
      "here: use hunt for those rules."},
 };
 static const cli_group search_group = CLI_GROUP("Search options", search_opts);
+static const cli_opt page_opts[] = {
+    {"max-items", 0, OPT_VALUE, "N", O_MAX_ITEMS,
+     "At most N events. When more match, the output ends with a NextToken (on stderr for "
+     "ndjson and the table for people) to give to --starting-token."},
+    {"starting-token", 0, OPT_VALUE, "TOKEN", O_TOKEN,
+     "Continue where an earlier search with --max-items stopped (the store only)."},
+    {"reverse", 0, OPT_FLAG, NULL, O_REVERSE, "Oldest first (default: newest first)."},
+};
+static const cli_group page_group = CLI_GROUP("Paging and order", page_opts);
 static const cli_group *const search_groups[] = {
-    &search_group, &cli_group_filters, &cli_group_output,
-    &cli_group_s3, &cli_group_store,   &cli_group_general,
-    NULL};
+    &search_group, &page_group,      &cli_group_filters, &cli_group_output,
+    &cli_group_s3, &cli_group_store, &cli_group_general, NULL};
 
 static int cmd_search(int argc, char **argv);
 
@@ -72,6 +80,9 @@ typedef struct search {
     bt_build_tracker *tracker;
     bt_arena *scratch;
     uint64_t shown;
+    /* paging */
+    int reverse, more, has_token;
+    bt_store_pos after, last;
 } search;
 
 /* 1 when ev passes the --rule set (or there is none), 0 when not, BT_ENOMEM */
@@ -97,6 +108,22 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         s->rules[s->nrules++] = v;
         return 0;
     }
+    if (o->id == O_REVERSE) {
+        s->reverse = 1;
+        return 0;
+    }
+    if (o->id == O_TOKEN) {
+        long long t, q;
+        char end;
+        if (sscanf(v, "bt1:%lld:%lld%c", &t, &q, &end) != 2) {
+            cli_err("--starting-token '%s': not a token this command printed", v);
+            return -1;
+        }
+        s->after.time_ms = t;
+        s->after.seq = q;
+        s->has_token = 1;
+        return 0;
+    }
     return -1;
 }
 
@@ -104,11 +131,14 @@ static int on_store_event(void *ctx, const bt_event *ev, const bt_store_pos *pos
 {
     search *s = ctx;
     int rc;
-    (void)pos;
     if ((rc = rule_pass(s, ev)) <= 0)
         return rc;
-    if (s->rs && s->c.max_items && s->shown++ >= s->c.max_items)
+    if (s->c.max_items && s->shown >= s->c.max_items) {
+        s->more = 1; /* one more than asked for: the next page starts after the last shown */
         return BT_ESTOP;
+    }
+    s->shown++;
+    s->last = *pos;
     return cli_out_event(s->out, ev);
 }
 
@@ -153,6 +183,11 @@ static int cmp_newest(const void *a, const void *b)
     return strcmp(y->event_id, x->event_id);
 }
 
+static int cmp_oldest(const void *a, const void *b)
+{
+    return cmp_newest(b, a);
+}
+
 static int scan_files(search *s)
 {
     bt_file_list l = {0};
@@ -195,7 +230,7 @@ static int scan_files(search *s)
         goto done;
     }
     if (s->n) /* (qsort's base may not be NULL, even for no elements) */
-        qsort(s->ev, s->n, sizeof *s->ev, cmp_newest);
+        qsort(s->ev, s->n, sizeof *s->ev, s->reverse ? cmp_oldest : cmp_newest);
     for (i = 0; i < s->n && (!s->c.max_items || i < s->c.max_items); i++)
         if ((rc = cli_out_event(s->out, &s->ev[i]))) {
             if (rc != BT_ESTOP)
@@ -262,7 +297,10 @@ static int cmd_search(int argc, char **argv)
         code = EXIT_USAGE;
         goto done;
     }
-    if (s.nfrom) {
+    if (s.nfrom && s.has_token) {
+        cli_err("search: --starting-token continues a search of the store, not of --from");
+        code = EXIT_USAGE;
+    } else if (s.nfrom) {
         code = scan_files(&s);
     } else {
         bt_store_query q;
@@ -273,12 +311,20 @@ static int cmd_search(int argc, char **argv)
         } else {
             memset(&q, 0, sizeof q);
             q.filter = &s.c.filter;
-            q.limit = s.c.max_items;
+            q.limit = s.c.max_items ? s.c.max_items + 1 : 0; /* one more: is there a next page */
+            q.oldest_first = s.reverse;
+            q.after = s.has_token ? &s.after : NULL;
             if (s.rs)
                 q.limit = 0; /* --max-items counts what the rules pass */
             rc = bt_store_search(store, &q, on_store_event, &s, &s.err);
             if (rc && rc != BT_ESTOP)
                 code = cli_fail(&s.err, EXIT_ERROR);
+            if (s.more) {
+                char tok[64];
+                snprintf(tok, sizeof tok, "bt1:%lld:%lld", (long long)s.last.time_ms,
+                         (long long)s.last.seq);
+                cli_out_next_token(s.out, tok);
+            }
         }
     }
     if (code == EXIT_NOSTORE || code == EXIT_USAGE) { /* nothing on stdout when it failed */

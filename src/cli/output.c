@@ -27,6 +27,7 @@ struct cli_out {
     bt_jmespath *per_event; /* MODE_STREAM_QUERY: the query as applied to one event */
     bt_arena *tmp;          /* MODE_STREAM_QUERY: per-event scratch */
     events_view *view;      /* MODE_HUMAN: the table for people */
+    char *next_token;       /* --max-items stopped before the end */
 };
 
 /*
@@ -303,10 +304,24 @@ static int apply_and_write(bt_format_kind kind, bt_jmespath *q, const char *titl
     return write_value(kind, title, res);
 }
 
+void cli_out_next_token(cli_out *o, const char *token)
+{
+    free(o->next_token);
+    o->next_token = strdup(token);
+}
+
+/* The token where it has no place in the output: a line on stderr. */
+static void token_note(const cli_out *o)
+{
+    if (o->next_token)
+        cli_warn("more: continue with --starting-token %s", o->next_token);
+}
+
 void cli_out_discard(cli_out *o)
 {
     if (!o)
         return;
+    free(o->next_token);
     if (o->mode == MODE_HUMAN && o->view)
         events_view_finish(o->view, NULL);
     bt_buf_dispose(&o->buf);
@@ -320,9 +335,15 @@ void cli_out_discard(cli_out *o)
 int cli_out_finish(cli_out *o)
 {
     int code = EXIT_OK;
-    if (o->mode == MODE_STREAM_JSON) {
+    if (o->mode == MODE_STREAM_JSON && o->next_token) {
+        bt_buf_puts(&o->buf, o->n ? "\n    ],\n    \"NextToken\": "
+                                  : "{\n    \"Events\": [],\n    \"NextToken\": ");
+        bt_json_write_string(&o->buf, o->next_token, strlen(o->next_token), 0);
+        bt_buf_puts(&o->buf, "\n}\n");
+    } else if (o->mode == MODE_STREAM_JSON) {
         bt_buf_puts(&o->buf, o->n ? "\n    ]\n}\n" : "{\n    \"Events\": []\n}\n");
-    } else if (o->mode == MODE_HUMAN) {
+    }
+    if (o->mode == MODE_HUMAN) {
         o->failed = events_view_finish(o->view, stdout) != 0;
         o->view = NULL;
     } else if (o->mode == MODE_STREAM_QUERY) {
@@ -331,8 +352,11 @@ int cli_out_finish(cli_out *o)
         code = EXIT_USAGE;
         o->failed = 0;
     } else if (o->mode == MODE_COLLECT) {
-        bt_json *root = bt_json_new_object(o->arena, 1);
-        if (!root || bt_json_object_put(o->arena, root, "Events", 6, o->events)) {
+        bt_json *root = bt_json_new_object(o->arena, 2), *tok = NULL;
+        if (o->next_token)
+            tok = bt_json_new_string(o->arena, o->next_token, strlen(o->next_token));
+        if (!root || bt_json_object_put(o->arena, root, "Events", 6, o->events) ||
+            (o->next_token && (!tok || bt_json_object_put(o->arena, root, "NextToken", 9, tok)))) {
             cli_err("out of memory");
             code = EXIT_ERROR;
         } else {
@@ -342,6 +366,8 @@ int cli_out_finish(cli_out *o)
     flush(o, 1);
     if (fflush(stdout) != 0)
         o->failed = 1;
+    if (o->mode != MODE_STREAM_JSON && o->mode != MODE_COLLECT)
+        token_note(o);
     if (o->failed && code == EXIT_OK) {
         cli_err("cannot write the output");
         code = EXIT_ERROR;

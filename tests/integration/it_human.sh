@@ -158,4 +158,23 @@ eq "version = --version" "$v" "$("$BT" version)"
 eq "builds -o ndjson: one line per build" "$("$BT" builds -o json --query 'length(Builds)')" "$("$BT" builds -o ndjson | jq -c . | wc -l)"
 eq "builds -o ndjson: the json's builds" "$("$BT" builds -o json --query 'Builds[0].BuildId')" "$("$BT" builds -o ndjson | head -1 | jq .BuildId)"
 status "--color bad value" 2 "$BT" info --color sometimes
+
+# paging and order: --max-items gives a NextToken, --starting-token continues, pages
+# join up to the whole list; --reverse is oldest first
+all=$("$BT" search --max-items 6 -o json --query 'Events[].EventId' | jq -c .)
+p1=$("$BT" search --max-items 3 -o json)
+tok=$(jq -r .NextToken <<<"$p1")
+[ -n "$tok" ] && [ "$tok" != null ] && ok || bad "search --max-items: no NextToken"
+p2=$("$BT" search --max-items 3 --starting-token "$tok" -o json)
+eq "search: two pages = one" "$all" "$(jq -c -s '[.[].Events[].EventId]' <(echo "$p1") <(echo "$p2"))"
+eq "search --reverse: oldest first" "$("$BT" search -o json --query 'Events[-1].EventId')" "$("$BT" search --reverse --max-items 1 -o json --query 'Events[0].EventId')"
+contains "search -o ndjson: token on stderr" "--starting-token" "$("$BT" search --max-items 1 -o ndjson 2>&1 >/dev/null)"
+"$BT" search -o json > "$T/all.json"
+jq -e 'has("NextToken") | not' "$T/all.json" >/dev/null && ok || bad "search without --max-items: a NextToken"
+ball=$("$BT" builds --max-items 6 -o json --query 'Builds[].Uuid' | jq -c .)
+b1=$("$BT" builds --max-items 3 -o json)
+b2=$("$BT" builds --max-items 3 --starting-token "$(jq -r .NextToken <<<"$b1")" -o json)
+eq "builds: two pages = one" "$ball" "$(jq -c -s '[.[].Builds[].Uuid]' <(echo "$b1") <(echo "$b2"))"
+eq "builds --reverse" "$("$BT" builds -o json --query 'Builds[-1].Uuid')" "$("$BT" builds --reverse --max-items 1 -o json --query 'Builds[0].Uuid')"
+status "builds: a foreign token" 2 "$BT" builds --starting-token nonsense
 finish
