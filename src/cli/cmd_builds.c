@@ -10,6 +10,7 @@
 #include "buildtrail/timeutil.h"
 #include "cli.h"
 #include "builds_view.h"
+#include "config.h"
 
 enum { O_STATUS = 1, O_INITIATOR, O_TRIGGER, O_TOKEN, O_REVERSE };
 
@@ -31,7 +32,7 @@ static const cli_opt builds_opts[] = {
 static const cli_opt builds_out_opts[] = {
     {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
      "Default: a table for people. json, text, table, yaml, yaml-stream, csv as the AWS CLI "
-     "prints them (schema in docs/builds.md); ndjson: one build per line."},
+     "prints them (schema in docs/builds.md); ndjson: one build per line; human: the table."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
     {"max-items", 0, OPT_VALUE, "N", O_MAX_ITEMS,
      "At most N builds. When there are more, the json ends with a NextToken (stderr says it "
@@ -259,6 +260,10 @@ static int cmd_builds(int argc, char **argv)
         code = cli_fail(&err, EXIT_ERROR);
         goto done;
     }
+    if (!x.c.output && !x.c.query)
+        x.c.output = cli_config_output();
+    if (x.c.output && strcmp(x.c.output, "human") == 0)
+        x.c.output = NULL;
     if ((code = page(&x, root)))
         goto done;
     if (x.c.output && strcmp(x.c.output, "ndjson") == 0)

@@ -7,11 +7,13 @@
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "cli.h"
+#include "config.h"
 #include "table.h"
 
 static const cli_opt info_opts[] = {
     {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
-     "text (default), or json, yaml, table as the AWS CLI prints them."},
+     "human (default): a summary and a table for people; or json, yaml, table as the AWS CLI "
+     "prints them."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
 };
 static const cli_group info_group = CLI_GROUP("Output", info_opts);
@@ -194,6 +196,10 @@ static int cmd_info(int argc, char **argv)
         code = EXIT_ERROR;
         goto done;
     }
+    if (!c.output && !c.query)
+        c.output = cli_config_output();
+    if (c.output && strcmp(c.output, "human") == 0)
+        c.output = NULL;
     if (c.output || c.query) {
         code = cli_out_value(c.output ? c.output : "json", c.query, "Info", root);
         goto done;

@@ -8,6 +8,7 @@
 #include "buildtrail/source.h"
 #include "buildtrail/store.h"
 #include "cli.h"
+#include "config.h"
 
 enum { O_FROM = 1, O_RULE, O_TOKEN, O_REVERSE };
 
@@ -291,6 +292,8 @@ static int cmd_search(int argc, char **argv)
         }
         bt_rules_push_down(s.rs, &s.c.filter);
     }
+    if (!s.c.output && !s.c.query)
+        s.c.output = cli_config_output();
     if (!s.c.output && !s.c.query && isatty(STDOUT_FILENO))
         s.c.output = "human";
     if (!(s.out = cli_out_new(s.c.output, s.c.query, "LookupEvents"))) {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "config.h"
 #include "opts_int.h"
 #include "term.h"
 
@@ -156,6 +157,9 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
 {
     int i, only_pos = 0;
     *npos = 0;
+    *pos = NULL;
+    if (cli_config_load())
+        return -1;
     *pos = calloc((size_t)argc + 1, sizeof(char *));
     if (!*pos) {
         cli_err("out of memory");

@@ -9,18 +9,29 @@
 #include <wchar.h>
 
 cli_color_mode cli_color = CLI_COLOR_AUTO;
+static cli_color_mode color_config = CLI_COLOR_AUTO;
 
-int cli_color_set(const char *v)
+static int parse_mode(const char *v, cli_color_mode *m)
 {
     if (strcmp(v, "auto") == 0)
-        cli_color = CLI_COLOR_AUTO;
+        *m = CLI_COLOR_AUTO;
     else if (strcmp(v, "always") == 0)
-        cli_color = CLI_COLOR_ALWAYS;
+        *m = CLI_COLOR_ALWAYS;
     else if (strcmp(v, "never") == 0)
-        cli_color = CLI_COLOR_NEVER;
+        *m = CLI_COLOR_NEVER;
     else
         return -1;
     return 0;
+}
+
+int cli_color_config(const char *v)
+{
+    return parse_mode(v, &color_config);
+}
+
+int cli_color_set(const char *v)
+{
+    return parse_mode(v, &cli_color);
 }
 
 int cli_use_color(void)
@@ -32,6 +43,8 @@ int cli_use_color(void)
         return 0;
     if (term && strcmp(term, "dumb") == 0)
         return 0;
+    if (color_config != CLI_COLOR_AUTO)
+        return color_config == CLI_COLOR_ALWAYS;
     return isatty(STDOUT_FILENO);
 }
 

@@ -13,8 +13,12 @@ typedef enum cli_color_mode { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER 
 extern cli_color_mode cli_color;
 /* Parses auto|always|never into cli_color: 0, or -1 (the caller says why). */
 int cli_color_set(const char *v);
-/* Whether stdout gets colour: never/always as set; auto: stdout is a terminal, NO_COLOR
- * unset or empty, TERM not "dumb". */
+/* The configuration file's color (below NO_COLOR and TERM=dumb): 0, or -1 when it is
+ * not auto|always|never. */
+int cli_color_config(const char *v);
+/* Whether stdout gets colour: --color never/always as given; else NO_COLOR set and not
+ * empty or TERM=dumb: none; else the config's always/never; else when stdout is a
+ * terminal. */
 int cli_use_color(void);
 
 /* Columns to lay out for: $COLUMNS when it is a number, else the terminal's width when

@@ -177,4 +177,30 @@ b2=$("$BT" builds --max-items 3 --starting-token "$(jq -r .NextToken <<<"$b1")" 
 eq "builds: two pages = one" "$ball" "$(jq -c -s '[.[].Builds[].Uuid]' <(echo "$b1") <(echo "$b2"))"
 eq "builds --reverse" "$("$BT" builds -o json --query 'Builds[-1].Uuid')" "$("$BT" builds --reverse --max-items 1 -o json --query 'Builds[0].Uuid')"
 status "builds: a foreign token" 2 "$BT" builds --starting-token nonsense
+
+# configuration file: flag > environment > config > default
+cat > "$T/config.toml" <<CFG
+# buildtrail settings
+[defaults]
+store = "$S"
+output = 'json'
+timezone = "Europe/Paris"
+color = always
+CFG
+cfg() { env -u BUILDTRAIL_STORE -u TZ -u NO_COLOR BUILDTRAIL_CONFIG="$T/config.toml" "$@"; }
+eq "config: store" "$("$BT" info --store "$S" -o json --query Events)" "$(cfg "$BT" info --query Events)"
+cfg "$BT" builds > "$T/cb.json"
+jq -e '.Builds | length > 0' "$T/cb.json" >/dev/null && ok || bad "config: output = json"
+contains "config: timezone" "+02:00" "$(jq -r '.Builds[0].StartTime' "$T/cb.json")"
+contains "flag beats config: --utc" "+00:00" "$(cfg "$BT" builds --utc --query 'Builds[0].StartTime')"
+contains "environment beats config: TZ" "+09:00" "$(cfg env TZ=Asia/Tokyo "$BT" builds --query 'Builds[0].StartTime')"
+contains "flag beats config: -o human" "BUILD" "$(cfg "$BT" builds -o human | head -1)"
+contains "config: color = always" "$esc" "$(cfg "$BT" build "$u" --no-pager)"
+out=$(cfg env NO_COLOR=1 "$BT" build "$u" --no-pager)
+case "$out" in *"$esc"*) bad "environment beats config: NO_COLOR" ;; *) ok ;; esac
+status "config: store beaten by BUILDTRAIL_STORE" 4 env BUILDTRAIL_CONFIG="$T/config.toml" BUILDTRAIL_STORE="$T/nothing.db" "$BT" info
+printf 'color = purple\n' > "$T/bad.toml"
+status "config: a bad value" 2 env BUILDTRAIL_CONFIG="$T/bad.toml" "$BT" info
+contains "config: says where" "bad.toml" "$(cat "$T/.err")"
+status "config: BUILDTRAIL_CONFIG missing" 2 env BUILDTRAIL_CONFIG="$T/none.toml" "$BT" info
 finish
