@@ -9,4 +9,8 @@ const cli_group *cli_group_at(const cli_cmd *cmd, size_t g);
 /* Whether option i of group g is left out of --help and the man page. */
 int cli_opt_hidden_at(const cli_cmd *cmd, size_t g, size_t i);
 
+/* The completion script for shell (bash, zsh, fish) on f (completions.c): 0, or -1 for
+ * another shell. */
+int cli_print_completions(FILE *f, const char *shell);
+
 #endif
