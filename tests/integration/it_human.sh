@@ -203,4 +203,35 @@ printf 'color = purple\n' > "$T/bad.toml"
 status "config: a bad value" 2 env BUILDTRAIL_CONFIG="$T/bad.toml" "$BT" info
 contains "config: says where" "bad.toml" "$(cat "$T/.err")"
 status "config: BUILDTRAIL_CONFIG missing" 2 env BUILDTRAIL_CONFIG="$T/none.toml" "$BT" info
+
+# completions: generated from the option tables, the committed copies are current, and
+# bash's completes commands, options and values
+SRC=${BT_SOURCE_DIR:-$(dirname "$0")/../..}
+for sh in bash zsh fish; do
+  if "$BT" help --completions "$sh" | cmp -s - "$SRC/completions/buildtrail.$sh"; then ok; else
+    bad "completions/buildtrail.$sh is stale: regenerate with 'buildtrail help --completions $sh > completions/buildtrail.$sh'"; fi
+done
+comp() { bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _buildtrail; echo "${COMPREPLY[*]}"' _ "$SRC/completions/buildtrail.bash" "$@"; }
+eq "bash: commands" "search" "$(comp buildtrail sea)"
+contains "bash: options" "--status" "$(comp buildtrail builds --sta)"
+contains "bash: values" "ndjson" "$(comp buildtrail builds --output '')"
+status "help --completions tcsh" 2 "$BT" help --completions tcsh
+
+# cmake --install: binary, man page, completions, libraries with a soname, headers, .pc
+if command -v cmake >/dev/null && [ -f "$BT_BIN_DIR/cmake_install.cmake" ]; then
+  cmake --install "$BT_BIN_DIR" --prefix "$T/inst" >/dev/null || bad "cmake --install"
+  for f in bin/buildtrail share/man/man1/buildtrail.1 share/bash-completion/completions/buildtrail \
+           share/zsh/vendor-completions/_buildtrail share/fish/vendor_completions.d/buildtrail.fish \
+           include/buildtrail/builds.h; do
+    [ -e "$T/inst/$f" ] && ok || bad "cmake --install: no $f"
+  done
+  pc=$(find "$T/inst" -name buildtrail.pc | head -1)
+  lib=$(dirname "$(dirname "$pc")")
+  [ -e "$lib/libbuildtrail.a" ] && ok || bad "cmake --install: no libbuildtrail.a"
+  [ -L "$lib/libbuildtrail.so.0" ] && ok || bad "cmake --install: no libbuildtrail.so.0"
+  flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --define-variable=prefix="$T/inst" --cflags --libs buildtrail)
+  if cc -o "$T/ex" "$SRC/examples/build_timeline.c" $flags 2>"$T/cc.err"; then
+    LD_LIBRARY_PATH="$lib" "$T/ex" 2>&1 | grep -q usage && ok || bad "example against the installed library"
+  else bad "cc with pkg-config flags: $(head -3 "$T/cc.err")"; fi
+fi
 finish
