@@ -11,6 +11,7 @@
 #include "buildtrail/lookup.h"
 #include "cli.h"
 #include "events_view.h"
+#include "output_int.h"
 
 enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT, MODE_STREAM_QUERY, MODE_HUMAN };
 
@@ -29,89 +30,6 @@ struct cli_out {
     events_view *view;      /* MODE_HUMAN: the table for people */
     char *next_token;       /* --max-items stopped before the end */
 };
-
-/*
- * A query `Events[<projection>]<rest>` whose rest has no top-level pipe applies <rest>
- * to each event on its own (a JMESPath projection carries everything to its right, up
- * to a pipe). Such a query is evaluated event by event as `[@][<projection>]<rest>`
- * and the results concatenated, so memory stays bounded by the results. Returns the
- * per-event expression (malloc'd) or NULL when the query is not of that shape.
- */
-static char *per_event_query(const char *q)
-{
-    const char *p;
-    int depth = 0;
-    char quote = 0;
-    char *out;
-
-    if (strncmp(q, "Events[", 7) != 0)
-        return NULL;
-    p = q + 7;
-    if (!(*p == ']' || (p[0] == '*' && p[1] == ']') || *p == '?'))
-        return NULL;
-    for (p = q + 6; *p; p++) {
-        if (quote) {
-            if (*p == '\\' && p[1])
-                p++;
-            else if (*p == quote)
-                quote = 0;
-            continue;
-        }
-        if (*p == '\'' || *p == '"' || *p == '`')
-            quote = *p;
-        else if (*p == '[' || *p == '(' || *p == '{')
-            depth++;
-        else if (*p == ']' || *p == ')' || *p == '}')
-            depth--;
-        else if (*p == '|' && depth == 0 && p[1] != '|' && (p == q || p[-1] != '|'))
-            return NULL; /* a pipe ends the projection: the rest sees the whole list */
-    }
-    if (quote || depth != 0)
-        return NULL;
-    if (asprintf(&out, "[@]%s", q + 6) < 0)
-        return NULL;
-    return out;
-}
-
-/* Deep copy of v into a (the per-event arena is reset after each event). */
-static bt_json *clone(bt_arena *a, const bt_json *v)
-{
-    bt_json *c = NULL;
-    size_t i;
-    switch (v->type) {
-    case BT_JSON_NULL: return bt_json_new_null(a);
-    case BT_JSON_TRUE: return bt_json_new_bool(a, true);
-    case BT_JSON_FALSE: return bt_json_new_bool(a, false);
-    case BT_JSON_STRING: return bt_json_new_string(a, v->u.str, v->len);
-    case BT_JSON_NUMBER:
-        c = bt_json_new_number(a, v->num);
-        if (c && v->u.str) { /* keep the text: it says int or float, as Python would */
-            c->u.str = bt_arena_strndup(a, v->u.str, v->len);
-            c->len = v->len;
-            if (!c->u.str)
-                return NULL;
-        }
-        return c;
-    case BT_JSON_ARRAY:
-        c = bt_json_new_array(a, v->len);
-        for (i = 0; c && i < v->len; i++) {
-            bt_json *x = clone(a, v->u.items[i]);
-            if (!x || bt_json_array_push(a, c, x))
-                return NULL;
-        }
-        return c;
-    case BT_JSON_OBJECT:
-        c = bt_json_new_object(a, v->len);
-        for (i = 0; c && i < v->len; i++) {
-            bt_json *x = clone(a, v->u.members[i].value);
-            const char *k = bt_arena_strndup(a, v->u.members[i].key, v->u.members[i].key_len);
-            if (!x || !k || bt_json_object_put(a, c, k, v->u.members[i].key_len, x))
-                return NULL;
-        }
-        return c;
-    }
-    return NULL;
-}
 
 static void flush(cli_out *o, int force)
 {
@@ -172,7 +90,7 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title)
         }
         o->mode = MODE_COLLECT;
         {
-            char *pe = per_event_query(query);
+            char *pe = cli_per_event_query(query);
             if (pe && bt_jmespath_compile(pe, &o->per_event, &err) == 0 &&
                 (o->tmp = bt_arena_new(1 << 16, 0)))
                 o->mode = MODE_STREAM_QUERY;
@@ -230,7 +148,7 @@ int cli_out_event(cli_out *o, const bt_event *ev)
             return BT_ESTOP; /* the caller stops; cli_out_finish returns EXIT_USAGE */
         }
         for (i = 0; res->type == BT_JSON_ARRAY && i < res->len; i++) {
-            bt_json *c = clone(o->arena, res->u.items[i]);
+            bt_json *c = cli_json_clone(o->arena, res->u.items[i]);
             if (!c || bt_json_array_push(o->arena, o->events, c))
                 return BT_ENOMEM;
         }
