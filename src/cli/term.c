@@ -15,9 +15,9 @@ static int parse_mode(const char *v, cli_color_mode *m)
 {
     if (strcmp(v, "auto") == 0)
         *m = CLI_COLOR_AUTO;
-    else if (strcmp(v, "always") == 0)
+    else if (strcmp(v, "always") == 0 || strcmp(v, "on") == 0) /* on/off: the AWS CLI's words */
         *m = CLI_COLOR_ALWAYS;
-    else if (strcmp(v, "never") == 0)
+    else if (strcmp(v, "never") == 0 || strcmp(v, "off") == 0)
         *m = CLI_COLOR_NEVER;
     else
         return -1;

@@ -51,6 +51,8 @@ static void test_color(void)
     CHECK(cli_color_set("sometimes") == -1);
     CHECK(cli_color_set("always") == 0 && cli_use_color() == 1);
     CHECK(cli_color_set("never") == 0 && cli_use_color() == 0);
+    CHECK(cli_color_set("on") == 0 && cli_use_color() == 1);
+    CHECK(cli_color_set("off") == 0 && cli_use_color() == 0);
     CHECK(cli_color_set("auto") == 0);
     setenv("NO_COLOR", "1", 1);
     CHECK(cli_use_color() == 0);
