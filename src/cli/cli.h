@@ -86,6 +86,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
               char ***pos, int *npos);
 
 void cli_print_help(FILE *f, const cli_cmd *cmd);
+/* Says name is not a command (suggesting the closest one); returns EXIT_USAGE. */
+int cli_unknown_command(const char *name);
 void cli_print_main_help(FILE *f);
 void cli_print_man(FILE *f);
 
@@ -139,14 +141,19 @@ bt_json *cli_time_value(bt_arena *a, int64_t ms);
 
 typedef struct cli_out cli_out;
 /* Starts output of a list of events in the given format ("json", "ndjson", "text",
- * "table", "yaml", "yaml-stream", "csv"), with an optional JMESPath query. Returns
- * NULL after printing an error (bad format or query). */
+ * "table", "yaml", "yaml-stream", "csv"; "human": a table for people, no query), with an
+ * optional JMESPath query. Returns NULL after printing an error (bad format or query). */
 cli_out *cli_out_new(const char *format, const char *query, const char *title);
 /* 0, BT_ENOMEM/BT_EIO, or BT_ESTOP after printing a --query error (stop reading; the
  * exit code comes from cli_out_finish). */
 int cli_out_event(cli_out *o, const bt_event *ev);
 /* Finishes (prints what was collected); returns an exit code. */
 int cli_out_finish(cli_out *o);
+/* There are more results: token goes into the output as NextToken (json and the AWS
+ * CLI formats), else a note on stderr. */
+void cli_out_next_token(cli_out *o, const char *token);
+/* Frees o without printing anything (the command failed before any result). */
+void cli_out_discard(cli_out *o);
 /* Prints one JSON value in the chosen format with the query applied (for info,
  * builds, ...). Returns an exit code. */
 int cli_out_value(const char *format, const char *query, const char *title, const bt_json *v);

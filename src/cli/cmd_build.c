@@ -3,9 +3,9 @@
  * event history); here it is rendered two ways: for people (colour on a terminal) from
  * the structs, and as its JSON document (schema in docs/builds.md) by the AWS CLI
  * formatters with --query. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buildtrail/builds.h"
 #include "buildtrail/format.h"
@@ -13,9 +13,11 @@
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "build_live.h"
+#include "build_view.h"
 #include "cli.h"
+#include "term.h"
 
-enum { O_WINDOW = 1 };
+enum { O_WINDOW = 1, O_NO_PAGER };
 
 static const cli_opt build_opts[] = {
     {"window", 0, OPT_VALUE, "AGE", O_WINDOW,
@@ -26,6 +28,12 @@ static const cli_opt build_opts[] = {
      "prints them (schema in docs/builds.md); html: the web view's page of the build as one "
      "self-contained file (no network), to attach to an incident."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
+    {"errors", 0, OPT_FLAG, NULL, O_ERRORS,
+     "In the timeline for people, only the calls that failed (and the services they failed "
+     "in)."},
+    {"no-pager", 0, OPT_FLAG, NULL, O_NO_PAGER,
+     "Do not page the timeline for people. By default it goes through $PAGER (less -FRX when "
+     "unset) when stdout is a terminal and it is taller than the terminal."},
     {"live", 0, OPT_FLAG, NULL, BL_LIVE,
      "Gather the facts from the event history instead of the store: LookupEvents with "
      "Username=AWSCodeBuild-<uuid> (filtered by the service), the StartBuild / StopBuild "
@@ -46,10 +54,13 @@ static const cli_group *const build_groups[] = {&build_group, &cli_group_store, 
 static int cmd_build(int argc, char **argv);
 
 const cli_cmd cmd_build_def = {
-    "build", cmd_build, "the timeline of one build: what changed, who started it, what it did",
+    "build",
+    cmd_build,
+    "the timeline of one build: what changed, who started it, what it did",
     "build <project:uuid | uuid | build ARN> [--window AGE] [--output FORMAT]",
     "Tells the story of one CodeBuild build from the store: the project changes since the "
-    "project's previous build (or in --window) and who made them (CreateProject and UpdateProject shown as differences in "
+    "project's previous build (or in --window) and who made them (CreateProject and UpdateProject "
+    "shown as differences in "
     "environment variables, buildspec, service role, image and source; UpdateProjectVisibility; "
     "webhook and source-credential changes); the trigger and its overrides, flagged when they "
     "change what the project would otherwise run; every call the build's role session "
@@ -61,197 +72,6 @@ const cli_cmd cmd_build_def = {
     "  buildtrail build 0b6e3c4e-1111-4222-8333-444455556666 --output json --query Errors\n"
     "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666 --live --region eu-west-1\n"
     "  buildtrail build 0b6e3c4e-1111-4222-8333-444455556666 --output html > report.html\n"};
-
-/* ---- people's rendering ---------------------------------------------------------------- */
-
-typedef struct pen {
-    int color;
-} pen;
-
-static const char *C(const pen *p, const char *code)
-{
-    return p->color ? code : "";
-}
-#define RED "\033[31m"
-#define YEL "\033[33m"
-#define GRN "\033[32m"
-#define BLD "\033[1m"
-#define DIM "\033[2m"
-#define RST "\033[0m"
-
-static const char *or_dash(const char *s)
-{
-    return s ? s : "-";
-}
-
-typedef struct when {
-    char s[64];
-} when;
-
-/* a time as the JSON shows it; with or_dash, 0 (unknown) is "-" */
-static const char *tm(when *w, int64_t ms, int dash)
-{
-    bt_buf b = BT_BUF_INIT;
-    snprintf(w->s, sizeof w->s, "-");
-    if ((ms || !dash) && bt_format_iso8601_local(&b, ms) == 0)
-        snprintf(w->s, sizeof w->s, "%.*s", (int)b.len, b.data);
-    bt_buf_dispose(&b);
-    return w->s;
-}
-
-static void print_build(const pen *p, const bt_build *b)
-{
-    int est;
-    int64_t end = bt_build_end(b, &est);
-    const char *out = b->status;
-    when w;
-
-    printf("%sBuild %s%s", C(p, BLD), or_dash(b->build_id), C(p, RST));
-    if (b->number >= 0)
-        printf("  #%.0f", (double)b->number);
-    printf("  (account %s, %s)\n", or_dash(b->account), or_dash(b->region));
-    printf("Outcome   %s%s%s", out ? (strcmp(out, "SUCCEEDED") == 0 ? C(p, GRN) : C(p, RED)) : "",
-           out ? out : "unknown", C(p, RST));
-    if (out && b->status_source && strcmp(b->status_source, "phases") == 0)
-        printf(" (inferred from the phase events: no final state event)");
-    else if (out)
-        printf(" (from %s)", or_dash(b->status_source));
-    printf("\nStarted   %s", tm(&w, b->start_ms, 1));
-    if (end && b->start_ms && end >= b->start_ms) {
-        int secs = (int)((end - b->start_ms) / 1000);
-        printf("   ran %dm%02ds%s", secs / 60, secs % 60, est ? " (to its last call)" : "");
-    }
-    printf("\nTrigger   %s", or_dash(b->trigger_type));
-    if (bt_build_pipeline(b))
-        printf(" %s", bt_build_pipeline(b));
-    if (b->trigger_principal)
-        printf(" by %s", b->trigger_principal);
-    if (b->retry_of)
-        printf(", retry of %s", b->retry_of);
-    if (b->batch_uuid)
-        printf(", started by batch %s", b->batch_uuid);
-    if (b->trigger_inferred)
-        printf(" %s(inferred: no StartBuild record)%s", C(p, DIM), C(p, RST));
-    printf("\nSource    %s\n", or_dash(b->source_version));
-    if (b->stop_principal)
-        printf("Stopped   by %s at %s\n", b->stop_principal, tm(&w, b->stop_ms, 1));
-    if (b->retried_as[0])
-        printf("Retried   as %s\n", b->retried_as);
-}
-
-static void print_changes(const pen *p, const bt_timeline *t)
-{
-    size_t i, k;
-    when w;
-    printf("\n%sProject changes before the build (%s)%s\n", C(p, BLD), t->window_text, C(p, RST));
-    if (!t->n_changes)
-        printf("  none\n");
-    for (i = 0; i < t->n_changes; i++) {
-        const bt_timeline_change *c = &t->changes[i];
-        printf("  %s  %s%s%s by %s\n", tm(&w, c->time_ms, 0), C(p, YEL), or_dash(c->event_name),
-               C(p, RST), or_dash(c->by));
-        for (k = 0; k < c->n_diffs; k++) {
-            const bt_timeline_diff *d = &c->diffs[k];
-            printf("      %s: ", or_dash(d->field));
-            if (!d->old_value)
-                printf("+ %.120s\n", d->new_value ? d->new_value : "null");
-            else if (!d->new_value)
-                printf("- %.120s (removed)\n", d->old_value);
-            else
-                printf("%.60s -> %.60s\n", d->old_value, d->new_value);
-        }
-    }
-}
-
-static void print_trigger(const pen *p, const bt_timeline_trigger *tr)
-{
-    size_t i;
-    when w;
-    if (!tr->found)
-        return;
-    printf("\n%sTrigger%s\n  %s  %s by %s from %s\n", C(p, BLD), C(p, RST), tm(&w, tr->time_ms, 0),
-           or_dash(tr->event_name), or_dash(tr->by), or_dash(tr->source_ip));
-    for (i = 0; i < tr->n_overrides; i++) {
-        const bt_timeline_override *o = &tr->overrides[i];
-        int ch = o->changes_project;
-        printf("      %s%s = %.80s%s", ch ? C(p, YEL) : "", or_dash(o->name), or_dash(o->value),
-               ch ? C(p, RST) : "");
-        if (ch)
-            printf("  %s<- project: %.60s%s", C(p, YEL),
-                   o->project_value ? o->project_value : "not set (its default)", C(p, RST));
-        printf("\n");
-    }
-}
-
-static void print_calls(const pen *p, const bt_timeline *t)
-{
-    size_t i, k;
-    printf("\n%sWhat the build's role session did%s: %.0f calls, %.0f failed\n", C(p, BLD),
-           C(p, RST), (double)t->build.calls, (double)t->build.errors);
-    for (i = 0; i < t->n_services; i++) {
-        const bt_timeline_service *s = &t->services[i];
-        printf("  %-34s %5.0f calls", or_dash(s->event_source), (double)s->calls);
-        if (s->errors > 0) {
-            printf("  %s%.0f failed", C(p, RED), (double)s->errors);
-            for (k = 0; k < s->n_codes; k++)
-                printf("%s %s x%.0f", k ? "," : ":", s->codes[k].code, (double)s->codes[k].count);
-            printf("%s", C(p, RST));
-        }
-        printf("\n");
-    }
-    if (t->n_resources)
-        printf("\n%sResources it touched%s\n", C(p, BLD), C(p, RST));
-    for (i = 0; i < t->n_resources; i++)
-        printf("  %-32s %s (%.0f)\n", or_dash(t->resources[i].type), or_dash(t->resources[i].name),
-               (double)t->resources[i].calls);
-}
-
-static void print_events(const pen *p, const bt_timeline *t)
-{
-    size_t i;
-    when w;
-    printf("\n%sTimeline%s\n", C(p, BLD), C(p, RST));
-    for (i = 0; i < t->n_events; i++) {
-        const bt_timeline_event *e = &t->events[i];
-        const char *kind = bt_timeline_kind_name(e->kind), *src = or_dash(e->event_source);
-        const char *dot = strchr(src, '.');
-        int about = e->kind == BT_TL_ABOUT;
-        if (e->kind == BT_TL_STATE || e->kind == BT_TL_PHASE) {
-            const bt_timeline_phase *ph =
-                e->kind == BT_TL_PHASE ? bt_timeline_phase_find(t, e->phase) : NULL;
-            printf("  %s  %s[%s] %s %s", tm(&w, e->time_ms, 0), C(p, DIM), kind, or_dash(e->phase),
-                   e->status ? e->status : "");
-            if (ph) {
-                printf("  started %s", tm(&w, ph->start_ms, 1));
-                printf(", ended %s", tm(&w, ph->end_ms, 1));
-                if (ph->has_duration)
-                    printf(", %.0f s", ph->duration_s);
-            }
-            printf("%s\n", C(p, RST));
-            continue;
-        }
-        printf("  %s  %s%.*s %s%s", tm(&w, e->time_ms, 0), about ? C(p, BLD) : "",
-               dot ? (int)(dot - src) : (int)strlen(src), src, or_dash(e->event_name),
-               about ? C(p, RST) : "");
-        if (about)
-            printf("  by %s", or_dash(e->by));
-        if (e->error_code)
-            printf("  %s%s: %.100s%s", C(p, RED), e->error_code, or_dash(e->error_message), C(p, RST));
-        printf("\n");
-    }
-}
-
-static void print_people(const bt_timeline *t)
-{
-    pen p = {isatty(STDOUT_FILENO) && !getenv("NO_COLOR")};
-    print_build(&p, &t->build);
-    print_changes(&p, t);
-    print_trigger(&p, &t->trigger);
-    print_calls(&p, t);
-    print_events(&p, t);
-    if (t->live)
-        build_live_print(t->live, stdout);
-}
 
 /* The standalone HTML report: 0 or an exit code after saying why. */
 static int write_html(const char *query, const bt_timeline *t)
@@ -278,6 +98,7 @@ static int write_html(const char *query, const bt_timeline *t)
 typedef struct bopts {
     cli_common c;
     const char *window;
+    int no_pager;
     build_live_opts live;
 } bopts;
 
@@ -291,7 +112,94 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         b->window = v;
         return 0;
     }
+    if (o->id == O_NO_PAGER) {
+        b->no_pager = 1;
+        return 0;
+    }
     return build_live_opt(&b->live, o->id, v) == 0 ? 0 : -1;
+}
+
+/* The timeline for people, through the pager: an exit code. */
+static int print_people(const bopts *o, const bt_timeline *t)
+{
+    build_view_opts vo;
+    cli_pager pg;
+    vo.color = cli_use_color();
+    vo.width = cli_term_width();
+    vo.errors_only = o->c.filter.errors_only;
+    cli_pager_begin(&pg, !o->no_pager);
+    build_view_print(pg.f, t, &vo);
+    if (cli_pager_end(&pg)) {
+        cli_err("cannot write the output");
+        return EXIT_ERROR;
+    }
+    return EXIT_OK;
+}
+
+/* Short ids, as git's short hashes: the start of a uuid (at least 4 characters), alone
+ * or after "project:". Returns the prefix, or NULL when arg is not one. */
+static const char *short_prefix(const char *arg)
+{
+    const char *p = strrchr(arg, ':') ? strrchr(arg, ':') + 1 : arg;
+    size_t n = strspn(p, "0123456789abcdefABCDEF-");
+    return n >= 4 && n < 36 && !p[n] && strncmp(arg, "arn:", 4) != 0 ? p : NULL;
+}
+
+typedef struct candidates {
+    const char *prefix;
+    char uuid[37];
+    char ids[8][160];
+    size_t n;
+} candidates;
+
+static int on_candidate(void *ctx, const bt_build *b)
+{
+    candidates *c = ctx;
+    size_t k, len = strlen(c->prefix);
+    for (k = 0; k < len && tolower((unsigned char)c->prefix[k]) == b->uuid[k]; k++)
+        ;
+    if (k < len)
+        return 0;
+    if (c->n < 8)
+        snprintf(c->ids[c->n], sizeof c->ids[0], "%s", b->build_id ? b->build_id : b->uuid);
+    if (!c->n)
+        memcpy(c->uuid, b->uuid, 37);
+    c->n++;
+    return 0;
+}
+
+/* The one build of the store whose uuid starts with the short id arg: 0 (uuid filled), or
+ * an exit code after saying why (none; several, listed). */
+static int resolve_short(bt_store *s, const char *arg, char uuid[37], bt_error *err)
+{
+    candidates c;
+    bt_build_query q;
+    const char *colon = strrchr(arg, ':');
+    char project[256];
+    size_t i;
+    memset(&c, 0, sizeof c);
+    c.prefix = short_prefix(arg);
+    bt_build_query_init(&q);
+    if (colon) {
+        snprintf(project, sizeof project, "%.*s", (int)(colon - arg), arg);
+        q.projects[q.n_projects++] = project;
+    }
+    if (bt_store_builds_find(s, &q, on_candidate, &c, err) < 0)
+        return cli_fail(err, EXIT_ERROR);
+    if (c.n == 1) {
+        memcpy(uuid, c.uuid, 37);
+        return EXIT_OK;
+    }
+    if (!c.n) {
+        cli_err("build '%s': no build in the store starts with it (see 'buildtrail builds')", arg);
+        return EXIT_NOTFOUND;
+    }
+    cli_err("build '%s' is ambiguous: %zu builds start with it:", arg, c.n);
+    for (i = 0; i < c.n && i < 8; i++)
+        fprintf(stderr, "  %s\n", c.ids[i]);
+    if (c.n > 8)
+        fprintf(stderr, "  ...\n");
+    return EXIT_USAGE;
 }
 
 /* The build's uuid from the one argument, and --window: 0 or an exit code after saying why. */
@@ -304,13 +212,16 @@ static int check_args(const bopts *o, char **pos, int npos, char uuid[37], bt_ti
         cli_err("build: give one build: project:uuid, a uuid, or a build ARN");
         return EXIT_USAGE;
     }
-    if (!(u = bt_filter_build_uuid(pos[0]))) {
-        cli_err("build '%s': not a build id, uuid or ARN (expected project:uuid, a uuid, or "
-                "arn:...:build/project:uuid)",
+    if ((u = bt_filter_build_uuid(pos[0]))) {
+        snprintf(uuid, 37, "%.36s", u);
+    } else if (short_prefix(pos[0]) && !o->live.on) {
+        uuid[0] = 0; /* resolved in the store */
+    } else {
+        cli_err("build '%s': not a build id, uuid or ARN (expected project:uuid, a uuid, a "
+                "unique prefix of one such as 288088e1, or arn:...:build/project:uuid)",
                 pos[0]);
         return EXIT_USAGE;
     }
-    snprintf(uuid, 37, "%.36s", u);
     memset(to, 0, sizeof *to);
     if (o->window) {
         if (bt_time_parse_user(o->window, 0, &w, &err) || w > 0 ||
@@ -325,8 +236,8 @@ static int check_args(const bopts *o, char **pos, int npos, char uuid[37], bt_ti
 }
 
 /* The timeline from the store: 0 or an exit code after saying why. */
-static int stored_timeline(const bopts *o, const char *arg, const char *uuid,
-                           const bt_timeline_opts *to, bt_timeline **t)
+static int stored_timeline(const bopts *o, const char *arg, char *uuid, const bt_timeline_opts *to,
+                           bt_timeline **t)
 {
     bt_error err = BT_ERROR_INIT;
     bt_store *s = NULL;
@@ -338,12 +249,15 @@ static int stored_timeline(const bopts *o, const char *arg, const char *uuid,
         code = cli_fail(&err, EXIT_NOSTORE);
         goto done;
     }
+    if (!uuid[0] && (code = resolve_short(s, arg, uuid, &err)))
+        goto done;
     rc = bt_build_timeline(s, uuid, to, t, &err);
     if (rc == BT_ENOTFOUND) {
         cli_err("build '%s': not in the store '%s' (see 'buildtrail builds')", arg, path);
         code = EXIT_NOTFOUND;
     } else if (rc) {
-        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&err, EXIT_ERROR);
+        code =
+            rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&err, EXIT_ERROR);
     }
 done:
     bt_store_close(s);
@@ -384,7 +298,7 @@ static int cmd_build(int argc, char **argv)
         }
         code = cli_out_value(o.c.output ? o.c.output : "json", o.c.query, "Build", doc);
     } else {
-        print_people(t);
+        code = print_people(&o, t);
     }
 done:
     bt_arena_free(a);

@@ -2,15 +2,17 @@
  * the store (trigger, source version, outcome and how it is known, duration, what the
  * build's role session did, who stopped it). The builds and their JSON come from the
  * library (builds.h); this file is options and the people's table. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "cli.h"
+#include "builds_view.h"
+#include "config.h"
 
-enum { O_STATUS = 1, O_INITIATOR, O_TRIGGER };
+enum { O_STATUS = 1, O_INITIATOR, O_TRIGGER, O_TOKEN, O_REVERSE };
 
 static const cli_opt builds_opts[] = {
     {"project", 0, OPT_VALUE, "NAME", O_PROJECT, "Only builds of this project (repeatable)."},
@@ -18,7 +20,7 @@ static const cli_opt builds_opts[] = {
     {"end-time", 0, OPT_VALUE, "TIME", O_END, "Only builds that started at or before TIME."},
     {"status", 0, OPT_VALUE, "STATUS", O_STATUS,
      "Only builds with this outcome: SUCCEEDED, FAILED, FAULT, TIMED_OUT, STOPPED, IN_PROGRESS, "
-     "or UNKNOWN (repeatable)."},
+     "or UNKNOWN, in any case (repeatable)."},
     {"initiator", 0, OPT_VALUE, "TEXT", O_INITIATOR,
      "Only builds whose trigger (caller ARN, initiator, pipeline) contains TEXT."},
     {"trigger", 0, OPT_VALUE, "TYPE", O_TRIGGER,
@@ -30,9 +32,14 @@ static const cli_opt builds_opts[] = {
 static const cli_opt builds_out_opts[] = {
     {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
      "Default: a table for people. json, text, table, yaml, yaml-stream, csv as the AWS CLI "
-     "prints them (schema in docs/builds.md)."},
+     "prints them (schema in docs/builds.md); ndjson: one build per line; human: the table."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY, "A JMESPath expression applied to the json."},
-    {"max-items", 0, OPT_VALUE, "N", O_MAX_ITEMS, "At most N builds (newest first)."},
+    {"max-items", 0, OPT_VALUE, "N", O_MAX_ITEMS,
+     "At most N builds. When there are more, the json ends with a NextToken (stderr says it "
+     "for the table and ndjson) to give to --starting-token."},
+    {"starting-token", 0, OPT_VALUE, "TOKEN", O_TOKEN,
+     "Continue after the last build an earlier --max-items listing showed."},
+    {"reverse", 0, OPT_FLAG, NULL, O_REVERSE, "Oldest first (default: newest first)."},
 };
 static const cli_group builds_group = CLI_GROUP("Filters", builds_opts);
 static const cli_group builds_out_group = CLI_GROUP("Output", builds_out_opts);
@@ -64,14 +71,32 @@ const cli_cmd cmd_builds_def = {
 typedef struct bctx {
     cli_common c;
     const char *status[16];
+    char status_up[16][16];
     int nstatus;
     const char *initiator[16];
     int ninitiator;
     const char *trigger[8];
     int ntrigger;
+    const char *token; /* --starting-token: "bt1:<uuid>" of the last build shown */
+    int reverse;
     bt_arena *a;
     bt_json *list;
 } bctx;
+
+/* The --status value in capitals (into up), or NULL when it is not an outcome. */
+static const char *status_name(const char *v, char up[16])
+{
+    static const char *const known[] = {"SUCCEEDED", "FAILED",      "FAULT",  "TIMED_OUT",
+                                        "STOPPED",   "IN_PROGRESS", "UNKNOWN"};
+    size_t i;
+    for (i = 0; v[i] && i < 15; i++)
+        up[i] = (char)toupper((unsigned char)v[i]);
+    up[i] = 0;
+    for (i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(up, known[i]) == 0 && strlen(v) < 16)
+            return up;
+    return NULL;
+}
 
 static int on_opt(void *ctx, const cli_opt *o, const char *v)
 {
@@ -83,8 +108,22 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     case O_STATUS:
         if (b->nstatus >= 16)
             goto many;
-        b->status[b->nstatus++] = v;
+        if (!(b->status[b->nstatus] = status_name(v, b->status_up[b->nstatus]))) {
+            cli_err("--status '%s': expected one of SUCCEEDED, FAILED, FAULT, TIMED_OUT, STOPPED, "
+                    "IN_PROGRESS, UNKNOWN (any case)",
+                    v);
+            return -1;
+        }
+        b->nstatus++;
         return 0;
+    case O_TOKEN:
+        if (strncmp(v, "bt1:", 4) != 0 || strlen(v) != 40) {
+            cli_err("--starting-token '%s': not a token this command printed", v);
+            return -1;
+        }
+        b->token = v + 4;
+        return 0;
+    case O_REVERSE: b->reverse = 1; return 0;
     case O_INITIATOR:
         if (b->ninitiator >= 16)
             goto many;
@@ -124,7 +163,7 @@ static void make_query(const bctx *x, bt_build_query *q)
     q->start_ms = f->start_ms;
     q->end_ms = f->end_ms;
     q->errors_only = f->errors_only;
-    q->limit = x->c.max_items;
+    q->limit = x->token || x->reverse || !x->c.max_items ? 0 : x->c.max_items + 1;
     for (i = 0; i < f->nvalues[BT_F_PROJECT]; i++)
         q->projects[q->n_projects++] = f->values[BT_F_PROJECT][i];
     for (i = 0; i < f->nvalues[BT_F_ACCOUNT]; i++)
@@ -139,58 +178,45 @@ static void make_query(const bctx *x, bt_build_query *q)
         q->initiators[q->n_initiators++] = x->initiator[i];
 }
 
-/* The trigger in a few words, for the people's table. */
-static void trigger_words(const bt_json *b, char *out, size_t n)
+/* --reverse, --starting-token and --max-items on the listed builds (newest first from
+ * the store): x->list becomes the page; a NextToken member is added to root when there
+ * are more (and said on stderr for the formats that have no place for it). */
+static int page(bctx *x, bt_json *root)
 {
-    const bt_json *t = bt_json_get(b, "Trigger");
-    const char *type = bt_json_get_str(t, "Type"), *p;
-    int inferred = bt_json_get(t, "Inferred") && bt_json_get(t, "Inferred")->type == BT_JSON_TRUE;
-    if (!type)
-        type = "?";
-    if (strcmp(type, "pipeline") == 0 && (p = bt_json_get_str(t, "Pipeline")))
-        snprintf(out, n, "pipeline %s", p);
-    else if (strcmp(type, "retry") == 0 && (p = bt_json_get_str(t, "RetryOf")))
-        snprintf(out, n, "retry of %s", p);
-    else if (strcmp(type, "batch") == 0 && (p = bt_json_get_str(t, "BatchUuid")))
-        snprintf(out, n, "batch %.8s", p);
-    else if ((p = bt_json_get_str(t, "Principal")))
-        snprintf(out, n, "%s", strrchr(p, '/') ? strrchr(p, '/') + 1 : p);
-    else if ((p = bt_json_get_str(t, "Initiator")))
-        snprintf(out, n, "%s%s", p, inferred ? " (inferred)" : "");
-    else
-        snprintf(out, n, "%s%s", type, inferred ? " (no StartBuild)" : "");
-}
-
-static void print_people(const bt_json *list)
-{
-    size_t i;
-    int color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-    printf("%-20s %-52s %5s %-26s %-12s %-10s %8s %6s %4s\n", "START", "BUILD", "#", "TRIGGER",
-           "SOURCE", "OUTCOME", "DURATION", "CALLS", "ERR");
-    for (i = 0; i < list->len; i++) {
-        const bt_json *b = list->u.items[i], *v;
-        char trig[64], dur[16] = "-", num[16] = "-", when[32] = "-";
-        const char *out = bt_json_get_str(b, "Outcome"), *st = bt_json_get_str(b, "StartTime");
-        const char *col = "";
-        if ((v = bt_json_get(b, "DurationSeconds")) && v->type == BT_JSON_NUMBER)
-            snprintf(dur, sizeof dur, "%dm%02ds", (int)v->num / 60, (int)v->num % 60);
-        if ((v = bt_json_get(b, "BuildNumber")) && v->type == BT_JSON_NUMBER)
-            snprintf(num, sizeof num, "%.0f", v->num);
-        if (st)
-            snprintf(when, sizeof when, "%.19s", st);
-        trigger_words(b, trig, sizeof trig);
-        if (color && out)
-            col = strcmp(out, "SUCCEEDED") == 0     ? "\033[32m"
-                  : strcmp(out, "IN_PROGRESS") == 0 ? "\033[33m"
-                                                    : "\033[31m";
-        printf("%-20s %-52.52s %5s %-26.26s %-12.12s %s%-10s%s %8s %6.0f %4.0f%s\n", when,
-               bt_json_get_str(b, "BuildId") ? bt_json_get_str(b, "BuildId")
-                                             : bt_json_get_str(b, "Uuid"),
-               num, trig,
-               bt_json_get_str(b, "SourceVersion") ? bt_json_get_str(b, "SourceVersion") : "-", col,
-               out ? out : "?", color && out ? "\033[0m" : "", dur, bt_json_get(b, "Calls")->num,
-               bt_json_get(b, "Errors")->num, bt_json_get_str(b, "StoppedBy") ? "  stopped" : "");
+    bt_json *l = x->list;
+    size_t i, start = 0, end = l->len, n = l->len;
+    for (i = 0; x->reverse && i < n / 2; i++) {
+        bt_json *t = l->u.items[i];
+        l->u.items[i] = l->u.items[n - 1 - i];
+        l->u.items[n - 1 - i] = t;
     }
+    if (x->token) {
+        for (i = 0; i < n; i++) {
+            const char *u = bt_json_get_str(l->u.items[i], "Uuid");
+            if (u && strcmp(u, x->token) == 0)
+                break;
+        }
+        if (i == n) {
+            cli_err("--starting-token: that build is not in this listing (were the filters "
+                    "the same?)");
+            return EXIT_USAGE;
+        }
+        start = i + 1;
+    }
+    if (x->c.max_items && end - start > x->c.max_items) {
+        char tok[48];
+        bt_json *t;
+        end = start + (size_t)x->c.max_items;
+        snprintf(tok, sizeof tok, "bt1:%s", bt_json_get_str(l->u.items[end - 1], "Uuid"));
+        t = bt_json_new_string(x->a, tok, strlen(tok));
+        if (!t || bt_json_object_put(x->a, root, "NextToken", 9, t))
+            return (cli_err("out of memory"), EXIT_ERROR);
+        if (!x->c.output || strcmp(x->c.output, "ndjson") == 0)
+            cli_warn("more: continue with --starting-token %s", tok);
+    }
+    memmove(l->u.items, l->u.items + start, (end - start) * sizeof *l->u.items);
+    l->len = end - start;
+    return EXIT_OK;
 }
 
 static int cmd_builds(int argc, char **argv)
@@ -214,7 +240,7 @@ static int cmd_builds(int argc, char **argv)
     }
     x.a = bt_arena_new(1 << 16, 0);
     x.list = x.a ? bt_json_new_array(x.a, 64) : NULL;
-    root = x.a ? bt_json_new_object(x.a, 1) : NULL;
+    root = x.a ? bt_json_new_object(x.a, 2) : NULL;
     if (!root || !x.list || bt_json_object_put(x.a, root, "Builds", 6, x.list)) {
         cli_err("out of memory");
         code = EXIT_ERROR;
@@ -234,10 +260,18 @@ static int cmd_builds(int argc, char **argv)
         code = cli_fail(&err, EXIT_ERROR);
         goto done;
     }
-    if (x.c.output || x.c.query)
+    if (!x.c.output && !x.c.query)
+        x.c.output = cli_config_output();
+    if (x.c.output && strcmp(x.c.output, "human") == 0)
+        x.c.output = NULL;
+    if ((code = page(&x, root)))
+        goto done;
+    if (x.c.output && strcmp(x.c.output, "ndjson") == 0)
+        code = builds_print_ndjson(x.c.query, x.list);
+    else if (x.c.output || x.c.query)
         code = cli_out_value(x.c.output ? x.c.output : "json", x.c.query, "Builds", root);
     else
-        print_people(x.list);
+        code = builds_view_print(x.list);
 done:
     bt_store_close(store);
     bt_arena_free(x.a);

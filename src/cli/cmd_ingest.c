@@ -31,14 +31,16 @@ static const cli_opt ingest_opts[] = {
 };
 
 static const cli_group ingest_group = CLI_GROUP("Ingest options", ingest_opts);
-static const cli_group *const ingest_groups[] = {&ingest_group,       &cli_group_s3_select,
-                                                 &cli_group_s3,       &cli_group_ingest_lookup,
-                                                 &cli_group_store,    &cli_group_general, NULL};
+static const cli_group *const ingest_groups[] = {
+    &ingest_group,    &cli_group_s3_select, &cli_group_s3, &cli_group_ingest_lookup,
+    &cli_group_store, &cli_group_general,   NULL};
 
 static int cmd_ingest(int argc, char **argv);
 
 const cli_cmd cmd_ingest_def = {
-    "ingest", cmd_ingest, "read trail archives into the store",
+    "ingest",
+    cmd_ingest,
+    "read trail archives into the store",
     "ingest [options] PATH|s3://bucket/prefix...",
     "Reads CloudTrail records from each PATH into the store: a file, a directory (read "
     "recursively), - for stdin, or a trail's S3 archive read in place, s3://bucket[/prefix]. "
@@ -220,8 +222,9 @@ static int on_progress(const bt_ingest_stats *is, void *payload)
 
     if (!in->tty || cli_quiet)
         return 0;
-    frac = bytes_total ? (double)st->bytes_in / (double)bytes_total
-                       : files_total ? (double)st->files / (double)files_total : 0;
+    frac = bytes_total   ? (double)st->bytes_in / (double)bytes_total
+           : files_total ? (double)st->files / (double)files_total
+                         : 0;
     if (frac > 1)
         frac = 1;
     fill = (int)(frac * width);
@@ -268,6 +271,11 @@ static int plan(ingest *in, char **pos, int npos)
     if (bt_ingest_plan_warning(in->plan))
         cli_warn("%s", bt_ingest_plan_warning(in->plan));
     bt_ingest_plan_counts(in->plan, &nfiles, &nurls);
+    if (!nfiles && !nurls && !bt_ingest_plan_lookups(in->plan)) {
+        cli_err("ingest: nothing found to read in %s%s (no files)", pos[0], npos > 1 ? " ..." : "");
+        code = EXIT_PARTIAL;
+        goto done;
+    }
     if (!nurls && !bt_ingest_plan_lookups(in->plan) &&
         (in->c.filter.start_ms != INT64_MIN || in->c.filter.end_ms != INT64_MAX ||
          in->c.filter.nvalues[BT_F_ACCOUNT] || in->c.filter.nvalues[BT_F_REGION])) {

@@ -170,10 +170,8 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         int64_t ms;
         bt_error err = BT_ERROR_INIT;
         if (bt_time_parse_user(v, L->c.now_ms, &ms, &err)) {
-            aws_msg("Parameter validation failed:\nInvalid type for parameter %s, value: %s, "
-                    "type: <class 'str'>, valid types: <class 'datetime.datetime'>, "
-                    "timestamp-string",
-                    o->id == O_START ? "StartTime" : "EndTime", v);
+            /* the message every command gives (not the AWS CLI's Python type error) */
+            cli_err("--%s %s", o->name, err.msg);
             return -1;
         }
         if (o->id == O_START)

@@ -2,15 +2,22 @@
  * S3 archives directly with --from (no store), newest first. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buildtrail/rules.h"
 #include "buildtrail/source.h"
 #include "buildtrail/store.h"
 #include "cli.h"
+#include "config.h"
 
-enum { O_FROM = 1, O_RULE, O_MAX_RECORD, O_INSIGHTS };
+enum { O_FROM = 1, O_RULE, O_MAX_RECORD, O_INSIGHTS, O_TOKEN, O_REVERSE };
 
 static const cli_opt search_opts[] = {
+    {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
+     "human: a table for people (time, event, source, principal, error, resources), the "
+     "default when stdout is a terminal and --query is not given; json (the default otherwise, "
+     "so scripts keep working), ndjson (raw records, one per line), text, table, yaml, "
+     "yaml-stream or csv, as the AWS CLI prints them."},
     {"from", 0, OPT_VALUE, "PATH", O_FROM,
      "Scan PATH (file, directory, - for stdin, or a trail's S3 archive s3://bucket[/prefix]; "
      "repeatable) directly instead of the store, like grep over an archive. For s3:// the "
@@ -26,14 +33,25 @@ static const cli_opt search_opts[] = {
      "EventSource are those of the call the insight is about)."},
 };
 static const cli_group search_group = CLI_GROUP("Search options", search_opts);
-static const cli_group *const search_groups[] = {&search_group,     &cli_group_filters,
-                                                 &cli_group_output, &cli_group_s3,
-                                                 &cli_group_store,  &cli_group_general, NULL};
+static const cli_opt page_opts[] = {
+    {"max-items", 0, OPT_VALUE, "N", O_MAX_ITEMS,
+     "At most N events. When more match, the output ends with a NextToken (on stderr for "
+     "ndjson and the table for people) to give to --starting-token."},
+    {"starting-token", 0, OPT_VALUE, "TOKEN", O_TOKEN,
+     "Continue where an earlier search with --max-items stopped (the store only)."},
+    {"reverse", 0, OPT_FLAG, NULL, O_REVERSE, "Oldest first (default: newest first)."},
+};
+static const cli_group page_group = CLI_GROUP("Paging and order", page_opts);
+static const cli_group *const search_groups[] = {
+    &search_group, &page_group,      &cli_group_filters, &cli_group_output,
+    &cli_group_s3, &cli_group_store, &cli_group_general, NULL};
 
 static int cmd_search(int argc, char **argv);
 
 const cli_cmd cmd_search_def = {
-    "search", cmd_search, "search the store, or files directly with --from",
+    "search",
+    cmd_search,
+    "search the store, or files directly with --from",
     "search [--from PATH]... [--rule PATH]... [filters] [output options]",
     "Prints the events that match every filter, newest first. Repeats of one filter are "
     "ORed and different filters are ANDed, so several attributes combine (the LookupEvents "
@@ -69,6 +87,9 @@ typedef struct search {
     bt_build_tracker *tracker;
     bt_arena *scratch;
     uint64_t shown;
+    /* paging */
+    int reverse, more, has_token;
+    bt_store_pos after, last;
 } search;
 
 /* 1 when ev passes the --rule set (or there is none), 0 when not, BT_ENOMEM */
@@ -100,6 +121,22 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         s->c.filter.kinds = 1u << BT_KIND_INSIGHT;
         return 0;
     }
+    if (o->id == O_REVERSE) {
+        s->reverse = 1;
+        return 0;
+    }
+    if (o->id == O_TOKEN) {
+        long long t, q;
+        char end;
+        if (sscanf(v, "bt1:%lld:%lld%c", &t, &q, &end) != 2) {
+            cli_err("--starting-token '%s': not a token this command printed", v);
+            return -1;
+        }
+        s->after.time_ms = t;
+        s->after.seq = q;
+        s->has_token = 1;
+        return 0;
+    }
     return -1;
 }
 
@@ -107,11 +144,14 @@ static int on_store_event(void *ctx, const bt_event *ev, const bt_store_pos *pos
 {
     search *s = ctx;
     int rc;
-    (void)pos;
     if ((rc = rule_pass(s, ev)) <= 0)
         return rc;
-    if (s->rs && s->c.max_items && s->shown++ >= s->c.max_items)
+    if (s->c.max_items && s->shown >= s->c.max_items) {
+        s->more = 1; /* one more than asked for: the next page starts after the last shown */
         return BT_ESTOP;
+    }
+    s->shown++;
+    s->last = *pos;
     return cli_out_event(s->out, ev);
 }
 
@@ -154,6 +194,11 @@ static int cmp_newest(const void *a, const void *b)
     if (x->time_ms != y->time_ms)
         return x->time_ms < y->time_ms ? 1 : -1;
     return strcmp(y->event_id, x->event_id);
+}
+
+static int cmp_oldest(const void *a, const void *b)
+{
+    return cmp_newest(b, a);
 }
 
 static int scan_files(search *s)
@@ -202,11 +247,12 @@ static int scan_files(search *s)
         if (cli_is_s3_url(s->from[i]))
             rc = cli_s3_scan(&s->s3, s->from[i], &s->c.filter, &so, NULL, NULL, &st, &s->err);
     if (rc) {
-        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR) : cli_fail(&s->err, EXIT_ERROR);
+        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
+                               : cli_fail(&s->err, EXIT_ERROR);
         goto done;
     }
     if (s->n) /* (qsort's base may not be NULL, even for no elements) */
-        qsort(s->ev, s->n, sizeof *s->ev, cmp_newest);
+        qsort(s->ev, s->n, sizeof *s->ev, s->reverse ? cmp_oldest : cmp_newest);
     for (i = 0; i < s->n && (!s->c.max_items || i < s->c.max_items); i++)
         if ((rc = cli_out_event(s->out, &s->ev[i]))) {
             if (rc != BT_ESTOP)
@@ -271,11 +317,18 @@ static int cmd_search(int argc, char **argv)
         }
         bt_rules_push_down(s.rs, &s.c.filter);
     }
+    if (!s.c.output && !s.c.query)
+        s.c.output = cli_config_output();
+    if (!s.c.output && !s.c.query && isatty(STDOUT_FILENO))
+        s.c.output = "human";
     if (!(s.out = cli_out_new(s.c.output, s.c.query, "LookupEvents"))) {
         code = EXIT_USAGE;
         goto done;
     }
-    if (s.nfrom) {
+    if (s.nfrom && s.has_token) {
+        cli_err("search: --starting-token continues a search of the store, not of --from");
+        code = EXIT_USAGE;
+    } else if (s.nfrom) {
         code = scan_files(&s);
     } else {
         bt_store_query q;
@@ -286,17 +339,29 @@ static int cmd_search(int argc, char **argv)
         } else {
             memset(&q, 0, sizeof q);
             q.filter = &s.c.filter;
-            q.limit = s.c.max_items;
+            q.limit = s.c.max_items ? s.c.max_items + 1 : 0; /* one more: is there a next page */
+            q.oldest_first = s.reverse;
+            q.after = s.has_token ? &s.after : NULL;
             if (s.rs)
                 q.limit = 0; /* --max-items counts what the rules pass */
             rc = bt_store_search(store, &q, on_store_event, &s, &s.err);
             if (rc && rc != BT_ESTOP)
                 code = cli_fail(&s.err, EXIT_ERROR);
+            if (s.more) {
+                char tok[64];
+                snprintf(tok, sizeof tok, "bt1:%lld:%lld", (long long)s.last.time_ms,
+                         (long long)s.last.seq);
+                cli_out_next_token(s.out, tok);
+            }
         }
     }
-    fin = cli_out_finish(s.out);
-    if (code == EXIT_OK)
-        code = fin;
+    if (code == EXIT_NOSTORE || code == EXIT_USAGE) { /* nothing on stdout when it failed */
+        cli_out_discard(s.out);
+    } else {
+        fin = cli_out_finish(s.out);
+        if (code == EXIT_OK)
+            code = fin;
+    }
 done:
     bt_store_close(store);
     cli_s3_dispose(&s.s3);

@@ -49,14 +49,12 @@ int main(int argc, char **argv)
         cli_print_main_help(stdout);
         return EXIT_OK;
     }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("buildtrail %s\n", BT_VERSION);
         return EXIT_OK;
     }
     cmd = cli_find(argv[1]);
-    if (!cmd) {
-        cli_err("'%s' is not a command (see 'buildtrail --help')", argv[1]);
-        return EXIT_USAGE;
-    }
+    if (!cmd)
+        return cli_unknown_command(argv[1]);
     return cmd->fn(argc - 1, argv + 1);
 }

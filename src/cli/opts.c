@@ -1,11 +1,16 @@
-/* opts.c - table-driven option parsing, --help text and the man page, all generated
- * from the same cli_opt tables so they cannot drift apart. */
+/* opts.c - table-driven option parsing (with "did you mean" for typos), the options
+ * every command has, and diagnostics. --help and the man page come from the same tables
+ * (help.c), so they cannot drift apart. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "config.h"
+#include "opts_int.h"
+#include "term.h"
 
 int cli_quiet;
 int cli_debug;
@@ -55,25 +60,124 @@ int cli_fail(const bt_error *err, int code)
     return code;
 }
 
-static const cli_opt *find_opt(const cli_cmd *cmd, const char *name, size_t len, char short_name)
+/* Options every command has, parsed here (a command's own option of the same name wins). */
+enum { O_COLOR = 3000, O_UTC };
+static const cli_opt every_opts[] = {
+    {"color", 0, OPT_VALUE, "WHEN", O_COLOR,
+     "Colour in the views for people: auto (default: when stdout is a terminal, NO_COLOR is "
+     "unset or empty and TERM is not dumb), always or never."},
+    {"utc", 0, OPT_FLAG, NULL, O_UTC,
+     "Print times in UTC. By default times are local with their offset (TZ is honoured)."},
+};
+static const cli_group every_group = CLI_GROUP("Every command", every_opts);
+
+static const cli_opt *find_in(const cli_group *grp, const char *name, size_t len, char short_name)
 {
-    size_t g, i;
-    for (g = 0; cmd->groups[g]; g++)
-        for (i = 0; i < cmd->groups[g]->n; i++) {
-            const cli_opt *o = &cmd->groups[g]->opts[i];
-            if (short_name ? o->short_name == short_name
-                           : strlen(o->name) == len && strncmp(o->name, name, len) == 0)
-                return o;
-        }
+    size_t i;
+    for (i = 0; i < grp->n; i++) {
+        const cli_opt *o = &grp->opts[i];
+        if (short_name ? o->short_name == short_name
+                       : strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+            return o;
+    }
     return NULL;
 }
 
+static const cli_opt *find_opt(const cli_cmd *cmd, const char *name, size_t len, char short_name)
+{
+    size_t g;
+    const cli_opt *o;
+    for (g = 0; cmd->groups[g]; g++)
+        if ((o = find_in(cmd->groups[g], name, len, short_name)))
+            return o;
+    return find_in(&every_group, name, len, short_name);
+}
+
+/* Edit distance (insert, delete, substitute, swap of neighbours) of a and b, capped. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j, d[40][40];
+    if (la >= 40 || lb >= 40)
+        return 99;
+    for (i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (i = 1; i <= la; i++)
+        for (j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+/* The closest of names to word when it is close enough to be a typo, else NULL. */
+static const char *closest(const char *word, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    size_t i, bd = 99, limit = strlen(word) <= 4 ? 1 : 2;
+    for (i = 0; i < n; i++) {
+        size_t d = distance(word, names[i]);
+        if (d < bd || (d == bd && !best)) {
+            bd = d;
+            best = names[i];
+        }
+    }
+    return bd <= limit ? best : NULL;
+}
+
+int cli_unknown_command(const char *name)
+{
+    const char *names[64];
+    const char *s;
+    size_t i, n = 0;
+    for (i = 0; i < cli_ncommands && n < 63; i++)
+        names[n++] = cli_commands[i]->name;
+    names[n++] = "version";
+    s = closest(name, names, n);
+    if (s)
+        cli_err("'%s' is not a command; did you mean '%s'? (see 'buildtrail --help')", name, s);
+    else
+        cli_err("'%s' is not a command (see 'buildtrail --help')", name);
+    return EXIT_USAGE;
+}
+
+static void unknown_option(const cli_cmd *cmd, const char *arg)
+{
+    const char *names[256], *s = NULL;
+    const cli_group *grp;
+    size_t g, i, n = 0, len = strcspn(arg, "=");
+    char word[64];
+    for (g = 0; (grp = cli_group_at(cmd, g)); g++)
+        for (i = 0; i < grp->n && n < 256; i++)
+            names[n++] = grp->opts[i].name;
+    if (arg[0] == '-' && arg[1] == '-' && len - 2 < sizeof word) {
+        snprintf(word, sizeof word, "%.*s", (int)(len - 2), arg + 2);
+        s = closest(word, names, n);
+    }
+    if (s)
+        cli_err("%s: unknown option '%.*s'; did you mean '--%s'? (see 'buildtrail %s --help')",
+                cmd->name, (int)len, arg, s, cmd->name);
+    else
+        cli_err("%s: unknown option '%s' (see 'buildtrail %s --help')", cmd->name, arg, cmd->name);
+}
+
 int cli_parse(const cli_cmd *cmd, int argc, char **argv,
-              int (*fn)(void *ctx, const cli_opt *opt, const char *value), void *ctx,
-              char ***pos, int *npos)
+              int (*fn)(void *ctx, const cli_opt *opt, const char *value), void *ctx, char ***pos,
+              int *npos)
 {
     int i, only_pos = 0;
     *npos = 0;
+    *pos = NULL;
+    if (cli_config_load())
+        return -1;
     *pos = calloc((size_t)argc + 1, sizeof(char *));
     if (!*pos) {
         cli_err("out of memory");
@@ -108,8 +212,7 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
             o = find_opt(cmd, NULL, 0, a[1]);
         }
         if (!o) {
-            cli_err("%s: unknown option '%s' (see 'buildtrail %s --help')", cmd->name, a,
-                    cmd->name);
+            unknown_option(cmd, a);
             return -1;
         }
         if (o->type == OPT_FLAG) {
@@ -125,51 +228,22 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
             }
             val = argv[++i];
         }
+        if (o == &every_opts[1]) {
+            setenv("TZ", "UTC0", 1);
+            tzset();
+            continue;
+        }
+        if (o == &every_opts[0]) {
+            if (cli_color_set(val)) {
+                cli_err("--color '%s': expected auto, always or never", val);
+                return -1;
+            }
+            continue;
+        }
         if (fn(ctx, o, val) != 0)
             return -1;
     }
     return 0;
-}
-
-/* Word-wraps text to width; continuation lines start at column indent. The first
- * line starts at column first (the caller has already printed up to it). */
-static void wrap_from(FILE *f, const char *text, int first, int indent, int width)
-{
-    int col = first;
-    const char *p = text;
-    while (*p) {
-        const char *w = p;
-        int len;
-        while (*w && *w != ' ' && *w != '\n')
-            w++;
-        len = (int)(w - p);
-        if (col > first && col + 1 + len > width) {
-            fprintf(f, "\n%*s", indent, "");
-            col = indent;
-            first = indent;
-        } else if (col > first) {
-            fputc(' ', f);
-            col++;
-        }
-        fwrite(p, 1, (size_t)len, f);
-        col += len;
-        p = w;
-        if (*p == '\n') {
-            fprintf(f, "\n%*s", indent, "");
-            col = indent;
-            first = indent;
-            p++;
-        } else if (*p == ' ') {
-            p++;
-        }
-    }
-    fputc('\n', f);
-}
-
-static void wrap(FILE *f, const char *text, int indent, int width)
-{
-    fprintf(f, "%*s", indent, "");
-    wrap_from(f, text, indent, indent, width);
 }
 
 /* An option is left out of --help and the man page when it has no help text (hidden,
@@ -188,144 +262,21 @@ static int opt_hidden(const cli_cmd *cmd, size_t g, size_t i)
     return 0;
 }
 
-void cli_print_help(FILE *f, const cli_cmd *cmd)
+/* The command's groups, then the options every command has: group g of cmd (NULL past
+ * the end; g == the count is the every-command group). */
+const cli_group *cli_group_at(const cli_cmd *cmd, size_t g)
 {
-    size_t g, i;
-    fprintf(f, "usage: buildtrail %s\n\n", cmd->synopsis);
-    wrap(f, cmd->description, 0, 80);
-    for (g = 0; cmd->groups[g]; g++) {
-        fprintf(f, "\n%s:\n", cmd->groups[g]->title);
-        for (i = 0; i < cmd->groups[g]->n; i++) {
-            const cli_opt *o = &cmd->groups[g]->opts[i];
-            char head[96];
-            if (opt_hidden(cmd, g, i))
-                continue;
-            if (o->short_name)
-                snprintf(head, sizeof head, "-%c, --%s%s%s", o->short_name, o->name,
-                         o->type == OPT_VALUE ? " " : "", o->type == OPT_VALUE ? o->arg : "");
-            else
-                snprintf(head, sizeof head, "--%s%s%s", o->name, o->type == OPT_VALUE ? " " : "",
-                         o->type == OPT_VALUE ? o->arg : "");
-            if (strlen(head) < 26) {
-                fprintf(f, "  %-26s", head);
-                wrap_from(f, o->help, 28, 28, 80);
-            } else {
-                fprintf(f, "  %s\n", head);
-                wrap(f, o->help, 28, 78);
-            }
-        }
-    }
-    if (cmd->examples)
-        fprintf(f, "\nExamples:\n%s", cmd->examples);
+    size_t n = 0;
+    while (cmd->groups[n])
+        n++;
+    return g < n ? cmd->groups[g] : g == n ? &every_group : NULL;
 }
 
-void cli_print_main_help(FILE *f)
+/* Hidden: no help text, or a group before it has an option of that name. */
+int cli_opt_hidden_at(const cli_cmd *cmd, size_t g, size_t i)
 {
-    size_t i;
-    fputs("usage: buildtrail <command> [options]\n\n"
-          "buildtrail answers, from AWS CloudTrail, what happened in a CodeBuild deployment:\n"
-          "who started or changed it, with what inputs, what the build did, how it ended.\n\n"
-          "Commands:\n",
-          f);
-    for (i = 0; i < cli_ncommands; i++)
-        fprintf(f, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
-    fputs("\nRun 'buildtrail <command> --help' for a command's options; 'man buildtrail'\n"
-          "(docs/buildtrail.1) for everything.\n",
-          f);
-}
-
-/* roff escaping: backslashes and leading dots/quotes */
-static void roff(FILE *f, const char *s)
-{
-    int bol = 1;
-    for (; *s; s++) {
-        if (bol && (*s == '.' || *s == '\''))
-            fputs("\\&", f);
-        if (*s == '\\')
-            fputs("\\e", f);
-        else if (*s == '-')
-            fputs("\\-", f);
-        else
-            fputc(*s, f);
-        bol = *s == '\n';
-    }
-}
-
-void cli_print_man(FILE *f)
-{
-    size_t c, g, i;
-    fputs(".\\\" Generated by 'buildtrail help --man' from the option tables; do not edit.\n"
-          ".TH BUILDTRAIL 1 \"\" \"buildtrail\" \"User Commands\"\n"
-          ".SH NAME\nbuildtrail \\- CloudTrail forensics for AWS CodeBuild deployments\n"
-          ".SH SYNOPSIS\n.B buildtrail\n.I command\n[options]\n"
-          ".SH DESCRIPTION\n"
-          "buildtrail answers, from AWS CloudTrail, what happened in a CodeBuild deployment: "
-          "who started or changed it, with what inputs, what the build itself did in the "
-          "account, and how it ended. It reads trail archives (local or S3 .json.gz log files, "
-          "lookup\\-events output, EventBridge events), keeps them in an embedded SQLite store "
-          "with history beyond the API's 90 days, and searches them with filters the API "
-          "lacks.\n",
-          f);
-    for (c = 0; c < cli_ncommands; c++) {
-        const cli_cmd *cmd = cli_commands[c];
-        fprintf(f, ".SH COMMAND: %s\n.B buildtrail ", cmd->name);
-        roff(f, cmd->synopsis);
-        fputs("\n.PP\n", f);
-        roff(f, cmd->description);
-        fputc('\n', f);
-        for (g = 0; cmd->groups[g]; g++) {
-            fputs(".SS ", f);
-            roff(f, cmd->groups[g]->title);
-            fputc('\n', f);
-            for (i = 0; i < cmd->groups[g]->n; i++) {
-                const cli_opt *o = &cmd->groups[g]->opts[i];
-                if (opt_hidden(cmd, g, i))
-                    continue;
-                fputs(".TP\n", f);
-                if (o->short_name)
-                    fprintf(f, "\\fB\\-%c\\fR, ", o->short_name);
-                fputs("\\fB\\-\\-", f);
-                roff(f, o->name);
-                fputs("\\fR", f);
-                if (o->type == OPT_VALUE) {
-                    fputs(" \\fI", f);
-                    roff(f, o->arg);
-                    fputs("\\fR", f);
-                }
-                fputc('\n', f);
-                roff(f, o->help);
-                fputc('\n', f);
-            }
-        }
-        if (cmd->examples) {
-            fputs(".SS Examples\n.nf\n", f);
-            roff(f, cmd->examples);
-            fputs(".fi\n", f);
-        }
-    }
-    fputs(".SH ENVIRONMENT\n"
-          ".TP\n.B BUILDTRAIL_STORE\nPath of the store when \\-\\-store is not given.\n"
-          ".TP\n.B XDG_DATA_HOME\nThe default store is $XDG_DATA_HOME/buildtrail/events.db "
-          "(else ~/.local/share/buildtrail/events.db).\n"
-          ".TP\n.B TZ\nTime zone for printed timestamps, as the AWS CLI uses it.\n"
-          ".TP\n.B BUILDTRAIL_COMMIT_EVENTS\nIngest commits after this many events (default "
-          "200000) or after a second, whichever comes first.\n"
-          ".SH EXIT STATUS\n"
-          ".TP\n.B 0\nSuccess.\n"
-          ".TP\n.B 1\nRuntime failure (store, I/O, out of memory).\n"
-          ".TP\n.B 2\nUsage error: unknown option, bad value, bad query expression.\n"
-          ".TP\n.B 3\nFinished, but some inputs could not be read, or some of their parts or "
-          "records were skipped (each input was reported): an unreadable or missing path beside "
-          "good ones, a bad line, damaged gzip, a record over \\-\\-max\\-record\\-size.\n"
-          ".TP\n.B 4\nThe store does not exist, is not a buildtrail store, is empty, or is "
-          "corrupt (found when opening it or in the middle of a query).\n"
-          ".TP\n.B 5\nThe build or event asked for is not there.\n"
-          ".TP\n.B 252, 253, 254, 255\n\\fBlookup\\fR only, as the AWS CLI: usage, "
-          "configuration or credentials, service error, other.\n"
-          ".SH FILES\n"
-          "The store is one SQLite database (WAL mode) created with mode 0600. The read-only "
-          "commands also work on a store that cannot be written (file, directory or mount) "
-          "once its write-ahead log is checkpointed, as after any ingest that finished.\n"
-          ".SH SEE ALSO\n.BR aws (1),\n.BR sqlite3 (1),\n.BR jq (1)\n",
-          f);
+    const cli_group *grp = cli_group_at(cmd, g);
+    if (grp == &every_group)
+        return find_opt(cmd, grp->opts[i].name, strlen(grp->opts[i].name), 0) != &grp->opts[i];
+    return opt_hidden(cmd, g, i);
 }

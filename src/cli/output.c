@@ -10,8 +10,10 @@
 #include "buildtrail/jmespath.h"
 #include "buildtrail/lookup.h"
 #include "cli.h"
+#include "events_view.h"
+#include "output_int.h"
 
-enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT, MODE_STREAM_QUERY };
+enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT, MODE_STREAM_QUERY, MODE_HUMAN };
 
 struct cli_out {
     int mode;
@@ -25,90 +27,9 @@ struct cli_out {
     int failed;
     bt_jmespath *per_event; /* MODE_STREAM_QUERY: the query as applied to one event */
     bt_arena *tmp;          /* MODE_STREAM_QUERY: per-event scratch */
+    events_view *view;      /* MODE_HUMAN: the table for people */
+    char *next_token;       /* --max-items stopped before the end */
 };
-
-/*
- * A query `Events[<projection>]<rest>` whose rest has no top-level pipe applies <rest>
- * to each event on its own (a JMESPath projection carries everything to its right, up
- * to a pipe). Such a query is evaluated event by event as `[@][<projection>]<rest>`
- * and the results concatenated, so memory stays bounded by the results. Returns the
- * per-event expression (malloc'd) or NULL when the query is not of that shape.
- */
-static char *per_event_query(const char *q)
-{
-    const char *p;
-    int depth = 0;
-    char quote = 0;
-    char *out;
-
-    if (strncmp(q, "Events[", 7) != 0)
-        return NULL;
-    p = q + 7;
-    if (!(*p == ']' || (p[0] == '*' && p[1] == ']') || *p == '?'))
-        return NULL;
-    for (p = q + 6; *p; p++) {
-        if (quote) {
-            if (*p == '\\' && p[1])
-                p++;
-            else if (*p == quote)
-                quote = 0;
-            continue;
-        }
-        if (*p == '\'' || *p == '"' || *p == '`')
-            quote = *p;
-        else if (*p == '[' || *p == '(' || *p == '{')
-            depth++;
-        else if (*p == ']' || *p == ')' || *p == '}')
-            depth--;
-        else if (*p == '|' && depth == 0 && p[1] != '|' && (p == q || p[-1] != '|'))
-            return NULL; /* a pipe ends the projection: the rest sees the whole list */
-    }
-    if (quote || depth != 0)
-        return NULL;
-    if (asprintf(&out, "[@]%s", q + 6) < 0)
-        return NULL;
-    return out;
-}
-
-/* Deep copy of v into a (the per-event arena is reset after each event). */
-static bt_json *clone(bt_arena *a, const bt_json *v)
-{
-    bt_json *c = NULL;
-    size_t i;
-    switch (v->type) {
-    case BT_JSON_NULL: return bt_json_new_null(a);
-    case BT_JSON_TRUE: return bt_json_new_bool(a, true);
-    case BT_JSON_FALSE: return bt_json_new_bool(a, false);
-    case BT_JSON_STRING: return bt_json_new_string(a, v->u.str, v->len);
-    case BT_JSON_NUMBER:
-        c = bt_json_new_number(a, v->num);
-        if (c && v->u.str) { /* keep the text: it says int or float, as Python would */
-            c->u.str = bt_arena_strndup(a, v->u.str, v->len);
-            c->len = v->len;
-            if (!c->u.str)
-                return NULL;
-        }
-        return c;
-    case BT_JSON_ARRAY:
-        c = bt_json_new_array(a, v->len);
-        for (i = 0; c && i < v->len; i++) {
-            bt_json *x = clone(a, v->u.items[i]);
-            if (!x || bt_json_array_push(a, c, x))
-                return NULL;
-        }
-        return c;
-    case BT_JSON_OBJECT:
-        c = bt_json_new_object(a, v->len);
-        for (i = 0; c && i < v->len; i++) {
-            bt_json *x = clone(a, v->u.members[i].value);
-            const char *k = bt_arena_strndup(a, v->u.members[i].key, v->u.members[i].key_len);
-            if (!x || !k || bt_json_object_put(a, c, k, v->u.members[i].key_len, x))
-                return NULL;
-        }
-        return c;
-    }
-    return NULL;
-}
 
 static void flush(cli_out *o, int force)
 {
@@ -142,6 +63,13 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title)
         o->mode = MODE_STREAM_JSON;
     } else if (strcmp(format, "ndjson") == 0) {
         o->mode = MODE_NDJSON;
+    } else if (strcmp(format, "human") == 0 && !query) {
+        o->mode = MODE_HUMAN;
+        if (!(o->view = events_view_new())) {
+            cli_err("out of memory");
+            free(o);
+            return NULL;
+        }
     } else if (bt_format_parse_name(format, &o->format, &err)) {
         cli_err("--output: %s (or ndjson)", err.msg);
         free(o);
@@ -162,7 +90,7 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title)
         }
         o->mode = MODE_COLLECT;
         {
-            char *pe = per_event_query(query);
+            char *pe = cli_per_event_query(query);
             if (pe && bt_jmespath_compile(pe, &o->per_event, &err) == 0 &&
                 (o->tmp = bt_arena_new(1 << 16, 0)))
                 o->mode = MODE_STREAM_QUERY;
@@ -194,6 +122,8 @@ int cli_out_event(cli_out *o, const bt_event *ev)
         flush(o, 0);
         return o->failed ? BT_EIO : 0;
     }
+    if (o->mode == MODE_HUMAN)
+        return events_view_add(o->view, ev);
     if (o->mode == MODE_COLLECT) {
         v = bt_ct_record_cli_value(o->arena, ev);
         if (!v || bt_json_array_push(o->arena, o->events, v))
@@ -218,7 +148,7 @@ int cli_out_event(cli_out *o, const bt_event *ev)
             return BT_ESTOP; /* the caller stops; cli_out_finish returns EXIT_USAGE */
         }
         for (i = 0; res->type == BT_JSON_ARRAY && i < res->len; i++) {
-            bt_json *c = clone(o->arena, res->u.items[i]);
+            bt_json *c = cli_json_clone(o->arena, res->u.items[i]);
             if (!c || bt_json_array_push(o->arena, o->events, c))
                 return BT_ENOMEM;
         }
@@ -292,19 +222,59 @@ static int apply_and_write(bt_format_kind kind, bt_jmespath *q, const char *titl
     return write_value(kind, title, res);
 }
 
+void cli_out_next_token(cli_out *o, const char *token)
+{
+    free(o->next_token);
+    o->next_token = strdup(token);
+}
+
+/* The token where it has no place in the output: a line on stderr. */
+static void token_note(const cli_out *o)
+{
+    if (o->next_token)
+        cli_warn("more: continue with --starting-token %s", o->next_token);
+}
+
+void cli_out_discard(cli_out *o)
+{
+    if (!o)
+        return;
+    free(o->next_token);
+    if (o->mode == MODE_HUMAN && o->view)
+        events_view_finish(o->view, NULL);
+    bt_buf_dispose(&o->buf);
+    bt_jmespath_free(o->query);
+    bt_jmespath_free(o->per_event);
+    bt_arena_free(o->tmp);
+    bt_arena_free(o->arena);
+    free(o);
+}
+
 int cli_out_finish(cli_out *o)
 {
     int code = EXIT_OK;
-    if (o->mode == MODE_STREAM_JSON) {
+    if (o->mode == MODE_STREAM_JSON && o->next_token) {
+        bt_buf_puts(&o->buf, o->n ? "\n    ],\n    \"NextToken\": "
+                                  : "{\n    \"Events\": [],\n    \"NextToken\": ");
+        bt_json_write_string(&o->buf, o->next_token, strlen(o->next_token), 0);
+        bt_buf_puts(&o->buf, "\n}\n");
+    } else if (o->mode == MODE_STREAM_JSON) {
         bt_buf_puts(&o->buf, o->n ? "\n    ]\n}\n" : "{\n    \"Events\": []\n}\n");
+    }
+    if (o->mode == MODE_HUMAN) {
+        o->failed = events_view_finish(o->view, stdout) != 0;
+        o->view = NULL;
     } else if (o->mode == MODE_STREAM_QUERY) {
         code = write_value(o->format, o->title, o->events);
     } else if (o->mode == MODE_COLLECT && o->failed == 2) {
         code = EXIT_USAGE;
         o->failed = 0;
     } else if (o->mode == MODE_COLLECT) {
-        bt_json *root = bt_json_new_object(o->arena, 1);
-        if (!root || bt_json_object_put(o->arena, root, "Events", 6, o->events)) {
+        bt_json *root = bt_json_new_object(o->arena, 2), *tok = NULL;
+        if (o->next_token)
+            tok = bt_json_new_string(o->arena, o->next_token, strlen(o->next_token));
+        if (!root || bt_json_object_put(o->arena, root, "Events", 6, o->events) ||
+            (o->next_token && (!tok || bt_json_object_put(o->arena, root, "NextToken", 9, tok)))) {
             cli_err("out of memory");
             code = EXIT_ERROR;
         } else {
@@ -314,16 +284,13 @@ int cli_out_finish(cli_out *o)
     flush(o, 1);
     if (fflush(stdout) != 0)
         o->failed = 1;
+    if (o->mode != MODE_STREAM_JSON && o->mode != MODE_COLLECT)
+        token_note(o);
     if (o->failed && code == EXIT_OK) {
         cli_err("cannot write the output");
         code = EXIT_ERROR;
     }
-    bt_buf_dispose(&o->buf);
-    bt_jmespath_free(o->query);
-    bt_jmespath_free(o->per_event);
-    bt_arena_free(o->tmp);
-    bt_arena_free(o->arena);
-    free(o);
+    cli_out_discard(o);
     return code;
 }
 

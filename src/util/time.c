@@ -44,6 +44,13 @@ static int digits(const char *s, size_t len, size_t *i, int n, int *out)
     return 0;
 }
 
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
 int bt_time_parse_iso(const char *s, size_t len, int64_t *ms)
 {
     size_t i = 0;
@@ -69,8 +76,8 @@ int bt_time_parse_iso(const char *s, size_t len, int64_t *ms)
     }
     if (digits(s, len, &i, 2, &d))
         return BT_EPARSE;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31)
-        return BT_EPARSE;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        return BT_EPARSE; /* the calendar: 2026-02-30 is not 2 March */
     if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
         i++;
         if (digits(s, len, &i, 2, &h))
@@ -148,7 +155,7 @@ int bt_time_parse_java(const char *s, size_t len, int64_t *ms)
     for (k = 0; k < 12; k++)
         if (strcmp(mon, mons[k]) == 0)
             m = k + 1;
-    if (m < 0 || d < 1 || d > 31 || h < 1 || h > 12 || mi > 59 || sec > 60)
+    if (m < 0 || d < 1 || d > days_in_month(y, m) || h < 1 || h > 12 || mi > 59 || sec > 60)
         return BT_EPARSE;
     if (strcmp(ampm, "AM") == 0)
         h = h == 12 ? 0 : h;

@@ -1,6 +1,8 @@
 # lib.sh - helpers for the integration tests: checks that count and report, temp
 # dirs cleaned on exit, and the closing "N passed, M failed" line.
 set -u
+# hermetic: no user configuration file (~/.config/buildtrail/config.toml) applies
+export BUILDTRAIL_CONFIG=/dev/null
 PASS=0
 FAIL=0
 T=$(mktemp -d /tmp/bt-it.XXXXXX)

@@ -23,6 +23,14 @@ static void test_time(void)
     CHECK_INT(bt_time_parse_iso("20131102T010628Z", 16, &ms), 0);
     CHECK_INT(ms, 1383354388000LL);
     CHECK(bt_time_parse_iso("2026-13-01", 10, &ms) != 0);
+    /* the calendar: no 30 February, 31 April; 29 February only in leap years */
+    CHECK(bt_time_parse_iso("2026-02-30", 10, &ms) != 0);
+    CHECK(bt_time_parse_iso("2026-02-29", 10, &ms) != 0);
+    CHECK(bt_time_parse_iso("2026-04-31T00:00:00Z", 20, &ms) != 0);
+    CHECK_INT(bt_time_parse_iso("2024-02-29", 10, &ms), 0);
+    CHECK_INT(bt_time_parse_iso("2000-02-29", 10, &ms), 0);
+    CHECK(bt_time_parse_iso("1900-02-29", 10, &ms) != 0);
+    CHECK(bt_time_parse_user("2026-02-30", now, &ms, &err) != 0);
     CHECK(bt_time_parse_iso("yesterday", 9, &ms) != 0);
     CHECK_INT(bt_time_parse_java("Sep 1, 2017 4:12:29 PM", 22, &ms), 0);
     CHECK_INT(ms, 1504282349000LL);
