@@ -11,6 +11,8 @@ commands=(
   'lookup:the live event history, as aws cloudtrail lookup-events (and more)'
   'serve:serve the LookupEvents API from the store (AWS CLI, SDKs)'
   'hunt:evaluate Sigma detection rules over the store or archives'
+  'watch:keep the store current and alert on new events (continuous)'
+  'alerts:list the alerts watch raised, with their delivery state; acknowledge t'
   'help:show help for a command, or the man page (--man)'
   'version:print the version'
 )
@@ -24,6 +26,8 @@ case $words[2] in
       '--force[Read files even if the store already holds them unchanged (duplicates ]' \
       '*--summary[Print the summary as text (default) or json]:FORMAT:' \
       '--progress[Show the progress bar even when stderr is not a terminal]' \
+      '*--max-record-size[Refuse records larger than this (default 1048576); each is counted (ex]:BYTES:' \
+      '*--rejects[Write each rejected record (one that does not convert, e.g]:FILE:_files' \
       '*--start-time[s3\://\: read the log files delivered from TIME'\''s day on (ISO 8601, epoc]:TIME:' \
       '*--end-time[s3\://\: read up to the day after TIME'\''s (delivery lags), default now]:TIME:' \
       '*--account[s3\://\: only this account'\''s logs (repeatable or comma-separated)]:ID:' \
@@ -45,6 +49,8 @@ case $words[2] in
       '*--output[human\: a table for people (time, event, source, principal, error, reso]:FORMAT:(json ndjson text table yaml yaml-stream csv human html)' \
       '*--from[Scan PATH (file, directory, - for stdin, or a trail'\''s S3 archive s3\://]:PATH:_files' \
       '*--rule[Only events that a Sigma detection rule matches\: a rule file, a direct]:PATH:_files' \
+      '*--max-record-size[With --from\: refuse records larger than this (default 1048576), counte]:BYTES:' \
+      '--insights[CloudTrail Insights events instead of API calls and build events (Even]' \
       '*--max-items[At most N events]:N:' \
       '*--starting-token[Continue where an earlier search with --max-items stopped (the store o]:TOKEN:' \
       '--reverse[Oldest first (default\: newest first)]' \
@@ -210,6 +216,44 @@ case $words[2] in
       '*--profile[AWS profile for s3\:// archives (credentials and settings from ~/.aws/c]:NAME:' \
       '*--addressing-style[auto (default\: virtual-hosted on AWS, path-style on a custom endpoint)]:STYLE:' \
       '*--max-concurrent-requests[Parallel S3 requests, each object parsed as it arrives (default 16)]:N:' \
+      '*--store[The store (SQLite database)]:PATH:_files' \
+      '*--threads[Parser threads (default\: one per CPU)]:N:' \
+      '--quiet[No progress or warnings on stderr]' \
+      '--debug[Explain what is done on stderr (never secrets)]' \
+      '*--color[Colour in the views for people\: auto (default\: when stdout is a termin]:WHEN:(auto always never)' \
+      '--utc[Print times in UTC]' \
+      '*:argument:_files' ;;
+  watch)
+    _arguments \
+      '*--rules[Sigma rules to evaluate on every new event\: a rule file, a directory o]:PATH:_files' \
+      '*--notify[Where alerts go (repeatable; default stdout)\: stdout, webhook\:URL (JSO]:TARGET:' \
+      '*--interval[Seconds between cycles (reading the sources; default 60)]:SECONDS:' \
+      '*--suppress[Fold an alert into the previous one of the same rule and build seen wi]:SECONDS:' \
+      '*--retry-max[Longest wait between delivery attempts (backoff from 1 s doubling; def]:SECONDS:' \
+      '*--output[The stdout notifier'\''s format\: ndjson (the alert documents, default) or]:FORMAT:(json ndjson text table yaml yaml-stream csv human html)' \
+      '*--cycles[Stop after N cycles (scripts and tests)]:N:' \
+      '*--endpoint-url[S3 endpoint for s3\:// archives (an S3-compatible store, a VPC endpoint]:URL:' \
+      '*--profile[AWS profile for s3\:// archives (credentials and settings from ~/.aws/c]:NAME:' \
+      '*--addressing-style[auto (default\: virtual-hosted on AWS, path-style on a custom endpoint)]:STYLE:' \
+      '*--max-concurrent-requests[Parallel S3 requests, each object parsed as it arrives (default 16)]:N:' \
+      '*--start-time[lookup\: sources\: the oldest events to fetch (ISO 8601, epoch seconds o]:TIME:' \
+      '*--end-time[lookup\: sources\: the newest events to fetch (default\: now; a later run]:TIME:' \
+      '*--rate[lookup\: sources\: LookupEvents calls per second per account and region ]:N:' \
+      '*--store[The store (SQLite database)]:PATH:_files' \
+      '*--threads[Parser threads (default\: one per CPU)]:N:' \
+      '--quiet[No progress or warnings on stderr]' \
+      '--debug[Explain what is done on stderr (never secrets)]' \
+      '*--color[Colour in the views for people\: auto (default\: when stdout is a termin]:WHEN:(auto always never)' \
+      '--utc[Print times in UTC]' \
+      '*:argument:_files' ;;
+  alerts)
+    _arguments \
+      '*--ack[Acknowledge alert ID (repeatable), then list nothing]:ID:' \
+      '--unacked[Only alerts not acknowledged]' \
+      '--pending[Only alerts with a delivery still to make]' \
+      '*--output[json (default), ndjson (raw records, one per line), text, table, yaml,]:FORMAT:(json ndjson text table yaml yaml-stream csv human html)' \
+      '*--query[A JMESPath expression applied to the output, as the AWS CLI'\''s --query]:JMESPATH:' \
+      '*--max-items[At most N events (newest first)]:N:' \
       '*--store[The store (SQLite database)]:PATH:_files' \
       '*--threads[Parser threads (default\: one per CPU)]:N:' \
       '--quiet[No progress or warnings on stderr]' \
