@@ -40,12 +40,6 @@ int build_live_opt(build_live_opts *l, int id, const char *v)
     return 1;
 }
 
-static void debug_line(void *payload, const char *line)
-{
-    (void)payload;
-    fprintf(stderr, "buildtrail: debug: %s\n", line);
-}
-
 /* The project, when the argument names it: project:uuid or .../build/project:uuid. */
 static void project_of(const char *arg, char *out, size_t cap)
 {
@@ -103,7 +97,7 @@ int build_live_timeline(const build_live_opts *l, const char *arg, const char *u
     lo.project = project[0] ? project : NULL;
     lo.start_ms = l->start_ms;
     lo.end_ms = l->end_ms;
-    lo.log = cli_debug ? debug_line : NULL;
+    lo.log = cli_debug ? cli_debug_line : NULL;
     rc = bt_build_timeline_live(&lo, o, out, &err);
     if (rc == BT_ENOTFOUND) {
         cli_err("build '%s': %s", arg, err.msg);

@@ -25,11 +25,11 @@
 /* Exit codes (documented in the man page, EXIT STATUS). */
 enum {
     EXIT_OK = 0,
-    EXIT_ERROR = 1,     /* runtime failure: store, I/O, out of memory */
-    EXIT_USAGE = 2,     /* bad option, bad value, bad expression */
-    EXIT_PARTIAL = 3,   /* finished, but some inputs could not be read */
-    EXIT_NOSTORE = 4,   /* the store does not exist or is not a buildtrail store */
-    EXIT_NOTFOUND = 5,  /* the thing asked for (build, event) is not there */
+    EXIT_ERROR = 1,    /* runtime failure: store, I/O, out of memory */
+    EXIT_USAGE = 2,    /* bad option, bad value, bad expression */
+    EXIT_PARTIAL = 3,  /* finished, but some inputs could not be read */
+    EXIT_NOSTORE = 4,  /* the store does not exist or is not a buildtrail store */
+    EXIT_NOTFOUND = 5, /* the thing asked for (build, event) is not there */
     /* `lookup` uses the AWS CLI's codes instead: */
     EXIT_AWS_USAGE = 252,
     EXIT_AWS_CONFIG = 253,
@@ -38,36 +38,39 @@ enum {
 };
 
 typedef enum opt_type {
-    OPT_FLAG,   /* no argument */
-    OPT_VALUE,  /* one argument (repeatable when the command allows it) */
+    OPT_FLAG,  /* no argument */
+    OPT_VALUE, /* one argument (repeatable when the command allows it) */
 } opt_type;
 
 typedef struct cli_opt {
-    const char *name;   /* long name, without "--" */
-    char short_name;    /* 0 for none */
+    const char *name; /* long name, without "--" */
+    char short_name;  /* 0 for none */
     opt_type type;
-    const char *arg;    /* metavar for help, e.g. "TIME" */
-    int id;             /* passed back to the command's handler */
-    const char *help;   /* one or two sentences */
+    const char *arg;  /* metavar for help, e.g. "TIME" */
+    int id;           /* passed back to the command's handler */
+    const char *help; /* one or two sentences */
 } cli_opt;
 
 /* An option group: shared tables are composed into commands. */
 typedef struct cli_group {
-    const char *title;  /* e.g. "Filters" */
+    const char *title; /* e.g. "Filters" */
     const cli_opt *opts;
     size_t n;
 } cli_group;
 
-#define CLI_GROUP(title, arr) {title, arr, sizeof(arr) / sizeof((arr)[0])}
+#define CLI_GROUP(title, arr)                                                                      \
+    {                                                                                              \
+        title, arr, sizeof(arr) / sizeof((arr)[0])                                                 \
+    }
 
 typedef struct cli_cmd {
     const char *name;
     int (*fn)(int argc, char **argv);
-    const char *summary;     /* one line for the command list */
-    const char *synopsis;    /* "ingest [options] PATH..." */
-    const char *description; /* paragraphs for --help and the man page */
+    const char *summary;            /* one line for the command list */
+    const char *synopsis;           /* "ingest [options] PATH..." */
+    const char *description;        /* paragraphs for --help and the man page */
     const cli_group *const *groups; /* NULL-terminated */
-    const char *examples;    /* lines, for --help and the man page */
+    const char *examples;           /* lines, for --help and the man page */
 } cli_cmd;
 
 extern const cli_cmd *const cli_commands[];
@@ -82,8 +85,8 @@ const cli_cmd *cli_find(const char *name);
  * printing a usage error.
  */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv,
-              int (*fn)(void *ctx, const cli_opt *opt, const char *value), void *ctx,
-              char ***pos, int *npos);
+              int (*fn)(void *ctx, const cli_opt *opt, const char *value), void *ctx, char ***pos,
+              int *npos);
 
 void cli_print_help(FILE *f, const cli_cmd *cmd);
 /* Says name is not a command (suggesting the closest one); returns EXIT_USAGE. */
@@ -101,27 +104,50 @@ int cli_parse_bytes(const char *opt, const char *v, size_t *out);
 int cli_fail(const bt_error *err, int code);
 extern int cli_quiet;
 extern int cli_debug;
+/* "buildtrail: debug: <line>" on stderr: the library's log callback (bt_aws_log_fn). */
+void cli_debug_line(void *payload, const char *line);
 
 /* ---- shared option groups (common.c) ---- */
 
 enum {
     /* ids 1000+ are shared options; commands use ids below 1000 */
     O_STORE = 1000,
-    O_START, O_END, O_EVENT_NAME, O_EVENT_SOURCE, O_USERNAME, O_RESOURCE_NAME,
-    O_RESOURCE_TYPE, O_ACCESS_KEY_ID, O_EVENT_ID, O_READ_ONLY, O_ERROR_CODE, O_ERRORS,
-    O_SOURCE_IP, O_ACCOUNT, O_REGION, O_PROJECT, O_BUILD, O_PRINCIPAL,
-    O_OUTPUT, O_QUERY, O_MAX_ITEMS, O_NO_COLOR, O_QUIET, O_DEBUG, O_THREADS,
+    O_START,
+    O_END,
+    O_EVENT_NAME,
+    O_EVENT_SOURCE,
+    O_USERNAME,
+    O_RESOURCE_NAME,
+    O_RESOURCE_TYPE,
+    O_ACCESS_KEY_ID,
+    O_EVENT_ID,
+    O_READ_ONLY,
+    O_ERROR_CODE,
+    O_ERRORS,
+    O_SOURCE_IP,
+    O_ACCOUNT,
+    O_REGION,
+    O_PROJECT,
+    O_BUILD,
+    O_PRINCIPAL,
+    O_OUTPUT,
+    O_QUERY,
+    O_MAX_ITEMS,
+    O_NO_COLOR,
+    O_QUIET,
+    O_DEBUG,
+    O_THREADS,
 };
 
 extern const cli_group cli_group_filters, cli_group_store, cli_group_output, cli_group_general;
 
 /* Common state filled by the shared options. */
 typedef struct cli_common {
-    const char *store;       /* --store */
+    const char *store; /* --store */
     bt_filter filter;
-    const char *output;      /* --output (NULL = command default) */
-    const char *query;       /* --query */
-    uint64_t max_items;      /* 0 = all */
+    const char *output; /* --output (NULL = command default) */
+    const char *query;  /* --query */
+    uint64_t max_items; /* 0 = all */
     int threads;
     int64_t now_ms;
     int hinted;
@@ -162,7 +188,10 @@ int cli_out_value(const char *format, const char *query, const char *title, cons
 
 enum {
     /* ids 2000+: the S3 options */
-    O_ENDPOINT_URL = 2000, O_PROFILE, O_ADDRESSING, O_CONCURRENCY,
+    O_ENDPOINT_URL = 2000,
+    O_PROFILE,
+    O_ADDRESSING,
+    O_CONCURRENCY,
 };
 
 /* --endpoint-url, --profile, --addressing-style, --max-concurrent-requests */
@@ -173,9 +202,9 @@ extern const cli_group cli_group_s3_select;
 typedef struct cli_s3 {
     const char *endpoint_url;
     const char *profile;
-    int addressing;          /* bt_s3_addressing */
-    int concurrency;         /* 0 = default */
-    char **owned;            /* split list values (the filter borrows them) */
+    int addressing;  /* bt_s3_addressing */
+    int concurrency; /* 0 = default */
+    char **owned;    /* split list values (the filter borrows them) */
     size_t nowned;
 } cli_s3;
 
@@ -203,8 +232,8 @@ struct bt_s3_scan_info;
 void cli_s3_report(const char *url, const struct bt_s3_scan_info *info, int rc);
 
 /* command definitions (cmd_<name>.c) */
-extern const cli_cmd cmd_ingest_def, cmd_search_def, cmd_info_def, cmd_builds_def,
-    cmd_build_def, cmd_help_def;
+extern const cli_cmd cmd_ingest_def, cmd_search_def, cmd_info_def, cmd_builds_def, cmd_build_def,
+    cmd_help_def;
 extern const cli_cmd cmd_lookup_def;
 extern const cli_cmd cmd_serve_def;
 

@@ -12,6 +12,7 @@
 #include "buildtrail/ingest.h"
 #include "buildtrail/store.h"
 #include "cli.h"
+#include "term.h"
 #include "ingest_lookup.h"
 
 enum { O_FORCE = 1, O_JSON_SUMMARY, O_PROGRESS, O_MAX_RECORD, O_REJECTS };
@@ -155,13 +156,6 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     return -1;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void on_reject(const char *source, const bt_reject *rj, void *payload)
 {
     ingest *in = payload;
@@ -194,29 +188,12 @@ static void on_lookup_done(const bt_ingest_lookup_region *r, void *payload)
         in->lookup_code = code;
 }
 
-static void debug_line(void *payload, const char *line)
-{
-    (void)payload;
-    fprintf(stderr, "buildtrail: debug: %s\n", line);
-}
-
-static void human_bytes(char *out, size_t n, double b)
-{
-    const char *u[] = {"B", "KB", "MB", "GB", "TB"};
-    int i = 0;
-    while (b >= 1000 && i < 4) {
-        b /= 1000;
-        i++;
-    }
-    snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
-}
-
 static int on_progress(const bt_ingest_stats *is, void *payload)
 {
     ingest *in = payload;
     const bt_read_stats *st = &is->read;
     uint64_t files_total = is->files_total, bytes_total = is->bytes_total;
-    double secs = (double)(mono_ms() - in->t0_ms) / 1000.0, frac;
+    double secs = (double)(cli_mono_ms() - in->t0_ms) / 1000.0, frac;
     char done[32], rate[32], eta[32] = "";
     int width = 24, fill, k;
 
@@ -228,7 +205,7 @@ static int on_progress(const bt_ingest_stats *is, void *payload)
     if (frac > 1)
         frac = 1;
     fill = (int)(frac * width);
-    human_bytes(done, sizeof done, (double)st->bytes_in);
+    cli_human_bytes(done, sizeof done, (double)st->bytes_in);
     snprintf(rate, sizeof rate, "%.0f", secs > 0 ? (double)st->records / secs : 0.0);
     if (frac > 0.01 && frac < 1) {
         double left = secs / frac - secs;
@@ -247,7 +224,7 @@ static int on_progress(const bt_ingest_stats *is, void *payload)
 static void print_summary(const ingest *in, const bt_ingest_stats *is)
 {
     bt_buf b = BT_BUF_INIT;
-    if (!bt_ingest_summary(&b, is, (double)(mono_ms() - in->t0_ms) / 1000.0, in->json_summary))
+    if (!bt_ingest_summary(&b, is, (double)(cli_mono_ms() - in->t0_ms) / 1000.0, in->json_summary))
         fwrite(b.data, 1, b.len, stdout);
     bt_buf_dispose(&b);
 }
@@ -335,12 +312,12 @@ static int run_ingest(ingest *in)
     o.source_error = on_source_error;
     o.s3_done = on_s3_done;
     o.lookup_done = on_lookup_done;
-    o.log = cli_debug ? debug_line : NULL;
+    o.log = cli_debug ? cli_debug_line : NULL;
     o.cancel = &g_interrupted;
     o.payload = in;
     o.reject = in->rejects ? on_reject : NULL;
     in->tty = (isatty(STDERR_FILENO) || in->progress) && !cli_quiet;
-    in->t0_ms = mono_ms();
+    in->t0_ms = cli_mono_ms();
     catch_signals();
     rc = bt_ingest_run(in->store, in->plan, &o, &st, &in->err);
     if (st.in_lookup)

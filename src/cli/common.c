@@ -38,7 +38,8 @@ static const cli_opt filter_opts[] = {
      "(role session AWSCodeBuild-<uuid>) and the calls that name it."},
     {"principal", 0, OPT_VALUE, "ARN", O_PRINCIPAL, "userIdentity.arn of the caller."},
 };
-const cli_group cli_group_filters = CLI_GROUP("Filters (repeats of one filter are ORed, different filters ANDed)", filter_opts);
+const cli_group cli_group_filters =
+    CLI_GROUP("Filters (repeats of one filter are ORed, different filters ANDed)", filter_opts);
 
 static const cli_opt store_opts[] = {
     {"store", 0, OPT_VALUE, "PATH", O_STORE,
@@ -48,9 +49,9 @@ static const cli_opt store_opts[] = {
 const cli_group cli_group_store = CLI_GROUP("Store", store_opts);
 
 static const cli_opt output_opts[] = {
-    {"output", 'o', OPT_VALUE, "FORMAT",
-     O_OUTPUT, "json (default), ndjson (raw records, one per line), text, table, yaml, "
-               "yaml-stream or csv; as the AWS CLI prints them."},
+    {"output", 'o', OPT_VALUE, "FORMAT", O_OUTPUT,
+     "json (default), ndjson (raw records, one per line), text, table, yaml, "
+     "yaml-stream or csv; as the AWS CLI prints them."},
     {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY,
      "A JMESPath expression applied to the output, as the AWS CLI's --query."},
     {"max-items", 0, OPT_VALUE, "N", O_MAX_ITEMS, "At most N events (newest first)."},
@@ -93,13 +94,20 @@ int cli_common_opt(cli_common *c, const cli_opt *opt, const char *value)
         int id;
         bt_filter_field field;
     } map[] = {
-        {O_EVENT_NAME, BT_F_EVENT_NAME},       {O_EVENT_SOURCE, BT_F_EVENT_SOURCE},
-        {O_USERNAME, BT_F_USERNAME},           {O_RESOURCE_NAME, BT_F_RESOURCE_NAME},
-        {O_RESOURCE_TYPE, BT_F_RESOURCE_TYPE}, {O_ACCESS_KEY_ID, BT_F_ACCESS_KEY_ID},
-        {O_EVENT_ID, BT_F_EVENT_ID},           {O_ERROR_CODE, BT_F_ERROR_CODE},
-        {O_SOURCE_IP, BT_F_SOURCE_IP},         {O_ACCOUNT, BT_F_ACCOUNT},
-        {O_REGION, BT_F_REGION},               {O_PROJECT, BT_F_PROJECT},
-        {O_BUILD, BT_F_BUILD},                 {O_PRINCIPAL, BT_F_PRINCIPAL},
+        {O_EVENT_NAME, BT_F_EVENT_NAME},
+        {O_EVENT_SOURCE, BT_F_EVENT_SOURCE},
+        {O_USERNAME, BT_F_USERNAME},
+        {O_RESOURCE_NAME, BT_F_RESOURCE_NAME},
+        {O_RESOURCE_TYPE, BT_F_RESOURCE_TYPE},
+        {O_ACCESS_KEY_ID, BT_F_ACCESS_KEY_ID},
+        {O_EVENT_ID, BT_F_EVENT_ID},
+        {O_ERROR_CODE, BT_F_ERROR_CODE},
+        {O_SOURCE_IP, BT_F_SOURCE_IP},
+        {O_ACCOUNT, BT_F_ACCOUNT},
+        {O_REGION, BT_F_REGION},
+        {O_PROJECT, BT_F_PROJECT},
+        {O_BUILD, BT_F_BUILD},
+        {O_PRINCIPAL, BT_F_PRINCIPAL},
     };
     bt_error err = BT_ERROR_INIT;
     uint64_t n;
@@ -191,3 +199,8 @@ bt_json *cli_time_value(bt_arena *a, int64_t ms)
     return v;
 }
 
+void cli_debug_line(void *payload, const char *line)
+{
+    (void)payload;
+    fprintf(stderr, "buildtrail: debug: %s\n", line);
+}

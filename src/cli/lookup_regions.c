@@ -75,12 +75,6 @@ int lk_setup_runs(lk *L, const bt_ct_plan *plan, lk_out *o, const char **regions
     return 0;
 }
 
-static void debug_line(void *payload, const char *line)
-{
-    (void)payload;
-    fprintf(stderr, "buildtrail: debug: %s\n", line);
-}
-
 static void *region_thread(void *arg)
 {
     lk_run_region(arg);
@@ -119,7 +113,7 @@ int lk_make_client(const lk *L, const char *region, bt_aws_client **cli, char *e
     cfg.lookup_events_rate = L->rate;
     cfg.user_agent = "buildtrail lookup";
     if (cli_debug)
-        cfg.log = debug_line;
+        cfg.log = cli_debug_line;
     if (bt_aws_client_new(cli, &cfg, &err)) {
         if (strstr(err.msg, "config profile")) {
             aws_msg("The config profile (%s) could not be found", L->profile ? L->profile : "?");

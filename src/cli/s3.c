@@ -137,12 +137,6 @@ void cli_s3_dispose(cli_s3 *s3)
     s3->nowned = 0;
 }
 
-static void debug_line(void *payload, const char *line)
-{
-    (void)payload;
-    fprintf(stderr, "buildtrail: debug: %s\n", line);
-}
-
 void cli_s3_aws_config(const cli_s3 *s3, bt_aws_config *cfg)
 {
     bt_aws_config init = BT_AWS_CONFIG_INIT;
@@ -151,7 +145,7 @@ void cli_s3_aws_config(const cli_s3 *s3, bt_aws_config *cfg)
     cfg->endpoint_url = s3->endpoint_url;
     cfg->user_agent = "buildtrail";
     if (cli_debug) {
-        cfg->log = debug_line;
+        cfg->log = cli_debug_line;
         cfg->log_payload = NULL;
     }
 }

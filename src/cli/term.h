@@ -5,6 +5,7 @@
 #define BT_CLI_TERM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef enum cli_color_mode { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER } cli_color_mode;
@@ -46,5 +47,10 @@ typedef struct cli_pager {
 void cli_pager_begin(cli_pager *p, int enabled);
 /* Shows what was written; returns 0 or -1 when it could not be written. */
 int cli_pager_end(cli_pager *p);
+
+/* Milliseconds of the monotonic clock (durations). */
+int64_t cli_mono_ms(void);
+/* b bytes for people: "512 B", "3.4 MB" (powers of 1000). */
+void cli_human_bytes(char *out, size_t n, double b);
 
 #endif
