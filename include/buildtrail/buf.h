@@ -25,12 +25,15 @@ typedef struct bt_buf {
     size_t cap;   /* maximum len; 0 means BT_BUF_DEFAULT_CAP */
 } bt_buf;
 
-#define BT_BUF_INIT {NULL, 0, 0, 0}
+#define BT_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 void bt_buf_init(bt_buf *b, size_t cap);
 void bt_buf_dispose(bt_buf *b);
-void bt_buf_clear(bt_buf *b);                 /* len = 0, keeps memory */
-int bt_buf_reserve(bt_buf *b, size_t extra);  /* ensure room for extra more bytes */
+void bt_buf_clear(bt_buf *b);                /* len = 0, keeps memory */
+int bt_buf_reserve(bt_buf *b, size_t extra); /* ensure room for extra more bytes */
 int bt_buf_append(bt_buf *b, const void *p, size_t n);
 int bt_buf_puts(bt_buf *b, const char *s);
 int bt_buf_putc(bt_buf *b, char c);
@@ -42,6 +45,9 @@ char *bt_buf_detach(bt_buf *b);
 
 /* Reads a whole file (or stdin for "-") into b, up to b's cap. */
 int bt_buf_read_file(bt_buf *b, const char *path, bt_error *err);
+
+/* The value of the hex digit c (0-9, a-f, A-F), or -1 when c is not one. */
+int bt_hex_value(int c);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "buildtrail/buf.h"
 #include "buildtrail/aws_sigv4.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -132,25 +133,15 @@ static int uri_encode(bt_buf *out, const char *s, size_t n, int keep_slash)
     return rc;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX escapes of s[0..n) into out (invalid escapes are kept literally). */
 static int uri_decode(bt_buf *out, const char *s, size_t n)
 {
     size_t i;
     int rc = 0;
     for (i = 0; i < n && rc == 0; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            rc = bt_buf_putc(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+        if (s[i] == '%' && i + 2 < n && bt_hex_value(s[i + 1]) >= 0 &&
+            bt_hex_value(s[i + 2]) >= 0) {
+            rc = bt_buf_putc(out, (char)(bt_hex_value(s[i + 1]) * 16 + bt_hex_value(s[i + 2])));
             i += 2;
         } else {
             rc = bt_buf_putc(out, s[i]);

@@ -215,6 +215,8 @@ int cli_s3_check_url(const char *url, bt_error *err);
 /* Handles an S3 option, and splits comma lists of --account / --region into the
  * filter of c: 0 handled, 1 not an S3 option, -1 bad value (message printed). */
 int cli_s3_opt(cli_s3 *s3, cli_common *c, const cli_opt *opt, const char *value);
+/* cli_s3_opt, then cli_common_opt: 0 handled, 1 neither, -1 bad value (printed). */
+int cli_s3_or_common_opt(cli_s3 *s3, cli_common *c, const cli_opt *opt, const char *value);
 /* Reads one s3:// archive: the walk is chosen by f's time window, accounts and
  * regions; skip (may be NULL) is asked about each object before it is read. Returns
  * what bt_scan_s3 returns (err filled); the AWS client is made here. */

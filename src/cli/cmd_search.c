@@ -101,10 +101,7 @@ static int rule_pass(search *s, const bt_event *ev)
 static int on_opt(void *ctx, const cli_opt *o, const char *v)
 {
     search *s = ctx;
-    int rc = o->id >= O_ENDPOINT_URL ? cli_s3_opt(&s->s3, &s->c, o, v) : 1;
-    if (rc <= 0)
-        return rc;
-    rc = cli_common_opt(&s->c, o, v);
+    int rc = cli_s3_or_common_opt(&s->s3, &s->c, o, v);
     if (rc <= 0)
         return rc;
     if (o->id == O_FROM) {

@@ -196,3 +196,9 @@ int cli_s3_scan(const cli_s3 *s3, const char *url, const bt_filter *f, const bt_
     bt_aws_client_free(client);
     return rc;
 }
+
+int cli_s3_or_common_opt(cli_s3 *s3, cli_common *c, const cli_opt *opt, const char *value)
+{
+    int rc = opt->id >= O_ENDPOINT_URL ? cli_s3_opt(s3, c, opt, value) : 1;
+    return rc <= 0 ? rc : cli_common_opt(c, opt, value);
+}

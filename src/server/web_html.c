@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "buildtrail/buf.h"
 #include "buildtrail/aws_s3.h"
 #include "server/web_int.h"
 
@@ -113,17 +114,6 @@ int web_urlenc(bt_buf *b, const char *s)
 
 /* ---- query strings ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into the arena ('+' is a space). */
 static char *decode(bt_arena *a, const char *s, size_t n)
 {
@@ -134,8 +124,9 @@ static char *decode(bt_arena *a, const char *s, size_t n)
     for (i = 0; i < n; i++) {
         if (s[i] == '+') {
             *o++ = ' ';
-        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            char c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < n && bt_hex_value(s[i + 1]) >= 0 &&
+                   bt_hex_value(s[i + 2]) >= 0) {
+            char c = (char)(bt_hex_value(s[i + 1]) * 16 + bt_hex_value(s[i + 2]));
             if (c)
                 *o++ = c;
             i += 2;

@@ -143,8 +143,7 @@ int bt_buf_read_file(bt_buf *b, const char *path, bt_error *err)
         rc = bt_buf_reserve(b, chunk);
         if (rc) {
             bt_error_set(err, rc, "'%s': %s", path,
-                         rc == BT_ELIMIT ? "file is larger than the size limit"
-                                         : "out of memory");
+                         rc == BT_ELIMIT ? "file is larger than the size limit" : "out of memory");
             goto done;
         }
         n = fread(b->data + b->len, 1, chunk, f);
@@ -162,4 +161,15 @@ done:
     if (f && !is_stdin)
         fclose(f);
     return rc;
+}
+
+int bt_hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
