@@ -49,6 +49,10 @@ int bt_buf_read_file(bt_buf *b, const char *path, bt_error *err);
 /* The value of the hex digit c (0-9, a-f, A-F), or -1 when c is not one. */
 int bt_hex_value(int c);
 
+/* Makes room for at least need elements of size elem in the malloc'd array *v of *cap
+ * elements (doubling, at least min_cap). 0, or BT_ENOMEM with *v unchanged. */
+int bt_array_grow(void **v, size_t *cap, size_t need, size_t elem, size_t min_cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -133,14 +133,8 @@ static int call_failed(lk_region *r)
 
 static int push_item(lk_region *r, int64_t ms, bt_json *v)
 {
-    if (r->nitems == r->citems) {
-        size_t n = r->citems ? r->citems * 2 : 256;
-        lk_item *p = realloc(r->items, n * sizeof *p);
-        if (!p)
-            return BT_ENOMEM;
-        r->items = p;
-        r->citems = n;
-    }
+    if (bt_array_grow((void **)&r->items, &r->citems, r->nitems + 1, sizeof *r->items, 256))
+        return BT_ENOMEM;
     r->items[r->nitems].ms = ms;
     r->items[r->nitems].seq = r->nitems;
     r->items[r->nitems].v = v;

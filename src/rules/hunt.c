@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "buildtrail/buf.h"
 #include "buildtrail/event.h"
 #include "buildtrail/filter.h"
 #include "buildtrail/timeutil.h"
@@ -146,14 +147,8 @@ static int keep_alert(bt_hunt *h, const bt_hunt_alert *a)
 {
     halert *x;
     int rc;
-    if (h->n == h->cap) {
-        size_t n = h->cap ? h->cap * 2 : 256;
-        halert *v = realloc(h->alerts, n * sizeof *v);
-        if (!v)
-            return BT_ENOMEM;
-        h->alerts = v;
-        h->cap = n;
-    }
+    if (bt_array_grow((void **)&h->alerts, &h->cap, h->n + 1, sizeof *h->alerts, 256))
+        return BT_ENOMEM;
     x = &h->alerts[h->n];
     memset(x, 0, sizeof *x);
     x->time_ms = a->time_ms;
@@ -224,14 +219,8 @@ static int on_corr_alert(void *ud, const bt_rule_alert *al)
 static int feed_keep(bt_hunt *h, const bt_rule *r)
 {
     hfeed *f;
-    if (h->nfeed == h->capfeed) {
-        size_t n = h->capfeed ? h->capfeed * 2 : 256;
-        hfeed *v = realloc(h->feed, n * sizeof *v);
-        if (!v)
-            return BT_ENOMEM;
-        h->feed = v;
-        h->capfeed = n;
-    }
+    if (bt_array_grow((void **)&h->feed, &h->capfeed, h->nfeed + 1, sizeof *h->feed, 256))
+        return BT_ENOMEM;
     f = &h->feed[h->nfeed];
     f->time_ms = h->ev->time_ms;
     f->seq = h->seq++;

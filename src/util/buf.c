@@ -1,6 +1,7 @@
 /* buf.c - bt_buf, the growable NUL-terminated byte buffer with a size cap. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,4 +173,19 @@ int bt_hex_value(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+int bt_array_grow(void **v, size_t *cap, size_t need, size_t elem, size_t min_cap)
+{
+    size_t n = *cap ? *cap : min_cap;
+    void *p;
+    if (need <= *cap)
+        return 0;
+    while (n < need)
+        n *= 2;
+    if (n > SIZE_MAX / elem || !(p = realloc(*v, n * elem)))
+        return BT_ENOMEM;
+    *v = p;
+    *cap = n;
+    return 0;
 }
