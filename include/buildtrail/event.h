@@ -84,6 +84,34 @@ int bt_event_from_build_status(bt_arena *a, const bt_json *env, bt_event *ev, bt
 /* Deep-copies src (strings, raw, resources) into dst's arena. 0 or BT_ENOMEM. */
 int bt_event_copy(bt_arena *dst, const bt_event *src, bt_event *out);
 
+/* One entry of the resource table (src/core/resources.c, docs/store.md "Resources"):
+ * calls of `source` named `event` ("*": every call of the source) name a resource of
+ * `type` (as the CloudTrail event history names it) at `path`, a dotted path from
+ * "requestParameters" or "responseElements" where "name[]" walks every item of an
+ * array, e.g. "responseElements.instancesSet.items[].instanceId". */
+typedef struct bt_resource_rule {
+    const char *source;
+    const char *event;
+    const char *path;
+    const char *type;
+} bt_resource_rule;
+
+/* The table, sorted by source then event (bytewise); *n gets its length. Static
+ * storage, never freed. */
+const bt_resource_rule *bt_resource_rules(size_t *n);
+
+/* Called for every non-empty string a rule finds; name is borrowed from the record.
+ * A non-zero return stops the walk and is returned by bt_resource_rules_apply. */
+typedef int (*bt_resource_fn)(void *ctx, const bt_resource_rule *rule, const char *name);
+
+/* Applies the rules of (source, event) to a record's requestParameters (req) and
+ * responseElements (resp), either may be NULL: first the source's "*" rules, then
+ * those of the event, each in table order. Dispatch is two binary searches over the
+ * table; nothing is allocated. Returns 0 or fn's non-zero value. bt_event_from_record
+ * adds what this finds to the record's own resources (deduplicated, at most 64). */
+int bt_resource_rules_apply(const bt_json *req, const bt_json *resp, const char *source,
+                            const char *event, bt_resource_fn fn, void *ctx);
+
 /* If s contains "AWSCodeBuild-<uuid>", returns a pointer to the uuid (36 chars), else NULL. */
 const char *bt_event_codebuild_session_uuid(const char *s);
 

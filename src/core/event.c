@@ -5,6 +5,8 @@
 #include "buildtrail/event.h"
 #include "buildtrail/timeutil.h"
 
+/* an event keeps at most this many distinct resources: the record's own first, then the
+ * table's in its order, then the CodeBuild ones; later ones are dropped */
 #define MAX_RESOURCES 64
 
 static const char *str_of(const bt_json *v)
@@ -125,52 +127,16 @@ static int add_resource(bt_arena *a, bt_event *ev, const char *type, const char 
     return 0;
 }
 
-/* requestParameters keys that name the resource a call touches. */
-static const struct {
-    const char *key;
-    const char *type;
-} req_resources[] = {
-    {"bucketName", "AWS::S3::Bucket"},
-    {"stackName", "AWS::CloudFormation::Stack"},
-    {"changeSetName", "AWS::CloudFormation::ChangeSet"},
-    {"functionName", "AWS::Lambda::Function"},
-    {"cluster", "AWS::ECS::Cluster"},
-    {"service", "AWS::ECS::Service"},
-    {"family", "AWS::ECS::TaskDefinition"},
-    {"repositoryName", "AWS::ECR::Repository"},
-    {"roleName", "AWS::IAM::Role"},
-    {"policyArn", "AWS::IAM::Policy"},
-    {"roleArn", "AWS::IAM::Role"},
-    {"secretId", "AWS::SecretsManager::Secret"},
-    {"logGroupName", "AWS::Logs::LogGroup"},
-    {"keyId", "AWS::KMS::Key"},
-    {"topicArn", "AWS::SNS::Topic"},
-    {"queueUrl", "AWS::SQS::Queue"},
-    {"tableName", "AWS::DynamoDB::Table"},
-    {"pipelineName", "AWS::CodePipeline::Pipeline"},
-};
+/* bt_resource_rules_apply's callback: the table's finds join the event's resources */
+typedef struct derive_ctx {
+    bt_arena *a;
+    bt_event *ev;
+} derive_ctx;
 
-static int derive_request_resources(bt_arena *a, bt_event *ev, const bt_json *req)
+static int on_rule(void *ctx, const bt_resource_rule *rule, const char *name)
 {
-    size_t i, k;
-    int rc;
-    if (!req || req->type != BT_JSON_OBJECT)
-        return 0;
-    /* one pass over the request's members, each compared with the known keys */
-    for (i = 0; i < req->len; i++) {
-        const bt_json_member *m = &req->u.members[i];
-        if (m->value->type != BT_JSON_STRING)
-            continue;
-        for (k = 0; k < sizeof req_resources / sizeof req_resources[0]; k++) {
-            const char *key = req_resources[k].key;
-            if (!req_resources[k].type || key[0] != m->key[0] || strcmp(key, m->key) != 0)
-                continue;
-            if ((rc = add_resource(a, ev, req_resources[k].type, m->value->u.str)))
-                return rc;
-            break;
-        }
-    }
-    return 0;
+    derive_ctx *d = ctx;
+    return add_resource(d->a, d->ev, rule->type, name);
 }
 
 static int is_source(const bt_event *ev, const char *src)
@@ -248,8 +214,15 @@ static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
                     return rc;
             }
     }
-    if ((rc = derive_request_resources(a, ev, req)))
-        return rc;
+    /* then those the call names (src/core/resources.c) */
+    {
+        derive_ctx d;
+        d.a = a;
+        d.ev = ev;
+        if ((rc = bt_resource_rules_apply(req, resp, ev->event_source, ev->event_name, on_rule,
+                                          &d)))
+            return rc;
+    }
 
     ev->build_id = id;
     ev->project = proj;
