@@ -96,9 +96,11 @@ typedef struct bt_resource_rule {
     const char *type;
 } bt_resource_rule;
 
-/* The table, sorted by source then event (bytewise); *n gets its length. Static
- * storage, never freed. */
-const bt_resource_rule *bt_resource_rules(size_t *n);
+/* The table, flattened for listing: the rules of each source (sources in bytewise
+ * order), its "*" rules first, then its call rules sorted by event. bt_resource_rule_at
+ * returns NULL from index bt_resource_rule_count() on. Static storage, never freed. */
+size_t bt_resource_rule_count(void);
+const bt_resource_rule *bt_resource_rule_at(size_t i);
 
 /* Called for every non-empty string a rule finds; name is borrowed from the record.
  * A non-zero return stops the walk and is returned by bt_resource_rules_apply. */
@@ -106,9 +108,10 @@ typedef int (*bt_resource_fn)(void *ctx, const bt_resource_rule *rule, const cha
 
 /* Applies the rules of (source, event) to a record's requestParameters (req) and
  * responseElements (resp), either may be NULL: first the source's "*" rules, then
- * those of the event, each in table order. Dispatch is two binary searches over the
- * table; nothing is allocated. Returns 0 or fn's non-zero value. bt_event_from_record
- * adds what this finds to the record's own resources (deduplicated, at most 64). */
+ * those of the event, each in table order. Dispatch is a binary search for the source,
+ * then one for the event among the source's call rules; nothing is allocated. Returns
+ * 0 or fn's non-zero value. bt_event_from_record adds what this finds to the record's
+ * own resources (deduplicated, at most 64: later ones are dropped). */
 int bt_resource_rules_apply(const bt_json *req, const bt_json *resp, const char *source,
                             const char *event, bt_resource_fn fn, void *ctx);
 
