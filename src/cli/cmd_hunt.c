@@ -93,9 +93,7 @@ static int on_batch(void *ctx, const bt_batch *b)
 {
     hunt *s = ctx;
     size_t i;
-    int rc = 0;
-    if (b->note_len)
-        rc = bt_hunt_note(s->h, b->note, b->note_len, &s->err);
+    int rc = b->note_len ? bt_hunt_note(s->h, b->note, b->note_len, &s->err) : 0;
     for (i = 0; i < b->n && !rc; i++) {
         if (s->learning)
             rc = bt_build_tracker_learn(bt_hunt_tracker(s->h), &b->events[i]);
@@ -105,21 +103,14 @@ static int on_batch(void *ctx, const bt_batch *b)
     return rc;
 }
 
-/* In the scan's workers: the rules on the record the scan parsed (no lifecycle learning
- * in this pass). */
-static int on_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_arena *scratch,
-                      bt_buf *note)
+/* In the scan's workers: the rules on the record the scan parsed; in the lifecycle pass,
+ * only the events the tracker learns from reach on_batch. */
+static int on_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_arena *a, bt_buf *n)
 {
     hunt *s = ctx;
-    return bt_hunt_inspect(s->h, ev, rec, scratch, note);
-}
-
-/* The lifecycle pass: only the events the tracker learns from reach on_batch. */
-static int on_learn_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_arena *scratch,
-                            bt_buf *note)
-{
-    (void)ctx, (void)rec, (void)scratch, (void)note;
-    return bt_build_tracker_wants(ev) ? 0 : 1;
+    if (s->learning == 1)
+        return bt_build_tracker_wants(ev) ? 0 : 1;
+    return bt_hunt_inspect(s->h, ev, rec, a, n);
 }
 
 static void on_file_error(void *ctx, const char *path, const bt_error *err)
@@ -139,7 +130,7 @@ static int scan_pass(hunt *s, const bt_file_list *l, const bt_filter *f, bt_read
     so.threads = s->c.threads;
     so.filter = f;
     so.on_batch = on_batch;
-    so.inspect = s->learning == 1 ? on_learn_inspect : s->learning ? NULL : on_inspect;
+    so.inspect = s->learning == 2 ? NULL : on_inspect; /* 2: stdin, learning as it goes */
     so.on_file_error = on_file_error;
     so.ctx = s;
     for (i = 0, rc = 0; i < s->nfrom; i++)

@@ -297,6 +297,21 @@ static int feed_keep(bt_hunt *h, const bt_rule *r, int64_t time_ms, const char *
     return 0;
 }
 
+/* The alert of detection rule r on ev. */
+static void event_alert(bt_hunt_alert *a, const bt_rule *r, const bt_event *ev,
+                        const bt_rule_derived *d)
+{
+    memset(a, 0, sizeof *a);
+    a->rule = r;
+    a->time_ms = ev->time_ms;
+    a->event_id = ev->event_id;
+    a->account = ev->account;
+    a->region = ev->region;
+    a->build_id = d->build_id;
+    a->raw = ev->raw;
+    a->raw_len = ev->raw_len;
+}
+
 static int on_match(void *ud, const bt_rule *r)
 {
     bt_hunt *h = ud;
@@ -304,15 +319,7 @@ static int on_match(void *ud, const bt_rule *r)
     int rc = 0;
     if (r->info.alerts) {
         bt_hunt_alert a;
-        memset(&a, 0, sizeof a);
-        a.rule = r;
-        a.time_ms = ev->time_ms;
-        a.event_id = ev->event_id;
-        a.account = ev->account;
-        a.region = ev->region;
-        a.build_id = h->d->build_id;
-        a.raw = ev->raw;
-        a.raw_len = ev->raw_len;
+        event_alert(&a, r, ev, h->d);
         rc = keep_alert(h, &a);
     }
     if (!rc && r->nusers) {
@@ -410,15 +417,7 @@ static int on_match_mt(void *ud, const bt_rule *r)
         goto fail;
     if (r->info.alerts) {
         bt_hunt_alert a;
-        memset(&a, 0, sizeof a);
-        a.rule = r;
-        a.time_ms = ev->time_ms;
-        a.event_id = ev->event_id;
-        a.account = ev->account;
-        a.region = ev->region;
-        a.build_id = x->d->build_id;
-        a.raw = ev->raw;
-        a.raw_len = ev->raw_len;
+        event_alert(&a, r, ev, x->d);
         if ((rc = bt_hunt_alert_json(x->note, &a)))
             goto fail;
         nr.json_len = (uint32_t)(x->note->len - at - sizeof nr);
