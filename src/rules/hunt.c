@@ -59,7 +59,7 @@ struct bt_hunt {
     size_t nfeed, capfeed;
     uint64_t seq;
     atomic_uint_fast64_t seen, parsed; /* counted by scan workers too (bt_hunt_inspect) */
-    spill_win win[SPILL_WINDOWS]; /* unspill's read windows over the spill file */
+    spill_win win[SPILL_WINDOWS];      /* unspill's read windows over the spill file */
     uint64_t win_clock;
     int dirty; /* written since the last flush */
     /* the event being evaluated */
@@ -172,8 +172,8 @@ static int unspill(bt_hunt *h, uint64_t off, uint32_t len, bt_buf *b)
     if (!w) {
         /* aligned windows: an alert read before its neighbours still falls in one */
         uint64_t at = off / SPILL_WINDOW * SPILL_WINDOW;
-        size_t want = (size_t)(off + len - at) > SPILL_WINDOW ? (size_t)(off + len - at)
-                                                              : SPILL_WINDOW;
+        size_t want =
+            (size_t)(off + len - at) > SPILL_WINDOW ? (size_t)(off + len - at) : SPILL_WINDOW;
         ssize_t got;
         for (w = &h->win[0], i = 1; i < SPILL_WINDOWS; i++)
             if (h->win[i].used < w->used)
@@ -444,11 +444,12 @@ int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena
     atomic_fetch_add(&h->seen, 1);
     if (!bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
         return 1;
+    /* derived first: it may reset scratch (what it keeps is in projbuf and idbuf) */
+    rules_derive(h->tracker, ev, &d, scratch, projbuf, sizeof projbuf, idbuf, sizeof idbuf);
     bt_arena_reset(scratch);
     if (!rec && bt_json_parse(scratch, ev->raw, ev->raw_len, NULL, (bt_json **)&rec, NULL))
         return 1;
     atomic_fetch_add(&h->parsed, 1);
-    rules_derive(h->tracker, ev, &d, scratch, projbuf, sizeof projbuf, idbuf, sizeof idbuf);
     memset(&x, 0, sizeof x);
     x.h = h;
     x.ev = ev;

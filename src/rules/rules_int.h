@@ -232,7 +232,7 @@ typedef struct rmctx {
     const bt_rule_derived *derived;
     bt_json dfix[DF_NFIXED];
     bool dset[DF_NFIXED];
-    bool own_md;           /* regexes use md (made on first use), not the set's */
+    bool own_md; /* regexes use md (made on first use), not the set's */
     pcre2_match_data *md;
 } rmctx;
 void rules_mctx_init(rmctx *m, const bt_ruleset *rs, const bt_json *record,

@@ -311,8 +311,7 @@ static bool match_scalar(const rvalue *v, const bt_json *j, rmctx *m)
                                    : d >= v->num;
     case V_REGEX: /* the required literal first: cheaper than the regex */
         return scalar_text(j, buf, sizeof buf, &s, &n) &&
-               (!v->llen || find_text(s, n, v->lit, v->llen, v->cased)) &&
-               match_data(v, m) &&
+               (!v->llen || find_text(s, n, v->lit, v->llen, v->cased)) && match_data(v, m) &&
                pcre2_match(v->re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK, match_data(v, m),
                            NULL) >= 0;
     case V_CIDR: return match_cidr(v, j);

@@ -21,9 +21,9 @@
 /* Fields whose filter values appear verbatim in any record that matches them (unlike
  * username "root", or resource names that extraction derives). */
 static const bt_filter_field verbatim_fields[] = {
-    BT_F_EVENT_NAME, BT_F_EVENT_SOURCE, BT_F_ERROR_CODE, BT_F_ACCOUNT, BT_F_REGION,
-    BT_F_SOURCE_IP,  BT_F_ACCESS_KEY_ID, BT_F_EVENT_ID,  BT_F_PRINCIPAL, BT_F_BUILD,
-    BT_F_PROJECT};
+    BT_F_EVENT_NAME, BT_F_EVENT_SOURCE, BT_F_ERROR_CODE,    BT_F_ACCOUNT,
+    BT_F_REGION,     BT_F_SOURCE_IP,    BT_F_ACCESS_KEY_ID, BT_F_EVENT_ID,
+    BT_F_PRINCIPAL,  BT_F_BUILD,        BT_F_PROJECT};
 #define NVERBATIM (sizeof verbatim_fields / sizeof verbatim_fields[0])
 
 /* A filter value searched in the whole input once, not in every record: at is where it
@@ -133,8 +133,10 @@ static size_t record_end(const char *d, size_t i, size_t len)
             q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))) << sh;
             bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')))
                   << sh;
-            op |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_set1_epi8('{'))) << sh;
-            cl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_set1_epi8('}'))) << sh;
+            op |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_set1_epi8('{')))
+                  << sh;
+            cl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_set1_epi8('}')))
+                  << sh;
         }
 #else
         for (k = 0; k < 64; k++) {
@@ -847,8 +849,7 @@ static int list_push(bt_file_list *l, const char *path, const struct stat *sb)
     if (!l->v[l->n].path)
         return BT_ENOMEM;
     l->v[l->n].size = sb ? (uint64_t)sb->st_size : 0;
-    l->v[l->n].mtime_ns =
-        sb ? (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec : 0;
+    l->v[l->n].mtime_ns = sb ? (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec : 0;
     l->v[l->n].walked = 0;
     l->v[l->n].error = NULL;
     l->n++;

@@ -66,8 +66,8 @@ struct scan_worker {
     int started;
     void *ws; /* the input's state for this worker */
     bt_arena *scratch;
-    bt_buf plain; /* decompressed data, reused from file to file */
-    const bt_json *rec; /* the JSON of the event being read (bt_read_opts.record) */
+    bt_buf plain;           /* decompressed data, reused from file to file */
+    const bt_json *rec;     /* the JSON of the event being read (bt_read_opts.record) */
     bt_arena *hook_scratch; /* o->inspect's, made at its first call */
     batch *cur;
     bt_read_stats st;

@@ -15,20 +15,31 @@
 #include "buildtrail/source.h"
 #include "tharness.h"
 
-#define R(id, name, extra)                                                                 \
-    "{\"eventVersion\":\"1.08\",\"eventID\":\"" id "\",\"eventTime\":\"2026-01-01T00:00:0" \
+#define R(id, name, extra)                                                                         \
+    "{\"eventVersion\":\"1.08\",\"eventID\":\"" id "\",\"eventTime\":\"2026-01-01T00:00:0"         \
     "0Z\",\"eventName\":\"" name "\",\"eventSource\":\"codebuild.amazonaws.com\"" extra "}"
 
 /* Records whose bytes try the boundary finder: braces and brackets in strings, escaped
  * quotes and backslashes, the literal in another field, records longer than 64 bytes
  * with structure across block edges. */
-#define DOC_RECORDS                                                                        \
-    R("a1", "StartBuild", ",\"requestParameters\":{\"x\":\"}]{[\"}")                     \
-    "," R("a2", "StopBuild", ",\"requestParameters\":{\"note\":\"StartBuild\"}")           \
-    "," R("a3", "StopBuild", ",\"p\":\"a \\\" } b\"")                                      \
-    "," R("a4", "StartBuild", ",\"p\":\"\\\\\",\"q\":[[{},{\"r\":[]}]]")                   \
-    "," R("a5", "BatchGetBuilds", ",\"p\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"") \
-    "," R("a6", "StartBuildBatch", "")
+#define DOC_RECORDS                                                                                                    \
+    R("a1", "StartBuild", ",\"requestParameters\":{\"x\":\"}]{[\"}")                                                   \
+    "," R("a2", "StopBuild", ",\"requestParameters\":{\"note\":\"StartBuild\"}") "," R(                                \
+        "a3", "StopBuild",                                                                                             \
+        ",\"p\":\"a \\\" } b\"") "," R("a4", "StartBuild",                                                             \
+                                       ",\"p\":\"\\\\\",\"q\":[[{},{\"r\":[]}]]") "," R("a5",                          \
+                                                                                        "BatchGet"                     \
+                                                                                        "Builds",                      \
+                                                                                        ",\"p\":"                      \
+                                                                                        "\"xxxxxx"                     \
+                                                                                        "xxxxxxxx"                     \
+                                                                                        "xxxxxxxx"                     \
+                                                                                        "xxxxxxxx"                     \
+                                                                                        "xxxxxxxx"                     \
+                                                                                        "xxxxxxx"                      \
+                                                                                        "\"") "," R("a6",              \
+                                                                                                    "StartBuildBatch", \
+                                                                                                    "")
 
 typedef struct got {
     char ids[64][8];
