@@ -288,6 +288,7 @@ static int print_alerts(hunt *s)
         n = (size_t)s->c.max_items;
     if (!json && strcmp(fmt, "ndjson") != 0)
         return print_summary(s, fmt, n);
+    setvbuf(stdout, NULL, _IOFBF, 1 << 20); /* nothing written yet: few, large writes */
     if (json)
         fputs(n ? "[\n" : "[", stdout);
     for (i = 0; i < n; i++) {
