@@ -46,7 +46,7 @@ t sh -c "'$BT' search --from '$A/AWSLogs' --event-name StartBuild -o ndjson | wc
 s_bt=$(secs); r_bt=$(rss); c_bt=$(cpu)
 t sh -c "xargs zcat < '$W/files' | jq -c '.Records[] | select(.eventName == \"StartBuild\")' | wc -l > '$W/n.jq'"
 s_jq=$(secs); r_jq=$(rss)
-printf '  buildtrail search --from  %7.2f s  %6s MB/s  %4s MB RSS  %s matches\n' "$s_bt" "$(rate "$s_bt")" "$r_bt" "$(cat "$W/n.bt")"
+printf '  buildtrail search --from  %7.2f s  %6s MB/s  %4s MB RSS  %s matches  (CPU %s s)\n' "$s_bt" "$(rate "$s_bt")" "$r_bt" "$(cat "$W/n.bt")" "$c_bt"
 printf '  zcat | jq                 %7.2f s  %6s MB/s  %4s MB RSS  %s matches  (buildtrail %.1fx faster)\n' \
   "$s_jq" "$(rate "$s_jq")" "$r_jq" "$(cat "$W/n.jq")" "$(echo "$s_jq / $s_bt" | bc -l)"
 D="$W/duckdb"
@@ -82,10 +82,6 @@ printf '  zcat (1 core)             %7.2f s  %6s MB/s\n' "$(secs)" "$(rate "$(se
 floor=$("$B/bench-gzip_speed" "$A/AWSLogs" "$NPROC" | awk '/threads/ {print $2}')
 printf '  search --from vs the %d-core libdeflate floor: %.2fx the floor time\n' "$NPROC" \
   "$(echo "($RAW / 1000000 / $floor) / 1" | bc -l | xargs -I{} echo "$s_bt / {}" | bc -l)"
-floor1=$("$B/bench-gzip_speed" "$A/AWSLogs" 1 | awk '/^ *libdeflate/ {print $2; exit}')
-printf '  search --from CPU %.2f s vs decompression CPU %.2f s (1-core libdeflate): %.2fx (steadier on a shared machine)\n' \
-  "$c_bt" "$(echo "$RAW / 1000000 / $floor1" | bc -l)" "$(echo "$c_bt / ($RAW / 1000000 / $floor1)" | bc -l)"
-
 echo
 echo "== ingest into a new store"
 S="$W/store.db"
