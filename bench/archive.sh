@@ -33,19 +33,20 @@ UNIQUE=$(jq .unique_events "$A/ground-truth.json")
 printf 'archive: %d log files, %.1f MB gz, %.1f MB JSON, %d unique events\n' \
   "$(logs | wc -l)" "$(echo "$GZ/1000000" | bc -l)" "$(echo "$RAW/1000000" | bc -l)" "$UNIQUE"
 
-t() { /usr/bin/time -f '%e %M' -o "$W/.time" "$@"; }
-secs() { cut -d' ' -f1 "$W/.time"; }
-rss() { echo "$(( $(cut -d' ' -f2 "$W/.time") / 1024 ))"; }
+t() { /usr/bin/time -f '%e %M %U %S' -o "$W/.time" "$@"; }
+secs() { tail -1 "$W/.time" | cut -d' ' -f1; }
+rss() { echo "$(( $(tail -1 "$W/.time" | cut -d' ' -f2) / 1024 ))"; }
+cpu() { tail -1 "$W/.time" | awk '{printf "%.2f", $3 + $4}'; } # user + system seconds
 rate() { echo "$RAW / $1 / 1000000" | bc -l | xargs printf '%.0f'; }
 
 echo
 echo "== scan: events named StartBuild (MB/s of decompressed JSON)"
 logs > "$W/files"
 t sh -c "'$BT' search --from '$A/AWSLogs' --event-name StartBuild -o ndjson | wc -l > '$W/n.bt'"
-s_bt=$(secs); r_bt=$(rss)
+s_bt=$(secs); r_bt=$(rss); c_bt=$(cpu)
 t sh -c "xargs zcat < '$W/files' | jq -c '.Records[] | select(.eventName == \"StartBuild\")' | wc -l > '$W/n.jq'"
 s_jq=$(secs); r_jq=$(rss)
-printf '  buildtrail search --from  %7.2f s  %6s MB/s  %4s MB RSS  %s matches\n' "$s_bt" "$(rate "$s_bt")" "$r_bt" "$(cat "$W/n.bt")"
+printf '  buildtrail search --from  %7.2f s  %6s MB/s  %4s MB RSS  %s matches  (CPU %s s)\n' "$s_bt" "$(rate "$s_bt")" "$r_bt" "$(cat "$W/n.bt")" "$c_bt"
 printf '  zcat | jq                 %7.2f s  %6s MB/s  %4s MB RSS  %s matches  (buildtrail %.1fx faster)\n' \
   "$s_jq" "$(rate "$s_jq")" "$r_jq" "$(cat "$W/n.jq")" "$(echo "$s_jq / $s_bt" | bc -l)"
 D="$W/duckdb"
@@ -81,7 +82,6 @@ printf '  zcat (1 core)             %7.2f s  %6s MB/s\n' "$(secs)" "$(rate "$(se
 floor=$("$B/bench-gzip_speed" "$A/AWSLogs" "$NPROC" | awk '/threads/ {print $2}')
 printf '  search --from vs the %d-core libdeflate floor: %.2fx the floor time\n' "$NPROC" \
   "$(echo "($RAW / 1000000 / $floor) / 1" | bc -l | xargs -I{} echo "$s_bt / {}" | bc -l)"
-
 echo
 echo "== ingest into a new store"
 S="$W/store.db"

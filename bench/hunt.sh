@@ -36,27 +36,32 @@ fi
 files=$(find "$A" -name '*.json.gz' -path '*/CloudTrail/*' | wc -l)
 echo "archive: $files log files, $(du -sh "$A" | cut -f1)"
 
-# seconds (3 decimals) and peak RSS (MB) of one run
+# seconds (3 decimals), peak RSS (MB) and CPU seconds (user + system) of one run: on a
+# shared machine the CPU time is the steadier figure
 run() {
-  local t0 t1 rss=0
+  local t0 t1 rss=0 cpu=0
   t0=$(date +%s%N)
   if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f '%M' -o "$W/.rss" "$@" >/dev/null 2>&1 || true
-    rss=$(tail -1 "$W/.rss")
+    /usr/bin/time -f '%M %U %S' -o "$W/.rss" "$@" >/dev/null 2>&1 || true
+    read -r rss u sy < <(tail -1 "$W/.rss")
+    cpu=$(awk -v u="$u" -v s="$sy" 'BEGIN{printf "%.2f", u + s}')
   else
     "$@" >/dev/null 2>&1 || true
   fi
   t1=$(date +%s%N)
-  printf '%d.%03d %d' $(( (t1 - t0) / 1000000000 )) $(( (t1 - t0) / 1000000 % 1000 )) $(( rss / 1024 ))
+  printf '%d.%03d %d %s' $(( (t1 - t0) / 1000000000 )) $(( (t1 - t0) / 1000000 % 1000 )) $(( rss / 1024 )) "$cpu"
 }
-best() { # the fastest of 3 runs: "secs rss"
+best() { # the fastest of 3 runs: "secs rss cpu"
   local i r b=""
   for i in 1 2 3; do
     r=$(run "$@")
-    if [ -z "$b" ] || awk -v a="${r% *}" -v c="${b% *}" 'BEGIN{exit !(a<c)}'; then b=$r; fi
+    if [ -z "$b" ] || awk -v a="${r%% *}" -v c="${b%% *}" 'BEGIN{exit !(a<c)}'; then b=$r; fi
   done
   echo "$b"
 }
+secs() { echo "${1%% *}"; }
+rssmb() { echo "$1" | cut -d' ' -f2; }
+cpus() { echo "$1" | cut -d' ' -f3; }
 [ -x /usr/bin/time ] || echo "(no /usr/bin/time: RSS not measured)"
 
 echo
@@ -64,14 +69,19 @@ echo "== over the files (--from $A)"
 s=$(best "$BT" search --from "$A" --event-name StartBuild -o ndjson)
 h=$(best "$BT" hunt "${RULES[@]}" --from "$A" -o ndjson)
 n=$("$BT" hunt "${RULES[@]}" --from "$A" -o ndjson | wc -l)
-printf '  search --from --event-name StartBuild   %7.3f s   peak RSS %4d MB\n' ${s% *} ${s#* }
-printf '  hunt --from (%d alerts)              %7.3f s   peak RSS %4d MB   %.2fx search (target <= 1.5x)\n' \
-  "$n" ${h% *} ${h#* } "$(awk -v a="${h% *}" -v b="${s% *}" 'BEGIN{print a/b}')"
+printf '  search --from --event-name StartBuild   %7.3f s   CPU %6.2f s   peak RSS %4d MB\n' \
+  "$(secs "$s")" "$(cpus "$s")" "$(rssmb "$s")"
+printf '  hunt --from (%d alerts)              %7.3f s   CPU %6.2f s   peak RSS %4d MB\n' \
+  "$n" "$(secs "$h")" "$(cpus "$h")" "$(rssmb "$h")"
+printf '  hunt --from / search --from: %.2fx the time, %.2fx the CPU (target <= 1.5x)\n' \
+  "$(awk -v a="$(secs "$h")" -v b="$(secs "$s")" 'BEGIN{print a/b}')" \
+  "$(awk -v a="$(cpus "$h")" -v b="$(cpus "$s")" 'BEGIN{print (b > 0 ? a/b : 0)}')"
 
 echo
 echo "== over the store ($S)"
 h=$(best "$BT" hunt "${RULES[@]}" --store "$S" -o ndjson)
-printf '  hunt (store)                            %7.3f s   peak RSS %4d MB   (target <= 2 s)\n' ${h% *} ${h#* }
+printf '  hunt (store, %d events)            %7.3f s   CPU %6.2f s   peak RSS %4d MB   (target <= 2 s)\n' \
+  "$EVENTS" "$(secs "$h")" "$(cpus "$h")" "$(rssmb "$h")"
 
 echo
 echo "== peer: zcat | jq evaluating three of the rules (buildspecOverride, source credentials,"

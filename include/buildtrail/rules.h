@@ -9,7 +9,8 @@
  * times, then bt_rules_compile once; or bt_rules_load, which does all of it. A set that
  * failed to load anything is poisoned: every later add/compile returns BT_EINVAL, so a
  * set is used whole or not at all (never half-loaded). After compile the set is
- * read-only, except for regex scratch space: use one set per thread.
+ * read-only, except for regex scratch space: use one set per thread (bt_hunt_inspect
+ * excepted: it may run in several threads at once).
  *
  * Ownership: the set owns every string and structure it hands out (bt_rule pointers,
  * info, plans, alerts' strings stay valid until bt_rules_free). Records and derived
@@ -256,6 +257,9 @@ void bt_build_tracker_free(bt_build_tracker *t); /* accepts NULL */
 /* Learns from one event: lifecycle facts (re-parsing the few records that carry them)
  * and the role session's calls and source addresses. 0 or BT_ENOMEM. */
 int bt_build_tracker_learn(bt_build_tracker *t, const bt_event *ev);
+/* False when bt_build_tracker_learn would learn nothing from ev (a scan's first pass
+ * may leave such events out). Thread-safe: reads ev only. */
+bool bt_build_tracker_wants(const bt_event *ev);
 /* Learns one build's summary (as bt_store_builds_find reports it): project, id, start,
  * end and status. 0 or BT_ENOMEM. */
 int bt_build_tracker_add_build(bt_build_tracker *t, const bt_build *b);
@@ -320,6 +324,19 @@ bt_build_tracker *bt_hunt_tracker(bt_hunt *h);
 bool bt_rules_need_lifecycle(const bt_ruleset *rs);
 /* Evaluates one event (pre-filter on ev->raw first). 0, BT_ENOMEM, BT_EIO. */
 int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err);
+/*
+ * bt_hunt_event split in two for a parallel scan (bt_scan_opts.inspect), for an
+ * unordered hunt whose tracker is no longer learning (after the first pass, or when
+ * the rules need no lifecycle): bt_hunt_inspect runs in the scan's worker threads (any
+ * number at once) on the record parsed once by the scan (rec, NULL: parsed from
+ * ev->raw in scratch, which is reset) and appends to note what its matches need (the
+ * alerts' JSON, the record for correlations); it returns 1 (the event itself is not
+ * needed any more) or BT_ENOMEM. bt_hunt_note, on one thread, in the scan's batch
+ * order, takes in each note: the same alerts, in the same order, as bt_hunt_event.
+ */
+int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena *scratch,
+                    bt_buf *note);
+int bt_hunt_note(bt_hunt *h, const char *note, size_t len, bt_error *err);
 /* End of input: replays correlation input (unordered), flushes windows, sorts. */
 int bt_hunt_finish(bt_hunt *h, bt_error *err);
 /* Alerts (after bt_hunt_finish: sorted, duplicates dropped). */

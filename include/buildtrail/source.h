@@ -110,6 +110,14 @@ typedef struct bt_read_opts {
     size_t max_record;    /* as bt_read_data_ex; 0 = BT_MAX_RECORD_DEFAULT */
     bt_reject_fn on_reject; /* each rejected record (may be NULL); counted in st->rejected */
     void *reject_ctx;
+    /* Where gzip input is decompressed: cleared and reused (its memory kept for the next
+     * call, which saves a fresh buffer per input); NULL = a buffer of the call's own. The
+     * records handed to fn point into it during the call. */
+    struct bt_buf *plain;
+    /* Non-NULL: while fn runs, *record is the parsed JSON value the event was made from
+     * (its src and src_len are the event's raw bytes), or NULL when there is none; it
+     * lives in scratch, valid during the call only. */
+    const struct bt_json **record;
 } bt_read_opts;
 
 /*
@@ -184,6 +192,8 @@ typedef struct bt_batch {
     bt_file_done *done;
     size_t n_done;
     void *prepared; /* what o->prepare made of it in the worker, or NULL */
+    const char *note; /* what o->inspect appended in the worker (note_len bytes) */
+    size_t note_len;
 } bt_batch;
 
 typedef struct bt_scan_opts {
@@ -211,6 +221,16 @@ typedef struct bt_scan_opts {
      * 16 bytes per distinct id (a UUID packed, another id hashed to 128 bits). Not
      * combined with prepare. */
     int dedup;
+    /* Optional, called in the worker thread for each event that passed the filter, with
+     * the JSON value it was read from (rec: its src is ev->raw; NULL when there is none)
+     * and a scratch arena of the worker's that the hook may reset; all valid during the
+     * call only. The hook may append bytes to note (the batch's: bt_batch.note), so that
+     * per-record work that needs no shared state runs in parallel on a record parsed
+     * once. Returns 0 to put ev in the batch, 1 to leave it out (saves copying it; still
+     * counted in st->matched; dedup does not see it), anything else stops the scan as
+     * out of memory. */
+    int (*inspect)(void *ctx, const bt_event *ev, const struct bt_json *rec, bt_arena *scratch,
+                   struct bt_buf *note);
 } bt_scan_opts;
 
 /* Reads all files of l in parallel. stats accumulate into st. Returns 0, or the first

@@ -93,7 +93,7 @@ static int on_batch(void *ctx, const bt_batch *b)
 {
     hunt *s = ctx;
     size_t i;
-    int rc = 0;
+    int rc = b->note_len ? bt_hunt_note(s->h, b->note, b->note_len, &s->err) : 0;
     for (i = 0; i < b->n && !rc; i++) {
         if (s->learning)
             rc = bt_build_tracker_learn(bt_hunt_tracker(s->h), &b->events[i]);
@@ -101,6 +101,16 @@ static int on_batch(void *ctx, const bt_batch *b)
             rc = bt_hunt_event(s->h, &b->events[i], &s->err);
     }
     return rc;
+}
+
+/* In the scan's workers: the rules on the record the scan parsed; in the lifecycle pass,
+ * only the events the tracker learns from reach on_batch. */
+static int on_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_arena *a, bt_buf *n)
+{
+    hunt *s = ctx;
+    if (s->learning == 1)
+        return bt_build_tracker_wants(ev) ? 0 : 1;
+    return bt_hunt_inspect(s->h, ev, rec, a, n);
 }
 
 static void on_file_error(void *ctx, const char *path, const bt_error *err)
@@ -120,6 +130,7 @@ static int scan_pass(hunt *s, const bt_file_list *l, const bt_filter *f, bt_read
     so.threads = s->c.threads;
     so.filter = f;
     so.on_batch = on_batch;
+    so.inspect = s->learning == 2 ? NULL : on_inspect; /* 2: stdin, learning as it goes */
     so.on_file_error = on_file_error;
     so.ctx = s;
     for (i = 0, rc = 0; i < s->nfrom; i++)
@@ -277,6 +288,7 @@ static int print_alerts(hunt *s)
         n = (size_t)s->c.max_items;
     if (!json && strcmp(fmt, "ndjson") != 0)
         return print_summary(s, fmt, n);
+    setvbuf(stdout, NULL, _IOFBF, 1 << 20); /* nothing written yet: few, large writes */
     if (json)
         fputs(n ? "[\n" : "[", stdout);
     for (i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
 #include "buildtrail/codebuild.h"
 #include "buildtrail/event.h"
 #include "buildtrail/rules.h"
+#include "rules_int.h"
 
 typedef struct tip {
     char addr[46]; /* an IPv4 or IPv6 address */
@@ -246,6 +247,11 @@ static int learn_facts(bt_build_tracker *t, const bt_event *ev)
     return 0;
 }
 
+bool bt_build_tracker_wants(const bt_event *ev)
+{
+    return bt_build_facts_possible(ev) || ev->actor_uuid;
+}
+
 int bt_build_tracker_learn(bt_build_tracker *t, const bt_event *ev)
 {
     tbuild *b;
@@ -305,7 +311,8 @@ static void derive_state(const tbuild *b, const bt_event *ev, bt_rule_derived *d
     }
 }
 
-void bt_build_tracker_derive(bt_build_tracker *t, const bt_event *ev, bt_rule_derived *d)
+void rules_derive(const bt_build_tracker *t, const bt_event *ev, bt_rule_derived *d,
+                  bt_arena *scratch, char *projbuf, size_t projsz, char *idbuf, size_t idsz)
 {
     const char *uuid = ev->actor_uuid ? ev->actor_uuid : ev->build_uuid;
     const tbuild *b;
@@ -322,11 +329,11 @@ void bt_build_tracker_derive(bt_build_tracker *t, const bt_event *ev, bt_rule_de
         d->project = ev->project;
     if (!d->project && ev->actor_uuid) {
         /* the console's role naming "codebuild-<project>-service-role" (a guess) */
-        bt_arena_reset(t->scratch);
-        d->project = bt_build_project_from_role(NULL, t->scratch, ev->principal_arn);
+        bt_arena_reset(scratch);
+        d->project = bt_build_project_from_role(NULL, scratch, ev->principal_arn);
         if (d->project) {
-            snprintf(t->projbuf, sizeof t->projbuf, "%s", d->project);
-            d->project = t->projbuf;
+            snprintf(projbuf, projsz, "%s", d->project);
+            d->project = projbuf;
         }
     }
     if (b && b->build_id)
@@ -334,12 +341,17 @@ void bt_build_tracker_derive(bt_build_tracker *t, const bt_event *ev, bt_rule_de
     else if (!ev->actor_uuid && ev->build_id)
         d->build_id = ev->build_id;
     else if (d->project) {
-        snprintf(t->idbuf, sizeof t->idbuf, "%s:%.36s", d->project, uuid);
-        d->build_id = t->idbuf;
+        snprintf(idbuf, idsz, "%s:%.36s", d->project, uuid);
+        d->build_id = idbuf;
     }
     if (!b)
         return;
     derive_state(b, ev, d);
     if (ev->actor_uuid)
         d->source_ip_known = ip_known(b, ev);
+}
+
+void bt_build_tracker_derive(bt_build_tracker *t, const bt_event *ev, bt_rule_derived *d)
+{
+    rules_derive(t, ev, d, t->scratch, t->projbuf, sizeof t->projbuf, t->idbuf, sizeof t->idbuf);
 }

@@ -4,6 +4,7 @@
  * the alerts written as JSON to a spill file and sorted by a compact index (memory does
  * not grow with the records of the alerts); and the store push-down of pinned event
  * names. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,13 @@ typedef struct hfeed {
     char eid[40];
 } hfeed;
 
+#define SPILL_WINDOWS 16
+
+typedef struct spill_win {
+    bt_buf buf;
+    uint64_t off, used; /* where buf starts in the file; last use (LRU) */
+} spill_win;
+
 struct bt_hunt {
     const bt_ruleset *rs;
     bt_hunt_opts o;
@@ -49,7 +57,11 @@ struct bt_hunt {
     size_t n, cap;
     hfeed *feed;
     size_t nfeed, capfeed;
-    uint64_t seq, seen, parsed;
+    uint64_t seq;
+    atomic_uint_fast64_t seen, parsed; /* counted by scan workers too (bt_hunt_inspect) */
+    spill_win win[SPILL_WINDOWS];      /* unspill's read windows over the spill file */
+    uint64_t win_clock;
+    int dirty; /* written since the last flush */
     /* the event being evaluated */
     const bt_event *ev;
     const bt_rule_derived *d;
@@ -70,6 +82,8 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     h->corr = bt_rules_corr_new(rs, &h->o.corr);
     h->scratch = bt_arena_new(256 << 10, 0);
     h->spill = tmpfile();
+    if (h->spill)
+        setvbuf(h->spill, NULL, _IOFBF, 1 << 20); /* few, large writes */
     if (!h->tracker || !h->corr || !h->scratch || !h->spill) {
         int rc = !h->spill && h->tracker && h->corr && h->scratch ? BT_EIO : BT_ENOMEM;
         bt_hunt_free(h);
@@ -81,6 +95,7 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
 
 void bt_hunt_free(bt_hunt *h)
 {
+    size_t i;
     if (!h)
         return;
     bt_build_tracker_free(h->tracker);
@@ -89,6 +104,8 @@ void bt_hunt_free(bt_hunt *h)
     if (h->spill)
         fclose(h->spill);
     bt_buf_dispose(&h->line);
+    for (i = 0; i < SPILL_WINDOWS; i++)
+        bt_buf_dispose(&h->win[i].buf);
     free(h->alerts);
     free(h->feed);
     free(h);
@@ -101,8 +118,8 @@ bt_build_tracker *bt_hunt_tracker(bt_hunt *h)
 
 void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed)
 {
-    *seen = h->seen;
-    *parsed = h->parsed;
+    *seen = atomic_load(&h->seen);
+    *parsed = atomic_load(&h->parsed);
 }
 
 bool bt_rules_need_lifecycle(const bt_ruleset *rs)
@@ -126,24 +143,60 @@ static int spill(bt_hunt *h, const void *p, size_t len, uint64_t *off)
     if (len && fwrite(p, 1, len, h->spill) != len)
         return BT_EIO;
     h->spill_len += len;
+    h->dirty = 1;
     return 0;
 }
 
-/* Reads [off, off + len) of the spill file into b (cleared first). */
+#define SPILL_WINDOW ((size_t)128 << 10)
+
+/* Reads [off, off + len) of the spill file into b (cleared first), through a few windows
+ * of SPILL_WINDOW bytes: the alerts, read in time order, come from a few regions of the
+ * file at a time (one per file stream of the scan), each read front to back. */
 static int unspill(bt_hunt *h, uint64_t off, uint32_t len, bt_buf *b)
 {
+    spill_win *w = NULL;
+    size_t i;
     bt_buf_clear(b);
-    if (fflush(h->spill) != 0 || bt_buf_reserve(b, (size_t)len + 1))
+    if (bt_buf_reserve(b, (size_t)len + 1))
         return BT_EIO;
-    if (pread(fileno(h->spill), b->data, len, (off_t)off) != (ssize_t)len)
-        return BT_EIO;
+    if (h->dirty) {
+        if (fflush(h->spill) != 0)
+            return BT_EIO;
+        h->dirty = 0;
+        for (i = 0; i < SPILL_WINDOWS; i++)
+            h->win[i].buf.len = 0;
+    }
+    for (i = 0; i < SPILL_WINDOWS && !w; i++)
+        if (off >= h->win[i].off && off + len <= h->win[i].off + h->win[i].buf.len)
+            w = &h->win[i];
+    if (!w) {
+        /* aligned windows: an alert read before its neighbours still falls in one */
+        uint64_t at = off / SPILL_WINDOW * SPILL_WINDOW;
+        size_t want =
+            (size_t)(off + len - at) > SPILL_WINDOW ? (size_t)(off + len - at) : SPILL_WINDOW;
+        ssize_t got;
+        for (w = &h->win[0], i = 1; i < SPILL_WINDOWS; i++)
+            if (h->win[i].used < w->used)
+                w = &h->win[i];
+        bt_buf_clear(&w->buf);
+        if (bt_buf_reserve(&w->buf, want + 1))
+            return BT_EIO;
+        got = pread(fileno(h->spill), w->buf.data, want, (off_t)at);
+        if (got < (ssize_t)(off + len - at))
+            return BT_EIO;
+        w->buf.len = (size_t)got;
+        w->off = at;
+    }
+    w->used = ++h->win_clock;
+    memcpy(b->data, w->buf.data + (off - w->off), len);
     b->len = len;
     b->data[len] = 0;
     return 0;
 }
 
-/* Serialises a and indexes it. */
-static int keep_alert(bt_hunt *h, const bt_hunt_alert *a)
+/* Indexes an alert whose JSON is json[0..len) and spills the JSON. */
+static int keep_alert_json(bt_hunt *h, int64_t time_ms, size_t rule_index, const char *eid,
+                           const char *json, size_t len)
 {
     halert *x;
     int rc;
@@ -151,17 +204,26 @@ static int keep_alert(bt_hunt *h, const bt_hunt_alert *a)
         return BT_ENOMEM;
     x = &h->alerts[h->n];
     memset(x, 0, sizeof *x);
-    x->time_ms = a->time_ms;
+    x->time_ms = time_ms;
     x->seq = h->seq++;
-    x->rule_index = (uint32_t)a->rule->index;
-    snprintf(x->eid, sizeof x->eid, "%s", a->event_id ? a->event_id : "");
-    bt_buf_clear(&h->line);
-    if ((rc = bt_hunt_alert_json(&h->line, a)) ||
-        (rc = spill(h, h->line.data, h->line.len, &x->off)))
+    x->rule_index = (uint32_t)rule_index;
+    snprintf(x->eid, sizeof x->eid, "%s", eid);
+    if ((rc = spill(h, json, len, &x->off)))
         return rc;
-    x->len = (uint32_t)h->line.len;
+    x->len = (uint32_t)len;
     h->n++;
     return 0;
+}
+
+/* Serialises a and indexes it. */
+static int keep_alert(bt_hunt *h, const bt_hunt_alert *a)
+{
+    int rc;
+    bt_buf_clear(&h->line);
+    if ((rc = bt_hunt_alert_json(&h->line, a)))
+        return rc;
+    return keep_alert_json(h, a->time_ms, a->rule->index, a->event_id ? a->event_id : "",
+                           h->line.data, h->line.len);
 }
 
 /* The build named in a group value holding a role session AWSCodeBuild-<uuid>. */
@@ -216,21 +278,38 @@ static int on_corr_alert(void *ud, const bt_rule_alert *al)
     return keep_alert(h, &a);
 }
 
-static int feed_keep(bt_hunt *h, const bt_rule *r)
+/* Keeps a match of r that feeds correlations (unordered input): replayed at the end. */
+static int feed_keep(bt_hunt *h, const bt_rule *r, int64_t time_ms, const char *eid,
+                     const char *raw, size_t raw_len)
 {
     hfeed *f;
     if (bt_array_grow((void **)&h->feed, &h->capfeed, h->nfeed + 1, sizeof *h->feed, 256))
         return BT_ENOMEM;
     f = &h->feed[h->nfeed];
-    f->time_ms = h->ev->time_ms;
+    f->time_ms = time_ms;
     f->seq = h->seq++;
     f->rule = r;
-    f->len = (uint32_t)h->ev->raw_len;
-    snprintf(f->eid, sizeof f->eid, "%s", h->ev->event_id ? h->ev->event_id : "");
-    if (spill(h, h->ev->raw, h->ev->raw_len, &f->off))
+    f->len = (uint32_t)raw_len;
+    snprintf(f->eid, sizeof f->eid, "%s", eid);
+    if (spill(h, raw, raw_len, &f->off))
         return BT_EIO;
     h->nfeed++;
     return 0;
+}
+
+/* The alert of detection rule r on ev. */
+static void event_alert(bt_hunt_alert *a, const bt_rule *r, const bt_event *ev,
+                        const bt_rule_derived *d)
+{
+    memset(a, 0, sizeof *a);
+    a->rule = r;
+    a->time_ms = ev->time_ms;
+    a->event_id = ev->event_id;
+    a->account = ev->account;
+    a->region = ev->region;
+    a->build_id = d->build_id;
+    a->raw = ev->raw;
+    a->raw_len = ev->raw_len;
 }
 
 static int on_match(void *ud, const bt_rule *r)
@@ -240,15 +319,7 @@ static int on_match(void *ud, const bt_rule *r)
     int rc = 0;
     if (r->info.alerts) {
         bt_hunt_alert a;
-        memset(&a, 0, sizeof a);
-        a.rule = r;
-        a.time_ms = ev->time_ms;
-        a.event_id = ev->event_id;
-        a.account = ev->account;
-        a.region = ev->region;
-        a.build_id = h->d->build_id;
-        a.raw = ev->raw;
-        a.raw_len = ev->raw_len;
+        event_alert(&a, r, ev, h->d);
         rc = keep_alert(h, &a);
     }
     if (!rc && r->nusers) {
@@ -256,7 +327,8 @@ static int on_match(void *ud, const bt_rule *r)
             rc = bt_rules_correlate(h->corr, r, h->rec, h->d, ev->time_ms,
                                     ev->event_id ? ev->event_id : "", on_corr_alert, h);
         else
-            rc = feed_keep(h, r);
+            rc = feed_keep(h, r, ev->time_ms, ev->event_id ? ev->event_id : "", ev->raw,
+                           ev->raw_len);
     }
     if (rc) {
         h->rc = rc;
@@ -294,7 +366,7 @@ int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err)
 {
     bt_json *rec;
     int rc;
-    h->seen++;
+    atomic_fetch_add(&h->seen, 1);
     if (h->o.ordered && (rc = bt_build_tracker_learn(h->tracker, ev)))
         return fail(err, rc);
     if (!bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
@@ -302,8 +374,139 @@ int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err)
     bt_arena_reset(h->scratch);
     if (bt_json_parse(h->scratch, ev->raw, ev->raw_len, NULL, &rec, NULL))
         return 0; /* it parsed once to become an event */
-    h->parsed++;
+    atomic_fetch_add(&h->parsed, 1);
     return evaluate(h, ev, rec, err);
+}
+
+/* ---- parallel evaluation (bt_hunt_inspect in scan workers, bt_hunt_note after) ----
+ * A note holds, per event with matches: a note_head, then per matching rule (load order)
+ * a note_rule and its alert's JSON (none for a rule that only feeds correlations), then
+ * the record when some matching rule feeds correlations. */
+typedef struct note_head {
+    int64_t time_ms;
+    uint32_t nrules;
+    uint32_t raw_len; /* 0: the record is not in the note */
+    char eid[40];
+} note_head;
+
+typedef struct note_rule {
+    uint32_t index;
+    uint32_t json_len;
+} note_rule;
+
+typedef struct inspect_ctx {
+    bt_hunt *h;
+    const bt_event *ev;
+    const bt_rule_derived *d;
+    bt_buf *note;
+    uint32_t nrules;
+    bool feeds;
+    int rc;
+} inspect_ctx;
+
+static int on_match_mt(void *ud, const bt_rule *r)
+{
+    inspect_ctx *x = ud;
+    const bt_event *ev = x->ev;
+    note_rule nr;
+    size_t at = x->note->len;
+    int rc;
+    nr.index = (uint32_t)r->index;
+    nr.json_len = 0;
+    if ((rc = bt_buf_append(x->note, &nr, sizeof nr)))
+        goto fail;
+    if (r->info.alerts) {
+        bt_hunt_alert a;
+        event_alert(&a, r, ev, x->d);
+        if ((rc = bt_hunt_alert_json(x->note, &a)))
+            goto fail;
+        nr.json_len = (uint32_t)(x->note->len - at - sizeof nr);
+        memcpy(x->note->data + at, &nr, sizeof nr);
+    }
+    x->feeds |= r->nusers > 0;
+    x->nrules++;
+    return 0;
+fail:
+    x->rc = rc;
+    return 1;
+}
+
+int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena *scratch,
+                    bt_buf *note)
+{
+    char projbuf[256], idbuf[512];
+    bt_rule_derived d;
+    inspect_ctx x;
+    note_head nh;
+    size_t start = note->len;
+    int rc;
+
+    atomic_fetch_add(&h->seen, 1);
+    if (!bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
+        return 1;
+    /* derived first: it may reset scratch (what it keeps is in projbuf and idbuf) */
+    rules_derive(h->tracker, ev, &d, scratch, projbuf, sizeof projbuf, idbuf, sizeof idbuf);
+    bt_arena_reset(scratch);
+    if (!rec && bt_json_parse(scratch, ev->raw, ev->raw_len, NULL, (bt_json **)&rec, NULL))
+        return 1;
+    atomic_fetch_add(&h->parsed, 1);
+    memset(&x, 0, sizeof x);
+    x.h = h;
+    x.ev = ev;
+    x.d = &d;
+    x.note = note;
+    memset(&nh, 0, sizeof nh);
+    if (bt_buf_append(note, &nh, sizeof nh))
+        return BT_ENOMEM;
+    rc = rules_match_mt(h->rs, rec, &d, on_match_mt, &x);
+    if (rc == BT_ESTOP && x.rc)
+        rc = x.rc;
+    if (rc || !x.nrules || (x.feeds && bt_buf_append(note, ev->raw, ev->raw_len))) {
+        note->len = start; /* nothing to say, or out of memory */
+        return rc || x.nrules ? BT_ENOMEM : 1;
+    }
+    nh.time_ms = ev->time_ms;
+    nh.nrules = x.nrules;
+    nh.raw_len = x.feeds ? (uint32_t)ev->raw_len : 0;
+    snprintf(nh.eid, sizeof nh.eid, "%s", ev->event_id ? ev->event_id : "");
+    memcpy(note->data + start, &nh, sizeof nh);
+    return 1;
+}
+
+int bt_hunt_note(bt_hunt *h, const char *note, size_t len, bt_error *err)
+{
+    size_t pos = 0;
+    while (pos + sizeof(note_head) <= len) {
+        note_head nh;
+        const char *rules, *raw;
+        size_t k, rpos;
+        memcpy(&nh, note + pos, sizeof nh);
+        rules = note + pos + sizeof nh;
+        /* the record follows the rules' entries */
+        for (k = 0, rpos = 0; k < nh.nrules; k++) {
+            note_rule nr;
+            memcpy(&nr, rules + rpos, sizeof nr);
+            rpos += sizeof nr + nr.json_len;
+        }
+        raw = rules + rpos;
+        for (k = 0, rpos = 0; k < nh.nrules; k++) {
+            note_rule nr;
+            const bt_rule *r;
+            int rc = 0;
+            memcpy(&nr, rules + rpos, sizeof nr);
+            r = h->rs->rules[nr.index];
+            if (nr.json_len)
+                rc = keep_alert_json(h, nh.time_ms, nr.index, nh.eid, rules + rpos + sizeof nr,
+                                     nr.json_len);
+            if (!rc && r->nusers)
+                rc = feed_keep(h, r, nh.time_ms, nh.eid, raw, nh.raw_len);
+            if (rc)
+                return fail(err, rc);
+            rpos += sizeof nr + nr.json_len;
+        }
+        pos = (size_t)(raw - note) + nh.raw_len;
+    }
+    return 0;
 }
 
 static int cmp_feed(const void *a, const void *b)
@@ -407,7 +610,9 @@ int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out)
 
 static void put_key_str(bt_buf *o, const char *key, const char *v)
 {
-    bt_buf_printf(o, ",\"%s\":", key);
+    bt_buf_puts(o, ",\"");
+    bt_buf_puts(o, key);
+    bt_buf_puts(o, "\":");
     if (v)
         bt_json_write_string(o, v, strlen(v), 0);
     else

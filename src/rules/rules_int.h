@@ -232,11 +232,21 @@ typedef struct rmctx {
     const bt_rule_derived *derived;
     bt_json dfix[DF_NFIXED];
     bool dset[DF_NFIXED];
+    bool own_md; /* regexes use md (made on first use), not the set's */
+    pcre2_match_data *md;
 } rmctx;
 void rules_mctx_init(rmctx *m, const bt_ruleset *rs, const bt_json *record,
                      const bt_rule_derived *derived);
 unsigned rules_top_hash(const char *key, size_t len);
 bool rules_eval(const rnode *n, rmctx *m);
+/* bt_rules_match, safe to call from several threads at once on the same set: regexes
+ * use match data of the call's own (made when one is evaluated) instead of the set's. */
+int rules_match_mt(const bt_ruleset *rs, const bt_json *record, const bt_rule_derived *derived,
+                   bt_rules_match_fn cb, void *ud);
+/* bt_build_tracker_derive without writing to t (safe from several threads while no one
+ * learns): the strings it makes go to projbuf and idbuf, scratch is reset. */
+void rules_derive(const bt_build_tracker *t, const bt_event *ev, bt_rule_derived *d,
+                  bt_arena *scratch, char *projbuf, size_t projsz, char *idbuf, size_t idsz);
 /* First value of a path as text (group-by, value_count); false when absent. */
 bool rules_value_text(const rpath *p, rmctx *m, char *buf, size_t bufsz, const char **s, size_t *n);
 bool rules_ieq(const char *a, size_t alen, const char *b, size_t blen);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +18,30 @@
 #define MATCH_MAX_DEPTH 32
 
 static unsigned char g_lower[256];
-static bool g_lower_init;
+static pthread_once_t g_lower_once = PTHREAD_ONCE_INIT;
 
-static void lower_init(void)
+static void lower_fill(void)
 {
     int i;
-    if (g_lower_init)
-        return;
     for (i = 0; i < 256; i++)
         g_lower[i] = (unsigned char)tolower(i);
-    g_lower_init = true;
+}
+
+/* Once, whichever thread comes first (worker threads match in parallel). */
+static void lower_init(void)
+{
+    pthread_once(&g_lower_once, lower_fill);
+}
+
+/* The match data a regex uses: the rule's own, or one of this call's (rules_match_mt:
+ * matching in several threads at once), made at the first regex evaluated. */
+static pcre2_match_data *match_data(const rvalue *v, rmctx *m)
+{
+    if (!m->own_md)
+        return v->md;
+    if (!m->md)
+        m->md = pcre2_match_data_create(1, NULL);
+    return m->md;
 }
 
 /* a (record text) equals b (pattern, already lowercase unless cased). */
@@ -296,8 +311,9 @@ static bool match_scalar(const rvalue *v, const bt_json *j, rmctx *m)
                                    : d >= v->num;
     case V_REGEX: /* the required literal first: cheaper than the regex */
         return scalar_text(j, buf, sizeof buf, &s, &n) &&
-               (!v->llen || find_text(s, n, v->lit, v->llen, v->cased)) &&
-               pcre2_match(v->re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK, v->md, NULL) >= 0;
+               (!v->llen || find_text(s, n, v->lit, v->llen, v->cased)) && match_data(v, m) &&
+               pcre2_match(v->re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK, match_data(v, m),
+                           NULL) >= 0;
     case V_CIDR: return match_cidr(v, j);
     case V_FIELDREF: {
         fref_arg fa;
@@ -441,6 +457,8 @@ void rules_mctx_init(rmctx *m, const bt_ruleset *rs, const bt_json *record,
     /* cleared field by field: only the used part of top[], dfix[k] only once dset[k] */
     m->record = record;
     m->top_ready = false;
+    m->md = NULL;
+    m->own_md = false;
     memset(m->dset, 0, sizeof m->dset);
     if (rs && rs->ntops && record && record->type == BT_JSON_OBJECT) {
         memset(m->top, 0, rs->ntops * sizeof m->top[0]);
@@ -566,22 +584,42 @@ size_t rules_bucket_of(const bt_ruleset *rs, const char *lower, size_t n)
     return (size_t)(hash_lower(lower, n) & (rs->nbuckets - 1));
 }
 
-int bt_rules_match(const bt_ruleset *rs, const bt_json *record, const bt_rule_derived *derived,
-                   bt_rules_match_fn cb, void *ud)
+/* Evaluates the candidate rules of m's record. */
+static int match_rules(const bt_ruleset *rs, rmctx *m, bt_rules_match_fn cb, void *ud)
 {
-    rmctx m;
     const size_t *list;
     size_t n, i;
-    if (!rs || !rs->compiled)
-        return BT_EINVAL;
-    rules_mctx_init(&m, rs, record, derived);
-    candidates(rs, &m, &list, &n);
+    candidates(rs, m, &list, &n);
     for (i = 0; i < n; i++) {
         const bt_rule *r = rs->rules[list ? list[i] : i];
         if (r->info.kind != BT_RULE_DETECTION)
             continue;
-        if (rules_eval(r->final, &m) && cb && cb(ud, r))
+        if (rules_eval(r->final, m) && cb && cb(ud, r))
             return BT_ESTOP;
     }
     return 0;
+}
+
+int bt_rules_match(const bt_ruleset *rs, const bt_json *record, const bt_rule_derived *derived,
+                   bt_rules_match_fn cb, void *ud)
+{
+    rmctx m;
+    if (!rs || !rs->compiled)
+        return BT_EINVAL;
+    rules_mctx_init(&m, rs, record, derived);
+    return match_rules(rs, &m, cb, ud);
+}
+
+int rules_match_mt(const bt_ruleset *rs, const bt_json *record, const bt_rule_derived *derived,
+                   bt_rules_match_fn cb, void *ud)
+{
+    rmctx m;
+    int rc;
+    if (!rs || !rs->compiled)
+        return BT_EINVAL;
+    rules_mctx_init(&m, rs, record, derived);
+    m.own_md = true;
+    rc = match_rules(rs, &m, cb, ud);
+    pcre2_match_data_free(m.md);
+    return rc;
 }

@@ -2,21 +2,45 @@
  * recursive file enumeration behind ingest and search --from. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "buildtrail/buf.h"
 #include "buildtrail/json.h"
 #include "buildtrail/source.h"
 #include "util/gzip.h"
 
+/* Fields whose filter values appear verbatim in any record that matches them (unlike
+ * username "root", or resource names that extraction derives). */
+static const bt_filter_field verbatim_fields[] = {
+    BT_F_EVENT_NAME, BT_F_EVENT_SOURCE, BT_F_ERROR_CODE,    BT_F_ACCOUNT,
+    BT_F_REGION,     BT_F_SOURCE_IP,    BT_F_ACCESS_KEY_ID, BT_F_EVENT_ID,
+    BT_F_PRINCIPAL,  BT_F_BUILD,        BT_F_PROJECT};
+#define NVERBATIM (sizeof verbatim_fields / sizeof verbatim_fields[0])
+
+/* A filter value searched in the whole input once, not in every record: at is where it
+ * next occurs at or after the last position asked (SIZE_MAX: nowhere after it). */
+typedef struct needle {
+    const char *s;
+    size_t n;
+    size_t at;
+    int known; /* at has been searched */
+} needle;
+
 typedef struct reader {
     const char *data;
     size_t len;
     const bt_filter *pre; /* prefilter: skip records that cannot match (NULL = none) */
+    needle needles[NVERBATIM * BT_FILTER_MAX_VALUES];
+    unsigned nfield[NVERBATIM]; /* needles of each verbatim field, in order */
     bt_arena *arena;
     bt_event_fn fn;
     void *ctx;
@@ -31,6 +55,7 @@ typedef struct reader {
     uint64_t index; /* records met in this input (rejected included) */
     bt_reject_fn on_reject;
     void *reject_ctx;
+    const bt_json **record; /* bt_read_opts.record */
 } reader;
 
 /* parse_at: the value is a container larger than max_record, skipped unparsed */
@@ -42,13 +67,6 @@ static size_t skip_ws(const char *d, size_t i, size_t len)
         i++;
     return i;
 }
-
-/* Fields whose filter values appear verbatim in any record that matches them (unlike
- * username "root", or resource names that extraction derives). */
-static const bt_filter_field verbatim_fields[] = {
-    BT_F_EVENT_NAME, BT_F_EVENT_SOURCE, BT_F_ERROR_CODE, BT_F_ACCOUNT, BT_F_REGION,
-    BT_F_SOURCE_IP,  BT_F_ACCESS_KEY_ID, BT_F_EVENT_ID,  BT_F_PRINCIPAL, BT_F_BUILD,
-    BT_F_PROJECT};
 
 /* End of the JSON object or array starting at d[i] (string-aware), or 0 when it is not
  * closed within len. *escapes is set if a backslash occurs inside. Strings are crossed
@@ -88,34 +106,162 @@ static size_t skip_container(const char *d, size_t i, size_t len, int *escapes)
     return 0;
 }
 
-/* False when the record d[from..to) cannot match r->pre: for some verbatim field none
- * of the filter's values occurs in its bytes. */
-static int may_match(const reader *r, size_t from, size_t to)
+/* End of the JSON object or array starting at d[i], or 0 when it is not closed within
+ * len or a backslash comes first (then the caller parses the record: a record with
+ * escapes is never skipped). 64 bytes at a time: masks of quotes, backslashes and
+ * brackets, strings tracked by a prefix XOR of the quotes. */
+static size_t record_end(const char *d, size_t i, size_t len)
 {
-    size_t k;
-    unsigned v;
-    for (k = 0; k < sizeof verbatim_fields / sizeof verbatim_fields[0]; k++) {
-        bt_filter_field f = verbatim_fields[k];
-        int hit = 0;
-        if (!r->pre->nvalues[f])
-            continue;
-        for (v = 0; v < r->pre->nvalues[f] && !hit; v++) {
-            const char *val = r->pre->values[f][v];
-            if (memmem(r->data + from, to - from, val, strlen(val)))
-                hit = 1;
+    uint64_t carry = 0; /* all ones: inside a string at the block's start */
+    int depth = 0;
+    size_t off;
+    for (off = i; off < len; off += 64) {
+        unsigned char tail[64];
+        const unsigned char *p = (const unsigned char *)d + off;
+        uint64_t q = 0, bs = 0, op = 0, cl = 0, in, m;
+        int k;
+        if (len - off < 64) {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, p, len - off);
+            p = tail;
         }
-        if (!hit)
+#if defined(__SSE2__)
+        for (k = 0; k < 4; k++) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+            __m128i y = _mm_or_si128(x, _mm_set1_epi8(0x20));
+            int sh = 16 * k;
+            q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"'))) << sh;
+            bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')))
+                  << sh;
+            op |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_set1_epi8('{')))
+                  << sh;
+            cl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_set1_epi8('}')))
+                  << sh;
+        }
+#else
+        for (k = 0; k < 64; k++) {
+            unsigned c = p[k], y = c | 0x20;
+            q |= (uint64_t)(c == '"') << k;
+            bs |= (uint64_t)(c == '\\') << k;
+            op |= (uint64_t)(y == '{') << k;
+            cl |= (uint64_t)(y == '}') << k;
+        }
+#endif
+        /* bytes from each quote up to the next one: inside strings (quotes included) */
+        in = q;
+        in ^= in << 1;
+        in ^= in << 2;
+        in ^= in << 4;
+        in ^= in << 8;
+        in ^= in << 16;
+        in ^= in << 32;
+        in ^= carry;
+        m = (op | cl) & ~in;
+        if (bs)
+            m &= (bs & -bs) - 1; /* only what precedes the first backslash */
+        while (m) {
+            int b = __builtin_ctzll(m);
+            if (op >> b & 1) {
+                depth++;
+            } else if (--depth == 0) {
+                return off + (size_t)b + 1;
+            } else if (depth < 0) {
+                return 0;
+            }
+            m &= m - 1;
+        }
+        if (bs)
+            return 0;
+        carry = (uint64_t)0 - (in >> 63);
+    }
+    return 0;
+}
+
+/* memmem, 16 positions at a time where SSE2 is there: the needle's first and last bytes
+ * compared at once, memcmp only where both agree (Wojciech Mula's "generic SIMD"). */
+static const char *find_bytes(const char *h, size_t hn, const char *nd, size_t n)
+{
+#if defined(__SSE2__)
+    if (n >= 2 && hn >= n + 15) {
+        const __m128i first = _mm_set1_epi8(nd[0]), last = _mm_set1_epi8(nd[n - 1]);
+        size_t i;
+        for (i = 0; i + n - 1 + 16 <= hn; i += 16) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(h + i + n - 1));
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+            while (m) {
+                unsigned b0 = (unsigned)__builtin_ctz(m);
+                if (memcmp(h + i + b0 + 1, nd + 1, n - 2) == 0)
+                    return h + i + b0;
+                m &= m - 1;
+            }
+        }
+        /* the last positions, fewer than 16 */
+        h += i;
+        hn -= i;
+    }
+#endif
+    return memmem(h, hn, nd, n);
+}
+
+/* True when the needle occurs within d[from..to). */
+static int needle_in(reader *r, needle *nd, size_t from, size_t to)
+{
+    if (!nd->known || (nd->at != SIZE_MAX && nd->at < from)) {
+        const char *h =
+            from < r->len ? find_bytes(r->data + from, r->len - from, nd->s, nd->n) : NULL;
+        nd->at = h ? (size_t)(h - r->data) : SIZE_MAX;
+        nd->known = 1;
+    }
+    return nd->at != SIZE_MAX && nd->at + nd->n <= to;
+}
+
+/* False when the record d[from..to) cannot match r->pre: for some verbatim field none
+ * of the filter's values occurs in its bytes. Each value is searched in the rest of
+ * the input once and found again only past its last occurrence, so a record far from
+ * every occurrence costs no search at all. */
+static int may_match(reader *r, size_t from, size_t to)
+{
+    size_t k, base = 0;
+    unsigned v;
+    for (k = 0; k < NVERBATIM; base += r->nfield[k], k++) {
+        int hit = 0;
+        for (v = 0; v < r->nfield[k] && !hit; v++)
+            hit = needle_in(r, &r->needles[base + v], from, to);
+        if (r->nfield[k] && !hit)
             return 0;
     }
     return 1;
 }
 
-static int deliver(reader *r, const bt_event *ev)
+/* The pre-filter's values as needles (none without a pre-filter). */
+static void needles_init(reader *r)
+{
+    size_t k, n = 0;
+    unsigned v;
+    for (k = 0; k < NVERBATIM; k++) {
+        bt_filter_field f = verbatim_fields[k];
+        r->nfield[k] = r->pre ? r->pre->nvalues[f] : 0;
+        for (v = 0; v < r->nfield[k]; v++, n++) {
+            r->needles[n].s = r->pre->values[f][v];
+            r->needles[n].n = strlen(r->needles[n].s);
+            r->needles[n].known = 0;
+        }
+    }
+}
+
+/* Hands ev, made from the JSON value v, to the consumer. */
+static int deliver(reader *r, const bt_event *ev, const bt_json *v)
 {
     int rc;
     r->st->records++;
     r->index++;
+    if (r->record)
+        *r->record = v && v->src == ev->raw && v->src_len == ev->raw_len ? v : NULL;
     rc = r->fn(r->ctx, ev);
+    if (r->record)
+        *r->record = NULL;
     if (rc)
         r->stop = rc;
     return rc;
@@ -160,7 +306,7 @@ static int handle_record(reader *r, const bt_json *rec)
     int rc = bt_event_from_record(r->arena, rec, &ev, r->err);
     if (rc)
         return reject(r, rc, rec->src, rec->src_len, 1);
-    return deliver(r, &ev);
+    return deliver(r, &ev, rec);
 }
 
 /* The one rule for a record: an object holding any of CloudTrail's record keys. */
@@ -244,7 +390,7 @@ static int handle_value(reader *r, const bt_json *v, int depth)
         }
         if (rc)
             return reject(r, rc, v->src, v->src_len, 1);
-        return deliver(r, &ev);
+        return deliver(r, &ev, v);
     }
     if (is_digest(v)) {
         r->st->digests++;
@@ -353,9 +499,8 @@ static int stream_object(reader *r, size_t *pos)
     } else {
         for (;;) {
             if (r->pre && !lookup && d[i] == '{') {
-                int esc;
-                size_t end = skip_container(d, i, r->len, &esc);
-                if (end && !esc && !may_match(r, i, end)) {
+                size_t end = record_end(d, i, r->len);
+                if (end && !may_match(r, i, end)) {
                     /* cannot match: counted, not parsed */
                     r->st->records++;
                     r->index++;
@@ -457,10 +602,9 @@ static int read_values(reader *r)
             continue;
         }
         if (r->pre && r->data[pos] == '{') {
-            int esc;
-            size_t end = skip_container(r->data, pos, r->len, &esc);
+            size_t end = record_end(r->data, pos, r->len);
             /* an EventBridge envelope or a record that cannot match */
-            if (end && !esc && !may_match(r, pos, end)) {
+            if (end && !may_match(r, pos, end)) {
                 r->st->records++;
                 r->index++;
                 pos = end;
@@ -533,7 +677,7 @@ int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_
                       bt_event_fn fn, void *ctx, bt_read_stats *st, bt_error *err)
 {
     bt_read_stats before = *st;
-    bt_buf plain = BT_BUF_INIT;
+    bt_buf own = BT_BUF_INIT, *plain = o->plain ? o->plain : &own;
     bt_error gz = BT_ERROR_INIT;
     reader r;
     int rc, gz_rc = 0;
@@ -541,15 +685,16 @@ int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_
     st->bytes_in += len;
     if (bt_gzip_is(data, len)) {
         /* a damaged stream keeps what decompressed before the damage */
-        if ((gz_rc = bt_gzip_decompress(data, len, &plain, &gz)) && gz_rc != BT_EPARSE) {
+        bt_buf_clear(plain);
+        if ((gz_rc = bt_gzip_decompress(data, len, plain, &gz)) && gz_rc != BT_EPARSE) {
             rc = gz_rc;
             *err = gz;
             goto done;
         }
         if (gz_rc)
             st->bad_parts++;
-        data = plain.data ? plain.data : "";
-        len = plain.len;
+        data = plain->data ? plain->data : "";
+        len = plain->len;
     }
     st->bytes_json += len;
     r.data = data;
@@ -568,6 +713,8 @@ int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_
     r.index = 0;
     r.on_reject = o->on_reject;
     r.reject_ctx = o->reject_ctx;
+    r.record = o->record;
+    needles_init(&r);
     rc = read_values(&r);
     if (!rc && !r.stop && !r.soft_rc && !gz_rc)
         rc = nothing_recognised(st, &before, err);
@@ -587,7 +734,7 @@ int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_
     }
 done:
     bt_arena_reset(scratch);
-    bt_buf_dispose(&plain);
+    bt_buf_dispose(&own);
     return rc;
 }
 
@@ -702,8 +849,7 @@ static int list_push(bt_file_list *l, const char *path, const struct stat *sb)
     if (!l->v[l->n].path)
         return BT_ENOMEM;
     l->v[l->n].size = sb ? (uint64_t)sb->st_size : 0;
-    l->v[l->n].mtime_ns =
-        sb ? (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec : 0;
+    l->v[l->n].mtime_ns = sb ? (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec : 0;
     l->v[l->n].walked = 0;
     l->v[l->n].error = NULL;
     l->n++;
@@ -745,8 +891,10 @@ static int note_loop(bt_file_list *l, const char *dir)
     return 0;
 }
 
-/* A directory entry: walked, listed, or skipped. */
-static int walk_entry(bt_file_list *l, const char *path, int depth, bt_error *err);
+/* A directory entry (path; name within the directory open as dfd): walked, listed, or
+ * skipped. */
+static int walk_entry(bt_file_list *l, const char *path, int dfd, const char *name, int depth,
+                      bt_error *err);
 
 static int walk(bt_file_list *l, const char *dir, int depth, bt_error *err)
 {
@@ -788,7 +936,7 @@ static int walk(bt_file_list *l, const char *dir, int depth, bt_error *err)
     }
     qsort(names, n, sizeof *names, cmp_names);
     for (i = 0; i < n && !rc; i++)
-        rc = walk_entry(l, names[i], depth, err);
+        rc = walk_entry(l, names[i], dirfd(d), names[i] + strlen(dir) + 1, depth, err);
 done:
     for (i = 0; i < n; i++)
         free(names[i]);
@@ -797,11 +945,13 @@ done:
     return rc;
 }
 
-static int walk_entry(bt_file_list *l, const char *path, int depth, bt_error *err)
+static int walk_entry(bt_file_list *l, const char *path, int dfd, const char *name, int depth,
+                      bt_error *err)
 {
     struct stat sb;
     int seen;
-    if (stat(path, &sb) != 0)
+    /* relative to the directory: no walk of the whole path for every entry */
+    if ((dfd >= 0 ? fstatat(dfd, name, &sb, 0) : stat(path, &sb)) != 0)
         return 0; /* vanished or dangling link */
     if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
         return 0;

@@ -3,10 +3,13 @@
  * s3.c), decompress, parse and filter them into batches; the calling thread consumes
  * the batches (store writes, result collection). Memory is bounded by the batch size
  * and the queue length, not by the input. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +34,7 @@ typedef struct batch {
     bt_read_stats delta;
     void *prepared;
     void (*release)(void *);
+    bt_buf note; /* bt_scan_opts.inspect's */
 } batch;
 
 /* The eventIDs a deduplicating scan has delivered: open addressing over 16-byte keys
@@ -44,6 +48,9 @@ typedef struct id_set {
 typedef struct pipe {
     const scan_input *in;
     id_set ids;
+    batch *pool; /* consumed batches kept for reuse (their arena and arrays): a scan
+                    does not fault in fresh memory for every batch */
+    size_t npool;
     const bt_scan_opts *o;
     atomic_int stop;
     pthread_mutex_t mu;
@@ -59,6 +66,9 @@ struct scan_worker {
     int started;
     void *ws; /* the input's state for this worker */
     bt_arena *scratch;
+    bt_buf plain;           /* decompressed data, reused from file to file */
+    const bt_json *rec;     /* the JSON of the event being read (bt_read_opts.record) */
+    bt_arena *hook_scratch; /* o->inspect's, made at its first call */
     batch *cur;
     bt_read_stats st;
     int oom;
@@ -184,7 +194,38 @@ static void batch_free(const scan_input *in, batch *b)
     free(b->done);
     free(b->errors);
     free(b->rejects);
+    bt_buf_dispose(&b->note);
     free(b);
+}
+
+/* Puts a consumed batch in p's pool (or frees it when the pool is full). */
+static void batch_recycle(pipe_t *p, batch *b)
+{
+    if (!b)
+        return;
+    if (b->msg || !b->arena) {
+        batch_free(p->in, b);
+        return;
+    }
+    if (b->prepared && b->release)
+        b->release(b->prepared);
+    b->prepared = NULL;
+    b->release = NULL;
+    bt_arena_reset(b->arena);
+    b->n = b->n_done = b->n_rejects = 0;
+    memset(&b->delta, 0, sizeof b->delta);
+    if (b->note.alloc > (4u << 20))
+        bt_buf_dispose(&b->note);
+    bt_buf_clear(&b->note);
+    pthread_mutex_lock(&p->mu);
+    if (p->npool < p->in->max_queued + (size_t)p->in->nworkers + 1) {
+        b->next = p->pool;
+        p->pool = b;
+        p->npool++;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    batch_free(p->in, b);
 }
 
 static batch *batch_new(size_t arena_size)
@@ -261,8 +302,18 @@ int scan_worker_stopping(const scan_worker *w)
 
 static batch *cur_batch(scan_worker *w)
 {
+    pipe_t *p = w->p;
+    if (w->cur)
+        return w->cur;
+    pthread_mutex_lock(&p->mu);
+    if ((w->cur = p->pool) != NULL) {
+        p->pool = w->cur->next;
+        p->npool--;
+        w->cur->next = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
     if (!w->cur)
-        w->cur = batch_new(w->p->in->arena_size);
+        w->cur = batch_new(p->in->arena_size);
     return w->cur;
 }
 
@@ -278,6 +329,19 @@ static int on_event(void *ctx, const bt_event *ev)
     w->st.matched++;
     if (!(b = cur_batch(w)))
         goto oom;
+    if (w->p->o->inspect) {
+        int r;
+        if (!w->hook_scratch && !(w->hook_scratch = bt_arena_new(64 << 10, 0)))
+            goto oom;
+        r = w->p->o->inspect(w->p->o->ctx, ev, w->rec, w->hook_scratch, &b->note);
+        if (r == 1) {
+            if (b->note.len >= w->p->in->batch_bytes)
+                scan_worker_flush(w);
+            return 0;
+        }
+        if (r)
+            goto oom;
+    }
     if (b->n == b->cap) {
         size_t n = b->cap ? b->cap * 2 : 256;
         bt_event *v = realloc(b->events, n * sizeof *v);
@@ -289,7 +353,8 @@ static int on_event(void *ctx, const bt_event *ev)
     if (bt_event_copy(b->arena, ev, &b->events[b->n]))
         goto oom;
     b->n++;
-    if (b->n >= w->p->in->batch_events || bt_arena_used(b->arena) >= w->p->in->batch_bytes)
+    if (b->n >= w->p->in->batch_events || bt_arena_used(b->arena) >= w->p->in->batch_bytes ||
+        b->note.len >= w->p->in->batch_bytes)
         scan_worker_flush(w);
     return 0;
 oom:
@@ -387,6 +452,8 @@ static int read_item(scan_worker *w, const scan_item *it)
         memset(&ro, 0, sizeof ro);
         ro.pre = w->p->o->filter;
         ro.max_record = w->p->o->max_record;
+        ro.plain = &w->plain;
+        ro.record = w->p->o->inspect ? &w->rec : NULL;
         rx.w = w;
         rx.name = it->name;
         if (w->p->o->on_reject) {
@@ -394,6 +461,8 @@ static int read_item(scan_worker *w, const scan_item *it)
             ro.reject_ctx = &rx;
         }
         rc = bt_read_data_opts(it->data, it->len, w->scratch, &ro, on_event, w, &w->st, &err);
+        if (w->plain.alloc > (64u << 20))
+            bt_buf_dispose(&w->plain); /* a big input: do not keep its peak */
         if (rc == BT_ESTOP || w->oom)
             return 1;
         if (rc == BT_ENOTFOUND && it->check_input) {
@@ -511,7 +580,9 @@ static int deliver(pipe_t *p, batch *b, int rc, bt_read_stats *st, bt_error *err
     pub.done = b->done;
     pub.n_done = b->n_done;
     pub.prepared = b->prepared;
-    if (o->on_batch && (pub.n || pub.n_done))
+    pub.note = b->note.data;
+    pub.note_len = b->note.len;
+    if (o->on_batch && (pub.n || pub.n_done || pub.note_len))
         return o->on_batch(o->ctx, &pub);
     return 0;
 }
@@ -578,7 +649,7 @@ int scan_run(const scan_input *in, const bt_scan_opts *o, bt_read_stats *st, bt_
             rc = deliver(&p, b, rc, st, err);
             if (rc && !was)
                 stop_all(&p);
-            batch_free(in, b);
+            batch_recycle(&p, b);
         }
         if (o->on_progress && scan_mono_ms() - last_progress >= 100) {
             last_progress = scan_mono_ms();
@@ -599,6 +670,8 @@ done:
             }
         for (i = 0; i < n; i++) {
             bt_arena_free(ws[i].scratch);
+            bt_buf_dispose(&ws[i].plain);
+            bt_arena_free(ws[i].hook_scratch);
             batch_free(in, ws[i].cur);
             if (in->worker_free && ws[i].ws)
                 in->worker_free(in->ctx, ws[i].ws);
@@ -607,6 +680,11 @@ done:
     while (p.head) {
         batch *b = p.head;
         p.head = b->next;
+        batch_free(in, b);
+    }
+    while (p.pool) {
+        batch *b = p.pool;
+        p.pool = b->next;
         batch_free(in, b);
     }
     free(ws);
@@ -647,6 +725,48 @@ static void files_free(void *ctx, void *ws)
     free(f);
 }
 
+/* As bt_buf_read_file (the same messages) for a local path, in one read when the size
+ * is known: no stdio buffer and no growth of b for every file. */
+static int read_local(bt_buf *b, const char *path, bt_error *err)
+{
+    struct stat sb;
+    int fd, rc = 0, regular = 0;
+    if (strcmp(path, "-") == 0)
+        return bt_buf_read_file(b, path, err);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
+                            strerror(errno));
+    if (fstat(fd, &sb) == 0 && sb.st_size >= 0 && (uint64_t)sb.st_size < BT_BUF_DEFAULT_CAP) {
+        regular = S_ISREG(sb.st_mode);
+        rc = bt_buf_reserve(b, (size_t)sb.st_size + 1);
+    }
+    for (;;) {
+        ssize_t n;
+        size_t want;
+        if (!rc && b->alloc - b->len <= 1)
+            rc = bt_buf_reserve(b, 65536);
+        if (rc) {
+            bt_error_set(err, rc, "'%s': %s", path,
+                         rc == BT_ELIMIT ? "file is larger than the size limit" : "out of memory");
+            break;
+        }
+        want = b->alloc - b->len - 1;
+        n = read(fd, b->data + b->len, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = bt_error_set(err, BT_EIO, "'%s': read error: %s", path, strerror(errno));
+            break;
+        }
+        b->len += (size_t)n;
+        b->data[b->len] = '\0';
+        if (n == 0 || (regular && (size_t)n < want))
+            break; /* a short read of a regular file is its end */
+    }
+    close(fd);
+    return rc;
+}
+
 static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
 {
     files_in *fi = ctx;
@@ -666,7 +786,7 @@ static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
     it->check_input = info->walked;
     if (info->error)
         it->error = info->error; /* could not be listed: reported as a failed input */
-    else if (bt_buf_read_file(&f->data, info->path, &f->err))
+    else if (read_local(&f->data, info->path, &f->err))
         it->error = f->err.msg;
     it->data = f->data.data;
     it->len = f->data.len;
