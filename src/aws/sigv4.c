@@ -439,7 +439,8 @@ static int build_canonical(const bt_sigv4_request *req, unsigned flags, const he
         h[n].order = n;
         n++;
     }
-    qsort(h, n, sizeof *h, hent_cmp);
+    if (n > 1) /* qsort's base must not be NULL, even for 0 items */
+        qsort(h, n, sizeof *h, hent_cmp);
 
     for (m = req->method; *m && rc == 0; m++)
         rc = bt_buf_putc(creq, (char)toupper((unsigned char)*m));

@@ -180,7 +180,8 @@ int lk_run_regions(lk_region *runs, size_t nregions, int all, bt_arena *outa)
             all_items[n] = runs[i].items[k];
             all_items[n++].region = i;
         }
-    qsort(all_items, n, sizeof *all_items, cmp_items);
+    if (n > 1) /* qsort's base must not be NULL, even for 0 items */
+        qsort(all_items, n, sizeof *all_items, cmp_items);
     if (L->max_items >= 0 && (int64_t)n > L->max_items)
         n = (size_t)L->max_items;
     list = bt_json_new_array(outa, n ? n : 1);

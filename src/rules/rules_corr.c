@@ -206,7 +206,8 @@ static uint64_t group_count(const bt_rule *r, const cgroup *g, size_t n)
             return 0;
         for (i = 0; i < n; i++)
             v[i] = g->e[i].value;
-        qsort(v, n, sizeof *v, cmp_strp);
+        if (n > 1) /* qsort's base must not be NULL, even for 0 items */
+            qsort(v, n, sizeof *v, cmp_strp);
         for (i = 0; i < n; i++)
             d += i == 0 || strcmp(v[i], v[i - 1]) != 0;
         free(v);

@@ -566,7 +566,8 @@ static int parse_attrs(const bt_json *v, lookup *l, bt_serve_response *r)
         l->nattrs++;
     }
     /* canonical order, repeats of one pair dropped; two values for a key contradict */
-    qsort(l->attrs, l->nattrs, sizeof l->attrs[0], cmp_attr);
+    if (l->nattrs > 1) /* qsort's base must not be NULL, even for 0 items */
+        qsort(l->attrs, l->nattrs, sizeof l->attrs[0], cmp_attr);
     for (i = 0, k = 0; i < l->nattrs; i++) {
         if (k && cmp_attr(&l->attrs[k - 1], &l->attrs[i]) == 0)
             continue;

@@ -934,7 +934,8 @@ static int walk(bt_file_list *l, const char *dir, int depth, bt_error *err)
         sprintf(names[n], "%s/%s", dir, de->d_name);
         n++;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1) /* names is NULL for an empty directory */
+        qsort(names, n, sizeof *names, cmp_names);
     for (i = 0; i < n && !rc; i++)
         rc = walk_entry(l, names[i], dirfd(d), names[i] + strlen(dir) + 1, depth, err);
 done:

@@ -996,7 +996,8 @@ static size_t sorted_unique(const bt_json *o, const bt_json_member **v)
     size_t i, n = 0;
     for (i = 0; i < o->len; i++)
         v[i] = &o->u.members[i];
-    qsort(v, o->len, sizeof *v, cmp_member_ptr);
+    if (o->len > 1) /* qsort's base must not be NULL, even for 0 items */
+        qsort(v, o->len, sizeof *v, cmp_member_ptr);
     for (i = 0; i < o->len; i++)
         if (n == 0 || v[n - 1]->key_len != v[i]->key_len ||
             memcmp(v[n - 1]->key, v[i]->key, v[i]->key_len) != 0)

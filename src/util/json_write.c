@@ -488,7 +488,8 @@ static int write_value(writer *w, const bt_json *v, unsigned level)
                 return BT_ENOMEM;
             for (i = 0; i < v->len; i++)
                 order[i] = &v->u.members[i];
-            qsort(order, v->len, sizeof *order, cmp_members);
+            if (v->len > 1) /* qsort's base must not be NULL, even for 0 items */
+                qsort(order, v->len, sizeof *order, cmp_members);
         }
         if ((rc = bt_buf_putc(w->b, '{')))
             goto obj_done;

@@ -230,8 +230,11 @@ if command -v cmake >/dev/null && [ -f "$BT_BIN_DIR/cmake_install.cmake" ]; then
   [ -e "$lib/libbuildtrail.a" ] && ok || bad "cmake --install: no libbuildtrail.a"
   [ -L "$lib/libbuildtrail.so.0" ] && ok || bad "cmake --install: no libbuildtrail.so.0"
   flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --define-variable=prefix="$T/inst" --cflags --libs buildtrail)
-  if cc -o "$T/ex" "$SRC/examples/build_timeline.c" $flags 2>"$T/cc.err"; then
-    LD_LIBRARY_PATH="$lib" "$T/ex" 2>&1 | grep -q usage && ok || bad "example against the installed library"
+  # a sanitizer build's library needs the sanitizer runtimes in the program too
+  san=
+  grep -q '^BT_SANITIZE:BOOL=ON' "$BT_BIN_DIR/CMakeCache.txt" 2>/dev/null && san="-fsanitize=address,undefined"
+  if cc $san -o "$T/ex" "$SRC/examples/build_timeline.c" $flags 2>"$T/cc.err"; then
+    LD_LIBRARY_PATH="$lib" "$T/ex" 2>&1 | grep -q usage && ok || bad "example against the installed library: $(LD_LIBRARY_PATH="$lib" "$T/ex" 2>&1 | head -2)"
   else bad "cc with pkg-config flags: $(head -3 "$T/cc.err")"; fi
 fi
 finish
