@@ -107,6 +107,23 @@ static void nap(void)
     nanosleep(&ts, NULL);
 }
 
+/* Between cycles: the sqs:// sources long-polled (in place of the nap); what they
+ * brought is evaluated and delivered at once. */
+static int wait_or_poll(bt_watch *w, bt_error *err)
+{
+    uint64_t n = 0;
+    int rc;
+    if (!w->nsqs) {
+        nap();
+        return 0;
+    }
+    if ((rc = wq_poll(w, w->o.sqs_wait_s > 0 ? w->o.sqs_wait_s : 1, &n, err)) || !n)
+        return rc;
+    if ((rc = bt_watch_evaluate(w, err)))
+        return rc;
+    return bt_watch_deliver(w, err);
+}
+
 int bt_watch_run(bt_watch *w, bt_error *err)
 {
     int64_t next_cycle = 0, next_deliver = 0, now, status_every, last_status;
@@ -136,7 +153,8 @@ int bt_watch_run(bt_watch *w, bt_error *err)
         }
         if (status_every > 0 && now - last_status >= status_every)
             status_line(w, now, &last_status, &last_events, &last_alerts);
-        nap();
+        if ((rc = wait_or_poll(w, err)))
+            return rc;
     }
     /* drain: what is due gets one more attempt */
     return bt_watch_deliver(w, err);

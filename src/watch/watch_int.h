@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "buildtrail/aws_sqs.h"
 #include "buildtrail/ingest.h"
 #include "buildtrail/rules.h"
 #include "buildtrail/watch.h"
@@ -28,6 +29,12 @@ void wn_hash_hex(const void *data, size_t len, size_t nbytes, char *out);
 int wn_send(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
             bt_error *why);
 
+/* An sqs:// source (sqs.c). */
+typedef struct wq_source {
+    const char *location; /* borrowed from the options */
+    bt_sqs_queue *q;      /* resolved by bt_watch_new */
+} wq_source;
+
 struct bt_watch {
     bt_store *store;
     bt_watch_opts o;
@@ -45,6 +52,12 @@ struct bt_watch {
     size_t nerrs, errs_cap;
     char **cur_errs;
     size_t ncur, cur_cap;
+    /* sqs:// sources (sqs.c) */
+    wq_source *sqs;
+    size_t nsqs;
+    bt_aws_client *aws;     /* SQS, the S3 objects their notifications name, SNS */
+    struct bt_s3_bucket *bucket; /* the last bucket a notification named */
+    char *dead_letter;      /* where poisoned messages go (NDJSON) */
 };
 
 void bt_watch_logf(bt_watch *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,5 +67,17 @@ int bt_watch_evaluate(bt_watch *w, bt_error *err);
 /* Sets the evaluation cursor to the store's last event unless a run set it before
  * (evaluate.c; at attach, before any ingest). */
 int bt_watch_cursor_init(bt_watch *w, bt_error *err);
+
+/* Is location an sqs:// source (or a queue ARN)? */
+int wq_is_sqs(const char *location);
+/* Resolves the sqs:// sources (GetQueueUrl): a queue that does not exist is BT_EINVAL. */
+int wq_open(bt_watch *w, bt_error *err);
+void wq_close(bt_watch *w);
+/* One ReceiveMessage per sqs:// source (waiting up to wait_s for messages), what they
+ * bring committed, then the messages deleted; *stored counts new events. Source
+ * failures go through the once-per-change messages; only the store failing fails. */
+int wq_poll(bt_watch *w, int wait_s, uint64_t *stored, bt_error *err);
+/* A source failed (message once per change of state; watch.c). */
+void bt_watch_source_failed(bt_watch *w, const char *msg);
 
 #endif

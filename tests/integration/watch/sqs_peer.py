@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""sqs_peer.py --url URL --keys FILE COMMAND ARGS... - the SQS and SNS side of
+it_watch_sqs.sh and bench/watch.sh, with boto3 against moto_server (signed with the key
+that tests/integration/s3/setup.py wrote to FILE: AK=, SK=).
+
+  queue NAME                      create a queue; prints its URL
+  topic NAME QUEUE_URL            create a topic and subscribe the queue to it (SNS
+                                  envelopes); prints the topic ARN
+  notify QUEUE_URL BUCKET KEY...  a trail's log-delivery notification, raw, per 3 keys
+  publish TOPIC_ARN BUCKET KEY... the same through the topic (arrives in its envelope)
+  send QUEUE_URL BODY             one message with BODY as it is
+  sendfile QUEUE_URL FILE         one message per line of FILE
+  depth QUEUE_URL                 prints "VISIBLE INFLIGHT"
+  receive QUEUE_URL N             receives (and deletes) up to N messages within 20 s;
+                                  prints each body on a line
+"""
+import json
+import sys
+import time
+
+import boto3
+
+args = sys.argv[1:]
+url = keys = None
+while args and args[0].startswith("--"):
+    if args[0] == "--url":
+        url = args[1]
+    elif args[0] == "--keys":
+        keys = args[1]
+    args = args[2:]
+kv = dict(line.strip().split("=", 1) for line in open(keys) if "=" in line)
+kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id=kv["AK"],
+          aws_secret_access_key=kv["SK"])
+sqs = boto3.client("sqs", **kw)
+sns = boto3.client("sns", **kw)
+cmd, rest = args[0], args[1:]
+
+
+def chunks(v, n=3):
+    return [v[i:i + n] for i in range(0, len(v), n)]
+
+
+if cmd == "queue":
+    print(sqs.create_queue(QueueName=rest[0])["QueueUrl"])
+elif cmd == "topic":
+    arn = sns.create_topic(Name=rest[0])["TopicArn"]
+    qarn = sqs.get_queue_attributes(QueueUrl=rest[1], AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn["Attributes"]["QueueArn"])
+    print(arn)
+elif cmd == "notify":
+    for part in chunks(rest[2:]):
+        sqs.send_message(QueueUrl=rest[0],
+                         MessageBody=json.dumps({"s3Bucket": rest[1], "s3ObjectKey": part}))
+elif cmd == "publish":
+    for part in chunks(rest[2:]):
+        sns.publish(TopicArn=rest[0],
+                    Message=json.dumps({"s3Bucket": rest[1], "s3ObjectKey": part}))
+elif cmd == "send":
+    sqs.send_message(QueueUrl=rest[0], MessageBody=rest[1])
+elif cmd == "sendfile":
+    for line in open(rest[1]):
+        if line.strip():
+            sqs.send_message(QueueUrl=rest[0], MessageBody=line.strip())
+elif cmd == "depth":
+    a = sqs.get_queue_attributes(QueueUrl=rest[0], AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    print(a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"])
+elif cmd == "receive":
+    want, got, end = int(rest[1]), 0, time.time() + 20
+    while got < want and time.time() < end:
+        r = sqs.receive_message(QueueUrl=rest[0], MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for m in r.get("Messages", []):
+            print(m["Body"])
+            sqs.delete_message(QueueUrl=rest[0], ReceiptHandle=m["ReceiptHandle"])
+            got += 1
+else:
+    sys.exit("sqs_peer.py: unknown command " + cmd)
