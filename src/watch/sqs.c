@@ -138,15 +138,13 @@ static int is_gone(const bt_error *e)
             e->http_status == 404);
 }
 
-/* A log-delivery notification: each object read and stored. */
-static int fetch_objects(batch *b, const char *bucket, const bt_json *keys, char *why, size_t cap)
+/* One object read and stored: M_OK, M_POISON (why set), M_RETRY, or -1 (the store). */
+static int fetch_one(batch *b, const char *bucket, const char *key, bt_buf *body, char *why,
+                     size_t cap)
 {
     bt_watch *w = b->w;
-    bt_buf body = BT_BUF_INIT;
     bt_error e = BT_ERROR_INIT;
     char what[600];
-    size_t i;
-    int rc = M_OK, r;
 
     if (!w->bucket || strcmp(bt_s3_bucket_name(w->bucket), bucket) != 0) {
         bt_s3_bucket_free(w->bucket);
@@ -156,29 +154,76 @@ static int fetch_objects(batch *b, const char *bucket, const bt_json *keys, char
             return M_POISON;
         }
     }
-    for (i = 0; i < keys->len; i++) {
-        const bt_json *k = keys->u.items[i];
-        if (k->type != BT_JSON_STRING)
-            continue;
-        keep_hidden(b);
-        snprintf(what, sizeof what, "s3://%.200s/%.380s", bucket, k->u.str);
-        if (bt_s3_get_object(w->aws, w->bucket, k->u.str, NULL, &body, &e)) {
-            if (!is_gone(&e)) { /* may pass: the message comes back */
-                bt_watch_source_failed(w, e.msg);
-                rc = M_RETRY;
-                break;
-            }
-            snprintf(why, cap, "%s: %s", what, e.aws_code[0] ? e.aws_code : e.msg);
-            rc = M_POISON;
+    keep_hidden(b);
+    snprintf(what, sizeof what, "s3://%.200s/%.380s", bucket, key);
+    if (bt_s3_get_object(w->aws, w->bucket, key, NULL, body, &e)) {
+        if (!is_gone(&e)) { /* may pass: the message comes back */
+            bt_watch_source_failed(w, e.msg);
+            return M_RETRY;
+        }
+        snprintf(why, cap, "%s: %s", what, e.aws_code[0] ? e.aws_code : e.msg);
+        return M_POISON;
+    }
+    return read_text(b, body->data ? body->data : "", body->len, what, why, cap);
+}
+
+/* S3 event notification keys are form-encoded ('+' is a space). */
+static char *key_decode(bt_arena *a, const char *s)
+{
+    char *out = bt_arena_strndup(a, s, strlen(s)), *o = out;
+    for (; out && *s; s++) {
+        int h, l;
+        if (*s == '+')
+            *o++ = ' ';
+        else if (*s == '%' && (h = bt_hex_value(s[1])) >= 0 && (l = bt_hex_value(s[2])) >= 0) {
+            *o++ = (char)(h * 16 + l);
+            s += 2;
+        } else
+            *o++ = *s;
+    }
+    if (out)
+        *o = 0;
+    return out;
+}
+
+/* The objects a notification names: a trail's {"s3Bucket", "s3ObjectKey": [...]}, or an
+ * S3 event notification {"Records": [{"eventSource": "aws:s3", "s3": {...}}]}. Each is
+ * read and stored: the worst outcome wins (the store failing, retry, poison). -2 when
+ * root is neither. */
+static int fetch_objects(batch *b, bt_arena *a, const bt_json *root, char *why, size_t cap)
+{
+    const char *bucket = bt_json_get_str(root, "s3Bucket"), *key;
+    const bt_json *keys = bt_json_get(root, "s3ObjectKey"), *recs = bt_json_get(root, "Records");
+    bt_buf body = BT_BUF_INIT;
+    size_t i, n;
+    int rc = M_OK, r, s3ev = 0;
+
+    if (recs && recs->type == BT_JSON_ARRAY && recs->len && !bucket &&
+        bt_json_is_str(bt_json_get(recs->u.items[0], "eventSource"), "aws:s3"))
+        s3ev = 1;
+    else if (!bucket || !keys || keys->type != BT_JSON_ARRAY)
+        return -2;
+    n = s3ev ? recs->len : keys->len;
+    for (i = 0; i < n && rc != M_RETRY; i++) {
+        if (s3ev) {
+            const bt_json *s3 = bt_json_get(recs->u.items[i], "s3");
+            const bt_json *bk = s3 ? bt_json_get(s3, "bucket") : NULL;
+            const bt_json *ob = s3 ? bt_json_get(s3, "object") : NULL;
+            bucket = bk ? bt_json_get_str(bk, "name") : NULL;
+            key = ob ? bt_json_get_str(ob, "key") : NULL;
+            if (!bucket || !key || !(key = key_decode(a, key)))
+                continue;
+        } else if (keys->u.items[i]->type == BT_JSON_STRING) {
+            key = keys->u.items[i]->u.str;
+        } else {
             continue;
         }
-        r = read_text(b, body.data ? body.data : "", body.len, what, why, cap);
-        if (r < 0) {
+        if ((r = fetch_one(b, bucket, key, &body, why, cap)) < 0) {
             rc = -1;
             break;
         }
-        if (r == M_POISON)
-            rc = M_POISON;
+        if (r != M_OK && rc != M_RETRY)
+            rc = r;
     }
     bt_buf_dispose(&body);
     return rc;
@@ -188,8 +233,8 @@ static int fetch_objects(batch *b, const char *bucket, const bt_json *keys, char
 static int process(batch *b, const bt_sqs_message *m, char *why, size_t cap)
 {
     bt_arena *a = bt_arena_new(0, 0);
-    bt_json *root = NULL, *keys;
-    const char *text = m->body, *bucket;
+    bt_json *root = NULL;
+    const char *text = m->body;
     size_t len = m->body_len;
     int rc;
 
@@ -210,11 +255,8 @@ static int process(batch *b, const bt_sqs_message *m, char *why, size_t cap)
             goto done;
         }
     }
-    bucket = root->type == BT_JSON_OBJECT ? bt_json_get_str(root, "s3Bucket") : NULL;
-    keys = root->type == BT_JSON_OBJECT ? bt_json_get(root, "s3ObjectKey") : NULL;
-    if (bucket && keys && keys->type == BT_JSON_ARRAY)
-        rc = fetch_objects(b, bucket, keys, why, cap);
-    else
+    rc = root->type == BT_JSON_OBJECT ? fetch_objects(b, a, root, why, cap) : -2;
+    if (rc == -2)
         rc = read_text(b, text, len, "the message", why, cap);
 done:
     bt_arena_free(a);

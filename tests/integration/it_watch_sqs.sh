@@ -2,8 +2,8 @@
 # it_watch_sqs.sh - `buildtrail watch sqs://...` against the machine's moto_server with
 # SigV4 checking on (tests/integration/s3/moto_server.py; IAM key made by s3/setup.py),
 # holding a bt-gen archive in a bucket, a queue, and an SNS topic subscribed to the queue.
-# A trail's log-delivery notifications are sent raw (boto3) and through the topic (the
-# SNS envelope); watch reads the objects they name and alerts to a real HTTP receiver on
+# A trail's log-delivery notifications are sent raw (boto3), as S3 event notifications,
+# and through the topic (the SNS envelope); watch reads the objects they name and alerts to a real HTTP receiver on
 # loopback (watch/receiver.py). Checks: every event stored exactly once (= an ingest of
 # the same objects from disk), the queue empty at the end (messages deleted after
 # commit), alerts = hunt's over the same events, each POSTed; an EventBridge "CodeBuild
@@ -44,8 +44,10 @@ free_port() {
   --regions us-east-1 --eventbridge 2>/dev/null || { echo "bt-gen failed"; exit 1; }
 (cd "$T/arch" && find AWSLogs -path '*/CloudTrail/*' -name '*.json.gz' | sort) >"$T/keys.all"
 NOBJ=$(wc -l <"$T/keys.all")
-# three parts: raw notifications, SNS envelopes, and the redelivery case (the last 3)
-head -n $(((NOBJ - 3) / 2)) "$T/keys.all" >"$T/keys.raw"
+# four parts: raw notifications, S3 event notifications (4), SNS envelopes, and the
+# redelivery case (the last 3)
+head -n $(((NOBJ - 3) / 2 - 4)) "$T/keys.all" >"$T/keys.raw"
+sed -n "$(((NOBJ - 3) / 2 - 3)),$(((NOBJ - 3) / 2))p" "$T/keys.all" >"$T/keys.s3ev"
 sed -n "$(((NOBJ - 3) / 2 + 1)),$((NOBJ - 3))p" "$T/keys.all" >"$T/keys.sns"
 tail -n 3 "$T/keys.all" >"$T/keys.redeliver"
 
@@ -71,7 +73,7 @@ TOPIC=$(peer topic trail-t "$QURL")
 [ -n "$QURL" ] && [ -n "$TOPIC" ] || { echo "queue or topic not made"; exit 1; }
 
 # the reference: the same objects ingested from disk
-(cd "$T/arch" && "$BT" ingest --store "$T/ref.db" -q $(cat "$T/keys.raw" "$T/keys.sns")) >/dev/null
+(cd "$T/arch" && "$BT" ingest --store "$T/ref.db" -q $(cat "$T/keys.raw" "$T/keys.s3ev" "$T/keys.sns")) >/dev/null
 (cd "$T/arch" && "$BT" ingest --store "$T/refall.db" -q $(cat "$T/keys.all")) >/dev/null
 nevents() { "$BT" info --store "$1" -o json | jq .Events; }
 NREF=$(nevents "$T/ref.db")
@@ -89,7 +91,7 @@ status "not a queue ARN" 2 "$BT" watch "arn:aws:sqs:us-east-1:12:x" --store "$T/
 eq "no store made by bad input" "no" "$([ -e "$T/bad.db" ] && echo yes || echo no)"
 
 # ---- notifications raw and in the SNS envelope -----------------------------------------
-echo "[$SECONDS s] $NOBJ objects; notifications raw and through SNS" >&2
+echo "[$SECONDS s] $NOBJ objects; notifications raw, from S3 events and through SNS" >&2
 rm -f "$T/port"
 python3 "$RECV" "$T/recv.log" "$T/port" &
 PIDS+=($!)
@@ -106,6 +108,8 @@ start_watch() { # LOG [more args]
 start_watch "$T/w1.err"
 # shellcheck disable=SC2046
 peer notify "$QURL" trail $(cat "$T/keys.raw")
+# shellcheck disable=SC2046
+peer s3event "$QURL" trail $(cat "$T/keys.s3ev")
 # shellcheck disable=SC2046
 peer publish "$TOPIC" trail $(cat "$T/keys.sns")
 wait_for 120 eval '[ "$(nevents "$T/s.db" 2>/dev/null)" = "$NREF" ] && empty' ||

@@ -8,6 +8,7 @@ that tests/integration/s3/setup.py wrote to FILE: AK=, SK=).
                                   envelopes); prints the topic ARN
   notify QUEUE_URL BUCKET KEY...  a trail's log-delivery notification, raw, per 3 keys
   publish TOPIC_ARN BUCKET KEY... the same through the topic (arrives in its envelope)
+  s3event QUEUE_URL BUCKET KEY... an S3 event notification (keys form-encoded), per 3 keys
   send QUEUE_URL BODY             one message with BODY as it is
   sendfile QUEUE_URL FILE         one message per line of FILE
   depth QUEUE_URL                 prints "VISIBLE INFLIGHT"
@@ -17,6 +18,7 @@ that tests/integration/s3/setup.py wrote to FILE: AK=, SK=).
 import json
 import sys
 import time
+import urllib.parse
 
 import boto3
 
@@ -55,6 +57,14 @@ elif cmd == "publish":
     for part in chunks(rest[2:]):
         sns.publish(TopicArn=rest[0],
                     Message=json.dumps({"s3Bucket": rest[1], "s3ObjectKey": part}))
+elif cmd == "s3event":
+    for part in chunks(rest[2:]):
+        recs = [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                 "eventTime": "2026-10-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+                 "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": rest[1]},
+                        "object": {"key": urllib.parse.quote_plus(k, safe="/")}}}
+                for k in part]
+        sqs.send_message(QueueUrl=rest[0], MessageBody=json.dumps({"Records": recs}))
 elif cmd == "send":
     sqs.send_message(QueueUrl=rest[0], MessageBody=rest[1])
 elif cmd == "sendfile":
