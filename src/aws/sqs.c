@@ -398,6 +398,26 @@ int bt_sns_parse_arn(const char *arn, char *region, size_t cap, bt_error *err)
     return 0;
 }
 
+/* Form-encodes s as botocore does (urlencode: a space is '+'), so that a checker that
+ * encodes the parsed form again (moto) computes the same signature. "%20" in the encoding
+ * can only come from a space ('%' itself is "%25"). */
+static int form_plus(bt_buf *out, const char *s)
+{
+    bt_buf t = BT_BUF_INIT;
+    size_t i;
+    int rc = bt_aws_form_encode(&t, s);
+    for (i = 0; rc == 0 && i < t.len; i++) {
+        if (i + 2 < t.len && t.data[i] == '%' && t.data[i + 1] == '2' && t.data[i + 2] == '0') {
+            rc = bt_buf_putc(out, '+');
+            i += 2;
+        } else {
+            rc = bt_buf_putc(out, t.data[i]);
+        }
+    }
+    bt_buf_dispose(&t);
+    return rc;
+}
+
 int bt_sns_publish(bt_aws_client *c, const char *topic_arn, const char *subject,
                    const char *message, char *message_id, size_t cap, bt_error *err)
 {
@@ -417,9 +437,9 @@ int bt_sns_publish(bt_aws_client *c, const char *topic_arn, const char *subject,
     if ((rc = bt_aws_client_endpoint_in(c, "sns", region, &ep, NULL, err)))
         goto done;
     if (bt_buf_puts(&form, "Action=Publish&Version=2010-03-31&TopicArn=") ||
-        bt_aws_form_encode(&form, topic_arn) || bt_buf_puts(&form, "&Message=") ||
-        bt_aws_form_encode(&form, message) ||
-        (subject && (bt_buf_puts(&form, "&Subject=") || bt_aws_form_encode(&form, subject)))) {
+        form_plus(&form, topic_arn) || bt_buf_puts(&form, "&Message=") ||
+        form_plus(&form, message) ||
+        (subject && (bt_buf_puts(&form, "&Subject=") || form_plus(&form, subject)))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }

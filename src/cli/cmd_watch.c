@@ -31,8 +31,10 @@ static const cli_opt watch_opts[] = {
      "the previous one."},
     {"notify", 0, OPT_VALUE, "TARGET", O_NOTIFY,
      "Where alerts go (repeatable; default stdout): stdout, webhook:URL (JSON POST of the "
-     "alert document with an Idempotency-Key header), exec:CMD (the alert on the command's "
-     "stdin, $BUILDTRAIL_ALERT_KEY set; a non-zero exit is retried)."},
+     "alert document with an Idempotency-Key header), slack:URL (a Slack incoming webhook: "
+     "one line with the rule, build, principal and what happened), sns:TOPIC_ARN (SNS "
+     "Publish of the alert document, in the ARN's region), exec:CMD (the alert on the "
+     "command's stdin, $BUILDTRAIL_ALERT_KEY set; a non-zero exit is retried)."},
     {"interval", 0, OPT_VALUE, "SECONDS", O_INTERVAL,
      "Seconds between cycles (reading the sources; default 60)."},
     {"suppress", 0, OPT_VALUE, "SECONDS", O_SUPPRESS,
@@ -84,6 +86,8 @@ const cli_cmd cmd_watch_def = {
     watch_groups,
     "  buildtrail watch ./AWSLogs --rules builtin\n"
     "  buildtrail watch ./incoming --rules builtin --notify webhook:https://alerts.example/in\n"
+    "  buildtrail watch ./incoming --rules builtin --notify sns:arn:aws:sns:us-east-1:"
+    "123456789012:alerts\n"
     "  buildtrail watch lookup:us-east-1,eu-west-1 --rules builtin --interval 60 -o text\n"
     "  buildtrail watch sqs://https://sqs.us-east-1.amazonaws.com/123456789012/trail --rules "
     "builtin\n"};

@@ -51,12 +51,16 @@ static int visibility(const bt_watch *w)
 int wq_open(bt_watch *w, bt_error *err)
 {
     bt_aws_config dflt = BT_AWS_CONFIG_INIT;
-    size_t i;
+    size_t i, nsns = 0;
     int rc;
-    if (!w->nsqs)
+    for (i = 0; i < w->nnt; i++)
+        nsns += w->nt[i].kind == WN_SNS;
+    if (!w->nsqs && !nsns)
         return 0;
     if ((rc = bt_aws_client_new(&w->aws, w->io.aws ? w->io.aws : &dflt, err)))
         return rc;
+    for (i = 0; i < w->nnt; i++)
+        w->nt[i].aws = w->aws;
     for (i = 0; i < w->nsqs; i++) {
         rc = bt_sqs_queue_open(w->aws, w->sqs[i].location, &w->sqs[i].q, err);
         if (rc == BT_ENOTFOUND)

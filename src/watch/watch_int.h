@@ -10,7 +10,7 @@
 #include "buildtrail/rules.h"
 #include "buildtrail/watch.h"
 
-enum { WN_STDOUT = 1, WN_WEBHOOK, WN_EXEC };
+enum { WN_STDOUT = 1, WN_WEBHOOK, WN_EXEC, WN_SLACK, WN_SNS };
 
 typedef struct wn_notifier {
     int kind;
@@ -18,13 +18,15 @@ typedef struct wn_notifier {
     const char *arg;    /* the URL or command, inside target */
     char name[192];     /* bt_watch_notify_name: outbox rows and messages */
     int failing;        /* last attempt failed (messages once per change) */
+    bt_aws_client *aws; /* sns: the watch's client (borrowed) */
 } wn_notifier;
 
 /* Parses target into n (borrowing it). 0 or BT_EINVAL with err set. */
 int wn_parse(const char *target, wn_notifier *n, bt_error *err);
 /* Hex SHA-256 of data (first nbytes bytes, at most 32) into out (2 * nbytes + 1). */
 void wn_hash_hex(const void *data, size_t len, size_t nbytes, char *out);
-/* One delivery attempt of doc (key = its idempotency key) for a webhook or exec target:
+/* One delivery attempt of doc (key = its idempotency key) for a webhook, slack, sns or
+ * exec target:
  * 0 delivered, else BT_EHTTP / BT_EIO with why (one line, no secrets) set. */
 int wn_send(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
             bt_error *why);
@@ -68,9 +70,13 @@ int bt_watch_evaluate(bt_watch *w, bt_error *err);
  * (evaluate.c; at attach, before any ingest). */
 int bt_watch_cursor_init(bt_watch *w, bt_error *err);
 
+/* The Slack incoming-webhook body of an alert document: {"text": "..."}, one line with the
+ * rule, build, principal and what happened, no links. 0 or BT_ENOMEM / BT_EPARSE. */
+int wn_slack_body(const char *doc, bt_buf *out);
 /* Is location an sqs:// source (or a queue ARN)? */
 int wq_is_sqs(const char *location);
-/* Resolves the sqs:// sources (GetQueueUrl): a queue that does not exist is BT_EINVAL. */
+/* Makes the AWS client when an sqs:// source or an sns: target needs it, and resolves the
+ * sqs:// sources (GetQueueUrl): a queue that does not exist is BT_EINVAL. */
 int wq_open(bt_watch *w, bt_error *err);
 void wq_close(bt_watch *w);
 /* One ReceiveMessage per sqs:// source (waiting up to wait_s for messages), what they

@@ -9,7 +9,9 @@
 # commit), alerts = hunt's over the same events, each POSTed; an EventBridge "CodeBuild
 # Build State Change" message stored; poisoned messages (not JSON, an unknown shape, an
 # object that does not exist; sent with the real AWS CLI v2) moved aside to the
-# dead-letter file with one warning each while later messages still flow; redelivery:
+# dead-letter file with one warning each while later messages still flow; the alerts also
+# to a Slack receiver ({"text"}: rule, build, principal, what happened, no link) and an SNS
+# topic (a queue subscribed to it receives the alert documents); redelivery:
 # watch killed with -9 after a batch's commit and before its deletion, the message
 # comes back after its visibility timeout and brings no duplicate event or alert; a
 # queue that does not exist is one line and exit 2. Every wait is bounded in time.
@@ -97,11 +99,18 @@ python3 "$RECV" "$T/recv.log" "$T/port" &
 PIDS+=($!)
 wait_for 10 test -s "$T/port" || bad "receiver did not start"
 HOOK="webhook:http://127.0.0.1:$(cat "$T/port")/hook"
+python3 "$RECV" "$T/slack.log" "$T/sport" &
+PIDS+=($!)
+wait_for 10 test -s "$T/sport" || bad "slack receiver did not start"
+SLACK="slack:http://127.0.0.1:$(cat "$T/sport")/services/T0/B0/SECRET-SLACK"
+AQURL=$(peer queue alerts-q)
+ATOPIC=$(peer topic alerts-t "$AQURL")
 start_watch() { # LOG [more args]
   local log=$1
   shift
   "$BT" watch "sqs://$QURL" --store "$T/s.db" --rules builtin --interval 5 --retry-max 0.5 \
-    --endpoint-url "$URL" --notify "$HOOK" --dead-letter "$T/dead.ndjson" "$@" 2>>"$log" &
+    --endpoint-url "$URL" --notify "$HOOK" --notify "$SLACK" --notify "sns:$ATOPIC" \
+    --dead-letter "$T/dead.ndjson" "$@" 2>>"$log" &
   WPID=$!
   PIDS+=($WPID)
 }
@@ -124,6 +133,27 @@ eq "alerts stored = hunt's" "$NH" "$(nalerts "$T/s.db")"
 jq -c -S .body "$T/recv.log" | sort -u >"$T/recv.sorted"
 status "delivered alerts = hunt's documents" 0 cmp "$T/hunt.ref" "$T/recv.sorted"
 eq "queue empty (deleted after commit)" "0 0" "$(depth)"
+
+echo "[$SECONDS s] the same alerts to Slack (a real receiver) and SNS (a topic -> a queue)" >&2
+npending() { "$BT" alerts --store "$T/s.db" --pending -o json | jq '.Alerts | length'; }
+wait_for 60 eval '[ "$(npending)" = 0 ]' || bad "slack/sns: not delivered in time"
+eq "slack: one message per alert" "$NH" "$(jq -r .key "$T/slack.log" | sort -u | wc -l | tr -d ' ')"
+eq "slack: the body is {text} only" '["text"]' "$(jq -c '.body | keys' "$T/slack.log" | sort -u)"
+jq -r .body.text "$T/slack.log" >"$T/slack.txt"
+eq "slack: one line each" "$(wc -l <"$T/slack.log" | tr -d ' ')" "$(wc -l <"$T/slack.txt" | tr -d ' ')"
+eq "slack: rule, build, principal, what" "$(wc -l <"$T/slack.txt" | tr -d ' ')" \
+  "$(grep -c '^\[[a-z]*\] .* | build .* | principal .* | .* in [0-9]* [a-z0-9-]* at 20' "$T/slack.txt")"
+jq -r .rule_title "$T/hunt.ref" | sort -u | head -1 >"$T/atitle"
+contains "slack: a rule title" "$(cat "$T/atitle")" "$(cat "$T/slack.txt")"
+if grep -q 'http' "$T/slack.txt"; then bad "slack: a link in the text"; else ok; fi
+peer receive "$AQURL" "$NH" >"$T/sns.out"
+eq "sns: one message per alert" "$NH" "$(wc -l <"$T/sns.out" | tr -d ' ')"
+eq "sns: from the topic" "$ATOPIC" "$(jq -r .TopicArn "$T/sns.out" | sort -u)"
+jq -c '.Message | fromjson' "$T/sns.out" | jq -c -S . | sort >"$T/sns.sorted"
+status "sns: the messages are the alert documents" 0 cmp "$T/hunt.ref" "$T/sns.sorted"
+if grep -q SECRET-SLACK "$T/w1.err" || "$BT" alerts --store "$T/s.db" -o json | grep -q SECRET-SLACK; then
+  bad "the Slack webhook's path appears in messages or in alerts"
+else ok; fi
 
 # ---- an EventBridge CodeBuild state change ----------------------------------------------
 echo "[$SECONDS s] EventBridge: CodeBuild Build State Change" >&2

@@ -13,7 +13,7 @@ that tests/integration/s3/setup.py wrote to FILE: AK=, SK=).
   sendfile QUEUE_URL FILE         one message per line of FILE
   depth QUEUE_URL                 prints "VISIBLE INFLIGHT"
   receive QUEUE_URL N             receives (and deletes) up to N messages within 20 s;
-                                  prints each body on a line
+                                  prints each body on a line (JSON compacted)
 """
 import json
 import sys
@@ -80,7 +80,10 @@ elif cmd == "receive":
     while got < want and time.time() < end:
         r = sqs.receive_message(QueueUrl=rest[0], MaxNumberOfMessages=10, WaitTimeSeconds=1)
         for m in r.get("Messages", []):
-            print(m["Body"])
+            try:  # one line each (SNS envelopes come pretty-printed)
+                print(json.dumps(json.loads(m["Body"])))
+            except ValueError:
+                print(m["Body"])
             sqs.delete_message(QueueUrl=rest[0], ReceiptHandle=m["ReceiptHandle"])
             got += 1
 else:
