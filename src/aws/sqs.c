@@ -35,8 +35,8 @@ static int split_arn(const char *arn, const char *svc, char *region, size_t rcap
         if (i < 5)
             p++;
     }
-    if (strncmp(f[2], svc, sl) != 0 || f[2][sl] != ':' || f[3] == f[4] - 1 ||
-        f[4] + 13 != f[5] || !*f[5] || strchr(f[5], ':') || strchr(f[5], '/'))
+    if (strncmp(f[2], svc, sl) != 0 || f[2][sl] != ':' || f[3] == f[4] - 1 || f[4] + 13 != f[5] ||
+        !*f[5] || strchr(f[5], ':') || strchr(f[5], '/'))
         return -1;
     for (i = 0; i < 12; i++)
         if (f[4][i] < '0' || f[4][i] > '9')
@@ -69,8 +69,8 @@ int bt_sqs_parse(const char *location, bt_sqs_ref *out, bt_error *err)
     if (strncmp(s, "sqs://", 6) == 0)
         s += 6;
     if (strncmp(s, "arn:", 4) == 0) {
-        if (split_arn(s, "sqs", out->region, sizeof out->region, out->account,
-                      sizeof out->account, out->name, sizeof out->name))
+        if (split_arn(s, "sqs", out->region, sizeof out->region, out->account, sizeof out->account,
+                      out->name, sizeof out->name))
             return bt_error_set(err, BT_EINVAL,
                                 "'%.200s': not a queue ARN (arn:aws:sqs:REGION:ACCOUNT:NAME)",
                                 location);
@@ -125,10 +125,10 @@ static int sqs_call(bt_sqs_queue *q, const char *op, const bt_buf *body, bt_aws_
 
 static int not_found(const bt_error *e)
 {
-    return e->code == BT_EAWS && (strcmp(e->aws_code, "QueueDoesNotExist") == 0 ||
-                                  strcmp(e->aws_code, "AWS.SimpleQueueService.NonExistentQueue") ==
-                                      0 ||
-                                  strcmp(e->aws_code, "NonExistentQueue") == 0);
+    return e->code == BT_EAWS &&
+           (strcmp(e->aws_code, "QueueDoesNotExist") == 0 ||
+            strcmp(e->aws_code, "AWS.SimpleQueueService.NonExistentQueue") == 0 ||
+            strcmp(e->aws_code, "NonExistentQueue") == 0);
 }
 
 /* Parses resp's body into *root (an object) in arena. */
@@ -138,8 +138,7 @@ static int reply(bt_arena *a, const bt_aws_response *resp, const char *op, bt_js
     char *text = bt_arena_strndup(a, resp->body.data ? resp->body.data : "", resp->body.len);
     if (!text)
         return bt_error_set(err, BT_ENOMEM, "out of memory");
-    if (bt_json_parse(a, text, resp->body.len, NULL, root, err) ||
-        (*root)->type != BT_JSON_OBJECT)
+    if (bt_json_parse(a, text, resp->body.len, NULL, root, err) || (*root)->type != BT_JSON_OBJECT)
         return bt_error_set(err, BT_EPARSE, "%s reply is not a JSON object", op);
     return 0;
 }

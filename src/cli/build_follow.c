@@ -68,8 +68,8 @@ static void on_end(void *ctx, const bt_timeline *t)
     bt_buf_dispose(&when);
 }
 
-int build_follow(const cli_common *c, const build_live_opts *l, const char *arg,
-                 const char *uuid, const bt_timeline_opts *o)
+int build_follow(const cli_common *c, const build_live_opts *l, const char *arg, const char *uuid,
+                 const bt_timeline_opts *o)
 {
     bt_timeline_follow_opts fo;
     bt_error err = BT_ERROR_INIT;

@@ -9,7 +9,7 @@
 
 /* Follows build uuid (arg as the user wrote it) with the timeline options o: from the
  * store of c, or live (l->on). Returns an exit code (0 when it ended or on Ctrl-C). */
-int build_follow(const cli_common *c, const build_live_opts *l, const char *arg,
-                 const char *uuid, const bt_timeline_opts *o);
+int build_follow(const cli_common *c, const build_live_opts *l, const char *arg, const char *uuid,
+                 const bt_timeline_opts *o);
 
 #endif

@@ -21,7 +21,6 @@ typedef struct seen {
     size_t n, cap;
 } seen;
 
-
 /* Adds id unless present: 1 added, 0 present, BT_ENOMEM. */
 static int seen_add(seen *s, const char *id)
 {
@@ -37,14 +36,8 @@ static int seen_add(seen *s, const char *id)
         else
             hi = mid;
     }
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 256;
-        char **nv = realloc(s->v, nc * sizeof *nv);
-        if (!nv)
-            return BT_ENOMEM;
-        s->v = nv;
-        s->cap = nc;
-    }
+    if (bt_array_grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v, 256))
+        return BT_ENOMEM;
     if (!(copy = strdup(id)))
         return BT_ENOMEM;
     memmove(s->v + lo + 1, s->v + lo, (s->n - lo) * sizeof *s->v);

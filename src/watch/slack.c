@@ -35,7 +35,8 @@ static const char *principal(const bt_json *ev)
     const char *p = uid ? bt_json_get_str(uid, "arn") : NULL;
     if (!p && uid)
         p = bt_json_get_str(uid, "invokedBy");
-    if (!p && ev && (d = bt_json_get(ev, "detail")) && (d = bt_json_get(d, "additional-information")))
+    if (!p && ev && (d = bt_json_get(ev, "detail")) &&
+        (d = bt_json_get(d, "additional-information")))
         p = bt_json_get_str(d, "initiator");
     return p;
 }
@@ -62,7 +63,8 @@ static int what_happened(bt_buf *t, const bt_json *doc, const bt_json *ev)
     } else {
         rc = bt_buf_puts(t, "an event");
     }
-    return rc || bt_buf_puts(t, " in ") || put_escaped(t, or_dash(bt_json_get_str(doc, "account"))) ||
+    return rc || bt_buf_puts(t, " in ") ||
+                   put_escaped(t, or_dash(bt_json_get_str(doc, "account"))) ||
                    bt_buf_putc(t, ' ') || put_escaped(t, or_dash(bt_json_get_str(doc, "region"))) ||
                    bt_buf_puts(t, " at ") ||
                    put_escaped(t, or_dash(bt_json_get_str(doc, "event_time")))
@@ -88,9 +90,8 @@ int wn_slack_body(const char *doc, bt_buf *out)
     if (ev && ev->type != BT_JSON_OBJECT)
         ev = NULL;
     if (bt_buf_puts(&t, "[") || put_escaped(&t, or_dash(bt_json_get_str(d, "level"))) ||
-        bt_buf_puts(&t, "] ") ||
-        put_escaped(&t, or_dash(bt_json_get_str(d, "rule_title"))) || bt_buf_puts(&t, " | build ") ||
-        put_escaped(&t, or_dash(bt_json_get_str(d, "build_id"))) ||
+        bt_buf_puts(&t, "] ") || put_escaped(&t, or_dash(bt_json_get_str(d, "rule_title"))) ||
+        bt_buf_puts(&t, " | build ") || put_escaped(&t, or_dash(bt_json_get_str(d, "build_id"))) ||
         bt_buf_puts(&t, " | principal ") || put_escaped(&t, or_dash(principal(ev))) ||
         bt_buf_puts(&t, " | ") || what_happened(&t, d, ev))
         goto done;

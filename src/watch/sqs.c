@@ -316,8 +316,8 @@ static void finish(batch *b, const int *status, char (*why)[700])
                 continue;
             }
             w->st.sqs_dead_letters++;
-            bt_watch_logf(w, "%s: message %s moved aside to %s: %s", b->src->location,
-                          b->m[i].id, w->dead_letter, why[i]);
+            bt_watch_logf(w, "%s: message %s moved aside to %s: %s", b->src->location, b->m[i].id,
+                          w->dead_letter, why[i]);
         } else if (status[i] != M_OK) {
             continue;
         }

@@ -10,9 +10,8 @@ static void test_queue_locations(void)
 {
     bt_sqs_ref r;
     bt_error err = BT_ERROR_INIT;
-    CHECK_INT(bt_sqs_parse("sqs://https://sqs.eu-west-1.amazonaws.com/123456789012/trail", &r,
-                           &err),
-              0);
+    CHECK_INT(
+        bt_sqs_parse("sqs://https://sqs.eu-west-1.amazonaws.com/123456789012/trail", &r, &err), 0);
     CHECK_STR(r.url, "https://sqs.eu-west-1.amazonaws.com/123456789012/trail");
     CHECK_STR(r.name, "trail");
     CHECK_STR(r.account, "123456789012");
@@ -56,18 +55,17 @@ static void test_topic_arns(void)
     CHECK_INT(bt_sns_parse_arn("arn:aws:sqs:eu-central-1:123456789012:alerts", region,
                                sizeof region, &err),
               BT_EINVAL);
-    CHECK_INT(bt_sns_parse_arn("arn:aws:sns:eu-central-1:123456789012:", region, sizeof region,
-                               &err),
-              BT_EINVAL);
+    CHECK_INT(
+        bt_sns_parse_arn("arn:aws:sns:eu-central-1:123456789012:", region, sizeof region, &err),
+        BT_EINVAL);
     CHECK_INT(bt_sns_parse_arn("sns:topic", region, sizeof region, &err), BT_EINVAL);
 }
 
 static void test_watch_sources(void)
 {
     bt_error err = BT_ERROR_INIT;
-    CHECK_INT(bt_watch_check_source("sqs://https://sqs.us-east-1.amazonaws.com/123456789012/q",
-                                    &err),
-              0);
+    CHECK_INT(
+        bt_watch_check_source("sqs://https://sqs.us-east-1.amazonaws.com/123456789012/q", &err), 0);
     CHECK_INT(bt_watch_check_source("arn:aws:sqs:us-east-1:123456789012:q", &err), 0);
     CHECK_INT(bt_watch_check_source("sqs://nope", &err), BT_EINVAL);
     CHECK(strstr(err.msg, "not a queue URL") != NULL);

@@ -12,6 +12,14 @@ that tests/integration/s3/setup.py wrote to FILE: AK=, SK=).
   send QUEUE_URL BODY             one message with BODY as it is
   sendfile QUEUE_URL FILE         one message per line of FILE
   depth QUEUE_URL                 prints "VISIBLE INFLIGHT"
+  latency QUEUE_URL RECORD N GAP OUT
+                                  N EventBridge "AWS API Call via CloudTrail" messages
+                                  wrapping copies of the CloudTrail record in file RECORD
+                                  (fresh eventID and eventTime each), GAP seconds apart;
+                                  OUT gets "EVENT_ID SENT" per message (SENT: epoch
+                                  seconds when SendMessage returned: the message visible)
+  soak QUEUE_URL BUCKET SECONDS KEY...
+                                  notifications for KEY... again and again for SECONDS
   receive QUEUE_URL N             receives (and deletes) up to N messages within 20 s;
                                   prints each body on a line (JSON compacted)
 """
@@ -19,6 +27,7 @@ import json
 import sys
 import time
 import urllib.parse
+import uuid
 
 import boto3
 
@@ -65,6 +74,30 @@ elif cmd == "s3event":
                         "object": {"key": urllib.parse.quote_plus(k, safe="/")}}}
                 for k in part]
         sqs.send_message(QueueUrl=rest[0], MessageBody=json.dumps({"Records": recs}))
+elif cmd == "latency":
+    rec = json.load(open(rest[1]))
+    with open(rest[4], "w") as out:
+        for _ in range(int(rest[2])):
+            r = dict(rec)
+            r["eventID"] = str(uuid.uuid4())
+            r["eventTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            env = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "AWS API Call via CloudTrail",
+                   "source": "aws." + r.get("eventSource", "x").split(".")[0],
+                   "account": r.get("recipientAccountId", "123456789012"), "time": r["eventTime"],
+                   "region": r.get("awsRegion", "us-east-1"), "resources": [], "detail": r}
+            sqs.send_message(QueueUrl=rest[0], MessageBody=json.dumps(env))
+            out.write("%s %.6f\n" % (r["eventID"], time.time()))
+            out.flush()
+            time.sleep(float(rest[3]))
+elif cmd == "soak":
+    end = time.time() + float(rest[2])
+    while time.time() < end:
+        for part in chunks(rest[3:]):
+            sqs.send_message(QueueUrl=rest[0],
+                             MessageBody=json.dumps({"s3Bucket": rest[1], "s3ObjectKey": part}))
+            if time.time() >= end:
+                break
+        time.sleep(0.5)
 elif cmd == "send":
     sqs.send_message(QueueUrl=rest[0], MessageBody=rest[1])
 elif cmd == "sendfile":
