@@ -79,7 +79,8 @@ const cli_cmd cmd_watch_def = {
     "with an outbox row per notify target in one transaction, then delivered at least once: "
     "failed deliveries are retried with exponential backoff, across restarts. The same "
     "alert always carries the same key (webhook Idempotency-Key). A source failing is "
-    "reported once per change, never stops the others. Bad input (an unknown source scheme, "
+    "reported once per change, never stops the others. Bad input (an unknown source scheme, a "
+    "queue that does not exist, "
     "a notify target that cannot be parsed, rules that do not load) is one line and exit 2 "
     "before anything starts. A status line goes to stderr every minute (events/s, new alerts, "
     "deliveries pending; not with --quiet). docs/watch.md says what is not done yet.",
