@@ -4,6 +4,12 @@
  * an outbox row per notifier, and delivers them at least once (retried with exponential
  * backoff, across restarts, from the outbox).
  *
+ * sqs:// sources (a trail's log-delivery notifications, raw or in an SNS envelope, whose
+ * objects are then read from S3; EventBridge events, stored as they are) are polled
+ * between cycles with long polling: what a batch of messages brought is committed, then
+ * evaluated and delivered at once, and only then are the messages deleted. A poisoned
+ * message is appended to the dead-letter file with one message through log, and deleted.
+ *
  * A cycle: bt_ingest of every source (local directories: new or grown files, through
  * ingest's unchanged-file skipping; lookup:REGIONS: the event history from a start kept
  * in the store, incremental with ingest's overlap; s3:// archives), then the rules over
@@ -35,9 +41,10 @@ extern "C" {
 
 typedef struct bt_watch bt_watch;
 
-/* Checks a source as watch accepts it: a directory or file path, lookup:REGIONS, or
- * s3://bucket[/prefix]. BT_EINVAL with one line in err for an unknown scheme ("sqs://"
- * and others not supported yet), stdin, or a path that does not exist. */
+/* Checks a source as watch accepts it: a directory or file path, lookup:REGIONS,
+ * s3://bucket[/prefix], or sqs://QUEUE_URL / the queue's ARN (only its form: whether the
+ * queue exists is bt_watch_new's question). BT_EINVAL with one line in err for an
+ * unknown scheme, stdin, or a path that does not exist. */
 int bt_watch_check_source(const char *location, bt_error *err);
 
 /* Checks a notify target: "stdout", "webhook:http[s]://...", "exec:COMMAND".
@@ -80,6 +87,15 @@ typedef struct bt_watch_opts {
     int64_t status_ms; /* bt_watch_run: a status line through log this often (events/s,
                           alerts new and pending); 0 = 60000, < 0 = none */
     void *payload;
+    /* sqs:// sources */
+    const char *dead_letter; /* poisoned messages (not JSON, unknown shape, an object that
+                                does not exist) are appended here as NDJSON before they are
+                                deleted; NULL = the store's path + ".dead-letters.ndjson" */
+    int sqs_visibility_s;    /* a received message stays hidden this long, extended while
+                                its work goes on; 0 = 120 */
+    int sqs_wait_s;          /* long polling between cycles (0..20); 0 = 1 */
+    int64_t sqs_hold_ms;     /* tests: wait this long between the commit of what a batch
+                                brought and the deletion of its messages; 0 = none */
 } bt_watch_opts;
 
 typedef struct bt_watch_stats {
@@ -91,10 +107,14 @@ typedef struct bt_watch_stats {
     uint64_t pending; /* outbox rows of the configured notifiers not delivered yet */
     uint64_t rules;   /* rules in the current set */
     uint64_t reloads, reload_failures;
+    uint64_t sqs_messages;     /* received (redeliveries included) */
+    uint64_t sqs_deleted;      /* deleted after their work was committed */
+    uint64_t sqs_dead_letters; /* poisoned: moved aside, then deleted */
 } bt_watch_stats;
 
-/* Checks every source and target and loads the rules (err names the broken rule), before
- * any store is touched. *out is freed with bt_watch_free. BT_EINVAL for bad input (a
+/* Checks every source and target and loads the rules (err names the broken rule), and
+ * resolves the sqs:// queues (GetQueueUrl: a queue that does not exist is BT_EINVAL),
+ * before any store is touched. *out is freed with bt_watch_free. BT_EINVAL for bad input (a
  * usage error), other codes as they come (a rule file: BT_ENOTFOUND, BT_EPARSE...). */
 int bt_watch_new(const bt_watch_opts *o, bt_watch **out, bt_error *err);
 /* Gives w its store (borrowed, opened writable; one bt_watch per store at a time) and

@@ -227,44 +227,58 @@ static void print_calls(view *v, const bt_timeline *t)
     }
 }
 
+/* One entry of the timeline, on its line(s). */
+static void print_event(view *v, const bt_timeline *t, const bt_timeline_event *e)
+{
+    const char *kind = bt_timeline_kind_name(e->kind), *src = or_dash(e->event_source);
+    const char *dot = strchr(src, '.');
+    int about = e->kind == BT_TL_ABOUT;
+    when w;
+    put(v, "  %s  ", tm(&w, e->time_ms, 0));
+    mark(v);
+    if (e->kind == BT_TL_STATE || e->kind == BT_TL_PHASE) {
+        const bt_timeline_phase *ph =
+            e->kind == BT_TL_PHASE ? bt_timeline_phase_find(t, e->phase) : NULL;
+        put(v, "%s[%s] %s %s", C(v, DIM), kind, or_dash(e->phase), e->status ? e->status : "");
+        if (ph) {
+            put(v, "  started %s", tm(&w, ph->start_ms, 1));
+            put(v, ", ended %s", tm(&w, ph->end_ms, 1));
+            if (ph->has_duration)
+                put(v, ", %.0f s", ph->duration_s);
+        }
+        put(v, "%s", C(v, RST));
+        endl(v, -1);
+        return;
+    }
+    put(v, "%s%.*s %s%s", about ? C(v, BLD) : "", dot ? (int)(dot - src) : (int)strlen(src), src,
+        or_dash(e->event_name), about ? C(v, RST) : "");
+    if (about)
+        put(v, "  by %s", or_dash(e->by));
+    if (e->error_code)
+        put(v, "  %s%s: %s%s", C(v, RED), e->error_code, or_dash(e->error_message), C(v, RST));
+    endl(v, -1);
+}
+
 static void print_events(view *v, const bt_timeline *t)
 {
     size_t i;
-    when w;
     blank(v);
     put(v, "%sTimeline%s%s", C(v, BLD), v->o->errors_only ? " (failed calls only)" : "", C(v, RST));
     endl(v, 0);
-    for (i = 0; i < t->n_events; i++) {
-        const bt_timeline_event *e = &t->events[i];
-        const char *kind = bt_timeline_kind_name(e->kind), *src = or_dash(e->event_source);
-        const char *dot = strchr(src, '.');
-        int about = e->kind == BT_TL_ABOUT;
-        if (v->o->errors_only && !e->error_code)
-            continue;
-        put(v, "  %s  ", tm(&w, e->time_ms, 0));
-        mark(v);
-        if (e->kind == BT_TL_STATE || e->kind == BT_TL_PHASE) {
-            const bt_timeline_phase *ph =
-                e->kind == BT_TL_PHASE ? bt_timeline_phase_find(t, e->phase) : NULL;
-            put(v, "%s[%s] %s %s", C(v, DIM), kind, or_dash(e->phase), e->status ? e->status : "");
-            if (ph) {
-                put(v, "  started %s", tm(&w, ph->start_ms, 1));
-                put(v, ", ended %s", tm(&w, ph->end_ms, 1));
-                if (ph->has_duration)
-                    put(v, ", %.0f s", ph->duration_s);
-            }
-            put(v, "%s", C(v, RST));
-            endl(v, -1);
-            continue;
-        }
-        put(v, "%s%.*s %s%s", about ? C(v, BLD) : "", dot ? (int)(dot - src) : (int)strlen(src),
-            src, or_dash(e->event_name), about ? C(v, RST) : "");
-        if (about)
-            put(v, "  by %s", or_dash(e->by));
-        if (e->error_code)
-            put(v, "  %s%s: %s%s", C(v, RED), e->error_code, or_dash(e->error_message), C(v, RST));
-        endl(v, -1);
-    }
+    for (i = 0; i < t->n_events; i++)
+        if (!v->o->errors_only || t->events[i].error_code)
+            print_event(v, t, &t->events[i]);
+}
+
+void build_view_print_event(FILE *f, const bt_timeline *t, const bt_timeline_event *e,
+                            const build_view_opts *o)
+{
+    view v;
+    memset(&v, 0, sizeof v);
+    v.f = f;
+    v.o = o;
+    print_event(&v, t, e);
+    bt_buf_dispose(&v.line);
 }
 
 void build_view_print(FILE *f, const bt_timeline *t, const build_view_opts *o)

@@ -14,5 +14,8 @@ typedef struct build_view_opts {
 } build_view_opts;
 
 void build_view_print(FILE *f, const bt_timeline *t, const build_view_opts *o);
+/* One entry of t's timeline as build_view_print shows it (build --follow). */
+void build_view_print_event(FILE *f, const bt_timeline *t, const bt_timeline_event *e,
+                            const build_view_opts *o);
 
 #endif

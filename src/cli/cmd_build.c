@@ -12,12 +12,13 @@
 #include "buildtrail/server.h"
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
+#include "build_follow.h"
 #include "build_live.h"
 #include "build_view.h"
 #include "cli.h"
 #include "term.h"
 
-enum { O_WINDOW = 1, O_NO_PAGER };
+enum { O_WINDOW = 1, O_NO_PAGER, O_FOLLOW };
 
 static const cli_opt build_opts[] = {
     {"window", 0, OPT_VALUE, "AGE", O_WINDOW,
@@ -34,6 +35,10 @@ static const cli_opt build_opts[] = {
     {"no-pager", 0, OPT_FLAG, NULL, O_NO_PAGER,
      "Do not page the timeline for people. By default it goes through $PAGER (less -FRX when "
      "unset) when stdout is a terminal and it is taller than the terminal."},
+    {"follow", 'f', OPT_FLAG, NULL, O_FOLLOW,
+     "Print the timeline as it grows (every second from the store that 'buildtrail watch' "
+     "fills; every 5 s with --live) until the build has an outcome, then a line with it; "
+     "Ctrl-C stops (exit 0). For people only (no --output)."},
     {"live", 0, OPT_FLAG, NULL, BL_LIVE,
      "Gather the facts from the event history instead of the store: LookupEvents with "
      "Username=AWSCodeBuild-<uuid> (filtered by the service), the StartBuild / StopBuild "
@@ -71,6 +76,7 @@ const cli_cmd cmd_build_def = {
     "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666\n"
     "  buildtrail build 0b6e3c4e-1111-4222-8333-444455556666 --output json --query Errors\n"
     "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666 --live --region eu-west-1\n"
+    "  buildtrail build web-api:0b6e3c4e-1111-4222-8333-444455556666 --follow\n"
     "  buildtrail build 0b6e3c4e-1111-4222-8333-444455556666 --output html > report.html\n"};
 
 /* The standalone HTML report: 0 or an exit code after saying why. */
@@ -98,7 +104,7 @@ static int write_html(const char *query, const bt_timeline *t)
 typedef struct bopts {
     cli_common c;
     const char *window;
-    int no_pager;
+    int no_pager, follow;
     build_live_opts live;
 } bopts;
 
@@ -112,8 +118,8 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         b->window = v;
         return 0;
     }
-    if (o->id == O_NO_PAGER) {
-        b->no_pager = 1;
+    if (o->id == O_NO_PAGER || o->id == O_FOLLOW) {
+        *(o->id == O_FOLLOW ? &b->follow : &b->no_pager) = 1;
         return 0;
     }
     return build_live_opt(&b->live, o->id, v) == 0 ? 0 : -1;
@@ -283,10 +289,19 @@ static int cmd_build(int argc, char **argv)
     }
     if ((code = check_args(&o, pos, npos, uuid, &to)))
         goto done;
+    if (o.follow && (o.c.output || o.c.query)) {
+        cli_err("build: --follow prints the timeline for people (no --output or --query)");
+        code = EXIT_USAGE;
+        goto done;
+    }
     code = o.live.on ? build_live_timeline(&o.live, pos[0], uuid, &to, &t)
                      : stored_timeline(&o, pos[0], uuid, &to, &t);
     if (code)
         goto done;
+    if (o.follow) { /* the build is known (and its short id resolved): follow it */
+        code = build_follow(&o.c, &o.live, pos[0], uuid, &to);
+        goto done;
+    }
     if (o.c.output && strcmp(o.c.output, "html") == 0) {
         code = write_html(o.c.query, t);
     } else if (o.c.output || o.c.query) {

@@ -12,7 +12,17 @@
 #include "cli.h"
 #include "ingest_lookup.h"
 
-enum { O_RULES = 1, O_NOTIFY, O_INTERVAL, O_SUPPRESS, O_RETRY_MAX, O_WOUTPUT, O_CYCLES };
+enum {
+    O_RULES = 1,
+    O_NOTIFY,
+    O_INTERVAL,
+    O_SUPPRESS,
+    O_RETRY_MAX,
+    O_WOUTPUT,
+    O_CYCLES,
+    O_DEAD_LETTER,
+    O_VISIBILITY
+};
 
 static const cli_opt watch_opts[] = {
     {"rules", 0, OPT_VALUE, "PATH", O_RULES,
@@ -21,8 +31,10 @@ static const cli_opt watch_opts[] = {
      "the previous one."},
     {"notify", 0, OPT_VALUE, "TARGET", O_NOTIFY,
      "Where alerts go (repeatable; default stdout): stdout, webhook:URL (JSON POST of the "
-     "alert document with an Idempotency-Key header), exec:CMD (the alert on the command's "
-     "stdin, $BUILDTRAIL_ALERT_KEY set; a non-zero exit is retried)."},
+     "alert document with an Idempotency-Key header), slack:URL (a Slack incoming webhook: "
+     "one line with the rule, build, principal and what happened), sns:TOPIC_ARN (SNS "
+     "Publish of the alert document, in the ARN's region), exec:CMD (the alert on the "
+     "command's stdin, $BUILDTRAIL_ALERT_KEY set; a non-zero exit is retried)."},
     {"interval", 0, OPT_VALUE, "SECONDS", O_INTERVAL,
      "Seconds between cycles (reading the sources; default 60)."},
     {"suppress", 0, OPT_VALUE, "SECONDS", O_SUPPRESS,
@@ -33,6 +45,13 @@ static const cli_opt watch_opts[] = {
     {"output", 'o', OPT_VALUE, "FORMAT", O_WOUTPUT,
      "The stdout notifier's format: ndjson (the alert documents, default) or text."},
     {"cycles", 0, OPT_VALUE, "N", O_CYCLES, "Stop after N cycles (scripts and tests)."},
+    {"dead-letter", 0, OPT_VALUE, "FILE", O_DEAD_LETTER,
+     "sqs:// sources: where a poisoned message (not JSON, an unknown shape, an object that does "
+     "not exist) is appended as a line of JSON before it is deleted (default: the store's path "
+     "+ .dead-letters.ndjson)."},
+    {"visibility-timeout", 0, OPT_VALUE, "SECONDS", O_VISIBILITY,
+     "sqs:// sources: how long a received message stays hidden from other receivers, extended "
+     "while its work goes on (default 120)."},
 };
 static const cli_group watch_group = CLI_GROUP("Watch options", watch_opts);
 static const cli_group *const watch_groups[] = {
@@ -52,18 +71,27 @@ const cli_cmd cmd_watch_def = {
     "(the event history from --start-time, default one hour before the first run against "
     "the store, kept for later runs; fetching only what is new with 15 minutes of overlap), "
     "s3://bucket/prefix (today's and yesterday's deliveries) - and evaluates the rules on "
-    "exactly the events that cycle added. Alerts are stored (buildtrail alerts lists them) "
+    "exactly the events that cycle added. sqs://QUEUE_URL (or the queue's ARN) sources are "
+    "long-polled between cycles: a trail's log-delivery notifications (raw or in an SNS "
+    "envelope; their S3 objects are read) and EventBridge events are stored, evaluated and "
+    "delivered at once, and a message is deleted only after what it brought is committed. "
+    "Alerts are stored (buildtrail alerts lists them) "
     "with an outbox row per notify target in one transaction, then delivered at least once: "
     "failed deliveries are retried with exponential backoff, across restarts. The same "
     "alert always carries the same key (webhook Idempotency-Key). A source failing is "
-    "reported once per change, never stops the others. Bad input (an unknown source scheme, "
+    "reported once per change, never stops the others. Bad input (an unknown source scheme, a "
+    "queue that does not exist, "
     "a notify target that cannot be parsed, rules that do not load) is one line and exit 2 "
     "before anything starts. A status line goes to stderr every minute (events/s, new alerts, "
     "deliveries pending; not with --quiet). docs/watch.md says what is not done yet.",
     watch_groups,
     "  buildtrail watch ./AWSLogs --rules builtin\n"
     "  buildtrail watch ./incoming --rules builtin --notify webhook:https://alerts.example/in\n"
-    "  buildtrail watch lookup:us-east-1,eu-west-1 --rules builtin --interval 60 -o text\n"};
+    "  buildtrail watch ./incoming --rules builtin --notify sns:arn:aws:sns:us-east-1:"
+    "123456789012:alerts\n"
+    "  buildtrail watch lookup:us-east-1,eu-west-1 --rules builtin --interval 60 -o text\n"
+    "  buildtrail watch sqs://https://sqs.us-east-1.amazonaws.com/123456789012/trail --rules "
+    "builtin\n"};
 
 typedef struct watch_cli {
     cli_common c;
@@ -71,7 +99,8 @@ typedef struct watch_cli {
     ingest_lookup_opts_t lk;
     const char **rules, **notify;
     size_t nrules, nnotify;
-    double interval, suppress, retry_max;
+    double interval, suppress, retry_max, visibility;
+    const char *dead_letter;
     int text;
     int cycles;
     bt_error err;
@@ -121,6 +150,8 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     case O_INTERVAL: return seconds("interval", v, 0.05, &s->interval);
     case O_SUPPRESS: return seconds("suppress", v, 0, &s->suppress);
     case O_RETRY_MAX: return seconds("retry-max", v, 0.01, &s->retry_max);
+    case O_VISIBILITY: return seconds("visibility-timeout", v, 1, &s->visibility);
+    case O_DEAD_LETTER: s->dead_letter = v; return 0;
     case O_CYCLES:
         s->cycles = atoi(v);
         if (s->cycles < 1) {
@@ -209,6 +240,10 @@ static int run(watch_cli *s, char **pos, int npos)
     o.suppress_ms = (int64_t)(s->suppress * 1000);
     o.retry_max_ms = (int64_t)(s->retry_max * 1000);
     o.max_cycles = s->cycles;
+    o.dead_letter = s->dead_letter;
+    o.sqs_visibility_s = (int)s->visibility;
+    if (getenv("BUILDTRAIL_WATCH_SQS_HOLD_MS")) /* tests: a kill between commit and delete */
+        o.sqs_hold_ms = atoll(getenv("BUILDTRAIL_WATCH_SQS_HOLD_MS"));
     if (getenv("BUILDTRAIL_WATCH_STATUS_MS")) /* tests: a shorter status period */
         o.status_ms = atoll(getenv("BUILDTRAIL_WATCH_STATUS_MS"));
     if (s->c.filter.start_ms != INT64_MIN)
@@ -230,8 +265,11 @@ static int run(watch_cli *s, char **pos, int npos)
         return EXIT_ERROR;
     /* bad input first: nothing is touched before it is all checked */
     if (bt_watch_new(&o, &w, &s->err)) {
-        code = cli_fail(&s->err, s->err.code == BT_ENOMEM || s->err.code == BT_EIO ? EXIT_ERROR
-                                                                                   : EXIT_USAGE);
+        int e = s->err.code; /* bad input is a usage error; the network or AWS failing is not */
+        code = cli_fail(&s->err, e == BT_ENOMEM || e == BT_EIO || e == BT_EHTTP || e == BT_EAWS ||
+                                         e == BT_ECRED || e == BT_ECONFIG
+                                     ? EXIT_ERROR
+                                     : EXIT_USAGE);
         goto done;
     }
     if (bt_store_open(path, 0, &store, &s->err)) {

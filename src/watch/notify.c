@@ -4,6 +4,7 @@
  * delivered). The stdout notifier is the caller's emit callback (watch.c). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +39,18 @@ void bt_watch_notify_name(const char *target, char *buf, size_t n)
     wn_hash_hex(target, strlen(target), 8, h);
     if (strcmp(target, "stdout") == 0) {
         snprintf(buf, n, "stdout");
-    } else if (strncmp(target, "webhook:", 8) == 0 && (p = strstr(target + 8, "://"))) {
-        /* scheme://host[:port] only: paths, queries and user info often carry tokens */
-        const char *u = target + 8, *host = p + 3, *at;
+    } else if ((strncmp(target, "webhook:", 8) == 0 || strncmp(target, "slack:", 6) == 0) &&
+               (p = strstr(target, "://"))) {
+        /* scheme://host[:port] only: paths, queries and user info often carry tokens (a
+         * Slack incoming webhook's path is its secret) */
+        const char *u = strchr(target, ':') + 1, *host = p + 3, *at;
         end = host + strcspn(host, "/?#");
         if ((at = memchr(host, '@', (size_t)(end - host))))
             host = at + 1;
-        snprintf(buf, n, "webhook:%.*s://%.*s#%s", (int)(p - u), u, (int)(end - host), host, h);
+        snprintf(buf, n, "%.*s:%.*s://%.*s#%s", (int)(u - 1 - target), target, (int)(p - u), u,
+                 (int)(end - host), host, h);
+    } else if (strncmp(target, "sns:", 4) == 0) {
+        snprintf(buf, n, "%s", target); /* a topic ARN is no secret */
     } else if (strncmp(target, "exec:", 5) == 0) {
         p = target + 5;
         p += strspn(p, " \t");
@@ -60,18 +66,29 @@ int wn_parse(const char *target, wn_notifier *n, bt_error *err)
     n->target = target;
     if (strcmp(target, "stdout") == 0) {
         n->kind = WN_STDOUT;
-    } else if (strncmp(target, "webhook:", 8) == 0) {
-        const char *u = target + 8;
+    } else if (strncmp(target, "webhook:", 8) == 0 || strncmp(target, "slack:", 6) == 0) {
+        int slack = target[0] == 's';
+        const char *u = target + (slack ? 6 : 8), *what = slack ? "slack" : "webhook";
         size_t hl;
         if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
             return bt_error_set(err, BT_EINVAL,
-                                "notify target 'webhook:...': the URL must start with http:// "
-                                "or https://");
+                                "notify target '%s:...': the URL must start with http:// "
+                                "or https://",
+                                what);
         hl = strcspn(u + (u[4] == 's' ? 8 : 7), "/?#");
         if (hl == 0)
-            return bt_error_set(err, BT_EINVAL, "notify target 'webhook:...': no host in the URL");
-        n->kind = WN_WEBHOOK;
+            return bt_error_set(err, BT_EINVAL, "notify target '%s:...': no host in the URL",
+                                what);
+        n->kind = slack ? WN_SLACK : WN_WEBHOOK;
         n->arg = u;
+    } else if (strncmp(target, "sns:", 4) == 0) {
+        char region[64];
+        if (bt_sns_parse_arn(target + 4, region, sizeof region, err))
+            return bt_error_set(err, BT_EINVAL,
+                                "notify target 'sns:...': not a topic ARN "
+                                "(sns:arn:aws:sns:REGION:ACCOUNT:NAME)");
+        n->kind = WN_SNS;
+        n->arg = target + 4;
     } else if (strncmp(target, "exec:", 5) == 0) {
         if (!target[5 + strspn(target + 5, " \t")])
             return bt_error_set(err, BT_EINVAL, "notify target 'exec:': no command");
@@ -79,14 +96,9 @@ int wn_parse(const char *target, wn_notifier *n, bt_error *err)
         n->arg = target + 5;
     } else {
         size_t sl = strcspn(target, ":");
-        if (target[sl] == ':' &&
-            (strncmp(target, "slack", sl) == 0 || strncmp(target, "sns", sl) == 0))
-            return bt_error_set(err, BT_EINVAL,
-                                "notify target '%.*s:...': not supported yet "
-                                "(stdout, webhook:URL, exec:CMD)",
-                                (int)sl, target);
         return bt_error_set(err, BT_EINVAL,
-                            "'%.40s': not a notify target (stdout, webhook:URL, exec:CMD)",
+                            "'%.40s': not a notify target (stdout, webhook:URL, slack:URL, "
+                            "sns:TOPIC_ARN, exec:CMD)",
                             target[sl] == ':' ? "..." : target);
     }
     bt_watch_notify_name(target, n->name, sizeof n->name);
@@ -172,11 +184,40 @@ static int wait_bounded(pid_t pid, int64_t timeout_ms)
     }
 }
 
+/* Writes doc and a newline to fd (a command's stdin), SIGPIPE blocked on this thread
+ * while it does: a command that exits without reading is its exit status's business, and
+ * the process's signal handling is not the library's to change. */
+static void write_doc(int fd, const char *doc, size_t len)
+{
+    sigset_t pipe_set, old;
+    struct timespec zero = {0, 0};
+    size_t off = 0;
+    int broken = 0;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    while (off < len) {
+        ssize_t k = write(fd, doc + off, len - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            broken = k < 0 && errno == EPIPE;
+            break;
+        }
+        off += (size_t)k;
+    }
+    if (off == len && write(fd, "\n", 1) < 0 && errno == EPIPE)
+        broken = 1;
+    if (broken && !sigismember(&old, SIGPIPE)) /* the SIGPIPE this thread raised */
+        sigtimedwait(&pipe_set, NULL, &zero);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static int send_exec(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
                      bt_error *why)
 {
     int fd[2], status;
-    size_t len = strlen(doc), off = 0;
+    size_t len = strlen(doc);
     pid_t pid;
 
     if (pipe(fd) != 0)
@@ -196,16 +237,7 @@ static int send_exec(const wn_notifier *n, const char *doc, const char *key, int
         _exit(127);
     }
     close(fd[0]);
-    while (off < len) { /* SIGPIPE is the caller's to ignore (the CLI does) */
-        ssize_t k = write(fd[1], doc + off, len - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        off += (size_t)k;
-    }
-    if (off == len)
-        (void)!write(fd[1], "\n", 1);
+    write_doc(fd[1], doc, len);
     close(fd[1]);
     status = wait_bounded(pid, timeout_ms);
     if (status < 0)
@@ -222,6 +254,21 @@ int wn_send(const wn_notifier *n, const char *doc, const char *key, int64_t time
 {
     if (n->kind == WN_WEBHOOK)
         return send_webhook(n, doc, key, timeout_ms, why);
+    if (n->kind == WN_SLACK) { /* the message made from the document, POSTed the same way */
+        bt_buf b = BT_BUF_INIT;
+        int rc = wn_slack_body(doc, &b) ? bt_error_set(why, BT_ENOMEM, "%s: out of memory", n->name)
+                                        : send_webhook(n, b.data, key, timeout_ms, why);
+        bt_buf_dispose(&b);
+        return rc;
+    }
+    if (n->kind == WN_SNS) {
+        bt_error e = BT_ERROR_INIT;
+        if (!n->aws)
+            return bt_error_set(why, BT_EINVAL, "%s: no AWS client", n->name);
+        if (bt_sns_publish(n->aws, n->arg, NULL, doc, NULL, 0, &e))
+            return bt_error_set(why, e.code, "%s: %s", n->name, e.msg);
+        return 0;
+    }
     if (n->kind == WN_EXEC)
         return send_exec(n, doc, key, timeout_ms, why);
     return bt_error_set(why, BT_EINVAL, "%s: not sent here", n->name);

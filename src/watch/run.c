@@ -12,6 +12,7 @@
 #define DUE_BATCH 500
 #define TICK_MS 50
 #define DELIVER_EVERY_MS 200
+#define SQS_GATHER_MS 300
 
 typedef struct pass {
     bt_watch *w;
@@ -107,6 +108,35 @@ static void nap(void)
     nanosleep(&ts, NULL);
 }
 
+/* Between cycles: the sqs:// sources long-polled (in place of the nap); while messages
+ * keep coming they are read for up to SQS_GATHER_MS (without waiting), then what they
+ * brought is evaluated and delivered at once: one evaluation for many batches. */
+static int wait_or_poll(bt_watch *w, bt_error *err)
+{
+    uint64_t n = 0, total = 0, before;
+    int64_t t0;
+    int rc;
+    if (!w->nsqs) {
+        nap();
+        return 0;
+    }
+    before = w->st.sqs_messages;
+    rc = wq_poll(w, w->o.sqs_wait_s > 0 ? w->o.sqs_wait_s : 1, &n, err);
+    total += n;
+    t0 = bt_time_now_ms();
+    while (rc == 0 && w->st.sqs_messages != before && !stopping(w) &&
+           bt_time_now_ms() - t0 < SQS_GATHER_MS) {
+        before = w->st.sqs_messages;
+        rc = wq_poll(w, 0, &n, err);
+        total += n;
+    }
+    if (rc || !total)
+        return rc;
+    if ((rc = bt_watch_evaluate(w, err)))
+        return rc;
+    return bt_watch_deliver(w, err);
+}
+
 int bt_watch_run(bt_watch *w, bt_error *err)
 {
     int64_t next_cycle = 0, next_deliver = 0, now, status_every, last_status;
@@ -136,7 +166,8 @@ int bt_watch_run(bt_watch *w, bt_error *err)
         }
         if (status_every > 0 && now - last_status >= status_every)
             status_line(w, now, &last_status, &last_events, &last_alerts);
-        nap();
+        if ((rc = wait_or_poll(w, err)))
+            return rc;
     }
     /* drain: what is due gets one more attempt */
     return bt_watch_deliver(w, err);

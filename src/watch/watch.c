@@ -36,14 +36,15 @@ int bt_watch_check_source(const char *loc, bt_error *err)
         return bt_error_set(err, BT_EINVAL, "watch: stdin cannot be watched (give a directory)");
     if (strncmp(loc, "s3://", 5) == 0 || strncmp(loc, "lookup:", 7) == 0)
         return 0;
-    if (sep && (size_t)(sep - loc) == sl) {
-        if (strncmp(loc, "sqs://", 6) == 0)
-            return bt_error_set(err, BT_EINVAL, "'sqs://...': SQS sources are not supported yet");
-        return bt_error_set(err, BT_EINVAL,
-                            "'%.*s://': unknown source scheme (a directory, lookup:REGIONS or "
-                            "s3://bucket/prefix)",
-                            (int)sl, loc);
+    if (wq_is_sqs(loc)) {
+        bt_sqs_ref r;
+        return bt_sqs_parse(loc, &r, err);
     }
+    if (sep && (size_t)(sep - loc) == sl)
+        return bt_error_set(err, BT_EINVAL,
+                            "'%.*s://': unknown source scheme (a directory, lookup:REGIONS, "
+                            "s3://bucket/prefix or sqs://QUEUE_URL)",
+                            (int)sl, loc);
     if (stat(loc, &sb) != 0)
         return bt_error_set(err, BT_EINVAL, "'%s': no such file or directory", loc);
     if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
@@ -119,17 +120,21 @@ static int setup(bt_watch *w, bt_error *err)
     size_t i;
     int rc;
     w->src = calloc(w->o.nsources + 1, sizeof *w->src);
+    w->sqs = calloc(w->o.nsources + 1, sizeof *w->sqs);
     w->nt = calloc(w->o.nnotify + 1, sizeof *w->nt);
     w->names = calloc(w->o.nnotify + 1, sizeof *w->names);
     w->errs = calloc(MAX_SOURCE_ERRS, sizeof *w->errs);
     w->cur_errs = calloc(MAX_SOURCE_ERRS, sizeof *w->cur_errs);
-    if (!w->src || !w->nt || !w->names || !w->errs || !w->cur_errs)
+    if (!w->src || !w->sqs || !w->nt || !w->names || !w->errs || !w->cur_errs)
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     for (i = 0; i < w->o.nsources; i++) {
-        w->src[i].location = w->o.sources[i];
-        w->src[i].kind = bt_ingest_kind_of(w->o.sources[i]);
+        if (wq_is_sqs(w->o.sources[i])) {
+            w->sqs[w->nsqs++].location = w->o.sources[i];
+            continue;
+        }
+        w->src[w->nsrc].location = w->o.sources[i];
+        w->src[w->nsrc++].kind = bt_ingest_kind_of(w->o.sources[i]);
     }
-    w->nsrc = w->o.nsources;
     for (i = 0; i < w->o.nnotify; i++) {
         if ((rc = wn_parse(w->o.notify[i], &w->nt[i], err)))
             return rc;
@@ -158,6 +163,13 @@ int bt_watch_attach(bt_watch *w, bt_store *store, bt_error *err)
 {
     int rc;
     w->store = store;
+    free(w->dead_letter);
+    if (w->o.dead_letter)
+        w->dead_letter = strdup(w->o.dead_letter);
+    else if ((w->dead_letter = malloc(strlen(bt_store_path(store)) + 24)))
+        sprintf(w->dead_letter, "%s.dead-letters.ndjson", bt_store_path(store));
+    if (!w->dead_letter)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
     if ((rc = bt_watch_cursor_init(w, err)))
         return rc;
     return lookup_start(w, err);
@@ -182,7 +194,7 @@ int bt_watch_new(const bt_watch_opts *o, bt_watch **out, bt_error *err)
     if (!w->o.http_timeout_ms)
         w->o.http_timeout_ms = 10000;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if ((rc = setup(w, err))) {
+    if ((rc = setup(w, err)) || (rc = wq_open(w, err))) {
         bt_watch_free(w);
         return rc;
     }
@@ -202,7 +214,10 @@ void bt_watch_free(bt_watch *w)
 {
     if (!w)
         return;
+    wq_close(w);
     bt_rules_free(w->rs);
+    free(w->sqs);
+    free(w->dead_letter);
     free(w->src);
     free(w->nt);
     free(w->names);
@@ -231,7 +246,7 @@ static int seen_before(bt_watch *w, const char *msg)
     return 0;
 }
 
-static void source_failed(bt_watch *w, const char *msg)
+void bt_watch_source_failed(bt_watch *w, const char *msg)
 {
     size_t i;
     for (i = 0; i < w->ncur; i++)
@@ -246,7 +261,7 @@ static void source_failed(bt_watch *w, const char *msg)
 static void on_source_error(const char *source, const bt_error *e, void *payload)
 {
     (void)source;
-    source_failed(payload, e->msg);
+    bt_watch_source_failed(payload, e->msg);
 }
 
 /* The errors of this cycle become the ones to compare the next cycle with. */
@@ -287,7 +302,7 @@ static int ingest_group(bt_watch *w, int lookup, bt_error *err)
     if (rc == BT_ESTOP)
         rc = 0;
     else if (rc && (st.source_failed || rc == BT_ENOTFOUND || rc == BT_EIO)) {
-        source_failed(w, err->msg); /* the store is fine: the rest goes on */
+        bt_watch_source_failed(w, err->msg); /* the store is fine: the rest goes on */
         rc = 0;
     }
 done:
@@ -297,8 +312,10 @@ done:
 
 int bt_watch_cycle(bt_watch *w, bt_error *err)
 {
+    uint64_t n = 0;
     int rc;
-    if ((rc = ingest_group(w, 1, err)) || (rc = ingest_group(w, 0, err)))
+    if ((rc = ingest_group(w, 1, err)) || (rc = ingest_group(w, 0, err)) ||
+        (rc = wq_poll(w, 0, &n, err)))
         return rc;
     errors_rotate(w);
     if ((rc = bt_watch_evaluate(w, err)))

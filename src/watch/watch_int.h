@@ -5,11 +5,12 @@
 
 #include <stdint.h>
 
+#include "buildtrail/aws_sqs.h"
 #include "buildtrail/ingest.h"
 #include "buildtrail/rules.h"
 #include "buildtrail/watch.h"
 
-enum { WN_STDOUT = 1, WN_WEBHOOK, WN_EXEC };
+enum { WN_STDOUT = 1, WN_WEBHOOK, WN_EXEC, WN_SLACK, WN_SNS };
 
 typedef struct wn_notifier {
     int kind;
@@ -17,16 +18,24 @@ typedef struct wn_notifier {
     const char *arg;    /* the URL or command, inside target */
     char name[192];     /* bt_watch_notify_name: outbox rows and messages */
     int failing;        /* last attempt failed (messages once per change) */
+    bt_aws_client *aws; /* sns: the watch's client (borrowed) */
 } wn_notifier;
 
 /* Parses target into n (borrowing it). 0 or BT_EINVAL with err set. */
 int wn_parse(const char *target, wn_notifier *n, bt_error *err);
 /* Hex SHA-256 of data (first nbytes bytes, at most 32) into out (2 * nbytes + 1). */
 void wn_hash_hex(const void *data, size_t len, size_t nbytes, char *out);
-/* One delivery attempt of doc (key = its idempotency key) for a webhook or exec target:
+/* One delivery attempt of doc (key = its idempotency key) for a webhook, slack, sns or
+ * exec target:
  * 0 delivered, else BT_EHTTP / BT_EIO with why (one line, no secrets) set. */
 int wn_send(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
             bt_error *why);
+
+/* An sqs:// source (sqs.c). */
+typedef struct wq_source {
+    const char *location; /* borrowed from the options */
+    bt_sqs_queue *q;      /* resolved by bt_watch_new */
+} wq_source;
 
 struct bt_watch {
     bt_store *store;
@@ -45,6 +54,12 @@ struct bt_watch {
     size_t nerrs, errs_cap;
     char **cur_errs;
     size_t ncur, cur_cap;
+    /* sqs:// sources (sqs.c) */
+    wq_source *sqs;
+    size_t nsqs;
+    bt_aws_client *aws;          /* SQS, the S3 objects their notifications name, SNS */
+    struct bt_s3_bucket *bucket; /* the last bucket a notification named */
+    char *dead_letter;           /* where poisoned messages go (NDJSON) */
 };
 
 void bt_watch_logf(bt_watch *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,5 +69,21 @@ int bt_watch_evaluate(bt_watch *w, bt_error *err);
 /* Sets the evaluation cursor to the store's last event unless a run set it before
  * (evaluate.c; at attach, before any ingest). */
 int bt_watch_cursor_init(bt_watch *w, bt_error *err);
+
+/* The Slack incoming-webhook body of an alert document: {"text": "..."}, one line with the
+ * rule, build, principal and what happened, no links. 0 or BT_ENOMEM / BT_EPARSE. */
+int wn_slack_body(const char *doc, bt_buf *out);
+/* Is location an sqs:// source (or a queue ARN)? */
+int wq_is_sqs(const char *location);
+/* Makes the AWS client when an sqs:// source or an sns: target needs it, and resolves the
+ * sqs:// sources (GetQueueUrl): a queue that does not exist is BT_EINVAL. */
+int wq_open(bt_watch *w, bt_error *err);
+void wq_close(bt_watch *w);
+/* One ReceiveMessage per sqs:// source (waiting up to wait_s for messages), what they
+ * bring committed, then the messages deleted; *stored counts new events. Source
+ * failures go through the once-per-change messages; only the store failing fails. */
+int wq_poll(bt_watch *w, int wait_s, uint64_t *stored, bt_error *err);
+/* A source failed (message once per change of state; watch.c). */
+void bt_watch_source_failed(bt_watch *w, const char *msg);
 
 #endif

@@ -97,9 +97,16 @@ static void test_checks(void)
     CHECK_INT(bt_watch_check_notify("webhook:ftp://x", &err), BT_EINVAL);
     CHECK_INT(bt_watch_check_notify("webhook:http://", &err), BT_EINVAL);
     CHECK_INT(bt_watch_check_notify("exec: ", &err), BT_EINVAL);
-    CHECK_INT(bt_watch_check_notify("slack:https://hooks.slack.com/services/SECRET", &err),
-              BT_EINVAL);
+    CHECK_INT(bt_watch_check_notify("slack:https://hooks.slack.com/services/SECRET", &err), 0);
+    CHECK_INT(bt_watch_check_notify("slack:hooks.slack.com/services/SECRET", &err), BT_EINVAL);
     CHECK(strstr(err.msg, "SECRET") == NULL);
+    CHECK_INT(bt_watch_check_notify("sns:arn:aws:sns:us-east-1:123456789012:alerts", &err), 0);
+    CHECK_INT(bt_watch_check_notify("sns:alerts", &err), BT_EINVAL);
+    bt_watch_notify_name("slack:https://hooks.slack.com/services/T0/B0/SECRET", name, sizeof name);
+    CHECK(strncmp(name, "slack:https://hooks.slack.com#", 30) == 0);
+    CHECK(strstr(name, "SECRET") == NULL);
+    bt_watch_notify_name("sns:arn:aws:sns:us-east-1:123456789012:alerts", name, sizeof name);
+    CHECK_STR(name, "sns:arn:aws:sns:us-east-1:123456789012:alerts");
     CHECK_INT(bt_watch_check_notify("nope", &err), BT_EINVAL);
     /* names keep secrets out, and keep targets apart */
     bt_watch_notify_name("webhook:https://user:pw@hooks.example:8443/T0/SECRET?token=x", name,

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """receiver.py LOG PORTFILE [--port N] [--delay S] - a webhook receiver on loopback for
 it_watch.sh: records every POST as one JSON line in LOG ({"key": Idempotency-Key header,
-"ctype": Content-Type, "body": the parsed JSON body}) and answers 200 after --delay
+"ctype": Content-Type, "body": the parsed JSON body, "t": arrival, epoch seconds}) and
+answers 200 after --delay
 seconds. Binds 127.0.0.1 (port N, else a free one) and writes the port to PORTFILE when
 ready. Stopped with SIGTERM or SIGKILL; restarted on the same port with --port."""
 import argparse
@@ -23,6 +24,7 @@ lock = threading.Lock()
 
 class H(BaseHTTPRequestHandler):
     def do_POST(self):
+        t = time.time()
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n)
         try:
@@ -32,7 +34,7 @@ class H(BaseHTTPRequestHandler):
         if args.delay:
             time.sleep(args.delay)
         rec = {"key": self.headers.get("Idempotency-Key"),
-               "ctype": self.headers.get("Content-Type"), "body": body}
+               "ctype": self.headers.get("Content-Type"), "body": body, "t": t}
         with lock, open(args.log, "a") as f:
             f.write(json.dumps(rec) + "\n")
         try:
