@@ -259,6 +259,11 @@ static int process(batch *b, const bt_sqs_message *m, char *why, size_t cap)
             goto done;
         }
     }
+    if (root->type == BT_JSON_OBJECT && bt_json_is_str(bt_json_get(root, "Event"), "s3:TestEvent")) {
+        /* S3 sends one when a bucket's notification is configured: nothing to read */
+        rc = M_OK;
+        goto done;
+    }
     rc = root->type == BT_JSON_OBJECT ? fetch_objects(b, a, root, why, cap) : -2;
     if (rc == -2)
         rc = read_text(b, text, len, "the message", why, cap);

@@ -169,6 +169,8 @@ eq "EventBridge: stored as itself" "$SID" "$("$BT" search --store "$T/s.db" --ev
 echo "[$SECONDS s] poisoned messages (sent with the AWS CLI): moved aside, the rest flows" >&2
 NB=$(nevents "$T/s.db")
 awsq() { timeout 60 "$AWS" --endpoint-url "$URL" sqs send-message --queue-url "$QURL" --message-body "$1" >/dev/null; }
+# S3's test event (sent when a bucket's notifications are configured): deleted, not set aside
+awsq '{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-10-01T00:00:00.000Z","Bucket":"trail","RequestId":"R","HostId":"H"}'
 awsq 'this is not JSON'
 awsq '{"hello": "an unknown shape"}'
 awsq '{"s3Bucket": "trail", "s3ObjectKey": ["AWSLogs/nope/CloudTrail/us-east-1/2026/10/01/missing.json.gz"]}'
