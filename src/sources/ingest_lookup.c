@@ -46,6 +46,7 @@ static int stopping(const region *r)
     return r->o->cancel && *r->o->cancel;
 }
 
+static void debugf(const region *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void debugf(const region *r, const char *fmt, ...)
 {
     char line[1024];
