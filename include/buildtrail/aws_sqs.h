@@ -63,6 +63,12 @@ typedef struct bt_sqs_message {
  * queue's default). *msgs (and their strings) live in arena; *n may be 0. */
 int bt_sqs_receive(bt_sqs_queue *q, int max, int wait_s, int visibility_s, bt_arena *arena,
                    bt_sqs_message **msgs, size_t *n, bt_error *err);
+/* The ReceiveMessage reply parser bt_sqs_receive uses (exposed for its fuzz target):
+ * resp's JSON body -> *msgs in arena, *n counting them (entries without a ReceiptHandle
+ * skipped; no "Messages" = none). A body that is not a JSON object is BT_EPARSE with
+ * *n untouched. */
+int bt_sqs_receive_parse(bt_arena *arena, const bt_aws_response *resp, bt_sqs_message **msgs,
+                         size_t *n, bt_error *err);
 /* DeleteMessageBatch of receipts[0..n) (n <= 10). *failed (may be NULL) counts the entries
  * the service refused (those come back after their visibility timeout); err then names the
  * first. 0 when the call was answered, else the call's error. */

@@ -242,7 +242,7 @@ static int body_start(const bt_sqs_queue *q, bt_buf *b)
                : 0;
 }
 
-static int receive_parse(bt_arena *arena, const bt_aws_response *resp, bt_sqs_message **msgs,
+int bt_sqs_receive_parse(bt_arena *arena, const bt_aws_response *resp, bt_sqs_message **msgs,
                          size_t *n, bt_error *err)
 {
     bt_json *root, *list;
@@ -297,7 +297,7 @@ int bt_sqs_receive(bt_sqs_queue *q, int max, int wait_s, int visibility_s, bt_ar
         goto done;
     }
     if ((rc = sqs_call(q, "ReceiveMessage", &body, &resp, err)) == 0)
-        rc = receive_parse(arena, &resp, msgs, n, err);
+        rc = bt_sqs_receive_parse(arena, &resp, msgs, n, err);
 done:
     bt_buf_dispose(&body);
     bt_aws_response_dispose(&resp);
