@@ -30,6 +30,7 @@
 #include "buildtrail/json.h"
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
+#include "store/bloom.h"
 #include "store/sqlite_int.h"
 
 #define BT_APP_ID 0x42545231 /* "BTR1" */
@@ -84,6 +85,14 @@ static const char *const migrations[] = {
     " attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, delivered_ms INTEGER,"
     " last_error TEXT, PRIMARY KEY(alert, notifier)) WITHOUT ROWID;"
     "CREATE INDEX outbox_due ON outbox(next_ms) WHERE delivered_ms IS NULL;",
+    /* 3: per-block summaries replace the row indexes on the hashed fields. A block's
+     * events have the ids lo..hi (blocks written before have no bloom: they may hold
+     * anything, and their events are found by blk within the range) */
+    "CREATE TABLE bsum(blk INTEGER PRIMARY KEY, lo INTEGER NOT NULL, hi INTEGER NOT NULL,"
+    " bloom BLOB);"
+    "INSERT INTO bsum(blk, lo, hi) SELECT blk, min(id), max(id) FROM events GROUP BY blk;"
+    "DROP INDEX ev_user;"
+    "DROP INDEX ev_akid;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -397,6 +406,8 @@ done:
     return rc;
 }
 
+static void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv);
+
 int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err)
 {
     bt_store *s = NULL;
@@ -439,6 +450,12 @@ int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *er
         goto fail;
     if ((rc = migrate(s, err)))
         goto fail;
+    if (sqlite3_create_function_v2(s->db, "bt_bloom_match", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   sql_bloom_match, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "open");
+        goto fail;
+    }
     if (!s->readonly &&
         (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)))
         goto fail;
@@ -477,10 +494,13 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_sel_build);
     sqlite3_finalize(s->st_ins_build);
     sqlite3_finalize(s->st_ins_eid);
+    sqlite3_finalize(s->st_ins_bsum);
     if (s->db)
         sqlite3_close(s->db);
     icache_clear(&s->ic);
     bt_buf_dispose(&s->blk_raw);
+    bt_buf_dispose(&s->bloom);
+    free(s->pkeys);
     for (i = 0; i < BLOCK_CACHE; i++)
         bt_buf_dispose(&s->cache[i].data);
     ZSTD_freeCCtx(s->zc);
@@ -522,6 +542,7 @@ int bt_store_begin(bt_store *s, bt_error *err)
         return rc;
     }
     bt_buf_clear(&s->blk_raw);
+    s->npkeys = 0;
     s->in_tx = 1;
     return 0;
 }
@@ -611,9 +632,31 @@ static int flush_block(bt_store *s, bt_error *err)
     sqlite3_reset(s->st_ins_block);
     if (rc)
         return rc;
+    if (bt_bloom_build(s->pkeys, s->npkeys, &s->bloom))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if ((rc = write_bsum(s, s->blk_id, s->blk_lo, s->next_id - 1, s->bloom.data, s->bloom.len,
+                         err)))
+        return rc;
     s->blk_id++;
+    s->npkeys = 0;
     bt_buf_clear(&s->blk_raw);
     return 0;
+}
+
+int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
+               bt_error *err)
+{
+    int rc;
+    if ((rc = prep(s, &s->st_ins_bsum, "INSERT INTO bsum(blk, lo, hi, bloom) VALUES(?,?,?,?)",
+                   err)))
+        return rc;
+    sqlite3_bind_int64(s->st_ins_bsum, 1, blk);
+    sqlite3_bind_int64(s->st_ins_bsum, 2, lo);
+    sqlite3_bind_int64(s->st_ins_bsum, 3, hi);
+    sqlite3_bind_blob(s->st_ins_bsum, 4, bloom, (int)len, SQLITE_STATIC);
+    rc = sqlite3_step(s->st_ins_bsum) == SQLITE_DONE ? 0 : db_err(s, err, "insert block summary");
+    sqlite3_reset(s->st_ins_bsum);
+    return rc;
 }
 
 /* 31-bit hash of a high-cardinality string (see the file comment). */
@@ -631,14 +674,14 @@ static void bind_hash(sqlite3_stmt *st, int i, const char *str)
         sqlite3_bind_null(st, i);
 }
 
-/* Inserts one event row pointing at (blk, off); *is_new = 0 for a duplicate id. */
-static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *facts, int64_t blk,
-                        int64_t off, int *is_new, bt_error *err)
+/* Inserts one event row with rowid id pointing at (blk, off); *is_new = 0 for a
+ * duplicate event id (nothing is written, and id stays unused). */
+static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *facts, int64_t id,
+                        int64_t blk, int64_t off, int *is_new, bt_error *err)
 {
     int64_t name, src, region, account, errc, project, build, actor;
     unsigned char eid[16];
     sqlite3_stmt *st;
-    int64_t rowid;
     size_t i;
     int rc;
 
@@ -656,7 +699,7 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
     if ((rc = prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(eid, ev) VALUES(?,?)", err)))
         return rc;
     bind_eid(s->st_ins_eid, 1, ev->event_id, eid);
-    sqlite3_bind_int64(s->st_ins_eid, 2, s->next_id);
+    sqlite3_bind_int64(s->st_ins_eid, 2, id);
     if (sqlite3_step(s->st_ins_eid) != SQLITE_DONE) {
         sqlite3_reset(s->st_ins_eid);
         return db_err(s, err, "insert event id");
@@ -671,7 +714,7 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
                    err)))
         return rc;
     st = s->st_ins_event;
-    sqlite3_bind_int64(st, 1, s->next_id);
+    sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, ev->time_ms);
     sqlite3_bind_int(st, 3, (int)ev->kind);
     bind_id(st, 4, name);
@@ -698,7 +741,6 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
         return db_err(s, err, "insert event");
     }
     sqlite3_reset(st);
-    rowid = s->next_id++;
     if ((rc = prep(s, &s->st_ins_res,
                    "INSERT OR IGNORE INTO resources(name, ev, type) VALUES(?,?,?)", err)))
         return rc;
@@ -707,7 +749,7 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
         if ((rc = intern(s, ev->resources[i].type, &rt, err)))
             return rc;
         sqlite3_bind_int64(s->st_ins_res, 1, h31(ev->resources[i].name));
-        sqlite3_bind_int64(s->st_ins_res, 2, rowid);
+        sqlite3_bind_int64(s->st_ins_res, 2, id);
         sqlite3_bind_int64(s->st_ins_res, 3, rt);
         rc = sqlite3_step(s->st_ins_res) == SQLITE_DONE ? 0 : db_err(s, err, "insert resource");
         sqlite3_reset(s->st_ins_res);
@@ -731,11 +773,15 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     bt_arena_reset(s->arena);
     if ((rc = bt_build_facts_of(s->arena, ev, &f)))
         return bt_error_set(err, rc, "out of memory");
-    if ((rc = insert_event(s, ev, f.kind != BT_BF_NONE ? &f : NULL, s->blk_id,
+    if ((rc = insert_event(s, ev, f.kind != BT_BF_NONE ? &f : NULL, s->next_id, s->blk_id,
                            (int64_t)s->blk_raw.len, is_new, err)) ||
         !*is_new)
         return rc;
-    if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)))
+    if (!s->blk_raw.len)
+        s->blk_lo = s->next_id;
+    s->next_id++;
+    if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)) ||
+        (rc = bt_bloom_keys_add(&s->pkeys, &s->npkeys, &s->cappkeys, ev)))
         return bt_error_set(err, rc, "out of memory");
     if (s->blk_raw.len >= BLOCK_RAW_TARGET)
         return flush_block(s, err);
@@ -747,6 +793,9 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
 typedef struct pack_block {
     void *data;
     size_t len, raw_len;
+    unsigned char *bloom; /* summary of its events (bloom.h) */
+    size_t bloom_len;
+    uint32_t jlo, jhi; /* the lowest and highest index in the batch of its events */
 } pack_block;
 
 struct bt_store_pack {
@@ -767,8 +816,10 @@ void bt_store_pack_free(bt_store_pack *p)
     size_t i;
     if (!p)
         return;
-    for (i = 0; i < p->nblocks; i++)
+    for (i = 0; i < p->nblocks; i++) {
         free(p->blocks[i].data);
+        free(p->blocks[i].bloom);
+    }
     free(p->blocks);
     free(p->ev_block);
     free(p->ev_off);
@@ -831,17 +882,68 @@ static int cmp_pack(const void *x, const void *y)
 
 static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Packing state: the block being filled and its summary keys. */
+typedef struct packer {
+    ZSTD_CCtx *zc;
+    bt_buf raw, bloom;
+    uint64_t *keys;
+    size_t nkeys, capkeys, capblocks;
+    uint32_t jlo; /* place in pack order of the block's first event */
+} packer;
+
+/* Compresses and summarises the block being filled (the events order[k->jlo..jhi])
+ * into p's next block. */
+static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32_t jhi,
+                      bt_error *err)
+{
+    pack_block *b;
+    size_t bound;
+    uint32_t j;
+
+    if (p->nblocks == k->capblocks) {
+        size_t nc = k->capblocks ? k->capblocks * 2 : 8;
+        pack_block *v = realloc(p->blocks, nc * sizeof *v);
+        if (!v)
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        p->blocks = v;
+        k->capblocks = nc;
+    }
+    b = &p->blocks[p->nblocks];
+    memset(b, 0, sizeof *b);
+    p->nblocks++;
+    bound = ZSTD_compressBound(k->raw.len);
+    if (!(b->data = malloc(bound)) || bt_bloom_build(k->keys, k->nkeys, &k->bloom) ||
+        !(b->bloom = malloc(k->bloom.len)))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    memcpy(b->bloom, k->bloom.data, k->bloom.len);
+    b->bloom_len = k->bloom.len;
+    b->jlo = UINT32_MAX;
+    for (j = k->jlo; j <= jhi; j++) {
+        b->jlo = order[j] < b->jlo ? order[j] : b->jlo;
+        b->jhi = order[j] > b->jhi ? order[j] : b->jhi;
+    }
+    b->len = ZSTD_compressCCtx(k->zc, b->data, bound, k->raw.data, k->raw.len, ZSTD_LEVEL);
+    b->raw_len = k->raw.len;
+    if (ZSTD_isError(b->len))
+        return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
+    bt_buf_clear(&k->raw);
+    k->nkeys = 0;
+    k->jlo = jhi + 1;
+    return 0;
+}
+
 int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
 {
     bt_store_pack *p = calloc(1, sizeof *p);
-    ZSTD_CCtx *zc = ZSTD_createCCtx();
-    bt_buf raw = BT_BUF_INIT;
+    packer k;
     uint32_t *order = malloc(n * sizeof *order + 1);
-    size_t j, i, cap = 0;
+    size_t j, i;
     int rc = 0;
 
     *out = NULL;
-    if (!p || !zc || !order || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
+    memset(&k, 0, sizeof k);
+    k.zc = ZSTD_createCCtx();
+    if (!p || !k.zc || !order || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
         !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
@@ -856,54 +958,30 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     g_sort_ev = ev;
     qsort(order, n, sizeof *order, cmp_pack);
     pthread_mutex_unlock(&g_sort_mu);
-    for (j = 0; j <= n; j++) {
-        i = j < n ? order[j] : n;
-        /* close the block at the size target, and after the last event */
-        if (j == n || (raw.len && raw.len + ev[i].raw_len > BLOCK_RAW_TARGET)) {
-            pack_block *b;
-            size_t bound;
-            if (!raw.len)
-                break;
-            if (p->nblocks == cap) {
-                size_t nc = cap ? cap * 2 : 8;
-                pack_block *v = realloc(p->blocks, nc * sizeof *v);
-                if (!v) {
-                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                    goto done;
-                }
-                p->blocks = v;
-                cap = nc;
-            }
-            b = &p->blocks[p->nblocks];
-            bound = ZSTD_compressBound(raw.len);
-            if (!(b->data = malloc(bound))) {
-                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                goto done;
-            }
-            b->len = ZSTD_compressCCtx(zc, b->data, bound, raw.data, raw.len, ZSTD_LEVEL);
-            b->raw_len = raw.len;
-            p->nblocks++;
-            if (ZSTD_isError(b->len)) {
-                rc = bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
-                goto done;
-            }
-            bt_buf_clear(&raw);
-            if (j == n)
-                break;
-        }
+    for (j = 0; j < n; j++) {
+        i = order[j];
+        /* close the block at the size target */
+        if (k.raw.len && k.raw.len + ev[i].raw_len > BLOCK_RAW_TARGET &&
+            (rc = pack_close(p, &k, order, (uint32_t)j - 1, err)))
+            goto done;
         p->ev_block[i] = (uint32_t)p->nblocks;
-        p->ev_off[i] = (uint32_t)raw.len;
-        if ((rc = bt_buf_append(&raw, ev[i].raw, ev[i].raw_len))) {
+        p->ev_off[i] = (uint32_t)k.raw.len;
+        if ((rc = bt_buf_append(&k.raw, ev[i].raw, ev[i].raw_len)) ||
+            (rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i]))) {
             rc = bt_error_set(err, rc, "out of memory");
             goto done;
         }
     }
+    if (k.raw.len && (rc = pack_close(p, &k, order, (uint32_t)n - 1, err)))
+        goto done;
     *out = p;
     p = NULL;
 done:
     bt_store_pack_free(p);
-    ZSTD_freeCCtx(zc);
-    bt_buf_dispose(&raw);
+    ZSTD_freeCCtx(k.zc);
+    bt_buf_dispose(&k.raw);
+    bt_buf_dispose(&k.bloom);
+    free(k.keys);
     free(order);
     return rc;
 }
@@ -912,7 +990,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
                         uint64_t *added, uint64_t *dups, bt_error *err)
 {
     unsigned char *used = NULL;
-    int64_t base;
+    int64_t base, id0;
     size_t i, k = 0;
     int rc = 0, is_new;
 
@@ -923,16 +1001,19 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     if ((rc = flush_block(s, err)))
         return rc;
     base = s->blk_id;
+    id0 = s->next_id;
     if (!(used = calloc(pack->nblocks + 1, 1)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
+    /* event i gets the id id0 + i, so a block's events lie within one id range (the
+     * batch's order, ascending: the tables grow at their end) */
     for (i = 0; i < n; i++) {
         const bt_build_facts *f = NULL;
         if (k < pack->nfacts && pack->fact_ev[k] == i) {
             f = &pack->facts[k++];
             bt_arena_reset(s->arena);
         }
-        if ((rc = insert_event(s, &ev[i], f, base + pack->ev_block[i], pack->ev_off[i], &is_new,
-                               err)))
+        if ((rc = insert_event(s, &ev[i], f, id0 + (int64_t)i, base + pack->ev_block[i],
+                               pack->ev_off[i], &is_new, err)))
             goto done;
         if (is_new) {
             used[pack->ev_block[i]] = 1;
@@ -953,10 +1034,13 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
                           SQLITE_STATIC);
         rc = sqlite3_step(s->st_ins_block) == SQLITE_DONE ? 0 : db_err(s, err, "insert block");
         sqlite3_reset(s->st_ins_block);
-        if (rc)
+        if (rc || (rc = write_bsum(s, base + (int64_t)i, id0 + pack->blocks[i].jlo,
+                                   id0 + pack->blocks[i].jhi, pack->blocks[i].bloom,
+                                   pack->blocks[i].bloom_len, err)))
             goto done;
     }
     s->blk_id = base + (int64_t)pack->nblocks;
+    s->next_id = id0 + (int64_t)n; /* the duplicates' ids stay unused */
 done:
     free(used);
     return rc;
@@ -1005,6 +1089,7 @@ void bt_store_rollback(bt_store *s)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = 0;
     bt_buf_clear(&s->blk_raw);
+    s->npkeys = 0;
     icache_clear(&s->ic); /* ids of strings inserted in the transaction are gone */
 }
 
@@ -1334,10 +1419,88 @@ int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err)
             sqlite3_bind_int64(*st, (int)i + 1, b->i);
         else if (b->type == 1)
             sqlite3_bind_text(*st, (int)i + 1, b->s, -1, SQLITE_STATIC);
+        else if (b->type == 3)
+            sqlite3_bind_blob(*st, (int)i + 1, b->s, (int)b->i, SQLITE_STATIC);
         else
             sqlite3_bind_blob(*st, (int)i + 1, b->b, 16, SQLITE_STATIC);
     }
     return 0;
+}
+
+/* The filter's summarised fields, as block summaries test them: per field with
+ * values, a group of the values' keys (bloom.h). */
+static const struct {
+    bt_filter_field field;
+    int tag;
+} bloom_fields[] = {
+    {BT_F_USERNAME, BT_BK_USER},
+    {BT_F_PRINCIPAL, BT_BK_PRINCIPAL},
+    {BT_F_ACCESS_KEY_ID, BT_BK_AKID},
+    {BT_F_SOURCE_IP, BT_BK_IP},
+};
+
+/*
+ * The FROM clause of a search. A filter on a summarised field (user, principal,
+ * access key, source IP) that no exact index serves better (event id, build) reads the
+ * blocks whose summary may hold its values, through their id ranges; *keys (empty
+ * otherwise) is then the groups of keys bt_bloom_match tests: per field, the number of
+ * values then their keys, as 64-bit words.
+ */
+static int search_from(sqlq *q, const bt_filter *f, bt_buf *keys)
+{
+    size_t c;
+    unsigned i;
+    int use = 0;
+
+    if (f && !f->nvalues[BT_F_EVENT_ID] && !f->nvalues[BT_F_BUILD])
+        for (c = 0; c < sizeof bloom_fields / sizeof bloom_fields[0]; c++)
+            use |= f->nvalues[bloom_fields[c].field] != 0;
+    if (!use) {
+        bt_buf_puts(&q->sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+        return 0;
+    }
+    bt_buf_puts(&q->sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
+                         " CROSS JOIN events e NOT INDEXED"
+                         " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk");
+    for (c = 0; c < sizeof bloom_fields / sizeof bloom_fields[0]; c++) {
+        bt_filter_field fld = bloom_fields[c].field;
+        uint64_t w = f->nvalues[fld];
+        if (!w)
+            continue;
+        if (bt_buf_append(keys, &w, sizeof w))
+            return BT_ENOMEM;
+        for (i = 0; i < f->nvalues[fld]; i++) {
+            w = bt_bloom_key(bloom_fields[c].tag, f->values[fld][i]);
+            if (bt_buf_append(keys, &w, sizeof w))
+                return BT_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* SQL bt_bloom_match(bloom, keys): 1 when the block summary bloom may hold, for every
+ * group in keys (see search_from), one of the group's keys; a block without a summary
+ * (written before summaries) may hold anything. */
+static void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *bits = sqlite3_value_blob(argv[0]);
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]), nw, w = 0;
+    const unsigned char *kb = sqlite3_value_blob(argv[1]);
+    int ok = 1;
+
+    (void)argc;
+    nw = (size_t)sqlite3_value_bytes(argv[1]) / 8;
+    while (bits && ok && w < nw) {
+        uint64_t cnt, key, j;
+        int any = 0;
+        memcpy(&cnt, kb + 8 * w++, 8);
+        for (j = 0; j < cnt && w < nw; j++, w++) {
+            memcpy(&key, kb + 8 * w, 8);
+            any = any || bt_bloom_has(bits, len, key);
+        }
+        ok = any;
+    }
+    sqlite3_result_int(cx, ok);
 }
 
 /* One result row of a search, while its chunk is assembled. */
@@ -1370,14 +1533,21 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     uint64_t delivered = 0;
     size_t chunk = 64, n, i;
     srow *rows = NULL, **order = NULL;
-    bt_buf copy = BT_BUF_INIT;
+    bt_buf copy = BT_BUF_INIT, bkeys = BT_BUF_INIT;
 
     memset(&q, 0, sizeof q);
-    bt_buf_puts(&q.sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+    if (search_from(&q, bq->filter, &bkeys)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
     if ((rc = build_where(s, &q, bq->filter, bq, err)))
         goto done;
     if (q.impossible)
         goto done;
+    if (bkeys.len) {
+        bt_buf_puts(&q.sql, " AND bt_bloom_match(b.bloom, ?)");
+        add_bind(&q, 3, (int64_t)bkeys.len, bkeys.data);
+    }
     /* no SQL LIMIT: rows are verified below, and the limit counts verified rows; with an
      * index that gives the order, SQLite produces rows lazily anyway */
     bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC" : " ORDER BY e.t DESC, e.id DESC");
@@ -1460,6 +1630,7 @@ done:
     sqlite3_finalize(st);
     bt_buf_dispose(&q.sql);
     bt_buf_dispose(&copy);
+    bt_buf_dispose(&bkeys);
     free(q.binds);
     free(rows);
     free(order);

@@ -29,6 +29,7 @@
 #define prep bt_sq_prep
 #define get_int bt_sq_get_int
 #define load_block bt_sq_load_block
+#define write_bsum bt_sq_write_bsum
 #define add_bind bt_sq_add_bind
 #define prepare_query bt_sq_prepare_query
 #define merge_build bt_sq_merge_build
@@ -65,12 +66,17 @@ struct bt_store {
     unsigned char secret[32]; /* meta token_secret: keys serve's NextTokens */
     int has_secret;
     sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
-        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid;
+        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid,
+        *st_ins_bsum;
     icache ic;
     int64_t next_id; /* rowid of the next event (set by begin) */
     /* pending block */
     int64_t blk_id;
     bt_buf blk_raw;
+    int64_t blk_lo;   /* id of the pending block's first event */
+    uint64_t *pkeys;  /* the pending block's summary keys (bloom.h) */
+    size_t npkeys, cappkeys;
+    bt_buf bloom;     /* scratch for building a summary */
     ZSTD_CCtx *zc;
     ZSTD_DCtx *zd;
     block_ent cache[BLOCK_CACHE];
@@ -93,11 +99,14 @@ int get_int(bt_store *s, const char *sql, int64_t *v, bt_error *err);
 
 /* The decompressed raw records of block id (cached in s; valid until the next call). */
 int load_block(bt_store *s, int64_t id, const bt_buf **out, bt_error *err);
+/* Writes the summary row of block blk (events lo..hi, bloom of len bytes). */
+int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
+               bt_error *err);
 
 /* ---- query text with its bindings (sqlite.c) ---- */
 
 typedef struct bind {
-    int type; /* 0 int, 1 text, 2 blob16 */
+    int type; /* 0 int, 1 text, 2 blob16, 3 blob s of i bytes */
     int64_t i;
     const char *s;
     unsigned char b[16];
