@@ -483,6 +483,8 @@ void bt_store_close(bt_store *s)
         return;
     if (s->in_tx)
         bt_store_rollback(s);
+    if (s->wrote && s->db) /* leave no WAL behind (best effort: a reader may hold it) */
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     sqlite3_finalize(s->st_ins_event);
     sqlite3_finalize(s->st_ins_res);
     sqlite3_finalize(s->st_sel_str);
@@ -1079,6 +1081,7 @@ int bt_store_commit(bt_store *s, bt_error *err)
     if ((rc = exec(s, "COMMIT", err)))
         return rc;
     s->in_tx = 0;
+    s->wrote = 1;
     return 0;
 }
 

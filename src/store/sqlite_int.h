@@ -62,6 +62,7 @@ struct bt_store {
     char *path;
     int readonly;
     int in_tx;
+    int wrote; /* a transaction committed: close checkpoints and truncates the WAL */
     int version;
     unsigned char secret[32]; /* meta token_secret: keys serve's NextTokens */
     int has_secret;
