@@ -6,9 +6,11 @@
  * indexes hold small integers; high-cardinality ones (user, principal, access key,
  * source IP, resource names) are stored as 31-bit hashes, and every search result is
  * checked against the filter on the re-extracted event, so a hash collision can never
- * show up in results. Raw records are kept in ~128 KiB blocks compressed with zstd
- * (`blocks`); each event row points at its (block, offset, length). The event id is
- * stored as 16 bytes when it is a UUID.
+ * show up in results. Raw records are kept in ~512 KiB blocks compressed with zstd
+ * (`blocks`); each event row points at its (block, offset, length). Each block has a
+ * summary (`bsum`): the id range of its events and a Bloom filter of their user,
+ * principal, access key and source IP (bloom.h), which searches on those fields use
+ * instead of row indexes. The event id is stored as 16 bytes when it is a UUID.
  * Everything an ingest writes for a file, including its `sources` row, commits in
  * one transaction, so a kill at any moment leaves a consistent store.
  * This file holds the schema, open/close and the event store (writing, packed
