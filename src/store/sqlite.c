@@ -1444,14 +1444,31 @@ static const struct {
     {BT_F_SOURCE_IP, BT_BK_IP},
 };
 
+/* 1 when the blocks whose summaries may hold keys are at most an eighth of all. */
+static int summaries_selective(bt_store *s, const bt_buf *keys)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t all = 0, hit = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*), total(bt_bloom_match(bloom, ?)) FROM bsum",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 1;
+    sqlite3_bind_blob(st, 1, keys->data, (int)keys->len, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        all = sqlite3_column_int64(st, 0);
+        hit = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return hit * 8 <= all;
+}
+
 /*
  * The FROM clause of a search. A filter on a summarised field (user, principal,
- * access key, source IP) that no exact index serves better (event id, build) reads the
- * blocks whose summary may hold its values, through their id ranges; *keys (empty
- * otherwise) is then the groups of keys bt_bloom_match tests: per field, the number of
+ * access key, source IP) that no exact index serves better (event id, build), and whose
+ * values at most an eighth of the blocks may hold, reads those blocks through their id
+ * ranges; *keys (empty otherwise) is then the groups of keys bt_bloom_match tests: per field, the number of
  * values then their keys, as 64-bit words.
  */
-static int search_from(sqlq *q, const bt_filter *f, bt_buf *keys)
+static int search_from(bt_store *s, sqlq *q, const bt_filter *f, bt_buf *keys)
 {
     size_t c;
     unsigned i;
@@ -1460,14 +1477,7 @@ static int search_from(sqlq *q, const bt_filter *f, bt_buf *keys)
     if (f && !f->nvalues[BT_F_EVENT_ID] && !f->nvalues[BT_F_BUILD])
         for (c = 0; c < sizeof bloom_fields / sizeof bloom_fields[0]; c++)
             use |= f->nvalues[bloom_fields[c].field] != 0;
-    if (!use) {
-        bt_buf_puts(&q->sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
-        return 0;
-    }
-    bt_buf_puts(&q->sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
-                         " CROSS JOIN events e NOT INDEXED"
-                         " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk");
-    for (c = 0; c < sizeof bloom_fields / sizeof bloom_fields[0]; c++) {
+    for (c = 0; use && c < sizeof bloom_fields / sizeof bloom_fields[0]; c++) {
         bt_filter_field fld = bloom_fields[c].field;
         uint64_t w = f->nvalues[fld];
         if (!w)
@@ -1480,7 +1490,14 @@ static int search_from(sqlq *q, const bt_filter *f, bt_buf *keys)
                 return BT_ENOMEM;
         }
     }
-    return 0;
+    /* values most blocks hold: the time-ordered walk finds a page sooner */
+    if (use && !summaries_selective(s, keys))
+        bt_buf_clear(keys);
+    bt_buf_puts(&q->sql, keys->len ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
+                                     " CROSS JOIN events e NOT INDEXED"
+                                     " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
+                                   : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+    return q->sql.data ? 0 : BT_ENOMEM;
 }
 
 /* SQL bt_bloom_match(bloom, keys): 1 when the block summary bloom may hold, for every
@@ -1541,7 +1558,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     bt_buf copy = BT_BUF_INIT, bkeys = BT_BUF_INIT;
 
     memset(&q, 0, sizeof q);
-    if (search_from(&q, bq->filter, &bkeys)) {
+    if (search_from(s, &q, bq->filter, &bkeys)) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
