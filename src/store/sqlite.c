@@ -6,11 +6,16 @@
  * indexes hold small integers; high-cardinality ones (user, principal, access key,
  * source IP, resource names) are stored as 31-bit hashes, and every search result is
  * checked against the filter on the re-extracted event, so a hash collision can never
- * show up in results. Raw records are kept in ~128 KiB blocks compressed with zstd
- * (`blocks`); each event row points at its (block, offset, length). The event id is
- * stored as 16 bytes when it is a UUID.
+ * show up in results. Raw records are kept in ~512 KiB blocks compressed with zstd
+ * (`blocks`); each event row points at its (block, offset, length). Each block has a
+ * summary (`bsum`): the id range of its events and a Bloom filter of their user,
+ * principal, access key and source IP (bloom.h), which searches on those fields use
+ * instead of row indexes. The event id is stored as 16 bytes when it is a UUID.
  * Everything an ingest writes for a file, including its `sources` row, commits in
  * one transaction, so a kill at any moment leaves a consistent store.
+ * This file holds the schema, open/close and the event store (writing, packed
+ * batches, search); builds are in sqlite_builds.c, alerts in sqlite_alerts.c, and
+ * what they share in sqlite_int.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,19 +27,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-#include <zstd.h>
-
 #include "buildtrail/buf.h"
 #include "buildtrail/codebuild.h"
 #include "buildtrail/json.h"
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
+#include "store/bloom.h"
+#include "store/sqlite_int.h"
 
 #define BT_APP_ID 0x42545231 /* "BTR1" */
 #define BLOCK_RAW_TARGET (512u << 10)
 #define ZSTD_LEVEL 3
-#define BLOCK_CACHE 16 /* 8 MiB of decompressed blocks: serve's pages revisit them */
 #define INTERN_MAX 1000000
 
 /* ---- schema ---------------------------------------------------------------------- */
@@ -84,21 +87,18 @@ static const char *const migrations[] = {
     " attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, delivered_ms INTEGER,"
     " last_error TEXT, PRIMARY KEY(alert, notifier)) WITHOUT ROWID;"
     "CREATE INDEX outbox_due ON outbox(next_ms) WHERE delivered_ms IS NULL;",
+    /* 3: per-block summaries replace the row indexes on the hashed fields. A block's
+     * events have the ids lo..hi (blocks written before have no bloom: they may hold
+     * anything, and their events are found by blk within the range) */
+    "CREATE TABLE bsum(blk INTEGER PRIMARY KEY, lo INTEGER NOT NULL, hi INTEGER NOT NULL,"
+    " bloom BLOB);"
+    "INSERT INTO bsum(blk, lo, hi) SELECT blk, min(id), max(id) FROM events GROUP BY blk;"
+    "DROP INDEX ev_user;"
+    "DROP INDEX ev_akid;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- intern cache ---------------------------------------------------------------- */
-
-typedef struct icache_ent {
-    char *s;
-    uint64_t h;
-    int64_t id;
-} icache_ent;
-
-typedef struct icache {
-    icache_ent *v;
-    size_t cap, n;
-} icache;
 
 static uint64_t hash_str(const char *s)
 {
@@ -164,37 +164,9 @@ static int icache_put(icache *c, const char *s, uint64_t h, int64_t id)
 
 /* ---- store ----------------------------------------------------------------------- */
 
-typedef struct block_ent {
-    int64_t id;
-    bt_buf data;
-    unsigned age;
-} block_ent;
-
-struct bt_store {
-    sqlite3 *db;
-    char *path;
-    int readonly;
-    int in_tx;
-    int version;
-    unsigned char secret[32]; /* meta token_secret: keys serve's NextTokens */
-    int has_secret;
-    sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
-        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid;
-    icache ic;
-    int64_t next_id; /* rowid of the next event (set by begin) */
-    /* pending block */
-    int64_t blk_id;
-    bt_buf blk_raw;
-    ZSTD_CCtx *zc;
-    ZSTD_DCtx *zd;
-    block_ent cache[BLOCK_CACHE];
-    unsigned tick;
-    bt_arena *arena;
-};
-
 /* A corrupt file gets one message whatever was being done (the CLI maps it to the
  * exit status of an unusable store). */
-static int corrupt_err(const char *path, bt_error *err, const char *why)
+int corrupt_err(const char *path, bt_error *err, const char *why)
 {
     return bt_error_set(err, BT_EDB,
                         "store '%s' is corrupt (%s); restore it, or remove it and "
@@ -202,7 +174,7 @@ static int corrupt_err(const char *path, bt_error *err, const char *why)
                         path, why);
 }
 
-static int db_err_code(bt_store *s, bt_error *err, const char *what, int code)
+int db_err_code(bt_store *s, bt_error *err, const char *what, int code)
 {
     int ext = sqlite3_extended_errcode(s->db);
     const char *msg = sqlite3_errmsg(s->db);
@@ -215,12 +187,12 @@ static int db_err_code(bt_store *s, bt_error *err, const char *what, int code)
     return bt_error_set(err, BT_EDB, "store '%s': %s: %s", s->path, what, msg);
 }
 
-static int db_err(bt_store *s, bt_error *err, const char *what)
+int db_err(bt_store *s, bt_error *err, const char *what)
 {
     return db_err_code(s, err, what, sqlite3_extended_errcode(s->db));
 }
 
-static int exec(bt_store *s, const char *sql, bt_error *err)
+int exec(bt_store *s, const char *sql, bt_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -231,7 +203,7 @@ static int exec(bt_store *s, const char *sql, bt_error *err)
     return 0;
 }
 
-static int prep(bt_store *s, sqlite3_stmt **st, const char *sql, bt_error *err)
+int prep(bt_store *s, sqlite3_stmt **st, const char *sql, bt_error *err)
 {
     if (*st)
         return 0;
@@ -277,7 +249,7 @@ static int mkdir_parents(const char *path, bt_error *err)
     return 0;
 }
 
-static int get_int(bt_store *s, const char *sql, int64_t *v, bt_error *err)
+int get_int(bt_store *s, const char *sql, int64_t *v, bt_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = 0;
@@ -436,6 +408,8 @@ done:
     return rc;
 }
 
+static void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv);
+
 int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err)
 {
     bt_store *s = NULL;
@@ -478,6 +452,12 @@ int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *er
         goto fail;
     if ((rc = migrate(s, err)))
         goto fail;
+    if (sqlite3_create_function_v2(s->db, "bt_bloom_match", 2,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   sql_bloom_match, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "open");
+        goto fail;
+    }
     if (!s->readonly &&
         (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)))
         goto fail;
@@ -505,6 +485,8 @@ void bt_store_close(bt_store *s)
         return;
     if (s->in_tx)
         bt_store_rollback(s);
+    if (s->wrote && s->db) /* leave no WAL behind (best effort: a reader may hold it) */
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     sqlite3_finalize(s->st_ins_event);
     sqlite3_finalize(s->st_ins_res);
     sqlite3_finalize(s->st_sel_str);
@@ -516,10 +498,13 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_sel_build);
     sqlite3_finalize(s->st_ins_build);
     sqlite3_finalize(s->st_ins_eid);
+    sqlite3_finalize(s->st_ins_bsum);
     if (s->db)
         sqlite3_close(s->db);
     icache_clear(&s->ic);
     bt_buf_dispose(&s->blk_raw);
+    bt_buf_dispose(&s->bloom);
+    free(s->pkeys);
     for (i = 0; i < BLOCK_CACHE; i++)
         bt_buf_dispose(&s->cache[i].data);
     ZSTD_freeCCtx(s->zc);
@@ -561,6 +546,7 @@ int bt_store_begin(bt_store *s, bt_error *err)
         return rc;
     }
     bt_buf_clear(&s->blk_raw);
+    s->npkeys = 0;
     s->in_tx = 1;
     return 0;
 }
@@ -650,129 +636,30 @@ static int flush_block(bt_store *s, bt_error *err)
     sqlite3_reset(s->st_ins_block);
     if (rc)
         return rc;
+    if (bt_bloom_build(s->pkeys, s->npkeys, &s->bloom))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if ((rc = write_bsum(s, s->blk_id, s->blk_lo, s->next_id - 1, s->bloom.data, s->bloom.len,
+                         err)))
+        return rc;
     s->blk_id++;
+    s->npkeys = 0;
     bt_buf_clear(&s->blk_raw);
     return 0;
 }
 
-/* ---- builds: lifecycle facts merged per build (policy in core/build_merge.c) -------- */
-
-/* The builds table's columns, in bt_build_row order; account and region are given
- * separately so a listing can fill them from the build's calls. */
-#define BCOLS_HEAD "b.uuid, b.build_id, b.project, "
-#define BCOLS_TAIL                                                                         \
-    "b.number, b.start_ms, b.trigger_type, b.trigger_principal, b.initiator,"              \
-    " b.source_version, b.overrides, b.retry_of, b.batch_uuid, b.stop_principal, b.stop_ms," \
-    " b.status, b.status_source, b.status_ms, b.end_ms, b.is_batch"
-#define BCOLS_N 21
-
-static const char *acol(bt_arena *a, sqlite3_stmt *st, int i)
+int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
+               bt_error *err)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? bt_arena_strdup(a, (const char *)t) : NULL;
-}
-
-static int64_t icol(sqlite3_stmt *st, int i, int64_t null)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? null : sqlite3_column_int64(st, i);
-}
-
-/* Reads the BCOLS_N columns of a builds row into r, strings copied into a. */
-static void read_row(bt_arena *a, sqlite3_stmt *st, bt_build_row *r)
-{
-    bt_build_row_init(r);
-    r->uuid = acol(a, st, 0);
-    r->build_id = acol(a, st, 1);
-    r->project = acol(a, st, 2);
-    r->account = acol(a, st, 3);
-    r->region = acol(a, st, 4);
-    r->number = icol(st, 5, -1);
-    r->start_ms = icol(st, 6, 0);
-    r->trigger = bt_build_trigger_parse((const char *)sqlite3_column_text(st, 7));
-    r->trigger_principal = acol(a, st, 8);
-    r->initiator = acol(a, st, 9);
-    r->source_version = acol(a, st, 10);
-    r->overrides = acol(a, st, 11);
-    r->retry_of = acol(a, st, 12);
-    r->batch_uuid = acol(a, st, 13);
-    r->stop_principal = acol(a, st, 14);
-    r->stop_ms = icol(st, 15, 0);
-    r->status = bt_build_status_parse((const char *)sqlite3_column_text(st, 16));
-    r->status_source = bt_build_status_source_parse((const char *)sqlite3_column_text(st, 17));
-    r->status_ms = icol(st, 18, 0);
-    r->end_ms = icol(st, 19, 0);
-    r->is_batch = (int)icol(st, 20, 0);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* an integer column whose unknown value (none) is stored as NULL */
-static void bind_known(sqlite3_stmt *st, int i, int64_t v, int64_t none)
-{
-    if (v != none)
-        sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_row(sqlite3_stmt *st, const bt_build_row *r)
-{
-    bind_text(st, 1, r->uuid);
-    bind_text(st, 2, r->build_id);
-    bind_text(st, 3, r->project);
-    bind_text(st, 4, r->account);
-    bind_text(st, 5, r->region);
-    bind_known(st, 6, r->number, -1);
-    bind_known(st, 7, r->start_ms, 0);
-    bind_text(st, 8, bt_build_trigger_name(r->trigger));
-    bind_text(st, 9, r->trigger_principal);
-    bind_text(st, 10, r->initiator);
-    bind_text(st, 11, r->source_version);
-    bind_text(st, 12, r->overrides);
-    bind_text(st, 13, r->retry_of);
-    bind_text(st, 14, r->batch_uuid);
-    bind_text(st, 15, r->stop_principal);
-    bind_known(st, 16, r->stop_ms, 0);
-    bind_text(st, 17, bt_build_status_name(r->status));
-    bind_text(st, 18, bt_build_status_source_name(r->status_source));
-    bind_known(st, 19, r->status_ms, 0);
-    bind_known(st, 20, r->end_ms, 0);
-    bind_known(st, 21, r->is_batch, 0);
-}
-
-/* Merges the facts of one new event into its build's row. Uses s->arena (the caller
- * resets it). */
-static int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err)
-{
-    static const char *sel =
-        "SELECT " BCOLS_HEAD "b.account, b.region, " BCOLS_TAIL " FROM builds b WHERE b.uuid=?";
-    static const char *ins =
-        "INSERT OR REPLACE INTO builds(uuid, build_id, project, account, region, number,"
-        " start_ms, trigger_type, trigger_principal, initiator, source_version, overrides,"
-        " retry_of, batch_uuid, stop_principal, stop_ms, status, status_source, status_ms,"
-        " end_ms, is_batch) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    bt_build_row r;
     int rc;
-
-    if (f->kind == BT_BF_NONE || !f->uuid)
-        return 0;
-    if ((rc = prep(s, &s->st_sel_build, sel, err)) || (rc = prep(s, &s->st_ins_build, ins, err)))
+    if ((rc = prep(s, &s->st_ins_bsum, "INSERT INTO bsum(blk, lo, hi, bloom) VALUES(?,?,?,?)",
+                   err)))
         return rc;
-    bt_build_row_init(&r);
-    sqlite3_bind_text(s->st_sel_build, 1, f->uuid, -1, SQLITE_STATIC);
-    if (sqlite3_step(s->st_sel_build) == SQLITE_ROW)
-        read_row(s->arena, s->st_sel_build, &r);
-    sqlite3_reset(s->st_sel_build);
-    bt_build_merge(&r, f);
-    bind_row(s->st_ins_build, &r);
-    rc = sqlite3_step(s->st_ins_build) == SQLITE_DONE ? 0 : db_err(s, err, "record build");
-    sqlite3_reset(s->st_ins_build);
+    sqlite3_bind_int64(s->st_ins_bsum, 1, blk);
+    sqlite3_bind_int64(s->st_ins_bsum, 2, lo);
+    sqlite3_bind_int64(s->st_ins_bsum, 3, hi);
+    sqlite3_bind_blob(s->st_ins_bsum, 4, bloom, (int)len, SQLITE_STATIC);
+    rc = sqlite3_step(s->st_ins_bsum) == SQLITE_DONE ? 0 : db_err(s, err, "insert block summary");
+    sqlite3_reset(s->st_ins_bsum);
     return rc;
 }
 
@@ -791,14 +678,14 @@ static void bind_hash(sqlite3_stmt *st, int i, const char *str)
         sqlite3_bind_null(st, i);
 }
 
-/* Inserts one event row pointing at (blk, off); *is_new = 0 for a duplicate id. */
-static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *facts, int64_t blk,
-                        int64_t off, int *is_new, bt_error *err)
+/* Inserts one event row with rowid id pointing at (blk, off); *is_new = 0 for a
+ * duplicate event id (nothing is written, and id stays unused). */
+static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *facts, int64_t id,
+                        int64_t blk, int64_t off, int *is_new, bt_error *err)
 {
     int64_t name, src, region, account, errc, project, build, actor;
     unsigned char eid[16];
     sqlite3_stmt *st;
-    int64_t rowid;
     size_t i;
     int rc;
 
@@ -816,7 +703,7 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
     if ((rc = prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(eid, ev) VALUES(?,?)", err)))
         return rc;
     bind_eid(s->st_ins_eid, 1, ev->event_id, eid);
-    sqlite3_bind_int64(s->st_ins_eid, 2, s->next_id);
+    sqlite3_bind_int64(s->st_ins_eid, 2, id);
     if (sqlite3_step(s->st_ins_eid) != SQLITE_DONE) {
         sqlite3_reset(s->st_ins_eid);
         return db_err(s, err, "insert event id");
@@ -831,7 +718,7 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
                    err)))
         return rc;
     st = s->st_ins_event;
-    sqlite3_bind_int64(st, 1, s->next_id);
+    sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, ev->time_ms);
     sqlite3_bind_int(st, 3, (int)ev->kind);
     bind_id(st, 4, name);
@@ -858,7 +745,6 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
         return db_err(s, err, "insert event");
     }
     sqlite3_reset(st);
-    rowid = s->next_id++;
     if ((rc = prep(s, &s->st_ins_res,
                    "INSERT OR IGNORE INTO resources(name, ev, type) VALUES(?,?,?)", err)))
         return rc;
@@ -867,7 +753,7 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
         if ((rc = intern(s, ev->resources[i].type, &rt, err)))
             return rc;
         sqlite3_bind_int64(s->st_ins_res, 1, h31(ev->resources[i].name));
-        sqlite3_bind_int64(s->st_ins_res, 2, rowid);
+        sqlite3_bind_int64(s->st_ins_res, 2, id);
         sqlite3_bind_int64(s->st_ins_res, 3, rt);
         rc = sqlite3_step(s->st_ins_res) == SQLITE_DONE ? 0 : db_err(s, err, "insert resource");
         sqlite3_reset(s->st_ins_res);
@@ -891,11 +777,15 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     bt_arena_reset(s->arena);
     if ((rc = bt_build_facts_of(s->arena, ev, &f)))
         return bt_error_set(err, rc, "out of memory");
-    if ((rc = insert_event(s, ev, f.kind != BT_BF_NONE ? &f : NULL, s->blk_id,
+    if ((rc = insert_event(s, ev, f.kind != BT_BF_NONE ? &f : NULL, s->next_id, s->blk_id,
                            (int64_t)s->blk_raw.len, is_new, err)) ||
         !*is_new)
         return rc;
-    if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)))
+    if (!s->blk_raw.len)
+        s->blk_lo = s->next_id;
+    s->next_id++;
+    if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)) ||
+        (rc = bt_bloom_keys_add(&s->pkeys, &s->npkeys, &s->cappkeys, ev)))
         return bt_error_set(err, rc, "out of memory");
     if (s->blk_raw.len >= BLOCK_RAW_TARGET)
         return flush_block(s, err);
@@ -907,6 +797,9 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
 typedef struct pack_block {
     void *data;
     size_t len, raw_len;
+    unsigned char *bloom; /* summary of its events (bloom.h) */
+    size_t bloom_len;
+    uint32_t jlo, jhi; /* the lowest and highest index in the batch of its events */
 } pack_block;
 
 struct bt_store_pack {
@@ -927,8 +820,10 @@ void bt_store_pack_free(bt_store_pack *p)
     size_t i;
     if (!p)
         return;
-    for (i = 0; i < p->nblocks; i++)
+    for (i = 0; i < p->nblocks; i++) {
         free(p->blocks[i].data);
+        free(p->blocks[i].bloom);
+    }
     free(p->blocks);
     free(p->ev_block);
     free(p->ev_off);
@@ -991,17 +886,68 @@ static int cmp_pack(const void *x, const void *y)
 
 static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Packing state: the block being filled and its summary keys. */
+typedef struct packer {
+    ZSTD_CCtx *zc;
+    bt_buf raw, bloom;
+    uint64_t *keys;
+    size_t nkeys, capkeys, capblocks;
+    uint32_t jlo; /* place in pack order of the block's first event */
+} packer;
+
+/* Compresses and summarises the block being filled (the events order[k->jlo..jhi])
+ * into p's next block. */
+static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32_t jhi,
+                      bt_error *err)
+{
+    pack_block *b;
+    size_t bound;
+    uint32_t j;
+
+    if (p->nblocks == k->capblocks) {
+        size_t nc = k->capblocks ? k->capblocks * 2 : 8;
+        pack_block *v = realloc(p->blocks, nc * sizeof *v);
+        if (!v)
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        p->blocks = v;
+        k->capblocks = nc;
+    }
+    b = &p->blocks[p->nblocks];
+    memset(b, 0, sizeof *b);
+    p->nblocks++;
+    bound = ZSTD_compressBound(k->raw.len);
+    if (!(b->data = malloc(bound)) || bt_bloom_build(k->keys, k->nkeys, &k->bloom) ||
+        !(b->bloom = malloc(k->bloom.len)))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    memcpy(b->bloom, k->bloom.data, k->bloom.len);
+    b->bloom_len = k->bloom.len;
+    b->jlo = UINT32_MAX;
+    for (j = k->jlo; j <= jhi; j++) {
+        b->jlo = order[j] < b->jlo ? order[j] : b->jlo;
+        b->jhi = order[j] > b->jhi ? order[j] : b->jhi;
+    }
+    b->len = ZSTD_compressCCtx(k->zc, b->data, bound, k->raw.data, k->raw.len, ZSTD_LEVEL);
+    b->raw_len = k->raw.len;
+    if (ZSTD_isError(b->len))
+        return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
+    bt_buf_clear(&k->raw);
+    k->nkeys = 0;
+    k->jlo = jhi + 1;
+    return 0;
+}
+
 int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
 {
     bt_store_pack *p = calloc(1, sizeof *p);
-    ZSTD_CCtx *zc = ZSTD_createCCtx();
-    bt_buf raw = BT_BUF_INIT;
+    packer k;
     uint32_t *order = malloc(n * sizeof *order + 1);
-    size_t j, i, cap = 0;
+    size_t j, i;
     int rc = 0;
 
     *out = NULL;
-    if (!p || !zc || !order || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
+    memset(&k, 0, sizeof k);
+    k.zc = ZSTD_createCCtx();
+    if (!p || !k.zc || !order || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
         !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
@@ -1016,54 +962,30 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     g_sort_ev = ev;
     qsort(order, n, sizeof *order, cmp_pack);
     pthread_mutex_unlock(&g_sort_mu);
-    for (j = 0; j <= n; j++) {
-        i = j < n ? order[j] : n;
-        /* close the block at the size target, and after the last event */
-        if (j == n || (raw.len && raw.len + ev[i].raw_len > BLOCK_RAW_TARGET)) {
-            pack_block *b;
-            size_t bound;
-            if (!raw.len)
-                break;
-            if (p->nblocks == cap) {
-                size_t nc = cap ? cap * 2 : 8;
-                pack_block *v = realloc(p->blocks, nc * sizeof *v);
-                if (!v) {
-                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                    goto done;
-                }
-                p->blocks = v;
-                cap = nc;
-            }
-            b = &p->blocks[p->nblocks];
-            bound = ZSTD_compressBound(raw.len);
-            if (!(b->data = malloc(bound))) {
-                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                goto done;
-            }
-            b->len = ZSTD_compressCCtx(zc, b->data, bound, raw.data, raw.len, ZSTD_LEVEL);
-            b->raw_len = raw.len;
-            p->nblocks++;
-            if (ZSTD_isError(b->len)) {
-                rc = bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
-                goto done;
-            }
-            bt_buf_clear(&raw);
-            if (j == n)
-                break;
-        }
+    for (j = 0; j < n; j++) {
+        i = order[j];
+        /* close the block at the size target */
+        if (k.raw.len && k.raw.len + ev[i].raw_len > BLOCK_RAW_TARGET &&
+            (rc = pack_close(p, &k, order, (uint32_t)j - 1, err)))
+            goto done;
         p->ev_block[i] = (uint32_t)p->nblocks;
-        p->ev_off[i] = (uint32_t)raw.len;
-        if ((rc = bt_buf_append(&raw, ev[i].raw, ev[i].raw_len))) {
+        p->ev_off[i] = (uint32_t)k.raw.len;
+        if ((rc = bt_buf_append(&k.raw, ev[i].raw, ev[i].raw_len)) ||
+            (rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i]))) {
             rc = bt_error_set(err, rc, "out of memory");
             goto done;
         }
     }
+    if (k.raw.len && (rc = pack_close(p, &k, order, (uint32_t)n - 1, err)))
+        goto done;
     *out = p;
     p = NULL;
 done:
     bt_store_pack_free(p);
-    ZSTD_freeCCtx(zc);
-    bt_buf_dispose(&raw);
+    ZSTD_freeCCtx(k.zc);
+    bt_buf_dispose(&k.raw);
+    bt_buf_dispose(&k.bloom);
+    free(k.keys);
     free(order);
     return rc;
 }
@@ -1072,7 +994,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
                         uint64_t *added, uint64_t *dups, bt_error *err)
 {
     unsigned char *used = NULL;
-    int64_t base;
+    int64_t base, id0;
     size_t i, k = 0;
     int rc = 0, is_new;
 
@@ -1083,16 +1005,19 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     if ((rc = flush_block(s, err)))
         return rc;
     base = s->blk_id;
+    id0 = s->next_id;
     if (!(used = calloc(pack->nblocks + 1, 1)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
+    /* event i gets the id id0 + i, so a block's events lie within one id range (the
+     * batch's order, ascending: the tables grow at their end) */
     for (i = 0; i < n; i++) {
         const bt_build_facts *f = NULL;
         if (k < pack->nfacts && pack->fact_ev[k] == i) {
             f = &pack->facts[k++];
             bt_arena_reset(s->arena);
         }
-        if ((rc = insert_event(s, &ev[i], f, base + pack->ev_block[i], pack->ev_off[i], &is_new,
-                               err)))
+        if ((rc = insert_event(s, &ev[i], f, id0 + (int64_t)i, base + pack->ev_block[i],
+                               pack->ev_off[i], &is_new, err)))
             goto done;
         if (is_new) {
             used[pack->ev_block[i]] = 1;
@@ -1113,10 +1038,13 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
                           SQLITE_STATIC);
         rc = sqlite3_step(s->st_ins_block) == SQLITE_DONE ? 0 : db_err(s, err, "insert block");
         sqlite3_reset(s->st_ins_block);
-        if (rc)
+        if (rc || (rc = write_bsum(s, base + (int64_t)i, id0 + pack->blocks[i].jlo,
+                                   id0 + pack->blocks[i].jhi, pack->blocks[i].bloom,
+                                   pack->blocks[i].bloom_len, err)))
             goto done;
     }
     s->blk_id = base + (int64_t)pack->nblocks;
+    s->next_id = id0 + (int64_t)n; /* the duplicates' ids stay unused */
 done:
     free(used);
     return rc;
@@ -1155,6 +1083,7 @@ int bt_store_commit(bt_store *s, bt_error *err)
     if ((rc = exec(s, "COMMIT", err)))
         return rc;
     s->in_tx = 0;
+    s->wrote = 1;
     return 0;
 }
 
@@ -1165,6 +1094,7 @@ void bt_store_rollback(bt_store *s)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = 0;
     bt_buf_clear(&s->blk_raw);
+    s->npkeys = 0;
     icache_clear(&s->ic); /* ids of strings inserted in the transaction are gone */
 }
 
@@ -1226,7 +1156,7 @@ int bt_store_cursor_set(bt_store *s, const char *name, const char *value, bt_err
 
 /* ---- reading --------------------------------------------------------------------- */
 
-static int load_block(bt_store *s, int64_t id, const bt_buf **out, bt_error *err)
+int load_block(bt_store *s, int64_t id, const bt_buf **out, bt_error *err)
 {
     block_ent *e = NULL;
     int i, rc = 0;
@@ -1287,22 +1217,7 @@ done:
     return rc;
 }
 
-typedef struct bind {
-    int type; /* 0 int, 1 text, 2 blob16 */
-    int64_t i;
-    const char *s;
-    unsigned char b[16];
-} bind;
-
-typedef struct sqlq {
-    bt_buf sql;
-    bind *binds;
-    size_t n, cap;
-    int impossible; /* a filter value is not in the store at all */
-    int oom;        /* a bind could not be added */
-} sqlq;
-
-static int add_bind(sqlq *q, int type, int64_t i, const char *s)
+int add_bind(sqlq *q, int type, int64_t i, const char *s)
 {
     if (q->n == q->cap) {
         size_t n = q->cap ? q->cap * 2 : 32;
@@ -1498,7 +1413,7 @@ pos:
     return 0;
 }
 
-static int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err)
+int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err)
 {
     size_t i;
     if (sqlite3_prepare_v2(s->db, q->sql.data, -1, st, NULL) != SQLITE_OK)
@@ -1509,10 +1424,105 @@ static int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err)
             sqlite3_bind_int64(*st, (int)i + 1, b->i);
         else if (b->type == 1)
             sqlite3_bind_text(*st, (int)i + 1, b->s, -1, SQLITE_STATIC);
+        else if (b->type == 3)
+            sqlite3_bind_blob(*st, (int)i + 1, b->s, (int)b->i, SQLITE_STATIC);
         else
             sqlite3_bind_blob(*st, (int)i + 1, b->b, 16, SQLITE_STATIC);
     }
     return 0;
+}
+
+/* The filter's summarised fields, as block summaries test them: per field with
+ * values, a group of the values' keys (bloom.h). */
+static const struct {
+    bt_filter_field field;
+    int tag;
+} bloom_fields[] = {
+    {BT_F_USERNAME, BT_BK_USER},
+    {BT_F_PRINCIPAL, BT_BK_PRINCIPAL},
+    {BT_F_ACCESS_KEY_ID, BT_BK_AKID},
+    {BT_F_SOURCE_IP, BT_BK_IP},
+};
+
+/* 1 when the blocks whose summaries may hold keys are at most an eighth of all. */
+static int summaries_selective(bt_store *s, const bt_buf *keys)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t all = 0, hit = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*), total(bt_bloom_match(bloom, ?)) FROM bsum",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 1;
+    sqlite3_bind_blob(st, 1, keys->data, (int)keys->len, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        all = sqlite3_column_int64(st, 0);
+        hit = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return hit * 8 <= all;
+}
+
+/*
+ * The FROM clause of a search. A filter on a summarised field (user, principal,
+ * access key, source IP) that no exact index serves better (event id, build), and whose
+ * values at most an eighth of the blocks may hold, reads those blocks through their id
+ * ranges; *keys (empty otherwise) is then the groups of keys bt_bloom_match tests: per field, the number of
+ * values then their keys, as 64-bit words.
+ */
+static int search_from(bt_store *s, sqlq *q, const bt_filter *f, bt_buf *keys)
+{
+    size_t c;
+    unsigned i;
+    int use = 0;
+
+    if (f && !f->nvalues[BT_F_EVENT_ID] && !f->nvalues[BT_F_BUILD])
+        for (c = 0; c < sizeof bloom_fields / sizeof bloom_fields[0]; c++)
+            use |= f->nvalues[bloom_fields[c].field] != 0;
+    for (c = 0; use && c < sizeof bloom_fields / sizeof bloom_fields[0]; c++) {
+        bt_filter_field fld = bloom_fields[c].field;
+        uint64_t w = f->nvalues[fld];
+        if (!w)
+            continue;
+        if (bt_buf_append(keys, &w, sizeof w))
+            return BT_ENOMEM;
+        for (i = 0; i < f->nvalues[fld]; i++) {
+            w = bt_bloom_key(bloom_fields[c].tag, f->values[fld][i]);
+            if (bt_buf_append(keys, &w, sizeof w))
+                return BT_ENOMEM;
+        }
+    }
+    /* values most blocks hold: the time-ordered walk finds a page sooner */
+    if (use && !summaries_selective(s, keys))
+        bt_buf_clear(keys);
+    bt_buf_puts(&q->sql, keys->len ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
+                                     " CROSS JOIN events e NOT INDEXED"
+                                     " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
+                                   : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+    return q->sql.data ? 0 : BT_ENOMEM;
+}
+
+/* SQL bt_bloom_match(bloom, keys): 1 when the block summary bloom may hold, for every
+ * group in keys (see search_from), one of the group's keys; a block without a summary
+ * (written before summaries) may hold anything. */
+static void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *bits = sqlite3_value_blob(argv[0]);
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]), nw, w = 0;
+    const unsigned char *kb = sqlite3_value_blob(argv[1]);
+    int ok = 1;
+
+    (void)argc;
+    nw = (size_t)sqlite3_value_bytes(argv[1]) / 8;
+    while (bits && ok && w < nw) {
+        uint64_t cnt, key, j;
+        int any = 0;
+        memcpy(&cnt, kb + 8 * w++, 8);
+        for (j = 0; j < cnt && w < nw; j++, w++) {
+            memcpy(&key, kb + 8 * w, 8);
+            any = any || bt_bloom_has(bits, len, key);
+        }
+        ok = any;
+    }
+    sqlite3_result_int(cx, ok);
 }
 
 /* One result row of a search, while its chunk is assembled. */
@@ -1545,14 +1555,21 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     uint64_t delivered = 0;
     size_t chunk = 64, n, i;
     srow *rows = NULL, **order = NULL;
-    bt_buf copy = BT_BUF_INIT;
+    bt_buf copy = BT_BUF_INIT, bkeys = BT_BUF_INIT;
 
     memset(&q, 0, sizeof q);
-    bt_buf_puts(&q.sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+    if (search_from(s, &q, bq->filter, &bkeys)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
     if ((rc = build_where(s, &q, bq->filter, bq, err)))
         goto done;
     if (q.impossible)
         goto done;
+    if (bkeys.len) {
+        bt_buf_puts(&q.sql, " AND bt_bloom_match(b.bloom, ?)");
+        add_bind(&q, 3, (int64_t)bkeys.len, bkeys.data);
+    }
     /* no SQL LIMIT: rows are verified below, and the limit counts verified rows; with an
      * index that gives the order, SQLite produces rows lazily anyway */
     bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC" : " ORDER BY e.t DESC, e.id DESC");
@@ -1635,6 +1652,7 @@ done:
     sqlite3_finalize(st);
     bt_buf_dispose(&q.sql);
     bt_buf_dispose(&copy);
+    bt_buf_dispose(&bkeys);
     free(q.binds);
     free(rows);
     free(order);
@@ -1712,739 +1730,9 @@ int bt_store_breakdown(bt_store *s,
     return rc;
 }
 
-/* ---- builds query ------------------------------------------------------------------ */
-
-/*
- * A build is listed from its builds row, from the calls its role session made (the
- * `actor` index: a webhook build may have nothing else), or both. One statement
- * unites the two, fills what the row lacks from the calls, and applies the query's
- * conditions and order; the project of a build known only from its calls is guessed
- * from its role (bt_build_project_from_role), so a project condition keeps those rows
- * in SQL and is decided in memory after the guess.
- */
-
-/* columns of the listing: the BCOLS_N row columns, then the session's aggregate */
-enum { L_CALLS = BCOLS_N, L_ERRS, L_T0, L_T1, L_AID };
-
-typedef struct blist {
-    bt_build *v;
-    int64_t *aid; /* per build: its session's actor id, 0 when none */
-    size_t n, cap;
-} blist;
-
-static bt_build *blist_push(blist *l, int64_t aid)
-{
-    if (l->n == l->cap) {
-        size_t n = l->cap ? l->cap * 2 : 256;
-        bt_build *v = realloc(l->v, n * sizeof *v);
-        int64_t *ids = v ? realloc(l->aid, n * sizeof *ids) : NULL;
-        if (v)
-            l->v = v;
-        if (!ids)
-            return NULL;
-        l->aid = ids;
-        l->cap = n;
-    }
-    memset(&l->v[l->n], 0, sizeof l->v[0]);
-    l->aid[l->n] = aid;
-    return &l->v[l->n++];
-}
-
-/* " AND (expr IN (?, ...)" (the caller closes the parenthesis) */
-static void cond_list(sqlq *q, const char *expr, const char *const *v, size_t n)
-{
-    size_t i;
-    bt_buf_printf(&q->sql, " AND (%s IN (", expr);
-    for (i = 0; i < n; i++) {
-        bt_buf_puts(&q->sql, i ? ",?" : "?");
-        add_bind(q, 1, 0, v[i]);
-    }
-    bt_buf_puts(&q->sql, ")");
-}
-
-static void builds_from(sqlq *q, const char *uuid)
-{
-    /* what each build's role session did: one pass over the actor index */
-    bt_buf_puts(&q->sql, "WITH agg(aid, calls, errs, t0, t1) AS (SELECT actor, count(*),"
-                         " count(err), min(t), max(t) FROM events WHERE actor IS NOT NULL");
-    if (uuid) {
-        bt_buf_puts(&q->sql, " AND actor = (SELECT id FROM strs WHERE s = ?)");
-        add_bind(q, 1, 0, uuid);
-    }
-    bt_buf_puts(&q->sql,
-                " GROUP BY actor), lst AS (SELECT " BCOLS_HEAD
-                "coalesce(b.account, (SELECT s FROM strs WHERE id = (SELECT account FROM events"
-                " WHERE actor = g.aid LIMIT 1))) AS account,"
-                " coalesce(b.region, (SELECT s FROM strs WHERE id = (SELECT region FROM events"
-                " WHERE actor = g.aid LIMIT 1))) AS region, " BCOLS_TAIL
-                ", g.calls, g.errs, g.t0, g.t1, g.aid"
-                " FROM builds b LEFT JOIN strs u ON u.s = b.uuid LEFT JOIN agg g ON g.aid = u.id");
-    if (uuid) {
-        bt_buf_puts(&q->sql, " WHERE b.uuid = ?");
-        add_bind(q, 1, 0, uuid);
-    }
-    bt_buf_puts(&q->sql,
-                " UNION ALL SELECT u.s, NULL, NULL,"
-                " (SELECT s FROM strs WHERE id = (SELECT account FROM events WHERE actor = g.aid"
-                " LIMIT 1)),"
-                " (SELECT s FROM strs WHERE id = (SELECT region FROM events WHERE actor = g.aid"
-                " LIMIT 1)),"
-                " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-                " NULL, NULL, NULL, g.calls, g.errs, g.t0, g.t1, g.aid"
-                " FROM agg g JOIN strs u ON u.id = g.aid"
-                " WHERE NOT EXISTS (SELECT 1 FROM builds WHERE uuid = u.s))"
-                " SELECT * FROM lst l WHERE 1");
-}
-
-/* The WHERE conditions of q. *residual = 1 when a condition is left to memory. */
-static void builds_where(sqlq *q, const bt_build_query *bq, int *residual)
-{
-    static const char *start = "coalesce(nullif(l.start_ms, 0), l.t0, 0)";
-    size_t i;
-
-    *residual = 0;
-    if (bq->n_projects) {
-        /* a build known only from its calls: its project is guessed after the query */
-        cond_list(q, "l.project", bq->projects, bq->n_projects);
-        bt_buf_puts(&q->sql, " OR (l.project IS NULL AND l.aid IS NOT NULL))");
-        *residual = 1;
-    }
-    if (bq->n_accounts) {
-        cond_list(q, "l.account", bq->accounts, bq->n_accounts);
-        bt_buf_puts(&q->sql, ")");
-    }
-    if (bq->n_regions) {
-        cond_list(q, "l.region", bq->regions, bq->n_regions);
-        bt_buf_puts(&q->sql, ")");
-    }
-    if (bq->n_statuses) {
-        cond_list(q, "l.status", bq->statuses, bq->n_statuses);
-        for (i = 0; i < bq->n_statuses; i++)
-            if (strcmp(bq->statuses[i], "UNKNOWN") == 0) {
-                bt_buf_puts(&q->sql, " OR l.status IS NULL");
-                break;
-            }
-        bt_buf_puts(&q->sql, ")");
-    }
-    if (bq->n_triggers) {
-        cond_list(q, "coalesce(l.trigger_type, 'webhook')", bq->triggers, bq->n_triggers);
-        bt_buf_puts(&q->sql, ")");
-    }
-    if (bq->n_initiators) {
-        bt_buf_puts(&q->sql, " AND (0");
-        for (i = 0; i < bq->n_initiators; i++) {
-            bt_buf_puts(&q->sql,
-                        " OR instr(l.trigger_principal, ?) > 0 OR instr(l.initiator, ?) > 0");
-            add_bind(q, 1, 0, bq->initiators[i]);
-            add_bind(q, 1, 0, bq->initiators[i]);
-        }
-        bt_buf_puts(&q->sql, ")");
-    }
-    if (bq->start_ms != INT64_MIN) {
-        bt_buf_printf(&q->sql, " AND %s >= ?", start);
-        add_bind(q, 0, bq->start_ms, NULL);
-    }
-    if (bq->end_ms != INT64_MAX) {
-        bt_buf_printf(&q->sql, " AND %s <= ?", start);
-        add_bind(q, 0, bq->end_ms, NULL);
-    }
-    if (bq->errors_only)
-        bt_buf_puts(&q->sql, " AND l.errs > 0");
-    bt_buf_printf(&q->sql, " ORDER BY %s DESC, l.uuid", start);
-    if (bq->limit && !*residual) {
-        bt_buf_puts(&q->sql, " LIMIT ?");
-        add_bind(q, 0, (int64_t)bq->limit, NULL);
-    }
-}
-
-/* Runs the listing statement into l (strings in a). */
-static int builds_select(bt_store *s, const bt_build_query *bq, bt_arena *a, blist *l,
-                         int *residual, bt_error *err)
-{
-    sqlq q;
-    sqlite3_stmt *st = NULL;
-    int rc = 0, step;
-
-    memset(&q, 0, sizeof q);
-    builds_from(&q, bq->uuid);
-    builds_where(&q, bq, residual);
-    if (!q.sql.data || q.oom) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-        goto done;
-    }
-    if ((rc = prepare_query(s, &q, &st, err)))
-        goto done;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        bt_build_row r;
-        bt_build *b = blist_push(l, icol(st, L_AID, 0));
-        if (!b) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
-        read_row(a, st, &r);
-        bt_build_from_row(b, &r);
-        b->calls = (uint64_t)icol(st, L_CALLS, 0);
-        b->errors = (uint64_t)icol(st, L_ERRS, 0);
-        b->first_call_ms = icol(st, L_T0, 0);
-        b->last_call_ms = icol(st, L_T1, 0);
-    }
-    if (step != SQLITE_DONE)
-        rc = db_err(s, err, "builds");
-done:
-    sqlite3_finalize(st);
-    bt_buf_dispose(&q.sql);
-    free(q.binds);
-    return rc;
-}
-
-/* The caller ARN of one call made by the session with actor id aid (from its record). */
-static const char *actor_principal(bt_store *s, bt_arena *a, int64_t aid)
-{
-    sqlite3_stmt *st = NULL;
-    const char *arn = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT blk, off, len FROM events WHERE actor = ? LIMIT 1", -1,
-                           &st, NULL) != SQLITE_OK)
-        return NULL;
-    sqlite3_bind_int64(st, 1, aid);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const bt_buf *blk = NULL;
-        int64_t off = sqlite3_column_int64(st, 1), len = sqlite3_column_int64(st, 2);
-        bt_json *rec;
-        if (load_block(s, sqlite3_column_int64(st, 0), &blk, NULL) == 0 && off >= 0 && len >= 0 &&
-            (size_t)(off + len) <= blk->len &&
-            bt_json_parse(a, blk->data + off, (size_t)len, NULL, &rec, NULL) == 0)
-            arn = bt_json_get_str(bt_json_get(rec, "userIdentity"), "arn");
-    }
-    sqlite3_finalize(st);
-    return arn;
-}
-
-static int on_project_change(void *ctx, const bt_event *ev, const bt_store_pos *pos)
-{
-    (void)pos;
-    return bt_build_roles_learn(ctx, ev);
-}
-
-/* Which project uses which service role, from the project records (oldest first: the
- * latest change wins). */
-static int load_roles(bt_store *s, bt_build_roles **out, bt_error *err)
-{
-    bt_filter pf;
-    bt_store_query pq;
-    bt_error perr = BT_ERROR_INIT;
-    size_t i, n;
-    const bt_codebuild_event *names = bt_codebuild_events(&n);
-
-    if (!(*out = bt_build_roles_new()))
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
-    bt_filter_init(&pf);
-    for (i = 0; i < n; i++)
-        if (names[i].flags & BT_CB_PROJECT_DEFINITION)
-            bt_filter_add(&pf, BT_F_EVENT_NAME, names[i].name, &perr);
-    bt_filter_add(&pf, BT_F_EVENT_SOURCE, "codebuild.amazonaws.com", &perr);
-    memset(&pq, 0, sizeof pq);
-    pq.filter = &pf;
-    pq.oldest_first = 1;
-    return bt_store_search(s, &pq, on_project_change, *out, err);
-}
-
-/* A later build that retried b. */
-static void find_retry(bt_store *s, bt_build *b)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT uuid FROM builds WHERE retry_of = ? LIMIT 1", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, b->build_id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(b->retried_as, sizeof b->retried_as, "%s",
-                     (const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-}
-
-/* Completes l[i] (project guess, inferences); *keep = 0 when q rejects it after all. */
-static int builds_complete(bt_store *s, const bt_build_query *q, bt_arena *a, blist *l, size_t i,
-                           bt_build_roles **roles, int residual, int *keep, bt_error *err)
-{
-    bt_build *b = &l->v[i];
-    int rc;
-
-    if (!b->project && l->aid[i]) {
-        const char *arn = actor_principal(s, a, l->aid[i]);
-        if (!*roles && (rc = load_roles(s, roles, err)))
-            return rc;
-        b->project = bt_build_project_from_role(*roles, a, arn);
-    }
-    if (bt_build_infer(a, b))
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
-    *keep = !residual || bt_build_query_match(q, b);
-    return 0;
-}
-
-int bt_store_builds_find(bt_store *s, const bt_build_query *q,
-                         int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err)
-{
-    bt_arena *a = bt_arena_new(1 << 16, 0);
-    bt_build_roles *roles = NULL;
-    blist l;
-    size_t i, n = 0;
-    int rc, residual = 0, keep = 0;
-
-    memset(&l, 0, sizeof l);
-    if (!a)
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
-    if ((rc = builds_select(s, q, a, &l, &residual, err)))
-        goto done;
-    /* completed in order first: a callback may use the store */
-    for (i = 0; i < l.n && (!q->limit || n < q->limit); i++) {
-        if ((rc = builds_complete(s, q, a, &l, i, &roles, residual, &keep, err)))
-            goto done;
-        if (keep)
-            l.v[n++] = l.v[i];
-    }
-    if (q->uuid && n == 1 && l.v[0].build_id)
-        find_retry(s, &l.v[0]);
-    for (i = 0; i < n; i++)
-        if ((rc = fn(ctx, &l.v[i])))
-            break;
-done:
-    free(l.v);
-    free(l.aid);
-    bt_build_roles_free(roles);
-    bt_arena_free(a);
-    return rc;
-}
-
-int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
-                    void *ctx, bt_error *err)
-{
-    bt_build_query q;
-    bt_build_query_init(&q);
-    q.uuid = uuid;
-    return bt_store_builds_find(s, &q, fn, ctx, err);
-}
-
-int bt_store_previous_build(bt_store *s, const char *project, const char *account,
-                            int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = BT_ENOTFOUND;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT uuid, start_ms FROM builds WHERE project = ?1 AND start_ms < ?2"
-                           " AND (?3 IS NULL OR account = ?3) AND coalesce(is_batch, 0) = 0"
-                           " ORDER BY start_ms DESC LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "previous build");
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, before_ms);
-    if (account)
-        sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 3);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(uuid, 37, "%s", (const char *)sqlite3_column_text(st, 0));
-        *start_ms = sqlite3_column_int64(st, 1);
-        rc = 0;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* ---- alerts and the outbox (watch) ----------------------------------------------- */
-
-/* Steps st once (a write), finalizes it and sets it to NULL. */
-static int step_done(bt_store *s, sqlite3_stmt **st, const char *what, bt_error *err)
-{
-    int rc = sqlite3_step(*st) == SQLITE_DONE ? 0 : db_err(s, err, what);
-    sqlite3_finalize(*st);
-    *st = NULL;
-    return rc;
-}
-
-static int alert_events_add(bt_store *s, int64_t id, const bt_store_alert *a, bt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    size_t i;
-    int rc;
-    if ((rc = prep(s, &st, "INSERT OR IGNORE INTO alert_events(alert, eid) VALUES(?,?)", err)))
-        return rc;
-    for (i = 0; i < a->nevent_ids; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, a->event_ids[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            rc = db_err(s, err, "write alert");
-            break;
-        }
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* The alert with key, or the one a->dedup folds into: *id, 0 when none. */
-static int alert_find(bt_store *s, const char *sql, const char *text, int64_t num, int64_t *id,
-                      bt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc, step;
-    *id = 0;
-    if ((rc = prep(s, &st, sql, err)))
-        return rc;
-    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-    if (num != INT64_MIN)
-        sqlite3_bind_int64(st, 2, num);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    else if (step != SQLITE_DONE)
-        rc = db_err(s, err, "read alerts");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int alert_fold(bt_store *s, int64_t id, const bt_store_alert *a, bt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-    if ((rc = prep(s, &st,
-                   "UPDATE alerts SET count=count+1, last_ms=max(last_ms,?),"
-                   " first_ms=min(first_ms,?) WHERE id=?",
-                   err)))
-        return rc;
-    sqlite3_bind_int64(st, 1, a->time_ms);
-    sqlite3_bind_int64(st, 2, a->time_ms);
-    sqlite3_bind_int64(st, 3, id);
-    if ((rc = step_done(s, &st, "write alert", err)))
-        return rc;
-    return alert_events_add(s, id, a, err);
-}
-
-static int alert_insert(bt_store *s, const bt_store_alert *a, const char *const *notifiers,
-                        size_t nn, int64_t *id, bt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t now = bt_time_now_ms();
-    size_t i;
-    int rc;
-    if ((rc = prep(s, &st,
-                   "INSERT INTO alerts(akey, rule, dedup, first_ms, last_ms, count, doc,"
-                   " created_ms) VALUES(?,?,?,?,?,1,?,?)",
-                   err)))
-        return rc;
-    sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, a->rule_id, -1, SQLITE_STATIC);
-    bind_text(st, 3, a->dedup);
-    sqlite3_bind_int64(st, 4, a->time_ms);
-    sqlite3_bind_int64(st, 5, a->time_ms);
-    sqlite3_bind_text(st, 6, a->doc, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, now);
-    if ((rc = step_done(s, &st, "write alert", err)))
-        return rc;
-    *id = sqlite3_last_insert_rowid(s->db);
-    if ((rc = alert_events_add(s, *id, a, err)))
-        return rc;
-    if ((rc = prep(s, &st, "INSERT OR IGNORE INTO outbox(alert, notifier, next_ms) VALUES(?,?,?)",
-                   err)))
-        return rc;
-    for (i = 0; i < nn && !rc; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, *id);
-        sqlite3_bind_text(st, 2, notifiers[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, now);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_err(s, err, "write outbox");
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int bt_store_alert_add(bt_store *s, const bt_store_alert *a, int64_t window_ms,
-                       const char *const *notifiers, size_t nnotifiers, int64_t *id,
-                       bt_store_alert_result *result, bt_error *err)
-{
-    int rc;
-    *id = 0;
-    *result = BT_ALERT_NEW;
-    if (!s->in_tx)
-        return bt_error_set(err, BT_EINVAL, "store '%s': alerts are added in a transaction",
-                            s->path);
-    if (!a->key || !a->rule_id || !a->doc)
-        return bt_error_set(err, BT_EINVAL, "alert without key, rule or document");
-    if ((rc = alert_find(s, "SELECT id FROM alerts WHERE akey=?", a->key, INT64_MIN, id, err)))
-        return rc;
-    if (*id) {
-        *result = BT_ALERT_DUPLICATE;
-        return 0;
-    }
-    if (a->dedup && window_ms > 0) {
-        if ((rc = alert_find(s,
-                             "SELECT id FROM alerts WHERE dedup=? AND last_ms>=?"
-                             " ORDER BY last_ms DESC LIMIT 1",
-                             a->dedup, a->time_ms - window_ms, id, err)))
-            return rc;
-        if (*id) {
-            *result = BT_ALERT_FOLDED;
-            return alert_fold(s, *id, a, err);
-        }
-    }
-    return alert_insert(s, a, notifiers, nnotifiers, id, err);
-}
-
-/* " AND o.notifier IN (?,?...)" for n notifiers (none: nothing), binds from index first. */
-static void notifier_cond(bt_buf *sql, size_t n)
-{
-    size_t i;
-    if (!n)
-        return;
-    bt_buf_puts(sql, " AND o.notifier IN (");
-    for (i = 0; i < n; i++)
-        bt_buf_puts(sql, i ? ",?" : "?");
-    bt_buf_puts(sql, ")");
-}
-
-static void notifier_bind(sqlite3_stmt *st, int first, const char *const *v, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        sqlite3_bind_text(st, first + (int)i, v[i], -1, SQLITE_STATIC);
-}
-
-/* Reads a delivery row selected as alert, notifier, akey, doc, attempts, next_ms,
- * delivered_ms, last_error from column first; strings copied into a. */
-static int read_delivery(bt_arena *a, sqlite3_stmt *st, int first, bt_store_delivery *d)
-{
-    const char *v;
-    d->alert_id = sqlite3_column_int64(st, first);
-    d->notifier = bt_arena_strdup(a, (const char *)sqlite3_column_text(st, first + 1));
-    d->key = bt_arena_strdup(a, (const char *)sqlite3_column_text(st, first + 2));
-    d->doc = bt_arena_strdup(a, (const char *)sqlite3_column_text(st, first + 3));
-    d->attempts = (unsigned)sqlite3_column_int(st, first + 4);
-    d->next_ms = sqlite3_column_int64(st, first + 5);
-    d->delivered_ms = icol(st, first + 6, 0);
-    v = (const char *)sqlite3_column_text(st, first + 7);
-    d->last_error = bt_arena_strdup(a, v ? v : "");
-    return d->notifier && d->key && d->doc && d->last_error ? 0 : BT_ENOMEM;
-}
-
-#define DELIVERY_COLS                                                                          \
-    "o.alert, o.notifier, a.akey, a.doc, o.attempts, o.next_ms, o.delivered_ms, o.last_error"
-
-int bt_store_outbox_due(bt_store *s, const char *const *notifiers, size_t nnotifiers,
-                        int64_t now_ms, size_t limit,
-                        int (*fn)(void *ctx, const bt_store_delivery *d), void *ctx,
-                        bt_error *err)
-{
-    bt_buf sql = BT_BUF_INIT;
-    sqlite3_stmt *st = NULL;
-    bt_arena *a = bt_arena_new(0, 0);
-    bt_store_delivery *rows = NULL;
-    size_t n = 0, cap = 0, i;
-    int rc = 0, step;
-
-    if (!a)
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
-    bt_buf_puts(&sql, "SELECT " DELIVERY_COLS " FROM outbox o JOIN alerts a ON a.id=o.alert"
-                      " WHERE o.delivered_ms IS NULL AND o.next_ms<=?");
-    notifier_cond(&sql, nnotifiers);
-    bt_buf_puts(&sql, " ORDER BY o.alert, o.notifier");
-    if (limit)
-        bt_buf_printf(&sql, " LIMIT %zu", limit);
-    if (!sql.data || (rc = prep(s, &st, sql.data, err)))
-        goto done;
-    sqlite3_bind_int64(st, 1, now_ms);
-    notifier_bind(st, 2, notifiers, nnotifiers);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            bt_store_delivery *nr = realloc(rows, (cap = cap ? cap * 2 : 16) * sizeof *rows);
-            if (!nr) {
-                rc = BT_ENOMEM;
-                break;
-            }
-            rows = nr;
-        }
-        if ((rc = read_delivery(a, st, 0, &rows[n++])))
-            break;
-    }
-    if (rc == BT_ENOMEM) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-        goto done;
-    }
-    if (step != SQLITE_DONE) {
-        rc = db_err(s, err, "read outbox");
-        goto done;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    for (i = 0; i < n && !rc; i++)
-        rc = fn(ctx, &rows[i]);
-done:
-    sqlite3_finalize(st);
-    bt_buf_dispose(&sql);
-    bt_arena_free(a);
-    free(rows);
-    return rc;
-}
-
-int bt_store_outbox_result(bt_store *s, int64_t alert_id, const char *notifier, int delivered,
-                           int64_t next_ms, const char *error, bt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-    if ((rc = prep(s, &st,
-                   delivered ? "UPDATE outbox SET attempts=attempts+1, delivered_ms=?,"
-                               " last_error=NULL WHERE alert=? AND notifier=?"
-                             : "UPDATE outbox SET attempts=attempts+1, next_ms=?, last_error=?"
-                               " WHERE alert=? AND notifier=?",
-                   err)))
-        return rc;
-    sqlite3_bind_int64(st, 1, delivered ? bt_time_now_ms() : next_ms);
-    if (!delivered)
-        bind_text(st, 2, error ? error : "failed");
-    sqlite3_bind_int64(st, delivered ? 2 : 3, alert_id);
-    sqlite3_bind_text(st, delivered ? 3 : 4, notifier, -1, SQLITE_STATIC);
-    if ((rc = step_done(s, &st, "write outbox", err)))
-        return rc;
-    if (sqlite3_changes(s->db) == 0)
-        return bt_error_set(err, BT_ENOTFOUND, "no outbox row for alert %lld and '%s'",
-                            (long long)alert_id, notifier);
-    return 0;
-}
-
-int bt_store_outbox_pending(bt_store *s, const char *const *notifiers, size_t nnotifiers,
-                            uint64_t *n, int64_t *next_ms, bt_error *err)
-{
-    bt_buf sql = BT_BUF_INIT;
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
-    *n = 0;
-    *next_ms = INT64_MAX;
-    bt_buf_puts(&sql, "SELECT count(*), min(o.next_ms) FROM outbox o WHERE o.delivered_ms IS NULL");
-    notifier_cond(&sql, nnotifiers);
-    if (!sql.data || (rc = prep(s, &st, sql.data, err)))
-        goto done;
-    notifier_bind(st, 1, notifiers, nnotifiers);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = db_err(s, err, "read outbox");
-        goto done;
-    }
-    *n = (uint64_t)sqlite3_column_int64(st, 0);
-    *next_ms = icol(st, 1, INT64_MAX);
-done:
-    sqlite3_finalize(st);
-    bt_buf_dispose(&sql);
-    return rc;
-}
-
-/* The outbox rows of alert v->id into l (arena a). */
-static int alert_deliveries(bt_store *s, bt_arena *a, bt_store_alert_view *v, bt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    bt_store_delivery *d = NULL;
-    size_t cap = 0;
-    int rc, step;
-    v->deliveries = NULL;
-    v->ndeliveries = 0;
-    if ((rc = prep(s, &st,
-                   "SELECT " DELIVERY_COLS " FROM outbox o JOIN alerts a ON a.id=o.alert"
-                   " WHERE o.alert=? ORDER BY o.notifier",
-                   err)))
-        return rc;
-    sqlite3_bind_int64(st, 1, v->id);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (v->ndeliveries == cap) {
-            bt_store_delivery *nd = bt_arena_alloc(a, (cap = cap ? cap * 2 : 4) * sizeof *nd);
-            if (!nd)
-                break;
-            if (v->ndeliveries)
-                memcpy(nd, d, v->ndeliveries * sizeof *nd);
-            d = nd;
-        }
-        if (read_delivery(a, st, 0, &d[v->ndeliveries]))
-            break;
-        v->ndeliveries++;
-    }
-    if (step == SQLITE_ROW)
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-    else if (step != SQLITE_DONE)
-        rc = db_err(s, err, "read outbox");
-    v->deliveries = d;
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static void read_alert(sqlite3_stmt *st, bt_store_alert_view *v)
-{
-    const char *dd = (const char *)sqlite3_column_text(st, 3);
-    v->id = sqlite3_column_int64(st, 0);
-    v->key = (const char *)sqlite3_column_text(st, 1);
-    v->rule_id = (const char *)sqlite3_column_text(st, 2);
-    v->dedup = dd ? dd : "";
-    v->first_ms = sqlite3_column_int64(st, 4);
-    v->last_ms = sqlite3_column_int64(st, 5);
-    v->count = (uint64_t)sqlite3_column_int64(st, 6);
-    v->doc = (const char *)sqlite3_column_text(st, 7);
-    v->created_ms = sqlite3_column_int64(st, 8);
-    v->acked_ms = icol(st, 9, 0);
-    v->nevents = (size_t)sqlite3_column_int64(st, 10);
-}
-
-int bt_store_alerts(bt_store *s, const bt_store_alert_query *q,
-                    int (*fn)(void *ctx, const bt_store_alert_view *a), void *ctx,
-                    bt_error *err)
-{
-    bt_buf sql = BT_BUF_INIT;
-    sqlite3_stmt *st = NULL;
-    bt_arena *a = bt_arena_new(0, 0);
-    int rc = 0, step;
-
-    if (!a)
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
-    bt_buf_puts(&sql, "SELECT a.id, a.akey, a.rule, a.dedup, a.first_ms, a.last_ms, a.count,"
-                      " a.doc, a.created_ms, a.acked_ms,"
-                      " (SELECT count(*) FROM alert_events e WHERE e.alert=a.id)"
-                      " FROM alerts a WHERE 1");
-    if (q && q->unacked_only)
-        bt_buf_puts(&sql, " AND a.acked_ms IS NULL");
-    if (q && q->undelivered_only)
-        bt_buf_puts(&sql, " AND EXISTS(SELECT 1 FROM outbox o WHERE o.alert=a.id"
-                          " AND o.delivered_ms IS NULL)");
-    bt_buf_puts(&sql, " ORDER BY a.id DESC");
-    if (q && q->limit)
-        bt_buf_printf(&sql, " LIMIT %llu", (unsigned long long)q->limit);
-    if (!sql.data || (rc = prep(s, &st, sql.data, err)))
-        goto done;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        bt_store_alert_view v;
-        read_alert(st, &v);
-        bt_arena_reset(a);
-        if ((rc = alert_deliveries(s, a, &v, err)) || (rc = fn(ctx, &v)))
-            goto done;
-    }
-    if (step != SQLITE_DONE)
-        rc = db_err(s, err, "read alerts");
-done:
-    sqlite3_finalize(st);
-    bt_buf_dispose(&sql);
-    bt_arena_free(a);
-    return rc;
-}
-
-int bt_store_alert_ack(bt_store *s, int64_t id, bt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-    if ((rc = prep(s, &st, "UPDATE alerts SET acked_ms=coalesce(acked_ms,?) WHERE id=?", err)))
-        return rc;
-    sqlite3_bind_int64(st, 1, bt_time_now_ms());
-    sqlite3_bind_int64(st, 2, id);
-    if ((rc = step_done(s, &st, "acknowledge alert", err)))
-        return rc;
-    if (sqlite3_changes(s->db) == 0)
-        return bt_error_set(err, BT_ENOTFOUND, "alert %lld: no such alert", (long long)id);
-    return 0;
-}
 
 int bt_store_last_seq(bt_store *s, int64_t *seq, bt_error *err)
 {
     return get_int(s, "SELECT coalesce(max(id),0) FROM events", seq, err);
 }
+

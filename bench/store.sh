@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# store.sh - the issue #13 store benchmark, in one run: ingest events/s into an empty
+# store and into a store already holding BT_BENCH_BASE events, peak RSS, store bytes
+# next to the archive's .json.gz bytes, the WAL left after ingest, and the query
+# latencies the issue lists (first page of `search --event-name`, `build <id>`,
+# `builds` over all builds, `search --errors`). With BT_BENCH_PEER=/path/to/buildtrail
+# (e.g. a build of main) every figure is printed beside the peer's from the same run.
+# Not a test: it prints figures.
+#   BT_BENCH_EVENTS=300000 BT_BENCH_BASE=1000000 BT_BENCH_PEER=/tmp/main/buildtrail bench/store.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${BUILD_DIR:-build-bench}
+EVENTS=${BT_BENCH_EVENTS:-300000}
+BASE=${BT_BENCH_BASE:-1000000}
+BUILDS=${BT_BENCH_BUILDS:-10000}
+W=${BT_BENCH_DIR:-/tmp/bt-bench}
+cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release -DBT_BUILD_TESTS=OFF >/dev/null
+cmake --build "$B" -j"$(nproc)" >/dev/null
+mkdir -p "$W"
+gen() { # gen DIR EVENTS SEED [args]
+  local d=$1 n=$2 seed=$3
+  shift 3
+  if [ ! -f "$d/ground-truth.json" ]; then
+    rm -rf "$d"
+    echo "generating $n events in $d ..."
+    "$B/bt-gen" --out "$d" --events "$n" --days 14 --level 6 --seed "$seed" "$@" >/dev/null
+  fi
+}
+INC="$W/store-inc-$EVENTS"
+BASEA="$W/store-base-$BASE-$BUILDS"
+gen "$INC" "$EVENTS" 43
+gen "$BASEA" "$BASE" 44 --builds "$BUILDS"
+gzbytes() { find "$1/AWSLogs" -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 cat | wc -c; }
+GZ_INC=$(gzbytes "$INC")
+N_INC=$(jq .unique_events "$INC/ground-truth.json")
+N_BASE=$(jq .unique_events "$BASEA/ground-truth.json")
+
+ms() { # median of N runs of a command, in ms
+  local n=$1 i t0 t1
+  shift
+  for i in $(seq 1 "$n"); do
+    t0=$(date +%s%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000000 ))
+  done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+bytes() { local n; n=$(stat -c %s "$1"); [ -f "$1-wal" ] && n=$((n + $(stat -c %s "$1-wal"))); echo "$n"; }
+wal() { [ -f "$1-wal" ] && stat -c %s "$1-wal" || echo 0; }
+
+# ingest NAME BIN STORE ARCHIVE EVENTS: one timed ingest; prints a line
+ingest() {
+  local name=$1 bt=$2 s=$3 a=$4 n=$5 e u sy r
+  /usr/bin/time -f '%e %U %S %M' -o "$W/.time" "$bt" ingest -q --store "$s" "$a/AWSLogs" >/dev/null 2>&1 || true
+  read -r e u sy r < "$W/.time"
+  printf '  %-34s %8.0f events/s  (%.1f s wall, %.1f s CPU)  peak RSS %4d MB\n' "$name" \
+    "$(echo "$n / $e" | bc -l)" "$e" "$(echo "$u + $sy" | bc -l)" $((r / 1024))
+}
+
+run() { # run LABEL BIN
+  local label=$1 bt=$2 s0="$W/store-empty-$1.db" s1="$W/store-base-$1.db" id p
+  echo
+  echo "== $label ($bt)"
+  rm -f "$s0" "$s0-wal" "$s0-shm" "$s1" "$s1-wal" "$s1-shm"
+  ingest "ingest $N_INC into an empty store" "$bt" "$s0" "$INC" "$N_INC"
+  printf '  store %.1f MB; .json.gz %.1f MB; ratio %.2f; WAL left %d bytes\n' \
+    "$(echo "$(bytes "$s0") / 1000000" | bc -l)" "$(echo "$GZ_INC / 1000000" | bc -l)" \
+    "$(echo "$(bytes "$s0") / $GZ_INC" | bc -l)" "$(wal "$s0")"
+  "$bt" ingest -q --store "$s1" "$BASEA/AWSLogs" >/dev/null 2>&1 || true
+  ingest "ingest $N_INC onto $N_BASE" "$bt" "$s1" "$INC" "$N_INC"
+  id=$("$bt" builds --store "$s1" --output json --query 'Builds[?!Batch].BuildId' 2>/dev/null | jq -r '.[0] // empty')
+  printf '  first page of search --event-name StartBuild   %5s ms (target < 100)\n' \
+    "$(ms 5 "$bt" search --store "$s1" --event-name StartBuild --max-items 50 -o json)"
+  printf '  build <id>                                     %5s ms (target < 20)\n' \
+    "$(ms 5 "$bt" build --store "$s1" "$id" --output json)"
+  printf '  builds (%s builds)                           %5s ms (target < 500)\n' "$BUILDS" \
+    "$(ms 3 "$bt" builds --store "$s1" --output json)"
+  printf '  search --errors (%6s hits)                  %5s ms (target < 300)\n' \
+    "$("$bt" search --store "$s1" --errors -o ndjson --max-items 100000000 2>/dev/null | wc -l)" \
+    "$(ms 3 "$bt" search --store "$s1" --errors -o ndjson --max-items 100000000)"
+  p=$("$bt" search --store "$s1" --max-items 1 -o ndjson 2>/dev/null | jq -r '.userIdentity.arn // empty')
+  printf '  search --principal (%6s hits, all pages)     %5s ms\n' \
+    "$("$bt" search --store "$s1" --principal "$p" -o ndjson --max-items 100000000 2>/dev/null | wc -l)" \
+    "$(ms 3 "$bt" search --store "$s1" --principal "$p" -o ndjson --max-items 100000000)"
+}
+
+printf 'archives: %d events (%s bytes gz) to ingest; %d events with %d builds as the base\n' \
+  "$N_INC" "$GZ_INC" "$N_BASE" "$BUILDS"
+run this "$B/buildtrail"
+if [ -n "${BT_BENCH_PEER:-}" ]; then
+  run peer "$BT_BENCH_PEER"
+fi
+echo
+echo "targets (issue #13): ingest >= 250,000 events/s also onto a big store; peak RSS <= 100 MB;"
+echo "store <= 1.0x the .json.gz archive; no WAL left; query latencies as printed"

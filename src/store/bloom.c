@@ -1,0 +1,107 @@
+/*
+ * bloom.c - per-block Bloom filters over the store's high-cardinality fields (see
+ * bloom.h). Keys are 64-bit hashes of (field, value); each key sets 6 bits chosen by
+ * double hashing; the filter size is a power of two bytes, about 10 bits per distinct
+ * key (about 1% false positives), at least 64 bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildtrail/error.h"
+#include "store/bloom.h"
+
+#define BLOOM_K 6
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+uint64_t bt_bloom_key(int tag, const char *str)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)tag;
+    while (*str)
+        h = (h ^ (unsigned char)*str++) * 1099511628211ULL;
+    return mix64(h);
+}
+
+static int push(uint64_t **keys, size_t *n, size_t *cap, int tag, const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 1024;
+        uint64_t *k = realloc(*keys, nc * sizeof *k);
+        if (!k)
+            return BT_ENOMEM;
+        *keys = k;
+        *cap = nc;
+    }
+    (*keys)[(*n)++] = bt_bloom_key(tag, v);
+    return 0;
+}
+
+int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev)
+{
+    int rc;
+    if ((rc = push(keys, n, cap, BT_BK_USER, ev->username)) ||
+        (rc = push(keys, n, cap, BT_BK_PRINCIPAL, ev->principal_arn)) ||
+        (rc = push(keys, n, cap, BT_BK_AKID, ev->access_key_id)) ||
+        (rc = push(keys, n, cap, BT_BK_IP, ev->source_ip)))
+        return rc;
+    return 0;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+int bt_bloom_build(uint64_t *keys, size_t n, bt_buf *out)
+{
+    size_t i, d = 0, len = 64, bits;
+    int rc;
+
+    qsort(keys, n, sizeof *keys, cmp_u64);
+    for (i = 0; i < n; i++)
+        if (!d || keys[i] != keys[d - 1])
+            keys[d++] = keys[i];
+    while (len * 8 < d * 10)
+        len *= 2;
+    bt_buf_clear(out);
+    if ((rc = bt_buf_reserve(out, len)))
+        return rc;
+    memset(out->data, 0, len);
+    out->len = len;
+    bits = len * 8;
+    for (i = 0; i < d; i++) {
+        uint64_t h1 = keys[i], h2 = (keys[i] >> 32) | 1;
+        int k;
+        for (k = 0; k < BLOOM_K; k++) {
+            size_t b = (size_t)((h1 + (uint64_t)k * h2) & (bits - 1));
+            out->data[b >> 3] |= (char)(1u << (b & 7));
+        }
+    }
+    return 0;
+}
+
+int bt_bloom_has(const unsigned char *bits, size_t len, uint64_t key)
+{
+    uint64_t h1 = key, h2 = (key >> 32) | 1;
+    size_t nb = len * 8;
+    int k;
+    if (!bits || len < 64 || (len & (len - 1)))
+        return 1;
+    for (k = 0; k < BLOOM_K; k++) {
+        size_t b = (size_t)((h1 + (uint64_t)k * h2) & (nb - 1));
+        if (!(bits[b >> 3] & (1u << (b & 7))))
+            return 0;
+    }
+    return 1;
+}

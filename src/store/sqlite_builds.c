@@ -1,0 +1,473 @@
+/*
+ * sqlite_builds.c - the SQLite backend's builds: the lifecycle facts of each build
+ * merged into its `builds` row at ingest (policy in core/build_merge.c), and the
+ * builds listing (bt_store_builds_find) that unites those rows with what each build's
+ * role session did. Shares the store's internals through sqlite_int.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildtrail/codebuild.h"
+#include "buildtrail/json.h"
+#include "store/sqlite_int.h"
+
+/* ---- builds: lifecycle facts merged per build (policy in core/build_merge.c) -------- */
+
+/* The builds table's columns, in bt_build_row order; account and region are given
+ * separately so a listing can fill them from the build's calls. */
+#define BCOLS_HEAD "b.uuid, b.build_id, b.project, "
+#define BCOLS_TAIL                                                                         \
+    "b.number, b.start_ms, b.trigger_type, b.trigger_principal, b.initiator,"              \
+    " b.source_version, b.overrides, b.retry_of, b.batch_uuid, b.stop_principal, b.stop_ms," \
+    " b.status, b.status_source, b.status_ms, b.end_ms, b.is_batch"
+#define BCOLS_N 21
+
+static const char *acol(bt_arena *a, sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? bt_arena_strdup(a, (const char *)t) : NULL;
+}
+
+int64_t icol(sqlite3_stmt *st, int i, int64_t null)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? null : sqlite3_column_int64(st, i);
+}
+
+/* Reads the BCOLS_N columns of a builds row into r, strings copied into a. */
+static void read_row(bt_arena *a, sqlite3_stmt *st, bt_build_row *r)
+{
+    bt_build_row_init(r);
+    r->uuid = acol(a, st, 0);
+    r->build_id = acol(a, st, 1);
+    r->project = acol(a, st, 2);
+    r->account = acol(a, st, 3);
+    r->region = acol(a, st, 4);
+    r->number = icol(st, 5, -1);
+    r->start_ms = icol(st, 6, 0);
+    r->trigger = bt_build_trigger_parse((const char *)sqlite3_column_text(st, 7));
+    r->trigger_principal = acol(a, st, 8);
+    r->initiator = acol(a, st, 9);
+    r->source_version = acol(a, st, 10);
+    r->overrides = acol(a, st, 11);
+    r->retry_of = acol(a, st, 12);
+    r->batch_uuid = acol(a, st, 13);
+    r->stop_principal = acol(a, st, 14);
+    r->stop_ms = icol(st, 15, 0);
+    r->status = bt_build_status_parse((const char *)sqlite3_column_text(st, 16));
+    r->status_source = bt_build_status_source_parse((const char *)sqlite3_column_text(st, 17));
+    r->status_ms = icol(st, 18, 0);
+    r->end_ms = icol(st, 19, 0);
+    r->is_batch = (int)icol(st, 20, 0);
+}
+
+void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* an integer column whose unknown value (none) is stored as NULL */
+static void bind_known(sqlite3_stmt *st, int i, int64_t v, int64_t none)
+{
+    if (v != none)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_row(sqlite3_stmt *st, const bt_build_row *r)
+{
+    bind_text(st, 1, r->uuid);
+    bind_text(st, 2, r->build_id);
+    bind_text(st, 3, r->project);
+    bind_text(st, 4, r->account);
+    bind_text(st, 5, r->region);
+    bind_known(st, 6, r->number, -1);
+    bind_known(st, 7, r->start_ms, 0);
+    bind_text(st, 8, bt_build_trigger_name(r->trigger));
+    bind_text(st, 9, r->trigger_principal);
+    bind_text(st, 10, r->initiator);
+    bind_text(st, 11, r->source_version);
+    bind_text(st, 12, r->overrides);
+    bind_text(st, 13, r->retry_of);
+    bind_text(st, 14, r->batch_uuid);
+    bind_text(st, 15, r->stop_principal);
+    bind_known(st, 16, r->stop_ms, 0);
+    bind_text(st, 17, bt_build_status_name(r->status));
+    bind_text(st, 18, bt_build_status_source_name(r->status_source));
+    bind_known(st, 19, r->status_ms, 0);
+    bind_known(st, 20, r->end_ms, 0);
+    bind_known(st, 21, r->is_batch, 0);
+}
+
+/* Merges the facts of one new event into its build's row. Uses s->arena (the caller
+ * resets it). */
+int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err)
+{
+    static const char *sel =
+        "SELECT " BCOLS_HEAD "b.account, b.region, " BCOLS_TAIL " FROM builds b WHERE b.uuid=?";
+    static const char *ins =
+        "INSERT OR REPLACE INTO builds(uuid, build_id, project, account, region, number,"
+        " start_ms, trigger_type, trigger_principal, initiator, source_version, overrides,"
+        " retry_of, batch_uuid, stop_principal, stop_ms, status, status_source, status_ms,"
+        " end_ms, is_batch) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    bt_build_row r;
+    int rc;
+
+    if (f->kind == BT_BF_NONE || !f->uuid)
+        return 0;
+    if ((rc = prep(s, &s->st_sel_build, sel, err)) || (rc = prep(s, &s->st_ins_build, ins, err)))
+        return rc;
+    bt_build_row_init(&r);
+    sqlite3_bind_text(s->st_sel_build, 1, f->uuid, -1, SQLITE_STATIC);
+    if (sqlite3_step(s->st_sel_build) == SQLITE_ROW)
+        read_row(s->arena, s->st_sel_build, &r);
+    sqlite3_reset(s->st_sel_build);
+    bt_build_merge(&r, f);
+    bind_row(s->st_ins_build, &r);
+    rc = sqlite3_step(s->st_ins_build) == SQLITE_DONE ? 0 : db_err(s, err, "record build");
+    sqlite3_reset(s->st_ins_build);
+    return rc;
+}
+
+/* ---- builds query ------------------------------------------------------------------ */
+
+/*
+ * A build is listed from its builds row, from the calls its role session made (the
+ * `actor` index: a webhook build may have nothing else), or both. One statement
+ * unites the two, fills what the row lacks from the calls, and applies the query's
+ * conditions and order; the project of a build known only from its calls is guessed
+ * from its role (bt_build_project_from_role), so a project condition keeps those rows
+ * in SQL and is decided in memory after the guess.
+ */
+
+/* columns of the listing: the BCOLS_N row columns, then the session's aggregate */
+enum { L_CALLS = BCOLS_N, L_ERRS, L_T0, L_T1, L_AID };
+
+typedef struct blist {
+    bt_build *v;
+    int64_t *aid; /* per build: its session's actor id, 0 when none */
+    size_t n, cap;
+} blist;
+
+static bt_build *blist_push(blist *l, int64_t aid)
+{
+    if (l->n == l->cap) {
+        size_t n = l->cap ? l->cap * 2 : 256;
+        bt_build *v = realloc(l->v, n * sizeof *v);
+        int64_t *ids = v ? realloc(l->aid, n * sizeof *ids) : NULL;
+        if (v)
+            l->v = v;
+        if (!ids)
+            return NULL;
+        l->aid = ids;
+        l->cap = n;
+    }
+    memset(&l->v[l->n], 0, sizeof l->v[0]);
+    l->aid[l->n] = aid;
+    return &l->v[l->n++];
+}
+
+/* " AND (expr IN (?, ...)" (the caller closes the parenthesis) */
+static void cond_list(sqlq *q, const char *expr, const char *const *v, size_t n)
+{
+    size_t i;
+    bt_buf_printf(&q->sql, " AND (%s IN (", expr);
+    for (i = 0; i < n; i++) {
+        bt_buf_puts(&q->sql, i ? ",?" : "?");
+        add_bind(q, 1, 0, v[i]);
+    }
+    bt_buf_puts(&q->sql, ")");
+}
+
+static void builds_from(sqlq *q, const char *uuid)
+{
+    /* what each build's role session did: one pass over the actor index */
+    bt_buf_puts(&q->sql, "WITH agg(aid, calls, errs, t0, t1) AS (SELECT actor, count(*),"
+                         " count(err), min(t), max(t) FROM events WHERE actor IS NOT NULL");
+    if (uuid) {
+        bt_buf_puts(&q->sql, " AND actor = (SELECT id FROM strs WHERE s = ?)");
+        add_bind(q, 1, 0, uuid);
+    }
+    bt_buf_puts(&q->sql,
+                " GROUP BY actor), lst AS (SELECT " BCOLS_HEAD
+                "coalesce(b.account, (SELECT s FROM strs WHERE id = (SELECT account FROM events"
+                " WHERE actor = g.aid LIMIT 1))) AS account,"
+                " coalesce(b.region, (SELECT s FROM strs WHERE id = (SELECT region FROM events"
+                " WHERE actor = g.aid LIMIT 1))) AS region, " BCOLS_TAIL
+                ", g.calls, g.errs, g.t0, g.t1, g.aid"
+                " FROM builds b LEFT JOIN strs u ON u.s = b.uuid LEFT JOIN agg g ON g.aid = u.id");
+    if (uuid) {
+        bt_buf_puts(&q->sql, " WHERE b.uuid = ?");
+        add_bind(q, 1, 0, uuid);
+    }
+    bt_buf_puts(&q->sql,
+                " UNION ALL SELECT u.s, NULL, NULL,"
+                " (SELECT s FROM strs WHERE id = (SELECT account FROM events WHERE actor = g.aid"
+                " LIMIT 1)),"
+                " (SELECT s FROM strs WHERE id = (SELECT region FROM events WHERE actor = g.aid"
+                " LIMIT 1)),"
+                " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+                " NULL, NULL, NULL, g.calls, g.errs, g.t0, g.t1, g.aid"
+                " FROM agg g JOIN strs u ON u.id = g.aid"
+                " WHERE NOT EXISTS (SELECT 1 FROM builds WHERE uuid = u.s))"
+                " SELECT * FROM lst l WHERE 1");
+}
+
+/* The WHERE conditions of q. *residual = 1 when a condition is left to memory. */
+static void builds_where(sqlq *q, const bt_build_query *bq, int *residual)
+{
+    static const char *start = "coalesce(nullif(l.start_ms, 0), l.t0, 0)";
+    size_t i;
+
+    *residual = 0;
+    if (bq->n_projects) {
+        /* a build known only from its calls: its project is guessed after the query */
+        cond_list(q, "l.project", bq->projects, bq->n_projects);
+        bt_buf_puts(&q->sql, " OR (l.project IS NULL AND l.aid IS NOT NULL))");
+        *residual = 1;
+    }
+    if (bq->n_accounts) {
+        cond_list(q, "l.account", bq->accounts, bq->n_accounts);
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->n_regions) {
+        cond_list(q, "l.region", bq->regions, bq->n_regions);
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->n_statuses) {
+        cond_list(q, "l.status", bq->statuses, bq->n_statuses);
+        for (i = 0; i < bq->n_statuses; i++)
+            if (strcmp(bq->statuses[i], "UNKNOWN") == 0) {
+                bt_buf_puts(&q->sql, " OR l.status IS NULL");
+                break;
+            }
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->n_triggers) {
+        cond_list(q, "coalesce(l.trigger_type, 'webhook')", bq->triggers, bq->n_triggers);
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->n_initiators) {
+        bt_buf_puts(&q->sql, " AND (0");
+        for (i = 0; i < bq->n_initiators; i++) {
+            bt_buf_puts(&q->sql,
+                        " OR instr(l.trigger_principal, ?) > 0 OR instr(l.initiator, ?) > 0");
+            add_bind(q, 1, 0, bq->initiators[i]);
+            add_bind(q, 1, 0, bq->initiators[i]);
+        }
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (bq->start_ms != INT64_MIN) {
+        bt_buf_printf(&q->sql, " AND %s >= ?", start);
+        add_bind(q, 0, bq->start_ms, NULL);
+    }
+    if (bq->end_ms != INT64_MAX) {
+        bt_buf_printf(&q->sql, " AND %s <= ?", start);
+        add_bind(q, 0, bq->end_ms, NULL);
+    }
+    if (bq->errors_only)
+        bt_buf_puts(&q->sql, " AND l.errs > 0");
+    bt_buf_printf(&q->sql, " ORDER BY %s DESC, l.uuid", start);
+    if (bq->limit && !*residual) {
+        bt_buf_puts(&q->sql, " LIMIT ?");
+        add_bind(q, 0, (int64_t)bq->limit, NULL);
+    }
+}
+
+/* Runs the listing statement into l (strings in a). */
+static int builds_select(bt_store *s, const bt_build_query *bq, bt_arena *a, blist *l,
+                         int *residual, bt_error *err)
+{
+    sqlq q;
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    memset(&q, 0, sizeof q);
+    builds_from(&q, bq->uuid);
+    builds_where(&q, bq, residual);
+    if (!q.sql.data || q.oom) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = prepare_query(s, &q, &st, err)))
+        goto done;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        bt_build_row r;
+        bt_build *b = blist_push(l, icol(st, L_AID, 0));
+        if (!b) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            goto done;
+        }
+        read_row(a, st, &r);
+        bt_build_from_row(b, &r);
+        b->calls = (uint64_t)icol(st, L_CALLS, 0);
+        b->errors = (uint64_t)icol(st, L_ERRS, 0);
+        b->first_call_ms = icol(st, L_T0, 0);
+        b->last_call_ms = icol(st, L_T1, 0);
+    }
+    if (step != SQLITE_DONE)
+        rc = db_err(s, err, "builds");
+done:
+    sqlite3_finalize(st);
+    bt_buf_dispose(&q.sql);
+    free(q.binds);
+    return rc;
+}
+
+/* The caller ARN of one call made by the session with actor id aid (from its record). */
+static const char *actor_principal(bt_store *s, bt_arena *a, int64_t aid)
+{
+    sqlite3_stmt *st = NULL;
+    const char *arn = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT blk, off, len FROM events WHERE actor = ? LIMIT 1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64(st, 1, aid);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const bt_buf *blk = NULL;
+        int64_t off = sqlite3_column_int64(st, 1), len = sqlite3_column_int64(st, 2);
+        bt_json *rec;
+        if (load_block(s, sqlite3_column_int64(st, 0), &blk, NULL) == 0 && off >= 0 && len >= 0 &&
+            (size_t)(off + len) <= blk->len &&
+            bt_json_parse(a, blk->data + off, (size_t)len, NULL, &rec, NULL) == 0)
+            arn = bt_json_get_str(bt_json_get(rec, "userIdentity"), "arn");
+    }
+    sqlite3_finalize(st);
+    return arn;
+}
+
+static int on_project_change(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    (void)pos;
+    return bt_build_roles_learn(ctx, ev);
+}
+
+/* Which project uses which service role, from the project records (oldest first: the
+ * latest change wins). */
+static int load_roles(bt_store *s, bt_build_roles **out, bt_error *err)
+{
+    bt_filter pf;
+    bt_store_query pq;
+    bt_error perr = BT_ERROR_INIT;
+    size_t i, n;
+    const bt_codebuild_event *names = bt_codebuild_events(&n);
+
+    if (!(*out = bt_build_roles_new()))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    bt_filter_init(&pf);
+    for (i = 0; i < n; i++)
+        if (names[i].flags & BT_CB_PROJECT_DEFINITION)
+            bt_filter_add(&pf, BT_F_EVENT_NAME, names[i].name, &perr);
+    bt_filter_add(&pf, BT_F_EVENT_SOURCE, "codebuild.amazonaws.com", &perr);
+    memset(&pq, 0, sizeof pq);
+    pq.filter = &pf;
+    pq.oldest_first = 1;
+    return bt_store_search(s, &pq, on_project_change, *out, err);
+}
+
+/* A later build that retried b. */
+static void find_retry(bt_store *s, bt_build *b)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT uuid FROM builds WHERE retry_of = ? LIMIT 1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, b->build_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(b->retried_as, sizeof b->retried_as, "%s",
+                     (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+}
+
+/* Completes l[i] (project guess, inferences); *keep = 0 when q rejects it after all. */
+static int builds_complete(bt_store *s, const bt_build_query *q, bt_arena *a, blist *l, size_t i,
+                           bt_build_roles **roles, int residual, int *keep, bt_error *err)
+{
+    bt_build *b = &l->v[i];
+    int rc;
+
+    if (!b->project && l->aid[i]) {
+        const char *arn = actor_principal(s, a, l->aid[i]);
+        if (!*roles && (rc = load_roles(s, roles, err)))
+            return rc;
+        b->project = bt_build_project_from_role(*roles, a, arn);
+    }
+    if (bt_build_infer(a, b))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    *keep = !residual || bt_build_query_match(q, b);
+    return 0;
+}
+
+int bt_store_builds_find(bt_store *s, const bt_build_query *q,
+                         int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err)
+{
+    bt_arena *a = bt_arena_new(1 << 16, 0);
+    bt_build_roles *roles = NULL;
+    blist l;
+    size_t i, n = 0;
+    int rc, residual = 0, keep = 0;
+
+    memset(&l, 0, sizeof l);
+    if (!a)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if ((rc = builds_select(s, q, a, &l, &residual, err)))
+        goto done;
+    /* completed in order first: a callback may use the store */
+    for (i = 0; i < l.n && (!q->limit || n < q->limit); i++) {
+        if ((rc = builds_complete(s, q, a, &l, i, &roles, residual, &keep, err)))
+            goto done;
+        if (keep)
+            l.v[n++] = l.v[i];
+    }
+    if (q->uuid && n == 1 && l.v[0].build_id)
+        find_retry(s, &l.v[0]);
+    for (i = 0; i < n; i++)
+        if ((rc = fn(ctx, &l.v[i])))
+            break;
+done:
+    free(l.v);
+    free(l.aid);
+    bt_build_roles_free(roles);
+    bt_arena_free(a);
+    return rc;
+}
+
+int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
+                    void *ctx, bt_error *err)
+{
+    bt_build_query q;
+    bt_build_query_init(&q);
+    q.uuid = uuid;
+    return bt_store_builds_find(s, &q, fn, ctx, err);
+}
+
+int bt_store_previous_build(bt_store *s, const char *project, const char *account,
+                            int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = BT_ENOTFOUND;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT uuid, start_ms FROM builds WHERE project = ?1 AND start_ms < ?2"
+                           " AND (?3 IS NULL OR account = ?3) AND coalesce(is_batch, 0) = 0"
+                           " ORDER BY start_ms DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "previous build");
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, before_ms);
+    if (account)
+        sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(uuid, 37, "%s", (const char *)sqlite3_column_text(st, 0));
+        *start_ms = sqlite3_column_int64(st, 1);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+

@@ -1,0 +1,138 @@
+/*
+ * sqlite_int.h - what the SQLite backend's files share (not a public header): the
+ * bt_store structure, the statement and error helpers, the search query builder and
+ * the block reader. The backend is split along its sections: sqlite.c (schema, open,
+ * the event store: writing, packed batches, search), sqlite_builds.c (per-build facts
+ * and the builds listing), sqlite_alerts.c (watch's alerts and outbox).
+ */
+#ifndef BT_STORE_SQLITE_INT_H
+#define BT_STORE_SQLITE_INT_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+#include <zstd.h>
+
+#include "buildtrail/arena.h"
+#include "buildtrail/buf.h"
+#include "buildtrail/builds.h"
+#include "buildtrail/store.h"
+
+#define BLOCK_CACHE 16 /* 8 MiB of decompressed blocks: serve's pages revisit them */
+
+/* The helpers below keep their short names inside the backend's files; the symbols
+ * the linker sees carry the bt_sq_ prefix. */
+#define corrupt_err bt_sq_corrupt_err
+#define db_err_code bt_sq_db_err_code
+#define db_err bt_sq_db_err
+#define exec bt_sq_exec
+#define prep bt_sq_prep
+#define get_int bt_sq_get_int
+#define load_block bt_sq_load_block
+#define write_bsum bt_sq_write_bsum
+#define add_bind bt_sq_add_bind
+#define prepare_query bt_sq_prepare_query
+#define merge_build bt_sq_merge_build
+#define icol bt_sq_icol
+#define bind_text bt_sq_bind_text
+
+/* ---- intern cache (sqlite.c) ---- */
+
+typedef struct icache_ent {
+    char *s;
+    uint64_t h;
+    int64_t id;
+} icache_ent;
+
+typedef struct icache {
+    icache_ent *v;
+    size_t cap, n;
+} icache;
+
+/* ---- the store ---- */
+
+typedef struct block_ent {
+    int64_t id;
+    bt_buf data;
+    unsigned age;
+} block_ent;
+
+struct bt_store {
+    sqlite3 *db;
+    char *path;
+    int readonly;
+    int in_tx;
+    int wrote; /* a transaction committed: close checkpoints and truncates the WAL */
+    int version;
+    unsigned char secret[32]; /* meta token_secret: keys serve's NextTokens */
+    int has_secret;
+    sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
+        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid,
+        *st_ins_bsum;
+    icache ic;
+    int64_t next_id; /* rowid of the next event (set by begin) */
+    /* pending block */
+    int64_t blk_id;
+    bt_buf blk_raw;
+    int64_t blk_lo;   /* id of the pending block's first event */
+    uint64_t *pkeys;  /* the pending block's summary keys (bloom.h) */
+    size_t npkeys, cappkeys;
+    bt_buf bloom;     /* scratch for building a summary */
+    ZSTD_CCtx *zc;
+    ZSTD_DCtx *zd;
+    block_ent cache[BLOCK_CACHE];
+    unsigned tick;
+    bt_arena *arena;
+};
+
+/* ---- errors and statements (sqlite.c) ---- */
+
+/* "store 'PATH' is corrupt (why); ..." as BT_EDB: one message for a damaged file. */
+int corrupt_err(const char *path, bt_error *err, const char *why);
+/* Translates SQLite result code (or the connection's last error) into err. */
+int db_err_code(bt_store *s, bt_error *err, const char *what, int code);
+int db_err(bt_store *s, bt_error *err, const char *what);
+int exec(bt_store *s, const char *sql, bt_error *err);
+/* Prepares sql into *st once (persistent); a no-op when *st is already set. */
+int prep(bt_store *s, sqlite3_stmt **st, const char *sql, bt_error *err);
+/* The first column of sql's first row into *v. */
+int get_int(bt_store *s, const char *sql, int64_t *v, bt_error *err);
+
+/* The decompressed raw records of block id (cached in s; valid until the next call). */
+int load_block(bt_store *s, int64_t id, const bt_buf **out, bt_error *err);
+/* Writes the summary row of block blk (events lo..hi, bloom of len bytes). */
+int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
+               bt_error *err);
+
+/* ---- query text with its bindings (sqlite.c) ---- */
+
+typedef struct bind {
+    int type; /* 0 int, 1 text, 2 blob16, 3 blob s of i bytes */
+    int64_t i;
+    const char *s;
+    unsigned char b[16];
+} bind;
+
+typedef struct sqlq {
+    bt_buf sql;
+    bind *binds;
+    size_t n, cap;
+    int impossible; /* a filter value is not in the store at all */
+    int oom;        /* a bind could not be added */
+} sqlq;
+
+int add_bind(sqlq *q, int type, int64_t i, const char *s);
+/* Prepares q's text into *st (the caller finalizes) and binds its values. */
+int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err);
+
+/* ---- builds (sqlite_builds.c) ---- */
+
+/* Merges the facts of one new event into its build's row. Uses s->arena (the caller
+ * resets it). */
+int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err);
+/* Column i as an integer, null when SQL NULL. */
+int64_t icol(sqlite3_stmt *st, int i, int64_t null);
+/* Binds v as text, or NULL. */
+void bind_text(sqlite3_stmt *st, int i, const char *v);
+
+#endif
