@@ -70,6 +70,12 @@ for tz in UTC America/Los_Angeles; do
   done
 done
 
+# BT_PARITY_SAMPLE=N keeps every Nth case (CI's sanitizer run, where the C side is what
+# is checked and the AWS CLI's start-up dominates the time); the count is printed below
+if [ "${BT_PARITY_SAMPLE:-1}" -gt 1 ]; then
+  awk -v n="$BT_PARITY_SAMPLE" 'NR % n == 1' "$CASES" >"$CASES.s" && mv "$CASES.s" "$CASES"
+fi
+
 # run_case LINE: prints "PASS <case>" or "FAIL <case>" (+ a diff excerpt)
 run_case() {
   local tz fmt extra q d ra rb args=()
