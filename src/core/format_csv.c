@@ -20,7 +20,10 @@ typedef struct csv_col {
     const char *name; /* the dotted path (in the arena), "" for a row that is a scalar */
     size_t len;
     size_t next; /* the next column in header order, or NONE */
-    size_t pos;  /* position in the header (numbered after the first pass) */
+    size_t pos;  /* position in the header (numbered after the first pass), NONE when
+                    hidden: only empty lists/objects were there, a place for the
+                    columns that other rows hold under that path */
+    int shown;
 } csv_col;
 
 typedef struct csv_ctx {
@@ -31,6 +34,7 @@ typedef struct csv_ctx {
     bt_arena *a;
     csv_col *cols;
     size_t ncols, cap;
+    size_t nshown; /* the columns printed */
     size_t *hash; /* open addressing: column index + 1, 0 = free */
     size_t hcap;
     size_t head, tail; /* first and last column in header order */
@@ -151,6 +155,7 @@ static int add_column(csv_ctx *c, const char *s, size_t len, size_t *slot)
     if (!(col->name = bt_arena_strndup(c->a, s, len)))
         return BT_ENOMEM;
     col->len = len;
+    col->shown = 0;
     col->next = NONE;
     if (after == NONE) {
         c->head = i;
@@ -165,31 +170,39 @@ static int add_column(csv_ctx *c, const char *s, size_t len, size_t *slot)
     return 0;
 }
 
-/* A scalar at the current path. */
+/* A scalar at the current path, or an empty list/object (no cell, but a place). */
 static int visit(csv_ctx *c, const bt_json *v, bool keyed)
 {
     const char *s = c->path.data ? c->path.data : "";
     size_t *slot = c->hcap ? col_slot(c, s, c->path.len) : NULL;
+    bool scalar = bt_fmt_is_scalar(v);
+    csv_col *col;
 
     if (c->second) {
-        c->cell[c->cols[*slot - 1].pos] = v;
+        if (scalar)
+            c->cell[c->cols[*slot - 1].pos] = v;
         return 0;
     }
-    if (keyed)
-        c->keyed = 1;
-    if (slot && *slot)
-        return 0;
-    return add_column(c, s, c->path.len, slot);
+    if (!(slot && *slot) && add_column(c, s, c->path.len, slot))
+        return BT_ENOMEM;
+    col = &c->cols[*col_slot(c, s, c->path.len) - 1];
+    if (scalar && !col->shown) {
+        col->shown = 1;
+        c->nshown++;
+        if (keyed)
+            c->keyed = 1;
+    }
+    return 0;
 }
 
 /* Flattens v below the current path: members as path.key, items as path.index; an
- * empty list or object holds no scalar, so it gives no cell. */
+ * empty list or object holds no scalar, so it gives no cell (only a hidden column). */
 static int walk(csv_ctx *c, const bt_json *v, bool keyed)
 {
     size_t mark = c->path.len, i;
     int rc = 0;
 
-    if (bt_fmt_is_scalar(v))
+    if (bt_fmt_is_scalar(v) || v->len == 0)
         return visit(c, v, keyed);
     for (i = 0; rc == 0 && i < v->len; i++) {
         if (mark)
@@ -219,26 +232,28 @@ static int write_records(csv_ctx *c, bt_json *const *rows, size_t n, unsigned fl
     int rc = 0;
 
     for (k = 0, j = c->head; j != NONE; j = c->cols[j].next)
-        c->cols[j].pos = k++;
+        c->cols[j].pos = c->cols[j].shown ? k++ : NONE;
     if (c->keyed && !(flags & BT_FORMAT_F_CSV_NO_HEADER)) {
-        for (j = c->head; rc == 0 && j != NONE; j = c->cols[j].next) {
-            if (j != c->head)
+        for (k = 0, j = c->head; rc == 0 && j != NONE; j = c->cols[j].next) {
+            if (!c->cols[j].shown)
+                continue;
+            if (k++)
                 rc = bt_buf_putc(c->out, ',');
             if (rc == 0)
-                rc = csv_field(c, c->cols[j].name, c->cols[j].len, c->ncols == 1);
+                rc = csv_field(c, c->cols[j].name, c->cols[j].len, c->nshown == 1);
         }
         if (rc == 0)
             rc = bt_buf_puts(c->out, c->eol);
     }
     c->second = 1;
     for (i = 0; rc == 0 && i < n; i++) {
-        memset(c->cell, 0, c->ncols * sizeof *c->cell);
+        memset(c->cell, 0, c->nshown * sizeof *c->cell);
         rc = walk_row(c, rows[i]);
-        for (k = 0; rc == 0 && k < c->ncols; k++) {
+        for (k = 0; rc == 0 && k < c->nshown; k++) {
             if (k)
                 rc = bt_buf_putc(c->out, ',');
             if (rc == 0)
-                rc = csv_value(c, c->cell[k], c->ncols == 1);
+                rc = csv_value(c, c->cell[k], c->nshown == 1);
         }
         if (rc == 0)
             rc = bt_buf_puts(c->out, c->eol);
@@ -254,9 +269,9 @@ static int csv_rows(csv_ctx *c, bt_json *const *rows, size_t n, unsigned flags)
 
     for (i = 0; rc == 0 && i < n; i++)
         rc = walk_row(c, rows[i]);
-    if (rc || !c->ncols)
+    if (rc || !c->nshown)
         return rc;
-    if (!(c->cell = calloc(c->ncols, sizeof *c->cell)))
+    if (!(c->cell = calloc(c->nshown, sizeof *c->cell)))
         return BT_ENOMEM;
     return write_records(c, rows, n, flags);
 }

@@ -245,9 +245,10 @@ static void test_csv_flatten(void)
               "readOnly\n"
               "AssumedRole,,AccessDenied,\n"
               "AssumedRole,cb-role,,true\n");
-    /* an empty list or object holds no scalar: no cell; null is an empty cell */
+    /* an empty list or object holds no scalar: no cell (but its place is kept for the
+     * columns other rows have under it); null is an empty cell */
     CHECK_STR(fmt("[{\"a\":[],\"b\":{},\"c\":null}]", BT_FORMAT_CSV), "c\n\"\"\n");
-    CHECK_STR(fmt("[{\"a\":[],\"b\":1},{\"a\":[2],\"b\":3}]", BT_FORMAT_CSV), "b,a.0\n1,\n3,2\n");
+    CHECK_STR(fmt("[{\"a\":[],\"b\":1},{\"a\":[2],\"b\":3}]", BT_FORMAT_CSV), "a.0,b\n,1\n2,3\n");
     /* lists of lists: positional, no header; with nested values the header says which */
     CHECK_STR(fmt("[[\"a\"],[\"b\",\"c\"]]", BT_FORMAT_CSV), "a,\nb,c\n");
     CHECK_STR(fmt("[[\"e1\",[\"r1\",\"r2\"]],[\"e2\",[]]]", BT_FORMAT_CSV),
