@@ -17,8 +17,8 @@ bt_json *cli_event_value(bt_arena *a, const bt_event *ev, int with_record)
     if (!v || !with_record)
         return v;
     /* the raw record was parsed when it was read: this does not fail but on memory */
-    if (bt_json_parse(a, ev->raw ? ev->raw : "null", ev->raw ? ev->raw_len : 4, NULL, &rec,
-                      &err) == BT_ENOMEM)
+    if (bt_json_parse(a, ev->raw ? ev->raw : "null", ev->raw ? ev->raw_len : 4, NULL, &rec, &err) ==
+        BT_ENOMEM)
         return NULL;
     if (!rec && !(rec = bt_json_new_null(a)))
         return NULL;

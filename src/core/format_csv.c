@@ -35,10 +35,10 @@ typedef struct csv_ctx {
     csv_col *cols;
     size_t ncols, cap;
     size_t nshown; /* the columns printed */
-    size_t *hash; /* open addressing: column index + 1, 0 = free */
+    size_t *hash;  /* open addressing: column index + 1, 0 = free */
     size_t hcap;
-    size_t head, tail; /* first and last column in header order */
-    int keyed;    /* some column name holds an object key: the header is printed */
+    size_t head, tail;    /* first and last column in header order */
+    int keyed;            /* some column name holds an object key: the header is printed */
     const bt_json **cell; /* second pass: the row's value per header position */
     int second;
 } csv_ctx;

@@ -209,7 +209,8 @@ static void build_route(bt_store *s, bt_arena *a, const char *id, int api, bt_se
 
     if (web_params_parse(a, id, strlen(id), &none) || none.n != 1)
         u = NULL;
-    else if (!(u = bt_filter_build_uuid(none.name[0])) && web_build_short(s, a, none.name[0], api, r))
+    else if (!(u = bt_filter_build_uuid(none.name[0])) &&
+             web_build_short(s, a, none.name[0], api, r))
         return; /* a short id: redirected, or the candidates */
     if (!u || strlen(u) != 36) {
         web_error(r, 404, api,

@@ -50,8 +50,9 @@ static int candidates_page(bt_buf *b, const char *arg, const bt_build_match *m, 
         rc |= web_esc(b, m[i].build_id);
         rc |= bt_buf_puts(b, "</a></td><td>");
         rc |= web_esc(b, m[i].project);
-        rc |= bt_buf_printf(b, "</td><td class=\"mono\">%s</td><td><span class=\"st %s\">%s"
-                               "</span></td></tr>",
+        rc |= bt_buf_printf(b,
+                            "</td><td class=\"mono\">%s</td><td><span class=\"st %s\">%s"
+                            "</span></td></tr>",
                             m[i].start_ms ? when : "-", m[i].status ? m[i].status : "UNKNOWN",
                             m[i].status ? m[i].status : "unknown");
     }

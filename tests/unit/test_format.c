@@ -227,15 +227,16 @@ static void test_csv(void)
 static void test_csv_flatten(void)
 {
     /* a later row's extra list items join their kind; absent cells are empty */
-    CHECK_STR(fmt("{\"Events\":[{\"EventId\":\"e1\",\"Resources\":[{\"ResourceType\":\"P\","
-                  "\"ResourceName\":\"web\"}],\"CloudTrailEvent\":\"{}\"},{\"EventId\":\"e2\","
-                  "\"Resources\":[{\"ResourceType\":\"P\",\"ResourceName\":\"a\"},{\"ResourceType\":"
-                  "\"B\",\"ResourceName\":\"a:1\"}],\"CloudTrailEvent\":\"{}\"}]}",
-                  BT_FORMAT_CSV),
-              "EventId,Resources.0.ResourceType,Resources.0.ResourceName,Resources.1.ResourceType,"
-              "Resources.1.ResourceName,CloudTrailEvent\n"
-              "e1,P,web,,,{}\n"
-              "e2,P,a,B,a:1,{}\n");
+    CHECK_STR(
+        fmt("{\"Events\":[{\"EventId\":\"e1\",\"Resources\":[{\"ResourceType\":\"P\","
+            "\"ResourceName\":\"web\"}],\"CloudTrailEvent\":\"{}\"},{\"EventId\":\"e2\","
+            "\"Resources\":[{\"ResourceType\":\"P\",\"ResourceName\":\"a\"},{\"ResourceType\":"
+            "\"B\",\"ResourceName\":\"a:1\"}],\"CloudTrailEvent\":\"{}\"}]}",
+            BT_FORMAT_CSV),
+        "EventId,Resources.0.ResourceType,Resources.0.ResourceName,Resources.1.ResourceType,"
+        "Resources.1.ResourceName,CloudTrailEvent\n"
+        "e1,P,web,,,{}\n"
+        "e2,P,a,B,a:1,{}\n");
     /* deep objects: the dotted path; columns otherwise in order of first appearance */
     CHECK_STR(fmt("[{\"userIdentity\":{\"type\":\"AssumedRole\"},\"errorCode\":\"AccessDenied\"},"
                   "{\"userIdentity\":{\"type\":\"AssumedRole\",\"sessionContext\":{"
@@ -251,8 +252,7 @@ static void test_csv_flatten(void)
     CHECK_STR(fmt("[{\"a\":[],\"b\":1},{\"a\":[2],\"b\":3}]", BT_FORMAT_CSV), "a.0,b\n,1\n2,3\n");
     /* lists of lists: positional, no header; with nested values the header says which */
     CHECK_STR(fmt("[[\"a\"],[\"b\",\"c\"]]", BT_FORMAT_CSV), "a,\nb,c\n");
-    CHECK_STR(fmt("[[\"e1\",[\"r1\",\"r2\"]],[\"e2\",[]]]", BT_FORMAT_CSV),
-              "e1,r1,r2\ne2,,\n");
+    CHECK_STR(fmt("[[\"e1\",[\"r1\",\"r2\"]],[\"e2\",[]]]", BT_FORMAT_CSV), "e1,r1,r2\ne2,,\n");
     CHECK_STR(fmt("[[\"e1\",{\"k\":1}]]", BT_FORMAT_CSV), "0,1.k\ne1,1\n");
     /* a lone object; quoting applies to the flattened cells and to the header */
     CHECK_STR(fmt("{\"a\":{\"x,y\":\"1,2\",\"q\":[\"say \\\"hi\\\"\"]}}", BT_FORMAT_CSV),
@@ -308,5 +308,4 @@ static void test_timestamps(void)
 }
 
 BT_TEST_MAIN(test_names, test_json, test_text, test_table, test_yaml, test_pages, test_csv,
-             test_csv_flatten,
-             test_width, test_timestamps)
+             test_csv_flatten, test_width, test_timestamps)

@@ -362,8 +362,8 @@ static void test_names_field(void)
         {"length(Events[].Record)", true},
         {"sort_by(Events, &Record.eventTime)", true},
         {"Events[].EventId", false},
-        {"Events[?EventName=='Record']", false},     /* a string, not a member */
-        {"Events[].{Record: EventId}", false},       /* a key of the result */
+        {"Events[?EventName=='Record']", false}, /* a string, not a member */
+        {"Events[].{Record: EventId}", false},   /* a key of the result */
         {"Events[].Records", false},
         {"Events[].record", false},
     };

@@ -40,7 +40,8 @@ static const char *const records[] = {
     "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\",\"arn\":\"arn:aws:sts::"
     "111122223333:assumed-role/r/AWSCodeBuild-" UUID2 "\",\"accountId\":\"111122223333\"},"
     "\"eventTime\":\"2026-10-02T11:01:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":"
-    "\"GetObject\",\"awsRegion\":\"us-east-1\",\"eventID\":\"00000000-0000-4000-8000-000000000003\","
+    "\"GetObject\",\"awsRegion\":\"us-east-1\",\"eventID\":\"00000000-0000-4000-8000-"
+    "000000000003\","
     "\"eventType\":\"AwsApiCall\",\"recipientAccountId\":\"111122223333\"}",
 };
 
@@ -250,9 +251,9 @@ static void test_short(void)
     call c;
     CHECK_STR(bt_build_short_prefix("5a5a5a5a"), "5a5a5a5a");
     CHECK_STR(bt_build_short_prefix("p:5A5A"), "5A5A");
-    CHECK(bt_build_short_prefix("5a5") == NULL);      /* too short */
-    CHECK(bt_build_short_prefix(UUID) == NULL);       /* a whole uuid is not short */
-    CHECK(bt_build_short_prefix("p:xyz0") == NULL);   /* not hex */
+    CHECK(bt_build_short_prefix("5a5") == NULL);    /* too short */
+    CHECK(bt_build_short_prefix(UUID) == NULL);     /* a whole uuid is not short */
+    CHECK(bt_build_short_prefix("p:xyz0") == NULL); /* not hex */
     CHECK(bt_build_short_prefix("arn:aws:x:5a5a5a5a") == NULL);
     memset(&cfg, 0, sizeof cfg);
     memset(&c, 0, sizeof c);
