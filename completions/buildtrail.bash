@@ -24,7 +24,7 @@ _buildtrail() {
     esac
     case ${COMP_WORDS[1]} in
         ingest) opts="--force --summary --progress --max-record-size --rejects --start-time --end-time --account --region --endpoint-url --profile --addressing-style --max-concurrent-requests --rate --store --threads --quiet --debug --color --utc --help" ;;
-        search) opts="--output --from --rule --max-record-size --insights --max-items --starting-token --reverse --start-time --end-time --event-name --event-source --username --resource-name --resource-type --access-key-id --event-id --read-only --error-code --errors --source-ip --account --region --project --build --principal --query --endpoint-url --profile --addressing-style --max-concurrent-requests --store --threads --quiet --debug --color --utc --help" ;;
+        search) opts="--output --query --from --rule --max-record-size --insights --max-items --starting-token --reverse --start-time --end-time --event-name --event-source --username --resource-name --resource-type --access-key-id --event-id --read-only --error-code --errors --source-ip --account --region --project --build --principal --endpoint-url --profile --addressing-style --max-concurrent-requests --store --threads --quiet --debug --color --utc --help" ;;
         info) opts="--output --query --store --color --utc --help" ;;
         builds) opts="--project --start-time --end-time --status --initiator --trigger --account --region --errors --output --query --max-items --starting-token --reverse --store --color --utc --help" ;;
         build) opts="--window --output --query --errors --no-pager --live --region --profile --endpoint-url --codebuild-endpoint-url --start-time --end-time --store --color --utc --help" ;;

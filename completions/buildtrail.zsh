@@ -47,6 +47,7 @@ case $words[2] in
   search)
     _arguments \
       '*--output[human\: a table for people (time, event, source, principal, error, reso]:FORMAT:(json ndjson text table yaml yaml-stream csv human html)' \
+      '*--query[A JMESPath expression applied to the output, as the AWS CLI'\''s --query]:JMESPATH:' \
       '*--from[Scan PATH (file, directory, - for stdin, or a trail'\''s S3 archive s3\://]:PATH:_files' \
       '*--rule[Only events that a Sigma detection rule matches\: a rule file, a direct]:PATH:_files' \
       '*--max-record-size[With --from\: refuse records larger than this (default 1048576), counte]:BYTES:' \
@@ -72,7 +73,6 @@ case $words[2] in
       '*--project[CodeBuild project name]:NAME:' \
       '*--build[A CodeBuild build\: project\:uuid, uuid or build ARN]:ID:' \
       '*--principal[userIdentity.arn of the caller]:ARN:' \
-      '*--query[A JMESPath expression applied to the output, as the AWS CLI'\''s --query]:JMESPATH:' \
       '*--endpoint-url[S3 endpoint for s3\:// archives (an S3-compatible store, a VPC endpoint]:URL:' \
       '*--profile[AWS profile for s3\:// archives (credentials and settings from ~/.aws/c]:NAME:' \
       '*--addressing-style[auto (default\: virtual-hosted on AWS, path-style on a custom endpoint)]:STYLE:' \

@@ -72,9 +72,36 @@ int64_t bt_build_end(const bt_build *b, int *estimated);
  * (docs/builds.md), allocated in a. NULL on allocation failure. */
 bt_json *bt_build_to_json(bt_arena *a, const bt_build *b);
 
+typedef struct bt_store bt_store;           /* store.h */
+
+/* ---- short build ids, as git's short hashes (`build 288088e1`, /builds/<prefix>) ---- */
+
+/* If arg is a short build id - the start of a uuid (4 to 35 hex digits and dashes, any
+ * case), alone or after "project:" - returns that prefix (pointing into arg), else NULL
+ * (a whole uuid, a build id or an ARN are not short ids). */
+const char *bt_build_short_prefix(const char *arg);
+
+/* One build a short id matches (strings in the arena given to bt_build_resolve_short). */
+typedef struct bt_build_match {
+    char uuid[37];
+    const char *build_id; /* project:uuid */
+    const char *project;
+    const char *status;   /* NULL when unknown */
+    int64_t start_ms;     /* 0 when unknown */
+} bt_build_match;
+
+/*
+ * The builds of the store whose uuid starts with the short id arg (and whose project is
+ * the one before the colon, when arg names one), newest first: *n is how many there
+ * are; the first min(*n, max) are written to out, strings allocated in a. *n == 1 is a
+ * unique prefix. Returns 0, BT_EINVAL when arg is not a short id
+ * (bt_build_short_prefix), BT_ENOMEM, or the store's error.
+ */
+int bt_build_resolve_short(bt_store *s, const char *arg, bt_arena *a, bt_build_match *out,
+                           size_t max, size_t *n, bt_error *err);
+
 /* ---- the timeline of one build (`buildtrail build`; schema in docs/builds.md) ---- */
 
-typedef struct bt_store bt_store;           /* store.h */
 typedef struct bt_aws_client bt_aws_client; /* aws.h */
 
 typedef enum bt_timeline_kind {

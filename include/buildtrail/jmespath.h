@@ -71,6 +71,12 @@ void bt_jmespath_free(bt_jmespath *q); /* accepts NULL */
 /* The expression text q was compiled from (owned by q). */
 const char *bt_jmespath_expr(const bt_jmespath *q);
 
+/* True when q refers to a member called name anywhere (`name`, `a.name`, `"name"`,
+ * inside filters and function arguments); keys of a multi-select hash and string
+ * literals do not count. Lets a caller build an expensive member only for the queries
+ * that read it. */
+bool bt_jmespath_names_field(const bt_jmespath *q, const char *name);
+
 /*
  * Evaluates q against input (NULL means JSON null). On success *out is the result,
  * never NULL (a JSON null result is a NULL-type node).

@@ -17,7 +17,13 @@ static const cli_opt search_opts[] = {
      "human: a table for people (time, event, source, principal, error, resources), the "
      "default when stdout is a terminal and --query is not given; json (the default otherwise, "
      "so scripts keep working), ndjson (raw records, one per line), text, table, yaml, "
-     "yaml-stream or csv, as the AWS CLI prints them."},
+     "yaml-stream or csv, as the AWS CLI prints them (csv: nested values as dotted "
+     "columns, Resources.0.ResourceName)."},
+    {"query", 0, OPT_VALUE, "JMESPATH", O_QUERY,
+     "A JMESPath expression applied to the output, as the AWS CLI's --query. Each event "
+     "also has Record, its parsed CloudTrailEvent, for the queries that name it "
+     "(Events[?Record.errorCode=='AccessDenied']). With ndjson it applies to each line's "
+     "record and prints its result as one line (--query '{id: eventID, e: errorCode}')."},
     {"from", 0, OPT_VALUE, "PATH", O_FROM,
      "Scan PATH (file, directory, - for stdin, or a trail's S3 archive s3://bucket[/prefix]; "
      "repeatable) directly instead of the store, like grep over an archive. For s3:// the "

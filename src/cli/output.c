@@ -1,5 +1,6 @@
 /* output.c - printing results: streaming JSON in the LookupEvents shape and raw
- * NDJSON, and every AWS CLI format (with --query) through the formatter. */
+ * NDJSON (with --query: its result per line), and every AWS CLI format (with --query,
+ * which may read the parsed record through the Record view) through the formatter. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,8 @@ struct cli_out {
     uint64_t n;
     int failed;
     bt_jmespath *per_event; /* MODE_STREAM_QUERY: the query as applied to one event */
-    bt_arena *tmp;          /* MODE_STREAM_QUERY: per-event scratch */
+    bt_arena *tmp;          /* MODE_STREAM_QUERY, MODE_NDJSON with a query: per-event scratch */
+    int record;             /* the query names Record: events carry their parsed record */
     events_view *view;      /* MODE_HUMAN: the table for people */
     char *next_token;       /* --max-items stopped before the end */
 };
@@ -78,15 +80,19 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title)
         o->mode = MODE_COLLECT;
     }
     if (query) {
-        if (o->mode == MODE_NDJSON) {
-            cli_err("--query does not apply to --output ndjson (raw records)");
-            free(o);
-            return NULL;
-        }
         if (bt_jmespath_compile(query, &o->query, &err)) {
             cli_err("--query: %s", err.msg);
             free(o);
             return NULL;
+        }
+        o->record = bt_jmespath_names_field(o->query, CLI_RECORD_VIEW);
+        if (o->mode == MODE_NDJSON) { /* the query applies to each line's record */
+            if (!(o->tmp = bt_arena_new(1 << 16, 0))) {
+                cli_err("out of memory");
+                cli_out_discard(o);
+                return NULL;
+            }
+            return o;
         }
         o->mode = MODE_COLLECT;
         {
@@ -111,10 +117,32 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title)
     return o;
 }
 
+/* A query failed on an event: say so, and stop with nothing more on stdout. */
+static int query_failed(cli_out *o, const bt_error *err)
+{
+    if (err->code == BT_ENOMEM)
+        return BT_ENOMEM;
+    if (o->mode == MODE_STREAM_QUERY)
+        o->mode = MODE_COLLECT;
+    o->failed = 2;
+    bt_buf_clear(&o->buf);
+    cli_err("--query: %s", err->msg);
+    return BT_ESTOP; /* the caller stops; cli_out_finish returns EXIT_USAGE */
+}
+
 int cli_out_event(cli_out *o, const bt_event *ev)
 {
     bt_json *v;
 
+    if (o->mode == MODE_NDJSON && o->query) {
+        bt_error err = BT_ERROR_INIT;
+        bt_arena_reset(o->tmp);
+        if (cli_ndjson_query_line(&o->buf, o->tmp, o->query, ev, &err))
+            return query_failed(o, &err);
+        o->n++;
+        flush(o, 0);
+        return o->failed ? BT_EIO : 0;
+    }
     if (o->mode == MODE_NDJSON) {
         bt_buf_append(&o->buf, ev->raw, ev->raw_len);
         bt_buf_putc(&o->buf, '\n');
@@ -125,7 +153,7 @@ int cli_out_event(cli_out *o, const bt_event *ev)
     if (o->mode == MODE_HUMAN)
         return events_view_add(o->view, ev);
     if (o->mode == MODE_COLLECT) {
-        v = bt_ct_record_cli_value(o->arena, ev);
+        v = cli_event_value(o->arena, ev, o->record);
         if (!v || bt_json_array_push(o->arena, o->events, v))
             return BT_ENOMEM;
         o->n++;
@@ -136,17 +164,12 @@ int cli_out_event(cli_out *o, const bt_event *ev)
         bt_json *res;
         size_t i;
         bt_arena_reset(o->tmp);
-        v = bt_ct_record_cli_value(o->tmp, ev);
+        v = cli_event_value(o->tmp, ev, o->record);
         if (!v)
             return BT_ENOMEM;
         /* the expression starts with [@]: it wraps the event itself */
-        if (bt_jmespath_eval(o->per_event, o->tmp, v, &res, &err)) {
-            /* the same error the whole query would hit: report it from finish */
-            o->mode = MODE_COLLECT;
-            o->failed = 2;
-            cli_err("--query: %s", err.msg);
-            return BT_ESTOP; /* the caller stops; cli_out_finish returns EXIT_USAGE */
-        }
+        if (bt_jmespath_eval(o->per_event, o->tmp, v, &res, &err))
+            return query_failed(o, &err); /* the same error the whole query would hit */
         for (i = 0; res->type == BT_JSON_ARRAY && i < res->len; i++) {
             bt_json *c = cli_json_clone(o->arena, res->u.items[i]);
             if (!c || bt_json_array_push(o->arena, o->events, c))
@@ -266,7 +289,7 @@ int cli_out_finish(cli_out *o)
         o->view = NULL;
     } else if (o->mode == MODE_STREAM_QUERY) {
         code = write_value(o->format, o->title, o->events);
-    } else if (o->mode == MODE_COLLECT && o->failed == 2) {
+    } else if (o->failed == 2) {
         code = EXIT_USAGE;
         o->failed = 0;
     } else if (o->mode == MODE_COLLECT) {

@@ -1,10 +1,44 @@
-/* output_query.c - helpers of output.c for --query applied event by event: recognising
- * such queries, and copying results out of the per-event scratch arena. */
+/* output_query.c - helpers of output.c for --query: the event as the query sees it
+ * (with the parsed-record view `Record` when the query names it), a query applied to
+ * each line of ndjson, recognising queries applied event by event, and copying results
+ * out of the per-event scratch arena. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildtrail/lookup.h"
 #include "output_int.h"
+
+bt_json *cli_event_value(bt_arena *a, const bt_event *ev, int with_record)
+{
+    bt_json *v = bt_ct_record_cli_value(a, ev), *rec = NULL;
+    bt_error err = BT_ERROR_INIT;
+
+    if (!v || !with_record)
+        return v;
+    /* the raw record was parsed when it was read: this does not fail but on memory */
+    if (bt_json_parse(a, ev->raw ? ev->raw : "null", ev->raw ? ev->raw_len : 4, NULL, &rec, &err) ==
+        BT_ENOMEM)
+        return NULL;
+    if (!rec && !(rec = bt_json_new_null(a)))
+        return NULL;
+    return bt_json_object_put(a, v, "Record", 6, rec) ? NULL : v;
+}
+
+int cli_ndjson_query_line(bt_buf *out, bt_arena *a, const bt_jmespath *q, const bt_event *ev,
+                          bt_error *err)
+{
+    bt_json_write_opts wo = {0, BT_JSON_W_NEWLINE};
+    bt_json *rec = NULL, *res = NULL;
+    int rc;
+
+    rc = bt_json_parse(a, ev->raw ? ev->raw : "null", ev->raw ? ev->raw_len : 4, NULL, &rec, err);
+    if (rc == 0)
+        rc = bt_jmespath_eval(q, a, rec, &res, err);
+    if (rc == 0 && (rc = bt_json_write(out, res, &wo)) != 0)
+        bt_error_set(err, rc, "%s", bt_strerror(rc));
+    return rc;
+}
 
 /*
  * A query `Events[<projection>]<rest>` whose rest has no top-level pipe applies <rest>

@@ -1270,6 +1270,24 @@ const char *bt_jmespath_expr(const bt_jmespath *q)
     return q ? q->expr : NULL;
 }
 
+static bool names_field(const jp_node *n, const char *name, size_t len)
+{
+    size_t i;
+    if (!n)
+        return false;
+    if (n->type == JP_FIELD && n->name_len == len && memcmp(n->name, name, len) == 0)
+        return true;
+    for (i = 0; i < n->n; i++)
+        if (names_field(n->kids[i], name, len))
+            return true;
+    return false;
+}
+
+bool bt_jmespath_names_field(const bt_jmespath *q, const char *name)
+{
+    return q && name && names_field(q->root, name, strlen(name));
+}
+
 static const char *const kind_names[] = {
     [BT_JMESPATH_E_NONE] = "",
     [BT_JMESPATH_E_SYNTAX] = "syntax",

@@ -3,7 +3,8 @@
  * assets, the login), the UI token check (a login form that sets an HttpOnly,
  * SameSite=Strict session cookie derived from the token, or "Authorization: Bearer
  * TOKEN" for scripts), query-string parsing and error pages. The pages themselves are
- * in web_builds.c, web_build.c and web_events.c; escaping and the shell in web_html.c.
+ * in web_builds.c, web_build.c, web_events.c and web_short.c (short build ids);
+ * escaping and the shell in web_html.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,7 +197,7 @@ static void asset(bt_serve_response *r, const char *type, const char *text)
     bt_buf_puts(&r->body, text);
 }
 
-/* /builds/<id> and /api/builds/<id> */
+/* /builds/<id> and /api/builds/<id>; a short id (288088e1) resolves in web_short.c */
 static void build_route(bt_store *s, bt_arena *a, const char *id, int api, bt_serve_response *r)
 {
     bt_error err = BT_ERROR_INIT;
@@ -206,9 +207,14 @@ static void build_route(bt_store *s, bt_arena *a, const char *id, int api, bt_se
     web_params none;
     int rc;
 
-    if (web_params_parse(a, id, strlen(id), &none) || none.n != 1 ||
-        !(u = bt_filter_build_uuid(none.name[0])) || strlen(u) != 36) {
-        web_error(r, 404, api, "not a build id (project:uuid, uuid or build ARN)");
+    if (web_params_parse(a, id, strlen(id), &none) || none.n != 1)
+        u = NULL;
+    else if (!(u = bt_filter_build_uuid(none.name[0])) &&
+             web_build_short(s, a, none.name[0], api, r))
+        return; /* a short id: redirected, or the candidates */
+    if (!u || strlen(u) != 36) {
+        web_error(r, 404, api,
+                  "not a build id (project:uuid, uuid, a unique prefix of one, or build ARN)");
         return;
     }
     snprintf(uuid, sizeof uuid, "%s", u);

@@ -67,6 +67,10 @@ void web_builds_page(bt_store *s, bt_arena *a, const web_params *p, bt_serve_res
 void web_builds_api(bt_store *s, bt_arena *a, const web_params *p, bt_serve_response *r);
 void web_events_page(bt_store *s, bt_arena *a, const web_params *p, bt_serve_response *r);
 void web_events_api(bt_store *s, bt_arena *a, const web_params *p, bt_serve_response *r);
+/* /builds/<arg> (api: /api/builds/<arg>) when arg is a short build id: the response is
+ * a redirect to the build's page, the candidates (300) or 404; returns 1. Returns 0
+ * (r untouched) when arg is not a short id. */
+int web_build_short(bt_store *s, bt_arena *a, const char *arg, int api, bt_serve_response *r);
 /* The build page body for t (shared by the server and the standalone report). */
 int web_build_render(const bt_timeline *t, unsigned flags, bt_buf *b);
 

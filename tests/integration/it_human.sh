@@ -2,7 +2,8 @@
 # it_human.sh - the views for people, driven in a pseudo-terminal (script(1)) at 60,
 # 120 and 200 columns: no line is wider than the terminal, and no id, error message or
 # project-change value is cut (the text, with the wrapping undone, holds every one whole,
-# as --output json has it). Also: build --errors, "1 call", the pager, --color.
+# as --output json has it). Also: build --errors, "1 call", the pager, --color; csv cells
+# hold scalars; --query reads the records through the Record view, and works with ndjson.
 . "$(dirname "$0")/lib.sh"
 need jq
 need script
@@ -177,6 +178,68 @@ b2=$("$BT" builds --max-items 3 --starting-token "$(jq -r .NextToken <<<"$b1")" 
 eq "builds: two pages = one" "$ball" "$(jq -c -s '[.[].Builds[].Uuid]' <(echo "$b1") <(echo "$b2"))"
 eq "builds --reverse" "$("$BT" builds -o json --query 'Builds[-1].Uuid')" "$("$BT" builds --reverse --max-items 1 -o json --query 'Builds[0].Uuid')"
 status "builds: a foreign token" 2 "$BT" builds --starting-token nonsense
+
+# csv cells hold scalars: nested values are dotted columns (Resources.0.ResourceName),
+# every record has the header's fields, and the cells equal the json's values
+# csv_same NAME CSV JSON [CONTAINER]: the csv is the json's rows (CONTAINER's list, or the
+# json itself when a list) flattened: path a.0.b for a[0].b; absent and null are empty
+csv_same() {
+  python3 - "$2" "$3" "${4:-}" <<'PY' && ok || bad "$1"
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+doc = json.load(open(sys.argv[2]))
+items = doc[sys.argv[3]] if sys.argv[3] else doc
+def flat(v, path, out):
+    if isinstance(v, dict):
+        for k, x in v.items(): flat(x, f"{path}.{k}" if path else k, out)
+    elif isinstance(v, list):
+        for i, x in enumerate(v): flat(x, f"{path}.{i}" if path else str(i), out)
+    else:
+        out[path] = "" if v is None else ("true" if v is True else "false" if v is False else str(v))
+    return out
+head, body = rows[0], rows[1:]
+assert len(body) == len(items), f"{len(body)} records, {len(items)} rows"
+want_cols = {}
+for it in items:
+    for k in flat(it, "", {}): want_cols.setdefault(k)
+assert sorted(head) == sorted(want_cols), f"columns {set(head) ^ set(want_cols)}"
+for r, it in zip(body, items):
+    assert len(r) == len(head), f"{len(r)} fields, header {len(head)}"
+    f = flat(it, "", {})
+    for h, cell in zip(head, r):
+        assert cell == f.get(h, ""), f"{h}: {cell!r} != {f.get(h, '')!r}"
+PY
+}
+"$BT" search --max-items 300 -o csv > "$T/s.csv"
+"$BT" search --max-items 300 -o json > "$T/s.json"
+csv_same "search -o csv = json flattened" "$T/s.csv" "$T/s.json" Events
+contains "search -o csv: dotted resource columns" "Resources.0.ResourceName" "$(head -1 "$T/s.csv")"
+"$BT" builds -o csv > "$T/b.csv"
+"$BT" builds -o json > "$T/b.json"
+csv_same "builds -o csv = json flattened" "$T/b.csv" "$T/b.json" Builds
+
+# --query reads the record's own fields through the Record view; without it no event
+# carries one; with ndjson the query applies to each line's record
+eq "Record: errorCode as in CloudTrailEvent" \
+   "$(jq -c '[.Events[].CloudTrailEvent | fromjson | .errorCode // empty]' "$T/s.json")" \
+   "$("$BT" search --max-items 300 -o json --query 'Events[].Record.errorCode' | jq -c .)"
+eq "Record: a filter on a record field" \
+   "$(jq -c '[.Events[] | select((.CloudTrailEvent | fromjson | .userIdentity.type) == "AssumedRole") | .EventId]' "$T/s.json")" \
+   "$("$BT" search --max-items 300 -o json --query "Events[?Record.userIdentity.type=='AssumedRole'].EventId" | jq -c .)"
+eq "Record: the parsed CloudTrailEvent" "$(jq -c '.Events[0].CloudTrailEvent | fromjson' "$T/s.json")" \
+   "$("$BT" search --max-items 300 -o json --query 'Events[0].Record' | jq -c .)"
+eq "no Record unless the query names it" "$(jq -c '.Events[0] | keys' "$T/s.json")" \
+   "$("$BT" search --max-items 300 -o json --query 'Events[0]' | jq -c keys)"
+"$BT" search --max-items 300 -o csv --query 'Events[].Record' > "$T/r.csv"
+jq '[.Events[].CloudTrailEvent | fromjson]' "$T/s.json" > "$T/r.json"
+csv_same "csv of the records = the records flattened" "$T/r.csv" "$T/r.json"
+contains "csv of the records: deep dotted columns" "userIdentity.sessionContext.sessionIssuer.userName" "$(head -1 "$T/r.csv")"
+"$BT" search --max-items 300 -o ndjson > "$T/s.ndjson"
+eq "ndjson --query: per line" "$(jq -c '{id: .eventID, e: .errorCode}' "$T/s.ndjson")" \
+   "$("$BT" search --max-items 300 -o ndjson --query '{id: eventID, e: errorCode}')"
+eq "ndjson --query: one line per event, null too" 300 "$("$BT" search --max-items 300 -o ndjson --query errorCode | wc -l)"
+status "ndjson --query error: usage" 2 "$BT" search --max-items 3 -o ndjson --query 'abs(eventName)'
+eq "ndjson --query error: stdout empty" "" "$(cat "$T/.out")"
 
 # configuration file: flag > environment > config > default
 cat > "$T/config.toml" <<CFG

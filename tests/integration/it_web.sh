@@ -4,7 +4,8 @@
 # builds list and a failed build's page are loaded and checked through the DOM (the
 # AccessDenied calls, the phases, the project changes); screenshots at 1280x800 and
 # 390x844 are kept under $BT_BIN_DIR/artifacts/web; records full of script payloads
-# render inert (served pages and the standalone report); /api/builds/<id> equals
+# render inert (served pages and the standalone report); short build ids redirect to
+# the build or list the candidates; /api/builds/<id> equals
 # `build <id> --output json` for every build; the UI token login and its rejection;
 # HTTPS; the refusal to serve the web view off loopback without token, auth and TLS.
 . "$(dirname "$0")/lib.sh"
@@ -62,7 +63,12 @@ S="$T/store.db"
 XU=5a5a5a5a-1111-4222-8333-444455556666
 mkdir -p "$T/xss"
 python3 "$HERE/xss_records.py" "$XU" > "$T/xss/xss.json" || bad "xss records"
-"$BT" ingest -q --store "$S" "$T/gen" "$T/xss" >/dev/null || { bad "ingest"; finish; }
+# two builds whose uuids share their first 8 characters (short ids)
+AU1=288088e1-1111-4222-8333-444455556666 AU2=288088e1-9999-4222-8333-444455556666
+mkdir -p "$T/amb"
+rec() { printf '{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/cb-role/AWSCodeBuild-%s","accountId":"111122223333"},"eventTime":"2026-10-01T10:00:0%sZ","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","eventID":"amb-%s","readOnly":true,"recipientAccountId":"111122223333"}' "$1" "$2" "$2"; }
+printf '{"Records":[%s,%s]}' "$(rec $AU1 1)" "$(rec $AU2 2)" > "$T/amb/amb.json"
+"$BT" ingest -q --store "$S" "$T/gen" "$T/xss" "$T/amb" >/dev/null || { bad "ingest"; finish; }
 
 # the failed build: AccessDenied calls and project changes before it
 FU=
@@ -189,6 +195,29 @@ for u in $(jq -r '.Builds[].Uuid' "$T/cli-builds.json"); do
 done
 [ "$nb" -ge 50 ] && ok || bad "only $nb builds compared"
 eq "api: unknown build" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$MAIN/api/builds/00000000-0000-4000-8000-00000000dead")"
+# ---- short build ids, as `build 288088e1`: a unique prefix redirects to the build's page,
+# an ambiguous one lists the candidates, linked ----------------------------------------------
+FP=$(jq -r .Build.Project "$T/f.json")
+loc() { curl -s -o /dev/null -D - "$1" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p'; }
+eq "short id: redirect" 302 "$(curl -s -o /dev/null -w '%{http_code}' "$MAIN/builds/${FU:0:8}")"
+eq "short id: to the build's page" "/builds/$FU" "$(loc "$MAIN/builds/${FU:0:8}")"
+eq "project:short id: to the build's page" "/builds/$FU" "$(loc "$MAIN/builds/$FP:${FU:0:8}")"
+eq "short id, upper case" "/builds/$FU" "$(loc "$MAIN/builds/$(tr a-f A-F <<<"${FU:0:8}")")"
+eq "api: short id" "/api/builds/$FU" "$(loc "$MAIN/api/builds/${FU:0:8}")"
+eq "short id: the page it leads to" 200 "$(curl -s -L -o /dev/null -w '%{http_code}' "$MAIN/builds/${FU:0:8}")"
+eq "ambiguous: 300 Multiple Choices" 300 "$(curl -s -o "$T/amb.html" -w '%{http_code}' "$MAIN/builds/288088e1")"
+has "ambiguous: candidate 1 linked" "<a href=\"/builds/$AU1\">" "$T/amb.html"
+has "ambiguous: candidate 2 linked" "<a href=\"/builds/$AU2\">" "$T/amb.html"
+has "ambiguous: says so" "2 builds start with" "$T/amb.html"
+eq "ambiguous: no redirect" "" "$(loc "$MAIN/builds/288088e1")"
+eq "longer prefix: the one build" "/builds/$AU2" "$(loc "$MAIN/builds/288088e1-9")"
+eq "api: ambiguous lists the builds" "$(printf '%s\n' $AU1 $AU2)" \
+   "$(curl -s "$MAIN/api/builds/288088e1" | jq -r '.Builds[]' | sort)"
+eq "short id: none starts with it" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$MAIN/builds/ffff0000")"
+dom "$MAIN/builds/288088e1" "$T/amb-dom.html"
+eq "ambiguous: the browser shows the candidates" 1 "$(count "$T/amb-dom.html" '#candidates')"
+eq "ambiguous: both builds linked in the browser" 2 "$(grep -oE "<a href=\"/builds/($AU1|$AU2)\">" "$T/amb-dom.html" | sort -u | wc -l)"
+python3 "$HERE/dom_check.py" inert "$T/amb-dom.html" /static/web.js > "$T/inert" && ok || bad "candidates page not inert: $(head -5 "$T/inert")"
 eq "GET of an unknown page: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$MAIN/nope")"
 
 # ---- the UI token -------------------------------------------------------------------------

@@ -203,10 +203,10 @@ static void test_csv(void)
     CHECK_STR(fmt("[{\"id\":\"a,1\",\"n\":1},{\"n\":2.5,\"id\":\"say \\\"hi\\\"\",\"x\":null},"
                   "{\"id\":\"two\\nlines\",\"x\":true,\"o\":{\"k\":[1,\"日本\"]}}]",
                   BT_FORMAT_CSV),
-              "id,n,x,o\n"
-              "\"a,1\",1,,\n"
-              "\"say \"\"hi\"\"\",2.5,,\n"
-              "\"two\nlines\",,true,\"{\"\"k\"\":[1,\"\"日本\"\"]}\"\n");
+              "id,n,x,o.k.0,o.k.1\n"
+              "\"a,1\",1,,,\n"
+              "\"say \"\"hi\"\"\",2.5,,,\n"
+              "\"two\nlines\",,true,1,日本\n");
     CHECK_STR(fmt_w("[{\"a\":1,\"b\":2}]", BT_FORMAT_CSV, 0, BT_FORMAT_F_CSV_CRLF),
               "a,b\r\n1,2\r\n");
     CHECK_STR(fmt_w("[{\"a\":1,\"b\":2}]", BT_FORMAT_CSV, 0, BT_FORMAT_F_CSV_NO_HEADER), "1,2\n");
@@ -221,6 +221,44 @@ static void test_csv(void)
     CHECK_STR(fmt("\"x,y\"", BT_FORMAT_CSV), "\"x,y\"\n");
     CHECK_STR(fmt("null", BT_FORMAT_CSV), "");
     CHECK_STR(fmt("[]", BT_FORMAT_CSV), "");
+}
+
+/* csv cells hold scalars: nested values flattened to dotted columns */
+static void test_csv_flatten(void)
+{
+    /* a later row's extra list items join their kind; absent cells are empty */
+    CHECK_STR(
+        fmt("{\"Events\":[{\"EventId\":\"e1\",\"Resources\":[{\"ResourceType\":\"P\","
+            "\"ResourceName\":\"web\"}],\"CloudTrailEvent\":\"{}\"},{\"EventId\":\"e2\","
+            "\"Resources\":[{\"ResourceType\":\"P\",\"ResourceName\":\"a\"},{\"ResourceType\":"
+            "\"B\",\"ResourceName\":\"a:1\"}],\"CloudTrailEvent\":\"{}\"}]}",
+            BT_FORMAT_CSV),
+        "EventId,Resources.0.ResourceType,Resources.0.ResourceName,Resources.1.ResourceType,"
+        "Resources.1.ResourceName,CloudTrailEvent\n"
+        "e1,P,web,,,{}\n"
+        "e2,P,a,B,a:1,{}\n");
+    /* deep objects: the dotted path; columns otherwise in order of first appearance */
+    CHECK_STR(fmt("[{\"userIdentity\":{\"type\":\"AssumedRole\"},\"errorCode\":\"AccessDenied\"},"
+                  "{\"userIdentity\":{\"type\":\"AssumedRole\",\"sessionContext\":{"
+                  "\"sessionIssuer\":{\"userName\":\"cb-role\"}}},\"readOnly\":true}]",
+                  BT_FORMAT_CSV),
+              "userIdentity.type,userIdentity.sessionContext.sessionIssuer.userName,errorCode,"
+              "readOnly\n"
+              "AssumedRole,,AccessDenied,\n"
+              "AssumedRole,cb-role,,true\n");
+    /* an empty list or object holds no scalar: no cell (but its place is kept for the
+     * columns other rows have under it); null is an empty cell */
+    CHECK_STR(fmt("[{\"a\":[],\"b\":{},\"c\":null}]", BT_FORMAT_CSV), "c\n\"\"\n");
+    CHECK_STR(fmt("[{\"a\":[],\"b\":1},{\"a\":[2],\"b\":3}]", BT_FORMAT_CSV), "a.0,b\n,1\n2,3\n");
+    /* lists of lists: positional, no header; with nested values the header says which */
+    CHECK_STR(fmt("[[\"a\"],[\"b\",\"c\"]]", BT_FORMAT_CSV), "a,\nb,c\n");
+    CHECK_STR(fmt("[[\"e1\",[\"r1\",\"r2\"]],[\"e2\",[]]]", BT_FORMAT_CSV), "e1,r1,r2\ne2,,\n");
+    CHECK_STR(fmt("[[\"e1\",{\"k\":1}]]", BT_FORMAT_CSV), "0,1.k\ne1,1\n");
+    /* a lone object; quoting applies to the flattened cells and to the header */
+    CHECK_STR(fmt("{\"a\":{\"x,y\":\"1,2\",\"q\":[\"say \\\"hi\\\"\"]}}", BT_FORMAT_CSV),
+              "\"a.x,y\",a.q.0\n\"1,2\",\"say \"\"hi\"\"\"\n");
+    CHECK_STR(fmt("[[],[]]", BT_FORMAT_CSV), "");
+    CHECK_STR(fmt("[{}]", BT_FORMAT_CSV), "");
 }
 
 static void test_width(void)
@@ -270,4 +308,4 @@ static void test_timestamps(void)
 }
 
 BT_TEST_MAIN(test_names, test_json, test_text, test_table, test_yaml, test_pages, test_csv,
-             test_width, test_timestamps)
+             test_csv_flatten, test_width, test_timestamps)

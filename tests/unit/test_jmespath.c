@@ -349,6 +349,35 @@ static void test_cleanup(void)
     doc = NULL;
 }
 
+/* bt_jmespath_names_field: which queries read a member (search's Record view) */
+static void test_names_field(void)
+{
+    static const struct {
+        const char *q;
+        bool want;
+    } cases[] = {
+        {"Events[].Record.errorCode", true},
+        {"Events[?Record.errorCode=='AccessDenied'].EventId", true},
+        {"Events[].\"Record\"", true},
+        {"length(Events[].Record)", true},
+        {"sort_by(Events, &Record.eventTime)", true},
+        {"Events[].EventId", false},
+        {"Events[?EventName=='Record']", false}, /* a string, not a member */
+        {"Events[].{Record: EventId}", false},   /* a key of the result */
+        {"Events[].Records", false},
+        {"Events[].record", false},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bt_jmespath *q = NULL;
+        bt_error err = BT_ERROR_INIT;
+        CHECK_INT(bt_jmespath_compile(cases[i].q, &q, &err), 0);
+        CHECK_INT(bt_jmespath_names_field(q, "Record"), cases[i].want);
+        bt_jmespath_free(q);
+    }
+    CHECK(!bt_jmespath_names_field(NULL, "Record"));
+}
+
 BT_TEST_MAIN(test_cloudtrail_queries, test_numbers, test_number_nodes, test_duplicate_keys,
              test_syntax_errors, test_limits, test_runtime_errors, test_input_untouched,
-             test_threads, test_cleanup)
+             test_threads, test_names_field, test_cleanup)

@@ -1,7 +1,8 @@
 /* test_web.c - unit tests of the web view of `serve` through the public API: routing in
  * bt_serve_handle (pages, assets, /api/ JSON equal to the CLI's documents, 404s, the
  * API left alone without cfg.web), the UI token login (rejection, the cookie, Bearer,
- * no open redirect), and the escaping of record values in bt_serve_build_html. */
+ * no open redirect), the escaping of record values in bt_serve_build_html, and short
+ * build ids (bt_build_resolve_short; /builds/<prefix> redirects or lists candidates). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "tharness.h"
 
 #define UUID "5a5a5a5a-1111-4222-8333-444455556666"
+#define UUID2 "5a5a5a5a-2222-4222-8333-444455556666" /* the same 8-character prefix */
 #define PAY "<script>x=1</script>\\\"><svg onload=x=2>"
 #define TOKEN "0123456789abcdef-token"
 
@@ -35,6 +37,12 @@ static const char *const records[] = {
     "\"Get" PAY "\",\"awsRegion\":\"us-east-1\",\"errorCode\":\"AccessDenied\",\"errorMessage\":"
     "\"" PAY "\",\"eventID\":\"00000000-0000-4000-8000-000000000002\",\"eventType\":"
     "\"AwsApiCall\",\"recipientAccountId\":\"111122223333\"}",
+    "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"AssumedRole\",\"arn\":\"arn:aws:sts::"
+    "111122223333:assumed-role/r/AWSCodeBuild-" UUID2 "\",\"accountId\":\"111122223333\"},"
+    "\"eventTime\":\"2026-10-02T11:01:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":"
+    "\"GetObject\",\"awsRegion\":\"us-east-1\",\"eventID\":\"00000000-0000-4000-8000-"
+    "000000000003\","
+    "\"eventType\":\"AwsApiCall\",\"recipientAccountId\":\"111122223333\"}",
 };
 
 static void make_store(void)
@@ -232,6 +240,67 @@ static void test_report(void)
     bt_store_close(s);
 }
 
+/* short build ids: the library's resolver, and /builds/<prefix> redirecting to the build
+ * or listing the candidates */
+static void test_short(void)
+{
+    bt_serve_config cfg;
+    bt_build_match m[4];
+    bt_error err = BT_ERROR_INIT;
+    size_t n = 99;
+    call c;
+    CHECK_STR(bt_build_short_prefix("5a5a5a5a"), "5a5a5a5a");
+    CHECK_STR(bt_build_short_prefix("p:5A5A"), "5A5A");
+    CHECK(bt_build_short_prefix("5a5") == NULL);    /* too short */
+    CHECK(bt_build_short_prefix(UUID) == NULL);     /* a whole uuid is not short */
+    CHECK(bt_build_short_prefix("p:xyz0") == NULL); /* not hex */
+    CHECK(bt_build_short_prefix("arn:aws:x:5a5a5a5a") == NULL);
+    memset(&cfg, 0, sizeof cfg);
+    memset(&c, 0, sizeof c);
+    bt_serve_response_init(&c.r);
+    c.a = bt_arena_new(0, 0);
+    CHECK_INT(bt_store_open(path, BT_STORE_READONLY, &c.s, &err), 0);
+    CHECK_INT(bt_build_resolve_short(c.s, "5A5A5A5A", c.a, m, 4, &n, &err), 0);
+    CHECK_INT(n, 2);
+    CHECK_STR(m[0].uuid, UUID2); /* newest first */
+    CHECK_STR(m[1].uuid, UUID);
+    CHECK_STR(m[1].build_id, "p:" UUID);
+    CHECK_INT(bt_build_resolve_short(c.s, "5a5a5a5a-1", c.a, m, 4, &n, &err), 0);
+    CHECK_INT(n, 1);
+    CHECK_STR(m[0].uuid, UUID);
+    CHECK_INT(bt_build_resolve_short(c.s, "p:5a5a", c.a, m, 1, &n, &err), 0);
+    CHECK_INT(n, 1); /* the project narrows it */
+    CHECK_INT(bt_build_resolve_short(c.s, "5a5a", c.a, m, 1, &n, &err), 0);
+    CHECK_INT(n, 2); /* counted beyond max */
+    CHECK_INT(bt_build_resolve_short(c.s, "ffff0000", c.a, m, 4, &n, &err), 0);
+    CHECK_INT(n, 0);
+    CHECK_INT(bt_build_resolve_short(c.s, "p:" UUID, c.a, m, 4, &n, &err), BT_EINVAL);
+    cfg.web = 1;
+    get(&c, &cfg, "GET", "/builds/5a5a5a5a-1", NULL, NULL, NULL);
+    CHECK_INT(c.r.status, 302);
+    CHECK_STR(c.r.location, "/builds/" UUID);
+    get(&c, &cfg, "GET", "/builds/p%3A5a5a", NULL, NULL, NULL);
+    CHECK_INT(c.r.status, 302);
+    CHECK_STR(c.r.location, "/builds/" UUID);
+    get(&c, &cfg, "GET", "/api/builds/5a5a5a5a-2", NULL, NULL, NULL);
+    CHECK_INT(c.r.status, 302);
+    CHECK_STR(c.r.location, "/api/builds/" UUID2);
+    get(&c, &cfg, "GET", "/builds/5a5a5a5a", NULL, NULL, NULL);
+    CHECK_INT(c.r.status, 300);
+    CHECK_STR(c.r.location, "");
+    CHECK_STR(c.r.content_type, "text/html; charset=utf-8");
+    CHECK(strstr(body(&c), "<a href=\"/builds/" UUID "\">p:" UUID "</a>") != NULL);
+    CHECK(strstr(body(&c), "<a href=\"/builds/" UUID2 "\">") != NULL);
+    get(&c, &cfg, "GET", "/api/builds/5a5a5a5a", NULL, NULL, NULL);
+    CHECK_INT(c.r.status, 300);
+    CHECK(strstr(body(&c), "\"Builds\": [\"" UUID2 "\", \"p:" UUID "\"]") != NULL);
+    get(&c, &cfg, "GET", "/builds/ffff0000", NULL, NULL, NULL);
+    CHECK_INT(c.r.status, 404);
+    bt_store_close(c.s);
+    bt_arena_free(c.a);
+    bt_serve_response_dispose(&c.r);
+}
+
 static void test_setup(void)
 {
     make_store();
@@ -242,4 +311,4 @@ static void test_teardown(void)
     remove_store();
 }
 
-BT_TEST_MAIN(test_setup, test_routes, test_token, test_report, test_teardown)
+BT_TEST_MAIN(test_setup, test_routes, test_token, test_report, test_short, test_teardown)
