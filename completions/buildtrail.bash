@@ -21,17 +21,18 @@ _buildtrail() {
         --tls-cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --tls-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --rules) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --dead-letter) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     case ${COMP_WORDS[1]} in
         ingest) opts="--force --summary --progress --max-record-size --rejects --start-time --end-time --account --region --endpoint-url --profile --addressing-style --max-concurrent-requests --rate --store --threads --quiet --debug --color --utc --help" ;;
         search) opts="--output --query --from --rule --max-record-size --insights --max-items --starting-token --reverse --start-time --end-time --event-name --event-source --username --resource-name --resource-type --access-key-id --event-id --read-only --error-code --errors --source-ip --account --region --project --build --principal --endpoint-url --profile --addressing-style --max-concurrent-requests --store --threads --quiet --debug --color --utc --help" ;;
         info) opts="--output --query --store --color --utc --help" ;;
         builds) opts="--project --start-time --end-time --status --initiator --trigger --account --region --errors --output --query --max-items --starting-token --reverse --store --color --utc --help" ;;
-        build) opts="--window --output --query --errors --no-pager --live --region --profile --endpoint-url --codebuild-endpoint-url --start-time --end-time --store --color --utc --help" ;;
+        build) opts="--window --output --query --errors --no-pager --follow --live --region --profile --endpoint-url --codebuild-endpoint-url --start-time --end-time --store --color --utc --help" ;;
         lookup) opts="--lookup-attributes --event-category --max-items --starting-token --page-size --no-paginate --region --profile --endpoint-url --cli-read-timeout --cli-connect-timeout --output --query --debug --rate --store --start-time --end-time --event-name --event-source --username --resource-name --resource-type --access-key-id --event-id --read-only --error-code --errors --source-ip --account --project --build --principal --threads --quiet --color --utc --help" ;;
         serve) opts="--listen --port --auth --max-body --ui-token --tls-cert --tls-key --no-ui --store --threads --quiet --debug --color --utc --help" ;;
         hunt) opts="--rules --from --start-time --end-time --event-name --event-source --username --resource-name --resource-type --access-key-id --event-id --read-only --error-code --errors --source-ip --account --region --project --build --principal --output --query --max-items --endpoint-url --profile --addressing-style --max-concurrent-requests --store --threads --quiet --debug --color --utc --help" ;;
-        watch) opts="--rules --notify --interval --suppress --retry-max --output --cycles --endpoint-url --profile --addressing-style --max-concurrent-requests --start-time --end-time --rate --store --threads --quiet --debug --color --utc --help" ;;
+        watch) opts="--rules --notify --interval --suppress --retry-max --output --cycles --dead-letter --visibility-timeout --endpoint-url --profile --addressing-style --max-concurrent-requests --start-time --end-time --rate --store --threads --quiet --debug --color --utc --help" ;;
         alerts) opts="--ack --unacked --pending --output --query --max-items --store --threads --quiet --debug --color --utc --help" ;;
         help) opts="--man --completions --color --utc --help" ;;
         help) opts="--man --completions" ;;

@@ -119,6 +119,7 @@ case $words[2] in
       '*--query[A JMESPath expression applied to the json]:JMESPATH:' \
       '--errors[In the timeline for people, only the calls that failed (and the servic]' \
       '--no-pager[Do not page the timeline for people]' \
+      '--follow[Print the timeline as it grows (every second from the store that '\''buil]' \
       '--live[Gather the facts from the event history instead of the store\: LookupEv]' \
       '*--region[--live\: the build'\''s region]:REGION:' \
       '*--profile[--live\: the AWS profile]:NAME:' \
@@ -232,6 +233,8 @@ case $words[2] in
       '*--retry-max[Longest wait between delivery attempts (backoff from 1 s doubling; def]:SECONDS:' \
       '*--output[The stdout notifier'\''s format\: ndjson (the alert documents, default) or]:FORMAT:(json ndjson text table yaml yaml-stream csv human html)' \
       '*--cycles[Stop after N cycles (scripts and tests)]:N:' \
+      '*--dead-letter[sqs\:// sources\: where a poisoned message (not JSON, an unknown shape, ]:FILE:_files' \
+      '*--visibility-timeout[sqs\:// sources\: how long a received message stays hidden from other re]:SECONDS:' \
       '*--endpoint-url[S3 endpoint for s3\:// archives (an S3-compatible store, a VPC endpoint]:URL:' \
       '*--profile[AWS profile for s3\:// archives (credentials and settings from ~/.aws/c]:NAME:' \
       '*--addressing-style[auto (default\: virtual-hosted on AWS, path-style on a custom endpoint)]:STYLE:' \

@@ -3,7 +3,6 @@
  * event history); here it is rendered two ways: for people (colour on a terminal) from
  * the structs, and as its JSON document (schema in docs/builds.md) by the AWS CLI
  * formatters with --query. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,70 +141,36 @@ static int print_people(const bopts *o, const bt_timeline *t)
     return EXIT_OK;
 }
 
-/* Short ids, as git's short hashes: the start of a uuid (at least 4 characters), alone
- * or after "project:". Returns the prefix, or NULL when arg is not one. */
-static const char *short_prefix(const char *arg)
-{
-    const char *p = strrchr(arg, ':') ? strrchr(arg, ':') + 1 : arg;
-    size_t n = strspn(p, "0123456789abcdefABCDEF-");
-    return n >= 4 && n < 36 && !p[n] && strncmp(arg, "arn:", 4) != 0 ? p : NULL;
-}
-
-typedef struct candidates {
-    const char *prefix;
-    char uuid[37];
-    char ids[8][160];
-    size_t n;
-} candidates;
-
-static int on_candidate(void *ctx, const bt_build *b)
-{
-    candidates *c = ctx;
-    size_t k, len = strlen(c->prefix);
-    for (k = 0; k < len && tolower((unsigned char)c->prefix[k]) == b->uuid[k]; k++)
-        ;
-    if (k < len)
-        return 0;
-    if (c->n < 8)
-        snprintf(c->ids[c->n], sizeof c->ids[0], "%s", b->build_id ? b->build_id : b->uuid);
-    if (!c->n)
-        memcpy(c->uuid, b->uuid, 37);
-    c->n++;
-    return 0;
-}
-
-/* The one build of the store whose uuid starts with the short id arg: 0 (uuid filled), or
- * an exit code after saying why (none; several, listed). */
+/* The one build of the store whose uuid starts with the short id arg (git's short
+ * hashes; bt_build_resolve_short): 0 (uuid filled), or an exit code after saying why
+ * (none; several, listed). */
 static int resolve_short(bt_store *s, const char *arg, char uuid[37], bt_error *err)
 {
-    candidates c;
-    bt_build_query q;
-    const char *colon = strrchr(arg, ':');
-    char project[256];
-    size_t i;
-    memset(&c, 0, sizeof c);
-    c.prefix = short_prefix(arg);
-    bt_build_query_init(&q);
-    if (colon) {
-        snprintf(project, sizeof project, "%.*s", (int)(colon - arg), arg);
-        q.projects[q.n_projects++] = project;
+    bt_build_match m[8];
+    bt_arena *a = bt_arena_new(0, 0);
+    size_t i, n = 0;
+    int code = EXIT_OK;
+    if (!a) {
+        cli_err("out of memory");
+        return EXIT_ERROR;
     }
-    if (bt_store_builds_find(s, &q, on_candidate, &c, err) < 0)
-        return cli_fail(err, EXIT_ERROR);
-    if (c.n == 1) {
-        memcpy(uuid, c.uuid, 37);
-        return EXIT_OK;
-    }
-    if (!c.n) {
+    if (bt_build_resolve_short(s, arg, a, m, 8, &n, err)) {
+        code = cli_fail(err, EXIT_ERROR);
+    } else if (n == 1) {
+        memcpy(uuid, m[0].uuid, 37);
+    } else if (!n) {
         cli_err("build '%s': no build in the store starts with it (see 'buildtrail builds')", arg);
-        return EXIT_NOTFOUND;
+        code = EXIT_NOTFOUND;
+    } else {
+        cli_err("build '%s' is ambiguous: %zu builds start with it:", arg, n);
+        for (i = 0; i < n && i < 8; i++)
+            fprintf(stderr, "  %s\n", m[i].build_id ? m[i].build_id : m[i].uuid);
+        if (n > 8)
+            fprintf(stderr, "  ...\n");
+        code = EXIT_USAGE;
     }
-    cli_err("build '%s' is ambiguous: %zu builds start with it:", arg, c.n);
-    for (i = 0; i < c.n && i < 8; i++)
-        fprintf(stderr, "  %s\n", c.ids[i]);
-    if (c.n > 8)
-        fprintf(stderr, "  ...\n");
-    return EXIT_USAGE;
+    bt_arena_free(a);
+    return code;
 }
 
 /* The build's uuid from the one argument, and --window: 0 or an exit code after saying why. */
@@ -220,7 +185,7 @@ static int check_args(const bopts *o, char **pos, int npos, char uuid[37], bt_ti
     }
     if ((u = bt_filter_build_uuid(pos[0]))) {
         snprintf(uuid, 37, "%.36s", u);
-    } else if (short_prefix(pos[0]) && !o->live.on) {
+    } else if (bt_build_short_prefix(pos[0]) && !o->live.on) {
         uuid[0] = 0; /* resolved in the store */
     } else {
         cli_err("build '%s': not a build id, uuid or ARN (expected project:uuid, a uuid, a "
