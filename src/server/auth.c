@@ -91,14 +91,8 @@ int bt_serve_auth_add(bt_serve_auth *a, const char *akid, const char *secret, bt
     for (i = 0; i < a->n; i++)
         if (strcmp(a->keys[i].akid, akid) == 0)
             return bt_error_set(err, BT_EINVAL, "auth: an access key id is given twice");
-    if (a->n == a->cap) {
-        size_t n = a->cap ? a->cap * 2 : 8;
-        key *v = realloc(a->keys, n * sizeof *v);
-        if (!v)
-            return bt_error_set(err, BT_ENOMEM, "out of memory");
-        a->keys = v;
-        a->cap = n;
-    }
+    if (bt_array_grow((void **)&a->keys, &a->cap, a->n + 1, sizeof *a->keys, 8))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
     a->keys[a->n].akid = strdup(akid);
     a->keys[a->n].secret = strdup(secret);
     if (!a->keys[a->n].akid || !a->keys[a->n].secret) {
