@@ -68,7 +68,8 @@ int bt_bloom_build(uint64_t *keys, size_t n, bt_buf *out)
     size_t i, d = 0, len = 64, bits;
     int rc;
 
-    qsort(keys, n, sizeof *keys, cmp_u64);
+    if (n > 1) /* keys may be NULL when a block names none */
+        qsort(keys, n, sizeof *keys, cmp_u64);
     for (i = 0; i < n; i++)
         if (!d || keys[i] != keys[d - 1])
             keys[d++] = keys[i];
