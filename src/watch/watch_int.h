@@ -58,7 +58,6 @@ struct bt_watch {
     wq_source *sqs;
     size_t nsqs;
     bt_aws_client *aws;          /* SQS, the S3 objects their notifications name, SNS */
-    struct bt_s3_bucket *bucket; /* the last bucket a notification named */
     char *dead_letter;           /* where poisoned messages go (NDJSON) */
 };
 
