@@ -22,6 +22,8 @@
 
 #define BATCH 10
 #define DEFAULT_VISIBILITY_S 120
+#define BATCH_CONNECTIONS 4 /* a batch's objects read at once (2 cores: parsing is the cost) */
+
 
 enum { M_OK = 0, M_POISON, M_RETRY };
 
@@ -386,7 +388,7 @@ static int read_bucket(batch *b, size_t first)
     spec.addressing = w->io.addressing;
     spec.keys = keys;
     spec.nkeys = n;
-    spec.connections = n < 16 ? (int)n : 16;
+    spec.connections = n < BATCH_CONNECTIONS ? (int)n : BATCH_CONNECTIONS;
     memset(&so, 0, sizeof so);
     so.prepare = objs_pack;
     so.release = objs_release;

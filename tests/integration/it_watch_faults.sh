@@ -8,7 +8,7 @@
 #      before the objects were read (the proxy's request log);
 #   2. credentials expiring mid-run: the chain's credential_process (watch/credproc.py)
 #      hands out one of two IAM keys at a time, each valid 4 s (the proxy refuses a key
-#      past its time with ExpiredToken); notifications sent over about 15 s -> every
+#      past its time with ExpiredToken); notifications sent in three rounds 6 s apart -> every
 #      event stored, the credentials fetched again several times, no request refused,
 #      and no key or secret in watch's output.
 source "$(dirname "$0")/lib.sh"
@@ -64,20 +64,21 @@ nevents() { "$BT" info --store "$1" -o json 2>/dev/null | jq .Events; }
 (cd "$T/arch" && "$BT" ingest --store "$T/refall.db" -q $(cat "$T/keys.all")) >/dev/null
 N1=$(nevents "$T/ref1.db")
 NALL=$(nevents "$T/refall.db")
-start_proxy() { # NAME ARGS...
+start_proxy() { # NAME ARGS...: the proxy's URL in PURL
   local name=$1
   shift
   rm -f "$T/$name.port"
-  python3 "$PROXY" "$URL" "$T/$name.port" "$T/$name.log" "$@" &
+  python3 "$PROXY" "$URL" "$T/$name.port" "$T/$name.log" "$@" >/dev/null 2>&1 &
   PIDS+=($!)
   wait_for 10 test -s "$T/$name.port" || bad "$name proxy did not start"
-  echo "http://127.0.0.1:$(cat "$T/$name.port")"
+  PURL="http://127.0.0.1:$(cat "$T/$name.port")"
 }
 
 # ---- 1. S3 503 SlowDown --------------------------------------------------------------
 echo "[$SECONDS s] S3 503 SlowDown for the first 8 GetObject calls" >&2
 Q1=$(peer queue slow-q)
-P1=$(start_proxy slow --slowdown 8)
+start_proxy slow --slowdown 8
+P1=$PURL
 "$BT" watch "sqs://$Q1" --store "$T/s1.db" --rules builtin --interval 60 --endpoint-url "$P1" \
   --dead-letter "$T/dead1.ndjson" >"$T/w1.out" 2>"$T/w1.err" &
 W1=$!
@@ -120,7 +121,8 @@ mkdir -p "$HOME/.aws"
 printf '[default]\nregion = us-east-1\ncredential_process = python3 %s %s %s 4\n' \
   "$SRC/tests/integration/watch/credproc.py" "$T/pairs" "$T/expiry" >"$HOME/.aws/config"
 Q2=$(peer queue creds-q)
-P2=$(start_proxy creds --expiry "$T/expiry")
+start_proxy creds --expiry "$T/expiry"
+P2=$PURL
 (
   unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
   exec "$BT" watch "sqs://$Q2" --store "$T/s2.db" --rules builtin --interval 60 \
@@ -128,15 +130,13 @@ P2=$(start_proxy creds --expiry "$T/expiry")
 ) &
 W2=$!
 PIDS+=($W2)
-# notifications over about 15 s (several lifetimes of a key)
-i=0
-while read -r k; do
-  peer notify "$Q2" trail "$k"
-  i=$((i + 1))
-  [ $((i % 4)) = 0 ] && sleep 3
-done <"$T/keys.all"
-sleep 5
-peer notify "$Q2" trail $(tail -1 "$T/keys.all")
+# notifications in three rounds 6 s apart (a key lives 4 s)
+split -n l/3 "$T/keys.all" "$T/round."
+for r in "$T"/round.*; do
+  # shellcheck disable=SC2046
+  peer notify "$Q2" trail $(cat "$r")
+  sleep 6
+done
 wait_for 60 eval '[ "$(nevents "$T/s2.db")" = "$NALL" ] && [ "$(peer depth "$Q2")" = "0 0" ]' ||
   bad "creds: not stored in time ($(nevents "$T/s2.db") of $NALL events; queue $(peer depth "$Q2"))"
 kill -TERM "$W2"
