@@ -24,12 +24,11 @@
 #define DEFAULT_VISIBILITY_S 120
 #define BATCH_CONNECTIONS 4 /* a batch's objects read at once (2 cores: parsing is the cost) */
 
-
 enum { M_OK = 0, M_POISON, M_RETRY };
 
 /* An object a notification of the batch names (strings in the poll's arena). */
 typedef struct objref {
-    size_t msg;     /* the message's index in the batch */
+    size_t msg; /* the message's index in the batch */
     const char *bucket, *key;
     const char *source; /* "s3://bucket/key" */
     int read;           /* reported by the scan (stored or poisoned) */
@@ -46,11 +45,11 @@ typedef struct batch {
     int store_failed;
     bt_error *err; /* the store's failure */
     bt_arena *scratch;
-    bt_arena *a;         /* the poll's: object names */
-    size_t cur;          /* the message being looked at */
-    int *status;         /* per message: M_* */
-    char (*why)[700];    /* per message: why it is poisoned */
-    objref *refs;        /* the objects to read, in message order */
+    bt_arena *a;      /* the poll's: object names */
+    size_t cur;       /* the message being looked at */
+    int *status;      /* per message: M_* */
+    char (*why)[700]; /* per message: why it is poisoned */
+    objref *refs;     /* the objects to read, in message order */
     size_t nrefs, caprefs;
 } batch;
 
@@ -273,7 +272,8 @@ static int process(batch *b, const bt_sqs_message *m, char *why, size_t cap)
             goto done;
         }
     }
-    if (root->type == BT_JSON_OBJECT && bt_json_is_str(bt_json_get(root, "Event"), "s3:TestEvent")) {
+    if (root->type == BT_JSON_OBJECT &&
+        bt_json_is_str(bt_json_get(root, "Event"), "s3:TestEvent")) {
         /* S3 sends one when a bucket's notification is configured: nothing to read */
         rc = M_OK;
         goto done;
@@ -306,20 +306,15 @@ static int objs_batch(void *ctx, const bt_batch *bt)
     uint64_t added = 0, dups = 0;
     size_t k;
     char why[700];
-    if (bt->n) {
-        bt_store_pack *own = NULL;
-        const bt_store_pack *pack = bt->prepared;
-        int rc = pack ? 0 : bt_store_pack_new(bt->events, bt->n, &own, b->err);
-        if (!rc)
-            rc = bt_store_add_packed(b->w->store, bt->events, bt->n, pack ? pack : own, &added,
-                                     &dups, b->err);
-        bt_store_pack_free(own);
-        if (rc) {
-            b->store_failed = 1;
-            return rc;
-        }
-        b->stored += added;
+    /* packed in the workers (objs_pack); without a pack, packing ran out of memory */
+    if (bt->n && !bt->prepared)
+        return BT_ENOMEM;
+    if (bt->n &&
+        bt_store_add_packed(b->w->store, bt->events, bt->n, bt->prepared, &added, &dups, b->err)) {
+        b->store_failed = 1;
+        return b->err->code ? b->err->code : BT_EDB;
     }
+    b->stored += added;
     for (k = 0; k < bt->n_done; k++) {
         if (bt->done[k].failed)
             continue;
