@@ -123,6 +123,10 @@ wait_for 1800 eval '[ "$(nevents "$T/thr.db")" = "$NREF" ] && [ "$(peer depth "$
   echo "(not done in 30 minutes: $(nevents "$T/thr.db") of $NREF events)"
 t1=$(date +%s%N)
 awk -v n="$NREF" -v ns=$((t1 - t0)) 'BEGIN { printf "throughput: %d events in %.1f s: %.0f events/s stored and evaluated from S3 notifications (target 5,000 events/s)\n", n, ns / 1e9, n / (ns / 1e9) }'
+# the peer: boto3 alone GETting the same objects from the same moto_server (16 at a time,
+# as watch's scan): what moto's Python (SigV4 checked per request) costs without watch
+PEER_S=$(peer getall trail 16 $(cat "$T/keys"))
+awk -v n="$NREF" -v s="$PEER_S" 'BEGIN { printf "  (peer: boto3 GETs of the same %s objects from the same moto_server, 16 threads, no parsing: %.1f s = %.0f events/s at most)\n", "'"$(wc -l <"$T/keys")"'", s, n / s }'
 echo "  (the same events with ingest from local files, for scale: $("$BT" ingest --store "$T/ref2.db" "$A/AWSLogs" 2>&1 | sed -n 's/.* \([0-9]* records\/s\).*/\1/p'))"
 
 # ---- 3. soak -----------------------------------------------------------------------------

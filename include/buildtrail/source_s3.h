@@ -49,6 +49,16 @@ typedef struct bt_s3_scan_spec {
      */
     int (*skip)(void *ctx, const char *source, uint64_t size, int64_t mtime_ns, const char *etag);
     void *skip_ctx;
+    /*
+     * nkeys > 0: exactly these keys of url's bucket are read, nothing listed (url's prefix,
+     * the window, accounts, regions and skip are not used); each is reported as
+     * "s3://bucket/key" with size 0, no mtime and no ETag. An object that does not exist
+     * (NoSuchKey, 404) is reported through on_file_error as "s3://bucket/key: NoSuchKey";
+     * any other failure to read one (after its retries and requeues) stops the scan as a
+     * failure, as a refusal does. For the objects a notification names (watch).
+     */
+    const char *const *keys; /* borrowed */
+    size_t nkeys;
 } bt_s3_scan_spec;
 
 /* What the walk did (besides bt_read_stats). */

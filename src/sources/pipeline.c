@@ -71,6 +71,7 @@ struct scan_worker {
     bt_arena *hook_scratch; /* o->inspect's, made at its first call */
     batch *cur;
     bt_read_stats st;
+    uint64_t records_flushed; /* st.records handed over so far (a file's count spans flushes) */
     int oom;
 };
 
@@ -278,6 +279,7 @@ int scan_worker_flush(scan_worker *w)
             w->oom = 1; /* reported as out of memory by scan_run */
     }
     b->delta = w->st;
+    w->records_flushed += w->st.records;
     memset(&w->st, 0, sizeof w->st);
     enqueue(p, b);
     return 1;
@@ -435,7 +437,7 @@ oom:
 static int read_item(scan_worker *w, const scan_item *it)
 {
     bt_error err = BT_ERROR_INIT;
-    uint64_t before = w->st.records;
+    uint64_t before = w->records_flushed + w->st.records;
     const char *msg = NULL;
     bt_read_opts ro;
     reject_ctx rx;
@@ -475,7 +477,7 @@ static int read_item(scan_worker *w, const scan_item *it)
     }
     if (msg)
         w->st.errors++;
-    if (add_done(w, it, w->st.records - before, msg)) {
+    if (add_done(w, it, w->records_flushed + w->st.records - before, msg)) {
         w->oom = 1;
         return 1;
     }

@@ -727,6 +727,12 @@ static int transient(const bt_error *e)
                                   strcmp(e->aws_code, "InternalError") == 0);
 }
 
+/* A key that is not there (spec->keys: the object, not the scan, fails). */
+static int object_gone(const bt_error *e)
+{
+    return e->code == BT_EAWS && (strcmp(e->aws_code, "NoSuchKey") == 0 || e->http_status == 404);
+}
+
 /* Its retries ran out: once more later, at the back of the queue. */
 static void requeue(scan *s, s3w *x, const task *t)
 {
@@ -769,7 +775,8 @@ static int run_get(scan *s, s3w *x, task *t, scan_item *it)
         requeue(s, x, t);
         return 0;
     }
-    if (rc && (bt_s3_error_is_fatal(&err) || err.code == BT_EHTTP)) {
+    if (rc && (bt_s3_error_is_fatal(&err) || err.code == BT_EHTTP ||
+               (s->spec->nkeys && !object_gone(&err)))) {
         /* refused, or the endpoint stays unreachable: no other object would do better */
         set_fatal(s, &err, x->src.data);
         return 0;
@@ -779,7 +786,11 @@ static int run_get(scan *s, s3w *x, task *t, scan_item *it)
     it->mtime_ns = t->mtime_ns;
     it->etag = t->etag;
     it->check_input = 1;
-    if (rc) {
+    if (rc && s->spec->nkeys) {
+        snprintf(x->msg, sizeof x->msg, "%s: %s", x->src.data,
+                 err.aws_code[0] ? err.aws_code : err.msg);
+        it->error = x->msg;
+    } else if (rc) {
         snprintf(x->msg, sizeof x->msg, "'%s': %s", x->src.data, err.msg);
         it->error = x->msg;
     } else {
@@ -974,6 +985,26 @@ static int start_tasks(scan *s, bt_error *err)
     return 0;
 }
 
+/* spec->keys: a GetObject each, nothing listed. */
+static int key_tasks(scan *s, bt_error *err)
+{
+    tlist gets = {0}, none = {0}, none2 = {0};
+    size_t i;
+    for (i = 0; i < s->spec->nkeys; i++) {
+        task *t = calloc(1, sizeof *t);
+        if (!t || !(t->key = strdup(s->spec->keys[i]))) {
+            task_free(t);
+            tl_free(&gets);
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        }
+        t->get = 1;
+        tl_push(&gets, t);
+    }
+    s->files_total = s->listed = s->spec->nkeys;
+    enqueue(s, &gets, &none, &none2);
+    return 0;
+}
+
 /* The walk's start: bucket, prefix layout, days. */
 static int scan_setup(scan *s, const bt_s3_scan_spec *spec, bt_error *err)
 {
@@ -985,6 +1016,12 @@ static int scan_setup(scan *s, const bt_s3_scan_spec *spec, bt_error *err)
     if ((rc = bt_s3_parse_url(spec->url, s->bucket_name, sizeof s->bucket_name, &rest, err)))
         return rc;
     snprintf(s->url_root, sizeof s->url_root, "s3://%s/", s->bucket_name);
+    if (spec->nkeys) {
+        if ((rc = bt_s3_bucket_new(&s->bucket, spec->client, s->bucket_name, spec->addressing,
+                                   err)))
+            return rc;
+        return key_tasks(s, err);
+    }
     if ((rc = bt_s3_walk_parse(rest, &s->ws, err))) {
         bt_error_prefix(err, "s3://%s", s->bucket_name);
         return rc;

@@ -16,13 +16,23 @@
 #include "buildtrail/aws_s3.h"
 #include "buildtrail/json.h"
 #include "buildtrail/source.h"
+#include "buildtrail/source_s3.h"
 #include "buildtrail/timeutil.h"
 #include "watch_int.h"
 
 #define BATCH 10
 #define DEFAULT_VISIBILITY_S 120
+#define BATCH_CONNECTIONS 4 /* a batch's objects read at once (2 cores: parsing is the cost) */
 
 enum { M_OK = 0, M_POISON, M_RETRY };
+
+/* An object a notification of the batch names (strings in the poll's arena). */
+typedef struct objref {
+    size_t msg; /* the message's index in the batch */
+    const char *bucket, *key;
+    const char *source; /* "s3://bucket/key" */
+    int read;           /* reported by the scan (stored or poisoned) */
+} objref;
 
 typedef struct batch {
     bt_watch *w;
@@ -35,6 +45,12 @@ typedef struct batch {
     int store_failed;
     bt_error *err; /* the store's failure */
     bt_arena *scratch;
+    bt_arena *a;      /* the poll's: object names */
+    size_t cur;       /* the message being looked at */
+    int *status;      /* per message: M_* */
+    char (*why)[700]; /* per message: why it is poisoned */
+    objref *refs;     /* the objects to read, in message order */
+    size_t nrefs, caprefs;
 } batch;
 
 int wq_is_sqs(const char *loc)
@@ -76,9 +92,7 @@ void wq_close(bt_watch *w)
     size_t i;
     for (i = 0; i < w->nsqs; i++)
         bt_sqs_queue_free(w->sqs[i].q);
-    bt_s3_bucket_free(w->bucket);
     bt_aws_client_free(w->aws);
-    w->bucket = NULL;
     w->aws = NULL;
 }
 
@@ -142,33 +156,39 @@ static int is_gone(const bt_error *e)
             e->http_status == 404);
 }
 
-/* One object read and stored: M_OK, M_POISON (why set), M_RETRY, or -1 (the store). */
-static int fetch_one(batch *b, const char *bucket, const char *key, bt_buf *body, char *why,
-                     size_t cap)
+/* The objects' outcomes fold into their messages': the store failing, then retry, then
+ * poison (the first reason kept). */
+static void mark(batch *b, size_t m, int st, const char *why)
 {
-    bt_watch *w = b->w;
-    bt_error e = BT_ERROR_INIT;
-    char what[600];
+    if (b->status[m] == M_RETRY || st == M_OK)
+        return;
+    if (st == M_RETRY || b->status[m] != M_POISON)
+        snprintf(b->why[m], sizeof b->why[m], "%s", why);
+    b->status[m] = st;
+}
 
-    if (!w->bucket || strcmp(bt_s3_bucket_name(w->bucket), bucket) != 0) {
-        bt_s3_bucket_free(w->bucket);
-        w->bucket = NULL;
-        if (bt_s3_bucket_new(&w->bucket, w->aws, bucket, w->io.addressing, &e)) {
-            snprintf(why, cap, "s3://%.200s: %s", bucket, e.msg);
-            return M_POISON;
-        }
+/* Notes an object of the current message to read with the batch's others. */
+static int add_ref(batch *b, const char *bucket, const char *key)
+{
+    objref *r;
+    if (b->nrefs == b->caprefs) {
+        size_t cap = b->caprefs ? b->caprefs * 2 : 32;
+        objref *n = realloc(b->refs, cap * sizeof *n);
+        if (!n)
+            return -1;
+        b->refs = n;
+        b->caprefs = cap;
     }
-    keep_hidden(b);
-    snprintf(what, sizeof what, "s3://%.200s/%.380s", bucket, key);
-    if (bt_s3_get_object(w->aws, w->bucket, key, NULL, body, &e)) {
-        if (!is_gone(&e)) { /* may pass: the message comes back */
-            bt_watch_source_failed(w, e.msg);
-            return M_RETRY;
-        }
-        snprintf(why, cap, "%s: %s", what, e.aws_code[0] ? e.aws_code : e.msg);
-        return M_POISON;
-    }
-    return read_text(b, body->data ? body->data : "", body->len, what, why, cap);
+    r = &b->refs[b->nrefs];
+    memset(r, 0, sizeof *r);
+    r->msg = b->cur;
+    r->bucket = bt_arena_strndup(b->a, bucket, strlen(bucket));
+    r->key = bt_arena_strndup(b->a, key, strlen(key));
+    r->source = bt_arena_sprintf(b->a, "s3://%s/%s", bucket, key);
+    if (!r->bucket || !r->key || !r->source)
+        return -1;
+    b->nrefs++;
+    return 0;
 }
 
 /* S3 event notification keys are form-encoded ('+' is a space). */
@@ -191,16 +211,14 @@ static char *key_decode(bt_arena *a, const char *s)
 }
 
 /* The objects a notification names: a trail's {"s3Bucket", "s3ObjectKey": [...]}, or an
- * S3 event notification {"Records": [{"eventSource": "aws:s3", "s3": {...}}]}. Each is
- * read and stored: the worst outcome wins (the store failing, retry, poison). -2 when
- * root is neither. */
-static int fetch_objects(batch *b, bt_arena *a, const bt_json *root, char *why, size_t cap)
+ * S3 event notification {"Records": [{"eventSource": "aws:s3", "s3": {...}}]}: noted for
+ * read_objects. M_OK, -1 (out of memory), or -2 when root is neither. */
+static int fetch_objects(batch *b, bt_arena *a, const bt_json *root)
 {
     const char *bucket = bt_json_get_str(root, "s3Bucket"), *key;
     const bt_json *keys = bt_json_get(root, "s3ObjectKey"), *recs = bt_json_get(root, "Records");
-    bt_buf body = BT_BUF_INIT;
     size_t i, n;
-    int rc = M_OK, r, s3ev = 0;
+    int s3ev = 0;
 
     if (recs && recs->type == BT_JSON_ARRAY && recs->len && !bucket &&
         bt_json_is_str(bt_json_get(recs->u.items[0], "eventSource"), "aws:s3"))
@@ -208,7 +226,7 @@ static int fetch_objects(batch *b, bt_arena *a, const bt_json *root, char *why, 
     else if (!bucket || !keys || keys->type != BT_JSON_ARRAY)
         return -2;
     n = s3ev ? recs->len : keys->len;
-    for (i = 0; i < n && rc != M_RETRY; i++) {
+    for (i = 0; i < n; i++) {
         if (s3ev) {
             const bt_json *s3 = bt_json_get(recs->u.items[i], "s3");
             const bt_json *bk = s3 ? bt_json_get(s3, "bucket") : NULL;
@@ -222,18 +240,13 @@ static int fetch_objects(batch *b, bt_arena *a, const bt_json *root, char *why, 
         } else {
             continue;
         }
-        if ((r = fetch_one(b, bucket, key, &body, why, cap)) < 0) {
-            rc = -1;
-            break;
-        }
-        if (r != M_OK && rc != M_RETRY)
-            rc = r;
+        if (add_ref(b, bucket, key))
+            return -1;
     }
-    bt_buf_dispose(&body);
-    return rc;
+    return M_OK;
 }
 
-/* One message: M_OK, M_POISON (why set), M_RETRY, or -1 when the store failed. */
+/* One message: M_OK (its objects noted), M_POISON (why set), or -1 when the store failed. */
 static int process(batch *b, const bt_sqs_message *m, char *why, size_t cap)
 {
     bt_arena *a = bt_arena_new(0, 0);
@@ -259,17 +272,154 @@ static int process(batch *b, const bt_sqs_message *m, char *why, size_t cap)
             goto done;
         }
     }
-    if (root->type == BT_JSON_OBJECT && bt_json_is_str(bt_json_get(root, "Event"), "s3:TestEvent")) {
+    if (root->type == BT_JSON_OBJECT &&
+        bt_json_is_str(bt_json_get(root, "Event"), "s3:TestEvent")) {
         /* S3 sends one when a bucket's notification is configured: nothing to read */
         rc = M_OK;
         goto done;
     }
-    rc = root->type == BT_JSON_OBJECT ? fetch_objects(b, a, root, why, cap) : -2;
+    rc = root->type == BT_JSON_OBJECT ? fetch_objects(b, a, root) : -2;
     if (rc == -2)
         rc = read_text(b, text, len, "the message", why, cap);
 done:
     bt_arena_free(a);
     return rc;
+}
+
+/* ---- a batch's objects: read and parsed in parallel by the S3 scan (bt_scan_s3 over
+ * their keys), its batches packed in the workers and added in the open transaction ---- */
+
+/* The refs of source not yet reported get st. */
+static void ref_result(batch *b, const char *source, int st, const char *why)
+{
+    size_t i;
+    for (i = 0; i < b->nrefs; i++)
+        if (!b->refs[i].read && strcmp(b->refs[i].source, source) == 0) {
+            b->refs[i].read = 1;
+            mark(b, b->refs[i].msg, st, why);
+        }
+}
+
+static int objs_batch(void *ctx, const bt_batch *bt)
+{
+    batch *b = ctx;
+    uint64_t added = 0, dups = 0;
+    size_t k;
+    char why[700];
+    /* packed in the workers (objs_pack); without a pack, packing ran out of memory */
+    if (bt->n && !bt->prepared)
+        return BT_ENOMEM;
+    if (bt->n &&
+        bt_store_add_packed(b->w->store, bt->events, bt->n, bt->prepared, &added, &dups, b->err)) {
+        b->store_failed = 1;
+        return b->err->code ? b->err->code : BT_EDB;
+    }
+    b->stored += added;
+    for (k = 0; k < bt->n_done; k++) {
+        if (bt->done[k].failed)
+            continue;
+        snprintf(why, sizeof why, "%s: no CloudTrail record, log notification or known event",
+                 bt->done[k].path);
+        ref_result(b, bt->done[k].path, bt->done[k].records ? M_OK : M_POISON, why);
+    }
+    return 0;
+}
+
+static int objs_pack(void *ctx, const bt_event *ev, size_t n, void **out)
+{
+    (void)ctx;
+    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
+}
+
+static void objs_release(void *prepared)
+{
+    bt_store_pack_free(prepared);
+}
+
+/* An object that does not exist or cannot be read as records: its message is poisoned
+ * (err->msg names the object). */
+static void objs_error(void *ctx, const char *path, const bt_error *err)
+{
+    ref_result(ctx, path, M_POISON, err->msg);
+}
+
+static void objs_progress(void *ctx, const bt_read_stats *st, uint64_t files, uint64_t bytes)
+{
+    (void)st;
+    (void)files;
+    (void)bytes;
+    keep_hidden(ctx);
+}
+
+/* The objects of bucket (refs from first on) in one scan. Returns -1 when the store
+ * failed, else 0 (the outcomes in status). */
+static int read_bucket(batch *b, size_t first)
+{
+    bt_watch *w = b->w;
+    const char *bucket = b->refs[first].bucket;
+    const char **keys = calloc(b->nrefs - first, sizeof *keys);
+    char url[300], why[700];
+    bt_s3_scan_spec spec;
+    bt_scan_opts so;
+    bt_read_stats st;
+    bt_error e = BT_ERROR_INIT;
+    size_t i, j, n = 0;
+    int rc;
+
+    if (!keys)
+        return -1;
+    for (i = first; i < b->nrefs; i++) {
+        if (strcmp(b->refs[i].bucket, bucket) != 0)
+            continue;
+        for (j = 0; j < n && strcmp(keys[j], b->refs[i].key) != 0; j++)
+            ;
+        if (j == n)
+            keys[n++] = b->refs[i].key;
+    }
+    snprintf(url, sizeof url, "s3://%.250s", bucket);
+    memset(&spec, 0, sizeof spec);
+    spec.client = w->aws;
+    spec.url = url;
+    spec.addressing = w->io.addressing;
+    spec.keys = keys;
+    spec.nkeys = n;
+    spec.connections = n < BATCH_CONNECTIONS ? (int)n : BATCH_CONNECTIONS;
+    memset(&so, 0, sizeof so);
+    so.prepare = objs_pack;
+    so.release = objs_release;
+    so.on_batch = objs_batch;
+    so.on_file_error = objs_error;
+    so.on_progress = objs_progress;
+    so.ctx = b;
+    memset(&st, 0, sizeof st);
+    rc = bt_scan_s3(&spec, &so, &st, NULL, &e);
+    free(keys);
+    if (b->store_failed)
+        return -1;
+    if (rc == BT_ENOMEM)
+        return -1;
+    if (rc && !is_gone(&e)) /* may pass: the messages come back */
+        bt_watch_source_failed(w, e.msg);
+    for (i = first; i < b->nrefs; i++) {
+        if (b->refs[i].read || strcmp(b->refs[i].bucket, bucket) != 0)
+            continue;
+        b->refs[i].read = 1;
+        snprintf(why, sizeof why, "%s: %s", b->refs[i].source, e.aws_code[0] ? e.aws_code : e.msg);
+        mark(b, b->refs[i].msg, rc && is_gone(&e) ? M_POISON : M_RETRY, why);
+    }
+    return 0;
+}
+
+/* Every object the batch's notifications name, a scan per bucket. -1: the store failed. */
+static int read_objects(batch *b)
+{
+    size_t i;
+    if (b->nrefs)
+        keep_hidden(b);
+    for (i = 0; i < b->nrefs; i++)
+        if (!b->refs[i].read && read_bucket(b, i))
+            return -1;
+    return 0;
 }
 
 /* Appends the poisoned message to the dead-letter file (flushed to disk). */
@@ -348,6 +498,9 @@ static int poll_one(bt_watch *w, wq_source *src, int wait_s, bt_arena *a, uint64
     b.src = src;
     b.err = err;
     b.vis_s = visibility(w);
+    b.a = a;
+    b.status = status;
+    b.why = why;
     if (!(b.scratch = bt_arena_new(0, 0)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     if (bt_sqs_receive(src->q, BATCH, wait_s, b.vis_s, a, &b.m, &b.n, &e)) {
@@ -361,11 +514,14 @@ static int poll_one(bt_watch *w, wq_source *src, int wait_s, bt_arena *a, uint64
         goto done;
     for (i = 0; i < b.n; i++) {
         why[i][0] = 0;
-        if ((status[i] = process(&b, &b.m[i], why[i], sizeof why[i])) < 0) {
-            bt_store_rollback(w->store);
-            rc = b.store_failed ? err->code : bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
+        b.cur = i;
+        if ((status[i] = process(&b, &b.m[i], why[i], sizeof why[i])) < 0)
+            break;
+    }
+    if (i < b.n || read_objects(&b)) {
+        bt_store_rollback(w->store);
+        rc = b.store_failed ? err->code : bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
     }
     if ((rc = bt_store_commit(w->store, err)))
         goto done;
@@ -376,6 +532,7 @@ static int poll_one(bt_watch *w, wq_source *src, int wait_s, bt_arena *a, uint64
     finish(&b, status, why);
 done:
     bt_arena_free(b.scratch);
+    free(b.refs);
     return rc;
 }
 

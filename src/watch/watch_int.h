@@ -57,9 +57,8 @@ struct bt_watch {
     /* sqs:// sources (sqs.c) */
     wq_source *sqs;
     size_t nsqs;
-    bt_aws_client *aws;          /* SQS, the S3 objects their notifications name, SNS */
-    struct bt_s3_bucket *bucket; /* the last bucket a notification named */
-    char *dead_letter;           /* where poisoned messages go (NDJSON) */
+    bt_aws_client *aws; /* SQS, the S3 objects their notifications name, SNS */
+    char *dead_letter;  /* where poisoned messages go (NDJSON) */
 };
 
 void bt_watch_logf(bt_watch *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -20,6 +20,9 @@ that tests/integration/s3/setup.py wrote to FILE: AK=, SK=).
                                   seconds when SendMessage returned: the message visible)
   soak QUEUE_URL BUCKET SECONDS KEY...
                                   notifications for KEY... again and again for SECONDS
+  getall BUCKET THREADS KEY...    GETs every object with boto3 (THREADS at a time, bytes
+                                  read, not parsed); prints the seconds it took (the peer
+                                  figure beside watch's throughput in bench/watch.sh)
   receive QUEUE_URL N             receives (and deletes) up to N messages within 20 s;
                                   prints each body on a line (JSON compacted)
 """
@@ -119,5 +122,12 @@ elif cmd == "receive":
                 print(m["Body"])
             sqs.delete_message(QueueUrl=rest[0], ReceiptHandle=m["ReceiptHandle"])
             got += 1
+elif cmd == "getall":
+    from concurrent.futures import ThreadPoolExecutor
+    s3 = boto3.client("s3", **kw)
+    t0 = time.time()
+    with ThreadPoolExecutor(int(rest[1])) as ex:
+        list(ex.map(lambda k: s3.get_object(Bucket=rest[0], Key=k)["Body"].read(), rest[2:]))
+    print("%.2f" % (time.time() - t0))
 else:
     sys.exit("sqs_peer.py: unknown command " + cmd)
