@@ -56,6 +56,10 @@ typedef struct bt_store_pack bt_store_pack;
 /* Packs the raw records of ev[0..n). *out is freed with bt_store_pack_free. */
 int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err);
 void bt_store_pack_free(bt_store_pack *p); /* accepts NULL */
+/* The same two as bt_scan_opts' prepare and release callbacks (source.h), for a scan
+ * whose batches go to bt_store_add_packed: ctx is unused. */
+int bt_store_pack_prepare(void *ctx, const bt_event *ev, size_t n, void **out);
+void bt_store_pack_release(void *prepared);
 
 /* Adds the n events whose records pack holds (made from the same ev[0..n), which must
  * still be valid: the facts borrow their strings); counts into *added and *dups.

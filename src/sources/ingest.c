@@ -217,18 +217,6 @@ static int on_batch(void *ctx, const bt_batch *b)
     return rc;
 }
 
-/* In the parser threads: compress the batch's records for the store. */
-static int prepare(void *ctx, const bt_event *ev, size_t n, void **out)
-{
-    (void)ctx;
-    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
-}
-
-static void release(void *prepared)
-{
-    bt_store_pack_free(prepared);
-}
-
 static void on_file_error(void *ctx, const char *path, const bt_error *err)
 {
     ingest *in = ctx;
@@ -405,8 +393,8 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
     memset(&so, 0, sizeof so);
     so.threads = o->threads;
     so.filter = o->filter;
-    so.prepare = prepare;
-    so.release = release;
+    so.prepare = bt_store_pack_prepare; /* in the parser threads: compress for the store */
+    so.release = bt_store_pack_release;
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
     so.on_progress = on_progress;

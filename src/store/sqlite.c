@@ -990,6 +990,17 @@ done:
     return rc;
 }
 
+int bt_store_pack_prepare(void *ctx, const bt_event *ev, size_t n, void **out)
+{
+    (void)ctx;
+    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
+}
+
+void bt_store_pack_release(void *prepared)
+{
+    bt_store_pack_free(prepared);
+}
+
 int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_store_pack *pack,
                         uint64_t *added, uint64_t *dups, bt_error *err)
 {

@@ -325,17 +325,6 @@ static int objs_batch(void *ctx, const bt_batch *bt)
     return 0;
 }
 
-static int objs_pack(void *ctx, const bt_event *ev, size_t n, void **out)
-{
-    (void)ctx;
-    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
-}
-
-static void objs_release(void *prepared)
-{
-    bt_store_pack_free(prepared);
-}
-
 /* An object that does not exist or cannot be read as records: its message is poisoned
  * (err->msg names the object). */
 static void objs_error(void *ctx, const char *path, const bt_error *err)
@@ -385,8 +374,8 @@ static int read_bucket(batch *b, size_t first)
     spec.nkeys = n;
     spec.connections = n < BATCH_CONNECTIONS ? (int)n : BATCH_CONNECTIONS;
     memset(&so, 0, sizeof so);
-    so.prepare = objs_pack;
-    so.release = objs_release;
+    so.prepare = bt_store_pack_prepare;
+    so.release = bt_store_pack_release;
     so.on_batch = objs_batch;
     so.on_file_error = objs_error;
     so.on_progress = objs_progress;
