@@ -499,6 +499,8 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_ins_build);
     sqlite3_finalize(s->st_ins_eid);
     sqlite3_finalize(s->st_ins_bsum);
+    for (size_t k = 0; k < sizeof s->st_alert / sizeof s->st_alert[0]; k++)
+        sqlite3_finalize(s->st_alert[k]);
     if (s->db)
         sqlite3_close(s->db);
     icache_clear(&s->ic);

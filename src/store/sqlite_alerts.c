@@ -13,12 +13,47 @@
 
 /* ---- alerts and the outbox (watch) ----------------------------------------------- */
 
-/* Steps st once (a write), finalizes it and sets it to NULL. */
-static int step_done(bt_store *s, sqlite3_stmt **st, const char *what, bt_error *err)
+/* The statements of the alert path, prepared once per store (120k alerts a minute is
+ * what a noisy rule makes) and reset after each use. */
+enum { AL_EVENTS, AL_FIND_KEY, AL_FIND_DEDUP, AL_FOLD, AL_INSERT, AL_OUTBOX, AL_DONE, AL_RETRY,
+       AL_ACK };
+static const char *const alert_sql[] = {
+    [AL_EVENTS] = "INSERT OR IGNORE INTO alert_events(alert, eid) VALUES(?,?)",
+    [AL_FIND_KEY] = "SELECT id FROM alerts WHERE akey=?",
+    [AL_FIND_DEDUP] = "SELECT id FROM alerts WHERE dedup=? AND last_ms>=?"
+                      " ORDER BY last_ms DESC LIMIT 1",
+    [AL_FOLD] = "UPDATE alerts SET count=count+1, last_ms=max(last_ms,?),"
+                " first_ms=min(first_ms,?) WHERE id=?",
+    [AL_INSERT] = "INSERT INTO alerts(akey, rule, dedup, first_ms, last_ms, count, doc,"
+                  " created_ms) VALUES(?,?,?,?,?,1,?,?)",
+    [AL_OUTBOX] = "INSERT OR IGNORE INTO outbox(alert, notifier, next_ms) VALUES(?,?,?)",
+    [AL_DONE] = "UPDATE outbox SET attempts=attempts+1, delivered_ms=?, last_error=NULL"
+                " WHERE alert=? AND notifier=?",
+    [AL_RETRY] = "UPDATE outbox SET attempts=attempts+1, next_ms=?, last_error=?"
+                 " WHERE alert=? AND notifier=?",
+    [AL_ACK] = "UPDATE alerts SET acked_ms=coalesce(acked_ms,?) WHERE id=?",
+};
+
+_Static_assert(sizeof alert_sql / sizeof alert_sql[0] ==
+                   sizeof((bt_store *)0)->st_alert / sizeof((bt_store *)0)->st_alert[0],
+               "one cached statement per alert_sql entry");
+
+static int cached(bt_store *s, int which, sqlite3_stmt **st, bt_error *err)
 {
-    int rc = sqlite3_step(*st) == SQLITE_DONE ? 0 : db_err(s, err, what);
-    sqlite3_finalize(*st);
-    *st = NULL;
+    int rc = prep(s, &s->st_alert[which], alert_sql[which], err);
+    *st = s->st_alert[which];
+    if (rc == 0) {
+        sqlite3_reset(*st);
+        sqlite3_clear_bindings(*st);
+    }
+    return rc;
+}
+
+/* Steps st once (a write) and resets it. */
+static int step_done(bt_store *s, sqlite3_stmt *st, const char *what, bt_error *err)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, what);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -27,7 +62,7 @@ static int alert_events_add(bt_store *s, int64_t id, const bt_store_alert *a, bt
     sqlite3_stmt *st = NULL;
     size_t i;
     int rc;
-    if ((rc = prep(s, &st, "INSERT OR IGNORE INTO alert_events(alert, eid) VALUES(?,?)", err)))
+    if ((rc = cached(s, AL_EVENTS, &st, err)))
         return rc;
     for (i = 0; i < a->nevent_ids; i++) {
         sqlite3_reset(st);
@@ -38,18 +73,18 @@ static int alert_events_add(bt_store *s, int64_t id, const bt_store_alert *a, bt
             break;
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
 /* The alert with key, or the one a->dedup folds into: *id, 0 when none. */
-static int alert_find(bt_store *s, const char *sql, const char *text, int64_t num, int64_t *id,
+static int alert_find(bt_store *s, int which, const char *text, int64_t num, int64_t *id,
                       bt_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc, step;
     *id = 0;
-    if ((rc = prep(s, &st, sql, err)))
+    if ((rc = cached(s, which, &st, err)))
         return rc;
     sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
     if (num != INT64_MIN)
@@ -59,7 +94,7 @@ static int alert_find(bt_store *s, const char *sql, const char *text, int64_t nu
         *id = sqlite3_column_int64(st, 0);
     else if (step != SQLITE_DONE)
         rc = db_err(s, err, "read alerts");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -67,15 +102,12 @@ static int alert_fold(bt_store *s, int64_t id, const bt_store_alert *a, bt_error
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if ((rc = prep(s, &st,
-                   "UPDATE alerts SET count=count+1, last_ms=max(last_ms,?),"
-                   " first_ms=min(first_ms,?) WHERE id=?",
-                   err)))
+    if ((rc = cached(s, AL_FOLD, &st, err)))
         return rc;
     sqlite3_bind_int64(st, 1, a->time_ms);
     sqlite3_bind_int64(st, 2, a->time_ms);
     sqlite3_bind_int64(st, 3, id);
-    if ((rc = step_done(s, &st, "write alert", err)))
+    if ((rc = step_done(s, st, "write alert", err)))
         return rc;
     return alert_events_add(s, id, a, err);
 }
@@ -87,10 +119,7 @@ static int alert_insert(bt_store *s, const bt_store_alert *a, const char *const 
     int64_t now = bt_time_now_ms();
     size_t i;
     int rc;
-    if ((rc = prep(s, &st,
-                   "INSERT INTO alerts(akey, rule, dedup, first_ms, last_ms, count, doc,"
-                   " created_ms) VALUES(?,?,?,?,?,1,?,?)",
-                   err)))
+    if ((rc = cached(s, AL_INSERT, &st, err)))
         return rc;
     sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, a->rule_id, -1, SQLITE_STATIC);
@@ -99,13 +128,12 @@ static int alert_insert(bt_store *s, const bt_store_alert *a, const char *const 
     sqlite3_bind_int64(st, 5, a->time_ms);
     sqlite3_bind_text(st, 6, a->doc, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, now);
-    if ((rc = step_done(s, &st, "write alert", err)))
+    if ((rc = step_done(s, st, "write alert", err)))
         return rc;
     *id = sqlite3_last_insert_rowid(s->db);
     if ((rc = alert_events_add(s, *id, a, err)))
         return rc;
-    if ((rc = prep(s, &st, "INSERT OR IGNORE INTO outbox(alert, notifier, next_ms) VALUES(?,?,?)",
-                   err)))
+    if ((rc = cached(s, AL_OUTBOX, &st, err)))
         return rc;
     for (i = 0; i < nn && !rc; i++) {
         sqlite3_reset(st);
@@ -115,7 +143,7 @@ static int alert_insert(bt_store *s, const bt_store_alert *a, const char *const 
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = db_err(s, err, "write outbox");
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -131,17 +159,14 @@ int bt_store_alert_add(bt_store *s, const bt_store_alert *a, int64_t window_ms,
                             s->path);
     if (!a->key || !a->rule_id || !a->doc)
         return bt_error_set(err, BT_EINVAL, "alert without key, rule or document");
-    if ((rc = alert_find(s, "SELECT id FROM alerts WHERE akey=?", a->key, INT64_MIN, id, err)))
+    if ((rc = alert_find(s, AL_FIND_KEY, a->key, INT64_MIN, id, err)))
         return rc;
     if (*id) {
         *result = BT_ALERT_DUPLICATE;
         return 0;
     }
     if (a->dedup && window_ms > 0) {
-        if ((rc = alert_find(s,
-                             "SELECT id FROM alerts WHERE dedup=? AND last_ms>=?"
-                             " ORDER BY last_ms DESC LIMIT 1",
-                             a->dedup, a->time_ms - window_ms, id, err)))
+        if ((rc = alert_find(s, AL_FIND_DEDUP, a->dedup, a->time_ms - window_ms, id, err)))
             return rc;
         if (*id) {
             *result = BT_ALERT_FOLDED;
@@ -251,19 +276,14 @@ int bt_store_outbox_result(bt_store *s, int64_t alert_id, const char *notifier, 
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if ((rc = prep(s, &st,
-                   delivered ? "UPDATE outbox SET attempts=attempts+1, delivered_ms=?,"
-                               " last_error=NULL WHERE alert=? AND notifier=?"
-                             : "UPDATE outbox SET attempts=attempts+1, next_ms=?, last_error=?"
-                               " WHERE alert=? AND notifier=?",
-                   err)))
+    if ((rc = cached(s, delivered ? AL_DONE : AL_RETRY, &st, err)))
         return rc;
     sqlite3_bind_int64(st, 1, delivered ? bt_time_now_ms() : next_ms);
     if (!delivered)
         bind_text(st, 2, error ? error : "failed");
     sqlite3_bind_int64(st, delivered ? 2 : 3, alert_id);
     sqlite3_bind_text(st, delivered ? 3 : 4, notifier, -1, SQLITE_STATIC);
-    if ((rc = step_done(s, &st, "write outbox", err)))
+    if ((rc = step_done(s, st, "write outbox", err)))
         return rc;
     if (sqlite3_changes(s->db) == 0)
         return bt_error_set(err, BT_ENOTFOUND, "no outbox row for alert %lld and '%s'",
@@ -394,11 +414,11 @@ int bt_store_alert_ack(bt_store *s, int64_t id, bt_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if ((rc = prep(s, &st, "UPDATE alerts SET acked_ms=coalesce(acked_ms,?) WHERE id=?", err)))
+    if ((rc = cached(s, AL_ACK, &st, err)))
         return rc;
     sqlite3_bind_int64(st, 1, bt_time_now_ms());
     sqlite3_bind_int64(st, 2, id);
-    if ((rc = step_done(s, &st, "acknowledge alert", err)))
+    if ((rc = step_done(s, st, "acknowledge alert", err)))
         return rc;
     if (sqlite3_changes(s->db) == 0)
         return bt_error_set(err, BT_ENOTFOUND, "alert %lld: no such alert", (long long)id);

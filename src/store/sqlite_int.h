@@ -69,6 +69,7 @@ struct bt_store {
     sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
         *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid,
         *st_ins_bsum;
+    sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     icache ic;
     int64_t next_id; /* rowid of the next event (set by begin) */
     /* pending block */

@@ -132,12 +132,14 @@ static int store_alerts(bt_watch *w, bt_hunt *h, int64_t seq, bt_error *err)
             (rc = bt_store_alert_add(w->store, &a, w->o.suppress_ms, w->names, w->nnt, &id, &res,
                                      err)))
             goto done;
-        if (res == BT_ALERT_NEW)
+        if (res == BT_ALERT_NEW) {
             w->st.alerts_new++;
-        else if (res == BT_ALERT_FOLDED)
+            w->alerts_added = 1;
+        } else if (res == BT_ALERT_FOLDED) {
             w->st.alerts_folded++;
-        else
+        } else {
             w->st.alerts_duplicate++;
+        }
     }
     snprintf(cur, sizeof cur, "%lld", (long long)seq);
     if ((rc = bt_store_cursor_set(w->store, CURSOR_SEQ, cur, err)))

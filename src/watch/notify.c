@@ -118,28 +118,22 @@ static size_t discard(char *p, size_t size, size_t nmemb, void *ud)
     return size * nmemb;
 }
 
-static int send_webhook(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
-                        bt_error *why)
+/* The request of one POST of doc to n's URL on c (headers: *h, freed by the caller). */
+static int post_setup(CURL *c, const wn_notifier *n, const char *doc, const char *key,
+                      int64_t timeout_ms, struct curl_slist **h)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL, *h2;
+    struct curl_slist *h2;
     char hk[160];
-    long status = 0;
-    CURLcode cc;
-    int rc = 0;
-
-    if (!c)
-        return bt_error_set(why, BT_ENOMEM, "out of memory");
+    *h = NULL;
     snprintf(hk, sizeof hk, "Idempotency-Key: %s", key);
-    h2 = curl_slist_append(h, "Content-Type: application/json");
-    if (h2 && (h = h2) && (h2 = curl_slist_append(h, hk)))
-        h = h2;
-    if (!h2) {
-        rc = bt_error_set(why, BT_ENOMEM, "out of memory");
-        goto done;
-    }
+    if (!(h2 = curl_slist_append(NULL, "Content-Type: application/json")))
+        return BT_ENOMEM;
+    *h = h2;
+    if (!(h2 = curl_slist_append(*h, hk)))
+        return BT_ENOMEM;
+    *h = h2;
     curl_easy_setopt(c, CURLOPT_URL, n->arg);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, doc);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(doc));
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
@@ -147,20 +141,129 @@ static int send_webhook(const wn_notifier *n, const char *doc, const char *key, 
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "buildtrail-watch");
-    cc = curl_easy_perform(c);
-    if (cc != CURLE_OK) {
-        rc = bt_error_set(why, BT_EHTTP, "%s: %s", n->name, curl_easy_strerror(cc));
-        goto done;
-    }
+    return 0;
+}
+
+/* The outcome of a finished POST on c: 0 for a 2xx answer, else BT_EHTTP with why set. */
+static int post_result(CURL *c, CURLcode cc, const wn_notifier *n, bt_error *why)
+{
+    long status = 0;
+    if (cc != CURLE_OK)
+        return bt_error_set(why, BT_EHTTP, "%s: %s", n->name, curl_easy_strerror(cc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status > 299) {
-        rc = bt_error_set(why, BT_EHTTP, "%s: HTTP %ld", n->name, status);
-        why->http_status = (int)status;
-    }
-done:
+    if (status >= 200 && status <= 299)
+        return 0;
+    bt_error_set(why, BT_EHTTP, "%s: HTTP %ld", n->name, status);
+    why->http_status = (int)status;
+    return BT_EHTTP;
+}
+
+static int send_webhook(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
+                        bt_error *why)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    int rc;
+
+    if (!c)
+        return bt_error_set(why, BT_ENOMEM, "out of memory");
+    if (post_setup(c, n, doc, key, timeout_ms, &h))
+        rc = bt_error_set(why, BT_ENOMEM, "out of memory");
+    else
+        rc = post_result(c, curl_easy_perform(c), n, why);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return rc;
+}
+
+/* ---- a webhook's due alerts, WN_PARALLEL POSTs at once over kept connections ---- */
+
+typedef struct post_slot {
+    CURL *c;
+    struct curl_slist *h;
+    wn_item *it;
+} post_slot;
+
+static int post_start(CURLM *m, post_slot *s, const wn_notifier *n, wn_item *it,
+                      int64_t timeout_ms)
+{
+    bt_error why = BT_ERROR_INIT;
+    s->it = it;
+    if (!(s->c = curl_easy_init()) || post_setup(s->c, n, it->doc, it->key, timeout_ms, &s->h) ||
+        curl_multi_add_handle(m, s->c) != CURLM_OK) {
+        it->rc = bt_error_set(&why, BT_ENOMEM, "%s: out of memory", n->name);
+        snprintf(it->why, sizeof it->why, "%s", why.msg);
+        curl_slist_free_all(s->h);
+        curl_easy_cleanup(s->c);
+        memset(s, 0, sizeof *s);
+        return -1;
+    }
+    return 0;
+}
+
+/* The finished POSTs of m: their items get their outcomes, their slots are freed.
+ * Returns how many failed. */
+static int post_reap(CURLM *m, post_slot *slots, const wn_notifier *n, size_t *inflight)
+{
+    CURLMsg *msg;
+    int left, failed = 0;
+    size_t i;
+    while ((msg = curl_multi_info_read(m, &left))) {
+        bt_error why = BT_ERROR_INIT;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        for (i = 0; i < WN_PARALLEL && slots[i].c != msg->easy_handle; i++)
+            ;
+        if (i == WN_PARALLEL)
+            continue;
+        slots[i].it->rc = post_result(slots[i].c, msg->data.result, n, &why);
+        snprintf(slots[i].it->why, sizeof slots[i].it->why, "%s", why.msg);
+        failed += slots[i].it->rc != 0;
+        curl_multi_remove_handle(m, slots[i].c);
+        curl_slist_free_all(slots[i].h);
+        curl_easy_cleanup(slots[i].c);
+        memset(&slots[i], 0, sizeof slots[i]);
+        (*inflight)--;
+    }
+    return failed;
+}
+
+void wn_send_webhooks(wn_notifier *n, wn_item **items, size_t count, int64_t timeout_ms)
+{
+    post_slot slots[WN_PARALLEL];
+    size_t next = 0, inflight = 0, i;
+    int failed = 0, running;
+
+    memset(slots, 0, sizeof slots);
+    for (i = 0; i < count; i++)
+        items[i]->rc = -1; /* not attempted, unless started below */
+    if (!n->multi) {
+        if (!(n->multi = curl_multi_init()))
+            return;
+        curl_multi_setopt(n->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)WN_PARALLEL);
+    }
+    while ((next < count && !failed) || inflight) {
+        /* after a failure nothing new is started: the receiver is down or refusing */
+        for (i = 0; i < WN_PARALLEL && next < count && !failed; i++) {
+            if (slots[i].c)
+                continue;
+            if (post_start(n->multi, &slots[i], n, items[next++], timeout_ms))
+                failed = 1;
+            else
+                inflight++;
+        }
+        curl_multi_perform(n->multi, &running);
+        failed |= post_reap(n->multi, slots, n, &inflight) > 0;
+        if (inflight)
+            curl_multi_poll(n->multi, NULL, 0, 100, NULL);
+    }
+}
+
+void wn_close(wn_notifier *n)
+{
+    if (n->multi)
+        curl_multi_cleanup(n->multi);
+    n->multi = NULL;
 }
 
 /* Waits for pid at most timeout_ms (then kills it): its wait status, or -1. */
@@ -213,30 +316,63 @@ static void write_doc(int fd, const char *doc, size_t len)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The environment of an exec target's command: ours, with BUILDTRAIL_ALERT_KEY=key in
+ * place of any inherited one. Made before fork: the child of a threaded process may only
+ * call async-signal-safe functions (no malloc, no setenv). NULL when out of memory. */
+static char **exec_env(const char *key)
+{
+    extern char **environ;
+    static const char name[] = "BUILDTRAIL_ALERT_KEY=";
+    size_t n = 0, k = 0, i;
+    char **env;
+    while (environ && environ[n])
+        n++;
+    if (!(env = calloc(n + 2, sizeof *env)))
+        return NULL;
+    for (i = 0; i < n; i++)
+        if (strncmp(environ[i], name, sizeof name - 1) != 0)
+            env[k++] = environ[i];
+    if (!(env[k] = malloc(sizeof name + strlen(key)))) {
+        free(env);
+        return NULL;
+    }
+    sprintf(env[k], "%s%s", name, key);
+    return env;
+}
+
 static int send_exec(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
                      bt_error *why)
 {
     int fd[2], status;
-    size_t len = strlen(doc);
+    size_t len = strlen(doc), k;
+    char *argv[] = {"sh", "-c", (char *)n->arg, NULL};
+    char **env = exec_env(key);
     pid_t pid;
 
-    if (pipe(fd) != 0)
+    if (!env)
+        return bt_error_set(why, BT_ENOMEM, "%s: out of memory", n->name);
+    for (k = 0; env[k] && strncmp(env[k], "BUILDTRAIL_ALERT_KEY=", 21) != 0; k++)
+        ;
+    if (pipe(fd) != 0) {
+        free(env[k]);
+        free(env);
         return bt_error_set(why, BT_EIO, "%s: pipe: %s", n->name, strerror(errno));
-    pid = fork();
-    if (pid < 0) {
-        close(fd[0]);
-        close(fd[1]);
-        return bt_error_set(why, BT_EIO, "%s: fork: %s", n->name, strerror(errno));
     }
+    pid = fork();
     if (pid == 0) {
         dup2(fd[0], 0);
         close(fd[0]);
         close(fd[1]);
-        setenv("BUILDTRAIL_ALERT_KEY", key, 1);
-        execl("/bin/sh", "sh", "-c", n->arg, (char *)NULL);
+        execve("/bin/sh", argv, env);
         _exit(127);
     }
+    free(env[k]);
+    free(env);
     close(fd[0]);
+    if (pid < 0) {
+        close(fd[1]);
+        return bt_error_set(why, BT_EIO, "%s: fork: %s", n->name, strerror(errno));
+    }
     write_doc(fd[1], doc, len);
     close(fd[1]);
     status = wait_bounded(pid, timeout_ms);

@@ -75,8 +75,11 @@ int wq_open(bt_watch *w, bt_error *err)
         return 0;
     if ((rc = bt_aws_client_new(&w->aws, w->io.aws ? w->io.aws : &dflt, err)))
         return rc;
+    /* sns: targets publish from the delivery thread: a client of its own */
+    if (nsns && (rc = bt_aws_client_clone(&w->aws_send, w->aws, err)))
+        return rc;
     for (i = 0; i < w->nnt; i++)
-        w->nt[i].aws = w->aws;
+        w->nt[i].aws = w->aws_send;
     for (i = 0; i < w->nsqs; i++) {
         rc = bt_sqs_queue_open(w->aws, w->sqs[i].location, &w->sqs[i].q, err);
         if (rc == BT_ENOTFOUND)
@@ -92,8 +95,9 @@ void wq_close(bt_watch *w)
     size_t i;
     for (i = 0; i < w->nsqs; i++)
         bt_sqs_queue_free(w->sqs[i].q);
+    bt_aws_client_free(w->aws_send);
     bt_aws_client_free(w->aws);
-    w->aws = NULL;
+    w->aws = w->aws_send = NULL;
 }
 
 /* Keeps the batch hidden while its work goes on: past half of the timeout, it is set to

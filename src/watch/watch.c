@@ -214,6 +214,7 @@ void bt_watch_free(bt_watch *w)
 {
     if (!w)
         return;
+    wd_stop(w);
     wq_close(w);
     bt_rules_free(w->rs);
     free(w->sqs);
@@ -321,5 +322,5 @@ int bt_watch_cycle(bt_watch *w, bt_error *err)
     if ((rc = bt_watch_evaluate(w, err)))
         return rc;
     w->st.cycles++;
-    return bt_watch_deliver(w, err);
+    return w->running ? wd_pump(w, 0, err) : bt_watch_deliver(w, err);
 }

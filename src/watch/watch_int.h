@@ -3,6 +3,7 @@
 #ifndef BT_WATCH_INT_H
 #define BT_WATCH_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "buildtrail/aws_sqs.h"
@@ -18,8 +19,21 @@ typedef struct wn_notifier {
     const char *arg;    /* the URL or command, inside target */
     char name[192];     /* bt_watch_notify_name: outbox rows and messages */
     int failing;        /* last attempt failed (messages once per change) */
-    bt_aws_client *aws; /* sns: the watch's client (borrowed) */
+    bt_aws_client *aws; /* sns: the delivery thread's client (borrowed) */
+    void *multi;        /* webhook: the CURLM whose connections are kept across passes */
 } wn_notifier;
+
+#define WN_PARALLEL 8 /* a webhook's POSTs in flight at once */
+
+/* One due outbox row on its way to a notifier (deliver.c). */
+typedef struct wn_item {
+    int64_t alert_id;
+    size_t nt; /* the notifier's index */
+    unsigned attempts;
+    char *key, *doc;
+    int rc; /* after the pass: 0 delivered, -1 not attempted, else failed (why) */
+    char why[BT_ERROR_MSG_MAX];
+} wn_item;
 
 /* Parses target into n (borrowing it). 0 or BT_EINVAL with err set. */
 int wn_parse(const char *target, wn_notifier *n, bt_error *err);
@@ -30,6 +44,25 @@ void wn_hash_hex(const void *data, size_t len, size_t nbytes, char *out);
  * 0 delivered, else BT_EHTTP / BT_EIO with why (one line, no secrets) set. */
 int wn_send(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
             bt_error *why);
+
+/* Sends the items (all for webhook n) up to WN_PARALLEL at once over n's kept
+ * connections; after a failure no new one is started (those get rc -1). */
+void wn_send_webhooks(wn_notifier *n, wn_item **items, size_t count, int64_t timeout_ms);
+void wn_close(wn_notifier *n); /* its kept connections */
+
+/* The delivery thread's state (deliver.c): a pass of due rows handed over, sent there,
+ * their outcomes written back here on the store's thread. */
+typedef struct wd_sender {
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int state; /* WD_IDLE, WD_BUSY (a pass handed over), WD_DONE (outcomes ready), */
+    int quit;
+    wn_item *items;
+    size_t n, cap;
+    int64_t next_fetch_ms; /* the next look at the outbox when nothing is known due */
+} wd_sender;
 
 /* An sqs:// source (sqs.c). */
 typedef struct wq_source {
@@ -59,12 +92,21 @@ struct bt_watch {
     size_t nsqs;
     bt_aws_client *aws; /* SQS, the S3 objects their notifications name, SNS */
     char *dead_letter;  /* where poisoned messages go (NDJSON) */
+    bt_aws_client *aws_send; /* the delivery thread's clone of aws (sns: targets) */
+    wd_sender ds;
+    int alerts_added; /* an evaluation stored alerts: look at the outbox at once */
+    int running;      /* in bt_watch_run: cycles hand their deliveries to the thread */
 };
 
 void bt_watch_logf(bt_watch *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The rules over the events stored after the cursor, then alerts + outbox + cursor in one
  * transaction (evaluate.c). */
 int bt_watch_evaluate(bt_watch *w, bt_error *err);
+/* Delivery (deliver.c). wd_pump: outcomes of a finished pass written back, then, when
+ * the thread is idle and rows are due, the next pass handed over; wait: block until that
+ * pass is done and written (bt_watch_deliver). wd_stop joins the thread. */
+int wd_pump(bt_watch *w, int wait, bt_error *err);
+void wd_stop(bt_watch *w);
 /* Sets the evaluation cursor to the store's last event unless a run set it before
  * (evaluate.c; at attach, before any ingest). */
 int bt_watch_cursor_init(bt_watch *w, bt_error *err);
