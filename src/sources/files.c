@@ -1,5 +1,6 @@
 /* files.c - container recognition and record iteration over one input, and the
- * recursive file enumeration behind ingest and search --from. */
+ * recursive file enumeration behind ingest and search --from (done at once, or step by
+ * step as the scan's workers need files). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include "buildtrail/buf.h"
 #include "buildtrail/json.h"
 #include "buildtrail/source.h"
+#include "scan_int.h"
 #include "util/gzip.h"
 
 /* Fields whose filter values appear verbatim in any record that matches them (unlike
@@ -776,8 +778,28 @@ int bt_looks_like_input(const char *data, size_t len)
     return i < len && (data[i] == '{' || data[i] == '[');
 }
 
-/* (device, inode) pairs of what the list holds: an open-addressing hash set, so a
- * directory is entered and a file listed once however many paths lead to them. */
+/* A path given to the list, waiting to be listed in its turn: a directory to walk, a
+ * file (its stat as taken when added), stdin, or a failed entry. */
+typedef struct pending {
+    char *path;  /* owned */
+    char *error; /* owned; a failed entry's message */
+    struct stat sb;
+    int dir;
+} pending;
+
+/* A directory being walked: its entries sorted, the next one at i. */
+typedef struct walk_frame {
+    DIR *d;
+    char *dir;    /* owned */
+    char **names; /* owned, full paths */
+    size_t n, i;
+    int depth;
+} walk_frame;
+
+/* What l->seen points to: (device, inode) pairs of what the list holds, as an
+ * open-addressing hash set, so a directory is entered and a file listed once however
+ * many paths lead to them; and the listing still to do (paths added with
+ * bt_file_list_add_later, the directories being walked). */
 typedef struct seen_set {
     struct seen_key {
         dev_t dev;
@@ -786,6 +808,10 @@ typedef struct seen_set {
     } * v;
     size_t n, cap;
     char *first_loop;
+    pending *q;
+    size_t nq, iq, capq;
+    walk_frame *stack;
+    size_t depth, capstack;
 } seen_set;
 
 static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -800,12 +826,19 @@ static char *fmt_alloc(const char *fmt, ...)
     return out;
 }
 
+static seen_set *list_state(bt_file_list *l)
+{
+    if (!l->seen)
+        l->seen = calloc(1, sizeof(seen_set));
+    return l->seen;
+}
+
 /* 1 if (dev, ino) was in the set, 0 if added now, <0 out of memory. */
 static int seen_check_add(bt_file_list *l, const struct stat *sb)
 {
-    seen_set *s = l->seen;
+    seen_set *s = list_state(l);
     size_t i, h;
-    if (!s && !(s = l->seen = calloc(1, sizeof *s)))
+    if (!s)
         return -1;
     if ((s->n + 1) * 2 > s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 256, k;
@@ -856,13 +889,58 @@ static int list_push(bt_file_list *l, const char *path, const struct stat *sb)
     return 0;
 }
 
-int bt_file_list_add_failed(bt_file_list *l, const char *path, const bt_error *e)
+static int list_push_failed(bt_file_list *l, const char *path, const char *msg)
 {
     if (list_push(l, path, NULL))
         return BT_ENOMEM;
-    if (!(l->v[l->n - 1].error = strdup(e->msg)))
+    if (!(l->v[l->n - 1].error = strdup(msg)))
         return BT_ENOMEM;
     return 0;
+}
+
+int scan_list_pending(const bt_file_list *l)
+{
+    const seen_set *s = l->seen;
+    return s && (s->iq < s->nq || s->depth > 0);
+}
+
+/* Queues a path to be listed in its turn (sb: its stat; NULL for stdin or a failed
+ * entry). */
+static int enqueue_path(bt_file_list *l, const char *path, const struct stat *sb, const char *error)
+{
+    seen_set *s = list_state(l);
+    pending *e;
+    if (!s)
+        return BT_ENOMEM;
+    if (s->nq == s->capq) {
+        size_t n = s->capq ? s->capq * 2 : 8;
+        pending *v = realloc(s->q, n * sizeof *v);
+        if (!v)
+            return BT_ENOMEM;
+        s->q = v;
+        s->capq = n;
+    }
+    e = &s->q[s->nq];
+    memset(e, 0, sizeof *e);
+    if (sb) {
+        e->sb = *sb;
+        e->dir = S_ISDIR(sb->st_mode);
+    }
+    if (!(e->path = strdup(path)) || (error && !(e->error = strdup(error)))) {
+        free(e->path);
+        free(e->error);
+        return BT_ENOMEM;
+    }
+    s->nq++;
+    return 0;
+}
+
+int bt_file_list_add_failed(bt_file_list *l, const char *path, const bt_error *e)
+{
+    /* in its turn when paths wait to be listed before it */
+    if (scan_list_pending(l))
+        return enqueue_path(l, path, NULL, e->msg);
+    return list_push_failed(l, path, e->msg);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -891,75 +969,86 @@ static int note_loop(bt_file_list *l, const char *dir)
     return 0;
 }
 
-/* A directory entry (path; name within the directory open as dfd): walked, listed, or
- * skipped. */
-static int walk_entry(bt_file_list *l, const char *path, int dfd, const char *name, int depth,
-                      bt_error *err);
-
-static int walk(bt_file_list *l, const char *dir, int depth, bt_error *err)
+static void frame_free(walk_frame *f)
 {
-    DIR *d;
+    size_t i;
+    for (i = 0; i < f->n; i++)
+        free(f->names[i]);
+    free(f->names);
+    free(f->dir);
+    if (f->d)
+        closedir(f->d);
+}
+
+/* Enters dir: its entries read and sorted, walked from the next steps on. */
+static int walk_enter(bt_file_list *l, const char *dir, int depth, bt_error *err)
+{
+    seen_set *s = l->seen;
     struct dirent *de;
-    char **names = NULL;
-    size_t n = 0, alloc = 0, i;
-    int rc = 0;
+    walk_frame f;
+    size_t alloc = 0;
 
     if (depth > 64)
         return bt_error_set(err, BT_ELIMIT, "'%s': directories nested too deeply", dir);
-    d = opendir(dir);
-    if (!d) {
+    memset(&f, 0, sizeof f);
+    f.depth = depth;
+    if (!(f.d = opendir(dir))) {
         /* listed as a failed entry: the rest of the walk goes on */
         bt_error e = BT_ERROR_INIT;
         bt_error_set(&e, BT_EIO, "'%s': %s", dir, strerror(errno));
-        return bt_file_list_add_failed(l, dir, &e) ? bt_error_set(err, BT_ENOMEM, "out of memory")
-                                                   : 0;
+        return list_push_failed(l, dir, e.msg) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
     }
-    while ((de = readdir(d))) {
+    if (!(f.dir = strdup(dir)))
+        goto oom;
+    while ((de = readdir(f.d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (n == alloc) {
+        if (f.n == alloc) {
             char **nn;
             alloc = alloc ? alloc * 2 : 64;
-            nn = realloc(names, alloc * sizeof *nn);
-            if (!nn) {
-                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                goto done;
-            }
-            names = nn;
+            if (!(nn = realloc(f.names, alloc * sizeof *nn)))
+                goto oom;
+            f.names = nn;
         }
-        if (!(names[n] = malloc(strlen(dir) + strlen(de->d_name) + 2))) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
-        sprintf(names[n], "%s/%s", dir, de->d_name);
-        n++;
+        if (!(f.names[f.n] = malloc(strlen(dir) + strlen(de->d_name) + 2)))
+            goto oom;
+        sprintf(f.names[f.n], "%s/%s", dir, de->d_name);
+        f.n++;
     }
-    if (n > 1) /* names is NULL for an empty directory */
-        qsort(names, n, sizeof *names, cmp_names);
-    for (i = 0; i < n && !rc; i++)
-        rc = walk_entry(l, names[i], dirfd(d), names[i] + strlen(dir) + 1, depth, err);
-done:
-    for (i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    closedir(d);
-    return rc;
+    if (f.n > 1) /* names is NULL for an empty directory */
+        qsort(f.names, f.n, sizeof *f.names, cmp_names);
+    if (s->depth == s->capstack) {
+        size_t n = s->capstack ? s->capstack * 2 : 8;
+        walk_frame *v = realloc(s->stack, n * sizeof *v);
+        if (!v)
+            goto oom;
+        s->stack = v;
+        s->capstack = n;
+    }
+    s->stack[s->depth++] = f;
+    return 0;
+oom:
+    frame_free(&f);
+    return bt_error_set(err, BT_ENOMEM, "out of memory");
 }
 
-static int walk_entry(bt_file_list *l, const char *path, int dfd, const char *name, int depth,
-                      bt_error *err)
+/* The next entry of the innermost directory: entered, listed, or skipped. */
+static int walk_entry(bt_file_list *l, bt_error *err)
 {
+    seen_set *s = l->seen;
+    walk_frame *f = &s->stack[s->depth - 1];
+    const char *path = f->names[f->i++];
     struct stat sb;
     int seen;
     /* relative to the directory: no walk of the whole path for every entry */
-    if ((dfd >= 0 ? fstatat(dfd, name, &sb, 0) : stat(path, &sb)) != 0)
+    if (fstatat(dirfd(f->d), path + strlen(f->dir) + 1, &sb, 0) != 0)
         return 0; /* vanished or dangling link */
     if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
         return 0;
     if ((seen = seen_check_add(l, &sb)) < 0)
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     if (S_ISDIR(sb.st_mode))
-        return seen ? note_loop(l, path) : walk(l, path, depth + 1, err);
+        return seen ? note_loop(l, path) : walk_enter(l, path, f->depth + 1, err);
     if (seen)
         return 0; /* the same file by another path */
     if (list_push(l, path, &sb))
@@ -968,13 +1057,68 @@ static int walk_entry(bt_file_list *l, const char *path, int dfd, const char *na
     return 0;
 }
 
-int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err)
+/* Lists the next queued path: a file or stdin listed, a directory entered. */
+static int list_queued(bt_file_list *l, bt_error *err)
+{
+    seen_set *s = l->seen;
+    pending *e = &s->q[s->iq++];
+    int rc = 0, seen;
+
+    if (e->error) {
+        rc = list_push_failed(l, e->path, e->error);
+    } else if (strcmp(e->path, "-") == 0 && !e->sb.st_mode) {
+        rc = list_push(l, "-", NULL);
+    } else if ((seen = seen_check_add(l, &e->sb)) < 0) {
+        rc = BT_ENOMEM;
+    } else if (e->dir) {
+        size_t k = strlen(e->path);
+        if (seen)
+            return note_loop(l, e->path);
+        /* drop trailing slashes for tidy paths */
+        while (k > 1 && e->path[k - 1] == '/')
+            e->path[--k] = '\0';
+        return walk_enter(l, e->path, 0, err);
+    } else {
+        /* a file named directly is read as asked, even twice; the walk skips it */
+        rc = list_push(l, e->path, &e->sb);
+    }
+    return rc ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+}
+
+int scan_list_advance(bt_file_list *l, size_t want, bt_error *err)
+{
+    seen_set *s = l->seen;
+    int rc = 0;
+    while (!rc && l->n < want && s) {
+        if (s->depth > 0) {
+            walk_frame *f = &s->stack[s->depth - 1];
+            if (f->i == f->n) {
+                frame_free(f);
+                s->depth--;
+                continue;
+            }
+            rc = walk_entry(l, err);
+        } else if (s->iq < s->nq) {
+            rc = list_queued(l, err);
+        } else {
+            break;
+        }
+    }
+    if (rc) {
+        /* the walk under way ends with it (the paths queued after it stay) */
+        while (s->depth > 0)
+            frame_free(&s->stack[--s->depth]);
+    }
+    return rc;
+}
+
+/* Checks path and queues it to be listed in its turn. */
+static int add_path(bt_file_list *l, const char *path, bt_error *err)
 {
     struct stat sb;
-    int rc, seen;
 
     if (strcmp(path, "-") == 0)
-        return list_push(l, "-", NULL) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+        return enqueue_path(l, "-", NULL, NULL) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
     if (stat(path, &sb) != 0)
         return bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
                             strerror(errno));
@@ -982,31 +1126,23 @@ int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err)
         /* a FIFO would block open() and a device never end: only stdin streams */
         return bt_error_set(err, BT_EINVAL,
                             "'%s': not a regular file or directory (pipe it to - instead)", path);
-    if ((seen = seen_check_add(l, &sb)) < 0)
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
-    if (S_ISDIR(sb.st_mode)) {
-        /* drop trailing slashes for tidy paths */
-        char *p;
-        size_t k;
-        if (seen)
-            return note_loop(l, path);
-        if (!(p = strdup(path)))
-            return bt_error_set(err, BT_ENOMEM, "out of memory");
-        k = strlen(p);
-        while (k > 1 && p[k - 1] == '/')
-            p[--k] = '\0';
-        rc = walk(l, p, 0, err);
-        free(p);
-        return rc;
-    }
-    /* a file named directly is read as asked, even twice; the walk skips it */
-    if ((rc = list_push(l, path, &sb)))
-        return bt_error_set(err, rc, "out of memory");
-    return 0;
+    return enqueue_path(l, path, &sb, NULL) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+}
+
+int bt_file_list_add_later(bt_file_list *l, const char *path, bt_error *err)
+{
+    return add_path(l, path, err);
+}
+
+int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err)
+{
+    int rc = add_path(l, path, err);
+    return rc ? rc : scan_list_advance(l, SIZE_MAX, err);
 }
 
 void bt_file_list_dispose(bt_file_list *l)
 {
+    seen_set *s;
     size_t i;
     if (!l)
         return;
@@ -1016,9 +1152,17 @@ void bt_file_list_dispose(bt_file_list *l)
     }
     free(l->v);
     free(l->warning);
-    if (l->seen) {
-        free(((seen_set *)l->seen)->v);
-        free(((seen_set *)l->seen)->first_loop);
+    if ((s = l->seen)) {
+        free(s->v);
+        free(s->first_loop);
+        for (i = 0; i < s->nq; i++) {
+            free(s->q[i].path);
+            free(s->q[i].error);
+        }
+        free(s->q);
+        while (s->depth > 0)
+            frame_free(&s->stack[--s->depth]);
+        free(s->stack);
     }
     free(l->seen);
     memset(l, 0, sizeof *l);

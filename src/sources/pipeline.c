@@ -297,6 +297,11 @@ int scan_worker_post(scan_worker *w, void *msg)
     return enqueue(w->p, b);
 }
 
+void scan_worker_oom(scan_worker *w)
+{
+    w->oom = 1;
+}
+
 int scan_worker_stopping(const scan_worker *w)
 {
     return atomic_load(&w->p->stop) || w->oom;
@@ -701,11 +706,35 @@ done:
 
 /* ---- the local file list as an input ---- */
 
+/* Files listed ahead of the readers when the list is walked as they go: enough that a
+ * worker rarely waits for the one walking, few enough that reading starts at once. */
+#define WALK_AHEAD 8
+
 typedef struct files_in {
-    const bt_file_list *l;
-    atomic_size_t next;
+    bt_file_list *l;
+    pthread_mutex_t mu; /* the list, next and the sums (the list grows while read) */
+    size_t next;        /* the next entry to read */
+    size_t summed;      /* entries whose sizes are in bytes_total */
     uint64_t bytes_total;
+    int walk_failed;
 } files_in;
+
+/* A walk error, posted by the worker that met it: the scan's result. */
+typedef struct walk_failure {
+    int code;
+    bt_error err;
+} walk_failure;
+
+static int files_on_message(void *ctx, void *msg, int live, bt_read_stats *st, bt_error *err)
+{
+    walk_failure *f = msg;
+    (void)ctx;
+    (void)st;
+    if (!live)
+        return 0;
+    *err = f->err;
+    return f->code;
+}
 
 typedef struct files_ws {
     bt_buf data;
@@ -769,26 +798,59 @@ static int read_local(bt_buf *b, const char *path, bt_error *err)
     return rc;
 }
 
+/* The entry to read next, copied (the list may grow and move meanwhile), listing more
+ * first when the list waits to be walked. 0: none left; -1: the walk failed (*fail). */
+static int files_take(files_in *fi, bt_file_info *info, walk_failure **fail)
+{
+    bt_file_list *l = fi->l;
+    int got = 0;
+    pthread_mutex_lock(&fi->mu);
+    if (!fi->walk_failed && fi->next + WALK_AHEAD / 2 >= l->n && scan_list_pending(l)) {
+        bt_error e = BT_ERROR_INIT;
+        int rc = scan_list_advance(l, fi->next + WALK_AHEAD, &e);
+        if (rc) {
+            fi->walk_failed = 1;
+            if ((*fail = malloc(sizeof **fail))) {
+                (*fail)->code = rc;
+                (*fail)->err = e;
+            }
+            got = -1;
+        }
+    }
+    if (!got && fi->next < l->n) {
+        *info = l->v[fi->next++];
+        got = 1;
+    }
+    pthread_mutex_unlock(&fi->mu);
+    return got;
+}
+
 static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
 {
     files_in *fi = ctx;
     files_ws *f = ws;
-    size_t i = atomic_fetch_add(&fi->next, 1);
-    const bt_file_info *info;
+    walk_failure *fail = NULL;
+    bt_file_info info;
+    int got = files_take(fi, &info, &fail);
 
-    (void)w;
-    if (i >= fi->l->n)
+    if (got < 0) {
+        if (!fail)
+            scan_worker_oom(w);
+        else
+            scan_worker_post(w, fail); /* (it marks out of memory itself) */
         return 0;
-    info = &fi->l->v[i];
+    }
+    if (!got)
+        return 0;
     bt_buf_clear(&f->data);
     bt_error_clear(&f->err);
-    it->name = info->path;
-    it->size = info->size;
-    it->mtime_ns = info->mtime_ns;
-    it->check_input = info->walked;
-    if (info->error)
-        it->error = info->error; /* could not be listed: reported as a failed input */
-    else if (read_local(&f->data, info->path, &f->err))
+    it->name = info.path;
+    it->size = info.size;
+    it->mtime_ns = info.mtime_ns;
+    it->check_input = info.walked;
+    if (info.error)
+        it->error = info.error; /* could not be listed: reported as a failed input */
+    else if (read_local(&f->data, info.path, &f->err))
         it->error = f->err.msg;
     it->data = f->data.data;
     it->len = f->data.len;
@@ -808,26 +870,27 @@ static void files_item_done(void *ctx, void *ws, scan_item *it)
 static void files_totals(void *ctx, uint64_t *files, uint64_t *bytes)
 {
     files_in *fi = ctx;
+    pthread_mutex_lock(&fi->mu);
+    for (; fi->summed < fi->l->n; fi->summed++)
+        fi->bytes_total += fi->l->v[fi->summed].size;
     *files = fi->l->n;
     *bytes = fi->bytes_total;
+    pthread_mutex_unlock(&fi->mu);
 }
 
-int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_error *err)
+int bt_scan_files(bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_error *err)
 {
     files_in fi;
     scan_input in;
-    int n;
-    size_t k;
+    int n, rc;
 
     memset(&fi, 0, sizeof fi);
     fi.l = l;
-    atomic_init(&fi.next, 0);
-    for (k = 0; k < l->n; k++)
-        fi.bytes_total += l->v[k].size;
+    pthread_mutex_init(&fi.mu, NULL);
     n = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
-    if ((size_t)n > l->n)
+    if ((size_t)n > l->n && !scan_list_pending(l))
         n = l->n ? (int)l->n : 1;
     memset(&in, 0, sizeof in);
     in.ctx = &fi;
@@ -841,6 +904,10 @@ int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *s
     in.worker_free = files_free;
     in.next = files_next;
     in.item_done = files_item_done;
+    in.on_message = files_on_message;
+    in.free_message = free;
     in.totals = files_totals;
-    return scan_run(&in, o, st, err);
+    rc = scan_run(&in, o, st, err);
+    pthread_mutex_destroy(&fi.mu);
+    return rc;
 }

@@ -61,8 +61,19 @@ int scan_worker_flush(scan_worker *w);
 /* Posts msg to the calling thread (waits while the queue is full). Returns 0 when the
  * scan was abandoned meanwhile: msg was then freed with free_message. */
 int scan_worker_post(scan_worker *w, void *msg);
+/* The worker ran out of memory: the scan ends with "out of memory while reading". */
+void scan_worker_oom(scan_worker *w);
 /* The scan is being abandoned: take no new item. */
 int scan_worker_stopping(const scan_worker *w);
+
+/* 1 while paths added to l wait to be listed (bt_file_list_add_later), 0 when l is
+ * complete. */
+int scan_list_pending(const bt_file_list *l);
+/* Lists what waits, in the order bt_file_list_add would have, until l->n >= want or
+ * nothing waits: walk steps, each listing at most one file. Returns the error
+ * bt_file_list_add would have (out of memory, directories nested too deeply); the walk
+ * under way is then dropped. Not thread-safe: one caller at a time. */
+int scan_list_advance(bt_file_list *l, size_t want, bt_error *err);
 
 void scan_add_stats(bt_read_stats *a, const bt_read_stats *d);
 int64_t scan_mono_ms(void);
