@@ -3,6 +3,7 @@
  * step as the scan's workers need files). */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -812,6 +813,7 @@ typedef struct seen_set {
     size_t nq, iq, capq;
     walk_frame *stack;
     size_t depth, capstack;
+    pthread_mutex_t *mu; /* scan_list_advance's */
 } seen_set;
 
 static char *fmt_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -868,34 +870,44 @@ static int seen_check_add(bt_file_list *l, const struct stat *sb)
     return 0;
 }
 
-static int list_push(bt_file_list *l, const char *path, const struct stat *sb)
+/* Appends an entry (sb: its stat, NULL for stdin or a failed entry with msg), under the
+ * list's mutex while a scan reads the list (scan_list_advance). */
+static int list_push(bt_file_list *l, const char *path, const struct stat *sb, int walked,
+                     const char *msg)
 {
+    seen_set *s = l->seen;
+    bt_file_info *e;
+    int rc = BT_ENOMEM;
+    if (s && s->mu)
+        pthread_mutex_lock(s->mu);
     if (l->n == l->alloc) {
         size_t n = l->alloc ? l->alloc * 2 : 64;
         bt_file_info *v = realloc(l->v, n * sizeof *v);
         if (!v)
-            return BT_ENOMEM;
+            goto done;
         l->v = v;
         l->alloc = n;
     }
-    l->v[l->n].path = strdup(path);
-    if (!l->v[l->n].path)
-        return BT_ENOMEM;
-    l->v[l->n].size = sb ? (uint64_t)sb->st_size : 0;
-    l->v[l->n].mtime_ns = sb ? (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec : 0;
-    l->v[l->n].walked = 0;
-    l->v[l->n].error = NULL;
+    e = &l->v[l->n];
+    memset(e, 0, sizeof *e);
+    if (!(e->path = strdup(path)) || (msg && !(e->error = strdup(msg)))) {
+        free(e->path);
+        goto done;
+    }
+    e->size = sb ? (uint64_t)sb->st_size : 0;
+    e->mtime_ns = sb ? (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec : 0;
+    e->walked = walked;
     l->n++;
-    return 0;
+    rc = 0;
+done:
+    if (s && s->mu)
+        pthread_mutex_unlock(s->mu);
+    return rc;
 }
 
 static int list_push_failed(bt_file_list *l, const char *path, const char *msg)
 {
-    if (list_push(l, path, NULL))
-        return BT_ENOMEM;
-    if (!(l->v[l->n - 1].error = strdup(msg)))
-        return BT_ENOMEM;
-    return 0;
+    return list_push(l, path, NULL, 0, msg);
 }
 
 int scan_list_pending(const bt_file_list *l)
@@ -1051,9 +1063,8 @@ static int walk_entry(bt_file_list *l, bt_error *err)
         return seen ? note_loop(l, path) : walk_enter(l, path, f->depth + 1, err);
     if (seen)
         return 0; /* the same file by another path */
-    if (list_push(l, path, &sb))
+    if (list_push(l, path, &sb, 1, NULL))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
-    l->v[l->n - 1].walked = 1;
     return 0;
 }
 
@@ -1067,7 +1078,7 @@ static int list_queued(bt_file_list *l, bt_error *err)
     if (e->error) {
         rc = list_push_failed(l, e->path, e->error);
     } else if (strcmp(e->path, "-") == 0 && !e->sb.st_mode) {
-        rc = list_push(l, "-", NULL);
+        rc = list_push(l, "-", NULL, 0, NULL);
     } else if ((seen = seen_check_add(l, &e->sb)) < 0) {
         rc = BT_ENOMEM;
     } else if (e->dir) {
@@ -1080,15 +1091,17 @@ static int list_queued(bt_file_list *l, bt_error *err)
         return walk_enter(l, e->path, 0, err);
     } else {
         /* a file named directly is read as asked, even twice; the walk skips it */
-        rc = list_push(l, e->path, &e->sb);
+        rc = list_push(l, e->path, &e->sb, 0, NULL);
     }
     return rc ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
 }
 
-int scan_list_advance(bt_file_list *l, size_t want, bt_error *err)
+int scan_list_advance(bt_file_list *l, size_t want, pthread_mutex_t *mu, bt_error *err)
 {
     seen_set *s = l->seen;
     int rc = 0;
+    if (s)
+        s->mu = mu;
     while (!rc && l->n < want && s) {
         if (s->depth > 0) {
             walk_frame *f = &s->stack[s->depth - 1];
@@ -1109,6 +1122,8 @@ int scan_list_advance(bt_file_list *l, size_t want, bt_error *err)
         while (s->depth > 0)
             frame_free(&s->stack[--s->depth]);
     }
+    if (s)
+        s->mu = NULL;
     return rc;
 }
 
@@ -1137,7 +1152,7 @@ int bt_file_list_add_later(bt_file_list *l, const char *path, bt_error *err)
 int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err)
 {
     int rc = add_path(l, path, err);
-    return rc ? rc : scan_list_advance(l, SIZE_MAX, err);
+    return rc ? rc : scan_list_advance(l, SIZE_MAX, NULL, err);
 }
 
 void bt_file_list_dispose(bt_file_list *l)

@@ -708,15 +708,16 @@ done:
 
 /* Files listed ahead of the readers when the list is walked as they go: enough that a
  * worker rarely waits for the one walking, few enough that reading starts at once. */
-#define WALK_AHEAD 8
+#define WALK_AHEAD 16
 
 typedef struct files_in {
     bt_file_list *l;
-    pthread_mutex_t mu; /* the list, next and the sums (the list grows while read) */
-    size_t next;        /* the next entry to read */
-    size_t summed;      /* entries whose sizes are in bytes_total */
+    pthread_mutex_t mu;      /* the list's entries, next and the sums */
+    pthread_mutex_t walk_mu; /* the walk: one worker steps it at a time */
+    size_t next;             /* the next entry to read */
+    size_t summed;           /* entries whose sizes are in bytes_total */
     uint64_t bytes_total;
-    int walk_failed;
+    atomic_int walking; /* entries wait to be listed (and the walk has not failed) */
 } files_in;
 
 /* A walk error, posted by the worker that met it: the scan's result. */
@@ -756,21 +757,19 @@ static void files_free(void *ctx, void *ws)
     free(f);
 }
 
-/* As bt_buf_read_file (the same messages) for a local path, in one read when the size
- * is known: no stdio buffer and no growth of b for every file. */
-static int read_local(bt_buf *b, const char *path, bt_error *err)
+/* As bt_buf_read_file (the same messages) for a local path listed as a regular file of
+ * size bytes: in one read, with no stdio buffer, no growth of b for every file and no
+ * fstat (a file that grew since it was listed is read to its end all the same). */
+static int read_local(bt_buf *b, const char *path, uint64_t size, bt_error *err)
 {
-    struct stat sb;
-    int fd, rc = 0, regular = 0;
+    int fd, rc = 0;
     if (strcmp(path, "-") == 0)
         return bt_buf_read_file(b, path, err);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
                             strerror(errno));
-    if (fstat(fd, &sb) == 0 && sb.st_size >= 0 && (uint64_t)sb.st_size < BT_BUF_DEFAULT_CAP) {
-        regular = S_ISREG(sb.st_mode);
-        rc = bt_buf_reserve(b, (size_t)sb.st_size + 1);
-    }
+    if (size < BT_BUF_DEFAULT_CAP)
+        rc = bt_buf_reserve(b, (size_t)size + 1); /* room past the end: a short read ends it */
     for (;;) {
         ssize_t n;
         size_t want;
@@ -791,38 +790,59 @@ static int read_local(bt_buf *b, const char *path, bt_error *err)
         }
         b->len += (size_t)n;
         b->data[b->len] = '\0';
-        if (n == 0 || (regular && (size_t)n < want))
+        if (n == 0 || (size_t)n < want)
             break; /* a short read of a regular file is its end */
     }
     close(fd);
     return rc;
 }
 
-/* The entry to read next, copied (the list may grow and move meanwhile), listing more
- * first when the list waits to be walked. 0: none left; -1: the walk failed (*fail). */
+/* One worker's walk steps, listing up to WALK_AHEAD entries past the next to read.
+ * Called holding walk_mu. */
+static int files_walk(files_in *fi, walk_failure **fail)
+{
+    bt_error e = BT_ERROR_INIT;
+    size_t want;
+    int rc;
+    pthread_mutex_lock(&fi->mu);
+    want = fi->next + WALK_AHEAD;
+    pthread_mutex_unlock(&fi->mu);
+    rc = scan_list_advance(fi->l, want, &fi->mu, &e);
+    if (rc && (*fail = malloc(sizeof **fail))) {
+        (*fail)->code = rc;
+        (*fail)->err = e;
+    }
+    atomic_store(&fi->walking, !rc && scan_list_pending(fi->l));
+    return rc;
+}
+
+/* The entry to read next, copied (the list may grow and move meanwhile). While the
+ * list waits to be walked, a worker lists more first: when it has no entry to read,
+ * waiting for another that walks; when few are left, unless another walks. 0: none
+ * left; -1: the walk failed (*fail). */
 static int files_take(files_in *fi, bt_file_info *info, walk_failure **fail)
 {
-    bt_file_list *l = fi->l;
-    int got = 0;
-    pthread_mutex_lock(&fi->mu);
-    if (!fi->walk_failed && fi->next + WALK_AHEAD / 2 >= l->n && scan_list_pending(l)) {
-        bt_error e = BT_ERROR_INIT;
-        int rc = scan_list_advance(l, fi->next + WALK_AHEAD, &e);
-        if (rc) {
-            fi->walk_failed = 1;
-            if ((*fail = malloc(sizeof **fail))) {
-                (*fail)->code = rc;
-                (*fail)->err = e;
-            }
-            got = -1;
+    for (;;) {
+        int got = 0, low;
+        pthread_mutex_lock(&fi->mu);
+        if (fi->next < fi->l->n) {
+            *info = fi->l->v[fi->next++];
+            got = 1;
         }
+        low = fi->next + WALK_AHEAD / 2 >= fi->l->n;
+        pthread_mutex_unlock(&fi->mu);
+        if (!low || !atomic_load(&fi->walking))
+            return got;
+        if (got ? pthread_mutex_trylock(&fi->walk_mu) != 0 : pthread_mutex_lock(&fi->walk_mu) != 0)
+            return got;
+        if (atomic_load(&fi->walking) && files_walk(fi, fail)) {
+            pthread_mutex_unlock(&fi->walk_mu);
+            return -1;
+        }
+        pthread_mutex_unlock(&fi->walk_mu);
+        if (got)
+            return 1;
     }
-    if (!got && fi->next < l->n) {
-        *info = l->v[fi->next++];
-        got = 1;
-    }
-    pthread_mutex_unlock(&fi->mu);
-    return got;
 }
 
 static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
@@ -830,7 +850,7 @@ static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
     files_in *fi = ctx;
     files_ws *f = ws;
     walk_failure *fail = NULL;
-    bt_file_info info;
+    bt_file_info info = {0};
     int got = files_take(fi, &info, &fail);
 
     if (got < 0) {
@@ -850,7 +870,7 @@ static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
     it->check_input = info.walked;
     if (info.error)
         it->error = info.error; /* could not be listed: reported as a failed input */
-    else if (read_local(&f->data, info.path, &f->err))
+    else if (read_local(&f->data, info.path, info.size, &f->err))
         it->error = f->err.msg;
     it->data = f->data.data;
     it->len = f->data.len;
@@ -887,6 +907,8 @@ int bt_scan_files(bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_
     memset(&fi, 0, sizeof fi);
     fi.l = l;
     pthread_mutex_init(&fi.mu, NULL);
+    pthread_mutex_init(&fi.walk_mu, NULL);
+    atomic_init(&fi.walking, scan_list_pending(l));
     n = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
@@ -909,5 +931,6 @@ int bt_scan_files(bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_
     in.totals = files_totals;
     rc = scan_run(&in, o, st, err);
     pthread_mutex_destroy(&fi.mu);
+    pthread_mutex_destroy(&fi.walk_mu);
     return rc;
 }

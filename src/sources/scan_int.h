@@ -7,6 +7,7 @@
 #ifndef BT_SCAN_INT_H
 #define BT_SCAN_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,10 +71,11 @@ int scan_worker_stopping(const scan_worker *w);
  * complete. */
 int scan_list_pending(const bt_file_list *l);
 /* Lists what waits, in the order bt_file_list_add would have, until l->n >= want or
- * nothing waits: walk steps, each listing at most one file. Returns the error
- * bt_file_list_add would have (out of memory, directories nested too deeply); the walk
- * under way is then dropped. Not thread-safe: one caller at a time. */
-int scan_list_advance(bt_file_list *l, size_t want, bt_error *err);
+ * nothing waits: walk steps, each listing at most one file. Each change of l's entries
+ * is made holding mu (when not NULL), so that others may read the entries under mu
+ * meanwhile. Returns the error bt_file_list_add would have (out of memory, directories
+ * nested too deeply); the walk under way is then dropped. One caller at a time. */
+int scan_list_advance(bt_file_list *l, size_t want, pthread_mutex_t *mu, bt_error *err);
 
 void scan_add_stats(bt_read_stats *a, const bt_read_stats *d);
 int64_t scan_mono_ms(void);
