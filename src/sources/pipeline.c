@@ -918,8 +918,13 @@ int bt_scan_files(bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_
     in.ctx = &fi;
     in.nworkers = n;
     in.batch_events = 2048;
-    in.batch_bytes = 2u << 20;
-    in.arena_size = 1 << 20;
+    /* a consumer that stores (prepare) wants big batches; one that collects or prints
+     * is served as well by small ones, whose memory the batch pool then recycles while
+     * it is still in cache and mapped, instead of touching fresh pages for every batch */
+    in.batch_bytes = o->prepare ? 2u << 20 : 256u << 10;
+    /* (one chunk holds a small batch whole, its last record included: the chunk that
+     * bt_arena_reset keeps is the one the batch touched) */
+    in.arena_size = o->prepare ? 1u << 20 : 384u << 10;
     in.scratch_size = 1 << 20;
     in.max_queued = (size_t)n + 1;
     in.worker_init = files_init;
