@@ -238,7 +238,7 @@ static size_t record_end(const char *d, size_t i, size_t len)
 
 /* memmem, 16 positions at a time where SSE2 is there: the needle's first and last bytes
  * compared at once, memcmp only where both agree (Wojciech Mula's "generic SIMD"). */
-static const char *find_bytes(const char *h, size_t hn, const char *nd, size_t n)
+static const char *find_bytes_base(const char *h, size_t hn, const char *nd, size_t n)
 {
 #if defined(__SSE2__)
     if (n >= 2 && hn >= n + 15) {
@@ -263,6 +263,42 @@ static const char *find_bytes(const char *h, size_t hn, const char *nd, size_t n
 #endif
     return memmem(h, hn, nd, n);
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* As find_bytes_base, 32 positions at a time with AVX2. */
+static __attribute__((target("avx2"))) const char *find_bytes_avx2(const char *h, size_t hn,
+                                                                   const char *nd, size_t n)
+{
+    if (n >= 2 && hn >= n + 31) {
+        const __m256i first = _mm256_set1_epi8(nd[0]), last = _mm256_set1_epi8(nd[n - 1]);
+        size_t i;
+        for (i = 0; i + n - 1 + 32 <= hn; i += 32) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(h + i));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(h + i + n - 1));
+            unsigned m = (unsigned)_mm256_movemask_epi8(
+                _mm256_and_si256(_mm256_cmpeq_epi8(a, first), _mm256_cmpeq_epi8(b, last)));
+            while (m) {
+                unsigned b0 = (unsigned)__builtin_ctz(m);
+                if (memcmp(h + i + b0 + 1, nd + 1, n - 2) == 0)
+                    return h + i + b0;
+                m &= m - 1;
+            }
+        }
+        /* the last positions, fewer than 32 */
+        h += i;
+        hn -= i;
+    }
+    return find_bytes_base(h, hn, nd, n);
+}
+
+static const char *find_bytes(const char *h, size_t hn, const char *nd, size_t n)
+{
+    return __builtin_cpu_supports("avx2") ? find_bytes_avx2(h, hn, nd, n)
+                                          : find_bytes_base(h, hn, nd, n);
+}
+#else
+#define find_bytes find_bytes_base
+#endif
 
 /* True when the needle occurs within d[from..to). */
 static int needle_in(reader *r, needle *nd, size_t from, size_t to)
