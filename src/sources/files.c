@@ -236,58 +236,46 @@ static size_t record_end(const char *d, size_t i, size_t len)
 #define record_end record_end_base
 #endif
 
-/* memmem, 16 positions at a time where SSE2 is there: the needle's first and last bytes
- * compared at once, memcmp only where both agree (Wojciech Mula's "generic SIMD"). */
+/* memmem, W positions at a time with W-byte vectors: the needle's first and last bytes
+ * compared at once, memcmp only where both agree (Wojciech Mula's "generic SIMD"); h
+ * and hn are left at the last positions, fewer than W. Written once, for each
+ * instruction set. */
+#define FIND_BYTES_SIMD(W, VEC, LOAD, SET1, CMPEQ, AND, MOVEMASK)                                  \
+    if (n >= 2 && hn >= n + (W)-1) {                                                               \
+        const VEC first = SET1(nd[0]), last = SET1(nd[n - 1]);                                     \
+        size_t i;                                                                                  \
+        for (i = 0; i + n - 1 + (W) <= hn; i += (W)) {                                             \
+            VEC a = LOAD((const VEC *)(const void *)(h + i));                                      \
+            VEC b = LOAD((const VEC *)(const void *)(h + i + n - 1));                              \
+            unsigned m = (unsigned)MOVEMASK(AND(CMPEQ(a, first), CMPEQ(b, last)));                 \
+            while (m) {                                                                            \
+                unsigned b0 = (unsigned)__builtin_ctz(m);                                          \
+                if (memcmp(h + i + b0 + 1, nd + 1, n - 2) == 0)                                    \
+                    return h + i + b0;                                                             \
+                m &= m - 1;                                                                        \
+            }                                                                                      \
+        }                                                                                          \
+        h += i;                                                                                    \
+        hn -= i;                                                                                   \
+    }
+
+/* memmem, 16 positions at a time where SSE2 is there. */
 static const char *find_bytes_base(const char *h, size_t hn, const char *nd, size_t n)
 {
 #if defined(__SSE2__)
-    if (n >= 2 && hn >= n + 15) {
-        const __m128i first = _mm_set1_epi8(nd[0]), last = _mm_set1_epi8(nd[n - 1]);
-        size_t i;
-        for (i = 0; i + n - 1 + 16 <= hn; i += 16) {
-            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
-            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(h + i + n - 1));
-            unsigned m = (unsigned)_mm_movemask_epi8(
-                _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
-            while (m) {
-                unsigned b0 = (unsigned)__builtin_ctz(m);
-                if (memcmp(h + i + b0 + 1, nd + 1, n - 2) == 0)
-                    return h + i + b0;
-                m &= m - 1;
-            }
-        }
-        /* the last positions, fewer than 16 */
-        h += i;
-        hn -= i;
-    }
+    FIND_BYTES_SIMD(16, __m128i, _mm_loadu_si128, _mm_set1_epi8, _mm_cmpeq_epi8, _mm_and_si128,
+                    _mm_movemask_epi8)
 #endif
     return memmem(h, hn, nd, n);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-/* As find_bytes_base, 32 positions at a time with AVX2. */
+/* 32 positions at a time with AVX2, the rest as find_bytes_base. */
 static __attribute__((target("avx2"))) const char *find_bytes_avx2(const char *h, size_t hn,
                                                                    const char *nd, size_t n)
 {
-    if (n >= 2 && hn >= n + 31) {
-        const __m256i first = _mm256_set1_epi8(nd[0]), last = _mm256_set1_epi8(nd[n - 1]);
-        size_t i;
-        for (i = 0; i + n - 1 + 32 <= hn; i += 32) {
-            __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(h + i));
-            __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(h + i + n - 1));
-            unsigned m = (unsigned)_mm256_movemask_epi8(
-                _mm256_and_si256(_mm256_cmpeq_epi8(a, first), _mm256_cmpeq_epi8(b, last)));
-            while (m) {
-                unsigned b0 = (unsigned)__builtin_ctz(m);
-                if (memcmp(h + i + b0 + 1, nd + 1, n - 2) == 0)
-                    return h + i + b0;
-                m &= m - 1;
-            }
-        }
-        /* the last positions, fewer than 32 */
-        h += i;
-        hn -= i;
-    }
+    FIND_BYTES_SIMD(32, __m256i, _mm256_loadu_si256, _mm256_set1_epi8, _mm256_cmpeq_epi8,
+                    _mm256_and_si256, _mm256_movemask_epi8)
     return find_bytes_base(h, hn, nd, n);
 }
 
@@ -920,6 +908,19 @@ static char *fmt_alloc(const char *fmt, ...)
     return out;
 }
 
+/* Makes room for one more element in v (n used of cap), or runs fail. */
+#define GROW_OR(v, n, cap, first, fail)                                                            \
+    do {                                                                                           \
+        if ((n) == (cap)) {                                                                        \
+            size_t nc_ = (cap) ? (cap)*2 : (first);                                                \
+            void *nv_ = realloc((v), nc_ * sizeof *(v));                                           \
+            if (!nv_)                                                                              \
+                fail;                                                                              \
+            (v) = nv_;                                                                             \
+            (cap) = nc_;                                                                           \
+        }                                                                                          \
+    } while (0)
+
 static seen_set *list_state(bt_file_list *l)
 {
     if (!l->seen)
@@ -978,14 +979,7 @@ static int list_push(bt_file_list *l, const char *path, const struct stat *sb, i
     int rc = BT_ENOMEM;
     if (s && s->mu)
         pthread_mutex_lock(s->mu);
-    if (l->n == l->alloc) {
-        size_t n = l->alloc ? l->alloc * 2 : 64;
-        bt_file_info *v = realloc(l->v, n * sizeof *v);
-        if (!v)
-            goto done;
-        l->v = v;
-        l->alloc = n;
-    }
+    GROW_OR(l->v, l->n, l->alloc, 64, goto done);
     e = &l->v[l->n];
     memset(e, 0, sizeof *e);
     if (!(e->path = strdup(path)) || (msg && !(e->error = strdup(msg)))) {
@@ -1022,14 +1016,7 @@ static int enqueue_path(bt_file_list *l, const char *path, const struct stat *sb
     pending *e;
     if (!s)
         return BT_ENOMEM;
-    if (s->nq == s->capq) {
-        size_t n = s->capq ? s->capq * 2 : 8;
-        pending *v = realloc(s->q, n * sizeof *v);
-        if (!v)
-            return BT_ENOMEM;
-        s->q = v;
-        s->capq = n;
-    }
+    GROW_OR(s->q, s->nq, s->capq, 8, return BT_ENOMEM);
     e = &s->q[s->nq];
     memset(e, 0, sizeof *e);
     if (sb) {
@@ -1113,13 +1100,7 @@ static int walk_enter(bt_file_list *l, const char *dir, int depth, bt_error *err
     while ((de = readdir(f.d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (f.n == alloc) {
-            char **nn;
-            alloc = alloc ? alloc * 2 : 64;
-            if (!(nn = realloc(f.names, alloc * sizeof *nn)))
-                goto oom;
-            f.names = nn;
-        }
+        GROW_OR(f.names, f.n, alloc, 64, goto oom);
         if (!(f.names[f.n] = malloc(strlen(dir) + strlen(de->d_name) + 2)))
             goto oom;
         sprintf(f.names[f.n], "%s/%s", dir, de->d_name);
@@ -1127,14 +1108,7 @@ static int walk_enter(bt_file_list *l, const char *dir, int depth, bt_error *err
     }
     if (f.n > 1) /* names is NULL for an empty directory */
         qsort(f.names, f.n, sizeof *f.names, cmp_names);
-    if (s->depth == s->capstack) {
-        size_t n = s->capstack ? s->capstack * 2 : 8;
-        walk_frame *v = realloc(s->stack, n * sizeof *v);
-        if (!v)
-            goto oom;
-        s->stack = v;
-        s->capstack = n;
-    }
+    GROW_OR(s->stack, s->depth, s->capstack, 8, goto oom);
     s->stack[s->depth++] = f;
     return 0;
 oom:
