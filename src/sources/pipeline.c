@@ -740,32 +740,64 @@ static int files_on_message(void *ctx, void *msg, int live, bt_read_stats *st, b
 typedef struct files_ws {
     bt_buf data;
     bt_error err;
+    /* the directory of the last file read, open: its next files are opened relative to
+     * it, without resolving the whole path again (files of one directory come in a run) */
+    int dir_fd;
+    size_t dir_len;
+    char dir[4096];
 } files_ws;
 
 static int files_init(void *ctx, void **ws, bt_error *err)
 {
+    files_ws *f = calloc(1, sizeof(files_ws));
     (void)ctx;
-    *ws = calloc(1, sizeof(files_ws));
-    return *ws ? 0 : bt_error_set(err, BT_ENOMEM, "out of memory");
+    if (!f)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    f->dir_fd = -1;
+    *ws = f;
+    return 0;
 }
 
 static void files_free(void *ctx, void *ws)
 {
     files_ws *f = ws;
     (void)ctx;
+    if (f->dir_fd >= 0)
+        close(f->dir_fd);
     bt_buf_dispose(&f->data);
     free(f);
+}
+
+/* Opens path for reading, relative to its directory when that is the last one's. */
+static int open_in_dir(files_ws *f, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (!slash || n == 0 || n >= sizeof f->dir)
+        return open(path, O_RDONLY | O_CLOEXEC);
+    if (f->dir_fd < 0 || n != f->dir_len || memcmp(f->dir, path, n) != 0) {
+        if (f->dir_fd >= 0)
+            close(f->dir_fd);
+        memcpy(f->dir, path, n);
+        f->dir[n] = '\0';
+        f->dir_len = n;
+        if ((f->dir_fd = open(f->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+            return open(path, O_RDONLY | O_CLOEXEC);
+    }
+    return openat(f->dir_fd, slash + 1, O_RDONLY | O_CLOEXEC);
 }
 
 /* As bt_buf_read_file (the same messages) for a local path listed as a regular file of
  * size bytes: in one read, with no stdio buffer, no growth of b for every file and no
  * fstat (a file that grew since it was listed is read to its end all the same). */
-static int read_local(bt_buf *b, const char *path, uint64_t size, bt_error *err)
+static int read_local(files_ws *f, const char *path, uint64_t size)
 {
+    bt_buf *b = &f->data;
+    bt_error *err = &f->err;
     int fd, rc = 0;
     if (strcmp(path, "-") == 0)
         return bt_buf_read_file(b, path, err);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    if ((fd = open_in_dir(f, path)) < 0)
         return bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
                             strerror(errno));
     if (size < BT_BUF_DEFAULT_CAP)
@@ -870,7 +902,7 @@ static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
     it->check_input = info.walked;
     if (info.error)
         it->error = info.error; /* could not be listed: reported as a failed input */
-    else if (read_local(&f->data, info.path, info.size, &f->err))
+    else if (read_local(f, info.path, info.size))
         it->error = f->err.msg;
     it->data = f->data.data;
     it->len = f->data.len;
