@@ -1,9 +1,9 @@
 /* pipeline.c - the one parallel scan pipeline, generic over its input (scan_int.h):
  * worker threads take items from the input (a local file list here, walked by the
  * workers as they need files; an S3 listing in s3.c), decompress, parse and filter them
- * into batches; the calling thread consumes
- * the batches (store writes, result collection). Memory is bounded by the batch size
- * and the queue length, not by the input. */
+ * into batches; the calling thread consumes the batches (store writes, result
+ * collection). Memory is bounded by the batch size and the queue length, not by the
+ * input. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
