@@ -167,6 +167,14 @@ typedef struct bt_file_list {
  * that is neither a regular file nor a directory (a FIFO, a device) is refused (BT_EINVAL): stdin
  * is "-". Returns BT_ENOTFOUND / BT_EIO / BT_EINVAL for path itself. */
 int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err);
+/* As bt_file_list_add, with the same checks and errors for path itself, but the listing
+ * - the walk of a directory - is left to bt_scan_files, whose workers list files as they
+ * need them, so reading starts at once instead of after the whole walk. Until then
+ * l->n does not count what path lists (nor anything added after it). The scan appends
+ * to l what bt_file_list_add would have, in the same order, and sets l->warning and
+ * l->loops; a walk error bt_file_list_add would have returned (out of memory,
+ * directories nested too deeply) stops the scan and is its result. */
+int bt_file_list_add_later(bt_file_list *l, const char *path, bt_error *err);
 /* Records path as a failed entry with err->msg (the scan reports it, the rest is read):
  * for a caller that goes on after bt_file_list_add failed for one of several paths. */
 int bt_file_list_add_failed(bt_file_list *l, const char *path, const bt_error *e);
@@ -233,11 +241,11 @@ typedef struct bt_scan_opts {
                    struct bt_buf *note);
 } bt_scan_opts;
 
-/* Reads all files of l in parallel. stats accumulate into st. Returns 0, or the first
- * non-zero value of on_batch, or an error. File-level errors are reported through
- * on_file_error and counted, and do not stop the scan. */
-int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st,
-                  bt_error *err);
+/* Reads all files of l in parallel, listing first what waits to be listed
+ * (bt_file_list_add_later: l grows as the workers need files). stats accumulate into
+ * st. Returns 0, or the first non-zero value of on_batch, or an error. File-level
+ * errors are reported through on_file_error and counted, and do not stop the scan. */
+int bt_scan_files(bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_error *err);
 
 #ifdef __cplusplus
 }

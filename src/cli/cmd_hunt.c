@@ -122,7 +122,7 @@ static void on_file_error(void *ctx, const char *path, const bt_error *err)
 }
 
 /* One pass over every --from source; f selects (NULL = everything). */
-static int scan_pass(hunt *s, const bt_file_list *l, const bt_filter *f, bt_read_stats *st)
+static int scan_pass(hunt *s, bt_file_list *l, const bt_filter *f, bt_read_stats *st)
 {
     bt_scan_opts so;
     int i, rc;

@@ -209,7 +209,7 @@ static int scan_files(search *s)
     bt_file_list l = {0};
     bt_read_stats st;
     bt_scan_opts so;
-    size_t i, nurls = 0;
+    size_t i, nurls = 0, nlocal = 0;
     int code = EXIT_OK, rc;
 
     memset(&st, 0, sizeof st);
@@ -220,7 +220,7 @@ static int scan_files(search *s)
                 goto done;
             }
             nurls++;
-        } else if (bt_file_list_add(&l, s->from[i], &s->err) &&
+        } else if (++nlocal && bt_file_list_add_later(&l, s->from[i], &s->err) &&
                    (s->err.code == BT_ENOMEM || bt_file_list_add_failed(&l, s->from[i], &s->err) ||
                     s->nfrom == 1)) {
             /* beside other paths a missing one is reported by the scan, the rest read */
@@ -229,8 +229,6 @@ static int scan_files(search *s)
                                          : EXIT_ERROR);
             goto done;
         }
-    if (l.warning)
-        cli_warn("%s", l.warning);
     s->arena = bt_arena_new(1 << 20, 0);
     if (!s->arena) {
         cli_err("out of memory");
@@ -245,7 +243,10 @@ static int scan_files(search *s)
     so.max_record = s->max_record;
     so.dedup = 1; /* duplicate deliveries dropped as the store drops them */
     so.ctx = s;
-    rc = l.n || !nurls ? bt_scan_files(&l, &so, &st, &s->err) : 0;
+    /* the directories are walked as the scan reads (its warning said once it is done) */
+    rc = nlocal || !nurls ? bt_scan_files(&l, &so, &st, &s->err) : 0;
+    if (l.warning)
+        cli_warn("%s", l.warning);
     for (i = 0; !rc && i < (size_t)s->nfrom; i++)
         if (cli_is_s3_url(s->from[i]))
             rc = cli_s3_scan(&s->s3, s->from[i], &s->c.filter, &so, NULL, NULL, &st, &s->err);

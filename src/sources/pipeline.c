@@ -1,8 +1,9 @@
 /* pipeline.c - the one parallel scan pipeline, generic over its input (scan_int.h):
- * worker threads take items from the input (a local file list here, an S3 listing in
- * s3.c), decompress, parse and filter them into batches; the calling thread consumes
- * the batches (store writes, result collection). Memory is bounded by the batch size
- * and the queue length, not by the input. */
+ * worker threads take items from the input (a local file list here, walked by the
+ * workers as they need files; an S3 listing in s3.c), decompress, parse and filter them
+ * into batches; the calling thread consumes the batches (store writes, result
+ * collection). Memory is bounded by the batch size and the queue length, not by the
+ * input. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -295,6 +296,11 @@ int scan_worker_post(scan_worker *w, void *msg)
     }
     b->msg = msg;
     return enqueue(w->p, b);
+}
+
+void scan_worker_oom(scan_worker *w)
+{
+    w->oom = 1;
 }
 
 int scan_worker_stopping(const scan_worker *w)
@@ -701,47 +707,102 @@ done:
 
 /* ---- the local file list as an input ---- */
 
+/* Files listed ahead of the readers when the list is walked as they go: enough that a
+ * worker rarely waits for the one walking, few enough that reading starts at once. */
+#define WALK_AHEAD 16
+
 typedef struct files_in {
-    const bt_file_list *l;
-    atomic_size_t next;
+    bt_file_list *l;
+    pthread_mutex_t mu;      /* the list's entries, next and the sums */
+    pthread_mutex_t walk_mu; /* the walk: one worker steps it at a time */
+    size_t next;             /* the next entry to read */
+    size_t summed;           /* entries whose sizes are in bytes_total */
     uint64_t bytes_total;
+    atomic_int walking; /* entries wait to be listed (and the walk has not failed) */
 } files_in;
+
+/* A walk error, posted by the worker that met it: the scan's result. */
+typedef struct walk_failure {
+    int code;
+    bt_error err;
+} walk_failure;
+
+static int files_on_message(void *ctx, void *msg, int live, bt_read_stats *st, bt_error *err)
+{
+    walk_failure *f = msg;
+    (void)ctx;
+    (void)st;
+    if (!live)
+        return 0;
+    *err = f->err;
+    return f->code;
+}
 
 typedef struct files_ws {
     bt_buf data;
     bt_error err;
+    /* the directory of the last file read, open: its next files are opened relative to
+     * it, without resolving the whole path again (files of one directory come in a run) */
+    int dir_fd;
+    size_t dir_len;
+    char dir[4096];
 } files_ws;
 
 static int files_init(void *ctx, void **ws, bt_error *err)
 {
+    files_ws *f = calloc(1, sizeof(files_ws));
     (void)ctx;
-    *ws = calloc(1, sizeof(files_ws));
-    return *ws ? 0 : bt_error_set(err, BT_ENOMEM, "out of memory");
+    if (!f)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    f->dir_fd = -1;
+    *ws = f;
+    return 0;
 }
 
 static void files_free(void *ctx, void *ws)
 {
     files_ws *f = ws;
     (void)ctx;
+    if (f->dir_fd >= 0)
+        close(f->dir_fd);
     bt_buf_dispose(&f->data);
     free(f);
 }
 
-/* As bt_buf_read_file (the same messages) for a local path, in one read when the size
- * is known: no stdio buffer and no growth of b for every file. */
-static int read_local(bt_buf *b, const char *path, bt_error *err)
+/* Opens path for reading, relative to its directory when that is the last one's. */
+static int open_in_dir(files_ws *f, const char *path)
 {
-    struct stat sb;
-    int fd, rc = 0, regular = 0;
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (!slash || n == 0 || n >= sizeof f->dir)
+        return open(path, O_RDONLY | O_CLOEXEC);
+    if (f->dir_fd < 0 || n != f->dir_len || memcmp(f->dir, path, n) != 0) {
+        if (f->dir_fd >= 0)
+            close(f->dir_fd);
+        memcpy(f->dir, path, n);
+        f->dir[n] = '\0';
+        f->dir_len = n;
+        if ((f->dir_fd = open(f->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+            return open(path, O_RDONLY | O_CLOEXEC);
+    }
+    return openat(f->dir_fd, slash + 1, O_RDONLY | O_CLOEXEC);
+}
+
+/* As bt_buf_read_file (the same messages) for a local path listed as a regular file of
+ * size bytes: in one read, with no stdio buffer, no growth of b for every file and no
+ * fstat (a file that grew since it was listed is read to its end all the same). */
+static int read_local(files_ws *f, const char *path, uint64_t size)
+{
+    bt_buf *b = &f->data;
+    bt_error *err = &f->err;
+    int fd, rc = 0;
     if (strcmp(path, "-") == 0)
         return bt_buf_read_file(b, path, err);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    if ((fd = open_in_dir(f, path)) < 0)
         return bt_error_set(err, errno == ENOENT ? BT_ENOTFOUND : BT_EIO, "'%s': %s", path,
                             strerror(errno));
-    if (fstat(fd, &sb) == 0 && sb.st_size >= 0 && (uint64_t)sb.st_size < BT_BUF_DEFAULT_CAP) {
-        regular = S_ISREG(sb.st_mode);
-        rc = bt_buf_reserve(b, (size_t)sb.st_size + 1);
-    }
+    if (size < BT_BUF_DEFAULT_CAP)
+        rc = bt_buf_reserve(b, (size_t)size + 1); /* room past the end: a short read ends it */
     for (;;) {
         ssize_t n;
         size_t want;
@@ -762,33 +823,87 @@ static int read_local(bt_buf *b, const char *path, bt_error *err)
         }
         b->len += (size_t)n;
         b->data[b->len] = '\0';
-        if (n == 0 || (regular && (size_t)n < want))
+        if (n == 0 || (size_t)n < want)
             break; /* a short read of a regular file is its end */
     }
     close(fd);
     return rc;
 }
 
+/* One worker's walk steps, listing up to WALK_AHEAD entries past the next to read.
+ * Called holding walk_mu. */
+static int files_walk(files_in *fi, walk_failure **fail)
+{
+    bt_error e = BT_ERROR_INIT;
+    size_t want;
+    int rc;
+    pthread_mutex_lock(&fi->mu);
+    want = fi->next + WALK_AHEAD;
+    pthread_mutex_unlock(&fi->mu);
+    rc = scan_list_advance(fi->l, want, &fi->mu, &e);
+    if (rc && (*fail = malloc(sizeof **fail))) {
+        (*fail)->code = rc;
+        (*fail)->err = e;
+    }
+    atomic_store(&fi->walking, !rc && scan_list_pending(fi->l));
+    return rc;
+}
+
+/* The entry to read next, copied (the list may grow and move meanwhile). While the
+ * list waits to be walked, a worker lists more first: when it has no entry to read,
+ * waiting for another that walks; when few are left, unless another walks. 0: none
+ * left; -1: the walk failed (*fail). */
+static int files_take(files_in *fi, bt_file_info *info, walk_failure **fail)
+{
+    for (;;) {
+        int got = 0, low;
+        pthread_mutex_lock(&fi->mu);
+        if (fi->next < fi->l->n) {
+            *info = fi->l->v[fi->next++];
+            got = 1;
+        }
+        low = fi->next + WALK_AHEAD / 2 >= fi->l->n;
+        pthread_mutex_unlock(&fi->mu);
+        if (!low || !atomic_load(&fi->walking))
+            return got;
+        if (got ? pthread_mutex_trylock(&fi->walk_mu) != 0 : pthread_mutex_lock(&fi->walk_mu) != 0)
+            return got;
+        if (atomic_load(&fi->walking) && files_walk(fi, fail)) {
+            pthread_mutex_unlock(&fi->walk_mu);
+            return -1;
+        }
+        pthread_mutex_unlock(&fi->walk_mu);
+        if (got)
+            return 1;
+    }
+}
+
 static int files_next(void *ctx, void *ws, scan_worker *w, scan_item *it)
 {
     files_in *fi = ctx;
     files_ws *f = ws;
-    size_t i = atomic_fetch_add(&fi->next, 1);
-    const bt_file_info *info;
+    walk_failure *fail = NULL;
+    bt_file_info info = {0};
+    int got = files_take(fi, &info, &fail);
 
-    (void)w;
-    if (i >= fi->l->n)
+    if (got < 0) {
+        if (!fail)
+            scan_worker_oom(w);
+        else
+            scan_worker_post(w, fail); /* (it marks out of memory itself) */
         return 0;
-    info = &fi->l->v[i];
+    }
+    if (!got)
+        return 0;
     bt_buf_clear(&f->data);
     bt_error_clear(&f->err);
-    it->name = info->path;
-    it->size = info->size;
-    it->mtime_ns = info->mtime_ns;
-    it->check_input = info->walked;
-    if (info->error)
-        it->error = info->error; /* could not be listed: reported as a failed input */
-    else if (read_local(&f->data, info->path, &f->err))
+    it->name = info.path;
+    it->size = info.size;
+    it->mtime_ns = info.mtime_ns;
+    it->check_input = info.walked;
+    if (info.error)
+        it->error = info.error; /* could not be listed: reported as a failed input */
+    else if (read_local(f, info.path, info.size))
         it->error = f->err.msg;
     it->data = f->data.data;
     it->len = f->data.len;
@@ -808,39 +923,52 @@ static void files_item_done(void *ctx, void *ws, scan_item *it)
 static void files_totals(void *ctx, uint64_t *files, uint64_t *bytes)
 {
     files_in *fi = ctx;
+    pthread_mutex_lock(&fi->mu);
+    for (; fi->summed < fi->l->n; fi->summed++)
+        fi->bytes_total += fi->l->v[fi->summed].size;
     *files = fi->l->n;
     *bytes = fi->bytes_total;
+    pthread_mutex_unlock(&fi->mu);
 }
 
-int bt_scan_files(const bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_error *err)
+int bt_scan_files(bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_error *err)
 {
     files_in fi;
     scan_input in;
-    int n;
-    size_t k;
+    int n, rc;
 
     memset(&fi, 0, sizeof fi);
     fi.l = l;
-    atomic_init(&fi.next, 0);
-    for (k = 0; k < l->n; k++)
-        fi.bytes_total += l->v[k].size;
+    pthread_mutex_init(&fi.mu, NULL);
+    pthread_mutex_init(&fi.walk_mu, NULL);
+    atomic_init(&fi.walking, scan_list_pending(l));
     n = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
-    if ((size_t)n > l->n)
+    if ((size_t)n > l->n && !scan_list_pending(l))
         n = l->n ? (int)l->n : 1;
     memset(&in, 0, sizeof in);
     in.ctx = &fi;
     in.nworkers = n;
     in.batch_events = 2048;
-    in.batch_bytes = 2u << 20;
-    in.arena_size = 1 << 20;
+    /* a consumer that stores (prepare) wants big batches; one that collects or prints
+     * is served as well by small ones, whose memory the batch pool then recycles while
+     * it is still in cache and mapped, instead of touching fresh pages for every batch */
+    in.batch_bytes = o->prepare ? 2u << 20 : 256u << 10;
+    /* (one chunk holds a small batch whole, its last record included: the chunk that
+     * bt_arena_reset keeps is the one the batch touched) */
+    in.arena_size = o->prepare ? 1u << 20 : 384u << 10;
     in.scratch_size = 1 << 20;
     in.max_queued = (size_t)n + 1;
     in.worker_init = files_init;
     in.worker_free = files_free;
     in.next = files_next;
     in.item_done = files_item_done;
+    in.on_message = files_on_message;
+    in.free_message = free;
     in.totals = files_totals;
-    return scan_run(&in, o, st, err);
+    rc = scan_run(&in, o, st, err);
+    pthread_mutex_destroy(&fi.mu);
+    pthread_mutex_destroy(&fi.walk_mu);
+    return rc;
 }

@@ -7,6 +7,7 @@
 #ifndef BT_SCAN_INT_H
 #define BT_SCAN_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,8 +62,20 @@ int scan_worker_flush(scan_worker *w);
 /* Posts msg to the calling thread (waits while the queue is full). Returns 0 when the
  * scan was abandoned meanwhile: msg was then freed with free_message. */
 int scan_worker_post(scan_worker *w, void *msg);
+/* The worker ran out of memory: the scan ends with "out of memory while reading". */
+void scan_worker_oom(scan_worker *w);
 /* The scan is being abandoned: take no new item. */
 int scan_worker_stopping(const scan_worker *w);
+
+/* 1 while paths added to l wait to be listed (bt_file_list_add_later), 0 when l is
+ * complete. */
+int scan_list_pending(const bt_file_list *l);
+/* Lists what waits, in the order bt_file_list_add would have, until l->n >= want or
+ * nothing waits: walk steps, each listing at most one file. Each change of l's entries
+ * is made holding mu (when not NULL), so that others may read the entries under mu
+ * meanwhile. Returns the error bt_file_list_add would have (out of memory, directories
+ * nested too deeply); the walk under way is then dropped. One caller at a time. */
+int scan_list_advance(bt_file_list *l, size_t want, pthread_mutex_t *mu, bt_error *err);
 
 void scan_add_stats(bt_read_stats *a, const bt_read_stats *d);
 int64_t scan_mono_ms(void);
