@@ -82,6 +82,10 @@ start_watch() { # QUEUE_URL STORE
 }
 stop_watch() { kill -TERM "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null || true; WPID=; }
 nevents() { "$BT" info --store "$1" -o json 2>/dev/null | jq .Events; }
+# every stored event evaluated: watch's cursor (the store's sequence) at the last event
+evaluated() { [ "$(sqlite3 "file:$1?mode=ro" "SELECT (SELECT v FROM cursors WHERE k='watch|seq') = (SELECT max(id) FROM events)" 2>/dev/null)" = 1 ]; }
+nalerts() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM alerts" 2>/dev/null || echo 0; }
+ndelivered() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM outbox WHERE delivered_ms IS NOT NULL" 2>/dev/null || echo 0; }
 
 # ---- 1. latency ------------------------------------------------------------------------
 # a record that raises an alert of the pack by itself: an UpdateProject that changes what
@@ -119,10 +123,11 @@ peer notify "$QT" trail $(cat "$T/keys")
 NREF=$(nevents "$T/ref.db")
 t0=$(date +%s%N)
 start_watch "$QT" "$T/thr.db"
-wait_for 1800 eval '[ "$(nevents "$T/thr.db")" = "$NREF" ] && [ "$(peer depth "$QT")" = "0 0" ]' ||
+wait_for 1800 eval '[ "$(nevents "$T/thr.db")" = "$NREF" ] && [ "$(peer depth "$QT")" = "0 0" ] && evaluated "$T/thr.db"' ||
   echo "(not done in 30 minutes: $(nevents "$T/thr.db") of $NREF events)"
 t1=$(date +%s%N)
-awk -v n="$NREF" -v ns=$((t1 - t0)) 'BEGIN { printf "throughput: %d events in %.1f s: %.0f events/s stored and evaluated from S3 notifications (target 5,000 events/s)\n", n, ns / 1e9, n / (ns / 1e9) }'
+NAL=$(nalerts "$T/thr.db")
+awk -v n="$NREF" -v ns=$((t1 - t0)) -v a="$NAL" 'BEGIN { printf "throughput: %d events in %.1f s: %.0f events/s stored and evaluated from S3 notifications (target 5,000 events/s); %d alerts raised\n", n, ns / 1e9, n / (ns / 1e9), a }'
 # the peer: boto3 alone GETting the same objects from the same moto_server (16 at a time,
 # as watch's scan): what moto's Python (SigV4 checked per request) costs without watch
 PEER_S=$(peer getall trail 16 $(cat "$T/keys"))
@@ -141,6 +146,7 @@ while [ $SECONDS -lt $end ]; do
   sleep 5
 done
 wait "$SPID" 2>/dev/null || true
+ND=$(ndelivered "$T/thr.db")
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$WPID/status" 2>/dev/null || echo 0)
 MSGS=$(grep -c . "$T/rss" || true)
 stop_watch
@@ -148,3 +154,30 @@ awk -v hwm="$HWM" -v n="$MSGS" 'NR == 1 {f = $1} {l = $1; if ($1 > m) m = $1} EN
   printf "soak: RSS first %.1f MB, last %.1f MB, peak sampled %.1f MB, peak (VmHWM) %.1f MB over %d samples (target: flat, < 100 MB)\n",
     f / 1024, l / 1024, m / 1024, hwm / 1024, n }' "$T/rss"
 grep -c "moved aside" "$T/watch.err" | sed 's/^/poisoned messages: /'
+# deliveries of the throughput run's alerts went on during the soak (in the background:
+# ingest never waits for them); the peer: the same receiver taking the same documents
+# from curl, 8 at a time, as watch sends them
+echo "deliveries: $ND of $NAL alerts delivered by the end of the soak"
+python3 - "$T/recv.log" <<'PY'
+import json, sys
+ts = sorted(json.loads(l)["t"] for l in open(sys.argv[1]))
+best, j = 0, 0
+for i in range(len(ts)):  # the busiest 10 s
+    while ts[i] - ts[j] > 10:
+        j += 1
+    best = max(best, i - j + 1)
+print("  watch's webhook deliveries: %.0f POSTs/s over the busiest 10 s" % (best / 10.0))
+PY
+sqlite3 "file:$T/thr.db?mode=ro" "SELECT doc FROM alerts LIMIT 2000" >"$T/docs"
+python3 "$HERE/watch/receiver.py" "$T/peer.log" "$T/pport" &
+PIDS+=($!)
+wait_for 10 test -s "$T/pport"
+split -l 1 -a 4 "$T/docs" "$T/doc."
+: >"$T/curlcfg"
+for f in "$T"/doc.*; do
+  printf 'url = "http://127.0.0.1:%s/hook"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\noutput = "/dev/null"\n' "$(cat "$T/pport")" "$f" >>"$T/curlcfg"
+done
+p0=$(date +%s%N)
+curl -s --parallel --parallel-max 8 -K "$T/curlcfg"
+p1=$(date +%s%N)
+awk -v n="$(wc -l <"$T/peer.log")" -v ns=$((p1 - p0)) 'BEGIN { printf "  (peer: curl --parallel-max 8 POSTing %d of the same documents to the same receiver: %.0f POSTs/s)\n", n, n / (ns / 1e9) }'

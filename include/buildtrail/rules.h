@@ -311,6 +311,11 @@ typedef struct bt_hunt_opts {
     int ordered;
     size_t max_builds;       /* tracker cap; 0 = default */
     bt_rules_corr_opts corr; /* zeros = defaults */
+    /* ordered hunts: correlation state that outlives the hunt (borrowed; made with
+     * bt_rules_corr_new for the same set), so a window open at the end of one hunt goes
+     * on in the next (watch's cycles). bt_hunt_finish then closes only the windows that
+     * end before the newest event seen, instead of all. NULL: the hunt's own state. */
+    bt_rules_corr *corr_state;
 } bt_hunt_opts;
 
 /* *out is freed with bt_hunt_free. rs must stay alive and compiled. 0, BT_ENOMEM, or

@@ -48,8 +48,9 @@ struct bt_hunt {
     const bt_ruleset *rs;
     bt_hunt_opts o;
     bt_build_tracker *tracker;
-    bt_rules_corr *corr;
-    bt_arena *scratch; /* per event */
+    bt_rules_corr *corr; /* o.corr_state (borrowed) or the hunt's own */
+    int64_t newest_ms;   /* the newest event time correlated */
+    bt_arena *scratch;   /* per event */
     FILE *spill;       /* alerts' JSON and feed records (an unlinked temporary file) */
     uint64_t spill_len;
     bt_buf line;
@@ -79,7 +80,8 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     if (o)
         h->o = *o;
     h->tracker = bt_build_tracker_new(h->o.max_builds);
-    h->corr = bt_rules_corr_new(rs, &h->o.corr);
+    h->corr = h->o.corr_state ? h->o.corr_state : bt_rules_corr_new(rs, &h->o.corr);
+    h->newest_ms = INT64_MIN;
     h->scratch = bt_arena_new(256 << 10, 0);
     h->spill = tmpfile();
     if (h->spill)
@@ -99,7 +101,8 @@ void bt_hunt_free(bt_hunt *h)
     if (!h)
         return;
     bt_build_tracker_free(h->tracker);
-    bt_rules_corr_free(h->corr);
+    if (h->corr != h->o.corr_state)
+        bt_rules_corr_free(h->corr);
     bt_arena_free(h->scratch);
     if (h->spill)
         fclose(h->spill);
@@ -323,9 +326,12 @@ static int on_match(void *ud, const bt_rule *r)
         rc = keep_alert(h, &a);
     }
     if (!rc && r->nusers) {
-        if (h->o.ordered)
+        if (h->o.ordered) {
+            if (ev->time_ms > h->newest_ms)
+                h->newest_ms = ev->time_ms;
             rc = bt_rules_correlate(h->corr, r, h->rec, h->d, ev->time_ms,
                                     ev->event_id ? ev->event_id : "", on_corr_alert, h);
+        }
         else
             rc = feed_keep(h, r, ev->time_ms, ev->event_id ? ev->event_id : "", ev->raw,
                            ev->raw_len);
@@ -586,7 +592,9 @@ int bt_hunt_finish(bt_hunt *h, bt_error *err)
     int rc;
     if (!h->o.ordered && (rc = replay(h, err)))
         return rc;
-    if ((rc = bt_rules_corr_flush(h->corr, INT64_MAX, on_corr_alert, h)))
+    /* kept state: later events may still join the windows open at the newest one */
+    if ((rc = bt_rules_corr_flush(h->corr, h->o.corr_state ? h->newest_ms : INT64_MAX,
+                                  on_corr_alert, h)))
         return fail(err, rc);
     if (h->n)
         qsort(h->alerts, h->n, sizeof *h->alerts, cmp_alert);

@@ -12,6 +12,7 @@
 
 #define CURSOR_SEQ "watch|seq"
 #define SEED_BUILDS 20000
+#define CORR_BYTES (16u << 20) /* correlation state kept across cycles, at most */
 
 typedef struct evalctx {
     bt_watch *w;
@@ -173,6 +174,14 @@ int bt_watch_evaluate(bt_watch *w, bt_error *err)
         return rc;
     memset(&ho, 0, sizeof ho);
     ho.ordered = 1;
+    if (!w->corr) {
+        bt_rules_corr_opts co;
+        memset(&co, 0, sizeof co);
+        co.max_bytes = CORR_BYTES;
+        if (!(w->corr = bt_rules_corr_new(w->rs, &co)))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    ho.corr_state = w->corr; /* a burst split across cycles is still one burst */
     if ((rc = bt_hunt_new(w->rs, &ho, &e.h)))
         return bt_error_set(
             err, rc, rc == BT_EIO ? "cannot make a temporary file (TMPDIR)" : "out of memory");

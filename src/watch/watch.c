@@ -66,6 +66,8 @@ int bt_watch_reload(bt_watch *w, bt_error *err)
         bt_watch_logf(w, "rules not reloaded, keeping the previous set: %s", err->msg);
         return rc;
     }
+    bt_rules_corr_free(w->corr); /* its windows belong to the old rules */
+    w->corr = NULL;
     bt_rules_free(w->rs);
     w->rs = rs;
     w->st.reloads++;
@@ -216,6 +218,7 @@ void bt_watch_free(bt_watch *w)
         return;
     wd_stop(w);
     wq_close(w);
+    bt_rules_corr_free(w->corr);
     bt_rules_free(w->rs);
     free(w->sqs);
     free(w->dead_letter);

@@ -80,6 +80,7 @@ struct bt_watch {
     size_t nnt;
     const char **names; /* nt[i].name, for the store's outbox calls */
     bt_ruleset *rs;
+    bt_rules_corr *corr; /* correlation windows kept across cycles (for rs) */
     int64_t lookup_start_ms;
     sig_atomic_t reload_seen;
     bt_watch_stats st;
