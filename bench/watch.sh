@@ -83,7 +83,7 @@ start_watch() { # QUEUE_URL STORE
 stop_watch() { kill -TERM "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null || true; WPID=; }
 nevents() { "$BT" info --store "$1" -o json 2>/dev/null | jq .Events; }
 # every stored event evaluated: watch's cursor (the store's sequence) at the last event
-evaluated() { [ "$(sqlite3 "file:$1?mode=ro" "SELECT (SELECT v FROM cursors WHERE k='watch|seq') = (SELECT max(id) FROM events)" 2>/dev/null)" = 1 ]; }
+evaluated() { [ "$(sqlite3 "file:$1?mode=ro" "SELECT (SELECT CAST(value AS INTEGER) FROM cursors WHERE name='watch|seq') = (SELECT max(id) FROM events)" 2>/dev/null)" = 1 ]; }
 nalerts() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM alerts" 2>/dev/null || echo 0; }
 ndelivered() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM outbox WHERE delivered_ms IS NOT NULL" 2>/dev/null || echo 0; }
 

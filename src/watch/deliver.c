@@ -145,14 +145,8 @@ static int on_due(void *ctx, const bt_store_delivery *row)
         ;
     if (k == w->nnt)
         return 0;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 64;
-        wn_item *nv = realloc(d->items, cap * sizeof *nv);
-        if (!nv)
-            return BT_ENOMEM;
-        d->items = nv;
-        d->cap = cap;
-    }
+    if (bt_array_grow((void **)&d->items, &d->cap, d->n + 1, sizeof *d->items, 64))
+        return BT_ENOMEM;
     it = &d->items[d->n];
     memset(it, 0, sizeof *it);
     it->alert_id = row->alert_id;
