@@ -5,6 +5,7 @@
  * written in one transaction, a failure setting the row's next try with exponential
  * backoff. Ingest and evaluation never wait for a receiver, and the store is only ever
  * used from the thread that owns it. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,9 +99,16 @@ static int sender_start(bt_watch *w, bt_error *err)
     wd_sender *d = &w->ds;
     if (d->started)
         return 0;
+    sigset_t all, old;
+    int rc;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
-    if (pthread_create(&d->th, NULL, sender_main, w) != 0) {
+    /* signals stay with the caller's thread (the thread inherits a mask blocking all) */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&d->th, NULL, sender_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         pthread_cond_destroy(&d->cv);
         pthread_mutex_destroy(&d->mu);
         return bt_error_set(err, BT_EIO, "watch: cannot start the delivery thread");
