@@ -31,10 +31,21 @@ void wn_hash_hex(const void *data, size_t len, size_t nbytes, char *out);
 int wn_send(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
             bt_error *why);
 
+/* A source as the status line shows it (watch.c; sqs.c reports through ws_received and
+ * ws_polled). */
+typedef struct ws_state {
+    char name[192];     /* no secrets: the path, s3://bucket/prefix, lookup:REGIONS, sqs:NAME */
+    int failing;        /* its last read reported an error */
+    int64_t last_ok_ms; /* when its last read without error began (0 = never) */
+    int64_t lag_ms;     /* sqs: the largest age at receipt (now - SentTimestamp) of a message
+                           received since the last status line; -1 = none */
+} ws_state;
+
 /* An sqs:// source (sqs.c). */
 typedef struct wq_source {
     const char *location; /* borrowed from the options */
     bt_sqs_queue *q;      /* resolved by bt_watch_new */
+    ws_state state;       /* the status line's */
 } wq_source;
 
 struct bt_watch {
@@ -59,6 +70,12 @@ struct bt_watch {
     size_t nsqs;
     bt_aws_client *aws; /* SQS, the S3 objects their notifications name, SNS */
     char *dead_letter;  /* where poisoned messages go (NDJSON) */
+    /* the status line: per ingest source (src[i]) */
+    ws_state *sst;
+    int64_t started_ms;
+    int failed_now;    /* a source failure was reported since it was last cleared */
+    int64_t s3_newest; /* the s3:// source being read: newest delivery time its scan listed,
+                          when the scan succeeded (0 = none) */
 };
 
 void bt_watch_logf(bt_watch *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -84,5 +101,13 @@ void wq_close(bt_watch *w);
 int wq_poll(bt_watch *w, int wait_s, uint64_t *stored, bt_error *err);
 /* A source failed (message once per change of state; watch.c). */
 void bt_watch_source_failed(bt_watch *w, const char *msg);
+/* sqs.c: n messages were received for st (their SentTimestamp ages make its lag). */
+void ws_received(ws_state *st, const bt_sqs_message *m, size_t n);
+/* sqs.c: a poll of st's queue ended; w->failed_now says whether it reported a failure
+ * (cleared here for the next one). */
+void ws_polled(bt_watch *w, ws_state *st, int64_t began_ms);
+/* The status line's per-source part ("; sources: NAME ok lag 1.0s, ..."), into buf;
+ * resets the sqs lags for the next interval. */
+void ws_status(bt_watch *w, int64_t now, char *buf, size_t cap);
 
 #endif
