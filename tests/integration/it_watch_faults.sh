@@ -18,8 +18,8 @@
 #      24 h back again), every later ListObjectsV2 of the day prefixes starts after
 #      B - 15 min (the proxy's request log); the status line names the source, ok, its lag;
 #   4. the visibility timeout extended while a batch's work goes on: --visibility-timeout 2,
-#      every GetObject held 1.5 s by the proxy (12 objects, 4 at a time: the work outlasts
-#      2 s) -> ChangeMessageVisibility requests made, a second consumer (boto3) receiving
+#      every GetObject held 1.5 s by the proxy (one notification of 12 objects, 4 read at a
+#      time: the work outlasts 2 s) -> ChangeMessageVisibility requests made, a second consumer (boto3) receiving
 #      during the work gets nothing, every event stored once, the queue empty.
 source "$(dirname "$0")/lib.sh"
 need jq
@@ -234,7 +234,10 @@ N4=$(nevents "$T/ref4.db")
   --visibility-timeout 2 --dead-letter "$T/dead4.ndjson" >"$T/w4.out" 2>"$T/w4.err" &
 W4=$!
 PIDS+=($W4)
-peer notify "$Q4" trail "${K4[@]}"
+# one notification naming the 12 objects: one message, one batch (no second message left
+# visible while the first batch is worked on)
+peer send "$Q4" "$(python3 -c 'import json, sys
+print(json.dumps({"s3Bucket": "trail", "s3ObjectKey": sys.argv[1:]}))' "${K4[@]}")"
 # the work began (a GetObject reached the proxy): a second consumer tries for 4 s
 wait_for 30 grep -q '^GET /trail/' "$T/slowget.log" || bad "visibility: no object read"
 STOLEN=$(peer steal "$Q4" 4)
