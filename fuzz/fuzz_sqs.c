@@ -38,7 +38,7 @@ static void check_reply(const uint8_t *data, size_t size)
         if (bt_sqs_receive_parse(g_arena, &resp, &msgs, &n, &err) == 0) {
             for (i = 0; i < n; i++)
                 if (!msgs[i].receipt || !msgs[i].id || !msgs[i].body ||
-                    strlen(msgs[i].body) > msgs[i].body_len)
+                    strlen(msgs[i].body) > msgs[i].body_len || msgs[i].sent_ms < 0)
                     abort();
         } else if (n || !err.msg[0]) {
             abort();

@@ -56,11 +56,13 @@ typedef struct bt_sqs_message {
     const char *body;    /* Body (NUL-terminated; body_len bytes) */
     size_t body_len;
     int receive_count; /* ApproximateReceiveCount (1 = first delivery), 0 when absent */
+    int64_t sent_ms;   /* SentTimestamp (epoch ms: when the queue accepted it), 0 when absent */
 } bt_sqs_message;
 
-/* ReceiveMessage: up to max (1..10) messages, waiting up to wait_s seconds (0..20: long
- * polling) for the first, hidden from other receivers for visibility_s seconds (0 = the
- * queue's default). *msgs (and their strings) live in arena; *n may be 0. */
+/* ReceiveMessage (asking for ApproximateReceiveCount and SentTimestamp): up to max (1..10)
+ * messages, waiting up to wait_s seconds (0..20: long polling) for the first, hidden from other
+ * receivers for visibility_s seconds (0 = the queue's default). *msgs (and their strings) live in
+ * arena; *n may be 0. */
 int bt_sqs_receive(bt_sqs_queue *q, int max, int wait_s, int visibility_s, bt_arena *arena,
                    bt_sqs_message **msgs, size_t *n, bt_error *err);
 /* The ReceiveMessage reply parser bt_sqs_receive uses (exposed for its fuzz target):

@@ -69,6 +69,8 @@ typedef struct bt_s3_scan_info {
     uint64_t listed_bytes;
     uint64_t requeued; /* objects tried again after their retries ran out */
     char region[64];   /* the bucket's region as last followed */
+    int64_t newest_ms; /* the newest delivery time (bt_s3_key_delivery_ms) of the objects
+                          listed, read or skipped as held unchanged; 0 = none */
 } bt_s3_scan_info;
 
 /*
@@ -90,6 +92,11 @@ int bt_scan_s3(const bt_s3_scan_spec *spec, const bt_scan_opts *o, bt_read_stats
 /* Checks an s3:// URL before anything is read: the bucket name and the CloudTrail
  * prefix layout (BT_EINVAL with a message naming it). */
 int bt_s3_scan_check_url(const char *url, bt_error *err);
+
+/* The delivery time (UTC ms, to the minute) a CloudTrail log object's key carries:
+ * ..._CloudTrail_<region>_YYYYMMDDTHHMMZ_<random>.json.gz. 0, or BT_EINVAL for a key
+ * without it. */
+int bt_s3_key_delivery_ms(const char *key, int64_t *ms);
 
 /* ---- exposed for tests ---- */
 

@@ -12,7 +12,8 @@
  *
  * A cycle: bt_ingest of every source (local directories: new or grown files, through
  * ingest's unchanged-file skipping; lookup:REGIONS: the event history from a start kept
- * in the store, incremental with ingest's overlap; s3:// archives), then the rules over
+ * in the store, incremental with ingest's overlap; s3:// archives: listed from the newest
+ * delivery time read, kept in the store, less 15 minutes), then the rules over
  * the events stored after the watch cursor (the store's sequence numbers, oldest event
  * first), then the alerts, their outbox rows and the advanced cursor in one transaction.
  * Events commit before their alerts; a kill between the two leaves the cursor behind, so
@@ -85,7 +86,11 @@ typedef struct bt_watch_opts {
                                             the rules are reloaded when it changes */
     int max_cycles;    /* bt_watch_run returns after this many cycles (tests); 0 = no limit */
     int64_t status_ms; /* bt_watch_run: a status line through log this often (events/s,
-                          alerts new and pending); 0 = 60000, < 0 = none */
+                          alerts new and pending, and per source its name without secrets,
+                          ok or failing, and lag: sqs:// the largest wait in the queue
+                          (SentTimestamp) of a message received since the last line, the
+                          others the time since their last read without error began;
+                          docs/watch.md); 0 = 60000, < 0 = none */
     void *payload;
     /* sqs:// sources */
     const char *dead_letter; /* poisoned messages (not JSON, unknown shape, an object that

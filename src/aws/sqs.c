@@ -258,7 +258,7 @@ int bt_sqs_receive_parse(bt_arena *arena, const bt_aws_response *resp, bt_sqs_me
     for (i = 0; i < list->len; i++) {
         const bt_json *m = list->u.items[i], *b, *attrs;
         bt_sqs_message *o = &(*msgs)[*n];
-        const char *cnt;
+        const char *cnt, *sent;
         if (m->type != BT_JSON_OBJECT || !(o->receipt = bt_json_get_str(m, "ReceiptHandle")))
             continue;
         o->id = bt_json_get_str(m, "MessageId");
@@ -270,6 +270,10 @@ int bt_sqs_receive_parse(bt_arena *arena, const bt_aws_response *resp, bt_sqs_me
         attrs = bt_json_get(m, "Attributes");
         cnt = attrs ? bt_json_get_str(attrs, "ApproximateReceiveCount") : NULL;
         o->receive_count = cnt ? atoi(cnt) : 0;
+        sent = attrs ? bt_json_get_str(attrs, "SentTimestamp") : NULL;
+        o->sent_ms = sent ? strtoll(sent, NULL, 10) : 0;
+        if (o->sent_ms < 0)
+            o->sent_ms = 0;
         (*n)++;
     }
     return 0;
@@ -289,7 +293,8 @@ int bt_sqs_receive(bt_sqs_queue *q, int max, int wait_s, int visibility_s, bt_ar
     if (body_start(q, &body) ||
         bt_buf_printf(&body,
                       ",\"MaxNumberOfMessages\":%d,\"WaitTimeSeconds\":%d,"
-                      "\"MessageSystemAttributeNames\":[\"ApproximateReceiveCount\"]",
+                      "\"MessageSystemAttributeNames\":[\"ApproximateReceiveCount\","
+                      "\"SentTimestamp\"]",
                       max, wait_s) ||
         (visibility_s && bt_buf_printf(&body, ",\"VisibilityTimeout\":%d", visibility_s)) ||
         bt_buf_putc(&body, '}')) {

@@ -70,7 +70,8 @@ const cli_cmd cmd_watch_def = {
     "directories and files (new or grown files; unchanged ones are skipped), lookup:REGIONS "
     "(the event history from --start-time, default one hour before the first run against "
     "the store, kept for later runs; fetching only what is new with 15 minutes of overlap), "
-    "s3://bucket/prefix (today's and yesterday's deliveries) - and evaluates the rules on "
+    "s3://bucket/prefix (from the newest key read, kept in the store, less 15 minutes; the "
+    "first run from 24 hours back) - and evaluates the rules on "
     "exactly the events that cycle added. sqs://QUEUE_URL (or the queue's ARN) sources are "
     "long-polled between cycles: a trail's log-delivery notifications (raw or in an SNS "
     "envelope; their S3 objects are read) and EventBridge events are stored, evaluated and "
@@ -83,7 +84,9 @@ const cli_cmd cmd_watch_def = {
     "queue that does not exist, "
     "a notify target that cannot be parsed, rules that do not load) is one line and exit 2 "
     "before anything starts. A status line goes to stderr every minute (events/s, new alerts, "
-    "deliveries pending; not with --quiet). docs/watch.md says what is not done yet.",
+    "deliveries pending, and per source its state, ok or failing, and lag: sqs:// the oldest "
+    "message's wait in the queue, the others the time since their last clean read; not "
+    "with --quiet). docs/watch.md says what is not done yet.",
     watch_groups,
     "  buildtrail watch ./AWSLogs --rules builtin\n"
     "  buildtrail watch ./incoming --rules builtin --notify webhook:https://alerts.example/in\n"

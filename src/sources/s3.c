@@ -232,6 +232,40 @@ void bt_s3_walk_start_after(const char *day_prefix, const char *account, const c
              m, d, (int)(rem / 3600000), (int)(rem / 60000 % 60));
 }
 
+static int digits(const char *p, int n)
+{
+    int v = 0, i;
+    for (i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+int bt_s3_key_delivery_ms(const char *key, int64_t *ms)
+{
+    const char *base = strrchr(key, '/'), *p, *t = NULL;
+    int y, mo, d, h, mi;
+    base = base ? base + 1 : key;
+    /* <account>_CloudTrail_<region>_YYYYMMDDTHHMMZ_<random>.json.gz */
+    for (p = base; (p = strstr(p, "_CloudTrail_")) != NULL; p++)
+        t = p;
+    if (!t || !(t = strchr(t + 12, '_')) || strnlen(++t, 14) < 14)
+        return BT_EINVAL;
+    y = digits(t, 4);
+    mo = digits(t + 4, 2);
+    d = digits(t + 6, 2);
+    h = digits(t + 9, 2);
+    mi = digits(t + 11, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || t[8] != 'T' || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || t[13] != 'Z')
+        return BT_EINVAL;
+    *ms = bt_time_days_from_civil(y, (unsigned)mo, (unsigned)d) * DAY_MS + (int64_t)h * 3600000 +
+          (int64_t)mi * 60000;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ tasks -- */
 
 enum { L_ROOT, L_ORG, L_CT, L_REGION, L_YEAR, L_MONTH, L_DAY };
@@ -373,6 +407,7 @@ typedef struct scan {
 
     atomic_ullong list_requests, get_requests, requeued;
     uint64_t files_total, bytes_total, listed, listed_bytes; /* calling thread only */
+    int64_t newest_ms; /* newest delivery time of a listed object; calling thread only */
     bt_buf src; /* calling thread only */
 } scan;
 
@@ -918,8 +953,11 @@ static int take_listing(scan *s, const listing *b, bt_read_stats *st)
         const bt_s3_object *ob = &b->objs[i];
         int64_t mtime_ns = ob->last_modified_ms * 1000000;
         task *t;
+        int64_t delivered;
         s->listed++;
         s->listed_bytes += ob->size;
+        if (bt_s3_key_delivery_ms(ob->key, &delivered) == 0 && delivered > s->newest_ms)
+            s->newest_ms = delivered;
         if (s->spec->skip) {
             source_of(s, ob->key, &s->src);
             if (s->src.data &&
@@ -1088,6 +1126,7 @@ done:
         info->requeued = atomic_load(&s.requeued);
         info->listed = s.listed;
         info->listed_bytes = s.listed_bytes;
+        info->newest_ms = s.newest_ms;
         if (s.bucket)
             bt_s3_bucket_region(s.bucket, info->region, sizeof info->region);
     }

@@ -14,15 +14,18 @@
 #define TICK_MS 50
 #define SQS_GATHER_MS 300
 
-/* The status line: events stored per second since the last one, alerts, pending. */
+/* The status line: events stored per second since the last one, alerts, pending, and
+ * each source's state and lag (ws_status). */
 static void status_line(bt_watch *w, int64_t now, int64_t *last_ms, uint64_t *last_events,
                         uint64_t *last_alerts)
 {
     double secs = (double)(now - *last_ms) / 1000.0;
-    bt_watch_logf(w, "status: %.1f events/s, %llu new alerts, %llu deliveries pending",
+    char src[2048];
+    ws_status(w, now, src, sizeof src);
+    bt_watch_logf(w, "status: %.1f events/s, %llu new alerts, %llu deliveries pending%s",
                   secs > 0 ? (double)(w->st.events_new - *last_events) / secs : 0.0,
                   (unsigned long long)(w->st.alerts_new - *last_alerts),
-                  (unsigned long long)w->st.pending);
+                  (unsigned long long)w->st.pending, src);
     *last_ms = now;
     *last_events = w->st.events_new;
     *last_alerts = w->st.alerts_new;

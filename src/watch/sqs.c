@@ -502,6 +502,7 @@ static int poll_one(bt_watch *w, wq_source *src, int wait_s, bt_arena *a, uint64
         goto done;
     }
     b.hidden_until_ms = bt_time_now_ms() + (int64_t)b.vis_s * 1000;
+    ws_received(&src->state, b.m, b.n);
     w->st.sqs_messages += b.n;
     if (!b.n || (rc = bt_store_begin(w->store, err)))
         goto done;
@@ -540,7 +541,10 @@ int wq_poll(bt_watch *w, int wait_s, uint64_t *stored, bt_error *err)
     if (!(a = bt_arena_new(0, 0)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     for (i = 0; i < w->nsqs && rc == 0 && !(w->o.stop && *w->o.stop); i++) {
+        int64_t began = bt_time_now_ms();
+        w->failed_now = 0;
         rc = poll_one(w, &w->sqs[i], wait_s, a, stored, err);
+        ws_polled(w, &w->sqs[i].state, began);
         bt_arena_reset(a);
     }
     bt_arena_free(a);

@@ -13,11 +13,14 @@
 #include "watch_int.h"
 
 #define CURSOR_LOOKUP_START "watch|lookup_start"
+#define CURSOR_S3 "watch|s3|" /* + the s3:// URL: the newest delivery time read (ms) */
+#define S3_OVERLAP_MS (15 * 60000LL)
+#define S3_FIRST_MS 86400000LL
 #define MAX_SOURCE_ERRS 64
 
 void bt_watch_logf(bt_watch *w, const char *fmt, ...)
 {
-    char line[BT_ERROR_MSG_MAX + 128];
+    char line[BT_ERROR_MSG_MAX + 2304]; /* the status line holds every source */
     va_list ap;
     if (!w->o.log)
         return;
@@ -98,6 +101,15 @@ static int check_all(const bt_watch_opts *o, bt_error *err)
 
 static void on_source_error(const char *source, const bt_error *e, void *payload);
 
+/* The s3:// source being read: its scan's newest listed delivery time, when it succeeded. */
+static void on_s3_done(const char *url, const bt_s3_scan_info *info, int rc, void *payload)
+{
+    bt_watch *w = payload;
+    (void)url;
+    if (rc == 0)
+        w->s3_newest = info->newest_ms;
+}
+
 /* The lookup: start, kept in the store so every run asks the same window (the ingest
  * cursor then fetches only what is new, with its overlap). */
 static int lookup_start(bt_watch *w, bt_error *err)
@@ -127,13 +139,23 @@ static int setup(bt_watch *w, bt_error *err)
     w->names = calloc(w->o.nnotify + 1, sizeof *w->names);
     w->errs = calloc(MAX_SOURCE_ERRS, sizeof *w->errs);
     w->cur_errs = calloc(MAX_SOURCE_ERRS, sizeof *w->cur_errs);
-    if (!w->src || !w->sqs || !w->nt || !w->names || !w->errs || !w->cur_errs)
+    w->sst = calloc(w->o.nsources + 1, sizeof *w->sst);
+    if (!w->src || !w->sqs || !w->nt || !w->names || !w->errs || !w->cur_errs || !w->sst)
         return bt_error_set(err, BT_ENOMEM, "out of memory");
+    w->started_ms = bt_time_now_ms();
     for (i = 0; i < w->o.nsources; i++) {
         if (wq_is_sqs(w->o.sources[i])) {
-            w->sqs[w->nsqs++].location = w->o.sources[i];
+            bt_sqs_ref r;
+            bt_error e = BT_ERROR_INIT;
+            wq_source *q = &w->sqs[w->nsqs++];
+            q->location = w->o.sources[i];
+            q->state.lag_ms = -1;
+            snprintf(q->state.name, sizeof q->state.name, "sqs:%s",
+                     bt_sqs_parse(q->location, &r, &e) == 0 ? r.name : "?");
             continue;
         }
+        snprintf(w->sst[w->nsrc].name, sizeof w->sst[w->nsrc].name, "%s", w->o.sources[i]);
+        w->sst[w->nsrc].lag_ms = -1;
         w->src[w->nsrc].location = w->o.sources[i];
         w->src[w->nsrc++].kind = bt_ingest_kind_of(w->o.sources[i]);
     }
@@ -148,7 +170,7 @@ static int setup(bt_watch *w, bt_error *err)
     else
         bt_ingest_opts_init(&w->io);
     w->io.progress = NULL;
-    w->io.s3_done = NULL;
+    w->io.s3_done = on_s3_done;
     w->io.lookup_done = NULL;
     w->io.source_error = on_source_error;
     w->io.cancel = w->o.stop;
@@ -223,6 +245,7 @@ void bt_watch_free(bt_watch *w)
     free(w->sqs);
     free(w->dead_letter);
     free(w->src);
+    free(w->sst);
     free(w->nt);
     free(w->names);
     if (w->errs)
@@ -253,6 +276,7 @@ static int seen_before(bt_watch *w, const char *msg)
 void bt_watch_source_failed(bt_watch *w, const char *msg)
 {
     size_t i;
+    w->failed_now = 1;
     for (i = 0; i < w->ncur; i++)
         if (strcmp(w->cur_errs[i], msg) == 0)
             return;
@@ -282,36 +306,126 @@ static void errors_rotate(bt_watch *w)
     w->ncur = 0;
 }
 
-/* bt_ingest of the sources of one group (lookup: ones, or the rest). */
-static int ingest_group(bt_watch *w, int lookup, bt_error *err)
+/* Where an s3:// source is listed from: the newest delivery time an earlier cycle (or
+ * run) read, less the overlap (objects of the same minutes with a smaller random part
+ * of their key); the first time, a day back. */
+static int s3_start(bt_watch *w, const char *url, int64_t *start, bt_error *err)
 {
-    bt_ingest_source *v = calloc(w->nsrc + 1, sizeof *v);
+    char name[1100], *v = NULL;
+    int rc;
+    snprintf(name, sizeof name, CURSOR_S3 "%s", url);
+    if ((rc = bt_store_cursor_get(w->store, name, &v, err)))
+        return rc;
+    *start = v ? strtoll(v, NULL, 10) - S3_OVERLAP_MS : bt_time_now_ms() - S3_FIRST_MS;
+    free(v);
+    return 0;
+}
+
+/* Keeps the newest delivery time read from url (never moving it back). */
+static int s3_seen(bt_watch *w, const char *url, int64_t newest, bt_error *err)
+{
+    char name[1100], *v = NULL, buf[32];
+    int rc;
+    snprintf(name, sizeof name, CURSOR_S3 "%s", url);
+    if ((rc = bt_store_cursor_get(w->store, name, &v, err)))
+        return rc;
+    if (v && strtoll(v, NULL, 10) >= newest) {
+        free(v);
+        return 0;
+    }
+    free(v);
+    snprintf(buf, sizeof buf, "%lld", (long long)newest);
+    return bt_store_cursor_set(w->store, name, buf, err);
+}
+
+/* bt_ingest of one source (src[i]); its state for the status line. */
+static int ingest_one(bt_watch *w, size_t i, bt_error *err)
+{
     bt_ingest_stats st;
     bt_ingest_opts io = w->io;
-    size_t i, n = 0;
-    int rc = 0;
+    const bt_ingest_source *s = &w->src[i];
+    int64_t began = bt_time_now_ms();
+    int rc;
 
-    if (!v)
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
-    for (i = 0; i < w->nsrc; i++)
-        if ((w->src[i].kind == BT_INGEST_LOOKUP) == lookup)
-            v[n++] = w->src[i];
-    if (!n)
-        goto done;
-    /* lookup: the same window every run; s3://: today's and yesterday's deliveries */
-    io.start_ms = lookup ? w->lookup_start_ms : bt_time_now_ms() - 86400000LL;
+    /* lookup: the same window every run; s3://: from the last key read */
+    io.start_ms = w->lookup_start_ms;
+    if (s->kind == BT_INGEST_S3 && (rc = s3_start(w, s->location, &io.start_ms, err)))
+        return rc;
+    w->failed_now = 0;
+    w->s3_newest = 0;
     memset(&st, 0, sizeof st);
-    rc = bt_ingest(w->store, v, n, &io, &st, err);
+    rc = bt_ingest(w->store, s, 1, &io, &st, err);
     w->st.events_new += st.new_events + st.lookup_new;
     if (rc == BT_ESTOP)
-        rc = 0;
-    else if (rc && (st.source_failed || rc == BT_ENOTFOUND || rc == BT_EIO)) {
+        return 0;
+    if (rc && (st.source_failed || rc == BT_ENOTFOUND || rc == BT_EIO)) {
         bt_watch_source_failed(w, err->msg); /* the store is fine: the rest goes on */
         rc = 0;
     }
-done:
-    free(v);
+    if (rc)
+        return rc;
+    w->sst[i].failing = w->failed_now;
+    if (!w->failed_now)
+        w->sst[i].last_ok_ms = began;
+    /* a scan that succeeded: objects that failed alone were reported, and do not hold
+     * the start back */
+    if (s->kind == BT_INGEST_S3 && w->s3_newest > 0)
+        rc = s3_seen(w, s->location, w->s3_newest, err);
     return rc;
+}
+
+/* bt_ingest of the sources of one group (lookup: ones, or the rest), one at a time. */
+static int ingest_group(bt_watch *w, int lookup, bt_error *err)
+{
+    size_t i;
+    int rc = 0;
+    for (i = 0; i < w->nsrc && rc == 0; i++)
+        if ((w->src[i].kind == BT_INGEST_LOOKUP) == lookup)
+            rc = ingest_one(w, i, err);
+    return rc;
+}
+
+/* ---- the status line's sources ----------------------------------------------- */
+
+void ws_received(ws_state *st, const bt_sqs_message *m, size_t n)
+{
+    int64_t now = bt_time_now_ms();
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (m[i].sent_ms > 0 && now - m[i].sent_ms > st->lag_ms)
+            st->lag_ms = now - m[i].sent_ms;
+}
+
+void ws_polled(bt_watch *w, ws_state *st, int64_t began_ms)
+{
+    st->failing = w->failed_now;
+    if (!w->failed_now)
+        st->last_ok_ms = began_ms;
+    w->failed_now = 0;
+}
+
+static void ws_put(char *buf, size_t cap, size_t *len, const ws_state *s, int64_t lag)
+{
+    int k;
+    if (*len >= cap)
+        return;
+    k = snprintf(buf + *len, cap - *len, "%s%s %s lag %.1fs", *len ? ", " : "; sources: ", s->name,
+                 s->failing ? "failing" : "ok", (double)(lag < 0 ? 0 : lag) / 1000.0);
+    if (k > 0)
+        *len += (size_t)k;
+}
+
+void ws_status(bt_watch *w, int64_t now, char *buf, size_t cap)
+{
+    size_t i, len = 0;
+    buf[0] = 0;
+    for (i = 0; i < w->nsrc; i++)
+        ws_put(buf, cap, &len, &w->sst[i],
+               now - (w->sst[i].last_ok_ms ? w->sst[i].last_ok_ms : w->started_ms));
+    for (i = 0; i < w->nsqs; i++) {
+        ws_put(buf, cap, &len, &w->sqs[i].state, w->sqs[i].state.lag_ms);
+        w->sqs[i].state.lag_ms = -1;
+    }
 }
 
 int bt_watch_cycle(bt_watch *w, bt_error *err)

@@ -63,11 +63,21 @@ typedef struct wd_sender {
     size_t n, cap;
     int64_t next_fetch_ms; /* the next look at the outbox when nothing is known due */
 } wd_sender;
+/* A source as the status line shows it (watch.c; sqs.c reports through ws_received and
+ * ws_polled). */
+typedef struct ws_state {
+    char name[192];     /* no secrets: the path, s3://bucket/prefix, lookup:REGIONS, sqs:NAME */
+    int failing;        /* its last read reported an error */
+    int64_t last_ok_ms; /* when its last read without error began (0 = never) */
+    int64_t lag_ms;     /* sqs: the largest age at receipt (now - SentTimestamp) of a message
+                           received since the last status line; -1 = none */
+} ws_state;
 
 /* An sqs:// source (sqs.c). */
 typedef struct wq_source {
     const char *location; /* borrowed from the options */
     bt_sqs_queue *q;      /* resolved by bt_watch_new */
+    ws_state state;       /* the status line's */
 } wq_source;
 
 struct bt_watch {
@@ -97,6 +107,12 @@ struct bt_watch {
     wd_sender ds;
     int alerts_added; /* an evaluation stored alerts: look at the outbox at once */
     int running;      /* in bt_watch_run: cycles hand their deliveries to the thread */
+    /* the status line: per ingest source (src[i]) */
+    ws_state *sst;
+    int64_t started_ms;
+    int failed_now;    /* a source failure was reported since it was last cleared */
+    int64_t s3_newest; /* the s3:// source being read: newest delivery time its scan listed,
+                          when the scan succeeded (0 = none) */
 };
 
 void bt_watch_logf(bt_watch *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -127,5 +143,13 @@ void wq_close(bt_watch *w);
 int wq_poll(bt_watch *w, int wait_s, uint64_t *stored, bt_error *err);
 /* A source failed (message once per change of state; watch.c). */
 void bt_watch_source_failed(bt_watch *w, const char *msg);
+/* sqs.c: n messages were received for st (their SentTimestamp ages make its lag). */
+void ws_received(ws_state *st, const bt_sqs_message *m, size_t n);
+/* sqs.c: a poll of st's queue ended; w->failed_now says whether it reported a failure
+ * (cleared here for the next one). */
+void ws_polled(bt_watch *w, ws_state *st, int64_t began_ms);
+/* The status line's per-source part ("; sources: NAME ok lag 1.0s, ..."), into buf;
+ * resets the sqs lags for the next interval. */
+void ws_status(bt_watch *w, int64_t now, char *buf, size_t cap);
 
 #endif

@@ -128,6 +128,10 @@ rm "$T/rules/zz_broken.yml"
 kill -HUP "$WPID"
 wait_for 10 grep -q "rules reloaded" "$T/hup.err" || bad "SIGHUP: the fixed set was not reloaded"
 wait_for 10 grep -q "status: .* events/s" "$T/hup.err" || bad "no status line"
+# the per-source part: the directory as given, its state and its lag (a number)
+wait_for 10 grep -qF "; sources: $T/in ok lag " "$T/hup.err" &&
+  grep "; sources: " "$T/hup.err" | tail -1 | grep -qE "; sources: .*/in ok lag [0-9]+\.[0-9]s\$" && ok ||
+  bad "status line without the source's state and lag: $(grep status: "$T/hup.err" | tail -1)"
 kill -INT "$WPID"
 wait "$WPID"
 eq "SIGINT: exit 0" 0 "$?"

@@ -10,7 +10,17 @@
 #      hands out one of two IAM keys at a time, each valid 4 s (the proxy refuses a key
 #      past its time with ExpiredToken); notifications sent in three rounds 6 s apart -> every
 #      event stored, the credentials fetched again several times, no request refused,
-#      and no key or secret in watch's output.
+#      and no key or secret in watch's output;
+#   3. s3://bucket watched from the last key seen: objects delivered 90 and 30 minutes ago
+#      (A, B) read by the first cycle (listed from 24 h back); then C (5 minutes ago), D1 (B's
+#      minute, a smaller random part), D2 (B - 10 min) and E (B - 40 min) uploaded -> C, D1
+#      and D2 stored, E not (outside the 15-minute overlap: the bucket is not listed from
+#      24 h back again), every later ListObjectsV2 of the day prefixes starts after
+#      B - 15 min (the proxy's request log); the status line names the source, ok, its lag;
+#   4. the visibility timeout extended while a batch's work goes on: --visibility-timeout 2,
+#      every GetObject held 1.5 s by the proxy (one notification of 12 objects, 4 read at a
+#      time: the work outlasts 2 s) -> ChangeMessageVisibility requests made, a second consumer (boto3) receiving
+#      during the work gets nothing, every event stored once, the queue empty.
 source "$(dirname "$0")/lib.sh"
 need jq
 command -v moto_server >/dev/null 2>&1 || { echo "SKIP: moto_server not on PATH"; exit 77; }
@@ -124,4 +134,124 @@ for s in "$AK" "$SK" "$AK2" "$SK2"; do
     bad "a key or secret appears in watch's output"
   else ok; fi
 done
+# ---- 3. s3:// from the last key seen ----------------------------------------------------
+echo "[$SECONDS s] s3://live watched from the last key seen" >&2
+mapfile -t F < <(head -n 6 "$T/keys.all")
+s3key() { # MINUTES_AGO_OF_NOW_MINUTE RANDOM: a trail key delivered then
+  python3 - "$1" "$2" <<'PY'
+import sys, time
+t = (int(time.time()) // 60 - int(sys.argv[1])) * 60
+d, m = time.strftime("%Y/%m/%d", time.gmtime(t)), time.strftime("%Y%m%dT%H%MZ", time.gmtime(t))
+print("AWSLogs/111122223333/CloudTrail/us-east-1/%s/111122223333_CloudTrail_us-east-1_%s_%s.json.gz"
+      % (d, m, sys.argv[2]))
+PY
+}
+put() { # KEY FILE...: uploads FILE as KEY, pairs, into the bucket "live"
+  python3 - "$URL" "$@" <<'PY'
+import os, sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+try:
+    s3.create_bucket(Bucket="live")
+except s3.exceptions.BucketAlreadyOwnedByYou:
+    pass
+a = sys.argv[2:]
+for k, f in zip(a[0::2], a[1::2]):
+    s3.put_object(Bucket="live", Key=k, Body=open(f, "rb").read())
+PY
+}
+KA=$(s3key 90 m) KB=$(s3key 30 m) KC=$(s3key 5 m) KD1=$(s3key 30 a) KD2=$(s3key 40 m)
+KE=$(s3key 70 m)
+(cd "$T/arch" && "$BT" ingest --store "$T/ref3a.db" -q "${F[0]}" "${F[1]}") >/dev/null
+(cd "$T/arch" && "$BT" ingest --store "$T/ref3b.db" -q "${F[@]:0:5}") >/dev/null
+N3A=$(nevents "$T/ref3a.db")
+N3B=$(nevents "$T/ref3b.db")
+put "$KA" "$T/arch/${F[0]}" "$KB" "$T/arch/${F[1]}" || bad "s3: upload failed"
+start_proxy s3
+P3=$PURL
+BUILDTRAIL_WATCH_STATUS_MS=500 "$BT" watch s3://live --store "$T/s3.db" --rules builtin \
+  --interval 1 --endpoint-url "$P3" >"$T/w3.out" 2>"$T/w3.err" &
+W3=$!
+PIDS+=($W3)
+wait_for 60 eval '[ "$(nevents "$T/s3.db")" = "$N3A" ]' ||
+  bad "s3: A and B not stored in time ($(nevents "$T/s3.db") of $N3A events)"
+mark=$(wc -l <"$T/s3.log")
+# the older ones first (a cycle between two uploads must not have read C yet)
+put "$KD1" "$T/arch/${F[3]}" "$KD2" "$T/arch/${F[4]}" "$KE" "$T/arch/${F[5]}" \
+  "$KC" "$T/arch/${F[2]}" || bad "s3: upload failed"
+wait_for 60 eval '[ "$(nevents "$T/s3.db")" = "$N3B" ]' ||
+  bad "s3: C, D1, D2 not stored in time ($(nevents "$T/s3.db") of $N3B events)"
+# two more cycles after that (their listings in the log): E had its chances
+m2=$(grep -c 'list-type=2' "$T/s3.log")
+wait_for 30 eval '[ $(grep -c "list-type=2" "$T/s3.log") -ge $((m2 + 8)) ]' ||
+  bad "s3: no further cycles"
+kill -TERM "$W3"
+wait "$W3"
+eq "s3: exit 0 after SIGTERM" 0 "$?"
+eq "s3: A, B, C, D1, D2 stored once, E (outside the overlap) not" "$N3B" "$(nevents "$T/s3.db")"
+# every listing of a day prefix after the first cycle: no day before B - 15 min's, and on
+# that day a start-after at or after its minute
+tail -n +$((mark + 1)) "$T/s3.log" >"$T/s3.later"
+res=$(python3 - "$T/s3.later" "$KB" <<'PY'
+import sys, re, time, calendar
+from urllib.parse import urlsplit, parse_qs
+kb = sys.argv[2]
+m = re.search(r"_(\d{8}T\d{4})Z_", kb)
+t = calendar.timegm(time.strptime(m.group(1), "%Y%m%dT%H%M")) - 15 * 60
+day = time.strftime("%Y/%m/%d", time.gmtime(t))
+want = "AWSLogs/111122223333/CloudTrail/us-east-1/%s/111122223333_CloudTrail_us-east-1_%s" % (
+    day, time.strftime("%Y%m%dT%H%MZ", time.gmtime(t)))
+same = bad = 0
+for line in open(sys.argv[1]):
+    if "list-type=2" not in line:
+        continue
+    q = parse_qs(urlsplit(line.split()[1]).query)
+    p = q.get("prefix", [""])[0]
+    dm = re.search(r"/(\d{4}/\d{2}/\d{2})/$", p)
+    if not dm:
+        continue
+    if dm.group(1) < day:
+        bad += 1
+    elif dm.group(1) == day:
+        sa = q.get("start-after", [""])[0]
+        same += 1
+        bad += not (sa >= want)
+print("ok" if same and not bad else "day listings %d, wrong %d (want start-after >= %s)" % (same, bad, want))
+PY
+)
+eq "s3: later listings start after the newest key read less 15 minutes" ok "$res"
+grep -q 'status: .* events/s.*; sources: s3://live ok lag [0-9][0-9.]*s' "$T/w3.err" && ok ||
+  bad "s3: the status line without the source's state and lag: $(grep status: "$T/w3.err" | tail -1)"
+
+# ---- 4. the visibility timeout extended while a batch's work goes on -------------------
+echo "[$SECONDS s] SQS visibility extended while a slow batch is read" >&2
+Q4=$(peer queue slowread-q)
+start_proxy slowget --delay-get 1.5
+P4=$PURL
+mapfile -t K4 < <(head -n 12 "$T/keys.all")
+(cd "$T/arch" && "$BT" ingest --store "$T/ref4.db" -q "${K4[@]}") >/dev/null
+N4=$(nevents "$T/ref4.db")
+"$BT" watch "sqs://$Q4" --store "$T/s4.db" --rules builtin --interval 60 --endpoint-url "$P4" \
+  --visibility-timeout 2 --dead-letter "$T/dead4.ndjson" >"$T/w4.out" 2>"$T/w4.err" &
+W4=$!
+PIDS+=($W4)
+# one notification naming the 12 objects: one message, one batch (no second message left
+# visible while the first batch is worked on)
+peer send "$Q4" "$(python3 -c 'import json, sys
+print(json.dumps({"s3Bucket": "trail", "s3ObjectKey": sys.argv[1:]}))' "${K4[@]}")"
+# the work began (a GetObject reached the proxy): a second consumer tries for 4 s
+wait_for 30 grep -q '^GET /trail/' "$T/slowget.log" || bad "visibility: no object read"
+STOLEN=$(peer steal "$Q4" 4)
+wait_for 60 eval '[ "$(nevents "$T/s4.db")" = "$N4" ] && [ "$(peer depth "$Q4")" = "0 0" ]' ||
+  bad "visibility: not stored in time ($(nevents "$T/s4.db") of $N4 events; queue $(peer depth "$Q4"))"
+kill -TERM "$W4"
+wait "$W4"
+eq "visibility: exit 0 after SIGTERM" 0 "$?"
+eq "visibility: a second consumer received nothing while the work went on" 0 "$STOLEN"
+n=$(grep -c 'ChangeMessageVisibility 200$' "$T/slowget.log")
+[ "$n" -ge 1 ] && ok || bad "visibility: no ChangeMessageVisibility request"
+eq "visibility: every event stored once (= ingest of the same objects)" "$N4" "$(nevents "$T/s4.db")"
+eq "visibility: the queue empty" "0 0" "$(peer depth "$Q4")"
+eq "visibility: no dead letter" "no" "$([ -s "$T/dead4.ndjson" ] && echo yes || echo no)"
+echo "visibility: $n ChangeMessageVisibility, $(grep -c '^GET /trail/' "$T/slowget.log") GetObject" >&2
+
 finish

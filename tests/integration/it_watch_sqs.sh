@@ -186,5 +186,26 @@ eq "redelivery: one distinct key per alert" "$NHA" "$(jq -r .key "$T/recv.log" |
 kill -TERM "$WPID"
 wait "$WPID"
 eq "SIGTERM after redelivery: exit 0" 0 "$?"
+
+# ---- the status line's lag of an sqs:// source: from SentTimestamp ------------------------
+echo "[$SECONDS s] status: an sqs:// source's lag is its messages' wait in the queue" >&2
+LQ=$(peer queue lag-q)
+peer sendfile "$LQ" "$T/state.json"
+sleep 3
+BUILDTRAIL_WATCH_STATUS_MS=500 "$BT" watch "sqs://$LQ" --store "$T/lag.db" --rules builtin \
+  --interval 5 --endpoint-url "$URL" --notify stdout >/dev/null 2>"$T/w4.err" &
+WPID=$!
+PIDS+=($WPID)
+wait_for 30 grep -q "; sources: sqs:lag-q ok lag [1-9]" "$T/w4.err" || bad "lag: no status line with it"
+wait_for 10 eval '[ "$(grep -c "sqs:lag-q ok lag" "$T/w4.err")" -ge 2 ]' || bad "lag: one status line only"
+kill -TERM "$WPID"
+wait "$WPID"
+eq "lag: exit 0 after SIGTERM" 0 "$?"
+lag=$(grep -o "; sources: sqs:lag-q ok lag [0-9.]*s" "$T/w4.err" | head -1 | sed 's/.* lag //; s/s$//')
+python3 -c 'import sys; sys.exit(0 if 3.0 <= float(sys.argv[1]) < 60 else 1)' "${lag:-0}" && ok ||
+  bad "lag: the message waited 3 s in the queue, the status line says [$lag] s"
+eq "lag: later lines: no message, 0" "ok lag 0.0s" \
+  "$(grep -o "sqs:lag-q ok lag [0-9.]*s" "$T/w4.err" | tail -1 | sed 's/sqs:lag-q //')"
+
 if grep -q "$SK" "$T"/w*.err; then bad "the secret key appears in messages"; else ok; fi
 finish

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buildtrail/source_s3.h"
+#include "buildtrail/timeutil.h"
 #include "tharness.h"
 
 static int batches;
@@ -62,4 +63,28 @@ static void test_keys_unreachable(void)
     bt_aws_client_free(c);
 }
 
-BT_TEST_MAIN(test_keys_unreachable)
+/* The delivery time a CloudTrail key carries (watch's s3:// start). */
+static void test_key_delivery(void)
+{
+    int64_t ms = -1;
+    CHECK_INT(bt_s3_key_delivery_ms("AWSLogs/111122223333/CloudTrail/us-east-1/2026/12/05/"
+                                    "111122223333_CloudTrail_us-east-1_20261205T1505Z_Ab3x.json.gz",
+                                    &ms),
+              0);
+    CHECK(ms == bt_time_days_from_civil(2026, 12, 5) * 86400000LL + 15 * 3600000LL + 5 * 60000LL);
+    CHECK_INT(bt_s3_key_delivery_ms("p/AWSLogs/o-x/111122223333/CloudTrail/eu-west-1/2026/01/01/"
+                                    "111122223333_CloudTrail_eu-west-1_20260101T0000Z_z.json.gz",
+                                    &ms),
+              0);
+    CHECK(ms == bt_time_days_from_civil(2026, 1, 1) * 86400000LL);
+    CHECK_INT(bt_s3_key_delivery_ms("AWSLogs/1/CloudTrail/us-east-1/2026/12/05/x.json.gz", &ms),
+              BT_EINVAL);
+    CHECK_INT(bt_s3_key_delivery_ms("1_CloudTrail_us-east-1_20261305T1505Z_a.json.gz", &ms),
+              BT_EINVAL);
+    CHECK_INT(bt_s3_key_delivery_ms("1_CloudTrail_us-east-1_20261205T2460Z_a.json.gz", &ms),
+              BT_EINVAL);
+    CHECK_INT(bt_s3_key_delivery_ms("1_CloudTrail_us-east-1_2026", &ms), BT_EINVAL);
+    CHECK_INT(bt_s3_key_delivery_ms("1_CloudTrail_", &ms), BT_EINVAL);
+}
+
+BT_TEST_MAIN(test_key_delivery, test_keys_unreachable)

@@ -71,4 +71,35 @@ static void test_watch_sources(void)
     CHECK(strstr(err.msg, "not a queue URL") != NULL);
 }
 
-BT_TEST_MAIN(test_queue_locations, test_topic_arns, test_watch_sources)
+/* The ReceiveMessage reply: the attributes watch reads (receive count, SentTimestamp). */
+static void test_receive_parse(void)
+{
+    static const char body[] =
+        "{\"Messages\":[{\"MessageId\":\"m1\",\"ReceiptHandle\":\"r1\",\"Body\":\"{}\","
+        "\"Attributes\":{\"ApproximateReceiveCount\":\"2\",\"SentTimestamp\":"
+        "\"1764936000123\"}},{\"MessageId\":\"m2\",\"ReceiptHandle\":\"r2\",\"Body\":\"x\"},"
+        "{\"MessageId\":\"m3\",\"ReceiptHandle\":\"r3\",\"Attributes\":{\"SentTimestamp\":"
+        "\"-5\"}},{\"MessageId\":\"no receipt\"}]}";
+    bt_aws_response resp;
+    bt_sqs_message *m = NULL;
+    bt_error err = BT_ERROR_INIT;
+    bt_arena *a = bt_arena_new(0, 0);
+    size_t n = 0;
+    bt_aws_response_init(&resp);
+    resp.http_status = 200;
+    CHECK_INT(bt_buf_append(&resp.body, body, sizeof body - 1), 0);
+    CHECK_INT(bt_sqs_receive_parse(a, &resp, &m, &n, &err), 0);
+    CHECK_INT((int)n, 3);
+    if (n == 3) {
+        CHECK_STR(m[0].receipt, "r1");
+        CHECK_INT(m[0].receive_count, 2);
+        CHECK(m[0].sent_ms == 1764936000123LL);
+        CHECK(m[1].sent_ms == 0); /* absent */
+        CHECK_INT(m[1].receive_count, 0);
+        CHECK(m[2].sent_ms == 0); /* not a time */
+    }
+    bt_aws_response_dispose(&resp);
+    bt_arena_free(a);
+}
+
+BT_TEST_MAIN(test_queue_locations, test_topic_arns, test_watch_sources, test_receive_parse)

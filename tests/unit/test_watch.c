@@ -1,7 +1,8 @@
 /* test_watch.c - unit tests for bt_watch (watch.h) through the public API: source and
  * notify target checks, target names without secrets, a directory watched over cycles
  * (rules on exactly the new events, stable keys, nothing twice), an exec notifier that
- * fails then succeeds (outbox retries), and a rule reload that fails keeping the set. */
+ * fails then succeeds (outbox retries), a rule reload that fails keeping the set, and the
+ * status line's per-source part. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +125,18 @@ static void test_checks(void)
     teardown();
 }
 
-static bt_watch *make(bt_store **store, sink *s, const char *const *notify, size_t nn)
+static char g_status[4096]; /* the last status line */
+
+static void on_log(void *payload, const char *msg)
+{
+    (void)payload;
+    if (strncmp(msg, "status: ", 8) == 0)
+        snprintf(g_status, sizeof g_status, "%s", msg);
+}
+
+/* status_ms > 0: a status line through on_log that often, and bt_watch_run for 3 cycles */
+static bt_watch *make_st(bt_store **store, sink *s, const char *const *notify, size_t nn,
+                         int64_t status_ms)
 {
     static char in[300], rule[300];
     static const char *src[1], *rules[1];
@@ -148,10 +160,55 @@ static bt_watch *make(bt_store **store, sink *s, const char *const *notify, size
     o.payload = s;
     o.retry_min_ms = 1;
     o.retry_max_ms = 1;
+    if (status_ms > 0) {
+        o.status_ms = status_ms;
+        o.log = on_log;
+        o.max_cycles = 3;
+        o.interval_ms = 30;
+    }
     CHECK_INT(bt_watch_new(&o, &w, &err), 0);
     CHECK_INT(bt_store_open(db, 0, store, &err), 0);
     CHECK_INT(bt_watch_attach(w, *store, &err), 0);
     return w;
+}
+
+static bt_watch *make(bt_store **store, sink *s, const char *const *notify, size_t nn)
+{
+    return make_st(store, s, notify, nn, 0);
+}
+
+/* The status line names each source with its state and lag: ok while it reads, failing
+ * when it does not. */
+static void test_status_sources(void)
+{
+    static const char *const out[] = {"stdout"};
+    bt_store *store = NULL;
+    bt_error err = BT_ERROR_INIT;
+    sink s;
+    bt_watch *w;
+    char in[300], want[400], cmd[400];
+
+    setup();
+    memset(&s, 0, sizeof s);
+    path_of(in, sizeof in, "in");
+    write_file("in/a.json", "{\"Records\":[" REC("e-1", "2026-10-01T10:00:00Z", "StartBuild") "]}");
+    g_status[0] = 0;
+    w = make_st(&store, &s, out, 1, 1);
+    CHECK_INT(bt_watch_run(w, &err), 0);
+    snprintf(want, sizeof want, "; sources: %s ok lag ", in);
+    CHECK(strstr(g_status, "events/s") != NULL);
+    CHECK(strstr(g_status, want) != NULL);
+    CHECK(g_status[strlen(g_status) - 1] == 's' && !strchr(g_status, '\n'));
+    /* the directory gone: failing, its lag still a number */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", in);
+    CHECK_INT(system(cmd), 0);
+    g_status[0] = 0;
+    CHECK_INT(bt_watch_run(w, &err), 0);
+    snprintf(want, sizeof want, "; sources: %s failing lag ", in);
+    CHECK(strstr(g_status, want) != NULL);
+    bt_watch_free(w);
+    bt_store_close(store);
+    teardown();
 }
 
 static void test_directory_cycles(void)
@@ -308,5 +365,5 @@ static void test_correlation_across_cycles(void)
     teardown();
 }
 
-BT_TEST_MAIN(test_checks, test_directory_cycles, test_retry_and_reload,
+BT_TEST_MAIN(test_checks, test_directory_cycles, test_retry_and_reload, test_status_sources,
              test_correlation_across_cycles)

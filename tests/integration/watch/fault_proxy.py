@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""fault_proxy.py UPSTREAM PORT_FILE LOG [--slowdown N] [--expiry FILE] - a loopback HTTP
+"""fault_proxy.py UPSTREAM PORT_FILE LOG [--slowdown N] [--expiry FILE] [--delay-get S] - a loopback HTTP
 proxy in front of moto_server that injects the faults moto does not produce, for
 it_watch_faults.sh. Every request is forwarded as it came (method, path, headers
 including Host, body: the SigV4 signature stays valid) except:
@@ -9,10 +9,12 @@ including Host, body: the SigV4 signature stays valid) except:
   --expiry FILE  FILE holds "ACCESS_KEY_ID EXPIRY_EPOCH" lines (appended by the test's
                  credential_process each time it hands out credentials); a request
                  signed with a key whose last expiry has passed is answered 400
-                 ExpiredToken (what AWS says for expired temporary credentials).
+                 ExpiredToken (what AWS says for expired temporary credentials);
+  --delay-get S  every GetObject request waits S seconds before it is forwarded (a slow
+                 S3: a batch's work outlasts the SQS visibility timeout).
 
 LOG gets one line per request: "METHOD PATH_OR_TARGET STATUS" (the SQS JSON target for
-POSTs). Writes the port to PORT_FILE when it listens."""
+POSTs; a ListObjectsV2 with its query string). Writes the port to PORT_FILE when it listens."""
 import http.client
 import re
 import sys
@@ -22,13 +24,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 args = sys.argv[1:]
 UP, PORT_FILE, LOG = args[0], args[1], args[2]
-SLOWDOWN, EXPIRY = 0, None
+SLOWDOWN, EXPIRY, DELAY_GET = 0, None, 0.0
 rest = args[3:]
 while rest:
     if rest[0] == "--slowdown":
         SLOWDOWN = int(rest[1])
     elif rest[0] == "--expiry":
         EXPIRY = rest[1]
+    elif rest[0] == "--delay-get":
+        DELAY_GET = float(rest[1])
     rest = rest[2:]
 HOST, PORT = UP.split("//", 1)[1].split(":")
 LOCK = threading.Lock()
@@ -63,6 +67,8 @@ class H(BaseHTTPRequestHandler):
 
     def note(self, status):
         what = self.headers.get("X-Amz-Target") or self.path.split("?")[0]
+        if "list-type=2" in self.path:  # ListObjectsV2: its query (prefix, start-after)
+            what = self.path
         with LOCK, open(LOG, "a") as f:
             f.write("%s %s %d\n" % (self.command, what, status))
 
@@ -86,6 +92,8 @@ class H(BaseHTTPRequestHandler):
                 SERVED[0] += slow
             if slow:
                 return self.answer(503, SLOW)
+        if is_get and DELAY_GET:
+            time.sleep(DELAY_GET)
         c = http.client.HTTPConnection(HOST, int(PORT), timeout=60)
         c.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         for k, v in self.headers.items():

@@ -25,6 +25,8 @@ that tests/integration/s3/setup.py wrote to FILE: AK=, SK=).
                                   figure beside watch's throughput in bench/watch.sh)
   receive QUEUE_URL N             receives (and deletes) up to N messages within 20 s;
                                   prints each body on a line (JSON compacted)
+  steal QUEUE_URL SECONDS         a second consumer: receives for SECONDS (visibility 0:
+                                  what it gets is not taken away); prints how many it got
 """
 import json
 import sys
@@ -122,6 +124,14 @@ elif cmd == "receive":
                 print(m["Body"])
             sqs.delete_message(QueueUrl=rest[0], ReceiptHandle=m["ReceiptHandle"])
             got += 1
+elif cmd == "steal":  # QUEUE SECONDS: a second consumer; prints how many it received
+    got, end = 0, time.time() + float(rest[1])
+    while time.time() < end:
+        # VisibilityTimeout 0: a message it gets is visible again at once (not taken away)
+        r = sqs.receive_message(QueueUrl=rest[0], MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                VisibilityTimeout=0)
+        got += len(r.get("Messages", []))
+    print(got)
 elif cmd == "getall":
     from concurrent.futures import ThreadPoolExecutor
     s3 = boto3.client("s3", **kw)
