@@ -214,6 +214,13 @@ static char *key_decode(bt_arena *a, const char *s)
     return out;
 }
 
+/* A trail's digest file (AWSLogs/ACCOUNT/CloudTrail-Digest/...): S3 event notifications on
+ * the trail's prefix name them beside the log files. */
+static int is_digest(const char *key)
+{
+    return strstr(key, "/CloudTrail-Digest/") != NULL || strstr(key, "_CloudTrail-Digest_") != NULL;
+}
+
 /* The objects a notification names: a trail's {"s3Bucket", "s3ObjectKey": [...]}, or an
  * S3 event notification {"Records": [{"eventSource": "aws:s3", "s3": {...}}]}: noted for
  * read_objects. M_OK, -1 (out of memory), or -2 when root is neither. */
@@ -244,6 +251,8 @@ static int fetch_objects(batch *b, bt_arena *a, const bt_json *root)
         } else {
             continue;
         }
+        if (is_digest(key))
+            continue; /* a digest file: hashes of log files, no event to read */
         if (add_ref(b, bucket, key))
             return -1;
     }

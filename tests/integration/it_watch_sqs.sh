@@ -143,6 +143,8 @@ NB=$(nevents "$T/s.db")
 awsq() { timeout 60 "$AWS" --endpoint-url "$URL" sqs send-message --queue-url "$QURL" --message-body "$1" >/dev/null; }
 # S3's test event (sent when a bucket's notifications are configured): deleted, not set aside
 awsq '{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-10-01T00:00:00.000Z","Bucket":"trail","RequestId":"R","HostId":"H"}'
+# an S3 event notification for a trail's digest file (no events in it): deleted, not set aside
+awsq '{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"trail"},"object":{"key":"AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/10/01/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20261001T010000Z.json.gz"}}}]}'
 awsq 'this is not JSON'
 awsq '{"hello": "an unknown shape"}'
 awsq '{"s3Bucket": "trail", "s3ObjectKey": ["AWSLogs/nope/CloudTrail/us-east-1/2026/10/01/missing.json.gz"]}'
