@@ -50,6 +50,9 @@ class H(BaseHTTPRequestHandler):
 
 
 ThreadingHTTPServer.allow_reuse_address = True
+# a listen backlog like a real server's (socketserver's default of 5 drops the SYNs of a
+# client that opens 8 connections at once, which then wait for the retransmission)
+ThreadingHTTPServer.request_queue_size = 128
 srv = ThreadingHTTPServer(("127.0.0.1", args.port), H)
 signal.signal(signal.SIGTERM, lambda *a: (srv.server_close(), sys.exit(0)))
 with open(args.portfile + ".tmp", "w") as f:
