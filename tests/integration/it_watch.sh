@@ -35,15 +35,8 @@ wait_for() {
   while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.2; done
   return 1
 }
-RPID=
-start_receiver() { # LOG [PORT] [DELAY]
-  rm -f "$T/port"
-  python3 "$RECV" "$1" "$T/port" --port "${2:-0}" --delay "${3:-0}" &
-  RPID=$!
-  wait_for 10 test -s "$T/port" || bad "receiver did not start"
-  PORT=$(cat "$T/port")
-}
-stop_receiver() { [ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null; RPID=; }
+# shellcheck source=watch/receiver.sh
+source "$SRC/tests/integration/watch/receiver.sh"
 WPID=
 start_watch() { # STORE DIR LOG-OF-STDERR [more args]
   local store=$1 dir=$2 log=$3
