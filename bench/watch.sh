@@ -136,7 +136,7 @@ echo "  (the same events with ingest from local files, for scale: $("$BT" ingest
 
 # ---- 3. soak -----------------------------------------------------------------------------
 echo "soak: $SOAK s of notifications for the same objects again (every object read again) ..."
-peer soak "$QT" trail "$SOAK" $(cat "$T/keys") &
+peer soak "$QT" trail "$SOAK" $(cat "$T/keys") >"$T/soak.sent" &
 SPID=$!
 PIDS+=($SPID)
 : >"$T/rss"
@@ -147,6 +147,12 @@ while [ $SECONDS -lt $end ]; do
 done
 wait "$SPID" 2>/dev/null || true
 ND=$(ndelivered "$T/thr.db")
+# what the soak made watch read: the notifications sent less those still queued at its end
+read -r SENT SENTOBJ <"$T/soak.sent" || true
+LEFT=$(peer depth "$QT" | awk '{print $1 + $2}')
+awk -v s="${SENT:-0}" -v o="${SENTOBJ:-0}" -v l="$LEFT" -v n="$NREF" -v k="$(wc -l <"$T/keys")" -v t="$SOAK" 'BEGIN {
+  done = s - l; objs = (s > 0 ? done * o / s : 0); ev = objs * n / k
+  printf "soak: %d notifications sent, %d still queued at the end: %.0f objects read again = %.0f events/s sustained over %d s (parsed, packed, found duplicate)\n", s, l, objs, ev / t, t }'
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$WPID/status" 2>/dev/null || echo 0)
 MSGS=$(grep -c . "$T/rss" || true)
 stop_watch

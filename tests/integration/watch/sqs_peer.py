@@ -19,7 +19,8 @@ that tests/integration/s3/setup.py wrote to FILE: AK=, SK=).
                                   OUT gets "EVENT_ID SENT" per message (SENT: epoch
                                   seconds when SendMessage returned: the message visible)
   soak QUEUE_URL BUCKET SECONDS KEY...
-                                  notifications for KEY... again and again for SECONDS
+                                  notifications for KEY... again and again for SECONDS;
+                                  prints "MESSAGES OBJECTS" sent
   getall BUCKET THREADS KEY...    GETs every object with boto3 (THREADS at a time, bytes
                                   read, not parsed); prints the seconds it took (the peer
                                   figure beside watch's throughput in bench/watch.sh)
@@ -96,13 +97,17 @@ elif cmd == "latency":
             time.sleep(float(rest[3]))
 elif cmd == "soak":
     end = time.time() + float(rest[2])
+    sent = objects = 0
     while time.time() < end:
         for part in chunks(rest[3:]):
             sqs.send_message(QueueUrl=rest[0],
                              MessageBody=json.dumps({"s3Bucket": rest[1], "s3ObjectKey": part}))
+            sent += 1
+            objects += len(part)
             if time.time() >= end:
                 break
         time.sleep(0.5)
+    print(sent, objects)
 elif cmd == "send":
     sqs.send_message(QueueUrl=rest[0], MessageBody=rest[1])
 elif cmd == "sendfile":
