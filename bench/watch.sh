@@ -180,10 +180,11 @@ PIDS+=($!)
 wait_for 10 test -s "$T/pport"
 split -l 1 -a 4 "$T/docs" "$T/doc."
 : >"$T/curlcfg"
-for f in "$T"/doc.*; do
+for f in "$T"/doc.*; do # one request each: "next" between them (options would add up)
+  [ -s "$T/curlcfg" ] && echo next >>"$T/curlcfg"
   printf 'url = "http://127.0.0.1:%s/hook"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\noutput = "/dev/null"\n' "$(cat "$T/pport")" "$f" >>"$T/curlcfg"
 done
 p0=$(date +%s%N)
-curl -s --parallel --parallel-max 8 -K "$T/curlcfg"
+curl -s --parallel --parallel-max 8 --no-progress-meter -K "$T/curlcfg"
 p1=$(date +%s%N)
 awk -v n="$(wc -l <"$T/peer.log")" -v ns=$((p1 - p0)) 'BEGIN { printf "  (peer: curl --parallel-max 8 POSTing %d of the same documents to the same receiver: %.0f POSTs/s)\n", n, n / (ns / 1e9) }'
