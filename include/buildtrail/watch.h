@@ -6,9 +6,10 @@
  *
  * sqs:// sources (a trail's log-delivery notifications, raw or in an SNS envelope, whose
  * objects are then read from S3; EventBridge events, stored as they are) are polled
- * between cycles with long polling: what a batch of messages brought is committed, then
- * evaluated and delivered at once, and only then are the messages deleted. A poisoned
- * message is appended to the dead-letter file with one message through log, and deleted.
+ * between cycles with long polling: what a batch of messages brought is committed, and
+ * only then are the messages deleted; what the batches of a gathering brought is then
+ * evaluated at once (from the store, after the cursor). A poisoned message is appended to
+ * the dead-letter file with one message through log, and deleted.
  *
  * A cycle: bt_ingest of every source (local directories: new or grown files, through
  * ingest's unchanged-file skipping; lookup:REGIONS: the event history from a start kept
@@ -19,7 +20,14 @@
  * Events commit before their alerts; a kill between the two leaves the cursor behind, so
  * the next run evaluates those events again and no alert is lost. An alert's key (the
  * Idempotency-Key a webhook receives) is a hash of its rule and events: the same alert
- * always carries the same key, and is stored once.
+ * always carries the same key, and is stored once. Correlation windows stay open across
+ * cycles (in memory, at most 16 MiB; not across restarts or reloads).
+ *
+ * Deliveries: outbox rows are read on the caller's thread and sent by a delivery thread
+ * (a webhook's up to 8 at once over kept connections, other targets one at a time); their
+ * outcomes are written back on the caller's thread, one transaction per pass. The store
+ * is only ever used from the caller's thread. bt_watch_deliver waits for its pass;
+ * within bt_watch_run the loop never waits for a receiver.
  *
  * The library never prints: the stdout notifier hands documents to opts.emit, and
  * messages (rules reloaded or not, a source or notifier failing or recovering: once per
@@ -57,8 +65,9 @@ int bt_watch_check_notify(const char *target, bt_error *err);
  * whole target keeps targets apart. Written into buf (truncated to n). */
 void bt_watch_notify_name(const char *target, char *buf, size_t n);
 
-/* Called with each alert for the stdout notifier: doc is the alert document (JSON, no
- * newline), key its idempotency key. 0 = delivered, non-zero = try again later. */
+/* Called with each alert for the stdout notifier, on watch's delivery thread: doc is the
+ * alert document (JSON, no newline), key its idempotency key. 0 = delivered, non-zero =
+ * try again later. */
 typedef int (*bt_watch_emit_fn)(void *payload, const char *doc, const char *key);
 /* One line (no newline, no secrets). */
 typedef void (*bt_watch_log_fn)(void *payload, const char *msg);
