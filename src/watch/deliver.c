@@ -185,12 +185,21 @@ static int note_outcome(bt_watch *w, const wn_item *it, bt_error *err)
                                   bt_time_now_ms() + backoff(w, it->attempts), it->why, err);
 }
 
+/* The outbox rows of the configured targets not delivered yet, for the status line. */
+static int count_pending(bt_watch *w, bt_error *err)
+{
+    uint64_t n = 0;
+    int64_t next;
+    int rc = bt_store_outbox_pending(w->store, w->names, w->nnt, &n, &next, err);
+    if (rc == 0)
+        w->st.pending = n;
+    return rc;
+}
+
 /* The finished pass's outcomes into the store (one transaction), then the pending count. */
 static int write_back(bt_watch *w, bt_error *err)
 {
     wd_sender *d = &w->ds;
-    uint64_t n = 0;
-    int64_t next;
     size_t i;
     int rc;
 
@@ -208,9 +217,7 @@ static int write_back(bt_watch *w, bt_error *err)
         free(d->items[i].doc);
     }
     d->n = 0;
-    if (rc == 0 && (rc = bt_store_outbox_pending(w->store, w->names, w->nnt, &n, &next, err)) == 0)
-        w->st.pending = n;
-    return rc;
+    return rc ? rc : count_pending(w, err);
 }
 
 /* Reads the due rows and, when there are some, hands them to the thread. */
@@ -226,14 +233,8 @@ static int hand_over(bt_watch *w, bt_error *err)
                              err);
     if (rc == BT_ENOMEM && !err->code)
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-    if (rc || !d->n) {
-        uint64_t n = 0;
-        int64_t next;
-        if (rc == 0 && (rc = bt_store_outbox_pending(w->store, w->names, w->nnt, &n, &next,
-                                                     err)) == 0)
-            w->st.pending = n;
-        return rc;
-    }
+    if (rc || !d->n)
+        return rc ? rc : count_pending(w, err);
     pthread_mutex_lock(&d->mu);
     d->state = WD_BUSY;
     pthread_cond_broadcast(&d->cv);

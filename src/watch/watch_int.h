@@ -57,7 +57,7 @@ typedef struct wd_sender {
     int started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int state; /* WD_IDLE, WD_BUSY (a pass handed over), WD_DONE (outcomes ready), */
+    int state; /* WD_IDLE, WD_BUSY (a pass handed over), WD_DONE (outcomes ready) */
     int quit;
     wn_item *items;
     size_t n, cap;
