@@ -47,6 +47,9 @@ typedef struct bt_filter {
     int read_only;     /* -1 any, 0 only writes, 1 only reads */
     bool errors_only;  /* any errorCode */
     unsigned kinds;    /* bitmask of (1 << bt_event_kind); 0 = API calls + build status */
+    unsigned missing_ok; /* bitmask of (1 << bt_filter_field) of the fields with values
+                          * that a record without the field matches too (honoured for
+                          * the name, source, error code, account, region and project) */
     const char *values[BT_F__COUNT][BT_FILTER_MAX_VALUES];
     unsigned nvalues[BT_F__COUNT];
 } bt_filter;

@@ -122,7 +122,7 @@ static bool any_eq(const bt_filter *f, bt_filter_field field, const char *v)
     if (!f->nvalues[field])
         return true;
     if (!v)
-        return false;
+        return (f->missing_ok >> field) & 1u;
     for (i = 0; i < f->nvalues[field]; i++)
         if (strcmp(f->values[field][i], v) == 0)
             return true;

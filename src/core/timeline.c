@@ -305,6 +305,9 @@ static int read_project(tl_ctx *c, bt_store *s, bt_error *err)
         add_change_names(&f, 0, err);
         if (b->account)
             bt_filter_add(&f, BT_F_ACCOUNT, b->account, err);
+        /* the project's changes, and those whose record names no project */
+        bt_filter_add(&f, BT_F_PROJECT, b->project, err);
+        f.missing_ok = 1u << BT_F_PROJECT;
         f.end_ms = b->start_ms;
         if ((rc = search(s, &f, tl_on_project_event, c, err)))
             return rc;

@@ -226,8 +226,8 @@ int tl_on_project_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
     (void)pos;
     if (ev->error_code)
         return 0; /* a failed change changed nothing */
-    /* project changes are searched by name (rare events, a small index range) and
-     * matched to the project here; source credentials belong to no project */
+    /* project changes are searched by name and project (or none named); source
+     * credentials, searched by name only, belong to no project */
     if (ev->project && b->project && strcmp(ev->project, b->project) != 0)
         return 0;
     if (bt_json_parse(c->a, ev->raw, ev->raw_len, NULL, &rec, NULL))

@@ -506,6 +506,7 @@ void bt_store_close(bt_store *s)
     icache_clear(&s->ic);
     bt_buf_dispose(&s->blk_raw);
     bt_buf_dispose(&s->bloom);
+    bt_buf_dispose(&s->zin);
     free(s->pkeys);
     for (i = 0; i < BLOCK_CACHE; i++)
         bt_buf_dispose(&s->cache[i].data);
@@ -866,9 +867,21 @@ static int pack_facts(bt_store_pack *p, const bt_event *ev, size_t n, bt_error *
     return 0;
 }
 
-/* Pack order: the records of one build (made by it, or about it) next to each other,
- * so a build's timeline touches few blocks; then by time. */
+/* Pack order: first the rare records that sparse searches look for across the whole
+ * store (errors; CodeBuild starts, stops and project changes), then the rest; within
+ * each, the records of one build (made by it, or about it) next to each other, so a
+ * build's timeline touches few blocks; then by time. The rare records sit at the start
+ * of a batch's first block, where a read that needs only them decompresses a prefix
+ * (load_block). */
 static const bt_event *g_sort_ev;
+static const unsigned char *g_sort_rare;
+
+static int pack_rare(const bt_event *e)
+{
+    return e->error_code ||
+           (e->event_source && strcmp(e->event_source, "codebuild.amazonaws.com") == 0 &&
+            bt_codebuild_event_is(e->event_name, BT_CB_FACTS | BT_CB_PROJECT_CHANGE));
+}
 
 static const char *pack_key(const bt_event *e)
 {
@@ -877,13 +890,17 @@ static const char *pack_key(const bt_event *e)
 
 static int cmp_pack(const void *x, const void *y)
 {
-    const bt_event *a = &g_sort_ev[*(const uint32_t *)x], *b = &g_sort_ev[*(const uint32_t *)y];
-    int c = strcmp(pack_key(a), pack_key(b));
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    const bt_event *a = &g_sort_ev[i], *b = &g_sort_ev[j];
+    int c = g_sort_rare[j] - g_sort_rare[i];
+    if (c)
+        return c;
+    c = strcmp(pack_key(a), pack_key(b));
     if (c)
         return c;
     if (a->time_ms != b->time_ms)
         return a->time_ms < b->time_ms ? -1 : 1;
-    return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+    return i < j ? -1 : 1;
 }
 
 static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -895,6 +912,8 @@ typedef struct packer {
     uint64_t *keys;
     size_t nkeys, capkeys, capblocks;
     uint32_t jlo; /* place in pack order of the block's first event */
+    size_t split; /* raw bytes of the block's rare records (pack_rare), when followed by others */
+    int has_rare;
 } packer;
 
 /* Compresses and summarises the block being filled (the events order[k->jlo..jhi])
@@ -903,7 +922,7 @@ static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32
                       bt_error *err)
 {
     pack_block *b;
-    size_t bound;
+    size_t bound, rest;
     uint32_t j;
 
     if (p->nblocks == k->capblocks) {
@@ -917,7 +936,7 @@ static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32
     b = &p->blocks[p->nblocks];
     memset(b, 0, sizeof *b);
     p->nblocks++;
-    bound = ZSTD_compressBound(k->raw.len);
+    bound = ZSTD_compressBound(k->split) + ZSTD_compressBound(k->raw.len - k->split);
     if (!(b->data = malloc(bound)) || bt_bloom_build(k->keys, k->nkeys, &k->bloom) ||
         !(b->bloom = malloc(k->bloom.len)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
@@ -928,11 +947,23 @@ static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32
         b->jlo = order[j] < b->jlo ? order[j] : b->jlo;
         b->jhi = order[j] > b->jhi ? order[j] : b->jhi;
     }
-    b->len = ZSTD_compressCCtx(k->zc, b->data, bound, k->raw.data, k->raw.len, ZSTD_LEVEL);
+    /* the rare records first, as a frame of their own (zstd reads concatenated frames
+     * as one stream), so a read of them stops early (load_block) */
+    b->len = 0;
+    if (k->split) {
+        b->len = ZSTD_compressCCtx(k->zc, b->data, bound, k->raw.data, k->split, ZSTD_LEVEL);
+        if (ZSTD_isError(b->len))
+            return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
+    }
+    rest = ZSTD_compressCCtx(k->zc, (char *)b->data + b->len, bound - b->len,
+                             k->raw.data + k->split, k->raw.len - k->split, ZSTD_LEVEL);
+    if (ZSTD_isError(rest))
+        return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(rest));
+    b->len += rest;
     b->raw_len = k->raw.len;
-    if (ZSTD_isError(b->len))
-        return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
     bt_buf_clear(&k->raw);
+    k->split = 0;
+    k->has_rare = 0;
     k->nkeys = 0;
     k->jlo = jhi + 1;
     return 0;
@@ -943,13 +974,14 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     bt_store_pack *p = calloc(1, sizeof *p);
     packer k;
     uint32_t *order = malloc(n * sizeof *order + 1);
+    unsigned char *rare = malloc(n + 1);
     size_t j, i;
     int rc = 0;
 
     *out = NULL;
     memset(&k, 0, sizeof k);
     k.zc = ZSTD_createCCtx();
-    if (!p || !k.zc || !order || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
+    if (!p || !k.zc || !order || !rare || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
         !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
@@ -957,11 +989,14 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     p->n = n;
     if ((rc = pack_facts(p, ev, n, err)))
         goto done;
-    for (j = 0; j < n; j++)
+    for (j = 0; j < n; j++) {
         order[j] = (uint32_t)j;
+        rare[j] = (unsigned char)pack_rare(&ev[j]);
+    }
     /* qsort has no context argument in C11: serialise the (short) sorts */
     pthread_mutex_lock(&g_sort_mu);
     g_sort_ev = ev;
+    g_sort_rare = rare;
     qsort(order, n, sizeof *order, cmp_pack);
     pthread_mutex_unlock(&g_sort_mu);
     for (j = 0; j < n; j++) {
@@ -970,6 +1005,10 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         if (k.raw.len && k.raw.len + ev[i].raw_len > BLOCK_RAW_TARGET &&
             (rc = pack_close(p, &k, order, (uint32_t)j - 1, err)))
             goto done;
+        if (rare[i])
+            k.has_rare = 1;
+        else if (k.has_rare && !k.split)
+            k.split = k.raw.len;
         p->ev_block[i] = (uint32_t)p->nblocks;
         p->ev_off[i] = (uint32_t)k.raw.len;
         if ((rc = bt_buf_append(&k.raw, ev[i].raw, ev[i].raw_len)) ||
@@ -989,6 +1028,7 @@ done:
     bt_buf_dispose(&k.bloom);
     free(k.keys);
     free(order);
+    free(rare);
     return rc;
 }
 
@@ -1086,6 +1126,33 @@ int bt_store_source_done(bt_store *s, const char *key, uint64_t size, int64_t mt
     return rc;
 }
 
+/*
+ * Gives the query planner its statistics (sqlite_stat1) when the events have doubled
+ * since they were last taken: without them SQLite walks the time index for a rare
+ * filter such as --errors and looks up every row, where the filter's own index and a
+ * sort of its few rows are 4x faster on 5M events. ANALYZE reads at most about 1,000
+ * entries per index (analysis_limit), so it costs about a second on 5M events, taken
+ * log2(N) times over a store's life. A failure only leaves the old statistics.
+ */
+static void maybe_analyze(bt_store *s)
+{
+    char sql[160];
+    if (s->next_id < 20000)
+        return;
+    if (!s->analyzed_at &&
+        get_int(s, "SELECT coalesce((SELECT value FROM meta WHERE key='analyzed_at'),1)",
+                &s->analyzed_at, NULL))
+        return;
+    if (s->next_id < 2 * s->analyzed_at)
+        return;
+    snprintf(sql, sizeof sql,
+             "PRAGMA analysis_limit=1000; ANALYZE;"
+             " INSERT OR REPLACE INTO meta(key, value) VALUES('analyzed_at', %lld)",
+             (long long)s->next_id);
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        s->analyzed_at = s->next_id;
+}
+
 int bt_store_commit(bt_store *s, bt_error *err)
 {
     int rc;
@@ -1097,6 +1164,7 @@ int bt_store_commit(bt_store *s, bt_error *err)
         return rc;
     s->in_tx = 0;
     s->wrote = 1;
+    maybe_analyze(s);
     return 0;
 }
 
@@ -1169,16 +1237,56 @@ int bt_store_cursor_set(bt_store *s, const char *name, const char *value, bt_err
 
 /* ---- reading --------------------------------------------------------------------- */
 
-int load_block(bt_store *s, int64_t id, const bt_buf **out, bt_error *err)
+/* Decompresses into e the first need bytes (at least) of the zstd frames in blob,
+ * reading the compressed bytes in growing pieces: a record near the start of its
+ * block (the rare records, in a frame of their own: pack_close) costs the
+ * decompression of little more than itself. */
+static int inflate_prefix(bt_store *s, sqlite3_blob *blob, block_ent *e, size_t raw_len,
+                          size_t need)
+{
+    size_t have = 0, total = (size_t)sqlite3_blob_bytes(blob), step = 8u << 10;
+    ZSTD_outBuffer out = {e->data.data, raw_len, 0};
+    ZSTD_inBuffer in = {NULL, 0, 0};
+
+    ZSTD_DCtx_reset(s->zd, ZSTD_reset_session_only);
+    while (out.pos < need) {
+        size_t before = out.pos, inpos = in.pos, ret;
+        if (in.pos == in.size) {
+            size_t n = total - have < step ? total - have : step;
+            if (n == 0)
+                return BT_EDB; /* the frames end short of need */
+            if (bt_buf_reserve(&s->zin, n))
+                return BT_ENOMEM;
+            if (sqlite3_blob_read(blob, s->zin.data, (int)n, (int)have) != SQLITE_OK)
+                return BT_EDB;
+            have += n;
+            step = step < (256u << 10) ? step * 2 : step;
+            in.src = s->zin.data;
+            in.size = n;
+            in.pos = 0;
+            inpos = (size_t)-1;
+        }
+        ret = ZSTD_decompressStream(s->zd, &out, &in);
+        if (ZSTD_isError(ret) || (out.pos == before && in.pos == inpos))
+            return BT_EDB;
+    }
+    e->data.len = out.pos;
+    return 0;
+}
+
+int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_error *err)
 {
     block_ent *e = NULL;
-    int i, rc = 0;
-    const void *data;
-    int n, codec;
+    sqlite3_blob *blob = NULL;
+    int i, rc = 0, codec;
     int64_t raw_len;
 
     for (i = 0; i < BLOCK_CACHE; i++)
         if (s->cache[i].data.data && s->cache[i].id == id) {
+            if (s->cache[i].data.len < need && !s->cache[i].full) {
+                e = &s->cache[i]; /* a prefix too short: read again, this slot */
+                break;
+            }
             s->cache[i].age = ++s->tick;
             *out = &s->cache[i].data;
             return 0;
@@ -1188,45 +1296,54 @@ int load_block(bt_store *s, int64_t id, const bt_buf **out, bt_error *err)
         *out = &s->blk_raw;
         return 0;
     }
-    for (i = 0; i < BLOCK_CACHE; i++)
-        if (!e || s->cache[i].age < e->age)
-            e = &s->cache[i];
-    if ((rc = prep(s, &s->st_get_block, "SELECT codec, raw_len, data FROM blocks WHERE id=?",
-                   err)))
+    if (!e) /* the least recently used slot (an unused one has age 0) */
+        for (i = 0; i < BLOCK_CACHE; i++)
+            if (!e || s->cache[i].age < e->age)
+                e = &s->cache[i];
+    if ((rc = prep(s, &s->st_get_block, "SELECT codec, raw_len FROM blocks WHERE id=?", err)))
         return rc;
     sqlite3_bind_int64(s->st_get_block, 1, id);
-    if (sqlite3_step(s->st_get_block) != SQLITE_ROW) {
+    if (sqlite3_step(s->st_get_block) != SQLITE_ROW ||
+        sqlite3_blob_open(s->db, "main", "blocks", "data", id, 0, &blob) != SQLITE_OK) {
         sqlite3_reset(s->st_get_block);
+        sqlite3_blob_close(blob);
         return bt_error_set(err, BT_EDB, "store '%s': block %lld is missing", s->path,
                             (long long)id);
     }
     codec = sqlite3_column_int(s->st_get_block, 0);
     raw_len = sqlite3_column_int64(s->st_get_block, 1);
-    data = sqlite3_column_blob(s->st_get_block, 2);
-    n = sqlite3_column_bytes(s->st_get_block, 2);
+    sqlite3_reset(s->st_get_block);
     bt_buf_clear(&e->data);
     e->id = -1;
-    if ((rc = bt_buf_reserve(&e->data, (size_t)raw_len))) {
-        rc = bt_error_set(err, rc, "out of memory");
+    e->full = 0;
+    if (raw_len < 0 || (rc = bt_buf_reserve(&e->data, (size_t)raw_len + 1))) {
+        rc = raw_len < 0 ? BT_EDB : bt_error_set(err, rc, "out of memory");
         goto done;
     }
+    if (need > (size_t)raw_len)
+        need = (size_t)raw_len;
     if (codec == 1) {
-        size_t got = ZSTD_decompressDCtx(s->zd, e->data.data, (size_t)raw_len, data, (size_t)n);
-        if (ZSTD_isError(got) || got != (size_t)raw_len) {
-            rc = bt_error_set(err, BT_EDB, "store '%s': block %lld is corrupt", s->path,
-                              (long long)id);
-            goto done;
-        }
+        rc = inflate_prefix(s, blob, e, (size_t)raw_len, need);
+    } else if (sqlite3_blob_bytes(blob) != raw_len ||
+               sqlite3_blob_read(blob, e->data.data, (int)raw_len, 0) != SQLITE_OK) {
+        rc = BT_EDB;
     } else {
-        memcpy(e->data.data, data, (size_t)n);
+        e->data.len = (size_t)raw_len;
     }
-    e->data.len = (size_t)raw_len;
+    if (rc) {
+        rc = rc == BT_ENOMEM ? bt_error_set(err, rc, "out of memory")
+                             : bt_error_set(err, BT_EDB, "store '%s': block %lld is corrupt",
+                                            s->path, (long long)id);
+        e->data.len = 0;
+        goto done;
+    }
+    e->full = e->data.len == (size_t)raw_len;
     e->data.data[e->data.len] = '\0';
     e->id = id;
     e->age = ++s->tick;
     *out = &e->data;
 done:
-    sqlite3_reset(s->st_get_block);
+    sqlite3_blob_close(blob);
     return rc;
 }
 
@@ -1288,6 +1405,28 @@ static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
     bt_buf_puts(&q->sql, ")");
     if (!found)
         q->impossible = 1;
+    return 0;
+}
+
+/* " AND (expr IS NULL OR expr = id ...)" for a field whose values a record without
+ * the field matches too (bt_filter.missing_ok) */
+static int cond_in_or_null(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
+                           bt_filter_field field, bt_error *err)
+{
+    unsigned i;
+    int rc;
+    bt_buf_printf(&q->sql, " AND (%s IS NULL", expr);
+    for (i = 0; i < f->nvalues[field]; i++) {
+        int64_t id;
+        if ((rc = lookup_str(s, f->values[field][i], &id, err)))
+            return rc;
+        if (!id)
+            continue;
+        bt_buf_printf(&q->sql, " OR %s = ?", expr);
+        if (add_bind(q, 0, id, NULL))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    bt_buf_puts(&q->sql, ")");
     return 0;
 }
 
@@ -1358,7 +1497,9 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
     if (f->errors_only)
         bt_buf_puts(&q->sql, " AND e.err IS NOT NULL");
     for (c = 0; c < sizeof cols / sizeof cols[0]; c++)
-        if ((rc = cond_in(s, q, cols[c].col, f, cols[c].field, err)))
+        if ((rc = f->nvalues[cols[c].field] && ((f->missing_ok >> cols[c].field) & 1u)
+                      ? cond_in_or_null(s, q, cols[c].col, f, cols[c].field, err)
+                      : cond_in(s, q, cols[c].col, f, cols[c].field, err)))
             return rc;
     for (c = 0; c < sizeof hashed / sizeof hashed[0]; c++)
         if ((rc = cond_hash(q, hashed[c].col, f, hashed[c].field, err)))
@@ -1611,13 +1752,23 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
             break;
         if (chunk < 2048)
             chunk *= 2;
-        /* copy the records out, block by block */
+        /* copy the records out, block by block; a block is decompressed up to the end
+         * of its last record the chunk needs (order is by offset within a block) */
         qsort(order, n, sizeof *order, cmp_srow_block);
         bt_buf_clear(&copy);
         for (i = 0; i < n; i++) {
             const bt_buf *blk = NULL;
             srow *r = order[i];
-            if ((rc = load_block(s, r->blk, &blk, err)))
+            size_t j = i, need = SIZE_MAX;
+            if (i > 0 && order[i - 1]->blk == r->blk)
+                j = n; /* the group's first row loaded what the group needs */
+            while (j + 1 < n && order[j + 1]->blk == r->blk)
+                j++;
+            if (j < n && order[j]->off >= 0 && order[j]->len >= 0)
+                need = (size_t)(order[j]->off + order[j]->len);
+            else if (j == n && r->off >= 0 && r->len >= 0)
+                need = (size_t)(r->off + r->len);
+            if ((rc = load_block(s, r->blk, need, &blk, err)))
                 goto done;
             if (r->off < 0 || r->len < 0 || (size_t)(r->off + r->len) > blk->len) {
                 rc = bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",

@@ -331,7 +331,8 @@ static const char *actor_principal(bt_store *s, bt_arena *a, int64_t aid)
         const bt_buf *blk = NULL;
         int64_t off = sqlite3_column_int64(st, 1), len = sqlite3_column_int64(st, 2);
         bt_json *rec;
-        if (load_block(s, sqlite3_column_int64(st, 0), &blk, NULL) == 0 && off >= 0 && len >= 0 &&
+        if (off >= 0 && len >= 0 &&
+            load_block(s, sqlite3_column_int64(st, 0), (size_t)(off + len), &blk, NULL) == 0 &&
             (size_t)(off + len) <= blk->len &&
             bt_json_parse(a, blk->data + off, (size_t)len, NULL, &rec, NULL) == 0)
             arn = bt_json_get_str(bt_json_get(rec, "userIdentity"), "arn");

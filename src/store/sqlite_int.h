@@ -53,8 +53,9 @@ typedef struct icache {
 
 typedef struct block_ent {
     int64_t id;
-    bt_buf data;
+    bt_buf data; /* the block's first data.len raw bytes */
     unsigned age;
+    int full; /* data holds the whole block */
 } block_ent;
 
 struct bt_store {
@@ -72,6 +73,7 @@ struct bt_store {
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     icache ic;
     int64_t next_id; /* rowid of the next event (set by begin) */
+    int64_t analyzed_at; /* next_id when the planner's statistics were taken (0: unread) */
     /* pending block */
     int64_t blk_id;
     bt_buf blk_raw;
@@ -81,6 +83,7 @@ struct bt_store {
     bt_buf bloom;     /* scratch for building a summary */
     ZSTD_CCtx *zc;
     ZSTD_DCtx *zd;
+    bt_buf zin; /* compressed bytes read from a block (load_block) */
     block_ent cache[BLOCK_CACHE];
     unsigned tick;
     bt_arena *arena;
@@ -99,8 +102,10 @@ int prep(bt_store *s, sqlite3_stmt **st, const char *sql, bt_error *err);
 /* The first column of sql's first row into *v. */
 int get_int(bt_store *s, const char *sql, int64_t *v, bt_error *err);
 
-/* The decompressed raw records of block id (cached in s; valid until the next call). */
-int load_block(bt_store *s, int64_t id, const bt_buf **out, bt_error *err);
+/* The decompressed raw records of block id, at least its first need bytes (SIZE_MAX:
+ * all of it; *out's len says how many are there). Cached in s; valid until the next
+ * call. */
+int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_error *err);
 /* Writes the summary row of block blk (events lo..hi, bloom of len bytes). */
 int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
                bt_error *err);

@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+#include <zstd.h>
+
 #include "buildtrail/source.h"
 #include "buildtrail/store.h"
 #include "tharness.h"
@@ -271,4 +274,154 @@ static void test_store(void)
     CHECK(system(dir) == 0);
 }
 
-BT_TEST_MAIN(test_containers, test_store)
+/* ---- packed batches: rare records first, in a frame of their own ---------------- */
+
+typedef struct rawhits {
+    int n, bad;
+    char **want; /* per event index: its record text, to compare byte for byte */
+    int nwant;
+} rawhits;
+
+static int on_raw(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    rawhits *h = ctx;
+    int i;
+    (void)pos;
+    h->n++;
+    if (sscanf(ev->event_id, "00000000-0000-4000-8000-%12d", &i) != 1 || i < 0 ||
+        i >= h->nwant || strlen(h->want[i]) != ev->raw_len ||
+        memcmp(h->want[i], ev->raw, ev->raw_len) != 0)
+        h->bad++;
+    return 0;
+}
+
+/* n records; every 97th an AccessDenied, every 211th a StartBuild; each about 1 KB, so
+ * a batch spans several blocks */
+static char **make_records(int n)
+{
+    char **v = calloc((size_t)n, sizeof *v);
+    char pad[900];
+    int i;
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    for (i = 0; i < n; i++) {
+        int err = i % 97 == 0, start = i % 211 == 0;
+        v[i] = malloc(2048);
+        snprintf(v[i], 2048,
+                 "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+                 "\"userName\":\"u%d\",\"accountId\":\"111122223333\"},\"eventTime\":"
+                 "\"2026-10-01T10:%02d:%02dZ\",\"eventSource\":\"%s\",\"eventName\":\"%s\","
+                 "\"awsRegion\":\"us-east-1\",%s\"requestParameters\":{\"pad\":\"%s\"},"
+                 "\"eventID\":\"00000000-0000-4000-8000-%012d\",\"readOnly\":false}",
+                 i % 7, (i / 60) % 60, i % 60,
+                 start ? "codebuild.amazonaws.com" : "s3.amazonaws.com",
+                 start ? "StartBuild" : "GetObject",
+                 err ? "\"errorCode\":\"AccessDenied\"," : "", pad, i);
+    }
+    return v;
+}
+
+static void test_packed_prefix(void)
+{
+    enum { N = 3000 };
+    char path[256], cmd[300];
+    char **recs = make_records(N);
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_event *ev = calloc(N, sizeof *ev);
+    bt_store_pack *p = NULL;
+    bt_store_query q;
+    bt_filter f;
+    rawhits h;
+    uint64_t added = 0, dups = 0;
+    int i, errs = 0, starts = 0;
+    unsigned long long rare_bytes = 0;
+
+    tmp_store(path, sizeof path);
+    strcat(path, ".packed");
+    for (i = 0; i < N; i++) {
+        bt_json *v;
+        CHECK_INT(bt_json_parse(a, recs[i], strlen(recs[i]), NULL, &v, &err), 0);
+        CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
+        errs += i % 97 == 0;
+        starts += i % 211 == 0;
+        if (i % 97 == 0 || i % 211 == 0)
+            rare_bytes += strlen(recs[i]);
+    }
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(bt_store_pack_new(ev, N, &p, &err), 0);
+    CHECK_INT(bt_store_add_packed(s, ev, N, p, &added, &dups, &err), 0);
+    CHECK_INT((int)added, N);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    bt_store_pack_free(p);
+    bt_store_close(s);
+
+    /* the batch's first block starts with its rare records as a frame of their own */
+    {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        CHECK_INT(sqlite3_prepare_v2(db, "SELECT data FROM blocks ORDER BY id LIMIT 1", -1, &st,
+                                     NULL),
+                  SQLITE_OK);
+        CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+        {
+            size_t total = (size_t)sqlite3_column_bytes(st, 0);
+            size_t first = ZSTD_findFrameCompressedSize(sqlite3_column_blob(st, 0), total);
+            unsigned long long raw =
+                ZSTD_getFrameContentSize(sqlite3_column_blob(st, 0), total);
+            CHECK(!ZSTD_isError(first) && first < total);
+            CHECK(raw == rare_bytes);
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    /* a fresh open (nothing cached): the errors come from the blocks' first frames,
+     * then everything, each record byte-exact */
+    memset(&h, 0, sizeof h);
+    h.want = recs;
+    h.nwant = N;
+    memset(&q, 0, sizeof q);
+    bt_filter_init(&f);
+    f.errors_only = true;
+    q.filter = &f;
+    CHECK_INT(bt_store_open(path, BT_STORE_READONLY, &s, &err), 0);
+    CHECK_INT(bt_store_search(s, &q, on_raw, &h, &err), 0);
+    CHECK_INT(h.n, errs);
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_EVENT_NAME, "StartBuild", &err);
+    CHECK_INT(bt_store_search(s, &q, on_raw, &h, &err), 0);
+    CHECK_INT(h.n, errs + starts);
+    q.filter = NULL;
+    CHECK_INT(bt_store_search(s, &q, on_raw, &h, &err), 0);
+    CHECK_INT(h.n, errs + starts + N);
+    CHECK_INT(h.bad, 0);
+    bt_store_close(s);
+
+    /* a block cut short: the records past the cut are an error naming the store */
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' \"UPDATE blocks SET data = substr(data, 1, length(data) / 2)"
+             " WHERE id = 2\"",
+             path);
+    CHECK(system(cmd) == 0);
+    CHECK_INT(bt_store_open(path, BT_STORE_READONLY, &s, &err), 0);
+    memset(&h, 0, sizeof h);
+    h.want = recs;
+    h.nwant = N;
+    CHECK(bt_store_search(s, &q, on_raw, &h, &err) != 0);
+    CHECK(strstr(err.msg, "corrupt") != NULL && strstr(err.msg, path) != NULL);
+    CHECK_INT(h.bad, 0);
+    bt_store_close(s);
+
+    for (i = 0; i < N; i++)
+        free(recs[i]);
+    free(recs);
+    free(ev);
+    bt_arena_free(a);
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
+    CHECK(system(cmd) == 0);
+}
+
+BT_TEST_MAIN(test_containers, test_store, test_packed_prefix)
