@@ -25,7 +25,9 @@ extern "C" {
 typedef struct bt_store bt_store;
 
 enum {
-    BT_STORE_READONLY = 1 << 0, /* fail rather than create; no writes */
+    BT_STORE_READONLY = 1 << 0, /* fail rather than create; no writes but a schema upgrade
+                                 * the store needs, made first (one transaction) when the
+                                 * file may be written */
 };
 
 /* The default store path: $BUILDTRAIL_STORE, else $XDG_DATA_HOME/buildtrail/events.db,
@@ -36,6 +38,16 @@ int bt_store_default_path(char **out, bt_error *err);
  * the schema. *out is freed with bt_store_close. A file that is not a buildtrail
  * store, or has a newer schema than this build knows, is refused unchanged. */
 int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err);
+
+/* The progress of a schema upgrade: done of total, an estimate in one unit (SQLite
+ * steps); called from the opening thread about every 100 ms while an upgrade runs,
+ * and once with done == total when it ends. */
+typedef void (*bt_store_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/* bt_store_open, telling fn (may be NULL) how a schema upgrade advances: on a big
+ * store one takes seconds (schema 3 to 4: about 3 s per 5M events). */
+int bt_store_open_progress(const char *path, unsigned flags, bt_store_progress_fn fn, void *ctx,
+                           bt_store **out, bt_error *err);
 void bt_store_close(bt_store *s); /* accepts NULL; rolls back an open transaction */
 
 const char *bt_store_path(const bt_store *s);

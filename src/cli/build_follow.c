@@ -89,7 +89,7 @@ int build_follow(const cli_common *c, const build_live_opts *l, const char *arg,
     if (!l->on) {
         if (!(path = cli_store_path(c)))
             return EXIT_ERROR;
-        if (bt_store_open(path, BT_STORE_READONLY, &f.store, &err)) {
+        if (cli_store_open(path, BT_STORE_READONLY, &f.store, &err)) {
             code = cli_fail(&err, EXIT_NOSTORE);
             goto done;
         }

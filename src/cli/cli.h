@@ -21,6 +21,7 @@
 #include "buildtrail/filter.h"
 #include "buildtrail/json.h"
 #include "buildtrail/source.h"
+#include "buildtrail/store.h"
 
 /* Exit codes (documented in the man page, EXIT STATUS). */
 enum {
@@ -159,6 +160,9 @@ void cli_common_init(cli_common *c);
 int cli_common_opt(cli_common *c, const cli_opt *opt, const char *value);
 /* Resolves the store path (--store, $BUILDTRAIL_STORE, XDG). Caller frees. */
 char *cli_store_path(const cli_common *c);
+/* bt_store_open, drawing a schema upgrade's progress on stderr once it has taken a
+ * second (bt_store_open_progress). */
+int cli_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err);
 
 /* A timestamp as the AWS CLI prints it, as a JSON string in arena. */
 bt_json *cli_time_value(bt_arena *a, int64_t ms);

@@ -202,7 +202,7 @@ static int cmd_alerts(int argc, char **argv)
         code = EXIT_ERROR;
         goto done;
     }
-    if (bt_store_open(path, s.nack ? 0 : BT_STORE_READONLY, &store, &s.err)) {
+    if (cli_store_open(path, s.nack ? 0 : BT_STORE_READONLY, &store, &s.err)) {
         code = cli_fail(&s.err, EXIT_NOSTORE);
         goto done;
     }

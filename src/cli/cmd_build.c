@@ -216,7 +216,7 @@ static int stored_timeline(const bopts *o, const char *arg, char *uuid, const bt
     int rc, code = EXIT_OK;
     if (!path)
         return EXIT_ERROR;
-    if (bt_store_open(path, BT_STORE_READONLY, &s, &err)) {
+    if (cli_store_open(path, BT_STORE_READONLY, &s, &err)) {
         code = cli_fail(&err, EXIT_NOSTORE);
         goto done;
     }

@@ -250,7 +250,7 @@ static int cmd_builds(int argc, char **argv)
         code = EXIT_ERROR;
         goto done;
     }
-    if (bt_store_open(path, BT_STORE_READONLY, &store, &err)) {
+    if (cli_store_open(path, BT_STORE_READONLY, &store, &err)) {
         code = cli_fail(&err, EXIT_NOSTORE);
         goto done;
     }

@@ -196,7 +196,7 @@ static int hunt_store(hunt *s, const bt_filter *f)
 
     if (!path)
         return EXIT_ERROR;
-    if (bt_store_open(path, BT_STORE_READONLY, &store, &s->err)) {
+    if (cli_store_open(path, BT_STORE_READONLY, &store, &s->err)) {
         code = cli_fail(&s->err, EXIT_NOSTORE);
         goto done;
     }

@@ -378,7 +378,7 @@ static int cmd_ingest(int argc, char **argv)
         code = EXIT_ERROR;
         goto done;
     }
-    if (bt_store_open(path, 0, &in.store, &in.err)) {
+    if (cli_store_open(path, 0, &in.store, &in.err)) {
         code = cli_fail(&in.err, in.err.code == BT_EDB ? EXIT_NOSTORE : EXIT_ERROR);
         goto done;
     }

@@ -330,7 +330,7 @@ static int cmd_lookup(int argc, char **argv)
     }
     if ((code = lk_pick_regions(&L, regions, &nregions, &all, &regions_buf)))
         goto done;
-    if (L.store_path && bt_store_open(L.store_path, 0, &store, &err)) {
+    if (L.store_path && cli_store_open(L.store_path, 0, &store, &err)) {
         aws_msg("%s", err.msg);
         code = EXIT_AWS_OTHER;
         goto done;

@@ -338,7 +338,7 @@ static int cmd_search(int argc, char **argv)
         bt_store_query q;
         if (!(path = cli_store_path(&s.c))) {
             code = EXIT_ERROR;
-        } else if (bt_store_open(path, BT_STORE_READONLY, &store, &s.err)) {
+        } else if (cli_store_open(path, BT_STORE_READONLY, &store, &s.err)) {
             code = cli_fail(&s.err, EXIT_NOSTORE);
         } else {
             memset(&q, 0, sizeof q);

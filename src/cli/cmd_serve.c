@@ -276,7 +276,7 @@ static int cmd_serve(int argc, char **argv)
         goto done;
     }
     /* the store must exist now; each worker thread opens its own handle later */
-    if (bt_store_open(path, BT_STORE_READONLY, &probe, &err)) {
+    if (cli_store_open(path, BT_STORE_READONLY, &probe, &err)) {
         code = cli_fail(&err, EXIT_NOSTORE);
         goto done;
     }

@@ -275,7 +275,7 @@ static int run(watch_cli *s, char **pos, int npos)
                                      : EXIT_USAGE);
         goto done;
     }
-    if (bt_store_open(path, 0, &store, &s->err)) {
+    if (cli_store_open(path, 0, &store, &s->err)) {
         code = cli_fail(&s->err, EXIT_NOSTORE);
         goto done;
     }

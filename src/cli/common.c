@@ -2,11 +2,13 @@
  * the conversion of an event into the LookupEvents response shape. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buildtrail/format.h"
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "cli.h"
+#include "term.h"
 
 static const cli_opt filter_opts[] = {
     {"start-time", 0, OPT_VALUE, "TIME", O_START,
@@ -187,6 +189,49 @@ char *cli_store_path(const cli_common *c)
         return NULL;
     }
     return p;
+}
+
+/* A store upgrade's progress: nothing for the first second, then a bar on a terminal,
+ * else one line when it starts and one when it ends. */
+typedef struct upgrade_view {
+    int64_t t0;
+    int shown, tty;
+} upgrade_view;
+
+static void on_upgrade(void *ctx, uint64_t done, uint64_t total)
+{
+    upgrade_view *u = ctx;
+    double secs = (double)(cli_mono_ms() - u->t0) / 1000.0;
+    int width = 24, fill = total ? (int)((double)done / (double)total * width) : 0, k;
+
+    if (cli_quiet || (secs < 1.0 && !u->shown))
+        return;
+    if (!u->tty) {
+        if (done == total)
+            fprintf(stderr, "buildtrail: store upgraded in %.1f s\n", secs);
+        else if (!u->shown)
+            fputs("buildtrail: upgrading the store's schema (a big store takes seconds)\n", stderr);
+        u->shown = 1;
+        return;
+    }
+    u->shown = 1;
+    fputs("\r\033[K[", stderr);
+    for (k = 0; k < width; k++)
+        fputc(k < fill ? '=' : (k == fill ? '>' : ' '), stderr);
+    fprintf(stderr, "] %3.0f%% upgrading the store's schema, %.0f s", 100.0 * (double)done / (double)total,
+            secs);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+int cli_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err)
+{
+    upgrade_view u;
+    u.t0 = cli_mono_ms();
+    u.shown = 0;
+    u.tty = isatty(STDERR_FILENO);
+    return bt_store_open_progress(path, flags, on_upgrade, &u, out, err);
 }
 
 bt_json *cli_time_value(bt_arena *a, int64_t ms)

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# it_store_upgrade.sh - a store of the previous schema (2) upgrades in place on its first
-# writable open: the same events, the same search results (also for the fields that
-# block summaries now serve, over blocks written before summaries existed), duplicates
-# still recognised, and events ingested afterwards found through their summaries.
-# The schema-2 store is a fixture made by the release before schema 3 (ingest of
-# `bt-gen --seed 11 --events 120 --days 1`, its sources rows deleted, `sqlite3 .dump`):
-# it is loaded into a database here, so no binary file is kept in the tree.
+# it_store_upgrade.sh - stores of the previous schemas upgrade in place on their first
+# open: the same events, the same search results (also for the fields that block
+# summaries serve, over blocks written before summaries existed), duplicates still
+# recognised, and events ingested afterwards found through their summaries.
+# - schema 2 (store-v2.sql): made by the release before schema 3, upgraded by ingest;
+# - schema 3 (store-v3.sql): made by the release before schema 4 (the covering partial
+#   indexes), upgraded by a read-only command (search), which makes the upgrade first
+#   when it may write the file.
+# Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
+# `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
 need jq
 need sqlite3
@@ -22,7 +25,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema 3" 3 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 4" 4 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
@@ -66,4 +69,29 @@ check "after a new ingest" "$T/a/AWSLogs" "$T/b/AWSLogs"
 eq "old blocks keep their summary without a filter" "$old_blocks" \
   "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE bloom IS NULL')"
 ne "new blocks have a filter" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE bloom IS NOT NULL')"
+
+# schema 3, as the release before this one wrote it: a reader upgrades it
+S="$T/v3.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v3.sql" || bad "load the v3 fixture"
+eq "the fixture is schema 3" 3 "$(sqlite3 "$S" 'PRAGMA user_version')"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
+"$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
+eq "search of a schema 3 store: exit 0" 0 $?
+eq "search upgraded it to schema 4" 4 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
+eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
+for ix in ev_build ev_actor ev_project ev_err; do
+  sqlite3 "$S" "SELECT sql FROM sqlite_master WHERE name = '$ix'" | grep -q 'kind, blk, off, len)'
+  eq "$ix carries kind, blk, off, len" 0 $?
+done
+eq "the error index holds every error" "$errs_old" \
+  "$(sqlite3 "$S" 'SELECT count(*) FROM events INDEXED BY ev_err WHERE err IS NOT NULL')"
+sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade" ok "$(cat "$T/ic")"
+same "v3 errors" "$T/a/AWSLogs" -- --errors
+same "v3 project" "$T/a/AWSLogs" -- --project "$(sqlite3 "$S" 'SELECT s FROM strs WHERE id = (SELECT project FROM events WHERE project IS NOT NULL LIMIT 1)')"
+"$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s3.json" 2>/dev/null
+eq "v3 re-ingest: nothing new" 0 "$(jq .new "$T/s3.json")"
+check "upgraded from 3" "$T/a/AWSLogs"
 finish
