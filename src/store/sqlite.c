@@ -579,6 +579,7 @@ void bt_store_close(bt_store *s)
         return;
     if (s->in_tx)
         bt_store_rollback(s);
+    load_blocks_done(s);
     if (s->wrote && s->db) /* leave no WAL behind (best effort: a reader may hold it) */
         sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     sqlite3_finalize(s->st_ins_event);
@@ -1339,7 +1340,7 @@ int bt_store_cursor_set(bt_store *s, const char *name, const char *value, bt_err
 static int inflate_prefix(bt_store *s, sqlite3_blob *blob, block_ent *e, size_t raw_len,
                           size_t need)
 {
-    size_t have = 0, total = (size_t)sqlite3_blob_bytes(blob), step = 8u << 10;
+    size_t have = 0, total = (size_t)sqlite3_blob_bytes(blob), step = 4u << 10;
     ZSTD_outBuffer out = {e->data.data, raw_len, 0};
     ZSTD_inBuffer in = {NULL, 0, 0};
 
@@ -1398,13 +1399,18 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
     if ((rc = prep(s, &s->st_get_block, "SELECT codec, raw_len FROM blocks WHERE id=?", err)))
         return rc;
     sqlite3_bind_int64(s->st_get_block, 1, id);
+    /* the handle of the last block read moves to this one (cheaper than opening one:
+     * that compiles a statement); load_blocks_done closes it */
+    if (s->blob && sqlite3_blob_reopen(s->blob, id) != SQLITE_OK)
+        load_blocks_done(s);
     if (sqlite3_step(s->st_get_block) != SQLITE_ROW ||
-        sqlite3_blob_open(s->db, "main", "blocks", "data", id, 0, &blob) != SQLITE_OK) {
+        (!s->blob && sqlite3_blob_open(s->db, "main", "blocks", "data", id, 0, &s->blob) != SQLITE_OK)) {
         sqlite3_reset(s->st_get_block);
-        sqlite3_blob_close(blob);
+        load_blocks_done(s);
         return bt_error_set(err, BT_EDB, "store '%s': block %lld is missing", s->path,
                             (long long)id);
     }
+    blob = s->blob;
     codec = sqlite3_column_int(s->st_get_block, 0);
     raw_len = sqlite3_column_int64(s->st_get_block, 1);
     sqlite3_reset(s->st_get_block);
@@ -1438,8 +1444,13 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
     e->age = ++s->tick;
     *out = &e->data;
 done:
-    sqlite3_blob_close(blob);
     return rc;
+}
+
+void load_blocks_done(bt_store *s)
+{
+    sqlite3_blob_close(s->blob);
+    s->blob = NULL;
 }
 
 int add_bind(sqlq *q, int type, int64_t i, const char *s)
@@ -1914,6 +1925,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     if (step != SQLITE_DONE && step != SQLITE_ROW)
         rc = db_err_code(s, err, "query", step);
 done:
+    load_blocks_done(s);
     sqlite3_finalize(st);
     bt_buf_dispose(&q.sql);
     bt_buf_dispose(&copy);

@@ -337,6 +337,7 @@ static const char *actor_principal(bt_store *s, bt_arena *a, int64_t aid)
             bt_json_parse(a, blk->data + off, (size_t)len, NULL, &rec, NULL) == 0)
             arn = bt_json_get_str(bt_json_get(rec, "userIdentity"), "arn");
     }
+    load_blocks_done(s);
     sqlite3_finalize(st);
     return arn;
 }

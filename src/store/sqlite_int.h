@@ -29,6 +29,7 @@
 #define prep bt_sq_prep
 #define get_int bt_sq_get_int
 #define load_block bt_sq_load_block
+#define load_blocks_done bt_sq_load_blocks_done
 #define write_bsum bt_sq_write_bsum
 #define add_bind bt_sq_add_bind
 #define prepare_query bt_sq_prepare_query
@@ -84,6 +85,7 @@ struct bt_store {
     ZSTD_CCtx *zc;
     ZSTD_DCtx *zd;
     bt_buf zin; /* compressed bytes read from a block (load_block) */
+    sqlite3_blob *blob; /* the last block read, until load_blocks_done */
     block_ent cache[BLOCK_CACHE];
     unsigned tick;
     bt_arena *arena;
@@ -106,6 +108,9 @@ int get_int(bt_store *s, const char *sql, int64_t *v, bt_error *err);
  * all of it; *out's len says how many are there). Cached in s; valid until the next
  * call. */
 int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_error *err);
+/* Closes the blob handle load_block keeps between blocks (it holds the read
+ * transaction open): after the reads of one search or lookup. */
+void load_blocks_done(bt_store *s);
 /* Writes the summary row of block blk (events lo..hi, bloom of len bytes). */
 int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
                bt_error *err);
