@@ -4,8 +4,10 @@
  * writes batches in transactions together with the `sources` rows of the files they
  * finish (see buildtrail/ingest.h). */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buildtrail/ingest.h"
 #include "ingest_int.h"
@@ -21,7 +23,15 @@ struct bt_ingest_plan {
     size_t nlookups;
 };
 
+/* The real path of the last directory a file was in: files come directory by
+ * directory, and realpath(3) costs a readlink per path component. */
+typedef struct dir_cache {
+    char dir[PATH_MAX], real[PATH_MAX];
+    int valid;
+} dir_cache;
+
 typedef struct ingest {
+    dir_cache todo_dirs, done_dirs; /* local_todo's, sources_done's */
     bt_store *store;
     const bt_ingest_opts *o;
     bt_ingest_stats *st;
@@ -150,6 +160,34 @@ static int cancelled(ingest *in)
     return in->stopped || (in->o->cancel && *in->o->cancel);
 }
 
+/* realpath(path) into out (PATH_MAX bytes): the directory's through c, then the name,
+ * unless the name is itself a symbolic link (or "." or ".."). 0 when path does not
+ * resolve. */
+static int abs_path(dir_cache *c, const char *path, char *out)
+{
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t klen = (size_t)(base - path); /* the directory as written, its '/' included */
+    struct stat sb;
+    int n;
+
+    if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || klen >= PATH_MAX ||
+        lstat(path, &sb) != 0 || S_ISLNK(sb.st_mode))
+        return realpath(path, out) != NULL;
+    if (!c->valid || strlen(c->dir) != klen || memcmp(c->dir, path, klen) != 0) {
+        memcpy(c->dir, path, klen);
+        c->dir[klen] = '\0';
+        if (klen > 1)
+            c->dir[klen - 1] = '\0'; /* "a/b/" -> "a/b" for realpath, "/" stays */
+        c->valid = realpath(klen ? c->dir : ".", c->real) != NULL;
+        if (klen > 1)
+            c->dir[klen - 1] = '/';
+        if (!c->valid)
+            return 0;
+    }
+    n = snprintf(out, PATH_MAX, "%s/%s", strcmp(c->real, "/") == 0 ? "" : c->real, base);
+    return n > 0 && n < PATH_MAX;
+}
+
 /* The sources rows of the files a batch finishes: absolute paths, or s3:// keys. */
 static int sources_done(ingest *in, const bt_batch *b)
 {
@@ -162,7 +200,7 @@ static int sources_done(ingest *in, const bt_batch *b)
         if (d->failed || strcmp(d->path, "-") == 0)
             continue;
         if (strncmp(d->path, "s3://", 5) != 0) {
-            if (!realpath(d->path, abs))
+            if (!abs_path(&in->done_dirs, d->path, abs))
                 continue;
             key = abs;
         }
@@ -273,7 +311,8 @@ static int local_todo(ingest *in, const bt_file_list *all, bt_file_list *todo)
                 return bt_error_set(in->err, BT_ENOMEM, "out of memory");
             continue;
         }
-        if (!in->o->force && strcmp(all->v[k].path, "-") != 0 && realpath(all->v[k].path, abs) &&
+        if (!in->o->force && strcmp(all->v[k].path, "-") != 0 &&
+            abs_path(&in->todo_dirs, all->v[k].path, abs) &&
             bt_store_source_unchanged(in->store, abs, all->v[k].size, all->v[k].mtime_ns, NULL,
                                       &unchanged, in->err) == 0 &&
             unchanged) {
