@@ -1488,15 +1488,19 @@ static int lookup_str(bt_store *s, const char *str, int64_t *id, bt_error *err)
 }
 
 /* " AND col IN (ids)" for interned string values; marks the query impossible when
- * none of the values exists. */
+ * none of the values exists. With or_null (bt_filter.missing_ok), " AND (col IS NULL
+ * OR col IN (ids))": a record without the field matches too. */
 static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
-                   bt_filter_field field, bt_error *err)
+                   bt_filter_field field, int or_null, bt_error *err)
 {
     unsigned i, found = 0;
     int rc;
     if (!f->nvalues[field])
         return 0;
-    bt_buf_printf(&q->sql, " AND %s IN (", expr);
+    if (or_null)
+        bt_buf_printf(&q->sql, " AND (%s IS NULL OR %s IN (", expr, expr);
+    else
+        bt_buf_printf(&q->sql, " AND %s IN (", expr);
     for (i = 0; i < f->nvalues[field]; i++) {
         int64_t id;
         if ((rc = lookup_str(s, f->values[field][i], &id, err)))
@@ -1508,31 +1512,9 @@ static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
             return bt_error_set(err, BT_ENOMEM, "out of memory");
         found++;
     }
-    bt_buf_puts(&q->sql, ")");
-    if (!found)
+    bt_buf_puts(&q->sql, or_null ? "))" : ")");
+    if (!found && !or_null)
         q->impossible = 1;
-    return 0;
-}
-
-/* " AND (expr IS NULL OR expr = id ...)" for a field whose values a record without
- * the field matches too (bt_filter.missing_ok) */
-static int cond_in_or_null(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
-                           bt_filter_field field, bt_error *err)
-{
-    unsigned i;
-    int rc;
-    bt_buf_printf(&q->sql, " AND (%s IS NULL", expr);
-    for (i = 0; i < f->nvalues[field]; i++) {
-        int64_t id;
-        if ((rc = lookup_str(s, f->values[field][i], &id, err)))
-            return rc;
-        if (!id)
-            continue;
-        bt_buf_printf(&q->sql, " OR %s = ?", expr);
-        if (add_bind(q, 0, id, NULL))
-            return bt_error_set(err, BT_ENOMEM, "out of memory");
-    }
-    bt_buf_puts(&q->sql, ")");
     return 0;
 }
 
@@ -1608,9 +1590,8 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         const char *col = cols[c].field == BT_F_EVENT_SOURCE && f->nvalues[BT_F_EVENT_NAME]
                               ? "+e.src"
                               : cols[c].col;
-        if ((rc = f->nvalues[cols[c].field] && ((f->missing_ok >> cols[c].field) & 1u)
-                      ? cond_in_or_null(s, q, col, f, cols[c].field, err)
-                      : cond_in(s, q, col, f, cols[c].field, err)))
+        if ((rc = cond_in(s, q, col, f, cols[c].field, (f->missing_ok >> cols[c].field) & 1u,
+                          err)))
             return rc;
     }
     for (c = 0; c < sizeof hashed / sizeof hashed[0]; c++)
@@ -1620,7 +1601,7 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         /* " AND (e.build IN (ids) OR e.actor IN (ids))": the records about the build and
          * the calls its own role session made */
         size_t first = q->n, j, n;
-        if ((rc = cond_in(s, q, "(e.build", f, BT_F_BUILD, err)))
+        if ((rc = cond_in(s, q, "(e.build", f, BT_F_BUILD, 0, err)))
             return rc;
         n = q->n - first;
         if (n) {
@@ -1651,7 +1632,7 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, ")");
     if (f->nvalues[BT_F_RESOURCE_TYPE] &&
         (rc = cond_in(s, q, "e.id IN (SELECT ev FROM resources WHERE type", f,
-                      BT_F_RESOURCE_TYPE, err)))
+                      BT_F_RESOURCE_TYPE, 0, err)))
         return rc;
     if (f->nvalues[BT_F_RESOURCE_TYPE])
         bt_buf_puts(&q->sql, ")");

@@ -311,12 +311,13 @@ static char **make_records(int n)
                  "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
                  "\"userName\":\"u%d\",\"accountId\":\"111122223333\"},\"eventTime\":"
                  "\"2026-10-01T10:%02d:%02dZ\",\"eventSource\":\"%s\",\"eventName\":\"%s\","
-                 "\"awsRegion\":\"us-east-1\",%s\"requestParameters\":{\"pad\":\"%s\"},"
+                 "\"awsRegion\":\"us-east-1\",%s\"requestParameters\":{%s\"pad\":\"%s\"},"
                  "\"eventID\":\"00000000-0000-4000-8000-%012d\",\"readOnly\":false}",
                  i % 7, (i / 60) % 60, i % 60,
                  start ? "codebuild.amazonaws.com" : "s3.amazonaws.com",
                  start ? "StartBuild" : "GetObject",
-                 err ? "\"errorCode\":\"AccessDenied\"," : "", pad, i);
+                 err ? "\"errorCode\":\"AccessDenied\"," : "",
+                 start ? "\"projectName\":\"p1\"," : "", pad, i);
     }
     return v;
 }
@@ -394,6 +395,22 @@ static void test_packed_prefix(void)
     bt_filter_add(&f, BT_F_EVENT_NAME, "StartBuild", &err);
     CHECK_INT(bt_store_search(s, &q, on_raw, &h, &err), 0);
     CHECK_INT(h.n, errs + starts);
+    /* a project, and the records that name none (missing_ok) */
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_PROJECT, "p2", &err);
+    h.n = 0;
+    CHECK_INT(bt_store_search(s, &q, on_raw, &h, &err), 0);
+    CHECK_INT(h.n, 0);
+    f.missing_ok = 1u << BT_F_PROJECT;
+    CHECK_INT(bt_store_search(s, &q, on_raw, &h, &err), 0);
+    CHECK_INT(h.n, N - starts);
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_PROJECT, "p1", &err);
+    f.missing_ok = 1u << BT_F_PROJECT;
+    h.n = 0;
+    CHECK_INT(bt_store_search(s, &q, on_raw, &h, &err), 0);
+    CHECK_INT(h.n, N);
+    h.n = errs + starts;
     q.filter = NULL;
     CHECK_INT(bt_store_search(s, &q, on_raw, &h, &err), 0);
     CHECK_INT(h.n, errs + starts + N);
