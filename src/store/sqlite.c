@@ -963,7 +963,8 @@ static int pack_facts(bt_store_pack *p, const bt_event *ev, size_t n, bt_error *
 }
 
 /* Pack order: first the rare records that sparse searches look for across the whole
- * store (errors; CodeBuild starts, stops and project changes), then the rest; within
+ * store (errors; CodeBuild starts, stops and project changes; one record of each build
+ * role session: mark_session_heads), then the rest; within
  * each, the records of one build (made by it, or about it) next to each other, so a
  * build's timeline touches few blocks; then by time. The rare records sit at the start
  * of a batch's first block, where a read that needs only them decompresses a prefix
@@ -976,6 +977,34 @@ static int pack_rare(const bt_event *e)
     return e->error_code ||
            (e->event_source && strcmp(e->event_source, "codebuild.amazonaws.com") == 0 &&
             bt_codebuild_event_is(e->event_name, BT_CB_FACTS | BT_CB_PROJECT_CHANGE));
+}
+
+/* Marks rare one record of each build role session in ev[0..n): any record names the
+ * session's role (its caller ARN), which is all `builds` reads of a build it knows only
+ * from its calls (sqlite_builds.c), and the rare frame makes that read cheap. */
+static int mark_session_heads(const bt_event *ev, size_t n, unsigned char *rare)
+{
+    size_t cap = 16, j;
+    const char **seen;
+    while (cap < 2 * n)
+        cap *= 2;
+    if (!(seen = calloc(cap, sizeof *seen)))
+        return BT_ENOMEM;
+    for (j = 0; j < n; j++) {
+        const char *u = ev[j].actor_uuid;
+        size_t h;
+        if (!u)
+            continue;
+        for (h = (size_t)hash_str(u) & (cap - 1); seen[h] && strcmp(seen[h], u) != 0;
+             h = (h + 1) & (cap - 1))
+            ;
+        if (!seen[h]) {
+            seen[h] = u;
+            rare[j] = 1;
+        }
+    }
+    free(seen);
+    return 0;
 }
 
 static const char *pack_key(const bt_event *e)
@@ -1087,6 +1116,10 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     for (j = 0; j < n; j++) {
         order[j] = (uint32_t)j;
         rare[j] = (unsigned char)pack_rare(&ev[j]);
+    }
+    if (mark_session_heads(ev, n, rare)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
     }
     /* qsort has no context argument in C11: serialise the (short) sorts */
     pthread_mutex_lock(&g_sort_mu);

@@ -318,12 +318,13 @@ done:
     return rc;
 }
 
-/* The caller ARN of one call made by the session with actor id aid (from its record). */
+/* The caller ARN of one call made by the session with actor id aid (from its record):
+ * the one nearest its block's start, which ingest put in the block's first frame. */
 static const char *actor_principal(bt_store *s, bt_arena *a, int64_t aid)
 {
     sqlite3_stmt *st = NULL;
     const char *arn = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT blk, off, len FROM events WHERE actor = ? LIMIT 1", -1,
+    if (sqlite3_prepare_v2(s->db, "SELECT blk, off, len FROM events WHERE actor = ? ORDER BY off LIMIT 1", -1,
                            &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_int64(st, 1, aid);
