@@ -163,6 +163,8 @@ char *cli_store_path(const cli_common *c);
 /* bt_store_open, drawing a schema upgrade's progress on stderr once it has taken a
  * second (bt_store_open_progress). */
 int cli_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err);
+/* Draws "\r[=====>    ]" (24 cells, frac of them full) over the line on stderr. */
+void cli_progress_bar(double frac);
 
 /* A timestamp as the AWS CLI prints it, as a JSON string in arena. */
 bt_json *cli_time_value(bt_arena *a, int64_t ms);

@@ -195,7 +195,6 @@ static int on_progress(const bt_ingest_stats *is, void *payload)
     uint64_t files_total = is->files_total, bytes_total = is->bytes_total;
     double secs = (double)(cli_mono_ms() - in->t0_ms) / 1000.0, frac;
     char done[32], rate[32], eta[32] = "";
-    int width = 24, fill, k;
 
     if (!in->tty || cli_quiet)
         return 0;
@@ -204,17 +203,14 @@ static int on_progress(const bt_ingest_stats *is, void *payload)
                          : 0;
     if (frac > 1)
         frac = 1;
-    fill = (int)(frac * width);
     cli_human_bytes(done, sizeof done, (double)st->bytes_in);
     snprintf(rate, sizeof rate, "%.0f", secs > 0 ? (double)st->records / secs : 0.0);
     if (frac > 0.01 && frac < 1) {
         double left = secs / frac - secs;
         snprintf(eta, sizeof eta, " ETA %d:%02d", (int)left / 60, (int)left % 60);
     }
-    fputs("\r\033[K[", stderr);
-    for (k = 0; k < width; k++)
-        fputc(k < fill ? '=' : (k == fill ? '>' : ' '), stderr);
-    fprintf(stderr, "] %3.0f%% %llu/%llu files %s %llu events %s ev/s%s", frac * 100,
+    cli_progress_bar(frac);
+    fprintf(stderr, " %3.0f%% %llu/%llu files %s %llu events %s ev/s%s", frac * 100,
             (unsigned long long)st->files, (unsigned long long)files_total, done,
             (unsigned long long)st->records, rate, eta);
     fflush(stderr);

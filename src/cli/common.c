@@ -191,6 +191,15 @@ char *cli_store_path(const cli_common *c)
     return p;
 }
 
+void cli_progress_bar(double frac)
+{
+    int width = 24, fill = (int)(frac * width), k;
+    fputs("\r\033[K[", stderr);
+    for (k = 0; k < width; k++)
+        fputc(k < fill ? '=' : (k == fill ? '>' : ' '), stderr);
+    fputc(']', stderr);
+}
+
 /* A store upgrade's progress: nothing for the first second, then a bar on a terminal,
  * else one line when it starts and one when it ends. */
 typedef struct upgrade_view {
@@ -202,7 +211,7 @@ static void on_upgrade(void *ctx, uint64_t done, uint64_t total)
 {
     upgrade_view *u = ctx;
     double secs = (double)(cli_mono_ms() - u->t0) / 1000.0;
-    int width = 24, fill = total ? (int)((double)done / (double)total * width) : 0, k;
+    double frac = total ? (double)done / (double)total : 0;
 
     if (cli_quiet || (secs < 1.0 && !u->shown))
         return;
@@ -215,11 +224,8 @@ static void on_upgrade(void *ctx, uint64_t done, uint64_t total)
         return;
     }
     u->shown = 1;
-    fputs("\r\033[K[", stderr);
-    for (k = 0; k < width; k++)
-        fputc(k < fill ? '=' : (k == fill ? '>' : ' '), stderr);
-    fprintf(stderr, "] %3.0f%% upgrading the store's schema, %.0f s", 100.0 * (double)done / (double)total,
-            secs);
+    cli_progress_bar(frac);
+    fprintf(stderr, " %3.0f%% upgrading the store's schema, %.0f s", 100.0 * frac, secs);
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);

@@ -2,7 +2,8 @@
  * sqlite_int.h - what the SQLite backend's files share (not a public header): the
  * bt_store structure, the statement and error helpers, the search query builder and
  * the block reader. The backend is split along its sections: sqlite.c (schema, open,
- * the event store: writing, packed batches, search), sqlite_builds.c (per-build facts
+ * writing, packed batches), sqlite_read.c (block reading, search, the store's facts),
+ * sqlite_builds.c (per-build facts
  * and the builds listing), sqlite_alerts.c (watch's alerts and outbox).
  */
 #ifndef BT_STORE_SQLITE_INT_H
@@ -30,6 +31,8 @@
 #define get_int bt_sq_get_int
 #define load_block bt_sq_load_block
 #define load_blocks_done bt_sq_load_blocks_done
+#define h31 bt_sq_h31
+#define sql_bloom_match bt_sq_bloom_match
 #define write_bsum bt_sq_write_bsum
 #define add_bind bt_sq_add_bind
 #define prepare_query bt_sq_prepare_query
@@ -115,7 +118,12 @@ void load_blocks_done(bt_store *s);
 int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
                bt_error *err);
 
-/* ---- query text with its bindings (sqlite.c) ---- */
+/* A high-cardinality string as the 31-bit hash rows keep (0 for NULL). */
+int64_t h31(const char *str);
+/* SQL bt_bloom_match(bloom, keys), registered on open (sqlite_read.c). */
+void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv);
+
+/* ---- query text with its bindings (sqlite_read.c) ---- */
 
 typedef struct bind {
     int type; /* 0 int, 1 text, 2 blob16, 3 blob s of i bytes */

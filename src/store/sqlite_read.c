@@ -1,0 +1,683 @@
+/*
+ * sqlite_read.c - reading the SQLite event store: blocks decompressed as far as a
+ * search needs (load_block), the SQL a filter becomes (build_where, with the block
+ * summaries of search_from), bt_store_search, and the store's facts (info, breakdown,
+ * last sequence). The layout it reads is described in sqlite.c and docs/store.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buildtrail/buf.h"
+#include "buildtrail/json.h"
+#include "buildtrail/store.h"
+#include "store/bloom.h"
+#include "store/sqlite_int.h"
+
+/* The most rows a search takes from SQL at a time (see bt_store_search) */
+#define CHUNK_MAX 2048
+
+/* ---- reading --------------------------------------------------------------------- */
+
+/* Decompresses into e the first need bytes (at least) of the zstd frames in blob,
+ * reading the compressed bytes in growing pieces: a record near the start of its
+ * block (the rare records, in a frame of their own: pack_close) costs the
+ * decompression of little more than itself. */
+static int inflate_prefix(bt_store *s, sqlite3_blob *blob, block_ent *e, size_t raw_len,
+                          size_t need)
+{
+    size_t have = 0, total = (size_t)sqlite3_blob_bytes(blob), step = 4u << 10;
+    ZSTD_outBuffer out = {e->data.data, raw_len, 0};
+    ZSTD_inBuffer in = {NULL, 0, 0};
+
+    ZSTD_DCtx_reset(s->zd, ZSTD_reset_session_only);
+    while (out.pos < need) {
+        size_t before = out.pos, inpos = in.pos, ret;
+        if (in.pos == in.size) {
+            size_t n = total - have < step ? total - have : step;
+            if (n == 0)
+                return BT_EDB; /* the frames end short of need */
+            if (bt_buf_reserve(&s->zin, n))
+                return BT_ENOMEM;
+            if (sqlite3_blob_read(blob, s->zin.data, (int)n, (int)have) != SQLITE_OK)
+                return BT_EDB;
+            have += n;
+            step = step < (256u << 10) ? step * 2 : step;
+            in.src = s->zin.data;
+            in.size = n;
+            in.pos = 0;
+            inpos = (size_t)-1;
+        }
+        ret = ZSTD_decompressStream(s->zd, &out, &in);
+        if (ZSTD_isError(ret) || (out.pos == before && in.pos == inpos))
+            return BT_EDB;
+    }
+    e->data.len = out.pos;
+    return 0;
+}
+
+int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_error *err)
+{
+    block_ent *e = NULL;
+    sqlite3_blob *blob = NULL;
+    int i, rc = 0, codec;
+    int64_t raw_len;
+
+    for (i = 0; i < BLOCK_CACHE; i++)
+        if (s->cache[i].data.data && s->cache[i].id == id) {
+            if (s->cache[i].data.len < need && !s->cache[i].full) {
+                e = &s->cache[i]; /* a prefix too short: read again, this slot */
+                break;
+            }
+            s->cache[i].age = ++s->tick;
+            *out = &s->cache[i].data;
+            return 0;
+        }
+    /* a block still pending in this transaction */
+    if (s->in_tx && id == s->blk_id) {
+        *out = &s->blk_raw;
+        return 0;
+    }
+    if (!e) /* the least recently used slot (an unused one has age 0) */
+        for (i = 0; i < BLOCK_CACHE; i++)
+            if (!e || s->cache[i].age < e->age)
+                e = &s->cache[i];
+    if ((rc = prep(s, &s->st_get_block, "SELECT codec, raw_len FROM blocks WHERE id=?", err)))
+        return rc;
+    sqlite3_bind_int64(s->st_get_block, 1, id);
+    /* the handle of the last block read moves to this one (cheaper than opening one:
+     * that compiles a statement); load_blocks_done closes it */
+    if (s->blob && sqlite3_blob_reopen(s->blob, id) != SQLITE_OK)
+        load_blocks_done(s);
+    if (sqlite3_step(s->st_get_block) != SQLITE_ROW ||
+        (!s->blob && sqlite3_blob_open(s->db, "main", "blocks", "data", id, 0, &s->blob) != SQLITE_OK)) {
+        sqlite3_reset(s->st_get_block);
+        load_blocks_done(s);
+        return bt_error_set(err, BT_EDB, "store '%s': block %lld is missing", s->path,
+                            (long long)id);
+    }
+    blob = s->blob;
+    codec = sqlite3_column_int(s->st_get_block, 0);
+    raw_len = sqlite3_column_int64(s->st_get_block, 1);
+    sqlite3_reset(s->st_get_block);
+    bt_buf_clear(&e->data);
+    e->id = -1;
+    e->full = 0;
+    if (raw_len < 0 || (rc = bt_buf_reserve(&e->data, (size_t)raw_len + 1))) {
+        rc = raw_len < 0 ? BT_EDB : bt_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    if (need > (size_t)raw_len)
+        need = (size_t)raw_len;
+    if (codec == 1) {
+        rc = inflate_prefix(s, blob, e, (size_t)raw_len, need);
+    } else if (sqlite3_blob_bytes(blob) != raw_len ||
+               sqlite3_blob_read(blob, e->data.data, (int)raw_len, 0) != SQLITE_OK) {
+        rc = BT_EDB;
+    } else {
+        e->data.len = (size_t)raw_len;
+    }
+    if (rc) {
+        rc = rc == BT_ENOMEM ? bt_error_set(err, rc, "out of memory")
+                             : bt_error_set(err, BT_EDB, "store '%s': block %lld is corrupt",
+                                            s->path, (long long)id);
+        e->data.len = 0;
+        goto done;
+    }
+    e->full = e->data.len == (size_t)raw_len;
+    e->data.data[e->data.len] = '\0';
+    e->id = id;
+    e->age = ++s->tick;
+    *out = &e->data;
+done:
+    return rc;
+}
+
+void load_blocks_done(bt_store *s)
+{
+    sqlite3_blob_close(s->blob);
+    s->blob = NULL;
+}
+
+int add_bind(sqlq *q, int type, int64_t i, const char *s)
+{
+    if (q->n == q->cap) {
+        size_t n = q->cap ? q->cap * 2 : 32;
+        bind *v = realloc(q->binds, n * sizeof *v);
+        if (!v) {
+            q->oom = 1;
+            return BT_ENOMEM;
+        }
+        q->binds = v;
+        q->cap = n;
+    }
+    q->binds[q->n].type = type;
+    q->binds[q->n].i = i;
+    q->binds[q->n].s = s;
+    if (type == 2)
+        bt_event_uuid_pack(s, q->binds[q->n].b);
+    q->n++;
+    return 0;
+}
+
+static int lookup_str(bt_store *s, const char *str, int64_t *id, bt_error *err)
+{
+    int rc;
+    *id = 0;
+    if ((rc = prep(s, &s->st_sel_str, "SELECT id FROM strs WHERE s=?", err)))
+        return rc;
+    sqlite3_bind_text(s->st_sel_str, 1, str, -1, SQLITE_STATIC);
+    if (sqlite3_step(s->st_sel_str) == SQLITE_ROW)
+        *id = sqlite3_column_int64(s->st_sel_str, 0);
+    sqlite3_reset(s->st_sel_str);
+    return 0;
+}
+
+/* " AND col IN (ids)" for interned string values; marks the query impossible when
+ * none of the values exists. With or_null (bt_filter.missing_ok), " AND (col IS NULL
+ * OR col IN (ids))": a record without the field matches too. */
+static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
+                   bt_filter_field field, int or_null, bt_error *err)
+{
+    unsigned i, found = 0;
+    int rc;
+    if (!f->nvalues[field])
+        return 0;
+    if (or_null)
+        bt_buf_printf(&q->sql, " AND (%s IS NULL OR %s IN (", expr, expr);
+    else
+        bt_buf_printf(&q->sql, " AND %s IN (", expr);
+    for (i = 0; i < f->nvalues[field]; i++) {
+        int64_t id;
+        if ((rc = lookup_str(s, f->values[field][i], &id, err)))
+            return rc;
+        if (!id)
+            continue;
+        bt_buf_puts(&q->sql, found ? ",?" : "?");
+        if (add_bind(q, 0, id, NULL))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        found++;
+    }
+    bt_buf_puts(&q->sql, or_null ? "))" : ")");
+    if (!found && !or_null)
+        q->impossible = 1;
+    return 0;
+}
+
+/* " AND expr IN (hashes)" for the hashed high-cardinality fields */
+static int cond_hash(sqlq *q, const char *expr, const bt_filter *f, bt_filter_field field,
+                     bt_error *err)
+{
+    unsigned i;
+    if (!f->nvalues[field])
+        return 0;
+    bt_buf_printf(&q->sql, " AND %s IN (", expr);
+    for (i = 0; i < f->nvalues[field]; i++) {
+        bt_buf_puts(&q->sql, i ? ",?" : "?");
+        if (add_bind(q, 0, h31(f->values[field][i]), NULL))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    bt_buf_puts(&q->sql, ")");
+    return 0;
+}
+
+static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_query *bq,
+                       bt_error *err)
+{
+    static const struct {
+        bt_filter_field field;
+        const char *col;
+    } cols[] = {
+        {BT_F_EVENT_NAME, "e.name"},   {BT_F_EVENT_SOURCE, "e.src"},
+        {BT_F_ERROR_CODE, "e.err"},    {BT_F_ACCOUNT, "e.account"},
+        {BT_F_REGION, "e.region"},     {BT_F_PROJECT, "e.project"},
+    };
+    static const struct {
+        bt_filter_field field;
+        const char *col;
+    } hashed[] = {
+        {BT_F_USERNAME, "e.user"}, {BT_F_ACCESS_KEY_ID, "e.akid"},
+        {BT_F_SOURCE_IP, "e.ip"},  {BT_F_PRINCIPAL, "e.principal"},
+    };
+    unsigned kinds, i;
+    size_t c;
+    int rc;
+
+    bt_buf_puts(&q->sql, " WHERE 1");
+    if (!f)
+        goto pos;
+    if (f->start_ms != INT64_MIN) {
+        bt_buf_puts(&q->sql, " AND e.t >= ?");
+        add_bind(q, 0, f->start_ms, NULL);
+    }
+    if (f->end_ms != INT64_MAX) {
+        bt_buf_puts(&q->sql, " AND e.t <= ?");
+        add_bind(q, 0, f->end_ms, NULL);
+    }
+    kinds = f->kinds ? f->kinds
+                     : (1u << BT_KIND_API) | (1u << BT_KIND_BUILD_STATE) | (1u << BT_KIND_BUILD_PHASE);
+    if (kinds != 0xF) {
+        int first = 1;
+        bt_buf_puts(&q->sql, " AND e.kind IN (");
+        for (i = 0; i < 4; i++)
+            if (kinds & (1u << i)) {
+                bt_buf_printf(&q->sql, first ? "%u" : ",%u", i);
+                first = 0;
+            }
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (f->read_only >= 0)
+        bt_buf_printf(&q->sql, " AND e.ro = %d", f->read_only);
+    if (f->errors_only)
+        bt_buf_puts(&q->sql, " AND e.err IS NOT NULL");
+    for (c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+        /* event names are far more selective than their source, but the planner's
+         * statistics are averages over all names: "+" keeps it off the source index */
+        const char *col = cols[c].field == BT_F_EVENT_SOURCE && f->nvalues[BT_F_EVENT_NAME]
+                              ? "+e.src"
+                              : cols[c].col;
+        if ((rc = cond_in(s, q, col, f, cols[c].field, (f->missing_ok >> cols[c].field) & 1u,
+                          err)))
+            return rc;
+    }
+    for (c = 0; c < sizeof hashed / sizeof hashed[0]; c++)
+        if ((rc = cond_hash(q, hashed[c].col, f, hashed[c].field, err)))
+            return rc;
+    if (f->nvalues[BT_F_BUILD]) {
+        /* " AND (e.build IN (ids) OR e.actor IN (ids))": the records about the build and
+         * the calls its own role session made */
+        size_t first = q->n, j, n;
+        if ((rc = cond_in(s, q, "(e.build", f, BT_F_BUILD, 0, err)))
+            return rc;
+        n = q->n - first;
+        if (n) {
+            bt_buf_puts(&q->sql, " OR e.actor IN (");
+            for (j = 0; j < n; j++) {
+                bt_buf_puts(&q->sql, j ? ",?" : "?");
+                add_bind(q, 0, q->binds[first + j].i, NULL);
+            }
+            bt_buf_puts(&q->sql, ")");
+        }
+        bt_buf_puts(&q->sql, ")");
+    }
+    if (f->nvalues[BT_F_EVENT_ID]) {
+        bt_buf_puts(&q->sql, " AND e.id IN (SELECT ev FROM eids WHERE eid IN (");
+        for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
+            unsigned char tmp[16];
+            const char *v = f->values[BT_F_EVENT_ID][i];
+            bt_buf_puts(&q->sql, i ? ",?" : "?");
+            add_bind(q, bt_event_uuid_pack(v, tmp) ? 2 : 1, 0, v);
+        }
+        bt_buf_puts(&q->sql, "))");
+    }
+    if (f->nvalues[BT_F_RESOURCE_NAME] &&
+        (rc = cond_hash(q, "e.id IN (SELECT ev FROM resources WHERE name", f,
+                        BT_F_RESOURCE_NAME, err)))
+        return rc;
+    if (f->nvalues[BT_F_RESOURCE_NAME])
+        bt_buf_puts(&q->sql, ")");
+    if (f->nvalues[BT_F_RESOURCE_TYPE] &&
+        (rc = cond_in(s, q, "e.id IN (SELECT ev FROM resources WHERE type", f,
+                      BT_F_RESOURCE_TYPE, 0, err)))
+        return rc;
+    if (f->nvalues[BT_F_RESOURCE_TYPE])
+        bt_buf_puts(&q->sql, ")");
+pos:
+    if (bq && bq->after_seq > 0) {
+        /* the bound on t (the new rows' oldest time, found through the rowid range) keeps
+         * the time index walk to the new rows' span rather than the whole store */
+        bt_buf_puts(&q->sql, " AND e.id > ? AND e.t >= (SELECT min(+t) FROM events WHERE id > ?)");
+        add_bind(q, 0, bq->after_seq, NULL);
+        add_bind(q, 0, bq->after_seq, NULL);
+    }
+    if (bq && bq->after) {
+        /* the plain bound on t lets the index range start at the position, rather than
+         * scan every row before it */
+        bt_buf_puts(&q->sql, bq->oldest_first
+                                 ? " AND e.t >= ? AND (e.t > ? OR (e.t = ? AND e.id > ?))"
+                                 : " AND e.t <= ? AND (e.t < ? OR (e.t = ? AND e.id < ?))");
+        add_bind(q, 0, bq->after->time_ms, NULL);
+        add_bind(q, 0, bq->after->time_ms, NULL);
+        add_bind(q, 0, bq->after->time_ms, NULL);
+        add_bind(q, 0, bq->after->seq, NULL);
+    }
+    if (q->sql.data == NULL)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    return 0;
+}
+
+int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err)
+{
+    size_t i;
+    if (sqlite3_prepare_v2(s->db, q->sql.data, -1, st, NULL) != SQLITE_OK)
+        return db_err(s, err, "query");
+    for (i = 0; i < q->n; i++) {
+        bind *b = &q->binds[i];
+        if (b->type == 0)
+            sqlite3_bind_int64(*st, (int)i + 1, b->i);
+        else if (b->type == 1)
+            sqlite3_bind_text(*st, (int)i + 1, b->s, -1, SQLITE_STATIC);
+        else if (b->type == 3)
+            sqlite3_bind_blob(*st, (int)i + 1, b->s, (int)b->i, SQLITE_STATIC);
+        else
+            sqlite3_bind_blob(*st, (int)i + 1, b->b, 16, SQLITE_STATIC);
+    }
+    return 0;
+}
+
+/* The filter's summarised fields, as block summaries test them: per field with
+ * values, a group of the values' keys (bloom.h). */
+static const struct {
+    bt_filter_field field;
+    int tag;
+} bloom_fields[] = {
+    {BT_F_USERNAME, BT_BK_USER},
+    {BT_F_PRINCIPAL, BT_BK_PRINCIPAL},
+    {BT_F_ACCESS_KEY_ID, BT_BK_AKID},
+    {BT_F_SOURCE_IP, BT_BK_IP},
+};
+
+/* 1 when the blocks whose summaries may hold keys are at most an eighth of all. */
+static int summaries_selective(bt_store *s, const bt_buf *keys)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t all = 0, hit = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*), total(bt_bloom_match(bloom, ?)) FROM bsum",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 1;
+    sqlite3_bind_blob(st, 1, keys->data, (int)keys->len, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        all = sqlite3_column_int64(st, 0);
+        hit = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return hit * 8 <= all;
+}
+
+/*
+ * The FROM clause of a search. A filter on a summarised field (user, principal,
+ * access key, source IP) that no exact index serves better (event id, build), and whose
+ * values at most an eighth of the blocks may hold, reads those blocks through their id
+ * ranges; *keys (empty otherwise) is then the groups of keys bt_bloom_match tests: per field, the number of
+ * values then their keys, as 64-bit words.
+ */
+static int search_from(bt_store *s, sqlq *q, const bt_filter *f, bt_buf *keys)
+{
+    size_t c;
+    unsigned i;
+    int use = 0;
+
+    if (f && !f->nvalues[BT_F_EVENT_ID] && !f->nvalues[BT_F_BUILD])
+        for (c = 0; c < sizeof bloom_fields / sizeof bloom_fields[0]; c++)
+            use |= f->nvalues[bloom_fields[c].field] != 0;
+    for (c = 0; use && c < sizeof bloom_fields / sizeof bloom_fields[0]; c++) {
+        bt_filter_field fld = bloom_fields[c].field;
+        uint64_t w = f->nvalues[fld];
+        if (!w)
+            continue;
+        if (bt_buf_append(keys, &w, sizeof w))
+            return BT_ENOMEM;
+        for (i = 0; i < f->nvalues[fld]; i++) {
+            w = bt_bloom_key(bloom_fields[c].tag, f->values[fld][i]);
+            if (bt_buf_append(keys, &w, sizeof w))
+                return BT_ENOMEM;
+        }
+    }
+    /* values most blocks hold: the time-ordered walk finds a page sooner */
+    if (use && !summaries_selective(s, keys))
+        bt_buf_clear(keys);
+    bt_buf_puts(&q->sql, keys->len ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
+                                     " CROSS JOIN events e NOT INDEXED"
+                                     " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
+                                   : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+    return q->sql.data ? 0 : BT_ENOMEM;
+}
+
+/* SQL bt_bloom_match(bloom, keys): 1 when the block summary bloom may hold, for every
+ * group in keys (see search_from), one of the group's keys; a block without a summary
+ * (written before summaries) may hold anything. */
+void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *bits = sqlite3_value_blob(argv[0]);
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]), nw, w = 0;
+    const unsigned char *kb = sqlite3_value_blob(argv[1]);
+    int ok = 1;
+
+    (void)argc;
+    nw = (size_t)sqlite3_value_bytes(argv[1]) / 8;
+    while (bits && ok && w < nw) {
+        uint64_t cnt, key, j;
+        int any = 0;
+        memcpy(&cnt, kb + 8 * w++, 8);
+        for (j = 0; j < cnt && w < nw; j++, w++) {
+            memcpy(&key, kb + 8 * w, 8);
+            any = any || bt_bloom_has(bits, len, key);
+        }
+        ok = any;
+    }
+    sqlite3_result_int(cx, ok);
+}
+
+/* One result row of a search, while its chunk is assembled. */
+typedef struct srow {
+    int64_t id, t, blk, off, len;
+    int kind;
+    size_t copy; /* offset of the record's bytes in the chunk buffer */
+} srow;
+
+static int cmp_srow_block(const void *x, const void *y)
+{
+    const srow *a = *(const srow *const *)x, *b = *(const srow *const *)y;
+    if (a->blk != b->blk)
+        return a->blk < b->blk ? -1 : 1;
+    return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/*
+ * Rows come in time order but records sit in blocks in ingest order, so rows are
+ * taken in chunks: each chunk's records are copied out block by block (every block
+ * decompressed at most once per chunk), then delivered in time order. Chunks start
+ * small (a page of 50 costs one small chunk) and double up to CHUNK_MAX rows.
+ */
+int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn, void *ctx,
+                    bt_error *err)
+{
+    sqlq q;
+    sqlite3_stmt *st = NULL;
+    int rc, step = SQLITE_ROW;
+    uint64_t delivered = 0;
+    size_t chunk = 64, n, i;
+    srow *rows = NULL, **order = NULL;
+    bt_buf copy = BT_BUF_INIT, bkeys = BT_BUF_INIT;
+
+    memset(&q, 0, sizeof q);
+    if (search_from(s, &q, bq->filter, &bkeys)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = build_where(s, &q, bq->filter, bq, err)))
+        goto done;
+    if (q.impossible)
+        goto done;
+    if (bkeys.len) {
+        bt_buf_puts(&q.sql, " AND bt_bloom_match(b.bloom, ?)");
+        add_bind(&q, 3, (int64_t)bkeys.len, bkeys.data);
+    }
+    /* no SQL LIMIT: rows are verified below, and the limit counts verified rows; with an
+     * index that gives the order, SQLite produces rows lazily anyway */
+    bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC" : " ORDER BY e.t DESC, e.id DESC");
+    if ((rc = prepare_query(s, &q, &st, err)))
+        goto done;
+    rows = malloc(CHUNK_MAX * sizeof *rows);
+    order = malloc(CHUNK_MAX * sizeof *order);
+    if (!rows || !order) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    while (step == SQLITE_ROW && (!bq->limit || delivered < bq->limit)) {
+        size_t want = chunk;
+        if (bq->limit && bq->limit - delivered < want)
+            want = (size_t)(bq->limit - delivered); /* verified rows may need more chunks */
+        for (n = 0; n < want && (step = sqlite3_step(st)) == SQLITE_ROW; n++) {
+            rows[n].id = sqlite3_column_int64(st, 0);
+            rows[n].t = sqlite3_column_int64(st, 1);
+            rows[n].kind = sqlite3_column_int(st, 2);
+            rows[n].blk = sqlite3_column_int64(st, 3);
+            rows[n].off = sqlite3_column_int64(st, 4);
+            rows[n].len = sqlite3_column_int64(st, 5);
+            order[n] = &rows[n];
+        }
+        if (n == 0)
+            break;
+        if (chunk < CHUNK_MAX)
+            chunk *= 2;
+        /* copy the records out, block by block; a block is decompressed up to the end
+         * of its last record the chunk needs (order is by offset within a block) */
+        qsort(order, n, sizeof *order, cmp_srow_block);
+        bt_buf_clear(&copy);
+        for (i = 0; i < n; i++) {
+            const bt_buf *blk = NULL;
+            srow *r = order[i];
+            const srow *last = r; /* the block's last record: the first row loads it */
+            size_t j = i, need = SIZE_MAX;
+            if (i == 0 || order[i - 1]->blk != r->blk) {
+                while (j + 1 < n && order[j + 1]->blk == r->blk)
+                    j++;
+                last = order[j];
+            }
+            if (last->off >= 0 && last->len >= 0)
+                need = (size_t)(last->off + last->len);
+            if ((rc = load_block(s, r->blk, need, &blk, err)))
+                goto done;
+            if (r->off < 0 || r->len < 0 || (size_t)(r->off + r->len) > blk->len) {
+                rc = bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",
+                                  s->path, (long long)r->id);
+                goto done;
+            }
+            r->copy = copy.len;
+            if ((rc = bt_buf_append(&copy, blk->data + r->off, (size_t)r->len))) {
+                rc = bt_error_set(err, rc, "out of memory");
+                goto done;
+            }
+        }
+        /* deliver in time order */
+        for (i = 0; i < n && (!bq->limit || delivered < bq->limit); i++) {
+            bt_store_pos pos;
+            bt_json *rec;
+            bt_event ev;
+            pos.seq = rows[i].id;
+            pos.time_ms = rows[i].t;
+            bt_arena_reset(s->arena);
+            if ((rc = bt_json_parse(s->arena, copy.data + rows[i].copy, (size_t)rows[i].len, NULL,
+                                    &rec, err))) {
+                char why[96];
+                snprintf(why, sizeof why, "stored event %lld is not JSON", (long long)pos.seq);
+                rc = rc == BT_ENOMEM ? rc : corrupt_err(s->path, err, why);
+                goto done;
+            }
+            if (rows[i].kind == BT_KIND_BUILD_STATE || rows[i].kind == BT_KIND_BUILD_PHASE)
+                rc = bt_event_from_build_status(s->arena, rec, &ev, err);
+            else
+                rc = bt_event_from_record(s->arena, rec, &ev, err);
+            if (rc)
+                goto done;
+            /* hashed columns can collide: the event itself decides */
+            if (bq->filter && !bt_filter_match(bq->filter, &ev))
+                continue;
+            delivered++;
+            if ((rc = fn(ctx, &ev, &pos)))
+                goto done;
+        }
+    }
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_err_code(s, err, "query", step);
+done:
+    load_blocks_done(s);
+    sqlite3_finalize(st);
+    bt_buf_dispose(&q.sql);
+    bt_buf_dispose(&copy);
+    bt_buf_dispose(&bkeys);
+    free(q.binds);
+    free(rows);
+    free(order);
+    return rc;
+}
+
+int bt_store_get_info(bt_store *s, bt_store_info *info, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct stat sb;
+    char *wal = NULL;
+    int rc = 0;
+
+    memset(info, 0, sizeof *info);
+    info->schema_version = s->version;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*), coalesce(sum(kind IN (0,3)),0),"
+                           " coalesce(sum(kind IN (1,2)),0), min(t), max(t) FROM events",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "info");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        info->events = (uint64_t)sqlite3_column_int64(st, 0);
+        info->api_events = (uint64_t)sqlite3_column_int64(st, 1);
+        info->build_status_events = (uint64_t)sqlite3_column_int64(st, 2);
+        info->min_time_ms = sqlite3_column_int64(st, 3);
+        info->max_time_ms = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT count(*) FROM sources), count(*),"
+                           " coalesce(sum(raw_len),0), coalesce(sum(length(data)),0) FROM blocks",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "info");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        info->sources = (uint64_t)sqlite3_column_int64(st, 0);
+        info->blocks = (uint64_t)sqlite3_column_int64(st, 1);
+        info->raw_bytes = (uint64_t)sqlite3_column_int64(st, 2);
+        info->stored_bytes = (uint64_t)sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    if (stat(s->path, &sb) == 0)
+        info->file_bytes = (uint64_t)sb.st_size;
+    if (asprintf(&wal, "%s-wal", s->path) >= 0) {
+        if (stat(wal, &sb) == 0)
+            info->file_bytes += (uint64_t)sb.st_size;
+        free(wal);
+    }
+    return rc;
+}
+
+int bt_store_breakdown(bt_store *s,
+                       int (*fn)(void *ctx, const char *account, const char *region, uint64_t n,
+                                 int64_t min_ms, int64_t max_ms),
+                       void *ctx, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT a.s, r.s, count(*), min(e.t), max(e.t) FROM events e"
+                           " LEFT JOIN strs a ON a.id = e.account LEFT JOIN strs r ON r.id = e.region"
+                           " GROUP BY e.account, e.region ORDER BY a.s, r.s",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "info");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                (const char *)sqlite3_column_text(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
+                sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4));
+        if (rc)
+            break;
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = db_err(s, err, "info");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+
+int bt_store_last_seq(bt_store *s, int64_t *seq, bt_error *err)
+{
+    return get_int(s, "SELECT coalesce(max(id),0) FROM events", seq, err);
+}
+
