@@ -300,14 +300,42 @@ static int read_project(tl_ctx *c, bt_store *s, bt_error *err)
     const bt_build *b = &c->t->build;
     bt_filter f;
     int rc = 0;
+    int64_t from = b->start_ms - c->t->window_ms;
     if (b->project) {
+        bt_store_query q;
+        /* the project as it stood when the window opened: its definitions newest first,
+         * back to the first that holds all of it (a creation, or an update whose response
+         * is logged), then merged oldest first */
+        bt_filter_init(&f);
+        bt_filter_add(&f, BT_F_EVENT_NAME, "CreateProject", err);
+        bt_filter_add(&f, BT_F_EVENT_NAME, "UpdateProject", err);
+        if (b->account)
+            bt_filter_add(&f, BT_F_ACCOUNT, b->account, err);
+        /* a definition always names its project (requestParameters.name), so the
+         * project's index finds the newest before the window at once */
+        bt_filter_add(&f, BT_F_PROJECT, b->project, err);
+        f.end_ms = from - 1;
+        memset(&q, 0, sizeof q);
+        q.filter = &f;
+        q.limit = 8; /* pages: the first definition usually holds it all */
+        do {
+            uint64_t had = c->defs_read;
+            if (had)
+                q.after = &c->defs_pos;
+            rc = bt_store_search(s, &q, tl_on_project_base, c, err);
+            if (!rc && c->defs_read - had < q.limit)
+                break; /* read to the oldest */
+        } while (!rc);
+        if ((rc && rc != TL_BASE_FOUND) || (rc = tl_project_base_apply(c)))
+            return rc;
+        /* then each change in the window */
         bt_filter_init(&f);
         add_change_names(&f, 0, err);
         if (b->account)
             bt_filter_add(&f, BT_F_ACCOUNT, b->account, err);
-        /* the project's changes, and those whose record names no project */
         bt_filter_add(&f, BT_F_PROJECT, b->project, err);
         f.missing_ok = 1u << BT_F_PROJECT;
+        f.start_ms = from;
         f.end_ms = b->start_ms;
         if ((rc = search(s, &f, tl_on_project_event, c, err)))
             return rc;
@@ -317,7 +345,7 @@ static int read_project(tl_ctx *c, bt_store *s, bt_error *err)
         bt_filter_init(&f);
         add_change_names(&f, 1, err);
         bt_filter_add(&f, BT_F_ACCOUNT, b->account, err);
-        f.start_ms = b->start_ms - c->t->window_ms;
+        f.start_ms = from;
         f.end_ms = b->start_ms;
         rc = search(s, &f, tl_on_project_event, c, err);
     }

@@ -36,6 +36,9 @@ typedef struct tl_ctx {
     tl_vec resource_keys;     /* const char *: "type\tname" as the resource is matched */
     tl_vec stops, errors;     /* size_t: indices into events */
     tl_vec overrides;         /* bt_timeline_override */
+    tl_vec defs;              /* the project's definitions before the window, newest first */
+    bt_store_pos defs_pos;    /* where the last definition was read */
+    uint64_t defs_read;       /* definitions read (failed ones too) */
     tl_vec phases;            /* bt_timeline_phase */
     int64_t phases_list_ms;   /* time of the event whose phases[] list was taken (0: none) */
 } tl_ctx;
@@ -67,6 +70,14 @@ const char *tl_compact(bt_arena *a, const bt_json *v, int *oom);
 
 /* bt_store_event_fn for the project's change records (timeline_project.c). */
 int tl_on_project_event(void *ctx, const bt_event *ev, const bt_store_pos *pos);
+
+/* bt_store_event_fn for the project's definitions (CreateProject, UpdateProject) before
+ * the window, read newest first: keeps each in c->defs and returns TL_BASE_FOUND (to
+ * stop the search) at the first that holds the whole project. */
+#define TL_BASE_FOUND 1
+int tl_on_project_base(void *ctx, const bt_event *ev, const bt_store_pos *pos);
+/* Merges c->defs, oldest first, into the project's state. */
+int tl_project_base_apply(tl_ctx *c);
 
 /* The start request's overrides, each compared with the project's own setting. */
 int tl_overrides(tl_ctx *c);

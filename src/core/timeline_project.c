@@ -178,21 +178,21 @@ static int is(const char *a, const char *b)
 }
 
 /* the differences a change record makes (definitions merged into the project's state) */
-static int change_diffs(tl_ctx *c, const bt_event *ev, const bt_json *rec, int in_window,
+static int change_diffs(tl_ctx *c, const char *name, const bt_json *rec, int in_window,
                         tl_vec *diffs)
 {
     const bt_json *req = bt_json_get(rec, "requestParameters");
     const bt_json *resp = bt_json_get(bt_json_get(rec, "responseElements"), "project");
     size_t i;
     int rc;
-    if (is(ev->event_name, "CreateProject") || is(ev->event_name, "UpdateProject")) {
+    if (is(name, "CreateProject") || is(name, "UpdateProject")) {
         /* the response holds the whole project when logged; the request what changed */
         if ((rc = merge_project(c->a, c->project_state, resp ? resp : req,
                                 in_window ? diffs : NULL)))
             return rc;
         if (resp && req && (rc = merge_project(c->a, c->project_state, req, NULL)))
             return rc;
-        if (is(ev->event_name, "CreateProject"))
+        if (is(name, "CreateProject"))
             keep_key_settings(diffs);
         return 0;
     }
@@ -235,7 +235,7 @@ int tl_on_project_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
     if (!in_window && !is(ev->event_name, "CreateProject") && !is(ev->event_name, "UpdateProject"))
         return 0;
     memset(&diffs, 0, sizeof diffs);
-    if ((rc = change_diffs(c, ev, rec, in_window, &diffs)))
+    if ((rc = change_diffs(c, ev->event_name, rec, in_window, &diffs)))
         return rc;
     if (!in_window)
         return 0;
@@ -248,6 +248,53 @@ int tl_on_project_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
     ch->diffs = diffs.v;
     ch->n_diffs = diffs.n;
     return oom ? BT_ENOMEM : 0;
+}
+
+/* One definition read newest first, before the window. */
+typedef struct tl_def {
+    const char *name;
+    const bt_json *rec;
+} tl_def;
+
+int tl_on_project_base(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    tl_ctx *c = ctx;
+    const bt_build *b = &c->t->build;
+    tl_def *d;
+    bt_json *rec;
+    int oom = 0;
+
+    c->defs_pos = *pos;
+    c->defs_read++;
+    if (ev->error_code || (ev->project && b->project && strcmp(ev->project, b->project) != 0))
+        return 0;
+    if (bt_json_parse(c->a, ev->raw, ev->raw_len, NULL, &rec, NULL))
+        return 0;
+    if (!(d = tl_vec_push(c->a, &c->defs, sizeof *d)))
+        return BT_ENOMEM;
+    d->name = copy(c->a, ev->event_name, &oom);
+    d->rec = rec;
+    if (oom)
+        return BT_ENOMEM;
+    /* a created project, or a response holding the whole project: nothing older counts */
+    return is(ev->event_name, "CreateProject") ||
+                   bt_json_get(bt_json_get(rec, "responseElements"), "project")
+               ? TL_BASE_FOUND
+               : 0;
+}
+
+int tl_project_base_apply(tl_ctx *c)
+{
+    const tl_def *v = c->defs.v;
+    tl_vec none; /* before the window: no differences shown */
+    size_t i;
+    int rc;
+    for (i = c->defs.n; i-- > 0;) {
+        memset(&none, 0, sizeof none);
+        if ((rc = change_diffs(c, v[i].name, v[i].rec, 0, &none)))
+            return rc;
+    }
+    return 0;
 }
 
 /* one override, compared with the project's value proj (NULL when not set) */

@@ -145,11 +145,12 @@ int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err)
  */
 
 /* columns of the listing: the BCOLS_N row columns, then the session's aggregate */
-enum { L_CALLS = BCOLS_N, L_ERRS, L_T0, L_T1, L_AID };
+enum { L_CALLS = BCOLS_N, L_ERRS, L_T0, L_T1, L_AID, L_PRI };
 
 typedef struct blist {
     bt_build *v;
-    int64_t *aid; /* per build: its session's actor id, 0 when none */
+    int64_t *aid;     /* per build: its session's actor id, 0 when none */
+    const char **pri; /* per build: its session's caller ARN when known */
     size_t n, cap;
 } blist;
 
@@ -159,15 +160,19 @@ static bt_build *blist_push(blist *l, int64_t aid)
         size_t n = l->cap ? l->cap * 2 : 256;
         bt_build *v = realloc(l->v, n * sizeof *v);
         int64_t *ids = v ? realloc(l->aid, n * sizeof *ids) : NULL;
+        const char **pri = ids ? realloc(l->pri, n * sizeof *pri) : NULL;
         if (v)
             l->v = v;
-        if (!ids)
+        if (ids)
+            l->aid = ids;
+        if (!pri)
             return NULL;
-        l->aid = ids;
+        l->pri = pri;
         l->cap = n;
     }
     memset(&l->v[l->n], 0, sizeof l->v[0]);
     l->aid[l->n] = aid;
+    l->pri[l->n] = NULL;
     return &l->v[l->n++];
 }
 
@@ -185,20 +190,18 @@ static void cond_list(sqlq *q, const char *expr, const char *const *v, size_t n)
 
 static void builds_from(sqlq *q, const char *uuid)
 {
-    /* what each build's role session did: one pass over the actor index */
-    bt_buf_puts(&q->sql, "WITH agg(aid, calls, errs, t0, t1) AS (SELECT actor, count(*),"
-                         " count(err), min(t), max(t) FROM events WHERE actor IS NOT NULL");
+    /* what each build's role session did: its sessions row (kept by ingest) */
+    bt_buf_puts(&q->sql, "WITH agg(aid, calls, errs, t0, t1, acc, reg, pri) AS (SELECT actor,"
+                         " calls, errs, t0, t1, account, region, principal FROM sessions");
     if (uuid) {
-        bt_buf_puts(&q->sql, " AND actor = (SELECT id FROM strs WHERE s = ?)");
+        bt_buf_puts(&q->sql, " WHERE actor = (SELECT id FROM strs WHERE s = ?)");
         add_bind(q, 1, 0, uuid);
     }
     bt_buf_puts(&q->sql,
-                " GROUP BY actor), lst AS (SELECT " BCOLS_HEAD
-                "coalesce(b.account, (SELECT s FROM strs WHERE id = (SELECT account FROM events"
-                " WHERE actor = g.aid LIMIT 1))) AS account,"
-                " coalesce(b.region, (SELECT s FROM strs WHERE id = (SELECT region FROM events"
-                " WHERE actor = g.aid LIMIT 1))) AS region, " BCOLS_TAIL
-                ", g.calls, g.errs, g.t0, g.t1, g.aid"
+                "), lst AS (SELECT " BCOLS_HEAD
+                "coalesce(b.account, (SELECT s FROM strs WHERE id = g.acc)) AS account,"
+                " coalesce(b.region, (SELECT s FROM strs WHERE id = g.reg)) AS region, " BCOLS_TAIL
+                ", g.calls, g.errs, g.t0, g.t1, g.aid, g.pri"
                 " FROM builds b LEFT JOIN strs u ON u.s = b.uuid LEFT JOIN agg g ON g.aid = u.id");
     if (uuid) {
         bt_buf_puts(&q->sql, " WHERE b.uuid = ?");
@@ -206,12 +209,9 @@ static void builds_from(sqlq *q, const char *uuid)
     }
     bt_buf_puts(&q->sql,
                 " UNION ALL SELECT u.s, NULL, NULL,"
-                " (SELECT s FROM strs WHERE id = (SELECT account FROM events WHERE actor = g.aid"
-                " LIMIT 1)),"
-                " (SELECT s FROM strs WHERE id = (SELECT region FROM events WHERE actor = g.aid"
-                " LIMIT 1)),"
+                " (SELECT s FROM strs WHERE id = g.acc), (SELECT s FROM strs WHERE id = g.reg),"
                 " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-                " NULL, NULL, NULL, g.calls, g.errs, g.t0, g.t1, g.aid"
+                " NULL, NULL, NULL, g.calls, g.errs, g.t0, g.t1, g.aid, g.pri"
                 " FROM agg g JOIN strs u ON u.id = g.aid"
                 " WHERE NOT EXISTS (SELECT 1 FROM builds WHERE uuid = u.s))"
                 " SELECT * FROM lst l WHERE 1");
@@ -304,6 +304,7 @@ static int builds_select(bt_store *s, const bt_build_query *bq, bt_arena *a, bli
         }
         read_row(a, st, &r);
         bt_build_from_row(b, &r);
+        l->pri[l->n - 1] = acol(a, st, L_PRI);
         b->calls = (uint64_t)icol(st, L_CALLS, 0);
         b->errors = (uint64_t)icol(st, L_ERRS, 0);
         b->first_call_ms = icol(st, L_T0, 0);
@@ -394,7 +395,7 @@ static int builds_complete(bt_store *s, const bt_build_query *q, bt_arena *a, bl
     int rc;
 
     if (!b->project && l->aid[i]) {
-        const char *arn = actor_principal(s, a, l->aid[i]);
+        const char *arn = l->pri[i] ? l->pri[i] : actor_principal(s, a, l->aid[i]);
         if (!*roles && (rc = load_roles(s, roles, err)))
             return rc;
         b->project = bt_build_project_from_role(*roles, a, arn);
@@ -434,6 +435,7 @@ int bt_store_builds_find(bt_store *s, const bt_build_query *q,
 done:
     free(l.v);
     free(l.aid);
+    free(l.pri);
     bt_build_roles_free(roles);
     bt_arena_free(a);
     return rc;

@@ -71,7 +71,7 @@ struct bt_store {
     int version;
     unsigned char secret[32]; /* meta token_secret: keys serve's NextTokens */
     int has_secret;
-    sqlite3_stmt *st_ins_event, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
+    sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
         *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid,
         *st_ins_bsum;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */

@@ -6,7 +6,9 @@
 # - schema 2 (store-v2.sql): made by the release before schema 3, upgraded by ingest;
 # - schema 3 (store-v3.sql): made by the release before schema 4 (the covering partial
 #   indexes), upgraded by a read-only command (search), which makes the upgrade first
-#   when it may write the file.
+#   when it may write the file;
+# - schema 4 (store-v4.sql): made by the release before schema 5 (the index of retries),
+#   upgraded by `build`.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +27,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema 4" 4 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 5" 5 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
@@ -47,9 +49,19 @@ values() { # values ARCHIVE JQ-PATH: a few distinct values of a field
   "$BT" search --from "$1" -o ndjson --max-items 1000000 2>/dev/null | jq -r "$2 // empty" |
     sort | uniq -c | sort -k1,1n -k2 | awk '{print $2}' | sed -n '1p;$p'
 }
+sessions_agree() { # sessions_agree NAME: each build session's row = its calls counted again
+  local q='SELECT actor, count(*), count(err), min(t), max(t),
+    (SELECT account FROM events e2 WHERE e2.actor = e.actor ORDER BY t LIMIT 1),
+    (SELECT region FROM events e2 WHERE e2.actor = e.actor ORDER BY t LIMIT 1)
+    FROM events e WHERE actor IS NOT NULL GROUP BY actor ORDER BY actor'
+  ne "$1: the store has build sessions" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM sessions')"
+  eq "$1: sessions = the calls counted again" "$(sqlite3 "$S" "$q" | md5sum)" \
+    "$(sqlite3 "$S" 'SELECT actor, calls, errs, t0, t1, account, region FROM sessions ORDER BY actor' | md5sum)"
+}
 check() { # check NAME ARCHIVES...
   local name=$1 v
   shift
+  sessions_agree "$name"
   same "$name all" "$@" --
   for v in $(values "$1" '.userIdentity.arn'); do same "$name" "$@" -- --principal "$v"; done
   for v in $(values "$1" '.sourceIPAddress'); do same "$name" "$@" -- --source-ip "$v"; done
@@ -78,7 +90,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
 "$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
 eq "search of a schema 3 store: exit 0" 0 $?
-eq "search upgraded it to schema 4" 4 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "search upgraded it to schema 5" 5 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
 eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
 for ix in ev_build ev_actor ev_project ev_err; do
@@ -94,4 +106,23 @@ same "v3 project" "$T/a/AWSLogs" -- --project "$(sqlite3 "$S" 'SELECT s FROM str
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s3.json" 2>/dev/null
 eq "v3 re-ingest: nothing new" 0 "$(jq .new "$T/s3.json")"
 check "upgraded from 3" "$T/a/AWSLogs"
+
+# schema 4, as the release before this one wrote it: `build` upgrades it
+S="$T/v4.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v4.sql" || bad "load the v4 fixture"
+eq "the fixture is schema 4" 4 "$(sqlite3 "$S" 'PRAGMA user_version')"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+id=$(sqlite3 "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER BY start_ms LIMIT 1')
+ne "the v4 store holds a build" "" "$id"
+"$BT" build --store "$S" "$id" --output json > "$T/v4b.json" 2> "$T/v4b.err"
+eq "build of a schema 4 store: exit 0" 0 $?
+eq "upgraded to schema 5" 5 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "the build is shown" "$id" "$(jq -r .Build.BuildId "$T/v4b.json")"
+sqlite3 "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
+grep -q 'INDEX builds_retry' "$T/plan"
+eq "a build's retry is found through builds_retry" 0 $?
+eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
+sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 4" ok "$(cat "$T/ic")"
+check "upgraded from 4" "$T/a/AWSLogs"
 finish
