@@ -8,9 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 
 #include "aws/http.h"
+#include "util/curl_dl.h"
 
 #define DEFAULT_TIMEOUT_MS 60000L
 #define DEFAULT_MAX_BODY ((size_t)256 << 20)
@@ -25,23 +25,14 @@ struct bt_http {
     void *log_payload;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int bt_http_new(bt_http **out, const bt_http_opts *o, bt_error *err)
 {
     bt_http *h;
+    int rc;
 
     *out = NULL;
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc != CURLE_OK)
-        return bt_error_set(err, BT_EHTTP, "http: libcurl initialisation failed: %s",
-                            curl_easy_strerror(curl_init_rc));
+    if ((rc = bt_curl_load(err)))
+        return rc;
     h = calloc(1, sizeof *h);
     if (!h)
         return bt_error_set(err, BT_ENOMEM, "out of memory");

@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
 #include <openssl/evp.h>
 
 #include "buildtrail/server.h"
 #include "server/server_int.h"
+#include "util/mhd_dl.h"
 
 #define MAX_HEADERS 100
 #define DEFAULT_IDLE_TIMEOUT 60
@@ -651,6 +651,8 @@ int bt_server_start(const bt_server_opts *o, bt_server **out, bt_error *err)
     *out = NULL;
     if (!o->store_path)
         return bt_error_set(err, BT_EINVAL, "serve: no store");
+    if ((rc = bt_mhd_load(err)))
+        return rc;
     if (o->port > 65535)
         return bt_error_set(err, BT_EINVAL, "port %u is out of range (0-65535)", o->port);
     if (!threads) {

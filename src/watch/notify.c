@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "buildtrail/timeutil.h"
+#include "util/curl_dl.h"
 #include "watch_int.h"
 
 void wn_hash_hex(const void *data, size_t len, size_t nbytes, char *out)
@@ -161,11 +161,13 @@ static int post_result(CURL *c, CURLcode cc, const wn_notifier *n, bt_error *why
 static int send_webhook(const wn_notifier *n, const char *doc, const char *key, int64_t timeout_ms,
                         bt_error *why)
 {
-    CURL *c = curl_easy_init();
+    CURL *c;
     struct curl_slist *h = NULL;
     int rc;
 
-    if (!c)
+    if ((rc = bt_curl_load(why)))
+        return rc;
+    if (!(c = curl_easy_init()))
         return bt_error_set(why, BT_ENOMEM, "out of memory");
     if (post_setup(c, n, doc, key, timeout_ms, &h))
         rc = bt_error_set(why, BT_ENOMEM, "out of memory");

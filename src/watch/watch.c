@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
 
 #include "buildtrail/timeutil.h"
+#include "util/curl_dl.h"
 #include "watch_int.h"
 
 #define CURSOR_LOOKUP_START "watch|lookup_start"
@@ -217,8 +217,7 @@ int bt_watch_new(const bt_watch_opts *o, bt_watch **out, bt_error *err)
         w->o.retry_max_ms = 300000;
     if (!w->o.http_timeout_ms)
         w->o.http_timeout_ms = 10000;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if ((rc = setup(w, err)) || (rc = wq_open(w, err))) {
+    if ((rc = bt_curl_load(err)) || (rc = setup(w, err)) || (rc = wq_open(w, err))) {
         bt_watch_free(w);
         return rc;
     }

@@ -140,6 +140,22 @@ status "query runtime error" 2 "$BT" search --store "$S2" --query 'Events[].abs(
 eq "info events" 4 "$("$BT" info --store "$S2" --output json | jq .Events)"
 eq "info first" '"2026-10-01T10:00:00Z"' "$("$BT" info --store "$S2" --output json | jq .First)"
 
+# ---- libcurl and libmicrohttpd are loaded only when a command needs the network -------------
+# (it_lookup, it_s3, it_serve and it_watch* run the commands that load them)
+if command -v ldd >/dev/null; then
+  eq "the program does not link libcurl or libmicrohttpd" 0 \
+    "$(ldd "$BT" | grep -c -E 'libcurl|libmicrohttpd')"
+fi
+LD_DEBUG=files "$BT" search --store "$S2" --output json > /dev/null 2> "$T/ld"
+eq "search over a store: exit 0" 0 $?
+contains "the loader's trace was written" "file=" "$(cat "$T/ld")"
+eq "search over a store loads neither libcurl nor libmicrohttpd" 0 \
+  "$(grep -c -E 'file=(libcurl|libmicrohttpd)' "$T/ld")"
+AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=not-a-secret AWS_REGION=us-east-1 \
+  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null LD_DEBUG=files \
+  "$BT" lookup --endpoint-url http://127.0.0.1:9 --max-items 1 > /dev/null 2> "$T/ld"
+ne "lookup (to a closed port) loads libcurl" 0 "$(grep -c 'file=libcurl' "$T/ld")"
+
 # ---- help and the man page come from the same tables --------------------------------------
 if [ -n "${BT_SOURCE_DIR:-}" ]; then
   "$BT" help --man > "$T/man"
