@@ -13,8 +13,8 @@
 
 #include "buildtrail/xsort.h"
 
-#define RUN_BUF ((size_t)32 << 10)   /* per run being merged */
-#define WINDOW ((size_t)64 << 10)    /* bt_xsort_at's */
+#define RUN_BUF ((size_t)32 << 10)    /* per run being merged */
+#define WINDOW ((size_t)64 << 10)     /* bt_xsort_at's */
 #define WRITE_BUF ((size_t)256 << 10) /* stdio's buffer for a file being written */
 
 typedef struct xrun {

@@ -222,5 +222,5 @@ static void test_empty_and_misuse(void)
     bt_xsort_free(NULL);
 }
 
-BT_TEST_MAIN(test_many_runs, test_many_runs_no_same, test_few_runs, test_in_memory,
-             test_all_same, test_empty_and_misuse)
+BT_TEST_MAIN(test_many_runs, test_many_runs_no_same, test_few_runs, test_in_memory, test_all_same,
+             test_empty_and_misuse)
