@@ -7,8 +7,10 @@
  * (the common case) everything stays in memory and no file is touched; else the runs are
  * merged (k-way, at most BT_XSORT_FAN_IN at a time, with extra passes when there are
  * more) into one sorted sequence in a temporary file, which bt_xsort_at reads through a
- * window. Memory: about mem_cap while pushing, about BT_XSORT_FAN_IN x 32 KiB while
- * merging, 64 KiB while reading; the files hold the rest. Elements are copied as bytes
+ * window. Memory: mem_cap while pushing (plus, while a run is sorted, qsort's own
+ * buffer: in glibc up to the run's size for elements of at most 32 bytes, 16 bytes an
+ * element above), about BT_XSORT_FAN_IN x 32 KiB while merging, 64 KiB while reading;
+ * the files hold the rest. Elements are copied as bytes
  * (a pointer in one is only meaningful within the process that pushed it). Not
  * thread-safe: one sorter per thread.
  */
