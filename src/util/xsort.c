@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "buildtrail/buf.h"
 #include "buildtrail/xsort.h"
 
 #define RUN_BUF ((size_t)32 << 10)    /* per run being merged */
@@ -102,14 +103,8 @@ static int read_at(int fd, void *p, size_t n, uint64_t off)
 
 static int add_run(bt_xsort *x, uint64_t first, uint64_t n)
 {
-    if (x->nruns == x->capruns) {
-        size_t cap = x->capruns ? x->capruns * 2 : 16;
-        xrun *v = realloc(x->runs, cap * sizeof *v);
-        if (!v)
-            return BT_ENOMEM;
-        x->runs = v;
-        x->capruns = cap;
-    }
+    if (bt_array_grow((void **)&x->runs, &x->capruns, x->nruns + 1, sizeof *x->runs, 16))
+        return BT_ENOMEM;
     x->runs[x->nruns].first = first;
     x->runs[x->nruns].n = n;
     x->nruns++;

@@ -123,28 +123,27 @@ static void run_case(const elem *v, size_t n, size_t mem_cap, int dedupe, size_t
     free(ref);
 }
 
+/* n elements with keys in [0, keys) through mem_cap, against the reference */
+static void random_case(size_t n, uint32_t keys, size_t mem_cap, int dedupe, size_t runs_min,
+                        unsigned passes)
+{
+    elem *v = make(n, keys);
+    CHECK(v != NULL);
+    if (v)
+        run_case(v, n, mem_cap, dedupe, runs_min, passes);
+    free(v);
+}
+
 /* 1M elements through a 16 KiB cap: ~980 runs, merged 64 at a time, then once more */
 static void test_many_runs(void)
 {
-    size_t n = 1000000;
-    elem *v = make(n, 50000);
-    CHECK(v != NULL);
-    if (!v)
-        return;
-    run_case(v, n, 16 << 10, 1, 900, 2);
-    free(v);
+    random_case(1000000, 50000, 16 << 10, 1, 900, 2);
 }
 
 /* many ties (100 keys) broken by seq, no duplicates dropped: 74 runs, two passes */
 static void test_many_runs_no_same(void)
 {
-    size_t n = 300000;
-    elem *v = make(n, 100);
-    CHECK(v != NULL);
-    if (!v)
-        return;
-    run_case(v, n, 64 << 10, 0, 70, 2);
-    free(v);
+    random_case(300000, 100, 64 << 10, 0, 70, 2);
 }
 
 /* a few runs: one merge pass; exactly one full run plus one element */
