@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildtrail/buf.h"
 #include "buildtrail/codebuild.h"
 #include "buildtrail/event.h"
 #include "buildtrail/rules.h"
@@ -29,7 +30,8 @@ typedef struct tbuild {
     /* malloc'd, grown as addresses come (most builds use one): 16 inline made a build
      * 1.7 KiB, 342 MB at the default cap (now about 340 bytes, 67 MB) */
     tip *ips;
-    unsigned nips, capips;
+    unsigned nips;
+    size_t capips;
 } tbuild;
 
 struct bt_build_tracker {
@@ -196,14 +198,8 @@ static int learn_ip(tbuild *b, const bt_event *ev)
     }
     if (b->nips == BT_BUILD_TRACKER_MAX_IPS)
         return 0;
-    if (b->nips == b->capips) {
-        unsigned cap = b->capips ? b->capips * 2 : 1;
-        tip *v = realloc(b->ips, cap * sizeof *v);
-        if (!v)
-            return BT_ENOMEM;
-        b->ips = v;
-        b->capips = cap;
-    }
+    if (bt_array_grow((void **)&b->ips, &b->capips, b->nips + 1, sizeof *b->ips, 1))
+        return BT_ENOMEM;
     p = &b->ips[b->nips++];
     snprintf(p->addr, sizeof p->addr, "%s", ev->source_ip);
     p->first_ms = ev->time_ms;
