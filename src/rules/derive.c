@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildtrail/buf.h"
 #include "buildtrail/codebuild.h"
 #include "buildtrail/event.h"
 #include "buildtrail/rules.h"
@@ -26,8 +27,11 @@ typedef struct tbuild {
     int64_t end_ms;         /* 0 unknown */
     int end_rank;           /* bt_build_status_rank of the end's status */
     bt_build_status status; /* the final status when end_ms */
-    tip ips[BT_BUILD_TRACKER_MAX_IPS];
+    /* malloc'd, grown as addresses come (most builds use one): 16 inline made a build
+     * 1.7 KiB, 342 MB at the default cap (now about 340 bytes, 67 MB) */
+    tip *ips;
     unsigned nips;
+    size_t capips;
 } tbuild;
 
 struct bt_build_tracker {
@@ -72,6 +76,7 @@ void bt_build_tracker_free(bt_build_tracker *t)
         if (t->slots[i]) {
             free(t->slots[i]->project);
             free(t->slots[i]->build_id);
+            free(t->slots[i]->ips);
             free(t->slots[i]);
         }
     free(t->slots);
@@ -175,12 +180,12 @@ static int before(int64_t ms, const char *id, int64_t ms2, const char *id2)
     return strcmp(id ? id : "", id2 ? id2 : "") < 0;
 }
 
-static void learn_ip(tbuild *b, const bt_event *ev)
+static int learn_ip(tbuild *b, const bt_event *ev)
 {
     unsigned i;
     tip *p;
     if (!is_address(ev->source_ip))
-        return;
+        return 0;
     for (i = 0; i < b->nips; i++) {
         p = &b->ips[i];
         if (strcmp(p->addr, ev->source_ip) == 0) {
@@ -188,15 +193,18 @@ static void learn_ip(tbuild *b, const bt_event *ev)
                 p->first_ms = ev->time_ms;
                 snprintf(p->first_id, sizeof p->first_id, "%s", ev->event_id ? ev->event_id : "");
             }
-            return;
+            return 0;
         }
     }
     if (b->nips == BT_BUILD_TRACKER_MAX_IPS)
-        return;
+        return 0;
+    if (bt_array_grow((void **)&b->ips, &b->capips, b->nips + 1, sizeof *b->ips, 1))
+        return BT_ENOMEM;
     p = &b->ips[b->nips++];
     snprintf(p->addr, sizeof p->addr, "%s", ev->source_ip);
     p->first_ms = ev->time_ms;
     snprintf(p->first_id, sizeof p->first_id, "%s", ev->event_id ? ev->event_id : "");
+    return 0;
 }
 
 static void set_end(tbuild *b, int64_t ms, bt_build_status st, int rank)
@@ -262,8 +270,7 @@ int bt_build_tracker_learn(bt_build_tracker *t, const bt_event *ev)
         return 0;
     if ((rc = get(t, ev->actor_uuid, &b)) || !b)
         return rc;
-    learn_ip(b, ev);
-    return 0;
+    return learn_ip(b, ev);
 }
 
 int bt_build_tracker_add_build(bt_build_tracker *t, const bt_build *bb)

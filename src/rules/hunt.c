@@ -1,8 +1,9 @@
 /* hunt.c - a compiled rule set over a stream of events (`buildtrail hunt`, `search
  * --rule`): raw-byte pre-filter, parse, derived fields from the build tracker, match,
  * correlation (at once for time-ordered input, else replayed in time order at the end),
- * the alerts written as JSON to a spill file and sorted by a compact index (memory does
- * not grow with the records of the alerts); and the store push-down of pinned event
+ * the alerts written as JSON to a spill file and sorted by a compact index that an
+ * external sorter (xsort.h) keeps in bounded memory (memory grows neither with the
+ * records of the alerts nor with their number); and the store push-down of pinned event
  * names. */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,27 +16,51 @@
 #include "buildtrail/event.h"
 #include "buildtrail/filter.h"
 #include "buildtrail/timeutil.h"
+#include "buildtrail/xsort.h"
 #include "rules_int.h"
 
-/* An alert: its JSON is in the spill file at [off, off + len). */
-typedef struct halert {
+/* An entry of the sorted indexes: an alert (its JSON in the spill file at [off, off +
+ * len)) or a match that feeds correlations (unordered input; its record there). Entries
+ * go through the sorters' temporary files, so the rule is an index into the set, not a
+ * pointer. */
+typedef struct hentry {
     int64_t time_ms;
     uint64_t seq; /* arrival, for a stable sort */
     uint64_t off;
     uint32_t len;
     uint32_t rule_index;
-    char eid[40]; /* "" for correlations */
-} halert;
+    char eid[40]; /* "" for correlation alerts */
+} hentry;
 
-/* A match that feeds correlations (unordered input): its record is in the spill file. */
-typedef struct hfeed {
-    int64_t time_ms;
-    uint64_t seq;
-    const bt_rule *rule;
-    uint64_t off;
-    uint32_t len;
-    char eid[40];
-} hfeed;
+/* Memory for each of the two index sorters (alerts, feed): 4 MiB holds ~58,000 entries,
+ * so a usual hunt sorts in memory and touches no file, while a hunt with millions of
+ * alerts writes runs of 4 MiB (592k alerts: 11 runs, one merge) and stays near 4 MiB per
+ * sorter plus the merge's 64 x 32 KiB buffers: a few MB of the 100 MB budget, for any
+ * archive size. */
+#define HUNT_SORT_CAP ((size_t)4 << 20)
+
+/* The order of alerts and of the correlations' input: time, event id, rule, arrival
+ * (total: the output never depends on how the sort went). */
+static int cmp_entry(const void *a, const void *b)
+{
+    const hentry *x = a, *y = b;
+    int c;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? -1 : 1;
+    if ((c = strcmp(x->eid, y->eid)))
+        return c;
+    if (x->rule_index != y->rule_index)
+        return x->rule_index < y->rule_index ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* CloudTrail delivers some records twice (same event id): one alert, and one correlation
+ * input, per rule and event. */
+static int same_entry(const void *prev, const void *cur)
+{
+    const hentry *p = prev, *x = cur;
+    return *x->eid && p->rule_index == x->rule_index && strcmp(p->eid, x->eid) == 0;
+}
 
 #define SPILL_WINDOWS 16
 
@@ -54,10 +79,8 @@ struct bt_hunt {
     FILE *spill;       /* alerts' JSON and feed records (an unlinked temporary file) */
     uint64_t spill_len;
     bt_buf line;
-    halert *alerts;
-    size_t n, cap;
-    hfeed *feed;
-    size_t nfeed, capfeed;
+    bt_xsort *alerts; /* hentry, sorted by bt_hunt_finish */
+    bt_xsort *feed;   /* hentry (unordered input), sorted and released by replay */
     uint64_t seq;
     atomic_uint_fast64_t seen, parsed; /* counted by scan workers too (bt_hunt_inspect) */
     spill_win win[SPILL_WINDOWS];      /* unspill's read windows over the spill file */
@@ -86,7 +109,9 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     h->spill = tmpfile();
     if (h->spill)
         setvbuf(h->spill, NULL, _IOFBF, 1 << 20); /* few, large writes */
-    if (!h->tracker || !h->corr || !h->scratch || !h->spill) {
+    if (!bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->alerts))
+        bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->feed);
+    if (!h->tracker || !h->corr || !h->scratch || !h->spill || !h->alerts || !h->feed) {
         int rc = !h->spill && h->tracker && h->corr && h->scratch ? BT_EIO : BT_ENOMEM;
         bt_hunt_free(h);
         return rc;
@@ -109,8 +134,8 @@ void bt_hunt_free(bt_hunt *h)
     bt_buf_dispose(&h->line);
     for (i = 0; i < SPILL_WINDOWS; i++)
         bt_buf_dispose(&h->win[i].buf);
-    free(h->alerts);
-    free(h->feed);
+    bt_xsort_free(h->alerts);
+    bt_xsort_free(h->feed);
     free(h);
 }
 
@@ -201,21 +226,17 @@ static int unspill(bt_hunt *h, uint64_t off, uint32_t len, bt_buf *b)
 static int keep_alert_json(bt_hunt *h, int64_t time_ms, size_t rule_index, const char *eid,
                            const char *json, size_t len)
 {
-    halert *x;
+    hentry x;
     int rc;
-    if (bt_array_grow((void **)&h->alerts, &h->cap, h->n + 1, sizeof *h->alerts, 256))
-        return BT_ENOMEM;
-    x = &h->alerts[h->n];
-    memset(x, 0, sizeof *x);
-    x->time_ms = time_ms;
-    x->seq = h->seq++;
-    x->rule_index = (uint32_t)rule_index;
-    snprintf(x->eid, sizeof x->eid, "%s", eid);
-    if ((rc = spill(h, json, len, &x->off)))
+    memset(&x, 0, sizeof x); /* padding too: it goes to a file */
+    x.time_ms = time_ms;
+    x.seq = h->seq++;
+    x.rule_index = (uint32_t)rule_index;
+    snprintf(x.eid, sizeof x.eid, "%s", eid);
+    if ((rc = spill(h, json, len, &x.off)))
         return rc;
-    x->len = (uint32_t)len;
-    h->n++;
-    return 0;
+    x.len = (uint32_t)len;
+    return bt_xsort_push(h->alerts, &x);
 }
 
 /* Serialises a and indexes it. */
@@ -285,19 +306,18 @@ static int on_corr_alert(void *ud, const bt_rule_alert *al)
 static int feed_keep(bt_hunt *h, const bt_rule *r, int64_t time_ms, const char *eid,
                      const char *raw, size_t raw_len)
 {
-    hfeed *f;
-    if (bt_array_grow((void **)&h->feed, &h->capfeed, h->nfeed + 1, sizeof *h->feed, 256))
-        return BT_ENOMEM;
-    f = &h->feed[h->nfeed];
-    f->time_ms = time_ms;
-    f->seq = h->seq++;
-    f->rule = r;
-    f->len = (uint32_t)raw_len;
-    snprintf(f->eid, sizeof f->eid, "%s", eid);
-    if (spill(h, raw, raw_len, &f->off))
+    hentry f;
+    if (!h->feed) /* replayed already: bt_hunt_finish was called */
+        return BT_EINVAL;
+    memset(&f, 0, sizeof f); /* padding too: it goes to a file */
+    f.time_ms = time_ms;
+    f.seq = h->seq++;
+    f.rule_index = (uint32_t)r->index;
+    f.len = (uint32_t)raw_len;
+    snprintf(f.eid, sizeof f.eid, "%s", eid);
+    if (spill(h, raw, raw_len, &f.off))
         return BT_EIO;
-    h->nfeed++;
-    return 0;
+    return bt_xsort_push(h->feed, &f);
 }
 
 /* The alert of detection rule r on ev. */
@@ -515,36 +535,19 @@ int bt_hunt_note(bt_hunt *h, const char *note, size_t len, bt_error *err)
     return 0;
 }
 
-static int cmp_feed(const void *a, const void *b)
-{
-    const hfeed *x = a, *y = b;
-    int c;
-    if (x->time_ms != y->time_ms)
-        return x->time_ms < y->time_ms ? -1 : 1;
-    if ((c = strcmp(x->eid, y->eid)))
-        return c;
-    if (x->rule != y->rule)
-        return x->rule->index < y->rule->index ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 /* Unordered input: the kept matches, in time order, into the correlations. */
 static int replay(bt_hunt *h, bt_error *err)
 {
     bt_buf raw = BT_BUF_INIT;
-    size_t i;
-    int rc = 0;
-    if (h->nfeed)
-        qsort(h->feed, h->nfeed, sizeof *h->feed, cmp_feed);
-    for (i = 0; i < h->nfeed && !rc; i++) {
-        const hfeed *f = &h->feed[i];
+    size_t i, n;
+    /* a record delivered twice (same event id) counts once: same_entry */
+    int rc = bt_xsort_finish(h->feed, same_entry);
+    for (i = 0, n = bt_xsort_count(h->feed); i < n && !rc; i++) {
+        hentry f;
         bt_json *rec;
         bt_event ev;
         bt_rule_derived d;
-        /* a record delivered twice (same event id) counts once */
-        if (i && *f->eid && f->rule == f[-1].rule && strcmp(f->eid, f[-1].eid) == 0)
-            continue;
-        if ((rc = unspill(h, f->off, f->len, &raw)))
+        if ((rc = bt_xsort_at(h->feed, i, &f)) || (rc = unspill(h, f.off, f.len, &raw)))
             break;
         bt_arena_reset(h->scratch);
         if (bt_json_parse(h->scratch, raw.data, raw.len, NULL, &rec, NULL) ||
@@ -553,38 +556,14 @@ static int replay(bt_hunt *h, bt_error *err)
         bt_build_tracker_derive(h->tracker, &ev, &d);
         h->ev = &ev;
         h->d = &d;
-        rc = bt_rules_correlate(h->corr, f->rule, rec, &d, ev.time_ms,
+        rc = bt_rules_correlate(h->corr, h->rs->rules[f.rule_index], rec, &d, ev.time_ms,
                                 ev.event_id ? ev.event_id : "", on_corr_alert, h);
     }
     h->ev = NULL;
     bt_buf_dispose(&raw);
+    bt_xsort_free(h->feed); /* replayed: its memory and file go */
+    h->feed = NULL;
     return rc ? fail(err, rc) : 0;
-}
-
-static int cmp_alert(const void *a, const void *b)
-{
-    const halert *x = a, *y = b;
-    int c;
-    if (x->time_ms != y->time_ms)
-        return x->time_ms < y->time_ms ? -1 : 1;
-    if ((c = strcmp(x->eid, y->eid)))
-        return c;
-    if (x->rule_index != y->rule_index)
-        return x->rule_index < y->rule_index ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* CloudTrail delivers some records twice (same event id): one alert per rule and event */
-static void dedupe(bt_hunt *h)
-{
-    size_t i, n = 0;
-    for (i = 0; i < h->n; i++) {
-        const halert *x = &h->alerts[i], *p = n ? &h->alerts[n - 1] : NULL;
-        if (p && *x->eid && p->rule_index == x->rule_index && strcmp(p->eid, x->eid) == 0)
-            continue;
-        h->alerts[n++] = *x;
-    }
-    h->n = n;
 }
 
 int bt_hunt_finish(bt_hunt *h, bt_error *err)
@@ -596,9 +575,8 @@ int bt_hunt_finish(bt_hunt *h, bt_error *err)
     if ((rc = bt_rules_corr_flush(h->corr, h->o.corr_state ? h->newest_ms : INT64_MAX,
                                   on_corr_alert, h)))
         return fail(err, rc);
-    if (h->n)
-        qsort(h->alerts, h->n, sizeof *h->alerts, cmp_alert);
-    dedupe(h);
+    if ((rc = bt_xsort_finish(h->alerts, same_entry)))
+        return fail(err, rc);
     if (fflush(h->spill) != 0)
         return fail(err, BT_EIO);
     return 0;
@@ -606,14 +584,14 @@ int bt_hunt_finish(bt_hunt *h, bt_error *err)
 
 size_t bt_hunt_count(const bt_hunt *h)
 {
-    return h->n;
+    return bt_xsort_count(h->alerts);
 }
 
 int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out)
 {
-    if (i >= h->n)
-        return BT_EINVAL;
-    return unspill(h, h->alerts[i].off, h->alerts[i].len, out);
+    hentry a;
+    int rc = bt_xsort_at(h->alerts, i, &a);
+    return rc ? rc : unspill(h, a.off, a.len, out);
 }
 
 static void put_key_str(bt_buf *o, const char *key, const char *v)

@@ -159,6 +159,31 @@ static void test_source_ip_known(void)
     bt_build_tracker_free(t);
 }
 
+/* addresses per build: kept as they come, up to BT_BUILD_TRACKER_MAX_IPS */
+static void test_source_ip_many(void)
+{
+    bt_build_tracker *t = bt_build_tracker_new(0);
+    bt_rule_derived d;
+    char hms[16], ip[32];
+    int i;
+    for (i = 1; i <= 20; i++) {
+        bt_event c;
+        snprintf(hms, sizeof hms, "10:%02d:00", i);
+        snprintf(ip, sizeof ip, "198.51.100.%d", i);
+        c = ev_of(call(hms, ip, i, NULL));
+        CHECK_INT(bt_build_tracker_learn(t, &c), 0);
+    }
+    for (i = 1; i <= 20; i++) {
+        bt_event c;
+        snprintf(ip, sizeof ip, "198.51.100.%d", i);
+        c = ev_of(call("11:00:00", ip, 100 + i, NULL));
+        bt_build_tracker_derive(t, &c, &d);
+        /* the first 16 are known; later ones were not kept: new (others were in use) */
+        CHECK_INT(d.source_ip_known, i <= BT_BUILD_TRACKER_MAX_IPS ? 1 : 0);
+    }
+    bt_build_tracker_free(t);
+}
+
 static void test_cap_and_summary(void)
 {
     bt_build_tracker *t = bt_build_tracker_new(1);
@@ -344,5 +369,5 @@ static void setup(void)
 }
 
 BT_TEST_MAIN(setup, test_build_of_event, test_project_guess_without_lifecycle, test_state_after_end,
-             test_source_ip_known, test_cap_and_summary, test_hunt_alerts,
+             test_source_ip_known, test_source_ip_many, test_cap_and_summary, test_hunt_alerts,
              test_hunt_unordered_correlation, test_push_down, test_builtin_pack)
