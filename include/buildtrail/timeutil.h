@@ -34,6 +34,11 @@ int bt_time_format_utc(bt_buf *out, int64_t ms);
 /* Current UTC time in ms. */
 int64_t bt_time_now_ms(void);
 
+/* A monotonic clock (CLOCK_MONOTONIC), for durations, deadlines and rates, never for
+ * dates: in ms, and in seconds with sub-millisecond precision. */
+int64_t bt_time_mono_ms(void);
+double bt_time_mono_s(void);
+
 /* Days since 1970-01-01 for a civil date, and the inverse. */
 int64_t bt_time_days_from_civil(int y, unsigned m, unsigned d);
 void bt_time_civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);

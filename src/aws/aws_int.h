@@ -217,8 +217,6 @@ int bt_aws_read_small_file(const char *path, size_t max, bt_buf *out, bt_error *
 const char *bt_aws_env(const char *name);
 /* "true"/"false" (case-insensitive) -> 1/0, else -1. */
 int bt_aws_bool(const char *s);
-/* Monotonic seconds. */
-double bt_aws_now_mono(void);
 /* Sleeps for seconds (fractional). */
 void bt_aws_sleep(double seconds);
 /* Uniform random in [0,1). */

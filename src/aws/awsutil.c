@@ -170,13 +170,6 @@ int64_t bt_aws_parse_iso8601(const char *s)
     return t - off;
 }
 
-double bt_aws_now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void bt_aws_sleep(double seconds)
 {
     struct timespec ts;

@@ -23,6 +23,7 @@
 
 #include "aws/aws_int.h"
 #include "buildtrail/json.h"
+#include "buildtrail/timeutil.h"
 
 extern char **environ;
 
@@ -204,7 +205,7 @@ static int run_process(char **argv, bt_buf *out, int *status, bt_error *err)
     int fds[2] = {-1, -1}, rc = 0;
     posix_spawn_file_actions_t fa;
     pid_t pid = -1;
-    double deadline = bt_aws_now_mono() + PROCESS_TIMEOUT_MS / 1000.0;
+    double deadline = bt_time_mono_s() + PROCESS_TIMEOUT_MS / 1000.0;
     int fa_init = 0;
 
     if (pipe2(fds, O_CLOEXEC) != 0)
@@ -226,7 +227,7 @@ static int run_process(char **argv, bt_buf *out, int *status, bt_error *err)
     fds[1] = -1;
     for (;;) {
         struct pollfd pf = {fds[0], POLLIN, 0};
-        double left = deadline - bt_aws_now_mono();
+        double left = deadline - bt_time_mono_s();
         char buf[4096];
         ssize_t n;
         int pr;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildtrail/timeutil.h"
 #include "aws/aws_int.h"
 
 typedef struct rate {
@@ -111,7 +112,7 @@ double bt_ratelimit_acquire(bt_ratelimit *rl, const char *key, const char *op)
         return 0;
     }
     capacity = 1.0; /* no bursts: requests are spaced 1/rate apart */
-    now = bt_aws_now_mono();
+    now = bt_time_mono_s();
     for (b = rl->buckets; b; b = b->next)
         if (strlen(b->key) == kl + 1 + ol && memcmp(b->key, key, kl) == 0 && b->key[kl] == '|' &&
             strcmp(b->key + kl + 1, op) == 0)

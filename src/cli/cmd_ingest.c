@@ -11,6 +11,7 @@
 #include "buildtrail/aws.h"
 #include "buildtrail/ingest.h"
 #include "buildtrail/store.h"
+#include "buildtrail/timeutil.h"
 #include "cli.h"
 #include "term.h"
 #include "ingest_lookup.h"
@@ -193,7 +194,7 @@ static int on_progress(const bt_ingest_stats *is, void *payload)
     ingest *in = payload;
     const bt_read_stats *st = &is->read;
     uint64_t files_total = is->files_total, bytes_total = is->bytes_total;
-    double secs = (double)(cli_mono_ms() - in->t0_ms) / 1000.0, frac;
+    double secs = (double)(bt_time_mono_ms() - in->t0_ms) / 1000.0, frac;
     char done[32], rate[32], eta[32] = "";
 
     if (!in->tty || cli_quiet)
@@ -220,7 +221,7 @@ static int on_progress(const bt_ingest_stats *is, void *payload)
 static void print_summary(const ingest *in, const bt_ingest_stats *is)
 {
     bt_buf b = BT_BUF_INIT;
-    if (!bt_ingest_summary(&b, is, (double)(cli_mono_ms() - in->t0_ms) / 1000.0, in->json_summary))
+    if (!bt_ingest_summary(&b, is, (double)(bt_time_mono_ms() - in->t0_ms) / 1000.0, in->json_summary))
         fwrite(b.data, 1, b.len, stdout);
     bt_buf_dispose(&b);
 }
@@ -313,7 +314,7 @@ static int run_ingest(ingest *in)
     o.payload = in;
     o.reject = in->rejects ? on_reject : NULL;
     in->tty = (isatty(STDERR_FILENO) || in->progress) && !cli_quiet;
-    in->t0_ms = cli_mono_ms();
+    in->t0_ms = bt_time_mono_ms();
     catch_signals();
     rc = bt_ingest_run(in->store, in->plan, &o, &st, &in->err);
     if (st.in_lookup)

@@ -210,7 +210,7 @@ typedef struct upgrade_view {
 static void on_upgrade(void *ctx, uint64_t done, uint64_t total)
 {
     upgrade_view *u = ctx;
-    double secs = (double)(cli_mono_ms() - u->t0) / 1000.0;
+    double secs = (double)(bt_time_mono_ms() - u->t0) / 1000.0;
     double frac = total ? (double)done / (double)total : 0;
 
     if (cli_quiet || (secs < 1.0 && !u->shown))
@@ -234,7 +234,7 @@ static void on_upgrade(void *ctx, uint64_t done, uint64_t total)
 int cli_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err)
 {
     upgrade_view u;
-    u.t0 = cli_mono_ms();
+    u.t0 = bt_time_mono_ms();
     u.shown = 0;
     u.tty = isatty(STDERR_FILENO);
     return bt_store_open_progress(path, flags, on_upgrade, &u, out, err);

@@ -201,13 +201,6 @@ int cli_pager_end(cli_pager *p)
     return rc;
 }
 
-int64_t cli_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void cli_human_bytes(char *out, size_t n, double b)
 {
     const char *u[] = {"B", "KB", "MB", "GB", "TB"};

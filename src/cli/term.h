@@ -48,8 +48,6 @@ void cli_pager_begin(cli_pager *p, int enabled);
 /* Shows what was written; returns 0 or -1 when it could not be written. */
 int cli_pager_end(cli_pager *p);
 
-/* Milliseconds of the monotonic clock (durations). */
-int64_t cli_mono_ms(void);
 /* b bytes for people: "512 B", "3.4 MB" (powers of 1000). */
 void cli_human_bytes(char *out, size_t n, double b);
 

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "buildtrail/server.h"
+#include "buildtrail/timeutil.h"
 #include "server/server_int.h"
 #include "util/mhd_dl.h"
 
@@ -88,12 +89,6 @@ typedef struct conn {
     track *t;
 } conn;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void logf_(const bt_server *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -128,7 +123,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         /* aborted and refused connections come in floods: one line per interval */
         bt_server *m = (bt_server *)s;
         unsigned long skipped;
-        int64_t now = mono_ms();
+        int64_t now = bt_time_mono_ms();
         pthread_mutex_lock(&m->lmu);
         if (m->log_ms && now - m->log_ms < LOG_INTERVAL_MS) {
             m->suppressed++;
@@ -210,7 +205,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         /* the connection now waits for its next request's headers */
         bt_server *s = cls;
         pthread_mutex_lock(&s->tmu);
-        k->t->since_ms = mono_ms();
+        k->t->since_ms = bt_time_mono_ms();
         pthread_mutex_unlock(&s->tmu);
     }
     bt_buf_dispose(&k->body);
@@ -233,7 +228,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             return;
         t->fd = ci->connect_fd;
         pthread_mutex_lock(&s->tmu);
-        t->since_ms = mono_ms();
+        t->since_ms = bt_time_mono_ms();
         t->next = s->tracks;
         if (s->tracks)
             s->tracks->prev = t;
@@ -262,7 +257,7 @@ static void *reaper(void *arg)
     pthread_mutex_lock(&s->tmu);
     while (!s->stopping) {
         struct timespec ts;
-        int64_t now = mono_ms(), limit = (int64_t)s->header_timeout * 1000;
+        int64_t now = bt_time_mono_ms(), limit = (int64_t)s->header_timeout * 1000;
         track *t;
         unsigned long n = 0;
         for (t = s->tracks; t; t = t->next)
@@ -300,12 +295,6 @@ static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* The web view's headers: a strict CSP and friends, a redirect, the session cookie. */
 static void add_web_headers(struct MHD_Response *mr, const bt_serve_response *r)
@@ -354,7 +343,7 @@ static enum MHD_Result respond(bt_server *s, struct MHD_Connection *c, conn *k,
     char *q, *body;
     size_t body_len;
     enum MHD_Result ret = MHD_NO;
-    double t0 = now_ms();
+    double t0 = (bt_time_mono_s() * 1e3);
 
     h = malloc(sizeof *h);
     if (!h)
@@ -390,7 +379,7 @@ static enum MHD_Result respond(bt_server *s, struct MHD_Connection *c, conn *k,
         logf_(s, BT_SERVE_LOG_INFO, "%s %s %s %d %s%s%u events %.1f ms%s%s request %s", method,
               req.path, resp.operation ? resp.operation : "-", resp.status,
               resp.error_type ? resp.error_type : "", resp.error_type ? " " : "", resp.events,
-              now_ms() - t0, resp.access_key_id[0] ? " key " : "", resp.access_key_id,
+              (bt_time_mono_s() * 1e3) - t0, resp.access_key_id[0] ? " key " : "", resp.access_key_id,
               resp.request_id);
 
     body_len = resp.body.len;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "buildtrail/ingest.h"
+#include "buildtrail/timeutil.h"
 #include "ingest_int.h"
 #include "scan_int.h"
 
@@ -236,11 +237,11 @@ static int write_batch(ingest *in, const bt_batch *b)
     in->pending += b->n;
     if ((rc = sources_done(in, b)))
         return rc;
-    if (in->pending >= in->commit_events || scan_mono_ms() - in->last_commit_ms >= 1000) {
+    if (in->pending >= in->commit_events || bt_time_mono_ms() - in->last_commit_ms >= 1000) {
         if ((rc = bt_store_commit(in->store, in->err)))
             return rc;
         in->pending = 0;
-        in->last_commit_ms = scan_mono_ms();
+        in->last_commit_ms = bt_time_mono_ms();
     }
     return 0;
 }
@@ -424,7 +425,7 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
     in.st = st;
     in.err = err;
     in.commit_events = o->commit_events ? o->commit_events : DEFAULT_COMMIT_EVENTS;
-    in.last_commit_ms = scan_mono_ms();
+    in.last_commit_ms = bt_time_mono_ms();
     if ((rc = read_lookups(store, p, o, st, err)) || (p->nlookups && !p->files.n && !p->nurls))
         goto done;
     if ((rc = local_todo(&in, &p->files, &todo)))

@@ -112,13 +112,6 @@ static int write_cursor(region *r, const cursor *c, bt_error *err)
     return rc;
 }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Who the cursor belongs to: the account (else the access key) and, with a custom
  * endpoint, that endpoint. */
 static void cursor_name(region *r, bt_aws_client *cli)
@@ -253,7 +246,7 @@ static int run_region(region *r)
     page_ctx ctx = {r, &cur, NULL};
     char *val = NULL;
     int have_prev, rc;
-    double t0 = mono();
+    double t0 = bt_time_mono_s();
     bt_ct_lookup_request req;
 
     memset(&cur, 0, sizeof cur);
@@ -288,7 +281,7 @@ static int run_region(region *r)
 done:
     r->out.rc = rc;
     r->out.cancelled = stopping(r);
-    r->out.seconds = mono() - t0;
+    r->out.seconds = bt_time_mono_s() - t0;
     free(cur.token);
     free(prev.token);
     free(val);

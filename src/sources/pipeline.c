@@ -16,6 +16,7 @@
 
 #include "buildtrail/buf.h"
 #include "buildtrail/source.h"
+#include "buildtrail/timeutil.h"
 #include "scan_int.h"
 
 typedef struct batch {
@@ -174,13 +175,6 @@ static int dedup_batch(id_set *s, batch *b, bt_read_stats *st)
     }
     b->n = n;
     return 0;
-}
-
-int64_t scan_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void batch_free(const scan_input *in, batch *b)
@@ -659,8 +653,8 @@ int scan_run(const scan_input *in, const bt_scan_opts *o, bt_read_stats *st, bt_
                 stop_all(&p);
             batch_recycle(&p, b);
         }
-        if (o->on_progress && scan_mono_ms() - last_progress >= 100) {
-            last_progress = scan_mono_ms();
+        if (o->on_progress && bt_time_mono_ms() - last_progress >= 100) {
+            last_progress = bt_time_mono_ms();
             progress(&p, st);
         }
         if (finished && !b)

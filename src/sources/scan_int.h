@@ -78,6 +78,5 @@ int scan_list_pending(const bt_file_list *l);
 int scan_list_advance(bt_file_list *l, size_t want, pthread_mutex_t *mu, bt_error *err);
 
 void scan_add_stats(bt_read_stats *a, const bt_read_stats *d);
-int64_t scan_mono_ms(void);
 
 #endif

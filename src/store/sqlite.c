@@ -301,17 +301,11 @@ typedef struct mig_progress {
 
 #define MIG_STEPS 10000 /* SQLite steps between two calls of the handler */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int on_mig_steps(void *p)
 {
     mig_progress *m = p;
-    int64_t now = mono_ms();
+    int64_t now = bt_time_mono_ms();
     m->done += MIG_STEPS;
     if (m->done >= m->total)
         m->done = m->total - 1; /* an estimate: the end is reported by migrate */
@@ -368,7 +362,7 @@ static int migrate(bt_store *s, bt_store_progress_fn fn, void *ctx, bt_error *er
         get_int(s, "SELECT coalesce(max(id), 0) FROM events", &nev, NULL) == 0) {
         m.fn = fn;
         m.ctx = ctx;
-        m.last_ms = mono_ms();
+        m.last_ms = bt_time_mono_ms();
         for (v = (int)ver; v < SCHEMA_VERSION; v++)
             m.total += (uint64_t)nev * migration_steps[v];
         m.total = m.total ? m.total : 1;
