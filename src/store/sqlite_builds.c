@@ -190,31 +190,31 @@ static void cond_list(sqlq *q, const char *expr, const char *const *v, size_t n)
 
 static void builds_from(sqlq *q, const char *uuid)
 {
-    /* what each build's role session did: its sessions row (kept by ingest) */
-    bt_buf_puts(&q->sql, "WITH agg(aid, calls, errs, t0, t1, acc, reg, pri) AS (SELECT actor,"
-                         " calls, errs, t0, t1, account, region, principal FROM sessions");
-    if (uuid) {
-        bt_buf_puts(&q->sql, " WHERE actor = (SELECT id FROM strs WHERE s = ?)");
-        add_bind(q, 1, 0, uuid);
-    }
+    /* what each build's role session did: its sessions row (kept by ingest), joined
+     * directly (a CTE used twice would be materialized and indexed on every listing) */
     bt_buf_puts(&q->sql,
-                "), lst AS (SELECT " BCOLS_HEAD
-                "coalesce(b.account, (SELECT s FROM strs WHERE id = g.acc)) AS account,"
-                " coalesce(b.region, (SELECT s FROM strs WHERE id = g.reg)) AS region, " BCOLS_TAIL
-                ", g.calls, g.errs, g.t0, g.t1, g.aid, g.pri"
-                " FROM builds b LEFT JOIN strs u ON u.s = b.uuid LEFT JOIN agg g ON g.aid = u.id");
+                "WITH lst AS (SELECT " BCOLS_HEAD
+                "coalesce(b.account, (SELECT s FROM strs WHERE id = g.account)) AS account,"
+                " coalesce(b.region, (SELECT s FROM strs WHERE id = g.region)) AS region, " BCOLS_TAIL
+                ", g.calls, g.errs, g.t0, g.t1, g.actor AS aid, g.principal AS pri"
+                " FROM builds b LEFT JOIN strs u ON u.s = b.uuid"
+                " LEFT JOIN sessions g ON g.actor = u.id");
     if (uuid) {
         bt_buf_puts(&q->sql, " WHERE b.uuid = ?");
         add_bind(q, 1, 0, uuid);
     }
     bt_buf_puts(&q->sql,
                 " UNION ALL SELECT u.s, NULL, NULL,"
-                " (SELECT s FROM strs WHERE id = g.acc), (SELECT s FROM strs WHERE id = g.reg),"
+                " (SELECT s FROM strs WHERE id = g.account), (SELECT s FROM strs WHERE id = g.region),"
                 " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-                " NULL, NULL, NULL, g.calls, g.errs, g.t0, g.t1, g.aid, g.pri"
-                " FROM agg g JOIN strs u ON u.id = g.aid"
-                " WHERE NOT EXISTS (SELECT 1 FROM builds WHERE uuid = u.s))"
-                " SELECT * FROM lst l WHERE 1");
+                " NULL, NULL, NULL, g.calls, g.errs, g.t0, g.t1, g.actor, g.principal"
+                " FROM sessions g JOIN strs u ON u.id = g.actor WHERE");
+    if (uuid) {
+        bt_buf_puts(&q->sql, " u.s = ? AND");
+        add_bind(q, 1, 0, uuid);
+    }
+    bt_buf_puts(&q->sql, " NOT EXISTS (SELECT 1 FROM builds WHERE uuid = u.s))"
+                         " SELECT * FROM lst l WHERE 1");
 }
 
 /* The WHERE conditions of q. *residual = 1 when a condition is left to memory. */
