@@ -177,9 +177,9 @@ static int is(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-/* the differences a change record makes (definitions merged into the project's state) */
-static int change_diffs(tl_ctx *c, const char *name, const bt_json *rec, int in_window,
-                        tl_vec *diffs)
+/* the differences a change record makes (definitions merged into the project's state);
+ * diffs NULL: merged only (a definition before the window) */
+static int change_diffs(tl_ctx *c, const char *name, const bt_json *rec, tl_vec *diffs)
 {
     const bt_json *req = bt_json_get(rec, "requestParameters");
     const bt_json *resp = bt_json_get(bt_json_get(rec, "responseElements"), "project");
@@ -187,12 +187,11 @@ static int change_diffs(tl_ctx *c, const char *name, const bt_json *rec, int in_
     int rc;
     if (is(name, "CreateProject") || is(name, "UpdateProject")) {
         /* the response holds the whole project when logged; the request what changed */
-        if ((rc = merge_project(c->a, c->project_state, resp ? resp : req,
-                                in_window ? diffs : NULL)))
+        if ((rc = merge_project(c->a, c->project_state, resp ? resp : req, diffs)))
             return rc;
         if (resp && req && (rc = merge_project(c->a, c->project_state, req, NULL)))
             return rc;
-        if (is(name, "CreateProject"))
+        if (diffs && is(name, "CreateProject"))
             keep_key_settings(diffs);
         return 0;
     }
@@ -221,7 +220,7 @@ int tl_on_project_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
     bt_timeline_change *ch;
     tl_vec diffs;
     bt_json *rec;
-    int in_window = ev->time_ms >= b->start_ms - c->t->window_ms, rc, oom = 0;
+    int rc, oom = 0;
 
     (void)pos;
     if (ev->error_code)
@@ -232,13 +231,9 @@ int tl_on_project_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
         return 0;
     if (bt_json_parse(c->a, ev->raw, ev->raw_len, NULL, &rec, NULL))
         return 0;
-    if (!in_window && !is(ev->event_name, "CreateProject") && !is(ev->event_name, "UpdateProject"))
-        return 0;
     memset(&diffs, 0, sizeof diffs);
-    if ((rc = change_diffs(c, ev->event_name, rec, in_window, &diffs)))
+    if ((rc = change_diffs(c, ev->event_name, rec, &diffs)))
         return rc;
-    if (!in_window)
-        return 0;
     if (!(ch = tl_vec_push(c->a, &c->changes, sizeof *ch)))
         return BT_ENOMEM;
     ch->time_ms = ev->time_ms;
@@ -252,7 +247,7 @@ int tl_on_project_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
 
 /* One definition read newest first, before the window. */
 typedef struct tl_def {
-    const char *name;
+    const char *name; /* "CreateProject" or "UpdateProject" (static) */
     const bt_json *rec;
 } tl_def;
 
@@ -262,7 +257,7 @@ int tl_on_project_base(void *ctx, const bt_event *ev, const bt_store_pos *pos)
     const bt_build *b = &c->t->build;
     tl_def *d;
     bt_json *rec;
-    int oom = 0;
+    int created;
 
     c->defs_pos = *pos;
     c->defs_read++;
@@ -272,13 +267,11 @@ int tl_on_project_base(void *ctx, const bt_event *ev, const bt_store_pos *pos)
         return 0;
     if (!(d = tl_vec_push(c->a, &c->defs, sizeof *d)))
         return BT_ENOMEM;
-    d->name = copy(c->a, ev->event_name, &oom);
+    created = is(ev->event_name, "CreateProject");
+    d->name = created ? "CreateProject" : "UpdateProject";
     d->rec = rec;
-    if (oom)
-        return BT_ENOMEM;
     /* a created project, or a response holding the whole project: nothing older counts */
-    return is(ev->event_name, "CreateProject") ||
-                   bt_json_get(bt_json_get(rec, "responseElements"), "project")
+    return created || bt_json_get(bt_json_get(rec, "responseElements"), "project")
                ? TL_BASE_FOUND
                : 0;
 }
@@ -286,14 +279,11 @@ int tl_on_project_base(void *ctx, const bt_event *ev, const bt_store_pos *pos)
 int tl_project_base_apply(tl_ctx *c)
 {
     const tl_def *v = c->defs.v;
-    tl_vec none; /* before the window: no differences shown */
     size_t i;
     int rc;
-    for (i = c->defs.n; i-- > 0;) {
-        memset(&none, 0, sizeof none);
-        if ((rc = change_diffs(c, v[i].name, v[i].rec, 0, &none)))
+    for (i = c->defs.n; i-- > 0;) /* before the window: merged, no differences shown */
+        if ((rc = change_diffs(c, v[i].name, v[i].rec, NULL)))
             return rc;
-    }
     return 0;
 }
 
