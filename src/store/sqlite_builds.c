@@ -147,32 +147,34 @@ int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err)
 /* columns of the listing: the BCOLS_N row columns, then the session's aggregate */
 enum { L_CALLS = BCOLS_N, L_ERRS, L_T0, L_T1, L_AID, L_PRI };
 
+/* A listed build's role session: its actor id (0 when none) and caller ARN (when known). */
+typedef struct bsess {
+    int64_t aid;
+    const char *pri;
+} bsess;
+
 typedef struct blist {
     bt_build *v;
-    int64_t *aid;     /* per build: its session's actor id, 0 when none */
-    const char **pri; /* per build: its session's caller ARN when known */
+    bsess *ses; /* per build */
     size_t n, cap;
 } blist;
 
-static bt_build *blist_push(blist *l, int64_t aid)
+static bt_build *blist_push(blist *l, int64_t aid, const char *pri)
 {
     if (l->n == l->cap) {
         size_t n = l->cap ? l->cap * 2 : 256;
         bt_build *v = realloc(l->v, n * sizeof *v);
-        int64_t *ids = v ? realloc(l->aid, n * sizeof *ids) : NULL;
-        const char **pri = ids ? realloc(l->pri, n * sizeof *pri) : NULL;
+        bsess *ses = v ? realloc(l->ses, n * sizeof *ses) : NULL;
         if (v)
             l->v = v;
-        if (ids)
-            l->aid = ids;
-        if (!pri)
+        if (!ses)
             return NULL;
-        l->pri = pri;
+        l->ses = ses;
         l->cap = n;
     }
     memset(&l->v[l->n], 0, sizeof l->v[0]);
-    l->aid[l->n] = aid;
-    l->pri[l->n] = NULL;
+    l->ses[l->n].aid = aid;
+    l->ses[l->n].pri = pri;
     return &l->v[l->n++];
 }
 
@@ -297,14 +299,13 @@ static int builds_select(bt_store *s, const bt_build_query *bq, bt_arena *a, bli
         goto done;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         bt_build_row r;
-        bt_build *b = blist_push(l, icol(st, L_AID, 0));
+        bt_build *b = blist_push(l, icol(st, L_AID, 0), acol(a, st, L_PRI));
         if (!b) {
             rc = bt_error_set(err, BT_ENOMEM, "out of memory");
             goto done;
         }
         read_row(a, st, &r);
         bt_build_from_row(b, &r);
-        l->pri[l->n - 1] = acol(a, st, L_PRI);
         b->calls = (uint64_t)icol(st, L_CALLS, 0);
         b->errors = (uint64_t)icol(st, L_ERRS, 0);
         b->first_call_ms = icol(st, L_T0, 0);
@@ -394,8 +395,8 @@ static int builds_complete(bt_store *s, const bt_build_query *q, bt_arena *a, bl
     bt_build *b = &l->v[i];
     int rc;
 
-    if (!b->project && l->aid[i]) {
-        const char *arn = l->pri[i] ? l->pri[i] : actor_principal(s, a, l->aid[i]);
+    if (!b->project && l->ses[i].aid) {
+        const char *arn = l->ses[i].pri ? l->ses[i].pri : actor_principal(s, a, l->ses[i].aid);
         if (!*roles && (rc = load_roles(s, roles, err)))
             return rc;
         b->project = bt_build_project_from_role(*roles, a, arn);
@@ -434,8 +435,7 @@ int bt_store_builds_find(bt_store *s, const bt_build_query *q,
             break;
 done:
     free(l.v);
-    free(l.aid);
-    free(l.pri);
+    free(l.ses);
     bt_build_roles_free(roles);
     bt_arena_free(a);
     return rc;
