@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "buildtrail/buf.h"
 #include "buildtrail/json.h"
 #include "buildtrail/source.h"
+#include "buildtrail/source_s3.h"
 #include "scan_int.h"
 #include "util/gzip.h"
 
@@ -1225,6 +1227,48 @@ int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err)
 {
     int rc = add_path(l, path, err);
     return rc ? rc : scan_list_advance(l, SIZE_MAX, NULL, err);
+}
+
+/* An entry with its sort key, for scan_list_sort_by_delivery. */
+typedef struct dkey {
+    int64_t ms; /* INT64_MIN: no stamp */
+    size_t i;   /* position in the list */
+} dkey;
+
+static int cmp_dkey(const void *a, const void *b)
+{
+    const dkey *x = a, *y = b;
+    if (x->ms != y->ms)
+        return x->ms < y->ms ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+int scan_list_sort_by_delivery(bt_file_list *l)
+{
+    dkey *k;
+    bt_file_info *v;
+    size_t i;
+    if (l->n < 2)
+        return 0;
+    k = malloc(l->n * sizeof *k);
+    v = malloc(l->n * sizeof *v);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return BT_ENOMEM;
+    }
+    for (i = 0; i < l->n; i++) {
+        k[i].i = i;
+        if (l->v[i].error || bt_s3_key_delivery_ms(l->v[i].path, &k[i].ms) != 0)
+            k[i].ms = INT64_MIN;
+    }
+    qsort(k, l->n, sizeof *k, cmp_dkey);
+    for (i = 0; i < l->n; i++)
+        v[i] = l->v[k[i].i];
+    memcpy(l->v, v, l->n * sizeof *v);
+    free(v);
+    free(k);
+    return 0;
 }
 
 void bt_file_list_dispose(bt_file_list *l)

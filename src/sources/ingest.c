@@ -430,6 +430,10 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
         goto done;
     if ((rc = local_todo(&in, &p->files, &todo)))
         goto done;
+    if (scan_list_sort_by_delivery(&todo)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
     memset(&so, 0, sizeof so);
     so.threads = o->threads;
     so.filter = o->filter;

@@ -118,6 +118,9 @@ void load_blocks_done(bt_store *s);
 int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
                bt_error *err);
 
+/* The bucket that leads the keys of `eids` and `resources`: an event's hour
+ * (time_ms / BT_STORE_HOUR_MS, truncated as SQL's integer division is). */
+#define BT_STORE_HOUR_MS 3600000
 /* A high-cardinality string as the 31-bit hash rows keep (0 for NULL). */
 int64_t h31(const char *str);
 /* SQL bt_bloom_match(bloom, keys), registered on open (sqlite_read.c). */

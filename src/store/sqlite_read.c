@@ -222,6 +222,13 @@ static int cond_hash(sqlq *q, const char *expr, const bt_filter *f, bt_filter_fi
     return 0;
 }
 
+/* A CTE h(b) of the hours table T holds, each found by one seek from the last (a
+ * loose index scan): a key looked up without its hour is then one seek an hour
+ * (schema 6), 336 for the 5M-event bench store. */
+#define HOURS_OF(T)                                                                            \
+    "WITH RECURSIVE h(b) AS (SELECT min(hb) FROM " T " UNION ALL SELECT (SELECT min(hb) FROM " \
+    T " WHERE hb > h.b) FROM h WHERE h.b IS NOT NULL)"
+
 static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_query *bq,
                        bt_error *err)
 {
@@ -302,7 +309,8 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, ")");
     }
     if (f->nvalues[BT_F_EVENT_ID]) {
-        bt_buf_puts(&q->sql, " AND e.id IN (SELECT ev FROM eids WHERE eid IN (");
+        bt_buf_puts(&q->sql, " AND e.id IN (" HOURS_OF("eids") " SELECT x.ev FROM h"
+                             " CROSS JOIN eids x ON x.hb = h.b WHERE x.eid IN (");
         for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
             unsigned char tmp[16];
             const char *v = f->values[BT_F_EVENT_ID][i];
@@ -312,7 +320,8 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, "))");
     }
     if (f->nvalues[BT_F_RESOURCE_NAME] &&
-        (rc = cond_hash(q, "e.id IN (SELECT ev FROM resources WHERE name", f,
+        (rc = cond_hash(q, "e.id IN (" HOURS_OF("resources") " SELECT x.ev FROM h"
+                           " CROSS JOIN resources x ON x.hb = h.b WHERE x.name", f,
                         BT_F_RESOURCE_NAME, err)))
         return rc;
     if (f->nvalues[BT_F_RESOURCE_NAME])

@@ -8,7 +8,9 @@
 #   indexes), upgraded by a read-only command (search), which makes the upgrade first
 #   when it may write the file;
 # - schema 4 (store-v4.sql): made by the release before schema 5 (the index of retries),
-#   upgraded by `build`.
+#   upgraded by `build`;
+# - schema 5 (store-v5.sql): made by the release before schema 6 (event ids and resource
+#   names keyed by hour), upgraded by a search by event id.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +29,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema 5" 5 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
@@ -70,6 +72,17 @@ check() { # check NAME ARCHIVES...
     same "$name" "$@" -- --username "$v"
   done
   same "$name" "$@" -- --username no-such-user-anywhere
+  for v in $(values "$1" '.eventID'); do same "$name" "$@" -- --event-id "$v"; done
+  for v in $(values "$1" '.resources[0].ARN'); do same "$name" "$@" -- --resource-name "$v"; done
+  same "$name" "$@" -- --event-id 00000000-0000-4000-8000-000000000000
+  hours_agree "$name"
+}
+hours_agree() { # hours_agree NAME: every event id and resource row leads with its event's hour
+  eq "$1: one event id row per event" "$(sqlite3 "$S" 'SELECT count(*) FROM events')" \
+    "$(sqlite3 "$S" 'SELECT count(*) FROM eids x JOIN events e ON e.id = x.ev AND x.hb = e.t / 3600000')"
+  eq "$1: resource rows keyed by their event's hour" 0 \
+    "$(sqlite3 "$S" 'SELECT count(*) FROM resources r JOIN events e ON e.id = r.ev WHERE r.hb != e.t / 3600000')"
+  ne "$1: the store has resource rows" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM resources')"
 }
 check "upgraded" "$T/a/AWSLogs"
 old_blocks=$(sqlite3 "$S" 'SELECT count(*) FROM bsum')
@@ -90,7 +103,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
 "$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
 eq "search of a schema 3 store: exit 0" 0 $?
-eq "search upgraded it to schema 5" 5 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "search upgraded it to schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
 eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
 for ix in ev_build ev_actor ev_project ev_err; do
@@ -116,7 +129,7 @@ id=$(sqlite3 "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER 
 ne "the v4 store holds a build" "" "$id"
 "$BT" build --store "$S" "$id" --output json > "$T/v4b.json" 2> "$T/v4b.err"
 eq "build of a schema 4 store: exit 0" 0 $?
-eq "upgraded to schema 5" 5 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the build is shown" "$id" "$(jq -r .Build.BuildId "$T/v4b.json")"
 sqlite3 "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
 grep -q 'INDEX builds_retry' "$T/plan"
@@ -125,4 +138,27 @@ eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 4" ok "$(cat "$T/ic")"
 check "upgraded from 4" "$T/a/AWSLogs"
+
+# schema 5, as the release before this one wrote it: a search by event id upgrades it
+S="$T/v5.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v5.sql" || bad "load the v5 fixture"
+eq "the fixture is schema 5" 5 "$(sqlite3 "$S" 'PRAGMA user_version')"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+n_res=$(sqlite3 "$S" 'SELECT count(*) FROM resources')
+eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | jq -r .eventID)
+ne "an event id of the archive" "" "$eid"
+"$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v5.out" 2> "$T/v5.err"
+eq "search by event id of a schema 5 store: exit 0" 0 $?
+eq "upgraded to schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v5.out")"
+eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
+eq "resource rows kept" "$n_res" "$(sqlite3 "$S" 'SELECT count(*) FROM resources')"
+sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 5" ok "$(cat "$T/ic")"
+"$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s5.json" 2>/dev/null
+eq "v5 re-ingest: nothing new (duplicates found by hour and id)" 0 "$(jq .new "$T/s5.json")"
+check "upgraded from 5" "$T/a/AWSLogs"
+"$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s5b.json" 2>/dev/null
+ne "v5 then a new archive: new events" 0 "$(jq .new "$T/s5b.json")"
+check "upgraded from 5, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 finish
