@@ -658,29 +658,138 @@ int bt_store_get_info(bt_store *s, bt_store_info *info, bt_error *err)
     return rc;
 }
 
+/* One (account, region) of bt_store_breakdown. */
+typedef struct brk_ent {
+    int64_t account, region; /* interned ids; 0 for none */
+    uint64_t n;
+    int64_t lo, hi;
+    char *a, *r; /* their strings (owned), NULL for none */
+} brk_ent;
+
+/* As SQL's ORDER BY a.s, r.s: NULL first, then by bytes. */
+static int cmp_nullstr(const char *x, const char *y)
+{
+    if (!x || !y)
+        return !x && !y ? 0 : !x ? -1 : 1;
+    return strcmp(x, y);
+}
+
+static int cmp_brk(const void *x, const void *y)
+{
+    const brk_ent *p = x, *q = y;
+    int c = cmp_nullstr(p->a, q->a);
+    return c ? c : cmp_nullstr(p->r, q->r);
+}
+
+static char *str_of_id(bt_store *s, sqlite3_stmt *st, int64_t id)
+{
+    char *out = NULL;
+    if (!id)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        out = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    (void)s;
+    return out;
+}
+
+/*
+ * The pairs are counted here, in an open-addressing table of the (few) pairs, in one
+ * pass over the rows: SQL's GROUP BY sorted all of them in a temporary B-tree first,
+ * which lives in memory (temp_store=MEMORY): 414 MB and 6 s on 5M events.
+ */
 int bt_store_breakdown(bt_store *s,
                        int (*fn)(void *ctx, const char *account, const char *region, uint64_t n,
                                  int64_t min_ms, int64_t max_ms),
                        void *ctx, bt_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *str = NULL;
+    brk_ent *v = NULL, *list = NULL;
+    size_t cap = 64, n = 0, i, k;
     int rc = 0, step;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT a.s, r.s, count(*), min(e.t), max(e.t) FROM events e"
-                           " LEFT JOIN strs a ON a.id = e.account LEFT JOIN strs r ON r.id = e.region"
-                           " GROUP BY e.account, e.region ORDER BY a.s, r.s",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_err(s, err, "info");
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = fn(ctx, (const char *)sqlite3_column_text(st, 0),
-                (const char *)sqlite3_column_text(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
-                sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4));
-        if (rc)
-            break;
-    }
-    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+
+    if (!(v = calloc(cap, sizeof *v)))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if (sqlite3_prepare_v2(s->db, "SELECT account, region, t FROM events", -1, &st, NULL) !=
+        SQLITE_OK) {
         rc = db_err(s, err, "info");
+        goto done;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t a = sqlite3_column_int64(st, 0), r = sqlite3_column_int64(st, 1);
+        int64_t t = sqlite3_column_int64(st, 2);
+        uint64_t h = ((uint64_t)a * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)r * 0xC2B2AE3D27D4EB4Full);
+        brk_ent *e;
+        for (k = (size_t)(h >> 32) & (cap - 1); v[k].n && (v[k].account != a || v[k].region != r);
+             k = (k + 1) & (cap - 1))
+            ;
+        e = &v[k];
+        if (!e->n) {
+            e->account = a;
+            e->region = r;
+            e->lo = e->hi = t;
+            if (++n * 2 > cap) { /* grow: rehash into twice the slots */
+                brk_ent *nv = calloc(cap * 2, sizeof *nv);
+                if (!nv) {
+                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                    goto done;
+                }
+                e->n = 1;
+                for (i = 0; i < cap; i++) {
+                    uint64_t g;
+                    if (!v[i].n)
+                        continue;
+                    g = ((uint64_t)v[i].account * 0x9E3779B97F4A7C15ull) ^
+                        ((uint64_t)v[i].region * 0xC2B2AE3D27D4EB4Full);
+                    for (k = (size_t)(g >> 32) & (cap * 2 - 1); nv[k].n; k = (k + 1) & (cap * 2 - 1))
+                        ;
+                    nv[k] = v[i];
+                }
+                free(v);
+                v = nv;
+                cap *= 2;
+                continue;
+            }
+        } else {
+            e->lo = t < e->lo ? t : e->lo;
+            e->hi = t > e->hi ? t : e->hi;
+        }
+        e->n++;
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_err(s, err, "info");
+        goto done;
+    }
+    if (n && !(list = calloc(n, sizeof *list))) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (sqlite3_prepare_v2(s->db, "SELECT s FROM strs WHERE id = ?", -1, &str, NULL) != SQLITE_OK) {
+        rc = db_err(s, err, "info");
+        goto done;
+    }
+    for (i = 0, k = 0; i < cap; i++) {
+        if (!v[i].n)
+            continue;
+        list[k] = v[i];
+        list[k].a = str_of_id(s, str, v[i].account);
+        list[k].r = str_of_id(s, str, v[i].region);
+        k++;
+    }
+    if (n)
+        qsort(list, n, sizeof *list, cmp_brk);
+    for (i = 0; i < n && !rc; i++)
+        rc = fn(ctx, list[i].a, list[i].r, list[i].n, list[i].lo, list[i].hi);
+done:
+    for (i = 0; list && i < n; i++) {
+        free(list[i].a);
+        free(list[i].r);
+    }
+    free(list);
+    free(v);
     sqlite3_finalize(st);
+    sqlite3_finalize(str);
     return rc;
 }
 

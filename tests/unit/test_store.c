@@ -441,4 +441,97 @@ static void test_packed_prefix(void)
     CHECK(system(cmd) == 0);
 }
 
-BT_TEST_MAIN(test_containers, test_store, test_packed_prefix)
+/* bt_store_breakdown's pairs, as it reports them */
+typedef struct brk_seen {
+    int n;
+    char acct[80][16], region[80][16];
+    uint64_t count[80];
+    int64_t lo[80], hi[80];
+} brk_seen;
+
+static int on_brk(void *ctx, const char *account, const char *region, uint64_t n, int64_t lo,
+                  int64_t hi)
+{
+    brk_seen *b = ctx;
+    if (b->n == 80)
+        return 1;
+    snprintf(b->acct[b->n], 16, "%s", account ? account : "-");
+    snprintf(b->region[b->n], 16, "%s", region ? region : "-");
+    b->count[b->n] = n;
+    b->lo[b->n] = lo;
+    b->hi[b->n] = hi;
+    b->n++;
+    return 0;
+}
+
+/* 3 accounts x 25 regions (more pairs than the table's first size) and records without
+ * a region: counts, first and last times per pair, ordered by account then region with
+ * the missing first */
+static void test_breakdown(void)
+{
+    char path[256], cmd[600], *text;
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    brk_seen b;
+    int i, news = 0, k;
+    size_t len = 0;
+
+    tmp_store(path, sizeof path);
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
+    CHECK(system(cmd) == 0);
+    text = malloc(2000 * 320);
+    text[len++] = '[';
+    for (i = 0; i < 1600; i++) { /* pair p = i % 80: account p / 25, region p % 25; p >= 75:
+                                   * account p % 3, no region */
+        int p = i % 80, ac = p >= 75 ? p % 3 : p / 25, rg = p % 25;
+        char region[40];
+        if (p >= 75)
+            snprintf(region, sizeof region, "%s", "");
+        else
+            snprintf(region, sizeof region, "\"awsRegion\":\"r-%02d\",", rg);
+        len += (size_t)sprintf(text + len,
+                               "%s{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":"
+                               "\"IAMUser\",\"userName\":\"u\",\"accountId\":\"%012d\"},"
+                               "\"eventTime\":\"2026-10-%02dT10:00:%02dZ\",\"eventSource\":"
+                               "\"s3.amazonaws.com\",\"eventName\":\"GetObject\",%s"
+                               "\"eventID\":\"00000000-0000-4000-8000-%012d\"}",
+                               i ? "," : "", ac + 1, 1 + i / 80, i % 60, region, i);
+    }
+    text[len++] = ']';
+    text[len] = '\0';
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(store_events(s, text, &news, &err), 0);
+    CHECK_INT(news, 1600);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    memset(&b, 0, sizeof b);
+    CHECK_INT(bt_store_breakdown(s, on_brk, &b, &err), 0);
+    /* 75 pairs with a region; the 5 region-less ones fold to one per account (3) */
+    CHECK_INT(b.n, 78);
+    for (k = 0; k < b.n; k++) {
+        int ac = atoi(b.acct[k]) - 1, want;
+        int rg = b.region[k][0] == '-' ? -1 : atoi(b.region[k] + 2);
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        want = 0;
+        for (i = 0; i < 1600; i++) {
+            int p = i % 80, pac = p >= 75 ? p % 3 : p / 25, prg = p >= 75 ? -1 : p % 25;
+            if (pac == ac && prg == rg) {
+                int64_t t = 1790848800000LL + (int64_t)(i / 80) * 86400000 + (i % 60) * 1000;
+                want++;
+                lo = t < lo ? t : lo;
+                hi = t > hi ? t : hi;
+            }
+        }
+        CHECK_INT(b.count[k], want);
+        CHECK(b.lo[k] == lo && b.hi[k] == hi);
+        if (k) /* account then region; no region first */
+            CHECK(strcmp(b.acct[k - 1], b.acct[k]) < 0 ||
+                  (strcmp(b.acct[k - 1], b.acct[k]) == 0 &&
+                   (b.region[k - 1][0] == '-' || strcmp(b.region[k - 1], b.region[k]) < 0)));
+    }
+    bt_store_close(s);
+    free(text);
+    CHECK(system(cmd) == 0);
+}
+
+BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_breakdown)
