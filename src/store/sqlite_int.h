@@ -141,6 +141,9 @@ typedef struct sqlq {
     size_t n, cap;
     int impossible; /* a filter value is not in the store at all */
     int oom;        /* a bind could not be added */
+    /* the event names' "IN (?,...)" list: the text's bytes [names_at, names_end) and
+     * the binds [names_b, names_b + names_n) (names_n 0: no such list) */
+    size_t names_at, names_end, names_b, names_n;
 } sqlq;
 
 int add_bind(sqlq *q, int type, int64_t i, const char *s);

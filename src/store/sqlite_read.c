@@ -188,6 +188,10 @@ static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
         bt_buf_printf(&q->sql, " AND (%s IS NULL OR %s IN (", expr, expr);
     else
         bt_buf_printf(&q->sql, " AND %s IN (", expr);
+    if (field == BT_F_EVENT_NAME && !or_null) {
+        q->names_at = q->sql.len;
+        q->names_b = q->n;
+    }
     for (i = 0; i < f->nvalues[field]; i++) {
         int64_t id;
         if ((rc = lookup_str(s, f->values[field][i], &id, err)))
@@ -199,9 +203,58 @@ static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
             return bt_error_set(err, BT_ENOMEM, "out of memory");
         found++;
     }
+    if (field == BT_F_EVENT_NAME && !or_null) {
+        q->names_end = q->sql.len;
+        q->names_n = found;
+    }
     bt_buf_puts(&q->sql, or_null ? "))" : ")");
     if (!found && !or_null)
         q->impossible = 1;
+    return 0;
+}
+
+#define MERGE_NAMES_MAX 64
+
+/*
+ * With several event names, "e.name IN (a, b, ...) ORDER BY e.t" makes SQLite collect
+ * and sort every event of every name before the first row: 1.9 s and 87 MB for the first
+ * page of two names common on the 5M bench store. The same query as one arm per name,
+ * "... e.name IN (a) UNION ALL ... e.name IN (b) ... ORDER BY t", is merged by SQLite
+ * from arms that each come in time order from the (name, t) index, lazily: 15 ms. Up to
+ * MERGE_NAMES_MAX names (each arm is one more cursor); rewrites q in place, or leaves it.
+ */
+static int merge_names(sqlq *q)
+{
+    bt_buf sql = BT_BUF_INIT;
+    bind *binds;
+    size_t arm, k, nb, n = q->names_n;
+    if (n < 2 || n > MERGE_NAMES_MAX || q->names_end <= q->names_at)
+        return 0;
+    nb = q->n - n + 1; /* one name bind per arm */
+    if (!(binds = malloc(nb * n * sizeof *binds)))
+        return BT_ENOMEM;
+    for (arm = 0; arm < n; arm++) {
+        bind *b = binds + arm * nb;
+        if (arm)
+            bt_buf_puts(&sql, " UNION ALL ");
+        bt_buf_append(&sql, q->sql.data, q->names_at);
+        bt_buf_puts(&sql, "?");
+        bt_buf_append(&sql, q->sql.data + q->names_end, q->sql.len - q->names_end);
+        for (k = 0; k < q->names_b; k++)
+            *b++ = q->binds[k];
+        *b++ = q->binds[q->names_b + arm];
+        for (k = q->names_b + n; k < q->n; k++)
+            *b++ = q->binds[k];
+    }
+    if (!sql.data) {
+        free(binds);
+        return BT_ENOMEM;
+    }
+    bt_buf_dispose(&q->sql);
+    q->sql = sql;
+    free(q->binds);
+    q->binds = binds;
+    q->n = q->cap = nb * n;
     return 0;
 }
 
@@ -499,6 +552,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     size_t chunk = 64, n, i;
     srow *rows = NULL, **order = NULL;
     bt_buf copy = BT_BUF_INIT, bkeys = BT_BUF_INIT;
+    int merged = 0;
 
     memset(&q, 0, sizeof q);
     if (search_from(s, &q, bq->filter, &bkeys)) {
@@ -512,10 +566,21 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     if (bkeys.len) {
         bt_buf_puts(&q.sql, " AND bt_bloom_match(b.bloom, ?)");
         add_bind(&q, 3, (int64_t)bkeys.len, bkeys.data);
+    } else if (q.names_n >= 2 && q.names_n <= MERGE_NAMES_MAX) {
+        if (merge_names(&q)) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            goto done;
+        }
+        merged = 1;
     }
     /* no SQL LIMIT: rows are verified below, and the limit counts verified rows; with an
-     * index that gives the order, SQLite produces rows lazily anyway */
-    bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC" : " ORDER BY e.t DESC, e.id DESC");
+     * index that gives the order, SQLite produces rows lazily anyway (a compound's ORDER
+     * BY names its result columns) */
+    if (merged)
+        bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY 2 ASC, 1 ASC" : " ORDER BY 2 DESC, 1 DESC");
+    else
+        bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC"
+                                             : " ORDER BY e.t DESC, e.id DESC");
     if ((rc = prepare_query(s, &q, &st, err)))
         goto done;
     rows = malloc(CHUNK_MAX * sizeof *rows);

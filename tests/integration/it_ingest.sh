@@ -110,13 +110,20 @@ eq "re-ingest: nothing new" 0 "$(jq .new "$T/again.json")"
 eq "eventbridge: records" "$(jq .eventbridge_events "$truth")" "$(jq .records "$T/eb.json")"
 
 # direct scan = store, for a few filters
-for f in "--event-name StartBuild" "--errors --event-source cloudformation.amazonaws.com" "--read-only false --event-name UpdateProject"; do
+# (several names: one arm per name, merged in time order by SQLite)
+for f in "--event-name StartBuild" "--errors --event-source cloudformation.amazonaws.com" "--read-only false --event-name UpdateProject" \
+  "--event-name StartBuild --event-name StopBuild --event-name AssumeRole --event-name NoSuchCall"; do
   # shellcheck disable=SC2086
   a=$("$BT" search --store "$S2" $f -o ndjson | jq -r .eventID | sort)
   # shellcheck disable=SC2086
   b=$("$BT" search --from "$A/AWSLogs" $f -o ndjson 2>/dev/null | jq -r .eventID | sort -u)
   eq "search --from = store [$f]" "$a" "$b"
-  # and = jq over the archive
+  # shellcheck disable=SC2086
+  "$BT" search --store "$S2" $f -o ndjson | jq -r .eventTime > "$T/times"
+  sort -r "$T/times" | cmp -s - "$T/times" && ok || bad "store: newest first [$f]"
+  # shellcheck disable=SC2086
+  "$BT" search --store "$S2" $f --reverse -o ndjson | jq -r .eventTime > "$T/times"
+  sort "$T/times" | cmp -s - "$T/times" && ok || bad "store: oldest first with --reverse [$f]"
 done
 c=$(xargs zcat < "$T/good" | jq -r '.Records[] | select(.eventName == "StartBuild") | .eventID' | sort -u | wc -l)
 eq "StartBuild count = jq" "$c" "$("$BT" search --store "$S2" --event-name StartBuild -o ndjson | wc -l)"
