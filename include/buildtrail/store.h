@@ -110,6 +110,11 @@ typedef struct bt_store_query {
     const bt_store_pos *after; /* continue after this position (exclusive) */
     int64_t after_seq;         /* only events stored after this sequence number (pos.seq
                                   > after_seq; 0 = all): what a later ingest added */
+    int raw_only;              /* fn reads only the event's raw, raw_len, time_ms and kind:
+                                  when the store's own columns answer the filter exactly
+                                  (no user, principal, access key, source IP or resource
+                                  name, which rows hold as hashes), records are delivered
+                                  without being parsed, the other fields zero */
 } bt_store_query;
 
 /* Called per matching event, re-extracted from its stored raw record; valid during

@@ -179,6 +179,9 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title);
 /* 0, BT_ENOMEM/BT_EIO, or BT_ESTOP after printing a --query error (stop reading; the
  * exit code comes from cli_out_finish). */
 int cli_out_event(cli_out *o, const bt_event *ev);
+/* True when o prints each event's raw record alone (ndjson without a query): the
+ * event's other fields are not read (bt_store_query.raw_only). */
+bool cli_out_raw_only(const cli_out *o);
 /* Finishes (prints what was collected); returns an exit code. */
 int cli_out_finish(cli_out *o);
 /* There are more results: token goes into the output as NextToken (json and the AWS

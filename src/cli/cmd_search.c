@@ -348,6 +348,7 @@ static int cmd_search(int argc, char **argv)
             q.after = s.has_token ? &s.after : NULL;
             if (s.rs)
                 q.limit = 0; /* --max-items counts what the rules pass */
+            q.raw_only = !s.rs && cli_out_raw_only(s.out);
             rc = bt_store_search(store, &q, on_store_event, &s, &s.err);
             if (rc && rc != BT_ESTOP)
                 code = cli_fail(&s.err, EXIT_ERROR);

@@ -130,6 +130,11 @@ static int query_failed(cli_out *o, const bt_error *err)
     return BT_ESTOP; /* the caller stops; cli_out_finish returns EXIT_USAGE */
 }
 
+bool cli_out_raw_only(const cli_out *o)
+{
+    return o->mode == MODE_NDJSON && !o->query;
+}
+
 int cli_out_event(cli_out *o, const bt_event *ev)
 {
     bt_json *v;

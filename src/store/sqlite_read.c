@@ -521,6 +521,16 @@ void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv)
     sqlite3_result_int(cx, ok);
 }
 
+/* 1 when the rows' columns answer f exactly: no field the rows hold only as a 31-bit
+ * hash (user, principal, access key, source IP, resource name), so a row that passes the
+ * SQL needs no check on its parsed record. */
+static int sql_exact(const bt_filter *f)
+{
+    return !f || (!f->nvalues[BT_F_USERNAME] && !f->nvalues[BT_F_PRINCIPAL] &&
+                  !f->nvalues[BT_F_ACCESS_KEY_ID] && !f->nvalues[BT_F_SOURCE_IP] &&
+                  !f->nvalues[BT_F_RESOURCE_NAME]);
+}
+
 /* One result row of a search, while its chunk is assembled. */
 typedef struct srow {
     int64_t id, t, blk, off, len;
@@ -552,7 +562,8 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     size_t chunk = 64, n, i;
     srow *rows = NULL, **order = NULL;
     bt_buf copy = BT_BUF_INIT, bkeys = BT_BUF_INIT;
-    int merged = 0;
+    int merged = 0, raw;
+    bt_event ev;
 
     memset(&q, 0, sizeof q);
     if (search_from(s, &q, bq->filter, &bkeys)) {
@@ -563,6 +574,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         goto done;
     if (q.impossible)
         goto done;
+    raw = bq->raw_only && sql_exact(bq->filter) && !bkeys.len;
     if (bkeys.len) {
         bt_buf_puts(&q.sql, " AND bt_bloom_match(b.bloom, ?)");
         add_bind(&q, 3, (int64_t)bkeys.len, bkeys.data);
@@ -639,9 +651,20 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         for (i = 0; i < n && (!bq->limit || delivered < bq->limit); i++) {
             bt_store_pos pos;
             bt_json *rec;
-            bt_event ev;
             pos.seq = rows[i].id;
             pos.time_ms = rows[i].t;
+            if (raw) { /* the consumer prints the record: no parse (--errors -o ndjson) */
+                memset(&ev, 0, sizeof ev);
+                ev.raw = copy.data + rows[i].copy;
+                ev.raw_len = (size_t)rows[i].len;
+                ev.time_ms = rows[i].t;
+                ev.kind = (bt_event_kind)rows[i].kind;
+                ev.read_only = -1;
+                delivered++;
+                if ((rc = fn(ctx, &ev, &pos)))
+                    goto done;
+                continue;
+            }
             bt_arena_reset(s->arena);
             if ((rc = bt_json_parse(s->arena, copy.data + rows[i].copy, (size_t)rows[i].len, NULL,
                                     &rec, err))) {
