@@ -1231,16 +1231,37 @@ int bt_file_list_add(bt_file_list *l, const char *path, bt_error *err)
 
 /* An entry with its sort key, for scan_list_sort_by_delivery. */
 typedef struct dkey {
-    int64_t ms; /* INT64_MIN: no stamp */
-    size_t i;   /* position in the list */
+    int64_t hour, ms; /* INT64_MIN: no stamp */
+    const char *who;  /* "<account>_CloudTrail_<region>_" in the file's name, whose */
+    size_t wholen;    /* whole length compares (the account and region) */
+    size_t i;         /* position in the list */
 } dkey;
 
 static int cmp_dkey(const void *a, const void *b)
 {
     const dkey *x = a, *y = b;
+    size_t n = x->wholen < y->wholen ? x->wholen : y->wholen;
+    int c;
+    if (x->hour != y->hour)
+        return x->hour < y->hour ? -1 : 1;
+    if ((c = memcmp(x->who, y->who, n)) != 0)
+        return c;
+    if (x->wholen != y->wholen)
+        return x->wholen < y->wholen ? -1 : 1;
     if (x->ms != y->ms)
         return x->ms < y->ms ? -1 : 1;
     return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* k's account and region: the start of the file's name up to the stamp. */
+static void dkey_who(dkey *k, const char *path)
+{
+    const char *base = strrchr(path, '/'), *ct, *end;
+    base = base ? base + 1 : path;
+    k->who = base;
+    k->wholen = 0;
+    if ((ct = strstr(base, "_CloudTrail_")) && (end = strchr(ct + 12, '_')))
+        k->wholen = (size_t)(end + 1 - base);
 }
 
 int scan_list_sort_by_delivery(bt_file_list *l)
@@ -1261,6 +1282,12 @@ int scan_list_sort_by_delivery(bt_file_list *l)
         k[i].i = i;
         if (l->v[i].error || bt_s3_key_delivery_ms(l->v[i].path, &k[i].ms) != 0)
             k[i].ms = INT64_MIN;
+        /* floor division: an hour before 1970 stays apart from the first after */
+        k[i].hour = k[i].ms == INT64_MIN ? INT64_MIN
+                                         : k[i].ms / 3600000 - (k[i].ms % 3600000 < 0);
+        dkey_who(&k[i], l->v[i].path);
+        if (k[i].ms == INT64_MIN)
+            k[i].wholen = 0; /* no stamp: listing order */
     }
     qsort(k, l->n, sizeof *k, cmp_dkey);
     for (i = 0; i < l->n; i++)

@@ -77,13 +77,15 @@ int scan_list_pending(const bt_file_list *l);
  * nested too deeply); the walk under way is then dropped. One caller at a time. */
 int scan_list_advance(bt_file_list *l, size_t want, pthread_mutex_t *mu, bt_error *err);
 
-/* Orders a complete list (no path waiting) by delivery time, stably: the entries whose
+/* Orders a complete list (no path waiting) by delivery hour, stably: the entries whose
  * name carries no CloudTrail delivery stamp (bt_s3_key_delivery_ms: EventBridge and
  * lookup-events files, stdin, failed entries) first, in their order, then the log files
- * oldest first, ties in listing order. An archive walked in path order goes account by
- * region by day, so every account sweeps the whole time range again: ingest reads it by
- * time instead, so that the store's time-keyed indexes grow at one place at a time.
- * BT_ENOMEM leaves l as it was. */
+ * hour by hour, within an hour by account and region (the name's start), then by
+ * stamp, ties in listing order. An archive walked in path order goes account by region
+ * by day, so every account sweeps the whole time range again: ingest reads it an hour at
+ * a time instead, so that the store's time-keyed indexes grow at one place at a time,
+ * while one account and region's files still come together, so their events share
+ * blocks (a build's or a user's records in few blocks). BT_ENOMEM leaves l as it was. */
 int scan_list_sort_by_delivery(bt_file_list *l);
 
 void scan_add_stats(bt_read_stats *a, const bt_read_stats *d);
