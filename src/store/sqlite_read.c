@@ -782,7 +782,13 @@ static int cmp_brk(const void *x, const void *y)
     return c ? c : cmp_nullstr(p->r, q->r);
 }
 
-static char *str_of_id(bt_store *s, sqlite3_stmt *st, int64_t id)
+/* The slot hash of a (account, region) pair. */
+static uint64_t brk_hash(int64_t a, int64_t r)
+{
+    return ((uint64_t)a * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)r * 0xC2B2AE3D27D4EB4Full);
+}
+
+static char *str_of_id(sqlite3_stmt *st, int64_t id)
 {
     char *out = NULL;
     if (!id)
@@ -791,7 +797,6 @@ static char *str_of_id(bt_store *s, sqlite3_stmt *st, int64_t id)
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
         out = strdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
-    (void)s;
     return out;
 }
 
@@ -820,7 +825,7 @@ int bt_store_breakdown(bt_store *s,
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t a = sqlite3_column_int64(st, 0), r = sqlite3_column_int64(st, 1);
         int64_t t = sqlite3_column_int64(st, 2);
-        uint64_t h = ((uint64_t)a * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)r * 0xC2B2AE3D27D4EB4Full);
+        uint64_t h = brk_hash(a, r);
         brk_ent *e;
         for (k = (size_t)(h >> 32) & (cap - 1); v[k].n && (v[k].account != a || v[k].region != r);
              k = (k + 1) & (cap - 1))
@@ -841,8 +846,7 @@ int bt_store_breakdown(bt_store *s,
                     uint64_t g;
                     if (!v[i].n)
                         continue;
-                    g = ((uint64_t)v[i].account * 0x9E3779B97F4A7C15ull) ^
-                        ((uint64_t)v[i].region * 0xC2B2AE3D27D4EB4Full);
+                    g = brk_hash(v[i].account, v[i].region);
                     for (k = (size_t)(g >> 32) & (cap * 2 - 1); nv[k].n; k = (k + 1) & (cap * 2 - 1))
                         ;
                     nv[k] = v[i];
@@ -874,8 +878,8 @@ int bt_store_breakdown(bt_store *s,
         if (!v[i].n)
             continue;
         list[k] = v[i];
-        list[k].a = str_of_id(s, str, v[i].account);
-        list[k].r = str_of_id(s, str, v[i].region);
+        list[k].a = str_of_id(str, v[i].account);
+        list[k].r = str_of_id(str, v[i].region);
         k++;
     }
     if (n)
