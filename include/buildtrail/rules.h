@@ -316,6 +316,9 @@ typedef struct bt_hunt_opts {
      * on in the next (watch's cycles). bt_hunt_finish then closes only the windows that
      * end before the newest event seen, instead of all. NULL: the hunt's own state. */
     bt_rules_corr *corr_state;
+    /* bytes of alerts (and, unordered, of correlation input) held in memory before a
+     * sorted run of them goes to the temporary file; 0 = the default, 6 MiB */
+    size_t stage_cap;
 } bt_hunt_opts;
 
 /* *out is freed with bt_hunt_free. rs must stay alive and compiled. 0, BT_ENOMEM, or
@@ -351,6 +354,9 @@ size_t bt_hunt_count(const bt_hunt *h);
 int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out);
 /* Records evaluated (passed the pre-filter and parsed) and seen. */
 void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed);
+/* Bytes written to the temporary file so far, and in how many sorted runs (0, 0: all in
+ * memory). */
+void bt_hunt_spill_stats(const bt_hunt *h, uint64_t *bytes, size_t *runs);
 
 /* Appends one alert as a compact JSON object with keys rule_id, rule_title, level,
  * event_id, event_time, account, region, build_id, event (the raw record) - or, for a

@@ -288,7 +288,6 @@ static int print_alerts(hunt *s)
         n = (size_t)s->c.max_items;
     if (!json && strcmp(fmt, "ndjson") != 0)
         return print_summary(s, fmt, n);
-    setvbuf(stdout, NULL, _IOFBF, 1 << 20); /* nothing written yet: few, large writes */
     if (json)
         fputs(n ? "[\n" : "[", stdout);
     for (i = 0; i < n; i++) {
@@ -384,10 +383,14 @@ static int cmd_hunt(int argc, char **argv)
             code = fin;
     }
     if (cli_debug && s.h) {
-        uint64_t seen, parsed;
+        uint64_t seen, parsed, spilled;
+        size_t runs;
         bt_hunt_stats(s.h, &seen, &parsed);
-        cli_err("debug: %llu events, %llu past the pre-filter, %zu alerts",
-                (unsigned long long)seen, (unsigned long long)parsed, bt_hunt_count(s.h));
+        bt_hunt_spill_stats(s.h, &spilled, &runs);
+        cli_err("debug: %llu events, %llu past the pre-filter, %zu alerts; %llu bytes in %zu "
+                "sorted runs in the temporary file",
+                (unsigned long long)seen, (unsigned long long)parsed, bt_hunt_count(s.h),
+                (unsigned long long)spilled, runs);
     }
 done:
     bt_hunt_free(s.h);

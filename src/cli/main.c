@@ -2,6 +2,7 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -37,10 +38,18 @@ const cli_cmd *cli_find(const char *name)
     return NULL;
 }
 
+/* stdout's buffer when it is a file or a pipe: glibc sizes the buffer it allocates by the
+ * block size (4 KiB for a pipe) whatever setvbuf says, and `hunt` or `search -o ndjson`
+ * writing a gigabyte made a write(2) per 4 KiB. A terminal keeps its line buffering; the
+ * commands that stream (watch, build --follow) flush as they go. */
+static char stdout_buf[256 << 10];
+
 int main(int argc, char **argv)
 {
     const cli_cmd *cmd;
     setlocale(LC_CTYPE, "");
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
     if (argc < 2) {
         cli_print_main_help(stderr);
         return EXIT_USAGE;

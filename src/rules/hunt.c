@@ -1,10 +1,10 @@
 /* hunt.c - a compiled rule set over a stream of events (`buildtrail hunt`, `search
  * --rule`): raw-byte pre-filter, parse, derived fields from the build tracker, match,
  * correlation (at once for time-ordered input, else replayed in time order at the end),
- * the alerts written as JSON to a spill file and sorted by a compact index that an
- * external sorter (xsort.h) keeps in bounded memory (memory grows neither with the
- * records of the alerts nor with their number); and the store push-down of pinned event
- * names. */
+ * the alerts staged as JSON and, when many, written to a spill file a sorted run at a
+ * time, then ordered by a compact index that an external sorter (xsort.h) keeps in
+ * bounded memory (memory grows neither with the records of the alerts nor with their
+ * number); and the store push-down of pinned event names. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,12 +62,34 @@ static int same_entry(const void *prev, const void *cur)
     return *x->eid && p->rule_index == x->rule_index && strcmp(p->eid, x->eid) == 0;
 }
 
-#define SPILL_WINDOWS 16
+/* The two kinds of spilled entry, each staged, sorted and spilled apart. */
+enum { SP_ALERT, SP_FEED, SP_KINDS };
 
-typedef struct spill_win {
+/* Bytes staged per kind before a sorted run of them goes to the spill file, and the
+ * memory all runs' read windows share. Alerts are written to the file a run at a time,
+ * each run in the order they will be read, so reading them back in time order merges
+ * the runs front to back: each byte is read once (1 GB of alerts: 171 runs, 48 KiB
+ * windows). A hunt whose alerts fit in one stage touches no file. */
+#define STAGE_CAP ((size_t)6 << 20)
+#define WINDOW_BUDGET ((size_t)8 << 20)
+#define WINDOW_MIN ((size_t)16 << 10)
+#define WINDOW_MAX ((size_t)256 << 10)
+#define SPILL_WRITE_BUF ((size_t)1 << 20)
+
+/* Staged entries of one kind: their bytes in buf, each entry's off into it. */
+typedef struct stage {
     bt_buf buf;
-    uint64_t off, used; /* where buf starts in the file; last use (LRU) */
-} spill_win;
+    hentry *e;
+    size_t n, cap;
+    bool in_memory; /* finished without a run in the file: offsets are into buf */
+} stage;
+
+/* A run of the spill file, [start, end), and its read window. */
+typedef struct spill_run {
+    uint64_t start, end;
+    uint64_t woff; /* where win starts in the file */
+    bt_buf win;
+} spill_run;
 
 struct bt_hunt {
     const bt_ruleset *rs;
@@ -76,15 +98,17 @@ struct bt_hunt {
     bt_rules_corr *corr; /* o.corr_state (borrowed) or the hunt's own */
     int64_t newest_ms;   /* the newest event time correlated */
     bt_arena *scratch;   /* per event */
-    FILE *spill;       /* alerts' JSON and feed records (an unlinked temporary file) */
+    FILE *spill;       /* runs of alerts' JSON and feed records (unlinked temporary) */
+    char *spill_buf;   /* its stdio buffer, SPILL_WRITE_BUF bytes */
     uint64_t spill_len;
+    spill_run *runs; /* in file order */
+    size_t nruns, capruns;
+    stage st[SP_KINDS];
     bt_buf line;
     bt_xsort *alerts; /* hentry, sorted by bt_hunt_finish */
     bt_xsort *feed;   /* hentry (unordered input), sorted and released by replay */
     uint64_t seq;
     atomic_uint_fast64_t seen, parsed; /* counted by scan workers too (bt_hunt_inspect) */
-    spill_win win[SPILL_WINDOWS];      /* unspill's read windows over the spill file */
-    uint64_t win_clock;
     int dirty; /* written since the last flush */
     /* the event being evaluated */
     const bt_event *ev;
@@ -107,11 +131,15 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     h->newest_ms = INT64_MIN;
     h->scratch = bt_arena_new(256 << 10, 0);
     h->spill = tmpfile();
-    if (h->spill)
-        setvbuf(h->spill, NULL, _IOFBF, 1 << 20); /* few, large writes */
+    /* few, large writes; glibc sizes a buffer of its own by the block size (4 KiB), so
+     * the buffer is ours */
+    h->spill_buf = malloc(SPILL_WRITE_BUF);
+    if (h->spill && h->spill_buf && setvbuf(h->spill, h->spill_buf, _IOFBF, SPILL_WRITE_BUF))
+        h->spill_buf = (free(h->spill_buf), NULL);
     if (!bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->alerts))
         bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->feed);
-    if (!h->tracker || !h->corr || !h->scratch || !h->spill || !h->alerts || !h->feed) {
+    if (!h->tracker || !h->corr || !h->scratch || !h->spill || !h->spill_buf || !h->alerts ||
+        !h->feed) {
         int rc = !h->spill && h->tracker && h->corr && h->scratch ? BT_EIO : BT_ENOMEM;
         bt_hunt_free(h);
         return rc;
@@ -131,9 +159,15 @@ void bt_hunt_free(bt_hunt *h)
     bt_arena_free(h->scratch);
     if (h->spill)
         fclose(h->spill);
+    free(h->spill_buf);
     bt_buf_dispose(&h->line);
-    for (i = 0; i < SPILL_WINDOWS; i++)
-        bt_buf_dispose(&h->win[i].buf);
+    for (i = 0; i < h->nruns; i++)
+        bt_buf_dispose(&h->runs[i].win);
+    free(h->runs);
+    for (i = 0; i < SP_KINDS; i++) {
+        bt_buf_dispose(&h->st[i].buf);
+        free(h->st[i].e);
+    }
     bt_xsort_free(h->alerts);
     bt_xsort_free(h->feed);
     free(h);
@@ -150,6 +184,12 @@ void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed)
     *parsed = atomic_load(&h->parsed);
 }
 
+void bt_hunt_spill_stats(const bt_hunt *h, uint64_t *bytes, size_t *runs)
+{
+    *bytes = h->spill_len;
+    *runs = h->nruns;
+}
+
 bool bt_rules_need_lifecycle(const bt_ruleset *rs)
 {
     size_t i, k;
@@ -164,79 +204,158 @@ bool bt_rules_need_lifecycle(const bt_ruleset *rs)
     return false;
 }
 
-/* Appends len bytes to the spill file; *off is where they start. */
-static int spill(bt_hunt *h, const void *p, size_t len, uint64_t *off)
+static bt_xsort *kind_sort(bt_hunt *h, int kind)
 {
-    *off = h->spill_len;
-    if (len && fwrite(p, 1, len, h->spill) != len)
-        return BT_EIO;
-    h->spill_len += len;
+    return kind == SP_ALERT ? h->alerts : h->feed;
+}
+
+/* Writes the staged entries of kind, sorted, to the spill file as one run and indexes
+ * them there; the stage is emptied. */
+static int stage_flush(bt_hunt *h, int kind)
+{
+    stage *g = &h->st[kind];
+    spill_run *r;
+    size_t i;
+    int rc;
+    if (!g->n)
+        return 0;
+    if (h->nruns == h->capruns) {
+        size_t cap = h->capruns ? h->capruns * 2 : 16;
+        spill_run *n = realloc(h->runs, cap * sizeof *n);
+        if (!n)
+            return BT_ENOMEM;
+        h->runs = n;
+        h->capruns = cap;
+    }
+    qsort(g->e, g->n, sizeof *g->e, cmp_entry);
+    r = &h->runs[h->nruns];
+    memset(r, 0, sizeof *r);
+    r->start = r->end = r->woff = h->spill_len;
+    h->nruns++;
+    for (i = 0; i < g->n; i++) {
+        hentry x = g->e[i];
+        if (x.len && fwrite(g->buf.data + x.off, 1, x.len, h->spill) != x.len)
+            return BT_EIO;
+        x.off = h->spill_len;
+        h->spill_len += x.len;
+        if ((rc = bt_xsort_push(kind_sort(h, kind), &x)))
+            return rc;
+    }
+    r->end = h->spill_len;
     h->dirty = 1;
+    g->n = 0;
+    bt_buf_clear(&g->buf);
     return 0;
 }
 
-#define SPILL_WINDOW ((size_t)128 << 10)
-
-/* Reads [off, off + len) of the spill file into b (cleared first), through a few windows
- * of SPILL_WINDOW bytes: the alerts, read in time order, come from a few regions of the
- * file at a time (one per file stream of the scan), each read front to back. */
-static int unspill(bt_hunt *h, uint64_t off, uint32_t len, bt_buf *b)
+/* The last stage of kind into its sorter: to the file if runs of it went there, else
+ * kept in memory. Nothing of kind may be staged after. */
+static int stage_finish(bt_hunt *h, int kind)
 {
-    spill_win *w = NULL;
+    stage *g = &h->st[kind];
     size_t i;
+    int rc;
+    if (h->nruns) /* runs in the file (of either kind): this one joins them */
+        return stage_flush(h, kind);
+    g->in_memory = true;
+    for (i = 0; i < g->n; i++)
+        if ((rc = bt_xsort_push(kind_sort(h, kind), &g->e[i])))
+            return rc;
+    g->n = 0;
+    return 0;
+}
+
+/* Stages len bytes of kind under entry x (its off is set here). */
+static int stage_put(bt_hunt *h, int kind, hentry *x, const void *p, size_t len)
+{
+    stage *g = &h->st[kind];
+    int rc;
+    if (g->in_memory)
+        return BT_EINVAL; /* finished */
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 256;
+        hentry *n = realloc(g->e, cap * sizeof *n);
+        if (!n)
+            return BT_ENOMEM;
+        g->e = n;
+        g->cap = cap;
+    }
+    x->off = g->buf.len;
+    x->len = (uint32_t)len;
+    if (bt_buf_append(&g->buf, p, len))
+        return BT_ENOMEM;
+    g->e[g->n++] = *x;
+    if (g->buf.len >= (h->o.stage_cap ? h->o.stage_cap : STAGE_CAP) &&
+        (rc = stage_flush(h, kind)))
+        return rc;
+    return 0;
+}
+
+/* Reads entry (off, len) of kind into b (cleared first): from the stage when the kind
+ * stayed in memory, else from the spill file through its run's window. Reads in each
+ * run's order, so each window moves front to back and each byte is read once. */
+static int unspill(bt_hunt *h, int kind, uint64_t off, uint32_t len, bt_buf *b)
+{
+    spill_run *r;
+    size_t lo = 0, hi = h->nruns;
     bt_buf_clear(b);
     if (bt_buf_reserve(b, (size_t)len + 1))
-        return BT_EIO;
+        return BT_ENOMEM;
+    if (h->st[kind].in_memory) {
+        if (off + len > h->st[kind].buf.len)
+            return BT_EIO;
+        memcpy(b->data, h->st[kind].buf.data + off, len);
+        goto done;
+    }
     if (h->dirty) {
         if (fflush(h->spill) != 0)
             return BT_EIO;
         h->dirty = 0;
-        for (i = 0; i < SPILL_WINDOWS; i++)
-            h->win[i].buf.len = 0;
     }
-    for (i = 0; i < SPILL_WINDOWS && !w; i++)
-        if (off >= h->win[i].off && off + len <= h->win[i].off + h->win[i].buf.len)
-            w = &h->win[i];
-    if (!w) {
-        /* aligned windows: an alert read before its neighbours still falls in one */
-        uint64_t at = off / SPILL_WINDOW * SPILL_WINDOW;
-        size_t want =
-            (size_t)(off + len - at) > SPILL_WINDOW ? (size_t)(off + len - at) : SPILL_WINDOW;
+    while (hi - lo > 1) { /* the last run starting at or before off */
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->runs[mid].start <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (!h->nruns || off < h->runs[lo].start || off + len > h->runs[lo].end)
+        return BT_EIO;
+    r = &h->runs[lo];
+    if (off < r->woff || off + len > r->woff + r->win.len) {
+        size_t per = WINDOW_BUDGET / h->nruns, want;
         ssize_t got;
-        for (w = &h->win[0], i = 1; i < SPILL_WINDOWS; i++)
-            if (h->win[i].used < w->used)
-                w = &h->win[i];
-        bt_buf_clear(&w->buf);
-        if (bt_buf_reserve(&w->buf, want + 1))
+        per = per < WINDOW_MIN ? WINDOW_MIN : per > WINDOW_MAX ? WINDOW_MAX : per;
+        want = (size_t)(r->end - off) < per ? (size_t)(r->end - off) : per;
+        if (want < len)
+            want = len;
+        bt_buf_clear(&r->win);
+        if (bt_buf_reserve(&r->win, want + 1))
+            return BT_ENOMEM;
+        got = pread(fileno(h->spill), r->win.data, want, (off_t)off);
+        if (got < (ssize_t)len)
             return BT_EIO;
-        got = pread(fileno(h->spill), w->buf.data, want, (off_t)at);
-        if (got < (ssize_t)(off + len - at))
-            return BT_EIO;
-        w->buf.len = (size_t)got;
-        w->off = at;
+        r->win.len = (size_t)got;
+        r->woff = off;
     }
-    w->used = ++h->win_clock;
-    memcpy(b->data, w->buf.data + (off - w->off), len);
+    memcpy(b->data, r->win.data + (off - r->woff), len);
+done:
     b->len = len;
     b->data[len] = 0;
     return 0;
 }
 
-/* Indexes an alert whose JSON is json[0..len) and spills the JSON. */
+/* Indexes an alert whose JSON is json[0..len) and stages the JSON. */
 static int keep_alert_json(bt_hunt *h, int64_t time_ms, size_t rule_index, const char *eid,
                            const char *json, size_t len)
 {
     hentry x;
-    int rc;
     memset(&x, 0, sizeof x); /* padding too: it goes to a file */
     x.time_ms = time_ms;
     x.seq = h->seq++;
     x.rule_index = (uint32_t)rule_index;
     snprintf(x.eid, sizeof x.eid, "%s", eid);
-    if ((rc = spill(h, json, len, &x.off)))
-        return rc;
-    x.len = (uint32_t)len;
-    return bt_xsort_push(h->alerts, &x);
+    return stage_put(h, SP_ALERT, &x, json, len);
 }
 
 /* Serialises a and indexes it. */
@@ -313,11 +432,8 @@ static int feed_keep(bt_hunt *h, const bt_rule *r, int64_t time_ms, const char *
     f.time_ms = time_ms;
     f.seq = h->seq++;
     f.rule_index = (uint32_t)r->index;
-    f.len = (uint32_t)raw_len;
     snprintf(f.eid, sizeof f.eid, "%s", eid);
-    if (spill(h, raw, raw_len, &f.off))
-        return BT_EIO;
-    return bt_xsort_push(h->feed, &f);
+    return stage_put(h, SP_FEED, &f, raw, raw_len);
 }
 
 /* The alert of detection rule r on ev. */
@@ -541,13 +657,15 @@ static int replay(bt_hunt *h, bt_error *err)
     bt_buf raw = BT_BUF_INIT;
     size_t i, n;
     /* a record delivered twice (same event id) counts once: same_entry */
-    int rc = bt_xsort_finish(h->feed, same_entry);
+    int rc = stage_finish(h, SP_FEED);
+    if (!rc)
+        rc = bt_xsort_finish(h->feed, same_entry);
     for (i = 0, n = bt_xsort_count(h->feed); i < n && !rc; i++) {
         hentry f;
         bt_json *rec;
         bt_event ev;
         bt_rule_derived d;
-        if ((rc = bt_xsort_at(h->feed, i, &f)) || (rc = unspill(h, f.off, f.len, &raw)))
+        if ((rc = bt_xsort_at(h->feed, i, &f)) || (rc = unspill(h, SP_FEED, f.off, f.len, &raw)))
             break;
         bt_arena_reset(h->scratch);
         if (bt_json_parse(h->scratch, raw.data, raw.len, NULL, &rec, NULL) ||
@@ -575,7 +693,7 @@ int bt_hunt_finish(bt_hunt *h, bt_error *err)
     if ((rc = bt_rules_corr_flush(h->corr, h->o.corr_state ? h->newest_ms : INT64_MAX,
                                   on_corr_alert, h)))
         return fail(err, rc);
-    if ((rc = bt_xsort_finish(h->alerts, same_entry)))
+    if ((rc = stage_finish(h, SP_ALERT)) || (rc = bt_xsort_finish(h->alerts, same_entry)))
         return fail(err, rc);
     if (fflush(h->spill) != 0)
         return fail(err, BT_EIO);
@@ -591,7 +709,7 @@ int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out)
 {
     hentry a;
     int rc = bt_xsort_at(h->alerts, i, &a);
-    return rc ? rc : unspill(h, a.off, a.len, out);
+    return rc ? rc : unspill(h, SP_ALERT, a.off, a.len, out);
 }
 
 static void put_key_str(bt_buf *o, const char *key, const char *v)

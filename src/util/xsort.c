@@ -29,6 +29,7 @@ struct bt_xsort {
     char *mem;      /* the in-memory run; after finish, the final sequence if no file */
     size_t nmem, capmem;
     FILE *f; /* the runs; after finish, the final sequence (NULL: in memory) */
+    char *fbuf; /* f's stdio buffer (owned; glibc ignores setvbuf's size without one) */
     xrun *runs;
     size_t nruns, capruns;
     size_t count; /* pushed; after finish, kept */
@@ -70,17 +71,27 @@ void bt_xsort_free(bt_xsort *x)
     free(x->mem);
     if (x->f)
         fclose(x->f);
+    free(x->fbuf);
     free(x->runs);
     free(x->win);
     free(x);
 }
 
-/* A new unlinked temporary file with a large write buffer, or NULL. */
-static FILE *temp_file(void)
+/* A new unlinked temporary file with a write buffer of WRITE_BUF bytes in *buf (the
+ * caller frees it after fclose), or NULL. glibc sizes a buffer it allocates itself by the
+ * file's block size whatever setvbuf is told, so the buffer is ours. */
+static FILE *temp_file(char **buf)
 {
-    FILE *f = tmpfile();
-    if (f)
-        setvbuf(f, NULL, _IOFBF, WRITE_BUF);
+    FILE *f;
+    if (!(*buf = malloc(WRITE_BUF)))
+        return NULL;
+    if (!(f = tmpfile()) || setvbuf(f, *buf, _IOFBF, WRITE_BUF) != 0) {
+        if (f)
+            fclose(f);
+        free(*buf);
+        *buf = NULL;
+        return NULL;
+    }
     return f;
 }
 
@@ -117,7 +128,7 @@ static int write_run(bt_xsort *x)
     uint64_t first = x->nruns ? x->runs[x->nruns - 1].first + x->runs[x->nruns - 1].n : 0;
     if (!x->nmem)
         return 0;
-    if (!x->f && !(x->f = temp_file()))
+    if (!x->f && !(x->f = temp_file(&x->fbuf)))
         return BT_EIO;
     qsort(x->mem, x->nmem, x->esz, x->cmp);
     if (fwrite(x->mem, x->esz, x->nmem, x->f) != x->nmem)
@@ -252,7 +263,8 @@ static int merge_runs(merger *m, const xrun *rs, size_t k, FILE *out, bt_xsort_s
  * x->f; the final pass (all runs at once) applies same. */
 static int merge_pass(bt_xsort *x, merger *m, bt_xsort_same same, char *prev)
 {
-    FILE *out = temp_file();
+    char *obuf;
+    FILE *out = temp_file(&obuf);
     xrun *old = x->runs;
     size_t nold = x->nruns, i;
     uint64_t at = 0;
@@ -271,7 +283,9 @@ static int merge_pass(bt_xsort *x, merger *m, bt_xsort_same same, char *prev)
     }
     free(old);
     fclose(x->f); /* the pass's input, no longer needed: its disk space goes */
+    free(x->fbuf);
     x->f = out;
+    x->fbuf = obuf;
     x->passes++;
     return rc;
 }

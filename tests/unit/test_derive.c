@@ -325,6 +325,91 @@ static void test_hunt_unordered_correlation(void)
     bt_rules_free(rs);
 }
 
+/* Many alerts, unordered, with duplicates and a correlation: staged in memory (the
+ * default) and spilled in many sorted runs (a tiny stage) give the same alerts, in time
+ * order. */
+static const char EVERY[] =
+    "title: every call\nid: r-every\nlogsource: {product: aws, service: cloudtrail}\n"
+    "detection:\n  s:\n    eventName: GetCallerIdentity\n  condition: s\nlevel: low\n---\n";
+
+static int run_hunt(bt_ruleset *rs, const bt_event *ev, int n, size_t stage, bt_buf *all,
+                    uint64_t *spilled, size_t *runs)
+{
+    bt_hunt *h;
+    bt_hunt_opts o;
+    bt_error err = BT_ERROR_INIT;
+    bt_buf one = BT_BUF_INIT;
+    size_t i, count = 0;
+    int k;
+    memset(&o, 0, sizeof o);
+    o.stage_cap = stage;
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    if (!h)
+        return 0;
+    for (k = 0; k < n; k++)
+        CHECK_INT(bt_hunt_event(h, &ev[k], &err), 0);
+    CHECK_INT(bt_hunt_finish(h, &err), 0);
+    bt_hunt_spill_stats(h, spilled, runs);
+    count = bt_hunt_count(h);
+    for (i = 0; i < count; i++) {
+        CHECK_INT(bt_hunt_alert_at(h, i, &one), 0);
+        bt_buf_append(all, one.data, one.len);
+        bt_buf_putc(all, '\n');
+    }
+    bt_buf_dispose(&one);
+    bt_hunt_free(h);
+    return (int)count;
+}
+
+static void test_hunt_spill_runs(void)
+{
+    enum { N = 600 };
+    bt_ruleset *rs;
+    bt_event ev[N + 50];
+    bt_buf mem = BT_BUF_INIT, file = BT_BUF_INIT;
+    uint64_t spilled_mem, spilled_file;
+    size_t runs_mem, runs_file;
+    unsigned seed = 7;
+    int i, n = 0, alerts_mem, alerts_file, denied = 0;
+    const char *p, *prev_time = "";
+    char *text = bt_arena_sprintf(A, "%s%s", EVERY, BURST);
+    if (load(&rs, text)) {
+        CHECK(!"rules load");
+        return;
+    }
+    for (i = 0; i < N; i++) {
+        unsigned sec;
+        char hms[16];
+        seed = seed * 1103515245u + 12345u;
+        sec = (seed >> 8) % 3600; /* any order within the hour */
+        snprintf(hms, sizeof hms, "10:%02u:%02u", sec / 60, sec % 60);
+        ev[n++] = ev_of(call(hms, "203.0.113.5", i + 1, i % 7 == 0 ? "AccessDenied" : NULL));
+        denied += i % 7 == 0;
+        if (i % 13 == 0) { /* delivered twice */
+            ev[n] = ev[n - 1];
+            n++;
+        }
+    }
+    alerts_mem = run_hunt(rs, ev, n, 0, &mem, &spilled_mem, &runs_mem);
+    alerts_file = run_hunt(rs, ev, n, 2048, &file, &spilled_file, &runs_file);
+    CHECK(spilled_mem == 0 && runs_mem == 0);
+    CHECK(runs_file > 50 && spilled_file > 300000); /* the records, once each */
+    CHECK(alerts_mem > N); /* one per event, and the bursts */
+    CHECK_INT(alerts_file, alerts_mem);
+    CHECK(mem.len == file.len && memcmp(mem.data, file.data, mem.len) == 0);
+    /* time order (the times are one format: they sort as text) */
+    for (i = 0, p = mem.data; p && (p = strstr(p, "\"event_time\":\"")); i++) {
+        p += 14;
+        CHECK(strncmp(prev_time, p, 20) <= 0);
+        prev_time = p;
+    }
+    CHECK_INT(i, alerts_mem);
+    CHECK(denied > 3);
+    bt_buf_dispose(&mem);
+    bt_buf_dispose(&file);
+    bt_rules_free(rs);
+}
+
 static void test_push_down(void)
 {
     bt_ruleset *rs;
@@ -370,4 +455,4 @@ static void setup(void)
 
 BT_TEST_MAIN(setup, test_build_of_event, test_project_guess_without_lifecycle, test_state_after_end,
              test_source_ip_known, test_source_ip_many, test_cap_and_summary, test_hunt_alerts,
-             test_hunt_unordered_correlation, test_push_down, test_builtin_pack)
+             test_hunt_unordered_correlation, test_hunt_spill_runs, test_push_down, test_builtin_pack)
