@@ -332,6 +332,14 @@ bt_build_tracker *bt_hunt_tracker(bt_hunt *h);
 bool bt_rules_need_lifecycle(const bt_ruleset *rs);
 /* Evaluates one event (pre-filter on ev->raw first). 0, BT_ENOMEM, BT_EIO. */
 int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err);
+/* Evaluates one record not parsed yet (raw[0..len), a store row delivered under
+ * raw_only; kind as stored): the pre-filter on the bytes, then one parse for the rules.
+ * An ordered hunt's tracker still learns from every record that may carry build facts
+ * (its bytes spell CodeBuild or codebuild: a build's role session, a CodeBuild call, a
+ * build state or phase change). A record that does not parse is passed over, as
+ * bt_hunt_event would never have seen it. 0, BT_ENOMEM, BT_EIO. */
+int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
+                     bt_error *err);
 /*
  * bt_hunt_event split in two for a parallel scan (bt_scan_opts.inspect), for an
  * unordered hunt whose tracker is no longer learning (after the first pass, or when

@@ -101,6 +101,8 @@ int bt_store_cursor_set(bt_store *s, const char *name, const char *value, bt_err
 typedef struct bt_store_pos {
     int64_t time_ms;
     int64_t seq;
+    int unparsed; /* delivered under raw_only: only the event's raw, raw_len, time_ms and
+                     kind are set */
 } bt_store_pos;
 
 typedef struct bt_store_query {

@@ -80,8 +80,8 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
 static int on_store_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
 {
     hunt *s = ctx;
-    (void)pos;
-    return bt_hunt_event(s->h, ev, &s->err);
+    return pos->unparsed ? bt_hunt_unparsed(s->h, ev->raw, ev->raw_len, ev->kind, &s->err)
+                         : bt_hunt_event(s->h, ev, &s->err);
 }
 
 static int on_build(void *ctx, const bt_build *b)
@@ -210,6 +210,7 @@ static int hunt_store(hunt *s, const bt_filter *f)
     memset(&q, 0, sizeof q);
     q.filter = f;
     q.oldest_first = 1;
+    q.raw_only = 1; /* parsed once, by the hunt, and only past its pre-filter */
     if ((rc = bt_store_search(store, &q, on_store_event, s, &s->err)))
         code = cli_fail(&s->err, EXIT_ERROR);
 done:

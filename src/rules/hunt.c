@@ -520,6 +520,40 @@ int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err)
     return evaluate(h, ev, rec, err);
 }
 
+int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
+                     bt_error *err)
+{
+    bt_json *rec;
+    bt_event ev;
+    bool learn, pass;
+    int rc;
+    atomic_fetch_add(&h->seen, 1);
+    pass = bt_rules_prefilter(h->rs, raw, len);
+    /* bt_build_tracker_wants, from the bytes, for a record the rules pass over:
+     * "AWSCodeBuild-", "codebuild.amazonaws.com" (CloudTrail writes these unescaped) */
+    learn = h->o.ordered &&
+            (pass || kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE ||
+             memmem(raw, len, "odeBuild", 8) || memmem(raw, len, "odebuild", 8));
+    if (!learn && !pass)
+        return 0;
+    bt_arena_reset(h->scratch);
+    if (bt_json_parse(h->scratch, raw, len, NULL, &rec, NULL))
+        return 0;
+    rc = kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE
+             ? bt_event_from_build_status(h->scratch, rec, &ev, NULL)
+             : bt_event_from_record(h->scratch, rec, &ev, NULL);
+    if (rc)
+        return 0;
+    ev.raw = raw;
+    ev.raw_len = len;
+    if (learn && (rc = bt_build_tracker_learn(h->tracker, &ev)))
+        return fail(err, rc);
+    if (!pass)
+        return 0;
+    atomic_fetch_add(&h->parsed, 1);
+    return evaluate(h, &ev, rec, err);
+}
+
 /* ---- parallel evaluation (bt_hunt_inspect in scan workers, bt_hunt_note after) ----
  * A note holds, per event with matches: a note_head, then per matching rule (load order)
  * a note_rule and its alert's JSON (none for a rule that only feeds correlations), then

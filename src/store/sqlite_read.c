@@ -666,6 +666,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
             bt_json *rec;
             pos.seq = rows[i].id;
             pos.time_ms = rows[i].t;
+            pos.unparsed = raw;
             if (raw) { /* the consumer prints the record: no parse (--errors -o ndjson) */
                 memset(&ev, 0, sizeof ev);
                 ev.raw = copy.data + rows[i].copy;

@@ -410,6 +410,52 @@ static void test_hunt_spill_runs(void)
     bt_rules_free(rs);
 }
 
+/* Records handed over unparsed (a store read under raw_only): a record the rules' pre-filter
+ * passes over still teaches the tracker the session's address, so the next call from a
+ * new address is from an unknown one. */
+static const char NEW_ADDRESS[] =
+    "title: denied from a new address\nid: r-new\nlogsource: {product: aws, service: cloudtrail}\n"
+    "detection:\n  s:\n    errorCode: AccessDenied\n  new:\n    buildtrail.source_ip_known: 'false'\n"
+    "  condition: s and new\nlevel: high\n";
+
+static void test_hunt_unparsed_learns(void)
+{
+    bt_ruleset *rs;
+    bt_hunt *h;
+    bt_hunt_opts o;
+    bt_error err = BT_ERROR_INIT;
+    bt_buf out = BT_BUF_INIT;
+    bt_event c[3];
+    uint64_t seen, parsed;
+    int i;
+    c[0] = ev_of(call("10:01:00", "203.0.113.5", 1, NULL)); /* not past the pre-filter */
+    c[1] = ev_of(call("10:02:00", "192.0.2.66", 2, "AccessDenied")); /* a new address */
+    c[2] = ev_of(call("10:03:00", "192.0.2.66", 3, "AccessDenied")); /* known by now */
+    if (load(&rs, NEW_ADDRESS)) {
+        CHECK(!"rule loads");
+        return;
+    }
+    memset(&o, 0, sizeof o);
+    o.ordered = 1;
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    for (i = 0; i < 3; i++)
+        CHECK_INT(bt_hunt_unparsed(h, c[i].raw, c[i].raw_len, BT_KIND_API, &err), 0);
+    CHECK_INT(bt_hunt_finish(h, &err), 0);
+    bt_hunt_stats(h, &seen, &parsed);
+    CHECK_INT(seen, 3);
+    CHECK_INT(parsed, 2); /* the pre-filter kept the first from the rules */
+    CHECK_INT(bt_hunt_count(h), 1);
+    if (bt_hunt_count(h) == 1) {
+        CHECK_INT(bt_hunt_alert_at(h, 0, &out), 0);
+        CHECK(strstr(out.data, "\"event_id\":\"c0000000-0000-4000-8000-000000000002\"") != NULL);
+        CHECK(strstr(out.data, "\"build_id\":\"web:" UUID "\"") != NULL);
+        CHECK(memmem(out.data, out.len, c[1].raw, c[1].raw_len) != NULL);
+    }
+    bt_buf_dispose(&out);
+    bt_hunt_free(h);
+    bt_rules_free(rs);
+}
+
 static void test_push_down(void)
 {
     bt_ruleset *rs;
@@ -455,4 +501,5 @@ static void setup(void)
 
 BT_TEST_MAIN(setup, test_build_of_event, test_project_guess_without_lifecycle, test_state_after_end,
              test_source_ip_known, test_source_ip_many, test_cap_and_summary, test_hunt_alerts,
-             test_hunt_unordered_correlation, test_hunt_spill_runs, test_push_down, test_builtin_pack)
+             test_hunt_unordered_correlation, test_hunt_spill_runs,
+             test_hunt_unparsed_learns, test_push_down, test_builtin_pack)

@@ -234,7 +234,7 @@ static void test_store(void)
     CHECK_INT(h.n, 3);
     /* keyset pagination continues after a position */
     {
-        bt_store_pos after = {1790856000000LL, 1 << 30};
+        bt_store_pos after = {1790856000000LL, 1 << 30, 0};
         bt_filter_init(&f);
         q.filter = NULL;
         q.after = &after;
