@@ -227,6 +227,11 @@ int bt_rules_correlate(bt_rules_corr *c, const bt_rule *rule, const bt_json *rec
 /* Closes every window ending before now_ms (INT64_MAX: end of input, close all) and
  * reports what they yield (conditions with an upper bound: lt, lte, eq). */
 int bt_rules_corr_flush(bt_rules_corr *c, int64_t now_ms, bt_rules_alert_fn cb, void *ud);
+/* The earliest time an alert not reported yet may carry, given that later input comes in
+ * time order: the oldest group still open in a correlation with an upper bound (decided
+ * when its window closes). INT64_MAX when no such window is open: every later alert
+ * carries the time of the event that fires it. */
+int64_t bt_rules_corr_pending_ms(const bt_rules_corr *c);
 /* Bytes of correlation state currently held (for the memory target). */
 size_t bt_rules_corr_memory(const bt_rules_corr *c);
 
@@ -319,6 +324,15 @@ typedef struct bt_hunt_opts {
     /* bytes of alerts (and, unordered, of correlation input) held in memory before a
      * sorted run of them goes to the temporary file; 0 = the default, 6 MiB */
     size_t stage_cap;
+    /* ordered hunts: each alert's JSON (json[0..len), no newline) handed over as soon as
+     * no later event can put an alert before it, in the order bt_hunt_alert_at would
+     * give, and every one by the time bt_hunt_finish returns; the hunt keeps none
+     * (bt_hunt_count counts those handed over, bt_hunt_alert_at gives BT_EINVAL). The
+     * alerts wait in memory only while a correlation window with an upper bound that
+     * may still fire before them is open; past stage_cap they go to the temporary file
+     * and come at the end. A non-zero return stops the hunt (BT_ESTOP). NULL: kept. */
+    int (*on_alert)(void *ctx, const char *json, size_t len);
+    void *alert_ctx;
 } bt_hunt_opts;
 
 /* *out is freed with bt_hunt_free. rs must stay alive and compiled. 0, BT_ENOMEM, or

@@ -59,8 +59,26 @@ typedef struct hunt {
     bt_ruleset *rs;
     bt_hunt *h;
     int learning; /* --from: 1 the lifecycle pass, 2 learning while evaluating (stdin) */
+    int stream;   /* over the store with -o json or ndjson: alerts printed as they come */
+    uint64_t printed;
     bt_error err;
 } hunt;
+
+/* Streaming: one alert out (json: the array opens with the first). */
+static int print_one(void *ctx, const char *json, size_t len)
+{
+    hunt *s = ctx;
+    int arr = !s->c.output || strcmp(s->c.output, "json") == 0;
+    if (s->c.max_items && s->printed >= s->c.max_items)
+        return 0;
+    if (arr)
+        fputs(s->printed ? ",\n" : "[\n", stdout);
+    fwrite(json, 1, len, stdout);
+    if (!arr)
+        fputc('\n', stdout);
+    s->printed++;
+    return ferror(stdout) ? 1 : 0; /* a closed pipe: no point going on */
+}
 
 static int on_opt(void *ctx, const cli_opt *o, const char *v)
 {
@@ -212,7 +230,8 @@ static int hunt_store(hunt *s, const bt_filter *f)
     q.oldest_first = 1;
     q.raw_only = 1; /* parsed once, by the hunt, and only past its pre-filter */
     if ((rc = bt_store_search(store, &q, on_store_event, s, &s->err)))
-        code = cli_fail(&s->err, EXIT_ERROR);
+        code = s->stream && ferror(stdout) ? (cli_err("cannot write the output"), EXIT_ERROR)
+                                           : cli_fail(&s->err, EXIT_ERROR);
 done:
     bt_store_close(store);
     free(path);
@@ -287,7 +306,12 @@ static int print_alerts(hunt *s)
 
     if (s->c.max_items && n > s->c.max_items)
         n = (size_t)s->c.max_items;
-    if (!json && strcmp(fmt, "ndjson") != 0)
+    if (s->stream) { /* printed already: the array's end */
+        if (json)
+            fputs(s->printed ? "\n]\n" : "[]\n", stdout);
+        n = 0;
+        json = 0;
+    } else if (!json && strcmp(fmt, "ndjson") != 0)
         return print_summary(s, fmt, n);
     if (json)
         fputs(n ? "[\n" : "[", stdout);
@@ -364,6 +388,13 @@ static int cmd_hunt(int argc, char **argv)
     }
     memset(&ho, 0, sizeof ho);
     ho.ordered = s.nfrom == 0;
+    /* the store gives events in time order: alerts can go out as they become final */
+    s.stream = ho.ordered && (!s.c.output || strcmp(s.c.output, "json") == 0 ||
+                              strcmp(s.c.output, "ndjson") == 0);
+    if (s.stream) {
+        ho.on_alert = print_one;
+        ho.alert_ctx = &s;
+    }
     if ((rc = bt_hunt_new(s.rs, &ho, &s.h))) {
         cli_err(rc == BT_EIO ? "cannot make a temporary file (TMPDIR)" : "out of memory");
         code = EXIT_ERROR;
@@ -377,7 +408,8 @@ static int cmd_hunt(int argc, char **argv)
     if (code == EXIT_OK || code == EXIT_PARTIAL) {
         int fin;
         if (bt_hunt_finish(s.h, &s.err))
-            fin = cli_fail(&s.err, EXIT_ERROR);
+            fin = s.stream && ferror(stdout) ? (cli_err("cannot write the output"), EXIT_ERROR)
+                                             : cli_fail(&s.err, EXIT_ERROR);
         else
             fin = print_alerts(&s);
         if (fin != EXIT_OK)

@@ -110,6 +110,10 @@ struct bt_hunt {
     uint64_t seq;
     atomic_uint_fast64_t seen, parsed; /* counted by scan workers too (bt_hunt_inspect) */
     int dirty; /* written since the last flush */
+    /* o.on_alert: alerts handed over as they become final */
+    bool streaming, spilled_stream; /* the latter: past stage_cap, the rest go at the end */
+    size_t handed;
+    hentry last_handed;
     /* the event being evaluated */
     const bt_event *ev;
     const bt_rule_derived *d;
@@ -129,6 +133,7 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     h->tracker = bt_build_tracker_new(h->o.max_builds);
     h->corr = h->o.corr_state ? h->o.corr_state : bt_rules_corr_new(rs, &h->o.corr);
     h->newest_ms = INT64_MIN;
+    h->streaming = h->o.ordered && h->o.on_alert;
     h->scratch = bt_arena_new(256 << 10, 0);
     h->spill = tmpfile();
     /* few, large writes; glibc sizes a buffer of its own by the block size (4 KiB), so
@@ -286,7 +291,7 @@ static int stage_put(bt_hunt *h, int kind, hentry *x, const void *p, size_t len)
         return BT_ENOMEM;
     g->e[g->n++] = *x;
     if (g->buf.len >= (h->o.stage_cap ? h->o.stage_cap : STAGE_CAP) &&
-        (rc = stage_flush(h, kind)))
+        !(kind == SP_ALERT && h->streaming && !h->spilled_stream) && (rc = stage_flush(h, kind)))
         return rc;
     return 0;
 }
@@ -343,6 +348,92 @@ done:
     b->len = len;
     b->data[len] = 0;
     return 0;
+}
+
+/* Streaming: hands over one alert, unless it repeats the last (a record delivered twice). */
+static int hand_over(bt_hunt *h, const hentry *x, const char *json)
+{
+    if (h->handed && same_entry(&h->last_handed, x))
+        return 0;
+    h->last_handed = *x;
+    h->handed++;
+    return h->o.on_alert(h->o.alert_ctx, json, x->len) ? BT_ESTOP : 0;
+}
+
+/* Bytes of alerts staged before the streaming hunt looks for final ones. */
+#define STREAM_BATCH ((size_t)256 << 10)
+
+/* Streaming: hands over the staged alerts older than below, in order; the rest stay. */
+static int stream_out(bt_hunt *h, int64_t below)
+{
+    stage *g = &h->st[SP_ALERT];
+    bt_buf rest = BT_BUF_INIT;
+    size_t i, k;
+    int rc = 0;
+    if (!g->n)
+        return 0;
+    qsort(g->e, g->n, sizeof *g->e, cmp_entry);
+    for (i = 0; i < g->n && g->e[i].time_ms < below && !rc; i++)
+        rc = hand_over(h, &g->e[i], g->buf.data + g->e[i].off);
+    if (rc)
+        return rc;
+    if (i == g->n) {
+        g->n = 0;
+        bt_buf_clear(&g->buf);
+        return 0;
+    }
+    for (k = 0; i < g->n; i++, k++) { /* the rest to the front, in their order */
+        hentry x = g->e[i];
+        if (bt_buf_append(&rest, g->buf.data + x.off, x.len)) {
+            bt_buf_dispose(&rest);
+            return BT_ENOMEM;
+        }
+        x.off = rest.len - x.len;
+        g->e[k] = x;
+    }
+    g->n = k;
+    bt_buf_dispose(&g->buf);
+    g->buf = rest;
+    return 0;
+}
+
+/* Streaming, after an event at time_ms: what no later event can precede goes out; when
+ * what must wait outgrows the stage, it and all later alerts go to the file instead and
+ * come at the end (all of them sort after what went out). */
+static int stream_check(bt_hunt *h, int64_t time_ms)
+{
+    stage *g = &h->st[SP_ALERT];
+    size_t cap = h->o.stage_cap ? h->o.stage_cap : STAGE_CAP;
+    int64_t below = bt_rules_corr_pending_ms(h->corr);
+    int rc;
+    if (!h->streaming || h->spilled_stream || g->buf.len < STREAM_BATCH)
+        return 0;
+    if ((rc = stream_out(h, time_ms < below ? time_ms : below)))
+        return rc;
+    if (g->buf.len >= cap) {
+        h->spilled_stream = true;
+        return stage_flush(h, SP_ALERT);
+    }
+    return 0;
+}
+
+/* Streaming, at the end: every alert still held, in order. */
+static int stream_finish(bt_hunt *h)
+{
+    bt_buf one = BT_BUF_INIT;
+    size_t i, n;
+    int rc;
+    if (!h->spilled_stream)
+        return stream_out(h, INT64_MAX);
+    if ((rc = stage_finish(h, SP_ALERT)) || (rc = bt_xsort_finish(h->alerts, same_entry)))
+        return rc;
+    for (i = 0, n = bt_xsort_count(h->alerts); i < n && !rc; i++) {
+        hentry x;
+        if (!(rc = bt_xsort_at(h->alerts, i, &x)) && !(rc = unspill(h, SP_ALERT, x.off, x.len, &one)))
+            rc = hand_over(h, &x, one.data);
+    }
+    bt_buf_dispose(&one);
+    return rc;
 }
 
 /* Indexes an alert whose JSON is json[0..len) and stages the JSON. */
@@ -481,8 +572,10 @@ static int on_match(void *ud, const bt_rule *r)
 
 static int fail(bt_error *err, int rc)
 {
-    return bt_error_set(
-        err, rc, rc == BT_ENOMEM ? "out of memory" : "cannot write the alerts' temporary file");
+    return bt_error_set(err, rc,
+                        rc == BT_ENOMEM  ? "out of memory"
+                        : rc == BT_ESTOP ? "the alerts' consumer stopped the hunt"
+                                         : "cannot write the alerts' temporary file");
 }
 
 /* Parses, derives and matches ev (already past the pre-filter). */
@@ -501,6 +594,8 @@ static int evaluate(bt_hunt *h, const bt_event *ev, bt_json *rec, bt_error *err)
     if (rc == BT_ESTOP)
         rc = 0;
     h->ev = NULL;
+    if (!rc)
+        rc = stream_check(h, ev->time_ms);
     return rc ? fail(err, rc) : 0;
 }
 
@@ -727,6 +822,8 @@ int bt_hunt_finish(bt_hunt *h, bt_error *err)
     if ((rc = bt_rules_corr_flush(h->corr, h->o.corr_state ? h->newest_ms : INT64_MAX,
                                   on_corr_alert, h)))
         return fail(err, rc);
+    if (h->streaming)
+        return (rc = stream_finish(h)) ? fail(err, rc) : 0;
     if ((rc = stage_finish(h, SP_ALERT)) || (rc = bt_xsort_finish(h->alerts, same_entry)))
         return fail(err, rc);
     if (fflush(h->spill) != 0)
@@ -736,13 +833,13 @@ int bt_hunt_finish(bt_hunt *h, bt_error *err)
 
 size_t bt_hunt_count(const bt_hunt *h)
 {
-    return bt_xsort_count(h->alerts);
+    return h->streaming ? h->handed : bt_xsort_count(h->alerts);
 }
 
 int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out)
 {
     hentry a;
-    int rc = bt_xsort_at(h->alerts, i, &a);
+    int rc = h->streaming ? BT_EINVAL : bt_xsort_at(h->alerts, i, &a);
     return rc ? rc : unspill(h, SP_ALERT, a.off, a.len, out);
 }
 

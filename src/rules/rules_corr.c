@@ -486,6 +486,17 @@ int bt_rules_correlate(bt_rules_corr *c, const bt_rule *rule, const bt_json *rec
     return rc;
 }
 
+int64_t bt_rules_corr_pending_ms(const bt_rules_corr *c)
+{
+    int64_t p = INT64_MAX;
+    size_t i;
+    /* a group fires with its newest entry's time, and the list is oldest update first */
+    for (i = 0; c && i < c->nc; i++)
+        if (upper_bounded(&c->c[i]->rule->corr) && c->c[i]->head && c->c[i]->head->last < p)
+            p = c->c[i]->head->last;
+    return p;
+}
+
 int bt_rules_corr_flush(bt_rules_corr *c, int64_t now_ms, bt_rules_alert_fn cb, void *ud)
 {
     size_t i;

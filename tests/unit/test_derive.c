@@ -456,6 +456,115 @@ static void test_hunt_unparsed_learns(void)
     bt_rules_free(rs);
 }
 
+/* Ordered input handed over as alerts become final (on_alert): the same alerts, in the
+ * same order, as the kept ones, with a correlation decided when its window closes (one
+ * group per denial, closed 10 minutes later by the sweep: its alert carries a time 10
+ * minutes older than the event that closes it) and with a stage too small for what must
+ * wait (the rest then comes at the end). */
+static const char QUIET[] =
+    "title: few denials\nid: r-quiet\ncorrelation:\n  type: event_count\n  rules: [denied]\n"
+    "  group-by: [eventID]\n  timespan: 10m\n  condition: {lte: 100}\nlevel: low\n";
+
+typedef struct streamed {
+    bt_buf all;
+    size_t n, before_finish;
+    int finishing;
+} streamed;
+
+static int on_streamed(void *ctx, const char *json, size_t len)
+{
+    streamed *x = ctx;
+    bt_buf_append(&x->all, json, len);
+    bt_buf_putc(&x->all, '\n');
+    x->n++;
+    x->before_finish += !x->finishing;
+    return 0;
+}
+
+static void stream_run(bt_ruleset *rs, const bt_event *ev, int n, size_t stage, streamed *x,
+                       uint64_t *spilled)
+{
+    bt_hunt *h;
+    bt_hunt_opts o;
+    bt_error err = BT_ERROR_INIT;
+    bt_buf one = BT_BUF_INIT;
+    size_t runs;
+    int k;
+    memset(&o, 0, sizeof o);
+    o.ordered = 1;
+    o.stage_cap = stage;
+    o.on_alert = on_streamed;
+    o.alert_ctx = x;
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    if (!h)
+        return;
+    for (k = 0; k < n; k++)
+        CHECK_INT(bt_hunt_event(h, &ev[k], &err), 0);
+    x->finishing = 1;
+    CHECK_INT(bt_hunt_finish(h, &err), 0);
+    CHECK_INT(bt_hunt_count(h), x->n);
+    CHECK_INT(bt_hunt_alert_at(h, 0, &one), BT_EINVAL); /* handed over, not kept */
+    bt_hunt_spill_stats(h, spilled, &runs);
+    bt_buf_dispose(&one);
+    bt_hunt_free(h);
+}
+
+static void test_hunt_streaming(void)
+{
+    enum { N = 600 };
+    bt_ruleset *rs;
+    bt_hunt *h;
+    bt_hunt_opts o;
+    bt_error err = BT_ERROR_INIT;
+    bt_event ev[N];
+    bt_buf kept = BT_BUF_INIT, one = BT_BUF_INIT;
+    streamed big, small;
+    uint64_t spilled_big, spilled_small;
+    size_t i;
+    char *text = bt_arena_sprintf(A, "%s%s---\n%s", EVERY, BURST, QUIET);
+    if (load(&rs, text)) {
+        CHECK(!"rules load");
+        return;
+    }
+    for (i = 0; i < N; i++) { /* every 5 s, a denial every 15 s: bursts, and quiet windows */
+        char hms[16];
+        unsigned sec = (unsigned)i * 5;
+        snprintf(hms, sizeof hms, "%02u:%02u:%02u", 10 + sec / 3600, sec / 60 % 60, sec % 60);
+        ev[i] = ev_of(call(hms, "203.0.113.5", (int)i + 1, i % 3 == 0 ? "AccessDenied" : NULL));
+    }
+    memset(&o, 0, sizeof o);
+    o.ordered = 1;
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    for (i = 0; h && i < N; i++)
+        CHECK_INT(bt_hunt_event(h, &ev[i], &err), 0);
+    CHECK_INT(bt_hunt_finish(h, &err), 0);
+    for (i = 0; h && i < bt_hunt_count(h); i++) {
+        CHECK_INT(bt_hunt_alert_at(h, i, &one), 0);
+        bt_buf_append(&kept, one.data, one.len);
+        bt_buf_putc(&kept, '\n');
+    }
+    CHECK(h && bt_hunt_count(h) > N);
+    CHECK(strstr(kept.data, "\"rule_id\":\"r-quiet\"") != NULL);
+    CHECK(strstr(kept.data, "\"rule_id\":\"r-burst\"") != NULL);
+    memset(&big, 0, sizeof big);
+    memset(&small, 0, sizeof small);
+    stream_run(rs, ev, N, 0, &big, &spilled_big);
+    stream_run(rs, ev, N, 512, &small, &spilled_small); /* less than one alert */
+    CHECK_INT(big.n, bt_hunt_count(h));
+    CHECK(big.all.len == kept.len && memcmp(big.all.data, kept.data, kept.len) == 0);
+    CHECK(big.before_finish > N / 2); /* most went out during the hunt */
+    CHECK(spilled_big == 0);
+    CHECK_INT(small.n, bt_hunt_count(h));
+    CHECK(small.all.len == kept.len && memcmp(small.all.data, kept.data, kept.len) == 0);
+    CHECK(spilled_small > 0 && small.before_finish > 0 && small.before_finish < small.n);
+    bt_buf_dispose(&kept);
+    bt_buf_dispose(&one);
+    bt_buf_dispose(&big.all);
+    bt_buf_dispose(&small.all);
+    bt_hunt_free(h);
+    bt_rules_free(rs);
+}
+
 static void test_push_down(void)
 {
     bt_ruleset *rs;
@@ -502,4 +611,4 @@ static void setup(void)
 BT_TEST_MAIN(setup, test_build_of_event, test_project_guess_without_lifecycle, test_state_after_end,
              test_source_ip_known, test_source_ip_many, test_cap_and_summary, test_hunt_alerts,
              test_hunt_unordered_correlation, test_hunt_spill_runs,
-             test_hunt_unparsed_learns, test_push_down, test_builtin_pack)
+             test_hunt_unparsed_learns, test_hunt_streaming, test_push_down, test_builtin_pack)
