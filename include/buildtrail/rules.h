@@ -265,6 +265,11 @@ int bt_build_tracker_learn(bt_build_tracker *t, const bt_event *ev);
 /* False when bt_build_tracker_learn would learn nothing from ev (a scan's first pass
  * may leave such events out). Thread-safe: reads ev only. */
 bool bt_build_tracker_wants(const bt_event *ev);
+/* The same, from a record's bytes before it is parsed: false when it cannot carry what
+ * the tracker learns (its bytes spell neither CodeBuild nor codebuild: no build role
+ * session AWSCodeBuild-<uuid>, no CodeBuild call, no build state or phase change;
+ * CloudTrail and EventBridge write these unescaped). Thread-safe. */
+bool bt_build_tracker_may_want(const char *raw, size_t len);
 /* Learns one build's summary (as bt_store_builds_find reports it): project, id, start,
  * end and status. 0 or BT_ENOMEM. */
 int bt_build_tracker_add_build(bt_build_tracker *t, const bt_build *b);
@@ -333,6 +338,9 @@ typedef struct bt_hunt_opts {
      * and come at the end. A non-zero return stops the hunt (BT_ESTOP). NULL: kept. */
     int (*on_alert)(void *ctx, const char *json, size_t len);
     void *alert_ctx;
+    /* the records given to bt_hunt_inspect passed bt_rules_prefilter already (a scan's
+     * raw_keep): not checked again */
+    int prefiltered;
 } bt_hunt_opts;
 
 /* *out is freed with bt_hunt_free. rs must stay alive and compiled. 0, BT_ENOMEM, or

@@ -8,6 +8,7 @@
 #ifndef BT_SOURCE_H
 #define BT_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -118,6 +119,14 @@ typedef struct bt_read_opts {
      * (its src and src_len are the event's raw bytes), or NULL when there is none; it
      * lives in scratch, valid during the call only. */
     const struct bt_json **record;
+    /* Non-NULL: a record object the fast boundary scan finds (in Records[], or a
+     * top-level value such as an NDJSON line or an EventBridge envelope, whole) whose
+     * bytes raw_keep returns false for is counted in st->records and skipped unparsed, as
+     * a record pre cannot match is: a consumer's own pre-filter (a rule set's needles).
+     * A hint: other records (a bare array's, lookup-events output's strings, one whose
+     * end the scan leaves to the parser) are not offered to it. */
+    bool (*raw_keep)(void *ctx, const char *rec, size_t len);
+    void *raw_ctx;
 } bt_read_opts;
 
 /*
@@ -239,6 +248,10 @@ typedef struct bt_scan_opts {
      * out of memory. */
     int (*inspect)(void *ctx, const bt_event *ev, const struct bt_json *rec, bt_arena *scratch,
                    struct bt_buf *note);
+    /* Optional, called in the worker thread on each record's bytes before it is parsed
+     * (bt_read_opts.raw_keep, with ctx): false skips it unparsed (counted in
+     * st->records, not st->matched). Thread-safe. */
+    bool (*raw_keep)(void *ctx, const char *rec, size_t len);
 } bt_scan_opts;
 
 /* Reads all files of l in parallel, listing first what waits to be listed

@@ -131,6 +131,18 @@ static int on_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_aren
     return bt_hunt_inspect(s->h, ev, rec, a, n);
 }
 
+/* In the scan's workers, before a record is parsed: the lifecycle pass wants what the
+ * tracker may learn from, the evaluating pass what the rules' pre-filter lets through
+ * (and, learning as it goes, both). */
+static bool raw_keep(void *ctx, const char *rec, size_t len)
+{
+    hunt *s = ctx;
+    if (s->learning == 1)
+        return bt_build_tracker_may_want(rec, len);
+    return bt_rules_prefilter(s->rs, rec, len) ||
+           (s->learning == 2 && bt_build_tracker_may_want(rec, len));
+}
+
 static void on_file_error(void *ctx, const char *path, const bt_error *err)
 {
     hunt *s = ctx;
@@ -149,6 +161,7 @@ static int scan_pass(hunt *s, bt_file_list *l, const bt_filter *f, bt_read_stats
     so.filter = f;
     so.on_batch = on_batch;
     so.inspect = s->learning == 2 ? NULL : on_inspect; /* 2: stdin, learning as it goes */
+    so.raw_keep = raw_keep;
     so.on_file_error = on_file_error;
     so.ctx = s;
     for (i = 0, rc = 0; i < s->nfrom; i++)
@@ -388,6 +401,7 @@ static int cmd_hunt(int argc, char **argv)
     }
     memset(&ho, 0, sizeof ho);
     ho.ordered = s.nfrom == 0;
+    ho.prefiltered = s.nfrom > 0; /* the scan's raw_keep */
     /* the store gives events in time order: alerts can go out as they become final */
     s.stream = ho.ordered && (!s.c.output || strcmp(s.c.output, "json") == 0 ||
                               strcmp(s.c.output, "ndjson") == 0);

@@ -260,6 +260,11 @@ bool bt_build_tracker_wants(const bt_event *ev)
     return bt_build_facts_possible(ev) || ev->actor_uuid;
 }
 
+bool bt_build_tracker_may_want(const char *raw, size_t len)
+{
+    return memmem(raw, len, "odeBuild", 8) || memmem(raw, len, "odebuild", 8);
+}
+
 int bt_build_tracker_learn(bt_build_tracker *t, const bt_event *ev)
 {
     tbuild *b;

@@ -624,11 +624,9 @@ int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind
     int rc;
     atomic_fetch_add(&h->seen, 1);
     pass = bt_rules_prefilter(h->rs, raw, len);
-    /* bt_build_tracker_wants, from the bytes, for a record the rules pass over:
-     * "AWSCodeBuild-", "codebuild.amazonaws.com" (CloudTrail writes these unescaped) */
-    learn = h->o.ordered &&
-            (pass || kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE ||
-             memmem(raw, len, "odeBuild", 8) || memmem(raw, len, "odebuild", 8));
+    /* what the tracker may learn from, for a record the rules pass over */
+    learn = h->o.ordered && (pass || kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE ||
+                             bt_build_tracker_may_want(raw, len));
     if (!learn && !pass)
         return 0;
     bt_arena_reset(h->scratch);
@@ -713,7 +711,7 @@ int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena
     int rc;
 
     atomic_fetch_add(&h->seen, 1);
-    if (!bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
+    if (!h->o.prefiltered && !bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
         return 1;
     /* derived first: it may reset scratch (what it keeps is in projbuf and idbuf) */
     rules_derive(h->tracker, ev, &d, scratch, projbuf, sizeof projbuf, idbuf, sizeof idbuf);

@@ -46,6 +46,8 @@ typedef struct reader {
     const char *data;
     size_t len;
     const bt_filter *pre; /* prefilter: skip records that cannot match (NULL = none) */
+    bool (*raw_keep)(void *ctx, const char *rec, size_t len); /* the consumer's (or NULL) */
+    void *raw_ctx;
     needle needles[NVERBATIM * BT_FILTER_MAX_VALUES];
     unsigned nfield[NVERBATIM]; /* needles of each verbatim field, in order */
     bt_arena *arena;
@@ -320,6 +322,15 @@ static int may_match(reader *r, size_t from, size_t to)
     return 1;
 }
 
+/* False when the record d[from..to) cannot match the pre-filter or the consumer's
+ * raw_keep turns it down. */
+static int may_keep(reader *r, size_t from, size_t to)
+{
+    if (r->pre && !may_match(r, from, to))
+        return 0;
+    return !r->raw_keep || r->raw_keep(r->raw_ctx, r->data + from, to - from);
+}
+
 /* The pre-filter's values as needles (none without a pre-filter). */
 static void needles_init(reader *r)
 {
@@ -583,9 +594,9 @@ static int stream_object(reader *r, size_t *pos)
         i++;
     } else {
         for (;;) {
-            if (r->pre && !lookup && d[i] == '{') {
+            if ((r->pre || r->raw_keep) && !lookup && d[i] == '{') {
                 size_t end = record_end(d, i, r->len);
-                if (end && !may_match(r, i, end)) {
+                if (end && !may_keep(r, i, end)) {
                     /* cannot match: counted, not parsed */
                     r->st->records++;
                     r->index++;
@@ -686,10 +697,10 @@ static int read_values(reader *r)
             pos = i + 1;
             continue;
         }
-        if (r->pre && r->data[pos] == '{') {
+        if ((r->pre || r->raw_keep) && r->data[pos] == '{') {
             size_t end = record_end(r->data, pos, r->len);
             /* an EventBridge envelope or a record that cannot match */
-            if (end && !may_match(r, pos, end)) {
+            if (end && !may_keep(r, pos, end)) {
                 r->st->records++;
                 r->index++;
                 pos = end;
@@ -785,6 +796,8 @@ int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_
     r.data = data;
     r.len = len;
     r.pre = o->pre;
+    r.raw_keep = o->raw_keep;
+    r.raw_ctx = o->raw_ctx;
     r.arena = scratch;
     r.fn = fn;
     r.ctx = ctx;

@@ -453,6 +453,8 @@ static int read_item(scan_worker *w, const scan_item *it)
     } else {
         memset(&ro, 0, sizeof ro);
         ro.pre = w->p->o->filter;
+        ro.raw_keep = w->p->o->raw_keep;
+        ro.raw_ctx = w->p->o->ctx;
         ro.max_record = w->p->o->max_record;
         ro.plain = &w->plain;
         ro.record = w->p->o->inspect ? &w->rec : NULL;
