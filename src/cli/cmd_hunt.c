@@ -98,8 +98,8 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
 static int on_store_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
 {
     hunt *s = ctx;
-    return pos->unparsed ? bt_hunt_unparsed(s->h, ev->raw, ev->raw_len, ev->kind, &s->err)
-                         : bt_hunt_event(s->h, ev, &s->err);
+    (void)pos; /* parsed or not, the hunt's thread parses the record once more */
+    return bt_hunt_feed(s->h, ev->raw, ev->raw_len, ev->kind, &s->err);
 }
 
 static int on_build(void *ctx, const bt_build *b)
@@ -242,7 +242,17 @@ static int hunt_store(hunt *s, const bt_filter *f)
     q.filter = f;
     q.oldest_first = 1;
     q.raw_only = 1; /* parsed once, by the hunt, and only past its pre-filter */
-    if ((rc = bt_store_search(store, &q, on_store_event, s, &s->err)))
+    /* this thread reads the store and pre-filters, the hunt's evaluates */
+    if ((rc = bt_hunt_feed_start(s->h))) {
+        code = (cli_err("out of memory"), EXIT_ERROR);
+        goto done;
+    }
+    rc = bt_store_search(store, &q, on_store_event, s, &s->err);
+    if (rc)
+        bt_hunt_feed_end(s->h, NULL);
+    else
+        rc = bt_hunt_feed_end(s->h, &s->err);
+    if (rc)
         code = s->stream && ferror(stdout) ? (cli_err("cannot write the output"), EXIT_ERROR)
                                            : cli_fail(&s->err, EXIT_ERROR);
 done:

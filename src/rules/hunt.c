@@ -5,6 +5,7 @@
  * time, then ordered by a compact index that an external sorter (xsort.h) keeps in
  * bounded memory (memory grows neither with the records of the alerts nor with their
  * number); and the store push-down of pinned event names. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,7 @@ struct bt_hunt {
     bool streaming, spilled_stream; /* the latter: past stage_cap, the rest go at the end */
     size_t handed;
     hentry last_handed;
+    struct feeder *feed_thread; /* bt_hunt_feed_start's, or NULL */
     /* the event being evaluated */
     const bt_event *ev;
     const bt_rule_derived *d;
@@ -153,11 +155,18 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     return 0;
 }
 
+static int feed_stop(bt_hunt *h, bool drain);
+static void feed_release(bt_hunt *h);
+
 void bt_hunt_free(bt_hunt *h)
 {
     size_t i;
     if (!h)
         return;
+    if (h->feed_thread) { /* not ended: an error on the way */
+        feed_stop(h, false);
+        feed_release(h);
+    }
     bt_build_tracker_free(h->tracker);
     if (h->corr != h->o.corr_state)
         bt_rules_corr_free(h->corr);
@@ -436,6 +445,14 @@ static int stream_finish(bt_hunt *h)
     return rc;
 }
 
+/* An event id into an entry's fixed field (longer ids cut, as snprintf would). */
+static void put_eid(char dst[40], const char *eid)
+{
+    size_t n = strnlen(eid, 39);
+    memcpy(dst, eid, n);
+    dst[n] = '\0';
+}
+
 /* Indexes an alert whose JSON is json[0..len) and stages the JSON. */
 static int keep_alert_json(bt_hunt *h, int64_t time_ms, size_t rule_index, const char *eid,
                            const char *json, size_t len)
@@ -445,7 +462,7 @@ static int keep_alert_json(bt_hunt *h, int64_t time_ms, size_t rule_index, const
     x.time_ms = time_ms;
     x.seq = h->seq++;
     x.rule_index = (uint32_t)rule_index;
-    snprintf(x.eid, sizeof x.eid, "%s", eid);
+    put_eid(x.eid, eid);
     return stage_put(h, SP_ALERT, &x, json, len);
 }
 
@@ -523,7 +540,7 @@ static int feed_keep(bt_hunt *h, const bt_rule *r, int64_t time_ms, const char *
     f.time_ms = time_ms;
     f.seq = h->seq++;
     f.rule_index = (uint32_t)r->index;
-    snprintf(f.eid, sizeof f.eid, "%s", eid);
+    put_eid(f.eid, eid);
     return stage_put(h, SP_FEED, &f, raw, raw_len);
 }
 
@@ -615,20 +632,21 @@ int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err)
     return evaluate(h, ev, rec, err);
 }
 
-int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
-                     bt_error *err)
+/* What the tracker may learn from a record the rules' pre-filter passes over. */
+static bool may_learn(const bt_hunt *h, bool pass, const char *raw, size_t len,
+                      bt_event_kind kind)
+{
+    return h->o.ordered && (pass || kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE ||
+                            bt_build_tracker_may_want(raw, len));
+}
+
+/* bt_hunt_unparsed past the pre-filter (pass: its verdict; learn: may_learn's). */
+static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bool pass,
+                         bool learn, bt_error *err)
 {
     bt_json *rec;
     bt_event ev;
-    bool learn, pass;
     int rc;
-    atomic_fetch_add(&h->seen, 1);
-    pass = bt_rules_prefilter(h->rs, raw, len);
-    /* what the tracker may learn from, for a record the rules pass over */
-    learn = h->o.ordered && (pass || kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE ||
-                             bt_build_tracker_may_want(raw, len));
-    if (!learn && !pass)
-        return 0;
     bt_arena_reset(h->scratch);
     if (bt_json_parse(h->scratch, raw, len, NULL, &rec, NULL))
         return 0;
@@ -645,6 +663,228 @@ int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind
         return 0;
     atomic_fetch_add(&h->parsed, 1);
     return evaluate(h, &ev, rec, err);
+}
+
+int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
+                     bt_error *err)
+{
+    bool pass, learn;
+    atomic_fetch_add(&h->seen, 1);
+    pass = bt_rules_prefilter(h->rs, raw, len);
+    learn = may_learn(h, pass, raw, len, kind);
+    return pass || learn ? unparsed_eval(h, raw, len, kind, pass, learn, err) : 0;
+}
+
+/* ---- a second thread for an ordered hunt (bt_hunt_feed) ----
+ * The caller's thread reads the store and runs the pre-filter; it copies what passes
+ * (or may teach the tracker) into batches of about FEED_BATCH bytes, each record behind
+ * a feed_rec, and queues them; the feeder thread evaluates them in order. */
+#define FEED_BATCH ((size_t)1 << 20)
+#define FEED_QUEUE 4 /* batches queued at most: the reader waits beyond */
+
+typedef struct feed_rec {
+    uint32_t len;
+    uint8_t kind, pass, learn, pad;
+} feed_rec;
+
+typedef struct feed_batch {
+    bt_buf data;
+    struct feed_batch *next;
+} feed_batch;
+
+typedef struct feeder {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    feed_batch *head, *tail, *spare, *cur;
+    size_t queued;
+    bool closing;
+    int rc; /* the feeder's first error (its message in err) */
+    bt_error err;
+} feeder;
+
+static void batch_free(feed_batch *b)
+{
+    while (b) {
+        feed_batch *n = b->next;
+        bt_buf_dispose(&b->data);
+        free(b);
+        b = n;
+    }
+}
+
+static void *feed_main(void *arg)
+{
+    bt_hunt *h = arg;
+    feeder *f = h->feed_thread;
+    for (;;) {
+        feed_batch *b;
+        size_t pos = 0;
+        int rc = 0;
+        pthread_mutex_lock(&f->mu);
+        while (!f->head && !f->closing)
+            pthread_cond_wait(&f->cv, &f->mu);
+        if (!(b = f->head)) {
+            pthread_mutex_unlock(&f->mu);
+            break;
+        }
+        f->head = b->next;
+        if (!f->head)
+            f->tail = NULL;
+        f->queued--;
+        rc = f->rc;
+        pthread_mutex_unlock(&f->mu);
+        while (!rc && pos + sizeof(feed_rec) <= b->data.len) {
+            feed_rec r;
+            memcpy(&r, b->data.data + pos, sizeof r);
+            pos += sizeof r;
+            rc = unparsed_eval(h, b->data.data + pos, r.len, (bt_event_kind)r.kind, r.pass,
+                               r.learn, &f->err);
+            pos += r.len;
+        }
+        pthread_mutex_lock(&f->mu);
+        if (rc && !f->rc)
+            f->rc = rc;
+        bt_buf_clear(&b->data);
+        b->next = f->spare;
+        f->spare = b;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+    }
+    return NULL;
+}
+
+int bt_hunt_feed_start(bt_hunt *h)
+{
+    feeder *f;
+    if (!h->o.ordered || h->feed_thread)
+        return BT_EINVAL;
+    if (!(f = calloc(1, sizeof *f)))
+        return BT_ENOMEM;
+    if (pthread_mutex_init(&f->mu, NULL)) {
+        free(f);
+        return BT_ENOMEM;
+    }
+    if (pthread_cond_init(&f->cv, NULL)) {
+        pthread_mutex_destroy(&f->mu);
+        free(f);
+        return BT_ENOMEM;
+    }
+    h->feed_thread = f;
+    if (pthread_create(&f->th, NULL, feed_main, h)) {
+        pthread_cond_destroy(&f->cv);
+        pthread_mutex_destroy(&f->mu);
+        free(f);
+        h->feed_thread = NULL;
+        return BT_ENOMEM;
+    }
+    return 0;
+}
+
+/* Queues the batch being filled (waiting while FEED_QUEUE are queued); the feeder's
+ * error, if it has one. */
+static int feed_queue(feeder *f)
+{
+    feed_batch *b = f->cur;
+    int rc;
+    pthread_mutex_lock(&f->mu);
+    while (f->queued >= FEED_QUEUE && !f->rc)
+        pthread_cond_wait(&f->cv, &f->mu);
+    if (b && b->data.len && !f->rc) {
+        f->cur = NULL;
+        b->next = NULL;
+        if (f->tail)
+            f->tail->next = b;
+        else
+            f->head = b;
+        f->tail = b;
+        f->queued++;
+        pthread_cond_broadcast(&f->cv);
+    }
+    rc = f->rc;
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+int bt_hunt_feed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err)
+{
+    feeder *f = h->feed_thread;
+    feed_rec r;
+    bool pass, learn;
+    int rc;
+    if (!f)
+        return bt_hunt_unparsed(h, raw, len, kind, err);
+    atomic_fetch_add(&h->seen, 1);
+    pass = bt_rules_prefilter(h->rs, raw, len);
+    learn = may_learn(h, pass, raw, len, kind);
+    if (!pass && !learn)
+        return 0;
+    if (!f->cur) {
+        pthread_mutex_lock(&f->mu);
+        if ((f->cur = f->spare) != NULL)
+            f->spare = f->cur->next;
+        pthread_mutex_unlock(&f->mu);
+        if (!f->cur && !(f->cur = calloc(1, sizeof *f->cur)))
+            return fail(err, BT_ENOMEM);
+    }
+    memset(&r, 0, sizeof r);
+    r.len = (uint32_t)len;
+    r.kind = (uint8_t)kind;
+    r.pass = pass;
+    r.learn = learn;
+    if (bt_buf_append(&f->cur->data, &r, sizeof r) || bt_buf_append(&f->cur->data, raw, len))
+        return fail(err, BT_ENOMEM);
+    if (f->cur->data.len >= FEED_BATCH && (rc = feed_queue(f))) {
+        if (err)
+            *err = f->err;
+        return rc;
+    }
+    return 0;
+}
+
+/* Stops the feeder: with drain, after what is queued (else at once); joins it. */
+static int feed_stop(bt_hunt *h, bool drain)
+{
+    feeder *f = h->feed_thread;
+    int rc = 0;
+    if (!f)
+        return 0;
+    if (drain)
+        rc = feed_queue(f);
+    pthread_mutex_lock(&f->mu);
+    if (!drain && !f->rc)
+        f->rc = BT_ESTOP;
+    f->closing = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->th, NULL);
+    if (!rc)
+        rc = f->rc;
+    return rc;
+}
+
+/* Releases what a stopped feeder holds. */
+static void feed_release(bt_hunt *h)
+{
+    feeder *f = h->feed_thread;
+    batch_free(f->head);
+    batch_free(f->spare);
+    batch_free(f->cur);
+    pthread_cond_destroy(&f->cv);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+    h->feed_thread = NULL;
+}
+
+int bt_hunt_feed_end(bt_hunt *h, bt_error *err)
+{
+    int rc;
+    if (!h->feed_thread)
+        return 0;
+    if ((rc = feed_stop(h, true)) && err)
+        *err = h->feed_thread->err;
+    feed_release(h);
+    return rc;
 }
 
 /* ---- parallel evaluation (bt_hunt_inspect in scan workers, bt_hunt_note after) ----
@@ -737,7 +977,7 @@ int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena
     nh.time_ms = ev->time_ms;
     nh.nrules = x.nrules;
     nh.raw_len = x.feeds ? (uint32_t)ev->raw_len : 0;
-    snprintf(nh.eid, sizeof nh.eid, "%s", ev->event_id ? ev->event_id : "");
+    put_eid(nh.eid, ev->event_id ? ev->event_id : "");
     memcpy(note->data + start, &nh, sizeof nh);
     return 1;
 }

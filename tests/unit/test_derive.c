@@ -565,6 +565,103 @@ static void test_hunt_streaming(void)
     bt_rules_free(rs);
 }
 
+/* bt_hunt_feed on a second thread: the same alerts as bt_hunt_unparsed on one, kept or
+ * handed over; a consumer that stops the hunt stops the feeding with BT_ESTOP. */
+static int stop_after_3(void *ctx, const char *json, size_t len)
+{
+    int *n = ctx;
+    (void)json;
+    (void)len;
+    return ++*n >= 3;
+}
+
+static void feed_all(bt_ruleset *rs, const bt_event *ev, int n, int threaded, bt_buf *out)
+{
+    bt_hunt *h;
+    bt_hunt_opts o;
+    bt_error err = BT_ERROR_INIT;
+    bt_buf one = BT_BUF_INIT;
+    size_t i;
+    int k;
+    memset(&o, 0, sizeof o);
+    o.ordered = 1;
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    if (!h)
+        return;
+    if (threaded)
+        CHECK_INT(bt_hunt_feed_start(h), 0);
+    for (k = 0; k < n; k++)
+        CHECK_INT(threaded ? bt_hunt_feed(h, ev[k].raw, ev[k].raw_len, BT_KIND_API, &err)
+                           : bt_hunt_unparsed(h, ev[k].raw, ev[k].raw_len, BT_KIND_API, &err),
+                  0);
+    CHECK_INT(bt_hunt_feed_end(h, &err), 0);
+    CHECK_INT(bt_hunt_finish(h, &err), 0);
+    for (i = 0; i < bt_hunt_count(h); i++) {
+        CHECK_INT(bt_hunt_alert_at(h, i, &one), 0);
+        bt_buf_append(out, one.data, one.len);
+        bt_buf_putc(out, '\n');
+    }
+    bt_buf_dispose(&one);
+    bt_hunt_free(h);
+}
+
+static void test_hunt_feed_thread(void)
+{
+    enum { N = 3000 }; /* more than a few batches of 1 MiB */
+    bt_ruleset *rs;
+    bt_hunt *h;
+    bt_hunt_opts o;
+    bt_error err = BT_ERROR_INIT;
+    static bt_event ev[N];
+    bt_buf one = BT_BUF_INIT, two = BT_BUF_INIT;
+    int i, handed = 0, rc = 0;
+    char *text = bt_arena_sprintf(A, "%s%s---\n%s", EVERY, BURST, QUIET);
+    if (load(&rs, text)) {
+        CHECK(!"rules load");
+        return;
+    }
+    for (i = 0; i < N; i++) {
+        char hms[16];
+        unsigned sec = (unsigned)i;
+        snprintf(hms, sizeof hms, "%02u:%02u:%02u", 10 + sec / 3600, sec / 60 % 60, sec % 60);
+        ev[i] = ev_of(call(hms, i % 2 ? "203.0.113.5" : "192.0.2.66", i + 1,
+                           i % 3 == 0 ? "AccessDenied" : NULL));
+    }
+    feed_all(rs, ev, N, 0, &one);
+    feed_all(rs, ev, N, 1, &two);
+    CHECK(one.len > (size_t)N * 500);
+    CHECK(one.len == two.len && memcmp(one.data, two.data, one.len) == 0);
+    /* a consumer that stops: the feeding learns it, the end reports it */
+    memset(&o, 0, sizeof o);
+    o.ordered = 1;
+    o.on_alert = stop_after_3;
+    o.alert_ctx = &handed;
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    CHECK_INT(bt_hunt_feed_start(h), 0);
+    CHECK_INT(bt_hunt_feed_start(h), BT_EINVAL);
+    for (i = 0; i < N && !rc; i++)
+        rc = bt_hunt_feed(h, ev[i].raw, ev[i].raw_len, BT_KIND_API, &err);
+    if (!rc)
+        rc = bt_hunt_feed_end(h, &err);
+    else
+        CHECK_INT(bt_hunt_feed_end(h, NULL), BT_ESTOP);
+    CHECK_INT(rc, BT_ESTOP);
+    CHECK(strstr(err.msg, "stopped") != NULL);
+    CHECK_INT(handed, 3);
+    bt_hunt_free(h);
+    /* freed while feeding: the thread is stopped and joined */
+    memset(&o, 0, sizeof o);
+    o.ordered = 1;
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    CHECK_INT(bt_hunt_feed_start(h), 0);
+    for (i = 0; i < N / 2; i++)
+        CHECK_INT(bt_hunt_feed(h, ev[i].raw, ev[i].raw_len, BT_KIND_API, &err), 0);
+    bt_hunt_free(h);
+    bt_buf_dispose(&one);
+    bt_buf_dispose(&two);
+    bt_rules_free(rs);
+}
+
 static void test_push_down(void)
 {
     bt_ruleset *rs;
@@ -611,4 +708,5 @@ static void setup(void)
 BT_TEST_MAIN(setup, test_build_of_event, test_project_guess_without_lifecycle, test_state_after_end,
              test_source_ip_known, test_source_ip_many, test_cap_and_summary, test_hunt_alerts,
              test_hunt_unordered_correlation, test_hunt_spill_runs,
-             test_hunt_unparsed_learns, test_hunt_streaming, test_push_down, test_builtin_pack)
+             test_hunt_unparsed_learns, test_hunt_streaming,
+             test_hunt_feed_thread, test_push_down, test_builtin_pack)
