@@ -363,10 +363,10 @@ int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err);
 int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
                      bt_error *err);
 /* An ordered hunt on two threads: after bt_hunt_feed_start, bt_hunt_feed (on the calling
- * thread, as bt_hunt_unparsed would be called) runs the pre-filter and copies what passes
- * into batches that a thread of the hunt's evaluates in order (o.on_alert is then called
- * on that thread); bt_hunt_feed_end waits for it and ends it, before bt_hunt_finish.
- * The copies wait in at most 5 batches of about 1 MiB. bt_hunt_feed returns the feeder's
+ * thread, as bt_hunt_unparsed would be called) copies each record into batches that a
+ * thread of the hunt's pre-filters and evaluates in order (o.on_alert is then called on
+ * that thread); bt_hunt_feed_end waits for it and ends it, before bt_hunt_finish. The
+ * copies wait in at most 5 batches of about 1 MiB. bt_hunt_feed returns the feeder's
  * first error as soon as it is known (then stop feeding and call bt_hunt_feed_end).
  * Without bt_hunt_feed_start, bt_hunt_feed is bt_hunt_unparsed. 0, BT_EINVAL (not
  * ordered, or started already), BT_ENOMEM, and bt_hunt_unparsed's errors. */

@@ -676,15 +676,16 @@ int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind
 }
 
 /* ---- a second thread for an ordered hunt (bt_hunt_feed) ----
- * The caller's thread reads the store and runs the pre-filter; it copies what passes
- * (or may teach the tracker) into batches of about FEED_BATCH bytes, each record behind
- * a feed_rec, and queues them; the feeder thread evaluates them in order. */
+ * The caller's thread reads the store and copies each record into batches of about
+ * FEED_BATCH bytes, behind a feed_rec, and queues them; the feeder thread pre-filters
+ * and evaluates them in order. (With the pre-filter on the reading thread, that thread
+ * was the slower one: 4.4 s against 3.6 s at 1M events.) */
 #define FEED_BATCH ((size_t)1 << 20)
 #define FEED_QUEUE 4 /* batches queued at most: the reader waits beyond */
 
 typedef struct feed_rec {
     uint32_t len;
-    uint8_t kind, pass, learn, pad;
+    uint32_t kind;
 } feed_rec;
 
 typedef struct feed_batch {
@@ -738,8 +739,11 @@ static void *feed_main(void *arg)
             feed_rec r;
             memcpy(&r, b->data.data + pos, sizeof r);
             pos += sizeof r;
-            rc = unparsed_eval(h, b->data.data + pos, r.len, (bt_event_kind)r.kind, r.pass,
-                               r.learn, &f->err);
+            const char *raw = b->data.data + pos;
+            bool pass = bt_rules_prefilter(h->rs, raw, r.len);
+            bool learn = may_learn(h, pass, raw, r.len, (bt_event_kind)r.kind);
+            if (pass || learn)
+                rc = unparsed_eval(h, raw, r.len, (bt_event_kind)r.kind, pass, learn, &f->err);
             pos += r.len;
         }
         pthread_mutex_lock(&f->mu);
@@ -810,15 +814,10 @@ int bt_hunt_feed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt
 {
     feeder *f = h->feed_thread;
     feed_rec r;
-    bool pass, learn;
     int rc;
     if (!f)
         return bt_hunt_unparsed(h, raw, len, kind, err);
     atomic_fetch_add(&h->seen, 1);
-    pass = bt_rules_prefilter(h->rs, raw, len);
-    learn = may_learn(h, pass, raw, len, kind);
-    if (!pass && !learn)
-        return 0;
     if (!f->cur) {
         pthread_mutex_lock(&f->mu);
         if ((f->cur = f->spare) != NULL)
@@ -827,11 +826,8 @@ int bt_hunt_feed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt
         if (!f->cur && !(f->cur = calloc(1, sizeof *f->cur)))
             return fail(err, BT_ENOMEM);
     }
-    memset(&r, 0, sizeof r);
     r.len = (uint32_t)len;
-    r.kind = (uint8_t)kind;
-    r.pass = pass;
-    r.learn = learn;
+    r.kind = (uint32_t)kind;
     if (bt_buf_append(&f->cur->data, &r, sizeof r) || bt_buf_append(&f->cur->data, raw, len))
         return fail(err, BT_ENOMEM);
     if (f->cur->data.len >= FEED_BATCH && (rc = feed_queue(f))) {
