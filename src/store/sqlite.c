@@ -519,6 +519,7 @@ static int open_store(const char *path, unsigned flags, bt_store_progress_fn fn,
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     }
     s->readonly = (flags & BT_STORE_READONLY) != 0;
+    s->cache_n = BLOCK_CACHE;
     if (s->readonly) {
         if (access(path, R_OK) != 0) {
             rc = bt_error_set(err, BT_ENOTFOUND, "store '%s': %s (run 'buildtrail ingest' first)",
@@ -627,7 +628,7 @@ void bt_store_close(bt_store *s)
     bt_buf_dispose(&s->bloom);
     bt_buf_dispose(&s->zin);
     free(s->pkeys);
-    for (i = 0; i < BLOCK_CACHE; i++)
+    for (i = 0; i < BLOCK_CACHE_SCAN; i++)
         bt_buf_dispose(&s->cache[i].data);
     ZSTD_freeCCtx(s->zc);
     ZSTD_freeDCtx(s->zd);

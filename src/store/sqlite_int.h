@@ -19,7 +19,13 @@
 #include "buildtrail/builds.h"
 #include "buildtrail/store.h"
 
-#define BLOCK_CACHE 16 /* 8 MiB of decompressed blocks: serve's pages revisit them */
+/* Decompressed blocks kept: 16 (8 MiB) for pages (serve's revisit them), 64 during a
+ * search without a limit. Rows in time order draw on every block whose events overlap
+ * the time being read, which a store ingested in delivery order (late events included)
+ * spreads over some 40 blocks at a time: with 16 slots a hunt over a 1M-event store
+ * decompressed each of its 3,008 blocks 6.4 times (19,101), with 64 2.9 times. */
+#define BLOCK_CACHE 16
+#define BLOCK_CACHE_SCAN 64
 
 /* The helpers below keep their short names inside the backend's files; the symbols
  * the linker sees carry the bt_sq_ prefix. */
@@ -89,7 +95,8 @@ struct bt_store {
     ZSTD_DCtx *zd;
     bt_buf zin; /* compressed bytes read from a block (load_block) */
     sqlite3_blob *blob; /* the last block read, until load_blocks_done */
-    block_ent cache[BLOCK_CACHE];
+    block_ent cache[BLOCK_CACHE_SCAN];
+    int cache_n; /* slots in use: BLOCK_CACHE, or BLOCK_CACHE_SCAN during a full search */
     unsigned tick;
     bt_arena *arena;
 };

@@ -64,7 +64,7 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
     int i, rc = 0, codec;
     int64_t raw_len;
 
-    for (i = 0; i < BLOCK_CACHE; i++)
+    for (i = 0; i < s->cache_n; i++)
         if (s->cache[i].data.data && s->cache[i].id == id) {
             if (s->cache[i].data.len < need && !s->cache[i].full) {
                 e = &s->cache[i]; /* a prefix too short: read again, this slot */
@@ -80,7 +80,7 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
         return 0;
     }
     if (!e) /* the least recently used slot (an unused one has age 0) */
-        for (i = 0; i < BLOCK_CACHE; i++)
+        for (i = 0; i < s->cache_n; i++)
             if (!e || s->cache[i].age < e->age)
                 e = &s->cache[i];
     if ((rc = prep(s, &s->st_get_block, "SELECT codec, raw_len FROM blocks WHERE id=?", err)))
@@ -608,6 +608,8 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
                                              : " ORDER BY e.t DESC, e.id DESC");
     if ((rc = prepare_query(s, &q, &st, err)))
         goto done;
+    if (!bq->limit)
+        s->cache_n = BLOCK_CACHE_SCAN; /* every row: keep more blocks (sqlite_int.h) */
     rows = malloc(CHUNK_MAX * sizeof *rows);
     order = malloc(CHUNK_MAX * sizeof *order);
     if (!rows || !order) {
@@ -705,6 +707,14 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         rc = db_err_code(s, err, "query", step);
 done:
     load_blocks_done(s);
+    if (s->cache_n > BLOCK_CACHE) { /* the extra slots' memory goes with the scan */
+        for (i = BLOCK_CACHE; i < (size_t)s->cache_n; i++) {
+            bt_buf_dispose(&s->cache[i].data);
+            s->cache[i].id = -1;
+            s->cache[i].age = 0;
+        }
+        s->cache_n = BLOCK_CACHE;
+    }
     sqlite3_finalize(st);
     bt_buf_dispose(&q.sql);
     bt_buf_dispose(&copy);
