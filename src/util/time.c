@@ -225,6 +225,31 @@ int bt_time_format_utc(bt_buf *out, int64_t ms)
     unsigned m, d;
 
     bt_time_civil_from_days(days, &y, &m, &d);
+    if (y >= 0 && y <= 9999) { /* the usual case, without printf (a hunt formats one an alert) */
+        char t[24];
+        unsigned v[6] = {(unsigned)y, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+                         (unsigned)(rem % 60)};
+        size_t n = 0;
+        int k;
+        for (k = 0; k < 6; k++) {
+            if (k == 0) {
+                t[n++] = (char)('0' + v[0] / 1000);
+                t[n++] = (char)('0' + v[0] / 100 % 10);
+            }
+            t[n++] = (char)('0' + v[k] / 10 % 10);
+            t[n++] = (char)('0' + v[k] % 10);
+            if (k < 5)
+                t[n++] = "--T::"[k];
+        }
+        if (frac) {
+            t[n++] = '.';
+            t[n++] = (char)('0' + frac / 100);
+            t[n++] = (char)('0' + frac / 10 % 10);
+            t[n++] = (char)('0' + frac % 10);
+        }
+        t[n++] = 'Z';
+        return bt_buf_append(out, t, n);
+    }
     if (frac)
         return bt_buf_printf(out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, (int)(rem / 3600),
                              (int)(rem / 60 % 60), (int)(rem % 60), frac);

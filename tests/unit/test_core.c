@@ -53,6 +53,25 @@ static void test_time(void)
     CHECK_INT(bt_time_parse_user("1e400", now, &ms, &err), BT_EINVAL);
     bt_time_format_utc(&b, 1790856005250LL);
     CHECK_STR(b.data, "2026-10-01T12:00:05.250Z");
+    {
+        /* the digits written by hand where the year has four, printf beyond */
+        static const struct {
+            int64_t ms;
+            const char *s;
+        } t[] = {{0, "1970-01-01T00:00:00Z"},
+                 {-1, "1969-12-31T23:59:59.999Z"},
+                 {1790856005007LL, "2026-10-01T12:00:05.007Z"},
+                 {951782400000LL, "2000-02-29T00:00:00Z"},
+                 {-61157376000000LL, "0032-01-01T00:00:00Z"},
+                 {253402300799000LL, "9999-12-31T23:59:59Z"},
+                 {253402300800000LL, "10000-01-01T00:00:00Z"}};
+        size_t i;
+        for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+            bt_buf_clear(&b);
+            CHECK_INT(bt_time_format_utc(&b, t[i].ms), 0);
+            CHECK_STR(b.data, t[i].s);
+        }
+    }
     bt_buf_dispose(&b);
 }
 
