@@ -233,14 +233,8 @@ static int stage_flush(bt_hunt *h, int kind)
     int rc;
     if (!g->n)
         return 0;
-    if (h->nruns == h->capruns) {
-        size_t cap = h->capruns ? h->capruns * 2 : 16;
-        spill_run *n = realloc(h->runs, cap * sizeof *n);
-        if (!n)
-            return BT_ENOMEM;
-        h->runs = n;
-        h->capruns = cap;
-    }
+    if (bt_array_grow((void **)&h->runs, &h->capruns, h->nruns + 1, sizeof *h->runs, 16))
+        return BT_ENOMEM;
     qsort(g->e, g->n, sizeof *g->e, cmp_entry);
     r = &h->runs[h->nruns];
     memset(r, 0, sizeof *r);
@@ -286,14 +280,8 @@ static int stage_put(bt_hunt *h, int kind, hentry *x, const void *p, size_t len)
     int rc;
     if (g->in_memory)
         return BT_EINVAL; /* finished */
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 256;
-        hentry *n = realloc(g->e, cap * sizeof *n);
-        if (!n)
-            return BT_ENOMEM;
-        g->e = n;
-        g->cap = cap;
-    }
+    if (bt_array_grow((void **)&g->e, &g->cap, g->n + 1, sizeof *g->e, 256))
+        return BT_ENOMEM;
     x->off = g->buf.len;
     x->len = (uint32_t)len;
     if (bt_buf_append(&g->buf, p, len))
