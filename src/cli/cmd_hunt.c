@@ -10,7 +10,7 @@
 #include "buildtrail/timeutil.h"
 #include "cli.h"
 
-enum { O_RULES = 1, O_FROM };
+enum { O_RULES = 1, O_FROM, O_MAX_RECORD };
 
 static const cli_opt hunt_opts[] = {
     {"rules", 0, OPT_VALUE, "PATH", O_RULES,
@@ -20,6 +20,8 @@ static const cli_opt hunt_opts[] = {
     {"from", 0, OPT_VALUE, "PATH", O_FROM,
      "Evaluate PATH (file, directory, - for stdin, or a trail's S3 archive "
      "s3://bucket[/prefix]; repeatable) directly instead of the store."},
+    {"max-record-size", 0, OPT_VALUE, "BYTES", O_MAX_RECORD,
+     "With --from: refuse records larger than this (default 1048576), counted (exit status 3)."},
 };
 static const cli_group hunt_group = CLI_GROUP("Hunt options", hunt_opts);
 static const cli_group *const hunt_groups[] = {
@@ -44,7 +46,8 @@ const cli_cmd cmd_hunt_def = {
     "may use buildtrail's derived fields (buildtrail.build_id, .build_state, ...): with "
     "--from, when a rule needs build lifecycles, the files are read twice (first the "
     "builds' starts, ends and addresses, then the rules); stdin is read once, learning "
-    "as it goes. Exit status 0 whether or not there are alerts.",
+    "as it goes. Exit status 0 whether or not there are alerts; 3 when some file or "
+    "record could not be read (the rest is evaluated).",
     hunt_groups,
     "  buildtrail hunt --rules builtin\n"
     "  buildtrail hunt --rules builtin --rules ./sigma/cloudtrail --start-time 7d -o table\n"
@@ -56,6 +59,7 @@ typedef struct hunt {
     cli_s3 s3;
     const char **rules, **from;
     int nrules, nfrom;
+    size_t max_record; /* --max-record-size (0: the default) */
     bt_ruleset *rs;
     bt_hunt *h;
     int learning; /* --from: 1 the lifecycle pass, 2 learning while evaluating (stdin) */
@@ -90,6 +94,8 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
         s->rules[s->nrules++] = v;
     else if (o->id == O_FROM)
         s->from[s->nfrom++] = v;
+    else if (o->id == O_MAX_RECORD)
+        return cli_parse_bytes(o->name, v, &s->max_record);
     else
         return -1;
     return 0;
@@ -158,6 +164,7 @@ static int scan_pass(hunt *s, bt_file_list *l, const bt_filter *f, bt_read_stats
     int i, rc;
     memset(&so, 0, sizeof so);
     so.threads = s->c.threads;
+    so.max_record = s->max_record;
     so.filter = f;
     so.on_batch = on_batch;
     so.inspect = s->learning == 2 ? NULL : on_inspect; /* 2: stdin, learning as it goes */
@@ -206,8 +213,12 @@ static int hunt_files(hunt *s, const bt_filter *f)
     if (rc)
         code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
                                : cli_fail(&s->err, EXIT_ERROR);
-    else if (st.errors)
+    else if (st.errors || st.oversized)
         code = EXIT_PARTIAL;
+    if (!rc && st.oversized) /* counted in the evaluating pass; the lifecycle pass met them too */
+        cli_warn("%llu records larger than %zu bytes refused (--max-record-size)",
+                 (unsigned long long)st.oversized,
+                 s->max_record ? s->max_record : BT_MAX_RECORD_DEFAULT);
     if (cli_debug)
         cli_err("debug: hunt read %llu files, %llu records (%llu in the lifecycle pass)",
                 (unsigned long long)st.files, (unsigned long long)st.records,

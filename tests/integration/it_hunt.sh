@@ -67,6 +67,8 @@ total=$(wc -l < "$T/store.ndjson")
 status "json" 0 "$BT" hunt --rules builtin --store "$T/s.db" -o json
 eq "json array" "$total" "$(jq length "$T/.out")"
 eq "json = ndjson" "$(jq -c . "$T/store.ndjson" | md5sum)" "$(jq -c '.[]' "$T/.out" | md5sum)"
+status "json, no alert" 0 "$BT" hunt --rules builtin --store "$T/s.db" -o json --event-name NoSuchCall
+eq "json, no alert: an empty array" "[]" "$(cat "$T/.out")"
 status "default is json" 0 "$BT" hunt --rules builtin --store "$T/s.db"
 eq "default json" "$total" "$(jq length "$T/.out")"
 status "table" 0 "$BT" hunt --rules builtin --store "$T/s.db" -o table
@@ -76,6 +78,25 @@ eq "text rows" "$total" "$(grep -c '^ALERTS' "$T/.out")"
 status "text --query" 0 "$BT" hunt --rules builtin --store "$T/s.db" -o text --query 'Alerts[].Level'
 status "yaml refused" 2 "$BT" hunt --rules builtin --store "$T/s.db" -o yaml
 status "--query with ndjson refused" 2 "$BT" hunt --rules builtin --store "$T/s.db" -o ndjson --query 'x'
+
+# --- a record over --max-record-size: refused, counted, said, exit 3; the rest evaluated ---
+python3 - "$T/big" <<'PY'
+import json, os, sys
+os.makedirs(sys.argv[1], exist_ok=True)
+def rec(i, pad):
+    return {"eventVersion": "1.08", "eventID": "00000000-0000-4000-8000-00000000000%d" % i,
+            "eventTime": "2026-10-01T00:00:0%dZ" % i, "eventSource": "codebuild.amazonaws.com",
+            "eventName": "StartBuild", "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/u"},
+            "requestParameters": {"projectName": "p", "buildspecOverride": "version: 0.2 " + "x" * pad}}
+with open(os.path.join(sys.argv[1], "t.json"), "w") as f:
+    json.dump({"Records": [rec(1, 10), rec(2, 1200000)]}, f)
+PY
+status "hunt --from, a record too large" 3 "$BT" hunt --rules builtin --from "$T/big" -o ndjson
+contains "too large: said" "1 records larger than 1048576 bytes refused (--max-record-size)" "$(cat "$T/.err")"
+eq "too large: the other one alerts" "00000000-0000-4000-8000-000000000001" "$(jq -r .event_id "$T/.out" | sort -u)"
+status "hunt --from --max-record-size" 0 "$BT" hunt --rules builtin --from "$T/big" -o ndjson --max-record-size 4194304
+eq "--max-record-size: both alert" "2" "$(jq -r .event_id "$T/.out" | sort -u | wc -l)"
 
 # --- bad rules: one line naming file, rule and problem; exit 2; nothing evaluated ---
 for f in "$BAD"/*.yml; do
