@@ -160,6 +160,7 @@ complete -c buildtrail -n '__fish_seen_subcommand_from serve' -l color -r -f -a 
 complete -c buildtrail -n '__fish_seen_subcommand_from serve' -l utc -d 'Print times in UTC'
 complete -c buildtrail -n '__fish_seen_subcommand_from hunt' -l rules -r -F -d 'Sigma rules to evaluate: a rule file, a directory of them (*.yml, *.ya'
 complete -c buildtrail -n '__fish_seen_subcommand_from hunt' -l from -r -F -d 'Evaluate PATH (file, directory, - for stdin, or a trail\'s S3 archive s'
+complete -c buildtrail -n '__fish_seen_subcommand_from hunt' -l max-record-size -r -f -d 'With --from: refuse records larger than this (default 1048576), counte'
 complete -c buildtrail -n '__fish_seen_subcommand_from hunt' -l start-time -r -f -d 'Only events at or after TIME: ISO 8601 with or without a zone (no zone'
 complete -c buildtrail -n '__fish_seen_subcommand_from hunt' -l end-time -r -f -d 'Only events at or before TIME (same forms)'
 complete -c buildtrail -n '__fish_seen_subcommand_from hunt' -l event-name -r -f -d 'eventName, e.g'

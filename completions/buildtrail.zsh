@@ -192,6 +192,7 @@ case $words[2] in
     _arguments \
       '*--rules[Sigma rules to evaluate\: a rule file, a directory of them (*.yml, *.ya]:PATH:_files' \
       '*--from[Evaluate PATH (file, directory, - for stdin, or a trail'\''s S3 archive s]:PATH:_files' \
+      '*--max-record-size[With --from\: refuse records larger than this (default 1048576), counte]:BYTES:' \
       '*--start-time[Only events at or after TIME\: ISO 8601 with or without a zone (no zone]:TIME:' \
       '*--end-time[Only events at or before TIME (same forms)]:TIME:' \
       '*--event-name[eventName, e.g]:NAME:' \
