@@ -362,6 +362,13 @@ int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err);
  * bt_hunt_event would never have seen it. 0, BT_ENOMEM, BT_EIO. */
 int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
                      bt_error *err);
+/* Which records a scan for a hunt need parse, judged from their bytes (a scan's
+ * raw_keep): BT_HUNT_PASS_EVAL, what the rules' pre-filter lets through;
+ * BT_HUNT_PASS_LEARN, a lifecycle pass, what the tracker may learn from
+ * (bt_build_tracker_may_want); BT_HUNT_PASS_BOTH, learning while evaluating, either.
+ * Thread-safe. */
+typedef enum { BT_HUNT_PASS_EVAL, BT_HUNT_PASS_LEARN, BT_HUNT_PASS_BOTH } bt_hunt_pass;
+bool bt_hunt_raw_wanted(const bt_ruleset *rs, bt_hunt_pass pass, const char *raw, size_t len);
 /* An ordered hunt on two threads: after bt_hunt_feed_start, bt_hunt_feed (on the calling
  * thread, as bt_hunt_unparsed would be called) copies each record into batches that a
  * thread of the hunt's pre-filters and evaluates in order (o.on_alert is then called on

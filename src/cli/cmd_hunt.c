@@ -137,16 +137,15 @@ static int on_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_aren
     return bt_hunt_inspect(s->h, ev, rec, a, n);
 }
 
-/* In the scan's workers, before a record is parsed: the lifecycle pass wants what the
- * tracker may learn from, the evaluating pass what the rules' pre-filter lets through
- * (and, learning as it goes, both). */
+/* In the scan's workers, before a record is parsed: what this pass needs parsed. */
 static bool raw_keep(void *ctx, const char *rec, size_t len)
 {
     hunt *s = ctx;
-    if (s->learning == 1)
-        return bt_build_tracker_may_want(rec, len);
-    return bt_rules_prefilter(s->rs, rec, len) ||
-           (s->learning == 2 && bt_build_tracker_may_want(rec, len));
+    return bt_hunt_raw_wanted(s->rs,
+                              s->learning == 1   ? BT_HUNT_PASS_LEARN
+                              : s->learning == 2 ? BT_HUNT_PASS_BOTH
+                                                 : BT_HUNT_PASS_EVAL,
+                              rec, len);
 }
 
 static void on_file_error(void *ctx, const char *path, const bt_error *err)

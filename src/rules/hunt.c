@@ -19,6 +19,7 @@
 #include "buildtrail/timeutil.h"
 #include "buildtrail/xsort.h"
 #include "rules_int.h"
+#include "util/tmpfile.h"
 
 /* An entry of the sorted indexes: an alert (its JSON in the spill file at [off, off +
  * len)) or a match that feeds correlations (unordered input; its record there). Entries
@@ -137,16 +138,10 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     h->newest_ms = INT64_MIN;
     h->streaming = h->o.ordered && h->o.on_alert;
     h->scratch = bt_arena_new(256 << 10, 0);
-    h->spill = tmpfile();
-    /* few, large writes; glibc sizes a buffer of its own by the block size (4 KiB), so
-     * the buffer is ours */
-    h->spill_buf = malloc(SPILL_WRITE_BUF);
-    if (h->spill && h->spill_buf && setvbuf(h->spill, h->spill_buf, _IOFBF, SPILL_WRITE_BUF))
-        h->spill_buf = (free(h->spill_buf), NULL);
+    h->spill = bt_temp_file(SPILL_WRITE_BUF, &h->spill_buf); /* few, large writes */
     if (!bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->alerts))
         bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->feed);
-    if (!h->tracker || !h->corr || !h->scratch || !h->spill || !h->spill_buf || !h->alerts ||
-        !h->feed) {
+    if (!h->tracker || !h->corr || !h->scratch || !h->spill || !h->alerts || !h->feed) {
         int rc = !h->spill && h->tracker && h->corr && h->scratch ? BT_EIO : BT_ENOMEM;
         bt_hunt_free(h);
         return rc;
@@ -401,10 +396,11 @@ static int stream_check(bt_hunt *h, int64_t time_ms)
 {
     stage *g = &h->st[SP_ALERT];
     size_t cap = h->o.stage_cap ? h->o.stage_cap : STAGE_CAP;
-    int64_t below = bt_rules_corr_pending_ms(h->corr);
+    int64_t below;
     int rc;
     if (!h->streaming || h->spilled_stream || g->buf.len < STREAM_BATCH)
         return 0;
+    below = bt_rules_corr_pending_ms(h->corr);
     if ((rc = stream_out(h, time_ms < below ? time_ms : below)))
         return rc;
     if (g->buf.len >= cap) {
@@ -620,6 +616,14 @@ int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err)
     return evaluate(h, ev, rec, err);
 }
 
+bool bt_hunt_raw_wanted(const bt_ruleset *rs, bt_hunt_pass pass, const char *raw, size_t len)
+{
+    if (pass == BT_HUNT_PASS_LEARN)
+        return bt_build_tracker_may_want(raw, len);
+    return bt_rules_prefilter(rs, raw, len) ||
+           (pass == BT_HUNT_PASS_BOTH && bt_build_tracker_may_want(raw, len));
+}
+
 /* What the tracker may learn from a record the rules' pre-filter passes over. */
 static bool may_learn(const bt_hunt *h, bool pass, const char *raw, size_t len,
                       bt_event_kind kind)
@@ -628,13 +632,18 @@ static bool may_learn(const bt_hunt *h, bool pass, const char *raw, size_t len,
                             bt_build_tracker_may_want(raw, len));
 }
 
-/* bt_hunt_unparsed past the pre-filter (pass: its verdict; learn: may_learn's). */
-static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bool pass,
-                         bool learn, bt_error *err)
+/* bt_hunt_unparsed, but for the count of records seen: the pre-filter, then one parse for
+ * the tracker and the rules. */
+static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
+                         bt_error *err)
 {
     bt_json *rec;
     bt_event ev;
+    bool pass = bt_rules_prefilter(h->rs, raw, len);
+    bool learn = may_learn(h, pass, raw, len, kind);
     int rc;
+    if (!pass && !learn)
+        return 0;
     bt_arena_reset(h->scratch);
     if (bt_json_parse(h->scratch, raw, len, NULL, &rec, NULL))
         return 0;
@@ -656,11 +665,8 @@ static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind 
 int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
                      bt_error *err)
 {
-    bool pass, learn;
     atomic_fetch_add(&h->seen, 1);
-    pass = bt_rules_prefilter(h->rs, raw, len);
-    learn = may_learn(h, pass, raw, len, kind);
-    return pass || learn ? unparsed_eval(h, raw, len, kind, pass, learn, err) : 0;
+    return unparsed_eval(h, raw, len, kind, err);
 }
 
 /* ---- a second thread for an ordered hunt (bt_hunt_feed) ----
@@ -727,11 +733,7 @@ static void *feed_main(void *arg)
             feed_rec r;
             memcpy(&r, b->data.data + pos, sizeof r);
             pos += sizeof r;
-            const char *raw = b->data.data + pos;
-            bool pass = bt_rules_prefilter(h->rs, raw, r.len);
-            bool learn = may_learn(h, pass, raw, r.len, (bt_event_kind)r.kind);
-            if (pass || learn)
-                rc = unparsed_eval(h, raw, r.len, (bt_event_kind)r.kind, pass, learn, &f->err);
+            rc = unparsed_eval(h, b->data.data + pos, r.len, (bt_event_kind)r.kind, &f->err);
             pos += r.len;
         }
         pthread_mutex_lock(&f->mu);

@@ -13,6 +13,7 @@
 
 #include "buildtrail/buf.h"
 #include "buildtrail/xsort.h"
+#include "util/tmpfile.h"
 
 #define RUN_BUF ((size_t)32 << 10)    /* per run being merged */
 #define WINDOW ((size_t)64 << 10)     /* bt_xsort_at's */
@@ -77,24 +78,6 @@ void bt_xsort_free(bt_xsort *x)
     free(x);
 }
 
-/* A new unlinked temporary file with a write buffer of WRITE_BUF bytes in *buf (the
- * caller frees it after fclose), or NULL. glibc sizes a buffer it allocates itself by the
- * file's block size whatever setvbuf is told, so the buffer is ours. */
-static FILE *temp_file(char **buf)
-{
-    FILE *f;
-    if (!(*buf = malloc(WRITE_BUF)))
-        return NULL;
-    if (!(f = tmpfile()) || setvbuf(f, *buf, _IOFBF, WRITE_BUF) != 0) {
-        if (f)
-            fclose(f);
-        free(*buf);
-        *buf = NULL;
-        return NULL;
-    }
-    return f;
-}
-
 /* Reads n bytes at off of fd into p, all of them. */
 static int read_at(int fd, void *p, size_t n, uint64_t off)
 {
@@ -128,7 +111,7 @@ static int write_run(bt_xsort *x)
     uint64_t first = x->nruns ? x->runs[x->nruns - 1].first + x->runs[x->nruns - 1].n : 0;
     if (!x->nmem)
         return 0;
-    if (!x->f && !(x->f = temp_file(&x->fbuf)))
+    if (!x->f && !(x->f = bt_temp_file(WRITE_BUF, &x->fbuf)))
         return BT_EIO;
     qsort(x->mem, x->nmem, x->esz, x->cmp);
     if (fwrite(x->mem, x->esz, x->nmem, x->f) != x->nmem)
@@ -264,7 +247,7 @@ static int merge_runs(merger *m, const xrun *rs, size_t k, FILE *out, bt_xsort_s
 static int merge_pass(bt_xsort *x, merger *m, bt_xsort_same same, char *prev)
 {
     char *obuf;
-    FILE *out = temp_file(&obuf);
+    FILE *out = bt_temp_file(WRITE_BUF, &obuf);
     xrun *old = x->runs;
     size_t nold = x->nruns, i;
     uint64_t at = 0;

@@ -662,6 +662,29 @@ static void test_hunt_feed_thread(void)
     bt_rules_free(rs);
 }
 
+/* bt_hunt_raw_wanted: per pass, which records a scan must parse. */
+static void test_raw_wanted(void)
+{
+    bt_ruleset *rs;
+    const char *denied = "{\"errorCode\":\"AccessDenied\",\"eventSource\":\"s3.amazonaws.com\"}";
+    const char *session = "{\"principalId\":\"AROA:AWSCodeBuild-" UUID "\"}";
+    const char *other = "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\"}";
+    if (load(&rs, BURST)) {
+        CHECK(!"rules load");
+        return;
+    }
+    CHECK(bt_hunt_raw_wanted(rs, BT_HUNT_PASS_EVAL, denied, strlen(denied)));
+    CHECK(!bt_hunt_raw_wanted(rs, BT_HUNT_PASS_LEARN, denied, strlen(denied)));
+    CHECK(bt_hunt_raw_wanted(rs, BT_HUNT_PASS_BOTH, denied, strlen(denied)));
+    CHECK(!bt_hunt_raw_wanted(rs, BT_HUNT_PASS_EVAL, session, strlen(session)));
+    CHECK(bt_hunt_raw_wanted(rs, BT_HUNT_PASS_LEARN, session, strlen(session)));
+    CHECK(bt_hunt_raw_wanted(rs, BT_HUNT_PASS_BOTH, session, strlen(session)));
+    CHECK(!bt_hunt_raw_wanted(rs, BT_HUNT_PASS_EVAL, other, strlen(other)));
+    CHECK(!bt_hunt_raw_wanted(rs, BT_HUNT_PASS_LEARN, other, strlen(other)));
+    CHECK(!bt_hunt_raw_wanted(rs, BT_HUNT_PASS_BOTH, other, strlen(other)));
+    bt_rules_free(rs);
+}
+
 static void test_push_down(void)
 {
     bt_ruleset *rs;
@@ -709,4 +732,4 @@ BT_TEST_MAIN(setup, test_build_of_event, test_project_guess_without_lifecycle, t
              test_source_ip_known, test_source_ip_many, test_cap_and_summary, test_hunt_alerts,
              test_hunt_unordered_correlation, test_hunt_spill_runs,
              test_hunt_unparsed_learns, test_hunt_streaming,
-             test_hunt_feed_thread, test_push_down, test_builtin_pack)
+             test_hunt_feed_thread, test_raw_wanted, test_push_down, test_builtin_pack)
