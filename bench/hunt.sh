@@ -68,7 +68,8 @@ echo
 echo "== over the files (--from $A)"
 s=$(best "$BT" search --from "$A" --event-name StartBuild -o ndjson)
 h=$(best "$BT" hunt "${RULES[@]}" --from "$A" -o ndjson)
-n=$("$BT" hunt "${RULES[@]}" --from "$A" -o ndjson | wc -l)
+# exit 3: bt-gen writes one record over --max-record-size on purpose, said and passed over
+n=$({ "$BT" hunt "${RULES[@]}" --from "$A" -o ndjson 2>/dev/null || [ $? -eq 3 ]; } | wc -l)
 printf '  search --from --event-name StartBuild   %7.3f s   CPU %6.2f s   peak RSS %4d MB\n' \
   "$(secs "$s")" "$(cpus "$s")" "$(rssmb "$s")"
 printf '  hunt --from (%d alerts)              %7.3f s   CPU %6.2f s   peak RSS %4d MB\n' \

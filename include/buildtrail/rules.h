@@ -91,6 +91,9 @@ typedef struct bt_rule_plan {
     /* The raw record bytes of a match contain one of these (ASCII case-insensitively);
      * nneedles == 0 means no pre-filter is possible for this rule. */
     const char *const *needles;
+    /* per needle: true when it is a whole value the record's eventName must equal
+     * (ASCII case-insensitively), so a pre-filter may read eventName alone for it */
+    const bool *needle_is_name;
     size_t nneedles;
     /* Every field the rule reads (dotted; derived fields start with "buildtrail.").
      * keywords is true when the rule also searches all values of the record. */
@@ -316,8 +319,9 @@ typedef struct bt_hunt_alert {
 typedef struct bt_hunt_opts {
     /* events arrive in time order (a store read oldest first): the tracker learns as
      * they come and correlations run at once. 0: events come in any order (a parallel
-     * scan): the caller learns every event first (bt_hunt_learn, a first pass) and
-     * correlation input is replayed in time order at the end. */
+     * scan): the tracker learns every build first (a first pass through
+     * bt_build_tracker_learn, or in the same pass with defer) and correlation input is
+     * replayed in time order at the end. */
     int ordered;
     size_t max_builds;       /* tracker cap; 0 = default */
     bt_rules_corr_opts corr; /* zeros = defaults */
@@ -339,8 +343,12 @@ typedef struct bt_hunt_opts {
     int (*on_alert)(void *ctx, const char *json, size_t len);
     void *alert_ctx;
     /* the records given to bt_hunt_inspect passed bt_rules_prefilter already (a scan's
-     * raw_keep): not checked again */
+     * raw_keep): not checked again (except those defer leaves to the batch) */
     int prefiltered;
+    /* unordered hunts whose rules need build lifecycles (bt_rules_need_lifecycle), in
+     * one pass: bt_hunt_inspect leaves each record the tracker may learn from
+     * (bt_build_tracker_may_want) to the batch (returns 0), for bt_hunt_defer. */
+    int defer;
 } bt_hunt_opts;
 
 /* *out is freed with bt_hunt_free. rs must stay alive and compiled. 0, BT_ENOMEM, or
@@ -360,8 +368,7 @@ int bt_hunt_event(bt_hunt *h, const bt_event *ev, bt_error *err);
  * (its bytes spell CodeBuild or codebuild: a build's role session, a CodeBuild call, a
  * build state or phase change). A record that does not parse is passed over, as
  * bt_hunt_event would never have seen it. 0, BT_ENOMEM, BT_EIO. */
-int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
-                     bt_error *err);
+int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err);
 /* Which records a scan for a hunt need parse, judged from their bytes (a scan's
  * raw_keep): BT_HUNT_PASS_EVAL, what the rules' pre-filter lets through;
  * BT_HUNT_PASS_LEARN, a lifecycle pass, what the tracker may learn from
@@ -393,6 +400,15 @@ int bt_hunt_feed_end(bt_hunt *h, bt_error *err);
 int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena *scratch,
                     bt_buf *note);
 int bt_hunt_note(bt_hunt *h, const char *note, size_t len, bt_error *err);
+/* An unordered hunt in one pass (bt_hunt_opts.defer), on the thread of bt_hunt_note, for
+ * each event bt_hunt_inspect left to the batch: the tracker learns from ev and, when eval
+ * (ev is one the caller's filter selects) and ev passes the pre-filter, its record is
+ * held (in memory, past stage_cap in the temporary file) and evaluated at
+ * bt_hunt_finish, once the tracker has learnt every build. The records the tracker has
+ * no use for derive nothing from it, so bt_hunt_inspect evaluates them at once; the
+ * alerts are those of a first pass that learns and a second that evaluates. 0,
+ * BT_EINVAL (an ordered hunt), BT_ENOMEM, BT_EIO. */
+int bt_hunt_defer(bt_hunt *h, const bt_event *ev, bool eval, bt_error *err);
 /* End of input: replays correlation input (unordered), flushes windows, sorts. */
 int bt_hunt_finish(bt_hunt *h, bt_error *err);
 /* Alerts (after bt_hunt_finish: sorted, duplicates dropped). */

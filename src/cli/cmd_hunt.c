@@ -44,9 +44,10 @@ const cli_cmd cmd_hunt_def = {
     "event_ids instead of event_id and event. --output json prints the same objects as a "
     "JSON array; table and text print a summary per alert. Alerts come oldest first. Rules "
     "may use buildtrail's derived fields (buildtrail.build_id, .build_state, ...): with "
-    "--from, when a rule needs build lifecycles, the files are read twice (first the "
-    "builds' starts, ends and addresses, then the rules); stdin is read once, learning "
-    "as it goes. Exit status 0 whether or not there are alerts; 3 when some file or "
+    "--from, files and stdin are read once: when a rule needs build lifecycles, the records "
+    "that spell CodeBuild are held (in memory, then a temporary file) and evaluated once "
+    "every build's start, end and addresses are known. Exit status 0 whether or not there are "
+    "alerts; 3 when some file or "
     "record could not be read (the rest is evaluated).",
     hunt_groups,
     "  buildtrail hunt --rules builtin\n"
@@ -62,8 +63,11 @@ typedef struct hunt {
     size_t max_record; /* --max-record-size (0: the default) */
     bt_ruleset *rs;
     bt_hunt *h;
-    int learning; /* --from: 1 the lifecycle pass, 2 learning while evaluating (stdin) */
-    int stream;   /* over the store with -o json or ndjson: alerts printed as they come */
+    /* --from, rules that need build lifecycles: the scan reads everything (the tracker
+     * learns every build), and the hunt filters with f */
+    int defer;
+    const bt_filter *f;
+    int stream; /* over the store with -o json or ndjson: alerts printed as they come */
     uint64_t printed;
     bt_error err;
 } hunt;
@@ -119,21 +123,20 @@ static int on_batch(void *ctx, const bt_batch *b)
     size_t i;
     int rc = b->note_len ? bt_hunt_note(s->h, b->note, b->note_len, &s->err) : 0;
     for (i = 0; i < b->n && !rc; i++) {
-        if (s->learning)
-            rc = bt_build_tracker_learn(bt_hunt_tracker(s->h), &b->events[i]);
-        if (s->learning != 1 && !rc)
-            rc = bt_hunt_event(s->h, &b->events[i], &s->err);
+        const bt_event *ev = &b->events[i];
+        rc = s->defer ? bt_hunt_defer(s->h, ev, !s->f || bt_filter_match(s->f, ev), &s->err)
+                      : bt_hunt_event(s->h, ev, &s->err);
     }
     return rc;
 }
 
-/* In the scan's workers: the rules on the record the scan parsed; in the lifecycle pass,
- * only the events the tracker learns from reach on_batch. */
+/* In the scan's workers: the rules on the record the scan parsed; what the tracker may
+ * learn from reaches on_batch (bt_hunt_opts.defer). */
 static int on_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_arena *a, bt_buf *n)
 {
     hunt *s = ctx;
-    if (s->learning == 1)
-        return bt_build_tracker_wants(ev) ? 0 : 1;
+    if (s->f && !bt_filter_match(s->f, ev)) /* defer: filtered here, not in the scan */
+        return bt_build_tracker_may_want(ev->raw, ev->raw_len) ? 0 : 1;
     return bt_hunt_inspect(s->h, ev, rec, a, n);
 }
 
@@ -141,22 +144,17 @@ static int on_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_aren
 static bool raw_keep(void *ctx, const char *rec, size_t len)
 {
     hunt *s = ctx;
-    return bt_hunt_raw_wanted(s->rs,
-                              s->learning == 1   ? BT_HUNT_PASS_LEARN
-                              : s->learning == 2 ? BT_HUNT_PASS_BOTH
-                                                 : BT_HUNT_PASS_EVAL,
-                              rec, len);
+    return bt_hunt_raw_wanted(s->rs, s->defer ? BT_HUNT_PASS_BOTH : BT_HUNT_PASS_EVAL, rec, len);
 }
 
 static void on_file_error(void *ctx, const char *path, const bt_error *err)
 {
-    hunt *s = ctx;
+    (void)ctx;
     (void)path;
-    if (s->learning != 1) /* said once, in the pass that evaluates */
-        cli_err("%s", err->msg);
+    cli_err("%s", err->msg);
 }
 
-/* One pass over every --from source; f selects (NULL = everything). */
+/* The pass over every --from source; f selects. */
 static int scan_pass(hunt *s, bt_file_list *l, const bt_filter *f, bt_read_stats *st)
 {
     bt_scan_opts so;
@@ -164,9 +162,10 @@ static int scan_pass(hunt *s, bt_file_list *l, const bt_filter *f, bt_read_stats
     memset(&so, 0, sizeof so);
     so.threads = s->c.threads;
     so.max_record = s->max_record;
-    so.filter = f;
+    so.filter = s->defer ? NULL : f; /* defer: s->f */
+    s->f = s->defer ? f : NULL;
     so.on_batch = on_batch;
-    so.inspect = s->learning == 2 ? NULL : on_inspect; /* 2: stdin, learning as it goes */
+    so.inspect = on_inspect;
     so.raw_keep = raw_keep;
     so.on_file_error = on_file_error;
     so.ctx = s;
@@ -182,11 +181,10 @@ static int scan_pass(hunt *s, bt_file_list *l, const bt_filter *f, bt_read_stats
 static int hunt_files(hunt *s, const bt_filter *f)
 {
     bt_file_list l = {0};
-    bt_read_stats st, st1;
+    bt_read_stats st;
     int i, rc, code = EXIT_OK;
 
     memset(&st, 0, sizeof st);
-    memset(&st1, 0, sizeof st1);
     for (i = 0; i < s->nfrom; i++) {
         rc = cli_is_s3_url(s->from[i]) ? cli_s3_check_url(s->from[i], &s->err)
                                        : bt_file_list_add(&l, s->from[i], &s->err);
@@ -196,32 +194,19 @@ static int hunt_files(hunt *s, const bt_filter *f)
             goto done;
         }
     }
-    rc = 0;
-    if (bt_rules_need_lifecycle(s->rs)) {
-        /* stdin cannot be read twice: learn as events come (2), which knows less */
-        for (i = 0; i < s->nfrom && strcmp(s->from[i], "-") != 0; i++)
-            ;
-        s->learning = i < s->nfrom ? 2 : 1;
-        if (s->learning == 1)
-            rc = scan_pass(s, &l, NULL, &st1);
-        if (s->learning == 1)
-            s->learning = 0;
-    }
-    if (!rc)
-        rc = scan_pass(s, &l, f, &st);
+    rc = scan_pass(s, &l, f, &st);
     if (rc)
         code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
                                : cli_fail(&s->err, EXIT_ERROR);
     else if (st.errors || st.oversized)
         code = EXIT_PARTIAL;
-    if (!rc && st.oversized) /* counted in the evaluating pass; the lifecycle pass met them too */
+    if (!rc && st.oversized)
         cli_warn("%llu records larger than %zu bytes refused (--max-record-size)",
                  (unsigned long long)st.oversized,
                  s->max_record ? s->max_record : BT_MAX_RECORD_DEFAULT);
     if (cli_debug)
-        cli_err("debug: hunt read %llu files, %llu records (%llu in the lifecycle pass)",
-                (unsigned long long)st.files, (unsigned long long)st.records,
-                (unsigned long long)st1.records);
+        cli_err("debug: hunt read %llu files, %llu records", (unsigned long long)st.files,
+                (unsigned long long)st.records);
 done:
     bt_file_list_dispose(&l);
     return code;
@@ -422,6 +407,8 @@ static int cmd_hunt(int argc, char **argv)
     memset(&ho, 0, sizeof ho);
     ho.ordered = s.nfrom == 0;
     ho.prefiltered = s.nfrom > 0; /* the scan's raw_keep */
+    /* --from: what the build tracker learns from is held until every build is known */
+    ho.defer = s.defer = s.nfrom > 0 && bt_rules_need_lifecycle(s.rs);
     /* the store gives events in time order: alerts can go out as they become final */
     s.stream = ho.ordered && (!s.c.output || strcmp(s.c.output, "json") == 0 ||
                               strcmp(s.c.output, "ndjson") == 0);

@@ -64,8 +64,10 @@ static int same_entry(const void *prev, const void *cur)
     return *x->eid && p->rule_index == x->rule_index && strcmp(p->eid, x->eid) == 0;
 }
 
-/* The two kinds of spilled entry, each staged, sorted and spilled apart. */
-enum { SP_ALERT, SP_FEED, SP_KINDS };
+/* The kinds of spilled entry, each staged, sorted and spilled apart: alerts, matches that
+ * feed correlations (unordered input), and records held back until every build's
+ * lifecycle is known (bt_hunt_defer; rule_index holds the event's kind). */
+enum { SP_ALERT, SP_FEED, SP_DEFER, SP_KINDS };
 
 /* Bytes staged per kind before a sorted run of them goes to the spill file, and the
  * memory all runs' read windows share. Alerts are written to the file a run at a time,
@@ -100,8 +102,8 @@ struct bt_hunt {
     bt_rules_corr *corr; /* o.corr_state (borrowed) or the hunt's own */
     int64_t newest_ms;   /* the newest event time correlated */
     bt_arena *scratch;   /* per event */
-    FILE *spill;       /* runs of alerts' JSON and feed records (unlinked temporary) */
-    char *spill_buf;   /* its stdio buffer, SPILL_WRITE_BUF bytes */
+    FILE *spill;         /* runs of alerts' JSON and feed records (unlinked temporary) */
+    char *spill_buf;     /* its stdio buffer, SPILL_WRITE_BUF bytes */
     uint64_t spill_len;
     spill_run *runs; /* in file order */
     size_t nruns, capruns;
@@ -109,9 +111,10 @@ struct bt_hunt {
     bt_buf line;
     bt_xsort *alerts; /* hentry, sorted by bt_hunt_finish */
     bt_xsort *feed;   /* hentry (unordered input), sorted and released by replay */
+    bt_xsort *defer;  /* hentry (bt_hunt_defer), evaluated and released by run_deferred */
     uint64_t seq;
     atomic_uint_fast64_t seen, parsed; /* counted by scan workers too (bt_hunt_inspect) */
-    int dirty; /* written since the last flush */
+    int dirty;                         /* written since the last flush */
     /* o.on_alert: alerts handed over as they become final */
     bool streaming, spilled_stream; /* the latter: past stage_cap, the rest go at the end */
     size_t handed;
@@ -139,9 +142,11 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     h->streaming = h->o.ordered && h->o.on_alert;
     h->scratch = bt_arena_new(256 << 10, 0);
     h->spill = bt_temp_file(SPILL_WRITE_BUF, &h->spill_buf); /* few, large writes */
-    if (!bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->alerts))
-        bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->feed);
-    if (!h->tracker || !h->corr || !h->scratch || !h->spill || !h->alerts || !h->feed) {
+    if (!bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->alerts) &&
+        !bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->feed))
+        bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->defer);
+    if (!h->tracker || !h->corr || !h->scratch || !h->spill || !h->alerts || !h->feed ||
+        !h->defer) {
         int rc = !h->spill && h->tracker && h->corr && h->scratch ? BT_EIO : BT_ENOMEM;
         bt_hunt_free(h);
         return rc;
@@ -179,6 +184,7 @@ void bt_hunt_free(bt_hunt *h)
     }
     bt_xsort_free(h->alerts);
     bt_xsort_free(h->feed);
+    bt_xsort_free(h->defer);
     free(h);
 }
 
@@ -215,7 +221,7 @@ bool bt_rules_need_lifecycle(const bt_ruleset *rs)
 
 static bt_xsort *kind_sort(bt_hunt *h, int kind)
 {
-    return kind == SP_ALERT ? h->alerts : h->feed;
+    return kind == SP_ALERT ? h->alerts : kind == SP_FEED ? h->feed : h->defer;
 }
 
 /* Writes the staged entries of kind, sorted, to the spill file as one run and indexes
@@ -422,7 +428,8 @@ static int stream_finish(bt_hunt *h)
         return rc;
     for (i = 0, n = bt_xsort_count(h->alerts); i < n && !rc; i++) {
         hentry x;
-        if (!(rc = bt_xsort_at(h->alerts, i, &x)) && !(rc = unspill(h, SP_ALERT, x.off, x.len, &one)))
+        if (!(rc = bt_xsort_at(h->alerts, i, &x)) &&
+            !(rc = unspill(h, SP_ALERT, x.off, x.len, &one)))
             rc = hand_over(h, &x, one.data);
     }
     bt_buf_dispose(&one);
@@ -559,8 +566,7 @@ static int on_match(void *ud, const bt_rule *r)
                 h->newest_ms = ev->time_ms;
             rc = bt_rules_correlate(h->corr, r, h->rec, h->d, ev->time_ms,
                                     ev->event_id ? ev->event_id : "", on_corr_alert, h);
-        }
-        else
+        } else
             rc = feed_keep(h, r, ev->time_ms, ev->event_id ? ev->event_id : "", ev->raw,
                            ev->raw_len);
     }
@@ -620,13 +626,12 @@ bool bt_hunt_raw_wanted(const bt_ruleset *rs, bt_hunt_pass pass, const char *raw
 {
     if (pass == BT_HUNT_PASS_LEARN)
         return bt_build_tracker_may_want(raw, len);
-    return bt_rules_prefilter(rs, raw, len) ||
-           (pass == BT_HUNT_PASS_BOTH && bt_build_tracker_may_want(raw, len));
+    return pass == BT_HUNT_PASS_BOTH ? rules_prefilter_or_build(rs, raw, len)
+                                     : bt_rules_prefilter(rs, raw, len);
 }
 
 /* What the tracker may learn from a record the rules' pre-filter passes over. */
-static bool may_learn(const bt_hunt *h, bool pass, const char *raw, size_t len,
-                      bt_event_kind kind)
+static bool may_learn(const bt_hunt *h, bool pass, const char *raw, size_t len, bt_event_kind kind)
 {
     return h->o.ordered && (pass || kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE ||
                             bt_build_tracker_may_want(raw, len));
@@ -634,8 +639,7 @@ static bool may_learn(const bt_hunt *h, bool pass, const char *raw, size_t len,
 
 /* bt_hunt_unparsed, but for the count of records seen: the pre-filter, then one parse for
  * the tracker and the rules. */
-static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
-                         bt_error *err)
+static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err)
 {
     bt_json *rec;
     bt_event ev;
@@ -662,8 +666,7 @@ static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind 
     return evaluate(h, &ev, rec, err);
 }
 
-int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
-                     bt_error *err)
+int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err)
 {
     atomic_fetch_add(&h->seen, 1);
     return unparsed_eval(h, raw, len, kind, err);
@@ -926,8 +929,9 @@ fail:
     return 1;
 }
 
-int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena *scratch,
-                    bt_buf *note)
+/* bt_hunt_inspect on a record past the pre-filter (prefiltered) or not yet. */
+static int inspect_eval(bt_hunt *h, const bt_event *ev, const bt_json *rec, bool prefiltered,
+                        bt_arena *scratch, bt_buf *note)
 {
     char projbuf[256], idbuf[512];
     bt_rule_derived d;
@@ -936,8 +940,7 @@ int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena
     size_t start = note->len;
     int rc;
 
-    atomic_fetch_add(&h->seen, 1);
-    if (!h->o.prefiltered && !bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
+    if (!prefiltered && !bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
         return 1;
     /* derived first: it may reset scratch (what it keeps is in projbuf and idbuf) */
     rules_derive(h->tracker, ev, &d, scratch, projbuf, sizeof projbuf, idbuf, sizeof idbuf);
@@ -966,6 +969,15 @@ int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena
     put_eid(nh.eid, ev->event_id ? ev->event_id : "");
     memcpy(note->data + start, &nh, sizeof nh);
     return 1;
+}
+
+int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena *scratch,
+                    bt_buf *note)
+{
+    if (h->o.defer && bt_build_tracker_may_want(ev->raw, ev->raw_len))
+        return 0; /* to the batch: bt_hunt_defer */
+    atomic_fetch_add(&h->seen, 1);
+    return inspect_eval(h, ev, rec, h->o.prefiltered != 0, scratch, note);
 }
 
 int bt_hunt_note(bt_hunt *h, const char *note, size_t len, bt_error *err)
@@ -1004,6 +1016,255 @@ int bt_hunt_note(bt_hunt *h, const char *note, size_t len, bt_error *err)
     return 0;
 }
 
+/* ---- the records bt_hunt_defer holds, evaluated at bt_hunt_finish ----
+ * Past DEFER_PAR_MIN records, on several threads: the calling thread reads them back in
+ * time order into batches of about DEFER_BATCH bytes (a feed_rec before each record) in
+ * a ring of DEFER_RING slots; DEFER_THREADS workers each take the oldest waiting batch
+ * and evaluate its records as bt_hunt_inspect does, into the slot's note; the calling
+ * thread takes the notes in, in ring order (bt_hunt_note), so the alerts are the ones
+ * a single thread would give, in the same order. The tracker is only read by then. */
+#define DEFER_BATCH ((size_t)1 << 20)
+#define DEFER_RING 8
+#define DEFER_THREADS 2
+#define DEFER_PAR_MIN 2048
+
+enum { SLOT_FREE, SLOT_TODO, SLOT_BUSY, SLOT_DONE };
+
+typedef struct dslot {
+    bt_buf data, note;
+    int state;
+    int rc; /* the worker's: 0 or BT_ENOMEM */
+} dslot;
+
+typedef struct dpool {
+    bt_hunt *h;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    dslot slot[DEFER_RING];
+    size_t take; /* the slot the workers take next, counted from the start */
+    bool closing;
+} dpool;
+
+int bt_hunt_defer(bt_hunt *h, const bt_event *ev, bool eval, bt_error *err)
+{
+    hentry x;
+    int rc;
+    if (h->o.ordered)
+        return bt_error_set(err, BT_EINVAL, "bt_hunt_defer: the hunt is ordered");
+    if ((rc = bt_build_tracker_learn(h->tracker, ev)))
+        return fail(err, rc);
+    if (!eval)
+        return 0;
+    atomic_fetch_add(&h->seen, 1);
+    if (!bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
+        return 0;
+    memset(&x, 0, sizeof x);
+    x.time_ms = ev->time_ms;
+    x.seq = h->seq++;
+    x.rule_index = (uint32_t)ev->kind;
+    put_eid(x.eid, ev->event_id ? ev->event_id : "");
+    return (rc = stage_put(h, SP_DEFER, &x, ev->raw, ev->raw_len)) ? fail(err, rc) : 0;
+}
+
+/* The event of a held record (parsed into a), or non-zero when it is not one. */
+static int deferred_event(bt_arena *a, const char *raw, size_t len, uint32_t kind, bt_json **rec,
+                          bt_event *ev)
+{
+    if (bt_json_parse(a, raw, len, NULL, rec, NULL) ||
+        (kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE
+             ? bt_event_from_build_status(a, *rec, ev, NULL)
+             : bt_event_from_record(a, *rec, ev, NULL)))
+        return 1; /* it parsed once to become an event */
+    ev->raw = raw;
+    ev->raw_len = len;
+    return 0;
+}
+
+/* A worker's batch: each record evaluated into the slot's note. */
+static int defer_batch(bt_hunt *h, dslot *sl, bt_arena *evs, bt_arena *scratch)
+{
+    size_t pos = 0;
+    while (pos + sizeof(feed_rec) <= sl->data.len) {
+        feed_rec r;
+        const char *raw;
+        bt_json *rec;
+        bt_event ev;
+        memcpy(&r, sl->data.data + pos, sizeof r);
+        raw = sl->data.data + pos + sizeof r;
+        pos += sizeof r + r.len;
+        bt_arena_reset(evs);
+        if (deferred_event(evs, raw, r.len, r.kind, &rec, &ev))
+            continue;
+        if (inspect_eval(h, &ev, rec, true, scratch, &sl->note) != 1)
+            return BT_ENOMEM;
+    }
+    return 0;
+}
+
+static void *defer_main(void *arg)
+{
+    dpool *p = arg;
+    bt_arena *evs = bt_arena_new(256 << 10, 0), *scratch = bt_arena_new(256 << 10, 0);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        dslot *sl = &p->slot[p->take % DEFER_RING];
+        int rc;
+        if (sl->state != SLOT_TODO) {
+            if (p->closing)
+                break;
+            pthread_cond_wait(&p->cv, &p->mu);
+            continue;
+        }
+        sl->state = SLOT_BUSY;
+        p->take++;
+        pthread_mutex_unlock(&p->mu);
+        rc = evs && scratch ? defer_batch(p->h, sl, evs, scratch) : BT_ENOMEM;
+        pthread_mutex_lock(&p->mu);
+        sl->rc = rc;
+        sl->state = SLOT_DONE;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    bt_arena_free(evs);
+    bt_arena_free(scratch);
+    return NULL;
+}
+
+/* The calling thread's side: fills the ring and takes the notes in, in order. */
+static int defer_pool_run(bt_hunt *h, dpool *p, size_t n, bt_error *err)
+{
+    size_t i = 0, fill = 0, apply = 0;
+    bt_buf raw = BT_BUF_INIT;
+    int rc = 0;
+    while (!rc && (i < n || apply < fill)) {
+        dslot *f = &p->slot[fill % DEFER_RING], *a = &p->slot[apply % DEFER_RING];
+        bool done;
+        pthread_mutex_lock(&p->mu);
+        while (a->state != SLOT_DONE && (i == n || f->state != SLOT_FREE))
+            pthread_cond_wait(&p->cv, &p->mu);
+        done = a->state == SLOT_DONE; /* only this thread moves a slot on from done or free */
+        pthread_mutex_unlock(&p->mu);
+        if (done) {
+            rc = a->rc ? fail(err, a->rc) : bt_hunt_note(h, a->note.data, a->note.len, err);
+            bt_buf_clear(&a->data);
+            bt_buf_clear(&a->note);
+            pthread_mutex_lock(&p->mu);
+            a->state = SLOT_FREE;
+            pthread_mutex_unlock(&p->mu);
+            apply++;
+            continue;
+        }
+        while (!rc && i < n && f->data.len < DEFER_BATCH) { /* f is free: fill it */
+            hentry x;
+            feed_rec r;
+            if ((rc = bt_xsort_at(h->defer, i, &x)) ||
+                (rc = unspill(h, SP_DEFER, x.off, x.len, &raw))) {
+                rc = fail(err, rc);
+                break;
+            }
+            r.len = (uint32_t)raw.len;
+            r.kind = x.rule_index;
+            if (bt_buf_append(&f->data, &r, sizeof r) || bt_buf_append(&f->data, raw.data, raw.len))
+                rc = fail(err, BT_ENOMEM);
+            i++;
+        }
+        pthread_mutex_lock(&p->mu);
+        f->state = SLOT_TODO;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        fill++;
+    }
+    bt_buf_dispose(&raw);
+    return rc;
+}
+
+/* The n held records on DEFER_THREADS workers (the sorter finished). */
+static int defer_parallel(bt_hunt *h, size_t n, bt_error *err)
+{
+    pthread_t th[DEFER_THREADS];
+    dpool *p = calloc(1, sizeof *p);
+    size_t k, started = 0;
+    int rc = 0;
+    if (!p)
+        return fail(err, BT_ENOMEM);
+    p->h = h;
+    if (pthread_mutex_init(&p->mu, NULL)) {
+        free(p);
+        return fail(err, BT_ENOMEM);
+    }
+    if (pthread_cond_init(&p->cv, NULL)) {
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return fail(err, BT_ENOMEM);
+    }
+    for (k = 0; k < DEFER_THREADS; k++)
+        if (pthread_create(&th[k], NULL, defer_main, p) == 0)
+            started++;
+    rc = started ? defer_pool_run(h, p, n, err) : fail(err, BT_ENOMEM);
+    pthread_mutex_lock(&p->mu);
+    p->closing = true;
+    while (rc) { /* stopped early: wait for the busy slots, drop the rest */
+        bool busy = false;
+        for (k = 0; k < DEFER_RING; k++) {
+            busy |= p->slot[k].state == SLOT_BUSY;
+            if (p->slot[k].state == SLOT_TODO)
+                p->slot[k].state = SLOT_FREE;
+        }
+        if (!busy)
+            break;
+        pthread_cond_wait(&p->cv, &p->mu);
+    }
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    for (k = 0; k < DEFER_RING; k++) {
+        bt_buf_dispose(&p->slot[k].data);
+        bt_buf_dispose(&p->slot[k].note);
+    }
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    return rc;
+}
+
+/* The records bt_hunt_defer held, oldest first, evaluated now that the tracker has seen
+ * every build (a record delivered twice once). */
+static int run_deferred(bt_hunt *h, bt_error *err)
+{
+    bt_buf raw = BT_BUF_INIT;
+    size_t i, n;
+    int rc = stage_finish(h, SP_DEFER);
+    if (!rc)
+        rc = bt_xsort_finish(h->defer, same_entry);
+    if (rc)
+        rc = fail(err, rc);
+    n = rc ? 0 : bt_xsort_count(h->defer);
+    if (n >= DEFER_PAR_MIN) {
+        rc = defer_parallel(h, n, err);
+        n = 0;
+    }
+    for (i = 0; i < n && !rc; i++) {
+        hentry x;
+        bt_json *rec;
+        bt_event ev;
+        if ((rc = bt_xsort_at(h->defer, i, &x)) ||
+            (rc = unspill(h, SP_DEFER, x.off, x.len, &raw))) {
+            rc = fail(err, rc);
+            break;
+        }
+        bt_arena_reset(h->scratch);
+        if (deferred_event(h->scratch, raw.data, raw.len, x.rule_index, &rec, &ev))
+            continue;
+        atomic_fetch_add(&h->parsed, 1);
+        rc = evaluate(h, &ev, rec, err);
+    }
+    bt_buf_dispose(&raw);
+    bt_xsort_free(h->defer); /* evaluated: its memory and file go */
+    h->defer = NULL;
+    return rc;
+}
+
 /* Unordered input: the kept matches, in time order, into the correlations. */
 static int replay(bt_hunt *h, bt_error *err)
 {
@@ -1040,6 +1301,8 @@ static int replay(bt_hunt *h, bt_error *err)
 int bt_hunt_finish(bt_hunt *h, bt_error *err)
 {
     int rc;
+    if (h->defer && !h->o.ordered && (rc = run_deferred(h, err)))
+        return rc;
     if (!h->o.ordered && (rc = replay(h, err)))
         return rc;
     /* kept state: later events may still join the windows open at the newest one */

@@ -171,7 +171,17 @@ struct bt_ruleset {
     int en_top;               /* index of eventName */
     const char **needles_lc;  /* setplan.needles lowercased, for bt_rules_prefilter */
     size_t *needle_len;
-    /* pre-filter index over needles of 4+ bytes: a bitmap of hashed 4-byte prefixes and
+    /* The pre-filter (bt_rules_prefilter): the needles that are whole eventName values
+     * (needle_is_name), looked up by the values of the record's "eventName" keys (found
+     * with name_key) in an open-addressing table of nmask + 1 slots; the others, when
+     * at most BT_MFIND_MAX - 1, searched in one pass by gen, or by gen_build with the
+     * build tracker's literal (bt_build_tracker_may_want) too. */
+    size_t nnames, ngeneral;
+    const char **ntab; /* lowercased, NULL = empty slot */
+    size_t *ntablen;
+    size_t nmask;
+    struct bt_mfind *name_key, *gen, *gen_build;
+    /* else, over the other needles of 4+ bytes: a bitmap of hashed 4-byte prefixes and
      * chains of needle indexes per hash (needle_next links them); shorter needles are
      * searched one by one (short_needles) */
     uint64_t *nbits; /* 1 << 16 bits */
@@ -189,6 +199,10 @@ typedef struct rdispatch {
     size_t *rules; /* rule indexes, load order (pinned + unpinned merged) */
     size_t nrules;
 } rdispatch;
+
+/* bt_rules_prefilter(rs, raw, len) || bt_build_tracker_may_want(raw, len), in fewer
+ * passes over raw (rules_plan.c). */
+bool rules_prefilter_or_build(const bt_ruleset *rs, const char *raw, size_t len);
 
 /* ---- loader helpers (rules_value.c) ---- */
 

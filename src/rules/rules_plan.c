@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rules/rules_int.h"
+#include "util/mfind.h"
 
 typedef struct pinlist {
     bt_rule_pin *p;
@@ -205,21 +206,23 @@ static int node_fields(bt_arena *a, const rnode *n, bt_rule_plan *pl, size_t *ca
 /* A set of literals one of which the raw record contains when the rule matches. */
 typedef struct needles {
     const char **v;
+    bool *name; /* per literal: a value eventName must equal (bt_rule_plan.needle_is_name) */
     size_t n;
     int score; /* higher = more selective */
     bool ok;
 } needles;
 
 /* The longest run of s (len bytes, wild marks or NULL) that is literal and safe in raw
- * JSON; copied into the arena. */
+ * JSON (a writer may escape '/' as "\/": value_needle adds that spelling); copied into
+ * the arena. */
 static const char *safe_run(bt_arena *a, const char *s, const unsigned char *wild, size_t len,
                             size_t *out_len)
 {
     size_t i, start = 0, best = 0, bl = 0;
     for (i = 0; i <= len; i++) {
         unsigned char ch = i < len ? (unsigned char)s[i] : 0;
-        bool good = i < len && !(wild && wild[i]) && ch >= 0x20 && ch < 0x7f && ch != '"' &&
-                    ch != '\\' && ch != '/';
+        bool good =
+            i < len && !(wild && wild[i]) && ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
         if (good)
             continue;
         if (i - start > bl)
@@ -230,50 +233,89 @@ static const char *safe_run(bt_arena *a, const char *s, const unsigned char *wil
     return bl ? bt_arena_strndup(a, s + best, bl) : NULL;
 }
 
-static int value_needle(bt_arena *a, const rvalue *v, const char **out, size_t *len)
+/* The needle of a value, out[0] (len bytes; NULL when none), and when it holds a '/',
+ * out[1]: the same with every '/' written "\/", as JSON allows (*nout: 0, 1 or 2). */
+static int value_needle(bt_arena *a, const rvalue *v, const char *out[2], size_t *len, size_t *nout)
 {
-    *out = NULL;
-    *len = 0;
+    const char *n = NULL, *p;
+    char *e;
+    size_t slashes = 0;
+    *len = *nout = 0;
+    out[0] = out[1] = NULL;
     if (v->kind == V_PATTERN && !strpbrk(v->text, "*?\\") && v->text[0])
-        *out = safe_run(a, v->text, NULL, strlen(v->text), len); /* as written */
+        n = safe_run(a, v->text, NULL, strlen(v->text), len); /* as written */
     else if (v->kind == V_PATTERN)
-        *out = safe_run(a, v->pat, v->wild, v->plen, len);
+        n = safe_run(a, v->pat, v->wild, v->plen, len);
     else if (v->kind == V_REGEX && v->llen)
-        *out = safe_run(a, v->lit, NULL, v->llen, len);
-    return *out || *len == 0 ? 0 : BT_ENOMEM;
+        n = safe_run(a, v->lit, NULL, v->llen, len);
+    if (!n)
+        return *len == 0 ? 0 : BT_ENOMEM;
+    out[0] = n;
+    *nout = 1;
+    for (p = n; (p = strchr(p, '/')); p++)
+        slashes++;
+    if (!slashes)
+        return 0;
+    if (!(e = bt_arena_alloc(a, *len + slashes + 1)))
+        return BT_ENOMEM;
+    out[1] = e;
+    *nout = 2;
+    for (p = n; *p; p++) {
+        if (*p == '/')
+            *e++ = '\\';
+        *e++ = *p;
+    }
+    *e = 0;
+    return 0;
 }
 
 static int item_needles(bt_arena *a, const ritem *it, needles *out)
 {
-    size_t i, minlen = (size_t)-1, l;
+    size_t i, minlen = (size_t)-1, l, nv = 0;
+    bool on_name;
     int rc;
     memset(out, 0, sizeof *out);
     if (it->neg || it->nvals == 0 || (!it->keyword && it->path.derived >= 0))
         return 0;
-    out->v = bt_arena_calloc(a, it->nvals * sizeof *out->v);
-    if (!out->v)
+    on_name = !it->keyword && strcmp(it->path.dotted, "eventName") == 0;
+    out->v = bt_arena_calloc(a, 2 * it->nvals * sizeof *out->v);
+    out->name = bt_arena_calloc(a, 2 * it->nvals * sizeof *out->name);
+    if (!out->v || !out->name)
         return BT_ENOMEM;
     for (i = 0; i < it->nvals; i++) {
-        const char *n;
-        if ((rc = value_needle(a, &it->vals[i], &n, &l)))
+        const rvalue *v = &it->vals[i];
+        const char *n[2];
+        size_t nn;
+        bool exact;
+        if ((rc = value_needle(a, v, n, &l, &nn)))
             return rc;
-        if (!n) {
+        /* eventName equal to the whole literal (the pre-filter then reads eventName) */
+        exact = on_name && nn == 1 && v->kind == V_PATTERN && v->shape == SH_EXACT &&
+                !strchr(v->text, '\\') && l == strlen(v->text);
+        if (!nn) {
             if (!it->all)
                 return 0; /* one value without a literal: nothing required */
             continue;
         }
         if (it->all) { /* every value is required: the longest is enough */
-            if (out->n == 0 || l > strlen(out->v[0]))
-                out->v[0] = n, out->n = 1, minlen = l;
+            if (out->n == 0 || l > minlen) {
+                memcpy(out->v, n, nn * sizeof *n);
+                out->name[0] = out->name[1] = exact;
+                out->n = nn;
+                minlen = l;
+            }
             continue;
         }
-        out->v[out->n++] = n;
+        memcpy(out->v + out->n, n, nn * sizeof *n);
+        out->name[out->n] = out->name[out->n + nn - 1] = exact;
+        out->n += nn;
+        nv++;
         minlen = l < minlen ? l : minlen;
     }
     if (out->n == 0)
         return 0;
     out->ok = true;
-    out->score = (int)(minlen > 40 ? 40 : minlen) - (int)out->n;
+    out->score = (int)(minlen > 40 ? 40 : minlen) - (int)(it->all ? 1 : nv); /* values */
     if (!it->keyword && strcmp(it->path.dotted, "eventName") == 0)
         out->score += 100;
     else if (!it->keyword && strcmp(it->path.dotted, "eventSource") == 0)
@@ -285,16 +327,21 @@ static int item_needles(bt_arena *a, const ritem *it, needles *out)
 static int needles_or(bt_arena *a, needles *acc, const needles *x)
 {
     const char **v;
+    bool *name;
     if (!acc->ok || !x->ok) {
         acc->ok = false;
         return 0;
     }
     v = bt_arena_calloc(a, (acc->n + x->n) * sizeof *v);
-    if (!v)
+    name = bt_arena_calloc(a, (acc->n + x->n) * sizeof *name);
+    if (!v || !name)
         return BT_ENOMEM;
     memcpy(v, acc->v, acc->n * sizeof *v);
     memcpy(v + acc->n, x->v, x->n * sizeof *v);
+    memcpy(name, acc->name, acc->n * sizeof *name);
+    memcpy(name + acc->n, x->name, x->n * sizeof *name);
     acc->v = v;
+    acc->name = name;
     acc->n += x->n;
     acc->score = (acc->score < x->score ? acc->score : x->score) - 1;
     return 0;
@@ -356,6 +403,7 @@ int rules_plan_rule(bt_ruleset *rs, bt_rule *r)
     r->plan.npins = pins.n;
     if (nd.ok) {
         r->plan.needles = nd.v;
+        r->plan.needle_is_name = nd.name;
         r->plan.nneedles = nd.n;
     }
     r->planned = true;
@@ -452,7 +500,71 @@ static uint32_t prefix_hash(uint32_t v)
     return (v * 2654435761u) >> 16;
 }
 
-/* The 4-byte prefix index over the set's needles (bt_rules_prefilter). */
+/* The longest eventName value names_hit reads. */
+#define NAME_MAX_LEN 128
+
+/* The slot of a lowercased name in the names table (its own, or the empty one). */
+static size_t name_slot(const bt_ruleset *rs, const char *lc, size_t n)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; i < n; i++)
+        h = (h ^ (unsigned char)lc[i]) * 16777619u;
+    for (i = h & rs->nmask; rs->ntab[i]; i = (i + 1) & rs->nmask)
+        if (rs->ntablen[i] == n && memcmp(rs->ntab[i], lc, n) == 0)
+            break;
+    return i;
+}
+
+/* The pre-filter's parts (bt_rules_prefilter): the names table, and the other needles
+ * in one bt_mfind (plus the tracker's literal in another) when few enough, else in the
+ * 4-byte prefix index. */
+static int build_prefilter(bt_ruleset *rs)
+{
+    const bt_rule_plan *sp = &rs->setplan;
+    const char *gl[BT_MFIND_MAX];
+    size_t gn[BT_MFIND_MAX], i, k = 0;
+    static const char key[] = "\"eventName\"";
+    for (i = 0; i < sp->nneedles; i++) {
+        if (rs->needle_len[i] > NAME_MAX_LEN) /* names_hit reads no further */
+            ((bool *)sp->needle_is_name)[i] = false;
+        rs->nnames += sp->needle_is_name[i];
+    }
+    rs->ngeneral = sp->nneedles - rs->nnames;
+    if (rs->nnames) {
+        size_t slots = 16, len = sizeof key - 1;
+        while (slots < 2 * rs->nnames)
+            slots *= 2;
+        rs->nmask = slots - 1;
+        rs->ntab = bt_arena_calloc(rs->arena, slots * sizeof *rs->ntab);
+        rs->ntablen = bt_arena_calloc(rs->arena, slots * sizeof *rs->ntablen);
+        if (!rs->ntab || !rs->ntablen)
+            return BT_ENOMEM;
+        for (i = 0; i < sp->nneedles; i++)
+            if (sp->needle_is_name[i]) {
+                size_t at = name_slot(rs, rs->needles_lc[i], rs->needle_len[i]);
+                rs->ntab[at] = rs->needles_lc[i];
+                rs->ntablen[at] = rs->needle_len[i];
+            }
+        if (bt_mfind_new((const char *const[]){key}, &len, 1, &rs->name_key))
+            return BT_ENOMEM;
+    }
+    if (rs->ngeneral + 1 > BT_MFIND_MAX)
+        return 0; /* the prefix index */
+    for (i = 0; i < sp->nneedles; i++)
+        if (!sp->needle_is_name[i]) {
+            gl[k] = rs->needles_lc[i];
+            gn[k++] = rs->needle_len[i];
+        }
+    gl[k] = "odebuild"; /* bt_build_tracker_may_want's, both spellings */
+    gn[k] = 8;
+    if ((k && bt_mfind_new(gl, gn, k, &rs->gen)) || bt_mfind_new(gl, gn, k + 1, &rs->gen_build))
+        return BT_ENOMEM;
+    return 0;
+}
+
+/* The 4-byte prefix index over the set's needles other than names (bt_rules_prefilter),
+ * when there are too many of them for bt_mfind. */
 static int build_needle_index(bt_ruleset *rs)
 {
     bt_arena *a = rs->arena;
@@ -468,6 +580,8 @@ static int build_needle_index(bt_ruleset *rs)
     for (i = 0; i < n; i++) {
         const unsigned char *s = (const unsigned char *)rs->needles_lc[i];
         uint32_t v, h;
+        if (rs->setplan.needle_is_name[i])
+            continue;
         if (rs->needle_len[i] < 4) {
             rs->short_needles[rs->nshort++] = i;
             continue;
@@ -546,7 +660,7 @@ int rules_plan_set(bt_ruleset *rs)
 {
     bt_arena *a = rs->arena;
     bt_rule_plan *sp = &rs->setplan;
-    size_t i, k, cap = 0, fcap = 0, ndet = 0;
+    size_t i, k, cap = 0, fcap = 0, ndet = 0, ncap = 0;
     bool all_needles = true;
     int rc;
     build_tops(rs);
@@ -562,13 +676,33 @@ int rules_plan_set(bt_ruleset *rs)
                                 r->plan.fields[k])))
                 return rc;
         sp->keywords |= r->plan.keywords;
-        for (k = 0; all_needles && k < r->plan.nneedles; k++)
+        for (k = 0; all_needles && k < r->plan.nneedles; k++) {
+            size_t j, n = sp->nneedles;
+            bool *names = (bool *)sp->needle_is_name;
+            for (j = 0; j < n && strcmp(sp->needles[j], r->plan.needles[k]) != 0; j++)
+                ;
+            if (j < n) { /* a needle anywhere for one rule is one for the set */
+                names[j] = names[j] && r->plan.needle_is_name[k];
+                continue;
+            }
             if ((rc = add_field(a, (const char ***)&sp->needles, &sp->nneedles, &cap,
                                 r->plan.needles[k])))
                 return rc;
+            if (sp->nneedles > ncap) {
+                bool *nn = bt_arena_calloc(a, cap * sizeof *nn);
+                if (!nn)
+                    return BT_ENOMEM;
+                if (n)
+                    memcpy(nn, names, n * sizeof *nn);
+                sp->needle_is_name = names = nn;
+                ncap = cap;
+            }
+            names[n] = r->plan.needle_is_name[k];
+        }
     }
     if (!all_needles || ndet == 0) {
         sp->needles = NULL;
+        sp->needle_is_name = NULL;
         sp->nneedles = 0;
     }
     rs->needles_lc = bt_arena_calloc(a, (sp->nneedles + 1) * sizeof(char *));
@@ -580,18 +714,49 @@ int rules_plan_set(bt_ruleset *rs)
             return BT_ENOMEM;
         rs->needle_len[i] = strlen(sp->needles[i]);
     }
-    if (build_needle_index(rs))
+    if (build_prefilter(rs) || (!rs->gen_build && build_needle_index(rs)))
         return BT_ENOMEM;
     return build_dispatch(rs);
 }
 
-bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
+/* One of the names is the value of an "eventName" key of raw (a value with an escape in
+ * it counts as one: it is not read here). */
+static bool names_hit(const bt_ruleset *rs, const char *raw, size_t len)
+{
+    const char *p = raw, *end = raw + len, *k;
+    while ((k = bt_mfind_find(rs->name_key, p, (size_t)(end - p)))) {
+        const char *v = k + 11, *q;
+        char lc[NAME_MAX_LEN];
+        size_t n;
+        p = k + 1;
+        while (v < end && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
+            v++;
+        if (v == end || *v++ != ':')
+            continue;
+        while (v < end && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
+            v++;
+        if (v == end || *v++ != '"')
+            continue;
+        for (q = v; q < end && *q != '"' && *q != '\\'; q++)
+            ;
+        if (q == end || *q == '\\')
+            return true;
+        if ((n = (size_t)(q - v)) > sizeof lc)
+            continue; /* longer than any event name */
+        for (k = v; k < q; k++)
+            lc[k - v] = (char)((unsigned)*k - 'A' < 26u ? *k | 0x20 : *k);
+        if (rs->ntab[name_slot(rs, lc, n)])
+            return true;
+    }
+    return false;
+}
+
+/* The needles other than names, through the prefix index. */
+static bool general_hit(const bt_ruleset *rs, const char *raw, size_t len)
 {
     const unsigned char *s = (const unsigned char *)raw;
     uint32_t v = 0;
     size_t i;
-    if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
-        return true;
     for (i = 0; i < rs->nshort; i++) {
         size_t k = rs->short_needles[i];
         if (rules_find_ci(raw, len, rs->needles_lc[k], rs->needle_len[k]))
@@ -614,4 +779,26 @@ bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
         }
     }
     return false;
+}
+
+bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
+{
+    if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
+        return true;
+    if (rs->nnames && names_hit(rs, raw, len))
+        return true;
+    if (!rs->ngeneral)
+        return false;
+    return rs->gen ? bt_mfind_any(rs->gen, raw, len) : general_hit(rs, raw, len);
+}
+
+bool rules_prefilter_or_build(const bt_ruleset *rs, const char *raw, size_t len)
+{
+    if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
+        return true;
+    if (rs->nnames && names_hit(rs, raw, len))
+        return true;
+    if (rs->gen_build)
+        return bt_mfind_any(rs->gen_build, raw, len);
+    return general_hit(rs, raw, len) || bt_build_tracker_may_want(raw, len);
 }

@@ -11,6 +11,7 @@
 
 #include "buildtrail/source.h"
 #include "rules/rules_int.h"
+#include "util/mfind.h"
 
 bt_ruleset *bt_rules_new(void)
 {
@@ -36,6 +37,9 @@ void bt_rules_free(bt_ruleset *rs)
     }
     free(rs->res);
     free(rs->mds);
+    bt_mfind_free(rs->name_key);
+    bt_mfind_free(rs->gen);
+    bt_mfind_free(rs->gen_build);
     free(rs->rules);
     free(rs->filters);
     bt_arena_free(rs->arena);

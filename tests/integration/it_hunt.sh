@@ -34,6 +34,17 @@ eq "store and --from agree" "$(norm "$T/store.ndjson" | md5sum)" "$(norm "$T/fil
 # one thread or many: the same output
 status "hunt --from --threads 1" 0 "$BT" hunt --rules builtin --from "$T/arch" -o ndjson --threads 1
 eq "--threads 1 same" "$(norm "$T/files.ndjson" | md5sum)" "$(norm "$T/.out" | md5sum)"
+# a time filter: --from still learns every build from the records before it (one pass,
+# the filter applied to what is evaluated), as the store knows them from its builds
+mid=$(jq -r '.event_time' "$T/store.ndjson" | sort | awk '{a[NR]=$0} END {print a[int(NR/2)]}')
+status "hunt store --start-time" 0 "$BT" hunt --rules builtin --store "$T/s.db" -o ndjson --start-time "$mid"
+cp "$T/.out" "$T/store-late.ndjson"
+status "hunt --from --start-time" 0 "$BT" hunt --rules builtin --from "$T/arch" -o ndjson --start-time "$mid"
+eq "--start-time: store and --from agree" "$(norm "$T/store-late.ndjson" | md5sum)" "$(norm "$T/.out" | md5sum)"
+late=$(jq -r --arg m "$mid" 'select(.event_time >= $m) | .event_id // (.event_ids | join(","))' "$T/store.ndjson" | wc -l)
+eq "--start-time keeps the later alerts" "$late" "$(wc -l < "$T/.out" | tr -d ' ')"
+ne "--start-time drops the earlier ones" "$late" "$(wc -l < "$T/store.ndjson" | tr -d ' ')"
+contains "--start-time: a build's session after its end" '"build_id":"' "$(grep -m1 AWSCodeBuild- "$T/.out")"
 
 # keys, and each event byte-exact as the store holds it (raw JSON, not a string)
 first=$(grep -m1 '"event":' "$T/store.ndjson")

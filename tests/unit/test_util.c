@@ -1,4 +1,4 @@
-/* test_util.c - unit tests for bt_buf, bt_arena and bt_error. */
+/* test_util.c - unit tests for bt_buf, bt_arena, bt_error and bt_mfind. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "buildtrail/buf.h"
 #include "buildtrail/error.h"
 #include "tharness.h"
+#include "util/mfind.h"
 
 static void test_buf_cap(void)
 {
@@ -78,4 +79,91 @@ static void test_read_file_cap(void)
     remove("/tmp/bt-test-small.txt");
 }
 
-BT_TEST_MAIN(test_buf_cap, test_arena, test_error, test_read_file_cap)
+/* naive: does lit[0..n) occur in h[0..len), ASCII case-insensitively */
+static const char *naive_find(const char *h, size_t len, const char *lit, size_t n)
+{
+    size_t i, k;
+    for (i = 0; i + n <= len; i++) {
+        for (k = 0; k < n; k++) {
+            unsigned char a = (unsigned char)h[i + k], b = (unsigned char)lit[k];
+            if ((unsigned)a - 'A' < 26u)
+                a |= 0x20;
+            if ((unsigned)b - 'A' < 26u)
+                b |= 0x20;
+            if (a != b)
+                break;
+        }
+        if (k == n)
+            return h + i;
+    }
+    return NULL;
+}
+
+static void test_mfind(void)
+{
+    static const char *const lits[] = {":AWSCodeBuild-",       "Root",          "x",
+                                       ":assumed-role\\/aws:", "\"eventName\"", "zq"};
+    size_t lens[6], i, k, trial;
+    bt_mfind *m = NULL, *one = NULL;
+    char h[300];
+    unsigned seed = 12345;
+    for (i = 0; i < 6; i++)
+        lens[i] = strlen(lits[i]);
+    CHECK_INT(bt_mfind_new(lits, lens, 6, &m), 0);
+    CHECK_INT(bt_mfind_new(lits + 4, lens + 4, 1, &one), 0);
+    if (!m || !one)
+        goto done;
+    /* fixed cases: the very start, the very end, case, a literal cut by the end */
+    CHECK(bt_mfind_any(m, "ROOT", 4));
+    {
+        char t[100];
+        memset(t, 'a', sizeof t);
+        memcpy(t + sizeof t - 14, ":awscodebuild-", 14);
+        CHECK(bt_mfind_any(m, t, sizeof t));
+        CHECK(!bt_mfind_any(m, t, sizeof t - 1));
+    }
+    CHECK(!bt_mfind_any(m, "", 0));
+    CHECK(!bt_mfind_any(m, "{\"eventnam\":\"Roo", 16));
+    {
+        const char *t = "{\"a\":1,\"b\":\"some padding to pass one vector\",\"eventName\":\"E\"}";
+        CHECK(bt_mfind_find(one, t, strlen(t)) == strstr(t, "\"eventName\""));
+    }
+    /* random text over a small alphabet that spells the literals often, every length
+     * and offset: the same answer as a naive search (the first occurrence, for one) */
+    for (trial = 0; trial < 20000; trial++) {
+        static const char alpha[] = "RrOoTtXxzqQ:-AWSCodeBuild\"eventNam/\\ ";
+        size_t len = (seed = seed * 1103515245u + 12345u) % sizeof h;
+        bool want = false;
+        const char *w1, *g1;
+        for (i = 0; i < len; i++)
+            h[i] = alpha[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof alpha - 1)];
+        if (trial % 3 == 0 && len > 20) { /* plant one */
+            k = (seed >> 8) % 6;
+            if (lens[k] <= len)
+                memcpy(h + (seed >> 4) % (len - lens[k] + 1), lits[k], lens[k]);
+        }
+        for (k = 0; k < 6; k++)
+            want |= naive_find(h, len, lits[k], lens[k]) != NULL;
+        if (bt_mfind_any(m, h, len) != want) {
+            CHECK(!"bt_mfind_any agrees with a naive search");
+            break;
+        }
+        w1 = naive_find(h, len, lits[4], lens[4]);
+        g1 = bt_mfind_find(one, h, len);
+        if (g1 != w1) {
+            CHECK(!"bt_mfind_find gives the first occurrence");
+            break;
+        }
+    }
+    CHECK_INT(trial, 20000);
+    {
+        bt_mfind *bad = NULL;
+        CHECK_INT(bt_mfind_new(lits, (const size_t[]){0}, 1, &bad), BT_EINVAL); /* empty */
+        CHECK(bad == NULL);
+    }
+done:
+    bt_mfind_free(m);
+    bt_mfind_free(one);
+}
+
+BT_TEST_MAIN(test_buf_cap, test_arena, test_error, test_read_file_cap, test_mfind)
