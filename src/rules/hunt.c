@@ -630,21 +630,18 @@ bool bt_hunt_raw_wanted(const bt_ruleset *rs, bt_hunt_pass pass, const char *raw
                                      : bt_rules_prefilter(rs, raw, len);
 }
 
-/* What the tracker may learn from a record the rules' pre-filter passes over. */
-static bool may_learn(const bt_hunt *h, bool pass, const char *raw, size_t len, bt_event_kind kind)
-{
-    return h->o.ordered && (pass || kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE ||
-                            bt_build_tracker_may_want(raw, len));
-}
-
 /* bt_hunt_unparsed, but for the count of records seen: the pre-filter, then one parse for
  * the tracker and the rules. */
 static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err)
 {
     bt_json *rec;
     bt_event ev;
-    bool pass = bt_rules_prefilter(h->rs, raw, len);
-    bool learn = may_learn(h, pass, raw, len, kind);
+    bool build = false;
+    bool pass = h->o.ordered ? rules_prefilter_learn(h->rs, raw, len, &build)
+                             : bt_rules_prefilter(h->rs, raw, len);
+    /* what the tracker may learn from: a record that passes, or may name a build */
+    bool learn = h->o.ordered &&
+                 (pass || build || kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE);
     int rc;
     if (!pass && !learn)
         return 0;

@@ -203,6 +203,10 @@ typedef struct rdispatch {
 /* bt_rules_prefilter(rs, raw, len) || bt_build_tracker_may_want(raw, len), in fewer
  * passes over raw (rules_plan.c). */
 bool rules_prefilter_or_build(const bt_ruleset *rs, const char *raw, size_t len);
+/* bt_rules_prefilter(rs, raw, len), and in *build bt_build_tracker_may_want(raw, len)
+ * when it returns false (when it returns true, *build may be left false), in one pass
+ * over raw for most records (rules_plan.c). */
+bool rules_prefilter_learn(const bt_ruleset *rs, const char *raw, size_t len, bool *build);
 
 /* ---- loader helpers (rules_value.c) ---- */
 

@@ -792,6 +792,28 @@ bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
     return rs->gen ? bt_mfind_any(rs->gen, raw, len) : general_hit(rs, raw, len);
 }
 
+bool rules_prefilter_learn(const bt_ruleset *rs, const char *raw, size_t len, bool *build)
+{
+    int k;
+    *build = false;
+    if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
+        return true;
+    if (rs->nnames && names_hit(rs, raw, len))
+        return true;
+    if (!rs->gen_build) {
+        if (rs->ngeneral && general_hit(rs, raw, len))
+            return true;
+        *build = bt_build_tracker_may_want(raw, len);
+        return false;
+    }
+    if ((k = bt_mfind_which(rs->gen_build, raw, len)) < 0)
+        return false;
+    if ((size_t)k < rs->ngeneral)
+        return true; /* a needle came first */
+    *build = true;   /* the tracker's literal came first: the needles, once more */
+    return rs->gen && bt_mfind_any(rs->gen, raw, len);
+}
+
 bool rules_prefilter_or_build(const bt_ruleset *rs, const char *raw, size_t len)
 {
     if (!rs || !rs->compiled || rs->setplan.nneedles == 0)

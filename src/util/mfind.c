@@ -134,14 +134,16 @@ static size_t scalar_from(const lit *l, const unsigned char *h, size_t from, siz
 }
 
 /* The positions from `from` on, one at a time: the first occurrence of any literal. */
-static size_t tail(const bt_mfind *m, const unsigned char *h, size_t from, size_t len)
+static size_t tail(const bt_mfind *m, const unsigned char *h, size_t from, size_t len, int *which)
 {
     size_t k, best = SIZE_MAX;
     for (k = 0; k < m->n; k++) {
         size_t end = best == SIZE_MAX || best + m->l[k].n > len ? len : best + m->l[k].n;
         size_t p = scalar_from(&m->l[k], h, from, end);
-        if (p < best)
+        if (p < best) {
             best = p;
+            *which = (int)k;
+        }
     }
     return best;
 }
@@ -164,6 +166,7 @@ static size_t tail(const bt_mfind *m, const unsigned char *h, size_t from, size_
                 while (mask) {                                                                     \
                     if (ci_eq(h + i + (unsigned)__builtin_ctz(mask), l->s, l->n)) {                \
                         *at = i + (unsigned)__builtin_ctz(mask);                                   \
+                        *which = (int)k;                                                           \
                         return true;                                                               \
                     }                                                                              \
                     mask &= mask - 1;                                                              \
@@ -174,7 +177,7 @@ static size_t tail(const bt_mfind *m, const unsigned char *h, size_t from, size_
         return false;                                                                              \
     }
 
-static bool any_base(const bt_mfind *m, const unsigned char *h, size_t len, size_t *at)
+static bool any_base(const bt_mfind *m, const unsigned char *h, size_t len, size_t *at, int *which)
 {
 #if defined(__SSE2__)
     MFIND_SIMD(16, __m128i, _mm_loadu_si128, _mm_set1_epi8, _mm_or_si128, _mm_cmpeq_epi8,
@@ -183,6 +186,7 @@ static bool any_base(const bt_mfind *m, const unsigned char *h, size_t len, size
     (void)m;
     (void)h;
     (void)len;
+    (void)which;
     *at = 0;
     return false;
 #endif
@@ -190,31 +194,45 @@ static bool any_base(const bt_mfind *m, const unsigned char *h, size_t len, size
 
 #if defined(__x86_64__) && defined(__GNUC__)
 static __attribute__((target("avx2"))) bool any_avx2(const bt_mfind *m, const unsigned char *h,
-                                                     size_t len, size_t *at)
+                                                     size_t len, size_t *at, int *which)
 {
     MFIND_SIMD(32, __m256i, _mm256_loadu_si256, _mm256_set1_epi8, _mm256_or_si256,
                _mm256_cmpeq_epi8, _mm256_and_si256, _mm256_movemask_epi8)
 }
 #endif
 
-const char *bt_mfind_find(const bt_mfind *m, const char *hay, size_t len)
+static const char *find_which(const bt_mfind *m, const char *hay, size_t len, int *which)
 {
     const unsigned char *h = (const unsigned char *)hay;
     size_t at = 0;
     bool hit;
+    *which = -1;
     if (!m || !m->n)
         return NULL;
 #if defined(__x86_64__) && defined(__GNUC__)
-    hit = m->avx2 ? any_avx2(m, h, len, &at) : any_base(m, h, len, &at);
+    hit = m->avx2 ? any_avx2(m, h, len, &at, which) : any_base(m, h, len, &at, which);
 #else
-    hit = any_base(m, h, len, &at);
+    hit = any_base(m, h, len, &at, which);
 #endif
-    if (!hit && (at = tail(m, h, at, len)) == SIZE_MAX)
+    if (!hit && (at = tail(m, h, at, len, which)) == SIZE_MAX)
         return NULL;
     return hay + at;
 }
 
+const char *bt_mfind_find(const bt_mfind *m, const char *h, size_t len)
+{
+    int which;
+    return find_which(m, h, len, &which);
+}
+
 bool bt_mfind_any(const bt_mfind *m, const char *h, size_t len)
 {
-    return bt_mfind_find(m, h, len) != NULL;
+    int which;
+    return find_which(m, h, len, &which) != NULL;
+}
+
+int bt_mfind_which(const bt_mfind *m, const char *h, size_t len)
+{
+    int which;
+    return find_which(m, h, len, &which) ? which : -1;
 }

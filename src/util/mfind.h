@@ -29,5 +29,7 @@ void bt_mfind_free(bt_mfind *m); /* accepts NULL */
 bool bt_mfind_any(const bt_mfind *m, const char *h, size_t len);
 /* Where one occurs in h[0..len) (the first one, with a single literal), or NULL. */
 const char *bt_mfind_find(const bt_mfind *m, const char *h, size_t len);
+/* Which one (its index in lits) bt_mfind_find finds, or -1. */
+int bt_mfind_which(const bt_mfind *m, const char *h, size_t len);
 
 #endif

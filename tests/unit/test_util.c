@@ -115,6 +115,9 @@ static void test_mfind(void)
         goto done;
     /* fixed cases: the very start, the very end, case, a literal cut by the end */
     CHECK(bt_mfind_any(m, "ROOT", 4));
+    CHECK_INT(bt_mfind_which(m, "ROOT", 4), 1);
+    CHECK_INT(bt_mfind_which(m, "a:AWSCODEBUILD-zz", 17), 0); /* the first of several */
+    CHECK_INT(bt_mfind_which(m, "abc", 3), -1);
     {
         char t[100];
         memset(t, 'a', sizeof t);
