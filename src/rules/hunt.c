@@ -348,6 +348,20 @@ done:
     return 0;
 }
 
+/* The last stage of kind into its sorter, sorted, a record delivered twice once. */
+static int kind_finish(bt_hunt *h, int kind)
+{
+    int rc = stage_finish(h, kind);
+    return rc ? rc : bt_xsort_finish(kind_sort(h, kind), same_entry);
+}
+
+/* Entry i of kind's sorted index into *x, its bytes into b. */
+static int kind_read(bt_hunt *h, int kind, size_t i, hentry *x, bt_buf *b)
+{
+    int rc = bt_xsort_at(kind_sort(h, kind), i, x);
+    return rc ? rc : unspill(h, kind, x->off, x->len, b);
+}
+
 /* Streaming: hands over one alert, unless it repeats the last (a record delivered twice). */
 static int hand_over(bt_hunt *h, const hentry *x, const char *json)
 {
@@ -424,12 +438,11 @@ static int stream_finish(bt_hunt *h)
     int rc;
     if (!h->spilled_stream)
         return stream_out(h, INT64_MAX);
-    if ((rc = stage_finish(h, SP_ALERT)) || (rc = bt_xsort_finish(h->alerts, same_entry)))
+    if ((rc = kind_finish(h, SP_ALERT)))
         return rc;
     for (i = 0, n = bt_xsort_count(h->alerts); i < n && !rc; i++) {
         hentry x;
-        if (!(rc = bt_xsort_at(h->alerts, i, &x)) &&
-            !(rc = unspill(h, SP_ALERT, x.off, x.len, &one)))
+        if (!(rc = kind_read(h, SP_ALERT, i, &x, &one)))
             rc = hand_over(h, &x, one.data);
     }
     bt_buf_dispose(&one);
@@ -1154,8 +1167,7 @@ static int defer_pool_run(bt_hunt *h, dpool *p, size_t n, bt_error *err)
         while (!rc && i < n && f->data.len < DEFER_BATCH) { /* f is free: fill it */
             hentry x;
             feed_rec r;
-            if ((rc = bt_xsort_at(h->defer, i, &x)) ||
-                (rc = unspill(h, SP_DEFER, x.off, x.len, &raw))) {
+            if ((rc = kind_read(h, SP_DEFER, i, &x, &raw))) {
                 rc = fail(err, rc);
                 break;
             }
@@ -1231,9 +1243,7 @@ static int run_deferred(bt_hunt *h, bt_error *err)
 {
     bt_buf raw = BT_BUF_INIT;
     size_t i, n;
-    int rc = stage_finish(h, SP_DEFER);
-    if (!rc)
-        rc = bt_xsort_finish(h->defer, same_entry);
+    int rc = kind_finish(h, SP_DEFER);
     if (rc)
         rc = fail(err, rc);
     n = rc ? 0 : bt_xsort_count(h->defer);
@@ -1245,8 +1255,7 @@ static int run_deferred(bt_hunt *h, bt_error *err)
         hentry x;
         bt_json *rec;
         bt_event ev;
-        if ((rc = bt_xsort_at(h->defer, i, &x)) ||
-            (rc = unspill(h, SP_DEFER, x.off, x.len, &raw))) {
+        if ((rc = kind_read(h, SP_DEFER, i, &x, &raw))) {
             rc = fail(err, rc);
             break;
         }
@@ -1268,15 +1277,13 @@ static int replay(bt_hunt *h, bt_error *err)
     bt_buf raw = BT_BUF_INIT;
     size_t i, n;
     /* a record delivered twice (same event id) counts once: same_entry */
-    int rc = stage_finish(h, SP_FEED);
-    if (!rc)
-        rc = bt_xsort_finish(h->feed, same_entry);
+    int rc = kind_finish(h, SP_FEED);
     for (i = 0, n = bt_xsort_count(h->feed); i < n && !rc; i++) {
         hentry f;
         bt_json *rec;
         bt_event ev;
         bt_rule_derived d;
-        if ((rc = bt_xsort_at(h->feed, i, &f)) || (rc = unspill(h, SP_FEED, f.off, f.len, &raw)))
+        if ((rc = kind_read(h, SP_FEED, i, &f, &raw)))
             break;
         bt_arena_reset(h->scratch);
         if (bt_json_parse(h->scratch, raw.data, raw.len, NULL, &rec, NULL) ||
@@ -1308,7 +1315,7 @@ int bt_hunt_finish(bt_hunt *h, bt_error *err)
         return fail(err, rc);
     if (h->streaming)
         return (rc = stream_finish(h)) ? fail(err, rc) : 0;
-    if ((rc = stage_finish(h, SP_ALERT)) || (rc = bt_xsort_finish(h->alerts, same_entry)))
+    if ((rc = kind_finish(h, SP_ALERT)))
         return fail(err, rc);
     if (fflush(h->spill) != 0)
         return fail(err, BT_EIO);

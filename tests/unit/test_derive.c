@@ -332,14 +332,30 @@ static const char EVERY[] =
     "title: every call\nid: r-every\nlogsource: {product: aws, service: cloudtrail}\n"
     "detection:\n  s:\n    eventName: GetCallerIdentity\n  condition: s\nlevel: low\n---\n";
 
+/* Finishes h and appends its alerts to all, one per line; their count. */
+static size_t finish_alerts(bt_hunt *h, bt_buf *all)
+{
+    bt_error err = BT_ERROR_INIT;
+    bt_buf one = BT_BUF_INIT;
+    size_t i, count;
+    CHECK_INT(bt_hunt_finish(h, &err), 0);
+    count = bt_hunt_count(h);
+    for (i = 0; i < count; i++) {
+        CHECK_INT(bt_hunt_alert_at(h, i, &one), 0);
+        bt_buf_append(all, one.data, one.len);
+        bt_buf_putc(all, '\n');
+    }
+    bt_buf_dispose(&one);
+    return count;
+}
+
 static int run_hunt(bt_ruleset *rs, const bt_event *ev, int n, size_t stage, bt_buf *all,
                     uint64_t *spilled, size_t *runs)
 {
     bt_hunt *h;
     bt_hunt_opts o;
     bt_error err = BT_ERROR_INIT;
-    bt_buf one = BT_BUF_INIT;
-    size_t i, count = 0;
+    size_t count = 0;
     int k;
     memset(&o, 0, sizeof o);
     o.stage_cap = stage;
@@ -348,15 +364,8 @@ static int run_hunt(bt_ruleset *rs, const bt_event *ev, int n, size_t stage, bt_
         return 0;
     for (k = 0; k < n; k++)
         CHECK_INT(bt_hunt_event(h, &ev[k], &err), 0);
-    CHECK_INT(bt_hunt_finish(h, &err), 0);
+    count = finish_alerts(h, all);
     bt_hunt_spill_stats(h, spilled, runs);
-    count = bt_hunt_count(h);
-    for (i = 0; i < count; i++) {
-        CHECK_INT(bt_hunt_alert_at(h, i, &one), 0);
-        bt_buf_append(all, one.data, one.len);
-        bt_buf_putc(all, '\n');
-    }
-    bt_buf_dispose(&one);
     bt_hunt_free(h);
     return (int)count;
 }
@@ -732,9 +741,9 @@ static size_t run_defer(bt_ruleset *rs, const bt_event *ev, int n, bt_buf *all)
     bt_hunt *h;
     bt_hunt_opts o;
     bt_error err = BT_ERROR_INIT;
-    bt_buf note = BT_BUF_INIT, one = BT_BUF_INIT;
+    bt_buf note = BT_BUF_INIT;
     bt_arena *scratch = bt_arena_new(1 << 16, 0);
-    size_t i, count;
+    size_t count;
     int k, rc;
     memset(&o, 0, sizeof o);
     o.defer = 1;
@@ -751,14 +760,7 @@ static size_t run_defer(bt_ruleset *rs, const bt_event *ev, int n, bt_buf *all)
             CHECK_INT(bt_hunt_defer(h, &ev[k], true, &err), 0);
         CHECK_INT(bt_hunt_note(h, note.data, note.len, &err), 0);
     }
-    CHECK_INT(bt_hunt_finish(h, &err), 0);
-    count = bt_hunt_count(h);
-    for (i = 0; i < count; i++) {
-        CHECK_INT(bt_hunt_alert_at(h, i, &one), 0);
-        bt_buf_append(all, one.data, one.len);
-        bt_buf_putc(all, '\n');
-    }
-    bt_buf_dispose(&one);
+    count = finish_alerts(h, all);
     bt_buf_dispose(&note);
     bt_arena_free(scratch);
     bt_hunt_free(h);
@@ -779,8 +781,7 @@ static size_t run_ordered(bt_ruleset *rs, bt_event *ev, int n, bt_buf *all)
     bt_hunt *h;
     bt_hunt_opts o;
     bt_error err = BT_ERROR_INIT;
-    bt_buf one = BT_BUF_INIT;
-    size_t i, count;
+    size_t count;
     int k;
     qsort(ev, (size_t)n, sizeof *ev, by_time);
     memset(&o, 0, sizeof o);
@@ -790,14 +791,7 @@ static size_t run_ordered(bt_ruleset *rs, bt_event *ev, int n, bt_buf *all)
         return 0;
     for (k = 0; k < n; k++)
         CHECK_INT(bt_hunt_event(h, &ev[k], &err), 0);
-    CHECK_INT(bt_hunt_finish(h, &err), 0);
-    count = bt_hunt_count(h);
-    for (i = 0; i < count; i++) {
-        CHECK_INT(bt_hunt_alert_at(h, i, &one), 0);
-        bt_buf_append(all, one.data, one.len);
-        bt_buf_putc(all, '\n');
-    }
-    bt_buf_dispose(&one);
+    count = finish_alerts(h, all);
     bt_hunt_free(h);
     return count;
 }
