@@ -149,7 +149,7 @@ static int name_is(const bt_event *ev, const char *n)
     return ev->event_name && strcmp(ev->event_name, n) == 0;
 }
 
-static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
+static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec, bool resources)
 {
     const bt_json *req = bt_json_get(rec, "requestParameters");
     const bt_json *resp = bt_json_get(rec, "responseElements");
@@ -171,21 +171,23 @@ static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
             id = build_id_of(a, bt_json_get_str(b, "id"));
         if (b && !proj)
             proj = str_of(bt_json_get(b, "projectName"));
-        if (!id && req && (name_is(ev, "StopBuild") || name_is(ev, "RetryBuild") ||
-                           name_is(ev, "StopBuildBatch") || name_is(ev, "RetryBuildBatch") ||
-                           name_is(ev, "DeleteBuildBatch")))
+        if (!id && req &&
+            (name_is(ev, "StopBuild") || name_is(ev, "RetryBuild") ||
+             name_is(ev, "StopBuildBatch") || name_is(ev, "RetryBuildBatch") ||
+             name_is(ev, "DeleteBuildBatch")))
             id = build_id_of(a, bt_json_get_str(req, "id"));
-        if (!id && req && (name_is(ev, "BatchGetBuilds") || name_is(ev, "BatchDeleteBuilds") ||
-                           name_is(ev, "BatchGetBuildBatches"))) {
+        if (!id && req &&
+            (name_is(ev, "BatchGetBuilds") || name_is(ev, "BatchDeleteBuilds") ||
+             name_is(ev, "BatchGetBuildBatches"))) {
             const bt_json *ids = bt_json_get(req, "ids");
             if (ids && ids->type == BT_JSON_ARRAY && ids->len > 0)
                 id = build_id_of(a, str_of(ids->u.items[0]));
         }
         if (req && !proj)
             proj = str_of(bt_json_get(req, "projectName"));
-        if (req && !proj && (name_is(ev, "CreateProject") || name_is(ev, "UpdateProject") ||
-                             name_is(ev, "DeleteProject") ||
-                             name_is(ev, "InvalidateProjectCache")))
+        if (req && !proj &&
+            (name_is(ev, "CreateProject") || name_is(ev, "UpdateProject") ||
+             name_is(ev, "DeleteProject") || name_is(ev, "InvalidateProjectCache")))
             proj = str_of(bt_json_get(req, "name"));
         if (!proj && resp) {
             const bt_json *p = bt_json_get(resp, "project");
@@ -201,7 +203,7 @@ static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
             proj = project_of_build_id(a, id);
     }
     /* resources named in the record */
-    {
+    if (resources) {
         const bt_json *res = bt_json_get(rec, "resources");
         size_t i;
         if (res && res->type == BT_JSON_ARRAY)
@@ -215,12 +217,12 @@ static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
             }
     }
     /* then those the call names (src/core/resources.c) */
-    {
+    if (resources) {
         derive_ctx d;
         d.a = a;
         d.ev = ev;
-        if ((rc = bt_resource_rules_apply(req, resp, ev->event_source, ev->event_name, on_rule,
-                                          &d)))
+        if ((rc =
+                 bt_resource_rules_apply(req, resp, ev->event_source, ev->event_name, on_rule, &d)))
             return rc;
     }
 
@@ -235,6 +237,8 @@ static int derive_codebuild(bt_arena *a, bt_event *ev, const bt_json *rec)
     if (s && !(ev->actor_uuid = bt_arena_strndup(a, s, 36)))
         return BT_ENOMEM;
 
+    if (!resources)
+        return 0;
     if (proj) {
         arn = (ev->region && ev->account)
                   ? bt_arena_sprintf(a, "arn:aws:codebuild:%s:%s:project/%s", ev->region,
@@ -303,10 +307,10 @@ typedef struct uid_members {
 } uid_members;
 
 #define KEY(m, lit) ((m)->key_len == sizeof(lit) - 1 && memcmp((m)->key, lit, sizeof(lit) - 1) == 0)
-#define SET(slot, m)                                                                           \
-    do {                                                                                       \
-        if (!(slot))                                                                           \
-            (slot) = (m)->value;                                                               \
+#define SET(slot, m)                                                                               \
+    do {                                                                                           \
+        if (!(slot))                                                                               \
+            (slot) = (m)->value;                                                                   \
     } while (0)
 
 static void scan_record(const bt_json *rec, rec_members *r)
@@ -391,7 +395,7 @@ static void scan_identity(const bt_json *uid, uid_members *u)
 #undef KEY
 #undef SET
 
-int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error *err)
+static int from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bool resources, bt_error *err)
 {
     rec_members r;
     const char *t;
@@ -466,7 +470,18 @@ int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error
     t = str_of(r.recipient);
     if (t)
         ev->account = t;
-    return derive_codebuild(a, ev, rec) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+    return derive_codebuild(a, ev, rec, resources) ? bt_error_set(err, BT_ENOMEM, "out of memory")
+                                                   : 0;
+}
+
+int bt_event_from_record(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error *err)
+{
+    return from_record(a, rec, ev, true, err);
+}
+
+int bt_event_from_record_lite(bt_arena *a, const bt_json *rec, bt_event *ev, bt_error *err)
+{
+    return from_record(a, rec, ev, false, err);
 }
 
 int bt_event_from_build_status(bt_arena *a, const bt_json *env, bt_event *ev, bt_error *err)
@@ -556,12 +571,31 @@ int bt_event_copy(bt_arena *dst, const bt_event *src, bt_event *out)
     raw[src->raw_len] = '\0';
     out->raw = raw;
 #define D(f) out->f = dup(dst, src->f, &fail)
-    D(event_id); D(event_name); D(event_source); D(region); D(account); D(identity_type);
-    D(principal_arn); D(principal_id); D(username); D(session_name); D(access_key_id);
-    D(invoked_by); D(source_ip); D(user_agent); D(error_code); D(error_message);
-    D(event_type); D(request_id); D(project); D(build_id); D(build_uuid); D(actor_uuid);
+    D(event_id);
+    D(event_name);
+    D(event_source);
+    D(region);
+    D(account);
+    D(identity_type);
+    D(principal_arn);
+    D(principal_id);
+    D(username);
+    D(session_name);
+    D(access_key_id);
+    D(invoked_by);
+    D(source_ip);
+    D(user_agent);
+    D(error_code);
+    D(error_message);
+    D(event_type);
+    D(request_id);
+    D(project);
+    D(build_id);
+    D(build_uuid);
+    D(actor_uuid);
     D(build_status);
-    D(build_phase); D(phase_status);
+    D(build_phase);
+    D(phase_status);
 #undef D
     if (src->n_resources) {
         out->resources = bt_arena_alloc(dst, sizeof(bt_resource) * src->n_resources);

@@ -663,7 +663,7 @@ static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind 
         return 0;
     rc = kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE
              ? bt_event_from_build_status(h->scratch, rec, &ev, NULL)
-             : bt_event_from_record(h->scratch, rec, &ev, NULL);
+             : bt_event_from_record_lite(h->scratch, rec, &ev, NULL);
     if (rc)
         return 0;
     ev.raw = raw;
@@ -1083,7 +1083,7 @@ static int deferred_event(bt_arena *a, const char *raw, size_t len, uint32_t kin
     if (bt_json_parse(a, raw, len, NULL, rec, NULL) ||
         (kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE
              ? bt_event_from_build_status(a, *rec, ev, NULL)
-             : bt_event_from_record(a, *rec, ev, NULL)))
+             : bt_event_from_record_lite(a, *rec, ev, NULL)))
         return 1; /* it parsed once to become an event */
     ev->raw = raw;
     ev->raw_len = len;
@@ -1287,7 +1287,7 @@ static int replay(bt_hunt *h, bt_error *err)
             break;
         bt_arena_reset(h->scratch);
         if (bt_json_parse(h->scratch, raw.data, raw.len, NULL, &rec, NULL) ||
-            bt_event_from_record(h->scratch, rec, &ev, NULL))
+            bt_event_from_record_lite(h->scratch, rec, &ev, NULL))
             continue;
         bt_build_tracker_derive(h->tracker, &ev, &d);
         h->ev = &ev;

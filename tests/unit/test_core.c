@@ -127,6 +127,15 @@ static void test_event_startbuild(void)
     CHECK_INT(bt_event_copy(a, &ev, &cp), 0);
     CHECK(cp.raw != ev.raw && memcmp(cp.raw, ev.raw, ev.raw_len) == 0);
     CHECK_STR(cp.build_id, ev.build_id);
+    /* lite: the same fields, no resources */
+    CHECK_INT(bt_event_from_record_lite(a, j, &cp, &err), 0);
+    CHECK(ev.n_resources > 0 && cp.n_resources == 0 && cp.resources == NULL);
+    CHECK_STR(cp.build_id, ev.build_id);
+    CHECK_STR(cp.project, ev.project);
+    CHECK_STR(cp.username, ev.username);
+    CHECK_STR(cp.account, ev.account);
+    CHECK_INT(cp.time_ms, ev.time_ms);
+    CHECK(cp.raw == ev.raw && cp.raw_len == ev.raw_len);
     bt_arena_free(a);
 }
 
