@@ -349,6 +349,9 @@ typedef struct bt_hunt_opts {
      * one pass: bt_hunt_inspect leaves each record the tracker may learn from
      * (bt_build_tracker_may_want) to the batch (returns 0), for bt_hunt_defer. */
     int defer;
+    /* threads that evaluate the held records at bt_hunt_finish (past 2,048 of them):
+     * 0 = the number of CPUs, at most 8; 1 = the calling thread alone */
+    int threads;
 } bt_hunt_opts;
 
 /* *out is freed with bt_hunt_free. rs must stay alive and compiled. 0, BT_ENOMEM, or

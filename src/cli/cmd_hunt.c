@@ -409,6 +409,7 @@ static int cmd_hunt(int argc, char **argv)
     ho.prefiltered = s.nfrom > 0; /* the scan's raw_keep */
     /* --from: what the build tracker learns from is held until every build is known */
     ho.defer = s.defer = s.nfrom > 0 && bt_rules_need_lifecycle(s.rs);
+    ho.threads = s.c.threads; /* --threads: the held records' evaluation too */
     /* the store gives events in time order: alerts can go out as they become final */
     s.stream = ho.ordered && (!s.c.output || strcmp(s.c.output, "json") == 0 ||
                               strcmp(s.c.output, "ndjson") == 0);

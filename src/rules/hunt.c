@@ -1029,13 +1029,14 @@ int bt_hunt_note(bt_hunt *h, const char *note, size_t len, bt_error *err)
 /* ---- the records bt_hunt_defer holds, evaluated at bt_hunt_finish ----
  * Past DEFER_PAR_MIN records, on several threads: the calling thread reads them back in
  * time order into batches of about DEFER_BATCH bytes (a feed_rec before each record) in
- * a ring of DEFER_RING slots; DEFER_THREADS workers each take the oldest waiting batch
+ * a ring of DEFER_RING slots; workers (bt_hunt_opts.threads, at most DEFER_THREADS_MAX)
+ * each take the oldest waiting batch
  * and evaluate its records as bt_hunt_inspect does, into the slot's note; the calling
  * thread takes the notes in, in ring order (bt_hunt_note), so the alerts are the ones
  * a single thread would give, in the same order. The tracker is only read by then. */
 #define DEFER_BATCH ((size_t)1 << 20)
 #define DEFER_RING 8
-#define DEFER_THREADS 2
+#define DEFER_THREADS_MAX 8
 #define DEFER_PAR_MIN 2048
 
 enum { SLOT_FREE, SLOT_TODO, SLOT_BUSY, SLOT_DONE };
@@ -1187,10 +1188,10 @@ static int defer_pool_run(bt_hunt *h, dpool *p, size_t n, bt_error *err)
     return rc;
 }
 
-/* The n held records on DEFER_THREADS workers (the sorter finished). */
-static int defer_parallel(bt_hunt *h, size_t n, bt_error *err)
+/* The n held records on nth workers (the sorter finished). */
+static int defer_parallel(bt_hunt *h, size_t n, size_t nth, bt_error *err)
 {
-    pthread_t th[DEFER_THREADS];
+    pthread_t th[DEFER_THREADS_MAX];
     dpool *p = calloc(1, sizeof *p);
     size_t k, started = 0;
     int rc = 0;
@@ -1206,7 +1207,7 @@ static int defer_parallel(bt_hunt *h, size_t n, bt_error *err)
         free(p);
         return fail(err, BT_ENOMEM);
     }
-    for (k = 0; k < DEFER_THREADS; k++)
+    for (k = 0; k < nth; k++)
         if (pthread_create(&th[k], NULL, defer_main, p) == 0)
             started++;
     rc = started ? defer_pool_run(h, p, n, err) : fail(err, BT_ENOMEM);
@@ -1243,12 +1244,16 @@ static int run_deferred(bt_hunt *h, bt_error *err)
 {
     bt_buf raw = BT_BUF_INIT;
     size_t i, n;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nth = h->o.threads > 0 ? (size_t)h->o.threads : cpus > 0 ? (size_t)cpus : 1;
     int rc = kind_finish(h, SP_DEFER);
+    if (nth > DEFER_THREADS_MAX)
+        nth = DEFER_THREADS_MAX;
     if (rc)
         rc = fail(err, rc);
     n = rc ? 0 : bt_xsort_count(h->defer);
-    if (n >= DEFER_PAR_MIN) {
-        rc = defer_parallel(h, n, err);
+    if (n >= DEFER_PAR_MIN && nth > 1) {
+        rc = defer_parallel(h, n, nth, err);
         n = 0;
     }
     for (i = 0; i < n && !rc; i++) {

@@ -736,7 +736,7 @@ static void test_builtin_pack(void)
 /* A one-pass unordered hunt as `hunt --from` runs it (bt_hunt_opts.defer): each event
  * through bt_hunt_inspect, those it leaves to the batch through bt_hunt_defer, the notes
  * taken in; the alerts, one per line, into all. */
-static size_t run_defer(bt_ruleset *rs, const bt_event *ev, int n, bt_buf *all)
+static size_t run_defer(bt_ruleset *rs, const bt_event *ev, int n, int threads, bt_buf *all)
 {
     bt_hunt *h;
     bt_hunt_opts o;
@@ -747,6 +747,7 @@ static size_t run_defer(bt_ruleset *rs, const bt_event *ev, int n, bt_buf *all)
     int k, rc;
     memset(&o, 0, sizeof o);
     o.defer = 1;
+    o.threads = threads;
     CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
     if (!h || !scratch)
         return 0;
@@ -822,7 +823,7 @@ static void test_hunt_defer(void)
     few[3] = ev_of(call("10:01:00", "203.0.113.5", 1, NULL));
     few[4] = ev_of(ended());
     few[5] = ev_of(start_build());
-    na = run_defer(rs, few, 6, &a);
+    na = run_defer(rs, few, 6, 0, &a);
     nb = run_ordered(rs, few, 6, &b);
     CHECK_INT(na, 2);
     CHECK_INT(nb, 2);
@@ -843,9 +844,13 @@ static void test_hunt_defer(void)
     }
     many[N] = ev_of(ended());
     many[N + 1] = ev_of(start_build());
-    na = run_defer(rs, many, N + 2, &a);
+    na = run_defer(rs, many, N + 2, 3, &a); /* three workers */
     nb = run_ordered(rs, many, N + 2, &b);
     CHECK(na > 1000); /* after the end, from the new address, and bursts */
+    CHECK_INT(na, nb);
+    CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    bt_buf_clear(&a);
+    na = run_defer(rs, many, N + 2, 1, &a); /* the calling thread alone */
     CHECK_INT(na, nb);
     CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
     CHECK(strstr(a.data, "\"rule_id\":\"r-burst\"") != NULL);
