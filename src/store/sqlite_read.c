@@ -91,7 +91,8 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
     if (s->blob && sqlite3_blob_reopen(s->blob, id) != SQLITE_OK)
         load_blocks_done(s);
     if (sqlite3_step(s->st_get_block) != SQLITE_ROW ||
-        (!s->blob && sqlite3_blob_open(s->db, "main", "blocks", "data", id, 0, &s->blob) != SQLITE_OK)) {
+        (!s->blob &&
+         sqlite3_blob_open(s->db, "main", "blocks", "data", id, 0, &s->blob) != SQLITE_OK)) {
         sqlite3_reset(s->st_get_block);
         load_blocks_done(s);
         return bt_error_set(err, BT_EDB, "store '%s': block %lld is missing", s->path,
@@ -291,9 +292,9 @@ static int cond_hash(sqlq *q, const char *expr, const bt_filter *f, bt_filter_fi
 /* A CTE h(b) of the hours table T holds, each found by one seek from the last (a
  * loose index scan): a key looked up without its hour is then one seek an hour
  * (schema 6), 336 for the 5M-event bench store. */
-#define HOURS_OF(T)                                                                            \
-    "WITH RECURSIVE h(b) AS (SELECT min(hb) FROM " T " UNION ALL SELECT (SELECT min(hb) FROM " \
-    T " WHERE hb > h.b) FROM h WHERE h.b IS NOT NULL)"
+#define HOURS_OF(T)                                                                                \
+    "WITH RECURSIVE h(b) AS (SELECT min(hb) FROM " T " UNION ALL SELECT (SELECT min(hb) FROM " T   \
+    " WHERE hb > h.b) FROM h WHERE h.b IS NOT NULL)"
 
 static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_query *bq,
                        bt_error *err)
@@ -302,16 +303,17 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_filter_field field;
         const char *col;
     } cols[] = {
-        {BT_F_EVENT_NAME, "e.name"},   {BT_F_EVENT_SOURCE, "e.src"},
-        {BT_F_ERROR_CODE, "e.err"},    {BT_F_ACCOUNT, "e.account"},
-        {BT_F_REGION, "e.region"},     {BT_F_PROJECT, "e.project"},
+        {BT_F_EVENT_NAME, "e.name"}, {BT_F_EVENT_SOURCE, "e.src"}, {BT_F_ERROR_CODE, "e.err"},
+        {BT_F_ACCOUNT, "e.account"}, {BT_F_REGION, "e.region"},    {BT_F_PROJECT, "e.project"},
     };
     static const struct {
         bt_filter_field field;
         const char *col;
     } hashed[] = {
-        {BT_F_USERNAME, "e.user"}, {BT_F_ACCESS_KEY_ID, "e.akid"},
-        {BT_F_SOURCE_IP, "e.ip"},  {BT_F_PRINCIPAL, "e.principal"},
+        {BT_F_USERNAME, "e.user"},
+        {BT_F_ACCESS_KEY_ID, "e.akid"},
+        {BT_F_SOURCE_IP, "e.ip"},
+        {BT_F_PRINCIPAL, "e.principal"},
     };
     unsigned kinds, i;
     size_t c;
@@ -328,8 +330,9 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, " AND e.t <= ?");
         add_bind(q, 0, f->end_ms, NULL);
     }
-    kinds = f->kinds ? f->kinds
-                     : (1u << BT_KIND_API) | (1u << BT_KIND_BUILD_STATE) | (1u << BT_KIND_BUILD_PHASE);
+    kinds = f->kinds
+                ? f->kinds
+                : (1u << BT_KIND_API) | (1u << BT_KIND_BUILD_STATE) | (1u << BT_KIND_BUILD_PHASE);
     if (kinds != 0xF) {
         int first = 1;
         bt_buf_puts(&q->sql, " AND e.kind IN (");
@@ -350,8 +353,7 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         const char *col = cols[c].field == BT_F_EVENT_SOURCE && f->nvalues[BT_F_EVENT_NAME]
                               ? "+e.src"
                               : cols[c].col;
-        if ((rc = cond_in(s, q, col, f, cols[c].field, (f->missing_ok >> cols[c].field) & 1u,
-                          err)))
+        if ((rc = cond_in(s, q, col, f, cols[c].field, (f->missing_ok >> cols[c].field) & 1u, err)))
             return rc;
     }
     for (c = 0; c < sizeof hashed / sizeof hashed[0]; c++)
@@ -375,8 +377,9 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, ")");
     }
     if (f->nvalues[BT_F_EVENT_ID]) {
-        bt_buf_puts(&q->sql, " AND e.id IN (" HOURS_OF("eids") " SELECT x.ev FROM h"
-                             " CROSS JOIN eids x ON x.hb = h.b WHERE x.eid IN (");
+        bt_buf_puts(&q->sql, " AND e.id IN (" HOURS_OF(
+                                 "eids") " SELECT x.ev FROM h"
+                                         " CROSS JOIN eids x ON x.hb = h.b WHERE x.eid IN (");
         for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
             unsigned char tmp[16];
             const char *v = f->values[BT_F_EVENT_ID][i];
@@ -386,15 +389,17 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, "))");
     }
     if (f->nvalues[BT_F_RESOURCE_NAME] &&
-        (rc = cond_hash(q, "e.id IN (" HOURS_OF("resources") " SELECT x.ev FROM h"
-                           " CROSS JOIN resources x ON x.hb = h.b WHERE x.name", f,
-                        BT_F_RESOURCE_NAME, err)))
+        (rc = cond_hash(
+             q,
+             "e.id IN (" HOURS_OF("resources") " SELECT x.ev FROM h"
+                                               " CROSS JOIN resources x ON x.hb = h.b WHERE x.name",
+             f, BT_F_RESOURCE_NAME, err)))
         return rc;
     if (f->nvalues[BT_F_RESOURCE_NAME])
         bt_buf_puts(&q->sql, ")");
     if (f->nvalues[BT_F_RESOURCE_TYPE] &&
-        (rc = cond_in(s, q, "e.id IN (SELECT ev FROM resources WHERE type", f,
-                      BT_F_RESOURCE_TYPE, 0, err)))
+        (rc = cond_in(s, q, "e.id IN (SELECT ev FROM resources WHERE type", f, BT_F_RESOURCE_TYPE,
+                      0, err)))
         return rc;
     if (f->nvalues[BT_F_RESOURCE_TYPE])
         bt_buf_puts(&q->sql, ")");
@@ -458,8 +463,8 @@ static int summaries_selective(bt_store *s, const bt_buf *keys)
 {
     sqlite3_stmt *st = NULL;
     int64_t all = 0, hit = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*), total(bt_bloom_match(bloom, ?)) FROM bsum",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*), total(bt_bloom_match(bloom, ?)) FROM bsum", -1,
+                           &st, NULL) != SQLITE_OK)
         return 1;
     sqlite3_bind_blob(st, 1, keys->data, (int)keys->len, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -474,8 +479,8 @@ static int summaries_selective(bt_store *s, const bt_buf *keys)
  * The FROM clause of a search. A filter on a summarised field (user, principal,
  * access key, source IP) that no exact index serves better (event id, build), and whose
  * values at most an eighth of the blocks may hold, reads those blocks through their id
- * ranges; *keys (empty otherwise) is then the groups of keys bt_bloom_match tests: per field, the number of
- * values then their keys, as 64-bit words.
+ * ranges; *keys (empty otherwise) is then the groups of keys bt_bloom_match tests: per field, the
+ * number of values then their keys, as 64-bit words.
  */
 static int search_from(bt_store *s, sqlq *q, const bt_filter *f, bt_buf *keys)
 {
@@ -548,7 +553,8 @@ static int sql_exact(const bt_filter *f)
 typedef struct srow {
     int64_t id, t, blk, off, len;
     int kind;
-    size_t copy; /* offset of the record's bytes in the chunk buffer */
+    size_t copy;    /* offset of the record's bytes in the chunk buffer, or: */
+    const char *at; /* the record's bytes in the block cache (see bt_store_search) */
 } srow;
 
 static int cmp_srow_block(const void *x, const void *y)
@@ -572,7 +578,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     sqlite3_stmt *st = NULL;
     int rc, step = SQLITE_ROW;
     uint64_t delivered = 0;
-    size_t chunk = 64, n, i;
+    size_t chunk = 64, n, i, nblocks;
     srow *rows = NULL, **order = NULL;
     bt_buf copy = BT_BUF_INIT, bkeys = BT_BUF_INIT;
     int merged = 0, raw;
@@ -602,7 +608,8 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
      * index that gives the order, SQLite produces rows lazily anyway (a compound's ORDER
      * BY names its result columns) */
     if (merged)
-        bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY 2 ASC, 1 ASC" : " ORDER BY 2 DESC, 1 DESC");
+        bt_buf_puts(&q.sql,
+                    bq->oldest_first ? " ORDER BY 2 ASC, 1 ASC" : " ORDER BY 2 DESC, 1 DESC");
     else
         bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC"
                                              : " ORDER BY e.t DESC, e.id DESC");
@@ -634,9 +641,13 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         if (chunk < CHUNK_MAX)
             chunk *= 2;
         /* copy the records out, block by block; a block is decompressed up to the end
-         * of its last record the chunk needs (order is by offset within a block) */
+         * of its last record the chunk needs (order is by offset within a block). When
+         * the chunk's blocks all fit in the cache, none of them leaves it before the
+         * chunk is delivered: the records are read where they are, not copied */
         qsort(order, n, sizeof *order, cmp_srow_block);
         bt_buf_clear(&copy);
+        for (i = 1, nblocks = n ? 1 : 0; i < n; i++)
+            nblocks += order[i]->blk != order[i - 1]->blk;
         for (i = 0; i < n; i++) {
             const bt_buf *blk = NULL;
             srow *r = order[i];
@@ -656,6 +667,11 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
                                   s->path, (long long)r->id);
                 goto done;
             }
+            r->at = NULL;
+            if (nblocks <= (size_t)s->cache_n) {
+                r->at = blk->data + r->off;
+                continue;
+            }
             r->copy = copy.len;
             if ((rc = bt_buf_append(&copy, blk->data + r->off, (size_t)r->len))) {
                 rc = bt_error_set(err, rc, "out of memory");
@@ -671,7 +687,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
             pos.unparsed = raw;
             if (raw) { /* the consumer prints the record: no parse (--errors -o ndjson) */
                 memset(&ev, 0, sizeof ev);
-                ev.raw = copy.data + rows[i].copy;
+                ev.raw = rows[i].at ? rows[i].at : copy.data + rows[i].copy;
                 ev.raw_len = (size_t)rows[i].len;
                 ev.time_ms = rows[i].t;
                 ev.kind = (bt_event_kind)rows[i].kind;
@@ -682,8 +698,8 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
                 continue;
             }
             bt_arena_reset(s->arena);
-            if ((rc = bt_json_parse(s->arena, copy.data + rows[i].copy, (size_t)rows[i].len, NULL,
-                                    &rec, err))) {
+            if ((rc = bt_json_parse(s->arena, rows[i].at ? rows[i].at : copy.data + rows[i].copy,
+                                    (size_t)rows[i].len, NULL, &rec, err))) {
                 char why[96];
                 snprintf(why, sizeof why, "stored event %lld is not JSON", (long long)pos.seq);
                 rc = rc == BT_ENOMEM ? rc : corrupt_err(s->path, err, why);
@@ -858,7 +874,8 @@ int bt_store_breakdown(bt_store *s,
                     if (!v[i].n)
                         continue;
                     g = brk_hash(v[i].account, v[i].region);
-                    for (k = (size_t)(g >> 32) & (cap * 2 - 1); nv[k].n; k = (k + 1) & (cap * 2 - 1))
+                    for (k = (size_t)(g >> 32) & (cap * 2 - 1); nv[k].n;
+                         k = (k + 1) & (cap * 2 - 1))
                         ;
                     nv[k] = v[i];
                 }
@@ -909,9 +926,7 @@ done:
     return rc;
 }
 
-
 int bt_store_last_seq(bt_store *s, int64_t *seq, bt_error *err)
 {
     return get_int(s, "SELECT coalesce(max(id),0) FROM events", seq, err);
 }
-
