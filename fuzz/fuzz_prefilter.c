@@ -2,7 +2,8 @@
  * the input is a record's bytes; when it parses and a rule of either fixed set matches
  * it, the pre-filter must have let it through (it may only ever drop records no rule
  * matches). One set reads eventName values and a few other literals (one bt_mfind
- * pass); the other has more literals than bt_mfind takes (the 4-byte prefix index). */
+ * pass, short ones among them), one has only literals of 3 bytes or more (bt_mfind's
+ * one pass for all), the last more literals than bt_mfind takes (the prefix index). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,17 @@ static const char g_few[] =
     "    eventName|startswith: Get\n  condition: s\n---\n"
     "title: keyword\nlogsource:\n  product: aws\ndetection:\n  kw:\n    - 'AWSCodeBuild-'\n"
     "  condition: kw\n";
+
+/* literals of 3 bytes or more only: bt_mfind's one pass for all (Teddy) where AVX2 is */
+static const char g_long[] =
+    "title: names\nlogsource:\n  product: aws\ndetection:\n  s:\n    eventName: DeleteTrail\n"
+    "  condition: s\n---\n"
+    "title: slash\nlogsource:\n  product: aws\ndetection:\n  s:\n"
+    "    userIdentity.arn|contains: ':assumed-role/aws:'\n  condition: s\n---\n"
+    "title: exact\nlogsource:\n  product: aws\ndetection:\n  s:\n    userIdentity.type: Root\n"
+    "  condition: s\n---\n"
+    "title: keyword\nlogsource:\n  product: aws\ndetection:\n  kw:\n    - 'AWSCodeBuild-'\n"
+    "    - TruffleHog\n  condition: kw\n";
 
 static char g_many[8192];
 
@@ -55,12 +67,13 @@ static void check(const bt_ruleset *rs, const bt_json *rec, const uint8_t *data,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bt_ruleset *few, *many;
+    static bt_ruleset *few, *many, *lng;
     bt_arena *a;
     bt_json *rec = NULL;
     if (!few) {
         size_t i, n = 0;
         few = load(g_few);
+        lng = load(g_long);
         n += (size_t)snprintf(g_many, sizeof g_many,
                               "title: many\nlogsource:\n  product: aws\n"
                               "detection:\n  s:\n    requestParameters"
@@ -74,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a = bt_arena_new(0, 0);
     if (a && bt_json_parse(a, (const char *)data, size, NULL, &rec, NULL) == 0) {
         check(few, rec, data, size);
+        check(lng, rec, data, size);
         check(many, rec, data, size);
     }
     bt_arena_free(a);

@@ -46,6 +46,13 @@ struct bt_mfind {
     lit l[BT_MFIND_MAX];
     size_t n, maxlen;
     bool avx2;
+    /* 2 to 8 literals of 3 bytes or more, with AVX2: one pass for all (Teddy, as in
+     * Hyperscan): literal k is bucket bit k; per position p of its first three bytes,
+     * nib_lo[p][x] and nib_hi[p][x] hold the buckets whose byte there has low (high)
+     * nibble x, in either case for a letter; a position where the three agree on a
+     * bucket is a candidate, compared in full */
+    bool teddy;
+    unsigned char nib_lo[3][16], nib_hi[3][16];
 };
 
 static unsigned char lower(unsigned char c)
@@ -108,6 +115,17 @@ int bt_mfind_new(const char *const *lits, const size_t *lens, size_t n, bt_mfind
 #if defined(__x86_64__) && defined(__GNUC__)
     m->avx2 = __builtin_cpu_supports("avx2") != 0;
 #endif
+    m->teddy = m->avx2 && n >= 2 && n <= 8;
+    for (i = 0; i < n; i++)
+        m->teddy = m->teddy && m->l[i].n >= 3;
+    for (i = 0; m->teddy && i < n; i++)
+        for (k = 0; k < 3; k++) {
+            unsigned char c = m->l[i].s[k], bit = (unsigned char)(1u << i);
+            m->nib_lo[k][c & 15] |= bit;
+            m->nib_hi[k][c >> 4] |= bit;
+            if (is_alpha(c))
+                m->nib_hi[k][(c ^ 0x20) >> 4] |= bit; /* the other case */
+        }
     *out = m;
     return 0;
 }
@@ -201,6 +219,55 @@ static __attribute__((target("avx2"))) bool any_avx2(const bt_mfind *m, const un
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Teddy over 32 positions at a time (see struct bt_mfind); as any_avx2 otherwise: the
+ * first occurrence in the first 32 positions holding one, the lowest literal there. */
+static __attribute__((target("avx2"))) bool teddy_avx2(const bt_mfind *m, const unsigned char *h,
+                                                       size_t len, size_t *at, int *which)
+{
+    const __m256i low = _mm256_set1_epi8(15), zero = _mm256_setzero_si256();
+    __m256i tlo[3], thi[3];
+    size_t i, k;
+    for (k = 0; k < 3; k++) {
+        tlo[k] = _mm256_broadcastsi128_si256(
+            _mm_loadu_si128((const __m128i *)(const void *)m->nib_lo[k]));
+        thi[k] = _mm256_broadcastsi128_si256(
+            _mm_loadu_si128((const __m128i *)(const void *)m->nib_hi[k]));
+    }
+    for (i = 0; i + 32 + m->maxlen <= len; i += 32) {
+        __m256i acc = _mm256_set1_epi8(-1);
+        unsigned mask;
+        for (k = 0; k < 3; k++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(h + i + k));
+            __m256i lo = _mm256_and_si256(v, low);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+            acc = _mm256_and_si256(acc, _mm256_and_si256(_mm256_shuffle_epi8(tlo[k], lo),
+                                                         _mm256_shuffle_epi8(thi[k], hi)));
+        }
+        mask = ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero));
+        if (mask) {
+            unsigned char b[32];
+            _mm256_storeu_si256((__m256i *)(void *)b, acc);
+            while (mask) {
+                unsigned p = (unsigned)__builtin_ctz(mask), bits = b[p];
+                while (bits) {
+                    unsigned j = (unsigned)__builtin_ctz(bits);
+                    if (ci_eq(h + i + p, m->l[j].s, m->l[j].n)) {
+                        *at = i + p;
+                        *which = (int)j;
+                        return true;
+                    }
+                    bits &= bits - 1;
+                }
+                mask &= mask - 1;
+            }
+        }
+    }
+    *at = i;
+    return false;
+}
+#endif
+
 static const char *find_which(const bt_mfind *m, const char *hay, size_t len, int *which)
 {
     const unsigned char *h = (const unsigned char *)hay;
@@ -210,7 +277,9 @@ static const char *find_which(const bt_mfind *m, const char *hay, size_t len, in
     if (!m || !m->n)
         return NULL;
 #if defined(__x86_64__) && defined(__GNUC__)
-    hit = m->avx2 ? any_avx2(m, h, len, &at, which) : any_base(m, h, len, &at, which);
+    hit = m->teddy  ? teddy_avx2(m, h, len, &at, which)
+          : m->avx2 ? any_avx2(m, h, len, &at, which)
+                    : any_base(m, h, len, &at, which);
 #else
     hit = any_base(m, h, len, &at, which);
 #endif

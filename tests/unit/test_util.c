@@ -159,6 +159,42 @@ static void test_mfind(void)
         }
     }
     CHECK_INT(trial, 20000);
+    /* literals of 3 bytes or more, 2 to 8 of them: one pass for all (Teddy) where AVX2
+     * is; the same answers, and what it finds is there */
+    {
+        static const char *const tl[] = {":AWSCodeBuild-", "Root",
+                                         ":assumed-role\\/aws:", "\"eventName\"", "odebuild"};
+        size_t tn[5];
+        bt_mfind *t = NULL;
+        for (k = 0; k < 5; k++)
+            tn[k] = strlen(tl[k]);
+        CHECK_INT(bt_mfind_new(tl, tn, 5, &t), 0);
+        for (trial = 0; t && trial < 20000; trial++) {
+            static const char alpha[] = "RrOoTtodebuildBUILD:-AWSCe\"eventNam/\\ ";
+            size_t len = (seed = seed * 1103515245u + 12345u) % sizeof h;
+            bool want = false;
+            const char *at;
+            int w;
+            for (i = 0; i < len; i++)
+                h[i] = alpha[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof alpha - 1)];
+            if (trial % 3 == 0 && len > 20) {
+                k = (seed >> 8) % 5;
+                if (tn[k] <= len)
+                    memcpy(h + (seed >> 4) % (len - tn[k] + 1), tl[k], tn[k]);
+            }
+            for (k = 0; k < 5; k++)
+                want |= naive_find(h, len, tl[k], tn[k]) != NULL;
+            at = bt_mfind_find(t, h, len);
+            w = bt_mfind_which(t, h, len);
+            if ((at != NULL) != want ||
+                (at && (w < 0 || naive_find(at, tn[w], tl[w], tn[w]) != at))) {
+                CHECK(!"one pass for all literals agrees with a naive search");
+                break;
+            }
+        }
+        CHECK_INT(trial, 20000);
+        bt_mfind_free(t);
+    }
     {
         bt_mfind *bad = NULL;
         CHECK_INT(bt_mfind_new(lits, (const size_t[]){0}, 1, &bad), BT_EINVAL); /* empty */
