@@ -419,6 +419,10 @@ size_t bt_hunt_count(const bt_hunt *h);
 /* Replaces out's content with the JSON object of alert i (no newline). 0, BT_EINVAL (no
  * such alert), BT_EIO. */
 int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out);
+/* The same without a copy: *json (*len bytes, not NUL-terminated) points into the hunt's
+ * memory and stays valid until the next call of either. For printing every alert in
+ * order (each byte of the temporary file is read once, and copied once, to the output). */
+int bt_hunt_alert_ref(bt_hunt *h, size_t i, const char **json, size_t *len);
 /* Records evaluated (passed the pre-filter and parsed) and seen. */
 void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed);
 /* Bytes written to the temporary file so far, and in how many sorted runs (0, 0: all in

@@ -319,7 +319,6 @@ static int print_alerts(hunt *s)
 {
     const char *fmt = s->c.output ? s->c.output : "json";
     size_t i, n = bt_hunt_count(s->h);
-    bt_buf b = BT_BUF_INIT;
     int json = strcmp(fmt, "json") == 0, code = EXIT_OK;
 
     if (s->c.max_items && n > s->c.max_items)
@@ -334,17 +333,18 @@ static int print_alerts(hunt *s)
     if (json)
         fputs(n ? "[\n" : "[", stdout);
     for (i = 0; i < n; i++) {
-        if (bt_hunt_alert_at(s->h, i, &b)) {
+        const char *a;
+        size_t len;
+        if (bt_hunt_alert_ref(s->h, i, &a, &len)) {
             cli_err("cannot read the alerts' temporary file");
             code = EXIT_ERROR;
             break;
         }
-        fwrite(b.data, 1, b.len, stdout);
+        fwrite(a, 1, len, stdout);
         fputs(json && i + 1 < n ? ",\n" : "\n", stdout);
     }
     if (json)
         fputs("]\n", stdout);
-    bt_buf_dispose(&b);
     if (fflush(stdout) != 0 && code == EXIT_OK) {
         cli_err("cannot write the output");
         code = EXIT_ERROR;

@@ -294,21 +294,19 @@ static int stage_put(bt_hunt *h, int kind, hentry *x, const void *p, size_t len)
     return 0;
 }
 
-/* Reads entry (off, len) of kind into b (cleared first): from the stage when the kind
- * stayed in memory, else from the spill file through its run's window. Reads in each
- * run's order, so each window moves front to back and each byte is read once. */
-static int unspill(bt_hunt *h, int kind, uint64_t off, uint32_t len, bt_buf *b)
+/* Where entry (off, len) of kind lies in memory, in *p (valid until the next call):
+ * in the stage when the kind stayed in memory, else in its run's read window of the
+ * spill file, moved on when the entry is not in it. Reads in each run's order, so each
+ * window moves front to back and each byte is read once. */
+static int unspill_ref(bt_hunt *h, int kind, uint64_t off, uint32_t len, const char **p)
 {
     spill_run *r;
     size_t lo = 0, hi = h->nruns;
-    bt_buf_clear(b);
-    if (bt_buf_reserve(b, (size_t)len + 1))
-        return BT_ENOMEM;
     if (h->st[kind].in_memory) {
         if (off + len > h->st[kind].buf.len)
             return BT_EIO;
-        memcpy(b->data, h->st[kind].buf.data + off, len);
-        goto done;
+        *p = h->st[kind].buf.data + off;
+        return 0;
     }
     if (h->dirty) {
         if (fflush(h->spill) != 0)
@@ -341,8 +339,21 @@ static int unspill(bt_hunt *h, int kind, uint64_t off, uint32_t len, bt_buf *b)
         r->win.len = (size_t)got;
         r->woff = off;
     }
-    memcpy(b->data, r->win.data + (off - r->woff), len);
-done:
+    *p = r->win.data + (off - r->woff);
+    return 0;
+}
+
+/* unspill_ref, the entry copied into b (cleared first; NUL-terminated). */
+static int unspill(bt_hunt *h, int kind, uint64_t off, uint32_t len, bt_buf *b)
+{
+    const char *p;
+    int rc;
+    bt_buf_clear(b);
+    if (bt_buf_reserve(b, (size_t)len + 1))
+        return BT_ENOMEM;
+    if ((rc = unspill_ref(h, kind, off, len, &p)))
+        return rc;
+    memcpy(b->data, p, len);
     b->len = len;
     b->data[len] = 0;
     return 0;
@@ -1337,6 +1348,15 @@ int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out)
     hentry a;
     int rc = h->streaming ? BT_EINVAL : bt_xsort_at(h->alerts, i, &a);
     return rc ? rc : unspill(h, SP_ALERT, a.off, a.len, out);
+}
+
+int bt_hunt_alert_ref(bt_hunt *h, size_t i, const char **json, size_t *len)
+{
+    hentry a;
+    int rc = h->streaming ? BT_EINVAL : bt_xsort_at(h->alerts, i, &a);
+    if (!rc && !(rc = unspill_ref(h, SP_ALERT, a.off, a.len, json)))
+        *len = a.len;
+    return rc;
 }
 
 static void put_key_str(bt_buf *o, const char *key, const char *v)

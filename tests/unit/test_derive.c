@@ -335,16 +335,24 @@ static const char EVERY[] =
 /* Finishes h and appends its alerts to all, one per line; their count. */
 static size_t finish_alerts(bt_hunt *h, bt_buf *all)
 {
+    const char *ref_end;
+    size_t len_end;
     bt_error err = BT_ERROR_INIT;
     bt_buf one = BT_BUF_INIT;
     size_t i, count;
     CHECK_INT(bt_hunt_finish(h, &err), 0);
     count = bt_hunt_count(h);
     for (i = 0; i < count; i++) {
+        const char *ref = NULL;
+        size_t len = 0;
         CHECK_INT(bt_hunt_alert_at(h, i, &one), 0);
         bt_buf_append(all, one.data, one.len);
         bt_buf_putc(all, '\n');
+        /* the same bytes without a copy */
+        CHECK_INT(bt_hunt_alert_ref(h, i, &ref, &len), 0);
+        CHECK(ref && len == one.len && memcmp(ref, one.data, len) == 0);
     }
+    CHECK_INT(bt_hunt_alert_ref(h, count, &ref_end, &len_end), BT_EINVAL);
     bt_buf_dispose(&one);
     return count;
 }
