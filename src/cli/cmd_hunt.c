@@ -46,7 +46,8 @@ const cli_cmd cmd_hunt_def = {
     "may use buildtrail's derived fields (buildtrail.build_id, .build_state, ...): with "
     "--from, files and stdin are read once: when a rule needs build lifecycles, the records "
     "that spell CodeBuild are held (in memory, then a temporary file) and evaluated once "
-    "every build's start, end and addresses are known. Exit status 0 whether or not there are "
+    "every build's start, end and addresses are known (on --threads threads). Exit status 0 "
+    "whether or not there are "
     "alerts; 3 when some file or "
     "record could not be read (the rest is evaluated).",
     hunt_groups,
