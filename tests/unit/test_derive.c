@@ -357,15 +357,19 @@ static size_t finish_alerts(bt_hunt *h, bt_buf *all)
     return count;
 }
 
-static int run_hunt(bt_ruleset *rs, const bt_event *ev, int n, size_t stage, bt_buf *all,
-                    uint64_t *spilled, size_t *runs)
+/* A hunt over ev[0..n) as given (ordered or not), its alerts into all; the spill's
+ * figures into *spilled and *runs when they are not NULL. */
+static int run_hunt_ex(bt_ruleset *rs, const bt_event *ev, int n, int ordered, size_t stage,
+                       bt_buf *all, uint64_t *spilled, size_t *runs)
 {
     bt_hunt *h;
     bt_hunt_opts o;
     bt_error err = BT_ERROR_INIT;
-    size_t count = 0;
+    size_t count = 0, r;
+    uint64_t sp;
     int k;
     memset(&o, 0, sizeof o);
+    o.ordered = ordered;
     o.stage_cap = stage;
     CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
     if (!h)
@@ -373,9 +377,15 @@ static int run_hunt(bt_ruleset *rs, const bt_event *ev, int n, size_t stage, bt_
     for (k = 0; k < n; k++)
         CHECK_INT(bt_hunt_event(h, &ev[k], &err), 0);
     count = finish_alerts(h, all);
-    bt_hunt_spill_stats(h, spilled, runs);
+    bt_hunt_spill_stats(h, spilled ? spilled : &sp, runs ? runs : &r);
     bt_hunt_free(h);
     return (int)count;
+}
+
+static int run_hunt(bt_ruleset *rs, const bt_event *ev, int n, size_t stage, bt_buf *all,
+                    uint64_t *spilled, size_t *runs)
+{
+    return run_hunt_ex(rs, ev, n, 0, stage, all, spilled, runs);
 }
 
 static void test_hunt_spill_runs(void)
@@ -787,22 +797,8 @@ static int by_time(const void *a, const void *b)
 
 static size_t run_ordered(bt_ruleset *rs, bt_event *ev, int n, bt_buf *all)
 {
-    bt_hunt *h;
-    bt_hunt_opts o;
-    bt_error err = BT_ERROR_INIT;
-    size_t count;
-    int k;
     qsort(ev, (size_t)n, sizeof *ev, by_time);
-    memset(&o, 0, sizeof o);
-    o.ordered = 1;
-    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
-    if (!h)
-        return 0;
-    for (k = 0; k < n; k++)
-        CHECK_INT(bt_hunt_event(h, &ev[k], &err), 0);
-    count = finish_alerts(h, all);
-    bt_hunt_free(h);
-    return count;
+    return (size_t)run_hunt_ex(rs, ev, n, 1, 0, all, NULL, NULL);
 }
 
 /* One pass over unordered input: a build's calls met before its start and its end still
