@@ -390,6 +390,26 @@ bool bt_hunt_raw_wanted(const bt_ruleset *rs, bt_hunt_pass pass, const char *raw
 int bt_hunt_feed_start(bt_hunt *h);
 int bt_hunt_feed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err);
 int bt_hunt_feed_end(bt_hunt *h, bt_error *err);
+
+/* A hunt over a store (h made with ordered = 1), in src/rules/hunt_store.c: when the
+ * rules need lifecycles, the tracker is seeded with the store's builds (the newest
+ * seed_builds of them; 0 = all); then the events the filter selects, stored after
+ * after_seq (0 = all), oldest first, read on the calling thread and evaluated on the
+ * hunt's (bt_hunt_feed), each record parsed once and only past the pre-filter. Alerts
+ * go to on_alert as they become final, or wait for bt_hunt_finish, which comes next.
+ * *last_seq (may be NULL): the newest sequence number read (after_seq when none);
+ * *count (may be NULL): events read. 0, or the store's, the tracker's and the hunt's
+ * errors (the first one, in err). */
+typedef struct bt_store bt_store; /* store.h */
+typedef struct bt_hunt_store_opts {
+    const bt_filter *filter; /* NULL = every event */
+    int64_t after_seq;
+    size_t seed_builds;
+} bt_hunt_store_opts;
+int bt_hunt_store(bt_hunt *h, bt_store *s, const bt_hunt_store_opts *o, int64_t *last_seq,
+                  uint64_t *count, bt_error *err);
+/* The rule set h evaluates. */
+const bt_ruleset *bt_hunt_ruleset(const bt_hunt *h);
 /*
  * bt_hunt_event split in two for a parallel scan (bt_scan_opts.inspect), for an
  * unordered hunt whose tracker is no longer learning (after the first pass, or when

@@ -106,18 +106,6 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     return 0;
 }
 
-static int on_store_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
-{
-    hunt *s = ctx;
-    (void)pos; /* parsed or not, the hunt's thread parses the record once more */
-    return bt_hunt_feed(s->h, ev->raw, ev->raw_len, ev->kind, &s->err);
-}
-
-static int on_build(void *ctx, const bt_build *b)
-{
-    return bt_build_tracker_add_build(ctx, b);
-}
-
 static int on_batch(void *ctx, const bt_batch *b)
 {
     hunt *s = ctx;
@@ -216,8 +204,7 @@ done:
 static int hunt_store(hunt *s, const bt_filter *f)
 {
     bt_store *store = NULL;
-    bt_store_query q;
-    bt_build_query bq;
+    bt_hunt_store_opts o;
     char *path = cli_store_path(&s->c);
     int rc, code = EXIT_OK;
 
@@ -227,28 +214,10 @@ static int hunt_store(hunt *s, const bt_filter *f)
         code = cli_fail(&s->err, EXIT_NOSTORE);
         goto done;
     }
-    bt_build_query_init(&bq);
-    if (bt_rules_need_lifecycle(s->rs) &&
-        (rc = bt_store_builds_find(store, &bq, on_build, bt_hunt_tracker(s->h), &s->err))) {
-        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
-                               : cli_fail(&s->err, EXIT_ERROR);
-        goto done;
-    }
-    memset(&q, 0, sizeof q);
-    q.filter = f;
-    q.oldest_first = 1;
-    q.raw_only = 1; /* parsed once, by the hunt, and only past its pre-filter */
-    /* this thread reads the store and pre-filters, the hunt's evaluates */
-    if ((rc = bt_hunt_feed_start(s->h))) {
-        code = (cli_err("out of memory"), EXIT_ERROR);
-        goto done;
-    }
-    rc = bt_store_search(store, &q, on_store_event, s, &s->err);
-    if (rc)
-        bt_hunt_feed_end(s->h, NULL);
-    else
-        rc = bt_hunt_feed_end(s->h, &s->err);
-    if (rc)
+    memset(&o, 0, sizeof o);
+    o.filter = f;
+    /* this thread reads the store, the hunt's evaluates */
+    if ((rc = bt_hunt_store(s->h, store, &o, NULL, NULL, &s->err)))
         code = s->stream && ferror(stdout) ? (cli_err("cannot write the output"), EXIT_ERROR)
                                            : cli_fail(&s->err, EXIT_ERROR);
 done:

@@ -193,6 +193,11 @@ bt_build_tracker *bt_hunt_tracker(bt_hunt *h)
     return h->tracker;
 }
 
+const bt_ruleset *bt_hunt_ruleset(const bt_hunt *h)
+{
+    return h->rs;
+}
+
 void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed)
 {
     *seen = atomic_load(&h->seen);

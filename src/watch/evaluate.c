@@ -1,5 +1,6 @@
 /* evaluate.c - one watch cycle's rule evaluation: the events stored after the watch
- * cursor ("watch|seq", the store's sequence numbers) through bt_hunt, oldest first; then
+ * cursor ("watch|seq", the store's sequence numbers) through bt_hunt_store (oldest
+ * first, the store read on this thread and the rules run on the hunt's); then
  * the alerts (stable keys, dedup keys), their outbox rows and the advanced cursor in one
  * transaction. */
 #include <stdio.h>
@@ -13,28 +14,6 @@
 #define CURSOR_SEQ "watch|seq"
 #define SEED_BUILDS 20000
 #define CORR_BYTES (16u << 20) /* correlation state kept across cycles, at most */
-
-typedef struct evalctx {
-    bt_watch *w;
-    bt_hunt *h;
-    int64_t max_seq;
-    uint64_t n;
-    bt_error *err;
-} evalctx;
-
-static int on_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
-{
-    evalctx *e = ctx;
-    if (pos->seq > e->max_seq)
-        e->max_seq = pos->seq;
-    e->n++;
-    return bt_hunt_event(e->h, ev, e->err);
-}
-
-static int on_build(void *ctx, const bt_build *b)
-{
-    return bt_build_tracker_add_build(ctx, b);
-}
 
 /* The cursor: the last sequence number evaluated. The first run starts after what the
  * store already held when it attached (an existing store is not alerted on as a whole). */
@@ -163,13 +142,12 @@ int bt_watch_cursor_init(bt_watch *w, bt_error *err)
 int bt_watch_evaluate(bt_watch *w, bt_error *err)
 {
     bt_hunt_opts ho;
-    bt_store_query q;
-    bt_build_query bq;
-    evalctx e;
-    int64_t seq = 0;
+    bt_hunt_store_opts so;
+    bt_hunt *h = NULL;
+    int64_t seq = 0, max_seq = 0;
+    uint64_t n = 0;
     int rc;
 
-    memset(&e, 0, sizeof e);
     if ((rc = cursor_load(w, &seq, err)))
         return rc;
     memset(&ho, 0, sizeof ho);
@@ -182,30 +160,21 @@ int bt_watch_evaluate(bt_watch *w, bt_error *err)
             return bt_error_set(err, BT_ENOMEM, "out of memory");
     }
     ho.corr_state = w->corr; /* a burst split across cycles is still one burst */
-    if ((rc = bt_hunt_new(w->rs, &ho, &e.h)))
+    if ((rc = bt_hunt_new(w->rs, &ho, &h)))
         return bt_error_set(
             err, rc, rc == BT_EIO ? "cannot make a temporary file (TMPDIR)" : "out of memory");
-    e.w = w;
-    e.max_seq = seq;
-    e.err = err;
-    if (bt_rules_need_lifecycle(w->rs)) {
-        bt_build_query_init(&bq);
-        bq.limit = SEED_BUILDS;
-        if ((rc = bt_store_builds_find(w->store, &bq, on_build, bt_hunt_tracker(e.h), err)))
-            goto done;
-    }
-    memset(&q, 0, sizeof q);
-    q.oldest_first = 1;
-    q.after_seq = seq > 0 ? seq : 0;
-    if ((rc = bt_store_search(w->store, &q, on_event, &e, err)))
+    /* the builds known so far, then what was stored after the cursor: the store read on
+     * this thread, the rules on the hunt's */
+    memset(&so, 0, sizeof so);
+    so.after_seq = seq > 0 ? seq : 0;
+    so.seed_builds = SEED_BUILDS;
+    if ((rc = bt_hunt_store(h, w->store, &so, &max_seq, &n, err)) || n == 0)
         goto done;
-    if (e.n == 0)
+    w->st.events_evaluated += n;
+    if ((rc = bt_hunt_finish(h, err)))
         goto done;
-    w->st.events_evaluated += e.n;
-    if ((rc = bt_hunt_finish(e.h, err)))
-        goto done;
-    rc = store_alerts(w, e.h, e.max_seq, err);
+    rc = store_alerts(w, h, max_seq, err);
 done:
-    bt_hunt_free(e.h);
+    bt_hunt_free(h);
     return rc;
 }
