@@ -349,6 +349,10 @@ typedef struct bt_hunt_opts {
      * one pass: bt_hunt_inspect leaves each record the tracker may learn from
      * (bt_build_tracker_may_want) to the batch (returns 0), for bt_hunt_defer. */
     int defer;
+    /* with defer: the events the hunt evaluates (borrowed; NULL = all). The scan should
+     * filter nothing then, so that the tracker learns every build, those before
+     * --start-time included: bt_hunt_inspect and bt_hunt_defer apply it. */
+    const bt_filter *filter;
     /* threads that evaluate the held records at bt_hunt_finish (past 2,048 of them):
      * 0 = the number of CPUs, at most 8; 1 = the calling thread alone */
     int threads;
@@ -424,14 +428,14 @@ int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena
                     bt_buf *note);
 int bt_hunt_note(bt_hunt *h, const char *note, size_t len, bt_error *err);
 /* An unordered hunt in one pass (bt_hunt_opts.defer), on the thread of bt_hunt_note, for
- * each event bt_hunt_inspect left to the batch: the tracker learns from ev and, when eval
- * (ev is one the caller's filter selects) and ev passes the pre-filter, its record is
+ * each event bt_hunt_inspect left to the batch: the tracker learns from ev and, when
+ * bt_hunt_opts.filter selects ev and ev passes the pre-filter, its record is
  * held (in memory, past stage_cap in the temporary file) and evaluated at
  * bt_hunt_finish, once the tracker has learnt every build. The records the tracker has
  * no use for derive nothing from it, so bt_hunt_inspect evaluates them at once; the
  * alerts are those of a first pass that learns and a second that evaluates. 0,
  * BT_EINVAL (an ordered hunt), BT_ENOMEM, BT_EIO. */
-int bt_hunt_defer(bt_hunt *h, const bt_event *ev, bool eval, bt_error *err);
+int bt_hunt_defer(bt_hunt *h, const bt_event *ev, bt_error *err);
 /* End of input: replays correlation input (unordered), flushes windows, sorts. */
 int bt_hunt_finish(bt_hunt *h, bt_error *err);
 /* Alerts (after bt_hunt_finish: sorted, duplicates dropped). */

@@ -47,9 +47,8 @@ const cli_cmd cmd_hunt_def = {
     "--from, files and stdin are read once: when a rule needs build lifecycles, the records "
     "that spell CodeBuild are held (in memory, then a temporary file) and evaluated once "
     "every build's start, end and addresses are known (on --threads threads). Exit status 0 "
-    "whether or not there are "
-    "alerts; 3 when some file or "
-    "record could not be read (the rest is evaluated).",
+    "whether or not there are alerts; 3 when some file or record could not be read (the rest "
+    "is evaluated).",
     hunt_groups,
     "  buildtrail hunt --rules builtin\n"
     "  buildtrail hunt --rules builtin --rules ./sigma/cloudtrail --start-time 7d -o table\n"
@@ -64,10 +63,7 @@ typedef struct hunt {
     size_t max_record; /* --max-record-size (0: the default) */
     bt_ruleset *rs;
     bt_hunt *h;
-    /* --from, rules that need build lifecycles: the scan reads everything (the tracker
-     * learns every build), and the hunt filters with f */
-    int defer;
-    const bt_filter *f;
+    int defer;  /* bt_hunt_opts.defer */
     int stream; /* over the store with -o json or ndjson: alerts printed as they come */
     uint64_t printed;
     bt_error err;
@@ -113,8 +109,7 @@ static int on_batch(void *ctx, const bt_batch *b)
     int rc = b->note_len ? bt_hunt_note(s->h, b->note, b->note_len, &s->err) : 0;
     for (i = 0; i < b->n && !rc; i++) {
         const bt_event *ev = &b->events[i];
-        rc = s->defer ? bt_hunt_defer(s->h, ev, !s->f || bt_filter_match(s->f, ev), &s->err)
-                      : bt_hunt_event(s->h, ev, &s->err);
+        rc = s->defer ? bt_hunt_defer(s->h, ev, &s->err) : bt_hunt_event(s->h, ev, &s->err);
     }
     return rc;
 }
@@ -124,8 +119,6 @@ static int on_batch(void *ctx, const bt_batch *b)
 static int on_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_arena *a, bt_buf *n)
 {
     hunt *s = ctx;
-    if (s->f && !bt_filter_match(s->f, ev)) /* defer: filtered here, not in the scan */
-        return bt_build_tracker_may_want(ev->raw, ev->raw_len) ? 0 : 1;
     return bt_hunt_inspect(s->h, ev, rec, a, n);
 }
 
@@ -151,8 +144,7 @@ static int scan_pass(hunt *s, bt_file_list *l, const bt_filter *f, bt_read_stats
     memset(&so, 0, sizeof so);
     so.threads = s->c.threads;
     so.max_record = s->max_record;
-    so.filter = s->defer ? NULL : f; /* defer: s->f */
-    s->f = s->defer ? f : NULL;
+    so.filter = s->defer ? NULL : f; /* defer: the hunt filters (bt_hunt_opts.filter) */
     so.on_batch = on_batch;
     so.inspect = on_inspect;
     so.raw_keep = raw_keep;
@@ -374,11 +366,17 @@ static int cmd_hunt(int argc, char **argv)
         code = cli_fail(&s.err, s.err.code == BT_ENOMEM ? EXIT_ERROR : EXIT_USAGE);
         goto done;
     }
+    f = s.c.filter;
+    if (bt_rules_push_down(s.rs, &f) && cli_debug)
+        cli_err("debug: every rule pins eventName: %u names pushed down",
+                f.nvalues[BT_F_EVENT_NAME]);
     memset(&ho, 0, sizeof ho);
     ho.ordered = s.nfrom == 0;
     ho.prefiltered = s.nfrom > 0; /* the scan's raw_keep */
-    /* --from: what the build tracker learns from is held until every build is known */
+    /* --from: what the build tracker learns from is held until every build is known;
+     * the scan then reads everything and the hunt filters */
     ho.defer = s.defer = s.nfrom > 0 && bt_rules_need_lifecycle(s.rs);
+    ho.filter = s.defer ? &f : NULL;
     ho.threads = s.c.threads; /* --threads: the held records' evaluation too */
     /* the store gives events in time order: alerts can go out as they become final */
     s.stream = ho.ordered && (!s.c.output || strcmp(s.c.output, "json") == 0 ||
@@ -392,10 +390,6 @@ static int cmd_hunt(int argc, char **argv)
         code = EXIT_ERROR;
         goto done;
     }
-    f = s.c.filter;
-    if (bt_rules_push_down(s.rs, &f) && cli_debug)
-        cli_err("debug: every rule pins eventName: %u names pushed down",
-                f.nvalues[BT_F_EVENT_NAME]);
     code = s.nfrom ? hunt_files(&s, &f) : hunt_store(&s, &f);
     if (code == EXIT_OK || code == EXIT_PARTIAL) {
         int fin;

@@ -1002,6 +1002,8 @@ int bt_hunt_inspect(bt_hunt *h, const bt_event *ev, const bt_json *rec, bt_arena
 {
     if (h->o.defer && bt_build_tracker_may_want(ev->raw, ev->raw_len))
         return 0; /* to the batch: bt_hunt_defer */
+    if (h->o.filter && !bt_filter_match(h->o.filter, ev))
+        return 1;
     atomic_fetch_add(&h->seen, 1);
     return inspect_eval(h, ev, rec, h->o.prefiltered != 0, scratch, note);
 }
@@ -1072,7 +1074,7 @@ typedef struct dpool {
     bool closing;
 } dpool;
 
-int bt_hunt_defer(bt_hunt *h, const bt_event *ev, bool eval, bt_error *err)
+int bt_hunt_defer(bt_hunt *h, const bt_event *ev, bt_error *err)
 {
     hentry x;
     int rc;
@@ -1080,8 +1082,8 @@ int bt_hunt_defer(bt_hunt *h, const bt_event *ev, bool eval, bt_error *err)
         return bt_error_set(err, BT_EINVAL, "bt_hunt_defer: the hunt is ordered");
     if ((rc = bt_build_tracker_learn(h->tracker, ev)))
         return fail(err, rc);
-    if (!eval)
-        return 0;
+    if (h->o.filter && !bt_filter_match(h->o.filter, ev))
+        return 0; /* learnt from, not evaluated */
     atomic_fetch_add(&h->seen, 1);
     if (!bt_rules_prefilter(h->rs, ev->raw, ev->raw_len))
         return 0;

@@ -781,26 +781,23 @@ static bool general_hit(const bt_ruleset *rs, const char *raw, size_t len)
     return false;
 }
 
-bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
-{
-    if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
-        return true;
-    if (rs->nnames && names_hit(rs, raw, len))
-        return true;
-    if (!rs->ngeneral)
-        return false;
-    return rs->gen ? bt_mfind_any(rs->gen, raw, len) : general_hit(rs, raw, len);
-}
-
-bool rules_prefilter_learn(const bt_ruleset *rs, const char *raw, size_t len, bool *build)
+/* The pre-filter's one pass: whether raw may match a rule and, when build is not NULL,
+ * in *build whether the tracker may learn from it (bt_build_tracker_may_want), which is
+ * looked for only while the pre-filter has not passed (*build may stay false when it
+ * does). or_build: stop as soon as either holds. */
+static bool prefilter(const bt_ruleset *rs, const char *raw, size_t len, bool *build, bool or_build)
 {
     int k;
-    *build = false;
+    if (build)
+        *build = false;
     if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
         return true;
     if (rs->nnames && names_hit(rs, raw, len))
         return true;
-    if (!rs->gen_build) {
+    if (!build)
+        return rs->ngeneral &&
+               (rs->gen ? bt_mfind_any(rs->gen, raw, len) : general_hit(rs, raw, len));
+    if (!rs->gen_build) { /* too many needles for one bt_mfind: the prefix index */
         if (rs->ngeneral && general_hit(rs, raw, len))
             return true;
         *build = bt_build_tracker_may_want(raw, len);
@@ -810,17 +807,22 @@ bool rules_prefilter_learn(const bt_ruleset *rs, const char *raw, size_t len, bo
         return false;
     if ((size_t)k < rs->ngeneral)
         return true; /* a needle came first */
-    *build = true;   /* the tracker's literal came first: the needles, once more */
-    return rs->gen && bt_mfind_any(rs->gen, raw, len);
+    *build = true;   /* the tracker's literal came first */
+    return !or_build && rs->gen && bt_mfind_any(rs->gen, raw, len);
+}
+
+bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
+{
+    return prefilter(rs, raw, len, NULL, false);
+}
+
+bool rules_prefilter_learn(const bt_ruleset *rs, const char *raw, size_t len, bool *build)
+{
+    return prefilter(rs, raw, len, build, false);
 }
 
 bool rules_prefilter_or_build(const bt_ruleset *rs, const char *raw, size_t len)
 {
-    if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
-        return true;
-    if (rs->nnames && names_hit(rs, raw, len))
-        return true;
-    if (rs->gen_build)
-        return bt_mfind_any(rs->gen_build, raw, len);
-    return general_hit(rs, raw, len) || bt_build_tracker_may_want(raw, len);
+    bool build;
+    return prefilter(rs, raw, len, &build, true) || build;
 }

@@ -776,7 +776,7 @@ static size_t run_defer(bt_ruleset *rs, const bt_event *ev, int n, int threads, 
         /* what the tracker may learn from goes to the batch, the rest is evaluated */
         CHECK_INT(rc == 0, bt_build_tracker_may_want(ev[k].raw, ev[k].raw_len));
         if (rc == 0)
-            CHECK_INT(bt_hunt_defer(h, &ev[k], true, &err), 0);
+            CHECK_INT(bt_hunt_defer(h, &ev[k], &err), 0);
         CHECK_INT(bt_hunt_note(h, note.data, note.len, &err), 0);
     }
     count = finish_alerts(h, all);
