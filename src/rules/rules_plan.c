@@ -719,8 +719,9 @@ int rules_plan_set(bt_ruleset *rs)
     return build_dispatch(rs);
 }
 
-/* One of the names is the value of an "eventName" key of raw (a value with an escape in
- * it counts as one: it is not read here). */
+/* One of the names is the value of an "eventName" key of raw (a scalar's text; a string
+ * with an escape in it, an object or an array counts as one: the matcher may find a name
+ * inside, which is not read here). */
 static bool names_hit(const bt_ruleset *rs, const char *raw, size_t len)
 {
     const char *p = raw, *end = raw + len, *k;
@@ -735,12 +736,17 @@ static bool names_hit(const bt_ruleset *rs, const char *raw, size_t len)
             continue;
         while (v < end && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'))
             v++;
-        if (v == end || *v++ != '"')
-            continue;
-        for (q = v; q < end && *q != '"' && *q != '\\'; q++)
-            ;
-        if (q == end || *q == '\\')
-            return true;
+        if (v == end || *v == '{' || *v == '[')
+            return true; /* the matcher looks inside an object or array: not read here */
+        if (*v != '"') { /* a number, true, false, null: matched as its text */
+            for (q = v; q < end && !strchr(",}] \t\r\n", *q); q++)
+                ;
+        } else {
+            for (q = ++v; q < end && *q != '"' && *q != '\\'; q++)
+                ;
+            if (q == end || *q == '\\')
+                return true;
+        }
         if ((n = (size_t)(q - v)) > sizeof lc)
             continue; /* longer than any event name */
         for (k = v; k < q; k++)

@@ -362,6 +362,11 @@ static void test_load_and_plan(void)
     CHECK(bt_rules_prefilter(rs, "{\"eventName\":\"Create\\u0052oute\"}", 32));
     CHECK(bt_rules_prefilter(rs, "{\"eventName\":\"CreateRo", 22));
     CHECK(!bt_rules_prefilter(rs, "{\"eventName\":123,\"b\":\"CreateRoute\"}", 35));
+    /* an object or array under eventName: the matcher looks inside, so it passes (found by
+     * fuzz_prefilter); a scalar is looked up by its text */
+    CHECK(bt_rules_prefilter(rs, "{\"eventName\":{\"x\":\"CreateRoute\"}}", 33));
+    CHECK(bt_rules_prefilter(rs, "{\"eventName\":[\"CreateRoute\"]}", 29));
+    CHECK(bt_rules_prefilter(rs, "{\"eventName\":createroute}", 25));
     n = 0;
     bt_rules_match(rs, rec("{\"eventName\":\"STOPLOGGING\"}"), NULL, count_cb, &n);
     CHECK_INT(n, 1);
