@@ -30,10 +30,23 @@ uint64_t bt_bloom_key(int tag, const char *str)
     return mix64(h);
 }
 
-static int push(uint64_t **keys, size_t *n, size_t *cap, int tag, const char *v)
+int64_t bt_bloom_h31(const char *str)
 {
-    if (!v || !*v)
+    uint64_t h = 1469598103934665603ULL;
+    if (!str)
         return 0;
+    while (*str)
+        h = (h ^ (unsigned char)*str++) * 1099511628211ULL;
+    return (int64_t)((h ^ (h >> 31) ^ (h >> 62)) & 0x7fffffff);
+}
+
+uint64_t bt_bloom_rkey(int tag, int64_t h)
+{
+    return mix64(((uint64_t)tag << 40) ^ (uint64_t)h ^ 0x9e3779b97f4a7c15ULL);
+}
+
+static int push_key(uint64_t **keys, size_t *n, size_t *cap, uint64_t key)
+{
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 1024;
         uint64_t *k = realloc(*keys, nc * sizeof *k);
@@ -42,8 +55,15 @@ static int push(uint64_t **keys, size_t *n, size_t *cap, int tag, const char *v)
         *keys = k;
         *cap = nc;
     }
-    (*keys)[(*n)++] = bt_bloom_key(tag, v);
+    (*keys)[(*n)++] = key;
     return 0;
+}
+
+static int push(uint64_t **keys, size_t *n, size_t *cap, int tag, const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    return push_key(keys, n, cap, bt_bloom_key(tag, v));
 }
 
 int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev)
@@ -54,6 +74,21 @@ int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *e
         (rc = push(keys, n, cap, BT_BK_AKID, ev->access_key_id)) ||
         (rc = push(keys, n, cap, BT_BK_IP, ev->source_ip)))
         return rc;
+    return 0;
+}
+
+int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev)
+{
+    size_t i;
+    int rc;
+    for (i = 0; i < ev->n_resources; i++) {
+        const bt_resource *r = &ev->resources[i];
+        if ((r->name && (rc = push_key(keys, n, cap,
+                                       bt_bloom_rkey(BT_BK_RNAME, bt_bloom_h31(r->name))))) ||
+            (r->type && (rc = push_key(keys, n, cap,
+                                       bt_bloom_rkey(BT_BK_RTYPE, bt_bloom_h31(r->type))))))
+            return rc;
+    }
     return 0;
 }
 

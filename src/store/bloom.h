@@ -1,8 +1,9 @@
 /*
- * bloom.h - the per-block summary of the event store's high-cardinality fields (user,
- * principal, access key, source IP): a Bloom filter over (field, value) keys, built
- * once per block when the block is packed and tested by searches that filter on those
- * fields, so no per-row index is kept for them. Backend-neutral (plain bytes): the
+ * bloom.h - the per-block summaries of the event store's high-cardinality fields: a
+ * Bloom filter over (field, value) keys of user, principal, access key and source IP,
+ * and one of resource names and types, built once per block when the block is packed
+ * and tested by searches that filter on those fields, so no per-row index is kept for
+ * them. Backend-neutral (plain bytes): the
  * SQLite backend keeps it in `bsum.bloom`; PostgreSQL would keep it in a bytea column
  * (or use its bloom / BRIN index access methods).
  */
@@ -15,8 +16,17 @@
 #include "buildtrail/buf.h"
 #include "buildtrail/event.h"
 
-/* The fields a block summary holds (tags in the key). */
-enum { BT_BK_USER = 1, BT_BK_PRINCIPAL, BT_BK_AKID, BT_BK_IP };
+/* The fields a block summary holds (tags in the key): the first four in one filter
+ * (bsum.bloom), the resource names and types in another (bsum.rbloom). */
+enum { BT_BK_USER = 1, BT_BK_PRINCIPAL, BT_BK_AKID, BT_BK_IP, BT_BK_RNAME, BT_BK_RTYPE };
+
+/* The store's 31-bit hash of a string (FNV-1a, folded): what its hashed columns hold. */
+int64_t bt_bloom_h31(const char *str);
+
+/* The key of a resource field (BT_BK_RNAME, BT_BK_RTYPE) whose value has the 31-bit hash
+ * h: keyed by the hash, so that the upgrade to summaries of resources builds them from the
+ * hashes the old per-row table held. */
+uint64_t bt_bloom_rkey(int tag, int64_t h);
 
 /* The key of value str of field tag (str not NULL). */
 uint64_t bt_bloom_key(int tag, const char *str);
@@ -24,6 +34,9 @@ uint64_t bt_bloom_key(int tag, const char *str);
 /* Appends the keys of ev's summarised fields to keys (*n in use, *cap allocated);
  * BT_ENOMEM when the array cannot grow. */
 int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev);
+
+/* Appends the keys of ev's resources (names and types) to keys, as above. */
+int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev);
 
 /* Builds the filter of keys[0..n) (sorted and deduplicated in place) into out
  * (cleared first): a power-of-two number of bytes, about 10 bits per distinct key. */

@@ -18,6 +18,7 @@
 #include "buildtrail/buf.h"
 #include "buildtrail/builds.h"
 #include "buildtrail/store.h"
+#include "store/bloom.h"
 
 /* Decompressed blocks kept: 16 (8 MiB) for pages (serve's revisit them), 64 during a
  * search without a limit. Rows in time order draw on every block whose events overlap
@@ -37,7 +38,7 @@
 #define get_int bt_sq_get_int
 #define load_block bt_sq_load_block
 #define load_blocks_done bt_sq_load_blocks_done
-#define h31 bt_sq_h31
+#define h31 bt_bloom_h31 /* store/bloom.h */
 #define sql_bloom_match bt_sq_bloom_match
 #define write_bsum bt_sq_write_bsum
 #define add_bind bt_sq_add_bind
@@ -77,7 +78,7 @@ struct bt_store {
     int version;
     unsigned char secret[32]; /* meta token_secret: keys serve's NextTokens */
     int has_secret;
-    sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_res, *st_sel_str, *st_ins_str, *st_ins_block,
+    sqlite3_stmt *st_ins_event, *st_ins_session, *st_sel_str, *st_ins_str, *st_ins_block,
         *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid,
         *st_ins_bsum;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
@@ -90,7 +91,9 @@ struct bt_store {
     int64_t blk_lo;   /* id of the pending block's first event */
     uint64_t *pkeys;  /* the pending block's summary keys (bloom.h) */
     size_t npkeys, cappkeys;
-    bt_buf bloom;     /* scratch for building a summary */
+    uint64_t *prkeys; /* and the keys of its resources */
+    size_t nprkeys, capprkeys;
+    bt_buf bloom, rbloom; /* scratch for building its summaries */
     ZSTD_CCtx *zc;
     ZSTD_DCtx *zd;
     bt_buf zin; /* compressed bytes read from a block (load_block) */
@@ -121,15 +124,14 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
 /* Closes the blob handle load_block keeps between blocks (it holds the read
  * transaction open): after the reads of one search or lookup. */
 void load_blocks_done(bt_store *s);
-/* Writes the summary row of block blk (events lo..hi, bloom of len bytes). */
+/* Writes the summary row of block blk: events lo..hi, the summaries of their fields
+ * (bloom, len bytes) and of their resources (rbloom, rlen bytes). */
 int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
-               bt_error *err);
+               const void *rbloom, size_t rlen, bt_error *err);
 
-/* The bucket that leads the keys of `eids` and `resources`: an event's hour
- * (time_ms / BT_STORE_HOUR_MS, truncated as SQL's integer division is). */
+/* The bucket that leads the keys of `eids`: an event's hour (time_ms / BT_STORE_HOUR_MS,
+ * truncated as SQL's integer division is). */
 #define BT_STORE_HOUR_MS 3600000
-/* A high-cardinality string as the 31-bit hash rows keep (0 for NULL). */
-int64_t h31(const char *str);
 /* SQL bt_bloom_match(bloom, keys), registered on open (sqlite_read.c). */
 void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv);
 

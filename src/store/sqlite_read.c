@@ -14,6 +14,7 @@
 #include "buildtrail/store.h"
 #include "store/bloom.h"
 #include "store/sqlite_int.h"
+#include "util/mfind.h"
 
 /* The most rows a search takes from SQL at a time (see bt_store_search) */
 #define CHUNK_MAX 2048
@@ -225,8 +226,7 @@ static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
 static int merge_helps(const bt_filter *f)
 {
     return f && !f->errors_only && !f->nvalues[BT_F_PROJECT] && !f->nvalues[BT_F_BUILD] &&
-           !f->nvalues[BT_F_ERROR_CODE] && !f->nvalues[BT_F_EVENT_ID] &&
-           !f->nvalues[BT_F_RESOURCE_NAME] && !f->nvalues[BT_F_RESOURCE_TYPE];
+           !f->nvalues[BT_F_ERROR_CODE] && !f->nvalues[BT_F_EVENT_ID];
 }
 
 /*
@@ -388,21 +388,6 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         }
         bt_buf_puts(&q->sql, "))");
     }
-    if (f->nvalues[BT_F_RESOURCE_NAME] &&
-        (rc = cond_hash(
-             q,
-             "e.id IN (" HOURS_OF("resources") " SELECT x.ev FROM h"
-                                               " CROSS JOIN resources x ON x.hb = h.b WHERE x.name",
-             f, BT_F_RESOURCE_NAME, err)))
-        return rc;
-    if (f->nvalues[BT_F_RESOURCE_NAME])
-        bt_buf_puts(&q->sql, ")");
-    if (f->nvalues[BT_F_RESOURCE_TYPE] &&
-        (rc = cond_in(s, q, "e.id IN (SELECT ev FROM resources WHERE type", f, BT_F_RESOURCE_TYPE,
-                      0, err)))
-        return rc;
-    if (f->nvalues[BT_F_RESOURCE_TYPE])
-        bt_buf_puts(&q->sql, ")");
 pos:
     if (bq && bq->after_seq > 0) {
         /* the bound on t (the new rows' oldest time, found through the rowid range) keeps
@@ -447,26 +432,30 @@ int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err)
 }
 
 /* The filter's summarised fields, as block summaries test them: per field with
- * values, a group of the values' keys (bloom.h). */
+ * values, a group of the values' keys (bloom.h), in the summary of the event's fields
+ * (bsum.bloom) or of its resources (rkey: bsum.rbloom). */
 static const struct {
     bt_filter_field field;
-    int tag;
+    int tag, rkey;
 } bloom_fields[] = {
-    {BT_F_USERNAME, BT_BK_USER},
-    {BT_F_PRINCIPAL, BT_BK_PRINCIPAL},
-    {BT_F_ACCESS_KEY_ID, BT_BK_AKID},
-    {BT_F_SOURCE_IP, BT_BK_IP},
+    {BT_F_USERNAME, BT_BK_USER, 0},        {BT_F_PRINCIPAL, BT_BK_PRINCIPAL, 0},
+    {BT_F_ACCESS_KEY_ID, BT_BK_AKID, 0},   {BT_F_SOURCE_IP, BT_BK_IP, 0},
+    {BT_F_RESOURCE_NAME, BT_BK_RNAME, 1}, {BT_F_RESOURCE_TYPE, BT_BK_RTYPE, 1},
 };
 
-/* 1 when the blocks whose summaries may hold keys are at most an eighth of all. */
+/* 1 when the blocks whose summaries may hold keys[0] (fields) and keys[1] (resources)
+ * are at most an eighth of all. */
 static int summaries_selective(bt_store *s, const bt_buf *keys)
 {
     sqlite3_stmt *st = NULL;
     int64_t all = 0, hit = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*), total(bt_bloom_match(bloom, ?)) FROM bsum", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*), total(bt_bloom_match(bloom, ?)"
+                           " AND bt_bloom_match(rbloom, ?)) FROM bsum",
+                           -1, &st, NULL) != SQLITE_OK)
         return 1;
-    sqlite3_bind_blob(st, 1, keys->data, (int)keys->len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 1, keys[0].data, (int)keys[0].len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, keys[1].data, (int)keys[1].len, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         all = sqlite3_column_int64(st, 0);
         hit = sqlite3_column_int64(st, 1);
@@ -477,12 +466,14 @@ static int summaries_selective(bt_store *s, const bt_buf *keys)
 
 /*
  * The FROM clause of a search. A filter on a summarised field (user, principal,
- * access key, source IP) that no exact index serves better (event id, build), and whose
- * values at most an eighth of the blocks may hold, reads those blocks through their id
- * ranges; *keys (empty otherwise) is then the groups of keys bt_bloom_match tests: per field, the
- * number of values then their keys, as 64-bit words.
+ * access key, source IP, resource name or type) that no exact index serves better (event
+ * id, build), and whose values at most an eighth of the blocks may hold, reads those
+ * blocks through their id ranges; keys[0] and keys[1] (both empty otherwise) are then
+ * the groups of keys bt_bloom_match tests in bsum.bloom and bsum.rbloom: per field, the
+ * number of values then their keys, as 64-bit words. Otherwise the search walks the
+ * rows, and each row's record decides (sql_exact).
  */
-static int search_from(bt_store *s, sqlq *q, const bt_filter *f, bt_buf *keys)
+static int search_from(bt_store *s, sqlq *q, const bt_filter *f, bt_buf keys[2])
 {
     size_t c;
     unsigned i;
@@ -493,21 +484,27 @@ static int search_from(bt_store *s, sqlq *q, const bt_filter *f, bt_buf *keys)
             use |= f->nvalues[bloom_fields[c].field] != 0;
     for (c = 0; use && c < sizeof bloom_fields / sizeof bloom_fields[0]; c++) {
         bt_filter_field fld = bloom_fields[c].field;
+        bt_buf *k = &keys[bloom_fields[c].rkey];
         uint64_t w = f->nvalues[fld];
         if (!w)
             continue;
-        if (bt_buf_append(keys, &w, sizeof w))
+        if (bt_buf_append(k, &w, sizeof w))
             return BT_ENOMEM;
         for (i = 0; i < f->nvalues[fld]; i++) {
-            w = bt_bloom_key(bloom_fields[c].tag, f->values[fld][i]);
-            if (bt_buf_append(keys, &w, sizeof w))
+            w = bloom_fields[c].rkey
+                    ? bt_bloom_rkey(bloom_fields[c].tag, h31(f->values[fld][i]))
+                    : bt_bloom_key(bloom_fields[c].tag, f->values[fld][i]);
+            if (bt_buf_append(k, &w, sizeof w))
                 return BT_ENOMEM;
         }
     }
     /* values most blocks hold: the time-ordered walk finds a page sooner */
-    if (use && !summaries_selective(s, keys))
-        bt_buf_clear(keys);
-    bt_buf_puts(&q->sql, keys->len ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
+    if (use && !summaries_selective(s, keys)) {
+        bt_buf_clear(&keys[0]);
+        bt_buf_clear(&keys[1]);
+    }
+    use = keys[0].len || keys[1].len;
+    bt_buf_puts(&q->sql, use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
                                      " CROSS JOIN events e NOT INDEXED"
                                      " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
                                    : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
@@ -540,13 +537,79 @@ void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv)
 }
 
 /* 1 when the rows' columns answer f exactly: no field the rows hold only as a 31-bit
- * hash (user, principal, access key, source IP, resource name), so a row that passes the
- * SQL needs no check on its parsed record. */
+ * hash (user, principal, access key, source IP) or not at all (resource name and type),
+ * so a row that passes the SQL needs no check on its parsed record. */
 static int sql_exact(const bt_filter *f)
 {
     return !f || (!f->nvalues[BT_F_USERNAME] && !f->nvalues[BT_F_PRINCIPAL] &&
                   !f->nvalues[BT_F_ACCESS_KEY_ID] && !f->nvalues[BT_F_SOURCE_IP] &&
-                  !f->nvalues[BT_F_RESOURCE_NAME]);
+                  !f->nvalues[BT_F_RESOURCE_NAME] && !f->nvalues[BT_F_RESOURCE_TYPE]);
+}
+
+/*
+ * The raw check of the records a search parses to decide (sql_exact false): for each
+ * field the rows hold only as a hash or not at all (principal, access key, source IP,
+ * resource name), the bytes one of its values leaves, as they are, in any record that
+ * matches it: the value itself, or for a resource name its part after the last '/'
+ * (extraction copies names from the record, and derives project and build ARNs from a
+ * name or build id the record holds). A record with an escape in it is always parsed,
+ * so no value is hidden behind one; the user name is not checked (root's is derived).
+ * A record in which no value of some such field occurs (ASCII case-insensitively, a
+ * superset) is not parsed: it cannot match.
+ */
+typedef struct rawcheck {
+    bt_mfind *m[4];
+    int n;
+} rawcheck;
+
+static int rawcheck_init(rawcheck *c, const bt_filter *f)
+{
+    static const bt_filter_field fields[] = {BT_F_PRINCIPAL, BT_F_ACCESS_KEY_ID, BT_F_SOURCE_IP,
+                                             BT_F_RESOURCE_NAME};
+    const char *lits[BT_MFIND_MAX];
+    size_t lens[BT_MFIND_MAX], k;
+    unsigned i;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    for (k = 0; f && k < sizeof fields / sizeof fields[0]; k++) {
+        unsigned nv = f->nvalues[fields[k]];
+        if (!nv || nv > BT_MFIND_MAX)
+            continue;
+        for (i = 0; i < nv; i++) {
+            const char *v = f->values[fields[k]][i];
+            const char *slash = fields[k] == BT_F_RESOURCE_NAME ? strrchr(v, '/') : NULL;
+            lits[i] = slash ? slash + 1 : v;
+            lens[i] = strlen(lits[i]);
+            if (!lens[i])
+                break; /* a value that leaves no bytes: this field cannot be checked */
+        }
+        if (i < nv)
+            continue;
+        if ((rc = bt_mfind_new(lits, lens, nv, &c->m[c->n])))
+            return rc;
+        c->n++;
+    }
+    return 0;
+}
+
+static int rawcheck_pass(const rawcheck *c, const char *rec, size_t len)
+{
+    int i;
+    if (!c->n || memchr(rec, '\\', len))
+        return 1;
+    for (i = 0; i < c->n; i++)
+        if (!bt_mfind_any(c->m[i], rec, len))
+            return 0;
+    return 1;
+}
+
+static void rawcheck_free(rawcheck *c)
+{
+    int i;
+    for (i = 0; i < c->n; i++)
+        bt_mfind_free(c->m[i]);
+    c->n = 0;
 }
 
 /* One result row of a search, while its chunk is assembled. */
@@ -580,12 +643,14 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     uint64_t delivered = 0;
     size_t chunk = 64, n, i, nblocks;
     srow *rows = NULL, **order = NULL;
-    bt_buf copy = BT_BUF_INIT, bkeys = BT_BUF_INIT;
+    bt_buf copy = BT_BUF_INIT, bkeys[2] = {BT_BUF_INIT, BT_BUF_INIT};
     int merged = 0, raw;
     bt_event ev;
+    rawcheck chk;
 
     memset(&q, 0, sizeof q);
-    if (search_from(s, &q, bq->filter, &bkeys)) {
+    memset(&chk, 0, sizeof chk);
+    if (search_from(s, &q, bq->filter, bkeys)) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
@@ -593,10 +658,15 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         goto done;
     if (q.impossible)
         goto done;
-    raw = bq->raw_only && sql_exact(bq->filter) && !bkeys.len;
-    if (bkeys.len) {
-        bt_buf_puts(&q.sql, " AND bt_bloom_match(b.bloom, ?)");
-        add_bind(&q, 3, (int64_t)bkeys.len, bkeys.data);
+    raw = bq->raw_only && sql_exact(bq->filter) && !bkeys[0].len && !bkeys[1].len;
+    if (!sql_exact(bq->filter) && rawcheck_init(&chk, bq->filter)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (bkeys[0].len || bkeys[1].len) {
+        bt_buf_puts(&q.sql, " AND bt_bloom_match(b.bloom, ?) AND bt_bloom_match(b.rbloom, ?)");
+        add_bind(&q, 3, (int64_t)bkeys[0].len, bkeys[0].data);
+        add_bind(&q, 3, (int64_t)bkeys[1].len, bkeys[1].data);
     } else if (q.names_n >= 2 && q.names_n <= MERGE_NAMES_MAX && merge_helps(bq->filter)) {
         if (merge_names(&q)) {
             rc = bt_error_set(err, BT_ENOMEM, "out of memory");
@@ -697,6 +767,9 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
                     goto done;
                 continue;
             }
+            if (!rawcheck_pass(&chk, rows[i].at ? rows[i].at : copy.data + rows[i].copy,
+                               (size_t)rows[i].len))
+                continue; /* it cannot match (rawcheck) */
             bt_arena_reset(s->arena);
             if ((rc = bt_json_parse(s->arena, rows[i].at ? rows[i].at : copy.data + rows[i].copy,
                                     (size_t)rows[i].len, NULL, &rec, err))) {
@@ -734,7 +807,9 @@ done:
     sqlite3_finalize(st);
     bt_buf_dispose(&q.sql);
     bt_buf_dispose(&copy);
-    bt_buf_dispose(&bkeys);
+    rawcheck_free(&chk);
+    bt_buf_dispose(&bkeys[0]);
+    bt_buf_dispose(&bkeys[1]);
     free(q.binds);
     free(rows);
     free(order);

@@ -10,7 +10,11 @@
 # - schema 4 (store-v4.sql): made by the release before schema 5 (the index of retries),
 #   upgraded by `build`;
 # - schema 5 (store-v5.sql): made by the release before schema 6 (event ids and resource
-#   names keyed by hour), upgraded by a search by event id.
+#   names keyed by hour), upgraded by a search by event id;
+# - schema 6 (store-v6.sql): made by the release before schema 7 (resources summarised
+#   per block instead of a row each), upgraded by a search by resource name; the
+#   summaries the upgrade builds from the old rows are byte for byte those an ingest of
+#   the same archive writes.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -29,7 +33,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
@@ -74,15 +78,20 @@ check() { # check NAME ARCHIVES...
   same "$name" "$@" -- --username no-such-user-anywhere
   for v in $(values "$1" '.eventID'); do same "$name" "$@" -- --event-id "$v"; done
   for v in $(values "$1" '.resources[0].ARN'); do same "$name" "$@" -- --resource-name "$v"; done
+  for v in $(values "$1" '.resources[0].type'); do same "$name" "$@" -- --resource-type "$v"; done
+  same "$name" "$@" -- --resource-name arn:aws:s3:::no-such-bucket-anywhere
   same "$name" "$@" -- --event-id 00000000-0000-4000-8000-000000000000
   hours_agree "$name"
 }
-hours_agree() { # hours_agree NAME: every event id and resource row leads with its event's hour
+hours_agree() { # hours_agree NAME: every event id row leads with its event's hour; the
+  # resources live in the block summaries, not in rows
   eq "$1: one event id row per event" "$(sqlite3 "$S" 'SELECT count(*) FROM events')" \
     "$(sqlite3 "$S" 'SELECT count(*) FROM eids x JOIN events e ON e.id = x.ev AND x.hb = e.t / 3600000')"
-  eq "$1: resource rows keyed by their event's hour" 0 \
-    "$(sqlite3 "$S" 'SELECT count(*) FROM resources r JOIN events e ON e.id = r.ev WHERE r.hb != e.t / 3600000')"
-  ne "$1: the store has resource rows" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM resources')"
+  eq "$1: no resource rows" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'resources'")"
+  eq "$1: every block has a summary of its resources" 0 \
+    "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE rbloom IS NULL OR length(rbloom) < 64')"
+  ne "$1: some block names resources" 0 \
+    "$(sqlite3 "$S" "SELECT count(*) FROM bsum WHERE rbloom != zeroblob(length(rbloom))")"
 }
 check "upgraded" "$T/a/AWSLogs"
 old_blocks=$(sqlite3 "$S" 'SELECT count(*) FROM bsum')
@@ -103,7 +112,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
 "$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
 eq "search of a schema 3 store: exit 0" 0 $?
-eq "search upgraded it to schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "search upgraded it to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
 eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
 for ix in ev_build ev_actor ev_project ev_err; do
@@ -129,7 +138,7 @@ id=$(sqlite3 "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER 
 ne "the v4 store holds a build" "" "$id"
 "$BT" build --store "$S" "$id" --output json > "$T/v4b.json" 2> "$T/v4b.err"
 eq "build of a schema 4 store: exit 0" 0 $?
-eq "upgraded to schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the build is shown" "$id" "$(jq -r .Build.BuildId "$T/v4b.json")"
 sqlite3 "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
 grep -q 'INDEX builds_retry' "$T/plan"
@@ -149,10 +158,10 @@ eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | j
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v5.out" 2> "$T/v5.err"
 eq "search by event id of a schema 5 store: exit 0" 0 $?
-eq "upgraded to schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v5.out")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
-eq "resource rows kept" "$n_res" "$(sqlite3 "$S" 'SELECT count(*) FROM resources')"
+ne "the v5 store had resource rows" 0 "$n_res"
 sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 5" ok "$(cat "$T/ic")"
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s5.json" 2>/dev/null
@@ -161,4 +170,33 @@ check "upgraded from 5" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s5b.json" 2>/dev/null
 ne "v5 then a new archive: new events" 0 "$(jq .new "$T/s5b.json")"
 check "upgraded from 5, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
+
+# schema 6, as the release before this one wrote it: a search by resource name upgrades
+# it, and the summaries built from its resource rows are those an ingest writes
+S="$T/v6.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v6.sql" || bad "load the v6 fixture"
+eq "the fixture is schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+ne "the v6 store has resource rows" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM resources')"
+arn=$(values "$T/a/AWSLogs" '.resources[0].ARN' | head -1)
+ne "a resource of the archive" "" "$arn"
+"$BT" search --store "$S" --resource-name "$arn" -o ndjson --max-items 1000000 > "$T/v6.out" 2> "$T/v6.err"
+eq "search by resource name of a schema 6 store: exit 0" 0 $?
+eq "upgraded to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "the events naming it are found" \
+  "$("$BT" search --from "$T/a/AWSLogs" --resource-name "$arn" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
+  "$(sort "$T/v6.out" | md5sum)"
+eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
+sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 6" ok "$(cat "$T/ic")"
+# one parser thread: one batch, so the same one block as the fixture
+"$BT" ingest -q --threads 1 --store "$T/fresh.db" "$T/a/AWSLogs" >/dev/null 2>&1
+eq "a fresh ingest of the same archive: exit 0" 0 $?
+eq "the upgrade's summaries of resources = those ingest writes" \
+  "$(sqlite3 "$T/fresh.db" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)" \
+  "$(sqlite3 "$S" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)"
+check "upgraded from 6" "$T/a/AWSLogs"
+"$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s6b.json" 2>/dev/null
+ne "v6 then a new archive: new events" 0 "$(jq .new "$T/s6b.json")"
+check "upgraded from 6, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 finish

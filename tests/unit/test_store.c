@@ -172,7 +172,7 @@ static void test_store(void)
     tmp_store(path, sizeof path);
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    CHECK_INT(bt_store_schema_version(s), 6);
+    CHECK_INT(bt_store_schema_version(s), 7);
     CHECK_INT(bt_store_begin(s, &err), 0);
     CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
     CHECK_INT(news, 2);
@@ -494,6 +494,122 @@ static void test_packed_prefix(void)
     CHECK(system(cmd) == 0);
 }
 
+/* Resource names and types found through the blocks' summaries (bsum.rbloom): 40
+ * batches, one block each; batch b's events name project pb, batch 7's also a bucket.
+ * A value one block in 40 holds is read through the summaries; one every block holds
+ * through the walk; both give exactly the events that name it. */
+static void test_resource_summaries(void)
+{
+    enum { B = 40, PER = 30 };
+    char path[256], cmd[300], **recs = calloc(B * PER, sizeof *recs);
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_event *ev = calloc(PER, sizeof *ev);
+    bt_store_query q;
+    bt_filter f;
+    rawonly r;
+    int b, i;
+
+    tmp_store(path, sizeof path);
+    strcat(path, ".res");
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    for (b = 0; b < B; b++) {
+        bt_store_pack *p = NULL;
+        uint64_t added = 0, dups = 0;
+        for (i = 0; i < PER; i++) {
+            int k = b * PER + i;
+            bt_json *v;
+            recs[k] = malloc(1024);
+            snprintf(recs[k], 1024,
+                     "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T%02d:%02d:00Z\","
+                     "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"UpdateProject\","
+                     "\"awsRegion\":\"us-east-1\",\"resources\":[{\"ARN\":\"arn:aws:codebuild:"
+                     "us-east-1:111122223333:project/p%d\",\"type\":\"AWS::CodeBuild::Project\"}%s],"
+                     "\"eventID\":\"00000000-0000-4000-8000-%012d\",\"readOnly\":false}",
+                     b / 2, i, b,
+                     b == 7 ? ",{\"ARN\":\"arn:aws:s3:::bkt\",\"type\":\"AWS::S3::Bucket\"}" : "",
+                     k);
+            CHECK_INT(bt_json_parse(a, recs[k], strlen(recs[k]), NULL, &v, &err), 0);
+            CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
+        }
+        CHECK_INT(bt_store_pack_new(ev, PER, &p, &err), 0);
+        CHECK_INT(bt_store_add_packed(s, ev, PER, p, &added, &dups, &err), 0);
+        CHECK_INT((int)added, PER);
+        bt_store_pack_free(p);
+    }
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    memset(&q, 0, sizeof q);
+    q.filter = &f;
+    q.raw_only = 1; /* a resource filter is never exact: every delivery is parsed */
+    {
+        static const struct {
+            bt_filter_field field;
+            const char *v;
+            int want;
+        } cases[] = {
+            {BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p13", PER},
+            {BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p1", PER},
+            {BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p99", 0},
+            {BT_F_RESOURCE_NAME, "arn:aws:s3:::bkt", PER},
+            {BT_F_RESOURCE_TYPE, "AWS::S3::Bucket", PER},
+            {BT_F_RESOURCE_TYPE, "AWS::CodeBuild::Project", B * PER},
+            {BT_F_RESOURCE_TYPE, "AWS::IAM::Role", 0},
+        };
+        size_t c;
+        for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            bt_filter_init(&f);
+            bt_filter_add(&f, cases[c].field, cases[c].v, &err);
+            memset(&r, 0, sizeof r);
+            r.want = recs;
+            r.nwant = B * PER;
+            CHECK_INT(bt_store_search(s, &q, on_raw_only, &r, &err), 0);
+            CHECK_INT(r.n, cases[c].want);
+            CHECK_INT(r.parsed, cases[c].want);
+            CHECK_INT(r.bad, 0);
+        }
+    }
+    /* a name and a type: each named by some resource of the event (as the files' search
+     * decides), here the bucket and the project beside it */
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_RESOURCE_NAME, "arn:aws:s3:::bkt", &err);
+    bt_filter_add(&f, BT_F_RESOURCE_TYPE, "AWS::CodeBuild::Project", &err);
+    memset(&r, 0, sizeof r);
+    r.want = recs;
+    r.nwant = B * PER;
+    CHECK_INT(bt_store_search(s, &q, on_raw_only, &r, &err), 0);
+    CHECK_INT(r.n, PER);
+    CHECK_INT(r.bad, 0);
+    bt_filter_add(&f, BT_F_RESOURCE_TYPE, "AWS::IAM::Role", &err); /* either type */
+    memset(&r, 0, sizeof r);
+    r.want = recs;
+    r.nwant = B * PER;
+    CHECK_INT(bt_store_search(s, &q, on_raw_only, &r, &err), 0);
+    CHECK_INT(r.n, PER);
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_RESOURCE_NAME, "arn:aws:s3:::bkt", &err);
+    bt_filter_add(&f, BT_F_RESOURCE_TYPE, "AWS::IAM::Role", &err);
+    memset(&r, 0, sizeof r);
+    CHECK_INT(bt_store_search(s, &q, on_raw_only, &r, &err), 0);
+    CHECK_INT(r.n, 0);
+    /* with a user's summary in the same query: both filters of a block must agree */
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_RESOURCE_NAME, "arn:aws:s3:::bkt", &err);
+    bt_filter_add(&f, BT_F_USERNAME, "nobody", &err);
+    memset(&r, 0, sizeof r);
+    CHECK_INT(bt_store_search(s, &q, on_raw_only, &r, &err), 0);
+    CHECK_INT(r.n, 0);
+    bt_store_close(s);
+    for (i = 0; i < B * PER; i++)
+        free(recs[i]);
+    free(recs);
+    free(ev);
+    bt_arena_free(a);
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
+    CHECK(system(cmd) == 0);
+}
+
 /* bt_store_breakdown's pairs, as it reports them */
 typedef struct brk_seen {
     int n;
@@ -587,4 +703,5 @@ static void test_breakdown(void)
     CHECK(system(cmd) == 0);
 }
 
-BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_breakdown)
+BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_resource_summaries,
+             test_breakdown)
