@@ -60,6 +60,11 @@ typedef struct icache {
     size_t cap, n;
 } icache;
 
+/* A pair of interned ids: an event source and a name it was seen with (sqlite.c). */
+typedef struct src_name {
+    int64_t src, name;
+} src_name;
+
 /* ---- the store ---- */
 
 typedef struct block_ent {
@@ -78,7 +83,7 @@ struct bt_store {
     int version;
     unsigned char secret[32]; /* meta token_secret: keys serve's NextTokens */
     int has_secret;
-    sqlite3_stmt *st_ins_event, *st_ins_session, *st_sel_str, *st_ins_str, *st_ins_block,
+    sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str, *st_ins_block,
         *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid,
         *st_ins_bsum;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
@@ -92,6 +97,8 @@ struct bt_store {
     uint64_t *pkeys;  /* the pending block's summary keys (bloom.h) */
     size_t npkeys, cappkeys;
     uint64_t *prkeys; /* and the keys of its resources */
+    src_name *pairs;  /* the (source, name) pairs written to srcnames: a hash set */
+    size_t n_pairs, cap_pairs;
     size_t nprkeys, capprkeys;
     bt_buf bloom, rbloom; /* scratch for building its summaries */
     ZSTD_CCtx *zc;

@@ -12,7 +12,8 @@
 # - schema 5 (store-v5.sql): made by the release before schema 6 (event ids and resource
 #   names keyed by hour), upgraded by a search by event id;
 # - schema 6 (store-v6.sql): made by the release before schema 7 (resources summarised
-#   per block instead of a row each), upgraded by a search by resource name; the
+#   per block instead of a row each, the event source found through its names instead
+#   of an index), upgraded by a search by resource name; the
 #   summaries the upgrade builds from the old rows are byte for byte those an ingest of
 #   the same archive writes.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
@@ -79,6 +80,9 @@ check() { # check NAME ARCHIVES...
   for v in $(values "$1" '.eventID'); do same "$name" "$@" -- --event-id "$v"; done
   for v in $(values "$1" '.resources[0].ARN'); do same "$name" "$@" -- --resource-name "$v"; done
   for v in $(values "$1" '.resources[0].type'); do same "$name" "$@" -- --resource-type "$v"; done
+  for v in $(values "$1" '.eventSource'); do same "$name" "$@" -- --event-source "$v"; done
+  same "$name" "$@" -- --event-source codebuild.amazonaws.com --event-source sts.amazonaws.com
+  same "$name" "$@" -- --event-source no-such.amazonaws.com
   same "$name" "$@" -- --resource-name arn:aws:s3:::no-such-bucket-anywhere
   same "$name" "$@" -- --event-id 00000000-0000-4000-8000-000000000000
   hours_agree "$name"
@@ -92,6 +96,10 @@ hours_agree() { # hours_agree NAME: every event id row leads with its event's ho
     "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE rbloom IS NULL OR length(rbloom) < 64')"
   ne "$1: some block names resources" 0 \
     "$(sqlite3 "$S" "SELECT count(*) FROM bsum WHERE rbloom != zeroblob(length(rbloom))")"
+  eq "$1: srcnames = the (source, name) pairs of the events" \
+    "$(sqlite3 "$S" 'SELECT DISTINCT src, coalesce(name, 0) FROM events WHERE src IS NOT NULL ORDER BY 1, 2' | md5sum)" \
+    "$(sqlite3 "$S" 'SELECT src, name FROM srcnames ORDER BY 1, 2' | md5sum)"
+  eq "$1: no index on the source" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_src'")"
 }
 check "upgraded" "$T/a/AWSLogs"
 old_blocks=$(sqlite3 "$S" 'SELECT count(*) FROM bsum')

@@ -610,6 +610,94 @@ static void test_resource_summaries(void)
     CHECK(system(cmd) == 0);
 }
 
+/* A search by event source goes through the names the source was seen with
+ * (`srcnames`): one name, several (merged), none stored, a name filter beside it, and a
+ * pair first written in a transaction that rolled back, then stored for real. */
+#define SREC(id, t, src, name)                                                                 \
+    "{\"eventVersion\":\"1.08\",\"eventTime\":\"" t "\",\"eventSource\":\"" src "\","          \
+    "\"eventName\":\"" name "\",\"awsRegion\":\"us-east-1\",\"eventID\":\"" id "\"}"
+
+static void test_source_names(void)
+{
+    char path[256], cmd[300];
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    bt_filter f;
+    bt_store_query q;
+    hits h;
+    int news = 0;
+    static const struct {
+        const char *src, *name;
+        int want;
+    } cases[] = {
+        {"codebuild.amazonaws.com", NULL, 3},
+        {"sts.amazonaws.com", NULL, 1},
+        {"s3.amazonaws.com", NULL, 2},
+        {"codebuild.amazonaws.com", "StopBuild", 1},
+        {"codebuild.amazonaws.com", "AssumeRole", 0},
+        {"ec2.amazonaws.com", NULL, 0},
+    };
+    size_t c;
+
+    tmp_store(path, sizeof path);
+    strcat(path, ".src");
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(store_events(s, "[" SREC("00000000-0000-4000-8000-000000000001", "2026-10-01T10:00:00Z",
+                                       "codebuild.amazonaws.com", "StartBuild") ","
+                              SREC("00000000-0000-4000-8000-000000000002", "2026-10-01T10:01:00Z",
+                                   "codebuild.amazonaws.com", "StopBuild") ","
+                              SREC("00000000-0000-4000-8000-000000000003", "2026-10-01T10:02:00Z",
+                                   "codebuild.amazonaws.com", "BatchGetBuilds") ","
+                              SREC("00000000-0000-4000-8000-000000000004", "2026-10-01T10:03:00Z",
+                                   "sts.amazonaws.com", "AssumeRole") "]",
+                           &news, &err),
+              0);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    /* s3's pair is written, then rolled back with its event */
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(store_events(s, "[" SREC("00000000-0000-4000-8000-000000000005", "2026-10-01T10:04:00Z",
+                                       "s3.amazonaws.com", "GetObject") "]",
+                           &news, &err),
+              0);
+    bt_store_rollback(s);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(store_events(s, "[" SREC("00000000-0000-4000-8000-000000000005", "2026-10-01T10:04:00Z",
+                                       "s3.amazonaws.com", "GetObject") ","
+                              SREC("00000000-0000-4000-8000-000000000006", "2026-10-01T10:05:00Z",
+                                   "s3.amazonaws.com", "GetObject") "]",
+                           &news, &err),
+              0);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    memset(&q, 0, sizeof q);
+    q.filter = &f;
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        bt_filter_init(&f);
+        bt_filter_add(&f, BT_F_EVENT_SOURCE, cases[c].src, &err);
+        if (cases[c].name)
+            bt_filter_add(&f, BT_F_EVENT_NAME, cases[c].name, &err);
+        memset(&h, 0, sizeof h);
+        CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+        CHECK_INT(h.n, cases[c].want);
+    }
+    /* two sources at once, newest first; a page of one */
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_EVENT_SOURCE, "sts.amazonaws.com", &err);
+    bt_filter_add(&f, BT_F_EVENT_SOURCE, "codebuild.amazonaws.com", &err);
+    memset(&h, 0, sizeof h);
+    CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+    CHECK_INT(h.n, 4);
+    CHECK_STR(h.first, "00000000-0000-4000-8000-000000000004");
+    CHECK(h.t[0] > h.t[1] && h.t[1] > h.t[2] && h.t[2] > h.t[3]);
+    q.limit = 1;
+    memset(&h, 0, sizeof h);
+    CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+    CHECK_INT(h.n, 1);
+    bt_store_close(s);
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
+    CHECK(system(cmd) == 0);
+}
+
 /* bt_store_breakdown's pairs, as it reports them */
 typedef struct brk_seen {
     int n;
@@ -704,4 +792,4 @@ static void test_breakdown(void)
 }
 
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_resource_summaries,
-             test_breakdown)
+             test_source_names, test_breakdown)
