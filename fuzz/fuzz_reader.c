@@ -1,7 +1,9 @@
 /* fuzz_reader.c - libFuzzer target for the input reader: container recognition
  * (gzip, Records, arrays, NDJSON, lookup-events output, EventBridge), event extraction
  * and the filter, over arbitrary bytes. Checks every raw span lies inside the input
- * or the decompressed copy and that extraction never crashes. */
+ * or the decompressed copy, that extraction never crashes, and that the pre-filtered
+ * read (records skipped by their bytes and boundaries alone) keeps every event the
+ * full read finds matching an event name. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,19 @@ static int on_event(void *ctx, const bt_event *ev)
     return 0;
 }
 
+/* Counts the events that match the filter in ctx. */
+typedef struct counted {
+    const bt_filter *f;
+    size_t n;
+} counted;
+
+static int on_count(void *ctx, const bt_event *ev)
+{
+    counted *c = ctx;
+    c->n += bt_filter_match(c->f, ev);
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bt_arena *a;
@@ -42,6 +57,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bt_filter_add(&f, BT_F_EVENT_NAME, "StartBuild", &err);
     bt_filter_add(&f, BT_F_RESOURCE_NAME, "x", &err);
     (void)bt_read_data((const char *)data, size, a, on_event, &f, &st, &err);
+    {
+        bt_filter g;
+        counted full, pre;
+        int rc_full, rc_pre;
+        bt_filter_init(&g);
+        bt_filter_add(&g, BT_F_EVENT_NAME, "StartBuild", &err);
+        full.f = pre.f = &g;
+        full.n = pre.n = 0;
+        bt_error_clear(&err);
+        memset(&st, 0, sizeof st);
+        rc_full = bt_read_data((const char *)data, size, a, on_count, &full, &st, &err);
+        bt_error_clear(&err);
+        memset(&st, 0, sizeof st);
+        rc_pre = bt_read_data_filtered((const char *)data, size, a, &g, on_count, &pre, &st, &err);
+        if (rc_full == 0 && (rc_pre != 0 || pre.n != full.n))
+            abort();
+    }
     /* the time parsers see the same bytes */
     if (size < 64) {
         char tmp[64];

@@ -159,7 +159,7 @@ static inline void masks_plain(const unsigned char *p, block_masks *m)
  * escapes is never skipped). 64 bytes at a time: masks of quotes, backslashes and
  * brackets, strings tracked by a prefix XOR of the quotes. Written once, for each
  * instruction set's masks. */
-#define RECORD_END_BODY(MASKS)                                                                     \
+#define RECORD_END_BODY(MASKS, PREFIX_XOR)                                                         \
     uint64_t carry = 0; /* all ones: inside a string at the block's start */                       \
     int depth = 0;                                                                                 \
     size_t off;                                                                                    \
@@ -168,6 +168,7 @@ static inline void masks_plain(const unsigned char *p, block_masks *m)
         const unsigned char *p = (const unsigned char *)d + off;                                   \
         block_masks bm;                                                                            \
         uint64_t in, m;                                                                            \
+        int closes;                                                                                \
         if (len - off < 64) {                                                                      \
             memset(tail, 0, sizeof tail);                                                          \
             memcpy(tail, p, len - off);                                                            \
@@ -175,17 +176,16 @@ static inline void masks_plain(const unsigned char *p, block_masks *m)
         }                                                                                          \
         MASKS(p, &bm);                                                                             \
         /* bytes from each quote up to the next one: inside strings (quotes included) */           \
-        in = bm.q;                                                                                 \
-        in ^= in << 1;                                                                             \
-        in ^= in << 2;                                                                             \
-        in ^= in << 4;                                                                             \
-        in ^= in << 8;                                                                             \
-        in ^= in << 16;                                                                            \
-        in ^= in << 32;                                                                            \
-        in ^= carry;                                                                               \
+        in = PREFIX_XOR(bm.q) ^ carry;                                                             \
         m = (bm.op | bm.cl) & ~in;                                                                 \
         if (bm.bs)                                                                                 \
             m &= (bm.bs & -bm.bs) - 1; /* only what precedes the first backslash */                \
+        /* fewer closings than the depth: the object cannot end in this block */                   \
+        closes = __builtin_popcountll(m & bm.cl);                                                  \
+        if (closes < depth) {                                                                      \
+            depth += __builtin_popcountll(m & bm.op) - closes;                                     \
+            m = 0;                                                                                 \
+        }                                                                                          \
         while (m) {                                                                                \
             int b = __builtin_ctzll(m);                                                            \
             if (bm.op >> b & 1) {                                                                  \
@@ -203,9 +203,22 @@ static inline void masks_plain(const unsigned char *p, block_masks *m)
     }                                                                                              \
     return 0;
 
+/* Each bit the XOR of itself and every bit below it: the bytes inside strings, from
+ * the quotes' mask. */
+static inline uint64_t prefix_xor_shifts(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
 static size_t record_end_base(const char *d, size_t i, size_t len)
 {
-    RECORD_END_BODY(BLOCK_MASKS)
+    RECORD_END_BODY(BLOCK_MASKS, prefix_xor_shifts)
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -227,14 +240,25 @@ static inline __attribute__((target("avx2"), always_inline)) void masks_avx2(con
 #undef MASK64
 }
 
-static __attribute__((target("avx2"))) size_t record_end_avx2(const char *d, size_t i, size_t len)
+/* The prefix XOR as one carry-less multiply by all ones. */
+static inline __attribute__((target("pclmul"), always_inline)) uint64_t prefix_xor_clmul(uint64_t x)
 {
-    RECORD_END_BODY(masks_avx2)
+    return (uint64_t)_mm_cvtsi128_si64(
+        _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xFF), 0));
+}
+
+static __attribute__((target("avx2,pclmul,popcnt"))) size_t record_end_avx2(const char *d, size_t i,
+                                                                             size_t len)
+{
+    RECORD_END_BODY(masks_avx2, prefix_xor_clmul)
 }
 
 static size_t record_end(const char *d, size_t i, size_t len)
 {
-    return __builtin_cpu_supports("avx2") ? record_end_avx2(d, i, len) : record_end_base(d, i, len);
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") &&
+                   __builtin_cpu_supports("popcnt")
+               ? record_end_avx2(d, i, len)
+               : record_end_base(d, i, len);
 }
 #else
 #define record_end record_end_base
