@@ -3,7 +3,8 @@
 # store and into a store already holding BT_BENCH_BASE events, peak RSS, store bytes
 # next to the archive's .json.gz bytes, the WAL left after ingest, and the query
 # latencies the issue lists (first page of `search --event-name`, `build <id>`,
-# `builds` over all builds, `search --errors`). With BT_BENCH_PEER=/path/to/buildtrail
+# `builds` over all builds, `search --errors`), and searches on the fields block
+# summaries serve (a principal, a resource name) and on the event source. With BT_BENCH_PEER=/path/to/buildtrail
 # (e.g. a build of main) every figure is printed beside the peer's from the same run.
 # Not a test: it prints figures.
 #   BT_BENCH_EVENTS=300000 BT_BENCH_BASE=1000000 BT_BENCH_PEER=/tmp/main/buildtrail bench/store.sh
@@ -80,6 +81,15 @@ run() { # run LABEL BIN
   printf '  search --principal (%6s hits, all pages)     %5s ms\n' \
     "$("$bt" search --store "$s1" --principal "$p" -o ndjson --max-items 100000000 2>/dev/null | wc -l)" \
     "$(ms 3 "$bt" search --store "$s1" --principal "$p" -o ndjson --max-items 100000000)"
+  r=$("$bt" search --store "$s1" --max-items 500 -o ndjson 2>/dev/null | jq -r '.resources[0].ARN // empty' | awk 'NR == 1')
+  printf '  search --resource-name (%6s hits): first page %5s ms, all pages %5s ms\n' \
+    "$("$bt" search --store "$s1" --resource-name "$r" -o ndjson --max-items 100000000 2>/dev/null | wc -l)" \
+    "$(ms 3 "$bt" search --store "$s1" --resource-name "$r" --max-items 50 -o json)" \
+    "$(ms 3 "$bt" search --store "$s1" --resource-name "$r" -o ndjson --max-items 100000000)"
+  printf '  search --event-source codebuild (%6s hits): first page %5s ms, all pages %5s ms\n' \
+    "$("$bt" search --store "$s1" --event-source codebuild.amazonaws.com -o ndjson --max-items 100000000 2>/dev/null | wc -l)" \
+    "$(ms 3 "$bt" search --store "$s1" --event-source codebuild.amazonaws.com --max-items 50 -o json)" \
+    "$(ms 3 "$bt" search --store "$s1" --event-source codebuild.amazonaws.com -o ndjson --max-items 100000000)"
 }
 
 printf 'archives: %d events (%s bytes gz) to ingest; %d events with %d builds as the base\n' \

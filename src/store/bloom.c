@@ -77,6 +77,25 @@ int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *e
     return 0;
 }
 
+uint64_t bt_bloom_rmask(uint64_t key)
+{
+    return (1ULL << (key & 63)) | (1ULL << ((key >> 6) & 63));
+}
+
+uint64_t bt_bloom_rmask_of(const bt_event *ev)
+{
+    uint64_t m = 0;
+    size_t i;
+    for (i = 0; i < ev->n_resources; i++) {
+        const bt_resource *r = &ev->resources[i];
+        if (r->name)
+            m |= bt_bloom_rmask(bt_bloom_rkey(BT_BK_RNAME, bt_bloom_h31(r->name)));
+        if (r->type)
+            m |= bt_bloom_rmask(bt_bloom_rkey(BT_BK_RTYPE, bt_bloom_h31(r->type)));
+    }
+    return m;
+}
+
 int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev)
 {
     size_t i;

@@ -35,6 +35,13 @@ uint64_t bt_bloom_key(int tag, const char *str);
  * BT_ENOMEM when the array cannot grow. */
 int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev);
 
+/* The row's fingerprint of its resources (events.rh): for each key of its resources'
+ * names and types, two of 64 bits. A search tests (rh & mask) = mask for the mask of one
+ * value before it reads the row's record: a Bloom filter per row, for the values too
+ * many blocks hold for bsum.rbloom to narrow. */
+uint64_t bt_bloom_rmask(uint64_t key);
+uint64_t bt_bloom_rmask_of(const bt_event *ev);
+
 /* Appends the keys of ev's resources (names and types) to keys, as above. */
 int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev);
 

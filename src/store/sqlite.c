@@ -137,12 +137,18 @@ static const char *const migrations[] = {
     " JOIN events e ON e.id = r.ev ORDER BY 1, 2, 3, 4;"
     "DROP TABLE resources;"
     "ALTER TABLE resources6 RENAME TO resources;",
-    /* 7: the resources' names and types summarised per block (bsum.rbloom) instead of a
-     * row per resource: 9% of the store and a sixth of ingest's time. The summaries of
+    /* 7: the resources' names and types summarised per block (bsum.rbloom) and per row
+     * (events.rh, 64 bits: bloom.h) instead of a row per resource: 9% of the store and a
+     * sixth of ingest's time. The summaries of
      * the blocks already stored are built from the rows (bt_rkey, bt_bloom_agg: keys of
      * the hashes the rows hold); a block none of whose events names a resource gets an
      * empty filter */
     "ALTER TABLE bsum ADD COLUMN rbloom BLOB;"
+    "ALTER TABLE events ADD COLUMN rh INTEGER;"
+    "UPDATE events SET rh = x.m FROM (SELECT r.ev AS ev,"
+    " bt_rmask_agg(bt_rkey(5, r.name), bt_rkey(6, s.s)) AS m"
+    " FROM resources r LEFT JOIN strs s ON s.id = r.type GROUP BY r.ev) AS x"
+    " WHERE events.id = x.ev;"
     "CREATE TEMP TABLE rb7(blk INTEGER PRIMARY KEY, b BLOB);"
     "INSERT INTO rb7 SELECT e.blk, bt_bloom_agg(x.k) FROM"
     " (SELECT ev, bt_rkey(5, name) AS k FROM resources UNION ALL"
@@ -228,6 +234,26 @@ static void sql_bloom_final(sqlite3_context *cx)
         free(a->keys);
 }
 
+/* SQL aggregate bt_rmask_agg(key, key): the fingerprint (bloom.h bt_bloom_rmask) of its
+ * group's keys; NULL keys add nothing. */
+static void sql_rmask_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    uint64_t *m = sqlite3_aggregate_context(cx, sizeof *m);
+    int i;
+    for (i = 0; m && i < argc; i++)
+        if (sqlite3_value_type(argv[i]) == SQLITE_INTEGER)
+            *m |= bt_bloom_rmask((uint64_t)sqlite3_value_int64(argv[i]));
+}
+
+static void sql_rmask_final(sqlite3_context *cx)
+{
+    uint64_t *m = sqlite3_aggregate_context(cx, 0);
+    if (m && *m)
+        sqlite3_result_int64(cx, (sqlite3_int64)*m);
+    else
+        sqlite3_result_null(cx);
+}
+
 /* Registers the SQL functions of the schema's upgrades and of searches. */
 static int register_functions(bt_store *s, bt_error *err)
 {
@@ -237,7 +263,9 @@ static int register_functions(bt_store *s, bt_error *err)
         sqlite3_create_function_v2(s->db, "bt_rkey", 2, flags, NULL, sql_rkey, NULL, NULL,
                                    NULL) != SQLITE_OK ||
         sqlite3_create_function_v2(s->db, "bt_bloom_agg", 1, flags, NULL, NULL, sql_bloom_step,
-                                   sql_bloom_final, NULL) != SQLITE_OK)
+                                   sql_bloom_final, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(s->db, "bt_rmask_agg", 2, flags, NULL, NULL, sql_rmask_step,
+                                   sql_rmask_final, NULL) != SQLITE_OK)
         return db_err(s, err, "open");
     return 0;
 }
@@ -1024,8 +1052,8 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
         return 0; /* duplicate event id */
     if ((rc = prep(s, &s->st_ins_event,
                    "INSERT INTO events(id,t,kind,name,src,region,account,user,"
-                   "principal,akid,ip,err,ro,project,build,actor,blk,off,len)"
-                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   "principal,akid,ip,err,ro,project,build,actor,blk,off,len,rh)"
+                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    err)))
         return rc;
     st = s->st_ins_event;
@@ -1051,6 +1079,10 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
     sqlite3_bind_int64(st, 17, blk);
     sqlite3_bind_int64(st, 18, off);
     sqlite3_bind_int64(st, 19, (sqlite3_int64)ev->raw_len);
+    if (ev->n_resources)
+        sqlite3_bind_int64(st, 20, (sqlite3_int64)bt_bloom_rmask_of(ev));
+    else
+        sqlite3_bind_null(st, 20);
     if (sqlite3_step(st) != SQLITE_DONE) {
         sqlite3_reset(st);
         return db_err(s, err, "insert event");

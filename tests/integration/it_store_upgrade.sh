@@ -12,10 +12,10 @@
 # - schema 5 (store-v5.sql): made by the release before schema 6 (event ids and resource
 #   names keyed by hour), upgraded by a search by event id;
 # - schema 6 (store-v6.sql): made by the release before schema 7 (resources summarised
-#   per block instead of a row each, the event source found through its names instead
-#   of an index), upgraded by a search by resource name; the
-#   summaries the upgrade builds from the old rows are byte for byte those an ingest of
-#   the same archive writes.
+#   per block and fingerprinted per row instead of a row each, the event source found
+#   through its names instead of an index), upgraded by a search by resource name; the
+#   summaries and fingerprints the upgrade builds from the old rows are those an ingest
+#   of the same archive writes.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -203,6 +203,10 @@ eq "a fresh ingest of the same archive: exit 0" 0 $?
 eq "the upgrade's summaries of resources = those ingest writes" \
   "$(sqlite3 "$T/fresh.db" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)" \
   "$(sqlite3 "$S" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)"
+eq "the upgrade's fingerprints of resources per event = those ingest writes" \
+  "$(sqlite3 "$T/fresh.db" 'SELECT id, rh FROM events ORDER BY id' | md5sum)" \
+  "$(sqlite3 "$S" 'SELECT id, rh FROM events ORDER BY id' | md5sum)"
+ne "some events have a fingerprint" 0 "$(sqlite3 "$S" 'SELECT count(rh) FROM events')"
 check "upgraded from 6" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s6b.json" 2>/dev/null
 ne "v6 then a new archive: new events" 0 "$(jq .new "$T/s6b.json")"
