@@ -106,7 +106,8 @@ struct bt_store {
     bt_buf zin; /* compressed bytes read from a block (load_block) */
     sqlite3_blob *blob; /* the last block read, until load_blocks_done */
     block_ent cache[BLOCK_CACHE_SCAN];
-    int cache_n; /* slots in use: BLOCK_CACHE, or BLOCK_CACHE_SCAN during a full search */
+    int cache_n; /* slots in use: BLOCK_CACHE, or BLOCK_CACHE_SCAN while every row of the
+                    store is read (bt_store_search) */
     unsigned tick;
     bt_arena *arena;
 };
