@@ -682,6 +682,89 @@ static void test_source_names(void)
     CHECK(system(cmd) == 0);
 }
 
+/* A search that parses records to decide (principal, resource name) first looks for the
+ * values' bytes in them (rawcheck): a value behind an escape, a project ARN derived
+ * from a project name, and one from a build id are still found; records without the
+ * bytes are not delivered. */
+static void test_rawcheck(void)
+{
+    char path[256], cmd[300];
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    bt_filter f;
+    bt_store_query q;
+    hits h;
+    int news = 0;
+    size_t c;
+    static const struct {
+        bt_filter_field field;
+        const char *v;
+        int want;
+        const char *first;
+    } cases[] = {
+        {BT_F_PRINCIPAL, "arn:aws:sts::111122223333:assumed-role/R/s", 1,
+         "00000000-0000-4000-8000-000000000001"},
+        {BT_F_PRINCIPAL, "arn:aws:iam::111122223333:user/alice", 1,
+         "00000000-0000-4000-8000-000000000002"},
+        {BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p7", 1,
+         "00000000-0000-4000-8000-000000000003"},
+        {BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p8", 1,
+         "00000000-0000-4000-8000-000000000004"},
+        {BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p9", 0, NULL},
+        {BT_F_PRINCIPAL, "arn:aws:iam::111122223333:user/bob", 0, NULL},
+    };
+
+    tmp_store(path, sizeof path);
+    strcat(path, ".raw");
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(
+        store_events(
+            s,
+            "[{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:00:00Z\","
+            "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+            "\"awsRegion\":\"us-east-1\",\"userIdentity\":{\"type\":\"AssumedRole\","
+            "\"arn\":\"arn:aws:sts::111122223333:assumed-role\\/R\\/s\"},"
+            "\"eventID\":\"00000000-0000-4000-8000-000000000001\"},"
+            "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:01:00Z\","
+            "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+            "\"awsRegion\":\"us-east-1\",\"userIdentity\":{\"type\":\"IAMUser\","
+            "\"arn\":\"arn:aws:iam::111122223333:user/\\u0061lice\"},"
+            "\"eventID\":\"00000000-0000-4000-8000-000000000002\"},"
+            "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:02:00Z\","
+            "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"BatchGetProjects\","
+            "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111122223333\","
+            "\"requestParameters\":{\"projectName\":\"p7\"},"
+            "\"eventID\":\"00000000-0000-4000-8000-000000000003\"},"
+            "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:03:00Z\","
+            "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"StopBuild\","
+            "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111122223333\","
+            "\"requestParameters\":{\"id\":\"p8:0f7c6a52-7c1b-4f3e-9d7e-1a2b3c4d5e6f\"},"
+            "\"eventID\":\"00000000-0000-4000-8000-000000000004\"}]",
+            &news, &err),
+        0);
+    CHECK_INT(news, 4);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int raw;
+        for (raw = 0; raw < 2; raw++) {
+            bt_filter_init(&f);
+            bt_filter_add(&f, cases[c].field, cases[c].v, &err);
+            memset(&q, 0, sizeof q);
+            q.filter = &f;
+            q.raw_only = raw;
+            memset(&h, 0, sizeof h);
+            CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
+            CHECK_INT(h.n, cases[c].want);
+            if (cases[c].first)
+                CHECK_STR(h.first, cases[c].first);
+        }
+    }
+    bt_store_close(s);
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
+    CHECK(system(cmd) == 0);
+}
+
 /* bt_store_breakdown's pairs, as it reports them */
 typedef struct brk_seen {
     int n;
@@ -776,4 +859,4 @@ static void test_breakdown(void)
 }
 
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_resource_summaries,
-             test_source_names, test_breakdown)
+             test_source_names, test_rawcheck, test_breakdown)
