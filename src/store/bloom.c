@@ -22,21 +22,25 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-uint64_t bt_bloom_key(int tag, const char *str)
+/* FNV-1a of str from the offset basis h. */
+static uint64_t fnv1a(uint64_t h, const char *str)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)tag;
     while (*str)
         h = (h ^ (unsigned char)*str++) * 1099511628211ULL;
-    return mix64(h);
+    return h;
+}
+
+uint64_t bt_bloom_key(int tag, const char *str)
+{
+    return mix64(fnv1a(1469598103934665603ULL ^ (uint64_t)tag, str));
 }
 
 int64_t bt_bloom_h31(const char *str)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h;
     if (!str)
         return 0;
-    while (*str)
-        h = (h ^ (unsigned char)*str++) * 1099511628211ULL;
+    h = fnv1a(1469598103934665603ULL, str);
     return (int64_t)((h ^ (h >> 31) ^ (h >> 62)) & 0x7fffffff);
 }
 
@@ -45,7 +49,7 @@ uint64_t bt_bloom_rkey(int tag, int64_t h)
     return mix64(((uint64_t)tag << 40) ^ (uint64_t)h ^ 0x9e3779b97f4a7c15ULL);
 }
 
-static int push_key(uint64_t **keys, size_t *n, size_t *cap, uint64_t key)
+int bt_bloom_key_push(uint64_t **keys, size_t *n, size_t *cap, uint64_t key)
 {
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 1024;
@@ -63,7 +67,7 @@ static int push(uint64_t **keys, size_t *n, size_t *cap, int tag, const char *v)
 {
     if (!v || !*v)
         return 0;
-    return push_key(keys, n, cap, bt_bloom_key(tag, v));
+    return bt_bloom_key_push(keys, n, cap, bt_bloom_key(tag, v));
 }
 
 int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev)
@@ -82,32 +86,38 @@ uint64_t bt_bloom_rmask(uint64_t key)
     return (1ULL << (key & 63)) | (1ULL << ((key >> 6) & 63));
 }
 
+/* The keys of resource r (its name's, then its type's when it has one) into k;
+ * returns how many. */
+static int resource_keys(const bt_resource *r, uint64_t k[2])
+{
+    int n = 0;
+    if (r->name)
+        k[n++] = bt_bloom_rkey(BT_BK_RNAME, bt_bloom_h31(r->name));
+    if (r->type)
+        k[n++] = bt_bloom_rkey(BT_BK_RTYPE, bt_bloom_h31(r->type));
+    return n;
+}
+
 uint64_t bt_bloom_rmask_of(const bt_event *ev)
 {
-    uint64_t m = 0;
+    uint64_t m = 0, k[2];
     size_t i;
-    for (i = 0; i < ev->n_resources; i++) {
-        const bt_resource *r = &ev->resources[i];
-        if (r->name)
-            m |= bt_bloom_rmask(bt_bloom_rkey(BT_BK_RNAME, bt_bloom_h31(r->name)));
-        if (r->type)
-            m |= bt_bloom_rmask(bt_bloom_rkey(BT_BK_RTYPE, bt_bloom_h31(r->type)));
-    }
+    int j, n;
+    for (i = 0; i < ev->n_resources; i++)
+        for (j = 0, n = resource_keys(&ev->resources[i], k); j < n; j++)
+            m |= bt_bloom_rmask(k[j]);
     return m;
 }
 
 int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev)
 {
+    uint64_t k[2];
     size_t i;
-    int rc;
-    for (i = 0; i < ev->n_resources; i++) {
-        const bt_resource *r = &ev->resources[i];
-        if ((r->name && (rc = push_key(keys, n, cap,
-                                       bt_bloom_rkey(BT_BK_RNAME, bt_bloom_h31(r->name))))) ||
-            (r->type && (rc = push_key(keys, n, cap,
-                                       bt_bloom_rkey(BT_BK_RTYPE, bt_bloom_h31(r->type))))))
-            return rc;
-    }
+    int j, nk, rc;
+    for (i = 0; i < ev->n_resources; i++)
+        for (j = 0, nk = resource_keys(&ev->resources[i], k); j < nk; j++)
+            if ((rc = bt_bloom_key_push(keys, n, cap, k[j])))
+                return rc;
     return 0;
 }
 

@@ -31,6 +31,10 @@ uint64_t bt_bloom_rkey(int tag, int64_t h);
 /* The key of value str of field tag (str not NULL). */
 uint64_t bt_bloom_key(int tag, const char *str);
 
+/* Appends key to keys (*n in use, *cap allocated); BT_ENOMEM when the array cannot
+ * grow. */
+int bt_bloom_key_push(uint64_t **keys, size_t *n, size_t *cap, uint64_t key);
+
 /* Appends the keys of ev's summarised fields to keys (*n in use, *cap allocated);
  * BT_ENOMEM when the array cannot grow. */
 int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev);

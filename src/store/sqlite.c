@@ -201,22 +201,11 @@ typedef struct {
 static void sql_bloom_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
     bloom_agg *a = sqlite3_aggregate_context(cx, sizeof *a);
-    uint64_t key;
     (void)argc;
     if (!a || a->oom || sqlite3_value_type(argv[0]) != SQLITE_INTEGER)
         return;
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 256;
-        uint64_t *v = realloc(a->keys, nc * sizeof *v);
-        if (!v) {
-            a->oom = 1;
-            return;
-        }
-        a->keys = v;
-        a->cap = nc;
-    }
-    key = (uint64_t)sqlite3_value_int64(argv[0]);
-    a->keys[a->n++] = key;
+    a->oom = bt_bloom_key_push(&a->keys, &a->n, &a->cap,
+                               (uint64_t)sqlite3_value_int64(argv[0])) != 0;
 }
 
 static void sql_bloom_final(sqlite3_context *cx)
