@@ -560,6 +560,16 @@ static int summaries_selective(bt_store *s, const bt_buf *keys)
  * number of values then their keys, as 64-bit words. Otherwise the search walks the
  * rows, and each row's record decides (sql_exact).
  */
+/* 1 when the rows' columns answer f exactly: no field the rows hold only as a 31-bit
+ * hash (user, principal, access key, source IP) or not at all (resource name and type),
+ * so a row that passes the SQL needs no check on its parsed record. */
+static int sql_exact(const bt_filter *f)
+{
+    return !f || (!f->nvalues[BT_F_USERNAME] && !f->nvalues[BT_F_PRINCIPAL] &&
+                  !f->nvalues[BT_F_ACCESS_KEY_ID] && !f->nvalues[BT_F_SOURCE_IP] &&
+                  !f->nvalues[BT_F_RESOURCE_NAME] && !f->nvalues[BT_F_RESOURCE_TYPE]);
+}
+
 /* Results beyond which a search reads the whole table in place rather than walk the
  * time index (see search_from). */
 #define SCAN_LIMIT 10000
@@ -573,20 +583,13 @@ static int summaries_selective(bt_store *s, const bt_buf *keys)
  * sooner by the walk. */
 static int scan_beats_walk(const bt_filter *f, const bt_store_query *bq)
 {
-    static const bt_filter_field unindexed[] = {BT_F_USERNAME, BT_F_PRINCIPAL,
-                                                BT_F_ACCESS_KEY_ID, BT_F_SOURCE_IP,
-                                                BT_F_RESOURCE_NAME, BT_F_RESOURCE_TYPE};
-    size_t k;
-    int narrow = 0;
     if (!f || (bq->limit && bq->limit <= SCAN_LIMIT) || bq->after || bq->after_seq > 0 ||
         f->errors_only || f->start_ms != INT64_MIN || f->end_ms != INT64_MAX ||
         f->nvalues[BT_F_EVENT_NAME] || f->nvalues[BT_F_EVENT_SOURCE] ||
         f->nvalues[BT_F_PROJECT] || f->nvalues[BT_F_BUILD] || f->nvalues[BT_F_ERROR_CODE] ||
         f->nvalues[BT_F_EVENT_ID])
         return 0;
-    for (k = 0; k < sizeof unindexed / sizeof unindexed[0]; k++)
-        narrow |= f->nvalues[unindexed[k]] != 0;
-    return narrow;
+    return !sql_exact(f); /* a hashed or summarised field narrows it */
 }
 
 static int search_from(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_query *bq,
@@ -653,16 +656,6 @@ void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv)
         ok = any;
     }
     sqlite3_result_int(cx, ok);
-}
-
-/* 1 when the rows' columns answer f exactly: no field the rows hold only as a 31-bit
- * hash (user, principal, access key, source IP) or not at all (resource name and type),
- * so a row that passes the SQL needs no check on its parsed record. */
-static int sql_exact(const bt_filter *f)
-{
-    return !f || (!f->nvalues[BT_F_USERNAME] && !f->nvalues[BT_F_PRINCIPAL] &&
-                  !f->nvalues[BT_F_ACCESS_KEY_ID] && !f->nvalues[BT_F_SOURCE_IP] &&
-                  !f->nvalues[BT_F_RESOURCE_NAME] && !f->nvalues[BT_F_RESOURCE_TYPE]);
 }
 
 /*
