@@ -94,6 +94,15 @@ printf '  search --from vs the %d-core libdeflate floor: %.2fx the floor time\n'
 printf '  search --from CPU (user+system) vs the 1-core libdeflate time: %.2fx\n' \
   "$(echo "$c_bt / ($RAW / 1000000 / $floor1)" | bc -l)"
 echo
+echo "== every record, newest first (no filter: what a full export or a wide window reads)"
+# buildtrail dedups and sorts by time in bounded memory (sorted runs through \$TMPDIR);
+# the peer extracts the records with zcat | jq and orders them with sort(1) by eventTime
+t sh -c "'$BT' search --from '$A/AWSLogs' -o ndjson | wc -l > '$W/n.all'"
+printf '  buildtrail search --from  %7.2f s  %4s MB RSS  %s records  (CPU %s s)\n' "$(secs)" "$(rss)" "$(cat "$W/n.all")" "$(cpu)"
+t sh -c "xargs zcat < '$W/files' | jq -c '.Records[] | [.eventTime, .]' | sort -r | wc -l > '$W/n.alljq'"
+printf '  zcat | jq | sort -r       %7.2f s  %4s MB RSS  %s records (duplicates kept)\n' "$(secs)" "$(rss)" "$(cat "$W/n.alljq")"
+
+echo
 echo "== ingest into a new store"
 S="$W/store.db"
 rm -f "$S" "$S-wal" "$S-shm"

@@ -386,7 +386,7 @@ static int cmd_hunt(int argc, char **argv)
         ho.alert_ctx = &s;
     }
     if ((rc = bt_hunt_new(s.rs, &ho, &s.h))) {
-        cli_err(rc == BT_EIO ? "cannot make a temporary file (TMPDIR)" : "out of memory");
+        cli_err("out of memory"); /* (its temporary file is made when alerts spill) */
         code = EXIT_ERROR;
         goto done;
     }

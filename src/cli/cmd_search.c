@@ -4,8 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buildtrail/json.h"
 #include "buildtrail/rules.h"
 #include "buildtrail/source.h"
+#include "buildtrail/spool.h"
 #include "buildtrail/store.h"
 #include "cli.h"
 #include "config.h"
@@ -62,7 +64,9 @@ const cli_cmd cmd_search_def = {
     "Prints the events that match every filter, newest first. Repeats of one filter are "
     "ORed and different filters are ANDed, so several attributes combine (the LookupEvents "
     "API takes only one). Without --from the store is searched; with --from the files are "
-    "scanned directly, in parallel, without a store. --output json prints the LookupEvents "
+    "scanned directly, in parallel, without a store (a record delivered twice shows once; "
+    "matches past 24 MB are sorted through a temporary file in $TMPDIR, so memory stays "
+    "bounded whatever the archive). --output json prints the LookupEvents "
     "response shape (Events[] with EventId, EventName, ReadOnly, AccessKeyId, EventTime, "
     "EventSource, Username, Resources, CloudTrailEvent), so --query expressions written for "
     "'aws cloudtrail lookup-events' work unchanged; --output ndjson prints the raw records.",
@@ -81,10 +85,10 @@ typedef struct search {
     int nfrom;
     size_t max_record;
     cli_out *out;
-    /* --from: matches collected, then sorted */
+    /* --from: the matches' records spooled (bounded memory), then read back in order */
+    bt_spool *sp;
+    uint64_t seq;
     bt_arena *arena;
-    bt_event *ev;
-    size_t n, cap;
     bt_error err;
     /* --rule */
     const char **rules;
@@ -163,22 +167,23 @@ static int on_batch(void *ctx, const bt_batch *b)
     search *s = ctx;
     size_t i;
     for (i = 0; i < b->n; i++) {
-        int pass = rule_pass(s, &b->events[i]);
+        const bt_event *ev = &b->events[i];
+        bt_spool_ent x;
+        size_t n;
+        int pass = rule_pass(s, ev), rc;
         if (pass < 0)
             return pass;
         if (!pass)
             continue;
-        if (s->n == s->cap) {
-            size_t n = s->cap ? s->cap * 2 : 1024;
-            bt_event *v = realloc(s->ev, n * sizeof *v);
-            if (!v)
-                return BT_ENOMEM;
-            s->ev = v;
-            s->cap = n;
-        }
-        if (bt_event_copy(s->arena, &b->events[i], &s->ev[s->n]))
-            return BT_ENOMEM;
-        s->n++;
+        memset(&x, 0, sizeof x); /* padding too: it goes to a file */
+        x.time_ms = ev->time_ms;
+        x.seq = s->seq++;
+        x.tag = (uint32_t)ev->kind;
+        n = ev->event_id ? strnlen(ev->event_id, sizeof x.key - 1) : 0;
+        if (n)
+            memcpy(x.key, ev->event_id, n);
+        if ((rc = bt_spool_put(s->sp, 0, &x, ev->raw, ev->raw_len, false)))
+            return rc;
     }
     return 0;
 }
@@ -190,18 +195,82 @@ static void on_file_error(void *ctx, const char *path, const bt_error *err)
     cli_err("%s", err->msg);
 }
 
-/* newest first; ties broken by event id so the order is deterministic */
+/* newest first; ties broken by event id so the order is deterministic, then by arrival
+ * (a record delivered twice) */
 static int cmp_newest(const void *a, const void *b)
 {
-    const bt_event *x = a, *y = b;
+    const bt_spool_ent *x = a, *y = b;
+    int c;
     if (x->time_ms != y->time_ms)
         return x->time_ms < y->time_ms ? 1 : -1;
-    return strcmp(y->event_id, x->event_id);
+    if ((c = strcmp(y->key, x->key)))
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static int cmp_oldest(const void *a, const void *b)
 {
-    return cmp_newest(b, a);
+    const bt_spool_ent *x = a, *y = b;
+    int c;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? -1 : 1;
+    if ((c = strcmp(x->key, y->key)))
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* CloudTrail delivers some records twice: the same event id at the same time is shown
+ * once, as the store keeps it once. */
+static int same_event(const void *prev, const void *cur)
+{
+    const bt_spool_ent *p = prev, *x = cur;
+    return *x->key && p->time_ms == x->time_ms && strcmp(p->key, x->key) == 0;
+}
+
+/* Where the spool's temporary file goes (util/tmpfile.c's choice). */
+static const char *tmp_dir(void)
+{
+    const char *d = getenv("TMPDIR");
+    return d && *d ? d : "/tmp";
+}
+
+/* Bytes of matching records held in memory before they go to the temporary file a
+ * sorted run at a time: a search that finds up to some 10,000 records (30 MB) sorts
+ * them in memory; one that finds millions stays near this much whatever their number. */
+#define SEARCH_STAGE_CAP ((size_t)24 << 20)
+
+/* Prints the spooled matches in order, up to --max-items: each record parsed again into
+ * its event (as the store re-extracts what it keeps). */
+static int print_spooled(search *s)
+{
+    size_t i, n = bt_spool_count(s->sp, 0);
+    int rc = 0;
+    for (i = 0; i < n && (!s->c.max_items || i < s->c.max_items); i++) {
+        bt_spool_ent x;
+        const char *raw;
+        bt_json *rec;
+        bt_event ev;
+        if ((rc = bt_spool_at(s->sp, 0, i, &x, &raw))) {
+            if (rc == BT_ENOMEM)
+                cli_err("out of memory");
+            else
+                cli_err("cannot read back the temporary file that sorts the matches in '%s' "
+                        "($TMPDIR)",
+                        tmp_dir());
+            break;
+        }
+        bt_arena_reset(s->arena);
+        if ((rc = bt_json_parse(s->arena, raw, x.len, NULL, &rec, NULL)) ||
+            (rc = x.tag == BT_KIND_BUILD_STATE || x.tag == BT_KIND_BUILD_PHASE
+                      ? bt_event_from_build_status(s->arena, rec, &ev, NULL)
+                      : bt_event_from_record(s->arena, rec, &ev, NULL)))
+            break; /* it parsed once to become an event: only memory fails here */
+        ev.raw = raw;
+        ev.raw_len = x.len;
+        if ((rc = cli_out_event(s->out, &ev)))
+            break;
+    }
+    return rc;
 }
 
 static int scan_files(search *s)
@@ -229,11 +298,17 @@ static int scan_files(search *s)
                                          : EXIT_ERROR);
             goto done;
         }
-    s->arena = bt_arena_new(1 << 20, 0);
-    if (!s->arena) {
-        cli_err("out of memory");
-        code = EXIT_ERROR;
-        goto done;
+    {
+        /* with --max-items N, each sorted run keeps its first N events: no more can show */
+        bt_spool_opts po = {1, s->reverse ? cmp_oldest : cmp_newest, SEARCH_STAGE_CAP, 0, 0,
+                            same_event};
+        po.keep = s->c.max_items && !s->rs ? (size_t)s->c.max_items : 0;
+        s->arena = bt_arena_new(1 << 16, 0);
+        if (!s->arena || bt_spool_new(&po, &s->sp)) {
+            cli_err("out of memory");
+            code = EXIT_ERROR;
+            goto done;
+        }
     }
     memset(&so, 0, sizeof so);
     so.threads = s->c.threads;
@@ -241,7 +316,7 @@ static int scan_files(search *s)
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
     so.max_record = s->max_record;
-    so.dedup = 1; /* duplicate deliveries dropped as the store drops them */
+    so.dedup = 0; /* duplicate deliveries are dropped as the spool sorts (same_event) */
     so.ctx = s;
     /* the directories are walked as the scan reads (its warning said once it is done) */
     rc = nlocal || !nurls ? bt_scan_files(&l, &so, &st, &s->err) : 0;
@@ -250,26 +325,33 @@ static int scan_files(search *s)
     for (i = 0; !rc && i < (size_t)s->nfrom; i++)
         if (cli_is_s3_url(s->from[i]))
             rc = cli_s3_scan(&s->s3, s->from[i], &s->c.filter, &so, NULL, NULL, &st, &s->err);
+    if (!rc)
+        rc = bt_spool_finish(s->sp, 0, same_event);
     if (rc) {
         code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
-                               : cli_fail(&s->err, EXIT_ERROR);
+               : rc == BT_EIO && !s->err.code
+                   ? (cli_err("cannot write the temporary file that sorts the matches in '%s' "
+                              "($TMPDIR)",
+                              tmp_dir()),
+                      EXIT_ERROR)
+                   : cli_fail(&s->err, EXIT_ERROR);
         goto done;
     }
-    if (s->n) /* (qsort's base may not be NULL, even for no elements) */
-        qsort(s->ev, s->n, sizeof *s->ev, s->reverse ? cmp_oldest : cmp_newest);
-    for (i = 0; i < s->n && (!s->c.max_items || i < s->c.max_items); i++)
-        if ((rc = cli_out_event(s->out, &s->ev[i]))) {
-            if (rc != BT_ESTOP)
-                code = EXIT_ERROR;
-            break;
-        }
-    if (cli_debug)
+    if ((rc = print_spooled(s)) && rc != BT_ESTOP)
+        code = EXIT_ERROR;
+    if (cli_debug) {
+        uint64_t spilled;
+        size_t runs;
+        bt_spool_stats(s->sp, &spilled, &runs);
         cli_err("debug: scanned %llu files (%llu bytes, %llu decompressed), %llu records, %llu "
-                "matched, %llu digests, %llu errors",
+                "matched (%zu once each), %llu digests, %llu errors; %llu bytes in %zu sorted "
+                "runs in the temporary file",
                 (unsigned long long)st.files, (unsigned long long)st.bytes_in,
                 (unsigned long long)st.bytes_json, (unsigned long long)st.records,
-                (unsigned long long)st.matched, (unsigned long long)st.digests,
-                (unsigned long long)st.errors);
+                (unsigned long long)st.matched, bt_spool_count(s->sp, 0),
+                (unsigned long long)st.digests, (unsigned long long)st.errors,
+                (unsigned long long)spilled, runs);
+    }
     if (st.oversized)
         cli_warn("%llu records larger than %zu bytes refused (--max-record-size)",
                  (unsigned long long)st.oversized,
@@ -371,7 +453,7 @@ done:
     bt_store_close(store);
     cli_s3_dispose(&s.s3);
     bt_arena_free(s.arena);
-    free(s.ev);
+    bt_spool_free(s.sp);
     free(s.from);
     free(s.rules);
     bt_rules_free(s.rs);

@@ -1,10 +1,10 @@
 /* hunt.c - a compiled rule set over a stream of events (`buildtrail hunt`, `search
  * --rule`): raw-byte pre-filter, parse, derived fields from the build tracker, match,
  * correlation (at once for time-ordered input, else replayed in time order at the end),
- * the alerts staged as JSON and, when many, written to a spill file a sorted run at a
- * time, then ordered by a compact index that an external sorter (xsort.h) keeps in
- * bounded memory (memory grows neither with the records of the alerts nor with their
- * number); and the store push-down of pinned event names. */
+ * the alerts staged as JSON in a spool (spool.h: sorted runs of a temporary file when
+ * many, ordered by an index an external sorter keeps in bounded memory, so memory grows
+ * neither with the records of the alerts nor with their number); and the store push-down
+ * of pinned event names. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,28 +17,21 @@
 #include "buildtrail/event.h"
 #include "buildtrail/filter.h"
 #include "buildtrail/timeutil.h"
+#include "buildtrail/spool.h"
 #include "buildtrail/xsort.h"
 #include "rules_int.h"
-#include "util/tmpfile.h"
 
-/* An entry of the sorted indexes: an alert (its JSON in the spill file at [off, off +
- * len)) or a match that feeds correlations (unordered input; its record there). Entries
- * go through the sorters' temporary files, so the rule is an index into the set, not a
- * pointer. */
-typedef struct hentry {
-    int64_t time_ms;
-    uint64_t seq; /* arrival, for a stable sort */
-    uint64_t off;
-    uint32_t len;
-    uint32_t rule_index;
-    char eid[40]; /* "" for correlation alerts */
-} hentry;
+/* An entry of the sorted indexes: an alert (its JSON in the spool), a match that feeds
+ * correlations (unordered input; its record there) or a held record. tag is the rule's
+ * index in the set (a held record: the event's kind), key the event id ("" for
+ * correlation alerts). */
+typedef bt_spool_ent hentry;
 
-/* Memory for each of the two index sorters (alerts, feed): 4 MiB holds ~58,000 entries,
- * so a usual hunt sorts in memory and touches no file, while a hunt with millions of
- * alerts writes runs of 4 MiB (592k alerts: 11 runs, one merge) and stays near 4 MiB per
- * sorter plus the merge's 64 x 32 KiB buffers: a few MB of the 100 MB budget, for any
- * archive size. */
+/* Memory for each of the index sorters (alerts, feed, held records): 4 MiB holds ~58,000
+ * entries, so a usual hunt sorts in memory and touches no file, while a hunt with
+ * millions of alerts writes runs of 4 MiB (592k alerts: 11 runs, one merge) and stays
+ * near 4 MiB per sorter plus the merge's 64 x 32 KiB buffers: a few MB of the 100 MB
+ * budget, for any archive size. */
 #define HUNT_SORT_CAP ((size_t)4 << 20)
 
 /* The order of alerts and of the correlations' input: time, event id, rule, arrival
@@ -49,10 +42,10 @@ static int cmp_entry(const void *a, const void *b)
     int c;
     if (x->time_ms != y->time_ms)
         return x->time_ms < y->time_ms ? -1 : 1;
-    if ((c = strcmp(x->eid, y->eid)))
+    if ((c = strcmp(x->key, y->key)))
         return c;
-    if (x->rule_index != y->rule_index)
-        return x->rule_index < y->rule_index ? -1 : 1;
+    if (x->tag != y->tag)
+        return x->tag < y->tag ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -61,7 +54,7 @@ static int cmp_entry(const void *a, const void *b)
 static int same_entry(const void *prev, const void *cur)
 {
     const hentry *p = prev, *x = cur;
-    return *x->eid && p->rule_index == x->rule_index && strcmp(p->eid, x->eid) == 0;
+    return *x->key && p->tag == x->tag && strcmp(p->key, x->key) == 0;
 }
 
 /* The kinds of spilled entry, each staged, sorted and spilled apart: alerts, matches that
@@ -69,31 +62,9 @@ static int same_entry(const void *prev, const void *cur)
  * lifecycle is known (bt_hunt_defer; rule_index holds the event's kind). */
 enum { SP_ALERT, SP_FEED, SP_DEFER, SP_KINDS };
 
-/* Bytes staged per kind before a sorted run of them goes to the spill file, and the
- * memory all runs' read windows share. Alerts are written to the file a run at a time,
- * each run in the order they will be read, so reading them back in time order merges
- * the runs front to back: each byte is read once (1 GB of alerts: 171 runs, 48 KiB
- * windows). A hunt whose alerts fit in one stage touches no file. */
-#define STAGE_CAP ((size_t)6 << 20)
-#define WINDOW_BUDGET ((size_t)8 << 20)
-#define WINDOW_MIN ((size_t)16 << 10)
-#define WINDOW_MAX ((size_t)256 << 10)
-#define SPILL_WRITE_BUF ((size_t)1 << 20)
-
-/* Staged entries of one kind: their bytes in buf, each entry's off into it. */
-typedef struct stage {
-    bt_buf buf;
-    hentry *e;
-    size_t n, cap;
-    bool in_memory; /* finished without a run in the file: offsets are into buf */
-} stage;
-
-/* A run of the spill file, [start, end), and its read window. */
-typedef struct spill_run {
-    uint64_t start, end;
-    uint64_t woff; /* where win starts in the file */
-    bt_buf win;
-} spill_run;
+/* Bytes staged per kind before a sorted run of them goes to the spool's file (a hunt
+ * whose alerts fit in one stage touches no file). */
+#define STAGE_CAP BT_SPOOL_STAGE_CAP
 
 struct bt_hunt {
     const bt_ruleset *rs;
@@ -102,16 +73,11 @@ struct bt_hunt {
     bt_rules_corr *corr; /* o.corr_state (borrowed) or the hunt's own */
     int64_t newest_ms;   /* the newest event time correlated */
     bt_arena *scratch;   /* per event */
-    FILE *spill;         /* runs of alerts' JSON and feed records (unlinked temporary) */
-    char *spill_buf;     /* its stdio buffer, SPILL_WRITE_BUF bytes */
-    uint64_t spill_len;
-    spill_run *runs; /* in file order */
-    size_t nruns, capruns;
-    stage st[SP_KINDS];
+    bt_spool *sp; /* SP_ALERT sorted by bt_hunt_finish; SP_FEED (unordered input) sorted
+                     and released by replay; SP_DEFER (bt_hunt_defer) evaluated and
+                     released by run_deferred */
+    bool fed, deferred; /* replay, run_deferred done */
     bt_buf line;
-    bt_xsort *alerts; /* hentry, sorted by bt_hunt_finish */
-    bt_xsort *feed;   /* hentry (unordered input), sorted and released by replay */
-    bt_xsort *defer;  /* hentry (bt_hunt_defer), evaluated and released by run_deferred */
     uint64_t seq;
     atomic_uint_fast64_t seen, parsed; /* counted by scan workers too (bt_hunt_inspect) */
     int dirty;                         /* written since the last flush */
@@ -141,15 +107,13 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     h->newest_ms = INT64_MIN;
     h->streaming = h->o.ordered && h->o.on_alert;
     h->scratch = bt_arena_new(256 << 10, 0);
-    h->spill = bt_temp_file(SPILL_WRITE_BUF, &h->spill_buf); /* few, large writes */
-    if (!bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->alerts) &&
-        !bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->feed))
-        bt_xsort_new(sizeof(hentry), cmp_entry, HUNT_SORT_CAP, &h->defer);
-    if (!h->tracker || !h->corr || !h->scratch || !h->spill || !h->alerts || !h->feed ||
-        !h->defer) {
-        int rc = !h->spill && h->tracker && h->corr && h->scratch ? BT_EIO : BT_ENOMEM;
+    {
+        bt_spool_opts so = {SP_KINDS, cmp_entry, h->o.stage_cap, HUNT_SORT_CAP, 0, NULL};
+        bt_spool_new(&so, &h->sp);
+    }
+    if (!h->tracker || !h->corr || !h->scratch || !h->sp) {
         bt_hunt_free(h);
-        return rc;
+        return BT_ENOMEM;
     }
     *out = h;
     return 0;
@@ -160,7 +124,6 @@ static void feed_release(bt_hunt *h);
 
 void bt_hunt_free(bt_hunt *h)
 {
-    size_t i;
     if (!h)
         return;
     if (h->feed_thread) { /* not ended: an error on the way */
@@ -171,20 +134,8 @@ void bt_hunt_free(bt_hunt *h)
     if (h->corr != h->o.corr_state)
         bt_rules_corr_free(h->corr);
     bt_arena_free(h->scratch);
-    if (h->spill)
-        fclose(h->spill);
-    free(h->spill_buf);
+    bt_spool_free(h->sp);
     bt_buf_dispose(&h->line);
-    for (i = 0; i < h->nruns; i++)
-        bt_buf_dispose(&h->runs[i].win);
-    free(h->runs);
-    for (i = 0; i < SP_KINDS; i++) {
-        bt_buf_dispose(&h->st[i].buf);
-        free(h->st[i].e);
-    }
-    bt_xsort_free(h->alerts);
-    bt_xsort_free(h->feed);
-    bt_xsort_free(h->defer);
     free(h);
 }
 
@@ -206,8 +157,7 @@ void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed)
 
 void bt_hunt_spill_stats(const bt_hunt *h, uint64_t *bytes, size_t *runs)
 {
-    *bytes = h->spill_len;
-    *runs = h->nruns;
+    bt_spool_stats(h->sp, bytes, runs);
 }
 
 bool bt_rules_need_lifecycle(const bt_ruleset *rs)
@@ -224,158 +174,29 @@ bool bt_rules_need_lifecycle(const bt_ruleset *rs)
     return false;
 }
 
-static bt_xsort *kind_sort(bt_hunt *h, int kind)
-{
-    return kind == SP_ALERT ? h->alerts : kind == SP_FEED ? h->feed : h->defer;
-}
-
-/* Writes the staged entries of kind, sorted, to the spill file as one run and indexes
- * them there; the stage is emptied. */
-static int stage_flush(bt_hunt *h, int kind)
-{
-    stage *g = &h->st[kind];
-    spill_run *r;
-    size_t i;
-    int rc;
-    if (!g->n)
-        return 0;
-    if (bt_array_grow((void **)&h->runs, &h->capruns, h->nruns + 1, sizeof *h->runs, 16))
-        return BT_ENOMEM;
-    qsort(g->e, g->n, sizeof *g->e, cmp_entry);
-    r = &h->runs[h->nruns];
-    memset(r, 0, sizeof *r);
-    r->start = r->end = r->woff = h->spill_len;
-    h->nruns++;
-    for (i = 0; i < g->n; i++) {
-        hentry x = g->e[i];
-        if (x.len && fwrite(g->buf.data + x.off, 1, x.len, h->spill) != x.len)
-            return BT_EIO;
-        x.off = h->spill_len;
-        h->spill_len += x.len;
-        if ((rc = bt_xsort_push(kind_sort(h, kind), &x)))
-            return rc;
-    }
-    r->end = h->spill_len;
-    h->dirty = 1;
-    g->n = 0;
-    bt_buf_clear(&g->buf);
-    return 0;
-}
-
-/* The last stage of kind into its sorter: to the file if runs of it went there, else
- * kept in memory. Nothing of kind may be staged after. */
-static int stage_finish(bt_hunt *h, int kind)
-{
-    stage *g = &h->st[kind];
-    size_t i;
-    int rc;
-    if (h->nruns) /* runs in the file (of either kind): this one joins them */
-        return stage_flush(h, kind);
-    g->in_memory = true;
-    for (i = 0; i < g->n; i++)
-        if ((rc = bt_xsort_push(kind_sort(h, kind), &g->e[i])))
-            return rc;
-    g->n = 0;
-    return 0;
-}
-
-/* Stages len bytes of kind under entry x (its off is set here). */
+/* Stages len bytes of kind under entry x; the streaming hunt's alerts stay staged past
+ * the cap until stream_check decides. */
 static int stage_put(bt_hunt *h, int kind, hentry *x, const void *p, size_t len)
 {
-    stage *g = &h->st[kind];
-    int rc;
-    if (g->in_memory)
-        return BT_EINVAL; /* finished */
-    if (bt_array_grow((void **)&g->e, &g->cap, g->n + 1, sizeof *g->e, 256))
-        return BT_ENOMEM;
-    x->off = g->buf.len;
-    x->len = (uint32_t)len;
-    if (bt_buf_append(&g->buf, p, len))
-        return BT_ENOMEM;
-    g->e[g->n++] = *x;
-    if (g->buf.len >= (h->o.stage_cap ? h->o.stage_cap : STAGE_CAP) &&
-        !(kind == SP_ALERT && h->streaming && !h->spilled_stream) && (rc = stage_flush(h, kind)))
-        return rc;
-    return 0;
+    return bt_spool_put(h->sp, kind, x, p, len,
+                        kind == SP_ALERT && h->streaming && !h->spilled_stream);
 }
 
-/* Where entry (off, len) of kind lies in memory, in *p (valid until the next call):
- * in the stage when the kind stayed in memory, else in its run's read window of the
- * spill file, moved on when the entry is not in it. Reads in each run's order, so each
- * window moves front to back and each byte is read once. */
-static int unspill_ref(bt_hunt *h, int kind, uint64_t off, uint32_t len, const char **p)
-{
-    spill_run *r;
-    size_t lo = 0, hi = h->nruns;
-    if (h->st[kind].in_memory) {
-        if (off + len > h->st[kind].buf.len)
-            return BT_EIO;
-        *p = h->st[kind].buf.data + off;
-        return 0;
-    }
-    if (h->dirty) {
-        if (fflush(h->spill) != 0)
-            return BT_EIO;
-        h->dirty = 0;
-    }
-    while (hi - lo > 1) { /* the last run starting at or before off */
-        size_t mid = lo + (hi - lo) / 2;
-        if (h->runs[mid].start <= off)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    if (!h->nruns || off < h->runs[lo].start || off + len > h->runs[lo].end)
-        return BT_EIO;
-    r = &h->runs[lo];
-    if (off < r->woff || off + len > r->woff + r->win.len) {
-        size_t per = WINDOW_BUDGET / h->nruns, want;
-        ssize_t got;
-        per = per < WINDOW_MIN ? WINDOW_MIN : per > WINDOW_MAX ? WINDOW_MAX : per;
-        want = (size_t)(r->end - off) < per ? (size_t)(r->end - off) : per;
-        if (want < len)
-            want = len;
-        bt_buf_clear(&r->win);
-        if (bt_buf_reserve(&r->win, want + 1))
-            return BT_ENOMEM;
-        got = pread(fileno(h->spill), r->win.data, want, (off_t)off);
-        if (got < (ssize_t)len)
-            return BT_EIO;
-        r->win.len = (size_t)got;
-        r->woff = off;
-    }
-    *p = r->win.data + (off - r->woff);
-    return 0;
-}
-
-/* unspill_ref, the entry copied into b (cleared first; NUL-terminated). */
-static int unspill(bt_hunt *h, int kind, uint64_t off, uint32_t len, bt_buf *b)
-{
-    const char *p;
-    int rc;
-    bt_buf_clear(b);
-    if (bt_buf_reserve(b, (size_t)len + 1))
-        return BT_ENOMEM;
-    if ((rc = unspill_ref(h, kind, off, len, &p)))
-        return rc;
-    memcpy(b->data, p, len);
-    b->len = len;
-    b->data[len] = 0;
-    return 0;
-}
-
-/* The last stage of kind into its sorter, sorted, a record delivered twice once. */
-static int kind_finish(bt_hunt *h, int kind)
-{
-    int rc = stage_finish(h, kind);
-    return rc ? rc : bt_xsort_finish(kind_sort(h, kind), same_entry);
-}
-
-/* Entry i of kind's sorted index into *x, its bytes into b. */
+/* Entry i of kind's sorted index into *x, its bytes into b (cleared first;
+ * NUL-terminated). */
 static int kind_read(bt_hunt *h, int kind, size_t i, hentry *x, bt_buf *b)
 {
-    int rc = bt_xsort_at(kind_sort(h, kind), i, x);
-    return rc ? rc : unspill(h, kind, x->off, x->len, b);
+    const char *p;
+    int rc = bt_spool_at(h->sp, kind, i, x, &p);
+    bt_buf_clear(b);
+    if (rc)
+        return rc;
+    if (bt_buf_reserve(b, (size_t)x->len + 1))
+        return BT_ENOMEM;
+    memcpy(b->data, p, x->len);
+    b->len = x->len;
+    b->data[x->len] = 0;
+    return 0;
 }
 
 /* Streaming: hands over one alert, unless it repeats the last (a record delivered twice). */
@@ -391,38 +212,15 @@ static int hand_over(bt_hunt *h, const hentry *x, const char *json)
 /* Bytes of alerts staged before the streaming hunt looks for final ones. */
 #define STREAM_BATCH ((size_t)256 << 10)
 
+static int hand_over_staged(void *ctx, const hentry *x, const char *json)
+{
+    return hand_over(ctx, x, json);
+}
+
 /* Streaming: hands over the staged alerts older than below, in order; the rest stay. */
 static int stream_out(bt_hunt *h, int64_t below)
 {
-    stage *g = &h->st[SP_ALERT];
-    bt_buf rest = BT_BUF_INIT;
-    size_t i, k;
-    int rc = 0;
-    if (!g->n)
-        return 0;
-    qsort(g->e, g->n, sizeof *g->e, cmp_entry);
-    for (i = 0; i < g->n && g->e[i].time_ms < below && !rc; i++)
-        rc = hand_over(h, &g->e[i], g->buf.data + g->e[i].off);
-    if (rc)
-        return rc;
-    if (i == g->n) {
-        g->n = 0;
-        bt_buf_clear(&g->buf);
-        return 0;
-    }
-    for (k = 0; i < g->n; i++, k++) { /* the rest to the front, in their order */
-        hentry x = g->e[i];
-        if (bt_buf_append(&rest, g->buf.data + x.off, x.len)) {
-            bt_buf_dispose(&rest);
-            return BT_ENOMEM;
-        }
-        x.off = rest.len - x.len;
-        g->e[k] = x;
-    }
-    g->n = k;
-    bt_buf_dispose(&g->buf);
-    g->buf = rest;
-    return 0;
+    return bt_spool_drain(h->sp, SP_ALERT, below, hand_over_staged, h);
 }
 
 /* Streaming, after an event at time_ms: what no later event can precede goes out; when
@@ -430,18 +228,17 @@ static int stream_out(bt_hunt *h, int64_t below)
  * come at the end (all of them sort after what went out). */
 static int stream_check(bt_hunt *h, int64_t time_ms)
 {
-    stage *g = &h->st[SP_ALERT];
     size_t cap = h->o.stage_cap ? h->o.stage_cap : STAGE_CAP;
     int64_t below;
     int rc;
-    if (!h->streaming || h->spilled_stream || g->buf.len < STREAM_BATCH)
+    if (!h->streaming || h->spilled_stream || bt_spool_staged(h->sp, SP_ALERT) < STREAM_BATCH)
         return 0;
     below = bt_rules_corr_pending_ms(h->corr);
     if ((rc = stream_out(h, time_ms < below ? time_ms : below)))
         return rc;
-    if (g->buf.len >= cap) {
+    if (bt_spool_staged(h->sp, SP_ALERT) >= cap) {
         h->spilled_stream = true;
-        return stage_flush(h, SP_ALERT);
+        return bt_spool_flush(h->sp, SP_ALERT);
     }
     return 0;
 }
@@ -454,9 +251,9 @@ static int stream_finish(bt_hunt *h)
     int rc;
     if (!h->spilled_stream)
         return stream_out(h, INT64_MAX);
-    if ((rc = kind_finish(h, SP_ALERT)))
+    if ((rc = bt_spool_finish(h->sp, SP_ALERT, same_entry)))
         return rc;
-    for (i = 0, n = bt_xsort_count(h->alerts); i < n && !rc; i++) {
+    for (i = 0, n = bt_spool_count(h->sp, SP_ALERT); i < n && !rc; i++) {
         hentry x;
         if (!(rc = kind_read(h, SP_ALERT, i, &x, &one)))
             rc = hand_over(h, &x, one.data);
@@ -481,8 +278,8 @@ static int keep_alert_json(bt_hunt *h, int64_t time_ms, size_t rule_index, const
     memset(&x, 0, sizeof x); /* padding too: it goes to a file */
     x.time_ms = time_ms;
     x.seq = h->seq++;
-    x.rule_index = (uint32_t)rule_index;
-    put_eid(x.eid, eid);
+    x.tag = (uint32_t)rule_index;
+    put_eid(x.key, eid);
     return stage_put(h, SP_ALERT, &x, json, len);
 }
 
@@ -554,13 +351,13 @@ static int feed_keep(bt_hunt *h, const bt_rule *r, int64_t time_ms, const char *
                      const char *raw, size_t raw_len)
 {
     hentry f;
-    if (!h->feed) /* replayed already: bt_hunt_finish was called */
+    if (h->fed) /* replayed already: bt_hunt_finish was called */
         return BT_EINVAL;
     memset(&f, 0, sizeof f); /* padding too: it goes to a file */
     f.time_ms = time_ms;
     f.seq = h->seq++;
-    f.rule_index = (uint32_t)r->index;
-    put_eid(f.eid, eid);
+    f.tag = (uint32_t)r->index;
+    put_eid(f.key, eid);
     return stage_put(h, SP_FEED, &f, raw, raw_len);
 }
 
@@ -608,10 +405,12 @@ static int on_match(void *ud, const bt_rule *r)
 
 static int fail(bt_error *err, int rc)
 {
-    return bt_error_set(err, rc,
-                        rc == BT_ENOMEM  ? "out of memory"
-                        : rc == BT_ESTOP ? "the alerts' consumer stopped the hunt"
-                                         : "cannot write the alerts' temporary file");
+    const char *dir = getenv("TMPDIR");
+    if (rc == BT_ENOMEM || rc == BT_ESTOP)
+        return bt_error_set(err, rc, rc == BT_ENOMEM ? "out of memory"
+                                                     : "the alerts' consumer stopped the hunt");
+    return bt_error_set(err, rc, "cannot write the alerts' temporary file in '%s' ($TMPDIR)",
+                        dir && *dir ? dir : "/tmp");
 }
 
 /* Parses, derives and matches ev (already past the pre-filter). */
@@ -1090,8 +889,8 @@ int bt_hunt_defer(bt_hunt *h, const bt_event *ev, bt_error *err)
     memset(&x, 0, sizeof x);
     x.time_ms = ev->time_ms;
     x.seq = h->seq++;
-    x.rule_index = (uint32_t)ev->kind;
-    put_eid(x.eid, ev->event_id ? ev->event_id : "");
+    x.tag = (uint32_t)ev->kind;
+    put_eid(x.key, ev->event_id ? ev->event_id : "");
     return (rc = stage_put(h, SP_DEFER, &x, ev->raw, ev->raw_len)) ? fail(err, rc) : 0;
 }
 
@@ -1191,7 +990,7 @@ static int defer_pool_run(bt_hunt *h, dpool *p, size_t n, bt_error *err)
                 break;
             }
             r.len = (uint32_t)raw.len;
-            r.kind = x.rule_index;
+            r.kind = x.tag;
             if (bt_buf_append(&f->data, &r, sizeof r) || bt_buf_append(&f->data, raw.data, raw.len))
                 rc = fail(err, BT_ENOMEM);
             i++;
@@ -1264,12 +1063,12 @@ static int run_deferred(bt_hunt *h, bt_error *err)
     size_t i, n;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nth = h->o.threads > 0 ? (size_t)h->o.threads : cpus > 0 ? (size_t)cpus : 1;
-    int rc = kind_finish(h, SP_DEFER);
+    int rc = bt_spool_finish(h->sp, SP_DEFER, same_entry);
     if (nth > DEFER_THREADS_MAX)
         nth = DEFER_THREADS_MAX;
     if (rc)
         rc = fail(err, rc);
-    n = rc ? 0 : bt_xsort_count(h->defer);
+    n = rc ? 0 : bt_spool_count(h->sp, SP_DEFER);
     if (n >= DEFER_PAR_MIN && nth > 1) {
         rc = defer_parallel(h, n, nth, err);
         n = 0;
@@ -1283,14 +1082,14 @@ static int run_deferred(bt_hunt *h, bt_error *err)
             break;
         }
         bt_arena_reset(h->scratch);
-        if (deferred_event(h->scratch, raw.data, raw.len, x.rule_index, &rec, &ev))
+        if (deferred_event(h->scratch, raw.data, raw.len, x.tag, &rec, &ev))
             continue;
         atomic_fetch_add(&h->parsed, 1);
         rc = evaluate(h, &ev, rec, err);
     }
     bt_buf_dispose(&raw);
-    bt_xsort_free(h->defer); /* evaluated: its memory and file go */
-    h->defer = NULL;
+    bt_spool_release(h->sp, SP_DEFER); /* evaluated: its memory and sorted file go */
+    h->deferred = true;
     return rc;
 }
 
@@ -1300,8 +1099,8 @@ static int replay(bt_hunt *h, bt_error *err)
     bt_buf raw = BT_BUF_INIT;
     size_t i, n;
     /* a record delivered twice (same event id) counts once: same_entry */
-    int rc = kind_finish(h, SP_FEED);
-    for (i = 0, n = bt_xsort_count(h->feed); i < n && !rc; i++) {
+    int rc = bt_spool_finish(h->sp, SP_FEED, same_entry);
+    for (i = 0, n = bt_spool_count(h->sp, SP_FEED); i < n && !rc; i++) {
         hentry f;
         bt_json *rec;
         bt_event ev;
@@ -1315,20 +1114,20 @@ static int replay(bt_hunt *h, bt_error *err)
         bt_build_tracker_derive(h->tracker, &ev, &d);
         h->ev = &ev;
         h->d = &d;
-        rc = bt_rules_correlate(h->corr, h->rs->rules[f.rule_index], rec, &d, ev.time_ms,
+        rc = bt_rules_correlate(h->corr, h->rs->rules[f.tag], rec, &d, ev.time_ms,
                                 ev.event_id ? ev.event_id : "", on_corr_alert, h);
     }
     h->ev = NULL;
     bt_buf_dispose(&raw);
-    bt_xsort_free(h->feed); /* replayed: its memory and file go */
-    h->feed = NULL;
+    bt_spool_release(h->sp, SP_FEED); /* replayed: its memory and sorted file go */
+    h->fed = true;
     return rc ? fail(err, rc) : 0;
 }
 
 int bt_hunt_finish(bt_hunt *h, bt_error *err)
 {
     int rc;
-    if (h->defer && !h->o.ordered && (rc = run_deferred(h, err)))
+    if (!h->deferred && !h->o.ordered && (rc = run_deferred(h, err)))
         return rc;
     if (!h->o.ordered && (rc = replay(h, err)))
         return rc;
@@ -1338,30 +1137,25 @@ int bt_hunt_finish(bt_hunt *h, bt_error *err)
         return fail(err, rc);
     if (h->streaming)
         return (rc = stream_finish(h)) ? fail(err, rc) : 0;
-    if ((rc = kind_finish(h, SP_ALERT)))
-        return fail(err, rc);
-    if (fflush(h->spill) != 0)
-        return fail(err, BT_EIO);
-    return 0;
+    return (rc = bt_spool_finish(h->sp, SP_ALERT, same_entry)) ? fail(err, rc) : 0;
 }
 
 size_t bt_hunt_count(const bt_hunt *h)
 {
-    return h->streaming ? h->handed : bt_xsort_count(h->alerts);
+    return h->streaming ? h->handed : bt_spool_count(h->sp, SP_ALERT);
 }
 
 int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out)
 {
     hentry a;
-    int rc = h->streaming ? BT_EINVAL : bt_xsort_at(h->alerts, i, &a);
-    return rc ? rc : unspill(h, SP_ALERT, a.off, a.len, out);
+    return h->streaming ? BT_EINVAL : kind_read(h, SP_ALERT, i, &a, out);
 }
 
 int bt_hunt_alert_ref(bt_hunt *h, size_t i, const char **json, size_t *len)
 {
     hentry a;
-    int rc = h->streaming ? BT_EINVAL : bt_xsort_at(h->alerts, i, &a);
-    if (!rc && !(rc = unspill_ref(h, SP_ALERT, a.off, a.len, json)))
+    int rc = h->streaming ? BT_EINVAL : bt_spool_at(h->sp, SP_ALERT, i, &a, json);
+    if (!rc)
         *len = a.len;
     return rc;
 }

@@ -133,6 +133,34 @@ for f in "--event-name StartBuild" "--errors --event-source cloudformation.amazo
   "$BT" search --store "$S2" $f --reverse -o ndjson | jq -r .eventTime > "$T/times"
   sort "$T/times" | cmp -s - "$T/times" && ok || bad "store: oldest first with --reverse [$f]"
 done
+
+# every record of the archive through search --from: more than the 24 MiB it sorts in
+# memory, so sorted runs go through a temporary file and are merged back (bounded memory)
+"$BT" search --from "$A/AWSLogs" -o ndjson --debug > "$T/all.ndjson" 2> "$T/all.err"
+runs=$(sed -n 's/.* in \([0-9]*\) sorted runs.*/\1/p' "$T/all.err")
+[ "${runs:-0}" -ge 2 ] && ok || bad "search --from, all records: sorted runs in the file [$runs]"
+jq -r .eventID "$T/all.ndjson" > "$T/all.ids"
+eq "search --from, all records: each id once" "$(wc -l < "$T/all.ids")" "$(sort -u "$T/all.ids" | wc -l)"
+eq "search --from, all records = store" "$("$BT" search --store "$S2" -o ndjson | jq -r .eventID | sort)" \
+  "$(sort "$T/all.ids")"
+jq -r '"\(.eventTime) \(.eventID)"' "$T/all.ndjson" > "$T/keys"
+LC_ALL=C sort -r "$T/keys" | cmp -s - "$T/keys" && ok || bad "search --from, all records: newest first, then event id"
+"$BT" search --from "$A/AWSLogs" -o ndjson --reverse 2>/dev/null | tac | cmp -s - "$T/all.ndjson" &&
+  ok || bad "search --from --reverse: the same records in the opposite order"
+"$BT" search --from "$A/AWSLogs" -o ndjson --max-items 700 2>/dev/null | cmp -s - <(head -n 700 "$T/all.ndjson") &&
+  ok || bad "search --from --max-items 700: the first 700 of the full order"
+# the runs go to $TMPDIR, unlinked at once; one that cannot be written there says so
+mkdir -p "$T/tmpdir"
+eq "search --from: \$TMPDIR honoured, nothing left there" "$(wc -l < "$T/all.ids") 0" \
+  "$(TMPDIR="$T/tmpdir" "$BT" search --from "$A/AWSLogs" -o ndjson 2>/dev/null | wc -l) $(ls -A "$T/tmpdir" | wc -l)"
+out=$(TMPDIR="$T/no-such-dir" "$BT" search --from "$A/AWSLogs" -o ndjson 2> "$T/tmp.err")
+eq "search --from, \$TMPDIR missing: exit 1, nothing printed" "1 0" "$? ${#out}"
+contains "search --from, \$TMPDIR missing: said" "cannot write the temporary file that sorts the matches in '$T/no-such-dir' (\$TMPDIR)" "$(cat "$T/tmp.err")"
+if [ -x /usr/bin/time ]; then # the records are 3x what it may hold: memory does not follow them
+  /usr/bin/time -f %M -o "$T/rss" "$BT" search --from "$A/AWSLogs" -o ndjson >/dev/null 2>&1
+  mb=$(( $(tail -1 "$T/rss") / 1024 )); rec_mb=$(( $(wc -c < "$T/all.ndjson") / 1048576 ))
+  [ "$mb" -lt 100 ] && [ "$rec_mb" -gt 60 ] && ok || bad "search --from, all records: peak RSS $mb MB for $rec_mb MB of records"
+fi
 c=$(xargs zcat < "$T/good" | jq -r '.Records[] | select(.eventName == "StartBuild") | .eventID' | sort -u | wc -l)
 eq "StartBuild count = jq" "$c" "$("$BT" search --store "$S2" --event-name StartBuild -o ndjson | wc -l)"
 finish
