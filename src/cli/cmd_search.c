@@ -240,10 +240,11 @@ static const char *tmp_dir(void)
 #define SEARCH_STAGE_CAP ((size_t)24 << 20)
 
 /* Prints the spooled matches in order, up to --max-items: each record parsed again into
- * its event (as the store re-extracts what it keeps). */
+ * its event (as the store re-extracts what it keeps), unless only the raw records show. */
 static int print_spooled(search *s)
 {
     size_t i, n = bt_spool_count(s->sp, 0);
+    bool raw_only = cli_out_raw_only(s->out);
     int rc = 0;
     for (i = 0; i < n && (!s->c.max_items || i < s->c.max_items); i++) {
         bt_spool_ent x;
@@ -258,6 +259,14 @@ static int print_spooled(search *s)
                         "($TMPDIR)",
                         tmp_dir());
             break;
+        }
+        if (raw_only) { /* ndjson prints the record as it is: no need to parse it */
+            memset(&ev, 0, sizeof ev);
+            ev.raw = raw;
+            ev.raw_len = x.len;
+            if ((rc = cli_out_event(s->out, &ev)))
+                break;
+            continue;
         }
         bt_arena_reset(s->arena);
         if ((rc = bt_json_parse(s->arena, raw, x.len, NULL, &rec, NULL)) ||
@@ -302,7 +311,7 @@ static int scan_files(search *s)
         /* with --max-items N, each sorted run keeps its first N events: no more can show */
         bt_spool_opts po = {1, s->reverse ? cmp_oldest : cmp_newest, SEARCH_STAGE_CAP, 0, 0,
                             same_event};
-        po.keep = s->c.max_items && !s->rs ? (size_t)s->c.max_items : 0;
+        po.keep = (size_t)s->c.max_items; /* (the rules filter before records are put) */
         s->arena = bt_arena_new(1 << 16, 0);
         if (!s->arena || bt_spool_new(&po, &s->sp)) {
             cli_err("out of memory");
