@@ -14,11 +14,15 @@
  * stage, while no run of any kind went to the file, touches no file.
  *
  * Memory: the stages (stage_cap bytes each, plus 72 bytes an entry), the sorters
- * (sort_cap each), and 8 MiB of read windows; the file holds the rest. With keep set,
+ * (sort_cap each), and 8 MiB of read windows (compressed: one frame of ~64 KiB a run);
+ * the file holds the rest. With keep set,
  * each run holds only its first keep distinct entries (same decides), so a spool that
  * must only produce the first keep entries of the order writes keep entries a run.
  *
- * Not thread-safe: one spool per thread. The library never prints; errors are codes.
+ * With compress, runs are sorted, compressed and written by a thread of the spool's own
+ * while the caller stages more (one run in flight); otherwise in the caller's thread.
+ * Not thread-safe otherwise: one spool per caller thread. The library never prints;
+ * errors are codes.
  */
 #ifndef BT_SPOOL_H
 #define BT_SPOOL_H
@@ -55,6 +59,9 @@ typedef struct bt_spool_opts {
     size_t sort_cap;    /* memory of each kind's entry sorter (0: default) */
     size_t keep;        /* 0: every entry; else each run keeps its first keep distinct */
     bt_xsort_same same; /* with keep: which entries count as one (NULL: none do) */
+    bool compress;      /* runs written as zstd frames of ~64 KiB of whole records (JSON:
+                           about 6x less file, for the CPU of compressing it once and
+                           reading it back once); each run's window then holds a frame */
 } bt_spool_opts;
 
 typedef struct bt_spool bt_spool;
@@ -102,8 +109,9 @@ int bt_spool_at(bt_spool *sp, int kind, size_t i, bt_spool_ent *x, const char **
  * cannot be used after. */
 void bt_spool_release(bt_spool *sp, int kind);
 
-/* Bytes written to the file and runs there, all kinds. */
-void bt_spool_stats(const bt_spool *sp, uint64_t *bytes, size_t *runs);
+/* Bytes of records written to the file, the file's own size (compressed: less; may be
+ * NULL) and the runs there, all kinds (once the writer is idle). */
+void bt_spool_stats(bt_spool *sp, uint64_t *bytes, uint64_t *file_bytes, size_t *runs);
 
 #ifdef __cplusplus
 }

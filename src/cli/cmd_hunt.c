@@ -406,8 +406,8 @@ static int cmd_hunt(int argc, char **argv)
         size_t runs;
         bt_hunt_stats(s.h, &seen, &parsed);
         bt_hunt_spill_stats(s.h, &spilled, &runs);
-        cli_err("debug: %llu events, %llu past the pre-filter, %zu alerts; %llu bytes in %zu "
-                "sorted runs in the temporary file",
+        cli_err("debug: %llu events, %llu past the pre-filter, %zu alerts; %llu bytes of "
+                "records in %zu sorted runs through the temporary file (compressed)",
                 (unsigned long long)seen, (unsigned long long)parsed, bt_hunt_count(s.h),
                 (unsigned long long)spilled, runs);
     }

@@ -65,7 +65,7 @@ const cli_cmd cmd_search_def = {
     "ORed and different filters are ANDed, so several attributes combine (the LookupEvents "
     "API takes only one). Without --from the store is searched; with --from the files are "
     "scanned directly, in parallel, without a store (a record delivered twice shows once; "
-    "matches past 24 MB are sorted through a temporary file in $TMPDIR, so memory stays "
+    "matches past 16 MB are sorted through a temporary file in $TMPDIR, so memory stays "
     "bounded whatever the archive). --output json prints the LookupEvents "
     "response shape (Events[] with EventId, EventName, ReadOnly, AccessKeyId, EventTime, "
     "EventSource, Username, Resources, CloudTrailEvent), so --query expressions written for "
@@ -235,9 +235,10 @@ static const char *tmp_dir(void)
 }
 
 /* Bytes of matching records held in memory before they go to the temporary file a
- * sorted run at a time: a search that finds up to some 10,000 records (30 MB) sorts
- * them in memory; one that finds millions stays near this much whatever their number. */
-#define SEARCH_STAGE_CAP ((size_t)24 << 20)
+ * sorted run at a time: a search that finds up to some 10,000 records sorts them in
+ * memory; one that finds millions stays near twice this much (a stage filling while
+ * the spool's thread writes the last) whatever their number. */
+#define SEARCH_STAGE_CAP ((size_t)16 << 20)
 
 /* Prints the spooled matches in order, up to --max-items: each record parsed again into
  * its event (as the store re-extracts what it keeps), unless only the raw records show. */
@@ -309,8 +310,11 @@ static int scan_files(search *s)
         }
     {
         /* with --max-items N, each sorted run keeps its first N events: no more can show */
-        bt_spool_opts po = {1, s->reverse ? cmp_oldest : cmp_newest, SEARCH_STAGE_CAP, 0, 0,
-                            same_event};
+        bt_spool_opts po = {.kinds = 1,
+                            .cmp = s->reverse ? cmp_oldest : cmp_newest,
+                            .stage_cap = SEARCH_STAGE_CAP,
+                            .same = same_event,
+                            .compress = true}; /* (1.3 GB of records: 174 MB of file) */
         po.keep = (size_t)s->c.max_items; /* (the rules filter before records are put) */
         s->arena = bt_arena_new(1 << 16, 0);
         if (!s->arena || bt_spool_new(&po, &s->sp)) {
@@ -349,17 +353,17 @@ static int scan_files(search *s)
     if ((rc = print_spooled(s)) && rc != BT_ESTOP)
         code = EXIT_ERROR;
     if (cli_debug) {
-        uint64_t spilled;
+        uint64_t spilled, file;
         size_t runs;
-        bt_spool_stats(s->sp, &spilled, &runs);
+        bt_spool_stats(s->sp, &spilled, &file, &runs);
         cli_err("debug: scanned %llu files (%llu bytes, %llu decompressed), %llu records, %llu "
-                "matched (%zu once each), %llu digests, %llu errors; %llu bytes in %zu sorted "
-                "runs in the temporary file",
+                "matched (%zu once each), %llu digests, %llu errors; %llu bytes of records in %zu "
+                "sorted runs through the temporary file (%llu bytes compressed)",
                 (unsigned long long)st.files, (unsigned long long)st.bytes_in,
                 (unsigned long long)st.bytes_json, (unsigned long long)st.records,
                 (unsigned long long)st.matched, bt_spool_count(s->sp, 0),
                 (unsigned long long)st.digests, (unsigned long long)st.errors,
-                (unsigned long long)spilled, runs);
+                (unsigned long long)spilled, runs, (unsigned long long)file);
     }
     if (st.oversized)
         cli_warn("%llu records larger than %zu bytes refused (--max-record-size)",

@@ -1,10 +1,14 @@
 /* spool.c - records put back in order in bounded memory (spool.h): per kind, a stage in
  * memory that becomes a sorted run of the temporary file when full, an external sorter
- * of the entries, and read windows that merge the runs front to back. */
+ * of the entries, and read windows that merge the runs front to back. Compressed runs
+ * are sorted, compressed and written by a writer thread while the caller stages the
+ * next (one run in flight: two stages' memory at most). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "buildtrail/buf.h"
 #include "buildtrail/error.h"
@@ -17,6 +21,11 @@
 #define WINDOW_MIN ((size_t)16 << 10)
 #define WINDOW_MAX ((size_t)256 << 10)
 #define WRITE_BUF ((size_t)1 << 20) /* few, large writes */
+/* Compressed runs: frames of whole records, closed past FRAME_RAW bytes (a larger record
+ * is a frame of its own), each behind a header of its compressed and raw sizes. Level 1
+ * on 64 KiB of CloudTrail JSON: x6.6, 650 MB/s compressing, 2 GB/s decompressing. */
+#define FRAME_RAW ((size_t)64 << 10)
+#define FRAME_LEVEL 1
 
 /* Staged records of one kind: their bytes in buf, each entry's off into it. */
 typedef struct stage {
@@ -28,10 +37,21 @@ typedef struct stage {
     bt_xsort *sort; /* NULL once released */
 } stage;
 
-/* A run of the file, [start, end), and its read window. */
+/* A full stage handed to the writer thread (or its buffers, kept for reuse). */
+typedef struct job {
+    int kind;
+    bt_buf buf;
+    bt_spool_ent *e;
+    size_t n, cap;
+} job;
+
+/* A run: its records at [start, end) of the spool's logical bytes (the file's own, when
+ * not compressed), its frames at [fstart, fend) of the file, and its read window. */
 typedef struct run {
     uint64_t start, end;
-    uint64_t woff; /* where win starts in the file */
+    uint64_t fstart, fend;
+    uint64_t woff;  /* the logical offset win starts at */
+    uint64_t fnext; /* compressed: the next frame to read, in the file */
     bt_buf win;
 } run;
 
@@ -39,11 +59,26 @@ struct bt_spool {
     bt_spool_opts o;
     FILE *f;   /* the runs (unlinked temporary), made at the first */
     char *fbuf; /* its stdio buffer */
-    uint64_t len;
-    run *runs; /* in file order */
+    uint64_t len;  /* logical bytes of records written */
+    uint64_t flen; /* bytes of the file */
+    run *runs;     /* in file order */
     size_t nruns, capruns;
     int dirty; /* written since the last flush */
     stage st[BT_SPOOL_MAX_KINDS];
+    /* compressed runs */
+    ZSTD_CCtx *zc;
+    ZSTD_DCtx *zd;
+    bt_buf frame, zbuf; /* the frame being written; compressed bytes either way */
+    bt_buf rzbuf;       /* compressed bytes read (the caller's thread) */
+    /* the writer thread (compressed runs): everything above that a run writes (the
+     * file, len, flen, runs, the sorters, frame and zbuf) is its own while a job is
+     * pending or busy; the caller waits for it to be idle before reading or writing */
+    pthread_t th;
+    bool th_on, has_job, busy, quit;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job pending, spare;
+    int werr; /* the writer's first error, returned by the next call */
 };
 
 int bt_spool_new(const bt_spool_opts *o, bt_spool **out)
@@ -55,6 +90,8 @@ int bt_spool_new(const bt_spool_opts *o, bt_spool **out)
         return BT_EINVAL;
     if (!(sp = calloc(1, sizeof *sp)))
         return BT_ENOMEM;
+    pthread_mutex_init(&sp->mu, NULL);
+    pthread_cond_init(&sp->cv, NULL);
     sp->o = *o;
     if (!sp->o.kinds)
         sp->o.kinds = 1;
@@ -75,12 +112,30 @@ void bt_spool_free(bt_spool *sp)
     size_t i;
     if (!sp)
         return;
+    if (sp->th_on) {
+        pthread_mutex_lock(&sp->mu);
+        sp->quit = true;
+        pthread_cond_broadcast(&sp->cv);
+        pthread_mutex_unlock(&sp->mu);
+        pthread_join(sp->th, NULL);
+    }
+    pthread_mutex_destroy(&sp->mu);
+    pthread_cond_destroy(&sp->cv);
+    bt_buf_dispose(&sp->pending.buf);
+    free(sp->pending.e);
+    bt_buf_dispose(&sp->spare.buf);
+    free(sp->spare.e);
+    bt_buf_dispose(&sp->rzbuf);
     if (sp->f)
         fclose(sp->f);
     free(sp->fbuf);
     for (i = 0; i < sp->nruns; i++)
         bt_buf_dispose(&sp->runs[i].win);
     free(sp->runs);
+    ZSTD_freeCCtx(sp->zc);
+    ZSTD_freeDCtx(sp->zd);
+    bt_buf_dispose(&sp->frame);
+    bt_buf_dispose(&sp->zbuf);
     for (i = 0; i < BT_SPOOL_MAX_KINDS; i++) {
         bt_buf_dispose(&sp->st[i].buf);
         free(sp->st[i].e);
@@ -94,42 +149,174 @@ static stage *kind_of(const bt_spool *sp, int kind)
     return kind >= 0 && (size_t)kind < sp->o.kinds ? (stage *)&sp->st[kind] : NULL;
 }
 
-int bt_spool_flush(bt_spool *sp, int kind)
+/* Compressed runs: the frame being written, compressed, to the file. */
+static int frame_out(bt_spool *sp)
 {
-    stage *g = kind_of(sp, kind);
+    uint32_t hdr[2];
+    size_t bound = ZSTD_compressBound(sp->frame.len), n;
+    if (!sp->frame.len)
+        return 0;
+    if (!sp->zc && !(sp->zc = ZSTD_createCCtx()))
+        return BT_ENOMEM;
+    bt_buf_clear(&sp->zbuf);
+    if (bt_buf_reserve(&sp->zbuf, bound))
+        return BT_ENOMEM;
+    n = ZSTD_compressCCtx(sp->zc, sp->zbuf.data, bound, sp->frame.data, sp->frame.len,
+                          FRAME_LEVEL);
+    if (ZSTD_isError(n))
+        return BT_ENOMEM;
+    hdr[0] = (uint32_t)n;
+    hdr[1] = (uint32_t)sp->frame.len;
+    if (fwrite(hdr, sizeof hdr, 1, sp->f) != 1 || fwrite(sp->zbuf.data, 1, n, sp->f) != n)
+        return BT_EIO;
+    sp->flen += sizeof hdr + n;
+    bt_buf_clear(&sp->frame);
+    return 0;
+}
+
+/* One record of a run to the file (or, compressed, to the frame being written). */
+static int record_out(bt_spool *sp, const char *p, size_t len)
+{
+    int rc;
+    if (!sp->o.compress) {
+        if (len && fwrite(p, 1, len, sp->f) != len)
+            return BT_EIO;
+        sp->flen += len;
+        return 0;
+    }
+    if (sp->frame.len && sp->frame.len + len > FRAME_RAW && (rc = frame_out(sp)))
+        return rc;
+    return len && bt_buf_append(&sp->frame, p, len) ? BT_ENOMEM : 0;
+}
+
+/* Sorts the n entries e of kind (their records in buf) and writes them as one run. */
+static int write_run(bt_spool *sp, int kind, const bt_buf *buf, bt_spool_ent *e, size_t n)
+{
+    stage *g = &sp->st[kind];
     run *r;
     size_t i, kept = 0;
     int rc;
-    if (!g || !g->sort)
-        return BT_EINVAL;
-    if (!g->n)
-        return 0;
     if (!sp->f && !(sp->f = bt_temp_file(WRITE_BUF, &sp->fbuf)))
         return BT_EIO;
     if (bt_array_grow((void **)&sp->runs, &sp->capruns, sp->nruns + 1, sizeof *sp->runs, 16))
         return BT_ENOMEM;
-    qsort(g->e, g->n, sizeof *g->e, sp->o.cmp);
+    qsort(e, n, sizeof *e, sp->o.cmp);
     r = &sp->runs[sp->nruns];
     memset(r, 0, sizeof *r);
     r->start = r->end = r->woff = sp->len;
+    r->fstart = r->fnext = sp->flen;
     sp->nruns++;
-    for (i = 0; i < g->n; i++) {
-        bt_spool_ent x = g->e[i];
+    for (i = 0; i < n; i++) {
+        bt_spool_ent x = e[i];
         if (sp->o.keep) { /* the run's first keep distinct entries */
-            bool same = i && sp->o.same && sp->o.same(&g->e[i - 1], &x);
+            bool same = i && sp->o.same && sp->o.same(&e[i - 1], &x);
             if (!same && kept == sp->o.keep)
                 break;
             kept += !same;
         }
-        if (x.len && fwrite(g->buf.data + x.off, 1, x.len, sp->f) != x.len)
-            return BT_EIO;
+        if ((rc = record_out(sp, buf->data + x.off, x.len)))
+            return rc;
         x.off = sp->len;
         sp->len += x.len;
         if ((rc = bt_xsort_push(g->sort, &x)))
             return rc;
     }
+    if (sp->o.compress && (rc = frame_out(sp)))
+        return rc;
     r->end = sp->len;
+    r->fend = sp->flen;
     sp->dirty = 1;
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    bt_spool *sp = arg;
+    pthread_mutex_lock(&sp->mu);
+    for (;;) {
+        job j;
+        int rc;
+        while (!sp->has_job && !sp->quit)
+            pthread_cond_wait(&sp->cv, &sp->mu);
+        if (sp->quit)
+            break;
+        j = sp->pending;
+        memset(&sp->pending, 0, sizeof sp->pending);
+        sp->has_job = false;
+        sp->busy = true;
+        pthread_mutex_unlock(&sp->mu);
+        rc = sp->werr ? 0 : write_run(sp, j.kind, &j.buf, j.e, j.n);
+        bt_buf_clear(&j.buf);
+        j.n = 0;
+        pthread_mutex_lock(&sp->mu);
+        if (rc && !sp->werr)
+            sp->werr = rc;
+        if (!sp->spare.e && !sp->spare.buf.data) { /* its buffers serve the next stage */
+            sp->spare = j;
+        } else {
+            bt_buf_dispose(&j.buf);
+            free(j.e);
+        }
+        sp->busy = false;
+        pthread_cond_broadcast(&sp->cv);
+    }
+    pthread_mutex_unlock(&sp->mu);
+    return NULL;
+}
+
+/* Waits until the writer thread has nothing pending or running; its first error. */
+static int wait_idle(bt_spool *sp)
+{
+    int rc;
+    if (!sp->th_on)
+        return sp->werr;
+    pthread_mutex_lock(&sp->mu);
+    while (sp->has_job || sp->busy)
+        pthread_cond_wait(&sp->cv, &sp->mu);
+    rc = sp->werr;
+    pthread_mutex_unlock(&sp->mu);
+    return rc;
+}
+
+int bt_spool_flush(bt_spool *sp, int kind)
+{
+    stage *g = kind_of(sp, kind);
+    bt_buf buf;
+    bt_spool_ent *e;
+    size_t cap;
+    int rc;
+    if (!g || !g->sort)
+        return BT_EINVAL;
+    if (!g->n)
+        return 0;
+    if ((rc = wait_idle(sp))) /* one run in flight at a time */
+        return rc;
+    if (sp->o.compress && !sp->th_on)
+        sp->th_on = pthread_create(&sp->th, NULL, writer_main, sp) == 0;
+    if (!sp->th_on) { /* in this thread */
+        if ((rc = write_run(sp, kind, &g->buf, g->e, g->n)))
+            return rc;
+        g->n = 0;
+        bt_buf_clear(&g->buf);
+        return 0;
+    }
+    /* the full stage to the writer; the stage goes on in the last run's buffers */
+    pthread_mutex_lock(&sp->mu);
+    buf = sp->spare.buf;
+    e = sp->spare.e;
+    cap = sp->spare.cap;
+    memset(&sp->spare, 0, sizeof sp->spare);
+    sp->pending.kind = kind;
+    sp->pending.buf = g->buf;
+    sp->pending.e = g->e;
+    sp->pending.n = g->n;
+    sp->pending.cap = g->cap;
+    sp->has_job = true;
+    pthread_cond_broadcast(&sp->cv);
+    pthread_mutex_unlock(&sp->mu);
+    g->buf = buf;
+    g->e = e;
+    g->cap = cap;
     g->n = 0;
     bt_buf_clear(&g->buf);
     return 0;
@@ -198,9 +385,13 @@ int bt_spool_finish(bt_spool *sp, int kind, bt_xsort_same same)
     int rc;
     if (!g || !g->sort || g->finished)
         return BT_EINVAL;
+    if ((rc = wait_idle(sp)))
+        return rc;
     if (sp->nruns) { /* runs in the file (of any kind): this one joins them */
-        if ((rc = bt_spool_flush(sp, kind)))
+        if (g->n && (rc = write_run(sp, kind, &g->buf, g->e, g->n)))
             return rc;
+        g->n = 0;
+        bt_buf_clear(&g->buf);
     } else {
         g->in_memory = true;
         for (i = 0; i < g->n; i++)
@@ -216,6 +407,43 @@ size_t bt_spool_count(const bt_spool *sp, int kind)
 {
     const stage *g = kind_of(sp, kind);
     return g && g->sort && g->finished ? bt_xsort_count(g->sort) : 0;
+}
+
+/* Compressed runs: the record (off, len) of run r in *p, from the frame that holds it
+ * (records never straddle frames). Frames are read forward from the window's; a record
+ * before the window restarts the run from its first frame. */
+static int frame_ref(bt_spool *sp, run *r, uint64_t off, uint32_t len, const char **p)
+{
+    if (off < r->woff) { /* behind: from the run's start again */
+        r->woff = r->start;
+        r->fnext = r->fstart;
+        bt_buf_clear(&r->win);
+    }
+    while (off + len > r->woff + r->win.len || off < r->woff) {
+        uint32_t hdr[2];
+        size_t n;
+        if (r->fnext + sizeof hdr > r->fend ||
+            pread(fileno(sp->f), hdr, sizeof hdr, (off_t)r->fnext) != (ssize_t)sizeof hdr ||
+            r->fnext + sizeof hdr + hdr[0] > r->fend)
+            return BT_EIO;
+        if (!sp->zd && !(sp->zd = ZSTD_createDCtx()))
+            return BT_ENOMEM;
+        bt_buf_clear(&sp->rzbuf);
+        r->woff += r->win.len; /* the next frame's records follow the window's */
+        bt_buf_clear(&r->win);
+        if (bt_buf_reserve(&sp->rzbuf, hdr[0]) || bt_buf_reserve(&r->win, (size_t)hdr[1] + 1))
+            return BT_ENOMEM;
+        if (pread(fileno(sp->f), sp->rzbuf.data, hdr[0], (off_t)(r->fnext + sizeof hdr)) !=
+            (ssize_t)hdr[0])
+            return BT_EIO;
+        n = ZSTD_decompressDCtx(sp->zd, r->win.data, hdr[1], sp->rzbuf.data, hdr[0]);
+        if (ZSTD_isError(n) || n != hdr[1])
+            return BT_EIO;
+        r->win.len = n;
+        r->fnext += sizeof hdr + hdr[0];
+    }
+    *p = r->win.data + (off - r->woff);
+    return 0;
 }
 
 /* Where the record (off, len) of kind lies in memory, in *p (valid until the next call):
@@ -247,6 +475,8 @@ static int ref(bt_spool *sp, const stage *g, uint64_t off, uint32_t len, const c
     if (!sp->nruns || off < sp->runs[lo].start || off + len > sp->runs[lo].end)
         return BT_EIO;
     r = &sp->runs[lo];
+    if (sp->o.compress)
+        return frame_ref(sp, r, off, len, p);
     if (off < r->woff || off + len > r->woff + r->win.len) {
         size_t per = WINDOW_BUDGET / sp->nruns, want;
         ssize_t got;
@@ -274,6 +504,8 @@ int bt_spool_at(bt_spool *sp, int kind, size_t i, bt_spool_ent *x, const char **
     int rc;
     if (!g || !g->sort || !g->finished)
         return BT_EINVAL;
+    if ((rc = wait_idle(sp))) /* (the writer may be writing another kind's run) */
+        return rc;
     if ((rc = bt_xsort_at(g->sort, i, &e)))
         return rc;
     if (x)
@@ -286,6 +518,7 @@ void bt_spool_release(bt_spool *sp, int kind)
     stage *g = kind_of(sp, kind);
     if (!g)
         return;
+    wait_idle(sp);
     bt_xsort_free(g->sort);
     g->sort = NULL;
     bt_buf_dispose(&g->buf);
@@ -294,8 +527,11 @@ void bt_spool_release(bt_spool *sp, int kind)
     g->n = g->cap = 0;
 }
 
-void bt_spool_stats(const bt_spool *sp, uint64_t *bytes, size_t *runs)
+void bt_spool_stats(bt_spool *sp, uint64_t *bytes, uint64_t *file_bytes, size_t *runs)
 {
+    wait_idle(sp);
     *bytes = sp->len;
+    if (file_bytes)
+        *file_bytes = sp->flen;
     *runs = sp->nruns;
 }

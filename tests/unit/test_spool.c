@@ -3,6 +3,7 @@
  * reference, two kinds interleaved in one file, duplicates dropped, keep (the first N
  * distinct per run), draining staged records below a time, the in-memory path (no
  * file), release and misuse. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,9 @@
 #include "buildtrail/error.h"
 #include "buildtrail/spool.h"
 #include "tharness.h"
+
+/* runs written as zstd frames by the spool's writer thread, or plainly */
+static bool compress;
 
 static int cmp_ent(const void *a, const void *b)
 {
@@ -129,7 +133,7 @@ static void check_kind(bt_spool *sp, const ref_ent *v, size_t n, int kind)
 static void test_spilled_two_kinds(void)
 {
     ref_ent *v = make(N);
-    bt_spool_opts o = {2, cmp_ent, 64 << 10, 64 << 10, 0, NULL};
+    bt_spool_opts o = {2, cmp_ent, 64 << 10, 64 << 10, 0, NULL, compress};
     bt_spool *sp = NULL;
     char buf[4096];
     uint64_t bytes;
@@ -142,7 +146,7 @@ static void test_spilled_two_kinds(void)
         CHECK_INT(bt_spool_put(sp, v[i].kind, &x, buf, len, false), 0);
         CHECK_INT(x.len, len);
     }
-    bt_spool_stats(sp, &bytes, &runs);
+    bt_spool_stats(sp, &bytes, NULL, &runs);
     CHECK(runs > 20);
     CHECK(bytes > 0);
     check_kind(sp, v, N, 0);
@@ -171,7 +175,7 @@ static void test_spilled_two_kinds(void)
 static void test_in_memory(void)
 {
     ref_ent *v = make(2000);
-    bt_spool_opts o = {2, cmp_ent, 0, 0, 0, NULL};
+    bt_spool_opts o = {2, cmp_ent, 0, 0, 0, NULL, compress};
     bt_spool *sp = NULL;
     char buf[4096];
     uint64_t bytes;
@@ -183,7 +187,7 @@ static void test_in_memory(void)
     }
     check_kind(sp, v, 2000, 0);
     check_kind(sp, v, 2000, 1);
-    bt_spool_stats(sp, &bytes, &runs);
+    bt_spool_stats(sp, &bytes, NULL, &runs);
     CHECK_INT(runs, 0);
     CHECK_INT(bytes, 0);
     /* finished: nothing more of that kind */
@@ -201,7 +205,7 @@ static void test_in_memory(void)
 static void test_keep(void)
 {
     ref_ent *v = make(N);
-    bt_spool_opts o = {1, cmp_ent, 32 << 10, 0, 150, same_ent};
+    bt_spool_opts o = {1, cmp_ent, 32 << 10, 0, 150, same_ent, compress};
     bt_spool_ent *want = malloc(N * sizeof *want);
     bt_spool *sp = NULL;
     char buf[4096];
@@ -215,7 +219,7 @@ static void test_keep(void)
     }
     m = reference(v, N, 0, want);
     CHECK_INT(bt_spool_finish(sp, 0, same_ent), 0);
-    bt_spool_stats(sp, &bytes, &runs);
+    bt_spool_stats(sp, &bytes, NULL, &runs);
     CHECK(runs > 10);
     CHECK(bt_spool_count(sp, 0) >= 150);
     CHECK(bt_spool_count(sp, 0) <= 150 * runs);
@@ -250,19 +254,20 @@ static int on_drain(void *ctx, const bt_spool_ent *x, const char *rec)
 static void test_drain(void)
 {
     ref_ent *v = make(3000);
-    bt_spool_opts o = {1, cmp_ent, 4 << 10, 0, 0, NULL};
+    bt_spool_opts o = {1, cmp_ent, 4 << 10, 0, 0, NULL, compress};
     bt_spool *sp = NULL;
     char buf[4096];
     size_t i, below = 0, runs;
     uint64_t bytes;
     int64_t mid = 1700000000000LL + 2500;
+    drained_n = 0;
     CHECK_INT(bt_spool_new(&o, &sp), 0);
     for (i = 0; v && sp && i < 3000; i++) {
         bt_spool_ent x = v[i].e;
         below += x.time_ms < mid;
         CHECK_INT(bt_spool_put(sp, 0, &x, buf, record_of(&x, buf, sizeof buf), true), 0);
     }
-    bt_spool_stats(sp, &bytes, &runs);
+    bt_spool_stats(sp, &bytes, NULL, &runs);
     CHECK_INT(runs, 0); /* held: no run despite the 4 KiB cap */
     drained_last = INT64_MIN;
     CHECK_INT(bt_spool_drain(sp, 0, mid, on_drain, NULL), BT_ESTOP); /* stops at the 500th */
@@ -285,7 +290,7 @@ static void test_drain(void)
 
 static void test_misuse(void)
 {
-    bt_spool_opts o = {BT_SPOOL_MAX_KINDS + 1, cmp_ent, 0, 0, 0, NULL};
+    bt_spool_opts o = {BT_SPOOL_MAX_KINDS + 1, cmp_ent, 0, 0, 0, NULL, false};
     bt_spool *sp = NULL;
     bt_spool_ent x;
     CHECK_INT(bt_spool_new(&o, &sp), BT_EINVAL);
@@ -304,4 +309,40 @@ static void test_misuse(void)
     bt_spool_free(NULL);
 }
 
-BT_TEST_MAIN(test_spilled_two_kinds, test_in_memory, test_keep, test_drain, test_misuse)
+/* the same, the runs compressed (and written by the spool's thread) */
+static void test_compressed(void)
+{
+    uint64_t bytes_plain, bytes_z;
+    size_t runs;
+    char buf[4096];
+    bt_spool *sp = NULL;
+    ref_ent *v = make(N);
+    size_t i, k;
+    compress = true;
+    test_spilled_two_kinds();
+    test_keep();
+    test_drain();
+    /* smaller in the file than the records: the frames are compressed */
+    for (k = 0; k < 2; k++) {
+        bt_spool_opts o = {1, cmp_ent, 64 << 10, 0, 0, NULL, k == 1};
+        CHECK_INT(bt_spool_new(&o, &sp), 0);
+        for (i = 0; v && sp && i < N; i++) {
+            bt_spool_ent x = v[i].e;
+            CHECK_INT(bt_spool_put(sp, 0, &x, buf, record_of(&x, buf, sizeof buf), false), 0);
+        }
+        CHECK_INT(bt_spool_finish(sp, 0, NULL), 0);
+        {
+            uint64_t rec;
+            bt_spool_stats(sp, &rec, k ? &bytes_z : &bytes_plain, &runs);
+            CHECK(rec > 0);
+        }
+        CHECK(runs > 10);
+        bt_spool_free(sp);
+    }
+    CHECK(bytes_z * 3 < bytes_plain);
+    compress = false;
+    free(v);
+}
+
+BT_TEST_MAIN(test_spilled_two_kinds, test_in_memory, test_keep, test_drain, test_misuse,
+             test_compressed)
