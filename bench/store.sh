@@ -28,13 +28,16 @@ gen() { # gen DIR EVENTS SEED [args]
   fi
 }
 INC="$W/store-inc-$EVENTS"
+LATER="$W/store-later-$EVENTS" # the days after the base's 14: the daily case
 BASEA="$W/store-base-$BASE-$BUILDS"
 gen "$INC" "$EVENTS" 43
+gen "$LATER" "$EVENTS" 45 --start 2026-10-15
 gen "$BASEA" "$BASE" 44 --builds "$BUILDS"
 gzbytes() { find "$1/AWSLogs" -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 cat | wc -c; }
 GZ_INC=$(gzbytes "$INC")
 N_INC=$(jq .unique_events "$INC/ground-truth.json")
 N_BASE=$(jq .unique_events "$BASEA/ground-truth.json")
+N_LATER=$(jq .unique_events "$LATER/ground-truth.json")
 
 ms() { # median of N runs of a command, in ms
   local n=$1 i t0 t1
@@ -66,7 +69,10 @@ run() { # run LABEL BIN
     "$(echo "$(bytes "$s0") / 1000000" | bc -l)" "$(echo "$GZ_INC / 1000000" | bc -l)" \
     "$(echo "$(bytes "$s0") / $GZ_INC" | bc -l)" "$(wal "$s0")"
   "$bt" ingest -q --store "$s1" "$BASEA/AWSLogs" >/dev/null 2>&1 || true
+  # the same days as the base's (a backfill: every index takes inserts all over its
+  # range), then days after them (the daily case: inserts at the indexes' ends)
   ingest "ingest $N_INC onto $N_BASE" "$bt" "$s1" "$INC" "$N_INC"
+  ingest "ingest $N_LATER later onto $((N_BASE + N_INC))" "$bt" "$s1" "$LATER" "$N_LATER"
   id=$("$bt" builds --store "$s1" --output json --query 'Builds[?!Batch].BuildId' 2>/dev/null | jq -r '.[0] // empty')
   printf '  first page of search --event-name StartBuild   %5s ms (target < 100)\n' \
     "$(ms 5 "$bt" search --store "$s1" --event-name StartBuild --max-items 50 -o json)"

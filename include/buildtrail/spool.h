@@ -66,6 +66,11 @@ typedef struct bt_spool_opts {
 
 typedef struct bt_spool bt_spool;
 
+/* An order for entries: oldest first, then by key, then by arrival (total). */
+int bt_spool_cmp_time_key(const void *a, const void *b);
+/* Entries that are one record delivered twice: the same non-empty key at the same time. */
+int bt_spool_same_time_key(const void *prev, const void *cur);
+
 /* A new spool (*out, freed with bt_spool_free). 0, BT_EINVAL (no cmp, too many kinds) or
  * BT_ENOMEM. */
 int bt_spool_new(const bt_spool_opts *o, bt_spool **out);

@@ -196,7 +196,9 @@ static void on_file_error(void *ctx, const char *path, const bt_error *err)
 }
 
 /* newest first; ties broken by event id so the order is deterministic, then by arrival
- * (a record delivered twice) */
+ * (a record delivered twice). --reverse is bt_spool_cmp_time_key; a record delivered twice (the
+ * same event id at the same time) is shown once, as the store keeps it once
+ * (bt_spool_same_time_key). */
 static int cmp_newest(const void *a, const void *b)
 {
     const bt_spool_ent *x = a, *y = b;
@@ -206,25 +208,6 @@ static int cmp_newest(const void *a, const void *b)
     if ((c = strcmp(y->key, x->key)))
         return c;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static int cmp_oldest(const void *a, const void *b)
-{
-    const bt_spool_ent *x = a, *y = b;
-    int c;
-    if (x->time_ms != y->time_ms)
-        return x->time_ms < y->time_ms ? -1 : 1;
-    if ((c = strcmp(x->key, y->key)))
-        return c;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* CloudTrail delivers some records twice: the same event id at the same time is shown
- * once, as the store keeps it once. */
-static int same_event(const void *prev, const void *cur)
-{
-    const bt_spool_ent *p = prev, *x = cur;
-    return *x->key && p->time_ms == x->time_ms && strcmp(p->key, x->key) == 0;
 }
 
 /* Where the spool's temporary file goes (util/tmpfile.c's choice). */
@@ -311,11 +294,11 @@ static int scan_files(search *s)
     {
         /* with --max-items N, each sorted run keeps its first N events: no more can show */
         bt_spool_opts po = {.kinds = 1,
-                            .cmp = s->reverse ? cmp_oldest : cmp_newest,
+                            .cmp = s->reverse ? bt_spool_cmp_time_key : cmp_newest,
                             .stage_cap = SEARCH_STAGE_CAP,
-                            .same = same_event,
+                            .same = bt_spool_same_time_key,
                             .compress = true}; /* (1.3 GB of records: 174 MB of file) */
-        po.keep = (size_t)s->c.max_items; /* (the rules filter before records are put) */
+        po.keep = (size_t)s->c.max_items;      /* (the rules filter before records are put) */
         s->arena = bt_arena_new(1 << 16, 0);
         if (!s->arena || bt_spool_new(&po, &s->sp)) {
             cli_err("out of memory");
@@ -329,7 +312,7 @@ static int scan_files(search *s)
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
     so.max_record = s->max_record;
-    so.dedup = 0; /* duplicate deliveries are dropped as the spool sorts (same_event) */
+    so.dedup = 0; /* duplicate deliveries are dropped as the spool sorts (bt_spool_same_time_key) */
     so.ctx = s;
     /* the directories are walked as the scan reads (its warning said once it is done) */
     rc = nlocal || !nurls ? bt_scan_files(&l, &so, &st, &s->err) : 0;
@@ -339,7 +322,7 @@ static int scan_files(search *s)
         if (cli_is_s3_url(s->from[i]))
             rc = cli_s3_scan(&s->s3, s->from[i], &s->c.filter, &so, NULL, NULL, &st, &s->err);
     if (!rc)
-        rc = bt_spool_finish(s->sp, 0, same_event);
+        rc = bt_spool_finish(s->sp, 0, bt_spool_same_time_key);
     if (rc) {
         code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
                : rc == BT_EIO && !s->err.code

@@ -73,10 +73,10 @@ struct bt_hunt {
     bt_rules_corr *corr; /* o.corr_state (borrowed) or the hunt's own */
     int64_t newest_ms;   /* the newest event time correlated */
     bt_arena *scratch;   /* per event */
-    bt_spool *sp; /* SP_ALERT sorted by bt_hunt_finish; SP_FEED (unordered input) sorted
-                     and released by replay; SP_DEFER (bt_hunt_defer) evaluated and
-                     released by run_deferred */
-    bool fed, deferred; /* replay, run_deferred done */
+    bt_spool *sp;        /* SP_ALERT sorted by bt_hunt_finish; SP_FEED (unordered input) sorted
+                            and released by replay; SP_DEFER (bt_hunt_defer) evaluated and
+                            released by run_deferred */
+    bool fed, deferred;  /* replay, run_deferred done */
     bt_buf line;
     uint64_t seq;
     atomic_uint_fast64_t seen, parsed; /* counted by scan workers too (bt_hunt_inspect) */
@@ -110,8 +110,11 @@ int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
     {
         /* compressed runs: 592,901 alerts (1.3 GB) take 139 MB of $TMPDIR instead of all
          * of it (a tmpfs /tmp is memory), compressed on the spool's own thread */
-        bt_spool_opts so = {.kinds = SP_KINDS, .cmp = cmp_entry, .stage_cap = h->o.stage_cap,
-                            .sort_cap = HUNT_SORT_CAP, .compress = true};
+        bt_spool_opts so = {.kinds = SP_KINDS,
+                            .cmp = cmp_entry,
+                            .stage_cap = h->o.stage_cap,
+                            .sort_cap = HUNT_SORT_CAP,
+                            .compress = true};
         bt_spool_new(&so, &h->sp);
     }
     if (!h->tracker || !h->corr || !h->scratch || !h->sp) {
@@ -410,8 +413,8 @@ static int fail(bt_error *err, int rc)
 {
     const char *dir = getenv("TMPDIR");
     if (rc == BT_ENOMEM || rc == BT_ESTOP)
-        return bt_error_set(err, rc, rc == BT_ENOMEM ? "out of memory"
-                                                     : "the alerts' consumer stopped the hunt");
+        return bt_error_set(
+            err, rc, rc == BT_ENOMEM ? "out of memory" : "the alerts' consumer stopped the hunt");
     return bt_error_set(err, rc, "cannot write the alerts' temporary file in '%s' ($TMPDIR)",
                         dir && *dir ? dir : "/tmp");
 }

@@ -57,8 +57,8 @@ typedef struct run {
 
 struct bt_spool {
     bt_spool_opts o;
-    FILE *f;   /* the runs (unlinked temporary), made at the first */
-    char *fbuf; /* its stdio buffer */
+    FILE *f;       /* the runs (unlinked temporary), made at the first */
+    char *fbuf;    /* its stdio buffer */
     uint64_t len;  /* logical bytes of records written */
     uint64_t flen; /* bytes of the file */
     run *runs;     /* in file order */
@@ -80,6 +80,23 @@ struct bt_spool {
     job pending, spare;
     int werr; /* the writer's first error, returned by the next call */
 };
+
+int bt_spool_cmp_time_key(const void *a, const void *b)
+{
+    const bt_spool_ent *x = a, *y = b;
+    int c;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? -1 : 1;
+    if ((c = strcmp(x->key, y->key)))
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int bt_spool_same_time_key(const void *prev, const void *cur)
+{
+    const bt_spool_ent *p = prev, *x = cur;
+    return *x->key && p->time_ms == x->time_ms && strcmp(p->key, x->key) == 0;
+}
 
 int bt_spool_new(const bt_spool_opts *o, bt_spool **out)
 {
@@ -161,8 +178,7 @@ static int frame_out(bt_spool *sp)
     bt_buf_clear(&sp->zbuf);
     if (bt_buf_reserve(&sp->zbuf, bound))
         return BT_ENOMEM;
-    n = ZSTD_compressCCtx(sp->zc, sp->zbuf.data, bound, sp->frame.data, sp->frame.len,
-                          FRAME_LEVEL);
+    n = ZSTD_compressCCtx(sp->zc, sp->zbuf.data, bound, sp->frame.data, sp->frame.len, FRAME_LEVEL);
     if (ZSTD_isError(n))
         return BT_ENOMEM;
     hdr[0] = (uint32_t)n;

@@ -16,22 +16,9 @@
 /* runs written as zstd frames by the spool's writer thread, or plainly */
 static bool compress;
 
-static int cmp_ent(const void *a, const void *b)
-{
-    const bt_spool_ent *x = a, *y = b;
-    int c;
-    if (x->time_ms != y->time_ms)
-        return x->time_ms < y->time_ms ? -1 : 1;
-    if ((c = strcmp(x->key, y->key)))
-        return c;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static int same_ent(const void *prev, const void *cur)
-{
-    const bt_spool_ent *p = prev, *x = cur;
-    return *x->key && p->time_ms == x->time_ms && strcmp(p->key, x->key) == 0;
-}
+/* the spool's own order and sameness (oldest first, then the key, then arrival) */
+#define cmp_ent bt_spool_cmp_time_key
+#define same_ent bt_spool_same_time_key
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
@@ -82,7 +69,8 @@ static ref_ent *make(size_t n)
         memcpy(v[j].e.key, v[i].e.key, sizeof v[j].e.key);
         v[j].kind = v[i].kind;
         if (!*v[i].e.key)
-            snprintf(v[i].e.key, sizeof v[i].e.key, "dup-%zu", i), memcpy(v[j].e.key, v[i].e.key, 40);
+            snprintf(v[i].e.key, sizeof v[i].e.key, "dup-%zu", i),
+                memcpy(v[j].e.key, v[i].e.key, 40);
     }
     return v;
 }
@@ -301,7 +289,7 @@ static void test_misuse(void)
     o.cmp = cmp_ent;
     CHECK_INT(bt_spool_new(&o, &sp), 0);
     memset(&x, 0, sizeof x);
-    CHECK_INT(bt_spool_put(sp, 1, &x, "a", 1, false), BT_EINVAL); /* no such kind */
+    CHECK_INT(bt_spool_put(sp, 1, &x, "a", 1, false), BT_EINVAL);             /* no such kind */
     CHECK_INT(bt_spool_at(sp, 0, 0, NULL, &(const char *){NULL}), BT_EINVAL); /* not finished */
     CHECK_INT(bt_spool_finish(sp, 0, NULL), 0);
     CHECK_INT(bt_spool_count(sp, 0), 0);
