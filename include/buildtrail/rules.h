@@ -449,9 +449,11 @@ int bt_hunt_alert_at(bt_hunt *h, size_t i, bt_buf *out);
 int bt_hunt_alert_ref(bt_hunt *h, size_t i, const char **json, size_t *len);
 /* Records evaluated (passed the pre-filter and parsed) and seen. */
 void bt_hunt_stats(const bt_hunt *h, uint64_t *seen, uint64_t *parsed);
-/* Bytes written to the temporary file so far, and in how many sorted runs (0, 0: all in
- * memory). */
+/* Bytes of alerts and records that went through the temporary file so far, and in how
+ * many sorted runs (0, 0: all in memory). */
 void bt_hunt_spill_stats(const bt_hunt *h, uint64_t *bytes, size_t *runs);
+/* The temporary file's size (its runs are compressed). */
+uint64_t bt_hunt_spill_file_bytes(const bt_hunt *h);
 
 /* Appends one alert as a compact JSON object with keys rule_id, rule_title, level,
  * event_id, event_time, account, region, build_id, event (the raw record) - or, for a

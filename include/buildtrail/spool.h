@@ -60,8 +60,8 @@ typedef struct bt_spool_opts {
     size_t keep;        /* 0: every entry; else each run keeps its first keep distinct */
     bt_xsort_same same; /* with keep: which entries count as one (NULL: none do) */
     bool compress;      /* runs written as zstd frames of ~64 KiB of whole records (JSON:
-                           about 6x less file, for the CPU of compressing it once and
-                           reading it back once); each run's window then holds a frame */
+                           5-9x less file, for the CPU of compressing it once and reading
+                           it back once); each run's window then holds a frame */
 } bt_spool_opts;
 
 typedef struct bt_spool bt_spool;

@@ -407,9 +407,10 @@ static int cmd_hunt(int argc, char **argv)
         bt_hunt_stats(s.h, &seen, &parsed);
         bt_hunt_spill_stats(s.h, &spilled, &runs);
         cli_err("debug: %llu events, %llu past the pre-filter, %zu alerts; %llu bytes of "
-                "records in %zu sorted runs through the temporary file (compressed)",
+                "records in %zu sorted runs through the temporary file (%llu bytes compressed)",
                 (unsigned long long)seen, (unsigned long long)parsed, bt_hunt_count(s.h),
-                (unsigned long long)spilled, runs);
+                (unsigned long long)spilled, runs,
+                (unsigned long long)bt_hunt_spill_file_bytes(s.h));
     }
 done:
     bt_hunt_free(s.h);

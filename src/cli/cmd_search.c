@@ -297,7 +297,7 @@ static int scan_files(search *s)
                             .cmp = s->reverse ? bt_spool_cmp_time_key : cmp_newest,
                             .stage_cap = SEARCH_STAGE_CAP,
                             .same = bt_spool_same_time_key,
-                            .compress = true}; /* (1.3 GB of records: 174 MB of file) */
+                            .compress = true}; /* (1.3 GB of records: 237 MB of file) */
         po.keep = (size_t)s->c.max_items;      /* (the rules filter before records are put) */
         s->arena = bt_arena_new(1 << 16, 0);
         if (!s->arena || bt_spool_new(&po, &s->sp)) {
