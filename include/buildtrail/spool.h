@@ -66,7 +66,8 @@ typedef struct bt_spool_opts {
 
 typedef struct bt_spool bt_spool;
 
-/* An order for entries: oldest first, then by key, then by arrival (total). */
+/* An order for entries: oldest first, then by key, then by tag, then by arrival
+ * (total). */
 int bt_spool_cmp_time_key(const void *a, const void *b);
 /* Entries that are one record delivered twice: the same non-empty key at the same time. */
 int bt_spool_same_time_key(const void *prev, const void *cur);

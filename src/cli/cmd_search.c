@@ -178,7 +178,11 @@ static int on_batch(void *ctx, const bt_batch *b)
         memset(&x, 0, sizeof x); /* padding too: it goes to a file */
         x.time_ms = ev->time_ms;
         x.seq = s->seq++;
-        x.tag = (uint32_t)ev->kind;
+        /* the kind, and the record's length: of two copies of one event that differ
+         * (a trail's record, EventBridge's re-serialised one), the shorter is kept,
+         * whichever file a worker finished first */
+        x.tag = (uint32_t)ev->kind | (uint32_t)(ev->raw_len < 0xFFFFFF ? ev->raw_len : 0xFFFFFF)
+                                         << 8;
         n = ev->event_id ? strnlen(ev->event_id, sizeof x.key - 1) : 0;
         if (n)
             memcpy(x.key, ev->event_id, n);
@@ -195,10 +199,10 @@ static void on_file_error(void *ctx, const char *path, const bt_error *err)
     cli_err("%s", err->msg);
 }
 
-/* newest first; ties broken by event id so the order is deterministic, then by arrival
- * (a record delivered twice). --reverse is bt_spool_cmp_time_key; a record delivered twice (the
- * same event id at the same time) is shown once, as the store keeps it once
- * (bt_spool_same_time_key). */
+/* newest first; ties broken by event id so the order is deterministic, then by tag
+ * (kind and length) and arrival (a record delivered twice). --reverse is bt_spool_cmp_time_key; a
+ * record delivered twice (the same event id at the same time) is shown once, as the store keeps it
+ * once (bt_spool_same_time_key). */
 static int cmp_newest(const void *a, const void *b)
 {
     const bt_spool_ent *x = a, *y = b;
@@ -207,6 +211,8 @@ static int cmp_newest(const void *a, const void *b)
         return x->time_ms < y->time_ms ? 1 : -1;
     if ((c = strcmp(y->key, x->key)))
         return c;
+    if (x->tag != y->tag) /* copies of one event: the same one kept either way */
+        return x->tag < y->tag ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -254,7 +260,7 @@ static int print_spooled(search *s)
         }
         bt_arena_reset(s->arena);
         if ((rc = bt_json_parse(s->arena, raw, x.len, NULL, &rec, NULL)) ||
-            (rc = x.tag == BT_KIND_BUILD_STATE || x.tag == BT_KIND_BUILD_PHASE
+            (rc = (x.tag & 0xFF) == BT_KIND_BUILD_STATE || (x.tag & 0xFF) == BT_KIND_BUILD_PHASE
                       ? bt_event_from_build_status(s->arena, rec, &ev, NULL)
                       : bt_event_from_record(s->arena, rec, &ev, NULL)))
             break; /* it parsed once to become an event: only memory fails here */

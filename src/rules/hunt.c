@@ -34,20 +34,9 @@ typedef bt_spool_ent hentry;
  * budget, for any archive size. */
 #define HUNT_SORT_CAP ((size_t)4 << 20)
 
-/* The order of alerts and of the correlations' input: time, event id, rule, arrival
- * (total: the output never depends on how the sort went). */
-static int cmp_entry(const void *a, const void *b)
-{
-    const hentry *x = a, *y = b;
-    int c;
-    if (x->time_ms != y->time_ms)
-        return x->time_ms < y->time_ms ? -1 : 1;
-    if ((c = strcmp(x->key, y->key)))
-        return c;
-    if (x->tag != y->tag)
-        return x->tag < y->tag ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
+/* The order of alerts and of the correlations' input: time, event id, rule (the tag),
+ * arrival (total: the output never depends on how the sort went). */
+#define cmp_entry bt_spool_cmp_time_key
 
 /* CloudTrail delivers some records twice (same event id): one alert, and one correlation
  * input, per rule and event. */

@@ -92,6 +92,8 @@ int bt_spool_cmp_time_key(const void *a, const void *b)
         return x->time_ms < y->time_ms ? -1 : 1;
     if ((c = strcmp(x->key, y->key)))
         return c;
+    if (x->tag != y->tag)
+        return x->tag < y->tag ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
