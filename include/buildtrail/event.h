@@ -10,6 +10,7 @@
 #ifndef BT_EVENT_H
 #define BT_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,10 +23,10 @@ extern "C" {
 #endif
 
 typedef enum bt_event_kind {
-    BT_KIND_API = 0,          /* a CloudTrail record (AwsApiCall, AwsServiceEvent, console...) */
-    BT_KIND_BUILD_STATE = 1,  /* EventBridge "CodeBuild Build State Change" */
-    BT_KIND_BUILD_PHASE = 2,  /* EventBridge "CodeBuild Build Phase Change" */
-    BT_KIND_INSIGHT = 3       /* CloudTrail Insights record */
+    BT_KIND_API = 0,         /* a CloudTrail record (AwsApiCall, AwsServiceEvent, console...) */
+    BT_KIND_BUILD_STATE = 1, /* EventBridge "CodeBuild Build State Change" */
+    BT_KIND_BUILD_PHASE = 2, /* EventBridge "CodeBuild Build Phase Change" */
+    BT_KIND_INSIGHT = 3      /* CloudTrail Insights record */
 } bt_event_kind;
 
 typedef struct bt_resource {
@@ -34,22 +35,22 @@ typedef struct bt_resource {
 } bt_resource;
 
 typedef struct bt_event {
-    const char *raw;  /* exact bytes of the record / envelope */
+    const char *raw; /* exact bytes of the record / envelope */
     size_t raw_len;
     bt_event_kind kind;
-    int64_t time_ms;  /* eventTime (or envelope time), UTC epoch ms */
-    int read_only;    /* 1, 0, or -1 when the record does not say */
+    int64_t time_ms; /* eventTime (or envelope time), UTC epoch ms */
+    int read_only;   /* 1, 0, or -1 when the record does not say */
 
     const char *event_id;
-    const char *event_name;     /* eventName, or the EventBridge detail-type */
-    const char *event_source;   /* eventSource, or "aws.codebuild" */
+    const char *event_name;   /* eventName, or the EventBridge detail-type */
+    const char *event_source; /* eventSource, or "aws.codebuild" */
     const char *region;
-    const char *account;        /* recipientAccountId, else userIdentity.accountId */
+    const char *account; /* recipientAccountId, else userIdentity.accountId */
     const char *identity_type;
     const char *principal_arn;
     const char *principal_id;
-    const char *username;       /* as LookupEvents shows it */
-    const char *session_name;   /* role session name for assumed roles */
+    const char *username;     /* as LookupEvents shows it */
+    const char *session_name; /* role session name for assumed roles */
     const char *access_key_id;
     const char *invoked_by;
     const char *source_ip;
@@ -60,14 +61,14 @@ typedef struct bt_event {
     const char *request_id;
 
     /* CodeBuild derivations */
-    const char *project;        /* project name */
-    const char *build_id;       /* "project:uuid" of the build the event is about */
-    const char *build_uuid;     /* uuid of build_id (the subject build) */
-    const char *actor_uuid;     /* the build whose role session AWSCodeBuild-<uuid> made
-                                   the call (the actor), when it is one */
-    const char *build_status;   /* build status events: detail.build-status */
-    const char *build_phase;    /* phase events: detail.completed-phase; state: current-phase */
-    const char *phase_status;   /* phase events: detail.completed-phase-status */
+    const char *project;      /* project name */
+    const char *build_id;     /* "project:uuid" of the build the event is about */
+    const char *build_uuid;   /* uuid of build_id (the subject build) */
+    const char *actor_uuid;   /* the build whose role session AWSCodeBuild-<uuid> made
+                                 the call (the actor), when it is one */
+    const char *build_status; /* build status events: detail.build-status */
+    const char *build_phase;  /* phase events: detail.completed-phase; state: current-phase */
+    const char *phase_status; /* phase events: detail.completed-phase-status */
 
     bt_resource *resources;
     size_t n_resources;
@@ -84,6 +85,13 @@ int bt_event_from_record_lite(bt_arena *a, const bt_json *rec, bt_event *ev, bt_
 /* Extracts a CodeBuild build state/phase EventBridge event (raw = the envelope).
  * Returns BT_ENOTFOUND if env is not one of those two detail-types. */
 int bt_event_from_build_status(bt_arena *a, const bt_json *env, bt_event *ev, bt_error *err);
+
+/* The event of a record kept as raw bytes with its kind (a store's row, a spooled
+ * match): parsed into a (*rec, may be NULL), then bt_event_from_build_status for build
+ * state and phase events, else bt_event_from_record (lite: _lite); ev->raw is raw
+ * itself. 0, BT_EPARSE, BT_ENOTFOUND, BT_ENOMEM (err may be NULL). */
+int bt_event_from_raw(bt_arena *a, const char *raw, size_t len, bt_event_kind kind, bool lite,
+                      bt_json **rec, bt_event *ev, bt_error *err);
 
 /* Deep-copies src (strings, raw, resources) into dst's arena. 0 or BT_ENOMEM. */
 int bt_event_copy(bt_arena *dst, const bt_event *src, bt_event *out);

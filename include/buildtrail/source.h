@@ -49,7 +49,7 @@ typedef struct bt_reject {
     const char *reason; /* why, e.g. "record 'ID' has no valid eventTime" */
     const char *raw;    /* its exact bytes (a record, or the line that is not JSON) */
     size_t raw_len;
-    int is_json;        /* raw is a JSON value (else text that did not parse) */
+    int is_json; /* raw is a JSON value (else text that did not parse) */
 } bt_reject;
 
 /* Appends rj as one line of NDJSON (newline included) to out:
@@ -107,8 +107,8 @@ int bt_read_data_ex(const char *data, size_t len, bt_arena *scratch, const bt_fi
 
 /* Options of bt_read_data_opts (zero = the defaults of bt_read_data). */
 typedef struct bt_read_opts {
-    const bt_filter *pre; /* as bt_read_data_filtered; NULL = none */
-    size_t max_record;    /* as bt_read_data_ex; 0 = BT_MAX_RECORD_DEFAULT */
+    const bt_filter *pre;   /* as bt_read_data_filtered; NULL = none */
+    size_t max_record;      /* as bt_read_data_ex; 0 = BT_MAX_RECORD_DEFAULT */
     bt_reject_fn on_reject; /* each rejected record (may be NULL); counted in st->rejected */
     void *reject_ctx;
     /* Where gzip input is decompressed: cleared and reused (its memory kept for the next
@@ -147,13 +147,13 @@ int bt_read_data_opts(const char *data, size_t len, bt_arena *scratch, const bt_
 /* ---- file enumeration ---- */
 
 typedef struct bt_file_info {
-    char *path;       /* owned by the list */
+    char *path; /* owned by the list */
     uint64_t size;
     int64_t mtime_ns;
-    int walked;       /* found by walking a directory (not named by the user) */
-    char *error;      /* owned; non-NULL: the path could not be listed (an unreadable
-                         directory met by the walk, or a path recorded with
-                         bt_file_list_add_failed): the scan reports it as a failed input */
+    int walked;  /* found by walking a directory (not named by the user) */
+    char *error; /* owned; non-NULL: the path could not be listed (an unreadable
+                    directory met by the walk, or a path recorded with
+                    bt_file_list_add_failed): the scan reports it as a failed input */
 } bt_file_info;
 
 typedef struct bt_file_list {
@@ -192,13 +192,13 @@ void bt_file_list_dispose(bt_file_list *l);
 /* ---- parallel pipeline ---- */
 
 typedef struct bt_file_done {
-    const char *path;   /* valid for the batch's lifetime */
+    const char *path; /* valid for the batch's lifetime */
     uint64_t size;
     int64_t mtime_ns;
     uint64_t records;
-    int failed;         /* non-zero if the file had an error (then not "done") */
-    const char *etag;   /* S3 sources: the object's ETag (path is s3://bucket/key);
-                           NULL for local files */
+    int failed;       /* non-zero if the file had an error (then not "done") */
+    const char *etag; /* S3 sources: the object's ETag (path is s3://bucket/key);
+                         NULL for local files */
 } bt_file_done;
 
 /* A batch of events produced by one worker, in file order, followed by the files it
@@ -208,7 +208,7 @@ typedef struct bt_batch {
     size_t n;
     bt_file_done *done;
     size_t n_done;
-    void *prepared; /* what o->prepare made of it in the worker, or NULL */
+    void *prepared;   /* what o->prepare made of it in the worker, or NULL */
     const char *note; /* what o->inspect appended in the worker (note_len bytes) */
     size_t note_len;
 } bt_batch;
@@ -259,6 +259,40 @@ typedef struct bt_scan_opts {
  * st. Returns 0, or the first non-zero value of on_batch, or an error. File-level
  * errors are reported through on_file_error and counted, and do not stop the scan. */
 int bt_scan_files(bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_error *err);
+
+/* ---- matches put in time order (what `search --from` prints) ---- */
+
+/* Events put back in time order in bounded memory, whatever their number: their raw
+ * records go through a spool (spool.h; past 16 MiB, sorted runs of a compressed
+ * temporary file in $TMPDIR). Newest first (or oldest first), ties by event id; a record
+ * delivered twice (the same event id at the same time) comes out once, and of two such
+ * copies that differ in bytes (a trail's record and EventBridge's re-serialised one) the
+ * shorter, whichever was added first. One thread; the sorter owns its memory. */
+typedef struct bt_event_sorter bt_event_sorter;
+
+/* A new sorter (*out, freed with bt_event_sorter_free). keep > 0: only the first keep
+ * events of the order will be read (each run keeps that many). 0 or BT_ENOMEM. */
+int bt_event_sorter_new(bool oldest_first, size_t keep, bt_event_sorter **out);
+void bt_event_sorter_free(bt_event_sorter *s); /* accepts NULL */
+
+/* Copies ev's raw record in (its kind and time with it). 0, BT_ENOMEM, BT_EIO (the
+ * temporary file, named in err). */
+int bt_event_sorter_add(bt_event_sorter *s, const bt_event *ev, bt_error *err);
+
+/* Sorts what was added; once. 0, BT_ENOMEM, BT_EIO (in err). */
+int bt_event_sorter_finish(bt_event_sorter *s, bt_error *err);
+
+/* After finish: calls fn with the first max events in order (max 0: all), each parsed
+ * again from its record (as a store re-extracts what it keeps), or with only raw,
+ * raw_len and time_ms set when raw_only. ev is valid during the call. Stops at fn's
+ * first non-zero return, which it returns; else 0, BT_ENOMEM, BT_EIO (in err). */
+int bt_event_sorter_each(bt_event_sorter *s, size_t max, bool raw_only,
+                         int (*fn)(void *ctx, const bt_event *ev), void *ctx, bt_error *err);
+
+/* Events in the final order; bytes of records that went through the temporary file,
+ * the file's size, and its sorted runs. */
+size_t bt_event_sorter_count(const bt_event_sorter *s);
+void bt_event_sorter_stats(bt_event_sorter *s, uint64_t *bytes, uint64_t *file_bytes, size_t *runs);
 
 #ifdef __cplusplus
 }

@@ -4,10 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buildtrail/json.h"
 #include "buildtrail/rules.h"
 #include "buildtrail/source.h"
-#include "buildtrail/spool.h"
 #include "buildtrail/store.h"
 #include "cli.h"
 #include "config.h"
@@ -85,10 +83,8 @@ typedef struct search {
     int nfrom;
     size_t max_record;
     cli_out *out;
-    /* --from: the matches' records spooled (bounded memory), then read back in order */
-    bt_spool *sp;
-    uint64_t seq;
-    bt_arena *arena;
+    /* --from: the matches, put in order in bounded memory */
+    bt_event_sorter *sorted;
     bt_error err;
     /* --rule */
     const char **rules;
@@ -167,26 +163,10 @@ static int on_batch(void *ctx, const bt_batch *b)
     search *s = ctx;
     size_t i;
     for (i = 0; i < b->n; i++) {
-        const bt_event *ev = &b->events[i];
-        bt_spool_ent x;
-        size_t n;
-        int pass = rule_pass(s, ev), rc;
+        int pass = rule_pass(s, &b->events[i]), rc;
         if (pass < 0)
             return pass;
-        if (!pass)
-            continue;
-        memset(&x, 0, sizeof x); /* padding too: it goes to a file */
-        x.time_ms = ev->time_ms;
-        x.seq = s->seq++;
-        /* the kind, and the record's length: of two copies of one event that differ
-         * (a trail's record, EventBridge's re-serialised one), the shorter is kept,
-         * whichever file a worker finished first */
-        x.tag = (uint32_t)ev->kind | (uint32_t)(ev->raw_len < 0xFFFFFF ? ev->raw_len : 0xFFFFFF)
-                                         << 8;
-        n = ev->event_id ? strnlen(ev->event_id, sizeof x.key - 1) : 0;
-        if (n)
-            memcpy(x.key, ev->event_id, n);
-        if ((rc = bt_spool_put(s->sp, 0, &x, ev->raw, ev->raw_len, false)))
+        if (pass && (rc = bt_event_sorter_add(s->sorted, &b->events[i], &s->err)))
             return rc;
     }
     return 0;
@@ -199,77 +179,9 @@ static void on_file_error(void *ctx, const char *path, const bt_error *err)
     cli_err("%s", err->msg);
 }
 
-/* newest first; ties broken by event id so the order is deterministic, then by tag
- * (kind and length) and arrival (a record delivered twice). --reverse is bt_spool_cmp_time_key; a
- * record delivered twice (the same event id at the same time) is shown once, as the store keeps it
- * once (bt_spool_same_time_key). */
-static int cmp_newest(const void *a, const void *b)
+static int print_event(void *ctx, const bt_event *ev)
 {
-    const bt_spool_ent *x = a, *y = b;
-    int c;
-    if (x->time_ms != y->time_ms)
-        return x->time_ms < y->time_ms ? 1 : -1;
-    if ((c = strcmp(y->key, x->key)))
-        return c;
-    if (x->tag != y->tag) /* copies of one event: the same one kept either way */
-        return x->tag < y->tag ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Where the spool's temporary file goes (util/tmpfile.c's choice). */
-static const char *tmp_dir(void)
-{
-    const char *d = getenv("TMPDIR");
-    return d && *d ? d : "/tmp";
-}
-
-/* Bytes of matching records held in memory before they go to the temporary file a
- * sorted run at a time: a search that finds up to some 10,000 records sorts them in
- * memory; one that finds millions stays near twice this much (a stage filling while
- * the spool's thread writes the last) whatever their number. */
-#define SEARCH_STAGE_CAP ((size_t)16 << 20)
-
-/* Prints the spooled matches in order, up to --max-items: each record parsed again into
- * its event (as the store re-extracts what it keeps), unless only the raw records show. */
-static int print_spooled(search *s)
-{
-    size_t i, n = bt_spool_count(s->sp, 0);
-    bool raw_only = cli_out_raw_only(s->out);
-    int rc = 0;
-    for (i = 0; i < n && (!s->c.max_items || i < s->c.max_items); i++) {
-        bt_spool_ent x;
-        const char *raw;
-        bt_json *rec;
-        bt_event ev;
-        if ((rc = bt_spool_at(s->sp, 0, i, &x, &raw))) {
-            if (rc == BT_ENOMEM)
-                cli_err("out of memory");
-            else
-                cli_err("cannot read back the temporary file that sorts the matches in '%s' "
-                        "($TMPDIR)",
-                        tmp_dir());
-            break;
-        }
-        if (raw_only) { /* ndjson prints the record as it is: no need to parse it */
-            memset(&ev, 0, sizeof ev);
-            ev.raw = raw;
-            ev.raw_len = x.len;
-            if ((rc = cli_out_event(s->out, &ev)))
-                break;
-            continue;
-        }
-        bt_arena_reset(s->arena);
-        if ((rc = bt_json_parse(s->arena, raw, x.len, NULL, &rec, NULL)) ||
-            (rc = (x.tag & 0xFF) == BT_KIND_BUILD_STATE || (x.tag & 0xFF) == BT_KIND_BUILD_PHASE
-                      ? bt_event_from_build_status(s->arena, rec, &ev, NULL)
-                      : bt_event_from_record(s->arena, rec, &ev, NULL)))
-            break; /* it parsed once to become an event: only memory fails here */
-        ev.raw = raw;
-        ev.raw_len = x.len;
-        if ((rc = cli_out_event(s->out, &ev)))
-            break;
-    }
-    return rc;
+    return cli_out_event(ctx, ev);
 }
 
 static int scan_files(search *s)
@@ -297,20 +209,12 @@ static int scan_files(search *s)
                                          : EXIT_ERROR);
             goto done;
         }
-    {
-        /* with --max-items N, each sorted run keeps its first N events: no more can show */
-        bt_spool_opts po = {.kinds = 1,
-                            .cmp = s->reverse ? bt_spool_cmp_time_key : cmp_newest,
-                            .stage_cap = SEARCH_STAGE_CAP,
-                            .same = bt_spool_same_time_key,
-                            .compress = true}; /* (1.3 GB of records: 237 MB of file) */
-        po.keep = (size_t)s->c.max_items;      /* (the rules filter before records are put) */
-        s->arena = bt_arena_new(1 << 16, 0);
-        if (!s->arena || bt_spool_new(&po, &s->sp)) {
-            cli_err("out of memory");
-            code = EXIT_ERROR;
-            goto done;
-        }
+    /* with --max-items N, each sorted run keeps its first N events: no more can show
+     * (the rules filter before events are added) */
+    if (bt_event_sorter_new(s->reverse, (size_t)s->c.max_items, &s->sorted)) {
+        cli_err("out of memory");
+        code = EXIT_ERROR;
+        goto done;
     }
     memset(&so, 0, sizeof so);
     so.threads = s->c.threads;
@@ -318,7 +222,7 @@ static int scan_files(search *s)
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;
     so.max_record = s->max_record;
-    so.dedup = 0; /* duplicate deliveries are dropped as the spool sorts (bt_spool_same_time_key) */
+    so.dedup = 0; /* duplicate deliveries are dropped as the matches are sorted */
     so.ctx = s;
     /* the directories are walked as the scan reads (its warning said once it is done) */
     rc = nlocal || !nurls ? bt_scan_files(&l, &so, &st, &s->err) : 0;
@@ -328,29 +232,27 @@ static int scan_files(search *s)
         if (cli_is_s3_url(s->from[i]))
             rc = cli_s3_scan(&s->s3, s->from[i], &s->c.filter, &so, NULL, NULL, &st, &s->err);
     if (!rc)
-        rc = bt_spool_finish(s->sp, 0, bt_spool_same_time_key);
+        rc = bt_event_sorter_finish(s->sorted, &s->err);
     if (rc) {
-        code = rc == BT_ENOMEM ? (cli_err("out of memory"), EXIT_ERROR)
-               : rc == BT_EIO && !s->err.code
-                   ? (cli_err("cannot write the temporary file that sorts the matches in '%s' "
-                              "($TMPDIR)",
-                              tmp_dir()),
-                      EXIT_ERROR)
-                   : cli_fail(&s->err, EXIT_ERROR);
+        code = rc == BT_ENOMEM && !s->err.code ? (cli_err("out of memory"), EXIT_ERROR)
+                                               : cli_fail(&s->err, EXIT_ERROR);
         goto done;
     }
-    if ((rc = print_spooled(s)) && rc != BT_ESTOP)
-        code = EXIT_ERROR;
+    bt_error_clear(&s->err);
+    if ((rc = bt_event_sorter_each(s->sorted, (size_t)s->c.max_items, cli_out_raw_only(s->out),
+                                   print_event, s->out, &s->err)) &&
+        rc != BT_ESTOP)
+        code = s->err.code ? cli_fail(&s->err, EXIT_ERROR) : EXIT_ERROR; /* (stdout: said) */
     if (cli_debug) {
         uint64_t spilled, file;
         size_t runs;
-        bt_spool_stats(s->sp, &spilled, &file, &runs);
+        bt_event_sorter_stats(s->sorted, &spilled, &file, &runs);
         cli_err("debug: scanned %llu files (%llu bytes, %llu decompressed), %llu records, %llu "
                 "matched (%zu once each), %llu digests, %llu errors; %llu bytes of records in %zu "
                 "sorted runs through the temporary file (%llu bytes compressed)",
                 (unsigned long long)st.files, (unsigned long long)st.bytes_in,
                 (unsigned long long)st.bytes_json, (unsigned long long)st.records,
-                (unsigned long long)st.matched, bt_spool_count(s->sp, 0),
+                (unsigned long long)st.matched, bt_event_sorter_count(s->sorted),
                 (unsigned long long)st.digests, (unsigned long long)st.errors,
                 (unsigned long long)spilled, runs, (unsigned long long)file);
     }
@@ -454,8 +356,7 @@ static int cmd_search(int argc, char **argv)
 done:
     bt_store_close(store);
     cli_s3_dispose(&s.s3);
-    bt_arena_free(s.arena);
-    bt_spool_free(s.sp);
+    bt_event_sorter_free(s.sorted);
     free(s.from);
     free(s.rules);
     bt_rules_free(s.rs);

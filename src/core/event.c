@@ -484,6 +484,26 @@ int bt_event_from_record_lite(bt_arena *a, const bt_json *rec, bt_event *ev, bt_
     return from_record(a, rec, ev, false, err);
 }
 
+int bt_event_from_raw(bt_arena *a, const char *raw, size_t len, bt_event_kind kind, bool lite,
+                      bt_json **rec, bt_event *ev, bt_error *err)
+{
+    bt_json *v;
+    int rc = bt_json_parse(a, raw, len, NULL, &v, err);
+    if (rc)
+        return rc;
+    if (rec)
+        *rec = v;
+    rc = kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE
+             ? bt_event_from_build_status(a, v, ev, err)
+         : lite ? bt_event_from_record_lite(a, v, ev, err)
+                : bt_event_from_record(a, v, ev, err);
+    if (rc)
+        return rc;
+    ev->raw = raw;
+    ev->raw_len = len;
+    return 0;
+}
+
 int bt_event_from_build_status(bt_arena *a, const bt_json *env, bt_event *ev, bt_error *err)
 {
     const char *dt = bt_json_get_str(env, "detail-type");

@@ -20,6 +20,7 @@
 #include "buildtrail/spool.h"
 #include "buildtrail/xsort.h"
 #include "rules_int.h"
+#include "util/tmpfile.h"
 
 /* An entry of the sorted indexes: an alert (its JSON in the spool), a match that feeds
  * correlations (unordered input; its record there) or a held record. tag is the rule's
@@ -408,12 +409,11 @@ static int on_match(void *ud, const bt_rule *r)
 
 static int fail(bt_error *err, int rc)
 {
-    const char *dir = getenv("TMPDIR");
     if (rc == BT_ENOMEM || rc == BT_ESTOP)
         return bt_error_set(
             err, rc, rc == BT_ENOMEM ? "out of memory" : "the alerts' consumer stopped the hunt");
     return bt_error_set(err, rc, "cannot write the alerts' temporary file in '%s' ($TMPDIR)",
-                        dir && *dir ? dir : "/tmp");
+                        bt_temp_dir());
 }
 
 /* Parses, derives and matches ev (already past the pre-filter). */
@@ -477,15 +477,8 @@ static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind 
     if (!pass && !learn)
         return 0;
     bt_arena_reset(h->scratch);
-    if (bt_json_parse(h->scratch, raw, len, NULL, &rec, NULL))
+    if (bt_event_from_raw(h->scratch, raw, len, kind, true, &rec, &ev, NULL))
         return 0;
-    rc = kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE
-             ? bt_event_from_build_status(h->scratch, rec, &ev, NULL)
-             : bt_event_from_record_lite(h->scratch, rec, &ev, NULL);
-    if (rc)
-        return 0;
-    ev.raw = raw;
-    ev.raw_len = len;
     if (learn && (rc = bt_build_tracker_learn(h->tracker, &ev)))
         return fail(err, rc);
     if (!pass)
@@ -897,20 +890,6 @@ int bt_hunt_defer(bt_hunt *h, const bt_event *ev, bt_error *err)
     return (rc = stage_put(h, SP_DEFER, &x, ev->raw, ev->raw_len)) ? fail(err, rc) : 0;
 }
 
-/* The event of a held record (parsed into a), or non-zero when it is not one. */
-static int deferred_event(bt_arena *a, const char *raw, size_t len, uint32_t kind, bt_json **rec,
-                          bt_event *ev)
-{
-    if (bt_json_parse(a, raw, len, NULL, rec, NULL) ||
-        (kind == BT_KIND_BUILD_STATE || kind == BT_KIND_BUILD_PHASE
-             ? bt_event_from_build_status(a, *rec, ev, NULL)
-             : bt_event_from_record_lite(a, *rec, ev, NULL)))
-        return 1; /* it parsed once to become an event */
-    ev->raw = raw;
-    ev->raw_len = len;
-    return 0;
-}
-
 /* A worker's batch: each record evaluated into the slot's note. */
 static int defer_batch(bt_hunt *h, dslot *sl, bt_arena *evs, bt_arena *scratch)
 {
@@ -924,7 +903,7 @@ static int defer_batch(bt_hunt *h, dslot *sl, bt_arena *evs, bt_arena *scratch)
         raw = sl->data.data + pos + sizeof r;
         pos += sizeof r + r.len;
         bt_arena_reset(evs);
-        if (deferred_event(evs, raw, r.len, r.kind, &rec, &ev))
+        if (bt_event_from_raw(evs, raw, r.len, r.kind, true, &rec, &ev, NULL))
             continue;
         if (inspect_eval(h, &ev, rec, true, scratch, &sl->note) != 1)
             return BT_ENOMEM;
@@ -1085,7 +1064,7 @@ static int run_deferred(bt_hunt *h, bt_error *err)
             break;
         }
         bt_arena_reset(h->scratch);
-        if (deferred_event(h->scratch, raw.data, raw.len, x.tag, &rec, &ev))
+        if (bt_event_from_raw(h->scratch, raw.data, raw.len, x.tag, true, &rec, &ev, NULL))
             continue;
         atomic_fetch_add(&h->parsed, 1);
         rc = evaluate(h, &ev, rec, err);
@@ -1111,8 +1090,7 @@ static int replay(bt_hunt *h, bt_error *err)
         if ((rc = kind_read(h, SP_FEED, i, &f, &raw)))
             break;
         bt_arena_reset(h->scratch);
-        if (bt_json_parse(h->scratch, raw.data, raw.len, NULL, &rec, NULL) ||
-            bt_event_from_record_lite(h->scratch, rec, &ev, NULL))
+        if (bt_event_from_raw(h->scratch, raw.data, raw.len, BT_KIND_API, true, &rec, &ev, NULL))
             continue;
         bt_build_tracker_derive(h->tracker, &ev, &d);
         h->ev = &ev;

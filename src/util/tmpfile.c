@@ -6,17 +6,21 @@
 
 #include "util/tmpfile.h"
 
-/* A new file in $TMPDIR (else /tmp), unlinked at once: it goes when it is closed, or
- * when the process dies. (tmpfile(3) ignores $TMPDIR in glibc.) */
-static FILE *unlinked_temp(void)
+const char *bt_temp_dir(void)
 {
     const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+/* A new file in bt_temp_dir(), unlinked at once: it goes when it is closed, or when the
+ * process dies. (tmpfile(3) ignores $TMPDIR in glibc.) */
+static FILE *unlinked_temp(void)
+{
+    const char *dir = bt_temp_dir();
     char *path;
     size_t n;
     int fd;
     FILE *f;
-    if (!dir || !*dir)
-        dir = "/tmp";
     n = strlen(dir) + sizeof "/buildtrail-XXXXXX";
     if (!(path = malloc(n)))
         return NULL;

@@ -9,6 +9,9 @@
 
 #include <stdio.h>
 
+/* Where temporary files go: $TMPDIR, else /tmp (for messages that name it). */
+const char *bt_temp_dir(void);
+
 /* A new temporary file whose stdio buffer is *buf (size bytes, malloc'd here; the
  * caller frees it after fclose), or NULL with *buf NULL when either cannot be made. */
 FILE *bt_temp_file(size_t size, char **buf);

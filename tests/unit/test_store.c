@@ -120,6 +120,28 @@ static const char *tmp_store(char *buf, size_t n)
     return buf;
 }
 
+/* A new store at tmp_store's path with suffix appended (path holds it), opened with a
+ * transaction begun; NULL after a failed check. */
+static bt_store *fresh_store(char *path, size_t n, const char *suffix)
+{
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    tmp_store(path, n);
+    strncat(path, suffix, n - strlen(path) - 1);
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    if (s)
+        CHECK_INT(bt_store_begin(s, &err), 0);
+    return s;
+}
+
+/* Removes the store at path, its WAL and shared memory. */
+static void remove_store(const char *path)
+{
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
+    CHECK(system(cmd) == 0);
+}
+
 typedef struct hits {
     int n;
     char first[64];
@@ -494,8 +516,7 @@ static void test_packed_prefix(void)
     free(recs);
     free(ev);
     bt_arena_free(a);
-    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
-    CHECK(system(cmd) == 0);
+    remove_store(path);
 }
 
 /* Resource names and types found through the blocks' summaries (bsum.rbloom): 40
@@ -505,7 +526,7 @@ static void test_packed_prefix(void)
 static void test_resource_summaries(void)
 {
     enum { B = 40, PER = 30 };
-    char path[256], cmd[300], **recs = calloc(B * PER, sizeof *recs);
+    char path[256], **recs = calloc(B * PER, sizeof *recs);
     bt_store *s = NULL;
     bt_error err = BT_ERROR_INIT;
     bt_arena *a = bt_arena_new(0, 0);
@@ -515,10 +536,7 @@ static void test_resource_summaries(void)
     rawonly r;
     int b, i;
 
-    tmp_store(path, sizeof path);
-    strcat(path, ".res");
-    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
-    CHECK_INT(bt_store_begin(s, &err), 0);
+    s = fresh_store(path, sizeof path, ".res");
     for (b = 0; b < B; b++) {
         bt_store_pack *p = NULL;
         uint64_t added = 0, dups = 0;
@@ -590,8 +608,7 @@ static void test_resource_summaries(void)
     free(recs);
     free(ev);
     bt_arena_free(a);
-    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
-    CHECK(system(cmd) == 0);
+    remove_store(path);
 }
 
 /* A search by event source goes through the names the source was seen with
@@ -603,7 +620,7 @@ static void test_resource_summaries(void)
 
 static void test_source_names(void)
 {
-    char path[256], cmd[300];
+    char path[256];
     bt_store *s = NULL;
     bt_error err = BT_ERROR_INIT;
     bt_filter f;
@@ -623,10 +640,7 @@ static void test_source_names(void)
     };
     size_t c;
 
-    tmp_store(path, sizeof path);
-    strcat(path, ".src");
-    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
-    CHECK_INT(bt_store_begin(s, &err), 0);
+    s = fresh_store(path, sizeof path, ".src");
     CHECK_INT(store_events(s, "[" SREC("00000000-0000-4000-8000-000000000001", "2026-10-01T10:00:00Z",
                                        "codebuild.amazonaws.com", "StartBuild") ","
                               SREC("00000000-0000-4000-8000-000000000002", "2026-10-01T10:01:00Z",
@@ -678,8 +692,7 @@ static void test_source_names(void)
     CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
     CHECK_INT(h.n, 1);
     bt_store_close(s);
-    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
-    CHECK(system(cmd) == 0);
+    remove_store(path);
 }
 
 /* A search that parses records to decide (principal, resource name) first looks for the
@@ -688,7 +701,7 @@ static void test_source_names(void)
  * bytes are not delivered. */
 static void test_rawcheck(void)
 {
-    char path[256], cmd[300];
+    char path[256];
     bt_store *s = NULL;
     bt_error err = BT_ERROR_INIT;
     bt_filter f;
@@ -714,10 +727,7 @@ static void test_rawcheck(void)
         {BT_F_PRINCIPAL, "arn:aws:iam::111122223333:user/bob", 0, NULL},
     };
 
-    tmp_store(path, sizeof path);
-    strcat(path, ".raw");
-    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
-    CHECK_INT(bt_store_begin(s, &err), 0);
+    s = fresh_store(path, sizeof path, ".raw");
     CHECK_INT(
         store_events(
             s,
@@ -761,8 +771,7 @@ static void test_rawcheck(void)
         }
     }
     bt_store_close(s);
-    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
-    CHECK(system(cmd) == 0);
+    remove_store(path);
 }
 
 /* bt_store_breakdown's pairs, as it reports them */
@@ -793,7 +802,7 @@ static int on_brk(void *ctx, const char *account, const char *region, uint64_t n
  * the missing first */
 static void test_breakdown(void)
 {
-    char path[256], cmd[600], *text;
+    char path[256], *text;
     bt_store *s = NULL;
     bt_error err = BT_ERROR_INIT;
     brk_seen b;
@@ -801,8 +810,7 @@ static void test_breakdown(void)
     size_t len = 0;
 
     tmp_store(path, sizeof path);
-    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
-    CHECK(system(cmd) == 0);
+    remove_store(path);
     text = malloc(2000 * 320);
     text[len++] = '[';
     for (i = 0; i < 1600; i++) { /* pair p = i % 80: account p / 25, region p % 25; p >= 75:
@@ -855,7 +863,7 @@ static void test_breakdown(void)
     }
     bt_store_close(s);
     free(text);
-    CHECK(system(cmd) == 0);
+    remove_store(path);
 }
 
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_resource_summaries,
