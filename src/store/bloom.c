@@ -170,3 +170,50 @@ int bt_bloom_has(const unsigned char *bits, size_t len, uint64_t key)
     }
     return 1;
 }
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+int bt_nset_build(uint32_t *h, size_t n, bt_buf *out)
+{
+    size_t i, k = 0;
+    bt_buf_clear(out);
+    if (n)
+        qsort(h, n, sizeof *h, cmp_u32);
+    for (i = 0; i < n; i++)
+        if (i == 0 || h[i] != h[k - 1])
+            h[k++] = h[i];
+    if (bt_buf_reserve(out, 4 * k + 1))
+        return BT_ENOMEM;
+    for (i = 0; i < k; i++) {
+        unsigned char *b = (unsigned char *)out->data + 4 * i;
+        b[0] = (unsigned char)h[i];
+        b[1] = (unsigned char)(h[i] >> 8);
+        b[2] = (unsigned char)(h[i] >> 16);
+        b[3] = (unsigned char)(h[i] >> 24);
+    }
+    out->len = 4 * k;
+    return 0;
+}
+
+int bt_nset_has_any(const unsigned char *set, size_t len, const uint32_t *want, size_t nwant)
+{
+    size_t i = 0, j = 0, n = len / 4;
+    if (!set || len % 4)
+        return 1;
+    while (i < n && j < nwant) { /* both sorted: one merge pass */
+        const unsigned char *b = set + 4 * i;
+        uint32_t v =
+            (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        if (v == want[j])
+            return 1;
+        if (v < want[j])
+            i++;
+        else
+            j++;
+    }
+    return 0;
+}

@@ -57,4 +57,17 @@ int bt_bloom_build(uint64_t *keys, size_t n, bt_buf *out);
  * invalid size may hold anything). */
 int bt_bloom_has(const unsigned char *bits, size_t len, uint64_t key);
 
+/* A block's set of event names (bsum.nset, schema 8): the names' 31-bit hashes
+ * (bt_bloom_h31), sorted and distinct, 4 bytes each, little-endian. A time-ordered
+ * search by name opens only the blocks whose set holds one of its names (a hash
+ * collision opens one more block: the rows' names decide). */
+
+/* Builds the set of h[0..n) (sorted and deduplicated in place) into out (cleared
+ * first). BT_ENOMEM when out cannot grow. */
+int bt_nset_build(uint32_t *h, size_t n, bt_buf *out);
+
+/* 1 when the set set[0..len) holds one of want[0..nwant) (sorted ascending); a set of
+ * invalid size (or NULL: a block without one) may hold anything. */
+int bt_nset_has_any(const unsigned char *set, size_t len, const uint32_t *want, size_t nwant);
+
 #endif

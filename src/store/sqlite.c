@@ -10,12 +10,12 @@
  * each event row points at its (block, offset, length). Each block has a summary
  * (`bsum`): the id range of its events, a Bloom filter of their user, principal, access
  * key and source IP, and one of their resources' names and types (bloom.h), which
- * searches on those fields use instead of row indexes. The event id is stored as 16 bytes when it is a UUID.
- * Everything an ingest writes for a file, including its `sources` row, commits in
- * one transaction, so a kill at any moment leaves a consistent store.
- * This file holds the schema, open/close and the event store's writing (packed
- * batches); reading and searching are in sqlite_read.c, builds in sqlite_builds.c,
- * alerts in sqlite_alerts.c, and what they share in sqlite_int.h.
+ * searches on those fields use instead of row indexes. The event id is stored as 16 bytes when it
+ * is a UUID. Everything an ingest writes for a file, including its `sources` row, commits in one
+ * transaction, so a kill at any moment leaves a consistent store. This file holds the schema,
+ * open/close and the event store's writing (packed batches); reading and searching are in
+ * sqlite_read.c, builds in sqlite_builds.c, alerts in sqlite_alerts.c, and what they share in
+ * sqlite_int.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -66,7 +66,7 @@ static const char *const migrations[] = {
     "CREATE INDEX ev_err ON events(err, t) WHERE err IS NOT NULL;"
     "CREATE INDEX ev_akid ON events(akid) WHERE akid IS NOT NULL;"
     "CREATE TABLE resources(name INTEGER NOT NULL, ev INTEGER NOT NULL,"
-    " type INTEGER NOT NULL, PRIMARY KEY(name, ev, type)) WITHOUT ROWID;"   /* name: hash */
+    " type INTEGER NOT NULL, PRIMARY KEY(name, ev, type)) WITHOUT ROWID;" /* name: hash */
     "CREATE TABLE sources(key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
     " etag TEXT, records INTEGER, ingested_ms INTEGER) WITHOUT ROWID;"
     "CREATE TABLE cursors(name TEXT PRIMARY KEY, value TEXT, updated_ms INTEGER)"
@@ -166,12 +166,29 @@ static const char *const migrations[] = {
     "INSERT INTO srcnames SELECT DISTINCT src, coalesce(name, 0) FROM events"
     " WHERE src IS NOT NULL;"
     "DROP INDEX ev_src;",
+    /* 8: each block's time range, set of event names and number of rows in its summary
+     * (bsum.t0, t1, nset, n), instead of the time and (name, time) indexes over every row (a
+     * quarter of the rows' bytes, two of an ingest's four index inserts an event): a search in time
+     * order without a narrower index walks the blocks by time and merges their rows
+     * (sqlite_read.c, the block walk); the blocks already stored are summarised from
+     * their rows */
+    "ALTER TABLE bsum ADD COLUMN t0 INTEGER;"
+    "ALTER TABLE bsum ADD COLUMN t1 INTEGER;"
+    "ALTER TABLE bsum ADD COLUMN nset BLOB;"
+    "ALTER TABLE bsum ADD COLUMN n INTEGER;"
+    "UPDATE bsum SET t0 = x.a, t1 = x.b, nset = x.ns, n = x.c FROM (SELECT e.blk AS blk,"
+    " min(e.t) AS a, max(e.t) AS b, bt_nset_agg(s.s) AS ns, count(*) AS c FROM events e"
+    " LEFT JOIN strs s ON s.id = e.name GROUP BY e.blk) AS x WHERE bsum.blk = x.blk;"
+    "DROP INDEX ev_t;"
+    "DROP INDEX ev_name;"
+    "CREATE INDEX bsum_t0 ON bsum(t0);"
+    "CREATE INDEX bsum_t1 ON bsum(t1);",
 };
 _Static_assert(BT_BK_RNAME == 5 && BT_BK_RTYPE == 6, "upgrade 7 names the resource tags");
 
 /* SQLite steps per stored event each upgrade takes (measured on 300k events; the 7th on
  * 1M: 131M steps), for the progress estimate */
-static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125};
+static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20};
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* SQL bt_rkey(tag, v): the summary key (bloom.h) of resource field tag whose value is v,
@@ -204,8 +221,8 @@ static void sql_bloom_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
     (void)argc;
     if (!a || a->oom || sqlite3_value_type(argv[0]) != SQLITE_INTEGER)
         return;
-    a->oom = bt_bloom_key_push(&a->keys, &a->n, &a->cap,
-                               (uint64_t)sqlite3_value_int64(argv[0])) != 0;
+    a->oom =
+        bt_bloom_key_push(&a->keys, &a->n, &a->cap, (uint64_t)sqlite3_value_int64(argv[0])) != 0;
 }
 
 static void sql_bloom_final(sqlite3_context *cx)
@@ -243,18 +260,63 @@ static void sql_rmask_final(sqlite3_context *cx)
         sqlite3_result_null(cx);
 }
 
+/* SQL aggregate bt_nset_agg(name): the set of its group's names (bloom.h bt_nset_build);
+ * NULL names add nothing. */
+typedef struct nset_agg {
+    uint32_t *h;
+    size_t n, cap;
+    int oom;
+} nset_agg;
+
+static void sql_nset_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    nset_agg *a = sqlite3_aggregate_context(cx, sizeof *a);
+    (void)argc;
+    if (!a || a->oom || sqlite3_value_type(argv[0]) != SQLITE_TEXT)
+        return;
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 64;
+        uint32_t *v = realloc(a->h, nc * sizeof *v);
+        if (!v) {
+            a->oom = 1;
+            return;
+        }
+        a->h = v;
+        a->cap = nc;
+    }
+    a->h[a->n++] = (uint32_t)h31((const char *)sqlite3_value_text(argv[0]));
+}
+
+static void sql_nset_final(sqlite3_context *cx)
+{
+    nset_agg *a = sqlite3_aggregate_context(cx, 0);
+    bt_buf out = BT_BUF_INIT;
+    if (a && a->oom)
+        sqlite3_result_error_nomem(cx);
+    else if (bt_nset_build(a ? a->h : NULL, a ? a->n : 0, &out))
+        sqlite3_result_error_nomem(cx);
+    else
+        sqlite3_result_blob(cx, out.data ? (const void *)out.data : "", (int)out.len,
+                            SQLITE_TRANSIENT);
+    bt_buf_dispose(&out);
+    if (a)
+        free(a->h);
+}
+
 /* Registers the SQL functions of the schema's upgrades and of searches. */
 static int register_functions(bt_store *s, bt_error *err)
 {
     const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-    if (sqlite3_create_function_v2(s->db, "bt_bloom_match", 2, flags, NULL, sql_bloom_match,
-                                   NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_create_function_v2(s->db, "bt_rkey", 2, flags, NULL, sql_rkey, NULL, NULL,
-                                   NULL) != SQLITE_OK ||
+    if (sqlite3_create_function_v2(s->db, "bt_bloom_match", 2, flags, NULL, sql_bloom_match, NULL,
+                                   NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(s->db, "bt_rkey", 2, flags, NULL, sql_rkey, NULL, NULL, NULL) !=
+            SQLITE_OK ||
         sqlite3_create_function_v2(s->db, "bt_bloom_agg", 1, flags, NULL, NULL, sql_bloom_step,
                                    sql_bloom_final, NULL) != SQLITE_OK ||
         sqlite3_create_function_v2(s->db, "bt_rmask_agg", 2, flags, NULL, NULL, sql_rmask_step,
-                                   sql_rmask_final, NULL) != SQLITE_OK)
+                                   sql_rmask_final, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(s->db, "bt_nset_agg", 1, flags, NULL, NULL, sql_nset_step,
+                                   sql_nset_final, NULL) != SQLITE_OK)
         return db_err(s, err, "open");
     return 0;
 }
@@ -434,7 +496,6 @@ typedef struct mig_progress {
 
 #define MIG_STEPS 10000 /* SQLite steps between two calls of the handler */
 
-
 static int on_mig_steps(void *p)
 {
     mig_progress *m = p;
@@ -471,12 +532,12 @@ static int migrate(bt_store *s, bt_store_progress_fn fn, void *ctx, bt_error *er
         (rc = get_int(s, "SELECT count(*) FROM sqlite_master", &ntables, err)))
         return rc;
     if (app != BT_APP_ID && ntables > 0)
-        return bt_error_set(err, BT_EDB, "'%s': not a buildtrail store (a database of another kind)",
-                            s->path);
-    if (ver > SCHEMA_VERSION)
         return bt_error_set(err, BT_EDB,
-                            "'%s': store schema version %d is newer than this buildtrail knows (%d)",
-                            s->path, (int)ver, SCHEMA_VERSION);
+                            "'%s': not a buildtrail store (a database of another kind)", s->path);
+    if (ver > SCHEMA_VERSION)
+        return bt_error_set(
+            err, BT_EDB, "'%s': store schema version %d is newer than this buildtrail knows (%d)",
+            s->path, (int)ver, SCHEMA_VERSION);
     s->version = (int)ver;
     if (ver == SCHEMA_VERSION)
         return 0;
@@ -491,8 +552,7 @@ static int migrate(bt_store *s, bt_store_progress_fn fn, void *ctx, bt_error *er
     if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
         return rc;
     memset(&m, 0, sizeof m);
-    if (fn && ver > 0 &&
-        get_int(s, "SELECT coalesce(max(id), 0) FROM events", &nev, NULL) == 0) {
+    if (fn && ver > 0 && get_int(s, "SELECT coalesce(max(id), 0) FROM events", &nev, NULL) == 0) {
         m.fn = fn;
         m.ctx = ctx;
         m.last_ms = bt_time_mono_ms();
@@ -613,7 +673,6 @@ done:
     return rc;
 }
 
-
 int bt_store_open(const char *path, unsigned flags, bt_store **out, bt_error *err)
 {
     return bt_store_open_progress(path, flags, NULL, NULL, out, err);
@@ -681,8 +740,7 @@ static int open_store(const char *path, unsigned flags, bt_store_progress_fn fn,
             *old = s->readonly && s->version > 0 && s->version < SCHEMA_VERSION;
         goto fail;
     }
-    if (!s->readonly &&
-        (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)))
+    if (!s->readonly && (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)))
         goto fail;
     if ((rc = exec(s, "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;", err)))
         goto fail;
@@ -750,9 +808,11 @@ void bt_store_close(bt_store *s)
     bt_buf_dispose(&s->blk_raw);
     bt_buf_dispose(&s->bloom);
     bt_buf_dispose(&s->rbloom);
+    bt_buf_dispose(&s->nset);
     bt_buf_dispose(&s->zin);
     free(s->pkeys);
     free(s->prkeys);
+    free(s->pnames);
     free(s->pairs);
     for (i = 0; i < BLOCK_CACHE_SCAN; i++)
         bt_buf_dispose(&s->cache[i].data);
@@ -775,6 +835,41 @@ int bt_store_schema_version(const bt_store *s)
 
 /* ---- writing --------------------------------------------------------------------- */
 
+/* Adds an event's time and name to the summary of the block being filled (pending: the
+ * store's block, or a packer's). */
+static int block_note(int64_t *t0, int64_t *t1, uint32_t **names, size_t *n, size_t *cap,
+                      const bt_event *ev)
+{
+    if (ev->time_ms < *t0)
+        *t0 = ev->time_ms;
+    if (ev->time_ms > *t1)
+        *t1 = ev->time_ms;
+    if (!ev->event_name)
+        return 0;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 256;
+        uint32_t *v = realloc(*names, nc * sizeof *v);
+        if (!v)
+            return BT_ENOMEM;
+        *names = v;
+        *cap = nc;
+    }
+    (*names)[(*n)++] = (uint32_t)h31(ev->event_name);
+    return 0;
+}
+
+/* Empties the pending block and its summary's keys. */
+static void pending_reset(bt_store *s)
+{
+    bt_buf_clear(&s->blk_raw);
+    s->npkeys = 0;
+    s->nprkeys = 0;
+    s->npnames = 0;
+    s->blk_t0 = INT64_MAX;
+    s->blk_t1 = INT64_MIN;
+    s->blk_n = 0;
+}
+
 int bt_store_begin(bt_store *s, bt_error *err)
 {
     int64_t next = 0;
@@ -794,8 +889,7 @@ int bt_store_begin(bt_store *s, bt_error *err)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;
     }
-    bt_buf_clear(&s->blk_raw);
-    s->npkeys = 0;
+    pending_reset(s);
     s->in_tx = 1;
     return 0;
 }
@@ -859,6 +953,7 @@ static int flush_block(bt_store *s, bt_error *err)
     void *dst;
     size_t n;
     int rc;
+    bsum_row sum;
 
     if (!s->blk_raw.len)
         return 0;
@@ -886,30 +981,46 @@ static int flush_block(bt_store *s, bt_error *err)
     if (rc)
         return rc;
     if (bt_bloom_build(s->pkeys, s->npkeys, &s->bloom) ||
-        bt_bloom_build(s->prkeys, s->nprkeys, &s->rbloom))
+        bt_bloom_build(s->prkeys, s->nprkeys, &s->rbloom) ||
+        bt_nset_build(s->pnames, s->npnames, &s->nset))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
-    if ((rc = write_bsum(s, s->blk_id, s->blk_lo, s->next_id - 1, s->bloom.data, s->bloom.len,
-                         s->rbloom.data, s->rbloom.len, err)))
+    sum.blk = s->blk_id;
+    sum.lo = s->blk_lo;
+    sum.hi = s->next_id - 1;
+    sum.t0 = s->blk_t0;
+    sum.t1 = s->blk_t1;
+    sum.bloom = s->bloom.data;
+    sum.bloom_len = s->bloom.len;
+    sum.rbloom = s->rbloom.data;
+    sum.rbloom_len = s->rbloom.len;
+    sum.nset = s->nset.data;
+    sum.nset_len = s->nset.len;
+    sum.n = s->blk_n;
+    if ((rc = write_bsum(s, &sum, err)))
         return rc;
     s->blk_id++;
-    s->npkeys = 0;
-    s->nprkeys = 0;
-    bt_buf_clear(&s->blk_raw);
+    pending_reset(s);
     return 0;
 }
 
-int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
-               const void *rbloom, size_t rlen, bt_error *err)
+int write_bsum(bt_store *s, const bsum_row *b, bt_error *err)
 {
     int rc;
     if ((rc = prep(s, &s->st_ins_bsum,
-                   "INSERT INTO bsum(blk, lo, hi, bloom, rbloom) VALUES(?,?,?,?,?)", err)))
+                   "INSERT INTO bsum(blk, lo, hi, bloom, rbloom, t0, t1, nset, n)"
+                   " VALUES(?,?,?,?,?,?,?,?,?)",
+                   err)))
         return rc;
-    sqlite3_bind_int64(s->st_ins_bsum, 1, blk);
-    sqlite3_bind_int64(s->st_ins_bsum, 2, lo);
-    sqlite3_bind_int64(s->st_ins_bsum, 3, hi);
-    sqlite3_bind_blob(s->st_ins_bsum, 4, bloom, (int)len, SQLITE_STATIC);
-    sqlite3_bind_blob(s->st_ins_bsum, 5, rbloom, (int)rlen, SQLITE_STATIC);
+    sqlite3_bind_int64(s->st_ins_bsum, 1, b->blk);
+    sqlite3_bind_int64(s->st_ins_bsum, 2, b->lo);
+    sqlite3_bind_int64(s->st_ins_bsum, 3, b->hi);
+    sqlite3_bind_blob(s->st_ins_bsum, 4, b->bloom, (int)b->bloom_len, SQLITE_STATIC);
+    sqlite3_bind_blob(s->st_ins_bsum, 5, b->rbloom, (int)b->rbloom_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s->st_ins_bsum, 6, b->t0);
+    sqlite3_bind_int64(s->st_ins_bsum, 7, b->t1);
+    sqlite3_bind_blob(s->st_ins_bsum, 8, b->nset ? (const void *)b->nset : "", (int)b->nset_len,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(s->st_ins_bsum, 9, b->n);
     rc = sqlite3_step(s->st_ins_bsum) == SQLITE_DONE ? 0 : db_err(s, err, "insert block summary");
     sqlite3_reset(s->st_ins_bsum);
     return rc;
@@ -965,8 +1076,7 @@ static int note_src_name(bt_store *s, int64_t src, int64_t name, bt_error *err)
     int rc;
 
     h ^= h >> 29;
-    for (i = cap ? (size_t)h & (cap - 1) : 0; cap && s->pairs[i].src;
-         i = (i + 1) & (cap - 1))
+    for (i = cap ? (size_t)h & (cap - 1) : 0; cap && s->pairs[i].src; i = (i + 1) & (cap - 1))
         if (s->pairs[i].src == src && s->pairs[i].name == name)
             return 0;
     if ((rc = prep(s, &s->st_ins_srcname, "INSERT OR IGNORE INTO srcnames(src, name) VALUES(?,?)",
@@ -1026,8 +1136,8 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
         (rc = intern(s, ev->actor_uuid, &actor, err)))
         return rc;
     /* the event id decides: a duplicate stops here */
-    if ((rc = prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(hb, eid, ev) VALUES(?,?,?)",
-                   err)))
+    if ((rc =
+             prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(hb, eid, ev) VALUES(?,?,?)", err)))
         return rc;
     sqlite3_bind_int64(s->st_ins_eid, 1, hour);
     bind_eid(s->st_ins_eid, 2, ev->event_id, eid);
@@ -1105,9 +1215,11 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     if (!s->blk_raw.len)
         s->blk_lo = s->next_id;
     s->next_id++;
+    s->blk_n++;
     if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)) ||
         (rc = bt_bloom_keys_add(&s->pkeys, &s->npkeys, &s->cappkeys, ev)) ||
-        (rc = bt_bloom_rkeys_add(&s->prkeys, &s->nprkeys, &s->capprkeys, ev)))
+        (rc = bt_bloom_rkeys_add(&s->prkeys, &s->nprkeys, &s->capprkeys, ev)) ||
+        (rc = block_note(&s->blk_t0, &s->blk_t1, &s->pnames, &s->npnames, &s->cappnames, ev)))
         return bt_error_set(err, rc, "out of memory");
     if (s->blk_raw.len >= BLOCK_RAW_TARGET)
         return flush_block(s, err);
@@ -1121,6 +1233,9 @@ typedef struct pack_block {
     size_t len, raw_len;
     unsigned char *bloom, *rbloom; /* summaries of its events and their resources (bloom.h) */
     size_t bloom_len, rbloom_len;
+    unsigned char *nset; /* its events' names (bt_nset_build) */
+    size_t nset_len;
+    int64_t t0, t1;    /* its events' first and last time */
     uint32_t jlo, jhi; /* the lowest and highest index in the batch of its events */
 } pack_block;
 
@@ -1146,6 +1261,7 @@ void bt_store_pack_free(bt_store_pack *p)
         free(p->blocks[i].data);
         free(p->blocks[i].bloom);
         free(p->blocks[i].rbloom);
+        free(p->blocks[i].nset);
     }
     free(p->blocks);
     free(p->ev_block);
@@ -1259,11 +1375,14 @@ static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
 /* Packing state: the block being filled and its summary keys. */
 typedef struct packer {
     ZSTD_CCtx *zc;
-    bt_buf raw, bloom, rbloom;
+    bt_buf raw, bloom, rbloom, nset;
     uint64_t *keys, *rkeys;
     size_t nkeys, capkeys, nrkeys, caprkeys, capblocks;
-    uint32_t jlo; /* place in pack order of the block's first event */
-    size_t split; /* raw bytes of the block's rare records (pack_rare), when followed by others */
+    uint32_t *names; /* the block's events' names as hashes (bt_nset_build) */
+    size_t nnames, capnames;
+    int64_t t0, t1; /* the block's first and last time */
+    uint32_t jlo;   /* place in pack order of the block's first event */
+    size_t split;   /* raw bytes of the block's rare records (pack_rare), when followed by others */
     int has_rare;
 } packer;
 
@@ -1290,8 +1409,13 @@ static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32
     bound = ZSTD_compressBound(k->split) + ZSTD_compressBound(k->raw.len - k->split);
     if (!(b->data = malloc(bound)) || bt_bloom_build(k->keys, k->nkeys, &k->bloom) ||
         bt_bloom_build(k->rkeys, k->nrkeys, &k->rbloom) || !(b->bloom = malloc(k->bloom.len)) ||
-        !(b->rbloom = malloc(k->rbloom.len)))
+        !(b->rbloom = malloc(k->rbloom.len)) || bt_nset_build(k->names, k->nnames, &k->nset) ||
+        !(b->nset = malloc(k->nset.len + 1)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
+    memcpy(b->nset, k->nset.data, k->nset.len);
+    b->nset_len = k->nset.len;
+    b->t0 = k->t0;
+    b->t1 = k->t1;
     memcpy(b->bloom, k->bloom.data, k->bloom.len);
     b->bloom_len = k->bloom.len;
     memcpy(b->rbloom, k->rbloom.data, k->rbloom.len);
@@ -1320,6 +1444,9 @@ static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32
     k->has_rare = 0;
     k->nkeys = 0;
     k->nrkeys = 0;
+    k->nnames = 0;
+    k->t0 = INT64_MAX;
+    k->t1 = INT64_MIN;
     k->jlo = jhi + 1;
     return 0;
 }
@@ -1335,6 +1462,8 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
 
     *out = NULL;
     memset(&k, 0, sizeof k);
+    k.t0 = INT64_MAX;
+    k.t1 = INT64_MIN;
     k.zc = ZSTD_createCCtx();
     if (!p || !k.zc || !order || !rare || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
         !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
@@ -1372,7 +1501,8 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         p->ev_off[i] = (uint32_t)k.raw.len;
         if ((rc = bt_buf_append(&k.raw, ev[i].raw, ev[i].raw_len)) ||
             (rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i])) ||
-            (rc = bt_bloom_rkeys_add(&k.rkeys, &k.nrkeys, &k.caprkeys, &ev[i]))) {
+            (rc = bt_bloom_rkeys_add(&k.rkeys, &k.nrkeys, &k.caprkeys, &ev[i])) ||
+            (rc = block_note(&k.t0, &k.t1, &k.names, &k.nnames, &k.capnames, &ev[i]))) {
             rc = bt_error_set(err, rc, "out of memory");
             goto done;
         }
@@ -1387,8 +1517,10 @@ done:
     bt_buf_dispose(&k.raw);
     bt_buf_dispose(&k.bloom);
     bt_buf_dispose(&k.rbloom);
+    bt_buf_dispose(&k.nset);
     free(k.keys);
     free(k.rkeys);
+    free(k.names);
     free(order);
     free(rare);
     return rc;
@@ -1408,10 +1540,11 @@ void bt_store_pack_release(void *prepared)
 int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_store_pack *pack,
                         uint64_t *added, uint64_t *dups, bt_error *err)
 {
-    unsigned char *used = NULL;
+    uint32_t *used = NULL; /* per block: its new events */
     int64_t base, id0;
     size_t i, k = 0;
     int rc = 0, is_new;
+    bsum_row sum;
 
     if (!s->in_tx)
         return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
@@ -1421,7 +1554,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
         return rc;
     base = s->blk_id;
     id0 = s->next_id;
-    if (!(used = calloc(pack->nblocks + 1, 1)))
+    if (!(used = calloc(pack->nblocks + 1, sizeof *used)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     /* event i gets the id id0 + i, so a block's events lie within one id range (the
      * batch's order, ascending: the tables grow at their end) */
@@ -1435,7 +1568,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
                                pack->ev_off[i], &is_new, err)))
             goto done;
         if (is_new) {
-            used[pack->ev_block[i]] = 1;
+            used[pack->ev_block[i]]++;
             (*added)++;
         } else {
             (*dups)++;
@@ -1453,10 +1586,21 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
                           SQLITE_STATIC);
         rc = sqlite3_step(s->st_ins_block) == SQLITE_DONE ? 0 : db_err(s, err, "insert block");
         sqlite3_reset(s->st_ins_block);
-        if (rc || (rc = write_bsum(s, base + (int64_t)i, id0 + pack->blocks[i].jlo,
-                                   id0 + pack->blocks[i].jhi, pack->blocks[i].bloom,
-                                   pack->blocks[i].bloom_len, pack->blocks[i].rbloom,
-                                   pack->blocks[i].rbloom_len, err)))
+        if (rc)
+            goto done;
+        sum.blk = base + (int64_t)i;
+        sum.lo = id0 + pack->blocks[i].jlo;
+        sum.hi = id0 + pack->blocks[i].jhi;
+        sum.t0 = pack->blocks[i].t0;
+        sum.t1 = pack->blocks[i].t1;
+        sum.bloom = pack->blocks[i].bloom;
+        sum.bloom_len = pack->blocks[i].bloom_len;
+        sum.rbloom = pack->blocks[i].rbloom;
+        sum.rbloom_len = pack->blocks[i].rbloom_len;
+        sum.nset = pack->blocks[i].nset;
+        sum.nset_len = pack->blocks[i].nset_len;
+        sum.n = used[i];
+        if ((rc = write_bsum(s, &sum, err)))
             goto done;
     }
     s->blk_id = base + (int64_t)pack->nblocks;
@@ -1538,9 +1682,7 @@ void bt_store_rollback(bt_store *s)
         return;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = 0;
-    bt_buf_clear(&s->blk_raw);
-    s->npkeys = 0;
-    s->nprkeys = 0;
+    pending_reset(s);
     icache_clear(&s->ic); /* ids of strings inserted in the transaction are gone */
     free(s->pairs);       /* and the source and name pairs it wrote */
     s->pairs = NULL;
@@ -1552,8 +1694,7 @@ int bt_store_source_unchanged(bt_store *s, const char *key, uint64_t size, int64
 {
     int rc;
     *unchanged = 0;
-    if ((rc = prep(s, &s->st_src_get, "SELECT size, mtime_ns, etag FROM sources WHERE key=?",
-                   err)))
+    if ((rc = prep(s, &s->st_src_get, "SELECT size, mtime_ns, etag FROM sources WHERE key=?", err)))
         return rc;
     sqlite3_bind_text(s->st_src_get, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(s->st_src_get) == SQLITE_ROW) {

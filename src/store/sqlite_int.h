@@ -83,27 +83,31 @@ struct bt_store {
     int version;
     unsigned char secret[32]; /* meta token_secret: keys serve's NextTokens */
     int has_secret;
-    sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str, *st_ins_block,
-        *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build, *st_ins_eid,
-        *st_ins_bsum;
+    sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
+        *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
+        *st_ins_eid, *st_ins_bsum;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     icache ic;
-    int64_t next_id; /* rowid of the next event (set by begin) */
+    int64_t next_id;     /* rowid of the next event (set by begin) */
     int64_t analyzed_at; /* next_id when the planner's statistics were taken (0: unread) */
     /* pending block */
     int64_t blk_id;
     bt_buf blk_raw;
-    int64_t blk_lo;   /* id of the pending block's first event */
-    uint64_t *pkeys;  /* the pending block's summary keys (bloom.h) */
+    int64_t blk_lo;  /* id of the pending block's first event */
+    uint64_t *pkeys; /* the pending block's summary keys (bloom.h) */
     size_t npkeys, cappkeys;
     uint64_t *prkeys; /* and the keys of its resources */
-    src_name *pairs;  /* the (source, name) pairs written to srcnames: a hash set */
+    uint32_t *pnames; /* and its events' names (bt_nset_build) */
+    size_t npnames, cappnames;
+    int64_t blk_t0, blk_t1; /* and its first and last time */
+    int64_t blk_n;          /* and its number of rows */
+    src_name *pairs;        /* the (source, name) pairs written to srcnames: a hash set */
     size_t n_pairs, cap_pairs;
     size_t nprkeys, capprkeys;
-    bt_buf bloom, rbloom; /* scratch for building its summaries */
+    bt_buf bloom, rbloom, nset; /* scratch for building its summaries */
     ZSTD_CCtx *zc;
     ZSTD_DCtx *zd;
-    bt_buf zin; /* compressed bytes read from a block (load_block) */
+    bt_buf zin;         /* compressed bytes read from a block (load_block) */
     sqlite3_blob *blob; /* the last block read, until load_blocks_done */
     block_ent cache[BLOCK_CACHE_SCAN];
     int cache_n; /* slots in use: BLOCK_CACHE, or BLOCK_CACHE_SCAN while every row of the
@@ -132,10 +136,17 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
 /* Closes the blob handle load_block keeps between blocks (it holds the read
  * transaction open): after the reads of one search or lookup. */
 void load_blocks_done(bt_store *s);
-/* Writes the summary row of block blk: events lo..hi, the summaries of their fields
- * (bloom, len bytes) and of their resources (rbloom, rlen bytes). */
-int write_bsum(bt_store *s, int64_t blk, int64_t lo, int64_t hi, const void *bloom, size_t len,
-               const void *rbloom, size_t rlen, bt_error *err);
+/* A block's summary row (bsum): its events' id range lo..hi, time range t0..t1 and
+ * number n, the summaries of their fields (bloom), of their resources (rbloom) and
+ * their names (nset); the bytes are borrowed. */
+typedef struct bsum_row {
+    int64_t blk, lo, hi, t0, t1, n;
+    const void *bloom, *rbloom, *nset;
+    size_t bloom_len, rbloom_len, nset_len;
+} bsum_row;
+
+/* Writes the summary row of a block. */
+int write_bsum(bt_store *s, const bsum_row *b, bt_error *err);
 
 /* The bucket that leads the keys of `eids`: an event's hour (time_ms / BT_STORE_HOUR_MS,
  * truncated as SQL's integer division is). */
@@ -158,9 +169,12 @@ typedef struct sqlq {
     size_t n, cap;
     int impossible; /* a filter value is not in the store at all */
     int oom;        /* a bind could not be added */
-    /* the event names' "IN (?,...)" list: the text's bytes [names_at, names_end) and
-     * the binds [names_b, names_b + names_n) (names_n 0: no such list) */
-    size_t names_at, names_end, names_b, names_n;
+    /* the names (bt_bloom_h31, sorted) one of which every row that passes has, when
+     * the filter says (prune): the block walk opens only the blocks whose name set
+     * (bsum.nset) holds one */
+    uint32_t *names;
+    size_t nnames, capnames;
+    int prune;
 } sqlq;
 
 int add_bind(sqlq *q, int type, int64_t i, const char *s);

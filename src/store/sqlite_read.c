@@ -163,6 +163,21 @@ int add_bind(sqlq *q, int type, int64_t i, const char *s)
     return 0;
 }
 
+/* Adds name to the names the block walk looks for (q->names). */
+static int add_name(sqlq *q, const char *name)
+{
+    if (q->nnames == q->capnames) {
+        size_t n = q->capnames ? q->capnames * 2 : 16;
+        uint32_t *v = realloc(q->names, n * sizeof *v);
+        if (!v)
+            return BT_ENOMEM;
+        q->names = v;
+        q->capnames = n;
+    }
+    q->names[q->nnames++] = (uint32_t)h31(name);
+    return 0;
+}
+
 static int lookup_str(bt_store *s, const char *str, int64_t *id, bt_error *err)
 {
     int rc;
@@ -190,10 +205,6 @@ static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
         bt_buf_printf(&q->sql, " AND (%s IS NULL OR %s IN (", expr, expr);
     else
         bt_buf_printf(&q->sql, " AND %s IN (", expr);
-    if (field == BT_F_EVENT_NAME && !or_null) {
-        q->names_at = q->sql.len;
-        q->names_b = q->n;
-    }
     for (i = 0; i < f->nvalues[field]; i++) {
         int64_t id;
         if ((rc = lookup_str(s, f->values[field][i], &id, err)))
@@ -201,52 +212,36 @@ static int cond_in(bt_store *s, sqlq *q, const char *expr, const bt_filter *f,
         if (!id)
             continue;
         bt_buf_puts(&q->sql, found ? ",?" : "?");
-        if (add_bind(q, 0, id, NULL))
+        if (add_bind(q, 0, id, NULL) ||
+            (field == BT_F_EVENT_NAME && !or_null && add_name(q, f->values[field][i])))
             return bt_error_set(err, BT_ENOMEM, "out of memory");
         found++;
     }
-    if (field == BT_F_EVENT_NAME && !or_null) {
-        q->names_end = q->sql.len;
-        q->names_n = found;
-    }
+    if (field == BT_F_EVENT_NAME && !or_null)
+        q->prune = 1;
     bt_buf_puts(&q->sql, or_null ? "))" : ")");
     if (!found && !or_null)
         q->impossible = 1;
     return 0;
 }
 
-#define MERGE_NAMES_MAX 64
-
-/* 1 when the arms of merge_names would each walk the (name, t) index. With a field a
- * narrower index serves (project, build, error code, errors, event id, resource), every
- * arm walks that index instead and filters on the name, and a merge must draw a first
- * row from each arm: an arm whose name is old or rare walks the whole range (a
- * project's CreateProject: 43 MB of reads for one `build <id>`), where the IN form stops
- * once the page is full. */
-static int merge_helps(const bt_filter *f)
-{
-    return f && !f->errors_only && !f->nvalues[BT_F_PROJECT] && !f->nvalues[BT_F_BUILD] &&
-           !f->nvalues[BT_F_ERROR_CODE] && !f->nvalues[BT_F_EVENT_ID];
-}
-
 /*
- * " AND e.name IN (the names the filter's sources have been seen with)", before the
- * sources' own condition: the (name, t) index finds a source's events, as there is no
- * index on the source (schema 7; `srcnames` holds the pairs). Left out when a source
- * was seen without a name, or the names are more than MERGE_NAMES_MAX: the sources'
- * condition alone then filters the walk in time order. Impossible when no event has
- * one of the sources.
+ * The names the filter's sources have been seen with (`srcnames`, schema 7), as the
+ * names the block walk looks for (q->names): a source's events lie in the blocks whose
+ * name set holds one of them. Nothing when a source was seen without a name (the walk
+ * then opens every block in the time range); impossible when no event has one of the
+ * sources.
  */
-static int cond_source_names(bt_store *s, sqlq *q, const bt_filter *f, bt_error *err)
+static int source_names(bt_store *s, sqlq *q, const bt_filter *f, bt_error *err)
 {
-    int64_t names[MERGE_NAMES_MAX];
-    size_t n = 0, k;
     unsigned i;
     sqlite3_stmt *st = NULL;
-    int rc = 0, usable = 1, step = SQLITE_DONE;
+    int rc = 0, usable = 1, step = SQLITE_DONE, any = 0;
 
-    if (sqlite3_prepare_v2(s->db, "SELECT name FROM srcnames WHERE src = ?", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT n.name, t.s FROM srcnames n LEFT JOIN strs t ON t.id = n.name"
+                           " WHERE n.src = ?",
+                           -1, &st, NULL) != SQLITE_OK)
         return db_err(s, err, "query");
     for (i = 0; usable && i < f->nvalues[BT_F_EVENT_SOURCE]; i++) {
         int64_t id;
@@ -256,13 +251,14 @@ static int cond_source_names(bt_store *s, sqlq *q, const bt_filter *f, bt_error 
             continue;
         sqlite3_bind_int64(st, 1, id);
         while (usable && (step = sqlite3_step(st)) == SQLITE_ROW) {
-            int64_t nm = sqlite3_column_int64(st, 0);
-            for (k = 0; k < n && names[k] != nm; k++)
-                ;
-            if (!nm || (k == n && n == MERGE_NAMES_MAX))
+            const unsigned char *nm = sqlite3_column_text(st, 1);
+            any = 1;
+            if (!sqlite3_column_int64(st, 0) || !nm)
                 usable = 0;
-            else if (k == n)
-                names[n++] = nm;
+            else if (add_name(q, (const char *)nm)) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                goto done;
+            }
         }
         sqlite3_reset(st);
         if (usable && step != SQLITE_DONE) {
@@ -270,71 +266,13 @@ static int cond_source_names(bt_store *s, sqlq *q, const bt_filter *f, bt_error 
             goto done;
         }
     }
-    if (!usable)
-        goto done;
-    if (!n) {
+    if (!any)
         q->impossible = 1;
-        goto done;
-    }
-    bt_buf_puts(&q->sql, " AND e.name IN (");
-    q->names_at = q->sql.len;
-    q->names_b = q->n;
-    for (k = 0; k < n; k++) {
-        bt_buf_puts(&q->sql, k ? ",?" : "?");
-        if (add_bind(q, 0, names[k], NULL)) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
-    }
-    q->names_end = q->sql.len;
-    q->names_n = n;
-    bt_buf_puts(&q->sql, ")");
+    else if (usable)
+        q->prune = 1;
 done:
     sqlite3_finalize(st);
     return rc;
-}
-
-/*
- * With several event names, "e.name IN (a, b, ...) ORDER BY e.t" makes SQLite collect
- * and sort every event of every name before the first row: 1.9 s and 87 MB for the first
- * page of two names common on the 5M bench store. The same query as one arm per name,
- * "... e.name IN (a) UNION ALL ... e.name IN (b) ... ORDER BY t", is merged by SQLite
- * from arms that each come in time order from the (name, t) index, lazily: 15 ms. Up to
- * MERGE_NAMES_MAX names (each arm is one more cursor); rewrites q in place, or leaves it.
- */
-static int merge_names(sqlq *q)
-{
-    bt_buf sql = BT_BUF_INIT;
-    bind *binds;
-    size_t arm, k, nb, n = q->names_n;
-    if (n < 2 || n > MERGE_NAMES_MAX || q->names_end <= q->names_at)
-        return 0;
-    nb = q->n - n + 1; /* one name bind per arm */
-    if (!(binds = malloc(nb * n * sizeof *binds)))
-        return BT_ENOMEM;
-    for (arm = 0; arm < n; arm++) {
-        bind *b = binds + arm * nb;
-        if (arm)
-            bt_buf_puts(&sql, " UNION ALL ");
-        bt_buf_append(&sql, q->sql.data, q->names_at);
-        bt_buf_puts(&sql, "?");
-        bt_buf_append(&sql, q->sql.data + q->names_end, q->sql.len - q->names_end);
-        for (k = 0; k < q->names_b; k++)
-            *b++ = q->binds[k];
-        *b++ = q->binds[q->names_b + arm];
-        for (k = q->names_b + n; k < q->n; k++)
-            *b++ = q->binds[k];
-    }
-    if (!sql.data) {
-        free(binds);
-        return BT_ENOMEM;
-    }
-    bt_buf_dispose(&q->sql);
-    q->sql = sql;
-    free(q->binds);
-    q->binds = binds;
-    q->n = q->cap = nb * n;
-    return 0;
 }
 
 /* " AND expr IN (hashes)" for the hashed high-cardinality fields */
@@ -431,11 +369,11 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
     if (f->errors_only)
         bt_buf_puts(&q->sql, " AND e.err IS NOT NULL");
     if (f->nvalues[BT_F_EVENT_SOURCE] && !f->nvalues[BT_F_EVENT_NAME] &&
-        !((f->missing_ok >> BT_F_EVENT_SOURCE) & 1u) && (rc = cond_source_names(s, q, f, err)))
+        !((f->missing_ok >> BT_F_EVENT_SOURCE) & 1u) && (rc = source_names(s, q, f, err)))
         return rc;
     for (c = 0; c < sizeof cols / sizeof cols[0]; c++) {
-        /* the source has no index (cond_source_names): "+" keeps the planner from
-         * looking for one */
+        /* the source has no index (source_names): "+" keeps the planner from looking
+         * for one */
         const char *col = cols[c].field == BT_F_EVENT_SOURCE ? "+e.src" : cols[c].col;
         if ((rc = cond_in(s, q, col, f, cols[c].field, (f->missing_ok >> cols[c].field) & 1u, err)))
             return rc;
@@ -477,10 +415,8 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         return rc;
 pos:
     if (bq && bq->after_seq > 0) {
-        /* the bound on t (the new rows' oldest time, found through the rowid range) keeps
-         * the time index walk to the new rows' span rather than the whole store */
-        bt_buf_puts(&q->sql, " AND e.id > ? AND e.t >= (SELECT min(+t) FROM events WHERE id > ?)");
-        add_bind(q, 0, bq->after_seq, NULL);
+        /* the rows from the rowid on, sorted (no block walk: bt_store_search) */
+        bt_buf_puts(&q->sql, " AND e.id > ?");
         add_bind(q, 0, bq->after_seq, NULL);
     }
     if (bq && bq->after) {
@@ -525,8 +461,8 @@ static const struct {
     bt_filter_field field;
     int tag, rkey;
 } bloom_fields[] = {
-    {BT_F_USERNAME, BT_BK_USER, 0},        {BT_F_PRINCIPAL, BT_BK_PRINCIPAL, 0},
-    {BT_F_ACCESS_KEY_ID, BT_BK_AKID, 0},   {BT_F_SOURCE_IP, BT_BK_IP, 0},
+    {BT_F_USERNAME, BT_BK_USER, 0},       {BT_F_PRINCIPAL, BT_BK_PRINCIPAL, 0},
+    {BT_F_ACCESS_KEY_ID, BT_BK_AKID, 0},  {BT_F_SOURCE_IP, BT_BK_IP, 0},
     {BT_F_RESOURCE_NAME, BT_BK_RNAME, 1}, {BT_F_RESOURCE_TYPE, BT_BK_RTYPE, 1},
 };
 
@@ -585,9 +521,8 @@ static int scan_beats_walk(const bt_filter *f, const bt_store_query *bq)
 {
     if (!f || (bq->limit && bq->limit <= SCAN_LIMIT) || bq->after || bq->after_seq > 0 ||
         f->errors_only || f->start_ms != INT64_MIN || f->end_ms != INT64_MAX ||
-        f->nvalues[BT_F_EVENT_NAME] || f->nvalues[BT_F_EVENT_SOURCE] ||
-        f->nvalues[BT_F_PROJECT] || f->nvalues[BT_F_BUILD] || f->nvalues[BT_F_ERROR_CODE] ||
-        f->nvalues[BT_F_EVENT_ID])
+        f->nvalues[BT_F_EVENT_NAME] || f->nvalues[BT_F_EVENT_SOURCE] || f->nvalues[BT_F_PROJECT] ||
+        f->nvalues[BT_F_BUILD] || f->nvalues[BT_F_ERROR_CODE] || f->nvalues[BT_F_EVENT_ID])
         return 0;
     return !sql_exact(f); /* a hashed or summarised field narrows it */
 }
@@ -611,9 +546,8 @@ static int search_from(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         if (bt_buf_append(k, &w, sizeof w))
             return BT_ENOMEM;
         for (i = 0; i < f->nvalues[fld]; i++) {
-            w = bloom_fields[c].rkey
-                    ? bt_bloom_rkey(bloom_fields[c].tag, h31(f->values[fld][i]))
-                    : bt_bloom_key(bloom_fields[c].tag, f->values[fld][i]);
+            w = bloom_fields[c].rkey ? bt_bloom_rkey(bloom_fields[c].tag, h31(f->values[fld][i]))
+                                     : bt_bloom_key(bloom_fields[c].tag, f->values[fld][i]);
             if (bt_buf_append(k, &w, sizeof w))
                 return BT_ENOMEM;
         }
@@ -624,12 +558,13 @@ static int search_from(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_clear(&keys[1]);
     }
     use = keys[0].len || keys[1].len;
-    bt_buf_puts(&q->sql, use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
-                               " CROSS JOIN events e NOT INDEXED"
-                               " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
-                         : scan_beats_walk(f, bq)
-                             ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e NOT INDEXED"
-                             : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+    bt_buf_puts(&q->sql,
+                use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
+                      " CROSS JOIN events e NOT INDEXED"
+                      " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
+                : scan_beats_walk(f, bq)
+                    ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e NOT INDEXED"
+                    : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
     return q->sql.data ? 0 : BT_ENOMEM;
 }
 
@@ -741,6 +676,243 @@ static int cmp_srow_block(const void *x, const void *y)
 }
 
 /*
+ * The block walk: a search in time order that no narrower index serves (no project,
+ * build, error, event id or block-summary filter) reads the blocks whose time range
+ * (bsum.t0, t1) meets the search's, newest last event first (oldest first event first
+ * for oldest_first), skipping those whose name set cannot hold the filter's names, and
+ * merges their rows: a block's rows (those that pass the search's SQL, found through
+ * its id range) join a heap, and the heap's first row is handed out once no block left
+ * can hold a later one (newest first: the next block's last time is before it). Blocks
+ * cover a slice of time each (pack order), so a page opens the few blocks around its
+ * time: the time and (name, time) indexes this replaces held a quarter of the rows'
+ * bytes (schema 8).
+ */
+typedef struct wrow {
+    int64_t t, id, blk, off, len;
+    int kind;
+} wrow;
+
+typedef struct bwalk {
+    sqlite3_stmt *bst; /* the blocks in walk order */
+    sqlite3_stmt *rst; /* one block's rows: the search's query, its range and block bound */
+    int rbase;         /* rst's bind of the range's first id; then last id, block */
+    int desc;
+    const sqlq *q; /* its names, when q->prune */
+    int have_next; /* next holds the next block to open */
+    int64_t nblk, nlo, nhi, nt0, nt1, nn;
+    wrow *heap;
+    size_t n, cap;
+} bwalk;
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* 1 when a comes before b in the walk's order. */
+static int wrow_before(const bwalk *w, const wrow *a, const wrow *b)
+{
+    if (a->t != b->t)
+        return w->desc ? a->t > b->t : a->t < b->t;
+    return w->desc ? a->id > b->id : a->id < b->id;
+}
+
+static int walk_push(bwalk *w, const wrow *r)
+{
+    size_t i, p;
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? w->cap * 2 : 1024;
+        wrow *v = realloc(w->heap, nc * sizeof *v);
+        if (!v)
+            return BT_ENOMEM;
+        w->heap = v;
+        w->cap = nc;
+    }
+    for (i = w->n++; i > 0 && wrow_before(w, r, &w->heap[p = (i - 1) / 2]); i = p)
+        w->heap[i] = w->heap[p];
+    w->heap[i] = *r;
+    return 0;
+}
+
+static void walk_pop(bwalk *w, wrow *out)
+{
+    wrow last;
+    size_t i = 0, c;
+    *out = w->heap[0];
+    last = w->heap[--w->n];
+    while ((c = 2 * i + 1) < w->n) {
+        if (c + 1 < w->n && wrow_before(w, &w->heap[c + 1], &w->heap[c]))
+            c++;
+        if (!wrow_before(w, &w->heap[c], &last))
+            break;
+        w->heap[i] = w->heap[c];
+        i = c;
+    }
+    w->heap[i] = last;
+}
+
+/* Moves to the next block whose name set may hold one of the search's names. */
+static int walk_advance(bt_store *s, bwalk *w, bt_error *err)
+{
+    int step;
+    w->have_next = 0;
+    while ((step = sqlite3_step(w->bst)) == SQLITE_ROW) {
+        if (w->q->prune &&
+            !bt_nset_has_any(sqlite3_column_blob(w->bst, 5),
+                             (size_t)sqlite3_column_bytes(w->bst, 5), w->q->names, w->q->nnames))
+            continue;
+        w->nblk = sqlite3_column_int64(w->bst, 0);
+        w->nlo = sqlite3_column_int64(w->bst, 1);
+        w->nhi = sqlite3_column_int64(w->bst, 2);
+        w->nt0 = sqlite3_column_int64(w->bst, 3);
+        w->nt1 = sqlite3_column_int64(w->bst, 4);
+        w->nn =
+            sqlite3_column_type(w->bst, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(w->bst, 6);
+        w->have_next = 1;
+        return 0;
+    }
+    return step == SQLITE_DONE ? 0 : db_err_code(s, err, "query", step);
+}
+
+/* Adds the rows of block blk (ids lo..hi; n of them, or -1 when unknown) that pass
+ * the search to the heap. Every row of the block is read (its last column says whether
+ * it passes): a block that holds another number of rows than its summary says is
+ * corrupt, where the range alone would end silently at a damaged row. */
+static int walk_open(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi, int64_t n,
+                     bt_error *err)
+{
+    int step;
+    int64_t seen = 0;
+    sqlite3_bind_int64(w->rst, w->rbase, lo);
+    sqlite3_bind_int64(w->rst, w->rbase + 1, hi);
+    sqlite3_bind_int64(w->rst, w->rbase + 2, blk);
+    while ((step = sqlite3_step(w->rst)) == SQLITE_ROW) {
+        wrow r;
+        seen++;
+        if (!sqlite3_column_int(w->rst, 6))
+            continue;
+        r.id = sqlite3_column_int64(w->rst, 0);
+        r.t = sqlite3_column_int64(w->rst, 1);
+        r.kind = sqlite3_column_int(w->rst, 2);
+        r.blk = sqlite3_column_int64(w->rst, 3);
+        r.off = sqlite3_column_int64(w->rst, 4);
+        r.len = sqlite3_column_int64(w->rst, 5);
+        if (walk_push(w, &r)) {
+            sqlite3_reset(w->rst);
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        }
+    }
+    sqlite3_reset(w->rst);
+    if (step != SQLITE_DONE)
+        return db_err_code(s, err, "query", step);
+    if (n >= 0 && seen != n) {
+        char why[128];
+        snprintf(why, sizeof why, "block %lld has %lld of its %lld events", (long long)blk,
+                 (long long)seen, (long long)n);
+        return corrupt_err(s->path, err, why);
+    }
+    return 0;
+}
+
+/* Starts the walk of the search q (its text's conditions begin at where_at, with
+ * " WHERE 1") from bq's time range and position. */
+static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_store_query *bq,
+                      bt_error *err)
+{
+    const bt_filter *f = bq->filter;
+    int64_t lo = f ? f->start_ms : INT64_MIN, hi = f ? f->end_ms : INT64_MAX;
+    bt_buf sql = BT_BUF_INIT;
+    static const char head[] = " WHERE 1";
+    int rc;
+
+    memset(w, 0, sizeof *w);
+    w->desc = !bq->oldest_first;
+    w->q = q;
+    if (q->prune)
+        qsort(q->names, q->nnames, sizeof *q->names, cmp_u32);
+    if (bq->after && w->desc && bq->after->time_ms < hi)
+        hi = bq->after->time_ms;
+    if (bq->after && !w->desc && bq->after->time_ms > lo)
+        lo = bq->after->time_ms;
+    /* every row of a block, and whether it passes (the conditions' binds come first) */
+    if (q->sql.len < where_at + sizeof head - 1 ||
+        memcmp(q->sql.data + where_at, head, sizeof head - 1) != 0)
+        return bt_error_set(err, BT_ERROR, "store: unexpected search text");
+    bt_buf_puts(&sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len, (1");
+    bt_buf_append(&sql, q->sql.data + where_at + sizeof head - 1,
+                  q->sql.len - where_at - (sizeof head - 1));
+    bt_buf_puts(&sql, ") FROM events e WHERE e.id BETWEEN ? AND ? AND e.blk = ?");
+    bt_buf_dispose(&q->sql);
+    q->sql = sql;
+    if (!q->sql.data || add_bind(q, 0, 0, NULL) || add_bind(q, 0, 0, NULL) ||
+        add_bind(q, 0, 0, NULL))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    w->rbase = (int)q->n - 2;
+    if ((rc = prepare_query(s, q, &w->rst, err)))
+        return rc;
+    if (sqlite3_prepare_v2(s->db,
+                           w->desc ? "SELECT blk, lo, hi, t0, t1, nset, n FROM bsum"
+                                     " WHERE t1 >= ? AND t0 <= ? ORDER BY t1 DESC, blk DESC"
+                                   : "SELECT blk, lo, hi, t0, t1, nset, n FROM bsum"
+                                     " WHERE t1 >= ? AND t0 <= ? ORDER BY t0 ASC, blk ASC",
+                           -1, &w->bst, NULL) != SQLITE_OK)
+        return db_err(s, err, "query");
+    sqlite3_bind_int64(w->bst, 1, lo);
+    sqlite3_bind_int64(w->bst, 2, hi);
+    /* the block still pending in this transaction has no summary yet: its rows first */
+    if (s->in_tx && s->blk_raw.len &&
+        (rc = walk_open(s, w, s->blk_id, s->blk_lo, s->next_id - 1, s->blk_n, err)))
+        return rc;
+    return walk_advance(s, w, err);
+}
+
+/* The walk's next row into *out; *more = 0 when there is none. */
+static int walk_next(bt_store *s, bwalk *w, srow *out, int *more, bt_error *err)
+{
+    wrow r;
+    int rc;
+    while (w->have_next && (!w->n || (w->desc ? w->nt1 >= w->heap[0].t : w->nt0 <= w->heap[0].t))) {
+        if ((rc = walk_open(s, w, w->nblk, w->nlo, w->nhi, w->nn, err)) ||
+            (rc = walk_advance(s, w, err)))
+            return rc;
+    }
+    *more = w->n > 0;
+    if (!*more)
+        return 0;
+    walk_pop(w, &r);
+    out->id = r.id;
+    out->t = r.t;
+    out->kind = r.kind;
+    out->blk = r.blk;
+    out->off = r.off;
+    out->len = r.len;
+    return 0;
+}
+
+static void walk_free(bwalk *w)
+{
+    sqlite3_finalize(w->bst);
+    sqlite3_finalize(w->rst);
+    free(w->heap);
+    memset(w, 0, sizeof *w);
+}
+
+/* 1 when a search in time order is made by the block walk: no filter a narrower index
+ * serves (the partial indexes of errors, projects, builds and build sessions; event
+ * ids), and not the rows after a sequence number (a rowid range, sorted). */
+static int walk_serves(const bt_filter *f, const bt_store_query *bq)
+{
+    if (bq->after_seq > 0)
+        return 0;
+    if (!f)
+        return 1;
+    return !f->errors_only && !f->nvalues[BT_F_EVENT_ID] && !f->nvalues[BT_F_BUILD] &&
+           !(f->nvalues[BT_F_PROJECT] && !((f->missing_ok >> BT_F_PROJECT) & 1u)) &&
+           !(f->nvalues[BT_F_ERROR_CODE] && !((f->missing_ok >> BT_F_ERROR_CODE) & 1u));
+}
+
+/*
  * Rows come in time order but records sit in blocks in ingest order, so rows are
  * taken in chunks: each chunk's records are copied out block by block (every block
  * decompressed at most once per chunk), then delivered in time order. Chunks start
@@ -753,19 +925,22 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     sqlite3_stmt *st = NULL;
     int rc, step = SQLITE_ROW;
     uint64_t delivered = 0;
-    size_t chunk = 64, n, i, nblocks;
+    size_t chunk = 64, n, i, nblocks, where_at;
     srow *rows = NULL, **order = NULL;
     bt_buf copy = BT_BUF_INIT, bkeys[2] = {BT_BUF_INIT, BT_BUF_INIT};
-    int merged = 0, raw;
+    int walking = 0, raw, more;
     bt_event ev;
     rawcheck chk;
+    bwalk w;
 
     memset(&q, 0, sizeof q);
     memset(&chk, 0, sizeof chk);
+    memset(&w, 0, sizeof w);
     if (search_from(s, &q, bq->filter, bq, bkeys)) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
+    where_at = q.sql.len;
     if ((rc = build_where(s, &q, bq->filter, bq, err)))
         goto done;
     if (q.impossible)
@@ -779,24 +954,20 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         bt_buf_puts(&q.sql, " AND bt_bloom_match(b.bloom, ?) AND bt_bloom_match(b.rbloom, ?)");
         add_bind(&q, 3, (int64_t)bkeys[0].len, bkeys[0].data);
         add_bind(&q, 3, (int64_t)bkeys[1].len, bkeys[1].data);
-    } else if (q.names_n >= 2 && q.names_n <= MERGE_NAMES_MAX && merge_helps(bq->filter)) {
-        if (merge_names(&q)) {
-            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-            goto done;
-        }
-        merged = 1;
+    } else if (!scan_beats_walk(bq->filter, bq) && walk_serves(bq->filter, bq)) {
+        walking = 1;
     }
     /* no SQL LIMIT: rows are verified below, and the limit counts verified rows; with an
-     * index that gives the order, SQLite produces rows lazily anyway (a compound's ORDER
-     * BY names its result columns) */
-    if (merged)
-        bt_buf_puts(&q.sql,
-                    bq->oldest_first ? " ORDER BY 2 ASC, 1 ASC" : " ORDER BY 2 DESC, 1 DESC");
-    else
+     * index that gives the order, SQLite produces rows lazily anyway */
+    if (walking) {
+        if ((rc = walk_start(s, &w, &q, where_at, bq, err)))
+            goto done;
+    } else {
         bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC"
                                              : " ORDER BY e.t DESC, e.id DESC");
-    if ((rc = prepare_query(s, &q, &st, err)))
-        goto done;
+        if ((rc = prepare_query(s, &q, &st, err)))
+            goto done;
+    }
     /* every row of the store: keep more blocks (sqlite_int.h). Not for the rows stored
      * after a sequence number (watch's evaluation of what a cycle stored): they lie in
      * the blocks the cycle wrote, and the 48 more slots (24 MB) were the peak of watch's
@@ -813,13 +984,24 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         size_t want = chunk;
         if (bq->limit && bq->limit - delivered < want)
             want = (size_t)(bq->limit - delivered); /* verified rows may need more chunks */
-        for (n = 0; n < want && (step = sqlite3_step(st)) == SQLITE_ROW; n++) {
-            rows[n].id = sqlite3_column_int64(st, 0);
-            rows[n].t = sqlite3_column_int64(st, 1);
-            rows[n].kind = sqlite3_column_int(st, 2);
-            rows[n].blk = sqlite3_column_int64(st, 3);
-            rows[n].off = sqlite3_column_int64(st, 4);
-            rows[n].len = sqlite3_column_int64(st, 5);
+        for (n = 0; n < want; n++) {
+            if (walking) {
+                if ((rc = walk_next(s, &w, &rows[n], &more, err)))
+                    goto done;
+                if (!more) {
+                    step = SQLITE_DONE;
+                    break;
+                }
+            } else {
+                if ((step = sqlite3_step(st)) != SQLITE_ROW)
+                    break;
+                rows[n].id = sqlite3_column_int64(st, 0);
+                rows[n].t = sqlite3_column_int64(st, 1);
+                rows[n].kind = sqlite3_column_int(st, 2);
+                rows[n].blk = sqlite3_column_int64(st, 3);
+                rows[n].off = sqlite3_column_int64(st, 4);
+                rows[n].len = sqlite3_column_int64(st, 5);
+            }
             order[n] = &rows[n];
         }
         if (n == 0)
@@ -921,7 +1103,9 @@ done:
         s->cache_n = BLOCK_CACHE;
     }
     sqlite3_finalize(st);
+    walk_free(&w);
     bt_buf_dispose(&q.sql);
+    free(q.names);
     bt_buf_dispose(&copy);
     rawcheck_free(&chk);
     bt_buf_dispose(&bkeys[0]);

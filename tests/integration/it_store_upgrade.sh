@@ -15,7 +15,11 @@
 #   per block and fingerprinted per row instead of a row each, the event source found
 #   through its names instead of an index), upgraded by a search by resource name; the
 #   summaries and fingerprints the upgrade builds from the old rows are those an ingest
-#   of the same archive writes.
+#   of the same archive writes;
+# - schema 7 (store-v7.sql): made by the release before schema 8 (each block's time
+#   range, names and number of events in its summary instead of the time and (name, time)
+#   indexes), upgraded by a search by event name; the summaries the upgrade builds are
+#   those an ingest writes, and searches read the blocks in time order.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +38,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
@@ -120,7 +124,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
 "$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
 eq "search of a schema 3 store: exit 0" 0 $?
-eq "search upgraded it to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "search upgraded it to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
 eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
 for ix in ev_build ev_actor ev_project ev_err; do
@@ -146,7 +150,7 @@ id=$(sqlite3 "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER 
 ne "the v4 store holds a build" "" "$id"
 "$BT" build --store "$S" "$id" --output json > "$T/v4b.json" 2> "$T/v4b.err"
 eq "build of a schema 4 store: exit 0" 0 $?
-eq "upgraded to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the build is shown" "$id" "$(jq -r .Build.BuildId "$T/v4b.json")"
 sqlite3 "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
 grep -q 'INDEX builds_retry' "$T/plan"
@@ -166,7 +170,7 @@ eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | j
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v5.out" 2> "$T/v5.err"
 eq "search by event id of a schema 5 store: exit 0" 0 $?
-eq "upgraded to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v5.out")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 ne "the v5 store had resource rows" 0 "$n_res"
@@ -190,7 +194,7 @@ arn=$(values "$T/a/AWSLogs" '.resources[0].ARN' | head -1)
 ne "a resource of the archive" "" "$arn"
 "$BT" search --store "$S" --resource-name "$arn" -o ndjson --max-items 1000000 > "$T/v6.out" 2> "$T/v6.err"
 eq "search by resource name of a schema 6 store: exit 0" 0 $?
-eq "upgraded to schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the events naming it are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --resource-name "$arn" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v6.out" | md5sum)"
@@ -211,4 +215,43 @@ check "upgraded from 6" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s6b.json" 2>/dev/null
 ne "v6 then a new archive: new events" 0 "$(jq .new "$T/s6b.json")"
 check "upgraded from 6, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
+
+# schema 7, as the release before this one wrote it: a search by event name upgrades it,
+# and the block summaries the upgrade builds from the rows are those an ingest writes
+S="$T/v7.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v7.sql" || bad "load the v7 fixture"
+eq "the fixture is schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+name=$(sqlite3 "$S" 'SELECT s FROM strs WHERE id = (SELECT name FROM events GROUP BY name ORDER BY count(*) DESC LIMIT 1)')
+ne "a name of the v7 store" "" "$name"
+"$BT" search --store "$S" --event-name "$name" -o ndjson --max-items 1000000 > "$T/v7.out" 2> "$T/v7.err"
+eq "search by event name of a schema 7 store: exit 0" 0 $?
+eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "the events of the name are found" \
+  "$("$BT" search --from "$T/a/AWSLogs" --event-name "$name" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
+  "$(sort "$T/v7.out" | md5sum)"
+eq "newest first" "$(jq -r .eventTime "$T/v7.out" | sort -r | md5sum)" "$(jq -r .eventTime "$T/v7.out" | md5sum)"
+eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
+eq "no time or (name, time) index" 0 \
+  "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name IN ('ev_t', 'ev_name')")"
+eq "every block's summary has its time range, names and count" 0 \
+  "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE t0 IS NULL OR t1 IS NULL OR nset IS NULL OR n IS NULL')"
+eq "each block's count and time range = its rows'" \
+  "$(sqlite3 "$S" 'SELECT blk, count(*), min(t), max(t) FROM events GROUP BY blk ORDER BY blk' | md5sum)" \
+  "$(sqlite3 "$S" 'SELECT blk, n, t0, t1 FROM bsum ORDER BY blk' | md5sum)"
+sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 7" ok "$(cat "$T/ic")"
+rm -f "$T/fresh.db" "$T/fresh.db-wal" "$T/fresh.db-shm"
+"$BT" ingest -q --threads 1 --store "$T/fresh.db" "$T/a/AWSLogs" >/dev/null 2>&1
+eq "a fresh ingest of the same archive: exit 0" 0 $?
+eq "the upgrade's block summaries = those ingest writes" \
+  "$(sqlite3 "$T/fresh.db" 'SELECT t0, t1, hex(nset), n FROM bsum ORDER BY 1' | md5sum)" \
+  "$(sqlite3 "$S" 'SELECT t0, t1, hex(nset), n FROM bsum ORDER BY 1' | md5sum)"
+check "upgraded from 7" "$T/a/AWSLogs"
+"$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s7b.json" 2>/dev/null
+ne "v7 then a new archive: new events" 0 "$(jq .new "$T/s7b.json")"
+check "upgraded from 7, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
+eq "after new events too, each block's count and time range = its rows'" \
+  "$(sqlite3 "$S" 'SELECT blk, count(*), min(t), max(t) FROM events GROUP BY blk ORDER BY blk' | md5sum)" \
+  "$(sqlite3 "$S" 'SELECT blk, n, t0, t1 FROM bsum ORDER BY blk' | md5sum)"
 finish

@@ -10,16 +10,18 @@
 
 #include "buildtrail/source.h"
 #include "buildtrail/store.h"
+#include "buildtrail/timeutil.h"
 #include "tharness.h"
 #include "util/gzip.h"
 
-#define REC(id, t, name, user)                                                                 \
-    "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"" user    \
-    "\",\"accountId\":\"111122223333\"},\"eventTime\":\"" t "\",\"eventSource\":"               \
-    "\"codebuild.amazonaws.com\",\"eventName\":\"" name "\",\"awsRegion\":\"us-east-1\","       \
+#define REC(id, t, name, user)                                                                     \
+    "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"" user       \
+    "\",\"accountId\":\"111122223333\"},\"eventTime\":\"" t "\",\"eventSource\":"                  \
+    "\"codebuild.amazonaws.com\",\"eventName\":\"" name "\",\"awsRegion\":\"us-east-1\","          \
     "\"requestParameters\":{\"projectName\":\"p1\"},\"eventID\":\"" id "\",\"readOnly\":false}"
 
-#define R1 REC("00000000-0000-4000-8000-000000000001", "2026-10-01T10:00:00Z", "StartBuild", "alice")
+#define R1                                                                                         \
+    REC("00000000-0000-4000-8000-000000000001", "2026-10-01T10:00:00Z", "StartBuild", "alice")
 #define R2 REC("00000000-0000-4000-8000-000000000002", "2026-10-01T11:00:00Z", "StopBuild", "bob")
 #define R3 REC("legacy-id-3", "2026-10-01T12:00:00Z", "ListProjects", "alice")
 
@@ -56,7 +58,8 @@ static void test_containers(void)
     static const char records[] = "{\"Records\":[" R1 "," R2 "]}";
     static const char array[] = "[" R1 ",\n" R2 "]";
     static const char ndjson[] = R1 "\n" R2 "\n" R3 "\n";
-    static const char digest[] = "{\"digestStartTime\":\"x\",\"digestS3Object\":\"y\",\"logFiles\":[]}";
+    static const char digest[] =
+        "{\"digestStartTime\":\"x\",\"digestS3Object\":\"y\",\"logFiles\":[]}";
     static const char eb[] = "{\"version\":\"0\",\"id\":\"e1\",\"detail-type\":\"AWS API Call via "
                              "CloudTrail\",\"source\":\"aws.codebuild\",\"detail\":" R1 "}\n"
                              "{\"id\":\"e2\",\"detail-type\":\"CodePipeline Stage Execution State "
@@ -92,7 +95,8 @@ static void test_containers(void)
     /* lookup-events output: CloudTrailEvent strings */
     {
         bt_arena *a = bt_arena_new(0, 0);
-        bt_buf_puts(&lookup, "{\n    \"Events\": [\n        {\"EventId\": \"x\", \"CloudTrailEvent\": ");
+        bt_buf_puts(&lookup,
+                    "{\n    \"Events\": [\n        {\"EventId\": \"x\", \"CloudTrailEvent\": ");
         bt_json_write_string(&lookup, R2, strlen(R2), 0);
         bt_buf_puts(&lookup, "}\n    ],\n    \"NextToken\": \"abc\"\n}\n");
         CHECK_INT(read_str(lookup.data, lookup.len, &s, &st, &err), 0);
@@ -194,7 +198,7 @@ static void test_store(void)
     tmp_store(path, sizeof path);
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    CHECK_INT(bt_store_schema_version(s), 7);
+    CHECK_INT(bt_store_schema_version(s), 8);
     CHECK_INT(bt_store_begin(s, &err), 0);
     CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
     CHECK_INT(news, 2);
@@ -211,8 +215,9 @@ static void test_store(void)
     CHECK_INT(unchanged, 0);
     /* a rolled-back transaction leaves nothing behind */
     CHECK_INT(bt_store_begin(s, &err), 0);
-    CHECK_INT(store_events(s, "[" REC("00000000-0000-4000-8000-000000000009",
-                                      "2026-10-02T00:00:00Z", "StartBuild", "carol") "]",
+    CHECK_INT(store_events(s,
+                           "[" REC("00000000-0000-4000-8000-000000000009", "2026-10-02T00:00:00Z",
+                                   "StartBuild", "carol") "]",
                            &news, &err),
               0);
     bt_store_rollback(s);
@@ -250,7 +255,8 @@ static void test_store(void)
     CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
     CHECK_INT(h.n, 0);
     bt_filter_init(&f);
-    bt_filter_add(&f, BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p1", &err);
+    bt_filter_add(&f, BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p1",
+                  &err);
     memset(&h, 0, sizeof h);
     CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
     CHECK_INT(h.n, 3);
@@ -310,9 +316,8 @@ static int on_raw(void *ctx, const bt_event *ev, const bt_store_pos *pos)
     int i;
     (void)pos;
     h->n++;
-    if (sscanf(ev->event_id, "00000000-0000-4000-8000-%12d", &i) != 1 || i < 0 ||
-        i >= h->nwant || strlen(h->want[i]) != ev->raw_len ||
-        memcmp(h->want[i], ev->raw, ev->raw_len) != 0)
+    if (sscanf(ev->event_id, "00000000-0000-4000-8000-%12d", &i) != 1 || i < 0 || i >= h->nwant ||
+        strlen(h->want[i]) != ev->raw_len || memcmp(h->want[i], ev->raw, ev->raw_len) != 0)
         h->bad++;
     return 0;
 }
@@ -336,10 +341,9 @@ static int on_raw_only(void *ctx, const bt_event *ev, const bt_store_pos *pos)
     h->unordered += h->n > 1 && pos->time_ms > h->last;
     h->last = pos->time_ms;
     h->parsed += ev->event_id != NULL;
-    if (!p || sscanf(p + 11, "00000000-0000-4000-8000-%12d", &i) != 1 || i < 0 ||
-        i >= h->nwant || strlen(h->want[i]) != ev->raw_len ||
-        memcmp(h->want[i], ev->raw, ev->raw_len) != 0 || ev->time_ms != pos->time_ms ||
-        ev->time_ms <= 0)
+    if (!p || sscanf(p + 11, "00000000-0000-4000-8000-%12d", &i) != 1 || i < 0 || i >= h->nwant ||
+        strlen(h->want[i]) != ev->raw_len || memcmp(h->want[i], ev->raw, ev->raw_len) != 0 ||
+        ev->time_ms != pos->time_ms || ev->time_ms <= 0)
         h->bad++;
     return 0;
 }
@@ -364,8 +368,7 @@ static char **make_records(int n)
                  "\"eventID\":\"00000000-0000-4000-8000-%012d\",\"readOnly\":false}",
                  i % 7, (i / 60) % 60, i % 60,
                  start ? "codebuild.amazonaws.com" : "s3.amazonaws.com",
-                 start ? "StartBuild" : "GetObject",
-                 err ? "\"errorCode\":\"AccessDenied\"," : "",
+                 start ? "StartBuild" : "GetObject", err ? "\"errorCode\":\"AccessDenied\"," : "",
                  start ? "\"projectName\":\"p1\"," : "", pad, i);
     }
     return v;
@@ -413,15 +416,14 @@ static void test_packed_prefix(void)
         sqlite3 *db = NULL;
         sqlite3_stmt *st = NULL;
         CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-        CHECK_INT(sqlite3_prepare_v2(db, "SELECT data FROM blocks ORDER BY id LIMIT 1", -1, &st,
-                                     NULL),
-                  SQLITE_OK);
+        CHECK_INT(
+            sqlite3_prepare_v2(db, "SELECT data FROM blocks ORDER BY id LIMIT 1", -1, &st, NULL),
+            SQLITE_OK);
         CHECK_INT(sqlite3_step(st), SQLITE_ROW);
         {
             size_t total = (size_t)sqlite3_column_bytes(st, 0);
             size_t first = ZSTD_findFrameCompressedSize(sqlite3_column_blob(st, 0), total);
-            unsigned long long raw =
-                ZSTD_getFrameContentSize(sqlite3_column_blob(st, 0), total);
+            unsigned long long raw = ZSTD_getFrameContentSize(sqlite3_column_blob(st, 0), total);
             CHECK(!ZSTD_isError(first) && first < total);
             CHECK(raw == rare_bytes);
         }
@@ -544,15 +546,15 @@ static void test_resource_summaries(void)
             int k = b * PER + i;
             bt_json *v;
             recs[k] = malloc(1024);
-            snprintf(recs[k], 1024,
-                     "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T%02d:%02d:00Z\","
-                     "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"UpdateProject\","
-                     "\"awsRegion\":\"us-east-1\",\"resources\":[{\"ARN\":\"arn:aws:codebuild:"
-                     "us-east-1:111122223333:project/p%d\",\"type\":\"AWS::CodeBuild::Project\"}%s],"
-                     "\"eventID\":\"00000000-0000-4000-8000-%012d\",\"readOnly\":false}",
-                     b / 2, i, b,
-                     b == 7 ? ",{\"ARN\":\"arn:aws:s3:::bkt\",\"type\":\"AWS::S3::Bucket\"}" : "",
-                     k);
+            snprintf(
+                recs[k], 1024,
+                "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T%02d:%02d:00Z\","
+                "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"UpdateProject\","
+                "\"awsRegion\":\"us-east-1\",\"resources\":[{\"ARN\":\"arn:aws:codebuild:"
+                "us-east-1:111122223333:project/p%d\",\"type\":\"AWS::CodeBuild::Project\"}%s],"
+                "\"eventID\":\"00000000-0000-4000-8000-%012d\",\"readOnly\":false}",
+                b / 2, i, b,
+                b == 7 ? ",{\"ARN\":\"arn:aws:s3:::bkt\",\"type\":\"AWS::S3::Bucket\"}" : "", k);
             CHECK_INT(bt_json_parse(a, recs[k], strlen(recs[k]), NULL, &v, &err), 0);
             CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
         }
@@ -614,8 +616,8 @@ static void test_resource_summaries(void)
 /* A search by event source goes through the names the source was seen with
  * (`srcnames`): one name, several (merged), none stored, a name filter beside it, and a
  * pair first written in a transaction that rolled back, then stored for real. */
-#define SREC(id, t, src, name)                                                                 \
-    "{\"eventVersion\":\"1.08\",\"eventTime\":\"" t "\",\"eventSource\":\"" src "\","          \
+#define SREC(id, t, src, name)                                                                     \
+    "{\"eventVersion\":\"1.08\",\"eventTime\":\"" t "\",\"eventSource\":\"" src "\","              \
     "\"eventName\":\"" name "\",\"awsRegion\":\"us-east-1\",\"eventID\":\"" id "\"}"
 
 static void test_source_names(void)
@@ -641,29 +643,48 @@ static void test_source_names(void)
     size_t c;
 
     s = fresh_store(path, sizeof path, ".src");
-    CHECK_INT(store_events(s, "[" SREC("00000000-0000-4000-8000-000000000001", "2026-10-01T10:00:00Z",
-                                       "codebuild.amazonaws.com", "StartBuild") ","
-                              SREC("00000000-0000-4000-8000-000000000002", "2026-10-01T10:01:00Z",
-                                   "codebuild.amazonaws.com", "StopBuild") ","
-                              SREC("00000000-0000-4000-8000-000000000003", "2026-10-01T10:02:00Z",
-                                   "codebuild.amazonaws.com", "BatchGetBuilds") ","
-                              SREC("00000000-0000-4000-8000-000000000004", "2026-10-01T10:03:00Z",
-                                   "sts.amazonaws.com", "AssumeRole") "]",
-                           &news, &err),
-              0);
+    CHECK_INT(
+        store_events(
+            s,
+            "[" SREC(
+                "00000000-0000-4000-8000-000000000001", "2026-10-01T10:00:00Z",
+                "codebuild.amazonaws.com",
+                "StartBuild") "," SREC("00000000-0000-4000-8000-000000000002",
+                                       "2026-10-01T10:01:00Z", "codebuild.amazonaws.com",
+                                       "StopBuild") "," SREC("00000000-0000-4000-8000-000000000003",
+                                                             "2026-10-01T10:02:00Z",
+                                                             "codebuild.amazonaws.com",
+                                                             "BatchGetBuilds") "," SREC("00000000-"
+                                                                                        "0000-4000-"
+                                                                                        "8000-"
+                                                                                        "0000000000"
+                                                                                        "04",
+                                                                                        "2026-10-"
+                                                                                        "01T10:03:"
+                                                                                        "00Z",
+                                                                                        "sts."
+                                                                                        "amazonaws."
+                                                                                        "com",
+                                                                                        "AssumeRol"
+                                                                                        "e") "]",
+            &news, &err),
+        0);
     CHECK_INT(bt_store_commit(s, &err), 0);
     /* s3's pair is written, then rolled back with its event */
     CHECK_INT(bt_store_begin(s, &err), 0);
-    CHECK_INT(store_events(s, "[" SREC("00000000-0000-4000-8000-000000000005", "2026-10-01T10:04:00Z",
-                                       "s3.amazonaws.com", "GetObject") "]",
+    CHECK_INT(store_events(s,
+                           "[" SREC("00000000-0000-4000-8000-000000000005", "2026-10-01T10:04:00Z",
+                                    "s3.amazonaws.com", "GetObject") "]",
                            &news, &err),
               0);
     bt_store_rollback(s);
     CHECK_INT(bt_store_begin(s, &err), 0);
-    CHECK_INT(store_events(s, "[" SREC("00000000-0000-4000-8000-000000000005", "2026-10-01T10:04:00Z",
-                                       "s3.amazonaws.com", "GetObject") ","
-                              SREC("00000000-0000-4000-8000-000000000006", "2026-10-01T10:05:00Z",
-                                   "s3.amazonaws.com", "GetObject") "]",
+    CHECK_INT(store_events(s,
+                           "[" SREC("00000000-0000-4000-8000-000000000005", "2026-10-01T10:04:00Z",
+                                    "s3.amazonaws.com",
+                                    "GetObject") "," SREC("00000000-0000-4000-8000-000000000006",
+                                                          "2026-10-01T10:05:00Z",
+                                                          "s3.amazonaws.com", "GetObject") "]",
                            &news, &err),
               0);
     CHECK_INT(bt_store_commit(s, &err), 0);
@@ -691,6 +712,171 @@ static void test_source_names(void)
     memset(&h, 0, sizeof h);
     CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
     CHECK_INT(h.n, 1);
+    bt_store_close(s);
+    remove_store(path);
+}
+
+/* ---- the block walk (schema 8): time order across blocks whose times overlap ---- */
+
+typedef struct walked {
+    int n;
+    int64_t seq[800], t[800];
+} walked;
+
+static int64_t iso_ms(const char *v)
+{
+    int64_t ms = 0;
+    CHECK_INT(bt_time_parse_iso(v, strlen(v), &ms), 0);
+    return ms;
+}
+
+static int on_walk(void *ctx, const bt_event *ev, const bt_store_pos *pos)
+{
+    walked *w = ctx;
+    (void)ev;
+    if (w->n < 800) {
+        w->seq[w->n] = pos->seq;
+        w->t[w->n] = pos->time_ms;
+    }
+    w->n++;
+    return 0;
+}
+
+typedef struct wexp {
+    int64_t t, seq;
+    int rare, put;
+} wexp;
+
+static int cmp_wexp_desc(const void *x, const void *y)
+{
+    const wexp *a = x, *b = y;
+    if (a->t != b->t)
+        return a->t > b->t ? -1 : 1;
+    return a->seq > b->seq ? -1 : a->seq < b->seq;
+}
+
+/* The expected order of e[0..n) (newest first, or reversed) with the filter keep (0 all,
+ * 1 PutObject, 2 the rare name), checked against what the search delivered. */
+static void check_walk(const wexp *e, int n, int oldest, int keep, const walked *w)
+{
+    int i, k = 0, want = 0;
+    for (i = 0; i < n; i++)
+        want += keep == 0 || (keep == 1 && e[i].put) || (keep == 2 && e[i].rare);
+    CHECK_INT(w->n, want);
+    for (i = 0; i < n && k < w->n && k < 800; i++) {
+        const wexp *x = &e[oldest ? n - 1 - i : i];
+        if (keep == 1 && !x->put)
+            continue;
+        if (keep == 2 && !x->rare)
+            continue;
+        if (w->seq[k] != x->seq || w->t[k] != x->t) {
+            CHECK_INT(w->seq[k], x->seq);
+            return;
+        }
+        k++;
+    }
+}
+
+static void test_block_walk(void)
+{
+    enum { TX = 16, PER = 30 };
+    char path[256], rec[512];
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    bt_filter f;
+    bt_store_query q;
+    bt_store_pos at;
+    wexp e[TX * PER + 10];
+    walked w, page;
+    int n = 0, tx, j, news, oldest, keep, total;
+
+    s = fresh_store(path, sizeof path, ".walk");
+    /* each transaction's events a block (commit flushes it), spread over two hours that
+     * overlap the other blocks' hours; equal times across blocks */
+    for (tx = 0; tx < TX && s; tx++) {
+        if (tx)
+            CHECK_INT(bt_store_begin(s, &err), 0);
+        for (j = 0; j < PER; j++) {
+            int m = (tx * 7 + j * 13) % 120, sec = j % 3 == 0 ? 0 : j;
+            int rare = tx == 5 && j == 3, put = !rare && (tx + j) % 4 == 0;
+            snprintf(rec, sizeof rec,
+                     "[{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T%02d:%02d:%02dZ\","
+                     "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"%s\","
+                     "\"awsRegion\":\"us-east-1\",\"eventID\":\"00000000-0000-4000-8000-%012d\"}]",
+                     10 + m / 60, m % 60, sec,
+                     rare  ? "RareName"
+                     : put ? "PutObject"
+                           : "GetObject",
+                     n);
+            CHECK_INT(store_events(s, rec, &news, &err), 0);
+            CHECK_INT(news, 1);
+            e[n].t = (int64_t)1790848800000 + ((int64_t)m * 60 + sec) * 1000;
+            e[n].seq = n + 1;
+            e[n].rare = rare;
+            e[n].put = put;
+            n++;
+        }
+        if (tx < TX - 1)
+            CHECK_INT(bt_store_commit(s, &err), 0);
+    }
+    if (!s)
+        return;
+    CHECK_INT(e[0].t, iso_ms("2026-10-01T10:00:00Z"));
+    qsort(e, (size_t)n, sizeof *e, cmp_wexp_desc);
+    memset(&q, 0, sizeof q);
+    q.filter = &f;
+    /* the last block is still pending in its transaction, then committed */
+    for (tx = 0; tx < 2; tx++) {
+        if (tx)
+            CHECK_INT(bt_store_commit(s, &err), 0);
+        for (oldest = 0; oldest < 2; oldest++)
+            for (keep = 0; keep < 3; keep++) {
+                bt_filter_init(&f);
+                if (keep)
+                    bt_filter_add(&f, BT_F_EVENT_NAME, keep == 1 ? "PutObject" : "RareName", &err);
+                q.oldest_first = oldest;
+                q.limit = 0;
+                q.after = NULL;
+                memset(&w, 0, sizeof w);
+                CHECK_INT(bt_store_search(s, &q, on_walk, &w, &err), 0);
+                check_walk(e, n, oldest, keep, &w);
+                /* pages of 7 from each page's last position: the same rows */
+                q.limit = 7;
+                memset(&page, 0, sizeof page);
+                for (total = 0;;) {
+                    walked one;
+                    memset(&one, 0, sizeof one);
+                    CHECK_INT(bt_store_search(s, &q, on_walk, &one, &err), 0);
+                    for (j = 0; j < one.n && page.n < 800; j++, page.n++) {
+                        page.seq[page.n] = one.seq[j];
+                        page.t[page.n] = one.t[j];
+                    }
+                    total += one.n;
+                    if (one.n < 7 || total > 1000)
+                        break;
+                    at.time_ms = one.t[one.n - 1];
+                    at.seq = one.seq[one.n - 1];
+                    at.unparsed = 0;
+                    q.after = &at;
+                }
+                check_walk(e, n, oldest, keep, &page);
+            }
+    }
+    /* a time range: the events of 10:30-10:59 inclusive */
+    bt_filter_init(&f);
+    f.start_ms = iso_ms("2026-10-01T10:30:00Z");
+    f.end_ms = iso_ms("2026-10-01T10:59:59Z");
+    q.oldest_first = 0;
+    q.limit = 0;
+    q.after = NULL;
+    memset(&w, 0, sizeof w);
+    CHECK_INT(bt_store_search(s, &q, on_walk, &w, &err), 0);
+    for (j = 0, keep = 0; j < n; j++)
+        keep += e[j].t >= f.start_ms && e[j].t <= f.end_ms;
+    CHECK(keep > 0 && keep < n);
+    CHECK_INT(w.n, keep);
+    for (j = 1; j < w.n && j < 800; j++)
+        CHECK(w.t[j - 1] > w.t[j] || (w.t[j - 1] == w.t[j] && w.seq[j - 1] > w.seq[j]));
     bt_store_close(s);
     remove_store(path);
 }
@@ -728,31 +914,30 @@ static void test_rawcheck(void)
     };
 
     s = fresh_store(path, sizeof path, ".raw");
-    CHECK_INT(
-        store_events(
-            s,
-            "[{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:00:00Z\","
-            "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
-            "\"awsRegion\":\"us-east-1\",\"userIdentity\":{\"type\":\"AssumedRole\","
-            "\"arn\":\"arn:aws:sts::111122223333:assumed-role\\/R\\/s\"},"
-            "\"eventID\":\"00000000-0000-4000-8000-000000000001\"},"
-            "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:01:00Z\","
-            "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
-            "\"awsRegion\":\"us-east-1\",\"userIdentity\":{\"type\":\"IAMUser\","
-            "\"arn\":\"arn:aws:iam::111122223333:user/\\u0061lice\"},"
-            "\"eventID\":\"00000000-0000-4000-8000-000000000002\"},"
-            "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:02:00Z\","
-            "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"BatchGetProjects\","
-            "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111122223333\","
-            "\"requestParameters\":{\"projectName\":\"p7\"},"
-            "\"eventID\":\"00000000-0000-4000-8000-000000000003\"},"
-            "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:03:00Z\","
-            "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"StopBuild\","
-            "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111122223333\","
-            "\"requestParameters\":{\"id\":\"p8:0f7c6a52-7c1b-4f3e-9d7e-1a2b3c4d5e6f\"},"
-            "\"eventID\":\"00000000-0000-4000-8000-000000000004\"}]",
-            &news, &err),
-        0);
+    CHECK_INT(store_events(
+                  s,
+                  "[{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:00:00Z\","
+                  "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+                  "\"awsRegion\":\"us-east-1\",\"userIdentity\":{\"type\":\"AssumedRole\","
+                  "\"arn\":\"arn:aws:sts::111122223333:assumed-role\\/R\\/s\"},"
+                  "\"eventID\":\"00000000-0000-4000-8000-000000000001\"},"
+                  "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:01:00Z\","
+                  "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+                  "\"awsRegion\":\"us-east-1\",\"userIdentity\":{\"type\":\"IAMUser\","
+                  "\"arn\":\"arn:aws:iam::111122223333:user/\\u0061lice\"},"
+                  "\"eventID\":\"00000000-0000-4000-8000-000000000002\"},"
+                  "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:02:00Z\","
+                  "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"BatchGetProjects\","
+                  "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111122223333\","
+                  "\"requestParameters\":{\"projectName\":\"p7\"},"
+                  "\"eventID\":\"00000000-0000-4000-8000-000000000003\"},"
+                  "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:03:00Z\","
+                  "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"StopBuild\","
+                  "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111122223333\","
+                  "\"requestParameters\":{\"id\":\"p8:0f7c6a52-7c1b-4f3e-9d7e-1a2b3c4d5e6f\"},"
+                  "\"eventID\":\"00000000-0000-4000-8000-000000000004\"}]",
+                  &news, &err),
+              0);
     CHECK_INT(news, 4);
     CHECK_INT(bt_store_commit(s, &err), 0);
     for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -814,7 +999,7 @@ static void test_breakdown(void)
     text = malloc(2000 * 320);
     text[len++] = '[';
     for (i = 0; i < 1600; i++) { /* pair p = i % 80: account p / 25, region p % 25; p >= 75:
-                                   * account p % 3, no region */
+                                  * account p % 3, no region */
         int p = i % 80, ac = p >= 75 ? p % 3 : p / 25, rg = p % 25;
         char region[40];
         if (p >= 75)
@@ -867,4 +1052,4 @@ static void test_breakdown(void)
 }
 
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_resource_summaries,
-             test_source_names, test_rawcheck, test_breakdown)
+             test_source_names, test_block_walk, test_rawcheck, test_breakdown)
