@@ -176,13 +176,14 @@ static const char *const migrations[] = {
     "ALTER TABLE bsum ADD COLUMN t1 INTEGER;"
     "ALTER TABLE bsum ADD COLUMN nset BLOB;"
     "ALTER TABLE bsum ADD COLUMN n INTEGER;"
+    "ALTER TABLE bsum ADD COLUMN ndir BLOB;"
     "UPDATE bsum SET t0 = x.a, t1 = x.b, nset = x.ns, n = x.c FROM (SELECT e.blk AS blk,"
     " min(e.t) AS a, max(e.t) AS b, bt_nset_agg(s.s) AS ns, count(*) AS c FROM events e"
     " LEFT JOIN strs s ON s.id = e.name GROUP BY e.blk) AS x WHERE bsum.blk = x.blk;"
     "DROP INDEX ev_t;"
     "DROP INDEX ev_name;"
-    "CREATE INDEX bsum_t0 ON bsum(t0);"
-    "CREATE INDEX bsum_t1 ON bsum(t1);",
+    "CREATE INDEX bsum_t0 ON bsum(t0, t1);"
+    "CREATE INDEX bsum_t1 ON bsum(t1, t0);",
 };
 _Static_assert(BT_BK_RNAME == 5 && BT_BK_RTYPE == 6, "upgrade 7 names the resource tags");
 
@@ -996,6 +997,8 @@ static int flush_block(bt_store *s, bt_error *err)
     sum.nset = s->nset.data;
     sum.nset_len = s->nset.len;
     sum.n = s->blk_n;
+    sum.ndir = NULL; /* ids in the order of adding: no runs of one name */
+    sum.ndir_len = 0;
     if ((rc = write_bsum(s, &sum, err)))
         return rc;
     s->blk_id++;
@@ -1007,8 +1010,8 @@ int write_bsum(bt_store *s, const bsum_row *b, bt_error *err)
 {
     int rc;
     if ((rc = prep(s, &s->st_ins_bsum,
-                   "INSERT INTO bsum(blk, lo, hi, bloom, rbloom, t0, t1, nset, n)"
-                   " VALUES(?,?,?,?,?,?,?,?,?)",
+                   "INSERT INTO bsum(blk, lo, hi, bloom, rbloom, t0, t1, nset, n, ndir)"
+                   " VALUES(?,?,?,?,?,?,?,?,?,?)",
                    err)))
         return rc;
     sqlite3_bind_int64(s->st_ins_bsum, 1, b->blk);
@@ -1021,6 +1024,10 @@ int write_bsum(bt_store *s, const bsum_row *b, bt_error *err)
     sqlite3_bind_blob(s->st_ins_bsum, 8, b->nset ? (const void *)b->nset : "", (int)b->nset_len,
                       SQLITE_STATIC);
     sqlite3_bind_int64(s->st_ins_bsum, 9, b->n);
+    if (b->ndir)
+        sqlite3_bind_blob(s->st_ins_bsum, 10, b->ndir, (int)b->ndir_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s->st_ins_bsum, 10);
     rc = sqlite3_step(s->st_ins_bsum) == SQLITE_DONE ? 0 : db_err(s, err, "insert block summary");
     sqlite3_reset(s->st_ins_bsum);
     return rc;
@@ -1114,32 +1121,40 @@ static int note_src_name(bt_store *s, int64_t src, int64_t name, bt_error *err)
     return 0;
 }
 
-/* Inserts one event row with rowid id pointing at (blk, off); *is_new = 0 for a
- * duplicate event id (nothing is written, and id stays unused). */
-static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *facts, int64_t id,
-                        int64_t blk, int64_t off, int *is_new, bt_error *err)
-{
+/* An event's interned strings (0 for none). */
+typedef struct ev_ids {
     int64_t name, src, region, account, errc, project, build, actor;
-    int64_t hour = ev->time_ms / BT_STORE_HOUR_MS;
+} ev_ids;
+
+static int intern_event(bt_store *s, const bt_event *ev, ev_ids *x, bt_error *err)
+{
+    int rc;
+    if ((rc = intern(s, ev->event_name, &x->name, err)) ||
+        (rc = intern(s, ev->event_source, &x->src, err)) ||
+        (rc = intern(s, ev->region, &x->region, err)) ||
+        (rc = intern(s, ev->account, &x->account, err)) ||
+        (rc = intern(s, ev->error_code, &x->errc, err)) ||
+        (rc = intern(s, ev->project, &x->project, err)) ||
+        (rc = intern(s, ev->build_uuid, &x->build, err)) ||
+        (rc = intern(s, ev->actor_uuid, &x->actor, err)))
+        return rc;
+    return 0;
+}
+
+/* Claims the event's id for the row id (`eids`): *is_new = 0 for a duplicate event id
+ * (nothing is written). For a new event, also what its row adds to `srcnames`,
+ * `sessions` and (facts, when not NULL) `builds`. */
+static int claim_event(bt_store *s, const bt_event *ev, const ev_ids *x,
+                       const bt_build_facts *facts, int64_t id, int *is_new, bt_error *err)
+{
     unsigned char eid[16];
-    sqlite3_stmt *st;
     int rc;
 
     *is_new = 0;
-    if ((rc = intern(s, ev->event_name, &name, err)) ||
-        (rc = intern(s, ev->event_source, &src, err)) ||
-        (rc = intern(s, ev->region, &region, err)) ||
-        (rc = intern(s, ev->account, &account, err)) ||
-        (rc = intern(s, ev->error_code, &errc, err)) ||
-        (rc = intern(s, ev->project, &project, err)) ||
-        (rc = intern(s, ev->build_uuid, &build, err)) ||
-        (rc = intern(s, ev->actor_uuid, &actor, err)))
-        return rc;
-    /* the event id decides: a duplicate stops here */
     if ((rc =
              prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(hb, eid, ev) VALUES(?,?,?)", err)))
         return rc;
-    sqlite3_bind_int64(s->st_ins_eid, 1, hour);
+    sqlite3_bind_int64(s->st_ins_eid, 1, ev->time_ms / BT_STORE_HOUR_MS);
     bind_eid(s->st_ins_eid, 2, ev->event_id, eid);
     sqlite3_bind_int64(s->st_ins_eid, 3, id);
     if (sqlite3_step(s->st_ins_eid) != SQLITE_DONE) {
@@ -1149,6 +1164,22 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
     sqlite3_reset(s->st_ins_eid);
     if (sqlite3_changes(s->db) == 0)
         return 0; /* duplicate event id */
+    *is_new = 1;
+    if (x->src && (rc = note_src_name(s, x->src, x->name, err)))
+        return rc;
+    if (x->actor && (rc = add_session_call(s, ev, x->actor, x->errc, x->account, x->region, err)))
+        return rc;
+    if (facts && (rc = merge_build(s, facts, err)))
+        return rc;
+    return 0;
+}
+
+/* Inserts the row of a new event with rowid id pointing at (blk, off). */
+static int insert_row(bt_store *s, const bt_event *ev, const ev_ids *x, int64_t id, int64_t blk,
+                      int64_t off, bt_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
     if ((rc = prep(s, &s->st_ins_event,
                    "INSERT INTO events(id,t,kind,name,src,region,account,user,"
                    "principal,akid,ip,err,ro,project,build,actor,blk,off,len,rh)"
@@ -1159,22 +1190,22 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, ev->time_ms);
     sqlite3_bind_int(st, 3, (int)ev->kind);
-    bind_id(st, 4, name);
-    bind_id(st, 5, src);
-    bind_id(st, 6, region);
-    bind_id(st, 7, account);
+    bind_id(st, 4, x->name);
+    bind_id(st, 5, x->src);
+    bind_id(st, 6, x->region);
+    bind_id(st, 7, x->account);
     bind_hash(st, 8, ev->username);
     bind_hash(st, 9, ev->principal_arn);
     bind_hash(st, 10, ev->access_key_id);
     bind_hash(st, 11, ev->source_ip);
-    bind_id(st, 12, errc);
+    bind_id(st, 12, x->errc);
     if (ev->read_only >= 0)
         sqlite3_bind_int(st, 13, ev->read_only);
     else
         sqlite3_bind_null(st, 13);
-    bind_id(st, 14, project);
-    bind_id(st, 15, build);
-    bind_id(st, 16, actor);
+    bind_id(st, 14, x->project);
+    bind_id(st, 15, x->build);
+    bind_id(st, 16, x->actor);
     sqlite3_bind_int64(st, 17, blk);
     sqlite3_bind_int64(st, 18, off);
     sqlite3_bind_int64(st, 19, (sqlite3_int64)ev->raw_len);
@@ -1182,19 +1213,23 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
         sqlite3_bind_int64(st, 20, (sqlite3_int64)bt_bloom_rmask_of(ev));
     else
         sqlite3_bind_null(st, 20);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        sqlite3_reset(st);
-        return db_err(s, err, "insert event");
-    }
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, "insert event");
     sqlite3_reset(st);
-    if (src && (rc = note_src_name(s, src, name, err)))
+    return rc;
+}
+
+/* Stores one event with rowid id pointing at (blk, off); *is_new = 0 for a duplicate
+ * event id (nothing is written, and id stays unused). */
+static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *facts, int64_t id,
+                        int64_t blk, int64_t off, int *is_new, bt_error *err)
+{
+    ev_ids x;
+    int rc;
+    *is_new = 0;
+    if ((rc = intern_event(s, ev, &x, err)) ||
+        (rc = claim_event(s, ev, &x, facts, id, is_new, err)) || !*is_new)
         return rc;
-    if (actor && (rc = add_session_call(s, ev, actor, errc, account, region, err)))
-        return rc;
-    *is_new = 1;
-    if (facts && (rc = merge_build(s, facts, err)))
-        return rc;
-    return 0;
+    return insert_row(s, ev, &x, id, blk, off, err);
 }
 
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
@@ -1235,15 +1270,26 @@ typedef struct pack_block {
     size_t bloom_len, rbloom_len;
     unsigned char *nset; /* its events' names (bt_nset_build) */
     size_t nset_len;
-    int64_t t0, t1;    /* its events' first and last time */
-    uint32_t jlo, jhi; /* the lowest and highest index in the batch of its events */
+    int64_t t0, t1;       /* its events' first and last time */
+    uint32_t jlo, jhi;    /* the first and last place of its events in the batch's id order */
+    uint32_t run0, nruns; /* its runs of one name (p->runs[run0 .. run0 + nruns)) */
 } pack_block;
+
+/* The events of one block with one name (by hash; 0 for none), which take consecutive
+ * places rlo..rhi in the batch's id order. */
+typedef struct pack_run {
+    uint32_t hash, rlo, rhi;
+} pack_run;
 
 struct bt_store_pack {
     pack_block *blocks;
     size_t nblocks;
     uint32_t *ev_block; /* per event: index into blocks */
     uint32_t *ev_off;   /* per event: offset in the block's raw bytes */
+    uint32_t *ev_rank;  /* per event: its place in the batch's id order (pack_ranks) */
+    uint32_t *ev_run;   /* per event: its run (runs) */
+    pack_run *runs;
+    size_t nruns;
     size_t n;
     /* build facts of the events that carry some, computed in the parser thread */
     bt_build_facts *facts;
@@ -1266,6 +1312,9 @@ void bt_store_pack_free(bt_store_pack *p)
     free(p->blocks);
     free(p->ev_block);
     free(p->ev_off);
+    free(p->ev_rank);
+    free(p->ev_run);
+    free(p->runs);
     free(p->facts);
     free(p->fact_ev);
     bt_arena_free(p->arena);
@@ -1381,19 +1430,15 @@ typedef struct packer {
     uint32_t *names; /* the block's events' names as hashes (bt_nset_build) */
     size_t nnames, capnames;
     int64_t t0, t1; /* the block's first and last time */
-    uint32_t jlo;   /* place in pack order of the block's first event */
     size_t split;   /* raw bytes of the block's rare records (pack_rare), when followed by others */
     int has_rare;
 } packer;
 
-/* Compresses and summarises the block being filled (the events order[k->jlo..jhi])
- * into p's next block. */
-static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32_t jhi,
-                      bt_error *err)
+/* Compresses and summarises the block being filled into p's next block. */
+static int pack_close(bt_store_pack *p, packer *k, bt_error *err)
 {
     pack_block *b;
     size_t bound, rest;
-    uint32_t j;
 
     if (p->nblocks == k->capblocks) {
         size_t nc = k->capblocks ? k->capblocks * 2 : 8;
@@ -1420,11 +1465,6 @@ static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32
     b->bloom_len = k->bloom.len;
     memcpy(b->rbloom, k->rbloom.data, k->rbloom.len);
     b->rbloom_len = k->rbloom.len;
-    b->jlo = UINT32_MAX;
-    for (j = k->jlo; j <= jhi; j++) {
-        b->jlo = order[j] < b->jlo ? order[j] : b->jlo;
-        b->jhi = order[j] > b->jhi ? order[j] : b->jhi;
-    }
     /* the rare records first, as a frame of their own (zstd reads concatenated frames
      * as one stream), so a read of them stops early (load_block) */
     b->len = 0;
@@ -1447,8 +1487,89 @@ static int pack_close(bt_store_pack *p, packer *k, const uint32_t *order, uint32
     k->nnames = 0;
     k->t0 = INT64_MAX;
     k->t1 = INT64_MIN;
-    k->jlo = jhi + 1;
     return 0;
+}
+
+/* One event in the sort that gives the batch's id order. */
+typedef struct rank_key {
+    uint32_t block, hash, pos, ev;
+    int64_t t;
+} rank_key;
+
+static int cmp_rank(const void *x, const void *y)
+{
+    const rank_key *a = x, *b = y;
+    if (a->block != b->block)
+        return a->block < b->block ? -1 : 1;
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/*
+ * The batch's id order (p->ev_rank): block by block, and within a block by name, then
+ * time, so the events of one name in a block take consecutive ids: a run (p->runs),
+ * which the block's directory of names (bsum.ndir) gives a search by name to read
+ * instead of the block's every row. The records' bytes keep pack order; the ids are
+ * only the rows' order. order[j] is the event at place j in pack order.
+ */
+static int pack_ranks(bt_store_pack *p, const bt_event *ev, const uint32_t *order, size_t n,
+                      bt_error *err)
+{
+    rank_key *k = malloc(n * sizeof *k + 1);
+    size_t j, cap = 0;
+    int rc = 0;
+
+    if (!k || !(p->ev_rank = malloc(n * sizeof *p->ev_rank + 1)) ||
+        !(p->ev_run = malloc(n * sizeof *p->ev_run + 1))) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (j = 0; j < n; j++) {
+        uint32_t i = order[j];
+        k[j].block = p->ev_block[i];
+        k[j].hash = ev[i].event_name ? (uint32_t)h31(ev[i].event_name) : 0;
+        k[j].pos = (uint32_t)j;
+        k[j].ev = i;
+        k[j].t = ev[i].time_ms;
+    }
+    if (n)
+        qsort(k, n, sizeof *k, cmp_rank);
+    for (j = 0; j < n; j++) {
+        pack_block *b = &p->blocks[k[j].block];
+        pack_run *r;
+        p->ev_rank[k[j].ev] = (uint32_t)j;
+        if (j == 0 || k[j].block != k[j - 1].block) {
+            b->jlo = (uint32_t)j;
+            b->run0 = (uint32_t)p->nruns;
+            b->nruns = 0;
+        }
+        b->jhi = (uint32_t)j;
+        if (j == 0 || k[j].block != k[j - 1].block || k[j].hash != k[j - 1].hash) {
+            if (p->nruns == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                pack_run *v = realloc(p->runs, nc * sizeof *v);
+                if (!v) {
+                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                    goto done;
+                }
+                p->runs = v;
+                cap = nc;
+            }
+            r = &p->runs[p->nruns++];
+            r->hash = k[j].hash;
+            r->rlo = (uint32_t)j;
+            b->nruns++;
+        }
+        r = &p->runs[p->nruns - 1];
+        r->rhi = (uint32_t)j;
+        p->ev_run[k[j].ev] = (uint32_t)(p->nruns - 1);
+    }
+done:
+    free(k);
+    return rc;
 }
 
 int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
@@ -1491,7 +1612,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         i = order[j];
         /* close the block at the size target */
         if (k.raw.len && k.raw.len + ev[i].raw_len > BLOCK_RAW_TARGET &&
-            (rc = pack_close(p, &k, order, (uint32_t)j - 1, err)))
+            (rc = pack_close(p, &k, err)))
             goto done;
         if (rare[i])
             k.has_rare = 1;
@@ -1507,7 +1628,9 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
             goto done;
         }
     }
-    if (k.raw.len && (rc = pack_close(p, &k, order, (uint32_t)n - 1, err)))
+    if (k.raw.len && (rc = pack_close(p, &k, err)))
+        goto done;
+    if ((rc = pack_ranks(p, ev, order, n, err)))
         goto done;
     *out = p;
     p = NULL;
@@ -1537,12 +1660,46 @@ void bt_store_pack_release(void *prepared)
     bt_store_pack_free(prepared);
 }
 
+static int put_varint(bt_buf *out, uint32_t v)
+{
+    unsigned char b[5];
+    size_t n = 0;
+    do {
+        b[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            b[n] |= 0x80;
+        n++;
+    } while (v);
+    return bt_buf_append(out, b, n);
+}
+
+/* The directory of names of block b of pack (bsum.ndir, see sqlite_int.h), runs giving
+ * each run's new events. */
+static int block_dir(const bt_store_pack *pack, size_t b, const uint32_t *runs, bt_buf *out)
+{
+    const pack_block *blk = &pack->blocks[b];
+    uint32_t r, nnamed = (uint32_t)(blk->nset_len / 4);
+    bt_buf_clear(out);
+    /* a run of events without a name first, when the name set has no hash 0 */
+    if (put_varint(out, blk->nruns == nnamed + 1))
+        return BT_ENOMEM;
+    for (r = blk->run0; r < blk->run0 + blk->nruns; r++)
+        if (put_varint(out, pack->runs[r].rhi - pack->runs[r].rlo + 1) || put_varint(out, runs[r]))
+            return BT_ENOMEM;
+    return 0;
+}
+
 int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_store_pack *pack,
                         uint64_t *added, uint64_t *dups, bt_error *err)
 {
-    uint32_t *used = NULL; /* per block: its new events */
+    uint32_t *used = NULL;       /* per block: its new events */
+    uint32_t *runs = NULL;       /* per run: its new events */
+    uint32_t *by_rank = NULL;    /* per place in id order: its event */
+    unsigned char *fresh = NULL; /* per event: 1 when new */
+    bt_buf dir = BT_BUF_INIT;
     int64_t base, id0;
-    size_t i, k = 0;
+    size_t i, r, k = 0;
     int rc = 0, is_new;
     bsum_row sum;
 
@@ -1554,25 +1711,42 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
         return rc;
     base = s->blk_id;
     id0 = s->next_id;
-    if (!(used = calloc(pack->nblocks + 1, sizeof *used)))
+    if (!(used = calloc(pack->nblocks + 1, sizeof *used)) ||
+        !(runs = calloc(pack->nruns + 1, sizeof *runs)) ||
+        !(by_rank = malloc(n * sizeof *by_rank + 1)) || !(fresh = malloc(n + 1)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
-    /* event i gets the id id0 + i, so a block's events lie within one id range (the
-     * batch's order, ascending: the tables grow at their end) */
+    /* event i gets the id id0 + its place in the batch's id order (pack_ranks): a block's
+     * events lie within one id range, each name's in a run of it. Event ids are claimed
+     * in the batch's order (of two copies of an event, the first is kept; facts merge in
+     * that order), then the rows inserted in id order: at the table's end, so its pages
+     * fill (rows inserted out of order split pages half full: 11% more table) */
     for (i = 0; i < n; i++) {
         const bt_build_facts *f = NULL;
+        ev_ids x;
         if (k < pack->nfacts && pack->fact_ev[k] == i) {
             f = &pack->facts[k++];
             bt_arena_reset(s->arena);
         }
-        if ((rc = insert_event(s, &ev[i], f, id0 + (int64_t)i, base + pack->ev_block[i],
-                               pack->ev_off[i], &is_new, err)))
+        if ((rc = intern_event(s, &ev[i], &x, err)) ||
+            (rc = claim_event(s, &ev[i], &x, f, id0 + (int64_t)pack->ev_rank[i], &is_new, err)))
             goto done;
+        fresh[i] = (unsigned char)is_new;
+        by_rank[pack->ev_rank[i]] = (uint32_t)i;
         if (is_new) {
             used[pack->ev_block[i]]++;
+            runs[pack->ev_run[i]]++;
             (*added)++;
         } else {
             (*dups)++;
         }
+    }
+    for (r = 0; r < n; r++) {
+        ev_ids x;
+        i = by_rank[r];
+        if (fresh[i] && ((rc = intern_event(s, &ev[i], &x, err)) ||
+                         (rc = insert_row(s, &ev[i], &x, id0 + (int64_t)r, base + pack->ev_block[i],
+                                          pack->ev_off[i], err))))
+            goto done;
     }
     if ((rc = prep(s, &s->st_ins_block,
                    "INSERT INTO blocks(id, codec, raw_len, data) VALUES(?,1,?,?)", err)))
@@ -1600,6 +1774,12 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
         sum.nset = pack->blocks[i].nset;
         sum.nset_len = pack->blocks[i].nset_len;
         sum.n = used[i];
+        if ((rc = block_dir(pack, i, runs, &dir))) {
+            rc = bt_error_set(err, rc, "out of memory");
+            goto done;
+        }
+        sum.ndir = dir.data;
+        sum.ndir_len = dir.len;
         if ((rc = write_bsum(s, &sum, err)))
             goto done;
     }
@@ -1607,6 +1787,10 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     s->next_id = id0 + (int64_t)n; /* the duplicates' ids stay unused */
 done:
     free(used);
+    free(runs);
+    free(by_rank);
+    free(fresh);
+    bt_buf_dispose(&dir);
     return rc;
 }
 

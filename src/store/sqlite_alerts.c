@@ -15,8 +15,17 @@
 
 /* The statements of the alert path, prepared once per store (120k alerts a minute is
  * what a noisy rule makes) and reset after each use. */
-enum { AL_EVENTS, AL_FIND_KEY, AL_FIND_DEDUP, AL_FOLD, AL_INSERT, AL_OUTBOX, AL_DONE, AL_RETRY,
-       AL_ACK };
+enum {
+    AL_EVENTS,
+    AL_FIND_KEY,
+    AL_FIND_DEDUP,
+    AL_FOLD,
+    AL_INSERT,
+    AL_OUTBOX,
+    AL_DONE,
+    AL_RETRY,
+    AL_ACK
+};
 static const char *const alert_sql[] = {
     [AL_EVENTS] = "INSERT OR IGNORE INTO alert_events(alert, eid) VALUES(?,?)",
     [AL_FIND_KEY] = "SELECT id FROM alerts WHERE akey=?",
@@ -212,13 +221,12 @@ static int read_delivery(bt_arena *a, sqlite3_stmt *st, int first, bt_store_deli
     return d->notifier && d->key && d->doc && d->last_error ? 0 : BT_ENOMEM;
 }
 
-#define DELIVERY_COLS                                                                          \
+#define DELIVERY_COLS                                                                              \
     "o.alert, o.notifier, a.akey, a.doc, o.attempts, o.next_ms, o.delivered_ms, o.last_error"
 
 int bt_store_outbox_due(bt_store *s, const char *const *notifiers, size_t nnotifiers,
                         int64_t now_ms, size_t limit,
-                        int (*fn)(void *ctx, const bt_store_delivery *d), void *ctx,
-                        bt_error *err)
+                        int (*fn)(void *ctx, const bt_store_delivery *d), void *ctx, bt_error *err)
 {
     bt_buf sql = BT_BUF_INIT;
     sqlite3_stmt *st = NULL;
@@ -370,8 +378,7 @@ static void read_alert(sqlite3_stmt *st, bt_store_alert_view *v)
 }
 
 int bt_store_alerts(bt_store *s, const bt_store_alert_query *q,
-                    int (*fn)(void *ctx, const bt_store_alert_view *a), void *ctx,
-                    bt_error *err)
+                    int (*fn)(void *ctx, const bt_store_alert_view *a), void *ctx, bt_error *err)
 {
     bt_buf sql = BT_BUF_INIT;
     sqlite3_stmt *st = NULL;
@@ -424,4 +431,3 @@ int bt_store_alert_ack(bt_store *s, int64_t id, bt_error *err)
         return bt_error_set(err, BT_ENOTFOUND, "alert %lld: no such alert", (long long)id);
     return 0;
 }
-

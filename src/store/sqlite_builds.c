@@ -17,9 +17,9 @@
 /* The builds table's columns, in bt_build_row order; account and region are given
  * separately so a listing can fill them from the build's calls. */
 #define BCOLS_HEAD "b.uuid, b.build_id, b.project, "
-#define BCOLS_TAIL                                                                         \
-    "b.number, b.start_ms, b.trigger_type, b.trigger_principal, b.initiator,"              \
-    " b.source_version, b.overrides, b.retry_of, b.batch_uuid, b.stop_principal, b.stop_ms," \
+#define BCOLS_TAIL                                                                                 \
+    "b.number, b.start_ms, b.trigger_type, b.trigger_principal, b.initiator,"                      \
+    " b.source_version, b.overrides, b.retry_of, b.batch_uuid, b.stop_principal, b.stop_ms,"       \
     " b.status, b.status_source, b.status_ms, b.end_ms, b.is_batch"
 #define BCOLS_N 21
 
@@ -194,23 +194,25 @@ static void builds_from(sqlq *q, const char *uuid)
 {
     /* what each build's role session did: its sessions row (kept by ingest), joined
      * directly (a CTE used twice would be materialized and indexed on every listing) */
-    bt_buf_puts(&q->sql,
-                "WITH lst AS (SELECT " BCOLS_HEAD
-                "coalesce(b.account, (SELECT s FROM strs WHERE id = g.account)) AS account,"
-                " coalesce(b.region, (SELECT s FROM strs WHERE id = g.region)) AS region, " BCOLS_TAIL
-                ", g.calls, g.errs, g.t0, g.t1, g.actor AS aid, g.principal AS pri"
-                " FROM builds b LEFT JOIN strs u ON u.s = b.uuid"
-                " LEFT JOIN sessions g ON g.actor = u.id");
+    bt_buf_puts(
+        &q->sql,
+        "WITH lst AS (SELECT " BCOLS_HEAD
+        "coalesce(b.account, (SELECT s FROM strs WHERE id = g.account)) AS account,"
+        " coalesce(b.region, (SELECT s FROM strs WHERE id = g.region)) AS region, " BCOLS_TAIL
+        ", g.calls, g.errs, g.t0, g.t1, g.actor AS aid, g.principal AS pri"
+        " FROM builds b LEFT JOIN strs u ON u.s = b.uuid"
+        " LEFT JOIN sessions g ON g.actor = u.id");
     if (uuid) {
         bt_buf_puts(&q->sql, " WHERE b.uuid = ?");
         add_bind(q, 1, 0, uuid);
     }
-    bt_buf_puts(&q->sql,
-                " UNION ALL SELECT u.s, NULL, NULL,"
-                " (SELECT s FROM strs WHERE id = g.account), (SELECT s FROM strs WHERE id = g.region),"
-                " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-                " NULL, NULL, NULL, g.calls, g.errs, g.t0, g.t1, g.actor, g.principal"
-                " FROM sessions g JOIN strs u ON u.id = g.actor WHERE");
+    bt_buf_puts(
+        &q->sql,
+        " UNION ALL SELECT u.s, NULL, NULL,"
+        " (SELECT s FROM strs WHERE id = g.account), (SELECT s FROM strs WHERE id = g.region),"
+        " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " NULL, NULL, NULL, g.calls, g.errs, g.t0, g.t1, g.actor, g.principal"
+        " FROM sessions g JOIN strs u ON u.id = g.actor WHERE");
     if (uuid) {
         bt_buf_puts(&q->sql, " u.s = ? AND");
         add_bind(q, 1, 0, uuid);
@@ -326,8 +328,9 @@ static const char *actor_principal(bt_store *s, bt_arena *a, int64_t aid)
 {
     sqlite3_stmt *st = NULL;
     const char *arn = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT blk, off, len FROM events WHERE actor = ? ORDER BY off LIMIT 1", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT blk, off, len FROM events WHERE actor = ? ORDER BY off LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_int64(st, 1, aid);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -475,4 +478,3 @@ int bt_store_previous_build(bt_store *s, const char *project, const char *accoun
     sqlite3_finalize(st);
     return rc;
 }
-

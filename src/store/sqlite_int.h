@@ -137,13 +137,23 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
  * transaction open): after the reads of one search or lookup. */
 void load_blocks_done(bt_store *s);
 /* A block's summary row (bsum): its events' id range lo..hi, time range t0..t1 and
- * number n, the summaries of their fields (bloom), of their resources (rbloom) and
- * their names (nset); the bytes are borrowed. */
+ * number n, the summaries of their fields (bloom), of their resources (rbloom), their
+ * names (nset) and the directory of their names (ndir, or NULL); the bytes are
+ * borrowed. */
 typedef struct bsum_row {
     int64_t blk, lo, hi, t0, t1, n;
-    const void *bloom, *rbloom, *nset;
-    size_t bloom_len, rbloom_len, nset_len;
+    const void *bloom, *rbloom, *nset, *ndir;
+    size_t bloom_len, rbloom_len, nset_len, ndir_len;
 } bsum_row;
+
+/* A block's directory of names (bsum.ndir, schema 8; NULL for a block whose ids were
+ * given in the order of adding: bt_store_add, and blocks written before): the ids of a
+ * packed block's events are ordered by their name's hash (bt_bloom_h31; 0 for none), so
+ * each name's events take a run of ids, the runs one after the other from the block's
+ * first id (bsum.lo). As unsigned LEB128 varints: 1 when the first run is of events
+ * without a name (and the name set, bsum.nset, has no hash 0), else 0; then per run,
+ * in the order of the name set's hashes, its number of ids and the events stored in it
+ * (a duplicate leaves its id unused). */
 
 /* Writes the summary row of a block. */
 int write_bsum(bt_store *s, const bsum_row *b, bt_error *err);

@@ -700,6 +700,7 @@ typedef struct bwalk {
     const sqlq *q; /* its names, when q->prune */
     int have_next; /* next holds the next block to open */
     int64_t nblk, nlo, nhi, nt0, nt1, nn;
+    bt_buf ndir, nset; /* the next block's directory of names (empty: none) and names */
     wrow *heap;
     size_t n, cap;
 } bwalk;
@@ -769,18 +770,26 @@ static int walk_advance(bt_store *s, bwalk *w, bt_error *err)
         w->nt1 = sqlite3_column_int64(w->bst, 4);
         w->nn =
             sqlite3_column_type(w->bst, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(w->bst, 6);
+        bt_buf_clear(&w->ndir);
+        bt_buf_clear(&w->nset);
+        if (w->q->prune && sqlite3_column_bytes(w->bst, 7) > 0 &&
+            (bt_buf_append(&w->ndir, sqlite3_column_blob(w->bst, 7),
+                           (size_t)sqlite3_column_bytes(w->bst, 7)) ||
+             bt_buf_append(&w->nset, sqlite3_column_blob(w->bst, 5),
+                           (size_t)sqlite3_column_bytes(w->bst, 5))))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
         w->have_next = 1;
         return 0;
     }
     return step == SQLITE_DONE ? 0 : db_err_code(s, err, "query", step);
 }
 
-/* Adds the rows of block blk (ids lo..hi; n of them, or -1 when unknown) that pass
- * the search to the heap. Every row of the block is read (its last column says whether
- * it passes): a block that holds another number of rows than its summary says is
- * corrupt, where the range alone would end silently at a damaged row. */
-static int walk_open(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi, int64_t n,
-                     bt_error *err)
+/* Adds the rows of block blk with ids lo..hi (n of them, or -1 when unknown) that pass
+ * the search to the heap. Every row in the range is read (its last column says whether
+ * it passes): a range that holds another number of rows than the block's summary says
+ * is corrupt, where the range alone would end silently at a damaged row. */
+static int walk_range(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi, int64_t n,
+                      bt_error *err)
 {
     int step;
     int64_t seen = 0;
@@ -808,11 +817,62 @@ static int walk_open(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi,
         return db_err_code(s, err, "query", step);
     if (n >= 0 && seen != n) {
         char why[128];
-        snprintf(why, sizeof why, "block %lld has %lld of its %lld events", (long long)blk,
-                 (long long)seen, (long long)n);
+        snprintf(why, sizeof why, "block %lld has %lld of the %lld events its summary counts",
+                 (long long)blk, (long long)seen, (long long)n);
         return corrupt_err(s->path, err, why);
     }
     return 0;
+}
+
+static uint32_t le32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* The varint at *p (before end) into *v; 0 when there is none. */
+static int get_varint(const unsigned char **p, const unsigned char *end, uint32_t *v)
+{
+    unsigned shift = 0;
+    *v = 0;
+    while (*p < end && shift < 35) {
+        unsigned char c = *(*p)++;
+        *v |= (uint32_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return 1;
+        shift += 7;
+    }
+    return 0;
+}
+
+/* Adds the rows of the next block that pass the search to the heap: with a directory of
+ * names (sqlite_int.h) and names to look for, only the runs of those names; else its
+ * every row. */
+static int walk_open(bt_store *s, bwalk *w, bt_error *err)
+{
+    const unsigned char *p = (const unsigned char *)w->ndir.data, *end = p + w->ndir.len;
+    size_t i, nnamed = w->nset.len / 4;
+    uint32_t lead, span, n;
+    int64_t first = w->nlo;
+    int rc;
+
+    if (!w->q->prune || !w->ndir.len)
+        return walk_range(s, w, w->nblk, w->nlo, w->nhi, w->nn, err);
+    if (!get_varint(&p, end, &lead) || lead > 1 || w->nset.len % 4)
+        goto bad;
+    for (i = 0; i < nnamed + lead; i++) {
+        uint32_t h = i < lead ? 0 : le32((const unsigned char *)w->nset.data + 4 * (i - lead));
+        if (!get_varint(&p, end, &span) || !get_varint(&p, end, &n) || span < 1 ||
+            first + span - 1 > w->nhi)
+            goto bad;
+        if (n && bsearch(&h, w->q->names, w->q->nnames, sizeof h, cmp_u32) &&
+            (rc = walk_range(s, w, w->nblk, first, first + span - 1, n, err)))
+            return rc;
+        first += span;
+    }
+    if (p == end)
+        return 0;
+bad:
+    return corrupt_err(s->path, err, "a block's directory of names does not fit its summary");
 }
 
 /* Starts the walk of the search q (its text's conditions begin at where_at, with
@@ -852,9 +912,9 @@ static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_
     if ((rc = prepare_query(s, q, &w->rst, err)))
         return rc;
     if (sqlite3_prepare_v2(s->db,
-                           w->desc ? "SELECT blk, lo, hi, t0, t1, nset, n FROM bsum"
+                           w->desc ? "SELECT blk, lo, hi, t0, t1, nset, n, ndir FROM bsum"
                                      " WHERE t1 >= ? AND t0 <= ? ORDER BY t1 DESC, blk DESC"
-                                   : "SELECT blk, lo, hi, t0, t1, nset, n FROM bsum"
+                                   : "SELECT blk, lo, hi, t0, t1, nset, n, ndir FROM bsum"
                                      " WHERE t1 >= ? AND t0 <= ? ORDER BY t0 ASC, blk ASC",
                            -1, &w->bst, NULL) != SQLITE_OK)
         return db_err(s, err, "query");
@@ -862,7 +922,7 @@ static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_
     sqlite3_bind_int64(w->bst, 2, hi);
     /* the block still pending in this transaction has no summary yet: its rows first */
     if (s->in_tx && s->blk_raw.len &&
-        (rc = walk_open(s, w, s->blk_id, s->blk_lo, s->next_id - 1, s->blk_n, err)))
+        (rc = walk_range(s, w, s->blk_id, s->blk_lo, s->next_id - 1, s->blk_n, err)))
         return rc;
     return walk_advance(s, w, err);
 }
@@ -873,8 +933,7 @@ static int walk_next(bt_store *s, bwalk *w, srow *out, int *more, bt_error *err)
     wrow r;
     int rc;
     while (w->have_next && (!w->n || (w->desc ? w->nt1 >= w->heap[0].t : w->nt0 <= w->heap[0].t))) {
-        if ((rc = walk_open(s, w, w->nblk, w->nlo, w->nhi, w->nn, err)) ||
-            (rc = walk_advance(s, w, err)))
+        if ((rc = walk_open(s, w, err)) || (rc = walk_advance(s, w, err)))
             return rc;
     }
     *more = w->n > 0;
@@ -894,6 +953,8 @@ static void walk_free(bwalk *w)
 {
     sqlite3_finalize(w->bst);
     sqlite3_finalize(w->rst);
+    bt_buf_dispose(&w->ndir);
+    bt_buf_dispose(&w->nset);
     free(w->heap);
     memset(w, 0, sizeof *w);
 }
