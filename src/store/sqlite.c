@@ -1697,6 +1697,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     uint32_t *runs = NULL;       /* per run: its new events */
     uint32_t *by_rank = NULL;    /* per place in id order: its event */
     unsigned char *fresh = NULL; /* per event: 1 when new */
+    ev_ids *ids = NULL;          /* per event: its interned strings */
     bt_buf dir = BT_BUF_INIT;
     int64_t base, id0;
     size_t i, r, k = 0;
@@ -1713,7 +1714,8 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     id0 = s->next_id;
     if (!(used = calloc(pack->nblocks + 1, sizeof *used)) ||
         !(runs = calloc(pack->nruns + 1, sizeof *runs)) ||
-        !(by_rank = malloc(n * sizeof *by_rank + 1)) || !(fresh = malloc(n + 1)))
+        !(by_rank = malloc(n * sizeof *by_rank + 1)) || !(fresh = malloc(n + 1)) ||
+        !(ids = malloc(n * sizeof *ids + 1)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     /* event i gets the id id0 + its place in the batch's id order (pack_ranks): a block's
      * events lie within one id range, each name's in a run of it. Event ids are claimed
@@ -1722,13 +1724,13 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
      * fill (rows inserted out of order split pages half full: 11% more table) */
     for (i = 0; i < n; i++) {
         const bt_build_facts *f = NULL;
-        ev_ids x;
         if (k < pack->nfacts && pack->fact_ev[k] == i) {
             f = &pack->facts[k++];
             bt_arena_reset(s->arena);
         }
-        if ((rc = intern_event(s, &ev[i], &x, err)) ||
-            (rc = claim_event(s, &ev[i], &x, f, id0 + (int64_t)pack->ev_rank[i], &is_new, err)))
+        if ((rc = intern_event(s, &ev[i], &ids[i], err)) ||
+            (rc =
+                 claim_event(s, &ev[i], &ids[i], f, id0 + (int64_t)pack->ev_rank[i], &is_new, err)))
             goto done;
         fresh[i] = (unsigned char)is_new;
         by_rank[pack->ev_rank[i]] = (uint32_t)i;
@@ -1741,11 +1743,9 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
         }
     }
     for (r = 0; r < n; r++) {
-        ev_ids x;
         i = by_rank[r];
-        if (fresh[i] && ((rc = intern_event(s, &ev[i], &x, err)) ||
-                         (rc = insert_row(s, &ev[i], &x, id0 + (int64_t)r, base + pack->ev_block[i],
-                                          pack->ev_off[i], err))))
+        if (fresh[i] && (rc = insert_row(s, &ev[i], &ids[i], id0 + (int64_t)r,
+                                         base + pack->ev_block[i], pack->ev_off[i], err)))
             goto done;
     }
     if ((rc = prep(s, &s->st_ins_block,
@@ -1790,6 +1790,7 @@ done:
     free(runs);
     free(by_rank);
     free(fresh);
+    free(ids);
     bt_buf_dispose(&dir);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include "buildtrail/json.h"
 #include "buildtrail/rules.h"
 #include "buildtrail/source.h"
+#include "sources/scan_int.h"
 #include "tharness.h"
 
 #define R(id, name, extra)                                                                         \
@@ -22,24 +23,25 @@
 /* Records whose bytes try the boundary finder: braces and brackets in strings, escaped
  * quotes and backslashes, the literal in another field, records longer than 64 bytes
  * with structure across block edges. */
-#define DOC_RECORDS                                                                                                    \
-    R("a1", "StartBuild", ",\"requestParameters\":{\"x\":\"}]{[\"}")                                                   \
-    "," R("a2", "StopBuild", ",\"requestParameters\":{\"note\":\"StartBuild\"}") "," R(                                \
-        "a3", "StopBuild",                                                                                             \
-        ",\"p\":\"a \\\" } b\"") "," R("a4", "StartBuild",                                                             \
-                                       ",\"p\":\"\\\\\",\"q\":[[{},{\"r\":[]}]]") "," R("a5",                          \
-                                                                                        "BatchGet"                     \
-                                                                                        "Builds",                      \
-                                                                                        ",\"p\":"                      \
-                                                                                        "\"xxxxxx"                     \
-                                                                                        "xxxxxxxx"                     \
-                                                                                        "xxxxxxxx"                     \
-                                                                                        "xxxxxxxx"                     \
-                                                                                        "xxxxxxxx"                     \
-                                                                                        "xxxxxxx"                      \
-                                                                                        "\"") "," R("a6",              \
-                                                                                                    "StartBuildBatch", \
-                                                                                                    "")
+#define DOC_RECORDS                                                                                \
+    R("a1", "StartBuild", ",\"requestParameters\":{\"x\":\"}]{[\"}")                               \
+    "," R("a2", "StopBuild", ",\"requestParameters\":{\"note\":\"StartBuild\"}") "," R(            \
+        "a3", "StopBuild", ",\"p\":\"a \\\" } b\"") "," R("a4", "StartBuild",                      \
+                                                          ",\"p\":\"\\\\\",\"q\":[[{},{\"r\":[]}]" \
+                                                          "]") "," R("a5",                         \
+                                                                     "BatchGet"                    \
+                                                                     "Builds",                     \
+                                                                     ",\"p\":"                     \
+                                                                     "\"xxxxxx"                    \
+                                                                     "xxxxxxxx"                    \
+                                                                     "xxxxxxxx"                    \
+                                                                     "xxxxxxxx"                    \
+                                                                     "xxxxxxxx"                    \
+                                                                     "xxxxxxx"                     \
+                                                                     "\"") "," R("a6",             \
+                                                                                 "StartBuildBatc"  \
+                                                                                 "h",              \
+                                                                                 "")
 
 typedef struct got {
     char ids[64][8];
@@ -141,7 +143,8 @@ static void test_raw_keep(void)
     const char *docs[3];
     size_t k;
     docs[0] = "{\"Records\":[" DOC_RECORDS "]}";
-    docs[1] = R("n1", "StopBuild", "") "\n" R("n2", "StartBuild", "") "\n" R("n3", "StopBuild", "") "\n";
+    docs[1] =
+        R("n1", "StopBuild", "") "\n" R("n2", "StartBuild", "") "\n" R("n3", "StopBuild", "") "\n";
     docs[2] = "[" DOC_RECORDS "]";
     for (k = 0; k < 3; k++) {
         bt_read_opts o;
@@ -348,5 +351,45 @@ static void test_hunt_inspect_same_alerts(void)
     bt_rules_free(rs);
 }
 
-BT_TEST_MAIN(test_prefilter_skips_only_what_cannot_match, test_raw_keep, test_record_json, test_inspect_hook,
-             test_hunt_inspect_same_alerts)
+/* Ingest's reading order (scan_list_sort_by_delivery): files without a delivery stamp
+ * first, in listing order; then hour by hour of delivery, within an hour account and
+ * region together, then by stamp. (The store no longer shows this order: a batch's ids
+ * follow its blocks and names, schema 8.) */
+static void test_delivery_order(void)
+{
+    static const char *const listed[] = {
+        "a/111_CloudTrail_us-east-1_20261001T0105Z_x.json.gz",
+        "a/111_CloudTrail_us-east-1_20261001T0010Z_y.json.gz",
+        "a/111_CloudTrail_us-west-2_20261001T0020Z_z.json.gz",
+        "b/222_CloudTrail_us-east-1_20261001T0050Z_w.json.gz",
+        "b/222_CloudTrail_us-east-1_20261001T0005Z_v.json.gz",
+        "eventbridge.json",
+        "a/111_CloudTrail_us-east-1_20261001T0040Z_u.json.gz",
+    };
+    static const char *const want[] = {
+        "eventbridge.json",
+        "a/111_CloudTrail_us-east-1_20261001T0010Z_y.json.gz",
+        "a/111_CloudTrail_us-east-1_20261001T0040Z_u.json.gz",
+        "a/111_CloudTrail_us-west-2_20261001T0020Z_z.json.gz",
+        "b/222_CloudTrail_us-east-1_20261001T0005Z_v.json.gz",
+        "b/222_CloudTrail_us-east-1_20261001T0050Z_w.json.gz",
+        "a/111_CloudTrail_us-east-1_20261001T0105Z_x.json.gz",
+    };
+    enum { N = sizeof listed / sizeof listed[0] };
+    bt_file_list l;
+    size_t i;
+    memset(&l, 0, sizeof l);
+    l.v = calloc(N, sizeof *l.v);
+    if (!l.v)
+        return;
+    l.alloc = N;
+    for (i = 0; i < N; i++)
+        l.v[l.n++].path = strdup(listed[i]);
+    CHECK_INT(scan_list_sort_by_delivery(&l), 0);
+    for (i = 0; i < N; i++)
+        CHECK_STR(l.v[i].path, want[i]);
+    bt_file_list_dispose(&l);
+}
+
+BT_TEST_MAIN(test_prefilter_skips_only_what_cannot_match, test_raw_keep, test_record_json,
+             test_inspect_hook, test_hunt_inspect_same_alerts, test_delivery_order)
