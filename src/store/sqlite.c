@@ -275,16 +275,12 @@ static void sql_nset_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
     (void)argc;
     if (!a || a->oom || sqlite3_value_type(argv[0]) != SQLITE_TEXT)
         return;
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 64;
-        uint32_t *v = realloc(a->h, nc * sizeof *v);
-        if (!v) {
-            a->oom = 1;
-            return;
-        }
-        a->h = v;
-        a->cap = nc;
+    void *v = a->h;
+    if (bt_array_grow(&v, &a->cap, a->n + 1, sizeof *a->h, 64)) {
+        a->oom = 1;
+        return;
     }
+    a->h = v;
     a->h[a->n++] = (uint32_t)h31((const char *)sqlite3_value_text(argv[0]));
 }
 
@@ -847,14 +843,10 @@ static int block_note(int64_t *t0, int64_t *t1, uint32_t **names, size_t *n, siz
         *t1 = ev->time_ms;
     if (!ev->event_name)
         return 0;
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 256;
-        uint32_t *v = realloc(*names, nc * sizeof *v);
-        if (!v)
-            return BT_ENOMEM;
-        *names = v;
-        *cap = nc;
-    }
+    void *v = *names;
+    if (bt_array_grow(&v, cap, *n + 1, sizeof **names, 256))
+        return BT_ENOMEM;
+    *names = v;
     (*names)[(*n)++] = (uint32_t)h31(ev->event_name);
     return 0;
 }
@@ -1548,16 +1540,12 @@ static int pack_ranks(bt_store_pack *p, const bt_event *ev, const uint32_t *orde
         }
         b->jhi = (uint32_t)j;
         if (j == 0 || k[j].block != k[j - 1].block || k[j].hash != k[j - 1].hash) {
-            if (p->nruns == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                pack_run *v = realloc(p->runs, nc * sizeof *v);
-                if (!v) {
-                    rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                    goto done;
-                }
-                p->runs = v;
-                cap = nc;
+            void *v = p->runs;
+            if (bt_array_grow(&v, &cap, p->nruns + 1, sizeof *p->runs, 64)) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                goto done;
             }
+            p->runs = v;
             r = &p->runs[p->nruns++];
             r->hash = k[j].hash;
             r->rlo = (uint32_t)j;

@@ -166,14 +166,10 @@ int add_bind(sqlq *q, int type, int64_t i, const char *s)
 /* Adds name to the names the block walk looks for (q->names). */
 static int add_name(sqlq *q, const char *name)
 {
-    if (q->nnames == q->capnames) {
-        size_t n = q->capnames ? q->capnames * 2 : 16;
-        uint32_t *v = realloc(q->names, n * sizeof *v);
-        if (!v)
-            return BT_ENOMEM;
-        q->names = v;
-        q->capnames = n;
-    }
+    void *v = q->names;
+    if (bt_array_grow(&v, &q->capnames, q->nnames + 1, sizeof *q->names, 16))
+        return BT_ENOMEM;
+    q->names = v;
     q->names[q->nnames++] = (uint32_t)h31(name);
     return 0;
 }
@@ -722,14 +718,10 @@ static int wrow_before(const bwalk *w, const wrow *a, const wrow *b)
 static int walk_push(bwalk *w, const wrow *r)
 {
     size_t i, p;
-    if (w->n == w->cap) {
-        size_t nc = w->cap ? w->cap * 2 : 1024;
-        wrow *v = realloc(w->heap, nc * sizeof *v);
-        if (!v)
-            return BT_ENOMEM;
-        w->heap = v;
-        w->cap = nc;
-    }
+    void *v = w->heap;
+    if (bt_array_grow(&v, &w->cap, w->n + 1, sizeof *w->heap, 1024))
+        return BT_ENOMEM;
+    w->heap = v;
     for (i = w->n++; i > 0 && wrow_before(w, r, &w->heap[p = (i - 1) / 2]); i = p)
         w->heap[i] = w->heap[p];
     w->heap[i] = *r;

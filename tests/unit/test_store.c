@@ -374,6 +374,32 @@ static char **make_records(int n)
     return v;
 }
 
+/* Parses recs[0..n) into ev (strings in a) and stores them as one packed batch in a new
+ * store at path, closed after. */
+static void store_packed(const char *path, char **recs, int n, bt_arena *a, bt_event *ev)
+{
+    bt_store *s = NULL;
+    bt_store_pack *p = NULL;
+    bt_error err = BT_ERROR_INIT;
+    uint64_t added = 0, dups = 0;
+    int i;
+    for (i = 0; i < n; i++) {
+        bt_json *v;
+        CHECK_INT(bt_json_parse(a, recs[i], strlen(recs[i]), NULL, &v, &err), 0);
+        CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
+    }
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    if (!s)
+        return;
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(bt_store_pack_new(ev, (size_t)n, &p, &err), 0);
+    CHECK_INT(bt_store_add_packed(s, ev, (size_t)n, p, &added, &dups, &err), 0);
+    CHECK_INT((int)added, n);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    bt_store_pack_free(p);
+    bt_store_close(s);
+}
+
 static void test_packed_prefix(void)
 {
     enum { N = 3000 };
@@ -383,33 +409,21 @@ static void test_packed_prefix(void)
     bt_error err = BT_ERROR_INIT;
     bt_arena *a = bt_arena_new(0, 0);
     bt_event *ev = calloc(N, sizeof *ev);
-    bt_store_pack *p = NULL;
     bt_store_query q;
     bt_filter f;
     rawhits h;
-    uint64_t added = 0, dups = 0;
     int i, errs = 0, starts = 0;
     unsigned long long rare_bytes = 0;
 
     tmp_store(path, sizeof path);
     strcat(path, ".packed");
     for (i = 0; i < N; i++) {
-        bt_json *v;
-        CHECK_INT(bt_json_parse(a, recs[i], strlen(recs[i]), NULL, &v, &err), 0);
-        CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
         errs += i % 97 == 0;
         starts += i % 211 == 0;
         if (i % 97 == 0 || i % 211 == 0)
             rare_bytes += strlen(recs[i]);
     }
-    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
-    CHECK_INT(bt_store_begin(s, &err), 0);
-    CHECK_INT(bt_store_pack_new(ev, N, &p, &err), 0);
-    CHECK_INT(bt_store_add_packed(s, ev, N, p, &added, &dups, &err), 0);
-    CHECK_INT((int)added, N);
-    CHECK_INT(bt_store_commit(s, &err), 0);
-    bt_store_pack_free(p);
-    bt_store_close(s);
+    store_packed(path, recs, N, a, ev);
 
     /* the batch's first block starts with its rare records as a frame of their own */
     {
@@ -788,28 +802,20 @@ static void test_block_dirs(void)
     bt_error err = BT_ERROR_INIT;
     bt_arena *a = bt_arena_new(0, 0);
     bt_event *ev = calloc(N, sizeof *ev);
-    bt_store_pack *p = NULL;
     bt_store_query q;
     bt_filter f;
     walked w;
-    uint64_t added = 0, dups = 0;
     int i, starts = 0, k;
     static const char *const names[] = {"StartBuild", "GetObject"};
 
-    for (i = 0; i < N; i++) {
-        bt_json *v;
-        CHECK_INT(bt_json_parse(a, recs[i], strlen(recs[i]), NULL, &v, &err), 0);
-        CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
+    for (i = 0; i < N; i++)
         starts += i % 211 == 0;
-    }
-    s = fresh_store(path, sizeof path, ".dirs");
+    tmp_store(path, sizeof path);
+    strcat(path, ".dirs");
+    store_packed(path, recs, N, a, ev);
+    CHECK_INT(bt_store_open(path, BT_STORE_READONLY, &s, &err), 0);
     if (!s)
         return;
-    CHECK_INT(bt_store_pack_new(ev, N, &p, &err), 0);
-    CHECK_INT(bt_store_add_packed(s, ev, N, p, &added, &dups, &err), 0);
-    CHECK_INT((int)added, N);
-    CHECK_INT(bt_store_commit(s, &err), 0);
-    bt_store_pack_free(p);
     memset(&q, 0, sizeof q);
     q.filter = &f;
     for (k = 0; k < 2; k++) {
