@@ -841,7 +841,7 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint32_
  * every row. */
 static int walk_open(bt_store *s, bwalk *w, bt_error *err)
 {
-    const unsigned char *p = (const unsigned char *)w->ndir.data, *end = p + w->ndir.len;
+    const unsigned char *p, *end;
     size_t i, nnamed = w->nset.len / 4;
     uint32_t lead, span, n;
     int64_t first = w->nlo;
@@ -849,6 +849,8 @@ static int walk_open(bt_store *s, bwalk *w, bt_error *err)
 
     if (!w->q->prune || !w->ndir.len)
         return walk_range(s, w, w->nblk, w->nlo, w->nhi, w->nn, err);
+    p = (const unsigned char *)w->ndir.data;
+    end = p + w->ndir.len;
     if (!get_varint(&p, end, &lead) || lead > 1 || w->nset.len % 4)
         goto bad;
     for (i = 0; i < nnamed + lead; i++) {
