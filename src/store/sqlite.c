@@ -167,11 +167,12 @@ static const char *const migrations[] = {
     " WHERE src IS NOT NULL;"
     "DROP INDEX ev_src;",
     /* 8: each block's time range, set of event names and number of rows in its summary
-     * (bsum.t0, t1, nset, n), instead of the time and (name, time) indexes over every row (a
-     * quarter of the rows' bytes, two of an ingest's four index inserts an event): a search in time
-     * order without a narrower index walks the blocks by time and merges their rows
-     * (sqlite_read.c, the block walk); the blocks already stored are summarised from
-     * their rows */
+     * (bsum.t0, t1, nset, n), and a packed block's rows numbered by name (its directory
+     * of names, bsum.ndir), instead of the (name, time) index over every row (18 bytes
+     * an event, and the one index an ingest inserts into all over its range): a search
+     * by event name or source walks the blocks by time, reads their names' runs and
+     * merges the rows (sqlite_read.c, the block walk); the blocks already stored are
+     * summarised from their rows */
     "ALTER TABLE bsum ADD COLUMN t0 INTEGER;"
     "ALTER TABLE bsum ADD COLUMN t1 INTEGER;"
     "ALTER TABLE bsum ADD COLUMN nset BLOB;"
@@ -180,7 +181,6 @@ static const char *const migrations[] = {
     "UPDATE bsum SET t0 = x.a, t1 = x.b, nset = x.ns, n = x.c FROM (SELECT e.blk AS blk,"
     " min(e.t) AS a, max(e.t) AS b, bt_nset_agg(s.s) AS ns, count(*) AS c FROM events e"
     " LEFT JOIN strs s ON s.id = e.name GROUP BY e.blk) AS x WHERE bsum.blk = x.blk;"
-    "DROP INDEX ev_t;"
     "DROP INDEX ev_name;"
     "CREATE INDEX bsum_t0 ON bsum(t0, t1);"
     "CREATE INDEX bsum_t1 ON bsum(t1, t0);",
