@@ -205,15 +205,47 @@ int bt_nset_has_any(const unsigned char *set, size_t len, const uint32_t *want, 
     if (!set || len % 4)
         return 1;
     while (i < n && j < nwant) { /* both sorted: one merge pass */
-        const unsigned char *b = set + 4 * i;
-        uint32_t v =
-            (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        uint32_t v = bt_nset_at(set, i);
         if (v == want[j])
             return 1;
         if (v < want[j])
             i++;
         else
             j++;
+    }
+    return 0;
+}
+
+uint32_t bt_nset_at(const unsigned char *set, size_t i)
+{
+    const unsigned char *b = set + 4 * i;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+int bt_ndir_put(bt_buf *out, uint32_t v)
+{
+    unsigned char b[5];
+    size_t n = 0;
+    do {
+        b[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            b[n] |= 0x80;
+        n++;
+    } while (v);
+    return bt_buf_append(out, b, n);
+}
+
+int bt_ndir_get(const unsigned char **p, const unsigned char *end, uint32_t *v)
+{
+    unsigned shift = 0;
+    *v = 0;
+    while (*p < end && shift < 35) {
+        unsigned char c = *(*p)++;
+        *v |= (uint32_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return 1;
+        shift += 7;
     }
     return 0;
 }

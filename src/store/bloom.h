@@ -70,4 +70,14 @@ int bt_nset_build(uint32_t *h, size_t n, bt_buf *out);
  * invalid size (or NULL: a block without one) may hold anything. */
 int bt_nset_has_any(const unsigned char *set, size_t len, const uint32_t *want, size_t nwant);
 
+/* Hash i of a name set. */
+uint32_t bt_nset_at(const unsigned char *set, size_t i);
+
+/* A block's directory of names (bsum.ndir, see sqlite_int.h) is a sequence of unsigned
+ * LEB128 varints: bt_ndir_put appends v to out (BT_ENOMEM when out cannot grow);
+ * bt_ndir_get reads the varint at *p (before end) into *v and moves *p past it, 0 when
+ * there is none. */
+int bt_ndir_put(bt_buf *out, uint32_t v);
+int bt_ndir_get(const unsigned char **p, const unsigned char *end, uint32_t *v);
+
 #endif

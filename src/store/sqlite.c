@@ -13,9 +13,9 @@
  * searches on those fields use instead of row indexes. The event id is stored as 16 bytes when it
  * is a UUID. Everything an ingest writes for a file, including its `sources` row, commits in one
  * transaction, so a kill at any moment leaves a consistent store. This file holds the schema,
- * open/close and the event store's writing (packed batches); reading and searching are in
- * sqlite_read.c, builds in sqlite_builds.c, alerts in sqlite_alerts.c, and what they share in
- * sqlite_int.h.
+ * open/close and the event store's writing (the inserts of the batches pack.c packs in the
+ * parser threads); reading and searching are in sqlite_read.c, builds in sqlite_builds.c,
+ * alerts in sqlite_alerts.c, and what they share in sqlite_int.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,11 +34,10 @@
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "store/bloom.h"
+#include "store/pack.h"
 #include "store/sqlite_int.h"
 
 #define BT_APP_ID 0x42545231 /* "BTR1" */
-#define BLOCK_RAW_TARGET (512u << 10)
-#define ZSTD_LEVEL 1
 #define INTERN_MAX 1000000
 
 /* ---- schema ---------------------------------------------------------------------- */
@@ -320,7 +319,7 @@ static int register_functions(bt_store *s, bt_error *err)
 
 /* ---- intern cache ---------------------------------------------------------------- */
 
-static uint64_t hash_str(const char *s)
+uint64_t hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     while (*s)
@@ -832,25 +831,6 @@ int bt_store_schema_version(const bt_store *s)
 
 /* ---- writing --------------------------------------------------------------------- */
 
-/* Adds an event's time and name to the summary of the block being filled (pending: the
- * store's block, or a packer's). */
-static int block_note(int64_t *t0, int64_t *t1, uint32_t **names, size_t *n, size_t *cap,
-                      const bt_event *ev)
-{
-    if (ev->time_ms < *t0)
-        *t0 = ev->time_ms;
-    if (ev->time_ms > *t1)
-        *t1 = ev->time_ms;
-    if (!ev->event_name)
-        return 0;
-    void *v = *names;
-    if (bt_array_grow(&v, cap, *n + 1, sizeof **names, 256))
-        return BT_ENOMEM;
-    *names = v;
-    (*names)[(*n)++] = (uint32_t)h31(ev->event_name);
-    return 0;
-}
-
 /* Empties the pending block and its summary's keys. */
 static void pending_reset(bt_store *s)
 {
@@ -1227,6 +1207,7 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
 {
     bt_build_facts f;
+    uint32_t nh = ev->event_name ? (uint32_t)h31(ev->event_name) : 0;
     int rc;
 
     *is_new = 0;
@@ -1246,435 +1227,11 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)) ||
         (rc = bt_bloom_keys_add(&s->pkeys, &s->npkeys, &s->cappkeys, ev)) ||
         (rc = bt_bloom_rkeys_add(&s->prkeys, &s->nprkeys, &s->capprkeys, ev)) ||
-        (rc = block_note(&s->blk_t0, &s->blk_t1, &s->pnames, &s->npnames, &s->cappnames, ev)))
+        (rc = pack_block_note(&s->blk_t0, &s->blk_t1, &s->pnames, &s->npnames, &s->cappnames,
+                              ev->time_ms, ev->event_name ? &nh : NULL)))
         return bt_error_set(err, rc, "out of memory");
     if (s->blk_raw.len >= BLOCK_RAW_TARGET)
         return flush_block(s, err);
-    return 0;
-}
-
-/* ---- packed batches: blocks compressed in the parser threads ------------------------ */
-
-typedef struct pack_block {
-    void *data;
-    size_t len, raw_len;
-    unsigned char *bloom, *rbloom; /* summaries of its events and their resources (bloom.h) */
-    size_t bloom_len, rbloom_len;
-    unsigned char *nset; /* its events' names (bt_nset_build) */
-    size_t nset_len;
-    int64_t t0, t1;       /* its events' first and last time */
-    uint32_t jlo, jhi;    /* the first and last place of its events in the batch's id order */
-    uint32_t run0, nruns; /* its runs of one name (p->runs[run0 .. run0 + nruns)) */
-} pack_block;
-
-/* The events of one block with one name (by hash; 0 for none), which take consecutive
- * places rlo..rhi in the batch's id order. */
-typedef struct pack_run {
-    uint32_t hash, rlo, rhi;
-} pack_run;
-
-struct bt_store_pack {
-    pack_block *blocks;
-    size_t nblocks;
-    uint32_t *ev_block; /* per event: index into blocks */
-    uint32_t *ev_off;   /* per event: offset in the block's raw bytes */
-    uint32_t *ev_rank;  /* per event: its place in the batch's id order (pack_ranks) */
-    uint32_t *ev_run;   /* per event: its run (runs) */
-    pack_run *runs;
-    size_t nruns;
-    size_t n;
-    /* build facts of the events that carry some, computed in the parser thread */
-    bt_build_facts *facts;
-    uint32_t *fact_ev; /* per fact: index of its event, ascending */
-    size_t nfacts;
-    bt_arena *arena; /* the facts' own strings (others borrow from the events) */
-};
-
-void bt_store_pack_free(bt_store_pack *p)
-{
-    size_t i;
-    if (!p)
-        return;
-    for (i = 0; i < p->nblocks; i++) {
-        free(p->blocks[i].data);
-        free(p->blocks[i].bloom);
-        free(p->blocks[i].rbloom);
-        free(p->blocks[i].nset);
-    }
-    free(p->blocks);
-    free(p->ev_block);
-    free(p->ev_off);
-    free(p->ev_rank);
-    free(p->ev_run);
-    free(p->runs);
-    free(p->facts);
-    free(p->fact_ev);
-    bt_arena_free(p->arena);
-    free(p);
-}
-
-/* Computes the build facts of ev[0..n) into p (the rare events that carry some). */
-static int pack_facts(bt_store_pack *p, const bt_event *ev, size_t n, bt_error *err)
-{
-    size_t i, cap = 0;
-    bt_build_facts f;
-    for (i = 0; i < n; i++) {
-        if (!bt_build_facts_possible(&ev[i]))
-            continue;
-        if (!p->arena && !(p->arena = bt_arena_new(1 << 14, 0)))
-            return bt_error_set(err, BT_ENOMEM, "out of memory");
-        if (bt_build_facts_of(p->arena, &ev[i], &f))
-            return bt_error_set(err, BT_ENOMEM, "out of memory");
-        if (f.kind == BT_BF_NONE)
-            continue;
-        if (p->nfacts == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            bt_build_facts *v = realloc(p->facts, nc * sizeof *v);
-            uint32_t *e = v ? realloc(p->fact_ev, nc * sizeof *e) : NULL;
-            if (v)
-                p->facts = v;
-            if (!e)
-                return bt_error_set(err, BT_ENOMEM, "out of memory");
-            p->fact_ev = e;
-            cap = nc;
-        }
-        p->facts[p->nfacts] = f;
-        p->fact_ev[p->nfacts++] = (uint32_t)i;
-    }
-    return 0;
-}
-
-/* Pack order: first the rare records that sparse searches look for across the whole
- * store (errors; CodeBuild starts, stops and project changes; one record of each build
- * role session: mark_session_heads), by build (made by it, or about it) then time;
- * then the rest by time. The rare records sit at the start of a batch's first block,
- * in a frame of their own, where a read that needs only them decompresses a prefix
- * (load_block). The rest in time order makes each block cover a slice of the batch's
- * time: a time-ordered read (a full search, hunt, serve's pages) then needs few blocks
- * at once, where grouping by build made every block span the whole batch (about 7
- * reads of each block in a full search of 1M events, against its 16-block cache), and
- * a build's calls, minutes long, still fall in one or two blocks. */
-static const bt_event *g_sort_ev;
-static const unsigned char *g_sort_rare;
-
-static int pack_rare(const bt_event *e)
-{
-    return e->error_code ||
-           (e->event_source && strcmp(e->event_source, "codebuild.amazonaws.com") == 0 &&
-            bt_codebuild_event_is(e->event_name, BT_CB_FACTS | BT_CB_PROJECT_CHANGE));
-}
-
-/* Marks rare one record of each build role session in ev[0..n): any record names the
- * session's role (its caller ARN), which is all `builds` reads of a build it knows only
- * from its calls (sqlite_builds.c), and the rare frame makes that read cheap. */
-static int mark_session_heads(const bt_event *ev, size_t n, unsigned char *rare)
-{
-    size_t cap = 16, j;
-    const char **seen;
-    while (cap < 2 * n)
-        cap *= 2;
-    if (!(seen = calloc(cap, sizeof *seen)))
-        return BT_ENOMEM;
-    for (j = 0; j < n; j++) {
-        const char *u = ev[j].actor_uuid;
-        size_t h;
-        if (!u)
-            continue;
-        for (h = (size_t)hash_str(u) & (cap - 1); seen[h] && strcmp(seen[h], u) != 0;
-             h = (h + 1) & (cap - 1))
-            ;
-        if (!seen[h]) {
-            seen[h] = u;
-            rare[j] = 1;
-        }
-    }
-    free(seen);
-    return 0;
-}
-
-static const char *pack_key(const bt_event *e)
-{
-    return e->actor_uuid ? e->actor_uuid : e->build_uuid ? e->build_uuid : "~";
-}
-
-static int cmp_pack(const void *x, const void *y)
-{
-    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
-    const bt_event *a = &g_sort_ev[i], *b = &g_sort_ev[j];
-    int c = g_sort_rare[j] - g_sort_rare[i];
-    if (c)
-        return c;
-    if (g_sort_rare[i] && (c = strcmp(pack_key(a), pack_key(b))) != 0)
-        return c;
-    if (a->time_ms != b->time_ms)
-        return a->time_ms < b->time_ms ? -1 : 1;
-    return i < j ? -1 : 1;
-}
-
-static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
-
-/* Packing state: the block being filled and its summary keys. */
-typedef struct packer {
-    ZSTD_CCtx *zc;
-    bt_buf raw, bloom, rbloom, nset;
-    uint64_t *keys, *rkeys;
-    size_t nkeys, capkeys, nrkeys, caprkeys, capblocks;
-    uint32_t *names; /* the block's events' names as hashes (bt_nset_build) */
-    size_t nnames, capnames;
-    int64_t t0, t1; /* the block's first and last time */
-    size_t split;   /* raw bytes of the block's rare records (pack_rare), when followed by others */
-    int has_rare;
-} packer;
-
-/* Compresses and summarises the block being filled into p's next block. */
-static int pack_close(bt_store_pack *p, packer *k, bt_error *err)
-{
-    pack_block *b;
-    size_t bound, rest;
-
-    if (p->nblocks == k->capblocks) {
-        size_t nc = k->capblocks ? k->capblocks * 2 : 8;
-        pack_block *v = realloc(p->blocks, nc * sizeof *v);
-        if (!v)
-            return bt_error_set(err, BT_ENOMEM, "out of memory");
-        p->blocks = v;
-        k->capblocks = nc;
-    }
-    b = &p->blocks[p->nblocks];
-    memset(b, 0, sizeof *b);
-    p->nblocks++;
-    bound = ZSTD_compressBound(k->split) + ZSTD_compressBound(k->raw.len - k->split);
-    if (!(b->data = malloc(bound)) || bt_bloom_build(k->keys, k->nkeys, &k->bloom) ||
-        bt_bloom_build(k->rkeys, k->nrkeys, &k->rbloom) || !(b->bloom = malloc(k->bloom.len)) ||
-        !(b->rbloom = malloc(k->rbloom.len)) || bt_nset_build(k->names, k->nnames, &k->nset) ||
-        !(b->nset = malloc(k->nset.len + 1)))
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
-    memcpy(b->nset, k->nset.data, k->nset.len);
-    b->nset_len = k->nset.len;
-    b->t0 = k->t0;
-    b->t1 = k->t1;
-    memcpy(b->bloom, k->bloom.data, k->bloom.len);
-    b->bloom_len = k->bloom.len;
-    memcpy(b->rbloom, k->rbloom.data, k->rbloom.len);
-    b->rbloom_len = k->rbloom.len;
-    /* the rare records first, as a frame of their own (zstd reads concatenated frames
-     * as one stream), so a read of them stops early (load_block) */
-    b->len = 0;
-    if (k->split) {
-        b->len = ZSTD_compressCCtx(k->zc, b->data, bound, k->raw.data, k->split, ZSTD_LEVEL);
-        if (ZSTD_isError(b->len))
-            return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
-    }
-    rest = ZSTD_compressCCtx(k->zc, (char *)b->data + b->len, bound - b->len,
-                             k->raw.data + k->split, k->raw.len - k->split, ZSTD_LEVEL);
-    if (ZSTD_isError(rest))
-        return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(rest));
-    b->len += rest;
-    b->raw_len = k->raw.len;
-    bt_buf_clear(&k->raw);
-    k->split = 0;
-    k->has_rare = 0;
-    k->nkeys = 0;
-    k->nrkeys = 0;
-    k->nnames = 0;
-    k->t0 = INT64_MAX;
-    k->t1 = INT64_MIN;
-    return 0;
-}
-
-/* One event in the sort that gives the batch's id order. */
-typedef struct rank_key {
-    uint32_t block, hash, pos, ev;
-    int64_t t;
-} rank_key;
-
-static int cmp_rank(const void *x, const void *y)
-{
-    const rank_key *a = x, *b = y;
-    if (a->block != b->block)
-        return a->block < b->block ? -1 : 1;
-    if (a->hash != b->hash)
-        return a->hash < b->hash ? -1 : 1;
-    if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    return a->pos < b->pos ? -1 : a->pos > b->pos;
-}
-
-/*
- * The batch's id order (p->ev_rank): block by block, and within a block by name, then
- * time, so the events of one name in a block take consecutive ids: a run (p->runs),
- * which the block's directory of names (bsum.ndir) gives a search by name to read
- * instead of the block's every row. The records' bytes keep pack order; the ids are
- * only the rows' order. order[j] is the event at place j in pack order.
- */
-static int pack_ranks(bt_store_pack *p, const bt_event *ev, const uint32_t *order, size_t n,
-                      bt_error *err)
-{
-    rank_key *k = malloc(n * sizeof *k + 1);
-    size_t j, cap = 0;
-    int rc = 0;
-
-    if (!k || !(p->ev_rank = malloc(n * sizeof *p->ev_rank + 1)) ||
-        !(p->ev_run = malloc(n * sizeof *p->ev_run + 1))) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (j = 0; j < n; j++) {
-        uint32_t i = order[j];
-        k[j].block = p->ev_block[i];
-        k[j].hash = ev[i].event_name ? (uint32_t)h31(ev[i].event_name) : 0;
-        k[j].pos = (uint32_t)j;
-        k[j].ev = i;
-        k[j].t = ev[i].time_ms;
-    }
-    if (n)
-        qsort(k, n, sizeof *k, cmp_rank);
-    for (j = 0; j < n; j++) {
-        pack_block *b = &p->blocks[k[j].block];
-        pack_run *r;
-        p->ev_rank[k[j].ev] = (uint32_t)j;
-        if (j == 0 || k[j].block != k[j - 1].block) {
-            b->jlo = (uint32_t)j;
-            b->run0 = (uint32_t)p->nruns;
-            b->nruns = 0;
-        }
-        b->jhi = (uint32_t)j;
-        if (j == 0 || k[j].block != k[j - 1].block || k[j].hash != k[j - 1].hash) {
-            void *v = p->runs;
-            if (bt_array_grow(&v, &cap, p->nruns + 1, sizeof *p->runs, 64)) {
-                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                goto done;
-            }
-            p->runs = v;
-            r = &p->runs[p->nruns++];
-            r->hash = k[j].hash;
-            r->rlo = (uint32_t)j;
-            b->nruns++;
-        }
-        r = &p->runs[p->nruns - 1];
-        r->rhi = (uint32_t)j;
-        p->ev_run[k[j].ev] = (uint32_t)(p->nruns - 1);
-    }
-done:
-    free(k);
-    return rc;
-}
-
-int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
-{
-    bt_store_pack *p = calloc(1, sizeof *p);
-    packer k;
-    uint32_t *order = malloc(n * sizeof *order + 1);
-    unsigned char *rare = malloc(n + 1);
-    size_t j, i;
-    int rc = 0;
-
-    *out = NULL;
-    memset(&k, 0, sizeof k);
-    k.t0 = INT64_MAX;
-    k.t1 = INT64_MIN;
-    k.zc = ZSTD_createCCtx();
-    if (!p || !k.zc || !order || !rare || !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
-        !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-        goto done;
-    }
-    p->n = n;
-    if ((rc = pack_facts(p, ev, n, err)))
-        goto done;
-    for (j = 0; j < n; j++) {
-        order[j] = (uint32_t)j;
-        rare[j] = (unsigned char)pack_rare(&ev[j]);
-    }
-    if (mark_session_heads(ev, n, rare)) {
-        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-        goto done;
-    }
-    /* qsort has no context argument in C11: serialise the (short) sorts */
-    pthread_mutex_lock(&g_sort_mu);
-    g_sort_ev = ev;
-    g_sort_rare = rare;
-    qsort(order, n, sizeof *order, cmp_pack);
-    pthread_mutex_unlock(&g_sort_mu);
-    for (j = 0; j < n; j++) {
-        i = order[j];
-        /* close the block at the size target */
-        if (k.raw.len && k.raw.len + ev[i].raw_len > BLOCK_RAW_TARGET &&
-            (rc = pack_close(p, &k, err)))
-            goto done;
-        if (rare[i])
-            k.has_rare = 1;
-        else if (k.has_rare && !k.split)
-            k.split = k.raw.len;
-        p->ev_block[i] = (uint32_t)p->nblocks;
-        p->ev_off[i] = (uint32_t)k.raw.len;
-        if ((rc = bt_buf_append(&k.raw, ev[i].raw, ev[i].raw_len)) ||
-            (rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i])) ||
-            (rc = bt_bloom_rkeys_add(&k.rkeys, &k.nrkeys, &k.caprkeys, &ev[i])) ||
-            (rc = block_note(&k.t0, &k.t1, &k.names, &k.nnames, &k.capnames, &ev[i]))) {
-            rc = bt_error_set(err, rc, "out of memory");
-            goto done;
-        }
-    }
-    if (k.raw.len && (rc = pack_close(p, &k, err)))
-        goto done;
-    if ((rc = pack_ranks(p, ev, order, n, err)))
-        goto done;
-    *out = p;
-    p = NULL;
-done:
-    bt_store_pack_free(p);
-    ZSTD_freeCCtx(k.zc);
-    bt_buf_dispose(&k.raw);
-    bt_buf_dispose(&k.bloom);
-    bt_buf_dispose(&k.rbloom);
-    bt_buf_dispose(&k.nset);
-    free(k.keys);
-    free(k.rkeys);
-    free(k.names);
-    free(order);
-    free(rare);
-    return rc;
-}
-
-int bt_store_pack_prepare(void *ctx, const bt_event *ev, size_t n, void **out)
-{
-    (void)ctx;
-    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
-}
-
-void bt_store_pack_release(void *prepared)
-{
-    bt_store_pack_free(prepared);
-}
-
-static int put_varint(bt_buf *out, uint32_t v)
-{
-    unsigned char b[5];
-    size_t n = 0;
-    do {
-        b[n] = (unsigned char)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            b[n] |= 0x80;
-        n++;
-    } while (v);
-    return bt_buf_append(out, b, n);
-}
-
-/* The directory of names of block b of pack (bsum.ndir, see sqlite_int.h), runs giving
- * each run's new events. */
-static int block_dir(const bt_store_pack *pack, size_t b, const uint32_t *runs, bt_buf *out)
-{
-    const pack_block *blk = &pack->blocks[b];
-    uint32_t r, nnamed = (uint32_t)(blk->nset_len / 4);
-    bt_buf_clear(out);
-    /* a run of events without a name first, when the name set has no hash 0 */
-    if (put_varint(out, blk->nruns == nnamed + 1))
-        return BT_ENOMEM;
-    for (r = blk->run0; r < blk->run0 + blk->nruns; r++)
-        if (put_varint(out, pack->runs[r].rhi - pack->runs[r].rlo + 1) || put_varint(out, runs[r]))
-            return BT_ENOMEM;
     return 0;
 }
 
@@ -1683,7 +1240,6 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
 {
     uint32_t *used = NULL;       /* per block: its new events */
     uint32_t *runs = NULL;       /* per run: its new events */
-    uint32_t *by_rank = NULL;    /* per place in id order: its event */
     unsigned char *fresh = NULL; /* per event: 1 when new */
     ev_ids *ids = NULL;          /* per event: its interned strings */
     bt_buf dir = BT_BUF_INIT;
@@ -1701,10 +1257,11 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     base = s->blk_id;
     id0 = s->next_id;
     if (!(used = calloc(pack->nblocks + 1, sizeof *used)) ||
-        !(runs = calloc(pack->nruns + 1, sizeof *runs)) ||
-        !(by_rank = malloc(n * sizeof *by_rank + 1)) || !(fresh = malloc(n + 1)) ||
-        !(ids = malloc(n * sizeof *ids + 1)))
-        return bt_error_set(err, BT_ENOMEM, "out of memory");
+        !(runs = calloc(pack->nruns + 1, sizeof *runs)) || !(fresh = malloc(n + 1)) ||
+        !(ids = malloc(n * sizeof *ids + 1))) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
     /* event i gets the id id0 + its place in the batch's id order (pack_ranks): a block's
      * events lie within one id range, each name's in a run of it. Event ids are claimed
      * in the batch's order (of two copies of an event, the first is kept; facts merge in
@@ -1721,7 +1278,6 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
                  claim_event(s, &ev[i], &ids[i], f, id0 + (int64_t)pack->ev_rank[i], &is_new, err)))
             goto done;
         fresh[i] = (unsigned char)is_new;
-        by_rank[pack->ev_rank[i]] = (uint32_t)i;
         if (is_new) {
             used[pack->ev_block[i]]++;
             runs[pack->ev_run[i]]++;
@@ -1731,7 +1287,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
         }
     }
     for (r = 0; r < n; r++) {
-        i = by_rank[r];
+        i = pack->rank_ev[r];
         if (fresh[i] && (rc = insert_row(s, &ev[i], &ids[i], id0 + (int64_t)r,
                                          base + pack->ev_block[i], pack->ev_off[i], err)))
             goto done;
@@ -1762,7 +1318,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
         sum.nset = pack->blocks[i].nset;
         sum.nset_len = pack->blocks[i].nset_len;
         sum.n = used[i];
-        if ((rc = block_dir(pack, i, runs, &dir))) {
+        if ((rc = pack_block_dir(pack, i, runs, &dir))) {
             rc = bt_error_set(err, rc, "out of memory");
             goto done;
         }
@@ -1776,7 +1332,6 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
 done:
     free(used);
     free(runs);
-    free(by_rank);
     free(fresh);
     free(ids);
     bt_buf_dispose(&dir);

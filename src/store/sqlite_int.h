@@ -2,9 +2,9 @@
  * sqlite_int.h - what the SQLite backend's files share (not a public header): the
  * bt_store structure, the statement and error helpers, the search query builder and
  * the block reader. The backend is split along its sections: sqlite.c (schema, open,
- * writing, packed batches), sqlite_read.c (block reading, search, the store's facts),
- * sqlite_builds.c (per-build facts
- * and the builds listing), sqlite_alerts.c (watch's alerts and outbox).
+ * writing), pack.c (packed batches, made in the parser threads: pack.h), sqlite_read.c
+ * (block reading, search, the store's facts), sqlite_builds.c (per-build facts and the
+ * builds listing), sqlite_alerts.c (watch's alerts and outbox).
  */
 #ifndef BT_STORE_SQLITE_INT_H
 #define BT_STORE_SQLITE_INT_H
@@ -39,6 +39,7 @@
 #define load_block bt_sq_load_block
 #define load_blocks_done bt_sq_load_blocks_done
 #define h31 bt_bloom_h31 /* store/bloom.h */
+#define hash_str bt_sq_hash_str
 #define sql_bloom_match bt_sq_bloom_match
 #define write_bsum bt_sq_write_bsum
 #define add_bind bt_sq_add_bind
@@ -48,6 +49,9 @@
 #define bind_text bt_sq_bind_text
 
 /* ---- intern cache (sqlite.c) ---- */
+
+/* FNV-1a of s, 64 bits: the intern cache's and the packer's string hash. */
+uint64_t hash_str(const char *s);
 
 typedef struct icache_ent {
     char *s;

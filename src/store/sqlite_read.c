@@ -688,11 +688,6 @@ static int cmp_srow_block(const void *x, const void *y)
  * reads every row of the 14 or so blocks that overlap a moment (LookupEvents pages of
  * 50: 824 a second on one thread against 2,931).
  */
-typedef struct wrow {
-    int64_t t, id, blk, off, len;
-    int kind;
-} wrow;
-
 typedef struct bwalk {
     sqlite3_stmt *bst; /* the blocks in walk order */
     sqlite3_stmt *rst; /* one block's rows: the search's query, its range and block bound */
@@ -702,7 +697,7 @@ typedef struct bwalk {
     int have_next; /* next holds the next block to open */
     int64_t nblk, nlo, nhi, nt0, nt1, nn;
     bt_buf ndir, nset; /* the next block's directory of names (empty: none) and names */
-    wrow *heap;
+    srow *heap;        /* the rows of the opened blocks not yet handed out */
     size_t n, cap;
 } bwalk;
 
@@ -713,36 +708,36 @@ static int cmp_u32(const void *x, const void *y)
 }
 
 /* 1 when a comes before b in the walk's order. */
-static int wrow_before(const bwalk *w, const wrow *a, const wrow *b)
+static int row_before(const bwalk *w, const srow *a, const srow *b)
 {
     if (a->t != b->t)
         return w->desc ? a->t > b->t : a->t < b->t;
     return w->desc ? a->id > b->id : a->id < b->id;
 }
 
-static int walk_push(bwalk *w, const wrow *r)
+static int walk_push(bwalk *w, const srow *r)
 {
     size_t i, p;
     void *v = w->heap;
     if (bt_array_grow(&v, &w->cap, w->n + 1, sizeof *w->heap, 1024))
         return BT_ENOMEM;
     w->heap = v;
-    for (i = w->n++; i > 0 && wrow_before(w, r, &w->heap[p = (i - 1) / 2]); i = p)
+    for (i = w->n++; i > 0 && row_before(w, r, &w->heap[p = (i - 1) / 2]); i = p)
         w->heap[i] = w->heap[p];
     w->heap[i] = *r;
     return 0;
 }
 
-static void walk_pop(bwalk *w, wrow *out)
+static void walk_pop(bwalk *w, srow *out)
 {
-    wrow last;
+    srow last;
     size_t i = 0, c;
     *out = w->heap[0];
     last = w->heap[--w->n];
     while ((c = 2 * i + 1) < w->n) {
-        if (c + 1 < w->n && wrow_before(w, &w->heap[c + 1], &w->heap[c]))
+        if (c + 1 < w->n && row_before(w, &w->heap[c + 1], &w->heap[c]))
             c++;
-        if (!wrow_before(w, &w->heap[c], &last))
+        if (!row_before(w, &w->heap[c], &last))
             break;
         w->heap[i] = w->heap[c];
         i = c;
@@ -794,7 +789,7 @@ static int walk_range(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi
     sqlite3_bind_int64(w->rst, w->rbase + 1, hi);
     sqlite3_bind_int64(w->rst, w->rbase + 2, blk);
     while ((step = sqlite3_step(w->rst)) == SQLITE_ROW) {
-        wrow r;
+        srow r;
         seen++;
         if (!sqlite3_column_int(w->rst, 6))
             continue;
@@ -804,6 +799,8 @@ static int walk_range(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi
         r.blk = sqlite3_column_int64(w->rst, 3);
         r.off = sqlite3_column_int64(w->rst, 4);
         r.len = sqlite3_column_int64(w->rst, 5);
+        r.copy = 0;
+        r.at = NULL;
         if (walk_push(w, &r)) {
             sqlite3_reset(w->rst);
             return bt_error_set(err, BT_ENOMEM, "out of memory");
@@ -817,26 +814,6 @@ static int walk_range(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi
         snprintf(why, sizeof why, "block %lld has %lld of the %lld events its summary counts",
                  (long long)blk, (long long)seen, (long long)n);
         return corrupt_err(s->path, err, why);
-    }
-    return 0;
-}
-
-static uint32_t le32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-/* The varint at *p (before end) into *v; 0 when there is none. */
-static int get_varint(const unsigned char **p, const unsigned char *end, uint32_t *v)
-{
-    unsigned shift = 0;
-    *v = 0;
-    while (*p < end && shift < 35) {
-        unsigned char c = *(*p)++;
-        *v |= (uint32_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return 1;
-        shift += 7;
     }
     return 0;
 }
@@ -856,11 +833,11 @@ static int walk_open(bt_store *s, bwalk *w, bt_error *err)
         return walk_range(s, w, w->nblk, w->nlo, w->nhi, w->nn, err);
     p = (const unsigned char *)w->ndir.data;
     end = p + w->ndir.len;
-    if (!get_varint(&p, end, &lead) || lead > 1 || w->nset.len % 4)
+    if (!bt_ndir_get(&p, end, &lead) || lead > 1 || w->nset.len % 4)
         goto bad;
     for (i = 0; i < nnamed + lead; i++) {
-        uint32_t h = i < lead ? 0 : le32((const unsigned char *)w->nset.data + 4 * (i - lead));
-        if (!get_varint(&p, end, &span) || !get_varint(&p, end, &n) || span < 1 ||
+        uint32_t h = i < lead ? 0 : bt_nset_at((const unsigned char *)w->nset.data, i - lead);
+        if (!bt_ndir_get(&p, end, &span) || !bt_ndir_get(&p, end, &n) || span < 1 ||
             first + span - 1 > w->nhi)
             goto bad;
         if (n && bsearch(&h, w->q->names, w->q->nnames, sizeof h, cmp_u32) &&
@@ -929,7 +906,6 @@ static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_
 /* The walk's next row into *out; *more = 0 when there is none. */
 static int walk_next(bt_store *s, bwalk *w, srow *out, int *more, bt_error *err)
 {
-    wrow r;
     int rc;
     while (w->have_next && (!w->n || (w->desc ? w->nt1 >= w->heap[0].t : w->nt0 <= w->heap[0].t))) {
         if ((rc = walk_open(s, w, err)) || (rc = walk_advance(s, w, err)))
@@ -938,13 +914,7 @@ static int walk_next(bt_store *s, bwalk *w, srow *out, int *more, bt_error *err)
     *more = w->n > 0;
     if (!*more)
         return 0;
-    walk_pop(w, &r);
-    out->id = r.id;
-    out->t = r.t;
-    out->kind = r.kind;
-    out->blk = r.blk;
-    out->off = r.off;
-    out->len = r.len;
+    walk_pop(w, out);
     return 0;
 }
 

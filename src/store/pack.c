@@ -1,0 +1,418 @@
+/*
+ * pack.c - packed batches (pack.h): in a parser thread, a batch's events are put in pack
+ * order (the rare records first, then by time), cut into ~512 KiB blocks compressed with
+ * zstd, each block summarised (Bloom filters of its high-cardinality values and
+ * resources, time range, names), numbered in id order (block, name, time: each name's
+ * events in a block a run of ids), and their build facts computed, so that the SQLite
+ * writer (sqlite.c) only inserts.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+
+#include "buildtrail/codebuild.h"
+#include "store/bloom.h"
+#include "store/pack.h"
+#include "store/sqlite_int.h"
+
+int pack_block_note(int64_t *t0, int64_t *t1, uint32_t **names, size_t *n, size_t *cap,
+                    int64_t time_ms, const uint32_t *hash)
+{
+    void *v = *names;
+    if (time_ms < *t0)
+        *t0 = time_ms;
+    if (time_ms > *t1)
+        *t1 = time_ms;
+    if (!hash)
+        return 0;
+    if (bt_array_grow(&v, cap, *n + 1, sizeof **names, 256))
+        return BT_ENOMEM;
+    *names = v;
+    (*names)[(*n)++] = *hash;
+    return 0;
+}
+
+void bt_store_pack_free(bt_store_pack *p)
+{
+    size_t i;
+    if (!p)
+        return;
+    for (i = 0; i < p->nblocks; i++) {
+        free(p->blocks[i].data);
+        free(p->blocks[i].bloom);
+        free(p->blocks[i].rbloom);
+        free(p->blocks[i].nset);
+    }
+    free(p->blocks);
+    free(p->ev_block);
+    free(p->ev_off);
+    free(p->ev_rank);
+    free(p->rank_ev);
+    free(p->ev_run);
+    free(p->runs);
+    free(p->facts);
+    free(p->fact_ev);
+    bt_arena_free(p->arena);
+    free(p);
+}
+
+/* Computes the build facts of ev[0..n) into p (the rare events that carry some). */
+static int pack_facts(bt_store_pack *p, const bt_event *ev, size_t n, bt_error *err)
+{
+    size_t i, cap = 0;
+    bt_build_facts f;
+    for (i = 0; i < n; i++) {
+        if (!bt_build_facts_possible(&ev[i]))
+            continue;
+        if (!p->arena && !(p->arena = bt_arena_new(1 << 14, 0)))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        if (bt_build_facts_of(p->arena, &ev[i], &f))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        if (f.kind == BT_BF_NONE)
+            continue;
+        if (p->nfacts == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            bt_build_facts *v = realloc(p->facts, nc * sizeof *v);
+            uint32_t *e = v ? realloc(p->fact_ev, nc * sizeof *e) : NULL;
+            if (v)
+                p->facts = v;
+            if (!e)
+                return bt_error_set(err, BT_ENOMEM, "out of memory");
+            p->fact_ev = e;
+            cap = nc;
+        }
+        p->facts[p->nfacts] = f;
+        p->fact_ev[p->nfacts++] = (uint32_t)i;
+    }
+    return 0;
+}
+
+/* Pack order: first the rare records that sparse searches look for across the whole
+ * store (errors; CodeBuild starts, stops and project changes; one record of each build
+ * role session: mark_session_heads), by build (made by it, or about it) then time;
+ * then the rest by time. The rare records sit at the start of a batch's first block,
+ * in a frame of their own, where a read that needs only them decompresses a prefix
+ * (load_block). The rest in time order makes each block cover a slice of the batch's
+ * time: a time-ordered read (a full search, hunt, serve's pages) then needs few blocks
+ * at once, where grouping by build made every block span the whole batch (about 7
+ * reads of each block in a full search of 1M events, against its 16-block cache), and
+ * a build's calls, minutes long, still fall in one or two blocks. */
+static const bt_event *g_sort_ev;
+static const unsigned char *g_sort_rare;
+
+static int pack_rare(const bt_event *e)
+{
+    return e->error_code ||
+           (e->event_source && strcmp(e->event_source, "codebuild.amazonaws.com") == 0 &&
+            bt_codebuild_event_is(e->event_name, BT_CB_FACTS | BT_CB_PROJECT_CHANGE));
+}
+
+/* Marks rare one record of each build role session in ev[0..n): any record names the
+ * session's role (its caller ARN), which is all `builds` reads of a build it knows only
+ * from its calls (sqlite_builds.c), and the rare frame makes that read cheap. */
+static int mark_session_heads(const bt_event *ev, size_t n, unsigned char *rare)
+{
+    size_t cap = 16, j;
+    const char **seen;
+    while (cap < 2 * n)
+        cap *= 2;
+    if (!(seen = calloc(cap, sizeof *seen)))
+        return BT_ENOMEM;
+    for (j = 0; j < n; j++) {
+        const char *u = ev[j].actor_uuid;
+        size_t h;
+        if (!u)
+            continue;
+        for (h = (size_t)hash_str(u) & (cap - 1); seen[h] && strcmp(seen[h], u) != 0;
+             h = (h + 1) & (cap - 1))
+            ;
+        if (!seen[h]) {
+            seen[h] = u;
+            rare[j] = 1;
+        }
+    }
+    free(seen);
+    return 0;
+}
+
+static const char *pack_key(const bt_event *e)
+{
+    return e->actor_uuid ? e->actor_uuid : e->build_uuid ? e->build_uuid : "~";
+}
+
+static int cmp_pack(const void *x, const void *y)
+{
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    const bt_event *a = &g_sort_ev[i], *b = &g_sort_ev[j];
+    int c = g_sort_rare[j] - g_sort_rare[i];
+    if (c)
+        return c;
+    if (g_sort_rare[i] && (c = strcmp(pack_key(a), pack_key(b))) != 0)
+        return c;
+    if (a->time_ms != b->time_ms)
+        return a->time_ms < b->time_ms ? -1 : 1;
+    return i < j ? -1 : 1;
+}
+
+static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Packing state: the block being filled and its summary keys. */
+typedef struct packer {
+    ZSTD_CCtx *zc;
+    bt_buf raw, bloom, rbloom, nset;
+    uint64_t *keys, *rkeys;
+    size_t nkeys, capkeys, nrkeys, caprkeys, capblocks;
+    uint32_t *names; /* the block's events' names as hashes (bt_nset_build) */
+    size_t nnames, capnames;
+    int64_t t0, t1; /* the block's first and last time */
+    size_t split;   /* raw bytes of the block's rare records (pack_rare), when followed by others */
+    int has_rare;
+} packer;
+
+/* Compresses and summarises the block being filled into p's next block. */
+static int pack_close(bt_store_pack *p, packer *k, bt_error *err)
+{
+    pack_block *b;
+    size_t bound, rest;
+
+    if (p->nblocks == k->capblocks) {
+        size_t nc = k->capblocks ? k->capblocks * 2 : 8;
+        pack_block *v = realloc(p->blocks, nc * sizeof *v);
+        if (!v)
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        p->blocks = v;
+        k->capblocks = nc;
+    }
+    b = &p->blocks[p->nblocks];
+    memset(b, 0, sizeof *b);
+    p->nblocks++;
+    bound = ZSTD_compressBound(k->split) + ZSTD_compressBound(k->raw.len - k->split);
+    if (!(b->data = malloc(bound)) || bt_bloom_build(k->keys, k->nkeys, &k->bloom) ||
+        bt_bloom_build(k->rkeys, k->nrkeys, &k->rbloom) || !(b->bloom = malloc(k->bloom.len)) ||
+        !(b->rbloom = malloc(k->rbloom.len)) || bt_nset_build(k->names, k->nnames, &k->nset) ||
+        !(b->nset = malloc(k->nset.len + 1)))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    memcpy(b->nset, k->nset.data, k->nset.len);
+    b->nset_len = k->nset.len;
+    b->t0 = k->t0;
+    b->t1 = k->t1;
+    memcpy(b->bloom, k->bloom.data, k->bloom.len);
+    b->bloom_len = k->bloom.len;
+    memcpy(b->rbloom, k->rbloom.data, k->rbloom.len);
+    b->rbloom_len = k->rbloom.len;
+    /* the rare records first, as a frame of their own (zstd reads concatenated frames
+     * as one stream), so a read of them stops early (load_block) */
+    b->len = 0;
+    if (k->split) {
+        b->len = ZSTD_compressCCtx(k->zc, b->data, bound, k->raw.data, k->split, ZSTD_LEVEL);
+        if (ZSTD_isError(b->len))
+            return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
+    }
+    rest = ZSTD_compressCCtx(k->zc, (char *)b->data + b->len, bound - b->len,
+                             k->raw.data + k->split, k->raw.len - k->split, ZSTD_LEVEL);
+    if (ZSTD_isError(rest))
+        return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(rest));
+    b->len += rest;
+    b->raw_len = k->raw.len;
+    bt_buf_clear(&k->raw);
+    k->split = 0;
+    k->has_rare = 0;
+    k->nkeys = 0;
+    k->nrkeys = 0;
+    k->nnames = 0;
+    k->t0 = INT64_MAX;
+    k->t1 = INT64_MIN;
+    return 0;
+}
+
+/* One event in the sort that gives the batch's id order. */
+typedef struct rank_key {
+    uint32_t block, hash, pos, ev;
+    int64_t t;
+} rank_key;
+
+static int cmp_rank(const void *x, const void *y)
+{
+    const rank_key *a = x, *b = y;
+    if (a->block != b->block)
+        return a->block < b->block ? -1 : 1;
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/*
+ * The batch's id order (p->ev_rank): block by block, and within a block by name, then
+ * time, so the events of one name in a block take consecutive ids: a run (p->runs),
+ * which the block's directory of names (bsum.ndir) gives a search by name to read
+ * instead of the block's every row. The records' bytes keep pack order; the ids are
+ * only the rows' order. order[j] is the event at place j in pack order.
+ */
+static int pack_ranks(bt_store_pack *p, const bt_event *ev, const uint32_t *hash,
+                      const uint32_t *order, size_t n, bt_error *err)
+{
+    rank_key *k = malloc(n * sizeof *k + 1);
+    size_t j, cap = 0;
+    int rc = 0;
+
+    if (!k || !(p->ev_rank = malloc(n * sizeof *p->ev_rank + 1)) ||
+        !(p->rank_ev = malloc(n * sizeof *p->rank_ev + 1)) ||
+        !(p->ev_run = malloc(n * sizeof *p->ev_run + 1))) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (j = 0; j < n; j++) {
+        uint32_t i = order[j];
+        k[j].block = p->ev_block[i];
+        k[j].hash = hash[i];
+        k[j].pos = (uint32_t)j;
+        k[j].ev = i;
+        k[j].t = ev[i].time_ms;
+    }
+    if (n)
+        qsort(k, n, sizeof *k, cmp_rank);
+    for (j = 0; j < n; j++) {
+        pack_block *b = &p->blocks[k[j].block];
+        pack_run *r;
+        p->ev_rank[k[j].ev] = (uint32_t)j;
+        p->rank_ev[j] = k[j].ev;
+        if (j == 0 || k[j].block != k[j - 1].block) {
+            b->jlo = (uint32_t)j;
+            b->run0 = (uint32_t)p->nruns;
+            b->nruns = 0;
+        }
+        b->jhi = (uint32_t)j;
+        if (j == 0 || k[j].block != k[j - 1].block || k[j].hash != k[j - 1].hash) {
+            void *v = p->runs;
+            if (bt_array_grow(&v, &cap, p->nruns + 1, sizeof *p->runs, 64)) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                goto done;
+            }
+            p->runs = v;
+            r = &p->runs[p->nruns++];
+            r->hash = k[j].hash;
+            r->rlo = (uint32_t)j;
+            b->nruns++;
+        }
+        r = &p->runs[p->nruns - 1];
+        r->rhi = (uint32_t)j;
+        p->ev_run[k[j].ev] = (uint32_t)(p->nruns - 1);
+    }
+done:
+    free(k);
+    return rc;
+}
+
+int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
+{
+    bt_store_pack *p = calloc(1, sizeof *p);
+    packer k;
+    uint32_t *order = malloc(n * sizeof *order + 1);
+    uint32_t *hash = malloc(n * sizeof *hash + 1); /* per event: its name's (0: none) */
+    unsigned char *rare = malloc(n + 1);
+    size_t j, i;
+    int rc = 0;
+
+    *out = NULL;
+    memset(&k, 0, sizeof k);
+    k.t0 = INT64_MAX;
+    k.t1 = INT64_MIN;
+    k.zc = ZSTD_createCCtx();
+    if (!p || !k.zc || !order || !hash || !rare ||
+        !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
+        !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    p->n = n;
+    if ((rc = pack_facts(p, ev, n, err)))
+        goto done;
+    for (j = 0; j < n; j++) {
+        order[j] = (uint32_t)j;
+        rare[j] = (unsigned char)pack_rare(&ev[j]);
+        hash[j] = ev[j].event_name ? (uint32_t)h31(ev[j].event_name) : 0;
+    }
+    if (mark_session_heads(ev, n, rare)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* qsort has no context argument in C11: serialise the (short) sorts */
+    pthread_mutex_lock(&g_sort_mu);
+    g_sort_ev = ev;
+    g_sort_rare = rare;
+    qsort(order, n, sizeof *order, cmp_pack);
+    pthread_mutex_unlock(&g_sort_mu);
+    for (j = 0; j < n; j++) {
+        i = order[j];
+        /* close the block at the size target */
+        if (k.raw.len && k.raw.len + ev[i].raw_len > BLOCK_RAW_TARGET &&
+            (rc = pack_close(p, &k, err)))
+            goto done;
+        if (rare[i])
+            k.has_rare = 1;
+        else if (k.has_rare && !k.split)
+            k.split = k.raw.len;
+        p->ev_block[i] = (uint32_t)p->nblocks;
+        p->ev_off[i] = (uint32_t)k.raw.len;
+        if ((rc = bt_buf_append(&k.raw, ev[i].raw, ev[i].raw_len)) ||
+            (rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i])) ||
+            (rc = bt_bloom_rkeys_add(&k.rkeys, &k.nrkeys, &k.caprkeys, &ev[i])) ||
+            (rc = pack_block_note(&k.t0, &k.t1, &k.names, &k.nnames, &k.capnames, ev[i].time_ms,
+                                  ev[i].event_name ? &hash[i] : NULL))) {
+            rc = bt_error_set(err, rc, "out of memory");
+            goto done;
+        }
+    }
+    if (k.raw.len && (rc = pack_close(p, &k, err)))
+        goto done;
+    if ((rc = pack_ranks(p, ev, hash, order, n, err)))
+        goto done;
+    *out = p;
+    p = NULL;
+done:
+    bt_store_pack_free(p);
+    ZSTD_freeCCtx(k.zc);
+    bt_buf_dispose(&k.raw);
+    bt_buf_dispose(&k.bloom);
+    bt_buf_dispose(&k.rbloom);
+    bt_buf_dispose(&k.nset);
+    free(k.keys);
+    free(k.rkeys);
+    free(k.names);
+    free(order);
+    free(hash);
+    free(rare);
+    return rc;
+}
+
+int bt_store_pack_prepare(void *ctx, const bt_event *ev, size_t n, void **out)
+{
+    (void)ctx;
+    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
+}
+
+void bt_store_pack_release(void *prepared)
+{
+    bt_store_pack_free(prepared);
+}
+
+/* The directory of names of block b of pack (bsum.ndir, see sqlite_int.h), runs giving
+ * each run's new events. */
+int pack_block_dir(const bt_store_pack *pack, size_t b, const uint32_t *runs, bt_buf *out)
+{
+    const pack_block *blk = &pack->blocks[b];
+    uint32_t r, nnamed = (uint32_t)(blk->nset_len / 4);
+    bt_buf_clear(out);
+    /* a run of events without a name first, when the name set has no hash 0 */
+    if (bt_ndir_put(out, blk->nruns == nnamed + 1))
+        return BT_ENOMEM;
+    for (r = blk->run0; r < blk->run0 + blk->nruns; r++)
+        if (bt_ndir_put(out, pack->runs[r].rhi - pack->runs[r].rlo + 1) ||
+            bt_ndir_put(out, runs[r]))
+            return BT_ENOMEM;
+    return 0;
+}
