@@ -183,12 +183,22 @@ static const char *const migrations[] = {
     "DROP INDEX ev_name;"
     "CREATE INDEX bsum_t0 ON bsum(t0, t1);"
     "CREATE INDEX bsum_t1 ON bsum(t1, t0);",
+    /* 9: the rows keep what locates, orders and indexes an event and its resources'
+     * fingerprint, not the hashes of its user, principal, access key and source IP (20
+     * bytes of a 61-byte row): the blocks' summaries (bsum.bloom) choose the blocks a
+     * search by those reads, and the records decide (sqlite_read.c, rawcheck: the
+     * values are the records' own bytes, as the resources' derived names and types are
+     * not, so their fingerprint stays) */
+    "ALTER TABLE events DROP COLUMN user;"
+    "ALTER TABLE events DROP COLUMN principal;"
+    "ALTER TABLE events DROP COLUMN akid;"
+    "ALTER TABLE events DROP COLUMN ip;",
 };
 _Static_assert(BT_BK_RNAME == 5 && BT_BK_RTYPE == 6, "upgrade 7 names the resource tags");
 
 /* SQLite steps per stored event each upgrade takes (measured on 300k events; the 7th on
- * 1M: 131M steps), for the progress estimate */
-static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20};
+ * 1M: 131M steps; the 9th on 1M: 86M), for the progress estimate */
+static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86};
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* SQL bt_rkey(tag, v): the summary key (bloom.h) of resource field tag whose value is v,
@@ -744,6 +754,7 @@ static int open_store(const char *path, unsigned flags, bt_store_progress_fn fn,
         goto fail;
     s->zd = ZSTD_createDCtx();
     s->arena = bt_arena_new(1 << 16, 0);
+    s->pf_keep_max = PF_KEEP_MAX;
     if (!s->zd || !s->arena) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto fail;
@@ -1005,14 +1016,6 @@ int write_bsum(bt_store *s, const bsum_row *b, bt_error *err)
     return rc;
 }
 
-static void bind_hash(sqlite3_stmt *st, int i, const char *str)
-{
-    if (str)
-        sqlite3_bind_int64(st, i, h31(str));
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* Counts a new call of the build role session actor in its sessions row. */
 static int add_session_call(bt_store *s, const bt_event *ev, int64_t actor, int64_t errc,
                             int64_t account, int64_t region, bt_error *err)
@@ -1153,9 +1156,8 @@ static int insert_row(bt_store *s, const bt_event *ev, const ev_ids *x, int64_t 
     sqlite3_stmt *st;
     int rc;
     if ((rc = prep(s, &s->st_ins_event,
-                   "INSERT INTO events(id,t,kind,name,src,region,account,user,"
-                   "principal,akid,ip,err,ro,project,build,actor,blk,off,len,rh)"
-                   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   "INSERT INTO events(id,t,kind,name,src,region,account,err,ro,project,"
+                   "build,actor,blk,off,len,rh) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    err)))
         return rc;
     st = s->st_ins_event;
@@ -1166,25 +1168,21 @@ static int insert_row(bt_store *s, const bt_event *ev, const ev_ids *x, int64_t 
     bind_id(st, 5, x->src);
     bind_id(st, 6, x->region);
     bind_id(st, 7, x->account);
-    bind_hash(st, 8, ev->username);
-    bind_hash(st, 9, ev->principal_arn);
-    bind_hash(st, 10, ev->access_key_id);
-    bind_hash(st, 11, ev->source_ip);
-    bind_id(st, 12, x->errc);
+    bind_id(st, 8, x->errc);
     if (ev->read_only >= 0)
-        sqlite3_bind_int(st, 13, ev->read_only);
+        sqlite3_bind_int(st, 9, ev->read_only);
     else
-        sqlite3_bind_null(st, 13);
-    bind_id(st, 14, x->project);
-    bind_id(st, 15, x->build);
-    bind_id(st, 16, x->actor);
-    sqlite3_bind_int64(st, 17, blk);
-    sqlite3_bind_int64(st, 18, off);
-    sqlite3_bind_int64(st, 19, (sqlite3_int64)ev->raw_len);
+        sqlite3_bind_null(st, 9);
+    bind_id(st, 10, x->project);
+    bind_id(st, 11, x->build);
+    bind_id(st, 12, x->actor);
+    sqlite3_bind_int64(st, 13, blk);
+    sqlite3_bind_int64(st, 14, off);
+    sqlite3_bind_int64(st, 15, (sqlite3_int64)ev->raw_len);
     if (ev->n_resources)
-        sqlite3_bind_int64(st, 20, (sqlite3_int64)bt_bloom_rmask_of(ev));
+        sqlite3_bind_int64(st, 16, (sqlite3_int64)bt_bloom_rmask_of(ev));
     else
-        sqlite3_bind_null(st, 20);
+        sqlite3_bind_null(st, 16);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, "insert event");
     sqlite3_reset(st);
     return rc;

@@ -19,6 +19,7 @@
 #include "buildtrail/builds.h"
 #include "buildtrail/store.h"
 #include "store/bloom.h"
+#include "util/mfind.h"
 
 /* Decompressed blocks kept: 16 (8 MiB) for pages (serve's revisit them), 64 during a
  * search without a limit. Rows in time order draw on every block whose events overlap
@@ -27,6 +28,10 @@
  * decompressed each of its 3,008 blocks 6.4 times (19,101), with 64 2.9 times. */
 #define BLOCK_CACHE 16
 #define BLOCK_CACHE_SCAN 64
+
+/* The most bytes of matching records prefilter keeps for delivery (beyond, their blocks
+ * are read again): the 11,955 records of one IAM user on 1M events are 17 MB */
+#define PF_KEEP_MAX (32u << 20)
 
 /* The helpers below keep their short names inside the backend's files; the symbols
  * the linker sees carry the bt_sq_ prefix. */
@@ -37,6 +42,7 @@
 #define prep bt_sq_prep
 #define get_int bt_sq_get_int
 #define load_block bt_sq_load_block
+#define open_block bt_sq_open_block
 #define load_blocks_done bt_sq_load_blocks_done
 #define h31 bt_bloom_h31 /* store/bloom.h */
 #define hash_str bt_sq_hash_str
@@ -47,6 +53,11 @@
 #define merge_build bt_sq_merge_build
 #define icol bt_sq_icol
 #define bind_text bt_sq_bind_text
+#define rawcheck_init bt_sq_rawcheck_init
+#define rawcheck_pass bt_sq_rawcheck_pass
+#define rawcheck_free bt_sq_rawcheck_free
+#define row_event bt_sq_row_event
+#define prefilter bt_sq_prefilter
 
 /* ---- intern cache (sqlite.c) ---- */
 
@@ -118,6 +129,7 @@ struct bt_store {
                     store is read (bt_store_search) */
     unsigned tick;
     bt_arena *arena;
+    size_t pf_keep_max; /* prefilter's PF_KEEP_MAX (a test makes it smaller) */
 };
 
 /* ---- errors and statements (sqlite.c) ---- */
@@ -133,6 +145,9 @@ int prep(bt_store *s, sqlite3_stmt **st, const char *sql, bt_error *err);
 /* The first column of sql's first row into *v. */
 int get_int(bt_store *s, const char *sql, int64_t *v, bt_error *err);
 
+/* Finds block id: its codec (0 raw, 1 zstd frames) and raw length, and s->blob (open on
+ * its data until load_blocks_done). */
+int open_block(bt_store *s, int64_t id, int *codec, int64_t *raw_len, bt_error *err);
 /* The decompressed raw records of block id, at least its first need bytes (SIZE_MAX:
  * all of it; *out's len says how many are there). Cached in s; valid until the next
  * call. */
@@ -194,6 +209,58 @@ typedef struct sqlq {
 int add_bind(sqlq *q, int type, int64_t i, const char *s);
 /* Prepares q's text into *st (the caller finalizes) and binds its values. */
 int prepare_query(bt_store *s, sqlq *q, sqlite3_stmt **st, bt_error *err);
+
+/* ---- reading records (sqlite_read.c, sqlite_prefilter.c) ---- */
+
+/*
+ * The raw check of the records a search parses to decide (sql_exact false): for each
+ * field the rows do not hold (user, principal, access key, source IP, resource name),
+ * the bytes one of its values leaves, as they are, in any record that matches it: the
+ * value itself, or for a resource name its part after the last '/' (extraction copies
+ * names from the record, and derives project and build ARNs from a name or build id the
+ * record holds; a user name is copied from the record but root's, which a Root record
+ * holds as its identity's type). A record with an escape in it is always parsed, so no
+ * value is hidden behind one. A record in which no value of some such field occurs (ASCII
+ * case-insensitively, a superset) is not parsed: it cannot match.
+ */
+typedef struct rawcheck {
+    bt_mfind *m[5];
+    int n;
+} rawcheck;
+
+/* One result row of a search, while its chunk is assembled. */
+typedef struct srow {
+    int64_t id, t, blk, off, len;
+    int kind;
+    size_t copy;    /* offset of the record's bytes in the chunk buffer, or: */
+    const char *at; /* the record's bytes in the block cache (see bt_store_search) */
+} srow;
+
+/* Makes c for the values of f's fields (an empty check, which passes every record, when
+ * f has none the check can test); rawcheck_free releases it. 0 or BT_ENOMEM. */
+int rawcheck_init(rawcheck *c, const bt_filter *f);
+/* 0 when the record rec[0..len) cannot match (no value of some checked field occurs). */
+int rawcheck_pass(const rawcheck *c, const char *rec, size_t len);
+void rawcheck_free(rawcheck *c);
+
+/* Parses the record at of row r into ev; its strings live in arena a, which this
+ * resets (path names the store in an error). */
+int row_event(bt_arena *a, const char *path, const srow *r, const char *at, bt_event *ev,
+              bt_error *err);
+
+/*
+ * The rows of a search for all results by a field the rows do not hold (user,
+ * principal, access key, source IP) from the blocks their summaries chose: st gives the
+ * chosen blocks' rows (id, t, kind, blk, off, len) in block order. Each block is
+ * decompressed once, whole, and its records checked there (chk, then parsed and tested
+ * against bq's filter), the blocks shared among threads; the rows whose records match
+ * are kept (*out, malloc'd, the caller frees; NULL when none) and sorted into bq's
+ * delivery order. While they take at most s->pf_keep_max bytes, their records are copied into recs
+ * (caller-owned), and each row's at points at its copy there; otherwise recs is left
+ * empty, and at NULL.
+ */
+int prefilter(bt_store *s, sqlite3_stmt *st, const bt_store_query *bq, const rawcheck *chk,
+              srow **out, size_t *nout, bt_buf *recs, bt_error *err);
 
 /* ---- builds (sqlite_builds.c) ---- */
 

@@ -58,6 +58,30 @@ static int inflate_prefix(bt_store *s, sqlite3_blob *blob, block_ent *e, size_t 
     return 0;
 }
 
+int open_block(bt_store *s, int64_t id, int *codec, int64_t *raw_len, bt_error *err)
+{
+    int rc;
+    if ((rc = prep(s, &s->st_get_block, "SELECT codec, raw_len FROM blocks WHERE id=?", err)))
+        return rc;
+    sqlite3_bind_int64(s->st_get_block, 1, id);
+    /* the handle of the last block read moves to this one (cheaper than opening one:
+     * that compiles a statement); load_blocks_done closes it */
+    if (s->blob && sqlite3_blob_reopen(s->blob, id) != SQLITE_OK)
+        load_blocks_done(s);
+    if (sqlite3_step(s->st_get_block) != SQLITE_ROW ||
+        (!s->blob &&
+         sqlite3_blob_open(s->db, "main", "blocks", "data", id, 0, &s->blob) != SQLITE_OK)) {
+        sqlite3_reset(s->st_get_block);
+        load_blocks_done(s);
+        return bt_error_set(err, BT_EDB, "store '%s': block %lld is missing", s->path,
+                            (long long)id);
+    }
+    *codec = sqlite3_column_int(s->st_get_block, 0);
+    *raw_len = sqlite3_column_int64(s->st_get_block, 1);
+    sqlite3_reset(s->st_get_block);
+    return 0;
+}
+
 int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_error *err)
 {
     block_ent *e = NULL;
@@ -84,25 +108,9 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
         for (i = 0; i < s->cache_n; i++)
             if (!e || s->cache[i].age < e->age)
                 e = &s->cache[i];
-    if ((rc = prep(s, &s->st_get_block, "SELECT codec, raw_len FROM blocks WHERE id=?", err)))
+    if ((rc = open_block(s, id, &codec, &raw_len, err)))
         return rc;
-    sqlite3_bind_int64(s->st_get_block, 1, id);
-    /* the handle of the last block read moves to this one (cheaper than opening one:
-     * that compiles a statement); load_blocks_done closes it */
-    if (s->blob && sqlite3_blob_reopen(s->blob, id) != SQLITE_OK)
-        load_blocks_done(s);
-    if (sqlite3_step(s->st_get_block) != SQLITE_ROW ||
-        (!s->blob &&
-         sqlite3_blob_open(s->db, "main", "blocks", "data", id, 0, &s->blob) != SQLITE_OK)) {
-        sqlite3_reset(s->st_get_block);
-        load_blocks_done(s);
-        return bt_error_set(err, BT_EDB, "store '%s': block %lld is missing", s->path,
-                            (long long)id);
-    }
     blob = s->blob;
-    codec = sqlite3_column_int(s->st_get_block, 0);
-    raw_len = sqlite3_column_int64(s->st_get_block, 1);
-    sqlite3_reset(s->st_get_block);
     bt_buf_clear(&e->data);
     e->id = -1;
     e->full = 0;
@@ -271,23 +279,6 @@ done:
     return rc;
 }
 
-/* " AND expr IN (hashes)" for the hashed high-cardinality fields */
-static int cond_hash(sqlq *q, const char *expr, const bt_filter *f, bt_filter_field field,
-                     bt_error *err)
-{
-    unsigned i;
-    if (!f->nvalues[field])
-        return 0;
-    bt_buf_printf(&q->sql, " AND %s IN (", expr);
-    for (i = 0; i < f->nvalues[field]; i++) {
-        bt_buf_puts(&q->sql, i ? ",?" : "?");
-        if (add_bind(q, 0, h31(f->values[field][i]), NULL))
-            return bt_error_set(err, BT_ENOMEM, "out of memory");
-    }
-    bt_buf_puts(&q->sql, ")");
-    return 0;
-}
-
 /* " AND ((e.rh & m) = m OR ...)": each value's fingerprint (bloom.h bt_bloom_rmask) in
  * the row's fingerprint of its resources; a superset, checked on the record after. */
 static int cond_rmask(sqlq *q, const bt_filter *f, bt_filter_field field, int tag, bt_error *err)
@@ -322,15 +313,6 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
     } cols[] = {
         {BT_F_EVENT_NAME, "e.name"}, {BT_F_EVENT_SOURCE, "e.src"}, {BT_F_ERROR_CODE, "e.err"},
         {BT_F_ACCOUNT, "e.account"}, {BT_F_REGION, "e.region"},    {BT_F_PROJECT, "e.project"},
-    };
-    static const struct {
-        bt_filter_field field;
-        const char *col;
-    } hashed[] = {
-        {BT_F_USERNAME, "e.user"},
-        {BT_F_ACCESS_KEY_ID, "e.akid"},
-        {BT_F_SOURCE_IP, "e.ip"},
-        {BT_F_PRINCIPAL, "e.principal"},
     };
     unsigned kinds, i;
     size_t c;
@@ -374,9 +356,6 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         if ((rc = cond_in(s, q, col, f, cols[c].field, (f->missing_ok >> cols[c].field) & 1u, err)))
             return rc;
     }
-    for (c = 0; c < sizeof hashed / sizeof hashed[0]; c++)
-        if ((rc = cond_hash(q, hashed[c].col, f, hashed[c].field, err)))
-            return rc;
     if (f->nvalues[BT_F_BUILD]) {
         /* " AND (e.build IN (ids) OR e.actor IN (ids))": the records about the build and
          * the calls its own role session made */
@@ -488,15 +467,15 @@ static int summaries_selective(bt_store *s, const bt_buf *keys)
 /*
  * The FROM clause of a search. A filter on a summarised field (user, principal,
  * access key, source IP, resource name or type) that no exact index serves better (event
- * id, build), and whose values at most an eighth of the blocks may hold, reads those
- * blocks through their id ranges; keys[0] and keys[1] (both empty otherwise) are then
- * the groups of keys bt_bloom_match tests in bsum.bloom and bsum.rbloom: per field, the
- * number of values then their keys, as 64-bit words. Otherwise the search walks the
- * rows, and each row's record decides (sql_exact).
+ * id, build), and whose values at most an eighth of the blocks may hold (any number when
+ * all results are wanted: scan_beats_walk), reads those blocks through their id ranges; keys[0] and
+ * keys[1] (both empty otherwise) are then the groups of keys bt_bloom_match tests in bsum.bloom and
+ * bsum.rbloom: per field, the number of values then their keys, as 64-bit words. Otherwise the
+ * search walks the rows, and each row's record decides (sql_exact).
  */
-/* 1 when the rows' columns answer f exactly: no field the rows hold only as a 31-bit
- * hash (user, principal, access key, source IP) or not at all (resource name and type),
- * so a row that passes the SQL needs no check on its parsed record. */
+/* 1 when the rows' columns answer f exactly: no field the rows do not hold (user,
+ * principal, access key, source IP: schema 9) or hold only in a fingerprint (resource
+ * name and type), so a row that passes the SQL needs no check on its parsed record. */
 static int sql_exact(const bt_filter *f)
 {
     return !f || (!f->nvalues[BT_F_USERNAME] && !f->nvalues[BT_F_PRINCIPAL] &&
@@ -508,13 +487,13 @@ static int sql_exact(const bt_filter *f)
  * time index (see search_from). */
 #define SCAN_LIMIT 10000
 
-/* 1 when the rows that pass f are best found by reading the events table in place and
- * sorting them, rather than by walking the time index: all of them are wanted (no limit,
- * or more than SCAN_LIMIT), from no position, and f narrows the rows only by columns no
- * index serves (hashed fields, resources' fingerprints). The walk looks up the row of
- * every index entry (5M lookups on 5M events: 3.1 s for the 22k events that name one
- * role, against 0.5 s read in place and sorted); a page of a common value is found
- * sooner by the walk. */
+/* 1 when the rows that pass f are best found by reading the rows of the blocks whose
+ * summaries may hold its values and sorting them, rather than by walking the time index:
+ * all of them are wanted (no limit, or more than SCAN_LIMIT), from no position, and f
+ * narrows the rows only by fields the summaries hold. The walk looks up the row of every
+ * index entry and reads its record (5M lookups on 5M events: 3.1 s for the 22k events
+ * that name one role, against 0.5 s read in place and sorted); a page of a common value
+ * is found sooner by the walk. */
 static int scan_beats_walk(const bt_filter *f, const bt_store_query *bq)
 {
     if (!f || (bq->limit && bq->limit <= SCAN_LIMIT) || bq->after || bq->after_seq > 0 ||
@@ -522,7 +501,7 @@ static int scan_beats_walk(const bt_filter *f, const bt_store_query *bq)
         f->nvalues[BT_F_EVENT_NAME] || f->nvalues[BT_F_EVENT_SOURCE] || f->nvalues[BT_F_PROJECT] ||
         f->nvalues[BT_F_BUILD] || f->nvalues[BT_F_ERROR_CODE] || f->nvalues[BT_F_EVENT_ID])
         return 0;
-    return !sql_exact(f); /* a hashed or summarised field narrows it */
+    return !sql_exact(f); /* a summarised field narrows it */
 }
 
 static int search_from(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_query *bq,
@@ -550,19 +529,17 @@ static int search_from(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
                 return BT_ENOMEM;
         }
     }
-    /* values most blocks hold: the time-ordered walk finds a page sooner */
-    if (use && !summaries_selective(s, keys)) {
+    /* values most blocks hold: the time-ordered walk finds a page sooner (all of the
+     * results are read from the blocks the summaries choose, however many) */
+    if (use && !scan_beats_walk(f, bq) && !summaries_selective(s, keys)) {
         bt_buf_clear(&keys[0]);
         bt_buf_clear(&keys[1]);
     }
     use = keys[0].len || keys[1].len;
-    bt_buf_puts(&q->sql,
-                use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
-                      " CROSS JOIN events e NOT INDEXED"
-                      " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
-                : scan_beats_walk(f, bq)
-                    ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e NOT INDEXED"
-                    : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+    bt_buf_puts(&q->sql, use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
+                               " CROSS JOIN events e NOT INDEXED"
+                               " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
+                             : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
     return q->sql.data ? 0 : BT_ENOMEM;
 }
 
@@ -591,26 +568,10 @@ void sql_bloom_match(sqlite3_context *cx, int argc, sqlite3_value **argv)
     sqlite3_result_int(cx, ok);
 }
 
-/*
- * The raw check of the records a search parses to decide (sql_exact false): for each
- * field the rows hold only as a hash or not at all (principal, access key, source IP,
- * resource name), the bytes one of its values leaves, as they are, in any record that
- * matches it: the value itself, or for a resource name its part after the last '/'
- * (extraction copies names from the record, and derives project and build ARNs from a
- * name or build id the record holds). A record with an escape in it is always parsed,
- * so no value is hidden behind one; the user name is not checked (root's is derived).
- * A record in which no value of some such field occurs (ASCII case-insensitively, a
- * superset) is not parsed: it cannot match.
- */
-typedef struct rawcheck {
-    bt_mfind *m[4];
-    int n;
-} rawcheck;
-
-static int rawcheck_init(rawcheck *c, const bt_filter *f)
+int rawcheck_init(rawcheck *c, const bt_filter *f)
 {
-    static const bt_filter_field fields[] = {BT_F_PRINCIPAL, BT_F_ACCESS_KEY_ID, BT_F_SOURCE_IP,
-                                             BT_F_RESOURCE_NAME};
+    static const bt_filter_field fields[] = {BT_F_USERNAME, BT_F_PRINCIPAL, BT_F_ACCESS_KEY_ID,
+                                             BT_F_SOURCE_IP, BT_F_RESOURCE_NAME};
     const char *lits[BT_MFIND_MAX];
     size_t lens[BT_MFIND_MAX], k;
     unsigned i;
@@ -638,7 +599,7 @@ static int rawcheck_init(rawcheck *c, const bt_filter *f)
     return 0;
 }
 
-static int rawcheck_pass(const rawcheck *c, const char *rec, size_t len)
+int rawcheck_pass(const rawcheck *c, const char *rec, size_t len)
 {
     int i;
     if (!c->n || memchr(rec, '\\', len))
@@ -649,21 +610,13 @@ static int rawcheck_pass(const rawcheck *c, const char *rec, size_t len)
     return 1;
 }
 
-static void rawcheck_free(rawcheck *c)
+void rawcheck_free(rawcheck *c)
 {
     int i;
     for (i = 0; i < c->n; i++)
         bt_mfind_free(c->m[i]);
     c->n = 0;
 }
-
-/* One result row of a search, while its chunk is assembled. */
-typedef struct srow {
-    int64_t id, t, blk, off, len;
-    int kind;
-    size_t copy;    /* offset of the record's bytes in the chunk buffer, or: */
-    const char *at; /* the record's bytes in the block cache (see bt_store_search) */
-} srow;
 
 static int cmp_srow_block(const void *x, const void *y)
 {
@@ -944,6 +897,22 @@ static int walk_serves(const bt_filter *f, const bt_store_query *bq)
            !(f->nvalues[BT_F_ERROR_CODE] && !((f->missing_ok >> BT_F_ERROR_CODE) & 1u));
 }
 
+int row_event(bt_arena *a, const char *path, const srow *r, const char *at, bt_event *ev,
+              bt_error *err)
+{
+    bt_json *rec;
+    int rc;
+    bt_arena_reset(a);
+    if ((rc = bt_json_parse(a, at, (size_t)r->len, NULL, &rec, err))) {
+        char why[96];
+        snprintf(why, sizeof why, "stored event %lld is not JSON", (long long)r->id);
+        return rc == BT_ENOMEM ? rc : corrupt_err(path, err, why);
+    }
+    if (r->kind == BT_KIND_BUILD_STATE || r->kind == BT_KIND_BUILD_PHASE)
+        return bt_event_from_build_status(a, rec, ev, err);
+    return bt_event_from_record(a, rec, ev, err);
+}
+
 /*
  * Rows come in time order but records sit in blocks in ingest order, so rows are
  * taken in chunks: each chunk's records are copied out block by block (every block
@@ -961,6 +930,9 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     srow *rows = NULL, **order = NULL;
     bt_buf copy = BT_BUF_INIT, bkeys[2] = {BT_BUF_INIT, BT_BUF_INIT};
     int walking = 0, raw, more;
+    srow *pre = NULL; /* the prefiltered rows, when there are (prefilter) */
+    size_t npre = 0, ipre = 0;
+    bt_buf precs = BT_BUF_INIT; /* and their records, when prefilter kept them */
     bt_event ev;
     rawcheck chk;
     bwalk w;
@@ -994,6 +966,17 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     if (walking) {
         if ((rc = walk_start(s, &w, &q, where_at, bq, err)))
             goto done;
+    } else if (bkeys[0].len && scan_beats_walk(bq->filter, bq)) {
+        if (!bq->limit && !(bq->after_seq > 0))
+            s->cache_n = BLOCK_CACHE_SCAN;
+        if ((rc = prepare_query(s, &q, &st, err)) ||
+            (rc = prefilter(s, st, bq, &chk, &pre, &npre, &precs, err)))
+            goto done;
+        sqlite3_finalize(st);
+        st = NULL;
+        rawcheck_free(&chk); /* the rows kept are known to match */
+        if (!pre)
+            goto done;
     } else {
         bt_buf_puts(&q.sql, bq->oldest_first ? " ORDER BY e.t ASC, e.id ASC"
                                              : " ORDER BY e.t DESC, e.id DESC");
@@ -1024,6 +1007,12 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
                     step = SQLITE_DONE;
                     break;
                 }
+            } else if (pre) {
+                if (ipre == npre) {
+                    step = SQLITE_DONE;
+                    break;
+                }
+                rows[n] = pre[ipre++];
             } else {
                 if ((step = sqlite3_step(st)) != SQLITE_ROW)
                     break;
@@ -1044,6 +1033,8 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
          * of its last record the chunk needs (order is by offset within a block). When
          * the chunk's blocks all fit in the cache, none of them leaves it before the
          * chunk is delivered: the records are read where they are, not copied */
+        if (pre && precs.len)
+            goto deliver; /* the records are at hand */
         qsort(order, n, sizeof *order, cmp_srow_block);
         bt_buf_clear(&copy);
         for (i = 1, nblocks = n ? 1 : 0; i < n; i++)
@@ -1078,10 +1069,9 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
                 goto done;
             }
         }
-        /* deliver in time order */
+    deliver: /* in time order */
         for (i = 0; i < n && (!bq->limit || delivered < bq->limit); i++) {
             bt_store_pos pos;
-            bt_json *rec;
             pos.seq = rows[i].id;
             pos.time_ms = rows[i].t;
             pos.unparsed = raw;
@@ -1100,22 +1090,12 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
             if (!rawcheck_pass(&chk, rows[i].at ? rows[i].at : copy.data + rows[i].copy,
                                (size_t)rows[i].len))
                 continue; /* it cannot match (rawcheck) */
-            bt_arena_reset(s->arena);
-            if ((rc = bt_json_parse(s->arena, rows[i].at ? rows[i].at : copy.data + rows[i].copy,
-                                    (size_t)rows[i].len, NULL, &rec, err))) {
-                char why[96];
-                snprintf(why, sizeof why, "stored event %lld is not JSON", (long long)pos.seq);
-                rc = rc == BT_ENOMEM ? rc : corrupt_err(s->path, err, why);
+            if ((rc = row_event(s->arena, s->path, &rows[i],
+                                rows[i].at ? rows[i].at : copy.data + rows[i].copy, &ev, err)))
                 goto done;
-            }
-            if (rows[i].kind == BT_KIND_BUILD_STATE || rows[i].kind == BT_KIND_BUILD_PHASE)
-                rc = bt_event_from_build_status(s->arena, rec, &ev, err);
-            else
-                rc = bt_event_from_record(s->arena, rec, &ev, err);
-            if (rc)
-                goto done;
-            /* hashed columns can collide: the event itself decides */
-            if (bq->filter && !bt_filter_match(bq->filter, &ev))
+            /* the summaries are supersets, and the rows do not hold every field: the
+             * event itself decides (prefilter's rows it has decided) */
+            if (bq->filter && !pre && !bt_filter_match(bq->filter, &ev))
                 continue;
             delivered++;
             if ((rc = fn(ctx, &ev, &pos)))
@@ -1145,6 +1125,8 @@ done:
     free(q.binds);
     free(rows);
     free(order);
+    free(pre);
+    bt_buf_dispose(&precs);
     return rc;
 }
 

@@ -20,6 +20,10 @@
 #   range, names and number of events in its summary instead of the (name, time) index),
 #   upgraded by a search by event name; the summaries the upgrade builds are
 #   those an ingest writes, and searches read the blocks in time order.
+# - schema 8 (store-v8.sql): made by the release before schema 9 (rows without the
+#   hashes of user, principal, access key and source IP),
+#   upgraded by a search by user name; the rows keep every other value, and the searches
+#   on those fields find what the files hold.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -38,7 +42,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
@@ -81,6 +85,10 @@ check() { # check NAME ARCHIVES...
     same "$name" "$@" -- --username "$v"
   done
   same "$name" "$@" -- --username no-such-user-anywhere
+  for v in $(values "$1" '(.userIdentity.arn // "") | split("/") | last'); do
+    same "$name" "$@" -- --username "$v"
+  done
+  same "$name" "$@" -- --username root
   for v in $(values "$1" '.eventID'); do same "$name" "$@" -- --event-id "$v"; done
   for v in $(values "$1" '.resources[0].ARN'); do same "$name" "$@" -- --resource-name "$v"; done
   for v in $(values "$1" '.resources[0].type'); do same "$name" "$@" -- --resource-type "$v"; done
@@ -124,7 +132,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
 "$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
 eq "search of a schema 3 store: exit 0" 0 $?
-eq "search upgraded it to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "search upgraded it to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
 eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
 for ix in ev_build ev_actor ev_project ev_err; do
@@ -150,7 +158,7 @@ id=$(sqlite3 "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER 
 ne "the v4 store holds a build" "" "$id"
 "$BT" build --store "$S" "$id" --output json > "$T/v4b.json" 2> "$T/v4b.err"
 eq "build of a schema 4 store: exit 0" 0 $?
-eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the build is shown" "$id" "$(jq -r .Build.BuildId "$T/v4b.json")"
 sqlite3 "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
 grep -q 'INDEX builds_retry' "$T/plan"
@@ -170,7 +178,7 @@ eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | j
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v5.out" 2> "$T/v5.err"
 eq "search by event id of a schema 5 store: exit 0" 0 $?
-eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v5.out")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 ne "the v5 store had resource rows" 0 "$n_res"
@@ -194,7 +202,7 @@ arn=$(values "$T/a/AWSLogs" '.resources[0].ARN' | head -1)
 ne "a resource of the archive" "" "$arn"
 "$BT" search --store "$S" --resource-name "$arn" -o ndjson --max-items 1000000 > "$T/v6.out" 2> "$T/v6.err"
 eq "search by resource name of a schema 6 store: exit 0" 0 $?
-eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the events naming it are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --resource-name "$arn" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v6.out" | md5sum)"
@@ -227,7 +235,7 @@ name=$(sqlite3 "$S" 'SELECT s FROM strs WHERE id = (SELECT name FROM events GROU
 ne "a name of the v7 store" "" "$name"
 "$BT" search --store "$S" --event-name "$name" -o ndjson --max-items 1000000 > "$T/v7.out" 2> "$T/v7.err"
 eq "search by event name of a schema 7 store: exit 0" 0 $?
-eq "upgraded to schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the events of the name are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --event-name "$name" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v7.out" | md5sum)"
@@ -255,4 +263,33 @@ check "upgraded from 7, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 eq "after new events too, each block's count and time range = its rows'" \
   "$(sqlite3 "$S" 'SELECT blk, count(*), min(t), max(t) FROM events GROUP BY blk ORDER BY blk' | md5sum)" \
   "$(sqlite3 "$S" 'SELECT blk, n, t0, t1 FROM bsum ORDER BY blk' | md5sum)"
+
+# schema 8, as the release before this one wrote it: a search by user name upgrades it;
+# the rows lose the hashed fields and keep the rest
+S="$T/v8.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v8.sql" || bad "load the v8 fixture"
+eq "the fixture is schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
+kept='SELECT id, t, kind, name, src, region, account, err, ro, project, build, actor, blk, off, len, rh FROM events ORDER BY id'
+rows_old=$(sqlite3 "$S" "$kept" | md5sum)
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+user=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1000000 2>/dev/null |
+  jq -r '(.userIdentity.arn // "") | split("/") | last // empty' | sort | uniq -c | sort -k1,1nr | awk 'NR == 1 {print $2}')
+ne "a user of the v8 store" "" "$user"
+"$BT" search --store "$S" --username "$user" -o ndjson --max-items 1000000 > "$T/v8.out" 2> "$T/v8.err"
+eq "search by user name of a schema 8 store: exit 0" 0 $?
+eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
+ne "the user's events are found" 0 "$(wc -l < "$T/v8.out")"
+eq "the user's events = the files'" \
+  "$("$BT" search --from "$T/a/AWSLogs" --username "$user" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
+  "$(sort "$T/v8.out" | md5sum)"
+eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
+eq "every other value of the rows kept" "$rows_old" "$(sqlite3 "$S" "$kept" | md5sum)"
+eq "the rows hold no hashed fields" "" \
+  "$(sqlite3 "$S" "SELECT name FROM pragma_table_info('events') WHERE name IN ('user', 'principal', 'akid', 'ip')")"
+sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 8" ok "$(cat "$T/ic")"
+check "upgraded from 8" "$T/a/AWSLogs"
+"$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s8b.json" 2>/dev/null
+ne "v8 then a new archive: new events" 0 "$(jq .new "$T/s8b.json")"
+check "upgraded from 8, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 finish

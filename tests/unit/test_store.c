@@ -12,6 +12,7 @@
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "tharness.h"
+#include "store/sqlite_int.h"
 #include "util/gzip.h"
 
 #define REC(id, t, name, user)                                                                     \
@@ -198,7 +199,7 @@ static void test_store(void)
     tmp_store(path, sizeof path);
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    CHECK_INT(bt_store_schema_version(s), 8);
+    CHECK_INT(bt_store_schema_version(s), 9);
     CHECK_INT(bt_store_begin(s, &err), 0);
     CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
     CHECK_INT(news, 2);
@@ -1134,5 +1135,107 @@ static void test_breakdown(void)
     remove_store(path);
 }
 
+/* ---- prefilter (schema 9): the fields the rows do not hold, over many blocks ---- */
+
+/* An all-results search by user, principal, access key or source IP reads the blocks
+ * the summaries choose, 64 at a time, on every core, and keeps the matching records'
+ * copies up to a budget (then reads their blocks again): over 150 blocks whose times
+ * overlap, every budget delivers exactly each user's events, in time order. */
+static void test_prefilter(void)
+{
+    enum { TX = 150, PER = 12, U = 4 };
+    static const char *const users[U] = {"alice", "bob", "carol", "dave"};
+    static const size_t budgets[] = {PF_KEEP_MAX, 3000, 0};
+    char path[256], rec[1024], akid[32], ip[32], arn[96];
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    bt_filter f;
+    bt_store_query q;
+    wexp *e = calloc(TX * PER, sizeof *e), *want = calloc(TX * PER, sizeof *want);
+    walked *w = calloc(1, sizeof *w);
+    int n = 0, tx, j, news, u, k, oldest, nw;
+    size_t bi;
+
+    s = fresh_store(path, sizeof path, ".pre");
+    for (tx = 0; tx < TX && s && e; tx++) {
+        if (tx)
+            CHECK_INT(bt_store_begin(s, &err), 0);
+        for (j = 0; j < PER; j++) {
+            int m = (tx * 7 + j * 13) % 600, who = (tx * 5 + j) % U;
+            snprintf(rec, sizeof rec,
+                     "[{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+                     "\"principalId\":\"AIDA%d\",\"arn\":\"arn:aws:iam::111122223333:user/%s\","
+                     "\"accountId\":\"111122223333\",\"accessKeyId\":\"AKIAPRE%d\","
+                     "\"userName\":\"%s\"},\"eventTime\":\"2026-10-01T%02d:%02d:%02dZ\","
+                     "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\","
+                     "\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"10.0.0.%d\","
+                     "\"eventID\":\"00000000-0000-4000-8000-%012d\"}]",
+                     who, users[who], who, users[who], 10 + m / 60, m % 60, j % 2 ? 0 : j, who, n);
+            CHECK_INT(store_events(s, rec, &news, &err), 0);
+            CHECK_INT(news, 1);
+            e[n].t = iso_ms("2026-10-01T10:00:00Z") + ((int64_t)m * 60 + (j % 2 ? 0 : j)) * 1000;
+            e[n].seq = n + 1;
+            e[n].put = who;
+            n++;
+        }
+        CHECK_INT(bt_store_commit(s, &err), 0);
+    }
+    if (!s || !e || !want || !w)
+        goto out;
+    qsort(e, (size_t)n, sizeof *e, cmp_wexp_desc);
+    for (bi = 0; bi < sizeof budgets / sizeof budgets[0]; bi++) {
+        s->pf_keep_max = budgets[bi];
+        for (u = 0; u < U; u++)
+            for (k = 0; k < 5; k++)
+                for (oldest = 0; oldest < 2; oldest++) {
+                    int i, two = k == 4; /* alice or this user, by name */
+                    bt_filter_init(&f);
+                    snprintf(akid, sizeof akid, "AKIAPRE%d", u);
+                    snprintf(ip, sizeof ip, "10.0.0.%d", u);
+                    snprintf(arn, sizeof arn, "arn:aws:iam::111122223333:user/%s", users[u]);
+                    bt_filter_add(&f,
+                                  k == 0   ? BT_F_USERNAME
+                                  : k == 1 ? BT_F_PRINCIPAL
+                                  : k == 2 ? BT_F_ACCESS_KEY_ID
+                                  : k == 3 ? BT_F_SOURCE_IP
+                                           : BT_F_USERNAME,
+                                  k == 0 || k == 4 ? users[u]
+                                  : k == 1         ? arn
+                                  : k == 2         ? akid
+                                                   : ip,
+                                  &err);
+                    if (two)
+                        bt_filter_add(&f, BT_F_USERNAME, "alice", &err);
+                    for (i = nw = 0; i < n; i++)
+                        if (e[i].put == u || (two && e[i].put == 0))
+                            want[nw++] = e[i];
+                    if (oldest)
+                        for (i = 0; i < nw / 2; i++) {
+                            wexp t = want[i];
+                            want[i] = want[nw - 1 - i];
+                            want[nw - 1 - i] = t;
+                        }
+                    memset(&q, 0, sizeof q);
+                    q.filter = &f;
+                    q.oldest_first = oldest;
+                    memset(w, 0, sizeof *w);
+                    CHECK_INT(bt_store_search(s, &q, on_walk, w, &err), 0);
+                    CHECK_INT(w->n, nw);
+                    CHECK(nw > TX * PER / U / 2);
+                    for (i = 0; i < w->n && i < nw && i < 800; i++)
+                        if (w->seq[i] != want[i].seq || w->t[i] != want[i].t) {
+                            CHECK_INT(w->seq[i], want[i].seq);
+                            break;
+                        }
+                }
+    }
+out:
+    bt_store_close(s);
+    remove_store(path);
+    free(e);
+    free(want);
+    free(w);
+}
+
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_resource_summaries,
-             test_source_names, test_block_walk, test_rawcheck, test_breakdown)
+             test_source_names, test_block_walk, test_rawcheck, test_breakdown, test_prefilter)
