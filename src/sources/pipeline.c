@@ -13,11 +13,18 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#endif
 
 #include "buildtrail/buf.h"
 #include "buildtrail/source.h"
 #include "buildtrail/timeutil.h"
 #include "scan_int.h"
+
+/* How much nicer than the process workers run when their batches are stored (work) */
+#define WORKER_NICE 10
 
 typedef struct batch {
     struct batch *next;
@@ -492,6 +499,20 @@ static void *work(void *arg)
     pipe_t *p = w->p;
     const scan_input *in = p->in;
 
+#ifdef __linux__
+    /* A consumer that stores (prepare) is the one thread the others wait on: with as
+     * many workers as cores, the three shared the cores evenly, and the store writer
+     * ran two thirds of the time it was ready to. The workers yield to it (a thread's
+     * own nice value, on Linux): 1M events in 4.6-4.7 s instead of 5.0-5.2. */
+    if (p->o->prepare) {
+        id_t tid = (id_t)syscall(SYS_gettid);
+        int now;
+        errno = 0;
+        now = getpriority(PRIO_PROCESS, tid);
+        if (errno == 0)
+            (void)setpriority(PRIO_PROCESS, tid, now + WORKER_NICE > 19 ? 19 : now + WORKER_NICE);
+    }
+#endif
     while (!atomic_load(&p->stop) && !w->oom) {
         scan_item it;
         int stop;

@@ -48,6 +48,7 @@ void bt_store_pack_free(bt_store_pack *p)
     free(p->blocks);
     free(p->ev_block);
     free(p->ev_off);
+    free(p->pre);
     free(p->ev_rank);
     free(p->rank_ev);
     free(p->ev_run);
@@ -307,6 +308,16 @@ done:
     return rc;
 }
 
+static void pack_precompute(pack_pre *pre, const bt_event *ev)
+{
+    pre->ih[0] = ev->event_name ? hash_str(ev->event_name) : 0;
+    pre->ih[1] = ev->event_source ? hash_str(ev->event_source) : 0;
+    pre->ih[2] = ev->region ? hash_str(ev->region) : 0;
+    pre->ih[3] = ev->account ? hash_str(ev->account) : 0;
+    pre->rmask = ev->n_resources ? bt_bloom_rmask_of(ev) : 0;
+    pre->eid_ok = (unsigned char)(ev->event_id && bt_event_uuid_pack(ev->event_id, pre->eid));
+}
+
 int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
 {
     bt_store_pack *p = calloc(1, sizeof *p);
@@ -324,7 +335,8 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     k.zc = ZSTD_createCCtx();
     if (!p || !k.zc || !order || !hash || !rare ||
         !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
-        !(p->ev_off = malloc(n * sizeof *p->ev_off + 1))) {
+        !(p->ev_off = malloc(n * sizeof *p->ev_off + 1)) ||
+        !(p->pre = malloc(n * sizeof *p->pre + 1))) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
@@ -335,6 +347,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         order[j] = (uint32_t)j;
         rare[j] = (unsigned char)pack_rare(&ev[j]);
         hash[j] = ev[j].event_name ? (uint32_t)h31(ev[j].event_name) : 0;
+        pack_precompute(&p->pre[j], &ev[j]);
     }
     if (mark_session_heads(ev, n, rare)) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");

@@ -39,6 +39,17 @@ typedef struct pack_run {
     uint32_t hash, rlo, rhi;
 } pack_run;
 
+/* What the writer would otherwise compute per event, computed by the packer: the
+ * hashes interning looks up (hash_str of its name, source, region and account; 0 for
+ * none), its event id packed (bt_event_uuid_pack; eid_ok 0 when the id is not a UUID)
+ * and its resources' fingerprint (events.rh: bt_bloom_rmask_of). */
+typedef struct pack_pre {
+    uint64_t ih[4];
+    uint64_t rmask;
+    unsigned char eid[16];
+    unsigned char eid_ok;
+} pack_pre;
+
 struct bt_store_pack {
     pack_block *blocks;
     size_t nblocks;
@@ -55,6 +66,7 @@ struct bt_store_pack {
     size_t nfacts;
     bt_arena *arena;   /* the facts' own strings (others borrow from the events) */
     uint32_t *rank_ev; /* per place in the batch's id order: its event */
+    pack_pre *pre;     /* per event */
 };
 
 /* Adds an event's time and name to the summary of the block being filled (the store's

@@ -878,16 +878,15 @@ int bt_store_begin(bt_store *s, bt_error *err)
     return 0;
 }
 
-static int intern(bt_store *s, const char *str, int64_t *id, bt_error *err)
+/* The id of str, whose hash_str is h (interned on first sight; 0 for NULL). */
+static int intern_h(bt_store *s, const char *str, uint64_t h, int64_t *id, bt_error *err)
 {
-    uint64_t h;
     icache_ent *e;
     int rc;
 
     *id = 0;
     if (!str)
         return 0;
-    h = hash_str(str);
     e = icache_find(&s->ic, str, h);
     if (e && e->s) {
         *id = e->id;
@@ -913,6 +912,11 @@ static int intern(bt_store *s, const char *str, int64_t *id, bt_error *err)
     if (icache_put(&s->ic, str, h, *id))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     return 0;
+}
+
+static int intern(bt_store *s, const char *str, int64_t *id, bt_error *err)
+{
+    return intern_h(s, str, str ? hash_str(str) : 0, id, err);
 }
 
 static void bind_id(sqlite3_stmt *st, int i, int64_t id)
@@ -1101,13 +1105,24 @@ typedef struct ev_ids {
     int64_t name, src, region, account, errc, project, build, actor;
 } ev_ids;
 
-static int intern_event(bt_store *s, const bt_event *ev, ev_ids *x, bt_error *err)
+/* Interns the event's filter fields into x; pre (NULL: computed here) holds the hashes
+ * of the first four, from the packer (pack.h). */
+static int intern_event(bt_store *s, const bt_event *ev, const pack_pre *pre, ev_ids *x,
+                        bt_error *err)
 {
+    pack_pre own;
     int rc;
-    if ((rc = intern(s, ev->event_name, &x->name, err)) ||
-        (rc = intern(s, ev->event_source, &x->src, err)) ||
-        (rc = intern(s, ev->region, &x->region, err)) ||
-        (rc = intern(s, ev->account, &x->account, err)) ||
+    if (!pre) {
+        own.ih[0] = ev->event_name ? hash_str(ev->event_name) : 0;
+        own.ih[1] = ev->event_source ? hash_str(ev->event_source) : 0;
+        own.ih[2] = ev->region ? hash_str(ev->region) : 0;
+        own.ih[3] = ev->account ? hash_str(ev->account) : 0;
+        pre = &own;
+    }
+    if ((rc = intern_h(s, ev->event_name, pre->ih[0], &x->name, err)) ||
+        (rc = intern_h(s, ev->event_source, pre->ih[1], &x->src, err)) ||
+        (rc = intern_h(s, ev->region, pre->ih[2], &x->region, err)) ||
+        (rc = intern_h(s, ev->account, pre->ih[3], &x->account, err)) ||
         (rc = intern(s, ev->error_code, &x->errc, err)) ||
         (rc = intern(s, ev->project, &x->project, err)) ||
         (rc = intern(s, ev->build_uuid, &x->build, err)) ||
@@ -1118,8 +1133,8 @@ static int intern_event(bt_store *s, const bt_event *ev, ev_ids *x, bt_error *er
 
 /* Claims the event's id for the row id (`eids`): *is_new = 0 for a duplicate event id
  * (nothing is written). For a new event, also what its row adds to `srcnames`,
- * `sessions` and (facts, when not NULL) `builds`. */
-static int claim_event(bt_store *s, const bt_event *ev, const ev_ids *x,
+ * `sessions` and (facts, when not NULL) `builds`. pre (or NULL) holds the id packed. */
+static int claim_event(bt_store *s, const bt_event *ev, const pack_pre *pre, const ev_ids *x,
                        const bt_build_facts *facts, int64_t id, int *is_new, bt_error *err)
 {
     unsigned char eid[16];
@@ -1130,7 +1145,10 @@ static int claim_event(bt_store *s, const bt_event *ev, const ev_ids *x,
              prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(hb, eid, ev) VALUES(?,?,?)", err)))
         return rc;
     sqlite3_bind_int64(s->st_ins_eid, 1, ev->time_ms / BT_STORE_HOUR_MS);
-    bind_eid(s->st_ins_eid, 2, ev->event_id, eid);
+    if (pre && pre->eid_ok)
+        sqlite3_bind_blob(s->st_ins_eid, 2, pre->eid, 16, SQLITE_STATIC);
+    else
+        bind_eid(s->st_ins_eid, 2, ev->event_id, eid);
     sqlite3_bind_int64(s->st_ins_eid, 3, id);
     if (sqlite3_step(s->st_ins_eid) != SQLITE_DONE) {
         sqlite3_reset(s->st_ins_eid);
@@ -1149,9 +1167,10 @@ static int claim_event(bt_store *s, const bt_event *ev, const ev_ids *x,
     return 0;
 }
 
-/* Inserts the row of a new event with rowid id pointing at (blk, off). */
-static int insert_row(bt_store *s, const bt_event *ev, const ev_ids *x, int64_t id, int64_t blk,
-                      int64_t off, bt_error *err)
+/* Inserts the row of a new event with rowid id pointing at (blk, off); pre (or NULL)
+ * holds its resources' fingerprint. */
+static int insert_row(bt_store *s, const bt_event *ev, const pack_pre *pre, const ev_ids *x,
+                      int64_t id, int64_t blk, int64_t off, bt_error *err)
 {
     sqlite3_stmt *st;
     int rc;
@@ -1180,7 +1199,7 @@ static int insert_row(bt_store *s, const bt_event *ev, const ev_ids *x, int64_t 
     sqlite3_bind_int64(st, 14, off);
     sqlite3_bind_int64(st, 15, (sqlite3_int64)ev->raw_len);
     if (ev->n_resources)
-        sqlite3_bind_int64(st, 16, (sqlite3_int64)bt_bloom_rmask_of(ev));
+        sqlite3_bind_int64(st, 16, (sqlite3_int64)(pre ? pre->rmask : bt_bloom_rmask_of(ev)));
     else
         sqlite3_bind_null(st, 16);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, "insert event");
@@ -1196,10 +1215,10 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
     ev_ids x;
     int rc;
     *is_new = 0;
-    if ((rc = intern_event(s, ev, &x, err)) ||
-        (rc = claim_event(s, ev, &x, facts, id, is_new, err)) || !*is_new)
+    if ((rc = intern_event(s, ev, NULL, &x, err)) ||
+        (rc = claim_event(s, ev, NULL, &x, facts, id, is_new, err)) || !*is_new)
         return rc;
-    return insert_row(s, ev, &x, id, blk, off, err);
+    return insert_row(s, ev, NULL, &x, id, blk, off, err);
 }
 
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
@@ -1271,9 +1290,9 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
             f = &pack->facts[k++];
             bt_arena_reset(s->arena);
         }
-        if ((rc = intern_event(s, &ev[i], &ids[i], err)) ||
-            (rc =
-                 claim_event(s, &ev[i], &ids[i], f, id0 + (int64_t)pack->ev_rank[i], &is_new, err)))
+        if ((rc = intern_event(s, &ev[i], &pack->pre[i], &ids[i], err)) ||
+            (rc = claim_event(s, &ev[i], &pack->pre[i], &ids[i], f, id0 + (int64_t)pack->ev_rank[i],
+                              &is_new, err)))
             goto done;
         fresh[i] = (unsigned char)is_new;
         if (is_new) {
@@ -1286,7 +1305,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     }
     for (r = 0; r < n; r++) {
         i = pack->rank_ev[r];
-        if (fresh[i] && (rc = insert_row(s, &ev[i], &ids[i], id0 + (int64_t)r,
+        if (fresh[i] && (rc = insert_row(s, &ev[i], &pack->pre[i], &ids[i], id0 + (int64_t)r,
                                          base + pack->ev_block[i], pack->ev_off[i], err)))
             goto done;
     }
