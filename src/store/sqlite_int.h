@@ -255,9 +255,9 @@ int row_event(bt_arena *a, const char *path, const srow *r, const char *at, bt_e
  * decompressed once, whole, and its records checked there (chk, then parsed and tested
  * against bq's filter), the blocks shared among threads; the rows whose records match
  * are kept (*out, malloc'd, the caller frees; NULL when none) and sorted into bq's
- * delivery order. While they take at most s->pf_keep_max bytes, their records are copied into recs
- * (caller-owned), and each row's at points at its copy there; otherwise recs is left
- * empty, and at NULL.
+ * delivery order. While they take at most s->pf_keep_max bytes (PF_KEEP_MAX), their
+ * records are copied into recs (caller-owned), and each row's at points at its copy
+ * there; otherwise recs is left empty, and at NULL.
  */
 int prefilter(bt_store *s, sqlite3_stmt *st, const bt_store_query *bq, const rawcheck *chk,
               srow **out, size_t *nout, bt_buf *recs, bt_error *err);

@@ -467,11 +467,12 @@ static int summaries_selective(bt_store *s, const bt_buf *keys)
 /*
  * The FROM clause of a search. A filter on a summarised field (user, principal,
  * access key, source IP, resource name or type) that no exact index serves better (event
- * id, build), and whose values at most an eighth of the blocks may hold (any number when
- * all results are wanted: scan_beats_walk), reads those blocks through their id ranges; keys[0] and
- * keys[1] (both empty otherwise) are then the groups of keys bt_bloom_match tests in bsum.bloom and
- * bsum.rbloom: per field, the number of values then their keys, as 64-bit words. Otherwise the
- * search walks the rows, and each row's record decides (sql_exact).
+ * id, build), and whose values at most an eighth of the blocks may hold (any number
+ * when all results are wanted: scan_beats_walk), reads those blocks through their id
+ * ranges; keys[0] and keys[1] (both empty otherwise) are then the groups of keys
+ * bt_bloom_match tests in bsum.bloom and bsum.rbloom: per field, the number of values
+ * then their keys, as 64-bit words. Otherwise the search walks the rows, and each row's
+ * record decides (sql_exact).
  */
 /* 1 when the rows' columns answer f exactly: no field the rows do not hold (user,
  * principal, access key, source IP: schema 9) or hold only in a fingerprint (resource
