@@ -48,6 +48,7 @@ typedef struct pf_batch {
     const rawcheck *chk;
     const bt_filter *filter;
     const char *path;
+    int copying; /* the matching records are still copied (within the budget) */
 } pf_batch;
 
 /* One thread's tools and outcome. */
@@ -70,8 +71,11 @@ static int check_block(pf_part *p, const pf_block *k)
     char why[96];
 
     bt_buf_clear(&p->raw);
-    if (k->raw_len < 0 || bt_buf_reserve(&p->raw, (size_t)k->raw_len + 1))
-        return k->raw_len < 0 ? BT_EDB : bt_error_set(&p->err, BT_ENOMEM, "out of memory");
+    if (k->raw_len < 0)
+        return bt_error_set(&p->err, BT_EDB, "store '%s': block %lld is corrupt", b->path,
+                            (long long)k->id);
+    if (bt_buf_reserve(&p->raw, (size_t)k->raw_len + 1))
+        return bt_error_set(&p->err, BT_ENOMEM, "out of memory");
     if (k->codec == 1) {
         size_t n = ZSTD_decompressDCtx(p->zd, p->raw.data, (size_t)k->raw_len, b->z.data + k->zoff,
                                        k->zlen);
@@ -103,7 +107,7 @@ static int check_block(pf_part *p, const pf_block *k)
             continue;
         b->keep[i] = p->me;
         b->koff[i] = p->kept.len;
-        if (bt_buf_append(&p->kept, at, (size_t)r->len))
+        if (b->copying && bt_buf_append(&p->kept, at, (size_t)r->len))
             return bt_error_set(&p->err, BT_ENOMEM, "out of memory");
     }
     return 0;
@@ -160,6 +164,7 @@ static int run_batch(pf_batch *b, pf_part *parts, int nparts, srow **v, size_t *
         if (*recs && (*recs)->len + (size_t)b->rows[r].len > keep_max) {
             bt_buf_dispose(*recs); /* too many: their blocks are read again */
             *recs = NULL;
+            b->copying = 0;
         }
         if (*recs) {
             (*v)[*n].copy = (*recs)->len;
@@ -226,6 +231,7 @@ int prefilter(bt_store *s, sqlite3_stmt *st, const bt_store_query *bq, const raw
     b.chk = chk;
     b.filter = bq->filter;
     b.path = s->path;
+    b.copying = recs != NULL;
     bt_buf_clear(recs);
     for (k = 0; k < nparts; k++) {
         parts[k].b = &b;
