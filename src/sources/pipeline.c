@@ -501,9 +501,10 @@ static void *work(void *arg)
 
 #ifdef __linux__
     /* A consumer that stores (prepare) is the one thread the others wait on: with as
-     * many workers as cores, the three shared the cores evenly, and the store writer
-     * ran two thirds of the time it was ready to. The workers yield to it (a thread's
-     * own nice value, on Linux): 1M events in 4.6-4.7 s instead of 5.0-5.2. */
+     * many workers as cores, the three shared the cores evenly, and the store writer,
+     * ready 4.6 s of a 1M-event ingest's 5.0, ran 3.7 s of them. The workers yield to
+     * it (a thread's own nice value, on Linux): 4.94-5.05 s instead of 5.17-5.23 s
+     * (alternate runs; docs/store.md). */
     if (p->o->prepare) {
         id_t tid = (id_t)syscall(SYS_gettid);
         int now;
