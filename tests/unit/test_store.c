@@ -965,10 +965,10 @@ static void test_block_walk(void)
     test_block_dirs();
 }
 
-/* A search that parses records to decide (principal, resource name) first looks for the
- * values' bytes in them (rawcheck): a value behind an escape, a project ARN derived
- * from a project name, and one from a build id are still found; records without the
- * bytes are not delivered. */
+/* A search that parses records to decide (user name, principal, resource name) first
+ * looks for the values' bytes in them (rawcheck): a value behind an escape, a project
+ * ARN derived from a project name, one from a build id, and root's user name are still
+ * found, for all results and for a page; records without the bytes are not delivered. */
 static void test_rawcheck(void)
 {
     char path[256];
@@ -995,6 +995,12 @@ static void test_rawcheck(void)
          "00000000-0000-4000-8000-000000000004"},
         {BT_F_RESOURCE_NAME, "arn:aws:codebuild:us-east-1:111122223333:project/p9", 0, NULL},
         {BT_F_PRINCIPAL, "arn:aws:iam::111122223333:user/bob", 0, NULL},
+        /* user names, which the rows do not hold (schema 9): root's is derived from the
+         * identity's type, which holds it only ASCII case-insensitively; an assumed
+         * role's is its session, behind an escape here */
+        {BT_F_USERNAME, "root", 1, "00000000-0000-4000-8000-000000000005"},
+        {BT_F_USERNAME, "s", 1, "00000000-0000-4000-8000-000000000001"},
+        {BT_F_USERNAME, "bob", 0, NULL},
     };
 
     s = fresh_store(path, sizeof path, ".raw");
@@ -1019,19 +1025,26 @@ static void test_rawcheck(void)
                   "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"StopBuild\","
                   "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111122223333\","
                   "\"requestParameters\":{\"id\":\"p8:0f7c6a52-7c1b-4f3e-9d7e-1a2b3c4d5e6f\"},"
-                  "\"eventID\":\"00000000-0000-4000-8000-000000000004\"}]",
+                  "\"eventID\":\"00000000-0000-4000-8000-000000000004\"},"
+                  "{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-10-01T10:04:00Z\","
+                  "\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"ListUsers\","
+                  "\"awsRegion\":\"us-east-1\",\"userIdentity\":{\"type\":\"Root\","
+                  "\"principalId\":\"111122223333\",\"accountId\":\"111122223333\"},"
+                  "\"eventID\":\"00000000-0000-4000-8000-000000000005\"}]",
                   &news, &err),
               0);
-    CHECK_INT(news, 4);
+    CHECK_INT(news, 5);
     CHECK_INT(bt_store_commit(s, &err), 0);
     for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int raw;
-        for (raw = 0; raw < 2; raw++) {
+        /* all results (for user names and principals: prefilter), then a page */
+        for (raw = 0; raw < 4; raw++) {
             bt_filter_init(&f);
             bt_filter_add(&f, cases[c].field, cases[c].v, &err);
             memset(&q, 0, sizeof q);
             q.filter = &f;
-            q.raw_only = raw;
+            q.raw_only = raw & 1;
+            q.limit = raw < 2 ? 0 : 50;
             memset(&h, 0, sizeof h);
             CHECK_INT(bt_store_search(s, &q, on_hit, &h, &err), 0);
             CHECK_INT(h.n, cases[c].want);
