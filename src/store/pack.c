@@ -6,7 +6,6 @@
  * events in a block a run of ids), and their build facts computed, so that the SQLite
  * writer (sqlite.c) only inserts.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,9 +99,6 @@ static int pack_facts(bt_store_pack *p, const bt_event *ev, size_t n, bt_error *
  * at once, where grouping by build made every block span the whole batch (about 7
  * reads of each block in a full search of 1M events, against its 16-block cache), and
  * a build's calls, minutes long, still fall in one or two blocks. */
-static const bt_event *g_sort_ev;
-static const unsigned char *g_sort_rare;
-
 static int pack_rare(const bt_event *e)
 {
     return e->error_code ||
@@ -143,21 +139,27 @@ static const char *pack_key(const bt_event *e)
     return e->actor_uuid ? e->actor_uuid : e->build_uuid ? e->build_uuid : "~";
 }
 
+/* An event's place in the pack order: what cmp_pack compares (qsort has no context
+ * argument, so the sort carries its keys) and the event's index. */
+typedef struct pack_sk {
+    int64_t t;
+    const char *key; /* pack_key, for a rare event; NULL otherwise */
+    uint32_t i;
+    unsigned char rare;
+} pack_sk;
+
 static int cmp_pack(const void *x, const void *y)
 {
-    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
-    const bt_event *a = &g_sort_ev[i], *b = &g_sort_ev[j];
-    int c = g_sort_rare[j] - g_sort_rare[i];
+    const pack_sk *a = x, *b = y;
+    int c = b->rare - a->rare;
     if (c)
         return c;
-    if (g_sort_rare[i] && (c = strcmp(pack_key(a), pack_key(b))) != 0)
+    if (a->rare && (c = strcmp(a->key, b->key)) != 0)
         return c;
-    if (a->time_ms != b->time_ms)
-        return a->time_ms < b->time_ms ? -1 : 1;
-    return i < j ? -1 : 1;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->i < b->i ? -1 : 1;
 }
-
-static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Packing state: the block being filled and its summary keys. */
 typedef struct packer {
@@ -308,7 +310,7 @@ done:
     return rc;
 }
 
-static void pack_precompute(pack_pre *pre, const bt_event *ev)
+void pack_pre_of(pack_pre *pre, const bt_event *ev)
 {
     pre->ih[0] = ev->event_name ? hash_str(ev->event_name) : 0;
     pre->ih[1] = ev->event_source ? hash_str(ev->event_source) : 0;
@@ -323,6 +325,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     bt_store_pack *p = calloc(1, sizeof *p);
     packer k;
     uint32_t *order = malloc(n * sizeof *order + 1);
+    pack_sk *sk = malloc(n * sizeof *sk + 1);
     uint32_t *hash = malloc(n * sizeof *hash + 1); /* per event: its name's (0: none) */
     unsigned char *rare = malloc(n + 1);
     size_t j, i;
@@ -333,7 +336,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     k.t0 = INT64_MAX;
     k.t1 = INT64_MIN;
     k.zc = ZSTD_createCCtx();
-    if (!p || !k.zc || !order || !hash || !rare ||
+    if (!p || !k.zc || !order || !sk || !hash || !rare ||
         !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
         !(p->ev_off = malloc(n * sizeof *p->ev_off + 1)) ||
         !(p->pre = malloc(n * sizeof *p->pre + 1))) {
@@ -344,21 +347,24 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     if ((rc = pack_facts(p, ev, n, err)))
         goto done;
     for (j = 0; j < n; j++) {
-        order[j] = (uint32_t)j;
         rare[j] = (unsigned char)pack_rare(&ev[j]);
         hash[j] = ev[j].event_name ? (uint32_t)h31(ev[j].event_name) : 0;
-        pack_precompute(&p->pre[j], &ev[j]);
+        pack_pre_of(&p->pre[j], &ev[j]);
     }
     if (mark_session_heads(ev, n, rare)) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
-    /* qsort has no context argument in C11: serialise the (short) sorts */
-    pthread_mutex_lock(&g_sort_mu);
-    g_sort_ev = ev;
-    g_sort_rare = rare;
-    qsort(order, n, sizeof *order, cmp_pack);
-    pthread_mutex_unlock(&g_sort_mu);
+    for (j = 0; j < n; j++) {
+        sk[j].t = ev[j].time_ms;
+        sk[j].key = rare[j] ? pack_key(&ev[j]) : NULL;
+        sk[j].i = (uint32_t)j;
+        sk[j].rare = rare[j];
+    }
+    if (n > 1)
+        qsort(sk, n, sizeof *sk, cmp_pack);
+    for (j = 0; j < n; j++)
+        order[j] = sk[j].i;
     for (j = 0; j < n; j++) {
         i = order[j];
         /* close the block at the size target */
@@ -397,6 +403,7 @@ done:
     free(k.rkeys);
     free(k.names);
     free(order);
+    free(sk);
     free(hash);
     free(rare);
     return rc;

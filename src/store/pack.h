@@ -69,6 +69,10 @@ struct bt_store_pack {
     pack_pre *pre;     /* per event */
 };
 
+/* Computes pre for ev (the packer's, per event; the writer's own for an event added
+ * alone: bt_store_add). */
+void pack_pre_of(pack_pre *pre, const bt_event *ev);
+
 /* Adds an event's time and name to the summary of the block being filled (the store's
  * pending block, or a packer's): its time range *t0..*t1 and the hashes of its names
  * (*names, *n in use, *cap allocated; hash: the name's bt_bloom_h31, NULL for an event

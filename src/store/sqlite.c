@@ -927,14 +927,6 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_eid(sqlite3_stmt *st, int i, const char *eid, unsigned char tmp[16])
-{
-    if (bt_event_uuid_pack(eid, tmp))
-        sqlite3_bind_blob(st, i, tmp, 16, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_text(st, i, eid, -1, SQLITE_TRANSIENT);
-}
-
 static int flush_block(bt_store *s, bt_error *err)
 {
     size_t bound;
@@ -1105,20 +1097,12 @@ typedef struct ev_ids {
     int64_t name, src, region, account, errc, project, build, actor;
 } ev_ids;
 
-/* Interns the event's filter fields into x; pre (NULL: computed here) holds the hashes
- * of the first four, from the packer (pack.h). */
+/* Interns the event's filter fields into x; pre (pack.h) holds the hashes of the first
+ * four. */
 static int intern_event(bt_store *s, const bt_event *ev, const pack_pre *pre, ev_ids *x,
                         bt_error *err)
 {
-    pack_pre own;
     int rc;
-    if (!pre) {
-        own.ih[0] = ev->event_name ? hash_str(ev->event_name) : 0;
-        own.ih[1] = ev->event_source ? hash_str(ev->event_source) : 0;
-        own.ih[2] = ev->region ? hash_str(ev->region) : 0;
-        own.ih[3] = ev->account ? hash_str(ev->account) : 0;
-        pre = &own;
-    }
     if ((rc = intern_h(s, ev->event_name, pre->ih[0], &x->name, err)) ||
         (rc = intern_h(s, ev->event_source, pre->ih[1], &x->src, err)) ||
         (rc = intern_h(s, ev->region, pre->ih[2], &x->region, err)) ||
@@ -1133,11 +1117,10 @@ static int intern_event(bt_store *s, const bt_event *ev, const pack_pre *pre, ev
 
 /* Claims the event's id for the row id (`eids`): *is_new = 0 for a duplicate event id
  * (nothing is written). For a new event, also what its row adds to `srcnames`,
- * `sessions` and (facts, when not NULL) `builds`. pre (or NULL) holds the id packed. */
+ * `sessions` and (facts, when not NULL) `builds`. pre (pack.h) holds the id packed. */
 static int claim_event(bt_store *s, const bt_event *ev, const pack_pre *pre, const ev_ids *x,
                        const bt_build_facts *facts, int64_t id, int *is_new, bt_error *err)
 {
-    unsigned char eid[16];
     int rc;
 
     *is_new = 0;
@@ -1145,10 +1128,10 @@ static int claim_event(bt_store *s, const bt_event *ev, const pack_pre *pre, con
              prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(hb, eid, ev) VALUES(?,?,?)", err)))
         return rc;
     sqlite3_bind_int64(s->st_ins_eid, 1, ev->time_ms / BT_STORE_HOUR_MS);
-    if (pre && pre->eid_ok)
+    if (pre->eid_ok) /* a UUID, packed; any other id as its text */
         sqlite3_bind_blob(s->st_ins_eid, 2, pre->eid, 16, SQLITE_STATIC);
     else
-        bind_eid(s->st_ins_eid, 2, ev->event_id, eid);
+        sqlite3_bind_text(s->st_ins_eid, 2, ev->event_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s->st_ins_eid, 3, id);
     if (sqlite3_step(s->st_ins_eid) != SQLITE_DONE) {
         sqlite3_reset(s->st_ins_eid);
@@ -1167,7 +1150,7 @@ static int claim_event(bt_store *s, const bt_event *ev, const pack_pre *pre, con
     return 0;
 }
 
-/* Inserts the row of a new event with rowid id pointing at (blk, off); pre (or NULL)
+/* Inserts the row of a new event with rowid id pointing at (blk, off); pre (pack.h)
  * holds its resources' fingerprint. */
 static int insert_row(bt_store *s, const bt_event *ev, const pack_pre *pre, const ev_ids *x,
                       int64_t id, int64_t blk, int64_t off, bt_error *err)
@@ -1199,7 +1182,7 @@ static int insert_row(bt_store *s, const bt_event *ev, const pack_pre *pre, cons
     sqlite3_bind_int64(st, 14, off);
     sqlite3_bind_int64(st, 15, (sqlite3_int64)ev->raw_len);
     if (ev->n_resources)
-        sqlite3_bind_int64(st, 16, (sqlite3_int64)(pre ? pre->rmask : bt_bloom_rmask_of(ev)));
+        sqlite3_bind_int64(st, 16, (sqlite3_int64)pre->rmask);
     else
         sqlite3_bind_null(st, 16);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, "insert event");
@@ -1213,12 +1196,14 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
                         int64_t blk, int64_t off, int *is_new, bt_error *err)
 {
     ev_ids x;
+    pack_pre pre;
     int rc;
     *is_new = 0;
-    if ((rc = intern_event(s, ev, NULL, &x, err)) ||
-        (rc = claim_event(s, ev, NULL, &x, facts, id, is_new, err)) || !*is_new)
+    pack_pre_of(&pre, ev);
+    if ((rc = intern_event(s, ev, &pre, &x, err)) ||
+        (rc = claim_event(s, ev, &pre, &x, facts, id, is_new, err)) || !*is_new)
         return rc;
-    return insert_row(s, ev, NULL, &x, id, blk, off, err);
+    return insert_row(s, ev, &pre, &x, id, blk, off, err);
 }
 
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)

@@ -43,8 +43,8 @@ typedef struct pf_batch {
     bt_buf z;           /* the blocks' stored bytes */
     srow *rows;
     size_t nrows, caprows;
-    unsigned char *keep; /* per row: its record matches (1 + the part that kept it) */
-    size_t *koff;        /* and where that part's copy of it is */
+    unsigned char *keep; /* per row: its record matches (1 + the part that kept it; the
+                            row's copy is then where that part's copy of it is) */
     const rawcheck *chk;
     const bt_filter *filter;
     const char *path;
@@ -106,7 +106,7 @@ static int check_block(pf_part *p, const pf_block *k)
         if (b->filter && !bt_filter_match(b->filter, &ev))
             continue;
         b->keep[i] = p->me;
-        b->koff[i] = p->kept.len;
+        b->rows[i].copy = p->kept.len;
         if (b->copying && bt_buf_append(&p->kept, at, (size_t)r->len))
             return bt_error_set(&p->err, BT_ENOMEM, "out of memory");
     }
@@ -152,14 +152,10 @@ static int run_batch(pf_batch *b, pf_part *parts, int nparts, srow **v, size_t *
     for (r = 0; r < b->nrows; r++) {
         if (!b->keep[r])
             continue;
-        if (*n == *cap) {
-            size_t nc = *cap ? *cap * 2 : 1024;
-            srow *nv = realloc(*v, nc * sizeof *nv);
-            if (!nv)
-                return bt_error_set(err, BT_ENOMEM, "out of memory");
-            *v = nv;
-            *cap = nc;
-        }
+        void *grown = *v;
+        if (bt_array_grow(&grown, cap, *n + 1, sizeof **v, 1024))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        *v = grown;
         (*v)[*n] = b->rows[r];
         if (*recs && (*recs)->len + (size_t)b->rows[r].len > keep_max) {
             bt_buf_dispose(*recs); /* too many: their blocks are read again */
@@ -168,7 +164,7 @@ static int run_batch(pf_batch *b, pf_part *parts, int nparts, srow **v, size_t *
         }
         if (*recs) {
             (*v)[*n].copy = (*recs)->len;
-            if (bt_buf_append(*recs, parts[b->keep[r] - 1].kept.data + b->koff[r],
+            if (bt_buf_append(*recs, parts[b->keep[r] - 1].kept.data + b->rows[r].copy,
                               (size_t)b->rows[r].len))
                 return bt_error_set(err, BT_ENOMEM, "out of memory");
         }
@@ -203,12 +199,18 @@ static int add_block(bt_store *s, pf_batch *b, int64_t id, bt_error *err)
     return 0;
 }
 
-static int cmp_srow_time(const void *x, const void *y)
+/* Oldest first, then newest first: by time, then id (the store's order for equal times) */
+static int cmp_srow_asc(const void *x, const void *y)
 {
     const srow *a = x, *b = y;
     if (a->t != b->t)
         return a->t < b->t ? -1 : 1;
     return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int cmp_srow_desc(const void *x, const void *y)
+{
+    return cmp_srow_asc(y, x);
 }
 
 int prefilter(bt_store *s, sqlite3_stmt *st, const bt_store_query *bq, const rawcheck *chk,
@@ -257,22 +259,18 @@ int prefilter(bt_store *s, sqlite3_stmt *st, const bt_store_query *bq, const raw
             if ((rc = add_block(s, &b, r.blk, err)))
                 goto done;
         }
-        if (b.nrows == b.caprows) {
-            size_t nc = b.caprows ? b.caprows * 2 : 4096;
-            srow *nr = realloc(b.rows, nc * sizeof *nr);
-            unsigned char *nk = realloc(b.keep, nc);
-            size_t *no = realloc(b.koff, nc * sizeof *no);
-            if (nr)
-                b.rows = nr;
-            if (nk)
-                b.keep = nk;
-            if (no)
-                b.koff = no;
-            if (!nr || !nk || !no) {
+        if (b.nrows == b.caprows) { /* rows and keep grow together */
+            void *nr = b.rows, *nk = b.keep;
+            size_t cr = b.caprows, ck = b.caprows;
+            int bad = bt_array_grow(&nr, &cr, b.nrows + 1, sizeof *b.rows, 4096);
+            b.rows = nr;
+            bad = bad || bt_array_grow(&nk, &ck, cr, 1, cr);
+            b.keep = nk;
+            if (bad) {
                 rc = bt_error_set(err, BT_ENOMEM, "out of memory");
                 goto done;
             }
-            b.caprows = nc;
+            b.caprows = cr;
         }
         b.rows[b.nrows++] = r;
         b.blk[b.nblk - 1].nr++;
@@ -284,13 +282,7 @@ int prefilter(bt_store *s, sqlite3_stmt *st, const bt_store_query *bq, const raw
     if ((rc = run_batch(&b, parts, nparts, &v, &n, &cap, &keep, s->pf_keep_max, err)))
         goto done;
     if (n > 1) /* (qsort's pointer is declared non-null: v may be NULL) */
-        qsort(v, n, sizeof *v, cmp_srow_time);
-    if (!bq->oldest_first) /* newest first */
-        for (i = 0; i < n / 2; i++) {
-            r = v[i];
-            v[i] = v[n - 1 - i];
-            v[n - 1 - i] = r;
-        }
+        qsort(v, n, sizeof *v, bq->oldest_first ? cmp_srow_asc : cmp_srow_desc);
     for (i = 0; i < n; i++) /* the copies, when kept */
         v[i].at = keep ? keep->data + v[i].copy : NULL;
     *out = v;
@@ -306,7 +298,6 @@ done:
     bt_buf_dispose(&b.z);
     free(b.rows);
     free(b.keep);
-    free(b.koff);
     free(v);
     return rc;
 }

@@ -914,6 +914,51 @@ int row_event(bt_arena *a, const char *path, const srow *r, const char *at, bt_e
     return bt_event_from_record(a, rec, ev, err);
 }
 
+/* Finds the records of a chunk's n rows (order: pointers to them): each row's at points
+ * at its record in the block cache or, when the chunk's blocks do not all fit in the
+ * cache, its copy is where the record was copied into copy. Block by block (order is
+ * sorted by block, then offset): a block is decompressed up to the end of the last
+ * record the chunk needs, and, when the chunk's blocks all fit in the cache, none of
+ * them leaves it before the chunk is delivered, so the records are read where they are,
+ * not copied. */
+static int chunk_records(bt_store *s, srow **order, size_t n, bt_buf *copy, bt_error *err)
+{
+    size_t i, nblocks;
+    int rc;
+
+    qsort(order, n, sizeof *order, cmp_srow_block);
+    bt_buf_clear(copy);
+    for (i = 1, nblocks = n ? 1 : 0; i < n; i++)
+        nblocks += order[i]->blk != order[i - 1]->blk;
+    for (i = 0; i < n; i++) {
+        const bt_buf *blk = NULL;
+        srow *r = order[i];
+        const srow *last = r; /* the block's last record: the first row loads it */
+        size_t j = i, need = SIZE_MAX;
+        if (i == 0 || order[i - 1]->blk != r->blk) {
+            while (j + 1 < n && order[j + 1]->blk == r->blk)
+                j++;
+            last = order[j];
+        }
+        if (last->off >= 0 && last->len >= 0)
+            need = (size_t)(last->off + last->len);
+        if ((rc = load_block(s, r->blk, need, &blk, err)))
+            return rc;
+        if (r->off < 0 || r->len < 0 || (size_t)(r->off + r->len) > blk->len)
+            return bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",
+                                s->path, (long long)r->id);
+        r->at = NULL;
+        if (nblocks <= (size_t)s->cache_n) {
+            r->at = blk->data + r->off;
+            continue;
+        }
+        r->copy = copy->len;
+        if ((rc = bt_buf_append(copy, blk->data + r->off, (size_t)r->len)))
+            return bt_error_set(err, rc, "out of memory");
+    }
+    return 0;
+}
+
 /*
  * Rows come in time order but records sit in blocks in ingest order, so rows are
  * taken in chunks: each chunk's records are copied out block by block (every block
@@ -927,7 +972,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     sqlite3_stmt *st = NULL;
     int rc, step = SQLITE_ROW;
     uint64_t delivered = 0;
-    size_t chunk = 64, n, i, nblocks, where_at;
+    size_t chunk = 64, n, i, where_at;
     srow *rows = NULL, **order = NULL;
     bt_buf copy = BT_BUF_INIT, bkeys[2] = {BT_BUF_INIT, BT_BUF_INIT};
     int walking = 0, raw, more;
@@ -968,8 +1013,6 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
         if ((rc = walk_start(s, &w, &q, where_at, bq, err)))
             goto done;
     } else if (bkeys[0].len && scan_beats_walk(bq->filter, bq)) {
-        if (!bq->limit && !(bq->after_seq > 0))
-            s->cache_n = BLOCK_CACHE_SCAN;
         if ((rc = prepare_query(s, &q, &st, err)) ||
             (rc = prefilter(s, st, bq, &chk, &pre, &npre, &precs, err)))
             goto done;
@@ -1030,47 +1073,10 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
             break;
         if (chunk < CHUNK_MAX)
             chunk *= 2;
-        /* copy the records out, block by block; a block is decompressed up to the end
-         * of its last record the chunk needs (order is by offset within a block). When
-         * the chunk's blocks all fit in the cache, none of them leaves it before the
-         * chunk is delivered: the records are read where they are, not copied */
-        if (pre && precs.len)
-            goto deliver; /* the records are at hand */
-        qsort(order, n, sizeof *order, cmp_srow_block);
-        bt_buf_clear(&copy);
-        for (i = 1, nblocks = n ? 1 : 0; i < n; i++)
-            nblocks += order[i]->blk != order[i - 1]->blk;
-        for (i = 0; i < n; i++) {
-            const bt_buf *blk = NULL;
-            srow *r = order[i];
-            const srow *last = r; /* the block's last record: the first row loads it */
-            size_t j = i, need = SIZE_MAX;
-            if (i == 0 || order[i - 1]->blk != r->blk) {
-                while (j + 1 < n && order[j + 1]->blk == r->blk)
-                    j++;
-                last = order[j];
-            }
-            if (last->off >= 0 && last->len >= 0)
-                need = (size_t)(last->off + last->len);
-            if ((rc = load_block(s, r->blk, need, &blk, err)))
-                goto done;
-            if (r->off < 0 || r->len < 0 || (size_t)(r->off + r->len) > blk->len) {
-                rc = bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",
-                                  s->path, (long long)r->id);
-                goto done;
-            }
-            r->at = NULL;
-            if (nblocks <= (size_t)s->cache_n) {
-                r->at = blk->data + r->off;
-                continue;
-            }
-            r->copy = copy.len;
-            if ((rc = bt_buf_append(&copy, blk->data + r->off, (size_t)r->len))) {
-                rc = bt_error_set(err, rc, "out of memory");
-                goto done;
-            }
-        }
-    deliver: /* in time order */
+        /* the prefilter's copies, when it kept them, are the records at hand */
+        if (!(pre && precs.len) && (rc = chunk_records(s, order, n, &copy, err)))
+            goto done;
+        /* deliver in time order */
         for (i = 0; i < n && (!bq->limit || delivered < bq->limit); i++) {
             bt_store_pos pos;
             pos.seq = rows[i].id;
