@@ -30,6 +30,7 @@
 #include "buildtrail/event.h"
 #include "buildtrail/filter.h"
 #include "buildtrail/json.h"
+#include "buildtrail/source.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -414,6 +415,16 @@ int bt_hunt_store(bt_hunt *h, bt_store *s, const bt_hunt_store_opts *o, int64_t 
                   uint64_t *count, bt_error *err);
 /* The rule set h evaluates. */
 const bt_ruleset *bt_hunt_ruleset(const bt_hunt *h);
+/*
+ * A hunt over a scan of files or an S3 listing (bt_scan_files, or any scan that takes
+ * bt_scan_opts): fills so's filter (f, or NULL when the hunt filters itself: defer),
+ * on_batch, inspect, raw_keep and ctx, so that the scan's workers run the rules on the
+ * records they parse (bt_hunt_inspect, for the records bt_hunt_raw_wanted keeps) and
+ * its batches reach the hunt in order (bt_hunt_note, then bt_hunt_event or, with defer,
+ * bt_hunt_defer). The caller sets the rest (threads, record size, file errors). The
+ * hunt's errors during the scan go to err, which must outlive the scan.
+ */
+void bt_hunt_scan_opts(bt_hunt *h, const bt_filter *f, bt_scan_opts *so, bt_error *err);
 /*
  * bt_hunt_event split in two for a parallel scan (bt_scan_opts.inspect), for an
  * unordered hunt whose tracker is no longer learning (after the first pass, or when

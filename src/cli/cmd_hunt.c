@@ -63,7 +63,6 @@ typedef struct hunt {
     size_t max_record; /* --max-record-size (0: the default) */
     bt_ruleset *rs;
     bt_hunt *h;
-    int defer;  /* bt_hunt_opts.defer */
     int stream; /* over the store with -o json or ndjson: alerts printed as they come */
     uint64_t printed;
     bt_error err;
@@ -102,33 +101,6 @@ static int on_opt(void *ctx, const cli_opt *o, const char *v)
     return 0;
 }
 
-static int on_batch(void *ctx, const bt_batch *b)
-{
-    hunt *s = ctx;
-    size_t i;
-    int rc = b->note_len ? bt_hunt_note(s->h, b->note, b->note_len, &s->err) : 0;
-    for (i = 0; i < b->n && !rc; i++) {
-        const bt_event *ev = &b->events[i];
-        rc = s->defer ? bt_hunt_defer(s->h, ev, &s->err) : bt_hunt_event(s->h, ev, &s->err);
-    }
-    return rc;
-}
-
-/* In the scan's workers: the rules on the record the scan parsed; what the tracker may
- * learn from reaches on_batch (bt_hunt_opts.defer). */
-static int on_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_arena *a, bt_buf *n)
-{
-    hunt *s = ctx;
-    return bt_hunt_inspect(s->h, ev, rec, a, n);
-}
-
-/* In the scan's workers, before a record is parsed: what this pass needs parsed. */
-static bool raw_keep(void *ctx, const char *rec, size_t len)
-{
-    hunt *s = ctx;
-    return bt_hunt_raw_wanted(s->rs, s->defer ? BT_HUNT_PASS_BOTH : BT_HUNT_PASS_EVAL, rec, len);
-}
-
 static void on_file_error(void *ctx, const char *path, const bt_error *err)
 {
     (void)ctx;
@@ -142,14 +114,10 @@ static int scan_pass(hunt *s, bt_file_list *l, const bt_filter *f, bt_read_stats
     bt_scan_opts so;
     int i, rc;
     memset(&so, 0, sizeof so);
+    bt_hunt_scan_opts(s->h, f, &so, &s->err);
     so.threads = s->c.threads;
     so.max_record = s->max_record;
-    so.filter = s->defer ? NULL : f; /* defer: the hunt filters (bt_hunt_opts.filter) */
-    so.on_batch = on_batch;
-    so.inspect = on_inspect;
-    so.raw_keep = raw_keep;
     so.on_file_error = on_file_error;
-    so.ctx = s;
     for (i = 0, rc = 0; i < s->nfrom; i++)
         rc |= cli_is_s3_url(s->from[i]);
     rc = l->n || !rc ? bt_scan_files(l, &so, st, &s->err) : 0;
@@ -375,8 +343,8 @@ static int cmd_hunt(int argc, char **argv)
     ho.prefiltered = s.nfrom > 0; /* the scan's raw_keep */
     /* --from: what the build tracker learns from is held until every build is known;
      * the scan then reads everything and the hunt filters */
-    ho.defer = s.defer = s.nfrom > 0 && bt_rules_need_lifecycle(s.rs);
-    ho.filter = s.defer ? &f : NULL;
+    ho.defer = s.nfrom > 0 && bt_rules_need_lifecycle(s.rs);
+    ho.filter = ho.defer ? &f : NULL;
     ho.threads = s.c.threads; /* --threads: the held records' evaluation too */
     /* the store gives events in time order: alerts can go out as they become final */
     s.stream = ho.ordered && (!s.c.output || strcmp(s.c.output, "json") == 0 ||

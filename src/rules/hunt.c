@@ -81,6 +81,7 @@ struct bt_hunt {
     const bt_rule_derived *d;
     const bt_json *rec;
     int rc;
+    bt_error *scan_err; /* bt_hunt_scan_opts' */
 };
 
 int bt_hunt_new(const bt_ruleset *rs, const bt_hunt_opts *o, bt_hunt **out)
@@ -1264,4 +1265,38 @@ int bt_rules_filter_event(const bt_ruleset *rs, bt_build_tracker *t, bt_arena *s
     bt_build_tracker_derive(t, ev, &d);
     bt_rules_match(rs, rec, &d, on_filter_match, &m);
     return m.hit ? 1 : 0;
+}
+
+/* ---- a hunt fed by a scan (bt_hunt_scan_opts) ---- */
+
+static int scan_on_batch(void *ctx, const bt_batch *b)
+{
+    bt_hunt *h = ctx;
+    size_t i;
+    int rc = b->note_len ? bt_hunt_note(h, b->note, b->note_len, h->scan_err) : 0;
+    for (i = 0; i < b->n && !rc; i++)
+        rc = h->o.defer ? bt_hunt_defer(h, &b->events[i], h->scan_err)
+                        : bt_hunt_event(h, &b->events[i], h->scan_err);
+    return rc;
+}
+
+static int scan_inspect(void *ctx, const bt_event *ev, const bt_json *rec, bt_arena *a, bt_buf *n)
+{
+    return bt_hunt_inspect(ctx, ev, rec, a, n);
+}
+
+static bool scan_raw_keep(void *ctx, const char *rec, size_t len)
+{
+    const bt_hunt *h = ctx;
+    return bt_hunt_raw_wanted(h->rs, h->o.defer ? BT_HUNT_PASS_BOTH : BT_HUNT_PASS_EVAL, rec, len);
+}
+
+void bt_hunt_scan_opts(bt_hunt *h, const bt_filter *f, bt_scan_opts *so, bt_error *err)
+{
+    h->scan_err = err;
+    so->filter = h->o.defer ? NULL : f; /* defer: the hunt filters (bt_hunt_opts.filter) */
+    so->on_batch = scan_on_batch;
+    so->inspect = scan_inspect;
+    so->raw_keep = scan_raw_keep;
+    so->ctx = h;
 }
