@@ -387,6 +387,11 @@ void pack_pre_of(pack_pre *pre, const bt_event *ev)
     pre->ih[3] = ev->account ? hash_str(ev->account) : 0;
     pre->rmask = ev->n_resources ? bt_bloom_rmask_of(ev) : 0;
     pre->eid_ok = (unsigned char)(ev->event_id && bt_event_uuid_pack(ev->event_id, pre->eid));
+    if (pre->eid_ok)
+        pre->ek = eid_key(ev->time_ms / BT_STORE_HOUR_MS, pre->eid, 16, 0);
+    else
+        pre->ek = eid_key(ev->time_ms / BT_STORE_HOUR_MS, ev->event_id ? ev->event_id : "",
+                          ev->event_id ? strlen(ev->event_id) : 0, 1);
 }
 
 int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)

@@ -46,7 +46,8 @@ typedef struct pack_run {
 typedef struct pack_pre {
     uint64_t ih[4];
     uint64_t rmask;
-    unsigned char eid[16];
+    int64_t ek;            /* the event id's key in `eids` (eid_key) */
+    unsigned char eid[16]; /* the event id packed, when eid_ok (a UUID) */
     unsigned char eid_ok;
 } pack_pre;
 

@@ -46,6 +46,7 @@
 #define load_blocks_done bt_sq_load_blocks_done
 #define h31 bt_bloom_h31 /* store/bloom.h */
 #define hash_str bt_sq_hash_str
+#define eid_key bt_sq_eid_key
 #define sql_bloom_match bt_sq_bloom_match
 #define write_bsum bt_sq_write_bsum
 #define add_bind bt_sq_add_bind
@@ -63,6 +64,14 @@
 
 /* FNV-1a of s, 64 bits: the intern cache's and the packer's string hash. */
 uint64_t hash_str(const char *s);
+
+/* The key of an event id in `eids` (schema 10): its hour (hb, BT_STORE_HOUR_MS) in the
+ * bits above EID_HASH_BITS and, below them, a hash of the id's bytes p[0..n) (a UUID's
+ * 16 bytes packed, bt_event_uuid_pack, text 0; any other id as its text, text 1).
+ * Stored in every store: the hash never changes. Two ids of one hour may share a key;
+ * the second is then kept in `eidx` by its bytes (claim_event). */
+#define EID_HASH_BITS 40
+int64_t eid_key(int64_t hb, const void *p, size_t n, int text);
 
 typedef struct icache_ent {
     char *s;
@@ -100,7 +109,7 @@ struct bt_store {
     int has_secret;
     sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
-        *st_ins_eid, *st_ins_bsum;
+        *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     icache ic;
     int64_t next_id;     /* rowid of the next event (set by begin) */
@@ -129,6 +138,7 @@ struct bt_store {
                     store is read (bt_store_search) */
     unsigned tick;
     bt_arena *arena;
+    bt_arena *varena;   /* a stored record parsed to tell two event ids apart (claim_event) */
     size_t pf_keep_max; /* prefilter's PF_KEEP_MAX (a test makes it smaller) */
 };
 

@@ -300,9 +300,8 @@ static int cond_rmask(sqlq *q, const bt_filter *f, bt_filter_field field, int ta
 /* A CTE h(b) of the hours table T holds, each found by one seek from the last (a
  * loose index scan): a key looked up without its hour is then one seek an hour
  * (schema 6), 336 for the 5M-event bench store. */
-#define HOURS_OF(T)                                                                                \
-    "WITH RECURSIVE h(b) AS (SELECT min(hb) FROM " T " UNION ALL SELECT (SELECT min(hb) FROM " T   \
-    " WHERE hb > h.b) FROM h WHERE h.b IS NOT NULL)"
+#define EID_BITS_SQL "40" /* EID_HASH_BITS */
+_Static_assert(EID_HASH_BITS == 40, "EID_BITS_SQL");
 
 static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_query *bq,
                        bt_error *err)
@@ -374,9 +373,26 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_puts(&q->sql, ")");
     }
     if (f->nvalues[BT_F_EVENT_ID]) {
-        bt_buf_puts(&q->sql, " AND e.id IN (" HOURS_OF(
-                                 "eids") " SELECT x.ev FROM h"
-                                         " CROSS JOIN eids x ON x.hb = h.b WHERE x.eid IN (");
+        /* each hour `eids` holds (a loose index scan: one seek from the last), and in it
+         * the ids' keys (eid_key: the hour's bits, then the id's hash); then the ids kept
+         * by their bytes (`eidx`, the few whose key another id of their hour holds). A
+         * hash that matches another id is dropped when the record is checked */
+        bt_buf_puts(&q->sql,
+                    " AND e.id IN (WITH RECURSIVE h(b) AS (SELECT (SELECT min(k) FROM eids)"
+                    " >> " EID_BITS_SQL " UNION ALL SELECT (SELECT min(k) FROM eids WHERE"
+                    " k >= (h.b + 1) << " EID_BITS_SQL ") >> " EID_BITS_SQL
+                    " FROM h WHERE h.b IS NOT NULL) SELECT x.ev FROM h CROSS JOIN eids x"
+                    " WHERE x.k IN (");
+        for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
+            unsigned char tmp[16];
+            const char *v = f->values[BT_F_EVENT_ID][i];
+            int64_t k =
+                bt_event_uuid_pack(v, tmp) ? eid_key(0, tmp, 16, 0) : eid_key(0, v, strlen(v), 1);
+            bt_buf_puts(&q->sql,
+                        i ? ",(h.b << " EID_BITS_SQL ") | ?" : "(h.b << " EID_BITS_SQL ") | ?");
+            add_bind(q, 0, k, NULL);
+        }
+        bt_buf_puts(&q->sql, ") UNION ALL SELECT ev FROM eidx WHERE eid IN (");
         for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
             unsigned char tmp[16];
             const char *v = f->values[BT_F_EVENT_ID][i];

@@ -24,6 +24,10 @@
 #   hashes of user, principal, access key and source IP),
 #   upgraded by a search by user name; the rows keep every other value, and the searches
 #   on those fields find what the files hold.
+# - schema 9 (store-v9.sql): made by the release before schema 10 (event ids keyed by
+#   their hour and a hash), upgraded by a search by event id; the keys the upgrade
+#   computes in SQL are those an ingest computes, duplicates are still found, and every
+#   event is found by its id.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -42,7 +46,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
@@ -99,10 +103,11 @@ check() { # check NAME ARCHIVES...
   same "$name" "$@" -- --event-id 00000000-0000-4000-8000-000000000000
   hours_agree "$name"
 }
-hours_agree() { # hours_agree NAME: every event id row leads with its event's hour; the
+hours_agree() { # hours_agree NAME: every event id key leads with its event's hour; the
   # resources live in the block summaries, not in rows
   eq "$1: one event id row per event" "$(sqlite3 "$S" 'SELECT count(*) FROM events')" \
-    "$(sqlite3 "$S" 'SELECT count(*) FROM eids x JOIN events e ON e.id = x.ev AND x.hb = e.t / 3600000')"
+    "$(sqlite3 "$S" 'SELECT (SELECT count(*) FROM eids x JOIN events e ON e.id = x.ev AND x.k >> 40 = e.t / 3600000)
+      + (SELECT count(*) FROM eidx x JOIN events e ON e.id = x.ev AND x.hb = e.t / 3600000)')"
   eq "$1: no resource rows" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'resources'")"
   eq "$1: every block has a summary of its resources" 0 \
     "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE rbloom IS NULL OR length(rbloom) < 64')"
@@ -132,7 +137,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
 "$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
 eq "search of a schema 3 store: exit 0" 0 $?
-eq "search upgraded it to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "search upgraded it to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
 eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
 for ix in ev_build ev_actor ev_project ev_err; do
@@ -158,7 +163,7 @@ id=$(sqlite3 "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER 
 ne "the v4 store holds a build" "" "$id"
 "$BT" build --store "$S" "$id" --output json > "$T/v4b.json" 2> "$T/v4b.err"
 eq "build of a schema 4 store: exit 0" 0 $?
-eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the build is shown" "$id" "$(jq -r .Build.BuildId "$T/v4b.json")"
 sqlite3 "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
 grep -q 'INDEX builds_retry' "$T/plan"
@@ -178,7 +183,7 @@ eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | j
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v5.out" 2> "$T/v5.err"
 eq "search by event id of a schema 5 store: exit 0" 0 $?
-eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v5.out")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 ne "the v5 store had resource rows" 0 "$n_res"
@@ -202,7 +207,7 @@ arn=$(values "$T/a/AWSLogs" '.resources[0].ARN' | head -1)
 ne "a resource of the archive" "" "$arn"
 "$BT" search --store "$S" --resource-name "$arn" -o ndjson --max-items 1000000 > "$T/v6.out" 2> "$T/v6.err"
 eq "search by resource name of a schema 6 store: exit 0" 0 $?
-eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the events naming it are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --resource-name "$arn" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v6.out" | md5sum)"
@@ -217,8 +222,8 @@ eq "the upgrade's summaries of resources = those ingest writes" \
   "$(sqlite3 "$S" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)"
 # (by event id: a fresh ingest orders a block's rows by name since schema 8)
 eq "the upgrade's fingerprints of resources per event = those ingest writes" \
-  "$(sqlite3 "$T/fresh.db" 'SELECT hex(x.eid), e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)" \
-  "$(sqlite3 "$S" 'SELECT hex(x.eid), e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)"
+  "$(sqlite3 "$T/fresh.db" 'SELECT x.k, e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)" \
+  "$(sqlite3 "$S" 'SELECT x.k, e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)"
 ne "some events have a fingerprint" 0 "$(sqlite3 "$S" 'SELECT count(rh) FROM events')"
 check "upgraded from 6" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s6b.json" 2>/dev/null
@@ -235,7 +240,7 @@ name=$(sqlite3 "$S" 'SELECT s FROM strs WHERE id = (SELECT name FROM events GROU
 ne "a name of the v7 store" "" "$name"
 "$BT" search --store "$S" --event-name "$name" -o ndjson --max-items 1000000 > "$T/v7.out" 2> "$T/v7.err"
 eq "search by event name of a schema 7 store: exit 0" 0 $?
-eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the events of the name are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --event-name "$name" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v7.out" | md5sum)"
@@ -277,7 +282,7 @@ user=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1000000 2>/dev/n
 ne "a user of the v8 store" "" "$user"
 "$BT" search --store "$S" --username "$user" -o ndjson --max-items 1000000 > "$T/v8.out" 2> "$T/v8.err"
 eq "search by user name of a schema 8 store: exit 0" 0 $?
-eq "upgraded to schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
 ne "the user's events are found" 0 "$(wc -l < "$T/v8.out")"
 eq "the user's events = the files'" \
   "$("$BT" search --from "$T/a/AWSLogs" --username "$user" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
@@ -292,4 +297,38 @@ check "upgraded from 8" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s8b.json" 2>/dev/null
 ne "v8 then a new archive: new events" 0 "$(jq .new "$T/s8b.json")"
 check "upgraded from 8, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
+
+# schema 9, as the release before this one wrote it: a search by event id upgrades it;
+# the event ids' keys are those an ingest writes
+S="$T/v9.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v9.sql" || bad "load the v9 fixture"
+eq "the fixture is schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | jq -r .eventID)
+ne "an event id of the archive" "" "$eid"
+"$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v9.out" 2> "$T/v9.err"
+eq "search by event id of a schema 9 store: exit 0" 0 $?
+eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v9.out")"
+eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
+eq "eids is (k, ev)" "k ev" "$(sqlite3 "$S" "SELECT group_concat(name, ' ') FROM pragma_table_info('eids')")"
+eq "no id shares its key" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM eidx')"
+eq "the upgrade's keys = those ingest writes" \
+  "$(sqlite3 "$T/fresh.db" 'SELECT k FROM eids ORDER BY 1' | md5sum)" \
+  "$(sqlite3 "$S" 'SELECT k FROM eids ORDER BY 1' | md5sum)"
+ne "the keys are there" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM eids')"
+sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 9" ok "$(cat "$T/ic")"
+n=0
+for id in $("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1000000 2>/dev/null | jq -r .eventID | sort -u); do
+  got=$("$BT" search --store "$S" --event-id "$id" -o ndjson 2>/dev/null | jq -r .eventID)
+  [ "$got" = "$id" ] && n=$((n + 1))
+done
+eq "every event is found by its id" "$n_old" "$n"
+"$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s9.json" 2>/dev/null
+eq "v9 re-ingest: nothing new (duplicates found by key)" 0 "$(jq .new "$T/s9.json")"
+check "upgraded from 9" "$T/a/AWSLogs"
+"$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s9b.json" 2>/dev/null
+ne "v9 then a new archive: new events" 0 "$(jq .new "$T/s9b.json")"
+check "upgraded from 9, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 finish

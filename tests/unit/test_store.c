@@ -199,7 +199,7 @@ static void test_store(void)
     tmp_store(path, sizeof path);
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    CHECK_INT(bt_store_schema_version(s), 9);
+    CHECK_INT(bt_store_schema_version(s), 10);
     CHECK_INT(bt_store_begin(s, &err), 0);
     CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
     CHECK_INT(news, 2);
@@ -537,9 +537,9 @@ static void test_packed_prefix(void)
 }
 
 /* The byte order within a packed block (pack_layout): records of one source, name, caller
- * and user agent side by side, in time within them, whatever their time order in the
- * batch; every row still points at its own record, byte-exact. 900 records of about
- * 1 KB (two blocks), their kind and time drawn from i. */
+ * and user agent side by side, one run each, in time within it, whatever their time
+ * order in the batch; every row still points at its own record, byte-exact. 900 records
+ * of about 1 KB (two blocks), their kind and time drawn from i. */
 static void test_block_layout(void)
 {
     enum { N = 900 };
@@ -585,7 +585,8 @@ static void test_block_layout(void)
     {
         char *raw = NULL;
         int64_t cur = -1;
-        int prev = -1;
+        int prev = -1, g, gprev = -1;
+        char kseen[3 * 4 * 2];
         while (sqlite3_step(st) == SQLITE_ROW) {
             int64_t blk = sqlite3_column_int64(st, 0);
             size_t off = (size_t)sqlite3_column_int64(st, 3),
@@ -601,6 +602,7 @@ static void test_block_layout(void)
                                       (size_t)sqlite3_column_bytes(st, 2)) == rl);
                 cur = blk;
                 prev = -1;
+                memset(kseen, 0, sizeof kseen);
                 blocks++;
             }
             rows++;
@@ -611,19 +613,16 @@ static void test_block_layout(void)
             if (!id || sscanf(id + 5, "%12d", &j) != 1 || j < 0 || j >= N)
                 continue;
             exact += strlen(recs[j]) == len && memcmp(recs[j], raw + off, len) == 0;
-            /* names sort as their sources then names: Decrypt (kms) before s3's */
-            if (prev >= 0) {
-                int pa[4], pb[4], c = 0, k;
-                for (k = 0; k < 4; k++) {
-                    pa[k] = k == 0 ? (key[prev][0] == 2 ? -1 : key[prev][0]) : key[prev][k];
-                    pb[k] = k == 0 ? (key[j][0] == 2 ? -1 : key[j][0]) : key[j][k];
-                }
-                for (k = 0; k < 4 && !c; k++)
-                    c = pa[k] < pb[k] ? -1 : pa[k] > pb[k];
-                ordered += c <= 0;
-            } else {
-                ordered++;
-            }
+            /* each kind of record (source and name, caller, agent) is one run of the
+             * block, in time order: a record continues the run before it, or starts
+             * a kind the block has not shown yet */
+            g = (key[j][0] * 4 + key[j][1]) * 2 + key[j][2];
+            if (prev >= 0 && g == gprev)
+                ordered += key[prev][3] <= key[j][3];
+            else
+                ordered += !kseen[g];
+            kseen[g] = 1;
+            gprev = g;
             prev = j;
         }
         free(raw);
@@ -641,6 +640,125 @@ static void test_block_layout(void)
     free(ev);
     bt_arena_free(a);
     remove_store(path);
+}
+
+/* Two event ids of one hour whose keys in `eids` are the same (eid_key; found by a
+ * birthday search over ids of this form, 1.2M of them): both events are kept, each
+ * found by its id, and a second copy of either is a duplicate, whether the first copy
+ * is in the same packed batch, an earlier one, or the pending block of events added
+ * one by one. */
+#define COLL_A "00000000-0000-4000-8000-000000032af4"
+#define COLL_B "00000000-0000-4000-8000-00000022c683"
+
+static char *coll_record(const char *id, int minute, const char *name)
+{
+    char *r = malloc(512);
+    snprintf(r, 512,
+             "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+             "\"userName\":\"u\",\"accountId\":\"111122223333\"},\"eventTime\":"
+             "\"2026-10-01T10:%02d:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":"
+             "\"%s\",\"awsRegion\":\"us-east-1\",\"eventID\":\"%s\",\"readOnly\":true}",
+             minute, name, id);
+    return r;
+}
+
+static int count_id(bt_store *s, const char *id, const char *id2)
+{
+    bt_filter f;
+    bt_store_query q;
+    bt_error err = BT_ERROR_INIT;
+    hits h;
+    memset(&h, 0, sizeof h);
+    memset(&q, 0, sizeof q);
+    bt_filter_init(&f);
+    bt_filter_add(&f, BT_F_EVENT_ID, id, &err);
+    if (id2)
+        bt_filter_add(&f, BT_F_EVENT_ID, id2, &err);
+    q.filter = &f;
+    if (bt_store_search(s, &q, on_hit, &h, &err) != 0)
+        return -1;
+    return h.n;
+}
+
+static void test_eid_collisions(void)
+{
+    char path[256];
+    unsigned char pa[16], pb[16];
+    char *recs[4];
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_event ev[4];
+    bt_store *s = NULL;
+    bt_store_pack *p = NULL;
+    bt_error err = BT_ERROR_INIT;
+    uint64_t added = 0, dups = 0;
+    int64_t n = -1;
+    int i, is_new;
+
+    CHECK(bt_event_uuid_pack(COLL_A, pa) && bt_event_uuid_pack(COLL_B, pb));
+    CHECK(bt_sq_eid_key(493000, pa, 16, 0) == bt_sq_eid_key(493000, pb, 16, 0));
+    CHECK(bt_sq_eid_key(493000, pa, 16, 0) != bt_sq_eid_key(493001, pa, 16, 0));
+    CHECK(bt_sq_eid_key(493000, pa, 16, 0) != bt_sq_eid_key(493000, pa, 16, 1));
+
+    /* one packed batch: A, B, a copy of B, and another id */
+    recs[0] = coll_record(COLL_A, 1, "GetObject");
+    recs[1] = coll_record(COLL_B, 2, "PutObject");
+    recs[2] = coll_record(COLL_B, 2, "PutObject");
+    recs[3] = coll_record("00000000-0000-4000-8000-000000000007", 3, "GetObject");
+    tmp_store(path, sizeof path);
+    strcat(path, ".coll");
+    for (i = 0; i < 4; i++) {
+        bt_json *v;
+        CHECK_INT(bt_json_parse(a, recs[i], strlen(recs[i]), NULL, &v, &err), 0);
+        CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
+    }
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(bt_store_pack_new(ev, 4, &p, &err), 0);
+    CHECK_INT(bt_store_add_packed(s, ev, 4, p, &added, &dups, &err), 0);
+    CHECK_INT((int)added, 3);
+    CHECK_INT((int)dups, 1);
+    bt_store_pack_free(p);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    CHECK_INT(get_int(s, "SELECT count(*) FROM eidx", &n, &err), 0);
+    CHECK_INT((int)n, 1);
+    /* a second batch: copies of A and B, and id 7 again (an earlier batch's rows) */
+    added = dups = 0;
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(bt_store_pack_new(ev, 4, &p, &err), 0);
+    CHECK_INT(bt_store_add_packed(s, ev, 4, p, &added, &dups, &err), 0);
+    CHECK_INT((int)added, 0);
+    CHECK_INT((int)dups, 4);
+    bt_store_pack_free(p);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    CHECK_INT(count_id(s, COLL_A, NULL), 1);
+    CHECK_INT(count_id(s, COLL_B, NULL), 1);
+    CHECK_INT(count_id(s, COLL_A, COLL_B), 2);
+    bt_store_close(s);
+    s = NULL;
+    remove_store(path);
+
+    /* one by one: B finds A in the pending block (not yet compressed), then after it
+     * is written */
+    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    for (i = 0; i < 4; i++) {
+        CHECK_INT(bt_store_add(s, &ev[i], &is_new, &err), 0);
+        CHECK_INT(is_new, i != 2);
+    }
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    for (i = 0; i < 4; i++) {
+        CHECK_INT(bt_store_add(s, &ev[i], &is_new, &err), 0);
+        CHECK_INT(is_new, 0);
+    }
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    CHECK_INT(count_id(s, COLL_B, NULL), 1);
+    CHECK_INT(count_id(s, COLL_A, "00000000-0000-4000-8000-000000000007"), 2);
+    bt_store_close(s);
+    remove_store(path);
+    for (i = 0; i < 4; i++)
+        free(recs[i]);
+    bt_arena_free(a);
 }
 
 /* Resource names and types found through the blocks' summaries (bsum.rbloom): 40
@@ -1358,5 +1476,5 @@ out:
 }
 
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_block_layout,
-             test_resource_summaries, test_source_names, test_block_walk, test_rawcheck,
-             test_breakdown, test_prefilter)
+             test_eid_collisions, test_resource_summaries, test_source_names, test_block_walk,
+             test_rawcheck, test_breakdown, test_prefilter)
