@@ -118,3 +118,5 @@ printf '  store %.1f MB = %.0f bytes/event;  .json.gz %.1f MB = %.0f bytes/event
 echo
 echo "targets: scan >= 10x jq and faster than DuckDB, within 1.5x of the gzip floor; ingest >= 150,000"
 echo "events/s; peak RSS < 100 MB; store <= 1.5x the .json.gz archive"
+echo "#13's targets: ingest >= 250,000 events/s on 2 cores and peak RSS <= 100 MB; store <= 1.0x the"
+echo ".json.gz archive; search --from <= 1.5x the 2-core libdeflate floor"

@@ -53,6 +53,7 @@ wal() { [ -f "$1-wal" ] && stat -c %s "$1-wal" || echo 0; }
 # ingest NAME BIN STORE ARCHIVE EVENTS: one timed ingest; prints a line
 ingest() {
   local name=$1 bt=$2 s=$3 a=$4 n=$5 e u sy r
+  sync # the writes before (a copy, an ingest) are not flushed during this one
   /usr/bin/time -f '%e %U %S %M' -o "$W/.time" "$bt" ingest -q --store "$s" "$a/AWSLogs" >/dev/null 2>&1 || true
   read -r e u sy r < "$W/.time"
   printf '  %-34s %8.0f events/s  (%.1f s wall, %.1f s CPU)  peak RSS %4d MB\n' "$name" \
