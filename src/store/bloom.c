@@ -12,7 +12,7 @@
 
 #define BLOOM_K 6
 
-static uint64_t mix64(uint64_t x)
+uint64_t bt_bloom_mix64(uint64_t x)
 {
     x ^= x >> 30;
     x *= 0xbf58476d1ce4e5b9ULL;
@@ -32,7 +32,7 @@ static uint64_t fnv1a(uint64_t h, const char *str)
 
 uint64_t bt_bloom_key(int tag, const char *str)
 {
-    return mix64(fnv1a(1469598103934665603ULL ^ (uint64_t)tag, str));
+    return bt_bloom_mix64(fnv1a(1469598103934665603ULL ^ (uint64_t)tag, str));
 }
 
 int64_t bt_bloom_h31(const char *str)
@@ -46,7 +46,7 @@ int64_t bt_bloom_h31(const char *str)
 
 uint64_t bt_bloom_rkey(int tag, int64_t h)
 {
-    return mix64(((uint64_t)tag << 40) ^ (uint64_t)h ^ 0x9e3779b97f4a7c15ULL);
+    return bt_bloom_mix64(((uint64_t)tag << 40) ^ (uint64_t)h ^ 0x9e3779b97f4a7c15ULL);
 }
 
 int bt_bloom_key_push(uint64_t **keys, size_t *n, size_t *cap, uint64_t key)

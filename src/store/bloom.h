@@ -23,6 +23,11 @@ enum { BT_BK_USER = 1, BT_BK_PRINCIPAL, BT_BK_AKID, BT_BK_IP, BT_BK_RNAME, BT_BK
 /* The store's 31-bit hash of a string (FNV-1a, folded): what its hashed columns hold. */
 int64_t bt_bloom_h31(const char *str);
 
+/* SplitMix64's finaliser: every bit of x moves every bit of the result. The summaries'
+ * keys and the event ids' keys (eid_key) are made with it and stored: it never
+ * changes. */
+uint64_t bt_bloom_mix64(uint64_t x);
+
 /* The key of a resource field (BT_BK_RNAME, BT_BK_RTYPE) whose value has the 31-bit hash
  * h: keyed by the hash, so that the upgrade to summaries of resources builds them from the
  * hashes the old per-row table held. */

@@ -321,17 +321,6 @@ static void sql_nset_final(sqlite3_context *cx)
         free(a->h);
 }
 
-/* MurmurHash3's 64-bit finaliser: every bit of x moves every bit of the result. */
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 int64_t eid_key(int64_t hb, const void *p, size_t n, int text)
 {
     const unsigned char *b = p;
@@ -341,9 +330,9 @@ int64_t eid_key(int64_t hb, const void *p, size_t n, int text)
         uint64_t w = 0;
         for (j = 0; j < 8 && i + j < n; j++)
             w |= (uint64_t)b[i + j] << (8 * j);
-        h = mix64(h ^ w);
+        h = bt_bloom_mix64(h ^ w);
     }
-    h = mix64(h ^ (uint64_t)n);
+    h = bt_bloom_mix64(h ^ (uint64_t)n);
     return (int64_t)(((uint64_t)hb << EID_HASH_BITS) | (h >> (64 - EID_HASH_BITS)));
 }
 

@@ -643,12 +643,12 @@ static void test_block_layout(void)
 }
 
 /* Two event ids of one hour whose keys in `eids` are the same (eid_key; found by a
- * birthday search over ids of this form, 1.2M of them): both events are kept, each
+ * birthday search over ids of this form, 1.5M of them): both events are kept, each
  * found by its id, and a second copy of either is a duplicate, whether the first copy
  * is in the same packed batch, an earlier one, or the pending block of events added
  * one by one. */
-#define COLL_A "00000000-0000-4000-8000-000000032af4"
-#define COLL_B "00000000-0000-4000-8000-00000022c683"
+#define COLL_A "00000000-0000-4000-8000-000000135309"
+#define COLL_B "00000000-0000-4000-8000-00000016db39"
 
 static char *coll_record(const char *id, int minute, const char *name)
 {
@@ -680,6 +680,20 @@ static int count_id(bt_store *s, const char *id, const char *id2)
     return h.n;
 }
 
+/* Stores ev[0..n) as one packed batch in its own transaction; *added, *dups as
+ * bt_store_add_packed counts them (from 0). */
+static void add_batch(bt_store *s, const bt_event *ev, size_t n, uint64_t *added, uint64_t *dups)
+{
+    bt_store_pack *p = NULL;
+    bt_error err = BT_ERROR_INIT;
+    *added = *dups = 0;
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(bt_store_pack_new(ev, n, &p, &err), 0);
+    CHECK_INT(bt_store_add_packed(s, ev, n, p, added, dups, &err), 0);
+    bt_store_pack_free(p);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+}
+
 static void test_eid_collisions(void)
 {
     char path[256];
@@ -688,7 +702,6 @@ static void test_eid_collisions(void)
     bt_arena *a = bt_arena_new(0, 0);
     bt_event ev[4];
     bt_store *s = NULL;
-    bt_store_pack *p = NULL;
     bt_error err = BT_ERROR_INIT;
     uint64_t added = 0, dups = 0;
     int64_t n = -1;
@@ -712,24 +725,15 @@ static void test_eid_collisions(void)
         CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
     }
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
-    CHECK_INT(bt_store_begin(s, &err), 0);
-    CHECK_INT(bt_store_pack_new(ev, 4, &p, &err), 0);
-    CHECK_INT(bt_store_add_packed(s, ev, 4, p, &added, &dups, &err), 0);
+    add_batch(s, ev, 4, &added, &dups);
     CHECK_INT((int)added, 3);
     CHECK_INT((int)dups, 1);
-    bt_store_pack_free(p);
-    CHECK_INT(bt_store_commit(s, &err), 0);
     CHECK_INT(get_int(s, "SELECT count(*) FROM eidx", &n, &err), 0);
     CHECK_INT((int)n, 1);
     /* a second batch: copies of A and B, and id 7 again (an earlier batch's rows) */
-    added = dups = 0;
-    CHECK_INT(bt_store_begin(s, &err), 0);
-    CHECK_INT(bt_store_pack_new(ev, 4, &p, &err), 0);
-    CHECK_INT(bt_store_add_packed(s, ev, 4, p, &added, &dups, &err), 0);
+    add_batch(s, ev, 4, &added, &dups);
     CHECK_INT((int)added, 0);
     CHECK_INT((int)dups, 4);
-    bt_store_pack_free(p);
-    CHECK_INT(bt_store_commit(s, &err), 0);
     CHECK_INT(count_id(s, COLL_A, NULL), 1);
     CHECK_INT(count_id(s, COLL_B, NULL), 1);
     CHECK_INT(count_id(s, COLL_A, COLL_B), 2);
