@@ -790,18 +790,17 @@ static void walk_pop(bwalk *w, srow *out)
 /* A cached block and the next row the walk wants of it. */
 typedef struct slot_use {
     int slot;
-    const srow *next;
+    int64_t t, id; /* its next row's time and id, negated for a newest-first walk */
 } slot_use;
 
-static const bwalk *rank_walk; /* cmp_use's walk (qsort has no context argument) */
-
-/* Later use first. */
+/* Later use first (qsort has no context argument: the walk's direction is in the keys,
+ * so concurrent walks on other stores share nothing). */
 static int cmp_use(const void *x, const void *y)
 {
     const slot_use *a = x, *b = y;
-    return row_before(rank_walk, a->next, b->next)   ? 1
-           : row_before(rank_walk, b->next, a->next) ? -1
-                                                     : 0;
+    if (a->t != b->t)
+        return a->t < b->t ? 1 : -1;
+    return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
 }
 
 /*
@@ -833,9 +832,9 @@ static void walk_rank_cache(bt_store *s, const bwalk *w)
             continue;
         }
         use[nuse].slot = k;
-        use[nuse++].next = next;
+        use[nuse].t = w->desc ? -next->t : next->t;
+        use[nuse++].id = w->desc ? -next->id : next->id;
     }
-    rank_walk = w;
     qsort(use, nuse, sizeof *use, cmp_use);
     for (i = 0; i < nuse; i++)
         s->cache[use[i].slot].age = ++s->tick;
