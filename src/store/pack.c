@@ -200,10 +200,9 @@ typedef struct packer {
     uint32_t *names; /* the block's events' names as hashes (bt_nset_build) */
     size_t nnames, capnames;
     int64_t t0, t1; /* the block's first and last time */
-    uint32_t *mem;  /* the block's events, in pack order (the rare ones first) */
+    byte_key *mem;  /* the block's events, in pack order (the rare ones first) */
     size_t nmem, capmem, nrare;
     size_t rawlen; /* their records' bytes */
-    byte_key *bk;  /* the lay-out sort's keys (capmem of them) */
 } packer;
 
 /* Lays out the records of the block being filled (byte_key) into k->raw, giving each its
@@ -216,20 +215,10 @@ static int pack_layout(bt_store_pack *p, packer *k, const bt_event *ev, size_t *
     bt_buf_clear(&k->raw);
     if (bt_buf_reserve(&k->raw, k->rawlen))
         return BT_ENOMEM;
-    for (j = k->nrare; j < k->nmem; j++) {
-        const bt_event *e = &ev[k->mem[j]];
-        byte_key *b = &k->bk[j - k->nrare];
-        b->src = e->event_source;
-        b->name = e->event_name;
-        b->arn = e->principal_arn;
-        b->ua = e->user_agent;
-        b->t = e->time_ms;
-        b->i = k->mem[j];
-    }
     if (nrest > 1)
-        qsort(k->bk, nrest, sizeof *k->bk, cmp_bytes);
+        qsort(k->mem + k->nrare, nrest, sizeof *k->mem, cmp_bytes);
     for (j = 0; j < k->nmem; j++) {
-        uint32_t i = j < k->nrare ? k->mem[j] : k->bk[j - k->nrare].i;
+        uint32_t i = k->mem[j].i;
         if (j == k->nrare && k->nrare && nrest)
             *split = k->raw.len;
         p->ev_off[i] = (uint32_t)k->raw.len;
@@ -445,22 +434,22 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         if (k.rawlen && k.rawlen + ev[i].raw_len > BLOCK_RAW_TARGET &&
             (rc = pack_close(p, &k, ev, err)))
             goto done;
-        if (k.nmem == k.capmem) {
-            void *v = k.mem, *w;
-            size_t cap = k.capmem;
-            if (bt_array_grow(&v, &cap, k.nmem + 1, sizeof *k.mem, 1024)) {
+        {
+            void *v = k.mem;
+            byte_key *b;
+            if (bt_array_grow(&v, &k.capmem, k.nmem + 1, sizeof *k.mem, 1024)) {
                 rc = bt_error_set(err, BT_ENOMEM, "out of memory");
                 goto done;
             }
             k.mem = v;
-            if (!(w = realloc(k.bk, cap * sizeof *k.bk))) {
-                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
-                goto done;
-            }
-            k.bk = w;
-            k.capmem = cap;
+            b = &k.mem[k.nmem++];
+            b->src = ev[i].event_source;
+            b->name = ev[i].event_name;
+            b->arn = ev[i].principal_arn;
+            b->ua = ev[i].user_agent;
+            b->t = ev[i].time_ms;
+            b->i = (uint32_t)i;
         }
-        k.mem[k.nmem++] = (uint32_t)i;
         if (rare[i])
             k.nrare++; /* pack order puts every rare record before the others */
         k.rawlen += ev[i].raw_len;
@@ -490,7 +479,6 @@ done:
     free(k.rkeys);
     free(k.names);
     free(k.mem);
-    free(k.bk);
     free(order);
     free(sk);
     free(hash);
