@@ -4,7 +4,8 @@
  * the block reader. The backend is split along its sections: sqlite.c (schema, open,
  * writing), pack.c (packed batches, made in the parser threads: pack.h), sqlite_read.c
  * (block reading, search, the store's facts), sqlite_builds.c (per-build facts and the
- * builds listing), sqlite_alerts.c (watch's alerts and outbox).
+ * builds listing), sqlite_alerts.c (watch's alerts and outbox), sqlite_eids.c (event
+ * ids: their keys and their claim at ingest).
  */
 #ifndef BT_STORE_SQLITE_INT_H
 #define BT_STORE_SQLITE_INT_H
@@ -47,6 +48,8 @@
 #define h31 bt_bloom_h31 /* store/bloom.h */
 #define hash_str bt_sq_hash_str
 #define eid_key bt_sq_eid_key
+#define sql_eid_key bt_sq_sql_eid_key
+#define eid_claim bt_sq_eid_claim
 #define sql_bloom_match bt_sq_bloom_match
 #define write_bsum bt_sq_write_bsum
 #define add_bind bt_sq_add_bind
@@ -64,14 +67,6 @@
 
 /* FNV-1a of s, 64 bits: the intern cache's and the packer's string hash. */
 uint64_t hash_str(const char *s);
-
-/* The key of an event id in `eids` (schema 10): its hour (hb, BT_STORE_HOUR_MS) in the
- * bits above EID_HASH_BITS and, below them, a hash of the id's bytes p[0..n) (a UUID's
- * 16 bytes packed, bt_event_uuid_pack, text 0; any other id as its text, text 1).
- * Stored in every store: the hash never changes. Two ids of one hour may share a key;
- * the second is then kept in `eidx` by its bytes (claim_event). */
-#define EID_HASH_BITS 40
-int64_t eid_key(int64_t hb, const void *p, size_t n, int text);
 
 typedef struct icache_ent {
     char *s;
@@ -281,5 +276,34 @@ int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err);
 int64_t icol(sqlite3_stmt *st, int i, int64_t null);
 /* Binds v as text, or NULL. */
 void bind_text(sqlite3_stmt *st, int i, const char *v);
+
+/* ---- event ids (sqlite_eids.c) ---- */
+
+/* The key of an event id in `eids` (schema 10): its hour (hb, BT_STORE_HOUR_MS) in the
+ * bits above EID_HASH_BITS and, below them, a hash of the id's bytes p[0..n) (a UUID's
+ * 16 bytes packed, bt_event_uuid_pack, text 0; any other id as its text, text 1).
+ * Stored in every store: the hash never changes. Two ids of one hour may share a key;
+ * the second is then kept in `eidx` by its bytes (eid_claim). */
+#define EID_HASH_BITS 40
+int64_t eid_key(int64_t hb, const void *p, size_t n, int text);
+/* SQL bt_eid_key(hb, eid), registered on open. */
+void sql_eid_key(sqlite3_context *cx, int argc, sqlite3_value **argv);
+
+/* The batch being stored by bt_store_add_packed, whose events' rows are written after
+ * all their ids are claimed: an id claimed in it names an event found here, not in
+ * `events`. */
+typedef struct claim_batch {
+    const bt_event *ev;
+    const uint32_t *rank_ev; /* the event at each place of the id order (pack.h) */
+    int64_t id0;             /* the batch's first id */
+    size_t n;
+} claim_batch;
+
+struct pack_pre;
+/* Claims ev's id for the event numbered id (`eids`, else `eidx`, sqlite_eids.c): *is_new
+ * = 0 for a duplicate (nothing is written). pre (pack.h) holds the id's key and the id
+ * packed; cb the batch being stored (NULL for an event added alone). */
+int eid_claim(bt_store *s, const bt_event *ev, const struct pack_pre *pre, const claim_batch *cb,
+              int64_t id, int *is_new, bt_error *err);
 
 #endif
