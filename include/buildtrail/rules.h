@@ -390,10 +390,14 @@ bool bt_hunt_raw_wanted(const bt_ruleset *rs, bt_hunt_pass pass, const char *raw
  * that thread); bt_hunt_feed_end waits for it and ends it, before bt_hunt_finish. The
  * copies wait in at most 5 batches of about 1 MiB. bt_hunt_feed returns the feeder's
  * first error as soon as it is known (then stop feeding and call bt_hunt_feed_end).
- * Without bt_hunt_feed_start, bt_hunt_feed is bt_hunt_unparsed. 0, BT_EINVAL (not
+ * name (may be NULL): the record's top-level eventName, when the caller knows it (a
+ * store's row, bt_store_pos.unparsed): the pre-filter then tests it against the rules'
+ * event names instead of looking for eventName keys in the record; NULL for any other
+ * record. Without bt_hunt_feed_start, bt_hunt_feed is bt_hunt_unparsed. 0, BT_EINVAL (not
  * ordered, or started already), BT_ENOMEM, and bt_hunt_unparsed's errors. */
 int bt_hunt_feed_start(bt_hunt *h);
-int bt_hunt_feed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err);
+int bt_hunt_feed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, const char *name,
+                 bt_error *err);
 int bt_hunt_feed_end(bt_hunt *h, bt_error *err);
 
 /* A hunt over a store (h made with ordered = 1), in src/rules/hunt_store.c: when the

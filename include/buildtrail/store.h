@@ -102,17 +102,19 @@ typedef struct bt_store_pos {
     int64_t time_ms;
     int64_t seq;
     int unparsed; /* delivered under raw_only: only the event's raw, raw_len, time_ms and
-                     kind are set */
+                     kind are set, and event_name for a CloudTrail record (BT_KIND_API)
+                     whose top-level eventName the store holds (else NULL) */
 } bt_store_pos;
 
 typedef struct bt_store_query {
-    const bt_filter *filter; /* may be NULL */
-    uint64_t limit;          /* 0 = no limit */
-    int oldest_first;        /* default newest first */
+    const bt_filter *filter;   /* may be NULL */
+    uint64_t limit;            /* 0 = no limit */
+    int oldest_first;          /* default newest first */
     const bt_store_pos *after; /* continue after this position (exclusive) */
     int64_t after_seq;         /* only events stored after this sequence number (pos.seq
                                   > after_seq; 0 = all): what a later ingest added */
-    int raw_only;              /* fn reads only the event's raw, raw_len, time_ms and kind:
+    int raw_only;              /* fn reads only the event's raw, raw_len, time_ms, kind
+                                  (and event_name: bt_store_pos.unparsed):
                                   when the store's own columns answer the filter exactly
                                   (no user, principal, access key, source IP or resource
                                   name, which rows hold as hashes), records are delivered
@@ -138,9 +140,9 @@ typedef struct bt_store_info {
     uint64_t build_status_events;
     uint64_t sources;
     uint64_t blocks;
-    uint64_t raw_bytes;        /* uncompressed record bytes */
-    uint64_t stored_bytes;     /* compressed record bytes */
-    uint64_t file_bytes;       /* database file (+ WAL) size */
+    uint64_t raw_bytes;               /* uncompressed record bytes */
+    uint64_t stored_bytes;            /* compressed record bytes */
+    uint64_t file_bytes;              /* database file (+ WAL) size */
     int64_t min_time_ms, max_time_ms; /* 0 when empty */
     int schema_version;
 } bt_store_info;
@@ -149,8 +151,8 @@ int bt_store_get_info(bt_store *s, bt_store_info *info, bt_error *err);
 
 /* Per (account, region) breakdown: fn(ctx, account, region, count, min_ms, max_ms). */
 int bt_store_breakdown(bt_store *s,
-                       int (*fn)(void *ctx, const char *account, const char *region,
-                                 uint64_t n, int64_t min_ms, int64_t max_ms),
+                       int (*fn)(void *ctx, const char *account, const char *region, uint64_t n,
+                                 int64_t min_ms, int64_t max_ms),
                        void *ctx, bt_error *err);
 
 /* ---- CodeBuild builds ---- */
@@ -163,8 +165,8 @@ int bt_store_breakdown(bt_store *s,
  * is then "webhook" with trigger_inferred set). The bt_build is valid during the call.
  * Same as bt_store_builds_find with a query naming only uuid.
  */
-int bt_store_builds(bt_store *s, const char *uuid,
-                    int (*fn)(void *ctx, const bt_build *b), void *ctx, bt_error *err);
+int bt_store_builds(bt_store *s, const char *uuid, int (*fn)(void *ctx, const bt_build *b),
+                    void *ctx, bt_error *err);
 
 /* As bt_store_builds, for the builds q selects (q->uuid, when set, names one), newest
  * start first, at most q->limit. The backend applies the conditions in its own query
@@ -179,7 +181,6 @@ int bt_store_builds_find(bt_store *s, const bt_build_query *q,
 int bt_store_previous_build(bt_store *s, const char *project, const char *account,
                             int64_t before_ms, char uuid[37], int64_t *start_ms, bt_error *err);
 
-
 /* ---- alerts and their outbox (watch) ----
  *
  * An alert is stored with its rule, its events, first and last seen, a stable key (the
@@ -192,19 +193,19 @@ int bt_store_previous_build(bt_store *s, const char *project, const char *accoun
  * neither. */
 
 typedef struct bt_store_alert {
-    const char *key;      /* stable identity, unique (e.g. a hash of rule and events) */
-    const char *rule_id;  /* the rule's id */
-    const char *dedup;    /* rule + group; NULL = never folded */
-    const char *doc;      /* the alert document (JSON, as bt_hunt_alert_at writes it) */
+    const char *key;     /* stable identity, unique (e.g. a hash of rule and events) */
+    const char *rule_id; /* the rule's id */
+    const char *dedup;   /* rule + group; NULL = never folded */
+    const char *doc;     /* the alert document (JSON, as bt_hunt_alert_at writes it) */
     const char *const *event_ids;
     size_t nevent_ids;
     int64_t time_ms; /* when it happened (the event's time) */
 } bt_store_alert;
 
 typedef enum bt_store_alert_result {
-    BT_ALERT_NEW = 0,    /* a new alert, with an outbox row per notifier */
-    BT_ALERT_FOLDED,     /* folded into the alert *id (dedup key within the window) */
-    BT_ALERT_DUPLICATE   /* an alert with this key is already stored (*id): nothing written */
+    BT_ALERT_NEW = 0,  /* a new alert, with an outbox row per notifier */
+    BT_ALERT_FOLDED,   /* folded into the alert *id (dedup key within the window) */
+    BT_ALERT_DUPLICATE /* an alert with this key is already stored (*id): nothing written */
 } bt_store_alert_result;
 
 /* Adds a (requires an open transaction): see above. window_ms 0 = never fold. notifiers
@@ -221,8 +222,8 @@ typedef struct bt_store_delivery {
     const char *key; /* the alert's key */
     const char *doc; /* the alert's document */
     unsigned attempts;
-    int64_t next_ms;      /* next try */
-    int64_t delivered_ms; /* 0 = not delivered yet */
+    int64_t next_ms;        /* next try */
+    int64_t delivered_ms;   /* 0 = not delivered yet */
     const char *last_error; /* "" when none */
 } bt_store_delivery;
 
@@ -232,8 +233,7 @@ typedef struct bt_store_delivery {
  * returned. */
 int bt_store_outbox_due(bt_store *s, const char *const *notifiers, size_t nnotifiers,
                         int64_t now_ms, size_t limit,
-                        int (*fn)(void *ctx, const bt_store_delivery *d), void *ctx,
-                        bt_error *err);
+                        int (*fn)(void *ctx, const bt_store_delivery *d), void *ctx, bt_error *err);
 /* Records one attempt of (alert_id, notifier): delivered, or failed with error (one
  * line, no secrets) and the next try at next_ms. Commits on its own unless a transaction
  * is open. */
@@ -250,9 +250,9 @@ typedef struct bt_store_alert_view {
     const char *key, *rule_id, *dedup; /* dedup "" when none */
     const char *doc;
     int64_t first_ms, last_ms, created_ms, acked_ms; /* acked_ms 0 = not acknowledged */
-    uint64_t count;     /* occurrences (1 + folded) */
-    size_t nevents;     /* event ids stored with it */
-    const bt_store_delivery *deliveries; /* its outbox rows, by notifier */
+    uint64_t count;                                  /* occurrences (1 + folded) */
+    size_t nevents;                                  /* event ids stored with it */
+    const bt_store_delivery *deliveries;             /* its outbox rows, by notifier */
     size_t ndeliveries;
 } bt_store_alert_view;
 
@@ -264,8 +264,7 @@ typedef struct bt_store_alert_query {
 
 /* Alerts, newest first. q may be NULL. fn's non-zero return stops and is returned. */
 int bt_store_alerts(bt_store *s, const bt_store_alert_query *q,
-                    int (*fn)(void *ctx, const bt_store_alert_view *a), void *ctx,
-                    bt_error *err);
+                    int (*fn)(void *ctx, const bt_store_alert_view *a), void *ctx, bt_error *err);
 /* Acknowledges alert id (now); BT_ENOTFOUND when there is no such alert. */
 int bt_store_alert_ack(bt_store *s, int64_t id, bt_error *err);
 /* The highest event sequence number stored (0 when empty): events stored later have

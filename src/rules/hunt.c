@@ -462,14 +462,16 @@ bool bt_hunt_raw_wanted(const bt_ruleset *rs, bt_hunt_pass pass, const char *raw
                                      : bt_rules_prefilter(rs, raw, len);
 }
 
-/* bt_hunt_unparsed, but for the count of records seen: the pre-filter, then one parse for
- * the tracker and the rules. */
-static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err)
+/* bt_hunt_unparsed, but for the count of records seen: the pre-filter (name: the record's
+ * top-level eventName when known, else NULL), then one parse for the tracker and the
+ * rules. */
+static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind,
+                         const char *name, size_t name_len, bt_error *err)
 {
     bt_json *rec;
     bt_event ev;
     bool build = false;
-    bool pass = h->o.ordered ? rules_prefilter_learn(h->rs, raw, len, &build)
+    bool pass = h->o.ordered ? rules_prefilter_learn(h->rs, raw, len, name, name_len, &build)
                              : bt_rules_prefilter(h->rs, raw, len);
     /* what the tracker may learn from: a record that passes, or may name a build */
     bool learn = h->o.ordered &&
@@ -491,7 +493,7 @@ static int unparsed_eval(bt_hunt *h, const char *raw, size_t len, bt_event_kind 
 int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err)
 {
     atomic_fetch_add(&h->seen, 1);
-    return unparsed_eval(h, raw, len, kind, err);
+    return unparsed_eval(h, raw, len, kind, NULL, 0, err);
 }
 
 /* ---- a second thread for an ordered hunt (bt_hunt_feed) ----
@@ -505,7 +507,9 @@ int bt_hunt_unparsed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind
 typedef struct feed_rec {
     uint32_t len;
     uint32_t kind;
+    uint32_t name_len; /* the event name's bytes after the record; FEED_NO_NAME: none */
 } feed_rec;
+#define FEED_NO_NAME UINT32_MAX
 
 typedef struct feed_batch {
     bt_buf data;
@@ -556,10 +560,17 @@ static void *feed_main(void *arg)
         pthread_mutex_unlock(&f->mu);
         while (!rc && pos + sizeof(feed_rec) <= b->data.len) {
             feed_rec r;
+            const char *rec, *name = NULL;
             memcpy(&r, b->data.data + pos, sizeof r);
             pos += sizeof r;
-            rc = unparsed_eval(h, b->data.data + pos, r.len, (bt_event_kind)r.kind, &f->err);
+            rec = b->data.data + pos;
             pos += r.len;
+            if (r.name_len != FEED_NO_NAME) {
+                name = b->data.data + pos;
+                pos += r.name_len;
+            }
+            rc = unparsed_eval(h, rec, r.len, (bt_event_kind)r.kind, name, name ? r.name_len : 0,
+                               &f->err);
         }
         pthread_mutex_lock(&f->mu);
         if (rc && !f->rc)
@@ -625,13 +636,19 @@ static int feed_queue(feeder *f)
     return rc;
 }
 
-int bt_hunt_feed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt_error *err)
+int bt_hunt_feed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, const char *name,
+                 bt_error *err)
 {
     feeder *f = h->feed_thread;
+    size_t nlen = name ? strlen(name) : 0;
     feed_rec r;
     int rc;
-    if (!f)
-        return bt_hunt_unparsed(h, raw, len, kind, err);
+    if (nlen >= FEED_NO_NAME)
+        name = NULL;
+    if (!f) {
+        atomic_fetch_add(&h->seen, 1);
+        return unparsed_eval(h, raw, len, kind, name, nlen, err);
+    }
     atomic_fetch_add(&h->seen, 1);
     if (!f->cur) {
         pthread_mutex_lock(&f->mu);
@@ -643,7 +660,9 @@ int bt_hunt_feed(bt_hunt *h, const char *raw, size_t len, bt_event_kind kind, bt
     }
     r.len = (uint32_t)len;
     r.kind = (uint32_t)kind;
-    if (bt_buf_append(&f->cur->data, &r, sizeof r) || bt_buf_append(&f->cur->data, raw, len))
+    r.name_len = name ? (uint32_t)nlen : FEED_NO_NAME;
+    if (bt_buf_append(&f->cur->data, &r, sizeof r) || bt_buf_append(&f->cur->data, raw, len) ||
+        (name && bt_buf_append(&f->cur->data, name, nlen)))
         return fail(err, BT_ENOMEM);
     if (f->cur->data.len >= FEED_BATCH && (rc = feed_queue(f))) {
         if (err)
@@ -1153,10 +1172,9 @@ static void put_key_str(bt_buf *o, const char *key, const char *v)
         bt_buf_puts(o, "null");
 }
 
-int bt_hunt_alert_json(bt_buf *o, const bt_hunt_alert *a)
+/* An alert's first keys, from the rule's facts. */
+static void alert_head(bt_buf *o, const bt_rule_info *in)
 {
-    const bt_rule_info *in = bt_rule_get_info(a->rule);
-    size_t i, before = o->len;
     bt_buf_puts(o, "{\"rule_id\":");
     if (in->id)
         bt_json_write_string(o, in->id, strlen(in->id), 0);
@@ -1164,6 +1182,30 @@ int bt_hunt_alert_json(bt_buf *o, const bt_hunt_alert *a)
         bt_buf_puts(o, "null");
     put_key_str(o, "rule_title", in->title);
     put_key_str(o, "level", in->level);
+}
+
+int rules_alert_head(bt_ruleset *rs, bt_rule *r)
+{
+    bt_buf b = BT_BUF_INIT;
+    char *p;
+    alert_head(&b, &r->info);
+    p = b.data ? bt_arena_alloc(rs->arena, b.len) : NULL;
+    if (p) {
+        memcpy(p, b.data, b.len);
+        r->head = p;
+        r->head_len = b.len;
+    }
+    bt_buf_dispose(&b);
+    return p ? 0 : BT_ENOMEM;
+}
+
+int bt_hunt_alert_json(bt_buf *o, const bt_hunt_alert *a)
+{
+    size_t i, before = o->len;
+    if (a->rule->head) /* compiled: written once */
+        bt_buf_append(o, a->rule->head, a->rule->head_len);
+    else
+        alert_head(o, bt_rule_get_info(a->rule));
     if (!a->event_ids)
         put_key_str(o, "event_id", a->event_id);
     bt_buf_puts(o, ",\"event_time\":\"");

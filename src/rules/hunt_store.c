@@ -27,7 +27,7 @@ static int on_event(void *ctx, const bt_event *ev, const bt_store_pos *pos)
         x->last_seq = pos->seq;
     x->count++;
     /* parsed or not, the hunt's thread parses the record once more, past its pre-filter */
-    return bt_hunt_feed(x->h, ev->raw, ev->raw_len, ev->kind, x->err);
+    return bt_hunt_feed(x->h, ev->raw, ev->raw_len, ev->kind, ev->event_name, x->err);
 }
 
 int bt_hunt_store(bt_hunt *h, bt_store *s, const bt_hunt_store_opts *o, int64_t *last_seq,

@@ -143,6 +143,10 @@ struct bt_rule {
     size_t nusers;
     size_t corr_slot; /* index among correlation rules */
     const bt_ruleset *set;
+    /* its alerts' first keys as JSON, `{"rule_id":…,"rule_title":…,"level":…` (compile:
+     * rules_alert_head; NULL before) */
+    const char *head;
+    size_t head_len;
 };
 
 struct bt_ruleset {
@@ -205,8 +209,15 @@ typedef struct rdispatch {
 bool rules_prefilter_or_build(const bt_ruleset *rs, const char *raw, size_t len);
 /* bt_rules_prefilter(rs, raw, len), and in *build bt_build_tracker_may_want(raw, len)
  * when it returns false (when it returns true, *build may be left false), in one pass
- * over raw for most records (rules_plan.c). */
-bool rules_prefilter_learn(const bt_ruleset *rs, const char *raw, size_t len, bool *build);
+ * over raw for most records (rules_plan.c). name (name_len bytes), when not NULL, is the
+ * record's top-level eventName, tested against the rules' names in place of a search of
+ * raw for eventName keys. */
+bool rules_prefilter_learn(const bt_ruleset *rs, const char *raw, size_t len, const char *name,
+                           size_t name_len, bool *build);
+
+/* Writes r's alerts' first keys (struct bt_rule's head) into the set's arena (hunt.c).
+ * 0 or BT_ENOMEM. */
+int rules_alert_head(bt_ruleset *rs, bt_rule *r);
 
 /* ---- loader helpers (rules_value.c) ---- */
 

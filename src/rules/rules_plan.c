@@ -757,6 +757,18 @@ static bool names_hit(const bt_ruleset *rs, const char *raw, size_t len)
     return false;
 }
 
+/* The record's own eventName (name_len bytes, decoded) is one of the names. */
+static bool name_is_hit(const bt_ruleset *rs, const char *name, size_t name_len)
+{
+    char lc[NAME_MAX_LEN];
+    size_t i;
+    if (name_len > sizeof lc)
+        return false; /* longer than any name in the table */
+    for (i = 0; i < name_len; i++)
+        lc[i] = (char)((unsigned)name[i] - 'A' < 26u ? name[i] | 0x20 : name[i]);
+    return rs->ntab[name_slot(rs, lc, name_len)] != NULL;
+}
+
 /* The needles other than names, through the prefix index. */
 static bool general_hit(const bt_ruleset *rs, const char *raw, size_t len)
 {
@@ -791,14 +803,15 @@ static bool general_hit(const bt_ruleset *rs, const char *raw, size_t len)
  * in *build whether the tracker may learn from it (bt_build_tracker_may_want), which is
  * looked for only while the pre-filter has not passed (*build may stay false when it
  * does). or_build: stop as soon as either holds. */
-static bool prefilter(const bt_ruleset *rs, const char *raw, size_t len, bool *build, bool or_build)
+static bool prefilter(const bt_ruleset *rs, const char *raw, size_t len, const char *name,
+                      size_t name_len, bool *build, bool or_build)
 {
     int k;
     if (build)
         *build = false;
     if (!rs || !rs->compiled || rs->setplan.nneedles == 0)
         return true;
-    if (rs->nnames && names_hit(rs, raw, len))
+    if (rs->nnames && (name ? name_is_hit(rs, name, name_len) : names_hit(rs, raw, len)))
         return true;
     if (!build)
         return rs->ngeneral &&
@@ -819,16 +832,17 @@ static bool prefilter(const bt_ruleset *rs, const char *raw, size_t len, bool *b
 
 bool bt_rules_prefilter(const bt_ruleset *rs, const char *raw, size_t len)
 {
-    return prefilter(rs, raw, len, NULL, false);
+    return prefilter(rs, raw, len, NULL, 0, NULL, false);
 }
 
-bool rules_prefilter_learn(const bt_ruleset *rs, const char *raw, size_t len, bool *build)
+bool rules_prefilter_learn(const bt_ruleset *rs, const char *raw, size_t len, const char *name,
+                           size_t name_len, bool *build)
 {
-    return prefilter(rs, raw, len, build, false);
+    return prefilter(rs, raw, len, name, name_len, build, false);
 }
 
 bool rules_prefilter_or_build(const bt_ruleset *rs, const char *raw, size_t len)
 {
     bool build;
-    return prefilter(rs, raw, len, &build, true) || build;
+    return prefilter(rs, raw, len, NULL, 0, &build, true) || build;
 }

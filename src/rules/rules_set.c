@@ -251,8 +251,9 @@ int bt_rules_compile(bt_ruleset *rs, bt_error *err)
             goto done;
         }
     for (i = 0; i < rs->nrules; i++)
-        if (rs->rules[i]->info.kind == BT_RULE_DETECTION &&
-            (rc = rules_plan_rule(rs, rs->rules[i]))) {
+        if ((rs->rules[i]->info.kind == BT_RULE_DETECTION &&
+             (rc = rules_plan_rule(rs, rs->rules[i]))) ||
+            (rc = rules_alert_head(rs, rs->rules[i]))) {
             rc = bt_error_set(err, rc, "out of memory");
             goto done;
         }

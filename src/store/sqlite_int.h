@@ -236,6 +236,7 @@ typedef struct rawcheck {
 /* One result row of a search, while its chunk is assembled. */
 typedef struct srow {
     int64_t id, t, blk, off, len;
+    int64_t name; /* the event name's string id (0: none, or not read) */
     int kind;
     size_t copy;    /* offset of the record's bytes in the chunk buffer, or: */
     const char *at; /* the record's bytes in the block cache (see bt_store_search) */

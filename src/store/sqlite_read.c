@@ -568,10 +568,11 @@ static int search_from(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_clear(&keys[1]);
     }
     use = keys[0].len || keys[1].len;
-    bt_buf_puts(&q->sql, use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
-                               " CROSS JOIN events e NOT INDEXED"
-                               " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
-                             : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
+    bt_buf_puts(&q->sql,
+                use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len, e.name FROM bsum b"
+                      " CROSS JOIN events e NOT INDEXED"
+                      " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
+                    : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len, e.name FROM events e");
     return q->sql.data ? 0 : BT_ENOMEM;
 }
 
@@ -896,6 +897,7 @@ static int walk_range(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi
         r.blk = sqlite3_column_int64(w->rst, 3);
         r.off = sqlite3_column_int64(w->rst, 4);
         r.len = sqlite3_column_int64(w->rst, 5);
+        r.name = sqlite3_column_int64(w->rst, 7);
         r.copy = 0;
         r.at = NULL;
         if (bt_array_grow(&v, &w->caprows, w->nrows + 1, sizeof *w->rows, 512)) {
@@ -977,7 +979,7 @@ static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_
     bt_buf_puts(&sql, "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len, (1");
     bt_buf_append(&sql, q->sql.data + where_at + sizeof head - 1,
                   q->sql.len - where_at - (sizeof head - 1));
-    bt_buf_puts(&sql, ") FROM events e WHERE e.id BETWEEN ? AND ? AND e.blk = ?");
+    bt_buf_puts(&sql, "), e.name FROM events e WHERE e.id BETWEEN ? AND ? AND e.blk = ?");
     bt_buf_dispose(&q->sql);
     q->sql = sql;
     if (!q->sql.data || add_bind(q, 0, 0, NULL) || add_bind(q, 0, 0, NULL) ||
@@ -1121,6 +1123,57 @@ static int chunk_records(bt_store *s, srow **order, size_t n, int whole, bt_buf 
     return 0;
 }
 
+/* The event names of the rows a search delivers unparsed (raw_only), by string id: the
+ * few hundred names a store holds, read from strs once each. A full table answers NULL
+ * (the consumer then reads the name from the record, as without it). */
+#define NAME_SLOTS 1024
+typedef struct name_cache {
+    int64_t id[NAME_SLOTS]; /* 0: free */
+    char *s[NAME_SLOTS];
+    sqlite3_stmt *st;
+} name_cache;
+
+static const char *name_of(bt_store *s, name_cache **cp, int64_t id)
+{
+    name_cache *c = *cp;
+    size_t i, k;
+    if (id <= 0)
+        return NULL;
+    if (!c && !(c = *cp = calloc(1, sizeof *c)))
+        return NULL;
+    for (k = 0, i = (size_t)id & (NAME_SLOTS - 1); k < NAME_SLOTS;
+         k++, i = (i + 1) & (NAME_SLOTS - 1)) {
+        const unsigned char *v;
+        if (c->id[i] == id)
+            return c->s[i];
+        if (c->id[i])
+            continue;
+        if (!c->st && sqlite3_prepare_v2(s->db, "SELECT s FROM strs WHERE id = ?", -1, &c->st,
+                                         NULL) != SQLITE_OK)
+            return NULL;
+        sqlite3_bind_int64(c->st, 1, id);
+        v = sqlite3_step(c->st) == SQLITE_ROW ? sqlite3_column_text(c->st, 0) : NULL;
+        c->s[i] = v ? strdup((const char *)v) : NULL;
+        sqlite3_reset(c->st);
+        if (!c->s[i])
+            return NULL;
+        c->id[i] = id;
+        return c->s[i];
+    }
+    return NULL;
+}
+
+static void name_cache_free(name_cache *c)
+{
+    size_t i;
+    if (!c)
+        return;
+    for (i = 0; i < NAME_SLOTS; i++)
+        free(c->s[i]);
+    sqlite3_finalize(c->st);
+    free(c);
+}
+
 /*
  * Rows come in time order but records sit in blocks in ingest order, so rows are
  * taken in chunks: each chunk's records are copied out block by block (every block
@@ -1144,6 +1197,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     bt_event ev;
     rawcheck chk;
     bwalk w;
+    name_cache *names = NULL; /* raw delivery's event names */
 
     memset(&q, 0, sizeof q);
     memset(&chk, 0, sizeof chk);
@@ -1229,6 +1283,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
                 rows[n].blk = sqlite3_column_int64(st, 3);
                 rows[n].off = sqlite3_column_int64(st, 4);
                 rows[n].len = sqlite3_column_int64(st, 5);
+                rows[n].name = sqlite3_column_int64(st, 6);
             }
             order[n] = &rows[n];
         }
@@ -1253,6 +1308,8 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
                 ev.time_ms = rows[i].t;
                 ev.kind = (bt_event_kind)rows[i].kind;
                 ev.read_only = -1;
+                if (ev.kind == BT_KIND_API)
+                    ev.event_name = name_of(s, &names, rows[i].name);
                 delivered++;
                 if ((rc = fn(ctx, &ev, &pos)))
                     goto done;
@@ -1299,6 +1356,7 @@ done:
     free(rows);
     free(order);
     free(pre);
+    name_cache_free(names);
     bt_buf_dispose(&precs);
     return rc;
 }

@@ -594,7 +594,8 @@ static void test_hunt_streaming(void)
 }
 
 /* bt_hunt_feed on a second thread: the same alerts as bt_hunt_unparsed on one, kept or
- * handed over; a consumer that stops the hunt stops the feeding with BT_ESTOP. */
+ * handed over, with or without the records' event names; a consumer that stops the hunt
+ * stops the feeding with BT_ESTOP. */
 static int stop_after_3(void *ctx, const char *json, size_t len)
 {
     int *n = ctx;
@@ -603,8 +604,11 @@ static int stop_after_3(void *ctx, const char *json, size_t len)
     return ++*n >= 3;
 }
 
-static void feed_all(bt_ruleset *rs, const bt_event *ev, int n, int threaded, bt_buf *out)
+/* mode 0: bt_hunt_unparsed; 1: bt_hunt_feed on the hunt's thread; 2: the same with the
+ * events' names; 3: bt_hunt_feed with names, not started (the calling thread). */
+static void feed_all(bt_ruleset *rs, const bt_event *ev, int n, int mode, bt_buf *out)
 {
+    int threaded = mode == 1 || mode == 2;
     bt_hunt *h;
     bt_hunt_opts o;
     bt_error err = BT_ERROR_INIT;
@@ -619,8 +623,9 @@ static void feed_all(bt_ruleset *rs, const bt_event *ev, int n, int threaded, bt
     if (threaded)
         CHECK_INT(bt_hunt_feed_start(h), 0);
     for (k = 0; k < n; k++)
-        CHECK_INT(threaded ? bt_hunt_feed(h, ev[k].raw, ev[k].raw_len, BT_KIND_API, &err)
-                           : bt_hunt_unparsed(h, ev[k].raw, ev[k].raw_len, BT_KIND_API, &err),
+        CHECK_INT(mode ? bt_hunt_feed(h, ev[k].raw, ev[k].raw_len, BT_KIND_API,
+                                      mode >= 2 ? ev[k].event_name : NULL, &err)
+                       : bt_hunt_unparsed(h, ev[k].raw, ev[k].raw_len, BT_KIND_API, &err),
                   0);
     CHECK_INT(bt_hunt_feed_end(h, &err), 0);
     CHECK_INT(bt_hunt_finish(h, &err), 0);
@@ -641,7 +646,8 @@ static void test_hunt_feed_thread(void)
     bt_hunt_opts o;
     bt_error err = BT_ERROR_INIT;
     static bt_event ev[N];
-    bt_buf one = BT_BUF_INIT, two = BT_BUF_INIT;
+    bt_buf one = BT_BUF_INIT, two = BT_BUF_INIT, named = BT_BUF_INIT, here = BT_BUF_INIT;
+    uint64_t seen = 0, parsed = 0;
     int i, handed = 0, rc = 0;
     char *text = bt_arena_sprintf(A, "%s%s---\n%s", EVERY, BURST, QUIET);
     if (load(&rs, text)) {
@@ -657,8 +663,25 @@ static void test_hunt_feed_thread(void)
     }
     feed_all(rs, ev, N, 0, &one);
     feed_all(rs, ev, N, 1, &two);
+    feed_all(rs, ev, N, 2, &named);
+    feed_all(rs, ev, N, 3, &here);
     CHECK(one.len > (size_t)N * 500);
     CHECK(one.len == two.len && memcmp(one.data, two.data, one.len) == 0);
+    CHECK(one.len == named.len && memcmp(one.data, named.data, one.len) == 0);
+    CHECK(one.len == here.len && memcmp(one.data, here.data, one.len) == 0);
+    /* a name given is the one the pre-filter tests: the record's own eventName
+     * (GetCallerIdentity, which r-every names) is not looked for */
+    memset(&o, 0, sizeof o);
+    o.ordered = 1;
+    CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
+    CHECK_INT(bt_hunt_feed(h, ev[1].raw, ev[1].raw_len, BT_KIND_API, "GetObject", &err), 0);
+    bt_hunt_stats(h, &seen, &parsed);
+    CHECK(seen == 1 && parsed == 0);
+    CHECK_INT(bt_hunt_feed(h, ev[1].raw, ev[1].raw_len, BT_KIND_API, "getcalleridentity", &err), 0);
+    CHECK_INT(bt_hunt_feed(h, ev[1].raw, ev[1].raw_len, BT_KIND_API, NULL, &err), 0);
+    bt_hunt_stats(h, &seen, &parsed);
+    CHECK(seen == 3 && parsed == 2);
+    bt_hunt_free(h);
     /* a consumer that stops: the feeding learns it, the end reports it */
     memset(&o, 0, sizeof o);
     o.ordered = 1;
@@ -668,7 +691,7 @@ static void test_hunt_feed_thread(void)
     CHECK_INT(bt_hunt_feed_start(h), 0);
     CHECK_INT(bt_hunt_feed_start(h), BT_EINVAL);
     for (i = 0; i < N && !rc; i++)
-        rc = bt_hunt_feed(h, ev[i].raw, ev[i].raw_len, BT_KIND_API, &err);
+        rc = bt_hunt_feed(h, ev[i].raw, ev[i].raw_len, BT_KIND_API, NULL, &err);
     if (!rc)
         rc = bt_hunt_feed_end(h, &err);
     else
@@ -683,10 +706,13 @@ static void test_hunt_feed_thread(void)
     CHECK_INT(bt_hunt_new(rs, &o, &h), 0);
     CHECK_INT(bt_hunt_feed_start(h), 0);
     for (i = 0; i < N / 2; i++)
-        CHECK_INT(bt_hunt_feed(h, ev[i].raw, ev[i].raw_len, BT_KIND_API, &err), 0);
+        CHECK_INT(bt_hunt_feed(h, ev[i].raw, ev[i].raw_len, BT_KIND_API, ev[i].event_name, &err),
+                  0);
     bt_hunt_free(h);
     bt_buf_dispose(&one);
     bt_buf_dispose(&two);
+    bt_buf_dispose(&named);
+    bt_buf_dispose(&here);
     bt_rules_free(rs);
 }
 
