@@ -640,7 +640,7 @@ static void feed_all(bt_ruleset *rs, const bt_event *ev, int n, int mode, bt_buf
 
 static void test_hunt_feed_thread(void)
 {
-    enum { N = 3000 }; /* more than a few batches of 1 MiB */
+    enum { N = 16000 }; /* 9 MB: more batches of 1 MiB than the queue holds (feed_help) */
     bt_ruleset *rs;
     bt_hunt *h;
     bt_hunt_opts o;
