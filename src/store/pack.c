@@ -16,6 +16,7 @@
 #include "store/bloom.h"
 #include "store/pack.h"
 #include "store/sqlite_int.h"
+#include "util/tsort.h"
 
 int pack_block_note(int64_t *t0, int64_t *t1, uint32_t **names, size_t *n, size_t *cap,
                     int64_t time_ms, const uint32_t *hash)
@@ -149,18 +150,18 @@ typedef struct pack_sk {
     unsigned char rare;
 } pack_sk;
 
-static int cmp_pack(const void *x, const void *y)
+static int less_pack(const pack_sk *a, const pack_sk *b)
 {
-    const pack_sk *a = x, *b = y;
-    int c = b->rare - a->rare;
-    if (c)
-        return c;
+    int c;
+    if (a->rare != b->rare)
+        return a->rare > b->rare;
     if (a->rare && (c = strcmp(a->key, b->key)) != 0)
-        return c;
+        return c < 0;
     if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    return a->i < b->i ? -1 : 1;
+        return a->t < b->t;
+    return a->i < b->i;
 }
+BT_TSORT_DEFINE(sort_pack, pack_sk, less_pack)
 
 /* A record's place in its block's bytes: the rare records (nrare, pack_rare) keep pack
  * order, as their own frame; the others are laid out by source, name, caller ARN, user
@@ -169,26 +170,154 @@ static int cmp_pack(const void *x, const void *y)
  * than in time order: records of one kind repeat each other's keys and most values).
  * The ids are not affected: the rows hold each record's offset. */
 typedef struct byte_key {
-    const char *src, *name, *arn, *ua;
+    const char *src, *name, *arn, *ua; /* NULL sorts as "" */
     int64_t t;
     uint32_t i;
+    uint64_t rank; /* pack_layout: the ranks of (src, name), arn and ua in the block */
 } byte_key;
 
-static int cmp_str0(const char *a, const char *b)
+static int less_bytes(const byte_key *a, const byte_key *b)
 {
-    return strcmp(a ? a : "", b ? b : "");
+    if (a->rank != b->rank)
+        return a->rank < b->rank;
+    if (a->t != b->t)
+        return a->t < b->t;
+    return a->i < b->i;
+}
+BT_TSORT_DEFINE(sort_bytes, byte_key, less_bytes)
+
+/* The distinct values of one part of the layout's order among a block's records, and
+ * their ranks: the records are sorted by these integers, not by comparing their strings
+ * (which, long and alike as callers' ARNs and user agents are, was most of the sort). */
+typedef struct rank_tab {
+    const char **a, **b; /* a value: one string, or two (source, name) */
+    uint64_t *h;
+    uint32_t *rank;
+    size_t cap, n; /* slots (a power of 2), values held */
+} rank_tab;
+
+#define S0(x) ((x) ? (x) : "")
+
+/* A 64-bit hash of s (NULL as ""), eight bytes at a time, its length mixed in last:
+ * ("ab", "c") is not ("a", "bc"). */
+static uint64_t str_hash(uint64_t h, const char *s)
+{
+    size_t n = strlen(S0(s)), i;
+    uint64_t w;
+    s = S0(s);
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s + i, n - i);
+    h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
 }
 
-static int cmp_bytes(const void *x, const void *y)
+static int rank_init(rank_tab *r, size_t n)
 {
-    const byte_key *a = x, *b = y;
-    int c;
-    if ((c = cmp_str0(a->src, b->src)) || (c = cmp_str0(a->name, b->name)) ||
-        (c = cmp_str0(a->arn, b->arn)) || (c = cmp_str0(a->ua, b->ua)))
-        return c;
-    if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    return a->i < b->i ? -1 : a->i > b->i;
+    r->cap = 16;
+    while (r->cap < 2 * n)
+        r->cap *= 2;
+    r->n = 0;
+    r->a = calloc(r->cap, sizeof *r->a);
+    r->b = calloc(r->cap, sizeof *r->b);
+    r->h = calloc(r->cap, sizeof *r->h);
+    r->rank = calloc(r->cap, sizeof *r->rank);
+    return r->a && r->b && r->h && r->rank ? 0 : BT_ENOMEM;
+}
+
+static void rank_free(rank_tab *r)
+{
+    free(r->a);
+    free(r->b);
+    free(r->h);
+    free(r->rank);
+}
+
+/* The slot of the value (a, b), added when new (a slot's a is never NULL once used).
+ * Values are told apart by their 64-bit hashes alone: two values of a block that shared
+ * one would take one rank, their records then laid out by time, byte-exact as ever. */
+static uint32_t rank_slot(rank_tab *r, const char *a, const char *b)
+{
+    uint64_t h = str_hash(str_hash(0xcbf29ce484222325ULL, a), b);
+    size_t i;
+    a = S0(a);
+    b = S0(b);
+    for (i = (size_t)(h >> 40) & (r->cap - 1); r->a[i]; i = (i + 1) & (r->cap - 1))
+        if (r->h[i] == h)
+            return (uint32_t)i;
+    r->a[i] = a;
+    r->b[i] = b;
+    r->h[i] = h;
+    r->n++;
+    return (uint32_t)i;
+}
+
+typedef struct rank_val {
+    const char *a, *b;
+    uint32_t slot;
+} rank_val;
+
+static int less_val(const rank_val *x, const rank_val *y)
+{
+    int c = strcmp(x->a, y->a);
+    return c ? c < 0 : strcmp(x->b, y->b) < 0;
+}
+BT_TSORT_DEFINE(sort_vals, rank_val, less_val)
+
+/* Gives each value held its rank in (a, b) order. */
+static int rank_order(rank_tab *r)
+{
+    rank_val *v = malloc((r->n + 1) * sizeof *v);
+    size_t i, n = 0;
+    if (!v)
+        return BT_ENOMEM;
+    for (i = 0; i < r->cap; i++)
+        if (r->a[i]) {
+            v[n].a = r->a[i];
+            v[n].b = r->b[i];
+            v[n++].slot = (uint32_t)i;
+        }
+    sort_vals(v, n);
+    for (i = 0; i < n; i++)
+        r->rank[v[i].slot] = (uint32_t)i;
+    free(v);
+    return 0;
+}
+
+/* Sorts the n records at m by source, name, caller ARN, user agent, time, then index. */
+static int sort_layout(byte_key *m, size_t n)
+{
+    rank_tab t[3];
+    uint32_t *slot;
+    size_t j;
+    int rc, k;
+    if (n >= (size_t)1 << 21) /* beyond any block (512 KiB of records of 2 bytes or more) */
+        return BT_ELIMIT;
+    slot = malloc((3 * n + 1) * sizeof *slot);
+    rc = slot ? 0 : BT_ENOMEM;
+    memset(t, 0, sizeof t);
+    for (k = 0; k < 3 && !rc; k++)
+        rc = rank_init(&t[k], n);
+    for (j = 0; j < n && !rc; j++) {
+        slot[3 * j] = rank_slot(&t[0], m[j].src, m[j].name);
+        slot[3 * j + 1] = rank_slot(&t[1], m[j].arn, NULL);
+        slot[3 * j + 2] = rank_slot(&t[2], m[j].ua, NULL);
+    }
+    for (k = 0; k < 3 && !rc; k++)
+        rc = rank_order(&t[k]);
+    for (j = 0; j < n && !rc; j++) /* ranks < n < 2^21: a block holds fewer records */
+        m[j].rank = (uint64_t)t[0].rank[slot[3 * j]] << 42 |
+                    (uint64_t)t[1].rank[slot[3 * j + 1]] << 21 | t[2].rank[slot[3 * j + 2]];
+    if (!rc)
+        sort_bytes(m, n);
+    for (k = 0; k < 3; k++)
+        rank_free(&t[k]);
+    free(slot);
+    return rc;
 }
 
 /* Packing state: the block being filled and its summary keys. */
@@ -210,13 +339,14 @@ typedef struct packer {
 static int pack_layout(bt_store_pack *p, packer *k, const bt_event *ev, size_t *split)
 {
     size_t j, nrest = k->nmem - k->nrare;
+    int rc;
 
     *split = 0;
     bt_buf_clear(&k->raw);
     if (bt_buf_reserve(&k->raw, k->rawlen))
         return BT_ENOMEM;
-    if (nrest > 1)
-        qsort(k->mem + k->nrare, nrest, sizeof *k->mem, cmp_bytes);
+    if (nrest > 1 && (rc = sort_layout(k->mem + k->nrare, nrest)))
+        return rc;
     for (j = 0; j < k->nmem; j++) {
         uint32_t i = k->mem[j].i;
         if (j == k->nrare && k->nrare && nrest)
@@ -293,17 +423,17 @@ typedef struct rank_key {
     int64_t t;
 } rank_key;
 
-static int cmp_rank(const void *x, const void *y)
+static int less_rank(const rank_key *a, const rank_key *b)
 {
-    const rank_key *a = x, *b = y;
     if (a->block != b->block)
-        return a->block < b->block ? -1 : 1;
+        return a->block < b->block;
     if (a->hash != b->hash)
-        return a->hash < b->hash ? -1 : 1;
+        return a->hash < b->hash;
     if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    return a->pos < b->pos ? -1 : a->pos > b->pos;
+        return a->t < b->t;
+    return a->pos < b->pos;
 }
+BT_TSORT_DEFINE(sort_rank, rank_key, less_rank)
 
 /*
  * The batch's id order (p->ev_rank): block by block, and within a block by name, then
@@ -335,7 +465,7 @@ static int pack_ranks(bt_store_pack *p, const bt_event *ev, const uint32_t *hash
         k[j].t = ev[i].time_ms;
     }
     if (n)
-        qsort(k, n, sizeof *k, cmp_rank);
+        sort_rank(k, n);
     for (j = 0; j < n; j++) {
         pack_block *b = &p->blocks[k[j].block];
         pack_run *r;
@@ -425,7 +555,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         sk[j].rare = rare[j];
     }
     if (n > 1)
-        qsort(sk, n, sizeof *sk, cmp_pack);
+        sort_pack(sk, n);
     for (j = 0; j < n; j++)
         order[j] = sk[j].i;
     for (j = 0; j < n; j++) {

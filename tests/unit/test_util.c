@@ -1,4 +1,5 @@
-/* test_util.c - unit tests for bt_buf, bt_arena, bt_error and bt_mfind. */
+/* test_util.c - unit tests for bt_buf, bt_arena, bt_error, bt_mfind and tsort.h. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "buildtrail/error.h"
 #include "tharness.h"
 #include "util/mfind.h"
+#include "util/tsort.h"
 
 static void test_buf_cap(void)
 {
@@ -205,4 +207,56 @@ done:
     bt_mfind_free(one);
 }
 
-BT_TEST_MAIN(test_buf_cap, test_arena, test_error, test_read_file_cap, test_mfind)
+/* tsort.h against qsort, on one total order (key, then index), over sizes around its
+ * small-range cut-off and beyond, and inputs that trouble quicksorts: sorted, reversed,
+ * all equal, few values, organ pipe. */
+typedef struct tkey {
+    uint32_t key, idx;
+} tkey;
+
+static int less_tkey(const tkey *a, const tkey *b)
+{
+    return a->key != b->key ? a->key < b->key : a->idx < b->idx;
+}
+BT_TSORT_DEFINE(sort_tkey, tkey, less_tkey)
+
+static int cmp_tkey(const void *x, const void *y)
+{
+    const tkey *a = x, *b = y;
+    return less_tkey(a, b) ? -1 : less_tkey(b, a);
+}
+
+static void test_tsort(void)
+{
+    static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 33, 100, 1000, 5000};
+    enum { SHAPES = 6, MAXN = 5000 };
+    static tkey a[MAXN], b[MAXN];
+    uint32_t seed = 12345;
+    size_t si, i, bad = 0, runs = 0;
+    int shape;
+    for (si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (shape = 0; shape < SHAPES; shape++) {
+            size_t n = sizes[si];
+            for (i = 0; i < n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                switch (shape) {
+                case 0: a[i].key = seed >> 8; break;                   /* random */
+                case 1: a[i].key = (uint32_t)i; break;                 /* sorted */
+                case 2: a[i].key = (uint32_t)(n - i); break;           /* reversed */
+                case 3: a[i].key = 7; break;                           /* all equal */
+                case 4: a[i].key = (seed >> 16) % 3; break;            /* few values */
+                default: a[i].key = (uint32_t)(i < n / 2 ? i : n - i); /* organ pipe */
+                }
+                a[i].idx = (uint32_t)((i * 7919u) % (n ? n : 1)); /* not the input order */
+            }
+            memcpy(b, a, n * sizeof *a);
+            sort_tkey(a, n);
+            qsort(b, n, sizeof *b, cmp_tkey);
+            bad += memcmp(a, b, n * sizeof *a) != 0;
+            runs++;
+        }
+    CHECK_INT(runs, 66);
+    CHECK_INT(bad, 0);
+}
+
+BT_TEST_MAIN(test_buf_cap, test_arena, test_error, test_read_file_cap, test_mfind, test_tsort)
