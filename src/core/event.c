@@ -1,5 +1,4 @@
 /* event.c - extracting the indexed fields and CodeBuild derivations from a record. */
-#include <ctype.h>
 #include <string.h>
 
 #include "buildtrail/event.h"
@@ -20,24 +19,20 @@ static const char *after_last(const char *s, char c)
     return p ? p + 1 : s;
 }
 
-static int is_hex(int c)
-{
-    return isxdigit((unsigned char)c) != 0;
-}
+/* A byte's value as a hex digit plus one (0: not one), by table: ingest packs every
+ * event's id, where isxdigit's and tolower's calls were 2% of its CPU. */
+static const unsigned char g_hex1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
 
+/* 36 bytes at p are a UUID's text: hex digits, dashes at 8, 13, 18 and 23. */
 static int uuid_at(const char *p)
 {
-    static const int dash[] = {8, 13, 18, 23};
-    int i, k = 0;
-    for (i = 0; i < 36; i++) {
-        if (k < 4 && i == dash[k]) {
-            if (p[i] != '-')
-                return 0;
-            k++;
-        } else if (!is_hex(p[i])) {
+    int i;
+    for (i = 0; i < 36; i++)
+        if (i == 8 || i == 13 || i == 18 || i == 23 ? p[i] != '-' : !g_hex1[(unsigned char)p[i]])
             return 0;
-        }
-    }
     return 1;
 }
 
@@ -60,13 +55,10 @@ int bt_event_uuid_pack(const char *s, unsigned char out[16])
     if (!s || strlen(s) != 36 || !uuid_at(s))
         return 0;
     for (i = 0; i < 36 && n < 16; i++) {
-        int hi, lo;
         if (s[i] == '-')
             continue;
-        hi = isdigit((unsigned char)s[i]) ? s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10);
-        lo = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0'
-                                              : (tolower((unsigned char)s[i + 1]) - 'a' + 10);
-        out[n++] = (unsigned char)(hi << 4 | lo);
+        out[n++] = (unsigned char)((g_hex1[(unsigned char)s[i]] - 1) << 4 |
+                                   (g_hex1[(unsigned char)s[i + 1]] - 1));
         i++;
     }
     return n == 16;

@@ -78,7 +78,8 @@ static void test_time(void)
 static const char *start_build =
     "{\"eventVersion\":\"1.09\",\"userIdentity\":{\"type\":\"IAMUser\",\"principalId\":\"AIDAX\","
     "\"arn\":\"arn:aws:iam::111122223333:user/alice\",\"accountId\":\"111122223333\","
-    "\"accessKeyId\":\"AKIAEXAMPLE\",\"userName\":\"alice\"},\"eventTime\":\"2026-10-01T12:00:05Z\","
+    "\"accessKeyId\":\"AKIAEXAMPLE\",\"userName\":\"alice\"},\"eventTime\":\"2026-10-01T12:00:"
+    "05Z\","
     "\"eventSource\":\"codebuild.amazonaws.com\",\"eventName\":\"StartBuild\",\"awsRegion\":"
     "\"us-east-1\",\"sourceIPAddress\":\"198.51.100.7\",\"userAgent\":\"aws-cli/2.9\","
     "\"requestParameters\":{\"projectName\":\"web-api\",\"sourceVersion\":\"main\"},"
@@ -121,7 +122,8 @@ static void test_event_startbuild(void)
     CHECK_INT(ev.raw_len, strlen(start_build));
     CHECK(memcmp(ev.raw, start_build, ev.raw_len) == 0);
     for (i = 0; i < ev.n_resources; i++)
-        if (strcmp(ev.resources[i].name, "arn:aws:codebuild:us-east-1:111122223333:project/web-api") == 0)
+        if (strcmp(ev.resources[i].name,
+                   "arn:aws:codebuild:us-east-1:111122223333:project/web-api") == 0)
             found_arn = 1;
     CHECK(found_arn);
     CHECK_INT(bt_event_copy(a, &ev, &cp), 0);
@@ -154,7 +156,7 @@ static void test_event_session(void)
     CHECK_STR(ev.actor_uuid, "0b6e3c4e-1111-4222-8333-444455556666");
     CHECK(ev.project == NULL);
     CHECK_STR(ev.error_code, "AccessDenied");
-    CHECK_INT(ev.read_only, 0); /* string "false" */
+    CHECK_INT(ev.read_only, 0);            /* string "false" */
     CHECK_STR(ev.account, "111122223333"); /* from userIdentity.accountId */
     CHECK_INT(ev.n_resources, 1);
     CHECK_STR(ev.resources[0].type, "AWS::CloudFormation::Stack");
@@ -250,5 +252,38 @@ static void test_hints(void)
     CHECK(bt_filter_hint(BT_F_USERNAME, "BuildPhaseChange") == NULL);
 }
 
+/* An event id's 16 bytes (the store's key of it): hex digits of either case, dashes at
+ * their places; anything else is not a UUID. */
+static void test_uuid_pack(void)
+{
+    static const unsigned char want[16] = {0x0a, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f, 0x60, 0x71,
+                                           0x82, 0x93, 0xa4, 0xb5, 0xc6, 0xd7, 0xe8, 0xf9};
+    unsigned char got[16];
+    static const char *const bad[] = {
+        "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f",   /* 35 */
+        "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f90", /* 37 */
+        "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8g9",  /* g */
+        "0a1b2c3d4-e5f-6071-8293-a4b5c6d7e8f9",  /* a dash moved */
+        "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8:9",  /* ':' is just past '9' */
+        "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8`9",  /* '`' is just before 'a' */
+        "",
+    };
+    size_t i;
+    memset(got, 0, sizeof got);
+    CHECK(bt_event_uuid_pack("0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9", got));
+    CHECK(memcmp(got, want, 16) == 0);
+    memset(got, 0, sizeof got);
+    CHECK(bt_event_uuid_pack("0A1B2C3D-4E5F-6071-8293-A4b5C6d7E8F9", got));
+    CHECK(memcmp(got, want, 16) == 0);
+    for (i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(!bt_event_uuid_pack(bad[i], got));
+    CHECK(!bt_event_uuid_pack(NULL, got));
+    CHECK_STR(bt_event_codebuild_session_uuid("AROA:AWSCodeBuild-x AWSCodeBuild-"
+                                              "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"),
+              "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9");
+    CHECK(bt_event_codebuild_session_uuid("AWSCodeBuild-0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8g9") ==
+          NULL);
+}
+
 BT_TEST_MAIN(test_time, test_event_startbuild, test_event_session, test_event_eventbridge,
-             test_filter, test_hints)
+             test_filter, test_hints, test_uuid_pack)
