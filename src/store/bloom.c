@@ -284,3 +284,95 @@ int bt_ndir_get(const unsigned char **p, const unsigned char *end, uint32_t *v)
     }
     return 0;
 }
+
+/* ---- a block's rows in time order ---- */
+
+static int less_tdir(const bt_tdir_ent *a, const bt_tdir_ent *b)
+{
+    return a->t != b->t ? a->t < b->t : a->place < b->place;
+}
+BT_TSORT_DEFINE(sort_tdir, bt_tdir_ent, less_tdir)
+
+static int put_u64(bt_buf *out, uint64_t v)
+{
+    unsigned char b[10];
+    size_t n = 0;
+    do {
+        b[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            b[n] |= 0x80;
+        n++;
+    } while (v);
+    return bt_buf_append(out, b, n);
+}
+
+static int get_u64(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    unsigned shift = 0;
+    *v = 0;
+    while (*p < end && shift < 64) {
+        unsigned char c = *(*p)++;
+        *v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return 1;
+        shift += 7;
+    }
+    return 0;
+}
+
+int bt_tdir_build(bt_tdir_ent *e, size_t n, bt_buf *out)
+{
+    uint64_t unit = 1000, first;
+    size_t i;
+    int rc = 0;
+    bt_buf_clear(out);
+    sort_tdir(e, n);
+    for (i = 0; i < n && unit > 1; i++)
+        if (e[i].t % 1000)
+            unit = 1;
+    first = n ? (uint64_t)e[0].t : 0;
+    rc = bt_buf_putc(out, 1) || bt_buf_putc(out, unit == 1 ? 1 : 2) ||
+         put_u64(out, (first << 1) ^ (uint64_t)(n && e[0].t < 0 ? -1 : 0)) || put_u64(out, n);
+    for (i = 0; i < n && !rc; i++)
+        rc = put_u64(out, i ? (uint64_t)(e[i].t - e[i - 1].t) / unit : 0) ||
+             put_u64(out, e[i].place);
+    return rc ? BT_ENOMEM : 0;
+}
+
+int bt_tdir_read(const unsigned char *p, size_t len, uint32_t span, bt_tdir_ent **e, size_t *n,
+                 size_t *cap)
+{
+    const unsigned char *end = p + len;
+    uint64_t zz, count, step, place, unit;
+    int64_t t;
+    size_t i;
+    *n = 0;
+    if (len < 2 || p[0] != 1 || (p[1] != 1 && p[1] != 2))
+        return BT_EDB;
+    unit = p[1] == 1 ? 1 : 1000;
+    p += 2;
+    if (!get_u64(&p, end, &zz) || !get_u64(&p, end, &count) || count > span ||
+        count > (uint64_t)(end - p) / 2)
+        return BT_EDB;
+    t = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+    if (count > *cap) {
+        void *v = realloc(*e, (size_t)count * sizeof **e);
+        if (!v)
+            return BT_ENOMEM;
+        *e = v;
+        *cap = (size_t)count;
+    }
+    for (i = 0; i < count; i++) {
+        if (!get_u64(&p, end, &step) || !get_u64(&p, end, &place) || place >= span ||
+            step > (uint64_t)INT64_MAX / unit)
+            return BT_EDB;
+        t = (int64_t)((uint64_t)t + step * unit); /* wraps on a damaged directory: no UB */
+        (*e)[i].t = t;
+        (*e)[i].place = (uint32_t)place;
+    }
+    if (p != end)
+        return BT_EDB;
+    *n = (size_t)count;
+    return 0;
+}

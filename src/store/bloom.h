@@ -85,4 +85,27 @@ uint32_t bt_nset_at(const unsigned char *set, size_t i);
 int bt_ndir_put(bt_buf *out, uint32_t v);
 int bt_ndir_get(const unsigned char **p, const unsigned char *end, uint32_t *v);
 
+/* A block's rows in time order (bsum.tdir, schema 11): for each stored row its time and
+ * its place in the block's id range (id - bsum.lo), ordered by (time, place), so that a
+ * search in time order takes a block's rows a few at a time without reading them (the
+ * block walk in sqlite_read.c) where a time index over every row stood. Encoded as: a
+ * format byte (1); the unit of the time steps (1: milliseconds, 2: whole seconds, which
+ * CloudTrail's times are); the first time (a zigzag LEB128 varint of milliseconds); the
+ * number of rows; then per row the step from the time before in the unit and the
+ * place (unsigned LEB128 varints). About 3 bytes a row. */
+typedef struct bt_tdir_ent {
+    int64_t t;
+    uint32_t place;
+} bt_tdir_ent;
+
+/* Sorts e[0..n) by (time, place) and encodes them into out (cleared first). 0 or
+ * BT_ENOMEM. */
+int bt_tdir_build(bt_tdir_ent *e, size_t n, bt_buf *out);
+
+/* Decodes the directory p[0..len) into *e (grown as needed: *cap entries allocated,
+ * realloc'd), *n its rows. 0, BT_EDB when it is malformed (or a place is not below
+ * span, the block's id range), BT_ENOMEM. */
+int bt_tdir_read(const unsigned char *p, size_t len, uint32_t span, bt_tdir_ent **e, size_t *n,
+                 size_t *cap);
+
 #endif

@@ -93,6 +93,24 @@ typedef struct block_ent {
     int full; /* data holds the whole block */
 } block_ent;
 
+/* A block's span class (bsum.lv, schema 11): 0 when its last time is less than 2^16 ms
+ * after its first, else the bit length of the difference less 16, so that a block of
+ * class c ends before t0 + 2^(c+16). The walk reads each class as a range of the
+ * (lv, t1) or (lv, t0) index bounded by that (sqlite_read.c, the block walk), where one
+ * index on t1 would step over every block newer than a page's window. */
+#define BT_SPAN_CLASS_BASE 16
+static inline int bt_span_class(int64_t t0, int64_t t1)
+{
+    uint64_t d = t1 > t0 ? (uint64_t)t1 - (uint64_t)t0 : 0;
+    int bits = 0;
+    while (d) {
+        bits++;
+        d >>= 1;
+    }
+    return bits > BT_SPAN_CLASS_BASE ? bits - BT_SPAN_CLASS_BASE : 0;
+}
+#define BT_SPAN_CLASSES (64 - BT_SPAN_CLASS_BASE + 1)
+
 struct bt_store {
     sqlite3 *db;
     char *path;
@@ -106,6 +124,10 @@ struct bt_store {
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
         *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
+    /* the block walk's (sqlite_read.c): the span classes held, and each class's blocks
+     * oldest [0] or newest [1] first; walking while a walk uses them */
+    sqlite3_stmt *st_classes, *st_wcls[2][BT_SPAN_CLASSES];
+    int walking;
     icache ic;
     int64_t next_id;     /* rowid of the next event (set by begin) */
     int64_t analyzed_at; /* next_id when the planner's statistics were taken (0: unread) */
@@ -118,12 +140,14 @@ struct bt_store {
     uint64_t *prkeys; /* and the keys of its resources */
     uint32_t *pnames; /* and its events' names (bt_nset_build) */
     size_t npnames, cappnames;
+    bt_tdir_ent *ptimes; /* and its rows' times and places (bt_tdir_build) */
+    size_t nptimes, capptimes;
     int64_t blk_t0, blk_t1; /* and its first and last time */
     int64_t blk_n;          /* and its number of rows */
     src_name *pairs;        /* the (source, name) pairs written to srcnames: a hash set */
     size_t n_pairs, cap_pairs;
     size_t nprkeys, capprkeys;
-    bt_buf bloom, rbloom, nset; /* scratch for building its summaries */
+    bt_buf bloom, rbloom, nset, tdir; /* scratch for building its summaries */
     ZSTD_CCtx *zc;
     ZSTD_DCtx *zd;
     bt_buf zin;         /* compressed bytes read from a block (load_block) */
@@ -166,8 +190,8 @@ void load_blocks_done(bt_store *s);
  * borrowed. */
 typedef struct bsum_row {
     int64_t blk, lo, hi, t0, t1, n;
-    const void *bloom, *rbloom, *nset, *ndir;
-    size_t bloom_len, rbloom_len, nset_len, ndir_len;
+    const void *bloom, *rbloom, *nset, *ndir, *tdir;
+    size_t bloom_len, rbloom_len, nset_len, ndir_len, tdir_len;
 } bsum_row;
 
 /* A block's directory of names (bsum.ndir, schema 8; NULL for a block whose ids were

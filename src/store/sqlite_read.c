@@ -676,15 +676,31 @@ static int cmp_srow_block(const void *x, const void *y)
  * every result walks the blocks (walk_whole). A range's rows are sorted into a run, and
  * the runs merged (wrun).
  */
+/* One span class's blocks in walk order (bt_span_class): a range of (lv, t1) or
+ * (lv, t0), and its next block's key. */
+typedef struct wclass {
+    sqlite3_stmt *st;
+    int have;         /* st is on a row */
+    int64_t key, blk; /* its t1 (newest first) or t0, and block */
+} wclass;
+
 typedef struct bwalk {
-    sqlite3_stmt *bst; /* the blocks in walk order */
-    sqlite3_stmt *rst; /* one block's rows: the search's query, its range and block bound */
-    int rbase;         /* rst's bind of the range's first id; then last id, block */
+    wclass cls[BT_SPAN_CLASSES]; /* the classes the store holds, ncls of them */
+    int ncls;
+    int started, own_cls; /* walk_classes ran; with statements of its own */
+    sqlite3_stmt *rst;    /* one block's rows: the search's query, its range and block bound */
+    int rbase;            /* rst's bind of the range's first id; then last id, block */
     int desc;
-    const sqlq *q; /* its names, when q->prune */
-    int have_next; /* next holds the next block to open */
+    int incr;                  /* rows taken from the blocks' time directories, a few at a time */
+    int64_t tlo, thi;          /* the search's time window */
+    const bt_store_pos *after; /* and its position (exclusive), or NULL */
+    const sqlq *q;             /* its names, when q->prune */
+    int have_next;             /* next holds the next block to open */
     int64_t nblk, nlo, nhi, nt0, nt1, nn;
-    bt_buf ndir, nset; /* the next block's directory of names (empty: none) and names */
+    bt_buf ndir, nset, tdir; /* the next block's directory of names (empty: none), names,
+                                and rows in time order */
+    bt_tdir_ent *te;         /* a time directory's rows while a block opens (walk_open) */
+    size_t nte, capte;
     struct wrun *heap; /* the opened ranges with rows not yet handed out, by their next */
     size_t n, cap;
     srow *rows; /* a range's rows while it is read (walk_range) */
@@ -749,15 +765,17 @@ static void walk_sift(bwalk *w, size_t i)
     w->heap[i] = last;
 }
 
-/* Sorts the rows walk_range collected (w->rows) into a run and adds it to the heap. */
-static int walk_push_run(bwalk *w)
+/* Sorts the rows walk_range collected (w->rows; sorted: in walk order already) into a
+ * run and adds it to the heap. */
+static int walk_push_run(bwalk *w, int sorted)
 {
     wrun r;
     size_t i, p;
     void *v = w->heap;
     if (!w->nrows)
         return 0;
-    qsort(w->rows, w->nrows, sizeof *w->rows, w->desc ? cmp_row_desc : cmp_row_asc);
+    if (!sorted)
+        qsort(w->rows, w->nrows, sizeof *w->rows, w->desc ? cmp_row_desc : cmp_row_asc);
     if (bt_array_grow(&v, &w->cap, w->n + 1, sizeof *w->heap, 64))
         return BT_ENOMEM;
     w->heap = v;
@@ -841,35 +859,67 @@ static void walk_rank_cache(bt_store *s, const bwalk *w)
         s->cache[use[i].slot].age = ++s->tick;
 }
 
-/* Moves to the next block whose name set may hold one of the search's names. */
-static int walk_advance(bt_store *s, bwalk *w, bt_error *err)
+/* Steps class c to its next block (c->have 0 past its last). */
+static int class_step(bt_store *s, const bwalk *w, wclass *c, bt_error *err)
 {
-    int step;
-    w->have_next = 0;
-    while ((step = sqlite3_step(w->bst)) == SQLITE_ROW) {
-        if (w->q->prune &&
-            !bt_nset_has_any(sqlite3_column_blob(w->bst, 5),
-                             (size_t)sqlite3_column_bytes(w->bst, 5), w->q->names, w->q->nnames))
-            continue;
-        w->nblk = sqlite3_column_int64(w->bst, 0);
-        w->nlo = sqlite3_column_int64(w->bst, 1);
-        w->nhi = sqlite3_column_int64(w->bst, 2);
-        w->nt0 = sqlite3_column_int64(w->bst, 3);
-        w->nt1 = sqlite3_column_int64(w->bst, 4);
-        w->nn =
-            sqlite3_column_type(w->bst, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(w->bst, 6);
-        bt_buf_clear(&w->ndir);
-        bt_buf_clear(&w->nset);
-        if (w->q->prune && sqlite3_column_bytes(w->bst, 7) > 0 &&
-            (bt_buf_append(&w->ndir, sqlite3_column_blob(w->bst, 7),
-                           (size_t)sqlite3_column_bytes(w->bst, 7)) ||
-             bt_buf_append(&w->nset, sqlite3_column_blob(w->bst, 5),
-                           (size_t)sqlite3_column_bytes(w->bst, 5))))
-            return bt_error_set(err, BT_ENOMEM, "out of memory");
-        w->have_next = 1;
+    int step = sqlite3_step(c->st);
+    c->have = step == SQLITE_ROW;
+    if (c->have) {
+        c->key = sqlite3_column_int64(c->st, w->desc ? 4 : 3);
+        c->blk = sqlite3_column_int64(c->st, 0);
         return 0;
     }
     return step == SQLITE_DONE ? 0 : db_err_code(s, err, "query", step);
+}
+
+/* Moves to the next block in walk order (the first of the classes' next blocks) whose
+ * name set may hold one of the search's names. */
+static int walk_advance(bt_store *s, bwalk *w, bt_error *err)
+{
+    int rc;
+    w->have_next = 0;
+    for (;;) {
+        wclass *c = NULL;
+        sqlite3_stmt *st;
+        int k;
+        for (k = 0; k < w->ncls; k++) {
+            wclass *x = &w->cls[k];
+            if (x->have &&
+                (!c || (w->desc ? x->key > c->key || (x->key == c->key && x->blk > c->blk)
+                                : x->key < c->key || (x->key == c->key && x->blk < c->blk))))
+                c = x;
+        }
+        if (!c)
+            return 0;
+        st = c->st;
+        if (w->q->prune &&
+            !bt_nset_has_any(sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5),
+                             w->q->names, w->q->nnames)) {
+            if ((rc = class_step(s, w, c, err)))
+                return rc;
+            continue;
+        }
+        w->nblk = sqlite3_column_int64(st, 0);
+        w->nlo = sqlite3_column_int64(st, 1);
+        w->nhi = sqlite3_column_int64(st, 2);
+        w->nt0 = sqlite3_column_int64(st, 3);
+        w->nt1 = sqlite3_column_int64(st, 4);
+        w->nn = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6);
+        bt_buf_clear(&w->ndir);
+        bt_buf_clear(&w->nset);
+        bt_buf_clear(&w->tdir);
+        if ((w->q->prune && sqlite3_column_bytes(st, 7) > 0 &&
+             (bt_buf_append(&w->ndir, sqlite3_column_blob(st, 7),
+                            (size_t)sqlite3_column_bytes(st, 7)) ||
+              bt_buf_append(&w->nset, sqlite3_column_blob(st, 5),
+                            (size_t)sqlite3_column_bytes(st, 5)))) ||
+            (w->incr && sqlite3_column_bytes(st, 8) > 0 &&
+             bt_buf_append(&w->tdir, sqlite3_column_blob(st, 8),
+                           (size_t)sqlite3_column_bytes(st, 8))))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        w->have_next = 1;
+        return class_step(s, w, c, err);
+    }
 }
 
 /* Adds the rows of block blk with ids lo..hi (n of them, or -1 when unknown) that pass
@@ -916,7 +966,80 @@ static int walk_range(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi
                  (long long)blk, (long long)seen, (long long)n);
         return corrupt_err(s->path, err, why);
     }
-    return walk_push_run(w) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+    return walk_push_run(w, 0) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+}
+
+/* Adds the rows of the next block (w->incr) that its time directory places in the
+ * search's window and after its position to the heap, unread (kind -1): walk_next reads
+ * each row as it hands it out (walk_fill), so a page reads about its own rows. */
+static int walk_open_times(bt_store *s, bwalk *w, bt_error *err)
+{
+    int64_t span = w->nhi - w->nlo + 1;
+    const bt_store_pos *a = w->after;
+    size_t i;
+    int rc;
+    if (span <= 0 || span > (int64_t)UINT32_MAX)
+        return corrupt_err(s->path, err, "a block's summary has an empty id range");
+    rc = bt_tdir_read((const unsigned char *)w->tdir.data, w->tdir.len, (uint32_t)span, &w->te,
+                      &w->nte, &w->capte);
+    if (rc == BT_ENOMEM)
+        return bt_error_set(err, rc, "out of memory");
+    if (rc || (w->nn >= 0 && (int64_t)w->nte != w->nn)) {
+        char why[128];
+        snprintf(why, sizeof why, "block %lld's time directory does not fit its summary",
+                 (long long)w->nblk);
+        return corrupt_err(s->path, err, why);
+    }
+    w->nrows = 0;
+    for (i = 0; i < w->nte; i++) {
+        const bt_tdir_ent *e = &w->te[w->desc ? w->nte - 1 - i : i];
+        void *v = w->rows;
+        srow r;
+        r.t = e->t;
+        r.id = w->nlo + (int64_t)e->place;
+        if (r.t < w->tlo || r.t > w->thi)
+            continue;
+        if (a && (w->desc ? !(r.t < a->time_ms || (r.t == a->time_ms && r.id < a->seq))
+                          : !(r.t > a->time_ms || (r.t == a->time_ms && r.id > a->seq))))
+            continue;
+        r.blk = w->nblk;
+        r.kind = -1;
+        r.off = r.len = -1;
+        r.name = 0;
+        r.copy = 0;
+        r.at = NULL;
+        if (bt_array_grow(&v, &w->caprows, w->nrows + 1, sizeof *w->rows, 512))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        w->rows = v;
+        w->rows[w->nrows++] = r;
+    }
+    return walk_push_run(w, 1) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+}
+
+/* Reads the row of r (taken from a time directory) through the walk's query: *pass 1 when
+ * it passes the search, its place and kind then filled in. */
+static int walk_fill(bt_store *s, bwalk *w, srow *r, int *pass, bt_error *err)
+{
+    int step;
+    sqlite3_bind_int64(w->rst, w->rbase, r->id);
+    sqlite3_bind_int64(w->rst, w->rbase + 1, r->id);
+    sqlite3_bind_int64(w->rst, w->rbase + 2, r->blk);
+    step = sqlite3_step(w->rst);
+    if (step == SQLITE_ROW) {
+        *pass = sqlite3_column_int(w->rst, 6);
+        r->kind = sqlite3_column_int(w->rst, 2);
+        r->off = sqlite3_column_int64(w->rst, 4);
+        r->len = sqlite3_column_int64(w->rst, 5);
+        r->name = sqlite3_column_int64(w->rst, 7);
+    }
+    sqlite3_reset(w->rst);
+    if (step == SQLITE_DONE) {
+        char why[128];
+        snprintf(why, sizeof why, "block %lld's time directory names event %lld, not stored",
+                 (long long)r->blk, (long long)r->id);
+        return corrupt_err(s->path, err, why);
+    }
+    return step == SQLITE_ROW ? 0 : db_err_code(s, err, "query", step);
 }
 
 /* Adds the rows of the next block that pass the search to the heap: with a directory of
@@ -930,6 +1053,8 @@ static int walk_open(bt_store *s, bwalk *w, bt_error *err)
     int64_t first = w->nlo;
     int rc;
 
+    if (w->incr && w->tdir.len)
+        return walk_open_times(s, w, err);
     if (!w->q->prune || !w->ndir.len)
         return walk_range(s, w, w->nblk, w->nlo, w->nhi, w->nn, err);
     p = (const unsigned char *)w->ndir.data;
@@ -952,10 +1077,76 @@ bad:
     return corrupt_err(s->path, err, "a block's directory of names does not fit its summary");
 }
 
+/* a + b, held within int64_t */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
+/* The span classes the store's blocks are in (a loose scan of the (lv, t1) index), each
+ * a range of blocks that may hold rows of lo..hi, in walk order, stepped to its first:
+ * newest first, the blocks of class c that start by hi end before hi + 2^(c+16), so the
+ * range of (lv, t1) from there down holds them and the few that start after hi (the walk
+ * reads those summaries and passes them over); oldest first, the same of (lv, t0) from
+ * lo - 2^(c+16) up. The statements are the handle's, kept prepared (a walk within a
+ * walk's callback prepares its own). */
+static int walk_classes(bt_store *s, bwalk *w, int64_t lo, int64_t hi, bt_error *err)
+{
+    static const char *const text[2] = {
+        "SELECT blk, lo, hi, t0, t1, nset, n, ndir, tdir FROM bsum INDEXED BY bsum_lt0"
+        " WHERE lv = ?1 AND t0 >= ?3 AND t0 <= ?4 AND t1 >= ?2 ORDER BY t0 ASC, blk ASC",
+        "SELECT blk, lo, hi, t0, t1, nset, n, ndir, tdir FROM bsum INDEXED BY bsum_lt1"
+        " WHERE lv = ?1 AND t1 >= ?2 AND t1 <= ?3 AND t0 <= ?4 ORDER BY t1 DESC, blk DESC"};
+    int rc, step, own = s->walking;
+    if ((rc = prep(s, &s->st_classes,
+                   "WITH RECURSIVE c(v) AS (SELECT (SELECT min(lv) FROM bsum) UNION ALL"
+                   " SELECT (SELECT min(lv) FROM bsum WHERE lv > c.v) FROM c"
+                   " WHERE c.v IS NOT NULL) SELECT v FROM c WHERE v IS NOT NULL",
+                   err)))
+        return rc;
+    s->walking = 1;
+    w->own_cls = own;
+    w->started = 1;
+    while ((step = sqlite3_step(s->st_classes)) == SQLITE_ROW) {
+        int c = sqlite3_column_int(s->st_classes, 0);
+        int64_t reach;
+        wclass *x;
+        sqlite3_stmt **st;
+        if (c < 0 || c >= BT_SPAN_CLASSES || w->ncls == BT_SPAN_CLASSES) {
+            sqlite3_reset(s->st_classes);
+            return corrupt_err(s->path, err, "a block's summary has no span class");
+        }
+        x = &w->cls[w->ncls];
+        st = own ? &x->st : &s->st_wcls[w->desc][c];
+        if (!*st && sqlite3_prepare_v2(s->db, text[w->desc], -1, st, NULL) != SQLITE_OK) {
+            sqlite3_reset(s->st_classes);
+            return db_err(s, err, "query");
+        }
+        x->st = *st;
+        w->ncls++;
+        reach = c + BT_SPAN_CLASS_BASE >= 63 ? INT64_MAX : (int64_t)1 << (c + BT_SPAN_CLASS_BASE);
+        sqlite3_bind_int(x->st, 1, c);
+        sqlite3_bind_int64(x->st, 2, lo);
+        sqlite3_bind_int64(x->st, 3, w->desc ? sat_add(hi, reach - 1) : sat_add(lo, 1 - reach));
+        sqlite3_bind_int64(x->st, 4, hi);
+        if ((rc = class_step(s, w, x, err))) {
+            sqlite3_reset(s->st_classes);
+            return rc;
+        }
+    }
+    sqlite3_reset(s->st_classes);
+    return step == SQLITE_DONE ? 0 : db_err_code(s, err, "query", step);
+}
+
 /* Starts the walk of the search q (its text's conditions begin at where_at, with
- * " WHERE 1") from bq's time range and position. */
+ * " WHERE 1") from bq's time range and position; incr: its rows from the blocks' time
+ * directories, a few at a time. */
 static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_store_query *bq,
-                      bt_error *err)
+                      int incr, bt_error *err)
 {
     const bt_filter *f = bq->filter;
     int64_t lo = f ? f->start_ms : INT64_MIN, hi = f ? f->end_ms : INT64_MAX;
@@ -965,6 +1156,8 @@ static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_
 
     memset(w, 0, sizeof *w);
     w->desc = !bq->oldest_first;
+    w->incr = incr;
+    w->after = bq->after;
     w->q = q;
     if (q->prune)
         qsort(q->names, q->nnames, sizeof *q->names, cmp_u32);
@@ -972,6 +1165,8 @@ static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_
         hi = bq->after->time_ms;
     if (bq->after && !w->desc && bq->after->time_ms > lo)
         lo = bq->after->time_ms;
+    w->tlo = lo;
+    w->thi = hi;
     /* every row of a block, and whether it passes (the conditions' binds come first) */
     if (q->sql.len < where_at + sizeof head - 1 ||
         memcmp(q->sql.data + where_at, head, sizeof head - 1) != 0)
@@ -988,15 +1183,8 @@ static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_
     w->rbase = (int)q->n - 2;
     if ((rc = prepare_query(s, q, &w->rst, err)))
         return rc;
-    if (sqlite3_prepare_v2(s->db,
-                           w->desc ? "SELECT blk, lo, hi, t0, t1, nset, n, ndir FROM bsum"
-                                     " WHERE t1 >= ? AND t0 <= ? ORDER BY t1 DESC, blk DESC"
-                                   : "SELECT blk, lo, hi, t0, t1, nset, n, ndir FROM bsum"
-                                     " WHERE t1 >= ? AND t0 <= ? ORDER BY t0 ASC, blk ASC",
-                           -1, &w->bst, NULL) != SQLITE_OK)
-        return db_err(s, err, "query");
-    sqlite3_bind_int64(w->bst, 1, lo);
-    sqlite3_bind_int64(w->bst, 2, hi);
+    if ((rc = walk_classes(s, w, lo, hi, err)))
+        return rc;
     /* the block still pending in this transaction has no summary yet: its rows first */
     if (s->in_tx && s->blk_raw.len &&
         (rc = walk_range(s, w, s->blk_id, s->blk_lo, s->next_id - 1, s->blk_n, err)))
@@ -1007,25 +1195,42 @@ static int walk_start(bt_store *s, bwalk *w, sqlq *q, size_t where_at, const bt_
 /* The walk's next row into *out; *more = 0 when there is none. */
 static int walk_next(bt_store *s, bwalk *w, srow *out, int *more, bt_error *err)
 {
-    int rc;
-    while (w->have_next && (!w->n || (w->desc ? w->nt1 >= run_head(&w->heap[0])->t
-                                              : w->nt0 <= run_head(&w->heap[0])->t))) {
-        if ((rc = walk_open(s, w, err)) || (rc = walk_advance(s, w, err)))
+    int rc, pass;
+    for (;;) {
+        while (w->have_next && (!w->n || (w->desc ? w->nt1 >= run_head(&w->heap[0])->t
+                                                  : w->nt0 <= run_head(&w->heap[0])->t))) {
+            if ((rc = walk_open(s, w, err)) || (rc = walk_advance(s, w, err)))
+                return rc;
+        }
+        *more = w->n > 0;
+        if (!*more)
+            return 0;
+        walk_pop(w, out);
+        if (out->kind != -1)
+            return 0;
+        if ((rc = walk_fill(s, w, out, &pass, err)))
             return rc;
+        if (pass)
+            return 0;
     }
-    *more = w->n > 0;
-    if (!*more)
-        return 0;
-    walk_pop(w, out);
-    return 0;
 }
 
-static void walk_free(bwalk *w)
+static void walk_free(bt_store *s, bwalk *w)
 {
-    sqlite3_finalize(w->bst);
+    int k;
+    for (k = 0; k < w->ncls; k++) {
+        if (w->own_cls)
+            sqlite3_finalize(w->cls[k].st);
+        else
+            sqlite3_reset(w->cls[k].st);
+    }
+    if (w->started && !w->own_cls)
+        s->walking = 0; /* the handle's statements are free again */
     sqlite3_finalize(w->rst);
     bt_buf_dispose(&w->ndir);
     bt_buf_dispose(&w->nset);
+    bt_buf_dispose(&w->tdir);
+    free(w->te);
     while (w->n)
         free(w->heap[--w->n].r);
     free(w->heap);
@@ -1190,7 +1395,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     size_t chunk = 64, n, i, where_at;
     srow *rows = NULL, **order = NULL;
     bt_buf copy = BT_BUF_INIT, bkeys[2] = {BT_BUF_INIT, BT_BUF_INIT};
-    int walking = 0, raw, more;
+    int walking = 0, incr = 0, raw, more;
     srow *pre = NULL; /* the prefiltered rows, when there are (prefilter) */
     size_t npre = 0, ipre = 0;
     bt_buf precs = BT_BUF_INIT; /* and their records, when prefilter kept them */
@@ -1223,11 +1428,13 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
     } else if (q.prune ? !scan_beats_walk(bq->filter, bq) && walk_serves(bq->filter, bq)
                        : walk_whole(bq)) {
         walking = 1;
+    } else if (!q.prune && walk_serves(bq->filter, bq)) {
+        walking = incr = 1; /* a page in time order: the blocks' time directories */
     }
     /* no SQL LIMIT: rows are verified below, and the limit counts verified rows; with an
      * index that gives the order, SQLite produces rows lazily anyway */
     if (walking) {
-        if ((rc = walk_start(s, &w, &q, where_at, bq, err)))
+        if ((rc = walk_start(s, &w, &q, where_at, bq, incr, err)))
             goto done;
     } else if (bkeys[0].len && scan_beats_walk(bq->filter, bq)) {
         if ((rc = prepare_query(s, &q, &st, err)) ||
@@ -1293,7 +1500,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
             chunk *= 2;
         /* the prefilter's copies, when it kept them, are the records at hand */
         if (!(pre && precs.len) &&
-            (rc = chunk_records(s, order, n, walking && !q.prune, &copy, err)))
+            (rc = chunk_records(s, order, n, walking && !q.prune && !incr, &copy, err)))
             goto done;
         /* deliver in time order */
         for (i = 0; i < n && (!bq->limit || delivered < bq->limit); i++) {
@@ -1345,7 +1552,7 @@ done:
         s->cache_n = BLOCK_CACHE;
     }
     sqlite3_finalize(st);
-    walk_free(&w);
+    walk_free(s, &w);
     bt_buf_dispose(&q.sql);
     free(q.names);
     bt_buf_dispose(&copy);

@@ -28,6 +28,11 @@
 #   their hour and a hash), upgraded by a search by event id; the keys the upgrade
 #   computes in SQL are those an ingest computes, duplicates are still found, and every
 #   event is found by its id.
+# - schema 10 (store-v10.sql): made by the release before schema 11 (each block's rows
+#   in time order and its span class in its summary instead of the time index),
+#   upgraded by a page of a search without a filter; the directories the upgrade builds
+#   are those an ingest writes, and pages, newest or oldest first, from each page's
+#   token, give every event once and in order.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -46,7 +51,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
@@ -137,7 +142,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
 "$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
 eq "search of a schema 3 store: exit 0" 0 $?
-eq "search upgraded it to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "search upgraded it to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
 eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
 for ix in ev_build ev_actor ev_project ev_err; do
@@ -163,7 +168,7 @@ id=$(sqlite3 "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER 
 ne "the v4 store holds a build" "" "$id"
 "$BT" build --store "$S" "$id" --output json > "$T/v4b.json" 2> "$T/v4b.err"
 eq "build of a schema 4 store: exit 0" 0 $?
-eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the build is shown" "$id" "$(jq -r .Build.BuildId "$T/v4b.json")"
 sqlite3 "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
 grep -q 'INDEX builds_retry' "$T/plan"
@@ -183,7 +188,7 @@ eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | j
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v5.out" 2> "$T/v5.err"
 eq "search by event id of a schema 5 store: exit 0" 0 $?
-eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v5.out")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 ne "the v5 store had resource rows" 0 "$n_res"
@@ -207,7 +212,7 @@ arn=$(values "$T/a/AWSLogs" '.resources[0].ARN' | head -1)
 ne "a resource of the archive" "" "$arn"
 "$BT" search --store "$S" --resource-name "$arn" -o ndjson --max-items 1000000 > "$T/v6.out" 2> "$T/v6.err"
 eq "search by resource name of a schema 6 store: exit 0" 0 $?
-eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the events naming it are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --resource-name "$arn" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v6.out" | md5sum)"
@@ -240,14 +245,14 @@ name=$(sqlite3 "$S" 'SELECT s FROM strs WHERE id = (SELECT name FROM events GROU
 ne "a name of the v7 store" "" "$name"
 "$BT" search --store "$S" --event-name "$name" -o ndjson --max-items 1000000 > "$T/v7.out" 2> "$T/v7.err"
 eq "search by event name of a schema 7 store: exit 0" 0 $?
-eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the events of the name are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --event-name "$name" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v7.out" | md5sum)"
 eq "newest first" "$(jq -r .eventTime "$T/v7.out" | sort -r | md5sum)" "$(jq -r .eventTime "$T/v7.out" | md5sum)"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "no (name, time) index" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_name'")"
-eq "the time index kept" 1 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_t'")"
+eq "no time index (schema 11: the blocks' time directories)" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_t'")"
 eq "every block's summary has its time range, names and count" 0 \
   "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE t0 IS NULL OR t1 IS NULL OR nset IS NULL OR n IS NULL')"
 eq "each block's count and time range = its rows'" \
@@ -282,7 +287,7 @@ user=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1000000 2>/dev/n
 ne "a user of the v8 store" "" "$user"
 "$BT" search --store "$S" --username "$user" -o ndjson --max-items 1000000 > "$T/v8.out" 2> "$T/v8.err"
 eq "search by user name of a schema 8 store: exit 0" 0 $?
-eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
 ne "the user's events are found" 0 "$(wc -l < "$T/v8.out")"
 eq "the user's events = the files'" \
   "$("$BT" search --from "$T/a/AWSLogs" --username "$user" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
@@ -308,7 +313,7 @@ eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | j
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v9.out" 2> "$T/v9.err"
 eq "search by event id of a schema 9 store: exit 0" 0 $?
-eq "upgraded to schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v9.out")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "eids is (k, ev)" "k ev" "$(sqlite3 "$S" "SELECT group_concat(name, ' ') FROM pragma_table_info('eids')")"
@@ -331,4 +336,49 @@ check "upgraded from 9" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s9b.json" 2>/dev/null
 ne "v9 then a new archive: new events" 0 "$(jq .new "$T/s9b.json")"
 check "upgraded from 9, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
+
+# schema 10, as the release before this one wrote it: a page without a filter upgrades it
+S="$T/v10.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v10.sql" || bad "load the v10 fixture"
+eq "the fixture is schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+"$BT" search --store "$S" --max-items 5 -o ndjson > "$T/v10.out" 2> "$T/v10.err"
+eq "a page of a schema 10 store: exit 0" 0 $?
+eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "a page of 5" 5 "$(wc -l < "$T/v10.out")"
+eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
+eq "no time index" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_t'")"
+eq "every block has its rows in time order and its span class" 0 \
+  "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE tdir IS NULL OR lv IS NULL')"
+rm -f "$T/fresh.db" "$T/fresh.db-wal" "$T/fresh.db-shm"
+"$BT" ingest -q --threads 1 --store "$T/fresh.db" "$T/a/AWSLogs" >/dev/null 2>&1
+eq "the upgrade's directories = those ingest writes" \
+  "$(sqlite3 "$T/fresh.db" 'SELECT lo, hi, lv, hex(tdir) FROM bsum ORDER BY 1' | md5sum)" \
+  "$(sqlite3 "$S" 'SELECT lo, hi, lv, hex(tdir) FROM bsum ORDER BY 1' | md5sum)"
+sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 10" ok "$(cat "$T/ic")"
+pages() { # pages ARGS...: every page of 7 from each page's token, concatenated
+  local tok="" n=0
+  : > "$T/pages"
+  while [ $n -lt 100 ]; do
+    "$BT" search --store "$S" "$@" --max-items 7 ${tok:+--starting-token "$tok"} -o ndjson \
+      >> "$T/pages" 2> "$T/pages.err" || bad "a page: $(cat "$T/pages.err")"
+    tok=$(sed -n 's/.*--starting-token \([^ ]*\).*/\1/p' "$T/pages.err")
+    [ -n "$tok" ] || break
+    n=$((n + 1))
+  done
+  jq -r '.eventID' "$T/pages"
+}
+for order in "" --reverse; do
+  whole=$("$BT" search --store "$S" $order --max-items 1000000 -o ndjson 2>/dev/null | jq -r .eventID)
+  eq "every event in one listing ${order:-newest first}" "$n_old" "$(echo "$whole" | sort -u | wc -l)"
+  eq "pages of 7 = the listing ${order:-newest first}" "$(echo "$whole" | md5sum)" "$(pages $order | md5sum)"
+  times=$("$BT" search --store "$S" $order --max-items 1000000 -o ndjson 2>/dev/null | jq -r .eventTime)
+  if [ -n "$order" ]; then want=$(echo "$times" | sort); else want=$(echo "$times" | sort -r); fi
+  eq "in time order ${order:-newest first}" "$(echo "$want" | md5sum)" "$(echo "$times" | md5sum)"
+done
+check "upgraded from 10" "$T/a/AWSLogs"
+"$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s10b.json" 2>/dev/null
+ne "v10 then a new archive: new events" 0 "$(jq .new "$T/s10b.json")"
+check "upgraded from 10, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 finish

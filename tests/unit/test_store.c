@@ -199,7 +199,7 @@ static void test_store(void)
     tmp_store(path, sizeof path);
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    CHECK_INT(bt_store_schema_version(s), 10);
+    CHECK_INT(bt_store_schema_version(s), 11);
     CHECK_INT(bt_store_begin(s, &err), 0);
     CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
     CHECK_INT(news, 2);
@@ -1103,8 +1103,30 @@ static void test_block_walk(void)
     int n = 0, tx, j, news, oldest, keep, total;
 
     s = fresh_store(path, sizeof path, ".walk");
-    /* each transaction's events a block (commit flushes it), spread over two hours that
-     * overlap the other blocks' hours; equal times across blocks */
+    /* first two blocks of other span classes (bt_span_class; the walk reads each class's
+     * blocks apart and merges them): one over four days, whose times lie before and
+     * after all the others', and one of nine seconds */
+    for (tx = 0; tx < 2 && s; tx++) {
+        static const char *const times[2][3] = {
+            {"2026-09-29T10:00:00Z", "2026-10-01T10:45:00Z", "2026-10-03T10:00:00Z"},
+            {"2026-10-01T10:20:00Z", "2026-10-01T10:20:05Z", "2026-10-01T10:20:09Z"}};
+        for (j = 0; j < 3; j++) {
+            snprintf(rec, sizeof rec,
+                     "[{\"eventVersion\":\"1.08\",\"eventTime\":\"%s\",\"eventSource\":"
+                     "\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"awsRegion\":"
+                     "\"us-east-1\",\"eventID\":\"00000000-0000-4000-8000-%012d\"}]",
+                     times[tx][j], n);
+            CHECK_INT(store_events(s, rec, &news, &err), 0);
+            e[n].t = iso_ms(times[tx][j]);
+            e[n].seq = n + 1;
+            e[n].rare = e[n].put = 0;
+            n++;
+        }
+        CHECK_INT(bt_store_commit(s, &err), 0);
+        CHECK_INT(bt_store_begin(s, &err), 0);
+    }
+    /* then each transaction's events a block (commit flushes it), spread over two hours
+     * that overlap the other blocks' hours; equal times across blocks */
     for (tx = 0; tx < TX && s; tx++) {
         if (tx)
             CHECK_INT(bt_store_begin(s, &err), 0);
@@ -1133,7 +1155,7 @@ static void test_block_walk(void)
     }
     if (!s)
         return;
-    CHECK_INT(e[0].t, iso_ms("2026-10-01T10:00:00Z"));
+    CHECK_INT(e[6].t, iso_ms("2026-10-01T10:00:00Z"));
     qsort(e, (size_t)n, sizeof *e, cmp_wexp_desc);
     memset(&q, 0, sizeof q);
     q.filter = &f;
@@ -1190,6 +1212,25 @@ static void test_block_walk(void)
     for (j = 1; j < w.n && j < 800; j++)
         CHECK(w.t[j - 1] > w.t[j] || (w.t[j - 1] == w.t[j] && w.seq[j - 1] > w.seq[j]));
     bt_store_close(s);
+    /* a damaged time directory: a page that opens its block says so */
+    {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd,
+                 "sqlite3 '%s' \"UPDATE bsum SET tdir = x'0102ff' WHERE blk = (SELECT blk FROM"
+                 " bsum ORDER BY t1 DESC LIMIT 1)\"",
+                 path);
+        CHECK(system(cmd) == 0);
+        CHECK_INT(bt_store_open(path, BT_STORE_READONLY, &s, &err), 0);
+        if (s) {
+            bt_filter_init(&f);
+            q.limit = 7;
+            memset(&w, 0, sizeof w);
+            bt_error_clear(&err);
+            CHECK(bt_store_search(s, &q, on_walk, &w, &err) != 0);
+            CHECK(strstr(err.msg, "corrupt") != NULL && strstr(err.msg, "time directory") != NULL);
+            bt_store_close(s);
+        }
+    }
     remove_store(path);
     test_block_dirs();
 }
