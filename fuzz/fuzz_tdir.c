@@ -1,4 +1,4 @@
-/* fuzz_tdir.c - libFuzzer target for a block's rows in time order (bsum.tdir, bloom.h):
+/* fuzz_tdir.c - libFuzzer target for a block's rows in time order (btime.tdir, bloom.h):
  * bt_tdir_read on any bytes (a damaged store) either refuses them or gives rows whose
  * places lie in the block's id range; and the input read as rows (time, place) encodes
  * (bt_tdir_build) into a directory that reads back as those rows sorted by (time, place). */

@@ -85,7 +85,7 @@ uint32_t bt_nset_at(const unsigned char *set, size_t i);
 int bt_ndir_put(bt_buf *out, uint32_t v);
 int bt_ndir_get(const unsigned char **p, const unsigned char *end, uint32_t *v);
 
-/* A block's rows in time order (bsum.tdir, schema 11): for each stored row its time and
+/* A block's rows in time order (btime.tdir, schema 11): for each stored row its time and
  * its place in the block's id range (id - bsum.lo), ordered by (time, place), so that a
  * search in time order takes a block's rows a few at a time without reading them (the
  * block walk in sqlite_read.c) where a time index over every row stood. Encoded as: a

@@ -122,12 +122,18 @@ struct bt_store {
     int has_secret;
     sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
-        *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at;
+        *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     /* the block walk's (sqlite_read.c): the span classes held, and each class's blocks
      * oldest [0] or newest [1] first; walking while a walk uses them */
-    sqlite3_stmt *st_classes, *st_wcls[2][BT_SPAN_CLASSES];
+    sqlite3_stmt *st_classes, *st_wcls[2][BT_SPAN_CLASSES], *st_dver;
     int walking;
+    /* the span classes the store holds, as last read (cls_ok), at data version cls_dver
+     * (PRAGMA data_version: another connection's commit changes it; this one's own
+     * summaries clear cls_ok) */
+    unsigned char cls[BT_SPAN_CLASSES];
+    int ncls, cls_ok;
+    int64_t cls_dver;
     icache ic;
     int64_t next_id;     /* rowid of the next event (set by begin) */
     int64_t analyzed_at; /* next_id when the planner's statistics were taken (0: unread) */

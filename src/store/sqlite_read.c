@@ -699,9 +699,7 @@ typedef struct bwalk {
     int64_t nblk, nlo, nhi, nt0, nt1, nn;
     bt_buf ndir, nset, tdir; /* the next block's directory of names (empty: none), names,
                                 and rows in time order */
-    bt_tdir_ent *te;         /* a time directory's rows while a block opens (walk_open) */
-    size_t nte, capte;
-    struct wrun *heap; /* the opened ranges with rows not yet handed out, by their next */
+    struct wrun *heap;       /* the opened ranges with rows not yet handed out, by their next */
     size_t n, cap;
     srow *rows; /* a range's rows while it is read (walk_range) */
     size_t nrows, caprows;
@@ -714,6 +712,12 @@ typedef struct bwalk {
 typedef struct wrun {
     srow *r;
     size_t i, n;
+    /* or a block's time directory, read as the walk goes (walk_open_times): its rows
+     * ascending (te), tn of them, ti taken so far (from the end, newest first); r[0] is
+     * the next row in walk order, lo the block's first id */
+    bt_tdir_ent *te;
+    size_t ti, tn;
+    int64_t lo;
 } wrun;
 
 static int cmp_u32(const void *x, const void *y)
@@ -765,26 +769,17 @@ static void walk_sift(bwalk *w, size_t i)
     w->heap[i] = last;
 }
 
-/* Sorts the rows walk_range collected (w->rows; sorted: in walk order already) into a
- * run and adds it to the heap. */
-static int walk_push_run(bwalk *w, int sorted)
+/* Adds the run r (its first row at hand) to the heap; on failure frees it. */
+static int walk_add_run(bwalk *w, wrun r)
 {
-    wrun r;
     size_t i, p;
     void *v = w->heap;
-    if (!w->nrows)
-        return 0;
-    if (!sorted)
-        qsort(w->rows, w->nrows, sizeof *w->rows, w->desc ? cmp_row_desc : cmp_row_asc);
-    if (bt_array_grow(&v, &w->cap, w->n + 1, sizeof *w->heap, 64))
+    if (bt_array_grow(&v, &w->cap, w->n + 1, sizeof *w->heap, 64)) {
+        free(r.r);
+        free(r.te);
         return BT_ENOMEM;
+    }
     w->heap = v;
-    if (!(r.r = malloc(w->nrows * sizeof *r.r)))
-        return BT_ENOMEM;
-    memcpy(r.r, w->rows, w->nrows * sizeof *r.r);
-    r.i = 0;
-    r.n = w->nrows;
-    w->nrows = 0;
     for (i = w->n++; i > 0 && row_before(w, run_head(&r), run_head(&w->heap[p = (i - 1) / 2]));
          i = p)
         w->heap[i] = w->heap[p];
@@ -792,13 +787,59 @@ static int walk_push_run(bwalk *w, int sorted)
     return 0;
 }
 
+/* Sorts the rows walk_range collected (w->rows; sorted: in walk order already) into a
+ * run and adds it to the heap. */
+static int walk_push_run(bwalk *w, int sorted)
+{
+    wrun r;
+    if (!w->nrows)
+        return 0;
+    if (!sorted)
+        qsort(w->rows, w->nrows, sizeof *w->rows, w->desc ? cmp_row_desc : cmp_row_asc);
+    memset(&r, 0, sizeof r);
+    if (!(r.r = malloc(w->nrows * sizeof *r.r)))
+        return BT_ENOMEM;
+    memcpy(r.r, w->rows, w->nrows * sizeof *r.r);
+    r.n = w->nrows;
+    w->nrows = 0;
+    return walk_add_run(w, r);
+}
+
+/* Makes r->r[0] the next row of the time directory run r that lies in the search's
+ * window and after its position, unread (kind -1: walk_fill reads it); 0 when none is
+ * left. */
+static int run_next_time(const bwalk *w, wrun *r)
+{
+    const bt_store_pos *a = w->after;
+    while (r->ti < r->tn) {
+        const bt_tdir_ent *e = &r->te[w->desc ? r->tn - 1 - r->ti : r->ti];
+        int64_t t = e->t, id = r->lo + (int64_t)e->place;
+        r->ti++;
+        if (t < w->tlo || t > w->thi)
+            continue;
+        if (a && (w->desc ? !(t < a->time_ms || (t == a->time_ms && id < a->seq))
+                          : !(t > a->time_ms || (t == a->time_ms && id > a->seq))))
+            continue;
+        r->r[0].t = t;
+        r->r[0].id = id;
+        return 1;
+    }
+    return 0;
+}
+
 /* Hands out the first row of the first run. */
 static void walk_pop(bwalk *w, srow *out)
 {
     wrun *top = &w->heap[0];
-    *out = top->r[top->i++];
-    if (top->i == top->n) {
+    int done;
+    *out = top->r[top->i];
+    if (top->te)
+        done = !run_next_time(w, top);
+    else
+        done = ++top->i == top->n;
+    if (done) {
         free(top->r);
+        free(top->te);
         if (--w->n == 0)
             return;
         w->heap[0] = w->heap[w->n];
@@ -859,6 +900,23 @@ static void walk_rank_cache(bt_store *s, const bwalk *w)
         s->cache[use[i].slot].age = ++s->tick;
 }
 
+/* The time directory of the next block (btime) into w->tdir. */
+static int walk_tdir(bt_store *s, bwalk *w, bt_error *err)
+{
+    int rc, step;
+    if ((rc = prep(s, &s->st_tdir, "SELECT tdir FROM btime WHERE blk = ?", err)))
+        return rc;
+    sqlite3_bind_int64(s->st_tdir, 1, w->nblk);
+    step = sqlite3_step(s->st_tdir);
+    if (step == SQLITE_ROW && bt_buf_append(&w->tdir, sqlite3_column_blob(s->st_tdir, 0),
+                                            (size_t)sqlite3_column_bytes(s->st_tdir, 0)))
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+    else if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_err_code(s, err, "query", step);
+    sqlite3_reset(s->st_tdir);
+    return rc;
+}
+
 /* Steps class c to its next block (c->have 0 past its last). */
 static int class_step(bt_store *s, const bwalk *w, wclass *c, bt_error *err)
 {
@@ -908,14 +966,11 @@ static int walk_advance(bt_store *s, bwalk *w, bt_error *err)
         bt_buf_clear(&w->ndir);
         bt_buf_clear(&w->nset);
         bt_buf_clear(&w->tdir);
-        if ((w->q->prune && sqlite3_column_bytes(st, 7) > 0 &&
-             (bt_buf_append(&w->ndir, sqlite3_column_blob(st, 7),
-                            (size_t)sqlite3_column_bytes(st, 7)) ||
-              bt_buf_append(&w->nset, sqlite3_column_blob(st, 5),
-                            (size_t)sqlite3_column_bytes(st, 5)))) ||
-            (w->incr && sqlite3_column_bytes(st, 8) > 0 &&
-             bt_buf_append(&w->tdir, sqlite3_column_blob(st, 8),
-                           (size_t)sqlite3_column_bytes(st, 8))))
+        if (w->q->prune && sqlite3_column_bytes(st, 7) > 0 &&
+            (bt_buf_append(&w->ndir, sqlite3_column_blob(st, 7),
+                           (size_t)sqlite3_column_bytes(st, 7)) ||
+             bt_buf_append(&w->nset, sqlite3_column_blob(st, 5),
+                           (size_t)sqlite3_column_bytes(st, 5))))
             return bt_error_set(err, BT_ENOMEM, "out of memory");
         w->have_next = 1;
         return class_step(s, w, c, err);
@@ -969,51 +1024,46 @@ static int walk_range(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi
     return walk_push_run(w, 0) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
 }
 
-/* Adds the rows of the next block (w->incr) that its time directory places in the
- * search's window and after its position to the heap, unread (kind -1): walk_next reads
- * each row as it hands it out (walk_fill), so a page reads about its own rows. */
+/* Adds the next block (w->incr) to the heap as a run of its time directory, read as the
+ * walk goes (run_next_time): its rows in the search's window and after its position,
+ * unread (kind -1), so walk_next reads each row as it hands it out (walk_fill) and a page
+ * reads about its own rows. */
 static int walk_open_times(bt_store *s, bwalk *w, bt_error *err)
 {
     int64_t span = w->nhi - w->nlo + 1;
-    const bt_store_pos *a = w->after;
-    size_t i;
+    size_t cap = 0;
+    wrun r;
     int rc;
     if (span <= 0 || span > (int64_t)UINT32_MAX)
         return corrupt_err(s->path, err, "a block's summary has an empty id range");
-    rc = bt_tdir_read((const unsigned char *)w->tdir.data, w->tdir.len, (uint32_t)span, &w->te,
-                      &w->nte, &w->capte);
-    if (rc == BT_ENOMEM)
-        return bt_error_set(err, rc, "out of memory");
-    if (rc || (w->nn >= 0 && (int64_t)w->nte != w->nn)) {
+    memset(&r, 0, sizeof r);
+    rc = bt_tdir_read((const unsigned char *)w->tdir.data, w->tdir.len, (uint32_t)span, &r.te,
+                      &r.tn, &cap);
+    if (!rc && w->nn >= 0 && (int64_t)r.tn != w->nn)
+        rc = BT_EDB;
+    if (!rc && !(r.r = malloc(sizeof *r.r)))
+        rc = BT_ENOMEM;
+    if (rc) {
         char why[128];
+        free(r.te);
+        if (rc == BT_ENOMEM)
+            return bt_error_set(err, rc, "out of memory");
         snprintf(why, sizeof why, "block %lld's time directory does not fit its summary",
                  (long long)w->nblk);
         return corrupt_err(s->path, err, why);
     }
-    w->nrows = 0;
-    for (i = 0; i < w->nte; i++) {
-        const bt_tdir_ent *e = &w->te[w->desc ? w->nte - 1 - i : i];
-        void *v = w->rows;
-        srow r;
-        r.t = e->t;
-        r.id = w->nlo + (int64_t)e->place;
-        if (r.t < w->tlo || r.t > w->thi)
-            continue;
-        if (a && (w->desc ? !(r.t < a->time_ms || (r.t == a->time_ms && r.id < a->seq))
-                          : !(r.t > a->time_ms || (r.t == a->time_ms && r.id > a->seq))))
-            continue;
-        r.blk = w->nblk;
-        r.kind = -1;
-        r.off = r.len = -1;
-        r.name = 0;
-        r.copy = 0;
-        r.at = NULL;
-        if (bt_array_grow(&v, &w->caprows, w->nrows + 1, sizeof *w->rows, 512))
-            return bt_error_set(err, BT_ENOMEM, "out of memory");
-        w->rows = v;
-        w->rows[w->nrows++] = r;
+    memset(r.r, 0, sizeof *r.r);
+    r.r[0].blk = w->nblk;
+    r.r[0].kind = -1;
+    r.r[0].off = r.r[0].len = -1;
+    r.n = 1;
+    r.lo = w->nlo;
+    if (!run_next_time(w, &r)) {
+        free(r.r);
+        free(r.te);
+        return 0;
     }
-    return walk_push_run(w, 1) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+    return walk_add_run(w, r) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
 }
 
 /* Reads the row of r (taken from a time directory) through the walk's query: *pass 1 when
@@ -1053,8 +1103,13 @@ static int walk_open(bt_store *s, bwalk *w, bt_error *err)
     int64_t first = w->nlo;
     int rc;
 
-    if (w->incr && w->tdir.len)
-        return walk_open_times(s, w, err);
+    if (w->incr) {
+        bt_buf_clear(&w->tdir);
+        if ((rc = walk_tdir(s, w, err)))
+            return rc;
+        if (w->tdir.len)
+            return walk_open_times(s, w, err);
+    }
     if (!w->q->prune || !w->ndir.len)
         return walk_range(s, w, w->nblk, w->nlo, w->nhi, w->nn, err);
     p = (const unsigned char *)w->ndir.data;
@@ -1077,6 +1132,47 @@ bad:
     return corrupt_err(s->path, err, "a block's directory of names does not fit its summary");
 }
 
+/* The span classes the store's blocks are in, into s->cls (a loose scan of the (lv, t1)
+ * index), unless those read last still hold: no summary written since by this handle,
+ * nor a commit by another (PRAGMA data_version). */
+static int read_classes(bt_store *s, bt_error *err)
+{
+    int rc, step;
+    int64_t dver = 0;
+    if ((rc = prep(s, &s->st_dver, "PRAGMA data_version", err)))
+        return rc;
+    step = sqlite3_step(s->st_dver);
+    if (step == SQLITE_ROW)
+        dver = sqlite3_column_int64(s->st_dver, 0);
+    sqlite3_reset(s->st_dver);
+    if (step != SQLITE_ROW)
+        return db_err_code(s, err, "query", step);
+    if (s->cls_ok && dver == s->cls_dver)
+        return 0;
+    if ((rc = prep(s, &s->st_classes,
+                   "WITH RECURSIVE c(v) AS (SELECT (SELECT min(lv) FROM bsum) UNION ALL"
+                   " SELECT (SELECT min(lv) FROM bsum WHERE lv > c.v) FROM c"
+                   " WHERE c.v IS NOT NULL) SELECT v FROM c WHERE v IS NOT NULL",
+                   err)))
+        return rc;
+    s->ncls = 0;
+    s->cls_ok = 0;
+    while ((step = sqlite3_step(s->st_classes)) == SQLITE_ROW) {
+        int c = sqlite3_column_int(s->st_classes, 0);
+        if (c < 0 || c >= BT_SPAN_CLASSES || s->ncls == BT_SPAN_CLASSES) {
+            sqlite3_reset(s->st_classes);
+            return corrupt_err(s->path, err, "a block's summary has no span class");
+        }
+        s->cls[s->ncls++] = (unsigned char)c;
+    }
+    sqlite3_reset(s->st_classes);
+    if (step != SQLITE_DONE)
+        return db_err_code(s, err, "query", step);
+    s->cls_ok = 1;
+    s->cls_dver = dver;
+    return 0;
+}
+
 /* a + b, held within int64_t */
 static int64_t sat_add(int64_t a, int64_t b)
 {
@@ -1097,35 +1193,23 @@ static int64_t sat_add(int64_t a, int64_t b)
 static int walk_classes(bt_store *s, bwalk *w, int64_t lo, int64_t hi, bt_error *err)
 {
     static const char *const text[2] = {
-        "SELECT blk, lo, hi, t0, t1, nset, n, ndir, tdir FROM bsum INDEXED BY bsum_lt0"
+        "SELECT blk, lo, hi, t0, t1, nset, n, ndir FROM bsum INDEXED BY bsum_lt0"
         " WHERE lv = ?1 AND t0 >= ?3 AND t0 <= ?4 AND t1 >= ?2 ORDER BY t0 ASC, blk ASC",
-        "SELECT blk, lo, hi, t0, t1, nset, n, ndir, tdir FROM bsum INDEXED BY bsum_lt1"
+        "SELECT blk, lo, hi, t0, t1, nset, n, ndir FROM bsum INDEXED BY bsum_lt1"
         " WHERE lv = ?1 AND t1 >= ?2 AND t1 <= ?3 AND t0 <= ?4 ORDER BY t1 DESC, blk DESC"};
-    int rc, step, own = s->walking;
-    if ((rc = prep(s, &s->st_classes,
-                   "WITH RECURSIVE c(v) AS (SELECT (SELECT min(lv) FROM bsum) UNION ALL"
-                   " SELECT (SELECT min(lv) FROM bsum WHERE lv > c.v) FROM c"
-                   " WHERE c.v IS NOT NULL) SELECT v FROM c WHERE v IS NOT NULL",
-                   err)))
+    int rc, own = s->walking, k;
+    if ((rc = read_classes(s, err)))
         return rc;
     s->walking = 1;
     w->own_cls = own;
     w->started = 1;
-    while ((step = sqlite3_step(s->st_classes)) == SQLITE_ROW) {
-        int c = sqlite3_column_int(s->st_classes, 0);
+    for (k = 0; k < s->ncls; k++) {
+        int c = s->cls[k];
         int64_t reach;
-        wclass *x;
-        sqlite3_stmt **st;
-        if (c < 0 || c >= BT_SPAN_CLASSES || w->ncls == BT_SPAN_CLASSES) {
-            sqlite3_reset(s->st_classes);
-            return corrupt_err(s->path, err, "a block's summary has no span class");
-        }
-        x = &w->cls[w->ncls];
-        st = own ? &x->st : &s->st_wcls[w->desc][c];
-        if (!*st && sqlite3_prepare_v2(s->db, text[w->desc], -1, st, NULL) != SQLITE_OK) {
-            sqlite3_reset(s->st_classes);
+        wclass *x = &w->cls[w->ncls];
+        sqlite3_stmt **st = own ? &x->st : &s->st_wcls[w->desc][c];
+        if (!*st && sqlite3_prepare_v2(s->db, text[w->desc], -1, st, NULL) != SQLITE_OK)
             return db_err(s, err, "query");
-        }
         x->st = *st;
         w->ncls++;
         reach = c + BT_SPAN_CLASS_BASE >= 63 ? INT64_MAX : (int64_t)1 << (c + BT_SPAN_CLASS_BASE);
@@ -1133,13 +1217,10 @@ static int walk_classes(bt_store *s, bwalk *w, int64_t lo, int64_t hi, bt_error 
         sqlite3_bind_int64(x->st, 2, lo);
         sqlite3_bind_int64(x->st, 3, w->desc ? sat_add(hi, reach - 1) : sat_add(lo, 1 - reach));
         sqlite3_bind_int64(x->st, 4, hi);
-        if ((rc = class_step(s, w, x, err))) {
-            sqlite3_reset(s->st_classes);
+        if ((rc = class_step(s, w, x, err)))
             return rc;
-        }
     }
-    sqlite3_reset(s->st_classes);
-    return step == SQLITE_DONE ? 0 : db_err_code(s, err, "query", step);
+    return 0;
 }
 
 /* Starts the walk of the search q (its text's conditions begin at where_at, with
@@ -1230,9 +1311,10 @@ static void walk_free(bt_store *s, bwalk *w)
     bt_buf_dispose(&w->ndir);
     bt_buf_dispose(&w->nset);
     bt_buf_dispose(&w->tdir);
-    free(w->te);
-    while (w->n)
+    while (w->n) {
         free(w->heap[--w->n].r);
+        free(w->heap[w->n].te);
+    }
     free(w->heap);
     free(w->rows);
     memset(w, 0, sizeof *w);

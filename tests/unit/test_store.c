@@ -1216,7 +1216,7 @@ static void test_block_walk(void)
     {
         char cmd[600];
         snprintf(cmd, sizeof cmd,
-                 "sqlite3 '%s' \"UPDATE bsum SET tdir = x'0102ff' WHERE blk = (SELECT blk FROM"
+                 "sqlite3 '%s' \"UPDATE btime SET tdir = x'0102ff' WHERE blk = (SELECT blk FROM"
                  " bsum ORDER BY t1 DESC LIMIT 1)\"",
                  path);
         CHECK(system(cmd) == 0);
