@@ -4,15 +4,17 @@
  * Layout: low-cardinality strings that filters compare (event names, sources,
  * regions, accounts, error codes, projects, builds) are interned in `strs` so rows and
  * indexes hold small integers; high-cardinality ones (user, principal, access key,
- * source IP) are stored as 31-bit hashes, and every search result is checked against
- * the filter on the re-extracted event, so a hash collision can never show up in
+ * source IP) are not in the rows, and every search result is checked against the
+ * filter on the re-extracted event, so a summary's false positive never shows up in
  * results. Raw records are kept in ~512 KiB blocks compressed with zstd (`blocks`);
  * each event row points at its (block, offset, length). Each block has a summary
- * (`bsum`): the id range of its events, a Bloom filter of their user, principal, access
- * key and source IP, and one of their resources' names and types (bloom.h), which
- * searches on those fields use instead of row indexes. The event id is stored as 16 bytes when it
- * is a UUID. Everything an ingest writes for a file, including its `sources` row, commits in one
- * transaction, so a kill at any moment leaves a consistent store. This file holds the schema,
+ * (`bsum`): the id range, time range and span class of its events, their names and
+ * directory of names, a Bloom filter of their user, principal, access key and source
+ * IP, and one of their resources' names and types (bloom.h), which searches use instead
+ * of row indexes; and its rows in time order (`btime`), which the block walk reads
+ * instead of a time index. Event ids are keyed by their hour and a hash of the id
+ * (sqlite_eids.c). Everything an ingest writes for a file, including its `sources` row,
+ * commits in one transaction, so a kill at any moment leaves a consistent store. This file holds the schema,
  * open/close and the event store's writing (the inserts of the batches pack.c packs in the
  * parser threads); reading and searching are in sqlite_read.c, builds in sqlite_builds.c,
  * alerts in sqlite_alerts.c, and what they share in sqlite_int.h.

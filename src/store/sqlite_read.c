@@ -670,11 +670,13 @@ static int cmp_srow_block(const void *x, const void *y)
  * a later one (newest first: the next block's last time is before it). Blocks cover a
  * slice of time each (pack order), so a page opens the few blocks around its time. This
  * replaces the (name, time) index (18 bytes an event; schema 8). A search without names
- * walks the time index instead when it wants a page: a page there reads its 50 rows,
- * where the block walk reads every row of the 14 or so blocks that overlap a moment
- * (LookupEvents pages of 50: 824 a second on one thread against 2,931); one that wants
- * every result walks the blocks (walk_whole). A range's rows are sorted into a run, and
- * the runs merged (wrun).
+ * that wants every result walks the blocks the same way, every row of each (walk_whole);
+ * one that wants a page (or starts from a position) takes each block's rows from its time
+ * directory as it goes (btime, schema 11: incr), reading only the rows it hands out,
+ * where it read every row of the 14 or so blocks that overlap a moment (LookupEvents pages
+ * of 50: 824 a second on one thread, against 2,931 through the time index it replaces).
+ * The blocks come class by class of their span (walk_classes), merged. A range's rows
+ * are sorted into a run, and the runs merged (wrun).
  */
 /* One span class's blocks in walk order (bt_span_class): a range of (lv, t1) or
  * (lv, t0), and its next block's key. */
