@@ -257,41 +257,7 @@ uint32_t bt_nset_at(const unsigned char *set, size_t i)
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-int bt_ndir_put(bt_buf *out, uint32_t v)
-{
-    unsigned char b[5];
-    size_t n = 0;
-    do {
-        b[n] = (unsigned char)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            b[n] |= 0x80;
-        n++;
-    } while (v);
-    return bt_buf_append(out, b, n);
-}
-
-int bt_ndir_get(const unsigned char **p, const unsigned char *end, uint32_t *v)
-{
-    unsigned shift = 0;
-    *v = 0;
-    while (*p < end && shift < 35) {
-        unsigned char c = *(*p)++;
-        *v |= (uint32_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return 1;
-        shift += 7;
-    }
-    return 0;
-}
-
-/* ---- a block's rows in time order ---- */
-
-static int less_tdir(const bt_tdir_ent *a, const bt_tdir_ent *b)
-{
-    return a->t != b->t ? a->t < b->t : a->place < b->place;
-}
-BT_TSORT_DEFINE(sort_tdir, bt_tdir_ent, less_tdir)
+/* ---- varints: a block's directory of names, and its rows in time order ---- */
 
 static int put_u64(bt_buf *out, uint64_t v)
 {
@@ -320,6 +286,26 @@ static int get_u64(const unsigned char **p, const unsigned char *end, uint64_t *
     }
     return 0;
 }
+
+int bt_ndir_put(bt_buf *out, uint32_t v)
+{
+    return put_u64(out, v);
+}
+
+int bt_ndir_get(const unsigned char **p, const unsigned char *end, uint32_t *v)
+{
+    uint64_t x;
+    if (!get_u64(p, end, &x) || x > UINT32_MAX)
+        return 0;
+    *v = (uint32_t)x;
+    return 1;
+}
+
+static int less_tdir(const bt_tdir_ent *a, const bt_tdir_ent *b)
+{
+    return a->t != b->t ? a->t < b->t : a->place < b->place;
+}
+BT_TSORT_DEFINE(sort_tdir, bt_tdir_ent, less_tdir)
 
 int bt_tdir_build(bt_tdir_ent *e, size_t n, bt_buf *out)
 {
