@@ -103,7 +103,8 @@ typedef struct bt_store_pos {
     int64_t seq;
     int unparsed; /* delivered under raw_only: only the event's raw, raw_len, time_ms and
                      kind are set, and event_name for a CloudTrail record (BT_KIND_API)
-                     whose top-level eventName the store holds (else NULL) */
+                     when the search read its row's (a walk of the blocks does; the
+                     partial indexes do not hold it): its top-level eventName; else NULL */
 } bt_store_pos;
 
 typedef struct bt_store_query {

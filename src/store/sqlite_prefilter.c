@@ -252,7 +252,7 @@ int prefilter(bt_store *s, sqlite3_stmt *st, const bt_store_query *bq, const raw
         r.blk = sqlite3_column_int64(st, 3);
         r.off = sqlite3_column_int64(st, 4);
         r.len = sqlite3_column_int64(st, 5);
-        r.name = sqlite3_column_int64(st, 6);
+        r.name = 0;
         if (!b.nblk || b.blk[b.nblk - 1].id != r.blk) {
             if (b.nblk == PF_BLOCKS &&
                 (rc = run_batch(&b, parts, nparts, &v, &n, &cap, &keep, s->pf_keep_max, err)))

@@ -568,11 +568,10 @@ static int search_from(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
         bt_buf_clear(&keys[1]);
     }
     use = keys[0].len || keys[1].len;
-    bt_buf_puts(&q->sql,
-                use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len, e.name FROM bsum b"
-                      " CROSS JOIN events e NOT INDEXED"
-                      " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
-                    : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len, e.name FROM events e");
+    bt_buf_puts(&q->sql, use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
+                               " CROSS JOIN events e NOT INDEXED"
+                               " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
+                             : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
     return q->sql.data ? 0 : BT_ENOMEM;
 }
 
@@ -1574,7 +1573,7 @@ int bt_store_search(bt_store *s, const bt_store_query *bq, bt_store_event_fn fn,
                 rows[n].blk = sqlite3_column_int64(st, 3);
                 rows[n].off = sqlite3_column_int64(st, 4);
                 rows[n].len = sqlite3_column_int64(st, 5);
-                rows[n].name = sqlite3_column_int64(st, 6);
+                rows[n].name = 0; /* not read: the partial indexes do not cover it */
             }
             order[n] = &rows[n];
         }
