@@ -15,6 +15,7 @@
 #include "store/bloom.h"
 #include "store/sqlite_int.h"
 #include "util/mfind.h"
+#include "util/tsort.h"
 
 /* The most rows a search takes from SQL at a time (see bt_store_search) */
 #define CHUNK_MAX 2048
@@ -650,13 +651,15 @@ void rawcheck_free(rawcheck *c)
     c->n = 0;
 }
 
-static int cmp_srow_block(const void *x, const void *y)
+/* Rows by block, then offset (a chunk's records read block by block: chunk_records). */
+static int less_srow_block(srow *const *x, srow *const *y)
 {
-    const srow *a = *(const srow *const *)x, *b = *(const srow *const *)y;
+    const srow *a = *x, *b = *y;
     if (a->blk != b->blk)
-        return a->blk < b->blk ? -1 : 1;
-    return a->off < b->off ? -1 : a->off > b->off;
+        return a->blk < b->blk;
+    return a->off < b->off;
 }
+BT_TSORT_DEFINE(sort_by_block, srow *, less_srow_block)
 
 /*
  * The block walk: a search in time order by event names or sources that no narrower
@@ -735,19 +738,18 @@ static int row_before(const bwalk *w, const srow *a, const srow *b)
     return w->desc ? a->id > b->id : a->id < b->id;
 }
 
-/* The walk's order for qsort, as row_before gives it (ascending: ids are unique). */
-static int cmp_row_asc(const void *x, const void *y)
+/* The walk's order, as row_before gives it, for its sorts (ids are unique). */
+static int less_row_asc(const srow *a, const srow *b)
 {
-    const srow *a = x, *b = y;
-    if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    return a->id < b->id ? -1 : a->id > b->id;
+    return a->t != b->t ? a->t < b->t : a->id < b->id;
 }
+BT_TSORT_DEFINE(sort_rows_asc, srow, less_row_asc)
 
-static int cmp_row_desc(const void *x, const void *y)
+static int less_row_desc(const srow *a, const srow *b)
 {
-    return cmp_row_asc(y, x);
+    return less_row_asc(b, a);
 }
+BT_TSORT_DEFINE(sort_rows_desc, srow, less_row_desc)
 
 static const srow *run_head(const wrun *r)
 {
@@ -796,7 +798,7 @@ static int walk_push_run(bwalk *w, int sorted)
     if (!w->nrows)
         return 0;
     if (!sorted)
-        qsort(w->rows, w->nrows, sizeof *w->rows, w->desc ? cmp_row_desc : cmp_row_asc);
+        (w->desc ? sort_rows_desc : sort_rows_asc)(w->rows, w->nrows);
     memset(&r, 0, sizeof r);
     if (!(r.r = malloc(w->nrows * sizeof *r.r)))
         return BT_ENOMEM;
@@ -1376,7 +1378,7 @@ static int chunk_records(bt_store *s, srow **order, size_t n, int whole, bt_buf 
     size_t i, nblocks;
     int rc;
 
-    qsort(order, n, sizeof *order, cmp_srow_block);
+    sort_by_block(order, n);
     bt_buf_clear(copy);
     for (i = 1, nblocks = n ? 1 : 0; i < n; i++)
         nblocks += order[i]->blk != order[i - 1]->blk;
