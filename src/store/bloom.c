@@ -23,6 +23,27 @@ uint64_t bt_bloom_mix64(uint64_t x)
     return x;
 }
 
+/* p's 8 bytes (fewer at the end: k) as a little-endian word */
+static uint64_t le_word(const unsigned char *p, size_t k)
+{
+    uint64_t w = 0;
+    memcpy(&w, p, k);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+uint64_t bt_bloom_hash_bytes(uint64_t seed, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t h = seed;
+    size_t i;
+    for (i = 0; i < n; i += 8)
+        h = bt_bloom_mix64(h ^ le_word(b + i, n - i < 8 ? n - i : 8));
+    return bt_bloom_mix64(h ^ (uint64_t)n);
+}
+
 /* FNV-1a of str from the offset basis h. */
 static uint64_t fnv1a(uint64_t h, const char *str)
 {

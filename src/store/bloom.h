@@ -28,6 +28,11 @@ int64_t bt_bloom_h31(const char *str);
  * changes. */
 uint64_t bt_bloom_mix64(uint64_t x);
 
+/* A 64-bit hash of p[0..n) from seed: its little-endian 8-byte words (whatever the
+ * machine's order) each mixed in through bt_bloom_mix64, then n. The event ids' keys
+ * (eid_key) are made with it and stored: it never changes. */
+uint64_t bt_bloom_hash_bytes(uint64_t seed, const void *p, size_t n);
+
 /* The key of a resource field (BT_BK_RNAME, BT_BK_RTYPE) whose value has the 31-bit hash
  * h: keyed by the hash, so that the upgrade to summaries of resources builds them from the
  * hashes the old per-row table held. */

@@ -198,22 +198,12 @@ typedef struct rank_tab {
 
 #define S0(x) ((x) ? (x) : "")
 
-/* A 64-bit hash of s (NULL as ""), eight bytes at a time, its length mixed in last:
- * ("ab", "c") is not ("a", "bc"). */
+/* A 64-bit hash of s (NULL as "") from h: its length is mixed in last, so ("ab", "c")
+ * is not ("a", "bc"). */
 static uint64_t str_hash(uint64_t h, const char *s)
 {
-    size_t n = strlen(S0(s)), i;
-    uint64_t w;
     s = S0(s);
-    for (i = 0; i + 8 <= n; i += 8) {
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-        h ^= h >> 32;
-    }
-    w = 0;
-    memcpy(&w, s + i, n - i);
-    h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
+    return bt_bloom_hash_bytes(h, s, strlen(s));
 }
 
 static int rank_init(rank_tab *r, size_t n)

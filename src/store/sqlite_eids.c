@@ -15,16 +15,8 @@
 
 int64_t eid_key(int64_t hb, const void *p, size_t n, int text)
 {
-    const unsigned char *b = p;
-    uint64_t h = 0x9e3779b97f4a7c15ULL * ((uint64_t)n * 2 + (text ? 2 : 1));
-    size_t i, j;
-    for (i = 0; i < n; i += 8) { /* little-endian words, whatever the machine */
-        uint64_t w = 0;
-        for (j = 0; j < 8 && i + j < n; j++)
-            w |= (uint64_t)b[i + j] << (8 * j);
-        h = bt_bloom_mix64(h ^ w);
-    }
-    h = bt_bloom_mix64(h ^ (uint64_t)n);
+    uint64_t h =
+        bt_bloom_hash_bytes(0x9e3779b97f4a7c15ULL * ((uint64_t)n * 2 + (text ? 2 : 1)), p, n);
     return (int64_t)(((uint64_t)hb << EID_HASH_BITS) | (h >> (64 - EID_HASH_BITS)));
 }
 

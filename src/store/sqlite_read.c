@@ -968,7 +968,6 @@ static int walk_advance(bt_store *s, bwalk *w, bt_error *err)
         w->nn = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6);
         bt_buf_clear(&w->ndir);
         bt_buf_clear(&w->nset);
-        bt_buf_clear(&w->tdir);
         if (w->q->prune && sqlite3_column_bytes(st, 7) > 0 &&
             (bt_buf_append(&w->ndir, sqlite3_column_blob(st, 7),
                            (size_t)sqlite3_column_bytes(st, 7)) ||
@@ -1413,6 +1412,20 @@ static int chunk_records(bt_store *s, srow **order, size_t n, int whole, bt_buf 
     return 0;
 }
 
+/* The string of interned id through st ("SELECT s FROM strs WHERE id = ?"), malloc'd;
+ * NULL for 0, an unknown id or no memory. */
+static char *str_of_id(sqlite3_stmt *st, int64_t id)
+{
+    char *out = NULL;
+    if (!id)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        out = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return out;
+}
+
 /* The event names of the rows a search delivers unparsed (raw_only), by string id: the
  * few hundred names a store holds, read from strs once each. A full table answers NULL
  * (the consumer then reads the name from the record, as without it). */
@@ -1433,7 +1446,6 @@ static const char *name_of(bt_store *s, name_cache **cp, int64_t id)
         return NULL;
     for (k = 0, i = (size_t)id & (NAME_SLOTS - 1); k < NAME_SLOTS;
          k++, i = (i + 1) & (NAME_SLOTS - 1)) {
-        const unsigned char *v;
         if (c->id[i] == id)
             return c->s[i];
         if (c->id[i])
@@ -1441,11 +1453,7 @@ static const char *name_of(bt_store *s, name_cache **cp, int64_t id)
         if (!c->st && sqlite3_prepare_v2(s->db, "SELECT s FROM strs WHERE id = ?", -1, &c->st,
                                          NULL) != SQLITE_OK)
             return NULL;
-        sqlite3_bind_int64(c->st, 1, id);
-        v = sqlite3_step(c->st) == SQLITE_ROW ? sqlite3_column_text(c->st, 0) : NULL;
-        c->s[i] = v ? strdup((const char *)v) : NULL;
-        sqlite3_reset(c->st);
-        if (!c->s[i])
+        if (!(c->s[i] = str_of_id(c->st, id)))
             return NULL;
         c->id[i] = id;
         return c->s[i];
@@ -1725,18 +1733,6 @@ static int cmp_brk(const void *x, const void *y)
 static uint64_t brk_hash(int64_t a, int64_t r)
 {
     return ((uint64_t)a * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)r * 0xC2B2AE3D27D4EB4Full);
-}
-
-static char *str_of_id(sqlite3_stmt *st, int64_t id)
-{
-    char *out = NULL;
-    if (!id)
-        return NULL;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        out = strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return out;
 }
 
 /*
