@@ -530,6 +530,14 @@ typedef struct feed_rec {
 } feed_rec;
 #define FEED_NO_NAME UINT32_MAX
 
+/* The pre-filter's verdict on the record whose header is r. */
+static unsigned rec_verdict(const bt_hunt *h, const feed_rec *r)
+{
+    const char *rec = (const char *)(r + 1);
+    return pre_verdict(h, rec, r->len, r->name_len == FEED_NO_NAME ? NULL : rec + r->len,
+                       r->name_len == FEED_NO_NAME ? 0 : r->name_len);
+}
+
 /* The bytes of the record whose header is r, its name and padding: the next header's
  * offset from r's end. */
 static size_t feed_rec_span(const feed_rec *r)
@@ -588,12 +596,11 @@ static void *feed_main(void *arg)
         pthread_mutex_unlock(&f->mu);
         while (!rc && pos + sizeof(feed_rec) <= b->data.len) {
             feed_rec *r = (feed_rec *)(void *)(b->data.data + pos);
-            const char *rec = (const char *)(r + 1);
             unsigned v = atomic_load_explicit(&r->verdict, memory_order_acquire);
             if (!v)
-                v = pre_verdict(h, rec, r->len, r->name_len == FEED_NO_NAME ? NULL : rec + r->len,
-                                r->name_len == FEED_NO_NAME ? 0 : r->name_len);
-            rc = unparsed_eval(h, rec, r->len, (bt_event_kind)r->kind, v, &f->err);
+                v = rec_verdict(h, r);
+            rc =
+                unparsed_eval(h, (const char *)(r + 1), r->len, (bt_event_kind)r->kind, v, &f->err);
             pos += sizeof *r + feed_rec_span(r);
         }
         pthread_mutex_lock(&f->mu);
@@ -647,13 +654,8 @@ static void feed_help(bt_hunt *h, feeder *f, const feed_batch *b, size_t len)
     while (pos + sizeof(feed_rec) <= len &&
            atomic_load_explicit(&f->queued, memory_order_relaxed) >= FEED_QUEUE) {
         feed_rec *r = (feed_rec *)(void *)(b->data.data + pos);
-        const char *rec = (const char *)(r + 1);
         if (!atomic_load_explicit(&r->verdict, memory_order_relaxed))
-            atomic_store_explicit(&r->verdict,
-                                  pre_verdict(h, rec, r->len,
-                                              r->name_len == FEED_NO_NAME ? NULL : rec + r->len,
-                                              r->name_len == FEED_NO_NAME ? 0 : r->name_len),
-                                  memory_order_release);
+            atomic_store_explicit(&r->verdict, rec_verdict(h, r), memory_order_release);
         pos += sizeof *r + feed_rec_span(r);
     }
 }
@@ -1257,16 +1259,11 @@ static void alert_head(bt_buf *o, const bt_rule_info *in)
 int rules_alert_head(bt_ruleset *rs, bt_rule *r)
 {
     bt_buf b = BT_BUF_INIT;
-    char *p;
     alert_head(&b, &r->info);
-    p = b.data ? bt_arena_alloc(rs->arena, b.len) : NULL;
-    if (p) {
-        memcpy(p, b.data, b.len);
-        r->head = p;
-        r->head_len = b.len;
-    }
+    r->head = b.data ? bt_arena_strndup(rs->arena, b.data, b.len) : NULL;
+    r->head_len = b.len;
     bt_buf_dispose(&b);
-    return p ? 0 : BT_ENOMEM;
+    return r->head ? 0 : BT_ENOMEM;
 }
 
 int bt_hunt_alert_json(bt_buf *o, const bt_hunt_alert *a)

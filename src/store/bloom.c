@@ -143,35 +143,20 @@ int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *
     return 0;
 }
 
-static int less_u64(const uint64_t *a, const uint64_t *b)
-{
-    return *a < *b;
-}
-BT_TSORT_DEFINE(sort_u64, uint64_t, less_u64)
-
-/* Moves the distinct keys of keys[0..n) to its front, in first-seen order; their
- * number (through an open-addressing set of the keys, which are hashes already: a sort
- * was 2% of ingest's CPU). */
-static size_t distinct_keys(uint64_t *keys, size_t n)
+/* Moves the distinct keys of keys[0..n) to its front, in first-seen order, *d of them
+ * (through an open-addressing set of the keys, which are hashes already: a sort was 2% of
+ * ingest's CPU). 0 or BT_ENOMEM. */
+static int distinct_keys(uint64_t *keys, size_t n, size_t *d)
 {
     uint64_t *set;
     unsigned char *used;
-    size_t cap = 16, i, d = 0;
+    size_t cap = 16, i;
+    *d = 0;
     while (cap < 2 * n)
         cap *= 2;
     set = malloc(cap * sizeof *set);
     used = calloc(cap, 1);
-    if (!set || !used) { /* without memory: sorted instead */
-        free(set);
-        free(used);
-        if (n > 1)
-            sort_u64(keys, n);
-        for (i = 0; i < n; i++)
-            if (!d || keys[i] != keys[d - 1])
-                keys[d++] = keys[i];
-        return d;
-    }
-    for (i = 0; i < n; i++) {
+    for (i = 0; set && used && i < n; i++) {
         uint64_t k = keys[i];
         size_t j = (size_t)(k ^ (k >> 31)) & (cap - 1);
         while (used[j] && set[j] != k)
@@ -180,19 +165,20 @@ static size_t distinct_keys(uint64_t *keys, size_t n)
             continue;
         used[j] = 1;
         set[j] = k;
-        keys[d++] = k;
+        keys[(*d)++] = k;
     }
     free(set);
     free(used);
-    return d;
+    return i == n ? 0 : BT_ENOMEM;
 }
 
 int bt_bloom_build(uint64_t *keys, size_t n, bt_buf *out)
 {
-    size_t i, d, len = 64, bits;
+    size_t i, d = 0, len = 64, bits;
     int rc;
 
-    d = n ? distinct_keys(keys, n) : 0; /* keys may be NULL when a block names none */
+    if (n && (rc = distinct_keys(keys, n, &d))) /* keys may be NULL when a block names none */
+        return rc;
     while (len * 8 < d * 10)
         len *= 2;
     bt_buf_clear(out);
