@@ -62,6 +62,7 @@
 #define rawcheck_free bt_sq_rawcheck_free
 #define row_event bt_sq_row_event
 #define prefilter bt_sq_prefilter
+#define register_functions bt_sq_register_functions
 #define walk_start bt_sq_walk_start
 #define walk_next bt_sq_walk_next
 #define walk_free bt_sq_walk_free
@@ -214,6 +215,10 @@ typedef struct bsum_row {
  * without a name (and the name set, bsum.nset, has no hash 0), else 0; then per run,
  * in the order of the name set's hashes, its number of ids and the events stored in it
  * (a duplicate leaves its id unused). */
+
+/* Registers the SQL functions of the schema's upgrades and of searches (sqlite_fn.c). 0
+ * or the error, set in err. */
+int register_functions(bt_store *s, bt_error *err);
 
 /* Writes the summary row of a block. */
 int write_bsum(bt_store *s, const bsum_row *b, bt_error *err);
