@@ -14,10 +14,13 @@
  * of row indexes; and its rows in time order (`btime`), which the block walk reads
  * instead of a time index. Event ids are keyed by their hour and a hash of the id
  * (sqlite_eids.c). Everything an ingest writes for a file, including its `sources` row,
- * commits in one transaction, so a kill at any moment leaves a consistent store. This file holds
- * the schema, open/close and the event store's writing (the inserts of the batches pack.c packs in
- * the parser threads); reading and searching are in sqlite_read.c, builds in sqlite_builds.c,
- * alerts in sqlite_alerts.c, and what they share in sqlite_int.h.
+ * commits in one transaction, so a kill at any moment leaves a consistent store.
+ *
+ * This file holds the schema, open/close and the event store's writing (the inserts of
+ * the batches pack.c packs in the parser threads); the SQL functions the upgrades call
+ * are in sqlite_fn.c, event ids in sqlite_eids.c, searching in sqlite_read.c and its
+ * block walk in sqlite_walk.c, builds in sqlite_builds.c, alerts in sqlite_alerts.c, and
+ * what they share in sqlite_int.h.
  */
 #include <errno.h>
 #include <pthread.h>
