@@ -93,7 +93,7 @@ int bt_ndir_get(const unsigned char **p, const unsigned char *end, uint32_t *v);
 /* A block's rows in time order (btime.tdir, schema 11): for each stored row its time and
  * its place in the block's id range (id - bsum.lo), ordered by (time, place), so that a
  * search in time order takes a block's rows a few at a time without reading them (the
- * block walk in sqlite_read.c) where a time index over every row stood. Encoded as: a
+ * block walk in sqlite_walk.c) where a time index over every row stood. Encoded as: a
  * format byte (1); the unit of the time steps (1: milliseconds, 2: whole seconds, which
  * CloudTrail's times are); the first time (a zigzag LEB128 varint of milliseconds); the
  * number of rows; then per row the step from the time before in the unit and the

@@ -175,7 +175,7 @@ static const char *const migrations[] = {
      * of names, bsum.ndir), instead of the (name, time) index over every row (18 bytes
      * an event, and the one index an ingest inserts into all over its range): a search
      * by event name or source walks the blocks by time, reads their names' runs and
-     * merges the rows (sqlite_read.c, the block walk); the blocks already stored are
+     * merges the rows (sqlite_walk.c, the block walk); the blocks already stored are
      * summarised from their rows */
     "ALTER TABLE bsum ADD COLUMN t0 INTEGER;"
     "ALTER TABLE bsum ADD COLUMN t1 INTEGER;"
@@ -935,7 +935,7 @@ int write_bsum(bt_store *s, const bsum_row *b, bt_error *err)
     else
         sqlite3_bind_null(s->st_ins_bsum, 10);
     sqlite3_bind_int(s->st_ins_bsum, 11, bt_span_class(b->t0, b->t1));
-    s->cls_ok = 0; /* the walk reads the classes again (sqlite_read.c) */
+    s->cls_ok = 0; /* the walk reads the classes again (sqlite_walk.c) */
     rc = sqlite3_step(s->st_ins_bsum) == SQLITE_DONE ? 0 : db_err(s, err, "insert block summary");
     sqlite3_reset(s->st_ins_bsum);
     if (rc)

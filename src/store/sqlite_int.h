@@ -103,7 +103,7 @@ typedef struct block_ent {
 /* A block's span class (bsum.lv, schema 11): 0 when its last time is less than 2^16 ms
  * after its first, else the bit length of the difference less 16, so that a block of
  * class c ends before t0 + 2^(c+16). The walk reads each class as a range of the
- * (lv, t1) or (lv, t0) index bounded by that (sqlite_read.c, the block walk), where one
+ * (lv, t1) or (lv, t0) index bounded by that (sqlite_walk.c), where one
  * index on t1 would step over every block newer than a page's window. */
 #define BT_SPAN_CLASS_BASE 16
 static inline int bt_span_class(int64_t t0, int64_t t1)
@@ -131,7 +131,7 @@ struct bt_store {
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
         *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
-    /* the block walk's (sqlite_read.c): the span classes held, and each class's blocks
+    /* the block walk's (sqlite_walk.c): the span classes held, and each class's blocks
      * oldest [0] or newest [1] first; walking while a walk uses them */
     sqlite3_stmt *st_classes, *st_wcls[2][BT_SPAN_CLASSES], *st_dver;
     int walking;
