@@ -654,7 +654,9 @@ static int open_store(const char *path, unsigned flags, bt_store_progress_fn fn,
             *old = s->readonly && s->version > 0 && s->version < SCHEMA_VERSION;
         goto fail;
     }
-    if (!s->readonly && (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)))
+    if (!s->readonly &&
+        ((rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)) ||
+         (rc = ckpt_setup(s, err))))
         goto fail;
     if ((rc = exec(s, "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;", err)))
         goto fail;
@@ -700,6 +702,7 @@ void bt_store_close(bt_store *s)
     if (s->in_tx)
         bt_store_rollback(s);
     load_blocks_done(s);
+    ckpt_stop(s);
     if (s->wrote && s->db) /* leave no WAL behind (best effort: a reader may hold it) */
         sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     sqlite3_finalize(s->st_ins_event);

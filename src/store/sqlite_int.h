@@ -5,7 +5,7 @@
  * writing), pack.c (packed batches, made in the parser threads: pack.h), sqlite_read.c
  * (block reading, search, the store's facts), sqlite_builds.c (per-build facts and the
  * builds listing), sqlite_alerts.c (watch's alerts and outbox), sqlite_eids.c (event
- * ids: their keys and their claim at ingest).
+ * ids: their keys and their claim at ingest), sqlite_ckpt.c (the checkpointer thread).
  */
 #ifndef BT_STORE_SQLITE_INT_H
 #define BT_STORE_SQLITE_INT_H
@@ -63,6 +63,10 @@
 #define row_event bt_sq_row_event
 #define prefilter bt_sq_prefilter
 #define register_functions bt_sq_register_functions
+#define ckpt_setup bt_sq_ckpt_setup
+#define ckpt_stop bt_sq_ckpt_stop
+#define ckpt_runs bt_sq_ckpt_runs
+#define ckpt_set_sync_pages bt_sq_ckpt_set_sync_pages
 #define walk_start bt_sq_walk_start
 #define walk_next bt_sq_walk_next
 #define walk_free bt_sq_walk_free
@@ -118,8 +122,11 @@ static inline int bt_span_class(int64_t t0, int64_t t1)
 }
 #define BT_SPAN_CLASSES (64 - BT_SPAN_CLASS_BASE + 1)
 
+typedef struct bt_ckpt bt_ckpt; /* sqlite_ckpt.c */
+
 struct bt_store {
     sqlite3 *db;
+    bt_ckpt *ckpt; /* a writable handle's checkpointer (sqlite_ckpt.c); NULL read-only */
     char *path;
     int readonly;
     int in_tx;
@@ -219,6 +226,22 @@ typedef struct bsum_row {
 /* Registers the SQL functions of the schema's upgrades and of searches (sqlite_fn.c). 0
  * or the error, set in err. */
 int register_functions(bt_store *s, bt_error *err);
+
+/* Gives the writable handle s its checkpointer (sqlite_ckpt.c): a commit that leaves
+ * the write-ahead log long wakes a thread, started then, that checkpoints it through a
+ * connection of its own. 0, or BT_ENOMEM set in err. */
+int ckpt_setup(bt_store *s, bt_error *err);
+
+/* Stops s's checkpointer (waiting for a checkpoint it runs) and frees it; the commits
+ * that follow checkpoint nothing. Nothing when s has none. */
+void ckpt_stop(bt_store *s);
+
+/* How many checkpoints s's checkpointer has run (tests). */
+uint64_t ckpt_runs(const bt_store *s);
+
+/* Sets the log's length in pages from which a commit waits for s's checkpointer and
+ * copies the rest itself (tests: the default is 128 MiB of pages). */
+void ckpt_set_sync_pages(bt_store *s, int pages);
 
 /* Writes the summary row of a block. */
 int write_bsum(bt_store *s, const bsum_row *b, bt_error *err);

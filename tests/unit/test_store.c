@@ -1520,6 +1520,63 @@ out:
     free(w);
 }
 
+/* The checkpointer (sqlite_ckpt.c): commits that leave the write-ahead log long are
+ * copied into the file by its thread while the handle stays open; a log past the
+ * length set is copied whole before the next transaction, which then writes it from its
+ * start again; closing leaves no log and every row. */
+static void test_checkpointer(void)
+{
+    char path[512], wal[600];
+    bt_error err = BT_ERROR_INIT;
+    bt_store *s = fresh_store(path, sizeof path, ".ckpt");
+    struct stat st;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    int round, i;
+    if (!s)
+        return;
+    CHECK(s->ckpt != NULL);
+    CHECK_INT((int)ckpt_runs(s), 0);
+    ckpt_set_sync_pages(s, 2500);
+    for (round = 0; round < 4; round++) {
+        char sql[200];
+        if (round)
+            CHECK_INT(bt_store_begin(s, &err), 0);
+        /* 6 MB that do not compress: some 1,500 pages of log a commit */
+        snprintf(sql, sizeof sql,
+                 "INSERT OR REPLACE INTO cursors(name, value, updated_ms)"
+                 " VALUES('ckpt-%d', randomblob(6000000), %d)",
+                 round, round);
+        CHECK_INT(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+        CHECK_INT(bt_store_commit(s, &err), 0);
+    }
+    for (i = 0; i < 3000 && ckpt_runs(s) == 0; i++)
+        usleep(10000);
+    CHECK(ckpt_runs(s) >= 1);
+    /* the second commit left 3,000 pages and more: the third wrote the log from its
+     * start, and the fourth after it (without the restart: 24 MB and more) */
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    CHECK_INT(stat(wal, &st), 0);
+    CHECK(st.st_size > 6000000 && st.st_size < 15000000);
+    /* the handle is open and checkpoints nothing itself: the thread wrote the file */
+    CHECK_INT(stat(path, &st), 0);
+    CHECK(st.st_size > 6000000);
+    bt_store_close(s);
+    CHECK(stat(wal, &st) != 0 || st.st_size == 0);
+    CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_prepare_v2(db,
+                                 "SELECT count(*), sum(length(value)) FROM cursors"
+                                 " WHERE name LIKE 'ckpt-%'",
+                                 -1, &q, NULL),
+              SQLITE_OK);
+    CHECK_INT(sqlite3_step(q), SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(q, 0), 4);
+    CHECK_INT(sqlite3_column_int(q, 1), 24000000);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    remove_store(path);
+}
+
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_block_layout,
              test_eid_collisions, test_resource_summaries, test_source_names, test_block_walk,
-             test_rawcheck, test_breakdown, test_prefilter)
+             test_rawcheck, test_breakdown, test_prefilter, test_checkpointer)
