@@ -131,15 +131,19 @@ uint64_t bt_bloom_rmask_of(const bt_event *ev)
     return m;
 }
 
-int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev)
+int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev, uint64_t *mask)
 {
-    uint64_t k[2];
+    uint64_t k[2], m = 0;
     size_t i;
     int j, nk, rc;
     for (i = 0; i < ev->n_resources; i++)
-        for (j = 0, nk = resource_keys(&ev->resources[i], k); j < nk; j++)
+        for (j = 0, nk = resource_keys(&ev->resources[i], k); j < nk; j++) {
+            m |= bt_bloom_rmask(k[j]);
             if ((rc = bt_bloom_key_push(keys, n, cap, k[j])))
                 return rc;
+        }
+    if (mask)
+        *mask = m;
     return 0;
 }
 

@@ -56,8 +56,10 @@ int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *e
 uint64_t bt_bloom_rmask(uint64_t key);
 uint64_t bt_bloom_rmask_of(const bt_event *ev);
 
-/* Appends the keys of ev's resources (names and types) to keys, as above. */
-int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev);
+/* Appends the keys of ev's resources (names and types) to keys, as above, and sets
+ * *mask (when not NULL) to ev's fingerprint, bt_bloom_rmask_of(ev), made of the same
+ * keys. */
+int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev, uint64_t *mask);
 
 /* Builds the filter of keys[0..n) (sorted and deduplicated in place) into out
  * (cleared first): a power-of-two number of bytes, about 10 bits per distinct key. */

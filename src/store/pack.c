@@ -494,7 +494,7 @@ void pack_pre_of(pack_pre *pre, const bt_event *ev)
     pre->ih[1] = ev->event_source ? hash_str(ev->event_source) : 0;
     pre->ih[2] = ev->region ? hash_str(ev->region) : 0;
     pre->ih[3] = ev->account ? hash_str(ev->account) : 0;
-    pre->rmask = ev->n_resources ? bt_bloom_rmask_of(ev) : 0;
+    pre->rmask = 0; /* set with the summary's keys (bt_bloom_rkeys_add) */
     pre->eid_ok = (unsigned char)(ev->event_id && bt_event_uuid_pack(ev->event_id, pre->eid));
     if (pre->eid_ok)
         pre->ek = eid_key(ev->time_ms / BT_STORE_HOUR_MS, pre->eid, 16, 0);
@@ -575,7 +575,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         k.rawlen += ev[i].raw_len;
         p->ev_block[i] = (uint32_t)p->nblocks;
         if ((rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i])) ||
-            (rc = bt_bloom_rkeys_add(&k.rkeys, &k.nrkeys, &k.caprkeys, &ev[i])) ||
+            (rc = bt_bloom_rkeys_add(&k.rkeys, &k.nrkeys, &k.caprkeys, &ev[i], &p->pre[i].rmask)) ||
             (rc = pack_block_note(&k.t0, &k.t1, &k.names, &k.nnames, &k.capnames, ev[i].time_ms,
                                   ev[i].event_name ? &hash[i] : NULL))) {
             rc = bt_error_set(err, rc, "out of memory");

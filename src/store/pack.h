@@ -42,7 +42,8 @@ typedef struct pack_run {
 /* What the writer would otherwise compute per event, computed by the packer: the
  * hashes interning looks up (hash_str of its name, source, region and account; 0 for
  * none), its event id packed (bt_event_uuid_pack; eid_ok 0 when the id is not a UUID)
- * and its resources' fingerprint (events.rh: bt_bloom_rmask_of). */
+ * and its resources' fingerprint (events.rh: bt_bloom_rmask_of, which the packer gets
+ * from bt_bloom_rkeys_add with the block summary's keys). */
 typedef struct pack_pre {
     uint64_t ih[4];
     uint64_t rmask;
@@ -71,7 +72,7 @@ struct bt_store_pack {
 };
 
 /* Computes pre for ev (the packer's, per event; the writer's own for an event added
- * alone: bt_store_add). */
+ * alone: bt_store_add), but for rmask, which it sets to 0. */
 void pack_pre_of(pack_pre *pre, const bt_event *ev);
 
 /* Adds an event's time and name to the summary of the block being filled (the store's

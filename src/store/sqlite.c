@@ -1125,6 +1125,7 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
     int rc;
     *is_new = 0;
     pack_pre_of(&pre, ev);
+    pre.rmask = ev->n_resources ? bt_bloom_rmask_of(ev) : 0;
     if ((rc = intern_event(s, ev, &pre, &x, err)) ||
         (rc = claim_event(s, ev, &pre, &x, facts, id, NULL, is_new, err)) || !*is_new)
         return rc;
@@ -1161,7 +1162,7 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     s->blk_n++;
     if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)) ||
         (rc = bt_bloom_keys_add(&s->pkeys, &s->npkeys, &s->cappkeys, ev)) ||
-        (rc = bt_bloom_rkeys_add(&s->prkeys, &s->nprkeys, &s->capprkeys, ev)) ||
+        (rc = bt_bloom_rkeys_add(&s->prkeys, &s->nprkeys, &s->capprkeys, ev, NULL)) ||
         (rc = pack_block_note(&s->blk_t0, &s->blk_t1, &s->pnames, &s->npnames, &s->cappnames,
                               ev->time_ms, ev->event_name ? &nh : NULL)))
         return bt_error_set(err, rc, "out of memory");
