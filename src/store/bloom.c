@@ -66,6 +66,78 @@ int64_t bt_bloom_h31(const char *str)
     return (int64_t)((h ^ (h >> 31) ^ (h >> 62)) & 0x7fffffff);
 }
 
+#define MEMO_SLOTS 4096 /* a power of 2 */
+#define MEMO_H31 0      /* the tag of bt_bloom_h31's values (the keys': BT_BK_*) */
+
+typedef struct memo_ent {
+    const char *s; /* NULL: empty */
+    uint32_t len, tag;
+    uint64_t val;
+} memo_ent;
+
+struct bt_bloom_memo {
+    memo_ent v[MEMO_SLOTS];
+};
+
+bt_bloom_memo *bt_bloom_memo_new(void)
+{
+    return calloc(1, sizeof(bt_bloom_memo));
+}
+
+void bt_bloom_memo_free(bt_bloom_memo *m)
+{
+    free(m);
+}
+
+/* The slot of (tag, s[0..n)): from its length, first, middle and last 8 bytes, which
+ * is what tells apart values as alike as one account's ARNs; no pass over its bytes. */
+static memo_ent *memo_slot(bt_bloom_memo *m, int tag, const char *s, size_t n)
+{
+    uint64_t a = 0, b = 0, c = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(&c, s + n / 2 - 4, 8);
+    } else
+        memcpy(&a, s, n);
+    a = bt_bloom_mix64(a ^ (b * 0x9e3779b97f4a7c15ULL) ^ (c << 1) ^ ((uint64_t)n << 8) ^
+                       (uint64_t)tag);
+    return &m->v[a & (MEMO_SLOTS - 1)];
+}
+
+/* The memo's value of (tag, str) (str not NULL), computed by fn(tag, str) when it holds
+ * none. */
+static uint64_t memo_get(bt_bloom_memo *m, int tag, const char *str,
+                         uint64_t (*fn)(int, const char *))
+{
+    size_t n;
+    memo_ent *e;
+    if (!m)
+        return fn(tag, str);
+    n = strlen(str);
+    if (n > UINT32_MAX)
+        return fn(tag, str);
+    e = memo_slot(m, tag, str, n);
+    if (e->s && e->len == n && e->tag == (uint32_t)tag && memcmp(e->s, str, n) == 0)
+        return e->val;
+    e->s = str;
+    e->len = (uint32_t)n;
+    e->tag = (uint32_t)tag;
+    e->val = fn(tag, str);
+    return e->val;
+}
+
+static uint64_t h31_fn(int tag, const char *str)
+{
+    (void)tag;
+    return (uint64_t)bt_bloom_h31(str);
+}
+
+int64_t bt_bloom_h31_memo(bt_bloom_memo *m, const char *str)
+{
+    return str ? (int64_t)memo_get(m, MEMO_H31, str, h31_fn) : 0;
+}
+
 uint64_t bt_bloom_rkey(int tag, int64_t h)
 {
     return bt_bloom_mix64(((uint64_t)tag << 40) ^ (uint64_t)h ^ 0x9e3779b97f4a7c15ULL);
@@ -85,20 +157,20 @@ int bt_bloom_key_push(uint64_t **keys, size_t *n, size_t *cap, uint64_t key)
     return 0;
 }
 
-static int push(uint64_t **keys, size_t *n, size_t *cap, int tag, const char *v)
+static int push(uint64_t **keys, size_t *n, size_t *cap, bt_bloom_memo *m, int tag, const char *v)
 {
     if (!v || !*v)
         return 0;
-    return bt_bloom_key_push(keys, n, cap, bt_bloom_key(tag, v));
+    return bt_bloom_key_push(keys, n, cap, memo_get(m, tag, v, bt_bloom_key));
 }
 
-int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev)
+int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev, bt_bloom_memo *m)
 {
     int rc;
-    if ((rc = push(keys, n, cap, BT_BK_USER, ev->username)) ||
-        (rc = push(keys, n, cap, BT_BK_PRINCIPAL, ev->principal_arn)) ||
-        (rc = push(keys, n, cap, BT_BK_AKID, ev->access_key_id)) ||
-        (rc = push(keys, n, cap, BT_BK_IP, ev->source_ip)))
+    if ((rc = push(keys, n, cap, m, BT_BK_USER, ev->username)) ||
+        (rc = push(keys, n, cap, m, BT_BK_PRINCIPAL, ev->principal_arn)) ||
+        (rc = push(keys, n, cap, m, BT_BK_AKID, ev->access_key_id)) ||
+        (rc = push(keys, n, cap, m, BT_BK_IP, ev->source_ip)))
         return rc;
     return 0;
 }
@@ -110,13 +182,13 @@ uint64_t bt_bloom_rmask(uint64_t key)
 
 /* The keys of resource r (its name's, then its type's when it has one) into k;
  * returns how many. */
-static int resource_keys(const bt_resource *r, uint64_t k[2])
+static int resource_keys(const bt_resource *r, bt_bloom_memo *m, uint64_t k[2])
 {
     int n = 0;
     if (r->name)
-        k[n++] = bt_bloom_rkey(BT_BK_RNAME, bt_bloom_h31(r->name));
+        k[n++] = bt_bloom_rkey(BT_BK_RNAME, bt_bloom_h31_memo(m, r->name));
     if (r->type)
-        k[n++] = bt_bloom_rkey(BT_BK_RTYPE, bt_bloom_h31(r->type));
+        k[n++] = bt_bloom_rkey(BT_BK_RTYPE, bt_bloom_h31_memo(m, r->type));
     return n;
 }
 
@@ -126,18 +198,19 @@ uint64_t bt_bloom_rmask_of(const bt_event *ev)
     size_t i;
     int j, n;
     for (i = 0; i < ev->n_resources; i++)
-        for (j = 0, n = resource_keys(&ev->resources[i], k); j < n; j++)
+        for (j = 0, n = resource_keys(&ev->resources[i], NULL, k); j < n; j++)
             m |= bt_bloom_rmask(k[j]);
     return m;
 }
 
-int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev, uint64_t *mask)
+int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev,
+                       bt_bloom_memo *memo, uint64_t *mask)
 {
     uint64_t k[2], m = 0;
     size_t i;
     int j, nk, rc;
     for (i = 0; i < ev->n_resources; i++)
-        for (j = 0, nk = resource_keys(&ev->resources[i], k); j < nk; j++) {
+        for (j = 0, nk = resource_keys(&ev->resources[i], memo, k); j < nk; j++) {
             m |= bt_bloom_rmask(k[j]);
             if ((rc = bt_bloom_key_push(keys, n, cap, k[j])))
                 return rc;

@@ -511,6 +511,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     pack_sk *sk = malloc(n * sizeof *sk + 1);
     uint32_t *hash = malloc(n * sizeof *hash + 1); /* per event: its name's (0: none) */
     unsigned char *rare = malloc(n + 1);
+    bt_bloom_memo *memo = bt_bloom_memo_new(); /* NULL: hashes computed each time */
     size_t j, i;
     int rc = 0;
 
@@ -531,7 +532,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         goto done;
     for (j = 0; j < n; j++) {
         rare[j] = (unsigned char)pack_rare(&ev[j]);
-        hash[j] = ev[j].event_name ? (uint32_t)h31(ev[j].event_name) : 0;
+        hash[j] = (uint32_t)bt_bloom_h31_memo(memo, ev[j].event_name);
         pack_pre_of(&p->pre[j], &ev[j]);
     }
     if (mark_session_heads(ev, n, rare)) {
@@ -574,8 +575,9 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
             k.nrare++; /* pack order puts every rare record before the others */
         k.rawlen += ev[i].raw_len;
         p->ev_block[i] = (uint32_t)p->nblocks;
-        if ((rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i])) ||
-            (rc = bt_bloom_rkeys_add(&k.rkeys, &k.nrkeys, &k.caprkeys, &ev[i], &p->pre[i].rmask)) ||
+        if ((rc = bt_bloom_keys_add(&k.keys, &k.nkeys, &k.capkeys, &ev[i], memo)) ||
+            (rc = bt_bloom_rkeys_add(&k.rkeys, &k.nrkeys, &k.caprkeys, &ev[i], memo,
+                                     &p->pre[i].rmask)) ||
             (rc = pack_block_note(&k.t0, &k.t1, &k.names, &k.nnames, &k.capnames, ev[i].time_ms,
                                   ev[i].event_name ? &hash[i] : NULL))) {
             rc = bt_error_set(err, rc, "out of memory");
@@ -591,6 +593,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
 done:
     bt_store_pack_free(p);
     ZSTD_freeCCtx(k.zc);
+    bt_bloom_memo_free(memo);
     bt_buf_dispose(&k.raw);
     bt_buf_dispose(&k.bloom);
     bt_buf_dispose(&k.rbloom);

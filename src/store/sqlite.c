@@ -1161,8 +1161,8 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     s->next_id++;
     s->blk_n++;
     if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)) ||
-        (rc = bt_bloom_keys_add(&s->pkeys, &s->npkeys, &s->cappkeys, ev)) ||
-        (rc = bt_bloom_rkeys_add(&s->prkeys, &s->nprkeys, &s->capprkeys, ev, NULL)) ||
+        (rc = bt_bloom_keys_add(&s->pkeys, &s->npkeys, &s->cappkeys, ev, NULL)) ||
+        (rc = bt_bloom_rkeys_add(&s->prkeys, &s->nprkeys, &s->capprkeys, ev, NULL, NULL)) ||
         (rc = pack_block_note(&s->blk_t0, &s->blk_t1, &s->pnames, &s->npnames, &s->cappnames,
                               ev->time_ms, ev->event_name ? &nh : NULL)))
         return bt_error_set(err, rc, "out of memory");
