@@ -147,6 +147,16 @@ static void remove_store(const char *path)
     CHECK(system(cmd) == 0);
 }
 
+/* Opens the store at path read-only with SQLite itself (*db) and prepares sql (*st);
+ * both NULL after a failed check. */
+static void open_query(const char *path, const char *sql, sqlite3 **db, sqlite3_stmt **st)
+{
+    *db = NULL;
+    *st = NULL;
+    CHECK_INT(sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_prepare_v2(*db, sql, -1, st, NULL), SQLITE_OK);
+}
+
 typedef struct hits {
     int n;
     char first[64];
@@ -430,10 +440,7 @@ static void test_packed_prefix(void)
     {
         sqlite3 *db = NULL;
         sqlite3_stmt *st = NULL;
-        CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-        CHECK_INT(
-            sqlite3_prepare_v2(db, "SELECT data FROM blocks ORDER BY id LIMIT 1", -1, &st, NULL),
-            SQLITE_OK);
+        open_query(path, "SELECT data FROM blocks ORDER BY id LIMIT 1", &db, &st);
         CHECK_INT(sqlite3_step(st), SQLITE_ROW);
         {
             size_t total = (size_t)sqlite3_column_bytes(st, 0);
@@ -576,12 +583,10 @@ static void test_block_layout(void)
     strcat(path, ".layout");
     store_packed(path, recs, N, a, ev);
 
-    CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    CHECK_INT(sqlite3_prepare_v2(db,
-                                 "SELECT b.id, b.raw_len, b.data, e.off, e.len FROM events e"
-                                 " JOIN blocks b ON b.id = e.blk ORDER BY e.blk, e.off",
-                                 -1, &st, NULL),
-              SQLITE_OK);
+    open_query(path,
+               "SELECT b.id, b.raw_len, b.data, e.off, e.len FROM events e"
+               " JOIN blocks b ON b.id = e.blk ORDER BY e.blk, e.off",
+               &db, &st);
     {
         char *raw = NULL;
         int64_t cur = -1;
@@ -1563,12 +1568,8 @@ static void test_checkpointer(void)
     CHECK(st.st_size > 6000000);
     bt_store_close(s);
     CHECK(stat(wal, &st) != 0 || st.st_size == 0);
-    CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    CHECK_INT(sqlite3_prepare_v2(db,
-                                 "SELECT count(*), sum(length(value)) FROM cursors"
-                                 " WHERE name LIKE 'ckpt-%'",
-                                 -1, &q, NULL),
-              SQLITE_OK);
+    open_query(path, "SELECT count(*), sum(length(value)) FROM cursors WHERE name LIKE 'ckpt-%'",
+               &db, &q);
     CHECK_INT(sqlite3_step(q), SQLITE_ROW);
     CHECK_INT(sqlite3_column_int(q, 0), 4);
     CHECK_INT(sqlite3_column_int(q, 1), 24000000);
