@@ -18,6 +18,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/sqlite_int.h"
 
@@ -35,9 +36,10 @@ struct bt_ckpt {
     int failed;  /* the thread could not start: commits checkpoint as SQLite would */
     int want;    /* a commit asked for a checkpoint the thread has not begun */
     int stop;
-    const char *path; /* the store's (its handle outlives the thread) */
-    uint64_t runs;    /* checkpoints the thread ran */
-    int sync_pages;   /* CKPT_SYNC_PAGES (tests set less) */
+    char *path;     /* the store's file as SQLite resolved it (absolute: a later chdir of
+                     * the program changes nothing) */
+    uint64_t runs;  /* checkpoints the thread ran */
+    int sync_pages; /* CKPT_SYNC_PAGES (tests set less) */
 };
 
 static void *ckpt_main(void *arg)
@@ -103,13 +105,15 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
 
 int ckpt_setup(bt_store *s, bt_error *err)
 {
+    const char *f = sqlite3_db_filename(s->db, "main");
     bt_ckpt *c = calloc(1, sizeof *c);
-    if (!c)
+    if (!c || !(c->path = strdup(f && *f ? f : s->path))) {
+        free(c);
         return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     pthread_cond_init(&c->idle, NULL);
-    c->path = s->path;
     c->sync_pages = CKPT_SYNC_PAGES;
     s->ckpt = c;
     sqlite3_wal_hook(s->db, on_commit, s);
@@ -131,6 +135,7 @@ void ckpt_stop(bt_store *s)
         pthread_join(c->th, NULL);
     pthread_cond_destroy(&c->cv);
     pthread_cond_destroy(&c->idle);
+    free(c->path);
     pthread_mutex_destroy(&c->mu);
     free(c);
     s->ckpt = NULL;
