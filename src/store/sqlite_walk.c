@@ -285,6 +285,16 @@ static int walk_advance(bt_store *s, bwalk *w, bt_error *err)
     }
 }
 
+/* The walk's query's row at st into r: its kind, place and name (its id, time and block
+ * the caller has). */
+static void row_place(sqlite3_stmt *st, srow *r)
+{
+    r->kind = sqlite3_column_int(st, 2);
+    r->off = sqlite3_column_int64(st, 4);
+    r->len = sqlite3_column_int64(st, 5);
+    r->name = sqlite3_column_int64(st, 7);
+}
+
 /* Adds the rows of block blk with ids lo..hi (n of them, or -1 when unknown) that pass
  * the search to the heap. Every row in the range is read (its last column says whether
  * it passes): a range that holds another number of rows than the block's summary says
@@ -306,11 +316,8 @@ static int walk_range(bt_store *s, bwalk *w, int64_t blk, int64_t lo, int64_t hi
             continue;
         r.id = sqlite3_column_int64(w->rst, 0);
         r.t = sqlite3_column_int64(w->rst, 1);
-        r.kind = sqlite3_column_int(w->rst, 2);
         r.blk = sqlite3_column_int64(w->rst, 3);
-        r.off = sqlite3_column_int64(w->rst, 4);
-        r.len = sqlite3_column_int64(w->rst, 5);
-        r.name = sqlite3_column_int64(w->rst, 7);
+        row_place(w->rst, &r);
         r.copy = 0;
         r.at = NULL;
         if (bt_array_grow(&v, &w->caprows, w->nrows + 1, sizeof *w->rows, 512)) {
@@ -385,10 +392,7 @@ static int walk_fill(bt_store *s, bwalk *w, srow *r, int *pass, bt_error *err)
     step = sqlite3_step(w->rst);
     if (step == SQLITE_ROW) {
         *pass = sqlite3_column_int(w->rst, 6);
-        r->kind = sqlite3_column_int(w->rst, 2);
-        r->off = sqlite3_column_int64(w->rst, 4);
-        r->len = sqlite3_column_int64(w->rst, 5);
-        r->name = sqlite3_column_int64(w->rst, 7);
+        row_place(w->rst, r);
     }
     sqlite3_reset(w->rst);
     if (step == SQLITE_DONE) {
