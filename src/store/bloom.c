@@ -57,17 +57,23 @@ uint64_t bt_bloom_key(int tag, const char *str)
     return bt_bloom_mix64(fnv1a(1469598103934665603ULL ^ (uint64_t)tag, str));
 }
 
+uint64_t bt_bloom_fnv(const char *str)
+{
+    return fnv1a(1469598103934665603ULL, str);
+}
+
+int64_t bt_bloom_h31_of(uint64_t fnv)
+{
+    return (int64_t)((fnv ^ (fnv >> 31) ^ (fnv >> 62)) & 0x7fffffff);
+}
+
 int64_t bt_bloom_h31(const char *str)
 {
-    uint64_t h;
-    if (!str)
-        return 0;
-    h = fnv1a(1469598103934665603ULL, str);
-    return (int64_t)((h ^ (h >> 31) ^ (h >> 62)) & 0x7fffffff);
+    return str ? bt_bloom_h31_of(bt_bloom_fnv(str)) : 0;
 }
 
 #define MEMO_SLOTS 4096 /* a power of 2 */
-#define MEMO_H31 0      /* the tag of bt_bloom_h31's values (the keys': BT_BK_*) */
+#define MEMO_FNV 0      /* the tag of bt_bloom_fnv's values (the keys': BT_BK_*) */
 
 typedef struct memo_ent {
     const char *s; /* NULL: empty */
@@ -127,15 +133,20 @@ static uint64_t memo_get(bt_bloom_memo *m, int tag, const char *str,
     return e->val;
 }
 
-static uint64_t h31_fn(int tag, const char *str)
+static uint64_t fnv_fn(int tag, const char *str)
 {
     (void)tag;
-    return (uint64_t)bt_bloom_h31(str);
+    return bt_bloom_fnv(str);
+}
+
+uint64_t bt_bloom_fnv_memo(bt_bloom_memo *m, const char *str)
+{
+    return memo_get(m, MEMO_FNV, str, fnv_fn);
 }
 
 int64_t bt_bloom_h31_memo(bt_bloom_memo *m, const char *str)
 {
-    return str ? (int64_t)memo_get(m, MEMO_H31, str, h31_fn) : 0;
+    return str ? bt_bloom_h31_of(bt_bloom_fnv_memo(m, str)) : 0;
 }
 
 uint64_t bt_bloom_rkey(int tag, int64_t h)
@@ -190,17 +201,6 @@ static int resource_keys(const bt_resource *r, bt_bloom_memo *m, uint64_t k[2])
     if (r->type)
         k[n++] = bt_bloom_rkey(BT_BK_RTYPE, bt_bloom_h31_memo(m, r->type));
     return n;
-}
-
-uint64_t bt_bloom_rmask_of(const bt_event *ev)
-{
-    uint64_t m = 0, k[2];
-    size_t i;
-    int j, n;
-    for (i = 0; i < ev->n_resources; i++)
-        for (j = 0, n = resource_keys(&ev->resources[i], NULL, k); j < n; j++)
-            m |= bt_bloom_rmask(k[j]);
-    return m;
 }
 
 int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev,

@@ -20,8 +20,14 @@
  * (bsum.bloom), the resource names and types in another (bsum.rbloom). */
 enum { BT_BK_USER = 1, BT_BK_PRINCIPAL, BT_BK_AKID, BT_BK_IP, BT_BK_RNAME, BT_BK_RTYPE };
 
-/* The store's 31-bit hash of a string (FNV-1a, folded): what its hashed columns hold. */
+/* FNV-1a (64 bits) of str (not NULL): bt_bloom_h31 folds it; the writer's intern cache
+ * is keyed by it (hash_str). */
+uint64_t bt_bloom_fnv(const char *str);
+
+/* The store's 31-bit hash of a string (FNV-1a, folded): what its hashed columns hold;
+ * bt_bloom_h31_of folds the string's bt_bloom_fnv. */
 int64_t bt_bloom_h31(const char *str);
+int64_t bt_bloom_h31_of(uint64_t fnv);
 
 /* A memo of the hashes above for the values a batch repeats (its callers' ARNs, users,
  * access keys, addresses, names and resources): FNV-1a goes a byte at a time, a multiply
@@ -35,7 +41,8 @@ typedef struct bt_bloom_memo bt_bloom_memo;
 bt_bloom_memo *bt_bloom_memo_new(void);
 void bt_bloom_memo_free(bt_bloom_memo *m);
 
-/* bt_bloom_h31(str), through m. */
+/* bt_bloom_fnv(str) (str not NULL) and bt_bloom_h31(str), through m. */
+uint64_t bt_bloom_fnv_memo(bt_bloom_memo *m, const char *str);
 int64_t bt_bloom_h31_memo(bt_bloom_memo *m, const char *str);
 
 /* SplitMix64's finaliser: every bit of x moves every bit of the result. The summaries'
@@ -70,11 +77,10 @@ int bt_bloom_keys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *e
  * value before it reads the row's record: a Bloom filter per row, for the values too
  * many blocks hold for bsum.rbloom to narrow. */
 uint64_t bt_bloom_rmask(uint64_t key);
-uint64_t bt_bloom_rmask_of(const bt_event *ev);
 
 /* Appends the keys of ev's resources (names and types) to keys, as above (through memo
- * m, NULL: none), and sets *mask (when not NULL) to ev's fingerprint,
- * bt_bloom_rmask_of(ev), made of the same keys. */
+ * m, NULL: none), and sets *mask (when not NULL) to ev's fingerprint (the bt_bloom_rmask
+ * of each of those keys, OR-ed; 0 when it names none). */
 int bt_bloom_rkeys_add(uint64_t **keys, size_t *n, size_t *cap, const bt_event *ev,
                        bt_bloom_memo *m, uint64_t *mask);
 

@@ -488,12 +488,13 @@ done:
     return rc;
 }
 
-void pack_pre_of(pack_pre *pre, const bt_event *ev)
+void pack_pre_of(pack_pre *pre, const bt_event *ev, bt_bloom_memo *m)
 {
-    pre->ih[0] = ev->event_name ? hash_str(ev->event_name) : 0;
-    pre->ih[1] = ev->event_source ? hash_str(ev->event_source) : 0;
-    pre->ih[2] = ev->region ? hash_str(ev->region) : 0;
-    pre->ih[3] = ev->account ? hash_str(ev->account) : 0;
+    /* the hashes interning looks up (hash_str, which is bt_bloom_fnv) */
+    pre->ih[0] = ev->event_name ? bt_bloom_fnv_memo(m, ev->event_name) : 0;
+    pre->ih[1] = ev->event_source ? bt_bloom_fnv_memo(m, ev->event_source) : 0;
+    pre->ih[2] = ev->region ? bt_bloom_fnv_memo(m, ev->region) : 0;
+    pre->ih[3] = ev->account ? bt_bloom_fnv_memo(m, ev->account) : 0;
     pre->rmask = 0; /* set with the summary's keys (bt_bloom_rkeys_add) */
     pre->eid_ok = (unsigned char)(ev->event_id && bt_event_uuid_pack(ev->event_id, pre->eid));
     if (pre->eid_ok)
@@ -532,8 +533,8 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         goto done;
     for (j = 0; j < n; j++) {
         rare[j] = (unsigned char)pack_rare(&ev[j]);
-        hash[j] = (uint32_t)bt_bloom_h31_memo(memo, ev[j].event_name);
-        pack_pre_of(&p->pre[j], &ev[j]);
+        pack_pre_of(&p->pre[j], &ev[j], memo);
+        hash[j] = ev[j].event_name ? (uint32_t)bt_bloom_h31_of(p->pre[j].ih[0]) : 0;
     }
     if (mark_session_heads(ev, n, rare)) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");

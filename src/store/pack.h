@@ -17,6 +17,7 @@
 #include "buildtrail/builds.h"
 #include "buildtrail/event.h"
 #include "buildtrail/store.h"
+#include "store/bloom.h"
 
 #define BLOCK_RAW_TARGET (512u << 10) /* a block's raw bytes, at most one record more */
 #define ZSTD_LEVEL 1
@@ -42,8 +43,8 @@ typedef struct pack_run {
 /* What the writer would otherwise compute per event, computed by the packer: the
  * hashes interning looks up (hash_str of its name, source, region and account; 0 for
  * none), its event id packed (bt_event_uuid_pack; eid_ok 0 when the id is not a UUID)
- * and its resources' fingerprint (events.rh: bt_bloom_rmask_of, which the packer gets
- * from bt_bloom_rkeys_add with the block summary's keys). */
+ * and its resources' fingerprint (events.rh, which the packer gets from
+ * bt_bloom_rkeys_add with the block summary's keys). */
 typedef struct pack_pre {
     uint64_t ih[4];
     uint64_t rmask;
@@ -71,9 +72,10 @@ struct bt_store_pack {
     pack_pre *pre;     /* per event */
 };
 
-/* Computes pre for ev (the packer's, per event; the writer's own for an event added
- * alone: bt_store_add), but for rmask, which it sets to 0. */
-void pack_pre_of(pack_pre *pre, const bt_event *ev);
+/* Computes pre for ev (the packer's, per event, through its memo m; the writer's own
+ * for an event added alone, bt_store_add, with m NULL), but for rmask, which it sets to
+ * 0. */
+void pack_pre_of(pack_pre *pre, const bt_event *ev, bt_bloom_memo *m);
 
 /* Adds an event's time and name to the summary of the block being filled (the store's
  * pending block, or a packer's): its time range *t0..*t1 and the hashes of its names

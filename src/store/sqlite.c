@@ -239,10 +239,7 @@ static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86, 60,
 
 uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return h;
+    return bt_bloom_fnv(s);
 }
 
 static void icache_clear(icache *c)
@@ -1115,17 +1112,18 @@ static int insert_row(bt_store *s, const bt_event *ev, const pack_pre *pre, cons
     return rc;
 }
 
-/* Stores one event with rowid id pointing at (blk, off); *is_new = 0 for a duplicate
- * event id (nothing is written, and id stays unused). */
+/* Stores one event with rowid id pointing at (blk, off), rmask its resources'
+ * fingerprint; *is_new = 0 for a duplicate event id (nothing is written, and id stays
+ * unused). */
 static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *facts, int64_t id,
-                        int64_t blk, int64_t off, int *is_new, bt_error *err)
+                        int64_t blk, int64_t off, uint64_t rmask, int *is_new, bt_error *err)
 {
     ev_ids x;
     pack_pre pre;
     int rc;
     *is_new = 0;
-    pack_pre_of(&pre, ev);
-    pre.rmask = ev->n_resources ? bt_bloom_rmask_of(ev) : 0;
+    pack_pre_of(&pre, ev, NULL);
+    pre.rmask = rmask;
     if ((rc = intern_event(s, ev, &pre, &x, err)) ||
         (rc = claim_event(s, ev, &pre, &x, facts, id, NULL, is_new, err)) || !*is_new)
         return rc;
@@ -1136,6 +1134,8 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
 {
     bt_build_facts f;
     uint32_t nh = ev->event_name ? (uint32_t)h31(ev->event_name) : 0;
+    size_t nrkeys = s->nprkeys;
+    uint64_t rmask;
     int rc;
 
     *is_new = 0;
@@ -1144,10 +1144,16 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     bt_arena_reset(s->arena);
     if ((rc = bt_build_facts_of(s->arena, ev, &f)))
         return bt_error_set(err, rc, "out of memory");
+    /* the resources' keys for the block's summary, and the row's fingerprint of them,
+     * hashed once; a duplicate takes its keys back */
+    if ((rc = bt_bloom_rkeys_add(&s->prkeys, &s->nprkeys, &s->capprkeys, ev, NULL, &rmask)))
+        return bt_error_set(err, rc, "out of memory");
     if ((rc = insert_event(s, ev, f.kind != BT_BF_NONE ? &f : NULL, s->next_id, s->blk_id,
-                           (int64_t)s->blk_raw.len, is_new, err)) ||
-        !*is_new)
+                           (int64_t)s->blk_raw.len, rmask, is_new, err)) ||
+        !*is_new) {
+        s->nprkeys = nrkeys;
         return rc;
+    }
     if (!s->blk_raw.len)
         s->blk_lo = s->next_id;
     {
@@ -1162,7 +1168,6 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     s->blk_n++;
     if ((rc = bt_buf_append(&s->blk_raw, ev->raw, ev->raw_len)) ||
         (rc = bt_bloom_keys_add(&s->pkeys, &s->npkeys, &s->cappkeys, ev, NULL)) ||
-        (rc = bt_bloom_rkeys_add(&s->prkeys, &s->nprkeys, &s->capprkeys, ev, NULL, NULL)) ||
         (rc = pack_block_note(&s->blk_t0, &s->blk_t1, &s->pnames, &s->npnames, &s->cappnames,
                               ev->time_ms, ev->event_name ? &nh : NULL)))
         return bt_error_set(err, rc, "out of memory");
