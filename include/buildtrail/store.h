@@ -61,15 +61,19 @@ int bt_store_begin(bt_store *s, bt_error *err);
 int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err);
 /* Records of a batch compressed into blocks ahead of time, with the CodeBuild facts of
  * the records that carry some (bt_build_facts), so the compression and the second look
- * at those records run in the parser threads rather than the writer. Built without a
- * store (thread-safe). */
+ * at those records run in the parser threads rather than the writer. Thread-safe: any
+ * thread may pack for a store while its writer adds. */
 typedef struct bt_store_pack bt_store_pack;
 
-/* Packs the raw records of ev[0..n). *out is freed with bt_store_pack_free. */
-int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err);
+/* Packs the raw records of ev[0..n) for the store s (borrowed; NULL: for any store),
+ * compressed with s's newest compression dictionary when it has one (a store trains
+ * them from its own records as they grow: docs/store.md). *out is freed with
+ * bt_store_pack_free; it may go to s only (bt_store_add_packed checks). */
+int bt_store_pack_new(bt_store *s, const bt_event *ev, size_t n, bt_store_pack **out,
+                      bt_error *err);
 void bt_store_pack_free(bt_store_pack *p); /* accepts NULL */
 /* The same two as bt_scan_opts' prepare and release callbacks (source.h), for a scan
- * whose batches go to bt_store_add_packed: ctx is unused. */
+ * whose batches go to bt_store_add_packed: ctx is the bt_store (or NULL). */
 int bt_store_pack_prepare(void *ctx, const bt_event *ev, size_t n, void **out);
 void bt_store_pack_release(void *prepared);
 

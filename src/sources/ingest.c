@@ -226,7 +226,7 @@ static int write_batch(ingest *in, const bt_batch *b)
         /* a source that does not pack in its workers gets packed here */
         bt_store_pack *own = NULL;
         const bt_store_pack *pack = b->prepared;
-        if (!pack && (rc = bt_store_pack_new(b->events, b->n, &own, in->err)))
+        if (!pack && (rc = bt_store_pack_new(in->store, b->events, b->n, &own, in->err)))
             return rc;
         rc = bt_store_add_packed(in->store, b->events, b->n, pack ? pack : own, &in->st->new_events,
                                  &in->st->duplicates, in->err);
@@ -244,6 +244,12 @@ static int write_batch(ingest *in, const bt_batch *b)
         in->last_commit_ms = bt_time_mono_ms();
     }
     return 0;
+}
+
+/* The scans' prepare: the batch packed for the store (bt_store_pack_prepare). */
+static int pack_for_store(void *ctx, const bt_event *ev, size_t n, void **out)
+{
+    return bt_store_pack_prepare(((ingest *)ctx)->store, ev, n, out);
 }
 
 /* The consumer as the scans see it: a failure here is the store's, not a source's. */
@@ -437,7 +443,7 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
     memset(&so, 0, sizeof so);
     so.threads = o->threads;
     so.filter = o->filter;
-    so.prepare = bt_store_pack_prepare; /* in the parser threads: compress for the store */
+    so.prepare = pack_for_store; /* in the parser threads: compress for the store */
     so.release = bt_store_pack_release;
     so.on_batch = on_batch;
     so.on_file_error = on_file_error;

@@ -313,6 +313,7 @@ static int sort_layout(byte_key *m, size_t n)
 /* Packing state: the block being filled and its summary keys. */
 typedef struct packer {
     ZSTD_CCtx *zc;
+    bt_zdict *dict; /* the store's, when it has one (dict_ref) */
     bt_buf raw, bloom, rbloom, nset;
     uint64_t *keys, *rkeys;
     size_t nkeys, capkeys, nrkeys, caprkeys, capblocks;
@@ -346,6 +347,14 @@ static int pack_layout(bt_store_pack *p, packer *k, const bt_event *ev, size_t *
             return BT_ENOMEM;
     }
     return 0;
+}
+
+/* Compresses src[0..n) into dst[0..cap) as one zstd frame, with the store's dictionary
+ * when it has one: ZSTD_compress's result. */
+static size_t pack_compress(packer *k, void *dst, size_t cap, const void *src, size_t n)
+{
+    return k->dict ? ZSTD_compress_usingCDict(k->zc, dst, cap, src, n, dict_cdict(k->dict))
+                   : ZSTD_compressCCtx(k->zc, dst, cap, src, n, ZSTD_LEVEL);
 }
 
 /* Compresses and summarises the block being filled into p's next block. */
@@ -385,12 +394,12 @@ static int pack_close(bt_store_pack *p, packer *k, const bt_event *ev, bt_error 
      * as one stream), so a read of them stops early (load_block) */
     b->len = 0;
     if (split) {
-        b->len = ZSTD_compressCCtx(k->zc, b->data, bound, k->raw.data, split, ZSTD_LEVEL);
+        b->len = pack_compress(k, b->data, bound, k->raw.data, split);
         if (ZSTD_isError(b->len))
             return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(b->len));
     }
-    rest = ZSTD_compressCCtx(k->zc, (char *)b->data + b->len, bound - b->len, k->raw.data + split,
-                             k->raw.len - split, ZSTD_LEVEL);
+    rest = pack_compress(k, (char *)b->data + b->len, bound - b->len, k->raw.data + split,
+                         k->raw.len - split);
     if (ZSTD_isError(rest))
         return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(rest));
     b->len += rest;
@@ -504,7 +513,7 @@ void pack_pre_of(pack_pre *pre, const bt_event *ev, bt_bloom_memo *m)
                           ev->event_id ? strlen(ev->event_id) : 0, 1);
 }
 
-int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
+int bt_store_pack_new(bt_store *s, const bt_event *ev, size_t n, bt_store_pack **out, bt_error *err)
 {
     bt_store_pack *p = calloc(1, sizeof *p);
     packer k;
@@ -521,6 +530,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
     k.t0 = INT64_MAX;
     k.t1 = INT64_MIN;
     k.zc = ZSTD_createCCtx();
+    k.dict = dict_ref(s);
     if (!p || !k.zc || !order || !sk || !hash || !rare ||
         !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
         !(p->ev_off = malloc(n * sizeof *p->ev_off + 1)) ||
@@ -529,6 +539,8 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
         goto done;
     }
     p->n = n;
+    p->dict_id = dict_id_of(k.dict);
+    p->dict_of = s;
     if ((rc = pack_facts(p, ev, n, err)))
         goto done;
     for (j = 0; j < n; j++) {
@@ -594,6 +606,7 @@ int bt_store_pack_new(const bt_event *ev, size_t n, bt_store_pack **out, bt_erro
 done:
     bt_store_pack_free(p);
     ZSTD_freeCCtx(k.zc);
+    dict_unref(k.dict);
     bt_bloom_memo_free(memo);
     bt_buf_dispose(&k.raw);
     bt_buf_dispose(&k.bloom);
@@ -612,8 +625,7 @@ done:
 
 int bt_store_pack_prepare(void *ctx, const bt_event *ev, size_t n, void **out)
 {
-    (void)ctx;
-    return bt_store_pack_new(ev, n, (bt_store_pack **)out, NULL);
+    return bt_store_pack_new(ctx, ev, n, (bt_store_pack **)out, NULL);
 }
 
 void bt_store_pack_release(void *prepared)

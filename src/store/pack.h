@@ -56,10 +56,12 @@ typedef struct pack_pre {
 struct bt_store_pack {
     pack_block *blocks;
     size_t nblocks;
-    uint32_t *ev_block; /* per event: index into blocks */
-    uint32_t *ev_off;   /* per event: offset in the block's raw bytes */
-    uint32_t *ev_rank;  /* per event: its place in the batch's id order (pack_ranks) */
-    uint32_t *ev_run;   /* per event: its run (runs) */
+    uint32_t dict_id;        /* the dictionary its blocks are compressed with (0: none) */
+    const bt_store *dict_of; /* and the store whose it is */
+    uint32_t *ev_block;      /* per event: index into blocks */
+    uint32_t *ev_off;        /* per event: offset in the block's raw bytes */
+    uint32_t *ev_rank;       /* per event: its place in the batch's id order (pack_ranks) */
+    uint32_t *ev_run;        /* per event: its run (runs) */
     pack_run *runs;
     size_t nruns;
     size_t n;

@@ -227,12 +227,16 @@ static const char *const migrations[] = {
     "CREATE INDEX bsum_lt1 ON bsum(lv, t1);"
     "CREATE INDEX bsum_lt0 ON bsum(lv, t0);"
     "DROP INDEX ev_t;",
+    /* 12: compression dictionaries, trained by the writer from the store's newest blocks
+     * (sqlite_dict.c); a block compressed with one names it by its codec (BT_CODEC_DICT).
+     * The blocks already stored keep theirs */
+    "CREATE TABLE dicts(id INTEGER PRIMARY KEY, blk INTEGER NOT NULL, data BLOB NOT NULL);",
 };
 _Static_assert(BT_BK_RNAME == 5 && BT_BK_RTYPE == 6, "upgrade 7 names the resource tags");
 
 /* SQLite steps per stored event each upgrade takes (measured on 300k events; the 7th on
  * 1M: 131M steps; the 9th on 1M: 86M), for the progress estimate */
-static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86, 60, 20};
+static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86, 60, 20, 0};
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- intern cache ---------------------------------------------------------------- */
@@ -653,7 +657,7 @@ static int open_store(const char *path, unsigned flags, bt_store_progress_fn fn,
     }
     if (!s->readonly &&
         ((rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err)) ||
-         (rc = ckpt_setup(s, err))))
+         (rc = ckpt_setup(s, err)) || (rc = dict_setup(s, err))))
         goto fail;
     if ((rc = exec(s, "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;", err)))
         goto fail;
@@ -720,6 +724,8 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_ins_bsum);
     sqlite3_finalize(s->st_ins_btime);
     sqlite3_finalize(s->st_tdir);
+    sqlite3_finalize(s->st_dict);
+    sqlite3_finalize(s->st_ins_dict);
     for (size_t k = 0; k < sizeof s->st_alert / sizeof s->st_alert[0]; k++)
         sqlite3_finalize(s->st_alert[k]);
     sqlite3_finalize(s->st_classes);
@@ -746,6 +752,7 @@ void bt_store_close(bt_store *s)
         bt_buf_dispose(&s->cache[i].data);
     ZSTD_freeCCtx(s->zc);
     ZSTD_freeDCtx(s->zd);
+    dict_close(s);
     bt_arena_free(s->arena);
     bt_arena_free(s->varena);
     free(s->path);
@@ -850,6 +857,8 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
         sqlite3_bind_null(st, i);
 }
 
+#define INS_BLOCK "INSERT INTO blocks(id, codec, raw_len, data) VALUES(?,?,?,?)"
+
 static int flush_block(bt_store *s, bt_error *err)
 {
     size_t bound;
@@ -857,6 +866,8 @@ static int flush_block(bt_store *s, bt_error *err)
     size_t n;
     int rc;
     bsum_row sum;
+    bt_zdict *d;
+    uint32_t codec;
 
     if (!s->blk_raw.len)
         return 0;
@@ -866,19 +877,24 @@ static int flush_block(bt_store *s, bt_error *err)
     dst = malloc(bound);
     if (!dst)
         return bt_error_set(err, BT_ENOMEM, "out of memory");
-    n = ZSTD_compressCCtx(s->zc, dst, bound, s->blk_raw.data, s->blk_raw.len, ZSTD_LEVEL);
+    d = dict_ref(s);
+    codec = d ? dict_id_of(d) : 1;
+    n = d ? ZSTD_compress_usingCDict(s->zc, dst, bound, s->blk_raw.data, s->blk_raw.len,
+                                     dict_cdict(d))
+          : ZSTD_compressCCtx(s->zc, dst, bound, s->blk_raw.data, s->blk_raw.len, ZSTD_LEVEL);
+    dict_unref(d);
     if (ZSTD_isError(n)) {
         free(dst);
         return bt_error_set(err, BT_ERROR, "zstd: %s", ZSTD_getErrorName(n));
     }
-    if ((rc = prep(s, &s->st_ins_block,
-                   "INSERT INTO blocks(id, codec, raw_len, data) VALUES(?,1,?,?)", err))) {
+    if ((rc = prep(s, &s->st_ins_block, INS_BLOCK, err))) {
         free(dst);
         return rc;
     }
     sqlite3_bind_int64(s->st_ins_block, 1, s->blk_id);
-    sqlite3_bind_int64(s->st_ins_block, 2, (sqlite3_int64)s->blk_raw.len);
-    sqlite3_bind_blob(s->st_ins_block, 3, dst, (int)n, free);
+    sqlite3_bind_int64(s->st_ins_block, 2, codec);
+    sqlite3_bind_int64(s->st_ins_block, 3, (sqlite3_int64)s->blk_raw.len);
+    sqlite3_bind_blob(s->st_ins_block, 4, dst, (int)n, free);
     rc = sqlite3_step(s->st_ins_block) == SQLITE_DONE ? 0 : db_err(s, err, "insert block");
     sqlite3_reset(s->st_ins_block);
     if (rc)
@@ -908,7 +924,7 @@ static int flush_block(bt_store *s, bt_error *err)
         return rc;
     s->blk_id++;
     pending_reset(s);
-    return 0;
+    return dict_maybe_train(s, err);
 }
 
 int write_bsum(bt_store *s, const bsum_row *b, bt_error *err)
@@ -1196,6 +1212,9 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
         return bt_error_set(err, BT_EINVAL, "store: add outside a transaction");
     if (pack->n != n)
         return bt_error_set(err, BT_EINVAL, "store: pack does not match the batch");
+    /* another store's dictionary, or one a rollback took after the packing */
+    if (pack->dict_id && (pack->dict_of != s || !dict_known(s, pack->dict_id)))
+        return bt_error_set(err, BT_EINVAL, "store: pack made with a dictionary the store lost");
     if ((rc = flush_block(s, err)))
         return rc;
     base = s->blk_id;
@@ -1240,15 +1259,15 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
                                          base + pack->ev_block[i], pack->ev_off[i], err)))
             goto done;
     }
-    if ((rc = prep(s, &s->st_ins_block,
-                   "INSERT INTO blocks(id, codec, raw_len, data) VALUES(?,1,?,?)", err)))
+    if ((rc = prep(s, &s->st_ins_block, INS_BLOCK, err)))
         goto done;
     for (i = 0; i < pack->nblocks; i++) {
         if (!used[i])
             continue; /* only duplicates: nothing points here */
         sqlite3_bind_int64(s->st_ins_block, 1, base + (int64_t)i);
-        sqlite3_bind_int64(s->st_ins_block, 2, (sqlite3_int64)pack->blocks[i].raw_len);
-        sqlite3_bind_blob(s->st_ins_block, 3, pack->blocks[i].data, (int)pack->blocks[i].len,
+        sqlite3_bind_int64(s->st_ins_block, 2, pack->dict_id ? pack->dict_id : 1);
+        sqlite3_bind_int64(s->st_ins_block, 3, (sqlite3_int64)pack->blocks[i].raw_len);
+        sqlite3_bind_blob(s->st_ins_block, 4, pack->blocks[i].data, (int)pack->blocks[i].len,
                           SQLITE_STATIC);
         rc = sqlite3_step(s->st_ins_block) == SQLITE_DONE ? 0 : db_err(s, err, "insert block");
         sqlite3_reset(s->st_ins_block);
@@ -1299,6 +1318,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     }
     s->blk_id = base + (int64_t)pack->nblocks;
     s->next_id = id0 + (int64_t)n; /* the duplicates' ids stay unused */
+    rc = dict_maybe_train(s, err);
 done:
     free(used);
     free(times);
@@ -1371,6 +1391,7 @@ int bt_store_commit(bt_store *s, bt_error *err)
         return rc;
     s->in_tx = 0;
     s->wrote = 1;
+    dict_committed(s);
     maybe_analyze(s);
     return 0;
 }
@@ -1382,6 +1403,7 @@ void bt_store_rollback(bt_store *s)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = 0;
     pending_reset(s);
+    dict_rolled_back(s);
     icache_clear(&s->ic); /* ids of strings inserted in the transaction are gone */
     free(s->pairs);       /* and the source and name pairs it wrote */
     s->pairs = NULL;

@@ -5,11 +5,13 @@
  * writing), pack.c (packed batches, made in the parser threads: pack.h), sqlite_read.c
  * (block reading, search, the store's facts), sqlite_builds.c (per-build facts and the
  * builds listing), sqlite_alerts.c (watch's alerts and outbox), sqlite_eids.c (event
- * ids: their keys and their claim at ingest), sqlite_ckpt.c (the checkpointer thread).
+ * ids: their keys and their claim at ingest), sqlite_ckpt.c (the checkpointer thread),
+ * sqlite_dict.c (the compression dictionaries).
  */
 #ifndef BT_STORE_SQLITE_INT_H
 #define BT_STORE_SQLITE_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -73,6 +75,18 @@
 #define walk_rank_cache bt_sq_walk_rank_cache
 #define walk_serves bt_sq_walk_serves
 #define walk_whole bt_sq_walk_whole
+#define dict_setup bt_sq_dict_setup
+#define dict_close bt_sq_dict_close
+#define dict_ref bt_sq_dict_ref
+#define dict_unref bt_sq_dict_unref
+#define dict_id_of bt_sq_dict_id_of
+#define dict_cdict bt_sq_dict_cdict
+#define dict_for_codec bt_sq_dict_for_codec
+#define dict_decompress bt_sq_dict_decompress
+#define dict_known bt_sq_dict_known
+#define dict_maybe_train bt_sq_dict_maybe_train
+#define dict_committed bt_sq_dict_committed
+#define dict_rolled_back bt_sq_dict_rolled_back
 
 /* ---- intern cache (sqlite.c) ---- */
 
@@ -122,7 +136,24 @@ static inline int bt_span_class(int64_t t0, int64_t t1)
 }
 #define BT_SPAN_CLASSES (64 - BT_SPAN_CLASS_BASE + 1)
 
-typedef struct bt_ckpt bt_ckpt; /* sqlite_ckpt.c */
+typedef struct bt_ckpt bt_ckpt;   /* sqlite_ckpt.c */
+typedef struct bt_zdict bt_zdict; /* sqlite_dict.c */
+
+/* A block's codec (blocks.codec): 0 its records as they are, 1 zstd frames, and from
+ * BT_CODEC_DICT zstd frames compressed with the dictionary whose id (dicts.id, and the
+ * zstd dictionary id its frames name) is the codec (schema 12). */
+#define BT_CODEC_DICT 32768 /* zstd's first id for private dictionaries */
+#define BT_CODEC_DICT_SQL "32768"
+/* The writer trains its first dictionary once the store holds DICT_FIRST_BLOCKS blocks
+ * (4 MiB of records), and the next each time their number has grown DICT_GROWTH times
+ * (at 256 and 8,192 blocks, ...), from the records of the newest DICT_FIRST_BLOCKS, cut in
+ * pieces of DICT_PIECE bytes (at most DICT_SAMPLE_BYTES, at least DICT_MIN_PIECES). */
+#define DICT_FIRST_BLOCKS 8
+#define DICT_GROWTH 32
+#define DICT_PIECE 8192
+#define DICT_SAMPLE_BYTES (4u << 20)
+#define DICT_MIN_PIECES 64
+#define DICT_SIZE (256u << 10)
 
 struct bt_store {
     sqlite3 *db;
@@ -136,7 +167,8 @@ struct bt_store {
     int has_secret;
     sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
-        *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir;
+        *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir,
+        *st_dict, *st_ins_dict;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     /* the block walk's (sqlite_walk.c): the span classes held, and each class's blocks
      * oldest [0] or newest [1] first; walking while a walk uses them */
@@ -170,6 +202,20 @@ struct bt_store {
     bt_buf bloom, rbloom, nset, tdir; /* scratch for building its summaries */
     ZSTD_CCtx *zc;
     ZSTD_DCtx *zd;
+    /* compression dictionaries (sqlite_dict.c): the newest, which packers in other
+     * threads take under dict_mu (a writable handle's; dict_mu_ok), the block id at which
+     * the writer trains the next, the one trained in the open transaction (0: none), and
+     * those read so far for decompression, by id */
+    pthread_mutex_t dict_mu;
+    int dict_mu_ok;
+    bt_zdict *cdict;
+    int64_t dict_next_blk;
+    uint32_t dict_tx;
+    struct {
+        uint32_t id;
+        ZSTD_DDict *dd;
+    } * ddicts;
+    size_t nddicts, capddicts;
     bt_buf zin;         /* compressed bytes read from a block (load_block) */
     sqlite3_blob *blob; /* the last block read, until load_blocks_done */
     block_ent cache[BLOCK_CACHE_SCAN];
@@ -194,8 +240,8 @@ int prep(bt_store *s, sqlite3_stmt **st, const char *sql, bt_error *err);
 /* The first column of sql's first row into *v. */
 int get_int(bt_store *s, const char *sql, int64_t *v, bt_error *err);
 
-/* Finds block id: its codec (0 raw, 1 zstd frames) and raw length, and s->blob (open on
- * its data until load_blocks_done). */
+/* Finds block id: its codec (BT_CODEC_DICT) and raw length, and s->blob (open on its
+ * data until load_blocks_done). */
 int open_block(bt_store *s, int64_t id, int *codec, int64_t *raw_len, bt_error *err);
 /* The decompressed raw records of block id, at least its first need bytes (SIZE_MAX:
  * all of it; *out's len says how many are there). Cached in s; valid until the next
@@ -370,6 +416,40 @@ struct pack_pre;
  * packed; cb the batch being stored (NULL for an event added alone). */
 int eid_claim(bt_store *s, const bt_event *ev, const struct pack_pre *pre, const claim_batch *cb,
               int64_t id, int *is_new, bt_error *err);
+
+/* ---- compression dictionaries (sqlite_dict.c) ---- */
+
+/* Gives the writable handle s its dictionary for new blocks: the store's newest (none
+ * when it has none). 0, or the error set in err. */
+int dict_setup(bt_store *s, bt_error *err);
+/* Frees s's dictionaries (a packer's reference keeps its own alive). */
+void dict_close(bt_store *s);
+/* The dictionary new blocks of s are compressed with, referenced (NULL: none, or s is
+ * NULL or read-only); any thread may take it while s's writer works. dict_unref drops
+ * the reference (accepts NULL). */
+bt_zdict *dict_ref(bt_store *s);
+void dict_unref(bt_zdict *d);
+/* Its id (the codec of the blocks compressed with it; 0 for NULL) and its compression
+ * tables (NULL for NULL), borrowed from d. */
+uint32_t dict_id_of(const bt_zdict *d);
+const ZSTD_CDict *dict_cdict(const bt_zdict *d);
+/* The dictionary a block of codec decompresses with into *out (NULL for a codec without
+ * one), read from `dicts` the first time and kept in s. A missing or unreadable one is
+ * the store's damage (corrupt_err). */
+int dict_for_codec(bt_store *s, int codec, const ZSTD_DDict **out, bt_error *err);
+/* Decompresses src[0..n) (zstd frames) into dst[0..cap) with the dictionary dd (NULL:
+ * none): ZSTD_decompressDCtx's result. */
+size_t dict_decompress(ZSTD_DCtx *zd, const ZSTD_DDict *dd, void *dst, size_t cap, const void *src,
+                       size_t n);
+/* 1 when the dictionary id (0: none) is one of the store's, as a pack's blocks need. */
+int dict_known(bt_store *s, uint32_t id);
+/* The writer, after adding blocks: trains the next dictionary when the store's blocks
+ * have reached s->dict_next_blk, inserts it in the open transaction and hands it to the
+ * packers. Samples that make no dictionary are no error. */
+int dict_maybe_train(bt_store *s, bt_error *err);
+/* The open transaction committed, or rolled back (its dictionary is forgotten). */
+void dict_committed(bt_store *s);
+void dict_rolled_back(bt_store *s);
 
 /* ---- the block walk (sqlite_walk.c) ---- */
 

@@ -32,8 +32,9 @@
 typedef struct pf_block {
     int64_t id, raw_len;
     int codec;
-    size_t zoff, zlen; /* its stored bytes in the batch's buffer */
-    size_t r0, nr;     /* its rows in the batch's rows */
+    const ZSTD_DDict *dd; /* its dictionary (the store handle's), or NULL */
+    size_t zoff, zlen;    /* its stored bytes in the batch's buffer */
+    size_t r0, nr;        /* its rows in the batch's rows */
 } pf_block;
 
 typedef struct pf_batch {
@@ -76,9 +77,9 @@ static int check_block(pf_part *p, const pf_block *k)
                             (long long)k->id);
     if (bt_buf_reserve(&p->raw, (size_t)k->raw_len + 1))
         return bt_error_set(&p->err, BT_ENOMEM, "out of memory");
-    if (k->codec == 1) {
-        size_t n = ZSTD_decompressDCtx(p->zd, p->raw.data, (size_t)k->raw_len, b->z.data + k->zoff,
-                                       k->zlen);
+    if (k->codec == 1 || k->dd) {
+        size_t n = dict_decompress(p->zd, k->dd, p->raw.data, (size_t)k->raw_len,
+                                   b->z.data + k->zoff, k->zlen);
         if (ZSTD_isError(n) || n != (size_t)k->raw_len)
             return bt_error_set(&p->err, BT_EDB, "store '%s': block %lld is corrupt", b->path,
                                 (long long)k->id);
@@ -181,7 +182,8 @@ static int add_block(bt_store *s, pf_batch *b, int64_t id, bt_error *err)
 {
     pf_block *k = &b->blk[b->nblk];
     int rc, len;
-    if ((rc = open_block(s, id, &k->codec, &k->raw_len, err)))
+    if ((rc = open_block(s, id, &k->codec, &k->raw_len, err)) ||
+        (rc = dict_for_codec(s, k->codec, &k->dd, err)))
         return rc;
     len = sqlite3_blob_bytes(s->blob);
     if (bt_buf_reserve(&b->z, (size_t)len))

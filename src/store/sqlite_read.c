@@ -26,14 +26,16 @@
  * reading the compressed bytes in growing pieces: a record near the start of its
  * block (the rare records, in a frame of their own: pack_close) costs the
  * decompression of little more than itself. */
-static int inflate_prefix(bt_store *s, sqlite3_blob *blob, block_ent *e, size_t raw_len,
-                          size_t need)
+static int inflate_prefix(bt_store *s, sqlite3_blob *blob, const ZSTD_DDict *dd, block_ent *e,
+                          size_t raw_len, size_t need)
 {
     size_t have = 0, total = (size_t)sqlite3_blob_bytes(blob), step = 4u << 10;
     ZSTD_outBuffer out = {e->data.data, raw_len, 0};
     ZSTD_inBuffer in = {NULL, 0, 0};
 
     ZSTD_DCtx_reset(s->zd, ZSTD_reset_session_only);
+    if (ZSTD_isError(ZSTD_DCtx_refDDict(s->zd, dd)))
+        return BT_EDB;
     while (out.pos < need) {
         size_t before = out.pos, inpos = in.pos, ret;
         if (in.pos == in.size) {
@@ -89,6 +91,7 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
     sqlite3_blob *blob = NULL;
     int i, rc = 0, codec;
     int64_t raw_len;
+    const ZSTD_DDict *dd;
 
     for (i = 0; i < s->cache_n; i++)
         if (s->cache[i].data.data && s->cache[i].id == id) {
@@ -109,7 +112,8 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
         for (i = 0; i < s->cache_n; i++)
             if (!e || s->cache[i].age < e->age)
                 e = &s->cache[i];
-    if ((rc = open_block(s, id, &codec, &raw_len, err)))
+    if ((rc = open_block(s, id, &codec, &raw_len, err)) ||
+        (rc = dict_for_codec(s, codec, &dd, err)))
         return rc;
     blob = s->blob;
     bt_buf_clear(&e->data);
@@ -121,9 +125,9 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
     }
     if (need > (size_t)raw_len)
         need = (size_t)raw_len;
-    if (codec == 1 && need < (size_t)raw_len / 2) {
-        rc = inflate_prefix(s, blob, e, (size_t)raw_len, need);
-    } else if (codec == 1) {
+    if ((codec == 1 || dd) && need < (size_t)raw_len / 2) {
+        rc = inflate_prefix(s, blob, dd, e, (size_t)raw_len, need);
+    } else if (codec == 1 || dd) {
         /* most of the block: its compressed bytes at once, decompressed in one call,
          * straight into the slot (the streaming decoder copies its output through a
          * window of its own: 6.6% of a hunt over the store) */
@@ -132,8 +136,8 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
             rc = BT_ENOMEM;
         else if (sqlite3_blob_read(blob, s->zin.data, (int)total, 0) != SQLITE_OK)
             rc = BT_EDB;
-        else if (ZSTD_isError(got = ZSTD_decompressDCtx(s->zd, e->data.data, (size_t)raw_len,
-                                                        s->zin.data, total)) ||
+        else if (ZSTD_isError(got = dict_decompress(s->zd, dd, e->data.data, (size_t)raw_len,
+                                                    s->zin.data, total)) ||
                  got != (size_t)raw_len)
             rc = BT_EDB;
         else

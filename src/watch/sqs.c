@@ -313,6 +313,12 @@ static void ref_result(batch *b, const char *source, int st, const char *why)
         }
 }
 
+/* The scan's prepare, in its workers: the batch packed for the store. */
+static int objs_pack(void *ctx, const bt_event *ev, size_t n, void **out)
+{
+    return bt_store_pack_prepare(((batch *)ctx)->w->store, ev, n, out);
+}
+
 static int objs_batch(void *ctx, const bt_batch *bt)
 {
     batch *b = ctx;
@@ -387,7 +393,7 @@ static int read_bucket(batch *b, size_t first)
     spec.nkeys = n;
     spec.connections = n < BATCH_CONNECTIONS ? (int)n : BATCH_CONNECTIONS;
     memset(&so, 0, sizeof so);
-    so.prepare = bt_store_pack_prepare;
+    so.prepare = objs_pack;
     so.release = bt_store_pack_release;
     so.on_batch = objs_batch;
     so.on_file_error = objs_error;

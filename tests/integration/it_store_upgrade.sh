@@ -33,6 +33,10 @@
 #   upgraded by a page of a search without a filter; the directories the upgrade builds
 #   are those an ingest writes, and pages, newest or oldest first, from each page's
 #   token, give every event once and in order.
+# - schema 11 (store-v11.sql): made by the release before schema 12 (compression
+#   dictionaries), upgraded by an ingest of a larger archive, which trains the store's
+#   first dictionary: the old block stays as it was, the new ones use it, and store and
+#   files agree, the old events and the new, also when the same archive comes again.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -40,6 +44,7 @@ need jq
 need sqlite3
 : "${BT:?}" "${BT_BIN_DIR:?}"
 GEN="$BT_BIN_DIR/bt-gen"
+V=12 # the schema this buildtrail writes
 [ -x "$GEN" ] || { echo "SKIP: bt-gen not built"; exit 77; }
 "$GEN" --out "$T/a" --seed 11 --events 120 --days 1 >/dev/null 2>&1 || bad "bt-gen a"
 "$GEN" --out "$T/b" --seed 12 --events 300 --days 1 >/dev/null 2>&1 || bad "bt-gen b"
@@ -51,7 +56,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
@@ -142,7 +147,7 @@ n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
 "$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
 eq "search of a schema 3 store: exit 0" 0 $?
-eq "search upgraded it to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "search upgraded it to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
 eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
 for ix in ev_build ev_actor ev_project ev_err; do
@@ -168,7 +173,7 @@ id=$(sqlite3 "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER 
 ne "the v4 store holds a build" "" "$id"
 "$BT" build --store "$S" "$id" --output json > "$T/v4b.json" 2> "$T/v4b.err"
 eq "build of a schema 4 store: exit 0" 0 $?
-eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the build is shown" "$id" "$(jq -r .Build.BuildId "$T/v4b.json")"
 sqlite3 "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
 grep -q 'INDEX builds_retry' "$T/plan"
@@ -188,7 +193,7 @@ eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | j
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v5.out" 2> "$T/v5.err"
 eq "search by event id of a schema 5 store: exit 0" 0 $?
-eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v5.out")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 ne "the v5 store had resource rows" 0 "$n_res"
@@ -212,7 +217,7 @@ arn=$(values "$T/a/AWSLogs" '.resources[0].ARN' | head -1)
 ne "a resource of the archive" "" "$arn"
 "$BT" search --store "$S" --resource-name "$arn" -o ndjson --max-items 1000000 > "$T/v6.out" 2> "$T/v6.err"
 eq "search by resource name of a schema 6 store: exit 0" 0 $?
-eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the events naming it are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --resource-name "$arn" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v6.out" | md5sum)"
@@ -245,7 +250,7 @@ name=$(sqlite3 "$S" 'SELECT s FROM strs WHERE id = (SELECT name FROM events GROU
 ne "a name of the v7 store" "" "$name"
 "$BT" search --store "$S" --event-name "$name" -o ndjson --max-items 1000000 > "$T/v7.out" 2> "$T/v7.err"
 eq "search by event name of a schema 7 store: exit 0" 0 $?
-eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the events of the name are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --event-name "$name" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v7.out" | md5sum)"
@@ -287,7 +292,7 @@ user=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1000000 2>/dev/n
 ne "a user of the v8 store" "" "$user"
 "$BT" search --store "$S" --username "$user" -o ndjson --max-items 1000000 > "$T/v8.out" 2> "$T/v8.err"
 eq "search by user name of a schema 8 store: exit 0" 0 $?
-eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
 ne "the user's events are found" 0 "$(wc -l < "$T/v8.out")"
 eq "the user's events = the files'" \
   "$("$BT" search --from "$T/a/AWSLogs" --username "$user" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
@@ -313,7 +318,7 @@ eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | j
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v9.out" 2> "$T/v9.err"
 eq "search by event id of a schema 9 store: exit 0" 0 $?
-eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v9.out")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "eids is (k, ev)" "k ev" "$(sqlite3 "$S" "SELECT group_concat(name, ' ') FROM pragma_table_info('eids')")"
@@ -344,7 +349,7 @@ eq "the fixture is schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
 n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
 "$BT" search --store "$S" --max-items 5 -o ndjson > "$T/v10.out" 2> "$T/v10.err"
 eq "a page of a schema 10 store: exit 0" 0 $?
-eq "upgraded to schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
 eq "a page of 5" 5 "$(wc -l < "$T/v10.out")"
 eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
 eq "no time index" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_t'")"
@@ -381,4 +386,28 @@ check "upgraded from 10" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s10b.json" 2>/dev/null
 ne "v10 then a new archive: new events" 0 "$(jq .new "$T/s10b.json")"
 check "upgraded from 10, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
+
+# schema 11, as the release before this one wrote it: an ingest of some 25 MB of records
+# upgrades it and trains its first dictionary (once it holds 8 blocks of 512 KiB; the
+# batches the parser threads packed meanwhile go without)
+S="$T/v11.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v11.sql" || bad "load the v11 fixture"
+eq "the fixture is schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+"$GEN" --out "$T/c" --seed 13 --events 20000 --days 1 >/dev/null 2>&1 || bad "bt-gen c"
+"$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" > "$T/s11.json" 2>/dev/null
+eq "v11 then a larger archive: exit 0" 0 $?
+eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+ne "v11 then a larger archive: new events" 0 "$(jq .new "$T/s11.json")"
+eq "one dictionary, trained once the store held 8 blocks" "1|32768|1" \
+  "$(sqlite3 "$S" 'SELECT count(*), min(id), min(blk) BETWEEN 8 AND 16 FROM dicts')"
+eq "the fixture's block is as it was" 1 "$(sqlite3 "$S" 'SELECT codec FROM blocks WHERE id = 1')"
+ne "blocks compressed with it" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM blocks WHERE codec = 32768')"
+eq "none without it after the first with it" 0 \
+  "$(sqlite3 "$S" 'SELECT count(*) FROM blocks WHERE codec = 1 AND id >
+    (SELECT min(id) FROM blocks WHERE codec = 32768)')"
+sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 11" ok "$(cat "$T/ic")"
+"$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" "$T/a/AWSLogs" > "$T/s11b.json" 2>/dev/null
+eq "v11: both archives again, nothing new" 0 "$(jq .new "$T/s11b.json")"
+check "upgraded from 11, then a larger archive" "$T/a/AWSLogs" "$T/c/AWSLogs"
 finish

@@ -447,7 +447,7 @@ static bt_store *fill(const char *path, int packed)
         CHECK_INT(to_event(a, v[i], &ev[i]), 0);
     if (packed) {
         bt_store_pack *p = NULL;
-        CHECK_INT(bt_store_pack_new(ev, n, &p, &err), 0);
+        CHECK_INT(bt_store_pack_new(NULL, ev, n, &p, &err), 0);
         CHECK_INT(bt_store_add_packed(s, ev, n, p, &added, &dups, &err), 0);
         CHECK_INT(added, n);
         bt_store_pack_free(p);

@@ -12,6 +12,7 @@
 #include "buildtrail/store.h"
 #include "buildtrail/timeutil.h"
 #include "tharness.h"
+#include "tstore.h"
 #include "store/sqlite_int.h"
 #include "util/gzip.h"
 
@@ -119,44 +120,6 @@ static void test_containers(void)
     bt_buf_dispose(&lookup);
 }
 
-static const char *tmp_store(char *buf, size_t n)
-{
-    snprintf(buf, n, "/tmp/bt-test-store-%d/sub/events.db", (int)getpid());
-    return buf;
-}
-
-/* A new store at tmp_store's path with suffix appended (path holds it), opened with a
- * transaction begun; NULL after a failed check. */
-static bt_store *fresh_store(char *path, size_t n, const char *suffix)
-{
-    bt_store *s = NULL;
-    bt_error err = BT_ERROR_INIT;
-    tmp_store(path, n);
-    strncat(path, suffix, n - strlen(path) - 1);
-    CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
-    if (s)
-        CHECK_INT(bt_store_begin(s, &err), 0);
-    return s;
-}
-
-/* Removes the store at path, its WAL and shared memory. */
-static void remove_store(const char *path)
-{
-    char cmd[900];
-    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm'", path, path, path);
-    CHECK(system(cmd) == 0);
-}
-
-/* Opens the store at path read-only with SQLite itself (*db) and prepares sql (*st);
- * both NULL after a failed check. */
-static void open_query(const char *path, const char *sql, sqlite3 **db, sqlite3_stmt **st)
-{
-    *db = NULL;
-    *st = NULL;
-    CHECK_INT(sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    CHECK_INT(sqlite3_prepare_v2(*db, sql, -1, st, NULL), SQLITE_OK);
-}
-
 typedef struct hits {
     int n;
     char first[64];
@@ -209,7 +172,7 @@ static void test_store(void)
     tmp_store(path, sizeof path);
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    CHECK_INT(bt_store_schema_version(s), 11);
+    CHECK_INT(bt_store_schema_version(s), 12);
     CHECK_INT(bt_store_begin(s, &err), 0);
     CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
     CHECK_INT(news, 2);
@@ -403,7 +366,7 @@ static void store_packed(const char *path, char **recs, int n, bt_arena *a, bt_e
     if (!s)
         return;
     CHECK_INT(bt_store_begin(s, &err), 0);
-    CHECK_INT(bt_store_pack_new(ev, (size_t)n, &p, &err), 0);
+    CHECK_INT(bt_store_pack_new(NULL, ev, (size_t)n, &p, &err), 0);
     CHECK_INT(bt_store_add_packed(s, ev, (size_t)n, p, &added, &dups, &err), 0);
     CHECK_INT((int)added, n);
     CHECK_INT(bt_store_commit(s, &err), 0);
@@ -693,7 +656,7 @@ static void add_batch(bt_store *s, const bt_event *ev, size_t n, uint64_t *added
     bt_error err = BT_ERROR_INIT;
     *added = *dups = 0;
     CHECK_INT(bt_store_begin(s, &err), 0);
-    CHECK_INT(bt_store_pack_new(ev, n, &p, &err), 0);
+    CHECK_INT(bt_store_pack_new(NULL, ev, n, &p, &err), 0);
     CHECK_INT(bt_store_add_packed(s, ev, n, p, added, dups, &err), 0);
     bt_store_pack_free(p);
     CHECK_INT(bt_store_commit(s, &err), 0);
@@ -807,7 +770,7 @@ static void test_resource_summaries(void)
             CHECK_INT(bt_json_parse(a, recs[k], strlen(recs[k]), NULL, &v, &err), 0);
             CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
         }
-        CHECK_INT(bt_store_pack_new(ev, PER, &p, &err), 0);
+        CHECK_INT(bt_store_pack_new(NULL, ev, PER, &p, &err), 0);
         CHECK_INT(bt_store_add_packed(s, ev, PER, p, &added, &dups, &err), 0);
         CHECK_INT((int)added, PER);
         bt_store_pack_free(p);

@@ -1,0 +1,343 @@
+/*
+ * sqlite_dict.c - the SQLite backend's compression dictionaries (schema 12): trained by
+ * the writer from the store's own newest blocks (`dicts`), handed to the packers in the
+ * parser threads (dict_ref / dict_unref: the writer may replace the newest while they
+ * compress), and loaded for reading by the id a block's codec names (dict_for_codec).
+ * A block of the same 512 KiB compresses to about a tenth less with one: zstd starts
+ * each block with the text its records share (keys, agents, ARNs) instead of learning it
+ * again. Shares the store's internals through sqlite_int.h; docs/store.md describes it.
+ */
+#define ZDICT_STATIC_LINKING_ONLY /* ZDICT_trainFromBuffer_fastCover (libzstd exports it) */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zdict.h>
+
+#include "store/pack.h"
+#include "store/sqlite_int.h"
+
+struct bt_zdict {
+    uint32_t id;
+    ZSTD_CDict *cd;
+    atomic_int refs; /* the store's reference and each packer's */
+};
+
+void dict_unref(bt_zdict *d)
+{
+    if (d && atomic_fetch_sub(&d->refs, 1) == 1) {
+        ZSTD_freeCDict(d->cd);
+        free(d);
+    }
+}
+
+bt_zdict *dict_ref(bt_store *s)
+{
+    bt_zdict *d;
+    if (!s || !s->dict_mu_ok)
+        return NULL;
+    pthread_mutex_lock(&s->dict_mu);
+    d = s->cdict;
+    if (d)
+        atomic_fetch_add(&d->refs, 1);
+    pthread_mutex_unlock(&s->dict_mu);
+    return d;
+}
+
+uint32_t dict_id_of(const bt_zdict *d)
+{
+    return d ? d->id : 0;
+}
+
+const ZSTD_CDict *dict_cdict(const bt_zdict *d)
+{
+    return d ? d->cd : NULL;
+}
+
+/* Makes d (NULL: none) the dictionary new blocks are compressed with. */
+static void dict_set(bt_store *s, bt_zdict *d)
+{
+    bt_zdict *old;
+    pthread_mutex_lock(&s->dict_mu);
+    old = s->cdict;
+    s->cdict = d;
+    pthread_mutex_unlock(&s->dict_mu);
+    dict_unref(old);
+}
+
+/* The decompression dictionary of id, made from its bytes, kept in s. */
+static int ddict_add(bt_store *s, uint32_t id, const void *p, size_t n, const ZSTD_DDict **out,
+                     bt_error *err)
+{
+    void *v = s->ddicts;
+    ZSTD_DDict *dd;
+    if (bt_array_grow(&v, &s->capddicts, s->nddicts + 1, sizeof *s->ddicts, 4))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    s->ddicts = v;
+    if (!(dd = ZSTD_createDDict(p, n)))
+        return corrupt_err(s->path, err, "a compression dictionary cannot be read");
+    if (ZSTD_getDictID_fromDDict(dd) != id) {
+        ZSTD_freeDDict(dd);
+        return corrupt_err(s->path, err, "a compression dictionary has another id");
+    }
+    s->ddicts[s->nddicts].id = id;
+    s->ddicts[s->nddicts++].dd = dd;
+    *out = dd;
+    return 0;
+}
+
+int dict_for_codec(bt_store *s, int codec, const ZSTD_DDict **out, bt_error *err)
+{
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if (codec < BT_CODEC_DICT)
+        return 0;
+    for (i = 0; i < s->nddicts; i++)
+        if (s->ddicts[i].id == (uint32_t)codec) {
+            *out = s->ddicts[i].dd;
+            return 0;
+        }
+    if ((rc = prep(s, &s->st_dict, "SELECT data FROM dicts WHERE id = ?", err)))
+        return rc;
+    sqlite3_bind_int64(s->st_dict, 1, codec);
+    rc = sqlite3_step(s->st_dict);
+    if (rc == SQLITE_ROW)
+        rc = ddict_add(s, (uint32_t)codec, sqlite3_column_blob(s->st_dict, 0),
+                       (size_t)sqlite3_column_bytes(s->st_dict, 0), out, err);
+    else
+        rc = rc == SQLITE_DONE ? corrupt_err(s->path, err, "a block's dictionary is missing")
+                               : db_err(s, err, "read dictionary");
+    sqlite3_reset(s->st_dict);
+    return rc;
+}
+
+size_t dict_decompress(ZSTD_DCtx *zd, const ZSTD_DDict *dd, void *dst, size_t cap, const void *src,
+                       size_t n)
+{
+    /* a streaming read may have stopped in the middle of a frame (inflate_prefix) */
+    size_t r = ZSTD_DCtx_reset(zd, ZSTD_reset_session_only);
+    if (!ZSTD_isError(r))
+        r = ZSTD_DCtx_refDDict(zd, dd); /* NULL: no dictionary */
+    return ZSTD_isError(r) ? r : ZSTD_decompressDCtx(zd, dst, cap, src, n);
+}
+
+/* The block id at which the writer trains its next dictionary, the newest trained at
+ * block blk (0: none yet). */
+static int64_t next_at(int64_t blk)
+{
+    return blk ? blk * DICT_GROWTH : DICT_FIRST_BLOCKS;
+}
+
+/* The newest dictionary of the store (or none) becomes the one new blocks use. */
+static int dict_load_newest(bt_store *s, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    bt_zdict *d = NULL;
+
+    s->dict_next_blk = next_at(0);
+    if (sqlite3_prepare_v2(s->db, "SELECT id, blk, data FROM dicts ORDER BY id DESC LIMIT 1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "read dictionary");
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        s->dict_next_blk = next_at(sqlite3_column_int64(st, 1));
+        if (id < BT_CODEC_DICT || id > INT32_MAX) {
+            rc = corrupt_err(s->path, err, "a compression dictionary has an invalid id");
+        } else if (!(d = calloc(1, sizeof *d)) ||
+                   !(d->cd = ZSTD_createCDict(sqlite3_column_blob(st, 2),
+                                              (size_t)sqlite3_column_bytes(st, 2), ZSTD_LEVEL))) {
+            free(d);
+            d = NULL;
+            rc = corrupt_err(s->path, err, "a compression dictionary cannot be read");
+        } else {
+            d->id = (uint32_t)id;
+            atomic_init(&d->refs, 1);
+            rc = 0;
+        }
+    } else {
+        rc = rc == SQLITE_DONE ? 0 : db_err(s, err, "read dictionary");
+    }
+    sqlite3_finalize(st);
+    if (!rc)
+        dict_set(s, d);
+    return rc;
+}
+
+int dict_setup(bt_store *s, bt_error *err)
+{
+    if (pthread_mutex_init(&s->dict_mu, NULL) != 0)
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    s->dict_mu_ok = 1;
+    return dict_load_newest(s, err);
+}
+
+void dict_close(bt_store *s)
+{
+    size_t i;
+    for (i = 0; i < s->nddicts; i++)
+        ZSTD_freeDDict(s->ddicts[i].dd);
+    free(s->ddicts);
+    s->ddicts = NULL;
+    s->nddicts = s->capddicts = 0;
+    if (s->dict_mu_ok) {
+        dict_set(s, NULL);
+        pthread_mutex_destroy(&s->dict_mu);
+        s->dict_mu_ok = 0;
+    }
+}
+
+void dict_committed(bt_store *s)
+{
+    s->dict_tx = 0;
+}
+
+void dict_rolled_back(bt_store *s)
+{
+    size_t i;
+    if (!s->dict_tx)
+        return;
+    /* the dictionary trained in the transaction is gone with it */
+    for (i = 0; i < s->nddicts; i++)
+        if (s->ddicts[i].id == s->dict_tx) {
+            ZSTD_freeDDict(s->ddicts[i].dd);
+            s->ddicts[i] = s->ddicts[--s->nddicts];
+            break;
+        }
+    s->dict_tx = 0;
+    if (dict_load_newest(s, NULL))
+        dict_set(s, NULL);
+}
+
+int dict_known(bt_store *s, uint32_t id)
+{
+    bt_zdict *d;
+    int known;
+    if (!id)
+        return 1;
+    d = dict_ref(s);
+    known = d && d->id == id;
+    dict_unref(d);
+    if (!known) {
+        const ZSTD_DDict *dd;
+        bt_error e = BT_ERROR_INIT;
+        /* an older dictionary of the store (the packer took it before the writer
+         * trained the next) */
+        known = dict_for_codec(s, (int)id, &dd, &e) == 0 && dd;
+        bt_error_clear(&e);
+    }
+    return known;
+}
+
+/* Trains a dictionary from the newest blocks (up to DICT_SAMPLE_BYTES of their records,
+ * in pieces of DICT_PIECE bytes) into out. 0 with out->len 0 when the samples do not
+ * make one. */
+static int train(bt_store *s, uint32_t id, bt_buf *out, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    bt_buf samples = BT_BUF_INIT;
+    size_t *sizes = NULL, nsizes = 0, cap = 0, r;
+    ZDICT_fastCover_params_t p;
+    int rc = 0, step = SQLITE_DONE, slots;
+
+    bt_buf_clear(out);
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM blocks ORDER BY id DESC LIMIT ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_err(s, err, "read blocks");
+    sqlite3_bind_int(st, 1, DICT_FIRST_BLOCKS);
+    /* the blocks pass through one slot of the cache: the samples hold their bytes */
+    slots = s->cache_n;
+    s->cache_n = 1;
+    while (!rc && samples.len < DICT_SAMPLE_BYTES && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const bt_buf *b;
+        size_t off;
+        if ((rc = load_block(s, sqlite3_column_int64(st, 0), SIZE_MAX, &b, err)))
+            break;
+        for (off = 0; off < b->len && samples.len < DICT_SAMPLE_BYTES; off += DICT_PIECE) {
+            size_t n = b->len - off < DICT_PIECE ? b->len - off : DICT_PIECE;
+            void *v = sizes;
+            if (bt_array_grow(&v, &cap, nsizes + 1, sizeof *sizes, 256) ||
+                bt_buf_append(&samples, b->data + off, n)) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                break;
+            }
+            sizes = v;
+            sizes[nsizes++] = n;
+        }
+    }
+    if (!rc && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_err(s, err, "read blocks");
+    s->cache_n = slots;
+    sqlite3_finalize(st);
+    load_blocks_done(s);
+    if (rc || nsizes < DICT_MIN_PIECES)
+        goto done;
+    if (bt_buf_reserve(out, DICT_SIZE)) {
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    memset(&p, 0, sizeof p);
+    p.k = 1024; /* measured on the bench archive: as good as zstd's search of k and d */
+    p.d = 8;
+    p.f = 18; /* 1.5 MB of counts (2^f 48-bit entries) beside the samples */
+    p.accel = 1;
+    p.zParams.compressionLevel = ZSTD_LEVEL;
+    p.zParams.dictID = id;
+    r = ZDICT_trainFromBuffer_fastCover(out->data, DICT_SIZE, samples.data, sizes, (unsigned)nsizes,
+                                        p);
+    out->len = ZDICT_isError(r) ? 0 : r; /* too few or too alike samples: none this time */
+done:
+    bt_buf_dispose(&samples);
+    free(sizes);
+    return rc;
+}
+
+int dict_maybe_train(bt_store *s, bt_error *err)
+{
+    bt_buf dict = BT_BUF_INIT;
+    int64_t id = 0, blk = s->blk_id - 1; /* the blocks the store holds (ids from 1) */
+    bt_zdict *d = NULL;
+    const ZSTD_DDict *dd;
+    int rc;
+
+    if (!s->dict_mu_ok || s->dict_tx || blk < s->dict_next_blk)
+        return 0;
+    /* the next try, whatever this one gives */
+    s->dict_next_blk = next_at(blk);
+    if ((rc = get_int(s, "SELECT coalesce(max(id), " BT_CODEC_DICT_SQL " - 1) + 1 FROM dicts", &id,
+                      err)))
+        return rc;
+    if (id > INT32_MAX)
+        return 0;
+    if ((rc = train(s, (uint32_t)id, &dict, err)) || !dict.len)
+        goto done;
+    if ((rc = prep(s, &s->st_ins_dict, "INSERT INTO dicts(id, blk, data) VALUES(?,?,?)", err)))
+        goto done;
+    sqlite3_bind_int64(s->st_ins_dict, 1, id);
+    sqlite3_bind_int64(s->st_ins_dict, 2, blk);
+    sqlite3_bind_blob(s->st_ins_dict, 3, dict.data, (int)dict.len, SQLITE_STATIC);
+    rc = sqlite3_step(s->st_ins_dict) == SQLITE_DONE ? 0 : db_err(s, err, "insert dictionary");
+    sqlite3_reset(s->st_ins_dict);
+    if (rc)
+        goto done;
+    if (!(d = calloc(1, sizeof *d)) ||
+        !(d->cd = ZSTD_createCDict(dict.data, dict.len, ZSTD_LEVEL)) ||
+        (rc = ddict_add(s, (uint32_t)id, dict.data, dict.len, &dd, err))) {
+        if (d)
+            ZSTD_freeCDict(d->cd);
+        free(d);
+        /* the row stays unused: blocks name a dictionary only once it is handed out */
+        rc = rc ? rc : bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    d->id = (uint32_t)id;
+    atomic_init(&d->refs, 1);
+    s->dict_tx = (uint32_t)id;
+    dict_set(s, d);
+done:
+    bt_buf_dispose(&dict);
+    return rc;
+}
