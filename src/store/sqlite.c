@@ -924,7 +924,7 @@ static int flush_block(bt_store *s, bt_error *err)
         return rc;
     s->blk_id++;
     pending_reset(s);
-    return dict_maybe_train(s, err);
+    return dict_maybe_train(s, 0, err);
 }
 
 int write_bsum(bt_store *s, const bsum_row *b, bt_error *err)
@@ -1318,7 +1318,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     }
     s->blk_id = base + (int64_t)pack->nblocks;
     s->next_id = id0 + (int64_t)n; /* the duplicates' ids stay unused */
-    rc = dict_maybe_train(s, err);
+    rc = dict_maybe_train(s, 0, err);
 done:
     free(used);
     free(times);
@@ -1385,7 +1385,8 @@ int bt_store_commit(bt_store *s, bt_error *err)
     int rc;
     if (!s->in_tx)
         return 0;
-    if ((rc = flush_block(s, err)))
+    /* a dictionary being trained lands with this transaction */
+    if ((rc = flush_block(s, err)) || (rc = dict_maybe_train(s, 1, err)))
         return rc;
     if ((rc = exec(s, "COMMIT", err)))
         return rc;

@@ -85,6 +85,7 @@
 #define dict_decompress bt_sq_dict_decompress
 #define dict_known bt_sq_dict_known
 #define dict_maybe_train bt_sq_dict_maybe_train
+#define dict_job_drop bt_sq_dict_job_drop
 #define dict_committed bt_sq_dict_committed
 #define dict_rolled_back bt_sq_dict_rolled_back
 
@@ -151,7 +152,7 @@ typedef struct bt_zdict bt_zdict; /* sqlite_dict.c */
 #define DICT_FIRST_BLOCKS 8
 #define DICT_GROWTH 32
 #define DICT_PIECE 8192
-#define DICT_SAMPLE_BYTES (4u << 20)
+#define DICT_SAMPLE_BYTES (3u << 20)
 #define DICT_MIN_PIECES 64
 #define DICT_SIZE (256u << 10)
 
@@ -211,6 +212,7 @@ struct bt_store {
     bt_zdict *cdict;
     int64_t dict_next_blk;
     uint32_t dict_tx;
+    struct dict_job *dict_job; /* a dictionary being trained (sqlite_dict.c), or NULL */
     struct {
         uint32_t id;
         ZSTD_DDict *dd;
@@ -443,10 +445,14 @@ size_t dict_decompress(ZSTD_DCtx *zd, const ZSTD_DDict *dd, void *dst, size_t ca
                        size_t n);
 /* 1 when the dictionary id (0: none) is one of the store's, as a pack's blocks need. */
 int dict_known(bt_store *s, uint32_t id);
-/* The writer, after adding blocks: trains the next dictionary when the store's blocks
- * have reached s->dict_next_blk, inserts it in the open transaction and hands it to the
- * packers. Samples that make no dictionary are no error. */
-int dict_maybe_train(bt_store *s, bt_error *err);
+/* The writer, after adding blocks: once the store holds s->dict_next_blk blocks, copies
+ * samples of the newest and trains the next dictionary from them on a thread of its own;
+ * at a later call after that thread is done (or at this one, waiting for it, with wait:
+ * a commit's), inserts it in the open transaction and hands it to the packers. Samples
+ * that make no dictionary are no error. */
+int dict_maybe_train(bt_store *s, int wait, bt_error *err);
+/* Waits for a dictionary being trained and drops it (the handle closes). */
+void dict_job_drop(bt_store *s);
 /* The open transaction committed, or rolled back (its dictionary is forgotten). */
 void dict_committed(bt_store *s);
 void dict_rolled_back(bt_store *s);
