@@ -973,9 +973,11 @@ int bt_scan_files(bt_file_list *l, const bt_scan_opts *o, bt_read_stats *st, bt_
      * is served as well by small ones, whose memory the batch pool then recycles while
      * it is still in cache and mapped, instead of touching fresh pages for every batch */
     in.batch_bytes = o->prepare ? 2u << 20 : 256u << 10;
-    /* (one chunk holds a small batch whole, its last record included: the chunk that
-     * bt_arena_reset keeps is the one the batch touched) */
-    in.arena_size = o->prepare ? 1u << 20 : 384u << 10;
+    /* (one chunk holds a batch whole, its last record included: the chunk that
+     * bt_arena_reset keeps is the one the batch touched. A big batch in 1 MiB chunks
+     * freed two or three a batch, and the heap kept what they left: a 1M-event ingest
+     * peaked at 79-83 MB against 68-71 in chunks of 4 MiB, as fast) */
+    in.arena_size = o->prepare ? 4u << 20 : 384u << 10;
     in.scratch_size = 1 << 20;
     in.max_queued = (size_t)n + 1;
     in.worker_init = files_init;
