@@ -113,9 +113,10 @@ static memo_ent *memo_slot(bt_bloom_memo *m, int tag, const char *s, size_t n)
 
 /* The memo's value of (tag, str) (str not NULL), computed by fn(tag, str) when it holds
  * none. */
-static uint64_t memo_get(bt_bloom_memo *m, int tag, const char *str,
-                         uint64_t (*fn)(int, const char *))
+static uint64_t memo_canon(bt_bloom_memo *m, int tag, const char **strp,
+                           uint64_t (*fn)(int, const char *))
 {
+    const char *str = *strp;
     size_t n;
     memo_ent *e;
     if (!m)
@@ -124,13 +125,21 @@ static uint64_t memo_get(bt_bloom_memo *m, int tag, const char *str,
     if (n > UINT32_MAX)
         return fn(tag, str);
     e = memo_slot(m, tag, str, n);
-    if (e->s && e->len == n && e->tag == (uint32_t)tag && memcmp(e->s, str, n) == 0)
+    if (e->s && e->len == n && e->tag == (uint32_t)tag && memcmp(e->s, str, n) == 0) {
+        *strp = e->s;
         return e->val;
+    }
     e->s = str;
     e->len = (uint32_t)n;
     e->tag = (uint32_t)tag;
     e->val = fn(tag, str);
     return e->val;
+}
+
+static uint64_t memo_get(bt_bloom_memo *m, int tag, const char *str,
+                         uint64_t (*fn)(int, const char *))
+{
+    return memo_canon(m, tag, &str, fn);
 }
 
 static uint64_t fnv_fn(int tag, const char *str)
@@ -142,6 +151,11 @@ static uint64_t fnv_fn(int tag, const char *str)
 uint64_t bt_bloom_fnv_memo(bt_bloom_memo *m, const char *str)
 {
     return memo_get(m, MEMO_FNV, str, fnv_fn);
+}
+
+uint64_t bt_bloom_fnv_canon(bt_bloom_memo *m, const char **str)
+{
+    return memo_canon(m, MEMO_FNV, str, fnv_fn);
 }
 
 int64_t bt_bloom_h31_memo(bt_bloom_memo *m, const char *str)

@@ -43,6 +43,10 @@ void bt_bloom_memo_free(bt_bloom_memo *m);
 
 /* bt_bloom_fnv(str) (str not NULL) and bt_bloom_h31(str), through m. */
 uint64_t bt_bloom_fnv_memo(bt_bloom_memo *m, const char *str);
+/* bt_bloom_fnv(*str) (not NULL), through m, and *str made the first value of the same
+ * bytes m holds (itself when none; unchanged when m is NULL): values that compare equal
+ * by their pointers after it have equal bytes. */
+uint64_t bt_bloom_fnv_canon(bt_bloom_memo *m, const char **str);
 int64_t bt_bloom_h31_memo(bt_bloom_memo *m, const char *str);
 
 /* SplitMix64's finaliser: every bit of x moves every bit of the result. The summaries'

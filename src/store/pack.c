@@ -7,6 +7,7 @@
  * events in a block a run of ids), and their build facts computed, so that the SQLite
  * writer (sqlite.c) only inserts.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -349,6 +350,37 @@ static int pack_layout(bt_store_pack *p, packer *k, const bt_event *ev, size_t *
     return 0;
 }
 
+/* The compression context of the calling thread (kept while it lives: made anew for
+ * every batch, its 600 KB were fresh pages to fault in each time), NULL when it cannot
+ * be made. */
+static pthread_key_t cctx_key;
+static int cctx_key_ok;
+static pthread_once_t cctx_once = PTHREAD_ONCE_INIT;
+
+static void cctx_free(void *c)
+{
+    ZSTD_freeCCtx(c);
+}
+
+static void cctx_setup(void)
+{
+    cctx_key_ok = pthread_key_create(&cctx_key, cctx_free) == 0;
+}
+
+static ZSTD_CCtx *thread_cctx(void)
+{
+    ZSTD_CCtx *c;
+    pthread_once(&cctx_once, cctx_setup);
+    if (!cctx_key_ok)
+        return NULL;
+    if (!(c = pthread_getspecific(cctx_key)) && (c = ZSTD_createCCtx()) &&
+        pthread_setspecific(cctx_key, c) != 0) {
+        ZSTD_freeCCtx(c);
+        c = NULL;
+    }
+    return c;
+}
+
 /* Compresses src[0..n) into dst[0..cap) as one zstd frame, with the store's dictionary
  * when it has one: ZSTD_compress's result. */
 static size_t pack_compress(packer *k, void *dst, size_t cap, const void *src, size_t n)
@@ -499,11 +531,14 @@ done:
 
 void pack_pre_of(pack_pre *pre, const bt_event *ev, bt_bloom_memo *m)
 {
-    /* the hashes interning looks up (hash_str, which is bt_bloom_fnv) */
-    pre->ih[0] = ev->event_name ? bt_bloom_fnv_memo(m, ev->event_name) : 0;
-    pre->ih[1] = ev->event_source ? bt_bloom_fnv_memo(m, ev->event_source) : 0;
-    pre->ih[2] = ev->region ? bt_bloom_fnv_memo(m, ev->region) : 0;
-    pre->ih[3] = ev->account ? bt_bloom_fnv_memo(m, ev->account) : 0;
+    /* the values interning looks up and their hashes (hash_str, which is bt_bloom_fnv) */
+    const char *v[PRE_STRS] = {ev->event_name, ev->event_source, ev->region,     ev->account,
+                               ev->error_code, ev->project,      ev->build_uuid, ev->actor_uuid};
+    int k;
+    for (k = 0; k < PRE_STRS; k++) {
+        pre->cs[k] = v[k];
+        pre->ih[k] = v[k] ? bt_bloom_fnv_canon(m, &pre->cs[k]) : 0;
+    }
     pre->rmask = 0; /* set with the summary's keys (bt_bloom_rkeys_add) */
     pre->eid_ok = (unsigned char)(ev->event_id && bt_event_uuid_pack(ev->event_id, pre->eid));
     if (pre->eid_ok)
@@ -529,7 +564,7 @@ int bt_store_pack_new(bt_store *s, const bt_event *ev, size_t n, bt_store_pack *
     memset(&k, 0, sizeof k);
     k.t0 = INT64_MAX;
     k.t1 = INT64_MIN;
-    k.zc = ZSTD_createCCtx();
+    k.zc = thread_cctx();
     k.dict = dict_ref(s);
     if (!p || !k.zc || !order || !sk || !hash || !rare ||
         !(p->ev_block = malloc(n * sizeof *p->ev_block + 1)) ||
@@ -546,7 +581,7 @@ int bt_store_pack_new(bt_store *s, const bt_event *ev, size_t n, bt_store_pack *
     for (j = 0; j < n; j++) {
         rare[j] = (unsigned char)pack_rare(&ev[j]);
         pack_pre_of(&p->pre[j], &ev[j], memo);
-        hash[j] = ev[j].event_name ? (uint32_t)bt_bloom_h31_of(p->pre[j].ih[0]) : 0;
+        hash[j] = ev[j].event_name ? (uint32_t)bt_bloom_h31_of(p->pre[j].ih[PRE_NAME]) : 0;
     }
     if (mark_session_heads(ev, n, rare)) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
@@ -605,7 +640,6 @@ int bt_store_pack_new(bt_store *s, const bt_event *ev, size_t n, bt_store_pack *
     p = NULL;
 done:
     bt_store_pack_free(p);
-    ZSTD_freeCCtx(k.zc);
     dict_unref(k.dict);
     bt_bloom_memo_free(memo);
     bt_buf_dispose(&k.raw);

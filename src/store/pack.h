@@ -40,13 +40,29 @@ typedef struct pack_run {
     uint32_t hash, rlo, rhi;
 } pack_run;
 
+/* The interned fields of an event, in pack_pre's order. */
+enum {
+    PRE_NAME,
+    PRE_SOURCE,
+    PRE_REGION,
+    PRE_ACCOUNT,
+    PRE_ERROR,
+    PRE_PROJECT,
+    PRE_BUILD,
+    PRE_ACTOR,
+    PRE_STRS
+};
+
 /* What the writer would otherwise compute per event, computed by the packer: the
- * hashes interning looks up (hash_str of its name, source, region and account; 0 for
- * none), its event id packed (bt_event_uuid_pack; eid_ok 0 when the id is not a UUID)
- * and its resources' fingerprint (events.rh, which the packer gets from
+ * hashes interning looks up (ih: hash_str of its name, source, region, account, error
+ * code, project, build and acting build; 0 for none) and the values themselves (cs, NULL
+ * for none), each the batch's first of the same bytes (bt_bloom_fnv_canon), so the
+ * writer tells values apart by their pointers; its event id packed (bt_event_uuid_pack; eid_ok 0
+ * when the id is not a UUID) and its resources' fingerprint (events.rh, which the packer gets from
  * bt_bloom_rkeys_add with the block summary's keys). */
 typedef struct pack_pre {
-    uint64_t ih[4];
+    uint64_t ih[PRE_STRS];
+    const char *cs[PRE_STRS];
     uint64_t rmask;
     int64_t ek;            /* the event id's key in `eids` (eid_key) */
     unsigned char eid[16]; /* the event id packed, when eid_ok (a UUID) */
