@@ -1,5 +1,6 @@
 /* test_bloom.c - the block summaries' hashing helpers (store/bloom.h) on their own: the
- * memo a batch's values are hashed through gives what hashing without it gives. */
+ * memo a batch's values are hashed through gives what hashing without it gives, and
+ * makes values of equal bytes one pointer (and only those). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,4 +43,38 @@ static void test_bloom_memo(void)
     bt_bloom_memo_free(m);
 }
 
-BT_TEST_MAIN(test_bloom_memo)
+/* bt_bloom_fnv_canon: each value's hash, and the pointer of the first value of the same
+ * bytes still in its slot; values of other bytes keep their own pointers, whether they
+ * share a slot or not. */
+static void test_bloom_canon(void)
+{
+    bt_bloom_memo *m = bt_bloom_memo_new();
+    char a[3][48], b[48];
+    const char *p;
+    int i;
+    CHECK(m != NULL);
+    for (i = 0; i < 3; i++) /* three copies of one value at three places */
+        snprintf(a[i], sizeof a[i], "arn:aws:iam::111122223333:role/builder");
+    /* the same length, first, middle and last 8 bytes: its slot, other bytes */
+    snprintf(b, sizeof b, "%s", a[0]);
+    b[10] = 'X'; /* "iam" becomes "iXm": not in the first, middle or last 8 bytes */
+    for (i = 0; i < 3; i++) {
+        p = a[i];
+        CHECK(bt_bloom_fnv_canon(m, &p) == bt_bloom_fnv(a[i]));
+        CHECK(p == a[0]);
+    }
+    p = b;
+    CHECK(bt_bloom_fnv_canon(m, &p) == bt_bloom_fnv(b));
+    CHECK(p == b);
+    /* b took the slot: the next copy of a is its own first again */
+    p = a[2];
+    CHECK(bt_bloom_fnv_canon(m, &p) == bt_bloom_fnv(a[2]));
+    CHECK(p == a[2]);
+    /* without a memo: the hash, the pointer as given */
+    p = a[1];
+    CHECK(bt_bloom_fnv_canon(NULL, &p) == bt_bloom_fnv(a[1]));
+    CHECK(p == a[1]);
+    bt_bloom_memo_free(m);
+}
+
+BT_TEST_MAIN(test_bloom_memo, test_bloom_canon)
