@@ -402,9 +402,10 @@ eq "one dictionary, trained once the store held 8 blocks" "1|32768|1" \
   "$(sqlite3 "$S" 'SELECT count(*), min(id), min(blk) BETWEEN 8 AND 16 FROM dicts')"
 eq "the fixture's block is as it was" 1 "$(sqlite3 "$S" 'SELECT codec FROM blocks WHERE id = 1')"
 ne "blocks compressed with it" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM blocks WHERE codec = 32768')"
-eq "none without it after the first with it" 0 \
-  "$(sqlite3 "$S" 'SELECT count(*) FROM blocks WHERE codec = 1 AND id >
-    (SELECT min(id) FROM blocks WHERE codec = 32768)')"
+# (batches packed before it was handed out may still come after one packed with it:
+# the parser threads' queue and their batches in hand, some 20 blocks)
+eq "the newest 10 blocks use it" 0 \
+  "$(sqlite3 "$S" 'SELECT count(*) FROM (SELECT codec FROM blocks ORDER BY id DESC LIMIT 10) WHERE codec = 1')"
 sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 11" ok "$(cat "$T/ic")"
 "$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" "$T/a/AWSLogs" > "$T/s11b.json" 2>/dev/null
