@@ -55,6 +55,20 @@ const ZSTD_CDict *dict_cdict(const bt_zdict *d)
     return d ? d->cd : NULL;
 }
 
+/* A dictionary for packers from its bytes p[0..n), its one reference the caller's; NULL
+ * when zstd cannot make its tables (or memory runs out). */
+static bt_zdict *zdict_new(uint32_t id, const void *p, size_t n)
+{
+    bt_zdict *d = calloc(1, sizeof *d);
+    if (!d || !(d->cd = ZSTD_createCDict(p, n, ZSTD_LEVEL))) {
+        free(d);
+        return NULL;
+    }
+    d->id = id;
+    atomic_init(&d->refs, 1);
+    return d;
+}
+
 /* Makes d (NULL: none) the dictionary new blocks are compressed with. */
 static void dict_set(bt_store *s, bt_zdict *d)
 {
@@ -114,13 +128,17 @@ int dict_for_codec(bt_store *s, int codec, const ZSTD_DDict **out, bt_error *err
     return rc;
 }
 
-size_t dict_decompress(ZSTD_DCtx *zd, const ZSTD_DDict *dd, void *dst, size_t cap, const void *src,
-                       size_t n)
+size_t dict_use(ZSTD_DCtx *zd, const ZSTD_DDict *dd)
 {
     /* a streaming read may have stopped in the middle of a frame (inflate_prefix) */
     size_t r = ZSTD_DCtx_reset(zd, ZSTD_reset_session_only);
-    if (!ZSTD_isError(r))
-        r = ZSTD_DCtx_refDDict(zd, dd); /* NULL: no dictionary */
+    return ZSTD_isError(r) ? r : ZSTD_DCtx_refDDict(zd, dd); /* NULL: no dictionary */
+}
+
+size_t dict_decompress(ZSTD_DCtx *zd, const ZSTD_DDict *dd, void *dst, size_t cap, const void *src,
+                       size_t n)
+{
+    size_t r = dict_use(zd, dd);
     return ZSTD_isError(r) ? r : ZSTD_decompressDCtx(zd, dst, cap, src, n);
 }
 
@@ -148,15 +166,10 @@ static int dict_load_newest(bt_store *s, bt_error *err)
         s->dict_next_blk = next_at(sqlite3_column_int64(st, 1));
         if (id < BT_CODEC_DICT || id > INT32_MAX) {
             rc = corrupt_err(s->path, err, "a compression dictionary has an invalid id");
-        } else if (!(d = calloc(1, sizeof *d)) ||
-                   !(d->cd = ZSTD_createCDict(sqlite3_column_blob(st, 2),
-                                              (size_t)sqlite3_column_bytes(st, 2), ZSTD_LEVEL))) {
-            free(d);
-            d = NULL;
+        } else if (!(d = zdict_new((uint32_t)id, sqlite3_column_blob(st, 2),
+                                   (size_t)sqlite3_column_bytes(st, 2)))) {
             rc = corrupt_err(s->path, err, "a compression dictionary cannot be read");
         } else {
-            d->id = (uint32_t)id;
-            atomic_init(&d->refs, 1);
             rc = 0;
         }
     } else {
@@ -216,21 +229,15 @@ void dict_rolled_back(bt_store *s)
 
 int dict_known(bt_store *s, uint32_t id)
 {
-    bt_zdict *d;
+    const ZSTD_DDict *dd;
+    bt_error e = BT_ERROR_INIT;
     int known;
     if (!id)
         return 1;
-    d = dict_ref(s);
-    known = d && d->id == id;
-    dict_unref(d);
-    if (!known) {
-        const ZSTD_DDict *dd;
-        bt_error e = BT_ERROR_INIT;
-        /* an older dictionary of the store (the packer took it before the writer
-         * trained the next) */
-        known = dict_for_codec(s, (int)id, &dd, &e) == 0 && dd;
-        bt_error_clear(&e);
-    }
+    /* the newest, or an older one (the packer took it before the writer trained the
+     * next): one the store holds, in `dicts` or trained in this transaction */
+    known = id <= INT32_MAX && dict_for_codec(s, (int)id, &dd, &e) == 0 && dd;
+    bt_error_clear(&e);
     return known;
 }
 
@@ -342,18 +349,25 @@ static void job_free(struct dict_job *j)
     free(j);
 }
 
+/* s's job, its thread done, taken from s (NULL: none). */
+static struct dict_job *job_take(bt_store *s)
+{
+    struct dict_job *j = s->dict_job;
+    s->dict_job = NULL;
+    if (j && j->threaded)
+        pthread_join(j->th, NULL);
+    return j;
+}
+
 /* Waits for s's job, stores its dictionary in the open transaction and hands it to the
  * packers (the job's id taken meanwhile by another process's: dropped). */
 static int job_finish(bt_store *s, bt_error *err)
 {
-    struct dict_job *j = s->dict_job;
+    struct dict_job *j = job_take(s);
     bt_zdict *d = NULL;
     const ZSTD_DDict *dd;
     int rc = 0;
 
-    s->dict_job = NULL;
-    if (j->threaded)
-        pthread_join(j->th, NULL);
     if (!j->out.len)
         goto done;
     if ((rc = prep(s, &s->st_ins_dict, "INSERT OR IGNORE INTO dicts(id, blk, data) VALUES(?,?,?)",
@@ -369,18 +383,13 @@ static int job_finish(bt_store *s, bt_error *err)
             rc = dict_load_newest(s, err);
         goto done;
     }
-    if (!(d = calloc(1, sizeof *d)) ||
-        !(d->cd = ZSTD_createCDict(j->out.data, j->out.len, ZSTD_LEVEL)) ||
+    if (!(d = zdict_new(j->id, j->out.data, j->out.len)) ||
         (rc = ddict_add(s, j->id, j->out.data, j->out.len, &dd, err))) {
-        if (d)
-            ZSTD_freeCDict(d->cd);
-        free(d);
+        dict_unref(d);
         /* the row stays unused: blocks name a dictionary only once it is handed out */
         rc = rc ? rc : bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;
     }
-    d->id = j->id;
-    atomic_init(&d->refs, 1);
     s->dict_tx = j->id;
     dict_set(s, d);
 done:
@@ -390,12 +399,7 @@ done:
 
 void dict_job_drop(bt_store *s)
 {
-    if (!s->dict_job)
-        return;
-    if (s->dict_job->threaded)
-        pthread_join(s->dict_job->th, NULL);
-    job_free(s->dict_job);
-    s->dict_job = NULL;
+    job_free(job_take(s));
 }
 
 int dict_maybe_train(bt_store *s, int wait, bt_error *err)

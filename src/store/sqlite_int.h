@@ -83,6 +83,7 @@
 #define dict_cdict bt_sq_dict_cdict
 #define dict_for_codec bt_sq_dict_for_codec
 #define dict_decompress bt_sq_dict_decompress
+#define dict_use bt_sq_dict_use
 #define dict_known bt_sq_dict_known
 #define dict_maybe_train bt_sq_dict_maybe_train
 #define dict_job_drop bt_sq_dict_job_drop
@@ -439,6 +440,9 @@ const ZSTD_CDict *dict_cdict(const bt_zdict *d);
  * one), read from `dicts` the first time and kept in s. A missing or unreadable one is
  * the store's damage (corrupt_err). */
 int dict_for_codec(bt_store *s, int codec, const ZSTD_DDict **out, bt_error *err);
+/* Readies zd for a new stream of frames compressed with the dictionary dd (NULL: none):
+ * ZSTD_DCtx_refDDict's result. */
+size_t dict_use(ZSTD_DCtx *zd, const ZSTD_DDict *dd);
 /* Decompresses src[0..n) (zstd frames) into dst[0..cap) with the dictionary dd (NULL:
  * none): ZSTD_decompressDCtx's result. */
 size_t dict_decompress(ZSTD_DCtx *zd, const ZSTD_DDict *dd, void *dst, size_t cap, const void *src,

@@ -33,8 +33,7 @@ static int inflate_prefix(bt_store *s, sqlite3_blob *blob, const ZSTD_DDict *dd,
     ZSTD_outBuffer out = {e->data.data, raw_len, 0};
     ZSTD_inBuffer in = {NULL, 0, 0};
 
-    ZSTD_DCtx_reset(s->zd, ZSTD_reset_session_only);
-    if (ZSTD_isError(ZSTD_DCtx_refDDict(s->zd, dd)))
+    if (ZSTD_isError(dict_use(s->zd, dd)))
         return BT_EDB;
     while (out.pos < need) {
         size_t before = out.pos, inpos = in.pos, ret;
