@@ -83,7 +83,8 @@ start_watch() { # QUEUE_URL STORE
 stop_watch() { kill -TERM "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null || true; WPID=; }
 nevents() { "$BT" info --store "$1" -o json 2>/dev/null | jq .Events; }
 # every stored event evaluated: watch's cursor (the store's sequence) at the last event
-evaluated() { [ "$(sqlite3 "file:$1?mode=ro" "SELECT (SELECT CAST(value AS INTEGER) FROM cursors WHERE name='watch|seq') = (SELECT max(id) FROM events)" 2>/dev/null)" = 1 ]; }
+# (the highest id given: of `evrows`, or the end of a block's directory; schema 13)
+evaluated() { [ "$(sqlite3 "file:$1?mode=ro" "SELECT (SELECT CAST(value AS INTEGER) FROM cursors WHERE name='watch|seq') = max((SELECT coalesce(max(id), 0) FROM evrows), (SELECT coalesce(max(hi), 0) FROM bdir))" 2>/dev/null)" = 1 ]; }
 nalerts() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM alerts" 2>/dev/null || echo 0; }
 ndelivered() { sqlite3 "file:$1?mode=ro" "SELECT count(*) FROM outbox WHERE delivered_ms IS NOT NULL" 2>/dev/null || echo 0; }
 

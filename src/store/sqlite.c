@@ -231,12 +231,23 @@ static const char *const migrations[] = {
      * (sqlite_dict.c); a block compressed with one names it by its codec (BT_CODEC_DICT).
      * The blocks already stored keep theirs */
     "CREATE TABLE dicts(id INTEGER PRIMARY KEY, blk INTEGER NOT NULL, data BLOB NOT NULL);",
+    /* 13: a packed block's rows as one directory at the head of the block (sqlite_rows.c:
+     * about 8 bytes an event, where a row of the table took 45), found by its id range
+     * (bdir): the table keeps the rows an index finds (an error code, a project, a build
+     * or a build session) and those stored one at a time, as `evrows`, and the virtual
+     * table `events` reads both. The rows already stored stay rows. The build
+     * sessions' index keeps its key and time (a session's calls are read whole, by id,
+     * and `sessions` counts them): the rest of it was 40% of it */
+    "ALTER TABLE events RENAME TO evrows;"
+    "CREATE TABLE bdir(lo INTEGER PRIMARY KEY, hi INTEGER NOT NULL, blk INTEGER NOT NULL);"
+    "DROP INDEX ev_actor;"
+    "CREATE INDEX ev_actor ON evrows(actor, t) WHERE actor IS NOT NULL;",
 };
 _Static_assert(BT_BK_RNAME == 5 && BT_BK_RTYPE == 6, "upgrade 7 names the resource tags");
 
 /* SQLite steps per stored event each upgrade takes (measured on 300k events; the 7th on
  * 1M: 131M steps; the 9th on 1M: 86M), for the progress estimate */
-static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86, 60, 20, 0};
+static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86, 60, 20, 0, 0};
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- intern cache ---------------------------------------------------------------- */
@@ -467,7 +478,9 @@ static int migrate(bt_store *s, bt_store_progress_fn fn, void *ctx, bt_error *er
     if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
         return rc;
     memset(&m, 0, sizeof m);
-    if (fn && ver > 0 && get_int(s, "SELECT coalesce(max(id), 0) FROM events", &nev, NULL) == 0) {
+    if (fn && ver > 0 &&
+        (ver >= 13 ? max_event_id(s, &nev, NULL)
+                   : get_int(s, "SELECT coalesce(max(id), 0) FROM events", &nev, NULL)) == 0) {
         m.fn = fn;
         m.ctx = ctx;
         m.last_ms = bt_time_mono_ms();
@@ -726,6 +739,7 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_tdir);
     sqlite3_finalize(s->st_dict);
     sqlite3_finalize(s->st_ins_dict);
+    sqlite3_finalize(s->st_ins_dir);
     for (size_t k = 0; k < sizeof s->st_alert / sizeof s->st_alert[0]; k++)
         sqlite3_finalize(s->st_alert[k]);
     sqlite3_finalize(s->st_classes);
@@ -743,6 +757,9 @@ void bt_store_close(bt_store *s)
     bt_buf_dispose(&s->nset);
     bt_buf_dispose(&s->tdir);
     bt_buf_dispose(&s->zin);
+    bt_buf_dispose(&s->dir);
+    bt_buf_dispose(&s->dirtmp);
+    free(s->drows);
     free(s->pkeys);
     free(s->prkeys);
     free(s->pnames);
@@ -799,10 +816,12 @@ int bt_store_begin(bt_store *s, bt_error *err)
         return rc;
     }
     s->blk_id = next;
-    if ((rc = get_int(s, "SELECT coalesce(max(id),0)+1 FROM events", &s->next_id, err))) {
+    if ((rc = max_event_id(s, &s->next_id, err))) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;
     }
+    s->next_id++;
+    s->tx_id0 = s->next_id;
     pending_reset(s);
     s->in_tx = 1;
     return 0;
@@ -1111,7 +1130,7 @@ static int insert_row(bt_store *s, const bt_event *ev, const pack_pre *pre, cons
     sqlite3_stmt *st;
     int rc;
     if ((rc = prep(s, &s->st_ins_event,
-                   "INSERT INTO events(id,t,kind,name,src,region,account,err,ro,project,"
+                   "INSERT INTO evrows(id,t,kind,name,src,region,account,err,ro,project,"
                    "build,actor,blk,off,len,rh) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    err)))
         return rc;
@@ -1207,6 +1226,51 @@ int bt_store_add(bt_store *s, const bt_event *ev, int *is_new, bt_error *err)
     return 0;
 }
 
+/* The directory of block i of pack (sqlite_rows.c) into s->dir: its fresh events' rows
+ * but those in evrows (empty when that is all of them). */
+static int make_dir(bt_store *s, const bt_event *ev, const bt_store_pack *pack,
+                    const unsigned char *fresh, const ev_ids *ids, size_t i, bt_error *err)
+{
+    size_t np = (size_t)(pack->blocks[i].jhi - pack->blocks[i].jlo + 1), r, any = 0;
+
+    bt_buf_clear(&s->dir);
+    if (np > s->capdrows) {
+        drow *v = realloc(s->drows, np * sizeof *v);
+        if (!v)
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        s->drows = v;
+        s->capdrows = np;
+    }
+    for (r = 0; r < np; r++) {
+        size_t e = pack->rank_ev[(size_t)pack->blocks[i].jlo + r];
+        const ev_ids *x = &ids[e];
+        drow *d = &s->drows[r];
+        memset(d, 0, sizeof *d);
+        if (!fresh[e] || ROW_IN_EVROWS(x->errc, x->project, x->build, x->actor))
+            continue;
+        d->present = 1;
+        d->t = ev[e].time_ms;
+        d->kind = (int)ev[e].kind;
+        d->name = x->name;
+        d->src = x->src;
+        d->region = x->region;
+        d->account = x->account;
+        d->ro = ev[e].read_only >= 0 ? ev[e].read_only : -1;
+        d->off = (int64_t)pack->ev_off[e];
+        d->len = (int64_t)ev[e].raw_len;
+        d->has_rh = ev[e].n_resources != 0;
+        d->rh = d->has_rh ? pack->pre[e].rmask : 0;
+        any = 1;
+    }
+    if (!any)
+        return 0;
+    if (!s->zc && !(s->zc = ZSTD_createCCtx()))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    if (dir_encode(s->drows, np, s->zc, &s->dir, &s->dirtmp))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    return 0;
+}
+
 int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_store_pack *pack,
                         uint64_t *added, uint64_t *dups, bt_error *err)
 {
@@ -1269,22 +1333,52 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
             (*dups)++;
         }
     }
+    /* the rows an index finds; the others go to their block's directory (below) */
     for (r = 0; r < n; r++) {
         i = pack->rank_ev[r];
-        if (fresh[i] && (rc = insert_row(s, &ev[i], &pack->pre[i], &ids[i], id0 + (int64_t)r,
-                                         base + pack->ev_block[i], pack->ev_off[i], err)))
+        if (fresh[i] && ROW_IN_EVROWS(ids[i].errc, ids[i].project, ids[i].build, ids[i].actor) &&
+            (rc = insert_row(s, &ev[i], &pack->pre[i], &ids[i], id0 + (int64_t)r,
+                             base + pack->ev_block[i], pack->ev_off[i], err)))
             goto done;
     }
-    if ((rc = prep(s, &s->st_ins_block, INS_BLOCK, err)))
+    if ((rc = prep(s, &s->st_ins_block, INS_BLOCK, err)) ||
+        (rc = prep(s, &s->st_ins_dir, "INSERT INTO bdir(lo, hi, blk) VALUES(?,?,?)", err)))
         goto done;
     for (i = 0; i < pack->nblocks; i++) {
+        const void *data = pack->blocks[i].data;
+        size_t len = pack->blocks[i].len;
         if (!used[i])
             continue; /* only duplicates: nothing points here */
+        /* the rows' directory, as a zstd skippable frame ahead of the records' frames
+         * (decompressing the block skips it): read with the block's first pages, and
+         * no page of its own, half empty */
+        if ((rc = make_dir(s, ev, pack, fresh, ids, i, err)))
+            goto done;
+        if (s->dir.len) {
+            unsigned char head[8];
+            dir_frame_head(head, s->dir.len);
+            bt_buf_clear(&s->dirtmp);
+            if (bt_buf_append(&s->dirtmp, head, sizeof head) ||
+                bt_buf_append(&s->dirtmp, s->dir.data, s->dir.len) ||
+                bt_buf_append(&s->dirtmp, data, len)) {
+                rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+                goto done;
+            }
+            data = s->dirtmp.data;
+            len = s->dirtmp.len;
+            sqlite3_bind_int64(s->st_ins_dir, 1, id0 + pack->blocks[i].jlo);
+            sqlite3_bind_int64(s->st_ins_dir, 2, id0 + pack->blocks[i].jhi);
+            sqlite3_bind_int64(s->st_ins_dir, 3, base + (int64_t)i);
+            rc =
+                sqlite3_step(s->st_ins_dir) == SQLITE_DONE ? 0 : db_err(s, err, "insert directory");
+            sqlite3_reset(s->st_ins_dir);
+            if (rc)
+                goto done;
+        }
         sqlite3_bind_int64(s->st_ins_block, 1, base + (int64_t)i);
         sqlite3_bind_int64(s->st_ins_block, 2, pack->dict_id ? pack->dict_id : 1);
         sqlite3_bind_int64(s->st_ins_block, 3, (sqlite3_int64)pack->blocks[i].raw_len);
-        sqlite3_bind_blob(s->st_ins_block, 4, pack->blocks[i].data, (int)pack->blocks[i].len,
-                          SQLITE_STATIC);
+        sqlite3_bind_blob(s->st_ins_block, 4, data, (int)len, SQLITE_STATIC);
         rc = sqlite3_step(s->st_ins_block) == SQLITE_DONE ? 0 : db_err(s, err, "insert block");
         sqlite3_reset(s->st_ins_block);
         if (rc)

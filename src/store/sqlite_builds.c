@@ -329,7 +329,7 @@ static const char *actor_principal(bt_store *s, bt_arena *a, int64_t aid)
     sqlite3_stmt *st = NULL;
     const char *arn = NULL;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT blk, off, len FROM events WHERE actor = ? ORDER BY off LIMIT 1",
+                           "SELECT blk, off, len FROM evrows WHERE actor = ? ORDER BY off LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_int64(st, 1, aid);

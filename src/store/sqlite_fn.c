@@ -187,7 +187,8 @@ int register_functions(bt_store *s, bt_error *err)
         sqlite3_create_function_v2(s->db, "bt_span_class", 2, flags, NULL, sql_span_class, NULL,
                                    NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function_v2(s->db, "bt_tdir_agg", 2, flags, NULL, NULL, sql_tdir_step,
-                                   sql_tdir_final, NULL) != SQLITE_OK)
+                                   sql_tdir_final, NULL) != SQLITE_OK ||
+        rows_register(s->db, s))
         return db_err(s, err, "open");
     return 0;
 }

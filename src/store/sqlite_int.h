@@ -170,7 +170,7 @@ struct bt_store {
     sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
         *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir,
-        *st_dict, *st_ins_dict;
+        *st_dict, *st_ins_dict, *st_ins_dir;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     /* the block walk's (sqlite_walk.c): the span classes held, and each class's blocks
      * oldest [0] or newest [1] first; walking while a walk uses them */
@@ -183,7 +183,11 @@ struct bt_store {
     int ncls, cls_ok;
     int64_t cls_dver;
     icache ic;
-    int64_t next_id;     /* rowid of the next event (set by begin) */
+    int64_t next_id;    /* rowid of the next event (set by begin) */
+    int64_t tx_id0;     /* next_id when the transaction began: lower ids are committed */
+    struct drow *drows; /* a packed block's rows, for its directory (sqlite_rows.c) */
+    size_t capdrows;
+    bt_buf dir, dirtmp;  /* scratch for encoding it */
     int64_t analyzed_at; /* next_id when the planner's statistics were taken (0: unread) */
     /* pending block */
     int64_t blk_id;
@@ -229,6 +233,44 @@ struct bt_store {
     bt_arena *varena;   /* a stored record parsed to tell two event ids apart (claim_event) */
     size_t pf_keep_max; /* prefilter's PF_KEEP_MAX (a test makes it smaller) */
 };
+
+/* ---- the events' rows (sqlite_rows.c, schema 13) ---- */
+
+/* Since schema 13 a packed block's rows are one directory over the block's id range
+ * bdir.lo..hi (at the head of block bdir.blk's data); a row an index must find (an error code, a
+ * project, a build or a build session: ROW_IN_EVROWS) and every row bt_store_add stores one at a
+ * time are rows of `evrows`; the virtual table `events` reads the two as one. A place of the range
+ * whose id is unused, or whose row is in evrows, is not present. */
+#define ROW_IN_EVROWS(err, project, build, actor) ((err) || (project) || (build) || (actor))
+
+/* one place of a directory; string ids 0 for NULL, ro -1 for NULL; t is not stored */
+typedef struct drow {
+    int64_t t, name, src, region, account, off, len;
+    uint64_t rh;
+    int kind, ro;
+    unsigned char present, has_rh;
+} drow;
+
+/* A block's directory is a zstd skippable frame at the head of its data (blocks.data):
+ * a header of DIR_HEAD bytes, then the directory. dir_frame_head writes the header of
+ * one of len bytes; dir_frame_len reads it (0, or BT_EDB when head is not one). */
+#define DIR_HEAD 8
+void dir_frame_head(unsigned char head[DIR_HEAD], size_t len);
+int dir_frame_len(const unsigned char head[DIR_HEAD], size_t *len);
+/* Encodes rows[0..n) (the places lo..hi of a block) into out (cleared; tmp: scratch),
+ * compressed with zc. 0 or BT_ENOMEM. */
+int dir_encode(const drow *rows, size_t n, ZSTD_CCtx *zc, bt_buf *out, bt_buf *tmp);
+/* Decodes the directory p[0..len) into *rows (grown to *cap entries as needed), *n its
+ * places; zd and scratch for its decompression. The rows' times are 0: the block's time
+ * directory (btime) holds them. 0, BT_EDB (malformed) or BT_ENOMEM. */
+int dir_decode(const unsigned char *p, size_t len, ZSTD_DCtx *zd, bt_buf *scratch, drow **rows,
+               size_t *cap, size_t *n);
+/* Registers the virtual table `events` on db: the connection of store s (which
+ * outlives it), or NULL for a connection of a program's own that reads the file (tools'
+ * and tests'). 0 or BT_EDB. */
+int rows_register(sqlite3 *db, bt_store *s);
+/* The highest event id the store has given (0: none) into *v. */
+int max_event_id(bt_store *s, int64_t *v, bt_error *err);
 
 /* ---- errors and statements (sqlite.c) ---- */
 

@@ -375,21 +375,20 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
             return rc;
     }
     if (f->nvalues[BT_F_BUILD]) {
-        /* " AND (e.build IN (ids) OR e.actor IN (ids))": the records about the build and
-         * the calls its own role session made */
+        /* the records about the build and the calls its own role session made: rows of
+         * `evrows` all (sqlite_rows.c), found through its two indexes, then by id (an OR
+         * of the two is not a constraint the table `events` can take) */
         size_t first = q->n, j, n;
-        if ((rc = cond_in(s, q, "(e.build", f, BT_F_BUILD, 0, err)))
+        if ((rc = cond_in(s, q, "e.id IN (SELECT id FROM evrows WHERE build", f, BT_F_BUILD, 0,
+                          err)))
             return rc;
         n = q->n - first;
-        if (n) {
-            bt_buf_puts(&q->sql, " OR e.actor IN (");
-            for (j = 0; j < n; j++) {
-                bt_buf_puts(&q->sql, j ? ",?" : "?");
-                add_bind(q, 0, q->binds[first + j].i, NULL);
-            }
-            bt_buf_puts(&q->sql, ")");
+        bt_buf_puts(&q->sql, " UNION ALL SELECT id FROM evrows WHERE actor IN (");
+        for (j = 0; j < n; j++) {
+            bt_buf_puts(&q->sql, j ? ",?" : "?");
+            add_bind(q, 0, q->binds[first + j].i, NULL);
         }
-        bt_buf_puts(&q->sql, ")");
+        bt_buf_puts(&q->sql, "))");
     }
     if (f->nvalues[BT_F_EVENT_ID]) {
         /* each hour `eids` holds (a loose index scan: one seek from the last), and in it
@@ -567,7 +566,7 @@ static int search_from(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
     }
     use = keys[0].len || keys[1].len;
     bt_buf_puts(&q->sql, use ? "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM bsum b"
-                               " CROSS JOIN events e NOT INDEXED"
+                               " CROSS JOIN events e"
                                " ON e.id BETWEEN b.lo AND b.hi AND e.blk = b.blk"
                              : "SELECT e.id, e.t, e.kind, e.blk, e.off, e.len FROM events e");
     return q->sql.data ? 0 : BT_ENOMEM;
@@ -1146,5 +1145,5 @@ done:
 
 int bt_store_last_seq(bt_store *s, int64_t *seq, bt_error *err)
 {
-    return get_int(s, "SELECT coalesce(max(id),0) FROM events", seq, err);
+    return max_event_id(s, seq, err);
 }

@@ -8,6 +8,7 @@ need jq
 need sqlite3
 : "${BT:?}" "${BT_BIN_DIR:?}"
 GEN="$BT_BIN_DIR/bt-gen"
+SQL="$BT_BIN_DIR/bt-sql" # SQL with the table `events` (the sqlite3 shell lacks it since schema 13)
 [ -x "$GEN" ] || { echo "SKIP: bt-gen not built"; exit 77; }
 A="$T/archive"
 "$GEN" --out "$A" --seed 5 --events 60000 --eventbridge --org o-abcd123456 --corrupt >/dev/null 2>&1 || bad "bt-gen"
@@ -63,13 +64,13 @@ for round in 1 2; do
   BUILDTRAIL_COMMIT_EVENTS=2000 "$BT" ingest -q --store "$S2" "$A/AWSLogs" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 1 400); do
-    n=$(sqlite3 "$S2" 'SELECT count(*) FROM events' 2>/dev/null || echo 0)
+    n=$("$SQL" "$S2" 'SELECT count(*) FROM events' 2>/dev/null || echo 0)
     [ "${n:-0}" -gt "$prev" ] && break
     sleep 0.02
   done
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
-  n=$(sqlite3 "$S2" 'SELECT count(*) FROM events')
+  n=$("$SQL" "$S2" 'SELECT count(*) FROM events')
   [ "$n" -gt "$prev" ] && [ "$n" -lt "$(jq .unique_events "$truth")" ] && ok \
     || bad "kill $round did not land mid-ingest ($n events stored)"
   prev=$n
@@ -95,9 +96,9 @@ eq "resumed: same builds as the clean run" "$("$BT" builds --store "$S1" -o json
 # events are stored after one two hours newer than them (those a log file delivers late,
 # and the hour's other accounts: 10% here); read in path order, most are (77% here: one
 # sweep of the whole time range per account and region)
-late=$(sqlite3 "$S1" 'SELECT count(*) FROM (SELECT t, max(t) OVER (ORDER BY id ROWS BETWEEN
+late=$("$SQL" "$S1" 'SELECT count(*) FROM (SELECT t, max(t) OVER (ORDER BY id ROWS BETWEEN
   UNBOUNDED PRECEDING AND 1 PRECEDING) m FROM events) WHERE m > t + 7200000')
-all=$(sqlite3 "$S1" 'SELECT count(*) FROM events')
+all=$("$SQL" "$S1" 'SELECT count(*) FROM events')
 [ "$all" -gt 1000 ] && [ $((late * 4)) -lt "$all" ] && ok ||
   bad "ingest reads by delivery hour: $late of $all events stored after one 2 h newer"
 # (that an hour's files of one account and region are read together is test_scan's

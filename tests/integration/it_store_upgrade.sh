@@ -37,6 +37,10 @@
 #   dictionaries), upgraded by an ingest of a larger archive, which trains the store's
 #   first dictionary: the old block stays as it was, the new ones use it, and store and
 #   files agree, the old events and the new, also when the same archive comes again.
+# - schema 12 (store-v12.sql): made by the release before schema 13 (a packed block's
+#   rows as one directory, `events` a virtual table over them and `evrows`), upgraded by
+#   `builds`: the old rows stay rows, the new ones go to directories but those an index
+#   finds, and every row is read once, alike by id and by range.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -44,24 +48,25 @@ need jq
 need sqlite3
 : "${BT:?}" "${BT_BIN_DIR:?}"
 GEN="$BT_BIN_DIR/bt-gen"
-V=12 # the schema this buildtrail writes
+SQL="$BT_BIN_DIR/bt-sql" # SQL with the table `events` (the sqlite3 shell lacks it since schema 13)
+V=13 # the schema this buildtrail writes
 [ -x "$GEN" ] || { echo "SKIP: bt-gen not built"; exit 77; }
 "$GEN" --out "$T/a" --seed 11 --events 120 --days 1 >/dev/null 2>&1 || bad "bt-gen a"
 "$GEN" --out "$T/b" --seed 12 --events 300 --days 1 >/dev/null 2>&1 || bad "bt-gen b"
 S="$T/old.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v2.sql" || bad "load the fixture"
-eq "the fixture is schema 2" 2 "$(sqlite3 "$S" 'PRAGMA user_version')"
-n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+eq "the fixture is schema 2" 2 "$("$SQL" "$S" 'PRAGMA user_version')"
+n_old=$("$SQL" "$S" 'SELECT count(*) FROM events')
 
 # the first writable open upgrades; the archive it came from is all duplicates
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s1.json" 2>/dev/null
 eq "re-ingest: exit 0" 0 $?
-eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 eq "re-ingest: nothing new" 0 "$(jq .new "$T/s1.json")"
-eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
-eq "every old block has a summary row" "$(sqlite3 "$S" 'SELECT count(DISTINCT blk) FROM events')" \
-  "$(sqlite3 "$S" 'SELECT count(*) FROM bsum')"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "events kept" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+eq "every old block has a summary row" "$("$SQL" "$S" 'SELECT count(DISTINCT blk) FROM events')" \
+  "$("$SQL" "$S" 'SELECT count(*) FROM bsum')"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity" ok "$(cat "$T/ic")"
 
 # store and files agree, unfiltered and on each summarised field
@@ -83,9 +88,9 @@ sessions_agree() { # sessions_agree NAME: each build session's row = its calls c
     (SELECT account FROM events e2 WHERE e2.actor = e.actor ORDER BY t LIMIT 1),
     (SELECT region FROM events e2 WHERE e2.actor = e.actor ORDER BY t LIMIT 1)
     FROM events e WHERE actor IS NOT NULL GROUP BY actor ORDER BY actor'
-  ne "$1: the store has build sessions" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM sessions')"
-  eq "$1: sessions = the calls counted again" "$(sqlite3 "$S" "$q" | md5sum)" \
-    "$(sqlite3 "$S" 'SELECT actor, calls, errs, t0, t1, account, region FROM sessions ORDER BY actor' | md5sum)"
+  ne "$1: the store has build sessions" 0 "$("$SQL" "$S" 'SELECT count(*) FROM sessions')"
+  eq "$1: sessions = the calls counted again" "$("$SQL" "$S" "$q" | md5sum)" \
+    "$("$SQL" "$S" 'SELECT actor, calls, errs, t0, t1, account, region FROM sessions ORDER BY actor' | md5sum)"
 }
 check() { # check NAME ARCHIVES...
   local name=$1 v
@@ -115,51 +120,54 @@ check() { # check NAME ARCHIVES...
 }
 hours_agree() { # hours_agree NAME: every event id key leads with its event's hour; the
   # resources live in the block summaries, not in rows
-  eq "$1: one event id row per event" "$(sqlite3 "$S" 'SELECT count(*) FROM events')" \
-    "$(sqlite3 "$S" 'SELECT (SELECT count(*) FROM eids x JOIN events e ON e.id = x.ev AND x.k >> 40 = e.t / 3600000)
+  eq "$1: one event id row per event" "$("$SQL" "$S" 'SELECT count(*) FROM events')" \
+    "$("$SQL" "$S" 'SELECT (SELECT count(*) FROM eids x JOIN events e ON e.id = x.ev AND x.k >> 40 = e.t / 3600000)
       + (SELECT count(*) FROM eidx x JOIN events e ON e.id = x.ev AND x.hb = e.t / 3600000)')"
-  eq "$1: no resource rows" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'resources'")"
+  eq "$1: no resource rows" 0 "$("$SQL" "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'resources'")"
   eq "$1: every block has a summary of its resources" 0 \
-    "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE rbloom IS NULL OR length(rbloom) < 64')"
+    "$("$SQL" "$S" 'SELECT count(*) FROM bsum WHERE rbloom IS NULL OR length(rbloom) < 64')"
   ne "$1: some block names resources" 0 \
-    "$(sqlite3 "$S" "SELECT count(*) FROM bsum WHERE rbloom != zeroblob(length(rbloom))")"
+    "$("$SQL" "$S" "SELECT count(*) FROM bsum WHERE rbloom != zeroblob(length(rbloom))")"
   eq "$1: srcnames = the (source, name) pairs of the events" \
-    "$(sqlite3 "$S" 'SELECT DISTINCT src, coalesce(name, 0) FROM events WHERE src IS NOT NULL ORDER BY 1, 2' | md5sum)" \
-    "$(sqlite3 "$S" 'SELECT src, name FROM srcnames ORDER BY 1, 2' | md5sum)"
-  eq "$1: no index on the source" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_src'")"
+    "$("$SQL" "$S" 'SELECT DISTINCT src, coalesce(name, 0) FROM events WHERE src IS NOT NULL ORDER BY 1, 2' | md5sum)" \
+    "$("$SQL" "$S" 'SELECT src, name FROM srcnames ORDER BY 1, 2' | md5sum)"
+  eq "$1: no index on the source" 0 "$("$SQL" "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_src'")"
 }
 check "upgraded" "$T/a/AWSLogs"
-old_blocks=$(sqlite3 "$S" 'SELECT count(*) FROM bsum')
+old_blocks=$("$SQL" "$S" 'SELECT count(*) FROM bsum')
 
 # new events on top: found through their summaries, old ones still through the ranges
 "$BT" ingest -q --store "$S" "$T/b/AWSLogs" >/dev/null 2>&1
 eq "second ingest: exit 0" 0 $?
 check "after a new ingest" "$T/a/AWSLogs" "$T/b/AWSLogs"
 eq "old blocks keep their summary without a filter" "$old_blocks" \
-  "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE bloom IS NULL')"
-ne "new blocks have a filter" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE bloom IS NOT NULL')"
+  "$("$SQL" "$S" 'SELECT count(*) FROM bsum WHERE bloom IS NULL')"
+ne "new blocks have a filter" 0 "$("$SQL" "$S" 'SELECT count(*) FROM bsum WHERE bloom IS NOT NULL')"
 
 # schema 3, as the release before this one wrote it: a reader upgrades it
 S="$T/v3.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v3.sql" || bad "load the v3 fixture"
-eq "the fixture is schema 3" 3 "$(sqlite3 "$S" 'PRAGMA user_version')"
-n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
-errs_old=$(sqlite3 "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
+eq "the fixture is schema 3" 3 "$("$SQL" "$S" 'PRAGMA user_version')"
+n_old=$("$SQL" "$S" 'SELECT count(*) FROM events')
+errs_old=$("$SQL" "$S" 'SELECT count(*) FROM events WHERE err IS NOT NULL')
 "$BT" search --store "$S" -o ndjson --max-items 1000000 > "$T/v3.out" 2> "$T/v3.err"
 eq "search of a schema 3 store: exit 0" 0 $?
-eq "search upgraded it to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "search upgraded it to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 eq "no progress shown for a small store (under a second)" "" "$(cat "$T/v3.err")"
 eq "search found every event" "$n_old" "$(wc -l < "$T/v3.out")"
-for ix in ev_build ev_actor ev_project ev_err; do
-  sqlite3 "$S" "SELECT sql FROM sqlite_master WHERE name = '$ix'" | grep -q 'kind, blk, off, len)'
+for ix in ev_build ev_project ev_err; do
+  "$SQL" "$S" "SELECT sql FROM sqlite_master WHERE name = '$ix'" | grep -q 'kind, blk, off, len)'
   eq "$ix carries kind, blk, off, len" 0 $?
 done
+# (schema 13: the build sessions' index is its key and time)
+eq "ev_actor is (actor, t)" "CREATE INDEX ev_actor ON evrows(actor, t) WHERE actor IS NOT NULL" \
+  "$("$SQL" "$S" "SELECT sql FROM sqlite_master WHERE name = 'ev_actor'")"
 eq "the error index holds every error" "$errs_old" \
-  "$(sqlite3 "$S" 'SELECT count(*) FROM events INDEXED BY ev_err WHERE err IS NOT NULL')"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+  "$("$SQL" "$S" 'SELECT count(*) FROM evrows INDEXED BY ev_err WHERE err IS NOT NULL')"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade" ok "$(cat "$T/ic")"
 same "v3 errors" "$T/a/AWSLogs" -- --errors
-same "v3 project" "$T/a/AWSLogs" -- --project "$(sqlite3 "$S" 'SELECT s FROM strs WHERE id = (SELECT project FROM events WHERE project IS NOT NULL LIMIT 1)')"
+same "v3 project" "$T/a/AWSLogs" -- --project "$("$SQL" "$S" 'SELECT s FROM strs WHERE id = (SELECT project FROM events WHERE project IS NOT NULL LIMIT 1)')"
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s3.json" 2>/dev/null
 eq "v3 re-ingest: nothing new" 0 "$(jq .new "$T/s3.json")"
 check "upgraded from 3" "$T/a/AWSLogs"
@@ -167,37 +175,37 @@ check "upgraded from 3" "$T/a/AWSLogs"
 # schema 4, as the release before this one wrote it: `build` upgrades it
 S="$T/v4.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v4.sql" || bad "load the v4 fixture"
-eq "the fixture is schema 4" 4 "$(sqlite3 "$S" 'PRAGMA user_version')"
-n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
-id=$(sqlite3 "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER BY start_ms LIMIT 1')
+eq "the fixture is schema 4" 4 "$("$SQL" "$S" 'PRAGMA user_version')"
+n_old=$("$SQL" "$S" 'SELECT count(*) FROM events')
+id=$("$SQL" "$S" 'SELECT build_id FROM builds WHERE build_id IS NOT NULL ORDER BY start_ms LIMIT 1')
 ne "the v4 store holds a build" "" "$id"
 "$BT" build --store "$S" "$id" --output json > "$T/v4b.json" 2> "$T/v4b.err"
 eq "build of a schema 4 store: exit 0" 0 $?
-eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 eq "the build is shown" "$id" "$(jq -r .Build.BuildId "$T/v4b.json")"
-sqlite3 "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
+"$SQL" "$S" "EXPLAIN QUERY PLAN SELECT uuid FROM builds WHERE retry_of = 'x'" > "$T/plan"
 grep -q 'INDEX builds_retry' "$T/plan"
 eq "a build's retry is found through builds_retry" 0 $?
-eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "events kept" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 4" ok "$(cat "$T/ic")"
 check "upgraded from 4" "$T/a/AWSLogs"
 
 # schema 5, as the release before this one wrote it: a search by event id upgrades it
 S="$T/v5.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v5.sql" || bad "load the v5 fixture"
-eq "the fixture is schema 5" 5 "$(sqlite3 "$S" 'PRAGMA user_version')"
-n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
-n_res=$(sqlite3 "$S" 'SELECT count(*) FROM resources')
+eq "the fixture is schema 5" 5 "$("$SQL" "$S" 'PRAGMA user_version')"
+n_old=$("$SQL" "$S" 'SELECT count(*) FROM events')
+n_res=$("$SQL" "$S" 'SELECT count(*) FROM resources')
 eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | jq -r .eventID)
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v5.out" 2> "$T/v5.err"
 eq "search by event id of a schema 5 store: exit 0" 0 $?
-eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v5.out")"
-eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
+eq "events kept" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
 ne "the v5 store had resource rows" 0 "$n_res"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 5" ok "$(cat "$T/ic")"
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s5.json" 2>/dev/null
 eq "v5 re-ingest: nothing new (duplicates found by hour and id)" 0 "$(jq .new "$T/s5.json")"
@@ -210,31 +218,31 @@ check "upgraded from 5, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 # it, and the summaries built from its resource rows are those an ingest writes
 S="$T/v6.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v6.sql" || bad "load the v6 fixture"
-eq "the fixture is schema 6" 6 "$(sqlite3 "$S" 'PRAGMA user_version')"
-n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
-ne "the v6 store has resource rows" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM resources')"
+eq "the fixture is schema 6" 6 "$("$SQL" "$S" 'PRAGMA user_version')"
+n_old=$("$SQL" "$S" 'SELECT count(*) FROM events')
+ne "the v6 store has resource rows" 0 "$("$SQL" "$S" 'SELECT count(*) FROM resources')"
 arn=$(values "$T/a/AWSLogs" '.resources[0].ARN' | head -1)
 ne "a resource of the archive" "" "$arn"
 "$BT" search --store "$S" --resource-name "$arn" -o ndjson --max-items 1000000 > "$T/v6.out" 2> "$T/v6.err"
 eq "search by resource name of a schema 6 store: exit 0" 0 $?
-eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 eq "the events naming it are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --resource-name "$arn" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v6.out" | md5sum)"
-eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "events kept" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 6" ok "$(cat "$T/ic")"
 # one parser thread: one batch, so the same one block as the fixture
 "$BT" ingest -q --threads 1 --store "$T/fresh.db" "$T/a/AWSLogs" >/dev/null 2>&1
 eq "a fresh ingest of the same archive: exit 0" 0 $?
 eq "the upgrade's summaries of resources = those ingest writes" \
-  "$(sqlite3 "$T/fresh.db" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)" \
-  "$(sqlite3 "$S" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)"
+  "$("$SQL" "$T/fresh.db" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)" \
+  "$("$SQL" "$S" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)"
 # (by event id: a fresh ingest orders a block's rows by name since schema 8)
 eq "the upgrade's fingerprints of resources per event = those ingest writes" \
-  "$(sqlite3 "$T/fresh.db" 'SELECT x.k, e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)" \
-  "$(sqlite3 "$S" 'SELECT x.k, e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)"
-ne "some events have a fingerprint" 0 "$(sqlite3 "$S" 'SELECT count(rh) FROM events')"
+  "$("$SQL" "$T/fresh.db" 'SELECT x.k, e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)" \
+  "$("$SQL" "$S" 'SELECT x.k, e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)"
+ne "some events have a fingerprint" 0 "$("$SQL" "$S" 'SELECT count(rh) FROM events')"
 check "upgraded from 6" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s6b.json" 2>/dev/null
 ne "v6 then a new archive: new events" 0 "$(jq .new "$T/s6b.json")"
@@ -244,64 +252,64 @@ check "upgraded from 6, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 # and the block summaries the upgrade builds from the rows are those an ingest writes
 S="$T/v7.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v7.sql" || bad "load the v7 fixture"
-eq "the fixture is schema 7" 7 "$(sqlite3 "$S" 'PRAGMA user_version')"
-n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
-name=$(sqlite3 "$S" 'SELECT s FROM strs WHERE id = (SELECT name FROM events GROUP BY name ORDER BY count(*) DESC LIMIT 1)')
+eq "the fixture is schema 7" 7 "$("$SQL" "$S" 'PRAGMA user_version')"
+n_old=$("$SQL" "$S" 'SELECT count(*) FROM events')
+name=$("$SQL" "$S" 'SELECT s FROM strs WHERE id = (SELECT name FROM events GROUP BY name ORDER BY count(*) DESC LIMIT 1)')
 ne "a name of the v7 store" "" "$name"
 "$BT" search --store "$S" --event-name "$name" -o ndjson --max-items 1000000 > "$T/v7.out" 2> "$T/v7.err"
 eq "search by event name of a schema 7 store: exit 0" 0 $?
-eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 eq "the events of the name are found" \
   "$("$BT" search --from "$T/a/AWSLogs" --event-name "$name" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v7.out" | md5sum)"
 eq "newest first" "$(jq -r .eventTime "$T/v7.out" | sort -r | md5sum)" "$(jq -r .eventTime "$T/v7.out" | md5sum)"
-eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
-eq "no (name, time) index" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_name'")"
-eq "no time index (schema 11: the blocks' time directories)" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_t'")"
+eq "events kept" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+eq "no (name, time) index" 0 "$("$SQL" "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_name'")"
+eq "no time index (schema 11: the blocks' time directories)" 0 "$("$SQL" "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_t'")"
 eq "every block's summary has its time range, names and count" 0 \
-  "$(sqlite3 "$S" 'SELECT count(*) FROM bsum WHERE t0 IS NULL OR t1 IS NULL OR nset IS NULL OR n IS NULL')"
+  "$("$SQL" "$S" 'SELECT count(*) FROM bsum WHERE t0 IS NULL OR t1 IS NULL OR nset IS NULL OR n IS NULL')"
 eq "each block's count and time range = its rows'" \
-  "$(sqlite3 "$S" 'SELECT blk, count(*), min(t), max(t) FROM events GROUP BY blk ORDER BY blk' | md5sum)" \
-  "$(sqlite3 "$S" 'SELECT blk, n, t0, t1 FROM bsum ORDER BY blk' | md5sum)"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+  "$("$SQL" "$S" 'SELECT blk, count(*), min(t), max(t) FROM events GROUP BY blk ORDER BY blk' | md5sum)" \
+  "$("$SQL" "$S" 'SELECT blk, n, t0, t1 FROM bsum ORDER BY blk' | md5sum)"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 7" ok "$(cat "$T/ic")"
 rm -f "$T/fresh.db" "$T/fresh.db-wal" "$T/fresh.db-shm"
 "$BT" ingest -q --threads 1 --store "$T/fresh.db" "$T/a/AWSLogs" >/dev/null 2>&1
 eq "a fresh ingest of the same archive: exit 0" 0 $?
 eq "the upgrade's block summaries = those ingest writes" \
-  "$(sqlite3 "$T/fresh.db" 'SELECT t0, t1, hex(nset), n FROM bsum ORDER BY 1' | md5sum)" \
-  "$(sqlite3 "$S" 'SELECT t0, t1, hex(nset), n FROM bsum ORDER BY 1' | md5sum)"
+  "$("$SQL" "$T/fresh.db" 'SELECT t0, t1, hex(nset), n FROM bsum ORDER BY 1' | md5sum)" \
+  "$("$SQL" "$S" 'SELECT t0, t1, hex(nset), n FROM bsum ORDER BY 1' | md5sum)"
 check "upgraded from 7" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s7b.json" 2>/dev/null
 ne "v7 then a new archive: new events" 0 "$(jq .new "$T/s7b.json")"
 check "upgraded from 7, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 eq "after new events too, each block's count and time range = its rows'" \
-  "$(sqlite3 "$S" 'SELECT blk, count(*), min(t), max(t) FROM events GROUP BY blk ORDER BY blk' | md5sum)" \
-  "$(sqlite3 "$S" 'SELECT blk, n, t0, t1 FROM bsum ORDER BY blk' | md5sum)"
+  "$("$SQL" "$S" 'SELECT blk, count(*), min(t), max(t) FROM events GROUP BY blk ORDER BY blk' | md5sum)" \
+  "$("$SQL" "$S" 'SELECT blk, n, t0, t1 FROM bsum ORDER BY blk' | md5sum)"
 
 # schema 8, as the release before this one wrote it: a search by user name upgrades it;
 # the rows lose the hashed fields and keep the rest
 S="$T/v8.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v8.sql" || bad "load the v8 fixture"
-eq "the fixture is schema 8" 8 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "the fixture is schema 8" 8 "$("$SQL" "$S" 'PRAGMA user_version')"
 kept='SELECT id, t, kind, name, src, region, account, err, ro, project, build, actor, blk, off, len, rh FROM events ORDER BY id'
-rows_old=$(sqlite3 "$S" "$kept" | md5sum)
-n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+rows_old=$("$SQL" "$S" "$kept" | md5sum)
+n_old=$("$SQL" "$S" 'SELECT count(*) FROM events')
 user=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1000000 2>/dev/null |
   jq -r '(.userIdentity.arn // "") | split("/") | last // empty' | sort | uniq -c | sort -k1,1nr | awk 'NR == 1 {print $2}')
 ne "a user of the v8 store" "" "$user"
 "$BT" search --store "$S" --username "$user" -o ndjson --max-items 1000000 > "$T/v8.out" 2> "$T/v8.err"
 eq "search by user name of a schema 8 store: exit 0" 0 $?
-eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 ne "the user's events are found" 0 "$(wc -l < "$T/v8.out")"
 eq "the user's events = the files'" \
   "$("$BT" search --from "$T/a/AWSLogs" --username "$user" -o ndjson --max-items 1000000 2>/dev/null | sort | md5sum)" \
   "$(sort "$T/v8.out" | md5sum)"
-eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
-eq "every other value of the rows kept" "$rows_old" "$(sqlite3 "$S" "$kept" | md5sum)"
+eq "events kept" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+eq "every other value of the rows kept" "$rows_old" "$("$SQL" "$S" "$kept" | md5sum)"
 eq "the rows hold no hashed fields" "" \
-  "$(sqlite3 "$S" "SELECT name FROM pragma_table_info('events') WHERE name IN ('user', 'principal', 'akid', 'ip')")"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+  "$("$SQL" "$S" "SELECT name FROM pragma_table_info('events') WHERE name IN ('user', 'principal', 'akid', 'ip')")"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 8" ok "$(cat "$T/ic")"
 check "upgraded from 8" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s8b.json" 2>/dev/null
@@ -312,22 +320,22 @@ check "upgraded from 8, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 # the event ids' keys are those an ingest writes
 S="$T/v9.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v9.sql" || bad "load the v9 fixture"
-eq "the fixture is schema 9" 9 "$(sqlite3 "$S" 'PRAGMA user_version')"
-n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+eq "the fixture is schema 9" 9 "$("$SQL" "$S" 'PRAGMA user_version')"
+n_old=$("$SQL" "$S" 'SELECT count(*) FROM events')
 eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | jq -r .eventID)
 ne "an event id of the archive" "" "$eid"
 "$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v9.out" 2> "$T/v9.err"
 eq "search by event id of a schema 9 store: exit 0" 0 $?
-eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v9.out")"
-eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
-eq "eids is (k, ev)" "k ev" "$(sqlite3 "$S" "SELECT group_concat(name, ' ') FROM pragma_table_info('eids')")"
-eq "no id shares its key" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM eidx')"
+eq "events kept" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+eq "eids is (k, ev)" "k ev" "$("$SQL" "$S" "SELECT group_concat(name, ' ') FROM pragma_table_info('eids')")"
+eq "no id shares its key" 0 "$("$SQL" "$S" 'SELECT count(*) FROM eidx')"
 eq "the upgrade's keys = those ingest writes" \
-  "$(sqlite3 "$T/fresh.db" 'SELECT k FROM eids ORDER BY 1' | md5sum)" \
-  "$(sqlite3 "$S" 'SELECT k FROM eids ORDER BY 1' | md5sum)"
-ne "the keys are there" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM eids')"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+  "$("$SQL" "$T/fresh.db" 'SELECT k FROM eids ORDER BY 1' | md5sum)" \
+  "$("$SQL" "$S" 'SELECT k FROM eids ORDER BY 1' | md5sum)"
+ne "the keys are there" 0 "$("$SQL" "$S" 'SELECT count(*) FROM eids')"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 9" ok "$(cat "$T/ic")"
 n=0
 for id in $("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1000000 2>/dev/null | jq -r .eventID | sort -u); do
@@ -345,22 +353,22 @@ check "upgraded from 9, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 # schema 10, as the release before this one wrote it: a page without a filter upgrades it
 S="$T/v10.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v10.sql" || bad "load the v10 fixture"
-eq "the fixture is schema 10" 10 "$(sqlite3 "$S" 'PRAGMA user_version')"
-n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+eq "the fixture is schema 10" 10 "$("$SQL" "$S" 'PRAGMA user_version')"
+n_old=$("$SQL" "$S" 'SELECT count(*) FROM events')
 "$BT" search --store "$S" --max-items 5 -o ndjson > "$T/v10.out" 2> "$T/v10.err"
 eq "a page of a schema 10 store: exit 0" 0 $?
-eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 eq "a page of 5" 5 "$(wc -l < "$T/v10.out")"
-eq "events kept" "$n_old" "$(sqlite3 "$S" 'SELECT count(*) FROM events')"
-eq "no time index" 0 "$(sqlite3 "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_t'")"
+eq "events kept" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+eq "no time index" 0 "$("$SQL" "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'ev_t'")"
 eq "every block has its rows in time order and its span class" 0 \
-  "$(sqlite3 "$S" 'SELECT count(*) FROM bsum b LEFT JOIN btime t ON t.blk = b.blk WHERE t.tdir IS NULL OR b.lv IS NULL')"
+  "$("$SQL" "$S" 'SELECT count(*) FROM bsum b LEFT JOIN btime t ON t.blk = b.blk WHERE t.tdir IS NULL OR b.lv IS NULL')"
 rm -f "$T/fresh.db" "$T/fresh.db-wal" "$T/fresh.db-shm"
 "$BT" ingest -q --threads 1 --store "$T/fresh.db" "$T/a/AWSLogs" >/dev/null 2>&1
 eq "the upgrade's directories = those ingest writes" \
-  "$(sqlite3 "$T/fresh.db" 'SELECT b.lo, b.hi, b.lv, hex(t.tdir) FROM bsum b JOIN btime t USING (blk) ORDER BY 1' | md5sum)" \
-  "$(sqlite3 "$S" 'SELECT b.lo, b.hi, b.lv, hex(t.tdir) FROM bsum b JOIN btime t USING (blk) ORDER BY 1' | md5sum)"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+  "$("$SQL" "$T/fresh.db" 'SELECT b.lo, b.hi, b.lv, hex(t.tdir) FROM bsum b JOIN btime t USING (blk) ORDER BY 1' | md5sum)" \
+  "$("$SQL" "$S" 'SELECT b.lo, b.hi, b.lv, hex(t.tdir) FROM bsum b JOIN btime t USING (blk) ORDER BY 1' | md5sum)"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 10" ok "$(cat "$T/ic")"
 pages() { # pages ARGS...: every page of 7 from each page's token, concatenated
   local tok="" n=0
@@ -392,23 +400,60 @@ check "upgraded from 10, then new events" "$T/a/AWSLogs" "$T/b/AWSLogs"
 # batches the parser threads packed meanwhile go without)
 S="$T/v11.db"
 sqlite3 "$S" < "$(dirname "$0")/store/store-v11.sql" || bad "load the v11 fixture"
-eq "the fixture is schema 11" 11 "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "the fixture is schema 11" 11 "$("$SQL" "$S" 'PRAGMA user_version')"
 "$GEN" --out "$T/c" --seed 13 --events 20000 --days 1 >/dev/null 2>&1 || bad "bt-gen c"
 "$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" > "$T/s11.json" 2>/dev/null
 eq "v11 then a larger archive: exit 0" 0 $?
-eq "upgraded to schema $V" $V "$(sqlite3 "$S" 'PRAGMA user_version')"
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 ne "v11 then a larger archive: new events" 0 "$(jq .new "$T/s11.json")"
 eq "one dictionary, trained once the store held 8 blocks" "1|32768|1" \
-  "$(sqlite3 "$S" 'SELECT count(*), min(id), min(blk) BETWEEN 8 AND 16 FROM dicts')"
-eq "the fixture's block is as it was" 1 "$(sqlite3 "$S" 'SELECT codec FROM blocks WHERE id = 1')"
-ne "blocks compressed with it" 0 "$(sqlite3 "$S" 'SELECT count(*) FROM blocks WHERE codec = 32768')"
+  "$("$SQL" "$S" 'SELECT count(*), min(id), min(blk) BETWEEN 8 AND 16 FROM dicts')"
+eq "the fixture's block is as it was" 1 "$("$SQL" "$S" 'SELECT codec FROM blocks WHERE id = 1')"
+ne "blocks compressed with it" 0 "$("$SQL" "$S" 'SELECT count(*) FROM blocks WHERE codec = 32768')"
 # (batches packed before it was handed out may still come after one packed with it:
 # the parser threads' queue and their batches in hand, some 20 blocks)
 eq "the newest 10 blocks use it" 0 \
-  "$(sqlite3 "$S" 'SELECT count(*) FROM (SELECT codec FROM blocks ORDER BY id DESC LIMIT 10) WHERE codec = 1')"
-sqlite3 "$S" 'PRAGMA integrity_check' > "$T/ic"
+  "$("$SQL" "$S" 'SELECT count(*) FROM (SELECT codec FROM blocks ORDER BY id DESC LIMIT 10) WHERE codec = 1')"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 11" ok "$(cat "$T/ic")"
 "$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" "$T/a/AWSLogs" > "$T/s11b.json" 2>/dev/null
 eq "v11: both archives again, nothing new" 0 "$(jq .new "$T/s11b.json")"
 check "upgraded from 11, then a larger archive" "$T/a/AWSLogs" "$T/c/AWSLogs"
+
+# schema 12, as the release before this one wrote it: `builds` upgrades it; its rows stay
+# rows (evrows), an ingest after it writes each block's rows as a directory (bdir) but
+# those an index finds, and `events` reads both, each row once
+S="$T/v12.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v12.sql" || bad "load the v12 fixture"
+eq "the fixture is schema 12" 12 "$(sqlite3 "$S" 'PRAGMA user_version')"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM events')
+max_old=$(sqlite3 "$S" 'SELECT max(id) FROM events')
+"$BT" builds --store "$S" -o json > "$T/b12.json" 2>/dev/null
+eq "builds upgraded it: exit 0" 0 $?
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
+eq "v12: the old rows stay rows" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM evrows')"
+eq "v12: the same events" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+eq "v12: no directory yet" 0 "$("$SQL" "$S" 'SELECT count(*) FROM bdir')"
+ne "v12: builds found" 0 "$(jq '.Builds | length' "$T/b12.json")"
+check "upgraded from 12" "$T/a/AWSLogs"
+"$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" > "$T/s12.json" 2>/dev/null
+eq "v12 then a larger archive: exit 0" 0 $?
+ne "v12 then a larger archive: new events" 0 "$(jq .new "$T/s12.json")"
+ne "new blocks have directories" 0 "$("$SQL" "$S" 'SELECT count(*) FROM bdir')"
+eq "new rows in evrows are those an index finds" 0 "$("$SQL" "$S" "SELECT count(*) FROM evrows
+  WHERE id > $max_old AND err IS NULL AND project IS NULL AND build IS NULL AND actor IS NULL")"
+ne "some new rows are in evrows (build sessions)" 0 "$("$SQL" "$S" "SELECT count(*) FROM evrows WHERE id > $max_old")"
+eq "every row once" "$("$SQL" "$S" 'SELECT count(*) FROM events')" \
+  "$("$SQL" "$S" 'SELECT count(DISTINCT id) FROM events')"
+eq "the rows are those the summaries count" "$("$SQL" "$S" 'SELECT sum(n) FROM bsum')" \
+  "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+eq "the rows are the events stored" "$(( n_old + $(jq .new "$T/s12.json") ))" \
+  "$("$SQL" "$S" 'SELECT count(*) FROM events')"
+eq "rows by id = rows by range" "$("$SQL" "$S" 'SELECT group_concat(id || ":" || t || ":" || coalesce(name, "") || ":" || blk || ":" || off || ":" || len || ":" || coalesce(rh, ""), ",") FROM events' | md5sum)" \
+  "$("$SQL" "$S" 'SELECT group_concat(x, ",") FROM (SELECT (SELECT id || ":" || t || ":" || coalesce(name, "") || ":" || blk || ":" || off || ":" || len || ":" || coalesce(rh, "") FROM events e WHERE e.id = i.id) AS x FROM (SELECT id FROM events ORDER BY id) i)' | md5sum)"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 12" ok "$(cat "$T/ic")"
+"$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" "$T/a/AWSLogs" > "$T/s12b.json" 2>/dev/null
+eq "v12: both archives again, nothing new" 0 "$(jq .new "$T/s12b.json")"
+check "upgraded from 12, then a larger archive" "$T/a/AWSLogs" "$T/c/AWSLogs"
 finish

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "buildtrail/store.h"
+#include "store/sqlite_int.h"
 #include "tharness.h"
 
 static inline const char *tmp_store(char *buf, size_t n)
@@ -48,6 +49,7 @@ static inline void open_query(const char *path, const char *sql, sqlite3 **db, s
     *db = NULL;
     *st = NULL;
     CHECK_INT(sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    CHECK_INT(rows_register(*db, NULL), 0); /* the table `events` (sqlite_rows.c) */
     CHECK_INT(sqlite3_prepare_v2(*db, sql, -1, st, NULL), SQLITE_OK);
 }
 
