@@ -164,7 +164,7 @@ int dir_decode(const unsigned char *p, size_t len, ZSTD_DCtx *zd, bt_buf *scratc
     const unsigned char *end, *bits;
     uint64_t flags, np, v;
     int64_t off = 0;
-    size_t i;
+    size_t i, k = 0;
     int c;
 
     *n = 0;
@@ -200,18 +200,24 @@ int dir_decode(const unsigned char *p, size_t len, ZSTD_DCtx *zd, bt_buf *scratc
     }
     bits = p;
     p += (np + 7) / 8;
-    for (i = 0; i < np; i++) {
-        memset(&(*rows)[i], 0, sizeof **rows);
-        (*rows)[i].present = (unsigned char)((bits[i / 8] >> (i % 8)) & 1u);
-    }
-    for (c = 0; c < 6; c++)
+    /* (the varints' one-byte case inline: this loop is most of a directory's reading) */
+    memset(*rows, 0, (size_t)np * sizeof **rows);
+    for (i = 0; i < np; i++)
+        if ((bits[i / 8] >> (i % 8)) & 1u) {
+            (*rows)[i].present = 1;
+            k++;
+        }
+    for (c = 0; c < 6; c++) {
+        static const uint64_t max[6] = {255, INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX, 2};
         for (i = 0; i < np; i++) {
             drow *r = &(*rows)[i];
             if (!r->present)
                 continue;
-            if (!get_uv(&p, end, &v) || v > INT64_MAX)
+            if (p < end && *p < 0x80)
+                v = *p++;
+            else if (!get_uv(&p, end, &v))
                 return BT_EDB;
-            if ((c == 0 && v > 255) || (c == 5 && v > 2))
+            if (v > max[c])
                 return BT_EDB;
             switch (c) {
             case 0: r->kind = (int)v; break;
@@ -222,40 +228,53 @@ int dir_decode(const unsigned char *p, size_t len, ZSTD_DCtx *zd, bt_buf *scratc
             default: r->ro = (int)v - 1; break;
             }
         }
-    for (i = 0; i < np; i++) /* the steps from the end of the row before */
-        if ((*rows)[i].present) {
-            /* a block is at most 4 GiB: a step further is damage (and could overflow) */
-            if (!get_uv(&p, end, &v) || v > ((uint64_t)1 << 34))
-                return BT_EDB;
-            (*rows)[i].off = unzz(v);
-        }
-    for (i = 0; i < np; i++)
-        if ((*rows)[i].present) {
-            if (!get_uv(&p, end, &v) || v > UINT32_MAX)
-                return BT_EDB;
-            (*rows)[i].len = (int64_t)v;
-            (*rows)[i].off += off; /* off <= 2^31 + 2^32, the step within 2^33 */
-            if ((*rows)[i].off < 0 || (*rows)[i].off > INT32_MAX)
-                return BT_EDB;
-            off = (*rows)[i].off + (*rows)[i].len;
-        }
-    for (i = 0; i < np; i++)
-        if ((*rows)[i].present) {
-            if (p >= end || *p > 1)
-                return BT_EDB;
-            (*rows)[i].has_rh = *p++;
-        }
-    for (i = 0; i < np; i++)
-        if ((*rows)[i].present && (*rows)[i].has_rh) {
-            uint64_t m = 0;
-            int k;
-            if (end - p < 8)
-                return BT_EDB;
-            for (k = 0; k < 8; k++)
-                m |= (uint64_t)p[k] << (8 * k);
-            p += 8;
-            (*rows)[i].rh = m;
-        }
+    }
+    for (i = 0; i < np; i++) { /* the steps from the end of the row before */
+        if (!(*rows)[i].present)
+            continue;
+        /* a block is at most 4 GiB: a step further is damage (and could overflow) */
+        if (p < end && *p < 0x80)
+            v = *p++;
+        else if (!get_uv(&p, end, &v) || v > ((uint64_t)1 << 34))
+            return BT_EDB;
+        (*rows)[i].off = unzz(v);
+    }
+    for (i = 0; i < np; i++) {
+        drow *r = &(*rows)[i];
+        if (!r->present)
+            continue;
+        if (p < end && *p < 0x80)
+            v = *p++;
+        else if (!get_uv(&p, end, &v) || v > UINT32_MAX)
+            return BT_EDB;
+        r->len = (int64_t)v;
+        r->off += off; /* off <= 2^31 + 2^32, the step within 2^33 */
+        if (r->off < 0 || r->off > INT32_MAX)
+            return BT_EDB;
+        off = r->off + r->len;
+    }
+    if ((size_t)(end - p) < k)
+        return BT_EDB;
+    for (i = 0; i < np; i++) {
+        if (!(*rows)[i].present)
+            continue;
+        if (*p > 1)
+            return BT_EDB;
+        (*rows)[i].has_rh = *p++;
+    }
+    for (i = 0; i < np; i++) {
+        drow *r = &(*rows)[i];
+        uint64_t m = 0;
+        int b8;
+        if (!r->has_rh)
+            continue;
+        if (end - p < 8)
+            return BT_EDB;
+        for (b8 = 0; b8 < 8; b8++)
+            m |= (uint64_t)p[b8] << (8 * b8);
+        p += 8;
+        r->rh = m;
+    }
     if (p != end)
         return BT_EDB;
     *n = (size_t)np;
@@ -322,6 +341,8 @@ typedef struct dblk {
     int64_t lo, hi, blk;
     drow *rows;
     size_t n, cap;
+    int64_t *ev; /* the ids of the rows of evrows in lo..hi, ascending */
+    size_t nev, capev;
     unsigned tick;
     int valid; /* 1: found again by lo (its block is committed) */
     int pins;
@@ -337,7 +358,7 @@ typedef struct rvtab {
     int ncur;
     bt_buf raw; /* a directory's bytes as stored */
     sqlite3_stmt *pool[NKINDS][POOL];
-    sqlite3_stmt *st_find, *st_one, *st_tdir;
+    sqlite3_stmt *st_find, *st_one, *st_tdir, *st_evids, *st_evcount;
     bt_tdir_ent *tents; /* a block's time directory, decoded */
     size_t ntents, captents;
     dblk c[DCACHE];
@@ -426,9 +447,13 @@ static int vt_disconnect(sqlite3_vtab *vt)
     sqlite3_finalize(v->st_find);
     sqlite3_finalize(v->st_one);
     sqlite3_finalize(v->st_tdir);
+    sqlite3_finalize(v->st_evids);
+    sqlite3_finalize(v->st_evcount);
     free(v->tents);
-    for (i = 0; i < DCACHE; i++)
+    for (i = 0; i < DCACHE; i++) {
         free(v->c[i].rows);
+        free(v->c[i].ev);
+    }
     sqlite3_blob_close(v->blob);
     ZSTD_freeDCtx(v->zd);
     bt_buf_dispose(&v->scratch);
@@ -641,6 +666,49 @@ static int dir_times(rvtab *v, int64_t blk, dblk *d)
                        : vt_err(v, BT_EDB, "a block's time directory lacks rows of its directory");
 }
 
+/* The ids of the rows of evrows in lo..hi into d->ev (a run of a block's ids that holds
+ * none of them needs no query of evrows). */
+static int dir_evids(rvtab *v, int64_t lo, int64_t hi, dblk *d)
+{
+    int rc;
+    d->nev = 0;
+    if (!v->st_evids &&
+        sqlite3_prepare_v3(v->db, "SELECT id FROM evrows WHERE id BETWEEN ?1 AND ?2", -1,
+                           SQLITE_PREPARE_PERSISTENT, &v->st_evids, NULL) != SQLITE_OK)
+        return SQLITE_ERROR;
+    sqlite3_bind_int64(v->st_evids, 1, lo);
+    sqlite3_bind_int64(v->st_evids, 2, hi);
+    while ((rc = sqlite3_step(v->st_evids)) == SQLITE_ROW) {
+        if (d->nev == d->capev) {
+            size_t cap = d->capev ? 2 * d->capev : 64;
+            int64_t *e = realloc(d->ev, cap * sizeof *e);
+            if (!e) {
+                sqlite3_reset(v->st_evids);
+                return SQLITE_NOMEM;
+            }
+            d->ev = e;
+            d->capev = cap;
+        }
+        d->ev[d->nev++] = sqlite3_column_int64(v->st_evids, 0);
+    }
+    sqlite3_reset(v->st_evids);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* 1 when d->ev holds an id in lo..hi. */
+static int dir_has_ev(const dblk *d, int64_t lo, int64_t hi)
+{
+    size_t a = 0, b = d->nev;
+    while (a < b) { /* the first id >= lo */
+        size_t m = a + (b - a) / 2;
+        if (d->ev[m] < lo)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a < d->nev && d->ev[a] <= hi;
+}
+
 /* The decoded directory of the block whose range starts at lo (its columns on st, at
  * 0..2: lo, hi, blk), pinned: from the cache when it holds it, else read (dir_read) and
  * decoded into the least recently used slot no cursor pins. */
@@ -668,7 +736,7 @@ static int dir_load(rvtab *v, sqlite3_stmt *st, dblk **out)
                     &d->cap, &d->n);
     if (rc || hi < lo || d->n != (size_t)(hi - lo + 1))
         return vt_err(v, rc ? rc : BT_EDB, "a block's directory is damaged");
-    if ((rc = dir_times(v, sqlite3_column_int64(st, 2), d)))
+    if ((rc = dir_times(v, sqlite3_column_int64(st, 2), d)) || (rc = dir_evids(v, lo, hi, d)))
         return rc;
     d->lo = lo;
     d->hi = hi;
@@ -790,7 +858,7 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     rvtab *v = (rvtab *)cur->pVtab;
     rcur *c = (rcur *)cur;
     int64_t lo = INT64_MIN, hi = INT64_MAX;
-    int rc, a = 0;
+    int rc, a = 0, slot;
 
     (void)idxStr;
     cur_reset(v, c);
@@ -864,8 +932,57 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     }
     if (lo > hi)
         return SQLITE_OK;
+    c->lo = lo;
     c->hi = hi;
     c->ev_kind = K_EVRANGE;
+    /* a run of one block the table holds decoded (the block walk's): no query of the
+     * directories, and of evrows only when it has rows there */
+    for (slot = 0; slot < DCACHE; slot++) {
+        dblk *d = &v->c[slot];
+        if (!d->valid || lo < d->lo || hi > d->hi)
+            continue;
+        d->pins++;
+        d->tick = ++v->tick;
+        c->b = d;
+        c->pos = (size_t)(lo - d->lo);
+        if (dir_has_ev(d, lo, hi)) {
+            if (!(c->ev = take(v, K_EVRANGE,
+                               "SELECT " COLS_SQL " FROM evrows WHERE id BETWEEN ?1 AND ?2")))
+                return SQLITE_ERROR;
+            sqlite3_bind_int64(c->ev, 1, lo);
+            sqlite3_bind_int64(c->ev, 2, hi);
+        }
+        if ((rc = ev_next(c)) || (rc = bd_next(v, c, 0)))
+            return rc;
+        pick(c);
+        return SQLITE_OK;
+    }
+    /* a run whose every id is a row of evrows (a run of project changes, of a build's
+     * state events) needs no directory: those are read whole, and decoded for nothing */
+    if (lo > INT64_MIN && hi < INT64_MAX && hi - lo < 65536) {
+        if (!v->st_evcount &&
+            sqlite3_prepare_v3(v->db, "SELECT count(*) FROM evrows WHERE id BETWEEN ?1 AND ?2", -1,
+                               SQLITE_PREPARE_PERSISTENT, &v->st_evcount, NULL) != SQLITE_OK)
+            return SQLITE_ERROR;
+        sqlite3_bind_int64(v->st_evcount, 1, lo);
+        sqlite3_bind_int64(v->st_evcount, 2, hi);
+        rc = sqlite3_step(v->st_evcount);
+        slot = rc == SQLITE_ROW && sqlite3_column_int64(v->st_evcount, 0) == hi - lo + 1;
+        sqlite3_reset(v->st_evcount);
+        if (rc != SQLITE_ROW)
+            return rc;
+        if (slot) {
+            if (!(c->ev = take(v, K_EVRANGE,
+                               "SELECT " COLS_SQL " FROM evrows WHERE id BETWEEN ?1 AND ?2")))
+                return SQLITE_ERROR;
+            sqlite3_bind_int64(c->ev, 1, lo);
+            sqlite3_bind_int64(c->ev, 2, hi);
+            if ((rc = ev_next(c)))
+                return rc;
+            pick(c);
+            return SQLITE_OK;
+        }
+    }
     if (!(c->ev =
               take(v, K_EVRANGE, "SELECT " COLS_SQL " FROM evrows WHERE id BETWEEN ?1 AND ?2")) ||
         !(c->bd = take(v, K_BDRANGE,
@@ -876,7 +993,6 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     sqlite3_bind_int64(c->ev, 2, hi);
     sqlite3_bind_int64(c->bd, 1, lo);
     sqlite3_bind_int64(c->bd, 2, hi);
-    c->lo = lo;
     if ((rc = ev_next(c)) || (rc = bd_next(v, c, 0)))
         return rc;
     pick(c);
