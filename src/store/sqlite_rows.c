@@ -54,6 +54,16 @@ static int get_uv(const unsigned char **p, const unsigned char *end, uint64_t *v
     return 0;
 }
 
+/* get_uv with its one-byte case inline (most of a directory's values) */
+static inline int next_uv(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    if (*p < end && **p < 0x80) {
+        *v = *(*p)++;
+        return 1;
+    }
+    return get_uv(p, end, v);
+}
+
 static uint64_t zz(int64_t v)
 {
     return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
@@ -200,7 +210,6 @@ int dir_decode(const unsigned char *p, size_t len, ZSTD_DCtx *zd, bt_buf *scratc
     }
     bits = p;
     p += (np + 7) / 8;
-    /* (the varints' one-byte case inline: this loop is most of a directory's reading) */
     memset(*rows, 0, (size_t)np * sizeof **rows);
     for (i = 0; i < np; i++)
         if ((bits[i / 8] >> (i % 8)) & 1u) {
@@ -213,11 +222,7 @@ int dir_decode(const unsigned char *p, size_t len, ZSTD_DCtx *zd, bt_buf *scratc
             drow *r = &(*rows)[i];
             if (!r->present)
                 continue;
-            if (p < end && *p < 0x80)
-                v = *p++;
-            else if (!get_uv(&p, end, &v))
-                return BT_EDB;
-            if (v > max[c])
+            if (!next_uv(&p, end, &v) || v > max[c])
                 return BT_EDB;
             switch (c) {
             case 0: r->kind = (int)v; break;
@@ -233,9 +238,7 @@ int dir_decode(const unsigned char *p, size_t len, ZSTD_DCtx *zd, bt_buf *scratc
         if (!(*rows)[i].present)
             continue;
         /* a block is at most 4 GiB: a step further is damage (and could overflow) */
-        if (p < end && *p < 0x80)
-            v = *p++;
-        else if (!get_uv(&p, end, &v) || v > ((uint64_t)1 << 34))
+        if (!next_uv(&p, end, &v) || v > ((uint64_t)1 << 34))
             return BT_EDB;
         (*rows)[i].off = unzz(v);
     }
@@ -243,9 +246,7 @@ int dir_decode(const unsigned char *p, size_t len, ZSTD_DCtx *zd, bt_buf *scratc
         drow *r = &(*rows)[i];
         if (!r->present)
             continue;
-        if (p < end && *p < 0x80)
-            v = *p++;
-        else if (!get_uv(&p, end, &v) || v > UINT32_MAX)
+        if (!next_uv(&p, end, &v) || v > UINT32_MAX)
             return BT_EDB;
         r->len = (int64_t)v;
         r->off += off; /* off <= 2^31 + 2^32, the step within 2^33 */
@@ -462,6 +463,15 @@ static int vt_disconnect(sqlite3_vtab *vt)
     return SQLITE_OK;
 }
 
+/* Constraint i, of operator op, as the first lower (*lo) or upper (*hi) bound seen. */
+static void note_bound(int op, int i, int *lo, int *hi)
+{
+    if ((op == SQLITE_INDEX_CONSTRAINT_GE || op == SQLITE_INDEX_CONSTRAINT_GT) && *lo < 0)
+        *lo = i;
+    else if ((op == SQLITE_INDEX_CONSTRAINT_LE || op == SQLITE_INDEX_CONSTRAINT_LT) && *hi < 0)
+        *hi = i;
+}
+
 static int vt_best(sqlite3_vtab *vt, sqlite3_index_info *ix)
 {
     int i, eq = -1, lo = -1, hi = -1, rare = -1, rare_nn = -1, tlo = -1, thi = -1, r;
@@ -473,21 +483,12 @@ static int vt_best(sqlite3_vtab *vt, sqlite3_index_info *ix)
         if (c->iColumn == C_ID || c->iColumn == -1) {
             if (c->op == SQLITE_INDEX_CONSTRAINT_EQ && eq < 0)
                 eq = i;
-            else if ((c->op == SQLITE_INDEX_CONSTRAINT_GE || c->op == SQLITE_INDEX_CONSTRAINT_GT) &&
-                     lo < 0)
-                lo = i;
-            else if ((c->op == SQLITE_INDEX_CONSTRAINT_LE || c->op == SQLITE_INDEX_CONSTRAINT_LT) &&
-                     hi < 0)
-                hi = i;
+            else
+                note_bound(c->op, i, &lo, &hi);
             continue;
         }
         if (c->iColumn == C_T) {
-            if ((c->op == SQLITE_INDEX_CONSTRAINT_GE || c->op == SQLITE_INDEX_CONSTRAINT_GT) &&
-                tlo < 0)
-                tlo = i;
-            else if ((c->op == SQLITE_INDEX_CONSTRAINT_LE || c->op == SQLITE_INDEX_CONSTRAINT_LT) &&
-                     thi < 0)
-                thi = i;
+            note_bound(c->op, i, &tlo, &thi);
             continue;
         }
         for (r = 0; r < 4; r++)
@@ -799,6 +800,17 @@ static int ev_next(rcur *c)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Starts c's rows of evrows with ids in lo..hi. */
+static int ev_range(rvtab *v, rcur *c, int64_t lo, int64_t hi)
+{
+    c->ev_kind = K_EVRANGE;
+    if (!(c->ev = take(v, K_EVRANGE, "SELECT " COLS_SQL " FROM evrows WHERE id BETWEEN ?1 AND ?2")))
+        return SQLITE_ERROR;
+    sqlite3_bind_int64(c->ev, 1, lo);
+    sqlite3_bind_int64(c->ev, 2, hi);
+    return SQLITE_OK;
+}
+
 static void pick(rcur *c)
 {
     if (c->ev_has && c->b_has)
@@ -823,13 +835,7 @@ static int find_row(rvtab *v, rcur *c, int64_t id)
             return SQLITE_OK;
         }
     }
-    if (!c->ev &&
-        !(c->ev = take(v, K_EVRANGE, "SELECT " COLS_SQL " FROM evrows WHERE id BETWEEN ?1 AND ?2")))
-        return SQLITE_ERROR;
-    c->ev_kind = K_EVRANGE;
-    sqlite3_bind_int64(c->ev, 1, id);
-    sqlite3_bind_int64(c->ev, 2, id);
-    if ((rc = ev_next(c)) || c->ev_has)
+    if ((rc = ev_range(v, c, id, id)) || (rc = ev_next(c)) || c->ev_has)
         return rc;
     if (!v->st_find &&
         sqlite3_prepare_v3(v->db,
@@ -850,6 +856,27 @@ static int find_row(rvtab *v, rcur *c, int64_t id)
     }
     sqlite3_reset(v->st_find);
     return rc;
+}
+
+/* The first (or, upper, the last) id within the bound x (strict: > or <) into *out; 0
+ * when no id is (a NULL, or a strict bound at the end of the ids). */
+static int id_bound(sqlite3_value *x, int strict, int upper, int64_t *out)
+{
+    double d = sqlite3_value_double(x);
+    int type = sqlite3_value_numeric_type(x);
+    int64_t v;
+    if (type == SQLITE_NULL)
+        return 0;
+    v = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : sqlite3_value_int64(x);
+    if (type == SQLITE_FLOAT && (double)v != d) { /* a fraction: the whole ids inside */
+        if (upper ? (double)v > d : (double)v < d)
+            v += upper ? -1 : 1;
+    } else if (strict && v == (upper ? INT64_MIN : INT64_MAX))
+        return 0;
+    else if (strict)
+        v += upper ? -1 : 1;
+    *out = v;
+    return 1;
 }
 
 static int vt_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
@@ -904,32 +931,9 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
         pick(c);
         return SQLITE_OK;
     }
-    if (idxNum & B_LO) {
-        sqlite3_value *x = argv[a++];
-        double d = sqlite3_value_double(x);
-        if (sqlite3_value_numeric_type(x) == SQLITE_NULL)
-            return SQLITE_OK;
-        lo = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : sqlite3_value_int64(x);
-        if (sqlite3_value_numeric_type(x) == SQLITE_FLOAT && (double)lo < d)
-            lo++;
-        else if ((idxNum & B_LO_GT) && lo < INT64_MAX)
-            lo++;
-        else if (idxNum & B_LO_GT)
-            return SQLITE_OK;
-    }
-    if (idxNum & B_HI) {
-        sqlite3_value *x = argv[a++];
-        double d = sqlite3_value_double(x);
-        if (sqlite3_value_numeric_type(x) == SQLITE_NULL)
-            return SQLITE_OK;
-        hi = d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : sqlite3_value_int64(x);
-        if (sqlite3_value_numeric_type(x) == SQLITE_FLOAT && (double)hi > d)
-            hi--;
-        else if ((idxNum & B_HI_LT) && hi > INT64_MIN)
-            hi--;
-        else if (idxNum & B_HI_LT)
-            return SQLITE_OK;
-    }
+    if (((idxNum & B_LO) && !id_bound(argv[a++], (idxNum & B_LO_GT) != 0, 0, &lo)) ||
+        ((idxNum & B_HI) && !id_bound(argv[a++], (idxNum & B_HI_LT) != 0, 1, &hi)))
+        return SQLITE_OK; /* no id is in it */
     if (lo > hi)
         return SQLITE_OK;
     c->lo = lo;
@@ -945,14 +949,8 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
         d->tick = ++v->tick;
         c->b = d;
         c->pos = (size_t)(lo - d->lo);
-        if (dir_has_ev(d, lo, hi)) {
-            if (!(c->ev = take(v, K_EVRANGE,
-                               "SELECT " COLS_SQL " FROM evrows WHERE id BETWEEN ?1 AND ?2")))
-                return SQLITE_ERROR;
-            sqlite3_bind_int64(c->ev, 1, lo);
-            sqlite3_bind_int64(c->ev, 2, hi);
-        }
-        if ((rc = ev_next(c)) || (rc = bd_next(v, c, 0)))
+        if ((dir_has_ev(d, lo, hi) && (rc = ev_range(v, c, lo, hi))) || (rc = ev_next(c)) ||
+            (rc = bd_next(v, c, 0)))
             return rc;
         pick(c);
         return SQLITE_OK;
@@ -972,25 +970,18 @@ static int vt_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
         if (rc != SQLITE_ROW)
             return rc;
         if (slot) {
-            if (!(c->ev = take(v, K_EVRANGE,
-                               "SELECT " COLS_SQL " FROM evrows WHERE id BETWEEN ?1 AND ?2")))
-                return SQLITE_ERROR;
-            sqlite3_bind_int64(c->ev, 1, lo);
-            sqlite3_bind_int64(c->ev, 2, hi);
-            if ((rc = ev_next(c)))
+            if ((rc = ev_range(v, c, lo, hi)) || (rc = ev_next(c)))
                 return rc;
             pick(c);
             return SQLITE_OK;
         }
     }
-    if (!(c->ev =
-              take(v, K_EVRANGE, "SELECT " COLS_SQL " FROM evrows WHERE id BETWEEN ?1 AND ?2")) ||
-        !(c->bd = take(v, K_BDRANGE,
+    if ((rc = ev_range(v, c, lo, hi)))
+        return rc;
+    if (!(c->bd = take(v, K_BDRANGE,
                        "SELECT lo, hi, blk FROM bdir WHERE lo >= coalesce((SELECT max(lo)"
                        " FROM bdir WHERE lo <= ?1), ?1) AND lo <= ?2 ORDER BY lo")))
         return SQLITE_ERROR;
-    sqlite3_bind_int64(c->ev, 1, lo);
-    sqlite3_bind_int64(c->ev, 2, hi);
     sqlite3_bind_int64(c->bd, 1, lo);
     sqlite3_bind_int64(c->bd, 2, hi);
     if ((rc = ev_next(c)) || (rc = bd_next(v, c, 0)))
