@@ -232,7 +232,7 @@ static const char *const migrations[] = {
      * The blocks already stored keep theirs */
     "CREATE TABLE dicts(id INTEGER PRIMARY KEY, blk INTEGER NOT NULL, data BLOB NOT NULL);",
     /* 13: a packed block's rows as one directory at the head of the block (sqlite_rows.c:
-     * about 8 bytes an event, where a row of the table took 45), found by its id range
+     * about 6 bytes an event, where a row of the table took 45), found by its id range
      * (bdir): the table keeps the rows an index finds (an error code, a project, a build
      * or a build session) and those stored one at a time, as `evrows`, and the virtual
      * table `events` reads both. The rows already stored stay rows. The build
