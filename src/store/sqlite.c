@@ -1249,7 +1249,6 @@ static int make_dir(bt_store *s, const bt_event *ev, const bt_store_pack *pack,
         if (!fresh[e] || ROW_IN_EVROWS(x->errc, x->project, x->build, x->actor))
             continue;
         d->present = 1;
-        d->t = ev[e].time_ms;
         d->kind = (int)ev[e].kind;
         d->name = x->name;
         d->src = x->src;
@@ -1355,7 +1354,7 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
         if ((rc = make_dir(s, ev, pack, fresh, ids, i, err)))
             goto done;
         if (s->dir.len) {
-            unsigned char head[8];
+            unsigned char head[DIR_HEAD];
             dir_frame_head(head, s->dir.len);
             bt_buf_clear(&s->dirtmp);
             if (bt_buf_append(&s->dirtmp, head, sizeof head) ||

@@ -379,7 +379,6 @@ typedef struct rcur {
     size_t pos;          /* its place read */
     int b_has;           /* 1 while b stands on a present row at pos */
     int from_ev;         /* the row is ev's (else b's at pos) */
-    int eq_done;         /* P_EQ: the one row was handed out */
 } rcur;
 
 static sqlite3_stmt *take(rvtab *v, int kind, const char *sql)
