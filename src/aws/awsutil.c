@@ -9,10 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
 #include "aws/aws_int.h"
+#include "util/crypto_dl.h"
 
 /* ---- credentials ---- */
 

@@ -18,12 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include "aws/aws_int.h"
 #include "buildtrail/json.h"
 #include "buildtrail/timeutil.h"
+#include "util/crypto_dl.h"
 
 extern char **environ;
 

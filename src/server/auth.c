@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "buildtrail/server.h"
 #include "server/server_int.h"
+#include "util/crypto_dl.h"
 
 #define AKID_MAX 128
 #define SECRET_MAX 1023

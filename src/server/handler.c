@@ -13,15 +13,13 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 
 #include "buildtrail/json.h"
 #include "buildtrail/lookup.h"
 #include "buildtrail/server.h"
 #include "server/server_int.h"
+#include "util/crypto_dl.h"
 
 #define MAX_RESULTS_DEFAULT 50
 #define MAX_RESULTS_MAX 50

@@ -19,11 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "buildtrail/server.h"
 #include "buildtrail/timeutil.h"
 #include "server/server_int.h"
+#include "util/crypto_dl.h"
 #include "util/mhd_dl.h"
 
 #define MAX_HEADERS 100

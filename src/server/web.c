@@ -11,14 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "buildtrail/filter.h"
 #include "buildtrail/format.h"
 #include "server/server_int.h"
 #include "server/web_int.h"
+#include "util/crypto_dl.h"
 
 #define COOKIE "bt_session"
 #define SESSION_MSG "buildtrail web session v1"

@@ -9,11 +9,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "buildtrail/buf.h"
 #include "buildtrail/aws_s3.h"
 #include "server/web_int.h"
+#include "util/crypto_dl.h"
 
 /* ---- escaping ---- */
 

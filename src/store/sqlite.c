@@ -622,7 +622,7 @@ static int open_store(const char *path, unsigned flags, bt_store_progress_fn fn,
                       int *old, bt_store **out, bt_error *err)
 {
     bt_store *s = NULL;
-    int rc = 0, fd;
+    int rc = 0, fd, i;
     int sflags;
 
     *out = NULL;
@@ -634,6 +634,9 @@ static int open_store(const char *path, unsigned flags, bt_store_progress_fn fn,
     }
     s->readonly = (flags & BT_STORE_READONLY) != 0;
     s->cache_n = BLOCK_CACHE;
+    s->cache_live = CACHE_LIVE0;
+    for (i = 0; i < CACHE_GHOSTS; i++)
+        s->ghosts[i] = -1;
     if (s->readonly) {
         if (access(path, R_OK) != 0) {
             rc = bt_error_set(err, BT_ENOTFOUND, "store '%s': %s (run 'buildtrail ingest' first)",
@@ -737,7 +740,6 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_ins_bsum);
     sqlite3_finalize(s->st_ins_btime);
     sqlite3_finalize(s->st_tdir);
-    sqlite3_finalize(s->st_dict);
     sqlite3_finalize(s->st_ins_dict);
     sqlite3_finalize(s->st_ins_dir);
     for (size_t k = 0; k < sizeof s->st_alert / sizeof s->st_alert[0]; k++)

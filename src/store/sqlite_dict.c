@@ -8,6 +8,7 @@
  * again. Shares the store's internals through sqlite_int.h; docs/store.md describes it.
  */
 #define ZDICT_STATIC_LINKING_ONLY /* ZDICT_trainFromBuffer_fastCover (libzstd exports it) */
+#define ZSTD_STATIC_LINKING_ONLY  /* ZSTD_createDDict_byReference (likewise) */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -80,31 +81,49 @@ static void dict_set(bt_store *s, bt_zdict *d)
     dict_unref(old);
 }
 
-/* The decompression dictionary of id, made from its bytes, kept in s. */
-static int ddict_add(bt_store *s, uint32_t id, const void *p, size_t n, const ZSTD_DDict **out,
+/* The decompression dictionary of id, made from its n bytes at p (taken: freed here on
+ * failure), kept in s. The tables refer to p rather than copy it: a dictionary is 256
+ * KiB, and a copy is 64 more pages to fault in for a command that reads one event. */
+static int ddict_add(bt_store *s, uint32_t id, void *p, size_t n, const ZSTD_DDict **out,
                      bt_error *err)
 {
     void *v = s->ddicts;
     ZSTD_DDict *dd;
-    if (bt_array_grow(&v, &s->capddicts, s->nddicts + 1, sizeof *s->ddicts, 4))
+    if (bt_array_grow(&v, &s->capddicts, s->nddicts + 1, sizeof *s->ddicts, 4)) {
+        free(p);
         return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
     s->ddicts = v;
-    if (!(dd = ZSTD_createDDict(p, n)))
+    if (!(dd = ZSTD_createDDict_byReference(p, n))) {
+        free(p);
         return corrupt_err(s->path, err, "a compression dictionary cannot be read");
+    }
     if (ZSTD_getDictID_fromDDict(dd) != id) {
         ZSTD_freeDDict(dd);
+        free(p);
         return corrupt_err(s->path, err, "a compression dictionary has another id");
     }
     s->ddicts[s->nddicts].id = id;
+    s->ddicts[s->nddicts].bytes = p;
     s->ddicts[s->nddicts++].dd = dd;
     *out = dd;
     return 0;
 }
 
+/* frees the i-th decompression dictionary (the last takes its place) */
+static void ddict_drop(bt_store *s, size_t i)
+{
+    ZSTD_freeDDict(s->ddicts[i].dd);
+    free(s->ddicts[i].bytes);
+    s->ddicts[i] = s->ddicts[--s->nddicts];
+}
+
 int dict_for_codec(bt_store *s, int codec, const ZSTD_DDict **out, bt_error *err)
 {
+    sqlite3_blob *b = NULL;
+    void *p = NULL;
     size_t i;
-    int rc;
+    int n;
 
     *out = NULL;
     if (codec < BT_CODEC_DICT)
@@ -114,18 +133,25 @@ int dict_for_codec(bt_store *s, int codec, const ZSTD_DDict **out, bt_error *err
             *out = s->ddicts[i].dd;
             return 0;
         }
-    if ((rc = prep(s, &s->st_dict, "SELECT data FROM dicts WHERE id = ?", err)))
-        return rc;
-    sqlite3_bind_int64(s->st_dict, 1, codec);
-    rc = sqlite3_step(s->st_dict);
-    if (rc == SQLITE_ROW)
-        rc = ddict_add(s, (uint32_t)codec, sqlite3_column_blob(s->st_dict, 0),
-                       (size_t)sqlite3_column_bytes(s->st_dict, 0), out, err);
-    else
-        rc = rc == SQLITE_DONE ? corrupt_err(s->path, err, "a block's dictionary is missing")
-                               : db_err(s, err, "read dictionary");
-    sqlite3_reset(s->st_dict);
-    return rc;
+    /* read by a blob handle: straight into p, not through the page cache */
+    if (sqlite3_blob_open(s->db, "main", "dicts", "data", codec, 0, &b) != SQLITE_OK) {
+        int missing = sqlite3_errcode(s->db) == SQLITE_ERROR;
+        sqlite3_blob_close(b);
+        return missing ? corrupt_err(s->path, err, "a block's dictionary is missing")
+                       : db_err(s, err, "read dictionary");
+    }
+    n = sqlite3_blob_bytes(b);
+    if (!(p = malloc(n > 0 ? (size_t)n : 1))) {
+        sqlite3_blob_close(b);
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    if (sqlite3_blob_read(b, p, n, 0) != SQLITE_OK) {
+        free(p);
+        sqlite3_blob_close(b);
+        return db_err(s, err, "read dictionary");
+    }
+    sqlite3_blob_close(b);
+    return ddict_add(s, (uint32_t)codec, p, (size_t)n, out, err);
 }
 
 size_t dict_use(ZSTD_DCtx *zd, const ZSTD_DDict *dd)
@@ -191,10 +217,9 @@ int dict_setup(bt_store *s, bt_error *err)
 
 void dict_close(bt_store *s)
 {
-    size_t i;
     dict_job_drop(s);
-    for (i = 0; i < s->nddicts; i++)
-        ZSTD_freeDDict(s->ddicts[i].dd);
+    while (s->nddicts)
+        ddict_drop(s, s->nddicts - 1);
     free(s->ddicts);
     s->ddicts = NULL;
     s->nddicts = s->capddicts = 0;
@@ -218,8 +243,7 @@ void dict_rolled_back(bt_store *s)
     /* the dictionary trained in the transaction is gone with it */
     for (i = 0; i < s->nddicts; i++)
         if (s->ddicts[i].id == s->dict_tx) {
-            ZSTD_freeDDict(s->ddicts[i].dd);
-            s->ddicts[i] = s->ddicts[--s->nddicts];
+            ddict_drop(s, i);
             break;
         }
     s->dict_tx = 0;
@@ -366,6 +390,8 @@ static int job_finish(bt_store *s, bt_error *err)
     struct dict_job *j = job_take(s);
     bt_zdict *d = NULL;
     const ZSTD_DDict *dd;
+    void *bytes;
+    size_t n;
     int rc = 0;
 
     if (!j->out.len)
@@ -383,11 +409,17 @@ static int job_finish(bt_store *s, bt_error *err)
             rc = dict_load_newest(s, err);
         goto done;
     }
-    if (!(d = zdict_new(j->id, j->out.data, j->out.len)) ||
-        (rc = ddict_add(s, j->id, j->out.data, j->out.len, &dd, err))) {
-        dict_unref(d);
+    if (!(d = zdict_new(j->id, j->out.data, j->out.len))) {
         /* the row stays unused: blocks name a dictionary only once it is handed out */
-        rc = rc ? rc : bt_error_set(err, BT_ENOMEM, "out of memory");
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* the bytes go to the decompression dictionary, which refers to them */
+    bytes = j->out.data;
+    n = j->out.len;
+    memset(&j->out, 0, sizeof j->out);
+    if ((rc = ddict_add(s, j->id, bytes, n, &dd, err))) {
+        dict_unref(d);
         goto done;
     }
     s->dict_tx = j->id;

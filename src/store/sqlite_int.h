@@ -31,6 +31,16 @@
  * decompressed each of its 3,008 blocks 6.4 times (19,101), with 64 2.9 times. */
 #define BLOCK_CACHE 16
 #define BLOCK_CACHE_SCAN 64
+/* Of those, the slots in play start at 2 and double each time a block is read again soon
+ * after its eviction (one of the last CACHE_GHOSTS evicted), or when a chunk of rows
+ * draws on more blocks at once, CHUNK_DENSE rows or more a block (chunk_records). Each
+ * new slot is 512 KiB of fresh memory whose first touch of each page is a page fault
+ * (10-14 us each on the reference machine, more than decompressing the page): a command
+ * that reads a build's 32 events from 10 blocks once each faulted in 2.5 ms of slots it
+ * never read again. A chunk's sparse rows are copied out instead. */
+#define CACHE_LIVE0 2
+#define CACHE_GHOSTS 32
+#define CHUNK_DENSE 8
 
 /* The most bytes of matching records prefilter keeps for delivery (beyond, their blocks
  * are read again): the 11,955 records of one IAM user on 1M events are 17 MB */
@@ -170,7 +180,7 @@ struct bt_store {
     sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
         *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir,
-        *st_dict, *st_ins_dict, *st_ins_dir;
+        *st_ins_dict, *st_ins_dir;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     /* the block walk's (sqlite_walk.c): the span classes held, and each class's blocks
      * oldest [0] or newest [1] first; walking while a walk uses them */
@@ -220,7 +230,8 @@ struct bt_store {
     struct dict_job *dict_job; /* a dictionary being trained (sqlite_dict.c), or NULL */
     struct {
         uint32_t id;
-        ZSTD_DDict *dd;
+        ZSTD_DDict *dd; /* made by reference to bytes (owned: the dictionary's bytes) */
+        void *bytes;
     } * ddicts;
     size_t nddicts, capddicts;
     bt_buf zin;         /* compressed bytes read from a block (load_block) */
@@ -228,6 +239,9 @@ struct bt_store {
     block_ent cache[BLOCK_CACHE_SCAN];
     int cache_n; /* slots in use: BLOCK_CACHE, or BLOCK_CACHE_SCAN while every row of the
                     store is read (bt_store_search) */
+    int cache_live;                /* of those, the slots a miss may take (CACHE_LIVE0 up) */
+    int64_t ghosts[CACHE_GHOSTS]; /* the blocks last evicted (-1: none), a ring */
+    unsigned ghost_at;
     unsigned tick;
     bt_arena *arena;
     bt_arena *varena;   /* a stored record parsed to tell two event ids apart (claim_event) */

@@ -107,10 +107,24 @@ int load_block(bt_store *s, int64_t id, size_t need, const bt_buf **out, bt_erro
         *out = &s->blk_raw;
         return 0;
     }
-    if (!e) /* the least recently used slot (an unused one has age 0) */
-        for (i = 0; i < s->cache_n; i++)
+    if (!e) { /* the least recently used slot in play (an unused one has age 0) */
+        int live;
+        for (i = 0; i < CACHE_GHOSTS; i++)
+            if (s->ghosts[i] == id) { /* read again soon after it left: more slots */
+                s->ghosts[i] = -1;
+                if (s->cache_live < BLOCK_CACHE_SCAN)
+                    s->cache_live *= 2;
+                break;
+            }
+        live = s->cache_live < s->cache_n ? s->cache_live : s->cache_n;
+        for (i = 0; i < live; i++)
             if (!e || s->cache[i].age < e->age)
                 e = &s->cache[i];
+        if (e->id >= 0 && e->data.data) {
+            s->ghosts[s->ghost_at] = e->id;
+            s->ghost_at = (s->ghost_at + 1) % CACHE_GHOSTS;
+        }
+    }
     if ((rc = open_block(s, id, &codec, &raw_len, err)) ||
         (rc = dict_for_codec(s, codec, &dd, err)))
         return rc;
@@ -684,12 +698,18 @@ static int chunk_records(bt_store *s, srow **order, size_t n, int whole, bt_buf 
                          bt_error *err)
 {
     size_t i, nblocks;
-    int rc;
+    int rc, inplace;
 
     sort_by_block(order, n);
     bt_buf_clear(copy);
     for (i = 1, nblocks = n ? 1 : 0; i < n; i++)
         nblocks += order[i]->blk != order[i - 1]->blk;
+    /* rows dense in their blocks are read in place, their blocks held at once (more
+     * slots in play if need be); sparse ones are copied out (sqlite_int.h) */
+    if (nblocks > (size_t)s->cache_live && nblocks <= (size_t)s->cache_n &&
+        n >= CHUNK_DENSE * nblocks)
+        s->cache_live = (int)nblocks;
+    inplace = nblocks <= (size_t)s->cache_live && nblocks <= (size_t)s->cache_n;
     for (i = 0; i < n; i++) {
         const bt_buf *blk = NULL;
         srow *r = order[i];
@@ -710,7 +730,7 @@ static int chunk_records(bt_store *s, srow **order, size_t n, int whole, bt_buf 
             return bt_error_set(err, BT_EDB, "store '%s': event %lld points outside its block",
                                 s->path, (long long)r->id);
         r->at = NULL;
-        if (nblocks <= (size_t)s->cache_n) {
+        if (inplace) {
             r->at = blk->data + r->off;
             continue;
         }

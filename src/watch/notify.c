@@ -13,9 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "buildtrail/timeutil.h"
+#include "util/crypto_dl.h"
 #include "util/curl_dl.h"
 #include "watch_int.h"
 
