@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "buildtrail/arena.h"
+#include "util/prefault.h"
+
+/* the largest chunk an arena grows to (a big block may be larger: it is its own) */
+#define ARENA_CHUNK_MAX ((size_t)2 << 20)
 
 typedef struct chunk {
     struct chunk *next;
@@ -74,6 +78,13 @@ void *bt_arena_alloc(bt_arena *a, size_t n)
         return NULL;
     if (!c || c->size - c->used < need) {
         size_t sz = a->chunk_sz;
+        /* an arena that has filled its first chunk gets chunks as large as all it holds,
+         * up to ARENA_CHUNK_MAX: fewer allocations, and each large chunk is mapped at
+         * once (prefault.h) since the bump allocator fills it */
+        if (a->total >= sz && need <= sz / 4)
+            sz = a->total < ARENA_CHUNK_MAX ? a->total : ARENA_CHUNK_MAX;
+        if (a->cap && a->total + sz > a->cap)
+            sz = a->chunk_sz;
         if (need > sz / 4)
             sz = need > sz ? need : sz;
         if (a->cap && a->total + sz > a->cap)
@@ -81,6 +92,8 @@ void *bt_arena_alloc(bt_arena *a, size_t n)
         c = malloc(sizeof(chunk) + sz);
         if (!c)
             return NULL;
+        if (sz >= BT_PREFAULT_MIN && need <= sz / 4)
+            bt_prefault(c, sizeof(chunk) + sz);
         c->size = sz;
         c->used = 0;
         if (need > a->chunk_sz / 4 && a->head) {

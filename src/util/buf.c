@@ -4,9 +4,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "buildtrail/buf.h"
 #include "buildtrail/error.h"
+#include "util/prefault.h"
 
 void bt_buf_init(bt_buf *b, size_t cap)
 {
@@ -49,9 +52,27 @@ int bt_buf_reserve(bt_buf *b, size_t extra)
     p = realloc(b->data, n);
     if (!p)
         return BT_ENOMEM;
+    /* a buffer appended past 1 MiB doubles: the new half is mapped at once (prefault.h).
+     * A first, exact reservation is not: a reader may fill only part of it */
+    if (b->alloc >= ((size_t)1 << 20) && n - b->alloc >= BT_PREFAULT_MIN)
+        bt_prefault(p + b->alloc, n - b->alloc);
     b->data = p;
     b->alloc = n;
     return 0;
+}
+
+void bt_prefault(void *p, size_t n)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t m = pg > 0 ? (uintptr_t)pg - 1 : 4095;
+    uintptr_t lo = ((uintptr_t)p + m) & ~m, hi = ((uintptr_t)p + n) & ~m;
+#ifdef MADV_POPULATE_WRITE
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)lo;
+    (void)hi;
+#endif
 }
 
 int bt_buf_append(bt_buf *b, const void *p, size_t n)
