@@ -1,5 +1,6 @@
 /* main.c - the buildtrail command table and dispatch. */
 #include <locale.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +49,13 @@ int main(int argc, char **argv)
 {
     const cli_cmd *cmd;
     setlocale(LC_CTYPE, "");
+    /* freed memory up to 32 MiB a block stays in the heap for the next allocation: the
+     * first write to a fresh page is a page fault (10-14 us on the reference machine),
+     * and glibc's default mapped each buffer over 128 KiB (a file's records, a block)
+     * afresh and unmapped it when freed. Ingest of 1M events: 26,000 faults to 15,000,
+     * 5-8% less time, peak RSS 69 to 88 MB */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     if (!isatty(STDOUT_FILENO))
         setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
     if (argc < 2) {

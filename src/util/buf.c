@@ -52,10 +52,6 @@ int bt_buf_reserve(bt_buf *b, size_t extra)
     p = realloc(b->data, n);
     if (!p)
         return BT_ENOMEM;
-    /* a buffer appended past 1 MiB doubles: the new half is mapped at once (prefault.h).
-     * A first, exact reservation is not: a reader may fill only part of it */
-    if (b->alloc >= ((size_t)1 << 20) && n - b->alloc >= BT_PREFAULT_MIN)
-        bt_prefault(p + b->alloc, n - b->alloc);
     b->data = p;
     b->alloc = n;
     return 0;
