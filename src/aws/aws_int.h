@@ -191,7 +191,7 @@ int bt_cred_parse_json(const char *text, size_t len, int want_version, const cha
 int bt_aws_xml_fields(const char *xml, size_t len, const char *const *names, size_t n, char **vals,
                       bt_error *err);
 
-#ifdef XML_STATUS_ERROR /* files that include <expat.h> */
+#ifdef XML_STATUS_ERROR /* files that include util/expat_dl.h (<expat.h>) */
 /* A namespace-aware expat parser (separator ' ': "uri local") with user data and the
  * handlers set; entity declarations go to entity (which refuses them). NULL when out of
  * memory; freed with XML_ParserFree. */

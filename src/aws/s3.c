@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <expat.h>
+#include "util/expat_dl.h" /* (before aws_int.h: its expat declarations) */
 
 #include "aws/aws_int.h"
 #include "buildtrail/aws_s3.h"
@@ -425,6 +425,8 @@ int bt_s3_list_parse(bt_arena *arena, const char *xml, size_t len, bt_s3_list_pa
     if (len > BT_S3_LIST_MAX_BYTES)
         return bt_error_set(err, BT_ELIMIT, "listing reply larger than %zu bytes",
                             BT_S3_LIST_MAX_BYTES);
+    if ((rc = bt_expat_load(err)))
+        return rc;
     memset(&x, 0, sizeof x);
     x.a = arena;
     x.out = out;

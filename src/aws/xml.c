@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <expat.h>
+#include "util/expat_dl.h" /* (before aws_int.h: its expat declarations) */
 
 #include "aws/aws_int.h"
 
@@ -116,6 +116,8 @@ int bt_aws_xml_fields(const char *xml, size_t len, const char *const *names, siz
         vals[i] = NULL;
     if (len > XML_MAX_SIZE)
         return bt_error_set(err, BT_ELIMIT, "XML reply larger than %zu bytes", XML_MAX_SIZE);
+    if ((rc = bt_expat_load(err)))
+        return rc;
     memset(&x, 0, sizeof x);
     x.names = names;
     x.n = n;

@@ -90,10 +90,14 @@ int builds_view_print(const bt_json *list)
                 {"TOOK", 0, CT_RIGHT},
                 {"CALLS", 0, CT_RIGHT},
                 {"ERR", 0, CT_RIGHT}};
-    cli_table *t = cli_table_new();
+    cli_table *t;
     size_t i, c;
     char head[32], zone[8];
-    int rc = t ? 0 : -1, one_zone = common_zone(list, zone);
+    int rc, one_zone = common_zone(list, zone);
+    if (cli_table_load()) /* (it said why) */
+        return EXIT_ERROR;
+    t = cli_table_new();
+    rc = t ? 0 : -1;
     snprintf(head, sizeof head, one_zone ? "START (%s)" : "START", zone);
     for (c = 0; c < sizeof cols / sizeof cols[0] && !rc; c++)
         rc = cli_table_col(t, c ? cols[c].h : head, cols[c].w, cols[c].fl);

@@ -69,6 +69,8 @@ static int print_people(const char *path, const bt_store_info *in, uint64_t insi
     cli_table *t = NULL;
     size_t i;
     int rc = 0;
+    if (list->len && cli_table_load()) /* (it said why) */
+        return EXIT_ERROR;
     printf("store        %s (schema %d)\n", path, in->schema_version);
     printf("events       %llu (%llu API calls, %llu build status events",
            (unsigned long long)in->events, (unsigned long long)in->api_events,

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "events_view.h"
 #include "output_int.h"
+#include "table.h"
 
 enum { MODE_STREAM_JSON, MODE_NDJSON, MODE_COLLECT, MODE_STREAM_QUERY, MODE_HUMAN };
 
@@ -67,6 +68,10 @@ cli_out *cli_out_new(const char *format, const char *query, const char *title)
         o->mode = MODE_NDJSON;
     } else if (strcmp(format, "human") == 0 && !query) {
         o->mode = MODE_HUMAN;
+        if (cli_table_load()) { /* (it said why) */
+            free(o);
+            return NULL;
+        }
         if (!(o->view = events_view_new())) {
             cli_err("out of memory");
             free(o);

@@ -1,12 +1,14 @@
-/* table.c - the tables for people, on libsmartcols (table.h). libsmartcols shortens a
- * truncatable column without a mark, so the table is laid out once to learn the
- * widths, each cut cell is given its "…", and then printed. */
+/* table.c - the tables for people, on libsmartcols (table.h; loaded on first use:
+ * smartcols_dl.h). libsmartcols shortens a truncatable column without a mark, so the
+ * table is laid out once to learn the widths, each cut cell is given its "…", and then
+ * printed. */
 #include "table.h"
 
-#include <libsmartcols.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "smartcols_dl.h"
 #include "term.h"
 
 struct cli_table {
@@ -15,6 +17,16 @@ struct cli_table {
     size_t ncols;
     int flags[64];
 };
+
+int cli_table_load(void)
+{
+    bt_error err = BT_ERROR_INIT;
+    if (bt_smartcols_load(&err)) {
+        cli_err("%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
 
 cli_table *cli_table_new(void)
 {

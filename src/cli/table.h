@@ -16,7 +16,10 @@ enum {
 
 typedef struct cli_table cli_table;
 
-/* NULL when out of memory. */
+/* Loads libsmartcols, which draws the tables (once per process: smartcols_dl.h). 0, or -1
+ * after saying on stderr that it cannot be loaded, and why. Called before cli_table_new. */
+int cli_table_load(void);
+/* NULL when out of memory (or libsmartcols could not be loaded: cli_table_load). */
 cli_table *cli_table_new(void);
 /* Adds a column: whint is the width hint (a fraction of the terminal when < 1). 0 or
  * -1 when out of memory. */

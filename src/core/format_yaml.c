@@ -14,10 +14,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "buildtrail/format.h"
 #include "core/format_int.h"
+#include "util/yaml_dl.h"
 
 /* ---- ruamel's YAML 1.2 implicit resolvers (which plain scalars are not strings) ---- */
 
@@ -293,6 +293,9 @@ int bt_fmt_yaml(bt_buf *out, const bt_json *v, bool as_stream_item, bt_error *er
 {
     yctx y;
     yaml_event_t ev;
+    int rc;
+    if ((rc = bt_yaml_load(err)))
+        return rc;
     memset(&y, 0, sizeof y);
     if (!yaml_emitter_initialize(&y.em))
         return bt_error_set(err, BT_ENOMEM, "yaml output: %s", bt_strerror(BT_ENOMEM));

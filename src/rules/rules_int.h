@@ -7,11 +7,9 @@
 #ifndef BT_RULES_INT_H
 #define BT_RULES_INT_H
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "buildtrail/arena.h"
 #include "buildtrail/rules.h"
+#include "util/pcre2_dl.h" /* <pcre2.h>, 8-bit, loaded on first use */
 
 /* Fixed derived fields, in this order; DF_EXTRA is any other "buildtrail.*" name. */
 enum {

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "rules/rules_int.h"
+#include "util/yaml_dl.h"
 
 typedef struct ydoc {
     yaml_document_t *d;
@@ -585,6 +585,8 @@ int bt_rules_add_buffer(bt_ruleset *rs, const char *name, const char *text, size
                           BT_RULES_MAX_FILE);
         goto done;
     }
+    if ((rc = bt_yaml_load(err)))
+        goto done;
     if (!yaml_parser_initialize(&parser)) {
         rc = bt_error_set(err, BT_ENOMEM, "out of memory");
         goto done;

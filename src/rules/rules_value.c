@@ -371,6 +371,9 @@ static int make_regex(rctx *c, const char *field, const rscalar *s, unsigned m, 
     uint32_t opts = PCRE2_UTF;
     pcre2_code *re;
     pcre2_match_data *md;
+    int rc;
+    if ((rc = bt_pcre2_load(c->err)))
+        return rc;
     if (m & M_RE_I)
         opts |= PCRE2_CASELESS;
     if (m & M_RE_M)

@@ -1,10 +1,12 @@
-/* gzip.c - gzip (de)compression over libdeflate, multi-member aware. */
-#include <libdeflate.h>
+/* gzip.c - gzip (de)compression over libdeflate, multi-member aware; zlib recovers what
+ * it can of a damaged member. Both libraries are loaded on first use (deflate_dl.h,
+ * zlib_dl.h). */
 #include <stdint.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "util/deflate_dl.h"
 #include "util/gzip.h"
+#include "util/zlib_dl.h"
 
 int bt_gzip_is(const void *data, size_t len)
 {
@@ -13,7 +15,8 @@ int bt_gzip_is(const void *data, size_t len)
 }
 
 /* A damaged member (truncated or corrupt): appends to out what zlib's streaming
- * inflate gets out of it before the damage. Bounded by out's cap like the rest. */
+ * inflate gets out of it before the damage. Bounded by out's cap like the rest. Without
+ * zlib (it cannot be loaded) nothing is recovered: the caller has reported the damage. */
 static void recover_member(const unsigned char *p, size_t len, bt_buf *out)
 {
     z_stream z;
@@ -51,11 +54,13 @@ int bt_gzip_decompress(const void *in, size_t len, bt_buf *out, bt_error *err)
     const unsigned char *p = in;
     size_t off = 0;
     int rc = 0;
+    struct libdeflate_decompressor *dec;
+
+    if ((rc = bt_deflate_load(err)))
+        return rc;
     /* one per call: ~11 KiB, negligible next to a file's work, and nothing per thread
      * to clean up */
-    struct libdeflate_decompressor *dec = libdeflate_alloc_decompressor();
-
-    if (!dec)
+    if (!(dec = libdeflate_alloc_decompressor()))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     while (off < len) {
         size_t guess, in_used = 0, out_used = 0;
@@ -114,11 +119,13 @@ done:
 
 int bt_gzip_compress(const void *in, size_t len, int level, bt_buf *out, bt_error *err)
 {
-    struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+    struct libdeflate_compressor *c;
     size_t bound, n;
     int rc = 0;
 
-    if (!c)
+    if ((rc = bt_deflate_load(err)))
+        return rc;
+    if (!(c = libdeflate_alloc_compressor(level)))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
     bound = libdeflate_gzip_compress_bound(c, len);
     if ((rc = bt_buf_reserve(out, bound))) {

@@ -1,16 +1,15 @@
 /* netlibs.c - loads libcurl, libmicrohttpd and libcrypto on first use (curl_dl.h,
  * mhd_dl.h, crypto_dl.h): dlopen by the soname the build found (BT_CURL_SONAME,
  * BT_MHD_SONAME, BT_CRYPTO_SONAME), each symbol looked up once into the table the calling
- * code goes through. The tables' types are checked against the libraries' own
- * declarations at compile time. */
+ * code goes through (the mechanism: dl.h). The tables' types are checked against the
+ * libraries' own declarations at compile time. */
 #define BT_DL_IMPL
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "util/crypto_dl.h"
 #include "util/curl_dl.h"
+#include "util/dl.h"
 #include "util/mhd_dl.h"
 
 #ifndef BT_CURL_SONAME
@@ -26,9 +25,7 @@
 bt_curl_fns bt_curl_fn;
 bt_mhd_fns bt_mhd_fn;
 
-/* each table entry has the type of the function it stands for */
-#define SAME_TYPE(field, fn)                                                                     \
-    _Static_assert(__builtin_types_compatible_p(__typeof__(field), __typeof__(&fn)), #fn)
+/* each table entry has the type of the function it stands for (SAME_TYPE: util/dl.h) */
 SAME_TYPE(bt_curl_fn.global_init, curl_global_init);
 SAME_TYPE(bt_curl_fn.easy_init, curl_easy_init);
 SAME_TYPE(bt_curl_fn.easy_setopt, curl_easy_setopt);
@@ -57,49 +54,11 @@ SAME_TYPE(bt_mhd_fn.add_response_header, MHD_add_response_header);
 SAME_TYPE(bt_mhd_fn.queue_response, MHD_queue_response);
 SAME_TYPE(bt_mhd_fn.destroy_response, MHD_destroy_response);
 
-/* One symbol of a table: its name and where it goes. */
-typedef struct dl_sym {
-    const char *name;
-    void *slot; /* a function pointer's address (written as the pointer it is) */
-} dl_sym;
-
-/* Why the last load failed (the first one decides for the process). */
-typedef struct dl_state {
-    pthread_once_t once;
-    int rc;
-    char why[256];
-} dl_state;
-
-/* Opens soname and fills every slot; on failure says why in st->why. */
-static int dl_fill(dl_state *st, const char *soname, const dl_sym *syms, size_t n)
-{
-    void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-    const char *e;
-    size_t i;
-    if (!h) {
-        e = dlerror();
-        snprintf(st->why, sizeof st->why, "%s", e ? e : "not found");
-        return -1;
-    }
-    for (i = 0; i < n; i++) {
-        void *f = dlsym(h, syms[i].name);
-        if (!f) {
-            snprintf(st->why, sizeof st->why, "%s has no %s", soname, syms[i].name);
-            return -1; /* the handle stays open: nothing half-filled is ever used */
-        }
-        /* POSIX: a function's address as void * converts back to its pointer type */
-        memcpy(syms[i].slot, &f, sizeof f);
-    }
-    return 0;
-}
-
-#define SYM(table, field, name) {name, &table.field}
-
-static dl_state curl_st = {PTHREAD_ONCE_INIT, 0, ""};
+static bt_dl_state curl_st = BT_DL_STATE_INIT;
 
 static void curl_once(void)
 {
-    static const dl_sym syms[] = {
+    static const bt_dl_sym syms[] = {
         SYM(bt_curl_fn, global_init, "curl_global_init"),
         SYM(bt_curl_fn, easy_init, "curl_easy_init"),
         SYM(bt_curl_fn, easy_setopt, "curl_easy_setopt"),
@@ -120,10 +79,8 @@ static void curl_once(void)
         SYM(bt_curl_fn, multi_setopt, "curl_multi_setopt"),
     };
     CURLcode cc;
-    if (dl_fill(&curl_st, BT_CURL_SONAME, syms, sizeof syms / sizeof syms[0])) {
-        curl_st.rc = -1;
+    if (bt_dl_fill(&curl_st, BT_CURL_SONAME, syms, sizeof syms / sizeof syms[0]))
         return;
-    }
     if ((cc = bt_curl_fn.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
         snprintf(curl_st.why, sizeof curl_st.why, "initialisation failed: %s",
                  bt_curl_fn.easy_strerror(cc));
@@ -133,18 +90,17 @@ static void curl_once(void)
 
 int bt_curl_load(bt_error *err)
 {
-    pthread_once(&curl_st.once, curl_once);
-    if (curl_st.rc)
+    if (!bt_dl_ready(&curl_st, curl_once))
         return bt_error_set(err, BT_EHTTP, "http: cannot load libcurl (%s): %s", BT_CURL_SONAME,
                             curl_st.why);
     return 0;
 }
 
-static dl_state mhd_st = {PTHREAD_ONCE_INIT, 0, ""};
+static bt_dl_state mhd_st = BT_DL_STATE_INIT;
 
 static void mhd_once(void)
 {
-    static const dl_sym syms[] = {
+    static const bt_dl_sym syms[] = {
         SYM(bt_mhd_fn, start_daemon, "MHD_start_daemon"),
         SYM(bt_mhd_fn, stop_daemon, "MHD_stop_daemon"),
         SYM(bt_mhd_fn, is_feature_supported, "MHD_is_feature_supported"),
@@ -155,14 +111,12 @@ static void mhd_once(void)
         SYM(bt_mhd_fn, queue_response, "MHD_queue_response"),
         SYM(bt_mhd_fn, destroy_response, "MHD_destroy_response"),
     };
-    if (dl_fill(&mhd_st, BT_MHD_SONAME, syms, sizeof syms / sizeof syms[0]))
-        mhd_st.rc = -1;
+    bt_dl_fill(&mhd_st, BT_MHD_SONAME, syms, sizeof syms / sizeof syms[0]);
 }
 
 int bt_mhd_load(bt_error *err)
 {
-    pthread_once(&mhd_st.once, mhd_once);
-    if (mhd_st.rc)
+    if (!bt_dl_ready(&mhd_st, mhd_once))
         return bt_error_set(err, BT_EIO, "serve: cannot load libmicrohttpd (%s): %s",
                             BT_MHD_SONAME, mhd_st.why);
     return 0;
@@ -199,11 +153,11 @@ SAME_TYPE(cr.sha256_once, SHA256);
 SAME_TYPE(cr.sha1_once, SHA1);
 SAME_TYPE(cr.rand_bytes, RAND_bytes);
 
-static dl_state crypto_st = {PTHREAD_ONCE_INIT, 0, ""};
+static bt_dl_state crypto_st = BT_DL_STATE_INIT;
 
 static void crypto_once(void)
 {
-    static const dl_sym syms[] = {
+    static const bt_dl_sym syms[] = {
         SYM(cr, sha256, "EVP_sha256"),
         SYM(cr, digest, "EVP_Digest"),
         SYM(cr, encode_block, "EVP_EncodeBlock"),
@@ -217,23 +171,18 @@ static void crypto_once(void)
         SYM(cr, sha1_once, "SHA1"),
         SYM(cr, rand_bytes, "RAND_bytes"),
     };
-    if (dl_fill(&crypto_st, BT_CRYPTO_SONAME, syms, sizeof syms / sizeof syms[0]))
-        crypto_st.rc = -1;
+    bt_dl_fill(&crypto_st, BT_CRYPTO_SONAME, syms, sizeof syms / sizeof syms[0]);
 }
 
 /* 1 once the table is filled (loading it on the first call), 0 if it cannot be */
 static int crypto_ready(void)
 {
-    pthread_once(&crypto_st.once, crypto_once);
-    return crypto_st.rc == 0;
+    return bt_dl_ready(&crypto_st, crypto_once);
 }
 
 int bt_crypto_load(bt_error *err)
 {
-    if (!crypto_ready())
-        return bt_error_set(err, BT_EIO, "cannot load libcrypto (%s): %s", BT_CRYPTO_SONAME,
-                            crypto_st.why);
-    return 0;
+    return bt_dl_load(&crypto_st, crypto_once, "libcrypto", BT_CRYPTO_SONAME, err);
 }
 
 const EVP_MD *bt_EVP_sha256(void)
