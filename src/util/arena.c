@@ -81,8 +81,10 @@ void *bt_arena_alloc(bt_arena *a, size_t n)
         /* an arena that has filled its first chunk gets chunks as large as all it holds,
          * up to ARENA_CHUNK_MAX: fewer allocations, and each large chunk is mapped at
          * once (prefault.h) since the bump allocator fills it */
-        if (a->total >= sz && need <= sz / 4)
-            sz = a->total < ARENA_CHUNK_MAX ? a->total : ARENA_CHUNK_MAX;
+        if (a->total >= sz && need <= sz / 4) {
+            size_t grow = a->total < ARENA_CHUNK_MAX ? a->total : ARENA_CHUNK_MAX;
+            sz = grow > sz ? grow : sz; /* (never below the arena's own chunk size) */
+        }
         if (a->cap && a->total + sz > a->cap)
             sz = a->chunk_sz;
         if (need > sz / 4)
