@@ -3,12 +3,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "buildtrail/arena.h"
-#include "util/prefault.h"
 
 /* the largest chunk an arena grows to (a big block may be larger: it is its own) */
 #define ARENA_CHUNK_MAX ((size_t)2 << 20)
+/* chunks this large are mapped at once (prefault) */
+#define PREFAULT_MIN ((size_t)256 << 10)
+
+/*
+ * Maps the whole pages within [p, p + n) for writing, in one call. The first write to
+ * each page of fresh memory is a page fault (the kernel zeroes a page and maps it): on
+ * the reference machine (a 2-core VM) 10-14 us a page, more than formatting its 4 KiB;
+ * `builds` over 12,000 builds took 24,000 of them. MADV_POPULATE_WRITE (Linux 5.14)
+ * maps a range at about 5 us a page there. Only for memory that will be filled: a
+ * bump allocator fills each chunk before the next. A hint: on an older kernel the call
+ * fails and the pages fault in as before.
+ */
+static void prefault(void *p, size_t n)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t m = pg > 0 ? (uintptr_t)pg - 1 : 4095;
+    uintptr_t lo = ((uintptr_t)p + m) & ~m, hi = ((uintptr_t)p + n) & ~m;
+#ifdef MADV_POPULATE_WRITE
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)lo;
+    (void)hi;
+#endif
+}
 
 typedef struct chunk {
     struct chunk *next;
@@ -80,7 +107,7 @@ void *bt_arena_alloc(bt_arena *a, size_t n)
         size_t sz = a->chunk_sz;
         /* an arena that has filled its first chunk gets chunks as large as all it holds,
          * up to ARENA_CHUNK_MAX: fewer allocations, and each large chunk is mapped at
-         * once (prefault.h) since the bump allocator fills it */
+         * once (prefault) since the bump allocator fills it */
         if (a->total >= sz && need <= sz / 4) {
             size_t grow = a->total < ARENA_CHUNK_MAX ? a->total : ARENA_CHUNK_MAX;
             sz = grow > sz ? grow : sz; /* (never below the arena's own chunk size) */
@@ -94,8 +121,8 @@ void *bt_arena_alloc(bt_arena *a, size_t n)
         c = malloc(sizeof(chunk) + sz);
         if (!c)
             return NULL;
-        if (sz >= BT_PREFAULT_MIN && need <= sz / 4)
-            bt_prefault(c, sizeof(chunk) + sz);
+        if (sz >= PREFAULT_MIN && need <= sz / 4)
+            prefault(c, sizeof(chunk) + sz);
         c->size = sz;
         c->used = 0;
         if (need > a->chunk_sz / 4 && a->head) {

@@ -4,12 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "buildtrail/buf.h"
 #include "buildtrail/error.h"
-#include "util/prefault.h"
 
 void bt_buf_init(bt_buf *b, size_t cap)
 {
@@ -55,20 +52,6 @@ int bt_buf_reserve(bt_buf *b, size_t extra)
     b->data = p;
     b->alloc = n;
     return 0;
-}
-
-void bt_prefault(void *p, size_t n)
-{
-    long pg = sysconf(_SC_PAGESIZE);
-    uintptr_t m = pg > 0 ? (uintptr_t)pg - 1 : 4095;
-    uintptr_t lo = ((uintptr_t)p + m) & ~m, hi = ((uintptr_t)p + n) & ~m;
-#ifdef MADV_POPULATE_WRITE
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-#else
-    (void)lo;
-    (void)hi;
-#endif
 }
 
 int bt_buf_append(bt_buf *b, const void *p, size_t n)
