@@ -1,7 +1,9 @@
 /*
  * sql.c - bt-sql: runs SQL on a buildtrail store with the table `events` (schema 13:
  * a virtual table over the blocks' directories and `evrows`, sqlite_rows.c) that the
- * sqlite3 shell does not have. For tests and for looking into a store by hand:
+ * sqlite3 shell does not have, and the functions bt_eid_ev(e, i) and bt_eid_hash(e, i)
+ * that read the chunks of `eids` (schema 14, sqlite_eids.c). For tests and for looking
+ * into a store by hand:
  *
  *   bt-sql STORE 'SELECT count(*) FROM events'
  *   bt-sql -w STORE 'UPDATE ...'     (opens it for writing; default read-only)
@@ -39,7 +41,11 @@ int main(int argc, char **argv)
     }
     if (sqlite3_open_v2(argv[1 + write], &db, write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY,
                         NULL) != SQLITE_OK ||
-        rows_register(db, NULL)) {
+        rows_register(db, NULL) ||
+        sqlite3_create_function_v2(db, "bt_eid_ev", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                   sql_eid_ev, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(db, "bt_eid_hash", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                   sql_eid_hash, NULL, NULL, NULL) != SQLITE_OK) {
         fprintf(stderr, "bt-sql: '%s': %s\n", argv[1 + write],
                 db ? sqlite3_errmsg(db) : "cannot open");
         sqlite3_close(db);

@@ -53,6 +53,7 @@ void bt_store_pack_free(bt_store_pack *p)
     free(p->pre);
     free(p->ev_rank);
     free(p->rank_ev);
+    free(p->claim_ev);
     free(p->ev_run);
     free(p->runs);
     free(p->facts);
@@ -448,6 +449,41 @@ static int pack_close(bt_store_pack *p, packer *k, const bt_event *ev, bt_error 
     return 0;
 }
 
+/* One event in the sort that gives the batch's claim order. */
+typedef struct claim_key {
+    int64_t ek;
+    uint32_t ev;
+} claim_key;
+
+static int less_claim(const claim_key *a, const claim_key *b)
+{
+    return a->ek != b->ek ? a->ek < b->ek : a->ev < b->ev;
+}
+BT_TSORT_DEFINE(sort_claim, claim_key, less_claim)
+
+/* The batch's claim order (p->claim_ev): by the event ids' keys in `eids`, so that the
+ * writer reads and writes each chunk of keys once for all the batch's keys it holds
+ * (eid_claim); copies of an event keep the batch's order, and the first is kept. */
+static int pack_claims(bt_store_pack *p, size_t n, bt_error *err)
+{
+    claim_key *k = malloc(n * sizeof *k + 1);
+    size_t j;
+    if (!k || !(p->claim_ev = malloc(n * sizeof *p->claim_ev + 1))) {
+        free(k);
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    for (j = 0; j < n; j++) {
+        k[j].ek = p->pre[j].ek;
+        k[j].ev = (uint32_t)j;
+    }
+    if (n > 1)
+        sort_claim(k, n);
+    for (j = 0; j < n; j++)
+        p->claim_ev[j] = k[j].ev;
+    free(k);
+    return 0;
+}
+
 /* One event in the sort that gives the batch's id order. */
 typedef struct rank_key {
     uint32_t block, hash, pos, ev;
@@ -634,7 +670,7 @@ int bt_store_pack_new(bt_store *s, const bt_event *ev, size_t n, bt_store_pack *
     }
     if (k.nmem && (rc = pack_close(p, &k, ev, err)))
         goto done;
-    if ((rc = pack_ranks(p, ev, hash, order, n, err)))
+    if ((rc = pack_ranks(p, ev, hash, order, n, err)) || (rc = pack_claims(p, n, err)))
         goto done;
     *out = p;
     p = NULL;

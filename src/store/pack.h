@@ -87,6 +87,7 @@ struct bt_store_pack {
     size_t nfacts;
     bt_arena *arena;   /* the facts' own strings (others borrow from the events) */
     uint32_t *rank_ev; /* per place in the batch's id order: its event */
+    uint32_t *claim_ev; /* per place in claim order (by key in `eids`): its event */
     pack_pre *pre;     /* per event */
 };
 

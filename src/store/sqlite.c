@@ -201,7 +201,7 @@ static const char *const migrations[] = {
     /* 10: event ids keyed by one integer, their hour above a 40-bit hash of the id
      * (eid_key), instead of the hour and the id's 16 bytes: 31 bytes an event become
      * about 18. An id whose key another id of its hour already holds is kept by its bytes
-     * in `eidx` (claim_event tells the two apart by the stored record). */
+     * in `eidx` (eid_claim tells the two apart by the stored record). */
     "CREATE TABLE eids10(k INTEGER PRIMARY KEY, ev INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE eidx(hb INTEGER NOT NULL, eid BLOB NOT NULL, ev INTEGER NOT NULL,"
     " PRIMARY KEY(hb, eid)) WITHOUT ROWID;"
@@ -242,12 +242,19 @@ static const char *const migrations[] = {
     "CREATE TABLE bdir(lo INTEGER PRIMARY KEY, hi INTEGER NOT NULL, blk INTEGER NOT NULL);"
     "DROP INDEX ev_actor;"
     "CREATE INDEX ev_actor ON evrows(actor, t) WHERE actor IS NOT NULL;",
+    /* 14: event ids' keys in chunks, a row an hour's run of up to EID_CHUNK_MAX keys
+     * (sqlite_eids.c: 11 bytes a key, where a row a key took about 19), which an ingest
+     * reads and writes once for every key of its batch the chunk holds: a row inserted an
+     * event was the writer's largest cost. The rows are cut into chunks by eid_rechunk,
+     * after this */
+    "ALTER TABLE eids RENAME TO eids13;"
+    "CREATE TABLE eids(k INTEGER PRIMARY KEY, e BLOB NOT NULL);",
 };
 _Static_assert(BT_BK_RNAME == 5 && BT_BK_RTYPE == 6, "upgrade 7 names the resource tags");
 
 /* SQLite steps per stored event each upgrade takes (measured on 300k events; the 7th on
  * 1M: 131M steps; the 9th on 1M: 86M), for the progress estimate */
-static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86, 60, 20, 0, 0};
+static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86, 60, 20, 0, 0, 8};
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- intern cache ---------------------------------------------------------------- */
@@ -490,7 +497,7 @@ static int migrate(bt_store *s, bt_store_progress_fn fn, void *ctx, bt_error *er
         sqlite3_progress_handler(s->db, MIG_STEPS, on_mig_steps, &m);
     }
     for (v = (int)ver; v < SCHEMA_VERSION; v++)
-        if ((rc = exec(s, migrations[v], err)))
+        if ((rc = exec(s, migrations[v], err)) || (v == 13 && (rc = eid_rechunk(s, err))))
             goto fail;
     snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", BT_APP_ID,
              SCHEMA_VERSION);
@@ -735,6 +742,7 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_ins_build);
     sqlite3_finalize(s->st_ins_eid);
     sqlite3_finalize(s->st_sel_eid);
+    sqlite3_finalize(s->st_eid_next);
     sqlite3_finalize(s->st_ins_eidx);
     sqlite3_finalize(s->st_ev_at);
     sqlite3_finalize(s->st_ins_bsum);
@@ -761,6 +769,9 @@ void bt_store_close(bt_store *s)
     bt_buf_dispose(&s->zin);
     bt_buf_dispose(&s->dir);
     bt_buf_dispose(&s->dirtmp);
+    bt_buf_dispose(&s->eold);
+    bt_buf_dispose(&s->enew);
+    bt_buf_dispose(&s->emerge);
     free(s->drows);
     free(s->pkeys);
     free(s->prkeys);
@@ -1103,18 +1114,13 @@ static int intern_event(bt_store *s, const pack_pre *pre, pcache *pc, ev_ids *x,
     return 0;
 }
 
-/* Claims the event's id for the row id (`eids`, else `eidx`): *is_new = 0 for a
- * duplicate event id (nothing is written). For a new event, also what its row adds to
- * `srcnames`, `sessions` and (facts, when not NULL) `builds`. pre (pack.h) holds the id's
- * key and the id packed; cb the batch being stored, if any. */
-static int claim_event(bt_store *s, const bt_event *ev, const pack_pre *pre, const ev_ids *x,
-                       const bt_build_facts *facts, int64_t id, const claim_batch *cb, int *is_new,
-                       bt_error *err)
+/* What the row of a new event adds to `srcnames`, `sessions` and (facts, when not NULL)
+ * `builds`. */
+static int note_new(bt_store *s, const bt_event *ev, const ev_ids *x, const bt_build_facts *facts,
+                    bt_error *err)
 {
     int rc;
 
-    if ((rc = eid_claim(s, ev, pre, cb, id, is_new, err)) || !*is_new)
-        return rc;
     if (x->src && (rc = note_src_name(s, x->src, x->name, err)))
         return rc;
     if (x->actor && (rc = add_session_call(s, ev, x->actor, x->errc, x->account, x->region, err)))
@@ -1122,6 +1128,24 @@ static int claim_event(bt_store *s, const bt_event *ev, const pack_pre *pre, con
     if (facts && (rc = merge_build(s, facts, err)))
         return rc;
     return 0;
+}
+
+/* Claims the id of an event added alone for the row id (`eids`, else `eidx`): *is_new =
+ * 0 for a duplicate event id (nothing is written). For a new event, also what its row
+ * adds (note_new). pre (pack.h) holds the id's key and the id packed. A batch claims its
+ * events' ids first (bt_store_add_packed). */
+static int claim_event(bt_store *s, const bt_event *ev, const pack_pre *pre, const ev_ids *x,
+                       const bt_build_facts *facts, int64_t id, int *is_new, bt_error *err)
+{
+    static const uint32_t zero = 0;
+    unsigned char fresh = 0;
+    int rc;
+
+    *is_new = 0;
+    if ((rc = eid_claim(s, ev, pre, &zero, 1, &zero, id, NULL, &fresh, err)) || !fresh)
+        return rc;
+    *is_new = 1;
+    return note_new(s, ev, x, facts, err);
 }
 
 /* Inserts the row of a new event with rowid id pointing at (blk, off); pre (pack.h)
@@ -1177,7 +1201,7 @@ static int insert_event(bt_store *s, const bt_event *ev, const bt_build_facts *f
     pack_pre_of(&pre, ev, NULL);
     pre.rmask = rmask;
     if ((rc = intern_event(s, &pre, NULL, &x, err)) ||
-        (rc = claim_event(s, ev, &pre, &x, facts, id, NULL, is_new, err)) || !*is_new)
+        (rc = claim_event(s, ev, &pre, &x, facts, id, is_new, err)) || !*is_new)
         return rc;
     return insert_row(s, ev, &pre, &x, id, blk, off, err);
 }
@@ -1312,20 +1336,23 @@ int bt_store_add_packed(bt_store *s, const bt_event *ev, size_t n, const bt_stor
     }
     /* event i gets the id id0 + its place in the batch's id order (pack_ranks): a block's
      * events lie within one id range, each name's in a run of it. Event ids are claimed
-     * in the batch's order (of two copies of an event, the first is kept; facts merge in
-     * that order), then the rows inserted in id order: at the table's end, so its pages
-     * fill (rows inserted out of order split pages half full: 11% more table) */
+     * in their keys' order (the pack's claim_ev: each chunk of `eids` read and written
+     * once; of two copies of an event, the first in the batch is kept), then what the new
+     * events add is noted in the batch's order (facts merge in that order), then the
+     * rows inserted in id order: at the table's end, so its pages fill (rows inserted
+     * out of order split pages half full: 11% more table) */
+    if ((rc = eid_claim(s, ev, pack->pre, pack->claim_ev, n, pack->ev_rank, id0, &cb, fresh, err)))
+        goto done;
     for (i = 0; i < n; i++) {
         const bt_build_facts *f = NULL;
         if (k < pack->nfacts && pack->fact_ev[k] == i) {
             f = &pack->facts[k++];
             bt_arena_reset(s->arena);
         }
+        is_new = fresh[i];
         if ((rc = intern_event(s, &pack->pre[i], pc, &ids[i], err)) ||
-            (rc = claim_event(s, &ev[i], &pack->pre[i], &ids[i], f, id0 + (int64_t)pack->ev_rank[i],
-                              &cb, &is_new, err)))
+            (is_new && (rc = note_new(s, &ev[i], &ids[i], f, err))))
             goto done;
-        fresh[i] = (unsigned char)is_new;
         if (is_new) {
             used[pack->ev_block[i]]++;
             runs[pack->ev_run[i]]++;

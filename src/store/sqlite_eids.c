@@ -62,31 +62,22 @@ static int same_id(const bt_event *ev, const pack_pre *pre, const bt_event *o)
                : o->event_id && ev->event_id && strcmp(o->event_id, ev->event_id) == 0;
 }
 
-/* *same = 1 when the event stored under the key pre->ek in `eids` has ev's id (a
- * duplicate), 0 when it has another id whose key is the same. The stored event is in
+/* *same = 1 when the event numbered have, which holds ev's key (pre->ek) in `eids`, has
+ * ev's id (a duplicate), 0 when it has another id whose key is the same. The stored event is in
  * cb when the batch holds it, else its row locates its record (load_block: in the
  * pending block when not yet compressed, bt_store_add). A record that holds ev's id as its eventID
  * (or envelope id) as written is the same event: another id of the same hour and hash
  * whose record also names ev's id in those words is not an event CloudTrail writes;
  * any other record is parsed (in s->varena) and its id compared. */
 static int eid_same(bt_store *s, const bt_event *ev, const pack_pre *pre, const claim_batch *cb,
-                    int *same, bt_error *err)
+                    int64_t have, int *same, bt_error *err)
 {
     bt_event tmp;
     const char *at;
-    int64_t have;
     srow r;
     int rc;
 
     *same = 0;
-    if ((rc = prep(s, &s->st_sel_eid, "SELECT ev FROM eids WHERE k = ?", err)))
-        return rc;
-    sqlite3_bind_int64(s->st_sel_eid, 1, pre->ek);
-    rc = sqlite3_step(s->st_sel_eid);
-    have = rc == SQLITE_ROW ? sqlite3_column_int64(s->st_sel_eid, 0) : 0;
-    sqlite3_reset(s->st_sel_eid);
-    if (rc != SQLITE_ROW)
-        return db_err(s, err, "read event id");
     if (cb && have >= cb->id0 && have < cb->id0 + (int64_t)cb->n) {
         *same = same_id(ev, pre, &cb->ev[cb->rank_ev[have - cb->id0]]);
         return 0;
@@ -136,44 +127,323 @@ static int eid_same(bt_store *s, const bt_event *ev, const pack_pre *pre, const 
     return 0;
 }
 
-int eid_claim(bt_store *s, const bt_event *ev, const pack_pre *pre, const claim_batch *cb,
-              int64_t id, int *is_new, bt_error *err)
+/* ---- chunks (schema 14) ---- */
+
+#define EID_HASH_MASK ((UINT64_C(1) << EID_HASH_BITS) - 1)
+#define EID_EV_MAX ((INT64_C(1) << 48) - 1)
+
+static uint64_t ent_hash(const unsigned char *p)
+{
+    return (uint64_t)p[0] << 32 | (uint64_t)p[1] << 24 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 8 | (uint64_t)p[4];
+}
+
+static int64_t ent_ev(const unsigned char *p)
+{
+    return (int64_t)((uint64_t)p[5] << 40 | (uint64_t)p[6] << 32 | (uint64_t)p[7] << 24 |
+                     (uint64_t)p[8] << 16 | (uint64_t)p[9] << 8 | (uint64_t)p[10]);
+}
+
+/* Appends the entry (hash h, event ev) to b. */
+static int ent_add(bt_buf *b, uint64_t h, int64_t ev)
+{
+    unsigned char e[EID_ENT];
+    int i;
+    for (i = 0; i < 5; i++)
+        e[i] = (unsigned char)(h >> (8 * (4 - i)));
+    for (i = 0; i < 6; i++)
+        e[5 + i] = (unsigned char)((uint64_t)ev >> (8 * (5 - i)));
+    return bt_buf_append(b, e, EID_ENT);
+}
+
+/* The index of the first entry of e[0..n) whose hash is not below h. */
+static size_t ent_lower(const unsigned char *e, size_t n, uint64_t h)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ent_hash(e + mid * EID_ENT) < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void sql_eid_find(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *e = sqlite3_value_blob(argv[0]);
+    size_t n = (size_t)sqlite3_value_bytes(argv[0]) / EID_ENT, j;
+    uint64_t h = (uint64_t)sqlite3_value_int64(argv[1]) & EID_HASH_MASK;
+    (void)argc;
+    if (!e || sqlite3_value_type(argv[1]) != SQLITE_INTEGER)
+        return; /* NULL */
+    j = ent_lower(e, n, h);
+    if (j < n && ent_hash(e + j * EID_ENT) == h)
+        sqlite3_result_int64(cx, ent_ev(e + j * EID_ENT));
+}
+
+/* SQL bt_eid_ev(e, i) and bt_eid_hash(e, i): entry i of the chunk e, its event or its
+ * hash; NULL past the chunk's end. */
+static const unsigned char *ent_at(sqlite3_value **argv)
+{
+    const unsigned char *e = sqlite3_value_blob(argv[0]);
+    int64_t i = sqlite3_value_int64(argv[1]);
+    size_t n = (size_t)sqlite3_value_bytes(argv[0]) / EID_ENT;
+    if (!e || sqlite3_value_type(argv[1]) != SQLITE_INTEGER || i < 0 || (uint64_t)i >= n)
+        return NULL;
+    return e + (size_t)i * EID_ENT;
+}
+
+void sql_eid_ev(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *p = ent_at(argv);
+    (void)argc;
+    if (p)
+        sqlite3_result_int64(cx, ent_ev(p));
+}
+
+void sql_eid_hash(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *p = ent_at(argv);
+    (void)argc;
+    if (p)
+        sqlite3_result_int64(cx, (int64_t)ent_hash(p));
+}
+
+/* Writes the chunk at key k with the entries e[0..n). */
+static int chunk_put(bt_store *s, int64_t k, const unsigned char *e, size_t n, bt_error *err)
+{
+    int rc;
+    if ((rc = prep(s, &s->st_ins_eid, "INSERT OR REPLACE INTO eids(k, e) VALUES(?,?)", err)))
+        return rc;
+    sqlite3_bind_int64(s->st_ins_eid, 1, k);
+    sqlite3_bind_blob(s->st_ins_eid, 2, e, (int)(n * EID_ENT), SQLITE_STATIC);
+    rc = sqlite3_step(s->st_ins_eid);
+    sqlite3_reset(s->st_ins_eid);
+    return rc == SQLITE_DONE ? 0 : db_err(s, err, "insert event id");
+}
+
+/* Writes the n entries of e, all of the hour hour and sorted, as the chunk at key k,
+ * or, past EID_CHUNK_MAX, as pieces of about EID_CHUNK_FILL: the first at k, each other
+ * at its first hash. */
+static int chunk_write(bt_store *s, uint64_t hour, int64_t k, const unsigned char *e, size_t n,
+                       bt_error *err)
+{
+    size_t p, q;
+    int rc;
+    if (n <= EID_CHUNK_MAX)
+        return chunk_put(s, k, e, n, err);
+    p = (n + EID_CHUNK_FILL - 1) / EID_CHUNK_FILL;
+    for (q = 0; q < p; q++) {
+        size_t lo = q * n / p, hi = (q + 1) * n / p;
+        int64_t kq = q ? (int64_t)(hour << EID_HASH_BITS | ent_hash(e + lo * EID_ENT)) : k;
+        if ((rc = chunk_put(s, kq, e + lo * EID_ENT, hi - lo, err)))
+            return rc;
+    }
+    return 0;
+}
+
+/* Reads the chunk that holds the key ek into s->eold (empty when its hour has none), its
+ * key into *k and the key at which the next chunk starts into *lim. */
+static int chunk_read(bt_store *s, uint64_t ek, int64_t *k, int64_t *lim, bt_error *err)
+{
+    uint64_t hour = ek >> EID_HASH_BITS;
+    int64_t next = INT64_MAX, hend = (int64_t)((hour + 1) << EID_HASH_BITS);
+    int rc;
+
+    *k = (int64_t)(hour << EID_HASH_BITS);
+    s->eold.len = 0;
+    if ((rc = prep(s, &s->st_sel_eid, "SELECT k, e FROM eids WHERE k <= ? ORDER BY k DESC LIMIT 1",
+                   err)) ||
+        (rc = prep(s, &s->st_eid_next, "SELECT k FROM eids WHERE k > ? ORDER BY k LIMIT 1", err)))
+        return rc;
+    sqlite3_bind_int64(s->st_sel_eid, 1, (int64_t)ek);
+    rc = sqlite3_step(s->st_sel_eid);
+    if (rc == SQLITE_ROW &&
+        (uint64_t)sqlite3_column_int64(s->st_sel_eid, 0) >> EID_HASH_BITS == hour) {
+        const void *e = sqlite3_column_blob(s->st_sel_eid, 1);
+        size_t n = (size_t)sqlite3_column_bytes(s->st_sel_eid, 1);
+        *k = sqlite3_column_int64(s->st_sel_eid, 0);
+        if (n % EID_ENT) {
+            sqlite3_reset(s->st_sel_eid);
+            return corrupt_err(s->path, err, "a chunk of event ids has a partial entry");
+        }
+        if (n && bt_buf_append(&s->eold, e, n)) {
+            sqlite3_reset(s->st_sel_eid);
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        }
+    }
+    sqlite3_reset(s->st_sel_eid);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_err(s, err, "read event ids");
+    sqlite3_bind_int64(s->st_eid_next, 1, *k);
+    rc = sqlite3_step(s->st_eid_next);
+    if (rc == SQLITE_ROW)
+        next = sqlite3_column_int64(s->st_eid_next, 0);
+    sqlite3_reset(s->st_eid_next);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_err(s, err, "read event ids");
+    *lim = next < hend ? next : hend;
+    return 0;
+}
+
+/* The key (hour, hash) is taken by the event numbered have: *is_new = 0 when that is ev
+ * (a duplicate); else ev is kept by its hour and bytes in `eidx` (*is_new = 0 when it
+ * already is there: a duplicate of an id kept so). */
+static int eid_taken(bt_store *s, const bt_event *ev, const pack_pre *pre, const claim_batch *cb,
+                     int64_t have, int64_t id, int *is_new, bt_error *err)
 {
     int rc, same;
-
     *is_new = 0;
-    if ((rc = prep(s, &s->st_ins_eid, "INSERT OR IGNORE INTO eids(k, ev) VALUES(?,?)", err)))
+    if ((rc = eid_same(s, ev, pre, cb, have, &same, err)) || same)
         return rc;
-    sqlite3_bind_int64(s->st_ins_eid, 1, pre->ek);
-    sqlite3_bind_int64(s->st_ins_eid, 2, id);
-    if (sqlite3_step(s->st_ins_eid) != SQLITE_DONE) {
-        sqlite3_reset(s->st_ins_eid);
+    if ((rc = prep(s, &s->st_ins_eidx, "INSERT OR IGNORE INTO eidx(hb, eid, ev) VALUES(?,?,?)",
+                   err)))
+        return rc;
+    sqlite3_bind_int64(s->st_ins_eidx, 1, ev->time_ms / BT_STORE_HOUR_MS);
+    if (pre->eid_ok) /* a UUID, packed; any other id as its text */
+        sqlite3_bind_blob(s->st_ins_eidx, 2, pre->eid, 16, SQLITE_STATIC);
+    else
+        sqlite3_bind_text(s->st_ins_eidx, 2, ev->event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->st_ins_eidx, 3, id);
+    rc = sqlite3_step(s->st_ins_eidx);
+    sqlite3_reset(s->st_ins_eidx);
+    if (rc != SQLITE_DONE)
         return db_err(s, err, "insert event id");
-    }
-    sqlite3_reset(s->st_ins_eid);
-    if (sqlite3_changes(s->db) == 0) {
-        /* the key is taken: by this event (a duplicate), or by another id of the hour
-         * with the same hash, when this one is kept by its bytes */
-        if ((rc = eid_same(s, ev, pre, cb, &same, err)))
-            return rc;
-        if (same)
-            return 0;
-        if ((rc = prep(s, &s->st_ins_eidx, "INSERT OR IGNORE INTO eidx(hb, eid, ev) VALUES(?,?,?)",
-                       err)))
-            return rc;
-        sqlite3_bind_int64(s->st_ins_eidx, 1, ev->time_ms / BT_STORE_HOUR_MS);
-        if (pre->eid_ok) /* a UUID, packed; any other id as its text */
-            sqlite3_bind_blob(s->st_ins_eidx, 2, pre->eid, 16, SQLITE_STATIC);
-        else
-            sqlite3_bind_text(s->st_ins_eidx, 2, ev->event_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s->st_ins_eidx, 3, id);
-        rc = sqlite3_step(s->st_ins_eidx);
-        sqlite3_reset(s->st_ins_eidx);
-        if (rc != SQLITE_DONE)
-            return db_err(s, err, "insert event id");
-        if (sqlite3_changes(s->db) == 0)
-            return 0; /* a duplicate of an id kept by its bytes */
-    }
-    *is_new = 1;
+    *is_new = sqlite3_changes(s->db) != 0;
     return 0;
+}
+
+/* Merges s->eold and s->enew (both sorted by hash, no hash in both) into s->emerge. */
+static int chunk_merge(bt_store *s)
+{
+    const unsigned char *a = (const unsigned char *)s->eold.data;
+    const unsigned char *b = (const unsigned char *)s->enew.data;
+    size_t na = s->eold.len / EID_ENT, nb = s->enew.len / EID_ENT, i = 0, j = 0;
+    unsigned char *o;
+    s->emerge.len = 0;
+    if (bt_buf_reserve(&s->emerge, (na + nb) * EID_ENT))
+        return BT_ENOMEM;
+    o = (unsigned char *)s->emerge.data;
+    while (i < na || j < nb) {
+        const unsigned char *src;
+        if (j >= nb || (i < na && ent_hash(a + i * EID_ENT) < ent_hash(b + j * EID_ENT)))
+            src = a + EID_ENT * i++;
+        else
+            src = b + EID_ENT * j++;
+        memcpy(o, src, EID_ENT);
+        o += EID_ENT;
+    }
+    s->emerge.len = (na + nb) * EID_ENT;
+    return 0;
+}
+
+int eid_claim(bt_store *s, const bt_event *ev, const pack_pre *pre, const uint32_t *order, size_t n,
+              const uint32_t *rank, int64_t id0, const claim_batch *cb, unsigned char *fresh,
+              bt_error *err)
+{
+    size_t r = 0;
+    int rc;
+
+    while (r < n) {
+        uint64_t hour = (uint64_t)pre[order[r]].ek >> EID_HASH_BITS;
+        int64_t k = 0, lim = 0;
+        size_t j = 0, nold;
+        const unsigned char *old;
+
+        /* the chunk of the next key, and every key of the batch it holds */
+        if ((rc = chunk_read(s, (uint64_t)pre[order[r]].ek, &k, &lim, err)))
+            return rc;
+        old = (const unsigned char *)s->eold.data;
+        nold = s->eold.len / EID_ENT;
+        s->enew.len = 0;
+        for (; r < n && pre[order[r]].ek < lim; r++) {
+            uint32_t i = order[r];
+            uint64_t h = (uint64_t)pre[i].ek & EID_HASH_MASK;
+            const unsigned char *last =
+                s->enew.len ? (const unsigned char *)s->enew.data + s->enew.len - EID_ENT : NULL;
+            int64_t id = id0 + (int64_t)rank[i], have = -1;
+            int is_new;
+            while (j < nold && ent_hash(old + j * EID_ENT) < h)
+                j++;
+            if (j < nold && ent_hash(old + j * EID_ENT) == h)
+                have = ent_ev(old + j * EID_ENT);
+            else if (last && ent_hash(last) == h) /* a copy earlier in the batch */
+                have = ent_ev(last);
+            if (have < 0) {
+                if (id < 0 || id > EID_EV_MAX)
+                    return bt_error_set(err, BT_EINVAL, "store: event number %lld out of range",
+                                        (long long)id);
+                if (ent_add(&s->enew, h, id))
+                    return bt_error_set(err, BT_ENOMEM, "out of memory");
+                fresh[i] = 1;
+                continue;
+            }
+            if ((rc = eid_taken(s, &ev[i], &pre[i], cb, have, id, &is_new, err)))
+                return rc;
+            fresh[i] = (unsigned char)is_new;
+        }
+        if (s->enew.len) {
+            if (chunk_merge(s))
+                return bt_error_set(err, BT_ENOMEM, "out of memory");
+            if ((rc = chunk_write(s, hour, k, (const unsigned char *)s->emerge.data,
+                                  s->emerge.len / EID_ENT, err)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int eid_rechunk(bt_store *s, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    bt_buf e = BT_BUF_INIT;
+    uint64_t hour = 0;
+    int64_t k = 0;
+    int rc = 0, step, any = 0;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT k, ev FROM eids13 ORDER BY k", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = db_err(s, err, "upgrade event ids");
+        goto done;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t ek = (uint64_t)sqlite3_column_int64(st, 0);
+        int64_t ev = sqlite3_column_int64(st, 1);
+        if (e.len && (ek >> EID_HASH_BITS != hour || e.len / EID_ENT >= EID_CHUNK_FILL)) {
+            if ((rc = chunk_put(s, k, (const unsigned char *)e.data, e.len / EID_ENT, err)))
+                goto done;
+            e.len = 0;
+        }
+        if (!e.len) {
+            /* an hour's first chunk starts at its hash 0, the next ones at their first */
+            k = any && ek >> EID_HASH_BITS == hour
+                    ? (int64_t)ek
+                    : (int64_t)(ek >> EID_HASH_BITS << EID_HASH_BITS);
+            hour = ek >> EID_HASH_BITS;
+            any = 1;
+        }
+        if (ev < 0 || ev > EID_EV_MAX) {
+            rc = corrupt_err(s->path, err, "an event id names no event");
+            goto done;
+        }
+        if (ent_add(&e, ek & EID_HASH_MASK, ev)) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_err(s, err, "upgrade event ids");
+        goto done;
+    }
+    if (e.len && (rc = chunk_put(s, k, (const unsigned char *)e.data, e.len / EID_ENT, err)))
+        goto done;
+    sqlite3_finalize(st);
+    st = NULL;
+    rc = exec(s, "DROP TABLE eids13", err);
+done:
+    sqlite3_finalize(st);
+    bt_buf_dispose(&e);
+    return rc;
 }

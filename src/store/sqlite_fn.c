@@ -178,6 +178,12 @@ int register_functions(bt_store *s, bt_error *err)
             SQLITE_OK ||
         sqlite3_create_function_v2(s->db, "bt_eid_key", 2, flags, NULL, sql_eid_key, NULL, NULL,
                                    NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(s->db, "bt_eid_find", 2, flags, NULL, sql_eid_find, NULL, NULL,
+                                   NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(s->db, "bt_eid_ev", 2, flags, NULL, sql_eid_ev, NULL, NULL,
+                                   NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(s->db, "bt_eid_hash", 2, flags, NULL, sql_eid_hash, NULL, NULL,
+                                   NULL) != SQLITE_OK ||
         sqlite3_create_function_v2(s->db, "bt_bloom_agg", 1, flags, NULL, NULL, sql_bloom_step,
                                    sql_bloom_final, NULL) != SQLITE_OK ||
         sqlite3_create_function_v2(s->db, "bt_rmask_agg", 2, flags, NULL, NULL, sql_rmask_step,

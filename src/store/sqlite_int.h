@@ -62,6 +62,10 @@
 #define eid_key bt_sq_eid_key
 #define sql_eid_key bt_sq_sql_eid_key
 #define eid_claim bt_sq_eid_claim
+#define sql_eid_find bt_sq_sql_eid_find
+#define sql_eid_ev bt_sq_sql_eid_ev
+#define sql_eid_hash bt_sq_sql_eid_hash
+#define eid_rechunk bt_sq_eid_rechunk
 #define sql_bloom_match bt_sq_bloom_match
 #define write_bsum bt_sq_write_bsum
 #define add_bind bt_sq_add_bind
@@ -180,7 +184,7 @@ struct bt_store {
     sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
         *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir,
-        *st_ins_dict, *st_ins_dir;
+        *st_ins_dict, *st_ins_dir, *st_eid_next;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     /* the block walk's (sqlite_walk.c): the span classes held, and each class's blocks
      * oldest [0] or newest [1] first; walking while a walk uses them */
@@ -198,6 +202,8 @@ struct bt_store {
     struct drow *drows; /* a packed block's rows, for its directory (sqlite_rows.c) */
     size_t capdrows;
     bt_buf dir, dirtmp;  /* scratch for encoding it */
+    bt_buf eold, enew, emerge; /* a chunk of `eids` read, the entries a batch adds to it,
+                                * and the two merged (eid_claim) */
     int64_t analyzed_at; /* next_id when the planner's statistics were taken (0: unread) */
     /* pending block */
     int64_t blk_id;
@@ -459,6 +465,26 @@ int64_t eid_key(int64_t hb, const void *p, size_t n, int text);
 /* SQL bt_eid_key(hb, eid), registered on open. */
 void sql_eid_key(sqlite3_context *cx, int argc, sqlite3_value **argv);
 
+/* `eids` since schema 14 holds the keys in chunks: a row (k, e) holds the keys of one
+ * hour from k on, up to the next row's k or the hour's end, as e: EID_ENT bytes a key
+ * (the hash's 5 bytes, then the event's id in 6, big-endian), sorted by hash. An hour's
+ * first chunk has k = the hour's bits and a hash of 0, so the chunk of any key is the
+ * row with the greatest k not above it, when that row is of the key's hour. A chunk
+ * grows to EID_CHUNK_MAX keys, then splits into pieces of about EID_CHUNK_FILL. */
+#define EID_ENT 11
+#define EID_CHUNK_MAX 180
+#define EID_CHUNK_FILL 120
+/* SQL bt_eid_find(e, k): the event whose key is k in the chunk e, or NULL; registered on
+ * open. */
+void sql_eid_find(sqlite3_context *cx, int argc, sqlite3_value **argv);
+/* SQL bt_eid_ev(e, i) and bt_eid_hash(e, i): the event and the hash of entry i of the
+ * chunk e (NULL past its end), registered on open: what a chunk holds, for SQL. */
+void sql_eid_ev(sqlite3_context *cx, int argc, sqlite3_value **argv);
+void sql_eid_hash(sqlite3_context *cx, int argc, sqlite3_value **argv);
+/* The upgrade to schema 14: the rows of `eids13` (k, ev), one a key, as chunks in `eids`,
+ * then `eids13` dropped. */
+int eid_rechunk(bt_store *s, bt_error *err);
+
 /* The batch being stored by bt_store_add_packed, whose events' rows are written after
  * all their ids are claimed: an id claimed in it names an event found here, not in
  * `events`. */
@@ -470,11 +496,14 @@ typedef struct claim_batch {
 } claim_batch;
 
 struct pack_pre;
-/* Claims ev's id for the event numbered id (`eids`, else `eidx`, sqlite_eids.c): *is_new
- * = 0 for a duplicate (nothing is written). pre (pack.h) holds the id's key and the id
- * packed; cb the batch being stored (NULL for an event added alone). */
-int eid_claim(bt_store *s, const bt_event *ev, const struct pack_pre *pre, const claim_batch *cb,
-              int64_t id, int *is_new, bt_error *err);
+/* Claims the ids of the events ev[order[0..n)] (`eids`, else `eidx`, sqlite_eids.c):
+ * fresh[i] = 1 for event i new, 0 for a duplicate (nothing is written for it). order
+ * sorts the events by their keys (pre[i].ek, pack.h), copies of an event in the order
+ * the first is kept; event i takes the id id0 + rank[i]. cb is the batch being stored
+ * (NULL for an event added alone). */
+int eid_claim(bt_store *s, const bt_event *ev, const struct pack_pre *pre, const uint32_t *order,
+              size_t n, const uint32_t *rank, int64_t id0, const claim_batch *cb,
+              unsigned char *fresh, bt_error *err);
 
 /* ---- compression dictionaries (sqlite_dict.c) ---- */
 

@@ -41,6 +41,10 @@
 #   rows as one directory, `events` a virtual table over them and `evrows`), upgraded by
 #   `builds`: the old rows stay rows, the new ones go to directories but those an index
 #   finds, and every row is read once, alike by id and by range.
+# - schema 13 (store-v13.sql): made by the release before schema 14 (event ids' keys in
+#   chunks, a row an hour's run of keys), upgraded by a search by event id: every key
+#   is in a chunk of its hour (those a fresh ingest writes), every event is found by its
+#   id, duplicates are still found, and new events go to the chunks.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -49,7 +53,11 @@ need sqlite3
 : "${BT:?}" "${BT_BIN_DIR:?}"
 GEN="$BT_BIN_DIR/bt-gen"
 SQL="$BT_BIN_DIR/bt-sql" # SQL with the table `events` (the sqlite3 shell lacks it since schema 13)
-V=13 # the schema this buildtrail writes
+V=14 # the schema this buildtrail writes
+# the entries of `eids`' chunks (schema 14) as rows x(k, e, i): entry i of the chunk at k
+EIDS='WITH RECURSIVE x(k, e, i) AS (SELECT k, e, 0 FROM eids UNION ALL SELECT k, e, i + 1
+  FROM x WHERE (i + 1) * 11 < length(e))'
+
 [ -x "$GEN" ] || { echo "SKIP: bt-gen not built"; exit 77; }
 "$GEN" --out "$T/a" --seed 11 --events 120 --days 1 >/dev/null 2>&1 || bad "bt-gen a"
 "$GEN" --out "$T/b" --seed 12 --events 300 --days 1 >/dev/null 2>&1 || bad "bt-gen b"
@@ -121,8 +129,9 @@ check() { # check NAME ARCHIVES...
 hours_agree() { # hours_agree NAME: every event id key leads with its event's hour; the
   # resources live in the block summaries, not in rows
   eq "$1: one event id row per event" "$("$SQL" "$S" 'SELECT count(*) FROM events')" \
-    "$("$SQL" "$S" 'SELECT (SELECT count(*) FROM eids x JOIN events e ON e.id = x.ev AND x.k >> 40 = e.t / 3600000)
-      + (SELECT count(*) FROM eidx x JOIN events e ON e.id = x.ev AND x.hb = e.t / 3600000)')"
+    "$("$SQL" "$S" "$EIDS SELECT (SELECT count(*) FROM x JOIN events e ON e.id = bt_eid_ev(x.e, x.i)
+      AND x.k >> 40 = e.t / 3600000)
+      + (SELECT count(*) FROM eidx x JOIN events e ON e.id = x.ev AND x.hb = e.t / 3600000)")"
   eq "$1: no resource rows" 0 "$("$SQL" "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'resources'")"
   eq "$1: every block has a summary of its resources" 0 \
     "$("$SQL" "$S" 'SELECT count(*) FROM bsum WHERE rbloom IS NULL OR length(rbloom) < 64')"
@@ -240,8 +249,10 @@ eq "the upgrade's summaries of resources = those ingest writes" \
   "$("$SQL" "$S" 'SELECT hex(rbloom) FROM bsum ORDER BY 1' | md5sum)"
 # (by event id: a fresh ingest orders a block's rows by name since schema 8)
 eq "the upgrade's fingerprints of resources per event = those ingest writes" \
-  "$("$SQL" "$T/fresh.db" 'SELECT x.k, e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)" \
-  "$("$SQL" "$S" 'SELECT x.k, e.rh FROM events e JOIN eids x ON x.ev = e.id ORDER BY 1' | md5sum)"
+  "$("$SQL" "$T/fresh.db" "$EIDS SELECT (x.k >> 40 << 40) | bt_eid_hash(x.e, x.i), e.rh FROM x
+    JOIN events e ON e.id = bt_eid_ev(x.e, x.i) ORDER BY 1" | md5sum)" \
+  "$("$SQL" "$S" "$EIDS SELECT (x.k >> 40 << 40) | bt_eid_hash(x.e, x.i), e.rh FROM x
+    JOIN events e ON e.id = bt_eid_ev(x.e, x.i) ORDER BY 1" | md5sum)"
 ne "some events have a fingerprint" 0 "$("$SQL" "$S" 'SELECT count(rh) FROM events')"
 check "upgraded from 6" "$T/a/AWSLogs"
 "$BT" ingest -q --store "$S" --summary json "$T/b/AWSLogs" > "$T/s6b.json" 2>/dev/null
@@ -329,11 +340,11 @@ eq "search by event id of a schema 9 store: exit 0" 0 $?
 eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
 eq "the event is found by its id" "$eid" "$(jq -r .eventID "$T/v9.out")"
 eq "events kept" "$n_old" "$("$SQL" "$S" 'SELECT count(*) FROM events')"
-eq "eids is (k, ev)" "k ev" "$("$SQL" "$S" "SELECT group_concat(name, ' ') FROM pragma_table_info('eids')")"
+eq "eids is (k, e)" "k e" "$("$SQL" "$S" "SELECT group_concat(name, ' ') FROM pragma_table_info('eids')")"
 eq "no id shares its key" 0 "$("$SQL" "$S" 'SELECT count(*) FROM eidx')"
 eq "the upgrade's keys = those ingest writes" \
-  "$("$SQL" "$T/fresh.db" 'SELECT k FROM eids ORDER BY 1' | md5sum)" \
-  "$("$SQL" "$S" 'SELECT k FROM eids ORDER BY 1' | md5sum)"
+  "$("$SQL" "$T/fresh.db" "$EIDS SELECT (x.k >> 40 << 40) | bt_eid_hash(x.e, x.i) FROM x ORDER BY 1" | md5sum)" \
+  "$("$SQL" "$S" "$EIDS SELECT (x.k >> 40 << 40) | bt_eid_hash(x.e, x.i) FROM x ORDER BY 1" | md5sum)"
 ne "the keys are there" 0 "$("$SQL" "$S" 'SELECT count(*) FROM eids')"
 "$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
 eq "integrity after the upgrade from 9" ok "$(cat "$T/ic")"
@@ -456,4 +467,48 @@ eq "integrity after the upgrade from 12" ok "$(cat "$T/ic")"
 "$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" "$T/a/AWSLogs" > "$T/s12b.json" 2>/dev/null
 eq "v12: both archives again, nothing new" 0 "$(jq .new "$T/s12b.json")"
 check "upgraded from 12, then a larger archive" "$T/a/AWSLogs" "$T/c/AWSLogs"
+
+# schema 13, as the release before this one wrote it: a search by event id upgrades it;
+# its keys, a row each, become chunks of an hour's keys, those a fresh ingest writes
+S="$T/v13.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v13.sql" || bad "load the v13 fixture"
+eq "the fixture is schema 13" 13 "$(sqlite3 "$S" 'PRAGMA user_version')"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM eids')
+ne "the fixture has keys" 0 "$n_old"
+eid=$("$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1 2>/dev/null | jq -r .eventID)
+"$BT" search --store "$S" --event-id "$eid" -o ndjson > "$T/v13.out" 2> "$T/v13.err"
+eq "search by event id of a schema 13 store: exit 0" 0 $?
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
+eq "v13: the event is found by its id" "$eid" "$(jq -r .eventID "$T/v13.out")"
+eq "v13: eids is (k, e)" "k e" "$("$SQL" "$S" "SELECT group_concat(name, ' ') FROM pragma_table_info('eids')")"
+eq "v13: the old table is gone" 0 "$("$SQL" "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'eids13'")"
+eq "v13: every key is in a chunk" "$n_old" "$("$SQL" "$S" 'SELECT sum(length(e)) / 11 FROM eids')"
+eq "v13: the chunks = those a fresh ingest writes" \
+  "$("$SQL" "$T/fresh.db" "$EIDS SELECT x.k, (x.k >> 40 << 40) | bt_eid_hash(x.e, x.i) FROM x ORDER BY 1, 2" | md5sum)" \
+  "$("$SQL" "$S" "$EIDS SELECT x.k, (x.k >> 40 << 40) | bt_eid_hash(x.e, x.i) FROM x ORDER BY 1, 2" | md5sum)"
+eq "v13: each hour's first chunk starts at its hour" 0 \
+  "$("$SQL" "$S" 'SELECT count(*) FROM eids a WHERE a.k & 1099511627775 != 0 AND NOT EXISTS
+    (SELECT 1 FROM eids b WHERE b.k = a.k >> 40 << 40)')"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 13" ok "$(cat "$T/ic")"
+# every id, 60 to a search (a filter takes 64 values; the v9 upgrade above asks for each
+# id alone)
+"$BT" search --from "$T/a/AWSLogs" -o ndjson --max-items 1000000 2>/dev/null | jq -r .eventID | sort -u > "$T/ids13"
+: > "$T/got13"
+split -l 60 "$T/ids13" "$T/ids13."
+for f in "$T"/ids13.*; do
+  args=()
+  while read -r id; do args+=(--event-id "$id"); done < "$f"
+  "$BT" search --store "$S" "${args[@]}" -o ndjson --max-items 1000000 2>/dev/null | jq -r .eventID >> "$T/got13"
+done
+eq "v13: every event is found by its id" "$(md5sum < "$T/ids13")" "$(sort -u "$T/got13" | md5sum)"
+"$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" > "$T/s13.json" 2>/dev/null
+eq "v13 re-ingest: nothing new (duplicates found in the chunks)" 0 "$(jq .new "$T/s13.json")"
+"$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" > "$T/s13c.json" 2>/dev/null
+ne "v13 then a larger archive: new events" 0 "$(jq .new "$T/s13c.json")"
+eq "v13: a key for every event" "$("$SQL" "$S" 'SELECT count(*) FROM events')" \
+  "$("$SQL" "$S" 'SELECT (SELECT sum(length(e)) / 11 FROM eids) + (SELECT count(*) FROM eidx)')"
+"$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" "$T/a/AWSLogs" > "$T/s13b.json" 2>/dev/null
+eq "v13: both archives again, nothing new" 0 "$(jq .new "$T/s13b.json")"
+check "upgraded from 13, then a larger archive" "$T/a/AWSLogs" "$T/c/AWSLogs"
 finish

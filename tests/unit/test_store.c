@@ -172,7 +172,7 @@ static void test_store(void)
     tmp_store(path, sizeof path);
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    CHECK_INT(bt_store_schema_version(s), 13);
+    CHECK_INT(bt_store_schema_version(s), 14);
     CHECK_INT(bt_store_begin(s, &err), 0);
     CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
     CHECK_INT(news, 2);
@@ -777,6 +777,97 @@ static void test_eid_collisions(void)
     remove_store(path);
     for (i = 0; i < 4; i++)
         free(recs[i]);
+    bt_arena_free(a);
+}
+
+/* The chunks of `eids` (schema 14): 1,000 ids of one hour added one by one grow the
+ * hour's chunk past EID_CHUNK_MAX and split it; a packed batch of the same ids is all
+ * duplicates; a batch of 1,000 new ids, each twice, keeps the first copies; every id is
+ * found, and every chunk holds at most EID_CHUNK_MAX keys, sorted, of its own hour. */
+static void test_eid_chunks(void)
+{
+    enum { N = 1000 };
+    char path[256], id[40];
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_event *ev = calloc(2 * N, sizeof *ev);
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    uint64_t added = 0, dups = 0;
+    int64_t n = -1;
+    int i, is_new;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+
+    CHECK(a && ev);
+    for (i = 0; i < 2 * N; i++) {
+        char *rec, *text;
+        bt_json *v;
+        snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", i < N ? i : i / 2 * 7919);
+        rec = coll_record(id, i % 60, i % 3 ? "GetObject" : "PutObject");
+        text = bt_arena_strdup(a, rec); /* the event's raw bytes borrow it */
+        free(rec);
+        CHECK(text != NULL);
+        CHECK_INT(bt_json_parse(a, text, strlen(text), NULL, &v, &err), 0);
+        CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
+    }
+    s = fresh_store(path, sizeof path, ".chunks");
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    for (i = 0; i < N; i++) {
+        CHECK_INT(bt_store_add(s, &ev[i], &is_new, &err), 0);
+        CHECK_INT(is_new, 1);
+    }
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    CHECK_INT(get_int(s, "SELECT sum(length(e)) / 11 FROM eids", &n, &err), 0);
+    CHECK_INT((int)n, N);
+    CHECK_INT(get_int(s, "SELECT count(*) FROM eids", &n, &err), 0);
+    CHECK((int)n >= N / EID_CHUNK_MAX);
+    CHECK_INT(get_int(s, "SELECT max(length(e)) / 11 FROM eids", &n, &err), 0);
+    CHECK((int)n <= EID_CHUNK_MAX);
+    add_batch(s, ev, N, &added, &dups);
+    CHECK_INT((int)added, 0);
+    CHECK_INT((int)dups, N);
+    /* ev[N..2N): 500 new ids, each twice (7919 j for 500 <= j < 1000), so the copies
+     * meet in the batch */
+    add_batch(s, ev + N, N, &added, &dups);
+    CHECK_INT((int)added, N / 2);
+    CHECK_INT((int)dups, N / 2);
+    CHECK_INT(get_int(s, "SELECT sum(length(e)) / 11 FROM eids", &n, &err), 0);
+    CHECK_INT((int)n, N + N / 2);
+    CHECK_INT(get_int(s, "SELECT max(length(e)) / 11 FROM eids", &n, &err), 0);
+    CHECK((int)n <= EID_CHUNK_MAX);
+    for (i = 0; i < 2 * N; i += 37)
+        CHECK_INT(count_id(s, ev[i].event_id, NULL), 1);
+    bt_store_close(s);
+    /* each chunk: its keys sorted, above its own key, below the next chunk's, and in its
+     * hour; the hour's first chunk at its hour */
+    CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT k, e, lead(k) OVER (ORDER BY k) FROM eids", -1, &st,
+                             NULL) == SQLITE_OK);
+    i = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t k = sqlite3_column_int64(st, 0), next = sqlite3_column_int64(st, 2);
+        const unsigned char *e = sqlite3_column_blob(st, 1);
+        int m = sqlite3_column_bytes(st, 1) / 11, j;
+        uint64_t prev = 0;
+        if (i++ == 0)
+            CHECK((k & ((INT64_C(1) << 40) - 1)) == 0);
+        for (j = 0; j < m; j++) {
+            uint64_t h = 0;
+            int b;
+            for (b = 0; b < 5; b++)
+                h = h << 8 | e[j * 11 + b];
+            CHECK(j == 0 || h > prev);
+            CHECK(((uint64_t)k >> 40 << 40 | h) >= (uint64_t)k);
+            CHECK(sqlite3_column_type(st, 2) == SQLITE_NULL ||
+                  ((uint64_t)k >> 40 << 40 | h) < (uint64_t)next);
+            prev = h;
+        }
+    }
+    CHECK(i >= 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    remove_store(path);
+    free(ev);
     bt_arena_free(a);
 }
 
@@ -1675,5 +1766,5 @@ static void test_checkpointer(void)
 }
 
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_block_layout,
-             test_eid_collisions, test_resource_summaries, test_source_names, test_block_walk,
-             test_rawcheck, test_breakdown, test_prefilter, test_checkpointer)
+             test_eid_collisions, test_eid_chunks, test_resource_summaries, test_source_names,
+             test_block_walk, test_rawcheck, test_breakdown, test_prefilter, test_checkpointer)
