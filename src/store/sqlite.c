@@ -772,6 +772,7 @@ void bt_store_close(bt_store *s)
     bt_buf_dispose(&s->eold);
     bt_buf_dispose(&s->enew);
     bt_buf_dispose(&s->emerge);
+    free(s->eseen);
     free(s->drows);
     free(s->pkeys);
     free(s->prkeys);
@@ -1545,6 +1546,7 @@ void bt_store_rollback(bt_store *s)
     pending_reset(s);
     dict_rolled_back(s);
     icache_clear(&s->ic); /* ids of strings inserted in the transaction are gone */
+    eid_seen_clear(s);    /* and the numbers of its events */
     free(s->pairs);       /* and the source and name pairs it wrote */
     s->pairs = NULL;
     s->n_pairs = s->cap_pairs = 0;

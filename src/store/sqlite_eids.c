@@ -37,6 +37,35 @@ void sql_eid_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
 
 #define EID_CACHE 8 /* block cache slots eid_same reads through */
 
+/* The UUIDs of the events this handle stored last, each in the slot of its number modulo
+ * EID_SEEN (1.5 MiB): a key taken by one of them is told a duplicate or a collision by
+ * comparing the 16 bytes, without reading the stored record (a block decompressed for
+ * each: on the 1M bench archive, 4,903 duplicates took 0.3 s of the writer's time). A
+ * rollback clears it, as the numbers are given again; committed numbers are never
+ * given again (the store deletes no event). */
+#define EID_SEEN 65536
+struct eid_seen {
+    int64_t ev; /* 0: none */
+    unsigned char id[16];
+};
+
+void eid_seen_clear(bt_store *s)
+{
+    if (s->eseen)
+        memset(s->eseen, 0, EID_SEEN * sizeof *s->eseen);
+}
+
+/* Notes that the event numbered ev has the UUID id (packed); best effort. */
+static void eid_seen_note(bt_store *s, int64_t ev, const unsigned char *id)
+{
+    struct eid_seen *e;
+    if (!s->eseen && !(s->eseen = calloc(EID_SEEN, sizeof *s->eseen)))
+        return;
+    e = &s->eseen[(uint64_t)ev % EID_SEEN];
+    e->ev = ev;
+    memcpy(e->id, id, 16);
+}
+
 /* Whether the record rec[0..len) holds `"eventID":"id"` (a CloudTrail record) or
  * `"id":"id"` (an EventBridge envelope) as it is written, without spaces. */
 static int rec_has_id(const char *rec, size_t len, const char *id)
@@ -78,6 +107,11 @@ static int eid_same(bt_store *s, const bt_event *ev, const pack_pre *pre, const 
     int rc;
 
     *same = 0;
+    if (pre->eid_ok && s->eseen && have > 0 && s->eseen[(uint64_t)have % EID_SEEN].ev == have) {
+        /* a UUID this handle stored: ids are the same when their 16 bytes are (same_id) */
+        *same = memcmp(s->eseen[(uint64_t)have % EID_SEEN].id, pre->eid, 16) == 0;
+        return 0;
+    }
     if (cb && have >= cb->id0 && have < cb->id0 + (int64_t)cb->n) {
         *same = same_id(ev, pre, &cb->ev[cb->rank_ev[have - cb->id0]]);
         return 0;
@@ -377,6 +411,8 @@ int eid_claim(bt_store *s, const bt_event *ev, const pack_pre *pre, const uint32
                                         (long long)id);
                 if (ent_add(&s->enew, h, id))
                     return bt_error_set(err, BT_ENOMEM, "out of memory");
+                if (pre[i].eid_ok)
+                    eid_seen_note(s, id, pre[i].eid);
                 fresh[i] = 1;
                 continue;
             }

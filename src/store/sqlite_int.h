@@ -66,6 +66,7 @@
 #define sql_eid_ev bt_sq_sql_eid_ev
 #define sql_eid_hash bt_sq_sql_eid_hash
 #define eid_rechunk bt_sq_eid_rechunk
+#define eid_seen_clear bt_sq_eid_seen_clear
 #define sql_bloom_match bt_sq_bloom_match
 #define write_bsum bt_sq_write_bsum
 #define add_bind bt_sq_add_bind
@@ -204,6 +205,8 @@ struct bt_store {
     bt_buf dir, dirtmp;  /* scratch for encoding it */
     bt_buf eold, enew, emerge; /* a chunk of `eids` read, the entries a batch adds to it,
                                 * and the two merged (eid_claim) */
+    struct eid_seen *eseen; /* the UUIDs this handle stored last, by event number (EID_SEEN
+                             * slots, sqlite_eids.c; NULL until the first) */
     int64_t analyzed_at; /* next_id when the planner's statistics were taken (0: unread) */
     /* pending block */
     int64_t blk_id;
@@ -501,6 +504,8 @@ struct pack_pre;
  * sorts the events by their keys (pre[i].ek, pack.h), copies of an event in the order
  * the first is kept; event i takes the id id0 + rank[i]. cb is the batch being stored
  * (NULL for an event added alone). */
+/* Forgets the UUIDs of eseen (a rollback: their numbers are given again). */
+void eid_seen_clear(bt_store *s);
 int eid_claim(bt_store *s, const bt_event *ev, const struct pack_pre *pre, const uint32_t *order,
               size_t n, const uint32_t *rank, int64_t id0, const claim_batch *cb,
               unsigned char *fresh, bt_error *err);
