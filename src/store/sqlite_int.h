@@ -205,8 +205,8 @@ struct bt_store {
     bt_buf dir, dirtmp;  /* scratch for encoding it */
     bt_buf eold, enew, emerge; /* a chunk of `eids` read, the entries a batch adds to it,
                                 * and the two merged (eid_claim) */
-    struct eid_seen *eseen; /* the UUIDs this handle stored last, by event number (EID_SEEN
-                             * slots, sqlite_eids.c; NULL until the first) */
+    struct eid_seen *eseen;    /* the UUIDs this handle stored last, by event number (EID_SEEN
+                                * slots, sqlite_eids.c; NULL until the first) */
     int64_t analyzed_at; /* next_id when the planner's statistics were taken (0: unread) */
     /* pending block */
     int64_t blk_id;
