@@ -247,8 +247,8 @@ static const char *const migrations[] = {
      * reads and writes once for every key of its batch the chunk holds: a row inserted an
      * event was the writer's largest cost. The rows are cut into chunks by eid_rechunk,
      * after this */
-    "ALTER TABLE eids RENAME TO eids13;"
-    "CREATE TABLE eids(k INTEGER PRIMARY KEY, e BLOB NOT NULL);",
+    ("ALTER TABLE eids RENAME TO eids13;"
+     "CREATE TABLE eids(k INTEGER PRIMARY KEY, e BLOB NOT NULL);"),
 };
 _Static_assert(BT_BK_RNAME == 5 && BT_BK_RTYPE == 6, "upgrade 7 names the resource tags");
 
