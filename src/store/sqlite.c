@@ -742,7 +742,6 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_ins_build);
     sqlite3_finalize(s->st_ins_eid);
     sqlite3_finalize(s->st_sel_eid);
-    sqlite3_finalize(s->st_eid_next);
     sqlite3_finalize(s->st_ins_eidx);
     sqlite3_finalize(s->st_ev_at);
     sqlite3_finalize(s->st_ins_bsum);

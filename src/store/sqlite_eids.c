@@ -279,7 +279,10 @@ static int chunk_write(bt_store *s, uint64_t hour, int64_t k, const unsigned cha
 }
 
 /* Reads the chunk that holds the key ek into s->eold (empty when its hour has none), its
- * key into *k and the key at which the next chunk starts into *lim. */
+ * key into *k and the key at which the next chunk starts into *lim, in one statement: the
+ * row with the greatest key not above ek, and the key after it. When that row is of an
+ * earlier hour (or there is none), the hour has no chunk (its first would be at the
+ * hour, not above ek), so the next key is past the hour too. */
 static int chunk_read(bt_store *s, uint64_t ek, int64_t *k, int64_t *lim, bt_error *err)
 {
     uint64_t hour = ek >> EID_HASH_BITS;
@@ -288,12 +291,15 @@ static int chunk_read(bt_store *s, uint64_t ek, int64_t *k, int64_t *lim, bt_err
 
     *k = (int64_t)(hour << EID_HASH_BITS);
     s->eold.len = 0;
-    if ((rc = prep(s, &s->st_sel_eid, "SELECT k, e FROM eids WHERE k <= ? ORDER BY k DESC LIMIT 1",
-                   err)) ||
-        (rc = prep(s, &s->st_eid_next, "SELECT k FROM eids WHERE k > ? ORDER BY k LIMIT 1", err)))
+    if ((rc = prep(s, &s->st_sel_eid,
+                   "SELECT k, e, (SELECT min(k) FROM eids WHERE k > o.k) FROM eids o"
+                   " WHERE k <= ? ORDER BY k DESC LIMIT 1",
+                   err)))
         return rc;
     sqlite3_bind_int64(s->st_sel_eid, 1, (int64_t)ek);
     rc = sqlite3_step(s->st_sel_eid);
+    if (rc == SQLITE_ROW && sqlite3_column_type(s->st_sel_eid, 2) == SQLITE_INTEGER)
+        next = sqlite3_column_int64(s->st_sel_eid, 2);
     if (rc == SQLITE_ROW &&
         (uint64_t)sqlite3_column_int64(s->st_sel_eid, 0) >> EID_HASH_BITS == hour) {
         const void *e = sqlite3_column_blob(s->st_sel_eid, 1);
@@ -309,13 +315,6 @@ static int chunk_read(bt_store *s, uint64_t ek, int64_t *k, int64_t *lim, bt_err
         }
     }
     sqlite3_reset(s->st_sel_eid);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_err(s, err, "read event ids");
-    sqlite3_bind_int64(s->st_eid_next, 1, *k);
-    rc = sqlite3_step(s->st_eid_next);
-    if (rc == SQLITE_ROW)
-        next = sqlite3_column_int64(s->st_eid_next, 0);
-    sqlite3_reset(s->st_eid_next);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_err(s, err, "read event ids");
     *lim = next < hend ? next : hend;

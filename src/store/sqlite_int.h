@@ -185,7 +185,7 @@ struct bt_store {
     sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
         *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir,
-        *st_ins_dict, *st_ins_dir, *st_eid_next;
+        *st_ins_dict, *st_ins_dir;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     /* the block walk's (sqlite_walk.c): the span classes held, and each class's blocks
      * oldest [0] or newest [1] first; walking while a walk uses them */
