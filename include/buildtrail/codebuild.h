@@ -106,7 +106,9 @@ typedef enum bt_build_fact_kind {
     BT_BF_BATCH_START, /* StartBuildBatch: a batch build */
     BT_BF_STOP,        /* StopBuild / StopBuildBatch */
     BT_BF_STATE,       /* EventBridge build state change */
-    BT_BF_PHASE        /* EventBridge build phase change */
+    BT_BF_PHASE,       /* EventBridge build phase change */
+    BT_BF_ROLE         /* CreateProject / UpdateProject: project runs as service role `role`
+                        * (no subject build: uuid is NULL) */
 } bt_build_fact_kind;
 
 typedef struct bt_build_facts {
@@ -129,6 +131,7 @@ typedef struct bt_build_facts {
     const char *account, *region;
     /* PHASE: the time FINALIZING (or COMPLETED) completed, the build's end; else 0 */
     int64_t end_ms;
+    const char *role; /* ROLE: the service role's name (the ARN's last part) */
 } bt_build_facts;
 
 /* The position of a CodeBuild phase in the sequence a build runs them (SUBMITTED 0,
@@ -137,7 +140,8 @@ typedef struct bt_build_facts {
 int bt_codebuild_phase_order(const char *phase);
 
 /* Fills f from a record (or envelope) already extracted into ev. f->kind is BT_BF_NONE
- * for events that say nothing about a build's lifecycle. 0 or BT_ENOMEM. */
+ * for events that say nothing about a build's lifecycle or a project's service role.
+ * 0 or BT_ENOMEM. */
 int bt_build_facts_from(bt_arena *a, const bt_json *rec, const bt_event *ev, bt_build_facts *f);
 
 /* As bt_build_facts_from, parsing ev->raw itself (in a) when ev may carry facts.
@@ -146,6 +150,10 @@ int bt_build_facts_of(bt_arena *a, const bt_event *ev, bt_build_facts *f);
 
 /* True if ev may carry build facts (cheap test on names, before re-parsing). */
 int bt_build_facts_possible(const bt_event *ev);
+
+/* 1 when bt_build_facts_of may find facts in ev: a lifecycle fact of a build it names
+ * (bt_build_facts_possible), or a project's service role (BT_BF_ROLE). */
+int bt_build_facts_wanted(const bt_event *ev);
 
 /* Deep-copies src's strings into a. 0 or BT_ENOMEM. */
 int bt_build_facts_copy(bt_arena *a, const bt_build_facts *src, bt_build_facts *dst);
@@ -226,9 +234,19 @@ typedef struct bt_build_roles bt_build_roles;
 bt_build_roles *bt_build_roles_new(void);    /* NULL on allocation failure */
 void bt_build_roles_free(bt_build_roles *m); /* accepts NULL */
 
-/* Learns from ev when it is a CreateProject / UpdateProject naming a project and a
- * service role; feed oldest first (the latest change wins). 0 or BT_ENOMEM. */
+/* Learns from ev when it is a CreateProject / UpdateProject that succeeded, naming a
+ * project and a service role; feed oldest first (the latest change wins). 0 or
+ * BT_ENOMEM. */
 int bt_build_roles_learn(bt_build_roles *m, const bt_event *ev);
+
+/* Records that role (a service role's name) is project's (both copied into m; a later
+ * put for the same role replaces it). 0 or BT_ENOMEM. */
+int bt_build_roles_put(bt_build_roles *m, const char *role, const char *project);
+
+/* The service role's name (what follows the ARN's last '/') a CreateProject /
+ * UpdateProject record rec names (requestParameters.serviceRole, else
+ * responseElements.project.serviceRole), pointing into rec; NULL when it names none. */
+const char *bt_codebuild_service_role(const bt_json *rec);
 
 /* The project of a build whose role session is arn ("arn:aws:sts::1:assumed-role/
  * <role>/AWSCodeBuild-<uuid>"): the one m learned for <role> (m may be NULL), else the

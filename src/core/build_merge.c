@@ -214,13 +214,13 @@ static size_t roles_find(const bt_build_roles *m, const char *name, size_t n)
     return i;
 }
 
-static int roles_put(bt_build_roles *m, const char *name, const char *project)
+int bt_build_roles_put(bt_build_roles *m, const char *role, const char *project)
 {
-    size_t i = roles_find(m, name, strlen(name));
+    size_t i = roles_find(m, role, strlen(role));
     if (i == m->n) {
         if (m->n == m->cap && roles_grow(m))
             return BT_ENOMEM;
-        if (!(m->role[i] = bt_arena_strdup(m->a, name)))
+        if (!(m->role[i] = bt_arena_strdup(m->a, role)))
             return BT_ENOMEM;
         m->n++;
     }
@@ -230,22 +230,16 @@ static int roles_put(bt_build_roles *m, const char *name, const char *project)
 int bt_build_roles_learn(bt_build_roles *m, const bt_event *ev)
 {
     bt_arena *tmp;
-    bt_json *rec = NULL;
-    const char *role = NULL;
-    int rc = 0;
+    bt_build_facts f;
+    int rc;
 
-    if (!ev->project || !bt_codebuild_event_is(ev->event_name, BT_CB_PROJECT_DEFINITION))
+    if (!bt_build_facts_wanted(ev) || ev->build_uuid)
         return 0;
     if (!(tmp = bt_arena_new(1 << 14, 0)))
         return BT_ENOMEM;
-    if (bt_json_parse(tmp, ev->raw, ev->raw_len, NULL, &rec, NULL) == 0) {
-        role = bt_json_get_str(bt_json_get(rec, "requestParameters"), "serviceRole");
-        if (!role)
-            role = bt_json_get_str(bt_json_get(bt_json_get(rec, "responseElements"), "project"),
-                                   "serviceRole");
-    }
-    if (role)
-        rc = roles_put(m, strrchr(role, '/') ? strrchr(role, '/') + 1 : role, ev->project);
+    rc = bt_build_facts_of(tmp, ev, &f);
+    if (!rc && f.kind == BT_BF_ROLE)
+        rc = bt_build_roles_put(m, f.role, f.project);
     bt_arena_free(tmp);
     return rc;
 }

@@ -243,10 +243,42 @@ static void facts_of_start(bt_arena *a, const bt_json *rec, const bt_event *ev, 
     }
 }
 
+/* 1 when ev is a CreateProject / UpdateProject that succeeded, naming its project: a
+ * BT_BF_ROLE fact when it names the service role too */
+static int role_possible(const bt_event *ev)
+{
+    return ev->kind == BT_KIND_API && ev->project && !ev->error_code &&
+           eq(ev->event_source, "codebuild.amazonaws.com") &&
+           bt_codebuild_event_is(ev->event_name, BT_CB_PROJECT_DEFINITION);
+}
+
+int bt_build_facts_wanted(const bt_event *ev)
+{
+    return (bt_build_facts_possible(ev) && ev->build_uuid) || role_possible(ev);
+}
+
+const char *bt_codebuild_service_role(const bt_json *rec)
+{
+    const char *role = str(bt_json_get(rec, "requestParameters"), "serviceRole"), *slash;
+    if (!role)
+        role = str(bt_json_get(bt_json_get(rec, "responseElements"), "project"), "serviceRole");
+    if (role && (slash = strrchr(role, '/')))
+        role = slash + 1;
+    return role && *role ? role : NULL;
+}
+
 int bt_build_facts_from(bt_arena *a, const bt_json *rec, const bt_event *ev, bt_build_facts *f)
 {
     memset(f, 0, sizeof *f);
     f->number = -1;
+    if (role_possible(ev)) {
+        if ((f->role = bt_codebuild_service_role(rec))) {
+            f->kind = BT_BF_ROLE;
+            f->project = ev->project;
+            f->time_ms = ev->time_ms;
+        }
+        return 0;
+    }
     if (!bt_build_facts_possible(ev) || !ev->build_uuid)
         return 0;
     if (ev->kind == BT_KIND_BUILD_STATE || ev->kind == BT_KIND_BUILD_PHASE) {
@@ -271,7 +303,7 @@ int bt_build_facts_of(bt_arena *a, const bt_event *ev, bt_build_facts *f)
     bt_json *rec;
     memset(f, 0, sizeof *f);
     f->number = -1;
-    if (!bt_build_facts_possible(ev) || !ev->build_uuid)
+    if (!bt_build_facts_wanted(ev))
         return 0;
     if (bt_json_parse(a, ev->raw, ev->raw_len, NULL, &rec, NULL) != 0)
         return 0; /* it parsed once already; nothing to learn if not */
@@ -291,7 +323,7 @@ int bt_build_facts_copy(bt_arena *a, const bt_build_facts *src, bt_build_facts *
     if (dup(a, &dst->uuid) || dup(a, &dst->build_id) || dup(a, &dst->project) ||
         dup(a, &dst->initiator) || dup(a, &dst->source_version) || dup(a, &dst->overrides) ||
         dup(a, &dst->retry_of) || dup(a, &dst->batch_uuid) || dup(a, &dst->principal_arn) ||
-        dup(a, &dst->account) || dup(a, &dst->region))
+        dup(a, &dst->account) || dup(a, &dst->region) || dup(a, &dst->role))
         return BT_ENOMEM;
     return 0;
 }

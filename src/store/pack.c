@@ -68,7 +68,7 @@ static int pack_facts(bt_store_pack *p, const bt_event *ev, size_t n, bt_error *
     size_t i, cap = 0;
     bt_build_facts f;
     for (i = 0; i < n; i++) {
-        if (!bt_build_facts_possible(&ev[i]))
+        if (!bt_build_facts_wanted(&ev[i]))
             continue;
         if (!p->arena && !(p->arena = bt_arena_new(1 << 14, 0)))
             return bt_error_set(err, BT_ENOMEM, "out of memory");

@@ -1,8 +1,9 @@
 /*
  * sqlite_builds.c - the SQLite backend's builds: the lifecycle facts of each build
- * merged into its `builds` row at ingest (policy in core/build_merge.c), and the
- * builds listing (bt_store_builds_find) that unites those rows with what each build's
- * role session did. Shares the store's internals through sqlite_int.h.
+ * merged into its `builds` row at ingest (policy in core/build_merge.c), each project's
+ * service role in `roles`, and the builds listing (bt_store_builds_find) that unites
+ * those rows with what each build's role session did. Shares the store's internals
+ * through sqlite_int.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,27 @@ static void bind_row(sqlite3_stmt *st, const bt_build_row *r)
     bind_known(st, 21, r->is_batch, 0);
 }
 
-/* Merges the facts of one new event into its build's row. Uses s->arena (the caller
- * resets it). */
+/* `roles`: project f->project runs as service role f->role, unless the row holds a
+ * later change (of two at the same time, the one stored last). */
+static int note_role(bt_store *s, const bt_build_facts *f, bt_error *err)
+{
+    int rc;
+    if ((rc = prep(s, &s->st_ins_role,
+                   "INSERT INTO roles(role, project, t) VALUES(?,?,?) ON CONFLICT(role)"
+                   " DO UPDATE SET project = excluded.project, t = excluded.t"
+                   " WHERE excluded.t >= roles.t",
+                   err)))
+        return rc;
+    sqlite3_bind_text(s->st_ins_role, 1, f->role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->st_ins_role, 2, f->project, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s->st_ins_role, 3, f->time_ms);
+    rc = sqlite3_step(s->st_ins_role) == SQLITE_DONE ? 0 : db_err(s, err, "record role");
+    sqlite3_reset(s->st_ins_role);
+    return rc;
+}
+
+/* Merges the facts of one new event into its build's row, or `roles`. Uses s->arena
+ * (the caller resets it). */
 int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err)
 {
     static const char *sel =
@@ -117,6 +137,8 @@ int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err)
     bt_build_row r;
     int rc;
 
+    if (f->kind == BT_BF_ROLE && f->role && f->project)
+        return note_role(s, f, err);
     if (f->kind == BT_BF_NONE || !f->uuid)
         return 0;
     if ((rc = prep(s, &s->st_sel_build, sel, err)) || (rc = prep(s, &s->st_ins_build, ins, err)))
@@ -130,6 +152,49 @@ int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err)
     bind_row(s->st_ins_build, &r);
     rc = sqlite3_step(s->st_ins_build) == SQLITE_DONE ? 0 : db_err(s, err, "record build");
     sqlite3_reset(s->st_ins_build);
+    return rc;
+}
+
+int roles_fill(bt_store *s, bt_error *err)
+{
+    /* the rows of successful CreateProject / UpdateProject calls (each names its project:
+     * a row of `evrows`, ROW_IN_EVROWS) */
+    static const char *sql =
+        "SELECT r.t, r.blk, r.off, r.len, p.s FROM evrows r JOIN strs p ON p.id = r.project"
+        " WHERE r.kind = 0 AND r.err IS NULL AND r.src = (SELECT id FROM strs WHERE s ="
+        " 'codebuild.amazonaws.com') AND r.name IN (SELECT id FROM strs WHERE s IN"
+        " ('CreateProject', 'UpdateProject')) ORDER BY r.t, r.id";
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step = SQLITE_DONE;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "upgrade roles");
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t off = sqlite3_column_int64(st, 2), len = sqlite3_column_int64(st, 3);
+        const bt_buf *blk = NULL;
+        bt_json *rec = NULL;
+        bt_build_facts f;
+
+        if (off < 0 || len < 0 ||
+            (rc = load_block(s, sqlite3_column_int64(st, 1), (size_t)(off + len), &blk, err)))
+            break;
+        if ((size_t)(off + len) > blk->len) {
+            rc = corrupt_err(s->path, err, "a row points past its block");
+            break;
+        }
+        bt_arena_reset(s->arena);
+        memset(&f, 0, sizeof f);
+        f.kind = BT_BF_ROLE;
+        f.project = (const char *)sqlite3_column_text(st, 4);
+        f.time_ms = sqlite3_column_int64(st, 0);
+        if (bt_json_parse(s->arena, blk->data + off, (size_t)len, NULL, &rec, NULL) == 0 &&
+            (f.role = bt_codebuild_service_role(rec)) && f.project)
+            rc = note_role(s, &f, err);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(s, err, "upgrade roles");
+    load_blocks_done(s);
+    sqlite3_finalize(st);
     return rc;
 }
 
@@ -400,33 +465,27 @@ static const char *actor_principal(bt_store *s, bt_arena *a, int64_t aid)
     return arn;
 }
 
-static int on_project_change(void *ctx, const bt_event *ev, const bt_store_pos *pos)
-{
-    (void)pos;
-    return bt_build_roles_learn(ctx, ev);
-}
-
-/* Which project uses which service role, from the project records (oldest first: the
- * latest change wins). */
+/* Which project uses which service role: `roles` (what the project records said last;
+ * kept by ingest, filled from the records by the upgrade to schema 15). */
 static int load_roles(bt_store *s, bt_build_roles **out, bt_error *err)
 {
-    bt_filter pf;
-    bt_store_query pq;
-    bt_error perr = BT_ERROR_INIT;
-    size_t i, n;
-    const bt_codebuild_event *names = bt_codebuild_events(&n);
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step = SQLITE_DONE;
 
     if (!(*out = bt_build_roles_new()))
         return bt_error_set(err, BT_ENOMEM, "out of memory");
-    bt_filter_init(&pf);
-    for (i = 0; i < n; i++)
-        if (names[i].flags & BT_CB_PROJECT_DEFINITION)
-            bt_filter_add(&pf, BT_F_EVENT_NAME, names[i].name, &perr);
-    bt_filter_add(&pf, BT_F_EVENT_SOURCE, "codebuild.amazonaws.com", &perr);
-    memset(&pq, 0, sizeof pq);
-    pq.filter = &pf;
-    pq.oldest_first = 1;
-    return bt_store_search(s, &pq, on_project_change, *out, err);
+    if (sqlite3_prepare_v2(s->db, "SELECT role, project FROM roles", -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "read roles");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && !rc) {
+        const char *role = (const char *)sqlite3_column_text(st, 0),
+                   *project = (const char *)sqlite3_column_text(st, 1);
+        if (role && project && bt_build_roles_put(*out, role, project))
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_err(s, err, "read roles");
+    sqlite3_finalize(st);
+    return rc;
 }
 
 /* A later build that retried b. */

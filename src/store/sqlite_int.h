@@ -66,6 +66,7 @@
 #define sql_eid_ev bt_sq_sql_eid_ev
 #define sql_eid_hash bt_sq_sql_eid_hash
 #define eid_rechunk bt_sq_eid_rechunk
+#define roles_fill bt_sq_roles_fill
 #define eid_seen_clear bt_sq_eid_seen_clear
 #define sql_bloom_match bt_sq_bloom_match
 #define write_bsum bt_sq_write_bsum
@@ -185,7 +186,7 @@ struct bt_store {
     sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
         *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir,
-        *st_ins_dict, *st_ins_dir;
+        *st_ins_dict, *st_ins_dir, *st_ins_role;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     /* the block walk's (sqlite_walk.c): the span classes held, and each class's blocks
      * oldest [0] or newest [1] first; walking while a walk uses them */
@@ -451,6 +452,9 @@ int prefilter(bt_store *s, sqlite3_stmt *st, const bt_store_query *bq, const raw
 /* Merges the facts of one new event into its build's row. Uses s->arena (the caller
  * resets it). */
 int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err);
+/* Fills `roles` (the upgrade to schema 15) from the project records the store holds,
+ * oldest first, as an ingest of them would have. */
+int roles_fill(bt_store *s, bt_error *err);
 /* Column i as an integer, null when SQL NULL. */
 int64_t icol(sqlite3_stmt *st, int i, int64_t null);
 /* Binds v as text, or NULL. */

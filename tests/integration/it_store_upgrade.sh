@@ -45,6 +45,11 @@
 #   chunks, a row an hour's run of keys), upgraded by a search by event id: every key
 #   is in a chunk of its hour (those a fresh ingest writes), every event is found by its
 #   id, duplicates are still found, and new events go to the chunks.
+# - schema 14 (store-v14.sql, with projects.json): made by the release before schema 15
+#   (each project's service role in `roles`, kept by ingest), upgraded by `builds`: the
+#   table holds what the project records said last (a failed UpdateProject says
+#   nothing), as a fresh ingest writes it, and a build known only from its role
+#   session's calls gets its project from it.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -53,7 +58,7 @@ need sqlite3
 : "${BT:?}" "${BT_BIN_DIR:?}"
 GEN="$BT_BIN_DIR/bt-gen"
 SQL="$BT_BIN_DIR/bt-sql" # SQL with the table `events` (the sqlite3 shell lacks it since schema 13)
-V=14 # the schema this buildtrail writes
+V=15 # the schema this buildtrail writes
 # the entries of `eids`' chunks (schema 14) as rows x(k, e, i): entry i of the chunk at k
 EIDS='WITH RECURSIVE x(k, e, i) AS (SELECT k, e, 0 FROM eids UNION ALL SELECT k, e, i + 1
   FROM x WHERE (i + 1) * 11 < length(e))'
@@ -511,4 +516,31 @@ eq "v13: a key for every event" "$("$SQL" "$S" 'SELECT count(*) FROM events')" \
 "$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" "$T/a/AWSLogs" > "$T/s13b.json" 2>/dev/null
 eq "v13: both archives again, nothing new" 0 "$(jq .new "$T/s13b.json")"
 check "upgraded from 13, then a larger archive" "$T/a/AWSLogs" "$T/c/AWSLogs"
+
+# schema 14, as the release before this one wrote it (the archive and projects.json: a
+# project's role named by CreateProject, by an older UpdateProject and by a failed one,
+# and a call of a build session of that role): `builds` upgrades it
+S="$T/v14.db"
+P="$(dirname "$0")/store/projects.json"
+U=5a5a5a5a-5a5a-4a5a-8a5a-5a5a5a5a5a5a
+sqlite3 "$S" < "$(dirname "$0")/store/store-v14.sql" || bad "load the v14 fixture"
+eq "the fixture is schema 14" 14 "$(sqlite3 "$S" 'PRAGMA user_version')"
+"$BT" builds --store "$S" --output json > "$T/v14.json" 2> "$T/v14.err"
+eq "builds of a schema 14 store: exit 0" 0 $?
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
+eq "v14: the role's project is what the last successful project record said" \
+  "fixture-deployer|fixture-api" "$("$SQL" "$S" 'SELECT role, project FROM roles')"
+eq "v14: the session's build has that project" "fixture-api:$U fixture-api" \
+  "$(jq -r --arg u "$U" '.Builds[] | select(.BuildId | endswith($u)) | "\(.BuildId) \(.Project)"' "$T/v14.json")"
+rm -f "$T/fresh14.db"*
+"$BT" ingest -q --store "$T/fresh14.db" "$T/a/AWSLogs" "$P" > /dev/null 2>&1
+eq "v14: roles = those a fresh ingest writes" "$("$SQL" "$T/fresh14.db" 'SELECT * FROM roles ORDER BY 1')" \
+  "$("$SQL" "$S" 'SELECT * FROM roles ORDER BY 1')"
+"$BT" builds --store "$T/fresh14.db" --output json > "$T/fresh14.json" 2>/dev/null
+eq "v14: builds = those of a fresh ingest" "$(md5sum < "$T/fresh14.json")" "$(md5sum < "$T/v14.json")"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 14" ok "$(cat "$T/ic")"
+"$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" "$P" > "$T/s14.json" 2>/dev/null
+eq "v14 re-ingest: nothing new" 0 "$(jq .new "$T/s14.json")"
+check "upgraded from 14" "$T/a/AWSLogs" "$P"
 finish

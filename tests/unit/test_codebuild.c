@@ -18,6 +18,7 @@
 #define U2 "22222222-2222-4222-8222-222222222222"
 #define U3 "33333333-3333-4333-8333-333333333333"
 #define U4 "44444444-4444-4444-8444-444444444444"
+#define U5 "55555555-5555-4555-8555-555555555555"
 #define ALICE "arn:aws:iam::111122223333:user/alice"
 #define BOB "arn:aws:iam::111122223333:user/bob"
 
@@ -93,6 +94,16 @@ static char *state(const char *id, const char *t, const char *proj, const char *
 }
 
 /* a call made by the build's role session */
+/* A CreateProject / UpdateProject record of project proj with service role role. */
+static char *fmt_project(const char *eid, const char *t, const char *name, const char *proj,
+                         const char *role, const char *extra)
+{
+    char *req = fmt("\"name\":\"%s\",\"serviceRole\":\"%s\"", proj, role);
+    char *r = api(eid, t, name, "111122223333", "us-east-1", ALICE, req, "null", extra);
+    free(req);
+    return r;
+}
+
 static char *session(const char *eid, const char *t, const char *role, const char *uuid,
                      const char *acct, const char *region, int failed)
 {
@@ -605,4 +616,73 @@ static void test_find(void)
     unlink(path);
 }
 
-BT_TEST_MAIN(test_names, test_merge, test_facts, test_infer, test_pack_facts, test_find)
+/* A build known only from its role session's calls gets its project from what the
+ * project records said last of the role (`roles`): not from an older record, nor from a
+ * failed one, whichever order they come in, packed or one at a time, in one ingest or
+ * two, and also after the store is opened again. */
+static void test_roles(void)
+{
+    static const char *role = "arn:aws:iam::111122223333:role/service-role/deployer";
+    char path[128], *v[4];
+    int order, packed;
+
+    snprintf(path, sizeof path, "/tmp/bt-test-codebuild-%d-r.db", (int)getpid());
+    v[0] = fmt_project("r1", "2026-10-01T08:00:00Z", "CreateProject", "p5", role, "");
+    v[1] = fmt_project("r2", "2026-10-01T07:00:00Z", "UpdateProject", "p6", role, "");
+    v[2] = fmt_project("r3", "2026-10-01T08:30:00Z", "UpdateProject", "p7", role,
+                       ",\"errorCode\":\"AccessDenied\"");
+    v[3] = session("r4", "2026-10-01T09:00:00Z", "deployer", U5, "111122223333", "us-east-1", 0);
+    for (order = 0; order < 2; order++)
+        for (packed = 0; packed < 3; packed++) {
+            bt_store *s = NULL;
+            bt_error err = BT_ERROR_INIT;
+            bt_arena *a = bt_arena_new(0, 0);
+            bt_build_query q;
+            bt_event ev[4];
+            seen x = {0};
+            size_t i, k;
+            int is_new;
+
+            unlink(path);
+            CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
+            for (i = 0; i < 4; i++) /* order 1: newest first */
+                CHECK_INT(to_event(a, v[order ? 3 - i : i], &ev[i]), 0);
+            /* packed 0: one at a time; 1: one batch; 2: a batch each */
+            for (i = 0; i < 4; i += k) {
+                k = packed == 1 ? 4 : 1;
+                CHECK_INT(bt_store_begin(s, &err), 0);
+                if (packed) {
+                    bt_store_pack *p = NULL;
+                    uint64_t added = 0, dups = 0;
+                    CHECK_INT(bt_store_pack_new(NULL, ev + i, k, &p, &err), 0);
+                    CHECK_INT(bt_store_add_packed(s, ev + i, k, p, &added, &dups, &err), 0);
+                    CHECK_INT(added, k);
+                    bt_store_pack_free(p);
+                } else {
+                    CHECK_INT(bt_store_add(s, &ev[i], &is_new, &err), 0);
+                    CHECK_INT(is_new, 1);
+                }
+                CHECK_INT(bt_store_commit(s, &err), 0);
+            }
+            bt_store_close(s);
+            s = NULL;
+            CHECK_INT(bt_store_open(path, BT_STORE_READONLY, &s, &err), 0);
+            x.a = bt_arena_new(0, 0);
+            bt_build_query_init(&q);
+            q.uuid = U5;
+            list(s, &q, &x);
+            CHECK_INT(x.n, 1);
+            CHECK(strstr(x.json.data, "\"Project\":\"p5\"") != NULL);
+            bt_build_query_init(&q);
+            q.projects[q.n_projects++] = "p5";
+            CHECK_INT(strcmp(which(s, &q), "5"), 0);
+            bt_buf_dispose(&x.json);
+            bt_arena_free(x.a);
+            bt_store_close(s);
+            bt_arena_free(a);
+        }
+    unlink(path);
+    free_records(v, 4);
+}
+
+BT_TEST_MAIN(test_names, test_merge, test_facts, test_infer, test_pack_facts, test_find, test_roles)

@@ -172,7 +172,7 @@ static void test_store(void)
     tmp_store(path, sizeof path);
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    CHECK_INT(bt_store_schema_version(s), 14);
+    CHECK_INT(bt_store_schema_version(s), 15);
     CHECK_INT(bt_store_begin(s, &err), 0);
     CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
     CHECK_INT(news, 2);
