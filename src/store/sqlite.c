@@ -489,6 +489,15 @@ static int migrate(bt_store *s, bt_store_progress_fn fn, void *ctx, bt_error *er
                             "'%s': store needs a schema upgrade (%d to %d) that only a user who "
                             "may write it can make (any command that reads it)",
                             s->path, (int)ver, SCHEMA_VERSION);
+    /* a new store's pages: 8 KiB, where SQLite's default is 4 KiB. The write-ahead log
+     * takes two writes a page and its checkpoint one more, each a system call: half as
+     * many pages made the 1M-event ingest 4% faster and the 5M-event one 16% (19.1 s
+     * against 22.8 s; a backfill onto it 2.0 s against 2.6-2.9 s), with the store 1%
+     * smaller (the blocks' records cross fewer page headers). 16 KiB was faster still
+     * but 4.7% larger (a block's last page half empty, on average). An existing store
+     * keeps its pages */
+    if (ver == 0 && ntables == 0 && (rc = exec(s, "PRAGMA page_size=8192", err)))
+        return rc;
     if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
         return rc;
     memset(&m, 0, sizeof m);

@@ -10,7 +10,7 @@
  * by the next. A log is used again from its start only by a transaction that begins
  * when all of it is in the file, which a writer that begins again at once never sees:
  * the log would grow by the whole ingest (the reason this was not kept at schema 9).
- * So a commit that leaves it at CKPT_SYNC_PAGES or more waits for the thread and copies
+ * So a commit that leaves it at CKPT_SYNC_BYTES or more waits for the thread and copies
  * the rest itself, as SQLite would: one wait for every 128 MB of log instead of one for
  * every commit. Closing the handle stops the thread; bt_store_close then checkpoints the
  * rest and truncates the log, as before. Shares the store's internals through
@@ -24,8 +24,8 @@
 
 /* SQLite's own threshold (wal_autocheckpoint's default): a log of 1,000 pages */
 #define CKPT_PAGES 1000
-/* a log this long (128 MiB of 4 KiB pages) is copied before the next transaction */
-#define CKPT_SYNC_PAGES 32768
+/* a log this long (128 MiB) is copied before the next transaction */
+#define CKPT_SYNC_BYTES (128 << 20)
 
 struct bt_ckpt {
     pthread_t th;
@@ -39,7 +39,7 @@ struct bt_ckpt {
     char *path;     /* the store's file as SQLite resolved it (absolute: a later chdir of
                      * the program changes nothing) */
     uint64_t runs;  /* checkpoints the thread ran */
-    int sync_pages; /* CKPT_SYNC_PAGES (tests set less) */
+    int sync_pages; /* CKPT_SYNC_BYTES in the store's pages (tests set less) */
 };
 
 static void *ckpt_main(void *arg)
@@ -114,7 +114,14 @@ int ckpt_setup(bt_store *s, bt_error *err)
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     pthread_cond_init(&c->idle, NULL);
-    c->sync_pages = CKPT_SYNC_PAGES;
+    c->sync_pages = CKPT_SYNC_BYTES / 4096;
+    {
+        sqlite3_stmt *st = NULL; /* 8 KiB since schema 15's release, 4 KiB before */
+        if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= 512)
+            c->sync_pages = CKPT_SYNC_BYTES / sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
     s->ckpt = c;
     sqlite3_wal_hook(s->db, on_commit, s);
     return 0;

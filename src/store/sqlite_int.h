@@ -355,7 +355,7 @@ void ckpt_stop(bt_store *s);
 uint64_t ckpt_runs(const bt_store *s);
 
 /* Sets the log's length in pages from which a commit waits for s's checkpointer and
- * copies the rest itself (tests: the default is 128 MiB of pages). */
+ * copies the rest itself (tests: the default is 128 MiB of the store's pages). */
 void ckpt_set_sync_pages(bt_store *s, int pages);
 
 /* Writes the summary row of a block. */
