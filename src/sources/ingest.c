@@ -24,12 +24,25 @@ struct bt_ingest_plan {
     size_t nlookups;
 };
 
-/* The real path of the last directory a file was in: files come directory by
- * directory, and realpath(3) costs a readlink per path component. */
+/* The real paths of the directories files were in lately, DIR_SLOTS of them by a hash
+ * of the directory as written: realpath(3) costs a readlink and a stat per path
+ * component, and files come directory by directory when listed but hour by hour when
+ * read (scan_list_sort_by_delivery), across an archive's accounts and regions: with one
+ * directory remembered, the 1M-event bench archive took 3,200 realpaths (63,000 system
+ * calls) to record its files as read. */
+#define DIR_SLOTS 64
 typedef struct dir_cache {
-    char dir[PATH_MAX], real[PATH_MAX];
-    int valid;
+    char *dir[DIR_SLOTS], *real[DIR_SLOTS]; /* malloc'd; NULL: free */
 } dir_cache;
+
+static void dir_cache_dispose(dir_cache *c)
+{
+    size_t i;
+    for (i = 0; i < DIR_SLOTS; i++) {
+        free(c->dir[i]);
+        free(c->real[i]);
+    }
+}
 
 typedef struct ingest {
     dir_cache todo_dirs, done_dirs; /* local_todo's, sources_done's */
@@ -167,25 +180,38 @@ static int cancelled(ingest *in)
 static int abs_path(dir_cache *c, const char *path, char *out)
 {
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    size_t klen = (size_t)(base - path); /* the directory as written, its '/' included */
+    size_t klen = (size_t)(base - path), i, slot; /* the directory as written, its '/' */
+    uint64_t h = 1469598103934665603ULL;
     struct stat sb;
     int n;
 
     if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || klen >= PATH_MAX ||
         lstat(path, &sb) != 0 || S_ISLNK(sb.st_mode))
         return realpath(path, out) != NULL;
-    if (!c->valid || strlen(c->dir) != klen || memcmp(c->dir, path, klen) != 0) {
-        memcpy(c->dir, path, klen);
-        c->dir[klen] = '\0';
+    for (i = 0; i < klen; i++)
+        h = (h ^ (unsigned char)path[i]) * 1099511628211ULL;
+    slot = (size_t)(h ^ (h >> 32)) & (DIR_SLOTS - 1);
+    if (!c->dir[slot] || strlen(c->dir[slot]) != klen || memcmp(c->dir[slot], path, klen) != 0) {
+        char dir[PATH_MAX], real[PATH_MAX];
+        free(c->dir[slot]);
+        free(c->real[slot]);
+        c->dir[slot] = c->real[slot] = NULL;
+        memcpy(dir, path, klen);
+        dir[klen] = '\0';
         if (klen > 1)
-            c->dir[klen - 1] = '\0'; /* "a/b/" -> "a/b" for realpath, "/" stays */
-        c->valid = realpath(klen ? c->dir : ".", c->real) != NULL;
-        if (klen > 1)
-            c->dir[klen - 1] = '/';
-        if (!c->valid)
+            dir[klen - 1] = '\0'; /* "a/b/" -> "a/b" for realpath, "/" stays */
+        if (!realpath(klen ? dir : ".", real))
             return 0;
+        if (klen > 1)
+            dir[klen - 1] = '/';
+        if (!(c->dir[slot] = strdup(dir)) || !(c->real[slot] = strdup(real))) {
+            free(c->dir[slot]);
+            c->dir[slot] = NULL;
+            return 0;
+        }
     }
-    n = snprintf(out, PATH_MAX, "%s/%s", strcmp(c->real, "/") == 0 ? "" : c->real, base);
+    n = snprintf(out, PATH_MAX, "%s/%s", strcmp(c->real[slot], "/") == 0 ? "" : c->real[slot],
+                 base);
     return n > 0 && n < PATH_MAX;
 }
 
@@ -462,6 +488,8 @@ int bt_ingest_run(bt_store *store, const bt_ingest_plan *p, const bt_ingest_opts
     rc = finish(&in, rc);
 done:
     bt_file_list_dispose(&todo);
+    dir_cache_dispose(&in.todo_dirs);
+    dir_cache_dispose(&in.done_dirs);
     return rc;
 }
 
