@@ -332,6 +332,10 @@ static int local_todo(ingest *in, const bt_file_list *all, bt_file_list *todo)
 {
     size_t k;
     int rc;
+    /* the lookups in the transaction the first batch writes in: one statement a file,
+     * each of which took and released the store's locks in a transaction of its own */
+    if (!in->o->force && all->n > 1 && (rc = bt_store_begin(in->store, in->err)))
+        return rc;
     for (k = 0; k < all->n; k++) {
         char abs[PATH_MAX];
         int unchanged = 0;
