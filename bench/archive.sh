@@ -10,7 +10,9 @@
 # the `duckdb` package downloads its binary from outside the npm registry, which this
 # machine cannot reach) and is skipped with a note when npm cannot install it.
 #   BT_BENCH_EVENTS=1000000 BT_BENCH_DIR=/tmp/bt-bench BT_BENCH_RUNS=5 bench/archive.sh
-# (the scan: the median of BT_BENCH_RUNS runs, wall and CPU, each next to the floor)
+# (the scan: the median of BT_BENCH_RUNS runs, wall and CPU, each next to the floor; the
+# ingest: the median of as many, alternating with BT_BENCH_PEER=/path/to/buildtrail, e.g. a
+# build of the release before, when it is set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${BUILD_DIR:-build-bench}
@@ -103,13 +105,36 @@ t sh -c "xargs zcat < '$W/files' | jq -c '.Records[] | [.eventTime, .]' | sort -
 printf '  zcat | jq | sort -r       %7.2f s            %s records (duplicates kept)\n' "$(secs)" "$(cat "$W/n.alljq")"
 
 echo
-echo "== ingest into a new store"
+echo "== ingest into a new store (the median of $RUNS runs${BT_BENCH_PEER:+, alternating with the peer})"
 S="$W/store.db"
-rm -f "$S" "$S-wal" "$S-shm"
-t "$BT" ingest -q --store "$S" "$A/AWSLogs" > "$W/ingest.out"
-s_in=$(secs)
+# ingest_runs LABEL BIN: RUNS ingests into a new store, alternating with the peer when
+# there is one (the machine's speed drifts by 15% over minutes: runs side by side cancel
+# it); each run's seconds and peak RSS appended to $W/ingest.LABEL
+ingest_one() {
+  rm -f "$S" "$S-wal" "$S-shm"
+  sync
+  t "$2" ingest -q --store "$S" "$A/AWSLogs" > "$W/ingest.out" 2>/dev/null || true
+  echo "$(secs) $(rss) $(cpu)" >> "$W/ingest.$1"
+}
+rm -f "$W/ingest.this" "$W/ingest.peer"
+for i in $(seq 1 "$RUNS"); do
+  [ -n "${BT_BENCH_PEER:-}" ] && ingest_one peer "$BT_BENCH_PEER"
+  ingest_one this "$BT"
+done
+# the last run of this build: its own summary and its store's size
 cat "$W/ingest.out" | sed 's/^/  /'
-printf '  ingest: %.0f events/s, peak RSS %s MB\n' "$(echo "$UNIQUE / $s_in" | bc -l)" "$(rss)"
+med() { sort -n -k1,1 "$1" | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
+report() { # report LABEL FILE
+  local m s r c lo hi
+  m=$(med "$2"); s=${m%% *}; r=$(echo "$m" | cut -d' ' -f2); c=$(echo "$m" | cut -d' ' -f3)
+  lo=$(sort -n -k1,1 "$2" | head -1 | cut -d' ' -f1); hi=$(sort -n -k1,1 "$2" | tail -1 | cut -d' ' -f1)
+  printf '  %-10s %8.0f events/s  (%.2f s, runs %.2f-%.2f s; CPU %s s), peak RSS %s MB\n' "$1" \
+    "$(echo "$UNIQUE / $s" | bc -l)" "$s" "$lo" "$hi" "$c" "$r"
+}
+report ingest "$W/ingest.this"
+[ -n "${BT_BENCH_PEER:-}" ] && report peer "$W/ingest.peer"
+rm -f "$S" "$S-wal" "$S-shm"
+t "$BT" ingest -q --store "$S" "$A/AWSLogs" > /dev/null 2>&1 || true
 SB=$(stat -c %s "$S")
 [ -f "$S-wal" ] && SB=$((SB + $(stat -c %s "$S-wal")))
 printf '  store %.1f MB = %.0f bytes/event;  .json.gz %.1f MB = %.0f bytes/event;  ratio %.2f\n' \
