@@ -5,7 +5,8 @@
 # latencies the issue lists (first page of `search --event-name`, `build <id>`,
 # `builds` over all builds, `search --errors`), and searches on the fields block
 # summaries serve (a principal, a resource name) and on the event source. With BT_BENCH_PEER=/path/to/buildtrail
-# (e.g. a build of main) every figure is printed beside the peer's from the same run.
+# (e.g. a build of main) every figure is printed beside the peer's from the same run,
+# each step run for both builds before the next (below).
 # Not a test: it prints figures.
 #   BT_BENCH_EVENTS=300000 BT_BENCH_BASE=1000000 BT_BENCH_PEER=/tmp/main/buildtrail bench/store.sh
 set -euo pipefail
@@ -61,53 +62,105 @@ ingest() {
     "$(echo "$n / $e" | bc -l)" "$e" "$(echo "$u + $sy" | bc -l)" $((r / 1024))
 }
 
-run() { # run LABEL BIN
-  local label=$1 bt=$2 s0="$W/store-empty-$1.db" s1="$W/store-base-$1.db" id p
-  echo
-  echo "== $label ($bt)"
-  rm -f "$s0" "$s0-wal" "$s0-shm" "$s1" "$s1-wal" "$s1-shm"
-  ingest "ingest $N_INC into an empty store" "$bt" "$s0" "$INC" "$N_INC"
-  printf '  store %.1f MB; .json.gz %.1f MB; ratio %.2f; WAL left %d bytes\n' \
+# The builds measured: this one, and the peer when there is one. Each step runs for
+# every build before the next step (the ingests alternate, and each query's runs of one
+# build sit next to the other's): the machine's speed drifts by 15% over minutes, and a
+# build measured whole before the other had shown that drift more than either build.
+# Each build's lines go to $W/out.LABEL, printed together at the end.
+LABELS=(this)
+declare -A BIN=([this]="$B/buildtrail")
+if [ -n "${BT_BENCH_PEER:-}" ]; then
+  LABELS+=(peer)
+  BIN[peer]=$BT_BENCH_PEER
+fi
+out() { local l=$1; shift; printf "$@" >> "$W/out.$l"; }
+for l in "${LABELS[@]}"; do
+  : > "$W/out.$l"
+  for f in "$W/store-empty-$l.db" "$W/store-base-$l.db"; do rm -f "$f" "$f-wal" "$f-shm"; done
+done
+for l in "${LABELS[@]}"; do
+  ingest "ingest $N_INC into an empty store" "${BIN[$l]}" "$W/store-empty-$l.db" "$INC" "$N_INC" >> "$W/out.$l"
+done
+for l in "${LABELS[@]}"; do
+  s0="$W/store-empty-$l.db"
+  out "$l" '  store %.1f MB; .json.gz %.1f MB; ratio %.2f; WAL left %d bytes\n' \
     "$(echo "$(bytes "$s0") / 1000000" | bc -l)" "$(echo "$GZ_INC / 1000000" | bc -l)" \
     "$(echo "$(bytes "$s0") / $GZ_INC" | bc -l)" "$(wal "$s0")"
-  "$bt" ingest -q --store "$s1" "$BASEA/AWSLogs" >/dev/null 2>&1 || true
-  # the same days as the base's (a backfill: every index takes inserts all over its
-  # range), then days after them (the daily case: inserts at the indexes' ends)
-  ingest "ingest $N_INC onto $N_BASE" "$bt" "$s1" "$INC" "$N_INC"
-  ingest "ingest $N_LATER later onto $((N_BASE + N_INC))" "$bt" "$s1" "$LATER" "$N_LATER"
-  id=$("$bt" builds --store "$s1" --output json --query 'Builds[?!Batch].BuildId' 2>/dev/null | jq -r '.[0] // empty')
-  printf '  first page of search --event-name StartBuild   %5s ms (target < 100)\n' \
+  "${BIN[$l]}" ingest -q --store "$W/store-base-$l.db" "$BASEA/AWSLogs" >/dev/null 2>&1 || true
+done
+# the same days as the base's (a backfill: every index takes inserts all over its range),
+# then days after them (the daily case: inserts at the indexes' ends)
+for l in "${LABELS[@]}"; do
+  ingest "ingest $N_INC onto $N_BASE" "${BIN[$l]}" "$W/store-base-$l.db" "$INC" "$N_INC" >> "$W/out.$l"
+done
+for l in "${LABELS[@]}"; do
+  ingest "ingest $N_LATER later onto $((N_BASE + N_INC))" "${BIN[$l]}" "$W/store-base-$l.db" \
+    "$LATER" "$N_LATER" >> "$W/out.$l"
+done
+bt=${BIN[this]}
+s1="$W/store-base-this.db"
+id=$("$bt" builds --store "$s1" --output json --query 'Builds[?!Batch].BuildId' 2>/dev/null | jq -r '.[0] // empty')
+p=$("$bt" search --store "$s1" --max-items 50 -o ndjson 2>/dev/null | jq -r '.userIdentity.arn // empty' | head -1)
+r=$("$bt" search --store "$s1" --max-items 500 -o ndjson 2>/dev/null | jq -r '.resources[0].ARN // empty' | awk 'NR == 1')
+hits() { "$@" -o ndjson --max-items 100000000 2>/dev/null | wc -l; }
+for l in "${LABELS[@]}"; do
+  bt=${BIN[$l]}
+  s1="$W/store-base-$l.db"
+  out "$l" '  first page of search --event-name StartBuild   %5s ms (target < 100)\n' \
     "$(ms 5 "$bt" search --store "$s1" --event-name StartBuild --max-items 50 -o json)"
-  printf '  build <id>                                     %5s ms (target < 20)\n' \
+done
+for l in "${LABELS[@]}"; do
+  bt=${BIN[$l]}
+  s1="$W/store-base-$l.db"
+  out "$l" '  build <id>                                     %5s ms (target < 20)\n' \
     "$(ms 5 "$bt" build --store "$s1" "$id" --output json)"
-  printf '    (a process that only starts: --version %s ms, /bin/true %s ms)\n' \
+  out "$l" '    (a process that only starts: --version %s ms, /bin/true %s ms)\n' \
     "$(ms 5 "$bt" --version)" "$(ms 5 /bin/true)"
-  printf '  builds (%s builds)                           %5s ms (target < 500)\n' "$BUILDS" \
+done
+for l in "${LABELS[@]}"; do
+  bt=${BIN[$l]}
+  s1="$W/store-base-$l.db"
+  out "$l" '  builds (%s builds)                           %5s ms (target < 500)\n' "$BUILDS" \
     "$(ms 3 "$bt" builds --store "$s1" --output json)"
-  printf '  search --errors (%6s hits)                  %5s ms (target < 300)\n' \
-    "$("$bt" search --store "$s1" --errors -o ndjson --max-items 100000000 2>/dev/null | wc -l)" \
+done
+for l in "${LABELS[@]}"; do
+  bt=${BIN[$l]}
+  s1="$W/store-base-$l.db"
+  out "$l" '  search --errors (%6s hits)                  %5s ms (target < 300)\n' \
+    "$(hits "$bt" search --store "$s1" --errors)" \
     "$(ms 3 "$bt" search --store "$s1" --errors -o ndjson --max-items 100000000)"
-  p=$("$bt" search --store "$s1" --max-items 50 -o ndjson 2>/dev/null | jq -r '.userIdentity.arn // empty' | head -1)
-  printf '  search --principal (%6s hits, all pages)     %5s ms\n' \
-    "$("$bt" search --store "$s1" --principal "$p" -o ndjson --max-items 100000000 2>/dev/null | wc -l)" \
+done
+for l in "${LABELS[@]}"; do
+  bt=${BIN[$l]}
+  s1="$W/store-base-$l.db"
+  out "$l" '  search --principal (%6s hits, all pages)     %5s ms\n' \
+    "$(hits "$bt" search --store "$s1" --principal "$p")" \
     "$(ms 3 "$bt" search --store "$s1" --principal "$p" -o ndjson --max-items 100000000)"
-  r=$("$bt" search --store "$s1" --max-items 500 -o ndjson 2>/dev/null | jq -r '.resources[0].ARN // empty' | awk 'NR == 1')
-  printf '  search --resource-name (%6s hits): first page %5s ms, all pages %5s ms\n' \
-    "$("$bt" search --store "$s1" --resource-name "$r" -o ndjson --max-items 100000000 2>/dev/null | wc -l)" \
+done
+for l in "${LABELS[@]}"; do
+  bt=${BIN[$l]}
+  s1="$W/store-base-$l.db"
+  out "$l" '  search --resource-name (%6s hits): first page %5s ms, all pages %5s ms\n' \
+    "$(hits "$bt" search --store "$s1" --resource-name "$r")" \
     "$(ms 3 "$bt" search --store "$s1" --resource-name "$r" --max-items 50 -o json)" \
     "$(ms 3 "$bt" search --store "$s1" --resource-name "$r" -o ndjson --max-items 100000000)"
-  printf '  search --event-source codebuild (%6s hits): first page %5s ms, all pages %5s ms\n' \
-    "$("$bt" search --store "$s1" --event-source codebuild.amazonaws.com -o ndjson --max-items 100000000 2>/dev/null | wc -l)" \
+done
+for l in "${LABELS[@]}"; do
+  bt=${BIN[$l]}
+  s1="$W/store-base-$l.db"
+  out "$l" '  search --event-source codebuild (%6s hits): first page %5s ms, all pages %5s ms\n' \
+    "$(hits "$bt" search --store "$s1" --event-source codebuild.amazonaws.com)" \
     "$(ms 3 "$bt" search --store "$s1" --event-source codebuild.amazonaws.com --max-items 50 -o json)" \
     "$(ms 3 "$bt" search --store "$s1" --event-source codebuild.amazonaws.com -o ndjson --max-items 100000000)"
-}
+done
 
 printf 'archives: %d events (%s bytes gz) to ingest; %d events with %d builds as the base\n' \
   "$N_INC" "$GZ_INC" "$N_BASE" "$BUILDS"
-run this "$B/buildtrail"
-if [ -n "${BT_BENCH_PEER:-}" ]; then
-  run peer "$BT_BENCH_PEER"
-fi
+for l in "${LABELS[@]}"; do
+  echo
+  echo "== $l (${BIN[$l]})"
+  cat "$W/out.$l"
+done
 echo
 echo "targets (issue #13): ingest >= 250,000 events/s also onto a big store; peak RSS <= 100 MB;"
 echo "store <= 1.0x the .json.gz archive; no WAL left; query latencies as printed"
