@@ -105,6 +105,7 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int pages)
 
 int ckpt_setup(bt_store *s, bt_error *err)
 {
+    int64_t page = 0;
     const char *f = sqlite3_db_filename(s->db, "main");
     bt_ckpt *c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(f && *f ? f : s->path))) {
@@ -114,14 +115,10 @@ int ckpt_setup(bt_store *s, bt_error *err)
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     pthread_cond_init(&c->idle, NULL);
-    c->sync_pages = CKPT_SYNC_BYTES / 4096;
-    {
-        sqlite3_stmt *st = NULL; /* 8 KiB since schema 15's release, 4 KiB before */
-        if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= 512)
-            c->sync_pages = CKPT_SYNC_BYTES / sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
+    /* 8 KiB pages since schema 15's release, 4 KiB before */
+    c->sync_pages =
+        (int)(CKPT_SYNC_BYTES /
+              (get_int(s, "PRAGMA page_size", &page, NULL) == 0 && page >= 512 ? page : 4096));
     s->ckpt = c;
     sqlite3_wal_hook(s->db, on_commit, s);
     return 0;

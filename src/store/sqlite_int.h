@@ -67,6 +67,8 @@
 #define sql_eid_hash bt_sq_sql_eid_hash
 #define eid_rechunk bt_sq_eid_rechunk
 #define roles_fill bt_sq_roles_fill
+#define migrate bt_sq_migrate
+#define schema_latest bt_sq_schema_latest
 #define eid_seen_clear bt_sq_eid_seen_clear
 #define sql_bloom_match bt_sq_bloom_match
 #define write_bsum bt_sq_write_bsum
@@ -452,6 +454,15 @@ int prefilter(bt_store *s, sqlite3_stmt *st, const bt_store_query *bq, const raw
 /* Merges the facts of one new event into its build's row. Uses s->arena (the caller
  * resets it). */
 int merge_build(bt_store *s, const bt_build_facts *f, bt_error *err);
+/* Brings s's file to the latest schema (sqlite_schema.c): creates it when empty,
+ * upgrades an older one in place in one transaction (fn, when not NULL, hears its
+ * progress), refuses a newer one or another kind of file, and a read-only handle's
+ * upgrade. Sets s->version. */
+int migrate(bt_store *s, bt_store_progress_fn fn, void *ctx, bt_error *err);
+
+/* The schema version this build writes. */
+int schema_latest(void);
+
 /* Fills `roles` (the upgrade to schema 15) from the project records the store holds,
  * oldest first, as an ingest of them would have. */
 int roles_fill(bt_store *s, bt_error *err);
