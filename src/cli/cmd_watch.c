@@ -232,6 +232,9 @@ static int run(watch_cli *s, char **pos, int npos)
     char *path = NULL;
     int code = EXIT_OK;
 
+    /* first: a SIGTERM while the store opens (an upgrade) or the rules compile stops
+     * the watch before its first cycle, with exit 0, as one later does */
+    catch_signals();
     memset(&o, 0, sizeof o);
     o.sources = (const char *const *)pos;
     o.nsources = (size_t)npos;
@@ -283,7 +286,6 @@ static int run(watch_cli *s, char **pos, int npos)
         code = cli_fail(&s->err, EXIT_ERROR);
         goto done;
     }
-    catch_signals();
     if (bt_watch_run(w, &s->err))
         code = cli_fail(&s->err, EXIT_ERROR);
 done:
