@@ -432,8 +432,12 @@ void bt_store_close(bt_store *s)
     sqlite3_finalize(s->st_sel_build);
     sqlite3_finalize(s->st_ins_build);
     sqlite3_finalize(s->st_ins_role);
-    sqlite3_finalize(s->st_ins_eid);
-    sqlite3_finalize(s->st_sel_eid);
+    for (size_t k = 0; k < 2; k++) {
+        sqlite3_finalize(s->st_ins_eid[k]);
+        sqlite3_finalize(s->st_sel_eid[k]);
+        sqlite3_finalize(s->st_scan_eid[k]);
+    }
+    sqlite3_finalize(s->st_eid_run);
     sqlite3_finalize(s->st_ins_eidx);
     sqlite3_finalize(s->st_ev_at);
     sqlite3_finalize(s->st_ins_bsum);
@@ -464,6 +468,8 @@ void bt_store_close(bt_store *s)
     bt_buf_dispose(&s->enew);
     bt_buf_dispose(&s->emerge);
     free(s->eseen);
+    free(s->ehave);
+    free(s->eopen);
     free(s->drows);
     free(s->pkeys);
     free(s->prkeys);
@@ -528,6 +534,7 @@ int bt_store_begin(bt_store *s, bt_error *err)
     s->next_id++;
     s->tx_id0 = s->next_id;
     pending_reset(s);
+    eid_open_clear(s);
     s->in_tx = 1;
     return 0;
 }

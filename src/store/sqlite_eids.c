@@ -1,9 +1,10 @@
 /*
  * sqlite_eids.c - the SQLite backend's event ids (schema 10): their integer keys in
- * `eids` (the hour above a 40-bit hash of the id), the claim of an id at ingest, which
+ * `eids` (the hour above a 40-bit hash of the id), held in chunks (schema 14) and, since
+ * schema 16, in up to EID_RUNS runs an hour (`eidr`), the claim of an id at ingest, which
  * tells a duplicate from another id with the same key by the stored record and keeps
  * the latter by its bytes in `eidx`, and the key's SQL function for the upgrade. Shares
- * the store's internals through sqlite_int.h; docs/store.md describes the table.
+ * the store's internals through sqlite_int.h; docs/store.md describes the tables.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,79 +246,179 @@ void sql_eid_hash(sqlite3_context *cx, int argc, sqlite3_value **argv)
         sqlite3_result_int64(cx, (int64_t)ent_hash(p));
 }
 
-/* Writes the chunk at key k with the entries e[0..n). */
-static int chunk_put(bt_store *s, int64_t k, const unsigned char *e, size_t n, bt_error *err)
+/* ---- runs (schema 16) ---- */
+
+/* The hours whose keys this transaction wrote, and the run it wrote them to: more keys
+ * of such an hour go to that run (its pages are this transaction's already). An open
+ * addressing table, keyed by hour + 1 (0: empty). */
+struct eid_open {
+    uint64_t hour1;
+    int run;
+};
+
+void eid_open_clear(bt_store *s)
 {
+    if (s->eopen && s->eopen_n)
+        memset(s->eopen, 0, s->eopen_cap * sizeof *s->eopen);
+    s->eopen_n = 0;
+}
+
+static struct eid_open *open_slot(struct eid_open *t, size_t cap, uint64_t hour)
+{
+    size_t i = (size_t)(bt_bloom_mix64(hour) & (cap - 1));
+    while (t[i].hour1 && t[i].hour1 != hour + 1)
+        i = (i + 1) & (cap - 1);
+    return &t[i];
+}
+
+/* The run this transaction wrote hour's keys to, or -1. */
+static int open_get(const bt_store *s, uint64_t hour)
+{
+    const struct eid_open *o;
+    if (!s->eopen_n)
+        return -1;
+    o = open_slot(s->eopen, s->eopen_cap, hour);
+    return o->hour1 ? o->run : -1;
+}
+
+static int open_set(bt_store *s, uint64_t hour, int run)
+{
+    struct eid_open *o;
+    if ((s->eopen_n + 1) * 2 > s->eopen_cap) {
+        size_t cap = s->eopen_cap ? s->eopen_cap * 2 : 64, i;
+        struct eid_open *t = calloc(cap, sizeof *t);
+        if (!t)
+            return BT_ENOMEM;
+        for (i = 0; i < s->eopen_cap; i++)
+            if (s->eopen[i].hour1)
+                *open_slot(t, cap, s->eopen[i].hour1 - 1) = s->eopen[i];
+        free(s->eopen);
+        s->eopen = t;
+        s->eopen_cap = cap;
+    }
+    o = open_slot(s->eopen, s->eopen_cap, hour);
+    if (!o->hour1)
+        s->eopen_n++;
+    o->hour1 = hour + 1;
+    o->run = run;
+    return 0;
+}
+
+/* The key of the hash h in the run run of the hour hour (the run's first chunk is at
+ * h = 0). */
+static uint64_t run_base(uint64_t hour, int run)
+{
+    return (run ? (hour << EID_RUN_BITS | (uint64_t)run) : hour) << EID_HASH_BITS;
+}
+
+/* Writes the chunk at key k of run run with the entries e[0..n). */
+static int chunk_put(bt_store *s, int run, int64_t k, const unsigned char *e, size_t n,
+                     bt_error *err)
+{
+    sqlite3_stmt **st = &s->st_ins_eid[run != 0];
     int rc;
-    if ((rc = prep(s, &s->st_ins_eid, "INSERT OR REPLACE INTO eids(k, e) VALUES(?,?)", err)))
+    if ((rc = prep(s, st,
+                   run ? "INSERT OR REPLACE INTO eidr(k, e) VALUES(?,?)"
+                       : "INSERT OR REPLACE INTO eids(k, e) VALUES(?,?)",
+                   err)))
         return rc;
-    sqlite3_bind_int64(s->st_ins_eid, 1, k);
-    sqlite3_bind_blob(s->st_ins_eid, 2, e, (int)(n * EID_ENT), SQLITE_STATIC);
-    rc = sqlite3_step(s->st_ins_eid);
-    sqlite3_reset(s->st_ins_eid);
+    sqlite3_bind_int64(*st, 1, k);
+    sqlite3_bind_blob(*st, 2, e, (int)(n * EID_ENT), SQLITE_STATIC);
+    rc = sqlite3_step(*st);
+    sqlite3_reset(*st);
     return rc == SQLITE_DONE ? 0 : db_err(s, err, "insert event id");
 }
 
-/* Writes the n entries of e, all of the hour hour and sorted, as the chunk at key k,
- * or, past EID_CHUNK_MAX, as pieces of about EID_CHUNK_FILL: the first at k, each other
- * at its first hash. */
-static int chunk_write(bt_store *s, uint64_t hour, int64_t k, const unsigned char *e, size_t n,
-                       bt_error *err)
+/* Writes the n entries of e, sorted, as the chunk at key k of the run run of the hour
+ * hour, or, past EID_CHUNK_MAX, as pieces of about EID_CHUNK_FILL: the first at k, each
+ * other at its first hash. */
+static int chunk_write(bt_store *s, int run, uint64_t hour, int64_t k, const unsigned char *e,
+                       size_t n, bt_error *err)
 {
     size_t p, q;
     int rc;
     if (n <= EID_CHUNK_MAX)
-        return chunk_put(s, k, e, n, err);
+        return chunk_put(s, run, k, e, n, err);
     p = (n + EID_CHUNK_FILL - 1) / EID_CHUNK_FILL;
     for (q = 0; q < p; q++) {
         size_t lo = q * n / p, hi = (q + 1) * n / p;
-        int64_t kq = q ? (int64_t)(hour << EID_HASH_BITS | ent_hash(e + lo * EID_ENT)) : k;
-        if ((rc = chunk_put(s, kq, e + lo * EID_ENT, hi - lo, err)))
+        int64_t kq = q ? (int64_t)(run_base(hour, run) | ent_hash(e + lo * EID_ENT)) : k;
+        if ((rc = chunk_put(s, run, kq, e + lo * EID_ENT, hi - lo, err)))
             return rc;
     }
     return 0;
 }
 
-/* Reads the chunk that holds the key ek into s->eold (empty when its hour has none), its
- * key into *k and the key at which the next chunk starts into *lim, in one statement: the
- * row with the greatest key not above ek, and the key after it. When that row is of an
- * earlier hour (or there is none), the hour has no chunk (its first would be at the
- * hour, not above ek), so the next key is past the hour too. */
-static int chunk_read(bt_store *s, uint64_t ek, int64_t *k, int64_t *lim, bt_error *err)
+/* Reads the chunk of the run run of the hour hour that holds the hash h into s->eold
+ * (empty when the run has no chunk), its key into *k and the hash at which the next
+ * chunk starts into *lim (EID_SPAN past the run's last), in one statement: the row with
+ * the greatest key not above the hash's, and the key after it. When that row is not of
+ * the run (or there is none), the run has no chunk (its first would be at its base, not
+ * above the key). */
+#define EID_SPAN (UINT64_C(1) << EID_HASH_BITS)
+static int chunk_read(bt_store *s, int run, uint64_t hour, uint64_t h, int64_t *k, uint64_t *lim,
+                      bt_error *err)
 {
-    uint64_t hour = ek >> EID_HASH_BITS;
-    int64_t next = INT64_MAX, hend = (int64_t)((hour + 1) << EID_HASH_BITS);
+    sqlite3_stmt **st = &s->st_sel_eid[run != 0];
+    uint64_t base = run_base(hour, run);
     int rc;
 
-    *k = (int64_t)(hour << EID_HASH_BITS);
+    *k = (int64_t)base;
+    *lim = EID_SPAN;
     s->eold.len = 0;
-    if ((rc = prep(s, &s->st_sel_eid,
-                   "SELECT k, e, (SELECT min(k) FROM eids WHERE k > o.k) FROM eids o"
-                   " WHERE k <= ? ORDER BY k DESC LIMIT 1",
+    if ((rc = prep(s, st,
+                   run ? "SELECT k, e, (SELECT min(k) FROM eidr WHERE k > o.k) FROM eidr o"
+                         " WHERE k <= ? ORDER BY k DESC LIMIT 1"
+                       : "SELECT k, e, (SELECT min(k) FROM eids WHERE k > o.k) FROM eids o"
+                         " WHERE k <= ? ORDER BY k DESC LIMIT 1",
                    err)))
         return rc;
-    sqlite3_bind_int64(s->st_sel_eid, 1, (int64_t)ek);
-    rc = sqlite3_step(s->st_sel_eid);
-    if (rc == SQLITE_ROW && sqlite3_column_type(s->st_sel_eid, 2) == SQLITE_INTEGER)
-        next = sqlite3_column_int64(s->st_sel_eid, 2);
-    if (rc == SQLITE_ROW &&
-        (uint64_t)sqlite3_column_int64(s->st_sel_eid, 0) >> EID_HASH_BITS == hour) {
-        const void *e = sqlite3_column_blob(s->st_sel_eid, 1);
-        size_t n = (size_t)sqlite3_column_bytes(s->st_sel_eid, 1);
-        *k = sqlite3_column_int64(s->st_sel_eid, 0);
-        if (n % EID_ENT) {
-            sqlite3_reset(s->st_sel_eid);
+    sqlite3_bind_int64(*st, 1, (int64_t)(base | h));
+    rc = sqlite3_step(*st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(*st, 2) == SQLITE_INTEGER &&
+        (uint64_t)sqlite3_column_int64(*st, 2) - base < EID_SPAN)
+        *lim = (uint64_t)sqlite3_column_int64(*st, 2) - base;
+    if (rc == SQLITE_ROW && ((uint64_t)sqlite3_column_int64(*st, 0) & ~EID_HASH_MASK) == base) {
+        const void *e = sqlite3_column_blob(*st, 1);
+        size_t n = (size_t)sqlite3_column_bytes(*st, 1);
+        *k = sqlite3_column_int64(*st, 0);
+        if (n % EID_ENT || !n) {
+            sqlite3_reset(*st);
             return corrupt_err(s->path, err, "a chunk of event ids has a partial entry");
         }
-        if (n && bt_buf_append(&s->eold, e, n)) {
-            sqlite3_reset(s->st_sel_eid);
+        if (bt_buf_append(&s->eold, e, n)) {
+            sqlite3_reset(*st);
             return bt_error_set(err, BT_ENOMEM, "out of memory");
         }
     }
-    sqlite3_reset(s->st_sel_eid);
+    sqlite3_reset(*st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_err(s, err, "read event ids");
-    *lim = next < hend ? next : hend;
+    return 0;
+}
+
+/* The runs of `eidr` that hold keys of the hour hour, as bits of *runs: one seek for
+ * each, and one past the last (a run's first chunk is at its base). */
+static int runs_of(bt_store *s, uint64_t hour, unsigned *runs, bt_error *err)
+{
+    uint64_t lo = run_base(hour, 1), hi = run_base(hour + 1, 0) << EID_RUN_BITS;
+    int rc;
+    while (lo < hi) {
+        int64_t k;
+        if ((rc = prep(s, &s->st_eid_run, "SELECT min(k) FROM eidr WHERE k >= ? AND k < ?", err)))
+            return rc;
+        sqlite3_bind_int64(s->st_eid_run, 1, (int64_t)lo);
+        sqlite3_bind_int64(s->st_eid_run, 2, (int64_t)hi);
+        rc = sqlite3_step(s->st_eid_run);
+        if (rc != SQLITE_ROW || sqlite3_column_type(s->st_eid_run, 0) != SQLITE_INTEGER) {
+            sqlite3_reset(s->st_eid_run);
+            return rc == SQLITE_ROW ? 0 : db_err(s, err, "read event ids");
+        }
+        k = sqlite3_column_int64(s->st_eid_run, 0);
+        sqlite3_reset(s->st_eid_run);
+        *runs |= 1u << ((uint64_t)k >> EID_HASH_BITS & (EID_RUNS - 1));
+        lo = (((uint64_t)k >> EID_HASH_BITS) + 1) << EID_HASH_BITS;
+    }
     return 0;
 }
 
@@ -348,12 +449,11 @@ static int eid_taken(bt_store *s, const bt_event *ev, const pack_pre *pre, const
     return 0;
 }
 
-/* Merges s->eold and s->enew (both sorted by hash, no hash in both) into s->emerge. */
-static int chunk_merge(bt_store *s)
+/* Merges a[0..na) and b[0..nb) (entries sorted by hash, no hash in both) into s->emerge. */
+static int ent_merge(bt_store *s, const unsigned char *a, size_t na, const unsigned char *b,
+                     size_t nb)
 {
-    const unsigned char *a = (const unsigned char *)s->eold.data;
-    const unsigned char *b = (const unsigned char *)s->enew.data;
-    size_t na = s->eold.len / EID_ENT, nb = s->enew.len / EID_ENT, i = 0, j = 0;
+    size_t i = 0, j = 0;
     unsigned char *o;
     s->emerge.len = 0;
     if (bt_buf_reserve(&s->emerge, (na + nb) * EID_ENT))
@@ -372,60 +472,264 @@ static int chunk_merge(bt_store *s)
     return 0;
 }
 
+/* Looks up the keys of the hour hour at order[a..b) of the batch in the run run: the
+ * event holding each one found into s->ehave[place - a]; *any = 1 when the run has a
+ * chunk. Each chunk that holds some of them is read once: sought, or, for EID_SCAN_MIN
+ * keys or more, read in one pass over the run's rows from its first (a backfill's keys
+ * fall in most of an hour's chunks: a seek and a statement for each cost more than
+ * stepping over the few that hold none). A key above the last entry of the chunk it
+ * falls in is in no chunk (the next starts above it). */
+#define EID_SCAN_MIN 64
+static int run_find(bt_store *s, int run, uint64_t hour, const pack_pre *pre, const uint32_t *order,
+                    size_t a, size_t b, int *any, bt_error *err)
+{
+    size_t r = a;
+    int rc, step;
+    sqlite3_stmt *st;
+    uint64_t base = run_base(hour, run);
+
+    if (b - a < EID_SCAN_MIN) {
+        while (r < b) {
+            int64_t k;
+            uint64_t lim;
+            size_t j = 0, nold;
+            const unsigned char *old;
+            if ((rc = chunk_read(s, run, hour, (uint64_t)pre[order[r]].ek & EID_HASH_MASK, &k, &lim,
+                                 err)))
+                return rc;
+            old = (const unsigned char *)s->eold.data;
+            nold = s->eold.len / EID_ENT;
+            if (!nold && r == a)
+                return 0; /* the run holds none of the hour's keys */
+            *any = 1;
+            for (; r < b && ((uint64_t)pre[order[r]].ek & EID_HASH_MASK) < lim; r++) {
+                uint64_t h = (uint64_t)pre[order[r]].ek & EID_HASH_MASK;
+                while (j < nold && ent_hash(old + j * EID_ENT) < h)
+                    j++;
+                if (j < nold && ent_hash(old + j * EID_ENT) == h)
+                    s->ehave[r - a] = ent_ev(old + j * EID_ENT);
+            }
+        }
+        return 0;
+    }
+    if ((rc = prep(s, &s->st_scan_eid[run != 0],
+                   run ? "SELECT e FROM eidr WHERE k >= ? AND k < ? ORDER BY k"
+                       : "SELECT e FROM eids WHERE k >= ? AND k < ? ORDER BY k",
+                   err)))
+        return rc;
+    st = s->st_scan_eid[run != 0];
+    sqlite3_bind_int64(st, 1, (int64_t)base);
+    sqlite3_bind_int64(st, 2, (int64_t)(base + EID_SPAN));
+    while (r < b && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *e = sqlite3_column_blob(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0) / EID_ENT, j = 0;
+        uint64_t last;
+        if (!e || !n || (size_t)sqlite3_column_bytes(st, 0) % EID_ENT) {
+            sqlite3_reset(st);
+            return corrupt_err(s->path, err, "a chunk of event ids has a partial entry");
+        }
+        *any = 1;
+        last = ent_hash(e + (n - 1) * EID_ENT);
+        for (; r < b && ((uint64_t)pre[order[r]].ek & EID_HASH_MASK) <= last; r++) {
+            uint64_t h = (uint64_t)pre[order[r]].ek & EID_HASH_MASK;
+            while (j < n && ent_hash(e + j * EID_ENT) < h)
+                j++;
+            if (ent_hash(e + j * EID_ENT) == h)
+                s->ehave[r - a] = ent_ev(e + j * EID_ENT);
+        }
+    }
+    rc = r < b && step != SQLITE_DONE ? db_err(s, err, "read event ids") : 0;
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Merges the entries of s->enew into the chunks of the run run of the hour hour: each
+ * chunk that takes some read and written once. */
+static int run_merge(bt_store *s, int run, uint64_t hour, bt_error *err)
+{
+    const unsigned char *add = (const unsigned char *)s->enew.data;
+    size_t nadd = s->enew.len / EID_ENT, q = 0;
+    int rc;
+    while (q < nadd) {
+        int64_t k;
+        uint64_t lim;
+        size_t q1 = q;
+        if ((rc = chunk_read(s, run, hour, ent_hash(add + q * EID_ENT), &k, &lim, err)))
+            return rc;
+        while (q1 < nadd && ent_hash(add + q1 * EID_ENT) < lim)
+            q1++;
+        if (ent_merge(s, (const unsigned char *)s->eold.data, s->eold.len / EID_ENT,
+                      add + q * EID_ENT, q1 - q))
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        if ((rc = chunk_write(s, run, hour, k, (const unsigned char *)s->emerge.data,
+                              s->emerge.len / EID_ENT, err)))
+            return rc;
+        q = q1;
+    }
+    return 0;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+    uint64_t x = ent_hash(a), y = ent_hash(b);
+    return x < y ? -1 : x > y;
+}
+
+/* Runs the statement sql with the key range [lo, hi) bound: the rows' chunks appended
+ * to s->emerge when it returns some. */
+static int range_exec(bt_store *s, const char *sql, uint64_t lo, uint64_t hi, bt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "merge event ids");
+    sqlite3_bind_int64(st, 1, (int64_t)lo);
+    sqlite3_bind_int64(st, 2, (int64_t)hi);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        if (n % EID_ENT) {
+            rc = corrupt_err(s->path, err, "a chunk of event ids has a partial entry");
+            break;
+        }
+        if (n && bt_buf_append(&s->emerge, sqlite3_column_blob(st, 0), n)) {
+            rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (!rc && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_err(s, err, "merge event ids");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The hour hour has no run left: its runs and the entries of s->enew become run 0, in
+ * full chunks. */
+static int hour_compact(bt_store *s, uint64_t hour, bt_error *err)
+{
+    uint64_t lo0 = run_base(hour, 0), lo = run_base(hour, 1),
+             hi = run_base(hour + 1, 0) << EID_RUN_BITS;
+    int rc;
+    s->emerge.len = 0;
+    if ((rc = range_exec(s, "SELECT e FROM eids WHERE k >= ? AND k < ?", lo0, lo0 + EID_SPAN,
+                         err)) ||
+        (rc = range_exec(s, "SELECT e FROM eidr WHERE k >= ? AND k < ?", lo, hi, err)))
+        return rc;
+    if (bt_buf_append(&s->emerge, s->enew.data, s->enew.len))
+        return bt_error_set(err, BT_ENOMEM, "out of memory");
+    qsort(s->emerge.data, s->emerge.len / EID_ENT, EID_ENT, ent_cmp);
+    if ((rc = range_exec(s, "DELETE FROM eids WHERE k >= ? AND k < ?", lo0, lo0 + EID_SPAN, err)) ||
+        (rc = range_exec(s, "DELETE FROM eidr WHERE k >= ? AND k < ?", lo, hi, err)))
+        return rc;
+    return chunk_write(s, 0, hour, (int64_t)lo0, (const unsigned char *)s->emerge.data,
+                       s->emerge.len / EID_ENT, err);
+}
+
+/* Claims the keys of one hour, order[a..b) of the batch (eid_claim): each looked up in
+ * every run of the hour, the new ones written to the run this transaction opened for
+ * the hour (one it wrote whole: a new run, or run 0 new or merged from all), else as a
+ * new run when they are EID_RUN_MIN or more and the hour has keys and a run free (all
+ * its runs merged into run 0 when none is free), else merged into run 0. A few keys
+ * merged into run 0 open no run: the next batch's many keys of the hour, in the same
+ * transaction, still make a run of their own (late events of an hour come before the
+ * hour's own files). */
+static int claim_hour(bt_store *s, const bt_event *ev, const pack_pre *pre, const uint32_t *order,
+                      size_t a, size_t b, const uint32_t *rank, int64_t id0, const claim_batch *cb,
+                      unsigned char *fresh, bt_error *err)
+{
+    uint64_t hour = (uint64_t)pre[order[a]].ek >> EID_HASH_BITS;
+    int opened = open_get(s, hour), any = 0, target, r, rc;
+    unsigned runs = 0;
+    size_t p;
+
+    if (b - a > s->ehave_cap) {
+        size_t cap = (b - a) * 2;
+        int64_t *t = realloc(s->ehave, cap * sizeof *t);
+        if (!t)
+            return bt_error_set(err, BT_ENOMEM, "out of memory");
+        s->ehave = t;
+        s->ehave_cap = cap;
+    }
+    for (p = 0; p < b - a; p++)
+        s->ehave[p] = -1;
+    if ((rc = run_find(s, 0, hour, pre, order, a, b, &any, err)))
+        return rc;
+    if (any)
+        runs |= 1;
+    if (hour < EID_RUN_HOURS && (rc = runs_of(s, hour, &runs, err)))
+        return rc;
+    for (r = 1; r < EID_RUNS; r++)
+        if (runs >> r & 1 && (rc = run_find(s, r, hour, pre, order, a, b, &any, err)))
+            return rc;
+
+    s->enew.len = 0;
+    for (p = a; p < b; p++) {
+        uint32_t i = order[p];
+        uint64_t h = (uint64_t)pre[i].ek & EID_HASH_MASK;
+        const unsigned char *last =
+            s->enew.len ? (const unsigned char *)s->enew.data + s->enew.len - EID_ENT : NULL;
+        int64_t id = id0 + (int64_t)rank[i], have = s->ehave[p - a];
+        int is_new;
+        if (have < 0 && last && ent_hash(last) == h) /* a copy earlier in the batch */
+            have = ent_ev(last);
+        if (have < 0) {
+            if (id < 0 || id > EID_EV_MAX)
+                return bt_error_set(err, BT_EINVAL, "store: event number %lld out of range",
+                                    (long long)id);
+            if (ent_add(&s->enew, h, id))
+                return bt_error_set(err, BT_ENOMEM, "out of memory");
+            if (pre[i].eid_ok)
+                eid_seen_note(s, id, pre[i].eid);
+            fresh[i] = 1;
+            continue;
+        }
+        if ((rc = eid_taken(s, &ev[i], &pre[i], cb, have, id, &is_new, err)))
+            return rc;
+        fresh[i] = (unsigned char)is_new;
+    }
+    if (!s->enew.len)
+        return 0;
+
+    target = opened;
+    if (target < 0 && runs && hour < EID_RUN_HOURS && s->enew.len / EID_ENT >= EID_RUN_MIN) {
+        for (r = 1; r < EID_RUNS && target < 0; r++)
+            if (!(runs >> r & 1))
+                target = r;
+        if (target < 0) { /* no run free */
+            if ((rc = hour_compact(s, hour, err)))
+                return rc;
+            return open_set(s, hour, 0) ? bt_error_set(err, BT_ENOMEM, "out of memory") : 0;
+        }
+    }
+    if (target < 0) {
+        if (runs & 1) /* a few keys: merged into run 0, which stays closed to the next */
+            return run_merge(s, 0, hour, err);
+        target = 0; /* the hour's first keys: run 0, new */
+    }
+    if (!(runs >> target & 1)) /* a new run */
+        rc = chunk_write(s, target, hour, (int64_t)run_base(hour, target),
+                         (const unsigned char *)s->enew.data, s->enew.len / EID_ENT, err);
+    else
+        rc = run_merge(s, target, hour, err);
+    if (!rc && open_set(s, hour, target))
+        rc = bt_error_set(err, BT_ENOMEM, "out of memory");
+    return rc;
+}
+
 int eid_claim(bt_store *s, const bt_event *ev, const pack_pre *pre, const uint32_t *order, size_t n,
               const uint32_t *rank, int64_t id0, const claim_batch *cb, unsigned char *fresh,
               bt_error *err)
 {
-    size_t r = 0;
+    size_t a = 0;
     int rc;
 
-    while (r < n) {
-        uint64_t hour = (uint64_t)pre[order[r]].ek >> EID_HASH_BITS;
-        int64_t k = 0, lim = 0;
-        size_t j = 0, nold;
-        const unsigned char *old;
-
-        /* the chunk of the next key, and every key of the batch it holds */
-        if ((rc = chunk_read(s, (uint64_t)pre[order[r]].ek, &k, &lim, err)))
+    while (a < n) {
+        uint64_t hour = (uint64_t)pre[order[a]].ek >> EID_HASH_BITS;
+        size_t b = a + 1;
+        while (b < n && (uint64_t)pre[order[b]].ek >> EID_HASH_BITS == hour)
+            b++;
+        if ((rc = claim_hour(s, ev, pre, order, a, b, rank, id0, cb, fresh, err)))
             return rc;
-        old = (const unsigned char *)s->eold.data;
-        nold = s->eold.len / EID_ENT;
-        s->enew.len = 0;
-        for (; r < n && pre[order[r]].ek < lim; r++) {
-            uint32_t i = order[r];
-            uint64_t h = (uint64_t)pre[i].ek & EID_HASH_MASK;
-            const unsigned char *last =
-                s->enew.len ? (const unsigned char *)s->enew.data + s->enew.len - EID_ENT : NULL;
-            int64_t id = id0 + (int64_t)rank[i], have = -1;
-            int is_new;
-            while (j < nold && ent_hash(old + j * EID_ENT) < h)
-                j++;
-            if (j < nold && ent_hash(old + j * EID_ENT) == h)
-                have = ent_ev(old + j * EID_ENT);
-            else if (last && ent_hash(last) == h) /* a copy earlier in the batch */
-                have = ent_ev(last);
-            if (have < 0) {
-                if (id < 0 || id > EID_EV_MAX)
-                    return bt_error_set(err, BT_EINVAL, "store: event number %lld out of range",
-                                        (long long)id);
-                if (ent_add(&s->enew, h, id))
-                    return bt_error_set(err, BT_ENOMEM, "out of memory");
-                if (pre[i].eid_ok)
-                    eid_seen_note(s, id, pre[i].eid);
-                fresh[i] = 1;
-                continue;
-            }
-            if ((rc = eid_taken(s, &ev[i], &pre[i], cb, have, id, &is_new, err)))
-                return rc;
-            fresh[i] = (unsigned char)is_new;
-        }
-        if (s->enew.len) {
-            if (chunk_merge(s))
-                return bt_error_set(err, BT_ENOMEM, "out of memory");
-            if ((rc = chunk_write(s, hour, k, (const unsigned char *)s->emerge.data,
-                                  s->emerge.len / EID_ENT, err)))
-                return rc;
-        }
+        a = b;
     }
     return 0;
 }
@@ -447,7 +751,7 @@ int eid_rechunk(bt_store *s, bt_error *err)
         uint64_t ek = (uint64_t)sqlite3_column_int64(st, 0);
         int64_t ev = sqlite3_column_int64(st, 1);
         if (e.len && (ek >> EID_HASH_BITS != hour || e.len / EID_ENT >= EID_CHUNK_FILL)) {
-            if ((rc = chunk_put(s, k, (const unsigned char *)e.data, e.len / EID_ENT, err)))
+            if ((rc = chunk_put(s, 0, k, (const unsigned char *)e.data, e.len / EID_ENT, err)))
                 goto done;
             e.len = 0;
         }
@@ -472,7 +776,7 @@ int eid_rechunk(bt_store *s, bt_error *err)
         rc = db_err(s, err, "upgrade event ids");
         goto done;
     }
-    if (e.len && (rc = chunk_put(s, k, (const unsigned char *)e.data, e.len / EID_ENT, err)))
+    if (e.len && (rc = chunk_put(s, 0, k, (const unsigned char *)e.data, e.len / EID_ENT, err)))
         goto done;
     sqlite3_finalize(st);
     st = NULL;

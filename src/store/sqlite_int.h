@@ -187,8 +187,11 @@ struct bt_store {
     int has_secret;
     sqlite3_stmt *st_ins_event, *st_ins_session, *st_ins_srcname, *st_sel_str, *st_ins_str,
         *st_ins_block, *st_src_done, *st_src_get, *st_get_block, *st_sel_build, *st_ins_build,
-        *st_ins_eid, *st_ins_bsum, *st_sel_eid, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir,
-        *st_ins_dict, *st_ins_dir, *st_ins_role;
+        *st_ins_bsum, *st_ins_eidx, *st_ev_at, *st_ins_btime, *st_tdir, *st_ins_dict, *st_ins_dir,
+        *st_ins_role;
+    /* event ids' chunks (sqlite_eids.c): read, written and read in turn, in `eids` [0]
+     * and `eidr` [1], and the first key of a run of `eidr` in a range */
+    sqlite3_stmt *st_sel_eid[2], *st_ins_eid[2], *st_scan_eid[2], *st_eid_run;
     sqlite3_stmt *st_alert[9]; /* sqlite_alerts.c: prepared once, reset after each use */
     /* the block walk's (sqlite_walk.c): the span classes held, and each class's blocks
      * oldest [0] or newest [1] first; walking while a walk uses them */
@@ -206,8 +209,13 @@ struct bt_store {
     struct drow *drows; /* a packed block's rows, for its directory (sqlite_rows.c) */
     size_t capdrows;
     bt_buf dir, dirtmp;  /* scratch for encoding it */
-    bt_buf eold, enew, emerge; /* a chunk of `eids` read, the entries a batch adds to it,
-                                * and the two merged (eid_claim) */
+    bt_buf eold, enew, emerge; /* a chunk of `eids` read, the entries a batch adds to an
+                                * hour, and the two merged (eid_claim) */
+    int64_t *ehave;            /* per key of an hour's in a batch: the event holding it */
+    size_t ehave_cap;
+    struct eid_open *eopen; /* the hours whose ids this transaction wrote, and the run
+                             * it wrote them to (sqlite_eids.c); cleared by begin */
+    size_t eopen_cap, eopen_n;
     struct eid_seen *eseen;    /* the UUIDs this handle stored last, by event number (EID_SEEN
                                 * slots, sqlite_eids.c; NULL until the first) */
     int64_t analyzed_at; /* next_id when the planner's statistics were taken (0: unread) */
@@ -492,6 +500,18 @@ void sql_eid_key(sqlite3_context *cx, int argc, sqlite3_value **argv);
 #define EID_ENT 11
 #define EID_CHUNK_MAX 180
 #define EID_CHUNK_FILL 120
+/* Since schema 16 an hour's keys lie in up to EID_RUNS runs, each chunked as above: run
+ * 0 in `eids`, runs 1 to EID_RUNS - 1 in `eidr`, whose keys hold the hour, then the run
+ * in EID_RUN_BITS, then the hash (eid_run_base). Every key of an hour is in one run
+ * only. A transaction that adds at least EID_RUN_MIN keys to an hour whose keys it did
+ * not write writes them as a new run (a backfill: merged into the hour's chunks, they
+ * rewrote nearly every chunk of the store), and when the hour has no run left, merges
+ * all its runs into run 0 (eid_claim). Hours from EID_RUN_HOURS on (the year 2089) and
+ * before 1970 have run 0 alone. */
+#define EID_RUN_BITS 3
+#define EID_RUNS (1 << EID_RUN_BITS)
+#define EID_RUN_MIN 32
+#define EID_RUN_HOURS ((UINT64_C(1) << (63 - EID_HASH_BITS - EID_RUN_BITS)) - 1)
 /* SQL bt_eid_find(e, k): the event whose key is k in the chunk e, or NULL; registered on
  * open. */
 void sql_eid_find(sqlite3_context *cx, int argc, sqlite3_value **argv);
@@ -514,13 +534,16 @@ typedef struct claim_batch {
 } claim_batch;
 
 struct pack_pre;
-/* Claims the ids of the events ev[order[0..n)] (`eids`, else `eidx`, sqlite_eids.c):
+/* Claims the ids of the events ev[order[0..n)] (`eids` and `eidr`, else `eidx`,
+ * sqlite_eids.c):
  * fresh[i] = 1 for event i new, 0 for a duplicate (nothing is written for it). order
  * sorts the events by their keys (pre[i].ek, pack.h), copies of an event in the order
  * the first is kept; event i takes the id id0 + rank[i]. cb is the batch being stored
  * (NULL for an event added alone). */
 /* Forgets the UUIDs of eseen (a rollback: their numbers are given again). */
 void eid_seen_clear(bt_store *s);
+/* Forgets which runs the transaction before wrote (a transaction begins). */
+void eid_open_clear(bt_store *s);
 int eid_claim(bt_store *s, const bt_event *ev, const struct pack_pre *pre, const uint32_t *order,
               size_t n, const uint32_t *rank, int64_t id0, const claim_batch *cb,
               unsigned char *fresh, bt_error *err);

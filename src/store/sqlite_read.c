@@ -407,27 +407,37 @@ static int build_where(bt_store *s, sqlq *q, const bt_filter *f, const bt_store_
     if (f->nvalues[BT_F_EVENT_ID]) {
         /* each hour `eids` holds (a loose index scan: one seek from the last), and in it
          * the chunk that would hold each id's key (eid_key: the hour's bits, then the id's
-         * hash; the row with the greatest key not above it), searched (bt_eid_find); then
-         * the ids kept by their bytes (`eidx`, the few whose key another id of their hour
-         * holds). A hash that matches another id is dropped when the record is checked */
-        bt_buf_puts(&q->sql,
-                    " AND e.id IN (WITH RECURSIVE h(b) AS (SELECT (SELECT min(k) FROM eids)"
-                    " >> " EID_BITS_SQL " UNION ALL SELECT (SELECT min(k) FROM eids WHERE"
-                    " k >= (h.b + 1) << " EID_BITS_SQL ") >> " EID_BITS_SQL
-                    " FROM h WHERE h.b IS NOT NULL)");
+         * hash; the row with the greatest key not above it), searched (bt_eid_find); the
+         * same for each run of an hour `eidr` holds (schema 16: its key's bits above the
+         * hash are the hour's and the run's); then the ids kept by their bytes (`eidx`,
+         * the few whose key another id of their hour holds). A hash that matches another
+         * id is dropped when the record is checked */
+        bt_buf_puts(
+            &q->sql,
+            " AND e.id IN (WITH RECURSIVE h(b) AS (SELECT (SELECT min(k) FROM eids)"
+            " >> " EID_BITS_SQL " UNION ALL SELECT (SELECT min(k) FROM eids WHERE"
+            " k >= (h.b + 1) << " EID_BITS_SQL ") >> " EID_BITS_SQL
+            " FROM h WHERE h.b IS NOT NULL),"
+            " g(b) AS (SELECT (SELECT min(k) FROM eidr) >> " EID_BITS_SQL
+            " UNION ALL SELECT (SELECT min(k) FROM eidr WHERE k >= (g.b + 1) << " EID_BITS_SQL
+            ") >> " EID_BITS_SQL " FROM g WHERE g.b IS NOT NULL)");
         for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {
             unsigned char tmp[16];
             const char *v = f->values[BT_F_EVENT_ID][i];
             int64_t k =
                 bt_event_uuid_pack(v, tmp) ? eid_key(0, tmp, 16, 0) : eid_key(0, v, strlen(v), 1);
-            bt_buf_puts(&q->sql, i ? " UNION ALL " : " ");
-            bt_buf_puts(
-                &q->sql,
-                "SELECT bt_eid_find((SELECT x.e FROM eids x WHERE x.k <= ((h.b << " EID_BITS_SQL
-                ") | ?) ORDER BY x.k DESC LIMIT 1), ?) FROM h"
-                " WHERE h.b IS NOT NULL");
-            add_bind(q, 0, k, NULL);
-            add_bind(q, 0, k, NULL);
+            int t;
+            for (t = 0; t < 2; t++) {
+                bt_buf_puts(&q->sql, i || t ? " UNION ALL " : " ");
+                bt_buf_puts(&q->sql, t ? "SELECT bt_eid_find((SELECT x.e FROM eidr x WHERE x.k <="
+                                         " ((g.b << " EID_BITS_SQL ") | ?) ORDER BY x.k DESC"
+                                         " LIMIT 1), ?) FROM g WHERE g.b IS NOT NULL"
+                                       : "SELECT bt_eid_find((SELECT x.e FROM eids x WHERE x.k <="
+                                         " ((h.b << " EID_BITS_SQL ") | ?) ORDER BY x.k DESC"
+                                         " LIMIT 1), ?) FROM h WHERE h.b IS NOT NULL");
+                add_bind(q, 0, k, NULL);
+                add_bind(q, 0, k, NULL);
+            }
         }
         bt_buf_puts(&q->sql, " UNION ALL SELECT ev FROM eidx WHERE eid IN (");
         for (i = 0; i < f->nvalues[BT_F_EVENT_ID]; i++) {

@@ -226,12 +226,30 @@ static const char *const migrations[] = {
      * the records already stored, after this */
     "CREATE TABLE roles(role TEXT PRIMARY KEY, project TEXT NOT NULL, t INTEGER NOT NULL)"
     " WITHOUT ROWID;",
+    /* 16: the runs of an hour's event ids after its first (sqlite_int.h, EID_RUNS): a
+     * backfill of 1M events onto 10M merged its ids into nearly every chunk of `eids`,
+     * rewriting the table, where a run writes the new keys alone. And `builds` in the
+     * order its rows are written, found by uuid through an index: keyed by uuid (a
+     * random one), the new builds of an ingest of 1M events onto 10M went into nearly
+     * every page of the table, rewriting it at each commit (3,451 of the 22,879 pages
+     * the checkpoints wrote) */
+    "CREATE TABLE eidr(k INTEGER PRIMARY KEY, e BLOB NOT NULL);"
+    "ALTER TABLE builds RENAME TO builds15;"
+    "CREATE TABLE builds(uuid TEXT NOT NULL UNIQUE, build_id TEXT, project TEXT, account TEXT,"
+    " region TEXT, number INTEGER, start_ms INTEGER, trigger_type TEXT, trigger_principal TEXT,"
+    " initiator TEXT, source_version TEXT, overrides TEXT, retry_of TEXT, batch_uuid TEXT,"
+    " stop_principal TEXT, stop_ms INTEGER, status TEXT, status_source TEXT, status_ms INTEGER,"
+    " end_ms INTEGER, is_batch INTEGER);"
+    "INSERT INTO builds SELECT * FROM builds15 ORDER BY start_ms, uuid;"
+    "DROP TABLE builds15;"
+    "CREATE INDEX builds_start ON builds(start_ms);"
+    "CREATE INDEX builds_retry ON builds(retry_of) WHERE retry_of IS NOT NULL;",
 };
 _Static_assert(BT_BK_RNAME == 5 && BT_BK_RTYPE == 6, "upgrade 7 names the resource tags");
 
 /* SQLite steps per stored event each upgrade takes (measured on 300k events; the 7th on
  * 1M: 131M steps; the 9th on 1M: 86M), for the progress estimate */
-static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86, 60, 20, 0, 0, 8, 1};
+static const unsigned migration_steps[] = {0, 0, 10, 15, 1, 60, 125, 20, 86, 60, 20, 0, 0, 8, 1, 0};
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* What an upgrade's SQL leaves to C, run after it in its transaction: the chunks of

@@ -50,6 +50,10 @@
 #   table holds what the project records said last (a failed UpdateProject says
 #   nothing), as a fresh ingest writes it, and a build known only from its role
 #   session's calls gets its project from it.
+# - schema 15 (store-v15.sql): made by the release before schema 16 (an hour's event ids
+#   in runs, `builds` in written order), upgraded by an ingest of a larger archive of the
+#   same day: its ids go to runs of their own, every event is found by its id, and
+#   builds and duplicates are as a fresh ingest has them.
 # Each is `bt-gen --seed 11 --events 120 --days 1` ingested, its sources rows deleted,
 # `sqlite3 .dump`: loaded into a database here, so no binary file is kept in the tree.
 . "$(dirname "$0")/lib.sh"
@@ -58,10 +62,13 @@ need sqlite3
 : "${BT:?}" "${BT_BIN_DIR:?}"
 GEN="$BT_BIN_DIR/bt-gen"
 SQL="$BT_BIN_DIR/bt-sql" # SQL with the table `events` (the sqlite3 shell lacks it since schema 13)
-V=15 # the schema this buildtrail writes
-# the entries of `eids`' chunks (schema 14) as rows x(k, e, i): entry i of the chunk at k
-EIDS='WITH RECURSIVE x(k, e, i) AS (SELECT k, e, 0 FROM eids UNION ALL SELECT k, e, i + 1
-  FROM x WHERE (i + 1) * 11 < length(e))'
+V=16 # the schema this buildtrail writes
+# the entries of `eids`' chunks (schema 14) and of `eidr`'s (schema 16, whose keys hold
+# a run's 3 bits above the hash) as rows x(k, e, i): entry i of the chunk at k (the
+# hour's bits above 40, as in `eids`)
+EIDS='WITH RECURSIVE c(k, e) AS (SELECT k, e FROM eids UNION ALL SELECT k >> 43 << 40
+  | (k & 1099511627775), e FROM eidr), x(k, e, i) AS (SELECT k, e, 0 FROM c UNION ALL
+  SELECT k, e, i + 1 FROM x WHERE (i + 1) * 11 < length(e))'
 
 [ -x "$GEN" ] || { echo "SKIP: bt-gen not built"; exit 77; }
 "$GEN" --out "$T/a" --seed 11 --events 120 --days 1 >/dev/null 2>&1 || bad "bt-gen a"
@@ -512,7 +519,8 @@ eq "v13 re-ingest: nothing new (duplicates found in the chunks)" 0 "$(jq .new "$
 "$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" > "$T/s13c.json" 2>/dev/null
 ne "v13 then a larger archive: new events" 0 "$(jq .new "$T/s13c.json")"
 eq "v13: a key for every event" "$("$SQL" "$S" 'SELECT count(*) FROM events')" \
-  "$("$SQL" "$S" 'SELECT (SELECT sum(length(e)) / 11 FROM eids) + (SELECT count(*) FROM eidx)')"
+  "$("$SQL" "$S" 'SELECT (SELECT sum(length(e)) / 11 FROM eids)
+    + (SELECT coalesce(sum(length(e)), 0) / 11 FROM eidr) + (SELECT count(*) FROM eidx)')"
 "$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" "$T/a/AWSLogs" > "$T/s13b.json" 2>/dev/null
 eq "v13: both archives again, nothing new" 0 "$(jq .new "$T/s13b.json")"
 check "upgraded from 13, then a larger archive" "$T/a/AWSLogs" "$T/c/AWSLogs"
@@ -543,4 +551,45 @@ eq "integrity after the upgrade from 14" ok "$(cat "$T/ic")"
 "$BT" ingest -q --store "$S" --summary json "$T/a/AWSLogs" "$P" > "$T/s14.json" 2>/dev/null
 eq "v14 re-ingest: nothing new" 0 "$(jq .new "$T/s14.json")"
 check "upgraded from 14" "$T/a/AWSLogs" "$P"
+
+# schema 15, as the release before this one wrote it: an ingest of the larger archive of
+# the same day upgrades it (`builds` a table in written order, found by uuid through an
+# index; new runs of event ids in `eidr`): the archive's ids of each hour are a run of
+# their own, every event is found by its id, builds are those of a fresh ingest, and
+# both archives again are all duplicates
+S="$T/v15.db"
+sqlite3 "$S" < "$(dirname "$0")/store/store-v15.sql" || bad "load the v15 fixture"
+eq "the fixture is schema 15" 15 "$(sqlite3 "$S" 'PRAGMA user_version')"
+sqlite3 "$T/v15o.db" < "$(dirname "$0")/store/store-v15.sql" || bad "load the v15 fixture again"
+n_old=$(sqlite3 "$S" 'SELECT count(*) FROM builds')
+ne "v15: the fixture has builds" 0 "$n_old"
+"$BT" ingest -q --store "$S" --summary json "$T/c/AWSLogs" > "$T/s15.json" 2> "$T/s15.err"
+eq "ingest onto a schema 15 store: exit 0" 0 $?
+eq "upgraded to schema $V" $V "$("$SQL" "$S" 'PRAGMA user_version')"
+eq "v15: builds is a rowid table, its uuid unique" 1 \
+  "$("$SQL" "$S" "SELECT count(*) FROM sqlite_master WHERE name = 'builds'
+    AND sql LIKE '%uuid TEXT NOT NULL UNIQUE%' AND sql NOT LIKE '%WITHOUT ROWID%'")"
+eq "v15: the old builds kept, each row as it was" "$n_old" \
+  "$(sqlite3 "$S" "ATTACH '$T/v15o.db' AS o; SELECT count(*) FROM builds b JOIN o.builds p
+    ON p.uuid = b.uuid AND p.build_id IS b.build_id AND p.project IS b.project
+    AND p.start_ms IS b.start_ms AND p.status IS b.status AND p.end_ms IS b.end_ms")"
+eq "v15: the new ids of each hour the fixture holds are a run of their own" \
+  "$(sqlite3 "$T/v15o.db" 'SELECT group_concat(h) FROM (SELECT DISTINCT k >> 40 AS h FROM eids ORDER BY 1)')" \
+  "$("$SQL" "$S" 'SELECT group_concat(h) FROM (SELECT DISTINCT k >> 43 AS h FROM eidr ORDER BY 1)')"
+eq "v15: every event id once" "$("$SQL" "$S" 'SELECT count(*) FROM events')" \
+  "$("$SQL" "$S" "$EIDS SELECT (SELECT count(DISTINCT bt_eid_ev(x.e, x.i)) FROM x JOIN events e
+    ON e.id = bt_eid_ev(x.e, x.i) AND x.k >> 40 = e.t / 3600000)
+    + (SELECT count(*) FROM eidx x JOIN events e ON e.id = x.ev AND x.hb = e.t / 3600000)")"
+rm -f "$T/fresh15.db"*
+"$BT" ingest -q --store "$T/fresh15.db" "$T/a/AWSLogs" "$T/c/AWSLogs" > /dev/null 2>&1
+"$BT" builds --store "$T/fresh15.db" --output json > "$T/fresh15.json" 2>/dev/null
+"$BT" builds --store "$S" --output json > "$T/v15.json" 2>/dev/null
+ne "v15: some builds" 0 "$(jq '.Builds | length' "$T/v15.json")"
+eq "v15: builds = those of a fresh ingest" "$(md5sum < "$T/fresh15.json")" "$(md5sum < "$T/v15.json")"
+"$SQL" "$S" 'PRAGMA integrity_check' > "$T/ic"
+eq "integrity after the upgrade from 15" ok "$(cat "$T/ic")"
+"$BT" ingest -q --store "$S" --force --summary json "$T/a/AWSLogs" "$T/c/AWSLogs" > "$T/s15b.json" 2>/dev/null
+eq "v15: both archives again, nothing new" 0 "$(jq .new "$T/s15b.json")"
+ne "v15: ... all duplicates" 0 "$(jq .duplicates "$T/s15b.json")"
+check "upgraded from 15" "$T/c/AWSLogs" "$T/a/AWSLogs"
 finish

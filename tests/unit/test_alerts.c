@@ -77,7 +77,7 @@ static void test_add_fold_duplicate(void)
     int64_t id1 = 0, id2 = 0, id3 = 0, id4 = 0;
     bt_store_alert_result r;
 
-    CHECK_INT(bt_store_schema_version(s), 15);
+    CHECK_INT(bt_store_schema_version(s), 16);
     /* outside a transaction: refused */
     CHECK_INT(add(s, "k1", "rule-1|b1", "e1", 1000, 60000, &id1, &r), BT_EINVAL);
     CHECK_INT(bt_store_begin(s, &err), 0);

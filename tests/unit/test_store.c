@@ -172,7 +172,7 @@ static void test_store(void)
     tmp_store(path, sizeof path);
     CHECK_INT(bt_store_open(path, 0, &s, &err), 0);
     CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
-    CHECK_INT(bt_store_schema_version(s), 15);
+    CHECK_INT(bt_store_schema_version(s), 16);
     CHECK_INT(bt_store_begin(s, &err), 0);
     CHECK_INT(store_events(s, "[" R1 "," R2 "]", &news, &err), 0);
     CHECK_INT(news, 2);
@@ -831,9 +831,18 @@ static void test_eid_chunks(void)
     add_batch(s, ev + N, N, &added, &dups);
     CHECK_INT((int)added, N / 2);
     CHECK_INT((int)dups, N / 2);
-    CHECK_INT(get_int(s, "SELECT sum(length(e)) / 11 FROM eids", &n, &err), 0);
-    CHECK_INT((int)n, N + N / 2);
-    CHECK_INT(get_int(s, "SELECT max(length(e)) / 11 FROM eids", &n, &err), 0);
+    /* (the hour had keys: the 500 new ones are its second run, in `eidr`) */
+    CHECK_INT(get_int(s,
+                      "SELECT (SELECT sum(length(e)) FROM eids) * 1000 + (SELECT sum(length(e))"
+                      " FROM eidr) / 11",
+                      &n, &err),
+              0);
+    CHECK_INT((int)n, N * 11 * 1000 + N / 2);
+    CHECK_INT(get_int(s,
+                      "SELECT max(length(e)) / 11 FROM (SELECT e FROM eids UNION ALL"
+                      " SELECT e FROM eidr)",
+                      &n, &err),
+              0);
     CHECK((int)n <= EID_CHUNK_MAX);
     for (i = 0; i < 2 * N; i += 37)
         CHECK_INT(count_id(s, ev[i].event_id, NULL), 1);
@@ -867,6 +876,112 @@ static void test_eid_chunks(void)
     sqlite3_finalize(st);
     sqlite3_close(db);
     remove_store(path);
+    free(ev);
+    bt_arena_free(a);
+}
+
+/* An hour's event ids in runs (schema 16): rounds of 40 new ids of one hour, each in its
+ * own transaction with copies of the round before's, write run 0 in `eids`, then runs 1
+ * to EID_RUNS - 1 in `eidr`; the next round merges them all into run 0, and the one
+ * after starts run 1 again. Fewer than EID_RUN_MIN new ids merge into run 0 and open
+ * no run: in one transaction, a few new ids, then two batches of many, make one run.
+ * Every copy is a duplicate, whichever run holds the first, and every id is found by
+ * a search. */
+static int64_t eid_runs(bt_store *s)
+{
+    int64_t n = -1;
+    bt_error err = BT_ERROR_INIT;
+    CHECK_INT(get_int(s, "SELECT count(DISTINCT k >> 40) FROM eidr", &n, &err), 0);
+    return n;
+}
+
+static int64_t eid_keys(bt_store *s, const char *table)
+{
+    char sql[96];
+    int64_t n = -1;
+    bt_error err = BT_ERROR_INIT;
+    snprintf(sql, sizeof sql, "SELECT coalesce(sum(length(e)), 0) / 11 FROM %s", table);
+    CHECK_INT(get_int(s, sql, &n, &err), 0);
+    return n;
+}
+
+static void test_eid_runs(void)
+{
+    enum { M = 40, R = EID_RUNS + 2, SMALL = 10, N = R * M + 2 * SMALL + 2 * M };
+    char path[256], id[40];
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_event *ev = calloc(N + 8, sizeof *ev), *batch = calloc(M + 8, sizeof *batch);
+    bt_store *s = NULL;
+    bt_store_pack *p = NULL;
+    bt_error err = BT_ERROR_INIT;
+    uint64_t added = 0, dups = 0, add2 = 0, dup2 = 0;
+    int i, r;
+
+    CHECK(a && ev && batch);
+    for (i = 0; i < N; i++) {
+        char *rec, *text;
+        bt_json *v;
+        snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", 500000 + i);
+        rec = coll_record(id, i % 60, i % 2 ? "GetObject" : "PutObject");
+        text = bt_arena_strdup(a, rec);
+        free(rec);
+        CHECK(text != NULL);
+        CHECK_INT(bt_json_parse(a, text, strlen(text), NULL, &v, &err), 0);
+        CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
+    }
+    s = fresh_store(path, sizeof path, ".runs");
+    for (r = 0; r < R; r++) {
+        size_t n = M;
+        memcpy(batch, ev + r * M, M * sizeof *batch);
+        if (r) { /* copies of 5 ids of the round before */
+            memcpy(batch + M, ev + (r - 1) * M, 5 * sizeof *batch);
+            n += 5;
+        }
+        add_batch(s, batch, n, &added, &dups);
+        CHECK_INT((int)added, M);
+        CHECK_INT((int)dups, r ? 5 : 0);
+        /* run r; round EID_RUNS merges them all; the next starts run 1 again */
+        CHECK_INT((int)eid_runs(s), r < EID_RUNS ? r : r - EID_RUNS);
+        CHECK_INT((int)eid_keys(s, "eids"), r < EID_RUNS ? M : r < R - 1 ? (r + 1) * M : R * M - M);
+    }
+    CHECK_INT((int)eid_keys(s, "eidr"), M);
+    /* fewer than EID_RUN_MIN new ids: into run 0 */
+    add_batch(s, ev + R * M, SMALL, &added, &dups);
+    CHECK_INT((int)added, SMALL);
+    CHECK_INT((int)eid_runs(s), 1);
+    CHECK_INT((int)eid_keys(s, "eids"), R * M - M + SMALL);
+    /* one transaction: a few new ids (into run 0), then two batches of many: one run */
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    for (r = 0; r < 3; r++) {
+        const bt_event *b = ev + R * M + SMALL + (r ? SMALL + (r - 1) * M : 0);
+        size_t n = r ? M : SMALL;
+        add2 = dup2 = 0;
+        CHECK_INT(bt_store_pack_new(NULL, b, n, &p, &err), 0);
+        CHECK_INT(bt_store_add_packed(s, b, n, p, &add2, &dup2, &err), 0);
+        CHECK_INT((int)add2, (int)n);
+        bt_store_pack_free(p);
+        p = NULL;
+    }
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    CHECK_INT((int)eid_runs(s), 2);
+    CHECK_INT((int)eid_keys(s, "eidr"), 3 * M);
+    CHECK_INT((int)eid_keys(s, "eids"), R * M - M + 2 * SMALL);
+    /* every id once: all duplicates; each found */
+    add2 = dup2 = 0;
+    CHECK_INT(bt_store_begin(s, &err), 0);
+    CHECK_INT(bt_store_pack_new(NULL, ev, N, &p, &err), 0);
+    CHECK_INT(bt_store_add_packed(s, ev, N, p, &add2, &dup2, &err), 0);
+    bt_store_pack_free(p);
+    CHECK_INT(bt_store_commit(s, &err), 0);
+    CHECK_INT((int)add2, 0);
+    CHECK_INT((int)dup2, N);
+    CHECK_INT((int)(eid_keys(s, "eids") + eid_keys(s, "eidr")), N);
+    for (i = 0; i < N; i += 7)
+        CHECK_INT(count_id(s, ev[i].event_id, NULL), 1);
+    CHECK_INT(count_id(s, ev[1].event_id, ev[N - 1].event_id), 2);
+    bt_store_close(s);
+    remove_store(path);
+    free(batch);
     free(ev);
     bt_arena_free(a);
 }
@@ -1770,5 +1885,6 @@ static void test_checkpointer(void)
 }
 
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_block_layout,
-             test_eid_collisions, test_eid_chunks, test_resource_summaries, test_source_names,
-             test_block_walk, test_rawcheck, test_breakdown, test_prefilter, test_checkpointer)
+             test_eid_collisions, test_eid_chunks, test_eid_runs, test_resource_summaries,
+             test_source_names, test_block_walk, test_rawcheck, test_breakdown, test_prefilter,
+             test_checkpointer)
