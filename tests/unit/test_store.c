@@ -986,6 +986,117 @@ static void test_eid_runs(void)
     bt_arena_free(a);
 }
 
+/* Runs at random (schema 16): 120 rounds of 1 to 150 ids of three hours, new ones and
+ * copies of stored ones, in transactions of one or two batches, some rolled back, from
+ * a fixed seed: each batch adds exactly the ids a set of the committed ones says are
+ * new, no hour has more than EID_RUNS - 1 runs in `eidr`, and at the end the keys number
+ * the stored ids, each found once, and the ids rolled back and never stored again none. */
+static uint64_t xs_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_eid_runs_random(void)
+{
+    enum { P = 2400, ROUNDS = 120, MAXB = 150 };
+    char path[256];
+    bt_arena *a = bt_arena_new(0, 0);
+    bt_event *ev = calloc(P, sizeof *ev), *batch = calloc(2 * MAXB, sizeof *batch);
+    unsigned char *stored = calloc(P, 1), *inb = calloc(P, 1);
+    bt_store *s = NULL;
+    bt_error err = BT_ERROR_INIT;
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    int i, r, next = 0, nstored = 0;
+    int64_t n = -1;
+
+    CHECK(a && ev && batch && stored && inb);
+    for (i = 0; i < P; i++) {
+        char rec[512], id[40], *text;
+        bt_json *v;
+        snprintf(id, sizeof id, "00000000-0000-4000-8000-%012d", 700000 + i);
+        snprintf(rec, sizeof rec,
+                 "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+                 "\"userName\":\"u\",\"accountId\":\"111122223333\"},\"eventTime\":"
+                 "\"2026-10-01T%02d:%02d:00Z\",\"eventSource\":\"s3.amazonaws.com\","
+                 "\"eventName\":\"GetObject\",\"awsRegion\":\"us-east-1\",\"eventID\":"
+                 "\"%s\",\"readOnly\":true}",
+                 10 + (int)(xs_next(&x) % 3), i % 60, id);
+        text = bt_arena_strdup(a, rec);
+        CHECK(text != NULL);
+        CHECK_INT(bt_json_parse(a, text, strlen(text), NULL, &v, &err), 0);
+        CHECK_INT(bt_event_from_record(a, v, &ev[i], &err), 0);
+    }
+    s = fresh_store(path, sizeof path, ".runsrnd");
+    for (r = 0; r < ROUNDS; r++) {
+        int batches = 1 + (int)(xs_next(&x) % 2), rollback = xs_next(&x) % 8 == 0, b0;
+        int ids[2 * MAXB], nids = 0;
+        CHECK_INT(bt_store_begin(s, &err), 0);
+        for (b0 = 0; b0 < batches; b0++) {
+            int k = 1 + (int)(xs_next(&x) % MAXB), want = 0, j;
+            uint64_t added = 0, dups = 0;
+            bt_store_pack *p = NULL;
+            for (j = 0; j < k; j++) {
+                int id, pick = (int)(xs_next(&x) % 10);
+                if (pick < 6 && next < P)
+                    id = next++; /* a new id */
+                else if (pick < 9 || !nids)
+                    id = (int)(xs_next(&x) % (uint64_t)(next ? next : 1)); /* any seen */
+                else
+                    id = ids[xs_next(&x) % (uint64_t)nids]; /* a copy in this transaction */
+                batch[j] = ev[id];
+                if (!stored[id] && !inb[id]) {
+                    inb[id] = 1;
+                    want++;
+                    ids[nids++] = id;
+                }
+            }
+            CHECK_INT(bt_store_pack_new(NULL, batch, (size_t)k, &p, &err), 0);
+            CHECK_INT(bt_store_add_packed(s, batch, (size_t)k, p, &added, &dups, &err), 0);
+            bt_store_pack_free(p);
+            CHECK_INT((int)added, want);
+            CHECK_INT((int)(added + dups), k);
+        }
+        if (rollback) {
+            bt_store_rollback(s);
+        } else {
+            CHECK_INT(bt_store_commit(s, &err), 0);
+            for (i = 0; i < nids; i++) {
+                stored[ids[i]] = 1;
+                nstored++;
+            }
+        }
+        for (i = 0; i < nids; i++)
+            inb[ids[i]] = 0;
+        CHECK_INT(get_int(s,
+                          "SELECT coalesce(max(c), 0) FROM (SELECT count(DISTINCT k >> 40) AS c"
+                          " FROM eidr GROUP BY k >> 43)",
+                          &n, &err),
+                  0);
+        CHECK((int)n <= EID_RUNS - 1);
+    }
+    CHECK_INT(get_int(s,
+                      "SELECT (SELECT coalesce(sum(length(e)), 0) / 11 FROM eids) + (SELECT"
+                      " coalesce(sum(length(e)), 0) / 11 FROM eidr) + (SELECT count(*) FROM eidx)",
+                      &n, &err),
+              0);
+    CHECK_INT((int)n, nstored);
+    CHECK(nstored > P / 4);
+    CHECK_INT(get_int(s, "SELECT count(*) FROM eidr", &n, &err), 0);
+    CHECK(n > 0);
+    for (i = 0; i < next; i += 11)
+        CHECK_INT(count_id(s, ev[i].event_id, NULL), stored[i] ? 1 : 0);
+    bt_store_close(s);
+    remove_store(path);
+    free(inb);
+    free(stored);
+    free(batch);
+    free(ev);
+    bt_arena_free(a);
+}
+
 /* Resource names and types found through the blocks' summaries (bsum.rbloom): 40
  * batches, one block each; batch b's events name project pb, batch 7's also a bucket.
  * A value one block in 40 holds is read through the summaries; one every block holds
@@ -1885,6 +1996,6 @@ static void test_checkpointer(void)
 }
 
 BT_TEST_MAIN(test_containers, test_store, test_packed_prefix, test_block_layout,
-             test_eid_collisions, test_eid_chunks, test_eid_runs, test_resource_summaries,
-             test_source_names, test_block_walk, test_rawcheck, test_breakdown, test_prefilter,
-             test_checkpointer)
+             test_eid_collisions, test_eid_chunks, test_eid_runs, test_eid_runs_random,
+             test_resource_summaries, test_source_names, test_block_walk, test_rawcheck,
+             test_breakdown, test_prefilter, test_checkpointer)
