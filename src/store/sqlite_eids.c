@@ -472,6 +472,27 @@ static int ent_merge(bt_store *s, const unsigned char *a, size_t na, const unsig
     return 0;
 }
 
+/* The hash of the key of the batch's event order[r]. */
+static uint64_t key_hash(const pack_pre *pre, const uint32_t *order, size_t r)
+{
+    return (uint64_t)pre[order[r]].ek & EID_HASH_MASK;
+}
+
+/* Notes in s->ehave[place - a] the event holding each key order[*r..b) whose hash is
+ * below lim found in the chunk e[0..n) (sorted), *r moved past those keys. */
+static void chunk_match(bt_store *s, const unsigned char *e, size_t n, const pack_pre *pre,
+                        const uint32_t *order, size_t a, size_t *r, size_t b, uint64_t lim)
+{
+    size_t j = 0;
+    for (; *r < b && key_hash(pre, order, *r) < lim; (*r)++) {
+        uint64_t h = key_hash(pre, order, *r);
+        while (j < n && ent_hash(e + j * EID_ENT) < h)
+            j++;
+        if (j < n && ent_hash(e + j * EID_ENT) == h)
+            s->ehave[*r - a] = ent_ev(e + j * EID_ENT);
+    }
+}
+
 /* Looks up the keys of the hour hour at order[a..b) of the batch in the run run: the
  * event holding each one found into s->ehave[place - a]; *any = 1 when the run has a
  * chunk. Each chunk that holds some of them is read once: sought, or, for EID_SCAN_MIN
@@ -492,23 +513,13 @@ static int run_find(bt_store *s, int run, uint64_t hour, const pack_pre *pre, co
         while (r < b) {
             int64_t k;
             uint64_t lim;
-            size_t j = 0, nold;
-            const unsigned char *old;
-            if ((rc = chunk_read(s, run, hour, (uint64_t)pre[order[r]].ek & EID_HASH_MASK, &k, &lim,
-                                 err)))
+            if ((rc = chunk_read(s, run, hour, key_hash(pre, order, r), &k, &lim, err)))
                 return rc;
-            old = (const unsigned char *)s->eold.data;
-            nold = s->eold.len / EID_ENT;
-            if (!nold && r == a)
+            if (!s->eold.len && r == a)
                 return 0; /* the run holds none of the hour's keys */
             *any = 1;
-            for (; r < b && ((uint64_t)pre[order[r]].ek & EID_HASH_MASK) < lim; r++) {
-                uint64_t h = (uint64_t)pre[order[r]].ek & EID_HASH_MASK;
-                while (j < nold && ent_hash(old + j * EID_ENT) < h)
-                    j++;
-                if (j < nold && ent_hash(old + j * EID_ENT) == h)
-                    s->ehave[r - a] = ent_ev(old + j * EID_ENT);
-            }
+            chunk_match(s, (const unsigned char *)s->eold.data, s->eold.len / EID_ENT, pre, order,
+                        a, &r, b, lim);
         }
         return 0;
     }
@@ -522,21 +533,13 @@ static int run_find(bt_store *s, int run, uint64_t hour, const pack_pre *pre, co
     sqlite3_bind_int64(st, 2, (int64_t)(base + EID_SPAN));
     while (r < b && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const unsigned char *e = sqlite3_column_blob(st, 0);
-        size_t n = (size_t)sqlite3_column_bytes(st, 0) / EID_ENT, j = 0;
-        uint64_t last;
+        size_t n = (size_t)sqlite3_column_bytes(st, 0) / EID_ENT;
         if (!e || !n || (size_t)sqlite3_column_bytes(st, 0) % EID_ENT) {
             sqlite3_reset(st);
             return corrupt_err(s->path, err, "a chunk of event ids has a partial entry");
         }
         *any = 1;
-        last = ent_hash(e + (n - 1) * EID_ENT);
-        for (; r < b && ((uint64_t)pre[order[r]].ek & EID_HASH_MASK) <= last; r++) {
-            uint64_t h = (uint64_t)pre[order[r]].ek & EID_HASH_MASK;
-            while (j < n && ent_hash(e + j * EID_ENT) < h)
-                j++;
-            if (ent_hash(e + j * EID_ENT) == h)
-                s->ehave[r - a] = ent_ev(e + j * EID_ENT);
-        }
+        chunk_match(s, e, n, pre, order, a, &r, b, ent_hash(e + (n - 1) * EID_ENT) + 1);
     }
     rc = r < b && step != SQLITE_DONE ? db_err(s, err, "read event ids") : 0;
     sqlite3_reset(st);
@@ -664,7 +667,7 @@ static int claim_hour(bt_store *s, const bt_event *ev, const pack_pre *pre, cons
     s->enew.len = 0;
     for (p = a; p < b; p++) {
         uint32_t i = order[p];
-        uint64_t h = (uint64_t)pre[i].ek & EID_HASH_MASK;
+        uint64_t h = key_hash(pre, order, p);
         const unsigned char *last =
             s->enew.len ? (const unsigned char *)s->enew.data + s->enew.len - EID_ENT : NULL;
         int64_t id = id0 + (int64_t)rank[i], have = s->ehave[p - a];
