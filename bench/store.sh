@@ -103,55 +103,50 @@ id=$("$bt" builds --store "$s1" --output json --query 'Builds[?!Batch].BuildId' 
 p=$("$bt" search --store "$s1" --max-items 50 -o ndjson 2>/dev/null | jq -r '.userIdentity.arn // empty' | head -1)
 r=$("$bt" search --store "$s1" --max-items 500 -o ndjson 2>/dev/null | jq -r '.resources[0].ARN // empty' | awk 'NR == 1')
 hits() { "$@" -o ndjson --max-items 100000000 2>/dev/null | wc -l; }
-for l in "${LABELS[@]}"; do
-  bt=${BIN[$l]}
-  s1="$W/store-base-$l.db"
-  out "$l" '  first page of search --event-name StartBuild   %5s ms (target < 100)\n' \
+# each STEP: the query step STEP LABEL run for every build in turn, with bt and s1 its
+# binary and its base store
+each() {
+  local l
+  for l in "${LABELS[@]}"; do
+    bt=${BIN[$l]}
+    s1="$W/store-base-$l.db"
+    "$1" "$l"
+  done
+}
+q_first() {
+  out "$1" '  first page of search --event-name StartBuild   %5s ms (target < 100)\n' \
     "$(ms 5 "$bt" search --store "$s1" --event-name StartBuild --max-items 50 -o json)"
-done
-for l in "${LABELS[@]}"; do
-  bt=${BIN[$l]}
-  s1="$W/store-base-$l.db"
-  out "$l" '  build <id>                                     %5s ms (target < 20)\n' \
+}
+q_build() {
+  out "$1" '  build <id>                                     %5s ms (target < 20)\n' \
     "$(ms 5 "$bt" build --store "$s1" "$id" --output json)"
-  out "$l" '    (a process that only starts: --version %s ms, /bin/true %s ms)\n' \
+  out "$1" '    (a process that only starts: --version %s ms, /bin/true %s ms)\n' \
     "$(ms 5 "$bt" --version)" "$(ms 5 /bin/true)"
-done
-for l in "${LABELS[@]}"; do
-  bt=${BIN[$l]}
-  s1="$W/store-base-$l.db"
-  out "$l" '  builds (%s builds)                           %5s ms (target < 500)\n' "$BUILDS" \
+}
+q_builds() {
+  out "$1" '  builds (%s builds)                           %5s ms (target < 500)\n' "$BUILDS" \
     "$(ms 3 "$bt" builds --store "$s1" --output json)"
-done
-for l in "${LABELS[@]}"; do
-  bt=${BIN[$l]}
-  s1="$W/store-base-$l.db"
-  out "$l" '  search --errors (%6s hits)                  %5s ms (target < 300)\n' \
+}
+q_errors() {
+  out "$1" '  search --errors (%6s hits)                  %5s ms (target < 300)\n' \
     "$(hits "$bt" search --store "$s1" --errors)" \
     "$(ms 3 "$bt" search --store "$s1" --errors -o ndjson --max-items 100000000)"
-done
-for l in "${LABELS[@]}"; do
-  bt=${BIN[$l]}
-  s1="$W/store-base-$l.db"
-  out "$l" '  search --principal (%6s hits, all pages)     %5s ms\n' \
+}
+q_principal() {
+  out "$1" '  search --principal (%6s hits, all pages)     %5s ms\n' \
     "$(hits "$bt" search --store "$s1" --principal "$p")" \
     "$(ms 3 "$bt" search --store "$s1" --principal "$p" -o ndjson --max-items 100000000)"
-done
-for l in "${LABELS[@]}"; do
-  bt=${BIN[$l]}
-  s1="$W/store-base-$l.db"
-  out "$l" '  search --resource-name (%6s hits): first page %5s ms, all pages %5s ms\n' \
-    "$(hits "$bt" search --store "$s1" --resource-name "$r")" \
-    "$(ms 3 "$bt" search --store "$s1" --resource-name "$r" --max-items 50 -o json)" \
-    "$(ms 3 "$bt" search --store "$s1" --resource-name "$r" -o ndjson --max-items 100000000)"
-done
-for l in "${LABELS[@]}"; do
-  bt=${BIN[$l]}
-  s1="$W/store-base-$l.db"
-  out "$l" '  search --event-source codebuild (%6s hits): first page %5s ms, all pages %5s ms\n' \
-    "$(hits "$bt" search --store "$s1" --event-source codebuild.amazonaws.com)" \
-    "$(ms 3 "$bt" search --store "$s1" --event-source codebuild.amazonaws.com --max-items 50 -o json)" \
-    "$(ms 3 "$bt" search --store "$s1" --event-source codebuild.amazonaws.com -o ndjson --max-items 100000000)"
+}
+q_pages() { # q_pages LABEL NAME FLAG VALUE: hits, first page and all pages of one search
+  out "$1" "  search $2 (%6s hits): first page %5s ms, all pages %5s ms\\n" \
+    "$(hits "$bt" search --store "$s1" "$3" "$4")" \
+    "$(ms 3 "$bt" search --store "$s1" "$3" "$4" --max-items 50 -o json)" \
+    "$(ms 3 "$bt" search --store "$s1" "$3" "$4" -o ndjson --max-items 100000000)"
+}
+q_resource() { q_pages "$1" --resource-name --resource-name "$r"; }
+q_source() { q_pages "$1" "--event-source codebuild" --event-source codebuild.amazonaws.com; }
+for step in q_first q_build q_builds q_errors q_principal q_resource q_source; do
+  each "$step"
 done
 
 printf 'archives: %d events (%s bytes gz) to ingest; %d events with %d builds as the base\n' \
